@@ -1,0 +1,67 @@
+import { defineBlock, ShapeError, type Tensor, type TF } from './contract.js';
+import { customLayer } from './custom-layer.js';
+
+/** tfjs's softmax layer only normalises the last axis; this one takes any axis. */
+export const axisSoftmaxLayer = (tf: TF) =>
+  customLayer(tf, 'AxisSoftmax', (tf) => {
+    class AxisSoftmax extends tf.layers.Layer {
+      static className = 'AxisSoftmax';
+      readonly axis: number;
+      constructor(args: { axis: number; name?: string }) {
+        super(args);
+        this.axis = args.axis;
+      }
+      override call(inputs: Tensor | Tensor[]) {
+        const x = Array.isArray(inputs) ? inputs[0] : inputs;
+        return tf.tidy(() => {
+          const shifted = tf.sub(x, tf.max(x, this.axis, true));
+          const e = tf.exp(shifted);
+          return tf.div(e, tf.sum(e, this.axis, true));
+        });
+      }
+      override getConfig() {
+        return { ...super.getConfig(), axis: this.axis };
+      }
+    }
+    return AxisSoftmax;
+  });
+
+export default defineBlock({
+  type: 'core.activation',
+  label: 'Activation',
+  category: 'Core',
+  doc:
+    'An element-wise nonlinearity: ReLU, GELU (Hendrycks & Gimpel 2016), sigmoid, tanh or swish/SiLU ' +
+    '(Ramachandran et al. 2017), or a softmax that normalises along the chosen axis (-1 is the last axis).',
+  params: {
+    fn: { type: 'enum', options: ['relu', 'gelu', 'sigmoid', 'tanh', 'swish', 'softmax'], default: 'relu', doc: 'The function.' },
+    axis: { type: 'int', default: -1, min: -8, max: 8, doc: 'Softmax axis (softmax only); negative counts from the end, 0 is the batch axis and not allowed.' },
+  },
+  inputs: [{ name: 'in', doc: 'Any tensor.' }],
+  outputs: [{ name: 'out', doc: 'Same shape as the input.' }],
+  inferShape({ params: p, inputs }) {
+    const x = inputs.in;
+    if (p.fn === 'softmax') {
+      const a = p.axis < 0 ? x.length + p.axis : p.axis;
+      if (a < 1 || a >= x.length) throw new ShapeError(`softmax axis ${p.axis} is outside the non-batch axes of a rank-${x.length} input`, 'in');
+    }
+    return { out: [...x] };
+  },
+  build(tf, { params: p, inputs, name }) {
+    const rank = inputs.in.shape.length;
+    const lastAxis = p.axis === -1 || p.axis === rank - 1;
+    const layer =
+      p.fn !== 'softmax'
+        ? tf.layers.activation({ activation: p.fn, name })
+        : lastAxis
+          ? tf.layers.softmax({ axis: -1, name })
+          : new (axisSoftmaxLayer(tf))({ axis: p.axis, name });
+    return { out: layer.apply(inputs.in) as never };
+  },
+  examples: [
+    { params: { fn: 'relu' }, inputs: { in: [null, 4, 4, 3] } },
+    { params: { fn: 'gelu' }, inputs: { in: [null, 7] } },
+    { params: { fn: 'softmax', axis: 1 }, inputs: { in: [null, 5, 6] } },
+    { params: { fn: 'swish' }, inputs: { in: [null, 3, 2] } },
+  ],
+});

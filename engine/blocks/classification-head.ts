@@ -1,0 +1,38 @@
+import { defineBlock } from './contract.js';
+import { expectRank } from '../shapes/rules.js';
+
+export default defineBlock({
+  type: 'core.classificationHead',
+  label: 'Classification head',
+  category: 'Heads',
+  doc:
+    'Turns features into class probabilities: a Dense layer with one unit per class followed by a softmax. ' +
+    'Wire it into an Output with loss "auto" and it trains with categorical cross-entropy on one-hot labels ' +
+    '(or sparse cross-entropy on integer labels, if chosen here). An image feature map is global-average-pooled first.',
+  params: {
+    classes: { type: 'int', default: 10, min: 2, max: 100000, doc: 'Number of classes.' },
+    labels: { type: 'enum', options: ['onehot', 'sparse'], default: 'onehot', doc: 'Label encoding the loss expects.' },
+  },
+  inputs: [{ name: 'in', doc: 'Features [B, F] (or a feature map [B, H, W, C], pooled first).', rank: [2, 4] }],
+  outputs: (p) => [
+    {
+      name: 'probs',
+      doc: 'Class probabilities [B, classes].',
+      loss: p.labels === 'sparse' ? 'sparseCategoricalCrossentropy' : 'categoricalCrossentropy',
+    },
+  ],
+  inferShape({ params, inputs }) {
+    const x = expectRank(inputs.in, 'in', [2, 4], 'features or a feature map');
+    return { probs: [x[0], params.classes] };
+  },
+  build(tf, { params, inputs, name, init }) {
+    let x = inputs.in;
+    if (x.shape.length === 4) x = tf.layers.globalAveragePooling2d({ name: `${name}_pool` }).apply(x) as never;
+    const dense = tf.layers.dense({ units: params.classes, activation: 'softmax', kernelInitializer: init.glorotUniform(), name });
+    return { probs: dense.apply(x) as never };
+  },
+  examples: [
+    { params: { classes: 10 }, inputs: { in: [null, 64] } },
+    { params: { classes: 5, labels: 'sparse' }, inputs: { in: [null, 4, 4, 8] } },
+  ],
+});

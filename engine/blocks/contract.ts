@@ -1,0 +1,157 @@
+// The block contract: everything the palette, inspector, shape checker, compiler,
+// probes and exporters need to know about a block, declared in one place.
+//
+// This module must not import tfjs at runtime: the renderer loads it for the
+// palette and for live shape checks. Builders receive the `tf` namespace.
+import type * as tfjs from '@tensorflow/tfjs';
+
+export type TF = typeof tfjs;
+export type Initializer = ReturnType<TF['initializers']['zeros']>;
+export type SymbolicTensor = tfjs.SymbolicTensor;
+export type Tensor = tfjs.Tensor;
+
+/** A dimension; `null` is unknown (always the case for the batch axis). */
+export type Dim = number | null;
+/** A tensor shape including the leading batch axis, e.g. [null, 28, 28, 1]. */
+export type Shape = Dim[];
+
+/** What an attention output shows, so probes and panels know how to draw it. */
+export type AttentionKind = 'spatial' | 'channel' | 'matrix' | 'gate';
+
+export type LossName =
+  | 'categoricalCrossentropy'
+  | 'sparseCategoricalCrossentropy'
+  | 'binaryCrossentropy'
+  | 'meanSquaredError'
+  | 'meanAbsoluteError';
+
+export interface PortDef {
+  name: string;
+  doc: string;
+  /** Accepted ranks, counting the batch axis. Omitted: any rank. */
+  rank?: number | readonly number[];
+  /** An input that may stay unconnected. */
+  optional?: boolean;
+  /** Integer input (token ids, masks); the Input block declares it on its output. */
+  dtype?: 'float32' | 'int32';
+  /** Set on outputs that carry attention. */
+  attention?: AttentionKind;
+  /** Describes the axes of an attention output, e.g. "batch, heads, query, key". */
+  axes?: string;
+  /** The loss a model output fed by this port usually takes. */
+  loss?: LossName;
+}
+
+interface ParamBase {
+  doc: string;
+  label?: string;
+}
+export interface IntParam extends ParamBase { type: 'int'; default: number; min?: number; max?: number }
+export interface FloatParam extends ParamBase { type: 'float'; default: number; min?: number; max?: number }
+export interface BoolParam extends ParamBase { type: 'bool'; default: boolean }
+export interface EnumParam<O extends string = string> extends ParamBase {
+  type: 'enum';
+  options: readonly O[];
+  default: O;
+}
+export interface IntListParam extends ParamBase {
+  type: 'ints';
+  default: number[];
+  minLength?: number;
+  maxLength?: number;
+  min?: number;
+  max?: number;
+}
+export interface StringParam extends ParamBase { type: 'string'; default: string; maxLength?: number }
+
+export type ParamDef = IntParam | FloatParam | BoolParam | EnumParam | IntListParam | StringParam;
+export type ParamDefs = Record<string, ParamDef>;
+
+type ValueOf<P extends ParamDef> = P extends EnumParam<infer O>
+  ? O
+  : P extends IntParam | FloatParam
+    ? number
+    : P extends BoolParam
+      ? boolean
+      : P extends IntListParam
+        ? number[]
+        : string;
+
+/** The resolved parameter values of a block, defaults filled in. */
+export type ParamValues<S extends ParamDefs> = { [K in keyof S]: ValueOf<S[K]> };
+
+/** Thrown by a shape rule; becomes a diagnostic on the node (and port). */
+export class ShapeError extends Error {
+  constructor(
+    message: string,
+    readonly port?: string,
+  ) {
+    super(message);
+    this.name = 'ShapeError';
+  }
+}
+
+/** Seeded initialisers so that the same graph and seed give the same weights. */
+export interface Initializers {
+  /** A fresh seed for any initialiser that takes one. */
+  seed(): number;
+  glorotUniform(): Initializer;
+  heNormal(): Initializer;
+  orthogonal(): Initializer;
+  uniform(minval: number, maxval: number): Initializer;
+  normal(stddev: number): Initializer;
+}
+
+export interface BuildContext<S extends ParamDefs> {
+  params: ParamValues<S>;
+  /** Connected inputs by port name; optional inputs that are unconnected are absent. */
+  inputs: Record<string, SymbolicTensor>;
+  /** Inferred input shapes by port name. */
+  inputShapes: Record<string, Shape>;
+  /** Unique, valid layer-name prefix for this node; suffix it for several layers. */
+  name: string;
+  init: Initializers;
+}
+
+export interface ShapeContext<S extends ParamDefs> {
+  params: ParamValues<S>;
+  /** Shapes of connected inputs by port name. */
+  inputs: Record<string, Shape>;
+}
+
+export interface BlockExample<S extends ParamDefs> {
+  params?: Partial<ParamValues<S>>;
+  inputs: Record<string, Shape>;
+}
+
+export interface BlockDef<S extends ParamDefs = ParamDefs> {
+  /** Stable id, `family.name`, e.g. `core.dense` or `attention.cbam`. */
+  type: string;
+  label: string;
+  category: string;
+  /** One paragraph: what it computes, when to use it, the paper it follows. */
+  doc: string;
+  /** The paper, "Authors (year). Title.", where the block comes from one. */
+  paper?: string;
+  params: S;
+  inputs: readonly PortDef[] | ((params: ParamValues<S>) => readonly PortDef[]);
+  outputs: readonly PortDef[] | ((params: ParamValues<S>) => readonly PortDef[]);
+  /** Output shapes by port name; throws ShapeError on a mismatch. */
+  inferShape(ctx: ShapeContext<S>): Record<string, Shape>;
+  /** Builds the tfjs layers; returns the symbolic output tensors by port name. */
+  build(tf: TF, ctx: BuildContext<S>): Record<string, SymbolicTensor>;
+  /** Typical uses: documentation, and the test that checks the shape rule against tfjs. */
+  examples: readonly BlockExample<S>[];
+}
+
+/** A block with its parameter types erased, as stored in the registry. */
+export type AnyBlock = BlockDef<ParamDefs>;
+
+export function defineBlock<const S extends ParamDefs>(def: BlockDef<S>): AnyBlock {
+  return def as unknown as AnyBlock;
+}
+
+export function portsOf(block: AnyBlock, params: ParamValues<ParamDefs>, side: 'inputs' | 'outputs'): readonly PortDef[] {
+  const ports = block[side];
+  return typeof ports === 'function' ? ports(params) : ports;
+}

@@ -1,0 +1,52 @@
+import { defineBlock, ShapeError } from './contract.js';
+import { expectRank, positive, windowOut } from '../shapes/rules.js';
+
+export default defineBlock({
+  type: 'core.conv2d',
+  label: 'Conv2D',
+  category: 'Convolution',
+  doc:
+    'A 2-D convolution over an NHWC image: `filters` learned k×k kernels slide over the height and width axes with ' +
+    'the given stride and dilation. "same" padding keeps the size (divided by the stride), "valid" uses no padding. ' +
+    'Turn the bias off when a BatchNorm follows, as torchvision does.',
+  params: {
+    filters: { type: 'int', default: 32, min: 1, max: 100000, doc: 'Output channels.' },
+    kernel: { type: 'int', default: 3, min: 1, max: 64, doc: 'Kernel size (square).' },
+    stride: { type: 'int', default: 1, min: 1, max: 64, doc: 'Stride along height and width.' },
+    padding: { type: 'enum', options: ['same', 'valid'], default: 'same', doc: 'Padding mode.' },
+    dilation: { type: 'int', default: 1, min: 1, max: 64, doc: 'Dilation rate (only with stride 1).' },
+    useBias: { type: 'bool', default: true, doc: 'Add a learned bias per filter.' },
+    activation: { type: 'enum', options: ['linear', 'relu'], default: 'linear', doc: 'Activation after the convolution.' },
+  },
+  inputs: [{ name: 'in', doc: 'Image [B, H, W, C].', rank: 4 }],
+  outputs: [{ name: 'out', doc: 'Feature map [B, H\', W\', filters].' }],
+  inferShape({ params: p, inputs }) {
+    const [b, h, w] = expectRank(inputs.in, 'in', 4, 'an NHWC image');
+    if (p.dilation > 1 && p.stride > 1) throw new ShapeError('dilation > 1 needs stride 1', 'in');
+    const oh = windowOut(h, p.kernel, p.stride, p.padding, p.dilation);
+    const ow = windowOut(w, p.kernel, p.stride, p.padding, p.dilation);
+    positive(oh, 'in', 'output height');
+    positive(ow, 'in', 'output width');
+    return { out: [b, oh, ow, p.filters] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const layer = tf.layers.conv2d({
+      filters: p.filters,
+      kernelSize: p.kernel,
+      strides: p.stride,
+      padding: p.padding,
+      dilationRate: p.dilation,
+      useBias: p.useBias,
+      activation: p.activation,
+      kernelInitializer: init.glorotUniform(),
+      name,
+    });
+    return { out: layer.apply(inputs.in) as never };
+  },
+  examples: [
+    { params: { filters: 8, kernel: 3 }, inputs: { in: [null, 28, 28, 1] } },
+    { params: { filters: 4, kernel: 5, stride: 2, padding: 'valid', useBias: false }, inputs: { in: [null, 17, 15, 3] } },
+    { params: { filters: 4, kernel: 3, dilation: 2, padding: 'valid' }, inputs: { in: [null, 12, 12, 2] } },
+    { params: { filters: 6, kernel: 3, stride: 2, padding: 'same' }, inputs: { in: [null, 7, 9, 2] } },
+  ],
+});

@@ -1,0 +1,51 @@
+// Add and Multiply: element-wise merges of 2–8 inputs with NumPy broadcasting.
+import { defineBlock, type PortDef, type Shape } from './contract.js';
+import { broadcast } from '../shapes/rules.js';
+
+const countParam = { type: 'int', default: 2, min: 2, max: 8, doc: 'Number of inputs.' } as const;
+
+export const mergeInputs = (n: number): PortDef[] =>
+  Array.from({ length: n }, (_, i) => ({ name: `in${i + 1}`, doc: `Input ${i + 1}.` }));
+
+function broadcastAll(inputs: Record<string, Shape>, n: number): Shape {
+  let out = inputs.in1;
+  for (let i = 2; i <= n; i++) out = broadcast(out, inputs[`in${i}`], `in${i}`);
+  return out;
+}
+
+function elementwise(op: 'add' | 'multiply', label: string, doc: string) {
+  return defineBlock({
+    type: `core.${op}`,
+    label,
+    category: 'Merge',
+    doc,
+    params: { inputs: countParam },
+    inputs: (p) => mergeInputs(p.inputs),
+    outputs: [{ name: 'out', doc: 'The broadcast result.' }],
+    inferShape({ params, inputs }) {
+      return { out: broadcastAll(inputs, params.inputs) };
+    },
+    build(tf, { params, inputs, name }) {
+      const xs = mergeInputs(params.inputs).map((port) => inputs[port.name]);
+      const layer = op === 'add' ? tf.layers.add({ name }) : tf.layers.multiply({ name });
+      return { out: layer.apply(xs) as never };
+    },
+    examples: [
+      { inputs: { in1: [null, 8, 8, 4], in2: [null, 8, 8, 4] } },
+      { inputs: { in1: [null, 8, 8, 4], in2: [null, 1, 1, 4] } },
+      { params: { inputs: 3 }, inputs: { in1: [null, 5, 6], in2: [null, 5, 6], in3: [null, 5, 1] } },
+    ],
+  });
+}
+
+export const add = elementwise(
+  'add',
+  'Add',
+  'Adds its inputs element-wise, broadcasting axes of size 1 (NumPy rules): the merge of a residual connection (He et al. 2016).',
+);
+export const multiply = elementwise(
+  'multiply',
+  'Multiply',
+  'Multiplies its inputs element-wise, broadcasting axes of size 1 (NumPy rules), e.g. a feature map [B, H, W, C] by ' +
+    'channel weights [B, 1, 1, C] or a spatial map [B, H, W, 1]: the gating step of most attention blocks.',
+);

@@ -1,0 +1,130 @@
+// The `attn` command: validate, summarise and list blocks from the terminal.
+import { Command, CommanderError } from 'commander';
+import { loadGraphFile } from './graph/load.js';
+import { formatDiagnostic, hasErrors } from './graph/types.js';
+import { registry } from './blocks/registry.js';
+import { portsOf, type AnyBlock, type ParamDef } from './blocks/contract.js';
+import { defaultParams } from './blocks/params.js';
+import { loadTf } from './backends/load-tf.js';
+import { compileGraph } from './compile/compile.js';
+import { fmtShape } from './shapes/rules.js';
+
+type Out = { log: (s: string) => void; err: (s: string) => void };
+const std: Out = { log: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
+
+async function validate(files: string[], opts: { json?: boolean }, out: Out): Promise<number> {
+  let bad = 0;
+  for (const file of files) {
+    const r = await loadGraphFile(file);
+    const ok = !hasErrors(r.diagnostics);
+    if (!ok) bad++;
+    if (opts.json) out.log(JSON.stringify({ file, ok, diagnostics: r.diagnostics }));
+    else if (ok && r.diagnostics.length === 0) out.log(`${file}: ok (${r.graph!.nodes.length} nodes, ${r.graph!.edges.length} edges)`);
+    else {
+      for (const d of r.diagnostics) out.log(formatDiagnostic(d, file));
+      out.log(`${file}: ${ok ? 'ok with warnings' : `${r.diagnostics.filter((d) => d.severity === 'error').length} error(s)`}`);
+    }
+  }
+  return bad ? 1 : 0;
+}
+
+async function summary(file: string, opts: { json?: boolean }, out: Out): Promise<number> {
+  const r = await loadGraphFile(file);
+  if (hasErrors(r.diagnostics) || !r.graph) {
+    for (const d of r.diagnostics) out.err(formatDiagnostic(d, file));
+    return 1;
+  }
+  const tf = await loadTf();
+  const c = compileGraph(tf, r.graph);
+  const nodes = c.analysis.order.map((id) => {
+    const n = c.analysis.nodes.get(id)!;
+    return { id, type: n.block.type, outputShapes: n.outputShapes ?? {}, params: c.nodeParams.get(id)?.params ?? 0 };
+  });
+  if (opts.json) out.log(JSON.stringify({ params: c.params, trainableParams: c.trainableParams, nodes }));
+  else {
+    out.log(`${r.graph.name}: ${c.params.toLocaleString('en')} parameters (${c.trainableParams.toLocaleString('en')} trainable)`);
+    const rows = nodes.map((n) => [n.id, n.type, Object.entries(n.outputShapes).map(([p, s]) => `${p} ${fmtShape(s)}`).join(', ') || '—', n.params.toLocaleString('en')]);
+    const head = ['node', 'type', 'outputs', 'params'];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    for (const row of [head, ...rows]) out.log(row.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  '));
+  }
+  tf.disposeVariables();
+  return 0;
+}
+
+function paramInfo(d: ParamDef) {
+  const { doc, ...rest } = d;
+  return { ...rest, doc };
+}
+
+export function blockInfo(b: AnyBlock) {
+  const p = defaultParams(b);
+  const port = ({ name, doc, rank, optional, attention, axes, dtype }: ReturnType<typeof portsOf>[number]) => ({ name, doc, rank, optional, attention, axes, dtype });
+  return {
+    type: b.type,
+    label: b.label,
+    category: b.category,
+    doc: b.doc,
+    paper: b.paper,
+    inputs: portsOf(b, p, 'inputs').map(port),
+    outputs: portsOf(b, p, 'outputs').map(port),
+    params: Object.fromEntries(Object.entries(b.params).map(([k, d]) => [k, paramInfo(d)])),
+  };
+}
+
+function blocks(opts: { json?: boolean }, out: Out): number {
+  const categories = [...new Set(registry.all().map((b) => b.category))];
+  const all = categories.flatMap((c) => registry.all().filter((b) => b.category === c));
+  if (opts.json) {
+    out.log(JSON.stringify(all.map(blockInfo), null, 2));
+    return 0;
+  }
+  let category = '';
+  for (const b of all) {
+    if (b.category !== category) out.log(`\n${(category = b.category)}`);
+    const info = blockInfo(b);
+    const params = Object.entries(info.params).map(([k, d]) => {
+      const range = 'options' in d ? d.options.join('|') : 'min' in d || 'max' in d ? `${d.min ?? ''}..${d.max ?? ''}` : d.type;
+      return `${k}=${JSON.stringify(d.default)} (${range})`;
+    });
+    out.log(`  ${b.type.padEnd(28)} ${b.label}`);
+    out.log(`    in: ${info.inputs.map((p) => p.name).join(', ') || '—'}   out: ${info.outputs.map((p) => p.name + (p.attention ? ` [${p.attention}]` : '')).join(', ') || '—'}`);
+    if (params.length) out.log(`    params: ${params.join(', ')}`);
+  }
+  return 0;
+}
+
+/** Runs the command with argv (without node and script); returns the exit code. */
+export async function main(argv: string[], out: Out = std): Promise<number> {
+  let code = 0;
+  const program = new Command()
+    .name('attn')
+    .description('Attention Studio on the command line: check, summarise and list model graphs (*.attn.json).')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out.log(s.trimEnd()), writeErr: (s) => out.err(s.trimEnd()) });
+  program
+    .command('validate')
+    .description('check graph files; exit 1 if any has an error')
+    .argument('<files...>', 'graph files')
+    .option('--json', 'one JSON object per file')
+    .action(async (files: string[], o) => void (code = await validate(files, o, out)));
+  program
+    .command('summary')
+    .description('per-node output shapes and parameter counts')
+    .argument('<file>', 'graph file')
+    .option('--json', 'print JSON')
+    .action(async (file: string, o) => void (code = await summary(file, o, out)));
+  program
+    .command('blocks')
+    .description('the block catalogue')
+    .option('--json', 'print JSON')
+    .action((o) => void (code = blocks(o, out)));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    out.err(`attn: ${(err as Error).message}`);
+    return 1;
+  }
+  return code;
+}

@@ -1,0 +1,67 @@
+import type { Shape } from '../blocks/contract.js';
+
+export type Severity = 'error' | 'warning';
+
+/** One problem found in a graph, attached to what caused it. */
+export interface Diagnostic {
+  severity: Severity;
+  message: string;
+  nodeId?: string;
+  port?: string;
+  param?: string;
+  /** Index of the edge in the file's `edges` array. */
+  edge?: number;
+  /** Position in the file's text, for malformed JSON. */
+  line?: number;
+  column?: number;
+}
+
+export interface Endpoint {
+  node: string;
+  port: string;
+}
+
+export interface GraphNode {
+  id: string;
+  type: string;
+  label?: string;
+  params: Record<string, unknown>;
+  position: { x: number; y: number };
+  [extra: string]: unknown;
+}
+
+export interface GraphEdge {
+  id?: string;
+  from: Endpoint;
+  to: Endpoint;
+  [extra: string]: unknown;
+}
+
+export interface GraphFile {
+  format: string;
+  version: number;
+  name: string;
+  description?: string;
+  /** Seed for weight initialisation; the same seed gives the same initial weights. */
+  seed?: number;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  training?: Record<string, unknown>;
+  dataset?: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+export type { Shape };
+
+export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === 'error');
+
+export function formatDiagnostic(d: Diagnostic, file?: string): string {
+  const where = [
+    file && (d.line !== undefined ? `${file}:${d.line}:${d.column ?? 1}` : file),
+    d.nodeId !== undefined && `node "${d.nodeId}"${d.port ? ` port "${d.port}"` : ''}`,
+    d.nodeId === undefined && d.edge !== undefined && `edge #${d.edge}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return `${where ? `${where}: ` : ''}${d.severity}: ${d.message}`;
+}

@@ -1,0 +1,52 @@
+// Small helpers that shape rules share. No tfjs here.
+import { ShapeError, type Dim, type Shape } from '../blocks/contract.js';
+
+export function fmtShape(s: Shape): string {
+  return `[${s.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
+}
+
+/** Requires a rank (counting batch) on an input; returns the shape for chaining. */
+export function expectRank(shape: Shape, port: string, ranks: number | readonly number[], what?: string): Shape {
+  const ok = typeof ranks === 'number' ? [ranks] : ranks;
+  if (!ok.includes(shape.length)) {
+    const want = ok.map((r) => `rank ${r}`).join(' or ');
+    throw new ShapeError(`input "${port}" must have ${want}${what ? ` (${what})` : ''}, got ${fmtShape(shape)}`, port);
+  }
+  return shape;
+}
+
+/** Output length of a convolution or pooling window along one axis (tfjs/Keras semantics). */
+export function windowOut(size: Dim, kernel: number, stride: number, padding: 'valid' | 'same', dilation = 1): Dim {
+  if (size === null) return null;
+  if (padding === 'same') return Math.ceil(size / stride);
+  const eff = (kernel - 1) * dilation + 1;
+  return Math.floor((size - eff) / stride) + 1;
+}
+
+/** NumPy-style broadcast of two shapes (batch included); throws naming the port. */
+export function broadcast(a: Shape, b: Shape, port: string): Shape {
+  const n = Math.max(a.length, b.length);
+  const out: Shape = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x === 1) out.push(y);
+    else if (y === 1 || x === y) out.push(x);
+    else if (x === null || y === null) out.push(x ?? y);
+    else throw new ShapeError(`cannot broadcast ${fmtShape(a)} with ${fmtShape(b)}: axis ${i} is ${x} vs ${y}`, port);
+  }
+  return out;
+}
+
+export function product(dims: readonly Dim[]): Dim {
+  let p = 1;
+  for (const d of dims) {
+    if (d === null) return null;
+    p *= d;
+  }
+  return p;
+}
+
+export function positive(d: Dim, port: string, what: string): void {
+  if (d !== null && d < 1) throw new ShapeError(`${what} would be ${d}: the input is too small`, port);
+}

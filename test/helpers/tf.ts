@@ -1,0 +1,2 @@
+import { loadTf } from '../../engine/backends/load-tf.js';
+export const tfReady = loadTf();
