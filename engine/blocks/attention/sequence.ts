@@ -1,0 +1,4 @@
+// Attention blocks: sequence family, in palette order.
+import type { AnyBlock } from '../contract.js';
+
+export const sequenceAttentionBlocks: AnyBlock[] = [];
