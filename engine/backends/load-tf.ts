@@ -1,6 +1,7 @@
 // Loads tfjs on demand (the engine never imports it at module level).
 import type { TF } from '../blocks/contract.js';
 
+let imported: Promise<TF> | undefined;
 let loaded: Promise<TF> | undefined;
 
 /** tfjs greets Node users with advice to install tfjs-node on first use; we report the backend ourselves. */
@@ -12,11 +13,19 @@ function muteTfjsNodeAdvice(): void {
   };
 }
 
+/** The pure-JS tfjs namespace, backend not chosen yet (see engine/backends/select). */
+export function importTf(): Promise<TF> {
+  imported ??= (async () => {
+    muteTfjsNodeAdvice();
+    return (await import('@tensorflow/tfjs')) as unknown as TF;
+  })();
+  return imported;
+}
+
 /** The pure-JS tfjs with the cpu backend; backend choice lives in engine/backends/select. */
 export function loadTf(): Promise<TF> {
   loaded ??= (async () => {
-    muteTfjsNodeAdvice();
-    const tf = (await import('@tensorflow/tfjs')) as unknown as TF;
+    const tf = await importTf();
     await tf.setBackend('cpu');
     await tf.ready();
     return tf;
