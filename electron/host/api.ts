@@ -1,0 +1,370 @@
+// The one interface between the renderer and everything outside the page: files,
+// templates, the block catalogue, datasets, training, runs and export.
+//
+// The desktop shell reaches it through the preload bridge (IPC), the browser mode
+// through a WebSocket; both end in the same HostService. Every request is one
+// object validated by the zod schema below before the service sees it, so a
+// compromised or buggy renderer cannot hand the service malformed input.
+//
+// This module is imported by the renderer: zod and types only, no Node.
+import { z } from 'zod';
+import type { AttentionKind, ParamDef, Shape } from '../../engine/blocks/contract.js';
+import type { Diagnostic, GraphFile } from '../../engine/graph/types.js';
+
+export type { Diagnostic, GraphFile, Shape, AttentionKind };
+
+// ---------------------------------------------------------------- requests
+
+const MAX_PATH = 4096;
+/** A file-system path; absolute in the desktop app, relative to the workspace in browser mode. */
+export const pathSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_PATH)
+  .refine((p) => !p.includes('\0'), 'must not contain NUL');
+const idSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be letters, digits, ".", "_" or "-"');
+/** A graph as the editor holds it; the service checks it against the graph schema itself and answers with diagnostics. */
+const graphSchema = z.looseObject({}) as unknown as z.ZodType<GraphFile>;
+const empty = z.strictObject({});
+
+export const EXPORT_TARGETS = ['typescript', 'keras', 'pytorch'] as const;
+export type ExportTarget = (typeof EXPORT_TARGETS)[number];
+
+export const trainingConfigSchema = z.looseObject({
+  dataset: idSchema,
+  epochs: z.number().int().min(1).max(10_000).default(1),
+  batchSize: z.number().int().min(1).max(65_536).default(32),
+  optimizer: z.enum(['sgd', 'momentum', 'adam', 'adamw', 'rmsprop']).default('adam'),
+  learningRate: z.number().positive().max(10).default(1e-3),
+  schedule: z.enum(['constant', 'cosine', 'step', 'warmup-cosine']).default('constant'),
+  /** Caps the training samples (quick runs, tests). */
+  limit: z.number().int().min(1).optional(),
+  validationSplit: z.number().min(0).max(0.9).default(0.1),
+  /** Loss weight per model output node id. */
+  lossWeights: z.record(z.string(), z.number().min(0)).optional(),
+  /** Attention probe: how many fixed samples, and at most how many snapshots per second. */
+  probeSamples: z.number().int().min(0).max(64).default(4),
+  probeRate: z.number().positive().max(60).default(2),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  /** Continue from a checkpoint of an earlier run. */
+  resumeFrom: z.object({ runId: idSchema, checkpoint: z.string().max(200).optional() }).optional(),
+});
+export type TrainingConfig = z.output<typeof trainingConfigSchema>;
+export type TrainingConfigInput = z.input<typeof trainingConfigSchema>;
+
+const runRef = z.strictObject({ runId: idSchema });
+
+/** One zod schema per method: the transports validate with these, and the request types derive from them. */
+export const requestSchemas = {
+  info: empty,
+
+  // Files. `openFile`/`saveFileAs` without a path show the native dialog in the desktop
+  // app; in browser mode (no dialogs) the renderer lists files and passes the path.
+  openFile: z.strictObject({ path: pathSchema.optional() }),
+  saveFile: z.strictObject({ path: pathSchema, graph: graphSchema }),
+  saveFileAs: z.strictObject({ graph: graphSchema, path: pathSchema.optional(), suggestedName: z.string().max(200).optional() }),
+  listFiles: z.strictObject({ dir: pathSchema.optional() }),
+  readGraph: z.strictObject({ path: pathSchema }),
+  writeGraph: z.strictObject({ path: pathSchema, graph: graphSchema }),
+  /** Checks a graph (schema and semantics) without touching the disk. */
+  checkGraph: z.strictObject({ graph: graphSchema }),
+
+  recentFiles: empty,
+  clearRecentFiles: empty,
+
+  // Crash recovery: the editor writes its graph every few seconds; a clean close clears it.
+  writeRecovery: z.strictObject({ graph: graphSchema, path: pathSchema.nullable().default(null), dirty: z.boolean().default(true) }),
+  readRecovery: empty,
+  clearRecovery: empty,
+
+  listTemplates: empty,
+  loadTemplate: z.strictObject({ id: idSchema }),
+
+  blockCatalogue: empty,
+  listDatasets: empty,
+
+  startTraining: z.strictObject({ graph: graphSchema, config: trainingConfigSchema }),
+  pauseTraining: runRef,
+  resumeTraining: runRef,
+  stopTraining: runRef,
+
+  listRuns: empty,
+  openRun: runRef,
+
+  exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_TARGETS) }),
+} as const;
+
+export type HostMethod = keyof typeof requestSchemas;
+export type HostRequest<M extends HostMethod> = z.input<(typeof requestSchemas)[M]>;
+/** The request after validation (defaults filled in): what the service receives. */
+export type HostRequestParsed<M extends HostMethod> = z.output<(typeof requestSchemas)[M]>;
+
+export const HOST_METHODS = Object.keys(requestSchemas) as HostMethod[];
+
+export function isHostMethod(name: unknown): name is HostMethod {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(requestSchemas, name);
+}
+
+/** Thrown for a request that does not fit its schema (never reaches the service). */
+export class HostRequestError extends Error {
+  constructor(
+    message: string,
+    readonly method?: string,
+  ) {
+    super(message);
+    this.name = 'HostRequestError';
+  }
+}
+
+/** Validates a request from an untrusted sender; throws HostRequestError with a readable reason. */
+export function parseHostRequest<M extends HostMethod>(method: unknown, request: unknown): { method: M; request: HostRequestParsed<M> } {
+  if (!isHostMethod(method)) throw new HostRequestError(`unknown host method ${JSON.stringify(method)}`);
+  const r = requestSchemas[method].safeParse(request ?? {});
+  if (!r.success) {
+    const why = r.error.issues.map((i) => `${i.path.map(String).join('.') || 'request'}: ${i.message}`).join('; ');
+    throw new HostRequestError(`bad request for ${method}: ${why}`, method);
+  }
+  return { method: method as M, request: r.data as HostRequestParsed<M> };
+}
+
+// ---------------------------------------------------------------- responses
+
+export interface HostInfo {
+  mode: 'desktop' | 'browser';
+  version: string;
+  platform: string;
+  /** True in the desktop app: openFile/saveFileAs without a path show a dialog. */
+  nativeDialogs: boolean;
+  /** Browser mode: the folder that paths are relative to and confined to. */
+  workspace?: string;
+  /** Whether a training process can be started here, and why not if not. */
+  training: { available: boolean; reason?: string };
+  exportAvailable: boolean;
+}
+
+/** A graph read from disk (or a template): the graph only when the file could be parsed. */
+export interface GraphLoad {
+  path: string;
+  graph?: GraphFile;
+  diagnostics: Diagnostic[];
+}
+
+export interface GraphWrite {
+  path: string;
+  /** False when the graph was refused (schema errors) and nothing was written. */
+  written: boolean;
+  /** Schema problems (when refused) or semantic ones (written anyway: work in progress is saved). */
+  diagnostics: Diagnostic[];
+}
+
+export interface FileEntry {
+  name: string;
+  path: string;
+  kind: 'file' | 'dir';
+  mtimeMs?: number;
+}
+
+export interface FileListing {
+  dir: string;
+  parent?: string;
+  /** Folders and *.attn.json files, folders first. */
+  entries: FileEntry[];
+}
+
+export interface RecentFile {
+  path: string;
+  name: string;
+  openedAt: string;
+}
+
+export interface Recovery {
+  graph: GraphFile;
+  /** The file the graph belongs to, null for an unsaved graph. */
+  path: string | null;
+  dirty: boolean;
+  savedAt: string;
+}
+
+export interface TemplateInfo {
+  id: string;
+  name: string;
+  description?: string;
+  nodes: number;
+  edges: number;
+}
+
+export interface PortInfo {
+  name: string;
+  doc: string;
+  rank?: number | readonly number[];
+  optional?: boolean;
+  attention?: AttentionKind;
+  axes?: string;
+  dtype?: 'float32' | 'int32';
+}
+
+/** A block as the palette and inspector see it (ports for the default parameters). */
+export interface BlockInfo {
+  type: string;
+  label: string;
+  category: string;
+  doc: string;
+  paper?: string;
+  inputs: PortInfo[];
+  outputs: PortInfo[];
+  params: Record<string, ParamDef>;
+}
+
+export interface DatasetInfo {
+  id: string;
+  name: string;
+  kind: 'image' | 'sequence' | 'tabular';
+  description: string;
+  /** Sample shape without the batch axis. */
+  inputShape: number[];
+  classes?: string[];
+  samples?: number;
+}
+
+export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'done' | 'stopped' | 'failed';
+
+export interface RunSummary {
+  runId: string;
+  name: string;
+  state: RunState;
+  startedAt: string;
+  dataset?: string;
+  epochs?: number;
+  finalMetrics: Record<string, number>;
+}
+
+export interface MetricRow {
+  step: number;
+  epoch: number;
+  kind: 'batch' | 'epoch';
+  metrics: Record<string, number>;
+}
+
+export interface RunDetail extends RunSummary {
+  config: Record<string, unknown>;
+  graph?: GraphFile;
+  metrics: MetricRow[];
+  checkpoints: string[];
+  /** Steps for which attention snapshots are stored. */
+  snapshots: number[];
+}
+
+export interface ExportResult {
+  target: ExportTarget;
+  /** Empty when the graph has errors (see diagnostics). */
+  files: { name: string; content: string }[];
+  diagnostics: Diagnostic[];
+}
+
+/** What each method answers. */
+export interface HostResponses {
+  info: HostInfo;
+  /** null: the user cancelled the dialog. */
+  openFile: GraphLoad | null;
+  saveFile: GraphWrite;
+  saveFileAs: GraphWrite | null;
+  listFiles: FileListing;
+  readGraph: GraphLoad;
+  writeGraph: GraphWrite;
+  checkGraph: { diagnostics: Diagnostic[] };
+  recentFiles: RecentFile[];
+  clearRecentFiles: void;
+  writeRecovery: void;
+  readRecovery: Recovery | null;
+  clearRecovery: void;
+  listTemplates: TemplateInfo[];
+  loadTemplate: GraphLoad;
+  blockCatalogue: BlockInfo[];
+  listDatasets: DatasetInfo[];
+  startTraining: { runId: string };
+  pauseTraining: void;
+  resumeTraining: void;
+  stopTraining: void;
+  listRuns: RunSummary[];
+  openRun: RunDetail;
+  exportCode: ExportResult;
+}
+
+// ---------------------------------------------------------------- events
+
+/** Commands the desktop menu sends to the renderer (the renderer binds the same ones to keys). */
+export const MENU_COMMANDS = [
+  'file.new',
+  'file.open',
+  'file.openRecent',
+  'file.save',
+  'file.saveAs',
+  'file.export',
+  'edit.undo',
+  'edit.redo',
+  'edit.cut',
+  'edit.copy',
+  'edit.paste',
+  'edit.duplicate',
+  'edit.delete',
+  'edit.selectAll',
+  'view.zoomIn',
+  'view.zoomOut',
+  'view.zoomReset',
+  'view.fit',
+  'view.togglePalette',
+  'view.toggleInspector',
+  'view.toggleSummary',
+  'view.toggleTraining',
+  'help.shortcuts',
+  'help.about',
+] as const;
+export type MenuCommand = (typeof MENU_COMMANDS)[number];
+
+export type TrainingEvent =
+  | { type: 'state'; runId: string; state: RunState; message?: string }
+  | {
+      type: 'progress';
+      runId: string;
+      epoch: number;
+      batch: number;
+      batches: number;
+      step: number;
+      samplesPerSec: number;
+      etaSec: number;
+      metrics: Record<string, number>;
+    }
+  | { type: 'epoch'; runId: string; epoch: number; step: number; metrics: Record<string, number> }
+  /** One attention map set for one output port: data is row-major with `shape` (probe samples first). */
+  | { type: 'attention'; runId: string; step: number; nodeId: string; port: string; kind: AttentionKind; shape: number[]; data: Float32Array }
+  | { type: 'checkpoint'; runId: string; step: number; name: string }
+  | { type: 'log'; runId: string; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'done'; runId: string; state: 'done' | 'stopped'; metrics: Record<string, number> }
+  | { type: 'error'; runId: string; message: string };
+
+export type HostEvent =
+  | { channel: 'training'; event: TrainingEvent }
+  | { channel: 'menu'; command: MenuCommand; arg?: string };
+
+export type Unsubscribe = () => void;
+
+// ---------------------------------------------------------------- the interface
+
+type Call<M extends HostMethod> = {} extends HostRequest<M>
+  ? (request?: HostRequest<M>) => Promise<HostResponses[M]>
+  : (request: HostRequest<M>) => Promise<HostResponses[M]>;
+
+/** One method per request schema, plus the event subscription. */
+export type HostCalls = { [M in HostMethod]: Call<M> };
+
+export interface HostApi extends HostCalls {
+  /** Training progress, attention maps (Float32Array, never JSON arrays) and menu commands. */
+  onEvent(listener: (event: HostEvent) => void): Unsubscribe;
+}
+
+/** The service side: takes validated requests, may know which window asked. */
+export type HostHandlers = { [M in HostMethod]: (request: HostRequestParsed<M>) => Promise<HostResponses[M]> };
