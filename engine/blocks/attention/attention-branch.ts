@@ -1,0 +1,61 @@
+import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
+import { apply, batchNorm, imageInput } from './vision-ops/gates.js';
+
+export default defineBlock({
+  type: 'attention.attentionBranch',
+  label: 'Attention branch',
+  category: 'Attention',
+  doc:
+    'The attention branch of an Attention Branch Network. From the feature map g(x): `convLayers` 3×3 conv–BN–ReLU ' +
+    'layers, BatchNorm, a 1×1 conv to K class maps, BN, ReLU; then (a) a 1×1 conv K→K, global average pooling and ' +
+    'softmax give class scores, the branch\'s own prediction, and (b) a conv K→1, BN and sigmoid give the attention ' +
+    'map M. The features out, g′(x) = (1 + M)·g(x), go on to the perception branch. Wire `scores` into an Output: ' +
+    'its "auto" loss is categorical cross-entropy, so the model trains on L_att + L_per. As in the authors\' code, ' +
+    'the convolutions have no bias and each is followed by BatchNorm; their residual units are plain conv–BN–ReLU ' +
+    'layers here. Trainable parameters: n·(9C² + 2C) + 2C + CK + 2K + K² + k²K + 2 for n conv layers and a k×k map ' +
+    'convolution, plus the BatchNorms\' running statistics.',
+  paper: 'Fukui, Hirakawa, Yamashita & Fujiyoshi (2019). Attention Branch Network: Learning of Attention Mechanism for Visual Explanation.',
+  params: {
+    classes: { type: 'int', default: 10, min: 2, max: 100000, doc: 'Number of classes K.' },
+    convLayers: { type: 'int', default: 1, min: 0, max: 8, doc: 'Feature layers (3×3 conv, BN, ReLU, C channels) before the class maps.' },
+    mapKernel: { type: 'int', default: 1, min: 1, max: 7, doc: 'Kernel of the conv K→1 that makes the map (odd; 1 in the paper, 3 in the authors\' code).' },
+  },
+  inputs: [{ name: 'in', doc: 'Feature map g(x) [B, H, W, C].', rank: 4 }],
+  outputs: (p) => [
+    { name: 'out', doc: 'Attended features (1 + M)·g(x) [B, H, W, C].' },
+    { name: 'map', doc: 'Attention map M [B, H, W], in (0, 1).', attention: 'spatial', axes: 'batch, height, width' },
+    { name: 'scores', doc: `Class probabilities of the attention branch [B, ${p.classes}].`, loss: 'categoricalCrossentropy' },
+  ],
+  inferShape({ params: p, inputs }) {
+    const [h, w, c] = imageInput(inputs.in, 'in');
+    if (p.mapKernel % 2 === 0) throw new ShapeError(`mapKernel ${p.mapKernel} is even: use an odd kernel so that the map keeps its alignment with the input`);
+    return { out: [null, h, w, c], map: [null, h, w], scores: [null, p.classes] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const x = inputs.in;
+    const [, h, w, c] = x.shape as number[];
+    const conv = (filters: number, kernel: number, suffix: string, input: SymbolicTensor) =>
+      apply(tf.layers.conv2d({ filters, kernelSize: kernel, padding: 'same', useBias: false, kernelInitializer: init.heNormal(), name: `${name}_${suffix}` }), input);
+    const bn = (suffix: string, input: SymbolicTensor) => apply(batchNorm(tf, `${name}_${suffix}`), input);
+    const act = (fn: 'relu' | 'sigmoid' | 'softmax', suffix: string, input: SymbolicTensor) =>
+      apply(tf.layers.activation({ activation: fn, name: `${name}_${suffix}` }), input);
+
+    let a = x;
+    for (let i = 1; i <= p.convLayers; i++) a = act('relu', `relu${i}`, bn(`bn${i}`, conv(c, 3, `conv${i}`, a)));
+    a = bn('bn', a);
+    a = act('relu', 'class_relu', bn('class_bn', conv(p.classes, 1, 'class_conv', a)));
+
+    const pooled = apply(tf.layers.globalAveragePooling2d({ name: `${name}_gap` }), conv(p.classes, 1, 'score_conv', a));
+    const scores = act('softmax', 'scores', pooled);
+
+    const m = act('sigmoid', 'map_sigmoid', bn('map_bn', conv(1, p.mapKernel, 'map_conv', a)));
+    const map = apply(tf.layers.reshape({ targetShape: [h, w], name: `${name}_map` }), m);
+    const attended = apply(tf.layers.multiply({ name: `${name}_attend` }), [x, m]);
+    const out = apply(tf.layers.add({ name: `${name}_out` }), [x, attended]);
+    return { out, map, scores };
+  },
+  examples: [
+    { params: { classes: 5 }, inputs: { in: [null, 6, 6, 8] } },
+    { params: { classes: 3, convLayers: 0, mapKernel: 3 }, inputs: { in: [null, 4, 5, 2] } },
+  ],
+});

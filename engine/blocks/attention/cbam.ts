@@ -1,0 +1,109 @@
+// CBAM (Woo et al. 2018) and its two halves, each a block of its own.
+import { defineBlock } from '../contract.js';
+import { channelGate, imageInput, oddKernel, reductionParam, spatialGate } from './vision-ops/gates.js';
+
+const paper = 'Woo, Park, Lee & Kweon (2018). CBAM: Convolutional Block Attention Module.';
+
+const channelParams = {
+  reduction: reductionParam,
+  bias: { type: 'bool', default: true, doc: 'Biases in the shared MLP (the authors\' code uses nn.Linear with bias).' },
+} as const;
+
+const spatialParams = {
+  kernel: { type: 'int', default: 7, min: 1, max: 15, doc: 'Size k of the spatial gate\'s k×k convolution (odd; the paper uses 7).' },
+  batchNorm: {
+    type: 'bool',
+    default: true,
+    doc: 'BatchNorm after the spatial convolution, as in the authors\' code (the paper\'s formula has none).',
+  },
+} as const;
+
+const input = [{ name: 'in', doc: 'Feature map [B, H, W, C].', rank: 4 }] as const;
+const out = { name: 'out', doc: 'The refined feature map [B, H, W, C].' };
+const channelWeights = { name: 'channelWeights', doc: 'Channel weights M_c [B, C], in (0, 1).', attention: 'channel', axes: 'batch, channel' } as const;
+const spatialMap = { name: 'spatialMap', doc: 'Spatial map M_s [B, H, W], in (0, 1).', attention: 'spatial', axes: 'batch, height, width' } as const;
+
+const conventions =
+  'Conventions (the authors\' code): the channel MLP is FC C→⌊C/r⌋ → ReLU → FC →C with biases, 2·C·⌊C/r⌋ + ⌊C/r⌋ + C ' +
+  'parameters; the spatial convolution 2→1 has no bias and is followed by BatchNorm(1), 2·k² + 2 trainable ' +
+  'parameters (+2 running statistics), or 2·k² without it. The pooled maps are stacked [mean; max] in the paper\'s ' +
+  'order (the authors\' code stacks max first).';
+
+export const cbamChannel = defineBlock({
+  type: 'attention.cbamChannel',
+  label: 'CBAM channel attention',
+  category: 'Attention',
+  doc:
+    'CBAM\'s channel attention module: the average- and max-pooled channel descriptors go through one shared MLP, ' +
+    'are summed and squashed, M_c = σ(MLP(AvgPool(x)) + MLP(MaxPool(x))), and every channel is scaled, y = M_c ⊙ x. ' +
+    conventions,
+  paper,
+  params: channelParams,
+  inputs: input,
+  outputs: [out, channelWeights],
+  inferShape({ inputs }) {
+    const [h, w, c] = imageInput(inputs.in, 'in');
+    return { out: [null, h, w, c], channelWeights: [null, c] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const g = channelGate(tf, inputs.in, { reduction: p.reduction, bias: p.bias, pools: 'avg+max' }, name, init);
+    return { out: g.out, channelWeights: g.weights };
+  },
+  examples: [{ params: { reduction: 4 }, inputs: { in: [null, 6, 6, 8] } }],
+});
+
+export const cbamSpatial = defineBlock({
+  type: 'attention.cbamSpatial',
+  label: 'CBAM spatial attention',
+  category: 'Attention',
+  doc:
+    'CBAM\'s spatial attention module: average and max over the channels give two maps, a k×k convolution turns ' +
+    'them into one, M_s = σ(f^{k×k}([AvgPool(x); MaxPool(x)])), and every position is scaled, y = M_s ⊙ x. ' +
+    conventions,
+  paper,
+  params: spatialParams,
+  inputs: input,
+  outputs: [out, spatialMap],
+  inferShape({ params: p, inputs }) {
+    oddKernel(p.kernel);
+    const [h, w, c] = imageInput(inputs.in, 'in');
+    return { out: [null, h, w, c], spatialMap: [null, h, w] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const g = spatialGate(tf, inputs.in, p, name, init);
+    return { out: g.out, spatialMap: g.map };
+  },
+  examples: [
+    { inputs: { in: [null, 6, 6, 8] } },
+    { params: { kernel: 3, batchNorm: false }, inputs: { in: [null, 5, 4, 3] } },
+  ],
+});
+
+export const cbam = defineBlock({
+  type: 'attention.cbam',
+  label: 'CBAM',
+  category: 'Attention',
+  doc:
+    'Convolutional Block Attention Module: channel attention, then spatial attention on its result, ' +
+    'F′ = M_c(F) ⊙ F, F″ = M_s(F′) ⊙ F′. Outputs the refined map, the channel weights [B, C] and the spatial map ' +
+    '[B, H, W]. Placed inside a residual unit before the addition in the paper. ' +
+    conventions,
+  paper,
+  params: { ...channelParams, ...spatialParams },
+  inputs: input,
+  outputs: [out, channelWeights, spatialMap],
+  inferShape({ params: p, inputs }) {
+    oddKernel(p.kernel);
+    const [h, w, c] = imageInput(inputs.in, 'in');
+    return { out: [null, h, w, c], channelWeights: [null, c], spatialMap: [null, h, w] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const ch = channelGate(tf, inputs.in, { reduction: p.reduction, bias: p.bias, pools: 'avg+max' }, `${name}_channel`, init);
+    const sp = spatialGate(tf, ch.out, p, `${name}_spatial`, init);
+    return { out: sp.out, channelWeights: ch.weights, spatialMap: sp.map };
+  },
+  examples: [
+    { params: { reduction: 4 }, inputs: { in: [null, 6, 6, 8] } },
+    { params: { reduction: 3, kernel: 3, batchNorm: false, bias: false }, inputs: { in: [null, 4, 5, 7] } },
+  ],
+});

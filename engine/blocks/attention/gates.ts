@@ -1,0 +1,123 @@
+// Gates: the highway gate, and a learned gate where one tensor decides how much of another passes.
+import { defineBlock, ShapeError, type Shape, type SymbolicTensor } from '../contract.js';
+import { expectRank, fmtShape } from '../../shapes/rules.js';
+import { apply, scaleChannels } from './vision-ops/gates.js';
+import { gatedMixLayer } from './vision-ops/layers.js';
+
+function knownChannels(shape: Shape, port: string): number {
+  const c = shape[shape.length - 1];
+  if (c === null) throw new ShapeError(`input "${port}" needs a known last axis (features/channels), got ${fmtShape(shape)}`, port);
+  return c;
+}
+
+export const highwayGate = defineBlock({
+  type: 'attention.highwayGate',
+  label: 'Highway gate',
+  category: 'Attention',
+  doc:
+    'A highway layer: a transform H(x) and a transform gate T(x) = σ(W_T x + b_T) decide, per unit, how much of ' +
+    'the transform and how much of the unchanged input pass, y = H(x)·T(x) + x·(1 − T(x)). b_T starts negative so ' +
+    'that the layer first carries its input through, which lets very deep stacks train. Both maps act on the last ' +
+    'axis (per position for sequences and images); on an image a kernel k > 1 makes them k×k convolutions, as in ' +
+    'the paper\'s convolutional highway networks. Parameters: 2·(k²·C² + C), as two nn.Linear/nn.Conv2d with bias.',
+  paper: 'Srivastava, Greff & Schmidhuber (2015). Training Very Deep Networks.',
+  params: {
+    gateBias: { type: 'float', default: -2, min: -10, max: 10, doc: 'Initial gate bias b_T; negative favours carrying x (the paper uses −1 to −3).' },
+    activation: { type: 'enum', options: ['relu', 'tanh', 'linear'], default: 'relu', doc: 'Nonlinearity of the transform H.' },
+    kernel: { type: 'int', default: 1, min: 1, max: 15, doc: 'Kernel size of H and T on images (odd); 1 on vectors and sequences.' },
+  },
+  inputs: [{ name: 'in', doc: 'Vector [B, C], sequence [B, T, C] or image [B, H, W, C].', rank: [2, 3, 4] }],
+  outputs: [
+    { name: 'out', doc: 'y, the same shape as the input.' },
+    { name: 'gate', doc: 'Transform gate T(x), the same shape as the input, in (0, 1).', attention: 'gate', axes: 'batch, ..., channel' },
+  ],
+  inferShape({ params: p, inputs }) {
+    const x = expectRank(inputs.in, 'in', [2, 3, 4]);
+    knownChannels(x, 'in');
+    if (p.kernel > 1 && x.length !== 4) throw new ShapeError(`kernel ${p.kernel} needs an image input; on ${fmtShape(x)} use kernel 1`, 'in');
+    if (p.kernel % 2 === 0) throw new ShapeError(`kernel ${p.kernel} is even: use an odd kernel so that the output stays aligned with x`);
+    return { out: [...x], gate: [...x] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const x = inputs.in;
+    const c = x.shape[x.shape.length - 1] as number;
+    const map = (suffix: string, activation: 'relu' | 'tanh' | 'linear' | 'sigmoid', bias?: number) => {
+      const common = {
+        activation,
+        kernelInitializer: init.glorotUniform(),
+        biasInitializer: bias === undefined ? undefined : tf.initializers.constant({ value: bias }),
+        name: `${name}_${suffix}`,
+      };
+      const layer = x.shape.length === 4 ? tf.layers.conv2d({ filters: c, kernelSize: p.kernel, padding: 'same', ...common }) : tf.layers.dense({ units: c, ...common });
+      return apply(layer, x);
+    };
+    const h = map('transform', p.activation);
+    const gate = map('gate', 'sigmoid', p.gateBias);
+    return { out: apply(new (gatedMixLayer(tf))({ name: `${name}_mix` }), [h, x, gate]), gate };
+  },
+  examples: [
+    { inputs: { in: [null, 8] } },
+    { params: { activation: 'tanh', gateBias: -1 }, inputs: { in: [null, 5, 6] } },
+    { params: { kernel: 3 }, inputs: { in: [null, 6, 6, 4] } },
+  ],
+});
+
+export const gate = defineBlock({
+  type: 'attention.gate',
+  label: 'Learned gate',
+  category: 'Attention',
+  doc:
+    'A gate where one tensor decides how much of another passes: y = σ(W c + b) ⊙ x. Per channel, the context c is ' +
+    'averaged over its positions and a dense layer gives one weight per channel of x ([B, C]); per position, a ' +
+    '1×1 projection of c gives one weight per position of x ([B, H, W] or [B, T]), so the context must have the same ' +
+    'positions. Leave the context unconnected and x gates itself. Parameters: C_c·C + C per channel, C_c + 1 per ' +
+    'position (a dense layer / 1×1 conv with bias).',
+  paper: 'Dauphin, Fan, Auli & Grangier (2017). Language Modeling with Gated Convolutional Networks (gating); Hu et al. (2018) for the per-channel form.',
+  params: {
+    mode: { type: 'enum', options: ['channel', 'position'], default: 'channel', doc: 'What the gate weighs: each channel, or each position.' },
+  },
+  inputs: [
+    { name: 'in', doc: 'The tensor that is gated: a sequence [B, T, C] or an image [B, H, W, C].', rank: [3, 4] },
+    { name: 'context', doc: 'The tensor that decides; defaults to `in` itself.', rank: [2, 3, 4], optional: true },
+  ],
+  outputs: [
+    { name: 'out', doc: 'The gated tensor, shaped like `in`.' },
+    { name: 'gate', doc: 'Gate values in (0, 1): [B, C] per channel, [B, H, W] or [B, T] per position.', attention: 'gate', axes: 'batch, channel | batch, position...' },
+  ],
+  inferShape({ params: p, inputs }) {
+    const x = expectRank(inputs.in, 'in', [3, 4], 'a sequence or an image');
+    const c = knownChannels(x, 'in');
+    const ctx = inputs.context ?? x;
+    knownChannels(ctx, 'context');
+    if (p.mode === 'channel') return { out: [...x], gate: [null, c] };
+    const positions = x.slice(1, -1);
+    const ctxPositions = ctx.slice(1, -1);
+    if (ctxPositions.length !== positions.length || ctxPositions.some((d, i) => d !== null && positions[i] !== null && d !== positions[i]))
+      throw new ShapeError(`a per-position gate needs a context with the positions of "in" ${fmtShape(x)}, got ${fmtShape(ctx)}`, 'context');
+    return { out: [...x], gate: [null, ...positions] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const x = inputs.in;
+    const ctx = inputs.context ?? x;
+    const dense = (units: number, input: SymbolicTensor) =>
+      apply(tf.layers.dense({ units, activation: 'sigmoid', kernelInitializer: init.glorotUniform(), name: `${name}_dense` }), input);
+    if (p.mode === 'channel') {
+      const pool = ctx.shape.length === 4 ? tf.layers.globalAveragePooling2d({ name: `${name}_pool` }) : tf.layers.globalAveragePooling1d({ name: `${name}_pool` });
+      const pooled = ctx.shape.length === 2 ? ctx : apply(pool, ctx);
+      const weights = dense(x.shape[x.shape.length - 1] as number, pooled);
+      return { out: scaleChannels(tf, x, weights, name), gate: weights };
+    }
+    const weights = dense(1, ctx);
+    const positions = x.shape.slice(1, -1) as number[];
+    return {
+      out: apply(tf.layers.multiply({ name: `${name}_scale` }), [x, weights]),
+      gate: apply(tf.layers.reshape({ targetShape: positions, name: `${name}_map` }), weights),
+    };
+  },
+  examples: [
+    { inputs: { in: [null, 6, 6, 8], context: [null, 3, 3, 5] } },
+    { params: { mode: 'position' }, inputs: { in: [null, 6, 6, 8], context: [null, 6, 6, 2] } },
+    { params: { mode: 'position' }, inputs: { in: [null, 7, 4] } },
+    { inputs: { in: [null, 7, 4], context: [null, 3] } },
+  ],
+});

@@ -1,0 +1,70 @@
+import { defineBlock, ShapeError } from '../contract.js';
+import { apply, batchNorm, imageInput, reducedWidth } from './vision-ops/gates.js';
+import { batchMatMulLayer, nonLocalAffinityLayer } from './vision-ops/layers.js';
+
+export default defineBlock({
+  type: 'attention.nonLocal',
+  label: 'Non-local block',
+  category: 'Attention',
+  doc:
+    'Self-attention over all positions of a feature map: y_i = Σ_j f(x_i, x_j) g(x_j) / C(x), z = BN(W_z y) + x. ' +
+    'θ, φ and g are 1×1 convolutions to C′ = ⌊C/2⌋ channels (at least 1); the pairwise function is the embedded ' +
+    'Gaussian (softmax over θ_iᵀφ_j), the dot product (θ_iᵀφ_j / N′) or concatenation (ReLU(w_fᵀ[θ_i; φ_j]) / N′), ' +
+    'N′ being the number of key positions. Subsampling max-pools φ and g 2×2, so N′ = ⌊H/2⌋·⌊W/2⌋. The BatchNorm ' +
+    'after W_z starts with γ = 0, so the block starts as the identity and can be inserted into a pretrained net. ' +
+    'The attention output is the normalised affinity [B, HW, N′]. Parameters as the reference PyTorch code ' +
+    '(convolutions with bias): 4·C·C′ + 3·C′ + C for the convolutions, 2·C for BatchNorm (+2·C running statistics), ' +
+    'and 2·C′ more for concatenation\'s w_f (no bias).',
+  paper: 'Wang, Girshick, Gupta & He (2018). Non-local Neural Networks.',
+  params: {
+    pairwise: {
+      type: 'enum',
+      options: ['embeddedGaussian', 'dotProduct', 'concatenation'],
+      default: 'embeddedGaussian',
+      doc: 'The pairwise function f.',
+    },
+    subsample: { type: 'bool', default: true, doc: 'Max-pool φ and g by 2×2, a quarter of the pairwise computation.' },
+  },
+  inputs: [{ name: 'in', doc: 'Feature map [B, H, W, C].', rank: 4 }],
+  outputs: [
+    { name: 'out', doc: 'z = BN(W_z y) + x, [B, H, W, C].' },
+    {
+      name: 'affinity',
+      doc: 'Normalised affinity f(x_i, x_j)/C(x) [B, HW, N′]; rows are query positions, row-major over (H, W).',
+      attention: 'matrix',
+      axes: 'batch, query position, key position',
+    },
+  ],
+  inferShape({ params: p, inputs }) {
+    const [h, w, c] = imageInput(inputs.in, 'in');
+    if (p.subsample && (h < 2 || w < 2))
+      throw new ShapeError(`subsampling halves height and width, but the input is only ${h}×${w}: turn subsampling off or feed a larger map`, 'in');
+    const keys = p.subsample ? Math.floor(h / 2) * Math.floor(w / 2) : h * w;
+    return { out: [null, h, w, c], affinity: [null, h * w, keys] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const x = inputs.in;
+    const [, h, w, c] = x.shape as number[];
+    const inner = reducedWidth(c, 2);
+    const conv1x1 = (filters: number, suffix: string, input: typeof x) =>
+      apply(tf.layers.conv2d({ filters, kernelSize: 1, kernelInitializer: init.glorotUniform(), name: `${name}_${suffix}` }), input);
+    const pool = (suffix: string, input: typeof x) =>
+      p.subsample ? apply(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: `${name}_${suffix}_pool` }), input) : input;
+
+    const theta = conv1x1(inner, 'theta', x);
+    const phi = pool('phi', conv1x1(inner, 'phi', x));
+    const g = pool('g', conv1x1(inner, 'g', x));
+    const affinity = apply(new (nonLocalAffinityLayer(tf))({ pairwise: p.pairwise, seed: init.seed(), name: `${name}_affinity` }), [theta, phi]);
+    const keys = (g.shape[1] as number) * (g.shape[2] as number);
+    const gFlat = apply(tf.layers.reshape({ targetShape: [keys, inner], name: `${name}_g_flat` }), g);
+    const yFlat = apply(new (batchMatMulLayer(tf))({ name: `${name}_aggregate` }), [affinity, gFlat]);
+    const y = apply(tf.layers.reshape({ targetShape: [h, w, inner], name: `${name}_y` }), yFlat);
+    const wz = apply(batchNorm(tf, `${name}_wz_bn`, { gammaZero: true }), conv1x1(c, 'wz', y));
+    return { out: apply(tf.layers.add({ name: `${name}_residual` }), [wz, x]), affinity };
+  },
+  examples: [
+    { inputs: { in: [null, 6, 6, 8] } },
+    { params: { pairwise: 'dotProduct', subsample: false }, inputs: { in: [null, 4, 5, 6] } },
+    { params: { pairwise: 'concatenation' }, inputs: { in: [null, 5, 7, 3] } },
+  ],
+});

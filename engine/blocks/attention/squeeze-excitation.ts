@@ -1,0 +1,35 @@
+import { defineBlock } from '../contract.js';
+import { channelGate, imageInput, reductionParam } from './vision-ops/gates.js';
+
+export default defineBlock({
+  type: 'attention.squeezeExcitation',
+  label: 'Squeeze-and-Excitation',
+  category: 'Attention',
+  doc:
+    'Channel attention: squeeze each channel of the feature map to one number by global average pooling, excite with ' +
+    'a bottleneck MLP (FC to ⌊C/r⌋, ReLU, FC to C, sigmoid) and rescale every channel by its weight, y = x · s. ' +
+    'The channel weights s [B, C] are an attention output. Parameters as in the reference SE module (nn.Linear with ' +
+    'bias): 2·C·⌊C/r⌋ + ⌊C/r⌋ + C, or 2·C·⌊C/r⌋ without biases (the 1×1-conv variants that omit them).',
+  paper: 'Hu, Shen, Albanie, Sun & Wu (2018). Squeeze-and-Excitation Networks.',
+  params: {
+    reduction: reductionParam,
+    bias: { type: 'bool', default: true, doc: 'Biases in the two FC layers (the reference implementation has them).' },
+  },
+  inputs: [{ name: 'in', doc: 'Feature map [B, H, W, C].', rank: 4 }],
+  outputs: [
+    { name: 'out', doc: 'The recalibrated feature map [B, H, W, C].' },
+    { name: 'weights', doc: 'Channel weights s [B, C], in (0, 1).', attention: 'channel', axes: 'batch, channel' },
+  ],
+  inferShape({ inputs }) {
+    const [h, w, c] = imageInput(inputs.in, 'in');
+    return { out: [null, h, w, c], weights: [null, c] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const { out, weights } = channelGate(tf, inputs.in, { reduction: p.reduction, bias: p.bias, pools: 'avg' }, name, init);
+    return { out, weights };
+  },
+  examples: [
+    { params: { reduction: 4 }, inputs: { in: [null, 6, 6, 8] } },
+    { params: { reduction: 16, bias: false }, inputs: { in: [null, 5, 7, 12] } },
+  ],
+});
