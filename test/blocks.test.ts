@@ -13,6 +13,7 @@ const concrete = (s: Shape, batch: number) => s.map((d, i) => (i === 0 ? batch :
 
 function sameShape(actual: readonly (number | null)[], expected: Shape, batch?: number): boolean {
   if (actual.length !== expected.length) return false;
+  if (expected[0] !== null) return false;
   return expected.every((d, i) => (i === 0 ? (batch === undefined ? actual[0] === null : actual[0] === batch) : d === null || actual[i] === d));
 }
 

@@ -78,7 +78,12 @@ export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegis
     const edgeText = `${e.from.node}.${e.from.port} → ${e.to.node}.${e.to.port}`;
     if (!seen.has(e.from.node)) return error({ edge: i, nodeId: e.to.node, port: e.to.port, message: `edge ${edgeText} comes from missing node "${e.from.node}"` });
     if (!seen.has(e.to.node)) return error({ edge: i, nodeId: e.from.node, port: e.from.port, message: `edge ${edgeText} goes to missing node "${e.to.node}"` });
-    if (!src || !dst) return; // unknown block type, already reported
+    if (!dst) return; // unknown block type, already reported
+    if (!src) {
+      // From a node of unknown type: the input counts as connected, its shape as unknown.
+      if (dst.inputs.some((p) => p.name === e.to.port)) dst.incoming.set(e.to.port, i);
+      return;
+    }
     if (!src.outputs.some((p) => p.name === e.from.port))
       return error({
         edge: i,
@@ -112,11 +117,11 @@ export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegis
 
   // Topological order (Kahn); whatever is left sits on or behind a cycle.
   const indegree = new Map<string, number>();
-  for (const n of nodes.values()) indegree.set(n.id, n.incoming.size);
+  for (const n of nodes.values()) indegree.set(n.id, [...n.incoming.values()].filter((ei) => valid[ei]).length);
   const order: string[] = [];
-  const queue = [...nodes.values()].filter((n) => n.incoming.size === 0).map((n) => n.id);
-  while (queue.length) {
-    const id = queue.shift()!;
+  const queue = [...indegree].filter(([, d]) => d === 0).map(([id]) => id);
+  for (let qi = 0; qi < queue.length; qi++) {
+    const id = queue[qi];
     order.push(id);
     for (const ei of outgoing.get(id) ?? []) {
       const to = graph.edges[ei].to.node;

@@ -28,8 +28,10 @@ export function broadcast(a: Shape, b: Shape, port: string): Shape {
   const n = Math.max(a.length, b.length);
   const out: Shape = [];
   for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1;
-    const y = b[b.length - n + i] ?? 1;
+    const ia = a.length - n + i;
+    const ib = b.length - n + i;
+    const x = ia < 0 ? 1 : a[ia];
+    const y = ib < 0 ? 1 : b[ib];
     if (x === 1) out.push(y);
     else if (y === 1 || x === y) out.push(x);
     else if (x === null || y === null) out.push(x ?? y);
