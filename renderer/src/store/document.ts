@@ -1,0 +1,136 @@
+// The graph document and the pure edits on it. Every edit takes a graph and
+// returns a new one (immer keeps the untouched parts shared), so undo is a
+// list of snapshots and "dirty" is a reference comparison.
+import { produce } from 'immer';
+import { registry } from '../../../engine/blocks/registry.js';
+import { defaultParams } from '../../../engine/blocks/params.js';
+import { GRAPH_FORMAT, GRAPH_VERSION } from '../../../engine/graph/schema.js';
+import type { Endpoint, GraphEdge, GraphFile, GraphNode } from '../../../engine/graph/types.js';
+
+export type { Endpoint, GraphEdge, GraphFile, GraphNode };
+
+export interface XY {
+  x: number;
+  y: number;
+}
+
+/** An edge as the editor keeps it: always with an id. */
+export type EditorEdge = GraphEdge & { id: string };
+
+export function emptyGraph(name = 'untitled'): GraphFile {
+  return { format: GRAPH_FORMAT, version: GRAPH_VERSION, name, nodes: [], edges: [] };
+}
+
+/** Gives every edge an id (files may leave them out); returns the graph itself when nothing is missing. */
+export function withEdgeIds(graph: GraphFile): GraphFile {
+  if (graph.edges.every((e) => typeof e.id === 'string' && e.id)) return graph;
+  const used = new Set(graph.edges.map((e) => e.id).filter((id): id is string => !!id));
+  return produce(graph, (g) => {
+    for (const e of g.edges) if (!e.id) e.id = freshId(used, 'e');
+  });
+}
+
+function freshId(used: Set<string>, stem: string): string {
+  for (let k = 1; ; k++) {
+    const id = `${stem}${k}`;
+    if (!used.has(id)) {
+      used.add(id);
+      return id;
+    }
+  }
+}
+
+/** A short readable id from the block type: `core.conv2d` -> `conv2d_1`. */
+export function nodeIdFor(graph: GraphFile, type: string, taken: Set<string> = new Set(graph.nodes.map((n) => n.id))): string {
+  const stem = `${(type.split('.').pop() ?? 'node').replace(/[^A-Za-z0-9_]/g, '_')}_`;
+  return freshId(taken, stem);
+}
+
+export function edgeIdFor(graph: GraphFile, taken: Set<string> = new Set(graph.edges.map((e) => e.id ?? ''))): string {
+  return freshId(taken, 'e');
+}
+
+export function addNode(graph: GraphFile, type: string, position: XY, params?: Record<string, unknown>): { graph: GraphFile; id: string } {
+  const block = registry.get(type);
+  if (!block) throw new Error(`unknown block type "${type}"`);
+  const id = nodeIdFor(graph, type);
+  const node: GraphNode = { id, type, params: params ?? { ...defaultParams(block) }, position: round(position) };
+  return { graph: produce(graph, (g) => void g.nodes.push(node)), id };
+}
+
+const round = (p: XY): XY => ({ x: Math.round(p.x), y: Math.round(p.y) });
+
+/** Removes nodes (with every edge touching them) and edges. */
+export function removeElements(graph: GraphFile, nodeIds: Iterable<string>, edgeIds: Iterable<string> = []): GraphFile {
+  const nodes = new Set(nodeIds);
+  const edges = new Set(edgeIds);
+  if (nodes.size === 0 && edges.size === 0) return graph;
+  const keepEdge = (e: GraphEdge) => !edges.has(e.id ?? '') && !nodes.has(e.from.node) && !nodes.has(e.to.node);
+  if (graph.nodes.every((n) => !nodes.has(n.id)) && graph.edges.every(keepEdge)) return graph;
+  return produce(graph, (g) => {
+    g.nodes = g.nodes.filter((n) => !nodes.has(n.id));
+    g.edges = g.edges.filter(keepEdge);
+  });
+}
+
+/** The edge that feeds an input port, if any. */
+export function edgeInto(graph: GraphFile, to: Endpoint): GraphEdge | undefined {
+  return graph.edges.find((e) => e.to.node === to.node && e.to.port === to.port);
+}
+
+/** Connects an output to an input; an input takes one edge, so an existing one is replaced. */
+export function connect(graph: GraphFile, from: Endpoint, to: Endpoint): { graph: GraphFile; id: string } {
+  const old = edgeInto(graph, to);
+  if (old && old.from.node === from.node && old.from.port === from.port) return { graph, id: old.id ?? '' };
+  const id = edgeIdFor(graph);
+  const next = produce(graph, (g) => {
+    g.edges = g.edges.filter((e) => !(e.to.node === to.node && e.to.port === to.port));
+    g.edges.push({ id, from: { ...from }, to: { ...to } });
+  });
+  return { graph: next, id };
+}
+
+export function moveNodes(graph: GraphFile, positions: Record<string, XY>): GraphFile {
+  const changed = graph.nodes.some((n) => {
+    const p = positions[n.id];
+    return p && (Math.round(p.x) !== n.position.x || Math.round(p.y) !== n.position.y);
+  });
+  if (!changed) return graph;
+  return produce(graph, (g) => {
+    for (const n of g.nodes) {
+      const p = positions[n.id];
+      if (p) n.position = round(p);
+    }
+  });
+}
+
+/** Sets one parameter; `undefined` removes it so the default applies. */
+export function setParam(graph: GraphFile, nodeId: string, name: string, value: unknown): GraphFile {
+  const node = graph.nodes.find((n) => n.id === nodeId);
+  if (!node || sameValue(node.params[name], value)) return graph;
+  return produce(graph, (g) => {
+    const n = g.nodes.find((x) => x.id === nodeId)!;
+    if (value === undefined) delete n.params[name];
+    else n.params[name] = Array.isArray(value) ? [...value] : value;
+  });
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i]);
+  return a === b;
+}
+
+export function setLabel(graph: GraphFile, nodeId: string, label: string): GraphFile {
+  const node = graph.nodes.find((n) => n.id === nodeId);
+  const next = label.trim() || undefined;
+  if (!node || node.label === next) return graph;
+  return produce(graph, (g) => {
+    const n = g.nodes.find((x) => x.id === nodeId)!;
+    if (next === undefined) delete n.label;
+    else n.label = next;
+  });
+}
+
+export function renameGraph(graph: GraphFile, name: string): GraphFile {
+  return graph.name === name ? graph : produce(graph, (g) => void (g.name = name));
+}
