@@ -1,0 +1,182 @@
+// Attend and Rectify (Rodríguez et al. 2018): attention modules that read a feature
+// map and give a gated class hypothesis, and the global gate that weighs those
+// hypotheses against the network's own output.
+import { defineBlock, ShapeError, type PortDef, type SymbolicTensor, type Tensor, type TF } from '../contract.js';
+import { customLayer } from '../custom-layer.js';
+import { expectRank, fmtShape } from '../../shapes/rules.js';
+
+const PAPER = 'Rodríguez, P., Gonfaus, J. M., Cucurull, G., Roca, F. X., Gonzàlez, J. (2018). Attend and Rectify: a Gated Attention Mechanism for Fine-Grained Recovery. ECCV.';
+
+/**
+ * From the attention-head logits A [B,H,W,K], output heads O [B,H,W,K·classes] and gate scores S [B,H,W,K]:
+ * maps H_k = softmax over positions of A_k, hypotheses o_k = Σ_xy H_k O_k, gates g = softmax_k(tanh(Σ_xy S_k H_k)),
+ * and the layer's hypothesis Σ_k g_k o_k.
+ */
+const attendRectifyLayer = (tf: TF) =>
+  customLayer(tf, 'AttendRectify', (tf) => {
+    class AttendRectify extends tf.layers.Layer {
+      static className = 'AttendRectify';
+      readonly heads: number;
+      readonly classes: number;
+      constructor(args: { heads: number; classes: number; name?: string }) {
+        super(args);
+        this.heads = args.heads;
+        this.classes = args.classes;
+      }
+      override computeOutputShape(inputShape: (number | null)[][]) {
+        const [b, h, w] = inputShape[0];
+        return [
+          [b, this.classes],
+          [b, h, w, this.heads],
+          [b, this.heads],
+        ];
+      }
+      override call(inputs: Tensor | Tensor[]) {
+        const [a, o, s] = inputs as Tensor[];
+        return tf.tidy(() => {
+          const [b, h, w] = a.shape;
+          const n = h * w;
+          const maps = tf.softmax(tf.transpose(tf.reshape(a, [b, n, this.heads]), [0, 2, 1])); // [B, K, HW]
+          const outs = tf.transpose(tf.reshape(o, [b, n, this.heads, this.classes]), [0, 2, 1, 3]); // [B, K, HW, classes]
+          const hypotheses = tf.squeeze(tf.matMul(tf.expandDims(maps, 2), outs), [2]); // [B, K, classes]
+          const scores = tf.sum(tf.mul(maps, tf.transpose(tf.reshape(s, [b, n, this.heads]), [0, 2, 1])), -1); // [B, K]
+          const gates = tf.softmax(tf.tanh(scores));
+          const hypothesis = tf.squeeze(tf.matMul(tf.expandDims(gates, 1), hypotheses), [1]);
+          return [hypothesis, tf.reshape(tf.transpose(maps, [0, 2, 1]), [b, h, w, this.heads]), gates];
+        });
+      }
+      override getConfig() {
+        return { ...super.getConfig(), heads: this.heads, classes: this.classes };
+      }
+    }
+    return AttendRectify;
+  });
+
+export const attendRectify = defineBlock({
+  type: 'attention.attendRectify',
+  label: 'Attend and Rectify module',
+  category: 'Attention',
+  doc:
+    'An attention module of Attend and Rectify (Rodríguez et al. 2018), plugged onto any feature map Z of a ' +
+    'classifier. K attention heads (a convolution to K maps, each normalised by a softmax over all positions) say ' +
+    'where to look; K output heads (a convolution to `classes` maps per head) say what is there; each head\'s ' +
+    'hypothesis is o_k = Σ_xy H_k ⊙ O_k. A confidence gate per head, g = softmax_k(tanh(Σ_xy (W_g ∗ Z) ⊙ H_k)), ' +
+    'weighs them into the layer\'s hypothesis Σ_k g_k o_k (class scores, i.e. logits). Feed the hypotheses of ' +
+    'several layers and the network\'s own output into a Global gate. Convolutions have no bias; the paper uses ' +
+    '1×1 kernels, the authors\' code 3×3. The inter-head regularisation loss of the paper is not included.',
+  paper: PAPER,
+  params: {
+    heads: { type: 'int', default: 4, min: 1, max: 64, doc: 'Attention heads K per module.' },
+    classes: { type: 'int', default: 10, min: 2, max: 100000, doc: 'Number of classes of the hypothesis.' },
+    kernel: { type: 'int', default: 1, min: 1, max: 7, doc: 'Kernel size of the attention, output and gate convolutions (paper 1, authors\' code 3).' },
+  },
+  inputs: [{ name: 'in', doc: 'Feature map Z [B, H, W, C].', rank: 4 }],
+  outputs: [
+    { name: 'out', doc: 'The layer\'s gated hypothesis Σ_k g_k o_k, class scores (logits) [B, classes].' },
+    { name: 'maps', doc: 'The K attention maps H, each summing to 1 over positions, [B, H, W, K].', attention: 'spatial', axes: 'batch, height, width, head' },
+    { name: 'gates', doc: 'The confidence gates g over the K heads, [B, K].', attention: 'gate', axes: 'batch, head' },
+  ],
+  inferShape({ params: p, inputs }) {
+    const [b, h, w] = expectRank(inputs.in, 'in', 4, 'an NHWC feature map');
+    return { out: [b, p.classes], maps: [b, h, w, p.heads], gates: [b, p.heads] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const conv = (filters: number, suffix: string) =>
+      tf.layers
+        .conv2d({ filters, kernelSize: p.kernel, padding: 'same', useBias: false, kernelInitializer: init.heNormal(), name: `${name}_${suffix}` })
+        .apply(inputs.in) as SymbolicTensor;
+    const attention = conv(p.heads, 'attention');
+    const outputs = conv(p.heads * p.classes, 'outputs');
+    const scores = conv(p.heads, 'gate_scores');
+    const [out, maps, gates] = new (attendRectifyLayer(tf))({ heads: p.heads, classes: p.classes, name: `${name}_combine` }).apply([
+      attention,
+      outputs,
+      scores,
+    ]) as SymbolicTensor[];
+    return { out, maps, gates };
+  },
+  examples: [
+    { params: { heads: 2, classes: 3 }, inputs: { in: [null, 6, 5, 8] } },
+    { params: { heads: 4, classes: 10, kernel: 3 }, inputs: { in: [null, 7, 7, 16] } },
+  ],
+});
+
+const hypothesisPorts = (n: number): PortDef[] =>
+  Array.from({ length: n }, (_, i) => ({ name: `hyp${i + 1}`, doc: `Hypothesis ${i + 1}: class scores (logits) [B, classes] of an Attend and Rectify module.`, rank: 2 }));
+
+/** Mixes the class distributions with gates softmax(tanh(gate logits)): [gateLogits, net, hyp1…hypN] → [probs, gates]. */
+const globalGateLayer = (tf: TF) =>
+  customLayer(tf, 'GlobalGateMix', (tf) => {
+    class GlobalGateMix extends tf.layers.Layer {
+      static className = 'GlobalGateMix';
+      readonly netIsLogits: boolean;
+      constructor(args: { netIsLogits: boolean; name?: string }) {
+        super(args);
+        this.netIsLogits = args.netIsLogits;
+      }
+      override computeOutputShape(inputShape: (number | null)[][]) {
+        return [inputShape[1], inputShape[0]];
+      }
+      override call(inputs: Tensor | Tensor[]) {
+        const [gateLogits, net, ...hyps] = inputs as Tensor[];
+        return tf.tidy(() => {
+          const gates = tf.softmax(tf.tanh(gateLogits)); // [B, N+1]
+          const probs = tf.stack([this.netIsLogits ? tf.softmax(net) : net, ...hyps.map((h) => tf.softmax(h))], 1); // [B, N+1, classes]
+          return [tf.squeeze(tf.matMul(tf.expandDims(gates, 1), probs), [1]), gates];
+        });
+      }
+      override getConfig() {
+        return { ...super.getConfig(), netIsLogits: this.netIsLogits };
+      }
+    }
+    return GlobalGateMix;
+  });
+
+export const globalGate = defineBlock({
+  type: 'attention.globalGate',
+  label: 'Global gate (Attend and Rectify)',
+  category: 'Attention',
+  doc:
+    'The global attention gates of Attend and Rectify (Rodríguez et al. 2018): the network\'s own output and the ' +
+    'hypotheses of N attention modules are weighed by gates g = softmax(tanh(W f)) computed from the network\'s ' +
+    'features f (the `features` input, pooled if it is a feature map, as in the authors\' code; if unconnected, ' +
+    'the network output itself), so the model learns when the attended layers should rectify its prediction. The ' +
+    'output is the mixture g_0 · p_net + Σ_l g_l · softmax(o_l), a class distribution trained with cross-entropy. ' +
+    'W has no bias; the authors\' code adds a BatchNorm before the tanh and mixes log-probabilities instead.',
+  paper: PAPER,
+  params: {
+    hypotheses: { type: 'int', default: 2, min: 1, max: 8, doc: 'Number N of attention-module hypotheses.' },
+    net: { type: 'enum', options: ['probabilities', 'logits'], default: 'probabilities', doc: 'What the network output carries (a Classification head gives probabilities).' },
+  },
+  inputs: (p) => [
+    { name: 'net', doc: 'The network\'s own output [B, classes].', rank: 2 },
+    ...hypothesisPorts(p.hypotheses),
+    { name: 'features', doc: 'Features the gates are computed from: [B, F] or a feature map [B, H, W, F] (pooled).', rank: [2, 4], optional: true },
+  ],
+  outputs: [
+    { name: 'out', doc: 'The gated class distribution [B, classes].', loss: 'categoricalCrossentropy' },
+    { name: 'gates', doc: 'Gates over the sources [B, N + 1]: the network output first, then hypotheses 1…N.', attention: 'gate', axes: 'batch, source (network, hyp1…hypN)' },
+  ],
+  inferShape({ params: p, inputs }) {
+    const net = expectRank(inputs.net, 'net', 2, 'class scores');
+    for (const port of hypothesisPorts(p.hypotheses)) {
+      const h = expectRank(inputs[port.name], port.name, 2, 'class scores');
+      if (h[1] !== null && net[1] !== null && h[1] !== net[1])
+        throw new ShapeError(`input "${port.name}" has ${h[1]} classes ${fmtShape(h)} but the network output "net" has ${net[1]} ${fmtShape(net)}`, port.name);
+    }
+    if (inputs.features) expectRank(inputs.features, 'features', [2, 4], 'features or a feature map');
+    return { out: [net[0], net[1]], gates: [net[0], p.hypotheses + 1] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    let f = inputs.features ?? inputs.net;
+    if (f.shape.length === 4) f = tf.layers.globalAveragePooling2d({ name: `${name}_pool` }).apply(f) as SymbolicTensor;
+    const gateLogits = tf.layers.dense({ units: p.hypotheses + 1, useBias: false, kernelInitializer: init.glorotUniform(), name: `${name}_gates` }).apply(f) as SymbolicTensor;
+    const hyps = hypothesisPorts(p.hypotheses).map((port) => inputs[port.name]);
+    const [out, gates] = new (globalGateLayer(tf))({ netIsLogits: p.net === 'logits', name: `${name}_mix` }).apply([gateLogits, inputs.net, ...hyps]) as SymbolicTensor[];
+    return { out, gates };
+  },
+  examples: [
+    { params: { hypotheses: 2 }, inputs: { net: [null, 5], hyp1: [null, 5], hyp2: [null, 5] } },
+    { params: { hypotheses: 1, net: 'logits' }, inputs: { net: [null, 3], hyp1: [null, 3], features: [null, 4, 4, 6] } },
+  ],
+});

@@ -1,0 +1,90 @@
+import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
+import { expectRank } from '../../shapes/rules.js';
+import { axisMeanLayer, batchNorm, preActBottleneck, preActBottlenecks, resize2dLayer } from './structured-ops/layers.js';
+
+export default defineBlock({
+  type: 'attention.residualAttention',
+  label: 'Residual attention module',
+  category: 'Attention',
+  doc:
+    'The attention module of the Residual Attention Network (Wang et al. 2017). After p pre-processing residual ' +
+    'units the input splits in two. The trunk branch T(x) is t residual units. The soft-mask branch is an hourglass: ' +
+    'bottom-up, `levels` times a 3×3 stride-2 max-pool followed by r residual units (and, on every level but the ' +
+    'lowest, one more unit that feeds a skip connection); r more units at the bottom; top-down, each level is ' +
+    'upsampled, added to its skip connection and passed through r units; a last upsampling to the input size, then ' +
+    'BN-ReLU-conv1×1-BN-ReLU-conv1×1 and a sigmoid give the mask M(x) ∈ (0, 1) with one value per position and ' +
+    'channel. The output is (1 + M(x)) · T(x) — attention residual learning, so a mask near zero keeps the trunk ' +
+    'features instead of erasing them — followed by p post-processing units. Residual units are pre-activation ' +
+    'bottlenecks (BN-ReLU-conv1×1-BN-ReLU-conv3×3-BN-ReLU-conv1×1, width C/4, no biases) as in the authors\' code, ' +
+    'so C must be divisible by 4. The paper\'s Attention-56 uses p = 1, t = 2, r = 1 with 3, 2 and 1 levels in its ' +
+    'three stages. Max-pooling pads like TensorFlow\'s "same" (PyTorch\'s padding=1 places the windows one pixel ' +
+    'earlier on even sizes); bilinear upsampling aligns corners as Caffe\'s Interp layer does. The full mask is a ' +
+    'spatial map per channel; panels that draw one map per sample should use `maskMean`, its mean over channels.',
+  paper: 'Wang, F., Jiang, M., Qian, C., Yang, S., Li, C., Zhang, H., Wang, X., Tang, X. (2017). Residual Attention Network for Image Classification. CVPR.',
+  params: {
+    p: { type: 'int', default: 1, min: 0, max: 8, doc: 'Pre-processing residual units before the split, and post-processing units after the merge.' },
+    t: { type: 'int', default: 2, min: 1, max: 8, doc: 'Residual units in the trunk branch.' },
+    r: { type: 'int', default: 1, min: 1, max: 8, doc: 'Residual units between adjacent pooling layers in the mask branch.' },
+    levels: { type: 'int', default: 2, min: 1, max: 6, doc: 'Down-sampling steps of the mask branch (the paper: 3, 2, 1 for 56², 28², 14² maps); levels − 1 skip connections.' },
+    upsample: { type: 'enum', options: ['bilinear', 'nearest'], default: 'bilinear', doc: 'Interpolation of the top-down path (the paper: bilinear).' },
+  },
+  inputs: [{ name: 'in', doc: 'Feature map [B, H, W, C], C divisible by 4.', rank: 4 }],
+  outputs: [
+    { name: 'out', doc: 'Features [B, H, W, C]: (1 + M) · T after the post-processing units.' },
+    { name: 'mask', doc: 'The soft mask M(x) ∈ (0, 1), [B, H, W, C].', attention: 'spatial', axes: 'batch, height, width, channel' },
+    { name: 'maskMean', doc: 'The mask averaged over channels, [B, H, W]: one map per sample for panels.', attention: 'spatial', axes: 'batch, height, width' },
+  ],
+  inferShape({ inputs }) {
+    const [b, h, w, c] = expectRank(inputs.in, 'in', 4, 'an NHWC feature map');
+    if (h === null || w === null) throw new ShapeError('the residual attention module needs a known height and width (its mask is upsampled back to them)', 'in');
+    if (c === null || c < 4 || c % 4 !== 0)
+      throw new ShapeError(`input "in" has ${c ?? 'unknown'} channels; the bottleneck residual units need a channel count divisible by 4 (width C/4)`, 'in');
+    return { out: [b, h, w, c], mask: [b, h, w, c], maskMean: [b, h, w] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const channels = inputs.in.shape[3] as number;
+    const resize = resize2dLayer(tf);
+    const upTo = (x: SymbolicTensor, like: SymbolicTensor, suffix: string) =>
+      new resize({ height: like.shape[1] as number, width: like.shape[2] as number, method: p.upsample, name: `${name}_${suffix}` }).apply(x) as SymbolicTensor;
+
+    const x = preActBottlenecks(tf, inputs.in, p.p, `${name}_pre`, init);
+    const trunk = preActBottlenecks(tf, x, p.t, `${name}_trunk`, init);
+
+    // Soft-mask branch: bottom-up with skip connections, then top-down.
+    let m = x;
+    const skips: SymbolicTensor[] = [];
+    for (let level = 1; level <= p.levels; level++) {
+      m = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: `${name}_mask_pool${level}` }).apply(m) as SymbolicTensor;
+      m = preActBottlenecks(tf, m, p.r, `${name}_mask_down${level}_`, init);
+      if (level < p.levels) skips.push(preActBottleneck(tf, m, `${name}_mask_skip${level}`, init));
+    }
+    m = preActBottlenecks(tf, m, p.r, `${name}_mask_bottom`, init);
+    for (let level = p.levels - 1; level >= 1; level--) {
+      const skip = skips[level - 1];
+      m = tf.layers.add({ name: `${name}_mask_merge${level}` }).apply([upTo(m, skip, `mask_up${level + 1}`), skip]) as SymbolicTensor;
+      m = preActBottlenecks(tf, m, p.r, `${name}_mask_up${level}_`, init);
+    }
+    m = upTo(m, trunk, 'mask_up1');
+    for (const k of [1, 2]) {
+      m = batchNorm(tf, `${name}_mask_bn${k}`).apply(m) as SymbolicTensor;
+      m = tf.layers.reLU({ name: `${name}_mask_relu${k}` }).apply(m) as SymbolicTensor;
+      m = tf.layers
+        .conv2d({ filters: channels, kernelSize: 1, useBias: false, kernelInitializer: init.heNormal(), name: `${name}_mask_conv${k}` })
+        .apply(m) as SymbolicTensor;
+    }
+    const mask = tf.layers.activation({ activation: 'sigmoid', name: `${name}_mask` }).apply(m) as SymbolicTensor;
+
+    // (1 + M) · T = T + M · T
+    const gated = tf.layers.multiply({ name: `${name}_gate` }).apply([mask, trunk]) as SymbolicTensor;
+    const merged = tf.layers.add({ name: `${name}_merge` }).apply([trunk, gated]) as SymbolicTensor;
+    const out = preActBottlenecks(tf, merged, p.p, `${name}_post`, init);
+    const maskMean = new (axisMeanLayer(tf))({ axis: -1, name: `${name}_mask_mean` }).apply(mask) as SymbolicTensor;
+    return { out, mask, maskMean };
+  },
+  examples: [
+    { inputs: { in: [null, 8, 8, 8] } },
+    { params: { p: 0, t: 1, r: 1, levels: 1, upsample: 'nearest' }, inputs: { in: [null, 5, 7, 4] } },
+    { params: { levels: 3, r: 2 }, inputs: { in: [null, 9, 9, 8] } },
+  ],
+});
+
