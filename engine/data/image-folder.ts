@@ -1,0 +1,101 @@
+// Import of an image folder with one sub-folder per class (the torchvision
+// ImageFolder layout). Images are decoded, converted to the wanted channels and
+// resized bilinearly; pixel values end up in [0, 1].
+import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { ArrayDataset } from './dataset.js';
+import { decodePng, type RasterImage } from './png.js';
+
+const require = createRequire(import.meta.url);
+
+export interface ImageFolderOptions {
+  height: number;
+  width: number;
+  /** 1: grey (luminance), 3: RGB. Alpha is dropped. */
+  channels: 1 | 3;
+  /** At most this many images per class, in file-name order. */
+  perClassLimit?: number;
+}
+
+const IMAGE_EXT = /\.(png|jpe?g)$/i;
+
+type JpegDecoder = { decode(buf: Uint8Array, opts: { useTArray: true; formatAsRGBA: true }): { width: number; height: number; data: Uint8Array } };
+let jpeg: JpegDecoder | null | undefined;
+
+/** JPEG needs the optional `jpeg-js` package; PNG is decoded here. */
+function decodeImage(buf: Uint8Array, file: string): RasterImage {
+  if (!/\.jpe?g$/i.test(file)) return decodePng(buf);
+  if (jpeg === undefined) {
+    try {
+      jpeg = require('jpeg-js') as JpegDecoder;
+    } catch {
+      jpeg = null;
+    }
+  }
+  if (!jpeg) throw new Error('JPEG images need the jpeg-js package, which is not installed (PNG works without it)');
+  const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true });
+  return { width: img.width, height: img.height, channels: 4, data: img.data };
+}
+
+/** Channel c (0..2 as RGB) of pixel i, for any input layout. */
+function rgbAt(img: RasterImage, i: number, c: number): number {
+  const o = i * img.channels;
+  return img.channels <= 2 ? img.data[o] : img.data[o + c];
+}
+
+/** Bilinear resize (align-corners off, as tf.image.resizeBilinear) into out, values / 255. */
+export function resizeInto(img: RasterImage, out: Float32Array, height: number, width: number, channels: 1 | 3): void {
+  const sy = img.height / height;
+  const sx = img.width / width;
+  const px = (x: number, y: number, c: number) => {
+    const i = y * img.width + x;
+    return channels === 3 ? rgbAt(img, i, c) : 0.299 * rgbAt(img, i, 0) + 0.587 * rgbAt(img, i, 1) + 0.114 * rgbAt(img, i, 2);
+  };
+  for (let y = 0; y < height; y++) {
+    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), img.height - 1);
+    const y0 = Math.floor(fy), y1 = Math.min(y0 + 1, img.height - 1), wy = fy - y0;
+    for (let x = 0; x < width; x++) {
+      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), img.width - 1);
+      const x0 = Math.floor(fx), x1 = Math.min(x0 + 1, img.width - 1), wx = fx - x0;
+      for (let c = 0; c < channels; c++) {
+        const top = px(x0, y0, c) * (1 - wx) + px(x1, y0, c) * wx;
+        const bottom = px(x0, y1, c) * (1 - wx) + px(x1, y1, c) * wx;
+        out[(y * width + x) * channels + c] = (top * (1 - wy) + bottom * wy) / 255;
+      }
+    }
+  }
+}
+
+export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Promise<ArrayDataset> {
+  const { height, width, channels } = opts;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    throw new Error(`cannot read image folder ${dir}: ${(e as Error).message}`);
+  }
+  const classNames = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  if (classNames.length < 2) throw new Error(`${dir}: an image folder needs one sub-folder per class, at least two; found ${classNames.length}`);
+  const files: { file: string; label: number }[] = [];
+  for (const [label, name] of classNames.entries()) {
+    const classDir = path.join(dir, name);
+    const images = (await readdir(classDir)).filter((f) => IMAGE_EXT.test(f)).sort().slice(0, opts.perClassLimit);
+    if (images.length === 0) throw new Error(`${classDir}: class "${name}" has no PNG or JPEG images`);
+    for (const f of images) files.push({ file: path.join(classDir, f), label });
+  }
+  const size = height * width * channels;
+  const x = new Float32Array(files.length * size);
+  const labels = new Int32Array(files.length);
+  for (const [i, { file, label }] of files.entries()) {
+    let img: RasterImage;
+    try {
+      img = decodeImage(await readFile(file), file);
+    } catch (e) {
+      throw new Error(`${file}: ${(e as Error).message}`);
+    }
+    resizeInto(img, x.subarray(i * size, (i + 1) * size), height, width, channels);
+    labels[i] = label;
+  }
+  return new ArrayDataset({ name: path.basename(path.resolve(dir)), inputShape: [height, width, channels], classNames, x, labels });
+}
