@@ -1,0 +1,35 @@
+import { defineBlock } from './contract.js';
+import { expectRank } from '../shapes/rules.js';
+
+export default defineBlock({
+  type: 'core.batchNorm',
+  label: 'BatchNorm',
+  category: 'Normalisation',
+  doc:
+    'Batch normalisation (Ioffe & Szegedy 2015) over the last axis (channels of an image, features of a vector or ' +
+    'sequence): in training each channel is normalised with the batch mean and variance, then scaled by a learned ' +
+    'gamma and shifted by a learned beta; at inference the moving averages are used. Momentum follows Keras: ' +
+    'moving = momentum · moving + (1 − momentum) · batch, so PyTorch\'s momentum 0.1 is 0.9 here. Like PyTorch\'s ' +
+    'BatchNorm2d it holds 4·C numbers: 2·C trainable (gamma, beta) and 2·C not (moving mean and variance).',
+  paper: 'Ioffe & Szegedy (2015). Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate Shift.',
+  params: {
+    momentum: { type: 'float', default: 0.9, min: 0, max: 0.9999, doc: 'Weight of the old value in the moving averages (Keras convention).' },
+    epsilon: { type: 'float', default: 1e-5, min: 1e-12, max: 0.1, doc: 'Added to the variance before the square root.' },
+    center: { type: 'bool', default: true, doc: 'Learn a shift beta.' },
+    scale: { type: 'bool', default: true, doc: 'Learn a scale gamma.' },
+  },
+  inputs: [{ name: 'in', doc: 'Any tensor [B, ..., C]; channels last.', rank: [2, 3, 4, 5] }],
+  outputs: [{ name: 'out', doc: 'Same shape as the input.' }],
+  inferShape({ inputs }) {
+    return { out: [...expectRank(inputs.in, 'in', [2, 3, 4, 5])] };
+  },
+  build(tf, { params: p, inputs, name }) {
+    const layer = tf.layers.batchNormalization({ axis: -1, momentum: p.momentum, epsilon: p.epsilon, center: p.center, scale: p.scale, name });
+    return { out: layer.apply(inputs.in) as never };
+  },
+  examples: [
+    { inputs: { in: [null, 6, 6, 4] } },
+    { params: { momentum: 0.99, epsilon: 1e-3, center: false }, inputs: { in: [null, 12] } },
+    { params: { scale: false }, inputs: { in: [null, 5, 3] } },
+  ],
+});

@@ -1,0 +1,31 @@
+import { defineBlock } from './contract.js';
+import { expectRank } from '../shapes/rules.js';
+
+export default defineBlock({
+  type: 'core.embedding',
+  label: 'Embedding',
+  category: 'Sequence',
+  doc:
+    'A lookup table of learned vectors: each integer token id in [0, vocabSize) is replaced by its row of a ' +
+    'vocabSize × dim matrix, turning token ids [B, T] into a sequence of vectors [B, T, dim] that attention and ' +
+    'recurrent blocks can read. vocabSize · dim parameters, as PyTorch\'s nn.Embedding; rows start uniform in ' +
+    '[−0.05, 0.05] (the Keras default). Wire it after an Input of kind "tokens" with the same vocabulary size.',
+  params: {
+    vocabSize: { type: 'int', default: 32, min: 2, max: 10000000, doc: 'Number of distinct token ids (ids run from 0 to vocabSize − 1).' },
+    dim: { type: 'int', default: 32, min: 1, max: 100000, doc: 'Length of each embedding vector.' },
+  },
+  inputs: [{ name: 'in', doc: 'Token ids [B, T], int32.', rank: 2, dtype: 'int32' }],
+  outputs: [{ name: 'out', doc: 'Vectors [B, T, dim].' }],
+  inferShape({ params: p, inputs }) {
+    const [b, t] = expectRank(inputs.in, 'in', 2, 'token ids [B, T]');
+    return { out: [b, t, p.dim] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const layer = tf.layers.embedding({ inputDim: p.vocabSize, outputDim: p.dim, embeddingsInitializer: init.uniform(-0.05, 0.05), name });
+    return { out: layer.apply(inputs.in) as never };
+  },
+  examples: [
+    { params: { vocabSize: 20, dim: 8 }, inputs: { in: [null, 12] } },
+    { params: { vocabSize: 1000, dim: 3 }, inputs: { in: [null, 5] } },
+  ],
+});

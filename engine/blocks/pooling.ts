@@ -1,0 +1,94 @@
+// Pooling: windowed (Pool2D) and global over an image or a sequence.
+import { defineBlock } from './contract.js';
+import { expectRank } from '../shapes/rules.js';
+import { window2dShape } from './window2d.js';
+
+const mode = { type: 'enum', options: ['max', 'avg'], default: 'max', doc: 'Take the maximum or the mean of each window.' } as const;
+
+export const pool2d = defineBlock({
+  type: 'core.pool2d',
+  label: 'Pool2D',
+  category: 'Pooling',
+  doc:
+    'Max or average pooling over size×size windows of an NHWC image, moved by `stride`: halves the resolution with ' +
+    'the defaults. Channels are pooled independently. With "same" padding, average pooling divides by the number of ' +
+    'real pixels in each window (as TensorFlow does; PyTorch\'s AvgPool2d counts the padding unless ' +
+    'count_include_pad=False).',
+  params: {
+    mode,
+    size: { type: 'int', default: 2, min: 1, max: 64, doc: 'Window size (square).' },
+    stride: { type: 'int', default: 2, min: 1, max: 64, doc: 'Step between windows.' },
+    padding: { type: 'enum', options: ['valid', 'same'], default: 'valid', doc: 'Padding mode.' },
+  },
+  inputs: [{ name: 'in', doc: 'Image [B, H, W, C].', rank: 4 }],
+  outputs: [{ name: 'out', doc: "Pooled map [B, H', W', C]." }],
+  inferShape({ params: p, inputs }) {
+    const [b, oh, ow] = window2dShape(inputs.in, 'in', { kernel: p.size, stride: p.stride, padding: p.padding });
+    return { out: [b, oh, ow, inputs.in[3]] };
+  },
+  build(tf, { params: p, inputs, name }) {
+    const args = { poolSize: p.size, strides: p.stride, padding: p.padding, name };
+    const layer = p.mode === 'max' ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args);
+    return { out: layer.apply(inputs.in) as never };
+  },
+  examples: [
+    { inputs: { in: [null, 8, 8, 3] } },
+    { params: { mode: 'avg', size: 3, stride: 2, padding: 'same' }, inputs: { in: [null, 7, 9, 2] } },
+    { params: { mode: 'max', size: 3, stride: 1, padding: 'valid' }, inputs: { in: [null, 5, 6, 4] } },
+  ],
+});
+
+export const globalPool2d = defineBlock({
+  type: 'core.globalPool2d',
+  label: 'Global pool 2D',
+  category: 'Pooling',
+  doc:
+    'The maximum or the mean of each channel over the whole image: [B, H, W, C] becomes [B, C], or [B, 1, 1, C] with ' +
+    '`keepDims`, the form that broadcasts back over the feature map (the squeeze step of Squeeze-and-Excitation, ' +
+    'Hu et al. 2018). Global average pooling before the classifier replaces flatten + dense in most CNNs since ' +
+    'Lin et al. (2014).',
+  params: {
+    mode: { ...mode, default: 'avg' },
+    keepDims: { type: 'bool', default: false, doc: 'Keep the pooled height and width axes as size 1.' },
+  },
+  inputs: [{ name: 'in', doc: 'Image [B, H, W, C].', rank: 4 }],
+  outputs: [{ name: 'out', doc: '[B, C], or [B, 1, 1, C] with keepDims.' }],
+  inferShape({ params: p, inputs }) {
+    const [b, , , c] = expectRank(inputs.in, 'in', 4, 'an NHWC image');
+    return { out: p.keepDims ? [b, 1, 1, c] : [b, c] };
+  },
+  build(tf, { params: p, inputs, name }) {
+    const pool = p.mode === 'max' ? tf.layers.globalMaxPooling2d({ name }) : tf.layers.globalAveragePooling2d({ name });
+    const pooled = pool.apply(inputs.in);
+    // tfjs's global pooling layers have no keepDims.
+    const out = p.keepDims ? tf.layers.reshape({ targetShape: [1, 1, inputs.in.shape[3] as number], name: `${name}_keepdims` }).apply(pooled) : pooled;
+    return { out: out as never };
+  },
+  examples: [
+    { inputs: { in: [null, 6, 6, 8] } },
+    { params: { mode: 'max', keepDims: true }, inputs: { in: [null, 5, 7, 3] } },
+    { params: { mode: 'avg', keepDims: true }, inputs: { in: [null, 4, 4, 2] } },
+  ],
+});
+
+export const globalPool1d = defineBlock({
+  type: 'core.globalPool1d',
+  label: 'Global pool 1D',
+  category: 'Pooling',
+  doc:
+    'The maximum or the mean of each feature over the time axis: a sequence [B, T, F] becomes one vector [B, F], ' +
+    'e.g. to classify a whole sequence from the outputs of an attention or recurrent stack (mean pooling is the ' +
+    'usual alternative to a class token).',
+  params: { mode: { ...mode, default: 'avg' } },
+  inputs: [{ name: 'in', doc: 'Sequence [B, T, F].', rank: 3 }],
+  outputs: [{ name: 'out', doc: '[B, F].' }],
+  inferShape({ inputs }) {
+    const [b, , f] = expectRank(inputs.in, 'in', 3, 'a sequence [B, T, F]');
+    return { out: [b, f] };
+  },
+  build(tf, { params: p, inputs, name }) {
+    const layer = p.mode === 'max' ? tf.layers.globalMaxPooling1d({ name }) : tf.layers.globalAveragePooling1d({ name });
+    return { out: layer.apply(inputs.in) as never };
+  },
+  examples: [{ inputs: { in: [null, 10, 6] } }, { params: { mode: 'max' }, inputs: { in: [null, 4, 3] } }],
+});

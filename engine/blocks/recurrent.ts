@@ -1,0 +1,62 @@
+// LSTM and GRU over a sequence [B, T, F], returning every step or the last one.
+import { defineBlock } from './contract.js';
+import { expectRank } from '../shapes/rules.js';
+
+function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: string) {
+  return defineBlock({
+    type: `core.${cell}`,
+    label,
+    category: 'Recurrent',
+    doc,
+    paper,
+    params: {
+      units: { type: 'int', default: 32, min: 1, max: 100000, doc: 'Size H of the hidden state (and of the output features).' },
+      returnSequences: { type: 'bool', default: false, doc: 'Output the hidden state of every step [B, T, H] instead of the last one [B, H].' },
+    },
+    inputs: [{ name: 'in', doc: 'Sequence [B, T, F].', rank: 3 }],
+    outputs: (p) => [{ name: 'out', doc: p.returnSequences ? 'Every hidden state [B, T, H].' : 'The last hidden state [B, H].' }],
+    inferShape({ params: p, inputs }) {
+      const [b, t] = expectRank(inputs.in, 'in', 3, 'a sequence [B, T, F]');
+      return { out: p.returnSequences ? [b, t, p.units] : [b, p.units] };
+    },
+    build(tf, { params: p, inputs, name, init }) {
+      const args = {
+        units: p.units,
+        returnSequences: p.returnSequences,
+        // tfjs defaults to hard sigmoid gates; Keras 2+ and PyTorch use the sigmoid.
+        recurrentActivation: 'sigmoid' as const,
+        kernelInitializer: init.glorotUniform(),
+        recurrentInitializer: init.orthogonal(),
+        name,
+      };
+      const layer = cell === 'lstm' ? tf.layers.lstm({ ...args, unitForgetBias: true }) : tf.layers.gru(args);
+      return { out: layer.apply(inputs.in) as never };
+    },
+    examples: [
+      { params: { units: 8 }, inputs: { in: [null, 6, 4] } },
+      { params: { units: 5, returnSequences: true }, inputs: { in: [null, 7, 3] } },
+    ],
+  });
+}
+
+export const lstm = recurrent(
+  'lstm',
+  'LSTM',
+  'A long short-term memory layer (Hochreiter & Schmidhuber 1997) reads the sequence step by step, keeping a cell ' +
+    'state behind input, forget and output gates (sigmoid) and a tanh candidate. It has 4·(H·(F + H) + H) parameters: ' +
+    'one bias per gate, where PyTorch\'s nn.LSTM has two (4·(H·(F + H) + 2H)). The forget-gate bias starts at 1 ' +
+    '(Jozefowicz et al. 2015), input weights Glorot-uniform, recurrent weights orthogonal.',
+  'Hochreiter & Schmidhuber (1997). Long Short-Term Memory.',
+);
+
+export const gru = recurrent(
+  'gru',
+  'GRU',
+  'A gated recurrent unit (Cho et al. 2014): update and reset gates (sigmoid) decide how much of the hidden state to ' +
+    'keep and how much of it feeds the tanh candidate. tfjs implements only the original form, with the reset gate ' +
+    'applied before the recurrent matrix (Keras\'s reset_after=False) and one bias per gate: 3·(H·(F + H) + H) ' +
+    'parameters. PyTorch\'s nn.GRU (and cuDNN, and Keras 2\'s default) applies the reset gate after the matrix and ' +
+    'has two biases, 3·(H·(F + H) + 2H): a PyTorch export of this block has 3·H more parameters and slightly ' +
+    'different dynamics.',
+  'Cho et al. (2014). Learning Phrase Representations using RNN Encoder-Decoder for Statistical Machine Translation.',
+);

@@ -1,0 +1,48 @@
+import { defineBlock, ShapeError, type Shape } from './contract.js';
+import { fmtShape, product } from '../shapes/rules.js';
+
+/** The output shape without the batch axis, -1 resolved; null where the input's size is unknown. */
+function resolveTarget(x: Shape, target: readonly number[]): Shape {
+  const text = `[${target.join(', ')}]`;
+  if (target.includes(0)) throw new ShapeError(`target shape ${text} has a 0: sizes must be positive or -1`, 'in');
+  const free = target.filter((d) => d === -1).length;
+  if (free > 1) throw new ShapeError(`target shape ${text} has ${free} entries of -1; at most one size can be inferred`, 'in');
+  const have = product(x.slice(1));
+  const known = target.reduce((a, d) => (d === -1 ? a : a * d), 1);
+  if (have === null) return target.map((d) => (d === -1 ? null : d));
+  if (free === 0 && known !== have)
+    throw new ShapeError(`cannot reshape ${fmtShape(x)} (${have} elements per sample) into ${text} (${known} elements)`, 'in');
+  if (free === 1 && have % known !== 0)
+    throw new ShapeError(`cannot reshape ${fmtShape(x)} (${have} elements per sample) into ${text}: ${have} is not a multiple of ${known}`, 'in');
+  return target.map((d) => (d === -1 ? have / known : d));
+}
+
+export default defineBlock({
+  type: 'core.reshape',
+  label: 'Reshape',
+  category: 'Reshaping',
+  doc:
+    'Gives each sample a new shape with the same number of elements, read and written in row-major order (the last ' +
+    'axis varies fastest), as NumPy, Keras and PyTorch do. The target shape leaves out the batch axis; one entry may ' +
+    'be -1, which takes whatever size makes the element count match: [-1, 64] turns a [B, 7, 7, 64] feature map into ' +
+    'a sequence of 49 tokens.',
+  params: {
+    shape: { type: 'ints', default: [-1], minLength: 1, maxLength: 6, min: -1, max: 1000000, doc: 'Target shape without the batch axis; one entry may be -1.' },
+  },
+  inputs: [{ name: 'in', doc: 'Any tensor.' }],
+  outputs: [{ name: 'out', doc: '[B, ...shape].' }],
+  inferShape({ params: p, inputs }) {
+    return { out: [inputs.in[0], ...resolveTarget(inputs.in, p.shape)] };
+  },
+  build(tf, { params: p, inputs, name }) {
+    // tfjs's Reshape leaves a -1 unresolved in its symbolic shape (it counts the batch axis as unknown),
+    // which later layers such as Dense cannot build on, so it gets the resolved shape where that is known.
+    const targetShape = resolveTarget(inputs.in.shape, p.shape).map((d) => d ?? -1);
+    return { out: tf.layers.reshape({ targetShape, name }).apply(inputs.in) as never };
+  },
+  examples: [
+    { params: { shape: [-1, 8] }, inputs: { in: [null, 4, 4, 8] } },
+    { params: { shape: [2, 3, 4] }, inputs: { in: [null, 24] } },
+    { params: { shape: [6, -1, 1] }, inputs: { in: [null, 3, 4] } },
+  ],
+});
