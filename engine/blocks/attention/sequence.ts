@@ -1,4 +1,20 @@
 // Attention blocks: sequence family, in palette order.
 import type { AnyBlock } from '../contract.js';
+import scaledDotProduct from './scaled-dot-product.js';
+import multiHead from './multi-head.js';
+import { transformerDecoder, transformerEncoder } from './transformer.js';
+import additive from './additive.js';
+import luong from './luong.js';
+import memoryHop from './memory-hop.js';
+import patchEmbedding from './patch-embedding.js';
 
-export const sequenceAttentionBlocks: AnyBlock[] = [];
+export const sequenceAttentionBlocks: AnyBlock[] = [
+  scaledDotProduct,
+  multiHead,
+  transformerEncoder,
+  transformerDecoder,
+  additive,
+  luong,
+  memoryHop,
+  patchEmbedding,
+];

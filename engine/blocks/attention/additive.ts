@@ -1,0 +1,34 @@
+import { defineBlock } from '../contract.js';
+import { additiveAttention } from './ops/build.js';
+import { alignmentPorts, alignmentShape } from './ops/ports.js';
+
+export default defineBlock({
+  type: 'attention.additive',
+  label: 'Additive attention (Bahdanau)',
+  category: 'Attention',
+  paper: 'Bahdanau, D., Cho, K. & Bengio, Y. (2014). Neural Machine Translation by Jointly Learning to Align and Translate. arXiv:1409.0473 (ICLR 2015).',
+  doc:
+    'Additive attention (Bahdanau, Cho & Bengio 2014, "Neural Machine Translation by Jointly Learning to Align and ' +
+    'Translate"): each query (decoder state s) scores every key (encoder annotation h_j) with a one-hidden-layer ' +
+    'network, e_j = vᵀ tanh(W₁s + W₂h_j); the alignment weights are softmax(e) and the context is Σ_j α_j h_j. ' +
+    'Works when query and key sizes differ. "units" is the hidden size of the scoring network. The paper has no ' +
+    'biases; turn them on to match implementations with Linear layers (the PyTorch seq2seq tutorial), minus the ' +
+    'bias of v, which cannot change a softmax. Parameters: Dq·units + Dk·units + units (+ 2·units with biases).',
+  params: {
+    units: { type: 'int', default: 32, min: 1, max: 100000, doc: 'Hidden size of the scoring network (the size of v).' },
+    useBias: { type: 'bool', default: false, doc: 'Biases on W₁ and W₂ (not in the paper).' },
+  },
+  ...alignmentPorts,
+  inferShape({ inputs }) {
+    const { out, weights } = alignmentShape(inputs);
+    return { out, weights };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const r = additiveAttention({ tf, name, init }, inputs.query, inputs.keys, inputs.values ?? inputs.keys, inputs.mask, p);
+    return { out: r.context, weights: r.weights };
+  },
+  examples: [
+    { params: { units: 8 }, inputs: { query: [null, 1, 6], keys: [null, 5, 4] } },
+    { params: { units: 4, useBias: true }, inputs: { query: [null, 3, 6], keys: [null, 5, 4], values: [null, 5, 7], mask: [null, 5] } },
+  ],
+});

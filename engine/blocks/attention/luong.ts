@@ -1,0 +1,45 @@
+import { defineBlock, ShapeError } from '../contract.js';
+import { additiveAttention, dotAttention, linear, type Site } from './ops/build.js';
+import { alignmentPorts, alignmentShape } from './ops/ports.js';
+
+export default defineBlock({
+  type: 'attention.luong',
+  label: 'Luong attention',
+  category: 'Attention',
+  paper: 'Luong, M.-T., Pham, H. & Manning, C. D. (2015). Effective Approaches to Attention-based Neural Machine Translation. EMNLP.',
+  doc:
+    'Global attention of Luong, Pham & Manning (2015, "Effective Approaches to Attention-based Neural Machine ' +
+    'Translation", §3.1) with its three score functions between the decoder state h_t and each encoder state h̄_s: ' +
+    'dot, h_tᵀh̄_s (no weights; the sizes must match); general, h_tᵀW_a h̄_s (Dq·Dk weights); concat, ' +
+    'v_aᵀ tanh(W_a[h_t; h̄_s]) ((Dq + Dk)·units + units weights). The alignment weights are the softmax of the ' +
+    'scores over the source and the context is their average of the values. For the paper\'s attentional state ' +
+    'h̃_t = tanh(W_c[c_t; h_t]) follow it with Concatenate and a tanh Dense.',
+  params: {
+    score: { type: 'enum', options: ['dot', 'general', 'concat'], default: 'general', doc: 'Score function.' },
+    units: { type: 'int', default: 32, min: 1, max: 100000, doc: 'Hidden size of the concat score (concat only).' },
+  },
+  ...alignmentPorts,
+  inferShape({ params: p, inputs }) {
+    const { out, weights, dq, dk } = alignmentShape(inputs);
+    if (p.score === 'dot' && dq !== dk)
+      throw new ShapeError(`the dot score needs queries and keys of the same size: ${dq} vs ${dk} (use "general" or "concat")`, 'keys');
+    return { out, weights };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const site: Site = { tf, name, init };
+    const values = inputs.values ?? inputs.keys;
+    if (p.score === 'concat') {
+      const r = additiveAttention(site, inputs.query, inputs.keys, values, inputs.mask, { units: p.units, useBias: false });
+      return { out: r.context, weights: r.weights };
+    }
+    // general: (W_aᵀh_t)ᵀh̄_s, so W_a is a Dense on the query with Dk outputs.
+    const q = p.score === 'general' ? linear(site, 'wa', inputs.query, inputs.keys.shape[2] as number, { useBias: false }) : inputs.query;
+    const r = dotAttention(site, 'attend', q, inputs.keys, values, inputs.mask, { scaled: false });
+    return { out: r.context, weights: r.weights };
+  },
+  examples: [
+    { params: { score: 'dot' }, inputs: { query: [null, 2, 6], keys: [null, 5, 6] } },
+    { params: { score: 'general' }, inputs: { query: [null, 3, 6], keys: [null, 5, 4], values: [null, 5, 3], mask: [null, 5] } },
+    { params: { score: 'concat', units: 4 }, inputs: { query: [null, 1, 3], keys: [null, 4, 5] } },
+  ],
+});

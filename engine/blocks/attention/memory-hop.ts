@@ -1,0 +1,71 @@
+import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
+import { expectRank } from '../../shapes/rules.js';
+import { denseLayer, dotAttention, type Site } from './ops/build.js';
+import { checkMask, maskPort, sequence } from './ops/shapes.js';
+
+export default defineBlock({
+  type: 'attention.memoryHop',
+  label: 'Memory network hops',
+  category: 'Attention',
+  paper: 'Sukhbaatar, S., Szlam, A., Weston, J. & Fergus, R. (2015). End-To-End Memory Networks. NeurIPS.',
+  doc:
+    'The hops of an end-to-end memory network (Sukhbaatar et al. 2015, "End-To-End Memory Networks", §2): the ' +
+    'query is embedded as u = Bq; each hop k embeds the memory items x_i twice, m_i = A^k x_i and c_i = C^k x_i, ' +
+    'reads with p = softmax(uᵀm_i) and o = Σ_i p_i c_i, and updates u ← u + o. Weight tying as in §2.2: adjacent ' +
+    '(A^{k+1} = C^k and B = A^1, so the query needs the memory\'s feature size; (hops + 1)·F·d weights) or ' +
+    'layer-wise (one A and one C for all hops, and u ← Hu + o; 2·F·d + Fq·d + d² weights). Feed it memory items ' +
+    'already reduced to vectors (e.g. bag-of-words counts); the answer layer softmax(W u) is a Dense after it. ' +
+    'Outputs the final u and the read weights p of every hop.',
+  params: {
+    hops: { type: 'int', default: 3, min: 1, max: 16, doc: 'Number of hops K.' },
+    dim: { type: 'int', default: 32, min: 1, max: 100000, label: 'embedding size', doc: 'Embedding size d.' },
+    tying: { type: 'enum', options: ['adjacent', 'layerwise'], default: 'adjacent', doc: 'How the hops share embedding matrices.' },
+  },
+  inputs: [
+    { name: 'memory', doc: 'Memory items [B, N, F] (sentences as feature vectors).', rank: 3 },
+    { name: 'query', doc: 'The question [B, Fq] as a feature vector.', rank: 2 },
+    { ...maskPort, doc: 'Optional mask [B, N] over the memory items: 1 keeps an item, 0 hides it (empty slots).' },
+  ],
+  outputs: [
+    { name: 'out', doc: 'The final controller state u^{K+1} [B, d].' },
+    { name: 'attention', doc: 'Read weights p of every hop [B, hops, N].', attention: 'matrix', axes: 'batch, hop, memory item' },
+  ],
+  inferShape({ params: p, inputs }) {
+    const [n, f] = sequence(inputs.memory, 'memory');
+    const [b, fq] = expectRank(inputs.query, 'query', 2, 'a feature vector [batch, features]');
+    if (p.tying === 'adjacent' && fq !== null && fq !== f)
+      throw new ShapeError(`with adjacent tying the query is embedded by A¹ and needs the memory's feature size: ${fq} vs ${f} (or use layer-wise tying)`, 'query');
+    checkMask(inputs.mask, n, 'mask', 'memory');
+    return { out: [b, p.dim], attention: [b, p.hops, n] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const site: Site = { tf, name, init };
+    const embed = (suffix: string) => denseLayer(site, suffix, p.dim, { useBias: false });
+    const reshape = (x: SymbolicTensor, shape: number[], suffix: string) => tf.layers.reshape({ targetShape: shape, name: `${name}_${suffix}` }).apply(x) as SymbolicTensor;
+    const adjacent = p.tying === 'adjacent';
+    // Adjacent: embeddings E_0..E_K with A^k = E_{k-1}, C^k = E_k and B = E_0. Layer-wise: A, C, B and H.
+    const embeddings = adjacent ? Array.from({ length: p.hops + 1 }, (_, i) => embed(`embed${i}`)) : [embed('a'), embed('c')];
+    const memories = embeddings.map((l) => l.apply(inputs.memory) as SymbolicTensor);
+    const A = (k: number) => memories[adjacent ? k - 1 : 0];
+    const C = (k: number) => memories[adjacent ? k : 1];
+    const B = adjacent ? embeddings[0] : embed('b');
+    const H = adjacent ? undefined : embed('h');
+
+    let u = B.apply(inputs.query) as SymbolicTensor;
+    const reads: SymbolicTensor[] = [];
+    for (let k = 1; k <= p.hops; k++) {
+      const { context, weights } = dotAttention(site, `hop${k}`, reshape(u, [1, p.dim], `u${k}`), A(k), C(k), inputs.mask, { scaled: false });
+      reads.push(weights);
+      const o = reshape(context, [p.dim], `o${k}`);
+      const carried = H ? (H.apply(u) as SymbolicTensor) : u;
+      u = tf.layers.add({ name: `${name}_next${k}` }).apply([carried, o]) as SymbolicTensor;
+    }
+    const attention = reads.length === 1 ? reads[0] : (tf.layers.concatenate({ axis: 1, name: `${name}_reads` }).apply(reads) as SymbolicTensor);
+    return { out: u, attention };
+  },
+  examples: [
+    { params: { hops: 3, dim: 8 }, inputs: { memory: [null, 6, 10], query: [null, 10] } },
+    { params: { hops: 2, dim: 4, tying: 'layerwise' }, inputs: { memory: [null, 5, 7], query: [null, 3], mask: [null, 5] } },
+    { params: { hops: 1, dim: 4 }, inputs: { memory: [null, 4, 3], query: [null, 3] } },
+  ],
+});

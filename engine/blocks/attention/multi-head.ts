@@ -1,0 +1,49 @@
+import { defineBlock } from '../contract.js';
+import { attnDropoutParam, buildMultiHead, headsParam, multiHeadShape } from './ops/multi-head.js';
+import { maskPort } from './ops/shapes.js';
+
+export default defineBlock({
+  type: 'attention.multiHead',
+  label: 'Multi-head attention',
+  category: 'Attention',
+  paper: 'Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS.',
+  doc:
+    'Multi-head attention (Vaswani et al. 2017, §3.2.2): the query, key and value are each projected to `heads` ' +
+    'subspaces, scaled dot-product attention runs in every head, and the heads are concatenated and projected back ' +
+    'to the query size E. Wire only "query" for self-attention; wire "key" (and "value", else the key is used) for ' +
+    'cross-attention, e.g. a decoder attending over an encoder. Laid out like PyTorch\'s nn.MultiheadAttention ' +
+    '(embed_dim = E, kdim/vdim = the key/value sizes) with the same parameter count, 2E² + E·(kdim + vdim) + 4E ' +
+    'with biases; "key dim"/"value dim" set Keras-style per-head sizes instead of E/heads.',
+  params: {
+    heads: headsParam,
+    keyDim: { type: 'int', default: 0, min: 0, max: 100000, label: 'key dim', doc: 'Per-head query/key size; 0 = E / heads (PyTorch).' },
+    valueDim: { type: 'int', default: 0, min: 0, max: 100000, label: 'value dim', doc: 'Per-head value size; 0 = E / heads (PyTorch).' },
+    useBias: { type: 'bool', default: true, doc: 'Biases on the four projections (PyTorch bias=True).' },
+    dropout: attnDropoutParam,
+    causal: { type: 'bool', default: false, doc: 'Mask out keys after the query position (autoregressive self-attention).' },
+  },
+  inputs: [
+    { name: 'query', doc: 'Queries [B, Tq, E]; alone, it is also the key and value (self-attention).', rank: 3 },
+    { name: 'key', doc: 'Keys [B, Tk, kdim] for cross-attention.', rank: 3, optional: true },
+    { name: 'value', doc: 'Values [B, Tk, vdim]; defaults to the key.', rank: 3, optional: true },
+    maskPort,
+  ],
+  outputs: [
+    { name: 'out', doc: 'Attended features [B, Tq, E].' },
+    { name: 'weights', doc: 'Attention weights per head [B, heads, Tq, Tk].', attention: 'matrix', axes: 'batch, head, query, key' },
+  ],
+  inferShape({ params: p, inputs }) {
+    const key = inputs.key ?? inputs.query;
+    const { out, weights } = multiHeadShape({ query: inputs.query, key, value: inputs.value ?? key, mask: inputs.mask }, p);
+    return { out, weights };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const key = inputs.key ?? inputs.query;
+    return buildMultiHead({ tf, name, init }, { query: inputs.query, key, value: inputs.value ?? key, mask: inputs.mask }, p);
+  },
+  examples: [
+    { params: { heads: 2 }, inputs: { query: [null, 5, 8] } },
+    { params: { heads: 2, causal: true }, inputs: { query: [null, 4, 6], mask: [null, 4] } },
+    { params: { heads: 3, keyDim: 4, valueDim: 5, useBias: false }, inputs: { query: [null, 3, 6], key: [null, 7, 5], value: [null, 7, 2] } },
+  ],
+});

@@ -1,0 +1,75 @@
+// Builders the sequence attention blocks share. Every layer is named
+// `${prefix}_${suffix}` so the compiler attributes its weights to the node.
+import type { Initializers, SymbolicTensor, TF } from '../../contract.js';
+import { dotProductAttentionLayer, pairwiseTanhLayer, scoredAttentionLayer, type DotProductAttentionArgs } from './attend.js';
+
+/** Where a builder puts its layers: a name prefix and the node's seeded initialisers. */
+export interface Site {
+  tf: TF;
+  name: string;
+  init: Initializers;
+}
+
+export interface Attended {
+  context: SymbolicTensor;
+  weights: SymbolicTensor;
+}
+
+export interface LinearOptions {
+  useBias?: boolean;
+  activation?: 'linear' | 'relu' | 'gelu' | 'tanh';
+}
+
+/** A Dense layer on the last axis with a seeded Glorot-uniform kernel (and zero bias); apply it to share its weights. */
+export function denseLayer({ tf, name, init }: Site, suffix: string, units: number, opts: LinearOptions = {}) {
+  return tf.layers.dense({
+    units,
+    useBias: opts.useBias ?? true,
+    activation: opts.activation ?? 'linear',
+    kernelInitializer: init.glorotUniform(),
+    name: `${name}_${suffix}`,
+  });
+}
+
+/** `denseLayer` applied once. */
+export function linear(site: Site, suffix: string, x: SymbolicTensor, units: number, opts: LinearOptions = {}): SymbolicTensor {
+  return denseLayer(site, suffix, units, opts).apply(x) as SymbolicTensor;
+}
+
+/** q, k, v (already projected) through DotProductAttention; the mask, when given, is its fourth input. */
+export function dotAttention(
+  { tf, name }: Site,
+  suffix: string,
+  q: SymbolicTensor,
+  k: SymbolicTensor,
+  v: SymbolicTensor,
+  mask: SymbolicTensor | undefined,
+  args: Omit<DotProductAttentionArgs, 'name' | 'masked'>,
+): Attended {
+  const layer = new (dotProductAttentionLayer(tf))({ ...args, masked: mask !== undefined, name: `${name}_${suffix}` });
+  const [context, weights] = layer.apply(mask ? [q, k, v, mask] : [q, k, v]) as SymbolicTensor[];
+  return { context, weights };
+}
+
+/**
+ * Additive (concat) attention: score(q_i, k_j) = vᵀ tanh(W₁q_i + W₂k_j). W₁, W₂ and v are
+ * Dense layers `_wq`, `_wk`, `_v`; with `useBias`, W₁ and W₂ get biases (v never does:
+ * a constant added to every score cannot change the softmax, so it would get no gradient).
+ */
+export function additiveAttention(
+  site: Site,
+  query: SymbolicTensor,
+  keys: SymbolicTensor,
+  values: SymbolicTensor,
+  mask: SymbolicTensor | undefined,
+  opts: { units: number; useBias: boolean },
+): Attended {
+  const { tf, name } = site;
+  const wq = linear(site, 'wq', query, opts.units, { useBias: opts.useBias });
+  const wk = linear(site, 'wk', keys, opts.units, { useBias: opts.useBias });
+  const hidden = new (pairwiseTanhLayer(tf))({ name: `${name}_tanh` }).apply([wq, wk]) as SymbolicTensor;
+  const scores = linear(site, 'v', hidden, 1, { useBias: false });
+  const layer = new (scoredAttentionLayer(tf))({ masked: mask !== undefined, name: `${name}_attend` });
+  const [context, weights] = layer.apply(mask ? [scores, values, mask] : [scores, values]) as SymbolicTensor[];
+  return { context, weights };
+}

@@ -1,0 +1,55 @@
+import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
+import { expectRank } from '../../shapes/rules.js';
+import { classTokenLayer, learnedPositionsLayer } from './ops/tokens.js';
+
+export default defineBlock({
+  type: 'attention.patchEmbedding',
+  label: 'Patch embedding (ViT)',
+  category: 'Attention',
+  paper: 'Dosovitskiy, A. et al. (2021). An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale. ICLR.',
+  doc:
+    'Turns an image into a token sequence for a Transformer, as the Vision Transformer does (Dosovitskiy et al. ' +
+    '2021, "An Image is Worth 16x16 Words", eq. 1): the image is cut into non-overlapping p×p patches, each ' +
+    'flattened and linearly projected to D features (a p×p convolution with stride p), an optional learned class ' +
+    'token is put in front, and a learned position embedding is added to every token. Output [B, N (+1), D] with ' +
+    'N = (H/p)·(W/p); H and W must be multiples of p. Same parameters as torchvision\'s VisionTransformer stem: ' +
+    'p²·C·D + D (projection) + D (class token) + (N + 1)·D (positions).',
+  params: {
+    patch: { type: 'int', default: 4, min: 1, max: 1024, label: 'patch size', doc: 'Patch side p (pixels).' },
+    dim: { type: 'int', default: 64, min: 1, max: 100000, label: 'embedding size', doc: 'Token size D.' },
+    classToken: { type: 'bool', default: true, label: 'class token', doc: 'Prepend a learned [class] token (its final state is the image representation).' },
+    positions: { type: 'bool', default: true, doc: 'Add learned position embeddings.' },
+  },
+  inputs: [{ name: 'in', doc: 'Image [B, H, W, C].', rank: 4 }],
+  outputs: [{ name: 'out', doc: 'Tokens [B, N (+1), D].' }],
+  inferShape({ params: p, inputs }) {
+    const [b, h, w] = expectRank(inputs.in, 'in', 4, 'an NHWC image');
+    for (const [size, axis] of [[h, 'height'], [w, 'width']] as const)
+      if (size === null || size % p.patch !== 0)
+        throw new ShapeError(`image ${axis} ${size ?? '?'} is not a multiple of the patch size ${p.patch}`, 'in');
+    const n = ((h as number) / p.patch) * ((w as number) / p.patch);
+    return { out: [b, n + (p.classToken ? 1 : 0), p.dim] };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const proj = tf.layers.conv2d({
+      filters: p.dim,
+      kernelSize: p.patch,
+      strides: p.patch,
+      padding: 'valid',
+      kernelInitializer: init.glorotUniform(),
+      name: `${name}_proj`,
+    });
+    const grid = proj.apply(inputs.in) as SymbolicTensor;
+    const [, gh, gw] = grid.shape as number[];
+    let x = tf.layers.reshape({ targetShape: [gh * gw, p.dim], name: `${name}_tokens` }).apply(grid) as SymbolicTensor;
+    // timm's ViT initialisation: truncated normal, σ = 0.02, for the class token and the positions.
+    if (p.classToken) x = new (classTokenLayer(tf))({ initializer: init.normal(0.02), name: `${name}_cls` }).apply(x) as SymbolicTensor;
+    if (p.positions) x = new (learnedPositionsLayer(tf))({ initializer: init.normal(0.02), name: `${name}_pos` }).apply(x) as SymbolicTensor;
+    return { out: x };
+  },
+  examples: [
+    { params: { patch: 4, dim: 8 }, inputs: { in: [null, 8, 12, 3] } },
+    { params: { patch: 2, dim: 6, classToken: false }, inputs: { in: [null, 4, 4, 1] } },
+    { params: { patch: 3, dim: 4, positions: false }, inputs: { in: [null, 6, 3, 2] } },
+  ],
+});

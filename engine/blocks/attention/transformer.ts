@@ -1,0 +1,161 @@
+// The Transformer encoder and decoder layers (Vaswani et al. 2017, §3.1), laid
+// out like PyTorch's nn.TransformerEncoderLayer / nn.TransformerDecoderLayer
+// (same sublayers, same parameter count, LayerNorm ε = 1e-5), post-norm as in the
+// paper or pre-norm (norm_first=True; Xiong et al. 2020).
+import { defineBlock, type SymbolicTensor } from '../contract.js';
+import { linear, type Site } from './ops/build.js';
+import { attnDropoutParam, buildMultiHead, headsParam, multiHeadShape } from './ops/multi-head.js';
+import { maskPort, sameDim, sequence } from './ops/shapes.js';
+
+const PAPER = 'Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS.';
+
+const layerParams = {
+  heads: headsParam,
+  ffDim: { type: 'int', default: 128, min: 1, max: 1000000, label: 'feed-forward size', doc: 'Hidden size of the position-wise feed-forward network (PyTorch dim_feedforward).' },
+  dropout: { ...attnDropoutParam, default: 0.1, doc: 'Dropout on the attention weights, inside the feed-forward network and on each sublayer output (PyTorch dropout).' },
+  activation: { type: 'enum', options: ['relu', 'gelu'], default: 'relu', doc: 'Feed-forward activation.' },
+  norm: { type: 'enum', options: ['post', 'pre'], default: 'post', doc: 'LayerNorm after each residual sum (the paper) or before each sublayer (pre-norm, PyTorch norm_first).' },
+} as const;
+
+interface LayerOptions {
+  heads: number;
+  ffDim: number;
+  dropout: number;
+  activation: 'relu' | 'gelu';
+  norm: 'post' | 'pre';
+}
+
+const LN_EPSILON = 1e-5;
+
+/** One residual sublayer, numbered i: post-norm LN(x + drop(f(x))), pre-norm x + drop(f(LN(x))). */
+function residual(site: Site, i: number, o: LayerOptions, x: SymbolicTensor, f: (h: SymbolicTensor) => SymbolicTensor): SymbolicTensor {
+  const { tf, name } = site;
+  const norm = (h: SymbolicTensor) => tf.layers.layerNormalization({ axis: -1, epsilon: LN_EPSILON, name: `${name}_norm${i}` }).apply(h) as SymbolicTensor;
+  const drop = (h: SymbolicTensor) => (o.dropout > 0 ? (tf.layers.dropout({ rate: o.dropout, name: `${name}_drop${i}` }).apply(h) as SymbolicTensor) : h);
+  const sum = (a: SymbolicTensor, b: SymbolicTensor) => tf.layers.add({ name: `${name}_add${i}` }).apply([a, b]) as SymbolicTensor;
+  return o.norm === 'pre' ? sum(x, drop(f(norm(x)))) : norm(sum(x, drop(f(x))));
+}
+
+/** linear2(drop(act(linear1(x)))). */
+function feedForward(site: Site, o: LayerOptions, x: SymbolicTensor): SymbolicTensor {
+  const d = x.shape[2] as number;
+  let h = linear(site, 'ff1', x, o.ffDim, { activation: o.activation });
+  if (o.dropout > 0) h = site.tf.layers.dropout({ rate: o.dropout, name: `${site.name}_ffdrop` }).apply(h) as SymbolicTensor;
+  return linear(site, 'ff2', h, d);
+}
+
+/** Multi-head attention of h over kv (PyTorch layout: E/heads per head, biases on). */
+function mha(site: Site, suffix: string, o: LayerOptions, h: SymbolicTensor, kv: SymbolicTensor, mask: SymbolicTensor | undefined, causal: boolean) {
+  const at: Site = { ...site, name: `${site.name}_${suffix}` };
+  return buildMultiHead(at, { query: h, key: kv, value: kv, mask }, { heads: o.heads, keyDim: 0, valueDim: 0, useBias: true, dropout: o.dropout, causal });
+}
+
+export const transformerEncoder = defineBlock({
+  type: 'attention.transformerEncoder',
+  label: 'Transformer encoder layer',
+  category: 'Attention',
+  paper: PAPER,
+  doc:
+    'One Transformer encoder layer (Vaswani et al. 2017, §3.1): multi-head self-attention, then a position-wise ' +
+    'feed-forward network, each wrapped in a residual connection with LayerNorm, after the sum (post-norm, the ' +
+    'paper) or before the sublayer (pre-norm, which trains deep stacks more stably; Xiong et al. 2020). Same ' +
+    'sublayers and parameter count as PyTorch\'s nn.TransformerEncoderLayer: 4d² + 4d (attention) + 2·d·ff + ff + d ' +
+    '(feed-forward) + 4d (two LayerNorms). Exposes the self-attention weights. Add position information before it.',
+  params: {
+    ...layerParams,
+    causal: { type: 'bool', default: false, doc: 'Causal self-attention (each step sees only itself and earlier steps).' },
+  },
+  inputs: [{ name: 'in', doc: 'Sequence [B, T, d].', rank: 3 }, maskPort],
+  outputs: [
+    { name: 'out', doc: 'Sequence [B, T, d].' },
+    { name: 'attention', doc: 'Self-attention weights [B, heads, T, T].', attention: 'matrix', axes: 'batch, head, query, key' },
+  ],
+  inferShape({ params: p, inputs }) {
+    const x = inputs.in;
+    const { out, weights } = multiHeadShape({ query: x, key: x, value: x, mask: inputs.mask }, { heads: p.heads, keyDim: 0, valueDim: 0 }, {
+      query: 'in',
+      key: 'in',
+      value: 'in',
+      mask: 'mask',
+    });
+    return { out, attention: weights };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const site: Site = { tf, name, init };
+    let weights!: SymbolicTensor;
+    const h = residual(site, 1, p, inputs.in, (x) => {
+      const a = mha(site, 'self', p, x, x, inputs.mask, p.causal);
+      weights = a.weights;
+      return a.out;
+    });
+    const out = residual(site, 2, p, h, (x) => feedForward(site, p, x));
+    return { out, attention: weights };
+  },
+  examples: [
+    { params: { heads: 2, ffDim: 16, dropout: 0 }, inputs: { in: [null, 5, 8] } },
+    { params: { heads: 2, ffDim: 8, norm: 'pre', activation: 'gelu', causal: true }, inputs: { in: [null, 4, 6], mask: [null, 4] } },
+  ],
+});
+
+export const transformerDecoder = defineBlock({
+  type: 'attention.transformerDecoder',
+  label: 'Transformer decoder layer',
+  category: 'Attention',
+  paper: PAPER,
+  doc:
+    'One Transformer decoder layer (Vaswani et al. 2017, §3.1): causal multi-head self-attention over the target, ' +
+    'multi-head cross-attention from the target to the encoder output ("memory"), and a position-wise feed-forward ' +
+    'network, each with a residual connection and LayerNorm (post-norm as in the paper, or pre-norm). Same ' +
+    'sublayers and parameter count as PyTorch\'s nn.TransformerDecoderLayer: 2·(4d² + 4d) + 2·d·ff + ff + d + 6d. ' +
+    'Exposes both attention maps; the memory must have the same feature size d as the target.',
+  params: {
+    ...layerParams,
+    causal: { type: 'bool', default: true, doc: 'Causal self-attention over the target (on for autoregressive decoding).' },
+  },
+  inputs: [
+    { name: 'in', doc: 'Target sequence [B, T, d].', rank: 3 },
+    { name: 'memory', doc: 'Encoder output [B, S, d].', rank: 3 },
+    { ...maskPort, doc: 'Optional padding mask [B, T] over the target steps (1 keeps, 0 masks).' },
+    { ...maskPort, name: 'memoryMask', doc: 'Optional padding mask [B, S] over the memory steps (1 keeps, 0 masks).' },
+  ],
+  outputs: [
+    { name: 'out', doc: 'Target sequence [B, T, d].' },
+    { name: 'selfAttention', doc: 'Self-attention weights [B, heads, T, T].', attention: 'matrix', axes: 'batch, head, target, target' },
+    { name: 'crossAttention', doc: 'Cross-attention weights [B, heads, T, S].', attention: 'matrix', axes: 'batch, head, target, memory' },
+  ],
+  inferShape({ params: p, inputs }) {
+    const x = inputs.in;
+    const heads = { heads: p.heads, keyDim: 0, valueDim: 0 };
+    const self = multiHeadShape({ query: x, key: x, value: x, mask: inputs.mask }, heads, { query: 'in', key: 'in', value: 'in', mask: 'mask' });
+    const [, dm] = sequence(inputs.memory, 'memory');
+    sameDim(dm, self.dims.e, 'memory', 'the memory must have the same feature size as the target (d_model)');
+    const cross = multiHeadShape({ query: x, key: inputs.memory, value: inputs.memory, mask: inputs.memoryMask }, heads, {
+      query: 'in',
+      key: 'memory',
+      value: 'memory',
+      mask: 'memoryMask',
+    });
+    return { out: self.out, selfAttention: self.weights, crossAttention: cross.weights };
+  },
+  build(tf, { params: p, inputs, name, init }) {
+    const site: Site = { tf, name, init };
+    let selfW!: SymbolicTensor;
+    let crossW!: SymbolicTensor;
+    const h1 = residual(site, 1, p, inputs.in, (x) => {
+      const a = mha(site, 'self', p, x, x, inputs.mask, p.causal);
+      selfW = a.weights;
+      return a.out;
+    });
+    const h2 = residual(site, 2, p, h1, (x) => {
+      const a = mha(site, 'cross', p, x, inputs.memory, inputs.memoryMask, false);
+      crossW = a.weights;
+      return a.out;
+    });
+    const out = residual(site, 3, p, h2, (x) => feedForward(site, p, x));
+    return { out, selfAttention: selfW, crossAttention: crossW };
+  },
+  examples: [
+    { params: { heads: 2, ffDim: 16, dropout: 0 }, inputs: { in: [null, 4, 8], memory: [null, 6, 8] } },
+    { params: { heads: 3, ffDim: 8, norm: 'pre', causal: false }, inputs: { in: [null, 3, 6], memory: [null, 5, 6], mask: [null, 3], memoryMask: [null, 5] } },
+  ],
+});
