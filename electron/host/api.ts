@@ -148,7 +148,10 @@ export interface HostInfo {
 
 /** A graph read from disk (or a template): the graph only when the file could be parsed. */
 export interface GraphLoad {
-  path: string;
+  /** The file it came from; null for a template (it opens as a new, unsaved graph). */
+  path: string | null;
+  /** File or template name for the title bar. */
+  name: string;
   graph?: GraphFile;
   diagnostics: Diagnostic[];
 }
