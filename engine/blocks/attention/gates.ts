@@ -67,12 +67,13 @@ export const gate = defineBlock({
   label: 'Learned gate',
   category: 'Attention',
   doc:
-    'A gate where one tensor decides how much of another passes: y = σ(W c + b) ⊙ x. Per channel, the context c is ' +
+    'A gate where one tensor decides how much of another passes: y = σ(W c + b) ⊙ x, the sigmoid gating of gated ' +
+    'linear units with the gate computed from a context tensor of its own. Per channel, the context c is ' +
     'averaged over its positions and a dense layer gives one weight per channel of x ([B, C]); per position, a ' +
     '1×1 projection of c gives one weight per position of x ([B, H, W] or [B, T]), so the context must have the same ' +
     'positions. Leave the context unconnected and x gates itself. Parameters: C_c·C + C per channel, C_c + 1 per ' +
     'position (a dense layer / 1×1 conv with bias).',
-  paper: 'Dauphin, Fan, Auli & Grangier (2017). Language Modeling with Gated Convolutional Networks (gating); Hu et al. (2018) for the per-channel form.',
+  paper: 'Dauphin, Fan, Auli & Grangier (2017). Language Modeling with Gated Convolutional Networks.',
   params: {
     mode: { type: 'enum', options: ['channel', 'position'], default: 'channel', doc: 'What the gate weighs: each channel, or each position.' },
   },
@@ -80,9 +81,11 @@ export const gate = defineBlock({
     { name: 'in', doc: 'The tensor that is gated: a sequence [B, T, C] or an image [B, H, W, C].', rank: [3, 4] },
     { name: 'context', doc: 'The tensor that decides; defaults to `in` itself.', rank: [2, 3, 4], optional: true },
   ],
-  outputs: [
+  outputs: (p) => [
     { name: 'out', doc: 'The gated tensor, shaped like `in`.' },
-    { name: 'gate', doc: 'Gate values in (0, 1): [B, C] per channel, [B, H, W] or [B, T] per position.', attention: 'gate', axes: 'batch, channel | batch, position...' },
+    p.mode === 'channel'
+      ? { name: 'gate', doc: 'Gate values in (0, 1), one per channel [B, C].', attention: 'gate', axes: 'batch, channel' }
+      : { name: 'gate', doc: 'Gate values in (0, 1), one per position [B, H, W] or [B, T].', attention: 'gate', axes: 'batch, position (height, width or time)' },
   ],
   inferShape({ params: p, inputs }) {
     const x = expectRank(inputs.in, 'in', [3, 4], 'a sequence or an image');
