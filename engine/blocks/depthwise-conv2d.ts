@@ -29,7 +29,7 @@ export const dilatedDepthwiseConv2dLayer = (tf: TF) =>
       private kernel?: LayerVariable;
       private bias?: LayerVariable;
       constructor(args: DepthwiseArgs) {
-        super({ name: args.name });
+        super(args);
         this.args = args;
       }
       override build(inputShape: TfShape | TfShape[]) {

@@ -38,7 +38,7 @@ export const positionalEncodingLayer = (tf: TF) =>
       private table?: LayerVariable;
       private readonly sinusoids = new Map<number, Float32Array>();
       constructor(args: PositionalArgs) {
-        super({ name: args.name });
+        super(args);
         this.mode = args.mode;
         this.maxLength = args.maxLength;
         this.initializer = args.initializer;
@@ -78,7 +78,7 @@ export default defineBlock({
     'set). "sinusoidal" adds the fixed code of Vaswani et al. (2017), sin(pos / 10000^(2i/D)) on even features and ' +
     'cos on odd ones, with no weights; "learned" adds a trained row per position from a maxLength × D table ' +
     '(BERT, GPT-2, ViT), initialised from a normal with σ = 0.02. Sequences longer than maxLength are refused. The ' +
-    'Transformer also multiplies its embeddings by √D before this step; add a scaling block if you want that.',
+    'original Transformer also multiplies its embeddings by √D before adding the code; this block only adds.',
   paper: 'Vaswani et al. (2017). Attention Is All You Need.',
   params: {
     mode: { type: 'enum', options: ['sinusoidal', 'learned'], default: 'sinusoidal', doc: 'Fixed sinusoids or a learned table.' },
