@@ -1,0 +1,54 @@
+// Training settings: one zod schema, so the CLI, the app and the training process
+// agree on names and defaults, and bad values are caught before a run starts.
+import { z } from 'zod';
+
+export const trainConfigSchema = z.object({
+  epochs: z.number().int().min(1).default(5),
+  batchSize: z.number().int().min(1).default(32),
+  optimizer: z.enum(['sgd', 'adam', 'adamw']).default('adam'),
+  lr: z.number().positive().default(1e-3),
+  /** SGD momentum (0: plain SGD). */
+  momentum: z.number().min(0).max(1).default(0.9),
+  beta1: z.number().min(0).max(1).default(0.9),
+  beta2: z.number().min(0).max(1).default(0.999),
+  epsilon: z.number().positive().default(1e-8),
+  /** Decoupled weight decay for AdamW (default 0.01), L2 for SGD and Adam (default 0). */
+  weightDecay: z.number().min(0).optional(),
+  schedule: z.enum(['constant', 'step', 'cosine']).default('constant'),
+  /** Linear warm-up from 0 over this many batches, then the schedule. */
+  warmupSteps: z.number().int().min(0).default(0),
+  /** Step schedule: multiply the rate by `gamma` every `stepEpochs` epochs. */
+  stepEpochs: z.number().int().min(1).default(10),
+  gamma: z.number().positive().max(1).default(0.1),
+  /** Cosine schedule: the rate it ends at. */
+  minLr: z.number().min(0).default(0),
+  /** Scale gradients so that their global L2 norm is at most this. */
+  clipNorm: z.number().positive().optional(),
+  earlyStopping: z
+    .object({
+      monitor: z.enum(['val_loss', 'val_accuracy']).default('val_loss'),
+      patience: z.number().int().min(1).default(3),
+      minDelta: z.number().min(0).default(0),
+    })
+    .optional(),
+  /** Save a checkpoint every N batches (also at each epoch's end and on stop). */
+  checkpointEvery: z.number().int().min(1).optional(),
+  /** Data order each epoch; the same seed gives the same run. */
+  seed: z.number().int().min(0).default(0),
+  /** Also report top-k accuracy (when there are more than k classes). */
+  topK: z.number().int().min(2).default(5),
+  probe: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** Fixed probe samples, taken from the validation split. */
+      samples: z.number().int().min(1).max(64).default(4),
+      everyBatches: z.number().int().min(1).default(25),
+      minIntervalMs: z.number().min(0).default(1000),
+      /** Larger maps are averaged down to at most this many values. */
+      maxElements: z.number().int().min(16).default(65536),
+    })
+    .prefault({}),
+});
+
+export type TrainConfig = z.output<typeof trainConfigSchema>;
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;

@@ -1,0 +1,69 @@
+// What a training run reports, as zod schemas: the trainer emits these, the
+// training process sends them over IPC, and the parent validates what it receives.
+import { z } from 'zod';
+
+const metrics = z.record(z.string(), z.number());
+
+export const attentionMapSchema = z.object({
+  nodeId: z.string(),
+  port: z.string(),
+  kind: z.enum(['spatial', 'channel', 'matrix', 'gate']),
+  axes: z.string().optional(),
+  /** Shape of `data`: [probe samples, ...]; smaller than the layer's output where it was downsampled. */
+  shape: z.array(z.number().int()),
+  /** The layer's output shape for the probe samples, before downsampling. */
+  fullShape: z.array(z.number().int()),
+  data: z.instanceof(Float32Array),
+});
+export type AttentionMap = z.infer<typeof attentionMapSchema>;
+
+export const trainEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('started'),
+    backend: z.string(),
+    skipped: z.array(z.object({ backend: z.string(), reason: z.string() })),
+    runDir: z.string().nullable(),
+    params: z.number(),
+    trainSamples: z.number(),
+    validationSamples: z.number(),
+    classNames: z.array(z.string()),
+    epochs: z.number(),
+    batchesPerEpoch: z.number(),
+    resumedFrom: z.string().nullable(),
+  }),
+  z.object({
+    type: z.literal('progress'),
+    epoch: z.number(),
+    epochs: z.number(),
+    batch: z.number(),
+    batches: z.number(),
+    step: z.number(),
+    loss: z.number(),
+    accuracy: z.number().optional(),
+    lr: z.number(),
+    samplesPerSec: z.number(),
+    etaSec: z.number(),
+  }),
+  z.object({ type: z.literal('epoch'), epoch: z.number(), step: z.number(), seconds: z.number(), metrics }),
+  z.object({ type: z.literal('attention'), epoch: z.number(), step: z.number(), ms: z.number(), maps: z.array(attentionMapSchema) }),
+  z.object({
+    type: z.literal('checkpoint'),
+    epoch: z.number(),
+    step: z.number(),
+    path: z.string(),
+    reason: z.enum(['interval', 'epoch', 'stop']),
+  }),
+  z.object({
+    type: z.literal('done'),
+    reason: z.enum(['completed', 'stopped', 'early-stopped']),
+    backend: z.string(),
+    samplesPerSec: z.number(),
+    metrics,
+    epochs: z.number(),
+    steps: z.number(),
+    runDir: z.string().nullable(),
+  }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+]);
+export type TrainEvent = z.infer<typeof trainEventSchema>;
+export type TrainEventOf<T extends TrainEvent['type']> = Extract<TrainEvent, { type: T }>;

@@ -1,0 +1,379 @@
+// The training loop: our own, rather than model.fit, so that pause, stop,
+// checkpoints and gradient clipping happen at batch granularity and a resumed
+// run repeats an uninterrupted one exactly (same weights, optimizer state,
+// data order and learning rates).
+import type * as tfjs from '@tensorflow/tfjs';
+import type { LossName, Tensor, TF } from '../blocks/contract.js';
+import type { BlockRegistry } from '../blocks/registry.js';
+import { compileGraph, type CompiledGraph, type ModelOutput } from '../compile/compile.js';
+import type { GraphFile } from '../graph/types.js';
+import type { PreparedData } from '../data/index.js';
+import type { Dataset } from '../data/dataset.js';
+import { deriveSeed, permutation } from '../data/random.js';
+import { fmtShape } from '../shapes/rules.js';
+import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { trainConfigSchema, type TrainConfig, type TrainConfigInput } from './config.js';
+import type { TrainEvent, TrainEventOf } from './events.js';
+import { countCorrect, maskedLoss, oneHot } from './losses.js';
+import { Optimizer } from './optimizers.js';
+import { AttentionProbe } from './probes.js';
+import type { RunDir } from './run-dir.js';
+import { learningRate } from './schedule.js';
+
+type Variable = ReturnType<TF['variable']>;
+
+export interface TrainerOptions {
+  tf: TF;
+  /** The backend that runs and the better ones that were skipped, for the reports. */
+  backend?: { name: string; skipped: { backend: string; reason: string }[] };
+  graph: GraphFile;
+  registry?: BlockRegistry;
+  data: PreparedData;
+  config: TrainConfigInput;
+  /** Where checkpoints, metrics and attention snapshots go; none: nothing is written. */
+  runDir?: RunDir | null;
+  /** A checkpoint folder (or a checkpoints/ folder: its latest) to continue from. */
+  resumeFrom?: string;
+  onEvent?: (e: TrainEvent) => void;
+}
+
+interface TrainedOutput extends ModelOutput {
+  loss: LossName;
+  /** Position among the model's outputs. */
+  index: number;
+}
+
+const freshState = (): TrainerState => ({ epoch: 0, batch: 0, step: 0, sums: {}, history: [], best: null, badEpochs: 0 });
+
+function add(sums: Record<string, number>, key: string, v: number): void {
+  sums[key] = (sums[key] ?? 0) + v;
+}
+
+export class Trainer {
+  readonly config: TrainConfig;
+  readonly compiled: CompiledGraph;
+  readonly classes: number;
+  private readonly tf: TF;
+  private readonly trained: TrainedOutput[];
+  private readonly vars: Variable[];
+  private readonly optimizer: Optimizer;
+  private readonly probe: AttentionProbe;
+  private pauseGate: { promise: Promise<void>; resolve: () => void } | null = null;
+  private stopRequested = false;
+  private probeRequested = false;
+  private state: TrainerState = freshState();
+
+  constructor(private readonly opts: TrainerOptions) {
+    const { tf, data } = opts;
+    this.tf = tf;
+    this.config = trainConfigSchema.parse(opts.config);
+    this.compiled = compileGraph(tf, opts.graph, { registry: opts.registry });
+    const { compiled } = this;
+    this.classes = data.classNames.length;
+
+    if (compiled.inputs.length !== 1) throw new Error(`the model has ${compiled.inputs.length} inputs; training supports models with one input`);
+    const inShape = compiled.inputs[0].shape.slice(1);
+    if (fmtShape(inShape) !== fmtShape([...data.train.inputShape]))
+      throw new Error(`the model's input "${compiled.inputs[0].nodeId}" takes ${fmtShape([null, ...inShape])}, but dataset ${data.train.name} gives ${fmtShape([null, ...data.train.inputShape])}`);
+    if (compiled.inputs[0].dtype !== data.train.inputDtype)
+      throw new Error(`the model's input "${compiled.inputs[0].nodeId}" takes ${compiled.inputs[0].dtype}, but dataset ${data.train.name} gives ${data.train.inputDtype} ${data.train.inputDtype === 'int32' ? '(token ids: use an Input of kind "tokens")' : ''}`);
+    const want = [null, ...data.train.labelShape, this.classes];
+    this.trained = compiled.outputs.flatMap((o, index) => (o.loss ? [{ ...o, loss: o.loss, index }] : []));
+    if (this.trained.length === 0) throw new Error('no output of the model has a loss: nothing to train');
+    for (const o of this.trained)
+      if (fmtShape(o.shape) !== fmtShape(want))
+        throw new Error(`output "${o.nodeId}" is ${fmtShape(o.shape)}, but dataset ${data.train.name} needs ${fmtShape(want)} (${this.classes} classes${data.train.labelShape.length ? ' per position' : ''})`);
+
+    this.vars = compiled.model.trainableWeights.map((w) => w.read() as Variable);
+    this.optimizer = new Optimizer(tf, this.config, this.vars);
+    const probeSource: Dataset = data.validation.size > 0 ? data.validation : data.train;
+    const k = Math.min(this.config.probe.samples, probeSource.size);
+    const samples = probeSource.batch(tf, Array.from({ length: k }, (_, i) => i)).x;
+    this.probe = new AttentionProbe(tf, compiled.model, this.config.probe.enabled ? compiled.attention : [], samples, this.config.probe);
+  }
+
+  get model(): tfjs.LayersModel {
+    return this.compiled.model;
+  }
+
+  /** Pauses before the next batch. */
+  pause(): void {
+    if (this.pauseGate) return;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.pauseGate = { promise, resolve };
+  }
+
+  resume(): void {
+    this.pauseGate?.resolve();
+    this.pauseGate = null;
+  }
+
+  /** Stops before the next batch, with a checkpoint. */
+  stop(): void {
+    this.stopRequested = true;
+    this.resume();
+  }
+
+  /** Runs the probes after the next batch, whatever the rate limit. */
+  requestProbe(): void {
+    this.probeRequested = true;
+  }
+
+  get paused(): boolean {
+    return this.pauseGate !== null;
+  }
+
+  private emit(e: TrainEvent): void {
+    this.opts.onEvent?.(e);
+  }
+
+  /** Lets commands in between batches, waits while paused; true when asked to stop. */
+  private async control(): Promise<boolean> {
+    await new Promise((r) => setImmediate(r));
+    while (this.pauseGate) await this.pauseGate.promise;
+    return this.stopRequested;
+  }
+
+  private async restore(from: string): Promise<string> {
+    const dir = await resolveCheckpoint(from);
+    const ck = await loadCheckpoint(this.tf, dir);
+    try {
+      if (ck.weights.length !== this.model.weights.length) throw new Error(`checkpoint ${dir} holds ${ck.weights.length} weights, the model has ${this.model.weights.length}: it is from another graph`);
+      this.model.setWeights(ck.weights);
+      this.optimizer.restore(ck.optimizerStep, ck.optimizer);
+    } finally {
+      for (const t of [...ck.weights, ...ck.optimizer]) t.dispose();
+    }
+    this.state = ck.state;
+    return dir;
+  }
+
+  private async checkpoint(reason: TrainEventOf<'checkpoint'>['reason']): Promise<void> {
+    const dir = this.opts.runDir;
+    if (!dir) return;
+    const s = this.state;
+    const path = dir.checkpointPath(s.step);
+    await saveCheckpoint(this.tf, path, this.model, this.optimizer, s, { graph: this.opts.graph.name, reason });
+    this.emit({ type: 'checkpoint', epoch: s.epoch, step: s.step, path, reason });
+  }
+
+  /** One optimisation step; adds the batch's loss and counts to the epoch sums. */
+  private async step(indices: Int32Array, lr: number): Promise<void> {
+    const { tf, classes } = this;
+    const { x, labels } = this.opts.data.train.batch(tf, indices);
+    const { y, mask } = oneHot(labels, classes);
+    const yT = tf.tensor2d(y, [labels.length, classes]);
+    const maskT = tf.tensor1d(mask);
+    let kept: Tensor[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const out = this.model.apply(x, { training: true }) as Tensor | Tensor[];
+      const list = Array.isArray(out) ? out : [out];
+      const probs = this.trained.map((o) => list[o.index].reshape([-1, classes]));
+      const losses = this.trained.map((o, i) => maskedLoss(tf, o.loss, yT, probs[i], maskT));
+      kept = [...probs, ...losses].map((t) => tf.keep(t));
+      return tf.addN(losses.map((l, i) => l.mul(this.trained[i].weight))) as tfjs.Scalar;
+    }, this.vars);
+    const g = this.vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+    tf.tidy(() => {
+      let clipped = g;
+      if (this.config.clipNorm) {
+        const norm = tf.addN(g.map((t) => t.square().sum())).sqrt();
+        const scale = tf.div(this.config.clipNorm, norm.maximum(this.config.clipNorm));
+        clipped = g.map((t) => t.mul(scale));
+      }
+      this.optimizer.apply(clipped, lr);
+    });
+    const n = this.trained.length;
+    const lossValues = await Promise.all(kept.slice(n).map((t) => t.data()));
+    const s = this.state.sums;
+    for (const [i] of this.trained.entries()) {
+      const c = countCorrect((await kept[i].data()) as Float32Array, labels, classes, this.config.topK);
+      add(s, `${i}.loss`, lossValues[i][0] * c.n);
+      add(s, `${i}.n`, c.n);
+      add(s, `${i}.correct`, c.correct);
+    }
+    add(s, 'loss', (await value.data())[0] * indices.length);
+    add(s, 'samples', indices.length);
+    tf.dispose([x, yT, maskT, value, ...g, ...Object.values(grads), ...kept]);
+  }
+
+  /** Metric names: loss, accuracy (first trained output), and per output when there are several. */
+  private metricsOf(sums: Record<string, number>, prefix: string, withTopK: boolean): Record<string, number> {
+    const m: Record<string, number> = {};
+    const div = (a: number, b: number) => (b > 0 ? a / b : 0);
+    m[`${prefix}loss`] = div(sums.loss ?? 0, sums.samples ?? 0);
+    const k = this.config.topK;
+    for (const [i, o] of this.trained.entries()) {
+      const n = sums[`${i}.n`] ?? 0;
+      const tag = this.trained.length > 1 ? `${prefix}${o.nodeId}.` : prefix;
+      if (this.trained.length > 1) m[`${tag}loss`] = div(sums[`${i}.loss`] ?? 0, n);
+      m[`${tag}accuracy`] = div(sums[`${i}.correct`] ?? 0, n);
+      if (withTopK && this.classes > k) m[`${tag}top${k}_accuracy`] = div(sums[`${i}.topK`] ?? 0, n);
+      if (i === 0 && this.trained.length > 1) m[`${prefix}accuracy`] = m[`${tag}accuracy`];
+    }
+    return m;
+  }
+
+  /** Loss and accuracy on a dataset in inference mode. */
+  async evaluate(ds: Dataset): Promise<Record<string, number>> {
+    const { tf, classes } = this;
+    const sums: Record<string, number> = {};
+    const size = Math.max(this.config.batchSize, 256);
+    for (let start = 0; start < ds.size; start += size) {
+      const idx = Array.from({ length: Math.min(size, ds.size - start) }, (_, i) => start + i);
+      const { x, labels } = ds.batch(tf, idx);
+      const { y, mask } = oneHot(labels, classes);
+      const out = this.model.predict(x) as Tensor | Tensor[];
+      const list = Array.isArray(out) ? out : [out];
+      const results = tf.tidy(() => {
+        const yT = tf.tensor2d(y, [labels.length, classes]);
+        const maskT = tf.tensor1d(mask);
+        return this.trained.map((o) => {
+          const p = list[o.index].reshape([-1, classes]);
+          return { probs: p, loss: maskedLoss(tf, o.loss, yT, p, maskT) };
+        });
+      });
+      let total = 0;
+      for (const [i, o] of this.trained.entries()) {
+        const c = countCorrect((await results[i].probs.data()) as Float32Array, labels, classes, this.config.topK);
+        const loss = (await results[i].loss.data())[0];
+        total += o.weight * loss;
+        add(sums, `${i}.loss`, loss * c.n);
+        add(sums, `${i}.n`, c.n);
+        add(sums, `${i}.correct`, c.correct);
+        add(sums, `${i}.topK`, c.topK);
+      }
+      add(sums, 'loss', total * idx.length);
+      add(sums, 'samples', idx.length);
+      tf.dispose([x, ...list, ...results.flatMap((r) => [r.probs, r.loss])]);
+    }
+    return this.metricsOf(sums, 'val_', true);
+  }
+
+  private async runProbe(): Promise<void> {
+    this.probeRequested = false;
+    const { maps, ms } = await this.probe.run(this.state.step);
+    if (!maps.length) return;
+    await this.opts.runDir?.writeAttention(this.state.step, maps);
+    this.emit({ type: 'attention', epoch: this.state.epoch, step: this.state.step, ms, maps });
+  }
+
+  /** Whether this epoch's validation result ends the run. */
+  private earlyStop(metrics: Record<string, number>): boolean {
+    const es = this.config.earlyStopping;
+    if (!es) return false;
+    const s = this.state;
+    const higher = es.monitor === 'val_accuracy';
+    const v = metrics[es.monitor];
+    const better = s.best === null || (higher ? v > s.best + es.minDelta : v < s.best - es.minDelta);
+    if (better) {
+      s.best = v;
+      s.badEpochs = 0;
+      return false;
+    }
+    return ++s.badEpochs >= es.patience;
+  }
+
+  /** Trains to the end, to a stop or to an early stop; resolves with the final report. */
+  async run(): Promise<TrainEventOf<'done'>> {
+    const { tf, config: c, opts } = this;
+    const { train, validation } = opts.data;
+    const resumedFrom = opts.resumeFrom ? await this.restore(opts.resumeFrom) : null;
+    const batches = Math.ceil(train.size / c.batchSize);
+    const total = c.epochs * batches;
+    const backend = opts.backend?.name ?? tf.getBackend();
+    this.emit({
+      type: 'started',
+      backend,
+      skipped: opts.backend?.skipped ?? [],
+      runDir: opts.runDir?.path ?? null,
+      params: this.compiled.params,
+      trainSamples: train.size,
+      validationSamples: validation.size,
+      classNames: [...opts.data.classNames],
+      epochs: c.epochs,
+      batchesPerEpoch: batches,
+      resumedFrom,
+    });
+    const s = this.state;
+    let reason: TrainEventOf<'done'>['reason'] = 'completed';
+    let trainMs = 0;
+    let samples = 0;
+    run: while (s.epoch < c.epochs) {
+      const order = permutation(train.size, deriveSeed(c.seed, 'epoch', s.epoch));
+      const epochStart = performance.now();
+      while (s.batch < batches) {
+        if (await this.control()) {
+          await this.checkpoint('stop');
+          reason = 'stopped';
+          break run;
+        }
+        const t0 = performance.now();
+        const idx = order.subarray(s.batch * c.batchSize, (s.batch + 1) * c.batchSize);
+        const lr = learningRate(c, s.step, total, batches);
+        await this.step(idx, lr);
+        trainMs += performance.now() - t0;
+        samples += idx.length;
+        s.batch++;
+        s.step++;
+        const rate = (samples / trainMs) * 1000;
+        const m = this.metricsOf(s.sums, '', false);
+        this.emit({
+          type: 'progress',
+          epoch: s.epoch,
+          epochs: c.epochs,
+          batch: s.batch,
+          batches,
+          step: s.step,
+          loss: m.loss,
+          accuracy: m.accuracy,
+          lr,
+          samplesPerSec: rate,
+          etaSec: ((total - s.step) * c.batchSize) / rate,
+        });
+        if (c.checkpointEvery && s.step % c.checkpointEvery === 0) await this.checkpoint('interval');
+        if (this.probeRequested || this.probe.due(s.step)) await this.runProbe();
+      }
+      const metrics = { ...this.metricsOf(s.sums, '', false), ...(await this.evaluate(validation)) };
+      const seconds = (performance.now() - epochStart) / 1000;
+      s.history.push(metrics);
+      this.emit({ type: 'epoch', epoch: s.epoch, step: s.step, seconds, metrics });
+      await opts.runDir?.appendMetrics({ epoch: s.epoch, step: s.step, seconds, ...metrics });
+      const stopEarly = this.earlyStop(metrics);
+      s.epoch++;
+      s.batch = 0;
+      s.sums = {};
+      await this.checkpoint('epoch');
+      if (stopEarly) {
+        reason = 'early-stopped';
+        break;
+      }
+    }
+    if (this.probe.active) await this.runProbe();
+    const metrics = s.history.at(-1) ?? (await this.evaluate(validation));
+    const done: TrainEventOf<'done'> = {
+      type: 'done',
+      reason,
+      backend,
+      samplesPerSec: trainMs > 0 ? (samples / trainMs) * 1000 : 0,
+      metrics,
+      epochs: s.epoch,
+      steps: s.step,
+      runDir: opts.runDir?.path ?? null,
+    };
+    this.emit(done);
+    return done;
+  }
+
+  /** Time the probes took, for the throughput report. */
+  get probeStats(): { runs: number; ms: number } {
+    return { runs: this.probe.runs, ms: this.probe.totalMs };
+  }
+
+  dispose(): void {
+    this.probe.dispose();
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}
