@@ -1,0 +1,93 @@
+// The editor window: toolbar, palette, canvas, inspector, summary.
+import { useEffect } from 'react';
+import { ReactFlowProvider } from '@xyflow/react';
+import { GraphCanvas } from './canvas/GraphCanvas.js';
+import { Palette } from './palette/Palette.js';
+import { Inspector } from './inspector/Inspector.js';
+import { BottomPanel } from './panels/BottomPanel.js';
+import { Dialogs } from './panels/Dialogs.js';
+import { RecoveryBanner, StatusBar, Toasts, TopBar } from './panels/Chrome.js';
+import { editor, ui, useUi } from './editor.js';
+import { matches, runCommand, SHORTCUTS } from './commands.js';
+import { startAutosave } from './files.js';
+import { host } from './host/host.js';
+import { fragmentText, parseFragment } from './store/clipboard.js';
+import { canvasApi } from './canvas/canvasApi.js';
+
+const typing = (t: EventTarget | null) => t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+
+/** Keys, clipboard, menu commands, the unsaved-work prompt and autosave. */
+function useGlobalWiring() {
+  useEffect(() => {
+    // Clipboard keys go to the copy/cut/paste events below, which can reach the system clipboard.
+    const clipboardKeys = new Set(['edit.copy', 'edit.cut', 'edit.paste']);
+    const onKey = (e: KeyboardEvent) => {
+      if (typing(e.target) || ui.getState().dialog || e.repeat) return;
+      const hit = SHORTCUTS.find((s) => s.keys.some((k) => matches(e, k)));
+      if (!hit || clipboardKeys.has(hit.command)) return;
+      e.preventDefault();
+      void runCommand(hit.command);
+    };
+    const onCopy = (e: ClipboardEvent) => {
+      if (typing(e.target)) return;
+      const s = editor.getState();
+      const fragment = e.type === 'cut' ? s.cut() : s.copy();
+      if (!fragment) return;
+      e.clipboardData?.setData('text/plain', fragmentText(fragment));
+      e.preventDefault();
+    };
+    const onPaste = (e: ClipboardEvent) => {
+      if (typing(e.target)) return;
+      const fragment = parseFragment(e.clipboardData?.getData('text/plain') ?? '') ?? editor.getState().clipboard ?? undefined;
+      if (!fragment) return;
+      e.preventDefault();
+      const at = canvasApi.current?.pointerOverCanvas();
+      editor.getState().paste(fragment, at ? canvasApi.current!.toFlow(at) : undefined);
+    };
+    const onBeforeUnload = (e: BeforeUnloadEvent) => {
+      if (!editor.getState().isDirty()) return;
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    window.addEventListener('keydown', onKey);
+    document.addEventListener('copy', onCopy);
+    document.addEventListener('cut', onCopy);
+    document.addEventListener('paste', onPaste);
+    window.addEventListener('beforeunload', onBeforeUnload);
+    const stopAutosave = startAutosave();
+    const stopMenu = host?.onEvent((ev) => {
+      if (ev.channel === 'menu') void runCommand(ev.command);
+    });
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      document.removeEventListener('copy', onCopy);
+      document.removeEventListener('cut', onCopy);
+      document.removeEventListener('paste', onPaste);
+      window.removeEventListener('beforeunload', onBeforeUnload);
+      stopAutosave();
+      stopMenu?.();
+    };
+  }, []);
+}
+
+export function App() {
+  useGlobalWiring();
+  const panels = useUi((s) => s.panels);
+  return (
+    <ReactFlowProvider>
+      <div className={`app${panels.palette ? '' : ' no-palette'}${panels.inspector ? '' : ' no-inspector'}${panels.summary ? '' : ' no-summary'}`}>
+        <TopBar />
+        <RecoveryBanner />
+        {panels.palette && <Palette />}
+        <main className="center">
+          <GraphCanvas />
+          {panels.summary && <BottomPanel />}
+        </main>
+        {panels.inspector && <Inspector />}
+        <StatusBar />
+        <Dialogs />
+        <Toasts />
+      </div>
+    </ReactFlowProvider>
+  );
+}

@@ -1,0 +1,116 @@
+// Every block is drawn by this one component from its definition: typed ports
+// with tooltips, its key parameters, output shapes, attention outputs by kind,
+// and its problems. No block has UI code of its own.
+import { memo } from 'react';
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import type { PortDef } from '../../../engine/blocks/contract.js';
+import type { Diagnostic } from '../../../engine/graph/types.js';
+import { registry } from '../../../engine/blocks/registry.js';
+import { ATTENTION_LABEL, categoryHue, paramValueText, rankText, shapeText } from '../ui-format.js';
+import type { BlockFlowNode } from './flowElements.js';
+
+/** Parameters shown on the node: the first few the block declares (blocks list the defining ones first). */
+const KEY_PARAMS = 3;
+
+function portTooltip(port: PortDef, side: 'input' | 'output', shape: string | undefined, problems: Diagnostic[]): string {
+  const lines = [`${port.name} (${side}${port.optional ? ', optional' : ''}) — ${port.doc}`];
+  if (side === 'input') lines.push(`accepts ${rankText(port)}${port.dtype === 'int32' ? ', integer' : ''}`);
+  if (shape) lines.push(`shape ${shape}`);
+  if (port.attention) lines.push(`attention output: ${ATTENTION_LABEL[port.attention]}${port.axes ? ` (${port.axes})` : ''}`);
+  for (const d of problems) lines.push(`⚠ ${d.message}`);
+  return lines.join('\n');
+}
+
+function BlockNodeView({ id, data, selected }: NodeProps<BlockFlowNode>) {
+  const { node, info, diagnostics = [] } = data;
+  const block = info?.block ?? registry.get(node.type);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const portProblems = (port: string) => diagnostics.filter((d) => d.port === port);
+  const hue = categoryHue(block?.category ?? '');
+  const params = info?.params ?? {};
+  const keyParams = Object.keys(block?.params ?? {}).slice(0, KEY_PARAMS);
+  const attention = (info?.outputs ?? []).filter((p) => p.attention);
+
+  return (
+    <div
+      className={`block-node${selected ? ' selected' : ''}${errors.length ? ' has-error' : ''}${attention.length ? ' has-attention' : ''}`}
+      style={{ '--hue': hue } as React.CSSProperties}
+      data-testid={`node-${id}`}
+      data-type={node.type}
+    >
+      <header className="block-node__header" title={block?.doc}>
+        <span className="block-node__title">{node.label ?? block?.label ?? node.type}</span>
+        <span className="block-node__id">{id}</span>
+        {errors.length > 0 && (
+          <span className="error-badge" data-testid={`error-badge-${id}`} title={errors.map((d) => d.message).join('\n')}>
+            {errors.length}
+          </span>
+        )}
+      </header>
+
+      <div className="block-node__ports">
+        <div className="block-node__inputs">
+          {(info?.inputs ?? []).map((p) => {
+            const problems = portProblems(p.name);
+            return (
+              <div
+                key={p.name}
+                className={`port port--in${problems.length ? ' port--error' : ''}`}
+                data-testid={`port-${id}-in-${p.name}`}
+                title={portTooltip(p, 'input', info?.inputShapes[p.name] && shapeText(info.inputShapes[p.name]), problems)}
+              >
+                <Handle type="target" position={Position.Left} id={p.name} className={`handle${problems.length ? ' handle--error' : ''}`} data-testid={`handle-${id}-in-${p.name}`} />
+                <span className="port__name">
+                  {p.name}
+                  {p.optional ? '?' : ''}
+                </span>
+                <span className="port__meta">{rankText(p).replace('rank ', 'r')}</span>
+              </div>
+            );
+          })}
+        </div>
+        <div className="block-node__outputs">
+          {(info?.outputs ?? []).map((p) => {
+            const shape = info?.outputShapes?.[p.name];
+            const problems = portProblems(p.name);
+            return (
+              <div
+                key={p.name}
+                className={`port port--out${p.attention ? ` port--attention attention-${p.attention}` : ''}${problems.length ? ' port--error' : ''}`}
+                data-testid={`port-${id}-out-${p.name}`}
+                data-attention={p.attention}
+                title={portTooltip(p, 'output', shape && shapeText(shape), problems)}
+              >
+                {p.attention && <span className="attention-tag">{p.attention}</span>}
+                <span className="port__shape" data-testid={`shape-${id}-${p.name}`}>
+                  {shapeText(shape)}
+                </span>
+                <span className="port__name">{p.name}</span>
+                <Handle type="source" position={Position.Right} id={p.name} className="handle" data-testid={`handle-${id}-out-${p.name}`} />
+              </div>
+            );
+          })}
+        </div>
+      </div>
+
+      {keyParams.length > 0 && (
+        <div className="block-node__params">
+          {keyParams.map((k) => (
+            <div key={k} className={`kv${diagnostics.some((d) => d.param === k) ? ' kv--error' : ''}`} title={block?.params[k].doc}>
+              <span className="kv__k">{block?.params[k].label ?? k}</span>
+              <span className="kv__v">{paramValueText(node.params[k] ?? (params as Record<string, unknown>)[k])}</span>
+            </div>
+          ))}
+        </div>
+      )}
+
+      {errors.length > 0 && (
+        <div className="block-node__error" data-testid={`node-error-${id}`}>
+          {errors[0].message}
+        </div>
+      )}
+    </div>
+  );
+}
+
+export const BlockNode = memo(BlockNodeView);

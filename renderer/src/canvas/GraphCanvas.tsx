@@ -1,0 +1,204 @@
+// The canvas: React Flow drawing the editor store. The store is the truth;
+// React Flow only reports what the user did (moves, selections, wires).
+import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  SelectionMode,
+  useReactFlow,
+  type Connection,
+  type EdgeChange,
+  type FinalConnectionState,
+  type IsValidConnection,
+  type NodeChange,
+} from '@xyflow/react';
+import { editor, toast, ui, useEditor } from '../editor.js';
+import { BlockNode } from './BlockNode.js';
+import { ShapeEdge } from './ShapeEdge.js';
+import { ConnectionPreview, orient, verdictFor } from './ConnectionPreview.js';
+import { QuickAdd } from './QuickAdd.js';
+import { canvasApi } from './canvasApi.js';
+import { makeEdgeCache, makeNodeCache, type BlockFlowNode, type Measured, type ShapeFlowEdge } from './flowElements.js';
+import { categoryHue } from '../ui-format.js';
+import { registry } from '../../../engine/blocks/registry.js';
+
+const nodeTypes = { block: BlockNode };
+const edgeTypes = { shape: ShapeEdge };
+export const BLOCK_MIME = 'application/x-attn-block';
+
+export function GraphCanvas() {
+  const flow = useReactFlow<BlockFlowNode, ShapeFlowEdge>();
+  const measured = useRef<Measured>(new Map()).current;
+  const [measureTick, remeasured] = useReducer((n: number) => n + 1, 0);
+  const nodeCache = useMemo(makeNodeCache, []);
+  const edgeCache = useMemo(makeEdgeCache, []);
+  const graph = useEditor((s) => s.graph);
+  const analysis = useEditor((s) => s.analysis);
+  const diagnostics = useEditor((s) => s.diagnostics);
+  const selection = useEditor((s) => s.selection);
+  const nodes = useMemo(
+    () => nodeCache({ graph, analysis, diagnostics, selection }, measured),
+    // measureTick: sizes live in a mutable map
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [graph, analysis, diagnostics, selection, measureTick],
+  );
+  const edges = useMemo(() => edgeCache({ graph, analysis, diagnostics, selection }), [graph, analysis, diagnostics, selection, edgeCache]);
+
+  const pointer = useRef<{ x: number; y: number } | null>(null);
+  const wrapper = useRef<HTMLDivElement>(null);
+  const gesture = useRef(0);
+
+  useEffect(() => {
+    canvasApi.current = {
+      toFlow: (p) => flow.screenToFlowPosition(p),
+      pointerOverCanvas: () => pointer.current,
+      dropPoint: () => {
+        if (pointer.current) return flow.screenToFlowPosition(pointer.current);
+        const r = wrapper.current?.getBoundingClientRect();
+        return r ? flow.screenToFlowPosition({ x: r.left + r.width / 2 - 100, y: r.top + r.height / 2 - 60 }) : { x: 0, y: 0 };
+      },
+      fit: () => void flow.fitView({ padding: 0.15, duration: 200 }),
+      zoomIn: () => void flow.zoomIn({ duration: 150 }),
+      zoomOut: () => void flow.zoomOut({ duration: 150 }),
+      zoomReset: () => void flow.zoomTo(1, { duration: 150 }),
+      focusNode: (id) => {
+        const n = editor.getState().graph.nodes.find((x) => x.id === id);
+        const m = measured.get(id) ?? { width: 220, height: 120 };
+        if (n) void flow.setCenter(n.position.x + m.width / 2, n.position.y + m.height / 2, { zoom: Math.max(flow.getZoom(), 0.8), duration: 250 });
+      },
+      measured,
+    };
+    return () => void (canvasApi.current = null);
+  }, [flow, measured]);
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<BlockFlowNode>[]) => {
+      const s = editor.getState();
+      const positions: Record<string, { x: number; y: number }> = {};
+      let selected: Set<string> | undefined;
+      let sized = false;
+      for (const c of changes) {
+        if (c.type === 'position' && c.position) positions[c.id] = c.position;
+        else if (c.type === 'dimensions' && c.dimensions) {
+          const old = measured.get(c.id);
+          if (!old || old.width !== c.dimensions.width || old.height !== c.dimensions.height) {
+            measured.set(c.id, c.dimensions);
+            sized = true;
+          }
+        } else if (c.type === 'select') {
+          selected ??= new Set(s.selection.nodes);
+          if (c.selected) selected.add(c.id);
+          else selected.delete(c.id);
+        }
+      }
+      if (Object.keys(positions).length) s.moveNodes(positions, String(gesture.current));
+      if (selected) s.select(selected, s.selection.edges);
+      if (sized) remeasured();
+    },
+    [measured],
+  );
+
+  const onEdgesChange = useCallback((changes: EdgeChange<ShapeFlowEdge>[]) => {
+    const s = editor.getState();
+    let selected: Set<string> | undefined;
+    for (const c of changes)
+      if (c.type === 'select') {
+        selected ??= new Set(s.selection.edges);
+        if (c.selected) selected.add(c.id);
+        else selected.delete(c.id);
+      }
+    if (selected) s.select(s.selection.nodes, selected);
+  }, []);
+
+  const isValidConnection: IsValidConnection<ShapeFlowEdge> = useCallback((c) => {
+    if (!c.sourceHandle || !c.targetHandle) return false;
+    return verdictFor({ node: c.source, port: c.sourceHandle }, { node: c.target, port: c.targetHandle }).ok;
+  }, []);
+
+  const onConnect = useCallback((c: Connection) => {
+    if (!c.sourceHandle || !c.targetHandle) return;
+    const v = editor.getState().connect({ node: c.source, port: c.sourceHandle }, { node: c.target, port: c.targetHandle });
+    if (!v.ok) toast(`Connection refused: ${v.reason}`, 'error');
+  }, []);
+
+  const onConnectEnd = useCallback((_e: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    if (!state.fromHandle?.id || !state.toHandle?.id || !state.fromNode || !state.toNode || state.isValid) return;
+    if (state.fromHandle.type === state.toHandle.type) return toast(`Connection refused: connect an output to an input`, 'error');
+    const { from, to } = orient({ node: state.fromNode.id, port: state.fromHandle.id }, state.fromHandle.type, { node: state.toNode.id, port: state.toHandle.id });
+    const v = verdictFor(from, to);
+    if (!v.ok) toast(`Connection refused: ${v.reason}`, 'error');
+  }, []);
+
+  const onDrop = useCallback(
+    (e: React.DragEvent) => {
+      const type = e.dataTransfer.getData(BLOCK_MIME);
+      if (!type) return;
+      e.preventDefault();
+      editor.getState().addBlock(type, flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+    },
+    [flow],
+  );
+
+  const minimapColor = useCallback((n: BlockFlowNode) => {
+    if (n.data.diagnostics?.some((d) => d.severity === 'error')) return '#e5484d';
+    return `hsl(${categoryHue(registry.get(n.data.node.type)?.category ?? '')} 45% 45%)`;
+  }, []);
+
+  return (
+    <div
+      className="canvas"
+      ref={wrapper}
+      data-testid="canvas"
+      onPointerMove={(e) => (pointer.current = { x: e.clientX, y: e.clientY })}
+      onPointerLeave={() => (pointer.current = null)}
+      onDragOver={(e) => {
+        if (e.dataTransfer.types.includes(BLOCK_MIME)) {
+          e.preventDefault();
+          e.dataTransfer.dropEffect = 'copy';
+        }
+      }}
+      onDrop={onDrop}
+    >
+      <ReactFlow<BlockFlowNode, ShapeFlowEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onNodeDragStart={() => void gesture.current++}
+        onSelectionDragStart={() => void gesture.current++}
+        onNodeDragStop={() => editor.getState().seal()}
+        onSelectionDragStop={() => editor.getState().seal()}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        connectionLineComponent={ConnectionPreview}
+        connectionRadius={24}
+        onPaneClick={() => ui.setState({ quickAdd: null })}
+        deleteKeyCode={null}
+        selectionKeyCode={null}
+        multiSelectionKeyCode={['Shift', 'Control', 'Meta']}
+        selectionOnDrag
+        selectionMode={SelectionMode.Partial}
+        panOnDrag={[1, 2]}
+        panActivationKeyCode="Alt"
+        zoomOnDoubleClick={false}
+        minZoom={0.05}
+        maxZoom={2.5}
+        onlyRenderVisibleElements
+        fitView
+        proOptions={{ hideAttribution: true }}
+        colorMode="dark"
+      >
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#3a3f4b" />
+        <MiniMap pannable zoomable nodeColor={minimapColor} maskColor="rgba(12,14,18,0.7)" data-testid="minimap" />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+      <QuickAdd />
+    </div>
+  );
+}

@@ -1,0 +1,107 @@
+// Graph document -> React Flow nodes and edges. Objects are reused while what
+// they show is unchanged, so a drag re-renders only the moving nodes.
+import type { Edge, Node } from '@xyflow/react';
+import type { NodeInfo } from '../../../engine/graph/analyze.js';
+import type { Diagnostic, GraphFile, GraphNode } from '../../../engine/graph/types.js';
+import type { Shape } from '../../../engine/blocks/contract.js';
+import type { Editor } from '../store/editor.js';
+
+export interface BlockNodeData extends Record<string, unknown> {
+  node: GraphNode;
+  info?: NodeInfo;
+  diagnostics?: Diagnostic[];
+}
+export type BlockFlowNode = Node<BlockNodeData, 'block'>;
+
+export interface ShapeEdgeData extends Record<string, unknown> {
+  shape?: Shape;
+  diagnostics?: Diagnostic[];
+}
+export type ShapeFlowEdge = Edge<ShapeEdgeData, 'shape'>;
+
+export type Measured = Map<string, { width: number; height: number }>;
+
+export function makeNodeCache() {
+  const cache = new Map<string, BlockFlowNode>();
+  return (s: Pick<Editor, 'graph' | 'analysis' | 'diagnostics' | 'selection'>, measured: Measured): BlockFlowNode[] => {
+    const out: BlockFlowNode[] = [];
+    const seen = new Set<string>();
+    for (const node of s.graph.nodes) {
+      seen.add(node.id);
+      const info = s.analysis.nodes.get(node.id);
+      const diagnostics = s.diagnostics.byNode.get(node.id);
+      const selected = s.selection.nodes.has(node.id);
+      const m = measured.get(node.id);
+      const prev = cache.get(node.id);
+      if (
+        prev &&
+        prev.data.node === node &&
+        prev.data.info === info &&
+        prev.data.diagnostics === diagnostics &&
+        prev.selected === selected &&
+        prev.measured === m
+      ) {
+        out.push(prev);
+        continue;
+      }
+      const next: BlockFlowNode = {
+        id: node.id,
+        type: 'block',
+        position: node.position,
+        data: { node, info, diagnostics },
+        selected,
+        measured: m,
+      };
+      cache.set(node.id, next);
+      out.push(next);
+    }
+    for (const id of cache.keys()) if (!seen.has(id)) cache.delete(id);
+    return out;
+  };
+}
+
+export function makeEdgeCache() {
+  const cache = new Map<string, ShapeFlowEdge>();
+  return (s: Pick<Editor, 'graph' | 'analysis' | 'diagnostics' | 'selection'>): ShapeFlowEdge[] => {
+    const out: ShapeFlowEdge[] = [];
+    s.graph.edges.forEach((e, i) => {
+      const id = e.id!;
+      const shape = s.analysis.edgeShapes[i];
+      const diagnostics = s.diagnostics.byEdge.get(id);
+      const selected = s.selection.edges.has(id);
+      const prev = cache.get(id);
+      if (
+        prev &&
+        prev.source === e.from.node &&
+        prev.sourceHandle === e.from.port &&
+        prev.target === e.to.node &&
+        prev.targetHandle === e.to.port &&
+        sameShape(prev.data?.shape, shape) &&
+        prev.data?.diagnostics === diagnostics &&
+        prev.selected === selected
+      ) {
+        out.push(prev);
+        return;
+      }
+      const next: ShapeFlowEdge = {
+        id,
+        type: 'shape',
+        source: e.from.node,
+        sourceHandle: e.from.port,
+        target: e.to.node,
+        targetHandle: e.to.port,
+        selected,
+        data: { shape, diagnostics },
+      };
+      cache.set(id, next);
+      out.push(next);
+    });
+    return out;
+  };
+}
+
+function sameShape(a: Shape | undefined, b: Shape | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((d, i) => d === b[i]);
+}

@@ -1,0 +1,127 @@
+// Every editor command, reachable from the keyboard, the toolbar and the
+// desktop menu (which sends the same command names through the host).
+import type { MenuCommand } from '../../electron/host/api.js';
+import { editor, openDialog, toast, togglePanel, ui } from './editor.js';
+import { canvasApi } from './canvas/canvasApi.js';
+import { autoLayout } from './canvas/autoLayout.js';
+import { newDocument, openDocument, saveDocument, saveDocumentAs } from './files.js';
+
+export type Command = MenuCommand | 'edit.autoLayout' | 'canvas.quickAdd';
+
+export interface Shortcut {
+  command: Command;
+  keys: string[];
+  label: string;
+}
+
+/** The one list of shortcuts: the key handler reads it and the Help dialog shows it. */
+export const SHORTCUTS: Shortcut[] = [
+  { command: 'canvas.quickAdd', keys: ['Space', 'Tab'], label: 'Add a block at the cursor' },
+  { command: 'edit.undo', keys: ['Mod+Z'], label: 'Undo' },
+  { command: 'edit.redo', keys: ['Mod+Shift+Z', 'Mod+Y'], label: 'Redo' },
+  { command: 'edit.cut', keys: ['Mod+X'], label: 'Cut' },
+  { command: 'edit.copy', keys: ['Mod+C'], label: 'Copy' },
+  { command: 'edit.paste', keys: ['Mod+V'], label: 'Paste (at the cursor)' },
+  { command: 'edit.duplicate', keys: ['Mod+D', 'Shift+D'], label: 'Duplicate' },
+  { command: 'edit.delete', keys: ['Delete', 'Backspace', 'X'], label: 'Delete the selection' },
+  { command: 'edit.selectAll', keys: ['Mod+A'], label: 'Select all' },
+  { command: 'edit.autoLayout', keys: ['Shift+L'], label: 'Auto-layout (the selection, or everything)' },
+  { command: 'view.fit', keys: ['F', 'Home'], label: 'Fit the graph in view' },
+  { command: 'view.zoomIn', keys: ['Mod+=', '+'], label: 'Zoom in' },
+  { command: 'view.zoomOut', keys: ['Mod+-', '-'], label: 'Zoom out' },
+  { command: 'view.zoomReset', keys: ['Mod+0'], label: 'Zoom to 100%' },
+  { command: 'file.new', keys: ['Mod+N'], label: 'New graph' },
+  { command: 'file.open', keys: ['Mod+O'], label: 'Open…' },
+  { command: 'file.save', keys: ['Mod+S'], label: 'Save' },
+  { command: 'file.saveAs', keys: ['Mod+Shift+S'], label: 'Save as…' },
+  { command: 'help.shortcuts', keys: ['F1', '?'], label: 'This list' },
+];
+
+/** Mouse gestures, listed in Help next to the keys. */
+export const GESTURES: [string, string][] = [
+  ['Drag on empty canvas', 'Box select'],
+  ['Shift/Ctrl + click', 'Add to the selection'],
+  ['Middle or right drag, Alt + drag', 'Pan'],
+  ['Wheel', 'Zoom'],
+  ['Drag from a port to a port', 'Connect (refused with the reason if the shapes cannot match)'],
+  ['Drag from the palette, or double-click it', 'Add a block'],
+];
+
+export function matches(e: KeyboardEvent, spec: string): boolean {
+  const parts = spec.split('+');
+  let key = parts.pop()!;
+  if (key === '' && spec.endsWith('+')) key = '+'; // the "+" key itself
+  const mod = parts.includes('Mod');
+  const shift = parts.includes('Shift');
+  if (mod !== (e.ctrlKey || e.metaKey) || e.altKey) return false;
+  const k = key === 'Space' ? ' ' : key;
+  // Shift changes printable keys ("?" is Shift+/): only compare it for letters and named keys.
+  const printable = k.length === 1 && !/[a-z]/i.test(k);
+  if (!printable && shift !== e.shiftKey) return false;
+  return e.key.toLowerCase() === k.toLowerCase();
+}
+
+export async function runCommand(command: Command): Promise<void> {
+  const s = editor.getState();
+  const canvas = canvasApi.current;
+  switch (command) {
+    case 'file.new':
+      return newDocument();
+    case 'file.open':
+    case 'file.openRecent':
+      return openDocument();
+    case 'file.save':
+      return void (await saveDocument());
+    case 'file.saveAs':
+      return void (await saveDocumentAs());
+    case 'file.export':
+      return toast('Export is in the File menu of the desktop app (not part of the editor yet)');
+    case 'edit.undo':
+      return s.undo();
+    case 'edit.redo':
+      return s.redo();
+    case 'edit.cut':
+      return void s.cut();
+    case 'edit.copy':
+      return void s.copy();
+    case 'edit.paste': {
+      const at = canvas?.pointerOverCanvas();
+      return void s.paste(undefined, at ? canvas!.toFlow(at) : undefined);
+    }
+    case 'edit.duplicate':
+      return void s.duplicate();
+    case 'edit.delete':
+      return s.deleteSelection();
+    case 'edit.selectAll':
+      return s.selectAll();
+    case 'edit.autoLayout': {
+      const positions = await autoLayout(s.graph, canvas?.measured ?? new Map(), s.selection.nodes);
+      editor.getState().moveNodes(positions);
+      if (s.selection.nodes.size < 2) setTimeout(() => canvasApi.current?.fit(), 30);
+      return;
+    }
+    case 'canvas.quickAdd': {
+      const at = canvas?.pointerOverCanvas();
+      if (at) ui.setState({ quickAdd: { screen: at } });
+      return;
+    }
+    case 'view.fit':
+      return canvas?.fit();
+    case 'view.zoomIn':
+      return canvas?.zoomIn();
+    case 'view.zoomOut':
+      return canvas?.zoomOut();
+    case 'view.zoomReset':
+      return canvas?.zoomReset();
+    case 'view.togglePalette':
+      return togglePanel('palette');
+    case 'view.toggleInspector':
+      return togglePanel('inspector');
+    case 'view.toggleSummary':
+    case 'view.toggleTraining':
+      return togglePanel('summary');
+    case 'help.shortcuts':
+    case 'help.about':
+      return openDialog({ kind: 'help' });
+  }
+}

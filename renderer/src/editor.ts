@@ -1,0 +1,55 @@
+// The one editor store of the page and the React hooks that read it.
+import { useStore } from 'zustand';
+import { createStore } from 'zustand/vanilla';
+import { createEditorStore, type Editor } from './store/editor.js';
+import type { Diagnostic } from '../../engine/graph/types.js';
+import type { XY } from './store/document.js';
+
+export const editor = createEditorStore();
+
+export function useEditor<T>(selector: (s: Editor) => T): T {
+  return useStore(editor, selector);
+}
+
+export interface Toast {
+  id: number;
+  kind: 'info' | 'error';
+  text: string;
+}
+
+export type Dialog =
+  | { kind: 'help' }
+  | { kind: 'diagnostics'; title: string; diagnostics: Diagnostic[] }
+  | { kind: 'files'; mode: 'open' | 'save' };
+
+/** Panels, dialogs and passing messages: view state that is never undone or saved. */
+export interface UiState {
+  panels: { palette: boolean; inspector: boolean; summary: boolean };
+  dialog: Dialog | null;
+  toasts: Toast[];
+  quickAdd: { screen: XY } | null;
+  /** The wire being dragged: what it would carry, or why it is refused. */
+  connectionHint: string | null;
+}
+
+export const ui = createStore<UiState>()(() => ({
+  panels: { palette: true, inspector: true, summary: true },
+  dialog: null,
+  toasts: [],
+  quickAdd: null,
+  connectionHint: null,
+}));
+
+export function useUi<T>(selector: (s: UiState) => T): T {
+  return useStore(ui, selector);
+}
+
+let toastId = 0;
+export function toast(text: string, kind: Toast['kind'] = 'info', ms = 4000): void {
+  const id = ++toastId;
+  ui.setState((s) => ({ toasts: [...s.toasts.slice(-3), { id, kind, text }] }));
+  setTimeout(() => ui.setState((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })), ms);
+}
+
+export const openDialog = (dialog: Dialog | null) => ui.setState({ dialog });
+export const togglePanel = (p: keyof UiState['panels']) => ui.setState((s) => ({ panels: { ...s.panels, [p]: !s.panels[p] } }));

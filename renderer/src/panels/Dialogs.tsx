@@ -1,0 +1,148 @@
+// Modal dialogs: keyboard shortcuts, a file's diagnostics, the browser-mode file chooser.
+import { useEffect, useState } from 'react';
+import type { FileListing } from '../../../electron/host/api.js';
+import type { Diagnostic } from '../../../engine/graph/types.js';
+import { formatDiagnostic } from '../../../engine/graph/types.js';
+import { editor, openDialog, toast, useUi } from '../editor.js';
+import { GESTURES, SHORTCUTS } from '../commands.js';
+import { FILE_SUFFIX, openDocument, saveDocumentAs } from '../files.js';
+import { host } from '../host/host.js';
+
+export function Dialogs() {
+  const dialog = useUi((s) => s.dialog);
+  if (!dialog) return null;
+  return (
+    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && openDialog(null)}>
+      {dialog.kind === 'help' && <HelpDialog />}
+      {dialog.kind === 'diagnostics' && <DiagnosticsDialog title={dialog.title} diagnostics={dialog.diagnostics} />}
+      {dialog.kind === 'files' && <FileDialog mode={dialog.mode} />}
+    </div>
+  );
+}
+
+function Modal({ title, testid, children }: { title: string; testid: string; children: React.ReactNode }) {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && openDialog(null);
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  return (
+    <div className="modal" role="dialog" aria-label={title} data-testid={testid}>
+      <header>
+        <h2>{title}</h2>
+        <button className="close" onClick={() => openDialog(null)} aria-label="Close" data-testid="dialog-close">
+          ✕
+        </button>
+      </header>
+      <div className="modal__body">{children}</div>
+    </div>
+  );
+}
+
+const keyText = (k: string) => k.replace('Mod', navigator.platform.startsWith('Mac') ? '⌘' : 'Ctrl');
+
+function HelpDialog() {
+  return (
+    <Modal title="Keyboard shortcuts" testid="help-dialog">
+      <table className="shortcuts">
+        <tbody>
+          {SHORTCUTS.map((s) => (
+            <tr key={s.command} data-testid={`shortcut-${s.command}`}>
+              <td>
+                {s.keys.map((k) => (
+                  <kbd key={k}>{keyText(k)}</kbd>
+                ))}
+              </td>
+              <td>{s.label}</td>
+            </tr>
+          ))}
+          {GESTURES.map(([g, what]) => (
+            <tr key={g}>
+              <td>
+                <span className="gesture">{g}</span>
+              </td>
+              <td>{what}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Modal>
+  );
+}
+
+function DiagnosticsDialog({ title, diagnostics }: { title: string; diagnostics: Diagnostic[] }) {
+  return (
+    <Modal title={title} testid="load-diagnostics">
+      <p>Nothing was changed. The file has {diagnostics.length === 1 ? 'this problem' : `these ${diagnostics.length} problems`}:</p>
+      <ul className="problems">
+        {diagnostics.map((d, i) => (
+          <li key={i} className={d.severity} data-testid="load-diagnostic">
+            {formatDiagnostic(d)}
+          </li>
+        ))}
+      </ul>
+    </Modal>
+  );
+}
+
+/** Browser mode has no native dialogs: list the workspace and pick or name a file. */
+function FileDialog({ mode }: { mode: 'open' | 'save' }) {
+  const [listing, setListing] = useState<FileListing | null>(null);
+  const [dir, setDir] = useState<string | undefined>(undefined);
+  const [name, setName] = useState(() => `${editor.getState().graph.name || 'untitled'}${FILE_SUFFIX}`);
+  useEffect(() => {
+    host
+      ?.listFiles(dir ? { dir } : {})
+      .then(setListing)
+      .catch((err: Error) => toast(`Cannot list files: ${err.message}`, 'error'));
+  }, [dir]);
+  const join = (d: string | undefined, n: string) => (d ? `${d.replace(/[\\/]$/, '')}/${n}` : n);
+  const save = () => {
+    const file = name.endsWith(FILE_SUFFIX) ? name : `${name}${FILE_SUFFIX}`;
+    void saveDocumentAs(join(listing?.dir ?? dir, file));
+  };
+  return (
+    <Modal title={mode === 'open' ? 'Open graph' : 'Save graph as'} testid={`file-dialog-${mode}`}>
+      <div className="file-dir">
+        <code>{listing?.dir ?? '…'}</code>
+        {listing?.parent !== undefined && (
+          <button onClick={() => setDir(listing.parent)} data-testid="file-up">
+            ↑ Up
+          </button>
+        )}
+      </div>
+      <ul className="file-list">
+        {listing?.entries.map((e) => (
+          <li
+            key={e.path}
+            className={e.kind}
+            data-testid={`file-entry-${e.name}`}
+            onClick={() => {
+              if (e.kind === 'dir') setDir(e.path);
+              else if (mode === 'open') void openDocument(e.path);
+              else setName(e.name);
+            }}
+          >
+            {e.kind === 'dir' ? '▸ ' : ''}
+            {e.name}
+          </li>
+        ))}
+        {listing && listing.entries.length === 0 && <li className="empty">No graph files here</li>}
+      </ul>
+      {mode === 'save' && (
+        <form
+          className="file-save"
+          onSubmit={(e) => {
+            e.preventDefault();
+            save();
+          }}
+        >
+          <input value={name} onChange={(e) => setName(e.target.value)} data-testid="file-name" autoFocus />
+          <button type="submit" className="primary" data-testid="file-save">
+            Save
+          </button>
+        </form>
+      )}
+    </Modal>
+  );
+}

@@ -1,0 +1,54 @@
+// Parameter counts per node, made by building each block's own tfjs layers on
+// symbolic inputs of the shapes the analysis inferred. Counting the real layers
+// (rather than a formula per block) keeps the numbers equal to the compiler's
+// and needs nothing new from a block. Each node is counted on its own, so a
+// graph with an error elsewhere still gets counts, and results are cached by
+// (type, params, input shapes): an edit recounts only the nodes it changed.
+import type { AnyBlock, ParamDefs, ParamValues, Shape, SymbolicTensor, TF } from '../../../engine/blocks/contract.js';
+import type { GraphAnalysis } from '../../../engine/graph/analyze.js';
+import type { GraphFile } from '../../../engine/graph/types.js';
+import { nodeInitializers } from '../../../engine/compile/initializers.js';
+
+export interface CountRequest {
+  key: string;
+  type: string;
+  params: ParamValues<ParamDefs>;
+  inputs: Record<string, { shape: Shape; dtype: 'float32' | 'int32' }>;
+}
+
+/** The count requests for every node whose input shapes are known. */
+export function countRequests(graph: GraphFile, analysis: GraphAnalysis): Map<string, CountRequest> {
+  const out = new Map<string, CountRequest>();
+  for (const id of analysis.order) {
+    const n = analysis.nodes.get(id)!;
+    if (!n.outputShapes) continue;
+    const inputs: CountRequest['inputs'] = {};
+    for (const p of n.inputs) {
+      const shape = n.inputShapes[p.name];
+      if (!shape) continue;
+      const edge = graph.edges[n.incoming.get(p.name)!];
+      const src = analysis.nodes.get(edge.from.node)?.outputs.find((o) => o.name === edge.from.port);
+      inputs[p.name] = { shape, dtype: p.dtype ?? src?.dtype ?? 'float32' };
+    }
+    const key = JSON.stringify([n.block.type, n.params, inputs]);
+    out.set(id, { key, type: n.block.type, params: n.params, inputs });
+  }
+  return out;
+}
+
+/** Builds the block's layers on symbolic inputs and counts their weights. */
+export function countBlockParams(tf: TF, block: AnyBlock, req: Omit<CountRequest, 'key'>): number {
+  const inputs: Record<string, SymbolicTensor> = {};
+  for (const [port, { shape, dtype }] of Object.entries(req.inputs)) inputs[port] = tf.input({ shape: shape.slice(1) as number[], dtype });
+  const inputShapes = Object.fromEntries(Object.entries(req.inputs).map(([k, v]) => [k, v.shape]));
+  const outs = Object.values(block.build(tf, { params: req.params, inputs, inputShapes, name: 'n', init: nodeInitializers(tf, 0, 'n') }));
+  const symbolic = new Set(Object.values(inputs));
+  const built = outs.filter((t) => !symbolic.has(t));
+  if (built.length === 0) return 0;
+  const model = tf.model({ inputs: Object.values(inputs), outputs: built });
+  try {
+    return model.countParams();
+  } finally {
+    model.dispose();
+  }
+}

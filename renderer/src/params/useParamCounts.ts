@@ -1,0 +1,55 @@
+// Parameter counts for the summary, from the counting worker. Counts are cached
+// by what determines them, so an edit only recounts the nodes it touched.
+import { useEffect, useMemo, useReducer, useRef } from 'react';
+import type { GraphAnalysis } from '../../../engine/graph/analyze.js';
+import type { GraphFile } from '../../../engine/graph/types.js';
+import { countRequests, type CountRequest } from './count.js';
+
+const results = new Map<string, number | string>();
+let worker: Worker | null = null;
+const listeners = new Set<() => void>();
+const inFlight = new Set<string>();
+
+function getWorker(): Worker {
+  if (!worker) {
+    worker = new Worker(new URL('./count.worker.ts', import.meta.url), { type: 'module' });
+    worker.onmessage = (e: MessageEvent<Record<string, number | string>>) => {
+      for (const [k, v] of Object.entries(e.data)) {
+        results.set(k, v);
+        inFlight.delete(k);
+      }
+      for (const l of listeners) l();
+    };
+  }
+  return worker;
+}
+
+/** id -> count (undefined while unknown). */
+export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis): (id: string) => number | undefined {
+  const [tick, bump] = useReducer((n: number) => n + 1, 0);
+  const requests = useMemo(() => countRequests(graph, analysis), [graph, analysis]);
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => {
+    listeners.add(bump);
+    return () => void listeners.delete(bump);
+  }, []);
+  useEffect(() => {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => {
+      const missing: CountRequest[] = [];
+      for (const r of requests.values()) if (!results.has(r.key) && !inFlight.has(r.key)) missing.push(r);
+      if (missing.length === 0) return;
+      for (const r of missing) inFlight.add(r.key);
+      getWorker().postMessage(missing);
+    }, 200);
+    return () => clearTimeout(timer.current);
+  }, [requests]);
+  return useMemo(() => {
+    void tick;
+    return (id: string) => {
+      const r = requests.get(id);
+      const v = r && results.get(r.key);
+      return typeof v === 'number' ? v : undefined;
+    };
+  }, [requests, tick]);
+}
