@@ -473,3 +473,74 @@ test('windows too large for the input and dilation with stride are diagnostics',
     { nodeId: 'b', port: 'in', message: 'dilation 2 needs stride 1 (got stride 2)' },
   ]);
 });
+
+// ---------------------------------------------------------------- Training
+
+test('graphs of the new blocks train: finite loss that falls, every trainable weight moves', async () => {
+  const tf = await tfReady;
+  const image = graph(
+    [
+      ['x', 'io.input', INPUTS.image(8, 8, 2)],
+      ['dw', 'core.depthwiseConv2d', { dilation: 2, depthMultiplier: 2 }],
+      ['bn', 'core.batchNorm'],
+      ['up', 'core.upsample2d', { interpolation: 'bilinear' }],
+      ['pool', 'core.pool2d', { mode: 'avg', size: 3, padding: 'same' }],
+      ['drop', 'core.dropout', { rate: 0.2 }],
+      ['gp', 'core.globalPool2d', { mode: 'max' }],
+      ['head', 'core.classificationHead', { classes: 3 }],
+      ['y', 'io.output'],
+    ],
+    [
+      ['x.out', 'dw.in'],
+      ['dw.out', 'bn.in'],
+      ['bn.out', 'up.in'],
+      ['up.out', 'pool.in'],
+      ['pool.out', 'drop.in'],
+      ['drop.out', 'gp.in'],
+      ['gp.out', 'head.in'],
+      ['head.probs', 'y.in'],
+    ],
+  );
+  const sequence = graph(
+    [
+      ['x', 'io.input', INPUTS.tokens(6, 9)],
+      ['emb', 'core.embedding', { vocabSize: 9, dim: 8 }],
+      ['pe', 'core.positionalEncoding', { mode: 'learned', maxLength: 8 }],
+      ['ln', 'core.layerNorm'],
+      ['gru', 'core.gru', { units: 6, returnSequences: true }],
+      ['perm', 'core.permute', { dims: [2, 1] }],
+      ['shape', 'core.reshape', { shape: [6, -1] }],
+      ['lstm', 'core.lstm', { units: 5, returnSequences: true }],
+      ['gp', 'core.globalPool1d'],
+      ['head', 'core.classificationHead', { classes: 3 }],
+      ['y', 'io.output'],
+    ],
+    [
+      ['x.out', 'emb.in'],
+      ['emb.out', 'pe.in'],
+      ['pe.out', 'ln.in'],
+      ['ln.out', 'gru.in'],
+      ['gru.out', 'perm.in'],
+      ['perm.out', 'shape.in'],
+      ['shape.out', 'lstm.in'],
+      ['lstm.out', 'gp.in'],
+      ['gp.out', 'head.in'],
+      ['head.probs', 'y.in'],
+    ],
+  );
+  const feeds = [tf.randomNormal([16, 8, 8, 2], 0, 1, 'float32', 1), tf.randomUniform([16, 6], 0, 9, 'int32', 2)];
+  const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0], 'int32'), 3);
+  for (const [k, g] of [image, sequence].entries()) {
+    const { model } = compileGraph(tf, g);
+    model.compile({ optimizer: tf.train.adam(0.02), loss: 'categoricalCrossentropy' });
+    const before = model.trainableWeights.map((w) => w.read().dataSync().slice());
+    const losses: number[] = [];
+    for (let step = 0; step < 8; step++) losses.push((await model.trainOnBatch(feeds[k], labels)) as number);
+    assert.ok(losses.every(Number.isFinite), `${g.nodes[1].type}: losses ${losses}`);
+    assert.ok(losses[7] < losses[0], `${g.nodes[1].type}: loss ${losses[0]} -> ${losses[7]}`);
+    model.trainableWeights.forEach((w, i) =>
+      assert.ok(w.read().dataSync().some((v, j) => v !== before[i][j]), `${w.name} did not change`),
+    );
+    model.dispose();
+  }
+});
