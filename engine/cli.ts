@@ -119,6 +119,7 @@ export async function main(argv: string[], out: Out = std): Promise<number> {
     .description('the block catalogue')
     .option('--json', 'print JSON')
     .action((o) => void (code = blocks(o, out)));
+  (await import('./cli-train.js')).registerTrainCommand(program, out, (c) => void (code = c));
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

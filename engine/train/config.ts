@@ -33,6 +33,8 @@ export const trainConfigSchema = z.object({
     .optional(),
   /** Save a checkpoint every N batches (also at each epoch's end and on stop). */
   checkpointEvery: z.number().int().min(1).optional(),
+  /** Checkpoints kept in the run folder (older ones are deleted). */
+  keepCheckpoints: z.number().int().min(1).default(3),
   /** Data order each epoch; the same seed gives the same run. */
   seed: z.number().int().min(0).default(0),
   /** Also report top-k accuracy (when there are more than k classes). */

@@ -2,6 +2,7 @@
 // checkpoints and gradient clipping happen at batch granularity and a resumed
 // run repeats an uninterrupted one exactly (same weights, optimizer state,
 // data order and learning rates).
+import { rm } from 'node:fs/promises';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { LossName, Tensor, TF } from '../blocks/contract.js';
 import type { BlockRegistry } from '../blocks/registry.js';
@@ -62,6 +63,8 @@ export class Trainer {
   private stopRequested = false;
   private probeRequested = false;
   private state: TrainerState = freshState();
+  /** Checkpoints this run wrote, oldest first. */
+  private saved: string[] = [];
 
   constructor(private readonly opts: TrainerOptions) {
     const { tf, data } = opts;
@@ -155,6 +158,8 @@ export class Trainer {
     const s = this.state;
     const path = dir.checkpointPath(s.step);
     await saveCheckpoint(this.tf, path, this.model, this.optimizer, s, { graph: this.opts.graph.name, reason });
+    this.saved = [...this.saved.filter((p) => p !== path), path];
+    for (const old of this.saved.splice(0, Math.max(0, this.saved.length - this.config.keepCheckpoints))) await rm(old, { recursive: true, force: true });
     this.emit({ type: 'checkpoint', epoch: s.epoch, step: s.step, path, reason });
   }
 

@@ -1,0 +1,159 @@
+// `attn train`: trains a graph file in a training process, with a progress bar on
+// a terminal or one JSON event per line with --json.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadGraphFile } from './graph/load.js';
+import { formatDiagnostic, hasErrors } from './graph/types.js';
+import { TrainingClient } from './worker/client.js';
+import type { TrainEvent } from './worker/protocol.js';
+import type { TrainConfigInput } from './train/config.js';
+import { datasetNames } from './data/index.js';
+
+type Out = { log: (s: string) => void; err: (s: string) => void };
+
+interface TrainOptions {
+  dataset: string;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  limit?: number;
+  backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  seed?: number;
+  out?: string;
+  json?: boolean;
+  optimizer?: 'sgd' | 'adam' | 'adamw';
+  checkpointEvery?: number;
+  resume?: string;
+}
+
+const int = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${what} must be a whole number`);
+  return n;
+};
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
+  return n;
+};
+
+const fmtTime = (s: number) => (Number.isFinite(s) ? `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}` : '?');
+const fmtMetrics = (m: Record<string, number>) =>
+  Object.entries(m)
+    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+    .join('  ');
+
+/** Attention maps are written to the run folder; on stdout they are described, not dumped. */
+function jsonLine(e: TrainEvent): string {
+  if (e.type !== 'attention') return JSON.stringify(e);
+  return JSON.stringify({ ...e, maps: e.maps.map(({ data: _data, ...m }) => m) });
+}
+
+/** Human output: a redrawn bar on a terminal, otherwise one line per epoch. */
+function humanReporter(out: Out, tty: boolean): (e: TrainEvent) => void {
+  let barShown = false;
+  const clearBar = () => {
+    if (barShown) process.stderr.write('\r\x1b[2K');
+    barShown = false;
+  };
+  return (e) => {
+    switch (e.type) {
+      case 'started': {
+        const skipped = e.skipped.length ? ` (skipped ${e.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : '';
+        out.log(`backend ${e.backend}${skipped}`);
+        out.log(`${e.params.toLocaleString('en')} parameters; ${e.trainSamples} training and ${e.validationSamples} validation samples; ${e.epochs} epoch(s) of ${e.batchesPerEpoch} batches${e.resumedFrom ? `; resumed from ${e.resumedFrom}` : ''}`);
+        if (e.runDir) out.log(`run folder ${e.runDir}`);
+        break;
+      }
+      case 'progress': {
+        if (!tty) break;
+        const frac = (e.epoch * e.batches + e.batch) / (e.epochs * e.batches);
+        const width = 24;
+        const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '·');
+        const acc = e.accuracy === undefined ? '' : `  acc ${e.accuracy.toFixed(3)}`;
+        process.stderr.write(`\r\x1b[2K${bar} epoch ${e.epoch + 1}/${e.epochs} batch ${e.batch}/${e.batches}  loss ${e.loss.toFixed(4)}${acc}  ${Math.round(e.samplesPerSec)} samples/s  ETA ${fmtTime(e.etaSec)}`);
+        barShown = true;
+        break;
+      }
+      case 'epoch':
+        clearBar();
+        out.log(`epoch ${e.epoch + 1}: ${fmtMetrics(e.metrics)}  (${e.seconds.toFixed(1)} s)`);
+        break;
+      case 'checkpoint':
+        if (e.reason === 'stop') {
+          clearBar();
+          out.log(`stopped; checkpoint ${e.path}`);
+        }
+        break;
+      case 'done':
+        clearBar();
+        out.log(`done (${e.reason}) on ${e.backend}: ${Math.round(e.samplesPerSec)} samples/s; ${fmtMetrics(e.metrics)}`);
+        break;
+      default:
+        break;
+    }
+  };
+}
+
+async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
+  const r = await loadGraphFile(file);
+  if (hasErrors(r.diagnostics) || !r.graph) {
+    for (const d of r.diagnostics) out.err(formatDiagnostic(d, file));
+    return 1;
+  }
+  const flags: TrainConfigInput = {
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    seed: o.seed,
+    optimizer: o.optimizer,
+    checkpointEvery: o.checkpointEvery,
+  };
+  // Settings saved in the graph file, overridden by the flags given.
+  const config = { ...(r.graph.training ?? {}), ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) } as TrainConfigInput;
+  const client = TrainingClient.start({
+    graph: r.graph,
+    dataset: { name: o.dataset, limit: o.limit, seed: o.seed },
+    config,
+    backend: o.backend,
+    out: o.out ? { dir: o.out } : undefined,
+    resumeFrom: o.resume,
+  });
+  const report = o.json ? (e: TrainEvent) => out.log(jsonLine(e)) : humanReporter(out, process.stderr.isTTY === true);
+  client.on('event', (e) => e.type !== 'error' && report(e));
+  // First Ctrl-C: stop after this batch with a checkpoint; second: end the process.
+  let interrupts = 0;
+  const onSigint = () => (interrupts++ === 0 ? client.stop() : client.kill('SIGTERM'));
+  process.on('SIGINT', onSigint);
+  try {
+    await client.done;
+    return 0;
+  } catch (err) {
+    const message = (err as Error).message;
+    if (o.json) out.log(JSON.stringify({ type: 'error', message }));
+    else out.err(`attn train: ${message}`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Adds `attn train` to the program; the exit code goes to `setCode`. */
+export function registerTrainCommand(program: Command, out: Out, setCode: (code: number) => void): void {
+  program
+    .command('train')
+    .description('train a graph file on a dataset, in its own process; writes a run folder')
+    .argument('<file>', 'graph file (*.attn.json)')
+    .requiredOption('--dataset <name>', `${datasetNames().join(', ')}, an image folder (one sub-folder per class) or a .csv file`)
+    .option('--epochs <n>', 'epochs', int('--epochs'))
+    .option('--batch-size <n>', 'samples per batch', int('--batch-size'))
+    .option('--lr <x>', 'learning rate', positive)
+    .option('--limit <n>', 'use at most this many samples (training + validation)', int('--limit'))
+    .addOption(new Option('--backend <b>', 'tfjs backend').choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .option('--seed <s>', 'seed for the data split and order', int('--seed'))
+    .option('--out <dir>', 'run folder (default runs/<timestamp>-<name>)')
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw']))
+    .option('--checkpoint-every <n>', 'also checkpoint every n batches', int('--checkpoint-every'))
+    .option('--resume <dir>', 'continue from a run folder, its checkpoints/ or one checkpoint')
+    .option('--json', 'one JSON event per line; the last is {"type":"done",...}')
+    .action(async (file: string, o: TrainOptions) => setCode(await train(file, o, out)));
+}

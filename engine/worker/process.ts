@@ -1,0 +1,62 @@
+// The training process: forked by TrainingClient, it trains one run and exits.
+// A crash or an out-of-memory here never takes the editor or the CLI down.
+import { commandSchema, type TrainEvent } from './protocol.js';
+import { setupRun } from '../train/setup.js';
+import type { Trainer } from '../train/trainer.js';
+import type { GraphFile } from '../graph/types.js';
+
+/** Progress events are sent at most this often (each batch's numbers go to metrics at epoch end anyway). */
+const PROGRESS_MS = 100;
+
+let trainer: Trainer | undefined;
+let lastProgress = 0;
+
+function send(e: TrainEvent): Promise<void> {
+  return new Promise((resolve) => (process.connected ? process.send!(e, undefined, undefined, () => resolve()) : resolve()));
+}
+
+function forward(e: TrainEvent): void {
+  if (e.type === 'progress') {
+    const now = performance.now();
+    if (now - lastProgress < PROGRESS_MS && e.batch < e.batches) return;
+    lastProgress = now;
+  }
+  void send(e);
+}
+
+async function start(cmd: Extract<ReturnType<typeof commandSchema.parse>, { type: 'start' }>): Promise<void> {
+  trainer = await setupRun({ ...cmd, graph: cmd.graph as GraphFile }, forward);
+  await trainer.run();
+  trainer.dispose();
+}
+
+async function fail(err: unknown): Promise<never> {
+  await send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+}
+
+process.on('message', (raw) => {
+  const parsed = commandSchema.safeParse(raw);
+  if (!parsed.success) return void fail(new Error(`bad command: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`));
+  const cmd = parsed.data;
+  switch (cmd.type) {
+    case 'start':
+      if (trainer) return void fail(new Error('this training process is already running a run'));
+      start(cmd).then(() => process.disconnect(), fail);
+      break;
+    case 'pause':
+      trainer?.pause();
+      break;
+    case 'resume':
+      trainer?.resume();
+      break;
+    case 'stop':
+      trainer?.stop();
+      break;
+    case 'probe':
+      trainer?.requestProbe();
+      break;
+  }
+});
+// The parent went away: nothing would read our events.
+process.on('disconnect', () => trainer?.stop());

@@ -1,0 +1,34 @@
+// The messages between the app (or CLI) and the training process. Both sides
+// validate what they receive: commands here, events in engine/train/events.ts.
+import { z } from 'zod';
+import { graphSchema } from '../graph/schema.js';
+import { datasetSpecSchema } from '../data/index.js';
+import { trainConfigSchema } from '../train/config.js';
+import { trainEventSchema, type TrainEvent } from '../train/events.js';
+
+export const startCommandSchema = z.object({
+  type: z.literal('start'),
+  graph: graphSchema,
+  dataset: datasetSpecSchema,
+  config: trainConfigSchema.optional(),
+  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  out: z.object({ base: z.string().optional(), dir: z.string().optional() }).nullable().optional(),
+  resumeFrom: z.string().optional(),
+});
+
+export const commandSchema = z.discriminatedUnion('type', [
+  startCommandSchema,
+  z.object({ type: z.literal('pause') }),
+  z.object({ type: z.literal('resume') }),
+  z.object({ type: z.literal('stop') }),
+  /** Run the attention probes after the next batch. */
+  z.object({ type: z.literal('probe') }),
+]);
+
+export type StartCommand = z.input<typeof startCommandSchema>;
+export type Command = z.input<typeof commandSchema>;
+export { trainEventSchema as eventSchema };
+export type { TrainEvent };
+
+/** Messages travel with the 'advanced' serialisation, so attention maps arrive as Float32Arrays. */
+export const SERIALIZATION = 'advanced' as const;
