@@ -4,10 +4,13 @@
 // and needs nothing new from a block. Each node is counted on its own, so a
 // graph with an error elsewhere still gets counts, and results are cached by
 // (type, params, input shapes): an edit recounts only the nodes it changed.
+import type { LayersModel } from '@tensorflow/tfjs';
 import type { AnyBlock, ParamDefs, ParamValues, Shape, SymbolicTensor, TF } from '../../../engine/blocks/contract.js';
 import type { GraphAnalysis } from '../../../engine/graph/analyze.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
 import { nodeInitializers } from '../../../engine/compile/initializers.js';
+
+type Layer = LayersModel['layers'][number];
 
 export interface CountRequest {
   key: string;
@@ -42,13 +45,19 @@ export function countBlockParams(tf: TF, block: AnyBlock, req: Omit<CountRequest
   for (const [port, { shape, dtype }] of Object.entries(req.inputs)) inputs[port] = tf.input({ shape: shape.slice(1) as number[], dtype });
   const inputShapes = Object.fromEntries(Object.entries(req.inputs).map(([k, v]) => [k, v.shape]));
   const outs = Object.values(block.build(tf, { params: req.params, inputs, inputShapes, name: 'n', init: nodeInitializers(tf, 0, 'n') }));
-  const symbolic = new Set(Object.values(inputs));
-  const built = outs.filter((t) => !symbolic.has(t));
-  if (built.length === 0) return 0;
-  const model = tf.model({ inputs: Object.values(inputs), outputs: built });
-  try {
-    return model.countParams();
-  } finally {
-    model.dispose();
+  // The layers between the outputs and the symbolic inputs are this node's.
+  const layers = new Set<Layer>();
+  const stack = outs.map((t) => t.sourceLayer as Layer);
+  while (stack.length) {
+    const layer = stack.pop()!;
+    if (layers.has(layer)) continue;
+    layers.add(layer);
+    for (const node of layer.inboundNodes) stack.push(...(node.inboundLayers as Layer[]));
   }
+  let total = 0;
+  for (const layer of layers) {
+    total += layer.countParams();
+    layer.dispose();
+  }
+  return total;
 }
