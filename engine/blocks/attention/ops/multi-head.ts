@@ -6,7 +6,7 @@
 // output projection `_output` back to the query's size.
 import type { Dim, Shape, SymbolicTensor } from '../../contract.js';
 import { checkMask, perHead, sameDim, sequence } from './shapes.js';
-import { dotAttention, linear, type Attended, type Site } from './build.js';
+import { dotAttention, linear, type Site } from './build.js';
 
 export const headsParam = { type: 'int', default: 4, min: 1, max: 1024, doc: 'Attention heads.' } as const;
 export const attnDropoutParam = {
@@ -47,7 +47,7 @@ export function multiHeadShape(
   sameDim(tk, tv, ports.value, `"${ports.key}" and "${ports.value}" must have the same number of steps`);
   checkMask(s.mask, tk, ports.mask, ports.key);
   const dk = perHead(e, o.heads, o.keyDim, ports.query, 'query size (embedding dimension)');
-  const dv = perHead(e, o.heads, o.valueDim, ports.query, 'query size (embedding dimension)');
+  const dv = perHead(e, o.heads, o.valueDim, ports.query, 'query size (embedding dimension) for the value heads');
   const b: Dim = s.query[0];
   return { out: [b, tq, e], weights: [b, o.heads, tq, tk], dims: { e, dk, dv } };
 }
@@ -64,7 +64,7 @@ export function buildMultiHead(
   const q = linear(site, 'query', x.query, o.heads * dk, { useBias: o.useBias });
   const k = linear(site, 'key', x.key, o.heads * dk, { useBias: o.useBias });
   const v = linear(site, 'value', x.value, o.heads * dv, { useBias: o.useBias });
-  const { context, weights }: Attended = dotAttention(site, 'attend', q, k, v, x.mask, {
+  const { context, weights } = dotAttention(site, 'attend', q, k, v, x.mask, {
     heads: o.heads,
     causal: o.causal,
     dropout: o.dropout,
