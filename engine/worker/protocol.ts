@@ -2,6 +2,7 @@
 // validate what they receive: commands here, events in engine/train/events.ts.
 import { z } from 'zod';
 import { graphSchema } from '../graph/schema.js';
+import type { GraphFile } from '../graph/types.js';
 import { datasetSpecSchema } from '../data/index.js';
 import { trainConfigSchema } from '../train/config.js';
 import { trainEventSchema, type TrainEvent } from '../train/events.js';
@@ -25,8 +26,9 @@ export const commandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('probe') }),
 ]);
 
-export type StartCommand = z.input<typeof startCommandSchema>;
-export type Command = z.input<typeof commandSchema>;
+/** The graph is checked by the schema here and fully by the compiler in the training process. */
+export type StartCommand = Omit<z.input<typeof startCommandSchema>, 'graph'> & { graph: GraphFile };
+export type Command = Exclude<z.input<typeof commandSchema>, { type: 'start' }> | StartCommand;
 export { trainEventSchema as eventSchema };
 export type { TrainEvent };
 
