@@ -1,0 +1,156 @@
+// The desktop shell: one window, the menu, native dialogs, the training process,
+// and the security settings. Everything the renderer asks for is done by the
+// same HostService that browser mode uses; this file only wires it to IPC.
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, type WebContents } from 'electron';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { APP_ROOT, APP_VERSION, RENDERER_DIR, TEMPLATES_DIR } from './app-root.js';
+import { contentSecurityPolicy, SECURITY_HEADERS } from './csp.js';
+import type { HostEvent, MenuCommand } from './host/api.js';
+import { absolutePaths } from './host/paths.js';
+import { HostService, type Dialogs } from './host/service.js';
+import { handleHostCall, TOUCHES_RECENT } from './ipc.js';
+import { menuTemplate } from './menu.js';
+import {
+  APP_ORIGIN,
+  APP_SCHEME,
+  appFilePath,
+  EVENT_CHANNEL,
+  HOST_CHANNEL,
+  isAllowedNavigation,
+  isExternalLink,
+  rendererOrigin,
+  windowOptions,
+} from './security.js';
+
+/** Set by `npm run dev` to the Vite dev server, for hot reload. */
+const DEV_URL = process.env.ATTN_DEV_URL;
+const ORIGIN = rendererOrigin(DEV_URL);
+const PRELOAD = path.join(APP_ROOT, 'dist', 'electron', 'preload.cjs');
+const GRAPH_FILTERS = [
+  { name: 'Attention Studio graph', extensions: ['attn.json'] },
+  { name: 'All files', extensions: ['*'] },
+];
+
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+app.enableSandbox();
+
+let win: BrowserWindow | null = null;
+
+function serveApp(): void {
+  protocol.handle(APP_SCHEME, async (req) => {
+    const file = appFilePath(req.url, RENDERER_DIR, path.join, path.sep);
+    if (!file) return new Response('not found', { status: 404 });
+    const res = await net.fetch(pathToFileURL(file).href).catch(() => null);
+    if (!res || !res.ok) return new Response('not found', { status: 404 });
+    const headers = new Headers(res.headers);
+    headers.set('Content-Security-Policy', contentSecurityPolicy());
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) headers.set(k, v);
+    return new Response(res.body, { status: 200, headers });
+  });
+}
+
+function lockDown(): void {
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  app.on('web-contents-created', (_e, contents: WebContents) => {
+    contents.on('will-navigate', (e, url) => {
+      if (!isAllowedNavigation(url, ORIGIN)) e.preventDefault();
+    });
+    contents.on('will-redirect', (e, url) => {
+      if (!isAllowedNavigation(url, ORIGIN)) e.preventDefault();
+    });
+    contents.on('will-attach-webview', (e) => e.preventDefault());
+    contents.setWindowOpenHandler(({ url }) => {
+      if (isExternalLink(url)) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+  });
+}
+
+function dialogs(): Dialogs {
+  return {
+    async openGraph() {
+      const r = await dialog.showOpenDialog(win!, { title: 'Open graph', filters: GRAPH_FILTERS, properties: ['openFile'] });
+      return r.canceled || !r.filePaths[0] ? null : r.filePaths[0];
+    },
+    async saveGraph(suggestedName) {
+      const r = await dialog.showSaveDialog(win!, { title: 'Save graph', defaultPath: suggestedName, filters: GRAPH_FILTERS });
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
+  };
+}
+
+function send(event: HostEvent): void {
+  if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event);
+}
+
+async function buildMenu(service: HostService): Promise<void> {
+  const recent = await service.recentFiles();
+  const template = menuTemplate({
+    platform: process.platform,
+    appName: app.name,
+    recent,
+    dev: Boolean(DEV_URL),
+    send: (command: MenuCommand, arg?: string) => send({ channel: 'menu', command, arg }),
+    clearRecent: () => void service.clearRecentFiles().then(() => buildMenu(service)),
+  });
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}
+
+function createWindow(): BrowserWindow {
+  const w = new BrowserWindow(windowOptions(PRELOAD));
+  w.once('ready-to-show', () => w.show());
+  // The renderer asks before closing unsaved work through `beforeunload`; the answer is a native dialog.
+  w.webContents.on('will-prevent-unload', (e) => {
+    const choice = dialog.showMessageBoxSync(w, {
+      type: 'question',
+      buttons: ['Discard Changes', 'Cancel'],
+      defaultId: 1,
+      cancelId: 1,
+      title: 'Unsaved changes',
+      message: 'The graph has unsaved changes.',
+      detail: 'Close it and lose them?',
+    });
+    if (choice === 0) e.preventDefault();
+  });
+  void w.loadURL(DEV_URL ?? `${APP_ORIGIN}/index.html`);
+  return w;
+}
+
+async function main(): Promise<void> {
+  await app.whenReady();
+  lockDown();
+  serveApp();
+  const userData = app.getPath('userData');
+  const service = new HostService({
+    mode: 'desktop',
+    version: APP_VERSION,
+    paths: absolutePaths(),
+    stateDir: userData,
+    templatesDir: TEMPLATES_DIR,
+    runsDir: path.join(userData, 'runs'),
+    dialogs: dialogs(),
+    trainingUnavailable: 'the training process is not wired into the desktop shell yet',
+  });
+  service.onEvent(send);
+  ipcMain.handle(HOST_CHANNEL, async (e, method: unknown, request: unknown) => {
+    const frame = e.senderFrame;
+    const sender = frame && { url: frame.url, isMainFrame: frame.parent === null };
+    const reply = await handleHostCall(service, sender, ORIGIN, method, request);
+    if (reply.ok && typeof method === 'string' && TOUCHES_RECENT.has(method)) void buildMenu(service);
+    return reply;
+  });
+  await buildMenu(service);
+  win = createWindow();
+  win.on('closed', () => (win = null));
+
+  app.on('window-all-closed', () => {
+    void service.dispose().finally(() => app.quit());
+  });
+  app.on('activate', () => {
+    if (!win) win = createWindow();
+  });
+}
+
+void main();
