@@ -12,6 +12,8 @@ import { openGraphText } from '../renderer/src/store/load.js';
 import { summarize } from '../renderer/src/store/summary.js';
 import { emptyGraph } from '../renderer/src/store/document.js';
 import { serializeGraph } from '../engine/graph/schema.js';
+import { registry } from '../engine/blocks/registry.js';
+import { groupByCategory, searchBlocks } from '../renderer/src/store/catalogue.js';
 
 /** Input(vector 20) -> Dense(8) -> Output, built through the store like a user would. */
 function smallModel() {
@@ -244,4 +246,14 @@ test('summary: output shapes per node in data-flow order, totals over counted no
   assert.equal(sum.uncounted, 0);
   const partial = summarize(s.graph, s.analysis, (id) => (id === d ? undefined : 0));
   assert.equal(partial.uncounted, 1);
+});
+
+test('palette: categories in registry order, search ranks label matches first', () => {
+  const groups = groupByCategory();
+  assert.equal(groups[0].category, 'Inputs & outputs');
+  assert.equal(groups.reduce((n, g) => n + g.blocks.length, 0), registry.all().length);
+  const dense = searchBlocks('dense');
+  assert.equal(dense[0].type, 'core.dense');
+  assert.deepEqual(searchBlocks('zzzz-no-such-block'), []);
+  assert.ok(searchBlocks('conv 2d').some((b) => b.type === 'core.conv2d'), 'every word must match somewhere');
 });

@@ -47,6 +47,14 @@ export function GraphCanvas() {
   );
   const edges = useMemo(() => edgeCache({ graph, analysis, diagnostics, selection }), [graph, analysis, diagnostics, selection, edgeCache]);
 
+  const loadCount = useEditor((s) => s.loadCount);
+  useEffect(() => {
+    if (loadCount === 0) return;
+    // After the new document's nodes are measured.
+    const t = setTimeout(() => void flow.fitView({ padding: 0.15, maxZoom: 1 }), 60);
+    return () => clearTimeout(t);
+  }, [loadCount, flow]);
+
   const pointer = useRef<{ x: number; y: number } | null>(null);
   const wrapper = useRef<HTMLDivElement>(null);
   const gesture = useRef(0);
@@ -60,7 +68,7 @@ export function GraphCanvas() {
         const r = wrapper.current?.getBoundingClientRect();
         return r ? flow.screenToFlowPosition({ x: r.left + r.width / 2 - 100, y: r.top + r.height / 2 - 60 }) : { x: 0, y: 0 };
       },
-      fit: () => void flow.fitView({ padding: 0.15, duration: 200 }),
+      fit: () => void flow.fitView({ padding: 0.15, maxZoom: 1.5, duration: 200 }),
       zoomIn: () => void flow.zoomIn({ duration: 150 }),
       zoomOut: () => void flow.zoomOut({ duration: 150 }),
       zoomReset: () => void flow.zoomTo(1, { duration: 150 }),
@@ -191,6 +199,7 @@ export function GraphCanvas() {
         maxZoom={2.5}
         onlyRenderVisibleElements
         fitView
+        fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
         proOptions={{ hideAttribution: true }}
         colorMode="dark"
       >

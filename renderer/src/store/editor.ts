@@ -27,6 +27,8 @@ export interface EditorState {
   /** The file the document lives in; null until first saved. */
   filePath: string | null;
   clipboard: Fragment | null;
+  /** Counts documents loaded (new, open, restore): the canvas fits the view on a change. */
+  loadCount: number;
 }
 
 export interface EditorActions {
@@ -106,6 +108,7 @@ export function createEditorStore(initial: GraphFile = doc.emptyGraph()): Editor
       saved: start,
       filePath: null,
       clipboard: null,
+      loadCount: 0,
 
       addBlock(type, position, params) {
         const r = doc.addNode(get().graph, type, position, params);
@@ -184,7 +187,7 @@ export function createEditorStore(initial: GraphFile = doc.emptyGraph()): Editor
       isDirty: () => get().graph !== get().saved,
       load(graph, filePath, opts = {}) {
         const g = doc.withEdgeIds(graph);
-        set({ history: createHistory(g), ...derive(g), selection: none, saved: opts.dirty ? doc.emptyGraph() : g, filePath });
+        set({ history: createHistory(g), ...derive(g), selection: none, saved: opts.dirty ? doc.emptyGraph() : g, filePath, loadCount: get().loadCount + 1 });
       },
       markSaved(graph, filePath) {
         // The graph that was written may be older than the present one (edits during the save).
