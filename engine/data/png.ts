@@ -28,8 +28,8 @@ export function decodePng(buf: Uint8Array): RasterImage {
     if (pos + 12 > view.length) throw new Error('truncated PNG (no IEND chunk)');
     const len = view.readUInt32BE(pos);
     const name = view.toString('latin1', pos + 4, pos + 8);
+    if (pos + 12 + len > view.length) throw new Error(`truncated PNG (chunk ${name})`);
     const body = view.subarray(pos + 8, pos + 8 + len);
-    if (body.length !== len) throw new Error(`truncated PNG (chunk ${name})`);
     if (view.readUInt32BE(pos + 8 + len) !== crc32(view.subarray(pos + 4, pos + 8 + len))) throw new Error(`corrupt PNG (bad CRC in chunk ${name})`);
     pos += 12 + len;
     if (name === 'IHDR') {
