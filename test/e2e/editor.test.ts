@@ -1,0 +1,188 @@
+// The editor in headless Chromium against browser mode, used the way a person
+// uses it: through the page, its buttons and keys, with real files on disk.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launch, openEditor, ROOT, serve, skipReason, type Served } from './harness.js';
+
+const skip = skipReason();
+if (skip) console.log(`# NOTICE: ${skip}`);
+
+const TEMPLATE = 'mnist-cnn.attn.json';
+const templateGraph = async () => JSON.parse(await readFile(path.join(ROOT, 'templates', TEMPLATE), 'utf8')) as { name: string; nodes: { id: string }[] };
+
+/** Opens a workspace file through the browser-mode Open dialog. */
+async function openFile(page: Page, name: string): Promise<void> {
+  await page.getByTestId('cmd-file.open').click();
+  await page.getByTestId('file-dialog-open').waitFor();
+  await page.getByTestId(`file-entry-${name}`).click();
+}
+
+/** Waits until the element with this test id shows exactly `text` (shapes update after an edit). */
+async function waitForText(page: Page, testId: string, text: string): Promise<void> {
+  await page.waitForFunction(`document.querySelector('[data-testid="${testId}"]')?.textContent === ${JSON.stringify(text)}`);
+}
+
+async function nodeIds(page: Page): Promise<string[]> {
+  const ids = await page.locator('[data-testid^="node-"][data-type]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('node-'.length)));
+  return ids.sort();
+}
+
+describe('editor end to end (browser mode, headless Chromium)', { skip, timeout: 180_000 }, () => {
+  let server: Served;
+  let browser: Browser;
+
+  before(async () => {
+    [server, browser] = await Promise.all([serve(), launch()]);
+    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(server.workspace, TEMPLATE));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('without the token the page and the host API are refused', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const res = await page.goto(`${server.origin}/`);
+      assert.equal(res?.status(), 403);
+      assert.match(await page.content(), /forbidden: missing or wrong token/);
+      const wrong = await page.goto(`${server.origin}/?token=not-the-token`);
+      assert.equal(wrong?.status(), 403);
+      const asset = await page.goto(`${server.origin}/index.html`);
+      assert.equal(asset?.status(), 403);
+      // From that same origin, a WebSocket without the token (and without the cookie) is closed unopened.
+      const outcome = await page.evaluate(
+        (url) =>
+          new Promise<string>((resolve) => {
+            const ws = new WebSocket(url);
+            ws.onopen = () => resolve('opened');
+            ws.onclose = (e) => resolve(`closed ${e.code}`);
+          }),
+        `ws://${new URL(server.origin).host}/api`,
+      );
+      assert.equal(outcome, 'closed 1006');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the editor loads with its palette and canvas, without errors or CSP violations', async () => {
+    const { context, page, errors } = await openEditor(browser, server.url);
+    try {
+      const items = await page.locator('[data-testid^="palette-item-"]').count();
+      assert.ok(items >= 10, `${items} blocks in the palette`);
+      await page.getByTestId('palette-item-core.dense').waitFor();
+      // The host answered over the WebSocket: the workspace listing shows the template file.
+      await page.getByTestId('cmd-file.open').click();
+      await page.getByTestId(`file-entry-${TEMPLATE}`).waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a template opens and its nodes render with their shapes', async () => {
+    const { context, page, errors } = await openEditor(browser, server.url);
+    try {
+      const template = await templateGraph();
+      await openFile(page, TEMPLATE);
+      await page.getByTestId(`node-${template.nodes[0].id}`).waitFor();
+      assert.deepEqual(await nodeIds(page), template.nodes.map((n) => n.id).sort());
+      assert.equal(await page.getByTestId('shape-conv1-out').textContent(), '[?, 28, 28, 16]');
+      assert.equal(await page.getByTestId('shape-pool2-out').textContent(), '[?, 7, 7, 32]');
+      assert.equal(await page.locator('[data-testid^="error-badge-"]').count(), 0, 'a valid template has no error badges');
+      assert.match((await page.getByTestId('doc-title').textContent()) ?? '', /mnist-cnn/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a broken file shows its diagnostics and changes nothing', async () => {
+    await writeFile(path.join(server.workspace, 'broken.attn.json'), '{\n  "format": "attention-studio.graph",\n  "version": 1,\n  "nodes": [\n');
+    const { context, page } = await openEditor(browser, server.url);
+    try {
+      await openFile(page, TEMPLATE);
+      await page.getByTestId('node-conv1').waitFor();
+      const before = await nodeIds(page);
+      const title = await page.getByTestId('doc-title').textContent();
+      await openFile(page, 'broken.attn.json');
+      await page.getByTestId('load-diagnostics').waitFor();
+      const diags = await page.getByTestId('load-diagnostic').allTextContents();
+      assert.equal(diags.length, 1);
+      assert.match(diags[0], /malformed JSON at line 5/);
+      await page.getByTestId('dialog-close').click();
+      assert.deepEqual(await nodeIds(page), before);
+      assert.equal(await page.getByTestId('doc-title').textContent(), title);
+      assert.equal(await page.getByTestId('dirty-marker').count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('save, reload the page, open the file again: the same graph', async () => {
+    const { context, page } = await openEditor(browser, server.url);
+    try {
+      await openFile(page, TEMPLATE);
+      await page.getByTestId('node-conv1').waitFor();
+      await page.getByTestId('cmd-file.saveAs').click();
+      await page.getByTestId('file-dialog-save').waitFor();
+      await page.getByTestId('file-name').fill('round-trip.attn.json');
+      await page.getByTestId('file-save').click();
+      await page.getByTestId('file-dialog-save').waitFor({ state: 'detached' });
+      await page.waitForFunction(`document.title.includes('round-trip')`);
+
+      const saved = JSON.parse(await readFile(path.join(server.workspace, 'round-trip.attn.json'), 'utf8')) as { nodes: { id: string; params: unknown }[]; edges: unknown[] };
+      const template = JSON.parse(await readFile(path.join(ROOT, 'templates', TEMPLATE), 'utf8')) as typeof saved;
+      assert.deepEqual(
+        saved.nodes.map((n) => [n.id, n.params]),
+        template.nodes.map((n) => [n.id, n.params]),
+      );
+      assert.deepEqual(saved.edges.length, template.edges.length);
+
+      await page.reload();
+      await page.getByTestId('canvas').waitFor();
+      await openFile(page, 'round-trip.attn.json');
+      await page.getByTestId('node-conv1').waitFor();
+      assert.deepEqual(await nodeIds(page), saved.nodes.map((n) => n.id).sort());
+      assert.equal(await page.getByTestId('shape-conv1-out').textContent(), '[?, 28, 28, 16]');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('undo and redo a parameter edit and a deletion', async () => {
+    const { context, page } = await openEditor(browser, server.url);
+    try {
+      await openFile(page, TEMPLATE);
+      const shape = page.getByTestId('shape-conv1-out');
+      await shape.waitFor();
+      await page.getByTestId('node-conv1').locator('.block-node__title').click();
+      const filters = page.getByTestId('param-filters');
+      await filters.fill('24');
+      await filters.blur();
+      await waitForText(page, 'shape-conv1-out', '[?, 28, 28, 24]');
+      await page.getByTestId('dirty-marker').waitFor();
+
+      await page.getByTestId('cmd-edit.undo').click();
+      await waitForText(page, 'shape-conv1-out', '[?, 28, 28, 16]');
+      await page.getByTestId('cmd-edit.redo').click();
+      await waitForText(page, 'shape-conv1-out', '[?, 28, 28, 24]');
+
+      await page.getByTestId('node-dropout').locator('.block-node__title').click();
+      await page.keyboard.press('Delete');
+      await page.getByTestId('node-dropout').waitFor({ state: 'detached' });
+      await page.getByTestId('cmd-edit.undo').click();
+      await page.getByTestId('node-dropout').waitFor();
+      await page.getByTestId('cmd-edit.redo').click();
+      await page.getByTestId('node-dropout').waitFor({ state: 'detached' });
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -1,0 +1,98 @@
+// End-to-end harness: the browser mode started as a user starts it (its own
+// process, a random port, a fresh token, throwaway folders), and Debian's
+// Chromium driven by playwright-core.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.ATTN_CHROMIUM ?? '/usr/bin/chromium';
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SERVE = path.join(ROOT, 'dist', 'electron', 'serve.js');
+const RENDERER_INDEX = path.join(ROOT, 'dist', 'renderer', 'index.html');
+
+/** Why the end-to-end tests cannot run here, or false when they can. Printed, so a skip is never silent. */
+export function skipReason(): string | false {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing, so the end-to-end tests are SKIPPED (install it: apt-get install -y chromium)`;
+  return false;
+}
+
+export interface Served {
+  url: string;
+  origin: string;
+  workspace: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `serve.js` and waits for the URL it prints. */
+export async function serve(): Promise<Served> {
+  if (!existsSync(RENDERER_INDEX)) throw new Error(`${RENDERER_INDEX} is missing: npm test builds the renderer (vite build) before the tests`);
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'attn-e2e-'));
+  const workspace = path.join(tmp, 'workspace');
+  await mkdir(workspace);
+  const child: ChildProcess = spawn(process.execPath, [SERVE, '--port', '0', '--workspace', workspace, '--state', path.join(tmp, 'state')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve.js printed no URL in 20 s:\n${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /open: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`serve.js exited with ${code}:\n${output}`)));
+  });
+  return {
+    url,
+    origin: new URL(url).origin,
+    workspace,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+export interface OpenPage {
+  context: BrowserContext;
+  page: Page;
+  /** Uncaught exceptions and console errors (CSP violations among them) seen so far. */
+  errors: string[];
+}
+
+/** A fresh browser context (no cookies) with the editor loaded and ready. */
+export async function openEditor(browser: Browser, url: string): Promise<OpenPage> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  await page.goto(url);
+  await page.getByTestId('canvas').waitFor();
+  await page.getByTestId('palette').waitFor();
+  return { context, page, errors };
+}
