@@ -1,5 +1,7 @@
 import { defineBlock, ShapeError, type Tensor, type TF } from './contract.js';
 import { customLayer } from './custom-layer.js';
+import { kerasLayer, torchActivation, tsLayer } from '../export/snippets.js';
+import { torchDim } from '../export/plan.js';
 
 /** tfjs's softmax layer only normalises the last axis; this one takes any axis. */
 export const axisSoftmaxLayer = (tf: TF) =>
@@ -25,6 +27,27 @@ export const axisSoftmaxLayer = (tf: TF) =>
     }
     return AxisSoftmax;
   });
+
+const TS_AXIS_SOFTMAX = `/** Softmax along any axis (tfjs's softmax layer normalises only the last one). */
+class AxisSoftmax extends tf.layers.Layer {
+  static className = 'AxisSoftmax';
+  readonly axis: number;
+  constructor(args: { axis: number; name?: string }) {
+    super(args);
+    this.axis = args.axis;
+  }
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return tf.tidy(() => {
+      const e = tf.exp(tf.sub(x, tf.max(x, this.axis, true)));
+      return tf.div(e, tf.sum(e, this.axis, true));
+    });
+  }
+  getConfig() {
+    return { ...super.getConfig(), axis: this.axis };
+  }
+}
+tf.serialization.registerClass(AxisSoftmax);`;
 
 export default defineBlock({
   type: 'core.activation',
@@ -57,6 +80,27 @@ export default defineBlock({
           ? tf.layers.softmax({ axis: -1, name })
           : new (axisSoftmaxLayer(tf))({ axis: p.axis, name });
     return { out: layer.apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs({ params: p, inputs, inputShapes, outputs, layer }) {
+      const rank = inputShapes.in.length;
+      if (p.fn !== 'softmax') return { body: [tsLayer(outputs.out, 'activation', { activation: p.fn, name: layer }, inputs.in)] };
+      if (p.axis === -1 || p.axis === rank - 1) return { body: [tsLayer(outputs.out, 'softmax', { name: layer }, inputs.in)] };
+      return {
+        body: [`const ${outputs.out} = new AxisSoftmax({ axis: ${p.axis}, name: '${layer}' }).apply(${inputs.in}) as tf.SymbolicTensor;`],
+        helpers: [{ name: 'AxisSoftmax', code: TS_AXIS_SOFTMAX }],
+      };
+    },
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        p.fn === 'softmax'
+          ? kerasLayer(outputs.out, 'Softmax', [], { axis: p.axis, name: layer }, inputs.in)
+          : kerasLayer(outputs.out, 'Activation', [p.fn === 'swish' ? 'silu' : p.fn], { name: layer }, inputs.in),
+      ],
+    }),
+    pytorch: ({ params: p, inputs, inputShapes, outputs }) => ({
+      body: [`${outputs.out} = ${torchActivation(p.fn, inputs.in, torchDim(p.axis, inputShapes.in.length))}`],
+    }),
   },
   examples: [
     { params: { fn: 'relu' }, inputs: { in: [null, 4, 4, 3] } },

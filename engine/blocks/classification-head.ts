@@ -1,5 +1,6 @@
 import { defineBlock } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
+import { DENSE_KERNEL_TO_TORCH, kerasLayer, tsLayer } from '../export/snippets.js';
 
 export default defineBlock({
   type: 'core.classificationHead',
@@ -30,6 +31,40 @@ export default defineBlock({
     if (x.shape.length === 4) x = tf.layers.globalAveragePooling2d({ name: `${name}_pool` }).apply(x) as never;
     const dense = tf.layers.dense({ units: params.classes, activation: 'softmax', kernelInitializer: init.glorotUniform(), name });
     return { probs: dense.apply(x) as never };
+  },
+  emit: {
+    tfjs({ params, inputs, inputShapes, outputs, layer }) {
+      const image = inputShapes.in.length === 4;
+      const pooled = image ? `${outputs.probs}Pooled` : inputs.in;
+      return {
+        body: [
+          ...(image ? [tsLayer(pooled, 'globalAveragePooling2d', { name: `${layer}_pool` }, inputs.in)] : []),
+          tsLayer(outputs.probs, 'dense', { units: params.classes, activation: 'softmax', name: layer }, pooled),
+        ],
+      };
+    },
+    keras({ params, inputs, inputShapes, outputs, layer }) {
+      const image = inputShapes.in.length === 4;
+      const pooled = image ? `${outputs.probs}_pooled` : inputs.in;
+      return {
+        body: [
+          ...(image ? [kerasLayer(pooled, 'GlobalAveragePooling2D', [], { name: `${layer}_pool` }, inputs.in)] : []),
+          kerasLayer(outputs.probs, 'Dense', [params.classes], { activation: 'softmax', name: layer }, pooled),
+        ],
+      };
+    },
+    pytorch({ params, inputs, inputShapes, outputs, name }) {
+      const x = inputShapes.in;
+      const pooled = x.length === 4 ? `${inputs.in}.mean(dim=(2, 3))` : inputs.in;
+      return {
+        init: [`self.${name} = nn.Linear(${x[x.length - 1]}, ${params.classes})`],
+        body: [`${outputs.probs} = torch.softmax(self.${name}(${pooled}), dim=-1)`],
+        torchWeights: [
+          { torch: 'weight', tfjs: 'kernel', permute: DENSE_KERNEL_TO_TORCH },
+          { torch: 'bias', tfjs: 'bias' },
+        ],
+      };
+    },
   },
   examples: [
     { params: { classes: 10 }, inputs: { in: [null, 64] } },

@@ -1,6 +1,8 @@
 import { defineBlock, ShapeError, type Shape } from './contract.js';
 import { fmtShape } from '../shapes/rules.js';
 import { mergeInputs } from './elementwise.js';
+import { kerasLayer, tsLayer } from '../export/snippets.js';
+import { torchDim } from '../export/plan.js';
 
 export default defineBlock({
   type: 'core.concatenate',
@@ -34,6 +36,17 @@ export default defineBlock({
   build(tf, { params: p, inputs, name }) {
     const xs = mergeInputs(p.inputs).map((port) => inputs[port.name]);
     return { out: tf.layers.concatenate({ axis: p.axis, name }).apply(xs) as never };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [tsLayer(outputs.out, 'concatenate', { axis: p.axis, name: layer }, `[${mergeInputs(p.inputs).map((q) => inputs[q.name]).join(', ')}]`)],
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [kerasLayer(outputs.out, 'Concatenate', [], { axis: p.axis, name: layer }, `[${mergeInputs(p.inputs).map((q) => inputs[q.name]).join(', ')}]`)],
+    }),
+    pytorch: ({ params: p, inputs, inputShapes, outputs }) => ({
+      body: [`${outputs.out} = torch.cat([${mergeInputs(p.inputs).map((q) => inputs[q.name]).join(', ')}], dim=${torchDim(p.axis, inputShapes.in1.length)})`],
+    }),
   },
   examples: [
     { inputs: { in1: [null, 8, 8, 4], in2: [null, 8, 8, 6] } },

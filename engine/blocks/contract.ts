@@ -124,6 +124,51 @@ export interface BlockExample<S extends ParamDefs> {
   inputs: Record<string, Shape>;
 }
 
+export type ExportTarget = 'tfjs' | 'keras' | 'pytorch';
+
+/** A named piece of code (a tfjs custom layer, a Keras layer, an nn.Module) emitted once per file. */
+export interface CodeHelper {
+  name: string;
+  code: string;
+}
+
+/** How one tfjs weight of the node maps onto a PyTorch parameter or buffer of the exported module. */
+export interface TorchWeight {
+  /** Attribute path below the node's module, e.g. "weight" or "mlp.0.bias". */
+  torch: string;
+  /** tfjs weight name below the node's layer-name prefix, e.g. "kernel" or "_fc1/bias". */
+  tfjs: string;
+  /** Axis permutation from the tfjs layout to PyTorch's (e.g. [3, 2, 0, 1] for a conv kernel). */
+  permute?: number[];
+}
+
+export interface EmitContext<S extends ParamDefs> {
+  params: ParamValues<S>;
+  /** Inferred shapes, in the graph's own layout (NHWC images). */
+  inputShapes: Record<string, Shape>;
+  outputShapes: Record<string, Shape>;
+  /** The variable that holds each connected input. */
+  inputs: Record<string, string>;
+  /** The variable each output port must be assigned to. */
+  outputs: Record<string, string>;
+  /** A unique identifier for this node in the target language (PyTorch attribute, variable). */
+  name: string;
+  /** The node's tfjs layer name in the compiled model; Keras and tfjs code name their layers so (suffix `_x` for several), so trained weights load by name. */
+  layer: string;
+}
+
+export interface EmittedCode {
+  /** PyTorch only: statements for __init__, e.g. `self.conv1 = nn.Conv2d(1, 16, 3, padding=1)`. */
+  init?: string[];
+  /** Statements that compute the outputs (the forward body, or the functional-API calls). */
+  body: string[];
+  helpers?: CodeHelper[];
+  /** PyTorch only: where the node's trained tfjs weights go. */
+  torchWeights?: TorchWeight[];
+}
+
+export type Emitters<S extends ParamDefs> = { [T in ExportTarget]?: (ctx: EmitContext<S>) => EmittedCode };
+
 export interface BlockDef<S extends ParamDefs = ParamDefs> {
   /** Stable id, `family.name`, e.g. `core.dense` or `attention.cbam`. */
   type: string;
@@ -140,6 +185,12 @@ export interface BlockDef<S extends ParamDefs = ParamDefs> {
   inferShape(ctx: ShapeContext<S>): Record<string, Shape>;
   /** Builds the tfjs layers; returns the symbolic output tensors by port name. */
   build(tf: TF, ctx: BuildContext<S>): Record<string, SymbolicTensor>;
+  /**
+   * Code for each export target. In PyTorch code every rank-4 tensor is NCHW (the
+   * graph's NHWC axes 1, 2, 3 are PyTorch's 2, 3, 1); tensors of other ranks keep
+   * the graph's layout.
+   */
+  emit?: Emitters<S>;
   /** Typical uses: documentation, and the test that checks the shape rule against tfjs. */
   examples: readonly BlockExample<S>[];
 }

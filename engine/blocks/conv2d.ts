@@ -1,5 +1,6 @@
 import { defineBlock, ShapeError } from './contract.js';
 import { expectRank, positive, windowOut } from '../shapes/rules.js';
+import { CONV_KERNEL_TO_TORCH, kerasLayer, torchActivation, torchWindowPadding, tsLayer } from '../export/snippets.js';
 
 export default defineBlock({
   type: 'core.conv2d',
@@ -42,6 +43,49 @@ export default defineBlock({
       name,
     });
     return { out: layer.apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        tsLayer(outputs.out, 'conv2d', {
+          filters: p.filters,
+          kernelSize: p.kernel,
+          strides: p.stride === 1 ? undefined : p.stride,
+          padding: p.padding,
+          dilationRate: p.dilation === 1 ? undefined : p.dilation,
+          useBias: p.useBias ? undefined : false,
+          activation: p.activation === 'linear' ? undefined : p.activation,
+          name: layer,
+        }, inputs.in),
+      ],
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        kerasLayer(outputs.out, 'Conv2D', [p.filters, p.kernel], {
+          strides: p.stride === 1 ? undefined : p.stride,
+          padding: p.padding,
+          dilation_rate: p.dilation === 1 ? undefined : p.dilation,
+          use_bias: p.useBias ? undefined : false,
+          activation: p.activation === 'linear' ? undefined : p.activation,
+          name: layer,
+        }, inputs.in),
+      ],
+    }),
+    pytorch({ params: p, inputs, inputShapes, outputs, name }) {
+      const x = inputShapes.in;
+      const pad = torchWindowPadding(x, p.kernel, p.stride, p.padding, p.dilation);
+      const args = [`${x[3]}, ${p.filters}, kernel_size=${p.kernel}`];
+      if (p.stride !== 1) args.push(`stride=${p.stride}`);
+      if (pad.arg !== '0') args.push(`padding=${pad.arg}`);
+      if (p.dilation !== 1) args.push(`dilation=${p.dilation}`);
+      if (!p.useBias) args.push('bias=False');
+      const input = pad.pad ? `F.pad(${inputs.in}, (${pad.pad.join(', ')}))` : inputs.in;
+      return {
+        init: [`self.${name} = nn.Conv2d(${args.join(', ')})`],
+        body: [`${outputs.out} = ${torchActivation(p.activation, `self.${name}(${input})`)}`],
+        torchWeights: [{ torch: 'weight', tfjs: 'kernel', permute: CONV_KERNEL_TO_TORCH }, ...(p.useBias ? [{ torch: 'bias', tfjs: 'bias' }] : [])],
+      };
+    },
   },
   examples: [
     { params: { filters: 8, kernel: 3 }, inputs: { in: [null, 28, 28, 1] } },

@@ -1,5 +1,6 @@
 import { defineBlock } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
+import { channelsFirst, channelsLast, DENSE_KERNEL_TO_TORCH, kerasLayer, torchActivation, tsLayer } from '../export/snippets.js';
 
 export default defineBlock({
   type: 'core.dense',
@@ -33,6 +34,25 @@ export default defineBlock({
       name,
     });
     return { out: layer.apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [tsLayer(outputs.out, 'dense', { units: p.units, activation: p.activation === 'linear' ? undefined : p.activation, useBias: p.useBias ? undefined : false, name: layer }, inputs.in)],
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [kerasLayer(outputs.out, 'Dense', [p.units], { activation: p.activation === 'linear' ? undefined : p.activation === 'swish' ? 'silu' : p.activation, use_bias: p.useBias ? undefined : false, name: layer }, inputs.in)],
+    }),
+    pytorch({ params: p, inputs, inputShapes, outputs, name }) {
+      const x = inputShapes.in;
+      const image = x.length === 4;
+      const call = `self.${name}(${image ? channelsLast(inputs.in) : inputs.in})`;
+      const y = torchActivation(p.activation, image ? channelsFirst(call) : call, image ? 1 : -1);
+      return {
+        init: [`self.${name} = nn.Linear(${x[x.length - 1]}, ${p.units}${p.useBias ? '' : ', bias=False'})`],
+        body: [`${outputs.out} = ${y}`],
+        torchWeights: [{ torch: 'weight', tfjs: 'kernel', permute: DENSE_KERNEL_TO_TORCH }, ...(p.useBias ? [{ torch: 'bias', tfjs: 'bias' }] : [])],
+      };
+    },
   },
   examples: [
     { params: { units: 10 }, inputs: { in: [null, 20] } },

@@ -1,6 +1,7 @@
 // Add and Multiply: element-wise merges of 2–8 inputs with NumPy broadcasting.
 import { defineBlock, type PortDef, type Shape } from './contract.js';
 import { broadcast } from '../shapes/rules.js';
+import { kerasLayer, tsLayer } from '../export/snippets.js';
 
 const countParam = { type: 'int', default: 2, min: 2, max: 8, doc: 'Number of inputs.' } as const;
 
@@ -29,6 +30,20 @@ function elementwise(op: 'add' | 'multiply', label: string, doc: string) {
       const xs = mergeInputs(params.inputs).map((port) => inputs[port.name]);
       const layer = op === 'add' ? tf.layers.add({ name }) : tf.layers.multiply({ name });
       return { out: layer.apply(xs) as never };
+    },
+    emit: {
+      tfjs: ({ params, inputs, outputs, layer }) => ({
+        body: [tsLayer(outputs.out, op, { name: layer }, `[${mergeInputs(params.inputs).map((q) => inputs[q.name]).join(', ')}]`)],
+      }),
+      keras: ({ params, inputs, outputs, layer }) => ({
+        body: [kerasLayer(outputs.out, op === 'add' ? 'Add' : 'Multiply', [], { name: layer }, `[${mergeInputs(params.inputs).map((q) => inputs[q.name]).join(', ')}]`)],
+      }),
+      pytorch({ params, inputs, inputShapes, outputs }) {
+        const ports = mergeInputs(params.inputs).map((q) => q.name);
+        const ranks = new Set(ports.map((q) => inputShapes[q].length));
+        if (ranks.size > 1 && ranks.has(4)) throw new Error(`${label} of an image with a tensor of another rank has no NCHW form; reshape first`);
+        return { body: [`${outputs.out} = ${ports.map((q) => inputs[q]).join(op === 'add' ? ' + ' : ' * ')}`] };
+      },
     },
     examples: [
       { inputs: { in1: [null, 8, 8, 4], in2: [null, 8, 8, 4] } },

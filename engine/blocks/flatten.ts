@@ -1,5 +1,6 @@
 import { defineBlock } from './contract.js';
 import { expectRank, product } from '../shapes/rules.js';
+import { channelsLast, kerasLayer, tsLayer } from '../export/snippets.js';
 
 export default defineBlock({
   type: 'core.flatten',
@@ -15,6 +16,16 @@ export default defineBlock({
   },
   build(tf, { inputs, name }) {
     return { out: tf.layers.flatten({ name }).apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs: ({ inputs, outputs, layer }) => ({ body: [tsLayer(outputs.out, 'flatten', { name: layer }, inputs.in)] }),
+    keras: ({ inputs, outputs, layer }) => ({ body: [kerasLayer(outputs.out, 'Flatten', [], { name: layer }, inputs.in)] }),
+    pytorch: ({ inputs, inputShapes, outputs }) => ({
+      body:
+        inputShapes.in.length === 4
+          ? [`${outputs.out} = ${channelsLast(inputs.in)}.flatten(1)  # NHWC order, as the graph's trained weights expect`]
+          : [`${outputs.out} = ${inputs.in}.flatten(1)`],
+    }),
   },
   examples: [{ inputs: { in: [null, 7, 7, 32] } }, { inputs: { in: [null, 5, 3] } }],
 });

@@ -48,6 +48,17 @@ export default defineBlock({
       p.kind === 'image' ? [p.height, p.width, p.channels] : p.kind === 'sequence' ? [p.length, p.features] : p.kind === 'tokens' ? [p.length] : [p.features];
     return { out: tf.input({ shape, name, dtype: p.kind === 'tokens' ? 'int32' : 'float32' }) };
   },
+  emit: {
+    tfjs: ({ params: p, outputs, layer }) => {
+      const shape = p.kind === 'image' ? [p.height, p.width, p.channels] : p.kind === 'sequence' ? [p.length, p.features] : p.kind === 'tokens' ? [p.length] : [p.features];
+      return { body: [`const ${outputs.out} = tf.input({ shape: [${shape.join(', ')}], dtype: '${p.kind === 'tokens' ? 'int32' : 'float32'}', name: '${layer}' });`] };
+    },
+    keras: ({ params: p, outputs, layer }) => {
+      const shape = p.kind === 'image' ? [p.height, p.width, p.channels] : p.kind === 'sequence' ? [p.length, p.features] : p.kind === 'tokens' ? [p.length] : [p.features];
+      return { body: [`${outputs.out} = keras.Input(shape=(${shape.join(', ')},), dtype="${p.kind === 'tokens' ? 'int32' : 'float32'}", name="${layer}")`] };
+    },
+    pytorch: () => ({ body: [] }),
+  },
   examples: [
     { params: { kind: 'image', height: 28, width: 28, channels: 1 }, inputs: {} },
     { params: { kind: 'sequence', length: 10, features: 4 }, inputs: {} },

@@ -1,4 +1,5 @@
 import { defineBlock } from './contract.js';
+import { kerasLayer, tsLayer } from '../export/snippets.js';
 
 export const LOSSES = [
   'auto',
@@ -29,6 +30,11 @@ export default defineBlock({
   },
   build() {
     return {};
+  },
+  emit: {
+    tfjs: ({ inputs, name, layer }) => ({ body: [tsLayer(name, 'activation', { activation: 'linear', name: layer }, inputs.in)] }),
+    keras: ({ inputs, name, layer }) => ({ body: [kerasLayer(name, 'Identity', [], { name: layer }, inputs.in)] }),
+    pytorch: () => ({ body: [] }),
   },
   examples: [{ inputs: { in: [null, 10] } }],
 });

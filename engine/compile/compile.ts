@@ -53,6 +53,16 @@ export function layerName(nodeId: string): string {
 
 export const DEFAULT_SEED = 42;
 
+/** The loss an Output node trains with: its own choice, or with "auto" the one its source port suggests. */
+export function outputLoss(graph: GraphFile, analysis: GraphAnalysis, outputId: string): LossName | null {
+  const n = analysis.nodes.get(outputId)!;
+  const chosen = n.params.loss as string;
+  if (chosen === 'none') return null;
+  if (chosen !== 'auto') return chosen as LossName;
+  const src = graph.edges[n.incoming.get('in')!];
+  return analysis.nodes.get(src.from.node)!.outputs.find((p) => p.name === src.from.port)?.loss ?? 'meanSquaredError';
+}
+
 export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; registry?: BlockRegistry } = {}): CompiledGraph {
   const analysis = analyzeGraph(graph, opts.registry ?? defaultRegistry);
   if (hasErrors(analysis.diagnostics)) throw new GraphError(analysis.diagnostics);
@@ -80,17 +90,7 @@ export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; re
     nodeLayers.set(id, name);
 
     if (n.block.type === 'io.output') {
-      const src = graph.edges[n.incoming.get('in')!];
-      const srcNode = analysis.nodes.get(src.from.node)!;
-      const hint = srcNode.outputs.find((p) => p.name === src.from.port)?.loss ?? null;
-      const chosen = n.params.loss as string;
-      outputs.push({
-        nodeId: id,
-        name,
-        loss: chosen === 'auto' ? (hint ?? 'meanSquaredError') : chosen === 'none' ? null : (chosen as LossName),
-        weight: n.params.weight as number,
-        shape: n.inputShapes.in,
-      });
+      outputs.push({ nodeId: id, name, loss: outputLoss(graph, analysis, id), weight: n.params.weight as number, shape: n.inputShapes.in });
       // A named identity layer gives the output a stable name in the model.
       outputTensors.push(tf.layers.activation({ activation: 'linear', name }).apply(connected.in) as SymbolicTensor);
       continue;

@@ -35,3 +35,30 @@ export function graph(nodes: NodeSpec[], edges: EdgeSpec[], name = 'test'): Grap
     edges: edges.map(([a, b]) => ({ from: end(a), to: end(b) })),
   };
 }
+
+/** A graph around one block example: an Input per input port, an Output per output port. */
+export function exampleGraph(block: import('../../engine/blocks/contract.js').AnyBlock, example: { params?: Record<string, unknown>; inputs: Record<string, (number | null)[]> }, ports: { inputs: { name: string; dtype?: string }[]; outputs: { name: string }[] }): GraphFile {
+  const nodes: NodeSpec[] = [];
+  const edges: EdgeSpec[] = [];
+  for (const p of ports.inputs) {
+    const s = example.inputs[p.name];
+    if (!s) continue;
+    const id = `in_${p.name}`;
+    const params =
+      s.length === 4
+        ? { kind: 'image', height: s[1], width: s[2], channels: s[3] }
+        : s.length === 3
+          ? { kind: 'sequence', length: s[1], features: s[2] }
+          : p.dtype === 'int32'
+            ? { kind: 'tokens', length: s[1], vocabSize: 2 }
+            : { kind: 'vector', features: s[1] };
+    nodes.push([id, 'io.input', params]);
+    edges.push([`${id}.out`, `block.${p.name}`]);
+  }
+  nodes.push(['block', block.type, example.params ?? {}]);
+  for (const p of ports.outputs) {
+    nodes.push([`out_${p.name}`, 'io.output', { loss: 'none' }]);
+    edges.push([`block.${p.name}`, `out_${p.name}.in`]);
+  }
+  return graph(nodes, edges, `${block.label} example`);
+}

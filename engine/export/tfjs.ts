@@ -1,0 +1,49 @@
+// Graph -> a TypeScript module on tfjs: `export function buildModel(): tf.LayersModel`
+// with the attention blocks as custom layer classes, and a short training function.
+import type { GraphFile } from '../graph/types.js';
+import { commentText, stringLiteral } from './names.js';
+import { indent, planExport } from './plan.js';
+
+const LOSS: Record<string, string> = {
+  categoricalCrossentropy: "'categoricalCrossentropy'",
+  sparseCategoricalCrossentropy: "'sparseCategoricalCrossentropy'",
+  binaryCrossentropy: "'binaryCrossentropy'",
+  meanSquaredError: "'meanSquaredError'",
+  meanAbsoluteError: "'meanAbsoluteError'",
+};
+
+export function exportTfjs(graph: GraphFile): string {
+  const plan = planExport(graph, 'tfjs', ['tf', 'buildModel', 'train', 'model', 'xs', 'ys', 'epochs', 'batchSize']);
+  const t = (graph.training ?? {}) as Record<string, unknown>;
+  const lr = typeof t.learningRate === 'number' ? t.learningRate : 1e-3;
+  const optimizer = t.optimizer === 'sgd' ? `tf.train.momentum(${lr}, 0.9)` : `tf.train.adam(${lr})`;
+  const losses = plan.outputs.map((o) => (o.loss ? LOSS[o.loss] : "'meanSquaredError' /* not trained: weight 0 */"));
+  const weights = plan.outputs.map((o) => o.lossWeight);
+  const lines = [
+    '/**',
+    ` * ${commentText(graph.name)} (exported from Attention Studio).`,
+    ...(graph.description ? [` * ${commentText(graph.description)}`] : []),
+    ' *',
+    ' * Layer names match the compiled model, so trained weights (model.json) load by name.',
+    ' */',
+    "import * as tf from '@tensorflow/tfjs';",
+    '',
+    ...plan.helpers.flatMap((h) => [h.code.trimEnd(), '']),
+    'export function buildModel(): tf.LayersModel {',
+    ...indent(
+      plan.nodes.flatMap((n) => n.code.body),
+      '  ',
+    ),
+    `  return tf.model({ inputs: [${plan.inputs.map((n) => n.name).join(', ')}], outputs: [${plan.outputs.map((n) => n.name).join(', ')}], name: ${stringLiteral(graph.name)} });`,
+    '}',
+    '',
+    '/** Trains with the graph\'s settings on tensors `xs` (one per input) and `ys` (one per output). */',
+    `export async function train(model: tf.LayersModel, xs: tf.Tensor[], ys: tf.Tensor[], epochs = ${typeof t.epochs === 'number' ? t.epochs : 1}, batchSize = ${typeof t.batchSize === 'number' ? t.batchSize : 32}): Promise<tf.History> {`,
+    `  model.compile({ optimizer: ${optimizer}, loss: [${losses.join(', ')}], metrics: ['accuracy'] });`,
+    ...(weights.some((w) => w !== 1) ? [`  // Loss weights per output: ${weights.join(', ')} (tfjs applies them through sample weights).`] : []),
+    '  return model.fit(xs, ys, { epochs, batchSize, validationSplit: 0.1, shuffle: true });',
+    '}',
+    '',
+  ];
+  return lines.join('\n');
+}

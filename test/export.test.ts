@@ -1,0 +1,111 @@
+// Export: every block and every template, to TypeScript (run under Node: same
+// parameter count and outputs), PyTorch (run under python3-torch: same trainable
+// parameter count, and the same outputs with exported weights) and Keras (compiles).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { registry } from '../engine/blocks/registry.js';
+import { portsOf } from '../engine/blocks/contract.js';
+import { resolveParams } from '../engine/blocks/params.js';
+import { identifier, NameTable } from '../engine/export/names.js';
+import { exportPytorch } from '../engine/export/pytorch.js';
+import { ExportError } from '../engine/export/plan.js';
+import type { GraphFile } from '../engine/graph/types.js';
+import { tfReady } from './helpers/tf.js';
+import { exampleGraph, graph, loadTemplate, templateFiles } from './helpers/graphs.js';
+import { checkTfjsExport, pyCompile } from './helpers/exports.js';
+import { prepareTorchCase, runTorchCases, torchAvailable } from './helpers/torch.js';
+
+const cases: { name: string; graph: GraphFile }[] = [];
+for (const block of registry.all()) {
+  if (block.type === 'io.input' || block.type === 'io.output') continue;
+  block.examples.forEach((ex, k) => {
+    const { values } = resolveParams(block, ex.params as Record<string, unknown>);
+    const ports = { inputs: [...portsOf(block, values, 'inputs')], outputs: [...portsOf(block, values, 'outputs')] };
+    cases.push({ name: `${block.type} example ${k + 1}`, graph: exampleGraph(block, ex as never, ports) });
+  });
+}
+for (const file of templateFiles()) cases.push({ name: `template ${file}`, graph: loadTemplate(file) });
+
+test('names that break code still give valid, unique identifiers', () => {
+  const py = new NameTable('python');
+  const labels = ['conv "1"', 'line\nbreak', 'Größe ü', '3x3 conv', 'class', 'lambda', 'self', 'conv "1"', '', '💥', 'forward', 'import'];
+  const names = labels.map((l) => py.take(l));
+  assert.deepEqual(names, ['conv_1', 'line_break', 'grosse_u', 'n_3x3_conv', 'class_', 'lambda_', 'self_', 'conv_1_2', 'node', 'node_2', 'forward_', 'import_']);
+  for (const n of names) assert.match(n, /^[A-Za-z_][A-Za-z0-9_]*$/);
+  const js = new NameTable('typescript');
+  assert.deepEqual(['new', 'my layer', 'My Layer', 'delete', '2nd'].map((l) => js.take(l)), ['new_', 'myLayer', 'myLayer_2', 'delete_', 'n2nd']);
+  assert.equal(identifier('SqueezeExcitation block', 'python'), 'squeeze_excitation_block');
+});
+
+test('labels that break code export to code that compiles and runs', async () => {
+  const tf = await tfReady;
+  const g = graph(
+    [
+      ['x', 'io.input', { kind: 'vector', features: 4 }],
+      ['a', 'core.dense', { units: 3 }],
+      ['b', 'core.dense', { units: 3 }],
+      ['y', 'io.output'],
+    ],
+    [
+      ['x.out', 'a.in'],
+      ['a.out', 'b.in'],
+      ['b.out', 'y.in'],
+    ],
+  );
+  const labels = ['in"put\n', 'class', 'class', 'return'];
+  g.nodes.forEach((n, i) => (n.label = labels[i]));
+  g.name = 'Model "quoted" \\ */ """ name';
+  const t = await checkTfjsExport(tf, g);
+  assert.equal(t.exportedParams, t.compiledParams);
+  pyCompile(g);
+});
+
+test('a graph with errors is refused, naming the node', () => {
+  const g = graph([['x', 'io.input', { kind: 'vector' }], ['d', 'core.dense', { units: 0 }], ['y', 'io.output']], [['x.out', 'd.in'], ['d.out', 'y.in']]);
+  assert.throws(() => exportPytorch(g), (e: unknown) => e instanceof ExportError && e.nodeId === 'd' && /units/.test(e.message));
+});
+
+for (const c of cases) {
+  test(`tfjs export: ${c.name} has the compiled parameter count and outputs`, async () => {
+    const tf = await tfReady;
+    const r = await checkTfjsExport(tf, c.graph);
+    assert.equal(r.exportedParams, r.compiledParams);
+    assert.ok(r.maxAbsDiff <= 1e-5, `max |Δ| ${r.maxAbsDiff}`);
+  });
+}
+
+test('Keras and PyTorch exports compile with python3 -m py_compile', async (t) => {
+  for (const c of cases) await t.test(c.name, () => pyCompile(c.graph));
+});
+
+test('PyTorch export: same trainable parameters, and the same outputs with exported weights', async (t) => {
+  const ok = torchAvailable();
+  if (ok !== true) {
+    console.log(`NOTICE: skipping the PyTorch export checks: ${ok}`);
+    t.skip(ok);
+    return;
+  }
+  const tf = await tfReady;
+  const prepared = cases.map((c) => {
+    try {
+      return { c, p: prepareTorchCase(tf, c.graph) };
+    } catch (err) {
+      return { c, error: (err as Error).message };
+    }
+  });
+  const runnable = prepared.filter((x) => x.p);
+  const results = runTorchCases(runnable.map((x) => x.p!));
+  const byName = new Map(runnable.map((x, i) => [x.c.name, results[i]]));
+  for (const x of prepared) {
+    await t.test(x.c.name, () => {
+      assert.equal(x.error, undefined, x.error);
+      const r = byName.get(x.c.name)!;
+      assert.ok(!('error' in r), 'error' in r ? r.error : '');
+      if ('error' in r) return;
+      assert.equal(r.torchTrainable, x.p!.tfjsTrainable, 'trainable parameters');
+      assert.deepEqual(r.missing, [], 'every PyTorch parameter and buffer gets a trained value');
+      assert.deepEqual(r.unexpected, []);
+      assert.ok(r.maxAbsDiff <= 1e-4, `max |Δ| ${r.maxAbsDiff}`);
+    });
+  }
+});

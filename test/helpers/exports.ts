@@ -1,0 +1,79 @@
+// Runs exported tfjs (TypeScript) code, and compiles exported Python.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+import type { TF } from '../../engine/blocks/contract.js';
+import { compileGraph } from '../../engine/compile/compile.js';
+import { exportTfjs } from '../../engine/export/tfjs.js';
+import { exportKeras } from '../../engine/export/keras.js';
+import { exportPytorch } from '../../engine/export/pytorch.js';
+import type { GraphFile } from '../../engine/graph/types.js';
+import { PYTHON } from './torch.js';
+
+// Inside the project, so that `import '@tensorflow/tfjs'` resolves to the same tfjs instance.
+const scratch = fileURLToPath(new URL('../../exports-under-test/', import.meta.url));
+let counter = 0;
+
+export interface TfjsCheck {
+  compiledParams: number;
+  exportedParams: number;
+  maxAbsDiff: number;
+  code: string;
+}
+
+/** Transpiles the exported TypeScript, builds its model, loads the compiled model's weights by name, compares outputs. */
+export async function checkTfjsExport(tf: TF, graph: GraphFile, seed = 1): Promise<TfjsCheck> {
+  const code = exportTfjs(graph);
+  const diagnostics: ts.Diagnostic[] = [];
+  const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, reportDiagnostics: true });
+  diagnostics.push(...(js.diagnostics ?? []));
+  if (diagnostics.length) throw new Error(`exported TypeScript does not parse: ${ts.flattenDiagnosticMessageText(diagnostics[0].messageText, '\n')}`);
+  mkdirSync(scratch, { recursive: true });
+  const file = join(scratch, `export-${process.pid}-${counter++}.mjs`);
+  writeFileSync(file, js.outputText);
+  const mod = (await import(pathToFileURL(file).href)) as { buildModel(): ReturnType<TF['model']> };
+  const exported = mod.buildModel();
+  const compiled = compileGraph(tf, graph, { seed });
+  const byName = new Map(compiled.model.weights.map((w) => [w.originalName, w]));
+  exported.setWeights(
+    exported.weights.map((w) => {
+      const src = byName.get(w.originalName);
+      if (!src) throw new Error(`exported weight ${w.originalName} has no counterpart in the compiled model`);
+      return src.read();
+    }),
+  );
+  const feeds = compiled.inputs.map((i, k) => {
+    const shape = i.shape.map((d, j) => (j === 0 ? 2 : (d as number)));
+    return i.dtype === 'int32' ? tf.randomUniform(shape, 0, 2, 'int32', seed + k) : tf.randomNormal(shape, 0, 1, 'float32', seed + k);
+  });
+  const a = [compiled.model.predict(feeds)].flat() as ReturnType<TF['zeros']>[];
+  const b = [exported.predict(feeds)].flat() as ReturnType<TF['zeros']>[];
+  let maxAbsDiff = 0;
+  a.forEach((y, k) => {
+    if (JSON.stringify(y.shape) !== JSON.stringify(b[k].shape)) throw new Error(`output ${k}: shapes ${y.shape} vs ${b[k].shape}`);
+    const x = y.dataSync();
+    const z = b[k].dataSync();
+    for (let i = 0; i < x.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(x[i] - z[i]));
+  });
+  const result = { compiledParams: compiled.params, exportedParams: exported.countParams(), maxAbsDiff, code };
+  tf.dispose([...feeds, ...a, ...b]);
+  compiled.model.dispose();
+  exported.dispose();
+  return result;
+}
+
+/** `python3 -m py_compile` on exported Keras and PyTorch code; throws with the compiler's message. */
+export function pyCompile(graph: GraphFile): void {
+  const dir = mkdtempSync(join(tmpdir(), 'attn-py-'));
+  for (const [name, code] of [
+    ['keras_model.py', exportKeras(graph)],
+    ['torch_model.py', exportPytorch(graph).code],
+  ]) {
+    const file = join(dir, name);
+    writeFileSync(file, code);
+    execFileSync(PYTHON, ['-m', 'py_compile', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+}

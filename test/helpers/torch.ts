@@ -1,0 +1,82 @@
+// Runs exported PyTorch code under Debian's python3-torch and compares it with
+// the compiled tfjs model on the same weights and inputs. Cases are prepared one
+// by one and run in one Python process (importing torch takes seconds).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TF } from '../../engine/blocks/contract.js';
+import { compileGraph } from '../../engine/compile/compile.js';
+import { exportPytorch } from '../../engine/export/pytorch.js';
+import { encodeSafetensors } from '../../engine/export/safetensors.js';
+import { permuteArray, torchWeightsFile } from '../../engine/export/torch-weights.js';
+import type { GraphFile } from '../../engine/graph/types.js';
+
+export const PYTHON = '/usr/bin/python3';
+const runner = fileURLToPath(new URL('../../../test/helpers/run_torch_export.py', import.meta.url));
+
+let available: string | true | undefined;
+/** true, or why PyTorch cannot be used here. */
+export function torchAvailable(): string | true {
+  if (available === undefined) {
+    const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+    available = r.status === 0 ? true : `PyTorch is not installed for ${PYTHON} (apt-get install python3-torch): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
+  }
+  return available;
+}
+
+export interface TorchCase {
+  dir: string;
+  tfjsParams: number;
+  tfjsTrainable: number;
+  expected: { data: Float32Array; shape: number[] }[];
+}
+
+export interface TorchResult {
+  torchTrainable: number;
+  exampleShapes: number[][];
+  maxAbsDiff: number;
+  missing: string[];
+  unexpected: string[];
+}
+
+const toTorchLayout = (data: Float32Array, shape: number[]) => (shape.length === 4 ? permuteArray(data, shape, [0, 3, 1, 2]) : { data, shape });
+
+/** Exports the graph, its compiled weights, random inputs and tfjs's outputs on them. */
+export function prepareTorchCase(tf: TF, graph: GraphFile, seed = 1): TorchCase {
+  const dir = mkdtempSync(join(tmpdir(), 'attn-export-'));
+  const compiled = compileGraph(tf, graph, { seed });
+  const exported = exportPytorch(graph);
+  writeFileSync(join(dir, 'model.py'), exported.code);
+  writeFileSync(join(dir, 'weights.safetensors'), torchWeightsFile(compiled.model, exported));
+  const feeds = compiled.inputs.map((i, k) => {
+    const shape = i.shape.map((d, j) => (j === 0 ? 2 : (d as number)));
+    return i.dtype === 'int32' ? tf.randomUniform(shape, 0, 2, 'int32', seed + k) : tf.randomNormal(shape, 0, 1, 'float32', seed + k);
+  });
+  writeFileSync(join(dir, 'inputs.safetensors'), encodeSafetensors(feeds.map((t, k) => ({ name: `input${k}`, ...toTorchLayout(Float32Array.from(t.dataSync()), t.shape) }))));
+  writeFileSync(join(dir, 'dtypes.json'), JSON.stringify(compiled.inputs.map((i) => (i.dtype === 'int32' ? 'int' : 'float'))));
+  const ys = [compiled.model.predict(feeds)].flat() as ReturnType<TF['zeros']>[];
+  const expected = ys.map((y) => toTorchLayout(Float32Array.from(y.dataSync()), y.shape));
+  tf.dispose([...feeds, ...ys]);
+  compiled.model.dispose();
+  return { dir, tfjsParams: compiled.params, tfjsTrainable: compiled.trainableParams, expected };
+}
+
+/** Runs the cases in one Python process; a case that fails in Python gets its error. */
+export function runTorchCases(cases: TorchCase[]): (TorchResult | { error: string })[] {
+  if (!cases.length) return [];
+  const out = execFileSync(PYTHON, [runner, ...cases.map((c) => c.dir)], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+  return cases.map((c, i) => {
+    const r = lines[i];
+    if (r.error) return { error: r.error as string };
+    let maxAbsDiff = 0;
+    (r.outputs as { shape: number[]; data: number[] }[]).forEach((o, k) => {
+      const e = c.expected[k];
+      if (JSON.stringify(o.shape) !== JSON.stringify(e.shape)) maxAbsDiff = Infinity;
+      else o.data.forEach((v, j) => (maxAbsDiff = Math.max(maxAbsDiff, Math.abs(v - e.data[j]))));
+    });
+    return { torchTrainable: r.trainable, exampleShapes: r.exampleShapes, maxAbsDiff, missing: r.missing, unexpected: r.unexpected };
+  });
+}
