@@ -38,3 +38,23 @@ export function tinyCnn(): GraphFile {
     ],
   );
 }
+
+/** 28×28×1 → flatten → dense 16 ReLU → 10-way softmax: fast on the cpu backend. */
+export function tinyMlp(): GraphFile {
+  return graphOf(
+    'tiny-mlp',
+    [
+      ['in', 'io.input', { kind: 'image', height: 28, width: 28, channels: 1 }],
+      ['flat', 'core.flatten'],
+      ['hidden', 'core.dense', { units: 16, activation: 'relu' }],
+      ['head', 'core.classificationHead', { classes: 10 }],
+      ['out', 'io.output'],
+    ],
+    [
+      ['in.out', 'flat.in'],
+      ['flat.out', 'hidden.in'],
+      ['hidden.out', 'head.in'],
+      ['head.probs', 'out.in'],
+    ],
+  );
+}

@@ -18,7 +18,8 @@ export class Optimizer {
     private readonly vars: Variable[],
   ) {
     const n = c.optimizer === 'sgd' ? (c.momentum > 0 ? 1 : 0) : 2;
-    this.slots = vars.map((v) => Array.from({ length: n }, () => tf.variable(tf.zerosLike(v), false)));
+    // tidy frees the zeros once the variables hold their own copies.
+    this.slots = vars.map((v) => Array.from({ length: n }, () => tf.tidy(() => tf.variable(tf.zerosLike(v), false))));
   }
 
   private get weightDecay(): number {
