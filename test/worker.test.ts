@@ -1,0 +1,127 @@
+// The training process: a forked Node process driven over a zod-checked
+// protocol. A killed process loses nothing already checkpointed, the parent
+// says so, and the run continues from there.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TrainingClient, TrainingError } from '../engine/worker/client.js';
+import { commandSchema, eventSchema } from '../engine/worker/protocol.js';
+import { folderHandler } from '../engine/train/checkpoint.js';
+import type { TrainEvent, TrainEventOf } from '../engine/train/events.js';
+import { graphOf, tinyMlp } from './train-fixtures.js';
+import { tfReady } from './helpers/tf.js';
+
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'attn-worker-'));
+
+function collect(client: TrainingClient): TrainEvent[] {
+  const events: TrainEvent[] = [];
+  client.on('event', (e) => events.push(e));
+  return events;
+}
+
+test('killing the training process mid-epoch keeps its checkpoints, the parent reports it, and the run resumes', async () => {
+  const dir = tmp();
+  const start = { graph: tinyMlp(), dataset: { name: 'mnist', limit: 1000 }, config: { epochs: 2, batchSize: 16, checkpointEvery: 5 }, backend: 'cpu', out: { dir } } as const;
+  const client = TrainingClient.start(start);
+  const events = collect(client);
+  let killedAfter: TrainEventOf<'checkpoint'> | undefined;
+  client.on('progress', (e) => {
+    const ck = [...events].reverse().find((x): x is TrainEventOf<'checkpoint'> => x.type === 'checkpoint');
+    if (!killedAfter && ck?.step === 10 && e.step > 10 && e.batch < e.batches) {
+      killedAfter = ck;
+      client.kill('SIGKILL');
+    }
+  });
+  const err = await client.done.then(
+    () => assert.fail('the run should not finish'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof TrainingError);
+  assert.ok(killedAfter, 'killed after the step-10 checkpoint');
+  assert.match(err.message, /^the training process was killed \(SIGKILL\) during epoch 1, batch \d+\/57; the last checkpoint, .*step-000010, is intact$/);
+  assert.equal(err.lastCheckpoint, killedAfter.path);
+
+  // The checkpoint is a standard tfjs model...
+  const tf = await tfReady;
+  const model = await tf.loadLayersModel(folderHandler(tf, killedAfter.path));
+  const y = model.predict(tf.zeros([2, 28, 28, 1])) as ReturnType<typeof tf.zeros>;
+  assert.deepEqual(y.shape, [2, 10]);
+  tf.dispose([y]);
+  model.dispose();
+  const meta = JSON.parse(readFileSync(path.join(killedAfter.path, 'trainer.json'), 'utf8'));
+  assert.deepEqual([meta.state.epoch, meta.state.batch, meta.state.step], [0, 10, 10]);
+
+  // ...and the run continues from it in the same run folder.
+  const again = TrainingClient.start({ ...start, out: undefined, resumeFrom: dir });
+  const resumedEvents = collect(again);
+  const done = await again.done;
+  assert.equal(done.reason, 'completed');
+  assert.equal(done.steps, 2 * 57);
+  assert.equal(done.runDir, dir);
+  const started = resumedEvents[0] as TrainEventOf<'started'>;
+  assert.equal(started.resumedFrom, killedAfter.path);
+  assert.ok(done.metrics.val_accuracy > 0.5, `val_accuracy ${done.metrics.val_accuracy}`);
+});
+
+test('over IPC: pause, resume and probe commands work, attention maps arrive as Float32Arrays, done comes last', async () => {
+  const graph = graphOf(
+    'se',
+    [
+      ['in', 'io.input', { kind: 'image', height: 28, width: 28, channels: 1 }],
+      ['conv', 'core.conv2d', { filters: 4, kernel: 3, stride: 2, activation: 'relu' }],
+      ['se', 'attention.squeezeExcitation', { reduction: 2 }],
+      ['flat', 'core.flatten'],
+      ['head', 'core.classificationHead', { classes: 10 }],
+      ['out', 'io.output'],
+    ],
+    [
+      ['in.out', 'conv.in'],
+      ['conv.out', 'se.in'],
+      ['se.out', 'flat.in'],
+      ['flat.out', 'head.in'],
+      ['head.probs', 'out.in'],
+    ],
+  );
+  const client = TrainingClient.start({
+    graph,
+    dataset: { name: 'mnist', limit: 200 },
+    config: { epochs: 1, batchSize: 20, probe: { everyBatches: 1000, minIntervalMs: 1e9 } },
+    backend: 'cpu',
+    out: null,
+  });
+  const events = collect(client);
+  let pausedAt = -1;
+  client.on('progress', (e) => {
+    if (e.step === 2 && pausedAt < 0) {
+      client.pause();
+      pausedAt = events.length;
+      setTimeout(() => {
+        // At most one batch was already under way when the pause arrived.
+        assert.ok(events.filter((x) => x.type === 'progress').length <= 3, 'paused');
+        client.probe();
+        client.resume();
+      }, 400);
+    }
+  });
+  const done = await client.done;
+  assert.equal(events.at(-1), done);
+  assert.equal(done.backend, 'cpu');
+  assert.ok(done.samplesPerSec > 0);
+  const maps = events.filter((e): e is TrainEventOf<'attention'> => e.type === 'attention');
+  // After the first batch, on request (the rate limit would allow no other), and at the end.
+  assert.deepEqual(maps.map((e) => e.step === 1 || e.step === done.steps), [true, false, true]);
+  const m = maps[0].maps[0];
+  assert.deepEqual([m.nodeId, m.port, m.kind, m.shape], ['se', 'weights', 'channel', [4, 4]]);
+  assert.ok(m.data instanceof Float32Array);
+  assert.ok(m.data.every((v) => v > 0 && v < 1));
+  assert.ok(events.every((e) => eventSchema.safeParse(e).success));
+});
+
+test('bad runs and bad commands fail with a message, not a hang', async () => {
+  const client = TrainingClient.start({ graph: tinyMlp(), dataset: { name: 'no-such-dataset' }, backend: 'cpu', out: null });
+  await assert.rejects(client.done, /^TrainingError: training failed: unknown dataset "no-such-dataset"/);
+  assert.equal(commandSchema.safeParse({ type: 'start', graph: tinyMlp(), dataset: { name: 'mnist' }, config: { epochs: 0 } }).success, false);
+  assert.equal(commandSchema.safeParse({ type: 'jump' }).success, false);
+});
