@@ -140,6 +140,8 @@ export interface TorchWeight {
   tfjs: string;
   /** Axis permutation from the tfjs layout to PyTorch's (e.g. [3, 2, 0, 1] for a conv kernel). */
   permute?: number[];
+  /** PyTorch's shape, where it differs from the permuted one only by a reshape (a depthwise kernel [in, mult, kh, kw] is [in * mult, 1, kh, kw]). */
+  reshape?: number[];
 }
 
 export interface EmitContext<S extends ParamDefs> {
