@@ -76,3 +76,10 @@ export const tsLayer = (out: string, factory: string, config: Record<string, unk
 /** A Keras functional-API statement: `y = layers.X(...)(input)` */
 export const kerasLayer = (out: string, cls: string, positional: unknown[], keywords: Record<string, unknown>, input: string) =>
   `${out} = layers.${cls}(${pyArgs(positional, keywords)})(${input})`;
+
+// --- Standard blocks (pooling, normalisation, recurrent, ...) ---
+
+/** A number literal that reads well in Python and TypeScript: 1e-5 rather than 0.00001. */
+export function pyNumber(v: number): string {
+  return v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential() : String(v);
+}
