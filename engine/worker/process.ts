@@ -1,6 +1,7 @@
 // The training process: forked by TrainingClient, it trains one run and exits.
 // A crash or an out-of-memory here never takes the editor or the CLI down.
-import { commandSchema, type TrainEvent } from './protocol.js';
+import { commandSchema, type Inspection, type TrainEvent } from './protocol.js';
+import { inspectSample } from './inspect.js';
 import { setupRun } from '../train/setup.js';
 import type { Trainer } from '../train/trainer.js';
 import type { GraphFile } from '../graph/types.js';
@@ -11,7 +12,7 @@ const PROGRESS_MS = 100;
 let trainer: Trainer | undefined;
 let lastProgress = 0;
 
-function send(e: TrainEvent): Promise<void> {
+function send(e: TrainEvent | Inspection): Promise<void> {
   return new Promise((resolve) => (process.connected ? process.send!(e, undefined, undefined, () => resolve()) : resolve()));
 }
 
@@ -42,7 +43,11 @@ process.on('message', (raw) => {
   switch (cmd.type) {
     case 'start':
       if (trainer) return void fail(new Error('this training process is already running a run'));
-      start(cmd).then(() => process.disconnect(), fail);
+      start(cmd).then(() => process.connected && process.disconnect(), fail);
+      break;
+    case 'inspect':
+      if (trainer) return void fail(new Error('this training process is running a run'));
+      inspectSample(cmd).then(send).then(() => process.disconnect(), fail);
       break;
     case 'pause':
       trainer?.pause();
