@@ -14,7 +14,7 @@ type Expect = Pick<Diagnostic, 'nodeId' | 'port' | 'param' | 'line' | 'column'> 
 const expected: Record<string, Expect[]> = {
   'malformed-json': [{ line: 5, column: 38, message: 'malformed JSON at line 5, column 38: Expected double-quoted property name' }],
   'wrong-format': [{ message: 'not an Attention Studio graph file: "format" is "keras-model", expected "attention-studio.graph"' }],
-  'newer-version': [{ message: 'this file is format version 7, made by a newer Attention Studio; this version reads up to version 1' }],
+  'newer-version': [{ message: 'this file is format version 7, made by a newer Attention Studio; this version reads up to version 2' }],
   'nodes-not-list': [{ message: 'nodes: must be a list of nodes' }],
   'node-missing-type': [{ nodeId: 'c', message: 'nodes[1] ("c").type: must be a string' }],
   'unknown-type': [{ nodeId: 'c', message: 'unknown block type "core.conv2" (did you mean "core.conv2d"?)' }],

@@ -1,9 +1,10 @@
-// Graph -> tf.LayersModel. Walks the graph in topological order, lets each block
-// build its layers, and collects the model outputs and the attention outputs
+// Graph -> tf.LayersModel. Walks the graph in topological order, with its
+// composites inlined (engine/graph/inline.ts), lets each block build its layers, and collects the model outputs and the attention outputs
 // (for the probe model that panels read).
 import type { AttentionKind, LossName, Shape, SymbolicTensor, TF } from '../blocks/contract.js';
 import { registry as defaultRegistry, type BlockRegistry } from '../blocks/registry.js';
 import { analyzeGraph, type GraphAnalysis } from '../graph/analyze.js';
+import { inlineGraph, layerName } from '../graph/inline.js';
 import { hasErrors, type Diagnostic, type GraphFile } from '../graph/types.js';
 import { nodeInitializers } from './initializers.js';
 import type * as tfjs from '@tensorflow/tfjs';
@@ -25,7 +26,12 @@ export interface ModelOutput {
 }
 
 export interface AttentionOutput {
+  /** The node's id; inside composites its inlined key (e.g. "stage1#2/se"), so that every output has its own. */
   nodeId: string;
+  /** Inside composites: node ids from the composite node on the canvas (path[0]) down to the block. */
+  path?: string[];
+  /** Inside composites: the copy (1-based) at each composite level of `path`. */
+  copy?: number[];
   port: string;
   kind: AttentionKind;
   axes?: string;
@@ -40,16 +46,14 @@ export interface CompiledGraph {
   attention: AttentionOutput[];
   params: number;
   trainableParams: number;
-  /** Parameters per node (all the layers that node built). */
+  /** Parameters per top-level node (all the layers that node built; a composite node: everything inside it). */
   nodeParams: Map<string, { params: number; trainable: number }>;
+  /** Parameters per node inside composites, by inlined key (e.g. "stage1#2/conv2"). */
+  innerParams: Map<string, { params: number; trainable: number }>;
   analysis: GraphAnalysis;
 }
 
-/** A tfjs layer name made from a node id: letters, digits and underscores, unique. */
-export function layerName(nodeId: string): string {
-  const clean = nodeId.replace(/[^A-Za-z0-9_]/g, '_');
-  return /^[A-Za-z]/.test(clean) ? clean : `n_${clean}`;
-}
+export { layerName };
 
 export const DEFAULT_SEED = 42;
 
@@ -69,28 +73,19 @@ export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; re
   const seed = opts.seed ?? graph.seed ?? DEFAULT_SEED;
 
   const produced = new Map<string, Record<string, SymbolicTensor>>();
-  const usedNames = new Set<string>();
   const inputs: CompiledGraph['inputs'] = [];
   const outputs: ModelOutput[] = [];
   const outputTensors: SymbolicTensor[] = [];
   const attention: AttentionOutput[] = [];
   const inputTensors: SymbolicTensor[] = [];
-  const nodeLayers = new Map<string, string>();
+  const inlined = inlineGraph(graph, analysis);
 
-  for (const id of analysis.order) {
-    const n = analysis.nodes.get(id)!;
+  for (const { key, path, copy, info: n, layer: name, inputs: sources } of inlined) {
     const connected: Record<string, SymbolicTensor> = {};
-    for (const [port, ei] of n.incoming) {
-      const e = graph.edges[ei];
-      connected[port] = produced.get(e.from.node)![e.from.port];
-    }
-    let name = layerName(id);
-    for (let k = 2; usedNames.has(name); k++) name = `${layerName(id)}_${k}`;
-    usedNames.add(name);
-    nodeLayers.set(id, name);
+    for (const [port, src] of Object.entries(sources)) connected[port] = produced.get(src.key)![src.port];
 
     if (n.block.type === 'io.output') {
-      outputs.push({ nodeId: id, name, loss: outputLoss(graph, analysis, id), weight: n.params.weight as number, shape: n.inputShapes.in });
+      outputs.push({ nodeId: key, name, loss: outputLoss(graph, analysis, key), weight: n.params.weight as number, shape: n.inputShapes.in });
       // A named identity layer gives the output a stable name in the model.
       outputTensors.push(tf.layers.activation({ activation: 'linear', name }).apply(connected.in) as SymbolicTensor);
       continue;
@@ -101,37 +96,49 @@ export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; re
       inputs: connected,
       inputShapes: n.inputShapes,
       name,
-      init: nodeInitializers(tf, seed, id),
+      // Inside composites the seeds follow the layer name, so a composite and the same graph drawn flat get the same weights.
+      init: nodeInitializers(tf, seed, path.length === 1 ? key : name),
     });
-    produced.set(id, out);
+    produced.set(key, out);
     if (n.block.type === 'io.input') {
       inputTensors.push(out.out);
-      inputs.push({ nodeId: id, shape: n.outputShapes!.out, dtype: n.outputs[0].dtype ?? 'float32' });
+      inputs.push({ nodeId: key, shape: n.outputShapes!.out, dtype: n.outputs[0].dtype ?? 'float32' });
     }
     for (const p of n.outputs)
-      if (p.attention) attention.push({ nodeId: id, port: p.name, kind: p.attention, axes: p.axes, shape: n.outputShapes![p.name], tensor: out[p.name] });
+      if (p.attention)
+        attention.push({
+          nodeId: key,
+          ...(path.length > 1 ? { path, copy } : {}),
+          port: p.name,
+          kind: p.attention,
+          axes: p.axes,
+          shape: n.outputShapes![p.name],
+          tensor: out[p.name],
+        });
   }
 
   const model = tf.model({ inputs: inputTensors, outputs: outputTensors, name: layerName(graph.name || 'model') });
-  const nodeParams = countNodeParams(model, nodeLayers);
+  const perLayer = countLayerParams(model, new Map(inlined.map((n) => [n.layer, n.key])));
+  const nodeParams: CompiledGraph['nodeParams'] = new Map(analysis.order.map((id) => [id, { params: 0, trainable: 0 }]));
+  const innerParams: CompiledGraph['innerParams'] = new Map();
+  for (const n of inlined) {
+    const own = perLayer.get(n.key)!;
+    const owner = nodeParams.get(n.path[0])!;
+    owner.params += own.params;
+    owner.trainable += own.trainable;
+    if (n.path.length > 1) innerParams.set(n.key, own);
+  }
   const trainableParams = model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
-  return { model, inputs, outputs, attention, params: model.countParams(), trainableParams, nodeParams, analysis };
+  return { model, inputs, outputs, attention, params: model.countParams(), trainableParams, nodeParams, innerParams, analysis };
 }
 
-/** Attributes each layer's weights to the node whose name prefixes it. */
-function countNodeParams(model: tfjs.LayersModel, nodeLayers: Map<string, string>): CompiledGraph['nodeParams'] {
-  const byPrefix = new Map<string, string>();
-  for (const [id, name] of nodeLayers) byPrefix.set(name, id);
+/** Attributes each layer's weights to the node whose layer name is the layer's name or, followed by "_", its longest prefix. */
+function countLayerParams(model: tfjs.LayersModel, owners: Map<string, string>): Map<string, { params: number; trainable: number }> {
   const result = new Map<string, { params: number; trainable: number }>();
-  for (const id of nodeLayers.keys()) result.set(id, { params: 0, trainable: 0 });
+  for (const key of owners.values()) result.set(key, { params: 0, trainable: 0 });
   for (const layer of model.layers) {
-    let owner = byPrefix.get(layer.name);
-    if (!owner) {
-      // Blocks that build several layers name them `${name}_suffix`: longest matching prefix wins.
-      let best = '';
-      for (const name of byPrefix.keys()) if (layer.name.startsWith(`${name}_`) && name.length > best.length) best = name;
-      owner = byPrefix.get(best);
-    }
+    let owner = owners.get(layer.name);
+    for (let i = layer.name.lastIndexOf('_'); !owner && i > 0; i = layer.name.lastIndexOf('_', i - 1)) owner = owners.get(layer.name.slice(0, i));
     if (!owner) continue;
     const r = result.get(owner)!;
     for (const w of layer.weights) {

@@ -1,10 +1,12 @@
 // What every exporter needs before it writes a line: the analysed graph, a
 // readable unique name per node, the variable for every output port, and each
-// node's emitted code for the target.
+// node's emitted code for the target. Composites are inlined: their inner
+// nodes are planned like any other, named after their instance (and copy).
 import type { CodeHelper, EmittedCode, ExportTarget, LossName, Shape } from '../blocks/contract.js';
 import { analyzeGraph, type NodeInfo } from '../graph/analyze.js';
+import { inlineGraph } from '../graph/inline.js';
 import { hasErrors, type GraphFile } from '../graph/types.js';
-import { layerName, outputLoss } from '../compile/compile.js';
+import { outputLoss } from '../compile/compile.js';
 import { NameTable, type Language } from './names.js';
 
 export class ExportError extends Error {
@@ -18,6 +20,7 @@ export class ExportError extends Error {
 }
 
 export interface PlannedNode {
+  /** The node id; inside composites the inlined key, e.g. "stage1#2/conv2". */
   id: string;
   info: NodeInfo;
   /** Identifier in the generated code. */
@@ -51,25 +54,19 @@ export function planExport(graph: GraphFile, target: ExportTarget, reserved: str
     throw new ExportError(`the graph has errors; fix them before exporting (first: ${first.nodeId ? `node "${first.nodeId}": ` : ''}${first.message})`, first.nodeId);
   }
   const names = new NameTable(LANGUAGE[target], reserved);
-  const labels = new Map(graph.nodes.map((n) => [n.id, n.label?.trim() || n.id]));
   const planned = new Map<string, PlannedNode>();
   const helpers = new Map<string, CodeHelper>();
   const nodes: PlannedNode[] = [];
 
-  for (const id of analysis.order) {
-    const info = analysis.nodes.get(id)!;
-    const name = names.take(labels.get(id)!);
+  for (const { key: id, info, label, layer, inputs: sources } of inlineGraph(graph, analysis)) {
+    const name = names.take(label);
     const outputs: Record<string, string> = {};
     for (const p of info.outputs) outputs[p.name] = info.outputs.length === 1 ? name : names.take(`${name}_${p.name}`);
     const inputs: Record<string, string> = {};
-    for (const [port, ei] of info.incoming) {
-      const e = graph.edges[ei];
-      inputs[port] = planned.get(e.from.node)!.outputs[e.from.port];
-    }
+    for (const [port, src] of Object.entries(sources)) inputs[port] = planned.get(src.key)!.outputs[src.port];
     const emit = info.block.emit?.[target];
     if (!emit) throw new ExportError(`node "${id}": the ${info.block.label} block (${info.block.type}) cannot be exported to ${target} yet`, id);
     let code: EmittedCode;
-    const layer = layerName(id);
     try {
       code = emit({ params: info.params, inputShapes: info.inputShapes, outputShapes: info.outputShapes ?? {}, inputs, outputs, name, layer });
     } catch (err) {

@@ -1,10 +1,24 @@
 // Semantic checks and shape inference over a whole graph. Runs on every edit in
 // the editor, so it does one pass over nodes and edges with maps, no tfjs.
+//
+// Composites: the inside of each definition is checked once (unknown types,
+// parameters, edges, cycles, unconnected inputs); shapes then flow through every
+// instance and every copy of it, so the nodes inside get the shapes of each use,
+// and a problem inside names the instance node and the path to the inner node.
 import { portsOf, ShapeError, type AnyBlock, type ParamDefs, type ParamValues, type PortDef, type Shape } from '../blocks/contract.js';
 import { resolveParams } from '../blocks/params.js';
 import { registry as defaultRegistry, type BlockRegistry } from '../blocks/registry.js';
 import { fmtShape } from '../shapes/rules.js';
-import type { Diagnostic, GraphEdge, GraphFile } from './types.js';
+import {
+  COMPOSITE_INPUT,
+  COMPOSITE_OUTPUT,
+  compositeIdOf,
+  compositeInputBlock,
+  compositeOutputBlock,
+  compositeType,
+  REPEAT_PARAM,
+} from './composite.js';
+import type { CompositeDef, Diagnostic, GraphEdge, GraphFile, GraphNode } from './types.js';
 
 export interface NodeInfo {
   id: string;
@@ -17,17 +31,65 @@ export interface NodeInfo {
   inputShapes: Record<string, Shape>;
   /** Absent when the node could not get shapes (see diagnostics). */
   outputShapes?: Record<string, Shape>;
+  /** A composite instance: the composite it uses. */
+  composite?: CompositeInfo;
+  /** A composite instance that got shapes: its inside, analysed once per copy (`repeat`). */
+  copies?: ScopeAnalysis[];
 }
 
-export interface GraphAnalysis {
-  diagnostics: Diagnostic[];
+/** The top-level graph, or one copy of a composite's inside, analysed. */
+export interface ScopeAnalysis {
   /** Nodes whose block is known, by id. */
   nodes: Map<string, NodeInfo>;
   /** Known nodes in topological order (nodes on cycles left out). */
   order: string[];
+  /** The scope's edges (`nodes[].incoming` indexes them). */
+  edges: readonly GraphEdge[];
   /** The shape carried by each edge, by edge index; undefined where unknown. */
   edgeShapes: (Shape | undefined)[];
 }
+
+/** A composite port: its name on the composite node, and the Composite input/output node inside that stands for it. */
+export interface CompositePort {
+  name: string;
+  node: string;
+}
+
+export interface CompositeInfo {
+  id: string;
+  def: CompositeDef;
+  /** The block of its instances (type `composite:<id>`): label, ports, and the `repeat` parameter. */
+  block: AnyBlock;
+  inputs: CompositePort[];
+  outputs: CompositePort[];
+  /** False when its inside has problems of its own, or it contains itself: its instances get no shapes. */
+  sound: boolean;
+}
+
+export interface GraphAnalysis extends ScopeAnalysis {
+  diagnostics: Diagnostic[];
+  /** The file's composites, by id. */
+  composites: Map<string, CompositeInfo>;
+}
+
+/** A scope's structure, independent of shapes: computed once per graph and once per composite definition. */
+interface Scope {
+  edges: readonly GraphEdge[];
+  /** Node infos without shapes; copies of a composite clone them. */
+  nodes: Map<string, NodeInfo>;
+  order: string[];
+  valid: boolean[];
+  outgoing: Map<string, number[]>;
+}
+
+interface Composite extends CompositeInfo {
+  scope: Scope;
+  /** Problems of the definition itself, on its inner nodes. */
+  problems: Diagnostic[];
+}
+
+type Report = (d: Diagnostic) => void;
+type Resolve = (type: string) => { block: AnyBlock; composite?: Composite } | { problem: string };
 
 function checkRank(port: PortDef, shape: Shape): string | undefined {
   if (port.rank === undefined) return undefined;
@@ -36,24 +98,70 @@ function checkRank(port: PortDef, shape: Shape): string | undefined {
   return `input "${port.name}" needs rank ${ranks.join(' or ')} (batch included), but the incoming tensor is ${fmtShape(shape)} (rank ${shape.length})`;
 }
 
+const sameShape = (a: Shape, b: Shape) => a.length === b.length && a.every((d, i) => d === b[i]);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegistry): GraphAnalysis {
   const diagnostics: Diagnostic[] = [];
-  const error = (d: Omit<Diagnostic, 'severity'>) => diagnostics.push({ severity: 'error', ...d });
+  const report: Report = (d) => diagnostics.push(d);
+  const error = (d: Omit<Diagnostic, 'severity'>) => report({ severity: 'error', ...d });
+
+  const composites = defineComposites(graph.composites ?? [], reg, error);
+  const top = analyzeScope(graph.nodes, graph.edges, resolver(reg, composites, false), report);
+
+  const types = [...top.nodes.values()].map((n) => n.block.type);
+  if (graph.nodes.length === 0) error({ message: 'the graph is empty: add an Input and an Output' });
+  else {
+    if (!types.includes('io.input')) error({ message: 'the graph has no Input node' });
+    if (!types.includes('io.output')) error({ message: 'the graph has no Output node: wire the last block into an Output' });
+  }
+  reportDefinitions(top, composites, report);
+
+  const edgeShapes = inferShapes(top, top.nodes, undefined, report);
+  return { diagnostics, nodes: top.nodes, order: top.order, edges: graph.edges, edgeShapes, composites };
+}
+
+/** How node types resolve: blocks from the registry, the file's composites, and inside composites their port nodes. */
+function resolver(reg: BlockRegistry, composites: Map<string, Composite>, inside: boolean): Resolve {
+  return (type) => {
+    const cid = compositeIdOf(type);
+    if (cid !== undefined) {
+      const composite = composites.get(cid);
+      if (composite) return { block: composite.block, composite };
+      const known = [...composites.keys()];
+      return { problem: `unknown composite "${cid}" (${known.length ? `this file defines ${known.map((k) => `"${k}"`).join(', ')}` : 'this file defines no composites'})` };
+    }
+    if (type === COMPOSITE_INPUT || type === COMPOSITE_OUTPUT) {
+      if (inside) return { block: type === COMPOSITE_INPUT ? compositeInputBlock : compositeOutputBlock };
+      return { problem: `a ${type === COMPOSITE_INPUT ? 'Composite input' : 'Composite output'} (${type}) belongs inside a composite` };
+    }
+    if (inside && (type === 'io.input' || type === 'io.output'))
+      return { problem: `an ${type === 'io.input' ? 'Input' : 'Output'} node cannot be inside a composite: use a ${type === 'io.input' ? 'Composite input' : 'Composite output'} (${type === 'io.input' ? COMPOSITE_INPUT : COMPOSITE_OUTPUT})` };
+    const block = reg.get(type);
+    if (block) return { block };
+    const hint = reg.suggest(type);
+    return { problem: `unknown block type "${type}"${hint ? ` (did you mean "${hint}"?)` : ''}` };
+  };
+}
+
+/** The structural checks of one scope: node types and parameters, edges, cycles, unconnected inputs. */
+function analyzeScope(graphNodes: readonly GraphNode[], edges: readonly GraphEdge[], resolve: Resolve, report: Report): Scope {
+  const error = (d: Omit<Diagnostic, 'severity'>) => report({ severity: 'error', ...d });
   const nodes = new Map<string, NodeInfo>();
   const seen = new Set<string>();
 
-  for (const n of graph.nodes) {
+  for (const n of graphNodes) {
     if (seen.has(n.id)) {
       error({ nodeId: n.id, message: `duplicate node id "${n.id}": every node needs its own id` });
       continue;
     }
     seen.add(n.id);
-    const block = reg.get(n.type);
-    if (!block) {
-      const hint = reg.suggest(n.type);
-      error({ nodeId: n.id, message: `unknown block type "${n.type}"${hint ? ` (did you mean "${hint}"?)` : ''}` });
+    const r = resolve(n.type);
+    if ('problem' in r) {
+      error({ nodeId: n.id, message: r.problem });
       continue;
     }
+    const { block, composite } = r;
     const { values, problems } = resolveParams(block, n.params);
     for (const p of problems) error({ nodeId: n.id, param: p.param, message: p.message });
     let inputs: readonly PortDef[] = [];
@@ -65,13 +173,24 @@ export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegis
       error({ nodeId: n.id, message: `cannot list ports: ${(err as Error).message}` });
       continue;
     }
-    nodes.set(n.id, { id: n.id, block, params: values, inputs, outputs, incoming: new Map(), inputShapes: {} });
+    const info: NodeInfo = { id: n.id, block, params: values, inputs, outputs, incoming: new Map(), inputShapes: {} };
+    if (composite) {
+      info.composite = composite;
+      const repeat = values.repeat as number;
+      if (repeat > 1 && !repeatable(composite))
+        error({
+          nodeId: n.id,
+          param: 'repeat',
+          message: `only a composite with one input and one output can repeat; "${composite.id}" has ${plural(composite.inputs.length, 'input')} and ${plural(composite.outputs.length, 'output')}`,
+        });
+    }
+    nodes.set(n.id, info);
   }
 
   // Edges: endpoints exist, one edge per input port.
   const valid: boolean[] = [];
   const outgoing = new Map<string, number[]>();
-  graph.edges.forEach((e: GraphEdge, i) => {
+  edges.forEach((e: GraphEdge, i) => {
     valid[i] = false;
     const src = nodes.get(e.from.node);
     const dst = nodes.get(e.to.node);
@@ -100,7 +219,7 @@ export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegis
       });
     const prior = dst.incoming.get(e.to.port);
     if (prior !== undefined) {
-      const p = graph.edges[prior];
+      const p = edges[prior];
       return error({
         edge: i,
         nodeId: dst.id,
@@ -124,79 +243,313 @@ export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegis
     const id = queue[qi];
     order.push(id);
     for (const ei of outgoing.get(id) ?? []) {
-      const to = graph.edges[ei].to.node;
+      const to = edges[ei].to.node;
       const left = indegree.get(to)! - 1;
       indegree.set(to, left);
       if (left === 0) queue.push(to);
     }
   }
   if (order.length < nodes.size) {
-    const onCycle = findCycleNodes(nodes, graph, order);
-    for (const id of onCycle)
-      error({ nodeId: id, message: `node "${id}" is part of a cycle (${cycleText(id, nodes, graph)}); a model graph must be acyclic` });
+    const onCycle = findCycleNodes(nodes, edges, order);
+    for (const id of onCycle) error({ nodeId: id, message: `node "${id}" is part of a cycle (${cycleText(id, nodes, edges)}); a model graph must be acyclic` });
   }
 
-  // Required inputs, and the graph's ends.
   for (const n of nodes.values())
     for (const p of n.inputs)
-      if (!p.optional && !n.incoming.has(p.name))
-        error({ nodeId: n.id, port: p.name, message: `required input "${p.name}" of "${n.id}" (${n.block.label}) is not connected` });
-  const types = [...nodes.values()].map((n) => n.block.type);
-  if (graph.nodes.length === 0) error({ message: 'the graph is empty: add an Input and an Output' });
-  else {
-    if (!types.includes('io.input')) error({ message: 'the graph has no Input node' });
-    if (!types.includes('io.output')) error({ message: 'the graph has no Output node: wire the last block into an Output' });
-  }
+      if (!p.optional && !n.incoming.has(p.name)) error({ nodeId: n.id, port: p.name, message: `required input "${p.name}" of "${n.id}" (${n.block.label}) is not connected` });
 
-  // Shape inference in topological order; a node whose inputs are unknown is skipped quietly.
-  const edgeShapes: (Shape | undefined)[] = new Array(graph.edges.length);
-  for (const id of order) {
+  return { edges, nodes, order, valid, outgoing };
+}
+
+/**
+ * Shape inference in topological order; a node whose inputs are unknown is
+ * skipped quietly. `seeds` gives the shapes of a composite copy's input nodes.
+ */
+function inferShapes(scope: Scope, nodes: Map<string, NodeInfo>, seeds: Map<string, Shape> | undefined, report: Report): (Shape | undefined)[] {
+  const edgeShapes: (Shape | undefined)[] = new Array(scope.edges.length);
+  const error = (d: Omit<Diagnostic, 'severity'>) => report({ severity: 'error', ...d });
+  for (const id of scope.order) {
     const n = nodes.get(id)!;
-    let complete = true;
-    for (const p of n.inputs) {
-      const ei = n.incoming.get(p.name);
-      if (ei === undefined) continue;
-      const shape = edgeShapes[ei];
-      if (!shape) {
-        complete = false;
-        continue;
+    let out: Record<string, Shape> | undefined;
+    const seed = seeds?.get(id);
+    if (seed) out = { out: seed };
+    else {
+      let complete = true;
+      for (const p of n.inputs) {
+        const ei = n.incoming.get(p.name);
+        if (ei === undefined) continue;
+        const shape = edgeShapes[ei];
+        if (!shape) {
+          complete = false;
+          continue;
+        }
+        const rankProblem = checkRank(p, shape);
+        if (rankProblem) {
+          error({ nodeId: id, port: p.name, message: rankProblem });
+          complete = false;
+        }
+        n.inputShapes[p.name] = shape;
       }
-      const rankProblem = checkRank(p, shape);
-      if (rankProblem) {
-        error({ nodeId: id, port: p.name, message: rankProblem });
-        complete = false;
-      }
-      n.inputShapes[p.name] = shape;
+      if (!complete || n.inputs.some((p) => !p.optional && !n.incoming.has(p.name))) continue;
+      out = n.composite ? expandInstance(n, report) : blockShapes(n, error);
+      if (!out) continue;
     }
-    if (!complete || n.inputs.some((p) => !p.optional && !n.incoming.has(p.name))) continue;
-    try {
-      const out = n.block.inferShape({ params: n.params, inputs: n.inputShapes });
-      for (const p of n.outputs) {
-        const s = out[p.name];
-        if (!s) throw new Error(`shape rule gave no shape for output "${p.name}"`);
-        if (s.slice(1).some((d) => d !== null && (!Number.isInteger(d) || d < 1)))
-          throw new ShapeError(`output "${p.name}" would have shape ${fmtShape(s)}: the input is too small`);
+    n.outputShapes = out;
+    for (const ei of scope.outgoing.get(id) ?? []) if (scope.valid[ei]) edgeShapes[ei] = out[scope.edges[ei].from.port];
+  }
+  return edgeShapes;
+}
+
+function blockShapes(n: NodeInfo, error: (d: Omit<Diagnostic, 'severity'>) => void): Record<string, Shape> | undefined {
+  try {
+    const out = n.block.inferShape({ params: n.params, inputs: n.inputShapes });
+    for (const p of n.outputs) {
+      const s = out[p.name];
+      if (!s) throw new Error(`shape rule gave no shape for output "${p.name}"`);
+      if (s.slice(1).some((d) => d !== null && (!Number.isInteger(d) || d < 1)))
+        throw new ShapeError(`output "${p.name}" would have shape ${fmtShape(s)}: the input is too small`);
+    }
+    return out;
+  } catch (err) {
+    if (err instanceof ShapeError) error({ nodeId: n.id, port: err.port, message: err.message });
+    else error({ nodeId: n.id, message: `internal error in the shape rule of ${n.block.type}: ${(err as Error).message}` });
+    return undefined;
+  }
+}
+
+/** Runs a composite instance's copies; records them on the node; returns its output shapes, or undefined after a problem. */
+function expandInstance(n: NodeInfo, report: Report): Record<string, Shape> | undefined {
+  const r = expandComposite(n.composite as Composite, n.inputShapes, n.params.repeat as number, n.id, report);
+  if (r.copies.length) n.copies = r.copies;
+  return r.outputs;
+}
+
+function expandComposite(
+  c: Composite,
+  inputShapes: Record<string, Shape>,
+  repeat: number,
+  instance: string,
+  report: Report,
+): { copies: ScopeAnalysis[]; outputs?: Record<string, Shape> } {
+  const copies: ScopeAnalysis[] = [];
+  if (!c.sound || (repeat > 1 && !repeatable(c))) return { copies };
+  let feed = inputShapes;
+  for (let k = 1; k <= repeat; k++) {
+    const nodes = new Map<string, NodeInfo>();
+    for (const [id, t] of c.scope.nodes) nodes.set(id, { ...t, inputShapes: {} });
+    const seeds = new Map(c.inputs.map((p) => [p.node, feed[p.name]]));
+    let failed = false;
+    const edgeShapes = inferShapes(c.scope, nodes, seeds, (d) => {
+      failed ||= d.severity === 'error';
+      report(wrap(d, instance, c.id, { k, shown: repeat > 1 }));
+    });
+    copies.push({ nodes, order: c.scope.order, edges: c.scope.edges, edgeShapes });
+    if (failed) return { copies };
+    const outputs: Record<string, Shape> = {};
+    for (const p of c.outputs) {
+      const s = nodes.get(p.node)!.inputShapes.in;
+      if (!s) return { copies };
+      outputs[p.name] = s;
+    }
+    if (k === repeat) return { copies, outputs };
+    const [input, output] = [feed[c.inputs[0].name], outputs[c.outputs[0].name]];
+    if (k === 1 && !sameShape(input, output)) {
+      report({
+        severity: 'error',
+        nodeId: instance,
+        param: 'repeat',
+        message: `a repeated composite must give its output the shape of its input, so that each copy feeds the next; "${c.id}" turns ${fmtShape(input)} into ${fmtShape(output)}`,
+      });
+      return { copies };
+    }
+    feed = { [c.inputs[0].name]: output };
+  }
+  return { copies };
+}
+
+const repeatable = (c: CompositeInfo) => c.inputs.length === 1 && c.outputs.length === 1;
+
+/**
+ * A diagnostic from inside a composite, moved one level out: onto the instance
+ * node, with the path to the inner node, and the composite (and copy) named in
+ * the message. Inner ports, parameters and edge indexes mean nothing outside,
+ * so the port goes into the message.
+ */
+function wrap(d: Diagnostic, instance: string, composite: string, copy?: { k: number; shown: boolean }): Diagnostic {
+  const where = d.nodeId === undefined ? '' : `, node "${d.nodeId}"${d.port && !d.path ? ` port "${d.port}"` : ''}`;
+  const out: Diagnostic = {
+    severity: d.severity,
+    nodeId: instance,
+    path: [instance, ...(d.path ?? (d.nodeId === undefined ? [] : [d.nodeId]))],
+    composite: d.composite ?? composite,
+    message: `in composite "${composite}"${copy?.shown ? ` (copy ${copy.k})` : ''}${where}: ${d.message}`,
+  };
+  if (copy) out.copy = [copy.k, ...(d.copy ?? [])];
+  return out;
+}
+
+/** The file's composites: ports and blocks first (instances anywhere need them), then each inside, checked once. */
+function defineComposites(defs: readonly CompositeDef[], reg: BlockRegistry, error: (d: Omit<Diagnostic, 'severity'>) => void): Map<string, Composite> {
+  const composites = new Map<string, Composite>();
+  for (const def of defs) {
+    if (composites.has(def.id)) {
+      error({ composite: def.id, message: `duplicate composite id "${def.id}": every composite needs its own id` });
+      continue;
+    }
+    const problems: Diagnostic[] = [];
+    const c: Composite = {
+      id: def.id,
+      def,
+      inputs: portsOfComposite(def, COMPOSITE_INPUT, problems),
+      outputs: portsOfComposite(def, COMPOSITE_OUTPUT, problems),
+      block: undefined as unknown as AnyBlock,
+      sound: false,
+      scope: undefined as unknown as Scope,
+      problems,
+    };
+    c.block = compositeBlock(c);
+    composites.set(def.id, c);
+  }
+  markRecursion(composites);
+  const inside = resolver(reg, composites, true);
+  for (const c of composites.values()) {
+    c.scope = analyzeScope(c.def.nodes, c.def.edges, inside, (d) => c.problems.push(d));
+    if (c.inputs.length === 0) c.problems.push({ severity: 'error', message: `it has no Composite input node (${COMPOSITE_INPUT}): add one per input port` });
+    if (c.outputs.length === 0) c.problems.push({ severity: 'error', message: `it has no Composite output node (${COMPOSITE_OUTPUT}): add one per output port` });
+    c.sound = !c.problems.some((d) => d.severity === 'error');
+  }
+  for (const c of composites.values()) passLosses(c, new Set());
+  return composites;
+}
+
+/** The ports of a composite, in the order of its Composite input (output) nodes. */
+function portsOfComposite(def: CompositeDef, type: string, problems: Diagnostic[]): CompositePort[] {
+  const ports: CompositePort[] = [];
+  const seen = new Set<string>();
+  const block = type === COMPOSITE_INPUT ? compositeInputBlock : compositeOutputBlock;
+  for (const n of def.nodes) {
+    if (n.type !== type || seen.has(n.id)) continue;
+    seen.add(n.id);
+    const name = resolveParams(block, n.params).values.name as string;
+    if (!name) problems.push({ severity: 'error', nodeId: n.id, param: 'name', message: 'the port needs a name' });
+    else if (ports.some((p) => p.name === name))
+      problems.push({ severity: 'error', nodeId: n.id, param: 'name', message: `two ${type === COMPOSITE_INPUT ? 'input' : 'output'} ports are named "${name}"` });
+    else ports.push({ name, node: n.id });
+  }
+  return ports;
+}
+
+function compositeBlock(c: Composite): AnyBlock {
+  const port = (side: string) => (p: CompositePort): PortDef => ({ name: p.name, doc: `${side} "${p.name}" of the composite (node "${p.node}" inside).` });
+  return {
+    type: compositeType(c.id),
+    label: c.def.label?.trim() || c.id,
+    category: 'Composites',
+    doc: c.def.doc ?? `A composite block defined in this file: ${plural(c.def.nodes.length, 'node')} inside.`,
+    params: { repeat: REPEAT_PARAM },
+    inputs: c.inputs.map(port('Input')),
+    outputs: c.outputs.map(port('Output')),
+    inferShape({ params, inputs }) {
+      let first: Diagnostic | undefined;
+      const r = expandComposite(c, inputs, params.repeat as number, c.id, (d) => void (first ??= d));
+      if (!r.outputs) throw new ShapeError(first?.message ?? `composite "${c.id}" has problems inside`);
+      return r.outputs;
+    },
+    build() {
+      throw new Error(`composite "${c.id}" has no builder of its own: the compiler inlines it`);
+    },
+    examples: [],
+  };
+}
+
+/** Composites that contain themselves, through any chain of composites, get a problem on the node that closes the loop. */
+function markRecursion(composites: Map<string, Composite>): void {
+  const uses = new Map<string, { node: string; target: string }[]>();
+  for (const c of composites.values())
+    uses.set(
+      c.id,
+      c.def.nodes.flatMap((n) => {
+        const target = compositeIdOf(n.type);
+        return target !== undefined && composites.has(target) ? [{ node: n.id, target }] : [];
+      }),
+    );
+  for (const c of composites.values()) {
+    // Breadth first from c: the shortest chain back to c.
+    const back = new Map<string, { from: string; node: string }>();
+    const queue = [c.id];
+    let closing: { from: string; node: string } | undefined;
+    for (let qi = 0; qi < queue.length && !closing; qi++) {
+      for (const u of uses.get(queue[qi])!) {
+        if (u.target === c.id) {
+          closing = { from: queue[qi], node: u.node };
+          break;
+        }
+        if (!back.has(u.target)) {
+          back.set(u.target, { from: queue[qi], node: u.node });
+          queue.push(u.target);
+        }
       }
-      n.outputShapes = out;
-      for (const ei of outgoing.get(id) ?? []) if (valid[ei]) edgeShapes[ei] = out[graph.edges[ei].from.port];
-    } catch (err) {
-      if (err instanceof ShapeError) error({ nodeId: id, port: err.port, message: err.message });
-      else error({ nodeId: id, message: `internal error in the shape rule of ${n.block.type}: ${(err as Error).message}` });
+    }
+    if (!closing) continue;
+    const chain = [c.id];
+    let first = closing;
+    for (let at = closing.from; at !== c.id; at = back.get(at)!.from) {
+      chain.unshift(at);
+      first = back.get(at)!;
+    }
+    chain.unshift(c.id);
+    const node = chain.length === 2 ? closing.node : first.node;
+    c.problems.push({ severity: 'error', nodeId: node, message: `composite "${c.id}" contains itself (${chain.join(' → ')}); composites cannot be recursive` });
+  }
+}
+
+/** A composite output port suggests the loss that its source inside suggests (an Output after it uses it with "auto"). */
+function passLosses(c: Composite, visiting: Set<string>): void {
+  if (visiting.has(c.id)) return;
+  visiting.add(c.id);
+  c.outputs.forEach((p, i) => {
+    const into = c.scope.nodes.get(p.node)?.incoming.get('in');
+    if (into === undefined || !c.scope.valid[into]) return;
+    const e = c.scope.edges[into];
+    const src = c.scope.nodes.get(e.from.node)!;
+    if (src.composite) passLosses(src.composite as Composite, visiting);
+    const loss = src.outputs.find((q) => q.name === e.from.port)?.loss;
+    if (loss) (c.block.outputs as PortDef[])[i].loss = loss;
+  });
+}
+
+/**
+ * A composite's own problems, reported once: through the first top-level node
+ * that reaches it (so the editor shows them on that node), or without a node
+ * when nothing uses it.
+ */
+function reportDefinitions(top: Scope, composites: Map<string, Composite>, report: Report): void {
+  const done = new Set<string>();
+  const visit = (c: Composite, chain: { instance: string; composite: string }[]) => {
+    if (done.has(c.id)) return;
+    done.add(c.id);
+    for (const d of c.problems) report(chain.reduceRight((inner, link) => wrap(inner, link.instance, link.composite), d));
+    for (const n of c.scope.nodes.values()) if (n.composite) visit(n.composite as Composite, [...chain, { instance: n.id, composite: n.composite.id }]);
+  };
+  for (const n of top.nodes.values()) if (n.composite) visit(n.composite as Composite, [{ instance: n.id, composite: n.composite.id }]);
+  for (const c of composites.values()) {
+    if (done.has(c.id)) continue;
+    for (const d of c.problems) {
+      const where = d.nodeId === undefined ? '' : `, node "${d.nodeId}"${d.port ? ` port "${d.port}"` : ''}`;
+      report({ severity: d.severity, composite: c.id, message: `in composite "${c.id}" (not used)${where}: ${d.message}` });
     }
   }
-
-  return { diagnostics, nodes, order, edgeShapes };
 }
 
 /** Nodes that lie on a cycle: among the unordered ones, those that can reach themselves. */
-function findCycleNodes(nodes: Map<string, NodeInfo>, graph: GraphFile, order: string[]): string[] {
+function findCycleNodes(nodes: Map<string, NodeInfo>, edges: readonly GraphEdge[], order: string[]): string[] {
   const done = new Set(order);
   const rest = [...nodes.keys()].filter((id) => !done.has(id));
   const succ = new Map<string, string[]>();
   for (const id of rest) succ.set(id, []);
   for (const n of nodes.values())
     for (const ei of n.incoming.values()) {
-      const from = graph.edges[ei].from.node;
+      const from = edges[ei].from.node;
       if (succ.has(from) && succ.has(n.id)) succ.get(from)!.push(n.id);
     }
   return rest.filter((start) => {
@@ -213,13 +566,13 @@ function findCycleNodes(nodes: Map<string, NodeInfo>, graph: GraphFile, order: s
   });
 }
 
-function cycleText(start: string, nodes: Map<string, NodeInfo>, graph: GraphFile): string {
+function cycleText(start: string, nodes: Map<string, NodeInfo>, edges: readonly GraphEdge[]): string {
   // Walk backwards along incoming edges until we come back to start.
   const path = [start];
   let cur = start;
   for (let steps = 0; steps < nodes.size; steps++) {
     const n = nodes.get(cur)!;
-    const prev = [...n.incoming.values()].map((ei) => graph.edges[ei].from.node).find((id) => id === start || reaches(start, id, nodes, graph));
+    const prev = [...n.incoming.values()].map((ei) => edges[ei].from.node).find((id) => id === start || reaches(start, id, nodes, edges));
     if (!prev) break;
     if (prev === start) return [...path, start].reverse().join(' → ');
     path.push(prev);
@@ -228,14 +581,14 @@ function cycleText(start: string, nodes: Map<string, NodeInfo>, graph: GraphFile
   return path.reverse().join(' → ');
 }
 
-function reaches(from: string, target: string, nodes: Map<string, NodeInfo>, graph: GraphFile): boolean {
+function reaches(from: string, target: string, nodes: Map<string, NodeInfo>, edges: readonly GraphEdge[]): boolean {
   // Is `from` reachable backwards from `target`, i.e. does from lie upstream of target?
   const stack = [target];
   const seen = new Set<string>();
   while (stack.length) {
     const id = stack.pop()!;
     for (const ei of nodes.get(id)?.incoming.values() ?? []) {
-      const up = graph.edges[ei].from.node;
+      const up = edges[ei].from.node;
       if (up === from) return true;
       if (!seen.has(up)) {
         seen.add(up);

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { Diagnostic, GraphFile } from './types.js';
 
 export const GRAPH_FORMAT = 'attention-studio.graph';
-export const GRAPH_VERSION = 1;
+/** Version 2 added `composites`. */
+export const GRAPH_VERSION = 2;
 
 const id = z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const endpoint = z.object({ node: id, port: id });
@@ -18,7 +19,18 @@ const nodeSchema = z.looseObject({
 
 const edgeSchema = z.looseObject({ id: id.optional(), from: endpoint, to: endpoint });
 
-export const graphSchema = z.looseObject({
+const compositeSchema = z.looseObject({
+  id: z
+    .string({ error: 'must be a string' })
+    .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,99}$/, 'must start with a letter or "_" and hold only letters, digits, "_", "." and "-" (at most 100)'),
+  label: z.string().max(200).optional(),
+  doc: z.string().optional(),
+  nodes: z.array(nodeSchema, { error: 'must be a list of nodes' }),
+  edges: z.array(edgeSchema, { error: 'must be a list of edges' }).default([]),
+});
+
+/** The current version's schema: a file of an older version must be migrated first (see graphSchema). */
+const currentSchema = z.looseObject({
   format: z.literal(GRAPH_FORMAT),
   version: z.literal(GRAPH_VERSION),
   name: z.string({ error: 'must be a string' }).max(200),
@@ -26,9 +38,27 @@ export const graphSchema = z.looseObject({
   seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
   nodes: z.array(nodeSchema, { error: 'must be a list of nodes' }),
   edges: z.array(edgeSchema, { error: 'must be a list of edges' }).default([]),
+  composites: z.array(compositeSchema, { error: 'must be a list of composites' }).optional(),
   training: z.record(z.string(), z.unknown()).optional(),
   dataset: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** Each step takes a document of version k to version k + 1. */
+const MIGRATIONS: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = {
+  // Version 2 only added the optional `composites` list.
+  1: (doc) => ({ ...doc, version: 2 }),
+};
+
+/** Brings a document of an older version up to GRAPH_VERSION; anything else comes back as it is. */
+export function migrateGraphDoc(doc: unknown): unknown {
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return doc;
+  let d = doc as Record<string, unknown>;
+  while (typeof d.version === 'number' && MIGRATIONS[d.version] && d.version < GRAPH_VERSION) d = MIGRATIONS[d.version](d);
+  return d;
+}
+
+/** A graph file of any version this build reads, migrated to the current one. */
+export const graphSchema = z.preprocess(migrateGraphDoc, currentSchema);
 
 /** Where in a JSON text a character offset falls, 1-based. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
@@ -69,7 +99,7 @@ function pathText(path: readonly PropertyKey[], doc: unknown): string {
   return s || 'file';
 }
 
-/** Checks format and version first, so that a newer file gets a clear refusal, then the schema. */
+/** Checks format and version first, so that a newer file gets a clear refusal and an older one is migrated, then the schema. */
 export function checkGraphSchema(doc: unknown): { graph?: GraphFile; diagnostics: Diagnostic[] } {
   if (!doc || typeof doc !== 'object' || Array.isArray(doc))
     return { diagnostics: [{ severity: 'error', message: 'not a graph file: the top level must be a JSON object' }] };
@@ -93,7 +123,7 @@ export function checkGraphSchema(doc: unknown): { graph?: GraphFile; diagnostics
     };
   if (version < 1) return { diagnostics: [{ severity: 'error', message: `unknown format version ${version}` }] };
 
-  const r = graphSchema.safeParse(doc);
+  const r = currentSchema.safeParse(migrateGraphDoc(doc));
   if (r.success) return { graph: r.data as GraphFile, diagnostics: [] };
   return {
     diagnostics: r.error.issues.map((issue) => {

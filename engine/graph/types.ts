@@ -14,6 +14,15 @@ export interface Diagnostic {
   /** Position in the file's text, for malformed JSON. */
   line?: number;
   column?: number;
+  /**
+   * Inside a composite: the node ids from the top-level node (`nodeId`, the
+   * composite's instance) down to the inner node the problem is on.
+   */
+  path?: string[];
+  /** Inside repeated composites: the 1-based copy at each composite level of `path` (one fewer entry than `path`). */
+  copy?: number[];
+  /** The composite definition (innermost) whose inside has the problem. */
+  composite?: string;
 }
 
 export interface Endpoint {
@@ -37,6 +46,20 @@ export interface GraphEdge {
   [extra: string]: unknown;
 }
 
+/**
+ * A named subgraph used as a block: nodes of type `composite:<id>` stand for it.
+ * Its inside is an ordinary graph whose `io.compositeInput` and
+ * `io.compositeOutput` nodes are its ports.
+ */
+export interface CompositeDef {
+  id: string;
+  label?: string;
+  doc?: string;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  [extra: string]: unknown;
+}
+
 export interface GraphFile {
   format: string;
   version: number;
@@ -46,6 +69,8 @@ export interface GraphFile {
   seed?: number;
   nodes: GraphNode[];
   edges: GraphEdge[];
+  /** Composite blocks defined in this file (format version 2). */
+  composites?: CompositeDef[];
   training?: Record<string, unknown>;
   dataset?: Record<string, unknown>;
   [extra: string]: unknown;
