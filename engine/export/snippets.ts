@@ -83,3 +83,6 @@ export const kerasLayer = (out: string, cls: string, positional: unknown[], keyw
 export function pyNumber(v: number): string {
   return v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential() : String(v);
 }
+
+/** A number for tsObject / pyArgs / kerasLayer / tsLayer that prints as pyNumber does (they print values with String()). */
+export const numberArg = (v: number): unknown => ({ toString: () => pyNumber(v) });
