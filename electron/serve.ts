@@ -9,6 +9,9 @@ import { APP_VERSION, RENDERER_DIR, TEMPLATES_DIR } from './app-root.js';
 import { startBrowserServer } from './browser-server.js';
 import { workspacePaths } from './host/paths.js';
 import { HostService } from './host/service.js';
+import { forkTraining, ProcessTrainingDriver } from './host/training.js';
+import { forkTraining, ProcessTrainingDriver } from './host/training.js';
+import { inspectInProcess } from '../engine/worker/client.js';
 
 const USAGE = `usage: npm run serve -- [--port N] [--workspace DIR] [--state DIR] [--runs DIR]
   --port       port on 127.0.0.1 (default: a free one)
@@ -49,7 +52,8 @@ async function main(): Promise<void> {
     stateDir,
     templatesDir: TEMPLATES_DIR,
     runsDir,
-    trainingUnavailable: 'the training process is not wired into this build yet',
+    training: new ProcessTrainingDriver(forkTraining),
+    inspect: (cmd) => inspectInProcess(cmd),
   });
   const token = randomBytes(24).toString('base64url');
   const server = await startBrowserServer({ service, staticDir: RENDERER_DIR, token, port });

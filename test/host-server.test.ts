@@ -163,16 +163,18 @@ test('training events reach the socket as binary frames with the map as a Float3
     const data = new Float32Array([0.25, 0.5, 0.125, 0.125, 1e-7, -3]);
     s.service.emit({
       channel: 'training',
-      event: { type: 'attention', runId: 'r1', step: 12, nodeId: 'se', port: 'weights', kind: 'channel', shape: [2, 3], data },
+      runId: 'r1',
+      event: { type: 'attention', epoch: 0, step: 12, ms: 3, maps: [{ nodeId: 'se', port: 'weights', kind: 'channel', shape: [2, 3], fullShape: [2, 3], data }] },
     });
     for (let i = 0; i < 100 && c.events.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
     assert.equal(c.events.length, 1);
     const e = c.events[0];
-    assert.equal(e.channel, 'training');
     assert.ok(e.channel === 'training' && e.event.type === 'attention');
-    assert.ok(e.event.data instanceof Float32Array);
-    assert.deepEqual([...e.event.data], [...data]);
-    assert.deepEqual(e.event.shape, [2, 3]);
+    assert.equal(e.runId, 'r1');
+    const map = e.event.maps[0];
+    assert.ok(map.data instanceof Float32Array);
+    assert.deepEqual([...map.data], [...data]);
+    assert.deepEqual(map.shape, [2, 3]);
   } finally {
     c.ws.close();
   }

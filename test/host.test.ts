@@ -135,7 +135,9 @@ test('requests are validated before the service sees them', async () => {
       ['saveFile', { path: 'a.attn.json', graph: 'not an object' }, /graph/],
       ['loadTemplate', { id: '../../etc/passwd' }, /id/],
       ['exportCode', { graph: tinyGraph(), target: 'cobol' }, /target/],
-      ['startTraining', { graph: tinyGraph(), config: { dataset: 'mnist', epochs: 0 } }, /config\.epochs/],
+      ['startTraining', { graph: tinyGraph(), dataset: { name: 'mnist' }, config: { epochs: 0 } }, /config\.epochs/],
+      ['startTraining', { graph: tinyGraph() }, /dataset/],
+      ['startTraining', { graph: tinyGraph(), dataset: { name: 'mnist' }, backend: 'abacus' }, /backend/],
       ['pauseTraining', { runId: '../x' }, /runId/],
       ['info', { surprise: 1 }, /surprise/],
     ];
@@ -147,9 +149,10 @@ test('requests are validated before the service sees them', async () => {
       });
     }
     // Defaults are filled in on the way through.
-    const { request } = parseHostRequest<'startTraining'>('startTraining', { graph: tinyGraph(), config: { dataset: 'mnist' } });
-    assert.equal(request.config.batchSize, 32);
-    assert.equal(request.config.optimizer, 'adam');
+    const { request } = parseHostRequest<'startTraining'>('startTraining', { graph: tinyGraph(), dataset: { name: 'mnist' }, config: {} });
+    assert.equal(request.config?.batchSize, 32);
+    assert.equal(request.config?.optimizer, 'adam');
+    assert.equal(request.backend, 'auto');
   } finally {
     await s.cleanup();
   }
@@ -233,7 +236,7 @@ test('the block catalogue lists every registered block with its ports and parame
 test('training and export say why they are unavailable instead of failing obscurely', async () => {
   const s = await sandbox('browser', { trainingUnavailable: 'no training process in this test' });
   try {
-    await assert.rejects(s.service.dispatch('startTraining', { graph: tinyGraph(), config: { dataset: 'mnist' } }), /no training process in this test/);
+    await assert.rejects(s.service.dispatch('startTraining', { graph: tinyGraph(), dataset: { name: 'mnist' } }), /no training process in this test/);
     await assert.rejects(s.service.dispatch('exportCode', { graph: tinyGraph(), target: 'keras' }), /export is not available/);
     assert.deepEqual(await s.service.dispatch('listRuns', {}), []);
   } finally {

@@ -10,8 +10,12 @@
 import { z } from 'zod';
 import type { AttentionKind, ParamDef, Shape } from '../../engine/blocks/contract.js';
 import type { Diagnostic, GraphFile } from '../../engine/graph/types.js';
+import type { DatasetSpec } from '../../engine/data/index.js';
+import type { AttentionMap, TrainEvent } from '../../engine/train/events.js';
+import { trainConfigSchema, type TrainConfigInput } from '../../engine/train/config.js';
+import type { Inspection } from '../../engine/worker/protocol.js';
 
-export type { Diagnostic, GraphFile, Shape, AttentionKind };
+export type { Diagnostic, GraphFile, Shape, AttentionKind, TrainEvent, AttentionMap, TrainConfigInput, Inspection };
 
 // ---------------------------------------------------------------- requests
 
@@ -34,27 +38,15 @@ const empty = z.strictObject({});
 export const EXPORT_TARGETS = ['typescript', 'keras', 'pytorch'] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
 
-export const trainingConfigSchema = z.looseObject({
-  dataset: idSchema,
-  epochs: z.number().int().min(1).max(10_000).default(1),
-  batchSize: z.number().int().min(1).max(65_536).default(32),
-  optimizer: z.enum(['sgd', 'momentum', 'adam', 'adamw', 'rmsprop']).default('adam'),
-  learningRate: z.number().positive().max(10).default(1e-3),
-  schedule: z.enum(['constant', 'cosine', 'step', 'warmup-cosine']).default('constant'),
-  /** Caps the training samples (quick runs, tests). */
-  limit: z.number().int().min(1).optional(),
-  validationSplit: z.number().min(0).max(0.9).default(0.1),
-  /** Loss weight per model output node id. */
-  lossWeights: z.record(z.string(), z.number().min(0)).optional(),
-  /** Attention probe: how many fixed samples, and at most how many snapshots per second. */
-  probeSamples: z.number().int().min(0).max(64).default(4),
-  probeRate: z.number().positive().max(60).default(2),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
-  /** Continue from a checkpoint of an earlier run. */
-  resumeFrom: z.object({ runId: idSchema, checkpoint: z.string().max(200).optional() }).optional(),
-});
-export type TrainingConfig = z.output<typeof trainingConfigSchema>;
-export type TrainingConfigInput = z.input<typeof trainingConfigSchema>;
+/**
+ * What to train on: a built-in dataset (mnist, fashion-mnist), a synthetic task (copy,
+ * reverse, sort, recall), or an image folder / .csv file (a path, confined to the
+ * workspace in browser mode). The service checks the rest against engine/data's schema.
+ */
+const datasetRequest = z.looseObject({ name: z.string().min(1).max(MAX_PATH) });
+export type DatasetRequest = z.input<typeof datasetRequest> & Omit<DatasetSpec, 'name'>;
+
+export const TRAINING_BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
 const runRef = z.strictObject({ runId: idSchema });
 
@@ -87,13 +79,26 @@ export const requestSchemas = {
   blockCatalogue: empty,
   listDatasets: empty,
 
-  startTraining: z.strictObject({ graph: graphSchema, config: trainingConfigSchema }),
+  startTraining: z.strictObject({
+    graph: graphSchema,
+    dataset: datasetRequest as unknown as z.ZodType<DatasetRequest>,
+    config: trainConfigSchema.optional(),
+    backend: z.enum(TRAINING_BACKENDS).default('auto'),
+    /** Continue an earlier run (in its own folder) from its latest or a named checkpoint. */
+    resumeFrom: z.strictObject({ runId: idSchema, checkpoint: idSchema.optional() }).optional(),
+  }),
   pauseTraining: runRef,
   resumeTraining: runRef,
   stopTraining: runRef,
 
   listRuns: empty,
   openRun: runRef,
+  /** The attention maps of one stored snapshot of a run. */
+  readSnapshot: z.strictObject({ runId: idSchema, step: z.number().int().min(0) }),
+  /** Loads a dataset as training would (shaped for `graph`'s input) and shows a few samples, or what is wrong with it. */
+  previewDataset: z.strictObject({ dataset: datasetRequest as unknown as z.ZodType<DatasetRequest>, graph: graphSchema.optional() }),
+  /** One validation sample through a run's checkpoint (its latest by default): the prediction and every attention map. */
+  inspectSample: z.strictObject({ runId: idSchema, index: z.number().int().min(0), checkpoint: idSchema.optional() }),
 
   exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_TARGETS) }),
 } as const;
@@ -242,14 +247,18 @@ export interface RunSummary {
   startedAt: string;
   dataset?: string;
   epochs?: number;
+  backend?: string;
   finalMetrics: Record<string, number>;
+  /** Why it failed, for a failed run. */
+  message?: string;
 }
 
+/** One line of the run's metrics.jsonl: written at the end of each epoch. */
 export interface MetricRow {
-  step: number;
   epoch: number;
-  kind: 'batch' | 'epoch';
-  metrics: Record<string, number>;
+  step: number;
+  seconds: number;
+  [metric: string]: number;
 }
 
 export interface RunDetail extends RunSummary {
@@ -260,6 +269,35 @@ export interface RunDetail extends RunSummary {
   /** Steps for which attention snapshots are stored. */
   snapshots: number[];
 }
+
+/** One attention snapshot of a run: the maps of every attention output for the probe samples. */
+export interface RunSnapshot {
+  step: number;
+  maps: AttentionMap[];
+}
+
+/** A dataset as training would see it, or why it cannot be used. */
+export type DatasetPreview =
+  | {
+      ok: true;
+      name: string;
+      inputShape: number[];
+      inputDtype: 'float32' | 'int32';
+      /** [] for a class per sample, [T] for a class per position. */
+      labelShape: number[];
+      classNames: string[];
+      /** Samples per class (train and validation), for a class per sample. */
+      classCounts: number[];
+      trainSamples: number;
+      validationSamples: number;
+      /** Inputs were standardised (tables). */
+      normalized: boolean;
+      /** The first training samples: the input, flattened, and the label(s). */
+      samples: { x: Float32Array | Int32Array; label: number[] }[];
+      /** The first validation samples: the ones training probes for attention maps, in that order. */
+      probes: { x: Float32Array | Int32Array; label: number[] }[];
+    }
+  | { ok: false; name: string; error: string };
 
 export interface ExportResult {
   target: ExportTarget;
@@ -294,6 +332,9 @@ export interface HostResponses {
   stopTraining: void;
   listRuns: RunSummary[];
   openRun: RunDetail;
+  readSnapshot: RunSnapshot;
+  previewDataset: DatasetPreview;
+  inspectSample: Inspection;
   exportCode: ExportResult;
 }
 
@@ -328,29 +369,18 @@ export const MENU_COMMANDS = [
 ] as const;
 export type MenuCommand = (typeof MENU_COMMANDS)[number];
 
-export type TrainingEvent =
-  | { type: 'state'; runId: string; state: RunState; message?: string }
-  | {
-      type: 'progress';
-      runId: string;
-      epoch: number;
-      batch: number;
-      batches: number;
-      step: number;
-      samplesPerSec: number;
-      etaSec: number;
-      metrics: Record<string, number>;
-    }
-  | { type: 'epoch'; runId: string; epoch: number; step: number; metrics: Record<string, number> }
-  /** One attention map set for one output port: data is row-major with `shape` (probe samples first). */
-  | { type: 'attention'; runId: string; step: number; nodeId: string; port: string; kind: AttentionKind; shape: number[]; data: Float32Array }
-  | { type: 'checkpoint'; runId: string; step: number; name: string }
-  | { type: 'log'; runId: string; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'done'; runId: string; state: 'done' | 'stopped'; metrics: Record<string, number> }
-  | { type: 'error'; runId: string; message: string };
+/** The host's own word on a run's state (the training process reports the rest as TrainEvents). */
+export interface RunStateEvent {
+  type: 'state';
+  state: RunState;
+  message?: string;
+}
+
+/** Events of one run: the training process's own (progress, epoch, attention maps as Float32Arrays, ...) or a state change. */
+export type TrainingEvent = TrainEvent | RunStateEvent;
 
 export type HostEvent =
-  | { channel: 'training'; event: TrainingEvent }
+  | { channel: 'training'; runId: string; event: TrainingEvent }
   | { channel: 'menu'; command: MenuCommand; arg?: string };
 
 export type Unsubscribe = () => void;

@@ -7,6 +7,9 @@ import path from 'node:path';
 
 export const GRAPH_EXT = '.attn.json';
 
+/** read/write: graph files; list: folders; data: a dataset (an image folder or a .csv file). */
+export type Purpose = 'read' | 'write' | 'list' | 'data';
+
 export class PathError extends Error {
   constructor(message: string) {
     super(message);
@@ -16,14 +19,14 @@ export class PathError extends Error {
 
 export interface PathPolicy {
   /** Absolute path for a path from the renderer; throws PathError when it is not allowed. */
-  resolve(p: string, purpose: 'read' | 'write' | 'list'): Promise<string>;
+  resolve(p: string, purpose: Purpose): Promise<string>;
   /** The path to show the renderer for an absolute path. */
   show(abs: string): string;
   /** Browser mode's workspace, if any. */
   readonly workspace?: string;
 }
 
-function checkName(abs: string, purpose: 'read' | 'write' | 'list'): void {
+function checkName(abs: string, purpose: Purpose): void {
   if (purpose === 'write' && !abs.endsWith(GRAPH_EXT)) throw new PathError(`only graph files (*${GRAPH_EXT}) can be written, not ${path.basename(abs)}`);
   if (purpose === 'read' && !abs.endsWith('.json')) throw new PathError(`${path.basename(abs)} is not a graph file (*${GRAPH_EXT})`);
 }

@@ -14,6 +14,7 @@ import {
   parseHostRequest,
   type BlockInfo,
   type DatasetInfo,
+  type DatasetPreview,
   type ExportResult,
   type ExportTarget,
   type FileEntry,
@@ -29,13 +30,20 @@ import {
   type RecentFile,
   type Recovery,
   type RunDetail,
+  type RunSnapshot,
   type RunSummary,
   type TemplateInfo,
-  type TrainingConfig,
+  type TrainConfigInput,
+  type TRAINING_BACKENDS,
   type TrainingEvent,
   type Unsubscribe,
 } from './api.js';
 import { GRAPH_EXT, PathError, type PathPolicy } from './paths.js';
+import { BUILTIN_DATASETS } from '../../engine/data/builtin.js';
+import { datasetSpecSchema, type DatasetSpec } from '../../engine/data/index.js';
+import { isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/synthetic.js';
+import type { InspectCommand, Inspection } from '../../engine/worker/protocol.js';
+import { inspectionFor, previewDataset, readSnapshot } from './runs.js';
 
 /** Native open/save dialogs (desktop only). They answer an absolute path, or null when cancelled. */
 export interface Dialogs {
@@ -43,13 +51,24 @@ export interface Dialogs {
   saveGraph(suggestedName: string): Promise<string | null>;
 }
 
-/** The training process, seen from the host. Implemented over engine/worker by the shells. */
+export interface TrainingStart {
+  runId: string;
+  runDir: string;
+  graph: GraphFile;
+  dataset: DatasetSpec;
+  config?: TrainConfigInput;
+  backend: (typeof TRAINING_BACKENDS)[number];
+  /** Continue from here (a run folder or one of its checkpoints) instead of starting afresh. */
+  resume?: string;
+}
+
+/** The training process, seen from the host (see training.ts). */
 export interface TrainingDriver {
-  start(graph: GraphFile, config: TrainingConfig, runDir: string, runId: string): Promise<void>;
+  start(req: TrainingStart): Promise<void>;
   pause(runId: string): Promise<void>;
   resume(runId: string): Promise<void>;
   stop(runId: string): Promise<void>;
-  onEvent(listener: (event: TrainingEvent) => void): Unsubscribe;
+  onEvent(listener: (runId: string, event: TrainingEvent) => void): Unsubscribe;
   dispose(): Promise<void>;
 }
 
@@ -71,6 +90,8 @@ export interface HostServiceOptions {
   trainingUnavailable?: string;
   datasets?: () => Promise<DatasetInfo[]>;
   exporter?: Exporter;
+  /** Runs a sample through a checkpoint in a training process (engine/worker's inspectInProcess). */
+  inspect?: (cmd: InspectCommand) => Promise<Inspection>;
 }
 
 const MAX_RECENT = 10;
@@ -86,10 +107,12 @@ async function readText(file: string): Promise<string | undefined> {
   }
 }
 
+let tmpCount = 0;
+
 /** Writes through a temporary file and a rename, so a crash never leaves half a file. */
 export async function writeAtomic(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++tmpCount}.tmp`);
   try {
     await writeFile(tmp, text, 'utf8');
     await rename(tmp, file);
@@ -113,7 +136,7 @@ export class HostService implements HostHandlers {
   private readonly unsubscribeTraining?: Unsubscribe;
 
   constructor(private readonly opts: HostServiceOptions) {
-    this.unsubscribeTraining = opts.training?.onEvent((event) => this.emit({ channel: 'training', event }));
+    this.unsubscribeTraining = opts.training?.onEvent((runId, event) => this.emit({ channel: 'training', runId, event }));
   }
 
   /** Validates an untrusted request and runs it. Throws HostRequestError or the handler's error. */
@@ -318,7 +341,7 @@ export class HostService implements HostHandlers {
   }
 
   async listDatasets(): Promise<DatasetInfo[]> {
-    return this.opts.datasets ? this.opts.datasets() : [];
+    return this.opts.datasets ? this.opts.datasets() : builtinDatasets();
   }
 
   // ------------------------------------------------------------ training
@@ -329,21 +352,51 @@ export class HostService implements HostHandlers {
     return t;
   }
 
-  async startTraining({ graph, config }: HostRequestParsed<'startTraining'>): Promise<{ runId: string }> {
+  async startTraining({ graph, dataset, config, backend, resumeFrom }: HostRequestParsed<'startTraining'>): Promise<{ runId: string }> {
     const t = this.driver();
     const checked = checkGraph(graph);
     if (!checked.graph || hasErrors(checked.diagnostics)) {
       const first = checked.diagnostics.find((d) => d.severity === 'error');
       throw new Error(`the graph has errors; fix them before training${first ? ` (${first.message})` : ''}`);
     }
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-    const base = `${stamp}-${(checked.graph.name || 'run').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'run'}`;
-    let runId = base;
-    for (let k = 2; await exists(path.join(this.opts.runsDir, runId)); k++) runId = `${base}-${k}`;
+    const data = await this.datasetSpec(dataset);
+
+    let runId: string;
+    let resume: string | undefined;
+    if (resumeFrom) {
+      runId = resumeFrom.runId;
+      const dir = path.join(this.opts.runsDir, runId);
+      if (!(await exists(dir))) throw new Error(`no run "${runId}" to continue`);
+      resume = resumeFrom.checkpoint ? path.join(dir, 'checkpoints', resumeFrom.checkpoint) : dir;
+    } else {
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+      const slug = (checked.graph.name || 'run').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'run';
+      runId = `${stamp}-${slug}`;
+      for (let k = 2; await exists(path.join(this.opts.runsDir, runId)); k++) runId = `${stamp}-${slug}-${k}`;
+    }
     const runDir = path.join(this.opts.runsDir, runId);
     await mkdir(runDir, { recursive: true });
-    await t.start(checked.graph, config, runDir, runId);
+    await t.start({ runId, runDir, graph: checked.graph, dataset: data, config, backend, resume });
     return { runId };
+  }
+
+  /** Checks a dataset request; a file or folder must be one the renderer may name (the workspace, in browser mode). */
+  private async datasetSpec(dataset: HostRequestParsed<'startTraining'>['dataset']): Promise<DatasetSpec> {
+    const spec = datasetSpecSchema.safeParse(dataset);
+    if (!spec.success) throw new Error(`dataset: ${spec.error.issues.map((i) => `${i.path.join('.') || 'dataset'}: ${i.message}`).join('; ')}`);
+    const data = spec.data;
+    if (!(data.name in BUILTIN_DATASETS) && !isSyntheticTask(data.name.replace(/^synthetic:/, ''))) data.name = await this.opts.paths.resolve(data.name, 'data');
+    return data;
+  }
+
+  async previewDataset({ dataset, graph }: HostRequestParsed<'previewDataset'>): Promise<DatasetPreview> {
+    let spec: DatasetSpec;
+    try {
+      spec = await this.datasetSpec(dataset);
+    } catch (err) {
+      return { ok: false, name: dataset.name, error: (err as Error).message };
+    }
+    return previewDataset(spec, graph);
   }
 
   async pauseTraining({ runId }: HostRequestParsed<'pauseTraining'>): Promise<void> {
@@ -395,10 +448,21 @@ export class HostService implements HostHandlers {
       });
     const list = async (sub: string) => (await readdir(path.join(dir, sub)).catch(() => [] as string[])).sort();
     const snapshots = (await list('attention'))
-      .map((f) => /^(\d+)/.exec(f)?.[1])
+      .map((f) => /^step-(\d+)$/.exec(f)?.[1])
       .filter((s): s is string => s !== undefined)
       .map(Number);
     return { ...summary, config, graph, metrics, checkpoints: await list('checkpoints'), snapshots: [...new Set(snapshots)].sort((a, b) => a - b) };
+  }
+
+  async readSnapshot({ runId, step }: HostRequestParsed<'readSnapshot'>): Promise<RunSnapshot> {
+    return readSnapshot(path.join(this.opts.runsDir, runId), step);
+  }
+
+  async inspectSample({ runId, index, checkpoint }: HostRequestParsed<'inspectSample'>): Promise<Inspection> {
+    if (!this.opts.inspect) throw new Error(this.opts.trainingUnavailable ?? 'inspection needs the training process, which is not available here');
+    const dir = path.join(this.opts.runsDir, runId);
+    if (!(await exists(dir))) throw new Error(`no run "${runId}"`);
+    return this.opts.inspect(await inspectionFor(dir, index, checkpoint));
   }
 
   private async readRunSummary(runId: string): Promise<RunSummary | undefined> {
@@ -413,7 +477,9 @@ export class HostService implements HostHandlers {
         startedAt: r.startedAt ?? '',
         dataset: r.dataset,
         epochs: r.epochs,
+        backend: r.backend,
         finalMetrics: r.finalMetrics ?? {},
+        message: r.message,
       };
     } catch {
       return undefined;
@@ -437,4 +503,31 @@ async function exists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+const SYNTHETIC_DOCS: Record<string, string> = {
+  copy: 'Copy the input sequence: each output step should attend to the same input step (the diagonal).',
+  reverse: 'Reverse the sequence: output step t should attend to input step T-1-t (the anti-diagonal).',
+  sort: 'Sort the tokens: each output step should attend to the position of the t-th smallest token.',
+  recall: 'Associative recall: key/value pairs, then queries; each query should attend to the value stored under its key.',
+};
+
+/** The built-in image sets and the synthetic sequence tasks (their shape follows the graph's input). */
+export function builtinDatasets(): DatasetInfo[] {
+  const images: DatasetInfo[] = Object.entries(BUILTIN_DATASETS).map(([id, b]) => ({
+    id,
+    name: id === 'mnist' ? 'MNIST' : 'Fashion-MNIST',
+    kind: 'image',
+    description: id === 'mnist' ? 'Handwritten digits, 28×28 grey, 10 classes.' : 'Clothing images, 28×28 grey, 10 classes.',
+    inputShape: [28, 28, 1],
+    classes: [...b.classNames],
+  }));
+  const tasks: DatasetInfo[] = SYNTHETIC_TASKS.map((task) => ({
+    id: task,
+    name: `Synthetic: ${task}`,
+    kind: 'sequence',
+    description: SYNTHETIC_DOCS[task] ?? task,
+    inputShape: [],
+  }));
+  return [...images, ...tasks];
 }

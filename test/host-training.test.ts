@@ -1,0 +1,127 @@
+// Training through the host service, as the editor starts it: a real training
+// process (forked), real MNIST samples, events with attention maps, the run
+// directory and the runs list; pause, resume and stop.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GRAPH_FORMAT } from '../engine/graph/schema.js';
+import type { GraphFile } from '../engine/graph/types.js';
+import type { HostEvent, RunDetail, RunState, RunSummary, TrainingEvent } from '../electron/host/api.js';
+import { forkTraining, ProcessTrainingDriver } from '../electron/host/training.js';
+import { sandbox } from './host-fixtures.js';
+
+/** 28×28 → avg-pool to 7×7 → conv(4) → squeeze-excitation → head: small enough to train in seconds on the cpu. */
+function seNet(): GraphFile {
+  const n = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, params, position: { x: 0, y: 0 } });
+  const e = (a: string, ap: string, b: string) => ({ from: { node: a, port: ap }, to: { node: b, port: 'in' } });
+  return {
+    format: GRAPH_FORMAT,
+    version: 1,
+    name: 'SE probe net',
+    nodes: [
+      n('image', 'io.input', { kind: 'image', height: 28, width: 28, channels: 1 }),
+      n('pool', 'core.pool2d', { mode: 'avg', size: 4, stride: 4 }),
+      n('conv', 'core.conv2d', { filters: 4, kernel: 3, padding: 'same', activation: 'relu' }),
+      n('se', 'attention.squeezeExcitation', { reduction: 2 }),
+      n('flat', 'core.flatten'),
+      n('head', 'core.classificationHead', { classes: 10 }),
+      n('label', 'io.output'),
+    ],
+    edges: [e('image', 'out', 'pool'), e('pool', 'out', 'conv'), e('conv', 'out', 'se'), e('se', 'out', 'flat'), e('flat', 'out', 'head'), e('head', 'probs', 'label')],
+  };
+}
+
+const probeEveryBatch = { enabled: true, samples: 2, everyBatches: 1, minIntervalMs: 0 };
+
+function collect(s: Awaited<ReturnType<typeof sandbox>>) {
+  const events: { runId: string; event: TrainingEvent }[] = [];
+  s.service.onEvent((e: HostEvent) => {
+    if (e.channel === 'training') events.push({ runId: e.runId, event: e.event });
+  });
+  const waitFor = async (pred: (ev: TrainingEvent) => boolean, what: string, ms = 60_000) => {
+    const t0 = Date.now();
+    for (;;) {
+      const hit = events.find((x) => pred(x.event));
+      if (hit) return hit.event;
+      if (Date.now() - t0 > ms) throw new Error(`no ${what} event in ${ms} ms; got ${JSON.stringify(events.map((x) => x.event).filter((e) => e.type !== 'attention'))}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { events, waitFor };
+}
+
+const isState = (state: RunState) => (e: TrainingEvent) => e.type === 'state' && e.state === state;
+
+test('a run started from the host trains in its own process, streams attention maps and is listed afterwards', { timeout: 120_000 }, async () => {
+  const s = await sandbox('browser', { training: new ProcessTrainingDriver(forkTraining) });
+  const { events, waitFor } = collect(s);
+  try {
+    const { runId } = (await s.service.dispatch('startTraining', {
+      graph: seNet(),
+      dataset: { name: 'mnist', limit: 80 },
+      config: { epochs: 1, batchSize: 16, probe: probeEveryBatch },
+      backend: 'cpu',
+    })) as { runId: string };
+    assert.match(runId, /^\d{8}T\d{6}-SE-probe-net$/);
+    await waitFor((e) => e.type === 'state' && ['done', 'failed'].includes(e.state), 'final state');
+    const failed = events.find((x) => x.event.type === 'state' && x.event.state === 'failed');
+    assert.equal(failed, undefined, JSON.stringify(failed?.event));
+    assert.ok(events.every((x) => x.runId === runId));
+
+    const started = events.find((x) => x.event.type === 'started')?.event;
+    assert.ok(started?.type === 'started' && started.backend === 'cpu');
+    assert.ok(events.some((x) => x.event.type === 'progress'));
+    const att = events.find((x) => x.event.type === 'attention')?.event;
+    assert.ok(att?.type === 'attention');
+    const map = att.maps.find((m) => m.nodeId === 'se' && m.port === 'weights');
+    assert.ok(map, 'the SE channel weights are probed');
+    assert.ok(map.data instanceof Float32Array);
+    assert.deepEqual(map.shape, [2, 4]);
+    assert.ok([...map.data].every((v) => v > 0 && v < 1), 'sigmoid gate values lie in (0, 1)');
+
+    const runs = (await s.service.dispatch('listRuns', {})) as RunSummary[];
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0].runId, runId);
+    assert.equal(runs[0].state, 'done');
+    assert.equal(runs[0].backend, 'cpu');
+    assert.ok(Number.isFinite(runs[0].finalMetrics.loss), JSON.stringify(runs[0].finalMetrics));
+    const detail = (await s.service.dispatch('openRun', { runId })) as RunDetail;
+    assert.equal(detail.graph?.name, 'SE probe net');
+    assert.equal(detail.metrics.length, 1, 'one epoch, one metrics row');
+    assert.ok(detail.snapshots.length >= 1);
+    assert.ok(detail.checkpoints.length >= 1);
+  } finally {
+    await s.service.dispose();
+    await s.cleanup();
+  }
+});
+
+test('pause, resume and stop reach the training process; a second run is refused while one trains', { timeout: 120_000 }, async () => {
+  const s = await sandbox('browser', { training: new ProcessTrainingDriver(forkTraining) });
+  const { events, waitFor } = collect(s);
+  try {
+    const start = { graph: seNet(), dataset: { name: 'mnist', limit: 400 }, config: { epochs: 50, batchSize: 8, probe: { enabled: false } }, backend: 'cpu' };
+    const { runId } = (await s.service.dispatch('startTraining', start)) as { runId: string };
+    await waitFor((e) => e.type === 'progress', 'progress');
+    await assert.rejects(s.service.dispatch('startTraining', start), /is still training: stop it first/);
+
+    await s.service.dispatch('pauseTraining', { runId });
+    await waitFor(isState('paused'), 'paused');
+    // While paused, no more batches: the step stays where it is.
+    await new Promise((r) => setTimeout(r, 1500)); // the batch in flight when pausing still finishes
+    const stepNow = () => Math.max(...events.flatMap((x) => (x.event.type === 'progress' ? [x.event.step] : [])));
+    const paused = stepNow();
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(stepNow(), paused, 'no progress while paused');
+
+    await s.service.dispatch('resumeTraining', { runId });
+    await waitFor((e) => e.type === 'progress' && e.step > paused, 'progress after resuming');
+    await s.service.dispatch('stopTraining', { runId });
+    await waitFor(isState('stopped'), 'stopped');
+    const runs = (await s.service.dispatch('listRuns', {})) as RunSummary[];
+    assert.equal(runs[0].state, 'stopped');
+    await assert.rejects(s.service.dispatch('pauseTraining', { runId }), /is not training/);
+  } finally {
+    await s.service.dispose();
+    await s.cleanup();
+  }
+});
