@@ -3,34 +3,38 @@ import { defineBlock, ShapeError, type Initializer, type SymbolicTensor, type Te
 import { customLayer } from '../custom-layer.js';
 import { expectRank } from '../../shapes/rules.js';
 
-/** x [B, H, W, C] → [B, H, W, k·k, C]: the k×k zero-padded neighbourhood of every position, row-major offsets. */
-function neighbourhoods(tf: TF, x: Tensor, k: number): Tensor {
-  const [, h, w] = x.shape;
+/**
+ * The k×k window of every position of an h×w map, row-major: `index` holds each neighbour's flat position
+ * (a neighbour off the edge points at the position itself, any valid index would do) and `mask` 0 for neighbours
+ * inside the image and −1e9 for those off the edge, so that they weigh exactly 0 after the softmax.
+ */
+function windows(h: number, w: number, k: number): { index: Int32Array; mask: Float32Array } {
   const pad = (k - 1) / 2;
-  const padded = tf.pad(x, [
-    [0, 0],
-    [pad, pad],
-    [pad, pad],
-    [0, 0],
-  ]);
-  const shifted: Tensor[] = [];
-  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) shifted.push(tf.slice(padded, [0, a, b, 0], [-1, h, w, -1]));
-  return tf.stack(shifted, 3);
-}
-
-/** 0 where the neighbour lies inside the image, −1e9 where it falls off the edge: [1, H, W, 1, k·k]. */
-function edgeMask(tf: TF, h: number, w: number, k: number): Tensor {
-  const pad = (k - 1) / 2;
-  const m = new Float32Array(h * w * k * k);
+  const index = new Int32Array(h * w * k * k);
+  const mask = new Float32Array(h * w * k * k);
+  let e = 0;
   for (let i = 0; i < h; i++)
     for (let j = 0; j < w; j++)
       for (let a = 0; a < k; a++)
-        for (let b = 0; b < k; b++) {
-          const y = i + a - pad;
-          const x = j + b - pad;
-          if (y < 0 || y >= h || x < 0 || x >= w) m[((i * w + j) * k + a) * k + b] = -1e9;
+        for (let b = 0; b < k; b++, e++) {
+          const [y, x] = [i + a - pad, j + b - pad];
+          const inside = y >= 0 && y < h && x >= 0 && x < w;
+          index[e] = inside ? y * w + x : i * w + j;
+          mask[e] = inside ? 0 : -1e9;
         }
-  return tf.tensor(m, [1, h, w, 1, k * k]);
+  return { index, mask };
+}
+
+/**
+ * Rows of a 2-D tensor picked by index, with a scatter-add gradient: tfjs's own gather gradient goes through
+ * UnsortedSegmentSum, which the cpu backend computes with one full pass per row (minutes for a 16×16 map).
+ */
+function gatherRows(tf: TF, x: Tensor, index: Int32Array): Tensor {
+  const gather = tf.customGrad(((source: Tensor) => ({
+    value: tf.gather(source, index, 0),
+    gradFunc: (dy: Tensor) => tf.scatterND(tf.tensor2d(index, [index.length, 1], 'int32'), dy, source.shape),
+  })) as unknown as Parameters<TF['customGrad']>[0]);
+  return gather(x);
 }
 
 /**
@@ -64,25 +68,38 @@ const localSelfAttentionLayer = (tf: TF) =>
         const [b, h, w] = inputShape[0];
         return [inputShape[2], [b, this.heads, h === null || w === null ? null : h * w, this.kernel * this.kernel]];
       }
+      // Windows are gathered by index and every product is a batched matMul: the cpu backend's slices,
+      // broadcasts and high-rank transposes are many times slower.
       override call(inputs: Tensor | Tensor[]) {
         const [q, k, v] = inputs as Tensor[];
         return tf.tidy(() => {
           const [b, h, w, c] = q.shape;
-          const kk = this.kernel * this.kernel;
-          const dh = c / this.heads;
-          const offsets = Array.from({ length: kk }, (_, n) => n);
+          const [n, kk, heads] = [h * w, this.kernel * this.kernel, this.heads];
+          const dh = c / heads;
+          const { index, mask } = windows(h, w, this.kernel);
+          // [B·heads·HW, k·k, dh]: each query's window of keys or values.
+          const windowOf = (t: Tensor) => {
+            const byPosition = tf.reshape(tf.transpose(tf.reshape(t, [b, n, c]), [1, 0, 2]), [n, b * c]);
+            const picked = tf.reshape(gatherRows(tf, byPosition, index), [n, kk, b, heads, dh]);
+            return tf.reshape(tf.transpose(picked, [2, 3, 0, 1, 4]), [b * heads * n, kk, dh]);
+          };
+          const queries = tf.transpose(tf.reshape(q, [b, n, heads, dh]), [0, 2, 1, 3]); // [B, heads, HW, dh]
+          const content = tf.matMul(tf.reshape(queries, [b * heads * n, 1, dh]), windowOf(k), false, true); // q·k
+          const offsets = Array.from({ length: kk }, (_, e) => e);
           const rel = tf.concat(
-            [tf.gather(this.rows.read(), offsets.map((n) => Math.floor(n / this.kernel))), tf.gather(this.cols.read(), offsets.map((n) => n % this.kernel))],
+            [tf.gather(this.rows.read(), offsets.map((e) => Math.floor(e / this.kernel))), tf.gather(this.cols.read(), offsets.map((e) => e % this.kernel))],
             1,
-          ); // [k·k, C]
-          const perHead = (t: Tensor) => tf.transpose(tf.reshape(t, [b, h, w, kk, this.heads, dh]), [0, 1, 2, 4, 3, 5]); // [B, H, W, heads, k·k, dh]
-          const keys = perHead(tf.add(neighbourhoods(tf, k, this.kernel), rel));
-          const values = perHead(neighbourhoods(tf, v, this.kernel));
-          const queries = tf.reshape(q, [b, h, w, this.heads, 1, dh]);
-          const logits = tf.add(tf.sum(tf.mul(queries, keys), -1), edgeMask(tf, h, w, this.kernel)); // [B, H, W, heads, k·k]
-          const weights = tf.softmax(logits);
-          const y = tf.reshape(tf.sum(tf.mul(tf.expandDims(weights, -1), values), 4), [b, h, w, c]);
-          return [y, tf.reshape(tf.transpose(weights, [0, 3, 1, 2, 4]), [b, this.heads, h * w, kk])];
+          ); // [k·k, C]: concat(row_a, col_b)
+          // q·r per head ([heads, B·HW, k·k]; matMul's gradient does not reduce broadcast batch axes), then [B, heads, HW, k·k].
+          const queriesByHead = tf.reshape(tf.transpose(tf.reshape(q, [b, n, heads, dh]), [2, 0, 1, 3]), [heads, b * n, dh]);
+          const relByHead = tf.transpose(tf.reshape(rel, [kk, heads, dh]), [1, 0, 2]);
+          const position = tf.transpose(tf.reshape(tf.matMul(queriesByHead, relByHead, false, true), [heads, b, n, kk]), [1, 0, 2, 3]);
+          const edges = new Float32Array(b * heads * n * kk);
+          for (let o = 0; o < edges.length; o += mask.length) edges.set(mask, o);
+          const logits = tf.add(tf.add(tf.reshape(content, [b, heads, n, kk]), position), tf.tensor(edges, [b, heads, n, kk]));
+          const weights = tf.softmax(logits); // [B, heads, HW, k·k]
+          const y = tf.matMul(tf.reshape(weights, [b * heads * n, 1, kk]), windowOf(v)); // [B·heads·HW, 1, dh]
+          return [tf.reshape(tf.transpose(tf.reshape(y, [b, heads, n, dh]), [0, 2, 1, 3]), [b, h, w, c]), weights];
         });
       }
       override getConfig() {
