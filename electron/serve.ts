@@ -10,7 +10,6 @@ import { startBrowserServer } from './browser-server.js';
 import { workspacePaths } from './host/paths.js';
 import { HostService } from './host/service.js';
 import { forkTraining, ProcessTrainingDriver } from './host/training.js';
-import { forkTraining, ProcessTrainingDriver } from './host/training.js';
 import { inspectInProcess } from '../engine/worker/client.js';
 
 const USAGE = `usage: npm run serve -- [--port N] [--workspace DIR] [--state DIR] [--runs DIR]
