@@ -1,4 +1,5 @@
 import { defineBlock } from './contract.js';
+import { kerasLayer, numberArg, pyNumber, tsLayer } from '../export/snippets.js';
 import { expectRank } from '../shapes/rules.js';
 
 export default defineBlock({
@@ -26,6 +27,45 @@ export default defineBlock({
   build(tf, { params: p, inputs, name }) {
     const layer = tf.layers.batchNormalization({ axis: -1, momentum: p.momentum, epsilon: p.epsilon, center: p.center, scale: p.scale, name });
     return { out: layer.apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [tsLayer(outputs.out, 'batchNormalization', { momentum: p.momentum, epsilon: numberArg(p.epsilon), center: p.center ? undefined : false, scale: p.scale ? undefined : false, name: layer }, inputs.in)],
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [kerasLayer(outputs.out, 'BatchNormalization', [], { momentum: p.momentum, epsilon: numberArg(p.epsilon), center: p.center ? undefined : false, scale: p.scale ? undefined : false, name: layer }, inputs.in)],
+    }),
+    pytorch({ params: p, inputs, inputShapes, outputs, name }) {
+      const x = inputShapes.in;
+      const c = x[x.length - 1];
+      const rank = x.length;
+      const cls = rank === 4 ? 'BatchNorm2d' : rank === 5 ? 'BatchNorm3d' : 'BatchNorm1d';
+      const args = [`${c}`];
+      if (p.epsilon !== 1e-5) args.push(`eps=${pyNumber(p.epsilon)}`);
+      // Keras's momentum weighs the old moving average, PyTorch's the new batch statistic.
+      const momentum = Number((1 - p.momentum).toPrecision(12));
+      if (momentum !== 0.1) args.push(`momentum=${pyNumber(momentum)}`);
+      if (!p.center && !p.scale) args.push('affine=False');
+      const init = [`self.${name} = nn.${cls}(${args.join(', ')})`];
+      if (p.center !== p.scale) init.push(`self.${name}.${p.scale ? 'bias' : 'weight'} = None  # no learned ${p.scale ? 'shift (beta)' : 'scale (gamma)'}, as in the graph`);
+      // The graph normalises the last axis; PyTorch's BatchNorm the channel axis 1 (already there for an NCHW image).
+      const call =
+        rank === 3
+          ? `self.${name}(${inputs.in}.transpose(1, 2)).transpose(1, 2)  # features last, as in the graph`
+          : rank === 5
+            ? `self.${name}(${inputs.in}.movedim(-1, 1)).movedim(1, -1)  # channels last, as in the graph`
+            : `self.${name}(${inputs.in})`;
+      return {
+        init,
+        body: [`${outputs.out} = ${call}`],
+        torchWeights: [
+          ...(p.scale ? [{ torch: 'weight', tfjs: 'gamma' }] : []),
+          ...(p.center ? [{ torch: 'bias', tfjs: 'beta' }] : []),
+          { torch: 'running_mean', tfjs: 'moving_mean' },
+          { torch: 'running_var', tfjs: 'moving_variance' },
+        ],
+      };
+    },
   },
   examples: [
     { inputs: { in: [null, 6, 6, 4] } },

@@ -3,6 +3,7 @@ import { defineBlock, type Initializer, type Tensor, type TF } from './contract.
 import { customLayer } from './custom-layer.js';
 import { windowOut } from '../shapes/rules.js';
 import { window2dShape } from './window2d.js';
+import { kerasLayer, torchWindowPadding, tsLayer, tsObject } from '../export/snippets.js';
 
 interface DepthwiseArgs {
   kernel: number;
@@ -75,6 +76,75 @@ export const dilatedDepthwiseConv2dLayer = (tf: TF) =>
     return DilatedDepthwiseConv2D;
   });
 
+/** The exported tfjs code's version of DilatedDepthwiseConv2D (same class name, config and weight names). */
+const TS_DILATED_DEPTHWISE = `/**
+ * A dilated depthwise convolution (the depthwise half of MobileNet's separable convolution,
+ * Howard et al. 2017, "MobileNets"). tfjs's depthwiseConv2d layer ignores its dilation rate, so this
+ * builds it as TensorFlow builds atrous convolutions (tf.nn.with_space_to_batch): space-to-batch,
+ * an undilated depthwise convolution, batch-to-space. Weights are named as in tfjs's layer.
+ */
+class DilatedDepthwiseConv2D extends tf.layers.Layer {
+  static className = 'DilatedDepthwiseConv2D';
+  readonly kernel: number;
+  readonly depthMultiplier: number;
+  readonly padding: 'same' | 'valid';
+  readonly dilation: number;
+  readonly useBias: boolean;
+  private depthwiseKernel?: tf.LayerVariable;
+  private bias?: tf.LayerVariable;
+
+  constructor(args: { kernel: number; depthMultiplier: number; padding: 'same' | 'valid'; dilation: number; useBias: boolean; name?: string }) {
+    super(args);
+    this.kernel = args.kernel;
+    this.depthMultiplier = args.depthMultiplier;
+    this.padding = args.padding;
+    this.dilation = args.dilation;
+    this.useBias = args.useBias;
+  }
+
+  build(inputShape: tf.Shape | tf.Shape[]) {
+    const channels = (inputShape as tf.Shape)[3] as number;
+    const [k, m] = [this.kernel, this.depthMultiplier];
+    this.depthwiseKernel = this.addWeight('depthwise_kernel', [k, k, channels, m], 'float32', tf.initializers.glorotUniform({}));
+    if (this.useBias) this.bias = this.addWeight('bias', [channels * m], 'float32', tf.initializers.zeros());
+    this.built = true;
+  }
+
+  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [batch, height, width, channels] = inputShape as tf.Shape;
+    const lost = this.padding === 'same' ? 0 : (this.kernel - 1) * this.dilation;
+    const size = (d: number | null) => (d === null ? null : d - lost);
+    return [batch, size(height), size(width), (channels as number) * this.depthMultiplier];
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    const [k, d] = [this.kernel, this.dilation];
+    return tf.tidy(() => {
+      // Pad each spatial axis to a multiple of d ("same" also adds the window's own padding),
+      // convolve every d-th pixel as its own image, interleave back, crop what the rounding added.
+      const plan = (size: number) => {
+        const total = this.padding === 'same' ? (k - 1) * d : 0;
+        const before = Math.floor(total / 2);
+        const extra = (d - ((size + total) % d)) % d;
+        return { pad: [before, total - before + extra], crop: [0, extra] };
+      };
+      const h = plan(x.shape[1]);
+      const w = plan(x.shape[2]);
+      const spaced = tf.spaceToBatchND(x, [d, d], [h.pad, w.pad]) as tf.Tensor4D;
+      const y = tf.depthwiseConv2d(spaced, this.depthwiseKernel!.read() as tf.Tensor4D, 1, 'valid');
+      const out = tf.batchToSpaceND(y, [d, d], [h.crop, w.crop]);
+      return this.bias ? tf.add(out, this.bias.read()) : out;
+    });
+  }
+
+  getConfig() {
+    const { kernel, depthMultiplier, padding, dilation, useBias } = this;
+    return { ...super.getConfig(), kernel, depthMultiplier, padding, dilation, useBias };
+  }
+}
+tf.serialization.registerClass(DilatedDepthwiseConv2D);`;
+
 export default defineBlock({
   type: 'core.depthwiseConv2d',
   label: 'DepthwiseConv2D',
@@ -114,6 +184,67 @@ export default defineBlock({
           })
         : new (dilatedDepthwiseConv2dLayer(tf))({ ...p, depthwiseInitializer: init.glorotUniform(), name });
     return { out: layer.apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs({ params: p, inputs, outputs, layer }) {
+      if (p.dilation === 1)
+        return {
+          body: [
+            tsLayer(outputs.out, 'depthwiseConv2d', {
+              kernelSize: p.kernel,
+              strides: p.stride === 1 ? undefined : p.stride,
+              padding: p.padding,
+              depthMultiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier,
+              useBias: p.useBias ? undefined : false,
+              name: layer,
+            }, inputs.in),
+          ],
+        };
+      const args = { kernel: p.kernel, depthMultiplier: p.depthMultiplier, padding: p.padding, dilation: p.dilation, useBias: p.useBias, name: layer };
+      return {
+        body: [`const ${outputs.out} = new DilatedDepthwiseConv2D(${tsObject(args)}).apply(${inputs.in}) as tf.SymbolicTensor;`],
+        helpers: [{ name: 'DilatedDepthwiseConv2D', code: TS_DILATED_DEPTHWISE }],
+      };
+    },
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        kerasLayer(outputs.out, 'DepthwiseConv2D', [p.kernel], {
+          strides: p.stride === 1 ? undefined : p.stride,
+          padding: p.padding,
+          depth_multiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier,
+          dilation_rate: p.dilation === 1 ? undefined : p.dilation,
+          use_bias: p.useBias ? undefined : false,
+          name: layer,
+        }, inputs.in),
+      ],
+    }),
+    pytorch({ params: p, inputs, inputShapes, outputs, name }) {
+      const x = inputShapes.in;
+      const c = x[3];
+      if (c === null) throw new Error('the number of input channels must be known to export');
+      const m = p.depthMultiplier;
+      const pad = torchWindowPadding(x, p.kernel, p.stride, p.padding, p.dilation);
+      // A grouped convolution with one group per input channel; output channel c·m + j is kernel j of channel c, as in TensorFlow.
+      const args = [`${c}, ${c * m}, kernel_size=${p.kernel}`];
+      if (p.stride !== 1) args.push(`stride=${p.stride}`);
+      if (pad.arg !== '0') args.push(`padding=${pad.arg}`);
+      if (p.dilation !== 1) args.push(`dilation=${p.dilation}`);
+      args.push(`groups=${c}`);
+      if (!p.useBias) args.push('bias=False');
+      const input = pad.pad ? `F.pad(${inputs.in}, (${pad.pad.join(', ')}))` : inputs.in;
+      return {
+        init: [`self.${name} = nn.Conv2d(${args.join(', ')})  # depthwise: one group per channel`],
+        body: [
+          ...(pad.pad ? [`# TensorFlow "same" padding is uneven here: (left, right, top, bottom) = (${pad.pad.join(', ')})`] : []),
+          `${outputs.out} = self.${name}(${input})`,
+        ],
+        torchWeights: [
+          // tfjs [kh, kw, in, mult] -> [in, mult, kh, kw] -> PyTorch's [in * mult, 1, kh, kw]
+          { torch: 'weight', tfjs: 'depthwise_kernel', permute: [2, 3, 0, 1], reshape: [c * m, 1, p.kernel, p.kernel] },
+          ...(p.useBias ? [{ torch: 'bias', tfjs: 'bias' }] : []),
+        ],
+      };
+    },
   },
   examples: [
     { params: { kernel: 3 }, inputs: { in: [null, 8, 8, 4] } },

@@ -1,4 +1,5 @@
 import { defineBlock } from './contract.js';
+import { kerasLayer, tsLayer } from '../export/snippets.js';
 
 export default defineBlock({
   type: 'core.dropout',
@@ -20,6 +21,14 @@ export default defineBlock({
   build(tf, { params: p, inputs, name }) {
     // No seed: tfjs draws the mask from randomUniform(seed), so a fixed seed would drop the same values every step.
     return { out: tf.layers.dropout({ rate: p.rate, name }).apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({ body: [tsLayer(outputs.out, 'dropout', { rate: p.rate, name: layer }, inputs.in)] }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({ body: [kerasLayer(outputs.out, 'Dropout', [p.rate], { name: layer }, inputs.in)] }),
+    pytorch: ({ params: p, inputs, outputs, name }) => ({
+      init: [`self.${name} = nn.Dropout(${p.rate})`],
+      body: [`${outputs.out} = self.${name}(${inputs.in})`],
+    }),
   },
   examples: [
     { inputs: { in: [null, 32] } },

@@ -1,5 +1,6 @@
 import { defineBlock } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
+import { kerasLayer, tsLayer } from '../export/snippets.js';
 
 export default defineBlock({
   type: 'core.embedding',
@@ -23,6 +24,15 @@ export default defineBlock({
   build(tf, { params: p, inputs, name, init }) {
     const layer = tf.layers.embedding({ inputDim: p.vocabSize, outputDim: p.dim, embeddingsInitializer: init.uniform(-0.05, 0.05), name });
     return { out: layer.apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({ body: [tsLayer(outputs.out, 'embedding', { inputDim: p.vocabSize, outputDim: p.dim, name: layer }, inputs.in)] }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({ body: [kerasLayer(outputs.out, 'Embedding', [p.vocabSize, p.dim], { name: layer }, inputs.in)] }),
+    pytorch: ({ params: p, inputs, outputs, name }) => ({
+      init: [`self.${name} = nn.Embedding(${p.vocabSize}, ${p.dim})`],
+      body: [`${outputs.out} = self.${name}(${inputs.in})`],
+      torchWeights: [{ torch: 'weight', tfjs: 'embeddings' }],
+    }),
   },
   examples: [
     { params: { vocabSize: 20, dim: 8 }, inputs: { in: [null, 12] } },

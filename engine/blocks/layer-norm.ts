@@ -1,4 +1,5 @@
 import { defineBlock } from './contract.js';
+import { channelsFirst, channelsLast, kerasLayer, numberArg, pyNumber, tsLayer } from '../export/snippets.js';
 import { expectRank } from '../shapes/rules.js';
 
 export default defineBlock({
@@ -24,6 +25,29 @@ export default defineBlock({
   build(tf, { params: p, inputs, name }) {
     const layer = tf.layers.layerNormalization({ axis: -1, epsilon: p.epsilon, center: p.center, scale: p.scale, name });
     return { out: layer.apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [tsLayer(outputs.out, 'layerNormalization', { epsilon: numberArg(p.epsilon), center: p.center ? undefined : false, scale: p.scale ? undefined : false, name: layer }, inputs.in)],
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [kerasLayer(outputs.out, 'LayerNormalization', [], { epsilon: numberArg(p.epsilon), center: p.center ? undefined : false, scale: p.scale ? undefined : false, name: layer }, inputs.in)],
+    }),
+    pytorch({ params: p, inputs, inputShapes, outputs, name }) {
+      const x = inputShapes.in;
+      const args = [`${x[x.length - 1]}`];
+      if (p.epsilon !== 1e-5) args.push(`eps=${pyNumber(p.epsilon)}`);
+      if (!p.center && !p.scale) args.push('elementwise_affine=False');
+      const init = [`self.${name} = nn.LayerNorm(${args.join(', ')})`];
+      if (p.center !== p.scale) init.push(`self.${name}.${p.scale ? 'bias' : 'weight'} = None  # no learned ${p.scale ? 'shift (beta)' : 'scale (gamma)'}, as in the graph`);
+      // The graph normalises the last axis, which is the channel axis 1 of an NCHW image.
+      const call = x.length === 4 ? `${channelsFirst(`self.${name}(${channelsLast(inputs.in)})`)}  # over the channels of each pixel` : `self.${name}(${inputs.in})`;
+      return {
+        init,
+        body: [`${outputs.out} = ${call}`],
+        torchWeights: [...(p.scale ? [{ torch: 'weight', tfjs: 'gamma' }] : []), ...(p.center ? [{ torch: 'bias', tfjs: 'beta' }] : [])],
+      };
+    },
   },
   examples: [
     { inputs: { in: [null, 7, 16] } },

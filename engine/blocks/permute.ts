@@ -1,5 +1,6 @@
 import { defineBlock, ShapeError } from './contract.js';
 import { fmtShape } from '../shapes/rules.js';
+import { kerasLayer, tsLayer } from '../export/snippets.js';
 
 export default defineBlock({
   type: 'core.permute',
@@ -28,6 +29,20 @@ export default defineBlock({
   },
   build(tf, { params: p, inputs, name }) {
     return { out: tf.layers.permute({ dims: p.dims, name }).apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({ body: [tsLayer(outputs.out, 'permute', { dims: p.dims, name: layer }, inputs.in)] }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({ body: [kerasLayer(outputs.out, 'Permute', [p.dims], { name: layer }, inputs.in)] }),
+    pytorch({ params: p, inputs, inputShapes, outputs }) {
+      const graphOrder = [0, ...p.dims];
+      if (inputShapes.in.length !== 4) return { body: [`${outputs.out} = ${inputs.in}.permute(${graphOrder.join(', ')})`] };
+      // Both ends are NCHW here: PyTorch axis j is the graph's axis NHWC[j], and graph axis a is PyTorch's NCHW_OF[a].
+      const NHWC = [0, 3, 1, 2];
+      const NCHW_OF = [0, 2, 3, 1];
+      const order = NHWC.map((a) => NCHW_OF[graphOrder[a]]);
+      const dims = `(${p.dims.join(', ')})`;
+      return { body: [`${outputs.out} = ${inputs.in}.permute(${order.join(', ')})  # the graph's NHWC permute${dims}, on NCHW tensors`] };
+    },
   },
   examples: [
     { inputs: { in: [null, 5, 3] } },

@@ -2,6 +2,7 @@
 import { defineBlock } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
 import { window2dShape } from './window2d.js';
+import { kerasLayer, pyArgs, torchWindowPadding, tsLayer } from '../export/snippets.js';
 
 const mode = { type: 'enum', options: ['max', 'avg'], default: 'max', doc: 'Take the maximum or the mean of each window.' } as const;
 
@@ -30,6 +31,39 @@ export const pool2d = defineBlock({
     const args = { poolSize: p.size, strides: p.stride, padding: p.padding, name };
     const layer = p.mode === 'max' ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args);
     return { out: layer.apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [tsLayer(outputs.out, p.mode === 'max' ? 'maxPooling2d' : 'averagePooling2d', { poolSize: p.size, strides: p.stride, padding: p.padding, name: layer }, inputs.in)],
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      // Keras pools "same" windows as TensorFlow does: the mean counts only the real pixels.
+      body: [kerasLayer(outputs.out, p.mode === 'max' ? 'MaxPooling2D' : 'AveragePooling2D', [p.size], { strides: p.stride === p.size ? undefined : p.stride, padding: p.padding, name: layer }, inputs.in)],
+    }),
+    pytorch({ params: p, inputs, inputShapes, outputs }) {
+      const fn = p.mode === 'max' ? 'F.max_pool2d' : 'F.avg_pool2d';
+      const window = (x: string, keywords: Record<string, unknown> = {}) =>
+        `${fn}(${x}, ${pyArgs([p.size], { stride: p.stride === p.size ? undefined : p.stride, ...keywords })})`;
+      const pad = torchWindowPadding(inputShapes.in, p.size, p.stride, p.padding);
+      const x = inputs.in;
+      if (!pad.pad) {
+        // Even "same" padding: PyTorch's padding argument pads max pooling with -inf, and
+        // count_include_pad=False makes the mean count only real pixels, as TensorFlow does.
+        const amount = pad.arg.startsWith('(') ? pad.arg.slice(1, -1).split(',').map(Number) : Number(pad.arg);
+        const padding = pad.arg === '0' ? {} : { padding: amount, count_include_pad: p.mode === 'avg' ? false : undefined };
+        return { body: [`${outputs.out} = ${window(x, padding)}`] };
+      }
+      const lrtb = pad.pad.join(', ');
+      const note = `# TensorFlow "same" padding is uneven here: (left, right, top, bottom) = (${lrtb})`;
+      if (p.mode === 'max') return { body: [`${note}, and padded pixels never win the max`, `${outputs.out} = ${window(`F.pad(${x}, (${lrtb}), value=float("-inf"))`)}`] };
+      // The mean over the real pixels of each window: padded mean / mean of a padded mask of ones.
+      return {
+        body: [
+          `${note}; TensorFlow's mean counts only the real pixels`,
+          `${outputs.out} = ${window(`F.pad(${x}, (${lrtb}))`)} / ${window(`F.pad(torch.ones_like(${x}[:, :1]), (${lrtb}))`)}`,
+        ],
+      };
+    },
   },
   examples: [
     { inputs: { in: [null, 8, 8, 3] } },
@@ -64,6 +98,26 @@ export const globalPool2d = defineBlock({
     const out = p.keepDims ? tf.layers.reshape({ targetShape: [1, 1, inputs.in.shape[3] as number], name: `${name}_keepdims` }).apply(pooled) : pooled;
     return { out: out as never };
   },
+  emit: {
+    tfjs({ params: p, inputs, inputShapes, outputs, layer }) {
+      const factory = p.mode === 'max' ? 'globalMaxPooling2d' : 'globalAveragePooling2d';
+      if (!p.keepDims) return { body: [tsLayer(outputs.out, factory, { name: layer }, inputs.in)] };
+      const pooled = `${outputs.out}Pooled`;
+      return {
+        body: [
+          tsLayer(pooled, factory, { name: layer }, inputs.in),
+          `// tfjs's global pooling has no keepDims: reshape [B, C] to [B, 1, 1, C]`,
+          tsLayer(outputs.out, 'reshape', { targetShape: [1, 1, inputShapes.in[3]], name: `${layer}_keepdims` }, pooled),
+        ],
+      };
+    },
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [kerasLayer(outputs.out, p.mode === 'max' ? 'GlobalMaxPooling2D' : 'GlobalAveragePooling2D', [], { keepdims: p.keepDims ? true : undefined, name: layer }, inputs.in)],
+    }),
+    pytorch: ({ params: p, inputs, outputs }) => ({
+      body: [`${outputs.out} = ${inputs.in}.${p.mode === 'max' ? 'amax' : 'mean'}(dim=(2, 3)${p.keepDims ? ', keepdim=True' : ''})`],
+    }),
+  },
   examples: [
     { inputs: { in: [null, 6, 6, 8] } },
     { params: { mode: 'max', keepDims: true }, inputs: { in: [null, 5, 7, 3] } },
@@ -89,6 +143,17 @@ export const globalPool1d = defineBlock({
   build(tf, { params: p, inputs, name }) {
     const layer = p.mode === 'max' ? tf.layers.globalMaxPooling1d({ name }) : tf.layers.globalAveragePooling1d({ name });
     return { out: layer.apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [tsLayer(outputs.out, p.mode === 'max' ? 'globalMaxPooling1d' : 'globalAveragePooling1d', { name: layer }, inputs.in)],
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [kerasLayer(outputs.out, p.mode === 'max' ? 'GlobalMaxPooling1D' : 'GlobalAveragePooling1D', [], { name: layer }, inputs.in)],
+    }),
+    pytorch: ({ params: p, inputs, outputs }) => ({
+      body: [`${outputs.out} = ${inputs.in}.${p.mode === 'max' ? 'amax' : 'mean'}(dim=1)`],
+    }),
   },
   examples: [{ inputs: { in: [null, 10, 6] } }, { params: { mode: 'max' }, inputs: { in: [null, 4, 3] } }],
 });

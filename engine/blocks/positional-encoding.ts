@@ -2,6 +2,112 @@ import type { LayerVariable, Shape as TfShape } from '@tensorflow/tfjs';
 import { defineBlock, ShapeError, type Initializer, type Tensor, type TF } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
 import { customLayer } from './custom-layer.js';
+import { pyArgs, tsObject } from '../export/snippets.js';
+
+const TS_POSITIONAL = `/**
+ * Adds position information to a sequence [batch, time, features] (Vaswani et al. 2017, "Attention Is
+ * All You Need"): "sinusoidal" adds sin(pos / 10000^(2i/D)) to even features and cos to odd ones, with
+ * no weights; "learned" adds a trained row per position from a maxLength × D table (BERT, GPT-2, ViT).
+ */
+class PositionalEncoding extends tf.layers.Layer {
+  static className = 'PositionalEncoding';
+  readonly mode: 'sinusoidal' | 'learned';
+  readonly maxLength: number;
+  private table?: tf.LayerVariable;
+
+  constructor(args: { mode: 'sinusoidal' | 'learned'; maxLength: number; name?: string }) {
+    super(args);
+    this.mode = args.mode;
+    this.maxLength = args.maxLength;
+  }
+
+  build(inputShape: tf.Shape | tf.Shape[]) {
+    const features = (inputShape as tf.Shape)[2] as number;
+    if (this.mode === 'learned')
+      this.table = this.addWeight('embeddings', [this.maxLength, features], 'float32', tf.initializers.randomNormal({ stddev: 0.02 }));
+    this.built = true;
+  }
+
+  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const [, steps, features] = x.shape as number[];
+    return tf.tidy(() => {
+      if (this.table) return tf.add(x, tf.slice(this.table.read(), [0, 0], [steps, features]));
+      const codes = new Float32Array(steps * features);
+      for (let pos = 0; pos < steps; pos++)
+        for (let j = 0; j < features; j++) {
+          const angle = pos / Math.pow(10000, (j - (j % 2)) / features);
+          codes[pos * features + j] = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+        }
+      return tf.add(x, tf.tensor2d(codes, [steps, features]));
+    });
+  }
+
+  getConfig() {
+    return { ...super.getConfig(), mode: this.mode, maxLength: this.maxLength };
+  }
+}
+tf.serialization.registerClass(PositionalEncoding);`;
+
+const KERAS_POSITIONAL = `class PositionalEncoding(keras.layers.Layer):
+    """Adds position information to a sequence [batch, time, features].
+
+    Vaswani et al. (2017), "Attention Is All You Need": "sinusoidal" adds
+    sin(pos / 10000^(2i/D)) to even features and cos to odd ones, with no weights;
+    "learned" adds a trained row per position from a max_length x D table (BERT, GPT-2, ViT).
+    """
+
+    def __init__(self, mode="sinusoidal", max_length=512, **kwargs):
+        super().__init__(**kwargs)
+        self.mode = mode
+        self.max_length = max_length
+
+    def build(self, input_shape):
+        if self.mode == "learned":
+            self.embeddings = self.add_weight(
+                name="embeddings",
+                shape=(self.max_length, input_shape[-1]),
+                initializer=keras.initializers.RandomNormal(stddev=0.02),
+            )
+
+    def call(self, x):
+        steps, features = x.shape[1], x.shape[2]
+        if self.mode == "learned":
+            return x + self.embeddings[:steps]
+        position = ops.arange(steps, dtype="float32")[:, None]
+        pair = ops.cast(ops.arange(features) // 2 * 2, "float32")  # 2i for features 2i and 2i + 1
+        angle = position / ops.power(10000.0, pair / features)
+        return x + ops.where(ops.arange(features) % 2 == 0, ops.sin(angle), ops.cos(angle))
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode, "max_length": self.max_length}`;
+
+const TORCH_POSITIONAL = `class PositionalEncoding(nn.Module):
+    """Adds position information to a sequence [batch, time, features].
+
+    Vaswani et al. (2017), "Attention Is All You Need": by default the fixed code
+    sin(pos / 10000^(2i/D)) on even features and cos on odd ones (a buffer that is
+    recomputed, not saved); with learned=True a trained max_length x D table (BERT,
+    GPT-2, ViT). Either is cut to the sequence length.
+    """
+
+    def __init__(self, dim, max_length=512, learned=False):
+        super().__init__()
+        if learned:
+            self.table = nn.Parameter(torch.randn(max_length, dim) * 0.02)
+        else:
+            position = torch.arange(max_length, dtype=torch.float64)[:, None]
+            pair = torch.arange(dim, dtype=torch.float64) // 2 * 2  # 2i for features 2i and 2i + 1
+            angle = position / 10000 ** (pair / dim)
+            table = torch.where(torch.arange(dim) % 2 == 0, angle.sin(), angle.cos())
+            self.register_buffer("table", table.float(), persistent=False)
+
+    def forward(self, x):
+        return x + self.table[: x.shape[1]]`;
 
 export type PositionalMode = 'sinusoidal' | 'learned';
 
@@ -97,6 +203,22 @@ export default defineBlock({
   build(tf, { params: p, inputs, name, init }) {
     const layer = new (positionalEncodingLayer(tf))({ mode: p.mode, maxLength: p.maxLength, initializer: init.normal(0.02), name });
     return { out: layer.apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [`const ${outputs.out} = new PositionalEncoding(${tsObject({ mode: p.mode, maxLength: p.maxLength, name: layer })}).apply(${inputs.in}) as tf.SymbolicTensor;`],
+      helpers: [{ name: 'PositionalEncoding', code: TS_POSITIONAL }],
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [`${outputs.out} = PositionalEncoding(${pyArgs([], { mode: p.mode, max_length: p.maxLength, name: layer })})(${inputs.in})`],
+      helpers: [{ name: 'PositionalEncoding', code: KERAS_POSITIONAL }],
+    }),
+    pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
+      init: [`self.${name} = PositionalEncoding(${pyArgs([inputShapes.in[2]], { max_length: p.maxLength, learned: p.mode === 'learned' ? true : undefined })})`],
+      body: [`${outputs.out} = self.${name}(${inputs.in})`],
+      helpers: [{ name: 'PositionalEncoding', code: TORCH_POSITIONAL }],
+      torchWeights: p.mode === 'learned' ? [{ torch: 'table', tfjs: 'embeddings' }] : [],
+    }),
   },
   examples: [
     { params: { mode: 'sinusoidal' }, inputs: { in: [null, 10, 8] } },

@@ -1,6 +1,73 @@
 // LSTM and GRU over a sequence [B, T, F], returning every step or the last one.
 import { defineBlock } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
+import { DENSE_KERNEL_TO_TORCH, kerasLayer, pyArgs, tsLayer } from '../export/snippets.js';
+
+const TORCH_LSTM = `class LSTM(nn.Module):
+    """A long short-term memory layer (Hochreiter & Schmidhuber 1997, "Long Short-Term Memory").
+
+    Keras's and TensorFlow.js's parameterisation, written out because nn.LSTM differs:
+    ONE bias per gate (nn.LSTM has two, bias_ih and bias_hh), gates in the order
+    input, forget, cell, output, sigmoid gates and tanh activations, zero initial state.
+    Input [batch, time, features]; output every hidden state [batch, time, hidden] or,
+    by default, the last one [batch, hidden].
+    """
+
+    def __init__(self, input_size, hidden_size, return_sequences=False):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.return_sequences = return_sequences
+        self.weight_ih = nn.Parameter(nn.init.xavier_uniform_(torch.empty(4 * hidden_size, input_size)))
+        self.weight_hh = nn.Parameter(nn.init.xavier_uniform_(torch.empty(4 * hidden_size, hidden_size)))
+        bias = torch.zeros(4 * hidden_size)
+        bias[hidden_size : 2 * hidden_size] = 1.0  # forget gate (Jozefowicz et al. 2015)
+        self.bias = nn.Parameter(bias)
+
+    def forward(self, x):
+        h = x.new_zeros(x.shape[0], self.hidden_size)
+        c = torch.zeros_like(h)
+        inputs = F.linear(x, self.weight_ih, self.bias)  # the input's share of every gate, all steps at once
+        outputs = []
+        for step in inputs.unbind(1):
+            i, f, g, o = (step + F.linear(h, self.weight_hh)).chunk(4, dim=-1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1) if self.return_sequences else h`;
+
+const TORCH_GRU = `class GRU(nn.Module):
+    """A gated recurrent unit (Cho et al. 2014, "Learning Phrase Representations using RNN
+    Encoder-Decoder for Statistical Machine Translation").
+
+    The original form, as in TensorFlow.js (Keras's reset_after=False), written out because
+    nn.GRU differs: the reset gate scales the hidden state BEFORE the recurrent matrix, ONE
+    bias per gate, gates in the order update (z), reset (r), candidate (h), and
+    h = z * h + (1 - z) * candidate. Input [batch, time, features]; output every hidden
+    state [batch, time, hidden] or, by default, the last one [batch, hidden].
+    """
+
+    def __init__(self, input_size, hidden_size, return_sequences=False):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.return_sequences = return_sequences
+        self.weight_ih = nn.Parameter(nn.init.xavier_uniform_(torch.empty(3 * hidden_size, input_size)))
+        self.weight_hh = nn.Parameter(nn.init.xavier_uniform_(torch.empty(3 * hidden_size, hidden_size)))
+        self.bias = nn.Parameter(torch.zeros(3 * hidden_size))
+
+    def forward(self, x):
+        h = x.new_zeros(x.shape[0], self.hidden_size)
+        inputs = F.linear(x, self.weight_ih, self.bias)  # the input's share of every gate, all steps at once
+        weight_zr, weight_h = self.weight_hh.split([2 * self.hidden_size, self.hidden_size])
+        outputs = []
+        for step in inputs.unbind(1):
+            x_z, x_r, x_h = step.chunk(3, dim=-1)
+            h_z, h_r = F.linear(h, weight_zr).chunk(2, dim=-1)
+            z = torch.sigmoid(x_z + h_z)
+            r = torch.sigmoid(x_r + h_r)
+            candidate = torch.tanh(x_h + F.linear(r * h, weight_h))
+            h = z * h + (1 - z) * candidate
+            outputs.append(h)
+        return torch.stack(outputs, dim=1) if self.return_sequences else h`;
 
 function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: string) {
   return defineBlock({
@@ -34,6 +101,34 @@ function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: stri
       const layer = cell === 'lstm' ? tf.layers.lstm({ ...args, unitForgetBias: true }) : tf.layers.gru(args);
       return { out: layer.apply(inputs.in) as never };
     },
+    emit: {
+      tfjs: ({ params: p, inputs, outputs, layer }) => ({
+        body: [
+          tsLayer(outputs.out, cell, {
+            units: p.units,
+            returnSequences: p.returnSequences ? true : undefined,
+            recurrentActivation: 'sigmoid',
+            ...(cell === 'lstm' ? { unitForgetBias: true } : {}),
+            recurrentInitializer: 'glorotUniform',
+            name: layer,
+          }, inputs.in),
+        ],
+      }),
+      keras: ({ params: p, inputs, outputs, layer }) => ({
+        // Keras 3's defaults already match tfjs here (sigmoid gates, unit forget bias), except the GRU's reset_after.
+        body: [kerasLayer(outputs.out, cell.toUpperCase(), [p.units], { return_sequences: p.returnSequences ? true : undefined, reset_after: cell === 'gru' ? false : undefined, name: layer }, inputs.in)],
+      }),
+      pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
+        init: [`self.${name} = ${cell.toUpperCase()}(${pyArgs([inputShapes.in[2], p.units], { return_sequences: p.returnSequences ? true : undefined })})`],
+        body: [`${outputs.out} = self.${name}(${inputs.in})`],
+        helpers: [{ name: cell.toUpperCase(), code: cell === 'lstm' ? TORCH_LSTM : TORCH_GRU }],
+        torchWeights: [
+          { torch: 'weight_ih', tfjs: 'kernel', permute: DENSE_KERNEL_TO_TORCH },
+          { torch: 'weight_hh', tfjs: 'recurrent_kernel', permute: DENSE_KERNEL_TO_TORCH },
+          { torch: 'bias', tfjs: 'bias' },
+        ],
+      }),
+    },
     examples: [
       { params: { units: 8 }, inputs: { in: [null, 6, 4] } },
       { params: { units: 5, returnSequences: true }, inputs: { in: [null, 7, 3] } },
@@ -58,7 +153,7 @@ export const gru = recurrent(
     'keep and how much of it feeds the tanh candidate. tfjs implements only the original form, with the reset gate ' +
     'applied before the recurrent matrix (Keras\'s reset_after=False) and one bias per gate: 3·(H·(F + H) + H) ' +
     'parameters. PyTorch\'s nn.GRU (and cuDNN, and Keras 2\'s default) applies the reset gate after the matrix and ' +
-    'has two biases, 3·(H·(F + H) + 2H): a PyTorch export of this block has 3·H more parameters and slightly ' +
-    'different dynamics.',
+    'has two biases, 3·(H·(F + H) + 2H), so the PyTorch export writes this cell out as a small module of its own ' +
+    '(same parameters, same outputs).',
   'Cho et al. (2014). Learning Phrase Representations using RNN Encoder-Decoder for Statistical Machine Translation.',
 );

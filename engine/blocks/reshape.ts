@@ -1,5 +1,6 @@
 import { defineBlock, ShapeError, type Shape } from './contract.js';
 import { fmtShape, product } from '../shapes/rules.js';
+import { channelsFirst, channelsLast, kerasLayer, tsLayer } from '../export/snippets.js';
 
 /** The output shape without the batch axis, -1 resolved; null where the input's size is unknown. */
 function resolveTarget(x: Shape, target: readonly number[]): Shape {
@@ -39,6 +40,25 @@ export default defineBlock({
     // which later layers such as Dense cannot build on, so it gets the resolved shape where that is known.
     const targetShape = resolveTarget(inputs.in.shape, p.shape).map((d) => d ?? -1);
     return { out: tf.layers.reshape({ targetShape, name }).apply(inputs.in) as never };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, inputShapes, outputs, layer }) => ({
+      body: [tsLayer(outputs.out, 'reshape', { targetShape: resolveTarget(inputShapes.in, p.shape).map((d) => d ?? -1), name: layer }, inputs.in)],
+    }),
+    keras: ({ params: p, inputs, inputShapes, outputs, layer }) => ({
+      body: [kerasLayer(outputs.out, 'Reshape', [resolveTarget(inputShapes.in, p.shape).map((d) => d ?? -1)], { name: layer }, inputs.in)],
+    }),
+    pytorch({ params: p, inputs, inputShapes, outputs }) {
+      const target = resolveTarget(inputShapes.in, p.shape);
+      const known = target.every((d) => d !== null);
+      const dims = known ? ['-1', ...target.map(String)] : [`${inputs.in}.shape[0]`, ...target.map((d) => String(d ?? -1))];
+      // Row-major order is the graph's: an image is read, and written, channels last.
+      const source = inputShapes.in.length === 4 ? channelsLast(inputs.in) : inputs.in;
+      const reshaped = `${source}.reshape(${dims.join(', ')})`;
+      const image = target.length === 3;
+      const note = inputShapes.in.length === 4 || image ? '  # in NHWC order, as in the graph' : '';
+      return { body: [`${outputs.out} = ${image ? channelsFirst(reshaped) : reshaped}${note}`] };
+    },
   },
   examples: [
     { params: { shape: [-1, 8] }, inputs: { in: [null, 4, 4, 8] } },

@@ -1,0 +1,170 @@
+// Export of the standard blocks (convolution, pooling, resampling, normalisation,
+// reshaping, sequence and recurrent blocks): every example of each block, a few
+// extra cases for the paths where tfjs and PyTorch differ (TF "same" padding,
+// bilinear sampling, channels-last normalisation, one-bias LSTM/GRU), and the
+// templates built from them. The PyTorch check runs on RANDOMISED weights (every
+// bias, BatchNorm moving statistics included), so a weight that lands in the
+// wrong place or layout shows up even where the initial value is 0 or 1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { registry } from '../engine/blocks/registry.js';
+import { portsOf, type TF } from '../engine/blocks/contract.js';
+import { resolveParams } from '../engine/blocks/params.js';
+import { compileGraph } from '../engine/compile/compile.js';
+import { exportPytorch } from '../engine/export/pytorch.js';
+import { encodeSafetensors } from '../engine/export/safetensors.js';
+import { permuteArray, torchWeightsFile } from '../engine/export/torch-weights.js';
+import type { GraphFile } from '../engine/graph/types.js';
+import { tfReady } from './helpers/tf.js';
+import { exampleGraph, graph, loadTemplate } from './helpers/graphs.js';
+import { checkTfjsExport, pyCompile } from './helpers/exports.js';
+import { runTorchCases, torchAvailable, type TorchCase } from './helpers/torch.js';
+
+const TYPES = [
+  'core.depthwiseConv2d',
+  'core.pool2d',
+  'core.globalPool2d',
+  'core.globalPool1d',
+  'core.upsample2d',
+  'core.batchNorm',
+  'core.layerNorm',
+  'core.dropout',
+  'core.reshape',
+  'core.permute',
+  'core.embedding',
+  'core.positionalEncoding',
+  'core.lstm',
+  'core.gru',
+];
+const TEMPLATES = ['gru-tagger.attn.json', 'mlp.attn.json', 'mnist-cnn.attn.json'];
+
+const cases: { name: string; graph: GraphFile }[] = [];
+for (const type of TYPES) {
+  const block = registry.get(type);
+  assert.ok(block, type);
+  block.examples.forEach((ex, k) => {
+    const { values } = resolveParams(block, ex.params as Record<string, unknown>);
+    const ports = { inputs: [...portsOf(block, values, 'inputs')], outputs: [...portsOf(block, values, 'outputs')] };
+    cases.push({ name: `${type} example ${k + 1}`, graph: exampleGraph(block, ex as never, ports) });
+  });
+}
+
+/** input -> block -> output, for parameter combinations the examples leave out. */
+function extra(type: string, params: Record<string, unknown>, input: Record<string, unknown>, note: string) {
+  cases.push({
+    name: `${type} ${note}`,
+    graph: graph(
+      [
+        ['x', 'io.input', input],
+        ['block', type, params],
+        ['y', 'io.output', { loss: 'none' }],
+      ],
+      [
+        ['x.out', 'block.in'],
+        ['block.out', 'y.in'],
+      ],
+    ),
+  });
+}
+const image = (height: number, width: number, channels: number) => ({ kind: 'image', height, width, channels });
+const sequence = (length: number, features: number) => ({ kind: 'sequence', length, features });
+extra('core.pool2d', { mode: 'max', size: 3, stride: 2, padding: 'same' }, image(8, 7, 3), 'max "same" (asymmetric padding)');
+extra('core.pool2d', { mode: 'max', size: 3, stride: 1, padding: 'same' }, image(5, 6, 2), 'max "same" (symmetric padding)');
+extra('core.pool2d', { mode: 'avg', size: 3, stride: 1, padding: 'same' }, image(5, 6, 2), 'avg "same" (symmetric padding)');
+extra('core.pool2d', { mode: 'avg', size: 2, stride: 2, padding: 'same' }, image(7, 7, 2), 'avg "same" (pads after only)');
+extra('core.pool2d', { mode: 'avg', size: 2, stride: 1, padding: 'valid' }, image(5, 4, 2), 'avg "valid", stride 1');
+extra('core.depthwiseConv2d', { kernel: 3, stride: 2, padding: 'same', depthMultiplier: 3 }, image(8, 7, 2), 'stride 2 "same"');
+extra('core.depthwiseConv2d', { kernel: 2, padding: 'same', dilation: 2, useBias: false, depthMultiplier: 2 }, image(6, 5, 3), 'dilated, even kernel');
+extra('core.upsample2d', { factor: 2, interpolation: 'bilinear' }, image(4, 5, 3), 'bilinear x2');
+extra('core.upsample2d', { factor: 4, interpolation: 'nearest' }, image(2, 3, 1), 'nearest x4');
+extra('core.batchNorm', { momentum: 0.99, epsilon: 1e-3 }, sequence(5, 4), 'on a sequence');
+extra('core.batchNorm', { center: true, scale: false }, image(3, 4, 5), 'image, no scale');
+extra('core.batchNorm', { center: false, scale: false }, { kind: 'vector', features: 6 }, 'vector, no affine');
+extra('core.layerNorm', { center: false, epsilon: 1e-3 }, image(3, 4, 5), 'image, no shift');
+extra('core.layerNorm', { center: false, scale: false }, sequence(3, 4), 'no affine');
+extra('core.reshape', { shape: [4, 2, 6] }, image(3, 4, 4), 'image to image');
+extra('core.reshape', { shape: [-1] }, image(3, 4, 2), 'image to vector');
+extra('core.reshape', { shape: [6, -1, 1] }, { kind: 'vector', features: 24 }, 'vector to image');
+extra('core.permute', { dims: [2, 3, 1] }, image(3, 4, 5), 'image [2, 3, 1]');
+extra('core.permute', { dims: [2, 1, 3] }, image(3, 4, 5), 'image [2, 1, 3]');
+extra('core.lstm', { units: 4, returnSequences: true }, sequence(5, 3), 'every step');
+extra('core.gru', { units: 6 }, sequence(4, 5), 'last step');
+extra('core.globalPool2d', { mode: 'max' }, image(3, 4, 5), 'max, no keepDims');
+for (const file of TEMPLATES) cases.push({ name: `template ${file}`, graph: loadTemplate(file) });
+
+for (const c of cases) {
+  test(`standard-block tfjs export: ${c.name} has the compiled parameter count and outputs`, async () => {
+    const tf = await tfReady;
+    const r = await checkTfjsExport(tf, c.graph);
+    assert.equal(r.exportedParams, r.compiledParams);
+    assert.ok(r.maxAbsDiff <= 1e-5, `max |Δ| ${r.maxAbsDiff}`);
+  });
+}
+
+test('standard-block Keras and PyTorch exports compile with python3 -m py_compile', async (t) => {
+  for (const c of cases) await t.test(c.name, () => pyCompile(c.graph));
+});
+
+const toTorchLayout = (data: Float32Array, shape: number[]) => (shape.length === 4 ? permuteArray(data, shape, [0, 3, 1, 2]) : { data, shape });
+
+/** Like prepareTorchCase, but every weight (trainable or not) is first set to random values. */
+function prepareRandomised(tf: TF, g: GraphFile, seed = 3): TorchCase {
+  const dir = mkdtempSync(join(tmpdir(), 'attn-export-std-'));
+  const compiled = compileGraph(tf, g, { seed });
+  let k = 0;
+  for (const w of compiled.model.weights) {
+    const shape = w.shape as number[];
+    const value = /variance/.test(w.originalName) ? tf.randomUniform(shape, 0.5, 2, 'float32', seed + k++) : tf.randomNormal(shape, 0, 0.5, 'float32', seed + k++);
+    w.write(value);
+  }
+  const exported = exportPytorch(g);
+  writeFileSync(join(dir, 'model.py'), exported.code);
+  writeFileSync(join(dir, 'weights.safetensors'), torchWeightsFile(compiled.model, exported));
+  const feeds = compiled.inputs.map((i, j) => {
+    const shape = i.shape.map((d, a) => (a === 0 ? 2 : (d as number)));
+    return i.dtype === 'int32' ? tf.randomUniform(shape, 0, 2, 'int32', seed + j) : tf.randomNormal(shape, 0, 1, 'float32', seed + j);
+  });
+  writeFileSync(join(dir, 'inputs.safetensors'), encodeSafetensors(feeds.map((t, j) => ({ name: `input${j}`, ...toTorchLayout(Float32Array.from(t.dataSync()), t.shape) }))));
+  writeFileSync(join(dir, 'dtypes.json'), JSON.stringify(compiled.inputs.map((i) => (i.dtype === 'int32' ? 'int' : 'float'))));
+  const ys = [compiled.model.predict(feeds)].flat() as ReturnType<TF['zeros']>[];
+  const expected = ys.map((y) => toTorchLayout(Float32Array.from(y.dataSync()), y.shape));
+  tf.dispose([...feeds, ...ys]);
+  compiled.model.dispose();
+  return { dir, tfjsParams: compiled.params, tfjsTrainable: compiled.trainableParams, expected };
+}
+
+test('standard-block PyTorch export: same trainable parameters, and the same outputs with randomised exported weights', async (t) => {
+  const ok = torchAvailable();
+  if (ok !== true) {
+    console.log(`NOTICE: skipping the PyTorch export checks: ${ok}`);
+    t.skip(ok);
+    return;
+  }
+  const tf = await tfReady;
+  const prepared = cases.map((c) => {
+    try {
+      return { c, p: prepareRandomised(tf, c.graph) };
+    } catch (err) {
+      return { c, error: (err as Error).message };
+    }
+  });
+  const runnable = prepared.filter((x) => x.p);
+  const results = runTorchCases(runnable.map((x) => x.p!));
+  const byName = new Map(runnable.map((x, i) => [x.c.name, results[i]]));
+  for (const x of prepared) {
+    await t.test(x.c.name, () => {
+      assert.equal(x.error, undefined, x.error);
+      const r = byName.get(x.c.name)!;
+      assert.ok(!('error' in r), 'error' in r ? r.error : '');
+      if ('error' in r) return;
+      assert.equal(r.torchTrainable, x.p!.tfjsTrainable, 'trainable parameters');
+      assert.deepEqual(r.missing, [], 'every PyTorch parameter and buffer gets a trained value');
+      assert.deepEqual(r.unexpected, []);
+      if (process.env.EXPORT_DIFFS) console.log(`max |Δ| ${x.c.name}: ${r.maxAbsDiff.toExponential(2)}`);
+      assert.ok(r.maxAbsDiff <= 1e-4, `max |Δ| ${r.maxAbsDiff}`);
+    });
+  }
+});
