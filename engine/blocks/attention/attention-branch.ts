@@ -1,5 +1,7 @@
 import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
 import { apply, batchNorm, imageInput } from './vision-ops/gates.js';
+import { batchNormWeights, convWeights, KERAS_ATTENTION_BRANCH, pyTargets, TORCH_ATTENTION_BRANCH, TS_HELPERS, tsTargets } from './vision-ops/emit.js';
+import { pyArgs, tsObject } from '../../export/snippets.js';
 
 export default defineBlock({
   type: 'attention.attentionBranch',
@@ -53,6 +55,37 @@ export default defineBlock({
     const attended = apply(tf.layers.multiply({ name: `${name}_attend` }), [x, m]);
     const out = apply(tf.layers.add({ name: `${name}_out` }), [x, attended]);
     return { out, map, scores };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `const ${tsTargets(outputs)} = new AttentionBranch(${tsObject({ classes: p.classes, convLayers: p.convLayers, mapKernel: p.mapKernel, name: layer })}).apply(${inputs.in});`,
+      ],
+      helpers: TS_HELPERS.attentionBranch,
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `${pyTargets([outputs.out, outputs.map, outputs.scores])} = AttentionBranch(${pyArgs([p.classes], { conv_layers: p.convLayers, map_kernel: p.mapKernel, name: layer })})(${inputs.in})`,
+      ],
+      helpers: [KERAS_ATTENTION_BRANCH],
+    }),
+    pytorch({ params: p, inputs, inputShapes, outputs, name }) {
+      const layers = Array.from({ length: p.convLayers }, (_, i) => i);
+      return {
+        init: [`self.${name} = AttentionBranch(${pyArgs([], { channels: inputShapes.in[3], classes: p.classes, conv_layers: p.convLayers, map_kernel: p.mapKernel })})`],
+        body: [`${pyTargets([outputs.out, outputs.map, outputs.scores])} = self.${name}(${inputs.in})`],
+        helpers: [TORCH_ATTENTION_BRANCH],
+        torchWeights: [
+          ...layers.flatMap((i) => [...convWeights(`convs.${i}`, `conv${i + 1}`, false), ...batchNormWeights(`bns.${i}`, `bn${i + 1}`)]),
+          ...batchNormWeights('bn', 'bn'),
+          ...convWeights('class_conv', 'class_conv', false),
+          ...batchNormWeights('class_bn', 'class_bn'),
+          ...convWeights('score_conv', 'score_conv', false),
+          ...convWeights('map_conv', 'map_conv', false),
+          ...batchNormWeights('map_bn', 'map_bn'),
+        ],
+      };
+    },
   },
   examples: [
     { params: { classes: 5 }, inputs: { in: [null, 6, 6, 8] } },

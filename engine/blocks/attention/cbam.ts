@@ -1,6 +1,28 @@
 // CBAM (Woo et al. 2018) and its two halves, each a block of its own.
 import { defineBlock } from '../contract.js';
 import { channelGate, imageInput, oddKernel, reductionParam, spatialGate } from './vision-ops/gates.js';
+import {
+  batchNormWeights,
+  convWeights,
+  KERAS_CBAM,
+  KERAS_CHANNEL_ATTENTION,
+  KERAS_SPATIAL_ATTENTION,
+  linearWeights,
+  pyTargets,
+  TORCH_CBAM,
+  TORCH_CHANNEL_ATTENTION,
+  TORCH_SPATIAL_ATTENTION,
+  TS_HELPERS,
+  tsTargets,
+  under,
+} from './vision-ops/emit.js';
+import { pyArgs, tsObject } from '../../export/snippets.js';
+import type { TorchWeight } from '../contract.js';
+
+const channelTorchWeights = (bias: boolean): TorchWeight[] => [...linearWeights('fc1', 'fc1', bias), ...linearWeights('fc2', 'fc2', bias)];
+const spatialTorchWeights = (bn: boolean): TorchWeight[] => [...convWeights('conv', 'conv', false), ...(bn ? batchNormWeights('bn', 'bn') : [])];
+/** Renames tfjs weights `_x` to `_${prefix}_x`, for the halves inside the full CBAM. */
+const nested = (prefix: string, ws: TorchWeight[]): TorchWeight[] => under(prefix, ws).map((w) => ({ ...w, tfjs: `_${prefix}${w.tfjs}` }));
 
 const paper = 'Woo, Park, Lee & Kweon (2018). CBAM: Convolutional Block Attention Module.';
 
@@ -49,6 +71,24 @@ export const cbamChannel = defineBlock({
     const g = channelGate(tf, inputs.in, { reduction: p.reduction, bias: p.bias, pools: 'avg+max' }, name, init);
     return { out: g.out, channelWeights: g.weights };
   },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `const ${tsTargets({ out: outputs.out, weights: outputs.channelWeights })} = new ChannelAttention(${tsObject({ reduction: p.reduction, useBias: p.bias ? undefined : false, name: layer })}).apply(${inputs.in});`,
+      ],
+      helpers: TS_HELPERS.channelAttention,
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [`${pyTargets([outputs.out, outputs.channelWeights])} = ChannelAttention(${pyArgs([], { reduction: p.reduction, use_bias: p.bias ? undefined : false, name: layer })})(${inputs.in})`],
+      helpers: [KERAS_CHANNEL_ATTENTION],
+    }),
+    pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
+      init: [`self.${name} = ChannelAttention(${pyArgs([], { channels: inputShapes.in[3], reduction: p.reduction, bias: p.bias ? undefined : false })})`],
+      body: [`${pyTargets([outputs.out, outputs.channelWeights])} = self.${name}(${inputs.in})`],
+      helpers: [TORCH_CHANNEL_ATTENTION],
+      torchWeights: channelTorchWeights(p.bias),
+    }),
+  },
   examples: [{ params: { reduction: 4 }, inputs: { in: [null, 6, 6, 8] } }],
 });
 
@@ -72,6 +112,24 @@ export const cbamSpatial = defineBlock({
   build(tf, { params: p, inputs, name, init }) {
     const g = spatialGate(tf, inputs.in, p, name, init);
     return { out: g.out, spatialMap: g.map };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `const ${tsTargets({ out: outputs.out, map: outputs.spatialMap })} = new SpatialAttention(${tsObject({ kernelSize: p.kernel === 7 ? undefined : p.kernel, batchNorm: p.batchNorm ? undefined : false, name: layer })}).apply(${inputs.in});`,
+      ],
+      helpers: TS_HELPERS.spatialAttention,
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [`${pyTargets([outputs.out, outputs.spatialMap])} = SpatialAttention(${pyArgs([], { kernel_size: p.kernel === 7 ? undefined : p.kernel, batch_norm: p.batchNorm ? undefined : false, name: layer })})(${inputs.in})`],
+      helpers: [KERAS_SPATIAL_ATTENTION],
+    }),
+    pytorch: ({ params: p, inputs, outputs, name }) => ({
+      init: [`self.${name} = SpatialAttention(${pyArgs([], { kernel_size: p.kernel === 7 ? undefined : p.kernel, batch_norm: p.batchNorm ? undefined : false })})`],
+      body: [`${pyTargets([outputs.out, outputs.spatialMap])} = self.${name}(${inputs.in})`],
+      helpers: [TORCH_SPATIAL_ATTENTION],
+      torchWeights: spatialTorchWeights(p.batchNorm),
+    }),
   },
   examples: [
     { inputs: { in: [null, 6, 6, 8] } },
@@ -101,6 +159,28 @@ export const cbam = defineBlock({
     const ch = channelGate(tf, inputs.in, { reduction: p.reduction, bias: p.bias, pools: 'avg+max' }, `${name}_channel`, init);
     const sp = spatialGate(tf, ch.out, p, `${name}_spatial`, init);
     return { out: sp.out, channelWeights: ch.weights, spatialMap: sp.map };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `const ${tsTargets(outputs)} = new CBAM(${tsObject({ reduction: p.reduction, kernelSize: p.kernel === 7 ? undefined : p.kernel, useBias: p.bias ? undefined : false, batchNorm: p.batchNorm ? undefined : false, name: layer })}).apply(${inputs.in});`,
+      ],
+      helpers: TS_HELPERS.cbam,
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `${pyTargets([outputs.out, outputs.channelWeights, outputs.spatialMap])} = CBAM(${pyArgs([], { reduction: p.reduction, kernel_size: p.kernel === 7 ? undefined : p.kernel, use_bias: p.bias ? undefined : false, batch_norm: p.batchNorm ? undefined : false, name: layer })})(${inputs.in})`,
+      ],
+      helpers: [KERAS_CHANNEL_ATTENTION, KERAS_SPATIAL_ATTENTION, KERAS_CBAM],
+    }),
+    pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
+      init: [
+        `self.${name} = CBAM(${pyArgs([], { channels: inputShapes.in[3], reduction: p.reduction, kernel_size: p.kernel === 7 ? undefined : p.kernel, bias: p.bias ? undefined : false, batch_norm: p.batchNorm ? undefined : false })})`,
+      ],
+      body: [`${pyTargets([outputs.out, outputs.channelWeights, outputs.spatialMap])} = self.${name}(${inputs.in})`],
+      helpers: [TORCH_CHANNEL_ATTENTION, TORCH_SPATIAL_ATTENTION, TORCH_CBAM],
+      torchWeights: [...nested('channel', channelTorchWeights(p.bias)), ...nested('spatial', spatialTorchWeights(p.batchNorm))],
+    }),
   },
   examples: [
     { params: { reduction: 4 }, inputs: { in: [null, 6, 6, 8] } },

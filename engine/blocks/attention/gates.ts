@@ -3,6 +3,8 @@ import { defineBlock, ShapeError, type Shape, type SymbolicTensor } from '../con
 import { expectRank, fmtShape } from '../../shapes/rules.js';
 import { apply, scaleChannels } from './vision-ops/gates.js';
 import { gatedMixLayer } from './vision-ops/layers.js';
+import { convWeights, KERAS_HIGHWAY, KERAS_LEARNED_GATE, linearWeights, pyTargets, TORCH_HIGHWAY, TORCH_LEARNED_GATE, TS_HELPERS, tsTargets } from './vision-ops/emit.js';
+import { pyArgs, tsObject } from '../../export/snippets.js';
 
 function knownChannels(shape: Shape, port: string): number {
   const c = shape[shape.length - 1];
@@ -54,6 +56,31 @@ export const highwayGate = defineBlock({
     const h = map('transform', p.activation);
     const gate = map('gate', 'sigmoid', p.gateBias);
     return { out: apply(new (gatedMixLayer(tf))({ name: `${name}_mix` }), [h, x, gate]), gate };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `const ${tsTargets(outputs)} = new HighwayGate(${tsObject({ activation: p.activation, kernelSize: p.kernel === 1 ? undefined : p.kernel, gateBias: p.gateBias, name: layer })}).apply(${inputs.in});`,
+      ],
+      helpers: TS_HELPERS.highway,
+    }),
+    keras: ({ params: p, inputs, inputShapes, outputs, layer }) => ({
+      body: [
+        `${pyTargets([outputs.out, outputs.gate])} = HighwayGate(${pyArgs([], { activation: p.activation, kernel_size: inputShapes.in.length === 4 ? p.kernel : undefined, gate_bias: p.gateBias, name: layer })})(${inputs.in})`,
+      ],
+      helpers: [KERAS_HIGHWAY],
+    }),
+    pytorch({ params: p, inputs, inputShapes, outputs, name }) {
+      const x = inputShapes.in;
+      const image = x.length === 4;
+      const weights = image ? convWeights : linearWeights;
+      return {
+        init: [`self.${name} = HighwayGate(${pyArgs([], { channels: x[x.length - 1], activation: p.activation, kernel_size: image ? p.kernel : undefined, gate_bias: p.gateBias })})`],
+        body: [`${pyTargets([outputs.out, outputs.gate])} = self.${name}(${inputs.in})`],
+        helpers: [TORCH_HIGHWAY],
+        torchWeights: [...weights('transform', 'transform'), ...weights('gate', 'gate')],
+      };
+    },
   },
   examples: [
     { inputs: { in: [null, 8] } },
@@ -116,6 +143,28 @@ export const gate = defineBlock({
       out: apply(tf.layers.multiply({ name: `${name}_scale` }), [x, weights]),
       gate: apply(tf.layers.reshape({ targetShape: positions, name: `${name}_map` }), weights),
     };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `const ${tsTargets(outputs)} = new LearnedGate(${tsObject({ per: p.mode, name: layer })}).apply(${[inputs.in, inputs.context].filter(Boolean).join(', ')});`,
+      ],
+      helpers: TS_HELPERS.learnedGate,
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [`${pyTargets([outputs.out, outputs.gate])} = LearnedGate(${pyArgs([], { per: p.mode, name: layer })})([${[inputs.in, inputs.context].filter(Boolean).join(', ')}])`],
+      helpers: [KERAS_LEARNED_GATE],
+    }),
+    pytorch({ params: p, inputs, inputShapes, outputs, name }) {
+      const x = inputShapes.in;
+      const ctx = inputShapes.context ?? x;
+      return {
+        init: [`self.${name} = LearnedGate(${pyArgs([], { context_channels: ctx[ctx.length - 1], channels: x[x.length - 1], per: p.mode })})`],
+        body: [`${pyTargets([outputs.out, outputs.gate])} = self.${name}(${[inputs.in, inputs.context].filter(Boolean).join(', ')})`],
+        helpers: [TORCH_LEARNED_GATE],
+        torchWeights: linearWeights('proj', 'dense'),
+      };
+    },
   },
   examples: [
     { inputs: { in: [null, 6, 6, 8], context: [null, 3, 3, 5] } },

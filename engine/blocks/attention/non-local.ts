@@ -1,6 +1,10 @@
 import { defineBlock, ShapeError } from '../contract.js';
 import { apply, batchNorm, imageInput, reducedWidth } from './vision-ops/gates.js';
 import { batchMatMulLayer, nonLocalAffinityLayer } from './vision-ops/layers.js';
+import { batchNormWeights, convWeights, KERAS_NON_LOCAL, pyTargets, TORCH_NON_LOCAL, TS_HELPERS, tsTargets } from './vision-ops/emit.js';
+import { DENSE_KERNEL_TO_TORCH, pyArgs, tsObject } from '../../export/snippets.js';
+
+const PY_PAIRWISE = { embeddedGaussian: 'embedded_gaussian', dotProduct: 'dot_product', concatenation: 'concatenation' } as const;
 
 export default defineBlock({
   type: 'attention.nonLocal',
@@ -61,6 +65,26 @@ export default defineBlock({
     const y = apply(tf.layers.reshape({ targetShape: [h, w, inner], name: `${name}_y` }), yFlat);
     const wz = apply(batchNorm(tf, `${name}_wz_bn`, { gammaZero: true }), conv1x1(c, 'wz', y));
     return { out: apply(tf.layers.add({ name: `${name}_residual` }), [wz, x]), affinity };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [`const ${tsTargets(outputs)} = new NonLocalBlock(${tsObject({ pairwise: p.pairwise, subsample: p.subsample, name: layer })}).apply(${inputs.in});`],
+      helpers: TS_HELPERS.nonLocal,
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [`${pyTargets([outputs.out, outputs.affinity])} = NonLocalBlock(${pyArgs([], { pairwise: PY_PAIRWISE[p.pairwise], subsample: p.subsample, name: layer })})(${inputs.in})`],
+      helpers: [KERAS_NON_LOCAL],
+    }),
+    pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
+      init: [`self.${name} = NonLocalBlock(${pyArgs([], { channels: inputShapes.in[3], pairwise: PY_PAIRWISE[p.pairwise], subsample: p.subsample })})`],
+      body: [`${pyTargets([outputs.out, outputs.affinity])} = self.${name}(${inputs.in})`],
+      helpers: [TORCH_NON_LOCAL],
+      torchWeights: [
+        ...['theta', 'phi', 'g', 'wz'].flatMap((c) => convWeights(c, c)),
+        ...batchNormWeights('bn', 'wz_bn'),
+        ...(p.pairwise === 'concatenation' ? [{ torch: 'concat_project.weight', tfjs: '_affinity/kernel', permute: DENSE_KERNEL_TO_TORCH }] : []),
+      ],
+    }),
   },
   examples: [
     { inputs: { in: [null, 6, 6, 8] } },

@@ -1,5 +1,7 @@
 import { defineBlock } from '../contract.js';
 import { channelGate, imageInput, reductionParam } from './vision-ops/gates.js';
+import { KERAS_SQUEEZE_EXCITATION, linearWeights, pyTargets, TORCH_SQUEEZE_EXCITATION, TS_HELPERS, tsTargets } from './vision-ops/emit.js';
+import { pyArgs, tsObject } from '../../export/snippets.js';
 
 export default defineBlock({
   type: 'attention.squeezeExcitation',
@@ -27,6 +29,24 @@ export default defineBlock({
   build(tf, { params: p, inputs, name, init }) {
     const { out, weights } = channelGate(tf, inputs.in, { reduction: p.reduction, bias: p.bias, pools: 'avg' }, name, init);
     return { out, weights };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `const ${tsTargets(outputs)} = new SqueezeExcitation(${tsObject({ reduction: p.reduction, useBias: p.bias ? undefined : false, name: layer })}).apply(${inputs.in});`,
+      ],
+      helpers: TS_HELPERS.squeezeExcitation,
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [`${pyTargets([outputs.out, outputs.weights])} = SqueezeExcitation(${pyArgs([], { reduction: p.reduction, use_bias: p.bias ? undefined : false, name: layer })})(${inputs.in})`],
+      helpers: [KERAS_SQUEEZE_EXCITATION],
+    }),
+    pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
+      init: [`self.${name} = SqueezeExcitation(${pyArgs([], { channels: inputShapes.in[3], reduction: p.reduction, bias: p.bias ? undefined : false })})`],
+      body: [`${pyTargets([outputs.out, outputs.weights])} = self.${name}(${inputs.in})`],
+      helpers: [TORCH_SQUEEZE_EXCITATION],
+      torchWeights: [...linearWeights('fc1', 'fc1', p.bias), ...linearWeights('fc2', 'fc2', p.bias)],
+    }),
   },
   examples: [
     { params: { reduction: 4 }, inputs: { in: [null, 6, 6, 8] } },

@@ -1,0 +1,110 @@
+// Export of the vision attention blocks (SE, CBAM and its halves, non-local, attention branch, gates):
+// every example to all three targets, checked as test/export.test.ts does, but only these blocks,
+// plus the readability rules: one documented helper per block, emitted once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { registry } from '../engine/blocks/registry.js';
+import { portsOf } from '../engine/blocks/contract.js';
+import { resolveParams } from '../engine/blocks/params.js';
+import { exportPytorch } from '../engine/export/pytorch.js';
+import { exportKeras } from '../engine/export/keras.js';
+import { exportTfjs } from '../engine/export/tfjs.js';
+import type { GraphFile } from '../engine/graph/types.js';
+import { tfReady } from './helpers/tf.js';
+import { exampleGraph, graph } from './helpers/graphs.js';
+import { checkTfjsExport, pyCompile } from './helpers/exports.js';
+import { prepareTorchCase, runTorchCases, torchAvailable } from './helpers/torch.js';
+
+const TYPES = [
+  'attention.squeezeExcitation',
+  'attention.cbam',
+  'attention.cbamChannel',
+  'attention.cbamSpatial',
+  'attention.nonLocal',
+  'attention.attentionBranch',
+  'attention.highwayGate',
+  'attention.gate',
+];
+
+const cases: { name: string; graph: GraphFile }[] = [];
+for (const type of TYPES) {
+  const block = registry.get(type)!;
+  block.examples.forEach((ex, k) => {
+    const { values } = resolveParams(block, ex.params as Record<string, unknown>);
+    const ports = { inputs: [...portsOf(block, values, 'inputs')], outputs: [...portsOf(block, values, 'outputs')] };
+    cases.push({ name: `${type} example ${k + 1}`, graph: exampleGraph(block, ex as never, ports) });
+  });
+}
+
+// Two CBAMs and an SE in a row: helpers once each, distinct modules, weights of both CBAMs mapped.
+const stacked = graph(
+  [
+    ['x', 'io.input', { kind: 'image', height: 8, width: 8, channels: 6 }],
+    ['c1', 'attention.cbam', { reduction: 2 }],
+    ['c2', 'attention.cbam', { reduction: 3, kernel: 3 }],
+    ['se', 'attention.squeezeExcitation', { reduction: 2 }],
+    ['y', 'io.output', { loss: 'none' }],
+  ],
+  [
+    ['x.out', 'c1.in'],
+    ['c1.out', 'c2.in'],
+    ['c2.out', 'se.in'],
+    ['se.out', 'y.in'],
+  ],
+  'stacked vision attention',
+);
+cases.push({ name: 'stacked CBAM, CBAM, SE', graph: stacked });
+
+for (const c of cases) {
+  test(`tfjs export: ${c.name}`, async () => {
+    const tf = await tfReady;
+    const r = await checkTfjsExport(tf, c.graph);
+    assert.equal(r.exportedParams, r.compiledParams);
+    assert.ok(r.maxAbsDiff <= 1e-5, `max |Δ| ${r.maxAbsDiff}`);
+  });
+}
+
+test('Keras and PyTorch exports compile', async (t) => {
+  for (const c of cases) await t.test(c.name, () => pyCompile(c.graph));
+});
+
+test('each block is one documented helper, emitted once', () => {
+  const py = exportPytorch(stacked).code;
+  for (const cls of ['CBAM', 'ChannelAttention', 'SpatialAttention', 'SqueezeExcitation']) {
+    assert.equal(py.split(`class ${cls}(nn.Module):`).length, 2, cls);
+  }
+  assert.match(py, /self\.c1 = CBAM\(channels=6, reduction=2\)/);
+  assert.match(py, /c1_out, c1_channel_weights, c1_spatial_map = self\.c1\(x_\)/);
+  assert.match(py, /Woo, Park, Lee & Kweon \(2018\)/);
+  assert.doesNotMatch(py, /NonLocalBlock|HighwayGate/);
+  const keras = exportKeras(stacked);
+  assert.equal(keras.split('class CBAM(keras.layers.Layer):').length, 2);
+  const ts = exportTfjs(stacked);
+  assert.equal(ts.split('class CBAM {').length, 2);
+  assert.equal(ts.split('class ChannelPool extends tf.layers.Layer').length, 2);
+});
+
+test('PyTorch export of the vision attention blocks: parameters, weights and outputs', async (t) => {
+  const ok = torchAvailable();
+  if (ok !== true) {
+    console.log(`NOTICE: skipping the PyTorch export checks: ${ok}`);
+    t.skip(ok);
+    return;
+  }
+  const tf = await tfReady;
+  const prepared = cases.map((c) => ({ c, p: prepareTorchCase(tf, c.graph) }));
+  const results = runTorchCases(prepared.map((x) => x.p));
+  const failures: string[] = [];
+  let worst = 0;
+  prepared.forEach((x, i) => {
+    const r = results[i];
+    if ('error' in r) return void failures.push(`${x.c.name}: ${r.error}`);
+    worst = Math.max(worst, r.maxAbsDiff);
+    if (r.torchTrainable !== x.p.tfjsTrainable) failures.push(`${x.c.name}: ${r.torchTrainable} trainable parameters, tfjs has ${x.p.tfjsTrainable}`);
+    if (r.missing.length) failures.push(`${x.c.name}: no exported weight for ${r.missing.join(', ')}`);
+    if (r.unexpected.length) failures.push(`${x.c.name}: unexpected weights ${r.unexpected.join(', ')}`);
+    if (!(r.maxAbsDiff <= 1e-4)) failures.push(`${x.c.name}: max |Δ| ${r.maxAbsDiff}`);
+  });
+  console.log(`vision attention PyTorch exports: ${prepared.length} cases, max |Δ| ${worst.toExponential(2)}`);
+  assert.deepEqual(failures, []);
+});
