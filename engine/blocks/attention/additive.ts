@@ -1,6 +1,10 @@
 import { defineBlock } from '../contract.js';
 import { additiveAttention } from './ops/build.js';
 import { alignmentPorts, alignmentShape } from './ops/ports.js';
+import { alignmentArgs, kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
+import { linearWeights, TORCH_ADDITIVE, TORCH_MASKED_SOFTMAX } from './ops/emit-torch.js';
+import { KERAS_ADDITIVE, KERAS_MASKED_SOFTMAX } from './ops/emit-keras.js';
+import { TS_ADDITIVE, TS_MASKED_SOFTMAX, TS_SCORED } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.additive',
@@ -26,6 +30,21 @@ export default defineBlock({
   build(tf, { params: p, inputs, name, init }) {
     const r = additiveAttention({ tf, name, init }, inputs.query, inputs.keys, inputs.values ?? inputs.keys, inputs.mask, p);
     return { out: r.context, weights: r.weights };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
+      body: [tsNew('AdditiveAttention', { units: p.units, useBias: unlessDefault(p.useBias, false), name: layer }, [o.out, o.weights], alignmentArgs(i).join(', '))],
+      helpers: [TS_MASKED_SOFTMAX, TS_SCORED, TS_ADDITIVE],
+    }),
+    keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
+      body: [kerasCall('AdditiveAttention', [], { units: p.units, use_bias: unlessDefault(p.useBias, false), name: layer }, [o.out, o.weights], [i.query, i.keys], { values: i.values, mask: i.mask })],
+      helpers: [KERAS_MASKED_SOFTMAX, KERAS_ADDITIVE],
+    }),
+    pytorch: ({ params: p, inputs: i, outputs: o, inputShapes: s, name }) => ({
+      ...torchModule(name, 'AdditiveAttention', [], { query_dim: s.query[2], key_dim: s.keys[2], units: p.units, bias: unlessDefault(p.useBias, false) }, [o.out, o.weights], [i.query, i.keys], { values: i.values, mask: i.mask }),
+      helpers: [TORCH_MASKED_SOFTMAX, TORCH_ADDITIVE],
+      torchWeights: [...linearWeights('w_query', 'wq', p.useBias), ...linearWeights('w_key', 'wk', p.useBias), ...linearWeights('v', 'v', false)],
+    }),
   },
   examples: [
     { params: { units: 8 }, inputs: { query: [null, 1, 6], keys: [null, 5, 4] } },

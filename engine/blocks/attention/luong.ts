@@ -1,6 +1,10 @@
 import { defineBlock, ShapeError } from '../contract.js';
 import { additiveAttention, dotAttention, linear, type Site } from './ops/build.js';
 import { alignmentPorts, alignmentShape } from './ops/ports.js';
+import { alignmentArgs, kerasCall, torchModule, tsNew } from './ops/emit.js';
+import { linearWeights, TORCH_LUONG, TORCH_MASKED_SOFTMAX } from './ops/emit-torch.js';
+import { KERAS_LUONG, KERAS_MASKED_SOFTMAX } from './ops/emit-keras.js';
+import { TS_ADDITIVE, TS_DOT_PRODUCT, TS_LUONG, TS_MASKED_SOFTMAX, TS_SCORED } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.luong',
@@ -36,6 +40,34 @@ export default defineBlock({
     const q = p.score === 'general' ? linear(site, 'wa', inputs.query, inputs.keys.shape[2] as number, { useBias: false }) : inputs.query;
     const r = dotAttention(site, 'attend', q, inputs.keys, values, inputs.mask, { scaled: false });
     return { out: r.context, weights: r.weights };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
+      body: [tsNew('LuongAttention', { score: p.score, units: p.score === 'concat' ? p.units : undefined, name: layer }, [o.out, o.weights], alignmentArgs(i).join(', '))],
+      helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT, TS_SCORED, TS_ADDITIVE, TS_LUONG],
+    }),
+    keras: ({ params: p, inputs: i, outputs: o, inputShapes: s, layer }) => ({
+      body: [
+        kerasCall('LuongAttention', [], { key_dim: s.keys[2], score: p.score, units: p.score === 'concat' ? p.units : undefined, name: layer }, [o.out, o.weights], [i.query, i.keys], {
+          values: i.values,
+          mask: i.mask,
+        }),
+      ],
+      helpers: [KERAS_MASKED_SOFTMAX, KERAS_LUONG],
+    }),
+    pytorch: ({ params: p, inputs: i, outputs: o, inputShapes: s, name }) => ({
+      ...torchModule(name, 'LuongAttention', [], { query_dim: s.query[2], key_dim: s.keys[2], score: p.score, units: p.score === 'concat' ? p.units : undefined }, [o.out, o.weights], [i.query, i.keys], {
+        values: i.values,
+        mask: i.mask,
+      }),
+      helpers: [TORCH_MASKED_SOFTMAX, TORCH_LUONG],
+      torchWeights:
+        p.score === 'general'
+          ? linearWeights('w_a', 'wa', false)
+          : p.score === 'concat'
+            ? [...linearWeights('w_query', 'wq', false), ...linearWeights('w_key', 'wk', false), ...linearWeights('v_a', 'v', false)]
+            : [],
+    }),
   },
   examples: [
     { params: { score: 'dot' }, inputs: { query: [null, 2, 6], keys: [null, 5, 6] } },

@@ -2,6 +2,10 @@ import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
 import { expectRank } from '../../shapes/rules.js';
 import { denseLayer, dotAttention, type Site } from './ops/build.js';
 import { checkMask, maskPort, sequence } from './ops/shapes.js';
+import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
+import { linearWeights, TORCH_MASKED_SOFTMAX, TORCH_MEMORY } from './ops/emit-torch.js';
+import { KERAS_MASKED_SOFTMAX, KERAS_MEMORY } from './ops/emit-keras.js';
+import { TS_DOT_PRODUCT, TS_MASKED_SOFTMAX, TS_MEMORY } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.memoryHop',
@@ -62,6 +66,24 @@ export default defineBlock({
     }
     const attention = reads.length === 1 ? reads[0] : (tf.layers.concatenate({ axis: 1, name: `${name}_reads` }).apply(reads) as SymbolicTensor);
     return { out: u, attention };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
+      body: [tsNew('MemoryNetwork', { dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent'), name: layer }, [o.out, o.attention], [i.memory, i.query, ...(i.mask ? [i.mask] : [])].join(', '))],
+      helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT, TS_MEMORY],
+    }),
+    keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
+      body: [kerasCall('MemoryNetwork', [], { dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent'), name: layer }, [o.out, o.attention], [i.memory, i.query], { mask: i.mask })],
+      helpers: [KERAS_MASKED_SOFTMAX, KERAS_MEMORY],
+    }),
+    pytorch: ({ params: p, inputs: i, outputs: o, inputShapes: s, name }) => ({
+      ...torchModule(name, 'MemoryNetwork', [], { memory_dim: s.memory[2], query_dim: s.query[1], dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent') }, [o.out, o.attention], [i.memory, i.query], { mask: i.mask }),
+      helpers: [TORCH_MASKED_SOFTMAX, TORCH_MEMORY],
+      torchWeights:
+        p.tying === 'adjacent'
+          ? Array.from({ length: p.hops + 1 }, (_, k) => linearWeights(`embeddings.${k}`, `embed${k}`, false)).flat()
+          : (['A', 'C', 'B', 'H'] as const).flatMap((m) => linearWeights(m, m.toLowerCase(), false)),
+    }),
   },
   examples: [
     { params: { hops: 3, dim: 8 }, inputs: { memory: [null, 6, 10], query: [null, 10] } },

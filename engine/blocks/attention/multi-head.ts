@@ -1,6 +1,10 @@
 import { defineBlock } from '../contract.js';
 import { attnDropoutParam, buildMultiHead, headsParam, multiHeadShape } from './ops/multi-head.js';
 import { maskPort } from './ops/shapes.js';
+import { kerasCall, torchModule, torchRank4Outputs, tsNew, unlessDefault } from './ops/emit.js';
+import { multiHeadWeights, TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD } from './ops/emit-torch.js';
+import { KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD } from './ops/emit-keras.js';
+import { TS_DOT_PRODUCT, TS_MASKED_SOFTMAX, TS_MULTI_HEAD } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.multiHead',
@@ -40,6 +44,70 @@ export default defineBlock({
   build(tf, { params: p, inputs, name, init }) {
     const key = inputs.key ?? inputs.query;
     return buildMultiHead({ tf, name, init }, { query: inputs.query, key, value: inputs.value ?? key, mask: inputs.mask }, p);
+  },
+  emit: {
+    tfjs({ params: p, inputs: i, outputs: o, layer }) {
+      // apply(query, key = query, value = key, mask)
+      const args = [i.query];
+      if (i.key || i.value || i.mask) args.push(i.key ?? i.query);
+      if (i.value || i.mask) args.push(i.value ?? i.key ?? i.query);
+      if (i.mask) args.push(i.mask);
+      const config = {
+        heads: p.heads,
+        keyDim: p.keyDim || undefined,
+        valueDim: p.valueDim || undefined,
+        useBias: unlessDefault(p.useBias, true),
+        dropout: p.dropout || undefined,
+        causal: unlessDefault(p.causal, false),
+        name: layer,
+      };
+      return { body: [tsNew('MultiHeadAttention', config, [o.out, o.weights], args.join(', '))], helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT, TS_MULTI_HEAD] };
+    },
+    keras: ({ params: p, inputs: i, outputs: o, inputShapes, layer }) => ({
+      body: [
+        kerasCall(
+          'MultiHeadAttention',
+          [],
+          {
+            embed_dim: inputShapes.query[2],
+            num_heads: p.heads,
+            head_dim: p.keyDim || undefined,
+            value_head_dim: p.valueDim || undefined,
+            use_bias: unlessDefault(p.useBias, true),
+            dropout: p.dropout || undefined,
+            causal: unlessDefault(p.causal, false),
+            name: layer,
+          },
+          [o.out, o.weights],
+          [i.query],
+          { key: i.key, value: i.value, mask: i.mask },
+        ),
+      ],
+      helpers: [KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD],
+    }),
+    pytorch({ params: p, inputs: i, outputs: o, inputShapes: s, name }) {
+      const e = s.query[2] as number;
+      const kdim = s.key ? (s.key[2] as number) : e;
+      const vdim = s.value ? (s.value[2] as number) : kdim;
+      const keywords = {
+        embed_dim: e,
+        num_heads: p.heads,
+        kdim: unlessDefault(kdim, e),
+        vdim: unlessDefault(vdim, kdim),
+        head_dim: p.keyDim || undefined,
+        value_head_dim: p.valueDim || undefined,
+        bias: unlessDefault(p.useBias, true),
+        dropout: p.dropout || undefined,
+        causal: unlessDefault(p.causal, false),
+      };
+      const call = torchModule(name, 'MultiHeadAttention', [], keywords, [o.out, o.weights], [i.query], { key: i.key, value: i.value, mask: i.mask });
+      return {
+        init: call.init,
+        body: [...call.body, ...torchRank4Outputs([o.weights])],
+        helpers: [TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD],
+        torchWeights: multiHeadWeights('', '', p.useBias),
+      };
+    },
   },
   examples: [
     { params: { heads: 2 }, inputs: { query: [null, 5, 8] } },

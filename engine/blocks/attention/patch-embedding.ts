@@ -1,6 +1,10 @@
 import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
 import { expectRank } from '../../shapes/rules.js';
 import { classTokenLayer, learnedPositionsLayer } from './ops/tokens.js';
+import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
+import { convWeights, TORCH_PATCH } from './ops/emit-torch.js';
+import { KERAS_PATCH } from './ops/emit-keras.js';
+import { TS_PATCH } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.patchEmbedding',
@@ -46,6 +50,29 @@ export default defineBlock({
     if (p.classToken) x = new (classTokenLayer(tf))({ initializer: init.normal(0.02), name: `${name}_cls` }).apply(x) as SymbolicTensor;
     if (p.positions) x = new (learnedPositionsLayer(tf))({ initializer: init.normal(0.02), name: `${name}_pos` }).apply(x) as SymbolicTensor;
     return { out: x };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
+      body: [tsNew('PatchEmbedding', { dim: p.dim, patch: p.patch, classToken: unlessDefault(p.classToken, true), positions: unlessDefault(p.positions, true), name: layer }, [o.out], i.in)],
+      helpers: [TS_PATCH],
+    }),
+    keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
+      body: [kerasCall('PatchEmbedding', [], { dim: p.dim, patch: p.patch, class_token: unlessDefault(p.classToken, true), positions: unlessDefault(p.positions, true), name: layer }, [o.out], [i.in])],
+      helpers: [KERAS_PATCH],
+    }),
+    pytorch({ params: p, inputs: i, outputs: o, inputShapes: s, name }) {
+      const [, h, w, c] = s.in as number[];
+      const patches = (h / p.patch) * (w / p.patch);
+      return {
+        ...torchModule(name, 'PatchEmbedding', [], { in_channels: c, dim: p.dim, patch: p.patch, num_patches: patches, class_token: unlessDefault(p.classToken, true), positions: unlessDefault(p.positions, true) }, [o.out], [i.in]),
+        helpers: [TORCH_PATCH],
+        torchWeights: [
+          ...convWeights('proj', 'proj'),
+          ...(p.classToken ? [{ torch: 'class_token', tfjs: '_cls/token' }] : []),
+          ...(p.positions ? [{ torch: 'positions', tfjs: '_pos/table' }] : []),
+        ],
+      };
+    },
   },
   examples: [
     { params: { patch: 4, dim: 8 }, inputs: { in: [null, 8, 12, 3] } },

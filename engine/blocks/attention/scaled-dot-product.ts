@@ -1,6 +1,10 @@
 import { defineBlock } from '../contract.js';
 import { dotAttention } from './ops/build.js';
 import { checkMask, maskPort, sameDim, sequence } from './ops/shapes.js';
+import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
+import { TORCH_MASKED_SOFTMAX, TORCH_SCALED_DOT_PRODUCT } from './ops/emit-torch.js';
+import { KERAS_MASKED_SOFTMAX, KERAS_SCALED_DOT_PRODUCT } from './ops/emit-keras.js';
+import { TS_DOT_PRODUCT, TS_MASKED_SOFTMAX } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.scaledDotProduct',
@@ -41,6 +45,23 @@ export default defineBlock({
       causal: p.causal,
     });
     return { out: context, weights };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs: i, outputs: o, layer }) => {
+      const args = [i.query, i.key, i.value, ...(i.mask ? [i.mask] : [])].join(', ');
+      return {
+        body: [tsNew('DotProductAttention', { causal: unlessDefault(p.causal, false), name: `${layer}_attend` }, [o.out, o.weights], `[${args}]`, ' as tf.SymbolicTensor[]')],
+        helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT],
+      };
+    },
+    keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
+      body: [kerasCall('ScaledDotProductAttention', [], { causal: unlessDefault(p.causal, false), name: `${layer}_attend` }, [o.out, o.weights], [i.query, i.key, i.value], { mask: i.mask })],
+      helpers: [KERAS_MASKED_SOFTMAX, KERAS_SCALED_DOT_PRODUCT],
+    }),
+    pytorch: ({ params: p, inputs: i, outputs: o, name }) => ({
+      ...torchModule(name, 'ScaledDotProductAttention', [], { causal: unlessDefault(p.causal, false) }, [o.out, o.weights], [i.query, i.key, i.value], { mask: i.mask }),
+      helpers: [TORCH_MASKED_SOFTMAX, TORCH_SCALED_DOT_PRODUCT],
+    }),
   },
   examples: [
     { inputs: { query: [null, 5, 8], key: [null, 5, 8], value: [null, 5, 8] } },

@@ -6,6 +6,10 @@ import { defineBlock, type SymbolicTensor } from '../contract.js';
 import { linear, type Site } from './ops/build.js';
 import { attnDropoutParam, buildMultiHead, headsParam, multiHeadShape } from './ops/multi-head.js';
 import { maskPort, sameDim, sequence } from './ops/shapes.js';
+import { kerasCall, torchModule, torchRank4Outputs, tsNew, unlessDefault } from './ops/emit.js';
+import { layerNormWeights, linearWeights, multiHeadWeights, TORCH_DECODER, TORCH_ENCODER, TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD } from './ops/emit-torch.js';
+import { KERAS_DECODER, KERAS_ENCODER, KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD } from './ops/emit-keras.js';
+import { TS_DECODER, TS_DOT_PRODUCT, TS_ENCODER, TS_MASKED_SOFTMAX, TS_MULTI_HEAD } from './ops/emit-tfjs.js';
 
 const PAPER = 'Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS.';
 
@@ -26,6 +30,82 @@ interface LayerOptions {
 }
 
 const LN_EPSILON = 1e-5;
+
+type Layer = 'encoder' | 'decoder';
+
+/** Constructor arguments of the exported layer, defaults left out. */
+function exportArgs(kind: Layer, p: LayerOptions & { causal: boolean }, d: number, lang: 'python' | 'typescript', ffName = 'ff_dim') {
+  const common = {
+    dropout: unlessDefault(p.dropout, 0.1),
+    activation: unlessDefault(p.activation, 'relu'),
+  };
+  const causal = unlessDefault(p.causal, kind === 'decoder');
+  if (lang === 'typescript') return { heads: p.heads, ffDim: p.ffDim, ...common, norm: unlessDefault(p.norm, 'post'), causal };
+  return { d_model: d, num_heads: p.heads, [ffName]: p.ffDim, ...common, norm_first: p.norm === 'pre' ? true : undefined, causal };
+}
+
+/** Where the tfjs weights go in the exported PyTorch layer. */
+function transformerWeights(kind: Layer): ReturnType<typeof linearWeights> {
+  const norms = kind === 'decoder' ? [1, 2, 3] : [1, 2];
+  return [
+    ...multiHeadWeights('self_attn', 'self_', true),
+    ...(kind === 'decoder' ? multiHeadWeights('cross_attn', 'cross_', true) : []),
+    ...linearWeights('linear1', 'ff1', true),
+    ...linearWeights('linear2', 'ff2', true),
+    ...norms.flatMap((i) => layerNormWeights(`norm${i}`, `norm${i}`)),
+  ];
+}
+
+/** The exporters of both layers; `inputs`: the input ports in call order after the sequence itself. */
+function transformerEmit(kind: Layer, outputs: string[]) {
+  const cls = kind === 'encoder' ? 'TransformerEncoderLayer' : 'TransformerDecoderLayer';
+  const extra = kind === 'encoder' ? [] : ['memory'];
+  const masks = kind === 'encoder' ? [['mask', 'mask']] : [['mask', 'mask'], ['memoryMask', 'memory_mask']];
+  type Ctx = { params: LayerOptions & { causal: boolean }; inputs: Record<string, string>; outputs: Record<string, string>; inputShapes: Record<string, (number | null)[]>; name: string; layer: string };
+  const d = (c: Ctx) => c.inputShapes.in[2] as number;
+  return {
+    tfjs(c: Ctx) {
+      const args = [c.inputs.in, ...extra.map((port) => c.inputs[port])];
+      const given = masks.map(([port]) => c.inputs[port]);
+      const last = given.map((m) => m !== undefined).lastIndexOf(true);
+      args.push(...given.slice(0, last + 1).map((m) => m ?? 'undefined'));
+      return {
+        body: [tsNew(cls, { ...exportArgs(kind, c.params, d(c), 'typescript'), name: c.layer }, outputs.map((port) => c.outputs[port]), args.join(', '))],
+        helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT, TS_MULTI_HEAD, kind === 'encoder' ? TS_ENCODER : TS_DECODER],
+      };
+    },
+    keras: (c: Ctx) => ({
+      body: [
+        kerasCall(
+          cls,
+          [],
+          { ...exportArgs(kind, c.params, d(c), 'python'), name: c.layer },
+          outputs.map((port) => c.outputs[port]),
+          [c.inputs.in, ...extra.map((port) => c.inputs[port])],
+          Object.fromEntries(masks.map(([port, kw]) => [kw, c.inputs[port]])),
+        ),
+      ],
+      helpers: [KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD, kind === 'encoder' ? KERAS_ENCODER : KERAS_DECODER],
+    }),
+    pytorch: (c: Ctx) => {
+      const call = torchModule(
+        c.name,
+        cls,
+        [],
+        exportArgs(kind, c.params, d(c), 'python', 'dim_feedforward'),
+        outputs.map((port) => c.outputs[port]),
+        [c.inputs.in, ...extra.map((port) => c.inputs[port])],
+        Object.fromEntries(masks.map(([port, kw]) => [kw, c.inputs[port]])),
+      );
+      return {
+        init: call.init,
+        body: [...call.body, ...torchRank4Outputs(outputs.slice(1).map((port) => c.outputs[port]))],
+        helpers: [TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD, kind === 'encoder' ? TORCH_ENCODER : TORCH_DECODER],
+        torchWeights: transformerWeights(kind),
+      };
+    },
+  };
+}
 
 /** One residual sublayer, numbered i: post-norm LN(x + drop(f(x))), pre-norm x + drop(f(LN(x))). */
 function residual(site: Site, i: number, o: LayerOptions, x: SymbolicTensor, f: (h: SymbolicTensor) => SymbolicTensor): SymbolicTensor {
@@ -91,6 +171,7 @@ export const transformerEncoder = defineBlock({
     const out = residual(site, 2, p, h, (x) => feedForward(site, p, x));
     return { out, attention: weights };
   },
+  emit: transformerEmit('encoder', ['out', 'attention']),
   examples: [
     { params: { heads: 2, ffDim: 16, dropout: 0 }, inputs: { in: [null, 5, 8] } },
     { params: { heads: 2, ffDim: 8, norm: 'pre', activation: 'gelu', causal: true }, inputs: { in: [null, 4, 6], mask: [null, 4] } },
@@ -154,6 +235,7 @@ export const transformerDecoder = defineBlock({
     const out = residual(site, 3, p, h2, (x) => feedForward(site, p, x));
     return { out, selfAttention: selfW, crossAttention: crossW };
   },
+  emit: transformerEmit('decoder', ['out', 'selfAttention', 'crossAttention']),
   examples: [
     { params: { heads: 2, ffDim: 16, dropout: 0 }, inputs: { in: [null, 4, 8], memory: [null, 6, 8] } },
     { params: { heads: 3, ffDim: 8, norm: 'pre', causal: false }, inputs: { in: [null, 3, 6], memory: [null, 5, 6], mask: [null, 3], memoryMask: [null, 5] } },
