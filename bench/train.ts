@@ -62,7 +62,7 @@ console.log(
       probesOff: { ...off, samplesPerSecRepeat: off2.samplesPerSec },
       probesDefaultRate: { ...defaultRate, slowdown: +(1 - defaultRate.samplesPerSec / base).toFixed(3) },
       probesEveryBatch: { ...everyBatch, slowdown: +(1 - everyBatch.samplesPerSec / base).toFixed(3) },
-      note: 'samplesPerSec counts training-step time only; probe time is inside it. slowdown is relative to the mean of the probes-off runs.',
+      note: 'samplesPerSec counts the time of the batch loop (steps, probes), not validation. slowdown is relative to the mean of the two probes-off runs; compare it with their spread.',
     },
     null,
     2,

@@ -318,11 +318,11 @@ export class Trainer {
         const idx = order.subarray(s.batch * c.batchSize, (s.batch + 1) * c.batchSize);
         const lr = learningRate(c, s.step, total, batches);
         await this.step(idx, lr);
-        trainMs += performance.now() - t0;
         samples += idx.length;
         s.batch++;
         s.step++;
-        const rate = (samples / trainMs) * 1000;
+        // Throughput counts everything between batches (probes, checkpoints), not validation.
+        const rate = (samples / (trainMs + performance.now() - t0)) * 1000;
         const m = this.metricsOf(s.sums, '', false);
         this.emit({
           type: 'progress',
@@ -339,6 +339,7 @@ export class Trainer {
         });
         if (c.checkpointEvery && s.step % c.checkpointEvery === 0) await this.checkpoint('interval');
         if (this.probeRequested || this.probe.due(s.step)) await this.runProbe();
+        trainMs += performance.now() - t0;
       }
       const metrics = { ...this.metricsOf(s.sums, '', false), ...(await this.evaluate(validation)) };
       const seconds = (performance.now() - epochStart) / 1000;
