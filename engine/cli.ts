@@ -3,10 +3,11 @@ import { Command, CommanderError } from 'commander';
 import { loadGraphFile } from './graph/load.js';
 import { formatDiagnostic, hasErrors } from './graph/types.js';
 import { registry } from './blocks/registry.js';
-import { portsOf, type AnyBlock, type ParamDef } from './blocks/contract.js';
+import { portsOf, type AnyBlock, type ParamDef, type Shape } from './blocks/contract.js';
 import { defaultParams } from './blocks/params.js';
 import { loadTf } from './backends/load-tf.js';
 import { compileGraph } from './compile/compile.js';
+import { inlineGraph } from './graph/inline.js';
 import { fmtShape } from './shapes/rules.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
@@ -36,14 +37,30 @@ async function summary(file: string, opts: { json?: boolean }, out: Out): Promis
   }
   const tf = await loadTf();
   const c = compileGraph(tf, r.graph);
+  type Row = { id: string; type: string; outputShapes: Record<string, Shape>; params: number };
+  const inlined = inlineGraph(r.graph, c.analysis);
   const nodes = c.analysis.order.map((id) => {
     const n = c.analysis.nodes.get(id)!;
-    return { id, type: n.block.type, outputShapes: n.outputShapes ?? {}, params: c.nodeParams.get(id)?.params ?? 0 };
+    const row: Row & { repeat?: number; inner?: Row[] } = { id, type: n.block.type, outputShapes: n.outputShapes ?? {}, params: c.nodeParams.get(id)?.params ?? 0 };
+    if (n.composite) {
+      row.repeat = n.params.repeat as number;
+      // The blocks inside, by inlined key ("stage1#2/conv2"), in the order they are built.
+      row.inner = inlined
+        .filter((x) => x.path.length > 1 && x.path[0] === id)
+        .map((x) => ({ id: x.key, type: x.info.block.type, outputShapes: x.info.outputShapes ?? {}, params: c.innerParams.get(x.key)?.params ?? 0 }));
+    }
+    return row;
   });
   if (opts.json) out.log(JSON.stringify({ params: c.params, trainableParams: c.trainableParams, nodes }));
   else {
     out.log(`${r.graph.name}: ${c.params.toLocaleString('en')} parameters (${c.trainableParams.toLocaleString('en')} trainable)`);
-    const rows = nodes.map((n) => [n.id, n.type, Object.entries(n.outputShapes).map(([p, s]) => `${p} ${fmtShape(s)}`).join(', ') || '—', n.params.toLocaleString('en')]);
+    const cells = (n: Row, indent: string, type = n.type) => [
+      indent + n.id,
+      type,
+      Object.entries(n.outputShapes).map(([p, s]) => `${p} ${fmtShape(s)}`).join(', ') || '—',
+      n.params.toLocaleString('en'),
+    ];
+    const rows = nodes.flatMap((n) => [cells(n, '', n.repeat && n.repeat > 1 ? `${n.type} ×${n.repeat}` : n.type), ...(n.inner ?? []).map((x) => cells(x, '  '))]);
     const head = ['node', 'type', 'outputs', 'params'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     for (const row of [head, ...rows]) out.log(row.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  '));
@@ -110,7 +127,7 @@ export async function main(argv: string[], out: Out = std): Promise<number> {
     .action(async (files: string[], o) => void (code = await validate(files, o, out)));
   program
     .command('summary')
-    .description('per-node output shapes and parameter counts')
+    .description('per-node output shapes and parameter counts (composite nodes: with the blocks inside them)')
     .argument('<file>', 'graph file')
     .option('--json', 'print JSON')
     .action(async (file: string, o) => void (code = await summary(file, o, out)));

@@ -33,7 +33,10 @@ export interface NodeInfo {
   outputShapes?: Record<string, Shape>;
   /** A composite instance: the composite it uses. */
   composite?: CompositeInfo;
-  /** A composite instance that got shapes: its inside, analysed once per copy (`repeat`). */
+  /**
+   * A composite instance that got shapes: its inside, per copy (`repeat`). The
+   * copies of a repeat all see one input shape, so they share one analysis.
+   */
   copies?: ScopeAnalysis[];
 }
 
@@ -331,40 +334,37 @@ function expandComposite(
   instance: string,
   report: Report,
 ): { copies: ScopeAnalysis[]; outputs?: Record<string, Shape> } {
-  const copies: ScopeAnalysis[] = [];
-  if (!c.sound || (repeat > 1 && !repeatable(c))) return { copies };
-  let feed = inputShapes;
-  for (let k = 1; k <= repeat; k++) {
-    const nodes = new Map<string, NodeInfo>();
-    for (const [id, t] of c.scope.nodes) nodes.set(id, { ...t, inputShapes: {} });
-    const seeds = new Map(c.inputs.map((p) => [p.node, feed[p.name]]));
-    let failed = false;
-    const edgeShapes = inferShapes(c.scope, nodes, seeds, (d) => {
-      failed ||= d.severity === 'error';
-      report(wrap(d, instance, c.id, { k, shown: repeat > 1 }));
-    });
-    copies.push({ nodes, order: c.scope.order, edges: c.scope.edges, edgeShapes });
-    if (failed) return { copies };
-    const outputs: Record<string, Shape> = {};
-    for (const p of c.outputs) {
-      const s = nodes.get(p.node)!.inputShapes.in;
-      if (!s) return { copies };
-      outputs[p.name] = s;
-    }
-    if (k === repeat) return { copies, outputs };
-    const [input, output] = [feed[c.inputs[0].name], outputs[c.outputs[0].name]];
-    if (k === 1 && !sameShape(input, output)) {
+  if (!c.sound || (repeat > 1 && !repeatable(c))) return { copies: [] };
+  const nodes = new Map<string, NodeInfo>();
+  for (const [id, t] of c.scope.nodes) nodes.set(id, { ...t, inputShapes: {} });
+  const seeds = new Map(c.inputs.map((p) => [p.node, inputShapes[p.name]]));
+  let failed = false;
+  const edgeShapes = inferShapes(c.scope, nodes, seeds, (d) => {
+    failed ||= d.severity === 'error';
+    report(wrap(d, instance, c.id, { k: 1, shown: repeat > 1 }));
+  });
+  const first: ScopeAnalysis = { nodes, order: c.scope.order, edges: c.scope.edges, edgeShapes };
+  if (failed) return { copies: [first] };
+  const outputs: Record<string, Shape> = {};
+  for (const p of c.outputs) {
+    const s = nodes.get(p.node)!.inputShapes.in;
+    if (!s) return { copies: [first] };
+    outputs[p.name] = s;
+  }
+  if (repeat > 1) {
+    const [input, output] = [inputShapes[c.inputs[0].name], outputs[c.outputs[0].name]];
+    if (!sameShape(input, output)) {
       report({
         severity: 'error',
         nodeId: instance,
         param: 'repeat',
         message: `a repeated composite must give its output the shape of its input, so that each copy feeds the next; "${c.id}" turns ${fmtShape(input)} into ${fmtShape(output)}`,
       });
-      return { copies };
+      return { copies: [first] };
     }
-    feed = { [c.inputs[0].name]: output };
   }
-  return { copies };
+  // Every further copy sees the input shape the first one saw, so it has the same analysis.
+  return { copies: new Array<ScopeAnalysis>(repeat).fill(first), outputs };
 }
 
 const repeatable = (c: CompositeInfo) => c.inputs.length === 1 && c.outputs.length === 1;
@@ -439,6 +439,9 @@ function portsOfComposite(def: CompositeDef, type: string, problems: Diagnostic[
   return ports;
 }
 
+// One object for every composite block, so that the parameter schema built from it is cached.
+const COMPOSITE_PARAMS: ParamDefs = { repeat: REPEAT_PARAM };
+
 function compositeBlock(c: Composite): AnyBlock {
   const port = (side: string) => (p: CompositePort): PortDef => ({ name: p.name, doc: `${side} "${p.name}" of the composite (node "${p.node}" inside).` });
   return {
@@ -446,7 +449,7 @@ function compositeBlock(c: Composite): AnyBlock {
     label: c.def.label?.trim() || c.id,
     category: 'Composites',
     doc: c.def.doc ?? `A composite block defined in this file: ${plural(c.def.nodes.length, 'node')} inside.`,
-    params: { repeat: REPEAT_PARAM },
+    params: COMPOSITE_PARAMS,
     inputs: c.inputs.map(port('Input')),
     outputs: c.outputs.map(port('Output')),
     inferShape({ params, inputs }) {
