@@ -336,7 +336,7 @@ class SqueezeExcitation(keras.layers.Layer):
 
     def call(self, x):
         s = ops.sigmoid(self.fc2(self.fc1(ops.mean(x, axis=(1, 2)))))
-        return x * s[:, None, None, :], s
+        return x * ops.reshape(s, (-1, 1, 1, s.shape[-1])), s
 
     def get_config(self):
         return {**super().get_config(), "reduction": self.reduction, "use_bias": self.use_bias}
@@ -370,7 +370,7 @@ class ChannelAttention(keras.layers.Layer):
     def call(self, x):
         mlp = lambda v: self.fc2(self.fc1(v))
         weights = ops.sigmoid(mlp(ops.mean(x, axis=(1, 2))) + mlp(ops.max(x, axis=(1, 2))))
-        return x * weights[:, None, None, :], weights
+        return x * ops.reshape(weights, (-1, 1, 1, weights.shape[-1])), weights
 
     def get_config(self):
         return {**super().get_config(), "reduction": self.reduction, "use_bias": self.use_bias}
@@ -408,7 +408,7 @@ class SpatialAttention(keras.layers.Layer):
         if self.bn is not None:
             m = self.bn(m, training=training)
         m = ops.sigmoid(m)
-        return x * m, m[..., 0]
+        return x * m, ops.squeeze(m, axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "kernel_size": self.kernel_size, "batch_norm": self.batch_norm}
@@ -564,7 +564,7 @@ class AttentionBranch(keras.layers.Layer):
         a = ops.relu(self.class_bn(self.class_conv(a), training=training))
         scores = ops.softmax(ops.mean(self.score_conv(a), axis=(1, 2)), axis=-1)
         m = ops.sigmoid(self.map_bn(self.map_conv(a), training=training))
-        return x + x * m, m[..., 0], scores
+        return x + x * m, ops.squeeze(m, axis=-1), scores
 
     def get_config(self):
         return {**super().get_config(), "classes": self.classes, "conv_layers": self.conv_layers, "map_kernel": self.map_kernel}
@@ -643,7 +643,7 @@ class LearnedGate(keras.layers.Layer):
             scale = ops.reshape(gate, (-1, *([1] * (len(x.shape) - 2)), x.shape[-1]))
             return x * scale, gate
         weights = self.dense(context)  # [B, ..., 1]
-        return x * weights, weights[..., 0]
+        return x * weights, ops.squeeze(weights, axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "per": self.per}
@@ -710,12 +710,12 @@ const TS_NON_LOCAL_AFFINITY = helper(
 class NonLocalAffinity extends tf.layers.Layer {
   static className = 'NonLocalAffinity';
   readonly pairwise: 'embeddedGaussian' | 'dotProduct' | 'concatenation';
-  readonly seed?: number;
+  readonly seed: number;
   private kernel?: tf.LayerVariable;
   constructor(args: { pairwise: 'embeddedGaussian' | 'dotProduct' | 'concatenation'; seed?: number; name?: string }) {
     super(args);
     this.pairwise = args.pairwise;
-    this.seed = args.seed;
+    this.seed = args.seed ?? 0;
   }
   build(s: tf.Shape | tf.Shape[]) {
     const inner = (s as tf.Shape[])[0][3] as number;
@@ -731,8 +731,9 @@ class NonLocalAffinity extends tf.layers.Layer {
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const [theta, phi] = inputs as tf.Tensor[];
     return tf.tidy(() => {
-      const [, h, w, c] = theta.shape;
-      const keys = phi.shape[1] * phi.shape[2];
+      const [, h, w, c] = theta.shape as number[];
+      const [, hk, wk] = phi.shape as number[];
+      const keys = hk * wk;
       const t = tf.reshape(theta, [-1, h * w, c]) as tf.Tensor3D;
       const p = tf.reshape(phi, [-1, keys, c]) as tf.Tensor3D;
       if (this.pairwise === 'concatenation') {
