@@ -3,7 +3,9 @@
 // kill, an out-of-memory) into a clear error that says what was saved.
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { eventSchema, SERIALIZATION, type Command, type StartCommand, type TrainEvent } from './protocol.js';
+import { eventSchema, inspectionSchema, SERIALIZATION, type Command, type InspectCommand, type Inspection, type StartCommand, type TrainEvent } from './protocol.js';
+
+const PROCESS = new URL('./process.js', import.meta.url);
 
 /**
  * Each event by its type, every event as 'event', and the process's 'exit'. A
@@ -37,7 +39,7 @@ export class TrainingClient extends EventEmitter<Events> {
 
   private constructor(start: StartCommand, opts: { execArgv?: string[] }) {
     super();
-    this.child = fork(new URL('./process.js', import.meta.url), [], { serialization: SERIALIZATION, execArgv: opts.execArgv ?? [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(PROCESS, [], { serialization: SERIALIZATION, execArgv: opts.execArgv ?? [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.done = new Promise<Done>((resolve, reject) => {
       this.child.on('message', (raw) => {
         const parsed = eventSchema.safeParse(raw);
@@ -100,4 +102,35 @@ export class TrainingClient extends EventEmitter<Events> {
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     this.child.kill(signal);
   }
+}
+
+/**
+ * Runs one validation sample through a run's checkpoint in a training process of
+ * its own (tfjs never loads in the caller) and resolves with the prediction and
+ * every attention map.
+ */
+export function inspectInProcess(cmd: InspectCommand, opts: { execArgv?: string[]; timeoutMs?: number } = {}): Promise<Inspection> {
+  const child = fork(PROCESS, [], { serialization: SERIALIZATION, execArgv: opts.execArgv ?? [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise<Inspection>((resolve, reject) => {
+    let settled = false;
+    const settle = (err: Error | null, value?: Inspection) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+      if (err) reject(err);
+      else resolve(value!);
+    };
+    const timer = setTimeout(() => settle(new Error(`the inspection took longer than ${(opts.timeoutMs ?? 120_000) / 1000} s`)), opts.timeoutMs ?? 120_000);
+    child.on('message', (raw) => {
+      const e = raw as { type?: string; message?: string };
+      if (e?.type === 'error') return settle(new Error(`inspection failed: ${e.message}`));
+      const parsed = inspectionSchema.safeParse(raw);
+      if (!parsed.success) return settle(new Error(`the training process sent a malformed inspection: ${parsed.error.issues[0]?.message}`));
+      settle(null, parsed.data);
+    });
+    child.on('error', (err) => settle(new Error(`the training process could not run: ${err.message}`)));
+    child.on('exit', (code, signal) => settle(new Error(`the training process ${signal ? `was killed (${signal})` : `exited with code ${code}`} before answering`)));
+    child.send({ type: 'inspect', ...cmd } satisfies Command);
+  });
 }

@@ -5,7 +5,7 @@ import { graphSchema } from '../graph/schema.js';
 import type { GraphFile } from '../graph/types.js';
 import { datasetSpecSchema } from '../data/index.js';
 import { trainConfigSchema } from '../train/config.js';
-import { trainEventSchema, type TrainEvent } from '../train/events.js';
+import { attentionMapSchema, trainEventSchema, type TrainEvent } from '../train/events.js';
 
 export const startCommandSchema = z.object({
   type: z.literal('start'),
@@ -17,8 +17,43 @@ export const startCommandSchema = z.object({
   resumeFrom: z.string().optional(),
 });
 
+/**
+ * Inspection after training: a process started for it alone loads a checkpoint,
+ * runs one validation sample and answers with one `inspection` message.
+ */
+export const inspectCommandSchema = z.object({
+  type: z.literal('inspect'),
+  graph: graphSchema,
+  dataset: datasetSpecSchema,
+  /** A checkpoint folder, or a checkpoints/ folder (its latest). */
+  checkpoint: z.string(),
+  /** Which validation sample (the split is the run's: same dataset spec, same seed). */
+  index: z.number().int().min(0),
+  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  maxElements: z.number().int().min(16).default(65536),
+});
+export type InspectCommand = Omit<z.input<typeof inspectCommandSchema>, 'graph' | 'type'> & { graph: GraphFile };
+export type InspectCommandParsed = z.output<typeof inspectCommandSchema>;
+
+export const inspectionSchema = z.object({
+  type: z.literal('inspection'),
+  index: z.number().int(),
+  validationSamples: z.number().int(),
+  classNames: z.array(z.string()),
+  /** The sample's class (or per position for sequences; -1: no target). */
+  label: z.array(z.number().int()),
+  input: z.object({ shape: z.array(z.number().int()), data: z.union([z.instanceof(Float32Array), z.instanceof(Int32Array)]) }),
+  /** Class probabilities of each model output, [positions × classes] flattened. */
+  outputs: z.array(z.object({ nodeId: z.string(), shape: z.array(z.number().int()), probs: z.instanceof(Float32Array) })),
+  maps: z.array(attentionMapSchema),
+  checkpoint: z.string(),
+  backend: z.string(),
+});
+export type Inspection = z.infer<typeof inspectionSchema>;
+
 export const commandSchema = z.discriminatedUnion('type', [
   startCommandSchema,
+  inspectCommandSchema,
   z.object({ type: z.literal('pause') }),
   z.object({ type: z.literal('resume') }),
   z.object({ type: z.literal('stop') }),
@@ -28,7 +63,7 @@ export const commandSchema = z.discriminatedUnion('type', [
 
 /** The graph is checked by the schema here and fully by the compiler in the training process. */
 export type StartCommand = Omit<z.input<typeof startCommandSchema>, 'graph'> & { graph: GraphFile };
-export type Command = Exclude<z.input<typeof commandSchema>, { type: 'start' }> | StartCommand;
+export type Command = Exclude<z.input<typeof commandSchema>, { type: 'start' | 'inspect' }> | StartCommand | (InspectCommand & { type: 'inspect' });
 export { trainEventSchema as eventSchema };
 export type { TrainEvent };
 

@@ -1,0 +1,91 @@
+// What the editor reads back from training on disk: a run's attention snapshots,
+// a dataset's preview before training, and the request that inspects a run's
+// checkpoint on one validation sample.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { checkGraphSchema } from '../../engine/graph/schema.js';
+import { prepareData, sizeOf, type DatasetSpec } from '../../engine/data/index.js';
+import { inputHint } from '../../engine/train/setup.js';
+import type { InspectCommand } from '../../engine/worker/protocol.js';
+import type { AttentionMap, DatasetPreview, RunSnapshot } from './api.js';
+
+const stepName = (step: number) => `step-${String(step).padStart(6, '0')}`;
+
+/** The maps of one attention snapshot of a run (attention/step-NNNNNN/<node>.<port>.{json,f32}). */
+export async function readSnapshot(runDir: string, step: number): Promise<RunSnapshot> {
+  const dir = path.join(runDir, 'attention', stepName(step));
+  let files: string[];
+  try {
+    files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  } catch {
+    throw new Error(`the run has no attention snapshot at step ${step}`);
+  }
+  const maps: AttentionMap[] = [];
+  for (const f of files) {
+    const header = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as Omit<AttentionMap, 'data'>;
+    const bytes = await readFile(path.join(dir, f.replace(/\.json$/, '.f32')));
+    if (bytes.byteLength !== sizeOf(header.shape) * 4) throw new Error(`snapshot ${f} at step ${step} is truncated`);
+    const data = new Float32Array(bytes.byteLength / 4);
+    new Uint8Array(data.buffer).set(bytes);
+    maps.push({ nodeId: header.nodeId, port: header.port, kind: header.kind, axes: header.axes, shape: header.shape, fullShape: header.fullShape, data });
+  }
+  return { step, maps };
+}
+
+/** Loads a dataset as training would (the graph's input decides image size and sequence length) and shows a few samples, or the error. */
+export async function previewDataset(spec: DatasetSpec, graph: unknown, examples = 8): Promise<DatasetPreview> {
+  const g = graph ? checkGraphSchema(graph).graph : undefined;
+  let hint;
+  try {
+    hint = g ? inputHint(g) : undefined;
+  } catch {
+    hint = undefined; // a graph with errors: the dataset's own shape
+  }
+  try {
+    const data = await prepareData(spec, hint);
+    const { train, validation } = data;
+    const per = sizeOf(train.inputShape);
+    const counts = new Array<number>(data.classNames.length).fill(0);
+    for (const ds of [train, validation])
+      for (let i = 0; i < ds.size; i++) {
+        const r = ds.row(i);
+        const l = ds.labelShape.length ? -1 : ds.labels[r];
+        if (l >= 0) counts[l]++;
+      }
+    const pick = (ds: typeof train, n: number) =>
+      Array.from({ length: Math.min(n, ds.size) }, (_, i) => {
+        const r = ds.row(i);
+        const ls = sizeOf(ds.labelShape);
+        const x = ds.x.subarray(r * per, (r + 1) * per);
+        return { x: x instanceof Int32Array ? Int32Array.from(x) : Float32Array.from(x), label: [...ds.labels.subarray(r * ls, (r + 1) * ls)] };
+      });
+    return {
+      ok: true,
+      name: train.name,
+      inputShape: [...train.inputShape],
+      inputDtype: train.inputDtype,
+      labelShape: [...train.labelShape],
+      classNames: [...data.classNames],
+      classCounts: train.labelShape.length ? [] : counts,
+      trainSamples: train.size,
+      validationSamples: validation.size,
+      normalized: data.normalization !== undefined,
+      samples: pick(train, examples),
+      // The trainer probes the first validation samples (the training ones when there is no validation split).
+      probes: pick(validation.size > 0 ? validation : train, 64),
+    };
+  } catch (err) {
+    return { ok: false, name: spec.name, error: (err as Error).message };
+  }
+}
+
+/** The inspection of sample `index` of a run's validation split, from its (latest or named) checkpoint. */
+export async function inspectionFor(runDir: string, index: number, checkpoint?: string): Promise<InspectCommand> {
+  const read = async (f: string) => JSON.parse(await readFile(path.join(runDir, f), 'utf8')) as unknown;
+  const config = (await read('config.json').catch(() => ({}))) as { dataset?: DatasetSpec; backend?: string };
+  const graph = checkGraphSchema(await read('graph.attn.json').catch(() => null)).graph;
+  if (!graph) throw new Error('the run folder holds no readable graph');
+  if (!config.dataset) throw new Error('the run folder does not say which dataset it trained on');
+  const backend = (['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const).find((b) => b === config.backend) ?? 'auto';
+  return { graph, dataset: config.dataset, checkpoint: path.join(runDir, 'checkpoints', checkpoint ?? ''), index, backend };
+}
