@@ -12,6 +12,8 @@ import { checkGraphSchema, graphSchema, parseGraphText, serializeGraph } from '.
 import { inlineGraph } from '../engine/graph/inline.js';
 import type { Diagnostic, GraphFile } from '../engine/graph/types.js';
 import { compileGraph } from '../engine/compile/compile.js';
+import { nodeInitializers } from '../engine/compile/initializers.js';
+import { countBlockParams } from '../renderer/src/params/count.js';
 import { exportTfjs } from '../engine/export/tfjs.js';
 import { main } from '../engine/cli.js';
 import { tfReady } from './helpers/tf.js';
@@ -311,6 +313,25 @@ test('compiling inlines composites: the same layers, weights and outputs as the 
   tf.dispose([xs, ya, yb]);
   c.model.dispose();
   f.model.dispose();
+});
+
+test('a composite block builds its inside like any block builds its layers (so per-node counters work on it)', async () => {
+  const tf = await tfReady;
+  const a = analyzeGraph(loadFixture('residual.attn.json'));
+  const st = a.nodes.get('st')!;
+  const x = tf.input({ shape: [6, 6, 4] });
+  const out = st.block.build(tf, { params: st.params, inputs: { in: x }, inputShapes: st.inputShapes, name: 'st', init: nodeInitializers(tf, 1, 'st') });
+  assert.deepEqual(out.out.shape, st.outputShapes!.out);
+  const m = tf.model({ inputs: x, outputs: out.out });
+  assert.equal(m.countParams(), 592);
+  assert.deepEqual(
+    m.layers.slice(1).map((l) => l.name),
+    ['st_r1_c1', 'st_r1_relu', 'st_r1_c2', 'st_r1_add', 'st_r2_c1', 'st_r2_relu', 'st_r2_c2', 'st_r2_add'],
+  );
+  m.dispose();
+  // The editor's counter builds each node's block on its own.
+  assert.equal(countBlockParams(tf, st.block, { type: st.block.type, params: st.params, inputs: { in: { shape: [null, 6, 6, 4], dtype: 'float32' } } }), 592);
+  assert.throws(() => st.block.inferShape({ params: { repeat: 1 }, inputs: { in: [null, 6, 6, 3] } }), /cannot broadcast \[\?, 6, 6, 4\] with \[\?, 6, 6, 3\]/);
 });
 
 test('attention outputs inside composites are found, one per copy, with their path', async () => {

@@ -2,7 +2,7 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { GRAPH_FORMAT } from '../engine/graph/schema.js';
+import { GRAPH_FORMAT, GRAPH_VERSION } from '../engine/graph/schema.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { absolutePaths, workspacePaths } from '../electron/host/paths.js';
 import { HostService, type HostServiceOptions } from '../electron/host/service.js';
@@ -11,7 +11,7 @@ import { HostService, type HostServiceOptions } from '../electron/host/service.j
 export function tinyGraph(name = 'tiny'): GraphFile {
   return {
     format: GRAPH_FORMAT,
-    version: 1,
+    version: GRAPH_VERSION,
     name,
     nodes: [
       { id: 'x', type: 'io.input', params: { kind: 'vector', features: 4 }, position: { x: 0, y: 0 } },

@@ -18,6 +18,7 @@ import {
   compositeType,
   REPEAT_PARAM,
 } from './composite.js';
+import { buildComposite } from './inline.js';
 import type { CompositeDef, Diagnostic, GraphEdge, GraphFile, GraphNode } from './types.js';
 
 export interface NodeInfo {
@@ -439,6 +440,14 @@ function portsOfComposite(def: CompositeDef, type: string, problems: Diagnostic[
   return ports;
 }
 
+/** A composite's inside for these input shapes, or a ShapeError with the first problem. */
+function expandOrThrow(c: Composite, inputs: Record<string, Shape>, repeat: number): { copies: ScopeAnalysis[]; outputs: Record<string, Shape> } {
+  let first: Diagnostic | undefined;
+  const r = expandComposite(c, inputs, repeat, c.id, (d) => void (first ??= d));
+  if (!r.outputs) throw new ShapeError(first?.message ?? `composite "${c.id}" has problems inside`);
+  return { copies: r.copies, outputs: r.outputs };
+}
+
 // One object for every composite block, so that the parameter schema built from it is cached.
 const COMPOSITE_PARAMS: ParamDefs = { repeat: REPEAT_PARAM };
 
@@ -453,13 +462,10 @@ function compositeBlock(c: Composite): AnyBlock {
     inputs: c.inputs.map(port('Input')),
     outputs: c.outputs.map(port('Output')),
     inferShape({ params, inputs }) {
-      let first: Diagnostic | undefined;
-      const r = expandComposite(c, inputs, params.repeat as number, c.id, (d) => void (first ??= d));
-      if (!r.outputs) throw new ShapeError(first?.message ?? `composite "${c.id}" has problems inside`);
-      return r.outputs;
+      return expandOrThrow(c, inputs, params.repeat as number).outputs;
     },
-    build() {
-      throw new Error(`composite "${c.id}" has no builder of its own: the compiler inlines it`);
+    build(tf, ctx) {
+      return buildComposite(tf, c, expandOrThrow(c, ctx.inputShapes, ctx.params.repeat as number).copies, ctx);
     },
     examples: [],
   };

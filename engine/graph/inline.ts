@@ -3,11 +3,12 @@
 // nodes and the port nodes inside them disappear; each inner node gets a unique
 // key, a layer name prefixed by its instance (and copy), and the sources of its
 // inputs resolved through the composite ports.
+import type { BuildContext, ParamDefs, SymbolicTensor, TF } from '../blocks/contract.js';
 import { COMPOSITE_INPUT, COMPOSITE_OUTPUT } from './composite.js';
-import type { GraphAnalysis, NodeInfo, ScopeAnalysis } from './analyze.js';
+import type { CompositeInfo, GraphAnalysis, NodeInfo, ScopeAnalysis } from './analyze.js';
 import type { GraphFile } from './types.js';
 
-/** An output port of an inlined node. */
+/** An output port of an inlined node (or, for inlineInstance, an input port of the instance: key ""). */
 export interface Source {
   key: string;
   port: string;
@@ -42,33 +43,25 @@ export function layerName(nodeId: string): string {
   return /^[A-Za-z]/.test(clean) ? clean : `n_${clean}`;
 }
 
-/** Inlines every composite instance of an analysed graph that has no errors. */
-export function inlineGraph(graph: GraphFile, analysis: GraphAnalysis): InlinedNode[] {
-  const out: InlinedNode[] = [];
-  const usedLayers = new Set<string>();
-  const unique = (base: string) => {
-    let name = base;
-    for (let k = 2; usedLayers.has(name); k++) name = `${base}_${k}`;
-    usedLayers.add(name);
-    return name;
-  };
-  const labels = new Map(graph.nodes.map((n) => [n.id, n.label?.trim() || n.id]));
-  const innerLabels = new Map<string, Map<string, string>>();
-  for (const c of graph.composites ?? []) innerLabels.set(c.id, new Map(c.nodes.map((n) => [n.id, n.label?.trim() || n.id])));
+/** Where a scope sits: the instance (and copy) it is the inside of. */
+interface Level {
+  path: string[];
+  copy: number[];
+  key: string;
+  layer: string;
+  label: string;
+  /** Composite input node id -> what feeds that port of the instance. */
+  bound: Map<string, Source>;
+}
 
-  interface Level {
-    path: string[];
-    copy: number[];
-    key: string;
-    layer: string;
-    label: string;
-    /** Composite input node id -> what feeds that port of the instance. */
-    bound: Map<string, Source>;
-    labels: Map<string, string>;
-  }
+class Inliner {
+  readonly nodes: InlinedNode[] = [];
+  private readonly usedLayers = new Set<string>();
+
+  constructor(private readonly labelsOf: (composite: string) => Map<string, string>) {}
 
   /** Inlines one scope; returns what each of its nodes' output ports resolved to. */
-  const walk = (scope: ScopeAnalysis, level: Level | undefined): Map<string, Record<string, Source>> => {
+  scope(scope: ScopeAnalysis, level: Level | undefined, labels: Map<string, string>): Map<string, Record<string, Source>> {
     const produced = new Map<string, Record<string, Source>>();
     const source = (n: NodeInfo, port: string): Source => {
       const e = scope.edges[n.incoming.get(port)!];
@@ -76,47 +69,81 @@ export function inlineGraph(graph: GraphFile, analysis: GraphAnalysis): InlinedN
     };
     for (const id of scope.order) {
       const n = scope.nodes.get(id)!;
-      const label = level ? `${level.label}_${level.labels.get(id) ?? id}` : labels.get(id) ?? id;
+      const label = level ? `${level.label}_${labels.get(id) ?? id}` : (labels.get(id) ?? id);
       const path = level ? [...level.path, id] : [id];
-      const layerBase = level ? `${level.layer}_${layerSegment(id)}` : layerName(id);
-      if (n.block.type === COMPOSITE_INPUT) {
-        produced.set(id, { out: level!.bound.get(id)! });
-        continue;
+      const layer = level ? `${level.layer}_${layerSegment(id)}` : layerName(id);
+      if (n.block.type === COMPOSITE_INPUT) produced.set(id, { out: level!.bound.get(id)! });
+      else if (n.block.type === COMPOSITE_OUTPUT) produced.set(id, { out: source(n, 'in') });
+      else if (n.composite) {
+        const feed = Object.fromEntries(n.composite.inputs.map((p) => [p.name, source(n, p.name)]));
+        produced.set(id, this.instance(n, feed, { path, copy: level?.copy ?? [], key: level ? `${level.key}/${id}` : id, layer, label }));
+      } else {
+        const key = level ? `${level.key}/${id}` : id;
+        const inputs: Record<string, Source> = {};
+        for (const port of n.incoming.keys()) inputs[port] = source(n, port);
+        let unique = layer;
+        for (let k = 2; this.usedLayers.has(unique); k++) unique = `${layer}_${k}`;
+        this.usedLayers.add(unique);
+        this.nodes.push({ key, path, copy: level?.copy ?? [], info: n, label, layer: unique, inputs });
+        produced.set(id, Object.fromEntries(n.outputs.map((p) => [p.name, { key, port: p.name }])));
       }
-      if (n.block.type === COMPOSITE_OUTPUT) {
-        produced.set(id, { out: source(n, 'in') });
-        continue;
-      }
-      if (n.composite) {
-        const c = n.composite;
-        if (!n.copies || n.copies.length !== (n.params.repeat as number)) throw new Error(`composite node "${path.join('/')}" has no shapes: analyse the graph without errors first`);
-        let feed: Record<string, Source> = Object.fromEntries(c.inputs.map((p) => [p.name, source(n, p.name)]));
-        const repeated = n.copies.length > 1;
-        n.copies.forEach((copy, i) => {
-          const k = i + 1;
-          const inner = walk(copy, {
-            path,
-            copy: [...(level?.copy ?? []), k],
-            key: `${level ? `${level.key}/` : ''}${id}${repeated ? `#${k}` : ''}`,
-            layer: repeated ? `${layerBase}_r${k}` : layerBase,
-            label: repeated ? `${label}_r${k}` : label,
-            bound: new Map(c.inputs.map((p) => [p.node, feed[p.name]])),
-            labels: innerLabels.get(c.id) ?? new Map(),
-          });
-          const outputs = Object.fromEntries(c.outputs.map((p) => [p.name, inner.get(p.node)!.out]));
-          if (k === n.copies!.length) produced.set(id, outputs);
-          else feed = { [c.inputs[0].name]: outputs[c.outputs[0].name] };
-        });
-        continue;
-      }
-      const key = level ? `${level.key}/${id}` : id;
-      const inputs: Record<string, Source> = {};
-      for (const port of n.incoming.keys()) inputs[port] = source(n, port);
-      out.push({ key, path, copy: level?.copy ?? [], info: n, label, layer: unique(layerBase), inputs });
-      produced.set(id, Object.fromEntries(n.outputs.map((p) => [p.name, { key, port: p.name }])));
     }
     return produced;
-  };
-  walk(analysis, undefined);
-  return out;
+  }
+
+  /** Inlines the copies of a composite node, fed by `feed` (by port name); returns its outputs by port name. */
+  instance(n: NodeInfo, feed: Record<string, Source>, at: Omit<Level, 'bound'>): Record<string, Source> {
+    const c = n.composite!;
+    const copies = n.copies ?? [];
+    if (!copies.length || copies.length !== n.params.repeat) throw new Error(`composite node "${at.path.join('/')}" has no shapes: analyse the graph without errors first`);
+    const repeated = copies.length > 1;
+    let outputs: Record<string, Source> = {};
+    copies.forEach((copy, i) => {
+      const k = i + 1;
+      const inner = this.scope(
+        copy,
+        {
+          path: at.path,
+          copy: [...at.copy, k],
+          key: repeated ? `${at.key}#${k}` : at.key,
+          layer: repeated ? `${at.layer}_r${k}` : at.layer,
+          label: repeated ? `${at.label}_r${k}` : at.label,
+          bound: new Map(c.inputs.map((p) => [p.node, feed[p.name]])),
+        },
+        this.labelsOf(c.id),
+      );
+      outputs = Object.fromEntries(c.outputs.map((p) => [p.name, inner.get(p.node)!.out]));
+      if (repeated) feed = { [c.inputs[0].name]: outputs[c.outputs[0].name] };
+    });
+    return outputs;
+  }
+}
+
+const labelMap = (nodes: readonly { id: string; label?: string }[]) => new Map(nodes.map((n) => [n.id, n.label?.trim() || n.id]));
+
+/** Inlines every composite node of an analysed graph that has no errors. */
+export function inlineGraph(graph: GraphFile, analysis: GraphAnalysis): InlinedNode[] {
+  const inner = new Map((graph.composites ?? []).map((c) => [c.id, labelMap(c.nodes)]));
+  const inliner = new Inliner((id) => inner.get(id) ?? new Map());
+  inliner.scope(analysis, undefined, labelMap(graph.nodes));
+  return inliner.nodes;
+}
+
+/**
+ * Builds a composite node's blocks on its inputs, as its block's builder: layers
+ * named `${ctx.name}_<inner path>`, all initialised from the node's own seed
+ * stream. (The compiler inlines composites itself, seeding each inner node by its
+ * layer name.)
+ */
+export function buildComposite(tf: TF, composite: CompositeInfo, copies: ScopeAnalysis[], ctx: BuildContext<ParamDefs>): Record<string, SymbolicTensor> {
+  const inliner = new Inliner(() => new Map());
+  const at = { path: [ctx.name], copy: [], key: '', layer: ctx.name, label: ctx.name };
+  const node = { composite, copies, params: { repeat: copies.length } } as unknown as NodeInfo;
+  const outputs = inliner.instance(node, Object.fromEntries(composite.inputs.map((p) => [p.name, { key: '', port: p.name }])), at);
+  const produced = new Map<string, Record<string, SymbolicTensor>>([['', ctx.inputs]]);
+  for (const n of inliner.nodes) {
+    const inputs = Object.fromEntries(Object.entries(n.inputs).map(([port, s]) => [port, produced.get(s.key)![s.port]]));
+    produced.set(n.key, n.info.block.build(tf, { params: n.info.params, inputs, inputShapes: n.info.inputShapes, name: n.layer, init: ctx.init }));
+  }
+  return Object.fromEntries(Object.entries(outputs).map(([port, s]) => [port, produced.get(s.key)![s.port]]));
 }
