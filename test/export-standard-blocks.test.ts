@@ -81,10 +81,8 @@ extra('core.depthwiseConv2d', { kernel: 2, padding: 'same', dilation: 2, useBias
 extra('core.upsample2d', { factor: 2, interpolation: 'bilinear' }, image(4, 5, 3), 'bilinear x2');
 extra('core.upsample2d', { factor: 4, interpolation: 'nearest' }, image(2, 3, 1), 'nearest x4');
 extra('core.batchNorm', { momentum: 0.99, epsilon: 1e-3 }, sequence(5, 4), 'on a sequence');
-extra('core.batchNorm', { center: true, scale: false }, image(3, 4, 5), 'image, no scale');
-extra('core.batchNorm', { center: false, scale: false }, { kind: 'vector', features: 6 }, 'vector, no affine');
-extra('core.layerNorm', { center: false, epsilon: 1e-3 }, image(3, 4, 5), 'image, no shift');
-extra('core.layerNorm', { center: false, scale: false }, sequence(3, 4), 'no affine');
+extra('core.batchNorm', {}, { kind: 'vector', features: 6 }, 'on a vector');
+extra('core.layerNorm', { epsilon: 1e-3 }, image(3, 4, 5), 'on an image');
 extra('core.reshape', { shape: [4, 2, 6] }, image(3, 4, 4), 'image to image');
 extra('core.reshape', { shape: [-1] }, image(3, 4, 2), 'image to vector');
 extra('core.reshape', { shape: [6, -1, 1] }, { kind: 'vector', features: 24 }, 'vector to image');

@@ -14,44 +14,43 @@ export default defineBlock({
   paper: 'Ba, Kiros & Hinton (2016). Layer Normalization.',
   params: {
     epsilon: { type: 'float', default: 1e-5, min: 1e-12, max: 0.1, doc: 'Added to the variance before the square root (PyTorch default).' },
-    center: { type: 'bool', default: true, doc: 'Learn a shift beta.' },
-    scale: { type: 'bool', default: true, doc: 'Learn a scale gamma.' },
   },
-  inputs: [{ name: 'in', doc: 'Any tensor [B, ..., F].', rank: [2, 3, 4, 5] }],
+  inputs: [{ name: 'in', doc: 'Any tensor [B, ..., F].', rank: [2, 3, 4] }],
   outputs: [{ name: 'out', doc: 'Same shape as the input.' }],
   inferShape({ inputs }) {
-    return { out: [...expectRank(inputs.in, 'in', [2, 3, 4, 5])] };
+    return { out: [...expectRank(inputs.in, 'in', [2, 3, 4])] };
   },
   build(tf, { params: p, inputs, name }) {
-    const layer = tf.layers.layerNormalization({ axis: -1, epsilon: p.epsilon, center: p.center, scale: p.scale, name });
+    const layer = tf.layers.layerNormalization({ axis: -1, epsilon: p.epsilon, name });
     return { out: layer.apply(inputs.in) as never };
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [tsLayer(outputs.out, 'layerNormalization', { epsilon: numberArg(p.epsilon), center: p.center ? undefined : false, scale: p.scale ? undefined : false, name: layer }, inputs.in)],
+      body: [tsLayer(outputs.out, 'layerNormalization', { epsilon: numberArg(p.epsilon), name: layer }, inputs.in)],
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [kerasLayer(outputs.out, 'LayerNormalization', [], { epsilon: numberArg(p.epsilon), center: p.center ? undefined : false, scale: p.scale ? undefined : false, name: layer }, inputs.in)],
+      body: [kerasLayer(outputs.out, 'LayerNormalization', [], { epsilon: numberArg(p.epsilon), name: layer }, inputs.in)],
     }),
     pytorch({ params: p, inputs, inputShapes, outputs, name }) {
       const x = inputShapes.in;
       const args = [`${x[x.length - 1]}`];
       if (p.epsilon !== 1e-5) args.push(`eps=${pyNumber(p.epsilon)}`);
-      if (!p.center && !p.scale) args.push('elementwise_affine=False');
       const init = [`self.${name} = nn.LayerNorm(${args.join(', ')})`];
-      if (p.center !== p.scale) init.push(`self.${name}.${p.scale ? 'bias' : 'weight'} = None  # no learned ${p.scale ? 'shift (beta)' : 'scale (gamma)'}, as in the graph`);
       // The graph normalises the last axis, which is the channel axis 1 of an NCHW image.
       const call = x.length === 4 ? `${channelsFirst(`self.${name}(${channelsLast(inputs.in)})`)}  # over the channels of each pixel` : `self.${name}(${inputs.in})`;
       return {
         init,
         body: [`${outputs.out} = ${call}`],
-        torchWeights: [...(p.scale ? [{ torch: 'weight', tfjs: 'gamma' }] : []), ...(p.center ? [{ torch: 'bias', tfjs: 'beta' }] : [])],
+        torchWeights: [
+          { torch: 'weight', tfjs: 'gamma' },
+          { torch: 'bias', tfjs: 'beta' },
+        ],
       };
     },
   },
   examples: [
     { inputs: { in: [null, 7, 16] } },
-    { params: { epsilon: 1e-3, center: false }, inputs: { in: [null, 10] } },
-    { params: { scale: false }, inputs: { in: [null, 3, 3, 4] } },
+    { params: { epsilon: 1e-3 }, inputs: { in: [null, 10] } },
+    { inputs: { in: [null, 3, 3, 4] } },
   ],
 });
