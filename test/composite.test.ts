@@ -15,6 +15,7 @@ import { compileGraph } from '../engine/compile/compile.js';
 import { nodeInitializers } from '../engine/compile/initializers.js';
 import { countBlockParams } from '../renderer/src/params/count.js';
 import { exportTfjs } from '../engine/export/tfjs.js';
+import { ExportError } from '../engine/export/plan.js';
 import { main } from '../engine/cli.js';
 import { tfReady } from './helpers/tf.js';
 import { graph } from './helpers/graphs.js';
@@ -374,6 +375,10 @@ test('export inlines composites: TypeScript runs with the same parameters and ou
   assert.equal(r.exportedParams, r.compiledParams);
   assert.ok(r.maxAbsDiff <= 1e-5, `max |Δ| ${r.maxAbsDiff}`);
   pyCompile(g);
+  // A problem inside refuses the export, naming the composite node.
+  const bad = structuredClone(g);
+  bad.composites![1].nodes[1].params.kernel = 0;
+  assert.throws(() => exportTfjs(bad), (e: unknown) => e instanceof ExportError && e.nodeId === 'd' && /in composite "down", node "conv": parameter "kernel"/.test(e.message));
 });
 
 test('PyTorch export of a composite graph: same trainable parameters and outputs', async (t) => {

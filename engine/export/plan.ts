@@ -58,19 +58,20 @@ export function planExport(graph: GraphFile, target: ExportTarget, reserved: str
   const helpers = new Map<string, CodeHelper>();
   const nodes: PlannedNode[] = [];
 
-  for (const { key: id, info, label, layer, inputs: sources } of inlineGraph(graph, analysis)) {
+  for (const { key: id, path, info, label, layer, inputs: sources } of inlineGraph(graph, analysis)) {
     const name = names.take(label);
     const outputs: Record<string, string> = {};
     for (const p of info.outputs) outputs[p.name] = info.outputs.length === 1 ? name : names.take(`${name}_${p.name}`);
     const inputs: Record<string, string> = {};
     for (const [port, src] of Object.entries(sources)) inputs[port] = planned.get(src.key)!.outputs[src.port];
     const emit = info.block.emit?.[target];
-    if (!emit) throw new ExportError(`node "${id}": the ${info.block.label} block (${info.block.type}) cannot be exported to ${target} yet`, id);
+    // Errors name the node on the canvas: inside composites, the composite node.
+    if (!emit) throw new ExportError(`node "${id}": the ${info.block.label} block (${info.block.type}) cannot be exported to ${target} yet`, path[0]);
     let code: EmittedCode;
     try {
       code = emit({ params: info.params, inputShapes: info.inputShapes, outputShapes: info.outputShapes ?? {}, inputs, outputs, name, layer });
     } catch (err) {
-      throw new ExportError(`node "${id}" (${info.block.label}): ${(err as Error).message}`, id);
+      throw new ExportError(`node "${id}" (${info.block.label}): ${(err as Error).message}`, path[0]);
     }
     for (const h of code.helpers ?? []) {
       const prior = helpers.get(h.name);

@@ -62,7 +62,7 @@ export interface CompositePort {
 export interface CompositeInfo {
   id: string;
   def: CompositeDef;
-  /** The block of its instances (type `composite:<id>`): label, ports, and the `repeat` parameter. */
+  /** The block of its instances (type `composite:<id>`): label, ports, the `repeat` parameter, a shape rule and a builder for its inside. */
   block: AnyBlock;
   inputs: CompositePort[];
   outputs: CompositePort[];
