@@ -149,14 +149,14 @@ test('a problem inside a composite is on the composite node, naming the composit
       path: ['r', 'add'],
       copy: [1],
       composite: 'res',
-      message: 'in composite "res" (copy 1), node "add" port "in2": cannot broadcast [?, 6, 6, 4] with [?, 6, 6, 3]: axis 3 is 4 vs 3',
+      message: 'in composite "res" (copy 1 of 2), node "add" port "in2": cannot broadcast [?, 6, 6, 4] with [?, 6, 6, 3]: axis 3 is 4 vs 3',
     },
     {
       nodeId: 'p',
       path: ['p', 'a', 'add'],
       copy: [1, 1],
       composite: 'res',
-      message: 'in composite "pair", node "a": in composite "res" (copy 1), node "add" port "in2": cannot broadcast [?, 6, 6, 4] with [?, 6, 6, 3]: axis 3 is 4 vs 3',
+      message: 'in composite "pair", node "a": in composite "res" (copy 1 of 2), node "add" port "in2": cannot broadcast [?, 6, 6, 4] with [?, 6, 6, 3]: axis 3 is 4 vs 3',
     },
   ]);
   assert.equal(a.nodes.get('r')!.outputShapes, undefined);

@@ -342,7 +342,7 @@ function expandComposite(
   let failed = false;
   const edgeShapes = inferShapes(c.scope, nodes, seeds, (d) => {
     failed ||= d.severity === 'error';
-    report(wrap(d, instance, c.id, { k: 1, shown: repeat > 1 }));
+    report(wrap(d, instance, c.id, repeat));
   });
   const first: ScopeAnalysis = { nodes, order: c.scope.order, edges: c.scope.edges, edgeShapes };
   if (failed) return { copies: [first] };
@@ -372,20 +372,22 @@ const repeatable = (c: CompositeInfo) => c.inputs.length === 1 && c.outputs.leng
 
 /**
  * A diagnostic from inside a composite, moved one level out: onto the instance
- * node, with the path to the inner node, and the composite (and copy) named in
- * the message. Inner ports, parameters and edge indexes mean nothing outside,
- * so the port goes into the message.
+ * node, with the path to the inner node, and the composite named in the
+ * message. Inner ports, parameters and edge indexes mean nothing outside, so the
+ * port goes into the message. With `repeat` (a problem found while inferring the
+ * instance's shapes) the copy is named too: always the first, since every copy
+ * of a repeat sees the same shapes and the first one to fail stops the rest.
  */
-function wrap(d: Diagnostic, instance: string, composite: string, copy?: { k: number; shown: boolean }): Diagnostic {
+function wrap(d: Diagnostic, instance: string, composite: string, repeat?: number): Diagnostic {
   const where = d.nodeId === undefined ? '' : `, node "${d.nodeId}"${d.port && !d.path ? ` port "${d.port}"` : ''}`;
   const out: Diagnostic = {
     severity: d.severity,
     nodeId: instance,
     path: [instance, ...(d.path ?? (d.nodeId === undefined ? [] : [d.nodeId]))],
     composite: d.composite ?? composite,
-    message: `in composite "${composite}"${copy?.shown ? ` (copy ${copy.k})` : ''}${where}: ${d.message}`,
+    message: `in composite "${composite}"${repeat && repeat > 1 ? ` (copy 1 of ${repeat})` : ''}${where}: ${d.message}`,
   };
-  if (copy) out.copy = [copy.k, ...(d.copy ?? [])];
+  if (repeat) out.copy = [1, ...(d.copy ?? [])];
   return out;
 }
 
