@@ -13,6 +13,7 @@ import { startAutosave } from './files.js';
 import { host } from './host/host.js';
 import { fragmentText, parseFragment } from './store/clipboard.js';
 import { canvasApi } from './canvas/canvasApi.js';
+import { GraphLockBanner, TrainingDock, useDock } from './training/TrainingDock.js';
 
 const typing = (t: EventTarget | null) => t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
 
@@ -73,6 +74,7 @@ function useGlobalWiring() {
 export function App() {
   useGlobalWiring();
   const panels = useUi((s) => s.panels);
+  const dockOpen = useDock((s) => s.open);
   return (
     <ReactFlowProvider>
       <div className={`app${panels.palette ? '' : ' no-palette'}${panels.inspector ? '' : ' no-inspector'}${panels.summary ? '' : ' no-summary'}`}>
@@ -80,8 +82,10 @@ export function App() {
         <RecoveryBanner />
         {panels.palette && <Palette />}
         <main className="center">
+          <GraphLockBanner />
           <GraphCanvas />
-          {panels.summary && <BottomPanel />}
+          {panels.summary && !dockOpen && <BottomPanel />}
+          <TrainingDock />
         </main>
         {panels.inspector && <Inspector />}
         <StatusBar />

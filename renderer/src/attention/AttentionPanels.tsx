@@ -1,0 +1,226 @@
+// The attention panels: tiled side by side, each showing one attention output (or
+// those of the selected node) for the chosen probe sample at the chosen step.
+// They follow the newest snapshot while a run trains, freeze while it is paused,
+// and a slider scrubs back through the snapshots of the run.
+import { useEffect, useMemo } from 'react';
+import type { AttentionMap } from '../../../electron/host/api.js';
+import { useEditor } from '../editor.js';
+import { loadSnapshot, session, useSession, type Snapshot } from '../training/session.js';
+import { COLORMAPS, type ColormapName } from './colormaps.js';
+import { MapCanvas, type DrawOptions, type Underlay } from './MapCanvas.js';
+import { mapKey, range, sampleCount, sharedRange, viewOf } from './maps.js';
+import { addPanel, attentionView, removePanel, tileAll, updatePanel, useAttentionView, type PanelState } from './view.js';
+
+const KIND_LABEL = { spatial: 'spatial map', channel: 'channel weights', matrix: 'attention matrix', gate: 'gate values' } as const;
+
+/** A node on the canvas owns the maps of its own id and, for composites, of the blocks inlined inside it. */
+const ownedBy = (nodeId: string, m: AttentionMap) => m.nodeId === nodeId || m.nodeId.startsWith(`${nodeId}#`) || m.nodeId.startsWith(`${nodeId}/`);
+
+/** The snapshot shown: the pinned step, or the newest. */
+export function shownSnapshot(snapshots: Snapshot[], step: number | null): Snapshot | undefined {
+  if (!snapshots.length) return undefined;
+  if (step === null) return snapshots[snapshots.length - 1];
+  return snapshots.find((s) => s.step === step) ?? snapshots.reduce((a, b) => (Math.abs(b.step - step) < Math.abs(a.step - step) ? b : a));
+}
+
+/** Pins the view when the run pauses and lets it follow again on resume. */
+function useFreezeOnPause(): void {
+  const state = useSession((s) => s.state);
+  useEffect(() => {
+    const v = attentionView.getState();
+    if (state === 'paused' && v.step === null) {
+      const last = session.getState().snapshots.at(-1);
+      if (last) attentionView.setState({ step: last.step, pinnedByPause: true });
+    } else if (state === 'running' && v.pinnedByPause) {
+      attentionView.setState({ step: null, pinnedByPause: false });
+    }
+  }, [state]);
+}
+
+function probeUnderlay(probes: { shape: number[]; samples: (Float32Array | Int32Array)[] } | undefined, sample: number): { underlay?: Underlay; tokens?: string[] } {
+  const x = probes?.samples[sample];
+  if (!probes || !x) return {};
+  if (probes.shape.length === 3) return { underlay: { shape: probes.shape, data: x } };
+  if (probes.shape.length === 1 && x instanceof Int32Array) return { tokens: Array.from(x, String) };
+  return {};
+}
+
+function Panel({ panel, maps, options, sample, probes }: { panel: PanelState; maps: AttentionMap[]; options: Omit<DrawOptions, 'sort' | 'topK' | 'scale'> & { scale: 'map' | 'shared' }; sample: number; probes: ReturnType<typeof probeUnderlay> }) {
+  const selected = useEditor((s) => (s.selection.nodes.size === 1 ? [...s.selection.nodes][0] : null));
+  const shown = 'follow' in panel.source ? (selected ? maps.filter((m) => ownedBy(selected, m)) : []) : maps.filter((m) => mapKey(m) === (panel.source as { key: string }).key);
+  const value = 'follow' in panel.source ? '' : panel.source.key;
+  return (
+    <section className="attn-panel" data-testid={`attention-panel-${panel.id}`}>
+      <header>
+        <select
+          value={value}
+          aria-label="attention output"
+          data-testid={`attention-source-${panel.id}`}
+          onChange={(e) => updatePanel(panel.id, { source: e.target.value ? { key: e.target.value } : { follow: 'selection' } })}
+        >
+          <option value="">Selected node</option>
+          {maps.map((m) => (
+            <option key={mapKey(m)} value={mapKey(m)}>
+              {m.nodeId} · {m.port} ({m.kind})
+            </option>
+          ))}
+        </select>
+        <button className="icon" title="Close panel" onClick={() => removePanel(panel.id)}>
+          ×
+        </button>
+      </header>
+      {shown.some((m) => m.kind === 'channel' || m.kind === 'gate') && (
+        <div className="attn-panel__tools">
+          <label>
+            sort
+            <select value={panel.sort} onChange={(e) => updatePanel(panel.id, { sort: e.target.value as PanelState['sort'] })}>
+              <option value="index">by index</option>
+              <option value="value">by value</option>
+            </select>
+          </label>
+          <label>
+            top-k
+            <input type="number" min={0} max={512} value={panel.topK} onChange={(e) => updatePanel(panel.id, { topK: Math.max(0, Number(e.target.value) || 0) })} />
+          </label>
+        </div>
+      )}
+      {shown.length === 0 && (
+        <div className="empty">{'follow' in panel.source ? (selected ? 'The selected node has no attention output in this run.' : 'Select an attention node on the canvas, or pick an output above.') : 'No such output in this snapshot.'}</div>
+      )}
+      {shown.map((m) => {
+        const view = viewOf(m, sample);
+        const scale = options.scale === 'shared' ? sharedRange(m) : null;
+        const values = view.draw === 'bars' ? view.values : view.tiles[0].values;
+        const [lo, hi] = scale ?? range(values);
+        return (
+          <figure key={mapKey(m)} className="attn-map" data-testid={`attention-map-${m.nodeId}-${m.port}`}>
+            <figcaption>
+              <span className={`attention-tag attention-${m.kind}`}>{m.kind}</span> <b>{m.nodeId}</b>.{m.port} <span className="hint">{KIND_LABEL[m.kind]} [{m.fullShape.slice(1).join('×')}]{m.shape.join() !== m.fullShape.join() ? ' (downsampled)' : ''}</span>
+              <span className="range">
+                {lo.toPrecision(3)} … {hi.toPrecision(3)}
+              </span>
+            </figcaption>
+            <MapCanvas view={view} opts={{ ...options, scale, sort: panel.sort, topK: panel.topK }} underlay={m.kind === 'spatial' || m.kind === 'gate' ? probes.underlay : undefined} tokens={probes.tokens} testId="attention-canvas" />
+          </figure>
+        );
+      })}
+    </section>
+  );
+}
+
+function SampleThumb({ data, shape, active, onClick, index }: { data: Float32Array | Int32Array; shape: number[]; active: boolean; onClick: () => void; index: number }) {
+  const ref = useMemo(() => ({ current: null as HTMLCanvasElement | null }), []);
+  useEffect(() => {
+    const c = ref.current;
+    if (!c || shape.length !== 3) return;
+    const [h, w, ch] = shape;
+    c.width = w;
+    c.height = h;
+    const ctx = c.getContext('2d')!;
+    const img = ctx.createImageData(w, h);
+    const [lo, hi] = range(data);
+    for (let i = 0; i < h * w; i++) {
+      for (let k = 0; k < 3; k++) img.data[i * 4 + k] = ((data[i * ch + (ch >= 3 ? k : 0)] - lo) / (hi - lo || 1)) * 255;
+      img.data[i * 4 + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+  }, [data, shape, ref]);
+  return (
+    <button className={`sample-thumb${active ? ' active' : ''}`} onClick={onClick} title={`probe sample ${index}`} data-testid={`probe-sample-${index}`}>
+      {shape.length === 3 ? <canvas ref={(el) => void (ref.current = el)} /> : <span>{index}</span>}
+    </button>
+  );
+}
+
+export function AttentionPanels() {
+  useFreezeOnPause();
+  const snapshots = useSession((s) => s.snapshots);
+  const probes = useSession((s) => s.probes);
+  const runState = useSession((s) => s.state);
+  const v = useAttentionView((s) => s);
+  const snap = shownSnapshot(snapshots, v.step);
+  useEffect(() => {
+    if (snap && !snap.maps) void loadSnapshot(snap.step);
+  }, [snap]);
+  const maps = snap?.maps ?? [];
+  const samples = maps.length ? Math.max(...maps.map(sampleCount)) : 0;
+  const sample = Math.min(v.sample, Math.max(0, samples - 1));
+  const under = useMemo(() => probeUnderlay(probes, sample), [probes, sample]);
+  const options = useMemo(() => ({ colormap: v.colormap, opacity: v.opacity, scale: v.scale }), [v.colormap, v.opacity, v.scale]);
+  const index = snap ? snapshots.indexOf(snap) : -1;
+  const frozen = runState === 'paused';
+
+  return (
+    <div className="attention-dock" data-testid="attention-panels">
+      <div className="attn-toolbar">
+        <span className="attn-toolbar__group">
+          <b>Step</b>
+          <input
+            type="range"
+            min={0}
+            max={Math.max(0, snapshots.length - 1)}
+            value={Math.max(0, index)}
+            disabled={snapshots.length < 2}
+            data-testid="attention-step"
+            onChange={(e) => {
+              const i = Number(e.target.value);
+              attentionView.setState({ step: i >= snapshots.length - 1 && !frozen ? null : snapshots[i].step, pinnedByPause: false });
+            }}
+          />
+          <span className="mono" data-testid="attention-step-label">
+            {snap ? `${snap.step}` : '–'}
+            {snapshots.length ? ` (${index + 1}/${snapshots.length})` : ''}
+          </span>
+          {v.step !== null && (
+            <button onClick={() => attentionView.setState({ step: null, pinnedByPause: false })} title="Follow the newest snapshot" data-testid="attention-follow">
+              Latest
+            </button>
+          )}
+          {frozen && <span className="badge badge--warn" data-testid="attention-frozen">paused · frozen</span>}
+        </span>
+        <span className="attn-toolbar__group">
+          <b>Sample</b>
+          {probes && probes.samples.length >= samples && samples > 0
+            ? Array.from({ length: samples }, (_, i) => <SampleThumb key={i} index={i} data={probes.samples[i]} shape={probes.shape} active={i === sample} onClick={() => attentionView.setState({ sample: i })} />)
+            : Array.from({ length: samples }, (_, i) => (
+                <button key={i} className={`sample-thumb${i === sample ? ' active' : ''}`} onClick={() => attentionView.setState({ sample: i })} data-testid={`probe-sample-${i}`}>
+                  {i}
+                </button>
+              ))}
+        </span>
+        <span className="attn-toolbar__group">
+          <select value={v.colormap} onChange={(e) => attentionView.setState({ colormap: e.target.value as ColormapName })} aria-label="colour map" data-testid="attention-colormap">
+            {COLORMAPS.map((c) => (
+              <option key={c}>{c}</option>
+            ))}
+          </select>
+          <label title="Heat over the input image">
+            opacity
+            <input type="range" min={0} max={1} step={0.05} value={v.opacity} onChange={(e) => attentionView.setState({ opacity: Number(e.target.value) })} data-testid="attention-opacity" />
+          </label>
+          <select value={v.scale} onChange={(e) => attentionView.setState({ scale: e.target.value as 'map' | 'shared' })} aria-label="scale" data-testid="attention-scale">
+            <option value="map">per-map scale</option>
+            <option value="shared">shared scale</option>
+          </select>
+        </span>
+        <span className="attn-toolbar__group attn-toolbar__end">
+          <button onClick={() => addPanel()} data-testid="attention-add-panel">
+            + Panel
+          </button>
+          <button onClick={() => tileAll(maps.map(mapKey))} disabled={!maps.length} data-testid="attention-tile-all" title="One panel per attention output">
+            Tile all
+          </button>
+        </span>
+      </div>
+      {!snapshots.length ? (
+        <div className="empty">No attention maps yet: they arrive while a run trains (at the probe rate), or open a past run from the Runs tab.</div>
+      ) : (
+        <div className="attn-tiles">
+          {v.panels.map((p) => (
+            <Panel key={p.id} panel={p} maps={maps} options={options} sample={sample} probes={under} />
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+// How the attention panels look: which maps are tiled, which probe sample and
+// which snapshot step they show, the colour map and scale. View state only:
+// never saved, never undone.
+import { createStore } from 'zustand/vanilla';
+import { useStore } from 'zustand';
+import type { ColormapName } from './colormaps.js';
+
+/** A panel shows the maps of the selected node, or one attention output (`node.port`). */
+export type PanelSource = { follow: 'selection' } | { key: string };
+
+export interface PanelState {
+  id: number;
+  source: PanelSource;
+  sort: 'index' | 'value';
+  topK: number;
+}
+
+export interface AttentionViewState {
+  panels: PanelState[];
+  sample: number;
+  /** The snapshot step shown; null follows the newest. */
+  step: number | null;
+  /** The step was pinned because the run paused (unpinned on resume). */
+  pinnedByPause: boolean;
+  colormap: ColormapName;
+  opacity: number;
+  scale: 'map' | 'shared';
+}
+
+let nextId = 1;
+const panel = (source: PanelSource): PanelState => ({ id: nextId++, source, sort: 'index', topK: 8 });
+
+export const attentionView = createStore<AttentionViewState>()(() => ({
+  panels: [panel({ follow: 'selection' })],
+  sample: 0,
+  step: null,
+  pinnedByPause: false,
+  colormap: 'inferno',
+  opacity: 0.6,
+  scale: 'map',
+}));
+
+export function useAttentionView<T>(selector: (s: AttentionViewState) => T): T {
+  return useStore(attentionView, selector);
+}
+
+export function addPanel(source: PanelSource = { follow: 'selection' }): void {
+  attentionView.setState((s) => ({ panels: [...s.panels, panel(source)] }));
+}
+
+export function removePanel(id: number): void {
+  attentionView.setState((s) => ({ panels: s.panels.filter((p) => p.id !== id) }));
+}
+
+export function updatePanel(id: number, patch: Partial<Omit<PanelState, 'id'>>): void {
+  attentionView.setState((s) => ({ panels: s.panels.map((p) => (p.id === id ? { ...p, ...patch } : p)) }));
+}
+
+/** Panels for every attention output of a run, replacing the ones that follow nothing in particular. */
+export function tileAll(keys: string[]): void {
+  attentionView.setState({ panels: keys.map((key) => panel({ key })) });
+}

@@ -1,0 +1,130 @@
+// Inspect after training: one validation sample through the run's checkpoint —
+// the prediction with its class probabilities, and every attention map.
+import { useMemo, useState } from 'react';
+import type { Inspection } from '../../../electron/host/api.js';
+import { host } from '../host/host.js';
+import { MapCanvas, type DrawOptions } from '../attention/MapCanvas.js';
+import { mapKey, viewOf } from '../attention/maps.js';
+import { useAttentionView } from '../attention/view.js';
+import { isLive, useSession } from './session.js';
+
+function Probabilities({ probs, classNames, label }: { probs: Float32Array; classNames: string[]; label: number }) {
+  const order = Array.from(probs, (p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]);
+  return (
+    <ol className="probs" data-testid="inspect-probs">
+      {order.slice(0, 10).map(([p, i], rank) => (
+        <li key={i} className={`${i === label ? 'truth' : ''}${rank === 0 ? ' top' : ''}`}>
+          <span className="probs__name">{classNames[i] ?? i}</span>
+          <span className="probs__bar">
+            <span style={{ width: `${(p * 100).toFixed(1)}%` }} />
+          </span>
+          <span className="num">{(p * 100).toFixed(1)}%</span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function InputView({ r }: { r: Inspection }) {
+  const view = useMemo(() => {
+    if (r.input.shape.length !== 3) return null;
+    const data = r.input.data instanceof Float32Array ? r.input.data : Float32Array.from(r.input.data);
+    const [h, w] = r.input.shape;
+    // The input image drawn with the grey colour map.
+    return { draw: 'tiles' as const, kind: 'spatial' as const, tiles: [{ rows: h, cols: w, values: r.input.shape[2] === 1 ? data : Float32Array.from({ length: h * w }, (_, i) => (data[i * 3] + data[i * 3 + 1] + data[i * 3 + 2]) / 3) }] };
+  }, [r]);
+  if (!view) return <div className="mono inspect-tokens">{Array.from(r.input.data).join(' ')}</div>;
+  return <MapCanvas view={view} opts={{ colormap: 'gray', opacity: 1, scale: null, sort: 'index', topK: 0 }} testId="inspect-input" />;
+}
+
+export function InspectPanel() {
+  const runId = useSession((s) => s.runId);
+  const state = useSession((s) => s.state);
+  const source = useSession((s) => s.source);
+  const checkpoints = useSession((s) => s.checkpoints);
+  const colormap = useAttentionView((s) => s.colormap);
+  const opacity = useAttentionView((s) => s.opacity);
+  const [index, setIndex] = useState(0);
+  const [checkpoint, setCheckpoint] = useState('');
+  const [result, setResult] = useState<Inspection | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const live = isLive({ state, source });
+  const opts: DrawOptions = { colormap, opacity, scale: null, sort: 'index', topK: 8 };
+
+  const inspect = async (i = index) => {
+    if (!host || !runId) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await host.inspectSample({ runId, index: i, ...(checkpoint ? { checkpoint } : {}) });
+      setResult(r);
+      setIndex(r.index);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!runId) return <div className="empty">Train a run, or open one from the Runs tab, then inspect its validation samples here.</div>;
+  const max = result ? result.validationSamples - 1 : undefined;
+  const label = result?.label[0] ?? -1;
+  const out = result?.outputs[0];
+  const predicted = out ? Array.from(out.probs).indexOf(Math.max(...out.probs.subarray(0, result!.classNames.length))) : -1;
+  return (
+    <div className="inspect-panel" data-testid="inspect-panel">
+      <div className="inspect-toolbar">
+        <b>Validation sample</b>
+        <button onClick={() => void inspect(Math.max(0, index - 1))} disabled={busy || index <= 0}>
+          ‹
+        </button>
+        <input type="number" min={0} max={max} value={index} onChange={(e) => setIndex(Math.max(0, Number(e.target.value) || 0))} style={{ width: 80 }} data-testid="inspect-index" />
+        <button onClick={() => void inspect(index + 1)} disabled={busy || (max !== undefined && index >= max)}>
+          ›
+        </button>
+        <select value={checkpoint} onChange={(e) => setCheckpoint(e.target.value)} aria-label="checkpoint" style={{ width: 180 }}>
+          <option value="">latest checkpoint</option>
+          {checkpoints.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
+        <button className="primary" onClick={() => void inspect()} disabled={busy || live} title={live ? 'Wait until the run ends (or stop it)' : ''} data-testid="inspect-run">
+          {busy ? 'Running…' : 'Inspect'}
+        </button>
+        {result && <span className="hint">{result.validationSamples} validation samples · {result.backend} · {result.checkpoint.split(/[\\/]/).pop()}</span>}
+      </div>
+      {error && <div className="preview preview--error" data-testid="inspect-error">{error}</div>}
+      {result && out && (
+        <div className="inspect-body">
+          <div className="inspect-sample">
+            <InputView r={result} />
+            <div className="inspect-verdict" data-testid="inspect-verdict">
+              predicted <b>{result.classNames[predicted] ?? predicted}</b>
+              {label >= 0 && (
+                <>
+                  {' '}
+                  · true <b>{result.classNames[label] ?? label}</b> <span className={predicted === label ? 'good' : 'bad'}>{predicted === label ? '✓' : '✗'}</span>
+                </>
+              )}
+            </div>
+            {out.shape.length === 1 && <Probabilities probs={out.probs} classNames={result.classNames} label={label} />}
+          </div>
+          <div className="inspect-maps">
+            {result.maps.length === 0 && <div className="empty">This graph has no attention outputs.</div>}
+            {result.maps.map((m) => (
+              <figure key={mapKey(m)} className="attn-map" data-testid={`inspect-map-${m.nodeId}-${m.port}`}>
+                <figcaption>
+                  <span className={`attention-tag attention-${m.kind}`}>{m.kind}</span> <b>{m.nodeId}</b>.{m.port}
+                </figcaption>
+                <MapCanvas view={viewOf(m, 0)} opts={opts} underlay={(m.kind === 'spatial' || m.kind === 'gate') && result.input.shape.length === 3 ? { shape: result.input.shape, data: result.input.data } : undefined} tokens={result.input.shape.length === 1 ? Array.from(result.input.data, String) : undefined} />
+              </figure>
+            ))}
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

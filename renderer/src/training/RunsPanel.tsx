@@ -1,0 +1,141 @@
+// Past runs: their config and final metrics; open one to see its charts and
+// attention snapshots again, or continue it from a checkpoint.
+import { useCallback, useEffect, useState } from 'react';
+import type { RunDetail, RunSummary } from '../../../electron/host/api.js';
+import { host } from '../host/host.js';
+import { continueRun, isLive, openRun, useSession } from './session.js';
+
+const fmt = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
+
+export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
+  const [runs, setRuns] = useState<RunSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [detail, setDetail] = useState<RunDetail | null>(null);
+  const [extra, setExtra] = useState(1);
+  const state = useSession((s) => s.state);
+  const source = useSession((s) => s.source);
+  const shownRun = useSession((s) => s.runId);
+  const checkpoints = useSession((s) => s.checkpoints);
+  const live = isLive({ state, source });
+
+  const refresh = useCallback(() => {
+    if (!host) return;
+    host.listRuns().then(
+      (r) => {
+        setRuns(r);
+        setError(null);
+      },
+      (e: Error) => setError(e.message),
+    );
+  }, []);
+  // The list changes when a run starts or ends.
+  useEffect(refresh, [refresh, state]);
+
+  const open = async (runId: string) => {
+    const d = await openRun(runId);
+    if (d) {
+      setDetail(d);
+      onOpened?.();
+    }
+  };
+
+  return (
+    <div className="runs-panel" data-testid="runs-panel">
+      <div className="runs-list">
+        <div className="runs-toolbar">
+          <b>Runs</b>
+          <button onClick={refresh} data-testid="runs-refresh">
+            Refresh
+          </button>
+        </div>
+        {error && <div className="preview preview--error">{error}</div>}
+        {runs && runs.length === 0 && <div className="empty">No runs yet: start one from the Training tab.</div>}
+        {runs && runs.length > 0 && (
+          <table className="runs-table">
+            <thead>
+              <tr>
+                <th>Run</th>
+                <th>State</th>
+                <th>Dataset</th>
+                <th>Backend</th>
+                <th className="num">Epochs</th>
+                <th className="num">val_loss</th>
+                <th className="num">val_acc</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {runs.map((r) => (
+                <tr key={r.runId} className={r.runId === shownRun ? 'active' : ''} data-testid={`run-row-${r.runId}`} onDoubleClick={() => void open(r.runId)}>
+                  <td title={r.runId}>
+                    <div>{r.name}</div>
+                    <small className="hint mono">{r.runId}</small>
+                  </td>
+                  <td>
+                    <span className={`run-state run-state--${r.state}`} title={r.message}>
+                      {r.state}
+                    </span>
+                  </td>
+                  <td className="mono">{r.dataset?.split(/[\\/]/).pop() ?? '–'}</td>
+                  <td>{r.backend ?? '–'}</td>
+                  <td className="num">{r.epochs ?? '–'}</td>
+                  <td className="num">{fmt(r.finalMetrics.val_loss)}</td>
+                  <td className="num">{fmt(r.finalMetrics.val_accuracy)}</td>
+                  <td>
+                    <button onClick={() => void open(r.runId)} disabled={live} data-testid={`run-open-${r.runId}`}>
+                      Open
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      <div className="run-detail">
+        {!detail || detail.runId !== shownRun ? (
+          <div className="empty">Open a run to see its configuration, charts and attention snapshots (in the Training and Attention tabs), and to continue it.</div>
+        ) : (
+          <>
+            <div className="section-title">Run {detail.runId}</div>
+            <div className="run-detail__facts">
+              <span>
+                state <b>{detail.state}</b>
+              </span>
+              <span>
+                started <b>{new Date(detail.startedAt).toLocaleString()}</b>
+              </span>
+              <span>
+                snapshots <b data-testid="run-detail-snapshots">{detail.snapshots.length}</b>
+              </span>
+              {detail.message && <span className="bad">{detail.message}</span>}
+            </div>
+            <div className="section-title">Continue</div>
+            <div className="button-row">
+              <label className="inline">
+                + epochs <input type="number" min={1} value={extra} onChange={(e) => setExtra(Math.max(1, Number(e.target.value) || 1))} style={{ width: 60 }} />
+              </label>
+              <button className="primary" disabled={live || !checkpoints.length} onClick={() => void continueRun(undefined, extra)} data-testid="run-continue">
+                Continue from latest checkpoint
+              </button>
+            </div>
+            {checkpoints.length > 0 && (
+              <ul className="checkpoints">
+                {checkpoints.map((c) => (
+                  <li key={c}>
+                    <code>{c}</code>
+                    <button disabled={live} onClick={() => void continueRun(c, extra)}>
+                      Continue from here
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            )}
+            <div className="section-title">Configuration</div>
+            <pre className="config-json">{JSON.stringify(detail.config, null, 2)}</pre>
+          </>
+        )}
+      </div>
+    </div>
+  );
+}

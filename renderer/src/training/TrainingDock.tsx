@@ -1,0 +1,101 @@
+// The training dock under the canvas: Training, Attention, Runs and Inspect tabs,
+// collapsible and resizable. While a run is live it locks the graph.
+import { useEffect, useRef } from 'react';
+import { createStore } from 'zustand/vanilla';
+import { useStore } from 'zustand';
+import { editor, toast } from '../editor.js';
+import { AttentionPanels } from '../attention/AttentionPanels.js';
+import { InspectPanel } from './InspectPanel.js';
+import { RunsPanel } from './RunsPanel.js';
+import { TrainingPanel } from './TrainingPanel.js';
+import { lockGraph } from './lock.js';
+import { isLive, session, useSession } from './session.js';
+import './training.css';
+
+export type DockTab = 'training' | 'attention' | 'runs' | 'inspect';
+
+export const dock = createStore<{ open: boolean; tab: DockTab; height: number }>()(() => ({ open: false, tab: 'training', height: 430 }));
+export const useDock = <T,>(selector: (s: { open: boolean; tab: DockTab; height: number }) => T): T => useStore(dock, selector);
+export const showDock = (tab: DockTab) => dock.setState({ open: true, tab });
+
+/** Locks the graph for as long as a run is live. */
+function useGraphLock(): void {
+  const live = useSession((s) => isLive(s));
+  useEffect(() => {
+    if (!live) return;
+    let last = 0;
+    return lockGraph(editor, () => {
+      // One message per burst of refused edits (a drag refuses many moves).
+      if (Date.now() - last > 3000) toast('The graph is locked while a run trains: pause does not unlock it, stop the run to edit.', 'info', 3500);
+      last = Date.now();
+    });
+  }, [live]);
+}
+
+export function GraphLockBanner() {
+  const live = useSession((s) => isLive(s));
+  if (!live) return null;
+  return (
+    <div className="lock-banner" data-testid="graph-locked">
+      Graph locked (read-only) while the run trains
+    </div>
+  );
+}
+
+const TABS: [DockTab, string][] = [
+  ['training', 'Training'],
+  ['attention', 'Attention'],
+  ['runs', 'Runs'],
+  ['inspect', 'Inspect'],
+];
+
+export function TrainingDock() {
+  useGraphLock();
+  const { open, tab, height } = useStore(dock);
+  const state = useSession((s) => s.state);
+  const snapshots = useSession((s) => s.snapshots.length);
+  const drag = useRef<{ y: number; h: number } | null>(null);
+
+  // Starting a run from elsewhere (a test, the bench) shows it.
+  useEffect(() => session.subscribe((s, prev) => void (s.runId !== prev.runId && s.source === 'live' && dock.setState({ open: true }))), []);
+
+  return (
+    <section className={`training-dock${open ? ' open' : ''}`} style={open ? { height } : undefined} data-testid="training-dock">
+      {open && (
+        <div
+          className="training-dock__grip"
+          onPointerDown={(e) => {
+            drag.current = { y: e.clientY, h: height };
+            (e.target as HTMLElement).setPointerCapture(e.pointerId);
+          }}
+          onPointerMove={(e) => {
+            if (!drag.current) return;
+            const h = Math.min(window.innerHeight - 160, Math.max(200, drag.current.h - (e.clientY - drag.current.y)));
+            dock.setState({ height: h });
+          }}
+          onPointerUp={() => void (drag.current = null)}
+        />
+      )}
+      <nav className="tabs">
+        {TABS.map(([id, label]) => (
+          <button key={id} className={open && tab === id ? 'active' : ''} onClick={() => dock.setState({ open: true, tab: id })} data-testid={`dock-tab-${id}`}>
+            {label}
+            {id === 'training' && state !== 'idle' && <span className={`dot run-state--${state}`} />}
+            {id === 'attention' && snapshots > 0 && <span className="badge">{snapshots}</span>}
+          </button>
+        ))}
+        <button className="dock-toggle" onClick={() => dock.setState({ open: !open })} title={open ? 'Collapse' : 'Expand'} data-testid="dock-toggle">
+          {open ? '▾' : '▴'}
+        </button>
+      </nav>
+      {open && (
+        <div className="training-dock__body">
+          {tab === 'training' && <TrainingPanel />}
+          {tab === 'attention' && <AttentionPanels />}
+          {tab === 'runs' && <RunsPanel onOpened={() => undefined} />}
+          {tab === 'inspect' && <InspectPanel />}
+        </div>
+      )}
+    </section>
+  );
+}

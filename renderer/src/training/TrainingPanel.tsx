@@ -1,0 +1,499 @@
+// The training panel: dataset and hyperparameters on the left; on the right the
+// run's controls, progress, live charts per batch and per epoch, validation
+// metrics and the log.
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import type { DatasetInfo, DatasetPreview } from '../../../electron/host/api.js';
+import { editor, useEditor } from '../editor.js';
+import { host } from '../host/host.js';
+import { Chart } from './Chart.js';
+import { BACKENDS, datasetRequest, formFromGraph, isSynthetic, outputsOf, setForm, startRequest, trainForm, useTrainForm, type TrainForm } from './form.js';
+import { isLive, pauseRun, resumeRun, startRun, stopRun, useSession } from './session.js';
+
+function Field({ label, children, help }: { label: string; children: ReactNode; help?: string }) {
+  return (
+    <label className="tfield" title={help}>
+      <span>{label}</span>
+      {children}
+    </label>
+  );
+}
+
+function NumberInput({ k, min, max, step, disabled }: { k: keyof TrainForm; min?: number; max?: number; step?: number | 'any'; disabled?: boolean }) {
+  const value = useTrainForm((s) => s[k]) as number;
+  const [text, setText] = useState(String(value));
+  useEffect(() => setText(String(value)), [value]);
+  const n = Number(text);
+  const bad = text.trim() === '' || !Number.isFinite(n) || (min !== undefined && n < min) || (max !== undefined && n > max);
+  return (
+    <input
+      type="number"
+      value={text}
+      min={min}
+      max={max}
+      step={step ?? 'any'}
+      disabled={disabled}
+      aria-invalid={bad}
+      data-testid={`train-${k}`}
+      onChange={(e) => {
+        setText(e.target.value);
+        const v = Number(e.target.value);
+        if (e.target.value.trim() !== '' && Number.isFinite(v) && (min === undefined || v >= min) && (max === undefined || v <= max)) setForm({ [k]: v } as Partial<TrainForm>);
+      }}
+    />
+  );
+}
+
+function SelectInput<K extends keyof TrainForm>({ k, options, disabled }: { k: K; options: readonly (string | [string, string])[]; disabled?: boolean }) {
+  const value = useTrainForm((s) => s[k]) as string;
+  return (
+    <select value={value} disabled={disabled} data-testid={`train-${k}`} onChange={(e) => setForm({ [k]: e.target.value } as Partial<TrainForm>)}>
+      {options.map((o) => {
+        const [v, l] = Array.isArray(o) ? o : [o, o];
+        return (
+          <option key={v} value={v}>
+            {l}
+          </option>
+        );
+      })}
+    </select>
+  );
+}
+
+function PreviewView({ p }: { p: DatasetPreview }) {
+  if (!p.ok)
+    return (
+      <div className="preview preview--error" data-testid="dataset-preview-error">
+        <b>Cannot use {p.name}:</b> {p.error}
+      </div>
+    );
+  const image = p.inputShape.length === 3;
+  return (
+    <div className="preview" data-testid="dataset-preview">
+      <div>
+        {p.trainSamples} training + {p.validationSamples} validation samples · input [{p.inputShape.join('×')}] {p.inputDtype} · {p.classNames.length} classes{p.normalized ? ' · standardised' : ''}
+      </div>
+      {image && (
+        <div className="preview__thumbs">
+          {p.samples.map((s, i) => (
+            <Thumb key={i} data={s.x} shape={p.inputShape} caption={p.classNames[s.label[0]] ?? String(s.label[0])} />
+          ))}
+        </div>
+      )}
+      {!image && (
+        <div className="preview__rows mono">
+          {p.samples.slice(0, 4).map((s, i) => (
+            <div key={i}>
+              [{Array.from(s.x.slice(0, 12), (v) => (Number.isInteger(v) ? v : v.toFixed(2))).join(' ')}
+              {s.x.length > 12 ? ' …' : ''}] → {s.label.slice(0, 12).join(' ')}
+            </div>
+          ))}
+        </div>
+      )}
+      {p.classCounts.length > 0 && p.classCounts.length <= 40 && (
+        <div className="preview__counts">
+          {p.classCounts.map((c, i) => (
+            <span key={i} title={`${p.classNames[i]}: ${c}`} style={{ height: `${Math.max(2, (c / Math.max(...p.classCounts)) * 24)}px` }} />
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Thumb({ data, shape, caption }: { data: Float32Array | Int32Array; shape: number[]; caption: string }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const [h, w, c] = shape;
+    const el = ref.current!;
+    el.width = w;
+    el.height = h;
+    const ctx = el.getContext('2d')!;
+    const img = ctx.createImageData(w, h);
+    let lo = Infinity, hi = -Infinity;
+    for (const v of data) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    for (let i = 0; i < h * w; i++) {
+      for (let k = 0; k < 3; k++) img.data[i * 4 + k] = ((data[i * c + (c >= 3 ? k : 0)] - lo) / (hi - lo || 1)) * 255;
+      img.data[i * 4 + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+  }, [data, shape]);
+  return (
+    <figure>
+      <canvas ref={ref} />
+      <figcaption>{caption}</figcaption>
+    </figure>
+  );
+}
+
+function DatasetSection({ locked }: { locked: boolean }) {
+  const [datasets, setDatasets] = useState<DatasetInfo[]>([]);
+  const [preview, setPreview] = useState<DatasetPreview | null>(null);
+  const [previewing, setPreviewing] = useState(false);
+  const dataset = useTrainForm((s) => s.dataset);
+  const importPath = useTrainForm((s) => s.importPath);
+  const csvLabel = useTrainForm((s) => s.csvLabel);
+  useEffect(() => {
+    void host?.listDatasets().then(setDatasets, () => undefined);
+  }, []);
+  useEffect(() => setPreview(null), [dataset]);
+  const synthetic = isSynthetic(dataset);
+  const doPreview = async () => {
+    if (!host) return;
+    setPreviewing(true);
+    try {
+      setPreview(await host.previewDataset({ dataset: datasetRequest(trainForm.getState()), graph: editor.getState().graph }));
+    } catch (err) {
+      setPreview({ ok: false, name: trainForm.getState().dataset, error: (err as Error).message });
+    } finally {
+      setPreviewing(false);
+    }
+  };
+  const options: [string, string][] = [...datasets.map((d) => [d.id, d.name] as [string, string]), ['import', 'Import: image folder or CSV…']];
+  const doc = datasets.find((d) => d.id === dataset)?.description;
+  return (
+    <>
+      <div className="section-title">Dataset</div>
+      <Field label="Dataset">
+        <SelectInput k="dataset" options={options.length > 1 ? options : [['mnist', 'MNIST'], ['import', 'Import…']]} disabled={locked} />
+      </Field>
+      {doc && <div className="field__help">{doc}</div>}
+      {dataset === 'import' && (
+        <>
+          <Field label="Path" help="A folder with one sub-folder of PNG/JPEG images per class, or a .csv file (in the workspace, in browser mode)">
+            <input value={importPath} placeholder="data/my-images or data/table.csv" disabled={locked} data-testid="train-importPath" onChange={(e) => setForm({ importPath: e.target.value })} />
+          </Field>
+          <Field label="CSV label column" help="Default: the last column">
+            <input value={csvLabel} placeholder="(last column)" disabled={locked} onChange={(e) => setForm({ csvLabel: e.target.value })} />
+          </Field>
+        </>
+      )}
+      {synthetic ? (
+        <div className="tgrid">
+          <Field label="Length" help="Sequence length (0: the graph's input length)">
+            <NumberInput k="seqLength" min={0} step={1} disabled={locked} />
+          </Field>
+          <Field label="Vocab" help="Number of tokens (0: the graph's input vocabulary)">
+            <NumberInput k="vocab" min={0} step={1} disabled={locked} />
+          </Field>
+          <Field label="Sequences">
+            <NumberInput k="size" min={1} step={1} disabled={locked} />
+          </Field>
+        </div>
+      ) : (
+        <div className="tgrid">
+          <Field label="Sample limit" help="Use at most this many samples (0: all)">
+            <NumberInput k="limit" min={0} step={1} disabled={locked} />
+          </Field>
+          <Field label="Validation">
+            <NumberInput k="validationSplit" min={0} max={0.9} step={0.05} disabled={locked} />
+          </Field>
+        </div>
+      )}
+      <div className="button-row">
+        <button onClick={() => void doPreview()} disabled={!host || previewing} data-testid="dataset-preview-button">
+          {previewing ? 'Loading…' : 'Preview'}
+        </button>
+      </div>
+      {preview && <PreviewView p={preview} />}
+    </>
+  );
+}
+
+function HyperSection({ locked }: { locked: boolean }) {
+  const schedule = useTrainForm((s) => s.schedule);
+  const optimizer = useTrainForm((s) => s.optimizer);
+  const graph = useEditor((s) => s.graph);
+  const outputs = useMemo(() => outputsOf(graph), [graph]);
+  const weights = useTrainForm((s) => s.lossWeights);
+  return (
+    <>
+      <div className="section-title">Optimisation</div>
+      <div className="tgrid">
+        <Field label="Optimizer">
+          <SelectInput k="optimizer" options={[['adam', 'Adam'], ['adamw', 'AdamW'], ['sgd', 'SGD']]} disabled={locked} />
+        </Field>
+        <Field label="Learning rate">
+          <NumberInput k="lr" min={1e-7} max={10} disabled={locked} />
+        </Field>
+        {optimizer === 'sgd' && (
+          <Field label="Momentum">
+            <NumberInput k="momentum" min={0} max={1} disabled={locked} />
+          </Field>
+        )}
+        <Field label="Weight decay" help="Decoupled for AdamW, L2 for SGD and Adam">
+          <NumberInput k="weightDecay" min={0} disabled={locked} />
+        </Field>
+        <Field label="Schedule">
+          <SelectInput k="schedule" options={[['constant', 'constant'], ['step', 'step decay'], ['cosine', 'cosine']]} disabled={locked} />
+        </Field>
+        <Field label="Warm-up steps">
+          <NumberInput k="warmupSteps" min={0} step={1} disabled={locked} />
+        </Field>
+        {schedule === 'step' && (
+          <>
+            <Field label="Every (epochs)">
+              <NumberInput k="stepEpochs" min={1} step={1} disabled={locked} />
+            </Field>
+            <Field label="Gamma">
+              <NumberInput k="gamma" min={0} max={1} disabled={locked} />
+            </Field>
+          </>
+        )}
+        {schedule === 'cosine' && (
+          <Field label="Final rate">
+            <NumberInput k="minLr" min={0} disabled={locked} />
+          </Field>
+        )}
+        <Field label="Batch size">
+          <NumberInput k="batchSize" min={1} max={65536} step={1} disabled={locked} />
+        </Field>
+        <Field label="Epochs">
+          <NumberInput k="epochs" min={1} step={1} disabled={locked} />
+        </Field>
+        <Field label="Seed">
+          <NumberInput k="seed" min={0} step={1} disabled={locked} />
+        </Field>
+      </div>
+      {outputs.length > 0 && (
+        <>
+          <div className="section-title">Loss weights</div>
+          <div className="tgrid">
+            {outputs.map((o) => (
+              <Field key={o.id} label={o.id}>
+                <input
+                  type="number"
+                  min={0}
+                  step="any"
+                  disabled={locked}
+                  value={weights[o.id] ?? o.weight}
+                  data-testid={`train-loss-weight-${o.id}`}
+                  onChange={(e) => {
+                    const v = Number(e.target.value);
+                    if (Number.isFinite(v) && v >= 0) setForm({ lossWeights: { ...trainForm.getState().lossWeights, [o.id]: v } });
+                  }}
+                />
+              </Field>
+            ))}
+          </div>
+        </>
+      )}
+      <div className="section-title">Attention probes</div>
+      <div className="tgrid">
+        <Field label="Samples" help="Fixed validation samples whose maps are recorded (0: no probes)">
+          <NumberInput k="probeSamples" min={0} max={64} step={1} disabled={locked} />
+        </Field>
+        <Field label="Every (batches)">
+          <NumberInput k="probeEvery" min={1} step={1} disabled={locked} />
+        </Field>
+        <Field label="Min interval (ms)">
+          <NumberInput k="probeIntervalMs" min={0} step={50} disabled={locked} />
+        </Field>
+      </div>
+      <div className="section-title">Backend</div>
+      <Field label="Backend" help="auto: the fastest one that loads here">
+        <SelectInput k="backend" options={BACKENDS} disabled={locked} />
+      </Field>
+    </>
+  );
+}
+
+const fmtTime = (s: number | undefined) => {
+  if (s === undefined || !Number.isFinite(s)) return '–';
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+};
+const fmt = (v: number | undefined, d = 4) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
+
+function Controls() {
+  const s = {
+    state: useSession((x) => x.state),
+    source: useSession((x) => x.source),
+    busy: useSession((x) => x.busy),
+    runId: useSession((x) => x.runId),
+  };
+  const errors = useEditor((x) => x.diagnostics.errorCount);
+  const live = isLive(s);
+  const start = () => void startRun(startRequest(trainForm.getState(), editor.getState().graph));
+  return (
+    <div className="run-controls">
+      <button className="primary" onClick={start} disabled={!host || live || s.busy || errors > 0} title={errors ? 'Fix the graph’s problems first' : 'Train the graph on the canvas'} data-testid="train-start">
+        Start
+      </button>
+      {s.state === 'paused' ? (
+        <button onClick={() => void resumeRun()} disabled={s.busy} data-testid="train-resume">
+          Resume
+        </button>
+      ) : (
+        <button onClick={() => void pauseRun()} disabled={!live || s.state !== 'running' || s.busy} data-testid="train-pause">
+          Pause
+        </button>
+      )}
+      <button onClick={() => void stopRun()} disabled={!live || s.state === 'stopping' || s.busy} data-testid="train-stop">
+        Stop
+      </button>
+      <span className={`run-state run-state--${s.state}`} data-testid="train-state">
+        {s.state}
+      </span>
+      {s.runId && (
+        <span className="hint mono" data-testid="train-run-id">
+          {s.source === 'opened' ? 'viewing ' : ''}
+          {s.runId}
+        </span>
+      )}
+    </div>
+  );
+}
+
+function ProgressView() {
+  const p = useSession((x) => x.progress);
+  const started = useSession((x) => x.started);
+  const done = useSession((x) => x.done);
+  const state = useSession((x) => x.state);
+  const total = p ? p.epochs * p.batches : 0;
+  const frac = done && done.reason === 'completed' ? 1 : p && total ? p.step / total : 0;
+  return (
+    <div className="progress-block" data-testid="train-progress">
+      <div className="progress-bar">
+        <div className={`progress-bar__fill${state === 'paused' ? ' paused' : ''}`} style={{ width: `${(frac * 100).toFixed(1)}%` }} />
+      </div>
+      <div className="progress-stats">
+        <span>
+          Epoch <b>{p ? `${p.epoch + 1}/${p.epochs}` : '–'}</b>
+        </span>
+        <span>
+          Batch <b>{p ? `${p.batch}/${p.batches}` : '–'}</b>
+        </span>
+        <span>
+          Step <b data-testid="train-step">{p?.step ?? done?.steps ?? '–'}</b>
+        </span>
+        <span>
+          <b data-testid="train-rate">{p ? p.samplesPerSec.toFixed(0) : done ? done.samplesPerSec.toFixed(0) : '–'}</b> samples/s
+        </span>
+        <span>
+          ETA <b>{state === 'running' ? fmtTime(p?.etaSec) : '–'}</b>
+        </span>
+        <span>
+          loss <b>{fmt(p?.loss)}</b>
+        </span>
+        <span>
+          acc <b>{fmt(p?.accuracy, 3)}</b>
+        </span>
+        <span>
+          lr <b>{p ? p.lr.toExponential(2) : '–'}</b>
+        </span>
+      </div>
+      {started && (
+        <div className="backend-line" data-testid="train-backend-info">
+          Backend <b>{started.backend}</b>
+          {started.skipped.length > 0 && <span className="hint"> — skipped: {started.skipped.map((k) => `${k.backend} (${k.reason})`).join('; ')}</span>}
+          <span className="hint"> · {started.params.toLocaleString()} parameters</span>
+        </div>
+      )}
+    </div>
+  );
+}
+
+const SERIES_BATCH = [
+  { label: 'loss', color: '#4c9aff' },
+  { label: 'accuracy', color: '#3fb27f', scale: 'y2' as const },
+];
+const SERIES_EPOCH = [
+  { label: 'loss', color: '#4c9aff', points: true },
+  { label: 'val_loss', color: '#9cc2ff', dash: [5, 4], points: true },
+  { label: 'accuracy', color: '#3fb27f', scale: 'y2' as const, points: true },
+  { label: 'val_accuracy', color: '#a8f0c4', scale: 'y2' as const, dash: [5, 4], points: true },
+];
+
+function Charts() {
+  const version = useSession((x) => x.version);
+  const batches = useSession((x) => x.batches);
+  const epochs = useSession((x) => x.epochs);
+  const source = useSession((x) => x.source);
+  const batchData = useMemo(() => [batches.step, batches.loss, batches.accuracy] as [number[], number[], (number | null)[]], [batches, version]);
+  const epochData = useMemo(() => {
+    const rows = [...epochs].sort((a, b) => a.epoch - b.epoch);
+    const col = (k: string) => rows.map((r) => r.metrics[k] ?? null);
+    return [rows.map((r) => r.epoch), col('loss'), col('val_loss'), col('accuracy'), col('val_accuracy')] as [number[], ...(number | null)[][]];
+  }, [epochs]);
+  return (
+    <div className="charts">
+      <Chart title={source === 'opened' ? 'Loss per epoch end (per-batch values are not stored)' : 'Per batch'} xLabel="step" series={SERIES_BATCH} data={batchData} version={version} testId="chart-batch" />
+      <Chart title="Per epoch" xLabel="epoch" series={SERIES_EPOCH} data={epochData} version={epochs.length} testId="chart-epoch" integerX />
+    </div>
+  );
+}
+
+function ValidationView() {
+  const epochs = useSession((x) => x.epochs);
+  const last = [...epochs].sort((a, b) => a.epoch - b.epoch).at(-1);
+  if (!last) return <div className="empty">Validation metrics appear at the end of each epoch.</div>;
+  const keys = Object.keys(last.metrics).sort((a, b) => Number(a.startsWith('val_')) - Number(b.startsWith('val_')) || a.localeCompare(b));
+  return (
+    <table className="metrics" data-testid="train-validation">
+      <tbody>
+        {keys.map((k) => (
+          <tr key={k} className={k.startsWith('val_') ? 'val' : ''}>
+            <td>{k}</td>
+            <td className="num">{fmt(last.metrics[k])}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function LogView() {
+  const lines = useSession((x) => x.log);
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [lines]);
+  return (
+    <div className="log" ref={box} data-testid="train-log">
+      {lines.map((l, i) => (
+        <div key={i} className={`log__line log__line--${l.level}`}>
+          <span className="log__time">{new Date(l.at).toLocaleTimeString()}</span> {l.text}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** Loads the settings a graph file carries into the form when a document is loaded. */
+function useFormFromDocument(): void {
+  const loadCount = useEditor((s) => s.loadCount);
+  useEffect(() => {
+    setForm({ ...formFromGraph(editor.getState().graph), lossWeights: {} });
+  }, [loadCount]);
+}
+
+export function TrainingPanel() {
+  useFormFromDocument();
+  const live = useSession((s) => isLive(s));
+  return (
+    <div className="training-panel" data-testid="training-panel">
+      <aside className="training-config">
+        <DatasetSection locked={live} />
+        <HyperSection locked={live} />
+      </aside>
+      <div className="training-main">
+        <Controls />
+        <ProgressView />
+        <Charts />
+        <div className="training-bottom">
+          <div className="training-metrics">
+            <div className="section-title">Validation</div>
+            <ValidationView />
+          </div>
+          <div className="training-log">
+            <div className="section-title">Log</div>
+            <LogView />
+          </div>
+        </div>
+      </div>
+    </div>
+  );
+}
+

@@ -1,0 +1,217 @@
+// Training from the editor in headless Chromium against browser mode: a real
+// training process on real MNIST samples, live charts and attention panels,
+// pause / resume / stop, the graph locked while a run is live, the runs list,
+// and inspection of a validation sample after training.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launch, openEditor, ROOT, serve, skipReason, type Served } from './harness.js';
+
+const skip = skipReason();
+if (skip) console.log(`# NOTICE: ${skip}`);
+
+const BENCH = 'bench-se-cnn.attn.json';
+const CBAM = 'cbam-mnist-small.attn.json';
+
+async function openTemplate(page: Page, name: string): Promise<void> {
+  await page.getByTestId('cmd-file.open').click();
+  await page.getByTestId('file-dialog-open').waitFor();
+  await page.getByTestId(`file-entry-${name}`).click();
+  await page.getByTestId('node-image').waitFor();
+}
+
+/** Sets a training form field (numbers are typed, as a person would). */
+async function setField(page: Page, key: string, value: string | number): Promise<void> {
+  await page.getByTestId(`train-${key}`).fill(String(value));
+}
+
+/** Points the first attention panel at one output, once a snapshot holding it has arrived. */
+async function selectOutput(page: Page, key: string): Promise<void> {
+  await page.locator(`[data-testid="attention-source-1"] option[value="${key}"]`).waitFor({ state: 'attached', timeout: 60_000 });
+  await page.getByTestId('attention-source-1').selectOption(key);
+}
+
+const text = (page: Page, testId: string) => page.getByTestId(testId).first().textContent();
+
+// Functions run in the page. This file compiles without the DOM's types, so the
+// page's globals are typed here as far as these functions use them.
+interface PageElement {
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+}
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+interface PageGlobals {
+  document: { querySelector(sel: string): PageElement | null; querySelectorAll(sel: string): Iterable<PageCanvas> };
+  attnEditor: { getState(): { graph: { nodes: unknown[] }; addBlock(type: string, at: { x: number; y: number }): string } };
+}
+// (Each page function spells out `globalThis as unknown as PageGlobals`: they are serialised one by one.)
+
+const textIs = ([id, want]: [string, string]) => (globalThis as unknown as PageGlobals).document.querySelector(`[data-testid="${id}"]`)?.textContent === want;
+const numberAbove = ([id, attr, n]: [string, string | null, number]) => {
+  const el = (globalThis as unknown as PageGlobals).document.querySelector(`[data-testid="${id}"]`);
+  return Number(attr ? el?.getAttribute(attr) : el?.textContent) > n;
+};
+
+async function waitForState(page: Page, state: string, timeout = 90_000): Promise<void> {
+  await page.waitForFunction(textIs, ['train-state', state] as [string, string], { timeout });
+}
+
+/** How many points the per-batch chart holds. */
+const batchPoints = async (page: Page) => Number(await page.getByTestId('chart-batch').getAttribute('data-points'));
+
+/** Distinct colours drawn on the canvases inside `scope` (a blank canvas has at most one). */
+async function drawnColours(page: Page, scope: string): Promise<number> {
+  return page.evaluate((sel) => {
+    let best = 0;
+    for (const c of (globalThis as unknown as PageGlobals).document.querySelectorAll(sel)) {
+      if (!c.width || !c.height) continue;
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set<number>();
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+      best = Math.max(best, seen.size);
+    }
+    return best;
+  }, `${scope} canvas`);
+}
+
+/** Node count through the store, and an attempt to add a block (refused while locked). */
+const tryEdit = (page: Page) =>
+  page.evaluate(() => {
+    const ed = (globalThis as unknown as PageGlobals).attnEditor;
+    const before = ed.getState().graph.nodes.length;
+    ed.getState().addBlock('core.dense', { x: 0, y: 0 });
+    return { before, after: ed.getState().graph.nodes.length };
+  });
+
+describe('training from the editor (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
+  let server: Served;
+  let browser: Browser;
+
+  before(async () => {
+    [server, browser] = await Promise.all([serve(), launch()]);
+    for (const t of [BENCH, CBAM]) await copyFile(path.join(ROOT, 'templates', t), path.join(server.workspace, t));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('the benchmark template trains on MNIST: live charts and channel weights, pause, resume, stop, reopen from the runs list', async () => {
+    const { context, page, errors } = await openEditor(browser, server.url);
+    try {
+      await openTemplate(page, BENCH);
+      await page.getByTestId('dock-tab-training').click();
+      await page.getByTestId('train-dataset').selectOption('mnist');
+      await setField(page, 'limit', 512);
+      await setField(page, 'epochs', 1);
+      await setField(page, 'batchSize', 8);
+      await setField(page, 'probeEvery', 1);
+      await setField(page, 'probeIntervalMs', 0);
+      await page.getByTestId('train-start').click();
+
+      // Charts advance batch by batch.
+      await page.waitForFunction(numberAbove, ['chart-batch', 'data-points', 1] as [string, string, number], { timeout: 90_000 });
+      const early = await batchPoints(page);
+      await page.waitForFunction(numberAbove, ['chart-batch', 'data-points', early] as [string, string, number], { timeout: 60_000 });
+      assert.match((await text(page, 'train-backend-info')) ?? '', /Backend \w+/);
+      assert.ok(Number(await text(page, 'train-rate')) > 0, 'samples/s is shown');
+
+      // Pause at once (the run is short): the run stands still, the graph stays read-only.
+      await page.getByTestId('train-pause').click();
+      await waitForState(page, 'paused');
+      await page.getByTestId('graph-locked').waitFor();
+      const edit = await tryEdit(page);
+      assert.equal(edit.after, edit.before, 'adding a block is refused while a run is live');
+      await page.waitForTimeout(600); // a batch in flight when pausing may still land
+      const pausedAt = await text(page, 'train-step');
+
+      // The SE block's channel weights are in an attention panel, frozen while paused.
+      await page.getByTestId('dock-tab-attention').click();
+      await selectOutput(page, 'se.weights');
+      await page.getByTestId('attention-map-se-weights').waitFor();
+      assert.ok((await drawnColours(page, '[data-testid="attention-panels"]')) > 4, 'the channel-weight bars are drawn');
+      await page.getByTestId('attention-frozen').waitFor();
+      const frozenStep = await text(page, 'attention-step-label');
+      await page.waitForTimeout(1200);
+      assert.equal(await text(page, 'attention-step-label'), frozenStep, 'the attention view is frozen while paused');
+      await page.getByTestId('dock-tab-training').click();
+      assert.equal(await text(page, 'train-step'), pausedAt, 'no batches while paused');
+
+      // Resume, then stop.
+      await page.getByTestId('train-resume').click();
+      await waitForState(page, 'running');
+      await page.waitForFunction(numberAbove, ['train-step', null, Number(pausedAt)] as [string, string | null, number], { timeout: 60_000 });
+      await page.getByTestId('train-stop').click();
+      await waitForState(page, 'stopped');
+      const runId = (await text(page, 'train-run-id'))!.trim();
+      assert.equal((await tryEdit(page)).after, edit.before + 1, 'the graph is editable again after the run');
+
+      // Reopen it from the runs list: state, snapshots read back from disk, drawn again.
+      await page.getByTestId('dock-tab-runs').click();
+      await page.getByTestId(`run-row-${runId}`).waitFor();
+      assert.match((await page.getByTestId(`run-row-${runId}`).textContent()) ?? '', /stopped/);
+      await page.getByTestId(`run-open-${runId}`).click();
+      const snapshots = Number(await text(page, 'run-detail-snapshots'));
+      assert.ok(snapshots >= 2, `${snapshots} attention snapshots stored`);
+      await page.getByTestId('dock-tab-attention').click();
+      await selectOutput(page, 'se.weights');
+      await page.getByTestId('attention-map-se-weights').waitFor();
+      assert.ok((await drawnColours(page, '[data-testid="attention-panels"]')) > 4, 'the reopened run draws its stored maps');
+      // Scrub back to the first snapshot.
+      await page.getByTestId('attention-step').focus();
+      await page.keyboard.press('Home');
+      await page.waitForFunction((id) => /\(1\//.test((globalThis as unknown as PageGlobals).document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''), 'attention-step-label');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a CBAM net shows its spatial map as a heatmap over the digit; after training a validation sample is inspected', async () => {
+    const { context, page, errors } = await openEditor(browser, server.url);
+    try {
+      await openTemplate(page, CBAM);
+      await page.getByTestId('dock-tab-training').click();
+      await setField(page, 'limit', 320);
+      await setField(page, 'epochs', 1);
+      await setField(page, 'batchSize', 32);
+      await setField(page, 'probeEvery', 2);
+      await setField(page, 'probeIntervalMs', 0);
+      await page.getByTestId('dataset-preview-button').click();
+      await page.getByTestId('dataset-preview').waitFor({ timeout: 60_000 });
+      assert.match((await text(page, 'dataset-preview')) ?? '', /288 training \+ 32 validation samples/);
+      await page.getByTestId('train-start').click();
+      await waitForState(page, 'done');
+      // One epoch: one point on the epoch chart, validation metrics listed.
+      assert.equal(await page.getByTestId('chart-epoch').getAttribute('data-points'), '1');
+      assert.match((await text(page, 'train-validation')) ?? '', /val_accuracy/);
+
+      await page.getByTestId('dock-tab-attention').click();
+      await selectOutput(page, 'cbam.spatialMap');
+      const map = page.getByTestId('attention-map-cbam-spatialMap');
+      await map.waitFor();
+      assert.equal(await map.locator('canvas').getAttribute('data-draw'), 'tiles');
+      assert.ok((await drawnColours(page, '[data-testid="attention-map-cbam-spatialMap"]')) > 30, 'the spatial heatmap is not blank');
+
+      await page.getByTestId('dock-tab-inspect').click();
+      await page.getByTestId('inspect-index').fill('3');
+      await page.getByTestId('inspect-run').click();
+      await page.getByTestId('inspect-verdict').waitFor({ timeout: 90_000 });
+      assert.match((await text(page, 'inspect-verdict')) ?? '', /predicted \d · true \d/);
+      assert.equal(await page.locator('[data-testid="inspect-probs"] li').count(), 10);
+      await page.getByTestId('inspect-map-cbam-spatialMap').waitFor();
+      await page.getByTestId('inspect-map-cbam-channelWeights').waitFor();
+      assert.ok((await drawnColours(page, '[data-testid="inspect-map-cbam-spatialMap"]')) > 30, 'the inspected spatial map is drawn');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
