@@ -37,7 +37,7 @@ export default defineBlock({
       helpers: [TS_MASKED_SOFTMAX, TS_SCORED, TS_ADDITIVE],
     }),
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [kerasCall('AdditiveAttention', [], { units: p.units, use_bias: unlessDefault(p.useBias, false), name: layer }, [o.out, o.weights], [i.query, i.keys], { values: i.values, mask: i.mask })],
+      body: [kerasCall('AdditiveAttention', [], { units: p.units, use_bias: unlessDefault(p.useBias, false), name: layer }, [o.out, o.weights], [i.query, i.keys], { values: i.values, padding_mask: i.mask })],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_ADDITIVE],
     }),
     pytorch: ({ params: p, inputs: i, outputs: o, inputShapes: s, name }) => ({

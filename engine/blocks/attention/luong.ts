@@ -50,7 +50,7 @@ export default defineBlock({
       body: [
         kerasCall('LuongAttention', [], { key_dim: s.keys[2], score: p.score, units: p.score === 'concat' ? p.units : undefined, name: layer }, [o.out, o.weights], [i.query, i.keys], {
           values: i.values,
-          mask: i.mask,
+          padding_mask: i.mask,
         }),
       ],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_LUONG],

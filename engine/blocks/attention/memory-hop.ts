@@ -73,7 +73,7 @@ export default defineBlock({
       helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT, TS_MEMORY],
     }),
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [kerasCall('MemoryNetwork', [], { dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent'), name: layer }, [o.out, o.attention], [i.memory, i.query], { mask: i.mask })],
+      body: [kerasCall('MemoryNetwork', [], { dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent'), name: layer }, [o.out, o.attention], [i.memory, i.query], { padding_mask: i.mask })],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_MEMORY],
     }),
     pytorch: ({ params: p, inputs: i, outputs: o, inputShapes: s, name }) => ({

@@ -80,7 +80,7 @@ export default defineBlock({
           },
           [o.out, o.weights],
           [i.query],
-          { key: i.key, value: i.value, mask: i.mask },
+          { key: i.key, value: i.value, padding_mask: i.mask },
         ),
       ],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD],

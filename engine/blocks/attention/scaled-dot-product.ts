@@ -55,7 +55,7 @@ export default defineBlock({
       };
     },
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [kerasCall('ScaledDotProductAttention', [], { causal: unlessDefault(p.causal, false), name: `${layer}_attend` }, [o.out, o.weights], [i.query, i.key, i.value], { mask: i.mask })],
+      body: [kerasCall('ScaledDotProductAttention', [], { causal: unlessDefault(p.causal, false), name: `${layer}_attend` }, [o.out, o.weights], [i.query, i.key, i.value], { padding_mask: i.mask })],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_SCALED_DOT_PRODUCT],
     }),
     pytorch: ({ params: p, inputs: i, outputs: o, name }) => ({

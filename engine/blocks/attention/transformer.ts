@@ -82,7 +82,7 @@ function transformerEmit(kind: Layer, outputs: string[]) {
           { ...exportArgs(kind, c.params, d(c), 'python'), name: c.layer },
           outputs.map((port) => c.outputs[port]),
           [c.inputs.in, ...extra.map((port) => c.inputs[port])],
-          Object.fromEntries(masks.map(([port, kw]) => [kw, c.inputs[port]])),
+          Object.fromEntries(masks.map(([port, kw]) => [kw.replace('mask', 'padding_mask'), c.inputs[port]])),
         ),
       ],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD, kind === 'encoder' ? KERAS_ENCODER : KERAS_DECODER],

@@ -5,14 +5,15 @@ import type { CodeHelper } from '../../contract.js';
 
 export const KERAS_MASKED_SOFTMAX: CodeHelper = {
   name: 'masked_softmax',
-  code: `def masked_softmax(scores, mask=None, causal=False):
+  code: `def masked_softmax(scores, padding_mask=None, causal=False):
     """Softmax of attention scores [..., Tq, Tk] over the keys.
 
-    \`mask\` [B, Tk] keeps a key where it is non-zero; \`causal\` hides the keys after each
-    query. A hidden score becomes -1e9, as in the tfjs model.
+    \`padding_mask\` [B, Tk] keeps a key where it is non-zero; \`causal\` hides the keys after each
+    query. A hidden score becomes -1e9, as in the tfjs model. (The layers take it as
+    \`padding_mask\`: Keras reserves a call argument named \`mask\` for its own masking.)
     """
-    if mask is not None:
-        keep = ops.not_equal(mask, 0)
+    if padding_mask is not None:
+        keep = ops.not_equal(padding_mask, 0)
         for _ in range(len(scores.shape) - 2):
             keep = ops.expand_dims(keep, 1)
         scores = ops.where(keep, scores, -1e9)
@@ -27,7 +28,7 @@ export const KERAS_SCALED_DOT_PRODUCT: CodeHelper = {
   code: `class ScaledDotProductAttention(keras.layers.Layer):
     """Scaled dot-product attention (Vaswani et al. 2017, "Attention Is All You Need", eq. 1).
 
-    softmax(Q K^T / sqrt(d_k)) V, no weights. \`mask\` [B, Tk] keeps a key where it is 1.
+    softmax(Q K^T / sqrt(d_k)) V, no weights. \`padding_mask\` [B, Tk] keeps a key where it is 1.
     Returns (context [B, Tq, d_v], weights [B, Tq, Tk]).
     """
 
@@ -35,9 +36,9 @@ export const KERAS_SCALED_DOT_PRODUCT: CodeHelper = {
         super().__init__(**kwargs)
         self.causal = causal
 
-    def call(self, query, key, value, mask=None):
+    def call(self, query, key, value, padding_mask=None):
         scores = ops.matmul(query, ops.transpose(key, (0, 2, 1))) / key.shape[-1] ** 0.5
-        weights = masked_softmax(scores, mask, self.causal)
+        weights = masked_softmax(scores, padding_mask, self.causal)
         return ops.matmul(weights, value), weights
 
     def get_config(self):
@@ -51,7 +52,7 @@ export const KERAS_MULTI_HEAD: CodeHelper = {
 
     Laid out like PyTorch's nn.MultiheadAttention (separate query/key/value/output Dense
     projections, heads as contiguous slices), not like keras.layers.MultiHeadAttention.
-    \`mask\` [B, Tk] keeps a key where it is 1. Returns (y [B, Tq, embed_dim], weights
+    \`padding_mask\` [B, Tk] keeps a key where it is 1. Returns (y [B, Tq, embed_dim], weights
     [B, num_heads, Tq, Tk]); the weights are taken before dropout.
     """
 
@@ -72,14 +73,14 @@ export const KERAS_MULTI_HEAD: CodeHelper = {
         """[B, T, heads * size] -> [B, heads, T, size]."""
         return ops.transpose(ops.reshape(x, (-1, x.shape[1], self.num_heads, size)), (0, 2, 1, 3))
 
-    def call(self, query, key=None, value=None, mask=None, training=None):
+    def call(self, query, key=None, value=None, padding_mask=None, training=None):
         key = query if key is None else key
         value = key if value is None else value
         q = self._heads(self.query_proj(query), self.head_dim)
         k = self._heads(self.key_proj(key), self.head_dim)
         v = self._heads(self.value_proj(value), self.value_head_dim)
         scores = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2))) / self.head_dim ** 0.5
-        weights = masked_softmax(scores, mask, self.causal)
+        weights = masked_softmax(scores, padding_mask, self.causal)
         context = ops.matmul(self.dropout(weights, training=training), v)
         context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)), (-1, query.shape[1], self.num_heads * self.value_head_dim))
         return self.output_proj(context), weights
@@ -123,13 +124,13 @@ ${TRANSFORMER_INIT}
         self.norm1 = layers.LayerNormalization(epsilon=1e-5, name=f"{self.name}_norm1")
         self.norm2 = layers.LayerNormalization(epsilon=1e-5, name=f"{self.name}_norm2")
 
-    def call(self, x, mask=None, training=None):
+    def call(self, x, padding_mask=None, training=None):
         if self.norm_first:
-            h, weights = self.self_attention(self.norm1(x), mask=mask, training=training)
+            h, weights = self.self_attention(self.norm1(x), padding_mask=padding_mask, training=training)
             x = x + self.dropout(h, training=training)
             x = x + self.dropout(self._feed_forward(self.norm2(x), training), training=training)
         else:
-            h, weights = self.self_attention(x, mask=mask, training=training)
+            h, weights = self.self_attention(x, padding_mask=padding_mask, training=training)
             x = self.norm1(x + self.dropout(h, training=training))
             x = self.norm2(x + self.dropout(self._feed_forward(x, training), training=training))
         return x, weights
@@ -159,17 +160,17 @@ ${TRANSFORMER_INIT}
         self.norm2 = layers.LayerNormalization(epsilon=1e-5, name=f"{self.name}_norm2")
         self.norm3 = layers.LayerNormalization(epsilon=1e-5, name=f"{self.name}_norm3")
 
-    def call(self, x, memory, mask=None, memory_mask=None, training=None):
+    def call(self, x, memory, padding_mask=None, memory_padding_mask=None, training=None):
         if self.norm_first:
-            h, self_weights = self.self_attention(self.norm1(x), mask=mask, training=training)
+            h, self_weights = self.self_attention(self.norm1(x), padding_mask=padding_mask, training=training)
             x = x + self.dropout(h, training=training)
-            h, cross_weights = self.cross_attention(self.norm2(x), memory, mask=memory_mask, training=training)
+            h, cross_weights = self.cross_attention(self.norm2(x), memory, padding_mask=memory_padding_mask, training=training)
             x = x + self.dropout(h, training=training)
             x = x + self.dropout(self._feed_forward(self.norm3(x), training), training=training)
         else:
-            h, self_weights = self.self_attention(x, mask=mask, training=training)
+            h, self_weights = self.self_attention(x, padding_mask=padding_mask, training=training)
             x = self.norm1(x + self.dropout(h, training=training))
-            h, cross_weights = self.cross_attention(x, memory, mask=memory_mask, training=training)
+            h, cross_weights = self.cross_attention(x, memory, padding_mask=memory_padding_mask, training=training)
             x = self.norm2(x + self.dropout(h, training=training))
             x = self.norm3(x + self.dropout(self._feed_forward(x, training), training=training))
         return x, self_weights, cross_weights
@@ -184,7 +185,7 @@ export const KERAS_ADDITIVE: CodeHelper = {
     Learning to Align and Translate").
 
     e_ij = v^T tanh(W_q q_i + W_k k_j); the weights are softmax(e) over the keys and the context
-    their average of the values (the keys, if none are given). \`mask\` [B, Tk] keeps a key where
+    their average of the values (the keys, if none are given). \`padding_mask\` [B, Tk] keeps a key where
     it is 1. Returns (context [B, Tq, Dv], weights [B, Tq, Tk]).
     """
 
@@ -195,10 +196,10 @@ export const KERAS_ADDITIVE: CodeHelper = {
         self.w_key = layers.Dense(units, use_bias=use_bias, name=f"{self.name}_wk")
         self.v = layers.Dense(1, use_bias=False, name=f"{self.name}_v")
 
-    def call(self, query, keys, values=None, mask=None):
+    def call(self, query, keys, values=None, padding_mask=None):
         values = keys if values is None else values
         hidden = ops.tanh(ops.expand_dims(self.w_query(query), 2) + ops.expand_dims(self.w_key(keys), 1))
-        weights = masked_softmax(ops.squeeze(self.v(hidden), -1), mask)
+        weights = masked_softmax(ops.squeeze(self.v(hidden), -1), padding_mask)
         return ops.matmul(weights, values), weights
 
     def get_config(self):
@@ -213,7 +214,7 @@ export const KERAS_LUONG: CodeHelper = {
 
     Scores: "dot" h_t^T h_s, "general" h_t^T W_a h_s, or "concat" v_a^T tanh(W_a [h_t; h_s]) with
     W_a split into its query and key columns. The weights are the softmax of the scores over the
-    source and the context their average of the values (the keys, if none are given). \`mask\`
+    source and the context their average of the values (the keys, if none are given). \`padding_mask\`
     [B, Tk] keeps a key where it is 1. Returns (context [B, Tq, Dv], weights [B, Tq, Tk]).
     """
 
@@ -227,7 +228,7 @@ export const KERAS_LUONG: CodeHelper = {
             self.w_key = layers.Dense(units, use_bias=False, name=f"{self.name}_wk")
             self.v_a = layers.Dense(1, use_bias=False, name=f"{self.name}_v")
 
-    def call(self, query, keys, values=None, mask=None):
+    def call(self, query, keys, values=None, padding_mask=None):
         values = keys if values is None else values
         if self.score == "concat":
             hidden = ops.tanh(ops.expand_dims(self.w_query(query), 2) + ops.expand_dims(self.w_key(keys), 1))
@@ -235,7 +236,7 @@ export const KERAS_LUONG: CodeHelper = {
         else:
             q = self.w_a(query) if self.score == "general" else query
             scores = ops.matmul(q, ops.transpose(keys, (0, 2, 1)))
-        weights = masked_softmax(scores, mask)
+        weights = masked_softmax(scores, padding_mask)
         return ops.matmul(weights, values), weights
 
     def get_config(self):
@@ -250,7 +251,7 @@ export const KERAS_MEMORY: CodeHelper = {
 
     u = B q; hop k reads p = softmax(u^T A^k x_i), o = sum_i p_i C^k x_i, and updates u <- u + o.
     Weight tying (section 2.2): "adjacent" (embeddings E_0..E_K, A^k = E_(k-1), C^k = E_k, B = E_0)
-    or "layerwise" (one A and one C, and u <- H u + o). \`mask\` [B, N] keeps a memory item where it
+    or "layerwise" (one A and one C, and u <- H u + o). \`padding_mask\` [B, N] keeps a memory item where it
     is 1. Returns (u [B, dim], read weights of every hop [B, hops, N]).
     """
 
@@ -263,7 +264,7 @@ export const KERAS_MEMORY: CodeHelper = {
         else:
             self.A, self.C, self.B, self.H = dense("a"), dense("c"), dense("b"), dense("h")
 
-    def call(self, memory, query, mask=None):
+    def call(self, memory, query, padding_mask=None):
         adjacent = self.tying == "adjacent"
         if adjacent:
             embedded = [e(memory) for e in self.embeddings]
@@ -275,7 +276,7 @@ export const KERAS_MEMORY: CodeHelper = {
         for k in range(1, self.hops + 1):
             if adjacent:
                 m, c = embedded[k - 1], embedded[k]
-            p = masked_softmax(ops.squeeze(ops.matmul(m, ops.expand_dims(u, -1)), -1), mask)  # [B, N]
+            p = masked_softmax(ops.squeeze(ops.matmul(m, ops.expand_dims(u, -1)), -1), padding_mask)  # [B, N]
             o = ops.squeeze(ops.matmul(ops.expand_dims(p, 1), c), 1)
             u = (u if adjacent else self.H(u)) + o
             reads.append(p)
