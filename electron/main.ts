@@ -11,6 +11,8 @@ import { absolutePaths } from './host/paths.js';
 import { HostService, type Dialogs } from './host/service.js';
 import { handleHostCall, TOUCHES_RECENT } from './ipc.js';
 import { menuTemplate } from './menu.js';
+import { ProcessTrainingDriver } from './host/training.js';
+import { utilityTraining } from './training-utility.js';
 import {
   APP_ORIGIN,
   APP_SCHEME,
@@ -27,6 +29,7 @@ import {
 const DEV_URL = process.env.ATTN_DEV_URL;
 const ORIGIN = rendererOrigin(DEV_URL);
 const PRELOAD = path.join(APP_ROOT, 'dist', 'electron', 'preload.cjs');
+const TRAINING_ENTRY = path.join(APP_ROOT, 'dist', 'electron', 'training-entry.js');
 const GRAPH_FILTERS = [
   { name: 'Attention Studio graph', extensions: ['attn.json'] },
   { name: 'All files', extensions: ['*'] },
@@ -131,7 +134,7 @@ async function main(): Promise<void> {
     templatesDir: TEMPLATES_DIR,
     runsDir: path.join(userData, 'runs'),
     dialogs: dialogs(),
-    trainingUnavailable: 'the training process is not wired into the desktop shell yet',
+    training: new ProcessTrainingDriver(utilityTraining(TRAINING_ENTRY)),
   });
   service.onEvent(send);
   ipcMain.handle(HOST_CHANNEL, async (e, method: unknown, request: unknown) => {

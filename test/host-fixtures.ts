@@ -25,6 +25,27 @@ export function tinyGraph(name = 'tiny'): GraphFile {
   };
 }
 
+/** 28×28 → avg-pool to 7×7 → conv(4) → squeeze-excitation → head: small enough to train in seconds on the cpu. */
+export function tinyMnistGraph(): GraphFile {
+  const n = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, params, position: { x: 0, y: 0 } });
+  const e = (a: string, ap: string, b: string) => ({ from: { node: a, port: ap }, to: { node: b, port: 'in' } });
+  return {
+    format: GRAPH_FORMAT,
+    version: 1,
+    name: 'SE probe net',
+    nodes: [
+      n('image', 'io.input', { kind: 'image', height: 28, width: 28, channels: 1 }),
+      n('pool', 'core.pool2d', { mode: 'avg', size: 4, stride: 4 }),
+      n('conv', 'core.conv2d', { filters: 4, kernel: 3, padding: 'same', activation: 'relu' }),
+      n('se', 'attention.squeezeExcitation', { reduction: 2 }),
+      n('flat', 'core.flatten'),
+      n('head', 'core.classificationHead', { classes: 10 }),
+      n('label', 'io.output'),
+    ],
+    edges: [e('image', 'out', 'pool'), e('pool', 'out', 'conv'), e('conv', 'out', 'se'), e('se', 'out', 'flat'), e('flat', 'out', 'head'), e('head', 'probs', 'label')],
+  };
+}
+
 export interface Sandbox {
   root: string;
   workspace: string;

@@ -1,0 +1,56 @@
+// The desktop shell's training process: engine/worker run in an Electron
+// utilityProcess (see training-entry.ts), presented as a TrainingSession.
+import { utilityProcess, type UtilityProcess } from 'electron';
+import { EventEmitter } from 'node:events';
+import { eventSchema, type TrainEvent } from '../engine/worker/protocol.js';
+import type { LaunchTraining, TrainingSession } from './host/training.js';
+
+class UtilityTrainingSession extends EventEmitter<{ event: [TrainEvent] }> implements TrainingSession {
+  readonly done: Promise<void>;
+  private readonly child: UtilityProcess;
+  private finished = false;
+
+  constructor(entry: string, start: Parameters<LaunchTraining>[0]) {
+    super();
+    this.child = utilityProcess.fork(entry, [], { serviceName: 'Attention Studio training', stdio: 'inherit' });
+    this.done = new Promise<void>((resolve, reject) => {
+      const fail = (message: string) => {
+        if (this.finished) return;
+        this.finished = true;
+        reject(new Error(message));
+        this.child.kill();
+      };
+      this.child.on('message', (raw: unknown) => {
+        const parsed = eventSchema.safeParse(raw);
+        if (!parsed.success) return fail(`the training process sent a malformed event: ${parsed.error.issues[0]?.message}`);
+        const e = parsed.data;
+        this.emit('event', e);
+        if (e.type === 'error') fail(`training failed: ${e.message}`);
+        if (e.type === 'done' && !this.finished) {
+          this.finished = true;
+          resolve();
+        }
+      });
+      this.child.on('exit', (code) => fail(`the training process exited with code ${code} before the run finished`));
+    });
+    this.done.catch(() => undefined);
+    this.child.postMessage({ type: 'start', ...start });
+  }
+
+  pause(): void {
+    this.child.postMessage({ type: 'pause' });
+  }
+  resume(): void {
+    this.child.postMessage({ type: 'resume' });
+  }
+  stop(): void {
+    this.child.postMessage({ type: 'stop' });
+  }
+  kill(): void {
+    this.child.kill();
+  }
+}
+
+export function utilityTraining(entry: string): LaunchTraining {
+  return (start) => new UtilityTrainingSession(entry, start);
+}
