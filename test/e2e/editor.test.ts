@@ -25,6 +25,18 @@ async function waitForText(page: Page, testId: string, text: string): Promise<vo
   await page.waitForFunction(`document.querySelector('[data-testid="${testId}"]')?.textContent === ${JSON.stringify(text)}`);
 }
 
+/** Drags with the mouse from the centre of one element to the centre of another, in steps (React Flow connects on pointer moves). */
+async function dragBetween(page: Page, fromTestId: string, toTestId: string, whileOver?: () => Promise<void>): Promise<void> {
+  const a = await page.getByTestId(fromTestId).boundingBox();
+  const b = await page.getByTestId(toTestId).boundingBox();
+  assert.ok(a && b, `${fromTestId} and ${toTestId} are on screen`);
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+  await whileOver?.();
+  await page.mouse.up();
+}
+
 async function nodeIds(page: Page): Promise<string[]> {
   const ids = await page.locator('[data-testid^="node-"][data-type]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('node-'.length)));
   return ids.sort();
@@ -181,6 +193,45 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       await page.getByTestId('node-dropout').waitFor();
       await page.getByTestId('cmd-edit.redo').click();
       await page.getByTestId('node-dropout').waitFor({ state: 'detached' });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('drag a block from the palette, connect it and read the shape on the edge; an invalid connection is refused', async () => {
+    const { context, page, errors } = await openEditor(browser, server.url);
+    try {
+      await openFile(page, TEMPLATE);
+      await page.getByTestId('node-pool2').waitFor();
+      const before = await nodeIds(page);
+      const canvas = await page.getByTestId('canvas').boundingBox();
+      assert.ok(canvas);
+      await page.getByTestId('palette-item-core.flatten').dragTo(page.getByTestId('canvas'), {
+        targetPosition: { x: canvas.width * 0.35, y: canvas.height * 0.85 },
+      });
+      await page.waitForFunction(`document.querySelectorAll('[data-type="core.flatten"]').length === 2`);
+      const added = (await nodeIds(page)).filter((id) => !before.includes(id));
+      assert.equal(added.length, 1);
+      const id = added[0];
+      const edges = () => page.locator('[data-testid^="edge-"]').count();
+      const edgesBefore = await edges();
+
+      // pool2 [?, 7, 7, 32] -> the new Flatten: the edge carries the shape, the node shows its output.
+      await dragBetween(page, 'handle-pool2-out-out', `handle-${id}-in-in`);
+      await waitForText(page, `shape-${id}-out`, '[?, 1568]');
+      assert.equal(await edges(), edgesBefore + 1);
+      assert.ok((await page.locator('[data-testid^="edge-"]').allTextContents()).filter((t) => t === '[?, 7, 7, 32]').length >= 2);
+
+      // Flatten's [?, 1568] into a convolution (rank 4 only): refused while dragging, with the reason, and not added.
+      let hint = '';
+      await dragBetween(page, `handle-${id}-out-out`, 'handle-conv2-in-in', async () => {
+        await page.getByTestId('connection-hint').waitFor();
+        hint = (await page.getByTestId('connection-hint').textContent()) ?? '';
+      });
+      assert.match(hint, /^✕ .*rank/);
+      assert.equal(await edges(), edgesBefore + 1);
+      assert.equal(await page.getByTestId('shape-conv2-out').textContent(), '[?, 14, 14, 32]');
+      assert.deepEqual(errors, []);
     } finally {
       await context.close();
     }
