@@ -1,12 +1,26 @@
 // `npm run bench`: every benchmark, one JSON object on stdout.
+//   npm run bench [-- engine backends train editor]   (default: all)
+import { cpus, loadavg } from 'node:os';
 import { benchEngine } from './engine.js';
+import { benchAll } from './backends.js';
+import { benchTrain } from './train.js';
 
-const only = process.argv.slice(2);
 const suites: Record<string, () => Promise<unknown>> = {
+  // shape inference (500-node graph, ResNet-50 of composites), compile times
   engine: benchEngine,
+  // the benchmark net written by hand in plain tfjs, on every backend that runs, and per-kernel timings
+  backends: () => benchAll({ seconds: 4 }),
+  // the same net compiled from templates/bench-se-cnn through the real trainer, and the probes' cost
+  train: () => benchTrain({ samples: 2048 }),
+  // the editor's frame time, idle and while a run streams attention maps (headless Chromium)
+  editor: async () => {
+    const mod = (await import('./editor.js').catch(() => null)) as { benchEditor?: () => Promise<unknown> } | null;
+    return mod?.benchEditor ? mod.benchEditor() : { skipped: 'bench/editor.ts is not built' };
+  },
 };
 
-const result: Record<string, unknown> = { node: process.version, cpus: (await import('node:os')).cpus().length, date: new Date().toISOString() };
+const only = process.argv.slice(2);
+const result: Record<string, unknown> = { node: process.version, cpus: cpus().length, loadAverage: loadavg().map((l) => +l.toFixed(2)), date: new Date().toISOString() };
 for (const [name, run] of Object.entries(suites)) {
   if (only.length && !only.includes(name)) continue;
   try {

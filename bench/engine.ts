@@ -5,6 +5,7 @@ import { compileGraph } from '../engine/compile/compile.js';
 import { loadTf } from '../engine/backends/load-tf.js';
 import { residualStack } from '../test/helpers/big-graph.js';
 import { loadTemplate, templateFiles } from '../test/helpers/graphs.js';
+import { resnet50Composite } from '../test/helpers/composites.js';
 
 function timeIt(fn: () => void, minMs = 300): { meanMs: number; runs: number } {
   fn(); // warm-up
@@ -20,6 +21,8 @@ function timeIt(fn: () => void, minMs = 300): { meanMs: number; runs: number } {
 export async function benchEngine() {
   const big = residualStack(500);
   const shapeInference500 = timeIt(() => analyzeGraph(big));
+  const resnet50 = resnet50Composite();
+  const shapeInferenceResnet50Composites = timeIt(() => analyzeGraph(resnet50));
   const tf = await loadTf();
   const compileMs: Record<string, number> = {};
   for (const file of templateFiles()) {
@@ -33,5 +36,9 @@ export async function benchEngine() {
       compileMs[file] = NaN;
     }
   }
-  return { shapeInference500Nodes: { ...shapeInference500, nodes: big.nodes.length, edges: big.edges.length }, compileMs };
+  return {
+    shapeInference500Nodes: { ...shapeInference500, nodes: big.nodes.length, edges: big.edges.length },
+    shapeInferenceResnet50Composites: { ...shapeInferenceResnet50Composites, topLevelNodes: resnet50.nodes.length },
+    compileMs,
+  };
 }

@@ -188,9 +188,10 @@ export interface BlockDef<S extends ParamDefs = ParamDefs> {
   /** Builds the tfjs layers; returns the symbolic output tensors by port name. */
   build(tf: TF, ctx: BuildContext<S>): Record<string, SymbolicTensor>;
   /**
-   * Code for each export target. In PyTorch code every rank-4 tensor is NCHW (the
-   * graph's NHWC axes 1, 2, 3 are PyTorch's 2, 3, 1); tensors of other ranks keep
-   * the graph's layout.
+   * Code for each export target. In PyTorch code rank-4 feature maps are NCHW (the
+   * graph's NHWC axes 1, 2, 3 are PyTorch's 2, 3, 1); attention matrices (ports of
+   * kind 'matrix', e.g. [B, heads, Tq, Tk]) and tensors of other ranks keep the
+   * graph's layout.
    */
   emit?: Emitters<S>;
   /** Typical uses: documentation, and the test that checks the shape rule against tfjs. */

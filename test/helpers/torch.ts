@@ -41,7 +41,17 @@ export interface TorchResult {
   unexpected: string[];
 }
 
-const toTorchLayout = (data: Float32Array, shape: number[]) => (shape.length === 4 ? permuteArray(data, shape, [0, 3, 1, 2]) : { data, shape });
+const toTorchLayout = (data: Float32Array, shape: number[], matrix = false) =>
+  shape.length === 4 && !matrix ? permuteArray(data, shape, [0, 3, 1, 2]) : { data, shape };
+
+/** Whether each model output carries an attention matrix, which PyTorch code keeps in the graph's layout. */
+function matrixOutputs(graph: GraphFile, compiled: ReturnType<typeof compileGraph>): boolean[] {
+  return compiled.outputs.map((o) => {
+    const edge = graph.edges.find((e) => e.to.node === o.nodeId)!;
+    const source = compiled.analysis.nodes.get(edge.from.node);
+    return source?.outputs.find((p) => p.name === edge.from.port)?.attention === 'matrix';
+  });
+}
 
 /** Exports the graph, its compiled weights, random inputs and tfjs's outputs on them. */
 export function prepareTorchCase(tf: TF, graph: GraphFile, seed = 1): TorchCase {
@@ -57,7 +67,8 @@ export function prepareTorchCase(tf: TF, graph: GraphFile, seed = 1): TorchCase 
   writeFileSync(join(dir, 'inputs.safetensors'), encodeSafetensors(feeds.map((t, k) => ({ name: `input${k}`, ...toTorchLayout(Float32Array.from(t.dataSync()), t.shape) }))));
   writeFileSync(join(dir, 'dtypes.json'), JSON.stringify(compiled.inputs.map((i) => (i.dtype === 'int32' ? 'int' : 'float'))));
   const ys = [compiled.model.predict(feeds)].flat() as ReturnType<TF['zeros']>[];
-  const expected = ys.map((y) => toTorchLayout(Float32Array.from(y.dataSync()), y.shape));
+  const matrix = matrixOutputs(graph, compiled);
+  const expected = ys.map((y, k) => toTorchLayout(Float32Array.from(y.dataSync()), y.shape, matrix[k]));
   tf.dispose([...feeds, ...ys]);
   compiled.model.dispose();
   return { dir, tfjsParams: compiled.params, tfjsTrainable: compiled.trainableParams, expected };

@@ -1,7 +1,7 @@
 import { defineBlock } from '../contract.js';
 import { attnDropoutParam, buildMultiHead, headsParam, multiHeadShape } from './ops/multi-head.js';
 import { maskPort } from './ops/shapes.js';
-import { kerasCall, torchModule, torchRank4Outputs, tsNew, unlessDefault } from './ops/emit.js';
+import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
 import { multiHeadWeights, TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD } from './ops/emit-torch.js';
 import { KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD } from './ops/emit-keras.js';
 import { TS_DOT_PRODUCT, TS_MASKED_SOFTMAX, TS_MULTI_HEAD } from './ops/emit-tfjs.js';
@@ -103,7 +103,7 @@ export default defineBlock({
       const call = torchModule(name, 'MultiHeadAttention', [], keywords, [o.out, o.weights], [i.query], { key: i.key, value: i.value, mask: i.mask });
       return {
         init: call.init,
-        body: [...call.body, ...torchRank4Outputs([o.weights])],
+        body: call.body,
         helpers: [TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD],
         torchWeights: multiHeadWeights('', '', p.useBias),
       };

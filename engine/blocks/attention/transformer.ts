@@ -6,7 +6,7 @@ import { defineBlock, type SymbolicTensor } from '../contract.js';
 import { linear, type Site } from './ops/build.js';
 import { attnDropoutParam, buildMultiHead, headsParam, multiHeadShape } from './ops/multi-head.js';
 import { maskPort, sameDim, sequence } from './ops/shapes.js';
-import { kerasCall, torchModule, torchRank4Outputs, tsNew, unlessDefault } from './ops/emit.js';
+import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
 import { layerNormWeights, linearWeights, multiHeadWeights, TORCH_DECODER, TORCH_ENCODER, TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD } from './ops/emit-torch.js';
 import { KERAS_DECODER, KERAS_ENCODER, KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD } from './ops/emit-keras.js';
 import { TS_DECODER, TS_DOT_PRODUCT, TS_ENCODER, TS_MASKED_SOFTMAX, TS_MULTI_HEAD } from './ops/emit-tfjs.js';
@@ -99,7 +99,7 @@ function transformerEmit(kind: Layer, outputs: string[]) {
       );
       return {
         init: call.init,
-        body: [...call.body, ...torchRank4Outputs(outputs.slice(1).map((port) => c.outputs[port]))],
+        body: call.body,
         helpers: [TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD, kind === 'encoder' ? TORCH_ENCODER : TORCH_DECODER],
         torchWeights: transformerWeights(kind),
       };

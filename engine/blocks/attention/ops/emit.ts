@@ -55,10 +55,3 @@ export function alignmentArgs(i: Record<string, string>): string[] {
   return args;
 }
 
-/**
- * PyTorch: the graph's rank-4 tensors are NCHW in the exported file (its axes 1, 2, 3 are dims 2, 3, 1), so
- * attention weights [B, heads, Tq, Tk] leave the node as [B, Tk, heads, Tq] like any other rank-4 tensor.
- */
-export function torchRank4Outputs(vars: string[]): string[] {
-  return vars.map((v) => `${v} = ${v}.permute(0, 3, 1, 2)  # the graph's rank-4 layout: [B, Tk, heads, Tq]`);
-}
