@@ -43,7 +43,7 @@ export function Chart({ title, xLabel, series, data, version, testId, integerX }
       height: Math.max(100, el.clientHeight - 4),
       legend: { show: false },
       cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: false, ...(integerX ? { range: (_u: uPlot, lo: number, hi: number): uPlot.Range.MinMax => [Math.min(0, lo), Math.max(1, hi)] } : {}) }, y: { auto: true }, ...(hasY2 ? { y2: { range: [0, 1] as uPlot.Range.MinMax } } : {}) },
+      scales: { x: { time: false }, y: { auto: true }, ...(hasY2 ? { y2: { range: [0, 1] as uPlot.Range.MinMax } } : {}) },
       axes: [
         { ...AXIS, label: xLabel, labelSize: 14, labelFont: AXIS.font, ...(integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100], values: (_u: uPlot, v: number[]) => v.map((x) => String(x + 1)) } : {}) },
         { ...AXIS, scale: 'y', size: 46 },
@@ -64,8 +64,12 @@ export function Chart({ title, xLabel, series, data, version, testId, integerX }
   }, [shape, xLabel]);
 
   useEffect(() => {
-    plot.current?.setData(data);
-  }, [data, version]);
+    const p = plot.current;
+    if (!p) return;
+    p.setData(data);
+    // Epochs: whole numbers from the first, even with a single point.
+    if (integerX) p.setScale('x', { min: 0, max: Math.max(1, (data[0].at(-1) as number | undefined) ?? 1) });
+  }, [data, version, integerX]);
 
   return (
     <div className="chart" data-testid={testId} data-points={data[0].length}>
