@@ -105,6 +105,13 @@ const KERNEL_CASES: KernelCase[] = [
   { kernel: 'DepthwiseConv2dNativeBackpropFilter', inputs: { x: [64, 14, 14, 32], dy: [64, 14, 14, 32] }, attrs: { strides: 1, pad: 'same', dilations: 1, filterShape: [3, 3, 32, 1] } },
   { kernel: 'DepthwiseConv2dNativeBackpropInput', inputs: { dy: [64, 14, 14, 32], filter: [3, 3, 32, 1] }, attrs: { strides: 1, pad: 'same', dilations: 1, inputShape: [64, 14, 14, 32] } },
   { kernel: 'MaxPoolGrad', inputs: { dy: [64, 14, 14, 16], input: [64, 28, 28, 16], output: [64, 14, 14, 16] }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } },
+  { kernel: 'MaxPoolGrad', inputs: { dy: [64, 7, 7, 32], input: [64, 14, 14, 32], output: [64, 7, 7, 32] }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } },
+  // A bias gradient, the Squeeze-and-Excitation pooling, the dense layer's input gradient.
+  { kernel: 'Sum', inputs: { x: [64, 28, 28, 16] }, attrs: { axis: [0, 1, 2], keepDims: false } },
+  { kernel: 'Mean', inputs: { x: [64, 14, 14, 32] }, attrs: { axis: [1, 2], keepDims: false } },
+  { kernel: 'BatchMatMul', inputs: { a: [1, 64, 10], b: [1, 1568, 10] }, attrs: { transposeA: false, transposeB: true } },
+  { kernel: 'Slice', inputs: { x: [1, 64, 30, 30] }, attrs: { begin: [0, 0, 1, 2], size: [1, 64, 28, 28] } },
+  { kernel: 'Identity', inputs: { x: [64, 28, 28, 16] }, attrs: {} },
 ];
 
 /** Best-of-n milliseconds of one kernel call on the current backend. */
@@ -130,8 +137,8 @@ function timeKernel(tf: TF, k: Kernel, c: KernelCase, reps = 8): number {
 }
 
 /**
- * Per-kernel times: ours on wasm, wasm's own where it has one (only
- * Conv2DBackpropInput of those we replace), and the cpu backend's.
+ * Per-kernel times: ours on wasm, wasm's own where it has one (all but the
+ * backprop-filter kernels, which wasm lacks), and the cpu backend's.
  */
 export async function benchKernels(): Promise<{ kernel: string; shapes: string; oursWasmMs?: number; stockWasmMs?: number; cpuMs: number }[]> {
   const tf = await importTf();
@@ -145,7 +152,7 @@ export async function benchKernels(): Promise<{ kernel: string; shapes: string; 
     const before = stock.get(c.kernel);
     const row = {
       kernel: c.kernel,
-      shapes: Object.entries(c.inputs).map(([n, s]) => `${n} ${s.join('x')}`).join(', ') + (c.attrs.strides !== 1 ? `, stride ${c.attrs.strides}` : ''),
+      shapes: Object.entries(c.inputs).map(([n, s]) => `${n} ${s.join('x')}`).join(', ') + (typeof c.attrs.strides === 'number' && c.attrs.strides > 1 ? `, stride ${c.attrs.strides}` : ''),
       oursWasmMs: ours !== before ? timeKernel(tf, ours, c) : undefined,
       stockWasmMs: before ? timeKernel(tf, before, c) : undefined,
       cpuMs: 0,

@@ -19,15 +19,11 @@ const ready = selectBackend({ backend: 'wasm' });
  */
 const KNOWN: Record<string, string> = {
   'core.upsample2d 1': 'cpu backend ResizeNearestNeighborGrad is wrong (wasm matches a brute-force reference)',
-  'attention.residualAttention 1': 'nearest upsampling: cpu backend ResizeNearestNeighborGrad is wrong',
-  'core.pool2d 1': 'disagreement not yet explained (max pooling 2x2/2 on random data)',
   'attention.multiHead 1': 'disagreement not yet explained',
   'attention.transformerEncoder 1': 'disagreement not yet explained',
   'attention.transformerDecoder 1': 'disagreement not yet explained',
   'attention.nonLocal 1': 'disagreement not yet explained (sub-sampling max pool)',
-  'attention.nonLocal 3': 'disagreement not yet explained (sub-sampling max pool)',
   'attention.residualAttention 2': 'disagreement not yet explained (bilinear, align corners)',
-  'attention.residualAttention 3': 'disagreement not yet explained',
 };
 const concrete = (s: (number | null)[]) => s.map((d, i) => (i === 0 ? 2 : (d ?? 3)));
 

@@ -138,3 +138,166 @@ test('UnsortedSegmentSum (the gradient of gather): wasm matches cpu, repeated an
   assertClose(wasm[0], cpu[0], 'unsortedSegmentSum');
   assertClose(wasm[1], cpu[1], 'gather gradient');
 });
+
+// The pooling block allows any size, stride and padding; windows overlap when
+// stride < size. Inputs with few distinct values make ties in most windows, so
+// the test also checks that the gradient goes to the first maximum as on cpu.
+test('MaxPoolGrad, size 1..4, stride 1..3, same/valid, tied maxima: wasm matches cpu', async () => {
+  const { tf } = await ready;
+  for (const pad of ['same', 'valid'] as const) {
+    for (const size of [1, 2, 3, 4]) {
+      for (const stride of [1, 2, 3]) {
+        const shape: [number, number, number, number] = [2, 7 + stride, 9 - (size % 2), 3];
+        const xd = random(shape.reduce((a, b) => a * b)).map((v) => Math.round(v * 4));
+        const dyd = random(xd.length);
+        const { cpu, wasm } = await onBoth(() => {
+          const x = tf.tensor4d(xd, shape);
+          const y = tf.maxPool(x, size, stride, pad);
+          const dy = tf.tensor(dyd.subarray(0, y.size), y.shape);
+          return [tf.grad((x: Tensor) => tf.sum(tf.mul(tf.maxPool(x as never, size, stride, pad), dy)))(x)];
+        });
+        assertClose(wasm[0], cpu[0], `size ${size} stride ${stride} ${pad}`, 1e-6);
+      }
+    }
+  }
+});
+
+test('MaxPoolGrad with -Infinity and NaN windows, and a batch-64 bench shape: wasm matches cpu', async () => {
+  const { tf } = await ready;
+  const xd = random(1 * 4 * 4 * 2);
+  xd.fill(-Infinity, 0, 8); // the top-left 2x2 window of both channels: no maximum, no gradient
+  xd[9] = NaN; // NaN never wins a window
+  const big = random(64 * 28 * 28 * 4);
+  const attrs = { filterSize: 2, strides: 2, pad: 'valid' };
+  const { cpu, wasm } = await onBoth(() =>
+    [tf.tensor4d(xd, [1, 4, 4, 2]), tf.tensor4d(big, [64, 28, 28, 4])].map((input) => {
+      const output = tf.maxPool(input, 2, 2, 'valid');
+      const dy = tf.onesLike(output).add(tf.range(0, output.size).reshape(output.shape));
+      return tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, attrs) as Tensor;
+    }),
+  );
+  assert.deepEqual(Array.from(wasm[0]), Array.from(cpu[0]));
+  assert.equal(wasm[0].slice(0, 8).every((v) => v === 0), true);
+  assert.equal(wasm[1].findIndex((v, i) => v !== cpu[1][i]), -1, 'bench shape: first differing element');
+});
+
+test('Conv2DBackpropFilter as a matrix product (kh·kw·Ci <= Co, stride 1): wasm matches cpu, dilation and NCHW too', async () => {
+  const { tf } = await ready;
+  for (const [k, ci, co] of [[3, 1, 16], [1, 2, 3], [2, 2, 8], [3, 1, 9]]) {
+    for (const pad of ['same', 'valid'] as const) {
+      const shape: [number, number, number, number] = [3, 9, 8, ci];
+      const xd = random(shape.reduce((a, b) => a * b));
+      const dyd = random(3 * 9 * 8 * co);
+      const { cpu, wasm } = await onBoth(() => {
+        const x = tf.tensor4d(xd, shape);
+        const y = tf.conv2d(x, tf.zeros([k, k, ci, co]) as never, 1, pad);
+        const dy = tf.tensor4d(dyd.subarray(0, y.size), y.shape as never);
+        const attrs = { strides: 1, pad, dataFormat: 'NHWC', dilations: 1, filterShape: [k, k, ci, co] };
+        const nchw = (t: Tensor) => tf.transpose(t, [0, 3, 1, 2]);
+        return [
+          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as Tensor,
+          tf.engine().runKernel('Conv2DBackpropFilter', { x: nchw(x), dy: nchw(dy) }, { ...attrs, dataFormat: 'NCHW' }) as Tensor,
+        ];
+      });
+      assertClose(wasm[0], cpu[0], `k${k} ci${ci} co${co} ${pad}`);
+      assertClose(wasm[1], cpu[0], `k${k} ci${ci} co${co} ${pad} NCHW`);
+    }
+  }
+  // Dilation: the cpu kernel ignores it, so the reference is the gradient of a conv with the filter spread by zeros.
+  const xd = random(2 * 9 * 9 * 1);
+  const dyd = random(2 * 5 * 5 * 12);
+  const run = async (backend: string, k: number, dilations: number) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const [x, dy] = [tf.tensor4d(xd, [2, 9, 9, 1]), tf.tensor4d(dyd, [2, 5, 5, 12])];
+      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations, filterShape: [k, k, 1, 12] }) as Tensor;
+      return (k === 5 ? tf.stridedSlice(dw, [0, 0, 0, 0], [5, 5, 1, 12], [2, 2, 1, 1]) : dw).dataSync().slice();
+    });
+  };
+  assertClose(await run('wasm', 3, 2), await run('cpu', 5, 1), 'dilation 2');
+});
+
+test('Sum and Mean over contiguous axes (bias gradients, global pooling): wasm gives the cpu result to the bit', async () => {
+  const { tf } = await ready;
+  // [shape, axes, ours]: the cases wasm's own Sum and Mean keep add in float32 and differ in the last bits.
+  const cases: [number[], number[], boolean][] = [
+    [[4, 5, 6, 7], [0, 1, 2], true],
+    [[4, 5, 6, 7], [1, 2], true],
+    [[4, 5, 6, 7], [1], true],
+    [[4, 5, 6, 7], [0], true],
+    [[4, 1, 6, 7], [1, 2], true],
+    [[3, 5, 1, 6, 1], [-4, -3], true],
+    [[4, 5, 6, 7], [2, 3], false],
+    [[4, 5, 6, 7], [0, 2], false],
+  ];
+  for (const [shape, axes, ours] of cases) {
+    const xd = random(shape.reduce((a, b) => a * b)).map((v) => v * 1000);
+    for (const keepDims of [false, true]) {
+      const { cpu, wasm } = await onBoth(() => {
+        const x = tf.tensor(xd, shape);
+        return [tf.sum(x, axes, keepDims), tf.mean(x, axes, keepDims), tf.sum(x.toInt(), axes, keepDims).toFloat()];
+      });
+      for (const [i, op] of ['sum', 'mean', 'int sum'].entries()) {
+        const what = `${op} of ${shape} over ${axes}, keepDims ${keepDims}`;
+        if (ours && op !== 'int sum') assert.deepEqual(Array.from(wasm[i]), Array.from(cpu[i]), what);
+        else assertClose(wasm[i], cpu[i], what, 1e-6);
+      }
+    }
+  }
+  const { tf: t } = await ready;
+  await t.setBackend('wasm');
+  assert.deepEqual(t.tidy(() => t.sum(t.ones([3, 4, 2]), [0, 1], true).shape), [1, 1, 2]);
+});
+
+test('Mean gradient and Slice of every rank and dtype: wasm matches cpu', async () => {
+  const { tf } = await ready;
+  const xd = random(3 * 4 * 5 * 6);
+  const wd = random(3 * 6);
+  const { cpu, wasm } = await onBoth(() => {
+    const x = tf.tensor4d(xd, [3, 4, 5, 6]);
+    const w = tf.tensor(wd, [3, 1, 1, 6]);
+    const out: Tensor[] = [tf.grad((x: Tensor) => tf.sum(tf.mul(tf.mean(x, [1, 2], true), w)))(x)];
+    out.push(tf.slice(x, [1, 0, 2, 1], [2, 4, 3, 4]), tf.slice(x, [0, 1, 0, 0], [3, 2, 5, 6]), tf.slice(x, [2, 3, 4, 5], [1, 1, 1, 1]));
+    out.push(tf.slice(x.reshape([360]), 7, 100), tf.slice(x.reshape([12, 30]), [3, 4], [5, -1]));
+    out.push(tf.slice(x.reshape([3, 2, 2, 5, 6]), [1, 0, 1, 1, 0], [2, 2, 1, 3, 6]));
+    out.push(tf.slice(x.toInt(), [0, 1, 1, 0], [2, 2, 2, 6]).toFloat(), tf.slice(tf.greater(x, 0), [1, 1, 0, 2], [1, 3, 5, 2]).toFloat());
+    return out;
+  });
+  assertClose(wasm[0], cpu[0], 'mean gradient', 1e-6);
+  for (let i = 1; i < cpu.length; i++) assert.deepEqual(Array.from(wasm[i]), Array.from(cpu[i]), `slice ${i}`);
+});
+
+test('BatchMatMul with transposed operands and batch broadcasting: wasm matches cpu', async () => {
+  const { tf } = await ready;
+  const a = random(2 * 3 * 4);
+  const b = random(2 * 4 * 5);
+  const { cpu, wasm } = await onBoth(() => {
+    const out: Tensor[] = [];
+    for (const ta of [false, true]) {
+      for (const tb of [false, true]) {
+        const A = tf.tensor3d(a, ta ? [2, 4, 3] : [2, 3, 4]);
+        const B = tf.tensor3d(b, tb ? [2, 5, 4] : [2, 4, 5]);
+        out.push(tf.matMul(A, B, ta, tb), tf.matMul(A.slice(0, 1).reshape(A.shape.slice(1) as [number, number]), B, ta, tb));
+      }
+    }
+    return out;
+  });
+  for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], cpu[i], `product ${i}`, 1e-5);
+});
+
+test('Identity on wasm shares its input: clones and tensors saved for gradients outlive their source', async () => {
+  const { tf } = await ready;
+  await tf.setBackend('wasm');
+  const before = tf.memory().numTensors;
+  const a = tf.tensor1d([1, 2, 3]);
+  const b = tf.clone(a);
+  a.dispose();
+  assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3]);
+  b.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  const v = tf.variable(tf.tensor1d([1, 2]));
+  const saved = tf.clone(v);
+  v.assign(tf.tensor1d([5, 6]));
+  assert.deepEqual(Array.from(saved.dataSync()), [1, 2], 'assign replaces a variable value, it does not write into it');
+  tf.dispose([v, saved]);
+});

@@ -5,14 +5,14 @@
 // wasm ops that run in XNNPACK or SIMD code: the gradients of a convolution are
 // themselves convolutions and matrix products of shifted views.
 import type { TF, Tensor } from '../blocks/contract.js';
+import { registerWasmHeapKernels, replaceWasmKernel, WASM_HEAP_KERNELS, type KernelArgs, type TensorInfo } from './wasm-heap-kernels.js';
+import { registerFastGradients } from './gradients.js';
 
 type T4 = ReturnType<TF['tensor4d']>;
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 type DataFormat = 'NHWC' | 'NCHW';
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 type ConvInfo = ReturnType<TF['backend_util']['computeConv2DInfo']>;
-type TensorInfo = { dataId: object; shape: number[]; dtype: string };
-type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
 
 /** The window geometry of a convolution, from tfjs's own rules (NHWC). */
 function geometry(tf: TF, inShape: number[], filterShape: number[], a: { strides: unknown; dilations?: unknown; pad: Pad; dimRoundingMode?: Rounding }, depthwise: boolean): ConvInfo {
@@ -71,6 +71,29 @@ function conv2dFilterGrad(tf: TF, x: T4, dy: T4, c: ConvInfo): T4 {
     [c.strideHeight, c.strideWidth],
   );
   return tf.transpose(dw, [1, 2, 0, 3]) as T4;
+}
+
+/**
+ * dW of a stride-1 conv2d with few input channels, as one matrix product: the
+ * input pixels each tap meets (im2col, one row per tap and input channel) times
+ * dy. XNNPACK repacks the operand that holds dy on every call, and packs it for a
+ * matrix product about twice as fast as for a convolution; the rows cost a copy
+ * of kh·kw·Ci values per output pixel, less than the packing saved while
+ * kh·kw·Ci <= Co (the bench net's first layer: 9 rows against 16 channels).
+ */
+function conv2dFilterGradByMatMul(tf: TF, x: T4, dy: T4, c: ConvInfo): T4 {
+  const xp = padInput(tf, x, c);
+  const [n, hp, wp, ci] = xp.shape;
+  const channelsFirst = ci === 1 ? xp.reshape([1, n, hp, wp]) : tf.transpose(xp, [3, 0, 1, 2]);
+  const rows: Tensor[] = [];
+  for (let a = 0; a < c.filterHeight; a++) {
+    for (let b = 0; b < c.filterWidth; b++) {
+      rows.push(tf.slice(channelsFirst, [0, 0, a * c.dilationHeight, b * c.dilationWidth], [ci, n, c.outHeight, c.outWidth]));
+    }
+  }
+  const pixels = n * c.outHeight * c.outWidth;
+  const cols = tf.stack(rows).reshape([rows.length * ci, pixels]);
+  return tf.matMul(cols as ReturnType<TF['tensor2d']>, dy.reshape([pixels, c.outChannels])).reshape([c.filterHeight, c.filterWidth, ci, c.outChannels]);
 }
 
 type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
@@ -155,7 +178,8 @@ const registered = new WeakSet<object>();
 
 /**
  * Registers the training kernels on tfjs's wasm backend (once per tfjs instance).
- * Call after the wasm backend is registered; replaces wasm's own slow Conv2DBackpropInput.
+ * Call after the wasm backend is registered; replaces wasm's own slow
+ * Conv2DBackpropInput, and its MaxPoolGrad, Sum and Identity (wasm-heap-kernels).
  */
 export function registerWasmKernels(tf: TF): void {
   if (registered.has(tf.engine())) return;
@@ -184,7 +208,9 @@ export function registerWasmKernels(tf: TF): void {
 
   kernel('Conv2DBackpropFilter', ({ x, dy }, attrs) => {
     const xs = inFormat(attrs, x);
-    return conv2dFilterGrad(tf, xs, inFormat(attrs, dy), geometry(tf, xs.shape, attrs.filterShape as number[], convAttrs(attrs), false));
+    const c = geometry(tf, xs.shape, attrs.filterShape as number[], convAttrs(attrs), false);
+    const byMatMul = c.strideHeight === 1 && c.strideWidth === 1 && c.filterHeight * c.filterWidth * c.inChannels <= c.outChannels;
+    return (byMatMul ? conv2dFilterGradByMatMul : conv2dFilterGrad)(tf, xs, inFormat(attrs, dy), c);
   });
   kernel('Conv2DBackpropInput', ({ dy, filter }, attrs) => {
     const c = geometry(tf, shapeNhwc(attrs, attrs.inputShape as number[]), filter.shape, convAttrs(attrs), false);
@@ -197,6 +223,21 @@ export function registerWasmKernels(tf: TF): void {
     depthwiseInputGrad(tf, dy, filter, geometry(tf, attrs.inputShape as number[], filter.shape, convAttrs(attrs), true)),
   );
   kernel('UnsortedSegmentSum', ({ x, segmentIds }, attrs) => unsortedSegmentSum(tf, x, segmentIds, attrs.numSegments as number));
+  // A dense layer's gradients are products with a transposed operand, for which wasm's
+  // BatchMatMul takes a path about 6x slower than transposing first and multiplying plainly.
+  replaceWasmKernel(tf, 'BatchMatMul', (args, stock) => {
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    if (!transposeA && !transposeB) return stock(args);
+    return tf.tidy(() => {
+      const plain = (t: TensorInfo, transposed: boolean) => {
+        const r = t.shape.length;
+        return transposed ? tf.transpose(asTensor(t), [...t.shape.slice(0, -2).map((_, i) => i), r - 1, r - 2]) : asTensor(t);
+      };
+      return tf.matMul(plain(args.inputs.a, transposeA), plain(args.inputs.b, transposeB));
+    });
+  });
+  registerWasmHeapKernels(tf);
+  registerFastGradients(tf);
 }
 
 export const WASM_TRAINING_KERNELS = [
@@ -205,4 +246,6 @@ export const WASM_TRAINING_KERNELS = [
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
   'UnsortedSegmentSum',
+  'BatchMatMul',
+  ...WASM_HEAP_KERNELS,
 ] as const;

@@ -1,0 +1,33 @@
+// Gradient functions that replace tfjs's own where those build large tensors
+// in JavaScript. Gradients are registered for every backend; each replacement
+// computes the same values, in the same order, as the one it replaces.
+import type { TF, Tensor } from '../blocks/contract.js';
+
+const registered = new WeakSet<object>();
+
+/**
+ * Mean's gradient: dy spread over the reduced axes and divided by their size.
+ * tfjs 4.22 spreads it by multiplying with `ones(x.shape)`, an array filled in
+ * JavaScript on every step (about 9 ms for the bench net's Squeeze-and-
+ * Excitation pooling on wasm); `fill` makes the same ones in the backend.
+ */
+export function registerFastGradients(tf: TF): void {
+  if (registered.has(tf.engine())) return;
+  registered.add(tf.engine());
+  tf.registerGradient({
+    kernelName: 'Mean',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
+      const [, reduceShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+      const reduceSize = tf.util.sizeFromShape(reduceShape);
+      return {
+        x: () => {
+          const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+          return tf.div(tf.mul(tf.reshape(dy as Tensor, expanded), tf.fill(x.shape, 1, 'float32')), reduceSize);
+        },
+      };
+    },
+  });
+}

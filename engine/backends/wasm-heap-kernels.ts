@@ -1,0 +1,180 @@
+// Kernels for the wasm backend written in JavaScript straight on the wasm heap,
+// where tfjs-backend-wasm's own C++ kernel takes a slow general path (its
+// MaxPoolGrad, a Sum that transposes its input first) or copies for nothing
+// (Identity, which the engine runs on every tensor it saves for a gradient).
+// Each one gives exactly the values that the cpu backend gives.
+import type { TF } from '../blocks/contract.js';
+
+export type TensorInfo = { dataId: object; shape: number[]; dtype: string };
+export type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+type PoolInfo = ReturnType<TF['backend_util']['computePool2DInfo']>;
+
+/** What these kernels use of tfjs-backend-wasm's BackendWasm. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+  incRef(dataId: object): void;
+}
+
+/**
+ * dx of max pooling. Each window's gradient goes to its first maximum in
+ * row-major window order (NaN never wins, an all -Infinity window gives none),
+ * as the cpu backend routes it; overlapping windows add up.
+ */
+function maxPoolGrad(heap: WasmHeap, dyInfo: TensorInfo, xInfo: TensorInfo, c: PoolInfo): TensorInfo {
+  const out = heap.makeOutput(xInfo.shape, 'float32');
+  // Views after the allocation: a heap that grows detaches the views made before.
+  const dx = heap.typedArrayFromHeap(out).fill(0);
+  const x = heap.typedArrayFromHeap(xInfo);
+  const dy = heap.typedArrayFromHeap(dyInfo);
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ch, outHeight: ho, outWidth: wo } = c;
+  let g = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < ho; oy++) {
+      const top = oy * c.strideHeight - c.padInfo.top;
+      const y0 = Math.max(0, top);
+      const y1 = Math.min(h, top + c.filterHeight);
+      for (let ox = 0; ox < wo; ox++) {
+        const left = ox * c.strideWidth - c.padInfo.left;
+        const x0 = Math.max(0, left);
+        const x1 = Math.min(w, left + c.filterWidth);
+        const corner = ((b * h + y0) * w + x0) * ch;
+        for (let d = 0; d < ch; d++, g++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let yy = y0, row = corner + d; yy < y1; yy++, row += w * ch) {
+            for (let xx = x0, q = row; xx < x1; xx++, q += ch) {
+              if (x[q] > best) {
+                best = x[q];
+                at = q;
+              }
+            }
+          }
+          if (at >= 0) dx[at] += dy[g];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The sum (or the mean) over the middle axis of x seen as [outer, rows, cols],
+ * such as a bias gradient (dy summed over batch and space) or a global pooling
+ * (over space). wasm's Sum and Mean first transpose the reduced axes to the
+ * end, a slow copy of the whole input; this adds rows in place. It adds in the
+ * cpu backend's order and precision (float64; a mean adds the float32 quotients
+ * x / rows), so it gives the cpu backend's result.
+ */
+function reduceMiddle(heap: WasmHeap, xInfo: TensorInfo, [outer, rows, cols]: number[], outShape: number[], mean: boolean): TensorInfo {
+  const out = heap.makeOutput(outShape, 'float32');
+  const res = heap.typedArrayFromHeap(out);
+  const x = heap.typedArrayFromHeap(xInfo);
+  const acc = new Float64Array(cols);
+  for (let o = 0, p = 0; o < outer; o++) {
+    acc.fill(0);
+    for (let r = 0; r < rows; r++) {
+      if (mean) for (let k = 0; k < cols; k++, p++) acc[k] += Math.fround(x[p] / rows);
+      else for (let k = 0; k < cols; k++, p++) acc[k] += x[p];
+    }
+    res.set(acc, o * cols);
+  }
+  return out;
+}
+
+/**
+ * x's shape as [outer, rows, cols] when the axes a Sum reduces are contiguous
+ * (size-1 axes aside), with cols > 1; otherwise undefined (wasm's own Sum
+ * reduces innermost axes without a transpose).
+ */
+function middleView(shape: number[], axes: number[]): [number, number, number] | undefined {
+  const view: [number, number, number] = [1, 1, 1];
+  let part = 0; // 0: before the reduced axes, 1: in them, 2: after
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] === 1) continue;
+    const reduced = axes.includes(i);
+    if (reduced && part === 2) return undefined;
+    if (reduced) part = 1;
+    else if (part === 1) part = 2;
+    view[part] *= shape[i];
+  }
+  return view[1] > 1 && view[2] > 1 ? view : undefined;
+}
+
+/**
+ * A slice, copied run by run from the heap. wasm's own Slice reads its whole
+ * input out of the heap into a new array first, on every call.
+ */
+function slice(heap: WasmHeap, xInfo: TensorInfo, begin: number[], size: number[]): TensorInfo {
+  const out = heap.makeOutput(size, xInfo.dtype);
+  const to = heap.typedArrayFromHeap(out);
+  const from = heap.typedArrayFromHeap(xInfo);
+  const shape = xInfo.shape;
+  const r = shape.length;
+  // Copy runs as long as the slice is contiguous: the last axis, and those before it that it spans whole.
+  let inner = r - 1;
+  while (inner > 0 && size[inner] === shape[inner]) inner--;
+  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const run = size[inner] * strides[inner];
+  const index = begin.slice(0, inner);
+  for (let o = 0; o < to.length; o += run) {
+    let at = begin[inner] * strides[inner];
+    for (let i = 0; i < inner; i++) at += index[i] * strides[i];
+    to.set(from.subarray(at, at + run), o);
+    for (let i = inner - 1; i >= 0 && ++index[i] === begin[i] + size[i]; i--) index[i] = begin[i];
+  }
+  return out;
+}
+
+export type StockKernel = (args: KernelArgs) => unknown;
+
+/** Replaces one of wasm's kernels by `fn`, which gets wasm's own to hand the cases it leaves. */
+export function replaceWasmKernel(tf: TF, name: string, fn: (args: KernelArgs, stock: StockKernel) => unknown): void {
+  const stock = tf.getKernel(name, 'wasm');
+  if (!stock) throw new Error(`the wasm backend has no ${name} kernel to replace`);
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...stock, kernelFunc: ((args: KernelArgs) => fn(args, stock.kernelFunc as never)) as never });
+}
+
+/** Registers the heap kernels on tfjs's wasm backend in place of wasm's own. */
+export function registerWasmHeapKernels(tf: TF): void {
+  const replace = (name: string, fn: (args: KernelArgs, stock: StockKernel) => unknown) => replaceWasmKernel(tf, name, fn);
+
+  replace('MaxPoolGrad', ({ inputs, attrs, backend }) => {
+    const a = attrs as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'same' | 'valid' | number; dimRoundingMode?: Rounding };
+    const c = tf.backend_util.computePool2DInfo(inputs.input.shape as never, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+    return maxPoolGrad(backend as WasmHeap, inputs.dy, inputs.input, c);
+  });
+
+  for (const name of ['Sum', 'Mean']) {
+    replace(name, (args, stock) => {
+      const { x } = args.inputs;
+      const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+      const axes = tf.util.parseAxisParam(axis, x.shape);
+      const view = x.dtype === 'float32' ? middleView(x.shape, axes) : undefined;
+      if (!view) return stock(args);
+      const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+      return reduceMiddle(args.backend as WasmHeap, x, view, outShape, name === 'Mean');
+    });
+  }
+
+  replace('Slice', (args, stock) => {
+    const { x } = args.inputs;
+    const a = args.attrs as { begin: number | number[]; size: number | number[] };
+    const [begin, size] = tf.slice_util.parseSliceParams(x as never, a.begin, a.size);
+    if (x.dtype === 'string' || size.length === 0 || size.includes(0)) return stock(args);
+    return slice(args.backend as WasmHeap, x, begin, size);
+  });
+
+  // Tensors are immutable (a variable's assign swaps its data id), so an identity
+  // can share its input's data, as the cpu backend's does.
+  replace('Identity', (args, stock) => {
+    const { x } = args.inputs;
+    if (x.dtype === 'string') return stock(args);
+    (args.backend as WasmHeap).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
+}
+
+export const WASM_HEAP_KERNELS = ['MaxPoolGrad', 'Sum', 'Mean', 'Slice', 'Identity'] as const;
