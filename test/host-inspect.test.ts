@@ -55,6 +55,13 @@ test('snapshots read back equal the maps streamed; a validation sample inspected
     const streamed = events.flatMap((e) => (e.type === 'attention' ? [e] : []));
     const detail = (await s.service.dispatch('openRun', { runId })) as RunDetail;
     assert.deepEqual(detail.snapshots, [...new Set(streamed.map((e) => e.step))].sort((a, b) => a - b));
+    // The batches as streamed: the host logs what the training process sent (the last batch always).
+    const progress = events.flatMap((e) => (e.type === 'progress' ? [e] : []));
+    assert.deepEqual(
+      detail.batches.map((b) => [b.step, b.loss]),
+      progress.map((p) => [p.step, p.loss]),
+    );
+    assert.equal(detail.batches.at(-1)?.step, 5, '72 training samples in batches of 16');
     for (const e of streamed) {
       const snap = (await s.service.dispatch('readSnapshot', { runId, step: e.step })) as RunSnapshot;
       const stored = seWeights(snap.maps)!;

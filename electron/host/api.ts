@@ -261,10 +261,21 @@ export interface MetricRow {
   [metric: string]: number;
 }
 
+/** One batch as the training process streamed it (at most ten a second). */
+export interface BatchRow {
+  step: number;
+  epoch: number;
+  loss: number;
+  accuracy?: number;
+  lr: number;
+}
+
 export interface RunDetail extends RunSummary {
   config: Record<string, unknown>;
   graph?: GraphFile;
   metrics: MetricRow[];
+  /** Per-batch loss and accuracy as streamed (runs trained by the app). */
+  batches: BatchRow[];
   checkpoints: string[];
   /** Steps for which attention snapshots are stored. */
   snapshots: number[];

@@ -7,7 +7,27 @@ import { checkGraphSchema } from '../../engine/graph/schema.js';
 import { prepareData, sizeOf, type DatasetSpec } from '../../engine/data/index.js';
 import { inputHint } from '../../engine/train/setup.js';
 import type { InspectCommand } from '../../engine/worker/protocol.js';
-import type { AttentionMap, DatasetPreview, RunSnapshot } from './api.js';
+import type { AttentionMap, BatchRow, DatasetPreview, RunSnapshot } from './api.js';
+
+/** The batch numbers streamed while the run trained (the host writes them; metrics.jsonl has epochs only). */
+export const BATCH_LOG = 'batches.jsonl';
+
+/** The batch log; where a run was continued from an earlier checkpoint, the later batches replace the earlier ones. */
+export async function readBatchLog(runDir: string): Promise<BatchRow[]> {
+  const text = await readFile(path.join(runDir, BATCH_LOG), 'utf8').catch(() => '');
+  const rows: BatchRow[] = [];
+  for (const line of text.split('\n')) {
+    let row: BatchRow;
+    try {
+      row = JSON.parse(line) as BatchRow;
+    } catch {
+      continue; // empty, or cut short by a crash
+    }
+    while (rows.length && rows[rows.length - 1].step >= row.step) rows.pop();
+    rows.push(row);
+  }
+  return rows;
+}
 
 const stepName = (step: number) => `step-${String(step).padStart(6, '0')}`;
 

@@ -43,7 +43,7 @@ import { BUILTIN_DATASETS } from '../../engine/data/builtin.js';
 import { datasetSpecSchema, type DatasetSpec } from '../../engine/data/index.js';
 import { isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/synthetic.js';
 import type { InspectCommand, Inspection } from '../../engine/worker/protocol.js';
-import { inspectionFor, previewDataset, readSnapshot } from './runs.js';
+import { inspectionFor, previewDataset, readBatchLog, readSnapshot } from './runs.js';
 
 /** Native open/save dialogs (desktop only). They answer an absolute path, or null when cancelled. */
 export interface Dialogs {
@@ -451,7 +451,7 @@ export class HostService implements HostHandlers {
       .map((f) => /^step-(\d+)$/.exec(f)?.[1])
       .filter((s): s is string => s !== undefined)
       .map(Number);
-    return { ...summary, config, graph, metrics, checkpoints: await list('checkpoints'), snapshots: [...new Set(snapshots)].sort((a, b) => a - b) };
+    return { ...summary, config, graph, metrics, batches: await readBatchLog(dir), checkpoints: await list('checkpoints'), snapshots: [...new Set(snapshots)].sort((a, b) => a - b) };
   }
 
   async readSnapshot({ runId, step }: HostRequestParsed<'readSnapshot'>): Promise<RunSnapshot> {

@@ -1,12 +1,13 @@
 // Runs training in its own process and keeps each run's run.json (state, final
 // metrics) next to what the trainer writes. The process itself is launched by the
 // shell: a forked Node process (browser mode, tests) or an Electron utilityProcess.
-import { readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TrainingClient } from '../../engine/worker/client.js';
 import type { StartCommand, TrainEvent } from '../../engine/worker/protocol.js';
 import type { RunState, RunSummary, TrainingEvent, Unsubscribe } from './api.js';
 import { writeAtomic, type TrainingDriver, type TrainingStart } from './service.js';
+import { BATCH_LOG } from './runs.js';
 
 /** A running training process, as TrainingClient presents it. */
 export interface TrainingSession {
@@ -30,6 +31,8 @@ interface Live {
   file: string;
   /** run.json writes, one after the other, so an older state never lands last. */
   saving: Promise<void>;
+  /** Appends to the batch log, in order. */
+  logging: Promise<void>;
 }
 
 export class ProcessTrainingDriver implements TrainingDriver {
@@ -64,7 +67,7 @@ export class ProcessTrainingDriver implements TrainingDriver {
       finalMetrics: earlier?.finalMetrics ?? {},
     };
     delete summary.message;
-    const run: Live = { session: undefined as unknown as TrainingSession, summary, file, saving: Promise.resolve() };
+    const run: Live = { session: undefined as unknown as TrainingSession, summary, file, saving: Promise.resolve(), logging: Promise.resolve() };
     await this.save(run);
     run.session = this.launch({
       graph: req.graph,
@@ -87,7 +90,11 @@ export class ProcessTrainingDriver implements TrainingDriver {
 
   private onTrainEvent(run: Live, e: TrainEvent): void {
     this.emit(run.summary.runId, e);
-    if (e.type === 'started') {
+    if (e.type === 'progress') {
+      // The batches as streamed, so that a reopened run draws its per-batch charts again.
+      const line = `${JSON.stringify({ step: e.step, epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, lr: e.lr })}\n`;
+      run.logging = run.logging.then(() => appendFile(path.join(path.dirname(run.file), BATCH_LOG), line)).catch(() => undefined);
+    } else if (e.type === 'started') {
       run.summary.backend = e.backend;
       void this.setState(run, 'running');
     } else if (e.type === 'epoch') {

@@ -159,6 +159,9 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
       assert.match((await page.getByTestId(`run-row-${runId}`).textContent()) ?? '', /stopped/);
       await page.getByTestId(`run-open-${runId}`).click();
       const snapshots = Number(await text(page, 'run-detail-snapshots'));
+      await page.getByTestId('dock-tab-training').click();
+      assert.match((await text(page, 'train-state')) ?? '', /stopped/);
+      assert.ok((await batchPoints(page)) >= early, 'the reopened run draws its per-batch chart again');
       assert.ok(snapshots >= 2, `${snapshots} attention snapshots stored`);
       await page.getByTestId('dock-tab-attention').click();
       await selectOutput(page, 'se.weights');

@@ -409,7 +409,6 @@ function Charts() {
   const version = useSession((x) => x.version);
   const batches = useSession((x) => x.batches);
   const epochs = useSession((x) => x.epochs);
-  const source = useSession((x) => x.source);
   const batchData = useMemo(() => [batches.step, batches.loss, batches.accuracy] as [number[], number[], (number | null)[]], [batches, version]);
   const epochData = useMemo(() => {
     const rows = [...epochs].sort((a, b) => a.epoch - b.epoch);
@@ -418,7 +417,7 @@ function Charts() {
   }, [epochs]);
   return (
     <div className="charts">
-      <Chart title={source === 'opened' ? 'Loss per epoch end (per-batch values are not stored)' : 'Per batch'} xLabel="step" series={SERIES_BATCH} data={batchData} version={version} testId="chart-batch" />
+      <Chart title="Per batch" xLabel="step" series={SERIES_BATCH} data={batchData} version={version} testId="chart-batch" />
       <Chart title="Per epoch" xLabel="epoch" series={SERIES_EPOCH} data={epochData} version={epochs.length} testId="chart-epoch" integerX />
     </div>
   );

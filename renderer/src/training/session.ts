@@ -221,11 +221,13 @@ export async function openRun(runId: string): Promise<RunDetail | undefined> {
   const d = await guarded('could not open the run', () => host!.openRun({ runId }));
   if (!d) return undefined;
   const batches = emptySeries();
-  for (const row of d.metrics) {
+  // Runs the app trained have their streamed batches; others (the CLI's) only their epochs.
+  const rows = d.batches.length ? d.batches : d.metrics.map((m) => ({ step: m.step, loss: m.loss, accuracy: typeof m.accuracy === 'number' ? m.accuracy : undefined, lr: NaN }));
+  for (const row of rows) {
     batches.step.push(row.step);
     batches.loss.push(row.loss);
-    batches.accuracy.push(typeof row.accuracy === 'number' ? row.accuracy : null);
-    batches.lr.push(NaN);
+    batches.accuracy.push(row.accuracy ?? null);
+    batches.lr.push(row.lr);
   }
   const dataset = (d.config.dataset ?? { name: d.dataset ?? 'mnist' }) as StartRequest['dataset'];
   session.setState({
