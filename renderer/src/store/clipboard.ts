@@ -3,6 +3,7 @@
 // through the system clipboard.
 import { produce } from 'immer';
 import { registry } from '../../../engine/blocks/registry.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf } from '../../../engine/graph/composite.js';
 import type { GraphEdge, GraphFile, GraphNode } from '../../../engine/graph/types.js';
 import { edgeIdFor, nodeIdFor, type XY } from './document.js';
 
@@ -25,6 +26,9 @@ export function copyFragment(graph: GraphFile, nodeIds: Iterable<string>): Fragm
 
 export const fragmentText = (f: Fragment): string => JSON.stringify(f);
 
+/** Node types a fragment may hold: blocks, and composites and their ports (the canvas shows what they resolve to where they land). */
+const pasteable = (type: string) => registry.has(type) || compositeIdOf(type) !== undefined || type === COMPOSITE_INPUT || type === COMPOSITE_OUTPUT;
+
 /** Reads clipboard text back; anything that is not a fragment of known blocks gives undefined. */
 export function parseFragment(text: string): Fragment | undefined {
   let doc: unknown;
@@ -36,7 +40,7 @@ export function parseFragment(text: string): Fragment | undefined {
   const f = doc as Partial<Fragment>;
   if (!f || f.kind !== CLIPBOARD_KIND || !Array.isArray(f.nodes) || !Array.isArray(f.edges)) return undefined;
   const ok = f.nodes.every(
-    (n) => n && typeof n.id === 'string' && registry.has(n.type) && n.params && typeof n.params === 'object' && Number.isFinite(n.position?.x) && Number.isFinite(n.position?.y),
+    (n) => n && typeof n.id === 'string' && typeof n.type === 'string' && pasteable(n.type) && n.params && typeof n.params === 'object' && Number.isFinite(n.position?.x) && Number.isFinite(n.position?.y),
   );
   const ids = new Set(f.nodes.map((n) => n.id));
   const edgesOk = f.edges.every((e) => e && ids.has(e.from?.node) && ids.has(e.to?.node) && typeof e.from.port === 'string' && typeof e.to.port === 'string');

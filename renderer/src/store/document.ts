@@ -5,6 +5,7 @@ import { produce } from 'immer';
 import { registry } from '../../../engine/blocks/registry.js';
 import { defaultParams } from '../../../engine/blocks/params.js';
 import { GRAPH_FORMAT, GRAPH_VERSION } from '../../../engine/graph/schema.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf } from '../../../engine/graph/composite.js';
 import type { Endpoint, GraphEdge, GraphFile, GraphNode } from '../../../engine/graph/types.js';
 
 export type { Endpoint, GraphEdge, GraphFile, GraphNode };
@@ -21,16 +22,22 @@ export function emptyGraph(name = 'untitled'): GraphFile {
   return { format: GRAPH_FORMAT, version: GRAPH_VERSION, name, nodes: [], edges: [] };
 }
 
-/** Gives every edge an id (files may leave them out); returns the graph itself when nothing is missing. */
+/** Gives every edge an id, at the top and inside composites (files may leave them out); returns the graph itself when nothing is missing. */
 export function withEdgeIds(graph: GraphFile): GraphFile {
-  if (graph.edges.every((e) => typeof e.id === 'string' && e.id)) return graph;
-  const used = new Set(graph.edges.map((e) => e.id).filter((id): id is string => !!id));
+  const complete = (edges: readonly GraphEdge[]) => edges.every((e) => typeof e.id === 'string' && e.id);
+  if (complete(graph.edges) && (graph.composites ?? []).every((c) => complete(c.edges))) return graph;
+  const fill = (edges: GraphEdge[]) => {
+    const used = new Set(edges.map((e) => e.id).filter((id): id is string => !!id));
+    for (const e of edges) if (!e.id) e.id = freshId(used, 'e');
+  };
   return produce(graph, (g) => {
-    for (const e of g.edges) if (!e.id) e.id = freshId(used, 'e');
+    fill(g.edges);
+    for (const c of g.composites ?? []) fill(c.edges);
   });
 }
 
-function freshId(used: Set<string>, stem: string): string {
+/** `${stem}1`, `${stem}2`, …: the first one not in `used` (which it joins). */
+export function freshId(used: Set<string>, stem: string): string {
   for (let k = 1; ; k++) {
     const id = `${stem}${k}`;
     if (!used.has(id)) {
@@ -40,9 +47,9 @@ function freshId(used: Set<string>, stem: string): string {
   }
 }
 
-/** A short readable id from the block type: `core.conv2d` -> `conv2d_1`. */
+/** A short readable id from the block type: `core.conv2d` -> `conv2d_1`, `composite:stage` -> `stage_1`. */
 export function nodeIdFor(graph: GraphFile, type: string, taken: Set<string> = new Set(graph.nodes.map((n) => n.id))): string {
-  const stem = `${(type.split('.').pop() ?? 'node').replace(/[^A-Za-z0-9_]/g, '_')}_`;
+  const stem = `${(compositeIdOf(type) ?? type.split('.').pop() ?? 'node').replace(/[^A-Za-z0-9_]/g, '_')}_`;
   return freshId(taken, stem);
 }
 
@@ -50,12 +57,33 @@ export function edgeIdFor(graph: GraphFile, taken: Set<string> = new Set(graph.e
   return freshId(taken, 'e');
 }
 
+/**
+ * Adds a node of a registry block, of a composite the file defines
+ * (`composite:<id>`), or a composite port node (inside a composite; it gets a
+ * port name of its own).
+ */
 export function addNode(graph: GraphFile, type: string, position: XY, params?: Record<string, unknown>): { graph: GraphFile; id: string } {
+  const id = nodeIdFor(graph, type);
+  const node: GraphNode = { id, type, params: params ?? initialParams(graph, type), position: round(position) };
+  return { graph: produce(graph, (g) => void g.nodes.push(node)), id };
+}
+
+function initialParams(graph: GraphFile, type: string): Record<string, unknown> {
+  const composite = compositeIdOf(type);
+  if (composite !== undefined) {
+    if (!graph.composites?.some((c) => c.id === composite)) throw new Error(`unknown composite "${composite}"`);
+    return {};
+  }
+  if (type === COMPOSITE_INPUT || type === COMPOSITE_OUTPUT) {
+    const stem = type === COMPOSITE_INPUT ? 'in' : 'out';
+    const used = new Set(graph.nodes.filter((n) => n.type === type).map((n) => n.params.name ?? stem));
+    let name = stem;
+    for (let k = 2; used.has(name); k++) name = `${stem}${k}`;
+    return { name };
+  }
   const block = registry.get(type);
   if (!block) throw new Error(`unknown block type "${type}"`);
-  const id = nodeIdFor(graph, type);
-  const node: GraphNode = { id, type, params: params ?? { ...defaultParams(block) }, position: round(position) };
-  return { graph: produce(graph, (g) => void g.nodes.push(node)), id };
+  return { ...defaultParams(block) };
 }
 
 const round = (p: XY): XY => ({ x: Math.round(p.x), y: Math.round(p.y) });

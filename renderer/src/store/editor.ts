@@ -1,6 +1,11 @@
 // The editor's state: the graph document with its undo history, the selection,
 // the clipboard and the file it belongs to. A zustand store without React so
 // that it runs (and is tested) in Node; the UI subscribes through `useEditor`.
+//
+// The canvas edits one scope at a time: the graph, or the inside of a composite
+// (`scope`, the breadcrumb). Node and edge edits, the selection and the
+// clipboard work on the scope shown (`view`); `graph`, `analysis` and
+// `diagnostics` always describe the whole file.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { analyzeGraph, type GraphAnalysis } from '../../../engine/graph/analyze.js';
 import type { Endpoint, GraphFile } from '../../../engine/graph/types.js';
@@ -8,6 +13,9 @@ import { checkConnection, type ConnectionVerdict } from './connection.js';
 import { copyFragment, pasteFragment, type Fragment } from './clipboard.js';
 import { indexDiagnostics, type DiagnosticIndex } from './diagnostics.js';
 import * as doc from './document.js';
+import { groupNodes, setCompositeLabel, type GroupResult } from './composites.js';
+import { compositeIdOf } from '../../../engine/graph/composite.js';
+import { compositeDef, putScope, scopeView, TOP, validScope, type Scope, type ScopeView } from './scope.js';
 import { canRedo, canUndo, createHistory, record, redo, seal, undo, type History } from './history.js';
 
 export interface Selection {
@@ -29,6 +37,10 @@ export interface EditorState {
   clipboard: Fragment | null;
   /** Counts documents loaded (new, open, restore): the canvas fits the view on a change. */
   loadCount: number;
+  /** The composites whose inside the canvas shows, outermost first; [] for the graph itself. */
+  scope: Scope;
+  /** The scope shown: its nodes and edges, their blocks, shapes and problems. */
+  view: ScopeView;
 }
 
 export interface EditorActions {
@@ -58,6 +70,13 @@ export interface EditorActions {
   /** Replaces the document (new, open, restore); clears history and selection. */
   load(graph: GraphFile, filePath: string | null, opts?: { dirty?: boolean }): void;
   markSaved(graph: GraphFile, filePath: string): void;
+  /** Moves the selected nodes into a new composite, with one instance in their place (selected). */
+  groupSelection(label?: string): GroupResult;
+  /** Shows the inside of a composite: by an instance node in the scope shown, or by the composite's id. */
+  enterComposite(target: { node: string } | { composite: string }): boolean;
+  /** Goes back out to `depth` levels of the breadcrumb (0: the graph itself). */
+  exitScope(depth?: number): void;
+  setCompositeLabel(id: string, label: string): void;
 }
 
 export type Editor = EditorState & EditorActions;
@@ -65,23 +84,50 @@ export type EditorStore = StoreApi<Editor>;
 
 const none: Selection = { nodes: new Set(), edges: new Set() };
 
-/** Analysis only depends on ids, types, params and edges: a move reuses the last one. */
+/** Analysis only depends on ids, types, params and edges (and those of the composites): a move reuses the last one. */
 function sameModel(a: GraphFile, b: GraphFile): boolean {
+  const sameNodes = (x: GraphFile['nodes'], y: GraphFile['nodes']) =>
+    x === y ||
+    (x.length === y.length &&
+      x.every((n, i) => {
+        const m = y[i];
+        return n.id === m.id && n.type === m.type && n.params === m.params && n.label === m.label;
+      }));
+  const ca = a.composites ?? [];
+  const cb = b.composites ?? [];
   return (
     a.edges === b.edges &&
-    a.nodes.length === b.nodes.length &&
-    a.nodes.every((n, i) => {
-      const m = b.nodes[i];
-      return n.id === m.id && n.type === m.type && n.params === m.params;
-    })
+    sameNodes(a.nodes, b.nodes) &&
+    (ca === cb ||
+      (ca.length === cb.length &&
+        ca.every((c, i) => {
+          const d = cb[i];
+          return c.id === d.id && c.label === d.label && c.doc === d.doc && c.edges === d.edges && sameNodes(c.nodes, d.nodes);
+        })))
   );
 }
 
-function derive(graph: GraphFile, prev?: { graph: GraphFile; analysis: GraphAnalysis; diagnostics: DiagnosticIndex }) {
-  if (prev && (prev.graph === graph || sameModel(prev.graph, graph))) return { graph, analysis: prev.analysis, diagnostics: prev.diagnostics };
-  const analysis = analyzeGraph(graph);
-  return { graph, analysis, diagnostics: indexDiagnostics(graph, analysis.diagnostics) };
+interface Derived {
+  graph: GraphFile;
+  analysis: GraphAnalysis;
+  diagnostics: DiagnosticIndex;
+  scope: Scope;
+  view: ScopeView;
 }
+
+function derive(graph: GraphFile, scope: Scope, prev?: Derived): Derived {
+  scope = validScope(graph, scope);
+  if (prev && prev.graph === graph && prev.scope === scope) return prev;
+  let { analysis, diagnostics } = prev ?? {};
+  if (!prev || !(prev.graph === graph || sameModel(prev.graph, graph))) {
+    analysis = analyzeGraph(graph);
+    diagnostics = indexDiagnostics(graph, analysis.diagnostics);
+  }
+  const view = scopeView(graph, analysis!, diagnostics!, scope);
+  return { graph, analysis: analysis!, diagnostics: diagnostics!, scope, view };
+}
+
+const pick = ({ graph, analysis, diagnostics, scope, view }: Derived): Derived => ({ graph, analysis, diagnostics, scope, view });
 
 export function createEditorStore(initial: GraphFile = doc.emptyGraph()): EditorStore {
   const start = doc.withEdgeIds(initial);
@@ -91,19 +137,32 @@ export function createEditorStore(initial: GraphFile = doc.emptyGraph()): Editor
       const s = get();
       const history = record(s.history, next, coalesce);
       if (history === s.history && !selection) return;
-      set({ history, ...derive(history.present, s), ...(selection ? { selection } : {}) });
+      set({ history, ...derive(history.present, s.scope, pick(s)), ...(selection ? { selection } : {}) });
+    };
+    /** An edit of the scope shown, written back into the file. */
+    const editView = (fn: (view: GraphFile) => GraphFile, coalesce?: string, selection?: Selection) => {
+      const s = get();
+      edit(putScope(s.graph, s.scope, fn(s.view.graph)), coalesce, selection);
     };
     const travel = (history: History<GraphFile>) => {
       const s = get();
-      const ids = new Set(history.present.nodes.map((n) => n.id));
-      const edgeIds = new Set(history.present.edges.map((e) => e.id ?? ''));
-      const selection = { nodes: new Set([...s.selection.nodes].filter((id) => ids.has(id))), edges: new Set([...s.selection.edges].filter((id) => edgeIds.has(id))) };
-      set({ history, ...derive(history.present, s), selection });
+      const d = derive(history.present, s.scope, pick(s));
+      const ids = new Set(d.view.graph.nodes.map((n) => n.id));
+      const edgeIds = new Set(d.view.graph.edges.map((e) => e.id ?? ''));
+      const kept = d.scope.length === s.scope.length;
+      const selection = kept
+        ? { nodes: new Set([...s.selection.nodes].filter((id) => ids.has(id))), edges: new Set([...s.selection.edges].filter((id) => edgeIds.has(id))) }
+        : none;
+      set({ history, ...d, selection });
+    };
+    const goTo = (scope: Scope, selection: Selection = none) => {
+      const s = get();
+      set({ ...derive(s.graph, scope, pick(s)), selection, history: seal(s.history) });
     };
 
     return {
       history: createHistory(start),
-      ...derive(start),
+      ...derive(start, TOP),
       selection: none,
       saved: start,
       filePath: null,
@@ -111,27 +170,27 @@ export function createEditorStore(initial: GraphFile = doc.emptyGraph()): Editor
       loadCount: 0,
 
       addBlock(type, position, params) {
-        const r = doc.addNode(get().graph, type, position, params);
-        edit(r.graph, undefined, { nodes: new Set([r.id]), edges: new Set() });
+        const r = doc.addNode(get().view.graph, type, position, params);
+        editView(() => r.graph, undefined, { nodes: new Set([r.id]), edges: new Set() });
         return r.id;
       },
       checkConnection(from, to) {
         const s = get();
-        return checkConnection(s.graph, from, to, s.analysis);
+        return checkConnection(s.graph, from, to, s.analysis, s.scope);
       },
       connect(from, to) {
         const verdict = get().checkConnection(from, to);
-        if (verdict.ok) edit(doc.connect(get().graph, from, to).graph);
+        if (verdict.ok) editView((v) => doc.connect(v, from, to).graph);
         return verdict;
       },
       moveNodes(positions, gesture) {
-        edit(doc.moveNodes(get().graph, positions), gesture && `move:${gesture}`);
+        editView((v) => doc.moveNodes(v, positions), gesture && `move:${[...get().scope, gesture].join('/')}`);
       },
       setParam(nodeId, name, value) {
-        edit(doc.setParam(get().graph, nodeId, name, value), `param:${nodeId}:${name}`);
+        editView((v) => doc.setParam(v, nodeId, name, value), `param:${[...get().scope, nodeId].join('/')}:${name}`);
       },
       setLabel(nodeId, label) {
-        edit(doc.setLabel(get().graph, nodeId, label), `label:${nodeId}`);
+        editView((v) => doc.setLabel(v, nodeId, label), `label:${[...get().scope, nodeId].join('/')}`);
       },
       rename(name) {
         edit(doc.renameGraph(get().graph, name), 'rename');
@@ -141,13 +200,13 @@ export function createEditorStore(initial: GraphFile = doc.emptyGraph()): Editor
         get().deleteElements(nodes, edges);
       },
       deleteElements(nodeIds, edgeIds = []) {
-        edit(doc.removeElements(get().graph, nodeIds, edgeIds), undefined, none);
+        editView((v) => doc.removeElements(v, nodeIds, edgeIds), undefined, none);
       },
       select(nodes, edges = []) {
         set({ selection: { nodes: new Set(nodes), edges: new Set(edges) } });
       },
       selectAll() {
-        const g = get().graph;
+        const g = get().view.graph;
         get().select(
           g.nodes.map((n) => n.id),
           g.edges.map((e) => e.id ?? ''),
@@ -156,7 +215,7 @@ export function createEditorStore(initial: GraphFile = doc.emptyGraph()): Editor
       copy() {
         const s = get();
         if (s.selection.nodes.size === 0) return null;
-        const fragment = copyFragment(s.graph, s.selection.nodes);
+        const fragment = copyFragment(s.view.graph, s.selection.nodes);
         set({ clipboard: fragment });
         return fragment;
       },
@@ -167,14 +226,14 @@ export function createEditorStore(initial: GraphFile = doc.emptyGraph()): Editor
       },
       paste(fragment = get().clipboard ?? undefined, at) {
         if (!fragment) return [];
-        const r = pasteFragment(get().graph, fragment, at ? { at } : {});
-        edit(r.graph, undefined, { nodes: new Set(r.nodeIds), edges: new Set() });
+        const r = pasteFragment(get().view.graph, fragment, at ? { at } : {});
+        editView(() => r.graph, undefined, { nodes: new Set(r.nodeIds), edges: new Set() });
         return r.nodeIds;
       },
       duplicate() {
         const s = get();
         if (s.selection.nodes.size === 0) return [];
-        return get().paste(copyFragment(s.graph, s.selection.nodes));
+        return get().paste(copyFragment(s.view.graph, s.selection.nodes));
       },
       undo: () => travel(undo(get().history)),
       redo: () => travel(redo(get().history)),
@@ -187,11 +246,38 @@ export function createEditorStore(initial: GraphFile = doc.emptyGraph()): Editor
       isDirty: () => get().graph !== get().saved,
       load(graph, filePath, opts = {}) {
         const g = doc.withEdgeIds(graph);
-        set({ history: createHistory(g), ...derive(g), selection: none, saved: opts.dirty ? doc.emptyGraph() : g, filePath, loadCount: get().loadCount + 1 });
+        set({ history: createHistory(g), ...derive(g, TOP), selection: none, saved: opts.dirty ? doc.emptyGraph() : g, filePath, loadCount: get().loadCount + 1 });
       },
       markSaved(graph, filePath) {
         // The graph that was written may be older than the present one (edits during the save).
         set({ saved: graph, filePath });
+      },
+      groupSelection(label) {
+        const s = get();
+        const r = groupNodes(s.graph, s.scope, s.selection.nodes, label);
+        if (r.ok) edit(r.graph, undefined, { nodes: new Set([r.nodeId]), edges: new Set() });
+        return r;
+      },
+      enterComposite(target) {
+        const s = get();
+        const id = 'node' in target ? compositeIdOf(s.view.graph.nodes.find((n) => n.id === target.node)?.type ?? '') : target.composite;
+        if (id === undefined || !compositeDef(s.graph, id)) return false;
+        // Opening a composite from the palette while inside it (or inside one it contains) goes back to that level.
+        const at = s.scope.indexOf(id);
+        goTo(at === -1 ? [...s.scope, id] : s.scope.slice(0, at + 1));
+        return true;
+      },
+      exitScope(depth = get().scope.length - 1) {
+        const s = get();
+        if (depth < 0 || depth >= s.scope.length) return;
+        // Back out with the instance just left selected.
+        const from = s.scope[depth];
+        const outer = s.scope.slice(0, depth);
+        const instance = derive(s.graph, outer, pick(s)).view.graph.nodes.find((n) => compositeIdOf(n.type) === from);
+        goTo(outer, instance ? { nodes: new Set([instance.id]), edges: new Set() } : none);
+      },
+      setCompositeLabel(id, label) {
+        edit(setCompositeLabel(get().graph, id, label), `composite-label:${id}`);
       },
     };
   });

@@ -1,12 +1,14 @@
 // Opening a graph file in the editor. A file that cannot be shown faithfully
-// (bad JSON, wrong schema, unknown blocks, edges to nowhere) is refused with its
+// (bad JSON, wrong schema, unknown blocks or composites, edges to nowhere, at
+// the top or inside a composite) is refused with its
 // diagnostics; one that only has modelling mistakes (bad parameters, shape
 // mismatches, loops, missing wires) opens, with the mistakes on the canvas.
 import { registry } from '../../../engine/blocks/registry.js';
 import { portsOf } from '../../../engine/blocks/contract.js';
 import { resolveParams } from '../../../engine/blocks/params.js';
 import { parseGraphText } from '../../../engine/graph/schema.js';
-import type { Diagnostic, GraphFile } from '../../../engine/graph/types.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf, compositeInputBlock, compositeOutputBlock } from '../../../engine/graph/composite.js';
+import type { Diagnostic, GraphEdge, GraphFile, GraphNode } from '../../../engine/graph/types.js';
 import { withEdgeIds } from './document.js';
 
 export type OpenResult = { ok: true; graph: GraphFile } | { ok: false; diagnostics: Diagnostic[] };
@@ -19,41 +21,67 @@ export function openGraphText(text: string): OpenResult {
   return { ok: true, graph: withEdgeIds(parsed.graph) };
 }
 
-/** What would stop the editor from drawing the graph: the canvas needs every node's block and every edge's ports. */
+/**
+ * What would stop the editor from drawing the graph: the canvas needs every
+ * node's block (or composite) and every edge's ports, at the top and inside
+ * each composite.
+ */
 export function structuralProblems(graph: GraphFile): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const error = (d: Omit<Diagnostic, 'severity'>) => out.push({ severity: 'error', ...d });
-  const ports = new Map<string, { inputs: Set<string>; outputs: Set<string> }>();
-  for (const n of graph.nodes) {
-    if (ports.has(n.id)) {
-      error({ nodeId: n.id, message: `duplicate node id "${n.id}": every node needs its own id` });
-      continue;
+  const defs = new Map((graph.composites ?? []).map((c) => [c.id, c]));
+  const portNames = (nodes: readonly GraphNode[], type: string) =>
+    new Set(nodes.filter((n) => n.type === type).map((n) => resolveParams(type === COMPOSITE_INPUT ? compositeInputBlock : compositeOutputBlock, n.params).values.name as string));
+  const portsOfNode = (n: GraphNode, inside: boolean): { inputs: Set<string>; outputs: Set<string> } | string => {
+    const cid = compositeIdOf(n.type);
+    if (cid !== undefined) {
+      const def = defs.get(cid);
+      if (!def) return `unknown composite "${cid}" (${defs.size ? `this file defines ${[...defs.keys()].map((k) => `"${k}"`).join(', ')}` : 'this file defines no composites'})`;
+      return { inputs: portNames(def.nodes, COMPOSITE_INPUT), outputs: portNames(def.nodes, COMPOSITE_OUTPUT) };
     }
-    const block = registry.get(n.type);
+    const port = n.type === COMPOSITE_INPUT ? compositeInputBlock : n.type === COMPOSITE_OUTPUT ? compositeOutputBlock : undefined;
+    if (port && !inside) return `a ${port.label} (${n.type}) belongs inside a composite`;
+    const block = port ?? registry.get(n.type);
     if (!block) {
       const hint = registry.suggest(n.type);
-      error({ nodeId: n.id, message: `unknown block type "${n.type}"${hint ? ` (did you mean "${hint}"?)` : ''}` });
-      continue;
+      return `unknown block type "${n.type}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
     }
     const { values } = resolveParams(block, n.params);
-    ports.set(n.id, {
-      inputs: new Set(portsOf(block, values, 'inputs').map((p) => p.name)),
-      outputs: new Set(portsOf(block, values, 'outputs').map((p) => p.name)),
-    });
-  }
-  const edgeIds = new Set<string>();
-  graph.edges.forEach((e, i) => {
-    const text = `edge ${e.from.node}.${e.from.port} → ${e.to.node}.${e.to.port}`;
-    if (e.id !== undefined) {
-      if (edgeIds.has(e.id)) error({ edge: i, message: `duplicate edge id "${e.id}"` });
-      edgeIds.add(e.id);
+    return { inputs: new Set(portsOf(block, values, 'inputs').map((p) => p.name)), outputs: new Set(portsOf(block, values, 'outputs').map((p) => p.name)) };
+  };
+
+  const checkScope = (nodes: readonly GraphNode[], edges: readonly GraphEdge[], composite?: string) => {
+    const where = composite === undefined ? '' : `in composite "${composite}": `;
+    // Inside a composite the node ids mean nothing to the canvas at the top: they go into the message.
+    const error = (d: Omit<Diagnostic, 'severity'>) => out.push({ severity: 'error', ...d, message: `${where}${d.message}`, ...(composite === undefined ? {} : { nodeId: undefined, edge: undefined, composite }) });
+    const ports = new Map<string, { inputs: Set<string>; outputs: Set<string> }>();
+    const seen = new Set<string>();
+    for (const n of nodes) {
+      if (seen.has(n.id)) {
+        error({ nodeId: n.id, message: `duplicate node id "${n.id}": every node needs its own id` });
+        continue;
+      }
+      seen.add(n.id);
+      const p = portsOfNode(n, composite !== undefined);
+      if (typeof p === 'string') error({ nodeId: n.id, message: composite === undefined ? p : `node "${n.id}": ${p}` });
+      else ports.set(n.id, p);
     }
-    const src = ports.get(e.from.node);
-    const dst = ports.get(e.to.node);
-    if (!graph.nodes.some((n) => n.id === e.from.node)) error({ edge: i, message: `${text} comes from missing node "${e.from.node}"` });
-    else if (!graph.nodes.some((n) => n.id === e.to.node)) error({ edge: i, message: `${text} goes to missing node "${e.to.node}"` });
-    else if (src && !src.outputs.has(e.from.port)) error({ edge: i, nodeId: e.from.node, message: `${text}: "${e.from.node}" has no output port "${e.from.port}"` });
-    else if (dst && !dst.inputs.has(e.to.port)) error({ edge: i, nodeId: e.to.node, message: `${text}: "${e.to.node}" has no input port "${e.to.port}"` });
-  });
+    const edgeIds = new Set<string>();
+    edges.forEach((e, i) => {
+      const text = `edge ${e.from.node}.${e.from.port} → ${e.to.node}.${e.to.port}`;
+      if (e.id !== undefined) {
+        if (edgeIds.has(e.id)) error({ edge: i, message: `duplicate edge id "${e.id}"` });
+        edgeIds.add(e.id);
+      }
+      const src = ports.get(e.from.node);
+      const dst = ports.get(e.to.node);
+      if (!seen.has(e.from.node)) error({ edge: i, message: `${text} comes from missing node "${e.from.node}"` });
+      else if (!seen.has(e.to.node)) error({ edge: i, message: `${text} goes to missing node "${e.to.node}"` });
+      else if (src && !src.outputs.has(e.from.port)) error({ edge: i, nodeId: e.from.node, message: `${text}: "${e.from.node}" has no output port "${e.from.port}"` });
+      else if (dst && !dst.inputs.has(e.to.port)) error({ edge: i, nodeId: e.to.node, message: `${text}: "${e.to.node}" has no input port "${e.to.port}"` });
+    });
+  };
+
+  checkScope(graph.nodes, graph.edges);
+  for (const c of graph.composites ?? []) checkScope(c.nodes, c.edges, c.id);
   return out;
 }
