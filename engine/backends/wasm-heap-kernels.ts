@@ -1,7 +1,8 @@
 // Kernels for the wasm backend written in JavaScript straight on the wasm heap,
-// where tfjs-backend-wasm's own C++ kernel takes a slow general path (its
-// MaxPoolGrad, a Sum that transposes its input first) or copies for nothing
-// (Identity, which the engine runs on every tensor it saves for a gradient).
+// where tfjs-backend-wasm's own kernel takes a slow general path (its
+// MaxPoolGrad, a Sum that transposes its input first, a Slice that reads its
+// whole input out of the heap) or copies for nothing (Identity, which the
+// engine runs on every tensor it saves for a gradient).
 // Each one gives exactly the values that the cpu backend gives.
 import type { TF } from '../blocks/contract.js';
 
@@ -95,24 +96,21 @@ function maxPoolGrad2x2(dx: Float32Array, x: Float32Array, dy: Float32Array, c: 
 }
 
 /**
- * The sum (or the mean) over the middle axis of x seen as [outer, rows, cols],
- * such as a bias gradient (dy summed over batch and space) or a global pooling
- * (over space). wasm's Sum and Mean first transpose the reduced axes to the
- * end, a slow copy of the whole input; this adds rows in place. It adds in the
- * cpu backend's order and precision (float64; a mean adds the float32 quotients
- * x / rows), so it gives the cpu backend's result.
+ * The sum over the middle axis of x seen as [outer, rows, cols], such as a bias
+ * gradient (dy summed over batch and space). wasm's Sum first transposes the
+ * reduced axes to the end, a copy of the whole input; this adds rows in place.
+ * It adds in the cpu backend's order and precision (float64), so it gives the
+ * cpu backend's result. (wasm's Mean stays: on a quiet Xeon core it beats a
+ * JavaScript mean that divides each element as the cpu backend does.)
  */
-function reduceMiddle(heap: WasmHeap, xInfo: TensorInfo, [outer, rows, cols]: number[], outShape: number[], mean: boolean): TensorInfo {
+function sumMiddle(heap: WasmHeap, xInfo: TensorInfo, [outer, rows, cols]: number[], outShape: number[]): TensorInfo {
   const out = heap.makeOutput(outShape, 'float32');
   const res = heap.typedArrayFromHeap(out);
   const x = heap.typedArrayFromHeap(xInfo);
   const acc = new Float64Array(cols);
   for (let o = 0, p = 0; o < outer; o++) {
     acc.fill(0);
-    for (let r = 0; r < rows; r++) {
-      if (mean) for (let k = 0; k < cols; k++, p++) acc[k] += Math.fround(x[p] / rows);
-      else for (let k = 0; k < cols; k++, p++) acc[k] += x[p];
-    }
+    for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++, p++) acc[k] += x[p];
     res.set(acc, o * cols);
   }
   return out;
@@ -138,13 +136,17 @@ function middleView(shape: number[], axes: number[]): [number, number, number] |
 }
 
 /**
- * A slice, copied run by run from the heap. wasm's own Slice reads its whole
- * input out of the heap into a new array first, on every call.
+ * A slice, copied run by run within the heap. wasm's own Slice first reads its
+ * whole input out of the heap into a new array, on every call.
  */
 function slice(heap: WasmHeap, xInfo: TensorInfo, begin: number[], size: number[]): TensorInfo {
   const out = heap.makeOutput(size, xInfo.dtype);
   const to = heap.typedArrayFromHeap(out);
   const from = heap.typedArrayFromHeap(xInfo);
+  // One view of the whole heap: set() between two views of one buffer would copy its source first.
+  const all = new (to.constructor as Float32ArrayConstructor)(to.buffer);
+  const toAt = to.byteOffset / to.BYTES_PER_ELEMENT;
+  const fromAt = from.byteOffset / from.BYTES_PER_ELEMENT;
   const shape = xInfo.shape;
   const r = shape.length;
   // Copy runs as long as the slice is contiguous: the last axis, and those before it that it spans whole.
@@ -154,9 +156,9 @@ function slice(heap: WasmHeap, xInfo: TensorInfo, begin: number[], size: number[
   const run = size[inner] * strides[inner];
   const index = begin.slice(0, inner);
   for (let o = 0; o < to.length; o += run) {
-    let at = begin[inner] * strides[inner];
+    let at = fromAt + begin[inner] * strides[inner];
     for (let i = 0; i < inner; i++) at += index[i] * strides[i];
-    to.set(from.subarray(at, at + run), o);
+    all.copyWithin(toAt + o, at, at + run);
     for (let i = inner - 1; i >= 0 && ++index[i] === begin[i] + size[i]; i--) index[i] = begin[i];
   }
   return out;
@@ -182,17 +184,15 @@ export function registerWasmHeapKernels(tf: TF): void {
     return maxPoolGrad(backend as WasmHeap, inputs.dy, inputs.input, c);
   });
 
-  for (const name of ['Sum', 'Mean']) {
-    replace(name, (args, stock) => {
-      const { x } = args.inputs;
-      const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
-      const axes = tf.util.parseAxisParam(axis, x.shape);
-      const view = x.dtype === 'float32' ? middleView(x.shape, axes) : undefined;
-      if (!view) return stock(args);
-      const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
-      return reduceMiddle(args.backend as WasmHeap, x, view, outShape, name === 'Mean');
-    });
-  }
+  replace('Sum', (args, stock) => {
+    const { x } = args.inputs;
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const axes = tf.util.parseAxisParam(axis, x.shape);
+    const view = x.dtype === 'float32' ? middleView(x.shape, axes) : undefined;
+    if (!view) return stock(args);
+    const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+    return sumMiddle(args.backend as WasmHeap, x, view, outShape);
+  });
 
   replace('Slice', (args, stock) => {
     const { x } = args.inputs;
@@ -212,4 +212,4 @@ export function registerWasmHeapKernels(tf: TF): void {
   });
 }
 
-export const WASM_HEAP_KERNELS = ['MaxPoolGrad', 'Sum', 'Mean', 'Slice', 'Identity'] as const;
+export const WASM_HEAP_KERNELS = ['MaxPoolGrad', 'Sum', 'Slice', 'Identity'] as const;
