@@ -1,4 +1,5 @@
-// Export of the vision attention blocks (SE, CBAM and its halves, non-local, attention branch, gates):
+// Export of the vision attention blocks (SE, CBAM and its halves, non-local, attention branch, gates) and the
+// structured ones (residual attention, Attend and Rectify + global gate, local self-attention 2D, augmented conv):
 // every example to all three targets, checked as test/export.test.ts does, but only these blocks,
 // plus the readability rules: one documented helper per block, emitted once.
 import { test } from 'node:test';
@@ -23,7 +24,7 @@ import { exampleGraph, graph, loadTemplate, templateFiles } from './helpers/grap
 import { pyCompile } from './helpers/exports.js';
 import { runTorchCases, torchAvailable, type TorchCase } from './helpers/torch.js';
 
-const TYPES = [
+const VISION = [
   'attention.squeezeExcitation',
   'attention.cbam',
   'attention.cbamChannel',
@@ -33,6 +34,8 @@ const TYPES = [
   'attention.highwayGate',
   'attention.gate',
 ];
+const STRUCTURED = ['attention.residualAttention', 'attention.attendRectify', 'attention.globalGate', 'attention.localSelfAttention2d', 'attention.augmentedConv'];
+const TYPES = [...VISION, ...STRUCTURED];
 
 const cases: { name: string; graph: GraphFile }[] = [];
 for (const type of TYPES) {
@@ -62,10 +65,11 @@ const stacked = graph(
   'stacked vision attention',
 );
 cases.push({ name: 'stacked CBAM, CBAM, SE', graph: stacked });
-// The templates built on these blocks.
+// The small templates built on the vision blocks (the structured ones' templates are large networks that
+// test/export.test.ts already runs).
 for (const file of templateFiles()) {
   const g = loadTemplate(file);
-  if (g.nodes.some((n) => TYPES.includes(n.type))) cases.push({ name: `template ${file}`, graph: g });
+  if (g.nodes.some((n) => VISION.includes(n.type)) && !g.nodes.some((n) => STRUCTURED.includes(n.type))) cases.push({ name: `template ${file}`, graph: g });
 }
 
 type Model = ReturnType<TF['model']>;
@@ -125,7 +129,17 @@ async function checkTfjs(tf: TF, g: GraphFile, seed = 5) {
   return result;
 }
 
-const toTorchLayout = (data: Float32Array, shape: number[]) => (shape.length === 4 ? permuteArray(data, shape, [0, 3, 1, 2]) : { data, shape });
+/** PyTorch's layout of a graph tensor: rank-4 feature maps are NCHW, attention matrices keep the graph's layout. */
+const toTorchLayout = (data: Float32Array, shape: number[], matrix = false) =>
+  shape.length === 4 && !matrix ? permuteArray(data, shape, [0, 3, 1, 2]) : { data, shape };
+
+/** Whether each model output carries an attention matrix ([B, heads, queries, keys]). */
+function matrixOutputs(g: GraphFile, compiled: ReturnType<typeof compileGraph>): boolean[] {
+  return compiled.outputs.map((o) => {
+    const edge = g.edges.find((e) => e.to.node === o.nodeId)!;
+    return compiled.analysis.nodes.get(edge.from.node)?.outputs.find((p) => p.name === edge.from.port)?.attention === 'matrix';
+  });
+}
 
 /** Like helpers/torch.ts's prepareTorchCase, on randomised weights. */
 function prepareRandomised(tf: TF, g: GraphFile, seed = 3): TorchCase {
@@ -139,7 +153,8 @@ function prepareRandomised(tf: TF, g: GraphFile, seed = 3): TorchCase {
   writeFileSync(join(dir, 'inputs.safetensors'), encodeSafetensors(feeds.map((t, j) => ({ name: `input${j}`, ...toTorchLayout(Float32Array.from(t.dataSync()), t.shape) }))));
   writeFileSync(join(dir, 'dtypes.json'), JSON.stringify(compiled.inputs.map((i) => (i.dtype === 'int32' ? 'int' : 'float'))));
   const ys = [compiled.model.predict(feeds)].flat() as ReturnType<TF['zeros']>[];
-  const expected = ys.map((y) => toTorchLayout(Float32Array.from(y.dataSync()), y.shape));
+  const matrix = matrixOutputs(g, compiled);
+  const expected = ys.map((y, k) => toTorchLayout(Float32Array.from(y.dataSync()), y.shape, matrix[k]));
   tf.dispose([...feeds, ...ys]);
   compiled.model.dispose();
   return { dir, tfjsParams: compiled.params, tfjsTrainable: compiled.trainableParams, expected };

@@ -4,6 +4,9 @@
 import { defineBlock, ShapeError, type PortDef, type SymbolicTensor, type Tensor, type TF } from '../contract.js';
 import { customLayer } from '../custom-layer.js';
 import { expectRank, fmtShape } from '../../shapes/rules.js';
+import { KERAS_ATTEND_RECTIFY, KERAS_GLOBAL_GATE, TORCH_ATTEND_RECTIFY, TORCH_GLOBAL_GATE, TS_HELPERS } from './structured-ops/emit.js';
+import { convWeights, linearWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
+import { pyArgs, tsObject } from '../../export/snippets.js';
 
 const PAPER = 'Rodríguez, P., Gonfaus, J. M., Cucurull, G., Roca, F. X., Gonzàlez, J. (2018). Attend and Rectify: a Gated Attention Mechanism for Fine-Grained Recovery. ECCV.';
 
@@ -95,6 +98,24 @@ export const attendRectify = defineBlock({
     ]) as SymbolicTensor[];
     return { out, maps, gates };
   },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `const ${tsTargets(outputs)} = new AttendRectifyModule(${tsObject({ heads: p.heads, classes: p.classes, kernelSize: p.kernel === 1 ? undefined : p.kernel, name: layer })}).apply(${inputs.in});`,
+      ],
+      helpers: TS_HELPERS.attendRectify,
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [`${pyTargets([outputs.out, outputs.maps, outputs.gates])} = AttendRectify(${pyArgs([p.heads, p.classes], { kernel_size: p.kernel === 1 ? undefined : p.kernel, name: layer })})(${inputs.in})`],
+      helpers: [KERAS_ATTEND_RECTIFY],
+    }),
+    pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
+      init: [`self.${name} = AttendRectify(${pyArgs([], { channels: inputShapes.in[3], heads: p.heads, classes: p.classes, kernel_size: p.kernel === 1 ? undefined : p.kernel })})`],
+      body: [`${pyTargets([outputs.out, outputs.maps, outputs.gates])} = self.${name}(${inputs.in})`],
+      helpers: [TORCH_ATTEND_RECTIFY],
+      torchWeights: ['attention', 'outputs', 'gate_scores'].flatMap((c) => convWeights(c, c, false)),
+    }),
+  },
   examples: [
     { params: { heads: 2, classes: 3 }, inputs: { in: [null, 6, 5, 8] } },
     { params: { heads: 4, classes: 10, kernel: 3 }, inputs: { in: [null, 7, 7, 16] } },
@@ -174,6 +195,34 @@ export const globalGate = defineBlock({
     const hyps = hypothesisPorts(p.hypotheses).map((port) => inputs[port.name]);
     const [out, gates] = new (globalGateLayer(tf))({ netIsLogits: p.net === 'logits', name: `${name}_mix` }).apply([gateLogits, inputs.net, ...hyps]) as SymbolicTensor[];
     return { out, gates };
+  },
+  emit: {
+    tfjs({ params: p, inputs, outputs, layer }) {
+      const hyps = hypothesisPorts(p.hypotheses).map((port) => inputs[port.name]);
+      const args = [inputs.net, `[${hyps.join(', ')}]`, ...(inputs.features ? [inputs.features] : [])];
+      return {
+        body: [`const ${tsTargets(outputs)} = new GlobalGate(${tsObject({ netIsLogits: p.net === 'logits' ? true : undefined, name: layer })}).apply(${args.join(', ')});`],
+        helpers: TS_HELPERS.globalGate,
+      };
+    },
+    keras({ params: p, inputs, outputs, layer }) {
+      const all = [inputs.net, ...hypothesisPorts(p.hypotheses).map((port) => inputs[port.name]), ...(inputs.features ? [inputs.features] : [])];
+      return {
+        body: [`${pyTargets([outputs.out, outputs.gates])} = GlobalGate(${pyArgs([p.hypotheses], { net_is_logits: p.net === 'logits' ? true : undefined, name: layer })})([${all.join(', ')}])`],
+        helpers: [KERAS_GLOBAL_GATE],
+      };
+    },
+    pytorch({ params: p, inputs, inputShapes, outputs, name }) {
+      const f = inputShapes.features ?? inputShapes.net;
+      const hyps = hypothesisPorts(p.hypotheses).map((port) => inputs[port.name]);
+      const args = [inputs.net, `[${hyps.join(', ')}]`, ...(inputs.features ? [`features=${inputs.features}`] : [])];
+      return {
+        init: [`self.${name} = GlobalGate(${pyArgs([], { features: f[f.length - 1], hypotheses: p.hypotheses, net_is_logits: p.net === 'logits' ? true : undefined })})`],
+        body: [`${pyTargets([outputs.out, outputs.gates])} = self.${name}(${args.join(', ')})`],
+        helpers: [TORCH_GLOBAL_GATE],
+        torchWeights: linearWeights('gates', 'gates', false),
+      };
+    },
   },
   examples: [
     { params: { hypotheses: 2 }, inputs: { net: [null, 5], hyp1: [null, 5], hyp2: [null, 5] } },

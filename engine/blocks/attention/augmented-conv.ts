@@ -2,6 +2,9 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { defineBlock, ShapeError, type Initializer, type SymbolicTensor, type Tensor, type TF } from '../contract.js';
 import { customLayer } from '../custom-layer.js';
 import { expectRank } from '../../shapes/rules.js';
+import { KERAS_AUGMENTED_CONV, TORCH_AUGMENTED_CONV, TS_HELPERS } from './structured-ops/emit.js';
+import { convWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
+import { pyArgs, tsObject } from '../../export/snippets.js';
 
 /** [n·n] indices into a [2n − 1] table of relative offsets: entry (i, j) is j − i + n − 1. */
 const relativeIndex = (n: number) => Array.from({ length: n * n }, (_, e) => (e % n) - Math.floor(e / n) + n - 1);
@@ -145,6 +148,40 @@ export default defineBlock({
         ? attnOut
         : (tf.layers.concatenate({ axis: -1, name: `${name}_concat` }).apply([conv(inputs.in, p.filters - p.dv, p.kernel, 'conv'), attnOut]) as SymbolicTensor);
     return { out, attention };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `const ${tsTargets(outputs)} = new AugmentedConv2d(${tsObject({ filters: p.filters, kernelSize: p.kernel, dk: p.dk, dv: p.dv, heads: p.heads, relative: p.relative ? undefined : false, name: layer })}).apply(${inputs.in});`,
+      ],
+      helpers: TS_HELPERS.augmentedConv,
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `${pyTargets([outputs.out, outputs.attention])} = AugmentedConv2d(${pyArgs([p.filters, p.kernel], { dk: p.dk, dv: p.dv, heads: p.heads, relative: p.relative ? undefined : false, name: layer })})(${inputs.in})`,
+      ],
+      helpers: [KERAS_AUGMENTED_CONV],
+    }),
+    pytorch({ params: p, inputs, inputShapes, outputs, name }) {
+      const [, h, w, c] = inputShapes.in;
+      const size = p.relative ? { height: h, width: w } : { relative: false };
+      return {
+        init: [`self.${name} = AugmentedConv2d(${pyArgs([], { in_channels: c, filters: p.filters, kernel_size: p.kernel, dk: p.dk, dv: p.dv, heads: p.heads, ...size })})`],
+        body: [`${pyTargets([outputs.out, outputs.attention])} = self.${name}(${inputs.in})`],
+        helpers: [TORCH_AUGMENTED_CONV],
+        torchWeights: [
+          ...(p.dv < p.filters ? convWeights('conv', 'conv') : []),
+          ...convWeights('qkv', 'qkv'),
+          ...convWeights('attn_out', 'attn_out'),
+          ...(p.relative
+            ? [
+                { torch: 'key_rel_w', tfjs: '_attention/key_rel_w' },
+                { torch: 'key_rel_h', tfjs: '_attention/key_rel_h' },
+              ]
+            : []),
+        ],
+      };
+    },
   },
   examples: [
     { params: { filters: 8, kernel: 3, dk: 4, dv: 4, heads: 2 }, inputs: { in: [null, 4, 5, 3] } },

@@ -2,6 +2,9 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { defineBlock, ShapeError, type Initializer, type SymbolicTensor, type Tensor, type TF } from '../contract.js';
 import { customLayer } from '../custom-layer.js';
 import { expectRank } from '../../shapes/rules.js';
+import { KERAS_LOCAL_SELF_ATTENTION, TORCH_LOCAL_SELF_ATTENTION, TS_HELPERS } from './structured-ops/emit.js';
+import { convWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
+import { pyArgs, tsObject } from '../../export/snippets.js';
 
 /**
  * The k×k window of every position of an h×w map, row-major: `index` holds each neighbour's flat position
@@ -154,6 +157,26 @@ export default defineBlock({
     const layer = new (localSelfAttentionLayer(tf))({ kernel: p.kernel, heads: p.heads, embeddingInitializer: init.normal(1), name: `${name}_attention` });
     const [out, attention] = layer.apply(qkv) as SymbolicTensor[];
     return { out, attention };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [`const ${tsTargets(outputs)} = new StandAloneSelfAttention2d(${tsObject({ channels: p.channels, heads: p.heads, kernel: p.kernel, name: layer })}).apply(${inputs.in});`],
+      helpers: TS_HELPERS.localSelfAttention,
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [`${pyTargets([outputs.out, outputs.attention])} = LocalSelfAttention2d(${pyArgs([p.channels], { heads: p.heads, kernel_size: p.kernel, name: layer })})(${inputs.in})`],
+      helpers: [KERAS_LOCAL_SELF_ATTENTION],
+    }),
+    pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
+      init: [`self.${name} = LocalSelfAttention2d(${pyArgs([], { in_channels: inputShapes.in[3], channels: p.channels, heads: p.heads, kernel_size: p.kernel })})`],
+      body: [`${pyTargets([outputs.out, outputs.attention])} = self.${name}(${inputs.in})`],
+      helpers: [TORCH_LOCAL_SELF_ATTENTION],
+      torchWeights: [
+        ...['query', 'key', 'value'].flatMap((c) => convWeights(c, c, false)),
+        { torch: 'row_embedding', tfjs: '_attention/row_embedding' },
+        { torch: 'col_embedding', tfjs: '_attention/col_embedding' },
+      ],
+    }),
   },
   examples: [
     { params: { channels: 8, heads: 2, kernel: 3 }, inputs: { in: [null, 6, 5, 4] } },

@@ -1,6 +1,26 @@
 import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
 import { expectRank } from '../../shapes/rules.js';
 import { axisMeanLayer, batchNorm, preActBottleneck, preActBottlenecks, resize2dLayer } from './structured-ops/layers.js';
+import { bottleneckWeights, KERAS_PRE_ACT_BOTTLENECK, KERAS_RESIDUAL_ATTENTION, TORCH_PRE_ACT_BOTTLENECK, TORCH_RESIDUAL_ATTENTION, TS_HELPERS } from './structured-ops/emit.js';
+import { batchNormWeights, convWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
+import { pyArgs, tsObject } from '../../export/snippets.js';
+import type { TorchWeight } from '../contract.js';
+
+/** Where the module's tfjs weights go in the PyTorch ResidualAttention module. */
+function residualAttentionWeights(p: { p: number; t: number; r: number; levels: number }): TorchWeight[] {
+  const units = (torch: string, tfjs: string, n: number) => Array.from({ length: n }, (_, i) => bottleneckWeights(`${torch}.${i}`, `${tfjs}${i + 1}`)).flat();
+  const levels = Array.from({ length: p.levels }, (_, i) => i + 1);
+  return [
+    ...units('pre', 'pre', p.p),
+    ...units('trunk', 'trunk', p.t),
+    ...levels.flatMap((l) => units(`down.${l - 1}`, `mask_down${l}_`, p.r)),
+    ...levels.slice(0, -1).flatMap((l) => bottleneckWeights(`skips.${l - 1}`, `mask_skip${l}`)),
+    ...units('bottom', 'mask_bottom', p.r),
+    ...levels.slice(0, -1).flatMap((l) => units(`up.${l - 1}`, `mask_up${l}_`, p.r)),
+    ...[1, 2].flatMap((k) => [...batchNormWeights(`mask_bn${k}`, `mask_bn${k}`), ...convWeights(`mask_conv${k}`, `mask_conv${k}`, false)]),
+    ...units('post', 'post', p.p),
+  ];
+}
 
 export default defineBlock({
   type: 'attention.residualAttention',
@@ -80,6 +100,28 @@ export default defineBlock({
     const out = preActBottlenecks(tf, merged, p.p, `${name}_post`, init);
     const maskMean = new (axisMeanLayer(tf))({ axis: -1, name: `${name}_mask_mean` }).apply(mask) as SymbolicTensor;
     return { out, mask, maskMean };
+  },
+  emit: {
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `const ${tsTargets(outputs)} = new ResidualAttention(${tsObject({ p: p.p, t: p.t, r: p.r, levels: p.levels, upsample: p.upsample === 'bilinear' ? undefined : p.upsample, name: layer })}).apply(${inputs.in});`,
+      ],
+      helpers: TS_HELPERS.residualAttention,
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: [
+        `${pyTargets([outputs.out, outputs.mask, outputs.maskMean])} = ResidualAttention(${pyArgs([], { p: p.p, t: p.t, r: p.r, levels: p.levels, upsample: p.upsample === 'bilinear' ? undefined : p.upsample, name: layer })})(${inputs.in})`,
+      ],
+      helpers: [KERAS_PRE_ACT_BOTTLENECK, KERAS_RESIDUAL_ATTENTION],
+    }),
+    pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
+      init: [
+        `self.${name} = ResidualAttention(${pyArgs([], { channels: inputShapes.in[3], p: p.p, t: p.t, r: p.r, levels: p.levels, upsample: p.upsample === 'bilinear' ? undefined : p.upsample })})`,
+      ],
+      body: [`${pyTargets([outputs.out, outputs.mask, outputs.maskMean])} = self.${name}(${inputs.in})`],
+      helpers: [TORCH_PRE_ACT_BOTTLENECK, TORCH_RESIDUAL_ATTENTION],
+      torchWeights: residualAttentionWeights(p),
+    }),
   },
   examples: [
     { inputs: { in: [null, 8, 8, 8] } },

@@ -1,0 +1,1105 @@
+// Export code for the structured attention blocks (residual attention module,
+// Attend and Rectify with its global gate, local self-attention 2D, attention-
+// augmented convolution): one documented helper per block for each target, and
+// the weight maps from the tfjs model to the PyTorch modules.
+//
+// tfjs: each block is a small class whose apply() creates the same layers, with
+// the same names, as the block's builder, so trained weights load by name; the
+// custom layers the builders use are emitted with the same class names, so a
+// trained model.json deserialises. PyTorch reproduces tfjs's semantics where
+// they differ from the stock modules (TensorFlow "same" padding).
+import type { CodeHelper, TorchWeight } from '../../contract.js';
+import { batchNormWeights, convWeights } from '../vision-ops/emit.js';
+
+const helper = (name: string, code: string): CodeHelper => ({ name, code: code.trim() });
+
+/** The six weights groups of a pre-activation bottleneck unit: torch path `torch`, tfjs prefix `_${suffix}`. */
+export const bottleneckWeights = (torch: string, suffix: string): TorchWeight[] =>
+  [1, 2, 3].flatMap((k) => [...batchNormWeights(`${torch}.bn${k}`, `${suffix}_bn${k}`), ...convWeights(`${torch}.conv${k}`, `${suffix}_conv${k}`, false)]);
+
+// ---------------------------------------------------------------------------
+// PyTorch
+
+const TORCH_BN_NOTE = `# BatchNorm as in the tfjs model: epsilon 1e-5, momentum 0.9 in Keras terms (0.1 in PyTorch's).`;
+
+export const TORCH_PRE_ACT_BOTTLENECK = helper(
+  'PreActBottleneck',
+  `
+class PreActBottleneck(nn.Module):
+    """Pre-activation bottleneck residual unit, width C/4, convolutions without bias.
+
+    He, Zhang, Ren & Sun (2016). Identity Mappings in Deep Residual Networks.
+    y = x + conv1x1(BN-ReLU(conv3x3(BN-ReLU(conv1x1(BN-ReLU(x)))))).
+    """
+
+    def __init__(self, channels):
+        super().__init__()
+        width = channels // 4
+        ${TORCH_BN_NOTE}
+        self.bn1 = nn.BatchNorm2d(channels, eps=1e-5, momentum=0.1)
+        self.conv1 = nn.Conv2d(channels, width, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width, eps=1e-5, momentum=0.1)
+        self.conv2 = nn.Conv2d(width, width, 3, padding=1, bias=False)
+        self.bn3 = nn.BatchNorm2d(width, eps=1e-5, momentum=0.1)
+        self.conv3 = nn.Conv2d(width, channels, 1, bias=False)
+
+    def forward(self, x):
+        y = self.conv1(F.relu(self.bn1(x)))
+        y = self.conv2(F.relu(self.bn2(y)))
+        y = self.conv3(F.relu(self.bn3(y)))
+        return x + y
+`,
+);
+
+export const TORCH_RESIDUAL_ATTENTION = helper(
+  'ResidualAttention',
+  `
+class ResidualAttention(nn.Module):
+    """The attention module of the Residual Attention Network.
+
+    Wang, Jiang, Qian, Yang, Li, Zhang, Wang & Tang (2017). Residual Attention Network for
+    Image Classification.
+    p pre-processing units; a trunk of t units; a soft-mask hourglass (levels times a 3x3
+    stride-2 max-pool and r units, with skip connections, then bilinear upsampling back up,
+    BN-ReLU-conv1x1 twice and a sigmoid); out = post((1 + M) * T). Returns the output, the
+    mask M [B, C, H, W] and its mean over channels [B, H, W].
+    """
+
+    def __init__(self, channels, p=1, t=2, r=1, levels=2, upsample="bilinear"):
+        super().__init__()
+
+        def units(n):
+            return nn.Sequential(*(PreActBottleneck(channels) for _ in range(n)))
+
+        self.upsample = upsample
+        self.pre = units(p)
+        self.trunk = units(t)
+        self.down = nn.ModuleList(units(r) for _ in range(levels))
+        self.skips = nn.ModuleList(PreActBottleneck(channels) for _ in range(levels - 1))
+        self.bottom = units(r)
+        self.up = nn.ModuleList(units(r) for _ in range(levels - 1))
+        ${TORCH_BN_NOTE}
+        self.mask_bn1 = nn.BatchNorm2d(channels, eps=1e-5, momentum=0.1)
+        self.mask_conv1 = nn.Conv2d(channels, channels, 1, bias=False)
+        self.mask_bn2 = nn.BatchNorm2d(channels, eps=1e-5, momentum=0.1)
+        self.mask_conv2 = nn.Conv2d(channels, channels, 1, bias=False)
+        self.post = units(p)
+
+    @staticmethod
+    def max_pool(x):
+        """3x3 stride-2 max-pooling with TensorFlow's "same" padding, as in the tfjs model.
+
+        On even sizes TensorFlow pads one pixel after only (PyTorch's padding=1 would pad before too).
+        """
+        pads = []
+        for size in (x.shape[-1], x.shape[-2]):
+            total = max((math.ceil(size / 2) - 1) * 2 + 3 - size, 0)
+            pads += [total // 2, total - total // 2]
+        return F.max_pool2d(F.pad(x, pads, value=float("-inf")), 3, 2)
+
+    def resize(self, x, size):
+        if self.upsample == "bilinear":  # corners aligned, as Caffe's Interp layer
+            return F.interpolate(x, size=size, mode="bilinear", align_corners=True)
+        return F.interpolate(x, size=size, mode="nearest")
+
+    def forward(self, x):
+        x = self.pre(x)
+        trunk = self.trunk(x)
+        m, skips = x, []
+        for level, down in enumerate(self.down):
+            m = down(self.max_pool(m))
+            if level < len(self.skips):
+                skips.append(self.skips[level](m))
+        m = self.bottom(m)
+        for level in reversed(range(len(self.up))):
+            skip = skips[level]
+            m = self.up[level](self.resize(m, skip.shape[-2:]) + skip)
+        m = self.resize(m, trunk.shape[-2:])
+        m = self.mask_conv1(F.relu(self.mask_bn1(m)))
+        m = self.mask_conv2(F.relu(self.mask_bn2(m)))
+        mask = torch.sigmoid(m)
+        return self.post(trunk + mask * trunk), mask, mask.mean(dim=1)
+`,
+);
+
+export const TORCH_ATTEND_RECTIFY = helper(
+  'AttendRectify',
+  `
+class AttendRectify(nn.Module):
+    """An attention module of Attend and Rectify.
+
+    Rodriguez, Gonfaus, Cucurull, Roca & Gonzalez (2018). Attend and Rectify: a Gated
+    Attention Mechanism for Fine-Grained Recovery.
+    K attention heads (softmax over positions) weigh K output heads into hypotheses o_k;
+    gates g = softmax_k(tanh(sum_xy (W_g * Z) H_k)) mix them. Returns the hypothesis
+    sum_k g_k o_k [B, classes] (logits), the maps H [B, K, H, W] and the gates [B, K].
+    """
+
+    def __init__(self, channels, heads, classes, kernel_size=1):
+        super().__init__()
+        self.heads, self.classes = heads, classes
+        # TensorFlow's "same" padding: (k - 1) // 2 before, the rest after (padding=k // 2 for odd k).
+        self.pad = ((kernel_size - 1) // 2, kernel_size // 2) * 2
+        self.attention = nn.Conv2d(channels, heads, kernel_size, bias=False)
+        self.outputs = nn.Conv2d(channels, heads * classes, kernel_size, bias=False)
+        self.gate_scores = nn.Conv2d(channels, heads, kernel_size, bias=False)
+
+    def forward(self, z):
+        b, _, h, w = z.shape
+        z = F.pad(z, self.pad)
+        maps = torch.softmax(self.attention(z).flatten(2), dim=-1)  # [B, K, HW]
+        outputs = self.outputs(z).reshape(b, self.heads, self.classes, h * w)
+        hypotheses = torch.einsum("bkn,bkcn->bkc", maps, outputs)
+        gates = torch.softmax(torch.tanh((maps * self.gate_scores(z).flatten(2)).sum(-1)), dim=-1)
+        out = torch.einsum("bk,bkc->bc", gates, hypotheses)
+        return out, maps.reshape(b, self.heads, h, w), gates
+`,
+);
+
+export const TORCH_GLOBAL_GATE = helper(
+  'GlobalGate',
+  `
+class GlobalGate(nn.Module):
+    """The global attention gates of Attend and Rectify.
+
+    Rodriguez, Gonfaus, Cucurull, Roca & Gonzalez (2018). Attend and Rectify: a Gated
+    Attention Mechanism for Fine-Grained Recovery.
+    Gates g = softmax(tanh(W f)) from the features f (pooled if a feature map; the network
+    output if none) weigh the network's class distribution and softmax(o_l) of each
+    hypothesis. Returns the mixture [B, classes] and the gates [B, N + 1].
+    """
+
+    def __init__(self, features, hypotheses, net_is_logits=False):
+        super().__init__()
+        self.net_is_logits = net_is_logits
+        self.gates = nn.Linear(features, hypotheses + 1, bias=False)
+
+    def forward(self, net, hypotheses, features=None):
+        f = net if features is None else features
+        if f.dim() == 4:
+            f = f.mean(dim=(2, 3))
+        gates = torch.softmax(torch.tanh(self.gates(f)), dim=-1)
+        probs = [torch.softmax(net, dim=-1) if self.net_is_logits else net]
+        probs += [torch.softmax(h, dim=-1) for h in hypotheses]
+        return torch.einsum("bs,bsc->bc", gates, torch.stack(probs, dim=1)), gates
+`,
+);
+
+export const TORCH_LOCAL_SELF_ATTENTION = helper(
+  'LocalSelfAttention2d',
+  `
+class LocalSelfAttention2d(nn.Module):
+    """Stand-alone local self-attention over each position's k x k neighbourhood.
+
+    Ramachandran, Parmar, Vaswani, Bello, Levskaya & Shlens (2019). Stand-Alone
+    Self-Attention in Vision Models.
+    y_ij = sum_ab softmax_ab(q_ij . k_ab + q_ij . r_(a-i, b-j)) v_ab, q, k, v bias-free 1x1
+    projections split into heads; r is concat(row embedding, column embedding). Neighbours off
+    the image are masked out of the softmax. Returns y [B, C, H, W] and the weights
+    [B, heads, HW, k*k] (row-major positions and offsets).
+    """
+
+    def __init__(self, in_channels, channels, heads, kernel_size):
+        super().__init__()
+        self.heads, self.kernel_size = heads, kernel_size
+        self.query = nn.Conv2d(in_channels, channels, 1, bias=False)
+        self.key = nn.Conv2d(in_channels, channels, 1, bias=False)
+        self.value = nn.Conv2d(in_channels, channels, 1, bias=False)
+        self.row_embedding = nn.Parameter(torch.randn(kernel_size, channels // 2))
+        self.col_embedding = nn.Parameter(torch.randn(kernel_size, channels // 2))
+
+    def forward(self, x):
+        b, _, h, w = x.shape
+        k, heads = self.kernel_size, self.heads
+        q, keys, values = self.query(x), self.key(x), self.value(x)
+        c = q.shape[1]
+        d = c // heads
+
+        def windows(t):  # [B, C, H, W] -> [B, heads, d, k*k, HW]
+            return F.unfold(t, k, padding=k // 2).reshape(b, heads, d, k * k, h * w)
+
+        queries = q.reshape(b, heads, d, h * w)
+        content = torch.einsum("bhdn,bhden->bhne", queries, windows(keys))
+        rel = torch.cat([self.row_embedding.repeat_interleave(k, dim=0), self.col_embedding.repeat(k, 1)], dim=1)
+        position = torch.einsum("bhdn,ehd->bhne", queries, rel.reshape(k * k, heads, d))
+        inside = F.unfold(x.new_ones(1, 1, h, w), k, padding=k // 2)[0].t() > 0  # [HW, k*k]
+        weights = torch.softmax((content + position).masked_fill(~inside, float("-inf")), dim=-1)
+        y = torch.einsum("bhne,bhden->bhdn", weights, windows(values))
+        return y.reshape(b, c, h, w), weights
+`,
+);
+
+export const TORCH_AUGMENTED_CONV = helper(
+  'AugmentedConv2d',
+  `
+class AugmentedConv2d(nn.Module):
+    """Attention-augmented convolution: a k x k convolution and multi-head self-attention, concatenated.
+
+    Bello, Zoph, Vaswani, Shlens & Le (2019). Attention Augmented Convolutional Networks.
+    One 1x1 convolution gives queries and keys (dk channels each) and values (dv); logits are
+    q.k / sqrt(dk / heads) plus, when relative, the query's products with learned embeddings of
+    the row and column offsets (shared by the heads); a 1x1 convolution mixes the heads.
+    Returns [conv(x); attention] [B, filters, H, W] and the weights [B, heads, HW, HW].
+    """
+
+    def __init__(self, in_channels, filters, kernel_size, dk, dv, heads, relative=True, height=None, width=None):
+        super().__init__()
+        self.dk, self.dv, self.heads = dk, dv, heads
+        # TensorFlow's "same" padding: (k - 1) // 2 before, the rest after (padding=k // 2 for odd k).
+        self.pad = ((kernel_size - 1) // 2, kernel_size // 2) * 2
+        self.conv = nn.Conv2d(in_channels, filters - dv, kernel_size) if filters > dv else None
+        self.qkv = nn.Conv2d(in_channels, 2 * dk + dv, 1)
+        self.attn_out = nn.Conv2d(dv, dv, 1)
+        self.relative = relative
+        if relative:
+            self.key_rel_w = nn.Parameter(torch.randn(2 * width - 1, dk // heads) * (dk // heads) ** -0.5)
+            self.key_rel_h = nn.Parameter(torch.randn(2 * height - 1, dk // heads) * (dk // heads) ** -0.5)
+
+    @staticmethod
+    def relative_table(table, n):
+        """[2n - 1, d] embeddings of offsets -> [n, n, d], entry (i, j) the embedding of j - i."""
+        index = torch.arange(n, device=table.device)
+        return table[index[None, :] - index[:, None] + n - 1]
+
+    def forward(self, x):
+        b, _, h, w = x.shape
+        n, heads = h * w, self.heads
+        dkh, dvh = self.dk // heads, self.dv // heads
+        q, k, v = self.qkv(x).split([self.dk, self.dk, self.dv], dim=1)
+        q = q.reshape(b, heads, dkh, n).transpose(2, 3) * dkh**-0.5  # [B, heads, HW, dkh]
+        k = k.reshape(b, heads, dkh, n).transpose(2, 3)
+        v = v.reshape(b, heads, dvh, n).transpose(2, 3)
+        logits = q @ k.transpose(2, 3)
+        if self.relative:
+            q5 = q.reshape(b, heads, h, w, dkh)
+            by_w = torch.einsum("bnxyd,yzd->bnxyz", q5, self.relative_table(self.key_rel_w, w))  # [B, heads, H, W, W]
+            by_h = torch.einsum("bnxyd,xzd->bnxyz", q5, self.relative_table(self.key_rel_h, h))  # [B, heads, H, W, H]
+            logits = (logits.reshape(b, heads, h, w, h, w) + by_w[:, :, :, :, None, :] + by_h[..., None]).reshape(b, heads, n, n)
+        weights = torch.softmax(logits, dim=-1)
+        attended = self.attn_out((weights @ v).transpose(2, 3).reshape(b, self.dv, h, w))
+        if self.conv is None:
+            return attended, weights
+        return torch.cat([self.conv(F.pad(x, self.pad)), attended], dim=1), weights
+`,
+);
+
+// ---------------------------------------------------------------------------
+// Keras 3 (channels-last, like the graph). Sublayers are named as the tfjs model's layers.
+
+const KERAS_BN = `layers.BatchNormalization(momentum=0.9, epsilon=1e-5`;
+
+export const KERAS_PRE_ACT_BOTTLENECK = helper(
+  'PreActBottleneck',
+  `
+class PreActBottleneck(keras.layers.Layer):
+    """Pre-activation bottleneck residual unit, width C/4, convolutions without bias.
+
+    He, Zhang, Ren & Sun (2016). Identity Mappings in Deep Residual Networks.
+    y = x + conv1x1(BN-ReLU(conv3x3(BN-ReLU(conv1x1(BN-ReLU(x)))))).
+    """
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        shape = lambda c: (*input_shape[:-1], c)
+        self.bns, self.convs = [], []
+        for i, (filters, kernel, width_in) in enumerate([(channels // 4, 1, channels), (channels // 4, 3, channels // 4), (channels, 1, channels // 4)], 1):
+            bn = ${KERAS_BN}, name=f"{self.name}_bn{i}")
+            conv = layers.Conv2D(filters, kernel, padding="same", use_bias=False, kernel_initializer="he_normal", name=f"{self.name}_conv{i}")
+            bn.build(shape(width_in))
+            conv.build(shape(width_in))
+            self.bns.append(bn)
+            self.convs.append(conv)
+
+    def call(self, x, training=None):
+        y = x
+        for bn, conv in zip(self.bns, self.convs):
+            y = conv(ops.relu(bn(y, training=training)))
+        return x + y
+`,
+);
+
+export const KERAS_RESIDUAL_ATTENTION = helper(
+  'ResidualAttention',
+  `
+class ResidualAttention(keras.layers.Layer):
+    """The attention module of the Residual Attention Network.
+
+    Wang, Jiang, Qian, Yang, Li, Zhang, Wang & Tang (2017). Residual Attention Network for
+    Image Classification.
+    p pre-processing units; a trunk of t units; a soft-mask hourglass (levels times a 3x3
+    stride-2 max-pool and r units, with skip connections, then upsampling back up,
+    BN-ReLU-conv1x1 twice and a sigmoid); out = post((1 + M) * T). Returns the output, the
+    mask M [B, H, W, C] and its mean over channels [B, H, W].
+    """
+
+    def __init__(self, p=1, t=2, r=1, levels=2, upsample="bilinear", **kwargs):
+        super().__init__(**kwargs)
+        self.p, self.t, self.r, self.levels, self.upsample = p, t, r, levels, upsample
+
+    def build(self, input_shape):
+        units = lambda n, prefix: [PreActBottleneck(name=f"{self.name}_{prefix}{i}") for i in range(1, n + 1)]
+        self.pre, self.trunk, self.post = units(self.p, "pre"), units(self.t, "trunk"), units(self.p, "post")
+        self.pools = [layers.MaxPooling2D(3, 2, padding="same", name=f"{self.name}_mask_pool{l}") for l in range(1, self.levels + 1)]
+        # Flat lists (r units per level), which Keras tracks.
+        self.down = [unit for l in range(1, self.levels + 1) for unit in units(self.r, f"mask_down{l}_")]
+        self.skips = [PreActBottleneck(name=f"{self.name}_mask_skip{l}") for l in range(1, self.levels)]
+        self.bottom = units(self.r, "mask_bottom")
+        self.up = [unit for l in range(1, self.levels) for unit in units(self.r, f"mask_up{l}_")]
+        self.head_bns = [${KERAS_BN}, name=f"{self.name}_mask_bn{k}") for k in (1, 2)]
+        self.head_convs = [
+            layers.Conv2D(input_shape[-1], 1, use_bias=False, kernel_initializer="he_normal", name=f"{self.name}_mask_conv{k}") for k in (1, 2)
+        ]
+
+    def resize(self, x, height, width):
+        """Resizes to an exact size: bilinear with aligned corners (as Caffe's Interp), or nearest."""
+        for axis, n_out in ((1, height), (2, width)):
+            n_in = x.shape[axis]
+            shape = [1, 1, 1, 1]
+            shape[axis] = n_out
+            if self.upsample == "nearest":
+                x = ops.take(x, [min(n_in - 1, int(i * n_in / n_out)) for i in range(n_out)], axis=axis)
+                continue
+            scale = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+            lo = [int(i * scale) for i in range(n_out)]
+            hi = [min(i + 1, n_in - 1) for i in lo]
+            frac = ops.reshape(ops.convert_to_tensor([i * scale - j for i, j in enumerate(lo)], dtype=x.dtype), shape)
+            x = ops.take(x, lo, axis=axis) * (1 - frac) + ops.take(x, hi, axis=axis) * frac
+        return x
+
+    def call(self, x, training=None):
+        def run(units, y):
+            for unit in units:
+                y = unit(y, training=training)
+            return y
+
+        x = run(self.pre, x)
+        trunk = run(self.trunk, x)
+        m, skips = x, []
+        for level in range(self.levels):
+            m = run(self.down[level * self.r : (level + 1) * self.r], self.pools[level](m))
+            if level < self.levels - 1:
+                skips.append(self.skips[level](m, training=training))
+        m = run(self.bottom, m)
+        for level in reversed(range(self.levels - 1)):
+            skip = skips[level]
+            m = run(self.up[level * self.r : (level + 1) * self.r], self.resize(m, skip.shape[1], skip.shape[2]) + skip)
+        m = self.resize(m, trunk.shape[1], trunk.shape[2])
+        for bn, conv in zip(self.head_bns, self.head_convs):
+            m = conv(ops.relu(bn(m, training=training)))
+        mask = ops.sigmoid(m)
+        return run(self.post, trunk + mask * trunk), mask, ops.mean(mask, axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "p": self.p, "t": self.t, "r": self.r, "levels": self.levels, "upsample": self.upsample}
+`,
+);
+
+export const KERAS_ATTEND_RECTIFY = helper(
+  'AttendRectify',
+  `
+class AttendRectify(keras.layers.Layer):
+    """An attention module of Attend and Rectify.
+
+    Rodriguez, Gonfaus, Cucurull, Roca & Gonzalez (2018). Attend and Rectify: a Gated
+    Attention Mechanism for Fine-Grained Recovery.
+    K attention heads (softmax over positions) weigh K output heads into hypotheses o_k;
+    gates g = softmax_k(tanh(sum_xy (W_g * Z) H_k)) mix them. Returns the hypothesis
+    sum_k g_k o_k [B, classes] (logits), the maps H [B, H, W, K] and the gates [B, K].
+    """
+
+    def __init__(self, heads, classes, kernel_size=1, **kwargs):
+        super().__init__(**kwargs)
+        self.heads, self.classes, self.kernel_size = heads, classes, kernel_size
+
+    def build(self, input_shape):
+        conv = lambda filters, suffix: layers.Conv2D(
+            filters, self.kernel_size, padding="same", use_bias=False, kernel_initializer="he_normal", name=f"{self.name}_{suffix}"
+        )
+        self.attention = conv(self.heads, "attention")
+        self.output_heads = conv(self.heads * self.classes, "outputs")
+        self.gate_scores = conv(self.heads, "gate_scores")
+        for layer in (self.attention, self.output_heads, self.gate_scores):
+            layer.build(input_shape)
+
+    def call(self, z):
+        _, h, w, _ = z.shape
+        n = h * w
+        maps = ops.softmax(ops.reshape(self.attention(z), (-1, n, self.heads)), axis=1)  # [B, HW, K]
+        outputs = ops.reshape(self.output_heads(z), (-1, n, self.heads, self.classes))
+        hypotheses = ops.einsum("bnk,bnkc->bkc", maps, outputs)
+        scores = ops.sum(maps * ops.reshape(self.gate_scores(z), (-1, n, self.heads)), axis=1)
+        gates = ops.softmax(ops.tanh(scores), axis=-1)
+        out = ops.einsum("bk,bkc->bc", gates, hypotheses)
+        return out, ops.reshape(maps, (-1, h, w, self.heads)), gates
+
+    def get_config(self):
+        return {**super().get_config(), "heads": self.heads, "classes": self.classes, "kernel_size": self.kernel_size}
+`,
+);
+
+export const KERAS_GLOBAL_GATE = helper(
+  'GlobalGate',
+  `
+class GlobalGate(keras.layers.Layer):
+    """The global attention gates of Attend and Rectify.
+
+    Rodriguez, Gonfaus, Cucurull, Roca & Gonzalez (2018). Attend and Rectify: a Gated
+    Attention Mechanism for Fine-Grained Recovery.
+    Call with [net, hyp_1, ..., hyp_N] or [net, hyp_1, ..., hyp_N, features]. Gates
+    g = softmax(tanh(W f)) from the features (pooled if a feature map; the network output if
+    none) weigh the network's class distribution and softmax(o_l) of each hypothesis.
+    Returns the mixture [B, classes] and the gates [B, N + 1].
+    """
+
+    def __init__(self, hypotheses, net_is_logits=False, **kwargs):
+        super().__init__(**kwargs)
+        self.hypotheses, self.net_is_logits = hypotheses, net_is_logits
+
+    def build(self, input_shape):
+        self.gates = layers.Dense(self.hypotheses + 1, use_bias=False, name=f"{self.name}_gates")
+        self.gates.build((None, input_shape[-1][-1]))
+
+    def call(self, inputs):
+        net, hypotheses = inputs[0], inputs[1 : self.hypotheses + 1]
+        f = inputs[-1]
+        if len(f.shape) == 4:
+            f = ops.mean(f, axis=(1, 2))
+        gates = ops.softmax(ops.tanh(self.gates(f)), axis=-1)
+        probs = [ops.softmax(net, axis=-1) if self.net_is_logits else net] + [ops.softmax(h, axis=-1) for h in hypotheses]
+        return ops.einsum("bs,bsc->bc", gates, ops.stack(probs, axis=1)), gates
+
+    def get_config(self):
+        return {**super().get_config(), "hypotheses": self.hypotheses, "net_is_logits": self.net_is_logits}
+`,
+);
+
+export const KERAS_LOCAL_SELF_ATTENTION = helper(
+  'LocalSelfAttention2d',
+  `
+class LocalSelfAttention2d(keras.layers.Layer):
+    """Stand-alone local self-attention over each position's k x k neighbourhood.
+
+    Ramachandran, Parmar, Vaswani, Bello, Levskaya & Shlens (2019). Stand-Alone
+    Self-Attention in Vision Models.
+    y_ij = sum_ab softmax_ab(q_ij . k_ab + q_ij . r_(a-i, b-j)) v_ab, q, k, v bias-free 1x1
+    projections split into heads; r is concat(row embedding, column embedding). Neighbours off
+    the image are masked out of the softmax. Returns y and the weights [B, heads, HW, k*k].
+    """
+
+    def __init__(self, channels, heads, kernel_size, **kwargs):
+        super().__init__(**kwargs)
+        self.channels, self.heads, self.kernel_size = channels, heads, kernel_size
+
+    def build(self, input_shape):
+        conv = lambda suffix: layers.Conv2D(self.channels, 1, use_bias=False, name=f"{self.name}_{suffix}")
+        self.query, self.key, self.value = conv("query"), conv("key"), conv("value")
+        for layer in (self.query, self.key, self.value):
+            layer.build(input_shape)
+        normal = keras.initializers.RandomNormal(stddev=1.0)
+        self.row_embedding = self.add_weight(shape=(self.kernel_size, self.channels // 2), initializer=normal, name="row_embedding")
+        self.col_embedding = self.add_weight(shape=(self.kernel_size, self.channels // 2), initializer=normal, name="col_embedding")
+
+    def call(self, x):
+        _, h, w, _ = x.shape
+        k, heads, c = self.kernel_size, self.heads, self.channels
+        n, kk, d = h * w, k * k, c // heads
+        # Each position's window, row-major; neighbours off the image point at the position itself and are masked.
+        index, mask = [], []
+        for i in range(h):
+            for j in range(w):
+                for a in range(k):
+                    for b in range(k):
+                        y, z = i + a - k // 2, j + b - k // 2
+                        inside = 0 <= y < h and 0 <= z < w
+                        index.append(y * w + z if inside else i * w + j)
+                        mask.append(0.0 if inside else -1e9)
+
+        def windows(t):  # [B, H, W, C] -> [B, HW, k*k, heads, d]
+            return ops.reshape(ops.take(ops.reshape(t, (-1, n, c)), index, axis=1), (-1, n, kk, heads, d))
+
+        queries = ops.reshape(self.query(x), (-1, n, heads, d))
+        content = ops.einsum("bnhd,bnehd->bhne", queries, windows(self.key(x)))
+        offsets = range(kk)
+        rel = ops.concatenate([ops.take(self.row_embedding, [e // k for e in offsets], axis=0), ops.take(self.col_embedding, [e % k for e in offsets], axis=0)], axis=1)
+        position = ops.einsum("bnhd,ehd->bhne", queries, ops.reshape(rel, (kk, heads, d)))
+        logits = content + position + ops.reshape(ops.convert_to_tensor(mask, dtype=x.dtype), (1, 1, n, kk))
+        weights = ops.softmax(logits, axis=-1)
+        y = ops.einsum("bhne,bnehd->bnhd", weights, windows(self.value(x)))
+        return ops.reshape(y, (-1, h, w, c)), weights
+
+    def get_config(self):
+        return {**super().get_config(), "channels": self.channels, "heads": self.heads, "kernel_size": self.kernel_size}
+`,
+);
+
+export const KERAS_AUGMENTED_CONV = helper(
+  'AugmentedConv2d',
+  `
+class AugmentedConv2d(keras.layers.Layer):
+    """Attention-augmented convolution: a k x k convolution and multi-head self-attention, concatenated.
+
+    Bello, Zoph, Vaswani, Shlens & Le (2019). Attention Augmented Convolutional Networks.
+    One 1x1 convolution gives queries and keys (dk channels each) and values (dv); logits are
+    q.k / sqrt(dk / heads) plus, when relative, the query's products with learned embeddings of
+    the row and column offsets (shared by the heads); a 1x1 convolution mixes the heads.
+    Returns [conv(x); attention] and the weights [B, heads, HW, HW].
+    """
+
+    def __init__(self, filters, kernel_size, dk, dv, heads, relative=True, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.kernel_size, self.dk, self.dv, self.heads, self.relative = filters, kernel_size, dk, dv, heads, relative
+
+    def build(self, input_shape):
+        _, h, w, _ = input_shape
+        self.qkv = layers.Conv2D(2 * self.dk + self.dv, 1, name=f"{self.name}_qkv")
+        self.qkv.build(input_shape)
+        self.attn_out = layers.Conv2D(self.dv, 1, name=f"{self.name}_attn_out")
+        self.attn_out.build((*input_shape[:-1], self.dv))
+        self.conv = None
+        if self.filters > self.dv:
+            self.conv = layers.Conv2D(self.filters - self.dv, self.kernel_size, padding="same", name=f"{self.name}_conv")
+            self.conv.build(input_shape)
+        if self.relative:
+            dkh = self.dk // self.heads
+            normal = keras.initializers.RandomNormal(stddev=dkh**-0.5)
+            self.key_rel_w = self.add_weight(shape=(2 * w - 1, dkh), initializer=normal, name="key_rel_w")
+            self.key_rel_h = self.add_weight(shape=(2 * h - 1, dkh), initializer=normal, name="key_rel_h")
+
+    @staticmethod
+    def relative_table(table, n):
+        """[2n - 1, d] embeddings of offsets -> [n, n, d], entry (i, j) the embedding of j - i."""
+        return ops.reshape(ops.take(table, [j - i + n - 1 for i in range(n) for j in range(n)], axis=0), (n, n, -1))
+
+    def call(self, x):
+        _, h, w, _ = x.shape
+        n, heads = h * w, self.heads
+        dkh, dvh = self.dk // heads, self.dv // heads
+        qkv = self.qkv(x)
+        split = lambda t, d: ops.transpose(ops.reshape(t, (-1, n, heads, d)), (0, 2, 1, 3))  # [B, heads, HW, d]
+        q = split(qkv[..., : self.dk], dkh) * dkh**-0.5
+        k = split(qkv[..., self.dk : 2 * self.dk], dkh)
+        v = split(qkv[..., 2 * self.dk :], dvh)
+        logits = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))
+        if self.relative:
+            q5 = ops.reshape(q, (-1, heads, h, w, dkh))
+            by_w = ops.einsum("bnxyd,yzd->bnxyz", q5, self.relative_table(self.key_rel_w, w))
+            by_h = ops.einsum("bnxyd,xzd->bnxyz", q5, self.relative_table(self.key_rel_h, h))
+            logits = ops.reshape(logits, (-1, heads, h, w, h, w)) + ops.expand_dims(by_w, 4) + ops.expand_dims(by_h, 5)
+            logits = ops.reshape(logits, (-1, heads, n, n))
+        weights = ops.softmax(logits, axis=-1)
+        attended = ops.reshape(ops.transpose(ops.matmul(weights, v), (0, 2, 1, 3)), (-1, h, w, self.dv))
+        attended = self.attn_out(attended)
+        if self.conv is None:
+            return attended, weights
+        return ops.concatenate([self.conv(x), attended], axis=-1), weights
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "dk": self.dk,
+            "dv": self.dv,
+            "heads": self.heads,
+            "relative": self.relative,
+        }
+`,
+);
+
+// ---------------------------------------------------------------------------
+// tfjs (TypeScript)
+
+/** Applies a layer to symbolic tensors (the one cast the functional API needs). */
+const TS_ON = `const on = (layer: tf.layers.Layer, input: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(input) as tf.SymbolicTensor;`;
+
+const TS_RESIZE_2D = helper(
+  'Resize2d',
+  `
+/**
+ * Resizes an NHWC tensor to a fixed height and width: bilinear with aligned corners (as Caffe's Interp layer),
+ * or nearest (floor(i · in / out)). Unlike tf.layers.upSampling2d it reaches any size.
+ */
+class Resize2d extends tf.layers.Layer {
+  static className = 'Resize2d';
+  readonly height: number;
+  readonly width: number;
+  readonly method: 'bilinear' | 'nearest';
+  constructor(args: { height: number; width: number; method: 'bilinear' | 'nearest'; name?: string }) {
+    super(args);
+    this.height = args.height;
+    this.width = args.width;
+    this.method = args.method;
+  }
+  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = s as tf.Shape;
+    return [shape[0], this.height, this.width, shape[3]];
+  }
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    const size: [number, number] = [this.height, this.width];
+    return this.method === 'bilinear' ? tf.image.resizeBilinear(x, size, true) : tf.image.resizeNearestNeighbor(x, size, false);
+  }
+  getConfig() {
+    return { ...super.getConfig(), height: this.height, width: this.width, method: this.method };
+  }
+}
+tf.serialization.registerClass(Resize2d);
+`,
+);
+
+const TS_AXIS_MEAN = helper(
+  'AxisMean',
+  `
+/** The mean over one axis, dropped from the shape (e.g. a [B, H, W, C] mask to a [B, H, W] map). */
+class AxisMean extends tf.layers.Layer {
+  static className = 'AxisMean';
+  readonly axis: number;
+  constructor(args: { axis: number; name?: string }) {
+    super(args);
+    this.axis = args.axis;
+  }
+  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = s as tf.Shape;
+    const a = this.axis < 0 ? shape.length + this.axis : this.axis;
+    return shape.filter((_, i) => i !== a);
+  }
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return tf.mean(x, this.axis < 0 ? x.rank + this.axis : this.axis);
+  }
+  getConfig() {
+    return { ...super.getConfig(), axis: this.axis };
+  }
+}
+tf.serialization.registerClass(AxisMean);
+`,
+);
+
+const TS_RESIDUAL_ATTENTION = helper(
+  'ResidualAttention',
+  `
+/**
+ * The attention module of the Residual Attention Network.
+ * Wang, Jiang, Qian, Yang, Li, Zhang, Wang & Tang (2017). Residual Attention Network for Image Classification.
+ * p pre-processing units; a trunk of t units; a soft-mask hourglass (levels × a 3×3 stride-2 max-pool and r units, with
+ * skip connections, then upsampling back up, BN-ReLU-conv1×1 twice and a sigmoid); out = post((1 + M)·T).
+ * apply() returns the output, the mask M [B, H, W, C] and its mean over channels [B, H, W].
+ */
+class ResidualAttention {
+  constructor(readonly config: { p?: number; t?: number; r?: number; levels?: number; upsample?: 'bilinear' | 'nearest'; name: string }) {}
+
+  /**
+   * A pre-activation bottleneck residual unit (He et al. 2016, "Identity Mappings in Deep Residual Networks"):
+   * x + conv1×1(BN-ReLU(conv3×3(BN-ReLU(conv1×1(BN-ReLU(x)))))), width C/4, no biases.
+   */
+  static bottleneck(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
+    ${TS_ON}
+    const channels = x.shape[3] as number;
+    let y = x;
+    ([[channels / 4, 1], [channels / 4, 3], [channels, 1]] as const).forEach(([filters, kernelSize], i) => {
+      y = on(tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: \`\${name}_bn\${i + 1}\` }), y);
+      y = on(tf.layers.reLU({ name: \`\${name}_relu\${i + 1}\` }), y);
+      y = on(tf.layers.conv2d({ filters, kernelSize, padding: 'same', useBias: false, kernelInitializer: 'heNormal', name: \`\${name}_conv\${i + 1}\` }), y);
+    });
+    return on(tf.layers.add({ name: \`\${name}_add\` }), [x, y]);
+  }
+
+  static bottlenecks(x: tf.SymbolicTensor, count: number, prefix: string): tf.SymbolicTensor {
+    for (let i = 1; i <= count; i++) x = ResidualAttention.bottleneck(x, \`\${prefix}\${i}\`);
+    return x;
+  }
+
+  apply(input: tf.SymbolicTensor): { out: tf.SymbolicTensor; mask: tf.SymbolicTensor; maskMean: tf.SymbolicTensor } {
+    const { p = 1, t = 2, r = 1, levels = 2, upsample = 'bilinear', name } = this.config;
+    ${TS_ON}
+    const units = ResidualAttention.bottlenecks;
+    const upTo = (x: tf.SymbolicTensor, like: tf.SymbolicTensor, suffix: string) =>
+      on(new Resize2d({ height: like.shape[1] as number, width: like.shape[2] as number, method: upsample, name: \`\${name}_\${suffix}\` }), x);
+
+    const x = units(input, p, \`\${name}_pre\`);
+    const trunk = units(x, t, \`\${name}_trunk\`);
+    // Soft-mask branch: bottom-up with skip connections, then top-down.
+    let m = x;
+    const skips: tf.SymbolicTensor[] = [];
+    for (let level = 1; level <= levels; level++) {
+      m = on(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: \`\${name}_mask_pool\${level}\` }), m);
+      m = units(m, r, \`\${name}_mask_down\${level}_\`);
+      if (level < levels) skips.push(ResidualAttention.bottleneck(m, \`\${name}_mask_skip\${level}\`));
+    }
+    m = units(m, r, \`\${name}_mask_bottom\`);
+    for (let level = levels - 1; level >= 1; level--) {
+      const skip = skips[level - 1];
+      m = on(tf.layers.add({ name: \`\${name}_mask_merge\${level}\` }), [upTo(m, skip, \`mask_up\${level + 1}\`), skip]);
+      m = units(m, r, \`\${name}_mask_up\${level}_\`);
+    }
+    m = upTo(m, trunk, 'mask_up1');
+    for (const k of [1, 2]) {
+      m = on(tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: \`\${name}_mask_bn\${k}\` }), m);
+      m = on(tf.layers.reLU({ name: \`\${name}_mask_relu\${k}\` }), m);
+      m = on(tf.layers.conv2d({ filters: input.shape[3] as number, kernelSize: 1, useBias: false, kernelInitializer: 'heNormal', name: \`\${name}_mask_conv\${k}\` }), m);
+    }
+    const mask = on(tf.layers.activation({ activation: 'sigmoid', name: \`\${name}_mask\` }), m);
+    // (1 + M) · T = T + M · T
+    const gated = on(tf.layers.multiply({ name: \`\${name}_gate\` }), [mask, trunk]);
+    const merged = on(tf.layers.add({ name: \`\${name}_merge\` }), [trunk, gated]);
+    const out = units(merged, p, \`\${name}_post\`);
+    return { out, mask, maskMean: on(new AxisMean({ axis: -1, name: \`\${name}_mask_mean\` }), mask) };
+  }
+}
+`,
+);
+
+const TS_ATTEND_RECTIFY_LAYER = helper(
+  'AttendRectify',
+  `
+/**
+ * From the attention-head logits A [B,H,W,K], output heads O [B,H,W,K·classes] and gate scores S [B,H,W,K]:
+ * maps H_k = softmax over positions of A_k, hypotheses o_k = Σ_xy H_k O_k, gates g = softmax_k(tanh(Σ_xy S_k H_k)),
+ * and the layer's hypothesis Σ_k g_k o_k. Outputs [hypothesis, maps [B, H, W, K], gates [B, K]].
+ */
+class AttendRectify extends tf.layers.Layer {
+  static className = 'AttendRectify';
+  readonly heads: number;
+  readonly classes: number;
+  constructor(args: { heads: number; classes: number; name?: string }) {
+    super(args);
+    this.heads = args.heads;
+    this.classes = args.classes;
+  }
+  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape[] {
+    const [b, h, w] = (s as tf.Shape[])[0];
+    return [[b, this.classes], [b, h, w, this.heads], [b, this.heads]];
+  }
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    const [a, o, s] = inputs as tf.Tensor[];
+    return tf.tidy(() => {
+      const [b, h, w] = a.shape as number[];
+      const n = h * w;
+      const maps = tf.softmax(tf.transpose(tf.reshape(a, [b, n, this.heads]), [0, 2, 1])); // [B, K, HW]
+      const outs = tf.transpose(tf.reshape(o, [b, n, this.heads, this.classes]), [0, 2, 1, 3]); // [B, K, HW, classes]
+      const hypotheses = tf.squeeze(tf.matMul(tf.expandDims(maps, 2), outs), [2]); // [B, K, classes]
+      const scores = tf.sum(tf.mul(maps, tf.transpose(tf.reshape(s, [b, n, this.heads]), [0, 2, 1])), -1); // [B, K]
+      const gates = tf.softmax(tf.tanh(scores));
+      const hypothesis = tf.squeeze(tf.matMul(tf.expandDims(gates, 1), hypotheses), [1]);
+      return [hypothesis, tf.reshape(tf.transpose(maps, [0, 2, 1]), [b, h, w, this.heads]), gates];
+    });
+  }
+  getConfig() {
+    return { ...super.getConfig(), heads: this.heads, classes: this.classes };
+  }
+}
+tf.serialization.registerClass(AttendRectify);
+`,
+);
+
+const TS_ATTEND_RECTIFY = helper(
+  'AttendRectifyModule',
+  `
+/**
+ * An attention module of Attend and Rectify.
+ * Rodríguez, Gonfaus, Cucurull, Roca & Gonzàlez (2018). Attend and Rectify: a Gated Attention Mechanism for Fine-Grained Recovery.
+ * K attention heads, K output heads and K gate scores (convolutions without bias) combined by the AttendRectify layer;
+ * apply() returns the hypothesis (logits) [B, classes], the maps [B, H, W, K] and the gates [B, K].
+ */
+class AttendRectifyModule {
+  constructor(readonly config: { heads: number; classes: number; kernelSize?: number; name: string }) {}
+
+  apply(z: tf.SymbolicTensor): { out: tf.SymbolicTensor; maps: tf.SymbolicTensor; gates: tf.SymbolicTensor } {
+    const { heads, classes, kernelSize = 1, name } = this.config;
+    ${TS_ON}
+    const conv = (filters: number, suffix: string) =>
+      on(tf.layers.conv2d({ filters, kernelSize, padding: 'same', useBias: false, kernelInitializer: 'heNormal', name: \`\${name}_\${suffix}\` }), z);
+    const combine = new AttendRectify({ heads, classes, name: \`\${name}_combine\` });
+    const [out, maps, gates] = combine.apply([conv(heads, 'attention'), conv(heads * classes, 'outputs'), conv(heads, 'gate_scores')]) as tf.SymbolicTensor[];
+    return { out, maps, gates };
+  }
+}
+`,
+);
+
+const TS_GLOBAL_GATE_MIX = helper(
+  'GlobalGateMix',
+  `
+/** Mixes the class distributions with gates softmax(tanh(gate logits)): [gateLogits, net, hyp1…hypN] → [probs, gates]. */
+class GlobalGateMix extends tf.layers.Layer {
+  static className = 'GlobalGateMix';
+  readonly netIsLogits: boolean;
+  constructor(args: { netIsLogits: boolean; name?: string }) {
+    super(args);
+    this.netIsLogits = args.netIsLogits;
+  }
+  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape[] {
+    const shapes = s as tf.Shape[];
+    return [shapes[1], shapes[0]];
+  }
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    const [gateLogits, net, ...hyps] = inputs as tf.Tensor[];
+    return tf.tidy(() => {
+      const gates = tf.softmax(tf.tanh(gateLogits)); // [B, N+1]
+      const probs = tf.stack([this.netIsLogits ? tf.softmax(net) : net, ...hyps.map((h) => tf.softmax(h))], 1) as tf.Tensor3D; // [B, N+1, classes]
+      return [tf.squeeze(tf.matMul(tf.expandDims(gates, 1) as tf.Tensor3D, probs), [1]), gates];
+    });
+  }
+  getConfig() {
+    return { ...super.getConfig(), netIsLogits: this.netIsLogits };
+  }
+}
+tf.serialization.registerClass(GlobalGateMix);
+`,
+);
+
+const TS_GLOBAL_GATE = helper(
+  'GlobalGate',
+  `
+/**
+ * The global attention gates of Attend and Rectify.
+ * Rodríguez, Gonfaus, Cucurull, Roca & Gonzàlez (2018). Attend and Rectify: a Gated Attention Mechanism for Fine-Grained Recovery.
+ * Gates g = softmax(tanh(W f)) from the features f (pooled if a feature map; the network output if none) weigh the
+ * network's class distribution and softmax(o_l) of each hypothesis. apply() returns the mixture and the gates [B, N + 1].
+ */
+class GlobalGate {
+  constructor(readonly config: { netIsLogits?: boolean; name: string }) {}
+
+  apply(net: tf.SymbolicTensor, hypotheses: tf.SymbolicTensor[], features: tf.SymbolicTensor = net): { out: tf.SymbolicTensor; gates: tf.SymbolicTensor } {
+    const { netIsLogits = false, name } = this.config;
+    ${TS_ON}
+    const f = features.shape.length === 4 ? on(tf.layers.globalAveragePooling2d({ name: \`\${name}_pool\` }), features) : features;
+    const gateLogits = on(tf.layers.dense({ units: hypotheses.length + 1, useBias: false, name: \`\${name}_gates\` }), f);
+    const [out, gates] = new GlobalGateMix({ netIsLogits, name: \`\${name}_mix\` }).apply([gateLogits, net, ...hypotheses]) as tf.SymbolicTensor[];
+    return { out, gates };
+  }
+}
+`,
+);
+
+const TS_LOCAL_SELF_ATTENTION_LAYER = helper(
+  'LocalSelfAttention2d',
+  `
+/**
+ * [q, k, v] (each [B, H, W, C]) → [y [B, H, W, C], weights [B, heads, H·W, k·k]]: each position attends to its k×k
+ * window (neighbours off the image masked out) with logits q·k + q·r, r = concat(row embedding, column embedding)
+ * split over the heads like the keys.
+ */
+class LocalSelfAttention2d extends tf.layers.Layer {
+  static className = 'LocalSelfAttention2d';
+  readonly kernel: number;
+  readonly heads: number;
+  private rows!: tf.LayerVariable;
+  private cols!: tf.LayerVariable;
+  constructor(args: { kernel: number; heads: number; name?: string }) {
+    super(args);
+    this.kernel = args.kernel;
+    this.heads = args.heads;
+  }
+  build(s: tf.Shape | tf.Shape[]) {
+    const half = ((s as tf.Shape[])[0][3] as number) / 2;
+    const initializer = tf.initializers.randomNormal({ mean: 0, stddev: 1 });
+    this.rows = this.addWeight('row_embedding', [this.kernel, half], 'float32', initializer);
+    this.cols = this.addWeight('col_embedding', [this.kernel, half], 'float32', initializer);
+    this.built = true;
+  }
+  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape[] {
+    const shapes = s as tf.Shape[];
+    const [b, h, w] = shapes[0];
+    return [shapes[2], [b, this.heads, h === null || w === null ? null : h * w, this.kernel * this.kernel]];
+  }
+  /** Each position's window, row-major: neighbour indices (off the edge: the position itself) and a −1e9 mask for those off the edge. */
+  static windows(h: number, w: number, k: number): { index: Int32Array; mask: Float32Array } {
+    const pad = (k - 1) / 2;
+    const index = new Int32Array(h * w * k * k);
+    const mask = new Float32Array(h * w * k * k);
+    let e = 0;
+    for (let i = 0; i < h; i++)
+      for (let j = 0; j < w; j++)
+        for (let a = 0; a < k; a++)
+          for (let b = 0; b < k; b++, e++) {
+            const [y, x] = [i + a - pad, j + b - pad];
+            const inside = y >= 0 && y < h && x >= 0 && x < w;
+            index[e] = inside ? y * w + x : i * w + j;
+            mask[e] = inside ? 0 : -1e9;
+          }
+    return { index, mask };
+  }
+  /** Rows picked by index, with a scatter-add gradient (faster than tf.gather's on the cpu backend). */
+  static gatherRows(x: tf.Tensor, index: Int32Array): tf.Tensor {
+    const gather = tf.customGrad(((source: tf.Tensor) => ({
+      value: tf.gather(source, index, 0),
+      gradFunc: (dy: tf.Tensor) => tf.scatterND(tf.tensor2d(index, [index.length, 1], 'int32'), dy, source.shape),
+    })) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return gather(x);
+  }
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    const [q, k, v] = inputs as tf.Tensor[];
+    return tf.tidy(() => {
+      const [b, h, w, c] = q.shape as number[];
+      const [n, kk, heads] = [h * w, this.kernel * this.kernel, this.heads];
+      const dh = c / heads;
+      const { index, mask } = LocalSelfAttention2d.windows(h, w, this.kernel);
+      // [B·heads·HW, k·k, dh]: each query's window of keys or values.
+      const windowOf = (t: tf.Tensor) => {
+        const byPosition = tf.reshape(tf.transpose(tf.reshape(t, [b, n, c]), [1, 0, 2]), [n, b * c]);
+        const picked = tf.reshape(LocalSelfAttention2d.gatherRows(byPosition, index), [n, kk, b, heads, dh]);
+        return tf.reshape(tf.transpose(picked, [2, 3, 0, 1, 4]), [b * heads * n, kk, dh]) as tf.Tensor3D;
+      };
+      const queries = tf.transpose(tf.reshape(q, [b, n, heads, dh]), [0, 2, 1, 3]); // [B, heads, HW, dh]
+      const content = tf.matMul(tf.reshape(queries, [b * heads * n, 1, dh]) as tf.Tensor3D, windowOf(k), false, true); // q·k
+      const offsets = Array.from({ length: kk }, (_, e) => e);
+      const rel = tf.concat(
+        [tf.gather(this.rows.read(), offsets.map((e) => Math.floor(e / this.kernel))), tf.gather(this.cols.read(), offsets.map((e) => e % this.kernel))],
+        1,
+      ); // [k·k, C]: concat(row_a, col_b)
+      const queriesByHead = tf.reshape(tf.transpose(tf.reshape(q, [b, n, heads, dh]), [2, 0, 1, 3]), [heads, b * n, dh]) as tf.Tensor3D;
+      const relByHead = tf.transpose(tf.reshape(rel, [kk, heads, dh]), [1, 0, 2]) as tf.Tensor3D;
+      const position = tf.transpose(tf.reshape(tf.matMul(queriesByHead, relByHead, false, true), [heads, b, n, kk]), [1, 0, 2, 3]); // q·r
+      const edges = new Float32Array(b * heads * n * kk);
+      for (let o = 0; o < edges.length; o += mask.length) edges.set(mask, o);
+      const logits = tf.add(tf.add(tf.reshape(content, [b, heads, n, kk]), position), tf.tensor(edges, [b, heads, n, kk]));
+      const weights = tf.softmax(logits); // [B, heads, HW, k·k]
+      const y = tf.matMul(tf.reshape(weights, [b * heads * n, 1, kk]) as tf.Tensor3D, windowOf(v)); // [B·heads·HW, 1, dh]
+      return [tf.reshape(tf.transpose(tf.reshape(y, [b, heads, n, dh]), [0, 2, 1, 3]), [b, h, w, c]), weights];
+    });
+  }
+  getConfig() {
+    return { ...super.getConfig(), kernel: this.kernel, heads: this.heads };
+  }
+}
+tf.serialization.registerClass(LocalSelfAttention2d);
+`,
+);
+
+const TS_LOCAL_SELF_ATTENTION = helper(
+  'StandAloneSelfAttention2d',
+  `
+/**
+ * Stand-alone local self-attention over each position's k×k neighbourhood, a drop-in for a k×k convolution.
+ * Ramachandran, Parmar, Vaswani, Bello, Levskaya & Shlens (2019). Stand-Alone Self-Attention in Vision Models.
+ * q, k, v are bias-free 1×1 projections; apply() returns y [B, H, W, channels] and the weights [B, heads, H·W, k·k].
+ */
+class StandAloneSelfAttention2d {
+  constructor(readonly config: { channels: number; heads: number; kernel: number; name: string }) {}
+
+  apply(x: tf.SymbolicTensor): { out: tf.SymbolicTensor; attention: tf.SymbolicTensor } {
+    const { channels, heads, kernel, name } = this.config;
+    ${TS_ON}
+    const project = (suffix: string) => on(tf.layers.conv2d({ filters: channels, kernelSize: 1, useBias: false, name: \`\${name}_\${suffix}\` }), x);
+    const layer = new LocalSelfAttention2d({ kernel, heads, name: \`\${name}_attention\` });
+    const [out, attention] = layer.apply([project('query'), project('key'), project('value')]) as tf.SymbolicTensor[];
+    return { out, attention };
+  }
+}
+`,
+);
+
+const TS_AUGMENTED_ATTENTION_LAYER = helper(
+  'AugmentedAttention2d',
+  `
+/**
+ * qkv [B, H, W, 2dk + dv] → [attention output [B, H, W, dv], weights [B, heads, H·W, H·W]]: queries scaled by
+ * (dk/heads)^−½, logits qᵀk plus, when relative, qᵀ r^W_(y′−y) + qᵀ r^H_(x′−x) with embeddings shared by the heads.
+ */
+class AugmentedAttention2d extends tf.layers.Layer {
+  static className = 'AugmentedAttention2d';
+  readonly dk: number;
+  readonly dv: number;
+  readonly heads: number;
+  readonly relative: boolean;
+  private relW?: tf.LayerVariable;
+  private relH?: tf.LayerVariable;
+  constructor(args: { dk: number; dv: number; heads: number; relative: boolean; name?: string }) {
+    super(args);
+    this.dk = args.dk;
+    this.dv = args.dv;
+    this.heads = args.heads;
+    this.relative = args.relative;
+  }
+  build(s: tf.Shape | tf.Shape[]) {
+    if (this.relative) {
+      const [, h, w] = s as number[];
+      const dkh = this.dk / this.heads;
+      const initializer = tf.initializers.randomNormal({ mean: 0, stddev: dkh ** -0.5 });
+      this.relW = this.addWeight('key_rel_w', [2 * w - 1, dkh], 'float32', initializer);
+      this.relH = this.addWeight('key_rel_h', [2 * h - 1, dkh], 'float32', initializer);
+    }
+    this.built = true;
+  }
+  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape[] {
+    const [b, h, w] = s as tf.Shape;
+    const n = h === null || w === null ? null : h * w;
+    return [[b, h, w, this.dv], [b, this.heads, n, n]];
+  }
+  /**
+   * q [B, heads, H, W, d] and a table [2n − 1, d] of offset embeddings → [B, heads, H, W, n] logits q_xy · r_(y′ − y)
+   * (along 'w') or q_xy · r_(x′ − x) (along 'h').
+   */
+  static relativeLogits(q: tf.Tensor, table: tf.Tensor, along: 'w' | 'h'): tf.Tensor {
+    const [b, heads, h, w, d] = q.shape as number[];
+    const n = along === 'w' ? w : h;
+    const index = Array.from({ length: n * n }, (_, e) => (e % n) - Math.floor(e / n) + n - 1);
+    const r = tf.transpose(tf.reshape(tf.gather(table, index), [n, n, d]), [0, 2, 1]) as tf.Tensor3D; // [n (from), d, n (to)]
+    const order = along === 'w' ? [3, 0, 1, 2, 4] : [2, 0, 1, 3, 4];
+    const qs = tf.reshape(tf.transpose(q, order), [n, -1, d]) as tf.Tensor3D;
+    const logits = tf.reshape(tf.matMul(qs, r), along === 'w' ? [w, b, heads, h, n] : [h, b, heads, w, n]);
+    return tf.transpose(logits, along === 'w' ? [1, 2, 3, 0, 4] : [1, 2, 0, 3, 4]);
+  }
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    const qkv = Array.isArray(inputs) ? inputs[0] : inputs;
+    return tf.tidy(() => {
+      const [b, h, w] = qkv.shape as number[];
+      const n = h * w;
+      const [dkh, dvh] = [this.dk / this.heads, this.dv / this.heads];
+      const [q, k, v] = tf.split(qkv, [this.dk, this.dk, this.dv], 3);
+      const split = (t: tf.Tensor, d: number) => tf.transpose(tf.reshape(t, [b, n, this.heads, d]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, heads, HW, d]
+      const queries = tf.mul(split(q, dkh), dkh ** -0.5) as tf.Tensor4D;
+      let logits: tf.Tensor = tf.matMul(queries, split(k, dkh), false, true); // [B, heads, HW, HW]
+      if (this.relW && this.relH) {
+        const q5 = tf.reshape(queries, [b, this.heads, h, w, dkh]);
+        const byW = tf.expandDims(AugmentedAttention2d.relativeLogits(q5, this.relW.read(), 'w'), 4); // [B, heads, H, W, 1, W]
+        const byH = tf.expandDims(AugmentedAttention2d.relativeLogits(q5, this.relH.read(), 'h'), 5); // [B, heads, H, W, H, 1]
+        logits = tf.reshape(tf.add(tf.reshape(logits, [b, this.heads, h, w, h, w]), tf.add(byW, byH)), [b, this.heads, n, n]);
+      }
+      const weights = tf.softmax(logits) as tf.Tensor4D;
+      const out = tf.reshape(tf.transpose(tf.matMul(weights, split(v, dvh)), [0, 2, 1, 3]), [b, h, w, this.dv]);
+      return [out, weights];
+    });
+  }
+  getConfig() {
+    return { ...super.getConfig(), dk: this.dk, dv: this.dv, heads: this.heads, relative: this.relative };
+  }
+}
+tf.serialization.registerClass(AugmentedAttention2d);
+`,
+);
+
+const TS_AUGMENTED_CONV = helper(
+  'AugmentedConv2d',
+  `
+/**
+ * Attention-augmented convolution: a k×k convolution and multi-head self-attention over all positions, concatenated.
+ * Bello, Zoph, Vaswani, Shlens & Le (2019). Attention Augmented Convolutional Networks.
+ * apply() returns [conv(x); attention] [B, H, W, filters] and the weights [B, heads, H·W, H·W].
+ */
+class AugmentedConv2d {
+  constructor(readonly config: { filters: number; kernelSize: number; dk: number; dv: number; heads: number; relative?: boolean; name: string }) {}
+
+  apply(x: tf.SymbolicTensor): { out: tf.SymbolicTensor; attention: tf.SymbolicTensor } {
+    const { filters, kernelSize, dk, dv, heads, relative = true, name } = this.config;
+    ${TS_ON}
+    const conv = (input: tf.SymbolicTensor, n: number, k: number, suffix: string) =>
+      on(tf.layers.conv2d({ filters: n, kernelSize: k, padding: 'same', name: \`\${name}_\${suffix}\` }), input);
+    const qkv = conv(x, 2 * dk + dv, 1, 'qkv');
+    const [attended, attention] = new AugmentedAttention2d({ dk, dv, heads, relative, name: \`\${name}_attention\` }).apply(qkv) as tf.SymbolicTensor[];
+    const attnOut = conv(attended, dv, 1, 'attn_out');
+    const out = dv === filters ? attnOut : on(tf.layers.concatenate({ axis: -1, name: \`\${name}_concat\` }), [conv(x, filters - dv, kernelSize, 'conv'), attnOut]);
+    return { out, attention };
+  }
+}
+`,
+);
+
+export const TS_HELPERS = {
+  residualAttention: [TS_RESIZE_2D, TS_AXIS_MEAN, TS_RESIDUAL_ATTENTION],
+  attendRectify: [TS_ATTEND_RECTIFY_LAYER, TS_ATTEND_RECTIFY],
+  globalGate: [TS_GLOBAL_GATE_MIX, TS_GLOBAL_GATE],
+  localSelfAttention: [TS_LOCAL_SELF_ATTENTION_LAYER, TS_LOCAL_SELF_ATTENTION],
+  augmentedConv: [TS_AUGMENTED_ATTENTION_LAYER, TS_AUGMENTED_CONV],
+};
