@@ -6,6 +6,7 @@ import { Palette } from './palette/Palette.js';
 import { Inspector } from './inspector/Inspector.js';
 import { BottomPanel } from './panels/BottomPanel.js';
 import { Dialogs } from './panels/Dialogs.js';
+import { TemplateGallery } from './gallery/Gallery.js';
 import { RecoveryBanner, StatusBar, Toasts, TopBar } from './panels/Chrome.js';
 import { editor, ui, useUi } from './editor.js';
 import { matches, runCommand, SHORTCUTS } from './commands.js';
@@ -90,6 +91,7 @@ export function App() {
         {panels.inspector && <Inspector />}
         <StatusBar />
         <Dialogs />
+        <TemplateGallery />
         <Toasts />
       </div>
     </ReactFlowProvider>

@@ -8,6 +8,7 @@ import type { Diagnostic } from '../../../engine/graph/types.js';
 import { registry } from '../../../engine/blocks/registry.js';
 import { ATTENTION_LABEL, categoryHue, paramValueText, rankText, shapeText } from '../ui-format.js';
 import type { BlockFlowNode } from './flowElements.js';
+import { editor } from '../editor.js';
 
 /** Parameters shown on the node: the first few the block declares (blocks list the defining ones first). */
 const KEY_PARAMS = 3;
@@ -21,28 +22,40 @@ function portTooltip(port: PortDef, side: 'input' | 'output', shape: string | un
   return lines.join('\n');
 }
 
+/** A problem inside a composite, with the inner node it is on. */
+const errorText = (d: Diagnostic) => (d.path && d.path.length > 1 ? `${d.path.slice(1).join(' › ')}: ${d.message.replace(/^(in composite "[^"]*"[^:]*: )+/, '')}` : d.message);
+
 function BlockNodeView({ id, data, selected }: NodeProps<BlockFlowNode>) {
   const { node, info, diagnostics = [] } = data;
   const block = info?.block ?? registry.get(node.type);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const portProblems = (port: string) => diagnostics.filter((d) => d.port === port);
+  const composite = info?.composite;
   const hue = categoryHue(block?.category ?? '');
   const params = info?.params ?? {};
-  const keyParams = Object.keys(block?.params ?? {}).slice(0, KEY_PARAMS);
+  // A composite shows its repeat as a badge; a port node its port name.
+  const keyParams = composite ? [] : Object.keys(block?.params ?? {}).slice(0, KEY_PARAMS);
   const attention = (info?.outputs ?? []).filter((p) => p.attention);
+  const repeat = composite ? Number(params.repeat ?? 1) : 1;
 
   return (
     <div
-      className={`block-node${selected ? ' selected' : ''}${errors.length ? ' has-error' : ''}${attention.length ? ' has-attention' : ''}`}
+      className={`block-node${selected ? ' selected' : ''}${errors.length ? ' has-error' : ''}${attention.length ? ' has-attention' : ''}${composite ? ' block-node--composite' : ''}${repeat > 1 ? ' block-node--repeated' : ''}`}
       style={{ '--hue': hue } as React.CSSProperties}
       data-testid={`node-${id}`}
       data-type={node.type}
     >
       <header className="block-node__header" title={block?.doc}>
+        {composite && <span className="composite-icon" title="A composite block: double-click (or Enter) to edit its inside">▣</span>}
         <span className="block-node__title">{node.label ?? block?.label ?? node.type}</span>
+        {repeat > 1 && (
+          <span className="repeat-badge" data-testid={`repeat-${id}`} title={`${repeat} copies in a chain`}>
+            ×{repeat}
+          </span>
+        )}
         <span className="block-node__id">{id}</span>
         {errors.length > 0 && (
-          <span className="error-badge" data-testid={`error-badge-${id}`} title={errors.map((d) => d.message).join('\n')}>
+          <span className="error-badge" data-testid={`error-badge-${id}`} title={errors.map(errorText).join('\n')}>
             {errors.length}
           </span>
         )}
@@ -104,9 +117,20 @@ function BlockNodeView({ id, data, selected }: NodeProps<BlockFlowNode>) {
         </div>
       )}
 
+      {composite && (
+        <div className="block-node__composite">
+          <span>
+            {composite.def.nodes.length} nodes inside · <code>{composite.id}</code>
+          </span>
+          <button className="nodrag" data-testid={`open-composite-${id}`} title="Edit the inside (every use changes)" onClick={() => editor.getState().enterComposite({ node: id })}>
+            Open ▸
+          </button>
+        </div>
+      )}
+
       {errors.length > 0 && (
         <div className="block-node__error" data-testid={`node-error-${id}`}>
-          {errors[0].message}
+          {errorText(errors[0])}
         </div>
       )}
     </div>

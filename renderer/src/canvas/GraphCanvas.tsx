@@ -24,6 +24,7 @@ import { canvasApi } from './canvasApi.js';
 import { makeEdgeCache, makeNodeCache, type BlockFlowNode, type Measured, type ShapeFlowEdge } from './flowElements.js';
 import { categoryHue } from '../ui-format.js';
 import { registry } from '../../../engine/blocks/registry.js';
+import { Breadcrumb, EmptyCanvas, useCompositeKeys } from './CompositeChrome.js';
 
 const nodeTypes = { block: BlockNode };
 const edgeTypes = { shape: ShapeEdge };
@@ -35,9 +36,9 @@ export function GraphCanvas() {
   const [measureTick, remeasured] = useReducer((n: number) => n + 1, 0);
   const nodeCache = useMemo(makeNodeCache, []);
   const edgeCache = useMemo(makeEdgeCache, []);
-  const graph = useEditor((s) => s.graph);
-  const analysis = useEditor((s) => s.analysis);
-  const diagnostics = useEditor((s) => s.diagnostics);
+  // The scope shown: the graph, or the inside of the composite being edited.
+  const view = useEditor((s) => s.view);
+  const { graph, analysis, diagnostics } = view;
   const selection = useEditor((s) => s.selection);
   const nodes = useMemo(
     () => nodeCache({ graph, analysis, diagnostics, selection }, measured),
@@ -48,12 +49,13 @@ export function GraphCanvas() {
   const edges = useMemo(() => edgeCache({ graph, analysis, diagnostics, selection }), [graph, analysis, diagnostics, selection, edgeCache]);
 
   const loadCount = useEditor((s) => s.loadCount);
+  const scopeKey = view.scope.join('/');
   useEffect(() => {
-    if (loadCount === 0) return;
-    // After the new document's nodes are measured.
+    if (loadCount === 0 && scopeKey === '') return;
+    // After the new document's (or scope's) nodes are measured.
     const t = setTimeout(() => void flow.fitView({ padding: 0.15, maxZoom: 1 }), 60);
     return () => clearTimeout(t);
-  }, [loadCount, flow]);
+  }, [loadCount, scopeKey, flow]);
 
   const pointer = useRef<{ x: number; y: number } | null>(null);
   const wrapper = useRef<HTMLDivElement>(null);
@@ -73,7 +75,7 @@ export function GraphCanvas() {
       zoomOut: () => void flow.zoomOut({ duration: 150 }),
       zoomReset: () => void flow.zoomTo(1, { duration: 150 }),
       focusNode: (id) => {
-        const n = editor.getState().graph.nodes.find((x) => x.id === id);
+        const n = editor.getState().view.graph.nodes.find((x) => x.id === id);
         const m = measured.get(id) ?? { width: 220, height: 120 };
         if (n) void flow.setCenter(n.position.x + m.width / 2, n.position.y + m.height / 2, { zoom: Math.max(flow.getZoom(), 0.8), duration: 250 });
       },
@@ -152,8 +154,10 @@ export function GraphCanvas() {
 
   const minimapColor = useCallback((n: BlockFlowNode) => {
     if (n.data.diagnostics?.some((d) => d.severity === 'error')) return '#e5484d';
-    return `hsl(${categoryHue(registry.get(n.data.node.type)?.category ?? '')} 45% 45%)`;
+    return `hsl(${categoryHue(n.data.info?.block.category ?? registry.get(n.data.node.type)?.category ?? '')} 45% 45%)`;
   }, []);
+
+  useCompositeKeys();
 
   return (
     <div
@@ -181,6 +185,7 @@ export function GraphCanvas() {
         onSelectionDragStart={() => void gesture.current++}
         onNodeDragStop={() => editor.getState().seal()}
         onSelectionDragStop={() => editor.getState().seal()}
+        onNodeDoubleClick={(_e, n) => void editor.getState().enterComposite({ node: n.id })}
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
@@ -208,6 +213,8 @@ export function GraphCanvas() {
         <Controls showInteractive={false} />
       </ReactFlow>
       <QuickAdd />
+      <Breadcrumb />
+      {graph.nodes.length === 0 && view.scope.length === 0 && <EmptyCanvas />}
     </div>
   );
 }

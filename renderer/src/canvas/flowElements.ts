@@ -4,7 +4,17 @@ import type { Edge, Node } from '@xyflow/react';
 import type { NodeInfo } from '../../../engine/graph/analyze.js';
 import type { Diagnostic, GraphFile, GraphNode } from '../../../engine/graph/types.js';
 import type { Shape } from '../../../engine/blocks/contract.js';
-import type { Editor } from '../store/editor.js';
+import type { Selection } from '../store/editor.js';
+import type { DiagnosticIndex } from '../store/diagnostics.js';
+import type { ScopeView } from '../store/scope.js';
+
+/** What the canvas draws: the scope shown and the selection. */
+export interface CanvasInput {
+  graph: GraphFile;
+  analysis: ScopeView['analysis'];
+  diagnostics: DiagnosticIndex;
+  selection: Selection;
+}
 
 export interface BlockNodeData extends Record<string, unknown> {
   node: GraphNode;
@@ -23,7 +33,7 @@ export type Measured = Map<string, { width: number; height: number }>;
 
 export function makeNodeCache() {
   const cache = new Map<string, BlockFlowNode>();
-  return (s: Pick<Editor, 'graph' | 'analysis' | 'diagnostics' | 'selection'>, measured: Measured): BlockFlowNode[] => {
+  return (s: CanvasInput, measured: Measured): BlockFlowNode[] => {
     const out: BlockFlowNode[] = [];
     const seen = new Set<string>();
     for (const node of s.graph.nodes) {
@@ -62,7 +72,7 @@ export function makeNodeCache() {
 
 export function makeEdgeCache() {
   const cache = new Map<string, ShapeFlowEdge>();
-  return (s: Pick<Editor, 'graph' | 'analysis' | 'diagnostics' | 'selection'>): ShapeFlowEdge[] => {
+  return (s: CanvasInput): ShapeFlowEdge[] => {
     const out: ShapeFlowEdge[] = [];
     s.graph.edges.forEach((e, i) => {
       const id = e.id!;

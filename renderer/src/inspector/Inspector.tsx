@@ -5,6 +5,8 @@ import { editor, useEditor } from '../editor.js';
 import { ParamField } from './ParamField.js';
 import { BlockDocBody } from '../palette/BlockDoc.js';
 import { shapeText } from '../ui-format.js';
+import { CompositeSection } from './CompositeSection.js';
+import { groupSelected } from '../canvas/CompositeChrome.js';
 
 export function Inspector() {
   const selection = useEditor((s) => s.selection);
@@ -40,9 +42,9 @@ function Problems({ list, testid }: { list: Diagnostic[]; testid: string }) {
 }
 
 function NodeInspector({ id }: { id: string }) {
-  const node = useEditor((s) => s.graph.nodes.find((n) => n.id === id));
-  const info = useEditor((s) => s.analysis.nodes.get(id));
-  const diagnostics = useEditor((s) => s.diagnostics.byNode.get(id)) ?? [];
+  const node = useEditor((s) => s.view.graph.nodes.find((n) => n.id === id));
+  const info = useEditor((s) => s.view.analysis.nodes.get(id));
+  const diagnostics = useEditor((s) => s.view.diagnostics.byNode.get(id)) ?? [];
   if (!node || !info) return <div className="empty">Unknown node</div>;
   const block = info.block;
   const byParam = (k: string) => diagnostics.find((d) => d.param === k)?.message.replace(/^parameter "[^"]+" /, '');
@@ -69,6 +71,7 @@ function NodeInspector({ id }: { id: string }) {
         </div>
       </div>
       <Problems list={diagnostics.filter((d) => !d.param)} testid="inspector-problems" />
+      {info.composite && <CompositeSection id={info.composite.id} nodeId={id} />}
       <div className="section-title">Parameters</div>
       {Object.entries(block.params).map(([k, def]) => (
         <ParamField key={`${id}:${k}`} block={block} nodeId={id} name={k} def={def} value={node.params[k]} stored={byParam(k)} />
@@ -100,10 +103,10 @@ function NodeInspector({ id }: { id: string }) {
 }
 
 function EdgeInspector({ id }: { id: string }) {
-  const index = useEditor((s) => s.graph.edges.findIndex((e) => e.id === id));
-  const edge = useEditor((s) => s.graph.edges[index]);
-  const shape = useEditor((s) => s.analysis.edgeShapes[index]);
-  const problems = useEditor((s) => s.diagnostics.byEdge.get(id)) ?? [];
+  const index = useEditor((s) => s.view.graph.edges.findIndex((e) => e.id === id));
+  const edge = useEditor((s) => s.view.graph.edges[index]);
+  const shape = useEditor((s) => s.view.analysis.edgeShapes[index]);
+  const problems = useEditor((s) => s.view.diagnostics.byEdge.get(id)) ?? [];
   if (!edge) return null;
   return (
     <div className="inspector__body" data-testid={`inspector-edge-${id}`}>
@@ -138,6 +141,9 @@ function MultiInspector({ count, edges }: { count: number; edges: number }) {
       <div className="button-row">
         <button onClick={() => editor.getState().duplicate()}>Duplicate</button>
         <button onClick={() => editor.getState().deleteSelection()}>Delete</button>
+        <button onClick={groupSelected} data-testid="group-selection" title="Make the selected nodes one composite block (Ctrl+G)">
+          Group into composite
+        </button>
       </div>
     </div>
   );

@@ -6,7 +6,8 @@
 // (type, params, input shapes): an edit recounts only the nodes it changed.
 import type { LayersModel } from '@tensorflow/tfjs';
 import type { AnyBlock, ParamDefs, ParamValues, Shape, SymbolicTensor, TF } from '../../../engine/blocks/contract.js';
-import type { GraphAnalysis } from '../../../engine/graph/analyze.js';
+import type { GraphAnalysis, NodeInfo, ScopeAnalysis } from '../../../engine/graph/analyze.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT } from '../../../engine/graph/composite.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
 import { nodeInitializers } from '../../../engine/compile/initializers.js';
 
@@ -24,19 +25,53 @@ export function countRequests(graph: GraphFile, analysis: GraphAnalysis): Map<st
   const out = new Map<string, CountRequest>();
   for (const id of analysis.order) {
     const n = analysis.nodes.get(id)!;
-    if (!n.outputShapes) continue;
-    const inputs: CountRequest['inputs'] = {};
-    for (const p of n.inputs) {
-      const shape = n.inputShapes[p.name];
-      if (!shape) continue;
-      const edge = graph.edges[n.incoming.get(p.name)!];
-      const src = analysis.nodes.get(edge.from.node)?.outputs.find((o) => o.name === edge.from.port);
-      inputs[p.name] = { shape, dtype: p.dtype ?? src?.dtype ?? 'float32' };
-    }
-    const key = JSON.stringify([n.block.type, n.params, inputs]);
-    out.set(id, { key, type: n.block.type, params: n.params, inputs });
+    if (n.outputShapes) out.set(id, request(analysis, n));
   }
   return out;
+}
+
+/**
+ * What each node's count is the sum of: its own request, or for a composite
+ * node the requests of the blocks inside each of its copies (copies of a repeat
+ * share their keys, so each distinct block is counted once). Nodes whose
+ * shapes are unknown are left out.
+ */
+export function countParts(analysis: GraphAnalysis): Map<string, CountRequest[]> {
+  const out = new Map<string, CountRequest[]>();
+  for (const id of analysis.order) {
+    const parts = partsOf(analysis, analysis.nodes.get(id)!);
+    if (parts) out.set(id, parts);
+  }
+  return out;
+}
+
+function partsOf(scope: ScopeAnalysis, n: NodeInfo): CountRequest[] | undefined {
+  if (!n.outputShapes) return undefined;
+  if (!n.composite) return [request(scope, n)];
+  if (!n.copies?.length) return undefined;
+  const parts: CountRequest[] = [];
+  for (const copy of n.copies)
+    for (const id of copy.order) {
+      const inner = copy.nodes.get(id)!;
+      if (inner.block.type === COMPOSITE_INPUT || inner.block.type === COMPOSITE_OUTPUT) continue;
+      const p = partsOf(copy, inner);
+      if (!p) return undefined;
+      parts.push(...p);
+    }
+  return parts;
+}
+
+function request(scope: ScopeAnalysis, n: NodeInfo): CountRequest {
+  const inputs: CountRequest['inputs'] = {};
+  for (const p of n.inputs) {
+    const shape = n.inputShapes[p.name];
+    if (!shape) continue;
+    const edge = scope.edges[n.incoming.get(p.name)!];
+    const src = scope.nodes.get(edge.from.node)?.outputs.find((o) => o.name === edge.from.port);
+    inputs[p.name] = { shape, dtype: p.dtype ?? src?.dtype ?? 'float32' };
+  }
+  const key = JSON.stringify([n.block.type, n.params, inputs]);
+  return { key, type: n.block.type, params: n.params, inputs };
 }
 
 /** Builds the block's layers on symbolic inputs and counts their weights. */

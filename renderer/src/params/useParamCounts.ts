@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useReducer, useRef } from 'react';
 import type { GraphAnalysis } from '../../../engine/graph/analyze.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
-import { countRequests, type CountRequest } from './count.js';
+import { countParts, type CountRequest } from './count.js';
 
 const results = new Map<string, number | string>();
 let worker: Worker | null = null;
@@ -24,10 +24,11 @@ function getWorker(): Worker {
   return worker;
 }
 
-/** id -> count (undefined while unknown). */
+/** id -> count (undefined while unknown); a composite node's count sums the blocks inside it. */
 export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis): (id: string) => number | undefined {
   const [tick, bump] = useReducer((n: number) => n + 1, 0);
-  const requests = useMemo(() => countRequests(graph, analysis), [graph, analysis]);
+  const parts = useMemo(() => countParts(analysis), [analysis]);
+  const requests = useMemo(() => new Map([...parts.values()].flat().map((r) => [r.key, r])), [parts]);
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => {
     listeners.add(bump);
@@ -47,9 +48,13 @@ export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis): (id: 
   return useMemo(() => {
     void tick;
     return (id: string) => {
-      const r = requests.get(id);
-      const v = r && results.get(r.key);
-      return typeof v === 'number' ? v : undefined;
+      let sum = 0;
+      for (const r of parts.get(id) ?? [undefined]) {
+        const v = r && results.get(r.key);
+        if (typeof v !== 'number') return undefined;
+        sum += v;
+      }
+      return sum;
     };
-  }, [requests, tick]);
+  }, [parts, tick]);
 }

@@ -1,0 +1,172 @@
+// "New from template": every template with a preview of its graph, its
+// description, paper, dataset and parameter count; choosing one opens a copy
+// (untitled and unsaved, so the template itself is never overwritten).
+import { useEffect, useMemo, useState } from 'react';
+import type { GraphLoad, TemplateInfo } from '../../../electron/host/api.js';
+import { analyzeGraph } from '../../../engine/graph/analyze.js';
+import type { GraphFile } from '../../../engine/graph/types.js';
+import { editor, openDialog, toast } from '../editor.js';
+import { confirmDiscard } from '../files.js';
+import { host, noHostReason } from '../host/host.js';
+import { openGraphText } from '../store/load.js';
+import { useParamCounts } from '../params/useParamCounts.js';
+import { countParts } from '../params/count.js';
+import { countText } from '../ui-format.js';
+import { closeGallery, useGallery } from './galleryState.js';
+import { previewOf } from './preview.js';
+import './gallery.css';
+
+export function TemplateGallery() {
+  const open = useGallery((s) => s.open);
+  return open ? <GalleryDialog /> : null;
+}
+
+type Entry = TemplateInfo & { load?: GraphLoad; error?: string };
+
+function GalleryDialog() {
+  const [entries, setEntries] = useState<Entry[] | null>(null);
+  const [failure, setFailure] = useState<string | null>(host ? null : `Templates are not available: ${noHostReason ?? 'no host'}`);
+  useEffect(() => {
+    if (!host) return;
+    let live = true;
+    const h = host;
+    void (async () => {
+      try {
+        const list = await h.listTemplates();
+        if (!live) return;
+        setEntries(list);
+        // Each template's graph, for its preview and count, as it arrives.
+        await Promise.all(
+          list.map(async (t) => {
+            const patch = await h.loadTemplate({ id: t.id }).then(
+              (load) => ({ load }),
+              (err: Error) => ({ error: err.message }),
+            );
+            if (live) setEntries((es) => es?.map((e) => (e.id === t.id ? { ...e, ...patch } : e)) ?? null);
+          }),
+        );
+      } catch (err) {
+        if (live) setFailure(`Cannot list the templates: ${(err as Error).message}`);
+      }
+    })();
+    return () => void (live = false);
+  }, []);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && closeGallery();
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  return (
+    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && closeGallery()}>
+      <div className="modal gallery" role="dialog" aria-label="New from template" data-testid="gallery">
+        <header>
+          <h2>New from template</h2>
+          <button className="close" onClick={closeGallery} aria-label="Close" data-testid="gallery-close">
+            ✕
+          </button>
+        </header>
+        <div className="modal__body gallery__grid">
+          {failure && <div className="empty">{failure}</div>}
+          {!failure && !entries && <div className="empty">Loading templates…</div>}
+          {entries?.length === 0 && <div className="empty">No templates found.</div>}
+          {entries?.map((t) => <TemplateCard key={t.id} entry={t} />)}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/** Opens a copy of the template: not tied to a file, and unsaved. */
+function openCopy(t: Entry): void {
+  if (!t.load?.graph || !confirmDiscard('Start from a template')) return;
+  const opened = openGraphText(JSON.stringify(t.load.graph));
+  if (!opened.ok) {
+    openDialog({ kind: 'diagnostics', title: `Template ${t.name} cannot be opened`, diagnostics: opened.diagnostics });
+    return;
+  }
+  editor.getState().load(opened.graph, null, { dirty: true });
+  closeGallery();
+  toast(`New graph from the template "${t.name}": save it to keep it`);
+}
+
+function TemplateCard({ entry }: { entry: Entry }) {
+  const graph = entry.load?.graph;
+  const ready = !!graph;
+  return (
+    <article className="gallery__card" data-testid={`template-${entry.id}`}>
+      <div className="gallery__preview">{graph ? <PreviewSvg graph={graph} /> : <span>{entry.error ?? '…'}</span>}</div>
+      <div className="gallery__text">
+        <h3>{graph?.name ?? entry.name}</h3>
+        <p className="gallery__desc" title={entry.description}>
+          {entry.description ?? 'No description.'}
+        </p>
+        <dl>
+          {graph && paperOf(graph) && (
+            <>
+              <dt>Paper</dt>
+              <dd data-testid={`template-paper-${entry.id}`}>{paperOf(graph)}</dd>
+            </>
+          )}
+          <dt>Dataset</dt>
+          <dd data-testid={`template-dataset-${entry.id}`}>{graph ? datasetText(graph) : '…'}</dd>
+          <dt>Parameters</dt>
+          <dd data-testid={`template-params-${entry.id}`}>{graph ? <ParamTotal graph={graph} /> : '…'}</dd>
+          <dt>Graph</dt>
+          <dd>
+            {entry.nodes} nodes{graph?.composites?.length ? ` · ${graph.composites.length} composites` : ''}
+          </dd>
+        </dl>
+        <button className="primary" disabled={!ready} data-testid={`template-open-${entry.id}`} onClick={() => openCopy(entry)}>
+          Open a copy
+        </button>
+      </div>
+    </article>
+  );
+}
+
+function PreviewSvg({ graph }: { graph: GraphFile }) {
+  const p = useMemo(() => previewOf(graph), [graph]);
+  return (
+    <svg viewBox={p.viewBox.join(' ')} preserveAspectRatio="xMidYMid meet" role="img" aria-label={`${graph.name}: ${graph.nodes.length} nodes`}>
+      {p.wires.map((d, i) => (
+        <path key={i} d={d} className="gallery__wire" />
+      ))}
+      {p.boxes.map((b) => (
+        <g key={b.id}>
+          {b.composite && <rect x={b.x + 14} y={b.y - 14} width={200} height={90} rx={10} className="gallery__box gallery__box--behind" style={{ fill: `hsl(${b.hue} 35% 30%)` }} />}
+          <rect x={b.x} y={b.y} width={200} height={90} rx={10} className="gallery__box" style={{ fill: `hsl(${b.hue} ${b.attention ? 60 : 40}% ${b.attention ? 42 : 36}%)` }} />
+        </g>
+      ))}
+    </svg>
+  );
+}
+
+/** The total trainable and non-trainable parameter count, from the summary's counting worker. */
+function ParamTotal({ graph }: { graph: GraphFile }) {
+  const analysis = useMemo(() => analyzeGraph(graph), [graph]);
+  const counts = useParamCounts(graph, analysis);
+  const ids = useMemo(() => [...countParts(analysis).keys()], [analysis]);
+  if (analysis.diagnostics.some((d) => d.severity === 'error')) return <span className="bad">the template has problems</span>;
+  let total = 0;
+  for (const id of ids) {
+    const n = counts(id);
+    if (n === undefined) return <span className="muted">counting…</span>;
+    total += n;
+  }
+  return <span title={total.toLocaleString('en-US')}>{countText(total)}</span>;
+}
+
+function paperOf(graph: GraphFile): string | undefined {
+  const p = graph.paper ?? graph.reference;
+  return typeof p === 'string' ? p : undefined;
+}
+
+function datasetText(graph: GraphFile): string {
+  const d = graph.dataset;
+  if (!d || typeof d.name !== 'string') return 'not set';
+  const extra = Object.entries(d)
+    .filter(([k]) => k !== 'name')
+    .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  return extra.length ? `${d.name} (${extra.join(', ')})` : d.name;
+}
