@@ -14,6 +14,8 @@ import { analyzeGraph } from '../engine/graph/analyze.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
+import { countBlockParams, countParts } from '../renderer/src/params/count.js';
+import { registry } from '../engine/blocks/registry.js';
 import { cin, composite, cout, graphWith, resnet50Composite } from './helpers/composites.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -306,4 +308,21 @@ test('a composite nothing uses still opens: its ports are drawn, without shapes'
   assert.equal(s.view.analysis.nodes.get('d')!.outputShapes, undefined);
   assert.deepEqual(placeableComposites(s.graph, 'lonely'), [], 'the palette does not offer a composite inside itself');
   assert.deepEqual(placeableComposites(s.graph).map((c) => c.id), ['lonely']);
+});
+
+test("the summary counts a composite node as the blocks inside all its copies, equal to the compiler's count", async () => {
+  const tf = await tfReady;
+  const g = open('test/fixtures/composites/residual.attn.json');
+  const analysis = analyzeGraph(g);
+  const parts = countParts(analysis);
+  assert.equal(parts.get('st')!.length, 8, 'repeat 2 × (two convolutions, a ReLU and an Add)');
+  assert.equal(new Set(parts.get('st')!.map((r) => r.key)).size, 3, 'the copies (and the two equal convolutions) share their keys');
+  const count = (id: string) => parts.get(id)!.reduce((sum, r) => sum + countBlockParams(tf, registry.get(r.type)!, r), 0);
+  const compiled = compileGraph(tf, g);
+  try {
+    assert.equal(count('st'), 2 * 2 * (3 * 3 * 4 * 4 + 4));
+    assert.equal([...parts.keys()].reduce((sum, id) => sum + count(id), 0), compiled.params);
+  } finally {
+    compiled.model.dispose();
+  }
 });
