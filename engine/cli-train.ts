@@ -5,7 +5,7 @@ import { loadGraphFile } from './graph/load.js';
 import { formatDiagnostic, hasErrors } from './graph/types.js';
 import { TrainingClient } from './worker/client.js';
 import type { TrainEvent } from './worker/protocol.js';
-import type { TrainConfigInput } from './train/config.js';
+import { graphTrainingConfig, type TrainConfigInput } from './train/config.js';
 import { datasetNames } from './data/index.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
@@ -109,7 +109,7 @@ async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
     checkpointEvery: o.checkpointEvery,
   };
   // Settings saved in the graph file, overridden by the flags given.
-  const config = { ...(r.graph.training ?? {}), ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) } as TrainConfigInput;
+  const config = { ...graphTrainingConfig(r.graph.training), ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) } as TrainConfigInput;
   const client = TrainingClient.start({
     graph: r.graph,
     dataset: { name: o.dataset, limit: o.limit, seed: o.seed },

@@ -2,6 +2,7 @@
 // (functional API, NHWC like the graph), attention blocks as Keras layers, and
 // a short training function.
 import type { GraphFile } from '../graph/types.js';
+import { graphTrainingConfig } from '../train/config.js';
 import { commentText } from './names.js';
 import { indent, planExport } from './plan.js';
 
@@ -15,8 +16,8 @@ const LOSS: Record<string, string> = {
 
 export function exportKeras(graph: GraphFile): string {
   const plan = planExport(graph, 'keras', ['keras', 'layers', 'ops', 'build_model', 'train', 'model', 'epochs', 'batch_size']);
-  const t = (graph.training ?? {}) as Record<string, unknown>;
-  const lr = typeof t.learningRate === 'number' ? t.learningRate : 1e-3;
+  const t = graphTrainingConfig(graph.training);
+  const lr = typeof t.lr === 'number' ? t.lr : 1e-3;
   const optimizer =
     t.optimizer === 'sgd' ? `keras.optimizers.SGD(${lr}, momentum=0.9)` : t.optimizer === 'adamw' ? `keras.optimizers.AdamW(${lr})` : `keras.optimizers.Adam(${lr})`;
   const losses = plan.outputs.map((o) => (o.loss ? LOSS[o.loss] : 'None'));

@@ -1,6 +1,7 @@
 // Graph -> a PyTorch module file: `class Model(nn.Module)`, `example_inputs()`,
 // a weight loader for trained weights, and a short training loop.
 import type { GraphFile } from '../graph/types.js';
+import { graphTrainingConfig } from '../train/config.js';
 import { commentText } from './names.js';
 import { indent, planExport, torchShape, type ExportPlan } from './plan.js';
 import type { TorchWeight } from '../blocks/contract.js';
@@ -54,8 +55,8 @@ export interface PytorchExport {
 }
 
 function trainingSection(plan: ExportPlan): string[] {
-  const t = (plan.graph.training ?? {}) as Record<string, unknown>;
-  const lr = typeof t.learningRate === 'number' ? t.learningRate : 1e-3;
+  const t = graphTrainingConfig(plan.graph.training);
+  const lr = typeof t.lr === 'number' ? t.lr : 1e-3;
   const epochs = typeof t.epochs === 'number' ? t.epochs : 1;
   const opt = t.optimizer === 'sgd' ? `torch.optim.SGD(model.parameters(), lr=${lr}, momentum=0.9)` : t.optimizer === 'adamw' ? `torch.optim.AdamW(model.parameters(), lr=${lr})` : `torch.optim.Adam(model.parameters(), lr=${lr})`;
   const lossLines = plan.outputs.map((o, i) => {

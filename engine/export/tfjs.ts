@@ -1,6 +1,7 @@
 // Graph -> a TypeScript module on tfjs: `export function buildModel(): tf.LayersModel`
 // with the attention blocks as custom layer classes, and a short training function.
 import type { GraphFile } from '../graph/types.js';
+import { graphTrainingConfig } from '../train/config.js';
 import { commentText, stringLiteral } from './names.js';
 import { indent, planExport } from './plan.js';
 
@@ -14,8 +15,8 @@ const LOSS: Record<string, string> = {
 
 export function exportTfjs(graph: GraphFile): string {
   const plan = planExport(graph, 'tfjs', ['tf', 'buildModel', 'train', 'model', 'xs', 'ys', 'epochs', 'batchSize']);
-  const t = (graph.training ?? {}) as Record<string, unknown>;
-  const lr = typeof t.learningRate === 'number' ? t.learningRate : 1e-3;
+  const t = graphTrainingConfig(graph.training);
+  const lr = typeof t.lr === 'number' ? t.lr : 1e-3;
   const optimizer = t.optimizer === 'sgd' ? `tf.train.momentum(${lr}, 0.9)` : `tf.train.adam(${lr})`;
   const losses = plan.outputs.map((o) => (o.loss ? LOSS[o.loss] : "'meanSquaredError' /* not trained: weight 0 */"));
   const weights = plan.outputs.map((o) => o.lossWeight);
