@@ -6,10 +6,20 @@ import type { GraphFile } from '../../engine/graph/types.js';
 
 export const templatesDir = fileURLToPath(new URL('../../../templates/', import.meta.url));
 
-export function templateFiles(): string[] {
+/**
+ * The template files, by default without the ImageNet-size ones (an input of 224×224 or more): compiling and
+ * running those takes tens of seconds each on the cpu backend, so test/templates.test.ts covers them on its own.
+ */
+export function templateFiles({ large = false }: { large?: boolean } = {}): string[] {
   return readdirSync(templatesDir)
     .filter((f) => f.endsWith('.attn.json'))
+    .filter((f) => large || !isLargeTemplate(loadTemplate(f)))
     .sort();
+}
+
+/** Whether a graph has an image input of at least 224×224 pixels (ImageNet-size). */
+export function isLargeTemplate(g: GraphFile): boolean {
+  return g.nodes.some((n) => n.type === 'io.input' && n.params.kind === 'image' && Number(n.params.height) * Number(n.params.width) >= 224 * 224);
 }
 
 export function loadTemplate(file: string): GraphFile {
