@@ -457,11 +457,12 @@ class GlobalGate(keras.layers.Layer):
 
     def build(self, input_shape):
         self.gates = layers.Dense(self.hypotheses + 1, use_bias=False, name=f"{self.name}_gates")
-        self.gates.build((None, input_shape[-1][-1]))
+        features_shape = input_shape[self.hypotheses + 1] if len(input_shape) > self.hypotheses + 1 else input_shape[0]
+        self.gates.build((None, features_shape[-1]))
 
     def call(self, inputs):
         net, hypotheses = inputs[0], inputs[1 : self.hypotheses + 1]
-        f = inputs[-1]
+        f = inputs[self.hypotheses + 1] if len(inputs) > self.hypotheses + 1 else net
         if len(f.shape) == 4:
             f = ops.mean(f, axis=(1, 2))
         gates = ops.softmax(ops.tanh(self.gates(f)), axis=-1)
