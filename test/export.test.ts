@@ -11,9 +11,11 @@ import { exportPytorch } from '../engine/export/pytorch.js';
 import { ExportError } from '../engine/export/plan.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
-import { exampleGraph, graph, loadTemplate, templateFiles } from './helpers/graphs.js';
+import { exampleGraph, graph, isLargeTemplate, loadTemplate, templateFiles } from './helpers/graphs.js';
+import { exportTfjs } from '../engine/export/tfjs.js';
+import { compileGraph } from '../engine/compile/compile.js';
 import { checkTfjsExport, pyCompile } from './helpers/exports.js';
-import { prepareTorchCase, runTorchCases, torchAvailable } from './helpers/torch.js';
+import { prepareTorchCase, runTorchCases, torchAvailable, torchTrainableCounts } from './helpers/torch.js';
 
 const cases: { name: string; graph: GraphFile }[] = [];
 for (const block of registry.all()) {
@@ -108,4 +110,28 @@ test('PyTorch export: same trainable parameters, and the same outputs with expor
       assert.ok(r.maxAbsDiff <= 1e-4, `max |Δ| ${r.maxAbsDiff}`);
     });
   }
+});
+
+test('ImageNet-size templates export to every target with the compiled trainable parameter count', async (t) => {
+  // Their forward passes are too slow on the cpu backend for a test; their code, and in PyTorch their size, are checked.
+  const tf = await tfReady;
+  const large = templateFiles({ large: true }).filter((f) => isLargeTemplate(loadTemplate(f)));
+  assert.ok(large.length >= 8, `the ImageNet-size templates (${large.length})`);
+  const counts = large.map((f) => {
+    const g = loadTemplate(f);
+    const c = compileGraph(tf, g);
+    const trainable = c.trainableParams;
+    c.model.dispose();
+    assert.match(exportTfjs(g), /export function buildModel\(\): tf\.LayersModel/);
+    pyCompile(g);
+    return trainable;
+  });
+  const ok = torchAvailable();
+  if (ok !== true) {
+    console.log(`NOTICE: skipping the PyTorch parameter counts of the ImageNet-size templates: ${ok}`);
+    t.skip(ok);
+    return;
+  }
+  const torch = torchTrainableCounts(large.map((f) => exportPytorch(loadTemplate(f)).code));
+  large.forEach((f, i) => assert.equal(torch[i], counts[i], f));
 });

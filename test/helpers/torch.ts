@@ -91,3 +91,23 @@ export function runTorchCases(cases: TorchCase[]): (TorchResult | { error: strin
     return { torchTrainable: r.trainable, exampleShapes: r.exampleShapes, maxAbsDiff, missing: r.missing, unexpected: r.unexpected };
   });
 }
+
+/** Trainable parameter counts of exported PyTorch files' Model(), in one Python process. */
+export function torchTrainableCounts(codes: string[]): number[] {
+  const dir = mkdtempSync(join(tmpdir(), 'attn-count-'));
+  const files = codes.map((code, i) => {
+    const f = join(dir, `model_${i}.py`);
+    writeFileSync(f, code);
+    return f;
+  });
+  const script = [
+    'import importlib.util, sys',
+    'for path in sys.argv[1:]:',
+    '    spec = importlib.util.spec_from_file_location("exported", path)',
+    '    module = importlib.util.module_from_spec(spec)',
+    '    spec.loader.exec_module(module)',
+    '    print(sum(p.numel() for p in module.Model().parameters() if p.requires_grad), flush=True)',
+  ].join('\n');
+  const out = execFileSync(PYTHON, ['-c', script, ...files], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return out.trim().split('\n').map(Number);
+}
