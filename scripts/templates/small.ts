@@ -233,20 +233,22 @@ const memoryNetwork = template({
   description:
     'An end-to-end memory network with three hops for associative recall: a sequence holds 4 key-value pairs ' +
     'followed by 4 queries (keys), and each query must answer the value stored under its key. Every token, ' +
-    'embedded with its position, is a memory item, and every position asks its own question: the controller ' +
-    'state starts as u = B x and each hop reads the memory with dot-product attention and adds what it read. ' +
-    'One hop can find the key; the next can step to the value beside it, so the three read matrices show the ' +
-    'reasoning hop by hop. Built from dot-product attention blocks, since the Memory network hops block answers ' +
-    'one question per sample and this task asks one per position; the hops are untied. About 8 K parameters.',
+    'embedded with its sinusoidal position, is a memory item, and every position asks its own question: the ' +
+    'controller state starts as u = B x and each hop reads the memory with dot-product attention and adds what it ' +
+    'read. One hop can find the key; the next can step to the value beside it (a shift of a sinusoidal position is ' +
+    'linear), so the three read matrices show the reasoning hop by hop. Training typically sits near 40% accuracy ' +
+    'for a while and then jumps to 100% once the hops line up. Built from dot-product attention blocks, since the ' +
+    'Memory network hops block answers one question per sample and this task asks one per position; the hops are ' +
+    'untied. About 8 K parameters.',
   paper: 'Sukhbaatar, Szlam, Weston & Fergus (2015). End-To-End Memory Networks. NeurIPS.',
-  dataset: { name: 'recall', length: RECALL_T, vocab: RECALL_V, size: 4096 },
-  training: ADAM(0.005, 64, 20),
+  dataset: { name: 'recall', length: RECALL_T, vocab: RECALL_V, size: 8192 },
+  training: ADAM(0.01, 64, 30),
   composites: [memoryHop],
   build(b) {
     const memory = b.chain(
       tokens(b, RECALL_T, RECALL_V),
       ['embed', 'core.embedding', { vocabSize: RECALL_V, dim: 32 }],
-      ['positions', 'core.positionalEncoding', { mode: 'learned', maxLength: RECALL_T }],
+      ['positions', 'core.positionalEncoding', { mode: 'sinusoidal', maxLength: RECALL_T }],
     );
     let u = b.then(memory, 'question', 'core.dense', { units: 32, useBias: false }, { label: 'question embedding B' });
     for (const k of [1, 2, 3]) u = `${b.node(`hop${k}`, compositeType(memoryHop.id), {}, { u, memory }, { label: `hop ${k}` })}.out`;
