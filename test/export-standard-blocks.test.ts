@@ -7,21 +7,14 @@
 // wrong place or layout shows up even where the initial value is 0 or 1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { registry } from '../engine/blocks/registry.js';
-import { portsOf, type TF } from '../engine/blocks/contract.js';
+import { portsOf } from '../engine/blocks/contract.js';
 import { resolveParams } from '../engine/blocks/params.js';
-import { compileGraph } from '../engine/compile/compile.js';
-import { exportPytorch } from '../engine/export/pytorch.js';
-import { encodeSafetensors } from '../engine/export/safetensors.js';
-import { permuteArray, torchWeightsFile } from '../engine/export/torch-weights.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
 import { exampleGraph, graph, loadTemplate } from './helpers/graphs.js';
 import { checkTfjsExport, pyCompile } from './helpers/exports.js';
-import { runTorchCases, torchAvailable, type TorchCase } from './helpers/torch.js';
+import { torchAvailable, torchExportSubtests } from './helpers/torch.js';
 
 const TYPES = [
   'core.depthwiseConv2d',
@@ -106,34 +99,6 @@ test('standard-block Keras and PyTorch exports compile with python3 -m py_compil
   for (const c of cases) await t.test(c.name, () => pyCompile(c.graph));
 });
 
-const toTorchLayout = (data: Float32Array, shape: number[]) => (shape.length === 4 ? permuteArray(data, shape, [0, 3, 1, 2]) : { data, shape });
-
-/** Like prepareTorchCase, but every weight (trainable or not) is first set to random values. */
-function prepareRandomised(tf: TF, g: GraphFile, seed = 3): TorchCase {
-  const dir = mkdtempSync(join(tmpdir(), 'attn-export-std-'));
-  const compiled = compileGraph(tf, g, { seed });
-  let k = 0;
-  for (const w of compiled.model.weights) {
-    const shape = w.shape as number[];
-    const value = /variance/.test(w.originalName) ? tf.randomUniform(shape, 0.5, 2, 'float32', seed + k++) : tf.randomNormal(shape, 0, 0.5, 'float32', seed + k++);
-    w.write(value);
-  }
-  const exported = exportPytorch(g);
-  writeFileSync(join(dir, 'model.py'), exported.code);
-  writeFileSync(join(dir, 'weights.safetensors'), torchWeightsFile(compiled.model, exported));
-  const feeds = compiled.inputs.map((i, j) => {
-    const shape = i.shape.map((d, a) => (a === 0 ? 2 : (d as number)));
-    return i.dtype === 'int32' ? tf.randomUniform(shape, 0, 2, 'int32', seed + j) : tf.randomNormal(shape, 0, 1, 'float32', seed + j);
-  });
-  writeFileSync(join(dir, 'inputs.safetensors'), encodeSafetensors(feeds.map((t, j) => ({ name: `input${j}`, ...toTorchLayout(Float32Array.from(t.dataSync()), t.shape) }))));
-  writeFileSync(join(dir, 'dtypes.json'), JSON.stringify(compiled.inputs.map((i) => (i.dtype === 'int32' ? 'int' : 'float'))));
-  const ys = [compiled.model.predict(feeds)].flat() as ReturnType<TF['zeros']>[];
-  const expected = ys.map((y) => toTorchLayout(Float32Array.from(y.dataSync()), y.shape));
-  tf.dispose([...feeds, ...ys]);
-  compiled.model.dispose();
-  return { dir, tfjsParams: compiled.params, tfjsTrainable: compiled.trainableParams, expected };
-}
-
 test('standard-block PyTorch export: same trainable parameters, and the same outputs with randomised exported weights', async (t) => {
   const ok = torchAvailable();
   if (ok !== true) {
@@ -141,28 +106,6 @@ test('standard-block PyTorch export: same trainable parameters, and the same out
     t.skip(ok);
     return;
   }
-  const tf = await tfReady;
-  const prepared = cases.map((c) => {
-    try {
-      return { c, p: prepareRandomised(tf, c.graph) };
-    } catch (err) {
-      return { c, error: (err as Error).message };
-    }
-  });
-  const runnable = prepared.filter((x) => x.p);
-  const results = runTorchCases(runnable.map((x) => x.p!));
-  const byName = new Map(runnable.map((x, i) => [x.c.name, results[i]]));
-  for (const x of prepared) {
-    await t.test(x.c.name, () => {
-      assert.equal(x.error, undefined, x.error);
-      const r = byName.get(x.c.name)!;
-      assert.ok(!('error' in r), 'error' in r ? r.error : '');
-      if ('error' in r) return;
-      assert.equal(r.torchTrainable, x.p!.tfjsTrainable, 'trainable parameters');
-      assert.deepEqual(r.missing, [], 'every PyTorch parameter and buffer gets a trained value');
-      assert.deepEqual(r.unexpected, []);
-      if (process.env.EXPORT_DIFFS) console.log(`max |Δ| ${x.c.name}: ${r.maxAbsDiff.toExponential(2)}`);
-      assert.ok(r.maxAbsDiff <= 1e-4, `max |Δ| ${r.maxAbsDiff}`);
-    });
-  }
+  const worst = await torchExportSubtests(t, await tfReady, cases);
+  if (process.env.EXPORT_DIFFS) console.log(`standard blocks: max |Δ| ${worst.toExponential(2)}`);
 });

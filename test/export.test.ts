@@ -15,7 +15,7 @@ import { exampleGraph, graph, isLargeTemplate, loadTemplate, templateFiles } fro
 import { exportTfjs } from '../engine/export/tfjs.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import { checkTfjsExport, pyCompile } from './helpers/exports.js';
-import { prepareTorchCase, runTorchCases, torchAvailable, torchTrainableCounts } from './helpers/torch.js';
+import { torchAvailable, torchExportSubtests, torchTrainableCounts } from './helpers/torch.js';
 
 const cases: { name: string; graph: GraphFile }[] = [];
 for (const block of registry.all()) {
@@ -72,6 +72,7 @@ for (const c of cases) {
     const tf = await tfReady;
     const r = await checkTfjsExport(tf, c.graph);
     assert.equal(r.exportedParams, r.compiledParams);
+    assert.equal(r.exportedWeights, r.compiledWeights, 'every compiled weight has an exported counterpart');
     assert.ok(r.maxAbsDiff <= 1e-5, `max |Δ| ${r.maxAbsDiff}`);
   });
 }
@@ -87,29 +88,7 @@ test('PyTorch export: same trainable parameters, and the same outputs with expor
     t.skip(ok);
     return;
   }
-  const tf = await tfReady;
-  const prepared = cases.map((c) => {
-    try {
-      return { c, p: prepareTorchCase(tf, c.graph) };
-    } catch (err) {
-      return { c, error: (err as Error).message };
-    }
-  });
-  const runnable = prepared.filter((x) => x.p);
-  const results = runTorchCases(runnable.map((x) => x.p!));
-  const byName = new Map(runnable.map((x, i) => [x.c.name, results[i]]));
-  for (const x of prepared) {
-    await t.test(x.c.name, () => {
-      assert.equal(x.error, undefined, x.error);
-      const r = byName.get(x.c.name)!;
-      assert.ok(!('error' in r), 'error' in r ? r.error : '');
-      if ('error' in r) return;
-      assert.equal(r.torchTrainable, x.p!.tfjsTrainable, 'trainable parameters');
-      assert.deepEqual(r.missing, [], 'every PyTorch parameter and buffer gets a trained value');
-      assert.deepEqual(r.unexpected, []);
-      assert.ok(r.maxAbsDiff <= 1e-4, `max |Δ| ${r.maxAbsDiff}`);
-    });
-  }
+  await torchExportSubtests(t, await tfReady, cases);
 });
 
 test('ImageNet-size templates export to every target with the compiled trainable parameter count', async (t) => {

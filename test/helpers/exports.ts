@@ -17,14 +17,39 @@ import { PYTHON } from './torch.js';
 const scratch = fileURLToPath(new URL('../../exports-under-test/', import.meta.url));
 let counter = 0;
 
+type Model = ReturnType<TF['model']>;
+
+/**
+ * Every weight of a compiled model, trainable or not, set to random values: fresh
+ * models hide mapping mistakes (zero biases, BatchNorm statistics 0 and 1, the
+ * non-local block's gamma = 0).
+ */
+export function randomizeWeights(tf: TF, model: Model, seed: number): void {
+  model.weights.forEach((w, k) => {
+    const shape = w.shape as number[];
+    w.write(/variance/.test(w.originalName) ? tf.randomUniform(shape, 0.5, 2, 'float32', seed + k) : tf.randomNormal(shape, 0, 0.5, 'float32', seed + k));
+  });
+}
+
+/** A batch of two random inputs: token ids 0/1 (so 0/1 masks too), or normal floats. */
+export function randomInputs(tf: TF, inputs: { shape: (number | null)[]; dtype: string }[], seed: number) {
+  return inputs.map((i, k) => {
+    const shape = i.shape.map((d, a) => (a === 0 ? 2 : (d as number)));
+    return i.dtype === 'int32' ? tf.randomUniform(shape, 0, 2, 'int32', seed + k) : tf.randomNormal(shape, 0, 1, 'float32', seed + k);
+  });
+}
+
 export interface TfjsCheck {
   compiledParams: number;
   exportedParams: number;
+  /** Weight variables in each model: every compiled weight needs an exported counterpart. */
+  compiledWeights: number;
+  exportedWeights: number;
   maxAbsDiff: number;
   code: string;
 }
 
-/** Transpiles the exported TypeScript, builds its model, loads the compiled model's weights by name, compares outputs. */
+/** Transpiles the exported TypeScript, builds its model, loads the compiled model's (randomised) weights by name, compares outputs. */
 export async function checkTfjsExport(tf: TF, graph: GraphFile, seed = 1): Promise<TfjsCheck> {
   const code = exportTfjs(graph);
   const diagnostics: ts.Diagnostic[] = [];
@@ -37,6 +62,7 @@ export async function checkTfjsExport(tf: TF, graph: GraphFile, seed = 1): Promi
   const mod = (await import(pathToFileURL(file).href)) as { buildModel(): ReturnType<TF['model']> };
   const exported = mod.buildModel();
   const compiled = compileGraph(tf, graph, { seed });
+  randomizeWeights(tf, compiled.model, seed);
   const byName = new Map(compiled.model.weights.map((w) => [w.originalName, w]));
   exported.setWeights(
     exported.weights.map((w) => {
@@ -45,10 +71,7 @@ export async function checkTfjsExport(tf: TF, graph: GraphFile, seed = 1): Promi
       return src.read();
     }),
   );
-  const feeds = compiled.inputs.map((i, k) => {
-    const shape = i.shape.map((d, j) => (j === 0 ? 2 : (d as number)));
-    return i.dtype === 'int32' ? tf.randomUniform(shape, 0, 2, 'int32', seed + k) : tf.randomNormal(shape, 0, 1, 'float32', seed + k);
-  });
+  const feeds = randomInputs(tf, compiled.inputs, seed);
   const a = [compiled.model.predict(feeds)].flat() as ReturnType<TF['zeros']>[];
   const b = [exported.predict(feeds)].flat() as ReturnType<TF['zeros']>[];
   let maxAbsDiff = 0;
@@ -58,7 +81,14 @@ export async function checkTfjsExport(tf: TF, graph: GraphFile, seed = 1): Promi
     const z = b[k].dataSync();
     for (let i = 0; i < x.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(x[i] - z[i]));
   });
-  const result = { compiledParams: compiled.params, exportedParams: exported.countParams(), maxAbsDiff, code };
+  const result = {
+    compiledParams: compiled.params,
+    exportedParams: exported.countParams(),
+    compiledWeights: compiled.model.weights.length,
+    exportedWeights: exported.weights.length,
+    maxAbsDiff,
+    code,
+  };
   tf.dispose([...feeds, ...a, ...b]);
   compiled.model.dispose();
   exported.dispose();

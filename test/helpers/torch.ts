@@ -12,6 +12,9 @@ import { exportPytorch } from '../../engine/export/pytorch.js';
 import { encodeSafetensors } from '../../engine/export/safetensors.js';
 import { permuteArray, torchWeightsFile } from '../../engine/export/torch-weights.js';
 import type { GraphFile } from '../../engine/graph/types.js';
+import { randomInputs, randomizeWeights } from './exports.js';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
 
 export const PYTHON = '/usr/bin/python3';
 const runner = fileURLToPath(new URL('../../../test/helpers/run_torch_export.py', import.meta.url));
@@ -53,17 +56,15 @@ function matrixOutputs(graph: GraphFile, compiled: ReturnType<typeof compileGrap
   });
 }
 
-/** Exports the graph, its compiled weights, random inputs and tfjs's outputs on them. */
+/** Exports the graph, its compiled weights (randomised), random inputs and tfjs's outputs on them. */
 export function prepareTorchCase(tf: TF, graph: GraphFile, seed = 1): TorchCase {
   const dir = mkdtempSync(join(tmpdir(), 'attn-export-'));
   const compiled = compileGraph(tf, graph, { seed });
+  randomizeWeights(tf, compiled.model, seed);
   const exported = exportPytorch(graph);
   writeFileSync(join(dir, 'model.py'), exported.code);
   writeFileSync(join(dir, 'weights.safetensors'), torchWeightsFile(compiled.model, exported));
-  const feeds = compiled.inputs.map((i, k) => {
-    const shape = i.shape.map((d, j) => (j === 0 ? 2 : (d as number)));
-    return i.dtype === 'int32' ? tf.randomUniform(shape, 0, 2, 'int32', seed + k) : tf.randomNormal(shape, 0, 1, 'float32', seed + k);
-  });
+  const feeds = randomInputs(tf, compiled.inputs, seed);
   writeFileSync(join(dir, 'inputs.safetensors'), encodeSafetensors(feeds.map((t, k) => ({ name: `input${k}`, ...toTorchLayout(Float32Array.from(t.dataSync()), t.shape) }))));
   writeFileSync(join(dir, 'dtypes.json'), JSON.stringify(compiled.inputs.map((i) => (i.dtype === 'int32' ? 'int' : 'float'))));
   const ys = [compiled.model.predict(feeds)].flat() as ReturnType<TF['zeros']>[];
@@ -110,4 +111,36 @@ export function torchTrainableCounts(codes: string[]): number[] {
   ].join('\n');
   const out = execFileSync(PYTHON, ['-c', script, ...files], { encoding: 'utf8', maxBuffer: 1 << 24 });
   return out.trim().split('\n').map(Number);
+}
+
+/**
+ * One subtest per case: the exported PyTorch module has the compiled trainable
+ * parameter count, every parameter and buffer gets an exported weight, and the
+ * outputs match tfjs's within 1e-4. Returns the largest difference seen.
+ */
+export async function torchExportSubtests(t: TestContext, tf: TF, cases: { name: string; graph: GraphFile }[]): Promise<number> {
+  const prepared = cases.map((c) => {
+    try {
+      return { c, p: prepareTorchCase(tf, c.graph) };
+    } catch (err) {
+      return { c, error: (err as Error).message };
+    }
+  });
+  const runnable = prepared.filter((x) => x.p);
+  const results = runTorchCases(runnable.map((x) => x.p!));
+  const byName = new Map(runnable.map((x, i) => [x.c.name, results[i]]));
+  let worst = 0;
+  for (const x of prepared) {
+    await t.test(x.c.name, () => {
+      assert.equal(x.error, undefined, x.error);
+      const r = byName.get(x.c.name)!;
+      if ('error' in r) assert.fail(r.error);
+      assert.equal(r.torchTrainable, x.p!.tfjsTrainable, 'trainable parameters');
+      assert.deepEqual(r.missing, [], 'every PyTorch parameter and buffer gets a trained value');
+      assert.deepEqual(r.unexpected, []);
+      assert.ok(r.maxAbsDiff <= 1e-4, `max |Δ| ${r.maxAbsDiff}`);
+      worst = Math.max(worst, r.maxAbsDiff);
+    });
+  }
+  return worst;
 }
