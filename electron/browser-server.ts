@@ -39,7 +39,7 @@ const MIME: Record<string, string> = {
 
 export interface BrowserServerOptions {
   service: HostService;
-  /** The built renderer (dist/renderer). */
+  /** The built renderer (dist/app). */
   staticDir: string;
   token: string;
   /** 0 picks a free port. */

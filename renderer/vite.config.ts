@@ -1,5 +1,7 @@
-// Builds the renderer (React) into dist/renderer. Relative asset paths so the
-// same build loads from the desktop shell and from browser mode.
+// Builds the renderer (React) into dist/app, with relative asset paths so the same
+// build loads from the desktop shell and from browser mode. Not dist/renderer: tsc
+// puts the renderer modules that the Node tests import there, and this build empties
+// its folder.
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +13,7 @@ export default defineConfig({
   base: './',
   plugins: [react()],
   build: {
-    outDir: fileURLToPath(new URL('../dist/renderer', import.meta.url)),
+    outDir: fileURLToPath(new URL('../dist/app', import.meta.url)),
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 4096,

@@ -12,7 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 export const CHROMIUM = process.env.ATTN_CHROMIUM ?? '/usr/bin/chromium';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVE = path.join(ROOT, 'dist', 'electron', 'serve.js');
-const RENDERER_INDEX = path.join(ROOT, 'dist', 'renderer', 'index.html');
+const RENDERER_INDEX = path.join(ROOT, 'dist', 'app', 'index.html');
 
 /** Why the end-to-end tests cannot run here, or false when they can. Printed, so a skip is never silent. */
 export function skipReason(): string | false {
