@@ -13,6 +13,7 @@ import { handleHostCall, TOUCHES_RECENT } from './ipc.js';
 import { menuTemplate } from './menu.js';
 import { ProcessTrainingDriver } from './host/training.js';
 import { utilityTraining } from './training-utility.js';
+import { engineExporter } from './host/exporter.js';
 import {
   APP_ORIGIN,
   APP_SCHEME,
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
     runsDir: path.join(userData, 'runs'),
     dialogs: dialogs(),
     training: new ProcessTrainingDriver(utilityTraining(TRAINING_ENTRY)),
+    exporter: engineExporter,
   });
   service.onEvent(send);
   ipcMain.handle(HOST_CHANNEL, async (e, method: unknown, request: unknown) => {

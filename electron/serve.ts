@@ -11,6 +11,7 @@ import { workspacePaths } from './host/paths.js';
 import { HostService } from './host/service.js';
 import { forkTraining, ProcessTrainingDriver } from './host/training.js';
 import { inspectInProcess } from '../engine/worker/client.js';
+import { engineExporter } from './host/exporter.js';
 
 const USAGE = `usage: npm run serve -- [--port N] [--workspace DIR] [--state DIR] [--runs DIR]
   --port       port on 127.0.0.1 (default: a free one)
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     runsDir,
     training: new ProcessTrainingDriver(forkTraining),
     inspect: (cmd) => inspectInProcess(cmd),
+    exporter: engineExporter,
   });
   const token = randomBytes(24).toString('base64url');
   const server = await startBrowserServer({ service, staticDir: RENDERER_DIR, token, port });

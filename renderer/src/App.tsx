@@ -7,6 +7,7 @@ import { Inspector } from './inspector/Inspector.js';
 import { BottomPanel } from './panels/BottomPanel.js';
 import { Dialogs } from './panels/Dialogs.js';
 import { TemplateGallery } from './gallery/Gallery.js';
+import { ExportDialog } from './export/ExportDialog.js';
 import { RecoveryBanner, StatusBar, Toasts, TopBar } from './panels/Chrome.js';
 import { editor, ui, useUi } from './editor.js';
 import { matches, runCommand, SHORTCUTS } from './commands.js';
@@ -92,6 +93,7 @@ export function App() {
         <StatusBar />
         <Dialogs />
         <TemplateGallery />
+        <ExportDialog />
         <Toasts />
       </div>
     </ReactFlowProvider>

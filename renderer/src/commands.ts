@@ -5,6 +5,7 @@ import { editor, openDialog, toast, togglePanel, ui } from './editor.js';
 import { canvasApi } from './canvas/canvasApi.js';
 import { autoLayout } from './canvas/autoLayout.js';
 import { newDocument, openDocument, saveDocument, saveDocumentAs } from './files.js';
+import { openExportDialog } from './export/ExportDialog.js';
 
 export type Command = MenuCommand | 'edit.autoLayout' | 'canvas.quickAdd';
 
@@ -34,6 +35,7 @@ export const SHORTCUTS: Shortcut[] = [
   { command: 'file.open', keys: ['Mod+O'], label: 'Open…' },
   { command: 'file.save', keys: ['Mod+S'], label: 'Save' },
   { command: 'file.saveAs', keys: ['Mod+Shift+S'], label: 'Save as…' },
+  { command: 'file.export', keys: ['Mod+E'], label: 'Export as code…' },
   { command: 'help.shortcuts', keys: ['F1', '?'], label: 'This list' },
 ];
 
@@ -75,7 +77,7 @@ export async function runCommand(command: Command): Promise<void> {
     case 'file.saveAs':
       return void (await saveDocumentAs());
     case 'file.export':
-      return toast('Export is in the File menu of the desktop app (not part of the editor yet)');
+      return openExportDialog();
     case 'edit.undo':
       return s.undo();
     case 'edit.redo':

@@ -30,6 +30,7 @@ export function TopBar() {
         <ToolButton command="file.open" label="Open" title="Open… (Ctrl+O)" disabled={!host} />
         <ToolButton command="file.save" label="Save" title="Save (Ctrl+S)" disabled={!host} />
         <ToolButton command="file.saveAs" label="Save as" title="Save as… (Ctrl+Shift+S)" disabled={!host} />
+        <ToolButton command="file.export" label="Export" title="Export as code (Ctrl+E)" disabled={!host} />
       </div>
       <div className="toolgroup">
         <ToolButton command="edit.undo" label="↶" title="Undo (Ctrl+Z)" disabled={!canUndo} />

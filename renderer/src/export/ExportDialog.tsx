@@ -1,0 +1,106 @@
+// File › Export: the graph as TypeScript (tfjs), Keras or PyTorch code, with a
+// highlighted preview, Copy and Save.
+import { useEffect, useMemo, useState } from 'react';
+import { create } from 'zustand';
+import type { ExportResult, ExportTarget } from '../../../electron/host/api.js';
+import { editor, toast } from '../editor.js';
+import { host, noHostReason } from '../host/host.js';
+import { formatDiagnostic } from '../../../engine/graph/types.js';
+import { highlight } from './highlight.js';
+import './export.css';
+
+export const useExportDialog = create<{ open: boolean }>(() => ({ open: false }));
+export const openExportDialog = (): void => useExportDialog.setState({ open: true });
+const close = (): void => useExportDialog.setState({ open: false });
+
+const TARGETS: { id: ExportTarget; label: string }[] = [
+  { id: 'pytorch', label: 'PyTorch' },
+  { id: 'keras', label: 'Keras' },
+  { id: 'typescript', label: 'TypeScript (tfjs)' },
+];
+
+export function ExportDialog() {
+  const open = useExportDialog((s) => s.open);
+  return open ? <ExportPanel /> : null;
+}
+
+function ExportPanel() {
+  const [target, setTarget] = useState<ExportTarget>('pytorch');
+  const [result, setResult] = useState<ExportResult | { error: string } | null>(null);
+  useEffect(() => {
+    if (!host) return setResult({ error: `Export is not available: ${noHostReason ?? 'no host'}` });
+    let live = true;
+    setResult(null);
+    host.exportCode({ graph: editor.getState().graph, target }).then(
+      (r) => live && setResult(r),
+      (err: Error) => live && setResult({ error: err.message }),
+    );
+    return () => void (live = false);
+  }, [target]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && close();
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  const file = result && 'files' in result ? result.files[0] : undefined;
+  const tokens = useMemo(() => (file ? highlight(file.content, target === 'typescript' ? 'typescript' : 'python') : []), [file, target]);
+
+  const copy = () => file && navigator.clipboard.writeText(file.content).then(() => toast(`Copied ${file.name}`), (e: Error) => toast(`Cannot copy: ${e.message}`, 'error'));
+  const save = () => {
+    if (!file) return;
+    const url = URL.createObjectURL(new Blob([file.content], { type: 'text/plain' }));
+    const a = Object.assign(document.createElement('a'), { href: url, download: file.name });
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+
+  return (
+    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
+      <div className="modal export" role="dialog" aria-label="Export as code" data-testid="export-dialog">
+        <header>
+          <h2>Export as code</h2>
+          <div className="export__targets" role="tablist">
+            {TARGETS.map((t) => (
+              <button key={t.id} role="tab" aria-selected={t.id === target} className={t.id === target ? 'active' : ''} data-testid={`export-target-${t.id}`} onClick={() => setTarget(t.id)}>
+                {t.label}
+              </button>
+            ))}
+          </div>
+          <button className="close" onClick={close} aria-label="Close" data-testid="export-close">
+            ✕
+          </button>
+        </header>
+        <div className="modal__body">
+          {!result && <div className="empty">Generating…</div>}
+          {result && 'error' in result && <div className="empty error">{result.error}</div>}
+          {result && 'files' in result && !file && (
+            <div className="empty error" data-testid="export-diagnostics">
+              The graph has errors; fix them before exporting:
+              <ul>
+                {result.diagnostics.map((d, i) => (
+                  <li key={i}>{formatDiagnostic(d)}</li>
+                ))}
+              </ul>
+            </div>
+          )}
+          {file && (
+            <pre className="export__code" data-testid="export-code">
+              <code>
+                {tokens.map((t, i) => (t.kind === 'text' ? t.text : <span key={i} className={`tok-${t.kind}`}>{t.text}</span>))}
+              </code>
+            </pre>
+          )}
+        </div>
+        <footer className="export__actions">
+          <span className="export__name">{file?.name}</span>
+          <button disabled={!file} onClick={copy} data-testid="export-copy">
+            Copy
+          </button>
+          <button className="primary" disabled={!file} onClick={save} data-testid="export-save">
+            Save…
+          </button>
+        </footer>
+      </div>
+    </div>
+  );
+}

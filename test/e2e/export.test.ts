@@ -1,0 +1,73 @@
+// File › Export in headless Chromium against browser mode: the open graph as
+// PyTorch, Keras and TypeScript code, highlighted, and saved as a download.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launch, openEditor, ROOT, serve, skipReason, type Served } from './harness.js';
+
+const skip = skipReason();
+if (skip) console.log(`# NOTICE: ${skip}`);
+
+const TEMPLATE = 'cbam-mnist-small.attn.json';
+
+describe('export dialog end to end (browser mode, headless Chromium)', { skip, timeout: 120_000 }, () => {
+  let server: Served;
+  let browser: Browser;
+
+  before(async () => {
+    [server, browser] = await Promise.all([serve(), launch()]);
+    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(server.workspace, TEMPLATE));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('the open graph exports to every target; Save downloads the PyTorch file', async () => {
+    const { context, page, errors } = await openEditor(browser, server.url);
+    try {
+      await page.getByTestId('cmd-file.open').click();
+      await page.getByTestId(`file-entry-${TEMPLATE}`).click();
+      await page.getByTestId('node-cbam').waitFor();
+      await page.getByTestId('cmd-file.export').click();
+      const code = page.getByTestId('export-code');
+      await code.waitFor();
+      assert.match(await code.textContent() ?? '', /class CBAM\(nn\.Module\):[\s\S]*class Model\(nn\.Module\):/);
+      assert.ok((await code.locator('.tok-keyword').count()) > 10, 'keywords are highlighted');
+      assert.equal(await code.locator('.tok-def').first().textContent(), 'ChannelAttention');
+
+      const download = page.waitForEvent('download');
+      await page.getByTestId('export-save').click();
+      const file = await (await download).path();
+      assert.match((await download).suggestedFilename(), /\.py$/);
+      assert.equal(await readFile(file!, 'utf8'), await code.textContent());
+
+      await page.getByTestId('export-target-keras').click();
+      await page.waitForFunction(`document.querySelector('[data-testid="export-code"]')?.textContent.includes('def build_model():')`);
+      await page.getByTestId('export-target-typescript').click();
+      await page.waitForFunction(`document.querySelector('[data-testid="export-code"]')?.textContent.includes('export function buildModel(): tf.LayersModel')`);
+      await page.getByTestId('export-close').click();
+      assert.equal(await page.getByTestId('export-dialog').count(), 0);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a graph with errors shows its diagnostics instead of code', async () => {
+    const { context, page } = await openEditor(browser, server.url);
+    try {
+      await page.getByTestId('palette-item-core.dense').waitFor();
+      // A new graph is empty: no Input, no Output.
+      await page.keyboard.press('Control+E');
+      await page.getByTestId('export-diagnostics').waitFor();
+      assert.match((await page.getByTestId('export-diagnostics').textContent()) ?? '', /the graph is empty: add an Input and an Output/);
+      assert.equal(await page.getByTestId('export-code').count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+});
