@@ -50,17 +50,21 @@ export interface TfjsCheck {
 }
 
 /** Transpiles the exported TypeScript, builds its model, loads the compiled model's (randomised) weights by name, compares outputs. */
-export async function checkTfjsExport(tf: TF, graph: GraphFile, seed = 1): Promise<TfjsCheck> {
-  const code = exportTfjs(graph);
-  const diagnostics: ts.Diagnostic[] = [];
+/** Transpiles the exported TypeScript and runs its buildModel(). */
+export async function buildExportedTfjs(code: string): Promise<Model> {
   const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, reportDiagnostics: true });
-  diagnostics.push(...(js.diagnostics ?? []));
-  if (diagnostics.length) throw new Error(`exported TypeScript does not parse: ${ts.flattenDiagnosticMessageText(diagnostics[0].messageText, '\n')}`);
+  const problem = js.diagnostics?.[0];
+  if (problem) throw new Error(`exported TypeScript does not parse: ${ts.flattenDiagnosticMessageText(problem.messageText, '\n')}`);
   mkdirSync(scratch, { recursive: true });
   const file = join(scratch, `export-${process.pid}-${counter++}.mjs`);
   writeFileSync(file, js.outputText);
-  const mod = (await import(pathToFileURL(file).href)) as { buildModel(): ReturnType<TF['model']> };
-  const exported = mod.buildModel();
+  const mod = (await import(pathToFileURL(file).href)) as { buildModel(): Model };
+  return mod.buildModel();
+}
+
+export async function checkTfjsExport(tf: TF, graph: GraphFile, seed = 1): Promise<TfjsCheck> {
+  const code = exportTfjs(graph);
+  const exported = await buildExportedTfjs(code);
   const compiled = compileGraph(tf, graph, { seed });
   randomizeWeights(tf, compiled.model, seed);
   const byName = new Map(compiled.model.weights.map((w) => [w.originalName, w]));
