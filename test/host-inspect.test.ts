@@ -5,33 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GRAPH_FORMAT } from '../engine/graph/schema.js';
-import type { GraphFile } from '../engine/graph/types.js';
 import { inspectInProcess } from '../engine/worker/client.js';
 import type { AttentionMap, DatasetPreview, HostEvent, Inspection, RunDetail, RunSnapshot, TrainingEvent } from '../electron/host/api.js';
 import { forkTraining, ProcessTrainingDriver } from '../electron/host/training.js';
-import { sandbox } from './host-fixtures.js';
-
-/** 28×28 → avg-pool to 7×7 → conv(4) → squeeze-excitation → head. */
-function seNet(): GraphFile {
-  const n = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, params, position: { x: 0, y: 0 } });
-  const e = (a: string, ap: string, b: string) => ({ from: { node: a, port: ap }, to: { node: b, port: 'in' } });
-  return {
-    format: GRAPH_FORMAT,
-    version: 1,
-    name: 'SE inspect net',
-    nodes: [
-      n('image', 'io.input', { kind: 'image', height: 28, width: 28, channels: 1 }),
-      n('pool', 'core.pool2d', { mode: 'avg', size: 4, stride: 4 }),
-      n('conv', 'core.conv2d', { filters: 4, kernel: 3, padding: 'same', activation: 'relu' }),
-      n('se', 'attention.squeezeExcitation', { reduction: 2 }),
-      n('flat', 'core.flatten'),
-      n('head', 'core.classificationHead', { classes: 10 }),
-      n('label', 'io.output'),
-    ],
-    edges: [e('image', 'out', 'pool'), e('pool', 'out', 'conv'), e('conv', 'out', 'se'), e('se', 'out', 'flat'), e('flat', 'out', 'head'), e('head', 'probs', 'label')],
-  };
-}
+import { sandbox, tinyMnistGraph } from './host-fixtures.js';
 
 const seWeights = (maps: AttentionMap[]) => maps.find((m) => m.nodeId === 'se' && m.port === 'weights');
 
@@ -41,7 +18,7 @@ test('snapshots read back equal the maps streamed; a validation sample inspected
   s.service.onEvent((e: HostEvent) => void (e.channel === 'training' && events.push(e.event)));
   try {
     const { runId } = (await s.service.dispatch('startTraining', {
-      graph: seNet(),
+      graph: tinyMnistGraph(),
       dataset: { name: 'mnist', limit: 80 },
       config: { epochs: 1, batchSize: 16, probe: { enabled: true, samples: 2, everyBatches: 2, minIntervalMs: 0 } },
       backend: 'cpu',
@@ -96,7 +73,7 @@ test('snapshots read back equal the maps streamed; a validation sample inspected
 test('dataset previews: the probe samples training uses, shaped for the graph; CSV errors and paths outside the workspace are reported, not thrown', async () => {
   const s = await sandbox('browser');
   try {
-    const p = (await s.service.dispatch('previewDataset', { dataset: { name: 'mnist', limit: 50 }, graph: seNet() })) as DatasetPreview;
+    const p = (await s.service.dispatch('previewDataset', { dataset: { name: 'mnist', limit: 50 }, graph: tinyMnistGraph() })) as DatasetPreview;
     assert.ok(p.ok);
     assert.equal(p.trainSamples + p.validationSamples, 50);
     assert.equal(p.probes.length, p.validationSamples);
