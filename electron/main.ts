@@ -12,7 +12,7 @@ import { HostService, type Dialogs } from './host/service.js';
 import { handleHostCall, TOUCHES_RECENT } from './ipc.js';
 import { menuTemplate } from './menu.js';
 import { ProcessTrainingDriver } from './host/training.js';
-import { utilityTraining } from './training-utility.js';
+import { utilityInspect, utilityTraining } from './training-utility.js';
 import { engineExporter } from './host/exporter.js';
 import {
   APP_ORIGIN,
@@ -136,6 +136,7 @@ async function main(): Promise<void> {
     runsDir: path.join(userData, 'runs'),
     dialogs: dialogs(),
     training: new ProcessTrainingDriver(utilityTraining(TRAINING_ENTRY)),
+    inspect: utilityInspect(TRAINING_ENTRY),
     exporter: engineExporter,
   });
   service.onEvent(send);

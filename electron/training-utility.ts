@@ -1,8 +1,12 @@
 // The desktop shell's training process: engine/worker run in an Electron
-// utilityProcess (see training-entry.ts), presented as a TrainingSession.
+// utilityProcess (see training-entry.ts), presented as a TrainingSession for
+// training and as a WorkerProcess for inspection.
 import { utilityProcess, type UtilityProcess } from 'electron';
 import { EventEmitter } from 'node:events';
-import { eventSchema, type TrainEvent } from '../engine/worker/protocol.js';
+import { inspectInProcess, type WorkerProcess } from '../engine/worker/client.js';
+import { eventSchema, type InspectCommand, type Inspection, type TrainEvent } from '../engine/worker/protocol.js';
+
+const forkUtility = (entry: string) => utilityProcess.fork(entry, [], { serviceName: 'Attention Studio training', stdio: 'inherit' });
 import type { LaunchTraining, TrainingSession } from './host/training.js';
 
 class UtilityTrainingSession extends EventEmitter<{ event: [TrainEvent] }> implements TrainingSession {
@@ -12,7 +16,7 @@ class UtilityTrainingSession extends EventEmitter<{ event: [TrainEvent] }> imple
 
   constructor(entry: string, start: Parameters<LaunchTraining>[0]) {
     super();
-    this.child = utilityProcess.fork(entry, [], { serviceName: 'Attention Studio training', stdio: 'inherit' });
+    this.child = forkUtility(entry);
     this.done = new Promise<void>((resolve, reject) => {
       const fail = (message: string) => {
         if (this.finished) return;
@@ -53,4 +57,20 @@ class UtilityTrainingSession extends EventEmitter<{ event: [TrainEvent] }> imple
 
 export function utilityTraining(entry: string): LaunchTraining {
   return (start) => new UtilityTrainingSession(entry, start);
+}
+
+/** Inspection in a utility process of its own, like training. */
+export function utilityInspect(entry: string): (cmd: InspectCommand) => Promise<Inspection> {
+  const spawn = (): WorkerProcess => {
+    const child = forkUtility(entry);
+    let alive = true;
+    child.on('exit', () => (alive = false));
+    return {
+      send: (m) => child.postMessage(m),
+      onMessage: (l) => void child.on('message', l),
+      onEnd: (l) => void child.on('exit', (code) => l(`exited with code ${code}`)),
+      kill: () => void (alive && child.kill()),
+    };
+  };
+  return (cmd) => inspectInProcess(cmd, { spawn });
 }

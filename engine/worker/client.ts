@@ -105,32 +105,58 @@ export class TrainingClient extends EventEmitter<Events> {
 }
 
 /**
- * Runs one validation sample through a run's checkpoint in a training process of
- * its own (tfjs never loads in the caller) and resolves with the prediction and
- * every attention map.
+ * A process running the training worker, as an inspection drives it: a forked
+ * Node process here, an Electron utilityProcess in the desktop app.
  */
-export function inspectInProcess(cmd: InspectCommand, opts: { execArgv?: string[]; timeoutMs?: number } = {}): Promise<Inspection> {
-  const child = fork(PROCESS, [], { serialization: SERIALIZATION, execArgv: opts.execArgv ?? [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export interface WorkerProcess {
+  send(message: Command): void;
+  onMessage(listener: (raw: unknown) => void): void;
+  /** The process ended, or could not start; `how` says which ("exited with code 1"). */
+  onEnd(listener: (how: string) => void): void;
+  kill(): void;
+}
+
+/** The training worker in a forked Node process (`module`: an entry that runs it, such as the desktop one). */
+export function forkWorker(opts: { module?: string | URL; execArgv?: string[] } = {}): WorkerProcess {
+  const child = fork(opts.module ?? PROCESS, [], { serialization: SERIALIZATION, execArgv: opts.execArgv ?? [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return {
+    send: (m) => void child.send(m),
+    onMessage: (l) => void child.on('message', l),
+    onEnd: (l) => {
+      child.on('error', (err) => l(`could not run: ${err.message}`));
+      child.on('exit', (code, signal) => l(signal ? `was killed (${signal})` : `exited with code ${code}`));
+    },
+    kill: () => void (child.exitCode === null && child.signalCode === null && child.kill()),
+  };
+}
+
+/**
+ * Runs one sample (a validation sample or a given image) through a run's
+ * checkpoint in a training process of its own (tfjs never loads in the caller)
+ * and resolves with the prediction and every attention map.
+ */
+export function inspectInProcess(cmd: InspectCommand, opts: { spawn?: () => WorkerProcess; timeoutMs?: number } = {}): Promise<Inspection> {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const child = opts.spawn ? opts.spawn() : forkWorker();
   return new Promise<Inspection>((resolve, reject) => {
     let settled = false;
     const settle = (err: Error | null, value?: Inspection) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (child.exitCode === null && child.signalCode === null) child.kill();
+      child.kill();
       if (err) reject(err);
       else resolve(value!);
     };
-    const timer = setTimeout(() => settle(new Error(`the inspection took longer than ${(opts.timeoutMs ?? 120_000) / 1000} s`)), opts.timeoutMs ?? 120_000);
-    child.on('message', (raw) => {
+    const timer = setTimeout(() => settle(new Error(`the inspection took longer than ${timeoutMs / 1000} s`)), timeoutMs);
+    child.onMessage((raw) => {
       const e = raw as { type?: string; message?: string };
       if (e?.type === 'error') return settle(new Error(`inspection failed: ${e.message}`));
       const parsed = inspectionSchema.safeParse(raw);
       if (!parsed.success) return settle(new Error(`the training process sent a malformed inspection: ${parsed.error.issues[0]?.message}`));
       settle(null, parsed.data);
     });
-    child.on('error', (err) => settle(new Error(`the training process could not run: ${err.message}`)));
-    child.on('exit', (code, signal) => settle(new Error(`the training process ${signal ? `was killed (${signal})` : `exited with code ${code}`} before answering`)));
+    child.onEnd((how) => settle(new Error(`the training process ${how} before answering`)));
     child.send({ type: 'inspect', ...cmd } satisfies Command);
   });
 }
