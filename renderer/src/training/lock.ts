@@ -5,8 +5,10 @@
 import type { Editor, EditorActions } from '../store/editor.js';
 import type { StoreApi } from 'zustand/vanilla';
 
-/** Every action that changes the document. Selection, copy and saving stay available. */
-const EDITS = [
+const LOCKED_REASON = 'the graph is locked while a run trains';
+
+/** Every action that changes the document. */
+export const LOCKED_ACTIONS = [
   'addBlock',
   'connect',
   'moveNodes',
@@ -21,21 +23,34 @@ const EDITS = [
   'undo',
   'redo',
   'load',
+  'groupSelection',
+  'setCompositeLabel',
 ] as const satisfies readonly (keyof EditorActions)[];
 
+/** The actions that leave the document alone: selection, copy, looking inside composites, saving. */
+export const OPEN_ACTIONS = ['checkConnection', 'select', 'selectAll', 'copy', 'seal', 'canUndo', 'canRedo', 'isDirty', 'markSaved', 'enterComposite', 'exitScope'] as const satisfies readonly (keyof EditorActions)[];
+
+// A new store action must be put in one list or the other: this fails to compile otherwise.
+type Unlisted = Exclude<keyof EditorActions, (typeof LOCKED_ACTIONS)[number] | (typeof OPEN_ACTIONS)[number]>;
+const everyActionListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyActionListed;
+
+type Locked = (typeof LOCKED_ACTIONS)[number];
+
 /** What the refused actions answer, so that callers see no change. */
-const REFUSED: Partial<Record<(typeof EDITS)[number], unknown>> = {
+const REFUSED: Partial<Record<Locked, unknown>> = {
   addBlock: '',
-  connect: { ok: false, reason: 'the graph is locked while a run trains' },
+  connect: { ok: false, reason: LOCKED_REASON },
   cut: null,
   paste: [],
   duplicate: [],
+  groupSelection: { ok: false, reason: LOCKED_REASON },
 };
 
 export function lockGraph(store: StoreApi<Editor>, onRefused: () => void): () => void {
-  const originals = Object.fromEntries(EDITS.map((k) => [k, store.getState()[k]])) as Pick<Editor, (typeof EDITS)[number]>;
+  const originals = Object.fromEntries(LOCKED_ACTIONS.map((k) => [k, store.getState()[k]])) as Pick<Editor, Locked>;
   const refused = Object.fromEntries(
-    EDITS.map((k) => [
+    LOCKED_ACTIONS.map((k) => [
       k,
       () => {
         onRefused();
