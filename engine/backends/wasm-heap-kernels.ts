@@ -16,6 +16,22 @@ interface WasmHeap {
   makeOutput(shape: number[], dtype: string): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
   incRef(dataId: object): void;
+  refCount(dataId: object): number;
+}
+
+/** Tensors' data on the wasm heap, for code that updates it in place. */
+export interface HeapAccess {
+  /** A view of t's float32 data; valid until the next allocation on the heap. */
+  view(t: TensorInfo): Float32Array;
+  /** Whether t's data belongs to t alone, so that writing it in place changes no other tensor. */
+  exclusive(t: TensorInfo): boolean;
+}
+
+/** Heap access when tfjs runs on the wasm backend, else null. */
+export function wasmHeapAccess(tf: TF): HeapAccess | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const heap = tf.backend() as unknown as WasmHeap;
+  return { view: (t) => heap.typedArrayFromHeap(t), exclusive: (t) => heap.refCount(t.dataId) === 1 };
 }
 
 /**

@@ -1,10 +1,38 @@
 // SGD with momentum, Adam and AdamW, written out (as in PyTorch's docs) so that
 // their whole state is a list of tensors and a step count: checkpoints save it,
 // and a resumed run continues bit for bit. Variables are addressed by position.
+//
+// On the wasm backend the update runs in JavaScript over the wasm heap, in
+// place: the tensor version costs about 13 small kernels per variable, whose
+// dispatch outweighs their arithmetic on a small net. The heap version rounds
+// every intermediate to float32 as the kernels do, so it gives the tensor
+// version's values bit for bit (IEEE float32 +, -, ×, ÷ and sqrt are exact
+// roundings of the same operations in float64).
 import type { Tensor, TF } from '../blocks/contract.js';
+import { wasmHeapAccess, type HeapAccess } from '../backends/wasm-heap-kernels.js';
 import type { TrainConfig } from './config.js';
 
 type Variable = ReturnType<TF['variable']>;
+
+/** The scalars of one step, as the float32 constants that the tensor ops see. */
+interface StepScalars {
+  lr: number;
+  /** L2 decay added to the gradient (SGD, Adam), 0 for none. */
+  l2: number;
+  /** AdamW's decoupled decay, lr·wd, 0 for none. */
+  decoupled: number;
+  momentum: number;
+  beta1: number;
+  beta2: number;
+  /** 1 - β1, 1 - β2 and the bias corrections 1 - β^t. */
+  oneMinusBeta1: number;
+  oneMinusBeta2: number;
+  correction1: number;
+  correction2: number;
+  epsilon: number;
+}
+
+const f32 = Math.fround;
 
 export class Optimizer {
   /** Steps taken (Adam's bias correction needs it). */
@@ -28,35 +56,90 @@ export class Optimizer {
 
   /** One update with these gradients (same order as the variables) at rate `lr`. */
   apply(grads: Tensor[], lr: number): void {
-    const { tf, c } = this;
     this.t++;
-    const wd = this.weightDecay;
-    tf.tidy(() => {
+    const heap = wasmHeapAccess(this.tf);
+    const scalars = heap ? this.scalars(lr) : null;
+    this.tf.tidy(() => {
       this.vars.forEach((w, i) => {
-        let g = grads[i];
-        if (wd > 0 && c.optimizer !== 'adamw') g = g.add(w.mul(wd));
-        if (c.optimizer === 'sgd') {
-          if (c.momentum > 0) {
-            const [m] = this.slots[i];
-            m.assign(m.mul(c.momentum).add(g));
-            g = m;
-          }
-          w.assign(w.sub(g.mul(lr)));
-          return;
-        }
-        const [m, v] = this.slots[i];
-        m.assign(m.mul(c.beta1).add(g.mul(1 - c.beta1)));
-        v.assign(v.mul(c.beta2).add(g.square().mul(1 - c.beta2)));
-        const mHat = m.div(1 - c.beta1 ** this.t);
-        const vHat = v.div(1 - c.beta2 ** this.t);
-        let next = w.sub(mHat.div(vHat.sqrt().add(c.epsilon)).mul(lr));
-        if (wd > 0 && c.optimizer === 'adamw') next = next.sub(w.mul(lr * wd));
-        w.assign(next);
+        // A variable whose data another tensor shares (a clone kept somewhere) takes the tensor path, which leaves that tensor as it was.
+        const inPlace = heap && scalars && [w, ...this.slots[i]].every((t) => t.dtype === 'float32' && heap.exclusive(t)) && grads[i].dtype === 'float32';
+        if (inPlace) this.updateOnHeap(heap, scalars, i, grads[i]);
+        else this.updateTensors(i, grads[i], lr);
       });
     });
   }
 
-  /** The slot tensors, flattened in variable order (not copies: save them before the next step). */
+  private updateTensors(i: number, grad: Tensor, lr: number): void {
+    const { c } = this;
+    const w = this.vars[i];
+    const wd = this.weightDecay;
+    let g = grad;
+    if (wd > 0 && c.optimizer !== 'adamw') g = g.add(w.mul(wd));
+    if (c.optimizer === 'sgd') {
+      if (c.momentum > 0) {
+        const [m] = this.slots[i];
+        m.assign(m.mul(c.momentum).add(g));
+        g = m;
+      }
+      w.assign(w.sub(g.mul(lr)));
+      return;
+    }
+    const [m, v] = this.slots[i];
+    m.assign(m.mul(c.beta1).add(g.mul(1 - c.beta1)));
+    v.assign(v.mul(c.beta2).add(g.square().mul(1 - c.beta2)));
+    const mHat = m.div(1 - c.beta1 ** this.t);
+    const vHat = v.div(1 - c.beta2 ** this.t);
+    let next = w.sub(mHat.div(vHat.sqrt().add(c.epsilon)).mul(lr));
+    if (wd > 0 && c.optimizer === 'adamw') next = next.sub(w.mul(lr * wd));
+    w.assign(next);
+  }
+
+  private scalars(lr: number): StepScalars {
+    const { c } = this;
+    const wd = this.weightDecay;
+    return {
+      lr: f32(lr),
+      l2: wd > 0 && c.optimizer !== 'adamw' ? f32(wd) : 0,
+      decoupled: wd > 0 && c.optimizer === 'adamw' ? f32(lr * wd) : 0,
+      momentum: f32(c.momentum),
+      beta1: f32(c.beta1),
+      beta2: f32(c.beta2),
+      oneMinusBeta1: f32(1 - c.beta1),
+      oneMinusBeta2: f32(1 - c.beta2),
+      correction1: f32(1 - c.beta1 ** this.t),
+      correction2: f32(1 - c.beta2 ** this.t),
+      epsilon: f32(c.epsilon),
+    };
+  }
+
+  /** updateTensors' arithmetic, op for op, on the heap (no allocation in between, so the views stay valid). */
+  private updateOnHeap(heap: HeapAccess, s: StepScalars, i: number, grad: Tensor): void {
+    const w = heap.view(this.vars[i]);
+    const g = heap.view(grad);
+    const slots = this.slots[i].map((t) => heap.view(t));
+    const n = w.length;
+    if (this.c.optimizer === 'sgd') {
+      const [m] = slots;
+      for (let j = 0; j < n; j++) {
+        let gj = s.l2 ? f32(g[j] + f32(w[j] * s.l2)) : g[j];
+        if (m) gj = m[j] = f32(f32(m[j] * s.momentum) + gj);
+        w[j] = f32(w[j] - f32(gj * s.lr));
+      }
+      return;
+    }
+    const [m, v] = slots;
+    for (let j = 0; j < n; j++) {
+      const wj = w[j];
+      const gj = s.l2 ? f32(g[j] + f32(wj * s.l2)) : g[j];
+      const mj = (m[j] = f32(f32(m[j] * s.beta1) + f32(gj * s.oneMinusBeta1)));
+      const vj = (v[j] = f32(f32(v[j] * s.beta2) + f32(f32(gj * gj) * s.oneMinusBeta2)));
+      const denominator = f32(f32(Math.sqrt(f32(vj / s.correction2))) + s.epsilon);
+      const next = f32(wj - f32(f32(f32(mj / s.correction1) / denominator) * s.lr));
+      w[j] = s.decoupled ? f32(next - f32(wj * s.decoupled)) : next;
+    }
+  }
+
+  /** The slot tensors, flattened in variable order (not copies: save them before the next step, which may update them in place). */
   state(): Tensor[] {
     return this.slots.flat();
   }
