@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, one JSON object on stdout.
-//   npm run bench [-- engine backends train editor]   (default: all)
+//   npm run bench [-- engine backends train editor canvas]   (default: all)
 import { cpus, loadavg } from 'node:os';
 import { benchEngine } from './engine.js';
 import { benchAll } from './backends.js';
@@ -17,6 +17,8 @@ const suites: Record<string, () => Promise<unknown>> = {
     const mod = (await import('./editor.js').catch(() => null)) as { benchEditor?: () => Promise<unknown> } | null;
     return mod?.benchEditor ? mod.benchEditor() : { skipped: 'bench/editor.ts is not built' };
   },
+  // a 500-node graph on the canvas: frame time while panning and zooming, and edit-to-shapes time (headless Chromium)
+  canvas: async () => (await import('./canvas.js')).benchCanvas(),
 };
 
 const only = process.argv.slice(2);

@@ -7,45 +7,10 @@ import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { launch, openEditor, ROOT, serve, skipReason } from '../test/e2e/harness.js';
+import { frameTimes, openWorkspaceFile, stats } from './browser.js';
 
 const TEMPLATE = 'bench-se-cnn.attn.json';
 const WINDOW_MS = 4000;
-
-interface FrameStats {
-  frames: number;
-  medianMs: number;
-  p95Ms: number;
-  maxMs: number;
-  /** Frames longer than 50 ms (a visible stutter). */
-  longFrames: number;
-}
-
-/** rAF deltas over `ms` in the page. */
-async function frameTimes(page: Page, ms: number): Promise<number[]> {
-  return page.evaluate((ms) => {
-    const g = globalThis as unknown as { requestAnimationFrame(cb: (t: number) => void): number };
-    return new Promise<number[]>((resolve) => {
-      const deltas: number[] = [];
-      let last = -1;
-      let start = -1;
-      const tick = (t: number) => {
-        if (start < 0) start = t;
-        if (last >= 0) deltas.push(t - last);
-        last = t;
-        if (t - start < ms) g.requestAnimationFrame(tick);
-        else resolve(deltas);
-      };
-      g.requestAnimationFrame(tick);
-    });
-  }, ms);
-}
-
-function stats(deltas: number[]): FrameStats {
-  const s = [...deltas].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
-  const r = (x: number) => Math.round(x * 100) / 100;
-  return { frames: s.length, medianMs: r(q(0.5)), p95Ms: r(q(0.95)), maxMs: r(s.at(-1) ?? NaN), longFrames: s.filter((d) => d > 50).length };
-}
 
 const snapshotCount = async (page: Page) => Number((await page.getByTestId('attention-step-label').textContent())?.match(/\/(\d+)\)/)?.[1] ?? 0);
 
@@ -56,8 +21,7 @@ export async function benchEditor(): Promise<Record<string, unknown>> {
   try {
     await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(server.workspace, TEMPLATE));
     const { page } = await openEditor(browser, server.url);
-    await page.getByTestId('cmd-file.open').click();
-    await page.getByTestId(`file-entry-${TEMPLATE}`).click();
+    await openWorkspaceFile(page, TEMPLATE);
     await page.getByTestId('node-se').waitFor();
     await page.getByTestId('dock-tab-attention').click();
     await page.waitForTimeout(500);
