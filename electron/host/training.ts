@@ -96,7 +96,9 @@ export class ProcessTrainingDriver implements TrainingDriver {
       run.logging = run.logging.then(() => appendFile(path.join(path.dirname(run.file), BATCH_LOG), line)).catch(() => undefined);
     } else if (e.type === 'started') {
       run.summary.backend = e.backend;
-      void this.setState(run, 'running');
+      // A pause or stop asked for while the process was starting stays in force (the worker applies it).
+      if (run.summary.state === 'starting') void this.setState(run, 'running');
+      else void this.save(run);
     } else if (e.type === 'epoch') {
       run.summary.finalMetrics = e.metrics;
       void this.save(run);

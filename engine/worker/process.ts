@@ -10,6 +10,8 @@ import type { GraphFile } from '../graph/types.js';
 const PROGRESS_MS = 100;
 
 let trainer: Trainer | undefined;
+/** Pause or stop asked for while the run was still being set up: applied before its first batch. */
+let early: 'pause' | 'stop' | undefined;
 let lastProgress = 0;
 
 function send(e: TrainEvent | Inspection): Promise<void> {
@@ -27,6 +29,7 @@ function forward(e: TrainEvent): void {
 
 async function start(cmd: Extract<ReturnType<typeof commandSchema.parse>, { type: 'start' }>): Promise<void> {
   trainer = await setupRun({ ...cmd, graph: cmd.graph as GraphFile }, forward);
+  if (early) trainer[early]();
   await trainer.run();
   trainer.dispose();
 }
@@ -50,13 +53,16 @@ process.on('message', (raw) => {
       inspectSample(cmd).then(send).then(() => process.disconnect(), fail);
       break;
     case 'pause':
-      trainer?.pause();
+      if (trainer) trainer.pause();
+      else if (early !== 'stop') early = 'pause';
       break;
     case 'resume':
-      trainer?.resume();
+      if (trainer) trainer.resume();
+      else if (early === 'pause') early = undefined;
       break;
     case 'stop':
-      trainer?.stop();
+      if (trainer) trainer.stop();
+      else early = 'stop';
       break;
     case 'probe':
       trainer?.requestProbe();
