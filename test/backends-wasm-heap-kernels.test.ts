@@ -1,0 +1,82 @@
+// Heap kernels for wasm added for training speed (PadV2, Cast) give the cpu backend's values exactly.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { selectBackend } from '../engine/backends/select.js';
+import type { Tensor } from '../engine/blocks/contract.js';
+
+const ready = selectBackend({ backend: 'wasm' });
+
+let seed = 4242;
+const random = (n: number) =>
+  Float32Array.from({ length: n }, () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648 - 0.5;
+  });
+
+/** Runs `f` on the cpu backend and on wasm; returns each one's results as plain arrays with their dtypes and shapes. */
+async function onBoth(f: () => Tensor[]) {
+  const { tf } = await ready;
+  const run = async (b: string) => {
+    await tf.setBackend(b);
+    return tf.tidy(f).map((t) => {
+      const r = { dtype: t.dtype, shape: t.shape, data: Array.from(t.dataSync() as Float32Array) };
+      t.dispose();
+      return r;
+    });
+  };
+  return { cpu: await run('cpu'), wasm: await run('wasm') };
+}
+
+test('PadV2 of every rank, dtype, padding and constant: wasm matches cpu exactly', async () => {
+  const { tf } = await ready;
+  const xd = random(2 * 3 * 4 * 5);
+  const { cpu, wasm } = await onBoth(() => {
+    const x4 = tf.tensor4d(xd, [2, 3, 4, 5]);
+    return [
+      tf.pad(x4, [[0, 0], [1, 1], [1, 1], [0, 0]]),
+      tf.pad(x4, [[0, 0], [0, 2], [3, 0], [0, 0]], -1.5),
+      tf.pad(x4, [[1, 0], [0, 0], [0, 0], [0, 0]]),
+      tf.pad(x4, [[0, 0], [0, 0], [0, 0], [2, 1]], 7),
+      tf.pad(x4, [[1, 2], [0, 1], [2, 0], [1, 1]]),
+      tf.pad(x4, [[0, 0], [0, 0], [0, 0], [0, 0]]),
+      tf.pad(x4.reshape([120]), [[3, 4]]),
+      tf.pad(x4.reshape([6, 20]), [[1, 0], [0, 2]]),
+      tf.pad(x4.reshape([2, 3, 4, 5, 1]), [[0, 0], [1, 1], [0, 0], [1, 1], [0, 0]]),
+      tf.pad(tf.tensor4d(xd.subarray(0, 64 * 1), [4, 4, 4, 1]), [[0, 0], [1, 1], [1, 1], [0, 0]]),
+      tf.pad(x4.mul(100).toInt(), [[0, 1], [1, 0], [0, 0], [2, 2]], 3),
+      tf.pad(tf.greater(x4, 0), [[1, 1], [0, 0], [1, 0], [0, 0]]).toFloat(),
+    ];
+  });
+  assert.equal(wasm.length, cpu.length);
+  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `pad case ${i}`));
+});
+
+test('Cast: to another dtype matches cpu; to its own dtype shares the data, which outlives its source', async () => {
+  const { tf } = await ready;
+  const xd = random(24).map((v) => v * 10);
+  const { cpu, wasm } = await onBoth(() => {
+    const x = tf.tensor3d(xd, [2, 3, 4]);
+    const i = x.toInt();
+    return [i, x.toBool(), i.toFloat(), tf.cast(x, 'float32'), tf.cast(i, 'int32'), tf.cast(x.toBool(), 'bool')];
+  });
+  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `cast case ${i}`));
+
+  await tf.setBackend('wasm');
+  const before = tf.memory().numTensors;
+  const a = tf.tensor1d([1.5, -2, 3]);
+  const b = tf.cast(a, 'float32');
+  a.dispose();
+  assert.deepEqual(Array.from(b.dataSync()), [1.5, -2, 3]);
+  b.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('the ReLU gradient (Step, then a same-dtype Cast) matches cpu on wasm', async () => {
+  const { tf } = await ready;
+  const xd = random(2 * 5 * 5 * 3);
+  const { cpu, wasm } = await onBoth(() => {
+    const x = tf.tensor4d(xd, [2, 5, 5, 3]);
+    return [tf.grad((x: Tensor) => tf.sum(tf.mul(tf.relu(x), x)))(x)];
+  });
+  assert.deepEqual(wasm, cpu);
+});
