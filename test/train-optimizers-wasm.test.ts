@@ -1,6 +1,7 @@
-// On the wasm backend the optimizers update weights and moments in place on the
-// heap; they must give the cpu backend's tensor arithmetic bit for bit, leave
-// any tensor that shares a variable's data alone, and resume from state().
+// On the wasm backend the optimizers update on the heap (moments in place); they
+// must give the cpu backend's tensor arithmetic bit for bit, leave any tensor
+// that shares their data alone, resume from state(), and never leave a kernel
+// that caches its weights (wasm's convolutions, matrix products) on stale ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
@@ -42,8 +43,9 @@ const CONFIGS: TrainConfigInput[] = [
 
 /**
  * Runs the optimizer over `steps` on the given backend; returns the weights and the
- * optimizer state. `share` keeps a clone of every variable during each step, which
- * sends the wasm optimizer down its tensor path; the clones must keep their values.
+ * optimizer state. `share` keeps a clone of every weight and moment during each
+ * step, which sends the wasm optimizer down its tensor path (where there are
+ * moments); the clones must keep their values.
  */
 async function run(backend: string, input: TrainConfigInput, opts: { share?: boolean; from?: { t: number; state: Float32Array[]; weights: Float32Array[] }; steps?: [number, number] } = {}) {
   const { tf } = await ready;
@@ -59,12 +61,12 @@ async function run(backend: string, input: TrainConfigInput, opts: { share?: boo
   }
   const [from, to] = opts.steps ?? [0, STEPS];
   for (let k = from; k < to; k++) {
-    const held = opts.share ? vars.map((v) => tf.clone(v)) : [];
+    const held = opts.share ? [...vars, ...opt.state()].map((v) => tf.clone(v)) : [];
     const before = held.map((h) => h.dataSync().slice());
-    const ids = vars.map((v) => v.dataId);
+    const ids = opt.state().map((s) => s.dataId);
     tf.tidy(() => opt.apply(SHAPES.map((s, i) => tf.tensor(grads[k][i], s) as Tensor), lrAt(k)));
-    if (backend === 'wasm') assert.equal(vars.every((v, i) => v.dataId === ids[i]), !opts.share, opts.share ? 'shared: the tensor path' : 'the heap path, in place');
-    held.forEach((h, i) => assert.deepEqual(h.dataSync(), before[i], 'a tensor sharing a variable keeps its value'));
+    if (backend === 'wasm' && ids.length) assert.equal(opt.state().every((s, i) => s.dataId === ids[i]), !opts.share, opts.share ? 'shared: the tensor path' : 'the heap path, moments in place');
+    held.forEach((h, i) => assert.deepEqual(h.dataSync(), before[i], 'a tensor sharing a weight or moment keeps its value'));
     tf.dispose(held);
   }
   const result = { t: opt.t, weights: vars.map((v) => v.dataSync() as Float32Array), state: opt.state().map((s) => s.dataSync() as Float32Array) };
@@ -97,17 +99,40 @@ test('on wasm, an optimizer restored from state() continues as the uninterrupted
   }
 });
 
-test('the heap update allocates no tensors', async () => {
+test('the heap update allocates no lasting tensors and keeps the moments in place', async () => {
   const { tf } = await ready;
   await tf.setBackend('wasm');
   const vars = SHAPES.map((s, i) => tf.tidy(() => tf.variable(tf.tensor(weights[i], s))));
   const opt = new Optimizer(tf, trainConfigSchema.parse({ optimizer: 'adam' }), vars);
   const g = SHAPES.map((s, i) => tf.tensor(grads[0][i], s));
   const before = tf.memory().numTensors;
-  const ids = vars.map((v) => v.dataId);
+  const ids = opt.state().map((s) => s.dataId);
   opt.apply(g, 0.1);
   assert.equal(tf.memory().numTensors, before);
-  assert.deepEqual(vars.map((v) => v.dataId), ids, 'the variables were updated in place');
+  assert.deepEqual(opt.state().map((s) => s.dataId), ids);
   tf.dispose([...g, ...vars]);
   opt.dispose();
+});
+
+test('after a heap update, a convolution and a matrix product run on the new weights (wasm caches packed filters by data id)', async () => {
+  const { tf } = await ready;
+  await tf.setBackend('wasm');
+  const x = tf.tensor4d(random(2 * 5 * 5 * 3, 1), [2, 5, 5, 3]);
+  const filter = tf.tidy(() => tf.variable(tf.tensor4d(random(3 * 3 * 3 * 4, 1), [3, 3, 3, 4])));
+  const dense = tf.tidy(() => tf.variable(tf.tensor2d(random(75 * 6, 1), [75, 6])));
+  const forward = () =>
+    tf.tidy(() => [tf.conv2d(x, filter, 1, 'same'), tf.matMul(x.reshape([2, 75]), dense)].map((t) => Array.from(t.dataSync())));
+  forward(); // the kernels cache the packed weights
+  for (const optimizer of ['sgd', 'adam'] as const) {
+    const opt = new Optimizer(tf, trainConfigSchema.parse({ optimizer }), [filter, dense]);
+    tf.tidy(() => opt.apply([tf.onesLike(filter), tf.onesLike(dense)], 0.5));
+    const fresh = tf.tidy(() =>
+      [tf.conv2d(x, tf.tensor4d(filter.dataSync(), filter.shape), 1, 'same'), tf.matMul(x.reshape([2, 75]), tf.tensor2d(dense.dataSync(), dense.shape))].map((t) =>
+        Array.from(t.dataSync()),
+      ),
+    );
+    assert.deepEqual(forward(), fresh, optimizer);
+    opt.dispose();
+  }
+  tf.dispose([x, filter, dense]);
 });

@@ -19,19 +19,31 @@ interface WasmHeap {
   refCount(dataId: object): number;
 }
 
-/** Tensors' data on the wasm heap, for code that updates it in place. */
+/**
+ * Tensors' data on the wasm heap, for code that computes in JavaScript. Writing
+ * a tensor's data in place is safe only where no other tensor shares it and no
+ * kernel cached something made from it: wasm's convolutions and matrix products
+ * keep their filter packed by data id, so a weight written in place would run
+ * stale. New weights go to a new tensor.
+ */
 export interface HeapAccess {
   /** A view of t's float32 data; valid until the next allocation on the heap. */
   view(t: TensorInfo): Float32Array;
   /** Whether t's data belongs to t alone, so that writing it in place changes no other tensor. */
   exclusive(t: TensorInfo): boolean;
+  /** A new float32 tensor (uninitialised, in the current tidy scope) to fill through view(). */
+  output(shape: number[]): ReturnType<TF['tensor']>;
 }
 
 /** Heap access when tfjs runs on the wasm backend, else null. */
 export function wasmHeapAccess(tf: TF): HeapAccess | null {
   if (tf.getBackend() !== 'wasm') return null;
   const heap = tf.backend() as unknown as WasmHeap;
-  return { view: (t) => heap.typedArrayFromHeap(t), exclusive: (t) => heap.refCount(t.dataId) === 1 };
+  return {
+    view: (t) => heap.typedArrayFromHeap(t),
+    exclusive: (t) => heap.refCount(t.dataId) === 1,
+    output: (shape) => tf.engine().makeTensorFromTensorInfo(heap.makeOutput(shape, 'float32') as never) as ReturnType<TF['tensor']>,
+  };
 }
 
 /**

@@ -2,12 +2,14 @@
 // their whole state is a list of tensors and a step count: checkpoints save it,
 // and a resumed run continues bit for bit. Variables are addressed by position.
 //
-// On the wasm backend the update runs in JavaScript over the wasm heap, in
-// place: the tensor version costs about 13 small kernels per variable, whose
-// dispatch outweighs their arithmetic on a small net. The heap version rounds
-// every intermediate to float32 as the kernels do, so it gives the tensor
-// version's values bit for bit (IEEE float32 +, -, ×, ÷ and sqrt are exact
-// roundings of the same operations in float64).
+// On the wasm backend the update runs in JavaScript over the wasm heap: the
+// tensor version costs about 13 small kernels per variable, whose dispatch
+// outweighs their arithmetic on a small net. The moments are updated in place;
+// the new weights go to a new tensor, since wasm's convolutions and matrix
+// products cache their packed filter by data id. The heap version rounds every
+// intermediate to float32 as the kernels do, so it gives the tensor version's
+// values bit for bit (IEEE float32 +, -, ×, ÷ and sqrt are exact roundings of
+// the same operations in float64).
 import type { Tensor, TF } from '../blocks/contract.js';
 import { wasmHeapAccess, type HeapAccess } from '../backends/wasm-heap-kernels.js';
 import type { TrainConfig } from './config.js';
@@ -61,8 +63,8 @@ export class Optimizer {
     const scalars = heap ? this.scalars(lr) : null;
     this.tf.tidy(() => {
       this.vars.forEach((w, i) => {
-        // A variable whose data another tensor shares (a clone kept somewhere) takes the tensor path, which leaves that tensor as it was.
-        const inPlace = heap && scalars && [w, ...this.slots[i]].every((t) => t.dtype === 'float32' && heap.exclusive(t)) && grads[i].dtype === 'float32';
+        // Moments whose data another tensor shares (a clone kept somewhere) take the tensor path, which leaves that tensor as it was.
+        const inPlace = heap && scalars && w.dtype === 'float32' && grads[i].dtype === 'float32' && this.slots[i].every((t) => heap.exclusive(t));
         if (inPlace) this.updateOnHeap(heap, scalars, i, grads[i]);
         else this.updateTensors(i, grads[i], lr);
       });
@@ -112,9 +114,12 @@ export class Optimizer {
     };
   }
 
-  /** updateTensors' arithmetic, op for op, on the heap (no allocation in between, so the views stay valid). */
+  /** updateTensors' arithmetic, op for op, on the heap (views taken after the one allocation, so they stay valid). */
   private updateOnHeap(heap: HeapAccess, s: StepScalars, i: number, grad: Tensor): void {
-    const w = heap.view(this.vars[i]);
+    const variable = this.vars[i];
+    const updated = heap.output(variable.shape);
+    const out = heap.view(updated);
+    const w = heap.view(variable);
     const g = heap.view(grad);
     const slots = this.slots[i].map((t) => heap.view(t));
     const n = w.length;
@@ -123,20 +128,21 @@ export class Optimizer {
       for (let j = 0; j < n; j++) {
         let gj = s.l2 ? f32(g[j] + f32(w[j] * s.l2)) : g[j];
         if (m) gj = m[j] = f32(f32(m[j] * s.momentum) + gj);
-        w[j] = f32(w[j] - f32(gj * s.lr));
+        out[j] = f32(w[j] - f32(gj * s.lr));
       }
-      return;
+    } else {
+      const [m, v] = slots;
+      for (let j = 0; j < n; j++) {
+        const wj = w[j];
+        const gj = s.l2 ? f32(g[j] + f32(wj * s.l2)) : g[j];
+        const mj = (m[j] = f32(f32(m[j] * s.beta1) + f32(gj * s.oneMinusBeta1)));
+        const vj = (v[j] = f32(f32(v[j] * s.beta2) + f32(f32(gj * gj) * s.oneMinusBeta2)));
+        const denominator = f32(f32(Math.sqrt(f32(vj / s.correction2))) + s.epsilon);
+        const next = f32(wj - f32(f32(f32(mj / s.correction1) / denominator) * s.lr));
+        out[j] = s.decoupled ? f32(next - f32(wj * s.decoupled)) : next;
+      }
     }
-    const [m, v] = slots;
-    for (let j = 0; j < n; j++) {
-      const wj = w[j];
-      const gj = s.l2 ? f32(g[j] + f32(wj * s.l2)) : g[j];
-      const mj = (m[j] = f32(f32(m[j] * s.beta1) + f32(gj * s.oneMinusBeta1)));
-      const vj = (v[j] = f32(f32(v[j] * s.beta2) + f32(f32(gj * gj) * s.oneMinusBeta2)));
-      const denominator = f32(f32(Math.sqrt(f32(vj / s.correction2))) + s.epsilon);
-      const next = f32(wj - f32(f32(f32(mj / s.correction1) / denominator) * s.lr));
-      w[j] = s.decoupled ? f32(next - f32(wj * s.decoupled)) : next;
-    }
+    variable.assign(updated);
   }
 
   /** The slot tensors, flattened in variable order (not copies: save them before the next step, which may update them in place). */
