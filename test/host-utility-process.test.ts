@@ -1,48 +1,21 @@
 // The desktop training entry (electron/training-entry.ts) runs the real training
 // worker over Electron's process.parentPort. Without the Electron binary, a Node
 // child stands in for the utility process: its parentPort is an EventEmitter with
-// Electron's shape ({ data } message events, postMessage) carried over Node IPC.
+// Electron's shape (test/helpers/parent-port.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { eventSchema, SERIALIZATION, type TrainEvent } from '../engine/worker/protocol.js';
 import { tinyMnistGraph } from './host-fixtures.js';
-
-const ENTRY = fileURLToPath(new URL('../electron/training-entry.js', import.meta.url));
-
-// Node delivers IPC as process 'message' events; in a utility process those go to parentPort
-// only. So every 'message' not emitted from inside a parentPort listener (where the entry
-// relays to the worker) is turned into a parentPort message.
-const PARENT_PORT = `
-import { EventEmitter } from 'node:events';
-const send = process.send.bind(process);
-const port = new EventEmitter();
-port.postMessage = (m) => send(m);
-const emit = process.emit;
-let relaying = false;
-process.emit = function (event, ...args) {
-  if (event !== 'message' || relaying) return emit.call(this, event, ...args);
-  relaying = true;
-  try {
-    port.emit('message', { data: args[0], ports: [] });
-  } finally {
-    relaying = false;
-  }
-  return true;
-};
-process.parentPort = port;
-`;
+import { parentPortStandIn, TRAINING_ENTRY } from './helpers/parent-port.js';
 
 test('the utility-process entry runs the training worker over parentPort, maps arriving as Float32Arrays', { timeout: 90_000 }, async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'attn-utility-'));
   try {
-    const standIn = path.join(dir, 'parent-port.mjs');
-    await writeFile(standIn, PARENT_PORT);
-    const child = fork(ENTRY, [], { serialization: SERIALIZATION, execArgv: ['--import', standIn], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(TRAINING_ENTRY, [], { serialization: SERIALIZATION, execArgv: await parentPortStandIn(dir), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const events: TrainEvent[] = [];
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     const done = new Promise<TrainEvent>((resolve, reject) => {

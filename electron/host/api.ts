@@ -50,6 +50,18 @@ export const TRAINING_BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm'
 
 const runRef = z.strictObject({ runId: idSchema });
 
+/** The largest image `inspectImage` takes (the file's bytes, before base64). */
+export const MAX_IMAGE_BYTES = 16 * 1024 * 1024;
+/** A dropped image file: its name (shown, and named in errors) and its bytes as base64 (requests travel as JSON). */
+const imageFileSchema = z.strictObject({
+  name: z.string().min(1).max(255),
+  base64: z
+    .string()
+    .max(Math.ceil(MAX_IMAGE_BYTES / 3) * 4, `must be at most ${MAX_IMAGE_BYTES / 1024 / 1024} MiB`)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+});
+export type ImageFile = z.input<typeof imageFileSchema>;
+
 /** One zod schema per method: the transports validate with these, and the request types derive from them. */
 export const requestSchemas = {
   info: empty,
@@ -99,6 +111,8 @@ export const requestSchemas = {
   previewDataset: z.strictObject({ dataset: datasetRequest as unknown as z.ZodType<DatasetRequest>, graph: graphSchema.optional() }),
   /** One validation sample through a run's checkpoint (its latest by default): the prediction and every attention map. */
   inspectSample: z.strictObject({ runId: idSchema, index: z.number().int().min(0), checkpoint: idSchema.optional() }),
+  /** A PNG or JPEG through a run's checkpoint, fitted to the model's input as its dataset's images were. */
+  inspectImage: z.strictObject({ runId: idSchema, image: imageFileSchema, checkpoint: idSchema.optional() }),
 
   exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_TARGETS) }),
 } as const;
@@ -346,6 +360,7 @@ export interface HostResponses {
   readSnapshot: RunSnapshot;
   previewDataset: DatasetPreview;
   inspectSample: Inspection;
+  inspectImage: Inspection;
   exportCode: ExportResult;
 }
 

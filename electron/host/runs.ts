@@ -1,13 +1,15 @@
 // What the editor reads back from training on disk: a run's attention snapshots,
 // a dataset's preview before training, and the request that inspects a run's
-// checkpoint on one validation sample.
+// checkpoint on one validation sample or a dropped image.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkGraphSchema } from '../../engine/graph/schema.js';
 import { prepareData, sizeOf, type DatasetSpec } from '../../engine/data/index.js';
 import { inputHint } from '../../engine/train/setup.js';
 import type { InspectCommand } from '../../engine/worker/protocol.js';
-import type { AttentionMap, BatchRow, DatasetPreview, RunSnapshot } from './api.js';
+import { MAX_IMAGE_BYTES, type AttentionMap, type BatchRow, type DatasetPreview, type ImageFile, type RunSnapshot } from './api.js';
+import { isJpeg } from '../../engine/data/image-folder.js';
+import { isPng } from '../../engine/data/png.js';
 
 /** The batch numbers streamed while the run trained (the host writes them; metrics.jsonl has epochs only). */
 export const BATCH_LOG = 'batches.jsonl';
@@ -99,13 +101,29 @@ export async function previewDataset(spec: DatasetSpec, graph: unknown, examples
   }
 }
 
-/** The inspection of sample `index` of a run's validation split, from its (latest or named) checkpoint. */
-export async function inspectionFor(runDir: string, index: number, checkpoint?: string): Promise<InspectCommand> {
+/** A validation sample (by index) or a given image, through a run's latest or named checkpoint. */
+export interface InspectionTarget {
+  index?: number;
+  image?: { name: string; bytes: Uint8Array<ArrayBuffer> };
+  checkpoint?: string;
+}
+
+/** The inspection command for a run folder: its graph, dataset (so its split and normalisation) and backend. */
+export async function inspectionFor(runDir: string, { index, image, checkpoint }: InspectionTarget): Promise<InspectCommand> {
   const read = async (f: string) => JSON.parse(await readFile(path.join(runDir, f), 'utf8')) as unknown;
   const config = (await read('config.json').catch(() => ({}))) as { dataset?: DatasetSpec; backend?: string };
   const graph = checkGraphSchema(await read('graph.attn.json').catch(() => null)).graph;
   if (!graph) throw new Error('the run folder holds no readable graph');
   if (!config.dataset) throw new Error('the run folder does not say which dataset it trained on');
   const backend = (['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const).find((b) => b === config.backend) ?? 'auto';
-  return { graph, dataset: config.dataset, checkpoint: path.join(runDir, 'checkpoints', checkpoint ?? ''), index, backend };
+  return { graph, dataset: config.dataset, checkpoint: path.join(runDir, 'checkpoints', checkpoint ?? ''), index, image, backend };
+}
+
+/** A dropped file's bytes, refused early (before a training process starts) when they are no PNG or JPEG. */
+export function imageBytes(file: ImageFile): { name: string; bytes: Uint8Array<ArrayBuffer> } {
+  const bytes = new Uint8Array(Buffer.from(file.base64, 'base64'));
+  if (bytes.length === 0) throw new Error(`${file.name} is empty`);
+  if (bytes.length > MAX_IMAGE_BYTES) throw new Error(`${file.name} is ${(bytes.length / 1024 / 1024).toFixed(1)} MiB; images of at most ${MAX_IMAGE_BYTES / 1024 / 1024} MiB can be inspected`);
+  if (!isPng(bytes) && !isJpeg(bytes)) throw new Error(`${file.name} is not a PNG or JPEG image`);
+  return { name: file.name, bytes };
 }

@@ -43,7 +43,7 @@ import { BUILTIN_DATASETS } from '../../engine/data/builtin.js';
 import { datasetSpecSchema, type DatasetSpec } from '../../engine/data/index.js';
 import { isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/synthetic.js';
 import type { InspectCommand, Inspection } from '../../engine/worker/protocol.js';
-import { inspectionFor, previewDataset, readBatchLog, readSnapshot } from './runs.js';
+import { imageBytes, inspectionFor, previewDataset, readBatchLog, readSnapshot, type InspectionTarget } from './runs.js';
 
 /** Native open/save dialogs (desktop only). They answer an absolute path, or null when cancelled. */
 export interface Dialogs {
@@ -459,10 +459,18 @@ export class HostService implements HostHandlers {
   }
 
   async inspectSample({ runId, index, checkpoint }: HostRequestParsed<'inspectSample'>): Promise<Inspection> {
+    return this.inspectRun(runId, { index, checkpoint });
+  }
+
+  async inspectImage({ runId, image, checkpoint }: HostRequestParsed<'inspectImage'>): Promise<Inspection> {
+    return this.inspectRun(runId, { image: imageBytes(image), checkpoint });
+  }
+
+  private async inspectRun(runId: string, what: InspectionTarget): Promise<Inspection> {
     if (!this.opts.inspect) throw new Error(this.opts.trainingUnavailable ?? 'inspection needs the training process, which is not available here');
     const dir = path.join(this.opts.runsDir, runId);
     if (!(await exists(dir))) throw new Error(`no run "${runId}"`);
-    return this.opts.inspect(await inspectionFor(dir, index, checkpoint));
+    return this.opts.inspect(await inspectionFor(dir, what));
   }
 
   private async readRunSummary(runId: string): Promise<RunSummary | undefined> {

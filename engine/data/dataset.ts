@@ -134,11 +134,15 @@ export function channelStats(ds: ArrayDataset): Normalization {
 }
 
 /** Standardises float inputs per channel with statistics of the training split only. */
+/** Samples (any number, channels last) standardised with a dataset's statistics: what training saw. */
+export function normalizeInputs(x: ArrayLike<number>, stats: Normalization): Float32Array {
+  const c = stats.mean.length;
+  return Float32Array.from(x, (v, j) => (v - stats.mean[j % c]) / stats.std[j % c]);
+}
+
 export function standardize(train: ArrayDataset, validation: ArrayDataset, stats = channelStats(train)): { train: ArrayDataset; validation: ArrayDataset; stats: Normalization } {
   if (train.inputDtype !== 'float32') throw new Error(`dataset ${train.name} has token inputs, which are not normalised`);
-  const c = stats.mean.length;
-  const apply = (x: Float32Array | Int32Array) => Float32Array.from(x, (v, j) => (v - stats.mean[j % c]) / stats.std[j % c]);
   // Both splits share one backing array, so transform it once.
-  const x = apply(train.x);
+  const x = normalizeInputs(train.x, stats);
   return { train: train.mapInputs(() => x), validation: validation.mapInputs(() => x), stats };
 }

@@ -4,8 +4,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ArrayDataset } from './dataset.js';
-import { decodePng, type RasterImage } from './png.js';
+import { decodePng, isPng, MAX_PIXELS, type RasterImage } from './png.js';
+import { ArrayDataset, normalizeInputs, type Normalization } from './dataset.js';
 
 const require = createRequire(import.meta.url);
 
@@ -20,12 +20,17 @@ export interface ImageFolderOptions {
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
-type JpegDecoder = { decode(buf: Uint8Array, opts: { useTArray: true; formatAsRGBA: true }): { width: number; height: number; data: Uint8Array } };
+type JpegDecoder = {
+  decode(buf: Uint8Array, opts: { useTArray: true; formatAsRGBA: true; maxResolutionInMP: number }): { width: number; height: number; data: Uint8Array };
+};
 let jpeg: JpegDecoder | null | undefined;
 
-/** JPEG needs the optional `jpeg-js` package; PNG is decoded here. */
-function decodeImage(buf: Uint8Array, file: string): RasterImage {
-  if (!/\.jpe?g$/i.test(file)) return decodePng(buf);
+export const isJpeg = (buf: Uint8Array) => buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
+
+/** Decodes PNG or JPEG bytes, told apart by their signature. JPEG needs the optional `jpeg-js` package; PNG is decoded here. */
+export function decodeImage(buf: Uint8Array): RasterImage {
+  if (isPng(buf)) return decodePng(buf);
+  if (!isJpeg(buf)) throw new Error('not a PNG or JPEG image');
   if (jpeg === undefined) {
     try {
       jpeg = require('jpeg-js') as JpegDecoder;
@@ -34,7 +39,12 @@ function decodeImage(buf: Uint8Array, file: string): RasterImage {
     }
   }
   if (!jpeg) throw new Error('JPEG images need the jpeg-js package, which is not installed (PNG works without it)');
-  const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true });
+  let img;
+  try {
+    img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6 });
+  } catch (e) {
+    throw new Error(`corrupt JPEG (${e instanceof Error ? e.message : String(e)})`);
+  }
   return { width: img.width, height: img.height, channels: 4, data: img.data };
 }
 
@@ -67,6 +77,19 @@ export function resizeInto(img: RasterImage, out: Float32Array, height: number, 
   }
 }
 
+/**
+ * One image as a model input of `shape` ([height, width, 1 or 3]): the steps the
+ * image-folder import takes (channels, bilinear resize, [0, 1]), then the
+ * dataset's normalisation when training applied one.
+ */
+export function imageInput(img: RasterImage, shape: readonly number[], normalization?: Normalization): Float32Array {
+  const [height, width, channels] = shape;
+  if (shape.length !== 3 || (channels !== 1 && channels !== 3)) throw new Error(`the model's input ${JSON.stringify(shape)} is not an image with 1 (grey) or 3 (RGB) channels`);
+  const x = new Float32Array(height * width * channels);
+  resizeInto(img, x, height, width, channels);
+  return normalization ? normalizeInputs(x, normalization) : x;
+}
+
 export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Promise<ArrayDataset> {
   const { height, width, channels } = opts;
   let entries;
@@ -90,7 +113,7 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Pr
   for (const [i, { file, label }] of files.entries()) {
     let img: RasterImage;
     try {
-      img = decodeImage(await readFile(file), file);
+      img = decodeImage(await readFile(file));
     } catch (e) {
       throw new Error(`${file}: ${(e as Error).message}`);
     }

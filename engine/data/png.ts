@@ -15,6 +15,9 @@ const SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
 /** Samples per pixel for each PNG colour type. */
 const SAMPLES: Record<number, 1 | 2 | 3 | 4> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
+/** As jpeg-js's default limit: larger images are refused rather than decoded. */
+export const MAX_PIXELS = 100e6;
+
 export const isPng = (buf: Uint8Array): boolean => buf.length >= 8 && SIGNATURE.equals(buf.subarray(0, 8));
 
 export function decodePng(buf: Uint8Array): RasterImage {
@@ -47,14 +50,16 @@ export function decodePng(buf: Uint8Array): RasterImage {
   if (interlace) throw new Error('interlaced PNGs are not supported');
   if (![1, 2, 4, 8, 16].includes(depth) || (depth < 8 && samples !== 1)) throw new Error(`unsupported PNG bit depth ${depth}`);
   if (type === 3 && !palette) throw new Error('corrupt PNG (palette image without PLTE)');
+  if (width * height > MAX_PIXELS) throw new Error(`PNG too large (${width}×${height} pixels; at most ${MAX_PIXELS / 1e6} million)`);
+  const bpp = Math.max(1, (samples * depth) >> 3); // bytes per pixel, for the filters
+  const stride = Math.ceil((width * samples * depth) / 8);
   let raw: Buffer;
   try {
-    raw = inflateSync(Buffer.concat(idat));
+    // Capped at what the header promises, so a small file cannot inflate into gigabytes.
+    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: height * (stride + 1) });
   } catch (e) {
     throw new Error(`corrupt PNG (image data does not inflate: ${(e as Error).message})`);
   }
-  const bpp = Math.max(1, (samples * depth) >> 3); // bytes per pixel, for the filters
-  const stride = Math.ceil((width * samples * depth) / 8);
   if (raw.length < height * (stride + 1)) throw new Error('corrupt PNG (image data too short)');
   const rows = unfilter(raw, height, stride, bpp);
 

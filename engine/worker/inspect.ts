@@ -4,7 +4,8 @@
 import type { Tensor } from '../blocks/contract.js';
 import { selectBackend, type BackendOption } from '../backends/select.js';
 import { compileGraph } from '../compile/compile.js';
-import { prepareData } from '../data/index.js';
+import { IGNORE, prepareData, type Normalization } from '../data/index.js';
+import { decodeImage, imageInput } from '../data/image-folder.js';
 import type { GraphFile } from '../graph/types.js';
 import { loadCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
 import type { AttentionMap } from '../train/events.js';
@@ -17,7 +18,8 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
   const { tf, backend } = await selectBackend({ backend: cmd.backend as BackendOption });
   const data = await prepareData(cmd.dataset, inputHint(graph));
   const source = data.validation.size > 0 ? data.validation : data.train;
-  if (cmd.index >= source.size) throw new Error(`sample ${cmd.index} does not exist: the validation split has ${source.size} samples`);
+  const image = cmd.image && imageFor(cmd.image, source.inputShape, data.normalization);
+  if (!image && cmd.index >= source.size) throw new Error(`sample ${cmd.index} does not exist: the validation split has ${source.size} samples`);
   const compiled = compileGraph(tf, graph);
   const checkpoint = await resolveCheckpoint(cmd.checkpoint);
   const ck = await loadCheckpoint(tf, checkpoint);
@@ -27,7 +29,7 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
     compiled.model.setWeights(ck.weights);
     const outputs = [...compiled.model.outputs, ...compiled.attention.map((a) => a.tensor)];
     const probe = tf.model({ inputs: compiled.model.inputs, outputs });
-    const { x, labels } = source.batch(tf, [cmd.index]);
+    const { x, labels } = image ? { x: tf.tensor(image.x, [1, ...source.inputShape]), labels: [IGNORE] } : source.batch(tf, [cmd.index]);
     tensors.push(x);
     const out = probe.predict(x) as Tensor | Tensor[];
     const list = Array.isArray(out) ? out : [out];
@@ -43,8 +45,9 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
     const input = await x.data();
     return {
       type: 'inspection',
-      index: cmd.index,
+      index: image ? -1 : cmd.index,
       validationSamples: source.size,
+      ...(image && { image: image.info }),
       classNames: [...data.classNames],
       label: [...labels],
       input: { shape: x.shape.slice(1), data: input instanceof Int32Array ? Int32Array.from(input) : Float32Array.from(input as Float32Array) },
@@ -56,5 +59,15 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
   } finally {
     tf.dispose([...tensors, ...ck.weights, ...ck.optimizer]);
     compiled.model.dispose();
+  }
+}
+
+/** A given image as the model's input, or an error that names the file. */
+function imageFor(image: { name: string; bytes: Uint8Array }, shape: readonly number[], normalization?: Normalization) {
+  try {
+    const img = decodeImage(image.bytes);
+    return { x: imageInput(img, shape, normalization), info: { name: image.name, width: img.width, height: img.height } };
+  } catch (err) {
+    throw new Error(`${image.name}: ${(err as Error).message}`);
   }
 }

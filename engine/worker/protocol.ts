@@ -28,7 +28,9 @@ export const inspectCommandSchema = z.object({
   /** A checkpoint folder, or a checkpoints/ folder (its latest). */
   checkpoint: z.string(),
   /** Which validation sample (the split is the run's: same dataset spec, same seed). */
-  index: z.number().int().min(0),
+  index: z.number().int().min(0).default(0),
+  /** A PNG or JPEG to inspect instead of a validation sample: fitted to the model's input as the dataset's images were. */
+  image: z.object({ name: z.string(), bytes: z.instanceof(Uint8Array) }).optional(),
   backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   maxElements: z.number().int().min(16).default(65536),
 });
@@ -37,8 +39,11 @@ export type InspectCommandParsed = z.output<typeof inspectCommandSchema>;
 
 export const inspectionSchema = z.object({
   type: z.literal('inspection'),
+  /** The validation sample inspected; -1 for an image given instead. */
   index: z.number().int(),
   validationSamples: z.number().int(),
+  /** The image given instead of a validation sample, with its size before it was fitted to the input. */
+  image: z.object({ name: z.string(), width: z.number().int(), height: z.number().int() }).optional(),
   classNames: z.array(z.string()),
   /** The sample's class (or per position for sequences; -1: no target). */
   label: z.array(z.number().int()),
