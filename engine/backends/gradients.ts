@@ -1,6 +1,7 @@
 // Gradient functions that replace tfjs's own where those build large tensors
-// in JavaScript. Gradients are registered for every backend; each replacement
-// computes the same values, in the same order, as the one it replaces.
+// in JavaScript, and that tfjs lacks. Gradients are registered for every
+// backend; each replacement computes the same values, in the same order, as the
+// one it replaces.
 import type { TF, Tensor } from '../blocks/contract.js';
 
 const registered = new WeakSet<object>();
@@ -30,4 +31,27 @@ export function registerFastGradients(tf: TF): void {
       };
     },
   });
+}
+
+/**
+ * Comparisons are flat wherever they are differentiable: each operand gets a zero
+ * gradient, as TensorFlow's NotDifferentiable means. tfjs 4.22 registers one for
+ * GreaterEqual only, so a float input that reaches, say, a padding mask through
+ * NotEqual stopped every gradient of the graph with "gradient function not found".
+ */
+const COMPARISONS = ['Equal', 'NotEqual', 'Greater', 'Less', 'LessEqual', 'GreaterEqual'];
+
+const comparisons = new WeakSet<object>();
+
+export function registerComparisonGradients(tf: TF): void {
+  if (comparisons.has(tf.engine())) return;
+  comparisons.add(tf.engine());
+  for (const kernelName of COMPARISONS) {
+    if (tf.getGradient(kernelName)) continue;
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['a', 'b'],
+      gradFunc: (_dy, [a, b]) => ({ a: () => tf.zeros(a.shape), b: () => tf.zeros(b.shape) }),
+    });
+  }
 }

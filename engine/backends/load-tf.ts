@@ -1,5 +1,6 @@
 // Loads tfjs on demand (the engine never imports it at module level).
 import type { TF } from '../blocks/contract.js';
+import { repairTfjs } from './repairs.js';
 
 let imported: Promise<TF> | undefined;
 let loaded: Promise<TF> | undefined;
@@ -13,11 +14,11 @@ function muteTfjsNodeAdvice(): void {
   };
 }
 
-/** The pure-JS tfjs namespace, backend not chosen yet (see engine/backends/select). */
+/** The pure-JS tfjs namespace, backend not chosen yet (see engine/backends/select), with its training gaps repaired. */
 export function importTf(): Promise<TF> {
   imported ??= (async () => {
     muteTfjsNodeAdvice();
-    return (await import('@tensorflow/tfjs')) as unknown as TF;
+    return repairTfjs((await import('@tensorflow/tfjs')) as unknown as TF);
   })();
   return imported;
 }

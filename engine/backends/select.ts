@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { TF } from '../blocks/contract.js';
 import { importTf } from './load-tf.js';
+import { repairTfjs } from './repairs.js';
 import { registerWasmKernels } from './wasm-kernels.js';
 
 export type BackendChoice = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -44,7 +45,7 @@ async function loadNative(pkg: string): Promise<TF> {
   }
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its 'tensorflow' backend did not initialise`);
   await tf.ready();
-  return tf;
+  return repairTfjs(tf);
 }
 
 let wasmPathsSet = false;

@@ -2,162 +2,22 @@
 // Conv2DBackpropFilter, DepthwiseConv2dNative backprop or UnsortedSegmentSum, so
 // no convolution or embedding can train on it, and its Conv2DBackpropInput is a
 // naive loop (about 9x the forward convolution). Each kernel here is written with
-// wasm ops that run in XNNPACK or SIMD code: the gradients of a convolution are
-// themselves convolutions and matrix products of shifted views.
+// wasm ops that run in XNNPACK or SIMD code (the convolution gradients in conv-grads).
 import type { TF, Tensor } from '../blocks/contract.js';
 import { registerWasmHeapKernels, replaceWasmKernel, WASM_HEAP_KERNELS, type KernelArgs, type TensorInfo } from './wasm-heap-kernels.js';
 import { registerFastGradients } from './gradients.js';
-
-type T4 = ReturnType<TF['tensor4d']>;
-type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
-type DataFormat = 'NHWC' | 'NCHW';
-type Rounding = 'floor' | 'round' | 'ceil' | undefined;
-type ConvInfo = ReturnType<TF['backend_util']['computeConv2DInfo']>;
-
-/** The window geometry of a convolution, from tfjs's own rules (NHWC). */
-function geometry(tf: TF, inShape: number[], filterShape: number[], a: { strides: unknown; dilations?: unknown; pad: Pad; dimRoundingMode?: Rounding }, depthwise: boolean): ConvInfo {
-  return tf.backend_util.computeConv2DInfo(
-    inShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    a.strides as [number, number],
-    (a.dilations ?? 1) as [number, number],
-    a.pad as 'same',
-    a.dimRoundingMode,
-    depthwise,
-  );
-}
-
-/**
- * The input pixels each filter tap (a, b) meets, for every output pixel:
- * a strided view of the padded input, shaped like the output [N, Ho, Wo, C].
- */
-function tapView(tf: TF, xPadded: T4, c: ConvInfo, a: number, b: number): T4 {
-  const top = a * c.dilationHeight;
-  const left = b * c.dilationWidth;
-  return tf.stridedSlice(
-    xPadded,
-    [0, top, left, 0],
-    [xPadded.shape[0], top + (c.outHeight - 1) * c.strideHeight + 1, left + (c.outWidth - 1) * c.strideWidth + 1, xPadded.shape[3]],
-    [1, c.strideHeight, c.strideWidth, 1],
-  ) as T4;
-}
-
-/** The input with the forward pass's zero padding made explicit (and any rows the windows never reach kept). */
-function padInput(tf: TF, x: T4, c: ConvInfo): T4 {
-  const { top, bottom, left, right } = c.padInfo;
-  return top || bottom || left || right ? tf.pad(x, [[0, 0], [top, Math.max(0, bottom)], [left, Math.max(0, right)], [0, 0]]) : x;
-}
-
-/**
- * dW of conv2d. Every filter tap sums input × dy over batch and space, which is a
- * convolution in its own right: the input with batch and channel axes swapped
- * ([Ci, H, W, N]) convolved with dy as the filter ([Ho, Wo, N, Co]), the forward
- * stride becoming the dilation and the forward dilation the stride. XNNPACK runs
- * it about 8x faster than im2col with a matrix product (wasm's BatchMatMul with a
- * transposed operand is slow).
- */
-function conv2dFilterGrad(tf: TF, x: T4, dy: T4, c: ConvInfo): T4 {
-  const { top, left } = c.padInfo;
-  // The rows the forward windows reach, from -top; beyond the input on the far side is padding, or rows no window read.
-  const bottom = (c.filterHeight - 1) * c.dilationHeight + (c.outHeight - 1) * c.strideHeight + 1 - top - c.inHeight;
-  const right = (c.filterWidth - 1) * c.dilationWidth + (c.outWidth - 1) * c.strideWidth + 1 - left - c.inWidth;
-  const xs = bottom < 0 || right < 0 ? tf.slice(x, 0, [c.batchSize, c.inHeight + Math.min(0, bottom), c.inWidth + Math.min(0, right), c.inChannels]) : x;
-  const dw = tf.conv2d(
-    tf.transpose(xs, [3, 1, 2, 0]) as T4,
-    tf.transpose(dy, [1, 2, 0, 3]) as T4,
-    [c.dilationHeight, c.dilationWidth],
-    [[0, 0], [top, Math.max(0, bottom)], [left, Math.max(0, right)], [0, 0]],
-    'NHWC',
-    [c.strideHeight, c.strideWidth],
-  );
-  return tf.transpose(dw, [1, 2, 0, 3]) as T4;
-}
-
-/**
- * dW of a stride-1 conv2d with few input channels, as one matrix product: the
- * input pixels each tap meets (im2col, one row per tap and input channel) times
- * dy. XNNPACK repacks the operand that holds dy on every call, and packs it for a
- * matrix product about twice as fast as for a convolution; the rows cost a copy
- * of kh·kw·Ci values per output pixel, less than the packing saved while
- * kh·kw·Ci <= Co (the bench net's first layer: 9 rows against 16 channels).
- */
-function conv2dFilterGradByMatMul(tf: TF, x: T4, dy: T4, c: ConvInfo): T4 {
-  const xp = padInput(tf, x, c);
-  const [n, hp, wp, ci] = xp.shape;
-  const channelsFirst = ci === 1 ? xp.reshape([1, n, hp, wp]) : tf.transpose(xp, [3, 0, 1, 2]);
-  const rows: Tensor[] = [];
-  for (let a = 0; a < c.filterHeight; a++) {
-    for (let b = 0; b < c.filterWidth; b++) {
-      rows.push(tf.slice(channelsFirst, [0, 0, a * c.dilationHeight, b * c.dilationWidth], [ci, n, c.outHeight, c.outWidth]));
-    }
-  }
-  const pixels = n * c.outHeight * c.outWidth;
-  const cols = tf.stack(rows).reshape([rows.length * ci, pixels]);
-  return tf.matMul(cols as ReturnType<TF['tensor2d']>, dy.reshape([pixels, c.outChannels])).reshape([c.filterHeight, c.filterWidth, ci, c.outChannels]);
-}
-
-type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
-
-/**
- * dy laid out on the input grid for a transposed convolution: zeros between rows
- * and columns when the forward pass was strided, and the padding (explicit, so
- * the convolution applies it for free) with which each input pixel sees every
- * output pixel it fed. Negative padding, where the forward padding exceeds the
- * window's reach, crops instead.
- */
-function spreadGrad(tf: TF, dy: T4, c: ConvInfo): { g: T4; pad: ExplicitPad } {
-  const [n, ho, wo, ch] = dy.shape;
-  const sh = c.strideHeight;
-  const sw = c.strideWidth;
-  let g: T4 = dy;
-  if (sh > 1 || sw > 1) {
-    g = tf
-      .pad(dy.reshape([n, ho, 1, wo, 1, ch]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]])
-      .reshape([n, ho * sh, wo * sw, ch]);
-  }
-  const side = (out: number, s: number, inSize: number, eff: number, before: number) => {
-    const len = (out - 1) * s + 1;
-    const lead = eff - 1 - before;
-    const trail = inSize + eff - 1 - lead - len;
-    return { from: Math.max(0, -lead), to: len + Math.min(0, trail), pad: [Math.max(0, lead), Math.max(0, trail)] as [number, number] };
-  };
-  const h = side(ho, sh, c.inHeight, c.effectiveFilterHeight, c.padInfo.top);
-  const w = side(wo, sw, c.inWidth, c.effectiveFilterWidth, c.padInfo.left);
-  if (h.from || w.from || h.to !== g.shape[1] || w.to !== g.shape[2]) g = tf.slice(g, [0, h.from, w.from, 0], [n, h.to - h.from, w.to - w.from, ch]);
-  return { g, pad: [[0, 0], h.pad, w.pad, [0, 0]] };
-}
-
-/** dx of conv2d: the spread gradient convolved with the filter turned 180° and its channel axes swapped. */
-function conv2dInputGrad(tf: TF, dy: T4, filter: T4, c: ConvInfo): T4 {
-  const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as T4;
-  const { g, pad } = spreadGrad(tf, dy, c);
-  return tf.conv2d(g, flipped, 1, pad, 'NHWC', [c.dilationHeight, c.dilationWidth]);
-}
-
-/** dx of a depthwise convolution: each channel's spread gradient against its own turned filter, summed over the multiplier. */
-function depthwiseInputGrad(tf: TF, dy: T4, filter: T4, c: ConvInfo): T4 {
-  const [kh, kw, ch, m] = filter.shape;
-  const flipped = tf.reverse(filter, [0, 1]).reshape([kh, kw, ch * m, 1]) as T4;
-  const { g, pad } = spreadGrad(tf, dy, c);
-  const dx = tf.depthwiseConv2d(g, flipped, 1, pad, 'NHWC', [c.dilationHeight, c.dilationWidth]);
-  return m === 1 ? dx : (dx.reshape([...dx.shape.slice(0, 3), ch, m]).sum(4) as T4);
-}
-
-/** dW of a depthwise convolution: per tap, the input view times dy, summed over batch and space. */
-function depthwiseFilterGrad(tf: TF, x: T4, dy: T4, c: ConvInfo): T4 {
-  const ch = c.inChannels;
-  const m = c.outChannels / ch;
-  const xp = padInput(tf, x, c);
-  const dy5 = dy.reshape([c.batchSize, c.outHeight, c.outWidth, ch, m]);
-  const taps: Tensor[] = [];
-  for (let a = 0; a < c.filterHeight; a++) {
-    for (let b = 0; b < c.filterWidth; b++) {
-      const v = tapView(tf, xp, c, a, b).expandDims(4);
-      taps.push(tf.mul(v, dy5).sum([0, 1, 2]));
-    }
-  }
-  return tf.stack(taps).reshape([c.filterHeight, c.filterWidth, ch, m]);
-}
+import { registerWasmResizeGrads } from './resize-grads.js';
+import {
+  conv2dFilterGrad,
+  conv2dFilterGradByMatMul,
+  conv2dInputGrad,
+  depthwiseFilterGrad,
+  depthwiseInputGrad,
+  geometry,
+  type Pad,
+  type Rounding,
+  type T4,
+} from './conv-grads.js';
 
 /** Sum of data rows per segment id, by scatter-add; ids outside [0, numSegments) are dropped, as in TensorFlow. */
 function unsortedSegmentSum(tf: TF, data: Tensor, ids: Tensor, numSegments: number): Tensor {
@@ -179,7 +39,8 @@ const registered = new WeakSet<object>();
 /**
  * Registers the training kernels on tfjs's wasm backend (once per tfjs instance).
  * Call after the wasm backend is registered; replaces wasm's own slow
- * Conv2DBackpropInput, and its MaxPoolGrad, Sum and Identity (wasm-heap-kernels).
+ * Conv2DBackpropInput, and its MaxPoolGrad, Sum and Identity (wasm-heap-kernels), and
+ * its resize gradients where they ignore half-pixel centres (resize-grads).
  */
 export function registerWasmKernels(tf: TF): void {
   if (registered.has(tf.engine())) return;
@@ -237,6 +98,7 @@ export function registerWasmKernels(tf: TF): void {
     });
   });
   registerWasmHeapKernels(tf);
+  registerWasmResizeGrads(tf);
   registerFastGradients(tf);
 }
 
