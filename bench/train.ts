@@ -1,7 +1,8 @@
 // Training throughput of the compiled benchmark graph (templates/bench-se-cnn:
 // conv-SE CNN, 21,042 parameters, batch 64, Adam) on MNIST through the real
 // trainer, and what the attention probes cost: probes off, at the default rate,
-// and after every batch.
+// and after every batch; and the compiled graph against the same net written by
+// hand in tfjs layers, through the same training step.
 //   node dist/bench/train.js [--backend auto|wasm|cpu|...] [--samples N]
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -9,11 +10,60 @@ import { selectBackend, type BackendOption } from '../engine/backends/select.js'
 import { prepareData } from '../engine/data/index.js';
 import { trainConfigSchema, type TrainConfigInput } from '../engine/train/config.js';
 import { Trainer } from '../engine/train/trainer.js';
+import { Optimizer } from '../engine/train/optimizers.js';
+import { maskedLoss, oneHot } from '../engine/train/losses.js';
+import { compileGraph } from '../engine/compile/compile.js';
 import { parseGraphText } from '../engine/graph/schema.js';
+import type { GraphFile } from '../engine/graph/types.js';
+import type { TF, Tensor } from '../engine/blocks/contract.js';
+import type { PreparedData } from '../engine/data/index.js';
+import { benchSeCnn } from './backends.js';
 
 const templateFile = fileURLToPath(new URL('../../templates/bench-se-cnn.attn.json', import.meta.url));
 
-export async function benchTrain(opts: { backend?: BackendOption; samples?: number } = {}) {
+type Model = ReturnType<typeof benchSeCnn>;
+
+/**
+ * The compiled graph against the same net written by hand in tfjs layers, each
+ * trained by the trainer's own step (forward, masked cross-entropy,
+ * variableGrads, our Adam) on the same MNIST batches, steps interleaved so that
+ * both see the same machine load. Medians of the per-step times.
+ */
+async function compiledVsHandWritten(tf: TF, graph: GraphFile, data: PreparedData, steps: number) {
+  const nets: Record<string, Model> = { compiled: compileGraph(tf, graph).model, handWritten: benchSeCnn(tf) };
+  const runners = Object.entries(nets).map(([name, model]) => {
+    const vars = model.trainableWeights.map((w) => w.read() as ReturnType<TF['variable']>);
+    const optimizer = new Optimizer(tf, trainConfigSchema.parse({ lr: 1e-3 }), vars);
+    const times: number[] = [];
+    const step = async (indices: Int32Array) => {
+      const t0 = performance.now();
+      const { x, labels } = data.train.batch(tf, indices);
+      const { y, mask } = oneHot(labels, 10);
+      const yT = tf.tensor2d(y, [labels.length, 10]);
+      const maskT = tf.tensor1d(mask);
+      const { value, grads } = tf.variableGrads(() => maskedLoss(tf, 'categoricalCrossentropy', yT, model.apply(x, { training: true }) as Tensor, maskT) as never, vars);
+      tf.tidy(() => optimizer.apply(vars.map((v) => grads[v.name]), 1e-3));
+      await value.data();
+      tf.dispose([x, yT, maskT, value, ...Object.values(grads)]);
+      times.push(performance.now() - t0);
+    };
+    return { name, model, optimizer, times, step, params: model.countParams() };
+  });
+  const batch = (s: number) => Int32Array.from({ length: 64 }, (_, k) => (s * 64 + k) % data.train.size);
+  const warmUp = 5;
+  for (let s = 0; s < warmUp + steps; s++) for (const r of runners) await r.step(batch(s));
+  const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1];
+  const out: Record<string, { params: number; msPerStep: number; samplesPerSec: number }> = {};
+  for (const r of runners) {
+    const ms = median(r.times.slice(warmUp));
+    out[r.name] = { params: r.params, msPerStep: +ms.toFixed(2), samplesPerSec: Math.round(64000 / ms) };
+    r.optimizer.dispose();
+    r.model.dispose();
+  }
+  return { steps, ...out, compiledOverHandWritten: +(out.compiled.msPerStep / out.handWritten.msPerStep).toFixed(3) };
+}
+
+export async function benchTrain(opts: { backend?: BackendOption; samples?: number; steps?: number } = {}) {
   const graph = parseGraphText(readFileSync(templateFile, 'utf8')).graph!;
   const { tf, backend, skipped } = await selectBackend({ backend: opts.backend ?? 'auto' });
   const data = await prepareData({ name: 'mnist', limit: Math.round((opts.samples ?? 2048) / 0.9), seed: 1 });
@@ -37,6 +87,7 @@ export async function benchTrain(opts: { backend?: BackendOption; samples?: numb
     skipped,
     trainSamples: data.train.size,
     batchSize: 64,
+    compiledVsHandWritten: await compiledVsHandWritten(tf, graph, data, opts.steps ?? 40),
     probesOff: { ...off, samplesPerSecRepeat: off2.samplesPerSec },
     probesDefaultRate: { ...defaultRate, slowdown: +(1 - defaultRate.samplesPerSec / base).toFixed(3) },
     probesEveryBatch: { ...everyBatch, slowdown: +(1 - everyBatch.samplesPerSec / base).toFixed(3) },
