@@ -1,13 +1,14 @@
 // Training from the editor in headless Chromium against browser mode: a real
 // training process on real MNIST samples, live charts and attention panels,
 // pause / resume / stop, the graph locked while a run is live, the runs list,
-// and inspection of a validation sample after training.
+// and inspection after training of a validation sample and of a dropped image.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launch, openEditor, ROOT, serve, skipReason, type Served } from './harness.js';
+import { encodePng } from '../../engine/data/png.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -49,6 +50,9 @@ interface PageCanvas {
 interface PageGlobals {
   document: { querySelector(sel: string): PageElement | null; querySelectorAll(sel: string): Iterable<PageCanvas> };
   attnEditor: { getState(): { graph: { nodes: unknown[] }; addBlock(type: string, at: { x: number; y: number }): string } };
+  DataTransfer: new () => { items: { add(file: unknown): void } };
+  File: new (parts: Uint8Array[], name: string, opts: { type: string }) => unknown;
+  atob(s: string): string;
 }
 // (Each page function spells out `globalThis as unknown as PageGlobals`: they are serialised one by one.)
 
@@ -78,6 +82,30 @@ async function drawnColours(page: Page, scope: string): Promise<number> {
     }
     return best;
   }, `${scope} canvas`);
+}
+
+/** A white vertical stroke on black (a "1" of sorts), 64×64 RGB, as PNG bytes. */
+function strokeImage(): Buffer {
+  const n = 64;
+  const data = new Uint8Array(n * n * 3);
+  for (let y = 12; y < 52; y++) for (let x = 28; x < 36; x++) data.fill(255, (y * n + x) * 3, (y * n + x + 1) * 3);
+  return encodePng({ width: n, height: n, channels: 3, data });
+}
+
+/** Drops a file onto an element as a person dragging it from their desktop would (dragover, then drop). */
+async function dropFile(page: Page, testId: string, name: string, bytes: Buffer): Promise<void> {
+  const dataTransfer = await page.evaluateHandle(
+    ([fileName, base64]) => {
+      const g = globalThis as unknown as PageGlobals;
+      const dt = new g.DataTransfer();
+      dt.items.add(new g.File([Uint8Array.from(g.atob(base64), (c) => c.charCodeAt(0))], fileName, { type: 'image/png' }));
+      return dt;
+    },
+    [name, bytes.toString('base64')] as [string, string],
+  );
+  const target = page.getByTestId(testId);
+  await target.dispatchEvent('dragover', { dataTransfer });
+  await target.dispatchEvent('drop', { dataTransfer });
 }
 
 /** Node count through the store, and an attempt to add a block (refused while locked). */
@@ -177,7 +205,7 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
     }
   });
 
-  test('a CBAM net shows its spatial map as a heatmap over the digit; after training a validation sample is inspected', async () => {
+  test('a CBAM net shows its spatial map as a heatmap over the digit; after training a validation sample and a dropped image are inspected', async () => {
     const { context, page, errors } = await openEditor(browser, server.url);
     try {
       await openTemplate(page, CBAM);
@@ -212,6 +240,18 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
       await page.getByTestId('inspect-map-cbam-spatialMap').waitFor();
       await page.getByTestId('inspect-map-cbam-channelWeights').waitFor();
       assert.ok((await drawnColours(page, '[data-testid="inspect-map-cbam-spatialMap"]')) > 30, 'the inspected spatial map is drawn');
+
+      // An image of one's own, dropped onto the inspect view: RGB at 64×64, made grey and fitted to 28×28.
+      await dropFile(page, 'inspect-panel', 'one.png', strokeImage());
+      await page.getByTestId('inspect-dropped').waitFor({ timeout: 90_000 });
+      assert.match((await text(page, 'inspect-dropped')) ?? '', /one\.png · 64×64 → 28×28×1/);
+      assert.match((await text(page, 'inspect-verdict')) ?? '', /^predicted \d$/, 'a dropped image has no true class');
+      assert.equal(await page.locator('[data-testid="inspect-probs"] li').count(), 10);
+      assert.ok((await drawnColours(page, '[data-testid="inspect-map-cbam-spatialMap"]')) > 30, 'the spatial map over the dropped image is drawn');
+      // The file button takes the same path; a file that is no image is named in the error.
+      await page.getByTestId('inspect-image-file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') });
+      await page.getByTestId('inspect-error').waitFor({ timeout: 30_000 });
+      assert.match((await text(page, 'inspect-error')) ?? '', /notes\.txt is not a PNG or JPEG image/);
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

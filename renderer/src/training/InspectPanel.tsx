@@ -1,5 +1,6 @@
-// Inspect after training: one validation sample through the run's checkpoint —
-// the prediction with its class probabilities, and every attention map.
+// Inspect after training: one validation sample (or an image dropped in)
+// through the run's checkpoint — the prediction with its class probabilities,
+// and every attention map.
 import { useMemo, useState } from 'react';
 import type { Inspection } from '../../../electron/host/api.js';
 import { host } from '../host/host.js';
@@ -7,6 +8,7 @@ import { MapCanvas, type DrawOptions } from '../attention/MapCanvas.js';
 import { mapKey, viewOf } from '../attention/maps.js';
 import { useAttentionView } from '../attention/view.js';
 import { isLive, useSession } from './session.js';
+import { ChooseImageButton, readImageFile, useFileDrop } from './ImageDrop.js';
 
 function Probabilities({ probs, classNames, label }: { probs: Float32Array; classNames: string[]; label: number }) {
   const order = Array.from(probs, (p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]);
@@ -22,6 +24,19 @@ function Probabilities({ probs, classNames, label }: { probs: Float32Array; clas
         </li>
       ))}
     </ol>
+  );
+}
+
+/** The image as dropped, beside what the model saw (fitted to its input). */
+function DroppedImage({ r, url }: { r: Inspection; url: string | null }) {
+  if (!r.image) return null;
+  return (
+    <figure className="inspect-dropped" data-testid="inspect-dropped">
+      {url && <img src={url} alt={r.image.name} />}
+      <figcaption className="hint">
+        {r.image.name} · {r.image.width}×{r.image.height} → {r.input.shape.join('×')}
+      </figcaption>
+    </figure>
   );
 }
 
@@ -49,31 +64,44 @@ export function InspectPanel() {
   const [result, setResult] = useState<Inspection | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** The dropped image as a data: URL (the browser mode's CSP has no blob: images). */
+  const [droppedUrl, setDroppedUrl] = useState<string | null>(null);
   const live = isLive({ state, source });
   const opts: DrawOptions = { colormap, opacity, scale: null, sort: 'index', topK: 8 };
 
-  const inspect = async (i = index) => {
-    if (!host || !runId) return;
+  const run = async (ask: () => Promise<{ r: Inspection; url?: string }>) => {
     setBusy(true);
     setError(null);
     try {
-      const r = await host.inspectSample({ runId, index: i, ...(checkpoint ? { checkpoint } : {}) });
+      const { r, url } = await ask();
       setResult(r);
-      setIndex(r.index);
+      if (r.index >= 0) setIndex(r.index);
+      setDroppedUrl(url ?? null);
     } catch (err) {
       setError((err as Error).message);
     } finally {
       setBusy(false);
     }
   };
+  const at = checkpoint ? { checkpoint } : {};
+  const inspect = (i = index) => host && runId && run(async () => ({ r: await host!.inspectSample({ runId, index: i, ...at }) }));
+  const inspectImage = (file: File) =>
+    host &&
+    runId &&
+    run(async () => {
+      const image = await readImageFile(file);
+      return { r: await host!.inspectImage({ runId, image, ...at }), url: `data:${file.type || 'image/png'};base64,${image.base64}` };
+    });
+  const cannot = !host || !runId || busy || live;
+  const drop = useFileDrop((f) => void inspectImage(f), cannot);
 
-  if (!runId) return <div className="empty">Train a run, or open one from the Runs tab, then inspect its validation samples here.</div>;
+  if (!runId) return <div className="empty">Train a run, or open one from the Runs tab, then inspect its validation samples (or an image of your own) here.</div>;
   const max = result ? result.validationSamples - 1 : undefined;
   const label = result?.label[0] ?? -1;
   const out = result?.outputs[0];
   const predicted = out ? Array.from(out.probs).indexOf(Math.max(...out.probs.subarray(0, result!.classNames.length))) : -1;
   return (
-    <div className="inspect-panel" data-testid="inspect-panel">
+    <div className={`inspect-panel${drop.over ? ' inspect-panel--over' : ''}`} data-testid="inspect-panel" {...drop.props}>
       <div className="inspect-toolbar">
         <b>Validation sample</b>
         <button onClick={() => void inspect(Math.max(0, index - 1))} disabled={busy || index <= 0}>
@@ -94,12 +122,15 @@ export function InspectPanel() {
         <button className="primary" onClick={() => void inspect()} disabled={busy || live} title={live ? 'Wait until the run ends (or stop it)' : ''} data-testid="inspect-run">
           {busy ? 'Running…' : 'Inspect'}
         </button>
+        <ChooseImageButton onFile={(f) => void inspectImage(f)} disabled={cannot} />
         {result && <span className="hint">{result.validationSamples} validation samples · {result.backend} · {result.checkpoint.split(/[\\/]/).pop()}</span>}
       </div>
       {error && <div className="preview preview--error" data-testid="inspect-error">{error}</div>}
+      {!result && !error && <div className="empty">Inspect a validation sample, or drop a PNG or JPEG here to see what the model makes of it.</div>}
       {result && out && (
         <div className="inspect-body">
           <div className="inspect-sample">
+            <DroppedImage r={result} url={droppedUrl} />
             <InputView r={result} />
             <div className="inspect-verdict" data-testid="inspect-verdict">
               predicted <b>{result.classNames[predicted] ?? predicted}</b>
