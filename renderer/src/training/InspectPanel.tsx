@@ -95,7 +95,12 @@ export function InspectPanel() {
   const cannot = !host || !runId || busy || live;
   const drop = useFileDrop((f) => void inspectImage(f), cannot);
 
-  if (!runId) return <div className="empty">Train a run, or open one from the Runs tab, then inspect its validation samples (or an image of your own) here.</div>;
+  if (!runId)
+    return (
+      <div className="empty" {...drop.props}>
+        Train a run, or open one from the Runs tab, then inspect its validation samples (or an image of your own) here.
+      </div>
+    );
   const max = result ? result.validationSamples - 1 : undefined;
   const label = result?.label[0] ?? -1;
   const out = result?.outputs[0];
