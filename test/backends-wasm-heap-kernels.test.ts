@@ -1,4 +1,4 @@
-// Heap kernels for wasm added for training speed (PadV2, Cast) give the cpu backend's values exactly.
+// Heap kernels for wasm added for training speed (PadV2, Cast, Add of a bias row) give the cpu backend's values exactly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
@@ -79,4 +79,29 @@ test('the ReLU gradient (Step, then a same-dtype Cast) matches cpu on wasm', asy
     return [tf.grad((x: Tensor) => tf.sum(tf.mul(tf.relu(x), x)))(x)];
   });
   assert.deepEqual(wasm, cpu);
+});
+
+test('Add of a row along the last axis (a bias), either operand first, and its gradient: wasm matches cpu exactly', async () => {
+  const { tf } = await ready;
+  const big = random(64 * 28 * 28 * 16);
+  const xd = random(2 * 3 * 4 * 5);
+  const rd = random(16);
+  const { cpu, wasm } = await onBoth(() => {
+    const x = tf.tensor4d(xd, [2, 3, 4, 5]);
+    const r = tf.tensor1d(rd.subarray(0, 5));
+    const out: Tensor[] = [
+      tf.add(x, r),
+      tf.add(r, x),
+      tf.add(x, r.reshape([1, 1, 1, 5])),
+      tf.add(r.reshape([1, 5]), x.reshape([24, 5])),
+      tf.add(x.reshape([24, 5]), r.reshape([1, 1, 5])),
+      tf.add(x, x),
+      tf.add(x, tf.scalar(2)),
+      tf.add(tf.tensor4d(big, [64, 28, 28, 16]), tf.tensor1d(rd)),
+      tf.add(x.toInt(), r.toInt()).toFloat(),
+    ];
+    const [dx, dr] = tf.grads((x: Tensor, r: Tensor) => tf.sum(tf.mul(tf.add(x, r), x)))([x, r]);
+    return [...out, dx, dr];
+  });
+  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `add case ${i}`));
 });
