@@ -112,6 +112,10 @@ const KERNEL_CASES: KernelCase[] = [
   { kernel: 'BatchMatMul', inputs: { a: [1, 64, 10], b: [1, 1568, 10] }, attrs: { transposeA: false, transposeB: true } },
   { kernel: 'Slice', inputs: { x: [1, 64, 30, 30] }, attrs: { begin: [0, 0, 1, 2], size: [1, 64, 28, 28] } },
   { kernel: 'Identity', inputs: { x: [64, 28, 28, 16] }, attrs: {} },
+  // The first conv's bias add, the padding of its filter gradient's input, the ReLU gradient's cast.
+  { kernel: 'Add', inputs: { a: [64, 28, 28, 16], b: [16] }, attrs: {} },
+  { kernel: 'PadV2', inputs: { x: [64, 28, 28, 1] }, attrs: { paddings: [[0, 0], [1, 1], [1, 1], [0, 0]], constantValue: 0 } },
+  { kernel: 'Cast', inputs: { x: [64, 28, 28, 16] }, attrs: { dtype: 'float32' } },
 ];
 
 /** Best-of-n milliseconds of one kernel call on the current backend. */
