@@ -9,6 +9,7 @@ import {
   ReactFlow,
   SelectionMode,
   useReactFlow,
+  useStore,
   type Connection,
   type EdgeChange,
   type FinalConnectionState,
@@ -25,10 +26,13 @@ import { makeEdgeCache, makeNodeCache, type BlockFlowNode, type Measured, type S
 import { categoryHue } from '../ui-format.js';
 import { registry } from '../../../engine/blocks/registry.js';
 import { Breadcrumb, EmptyCanvas, useCompositeKeys } from './CompositeChrome.js';
+import './canvas.css';
 
 const nodeTypes = { block: BlockNode };
 const edgeTypes = { shape: ShapeEdge };
 export const BLOCK_MIME = 'application/x-attn-block';
+/** Below this zoom labels are too small to read: the canvas draws less (canvas.css). */
+export const FAR_ZOOM = 0.4;
 
 export function GraphCanvas() {
   const flow = useReactFlow<BlockFlowNode, ShapeFlowEdge>();
@@ -60,6 +64,7 @@ export function GraphCanvas() {
   const pointer = useRef<{ x: number; y: number } | null>(null);
   const wrapper = useRef<HTMLDivElement>(null);
   const gesture = useRef(0);
+  const far = useStore((s) => s.transform[2] < FAR_ZOOM);
 
   useEffect(() => {
     canvasApi.current = {
@@ -161,7 +166,7 @@ export function GraphCanvas() {
 
   return (
     <div
-      className="canvas"
+      className={`canvas${far ? ' canvas--far' : ''}`}
       ref={wrapper}
       data-testid="canvas"
       onPointerMove={(e) => (pointer.current = { x: e.clientX, y: e.clientY })}

@@ -1,9 +1,11 @@
 // Graph document -> React Flow nodes and edges. Objects are reused while what
-// they show is unchanged, so a drag re-renders only the moving nodes.
+// they show is unchanged, so a drag re-renders only the moving nodes, and an
+// edit only the nodes whose ports, shapes or problems it changed (the analysis
+// makes new objects for every node on every edit).
 import type { Edge, Node } from '@xyflow/react';
 import type { NodeInfo } from '../../../engine/graph/analyze.js';
 import type { Diagnostic, GraphFile, GraphNode } from '../../../engine/graph/types.js';
-import type { Shape } from '../../../engine/blocks/contract.js';
+import type { PortDef, Shape } from '../../../engine/blocks/contract.js';
 import type { Selection } from '../store/editor.js';
 import type { DiagnosticIndex } from '../store/diagnostics.js';
 import type { ScopeView } from '../store/scope.js';
@@ -46,8 +48,8 @@ export function makeNodeCache() {
       if (
         prev &&
         prev.data.node === node &&
-        prev.data.info === info &&
-        prev.data.diagnostics === diagnostics &&
+        sameDrawnInfo(prev.data.info, info) &&
+        sameDiagnostics(prev.data.diagnostics, diagnostics) &&
         prev.selected === selected &&
         prev.measured === m
       ) {
@@ -87,7 +89,7 @@ export function makeEdgeCache() {
         prev.target === e.to.node &&
         prev.targetHandle === e.to.port &&
         sameShape(prev.data?.shape, shape) &&
-        prev.data?.diagnostics === diagnostics &&
+        sameDiagnostics(prev.data?.diagnostics, diagnostics) &&
         prev.selected === selected
       ) {
         out.push(prev);
@@ -114,4 +116,43 @@ function sameShape(a: Shape | undefined, b: Shape | undefined): boolean {
   if (a === b) return true;
   if (!a || !b || a.length !== b.length) return false;
   return a.every((d, i) => d === b[i]);
+}
+
+function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined, same: (x: T, y: T) => boolean): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((x, i) => same(x, b[i]));
+}
+
+function sameRecord<T>(a: Readonly<Record<string, T>> | undefined, b: Readonly<Record<string, T>> | undefined, same: (x: T, y: T) => boolean): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => k in b && same(a[k], b[k]));
+}
+
+/** Parameter values are numbers, strings, booleans or lists of them. */
+const sameValue = (x: unknown, y: unknown): boolean => x === y || (Array.isArray(x) && Array.isArray(y) && sameList(x, y, Object.is));
+const samePort = (p: PortDef, q: PortDef) => p === q || JSON.stringify(p) === JSON.stringify(q);
+
+/** Whether two analyses of a node draw the same node: block, parameters, ports and shapes. */
+export function sameDrawnInfo(a: NodeInfo | undefined, b: NodeInfo | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return (
+    a.block === b.block &&
+    a.composite === b.composite &&
+    sameRecord(a.params as Record<string, unknown>, b.params as Record<string, unknown>, sameValue) &&
+    sameList(a.inputs, b.inputs, samePort) &&
+    sameList(a.outputs, b.outputs, samePort) &&
+    sameRecord(a.inputShapes, b.inputShapes, sameShape) &&
+    sameRecord(a.outputShapes, b.outputShapes, sameShape)
+  );
+}
+
+const sameDiagnostic = (d: Diagnostic, e: Diagnostic) =>
+  d === e || (d.severity === e.severity && d.message === e.message && d.port === e.port && d.param === e.param && sameList(d.path, e.path, Object.is));
+
+export function sameDiagnostics(a: readonly Diagnostic[] | undefined, b: readonly Diagnostic[] | undefined): boolean {
+  return sameList(a, b, sameDiagnostic);
 }
