@@ -194,6 +194,8 @@ export class HostService implements HostHandlers {
     // loadGraphFile names the absolute path in "cannot read" messages; show the renderer's path instead.
     const diagnostics = r.diagnostics.map((d) => ({ ...d, message: d.message.split(abs).join(shown) }));
     if (r.graph) await this.remember(abs);
+    // A recent file that is gone (moved, deleted) leaves Open Recent.
+    else if (!(await stat(abs).catch(() => null))) await this.forget(abs);
     return { path: shown, name: graphName(abs), graph: r.graph, diagnostics };
   }
 
@@ -278,6 +280,12 @@ export class HostService implements HostHandlers {
     const list = (await this.readRecent()).filter((r) => r.path !== shown);
     list.unshift({ path: shown, name: graphName(abs), openedAt: new Date().toISOString() });
     await writeAtomic(this.recentFile, JSON.stringify(list.slice(0, MAX_RECENT), null, 2));
+  }
+
+  private async forget(abs: string): Promise<void> {
+    const shown = this.opts.paths.show(abs);
+    const list = await this.readRecent();
+    if (list.some((r) => r.path === shown)) await writeAtomic(this.recentFile, JSON.stringify(list.filter((r) => r.path !== shown), null, 2));
   }
 
   async recentFiles(): Promise<RecentFile[]> {

@@ -59,7 +59,7 @@ function useGlobalWiring() {
     window.addEventListener('beforeunload', onBeforeUnload);
     const stopAutosave = startAutosave();
     const stopMenu = host?.onEvent((ev) => {
-      if (ev.channel === 'menu') void runCommand(ev.command);
+      if (ev.channel === 'menu') void runCommand(ev.command, ev.arg);
     });
     return () => {
       window.removeEventListener('keydown', onKey);

@@ -1,10 +1,11 @@
 // Every editor command, reachable from the keyboard, the toolbar and the
 // desktop menu (which sends the same command names through the host).
 import type { MenuCommand } from '../../electron/host/api.js';
+import { CLOSE_AFTER_SAVE } from '../../electron/close-prompt.js';
 import { editor, openDialog, toast, togglePanel, ui } from './editor.js';
 import { canvasApi } from './canvas/canvasApi.js';
 import { autoLayout } from './canvas/autoLayout.js';
-import { newDocument, openDocument, saveDocument, saveDocumentAs } from './files.js';
+import { newDocument, openDocument, openRecentFile, saveDocument, saveDocumentAs, showRecentMenu } from './files.js';
 import { openExportDialog } from './export/ExportDialog.js';
 
 export type Command = MenuCommand | 'edit.autoLayout' | 'canvas.quickAdd';
@@ -63,17 +64,24 @@ export function matches(e: KeyboardEvent, spec: string): boolean {
   return e.key.toLowerCase() === k.toLowerCase();
 }
 
-export async function runCommand(command: Command): Promise<void> {
+/**
+ * Runs a command. `arg` comes with some menu commands: the file for
+ * file.openRecent; for file.save, "close" asks to close the window once saved
+ * (the desktop app's unsaved-work prompt, Save).
+ */
+export async function runCommand(command: Command, arg?: string): Promise<void> {
   const s = editor.getState();
   const canvas = canvasApi.current;
   switch (command) {
     case 'file.new':
       return newDocument();
     case 'file.open':
+      return void (await openDocument());
     case 'file.openRecent':
-      return openDocument();
+      return arg ? openRecentFile(arg) : showRecentMenu();
     case 'file.save':
-      return void (await saveDocument());
+      if ((await saveDocument()) && arg === CLOSE_AFTER_SAVE) window.close();
+      return;
     case 'file.saveAs':
       return void (await saveDocumentAs());
     case 'file.export':

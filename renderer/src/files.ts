@@ -1,6 +1,7 @@
 // New, open, save, save as, autosave and crash recovery, through the HostApi.
 // A file that cannot be opened shows its diagnostics and leaves the editor as it was.
-import type { GraphLoad, GraphWrite } from '../../electron/host/api.js';
+import { createStore } from 'zustand/vanilla';
+import type { GraphLoad, GraphWrite, RecentFile } from '../../electron/host/api.js';
 import type { GraphFile } from '../../engine/graph/types.js';
 import { editor, openDialog, toast, ui } from './editor.js';
 import { host, noHostReason } from './host/host.js';
@@ -31,15 +32,20 @@ export function newDocument(): void {
 let nativeDialogs: Promise<boolean> | undefined;
 const hasNativeDialogs = () => (nativeDialogs ??= host ? host.info().then((i) => i.nativeDialogs, () => false) : Promise.resolve(false));
 
-export async function openDocument(path?: string): Promise<void> {
+/** Opens a file (by path, or the one the user picks); true when it is shown. */
+export async function openDocument(path?: string): Promise<boolean> {
   const h = needHost();
-  if (!h || !confirmDiscard('Open another graph')) return;
-  if (!path && !(await hasNativeDialogs())) return openDialog({ kind: 'files', mode: 'open' });
+  if (!h || !confirmDiscard('Open another graph')) return false;
+  if (!path && !(await hasNativeDialogs())) {
+    openDialog({ kind: 'files', mode: 'open' });
+    return false;
+  }
   try {
     const load = await h.openFile(path ? { path } : {});
-    if (load) applyLoad(load);
+    return load ? applyLoad(load) : false;
   } catch (err) {
     toast(`Could not open: ${(err as Error).message}`, 'error', 8000);
+    return false;
   }
 }
 
@@ -98,6 +104,35 @@ export async function saveDocumentAs(path?: string): Promise<boolean> {
     toast(`Could not save: ${(err as Error).message}`, 'error', 8000);
     return false;
   }
+}
+
+// ------------------------------------------------------------ recent files
+
+/** The toolbar's Open Recent menu: open or not, and the list the host last gave. */
+export const recentMenu = createStore<{ open: boolean; files: RecentFile[] }>()(() => ({ open: false, files: [] }));
+
+export async function refreshRecent(): Promise<RecentFile[]> {
+  const files = (await host?.recentFiles().catch(() => null)) ?? [];
+  recentMenu.setState({ files });
+  return files;
+}
+
+export async function showRecentMenu(open = true): Promise<void> {
+  recentMenu.setState({ open });
+  if (open) await refreshRecent();
+}
+
+/** Opens a recent file directly; one that is gone says so (its diagnostics) and leaves the list. */
+export async function openRecentFile(path: string): Promise<void> {
+  recentMenu.setState({ open: false });
+  const opened = await openDocument(path);
+  const files = await refreshRecent();
+  if (!opened && !files.some((f) => f.path === path)) toast(`${basename(path)} is no longer there: removed from Open Recent`, 'error', 7000);
+}
+
+export async function clearRecent(): Promise<void> {
+  await host?.clearRecentFiles().catch((err: Error) => toast(`Could not clear the recent files: ${err.message}`, 'error'));
+  await refreshRecent();
 }
 
 // ------------------------------------------------------------ recovery

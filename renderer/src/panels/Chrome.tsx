@@ -1,10 +1,12 @@
 // The window chrome around the canvas: toolbar with the document title, the
 // recovery offer, toasts and the status bar.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { useStore } from 'zustand';
 import { editor, toast, useEditor, useUi } from '../editor.js';
 import { runCommand, type Command } from '../commands.js';
-import { discardRecovery, documentTitle, findRecovery, restoreRecovery, type RecoveryOffer } from '../files.js';
+import { clearRecent, discardRecovery, documentTitle, findRecovery, openRecentFile, recentMenu, restoreRecovery, showRecentMenu, type RecoveryOffer } from '../files.js';
 import { host, noHostReason } from '../host/host.js';
+import './chrome.css';
 
 function ToolButton({ command, label, title, disabled }: { command: Command; label: string; title: string; disabled?: boolean }) {
   return (
@@ -28,6 +30,7 @@ export function TopBar() {
       <div className="toolgroup">
         <ToolButton command="file.new" label="New" title="New graph (Ctrl+N)" />
         <ToolButton command="file.open" label="Open" title="Open… (Ctrl+O)" disabled={!host} />
+        <RecentMenu />
         <ToolButton command="file.save" label="Save" title="Save (Ctrl+S)" disabled={!host} />
         <ToolButton command="file.saveAs" label="Save as" title="Save as… (Ctrl+Shift+S)" disabled={!host} />
         <ToolButton command="file.export" label="Export" title="Export as code (Ctrl+E)" disabled={!host} />
@@ -46,6 +49,51 @@ export function TopBar() {
         {path ? path.split(/[\\/]/).pop() : name || 'untitled'}
       </div>
     </header>
+  );
+}
+
+/** Open Recent: the files the host remembers, each opened directly, and Clear Recent. */
+function RecentMenu() {
+  const { open, files } = useStore(recentMenu);
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const away = (e: Event) => {
+      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !box.current?.contains(e.target as Node)) void showRecentMenu(false);
+    };
+    window.addEventListener('pointerdown', away);
+    window.addEventListener('keydown', away);
+    return () => {
+      window.removeEventListener('pointerdown', away);
+      window.removeEventListener('keydown', away);
+    };
+  }, [open]);
+  return (
+    <div className="menu-anchor" ref={box}>
+      <button className="tool" title="Open a recent file" disabled={!host} data-testid="cmd-file.openRecent" aria-expanded={open} onClick={() => void showRecentMenu(!open)}>
+        Recent ▾
+      </button>
+      {open && (
+        <ul className="dropdown" role="menu" data-testid="recent-menu">
+          {files.length === 0 && (
+            <li className="dropdown__empty" data-testid="recent-empty">
+              No recent files
+            </li>
+          )}
+          {files.map((f) => (
+            <li key={f.path} role="menuitem" title={f.path} data-testid={`recent-entry-${f.path}`} onClick={() => void openRecentFile(f.path)}>
+              {f.name}
+              <small>{f.path}</small>
+            </li>
+          ))}
+          {files.length > 0 && (
+            <li role="menuitem" className="dropdown__action" data-testid="recent-clear" onClick={() => void clearRecent()}>
+              Clear Recent
+            </li>
+          )}
+        </ul>
+      )}
+    </div>
   );
 }
 
