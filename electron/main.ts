@@ -6,6 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { APP_ROOT, APP_VERSION, RENDERER_DIR, TEMPLATES_DIR } from './app-root.js';
 import { contentSecurityPolicy, SECURITY_HEADERS } from './csp.js';
+import { afterChoice, CLOSE_AFTER_SAVE, closeChoice, closePrompt } from './close-prompt.js';
 import type { HostEvent, MenuCommand } from './host/api.js';
 import { absolutePaths } from './host/paths.js';
 import { HostService, type Dialogs } from './host/service.js';
@@ -105,18 +106,11 @@ async function buildMenu(service: HostService): Promise<void> {
 function createWindow(): BrowserWindow {
   const w = new BrowserWindow(windowOptions(PRELOAD));
   w.once('ready-to-show', () => w.show());
-  // The renderer asks before closing unsaved work through `beforeunload`; the answer is a native dialog.
+  // The renderer refuses to unload unsaved work (`beforeunload`): ask Save / Don't Save / Cancel.
   w.webContents.on('will-prevent-unload', (e) => {
-    const choice = dialog.showMessageBoxSync(w, {
-      type: 'question',
-      buttons: ['Discard Changes', 'Cancel'],
-      defaultId: 1,
-      cancelId: 1,
-      title: 'Unsaved changes',
-      message: 'The graph has unsaved changes.',
-      detail: 'Close it and lose them?',
-    });
-    if (choice === 0) e.preventDefault();
+    const next = afterChoice(closeChoice(dialog.showMessageBoxSync(w, closePrompt(w.getTitle()))));
+    if (next.unload) e.preventDefault();
+    else if (next.saveThenClose) send({ channel: 'menu', command: 'file.save', arg: CLOSE_AFTER_SAVE });
   });
   void w.loadURL(DEV_URL ?? `${APP_ORIGIN}/index.html`);
   return w;
