@@ -38,6 +38,33 @@ export async function frameTimes(page: Page, ms: number): Promise<number[]> {
   }, ms);
 }
 
+/**
+ * Waits until the page draws `run` frames in a row within `frameMs` each (the
+ * work after an open or a gesture is done); gives up after `timeoutMs`.
+ */
+export async function settle(page: Page, { run = 10, frameMs = 34, timeoutMs = 30_000 } = {}): Promise<boolean> {
+  return page.evaluate(
+    ({ run, frameMs, timeoutMs }) => {
+      const g = globalThis as unknown as { requestAnimationFrame(cb: (t: number) => void): number };
+      return new Promise<boolean>((resolve) => {
+        let last = -1;
+        let start = -1;
+        let steady = 0;
+        const tick = (t: number) => {
+          if (start < 0) start = t;
+          steady = last >= 0 && t - last <= frameMs ? steady + 1 : 0;
+          last = t;
+          if (steady >= run) resolve(true);
+          else if (t - start > timeoutMs) resolve(false);
+          else g.requestAnimationFrame(tick);
+        };
+        g.requestAnimationFrame(tick);
+      });
+    },
+    { run, frameMs, timeoutMs },
+  );
+}
+
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** The value below which a fraction `p` of the sorted samples lie. */
