@@ -1,8 +1,9 @@
-// Heap kernels for wasm added for training speed (PadV2, Cast, Add of a bias row) give the cpu backend's values exactly.
+// Heap kernels for wasm added for training speed (PadV2, Cast, Add of a bias row, Im2ColRows) give the cpu backend's values exactly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
 import type { Tensor } from '../engine/blocks/contract.js';
+import { IM2COL_ROWS } from '../engine/backends/wasm-heap-kernels.js';
 
 const ready = selectBackend({ backend: 'wasm' });
 
@@ -104,4 +105,34 @@ test('Add of a row along the last axis (a bias), either operand first, and its g
     return [...out, dx, dr];
   });
   cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `add case ${i}`));
+});
+
+test('Im2ColRows on wasm: the taps of a stride-1 window, padded and dilated, as the cpu builds them from a pad, slices and a stack', async () => {
+  const { tf } = await ready;
+  for (const [n, h, w, ci, k, dil, top, left, ho, wo] of [
+    [2, 5, 6, 1, 3, 1, 1, 1, 5, 6], // 'same'
+    [2, 5, 6, 3, 3, 1, 1, 1, 5, 6],
+    [3, 6, 5, 2, 2, 1, 0, 0, 5, 4], // 'valid'
+    [1, 7, 7, 1, 3, 2, 2, 2, 7, 7], // dilated 'same'
+    [2, 4, 4, 2, 1, 1, 0, 0, 4, 4],
+  ]) {
+    const xd = random(n * h * w * ci);
+    await tf.setBackend('cpu');
+    const expected = tf.tidy(() => {
+      const x = tf.tensor4d(xd, [n, h, w, ci]);
+      const span = (k - 1) * dil;
+      const xp = tf.pad(x, [[0, 0], [top, Math.max(0, ho + span - h - top)], [left, Math.max(0, wo + span - w - left)], [0, 0]]);
+      const taps: Tensor[] = [];
+      for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) taps.push(tf.slice(tf.transpose(xp, [3, 0, 1, 2]), [0, 0, a * dil, b * dil], [ci, n, ho, wo]));
+      return Array.from(tf.stack(taps).reshape([k * k * ci, n * ho * wo]).dataSync());
+    });
+    await tf.setBackend('wasm');
+    const attrs = { filterHeight: k, filterWidth: k, dilationHeight: dil, dilationWidth: dil, padTop: top, padLeft: left, outHeight: ho, outWidth: wo };
+    const actual = tf.tidy(() => {
+      const rows = tf.engine().runKernel(IM2COL_ROWS, { x: tf.tensor4d(xd, [n, h, w, ci]) }, attrs as never) as Tensor;
+      assert.deepEqual(rows.shape, [k * k * ci, n * ho * wo]);
+      return Array.from(rows.dataSync());
+    });
+    assert.deepEqual(actual, expected, JSON.stringify(attrs));
+  }
 });

@@ -4,6 +4,7 @@
 // backend's training kernels (wasm-kernels) and the dilated Conv2D gradient
 // (dilated-conv) are built from these.
 import type { TF, Tensor } from '../blocks/contract.js';
+import { IM2COL_ROWS, type Im2ColAttrs } from './wasm-heap-kernels.js';
 
 export type T4 = ReturnType<TF['tensor4d']>;
 export type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -76,20 +77,15 @@ export function conv2dFilterGrad(tf: TF, x: T4, dy: T4, c: ConvInfo): T4 {
  * matrix product about twice as fast as for a convolution; the rows cost a copy
  * of kh·kw·Ci values per output pixel, less than the packing saved while
  * kh·kw·Ci <= Co (the bench net's first layer: 9 rows against 16 channels).
+ * The rows come from the wasm heap kernel Im2ColRows: wasm only.
  */
 export function conv2dFilterGradByMatMul(tf: TF, x: T4, dy: T4, c: ConvInfo): T4 {
-  const xp = padInput(tf, x, c);
-  const [n, hp, wp, ci] = xp.shape;
-  const channelsFirst = ci === 1 ? xp.reshape([1, n, hp, wp]) : tf.transpose(xp, [3, 0, 1, 2]);
-  const rows: Tensor[] = [];
-  for (let a = 0; a < c.filterHeight; a++) {
-    for (let b = 0; b < c.filterWidth; b++) {
-      rows.push(tf.slice(channelsFirst, [0, 0, a * c.dilationHeight, b * c.dilationWidth], [ci, n, c.outHeight, c.outWidth]));
-    }
-  }
+  const [n, , , ci] = x.shape;
   const pixels = n * c.outHeight * c.outWidth;
-  const cols = tf.stack(rows).reshape([rows.length * ci, pixels]);
-  return tf.matMul(cols as ReturnType<TF['tensor2d']>, dy.reshape([pixels, c.outChannels])).reshape([c.filterHeight, c.filterWidth, ci, c.outChannels]);
+  const { filterHeight, filterWidth, dilationHeight, dilationWidth, outHeight, outWidth } = c;
+  const windows: Im2ColAttrs = { filterHeight, filterWidth, dilationHeight, dilationWidth, outHeight, outWidth, padTop: c.padInfo.top, padLeft: c.padInfo.left };
+  const cols = tf.engine().runKernel(IM2COL_ROWS, { x }, windows as never) as ReturnType<TF['tensor2d']>;
+  return tf.matMul(cols, dy.reshape([pixels, c.outChannels])).reshape([c.filterHeight, c.filterWidth, ci, c.outChannels]);
 }
 
 type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];

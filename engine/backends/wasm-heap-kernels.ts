@@ -277,6 +277,62 @@ function addRow(args: KernelArgs, stock: StockKernel): TensorInfo | undefined {
   return { ...out, shape: big.shape.slice() };
 }
 
+/** The geometry of a stride-1 convolution's input windows, for Im2ColRows. */
+export interface Im2ColAttrs {
+  filterHeight: number;
+  filterWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padTop: number;
+  padLeft: number;
+  outHeight: number;
+  outWidth: number;
+}
+
+/** Kernel name of im2colRows on the wasm backend (inputs { x }, attrs Im2ColAttrs). */
+export const IM2COL_ROWS = 'Im2ColRows';
+
+/**
+ * The input pixels each filter tap of a stride-1 convolution meets, one row per
+ * tap and input channel ((a·kw + b)·Ci + c), one column per output pixel
+ * (n, i, j), zero where the tap falls in the padding: the left operand of a
+ * filter gradient as a matrix product, in one pass over x (in place of a pad,
+ * a transpose, kh·kw slices and a stack).
+ */
+function im2colRows(heap: WasmHeap, xInfo: TensorInfo, g: Im2ColAttrs): TensorInfo {
+  const [n, h, w, ci] = xInfo.shape;
+  const { outHeight: ho, outWidth: wo } = g;
+  const pixels = n * ho * wo;
+  const out = heap.makeOutput([g.filterHeight * g.filterWidth * ci, pixels], 'float32');
+  const to = heap.typedArrayFromHeap(out).fill(0);
+  const x = heap.typedArrayFromHeap(xInfo);
+  const all = new Float32Array(to.buffer); // copyWithin on one view of the heap, as slice does
+  const toAt = to.byteOffset / 4;
+  const xAt = x.byteOffset / 4;
+  for (let a = 0; a < g.filterHeight; a++) {
+    for (let b = 0; b < g.filterWidth; b++) {
+      const down = a * g.dilationHeight - g.padTop;
+      const across = b * g.dilationWidth - g.padLeft;
+      // Output columns j whose tap lies inside the image: 0 <= j + across < w.
+      const j0 = Math.max(0, -across);
+      const j1 = Math.min(wo, w - across);
+      for (let c = 0; c < ci; c++) {
+        let o = ((a * g.filterWidth + b) * ci + c) * pixels;
+        for (let m = 0; m < n; m++) {
+          for (let i = 0; i < ho; i++, o += wo) {
+            const y = i + down;
+            if (y < 0 || y >= h) continue;
+            const from = ((m * h + y) * w + across) * ci + c;
+            if (ci === 1) all.copyWithin(toAt + o + j0, xAt + from + j0, xAt + from + j1);
+            else for (let j = j0; j < j1; j++) to[o + j] = x[from + j * ci];
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
 export type StockKernel = (args: KernelArgs) => unknown;
 
 /** Replaces one of wasm's kernels by `fn`, which gets wasm's own to hand the cases it leaves. */
@@ -287,9 +343,16 @@ export function replaceWasmKernel(tf: TF, name: string, fn: (args: KernelArgs, s
   tf.registerKernel({ ...stock, kernelFunc: ((args: KernelArgs) => fn(args, stock.kernelFunc as never)) as never });
 }
 
-/** Registers the heap kernels on tfjs's wasm backend in place of wasm's own. */
+/** Registers the heap kernels on tfjs's wasm backend in place of wasm's own, and Im2ColRows. */
 export function registerWasmHeapKernels(tf: TF): void {
   const replace = (name: string, fn: (args: KernelArgs, stock: StockKernel) => unknown) => replaceWasmKernel(tf, name, fn);
+
+  if (!tf.getKernel(IM2COL_ROWS, 'wasm'))
+    tf.registerKernel({
+      kernelName: IM2COL_ROWS,
+      backendName: 'wasm',
+      kernelFunc: (({ inputs, attrs, backend }: KernelArgs) => im2colRows(backend as WasmHeap, inputs.x, attrs as unknown as Im2ColAttrs)) as never,
+    });
 
   replace('MaxPoolGrad', ({ inputs, attrs, backend }) => {
     const a = attrs as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'same' | 'valid' | number; dimRoundingMode?: Rounding };
@@ -349,4 +412,4 @@ export function registerWasmHeapKernels(tf: TF): void {
   });
 }
 
-export const WASM_HEAP_KERNELS = ['MaxPoolGrad', 'Sum', 'Slice', 'PadV2', 'Add', 'Identity', 'Cast'] as const;
+export const WASM_HEAP_KERNELS = ['MaxPoolGrad', 'Sum', 'Slice', 'PadV2', 'Add', 'Identity', 'Cast', IM2COL_ROWS] as const;
