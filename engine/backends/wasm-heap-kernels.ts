@@ -96,8 +96,12 @@ function maxPoolGrad(heap: WasmHeap, dyInfo: TensorInfo, xInfo: TensorInfo, c: P
 
 /**
  * maxPoolGrad for the most common pooling, 2x2 windows with stride 2 that all
- * lie inside the image, with the four taps unrolled: about twice as fast. Same first-maximum
- * rule; the windows do not overlap, so each tap takes its gradient or a zero.
+ * lie inside the image: the same first-maximum rule, without a branch on the
+ * values. Which tap wins is data, so branches on it mispredict about every
+ * other window (2.8 ms against 1.1 for the bench net's first pooling); here
+ * the comparisons become offsets: the winner of each pair of taps, then of the
+ * two winners (ties to the earlier tap, as strict > in tap order does). Windows
+ * with a NaN take the general rule; an all -Infinity window gives no gradient.
  */
 function maxPoolGrad2x2(dx: Float32Array, x: Float32Array, dy: Float32Array, c: PoolInfo): void {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ch, outHeight: ho, outWidth: wo } = c;
@@ -108,20 +112,35 @@ function maxPoolGrad2x2(dx: Float32Array, x: Float32Array, dy: Float32Array, c: 
       for (let ox = 0, p = ((b * h + 2 * oy) * w) * ch; ox < wo; ox++, p += 2 * ch) {
         for (let d = 0; d < ch; d++, g++) {
           const p0 = p + d;
-          const p1 = p0 + ch;
-          const p2 = p0 + down;
-          const p3 = p2 + ch;
-          let best = -Infinity;
-          let at = -1;
-          if (x[p0] > best) (best = x[p0]), (at = p0);
-          if (x[p1] > best) (best = x[p1]), (at = p1);
-          if (x[p2] > best) (best = x[p2]), (at = p2);
-          if (x[p3] > best) at = p3;
-          if (at >= 0) dx[at] = dy[g];
+          const a0 = x[p0];
+          const a1 = x[p0 + ch];
+          const a2 = x[p0 + down];
+          const a3 = x[p0 + down + ch];
+          if (a0 !== a0 || a1 !== a1 || a2 !== a2 || a3 !== a3) {
+            firstMaxOf2x2(dx, x, dy[g], p0, ch, down);
+            continue;
+          }
+          const top = +(a1 > a0) * ch;
+          const bottom = down + +(a3 > a2) * ch;
+          const at = p0 + top + +(x[p0 + bottom] > x[p0 + top]) * (bottom - top);
+          if (x[at] > -Infinity) dx[at] = dy[g];
         }
       }
     }
   }
+}
+
+/** One 2x2 window by the general rule: the first maximum in tap order; NaN never wins. */
+function firstMaxOf2x2(dx: Float32Array, x: Float32Array, grad: number, p0: number, ch: number, down: number): void {
+  let best = -Infinity;
+  let at = -1;
+  for (const q of [p0, p0 + ch, p0 + down, p0 + down + ch]) {
+    if (x[q] > best) {
+      best = x[q];
+      at = q;
+    }
+  }
+  if (at >= 0) dx[at] = grad;
 }
 
 /**
