@@ -136,3 +136,27 @@ test('Im2ColRows on wasm: the taps of a stride-1 window, padded and dilated, as 
     assert.deepEqual(actual, expected, JSON.stringify(attrs));
   }
 });
+
+test('MaxPoolGrad 2x2/2 without branches: every order, tie, NaN and -Infinity pattern of a window goes where the cpu sends it', async () => {
+  const { tf } = await ready;
+  // Every window from the values {-Infinity, 0, 1, NaN}, 4 taps: 256 windows side by side, 2 channels (the second reversed).
+  const values = [-Infinity, 0, 1, NaN];
+  const windows = 256;
+  const xd = new Float32Array(2 * 2 * windows * 2);
+  for (let k = 0; k < windows; k++) {
+    const taps = [0, 1, 2, 3].map((t) => values[(k >> (2 * t)) & 3]);
+    [taps, [...taps].reverse()].forEach((v, ch) => {
+      xd[(0 * 2 * windows + 2 * k) * 2 + ch] = v[0];
+      xd[(0 * 2 * windows + 2 * k + 1) * 2 + ch] = v[1];
+      xd[(1 * 2 * windows + 2 * k) * 2 + ch] = v[2];
+      xd[(1 * 2 * windows + 2 * k + 1) * 2 + ch] = v[3];
+    });
+  }
+  const { cpu, wasm } = await onBoth(() => {
+    const input = tf.tensor4d(xd, [1, 2, 2 * windows, 2]);
+    const output = tf.maxPool(input, 2, 2, 'valid');
+    const dy = tf.range(1, output.size + 1).reshape(output.shape);
+    return [tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, { filterSize: 2, strides: 2, pad: 'valid' }) as Tensor];
+  });
+  assert.deepEqual(wasm, cpu);
+});
