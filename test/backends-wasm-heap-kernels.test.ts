@@ -160,3 +160,21 @@ test('MaxPoolGrad 2x2/2 without branches: every order, tie, NaN and -Infinity pa
   });
   assert.deepEqual(wasm, cpu);
 });
+
+test('Mean over contiguous axes gives the cpu result to the bit on wasm (each element divided, then summed in float64)', async () => {
+  const { tf } = await ready;
+  const cases: [number[], number[]][] = [
+    [[64, 14, 14, 32], [1, 2]],
+    [[4, 5, 6, 7], [0, 1, 2]],
+    [[4, 5, 6, 7], [1]],
+    [[4, 1, 6, 7], [1, 2]],
+    [[3, 5, 1, 6, 1], [-4, -3]],
+  ];
+  for (const [shape, axes] of cases) {
+    const xd = random(shape.reduce((a, b) => a * b)).map((v) => v * 1000);
+    for (const keepDims of [false, true]) {
+      const { cpu, wasm } = await onBoth(() => [tf.mean(tf.tensor(xd, shape), axes, keepDims)]);
+      assert.deepEqual(wasm, cpu, `mean of ${shape} over ${axes}, keepDims ${keepDims}`);
+    }
+  }
+});

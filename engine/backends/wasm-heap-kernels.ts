@@ -148,10 +148,11 @@ function firstMaxOf2x2(dx: Float32Array, x: Float32Array, grad: number, p0: numb
  * gradient (dy summed over batch and space). wasm's Sum first transposes the
  * reduced axes to the end, a copy of the whole input; this adds rows in place.
  * It adds in the cpu backend's order and precision (float64), so it gives the
- * cpu backend's result. (wasm's Mean stays: on a quiet Xeon core it beats a
- * JavaScript mean that divides each element as the cpu backend does.)
+ * cpu backend's result. With a divisor it is the cpu backend's mean: each
+ * element divided in float32, then summed (as fast as wasm's own Mean, which
+ * differs from cpu in the last bits).
  */
-function sumMiddle(heap: WasmHeap, xInfo: TensorInfo, [outer, rows, cols]: number[], outShape: number[]): TensorInfo {
+function sumMiddle(heap: WasmHeap, xInfo: TensorInfo, [outer, rows, cols]: number[], outShape: number[], divisor = 0): TensorInfo {
   const out = heap.makeOutput(outShape, 'float32');
   const res = heap.typedArrayFromHeap(out);
   const x = heap.typedArrayFromHeap(xInfo);
@@ -162,11 +163,20 @@ function sumMiddle(heap: WasmHeap, xInfo: TensorInfo, [outer, rows, cols]: numbe
     let k = 0;
     for (; k + 4 <= cols; k += 4) {
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      for (let p = start + k; p < end; p += cols) {
-        a0 += x[p];
-        a1 += x[p + 1];
-        a2 += x[p + 2];
-        a3 += x[p + 3];
+      if (divisor) {
+        for (let p = start + k; p < end; p += cols) {
+          a0 += Math.fround(x[p] / divisor);
+          a1 += Math.fround(x[p + 1] / divisor);
+          a2 += Math.fround(x[p + 2] / divisor);
+          a3 += Math.fround(x[p + 3] / divisor);
+        }
+      } else {
+        for (let p = start + k; p < end; p += cols) {
+          a0 += x[p];
+          a1 += x[p + 1];
+          a2 += x[p + 2];
+          a3 += x[p + 3];
+        }
       }
       const at = o * cols + k;
       res[at] = a0;
@@ -176,7 +186,7 @@ function sumMiddle(heap: WasmHeap, xInfo: TensorInfo, [outer, rows, cols]: numbe
     }
     for (; k < cols; k++) {
       let a = 0;
-      for (let p = start + k; p < end; p += cols) a += x[p];
+      for (let p = start + k; p < end; p += cols) a += divisor ? Math.fround(x[p] / divisor) : x[p];
       res[o * cols + k] = a;
     }
   }
@@ -379,15 +389,17 @@ export function registerWasmHeapKernels(tf: TF): void {
     return maxPoolGrad(backend as WasmHeap, inputs.dy, inputs.input, c);
   });
 
-  replace('Sum', (args, stock) => {
+  const reduceMiddle = (mean: boolean) => (args: KernelArgs, stock: StockKernel) => {
     const { x } = args.inputs;
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
     const axes = tf.util.parseAxisParam(axis, x.shape);
     const view = x.dtype === 'float32' ? middleView(x.shape, axes) : undefined;
     if (!view) return stock(args);
     const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
-    return sumMiddle(args.backend as WasmHeap, x, view, outShape);
-  });
+    return sumMiddle(args.backend as WasmHeap, x, view, outShape, mean ? view[1] : 0);
+  };
+  replace('Sum', reduceMiddle(false));
+  replace('Mean', reduceMiddle(true));
 
   replace('Slice', (args, stock) => {
     const { x } = args.inputs;
@@ -431,4 +443,4 @@ export function registerWasmHeapKernels(tf: TF): void {
   });
 }
 
-export const WASM_HEAP_KERNELS = ['MaxPoolGrad', 'Sum', 'Slice', 'PadV2', 'Add', 'Identity', 'Cast', IM2COL_ROWS] as const;
+export const WASM_HEAP_KERNELS = ['MaxPoolGrad', 'Sum', 'Mean', 'Slice', 'PadV2', 'Add', 'Identity', 'Cast', IM2COL_ROWS] as const;
