@@ -1,6 +1,7 @@
-// Inspection after training: one validation sample through a checkpoint of a run,
-// answered with the prediction and every attention map. Runs in the training
-// process (never in the app's own), like training does.
+// Inspection after training: one validation sample (or a given PNG or JPEG,
+// fitted to the input as the run's dataset fitted its images) through a
+// checkpoint of a run, answered with the prediction and every attention map.
+// Runs in the training process (never in the app's own), like training does.
 import type { Tensor } from '../blocks/contract.js';
 import { selectBackend, type BackendOption } from '../backends/select.js';
 import { compileGraph } from '../compile/compile.js';
