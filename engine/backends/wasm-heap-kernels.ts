@@ -1,9 +1,12 @@
 // Kernels for the wasm backend written in JavaScript straight on the wasm heap,
 // where tfjs-backend-wasm's own kernel takes a slow general path (its
-// MaxPoolGrad, a Sum that transposes its input first, a Slice that reads its
-// whole input out of the heap) or copies for nothing (Identity, which the
-// engine runs on every tensor it saves for a gradient).
-// Each one gives exactly the values that the cpu backend gives.
+// MaxPoolGrad, a Sum or Mean that transposes its input first, a Slice that
+// reads its whole input out of the heap, PadV2, an Add that broadcasts a short
+// row) or copies for nothing (Identity, which the engine runs on every tensor
+// it saves for a gradient, and a Cast to the same type); and Im2ColRows, the
+// left operand of a filter gradient as a matrix product. Each one gives
+// exactly the values that the cpu backend gives. wasmHeapAccess lets other
+// code (the optimizers) compute on the heap too.
 import type { TF } from '../blocks/contract.js';
 
 export type TensorInfo = { dataId: object; shape: number[]; dtype: string };
