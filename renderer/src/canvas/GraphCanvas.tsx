@@ -32,7 +32,7 @@ const nodeTypes = { block: BlockNode };
 const edgeTypes = { shape: ShapeEdge };
 export const BLOCK_MIME = 'application/x-attn-block';
 /** Below this zoom labels are too small to read: the canvas draws less (canvas.css). */
-export const FAR_ZOOM = 0.4;
+export const FAR_ZOOM = 0.25;
 
 export function GraphCanvas() {
   const flow = useReactFlow<BlockFlowNode, ShapeFlowEdge>();
