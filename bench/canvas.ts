@@ -1,8 +1,9 @@
 // The canvas with a 500-node graph (a residual stack of real blocks, every
 // node and edge in view at once): frame times while panning (middle-button
 // drag) and zooming (mouse wheel) through real input events in headless
-// Chromium, and the time from a parameter edit in the inspector to the new
-// shapes on the node and on its outgoing edge.
+// Chromium, panning again at 100 % (only the nodes in view drawn), and the
+// time from a parameter edit in the inspector to the new shapes on the node
+// and on its outgoing edge.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -137,6 +138,14 @@ export async function benchCanvas(): Promise<Record<string, unknown>> {
     await settle(page);
     const zooming = await zoom(page);
     await settle(page);
+    // At 100 % (where editing happens) only the nodes in view are drawn.
+    await page.getByTestId('cmd-view.fit').click();
+    await settle(page);
+    await page.keyboard.press('Control+0');
+    await settle(page);
+    const nodesDrawnAt100 = await page.locator('.react-flow__node').count();
+    const panningAt100 = await pan(page);
+    await settle(page);
     return {
       nodes: graph.nodes.length,
       edges: graph.edges.length,
@@ -148,6 +157,8 @@ export async function benchCanvas(): Promise<Record<string, unknown>> {
       idle,
       pan: panning,
       zoom: zooming,
+      nodesDrawnAt100,
+      panAt100: panningAt100,
       edit: await edits(page),
       note: 'requestAnimationFrame deltas in headless Chromium (software rendering, 60 Hz frames at best); pan and zoom are real mouse events, each awaited before the next',
     };
