@@ -34,6 +34,17 @@ export const BLOCK_MIME = 'application/x-attn-block';
 /** Below this zoom labels are too small to read: the canvas draws less (canvas.css). */
 export const FAR_ZOOM = 0.25;
 
+// Props given to React Flow are constants or stable callbacks: React Flow copies
+// changed props into its store (every node and edge then re-checks itself), and
+// a new onNodeDoubleClick re-renders all node wrappers.
+const MULTI_SELECT_KEYS = ['Shift', 'Control', 'Meta'];
+const PAN_BUTTONS = [1, 2];
+const FIT_VIEW = { padding: 0.15, maxZoom: 1 };
+const PRO_OPTIONS = { hideAttribution: true };
+const sealEdit = () => editor.getState().seal();
+const openComposite = (_e: React.MouseEvent, n: BlockFlowNode) => void editor.getState().enterComposite({ node: n.id });
+const closeQuickAdd = () => ui.setState({ quickAdd: null });
+
 export function GraphCanvas() {
   const flow = useReactFlow<BlockFlowNode, ShapeFlowEdge>();
   const measured = useRef<Measured>(new Map()).current;
@@ -57,13 +68,14 @@ export function GraphCanvas() {
   useEffect(() => {
     if (loadCount === 0 && scopeKey === '') return;
     // After the new document's (or scope's) nodes are measured.
-    const t = setTimeout(() => void flow.fitView({ padding: 0.15, maxZoom: 1 }), 60);
+    const t = setTimeout(() => void flow.fitView(FIT_VIEW), 60);
     return () => clearTimeout(t);
   }, [loadCount, scopeKey, flow]);
 
   const pointer = useRef<{ x: number; y: number } | null>(null);
   const wrapper = useRef<HTMLDivElement>(null);
   const gesture = useRef(0);
+  const onDragStart = useCallback(() => void gesture.current++, []);
   const far = useStore((s) => s.transform[2] < FAR_ZOOM);
 
   useEffect(() => {
@@ -186,31 +198,31 @@ export function GraphCanvas() {
         edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
-        onNodeDragStart={() => void gesture.current++}
-        onSelectionDragStart={() => void gesture.current++}
-        onNodeDragStop={() => editor.getState().seal()}
-        onSelectionDragStop={() => editor.getState().seal()}
-        onNodeDoubleClick={(_e, n) => void editor.getState().enterComposite({ node: n.id })}
+        onNodeDragStart={onDragStart}
+        onSelectionDragStart={onDragStart}
+        onNodeDragStop={sealEdit}
+        onSelectionDragStop={sealEdit}
+        onNodeDoubleClick={openComposite}
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
         connectionLineComponent={ConnectionPreview}
         connectionRadius={24}
-        onPaneClick={() => ui.setState({ quickAdd: null })}
+        onPaneClick={closeQuickAdd}
         deleteKeyCode={null}
         selectionKeyCode={null}
-        multiSelectionKeyCode={['Shift', 'Control', 'Meta']}
+        multiSelectionKeyCode={MULTI_SELECT_KEYS}
         selectionOnDrag
         selectionMode={SelectionMode.Partial}
-        panOnDrag={[1, 2]}
+        panOnDrag={PAN_BUTTONS}
         panActivationKeyCode="Alt"
         zoomOnDoubleClick={false}
         minZoom={0.05}
         maxZoom={2.5}
         onlyRenderVisibleElements
         fitView
-        fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
-        proOptions={{ hideAttribution: true }}
+        fitViewOptions={FIT_VIEW}
+        proOptions={PRO_OPTIONS}
         colorMode="dark"
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#3a3f4b" />
