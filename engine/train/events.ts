@@ -44,6 +44,8 @@ export const trainEventSchema = z.discriminatedUnion('type', [
     samplesPerSec: z.number(),
     etaSec: z.number(),
   }),
+  /** The run holds before the batch after `step` (sent once per pause, when the batch in flight has landed). */
+  z.object({ type: z.literal('paused'), epoch: z.number(), step: z.number() }),
   z.object({ type: z.literal('epoch'), epoch: z.number(), step: z.number(), seconds: z.number(), metrics }),
   z.object({ type: z.literal('attention'), epoch: z.number(), step: z.number(), ms: z.number(), maps: z.array(attentionMapSchema) }),
   z.object({

@@ -134,7 +134,10 @@ export class Trainer {
   /** Lets commands in between batches, waits while paused; true when asked to stop. */
   private async control(): Promise<boolean> {
     await new Promise((r) => setImmediate(r));
-    while (this.pauseGate) await this.pauseGate.promise;
+    for (let gate = this.pauseGate; gate; gate = this.pauseGate) {
+      this.emit({ type: 'paused', epoch: this.state.epoch, step: this.state.step });
+      await gate.promise;
+    }
     return this.stopRequested;
   }
 

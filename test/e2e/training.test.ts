@@ -157,7 +157,7 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
       await page.getByTestId('graph-locked').waitFor();
       const edit = await tryEdit(page);
       assert.equal(edit.after, edit.before, 'adding a block is refused while a run is live');
-      await page.waitForTimeout(600); // a batch in flight when pausing may still land
+      await page.getByTestId('train-held').waitFor(); // the batch in flight when pausing has landed
       const pausedAt = await text(page, 'train-step');
 
       // The SE block's channel weights are in an attention panel, frozen while paused.

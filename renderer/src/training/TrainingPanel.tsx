@@ -350,7 +350,10 @@ function ProgressView() {
   const started = useSession((x) => x.started);
   const done = useSession((x) => x.done);
   const state = useSession((x) => x.state);
+  const heldAt = useSession((x) => x.heldAt);
   const total = p ? p.epochs * p.batches : 0;
+  // Progress events are throttled: the last batch before a pause may have sent none.
+  const step = heldAt !== undefined ? Math.max(heldAt, p?.step ?? 0) : (p?.step ?? done?.steps);
   const frac = done && done.reason === 'completed' ? 1 : p && total ? p.step / total : 0;
   return (
     <div className="progress-block" data-testid="train-progress">
@@ -365,7 +368,13 @@ function ProgressView() {
           Batch <b>{p ? `${p.batch}/${p.batches}` : '–'}</b>
         </span>
         <span>
-          Step <b data-testid="train-step">{p?.step ?? done?.steps ?? '–'}</b>
+          Step <b data-testid="train-step">{step ?? '–'}</b>
+          {state === 'paused' && heldAt !== undefined && (
+            <span className="hint" data-testid="train-held">
+              {' '}
+              (held)
+            </span>
+          )}
         </span>
         <span>
           <b data-testid="train-rate">{p ? p.samplesPerSec.toFixed(0) : done ? done.samplesPerSec.toFixed(0) : '–'}</b> samples/s

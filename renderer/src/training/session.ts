@@ -50,6 +50,8 @@ export interface RunViewState {
   graph?: GraphFile;
   started?: Ev<'started'>;
   progress?: Ev<'progress'>;
+  /** While paused: the step the run holds after (the batch in flight when pausing has landed). */
+  heldAt?: number;
   batches: BatchSeries;
   epochs: EpochRow[];
   snapshots: Snapshot[];
@@ -102,7 +104,7 @@ function onTrainingEvent(runId: string, e: TrainingEvent): void {
   if (s.runId !== runId || s.source !== 'live') return;
   switch (e.type) {
     case 'state':
-      session.setState({ state: e.state, message: e.message });
+      session.setState({ state: e.state, message: e.message, ...(e.state === 'paused' ? {} : { heldAt: undefined }) });
       log(e.state === 'failed' ? 'error' : 'info', e.message ? `${e.state}: ${e.message}` : `run ${e.state}`);
       return;
     case 'started': {
@@ -128,6 +130,10 @@ function onTrainingEvent(runId: string, e: TrainingEvent): void {
       session.setState({ progress: e, version: s.version + 1 });
       return;
     }
+    case 'paused':
+      session.setState({ heldAt: e.step });
+      log('info', `paused after step ${e.step}`);
+      return;
     case 'epoch': {
       session.setState({ epochs: [...s.epochs.filter((r) => r.epoch !== e.epoch), { epoch: e.epoch, step: e.step, metrics: e.metrics }] });
       const m = e.metrics;
