@@ -1,7 +1,7 @@
 // Model summary: per node, in data-flow order, its output shapes and parameter
 // count, and the total. Counts come from building each block's own tfjs layers
 // in a worker (see params/count.ts), so they equal the compiler's.
-import { useMemo } from 'react';
+import { useDeferredValue, useMemo } from 'react';
 import { editor, useEditor } from '../editor.js';
 import { summarize } from '../store/summary.js';
 import { useParamCounts } from '../params/useParamCounts.js';
@@ -9,11 +9,13 @@ import { canvasApi } from '../canvas/canvasApi.js';
 import { countText, shapeText } from '../ui-format.js';
 
 export function SummaryPanel() {
-  const graph = useEditor((s) => s.graph);
-  const analysis = useEditor((s) => s.analysis);
+  // Deferred and memoised: after an edit the canvas shows its shapes first and
+  // the table (a row per node, as costly as the canvas for a big graph) follows.
+  const graph = useDeferredValue(useEditor((s) => s.graph));
+  const analysis = useDeferredValue(useEditor((s) => s.analysis));
   const counts = useParamCounts(graph, analysis);
   const summary = useMemo(() => summarize(graph, analysis, counts), [graph, analysis, counts]);
-  return (
+  return useMemo(() => (
     <div className="summary" data-testid="summary-panel">
       <table>
         <thead>
@@ -68,5 +70,5 @@ export function SummaryPanel() {
         </tfoot>
       </table>
     </div>
-  );
+  ), [summary]);
 }
