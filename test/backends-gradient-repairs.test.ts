@@ -10,29 +10,14 @@ import { registry } from '../engine/blocks/registry.js';
 import { resolveParams } from '../engine/blocks/params.js';
 import { nodeInitializers } from '../engine/compile/initializers.js';
 import type { SymbolicTensor, Tensor, TF } from '../engine/blocks/contract.js';
+import { seededUniform, assertRelClose } from './helpers/numeric.js';
 
 const ready = selectBackend({ backend: 'wasm' });
 const BACKENDS = ['cpu', 'wasm'] as const;
 type T4 = ReturnType<TF['tensor4d']>;
 type S4 = [number, number, number, number];
 
-let seed = 2024;
-const random = (n: number) =>
-  Float32Array.from({ length: n }, () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648 - 0.5;
-  });
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tol = 1e-4) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  assert.ok(diff / scale < tol, `${what}: relative error ${(diff / scale).toExponential(2)}`);
-}
+const random = seededUniform(2024);
 
 const RESIZES: { images: S4; size: [number, number] }[] = [
   { images: [2, 3, 3, 2], size: [6, 6] },
@@ -70,7 +55,7 @@ for (const method of ['nearest', 'bilinear'] as const) {
             const adjoint = tf.sum(tf.mul(resized, dy), [1, 2, 3, 4]);
             return [dx.dataSync().slice(), adjoint.dataSync().slice()];
           });
-          assertClose(got, want, what, 1e-5);
+          assertRelClose(got, want, what, 1e-5);
         }
       }
     }
@@ -105,8 +90,8 @@ test('dilated conv2d gradients equal those of the same convolution written undil
           const grads = (conv: typeof dilated) => tf.grads((x: Tensor, f: Tensor) => tf.sum(tf.mul(conv(x, f), dy)))([x, f]).map((g) => g.dataSync().slice());
           return [grads(dilated), grads(undilated)];
         });
-        assertClose(ours[0], ref[0], `${backend} dx dilation ${d} ${pad}`);
-        assertClose(ours[1], ref[1], `${backend} dW dilation ${d} ${pad}`);
+        assertRelClose(ours[0], ref[0], `${backend} dx dilation ${d} ${pad}`);
+        assertRelClose(ours[1], ref[1], `${backend} dW dilation ${d} ${pad}`);
       }
     }
   }
@@ -123,8 +108,8 @@ test('dilated conv2d gradients in NCHW are the NHWC ones transposed (cpu; wasm h
     const [dx2, df2] = grads(tf.transpose(x, [0, 2, 3, 1]), 'NHWC');
     return [[dx1, df1], [tf.transpose(dx2, [0, 3, 1, 2]), df2]].map((gs) => gs.map((g) => g.dataSync().slice()));
   });
-  assertClose(nchw[0], nhwc[0], 'dx', 1e-6);
-  assertClose(nchw[1], nhwc[1], 'dW', 1e-6);
+  assertRelClose(nchw[0], nhwc[0], 'dx', 1e-6);
+  assertRelClose(nchw[1], nhwc[1], 'dW', 1e-6);
 });
 
 test('a dilated Conv2D layer trains: its gradients match central finite differences, its outputs the fused convolution (cpu, wasm)', async () => {
@@ -146,7 +131,7 @@ test('a dilated Conv2D layer trains: its gradients match central finite differen
       layer.apply(x);
       const [kernel, bias] = layer.trainableWeights.map((w) => w.read());
       const fused = tf.fused.conv2d({ x, filter: kernel as T4, strides: 1, pad: 'same', dilations: 2, bias, activation });
-      assertClose((layer.apply(x) as Tensor).dataSync(), fused.dataSync(), `${backend} ${activation} forward`, 1e-6);
+      assertRelClose((layer.apply(x) as Tensor).dataSync(), fused.dataSync(), `${backend} ${activation} forward`, 1e-6);
       // Central differences step over relu's kink when a pre-activation lies within h·(1 + |x|) of zero.
       const h = 1e-4;
       const pre = tf.fused.conv2d({ x, filter: kernel as T4, strides: 1, pad: 'same', dilations: 2, bias });
@@ -170,7 +155,7 @@ test('a dilated Conv2D layer trains: its gradients match central finite differen
           v.write(tf.tensor(values, shape));
           return slope;
         });
-        assertClose(grads[variables[k].name].dataSync(), numeric, `${backend} ${activation} ${v.name}`, 5e-3);
+        assertRelClose(grads[variables[k].name].dataSync(), numeric, `${backend} ${activation} ${v.name}`, 5e-3);
       }
       tf.dispose([x, fused, pre, probe, ...Object.values(grads)]);
       layer.dispose();
@@ -211,6 +196,6 @@ test('a softmax attention does not depend on its key bias, which is why the wasm
   const before = outputs();
   keyBias.write(tf.mul(tf.randomNormal(keyBias.shape as number[], 0, 1, 'float32', 2), 10));
   const after = outputs();
-  assertClose(after[0], before[0], 'output', 1e-5);
-  assertClose(after[1], before[1], 'attention weights', 1e-5);
+  assertRelClose(after[0], before[0], 'output', 1e-5);
+  assertRelClose(after[1], before[1], 'attention weights', 1e-5);
 });

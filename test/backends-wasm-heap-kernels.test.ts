@@ -4,15 +4,11 @@ import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
 import type { Tensor } from '../engine/blocks/contract.js';
 import { IM2COL_ROWS } from '../engine/backends/wasm-heap-kernels.js';
+import { seededUniform } from './helpers/numeric.js';
 
 const ready = selectBackend({ backend: 'wasm' });
 
-let seed = 4242;
-const random = (n: number) =>
-  Float32Array.from({ length: n }, () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648 - 0.5;
-  });
+const random = seededUniform(4242);
 
 /** Runs `f` on the cpu backend and on wasm; returns each one's results as plain arrays with their dtypes and shapes. */
 async function onBoth(f: () => Tensor[]) {

@@ -5,26 +5,11 @@ import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
 import { WASM_TRAINING_KERNELS } from '../engine/backends/wasm-kernels.js';
 import type { Tensor } from '../engine/blocks/contract.js';
+import { seededUniform, assertRelClose } from './helpers/numeric.js';
 
 const ready = selectBackend({ backend: 'wasm' });
 
-let seed = 12345;
-const random = (n: number) =>
-  Float32Array.from({ length: n }, () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648 - 0.5;
-  });
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tol = 1e-4) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  assert.ok(diff / scale < tol, `${what}: relative error ${(diff / scale).toExponential(2)}`);
-}
+const random = seededUniform(12345);
 
 /** Runs `f` on the cpu backend and on wasm, returning each one's results as arrays. */
 async function onBoth(f: () => Tensor[]): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
@@ -65,8 +50,8 @@ for (const depthwise of [false, true]) {
             const dy = tf.tensor(dyd.subarray(0, y.size), y.shape);
             return tf.grads((x: Tensor, f: Tensor) => tf.sum(tf.mul(conv(x, f), dy)))([x, f]);
           });
-          assertClose(wasm[0], cpu[0], `dx k${k} s${s}`);
-          assertClose(wasm[1], cpu[1], `dW k${k} s${s}`);
+          assertRelClose(wasm[0], cpu[0], `dx k${k} s${s}`);
+          assertRelClose(wasm[1], cpu[1], `dW k${k} s${s}`);
         }
       }
     });
@@ -107,8 +92,8 @@ test('depthwise backprop kernels with dilation 2 and 3 match the zero-spread und
       };
       const ref = await run('cpu', 1);
       const ours = await run('wasm', d);
-      assertClose(ours[0], ref[0], `dx dilation ${d} ${pad}`);
-      assertClose(ours[1], ref[1], `dW dilation ${d} ${pad}`);
+      assertRelClose(ours[0], ref[0], `dx dilation ${d} ${pad}`);
+      assertRelClose(ours[1], ref[1], `dW dilation ${d} ${pad}`);
     }
   }
 });
@@ -121,7 +106,7 @@ test('Conv2DBackpropInput with explicit padding and stride 2: wasm matches cpu',
   const { cpu, wasm } = await onBoth(() => [
     tf.conv2dTranspose(tf.tensor4d(dyd, [2, 6, 5, 4]), tf.tensor4d(fd, [3, 3, 3, 4]), [2, 11, 9, 3], 2, pad),
   ]);
-  assertClose(wasm[0], cpu[0], 'explicit padding');
+  assertRelClose(wasm[0], cpu[0], 'explicit padding');
 });
 
 test('UnsortedSegmentSum (the gradient of gather): wasm matches cpu, repeated and out-of-range ids', async () => {
@@ -135,8 +120,8 @@ test('UnsortedSegmentSum (the gradient of gather): wasm matches cpu, repeated an
       tf.tensor2d(table, [6, 5]),
     ),
   ]);
-  assertClose(wasm[0], cpu[0], 'unsortedSegmentSum');
-  assertClose(wasm[1], cpu[1], 'gather gradient');
+  assertRelClose(wasm[0], cpu[0], 'unsortedSegmentSum');
+  assertRelClose(wasm[1], cpu[1], 'gather gradient');
 });
 
 // The pooling block allows any size, stride and padding; windows overlap when
@@ -156,7 +141,7 @@ test('MaxPoolGrad, size 1..4, stride 1..3, same/valid, tied maxima: wasm matches
           const dy = tf.tensor(dyd.subarray(0, y.size), y.shape);
           return [tf.grad((x: Tensor) => tf.sum(tf.mul(tf.maxPool(x as never, size, stride, pad), dy)))(x)];
         });
-        assertClose(wasm[0], cpu[0], `size ${size} stride ${stride} ${pad}`, 1e-6);
+        assertRelClose(wasm[0], cpu[0], `size ${size} stride ${stride} ${pad}`, 1e-6);
       }
     }
   }
@@ -199,8 +184,8 @@ test('Conv2DBackpropFilter as a matrix product (kh·kw·Ci <= Co, stride 1): was
           tf.engine().runKernel('Conv2DBackpropFilter', { x: nchw(x), dy: nchw(dy) }, { ...attrs, dataFormat: 'NCHW' }) as Tensor,
         ];
       });
-      assertClose(wasm[0], cpu[0], `k${k} ci${ci} co${co} ${pad}`);
-      assertClose(wasm[1], cpu[0], `k${k} ci${ci} co${co} ${pad} NCHW`);
+      assertRelClose(wasm[0], cpu[0], `k${k} ci${ci} co${co} ${pad}`);
+      assertRelClose(wasm[1], cpu[0], `k${k} ci${ci} co${co} ${pad} NCHW`);
     }
   }
   // Dilation: the cpu kernel ignores it, so the reference is the gradient of a conv with the filter spread by zeros.
@@ -214,7 +199,7 @@ test('Conv2DBackpropFilter as a matrix product (kh·kw·Ci <= Co, stride 1): was
       return (k === 5 ? tf.stridedSlice(dw, [0, 0, 0, 0], [5, 5, 1, 12], [2, 2, 1, 1]) : dw).dataSync().slice();
     });
   };
-  assertClose(await run('wasm', 3, 2), await run('cpu', 5, 1), 'dilation 2');
+  assertRelClose(await run('wasm', 3, 2), await run('cpu', 5, 1), 'dilation 2');
 });
 
 test('Sum over contiguous axes (bias gradients) gives the cpu result to the bit on wasm; Mean matches', async () => {
@@ -240,7 +225,7 @@ test('Sum over contiguous axes (bias gradients) gives the cpu result to the bit 
       for (const [i, op] of ['sum', 'mean', 'int sum'].entries()) {
         const what = `${op} of ${shape} over ${axes}, keepDims ${keepDims}`;
         if (ours && op === 'sum') assert.deepEqual(Array.from(wasm[i]), Array.from(cpu[i]), what);
-        else assertClose(wasm[i], cpu[i], what, 1e-6);
+        else assertRelClose(wasm[i], cpu[i], what, 1e-6);
       }
     }
   }
@@ -263,7 +248,7 @@ test('Mean gradient and Slice of every rank and dtype: wasm matches cpu', async 
     out.push(tf.slice(x.toInt(), [0, 1, 1, 0], [2, 2, 2, 6]).toFloat(), tf.slice(tf.greater(x, 0), [1, 1, 0, 2], [1, 3, 5, 2]).toFloat());
     return out;
   });
-  assertClose(wasm[0], cpu[0], 'mean gradient', 1e-6);
+  assertRelClose(wasm[0], cpu[0], 'mean gradient', 1e-6);
   for (let i = 1; i < cpu.length; i++) assert.deepEqual(Array.from(wasm[i]), Array.from(cpu[i]), `slice ${i}`);
 });
 
@@ -282,7 +267,7 @@ test('BatchMatMul with transposed operands and batch broadcasting: wasm matches 
     }
     return out;
   });
-  for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], cpu[i], `product ${i}`, 1e-5);
+  for (let i = 0; i < cpu.length; i++) assertRelClose(wasm[i], cpu[i], `product ${i}`, 1e-5);
 });
 
 test('Identity on wasm shares its input: clones and tensors saved for gradients outlive their source', async () => {

@@ -8,15 +8,11 @@ import { selectBackend } from '../engine/backends/select.js';
 import { Optimizer } from '../engine/train/optimizers.js';
 import { trainConfigSchema, type TrainConfigInput } from '../engine/train/config.js';
 import type { Tensor } from '../engine/blocks/contract.js';
+import { seededUniform } from './helpers/numeric.js';
 
 const ready = selectBackend({ backend: 'wasm' });
 
-let seed = 777;
-const random = (n: number, scale: number) =>
-  Float32Array.from({ length: n }, () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return (seed / 2147483648 - 0.5) * scale;
-  });
+const random = seededUniform(777);
 
 const SHAPES = [[3, 3, 2, 4], [10], [1]];
 const STEPS = 6;
