@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launch, openEditor, ROOT, serve, skipReason, type Served } from './harness.js';
+import { countIs, launch, openEditor, ROOT, serve, skipReason, textIs, titleIncludes, type Served } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -22,7 +22,7 @@ async function openFile(page: Page, name: string): Promise<void> {
 
 /** Waits until the element with this test id shows exactly `text` (shapes update after an edit). */
 async function waitForText(page: Page, testId: string, text: string): Promise<void> {
-  await page.waitForFunction(`document.querySelector('[data-testid="${testId}"]')?.textContent === ${JSON.stringify(text)}`);
+  await page.waitForFunction(textIs, [testId, text] as const);
 }
 
 /** Drags with the mouse from the centre of one element to the centre of another, in steps (React Flow connects on pointer moves). */
@@ -147,7 +147,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       await page.getByTestId('file-name').fill('round-trip.attn.json');
       await page.getByTestId('file-save').click();
       await page.getByTestId('file-dialog-save').waitFor({ state: 'detached' });
-      await page.waitForFunction(`document.title.includes('round-trip')`);
+      await page.waitForFunction(titleIncludes, 'round-trip');
 
       const saved = JSON.parse(await readFile(path.join(server.workspace, 'round-trip.attn.json'), 'utf8')) as { nodes: { id: string; params: unknown }[]; edges: unknown[] };
       const template = JSON.parse(await readFile(path.join(ROOT, 'templates', TEMPLATE), 'utf8')) as typeof saved;
@@ -209,7 +209,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       await page.getByTestId('palette-item-core.flatten').dragTo(page.getByTestId('canvas'), {
         targetPosition: { x: canvas.width * 0.35, y: canvas.height * 0.85 },
       });
-      await page.waitForFunction(`document.querySelectorAll('[data-type="core.flatten"]').length === 2`);
+      await page.waitForFunction(countIs, ['[data-type="core.flatten"]', 2] as const);
       const added = (await nodeIds(page)).filter((id) => !before.includes(id));
       assert.equal(added.length, 1);
       const id = added[0];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launch, openEditor, ROOT, serve, skipReason, type Served } from './harness.js';
+import { launch, openEditor, ROOT, serve, skipReason, textIncludes, type Served } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -46,9 +46,9 @@ describe('export dialog end to end (browser mode, headless Chromium)', { skip, t
       assert.equal(await readFile(file!, 'utf8'), await code.textContent());
 
       await page.getByTestId('export-target-keras').click();
-      await page.waitForFunction(`document.querySelector('[data-testid="export-code"]')?.textContent.includes('def build_model():')`);
+      await page.waitForFunction(textIncludes, ['export-code', 'def build_model():'] as const);
       await page.getByTestId('export-target-typescript').click();
-      await page.waitForFunction(`document.querySelector('[data-testid="export-code"]')?.textContent.includes('export function buildModel(): tf.LayersModel')`);
+      await page.waitForFunction(textIncludes, ['export-code', 'export function buildModel(): tf.LayersModel'] as const);
       await page.getByTestId('export-close').click();
       assert.equal(await page.getByTestId('export-dialog').count(), 0);
       assert.deepEqual(errors, []);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFile, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launch, openEditor, ROOT, serve, skipReason, type Served } from './harness.js';
+import { countIs, launch, openEditor, ROOT, serve, skipReason, type Served } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -26,7 +26,6 @@ interface TemplateFile {
 interface PageGlobals {
   document: { querySelectorAll(sel: string): ArrayLike<{ textContent: string | null }> };
 }
-const countIs = ([sel, n]: [string, number]) => (globalThis as unknown as PageGlobals).document.querySelectorAll(sel).length === n;
 const counted = (id: string) => /^\d+(\.\d+)?[kM]?$/.test((globalThis as unknown as PageGlobals).document.querySelectorAll(`[data-testid="template-params-${id}"]`)[0]?.textContent ?? '');
 
 async function nodeIds(page: Page): Promise<string[]> {

@@ -96,3 +96,19 @@ export async function openEditor(browser: Browser, url: string): Promise<OpenPag
   await page.getByTestId('palette').waitFor();
   return { context, page, errors };
 }
+
+// Page functions for waitForFunction (string predicates are refused by the
+// page's CSP once they need a second poll). They are serialised one by one, so
+// each spells out the page's globals, typed here as far as they are used: this
+// code compiles without the DOM's types.
+interface PageDom {
+  document: { title: string; querySelector(sel: string): { textContent: string | null } | null; querySelectorAll(sel: string): ArrayLike<unknown> };
+}
+/** The element with this test id shows exactly `want`. */
+export const textIs = ([id, want]: readonly [string, string]) => (globalThis as unknown as PageDom).document.querySelector(`[data-testid="${id}"]`)?.textContent === want;
+/** The element with this test id shows `part` somewhere in its text. */
+export const textIncludes = ([id, part]: readonly [string, string]) => (globalThis as unknown as PageDom).document.querySelector(`[data-testid="${id}"]`)?.textContent?.includes(part) === true;
+/** Exactly `n` elements match `sel`. */
+export const countIs = ([sel, n]: readonly [string, number]) => (globalThis as unknown as PageDom).document.querySelectorAll(sel).length === n;
+/** The window title contains `part`. */
+export const titleIncludes = (part: string) => (globalThis as unknown as PageDom).document.title.includes(part);

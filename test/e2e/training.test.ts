@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launch, openEditor, ROOT, serve, skipReason, type Served } from './harness.js';
+import { launch, openEditor, ROOT, serve, skipReason, textIs, type Served } from './harness.js';
 import { encodePng } from '../../engine/data/png.js';
 
 const skip = skipReason();
@@ -56,7 +56,6 @@ interface PageGlobals {
 }
 // (Each page function spells out `globalThis as unknown as PageGlobals`: they are serialised one by one.)
 
-const textIs = ([id, want]: [string, string]) => (globalThis as unknown as PageGlobals).document.querySelector(`[data-testid="${id}"]`)?.textContent === want;
 const numberAbove = ([id, attr, n]: [string, string | null, number]) => {
   const el = (globalThis as unknown as PageGlobals).document.querySelector(`[data-testid="${id}"]`);
   return Number(attr ? el?.getAttribute(attr) : el?.textContent) > n;
