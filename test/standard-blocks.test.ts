@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as tfjs from '@tensorflow/tfjs';
 import { registry } from '../engine/blocks/registry.js';
-import { portsOf, type Shape } from '../engine/blocks/contract.js';
+import { portsOf, type Shape, type StepClock } from '../engine/blocks/contract.js';
 import { resolveParams } from '../engine/blocks/params.js';
 import { nodeInitializers } from '../engine/compile/initializers.js';
 import { compileGraph } from '../engine/compile/compile.js';
@@ -16,8 +16,8 @@ import { tfReady } from './helpers/tf.js';
 type Tensor = tfjs.Tensor;
 type Params = Record<string, unknown>;
 
-/** A model of one block on inputs of the given shapes (batch axis left out). */
-async function blockModel(type: string, params: Params, inputs: Record<string, number[]>) {
+/** A model of one block on inputs of the given shapes (batch axis left out); `clock`: the step its dropout masks follow. */
+async function blockModel(type: string, params: Params, inputs: Record<string, number[]>, clock?: StepClock) {
   const tf = await tfReady;
   const block = registry.get(type)!;
   const { values, problems } = resolveParams(block, params);
@@ -25,7 +25,7 @@ async function blockModel(type: string, params: Params, inputs: Record<string, n
   const symbolic: Record<string, tfjs.SymbolicTensor> = {};
   for (const p of portsOf(block, values, 'inputs')) symbolic[p.name] = tf.input({ shape: inputs[p.name], dtype: p.dtype ?? 'float32' });
   const inputShapes = Object.fromEntries(Object.entries(inputs).map(([k, s]) => [k, [null, ...s] as Shape]));
-  const built = block.build(tf, { params: values, inputs: symbolic, inputShapes, name: 'blk', init: nodeInitializers(tf, 7, 'blk') });
+  const built = block.build(tf, { params: values, inputs: symbolic, inputShapes, name: 'blk', init: nodeInitializers(tf, 7, 'blk', clock) });
   return tf.model({ inputs: Object.values(symbolic), outputs: built.out });
 }
 
@@ -234,10 +234,14 @@ test('LayerNorm: every position gets mean 0 and variance 1 over its features; 2F
 
 test('Dropout: identity at inference; in training drops about `rate`, scales the rest, new mask every step', async () => {
   const tf = await tfReady;
-  const model = await blockModel('core.dropout', { rate: 0.5 }, { in: [2000] });
+  const clock = { step: 0 };
+  const model = await blockModel('core.dropout', { rate: 0.5 }, { in: [2000] }, clock);
   const x = tf.ones([1, 2000]);
   assert.deepEqual(Array.from(new Set(predict(model, x).dataSync())), [1]);
-  const masks = [0, 1].map(() => (model.layers[1].apply(x, { training: true }) as Tensor).dataSync());
+  const masks = [0, 1].map((step) => {
+    clock.step = step;
+    return (model.layers[1].apply(x, { training: true }) as Tensor).dataSync();
+  });
   for (const m of masks) {
     assert.deepEqual(Array.from(new Set(m)).sort(), [0, 2]);
     const dropped = m.filter((v) => v === 0).length / m.length;

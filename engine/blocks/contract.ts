@@ -91,10 +91,23 @@ export class ShapeError extends Error {
   }
 }
 
-/** Seeded initialisers so that the same graph and seed give the same weights. */
+/** The training step that dropout masks follow; the trainer sets it before each step. */
+export interface StepClock {
+  step: number;
+}
+
+/** Where one dropout site draws its masks: a seed of its own and the model's step clock. */
+export interface DropoutSeed {
+  seed: number;
+  clock: StepClock;
+}
+
+/** Seeded initialisers so that the same graph and seed give the same weights (and the same dropout masks). */
 export interface Initializers {
   /** A fresh seed for any initialiser that takes one. */
   seed(): number;
+  /** The seed of a dropout site, named by its layer's name (unique in the model); outside the stream of `seed()`, so adding a dropout moves no weight. */
+  dropoutSeed(site: string): DropoutSeed;
   glorotUniform(): Initializer;
   heNormal(): Initializer;
   orthogonal(): Initializer;

@@ -1,7 +1,7 @@
 // Graph -> tf.LayersModel. Walks the graph in topological order, with its
 // composites inlined (engine/graph/inline.ts), lets each block build its layers, and collects the model outputs and the attention outputs
 // (for the probe model that panels read).
-import type { AttentionKind, LossName, Shape, SymbolicTensor, TF } from '../blocks/contract.js';
+import type { AttentionKind, LossName, Shape, StepClock, SymbolicTensor, TF } from '../blocks/contract.js';
 import { registry as defaultRegistry, type BlockRegistry } from '../blocks/registry.js';
 import { analyzeGraph, type GraphAnalysis } from '../graph/analyze.js';
 import { inlineGraph, layerName } from '../graph/inline.js';
@@ -51,6 +51,8 @@ export interface CompiledGraph {
   /** Parameters per node inside composites, by inlined key (e.g. "stage1#2/conv2"). */
   innerParams: Map<string, { params: number; trainable: number }>;
   analysis: GraphAnalysis;
+  /** The training step the model's dropout masks follow: set it before each training step. */
+  clock: StepClock;
 }
 
 export { layerName };
@@ -78,6 +80,7 @@ export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; re
   const outputTensors: SymbolicTensor[] = [];
   const attention: AttentionOutput[] = [];
   const inputTensors: SymbolicTensor[] = [];
+  const clock: StepClock = { step: 0 };
   const inlined = inlineGraph(graph, analysis);
 
   for (const { key, path, copy, info: n, layer: name, inputs: sources } of inlined) {
@@ -97,7 +100,7 @@ export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; re
       inputShapes: n.inputShapes,
       name,
       // Inside composites the seeds follow the layer name, so a composite and the same graph drawn flat get the same weights.
-      init: nodeInitializers(tf, seed, path.length === 1 ? key : name),
+      init: nodeInitializers(tf, seed, path.length === 1 ? key : name, clock),
     });
     produced.set(key, out);
     if (n.block.type === 'io.input') {
@@ -129,7 +132,7 @@ export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; re
     if (n.path.length > 1) innerParams.set(n.key, own);
   }
   const trainableParams = model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
-  return { model, inputs, outputs, attention, params: model.countParams(), trainableParams, nodeParams, innerParams, analysis };
+  return { model, inputs, outputs, attention, params: model.countParams(), trainableParams, nodeParams, innerParams, analysis, clock };
 }
 
 /** Attributes each layer's weights to the node whose layer name is the layer's name or, followed by "_", its longest prefix. */

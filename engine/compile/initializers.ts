@@ -1,6 +1,7 @@
 // Seeded initialisers: each node gets its own stream of seeds derived from the
 // graph seed and the node id, so weights don't change when unrelated nodes do.
-import type { Initializers, TF } from '../blocks/contract.js';
+// Dropout sites get seeds by name, apart from that stream.
+import type { Initializers, StepClock, TF } from '../blocks/contract.js';
 
 /** FNV-1a, 32-bit. */
 export function hashString(s: string, h = 0x811c9dc5): number {
@@ -11,11 +12,14 @@ export function hashString(s: string, h = 0x811c9dc5): number {
   return h >>> 0;
 }
 
-export function nodeInitializers(tf: TF, graphSeed: number, nodeId: string): Initializers {
+/** `clock`: the compiled model's step clock, which its dropout masks follow. */
+export function nodeInitializers(tf: TF, graphSeed: number, nodeId: string, clock: StepClock = { step: 0 }): Initializers {
   let counter = 0;
-  const seed = () => hashString(`${nodeId}#${counter++}`, hashString(String(graphSeed))) % 2147483647;
+  const graphHash = hashString(String(graphSeed));
+  const seed = () => hashString(`${nodeId}#${counter++}`, graphHash) % 2147483647;
   return {
     seed,
+    dropoutSeed: (site) => ({ seed: hashString(`${nodeId}/dropout/${site}`, graphHash), clock }),
     glorotUniform: () => tf.initializers.glorotUniform({ seed: seed() }),
     heNormal: () => tf.initializers.heNormal({ seed: seed() }),
     orthogonal: () => tf.initializers.orthogonal({ seed: seed() }),

@@ -320,6 +320,7 @@ export class Trainer {
         const t0 = performance.now();
         const idx = order.subarray(s.batch * c.batchSize, (s.batch + 1) * c.batchSize);
         const lr = learningRate(c, s.step, total, batches);
+        this.compiled.clock.step = s.step;
         await this.step(idx, lr);
         samples += idx.length;
         s.batch++;

@@ -3,6 +3,7 @@
 // (same sublayers, same parameter count, LayerNorm ε = 1e-5), post-norm as in the
 // paper or pre-norm (norm_first=True; Xiong et al. 2020).
 import { defineBlock, type SymbolicTensor } from '../contract.js';
+import { applyDropout } from '../seeded-dropout.js';
 import { linear, type Site } from './ops/build.js';
 import { attnDropoutParam, buildMultiHead, headsParam, multiHeadShape } from './ops/multi-head.js';
 import { maskPort, sameDim, sequence } from './ops/shapes.js';
@@ -107,11 +108,17 @@ function transformerEmit(kind: Layer, outputs: string[]) {
   };
 }
 
+/** Seeded dropout layer `${name}_${suffix}`. */
+function siteDropout({ tf, name, init }: Site, suffix: string, rate: number, x: SymbolicTensor): SymbolicTensor {
+  const layer = `${name}_${suffix}`;
+  return applyDropout(tf, x, { rate, name: layer, site: init.dropoutSeed(layer) });
+}
+
 /** One residual sublayer, numbered i: post-norm LN(x + drop(f(x))), pre-norm x + drop(f(LN(x))). */
 function residual(site: Site, i: number, o: LayerOptions, x: SymbolicTensor, f: (h: SymbolicTensor) => SymbolicTensor): SymbolicTensor {
   const { tf, name } = site;
   const norm = (h: SymbolicTensor) => tf.layers.layerNormalization({ axis: -1, epsilon: LN_EPSILON, name: `${name}_norm${i}` }).apply(h) as SymbolicTensor;
-  const drop = (h: SymbolicTensor) => (o.dropout > 0 ? (tf.layers.dropout({ rate: o.dropout, name: `${name}_drop${i}` }).apply(h) as SymbolicTensor) : h);
+  const drop = (h: SymbolicTensor) => (o.dropout > 0 ? siteDropout(site, `drop${i}`, o.dropout, h) : h);
   const sum = (a: SymbolicTensor, b: SymbolicTensor) => tf.layers.add({ name: `${name}_add${i}` }).apply([a, b]) as SymbolicTensor;
   return o.norm === 'pre' ? sum(x, drop(f(norm(x)))) : norm(sum(x, drop(f(x))));
 }
@@ -120,7 +127,7 @@ function residual(site: Site, i: number, o: LayerOptions, x: SymbolicTensor, f: 
 function feedForward(site: Site, o: LayerOptions, x: SymbolicTensor): SymbolicTensor {
   const d = x.shape[2] as number;
   let h = linear(site, 'ff1', x, o.ffDim, { activation: o.activation });
-  if (o.dropout > 0) h = site.tf.layers.dropout({ rate: o.dropout, name: `${site.name}_ffdrop` }).apply(h) as SymbolicTensor;
+  if (o.dropout > 0) h = siteDropout(site, 'ffdrop', o.dropout, h);
   return linear(site, 'ff2', h, d);
 }
 

@@ -2,8 +2,9 @@
 // keys → weighted sum of the values. Made as custom tfjs layers (weightless, so the
 // learned projections stay standard Dense layers) that return two outputs, the
 // context and the attention weights, and serialise with their config.
-import type { Shape, Tensor, TF } from '../../contract.js';
+import type { DropoutSeed, Shape, Tensor, TF } from '../../contract.js';
 import { customLayer } from '../../custom-layer.js';
+import { dropout } from '../../seeded-dropout.js';
 
 type Kwargs = Record<string, unknown>;
 
@@ -30,10 +31,6 @@ export function maskedSoftmax(tf: TF, scores: Tensor, mask: Tensor | undefined, 
   return tf.softmax(masked, -1);
 }
 
-function dropoutIf(tf: TF, x: Tensor, rate: number, kwargs: Kwargs | undefined): Tensor {
-  return rate > 0 && kwargs?.training === true ? tf.dropout(x, rate) : x;
-}
-
 export interface DotProductAttentionArgs {
   name?: string;
   /** Heads the last axis of q, k, v is split into (contiguous slices, as PyTorch). */
@@ -43,6 +40,8 @@ export interface DotProductAttentionArgs {
   causal?: boolean;
   /** Dropout on the attention weights while training; the weights output is taken before it. */
   dropout?: number;
+  /** Where that dropout draws its masks (compile-time wiring, not saved with the model). */
+  dropoutSite?: DropoutSeed;
   /** A fourth input, the padding mask [B, Tk], follows q, k, v. */
   masked?: boolean;
   /** Weights as [B, heads, Tq, Tk]; otherwise [B, Tq, Tk] (heads must be 1). */
@@ -63,8 +62,10 @@ export const dotProductAttentionLayer = (tf: TF) =>
       readonly dropout: number;
       readonly masked: boolean;
       readonly headAxis: boolean;
+      private readonly dropoutSite?: DropoutSeed;
       constructor(args: DotProductAttentionArgs) {
         super(args);
+        this.dropoutSite = args.dropoutSite;
         this.heads = args.heads ?? 1;
         this.scaled = args.scaled ?? true;
         this.causal = args.causal ?? false;
@@ -91,7 +92,7 @@ export const dotProductAttentionLayer = (tf: TF) =>
           const raw = tf.matMul(qh, kh, false, true);
           const scores = this.scaled ? tf.mul(raw, 1 / Math.sqrt(dk)) : raw;
           const weights = maskedSoftmax(tf, scores, this.masked ? mask : undefined, this.causal);
-          const ctx = tf.matMul(dropoutIf(tf, weights, this.dropout, kwargs), vh);
+          const ctx = tf.matMul(dropout(tf, weights, this.dropout, kwargs?.training === true, this.dropoutSite), vh);
           const [b, , tq, dv] = ctx.shape;
           const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, tq, h * dv]);
           return [merged, this.headAxis ? weights : tf.squeeze(weights, [1])];

@@ -38,15 +38,16 @@ export function linear(site: Site, suffix: string, x: SymbolicTensor, units: num
 
 /** q, k, v (already projected) through DotProductAttention; the mask, when given, is its fourth input. */
 export function dotAttention(
-  { tf, name }: Site,
+  { tf, name, init }: Site,
   suffix: string,
   q: SymbolicTensor,
   k: SymbolicTensor,
   v: SymbolicTensor,
   mask: SymbolicTensor | undefined,
-  args: Omit<DotProductAttentionArgs, 'name' | 'masked'>,
+  args: Omit<DotProductAttentionArgs, 'name' | 'masked' | 'dropoutSite'>,
 ): Attended {
-  const layer = new (dotProductAttentionLayer(tf))({ ...args, masked: mask !== undefined, name: `${name}_${suffix}` });
+  const layerName = `${name}_${suffix}`;
+  const layer = new (dotProductAttentionLayer(tf))({ ...args, masked: mask !== undefined, name: layerName, dropoutSite: init.dropoutSeed(layerName) });
   const [context, weights] = layer.apply(mask ? [q, k, v, mask] : [q, k, v]) as SymbolicTensor[];
   return { context, weights };
 }
