@@ -1,7 +1,23 @@
-// What the editor benches share: opening a graph in browser mode through the
-// app's own file dialog, and frame timing in the page (the deltas between
-// requestAnimationFrame callbacks, and their summary).
-import type { Page } from 'playwright-core';
+// What the editor benches share: browser mode with headless Chromium, opening a
+// graph through the app's own file dialog, and frame timing in the page (the
+// deltas between requestAnimationFrame callbacks, and their summary).
+import type { Browser, Page } from 'playwright-core';
+import { launch, serve, type Served } from '../test/e2e/harness.js';
+
+/** Runs `f` with browser mode serving and headless Chromium open; both are closed whatever happens. */
+export async function withBrowserMode<T>(f: (server: Served, browser: Browser) => Promise<T>): Promise<T> {
+  const server = await serve();
+  try {
+    const browser = await launch();
+    try {
+      return await f(server, browser);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
 
 /** Opens a file of the workspace through the toolbar's Open and the file dialog, as a user does. */
 export async function openWorkspaceFile(page: Page, name: string): Promise<void> {

@@ -8,9 +8,9 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { serializeGraph } from '../engine/graph/schema.js';
-import { launch, openEditor, serve, skipReason } from '../test/e2e/harness.js';
+import { openEditor, skipReason } from '../test/e2e/harness.js';
 import { canvasGraph, edgeInto, EDITED_NODE } from '../test/helpers/canvas-graph.js';
-import { frameTimes, openWorkspaceFile, quantile, settle, stats } from './browser.js';
+import { frameTimes, openWorkspaceFile, quantile, settle, stats, withBrowserMode } from './browser.js';
 
 const FILE = 'canvas-bench.attn.json';
 const WINDOW_MS = 4000;
@@ -121,8 +121,7 @@ export async function benchCanvas(): Promise<Record<string, unknown>> {
   const skip = skipReason();
   if (skip) return { skipped: skip };
   const graph = canvasGraph();
-  const [server, browser] = await Promise.all([serve(), launch()]);
-  try {
+  return withBrowserMode(async (server, browser) => {
     await writeFile(path.join(server.workspace, FILE), serializeGraph(graph));
     const { page } = await openEditor(browser, server.url);
     const t0 = Date.now();
@@ -162,10 +161,7 @@ export async function benchCanvas(): Promise<Record<string, unknown>> {
       edit: await edits(page),
       note: 'requestAnimationFrame deltas in headless Chromium (software rendering, 60 Hz frames at best); pan and zoom are real mouse events, each awaited before the next',
     };
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 }
 
 // Run on its own: node dist/bench/canvas.js

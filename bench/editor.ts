@@ -6,8 +6,8 @@
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { launch, openEditor, ROOT, serve, skipReason } from '../test/e2e/harness.js';
-import { frameTimes, openWorkspaceFile, stats } from './browser.js';
+import { openEditor, ROOT, skipReason } from '../test/e2e/harness.js';
+import { frameTimes, openWorkspaceFile, stats, withBrowserMode } from './browser.js';
 
 const TEMPLATE = 'bench-se-cnn.attn.json';
 const WINDOW_MS = 4000;
@@ -17,8 +17,7 @@ const snapshotCount = async (page: Page) => Number((await page.getByTestId('atte
 export async function benchEditor(): Promise<Record<string, unknown>> {
   const skip = skipReason();
   if (skip) return { skipped: skip };
-  const [server, browser] = await Promise.all([serve(), launch()]);
-  try {
+  return withBrowserMode(async (server, browser) => {
     await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(server.workspace, TEMPLATE));
     const { page } = await openEditor(browser, server.url);
     await openWorkspaceFile(page, TEMPLATE);
@@ -61,10 +60,7 @@ export async function benchEditor(): Promise<Record<string, unknown>> {
       trainingSamplesPerSec: rate,
       note: 'requestAnimationFrame deltas in headless Chromium (software rendering); the training process shares the same CPU cores',
     };
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 }
 
 // Run on its own: node dist/bench/editor.js

@@ -107,10 +107,15 @@ function createWindow(): BrowserWindow {
   const w = new BrowserWindow(windowOptions(PRELOAD));
   w.once('ready-to-show', () => w.show());
   // The renderer refuses to unload unsaved work (`beforeunload`): ask Save / Don't Save / Cancel.
+  // A reload (dev mode) asks too; Save then saves without closing the window.
+  let closing = false;
+  w.on('close', () => (closing = true));
   w.webContents.on('will-prevent-unload', (e) => {
+    const wasClosing = closing;
+    closing = false;
     const next = afterChoice(closeChoice(dialog.showMessageBoxSync(w, closePrompt(w.getTitle()))));
     if (next.unload) e.preventDefault();
-    else if (next.saveThenClose) send({ channel: 'menu', command: 'file.save', arg: CLOSE_AFTER_SAVE });
+    else if (next.saveThenClose) send({ channel: 'menu', command: 'file.save', arg: wasClosing ? CLOSE_AFTER_SAVE : undefined });
   });
   void w.loadURL(DEV_URL ?? `${APP_ORIGIN}/index.html`);
   return w;

@@ -51,4 +51,7 @@ test('PNGs whose header promises more than they hold, or too many pixels, are re
   // The image data inflates to a million bytes; the header says 1×1.
   assert.throws(() => decodePng(withSize(big, 1, 1)), /corrupt PNG \(image data does not inflate/);
   assert.throws(() => decodePng(withSize(big, 20_000, 20_000)), /PNG too large \(20000×20000 pixels; at most 100 million\)/);
+  // Under the pixel limit, but 81 MP of RGBA would inflate to 324 MB.
+  const rgba = encodePng({ width: 2, height: 2, channels: 4, data: new Uint8Array(16) });
+  assert.throws(() => decodePng(withSize(rgba, 9000, 9000)), /PNG too large \(9000×9000 pixels of 32 bits: more than 256 MiB of image data\)/);
 });

@@ -7,6 +7,7 @@
 // instead of the fused one, so that its gradient is the first.
 import type { TF, Tensor } from '../blocks/contract.js';
 import { conv2dFilterGrad, conv2dInputGrad, geometry, type Pad, type Rounding, type T4 } from './conv-grads.js';
+import { oncePerEngine } from './once.js';
 
 type Pair = number | [number, number];
 interface Conv2DAttrs {
@@ -76,12 +77,8 @@ function unfuseDilatedConv2dLayer(tf: TF): void {
   };
 }
 
-const registered = new WeakSet<object>();
-
 /** Makes dilated Conv2D (op and layer) differentiable, once per tfjs instance. */
-export function registerDilatedConv2d(tf: TF): void {
-  if (registered.has(tf.engine())) return;
-  registered.add(tf.engine());
+export const registerDilatedConv2d = oncePerEngine((tf: TF): void => {
   registerConv2dGradient(tf);
   unfuseDilatedConv2dLayer(tf);
-}
+});

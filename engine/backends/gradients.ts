@@ -3,8 +3,7 @@
 // backend; each replacement computes the same values, in the same order, as the
 // one it replaces.
 import type { TF, Tensor } from '../blocks/contract.js';
-
-const registered = new WeakSet<object>();
+import { oncePerEngine } from './once.js';
 
 /**
  * Mean's gradient: dy spread over the reduced axes and divided by their size.
@@ -12,9 +11,7 @@ const registered = new WeakSet<object>();
  * JavaScript on every step (about 9 ms for the bench net's Squeeze-and-
  * Excitation pooling on wasm); `fill` makes the same ones in the backend.
  */
-export function registerFastGradients(tf: TF): void {
-  if (registered.has(tf.engine())) return;
-  registered.add(tf.engine());
+export const registerFastGradients = oncePerEngine((tf: TF): void => {
   tf.registerGradient({
     kernelName: 'Mean',
     inputsToSave: ['x'],
@@ -31,7 +28,7 @@ export function registerFastGradients(tf: TF): void {
       };
     },
   });
-}
+});
 
 /**
  * Comparisons are flat wherever they are differentiable: each operand gets a zero
@@ -41,11 +38,7 @@ export function registerFastGradients(tf: TF): void {
  */
 const COMPARISONS = ['Equal', 'NotEqual', 'Greater', 'Less', 'LessEqual', 'GreaterEqual'];
 
-const comparisons = new WeakSet<object>();
-
-export function registerComparisonGradients(tf: TF): void {
-  if (comparisons.has(tf.engine())) return;
-  comparisons.add(tf.engine());
+export const registerComparisonGradients = oncePerEngine((tf: TF): void => {
   for (const kernelName of COMPARISONS) {
     if (tf.getGradient(kernelName)) continue;
     tf.registerGradient({
@@ -54,4 +47,4 @@ export function registerComparisonGradients(tf: TF): void {
       gradFunc: (_dy, [a, b]) => ({ a: () => tf.zeros(a.shape), b: () => tf.zeros(b.shape) }),
     });
   }
-}
+});

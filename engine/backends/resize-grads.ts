@@ -8,7 +8,8 @@
 // non-square image). Both cpu kernels, and both wasm kernels, ignore
 // halfPixelCenters. The cpu kernels are replaced; wasm's are kept where right.
 import type { TF } from '../blocks/contract.js';
-import { replaceWasmKernel, type KernelArgs, type TensorInfo } from './wasm-heap-kernels.js';
+import { replaceWasmKernel, type KernelArgs, type TensorInfo, type WasmHeap } from './wasm-heap-kernels.js';
+import { oncePerEngine } from './once.js';
 
 export type ResizeMethod = 'nearest' | 'bilinear';
 
@@ -93,19 +94,10 @@ interface CpuBackend {
   makeTensorInfo(shape: number[], dtype: string, values: Float32Array): TensorInfo;
 }
 
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
-
 const KERNELS: Record<ResizeMethod, string> = { nearest: 'ResizeNearestNeighborGrad', bilinear: 'ResizeBilinearGrad' };
 
-const cpuRegistered = new WeakSet<object>();
-
 /** Replaces the cpu backend's resize gradient kernels (once per tfjs instance). */
-export function registerCpuResizeGrads(tf: TF): void {
-  if (cpuRegistered.has(tf.engine())) return;
-  cpuRegistered.add(tf.engine());
+export const registerCpuResizeGrads = oncePerEngine((tf: TF): void => {
   for (const method of ['nearest', 'bilinear'] as const) {
     const kernelName = KERNELS[method];
     if (tf.getKernel(kernelName, 'cpu')) tf.unregisterKernel(kernelName, 'cpu');
@@ -120,7 +112,7 @@ export function registerCpuResizeGrads(tf: TF): void {
       }) as never,
     });
   }
-}
+});
 
 /** On the wasm backend, takes over the resize gradients with half-pixel centres, which wasm's own kernels ignore. */
 export function registerWasmResizeGrads(tf: TF): void {

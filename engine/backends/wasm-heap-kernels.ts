@@ -15,7 +15,7 @@ type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 type PoolInfo = ReturnType<TF['backend_util']['computePool2DInfo']>;
 
 /** What these kernels use of tfjs-backend-wasm's BackendWasm. */
-interface WasmHeap {
+export interface WasmHeap {
   makeOutput(shape: number[], dtype: string): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
   incRef(dataId: object): void;
@@ -300,6 +300,7 @@ function addRow(args: KernelArgs, stock: StockKernel): TensorInfo | undefined {
   const rowIsB = isRowOf(b, a);
   if (!rowIsB && !isRowOf(a, b)) return undefined;
   const [big, row] = rowIsB ? [a, b] : [b, a];
+  if (big.shape.includes(0)) return undefined;
   const c = big.shape[big.shape.length - 1];
   let inner = 1;
   for (let i = big.shape.length - 2; i >= 0 && inner * big.shape[i] * c <= ROW_WIDTH; i--) inner *= big.shape[i];
@@ -311,9 +312,12 @@ function addRow(args: KernelArgs, stock: StockKernel): TensorInfo | undefined {
   r.set(heap.typedArrayFromHeap(row));
   for (let n = c; n < width; n *= 2) r.copyWithin(n, 0, Math.min(n, width - n));
   const rows = { dataId: big.dataId, shape: [big.shape.reduce((p, q) => p * q, 1) / width, width], dtype: big.dtype };
-  const out = stock({ ...args, inputs: rowIsB ? { a: rows, b: repeated } : { a: repeated, b: rows } }) as TensorInfo;
-  heap.disposeData(repeated.dataId);
-  return { ...out, shape: big.shape.slice() };
+  try {
+    const out = stock({ ...args, inputs: rowIsB ? { a: rows, b: repeated } : { a: repeated, b: rows } }) as TensorInfo;
+    return { ...out, shape: big.shape.slice() };
+  } finally {
+    heap.disposeData(repeated.dataId);
+  }
 }
 
 /** The geometry of a stride-1 convolution's input windows, for Im2ColRows. */

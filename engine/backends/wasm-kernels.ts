@@ -7,6 +7,7 @@ import type { TF, Tensor } from '../blocks/contract.js';
 import { registerWasmHeapKernels, replaceWasmKernel, WASM_HEAP_KERNELS, type KernelArgs, type TensorInfo } from './wasm-heap-kernels.js';
 import { registerFastGradients } from './gradients.js';
 import { registerWasmResizeGrads } from './resize-grads.js';
+import { oncePerEngine } from './once.js';
 import {
   conv2dFilterGrad,
   conv2dFilterGradByMatMul,
@@ -34,17 +35,13 @@ function unsortedSegmentSum(tf: TF, data: Tensor, ids: Tensor, numSegments: numb
 const nchw = (tf: TF, t: Tensor) => tf.transpose(t, [0, 2, 3, 1]) as T4;
 const toNchw = (tf: TF, t: Tensor) => tf.transpose(t, [0, 3, 1, 2]) as T4;
 
-const registered = new WeakSet<object>();
-
 /**
  * Registers the training kernels on tfjs's wasm backend (once per tfjs instance).
  * Call after the wasm backend is registered; replaces wasm's own slow
  * Conv2DBackpropInput, and its MaxPoolGrad, Sum and Identity (wasm-heap-kernels), and
  * its resize gradients where they ignore half-pixel centres (resize-grads).
  */
-export function registerWasmKernels(tf: TF): void {
-  if (registered.has(tf.engine())) return;
-  registered.add(tf.engine());
+export const registerWasmKernels = oncePerEngine((tf: TF): void => {
   // Kernel inputs are tensors when they come from ops; wrap a bare TensorInfo so the ops below accept it.
   const asTensor = (t: TensorInfo): T4 =>
     (t instanceof tf.Tensor ? t : tf.engine().makeTensorFromTensorInfo(t as never)) as T4;
@@ -100,7 +97,7 @@ export function registerWasmKernels(tf: TF): void {
   registerWasmHeapKernels(tf);
   registerWasmResizeGrads(tf);
   registerFastGradients(tf);
-}
+});
 
 export const WASM_TRAINING_KERNELS = [
   'Conv2DBackpropFilter',
