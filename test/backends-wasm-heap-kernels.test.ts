@@ -96,6 +96,8 @@ test('Add of a row along the last axis (a bias), either operand first, and its g
       tf.add(x, tf.scalar(2)),
       tf.add(tf.tensor4d(big, [64, 28, 28, 16]), tf.tensor1d(rd)),
       tf.add(x.toInt(), r.toInt()).toFloat(),
+      tf.add(tf.zeros([0, 4, 4, 5]), r), // an empty batch
+      tf.add(tf.zeros([3, 0, 5]), r),
     ];
     const [dx, dr] = tf.grads((x: Tensor, r: Tensor) => tf.sum(tf.mul(tf.add(x, r), x)))([x, r]);
     return [...out, dx, dr];
