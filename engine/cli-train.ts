@@ -7,6 +7,7 @@ import { TrainingClient } from './worker/client.js';
 import type { TrainEvent } from './worker/protocol.js';
 import { graphTrainingConfig, type TrainConfigInput } from './train/config.js';
 import { datasetNames } from './data/index.js';
+import { BACKEND_OPTIONS } from './backends/names.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 
@@ -148,7 +149,7 @@ export function registerTrainCommand(program: Command, out: Out, setCode: (code:
     .option('--batch-size <n>', 'samples per batch', int('--batch-size'))
     .option('--lr <x>', 'learning rate', positive)
     .option('--limit <n>', 'use at most this many samples (training + validation)', int('--limit'))
-    .addOption(new Option('--backend <b>', 'tfjs backend').choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .addOption(new Option('--backend <b>', 'tfjs backend').choices([...BACKEND_OPTIONS]).default('auto'))
     .option('--seed <s>', 'seed for the data split and order', int('--seed'))
     .option('--out <dir>', 'run folder (default runs/<timestamp>-<name>)')
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw']))

@@ -14,6 +14,7 @@ import type { DatasetSpec } from '../../engine/data/index.js';
 import type { AttentionMap, TrainEvent } from '../../engine/train/events.js';
 import { trainConfigSchema, type TrainConfigInput } from '../../engine/train/config.js';
 import type { Inspection } from '../../engine/worker/protocol.js';
+import { BACKEND_OPTIONS } from '../../engine/backends/names.js';
 
 export type { Diagnostic, GraphFile, Shape, AttentionKind, TrainEvent, AttentionMap, TrainConfigInput, Inspection };
 
@@ -46,7 +47,7 @@ export type ExportTarget = (typeof EXPORT_TARGETS)[number];
 const datasetRequest = z.looseObject({ name: z.string().min(1).max(MAX_PATH) });
 export type DatasetRequest = z.input<typeof datasetRequest> & Omit<DatasetSpec, 'name'>;
 
-export const TRAINING_BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const TRAINING_BACKENDS = BACKEND_OPTIONS;
 
 const runRef = z.strictObject({ runId: idSchema });
 

@@ -10,6 +10,7 @@ import type { InspectCommand } from '../../engine/worker/protocol.js';
 import { MAX_IMAGE_BYTES, type AttentionMap, type BatchRow, type DatasetPreview, type ImageFile, type RunSnapshot } from './api.js';
 import { isJpeg } from '../../engine/data/image-folder.js';
 import { isPng } from '../../engine/data/png.js';
+import { BACKEND_ORDER } from '../../engine/backends/names.js';
 
 /** The batch numbers streamed while the run trained (the host writes them; metrics.jsonl has epochs only). */
 export const BATCH_LOG = 'batches.jsonl';
@@ -115,7 +116,7 @@ export async function inspectionFor(runDir: string, { index, image, checkpoint }
   const graph = checkGraphSchema(await read('graph.attn.json').catch(() => null)).graph;
   if (!graph) throw new Error('the run folder holds no readable graph');
   if (!config.dataset) throw new Error('the run folder does not say which dataset it trained on');
-  const backend = (['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const).find((b) => b === config.backend) ?? 'auto';
+  const backend = BACKEND_ORDER.find((b) => b === config.backend) ?? 'auto';
   return { graph, dataset: config.dataset, checkpoint: path.join(runDir, 'checkpoints', checkpoint ?? ''), index, image, backend };
 }
 

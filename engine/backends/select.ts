@@ -7,9 +7,9 @@ import type { TF } from '../blocks/contract.js';
 import { importTf } from './load-tf.js';
 import { repairTfjs } from './repairs.js';
 import { registerWasmKernels } from './wasm-kernels.js';
+import { BACKEND_ORDER, type BackendChoice, type BackendOption } from './names.js';
 
-export type BackendChoice = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export type BackendOption = BackendChoice | 'auto';
+export { BACKEND_ORDER, BACKEND_OPTIONS, type BackendChoice, type BackendOption } from './names.js';
 
 export interface SelectedBackend {
   tf: TF;
@@ -23,7 +23,6 @@ export interface SelectOptions {
   backend?: BackendOption;
 }
 
-export const BACKEND_ORDER: readonly BackendChoice[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 const require = createRequire(import.meta.url);
 

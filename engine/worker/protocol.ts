@@ -6,13 +6,14 @@ import type { GraphFile } from '../graph/types.js';
 import { datasetSpecSchema } from '../data/index.js';
 import { trainConfigSchema } from '../train/config.js';
 import { attentionMapSchema, trainEventSchema, type TrainEvent } from '../train/events.js';
+import { BACKEND_OPTIONS } from '../backends/names.js';
 
 export const startCommandSchema = z.object({
   type: z.literal('start'),
   graph: graphSchema,
   dataset: datasetSpecSchema,
   config: trainConfigSchema.optional(),
-  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  backend: z.enum(BACKEND_OPTIONS).default('auto'),
   out: z.object({ base: z.string().optional(), dir: z.string().optional() }).nullable().optional(),
   resumeFrom: z.string().optional(),
 });
@@ -31,7 +32,7 @@ export const inspectCommandSchema = z.object({
   index: z.number().int().min(0).default(0),
   /** A PNG or JPEG to inspect instead of a validation sample: fitted to the model's input as the dataset's images were. */
   image: z.object({ name: z.string(), bytes: z.instanceof(Uint8Array) }).optional(),
-  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  backend: z.enum(BACKEND_OPTIONS).default('auto'),
   maxElements: z.number().int().min(16).default(65536),
 });
 export type InspectCommand = Omit<z.input<typeof inspectCommandSchema>, 'graph' | 'type'> & { graph: GraphFile };

@@ -4,9 +4,10 @@ import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import type { DatasetRequest, GraphFile } from '../../../electron/host/api.js';
 import type { StartRequest } from './session.js';
+import { BACKEND_OPTIONS } from '../../../engine/backends/names.js';
 
 export const SYNTHETIC = ['copy', 'reverse', 'sort', 'recall'] as const;
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = BACKEND_OPTIONS;
 
 export interface TrainForm {
   /** mnist, fashion-mnist, a synthetic task, or 'import' (an image folder or a .csv file). */
