@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { forkWorker, inspectInProcess } from '../engine/worker/client.js';
 import { encodePng, type RasterImage } from '../engine/data/png.js';
-import { MAX_IMAGE_BYTES, type AttentionMap, type DatasetPreview, type HostEvent, type Inspection, type RunDetail, type RunSnapshot, type TrainingEvent } from '../electron/host/api.js';
+import { imageTooLarge, MAX_IMAGE_BYTES, type AttentionMap, type DatasetPreview, type HostEvent, type Inspection, type RunDetail, type RunSnapshot, type TrainingEvent } from '../electron/host/api.js';
 import { inspectionFor } from '../electron/host/runs.js';
 import { forkTraining, ProcessTrainingDriver } from '../electron/host/training.js';
 import { sandbox, tinyMnistGraph } from './host-fixtures.js';
@@ -147,6 +147,9 @@ test('a dropped file that is not a usable image is refused with its name and the
     /bad request for inspectImage: image\.base64: must be at most 16 MiB/,
   );
   await assert.rejects(s.service.dispatch('inspectImage', { runId, image: { name: 'x.png', base64: 'not base64!' } }), /image\.base64: must be base64/);
+  // The renderer refuses a file this large before reading it, with the host's words.
+  assert.equal(imageTooLarge('photo.png', 20 * 2 ** 20), 'photo.png is 20.0 MiB; images of at most 16 MiB can be inspected');
+  assert.equal(imageTooLarge('photo.png', MAX_IMAGE_BYTES), undefined);
   const fine = encodePng(sampleImage(new Float32Array(784)));
   await assert.rejects(s.service.dispatch('inspectImage', { runId: 'no-such-run', image: image('a.png', fine) }), /no run "no-such-run"/);
 });

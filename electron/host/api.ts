@@ -53,6 +53,9 @@ const runRef = z.strictObject({ runId: idSchema });
 
 /** The largest image `inspectImage` takes (the file's bytes, before base64). */
 export const MAX_IMAGE_BYTES = 16 * 1024 * 1024;
+/** Why a file of this size cannot be inspected, or undefined when it can. */
+export const imageTooLarge = (name: string, bytes: number): string | undefined =>
+  bytes > MAX_IMAGE_BYTES ? `${name} is ${(bytes / 2 ** 20).toFixed(1)} MiB; images of at most ${MAX_IMAGE_BYTES / 2 ** 20} MiB can be inspected` : undefined;
 /** A dropped image file: its name (shown, and named in errors) and its bytes as base64 (requests travel as JSON). */
 const imageFileSchema = z.strictObject({
   name: z.string().min(1).max(255),

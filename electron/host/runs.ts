@@ -7,7 +7,7 @@ import { checkGraphSchema } from '../../engine/graph/schema.js';
 import { prepareData, sizeOf, type DatasetSpec } from '../../engine/data/index.js';
 import { inputHint } from '../../engine/train/setup.js';
 import type { InspectCommand } from '../../engine/worker/protocol.js';
-import { MAX_IMAGE_BYTES, type AttentionMap, type BatchRow, type DatasetPreview, type ImageFile, type RunSnapshot } from './api.js';
+import { imageTooLarge, type AttentionMap, type BatchRow, type DatasetPreview, type ImageFile, type RunSnapshot } from './api.js';
 import { isJpeg } from '../../engine/data/image-folder.js';
 import { isPng } from '../../engine/data/png.js';
 import { BACKEND_ORDER } from '../../engine/backends/names.js';
@@ -124,7 +124,8 @@ export async function inspectionFor(runDir: string, { index, image, checkpoint }
 export function imageBytes(file: ImageFile): { name: string; bytes: Uint8Array<ArrayBuffer> } {
   const bytes = new Uint8Array(Buffer.from(file.base64, 'base64'));
   if (bytes.length === 0) throw new Error(`${file.name} is empty`);
-  if (bytes.length > MAX_IMAGE_BYTES) throw new Error(`${file.name} is ${(bytes.length / 1024 / 1024).toFixed(1)} MiB; images of at most ${MAX_IMAGE_BYTES / 1024 / 1024} MiB can be inspected`);
+  const tooLarge = imageTooLarge(file.name, bytes.length);
+  if (tooLarge) throw new Error(tooLarge);
   if (!isPng(bytes) && !isJpeg(bytes)) throw new Error(`${file.name} is not a PNG or JPEG image`);
   return { name: file.name, bytes };
 }

@@ -18,7 +18,7 @@ const SAMPLES: Record<number, 1 | 2 | 3 | 4> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 /** As jpeg-js's default limit: larger images are refused rather than decoded. */
 export const MAX_PIXELS = 100e6;
 /** And at most this much image data once inflated (a 16-bit RGBA image is 8 bytes a pixel). */
-export const MAX_IMAGE_BYTES = 256 * 2 ** 20;
+export const MAX_INFLATED_BYTES = 256 * 2 ** 20;
 
 export const isPng = (buf: Uint8Array): boolean => buf.length >= 8 && SIGNATURE.equals(buf.subarray(0, 8));
 
@@ -55,7 +55,7 @@ export function decodePng(buf: Uint8Array): RasterImage {
   if (width * height > MAX_PIXELS) throw new Error(`PNG too large (${width}×${height} pixels; at most ${MAX_PIXELS / 1e6} million)`);
   const bpp = Math.max(1, (samples * depth) >> 3); // bytes per pixel, for the filters
   const stride = Math.ceil((width * samples * depth) / 8);
-  if (height * (stride + 1) > MAX_IMAGE_BYTES) throw new Error(`PNG too large (${width}×${height} pixels of ${samples * depth} bits: more than ${MAX_IMAGE_BYTES / 2 ** 20} MiB of image data)`);
+  if (height * (stride + 1) > MAX_INFLATED_BYTES) throw new Error(`PNG too large (${width}×${height} pixels of ${samples * depth} bits: more than ${MAX_INFLATED_BYTES / 2 ** 20} MiB of image data)`);
   let raw: Buffer;
   try {
     // Capped at what the header promises, so a small file cannot inflate into gigabytes.

@@ -1,13 +1,14 @@
 // Handing the inspect view an image: dropped onto it, or picked with a button.
 // The bytes go to the host as base64; the host decides whether they are an image.
 import { useRef, useState, type DragEvent } from 'react';
-import { MAX_IMAGE_BYTES, type ImageFile } from '../../../electron/host/api.js';
+import { imageTooLarge, type ImageFile } from '../../../electron/host/api.js';
 
 const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer.types).includes('Files');
 
 /** A file as the host's inspectImage takes it; a file too large is refused here, before it is read. */
 export function readImageFile(file: File): Promise<ImageFile> {
-  if (file.size > MAX_IMAGE_BYTES) return Promise.reject(new Error(`${file.name} is ${(file.size / 1024 / 1024).toFixed(1)} MiB; images of at most ${MAX_IMAGE_BYTES / 1024 / 1024} MiB can be inspected`));
+  const tooLarge = imageTooLarge(file.name, file.size);
+  if (tooLarge) return Promise.reject(new Error(tooLarge));
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
     reader.onload = () => resolve({ name: file.name, base64: String(reader.result).replace(/^data:[^,]*,/, '') });
