@@ -2,14 +2,14 @@
 // browser has no native menu) opens the file itself; a recent file that is gone
 // says so and leaves the list; Clear Recent; and the page asks before it is
 // closed with unsaved work (beforeunload), not once the work is saved.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Dialog, Page } from 'playwright-core';
+import type { Dialog, Page } from 'playwright-core';
 import { serializeGraph } from '../../engine/graph/schema.js';
 import { tinyGraph } from '../host-fixtures.js';
-import { launch, openEditor, serve, skipReason, type Served } from './harness.js';
+import { browserModeSuite, openEditor, skipReason } from './harness.js';
 import { shows } from './canvas-page.js';
 
 const skip = skipReason();
@@ -33,21 +33,12 @@ async function recentEntries(page: Page): Promise<string[]> {
 }
 
 describe('files in browser mode (headless Chromium)', { skip, timeout: 120_000 }, () => {
-  let server: Served;
-  let browser: Browser;
-
-  before(async () => {
-    [server, browser] = await Promise.all([serve(), launch()]);
-    for (const name of ['first', 'second']) await writeFile(path.join(server.workspace, `${name}.attn.json`), serializeGraph(tinyGraph(name)));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
+  const env = browserModeSuite(async (workspace) => {
+    for (const name of ['first', 'second']) await writeFile(path.join(workspace, `${name}.attn.json`), serializeGraph(tinyGraph(name)));
   });
 
   test('Open Recent opens the chosen file directly; a file that is gone says so and leaves the list; Clear Recent empties it', async () => {
-    const { context, page, errors } = await openEditor(browser, server.url);
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await openThroughDialog(page, 'first.attn.json');
       await openThroughDialog(page, 'second.attn.json');
@@ -59,7 +50,7 @@ describe('files in browser mode (headless Chromium)', { skip, timeout: 120_000 }
       assert.equal(await page.getByTestId('recent-menu').count(), 0, 'the menu closes');
       await page.getByTestId('node-fc').waitFor();
 
-      await rm(path.join(server.workspace, 'second.attn.json'));
+      await rm(path.join(env.server.workspace, 'second.attn.json'));
       assert.deepEqual(await recentEntries(page), ['first.attn.json', 'second.attn.json']);
       await page.getByTestId('recent-entry-second.attn.json').click();
       const problem = page.getByTestId('load-diagnostic');
@@ -83,7 +74,7 @@ describe('files in browser mode (headless Chromium)', { skip, timeout: 120_000 }
   });
 
   test('closing the page with unsaved work asks first; once saved it closes without asking', async () => {
-    const { context, page } = await openEditor(browser, server.url);
+    const { context, page } = await openEditor(env.browser, env.server.url);
     try {
       await openThroughDialog(page, 'first.attn.json');
       await page.getByTestId('palette-item-core.flatten').dblclick();

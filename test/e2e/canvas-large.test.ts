@@ -1,36 +1,26 @@
 // A 500-node graph (the one `npm run bench -- canvas` measures) opens in the
 // editor and draws: every node, a shape on its wires, and an edit reaches the
 // shapes downstream. Speed is the bench's business; this checks behaviour.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
 import { serializeGraph } from '../../engine/graph/schema.js';
 import { canvasGraph, edgeInto, EDITED_NODE } from '../helpers/canvas-graph.js';
-import { launch, openEditor, serve, skipReason, type Served } from './harness.js';
+import { browserModeSuite, openEditor, skipReason } from './harness.js';
 import { shows } from './canvas-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
 
 describe('a 500-node graph on the canvas (headless Chromium)', { skip, timeout: 180_000 }, () => {
-  let server: Served;
-  let browser: Browser;
   const graph = canvasGraph();
-
-  before(async () => {
-    [server, browser] = await Promise.all([serve(), launch()]);
-    await writeFile(path.join(server.workspace, 'large.attn.json'), serializeGraph(graph));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
+  const env = browserModeSuite(async (workspace) => {
+    await writeFile(path.join(workspace, 'large.attn.json'), serializeGraph(graph));
   });
 
   test('opens valid, draws every node with its shapes, and an edit updates the shapes on the node and its wire', async () => {
-    const { context, page, errors } = await openEditor(browser, server.url);
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
     page.setDefaultTimeout(60_000);
     try {
       await page.getByTestId('cmd-file.open').click();

@@ -1,11 +1,11 @@
 // The editor in headless Chromium against browser mode, used the way a person
 // uses it: through the page, its buttons and keys, with real files on disk.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { countIs, launch, openEditor, ROOT, serve, skipReason, textIs, titleIncludes, type Served } from './harness.js';
+import type { Page } from 'playwright-core';
+import { browserModeSuite, countIs, openEditor, ROOT, skipReason, textIs, titleIncludes } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -43,29 +43,20 @@ async function nodeIds(page: Page): Promise<string[]> {
 }
 
 describe('editor end to end (browser mode, headless Chromium)', { skip, timeout: 180_000 }, () => {
-  let server: Served;
-  let browser: Browser;
-
-  before(async () => {
-    [server, browser] = await Promise.all([serve(), launch()]);
-    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(server.workspace, TEMPLATE));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
+  const env = browserModeSuite(async (workspace) => {
+    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(workspace, TEMPLATE));
   });
 
   test('without the token the page and the host API are refused', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     try {
       const page = await context.newPage();
-      const res = await page.goto(`${server.origin}/`);
+      const res = await page.goto(`${env.server.origin}/`);
       assert.equal(res?.status(), 403);
       assert.match(await page.content(), /forbidden: missing or wrong token/);
-      const wrong = await page.goto(`${server.origin}/?token=not-the-token`);
+      const wrong = await page.goto(`${env.server.origin}/?token=not-the-token`);
       assert.equal(wrong?.status(), 403);
-      const asset = await page.goto(`${server.origin}/index.html`);
+      const asset = await page.goto(`${env.server.origin}/index.html`);
       assert.equal(asset?.status(), 403);
       // From that same origin, a WebSocket without the token (and without the cookie) is closed unopened.
       const outcome = await page.evaluate(
@@ -75,7 +66,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
             ws.onopen = () => resolve('opened');
             ws.onclose = (e) => resolve(`closed ${e.code}`);
           }),
-        `ws://${new URL(server.origin).host}/api`,
+        `ws://${new URL(env.server.origin).host}/api`,
       );
       assert.equal(outcome, 'closed 1006');
     } finally {
@@ -84,7 +75,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
   });
 
   test('the editor loads with its palette and canvas, without errors or CSP violations', async () => {
-    const { context, page, errors } = await openEditor(browser, server.url);
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       const items = await page.locator('[data-testid^="palette-item-"]').count();
       assert.ok(items >= 10, `${items} blocks in the palette`);
@@ -99,7 +90,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
   });
 
   test('a template opens and its nodes render with their shapes', async () => {
-    const { context, page, errors } = await openEditor(browser, server.url);
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       const template = await templateGraph();
       await openFile(page, TEMPLATE);
@@ -116,8 +107,8 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
   });
 
   test('a broken file shows its diagnostics and changes nothing', async () => {
-    await writeFile(path.join(server.workspace, 'broken.attn.json'), '{\n  "format": "attention-studio.graph",\n  "version": 1,\n  "nodes": [\n');
-    const { context, page } = await openEditor(browser, server.url);
+    await writeFile(path.join(env.server.workspace, 'broken.attn.json'), '{\n  "format": "attention-studio.graph",\n  "version": 1,\n  "nodes": [\n');
+    const { context, page } = await openEditor(env.browser, env.server.url);
     try {
       await openFile(page, TEMPLATE);
       await page.getByTestId('node-conv1').waitFor();
@@ -138,7 +129,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
   });
 
   test('save, reload the page, open the file again: the same graph', async () => {
-    const { context, page } = await openEditor(browser, server.url);
+    const { context, page } = await openEditor(env.browser, env.server.url);
     try {
       await openFile(page, TEMPLATE);
       await page.getByTestId('node-conv1').waitFor();
@@ -149,7 +140,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       await page.getByTestId('file-dialog-save').waitFor({ state: 'detached' });
       await page.waitForFunction(titleIncludes, 'round-trip');
 
-      const saved = JSON.parse(await readFile(path.join(server.workspace, 'round-trip.attn.json'), 'utf8')) as { nodes: { id: string; params: unknown }[]; edges: unknown[] };
+      const saved = JSON.parse(await readFile(path.join(env.server.workspace, 'round-trip.attn.json'), 'utf8')) as { nodes: { id: string; params: unknown }[]; edges: unknown[] };
       const template = JSON.parse(await readFile(path.join(ROOT, 'templates', TEMPLATE), 'utf8')) as typeof saved;
       assert.deepEqual(
         saved.nodes.map((n) => [n.id, n.params]),
@@ -169,7 +160,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
   });
 
   test('undo and redo a parameter edit and a deletion', async () => {
-    const { context, page } = await openEditor(browser, server.url);
+    const { context, page } = await openEditor(env.browser, env.server.url);
     try {
       await openFile(page, TEMPLATE);
       const shape = page.getByTestId('shape-conv1-out');
@@ -199,7 +190,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
   });
 
   test('drag a block from the palette, connect it and read the shape on the edge; an invalid connection is refused', async () => {
-    const { context, page, errors } = await openEditor(browser, server.url);
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await openFile(page, TEMPLATE);
       await page.getByTestId('node-pool2').waitFor();

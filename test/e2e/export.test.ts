@@ -1,11 +1,10 @@
 // File › Export in headless Chromium against browser mode: the open graph as
 // PyTorch, Keras and TypeScript code, highlighted, and saved as a download.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { launch, openEditor, ROOT, serve, skipReason, textIncludes, type Served } from './harness.js';
+import { browserModeSuite, openEditor, ROOT, skipReason, textIncludes } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -13,21 +12,12 @@ if (skip) console.log(`# NOTICE: ${skip}`);
 const TEMPLATE = 'cbam-mnist-small.attn.json';
 
 describe('export dialog end to end (browser mode, headless Chromium)', { skip, timeout: 120_000 }, () => {
-  let server: Served;
-  let browser: Browser;
-
-  before(async () => {
-    [server, browser] = await Promise.all([serve(), launch()]);
-    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(server.workspace, TEMPLATE));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
+  const env = browserModeSuite(async (workspace) => {
+    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(workspace, TEMPLATE));
   });
 
   test('the open graph exports to every target; Save downloads the PyTorch file', async () => {
-    const { context, page, errors } = await openEditor(browser, server.url);
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await page.getByTestId('cmd-file.open').click();
       await page.getByTestId(`file-entry-${TEMPLATE}`).click();
@@ -58,7 +48,7 @@ describe('export dialog end to end (browser mode, headless Chromium)', { skip, t
   });
 
   test('a graph with errors shows its diagnostics instead of code', async () => {
-    const { context, page } = await openEditor(browser, server.url);
+    const { context, page } = await openEditor(env.browser, env.server.url);
     try {
       await page.getByTestId('palette-item-core.dense').waitFor();
       // A new graph is empty: no Input, no Output.

@@ -2,12 +2,12 @@
 // browser mode: every template opens from the gallery as an unsaved copy and
 // draws with no error badges; two nodes grouped into a composite, opened,
 // and saved as a version-2 file.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { countIs, launch, openEditor, ROOT, serve, skipReason, type Served } from './harness.js';
+import type { Page } from 'playwright-core';
+import { browserModeSuite, countIs, openEditor, ROOT, skipReason } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -34,23 +34,14 @@ async function nodeIds(page: Page): Promise<string[]> {
 }
 
 describe('template gallery and composites end to end (browser mode, headless Chromium)', { skip, timeout: 240_000 }, () => {
-  let server: Served;
-  let browser: Browser;
-
-  before(async () => {
-    [server, browser] = await Promise.all([serve(), launch()]);
-    await copyFile(path.join(ROOT, 'templates', 'mnist-cnn.attn.json'), path.join(server.workspace, 'mnist-cnn.attn.json'));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
+  const env = browserModeSuite(async (workspace) => {
+    await copyFile(path.join(ROOT, 'templates', 'mnist-cnn.attn.json'), path.join(workspace, 'mnist-cnn.attn.json'));
   });
 
   test('every template opens from the gallery as an unsaved copy, its nodes drawn without error badges', async () => {
     const files = (await readdir(path.join(ROOT, 'templates'))).filter((f) => f.endsWith('.attn.json')).sort();
     assert.ok(files.length >= 5, `${files.length} templates`);
-    const { context, page, errors } = await openEditor(browser, server.url);
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       for (const [i, file] of files.entries()) {
         const id = file.slice(0, -'.attn.json'.length);
@@ -89,7 +80,7 @@ describe('template gallery and composites end to end (browser mode, headless Chr
   });
 
   test('group two nodes into a composite, open it, go back, and save a version-2 file', async () => {
-    const { context, page, errors } = await openEditor(browser, server.url);
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await page.getByTestId('cmd-file.open').click();
       await page.getByTestId('file-entry-mnist-cnn.attn.json').click();
@@ -123,7 +114,7 @@ describe('template gallery and composites end to end (browser mode, headless Chr
       await page.getByTestId('file-name').fill('grouped.attn.json');
       await page.getByTestId('file-save').click();
       await page.getByTestId('file-dialog-save').waitFor({ state: 'detached' });
-      const saved = JSON.parse(await readFile(path.join(server.workspace, 'grouped.attn.json'), 'utf8')) as {
+      const saved = JSON.parse(await readFile(path.join(env.server.workspace, 'grouped.attn.json'), 'utf8')) as {
         version: number;
         nodes: { id: string; type: string }[];
         composites: { id: string; nodes: { id: string; type: string }[] }[];

@@ -1,6 +1,7 @@
 // End-to-end harness: the browser mode started as a user starts it (its own
 // process, a random port, a fresh token, throwaway folders), and Debian's
 // Chromium driven by playwright-core.
+import { after, before } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
@@ -72,6 +73,25 @@ export function launch(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/**
+ * Browser mode and headless Chromium for the tests of one describe block:
+ * started before them (then `prepare` fills the workspace), closed after them,
+ * whichever of the two did start.
+ */
+export function browserModeSuite(prepare?: (workspace: string) => Promise<void>): { server: Served; browser: Browser } {
+  const env = {} as { server: Served; browser: Browser };
+  before(async () => {
+    env.server = await serve();
+    env.browser = await launch();
+    await prepare?.(env.server.workspace);
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
 }
 
 export interface OpenPage {

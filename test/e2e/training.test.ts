@@ -2,12 +2,12 @@
 // training process on real MNIST samples, live charts and attention panels,
 // pause / resume / stop, the graph locked while a run is live, the runs list,
 // and inspection after training of a validation sample and of a dropped image.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launch, openEditor, ROOT, serve, skipReason, textIs, type Served } from './harness.js';
+import type { Page } from 'playwright-core';
+import { browserModeSuite, openEditor, ROOT, skipReason, textIs } from './harness.js';
 import { encodePng } from '../../engine/data/png.js';
 
 const skip = skipReason();
@@ -117,21 +117,12 @@ const tryEdit = (page: Page) =>
   });
 
 describe('training from the editor (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
-  let server: Served;
-  let browser: Browser;
-
-  before(async () => {
-    [server, browser] = await Promise.all([serve(), launch()]);
-    for (const t of [BENCH, CBAM]) await copyFile(path.join(ROOT, 'templates', t), path.join(server.workspace, t));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
+  const env = browserModeSuite(async (workspace) => {
+    for (const t of [BENCH, CBAM]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
   });
 
   test('the benchmark template trains on MNIST: live charts and channel weights, pause, resume, stop, reopen from the runs list', async () => {
-    const { context, page, errors } = await openEditor(browser, server.url);
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await openTemplate(page, BENCH);
       await page.getByTestId('dock-tab-training').click();
@@ -205,7 +196,7 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
   });
 
   test('a CBAM net shows its spatial map as a heatmap over the digit; after training a validation sample and a dropped image are inspected', async () => {
-    const { context, page, errors } = await openEditor(browser, server.url);
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await openTemplate(page, CBAM);
       await page.getByTestId('dock-tab-training').click();
