@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { templatesDir } from './helpers/graphs.js';
+import { attn, brokenDir } from './helpers/cli.js';
 import { tfReady } from './helpers/tf.js';
 import { folderHandler } from '../engine/train/checkpoint.js';
 import { compileGraph } from '../engine/compile/compile.js';
@@ -17,19 +18,7 @@ import { encodeSafetensors } from '../engine/export/safetensors.js';
 import { permuteArray } from '../engine/export/torch-weights.js';
 import { PYTHON, torchAvailable } from './helpers/torch.js';
 
-const bin = fileURLToPath(new URL('../../bin/attn.js', import.meta.url));
 const runner = fileURLToPath(new URL('../../test/helpers/run_torch_export.py', import.meta.url));
-const broken = fileURLToPath(new URL('../../test/fixtures/broken/', import.meta.url));
-
-async function attn(...args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 test('export prints each target, and refuses a broken graph naming the node', async () => {
   const cnn = `${templatesDir}mnist-cnn.attn.json`;
@@ -39,7 +28,7 @@ test('export prints each target, and refuses a broken graph naming the node', as
   assert.match(py.stdout, /def example_inputs\(\):/);
   assert.match((await attn('export', cnn, '--to', 'keras')).stdout, /def build_model\(\):/);
   assert.match((await attn('export', cnn, '--to', 'tfjs')).stdout, /export function buildModel\(\): tf\.LayersModel/);
-  const bad = await attn('export', `${broken}rank-mismatch.attn.json`, '--to', 'pytorch');
+  const bad = await attn('export', `${brokenDir}rank-mismatch.attn.json`, '--to', 'pytorch');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /node "c" port "in"/);
   assert.equal((await attn('export', cnn, '--to', 'onnx')).code, 2);

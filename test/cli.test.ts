@@ -1,23 +1,9 @@
 // The `attn` command, run as a user runs it: the bin script in a child process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { templatesDir } from './helpers/graphs.js';
+import { attn, brokenDir } from './helpers/cli.js';
 
-const bin = fileURLToPath(new URL('../../bin/attn.js', import.meta.url));
-const broken = fileURLToPath(new URL('../../test/fixtures/broken/', import.meta.url));
-
-async function attn(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 test('validate: valid templates exit 0', async () => {
   const r = await attn('validate', `${templatesDir}mnist-cnn.attn.json`, `${templatesDir}mlp.attn.json`);
@@ -26,14 +12,14 @@ test('validate: valid templates exit 0', async () => {
 });
 
 test('validate: a broken file names the node and the problem and exits 1', async () => {
-  const r = await attn('validate', `${broken}param-out-of-range.attn.json`);
+  const r = await attn('validate', `${brokenDir}param-out-of-range.attn.json`);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /param-out-of-range\.attn\.json node "c": error: parameter "kernel" must be between 1 and 64 \(got 0\)/);
   assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /, 'no stack trace');
 });
 
 test('validate --json: one object per file', async () => {
-  const r = await attn('validate', '--json', `${templatesDir}mlp.attn.json`, `${broken}cycle.attn.json`, `${broken}malformed-json.attn.json`);
+  const r = await attn('validate', '--json', `${templatesDir}mlp.attn.json`, `${brokenDir}cycle.attn.json`, `${brokenDir}malformed-json.attn.json`);
   assert.equal(r.code, 1);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(lines.length, 3);
@@ -61,7 +47,7 @@ test('summary --json reports the parameter count tfjs counts', async () => {
 });
 
 test('summary of a broken file exits 1 with the diagnostic', async () => {
-  const r = await attn('summary', `${broken}rank-mismatch.attn.json`);
+  const r = await attn('summary', `${brokenDir}rank-mismatch.attn.json`);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /node "c" port "in": error: input "in" needs rank 4/);
 });
