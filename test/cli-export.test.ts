@@ -16,7 +16,7 @@ import { compileGraph } from '../engine/compile/compile.js';
 import { parseGraphText } from '../engine/graph/schema.js';
 import { encodeSafetensors } from '../engine/export/safetensors.js';
 import { permuteArray } from '../engine/export/torch-weights.js';
-import { PYTHON, torchAvailable } from './helpers/torch.js';
+import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
 
 const runner = fileURLToPath(new URL('../../test/helpers/run_torch_export.py', import.meta.url));
 
@@ -43,12 +43,7 @@ test('export --weights: the PyTorch model gives the trained tfjs model outputs',
   const r = await attn('export', file, '--to', 'pytorch', '--out', out, '--weights', join(dir, 'run'));
   assert.equal(r.code, 0, r.stderr);
   assert.ok(existsSync(join(dir, 'case', 'model-tfjs-model', 'model.json')), 'tfjs model folder');
-  const ok = torchAvailable();
-  if (ok !== true) {
-    console.log(`NOTICE: skipping the PyTorch comparison: ${ok}`);
-    t.skip(ok);
-    return;
-  }
+  if (skipWithoutTorch(t, 'the PyTorch comparison')) return;
   // The trained model as tfjs loads it from the exported folder, on a few real inputs.
   const tf = await tfReady;
   const graph = parseGraphText(readFileSync(file, 'utf8')).graph!;

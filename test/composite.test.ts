@@ -20,7 +20,7 @@ import { main } from '../engine/cli.js';
 import { tfReady } from './helpers/tf.js';
 import { graph } from './helpers/graphs.js';
 import { checkTfjsExport, pyCompile } from './helpers/exports.js';
-import { prepareTorchCase, runTorchCases, torchAvailable } from './helpers/torch.js';
+import { prepareTorchCase, runTorchCases, skipWithoutTorch } from './helpers/torch.js';
 import { cin, composite, cout, graphWith, resnet50Composite, use } from './helpers/composites.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/composites/', import.meta.url));
@@ -382,11 +382,7 @@ test('export inlines composites: TypeScript runs with the same parameters and ou
 });
 
 test('PyTorch export of a composite graph: same trainable parameters and outputs', async (t) => {
-  const ok = torchAvailable();
-  if (ok !== true) {
-    t.skip(ok);
-    return;
-  }
+  if (skipWithoutTorch(t, 'the PyTorch export of a composite graph')) return;
   const tf = await tfReady;
   const p = prepareTorchCase(tf, loadFixture('residual.attn.json'));
   const [r] = runTorchCases([p]);

@@ -14,7 +14,7 @@ import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
 import { exampleGraph, graph } from './helpers/graphs.js';
 import { checkTfjsExport, pyCompile } from './helpers/exports.js';
-import { torchAvailable, torchExportSubtests } from './helpers/torch.js';
+import { skipWithoutTorch, torchExportSubtests } from './helpers/torch.js';
 
 const TYPES = [
   'attention.scaledDotProduct',
@@ -156,12 +156,7 @@ test('each block is one documented helper, emitted once and only if used', () =>
 });
 
 test('PyTorch export of the sequence attention blocks: parameters, weights and outputs', async (t) => {
-  const ok = torchAvailable();
-  if (ok !== true) {
-    console.log(`NOTICE: skipping the PyTorch export checks: ${ok}`);
-    t.skip(ok);
-    return;
-  }
+  if (skipWithoutTorch(t, 'the PyTorch export checks')) return;
   const worst = await torchExportSubtests(t, await tfReady, cases);
   console.log(`sequence attention PyTorch exports: ${cases.length} cases, max |Δ| ${worst.toExponential(2)}`);
 });

@@ -14,7 +14,7 @@ import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
 import { exampleGraph, graph, loadTemplate } from './helpers/graphs.js';
 import { checkTfjsExport, pyCompile } from './helpers/exports.js';
-import { torchAvailable, torchExportSubtests } from './helpers/torch.js';
+import { skipWithoutTorch, torchExportSubtests } from './helpers/torch.js';
 
 const TYPES = [
   'core.depthwiseConv2d',
@@ -100,12 +100,7 @@ test('standard-block Keras and PyTorch exports compile with python3 -m py_compil
 });
 
 test('standard-block PyTorch export: same trainable parameters, and the same outputs with randomised exported weights', async (t) => {
-  const ok = torchAvailable();
-  if (ok !== true) {
-    console.log(`NOTICE: skipping the PyTorch export checks: ${ok}`);
-    t.skip(ok);
-    return;
-  }
+  if (skipWithoutTorch(t, 'the PyTorch export checks')) return;
   const worst = await torchExportSubtests(t, await tfReady, cases);
   if (process.env.EXPORT_DIFFS) console.log(`standard blocks: max |Δ| ${worst.toExponential(2)}`);
 });

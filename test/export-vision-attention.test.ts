@@ -14,7 +14,7 @@ import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
 import { exampleGraph, graph, loadTemplate, templateFiles } from './helpers/graphs.js';
 import { checkTfjsExport, pyCompile } from './helpers/exports.js';
-import { torchAvailable, torchExportSubtests } from './helpers/torch.js';
+import { skipWithoutTorch, torchExportSubtests } from './helpers/torch.js';
 
 const VISION = [
   'attention.squeezeExcitation',
@@ -95,12 +95,7 @@ test('each block is one documented helper, emitted once', () => {
 });
 
 test('PyTorch export of the vision attention blocks: parameters, and outputs with randomised exported weights', async (t) => {
-  const ok = torchAvailable();
-  if (ok !== true) {
-    console.log(`NOTICE: skipping the PyTorch export checks: ${ok}`);
-    t.skip(ok);
-    return;
-  }
+  if (skipWithoutTorch(t, 'the PyTorch export checks')) return;
   const worst = await torchExportSubtests(t, await tfReady, cases);
   if (process.env.EXPORT_DIFFS) console.log(`vision attention: max |Δ| ${worst.toExponential(2)}`);
 });

@@ -15,7 +15,7 @@ import { exampleGraph, graph, isLargeTemplate, loadTemplate, templateFiles } fro
 import { exportTfjs } from '../engine/export/tfjs.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import { buildExportedTfjs, checkTfjsExport, pyCompile } from './helpers/exports.js';
-import { torchAvailable, torchExportSubtests, torchTrainableCounts } from './helpers/torch.js';
+import { skipWithoutTorch, torchExportSubtests, torchTrainableCounts } from './helpers/torch.js';
 
 const cases: { name: string; graph: GraphFile }[] = [];
 for (const block of registry.all()) {
@@ -82,12 +82,7 @@ test('Keras and PyTorch exports compile with python3 -m py_compile', async (t) =
 });
 
 test('PyTorch export: same trainable parameters, and the same outputs with exported weights', async (t) => {
-  const ok = torchAvailable();
-  if (ok !== true) {
-    console.log(`NOTICE: skipping the PyTorch export checks: ${ok}`);
-    t.skip(ok);
-    return;
-  }
+  if (skipWithoutTorch(t, 'the PyTorch export checks')) return;
   await torchExportSubtests(t, await tfReady, cases);
 });
 
@@ -108,12 +103,7 @@ test('ImageNet-size templates export to every target with the compiled trainable
     exported.dispose();
     pyCompile(g);
   }
-  const ok = torchAvailable();
-  if (ok !== true) {
-    console.log(`NOTICE: skipping the PyTorch parameter counts of the ImageNet-size templates: ${ok}`);
-    t.skip(ok);
-    return;
-  }
+  if (skipWithoutTorch(t, 'the PyTorch parameter counts of the ImageNet-size templates')) return;
   const torch = torchTrainableCounts(large.map((f) => exportPytorch(loadTemplate(f)).code));
   large.forEach((f, i) => assert.equal(torch[i], counts[i], f));
 });

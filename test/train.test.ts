@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineBlock, type TF } from '../engine/blocks/contract.js';
 import { BlockRegistry, registry } from '../engine/blocks/registry.js';
-import { prepareData, type PreparedData } from '../engine/data/index.js';
+import { prepareData } from '../engine/data/index.js';
 import { decodePng } from '../engine/data/png.js';
 import { Trainer, type TrainerOptions } from '../engine/train/trainer.js';
 import { RunDir } from '../engine/train/run-dir.js';

@@ -29,6 +29,15 @@ export function torchAvailable(): string | true {
   return available;
 }
 
+/** Skips `t`, with a notice naming what goes unchecked, where python3 with torch is missing; true when skipped. */
+export function skipWithoutTorch(t: TestContext, what: string): boolean {
+  const ok = torchAvailable();
+  if (ok === true) return false;
+  console.log(`NOTICE: skipping ${what}: ${ok}`);
+  t.skip(ok);
+  return true;
+}
+
 export interface TorchCase {
   dir: string;
   tfjsParams: number;
