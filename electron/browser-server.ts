@@ -11,10 +11,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { HostRequestError, type HostEvent } from './host/api.js';
+import { HostRequestError, type HostEvent } from '../common/host-api/api.js';
 import { PathError } from './host/paths.js';
 import type { HostService } from './host/service.js';
-import { encodeFrame, HOST_WS_PATH, type WireReply, type WireRequest } from './host/wire.js';
+import { encodeFrame, HOST_WS_PATH, type WireReply, type WireRequest } from '../common/host-api/wire.js';
 import { contentSecurityPolicy, SECURITY_HEADERS } from './csp.js';
 
 export const TOKEN_COOKIE = 'attn_token';

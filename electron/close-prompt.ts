@@ -4,8 +4,9 @@
 // process asks this question. Pure, so that it is tested without Electron.
 import type { MessageBoxSyncOptions } from 'electron';
 
-/** file.save's argument when the renderer should close its window once the save succeeded. */
-export const CLOSE_AFTER_SAVE = 'close';
+import { CLOSE_AFTER_SAVE } from '../common/host-api/api.js';
+
+export { CLOSE_AFTER_SAVE };
 
 export type CloseChoice = 'save' | 'discard' | 'cancel';
 const BUTTONS: readonly [CloseChoice, string][] = [

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { APP_ROOT, APP_VERSION, RENDERER_DIR, TEMPLATES_DIR } from './app-root.js';
 import { contentSecurityPolicy, SECURITY_HEADERS } from './csp.js';
 import { afterChoice, CLOSE_AFTER_SAVE, closeChoice, closePrompt } from './close-prompt.js';
-import type { HostEvent, MenuCommand } from './host/api.js';
+import type { HostEvent, MenuCommand } from '../common/host-api/api.js';
 import { absolutePaths } from './host/paths.js';
 import { HostService, type Dialogs } from './host/service.js';
 import { handleHostCall, TOUCHES_RECENT } from './ipc.js';

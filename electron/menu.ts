@@ -3,7 +3,7 @@
 // uses). Accelerators are shown but not registered, so a key is handled once,
 // by the page, and text fields keep their own editing keys.
 import type { MenuItemConstructorOptions } from 'electron';
-import type { MenuCommand, RecentFile } from './host/api.js';
+import type { MenuCommand, RecentFile } from '../common/host-api/api.js';
 
 export interface MenuContext {
   platform: NodeJS.Platform;

@@ -2,7 +2,7 @@
 // process. Two functions, no Node, no ipcRenderer handed out. A sandboxed
 // preload must be CommonJS, hence .cts.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { HostEvent } from './host/api.js';
+import type { HostEvent } from '../common/host-api/api.js';
 
 // Kept in step with HOST_CHANNEL and EVENT_CHANNEL in security.ts (a sandboxed preload cannot import it).
 const HOST_CHANNEL = 'attn:host';

@@ -5,7 +5,8 @@ import { loadGraphFile } from './graph/load.js';
 import { formatDiagnostic, hasErrors } from './graph/types.js';
 import { TrainingClient } from './worker/client.js';
 import type { TrainEvent } from './worker/protocol.js';
-import { graphTrainingConfig, type TrainConfigInput } from './train/config.js';
+import { type TrainConfigInput } from './train/config.js';
+import { graphTrainingConfig } from './graph/training-section.js';
 import { datasetNames } from './data/index.js';
 import { BACKEND_OPTIONS } from './backends/names.js';
 

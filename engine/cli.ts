@@ -3,12 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { loadGraphFile } from './graph/load.js';
 import { formatDiagnostic, hasErrors } from './graph/types.js';
 import { registry } from './blocks/registry.js';
-import { portsOf, type AnyBlock, type ParamDef, type Shape } from './blocks/contract.js';
-import { defaultParams } from './blocks/params.js';
+import type { Shape } from './blocks/contract.js';
 import { loadTf } from './backends/load-tf.js';
 import { compileGraph } from './compile/compile.js';
 import { inlineGraph } from './graph/inline.js';
 import { fmtShape } from './shapes/rules.js';
+import { blockInfo } from './blocks/catalogue.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 const std: Out = { log: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
@@ -67,26 +67,6 @@ async function summary(file: string, opts: { json?: boolean }, out: Out): Promis
   }
   tf.disposeVariables();
   return 0;
-}
-
-function paramInfo(d: ParamDef) {
-  const { doc, ...rest } = d;
-  return { ...rest, doc };
-}
-
-export function blockInfo(b: AnyBlock) {
-  const p = defaultParams(b);
-  const port = ({ name, doc, rank, optional, attention, axes, dtype }: ReturnType<typeof portsOf>[number]) => ({ name, doc, rank, optional, attention, axes, dtype });
-  return {
-    type: b.type,
-    label: b.label,
-    category: b.category,
-    doc: b.doc,
-    paper: b.paper,
-    inputs: portsOf(b, p, 'inputs').map(port),
-    outputs: portsOf(b, p, 'outputs').map(port),
-    params: Object.fromEntries(Object.entries(b.params).map(([k, d]) => [k, paramInfo(d)])),
-  };
 }
 
 function blocks(opts: { json?: boolean }, out: Out): number {

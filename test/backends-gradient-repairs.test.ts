@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
 import { registry } from '../engine/blocks/registry.js';
 import { resolveParams } from '../engine/blocks/params.js';
-import { nodeInitializers } from '../engine/compile/initializers.js';
+import { nodeInitializers } from '../engine/blocks/initializers.js';
 import type { SymbolicTensor, Tensor, TF } from '../engine/blocks/contract.js';
 import { seededUniform, assertRelClose } from './helpers/numeric.js';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { registry } from '../engine/blocks/registry.js';
 import { portsOf, type SymbolicTensor, type Tensor } from '../engine/blocks/contract.js';
 import { resolveParams } from '../engine/blocks/params.js';
-import { nodeInitializers } from '../engine/compile/initializers.js';
+import { nodeInitializers } from '../engine/blocks/initializers.js';
 import { selectBackend } from '../engine/backends/select.js';
 
 const ready = selectBackend({ backend: 'wasm' });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { registry } from '../engine/blocks/registry.js';
 import { portsOf, type Shape, type SymbolicTensor } from '../engine/blocks/contract.js';
 import { defaultParams, resolveParams } from '../engine/blocks/params.js';
-import { nodeInitializers } from '../engine/compile/initializers.js';
+import { nodeInitializers } from '../engine/blocks/initializers.js';
 import { fmtShape } from '../engine/shapes/rules.js';
 import { tfReady } from './helpers/tf.js';
 

@@ -12,7 +12,7 @@ import { checkGraphSchema, graphSchema, parseGraphText, serializeGraph } from '.
 import { inlineGraph } from '../engine/graph/inline.js';
 import type { Diagnostic, GraphFile } from '../engine/graph/types.js';
 import { compileGraph } from '../engine/compile/compile.js';
-import { nodeInitializers } from '../engine/compile/initializers.js';
+import { nodeInitializers } from '../engine/blocks/initializers.js';
 import { countBlockParams } from '../renderer/src/params/count.js';
 import { exportTfjs } from '../engine/export/tfjs.js';
 import { ExportError } from '../engine/export/plan.js';

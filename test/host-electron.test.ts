@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import type { MenuItemConstructorOptions } from 'electron';
-import { MENU_COMMANDS, type MenuCommand } from '../electron/host/api.js';
+import { MENU_COMMANDS, type MenuCommand } from '../common/host-api/api.js';
 import { handleHostCall } from '../electron/ipc.js';
 import { menuTemplate } from '../electron/menu.js';
 import {

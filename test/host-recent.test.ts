@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { MenuItemConstructorOptions } from 'electron';
-import type { GraphLoad, MenuCommand, RecentFile } from '../electron/host/api.js';
+import type { GraphLoad, MenuCommand, RecentFile } from '../common/host-api/api.js';
 import { TOUCHES_RECENT } from '../electron/ipc.js';
 import { menuTemplate } from '../electron/menu.js';
 import { sandbox, tinyGraph } from './host-fixtures.js';

@@ -7,8 +7,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { startBrowserServer, type BrowserServer } from '../electron/browser-server.js';
-import type { GraphLoad, GraphWrite, HostEvent } from '../electron/host/api.js';
-import { decodeFrame, encodeFrame, type WireReply } from '../electron/host/wire.js';
+import type { GraphLoad, GraphWrite, HostEvent } from '../common/host-api/api.js';
+import { decodeFrame, encodeFrame, type WireReply } from '../common/host-api/wire.js';
 import { sandbox, tinyGraph, type Sandbox } from './host-fixtures.js';
 
 const TOKEN = 'test-token-0123456789abcdef';

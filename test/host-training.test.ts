@@ -3,7 +3,7 @@
 // directory and the runs list; pause, resume and stop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HostEvent, RunDetail, RunState, RunSummary, TrainingEvent } from '../electron/host/api.js';
+import type { HostEvent, RunDetail, RunState, RunSummary, TrainingEvent } from '../common/host-api/api.js';
 import { forkTraining, ProcessTrainingDriver } from '../electron/host/training.js';
 import { sandbox, tinyMnistGraph as seNet } from './host-fixtures.js';
 

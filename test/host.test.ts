@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HostRequestError, parseHostRequest, type GraphLoad, type GraphWrite, type Recovery, type TemplateInfo } from '../electron/host/api.js';
+import { HostRequestError, parseHostRequest, type GraphLoad, type GraphWrite, type Recovery, type TemplateInfo } from '../common/host-api/api.js';
 import { PathError } from '../electron/host/paths.js';
 import type { Dialogs } from '../electron/host/service.js';
 import { sandbox, tinyGraph } from './host-fixtures.js';

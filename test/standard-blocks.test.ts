@@ -7,7 +7,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { registry } from '../engine/blocks/registry.js';
 import { portsOf, type Shape, type StepClock } from '../engine/blocks/contract.js';
 import { resolveParams } from '../engine/blocks/params.js';
-import { nodeInitializers } from '../engine/compile/initializers.js';
+import { nodeInitializers } from '../engine/blocks/initializers.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import { analyzeGraph } from '../engine/graph/analyze.js';
 import { graph } from './helpers/graphs.js';

@@ -7,7 +7,7 @@ import { checkGraphSchema } from '../../engine/graph/schema.js';
 import { prepareData, sizeOf, type DatasetSpec } from '../../engine/data/index.js';
 import { inputHint } from '../../engine/train/setup.js';
 import type { InspectCommand } from '../../engine/worker/protocol.js';
-import { imageTooLarge, type AttentionMap, type BatchRow, type DatasetPreview, type ImageFile, type RunSnapshot } from './api.js';
+import { imageTooLarge, type AttentionMap, type BatchRow, type DatasetPreview, type ImageFile, type RunSnapshot } from '../../common/host-api/api.js';
 import { isJpeg } from '../../engine/data/image-folder.js';
 import { isPng } from '../../engine/data/png.js';
 import { BACKEND_ORDER } from '../../engine/backends/names.js';

@@ -5,7 +5,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { registry } from '../../engine/blocks/registry.js';
-import { blockInfo } from '../../engine/cli.js';
+import { blockInfo } from '../../engine/blocks/catalogue.js';
 import { analyzeGraph } from '../../engine/graph/analyze.js';
 import { loadGraphFile } from '../../engine/graph/load.js';
 import { checkGraphSchema, serializeGraph } from '../../engine/graph/schema.js';
@@ -37,7 +37,7 @@ import {
   type TRAINING_BACKENDS,
   type TrainingEvent,
   type Unsubscribe,
-} from './api.js';
+} from '../../common/host-api/api.js';
 import { GRAPH_EXT, PathError, type PathPolicy } from './paths.js';
 import { BUILTIN_DATASETS } from '../../engine/data/builtin.js';
 import { datasetSpecSchema, type DatasetSpec } from '../../engine/data/index.js';

@@ -5,7 +5,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TrainingClient } from '../../engine/worker/client.js';
 import type { StartCommand, TrainEvent } from '../../engine/worker/protocol.js';
-import type { RunState, RunSummary, TrainingEvent, Unsubscribe } from './api.js';
+import type { RunState, RunSummary, TrainingEvent, Unsubscribe } from '../../common/host-api/api.js';
 import { writeAtomic, type TrainingDriver, type TrainingStart } from './service.js';
 import { BATCH_LOG } from './runs.js';
 

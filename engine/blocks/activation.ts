@@ -1,7 +1,7 @@
 import { defineBlock, ShapeError, type Tensor, type TF } from './contract.js';
 import { customLayer } from './custom-layer.js';
-import { kerasLayer, torchActivation, tsLayer } from '../export/snippets.js';
-import { torchDim } from '../export/plan.js';
+import { kerasLayer, torchActivation, tsLayer } from './emit/snippets.js';
+import { torchDim } from './emit/format.js';
 
 /** tfjs's softmax layer only normalises the last axis; this one takes any axis. */
 export const axisSoftmaxLayer = (tf: TF) =>

@@ -1,8 +1,8 @@
 import { defineBlock, ShapeError, type Shape } from './contract.js';
 import { fmtShape } from '../shapes/rules.js';
 import { mergeInputs } from './elementwise.js';
-import { kerasLayer, tsLayer } from '../export/snippets.js';
-import { torchDim } from '../export/plan.js';
+import { kerasLayer, tsLayer } from './emit/snippets.js';
+import { torchDim } from './emit/format.js';
 
 export default defineBlock({
   type: 'core.concatenate',

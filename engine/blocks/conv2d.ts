@@ -1,6 +1,6 @@
 import { defineBlock, ShapeError } from './contract.js';
 import { expectRank, positive, windowOut } from '../shapes/rules.js';
-import { CONV_KERNEL_TO_TORCH, kerasLayer, torchActivation, torchWindowPadding, tsLayer } from '../export/snippets.js';
+import { CONV_KERNEL_TO_TORCH, kerasLayer, torchActivation, torchWindowPadding, tsLayer } from './emit/snippets.js';
 
 export default defineBlock({
   type: 'core.conv2d',

@@ -1,6 +1,6 @@
 import { defineBlock } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
-import { channelsFirst, channelsLast, DENSE_KERNEL_TO_TORCH, kerasLayer, torchActivation, tsLayer } from '../export/snippets.js';
+import { channelsFirst, channelsLast, DENSE_KERNEL_TO_TORCH, kerasLayer, torchActivation, tsLayer } from './emit/snippets.js';
 
 export default defineBlock({
   type: 'core.dense',

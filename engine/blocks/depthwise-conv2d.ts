@@ -3,7 +3,7 @@ import { defineBlock, type Initializer, type Tensor, type TF } from './contract.
 import { customLayer } from './custom-layer.js';
 import { windowOut } from '../shapes/rules.js';
 import { window2dShape } from './window2d.js';
-import { kerasLayer, torchWindowPadding, tsLayer, tsObject } from '../export/snippets.js';
+import { kerasLayer, torchWindowPadding, tsLayer, tsObject } from './emit/snippets.js';
 
 interface DepthwiseArgs {
   kernel: number;

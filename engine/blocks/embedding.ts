@@ -1,6 +1,6 @@
 import { defineBlock } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
-import { kerasLayer, tsLayer } from '../export/snippets.js';
+import { kerasLayer, tsLayer } from './emit/snippets.js';
 
 export default defineBlock({
   type: 'core.embedding',

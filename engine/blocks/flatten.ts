@@ -1,6 +1,6 @@
 import { defineBlock } from './contract.js';
 import { expectRank, product } from '../shapes/rules.js';
-import { channelsLast, kerasLayer, tsLayer } from '../export/snippets.js';
+import { channelsLast, kerasLayer, tsLayer } from './emit/snippets.js';
 
 export default defineBlock({
   type: 'core.flatten',

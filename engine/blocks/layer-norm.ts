@@ -1,5 +1,5 @@
 import { defineBlock } from './contract.js';
-import { channelsFirst, channelsLast, kerasLayer, numberArg, pyNumber, tsLayer } from '../export/snippets.js';
+import { channelsFirst, channelsLast, kerasLayer, numberArg, pyNumber, tsLayer } from './emit/snippets.js';
 import { expectRank } from '../shapes/rules.js';
 
 export default defineBlock({

@@ -1,5 +1,5 @@
 import { defineBlock } from './contract.js';
-import { kerasLayer, tsLayer } from '../export/snippets.js';
+import { kerasLayer, tsLayer } from './emit/snippets.js';
 
 export const LOSSES = [
   'auto',

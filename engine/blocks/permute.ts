@@ -1,6 +1,6 @@
 import { defineBlock, ShapeError } from './contract.js';
 import { fmtShape } from '../shapes/rules.js';
-import { kerasLayer, tsLayer } from '../export/snippets.js';
+import { kerasLayer, tsLayer } from './emit/snippets.js';
 
 export default defineBlock({
   type: 'core.permute',

@@ -2,7 +2,7 @@
 import { defineBlock } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
 import { window2dShape } from './window2d.js';
-import { kerasLayer, pyArgs, torchWindowPadding, tsLayer } from '../export/snippets.js';
+import { kerasLayer, pyArgs, torchWindowPadding, tsLayer } from './emit/snippets.js';
 
 const mode = { type: 'enum', options: ['max', 'avg'], default: 'max', doc: 'Take the maximum or the mean of each window.' } as const;
 

@@ -2,7 +2,7 @@ import type { LayerVariable, Shape as TfShape } from '@tensorflow/tfjs';
 import { defineBlock, ShapeError, type Initializer, type Tensor, type TF } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
 import { customLayer } from './custom-layer.js';
-import { pyArgs, tsObject } from '../export/snippets.js';
+import { pyArgs, tsObject } from './emit/snippets.js';
 
 const TS_POSITIONAL = `/**
  * Adds position information to a sequence [batch, time, features] (Vaswani et al. 2017, "Attention Is

@@ -1,7 +1,7 @@
 // LSTM and GRU over a sequence [B, T, F], returning every step or the last one.
 import { defineBlock } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
-import { DENSE_KERNEL_TO_TORCH, kerasLayer, pyArgs, tsLayer } from '../export/snippets.js';
+import { DENSE_KERNEL_TO_TORCH, kerasLayer, pyArgs, tsLayer } from './emit/snippets.js';
 
 const TORCH_LSTM = `class LSTM(nn.Module):
     """A long short-term memory layer (Hochreiter & Schmidhuber 1997, "Long Short-Term Memory").

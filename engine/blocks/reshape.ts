@@ -1,6 +1,6 @@
 import { defineBlock, ShapeError, type Shape } from './contract.js';
 import { fmtShape, product } from '../shapes/rules.js';
-import { channelsFirst, channelsLast, kerasLayer, tsLayer } from '../export/snippets.js';
+import { channelsFirst, channelsLast, kerasLayer, tsLayer } from './emit/snippets.js';
 
 /** The output shape without the batch axis, -1 resolved; null where the input's size is unknown. */
 function resolveTarget(x: Shape, target: readonly number[]): Shape {

@@ -1,6 +1,6 @@
 import { defineBlock } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
-import { kerasLayer, tsLayer } from '../export/snippets.js';
+import { kerasLayer, tsLayer } from './emit/snippets.js';
 
 const TORCH_BILINEAR = `class BilinearUpsample2d(nn.Module):
     """Bilinear upsampling by an integer factor, sampled as TensorFlow.js samples.

@@ -6,7 +6,8 @@ import { registry as defaultRegistry, type BlockRegistry } from '../blocks/regis
 import { analyzeGraph, type GraphAnalysis } from '../graph/analyze.js';
 import { inlineGraph, layerName } from '../graph/inline.js';
 import { hasErrors, type Diagnostic, type GraphFile } from '../graph/types.js';
-import { nodeInitializers } from './initializers.js';
+import { outputLoss } from '../graph/output-loss.js';
+import { nodeInitializers } from '../blocks/initializers.js';
 import type * as tfjs from '@tensorflow/tfjs';
 
 export class GraphError extends Error {
@@ -58,16 +59,6 @@ export interface CompiledGraph {
 export { layerName };
 
 export const DEFAULT_SEED = 42;
-
-/** The loss an Output node trains with: its own choice, or with "auto" the one its source port suggests. */
-export function outputLoss(graph: GraphFile, analysis: GraphAnalysis, outputId: string): LossName | null {
-  const n = analysis.nodes.get(outputId)!;
-  const chosen = n.params.loss as string;
-  if (chosen === 'none') return null;
-  if (chosen !== 'auto') return chosen as LossName;
-  const src = graph.edges[n.incoming.get('in')!];
-  return analysis.nodes.get(src.from.node)!.outputs.find((p) => p.name === src.from.port)?.loss ?? 'meanSquaredError';
-}
 
 export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; registry?: BlockRegistry } = {}): CompiledGraph {
   const analysis = analyzeGraph(graph, opts.registry ?? defaultRegistry);

@@ -2,9 +2,10 @@
 // (functional API, NHWC like the graph), attention blocks as Keras layers, and
 // a short training function.
 import type { GraphFile } from '../graph/types.js';
-import { graphTrainingConfig } from '../train/config.js';
+import { graphTrainingConfig } from '../graph/training-section.js';
 import { commentText } from './names.js';
-import { indent, planExport } from './plan.js';
+import { indent } from '../blocks/emit/format.js';
+import { planExport } from './plan.js';
 
 const LOSS: Record<string, string> = {
   categoricalCrossentropy: '"categorical_crossentropy"',

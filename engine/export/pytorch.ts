@@ -1,9 +1,10 @@
 // Graph -> a PyTorch module file: `class Model(nn.Module)`, `example_inputs()`,
 // a weight loader for trained weights, and a short training loop.
 import type { GraphFile } from '../graph/types.js';
-import { graphTrainingConfig } from '../train/config.js';
+import { graphTrainingConfig } from '../graph/training-section.js';
 import { commentText } from './names.js';
-import { indent, planExport, torchShape, type ExportPlan } from './plan.js';
+import { indent, torchShape } from '../blocks/emit/format.js';
+import { planExport, type ExportPlan } from './plan.js';
 import type { TorchWeight } from '../blocks/contract.js';
 
 const HEADER_IMPORTS = ['import json', 'import math', 'import struct', '', 'import torch', 'from torch import nn', 'import torch.nn.functional as F'];

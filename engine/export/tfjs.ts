@@ -1,9 +1,10 @@
 // Graph -> a TypeScript module on tfjs: `export function buildModel(): tf.LayersModel`
 // with the attention blocks as custom layer classes, and a short training function.
 import type { GraphFile } from '../graph/types.js';
-import { graphTrainingConfig } from '../train/config.js';
+import { graphTrainingConfig } from '../graph/training-section.js';
 import { commentText, stringLiteral } from './names.js';
-import { indent, planExport } from './plan.js';
+import { indent } from '../blocks/emit/format.js';
+import { planExport } from './plan.js';
 
 const LOSS: Record<string, string> = {
   categoricalCrossentropy: "'categoricalCrossentropy'",

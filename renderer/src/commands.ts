@@ -1,7 +1,7 @@
 // Every editor command, reachable from the keyboard, the toolbar and the
 // desktop menu (which sends the same command names through the host).
-import type { MenuCommand } from '../../electron/host/api.js';
-import { CLOSE_AFTER_SAVE } from '../../electron/close-prompt.js';
+import type { MenuCommand } from '../../common/host-api/api.js';
+import { CLOSE_AFTER_SAVE } from '../../common/host-api/api.js';
 import { editor, openDialog, toast, togglePanel, ui } from './editor.js';
 import { canvasApi } from './canvas/canvasApi.js';
 import { autoLayout } from './canvas/autoLayout.js';

@@ -1,7 +1,7 @@
 // New, open, save, save as, autosave and crash recovery, through the HostApi.
 // A file that cannot be opened shows its diagnostics and leaves the editor as it was.
 import { createStore } from 'zustand/vanilla';
-import type { GraphLoad, GraphWrite, RecentFile } from '../../electron/host/api.js';
+import type { GraphLoad, GraphWrite, RecentFile } from '../../common/host-api/api.js';
 import type { GraphFile } from '../../engine/graph/types.js';
 import { editor, openDialog, toast, ui } from './editor.js';
 import { host, noHostReason } from './host/host.js';

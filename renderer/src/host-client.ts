@@ -2,8 +2,8 @@
 // `window.attnHost` (IPC to the main process); in browser mode the same calls go
 // over a WebSocket to `npm run serve`, authenticated by the token in the page URL.
 // Either way the renderer sees one interface and never touches Node or Electron.
-import { HOST_METHODS, type HostApi, type HostEvent, type HostMethod, type Unsubscribe } from '../../electron/host/api.js';
-import { decodeFrame, HOST_WS_PATH, type WireRequest } from '../../electron/host/wire.js';
+import { HOST_METHODS, type HostApi, type HostEvent, type HostMethod, type Unsubscribe } from '../../common/host-api/api.js';
+import { decodeFrame, HOST_WS_PATH, type WireRequest } from '../../common/host-api/wire.js';
 
 /** What electron/preload.ts exposes through contextBridge. */
 export interface PreloadBridge {

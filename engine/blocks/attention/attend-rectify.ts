@@ -6,7 +6,7 @@ import { customLayer } from '../custom-layer.js';
 import { expectRank, fmtShape } from '../../shapes/rules.js';
 import { KERAS_ATTEND_RECTIFY, KERAS_GLOBAL_GATE, TORCH_ATTEND_RECTIFY, TORCH_GLOBAL_GATE, TS_HELPERS } from './structured-ops/emit.js';
 import { convWeights, linearWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../../export/snippets.js';
+import { pyArgs, tsObject } from '../emit/snippets.js';
 
 const PAPER = 'Rodríguez, P., Gonfaus, J. M., Cucurull, G., Roca, F. X., Gonzàlez, J. (2018). Attend and Rectify: a Gated Attention Mechanism for Fine-Grained Recovery. ECCV.';
 

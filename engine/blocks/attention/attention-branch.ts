@@ -1,7 +1,7 @@
 import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
 import { apply, batchNorm, imageInput } from './vision-ops/gates.js';
 import { batchNormWeights, convWeights, KERAS_ATTENTION_BRANCH, pyTargets, TORCH_ATTENTION_BRANCH, TS_HELPERS, tsTargets } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../../export/snippets.js';
+import { pyArgs, tsObject } from '../emit/snippets.js';
 
 export default defineBlock({
   type: 'attention.attentionBranch',

@@ -4,7 +4,7 @@ import { customLayer } from '../custom-layer.js';
 import { expectRank } from '../../shapes/rules.js';
 import { KERAS_AUGMENTED_CONV, TORCH_AUGMENTED_CONV, TS_HELPERS } from './structured-ops/emit.js';
 import { convWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../../export/snippets.js';
+import { pyArgs, tsObject } from '../emit/snippets.js';
 
 /** [n·n] indices into a [2n − 1] table of relative offsets: entry (i, j) is j − i + n − 1. */
 const relativeIndex = (n: number) => Array.from({ length: n * n }, (_, e) => (e % n) - Math.floor(e / n) + n - 1);

@@ -16,7 +16,7 @@ import {
   tsTargets,
   under,
 } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../../export/snippets.js';
+import { pyArgs, tsObject } from '../emit/snippets.js';
 import type { TorchWeight } from '../contract.js';
 
 const channelTorchWeights = (bias: boolean): TorchWeight[] => [...linearWeights('fc1', 'fc1', bias), ...linearWeights('fc2', 'fc2', bias)];

@@ -4,7 +4,7 @@ import { expectRank, fmtShape } from '../../shapes/rules.js';
 import { apply, scaleChannels } from './vision-ops/gates.js';
 import { gatedMixLayer } from './vision-ops/layers.js';
 import { convWeights, KERAS_HIGHWAY, KERAS_LEARNED_GATE, linearWeights, pyTargets, TORCH_HIGHWAY, TORCH_LEARNED_GATE, TS_HELPERS, tsTargets } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../../export/snippets.js';
+import { pyArgs, tsObject } from '../emit/snippets.js';
 
 function knownChannels(shape: Shape, port: string): number {
   const c = shape[shape.length - 1];

@@ -4,7 +4,7 @@ import { customLayer } from '../custom-layer.js';
 import { expectRank } from '../../shapes/rules.js';
 import { KERAS_LOCAL_SELF_ATTENTION, TORCH_LOCAL_SELF_ATTENTION, TS_HELPERS } from './structured-ops/emit.js';
 import { convWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../../export/snippets.js';
+import { pyArgs, tsObject } from '../emit/snippets.js';
 
 /**
  * The k×k window of every position of an h×w map, row-major: `index` holds each neighbour's flat position

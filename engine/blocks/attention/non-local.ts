@@ -2,7 +2,7 @@ import { defineBlock, ShapeError } from '../contract.js';
 import { apply, batchNorm, imageInput, reducedWidth } from './vision-ops/gates.js';
 import { batchMatMulLayer, nonLocalAffinityLayer } from './vision-ops/layers.js';
 import { batchNormWeights, convWeights, KERAS_NON_LOCAL, pyTargets, TORCH_NON_LOCAL, TS_HELPERS, tsTargets } from './vision-ops/emit.js';
-import { DENSE_KERNEL_TO_TORCH, pyArgs, tsObject } from '../../export/snippets.js';
+import { DENSE_KERNEL_TO_TORCH, pyArgs, tsObject } from '../emit/snippets.js';
 
 const PY_PAIRWISE = { embeddedGaussian: 'embedded_gaussian', dotProduct: 'dot_product', concatenation: 'concatenation' } as const;
 

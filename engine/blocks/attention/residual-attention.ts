@@ -3,7 +3,7 @@ import { expectRank } from '../../shapes/rules.js';
 import { axisMeanLayer, batchNorm, preActBottleneck, preActBottlenecks, resize2dLayer } from './structured-ops/layers.js';
 import { bottleneckWeights, KERAS_PRE_ACT_BOTTLENECK, KERAS_RESIDUAL_ATTENTION, TORCH_PRE_ACT_BOTTLENECK, TORCH_RESIDUAL_ATTENTION, TS_HELPERS } from './structured-ops/emit.js';
 import { batchNormWeights, convWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../../export/snippets.js';
+import { pyArgs, tsObject } from '../emit/snippets.js';
 import type { TorchWeight } from '../contract.js';
 
 /** Where the module's tfjs weights go in the PyTorch ResidualAttention module. */

@@ -1,7 +1,7 @@
 import { defineBlock } from '../contract.js';
 import { channelGate, imageInput, reductionParam } from './vision-ops/gates.js';
 import { KERAS_SQUEEZE_EXCITATION, linearWeights, pyTargets, TORCH_SQUEEZE_EXCITATION, TS_HELPERS, tsTargets } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../../export/snippets.js';
+import { pyArgs, tsObject } from '../emit/snippets.js';
 
 export default defineBlock({
   type: 'attention.squeezeExcitation',

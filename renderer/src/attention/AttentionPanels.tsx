@@ -3,7 +3,7 @@
 // They follow the newest snapshot while a run trains, freeze while it is paused,
 // and a slider scrubs back through the snapshots of the run.
 import { useEffect, useMemo } from 'react';
-import type { AttentionMap } from '../../../electron/host/api.js';
+import type { AttentionMap } from '../../../common/host-api/api.js';
 import { useEditor } from '../editor.js';
 import { loadSnapshot, session, useSession, type Snapshot } from '../training/session.js';
 import { COLORMAPS, type ColormapName } from './colormaps.js';

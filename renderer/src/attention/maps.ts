@@ -1,7 +1,7 @@
 // From an attention map as the probes send it ([probe samples, ...], row-major
 // Float32Array) to what a panel draws for one sample: image-like tiles
 // (spatial maps, matrices per head) or a list of values (channel weights, gates).
-import type { AttentionKind, AttentionMap } from '../../../electron/host/api.js';
+import type { AttentionKind, AttentionMap } from '../../../common/host-api/api.js';
 
 export interface Tile {
   rows: number;

@@ -2,7 +2,7 @@
 // highlighted preview, Copy and Save.
 import { useEffect, useMemo, useState } from 'react';
 import { create } from 'zustand';
-import type { ExportResult, ExportTarget } from '../../../electron/host/api.js';
+import type { ExportResult, ExportTarget } from '../../../common/host-api/api.js';
 import { editor, toast } from '../editor.js';
 import { host, noHostReason } from '../host/host.js';
 import { formatDiagnostic } from '../../../engine/graph/types.js';

@@ -2,7 +2,7 @@
 // description, paper, dataset and parameter count; choosing one opens a copy
 // (untitled and unsaved, so the template itself is never overwritten).
 import { useEffect, useMemo, useState } from 'react';
-import type { GraphLoad, TemplateInfo } from '../../../electron/host/api.js';
+import type { GraphLoad, TemplateInfo } from '../../../common/host-api/api.js';
 import { analyzeGraph } from '../../../engine/graph/analyze.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
 import { editor, openDialog, toast } from '../editor.js';

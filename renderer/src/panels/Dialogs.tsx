@@ -1,6 +1,6 @@
 // Modal dialogs: keyboard shortcuts, a file's diagnostics, the browser-mode file chooser.
 import { useEffect, useState } from 'react';
-import type { FileListing } from '../../../electron/host/api.js';
+import type { FileListing } from '../../../common/host-api/api.js';
 import type { Diagnostic } from '../../../engine/graph/types.js';
 import { formatDiagnostic } from '../../../engine/graph/types.js';
 import { editor, openDialog, toast, useUi } from '../editor.js';

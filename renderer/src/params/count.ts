@@ -9,7 +9,7 @@ import type { AnyBlock, ParamDefs, ParamValues, Shape, SymbolicTensor, TF } from
 import type { GraphAnalysis, NodeInfo, ScopeAnalysis } from '../../../engine/graph/analyze.js';
 import { COMPOSITE_INPUT, COMPOSITE_OUTPUT } from '../../../engine/graph/composite.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
-import { nodeInitializers } from '../../../engine/compile/initializers.js';
+import { nodeInitializers } from '../../../engine/blocks/initializers.js';
 
 type Layer = LayersModel['layers'][number];
 

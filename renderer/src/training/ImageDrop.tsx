@@ -1,7 +1,7 @@
 // Handing the inspect view an image: dropped onto it, or picked with a button.
 // The bytes go to the host as base64; the host decides whether they are an image.
 import { useRef, useState, type DragEvent } from 'react';
-import { imageTooLarge, type ImageFile } from '../../../electron/host/api.js';
+import { imageTooLarge, type ImageFile } from '../../../common/host-api/api.js';
 
 const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer.types).includes('Files');
 

@@ -2,7 +2,7 @@
 // through the run's checkpoint — the prediction with its class probabilities,
 // and every attention map.
 import { useMemo, useState } from 'react';
-import type { Inspection } from '../../../electron/host/api.js';
+import type { Inspection } from '../../../common/host-api/api.js';
 import { host } from '../host/host.js';
 import { MapCanvas, type DrawOptions } from '../attention/MapCanvas.js';
 import { mapKey, viewOf } from '../attention/maps.js';

@@ -1,7 +1,7 @@
 // Past runs: their config and final metrics; open one to see its charts and
 // attention snapshots again, or continue it from a checkpoint.
 import { useCallback, useEffect, useState } from 'react';
-import type { RunDetail, RunSummary } from '../../../electron/host/api.js';
+import type { RunDetail, RunSummary } from '../../../common/host-api/api.js';
 import { host } from '../host/host.js';
 import { continueRun, isLive, openRun, useSession } from './session.js';
 

@@ -2,7 +2,7 @@
 // into a startTraining request for the graph on the canvas.
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import type { DatasetRequest, GraphFile } from '../../../electron/host/api.js';
+import type { DatasetRequest, GraphFile } from '../../../common/host-api/api.js';
 import type { StartRequest } from './session.js';
 import { BACKEND_OPTIONS } from '../../../engine/backends/names.js';
 

@@ -4,7 +4,7 @@
 // read it without React.
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import type { AttentionMap, DatasetRequest, GraphFile, HostEvent, HostRequest, RunDetail, RunState, TrainEvent, TrainingEvent } from '../../../electron/host/api.js';
+import type { AttentionMap, DatasetRequest, GraphFile, HostEvent, HostRequest, RunDetail, RunState, TrainEvent, TrainingEvent } from '../../../common/host-api/api.js';
 import { host } from '../host/host.js';
 import { toast } from '../editor.js';
 

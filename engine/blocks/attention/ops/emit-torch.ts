@@ -3,7 +3,7 @@
 // score -1e9 (not -inf), heads are contiguous slices of the projections, LayerNorm
 // ε = 1e-5, and every Dense kernel [in, out] becomes a Linear weight [out, in].
 import type { CodeHelper, TorchWeight } from '../../contract.js';
-import { CONV_KERNEL_TO_TORCH, DENSE_KERNEL_TO_TORCH } from '../../../export/snippets.js';
+import { CONV_KERNEL_TO_TORCH, DENSE_KERNEL_TO_TORCH } from '../../emit/snippets.js';
 
 export const TORCH_MASKED_SOFTMAX: CodeHelper = {
   name: 'masked_softmax',

@@ -1,6 +1,6 @@
 // Statement builders shared by the sequence attention blocks' emitters: every block
 // becomes one helper (nn.Module / Keras layer / tfjs class) instantiated by the node.
-import { pyArgs, tsObject } from '../../../export/snippets.js';
+import { pyArgs, tsObject } from '../../emit/snippets.js';
 
 /** Call arguments: positional variables, then keyword variables that are present (already code, not quoted). */
 function callArgs(positional: string[], keywords: Record<string, string | undefined>, kwSep: string): string {

@@ -8,7 +8,7 @@
 // layer name). The few custom layers the builders use are emitted too, with the
 // same class names, so a trained model.json deserialises.
 import type { CodeHelper, TorchWeight } from '../../contract.js';
-import { CONV_KERNEL_TO_TORCH, DENSE_KERNEL_TO_TORCH } from '../../../export/snippets.js';
+import { CONV_KERNEL_TO_TORCH, DENSE_KERNEL_TO_TORCH } from '../../emit/snippets.js';
 
 const helper = (name: string, code: string): CodeHelper => ({ name, code: code.trim() });
 

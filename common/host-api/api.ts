@@ -431,3 +431,6 @@ export interface HostApi extends HostCalls {
 
 /** The service side: takes validated requests, may know which window asked. */
 export type HostHandlers = { [M in HostMethod]: (request: HostRequestParsed<M>) => Promise<HostResponses[M]> };
+
+/** file.save's argument when the renderer should close its window once the save succeeded. */
+export const CLOSE_AFTER_SAVE = 'close';

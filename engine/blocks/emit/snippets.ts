@@ -1,6 +1,6 @@
 // Small code fragments that several blocks' emitters share.
-import { samePadding } from './plan.js';
-import type { Shape } from '../blocks/contract.js';
+import { samePadding } from './format.js';
+import type { Shape } from '../contract.js';
 
 /** A PyTorch expression applying a named activation to `e`. */
 export function torchActivation(fn: string, e: string, dim = -1): string {

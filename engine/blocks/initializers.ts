@@ -1,7 +1,7 @@
 // Seeded initialisers: each node gets its own stream of seeds derived from the
 // graph seed and the node id, so weights don't change when unrelated nodes do.
 // Dropout sites get seeds by name, apart from that stream.
-import type { Initializers, StepClock, TF } from '../blocks/contract.js';
+import type { Initializers, StepClock, TF } from './contract.js';
 
 /** FNV-1a, 32-bit. */
 export function hashString(s: string, h = 0x811c9dc5): number {
