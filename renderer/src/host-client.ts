@@ -137,9 +137,10 @@ type PageWindow = Pick<Window, 'location' | 'history' | 'sessionStorage'>;
 /**
  * The browser-mode token: taken from the address the page was opened with
  * (`?token=…`), kept in this tab's sessionStorage so that a reload still
- * connects, and removed from the address bar (out of history, bookmarks and
- * screenshots). sessionStorage is bound to this origin, port included, and to
- * this tab; a cookie would go to every server on 127.0.0.1.
+ * connects, and removed from the address bar and this session history entry
+ * (so bookmarks, screenshots and copied links do not carry it). sessionStorage
+ * is bound to this origin, port included, and to this tab; a cookie would go
+ * to every server on 127.0.0.1.
  */
 export function takeToken(win: PageWindow): string | undefined {
   const url = new URL(win.location.href);
