@@ -1,5 +1,6 @@
-// Browser mode's server: the origin checks, the token gate on the socket, the security headers, and the host API
-// over a real WebSocket, with attention maps arriving as binary Float32Arrays.
+// Browser mode's server: the origin checks, the token gate on the socket, the
+// security headers, and the host API over a real WebSocket, with attention maps
+// arriving as binary Float32Arrays.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
