@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   console.log(`Attention Studio ${APP_VERSION} (browser mode)`);
   console.log(`  workspace: ${path.resolve(values.workspace)}`);
   console.log(`  open: ${server.url}`);
-  console.log('Only this address (with its token) is let in. Ctrl+C stops the server.');
+  console.log('Only a page opened at this address (it carries the token) reaches your files. Ctrl+C stops the server.');
 
   const shutdown = async () => {
     await server.close();

@@ -1,5 +1,6 @@
-// Browser mode's server: the token gate, the security headers, and the host API
-// over a real WebSocket, with attention maps arriving as binary Float32Arrays.
+// Browser mode's server: the origin checks, the token gate on the socket, the
+// security headers, and the host API over a real WebSocket, with attention maps
+// arriving as binary Float32Arrays.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -8,7 +9,7 @@ import path from 'node:path';
 import { WebSocket } from 'ws';
 import { startBrowserServer, type BrowserServer } from '../electron/browser-server.js';
 import type { GraphLoad, GraphWrite, HostEvent } from '../common/host-api/api.js';
-import { decodeFrame, encodeFrame, type WireReply } from '../common/host-api/wire.js';
+import { decodeFrame, encodeFrame, HOST_WS_PROTOCOL, socketProtocols, type WireReply } from '../common/host-api/wire.js';
 import { sandbox, tinyGraph, type Sandbox } from './host-fixtures.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -52,17 +53,17 @@ test('the server listens on the loopback address only and prints a URL with the 
   assert.match(server.url, new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/\\?token=${TOKEN}$`));
 });
 
-test('HTTP requests without the right token are refused with 403', async () => {
-  for (const p of ['/', '/index.html', '/assets/app.js', '/?token=wrong', `/?token=${TOKEN}x`]) {
+test('the renderer files are served without the token (they hold no secret); a wrong token in the URL is refused', async () => {
+  for (const p of ['/', '/index.html', '/assets/app.js']) assert.equal((await get(p)).status, 200, p);
+  for (const p of ['/?token=wrong', `/?token=${TOKEN}x`, `/assets/app.js?token=nope`]) {
     const r = await get(p);
     assert.equal(r.status, 403, p);
-    assert.ok(!r.body.includes('Attention Studio</title>'), p);
+    assert.match(r.body, /wrong token/, p);
   }
-  const cookie = await get('/assets/app.js', { Cookie: 'attn_token=nope' });
-  assert.equal(cookie.status, 403);
+  assert.equal((await get('/../../etc/passwd')).status, 404);
 });
 
-test('the token lets the page in, sets a strict cookie for its assets, and sends a strict CSP', async () => {
+test('the page comes with a strict CSP, no referrer, and sets no cookie', async () => {
   const r = await get(`/?token=${TOKEN}`);
   assert.equal(r.status, 200);
   assert.match(r.body, /<title>Attention Studio<\/title>/);
@@ -73,30 +74,30 @@ test('the token lets the page in, sets a strict cookie for its assets, and sends
   assert.match(csp, /frame-ancestors 'none'/);
   assert.equal(r.headers['referrer-policy'], 'no-referrer');
   assert.equal(r.headers['x-content-type-options'], 'nosniff');
-  const setCookie = String(r.headers['set-cookie']);
-  assert.match(setCookie, /^attn_token=[^;]+; HttpOnly; SameSite=Strict; Path=\//);
+  assert.equal(r.headers['set-cookie'], undefined);
 
-  const asset = await get('/assets/app.js', { Cookie: setCookie.split(';')[0] });
+  const asset = await get('/assets/app.js');
   assert.equal(asset.status, 200);
   assert.equal(asset.headers['content-type'], 'text/javascript; charset=utf-8');
   assert.equal(asset.body, 'console.log("app")');
-  assert.equal((await get('/../../etc/passwd', { Cookie: setCookie.split(';')[0] })).status, 404);
 });
 
 test('a foreign Host (DNS rebinding) or Origin (another site) is refused even with the token', async () => {
-  assert.equal((await get(`/?token=${TOKEN}`, { Host: `evil.example:${server.port}` })).status, 403);
-  assert.equal((await get(`/?token=${TOKEN}`, { Origin: 'http://evil.example' })).status, 403);
-  assert.equal((await get(`/?token=${TOKEN}`, { Host: `localhost:${server.port}` })).status, 200);
+  for (const p of ['/', `/?token=${TOKEN}`, '/assets/app.js']) {
+    assert.equal((await get(p, { Host: `evil.example:${server.port}` })).status, 403, p);
+    assert.equal((await get(p, { Host: `127.0.0.1:${server.port + 1}` })).status, 403, p);
+    assert.equal((await get(p, { Origin: 'http://evil.example' })).status, 403, p);
+    assert.equal((await get(p, { Host: `localhost:${server.port}` })).status, 200, p);
+  }
 });
 
-function wsUrl(token?: string): string {
-  return `ws://127.0.0.1:${server.port}/api${token === undefined ? '' : `?token=${token}`}`;
-}
+const WS_URL = () => `ws://127.0.0.1:${server.port}/api`;
+const ORIGIN = () => `http://127.0.0.1:${server.port}`;
 
 /** Resolves with the HTTP status of a refused upgrade, or 101 when the socket opens. */
-function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+function upgradeStatus(protocols: string[], opts: { origin?: string; headers?: Record<string, string>; url?: string } = {}): Promise<number> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(opts.url ?? WS_URL(), protocols, { origin: opts.origin, headers: opts.headers });
     ws.on('open', () => {
       ws.close();
       resolve(101);
@@ -106,17 +107,24 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
   });
 }
 
-test('WebSocket connections without the token are refused with 403', async () => {
-  assert.equal(await upgradeStatus(wsUrl()), 403);
-  assert.equal(await upgradeStatus(wsUrl('wrong')), 403);
-  assert.equal(await upgradeStatus(wsUrl(TOKEN), { Origin: 'http://evil.example' }), 403);
-  assert.equal(await upgradeStatus(wsUrl(TOKEN)), 101);
-  assert.equal(await upgradeStatus(wsUrl(TOKEN), { Origin: `http://127.0.0.1:${server.port}` }), 101);
+test('the WebSocket needs the token (offered as a subprotocol), our Origin and Host', async () => {
+  const ok = socketProtocols(TOKEN);
+  assert.equal(await upgradeStatus(ok, { origin: ORIGIN() }), 101);
+  assert.equal(await upgradeStatus(ok, { origin: `http://localhost:${server.port}` }), 101);
+  assert.equal(await upgradeStatus([HOST_WS_PROTOCOL], { origin: ORIGIN() }), 403, 'no token');
+  assert.equal(await upgradeStatus(socketProtocols('wrong-token-0123456789'), { origin: ORIGIN() }), 403, 'wrong token');
+  assert.equal(await upgradeStatus([], { origin: ORIGIN(), url: `${WS_URL()}?token=${TOKEN}` }), 403, 'the token in the URL is not accepted');
+  assert.equal(await upgradeStatus([HOST_WS_PROTOCOL], { origin: ORIGIN(), headers: { Cookie: `attn_token=${TOKEN}` } }), 403, 'nor in a cookie');
+  assert.equal(await upgradeStatus(ok), 403, 'no Origin');
+  assert.equal(await upgradeStatus(ok, { origin: 'http://evil.example' }), 403, 'another site');
+  assert.equal(await upgradeStatus(ok, { origin: `http://127.0.0.1:${server.port + 1}` }), 403, 'another port');
+  assert.equal(await upgradeStatus(ok, { origin: ORIGIN(), headers: { Host: `evil.example:${server.port}` } }), 403, 'DNS rebinding');
+  assert.equal(await upgradeStatus(ok, { origin: ORIGIN(), url: `ws://127.0.0.1:${server.port}/elsewhere` }), 404);
 });
 
 /** A minimal client: calls by id, collects events. */
 async function client() {
-  const ws = new WebSocket(wsUrl(TOKEN));
+  const ws = new WebSocket(WS_URL(), socketProtocols(TOKEN), { origin: ORIGIN() });
   const events: HostEvent[] = [];
   const waiting = new Map<number, (r: WireReply) => void>();
   const frames: { binary: boolean }[] = [];

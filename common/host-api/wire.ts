@@ -92,3 +92,21 @@ function revive(v: unknown, arrays: Typed[]): unknown {
 
 /** The WebSocket path of the browser-mode host API. */
 export const HOST_WS_PATH = '/api';
+
+/**
+ * The browser-mode WebSocket subprotocols: the client offers both, the server
+ * picks HOST_WS_PROTOCOL. The token travels in the second one (a header, never
+ * a URL), so it stays out of history, logs and anything that records URLs.
+ */
+export const HOST_WS_PROTOCOL = 'attn.v1';
+const TOKEN_PROTOCOL_PREFIX = 'attn.token.';
+
+export function socketProtocols(token: string): string[] {
+  return [HOST_WS_PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`];
+}
+
+/** The token a client offered in its Sec-WebSocket-Protocol header, if any. */
+export function tokenFromProtocols(protocols: Iterable<string>): string | undefined {
+  for (const p of protocols) if (p.startsWith(TOKEN_PROTOCOL_PREFIX)) return p.slice(TOKEN_PROTOCOL_PREFIX.length);
+  return undefined;
+}

@@ -1,9 +1,10 @@
 // The renderer's HostApi. In the desktop app the preload script puts a bridge on
 // `window.attnHost` (IPC to the main process); in browser mode the same calls go
-// over a WebSocket to `npm run serve`, authenticated by the token in the page URL.
+// over a WebSocket to `npm run serve`, authenticated by the token the page was
+// opened with (see takeToken).
 // Either way the renderer sees one interface and never touches Node or Electron.
 import { HOST_METHODS, type HostApi, type HostEvent, type HostMethod, type Unsubscribe } from '../../common/host-api/api.js';
-import { decodeFrame, HOST_WS_PATH, type WireRequest } from '../../common/host-api/wire.js';
+import { decodeFrame, HOST_WS_PATH, socketProtocols, type WireRequest } from '../../common/host-api/wire.js';
 
 /** What electron/preload.ts exposes through contextBridge. */
 export interface PreloadBridge {
@@ -61,7 +62,10 @@ class SocketTransport implements Transport {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; method: string }>();
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+  ) {}
 
   async call(method: HostMethod, request: unknown): Promise<unknown> {
     const ws = await this.open();
@@ -81,9 +85,11 @@ class SocketTransport implements Transport {
   private open(): Promise<WebSocket> {
     if (this.socket?.readyState === WebSocket.OPEN) return Promise.resolve(this.socket);
     this.opening ??= new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(this.url);
+      const ws = new WebSocket(this.url, socketProtocols(this.token));
       ws.binaryType = 'arraybuffer';
+      let opened = false;
       ws.onopen = () => {
+        opened = true;
         this.socket = ws;
         this.opening = undefined;
         resolve(ws);
@@ -92,7 +98,10 @@ class SocketTransport implements Transport {
       ws.onclose = (e) => {
         this.opening = undefined;
         if (this.socket === ws) this.socket = undefined;
-        const why = e.code === 1008 ? 'the host refused the connection (wrong or missing token)' : `the connection to the host closed (${e.code})`;
+        // A refused upgrade reaches the page only as 1006, before open; the server says why in its 403 (see the network panel).
+        const why = opened
+          ? `the connection to the host closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`
+          : 'could not connect to the host: is `npm run serve` still running? A restarted server has a new token: open the address it printed';
         reject(new Error(why));
         for (const [id, p] of this.pending) {
           p.reject(new Error(`${p.method}: ${why}`));
@@ -121,11 +130,41 @@ function makeApi(t: Transport): HostApi {
   return api as unknown as HostApi;
 }
 
-/** The WebSocket URL for a page served by browser mode, or undefined when the page has no token. */
-export function socketUrl(loc: Pick<Location, 'protocol' | 'host' | 'search'>): string | undefined {
-  const token = new URLSearchParams(loc.search).get('token');
-  if (!token) return undefined;
-  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}${HOST_WS_PATH}?token=${encodeURIComponent(token)}`;
+const TOKEN_KEY = 'attn.token';
+
+type PageWindow = Pick<Window, 'location' | 'history' | 'sessionStorage'>;
+
+/**
+ * The browser-mode token: taken from the address the page was opened with
+ * (`?token=…`), kept in this tab's sessionStorage so that a reload still
+ * connects, and removed from the address bar and this session history entry
+ * (so bookmarks, screenshots and copied links do not carry it). sessionStorage
+ * is bound to this origin, port included, and to this tab; a cookie would go
+ * to every server on 127.0.0.1.
+ */
+export function takeToken(win: PageWindow): string | undefined {
+  const url = new URL(win.location.href);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl) {
+    try {
+      win.sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    } catch {
+      // Storage disabled: this page load still connects; a reload will need the printed address again.
+    }
+    url.searchParams.delete('token');
+    win.history.replaceState(win.history.state, '', url.pathname + url.search + url.hash);
+    return fromUrl;
+  }
+  try {
+    return win.sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The WebSocket URL of the host API for a page served by browser mode. */
+export function socketUrl(loc: Pick<Location, 'protocol' | 'host'>): string {
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}${HOST_WS_PATH}`;
 }
 
 export class NoHostError extends Error {
@@ -138,9 +177,9 @@ export class NoHostError extends Error {
 /** The HostApi for this page: the preload bridge when present, else the browser-mode WebSocket. */
 export function createHostClient(win: Window = window): HostApi {
   if (win.attnHost) return makeApi(bridgeTransport(win.attnHost));
-  const url = socketUrl(win.location);
-  if (!url) throw new NoHostError();
-  const transport = new SocketTransport(url);
+  const token = takeToken(win);
+  if (!token) throw new NoHostError();
+  const transport = new SocketTransport(socketUrl(win.location), token);
   // Open at once so events (menu commands, training) flow before the first call.
   transport.connect().catch(() => undefined);
   return makeApi(transport);

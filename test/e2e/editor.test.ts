@@ -47,28 +47,51 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
     await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(workspace, TEMPLATE));
   });
 
-  test('without the token the page and the host API are refused', async () => {
+  test('without the token the page loads but the host API is refused, a cookie with the token included', async () => {
+    const token = new URL(env.server.url).searchParams.get('token')!;
     const context = await env.browser.newContext();
     try {
       const page = await context.newPage();
       const res = await page.goto(`${env.server.origin}/`);
-      assert.equal(res?.status(), 403);
-      assert.match(await page.content(), /forbidden: missing or wrong token/);
+      assert.equal(res?.status(), 200, 'the built renderer holds no secret');
+      await page.locator('.statusbar .host').getByText(/no host: open the URL that `npm run serve` printed/).waitFor();
       const wrong = await page.goto(`${env.server.origin}/?token=not-the-token`);
       assert.equal(wrong?.status(), 403);
-      const asset = await page.goto(`${env.server.origin}/index.html`);
-      assert.equal(asset?.status(), 403);
-      // From that same origin, a WebSocket without the token (and without the cookie) is closed unopened.
-      const outcome = await page.evaluate(
-        (url) =>
-          new Promise<string>((resolve) => {
-            const ws = new WebSocket(url);
-            ws.onopen = () => resolve('opened');
-            ws.onclose = (e) => resolve(`closed ${e.code}`);
-          }),
-        `ws://${new URL(env.server.origin).host}/api`,
-      );
-      assert.equal(outcome, 'closed 1006');
+      // A cookie is what the server used to accept (and what any other server on 127.0.0.1 could read): no longer.
+      await context.addCookies([{ name: 'attn_token', value: token, url: env.server.origin }]);
+      await page.goto(`${env.server.origin}/`);
+      const opened = (protocols: string[]) =>
+        page.evaluate(
+          ([url, protocols]) =>
+            new Promise<string>((resolve) => {
+              const ws = new WebSocket(url, protocols);
+              ws.onopen = () => resolve('opened');
+              ws.onclose = (e) => resolve(`closed ${e.code}`);
+            }),
+          [`ws://${new URL(env.server.origin).host}/api`, protocols] as const,
+        );
+      assert.equal(await opened([]), 'closed 1006');
+      assert.equal(await opened(['attn.v1']), 'closed 1006');
+      assert.equal(await opened(['attn.v1', 'attn.token.not-the-token']), 'closed 1006');
+      assert.equal(await opened(['attn.v1', `attn.token.${token}`]), 'opened', 'the same page with the token gets in');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the token leaves the address bar for sessionStorage, and a reload still reaches the host', async () => {
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
+    try {
+      const token = new URL(env.server.url).searchParams.get('token')!;
+      assert.equal(page.url(), `${env.server.origin}/`, 'the token is gone from the address bar (and the history entry)');
+      assert.equal(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('attn.token')), token);
+      assert.deepEqual(await context.cookies(), [], 'no cookie is set');
+      await page.reload();
+      await page.getByTestId('canvas').waitFor();
+      await page.getByTestId('cmd-file.open').click();
+      await page.getByTestId(`file-entry-${TEMPLATE}`).waitFor();
+      assert.equal(page.url(), `${env.server.origin}/`);
+      assert.deepEqual(errors, []);
     } finally {
       await context.close();
     }
