@@ -203,9 +203,14 @@ export class Trainer {
       add(s, `${i}.n`, c.n);
       add(s, `${i}.correct`, c.correct);
     }
-    add(s, 'loss', (await value.data())[0] * indices.length);
+    const loss = (await value.data())[0];
+    add(s, 'loss', loss * indices.length);
     add(s, 'samples', indices.length);
     tf.dispose([x, yT, maskT, value, ...g, ...Object.values(grads), ...kept]);
+    // Ends the run before a checkpoint could store weights that are no longer numbers.
+    const { epoch, batch, step } = this.state;
+    if (!Number.isFinite(loss))
+      throw new Error(`the loss is ${loss} at epoch ${epoch + 1}, batch ${batch + 1} (step ${step + 1}): the weights are no longer finite; a lower learning rate or gradient clipping (clipNorm) may help. Checkpoints written before this step are unaffected`);
   }
 
   /** Metric names: loss, accuracy (first trained output), and per output when there are several. */
