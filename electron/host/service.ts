@@ -2,7 +2,7 @@
 // The desktop shell and the browser mode both construct one of these and pass
 // it requests through `dispatch`, which validates them first; neither shell adds
 // behaviour of its own beyond dialogs and transport.
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { registry } from '../../engine/blocks/registry.js';
 import { blockInfo } from '../../engine/blocks/catalogue.js';
@@ -26,7 +26,6 @@ import {
   type HostInfo,
   type HostMethod,
   type HostRequestParsed,
-  type MetricRow,
   type RecentFile,
   type Recovery,
   type RunDetail,
