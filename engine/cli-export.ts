@@ -13,7 +13,7 @@ import { torchWeightsFile } from './export/torch-weights.js';
 import { loadTf } from './backends/load-tf.js';
 import { RunFolderError } from './runs/index.js';
 import { compileGraph } from './compile/compile.js';
-import { checkpointModel, resolveCheckpoint } from './train/checkpoint.js';
+import { checkpointModel, resolveCheckpoint, type CheckpointModel } from './train/checkpoint.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 type Target = 'tfjs' | 'keras' | 'pytorch';
@@ -29,8 +29,7 @@ export function exportCode(graph: GraphFile, target: Target): string {
  * (model.json + weights.bin, layer names as in the exported code) for every
  * target, and for PyTorch a safetensors file that load_weights() reads.
  */
-async function writeWeights(graph: GraphFile, target: Target, checkpoint: string, outFile: string): Promise<string[]> {
-  const { files, handler } = await checkpointModel(checkpoint); // verified: checksums, sizes, paths inside the run
+async function writeWeights(graph: GraphFile, target: Target, { files, handler }: CheckpointModel, outFile: string): Promise<string[]> {
   const base = outFile.replace(/\.(ts|py)$/, '');
   const modelDir = `${base}-tfjs-model`;
   await mkdir(modelDir, { recursive: true });
@@ -66,12 +65,11 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
         out.err('attn export: --weights needs --out, to know where to put the weight files');
         return setCode(2);
       }
-      // The checkpoint is found and verified before anything is written.
-      let checkpoint: string | undefined;
+      // The checkpoint is found and verified (checksums, sizes, paths inside the run) before anything is written.
+      let weights: CheckpointModel | undefined;
       if (o.weights)
         try {
-          checkpoint = await resolveCheckpoint(o.weights);
-          await checkpointModel(checkpoint);
+          weights = await checkpointModel(await resolveCheckpoint(o.weights));
         } catch (err) {
           if (!(err instanceof RunFolderError)) throw err;
           out.err(`attn export --weights: ${err.message}`);
@@ -93,7 +91,7 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
       await mkdir(path.dirname(path.resolve(target)), { recursive: true });
       await writeFile(target, code);
       out.log(`wrote ${target}`);
-      if (checkpoint) for (const w of await writeWeights(r.graph, o.to, checkpoint, target)) out.log(`wrote ${w}`);
+      if (weights) for (const w of await writeWeights(r.graph, o.to, weights, target)) out.log(`wrote ${w}`);
       setCode(0);
     });
 }

@@ -185,11 +185,14 @@ export async function loadCheckpoint(tf: TF, dir: string): Promise<Checkpoint> {
   return { dir, state: meta.state, optimizerStep: meta.optimizer.step, weights, optimizer };
 }
 
-/**
- * A checkpoint's model as verified files (model.json and the weight files it
- * names) and as artifacts for tf.loadLayersModel: what `attn export --weights` copies.
- */
-export async function checkpointModel(dir: string): Promise<{ files: [string, Uint8Array][]; handler: tfjs.io.IOHandler }> {
+/** A checkpoint's model, verified: its files (model.json and the weight files it names) and a handler for tf.loadLayersModel. */
+export interface CheckpointModel {
+  files: [string, Uint8Array][];
+  handler: tfjs.io.IOHandler;
+}
+
+/** What `attn export --weights` copies out of a checkpoint. */
+export async function checkpointModel(dir: string): Promise<CheckpointModel> {
   const ck = await readCheckpoint(dir);
   const artifacts = await checkpointHandler(ck).load!();
   const { weightsManifest } = JSON.parse(ck.files.get(MODEL_JSON)!.toString('utf8')) as { weightsManifest: WeightsManifest };
