@@ -14,7 +14,7 @@ import type { DatasetSpec } from '../../engine/data/index.js';
 import type { AttentionMap, TrainEvent } from '../../engine/train/events.js';
 import { trainConfigSchema, type TrainConfigInput } from '../../engine/train/config.js';
 import type { Inspection } from '../../engine/worker/protocol.js';
-import type { BatchRow, MetricRow, RunState, RunSummary } from '../../engine/runs/index.js';
+import type { BatchRow, MetricRow, RunState, RunSummary } from '../../engine/runs/types.js';
 import { BACKEND_OPTIONS } from '../../engine/backends/names.js';
 
 export type { Diagnostic, GraphFile, Shape, AttentionKind, TrainEvent, AttentionMap, TrainConfigInput, Inspection };
