@@ -1,6 +1,6 @@
 // `attn export`: a graph file as TypeScript (tfjs), Python (Keras) or Python
 // (PyTorch) code, optionally with the trained weights of a run.
-import { mkdir, readdir, copyFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadGraphFile } from './graph/load.js';
@@ -11,8 +11,9 @@ import { exportPytorch } from './export/pytorch.js';
 import { ExportError } from './export/plan.js';
 import { torchWeightsFile } from './export/torch-weights.js';
 import { loadTf } from './backends/load-tf.js';
+import { RunFolderError } from './runs/index.js';
 import { compileGraph } from './compile/compile.js';
-import { folderHandler, resolveCheckpoint } from './train/checkpoint.js';
+import { checkpointModel, resolveCheckpoint, type CheckpointModel } from './train/checkpoint.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 type Target = 'tfjs' | 'keras' | 'pytorch';
@@ -28,19 +29,16 @@ export function exportCode(graph: GraphFile, target: Target): string {
  * (model.json + weights.bin, layer names as in the exported code) for every
  * target, and for PyTorch a safetensors file that load_weights() reads.
  */
-async function writeWeights(graph: GraphFile, target: Target, runDir: string, outFile: string): Promise<string[]> {
-  const checkpoint = await resolveCheckpoint(path.join(runDir, 'checkpoints')).catch(() => runDir);
-  const files = await readdir(checkpoint).catch(() => [] as string[]);
-  if (!files.includes('model.json')) throw new Error(`no checkpoint in ${runDir} (expected checkpoints/latest.json or a folder with model.json)`);
+async function writeWeights(graph: GraphFile, target: Target, { files, handler }: CheckpointModel, outFile: string): Promise<string[]> {
   const base = outFile.replace(/\.(ts|py)$/, '');
   const modelDir = `${base}-tfjs-model`;
   await mkdir(modelDir, { recursive: true });
-  for (const f of files.filter((f) => f === 'model.json' || (f.endsWith('.bin') && f !== 'optimizer.bin'))) await copyFile(path.join(checkpoint, f), path.join(modelDir, f));
+  for (const [name, data] of files) await writeFile(path.join(modelDir, name), data);
   const written = [modelDir];
   if (target === 'pytorch') {
     const tf = await loadTf();
     compileGraph(tf, graph).model.dispose(); // registers the graph's custom layers for loading
-    const model = await tf.loadLayersModel(folderHandler(tf, checkpoint));
+    const model = await tf.loadLayersModel(handler);
     const file = `${base}.safetensors`;
     await writeFile(file, torchWeightsFile(model, exportPytorch(graph)));
     model.dispose();
@@ -56,7 +54,7 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
     .argument('<file>', 'graph file')
     .addOption(new Option('--to <target>', 'target').choices(['tfjs', 'keras', 'pytorch']).makeOptionMandatory())
     .option('--out <path>', 'write the code here (default: print it)')
-    .option('--weights <runDir>', "the trained weights of a run (needs --out): a tfjs model folder, and for PyTorch a .safetensors file")
+    .option('--weights <run>', "the trained weights of a run folder (its newest checkpoint) or of one checkpoint (needs --out): a tfjs model folder, and for PyTorch a .safetensors file")
     .action(async (file: string, o: { to: Target; out?: string; weights?: string }) => {
       const r = await loadGraphFile(file);
       if (hasErrors(r.diagnostics) || !r.graph) {
@@ -67,6 +65,16 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
         out.err('attn export: --weights needs --out, to know where to put the weight files');
         return setCode(2);
       }
+      // The checkpoint is found and verified (checksums, sizes, paths inside the run) before anything is written.
+      let weights: CheckpointModel | undefined;
+      if (o.weights)
+        try {
+          weights = await checkpointModel(await resolveCheckpoint(o.weights));
+        } catch (err) {
+          if (!(err instanceof RunFolderError)) throw err;
+          out.err(`attn export --weights: ${err.message}`);
+          return setCode(1);
+        }
       let code: string;
       try {
         code = exportCode(r.graph, o.to);
@@ -83,7 +91,7 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
       await mkdir(path.dirname(path.resolve(target)), { recursive: true });
       await writeFile(target, code);
       out.log(`wrote ${target}`);
-      if (o.weights) for (const w of await writeWeights(r.graph, o.to, o.weights, target)) out.log(`wrote ${w}`);
+      if (weights) for (const w of await writeWeights(r.graph, o.to, weights, target)) out.log(`wrote ${w}`);
       setCode(0);
     });
 }

@@ -9,6 +9,7 @@ import { type TrainConfigInput } from './train/config.js';
 import { graphTrainingConfig } from './graph/training-section.js';
 import { datasetNames } from './data/index.js';
 import { BACKEND_OPTIONS } from './backends/names.js';
+import { RunFolder, RunJournal } from './runs/index.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 
@@ -121,16 +122,28 @@ async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
     resumeFrom: o.resume,
   });
   const report = o.json ? (e: TrainEvent) => out.log(jsonLine(e)) : humanReporter(out, process.stderr.isTTY === true);
-  client.on('event', (e) => e.type !== 'error' && report(e));
+  // run.json and the batch log, as the app keeps them, so the app's Runs list shows this run.
+  let journal: Promise<RunJournal | undefined> = Promise.resolve(undefined);
+  client.on('event', (e) => {
+    if (e.type === 'started' && e.runDir)
+      journal = RunJournal.begin(RunFolder.open(e.runDir), { name: r.graph!.name, dataset: o.dataset, epochs: e.epochs, continued: o.resume !== undefined }).catch((err: Error) => {
+        out.err(`attn train: cannot write run.json: ${err.message}`);
+        return undefined;
+      });
+    void journal.then((j) => j?.follow(e));
+    if (e.type !== 'error') report(e);
+  });
   // First Ctrl-C: stop after this batch with a checkpoint; second: end the process.
   let interrupts = 0;
   const onSigint = () => (interrupts++ === 0 ? client.stop() : client.kill('SIGTERM'));
   process.on('SIGINT', onSigint);
   try {
     await client.done;
+    await (await journal)?.settled();
     return 0;
   } catch (err) {
     const message = (err as Error).message;
+    await (await journal)?.setState('failed', message);
     if (o.json) out.log(JSON.stringify({ type: 'error', message }));
     else out.err(`attn train: ${message}`);
     return 1;

@@ -13,7 +13,7 @@ import { selectBackend, type BackendChoice } from '../engine/backends/select.js'
 import { compileGraph } from '../engine/compile/compile.js';
 import { prepareData, type PreparedData } from '../engine/data/index.js';
 import type { GraphFile } from '../engine/graph/types.js';
-import { RunDir } from '../engine/train/run-dir.js';
+import { RunFolder } from '../engine/runs/index.js';
 import { Trainer, type TrainerOptions } from '../engine/train/trainer.js';
 import type { TrainEvent, TrainEventOf } from '../engine/train/events.js';
 import { graphOf } from './train-fixtures.js';
@@ -215,12 +215,12 @@ for (const backend of ['cpu', 'wasm'] as const)
   test(`${backend}: a run with dropout stopped and resumed from its checkpoint ends with the uninterrupted run's weights`, async () => {
     const a = await train(backend, { graph: dropoutMlp() });
     const dir = mkdtempSync(path.join(tmpdir(), 'attn-dropout-'));
-    const b = await train(backend, { graph: dropoutMlp(), runDir: await RunDir.create({ dir, name: 'b', graph: dropoutMlp(), config: CONFIG }) }, (e, t) => {
+    const b = await train(backend, { graph: dropoutMlp(), runDir: await RunFolder.create({ dir, name: 'b', graph: dropoutMlp(), config: CONFIG }) }, (e, t) => {
       if (e.type === 'progress' && e.step === 6) t.stop();
     });
     assert.equal(b.done.reason, 'stopped');
     assert.notDeepEqual(b.weights, a.weights);
-    const c = await train(backend, { graph: dropoutMlp(), runDir: RunDir.open(dir), resumeFrom: path.join(dir, 'checkpoints') });
+    const c = await train(backend, { graph: dropoutMlp(), runDir: RunFolder.open(dir), resumeFrom: path.join(dir, 'checkpoints') });
     assert.equal(c.done.reason, 'completed');
     assert.equal(c.events.filter((e): e is TrainEventOf<'progress'> => e.type === 'progress').length, 8 - 6);
     assert.deepEqual(c.weights, a.weights);

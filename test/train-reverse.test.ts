@@ -8,7 +8,7 @@ import path from 'node:path';
 import { prepareData } from '../engine/data/index.js';
 import { idealAttention } from '../engine/data/synthetic.js';
 import { Trainer } from '../engine/train/trainer.js';
-import { RunDir } from '../engine/train/run-dir.js';
+import { RunFolder } from '../engine/runs/index.js';
 import { inputHint } from '../engine/train/setup.js';
 import type { TrainEventOf } from '../engine/train/events.js';
 import { graphOf } from './train-fixtures.js';
@@ -41,7 +41,7 @@ test('reverse task: a transformer learns it and its attention snapshots lie most
   const dir = mkdtempSync(path.join(tmpdir(), 'attn-reverse-'));
   const config = { epochs: 4, batchSize: 32, lr: 0.01, probe: { samples: 4, everyBatches: 1000, minIntervalMs: 0 } };
   let last: TrainEventOf<'attention'> | undefined;
-  const trainer = new Trainer({ tf, graph, data, config, runDir: await RunDir.create({ dir, name: 'reverse', graph, config }), onEvent: (e) => e.type === 'attention' && (last = e) });
+  const trainer = new Trainer({ tf, graph, data, config, runDir: await RunFolder.create({ dir, name: 'reverse', graph, config }), onEvent: (e) => e.type === 'attention' && (last = e) });
   const done = await trainer.run();
   trainer.dispose();
   assert.ok(done.metrics.val_accuracy > 0.9, `val_accuracy ${done.metrics.val_accuracy}`);

@@ -10,7 +10,7 @@ import { BlockRegistry, registry } from '../engine/blocks/registry.js';
 import { prepareData } from '../engine/data/index.js';
 import { decodePng } from '../engine/data/png.js';
 import { Trainer, type TrainerOptions } from '../engine/train/trainer.js';
-import { RunDir } from '../engine/train/run-dir.js';
+import { RunFolder } from '../engine/runs/index.js';
 import { Optimizer } from '../engine/train/optimizers.js';
 import { learningRate } from '../engine/train/schedule.js';
 import { trainConfigSchema } from '../engine/train/config.js';
@@ -81,7 +81,7 @@ test('resuming from a mid-epoch checkpoint gives exactly the uninterrupted run (
   a.trainer.dispose();
 
   const dir = tmp();
-  const b = await train({ graph: tinyMlp(), data, config, runDir: await RunDir.create({ dir, name: 'b', graph: tinyMlp(), config }) }, (e, t) => {
+  const b = await train({ graph: tinyMlp(), data, config, runDir: await RunFolder.create({ dir, name: 'b', graph: tinyMlp(), config }) }, (e, t) => {
     if (e.type === 'progress' && e.step === 11) t.stop();
   });
   assert.equal(b.done.reason, 'stopped');
@@ -92,7 +92,7 @@ test('resuming from a mid-epoch checkpoint gives exactly the uninterrupted run (
   b.trainer.dispose();
   assert.notDeepEqual(stoppedWeights, expected);
 
-  const c = await train({ graph: tinyMlp(), data, config, runDir: RunDir.open(dir), resumeFrom: path.join(dir, 'checkpoints') });
+  const c = await train({ graph: tinyMlp(), data, config, runDir: RunFolder.open(dir), resumeFrom: path.join(dir, 'checkpoints') });
   assert.equal(c.done.reason, 'completed');
   assert.equal((c.events[0] as TrainEventOf<'started'>).resumedFrom, stopCk.path);
   assert.equal(c.events.filter((e) => e.type === 'progress').length, 16 - 11);
@@ -112,7 +112,7 @@ test('no tensor leaks: tf.memory().numTensors is flat across epochs, with probes
   const config = { epochs: 3, batchSize: 30, checkpointEvery: 2, probe: { everyBatches: 2, minIntervalMs: 0, samples: 3 } };
   const counts: number[] = [];
   const { trainer, events, done } = await train(
-    { graph, registry: testRegistry, data, config, runDir: await RunDir.create({ dir, name: 'leak', graph, config }) },
+    { graph, registry: testRegistry, data, config, runDir: await RunFolder.create({ dir, name: 'leak', graph, config }) },
     (e) => e.type === 'epoch' && counts.push(tf.memory().numTensors),
   );
   assert.equal(counts.length, 3);

@@ -14,6 +14,7 @@ import type { DatasetSpec } from '../../engine/data/index.js';
 import type { AttentionMap, TrainEvent } from '../../engine/train/events.js';
 import { trainConfigSchema, type TrainConfigInput } from '../../engine/train/config.js';
 import type { Inspection } from '../../engine/worker/protocol.js';
+import type { BatchRow, MetricRow, RunState, RunSummary } from '../../engine/runs/types.js';
 import { BACKEND_OPTIONS } from '../../engine/backends/names.js';
 
 export type { Diagnostic, GraphFile, Shape, AttentionKind, TrainEvent, AttentionMap, TrainConfigInput, Inspection };
@@ -256,37 +257,8 @@ export interface DatasetInfo {
   samples?: number;
 }
 
-export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'done' | 'stopped' | 'failed';
-
-export interface RunSummary {
-  runId: string;
-  name: string;
-  state: RunState;
-  startedAt: string;
-  dataset?: string;
-  epochs?: number;
-  backend?: string;
-  finalMetrics: Record<string, number>;
-  /** Why it failed, for a failed run. */
-  message?: string;
-}
-
-/** One line of the run's metrics.jsonl: written at the end of each epoch. */
-export interface MetricRow {
-  epoch: number;
-  step: number;
-  seconds: number;
-  [metric: string]: number;
-}
-
-/** One batch as the training process streamed it (at most ten a second). */
-export interface BatchRow {
-  step: number;
-  epoch: number;
-  loss: number;
-  accuracy?: number;
-  lr: number;
-}
+// A run's summary (run.json), metrics and batch rows: as engine/runs writes them.
+export type { BatchRow, MetricRow, RunState, RunSummary };
 
 export interface RunDetail extends RunSummary {
   config: Record<string, unknown>;

@@ -1,59 +1,15 @@
-// What the editor reads back from training on disk: a run's attention snapshots,
-// a dataset's preview before training, and the request that inspects a run's
-// checkpoint on one validation sample or a dropped image.
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+// What the editor asks of training besides the run itself: a dataset's preview
+// before training, and the request that inspects a run's checkpoint on one
+// validation sample or a dropped image (the run folder is engine/runs').
 import { checkGraphSchema } from '../../engine/graph/schema.js';
 import { prepareData, sizeOf, type DatasetSpec } from '../../engine/data/index.js';
 import { inputHint } from '../../engine/train/setup.js';
 import type { InspectCommand } from '../../engine/worker/protocol.js';
-import { imageTooLarge, type AttentionMap, type BatchRow, type DatasetPreview, type ImageFile, type RunSnapshot } from '../../common/host-api/api.js';
+import { imageTooLarge, type DatasetPreview, type ImageFile } from '../../common/host-api/api.js';
+import { RUN_FILES, RunFolder } from '../../engine/runs/index.js';
 import { isJpeg } from '../../engine/data/image-folder.js';
 import { isPng } from '../../engine/data/png.js';
 import { BACKEND_ORDER } from '../../engine/backends/names.js';
-
-/** The batch numbers streamed while the run trained (the host writes them; metrics.jsonl has epochs only). */
-export const BATCH_LOG = 'batches.jsonl';
-
-/** The batch log; where a run was continued from an earlier checkpoint, the later batches replace the earlier ones. */
-export async function readBatchLog(runDir: string): Promise<BatchRow[]> {
-  const text = await readFile(path.join(runDir, BATCH_LOG), 'utf8').catch(() => '');
-  const rows: BatchRow[] = [];
-  for (const line of text.split('\n')) {
-    let row: BatchRow;
-    try {
-      row = JSON.parse(line) as BatchRow;
-    } catch {
-      continue; // empty, or cut short by a crash
-    }
-    while (rows.length && rows[rows.length - 1].step >= row.step) rows.pop();
-    rows.push(row);
-  }
-  return rows;
-}
-
-const stepName = (step: number) => `step-${String(step).padStart(6, '0')}`;
-
-/** The maps of one attention snapshot of a run (attention/step-NNNNNN/<node>.<port>.{json,f32}). */
-export async function readSnapshot(runDir: string, step: number): Promise<RunSnapshot> {
-  const dir = path.join(runDir, 'attention', stepName(step));
-  let files: string[];
-  try {
-    files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-  } catch {
-    throw new Error(`the run has no attention snapshot at step ${step}`);
-  }
-  const maps: AttentionMap[] = [];
-  for (const f of files) {
-    const header = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as Omit<AttentionMap, 'data'>;
-    const bytes = await readFile(path.join(dir, f.replace(/\.json$/, '.f32')));
-    if (bytes.byteLength !== sizeOf(header.shape) * 4) throw new Error(`snapshot ${f} at step ${step} is truncated`);
-    const data = new Float32Array(bytes.byteLength / 4);
-    new Uint8Array(data.buffer).set(bytes);
-    maps.push({ nodeId: header.nodeId, port: header.port, kind: header.kind, axes: header.axes, shape: header.shape, fullShape: header.fullShape, data });
-  }
-  return { step, maps };
-}
 
 /** Loads a dataset as training would (the graph's input decides image size and sequence length) and shows a few samples, or the error. */
 export async function previewDataset(spec: DatasetSpec, graph: unknown, examples = 8): Promise<DatasetPreview> {
@@ -109,15 +65,15 @@ export interface InspectionTarget {
   checkpoint?: string;
 }
 
-/** The inspection command for a run folder: its graph, dataset (so its split and normalisation) and backend. */
+/** The inspection command for a run folder: its graph, dataset (so its split and normalisation), backend and checkpoint (a named one, or its newest). */
 export async function inspectionFor(runDir: string, { index, image, checkpoint }: InspectionTarget): Promise<InspectCommand> {
-  const read = async (f: string) => JSON.parse(await readFile(path.join(runDir, f), 'utf8')) as unknown;
-  const config = (await read('config.json').catch(() => ({}))) as { dataset?: DatasetSpec; backend?: string };
-  const graph = checkGraphSchema(await read('graph.attn.json').catch(() => null)).graph;
+  const run = RunFolder.open(runDir);
+  const config = ((await run.readJson(RUN_FILES.config)) ?? {}) as { dataset?: DatasetSpec; backend?: string };
+  const graph = checkGraphSchema((await run.readJson(RUN_FILES.graph)) ?? null).graph;
   if (!graph) throw new Error('the run folder holds no readable graph');
   if (!config.dataset) throw new Error('the run folder does not say which dataset it trained on');
   const backend = BACKEND_ORDER.find((b) => b === config.backend) ?? 'auto';
-  return { graph, dataset: config.dataset, checkpoint: path.join(runDir, 'checkpoints', checkpoint ?? ''), index, image, backend };
+  return { graph, dataset: config.dataset, checkpoint: await run.checkpoint(checkpoint), index, image, backend };
 }
 
 /** A dropped file's bytes, refused early (before a training process starts) when they are no PNG or JPEG. */

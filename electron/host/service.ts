@@ -2,7 +2,7 @@
 // The desktop shell and the browser mode both construct one of these and pass
 // it requests through `dispatch`, which validates them first; neither shell adds
 // behaviour of its own beyond dialogs and transport.
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { registry } from '../../engine/blocks/registry.js';
 import { blockInfo } from '../../engine/blocks/catalogue.js';
@@ -26,7 +26,6 @@ import {
   type HostInfo,
   type HostMethod,
   type HostRequestParsed,
-  type MetricRow,
   type RecentFile,
   type Recovery,
   type RunDetail,
@@ -43,7 +42,8 @@ import { BUILTIN_DATASETS } from '../../engine/data/builtin.js';
 import { datasetSpecSchema, type DatasetSpec } from '../../engine/data/index.js';
 import { isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/synthetic.js';
 import type { InspectCommand, Inspection } from '../../engine/worker/protocol.js';
-import { imageBytes, inspectionFor, previewDataset, readBatchLog, readSnapshot, type InspectionTarget } from './runs.js';
+import { imageBytes, inspectionFor, previewDataset, type InspectionTarget } from './runs.js';
+import { readSummary, RUN_FILES, RunFolder, writeAtomic } from '../../engine/runs/index.js';
 
 /** Native open/save dialogs (desktop only). They answer an absolute path, or null when cancelled. */
 export interface Dialogs {
@@ -103,21 +103,6 @@ async function readText(file: string): Promise<string | undefined> {
     return await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-let tmpCount = 0;
-
-/** Writes through a temporary file and a rename, so a crash never leaves half a file. */
-export async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++tmpCount}.tmp`);
-  try {
-    await writeFile(tmp, text, 'utf8');
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
     throw err;
   }
 }
@@ -369,21 +354,17 @@ export class HostService implements HostHandlers {
     }
     const data = await this.datasetSpec(dataset);
 
-    let runId: string;
+    let runDir: string;
     let resume: string | undefined;
     if (resumeFrom) {
-      runId = resumeFrom.runId;
-      const dir = path.join(this.opts.runsDir, runId);
-      if (!(await exists(dir))) throw new Error(`no run "${runId}" to continue`);
-      resume = resumeFrom.checkpoint ? path.join(dir, 'checkpoints', resumeFrom.checkpoint) : dir;
+      runDir = path.join(this.opts.runsDir, resumeFrom.runId);
+      if (!(await exists(runDir))) throw new Error(`no run "${resumeFrom.runId}" to continue`);
+      resume = await RunFolder.open(runDir).checkpoint(resumeFrom.checkpoint);
     } else {
-      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-      const slug = (checked.graph.name || 'run').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'run';
-      runId = `${stamp}-${slug}`;
-      for (let k = 2; await exists(path.join(this.opts.runsDir, runId)); k++) runId = `${stamp}-${slug}-${k}`;
+      // Named now, created by the driver once it accepts the run (a refused run leaves no folder).
+      runDir = await RunFolder.freeName(this.opts.runsDir, checked.graph.name);
     }
-    const runDir = path.join(this.opts.runsDir, runId);
-    await mkdir(runDir, { recursive: true });
+    const runId = path.basename(runDir);
     await t.start({ runId, runDir, graph: checked.graph, dataset: data, config, backend, resume });
     return { runId };
   }
@@ -431,39 +412,28 @@ export class HostService implements HostHandlers {
     }
     const runs: RunSummary[] = [];
     for (const n of names.filter((x) => RUN_ID.test(x))) {
-      const s = await this.readRunSummary(n);
+      const s = await readSummary(this.run(n));
       if (s) runs.push(s);
     }
     return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   }
 
+  private run(runId: string): RunFolder {
+    return RunFolder.open(path.join(this.opts.runsDir, runId));
+  }
+
   async openRun({ runId }: HostRequestParsed<'openRun'>): Promise<RunDetail> {
-    const dir = path.join(this.opts.runsDir, runId);
-    const summary = await this.readRunSummary(runId);
+    const run = this.run(runId);
+    const summary = await readSummary(run);
     if (!summary) throw new Error(`no run "${runId}"`);
-    const config = JSON.parse((await readText(path.join(dir, 'config.json'))) ?? '{}') as Record<string, unknown>;
-    const graphText = await readText(path.join(dir, 'graph.attn.json'));
-    const graph = graphText ? checkGraphSchema(JSON.parse(graphText)).graph : undefined;
-    const metrics: MetricRow[] = ((await readText(path.join(dir, 'metrics.jsonl'))) ?? '')
-      .split('\n')
-      .filter((l) => l.trim())
-      .flatMap((l) => {
-        try {
-          return [JSON.parse(l) as MetricRow];
-        } catch {
-          return []; // the last line of a run that crashed mid-write
-        }
-      });
-    const list = async (sub: string) => (await readdir(path.join(dir, sub)).catch(() => [] as string[])).sort();
-    const snapshots = (await list('attention'))
-      .map((f) => /^step-(\d+)$/.exec(f)?.[1])
-      .filter((s): s is string => s !== undefined)
-      .map(Number);
-    return { ...summary, config, graph, metrics, batches: await readBatchLog(dir), checkpoints: await list('checkpoints'), snapshots: [...new Set(snapshots)].sort((a, b) => a - b) };
+    const config = ((await run.readJson(RUN_FILES.config)) ?? {}) as Record<string, unknown>;
+    const graphJson = await run.readJson(RUN_FILES.graph);
+    const graph = graphJson === undefined ? undefined : checkGraphSchema(graphJson).graph;
+    return { ...summary, config, graph, metrics: await run.metrics(), batches: await run.batches(), checkpoints: await run.checkpoints(), snapshots: await run.snapshots() };
   }
 
   async readSnapshot({ runId, step }: HostRequestParsed<'readSnapshot'>): Promise<RunSnapshot> {
-    return readSnapshot(path.join(this.opts.runsDir, runId), step);
+    return { step, maps: await this.run(runId).readSnapshot(step) };
   }
 
   async inspectSample({ runId, index, checkpoint }: HostRequestParsed<'inspectSample'>): Promise<Inspection> {
@@ -479,27 +449,6 @@ export class HostService implements HostHandlers {
     const dir = path.join(this.opts.runsDir, runId);
     if (!(await exists(dir))) throw new Error(`no run "${runId}"`);
     return this.opts.inspect(await inspectionFor(dir, what));
-  }
-
-  private async readRunSummary(runId: string): Promise<RunSummary | undefined> {
-    const text = await readText(path.join(this.opts.runsDir, runId, 'run.json'));
-    if (!text) return undefined;
-    try {
-      const r = JSON.parse(text) as Partial<RunSummary>;
-      return {
-        runId,
-        name: r.name ?? runId,
-        state: r.state ?? 'failed',
-        startedAt: r.startedAt ?? '',
-        dataset: r.dataset,
-        epochs: r.epochs,
-        backend: r.backend,
-        finalMetrics: r.finalMetrics ?? {},
-        message: r.message,
-      };
-    } catch {
-      return undefined;
-    }
   }
 
   // ------------------------------------------------------------ export

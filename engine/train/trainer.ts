@@ -2,7 +2,6 @@
 // checkpoints and gradient clipping happen at batch granularity and a resumed
 // run repeats an uninterrupted one exactly (same weights, optimizer state,
 // data order and learning rates).
-import { rm } from 'node:fs/promises';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { LossName, Tensor, TF } from '../blocks/contract.js';
 import type { BlockRegistry } from '../blocks/registry.js';
@@ -18,7 +17,7 @@ import type { TrainEvent, TrainEventOf } from './events.js';
 import { countCorrect, maskedLoss, oneHot } from './losses.js';
 import { Optimizer } from './optimizers.js';
 import { AttentionProbe } from './probes.js';
-import type { RunDir } from './run-dir.js';
+import type { MetricRow, RunFolder } from '../runs/index.js';
 import { learningRate } from './schedule.js';
 
 type Variable = ReturnType<TF['variable']>;
@@ -32,7 +31,7 @@ export interface TrainerOptions {
   data: PreparedData;
   config: TrainConfigInput;
   /** Where checkpoints, metrics and attention snapshots go; none: nothing is written. */
-  runDir?: RunDir | null;
+  runDir?: RunFolder | null;
   /** A checkpoint folder (or a checkpoints/ folder: its latest) to continue from. */
   resumeFrom?: string;
   onEvent?: (e: TrainEvent) => void;
@@ -45,6 +44,11 @@ interface TrainedOutput extends ModelOutput {
 }
 
 const freshState = (): TrainerState => ({ epoch: 0, batch: 0, step: 0, sums: {}, history: [], best: null, badEpochs: 0 });
+
+/** A metrics row without its position: the metrics. */
+function metricsOf({ epoch: _e, step: _s, seconds: _t, ...metrics }: MetricRow): Record<string, number> {
+  return metrics;
+}
 
 function add(sums: Record<string, number>, key: string, v: number): void {
   sums[key] = (sums[key] ?? 0) + v;
@@ -63,8 +67,6 @@ export class Trainer {
   private stopRequested = false;
   private probeRequested = false;
   private state: TrainerState = freshState();
-  /** Checkpoints this run wrote, oldest first. */
-  private saved: string[] = [];
 
   constructor(private readonly opts: TrainerOptions) {
     const { tf, data } = opts;
@@ -152,6 +154,9 @@ export class Trainer {
       for (const t of [...ck.weights, ...ck.optimizer]) t.dispose();
     }
     this.state = ck.state;
+    // The run goes on from here: metrics rows of later epochs (written before a
+    // kill, or by a continuation now rewound) are dropped and trained again.
+    await this.opts.runDir?.resetMetrics(ck.state.history);
     return dir;
   }
 
@@ -159,10 +164,7 @@ export class Trainer {
     const dir = this.opts.runDir;
     if (!dir) return;
     const s = this.state;
-    const path = dir.checkpointPath(s.step);
-    await saveCheckpoint(this.tf, path, this.model, this.optimizer, s, { graph: this.opts.graph.name, reason });
-    this.saved = [...this.saved.filter((p) => p !== path), path];
-    for (const old of this.saved.splice(0, Math.max(0, this.saved.length - this.config.keepCheckpoints))) await rm(old, { recursive: true, force: true });
+    const path = await saveCheckpoint(this.tf, dir, this.model, this.optimizer, s, { keep: this.config.keepCheckpoints, extra: { graph: this.opts.graph.name, reason } });
     this.emit({ type: 'checkpoint', epoch: s.epoch, step: s.step, path, reason });
   }
 
@@ -201,9 +203,14 @@ export class Trainer {
       add(s, `${i}.n`, c.n);
       add(s, `${i}.correct`, c.correct);
     }
-    add(s, 'loss', (await value.data())[0] * indices.length);
+    const loss = (await value.data())[0];
+    add(s, 'loss', loss * indices.length);
     add(s, 'samples', indices.length);
     tf.dispose([x, yT, maskT, value, ...g, ...Object.values(grads), ...kept]);
+    // Ends the run before a checkpoint could store weights that are no longer numbers.
+    const { epoch, batch, step } = this.state;
+    if (!Number.isFinite(loss))
+      throw new Error(`the loss is ${loss} at epoch ${epoch + 1}, batch ${batch + 1} (step ${step + 1}): the weights are no longer finite; a lower learning rate or gradient clipping (clipNorm) may help. Checkpoints written before this step are unaffected`);
   }
 
   /** Metric names: loss, accuracy (first trained output), and per output when there are several. */
@@ -347,21 +354,25 @@ export class Trainer {
       }
       const metrics = { ...this.metricsOf(s.sums, '', false), ...(await this.evaluate(validation)) };
       const seconds = (performance.now() - epochStart) / 1000;
-      s.history.push(metrics);
+      const row = { epoch: s.epoch, step: s.step, seconds, ...metrics };
+      s.history.push(row);
       this.emit({ type: 'epoch', epoch: s.epoch, step: s.step, seconds, metrics });
-      await opts.runDir?.appendMetrics({ epoch: s.epoch, step: s.step, seconds, ...metrics });
       const stopEarly = this.earlyStop(metrics);
       s.epoch++;
       s.batch = 0;
       s.sums = {};
+      // The checkpoint holds the row; metrics.jsonl gets it after, so a kill in
+      // between never leaves a row that a resume would write again.
       await this.checkpoint('epoch');
+      await opts.runDir?.appendMetrics(row);
       if (stopEarly) {
         reason = 'early-stopped';
         break;
       }
     }
     if (this.probe.active) await this.runProbe();
-    const metrics = s.history.at(-1) ?? (await this.evaluate(validation));
+    const last = s.history.at(-1);
+    const metrics = last ? metricsOf(last) : await this.evaluate(validation);
     const done: TrainEventOf<'done'> = {
       type: 'done',
       reason,

@@ -1,5 +1,7 @@
 // An attention map as a picture: one probe sample, reduced to rows × columns,
 // min-max normalised and coloured with viridis, scaled up with nearest pixels.
+// NaN and infinite values (a diverged model) are drawn in NON_FINITE, and the
+// range is taken over the finite ones.
 import type { AttentionKind } from '../blocks/contract.js';
 import type { RasterImage } from '../data/png.js';
 
@@ -11,7 +13,14 @@ const VIRIDIS = [
   [253, 231, 37],
 ];
 
+/** Magenta: not a viridis colour, so a NaN or infinite value stands out. */
+export const NON_FINITE = [255, 0, 255];
+
 function colour(t: number, out: Uint8Array, o: number): void {
+  if (!Number.isFinite(t)) {
+    out.set(NON_FINITE, o);
+    return;
+  }
   const x = Math.min(Math.max(t, 0), 1) * (VIRIDIS.length - 1);
   const i = Math.min(Math.floor(x), VIRIDIS.length - 2);
   const f = x - i;
@@ -47,9 +56,11 @@ export function heatmap(data: Float32Array, shape: readonly number[], kind: Atte
   const { rows, cols, tiles, values } = attentionGrid(data, shape, kind);
   let lo = Infinity, hi = -Infinity;
   for (const v of values) {
+    if (!Number.isFinite(v)) continue;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
+  if (lo > hi) lo = hi = 0; // nothing finite
   const span = hi - lo || 1;
   const gap = tiles > 1 ? 1 : 0;
   const sx = Math.max(1, Math.min(32, Math.floor(target / (cols * tiles))));

@@ -1,0 +1,50 @@
+// The run folder's records as data, free of Node: the app's renderer sees them
+// through common/host-api.
+import type { AttentionKind } from '../blocks/contract.js';
+
+/** One line of metrics.jsonl: written at the end of each epoch. */
+export interface MetricRow {
+  epoch: number;
+  step: number;
+  seconds: number;
+  [metric: string]: number;
+}
+
+/** One batch as the training process streamed it (at most ten a second). */
+export interface BatchRow {
+  step: number;
+  epoch: number;
+  loss: number;
+  accuracy?: number;
+  lr: number;
+}
+
+/** One attention output for the probe samples, as the trainer hands it over. */
+export interface SnapshotMap {
+  nodeId: string;
+  port: string;
+  kind: AttentionKind;
+  axes?: string;
+  shape: number[];
+  fullShape: number[];
+  data: Float32Array<ArrayBuffer>;
+}
+
+export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'done' | 'stopped' | 'failed';
+
+export interface RunSummary {
+  runId: string;
+  name: string;
+  state: RunState;
+  startedAt: string;
+  dataset?: string;
+  epochs?: number;
+  backend?: string;
+  finalMetrics: Record<string, number>;
+  /** Why it failed, for a failed run. */
+  message?: string;
+}
+
+export const isFinal = (s: RunState) => s === 'done' || s === 'stopped' || s === 'failed';
+
+export const RUN_STATES: readonly RunState[] = ['starting', 'running', 'paused', 'stopping', 'done', 'stopped', 'failed'];
