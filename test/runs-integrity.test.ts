@@ -145,7 +145,14 @@ test('attn export --weights refuses a damaged or doctored checkpoint, naming the
       },
       (ck) => new RegExp(`${escape(weightsOf(ck))} is not a plain file \\(a link or a folder\\): refused`),
     ],
-    ['no-manifest', (ck) => rmSync(path.join(ck, 'checkpoint.json')), (ck) => new RegExp(`${escape(ck)} is not a complete checkpoint: it has no checkpoint\\.json`)],
+    [
+      'no-manifest-cut-short',
+      (ck) => {
+        rmSync(path.join(ck, 'checkpoint.json'));
+        rmSync(path.join(ck, 'optimizer.bin'));
+      },
+      (ck) => new RegExp(`${escape(ck)} is not a complete checkpoint: it has no checkpoint\\.json and no optimizer\\.bin`),
+    ],
   ];
   for (const [name, damage, message] of cases)
     await t.test(name, async () => {
@@ -179,6 +186,16 @@ test('--resume, Inspect and Continue refuse a checkpoint with 200 flipped bytes,
   }
   const failed = hostEvents.find((e) => e.type === 'state' && e.state === 'failed');
   assert.match(failed?.type === 'state' ? (failed.message ?? '') : '', damaged);
+});
+
+test('a checkpoint from before checksums (no checkpoint.json) still exports and resumes, unverified', async () => {
+  const run = copyRun('pre-checksum', (ck) => rmSync(path.join(ck, 'checkpoint.json')));
+  const out = path.join(s.root, 'out', 'pre-checksum', 'model.ts');
+  const r = await cli('export', graphFile, '--to', 'tfjs', '--out', out, '--weights', run);
+  assert.equal(r.code, 0, r.err.join('\n'));
+  assert.deepEqual(readFileSync(path.join(s.root, 'out', 'pre-checksum', 'model-tfjs-model', 'weights.bin')), readFileSync(weightsOf(newest(run))));
+  const resumed = await cli('train', graphFile, ...trainArgs, '--epochs', '3', '--resume', run);
+  assert.equal(resumed.code, 0, resumed.out.join('\n'));
 });
 
 test('without latest.json, a run continues from its newest complete checkpoint', async () => {

@@ -39,9 +39,13 @@ export interface CheckpointFiles {
   step: number;
   epoch: number;
   files: Map<string, Buffer>;
+  /** A checkpoint written before checkpoints carried checksums: read as it is. */
+  unverified?: true;
 }
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
+/** What a checkpoint held before checkpoint.json existed. */
+const LEGACY_FILES = ['model.json', 'weights.bin', 'optimizer.bin', 'trainer.json'];
 const LEFTOVER = /^(step-\d{6,})\.(tmp|old|del)-\d+$/;
 
 async function isDir(p: string): Promise<boolean> {
@@ -167,9 +171,10 @@ async function prune(checkpointsDir: string, current: number, keep: number): Pro
 export async function readCheckpoint(dir: string): Promise<CheckpointFiles> {
   const manifestFile = path.join(dir, CHECKPOINT_MANIFEST);
   const text = await readFile(manifestFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') throw new RunFolderError(`${dir} is not a complete checkpoint: it has no ${CHECKPOINT_MANIFEST} (a checkpoint cut short, or one written before checkpoints carried checksums)`);
+    if (e.code === 'ENOENT') return undefined;
     throw new RunFolderError(`cannot read ${manifestFile}: ${e.message}`);
   });
+  if (text === undefined) return readUnverifiedCheckpoint(dir);
   let m: CheckpointManifest;
   try {
     m = JSON.parse(text) as CheckpointManifest;
@@ -190,6 +195,35 @@ export async function readCheckpoint(dir: string): Promise<CheckpointFiles> {
     files.set(name, data);
   }
   return { dir, step: m.step, epoch: m.epoch, files };
+}
+
+/**
+ * The files of Attention Studio's checkpoints from before they carried a
+ * manifest (model.json, weights.bin, optimizer.bin, trainer.json). That writer
+ * also renamed a finished temporary folder into place, so such a folder under
+ * its final name is complete; its bytes cannot be verified, which the result
+ * says (`unverified`). Paths still stay inside the checkpoint, and the tfjs
+ * reader still refuses weights of the wrong size.
+ */
+async function readUnverifiedCheckpoint(dir: string): Promise<CheckpointFiles> {
+  const files = new Map<string, Buffer>();
+  for (const name of LEGACY_FILES) {
+    const file = path.join(dir, name);
+    const info = await lstat(file).catch(() => undefined);
+    if (!info?.isFile())
+      throw new RunFolderError(`${dir} is not a complete checkpoint: it has no ${CHECKPOINT_MANIFEST}${info ? '' : ` and no ${name}`} (a checkpoint cut short)`);
+    files.set(name, await readFile(file));
+  }
+  let state: { step?: unknown; epoch?: unknown } | undefined;
+  try {
+    state = (JSON.parse(files.get('trainer.json')!.toString('utf8')) as { state?: typeof state }).state;
+  } catch (e) {
+    throw new RunFolderError(`${path.join(dir, 'trainer.json')} is damaged: ${(e as Error).message}`);
+  }
+  const step = stepOf(path.basename(dir)) ?? (Number.isInteger(state?.step) ? (state!.step as number) : NaN);
+  const epoch = Number.isInteger(state?.epoch) ? (state!.epoch as number) : NaN;
+  if (!Number.isInteger(step) || !Number.isInteger(epoch)) throw new RunFolderError(`${path.join(dir, 'trainer.json')} does not say which step and epoch it holds`);
+  return { dir, step, epoch, files, unverified: true };
 }
 
 /**
