@@ -19,7 +19,7 @@ import {
   REPEAT_PARAM,
 } from './composite.js';
 import { buildComposite } from './inline.js';
-import { culpritOf, measureShapes, measureStructure, overLimit, resolveLimits, type GraphLimits, type GraphSize } from './limits.js';
+import { culpritOf, DEFAULT_LIMITS, measureShapes, measureStructure, overLimit, resolveLimits, type GraphLimits, type GraphSize } from './limits.js';
 import type { CompositeDef, Diagnostic, GraphEdge, GraphFile, GraphNode } from './types.js';
 
 export interface NodeInfo {
@@ -119,7 +119,14 @@ export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegis
   const diagnostics: Diagnostic[] = [];
   const report: Report = (d) => diagnostics.push(d);
   const error = (d: Omit<Diagnostic, 'severity'>) => report({ severity: 'error', ...d });
-  const limits = resolveLimits(opts.limits);
+  let limits: GraphLimits;
+  try {
+    limits = resolveLimits(opts.limits);
+  } catch (err) {
+    // A bad ATTN_LIMITS: said once per analysis, and the defaults hold.
+    error({ message: (err as Error).message });
+    limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  }
 
   const composites = defineComposites(graph.composites ?? [], reg, error);
   const top = analyzeScope(graph.nodes, graph.edges, resolver(reg, composites, false), report);

@@ -245,9 +245,13 @@ export function overLimit(
   const w = WHAT[key];
   const times = total / limit;
   const by = times >= 10 ? `${fmtCount(times)} times the limit` : `${((times - 1) * 100).toFixed(0)}% over`;
-  const where = culprit
-    ? `; ${culprit.chain || `node "${culprit.id}"`} ${culprit.chain ? 'makes' : 'has'} ${w.fmt(culprit.share)} of it`
-    : '';
+  const where = !culprit
+    ? ''
+    : culprit.chain
+      ? `; ${culprit.chain} makes ${w.fmt(culprit.share)} of it`
+      : culprit.share * 4 >= total
+        ? `; node "${culprit.id}" alone has ${w.fmt(culprit.share)}`
+        : `, spread over many nodes (the largest, "${culprit.id}", has ${w.fmt(culprit.share)})`;
   return {
     severity: 'error',
     ...(culprit && { nodeId: culprit.id }),

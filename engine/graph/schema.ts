@@ -141,6 +141,8 @@ export function checkGraphSchema(doc: unknown): { graph?: GraphFile; diagnostics
 /** Parses the text of a graph file. Never throws. */
 export function parseGraphText(text: string): { graph?: GraphFile; diagnostics: Diagnostic[] } {
   let doc: unknown;
+  // Editors on Windows save UTF-8 with a byte order mark; JSON.parse refuses it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     doc = JSON.parse(text);
   } catch (err) {
