@@ -47,6 +47,11 @@ const ESTIMATED: Record<string, Count> = {
   // two map convolutions of kernel² · c · c (the transform and the gate)
   'attention.highwayGate': ({ params: p, inputShapes: i }) => 2 * (channels(i.in) ** 2 * (i.in?.length === 4 ? num(p.kernel) ** 2 : 1) + channels(i.in)),
   'attention.attendRectify': ({ params: p, inputShapes: i }) => num(p.kernel) ** 2 * channels(i.in) * num(p.heads) * (num(p.classes) + 2),
+  // convLayers 3×3 convolutions with batch norm, then the class convolutions and the one-channel map convolution
+  'attention.attentionBranch': ({ params: p, inputShapes: i }) => {
+    const [c, k] = [channels(i.in), num(p.classes)];
+    return num(p.convLayers) * (9 * c * c + 4 * c) + 4 * c + c * k + 4 * k + k * k + num(p.mapKernel) ** 2 * k + 4;
+  },
   // bottleneck residual units (about 1.1 c² each with their batch norms): 2p around, t in the trunk, 2r per level in the mask branch, one per skip
   'attention.residualAttention': ({ params: p, inputShapes: i }) =>
     Math.ceil((2 * num(p.p) + num(p.t) + num(p.levels) * (2 * num(p.r) + 1)) * 1.1 * channels(i.in) ** 2) + 2 * channels(i.in) ** 2,
@@ -92,11 +97,12 @@ export function blockParams(n: BlockSizeInput): number {
 const LAYER_DEPTH: Record<string, number | ((p: ParamValues<ParamDefs>) => number)> = {
   'io.compositeInput': 0,
   'io.compositeOutput': 0,
+  'core.globalPool2d': 2,
   'attention.scaledDotProduct': 2,
-  'attention.luong': 2,
+  'attention.luong': 4,
   'attention.multiHead': 4,
-  'attention.transformerEncoder': 10,
-  'attention.transformerDecoder': 16,
+  'attention.transformerEncoder': 12,
+  'attention.transformerDecoder': 18,
   'attention.additive': 5,
   'attention.memoryHop': 16,
   'attention.patchEmbedding': 5,
