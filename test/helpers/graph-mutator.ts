@@ -106,12 +106,12 @@ const MUTATIONS: Record<string, (doc: Json, r: () => number) => void> = {
 
 const MUTATION_NAMES = Object.keys(MUTATIONS);
 
-/** A mutated graph file: 1 to 4 mutations of `source` (a file's text), and one in eight with garbage bytes inserted or the text cut. */
+/** A mutated graph file: 1 to 3 mutations of `source` (a file's text), and one in eight with garbage bytes inserted or the text cut. */
 export function mutateGraphText(source: string, seed: number): { text: Uint8Array; mutations: string[] } {
   const r = prng(seed);
   const doc = JSON.parse(source) as Json;
   const mutations: string[] = [];
-  for (let k = 1 + Math.floor(r() * 4); k > 0; k--) {
+  for (let k = 1 + Math.floor(r() * 3); k > 0; k--) {
     const name = pick(r, MUTATION_NAMES);
     mutations.push(name);
     MUTATIONS[name](doc, r);
