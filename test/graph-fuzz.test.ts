@@ -92,5 +92,5 @@ test('200 mutated templates: no crash, no hang, no unnamed node', async (t) => {
   }
   t.diagnostic(JSON.stringify(stats));
   // The mutator must damage most files, and leave some valid (so export and compile are reached).
-  assert.ok(stats.valid > 10 && stats.valid < 180, JSON.stringify(stats));
+  assert.ok(stats.valid >= 5 && stats.valid < 180, JSON.stringify(stats));
 });
