@@ -16,6 +16,8 @@ import {
   compositeInputBlock,
   compositeOutputBlock,
   compositeType,
+  deepestNesting,
+  MAX_COMPOSITE_NESTING,
   REPEAT_PARAM,
 } from './composite.js';
 import { buildComposite } from './inline.js';
@@ -128,6 +130,17 @@ export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegis
     limits = { ...DEFAULT_LIMITS, ...opts.limits };
   }
 
+  const nesting = deepestNesting(graph.composites ?? []);
+  if (nesting.length > MAX_COMPOSITE_NESTING) {
+    const user = graph.nodes.find((n) => compositeIdOf(n.type) === nesting[0]);
+    error({
+      ...(user ? { nodeId: user.id } : {}),
+      composite: nesting[0],
+      message: `composites nest ${nesting.length} deep (${nesting.slice(0, 3).map((c) => `"${c}"`).join(' → ')} → … → "${nesting[nesting.length - 1]}"); at most ${MAX_COMPOSITE_NESTING} levels`,
+    });
+    const size: GraphSize = { nodes: 0, params: 0, activationBytes: 0, depth: 0 };
+    return { diagnostics, nodes: new Map(), order: [], edges: graph.edges, edgeShapes: new Array(graph.edges.length), composites: new Map(), limits, size };
+  }
   const composites = defineComposites(graph.composites ?? [], reg, error);
   const top = analyzeScope(graph.nodes, graph.edges, resolver(reg, composites, false), report);
 

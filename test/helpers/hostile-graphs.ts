@@ -98,6 +98,8 @@ export function hostileCorpus(): HostileCase[] {
 
   add({ name: 'nested repeats 10×10', content: json(nestedRepeats()), expect: { node: 'top' }, message: /nodes after inlining.*"top" \(composite "L0" ×10\) → "d" \(composite "L1" ×10\)/ });
   add({ name: 'nested fan-out 2^40', content: json(nestedFanOut()), expect: { node: 'top' }, message: /nodes after inlining/ });
+  add({ name: 'composites nested 5,000 deep', content: json(nestedRepeats(5000, 1)), expect: { node: 'top' }, message: /^composites nest 5000 deep \("L0" → "L1" → "L2" → … → "L4999"\); at most 50 levels$/ });
+  add({ name: 'composites nested 50 deep', content: json(nestedRepeats(50, 1)), expect: { valid: true } });
   add({ name: 'dense of 1e6 units', content: json(oneBlock('wide', 'core.dense', { units: 1e6 })), expect: { node: 'wide' }, message: /785,000,000 parameters.*"wide" alone/ });
   add({ name: 'embedding of 1e7 × 1e5', content: json(graph([['t', 'io.input', { kind: 'tokens', length: 4, vocabSize: 10 }], ['e', 'core.embedding', { vocabSize: 1e7, dim: 1e5 }], ['y', 'io.output', { loss: 'none' }]], [['t.out', 'e.in'], ['e.out', 'y.in']])), expect: { node: 'e' }, message: /parameters/ });
   add({ name: 'conv of 1e5 filters on a big image', content: json(graph([['x', 'io.input', { kind: 'image', height: 512, width: 512, channels: 3 }], ['c', 'core.conv2d', { filters: 100000 }], ['y', 'io.output', { loss: 'none' }]], [['x.out', 'c.in'], ['c.out', 'y.in']])), expect: { node: 'c' }, message: /of activations per sample/ });
