@@ -149,7 +149,7 @@ test('limits parse from text, and a bad one is a clear error', () => {
   assert.equal(a.limits.nodes, DEFAULT_LIMITS.nodes);
 });
 
-test('attn validate --limits and ATTN_LIMITS set the limits; a bad --limits is a usage error', async () => {
+test('attn validate, export and train hold to the limits, which --limits sets; a bad --limits is a usage error', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'attn-limits-'));
   const file = path.join(dir, 'wide.attn.json');
   writeFileSync(file, JSON.stringify(oneBlock('wide', 'core.dense', { units: 1e6 })));
@@ -160,6 +160,9 @@ test('attn validate --limits and ATTN_LIMITS set the limits; a bad --limits is a
   assert.equal((await attn('--limits', 'params=1e9', 'validate', file)).code, 0);
   assert.equal((await attn('export', file, '--to', 'keras', '--limits', 'params=1e9')).code, 0);
   assert.equal((await attn('export', file, '--to', 'keras')).code, 1);
+  const train = await attn('train', file, '--dataset', 'mnist', '--epochs', '1');
+  assert.equal(train.code, 1);
+  assert.match(train.stderr, /node "wide": error: the graph has 785,000,000 parameters/);
   const bad = await attn('validate', '--limits', 'params=many', file);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--limits: bad limit "params=many"/);
