@@ -5,6 +5,7 @@
 // downstream (compile, summary, export, training) ever expands it.
 import type { CompositeInfo, NodeInfo, ScopeAnalysis } from './analyze.js';
 import { blockActivationBytes, blockLayerDepth, blockParams } from './block-size.js';
+import { MAX_COMPOSITE_NESTING } from './composite.js';
 import type { Diagnostic, GraphEdge } from './types.js';
 
 export interface GraphLimits {
@@ -158,7 +159,7 @@ export function measureStructure(top: StructureScope, insideOf: (c: CompositeInf
       const steps: string[] = [];
       let scope = top;
       let id: string | undefined = from;
-      for (let guard = 0; id !== undefined && guard < 50; guard++) {
+      for (let level = 0; id !== undefined && level <= MAX_COMPOSITE_NESTING; level++) {
         const n = scope.nodes.get(id)!;
         if (!n.composite) break;
         steps.push(`"${id}" (composite "${n.composite.id}"${repeatOf(n) > 1 ? ` ×${repeatOf(n)}` : ''})`);

@@ -26,7 +26,7 @@ export async function loadGraphFile(file: string, opts: AnalyzeOptions = {}): Pr
   }
   const text = decodeUtf8(bytes);
   if (typeof text !== 'string') return { file, diagnostics: [{ severity: 'error', message: `cannot read ${file}: ${text.problem}`, line: text.line, column: text.column }] };
-  const parsed = parseGraphText(text);
+  const parsed = parseGraphText(text, opts);
   if (!parsed.graph) return { file, diagnostics: parsed.diagnostics };
   const analysis = analyzeGraph(parsed.graph, undefined, opts);
   return { file, graph: parsed.graph, analysis, diagnostics: analysis.diagnostics };

@@ -1,7 +1,7 @@
 // The graph file format (`*.attn.json`): its zod schema, version check and parsing.
 import { z } from 'zod';
 import type { Diagnostic, GraphFile } from './types.js';
-import { DEFAULT_LIMITS, fmtCount, LIMITS_ENV, resolveLimits } from './limits.js';
+import { DEFAULT_LIMITS, fmtCount, LIMITS_ENV, resolveLimits, type GraphLimits } from './limits.js';
 
 export const GRAPH_FORMAT = 'attention-studio.graph';
 /** Version 2 added `composites`. */
@@ -111,12 +111,12 @@ function entryId(list: unknown, index: PropertyKey): string | undefined {
 }
 
 /** More node entries than the node limit cannot pass it expanded either: refused before the schema walks them all. */
-function countProblem(doc: Record<string, unknown>): Diagnostic | undefined {
+function countProblem(doc: Record<string, unknown>, limits: Partial<GraphLimits>): Diagnostic | undefined {
   let limit: number;
   try {
-    limit = resolveLimits().nodes;
+    limit = resolveLimits(limits).nodes;
   } catch {
-    limit = DEFAULT_LIMITS.nodes; // a bad ATTN_LIMITS is reported by the analysis
+    limit = limits.nodes ?? DEFAULT_LIMITS.nodes; // a bad ATTN_LIMITS is reported by the analysis
   }
   const lists = [doc, ...(Array.isArray(doc.composites) ? doc.composites : [])] as { nodes?: unknown; edges?: unknown }[];
   const count = (key: 'nodes' | 'edges') => lists.reduce((n, l) => n + (l && Array.isArray(l[key]) ? (l[key] as unknown[]).length : 0), 0);
@@ -155,7 +155,7 @@ function protoKeyProblems(doc: unknown): Diagnostic[] {
 }
 
 /** Checks format and version first, so that a newer file gets a clear refusal and an older one is migrated, then the schema. */
-export function checkGraphSchema(doc: unknown): { graph?: GraphFile; diagnostics: Diagnostic[] } {
+export function checkGraphSchema(doc: unknown, opts: { limits?: Partial<GraphLimits> } = {}): { graph?: GraphFile; diagnostics: Diagnostic[] } {
   if (!doc || typeof doc !== 'object' || Array.isArray(doc))
     return { diagnostics: [{ severity: 'error', message: 'not a graph file: the top level must be a JSON object' }] };
   const { format, version } = doc as { format?: unknown; version?: unknown };
@@ -178,7 +178,7 @@ export function checkGraphSchema(doc: unknown): { graph?: GraphFile; diagnostics
     };
   if (version < 1) return { diagnostics: [{ severity: 'error', message: `unknown format version ${version}` }] };
 
-  const tooMany = countProblem(doc as Record<string, unknown>);
+  const tooMany = countProblem(doc as Record<string, unknown>, opts.limits ?? {});
   if (tooMany) return { diagnostics: [tooMany] };
   const protoKeys = protoKeyProblems(doc);
   if (protoKeys.length) return { diagnostics: protoKeys };
@@ -201,7 +201,7 @@ export function checkGraphSchema(doc: unknown): { graph?: GraphFile; diagnostics
 }
 
 /** Parses the text of a graph file. Never throws. */
-export function parseGraphText(text: string): { graph?: GraphFile; diagnostics: Diagnostic[] } {
+export function parseGraphText(text: string, opts: { limits?: Partial<GraphLimits> } = {}): { graph?: GraphFile; diagnostics: Diagnostic[] } {
   let doc: unknown;
   // Editors on Windows save UTF-8 with a byte order mark; JSON.parse refuses it.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -210,7 +210,7 @@ export function parseGraphText(text: string): { graph?: GraphFile; diagnostics: 
   } catch (err) {
     return { diagnostics: [jsonError(text, err)] };
   }
-  return checkGraphSchema(doc);
+  return checkGraphSchema(doc, opts);
 }
 
 export function serializeGraph(graph: GraphFile): string {
