@@ -100,26 +100,27 @@ export function measureStructure(top: StructureScope, insideOf: (c: CompositeInf
   const nodeMemo = new Map<string, Sized>();
   const depthMemo = new Map<string, Sized>();
   const visiting = new Set<string>();
+  /** A composite's inside measured once; undefined inside itself (a recursive composite). */
+  const inside = (c: CompositeInfo, memo: Map<string, Sized>, measure: (scope: StructureScope) => Sized): Sized | undefined => {
+    if (visiting.has(c.id)) return undefined;
+    if (!memo.has(c.id)) {
+      visiting.add(c.id);
+      memo.set(c.id, measure(insideOf(c)));
+      visiting.delete(c.id);
+    }
+    return memo.get(c.id);
+  };
 
   const nodes = (scope: StructureScope): Sized => {
     const share = new Map<string, number>();
     let total = 0;
     for (const n of scope.nodes.values()) {
-      const inner = n.composite ? insideNodes(n.composite) : undefined;
+      const inner = n.composite ? inside(n.composite, nodeMemo, nodes) : undefined;
       const count = 1 + (inner ? repeatOf(n) * inner.total : 0);
       share.set(n.id, count);
       total += count;
     }
     return { total, share };
-  };
-  const insideNodes = (c: CompositeInfo): Sized | undefined => {
-    if (visiting.has(c.id)) return undefined;
-    if (!nodeMemo.has(c.id)) {
-      visiting.add(c.id);
-      nodeMemo.set(c.id, nodes(insideOf(c)));
-      visiting.delete(c.id);
-    }
-    return nodeMemo.get(c.id);
   };
 
   /** Longest path ending at each node, in layers; the share is each node's own length (a composite node: its copies end to end). */
@@ -132,22 +133,13 @@ export function measureStructure(top: StructureScope, insideOf: (c: CompositeInf
       const n = scope.nodes.get(id)!;
       let before = 0;
       for (const ei of n.incoming.values()) before = Math.max(before, reach.get(scope.edges[ei].from.node) ?? 0);
-      const inner = n.composite ? insideDepth(n.composite) : undefined;
+      const inner = n.composite ? inside(n.composite, depthMemo, depth) : undefined;
       const own = n.composite ? (inner ? repeatOf(n) * inner.total : 1) : blockLayerDepth(n.block, n.params);
       share.set(id, own);
       reach.set(id, before + own);
       if (before + own > total) [total, end] = [before + own, id];
     }
     return { total, share, end };
-  };
-  const insideDepth = (c: CompositeInfo): Sized | undefined => {
-    if (visiting.has(c.id)) return undefined;
-    if (!depthMemo.has(c.id)) {
-      visiting.add(c.id);
-      depthMemo.set(c.id, depth(insideOf(c)));
-      visiting.delete(c.id);
-    }
-    return depthMemo.get(c.id);
   };
 
   return {
