@@ -1,9 +1,10 @@
 // `npm run bench`: every benchmark, one JSON object on stdout.
-//   npm run bench [-- engine backends train editor canvas]   (default: all)
+//   npm run bench [-- engine backends train editor canvas fuzz]   (default: all)
 import { cpus, loadavg } from 'node:os';
 import { benchEngine } from './engine.js';
 import { benchAll } from './backends.js';
 import { benchTrain } from './train.js';
+import { benchFuzz } from './fuzz.js';
 
 const suites: Record<string, () => Promise<unknown>> = {
   // shape inference (500-node graph, ResNet-50 of composites), compile times
@@ -19,6 +20,8 @@ const suites: Record<string, () => Promise<unknown>> = {
   },
   // a 500-node graph on the canvas: frame time while panning and zooming, and edit-to-shapes time (headless Chromium)
   canvas: async () => (await import('./canvas.js')).benchCanvas(),
+  // 1,000 mutated templates through validate, export and compile: crashes, hangs, unnamed nodes, slowest case, largest heap
+  fuzz: () => benchFuzz({ cases: 1000 }),
 };
 
 const only = process.argv.slice(2);

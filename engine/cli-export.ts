@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadGraphFile } from './graph/load.js';
-import { formatDiagnostic, hasErrors, type GraphFile } from './graph/types.js';
+import { formatDiagnostic, hasErrors, printable, type GraphFile } from './graph/types.js';
 import { exportTfjs } from './export/tfjs.js';
 import { exportKeras } from './export/keras.js';
 import { exportPytorch } from './export/pytorch.js';
@@ -80,7 +80,7 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
         code = exportCode(r.graph, o.to);
       } catch (err) {
         if (!(err instanceof ExportError)) throw err;
-        out.err(`${file}: ${err.message}`);
+        out.err(printable(`${file}: ${err.message}`));
         return setCode(1);
       }
       if (!o.out) {

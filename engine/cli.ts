@@ -1,7 +1,7 @@
 // The `attn` command: validate, summarise and list blocks from the terminal.
 import { Command, CommanderError } from 'commander';
 import { loadGraphFile } from './graph/load.js';
-import { formatDiagnostic, hasErrors } from './graph/types.js';
+import { formatDiagnostic, hasErrors, printable } from './graph/types.js';
 import { registry } from './blocks/registry.js';
 import type { Shape } from './blocks/contract.js';
 import { loadTf } from './backends/load-tf.js';
@@ -9,6 +9,7 @@ import { compileGraph } from './compile/compile.js';
 import { inlineGraph } from './graph/inline.js';
 import { fmtShape } from './shapes/rules.js';
 import { blockInfo } from './blocks/catalogue.js';
+import { LIMITS_ENV, parseLimits } from './graph/limits.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 const std: Out = { log: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
@@ -20,10 +21,10 @@ async function validate(files: string[], opts: { json?: boolean }, out: Out): Pr
     const ok = !hasErrors(r.diagnostics);
     if (!ok) bad++;
     if (opts.json) out.log(JSON.stringify({ file, ok, diagnostics: r.diagnostics }));
-    else if (ok && r.diagnostics.length === 0) out.log(`${file}: ok (${r.graph!.nodes.length} nodes, ${r.graph!.edges.length} edges)`);
+    else if (ok && r.diagnostics.length === 0) out.log(`${printable(file)}: ok (${r.graph!.nodes.length} nodes, ${r.graph!.edges.length} edges)`);
     else {
       for (const d of r.diagnostics) out.log(formatDiagnostic(d, file));
-      out.log(`${file}: ${ok ? 'ok with warnings' : `${r.diagnostics.filter((d) => d.severity === 'error').length} error(s)`}`);
+      out.log(`${printable(file)}: ${ok ? 'ok with warnings' : `${r.diagnostics.filter((d) => d.severity === 'error').length} error(s)`}`);
     }
   }
   return bad ? 1 : 0;
@@ -53,14 +54,16 @@ async function summary(file: string, opts: { json?: boolean }, out: Out): Promis
   });
   if (opts.json) out.log(JSON.stringify({ params: c.params, trainableParams: c.trainableParams, nodes }));
   else {
-    out.log(`${r.graph.name}: ${c.params.toLocaleString('en')} parameters (${c.trainableParams.toLocaleString('en')} trainable)`);
+    out.log(`${printable(r.graph.name)}: ${c.params.toLocaleString('en')} parameters (${c.trainableParams.toLocaleString('en')} trainable)`);
     const cells = (n: Row, indent: string, type = n.type) => [
       indent + n.id,
       type,
       Object.entries(n.outputShapes).map(([p, s]) => `${p} ${fmtShape(s)}`).join(', ') || '—',
       n.params.toLocaleString('en'),
     ];
-    const rows = nodes.flatMap((n) => [cells(n, '', n.repeat && n.repeat > 1 ? `${n.type} ×${n.repeat}` : n.type), ...(n.inner ?? []).map((x) => cells(x, '  '))]);
+    const rows = nodes
+      .flatMap((n) => [cells(n, '', n.repeat && n.repeat > 1 ? `${n.type} ×${n.repeat}` : n.type), ...(n.inner ?? []).map((x) => cells(x, '  '))])
+      .map((r) => r.map(printable));
     const head = ['node', 'type', 'outputs', 'params'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     for (const row of [head, ...rows]) out.log(row.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  '));
@@ -98,7 +101,19 @@ export async function main(argv: string[], out: Out = std): Promise<number> {
     .name('attn')
     .description('Attention Studio on the command line: check, summarise and list model graphs (*.attn.json).')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => out.log(s.trimEnd()), writeErr: (s) => out.err(s.trimEnd()) });
+    .configureOutput({ writeOut: (s) => out.log(s.trimEnd()), writeErr: (s) => out.err(s.trimEnd()) })
+    .option('--limits <limits>', `graph size limits, e.g. nodes=50000,params=5e8,activation=4GB,depth=3000 (also ${LIMITS_ENV})`)
+    // Through the environment, so that every analysis in this command (compile, export, summary) and the training process it starts hold to them.
+    .hook('preAction', (cmd) => {
+      const limits = cmd.opts<{ limits?: string }>().limits;
+      if (limits === undefined) return;
+      try {
+        parseLimits(limits);
+      } catch (err) {
+        cmd.error(`attn: --limits: ${(err as Error).message}`, { exitCode: 2 });
+      }
+      process.env[LIMITS_ENV] = [process.env[LIMITS_ENV], limits].filter(Boolean).join(',');
+    });
   program
     .command('validate')
     .description('check graph files; exit 1 if any has an error')

@@ -65,6 +65,18 @@ export function defaultParams(block: AnyBlock): ParamValues<ParamDefs> {
   return out as ParamValues<ParamDefs>;
 }
 
+/** A value as a message quotes it: short, whatever the file holds (a million-entry list, JSON nested past the stack). */
+function preview(v: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) return Array.isArray(v) ? 'a list nested too deep to show' : typeof v;
+  return text.length > 80 ? `${text.slice(0, 60)}… (${text.length} characters)` : text;
+}
+
 /** Fills in defaults and checks every value; unknown parameters are problems too. */
 export function resolveParams(
   block: AnyBlock,
@@ -82,7 +94,7 @@ export function resolveParams(
     }
     const r = schema.safeParse(v);
     if (r.success) values[k] = v;
-    else problems.push({ param: k, message: `parameter "${k}" ${r.error.issues[0]?.message ?? 'is invalid'} (got ${JSON.stringify(v)})` });
+    else problems.push({ param: k, message: `parameter "${k}" ${r.error.issues[0]?.message ?? 'is invalid'} (got ${preview(v)})` });
   }
   return { values: values as ParamValues<ParamDefs>, problems };
 }

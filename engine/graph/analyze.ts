@@ -16,9 +16,12 @@ import {
   compositeInputBlock,
   compositeOutputBlock,
   compositeType,
+  deepestNesting,
+  MAX_COMPOSITE_NESTING,
   REPEAT_PARAM,
 } from './composite.js';
 import { buildComposite } from './inline.js';
+import { culpritOf, DEFAULT_LIMITS, measureShapes, measureStructure, overLimit, resolveLimits, type GraphLimits, type GraphSize } from './limits.js';
 import type { CompositeDef, Diagnostic, GraphEdge, GraphFile, GraphNode } from './types.js';
 
 export interface NodeInfo {
@@ -74,6 +77,15 @@ export interface GraphAnalysis extends ScopeAnalysis {
   diagnostics: Diagnostic[];
   /** The file's composites, by id. */
   composites: Map<string, CompositeInfo>;
+  /** The limits the graph was checked against (inlineGraph holds to them too). */
+  limits: GraphLimits;
+  /** The graph's size once expanded; params and activationBytes count only nodes that got shapes. */
+  size: GraphSize;
+}
+
+export interface AnalyzeOptions {
+  /** Limits above the defaults and ATTN_LIMITS (see limits.ts). */
+  limits?: Partial<GraphLimits>;
 }
 
 /** A scope's structure, independent of shapes: computed once per graph and once per composite definition. */
@@ -105,11 +117,30 @@ function checkRank(port: PortDef, shape: Shape): string | undefined {
 const sameShape = (a: Shape, b: Shape) => a.length === b.length && a.every((d, i) => d === b[i]);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegistry): GraphAnalysis {
+export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegistry, opts: AnalyzeOptions = {}): GraphAnalysis {
   const diagnostics: Diagnostic[] = [];
   const report: Report = (d) => diagnostics.push(d);
   const error = (d: Omit<Diagnostic, 'severity'>) => report({ severity: 'error', ...d });
+  let limits: GraphLimits;
+  try {
+    limits = resolveLimits(opts.limits);
+  } catch (err) {
+    // A bad ATTN_LIMITS: said once per analysis, and the defaults hold.
+    error({ message: (err as Error).message });
+    limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  }
 
+  const nesting = deepestNesting(graph.composites ?? []);
+  if (nesting.length > MAX_COMPOSITE_NESTING) {
+    const user = graph.nodes.find((n) => compositeIdOf(n.type) === nesting[0]);
+    error({
+      ...(user ? { nodeId: user.id } : {}),
+      composite: nesting[0],
+      message: `composites nest ${nesting.length} deep (${nesting.slice(0, 3).map((c) => `"${c}"`).join(' → ')} → … → "${nesting[nesting.length - 1]}"); at most ${MAX_COMPOSITE_NESTING} levels`,
+    });
+    const size: GraphSize = { nodes: 0, params: 0, activationBytes: 0, depth: 0 };
+    return { diagnostics, nodes: new Map(), order: [], edges: graph.edges, edgeShapes: new Array(graph.edges.length), composites: new Map(), limits, size };
+  }
   const composites = defineComposites(graph.composites ?? [], reg, error);
   const top = analyzeScope(graph.nodes, graph.edges, resolver(reg, composites, false), report);
 
@@ -121,8 +152,39 @@ export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegis
   }
   reportDefinitions(top, composites, report);
 
+  // Sized before shapes: shape inference visits every composite instance, so a graph too big to expand is too big to infer.
+  const structure = measureStructure(top, (c) => (c as Composite).scope);
+  const size: GraphSize = { nodes: structure.nodes.total, depth: structure.depth.total, params: 0, activationBytes: 0 };
+  if (size.nodes > limits.nodes) {
+    report(overLimit('nodes', size.nodes, limits.nodes, culpritOf(structure.nodes, (id) => structure.chain('nodes', id))));
+    return { diagnostics, nodes: top.nodes, order: top.order, edges: graph.edges, edgeShapes: new Array(graph.edges.length), composites, limits, size };
+  }
+  if (size.depth > limits.depth) report(overLimit('depth', size.depth, limits.depth, depthCulprit(structure)));
+
   const edgeShapes = inferShapes(top, top.nodes, undefined, report);
-  return { diagnostics, nodes: top.nodes, order: top.order, edges: graph.edges, edgeShapes, composites };
+  const analysis: GraphAnalysis = { diagnostics, nodes: top.nodes, order: top.order, edges: graph.edges, edgeShapes, composites, limits, size };
+  const shaped = measureShapes(analysis);
+  size.params = shaped.params.total;
+  size.activationBytes = shaped.activationBytes.total;
+  for (const key of ['params', 'activationBytes'] as const)
+    if (size[key] > limits[key]) report(overLimit(key, size[key], limits[key], culpritOf(shaped[key], (id) => compositeChain(top, id))));
+  return analysis;
+}
+
+/** The longest path's culprit: a composite node that makes most of it, else the node the path ends at. */
+function depthCulprit(structure: ReturnType<typeof measureStructure>) {
+  const byShare = culpritOf(structure.depth, (id) => structure.chain('depth', id));
+  if (byShare?.chain && byShare.share * 2 > structure.depth.total) return byShare;
+  const end = structure.depth.end;
+  return end === undefined ? undefined : { id: end, share: structure.depth.total, chain: `the path ending at node "${end}"` };
+}
+
+/** A top-level composite node as the start of a culprit chain (params and activations: one level is enough). */
+function compositeChain(top: Scope, id: string): string {
+  const n = top.nodes.get(id);
+  if (!n?.composite) return '';
+  const repeat = n.params.repeat as number;
+  return `"${id}" (composite "${n.composite.id}"${repeat > 1 ? ` ×${repeat}` : ''})`;
 }
 
 /** How node types resolve: blocks from the registry, the file's composites, and inside composites their port nodes. */

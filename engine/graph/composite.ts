@@ -68,3 +68,54 @@ export const REPEAT_PARAM: IntParam = {
   max: 1000,
   doc: 'Copies in a chain, each one\'s output feeding the next one\'s input (a composite with one input and one output of the same shape).',
 };
+
+/** Composites inside composites, at most this deep: the analysis recurses once per level, and no real network nests more than a few. */
+export const MAX_COMPOSITE_NESTING = 50;
+
+/**
+ * The longest chain of composites, each used inside the one before (from the
+ * definitions alone, in one pass). Uses that close a loop are left out: a
+ * composite that contains itself is its own error.
+ */
+export function deepestNesting(defs: readonly { id: string; nodes: readonly { type: string }[] }[]): string[] {
+  const ids = new Set(defs.map((d) => d.id));
+  const uses = new Map<string, string[]>();
+  for (const d of defs) if (!uses.has(d.id)) uses.set(d.id, [...new Set(d.nodes.map((n) => compositeIdOf(n.type)).filter((t): t is string => t !== undefined && ids.has(t)))]);
+  // Depth-first, iteratively, so that a chain of thousands cannot overflow the stack; memoised, so each composite once.
+  const depth = new Map<string, number>();
+  const via = new Map<string, string>();
+  const open = new Set<string>();
+  for (const root of uses.keys()) {
+    if (depth.has(root)) continue;
+    const stack: { id: string; next: number }[] = [{ id: root, next: 0 }];
+    open.add(root);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const children = uses.get(top.id)!;
+      if (top.next < children.length) {
+        const child = children[top.next++];
+        if (!depth.has(child) && !open.has(child)) {
+          open.add(child);
+          stack.push({ id: child, next: 0 });
+        }
+        continue;
+      }
+      let best = 0;
+      for (const c of children) {
+        const d = depth.get(c) ?? 0; // an open child closes a loop
+        if (d > best) {
+          best = d;
+          via.set(top.id, c);
+        }
+      }
+      depth.set(top.id, best + 1);
+      open.delete(top.id);
+      stack.pop();
+    }
+  }
+  let start: string | undefined;
+  for (const [id, d] of depth) if (start === undefined || d > depth.get(start)!) start = id;
+  const chain: string[] = [];
+  for (let at = start; at !== undefined; at = via.get(at)) chain.push(at);
+  return chain;
+}

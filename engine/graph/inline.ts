@@ -6,6 +6,7 @@
 import type { BuildContext, ParamDefs, SymbolicTensor, TF } from '../blocks/contract.js';
 import { COMPOSITE_INPUT, COMPOSITE_OUTPUT } from './composite.js';
 import type { CompositeInfo, GraphAnalysis, NodeInfo, ScopeAnalysis } from './analyze.js';
+import { fmtCount, LIMITS_ENV, resolveLimits } from './limits.js';
 import type { GraphFile } from './types.js';
 
 /** An output port of an inlined node (or, for inlineInstance, an input port of the instance: key ""). */
@@ -54,11 +55,24 @@ interface Level {
   bound: Map<string, Source>;
 }
 
+/** Thrown when inlining would pass the node limit: the second guard behind analyzeGraph's, so that nothing expands without bound. */
+export class InlineLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`the graph expands to more than ${fmtCount(limit)} nodes after inlining composites and repeats; raise the limit with --limits nodes=N (or ${LIMITS_ENV})`);
+    this.name = 'InlineLimitError';
+  }
+}
+
 class Inliner {
   readonly nodes: InlinedNode[] = [];
   private readonly usedLayers = new Set<string>();
+  /** Nodes visited, composite port nodes included (as analyzeGraph counts them). */
+  private visited = 0;
 
-  constructor(private readonly labelsOf: (composite: string) => Map<string, string>) {}
+  constructor(
+    private readonly labelsOf: (composite: string) => Map<string, string>,
+    private readonly maxNodes: number,
+  ) {}
 
   /** Inlines one scope; returns what each of its nodes' output ports resolved to. */
   scope(scope: ScopeAnalysis, level: Level | undefined, labels: Map<string, string>): Map<string, Record<string, Source>> {
@@ -68,6 +82,7 @@ class Inliner {
       return produced.get(e.from.node)![e.from.port];
     };
     for (const id of scope.order) {
+      if (++this.visited > this.maxNodes) throw new InlineLimitError(this.maxNodes);
       const n = scope.nodes.get(id)!;
       const label = level ? `${level.label}_${labels.get(id) ?? id}` : (labels.get(id) ?? id);
       const path = level ? [...level.path, id] : [id];
@@ -121,10 +136,10 @@ class Inliner {
 
 const labelMap = (nodes: readonly { id: string; label?: string }[]) => new Map(nodes.map((n) => [n.id, n.label?.trim() || n.id]));
 
-/** Inlines every composite node of an analysed graph that has no errors. */
+/** Inlines every composite node of an analysed graph that has no errors; throws InlineLimitError past the analysis's node limit. */
 export function inlineGraph(graph: GraphFile, analysis: GraphAnalysis): InlinedNode[] {
   const inner = new Map((graph.composites ?? []).map((c) => [c.id, labelMap(c.nodes)]));
-  const inliner = new Inliner((id) => inner.get(id) ?? new Map());
+  const inliner = new Inliner((id) => inner.get(id) ?? new Map(), analysis.limits.nodes);
   inliner.scope(analysis, undefined, labelMap(graph.nodes));
   return inliner.nodes;
 }
@@ -136,7 +151,7 @@ export function inlineGraph(graph: GraphFile, analysis: GraphAnalysis): InlinedN
  * layer name.)
  */
 export function buildComposite(tf: TF, composite: CompositeInfo, copies: ScopeAnalysis[], ctx: BuildContext<ParamDefs>): Record<string, SymbolicTensor> {
-  const inliner = new Inliner(() => new Map());
+  const inliner = new Inliner(() => new Map(), resolveLimits().nodes);
   const at = { path: [ctx.name], copy: [], key: '', layer: ctx.name, label: ctx.name };
   const node = { composite, copies, params: { repeat: copies.length } } as unknown as NodeInfo;
   const outputs = inliner.instance(node, Object.fromEntries(composite.inputs.map((p) => [p.name, { key: '', port: p.name }])), at);

@@ -1,6 +1,7 @@
 // The graph file format (`*.attn.json`): its zod schema, version check and parsing.
 import { z } from 'zod';
 import type { Diagnostic, GraphFile } from './types.js';
+import { DEFAULT_LIMITS, fmtCount, LIMITS_ENV, resolveLimits, type GraphLimits } from './limits.js';
 
 export const GRAPH_FORMAT = 'attention-studio.graph';
 /** Version 2 added `composites`. */
@@ -91,7 +92,7 @@ function pathText(path: readonly PropertyKey[], doc: unknown): string {
   for (const k of path) {
     if (typeof k === 'number') {
       const item = Array.isArray(cur) ? cur[k] : undefined;
-      const itemId = item && typeof item === 'object' && typeof (item as { id?: unknown }).id === 'string' ? ` ("${(item as { id: string }).id}")` : '';
+      const itemId = item && typeof item === 'object' && typeof (item as { id?: unknown }).id === 'string' ? ` ("${shortId((item as { id: string }).id)}")` : '';
       s += `[${k}]${itemId}`;
     } else s += s ? `.${String(k)}` : String(k);
     cur = cur && typeof cur === 'object' ? (cur as Record<PropertyKey, unknown>)[k] : undefined;
@@ -99,8 +100,62 @@ function pathText(path: readonly PropertyKey[], doc: unknown): string {
   return s || 'file';
 }
 
+/** An id as messages quote it: a hostile million-character id is cut. */
+const shortId = (id: string) => (id.length > 200 ? `${id.slice(0, 100)}…(${id.length} characters)` : id);
+
+/** The id of the list entry `path` starts in, if it is one a diagnostic can name (a string within the id rules). */
+function entryId(list: unknown, index: PropertyKey): string | undefined {
+  const item = Array.isArray(list) && typeof index === 'number' ? (list[index] as { id?: unknown } | undefined) : undefined;
+  const id = item && typeof item === 'object' ? item.id : undefined;
+  return typeof id === 'string' && id.length >= 1 && id.length <= 200 ? id : undefined;
+}
+
+/** More node entries than the node limit cannot pass it expanded either: refused before the schema walks them all. */
+function countProblem(doc: Record<string, unknown>, limits: Partial<GraphLimits>): Diagnostic | undefined {
+  let limit: number;
+  try {
+    limit = resolveLimits(limits).nodes;
+  } catch {
+    limit = limits.nodes ?? DEFAULT_LIMITS.nodes; // a bad ATTN_LIMITS is reported by the analysis
+  }
+  const lists = [doc, ...(Array.isArray(doc.composites) ? doc.composites : [])] as { nodes?: unknown; edges?: unknown }[];
+  const count = (key: 'nodes' | 'edges') => lists.reduce((n, l) => n + (l && Array.isArray(l[key]) ? (l[key] as unknown[]).length : 0), 0);
+  const [nodes, edges] = [count('nodes'), count('edges')];
+  if (nodes > limit)
+    return { severity: 'error', message: `the file has ${fmtCount(nodes)} nodes, over the limit of ${fmtCount(limit)} nodes (raise it with --limits nodes=N or ${LIMITS_ENV})` };
+  if (edges > 4 * limit)
+    return { severity: 'error', message: `the file has ${fmtCount(edges)} edges, over the limit of ${fmtCount(4 * limit)} (four per node of the node limit; raise it with --limits nodes=N or ${LIMITS_ENV})` };
+  return undefined;
+}
+
+/**
+ * JSON.parse keeps a "__proto__" key as an ordinary property, but copying the
+ * object (as the schema does) turns it into the copy's prototype: the key would
+ * vanish silently, or lend the object properties it does not have. Refused,
+ * where it is, on the node it is in.
+ */
+function protoKeyProblems(doc: unknown): Diagnostic[] {
+  type Link = { parent?: Link; key: PropertyKey };
+  const problems: Diagnostic[] = [];
+  const stack: { value: unknown; at?: Link }[] = [{ value: doc }];
+  while (stack.length && problems.length < 20) {
+    const { value, at } = stack.pop()!;
+    if (!value || typeof value !== 'object') continue;
+    if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) {
+      const path: PropertyKey[] = [];
+      for (let l = at; l; l = l.parent) path.unshift(l.key);
+      const d: Diagnostic = { severity: 'error', message: `${pathText(path, doc)}: "__proto__" is not allowed as a key` };
+      const nodeId = path[0] === 'nodes' ? entryId((doc as { nodes?: unknown }).nodes, path[1]) : undefined;
+      const composite = path[0] === 'composites' ? entryId((doc as { composites?: unknown }).composites, path[1]) : undefined;
+      problems.push({ ...d, ...(nodeId !== undefined && { nodeId }), ...(composite !== undefined && { composite }) });
+    }
+    for (const [key, v] of Object.entries(value)) if (v && typeof v === 'object') stack.push({ value: v, at: { parent: at, key: Array.isArray(value) ? Number(key) : key } });
+  }
+  return problems;
+}
+
 /** Checks format and version first, so that a newer file gets a clear refusal and an older one is migrated, then the schema. */
-export function checkGraphSchema(doc: unknown): { graph?: GraphFile; diagnostics: Diagnostic[] } {
+export function checkGraphSchema(doc: unknown, opts: { limits?: Partial<GraphLimits> } = {}): { graph?: GraphFile; diagnostics: Diagnostic[] } {
   if (!doc || typeof doc !== 'object' || Array.isArray(doc))
     return { diagnostics: [{ severity: 'error', message: 'not a graph file: the top level must be a JSON object' }] };
   const { format, version } = doc as { format?: unknown; version?: unknown };
@@ -123,30 +178,39 @@ export function checkGraphSchema(doc: unknown): { graph?: GraphFile; diagnostics
     };
   if (version < 1) return { diagnostics: [{ severity: 'error', message: `unknown format version ${version}` }] };
 
+  const tooMany = countProblem(doc as Record<string, unknown>, opts.limits ?? {});
+  if (tooMany) return { diagnostics: [tooMany] };
+  const protoKeys = protoKeyProblems(doc);
+  if (protoKeys.length) return { diagnostics: protoKeys };
   const r = currentSchema.safeParse(migrateGraphDoc(doc));
   if (r.success) return { graph: r.data as GraphFile, diagnostics: [] };
+  const { nodes, composites } = doc as { nodes?: unknown; composites?: unknown };
   return {
     diagnostics: r.error.issues.map((issue) => {
       const d: Diagnostic = { severity: 'error', message: `${pathText(issue.path, doc)}: ${issue.message}` };
-      if (issue.path[0] === 'nodes' && typeof issue.path[1] === 'number') {
-        const n = (doc as { nodes: unknown[] }).nodes[issue.path[1]] as { id?: unknown } | undefined;
-        if (n && typeof n.id === 'string') d.nodeId = n.id;
-      }
-      if (issue.path[0] === 'edges' && typeof issue.path[1] === 'number') d.edge = issue.path[1];
+      const [list, index] = issue.path;
+      if (list === 'nodes') d.nodeId = entryId(nodes, index);
+      if (list === 'edges' && typeof index === 'number') d.edge = index;
+      // Inside a composite's definition: the composite is what the editor can point at.
+      if (list === 'composites') d.composite = entryId(composites, index);
+      if (d.nodeId === undefined) delete d.nodeId;
+      if (d.composite === undefined) delete d.composite;
       return d;
     }),
   };
 }
 
 /** Parses the text of a graph file. Never throws. */
-export function parseGraphText(text: string): { graph?: GraphFile; diagnostics: Diagnostic[] } {
+export function parseGraphText(text: string, opts: { limits?: Partial<GraphLimits> } = {}): { graph?: GraphFile; diagnostics: Diagnostic[] } {
   let doc: unknown;
+  // Editors on Windows save UTF-8 with a byte order mark; JSON.parse refuses it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     doc = JSON.parse(text);
   } catch (err) {
     return { diagnostics: [jsonError(text, err)] };
   }
-  return checkGraphSchema(doc);
+  return checkGraphSchema(doc, opts);
 }
 
 export function serializeGraph(graph: GraphFile): string {

@@ -80,6 +80,16 @@ export type { Shape };
 
 export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === 'error');
 
+/**
+ * Text from a file made printable: control characters (terminal escapes
+ * included), line breaks and the bidirectional overrides that reorder a line
+ * are written as JSON writes them (\u001b), so a hostile id cannot rewrite the
+ * terminal or hide what it is.
+ */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function formatDiagnostic(d: Diagnostic, file?: string): string {
   const where = [
     file && (d.line !== undefined ? `${file}:${d.line}:${d.column ?? 1}` : file),
@@ -88,5 +98,5 @@ export function formatDiagnostic(d: Diagnostic, file?: string): string {
   ]
     .filter(Boolean)
     .join(' ');
-  return `${where ? `${where}: ` : ''}${d.severity}: ${d.message}`;
+  return printable(`${where ? `${where}: ` : ''}${d.severity}: ${d.message}`);
 }
