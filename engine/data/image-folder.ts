@@ -1,11 +1,12 @@
 // Import of an image folder with one sub-folder per class (the torchvision
 // ImageFolder layout). Images are decoded, converted to the wanted channels and
 // resized bilinearly; pixel values end up in [0, 1].
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { decodePng, isPng, MAX_PIXELS, type RasterImage } from './png.js';
 import { ArrayDataset, normalizeInputs, type Normalization } from './dataset.js';
+import { isRegularFile, readRegularFile } from './files.js';
 
 const require = createRequire(import.meta.url);
 
@@ -103,7 +104,15 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Pr
   const files: { file: string; label: number }[] = [];
   for (const [label, name] of classNames.entries()) {
     const classDir = path.join(dir, name);
-    const images = (await readdir(classDir)).filter((f) => IMAGE_EXT.test(f)).sort().slice(0, opts.perClassLimit);
+    let names;
+    try {
+      names = (await readdir(classDir)).filter((f) => IMAGE_EXT.test(f)).sort();
+    } catch (e) {
+      throw new Error(`cannot read class folder ${classDir}: ${(e as Error).message}`);
+    }
+    // Only regular files (symlinks to them included): a FIFO, socket, device or folder named x.png is skipped.
+    const regular = await Promise.all(names.map((f) => isRegularFile(path.join(classDir, f))));
+    const images = names.filter((_, i) => regular[i]).slice(0, opts.perClassLimit);
     if (images.length === 0) throw new Error(`${classDir}: class "${name}" has no PNG or JPEG images`);
     for (const f of images) files.push({ file: path.join(classDir, f), label });
   }
@@ -111,9 +120,10 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Pr
   const x = new Float32Array(files.length * size);
   const labels = new Int32Array(files.length);
   for (const [i, { file, label }] of files.entries()) {
+    const bytes = await readRegularFile(file);
     let img: RasterImage;
     try {
-      img = decodeImage(await readFile(file));
+      img = decodeImage(bytes);
     } catch (e) {
       throw new Error(`${file}: ${(e as Error).message}`);
     }

@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { ArrayDataset, splitDataset, standardize, type Normalization } from './dataset.js';
-import { BUILTIN_DATASETS, loadBuiltin } from './builtin.js';
+import { BUILTIN_DATASETS, isBuiltinDataset, loadBuiltin } from './builtin.js';
 import { isSyntheticTask, syntheticDataset, SYNTHETIC_TASKS } from './synthetic.js';
 import { loadImageFolder } from './image-folder.js';
 import { loadCsv } from './csv.js';
@@ -11,18 +11,34 @@ import { deriveSeed } from './random.js';
 
 export * from './dataset.js';
 
+/**
+ * Bounds on what a dataset description may ask to be built (a synthetic task is
+ * built in memory, in the app's process for a preview): 2^24 tokens are two
+ * 64 MiB arrays. Larger data belongs in files.
+ */
+export const DATASET_LIMITS = {
+  /** Synthetic tasks: sequence length, vocabulary, number of sequences. */
+  maxLength: 4096,
+  maxVocab: 65_536,
+  maxSize: 1_000_000,
+  /** Sequences × length, whatever the two are. */
+  maxSyntheticTokens: 2 ** 24,
+  /** A limit (samples kept) beyond any dataset's size. */
+  maxLimit: 100_000_000,
+} as const;
+
 export const datasetSpecSchema = z.object({
   /** mnist, fashion-mnist, a synthetic task (copy, reverse, sort, recall; also as synthetic:NAME), an image folder, or a .csv file. */
   name: z.string().min(1),
   /** Use at most this many samples (training and validation together). */
-  limit: z.number().int().positive().optional(),
+  limit: z.number().int().positive().max(DATASET_LIMITS.maxLimit).optional(),
   seed: z.number().int().min(0).default(0),
   validationSplit: z.number().min(0).max(0.9).default(0.1),
   normalize: z.enum(['auto', 'none', 'standardize']).default('auto'),
   /** Synthetic tasks: sequence length, vocabulary and number of sequences (default: from the graph's input). */
-  length: z.number().int().min(2).optional(),
-  vocab: z.number().int().min(2).optional(),
-  size: z.number().int().positive().optional(),
+  length: z.number().int().min(2).max(DATASET_LIMITS.maxLength).optional(),
+  vocab: z.number().int().min(2).max(DATASET_LIMITS.maxVocab).optional(),
+  size: z.number().int().positive().max(DATASET_LIMITS.maxSize).optional(),
   /** CSV: the label column. */
   label: z.string().optional(),
 });
@@ -46,12 +62,14 @@ export const datasetNames = (): string[] => [...Object.keys(BUILTIN_DATASETS), .
 
 async function load(spec: z.output<typeof datasetSpecSchema>, hint?: InputHint): Promise<ArrayDataset> {
   const { name, limit, seed } = spec;
-  if (name in BUILTIN_DATASETS) return loadBuiltin(name, { limit, seed: deriveSeed(seed, 'limit') });
+  if (isBuiltinDataset(name)) return loadBuiltin(name, { limit, seed: deriveSeed(seed, 'limit') });
   const task = name.replace(/^synthetic:/, '');
   if (isSyntheticTask(task)) {
     const length = spec.length ?? hint?.shape[0] ?? 16;
     const vocab = spec.vocab ?? hint?.vocab ?? 16;
-    return syntheticDataset({ task, length, vocab, size: spec.size ?? limit ?? 2048, seed: deriveSeed(seed, 'synthetic') });
+    const size = spec.size ?? limit ?? 2048;
+    checkSynthetic(name, length, vocab, size);
+    return syntheticDataset({ task, length, vocab, size, seed: deriveSeed(seed, 'synthetic') });
   }
   const info = await stat(name).catch(() => undefined);
   if (!info) throw new Error(`unknown dataset "${name}": not one of ${datasetNames().join(', ')}, and no such file or folder`);
@@ -61,11 +79,23 @@ async function load(spec: z.output<typeof datasetSpecSchema>, hint?: InputHint):
     const ds = await loadImageFolder(name, { height, width, channels });
     return limit && limit < ds.size ? splitDataset(ds, 1 - limit / ds.size, deriveSeed(seed, 'limit')).train : ds;
   }
+  if (!info.isFile()) throw new Error(`dataset ${name} is neither a folder nor a regular file`);
   if (/\.csv$/i.test(name)) {
     const ds = await loadCsv(name, { label: spec.label });
     return limit && limit < ds.size ? ds.subset(Array.from({ length: limit }, (_, i) => i)) : ds;
   }
   throw new Error(`dataset ${name}: a file dataset must be a .csv file (or pass a folder of class folders)`);
+}
+
+/** The length and vocabulary may come from the graph's input, past the schema: checked here whatever their source. */
+function checkSynthetic(name: string, length: number, vocab: number, size: number): void {
+  const { maxLength, maxVocab, maxSize, maxSyntheticTokens } = DATASET_LIMITS;
+  const over = (what: string, v: number, max: number) => new Error(`dataset ${name}: ${what} ${v} is over the limit of ${max}`);
+  if (length > maxLength) throw over('sequence length', length, maxLength);
+  if (vocab > maxVocab) throw over('vocabulary', vocab, maxVocab);
+  if (size > maxSize) throw over('size', size, maxSize);
+  if (size * length > maxSyntheticTokens)
+    throw new Error(`dataset ${name}: ${size} sequences of length ${length} are ${size * length} tokens, over the limit of ${maxSyntheticTokens}; ask for at most ${Math.floor(maxSyntheticTokens / length)} sequences`);
 }
 
 export async function prepareData(input: DatasetSpec, hint?: InputHint): Promise<PreparedData> {
