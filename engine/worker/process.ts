@@ -13,6 +13,9 @@ let trainer: Trainer | undefined;
 /** Pause or stop asked for while the run was still being set up: applied before its first batch. */
 let early: 'pause' | 'stop' | undefined;
 let lastProgress = 0;
+/** Inspections run one at a time, in the order asked. */
+let inspections = Promise.resolve();
+let inspecting = false;
 
 function send(e: TrainEvent | Inspection): Promise<void> {
   return new Promise((resolve) => (process.connected ? process.send!(e, undefined, undefined, () => resolve()) : resolve()));
@@ -50,7 +53,12 @@ process.on('message', (raw) => {
       break;
     case 'inspect':
       if (trainer) return void fail(new Error('this training process is running a run'));
-      inspectSample(cmd).then(send).then(() => process.disconnect(), fail);
+      // An inspection process answers call after call (engine/worker/inspect-pool.ts);
+      // a failed inspection is an answer too, not the end of the process.
+      inspecting = true;
+      inspections = inspections
+        .then(() => inspectSample(cmd))
+        .then(send, (err: unknown) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
       break;
     case 'pause':
       if (trainer) trainer.pause();
@@ -70,4 +78,7 @@ process.on('message', (raw) => {
   }
 });
 // The parent went away: nothing would read our events.
-process.on('disconnect', () => trainer?.stop());
+process.on('disconnect', () => {
+  if (trainer) trainer.stop();
+  else if (inspecting) process.exit(0);
+});
