@@ -3,6 +3,7 @@
 import { commandSchema, type Inspection, type TrainEvent } from './protocol.js';
 import { inspectSample } from './inspect.js';
 import { setupRun } from '../train/setup.js';
+import { isOutOfMemory } from '../train/memory.js';
 import type { Trainer } from '../train/trainer.js';
 import type { GraphFile } from '../graph/types.js';
 
@@ -21,7 +22,13 @@ function send(e: TrainEvent | Inspection): Promise<void> {
   return new Promise((resolve) => (process.connected ? process.send!(e, undefined, undefined, () => resolve()) : resolve()));
 }
 
+/** Where the run got to, for the message when memory runs out. */
+let lastCheckpoint: string | undefined;
+let position = '';
+
 function forward(e: TrainEvent): void {
+  if (e.type === 'checkpoint') lastCheckpoint = e.path;
+  if (e.type === 'progress') position = ` in epoch ${e.epoch + 1}, batch ${e.batch + 1}`;
   if (e.type === 'progress') {
     const now = performance.now();
     if (now - lastProgress < PROGRESS_MS && e.batch < e.batches) return;
@@ -38,7 +45,13 @@ async function start(cmd: Extract<ReturnType<typeof commandSchema.parse>, { type
 }
 
 async function fail(err: unknown): Promise<never> {
-  await send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+  let message = err instanceof Error ? err.message : String(err);
+  // wasm's bare Aborted() or V8's allocation failures: say what happened and what was kept.
+  if (isOutOfMemory(err)) {
+    const saved = lastCheckpoint ? `the last checkpoint, ${lastCheckpoint}, is intact` : 'no checkpoint had been written';
+    message = `ran out of memory${position} (${message.split('\n')[0]}); ${saved}; try a smaller batch`;
+  }
+  await send({ type: 'error', message });
   process.exit(1);
 }
 
