@@ -69,4 +69,10 @@ export function exportOffThread(job: ExportJob, limits: OffThreadLimits = EXPORT
   });
 }
 
-export const engineExporter: Exporter = (graph, target) => exportOffThread({ graph, target });
+/** The host's exporter at given limits. */
+export const offThreadExporter =
+  (limits: OffThreadLimits = EXPORT_LIMITS): Exporter =>
+  (graph, target) =>
+    exportOffThread({ graph, target }, limits);
+
+export const engineExporter = offThreadExporter();
