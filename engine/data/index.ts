@@ -2,10 +2,11 @@
 // shuffled, split and normalised pair of datasets.
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { ArrayDataset, splitDataset, standardize, type Normalization } from './dataset.js';
+import path from 'node:path';
+import { ArrayDataset, splitDataset, splitIndices, standardize, type Normalization } from './dataset.js';
 import { BUILTIN_DATASETS, isBuiltinDataset, loadBuiltin } from './builtin.js';
 import { isSyntheticTask, syntheticDataset, SYNTHETIC_TASKS } from './synthetic.js';
-import { loadImageFolder } from './image-folder.js';
+import { listImageFolder, readImageFolder } from './image-folder.js';
 import { loadCsv } from './csv.js';
 import { deriveSeed } from './random.js';
 
@@ -60,7 +61,21 @@ export interface PreparedData {
 
 export const datasetNames = (): string[] => [...Object.keys(BUILTIN_DATASETS), ...SYNTHETIC_TASKS];
 
-async function load(spec: z.output<typeof datasetSpecSchema>, hint?: InputHint): Promise<ArrayDataset> {
+export type ParsedDatasetSpec = z.output<typeof datasetSpecSchema>;
+
+/** A dataset whose samples are built on demand, so that a preview builds the few it shows. */
+export interface LazyDataset {
+  name: string;
+  size: number;
+  /** Each sample's class, where known without building it (image folders); none for sequences. */
+  labels?: Int32Array;
+  classNames: readonly string[];
+  /** Samples `rows` (all of them by default), in that order. */
+  build(rows?: ArrayLike<number>): Promise<ArrayDataset>;
+}
+
+/** A described dataset: in memory (built-in, CSV), or built on demand (synthetic, image folder). */
+export async function datasetSource(spec: ParsedDatasetSpec, hint?: InputHint): Promise<ArrayDataset | LazyDataset> {
   const { name, limit, seed } = spec;
   if (isBuiltinDataset(name)) return loadBuiltin(name, { limit, seed: deriveSeed(seed, 'limit') });
   const task = name.replace(/^synthetic:/, '');
@@ -69,15 +84,26 @@ async function load(spec: z.output<typeof datasetSpecSchema>, hint?: InputHint):
     const vocab = spec.vocab ?? hint?.vocab ?? 16;
     const size = spec.size ?? limit ?? 2048;
     checkSynthetic(name, length, vocab, size);
-    return syntheticDataset({ task, length, vocab, size, seed: deriveSeed(seed, 'synthetic') });
+    const opts = { task, length, vocab, size, seed: deriveSeed(seed, 'synthetic') };
+    const classNames = syntheticDataset({ ...opts, size: 1 }, []).classNames;
+    return { name: `synthetic:${task}`, size, classNames, build: async (rows) => syntheticDataset(opts, rows) };
   }
   const info = await stat(name).catch(() => undefined);
   if (!info) throw new Error(`unknown dataset "${name}": not one of ${datasetNames().join(', ')}, and no such file or folder`);
   if (info.isDirectory()) {
     const [height, width, channels] = hint?.shape.length === 3 ? hint.shape : [28, 28, 1];
     if (channels !== 1 && channels !== 3) throw new Error(`image folder ${name}: the model's input has ${channels} channels; images give 1 (grey) or 3 (RGB)`);
-    const ds = await loadImageFolder(name, { height, width, channels });
-    return limit && limit < ds.size ? splitDataset(ds, 1 - limit / ds.size, deriveSeed(seed, 'limit')).train : ds;
+    const listing = await listImageFolder(name);
+    const n = listing.files.length;
+    // A limit keeps a seeded choice of the images.
+    const kept = limit && limit < n ? splitIndices(name, n, 1 - limit / n, deriveSeed(seed, 'limit')).train : Int32Array.from(listing.files, (_, i) => i);
+    return {
+      name: path.basename(path.resolve(name)),
+      size: kept.length,
+      labels: kept.map((i) => listing.labels[i]),
+      classNames: listing.classNames,
+      build: (rows) => readImageFolder(listing, { height, width, channels }, Array.from(rows ?? kept.keys(), (r) => kept[r])),
+    };
   }
   if (!info.isFile()) throw new Error(`dataset ${name} is neither a folder nor a regular file`);
   if (/\.csv$/i.test(name)) {
@@ -100,11 +126,17 @@ function checkSynthetic(name: string, length: number, vocab: number, size: numbe
 
 export async function prepareData(input: DatasetSpec, hint?: InputHint): Promise<PreparedData> {
   const spec = datasetSpecSchema.parse(input);
-  const all = await load(spec, hint);
+  const source = await datasetSource(spec, hint);
+  return prepareFrom(spec, source instanceof ArrayDataset ? source : await source.build());
+}
+
+/** Images arrive in [0, 1] and tokens are ids: only tables are standardised unless asked. */
+export const standardizes = (spec: ParsedDatasetSpec, ds: { inputShape: readonly number[]; inputDtype: string }): boolean =>
+  spec.normalize === 'standardize' || (spec.normalize === 'auto' && ds.inputShape.length === 1 && ds.inputDtype === 'float32');
+
+export function prepareFrom(spec: ParsedDatasetSpec, all: ArrayDataset): PreparedData {
   const { train, validation } = splitDataset(all, spec.validationSplit, deriveSeed(spec.seed, 'split'));
-  // Images arrive in [0, 1] and tokens are ids: only tables are standardised unless asked.
-  const wantStandardize = spec.normalize === 'standardize' || (spec.normalize === 'auto' && all.inputShape.length === 1 && all.inputDtype === 'float32');
-  if (!wantStandardize) return { train, validation, classNames: all.classNames };
+  if (!standardizes(spec, all)) return { train, validation, classNames: all.classNames };
   const s = standardize(train, validation);
   return { train: s.train, validation: s.validation, classNames: all.classNames, normalization: s.stats };
 }
