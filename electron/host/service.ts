@@ -90,7 +90,7 @@ export interface HostServiceOptions {
   trainingUnavailable?: string;
   datasets?: () => Promise<DatasetInfo[]>;
   exporter?: Exporter;
-  /** Runs a sample through a checkpoint in a training process (engine/worker's inspectInProcess). */
+  /** Runs a sample through a checkpoint in a training process (engine/worker's InspectionPool). */
   inspect?: (cmd: InspectCommand) => Promise<Inspection>;
 }
 
