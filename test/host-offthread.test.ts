@@ -54,7 +54,7 @@ test('while a huge export runs the host service answers other calls, and the exp
     const info = (await s.service.dispatch('info', {})) as HostInfo;
     assert.equal(info.mode, 'browser');
     await s.service.dispatch('listFiles', {});
-    assert.ok(performance.now() - t1 < 1000, `info and listFiles took ${performance.now() - t1} ms while the export ran`);
+    assert.ok(performance.now() - t1 < 3000, `info and listFiles took ${performance.now() - t1} ms while the export ran`);
     // Another export meanwhile has a worker of its own.
     const small = (await s.service.dispatch('exportCode', { graph: tinyGraph(), target: 'keras' })) as ExportResult;
     assert.match(small.files[0].content, /Dense/);
