@@ -1,4 +1,5 @@
-// The training process: forked by TrainingClient, it trains one run and exits.
+// The training process: forked by TrainingClient, it trains one run and exits;
+// forked by an InspectionPool, it answers inspections until its parent goes.
 // A crash or an out-of-memory here never takes the editor or the CLI down.
 import { commandSchema, type Inspection, type TrainEvent } from './protocol.js';
 import { inspectSample } from './inspect.js';
@@ -28,8 +29,8 @@ let position = '';
 
 function forward(e: TrainEvent): void {
   if (e.type === 'checkpoint') lastCheckpoint = e.path;
-  if (e.type === 'progress') position = ` in epoch ${e.epoch + 1}, batch ${e.batch + 1}`;
   if (e.type === 'progress') {
+    position = ` in epoch ${e.epoch + 1}, batch ${e.batch + 1}`;
     const now = performance.now();
     if (now - lastProgress < PROGRESS_MS && e.batch < e.batches) return;
     lastProgress = now;
