@@ -10,7 +10,7 @@ import { startBrowserServer } from './browser-server.js';
 import { workspacePaths } from './host/paths.js';
 import { HostService } from './host/service.js';
 import { forkTraining, ProcessTrainingDriver } from './host/training.js';
-import { inspectInProcess } from '../engine/worker/client.js';
+import { InspectionPool } from '../engine/worker/inspect-pool.js';
 import { engineExporter } from './host/exporter.js';
 
 const USAGE = `usage: npm run serve -- [--port N] [--workspace DIR] [--state DIR] [--runs DIR]
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   const runsDir = path.resolve(values.runs ?? path.join(stateDir, 'runs'));
   await mkdir(stateDir, { recursive: true });
 
+  const inspections = new InspectionPool();
   const service = new HostService({
     mode: 'browser',
     version: APP_VERSION,
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     templatesDir: TEMPLATES_DIR,
     runsDir,
     training: new ProcessTrainingDriver(forkTraining),
-    inspect: (cmd) => inspectInProcess(cmd),
+    inspect: (cmd) => inspections.inspect(cmd),
     exporter: engineExporter,
   });
   const token = randomBytes(24).toString('base64url');
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
 
   const shutdown = async () => {
     await server.close();
+    inspections.dispose();
     await service.dispose();
     process.exit(0);
   };

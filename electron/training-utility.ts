@@ -3,7 +3,8 @@
 // training and as a WorkerProcess for inspection.
 import { utilityProcess, type UtilityProcess } from 'electron';
 import { EventEmitter } from 'node:events';
-import { inspectInProcess, type WorkerProcess } from '../engine/worker/client.js';
+import type { WorkerProcess } from '../engine/worker/client.js';
+import { InspectionPool } from '../engine/worker/inspect-pool.js';
 import { eventSchema, type InspectCommand, type Inspection, type TrainEvent } from '../engine/worker/protocol.js';
 
 const forkUtility = (entry: string) => utilityProcess.fork(entry, [], { serviceName: 'Attention Studio training', stdio: 'inherit' });
@@ -59,7 +60,7 @@ export function utilityTraining(entry: string): LaunchTraining {
   return (start) => new UtilityTrainingSession(entry, start);
 }
 
-/** Inspection in a utility process of its own, like training. */
+/** Inspection in a utility process, like training: one kept for call after call (the app's quit ends it). */
 export function utilityInspect(entry: string): (cmd: InspectCommand) => Promise<Inspection> {
   const spawn = (): WorkerProcess => {
     const child = forkUtility(entry);
@@ -72,5 +73,6 @@ export function utilityInspect(entry: string): (cmd: InspectCommand) => Promise<
       kill: () => void (alive && child.kill()),
     };
   };
-  return (cmd) => inspectInProcess(cmd, { spawn });
+  const pool = new InspectionPool({ spawn });
+  return (cmd) => pool.inspect(cmd);
 }

@@ -1,11 +1,26 @@
-// The host's code export: the engine's exporters, one file per target.
+// The host's code export: the engine's exporters, one file per target, run in
+// a worker thread with a memory limit and a time limit. A small graph can ask
+// for a huge export (composites nested ten deep, each repeated ten times), and
+// in the server or the desktop main process that would block every other call
+// and end at the heap limit; in a worker it ends as a clear error.
+import { Worker } from 'node:worker_threads';
+import type { ExportTarget } from '../../common/host-api/api.js';
 import { exportKeras } from '../../engine/export/keras.js';
 import { exportPytorch } from '../../engine/export/pytorch.js';
 import { exportTfjs } from '../../engine/export/tfjs.js';
 import { identifier } from '../../engine/export/names.js';
+import type { GraphFile } from '../../engine/graph/types.js';
 import type { Exporter } from './service.js';
 
-export const engineExporter: Exporter = async (graph, target) => {
+export interface ExportJob {
+  graph: GraphFile;
+  target: ExportTarget;
+}
+
+type ExportFile = { name: string; content: string };
+
+/** The export itself, on the calling thread. */
+export async function exportFiles(graph: GraphFile, target: ExportTarget): Promise<ExportFile[]> {
   const base = identifier(graph.name || 'model', 'python');
   switch (target) {
     case 'typescript':
@@ -15,4 +30,49 @@ export const engineExporter: Exporter = async (graph, target) => {
     case 'pytorch':
       return [{ name: `${base}_torch.py`, content: exportPytorch(graph).code }];
   }
-};
+}
+
+export interface OffThreadLimits {
+  /** The worker's heap (V8's old generation), in MB. */
+  maxOldGenerationSizeMb: number;
+  timeoutMs: number;
+}
+
+export const EXPORT_LIMITS: OffThreadLimits = { maxOldGenerationSizeMb: 1536, timeoutMs: 60_000 };
+
+const WORKER = new URL('./offthread.js', import.meta.url);
+
+/** Runs an export in a worker thread of its own, which ends with the answer, at the limits, or at the timeout. */
+export function exportOffThread(job: ExportJob, limits: OffThreadLimits = EXPORT_LIMITS): Promise<ExportFile[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER, { workerData: job, resourceLimits: { maxOldGenerationSizeMb: limits.maxOldGenerationSizeMb } });
+    let settled = false;
+    const settle = (err: Error | null, files?: ExportFile[]) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      if (err) reject(err);
+      else resolve(files!);
+    };
+    const what = `the ${job.target} export of "${job.graph.name || 'model'}"`;
+    const timer = setTimeout(() => settle(new Error(`${what} took longer than ${limits.timeoutMs / 1000} s and was stopped; the graph expands to too much code (nested or repeated composites?)`)), limits.timeoutMs);
+    worker.on('message', (m: { files?: ExportFile[]; error?: string }) => settle(m.error !== undefined ? new Error(m.error) : null, m.files));
+    worker.on('error', (err: Error & { code?: string }) =>
+      settle(
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new Error(`${what} needed more than ${limits.maxOldGenerationSizeMb} MB and was stopped; the graph expands to too much code (nested or repeated composites?)`)
+          : new Error(`${what} failed: ${err.message}`),
+      ),
+    );
+    worker.on('exit', (code) => settle(new Error(`${what} ended (exit code ${code}) without an answer`)));
+  });
+}
+
+/** The host's exporter at given limits. */
+export const offThreadExporter =
+  (limits: OffThreadLimits = EXPORT_LIMITS): Exporter =>
+  (graph, target) =>
+    exportOffThread({ graph, target }, limits);
+
+export const engineExporter = offThreadExporter();

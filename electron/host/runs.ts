@@ -2,7 +2,8 @@
 // before training, and the request that inspects a run's checkpoint on one
 // validation sample or a dropped image (the run folder is engine/runs').
 import { checkGraphSchema } from '../../engine/graph/schema.js';
-import { prepareData, sizeOf, type DatasetSpec } from '../../engine/data/index.js';
+import { sizeOf, type DatasetSpec } from '../../engine/data/index.js';
+import { previewData } from '../../engine/data/preview.js';
 import { inputHint } from '../../engine/train/setup.js';
 import type { InspectCommand } from '../../engine/worker/protocol.js';
 import { imageTooLarge, type DatasetPreview, type ImageFile } from '../../common/host-api/api.js';
@@ -21,38 +22,7 @@ export async function previewDataset(spec: DatasetSpec, graph: unknown, examples
     hint = undefined; // a graph with errors: the dataset's own shape
   }
   try {
-    const data = await prepareData(spec, hint);
-    const { train, validation } = data;
-    const per = sizeOf(train.inputShape);
-    const counts = new Array<number>(data.classNames.length).fill(0);
-    for (const ds of [train, validation])
-      for (let i = 0; i < ds.size; i++) {
-        const r = ds.row(i);
-        const l = ds.labelShape.length ? -1 : ds.labels[r];
-        if (l >= 0) counts[l]++;
-      }
-    const pick = (ds: typeof train, n: number) =>
-      Array.from({ length: Math.min(n, ds.size) }, (_, i) => {
-        const r = ds.row(i);
-        const ls = sizeOf(ds.labelShape);
-        const x = ds.x.subarray(r * per, (r + 1) * per);
-        return { x: x instanceof Int32Array ? Int32Array.from(x) : Float32Array.from(x), label: [...ds.labels.subarray(r * ls, (r + 1) * ls)] };
-      });
-    return {
-      ok: true,
-      name: train.name,
-      inputShape: [...train.inputShape],
-      inputDtype: train.inputDtype,
-      labelShape: [...train.labelShape],
-      classNames: [...data.classNames],
-      classCounts: train.labelShape.length ? [] : counts,
-      trainSamples: train.size,
-      validationSamples: validation.size,
-      normalized: data.normalization !== undefined,
-      samples: pick(train, examples),
-      // The trainer probes the first validation samples (the training ones when there is no validation split).
-      probes: pick(validation.size > 0 ? validation : train, 64),
-    };
+    return { ok: true, ...(await previewData(spec, hint, examples)) };
   } catch (err) {
     return { ok: false, name: spec.name, error: (err as Error).message };
   }

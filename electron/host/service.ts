@@ -38,7 +38,7 @@ import {
   type Unsubscribe,
 } from '../../common/host-api/api.js';
 import { GRAPH_EXT, PathError, type PathPolicy } from './paths.js';
-import { BUILTIN_DATASETS } from '../../engine/data/builtin.js';
+import { BUILTIN_DATASETS, isBuiltinDataset } from '../../engine/data/builtin.js';
 import { datasetSpecSchema, type DatasetSpec } from '../../engine/data/index.js';
 import { isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/synthetic.js';
 import type { InspectCommand, Inspection } from '../../engine/worker/protocol.js';
@@ -90,7 +90,7 @@ export interface HostServiceOptions {
   trainingUnavailable?: string;
   datasets?: () => Promise<DatasetInfo[]>;
   exporter?: Exporter;
-  /** Runs a sample through a checkpoint in a training process (engine/worker's inspectInProcess). */
+  /** Runs a sample through a checkpoint in a training process (engine/worker's InspectionPool). */
   inspect?: (cmd: InspectCommand) => Promise<Inspection>;
 }
 
@@ -374,7 +374,7 @@ export class HostService implements HostHandlers {
     const spec = datasetSpecSchema.safeParse(dataset);
     if (!spec.success) throw new Error(`dataset: ${spec.error.issues.map((i) => `${i.path.join('.') || 'dataset'}: ${i.message}`).join('; ')}`);
     const data = spec.data;
-    if (!(data.name in BUILTIN_DATASETS) && !isSyntheticTask(data.name.replace(/^synthetic:/, ''))) data.name = await this.opts.paths.resolve(data.name, 'data');
+    if (!isBuiltinDataset(data.name) && !isSyntheticTask(data.name.replace(/^synthetic:/, ''))) data.name = await this.opts.paths.resolve(data.name, 'data');
     return data;
   }
 

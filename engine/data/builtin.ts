@@ -29,6 +29,9 @@ export const BUILTIN_DATASETS: Record<string, Builtin> = {
   },
 };
 
+/** Own keys only: `name in BUILTIN_DATASETS` would take "constructor" or "toString" for a dataset. */
+export const isBuiltinDataset = (name: string): boolean => Object.hasOwn(BUILTIN_DATASETS, name);
+
 /**
  * Reads numbers from JSON text into `out` from index `n` on (times `scale`) until
  * the text or `out` ends. Accepts the plain decimals these files hold (no
@@ -107,7 +110,7 @@ export interface BuiltinOptions {
 }
 
 export async function loadBuiltin(name: string, opts: BuiltinOptions = {}): Promise<ArrayDataset> {
-  const def = BUILTIN_DATASETS[name];
+  const def = isBuiltinDataset(name) ? BUILTIN_DATASETS[name] : undefined;
   if (!def) throw new Error(`unknown dataset "${name}" (built in: ${Object.keys(BUILTIN_DATASETS).join(', ')})`);
   let root: string;
   try {

@@ -1,8 +1,8 @@
 // Import of a CSV file: numeric feature columns and one label column (by name,
 // the last column by default). A header row is required. Errors name the file,
 // the line and the column.
-import { readFile } from 'node:fs/promises';
 import { ArrayDataset } from './dataset.js';
+import { readRegularFile } from './files.js';
 
 export interface CsvOptions {
   /** The label column's header; default: the last column. */
@@ -52,13 +52,19 @@ export function* parseCsv(text: string): Generator<[number, string[]]> {
   }
 }
 
+/** Plain decimal notation (1, -2.5, .5, 1e-3): Number() would also take 0x10, 0b1, Infinity and blanks. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** A field's number, or undefined when it is not a finite decimal. */
+export function decimal(field: string): number | undefined {
+  const t = field.trim();
+  if (!DECIMAL.test(t)) return undefined;
+  const v = Number(t);
+  return Number.isFinite(v) ? v : undefined;
+}
+
 export async function loadCsv(file: string, opts: CsvOptions = {}): Promise<ArrayDataset> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new Error(`cannot read ${file}: ${(e as Error).message}`);
-  }
+  const text = (await readRegularFile(file)).toString('utf8');
   const rows = (() => {
     try {
       return [...parseCsv(text)];
@@ -78,14 +84,18 @@ export async function loadCsv(file: string, opts: CsvOptions = {}): Promise<Arra
     if (fields.length !== header.length) throw new Error(`${file}:${line}: row ${r + 1} has ${fields.length} fields, the header has ${header.length}`);
     let k = 0;
     fields.forEach((f, c) => {
-      if (c === labelCol) return void rawLabels.push(f.trim());
-      const v = f.trim() === '' ? NaN : Number(f);
-      if (!Number.isFinite(v)) throw new Error(`${file}:${line}: row ${r + 1}, column "${header[c]}": "${f}" is not a number`);
+      if (c === labelCol) {
+        const label = f.trim();
+        if (label === '') throw new Error(`${file}:${line}: row ${r + 1}, label column "${header[c]}" is empty`);
+        return void rawLabels.push(label);
+      }
+      const v = decimal(f);
+      if (v === undefined) throw new Error(`${file}:${line}: row ${r + 1}, column "${header[c]}": "${f}" is not a number`);
       x[r * features + k++] = v;
     });
   });
   const distinct = [...new Set(rawLabels)];
-  const numeric = distinct.every((l) => l !== '' && Number.isFinite(Number(l)));
+  const numeric = distinct.every((l) => decimal(l) !== undefined);
   const classNames = distinct.sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
   if (classNames.length < 2) throw new Error(`${file}: the label column "${header[labelCol]}" has ${classNames.length} distinct value(s); a classifier needs at least two`);
   const index = new Map(classNames.map((c, i) => [c, i]));

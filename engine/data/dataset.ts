@@ -98,13 +98,19 @@ export class ArrayDataset implements Dataset {
   }
 }
 
+/** The sample indices of a seeded train/validation split of `size` samples. */
+export function splitIndices(name: string, size: number, validation: number, seed: number): { train: Int32Array; validation: Int32Array } {
+  if (!(validation >= 0 && validation < 1)) throw new Error(`the validation fraction must be in [0, 1), got ${validation}`);
+  const order = permutation(size, seed);
+  const k = validation > 0 ? Math.max(1, Math.round(size * validation)) : 0;
+  if (size - k < 1) throw new Error(`dataset ${name} has ${size} sample(s): too few to split`);
+  return { train: order.subarray(k), validation: order.subarray(0, k) };
+}
+
 /** A seeded train/validation split. */
 export function splitDataset(ds: ArrayDataset, validation: number, seed: number): { train: ArrayDataset; validation: ArrayDataset } {
-  if (!(validation >= 0 && validation < 1)) throw new Error(`the validation fraction must be in [0, 1), got ${validation}`);
-  const order = permutation(ds.size, seed);
-  const k = validation > 0 ? Math.max(1, Math.round(ds.size * validation)) : 0;
-  if (ds.size - k < 1) throw new Error(`dataset ${ds.name} has ${ds.size} sample(s): too few to split`);
-  return { train: ds.subset(order.subarray(k)), validation: ds.subset(order.subarray(0, k)) };
+  const split = splitIndices(ds.name, ds.size, validation, seed);
+  return { train: ds.subset(split.train), validation: ds.subset(split.validation) };
 }
 
 export interface Normalization {

@@ -1,11 +1,12 @@
 // Import of an image folder with one sub-folder per class (the torchvision
 // ImageFolder layout). Images are decoded, converted to the wanted channels and
 // resized bilinearly; pixel values end up in [0, 1].
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { decodePng, isPng, MAX_PIXELS, type RasterImage } from './png.js';
 import { ArrayDataset, normalizeInputs, type Normalization } from './dataset.js';
+import { isRegularFile, readRegularFile } from './files.js';
 
 const require = createRequire(import.meta.url);
 
@@ -90,8 +91,15 @@ export function imageInput(img: RasterImage, shape: readonly number[], normaliza
   return normalization ? normalizeInputs(x, normalization) : x;
 }
 
-export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Promise<ArrayDataset> {
-  const { height, width, channels } = opts;
+/** An image folder's classes and files, listed but not read: what a preview counts. */
+export interface ImageFolderListing {
+  dir: string;
+  classNames: string[];
+  files: string[];
+  labels: Int32Array;
+}
+
+export async function listImageFolder(dir: string, perClassLimit?: number): Promise<ImageFolderListing> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -100,25 +108,50 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Pr
   }
   const classNames = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
   if (classNames.length < 2) throw new Error(`${dir}: an image folder needs one sub-folder per class, at least two; found ${classNames.length}`);
-  const files: { file: string; label: number }[] = [];
+  const files: string[] = [];
+  const labels: number[] = [];
   for (const [label, name] of classNames.entries()) {
     const classDir = path.join(dir, name);
-    const images = (await readdir(classDir)).filter((f) => IMAGE_EXT.test(f)).sort().slice(0, opts.perClassLimit);
+    let names;
+    try {
+      names = (await readdir(classDir)).filter((f) => IMAGE_EXT.test(f)).sort();
+    } catch (e) {
+      throw new Error(`cannot read class folder ${classDir}: ${(e as Error).message}`);
+    }
+    // Only regular files (symlinks to them included): a FIFO, socket, device or folder named x.png is skipped.
+    const regular = await Promise.all(names.map((f) => isRegularFile(path.join(classDir, f))));
+    const images = names.filter((_, i) => regular[i]).slice(0, perClassLimit);
     if (images.length === 0) throw new Error(`${classDir}: class "${name}" has no PNG or JPEG images`);
-    for (const f of images) files.push({ file: path.join(classDir, f), label });
+    for (const f of images) {
+      files.push(path.join(classDir, f));
+      labels.push(label);
+    }
   }
+  return { dir, classNames, files, labels: Int32Array.from(labels) };
+}
+
+/** The listed images `rows` (all by default), decoded and fitted to height × width × channels. */
+export async function readImageFolder(listing: ImageFolderListing, opts: ImageFolderOptions, rows?: ArrayLike<number>): Promise<ArrayDataset> {
+  const { height, width, channels } = opts;
+  const picked = rows ? Array.from(rows) : listing.files.map((_, i) => i);
   const size = height * width * channels;
-  const x = new Float32Array(files.length * size);
-  const labels = new Int32Array(files.length);
-  for (const [i, { file, label }] of files.entries()) {
+  const x = new Float32Array(picked.length * size);
+  const labels = new Int32Array(picked.length);
+  for (const [i, row] of picked.entries()) {
+    const file = listing.files[row];
+    const bytes = await readRegularFile(file);
     let img: RasterImage;
     try {
-      img = decodeImage(await readFile(file));
+      img = decodeImage(bytes);
     } catch (e) {
       throw new Error(`${file}: ${(e as Error).message}`);
     }
     resizeInto(img, x.subarray(i * size, (i + 1) * size), height, width, channels);
-    labels[i] = label;
+    labels[i] = listing.labels[row];
   }
-  return new ArrayDataset({ name: path.basename(path.resolve(dir)), inputShape: [height, width, channels], classNames, x, labels });
+  return new ArrayDataset({ name: path.basename(path.resolve(listing.dir)), inputShape: [height, width, channels], classNames: listing.classNames, x, labels });
+}
+
+export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Promise<ArrayDataset> {
+  return readImageFolder(await listImageFolder(dir, opts.perClassLimit), opts);
 }

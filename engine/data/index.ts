@@ -2,27 +2,44 @@
 // shuffled, split and normalised pair of datasets.
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { ArrayDataset, splitDataset, standardize, type Normalization } from './dataset.js';
-import { BUILTIN_DATASETS, loadBuiltin } from './builtin.js';
+import path from 'node:path';
+import { ArrayDataset, splitDataset, splitIndices, standardize, type Normalization } from './dataset.js';
+import { BUILTIN_DATASETS, isBuiltinDataset, loadBuiltin } from './builtin.js';
 import { isSyntheticTask, syntheticDataset, SYNTHETIC_TASKS } from './synthetic.js';
-import { loadImageFolder } from './image-folder.js';
+import { listImageFolder, readImageFolder } from './image-folder.js';
 import { loadCsv } from './csv.js';
 import { deriveSeed } from './random.js';
 
 export * from './dataset.js';
 
+/**
+ * Bounds on what a dataset description may ask to be built (a synthetic task is
+ * built in memory, in the app's process for a preview): 2^24 tokens are two
+ * 64 MiB arrays. Larger data belongs in files.
+ */
+export const DATASET_LIMITS = {
+  /** Synthetic tasks: sequence length, vocabulary, number of sequences. */
+  maxLength: 4096,
+  maxVocab: 65_536,
+  maxSize: 1_000_000,
+  /** Sequences × length, whatever the two are. */
+  maxSyntheticTokens: 2 ** 24,
+  /** A limit (samples kept) beyond any dataset's size. */
+  maxLimit: 100_000_000,
+} as const;
+
 export const datasetSpecSchema = z.object({
   /** mnist, fashion-mnist, a synthetic task (copy, reverse, sort, recall; also as synthetic:NAME), an image folder, or a .csv file. */
   name: z.string().min(1),
   /** Use at most this many samples (training and validation together). */
-  limit: z.number().int().positive().optional(),
+  limit: z.number().int().positive().max(DATASET_LIMITS.maxLimit).optional(),
   seed: z.number().int().min(0).default(0),
   validationSplit: z.number().min(0).max(0.9).default(0.1),
   normalize: z.enum(['auto', 'none', 'standardize']).default('auto'),
   /** Synthetic tasks: sequence length, vocabulary and number of sequences (default: from the graph's input). */
-  length: z.number().int().min(2).optional(),
-  vocab: z.number().int().min(2).optional(),
-  size: z.number().int().positive().optional(),
+  length: z.number().int().min(2).max(DATASET_LIMITS.maxLength).optional(),
+  vocab: z.number().int().min(2).max(DATASET_LIMITS.maxVocab).optional(),
+  size: z.number().int().positive().max(DATASET_LIMITS.maxSize).optional(),
   /** CSV: the label column. */
   label: z.string().optional(),
 });
@@ -44,23 +61,51 @@ export interface PreparedData {
 
 export const datasetNames = (): string[] => [...Object.keys(BUILTIN_DATASETS), ...SYNTHETIC_TASKS];
 
-async function load(spec: z.output<typeof datasetSpecSchema>, hint?: InputHint): Promise<ArrayDataset> {
+export type ParsedDatasetSpec = z.output<typeof datasetSpecSchema>;
+
+/** A dataset whose samples are built on demand, so that a preview builds the few it shows. */
+export interface LazyDataset {
+  name: string;
+  size: number;
+  /** Each sample's class, where known without building it (image folders); none for sequences. */
+  labels?: Int32Array;
+  classNames: readonly string[];
+  /** Samples `rows` (all of them by default), in that order. */
+  build(rows?: ArrayLike<number>): Promise<ArrayDataset>;
+}
+
+/** A described dataset: in memory (built-in, CSV), or built on demand (synthetic, image folder). */
+export async function datasetSource(spec: ParsedDatasetSpec, hint?: InputHint): Promise<ArrayDataset | LazyDataset> {
   const { name, limit, seed } = spec;
-  if (name in BUILTIN_DATASETS) return loadBuiltin(name, { limit, seed: deriveSeed(seed, 'limit') });
+  if (isBuiltinDataset(name)) return loadBuiltin(name, { limit, seed: deriveSeed(seed, 'limit') });
   const task = name.replace(/^synthetic:/, '');
   if (isSyntheticTask(task)) {
     const length = spec.length ?? hint?.shape[0] ?? 16;
     const vocab = spec.vocab ?? hint?.vocab ?? 16;
-    return syntheticDataset({ task, length, vocab, size: spec.size ?? limit ?? 2048, seed: deriveSeed(seed, 'synthetic') });
+    const size = spec.size ?? limit ?? 2048;
+    checkSynthetic(name, length, vocab, size);
+    const opts = { task, length, vocab, size, seed: deriveSeed(seed, 'synthetic') };
+    const classNames = syntheticDataset({ ...opts, size: 1 }, []).classNames;
+    return { name: `synthetic:${task}`, size, classNames, build: async (rows) => syntheticDataset(opts, rows) };
   }
   const info = await stat(name).catch(() => undefined);
   if (!info) throw new Error(`unknown dataset "${name}": not one of ${datasetNames().join(', ')}, and no such file or folder`);
   if (info.isDirectory()) {
     const [height, width, channels] = hint?.shape.length === 3 ? hint.shape : [28, 28, 1];
     if (channels !== 1 && channels !== 3) throw new Error(`image folder ${name}: the model's input has ${channels} channels; images give 1 (grey) or 3 (RGB)`);
-    const ds = await loadImageFolder(name, { height, width, channels });
-    return limit && limit < ds.size ? splitDataset(ds, 1 - limit / ds.size, deriveSeed(seed, 'limit')).train : ds;
+    const listing = await listImageFolder(name);
+    const n = listing.files.length;
+    // A limit keeps a seeded choice of the images.
+    const kept = limit && limit < n ? splitIndices(name, n, 1 - limit / n, deriveSeed(seed, 'limit')).train : Int32Array.from(listing.files, (_, i) => i);
+    return {
+      name: path.basename(path.resolve(name)),
+      size: kept.length,
+      labels: kept.map((i) => listing.labels[i]),
+      classNames: listing.classNames,
+      build: (rows) => readImageFolder(listing, { height, width, channels }, Array.from(rows ?? kept.keys(), (r) => kept[r])),
+    };
   }
+  if (!info.isFile()) throw new Error(`dataset ${name} is neither a folder nor a regular file`);
   if (/\.csv$/i.test(name)) {
     const ds = await loadCsv(name, { label: spec.label });
     return limit && limit < ds.size ? ds.subset(Array.from({ length: limit }, (_, i) => i)) : ds;
@@ -68,13 +113,30 @@ async function load(spec: z.output<typeof datasetSpecSchema>, hint?: InputHint):
   throw new Error(`dataset ${name}: a file dataset must be a .csv file (or pass a folder of class folders)`);
 }
 
+/** The length and vocabulary may come from the graph's input, past the schema: checked here whatever their source. */
+function checkSynthetic(name: string, length: number, vocab: number, size: number): void {
+  const { maxLength, maxVocab, maxSize, maxSyntheticTokens } = DATASET_LIMITS;
+  const over = (what: string, v: number, max: number) => new Error(`dataset ${name}: ${what} ${v} is over the limit of ${max}`);
+  if (length > maxLength) throw over('sequence length', length, maxLength);
+  if (vocab > maxVocab) throw over('vocabulary', vocab, maxVocab);
+  if (size > maxSize) throw over('size', size, maxSize);
+  if (size * length > maxSyntheticTokens)
+    throw new Error(`dataset ${name}: ${size} sequences of length ${length} are ${size * length} tokens, over the limit of ${maxSyntheticTokens}; ask for at most ${Math.floor(maxSyntheticTokens / length)} sequences`);
+}
+
 export async function prepareData(input: DatasetSpec, hint?: InputHint): Promise<PreparedData> {
   const spec = datasetSpecSchema.parse(input);
-  const all = await load(spec, hint);
+  const source = await datasetSource(spec, hint);
+  return prepareFrom(spec, source instanceof ArrayDataset ? source : await source.build());
+}
+
+/** Images arrive in [0, 1] and tokens are ids: only tables are standardised unless asked. */
+export const standardizes = (spec: ParsedDatasetSpec, ds: { inputShape: readonly number[]; inputDtype: string }): boolean =>
+  spec.normalize === 'standardize' || (spec.normalize === 'auto' && ds.inputShape.length === 1 && ds.inputDtype === 'float32');
+
+export function prepareFrom(spec: ParsedDatasetSpec, all: ArrayDataset): PreparedData {
   const { train, validation } = splitDataset(all, spec.validationSplit, deriveSeed(spec.seed, 'split'));
-  // Images arrive in [0, 1] and tokens are ids: only tables are standardised unless asked.
-  const wantStandardize = spec.normalize === 'standardize' || (spec.normalize === 'auto' && all.inputShape.length === 1 && all.inputDtype === 'float32');
-  if (!wantStandardize) return { train, validation, classNames: all.classNames };
+  if (!standardizes(spec, all)) return { train, validation, classNames: all.classNames };
   const s = standardize(train, validation);
   return { train: s.train, validation: s.validation, classNames: all.classNames, normalization: s.stats };
 }

@@ -7,7 +7,7 @@
 //   recall   key/value pairs, then queries: each query's target is the value stored
 //            under its key (associative recall); non-query positions are ignored.
 import { ArrayDataset, IGNORE } from './dataset.js';
-import { randInt, rng } from './random.js';
+import { deriveSeed, randInt, rng } from './random.js';
 
 export const SYNTHETIC_TASKS = ['copy', 'reverse', 'sort', 'recall'] as const;
 export type SyntheticTask = (typeof SYNTHETIC_TASKS)[number];
@@ -33,7 +33,12 @@ function sortOrder(x: ArrayLike<number>): number[] {
   return Array.from({ length: x.length }, (_, i) => i).sort((a, b) => x[a] - x[b] || a - b);
 }
 
-export function syntheticDataset(opts: SyntheticOptions): ArrayDataset {
+/**
+ * The task's sequences `rows` (all of them by default). Each sequence has a seed
+ * of its own, so that any few can be built without the rest (a preview of a
+ * million sequences builds the ones it shows).
+ */
+export function syntheticDataset(opts: SyntheticOptions, rows?: ArrayLike<number>): ArrayDataset {
   const { task, length: T = 16, vocab: V = 16, size = 2048, seed = 0 } = opts;
   if (!isSyntheticTask(task)) throw new Error(`unknown synthetic task "${task}" (expected one of ${SYNTHETIC_TASKS.join(', ')})`);
   if (!(Number.isInteger(T) && T >= 2)) throw new Error(`sequence length must be an integer ≥ 2, got ${T}`);
@@ -43,12 +48,15 @@ export function syntheticDataset(opts: SyntheticOptions): ArrayDataset {
   if (task === 'recall' && (T < 3 || pairs > Math.floor(V / 2)))
     throw new Error(`recall with length ${T} stores ${pairs} distinct keys, which needs length ≥ 3 and vocab ≥ ${2 * pairs}, got vocab ${V}`);
 
-  const random = rng(seed);
-  const x = new Int32Array(size * T);
-  const y = new Int32Array(size * T);
-  for (let s = 0; s < size; s++) {
-    const xs = x.subarray(s * T, (s + 1) * T);
-    const ys = y.subarray(s * T, (s + 1) * T);
+  const n = rows ? rows.length : size;
+  const x = new Int32Array(n * T);
+  const y = new Int32Array(n * T);
+  for (let i = 0; i < n; i++) {
+    const s = rows ? rows[i] : i;
+    if (!(s >= 0 && s < size)) throw new Error(`synthetic:${task} has ${size} sequences; there is no sequence ${s}`);
+    const random = rng(deriveSeed(seed, s));
+    const xs = x.subarray(i * T, (i + 1) * T);
+    const ys = y.subarray(i * T, (i + 1) * T);
     if (task === 'recall') {
       fillRecall(xs, ys, V, random);
       continue;

@@ -52,6 +52,11 @@ export class Optimizer {
     this.slots = vars.map((v) => Array.from({ length: n }, () => tf.tidy(() => tf.variable(tf.zerosLike(v), false))));
   }
 
+  /** State tensors kept per weight: 1 for SGD with momentum, 2 for Adam(W). */
+  get slotsPerWeight(): number {
+    return this.slots[0]?.length ?? 0;
+  }
+
   private get weightDecay(): number {
     return this.c.weightDecay ?? (this.c.optimizer === 'adamw' ? 0.01 : 0);
   }

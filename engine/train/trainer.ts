@@ -16,6 +16,7 @@ import { trainConfigSchema, type TrainConfig, type TrainConfigInput } from './co
 import type { TrainEvent, TrainEventOf } from './events.js';
 import { countCorrect, maskedLoss, oneHot } from './losses.js';
 import { Optimizer } from './optimizers.js';
+import { guardTrainingMemory } from './memory.js';
 import { AttentionProbe } from './probes.js';
 import type { MetricRow, RunFolder } from '../runs/index.js';
 import { learningRate } from './schedule.js';
@@ -91,6 +92,13 @@ export class Trainer {
 
     this.vars = compiled.model.trainableWeights.map((w) => w.read() as Variable);
     this.optimizer = new Optimizer(tf, this.config, this.vars);
+    try {
+      guardTrainingMemory(tf, this.model, this.optimizer.slotsPerWeight, Math.min(this.config.batchSize, data.train.size), opts.backend?.name ?? tf.getBackend());
+    } catch (err) {
+      this.optimizer.dispose();
+      this.model.dispose();
+      throw err;
+    }
     const probeSource: Dataset = data.validation.size > 0 ? data.validation : data.train;
     const k = Math.min(this.config.probe.samples, probeSource.size);
     const samples = probeSource.batch(tf, Array.from({ length: k }, (_, i) => i)).x;

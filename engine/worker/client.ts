@@ -109,6 +109,8 @@ export class TrainingClient extends EventEmitter<Events> {
  * Node process here, an Electron utilityProcess in the desktop app.
  */
 export interface WorkerProcess {
+  /** The operating system's process id, where known. */
+  readonly pid?: number;
   send(message: Command): void;
   onMessage(listener: (raw: unknown) => void): void;
   /** The process ended, or could not start; `how` says which ("exited with code 1"). */
@@ -120,6 +122,7 @@ export interface WorkerProcess {
 export function forkWorker(opts: { module?: string | URL; execArgv?: string[] } = {}): WorkerProcess {
   const child = fork(opts.module ?? PROCESS, [], { serialization: SERIALIZATION, execArgv: opts.execArgv ?? [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return {
+    pid: child.pid,
     send: (m) => void child.send(m),
     onMessage: (l) => void child.on('message', l),
     onEnd: (l) => {

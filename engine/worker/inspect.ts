@@ -1,11 +1,15 @@
 // Inspection after training: one validation sample (or a given PNG or JPEG,
 // fitted to the input as the run's dataset fitted its images) through a
 // checkpoint of a run, answered with the prediction and every attention map.
-// Runs in the training process (never in the app's own), like training does.
-import type { Tensor } from '../blocks/contract.js';
+// Runs in the training process (never in the app's own), like training does;
+// an inspection process answers many calls and keeps the model between them.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { LayersModel } from '@tensorflow/tfjs';
+import type { Tensor, TF } from '../blocks/contract.js';
 import { selectBackend, type BackendOption } from '../backends/select.js';
-import { compileGraph } from '../compile/compile.js';
-import { IGNORE, prepareData, type Normalization } from '../data/index.js';
+import { compileGraph, type CompiledGraph } from '../compile/compile.js';
+import { IGNORE, prepareData, type Normalization, type PreparedData } from '../data/index.js';
 import { decodeImage, imageInput } from '../data/image-folder.js';
 import type { GraphFile } from '../graph/types.js';
 import { loadCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
@@ -14,22 +18,73 @@ import { downsample } from '../train/probes.js';
 import { inputHint } from '../train/setup.js';
 import type { InspectCommandParsed, Inspection } from './protocol.js';
 
-export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspection> {
+/**
+ * What an inspection process keeps between calls: the data split and the
+ * compiled model for one (graph, dataset, backend), and the checkpoint whose
+ * weights the model holds. A call for another run rebuilds it all; another
+ * checkpoint (or the same one rewritten) reloads the weights only.
+ */
+interface Loaded {
+  key: string;
+  tf: TF;
+  backend: string;
+  data: PreparedData;
+  compiled: CompiledGraph;
+  probe: LayersModel;
+  /** The checkpoint folder whose weights are in the model, and its files' sizes and times. */
+  checkpoint?: { dir: string; stamp: string };
+}
+
+let loaded: Loaded | undefined;
+
+async function load(cmd: InspectCommandParsed): Promise<Loaded> {
   const graph = cmd.graph as unknown as GraphFile;
-  const { tf, backend } = await selectBackend({ backend: cmd.backend as BackendOption });
-  const data = await prepareData(cmd.dataset, inputHint(graph));
+  const key = JSON.stringify([cmd.graph, cmd.dataset, cmd.backend]);
+  if (loaded?.key !== key) {
+    forget();
+    const { tf, backend } = await selectBackend({ backend: cmd.backend as BackendOption });
+    const data = await prepareData(cmd.dataset, inputHint(graph));
+    const compiled = compileGraph(tf, graph);
+    const probe = tf.model({ inputs: compiled.model.inputs, outputs: [...compiled.model.outputs, ...compiled.attention.map((a) => a.tensor)] });
+    loaded = { key, tf, backend, data, compiled, probe };
+  }
+  const dir = await resolveCheckpoint(cmd.checkpoint);
+  const stamp = await stampOf(dir);
+  if (loaded.checkpoint?.dir !== dir || loaded.checkpoint.stamp !== stamp) {
+    loaded.checkpoint = undefined;
+    const ck = await loadCheckpoint(loaded.tf, dir);
+    try {
+      const { model } = loaded.compiled;
+      if (ck.weights.length !== model.weights.length) throw new Error(`checkpoint ${dir} holds ${ck.weights.length} weights, the model has ${model.weights.length}: it is from another graph`);
+      model.setWeights(ck.weights);
+    } finally {
+      loaded.tf.dispose([...ck.weights, ...ck.optimizer]);
+    }
+    loaded.checkpoint = { dir, stamp };
+  }
+  return loaded;
+}
+
+/** Disposes what the last call loaded. */
+function forget(): void {
+  loaded?.compiled.model.dispose();
+  loaded = undefined;
+}
+
+/** Names, sizes and modification times of a checkpoint's files: a rewritten checkpoint has another stamp. */
+async function stampOf(dir: string): Promise<string> {
+  const files = (await readdir(dir)).sort();
+  const stats = await Promise.all(files.map((f) => stat(path.join(dir, f)).then((s) => `${f}:${s.size}:${s.mtimeMs}`, () => f)));
+  return stats.join('|');
+}
+
+export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspection> {
+  const { tf, backend, data, compiled, probe, checkpoint } = await load(cmd);
   const source = data.validation.size > 0 ? data.validation : data.train;
   const image = cmd.image && imageFor(cmd.image, source.inputShape, data.normalization);
   if (!image && cmd.index >= source.size) throw new Error(`sample ${cmd.index} does not exist: the validation split has ${source.size} samples`);
-  const compiled = compileGraph(tf, graph);
-  const checkpoint = await resolveCheckpoint(cmd.checkpoint);
-  const ck = await loadCheckpoint(tf, checkpoint);
   const tensors: Tensor[] = [];
   try {
-    if (ck.weights.length !== compiled.model.weights.length) throw new Error(`checkpoint ${checkpoint} holds ${ck.weights.length} weights, the model has ${compiled.model.weights.length}: it is from another graph`);
-    compiled.model.setWeights(ck.weights);
-    const outputs = [...compiled.model.outputs, ...compiled.attention.map((a) => a.tensor)];
-    const probe = tf.model({ inputs: compiled.model.inputs, outputs });
     const { x, labels } = image ? { x: tf.tensor(image.x, [1, ...source.inputShape]), labels: [IGNORE] } : source.batch(tf, [cmd.index]);
     tensors.push(x);
     const out = probe.predict(x) as Tensor | Tensor[];
@@ -54,12 +109,11 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
       input: { shape: x.shape.slice(1), data: input instanceof Int32Array ? Int32Array.from(input) : Float32Array.from(input as Float32Array) },
       outputs: await Promise.all(compiled.outputs.map(async (o, i) => ({ nodeId: o.nodeId, shape: list[i].shape.slice(1), probs: Float32Array.from((await list[i].data()) as Float32Array) }))),
       maps,
-      checkpoint,
+      checkpoint: checkpoint!.dir,
       backend,
     };
   } finally {
-    tf.dispose([...tensors, ...ck.weights, ...ck.optimizer]);
-    compiled.model.dispose();
+    tf.dispose(tensors);
   }
 }
 

@@ -1,8 +1,10 @@
-// The training process: forked by TrainingClient, it trains one run and exits.
+// The training process: forked by TrainingClient, it trains one run and exits;
+// forked by an InspectionPool, it answers inspections until its parent goes.
 // A crash or an out-of-memory here never takes the editor or the CLI down.
 import { commandSchema, type Inspection, type TrainEvent } from './protocol.js';
 import { inspectSample } from './inspect.js';
 import { setupRun } from '../train/setup.js';
+import { isOutOfMemory } from '../train/memory.js';
 import type { Trainer } from '../train/trainer.js';
 import type { GraphFile } from '../graph/types.js';
 
@@ -13,13 +15,22 @@ let trainer: Trainer | undefined;
 /** Pause or stop asked for while the run was still being set up: applied before its first batch. */
 let early: 'pause' | 'stop' | undefined;
 let lastProgress = 0;
+/** Inspections run one at a time, in the order asked. */
+let inspections = Promise.resolve();
+let inspecting = false;
 
 function send(e: TrainEvent | Inspection): Promise<void> {
   return new Promise((resolve) => (process.connected ? process.send!(e, undefined, undefined, () => resolve()) : resolve()));
 }
 
+/** Where the run got to, for the message when memory runs out. */
+let lastCheckpoint: string | undefined;
+let position = '';
+
 function forward(e: TrainEvent): void {
+  if (e.type === 'checkpoint') lastCheckpoint = e.path;
   if (e.type === 'progress') {
+    position = ` in epoch ${e.epoch + 1}, batch ${e.batch + 1}`;
     const now = performance.now();
     if (now - lastProgress < PROGRESS_MS && e.batch < e.batches) return;
     lastProgress = now;
@@ -35,7 +46,13 @@ async function start(cmd: Extract<ReturnType<typeof commandSchema.parse>, { type
 }
 
 async function fail(err: unknown): Promise<never> {
-  await send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+  let message = err instanceof Error ? err.message : String(err);
+  // wasm's bare Aborted() or V8's allocation failures: say what happened and what was kept.
+  if (isOutOfMemory(err)) {
+    const saved = lastCheckpoint ? `the last checkpoint, ${lastCheckpoint}, is intact` : 'no checkpoint had been written';
+    message = `ran out of memory${position} (${message.split('\n')[0]}); ${saved}; try a smaller batch`;
+  }
+  await send({ type: 'error', message });
   process.exit(1);
 }
 
@@ -50,7 +67,12 @@ process.on('message', (raw) => {
       break;
     case 'inspect':
       if (trainer) return void fail(new Error('this training process is running a run'));
-      inspectSample(cmd).then(send).then(() => process.disconnect(), fail);
+      // An inspection process answers call after call (engine/worker/inspect-pool.ts);
+      // a failed inspection is an answer too, not the end of the process.
+      inspecting = true;
+      inspections = inspections
+        .then(() => inspectSample(cmd))
+        .then(send, (err: unknown) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
       break;
     case 'pause':
       if (trainer) trainer.pause();
@@ -70,4 +92,7 @@ process.on('message', (raw) => {
   }
 });
 // The parent went away: nothing would read our events.
-process.on('disconnect', () => trainer?.stop());
+process.on('disconnect', () => {
+  if (trainer) trainer.stop();
+  else if (inspecting) process.exit(0);
+});
