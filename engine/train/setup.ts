@@ -43,15 +43,15 @@ function resumePoint(from: string): { runDir: string; checkpoint: string } {
 }
 
 export async function setupRun(req: RunRequest, onEvent?: (e: TrainEvent) => void): Promise<Trainer> {
-  const { tf, backend, skipped } = await selectBackend({ backend: req.backend });
+  const { tf, backend, adapter, skipped } = await selectBackend({ backend: req.backend });
   const data = await prepareData(req.dataset, inputHint(req.graph, req.registry));
   const resume = req.resumeFrom ? resumePoint(req.resumeFrom) : undefined;
-  const config = { ...req.config, dataset: req.dataset, backend };
+  const config = { ...req.config, dataset: req.dataset, backend, ...(adapter && { adapter }) };
   const runDir =
     req.out === null
       ? null
       : resume && !req.out?.dir
         ? RunDir.open(resume.runDir)
         : await RunDir.create({ base: req.out?.base, dir: req.out?.dir, name: req.graph.name, graph: req.graph, config });
-  return new Trainer({ tf, backend: { name: backend, skipped }, graph: req.graph, registry: req.registry, data, config: req.config ?? {}, runDir, resumeFrom: resume?.checkpoint, onEvent });
+  return new Trainer({ tf, backend: { name: backend, adapter, skipped }, graph: req.graph, registry: req.registry, data, config: req.config ?? {}, runDir, resumeFrom: resume?.checkpoint, onEvent });
 }

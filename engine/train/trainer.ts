@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { LossName, Tensor, TF } from '../blocks/contract.js';
 import type { BlockRegistry } from '../blocks/registry.js';
+import type { GpuAdapter } from '../backends/names.js';
 import { compileGraph, type CompiledGraph, type ModelOutput } from '../compile/compile.js';
 import type { GraphFile } from '../graph/types.js';
 import type { PreparedData } from '../data/index.js';
@@ -26,7 +27,7 @@ type Variable = ReturnType<TF['variable']>;
 export interface TrainerOptions {
   tf: TF;
   /** The backend that runs and the better ones that were skipped, for the reports. */
-  backend?: { name: string; skipped: { backend: string; reason: string }[] };
+  backend?: { name: string; adapter?: GpuAdapter; skipped: { backend: string; reason: string }[] };
   graph: GraphFile;
   registry?: BlockRegistry;
   data: PreparedData;
@@ -291,9 +292,11 @@ export class Trainer {
     const batches = Math.ceil(train.size / c.batchSize);
     const total = c.epochs * batches;
     const backend = opts.backend?.name ?? tf.getBackend();
+    const adapter = opts.backend?.adapter;
     this.emit({
       type: 'started',
       backend,
+      adapter,
       skipped: opts.backend?.skipped ?? [],
       runDir: opts.runDir?.path ?? null,
       params: this.compiled.params,
@@ -366,6 +369,7 @@ export class Trainer {
       type: 'done',
       reason,
       backend,
+      adapter,
       samplesPerSec: trainMs > 0 ? (samples / trainMs) * 1000 : 0,
       metrics,
       epochs: s.epoch,
