@@ -196,14 +196,15 @@ function guardReads(backend: WebGPUBackendLike, failure: () => Error | null): vo
  * adapter is refused unless `allowSoftware`. A device that was lost is replaced.
  */
 export async function loadWebgpu(tf: TF, opts: { allowSoftware: boolean }): Promise<GpuAdapter> {
-  if (current && !current.failure() && tf.findBackend('webgpu')) {
+  if (current && !current.failure() && tf.findBackendFactory('webgpu')) {
     if (current.adapter.software && !opts.allowSoftware) throw new SoftwareAdapterError(current.adapter);
     if (!(await tf.setBackend('webgpu'))) throw new Error("the 'webgpu' backend did not initialise");
     return current.adapter;
   }
+  // Loaded before navigator.gpu exists, so that it does not register a factory of its own (another device).
+  const { WebGPUBackend } = await importOptional('@tensorflow/tfjs-backend-webgpu', async () => require('@tensorflow/tfjs-backend-webgpu') as { WebGPUBackend: new (device: GPUDevice, info?: unknown) => WebGPUBackendLike });
   const { adapter, info } = await requestAdapter();
   if (info.software && !opts.allowSoftware) throw new SoftwareAdapterError(info);
-  const { WebGPUBackend } = await importOptional('@tensorflow/tfjs-backend-webgpu', async () => require('@tensorflow/tfjs-backend-webgpu') as { WebGPUBackend: new (device: GPUDevice, info?: unknown) => WebGPUBackendLike });
   const device = await requestDevice(adapter);
   let failed: Error | null = null;
   device.lost.then((l) => (failed ??= gpuFailure('lost', l.message || l.reason, info)));
@@ -213,7 +214,7 @@ export async function loadWebgpu(tf: TF, opts: { allowSoftware: boolean }): Prom
   });
   const backend = new WebGPUBackend(device, adapter.info);
   guardReads(backend, () => failed);
-  if (tf.findBackend('webgpu')) tf.removeBackend('webgpu');
+  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => backend as never);
   if (!(await tf.setBackend('webgpu'))) throw new Error("the 'webgpu' backend did not initialise");
   await tf.ready();
