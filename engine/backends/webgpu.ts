@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TF } from '../blocks/contract.js';
 import type { GpuAdapter } from './names.js';
-import { oncePerEngine } from './once.js';
+import { registerWebgpuResizeGrads } from './resize-grads.js';
 
 const require = createRequire(import.meta.url);
 
@@ -29,6 +29,7 @@ interface GPUAdapter {
   requestDevice(desc: { requiredFeatures: string[]; requiredLimits: Record<string, number> }): Promise<GPUDevice>;
 }
 export interface GPUDevice {
+  limits: Record<string, number>;
   lost: Promise<{ reason: string; message: string }>;
   addEventListener(type: 'uncapturederror', listener: (ev: { error: { constructor: { name: string }; message: string } }) => void): void;
   destroy(): void;
@@ -156,6 +157,7 @@ function gpuFailure(kind: 'lost' | 'memory' | 'validation', detail: string, adap
 interface WebGPUBackendLike {
   device: GPUDevice;
   read(dataId: object): Promise<unknown>;
+  readSync(dataId: object): unknown;
   dispose(): void;
 }
 
@@ -189,6 +191,17 @@ function guardReads(backend: WebGPUBackendLike, failure: () => Error | null): vo
     if (after) throw after;
     return value;
   };
+  // tfjs reads a GPU tensor synchronously through OffscreenCanvas, which Node lacks.
+  const readSync = backend.readSync.bind(backend);
+  backend.readSync = (dataId) => {
+    try {
+      return readSync(dataId);
+    } catch (e) {
+      if (e instanceof ReferenceError && e.message.includes('OffscreenCanvas'))
+        throw new Error('a tensor on the GPU cannot be read synchronously (dataSync, arraySync) in Node on the webgpu backend: read it with await data()');
+      throw e;
+    }
+  };
 }
 
 /**
@@ -218,10 +231,8 @@ export async function loadWebgpu(tf: TF, opts: { allowSoftware: boolean }): Prom
   tf.registerBackend('webgpu', () => backend as never);
   if (!(await tf.setBackend('webgpu'))) throw new Error("the 'webgpu' backend did not initialise");
   await tf.ready();
-  registerWebgpuRepairs(tf);
+  registerWebgpuResizeGrads(tf);
   current = { adapter: info, device, failure: () => failed };
   return info;
 }
 
-/** What webgpu computes wrong or lacks for training, put right once per tfjs instance. */
-const registerWebgpuRepairs = oncePerEngine((_tf: TF): void => {});
