@@ -32,7 +32,8 @@ test('software adapters are told from GPUs by what Dawn reports', () => {
   assert.equal(describeAdapter(nvidia).software, false);
   assert.equal(describeAdapter(nvidia, true).software, true, 'a fallback adapter is software whatever its name');
   assert.equal(describeAdapter({ ...nvidia, isFallbackAdapter: true }).software, true);
-  assert.equal(adapterLabel(describeAdapter(nvidia)), 'nvidia NVIDIA GeForce RTX 3080 (ampere)');
+  assert.equal(adapterLabel(describeAdapter(nvidia)), 'NVIDIA GeForce RTX 3080 (ampere)', 'the vendor is not repeated');
+  assert.equal(adapterLabel(describeAdapter(llvmpipe)), 'mesa llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6) 0.0.1 [software]');
   assert.match(new SoftwareAdapterError(describeAdapter(llvmpipe)).message, /software one \(llvmpipe.*--backend webgpu uses it anyway/);
 });
 

@@ -21,6 +21,6 @@ export interface GpuAdapter {
 export function adapterLabel(a: GpuAdapter): string {
   const name = a.description || a.device || a.architecture || 'unnamed adapter';
   const vendor = a.vendor && !name.toLowerCase().startsWith(a.vendor.toLowerCase()) ? `${a.vendor} ` : '';
-  const arch = a.architecture && !name.includes(a.architecture) ? ` (${a.architecture})` : '';
+  const arch = a.architecture && a.architecture !== 'software' && !name.includes(a.architecture) ? ` (${a.architecture})` : '';
   return `${vendor}${name}${arch}${a.software ? ' [software]' : ''}`;
 }
