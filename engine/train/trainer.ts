@@ -194,15 +194,16 @@ export class Trainer {
       this.optimizer.apply(clipped, lr);
     });
     const n = this.trained.length;
-    const lossValues = await Promise.all(kept.slice(n).map((t) => t.data()));
+    // The step's one wait for the device: everything the metrics need, read back together.
+    const [total, ...read] = await Promise.all([value, ...kept].map((t) => t.data()));
     const s = this.state.sums;
     for (const [i] of this.trained.entries()) {
-      const c = countCorrect((await kept[i].data()) as Float32Array, labels, classes, this.config.topK);
-      add(s, `${i}.loss`, lossValues[i][0] * c.n);
+      const c = countCorrect(read[i] as Float32Array, labels, classes, this.config.topK);
+      add(s, `${i}.loss`, read[n + i][0] * c.n);
       add(s, `${i}.n`, c.n);
       add(s, `${i}.correct`, c.correct);
     }
-    add(s, 'loss', (await value.data())[0] * indices.length);
+    add(s, 'loss', total[0] * indices.length);
     add(s, 'samples', indices.length);
     tf.dispose([x, yT, maskT, value, ...g, ...Object.values(grads), ...kept]);
   }
