@@ -81,7 +81,7 @@ interface Dawn {
   globals: Record<string, unknown>;
 }
 
-let dawn: Promise<Dawn> | undefined;
+let dawn: Promise<GPU> | undefined;
 
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
@@ -98,23 +98,29 @@ async function importOptional<T>(pkg: string, load: () => Promise<T>): Promise<T
   }
 }
 
-/** Dawn's `navigator.gpu`, with the WebGPU constants (GPUBufferUsage…) tfjs reads as globals. */
-async function dawnGpu(): Promise<GPU> {
+/**
+ * Dawn's `navigator.gpu`, with the WebGPU constants (GPUBufferUsage…) tfjs reads
+ * as globals. One instance per process: a second one, and the first collected
+ * beside it, crashed Mesa's lavapipe (a pthread mutex assertion).
+ */
+function dawnGpu(): Promise<GPU> {
   ensureRuntimeDir();
-  const pkg = 'webgpu'; // a plain string would make the build look for the optional package's types
-  dawn ??= importOptional(pkg, () => import(pkg) as Promise<Dawn>);
-  const { create, globals } = await dawn.catch((e) => {
+  dawn ??= (async () => {
+    const pkg = 'webgpu'; // a plain string would make the build look for the optional package's types
+    const { create, globals } = await importOptional(pkg, () => import(pkg) as Promise<Dawn>);
+    const define = (on: object, k: string, value: unknown) => Object.defineProperty(on, k, { value, configurable: true, writable: true });
+    for (const [k, v] of Object.entries(globals)) if (!(k in globalThis)) define(globalThis, k, v);
+    const gpu = create([]);
+    // tfjs' WebGPUBackend refuses to start without navigator.gpu (Node 21+ has a navigator, without gpu; Node 20 none).
+    const g = globalThis as { navigator?: { gpu?: GPU } };
+    if (!g.navigator) define(globalThis, 'navigator', {});
+    if (!g.navigator!.gpu) define(g.navigator!, 'gpu', gpu);
+    return gpu;
+  })();
+  return dawn.catch((e) => {
     dawn = undefined;
     throw e;
   });
-  const define = (on: object, k: string, value: unknown) => Object.defineProperty(on, k, { value, configurable: true, writable: true });
-  for (const [k, v] of Object.entries(globals)) if (!(k in globalThis)) define(globalThis, k, v);
-  const gpu = create([]);
-  // tfjs' WebGPUBackend refuses to start without navigator.gpu (Node 21+ has a navigator, without gpu; Node 20 none).
-  const g = globalThis as { navigator?: { gpu?: GPU } };
-  if (!g.navigator) define(globalThis, 'navigator', {});
-  if (!g.navigator!.gpu) define(g.navigator!, 'gpu', gpu);
-  return gpu;
 }
 
 /** The best adapter Dawn finds, described; an error where there is none. */
