@@ -31,7 +31,7 @@ interface GPUAdapter {
 export interface GPUDevice {
   limits: Record<string, number>;
   lost: Promise<{ reason: string; message: string }>;
-  addEventListener(type: 'uncapturederror', listener: (ev: { error: { constructor: { name: string }; message: string } }) => void): void;
+  addEventListener(type: 'uncapturederror', listener: (ev: { error: { constructor: { name: string }; message: string }; preventDefault(): void }) => void): void;
   destroy(): void;
 }
 interface GPU {
@@ -228,6 +228,8 @@ export async function loadWebgpu(tf: TF, opts: { allowSoftware: boolean }): Prom
   let failed: Error | null = null;
   device.lost.then((l) => (failed ??= gpuFailure('lost', l.message || l.reason, info)));
   device.addEventListener('uncapturederror', (ev) => {
+    // The first error is the one reported; Dawn would print it and each one it causes on stderr.
+    ev.preventDefault();
     const err = ev.error;
     failed ??= gpuFailure(err.constructor.name === 'GPUOutOfMemoryError' ? 'memory' : 'validation', err.message, info);
   });
