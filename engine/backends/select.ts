@@ -90,14 +90,14 @@ async function loadCpu(): Promise<TF> {
   return tf;
 }
 
-async function loadWebgpuBackend(forced: boolean): Promise<Loaded> {
-  const tf = await importTf();
-  return { tf, adapter: await loadWebgpu(tf, { allowSoftware: forced }) };
-}
-
 interface Loaded {
   tf: TF;
   adapter?: GpuAdapter;
+}
+
+async function loadWebgpuBackend(forced: boolean): Promise<Loaded> {
+  const tf = await importTf();
+  return { tf, adapter: await loadWebgpu(tf, { allowSoftware: forced }) };
 }
 
 const tfOnly = (load: () => Promise<TF>) => async (): Promise<Loaded> => ({ tf: await load() });
