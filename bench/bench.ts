@@ -1,18 +1,30 @@
 // `npm run bench`: every benchmark, one JSON object on stdout.
 //   npm run bench [-- engine backends train editor canvas fuzz]   (default: all)
+//   npm run bench -- train --backend webgpu [--samples N]      (the train suite on one backend)
 import { cpus, loadavg } from 'node:os';
 import { benchEngine } from './engine.js';
 import { benchAll } from './backends.js';
-import { benchTrain } from './train.js';
+import { benchBigNets, benchTrain } from './train.js';
 import { benchFuzz } from './fuzz.js';
+import type { BackendOption } from '../engine/backends/select.js';
+
+const args = process.argv.slice(2);
+/** Takes `--name value` out of the arguments. */
+function option(name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i < 0 ? undefined : args.splice(i, 2)[1];
+}
+const backend = option('backend') as BackendOption | undefined;
+const samples = Number(option('samples') ?? 2048);
 
 const suites: Record<string, () => Promise<unknown>> = {
   // shape inference (500-node graph, ResNet-50 of composites), compile times
   engine: benchEngine,
   // the benchmark net written by hand in plain tfjs, on every backend that runs, and per-kernel timings
   backends: () => benchAll({ seconds: 4 }),
-  // the same net compiled from templates/bench-se-cnn through the real trainer, and the probes' cost
-  train: () => benchTrain({ samples: 2048 }),
+  // the same net compiled from templates/bench-se-cnn through the real trainer (on --backend), and the probes' cost;
+  // SE-ResNet-20 and ViT-tiny on every backend
+  train: async () => ({ ...(await benchTrain({ samples, backend })), bigNets: await benchBigNets() }),
   // the editor's frame time, idle and while a run streams attention maps (headless Chromium)
   editor: async () => {
     const mod = (await import('./editor.js').catch(() => null)) as { benchEditor?: () => Promise<unknown> } | null;
@@ -24,7 +36,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   fuzz: () => benchFuzz({ cases: 1000 }),
 };
 
-const only = process.argv.slice(2);
+const only = args;
 const result: Record<string, unknown> = { node: process.version, cpus: cpus().length, loadAverage: loadavg().map((l) => +l.toFixed(2)), date: new Date().toISOString() };
 for (const [name, run] of Object.entries(suites)) {
   if (only.length && !only.includes(name)) continue;

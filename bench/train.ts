@@ -3,10 +3,11 @@
 // trainer, and what the attention probes cost: probes off, at the default rate,
 // and after every batch; and the compiled graph against the same net written by
 // hand in tfjs layers, through the same training step.
-//   node dist/bench/train.js [--backend auto|wasm|cpu|...] [--samples N]
+// benchBigNets: SE-ResNet-20 and ViT-tiny (templates/) on every backend.
+//   node dist/bench/train.js [--backend auto|webgpu|wasm|cpu|...] [--samples N] [--big-nets]
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { selectBackend, type BackendOption } from '../engine/backends/select.js';
+import { adapterLabel, BACKEND_ORDER, selectBackend, type BackendChoice, type BackendOption } from '../engine/backends/select.js';
 import { prepareData } from '../engine/data/index.js';
 import { trainConfigSchema, type TrainConfigInput } from '../engine/train/config.js';
 import { Trainer } from '../engine/train/trainer.js';
@@ -24,48 +25,96 @@ const templateFile = fileURLToPath(new URL('../../templates/bench-se-cnn.attn.js
 type Model = ReturnType<typeof benchSeCnn>;
 
 /**
+ * The trainer's own training step (forward, masked cross-entropy,
+ * variableGrads, our Adam) on a model, timed per step; the read of the loss
+ * waits for the step to finish on any backend.
+ */
+function timedStep(tf: TF, model: Model, data: PreparedData) {
+  const vars = model.trainableWeights.map((w) => w.read() as ReturnType<TF['variable']>);
+  const optimizer = new Optimizer(tf, trainConfigSchema.parse({ lr: 1e-3 }), vars);
+  const times: number[] = [];
+  const step = async (indices: Int32Array) => {
+    const t0 = performance.now();
+    const { x, labels } = data.train.batch(tf, indices);
+    const { y, mask } = oneHot(labels, 10);
+    const yT = tf.tensor2d(y, [labels.length, 10]);
+    const maskT = tf.tensor1d(mask);
+    const { value, grads } = tf.variableGrads(() => maskedLoss(tf, 'categoricalCrossentropy', yT, model.apply(x, { training: true }) as Tensor, maskT) as never, vars);
+    tf.tidy(() => optimizer.apply(vars.map((v) => grads[v.name]), 1e-3));
+    await value.data();
+    tf.dispose([x, yT, maskT, value, ...Object.values(grads)]);
+    times.push(performance.now() - t0);
+  };
+  return { step, times, dispose: () => optimizer.dispose() };
+}
+
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1];
+const batchOf = (size: number, s: number, n: number) => Int32Array.from({ length: size }, (_, k) => (s * size + k) % n);
+
+/**
  * The compiled graph against the same net written by hand in tfjs layers, each
- * trained by the trainer's own step (forward, masked cross-entropy,
- * variableGrads, our Adam) on the same MNIST batches, steps interleaved so that
- * both see the same machine load. Medians of the per-step times.
+ * trained by the trainer's own step on the same MNIST batches, steps
+ * interleaved so that both see the same machine load. Medians of the per-step times.
  */
 async function compiledVsHandWritten(tf: TF, graph: GraphFile, data: PreparedData, steps: number) {
   const nets: Record<string, Model> = { compiled: compileGraph(tf, graph).model, handWritten: benchSeCnn(tf) };
-  const runners = Object.entries(nets).map(([name, model]) => {
-    const vars = model.trainableWeights.map((w) => w.read() as ReturnType<TF['variable']>);
-    const optimizer = new Optimizer(tf, trainConfigSchema.parse({ lr: 1e-3 }), vars);
-    const times: number[] = [];
-    const step = async (indices: Int32Array) => {
-      const t0 = performance.now();
-      const { x, labels } = data.train.batch(tf, indices);
-      const { y, mask } = oneHot(labels, 10);
-      const yT = tf.tensor2d(y, [labels.length, 10]);
-      const maskT = tf.tensor1d(mask);
-      const { value, grads } = tf.variableGrads(() => maskedLoss(tf, 'categoricalCrossentropy', yT, model.apply(x, { training: true }) as Tensor, maskT) as never, vars);
-      tf.tidy(() => optimizer.apply(vars.map((v) => grads[v.name]), 1e-3));
-      await value.data();
-      tf.dispose([x, yT, maskT, value, ...Object.values(grads)]);
-      times.push(performance.now() - t0);
-    };
-    return { name, model, optimizer, times, step, params: model.countParams() };
-  });
-  const batch = (s: number) => Int32Array.from({ length: 64 }, (_, k) => (s * 64 + k) % data.train.size);
+  const runners = Object.entries(nets).map(([name, model]) => ({ name, model, params: model.countParams(), ...timedStep(tf, model, data) }));
   const warmUp = 5;
-  for (let s = 0; s < warmUp + steps; s++) for (const r of runners) await r.step(batch(s));
-  const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1];
+  for (let s = 0; s < warmUp + steps; s++) for (const r of runners) await r.step(batchOf(64, s, data.train.size));
   const out: Record<string, { params: number; msPerStep: number; samplesPerSec: number }> = {};
   for (const r of runners) {
     const ms = median(r.times.slice(warmUp));
     out[r.name] = { params: r.params, msPerStep: +ms.toFixed(2), samplesPerSec: Math.round(64000 / ms) };
-    r.optimizer.dispose();
+    r.dispose();
     r.model.dispose();
   }
   return { steps, ...out, compiledOverHandWritten: +(out.compiled.msPerStep / out.handWritten.msPerStep).toFixed(3) };
 }
 
+/** Bigger nets than the bench net, from templates/, on MNIST. */
+export const BIG_NETS = ['se-resnet20-mnist', 'vit-tiny-mnist'];
+
+/**
+ * Samples/s of the bigger nets on every backend that loads (each forced, so
+ * webgpu runs on a software adapter too, named as such), in one run: the
+ * median of `steps` training steps of batch `batch` after one warm-up step
+ * (which on a GPU compiles the shaders). The cpu backend is left out: it
+ * trains the small bench net at about 6 samples/s.
+ */
+export async function benchBigNets(opts: { backends?: BackendChoice[]; steps?: number; batch?: number } = {}) {
+  const steps = opts.steps ?? 5;
+  const batch = opts.batch ?? 32;
+  const data = await prepareData({ name: 'mnist', limit: batch * (steps + 1) * 2, seed: 1 });
+  const graphs = BIG_NETS.map((name) => parseGraphText(readFileSync(fileURLToPath(new URL(`../../templates/${name}.attn.json`, import.meta.url)), 'utf8')).graph!);
+  const figures = [];
+  const skipped: { backend: string; reason: string }[] = [{ backend: 'cpu', reason: 'left out: too slow for these nets' }];
+  for (const want of opts.backends ?? BACKEND_ORDER.filter((b) => b !== 'cpu')) {
+    let sel;
+    try {
+      sel = await selectBackend({ backend: want });
+    } catch (e) {
+      skipped.push({ backend: want, reason: (e as Error).message });
+      continue;
+    }
+    const { tf, adapter } = sel;
+    const nets = [];
+    for (const graph of graphs) {
+      const model = compileGraph(tf, graph).model;
+      const r = timedStep(tf, model, data);
+      for (let s = 0; s <= steps; s++) await r.step(batchOf(batch, s, data.train.size));
+      const ms = median(r.times.slice(1));
+      nets.push({ net: graph.name, params: model.countParams(), firstStepMs: Math.round(r.times[0]), msPerStep: +ms.toFixed(1), samplesPerSec: +((batch * 1000) / ms).toFixed(1) });
+      r.dispose();
+      model.dispose();
+    }
+    figures.push({ backend: want, ...(adapter && { adapter: adapterLabel(adapter) }), nets });
+  }
+  return { batch, steps, figures, skipped };
+}
+
 export async function benchTrain(opts: { backend?: BackendOption; samples?: number; steps?: number } = {}) {
   const graph = parseGraphText(readFileSync(templateFile, 'utf8')).graph!;
-  const { tf, backend, skipped } = await selectBackend({ backend: opts.backend ?? 'auto' });
+  const { tf, backend, adapter, skipped } = await selectBackend({ backend: opts.backend ?? 'auto' });
   const data = await prepareData({ name: 'mnist', limit: Math.round((opts.samples ?? 2048) / 0.9), seed: 1 });
 
   async function measure(probe: TrainConfigInput['probe']) {
@@ -84,6 +133,7 @@ export async function benchTrain(opts: { backend?: BackendOption; samples?: numb
   const base = (off.samplesPerSec + off2.samplesPerSec) / 2;
   return {
     backend,
+    ...(adapter && { adapter: adapterLabel(adapter) }),
     skipped,
     trainSamples: data.train.size,
     batchSize: 64,
@@ -101,5 +151,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     return i > 0 ? process.argv[i + 1] : fallback;
   };
   const result = await benchTrain({ backend: arg('backend', 'auto') as BackendOption, samples: Number(arg('samples', '2048')) });
-  console.log(JSON.stringify({ bench: 'train', ...result }, null, 2));
+  const bigNets = process.argv.includes('--big-nets') ? await benchBigNets() : undefined;
+  console.log(JSON.stringify({ bench: 'train', ...result, bigNets }, null, 2));
 }

@@ -7,7 +7,9 @@ import type { WorkerProcess } from '../engine/worker/client.js';
 import { InspectionPool } from '../engine/worker/inspect-pool.js';
 import { eventSchema, type InspectCommand, type Inspection, type TrainEvent } from '../engine/worker/protocol.js';
 
-const forkUtility = (entry: string) => utilityProcess.fork(entry, [], { serviceName: 'Attention Studio training', stdio: 'inherit' });
+// The training process loads native addons (Dawn for webgpu, libtensorflow) that are not signed with the
+// app's identity: on macOS it runs as the helper that may load them.
+const forkUtility = (entry: string) => utilityProcess.fork(entry, [], { serviceName: 'Attention Studio training', stdio: 'inherit', allowLoadingUnsignedLibraries: true });
 import type { LaunchTraining, TrainingSession } from './host/training.js';
 
 class UtilityTrainingSession extends EventEmitter<{ event: [TrainEvent] }> implements TrainingSession {

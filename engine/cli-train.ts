@@ -8,7 +8,7 @@ import type { TrainEvent } from './worker/protocol.js';
 import { type TrainConfigInput } from './train/config.js';
 import { graphTrainingConfig } from './graph/training-section.js';
 import { datasetNames } from './data/index.js';
-import { BACKEND_OPTIONS } from './backends/names.js';
+import { adapterLabel, BACKEND_OPTIONS } from './backends/names.js';
 import { RunFolder, RunJournal } from './runs/index.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
@@ -62,7 +62,7 @@ function humanReporter(out: Out, tty: boolean): (e: TrainEvent) => void {
     switch (e.type) {
       case 'started': {
         const skipped = e.skipped.length ? ` (skipped ${e.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : '';
-        out.log(`backend ${e.backend}${skipped}`);
+        out.log(`backend ${e.backend}${e.adapter ? ` — ${adapterLabel(e.adapter)}` : ''}${skipped}`);
         out.log(`${e.params.toLocaleString('en')} parameters; ${e.trainSamples} training and ${e.validationSamples} validation samples; ${e.epochs} epoch(s) of ${e.batchesPerEpoch} batches${e.resumedFrom ? `; resumed from ${e.resumedFrom}` : ''}`);
         if (e.runDir) out.log(`run folder ${e.runDir}`);
         break;
@@ -89,7 +89,7 @@ function humanReporter(out: Out, tty: boolean): (e: TrainEvent) => void {
         break;
       case 'done':
         clearBar();
-        out.log(`done (${e.reason}) on ${e.backend}: ${Math.round(e.samplesPerSec)} samples/s; ${fmtMetrics(e.metrics)}`);
+        out.log(`done (${e.reason}) on ${e.backend}${e.adapter ? ` (${adapterLabel(e.adapter)})` : ''}: ${Math.round(e.samplesPerSec)} samples/s; ${fmtMetrics(e.metrics)}`);
         break;
       default:
         break;

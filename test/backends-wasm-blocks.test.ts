@@ -2,86 +2,14 @@
 // its outputs, with respect to every weight and float input, matches the cpu
 // backend's. This is how missing or wrong wasm gradient kernels show up.
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { registry } from '../engine/blocks/registry.js';
-import { portsOf, type SymbolicTensor, type Tensor } from '../engine/blocks/contract.js';
-import { resolveParams } from '../engine/blocks/params.js';
-import { nodeInitializers } from '../engine/blocks/initializers.js';
 import { selectBackend } from '../engine/backends/select.js';
+import { blockExamples, checkBlockParity } from './helpers/block-parity.js';
 
 const ready = selectBackend({ backend: 'wasm' });
 
-const concrete = (s: (number | null)[]) => s.map((d, i) => (i === 0 ? 2 : (d ?? 3)));
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-
-/**
- * Largest difference relative to the tensor's largest magnitude, or to a
- * thousandth of the largest gradient in the example where that is more. The
- * floor is for gradients that are zero in exact arithmetic, which float32 gives
- * as rounding noise of the terms that cancel (about 1e-7 of the other
- * gradients): the key bias of every softmax attention (softmax(q·(k + b)) does
- * not depend on b, since q·b shifts all of a query's scores alike), and so the
- * φ bias of the non-local block.
- */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>, exampleScale: number): number {
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
-  return diff / Math.max(maxAbs(a), 1e-3 * exampleScale, 1e-6);
-}
-
-for (const block of registry.all()) {
-  if (block.type === 'io.output' || block.type === 'io.input') continue;
-  block.examples.forEach((ex, k) => {
-    test(`${block.type} example ${k + 1}: gradients on wasm match cpu`, async () => {
-      const { tf } = await ready;
-      await tf.setBackend('cpu');
-      const { values } = resolveParams(block, ex.params as Record<string, unknown>);
-      const inPorts = portsOf(block, values, 'inputs').filter((p) => ex.inputs[p.name]);
-      const inputs: Record<string, SymbolicTensor> = {};
-      for (const p of inPorts) inputs[p.name] = tf.input({ shape: ex.inputs[p.name].slice(1) as number[], dtype: p.dtype ?? 'float32' });
-      const name = `wasm_${k}_${block.type.replace(/\W/g, '_')}`;
-      const built = block.build(tf, { params: values, inputs, inputShapes: ex.inputs, name, init: nodeInitializers(tf, 1, 'n') });
-      const outPorts = portsOf(block, values, 'outputs');
-      if (!inPorts.length) return;
-      const model = tf.model({ inputs: inPorts.map((p) => inputs[p.name]), outputs: outPorts.map((p) => built[p.name]) });
-      const feeds = inPorts.map((p, i) => {
-        const shape = concrete(ex.inputs[p.name]);
-        return p.dtype === 'int32' ? tf.randomUniform(shape, 0, 2, 'int32', 3 + i) : tf.randomNormal(shape, 0, 1, 'float32', 7 + i);
-      });
-      const floatFeeds = feeds.filter((f) => f.dtype === 'float32');
-      const weights = model.trainableWeights.map((w) => w.read() as Tensor);
-      // A loss that weighs every output element differently, so no gradient cancels by symmetry.
-      const lossOf = (...xs: Tensor[]) => {
-        const fed = feeds.map((f) => (f.dtype === 'float32' ? xs[floatFeeds.indexOf(f)] : f));
-        const ys = model.apply(fed, { training: false }) as Tensor | Tensor[];
-        return tf.addN((Array.isArray(ys) ? ys : [ys]).map((y, i) => tf.sum(tf.mul(y, tf.sin(tf.range(1, y.size + 1).reshape(y.shape).mul(0.37 + i))))));
-      };
-      const grads = async (backend: string) => {
-        await tf.setBackend(backend);
-        return tf.tidy(() => {
-          const value = lossOf(...floatFeeds);
-          const gw = weights.length ? Object.values(tf.variableGrads(() => lossOf(...floatFeeds) as ReturnType<TF0['scalar']>, weights as never).grads) : [];
-          const gx = floatFeeds.length ? tf.grads((...xs: Tensor[]) => lossOf(...xs))(floatFeeds) : [];
-          return [value, ...gw, ...gx].map((g) => g.dataSync().slice());
-        });
-      };
-      const onCpu = await grads('cpu');
-      const onWasm = await grads('wasm');
-      assert.equal(onWasm.length, onCpu.length);
-      assert.ok(onCpu.length > 1, 'something to differentiate');
-      const scale = Math.max(...onCpu.slice(1).map(maxAbs));
-      onCpu.forEach((c, i) => {
-        const err = relErr(c, onWasm[i], scale);
-        assert.ok(err < 1e-3, `${i === 0 ? 'loss' : `gradient ${i}`}: relative error ${err.toExponential(2)}`);
-      });
-      tf.dispose(feeds);
-      model.layers.forEach((l) => l.dispose?.());
-    });
+for (const ex of blockExamples()) {
+  test(`${ex.name}: gradients on wasm match cpu`, async () => {
+    const { tf } = await ready;
+    await checkBlockParity(tf, 'wasm', ex);
   });
 }
-type TF0 = Awaited<typeof ready>['tf'];

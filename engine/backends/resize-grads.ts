@@ -7,7 +7,9 @@
 // one labels its result with height and width swapped (an error on any
 // non-square image). Both cpu kernels, and both wasm kernels, ignore
 // halfPixelCenters. The cpu kernels are replaced; wasm's are kept where right.
-import type { TF } from '../blocks/contract.js';
+// On webgpu both are wrong with half-pixel centres: there those gradients are
+// made of two matrix products.
+import type { TF, Tensor } from '../blocks/contract.js';
 import { replaceWasmKernel, type KernelArgs, type TensorInfo, type WasmHeap } from './wasm-heap-kernels.js';
 import { oncePerEngine } from './once.js';
 
@@ -129,3 +131,50 @@ export function registerWasmResizeGrads(tf: TF): void {
     });
   }
 }
+
+/** The resize along one axis as a matrix [out, in]: row i holds the weights output i reads the input with. */
+function axisMatrix(taps: AxisTaps, inSize: number): Float32Array {
+  const m = new Float32Array(taps.lo.length * inSize);
+  taps.lo.forEach((lo, i) => {
+    m[i * inSize + lo] += 1 - taps.weight[i];
+    m[i * inSize + taps.hi[i]] += taps.weight[i];
+  });
+  return m;
+}
+
+/**
+ * dx of a resize made of tensor ops, for backends whose kernel is wrong: a resize
+ * is separable, out = Aᵣ · x · Aᶜᵀ per image and channel, so dx = Aᵣᵀ · dy · Aᶜ.
+ */
+function resizeGradByMatrices(tf: TF, dy: Tensor, imagesShape: number[], method: ResizeMethod, a: ResizeAttrs): Tensor {
+  const [n, h, w, c] = imagesShape;
+  const [, ho, wo] = dy.shape;
+  const rows = tf.tensor2d(axisMatrix(axisTaps(h, ho, method, a), h), [ho, h]);
+  const cols = tf.tensor2d(axisMatrix(axisTaps(w, wo, method, a), w), [wo, w]);
+  const perChannel = tf.transpose(dy, [0, 3, 1, 2]).reshape([n * c, ho, wo]);
+  const dx = tf.matMul(tf.matMul(rows, perChannel, true), cols);
+  return tf.transpose(dx.reshape([n, c, h, w]), [0, 2, 3, 1]);
+}
+
+/**
+ * tfjs-backend-webgpu 4.22's resize gradients are wrong with half-pixel centres
+ * (bilinear upsampling, nearest downsampling: off by half the values and more);
+ * on webgpu those are computed by resizeGradByMatrices instead. Every other
+ * case keeps tfjs's gradient.
+ */
+export const registerWebgpuResizeGrads = oncePerEngine((tf: TF): void => {
+  for (const [kernelName, method] of [['ResizeBilinear', 'bilinear'], ['ResizeNearestNeighbor', 'nearest']] as const) {
+    const stock = tf.getGradient(kernelName);
+    if (!stock) throw new Error(`tfjs registers no ${kernelName} gradient to extend`);
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['images'],
+      gradFunc: (dy, saved, attrs) => {
+        const a = attrs as unknown as ResizeAttrs;
+        if (tf.getBackend() !== 'webgpu' || !a.halfPixelCenters) return stock.gradFunc(dy, saved, attrs);
+        const [images] = saved;
+        return { images: () => resizeGradByMatrices(tf, dy as Tensor, images.shape, method, a) };
+      },
+    });
+  }
+});

@@ -1,20 +1,24 @@
-// Backend selection, best first: CUDA libtensorflow, CPU libtensorflow, wasm, pure JS.
-// The native packages are optional dependencies that may be missing or fail to
-// load (no libtensorflow, no CUDA): we try them, keep the reason, and fall back.
+// Backend selection, best first: CUDA libtensorflow, WebGPU on Dawn, CPU
+// libtensorflow, wasm, pure JS. The native packages are optional dependencies
+// that may be missing or fail to load (no libtensorflow, no CUDA, no GPU
+// adapter): we try them, keep the reason, and fall back.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { TF } from '../blocks/contract.js';
 import { importTf } from './load-tf.js';
 import { repairTfjs } from './repairs.js';
 import { registerWasmKernels } from './wasm-kernels.js';
-import { BACKEND_ORDER, type BackendChoice, type BackendOption } from './names.js';
+import { loadWebgpu } from './webgpu.js';
+import { BACKEND_ORDER, type BackendChoice, type BackendOption, type GpuAdapter } from './names.js';
 
-export { BACKEND_ORDER, BACKEND_OPTIONS, type BackendChoice, type BackendOption } from './names.js';
+export { BACKEND_ORDER, BACKEND_OPTIONS, adapterLabel, type BackendChoice, type BackendOption, type GpuAdapter } from './names.js';
 
 export interface SelectedBackend {
   tf: TF;
-  /** The choice that runs: 'tensorflow-gpu', 'tensorflow', 'wasm' or 'cpu'. */
+  /** The choice that runs: one of BACKEND_ORDER. */
   backend: BackendChoice;
+  /** The GPU that runs it (webgpu). */
+  adapter?: GpuAdapter;
   /** Every better backend that was tried and could not run, with the reason. */
   skipped: { backend: string; reason: string }[];
 }
@@ -86,11 +90,25 @@ async function loadCpu(): Promise<TF> {
   return tf;
 }
 
-const loaders: Record<BackendChoice, () => Promise<TF>> = {
-  'tensorflow-gpu': () => loadNative('@tensorflow/tfjs-node-gpu'),
-  tensorflow: () => loadNative('@tensorflow/tfjs-node'),
-  wasm: loadWasm,
-  cpu: loadCpu,
+interface Loaded {
+  tf: TF;
+  adapter?: GpuAdapter;
+}
+
+async function loadWebgpuBackend(forced: boolean): Promise<Loaded> {
+  const tf = await importTf();
+  return { tf, adapter: await loadWebgpu(tf, { allowSoftware: forced }) };
+}
+
+const tfOnly = (load: () => Promise<TF>) => async (): Promise<Loaded> => ({ tf: await load() });
+
+/** Each backend's loader; `forced`: asked for by name (webgpu then takes a software adapter too). */
+const loaders: Record<BackendChoice, (forced: boolean) => Promise<Loaded>> = {
+  'tensorflow-gpu': tfOnly(() => loadNative('@tensorflow/tfjs-node-gpu')),
+  webgpu: loadWebgpuBackend,
+  tensorflow: tfOnly(() => loadNative('@tensorflow/tfjs-node')),
+  wasm: tfOnly(loadWasm),
+  cpu: tfOnly(loadCpu),
 };
 
 export function isBackendOption(s: string): s is BackendOption {
@@ -107,7 +125,7 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<SelectedB
   if (!isBackendOption(want)) throw new Error(`unknown backend '${want}' (expected one of auto, ${BACKEND_ORDER.join(', ')})`);
   if (want !== 'auto') {
     try {
-      return { tf: await loaders[want](), backend: want, skipped: [] };
+      return { ...(await loaders[want](true)), backend: want, skipped: [] };
     } catch (e) {
       throw new Error(`backend '${want}' is not available: ${reasonOf(e)}`);
     }
@@ -115,7 +133,7 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<SelectedB
   const skipped: SelectedBackend['skipped'] = [];
   for (const backend of BACKEND_ORDER) {
     try {
-      return { tf: await loaders[backend](), backend, skipped };
+      return { ...(await loaders[backend](false)), backend, skipped };
     } catch (e) {
       skipped.push({ backend, reason: reasonOf(e) });
     }

@@ -17,10 +17,14 @@ export const attentionMapSchema = z.object({
 });
 export type AttentionMap = z.infer<typeof attentionMapSchema>;
 
+/** The GPU a webgpu run uses (engine/backends/names.ts GpuAdapter). */
+export const gpuAdapterSchema = z.object({ vendor: z.string(), architecture: z.string(), device: z.string(), description: z.string(), software: z.boolean() });
+
 export const trainEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('started'),
     backend: z.string(),
+    adapter: gpuAdapterSchema.optional(),
     skipped: z.array(z.object({ backend: z.string(), reason: z.string() })),
     runDir: z.string().nullable(),
     params: z.number(),
@@ -59,6 +63,7 @@ export const trainEventSchema = z.discriminatedUnion('type', [
     type: z.literal('done'),
     reason: z.enum(['completed', 'stopped', 'early-stopped']),
     backend: z.string(),
+    adapter: gpuAdapterSchema.optional(),
     samplesPerSec: z.number(),
     metrics,
     epochs: z.number(),

@@ -35,14 +35,14 @@ export function inputHint(graph: GraphFile, registry?: BlockRegistry): InputHint
 export async function setupRun(req: RunRequest, onEvent?: (e: TrainEvent) => void): Promise<Trainer> {
   // Cleans up after a killed checkpoint write, then names the newest complete checkpoint.
   const resume = req.resumeFrom ? await RunFolder.forResume(req.resumeFrom) : undefined;
-  const { tf, backend, skipped } = await selectBackend({ backend: req.backend });
+  const { tf, backend, adapter, skipped } = await selectBackend({ backend: req.backend });
   const data = await prepareData(req.dataset, inputHint(req.graph, req.registry));
-  const config = { ...req.config, dataset: req.dataset, backend };
+  const config = { ...req.config, dataset: req.dataset, backend, ...(adapter && { adapter }) };
   const runDir =
     req.out === null
       ? null
       : resume && !req.out?.dir
         ? resume.run
         : await RunFolder.create({ base: req.out?.base, dir: req.out?.dir, name: req.graph.name, graph: req.graph, config });
-  return new Trainer({ tf, backend: { name: backend, skipped }, graph: req.graph, registry: req.registry, data, config: req.config ?? {}, runDir, resumeFrom: resume?.checkpoint, onEvent });
+  return new Trainer({ tf, backend: { name: backend, adapter, skipped }, graph: req.graph, registry: req.registry, data, config: req.config ?? {}, runDir, resumeFrom: resume?.checkpoint, onEvent });
 }

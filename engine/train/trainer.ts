@@ -5,6 +5,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { LossName, Tensor, TF } from '../blocks/contract.js';
 import type { BlockRegistry } from '../blocks/registry.js';
+import type { GpuAdapter } from '../backends/names.js';
 import { compileGraph, type CompiledGraph, type ModelOutput } from '../compile/compile.js';
 import type { GraphFile } from '../graph/types.js';
 import type { PreparedData } from '../data/index.js';
@@ -26,7 +27,7 @@ type Variable = ReturnType<TF['variable']>;
 export interface TrainerOptions {
   tf: TF;
   /** The backend that runs and the better ones that were skipped, for the reports. */
-  backend?: { name: string; skipped: { backend: string; reason: string }[] };
+  backend?: { name: string; adapter?: GpuAdapter; skipped: { backend: string; reason: string }[] };
   graph: GraphFile;
   registry?: BlockRegistry;
   data: PreparedData;
@@ -203,15 +204,16 @@ export class Trainer {
       this.optimizer.apply(clipped, lr);
     });
     const n = this.trained.length;
-    const lossValues = await Promise.all(kept.slice(n).map((t) => t.data()));
+    // The step's one wait for the device: everything the metrics need, read back together.
+    const [total, ...read] = await Promise.all([value, ...kept].map((t) => t.data()));
     const s = this.state.sums;
     for (const [i] of this.trained.entries()) {
-      const c = countCorrect((await kept[i].data()) as Float32Array, labels, classes, this.config.topK);
-      add(s, `${i}.loss`, lossValues[i][0] * c.n);
+      const c = countCorrect(read[i] as Float32Array, labels, classes, this.config.topK);
+      add(s, `${i}.loss`, read[n + i][0] * c.n);
       add(s, `${i}.n`, c.n);
       add(s, `${i}.correct`, c.correct);
     }
-    const loss = (await value.data())[0];
+    const loss = total[0];
     add(s, 'loss', loss * indices.length);
     add(s, 'samples', indices.length);
     tf.dispose([x, yT, maskT, value, ...g, ...Object.values(grads), ...kept]);
@@ -306,9 +308,11 @@ export class Trainer {
     const batches = Math.ceil(train.size / c.batchSize);
     const total = c.epochs * batches;
     const backend = opts.backend?.name ?? tf.getBackend();
+    const adapter = opts.backend?.adapter;
     this.emit({
       type: 'started',
       backend,
+      adapter,
       skipped: opts.backend?.skipped ?? [],
       runDir: opts.runDir?.path ?? null,
       params: this.compiled.params,
@@ -385,6 +389,7 @@ export class Trainer {
       type: 'done',
       reason,
       backend,
+      adapter,
       samplesPerSec: trainMs > 0 ? (samples / trainMs) * 1000 : 0,
       metrics,
       epochs: s.epoch,

@@ -3,6 +3,7 @@
 // metrics and the log.
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { DatasetInfo, DatasetPreview } from '../../../common/host-api/api.js';
+import { adapterLabel } from '../../../engine/backends/names.js';
 import { editor, useEditor } from '../editor.js';
 import { host } from '../host/host.js';
 import { Chart } from './Chart.js';
@@ -395,6 +396,7 @@ function ProgressView() {
       {started && (
         <div className="backend-line" data-testid="train-backend-info">
           Backend <b>{started.backend}</b>
+          {started.adapter && <span data-testid="train-adapter"> — {adapterLabel(started.adapter)}</span>}
           {started.skipped.length > 0 && <span className="hint"> — skipped: {started.skipped.map((k) => `${k.backend} (${k.reason})`).join('; ')}</span>}
           <span className="hint"> · {started.params.toLocaleString()} parameters</span>
         </div>
