@@ -35,7 +35,7 @@ export function inputHint(graph: GraphFile, registry?: BlockRegistry): InputHint
 }
 
 /** The run folder and checkpoint that `resumeFrom` names. */
-function resumePoint(from: string): { runDir: string; checkpoint: string } {
+export function resumePoint(from: string): { runDir: string; checkpoint: string } {
   if (existsSync(path.join(from, 'checkpoints', 'latest.json'))) return { runDir: from, checkpoint: path.join(from, 'checkpoints') };
   if (existsSync(path.join(from, 'latest.json'))) return { runDir: path.dirname(from), checkpoint: from };
   if (existsSync(path.join(from, 'trainer.json'))) return { runDir: path.dirname(path.dirname(from)), checkpoint: from };
