@@ -28,6 +28,8 @@ export interface Ranks {
   send(command: { type: string }): void;
   /** Resolves when every rank has exited cleanly; rejects naming the first rank that did not. */
   readonly exited: Promise<void>;
+  /** Process ids by rank. */
+  readonly pids: (number | undefined)[];
   kill(): void;
 }
 
@@ -46,7 +48,7 @@ export async function launchRanks(opts: {
   let ending = false;
   const exited = Promise.all(
     Array.from({ length: opts.nproc }, (_, rank) => {
-      const env = { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(opts.nproc), LOCAL_WORLD_SIZE: String(opts.nproc), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), PYTHONUNBUFFERED: '1' };
+      const env = { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(opts.nproc), LOCAL_WORLD_SIZE: String(opts.nproc), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), PYTHONUNBUFFERED: '1', ATTN_COMMANDS: 'stdin' };
       const child = spawn(opts.python, [WORKER_SCRIPT, opts.specFile], { env, stdio: [rank === 0 ? 'pipe' : 'ignore', rank === 0 ? 'pipe' : 'ignore', 'pipe'] });
       children.push(child);
       const tail: string[] = (tails[rank] = []);
@@ -90,6 +92,7 @@ export async function launchRanks(opts: {
       if (!ending && stdin && !stdin.destroyed) stdin.write(`${JSON.stringify(cmd)}\n`);
     },
     exited,
+    pids: children.map((c) => c.pid),
     kill: () => {
       ending = true;
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

@@ -3,7 +3,8 @@
 // torch in 1..N Python ranks. This side prepares the files, relays commands,
 // turns the worker's checkpoints into the tfjs format and its attention maps
 // into snapshots, and fails clearly when a rank dies.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { selectBackend } from '../backends/select.js';
 import type { TF } from '../blocks/contract.js';
@@ -63,6 +64,8 @@ export class PytorchRun {
     private readonly python: TorchPython,
     private readonly nproc: number,
     private readonly resumedFrom: string | null,
+    /** The run folder is scratch (none was asked for): reported as null, removed at dispose. */
+    private readonly scratch: boolean,
     private readonly sizes: { trainSamples: number; validationSamples: number; classNames: readonly string[] },
     private readonly onEvent: (e: TrainEvent) => void,
   ) {}
@@ -82,17 +85,24 @@ export class PytorchRun {
       const resume = req.resumeFrom ? resumePoint(req.resumeFrom) : undefined;
       const nproc = o.nproc ?? 1;
       const config = { ...req.config, dataset: req.dataset, backend: 'pytorch', pytorch: { python: python.python, torch: python.torch, device: o.device ?? 'auto', nproc } };
-      const runDir = resume && !req.out?.dir ? RunDir.open(resume.runDir) : await RunDir.create({ base: req.out?.base, dir: req.out?.dir, name: req.graph.name, graph: req.graph, config });
+      // No run folder asked for (out: null): the worker still needs its files, in a folder removed afterwards.
+      const scratch = req.out === null ? await mkdtemp(path.join(tmpdir(), 'attn-pytorch-')) : null;
+      const runDir =
+        resume && !req.out?.dir ? RunDir.open(resume.runDir) : await RunDir.create({ base: req.out?.base, dir: scratch ?? req.out?.dir, name: req.graph.name, graph: req.graph, config });
       const torchDir = path.join(runDir.path, 'pytorch');
       await mkdir(torchDir, { recursive: true });
       const exported = exportPytorch(req.graph, { probes: true });
       const start = await writeStartingPoint(tf, torchDir, trainer.model, exported, slotNames(trainer.config), resume?.checkpoint);
       const prepared = await prepareTorchRun({ runDir: runDir.path, graph: req.graph, data, config: trainer.config, device: o.device ?? 'auto', resume: start });
-      return new PytorchRun(tf, trainer, prepared, runDir, python, nproc, start.from ?? null, { trainSamples: data.train.size, validationSamples: data.validation.size, classNames: data.classNames }, onEvent);
+      return new PytorchRun(tf, trainer, prepared, runDir, python, nproc, start.from ?? null, scratch !== null, { trainSamples: data.train.size, validationSamples: data.validation.size, classNames: data.classNames }, onEvent);
     } catch (err) {
       trainer.dispose();
       throw err;
     }
+  }
+
+  private get reportedDir(): string | null {
+    return this.scratch ? null : this.runDir.path;
   }
 
   get config(): TrainConfig {
@@ -129,7 +139,7 @@ export class PytorchRun {
       type: 'started',
       backend: 'pytorch',
       skipped: [],
-      runDir: this.runDir.path,
+      runDir: this.reportedDir,
       params: this.trainer.compiled.params,
       trainSamples,
       validationSamples,
@@ -173,7 +183,7 @@ export class PytorchRun {
       case 'attention':
         return this.attention(line as never);
       case 'done': {
-        const done = { ...(line as object), backend: 'pytorch', runDir: this.runDir.path, device: this.device, ranks: this.nproc } as TrainEventOf<'done'>;
+        const done = { ...(line as object), backend: 'pytorch', runDir: this.reportedDir, device: this.device, ranks: this.nproc } as TrainEventOf<'done'>;
         this.emit(done);
         return finish(done);
       }
@@ -219,6 +229,11 @@ export class PytorchRun {
     return torchrunCommand({ ...plan, python: this.python.python, specFile: this.prepared.specFile, logDir: path.join(this.prepared.dir, 'logs') });
   }
 
+  /** The ranks' process ids, once launched. */
+  get rankPids(): (number | undefined)[] {
+    return this.ranks?.pids ?? [];
+  }
+
   get folder(): string {
     return this.runDir.path;
   }
@@ -226,5 +241,6 @@ export class PytorchRun {
   dispose(): void {
     this.ranks?.kill();
     this.trainer.dispose();
+    if (this.scratch) void rm(this.runDir.path, { recursive: true, force: true });
   }
 }

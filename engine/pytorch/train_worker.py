@@ -89,7 +89,8 @@ class Channel:
     def __init__(self, active):
         self.active = active
         self.commands = queue.Queue()
-        if active:
+        # Commands come from the Node side that launched us; under torchrun stdin is not ours to read.
+        if active and os.environ.get("ATTN_COMMANDS") == "stdin":
             threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -100,8 +101,8 @@ class Channel:
                     self.commands.put(json.loads(line))
                 except ValueError:
                     self.emit({"type": "log", "message": f"ignored a malformed command: {line[:80]}"})
-        # The parent went away: nothing would read our events.
-        self.commands.put({"type": "stop"})
+        # The parent went away: nothing would read our events or turn our checkpoints into a run's.
+        os._exit(3)
 
     def emit(self, event):
         if self.active:
@@ -188,6 +189,10 @@ class Run:
         self.device = self.pick_device(spec.get("device", "auto"))
         if self.world > 1:
             backend = "nccl" if self.device.type == "cuda" else "gloo"
+            if self.device.type == "cpu":
+                # Ranks share the cores: without this each would start one thread per core.
+                local = int(os.environ.get("LOCAL_WORLD_SIZE", str(self.world)))
+                torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
             # Long enough for a pause: the other ranks wait in the next collective while rank 0 holds.
             dist.init_process_group(backend, timeout=datetime.timedelta(days=7))
         torch.manual_seed(spec.get("seed", 0) + self.rank)
