@@ -27,6 +27,7 @@ import {
   type HostMethod,
   type HostRequestParsed,
   type MetricRow,
+  type PytorchInfo,
   type RecentFile,
   type Recovery,
   type RunDetail,
@@ -43,6 +44,7 @@ import { BUILTIN_DATASETS } from '../../engine/data/builtin.js';
 import { datasetSpecSchema, type DatasetSpec } from '../../engine/data/index.js';
 import { isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/synthetic.js';
 import type { InspectCommand, Inspection } from '../../engine/worker/protocol.js';
+import { describeDevices, findTorchPython } from '../../engine/pytorch/python.js';
 import { imageBytes, inspectionFor, previewDataset, readBatchLog, readSnapshot, type InspectionTarget } from './runs.js';
 
 /** Native open/save dialogs (desktop only). They answer an absolute path, or null when cancelled. */
@@ -58,6 +60,7 @@ export interface TrainingStart {
   dataset: DatasetSpec;
   config?: TrainConfigInput;
   backend: (typeof TRAINING_BACKENDS)[number];
+  pytorch?: HostRequestParsed<'startTraining'>['pytorch'];
   /** Continue from here (a run folder or one of its checkpoints) instead of starting afresh. */
   resume?: string;
 }
@@ -360,7 +363,16 @@ export class HostService implements HostHandlers {
     return t;
   }
 
-  async startTraining({ graph, dataset, config, backend, resumeFrom }: HostRequestParsed<'startTraining'>): Promise<{ runId: string }> {
+  async findPytorch({ python }: HostRequestParsed<'findPytorch'>): Promise<PytorchInfo> {
+    try {
+      const p = await findTorchPython(python);
+      return { found: true, python: p.python, pythonVersion: p.pythonVersion, torch: p.torch, devices: describeDevices(p) };
+    } catch (err) {
+      return { found: false, reason: (err as Error).message };
+    }
+  }
+
+  async startTraining({ graph, dataset, config, backend, pytorch, resumeFrom }: HostRequestParsed<'startTraining'>): Promise<{ runId: string }> {
     const t = this.driver();
     const checked = checkGraph(graph);
     if (!checked.graph || hasErrors(checked.diagnostics)) {
@@ -384,7 +396,7 @@ export class HostService implements HostHandlers {
     }
     const runDir = path.join(this.opts.runsDir, runId);
     await mkdir(runDir, { recursive: true });
-    await t.start({ runId, runDir, graph: checked.graph, dataset: data, config, backend, resume });
+    await t.start({ runId, runDir, graph: checked.graph, dataset: data, config, backend, ...(backend === 'pytorch' ? { pytorch } : {}), resume });
     return { runId };
   }
 

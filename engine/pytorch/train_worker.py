@@ -242,6 +242,8 @@ class Run:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         self.optimizer = self.make_optimizer()
+        self.optimizer_steps = 0
+        self.checkpoints_written = 0
         if resume and resume.get("optimizer"):
             self.restore_optimizer(read_safetensors(resume["optimizer"]), resume["optimizerStep"])
 
@@ -260,7 +262,7 @@ class Run:
 
     def optimizer_state(self):
         """The moments by `<parameter>.m` / `.v` (SGD: the momentum buffer), and the step count."""
-        out, t = {}, 0
+        out = {}
         torch_keys = {"m": "momentum_buffer"} if self.c["optimizer"] == "sgd" else {"m": "exp_avg", "v": "exp_avg_sq"}
         for name, p in self.named:
             st = self.optimizer.state.get(p, {})
@@ -269,9 +271,7 @@ class Run:
                     continue
                 v = st.get(torch_keys[slot])
                 out[f"{name}.{slot}"] = v if v is not None else torch.zeros_like(p)
-            if "step" in st:
-                t = int(st["step"])
-        return out, t
+        return out, self.optimizer_steps
 
     def restore_optimizer(self, tensors, step):
         for name, p in self.named:
@@ -340,6 +340,7 @@ class Run:
             for g in grads:
                 g.mul_(scale)
         self.optimizer.step()
+        self.optimizer_steps += 1
         if parts:
             n_local = float((labels.reshape(-1) != IGNORE).sum())
             stats[0] = sum(o["weight"] * float(loss) for o, (loss, _, _) in zip(self.outputs, parts)) / max(global_count, 1) * len(idx)
@@ -418,7 +419,9 @@ class Run:
         """Rank 0 writes the weights and the optimizer's moments; the Node side adds the tfjs format and announces it."""
         if self.rank != 0:
             return
-        folder = os.path.join(self.spec["checkpoints"], f"step-{state['step']:06d}.torch")
+        # One folder per checkpoint written (an interval and an epoch checkpoint can share a step).
+        self.checkpoints_written += 1
+        folder = os.path.join(self.spec["checkpoints"], f"step-{state['step']:06d}.{self.checkpoints_written}.torch")
         os.makedirs(folder, exist_ok=True)
         write_safetensors(os.path.join(folder, "model.safetensors"), self.model.state_dict())
         moments, t = self.optimizer_state()
