@@ -3,7 +3,7 @@
 import { cpus, loadavg } from 'node:os';
 import { benchEngine } from './engine.js';
 import { benchAll } from './backends.js';
-import { benchTrain } from './train.js';
+import { benchPytorch, benchTrain } from './train.js';
 
 const suites: Record<string, () => Promise<unknown>> = {
   // shape inference (500-node graph, ResNet-50 of composites), compile times
@@ -11,7 +11,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   // the benchmark net written by hand in plain tfjs, on every backend that runs, and per-kernel timings
   backends: () => benchAll({ seconds: 4 }),
   // the same net compiled from templates/bench-se-cnn through the real trainer, and the probes' cost
-  train: () => benchTrain({ samples: 2048 }),
+  train: async () => ({ ...(await benchTrain({ samples: 2048 })), pytorch: await benchPytorch({ samples: 2048 }) }),
   // the editor's frame time, idle and while a run streams attention maps (headless Chromium)
   editor: async () => {
     const mod = (await import('./editor.js').catch(() => null)) as { benchEditor?: () => Promise<unknown> } | null;

@@ -39,8 +39,8 @@ async function torchRun(graph: GraphFile, dataset: { name: string; limit: number
 test('bench-se-cnn on MNIST: a PyTorch run reaches the accuracy of a tfjs run of the same graph, and leaves a tfjs run folder', async (t) => {
   if (skipWithoutTorch(t, 'PyTorch training against tfjs')) return;
   const graph = benchGraph();
-  const dataset = { name: 'mnist', limit: 1200, seed: 2 };
-  const config = { epochs: 1, batchSize: 32, lr: 0.002, probe: { everyBatches: 10, minIntervalMs: 0 } };
+  const dataset = { name: 'mnist', limit: 2000, seed: 2 };
+  const config = { epochs: 1, batchSize: 32, lr: 0.004, probe: { everyBatches: 10, minIntervalMs: 0 } };
   // The tfjs reference on wasm (the pure JS backend would take minutes).
   const { tf } = await selectBackend({ backend: 'wasm' });
   const data = await prepareData(dataset, inputHint(graph));
@@ -56,7 +56,7 @@ test('bench-se-cnn on MNIST: a PyTorch run reaches the accuracy of a tfjs run of
   const started = events.find((e) => e.type === 'started');
   assert.equal(started?.type === 'started' && started.trainSamples, data.train.size, 'the same split');
   const [a, b] = [done.metrics.val_accuracy, reference.metrics.val_accuracy];
-  assert.ok(a > 0.75, `PyTorch val_accuracy ${a}`);
+  assert.ok(a > 0.8, `PyTorch val_accuracy ${a} (tfjs ${b})`);
   assert.ok(Math.abs(a - b) < 0.06, `PyTorch ${a} vs tfjs ${b}`);
   // The run folder: metrics, attention snapshots, and checkpoints in both formats.
   assert.equal(readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 1);
