@@ -17,8 +17,12 @@ import type { TrainConfig } from '../train/config.js';
 import { learningRate } from '../train/schedule.js';
 import { writeNpy } from './npy.js';
 
-/** The worker script, read from the source tree (tsc copies no .py files). */
-export const WORKER_SCRIPT = fileURLToPath(new URL('../../../engine/pytorch/train_worker.py', import.meta.url));
+/**
+ * The worker script, read from the source tree (tsc copies no .py files); in
+ * the packaged app from the unpacked copy beside the asar archive, which
+ * Python cannot read into (electron-builder.yml unpacks it).
+ */
+export const WORKER_SCRIPT = fileURLToPath(new URL('../../../engine/pytorch/train_worker.py', import.meta.url)).replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
 
 export interface TrainedOutputSpec {
   /** Position in the module's returned tuple. */
