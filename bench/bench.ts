@@ -1,12 +1,12 @@
 // `npm run bench`: every benchmark, one JSON object on stdout.
 //   npm run bench [-- engine backends train editor canvas fuzz]   (default: all)
-//   npm run bench -- train --backend webgpu [--samples N]      (the train suite on one backend)
+//   npm run bench -- train --backend webgpu|pytorch|... [--samples N]   (the train suite on one backend)
 import { cpus, loadavg } from 'node:os';
 import { benchEngine } from './engine.js';
 import { benchAll } from './backends.js';
-import { benchBigNets, benchTrain } from './train.js';
+import { benchBigNets, benchPytorch, benchTrain } from './train.js';
 import { benchFuzz } from './fuzz.js';
-import type { BackendOption } from '../engine/backends/select.js';
+import type { TrainingBackendOption } from '../engine/backends/names.js';
 
 const args = process.argv.slice(2);
 /** Takes `--name value` out of the arguments. */
@@ -14,7 +14,7 @@ function option(name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
   return i < 0 ? undefined : args.splice(i, 2)[1];
 }
-const backend = option('backend') as BackendOption | undefined;
+const backend = option('backend') as TrainingBackendOption | undefined;
 const samples = Number(option('samples') ?? 2048);
 
 const suites: Record<string, () => Promise<unknown>> = {
@@ -23,8 +23,11 @@ const suites: Record<string, () => Promise<unknown>> = {
   // the benchmark net written by hand in plain tfjs, on every backend that runs, and per-kernel timings
   backends: () => benchAll({ seconds: 4 }),
   // the same net compiled from templates/bench-se-cnn through the real trainer (on --backend), and the probes' cost;
-  // SE-ResNet-20 and ViT-tiny on every backend
-  train: async () => ({ ...(await benchTrain({ samples, backend })), bigNets: await benchBigNets() }),
+  // SE-ResNet-20 and ViT-tiny on every backend; the pytorch backend against a plain PyTorch loop, 1 and 2 ranks
+  train: async () =>
+    backend === 'pytorch'
+      ? { pytorch: await benchPytorch({ samples }) }
+      : { ...(await benchTrain({ samples, backend: backend as Exclude<TrainingBackendOption, 'pytorch'> | undefined })), bigNets: await benchBigNets(), pytorch: await benchPytorch({ samples }) },
   // the editor's frame time, idle and while a run streams attention maps (headless Chromium)
   editor: async () => {
     const mod = (await import('./editor.js').catch(() => null)) as { benchEditor?: () => Promise<unknown> } | null;

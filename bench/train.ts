@@ -19,6 +19,10 @@ import type { GraphFile } from '../engine/graph/types.js';
 import type { TF, Tensor } from '../engine/blocks/contract.js';
 import type { PreparedData } from '../engine/data/index.js';
 import { benchSeCnn } from './backends.js';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { PytorchRun, type TorchOptions } from '../engine/pytorch/run.js';
+import { findTorchPython } from '../engine/pytorch/python.js';
 
 const templateFile = fileURLToPath(new URL('../../templates/bench-se-cnn.attn.json', import.meta.url));
 
@@ -145,12 +149,65 @@ export async function benchTrain(opts: { backend?: BackendOption; samples?: numb
   };
 }
 
+const plainLoop = fileURLToPath(new URL('../../bench/pytorch_plain_loop.py', import.meta.url));
+
+/**
+ * The pytorch backend on the same net and data: samples/s of our PyTorch run
+ * (protocol, metrics, probes at the default rate) against a plain PyTorch loop
+ * over the same exported module and the run's own prepared arrays, measured
+ * before and after it; then the run on 2 ranks (gloo on CPU, NCCL on CUDA).
+ * Skipped, with the reason, where no Python with torch is found.
+ */
+export async function benchPytorch(opts: { samples?: number; device?: TorchOptions['device'] } = {}) {
+  let python;
+  try {
+    python = await findTorchPython();
+  } catch (err) {
+    return { skipped: (err as Error).message };
+  }
+  const graph = parseGraphText(readFileSync(templateFile, 'utf8')).graph!;
+  const dataset = { name: 'mnist', limit: Math.round((opts.samples ?? 2048) / 0.9), seed: 1 };
+  const config = { epochs: 1, batchSize: 64, lr: 1e-3 };
+  const plain = (spec: string) => {
+    const out = execFileSync(python.python, [plainLoop, spec], { encoding: 'utf8' });
+    return (JSON.parse(out.trim().split('\n').at(-1)!) as { samplesPerSec: number }).samplesPerSec;
+  };
+  const ours = async (nproc: number, around?: (spec: string) => number) => {
+    const run = await PytorchRun.setup({ graph, dataset, config, out: null, pytorch: { device: opts.device ?? 'auto', nproc } });
+    try {
+      const spec = path.join(run.folder, 'pytorch', 'spec.json');
+      const before = around?.(spec);
+      const done = await run.run();
+      const after = around?.(spec);
+      return { done, plain: before !== undefined && after !== undefined ? [before, after] : undefined };
+    } finally {
+      run.dispose();
+    }
+  };
+  const one = await ours(1, plain);
+  const two = await ours(2);
+  const plainMean = (one.plain![0] + one.plain![1]) / 2;
+  return {
+    python: python.python,
+    torch: python.torch,
+    device: one.done.device,
+    samples: one.done.steps * 64,
+    plainLoop: { samplesPerSec: Math.round(plainMean), before: Math.round(one.plain![0]), after: Math.round(one.plain![1]) },
+    ourRun: { samplesPerSec: Math.round(one.done.samplesPerSec), valAccuracy: +one.done.metrics.val_accuracy.toFixed(4), overhead: +(1 - one.done.samplesPerSec / plainMean).toFixed(3) },
+    twoRanks: { samplesPerSec: Math.round(two.done.samplesPerSec), valAccuracy: +two.done.metrics.val_accuracy.toFixed(4), speedup: +(two.done.samplesPerSec / one.done.samplesPerSec).toFixed(3) },
+    note: 'samplesPerSec counts the batch loop, not validation; overhead: 1 - ourRun / mean of the plain loop before and after. Two ranks on one machine share its cores.',
+  };
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const arg = (name: string, fallback: string) => {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? process.argv[i + 1] : fallback;
   };
-  const result = await benchTrain({ backend: arg('backend', 'auto') as BackendOption, samples: Number(arg('samples', '2048')) });
+  const result =
+    arg('backend', 'auto') === 'pytorch'
+      ? await benchPytorch({ samples: Number(arg('samples', '2048')) })
+      : await benchTrain({ backend: arg('backend', 'auto') as BackendOption, samples: Number(arg('samples', '2048')) });
   const bigNets = process.argv.includes('--big-nets') ? await benchBigNets() : undefined;
   console.log(JSON.stringify({ bench: 'train', ...result, bigNets }, null, 2));
 }

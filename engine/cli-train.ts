@@ -8,8 +8,9 @@ import type { TrainEvent } from './worker/protocol.js';
 import { type TrainConfigInput } from './train/config.js';
 import { graphTrainingConfig } from './graph/training-section.js';
 import { datasetNames } from './data/index.js';
-import { adapterLabel, BACKEND_OPTIONS } from './backends/names.js';
+import { adapterLabel, TRAINING_BACKEND_OPTIONS, type TrainingBackendOption } from './backends/names.js';
 import { RunFolder, RunJournal } from './runs/index.js';
+import { PytorchRun, TORCH_DEVICES, type TorchDevice } from './pytorch/run.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 
@@ -19,7 +20,14 @@ interface TrainOptions {
   batchSize?: number;
   lr?: number;
   limit?: number;
-  backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: TrainingBackendOption;
+  device?: TorchDevice;
+  nproc?: number;
+  python?: string;
+  printLaunch?: boolean;
+  nnodes?: number;
+  nodeRank?: number;
+  master?: string;
   seed?: number;
   out?: string;
   json?: boolean;
@@ -31,6 +39,11 @@ interface TrainOptions {
 const int = (what: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${what} must be a whole number`);
+  return n;
+};
+const atLeastOne = (what: string) => (v: string) => {
+  const n = int(what)(v);
+  if (n < 1) throw new InvalidArgumentError(`${what} must be at least 1`);
   return n;
 };
 const positive = (v: string) => {
@@ -62,7 +75,8 @@ function humanReporter(out: Out, tty: boolean): (e: TrainEvent) => void {
     switch (e.type) {
       case 'started': {
         const skipped = e.skipped.length ? ` (skipped ${e.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : '';
-        out.log(`backend ${e.backend}${e.adapter ? ` — ${adapterLabel(e.adapter)}` : ''}${skipped}`);
+        const torch = e.torch ? ` (torch ${e.torch} at ${e.python}; ${e.device}, ${e.ranks} rank${e.ranks === 1 ? '' : 's'})` : '';
+        out.log(`backend ${e.backend}${e.adapter ? ` — ${adapterLabel(e.adapter)}` : ''}${torch}${skipped}`);
         out.log(`${e.params.toLocaleString('en')} parameters; ${e.trainSamples} training and ${e.validationSamples} validation samples; ${e.epochs} epoch(s) of ${e.batchesPerEpoch} batches${e.resumedFrom ? `; resumed from ${e.resumedFrom}` : ''}`);
         if (e.runDir) out.log(`run folder ${e.runDir}`);
         break;
@@ -89,7 +103,8 @@ function humanReporter(out: Out, tty: boolean): (e: TrainEvent) => void {
         break;
       case 'done':
         clearBar();
-        out.log(`done (${e.reason}) on ${e.backend}${e.adapter ? ` (${adapterLabel(e.adapter)})` : ''}: ${Math.round(e.samplesPerSec)} samples/s; ${fmtMetrics(e.metrics)}`);
+        const on = e.adapter ? ` (${adapterLabel(e.adapter)})` : e.device ? ` (${e.device}${e.ranks && e.ranks > 1 ? `, ${e.ranks} ranks` : ''})` : '';
+        out.log(`done (${e.reason}) on ${e.backend}${on}: ${Math.round(e.samplesPerSec)} samples/s; ${fmtMetrics(e.metrics)}`);
         break;
       default:
         break;
@@ -113,14 +128,23 @@ async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
   };
   // Settings saved in the graph file, overridden by the flags given.
   const config = { ...graphTrainingConfig(r.graph.training), ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) } as TrainConfigInput;
-  const client = TrainingClient.start({
+  const torchOnly = (['device', 'nproc', 'python', 'printLaunch'] as const).filter((k) => o[k] !== undefined);
+  if (o.backend !== 'pytorch' && torchOnly.length) {
+    out.err(`attn train: --${torchOnly.map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(', --')} ${torchOnly.length > 1 ? 'need' : 'needs'} --backend pytorch`);
+    return 1;
+  }
+  const pytorch = o.backend === 'pytorch' ? { python: o.python, device: o.device ?? 'auto', nproc: o.nproc ?? 1 } : undefined;
+  const start = {
     graph: r.graph,
     dataset: { name: o.dataset, limit: o.limit, seed: o.seed },
     config,
     backend: o.backend,
+    pytorch,
     out: o.out ? { dir: o.out } : undefined,
     resumeFrom: o.resume,
-  });
+  };
+  if (o.printLaunch) return printLaunch(start, o, out);
+  const client = TrainingClient.start(start);
   const report = o.json ? (e: TrainEvent) => out.log(jsonLine(e)) : humanReporter(out, process.stderr.isTTY === true);
   // run.json and the batch log, as the app keeps them, so the app's Runs list shows this run.
   let journal: Promise<RunJournal | undefined> = Promise.resolve(undefined);
@@ -152,6 +176,31 @@ async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
   }
 }
 
+/** Prepares the run folder and prints the torchrun command for each node of a multi-node job. */
+async function printLaunch(start: Parameters<typeof PytorchRun.setup>[0], o: TrainOptions, out: Out): Promise<number> {
+  let run: PytorchRun | undefined;
+  try {
+    run = await PytorchRun.setup(start);
+    const nnodes = o.nnodes ?? 1;
+    const plan = { nnodes, nprocPerNode: o.nproc ?? 1, master: o.master ?? '127.0.0.1:29500' };
+    if (o.json) {
+      const commands = Array.from({ length: nnodes }, (_, nodeRank) => run!.launchCommand({ ...plan, nodeRank }));
+      out.log(JSON.stringify({ type: 'launch', runDir: run.folder, commands }));
+      return 0;
+    }
+    out.log(`# run folder ${run.folder} (prepared; it must be at this path on every node, e.g. on a shared file system)`);
+    const ranks = o.nodeRank === undefined ? Array.from({ length: nnodes }, (_, k) => k) : [o.nodeRank];
+    for (const nodeRank of ranks) out.log(`# node ${nodeRank} of ${nnodes}:\n${run.launchCommand({ ...plan, nodeRank })}`);
+    out.log('# events come as JSON lines on stdout of node 0; metrics.jsonl and safetensors checkpoints go to the run folder');
+    return 0;
+  } catch (err) {
+    out.err(`attn train: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    run?.dispose();
+  }
+}
+
 /** Adds `attn train` to the program; the exit code goes to `setCode`. */
 export function registerTrainCommand(program: Command, out: Out, setCode: (code: number) => void): void {
   program
@@ -163,7 +212,14 @@ export function registerTrainCommand(program: Command, out: Out, setCode: (code:
     .option('--batch-size <n>', 'samples per batch', int('--batch-size'))
     .option('--lr <x>', 'learning rate', positive)
     .option('--limit <n>', 'use at most this many samples (training + validation)', int('--limit'))
-    .addOption(new Option('--backend <b>', 'tfjs backend').choices([...BACKEND_OPTIONS]).default('auto'))
+    .addOption(new Option('--backend <b>', 'tfjs backend, or pytorch (your Python\'s torch)').choices([...TRAINING_BACKEND_OPTIONS]).default('auto'))
+    .addOption(new Option('--device <d>', 'pytorch: torch device').choices([...TORCH_DEVICES]))
+    .option('--nproc <n>', 'pytorch: ranks on this machine (DDP: gloo on CPU, NCCL on CUDA)', atLeastOne('--nproc'))
+    .option('--python <path>', 'pytorch: the Python interpreter (default /usr/bin/python3, then python3 on PATH)')
+    .option('--print-launch', 'pytorch: prepare the run folder and print the torchrun command for each node instead of training')
+    .option('--nnodes <n>', 'with --print-launch: nodes in the job', atLeastOne('--nnodes'))
+    .option('--node-rank <r>', 'with --print-launch: print only this node\'s command', int('--node-rank'))
+    .option('--master <host:port>', 'with --print-launch: node 0\'s address, reachable from every node (default 127.0.0.1:29500)')
     .option('--seed <s>', 'seed for the data split and order', int('--seed'))
     .option('--out <dir>', 'run folder (default runs/<timestamp>-<name>)')
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw']))

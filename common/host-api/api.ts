@@ -15,7 +15,7 @@ import type { AttentionMap, TrainEvent } from '../../engine/train/events.js';
 import { trainConfigSchema, type TrainConfigInput } from '../../engine/train/config.js';
 import type { Inspection } from '../../engine/worker/protocol.js';
 import type { BatchRow, MetricRow, RunState, RunSummary } from '../../engine/runs/types.js';
-import { BACKEND_OPTIONS } from '../../engine/backends/names.js';
+import { TRAINING_BACKEND_OPTIONS } from '../../engine/backends/names.js';
 
 export type { Diagnostic, GraphFile, Shape, AttentionKind, TrainEvent, AttentionMap, TrainConfigInput, Inspection };
 
@@ -48,7 +48,13 @@ export type ExportTarget = (typeof EXPORT_TARGETS)[number];
 const datasetRequest = z.looseObject({ name: z.string().min(1).max(MAX_PATH) });
 export type DatasetRequest = z.input<typeof datasetRequest> & Omit<DatasetSpec, 'name'>;
 
-export const TRAINING_BACKENDS = BACKEND_OPTIONS;
+export const TRAINING_BACKENDS = TRAINING_BACKEND_OPTIONS;
+/** Backend `pytorch`: the interpreter (default: found as `findPytorch` finds it), torch device and ranks. */
+export const pytorchOptionsSchema = z.strictObject({
+  python: z.string().min(1).max(MAX_PATH).optional(),
+  device: z.enum(['auto', 'cuda', 'mps', 'cpu']).default('auto'),
+  nproc: z.number().int().min(1).max(64).default(1),
+});
 
 const runRef = z.strictObject({ runId: idSchema });
 
@@ -101,9 +107,12 @@ export const requestSchemas = {
     dataset: datasetRequest as unknown as z.ZodType<DatasetRequest>,
     config: trainConfigSchema.optional(),
     backend: z.enum(TRAINING_BACKENDS).default('auto'),
+    pytorch: pytorchOptionsSchema.optional(),
     /** Continue an earlier run (in its own folder) from its latest or a named checkpoint. */
     resumeFrom: z.strictObject({ runId: idSchema, checkpoint: idSchema.optional() }).optional(),
   }),
+  /** The Python with PyTorch that a `pytorch` run would use (`python`: that interpreter only), or why there is none. */
+  findPytorch: z.strictObject({ python: z.string().min(1).max(MAX_PATH).optional() }),
   pauseTraining: runRef,
   resumeTraining: runRef,
   stopTraining: runRef,
@@ -169,6 +178,11 @@ export interface HostInfo {
   training: { available: boolean; reason?: string };
   exportAvailable: boolean;
 }
+
+/** A Python with PyTorch (interpreter, versions, the devices torch sees), or why none was found. */
+export type PytorchInfo =
+  | { found: true; python: string; pythonVersion: string; torch: string; devices: string[] }
+  | { found: false; reason: string };
 
 /** A graph read from disk (or a template): the graph only when the file could be parsed. */
 export interface GraphLoad {
@@ -328,6 +342,7 @@ export interface HostResponses {
   blockCatalogue: BlockInfo[];
   listDatasets: DatasetInfo[];
   startTraining: { runId: string };
+  findPytorch: PytorchInfo;
   pauseTraining: void;
   resumeTraining: void;
   stopTraining: void;

@@ -26,6 +26,7 @@ import {
   type HostInfo,
   type HostMethod,
   type HostRequestParsed,
+  type PytorchInfo,
   type RecentFile,
   type Recovery,
   type RunDetail,
@@ -42,6 +43,7 @@ import { BUILTIN_DATASETS, isBuiltinDataset } from '../../engine/data/builtin.js
 import { datasetSpecSchema, type DatasetSpec } from '../../engine/data/index.js';
 import { isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/synthetic.js';
 import type { InspectCommand, Inspection } from '../../engine/worker/protocol.js';
+import { describeDevices, findTorchPython } from '../../engine/pytorch/python.js';
 import { imageBytes, inspectionFor, previewDataset, type InspectionTarget } from './runs.js';
 import { readSummary, RUN_FILES, RunFolder, writeAtomic } from '../../engine/runs/index.js';
 
@@ -58,6 +60,7 @@ export interface TrainingStart {
   dataset: DatasetSpec;
   config?: TrainConfigInput;
   backend: (typeof TRAINING_BACKENDS)[number];
+  pytorch?: HostRequestParsed<'startTraining'>['pytorch'];
   /** Continue from here (a run folder or one of its checkpoints) instead of starting afresh. */
   resume?: string;
 }
@@ -345,7 +348,16 @@ export class HostService implements HostHandlers {
     return t;
   }
 
-  async startTraining({ graph, dataset, config, backend, resumeFrom }: HostRequestParsed<'startTraining'>): Promise<{ runId: string }> {
+  async findPytorch({ python }: HostRequestParsed<'findPytorch'>): Promise<PytorchInfo> {
+    try {
+      const p = await findTorchPython(python);
+      return { found: true, python: p.python, pythonVersion: p.pythonVersion, torch: p.torch, devices: describeDevices(p) };
+    } catch (err) {
+      return { found: false, reason: (err as Error).message };
+    }
+  }
+
+  async startTraining({ graph, dataset, config, backend, pytorch, resumeFrom }: HostRequestParsed<'startTraining'>): Promise<{ runId: string }> {
     const t = this.driver();
     const checked = checkGraph(graph);
     if (!checked.graph || hasErrors(checked.diagnostics)) {
@@ -365,7 +377,7 @@ export class HostService implements HostHandlers {
       runDir = await RunFolder.freeName(this.opts.runsDir, checked.graph.name);
     }
     const runId = path.basename(runDir);
-    await t.start({ runId, runDir, graph: checked.graph, dataset: data, config, backend, resume });
+    await t.start({ runId, runDir, graph: checked.graph, dataset: data, config, backend, ...(backend === 'pytorch' ? { pytorch } : {}), resume });
     return { runId };
   }
 

@@ -55,6 +55,7 @@ export class ProcessTrainingDriver implements TrainingDriver {
       dataset: req.dataset,
       config: req.config,
       backend: req.backend,
+      ...(req.pytorch ? { pytorch: req.pytorch } : {}),
       ...(req.resume ? { resumeFrom: req.resume } : { out: { dir: req.runDir } }),
     });
     const run: Live = { session, journal };

@@ -24,3 +24,7 @@ export function adapterLabel(a: GpuAdapter): string {
   const arch = a.architecture && a.architecture !== 'software' && !name.includes(a.architecture) ? ` (${a.architecture})` : '';
   return `${vendor}${name}${arch}${a.software ? ' [software]' : ''}`;
 }
+
+/** What a training run may ask for: a tfjs option, or `pytorch` (the user's torch; never chosen by `auto`). */
+export const TRAINING_BACKEND_OPTIONS = [...BACKEND_OPTIONS, 'pytorch'] as const;
+export type TrainingBackendOption = (typeof TRAINING_BACKEND_OPTIONS)[number];

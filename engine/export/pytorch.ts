@@ -51,6 +51,8 @@ const LOADER = `def load_weights(model, path):
 
 export interface PytorchExport {
   code: string;
+  /** The attention outputs that `probes: true` records, in the compiled model's order. */
+  attention: { nodeId: string; port: string }[];
   /** Where each tfjs weight goes in the module's state_dict. */
   weights: (TorchWeight & { nodeId: string; layer: string })[];
 }
@@ -94,7 +96,16 @@ function trainingSection(plan: ExportPlan): string[] {
   ];
 }
 
-export function exportPytorch(graph: GraphFile): PytorchExport {
+export interface PytorchExportOptions {
+  /**
+   * For training under PyTorch: when the module's \`probing\` attribute is set,
+   * forward() also keeps the attention outputs in \`self.probes\` (the attention
+   * panels' probes); off, the module is the plain export.
+   */
+  probes?: boolean;
+}
+
+export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = {}): PytorchExport {
   const plan = planExport(graph, 'pytorch', ['json', 'struct', 'load_weights', 'train', 'batches', 'epochs']);
   const init = plan.nodes.flatMap((n) => n.code.init ?? []);
   const body = plan.nodes.flatMap((n) => n.code.body);
@@ -104,6 +115,8 @@ export function exportPytorch(graph: GraphFile): PytorchExport {
     const s = torchShape(n.info.outputShapes!.out).map((d, i) => (i === 0 ? 'batch' : d));
     return `${n.name}: [${s.join(', ')}]${n.info.outputs[0].dtype === 'int32' ? ' (token ids)' : ''}`;
   });
+  const attention = plan.nodes.flatMap((n) => n.info.outputs.filter((p) => p.attention).map((p) => ({ nodeId: n.id, port: p.name, variable: n.outputs[p.name] })));
+  const probeLines = options.probes && attention.length ? ['if getattr(self, "probing", False):', `    self.probes = (${attention.map((a) => a.variable).join(', ')},)`] : [];
   const title = `${graph.name} (exported from Attention Studio).`;
   const lines = [
     ...docstring(`${title} ${graph.description ?? ''} Images are NCHW, as PyTorch expects.`),
@@ -121,6 +134,7 @@ export function exportPytorch(graph: GraphFile): PytorchExport {
     '',
     `    def forward(self, ${args.join(', ')}):`,
     ...indent(body, '        '),
+    ...indent(probeLines, '        '),
     `        return ${results.length === 1 ? results[0] : `(${results.join(', ')})`}`,
     '',
     '',
@@ -148,5 +162,5 @@ export function exportPytorch(graph: GraphFile): PytorchExport {
   const weights = plan.nodes.flatMap((n) =>
     (n.code.torchWeights ?? []).map((w) => ({ ...w, torch: `${n.name}.${w.torch}`, nodeId: n.id, layer: n.layer })),
   );
-  return { code: lines.join('\n'), weights };
+  return { code: lines.join('\n'), weights, attention: attention.map(({ nodeId, port }) => ({ nodeId, port })) };
 }

@@ -148,18 +148,18 @@ export interface Checkpoint {
   optimizer: Tensor[];
 }
 
-/** Writes a checkpoint of the model, optimizer and trainer into the run folder (keeping `keep` on disk); resolves with its folder. */
+/** Writes a checkpoint of the model, optimizer and trainer (and any `files` beside them) into the run folder, keeping `keep` on disk; resolves with its folder. */
 export async function saveCheckpoint(
   tf: TF,
   run: RunFolder,
   model: tfjs.LayersModel,
   optimizer: { t: number; state(): Tensor[] },
   state: TrainerState,
-  opts: { keep: number; extra?: Record<string, unknown> },
+  opts: { keep: number; extra?: Record<string, unknown>; files?: [string, Uint8Array][] },
 ): Promise<string> {
   const opt = await encode(optimizer.state().map((tensor, i) => ({ name: `slot_${i}`, tensor })));
   const trainer = JSON.stringify({ ...opts.extra, state, optimizer: { step: optimizer.t, weights: opt.specs } }, null, 1);
-  const files: [string, Uint8Array | string][] = [...(await modelToFiles(tf, model)), [OPTIMIZER, opt.data], [TRAINER, trainer]];
+  const files: [string, Uint8Array | string][] = [...(await modelToFiles(tf, model)), [OPTIMIZER, opt.data], [TRAINER, trainer], ...(opts.files ?? [])];
   return run.writeCheckpoint({ step: state.step, epoch: state.epoch, files, keep: opts.keep });
 }
 

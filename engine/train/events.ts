@@ -34,6 +34,11 @@ export const trainEventSchema = z.discriminatedUnion('type', [
     epochs: z.number(),
     batchesPerEpoch: z.number(),
     resumedFrom: z.string().nullable(),
+    /** PyTorch runs: the torch device, the number of ranks, the interpreter and torch version. */
+    device: z.string().optional(),
+    ranks: z.number().int().optional(),
+    python: z.string().optional(),
+    torch: z.string().optional(),
   }),
   z.object({
     type: z.literal('progress'),
@@ -69,6 +74,9 @@ export const trainEventSchema = z.discriminatedUnion('type', [
     epochs: z.number(),
     steps: z.number(),
     runDir: z.string().nullable(),
+    /** PyTorch runs: the torch device and the number of ranks. */
+    device: z.string().optional(),
+    ranks: z.number().int().optional(),
   }),
   z.object({ type: z.literal('error'), message: z.string() }),
 ]);

@@ -5,13 +5,16 @@ import { commandSchema, type Inspection, type TrainEvent } from './protocol.js';
 import { inspectSample } from './inspect.js';
 import { setupRun } from '../train/setup.js';
 import { isOutOfMemory } from '../train/memory.js';
-import type { Trainer } from '../train/trainer.js';
+import { PytorchRun } from '../pytorch/run.js';
+
+/** What the process drives: the tfjs Trainer or a PyTorch run. */
+type Run = Pick<PytorchRun, 'pause' | 'resume' | 'stop' | 'requestProbe' | 'run' | 'dispose'>;
 import type { GraphFile } from '../graph/types.js';
 
 /** Progress events are sent at most this often (each batch's numbers go to metrics at epoch end anyway). */
 const PROGRESS_MS = 100;
 
-let trainer: Trainer | undefined;
+let trainer: Run | undefined;
 /** Pause or stop asked for while the run was still being set up: applied before its first batch. */
 let early: 'pause' | 'stop' | undefined;
 let lastProgress = 0;
@@ -39,7 +42,8 @@ function forward(e: TrainEvent): void {
 }
 
 async function start(cmd: Extract<ReturnType<typeof commandSchema.parse>, { type: 'start' }>): Promise<void> {
-  trainer = await setupRun({ ...cmd, graph: cmd.graph as GraphFile }, forward);
+  const { backend, ...req } = { ...cmd, graph: cmd.graph as GraphFile };
+  trainer = backend === 'pytorch' ? await PytorchRun.setup(req, forward) : await setupRun({ ...req, backend }, forward);
   if (early) trainer[early]();
   await trainer.run();
   trainer.dispose();

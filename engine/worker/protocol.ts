@@ -6,14 +6,16 @@ import type { GraphFile } from '../graph/types.js';
 import { datasetSpecSchema } from '../data/index.js';
 import { trainConfigSchema } from '../train/config.js';
 import { attentionMapSchema, trainEventSchema, type TrainEvent } from '../train/events.js';
-import { BACKEND_OPTIONS } from '../backends/names.js';
+import { BACKEND_OPTIONS, TRAINING_BACKEND_OPTIONS } from '../backends/names.js';
 
 export const startCommandSchema = z.object({
   type: z.literal('start'),
   graph: graphSchema,
   dataset: datasetSpecSchema,
   config: trainConfigSchema.optional(),
-  backend: z.enum(BACKEND_OPTIONS).default('auto'),
+  backend: z.enum(TRAINING_BACKEND_OPTIONS).default('auto'),
+  /** Backend `pytorch`: the interpreter (default: /usr/bin/python3, then python3 on PATH), torch device and ranks. */
+  pytorch: z.object({ python: z.string().optional(), device: z.enum(['auto', 'cuda', 'mps', 'cpu']).default('auto'), nproc: z.number().int().min(1).max(64).default(1) }).optional(),
   out: z.object({ base: z.string().optional(), dir: z.string().optional() }).nullable().optional(),
   resumeFrom: z.string().optional(),
 });

@@ -2,12 +2,12 @@
 // run's controls, progress, live charts per batch and per epoch, validation
 // metrics and the log.
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { DatasetInfo, DatasetPreview } from '../../../common/host-api/api.js';
+import type { DatasetInfo, DatasetPreview, PytorchInfo } from '../../../common/host-api/api.js';
 import { adapterLabel } from '../../../engine/backends/names.js';
 import { editor, useEditor } from '../editor.js';
 import { host } from '../host/host.js';
 import { Chart } from './Chart.js';
-import { BACKENDS, datasetRequest, formFromGraph, isSynthetic, outputsOf, setForm, startRequest, trainForm, useTrainForm, type TrainForm } from './form.js';
+import { BACKENDS, TORCH_DEVICES, datasetRequest, formFromGraph, isSynthetic, outputsOf, setForm, startRequest, trainForm, useTrainForm, type TrainForm } from './form.js';
 import { isLive, pauseRun, resumeRun, startRun, stopRun, useSession } from './session.js';
 
 function Field({ label, children, help }: { label: string; children: ReactNode; help?: string }) {
@@ -291,9 +291,69 @@ function HyperSection({ locked }: { locked: boolean }) {
         </Field>
       </div>
       <div className="section-title">Backend</div>
-      <Field label="Backend" help="auto: the fastest one that loads here">
-        <SelectInput k="backend" options={BACKENDS} disabled={locked} />
+      <BackendSection locked={locked} />
+    </>
+  );
+}
+
+/**
+ * The backend: tfjs ones always; pytorch once the host finds a Python with torch
+ * (which interpreter, torch version and devices are shown, or why none was found),
+ * with its interpreter, device and ranks.
+ */
+function BackendSection({ locked }: { locked: boolean }) {
+  const backend = useTrainForm((s) => s.backend);
+  const pythonPath = useTrainForm((s) => s.pythonPath);
+  const [torch, setTorch] = useState<PytorchInfo | null>(null);
+  const [asked, setAsked] = useState(pythonPath);
+  useEffect(() => {
+    let live = true;
+    setTorch(null);
+    void host?.findPytorch(asked.trim() ? { python: asked.trim() } : {}).then(
+      (r) => live && setTorch(r),
+      (err: Error) => live && setTorch({ found: false, reason: err.message }),
+    );
+    return () => void (live = false);
+  }, [asked]);
+  const options = BACKENDS.filter((b) => b !== 'pytorch' || torch?.found || backend === 'pytorch');
+  return (
+    <>
+      <Field label="Backend" help="auto: the fastest tfjs backend that loads here; pytorch: your Python's torch (chosen, never automatic)">
+        <SelectInput k="backend" options={options} disabled={locked} />
       </Field>
+      <div className="backend-line" data-testid="train-pytorch-info">
+        {torch === null ? (
+          'Looking for a Python with PyTorch…'
+        ) : torch.found ? (
+          <>
+            PyTorch <b>{torch.torch}</b> at {torch.python} (Python {torch.pythonVersion}) · {torch.devices.join(', ')}
+          </>
+        ) : (
+          <>PyTorch unavailable: {torch.reason}</>
+        )}
+      </div>
+      <Field label="Python" help="The interpreter with torch (empty: /usr/bin/python3, then python3 on PATH)">
+        <input
+          type="text"
+          value={pythonPath}
+          placeholder="/usr/bin/python3"
+          disabled={locked}
+          data-testid="train-pythonPath"
+          onChange={(e) => setForm({ pythonPath: e.target.value })}
+          onBlur={() => setAsked(trainForm.getState().pythonPath)}
+          onKeyDown={(e) => e.key === 'Enter' && setAsked(trainForm.getState().pythonPath)}
+        />
+      </Field>
+      {backend === 'pytorch' && (
+        <div className="tgrid">
+          <Field label="Device" help="auto: CUDA, then MPS, then CPU">
+            <SelectInput k="torchDevice" options={TORCH_DEVICES} disabled={locked} />
+          </Field>
+          <Field label="Ranks" help="Processes on this machine (DDP: gloo on CPU, NCCL on CUDA); multi-node: attn train --print-launch">
+            <NumberInput k="nproc" min={1} max={64} step={1} disabled={locked} />
+          </Field>
+        </div>
+      )}
     </>
   );
 }
@@ -397,6 +457,13 @@ function ProgressView() {
         <div className="backend-line" data-testid="train-backend-info">
           Backend <b>{started.backend}</b>
           {started.adapter && <span data-testid="train-adapter"> — {adapterLabel(started.adapter)}</span>}
+          {started.torch && (
+            <span className="hint">
+              {' '}
+              — torch {started.torch} at {started.python}, {started.device}
+              {started.ranks && started.ranks > 1 ? `, ${started.ranks} ranks` : ''}
+            </span>
+          )}
           {started.skipped.length > 0 && <span className="hint"> — skipped: {started.skipped.map((k) => `${k.backend} (${k.reason})`).join('; ')}</span>}
           <span className="hint"> · {started.params.toLocaleString()} parameters</span>
         </div>

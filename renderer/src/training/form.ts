@@ -4,10 +4,11 @@ import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import type { DatasetRequest, GraphFile } from '../../../common/host-api/api.js';
 import type { StartRequest } from './session.js';
-import { BACKEND_OPTIONS } from '../../../engine/backends/names.js';
+import { TRAINING_BACKEND_OPTIONS } from '../../../engine/backends/names.js';
 
 export const SYNTHETIC = ['copy', 'reverse', 'sort', 'recall'] as const;
-export const BACKENDS = BACKEND_OPTIONS;
+export const BACKENDS = TRAINING_BACKEND_OPTIONS;
+export const TORCH_DEVICES = ['auto', 'cuda', 'mps', 'cpu'] as const;
 
 export interface TrainForm {
   /** mnist, fashion-mnist, a synthetic task, or 'import' (an image folder or a .csv file). */
@@ -36,6 +37,10 @@ export interface TrainForm {
   probeEvery: number;
   probeIntervalMs: number;
   backend: (typeof BACKENDS)[number];
+  /** Backend pytorch: the interpreter ('' : found by the host), torch device and ranks on this machine. */
+  pythonPath: string;
+  torchDevice: (typeof TORCH_DEVICES)[number];
+  nproc: number;
   /** Loss weight per output node (overrides the Output node's own weight for this run). */
   lossWeights: Record<string, number>;
 }
@@ -65,6 +70,9 @@ export const defaultForm = (): TrainForm => ({
   probeEvery: 5,
   probeIntervalMs: 500,
   backend: 'auto',
+  pythonPath: '',
+  torchDevice: 'auto',
+  nproc: 1,
   lossWeights: {},
 });
 
@@ -117,6 +125,7 @@ export function startRequest(f: TrainForm, graph: GraphFile): StartRequest {
     graph: trained,
     dataset: datasetRequest(f),
     backend: f.backend,
+    ...(f.backend === 'pytorch' ? { pytorch: { ...(f.pythonPath.trim() ? { python: f.pythonPath.trim() } : {}), device: f.torchDevice, nproc: f.nproc } } : {}),
     config: {
       epochs: f.epochs,
       batchSize: f.batchSize,

@@ -1,0 +1,131 @@
+// Starting the ranks of a PyTorch run on this machine: one Python process per
+// rank with torch.distributed's standard environment (what torchrun would set;
+// Debian's torch 1.13 on Python 3.11 cannot run plain torchrun). Rank 0 speaks
+// the protocol on stdin/stdout; every rank's stderr goes to a log file. A rank
+// that dies ends the others, and the run fails naming it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { WORKER_SCRIPT } from './prepare.js';
+
+/** A port nothing listens on now, for the ranks' rendezvous. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Ranks {
+  /** A command for rank 0, as one JSON line. */
+  send(command: { type: string }): void;
+  /** Resolves when every rank has exited cleanly; rejects naming the first rank that did not. */
+  readonly exited: Promise<void>;
+  /** Process ids by rank. */
+  readonly pids: (number | undefined)[];
+  kill(): void;
+}
+
+export async function launchRanks(opts: {
+  python: string;
+  specFile: string;
+  nproc: number;
+  /** Where rank-N.log files go. */
+  logDir: string;
+  /** Each JSON line rank 0 prints. */
+  onLine: (event: Record<string, unknown>) => void;
+}): Promise<Ranks> {
+  const port = opts.nproc > 1 ? await freePort() : 0;
+  const children: ChildProcess[] = [];
+  const tails: string[][] = [];
+  let ending = false;
+  const exited = Promise.all(
+    Array.from({ length: opts.nproc }, (_, rank) => {
+      const env = { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(opts.nproc), LOCAL_WORLD_SIZE: String(opts.nproc), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), PYTHONUNBUFFERED: '1', ATTN_COMMANDS: 'stdin', ATTN_DRIVEN: '1' };
+      const child = spawn(opts.python, [WORKER_SCRIPT, opts.specFile], { env, stdio: [rank === 0 ? 'pipe' : 'ignore', rank === 0 ? 'pipe' : 'ignore', 'pipe'] });
+      children.push(child);
+      const tail: string[] = (tails[rank] = []);
+      const log = createWriteStream(path.join(opts.logDir, `rank-${rank}.log`));
+      createInterface({ input: child.stderr! }).on('line', (line) => {
+        log.write(`${line}\n`);
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+      });
+      if (rank === 0) {
+        child.stdin!.on('error', () => {}); // a rank that died mid-write is reported by its exit
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          if (!line.startsWith('{')) return void log.write(`stdout: ${line}\n`);
+          try {
+            opts.onLine(JSON.parse(line));
+          } catch (err) {
+            log.write(`unparsable event: ${line} (${(err as Error).message})\n`);
+          }
+        });
+      }
+      return new Promise<void>((resolve, reject) => {
+        child.on('error', (err) => reject(new Error(`rank ${rank} could not start ${opts.python}: ${err.message}`)));
+        child.on('close', (code, signal) => {
+          log.end();
+          if (code === 0) return resolve();
+          const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+          const last = tail.filter((l) => l.trim()).at(-1);
+          reject(new Error(`PyTorch rank ${rank} of ${opts.nproc} ${how}${last ? `: ${last.trim()}` : ''} (log: ${path.join(opts.logDir, `rank-${rank}.log`)})`));
+        });
+      });
+    }),
+  ).then(() => undefined);
+  // The first failure ends the other ranks (they would wait forever in their next collective).
+  exited.catch(() => {
+    ending = true;
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  });
+  return {
+    send: (cmd) => {
+      const stdin = children[0]?.stdin;
+      if (!ending && stdin && !stdin.destroyed) stdin.write(`${JSON.stringify(cmd)}\n`);
+    },
+    exited,
+    pids: children.map((c) => c.pid),
+    kill: () => {
+      ending = true;
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    },
+  };
+}
+
+export interface LaunchPlan {
+  python: string;
+  specFile: string;
+  nnodes: number;
+  nprocPerNode: number;
+  nodeRank: number;
+  /** host:port of node 0, reachable from every node. */
+  master: string;
+  logDir: string;
+}
+
+const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * The torchrun command that runs this run's prepared files on one node of a
+ * multi-node job (the same command on each node, with its --node-rank). The
+ * run folder must be at the same path on every node (a shared file system).
+ * --redirects/--tee/--log_dir avoid torch 1.13's `Std` map error on Python 3.11.
+ */
+export function torchrunCommand(p: LaunchPlan): string {
+  const args = [
+    p.python, '-m', 'torch.distributed.run',
+    `--nnodes=${p.nnodes}`, `--nproc_per_node=${p.nprocPerNode}`, `--node_rank=${p.nodeRank}`,
+    `--master_addr=${p.master.split(':')[0]}`, `--master_port=${p.master.split(':')[1] ?? '29500'}`,
+    '--redirects', '2', '--tee', '1', '--log_dir', p.logDir,
+    WORKER_SCRIPT, p.specFile,
+  ];
+  return args.map(quote).join(' ');
+}

@@ -1,0 +1,144 @@
+// The files a PyTorch run trains from, written once per run under
+// <run folder>/pytorch/: the graph's export (with attention probes on), the
+// prepared data as .npy arrays in the module's layout (the same split, seed
+// and normalisation as the tfjs trainer: engine/data does the preparing), the
+// data order and learning rate of every step, and spec.json tying them
+// together for train_worker.py. Nothing here needs tfjs.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exportPytorch, type PytorchExport } from '../export/pytorch.js';
+import { planExport } from '../export/plan.js';
+import type { GraphFile } from '../graph/types.js';
+import { sizeOf, type ArrayDataset, type PreparedData } from '../data/index.js';
+import { deriveSeed, permutation } from '../data/random.js';
+import { permuteArray } from '../export/torch-weights.js';
+import type { TrainConfig } from '../train/config.js';
+import { learningRate } from '../train/schedule.js';
+import { writeNpy } from './npy.js';
+
+/**
+ * The worker script, read from the source tree (tsc copies no .py files); in
+ * the packaged app from the unpacked copy beside the asar archive, which
+ * Python cannot read into (electron-builder.yml unpacks it).
+ */
+export const WORKER_SCRIPT = fileURLToPath(new URL('../../../engine/pytorch/train_worker.py', import.meta.url)).replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
+
+export interface TrainedOutputSpec {
+  /** Position in the module's returned tuple. */
+  index: number;
+  nodeId: string;
+  loss: string;
+  weight: number;
+}
+
+export interface AttentionSpec {
+  nodeId: string;
+  port: string;
+  kind: string;
+  axes?: string;
+}
+
+/** spec.json: what train_worker.py reads. */
+export interface RunSpec {
+  model: string;
+  data: { trainX: string; trainY: string; valX: string; valY: string; orders: string; rates: string };
+  inputDtype: 'float32' | 'int32';
+  classes: number;
+  outputs: TrainedOutputSpec[];
+  attention: AttentionSpec[];
+  config: TrainConfig;
+  device: string;
+  seed: number;
+  checkpoints: string;
+  /** Where rank 0 writes its safetensors when attn drives the run (they then go into a checkpoint of the run folder). */
+  staging: string;
+  metrics: string;
+  /** Weights to start from (the compiled graph's seeded initial weights, or a checkpoint), optimizer state when continuing. */
+  resume?: { weights: string; optimizer?: string; optimizerStep?: number; state?: unknown };
+}
+
+/** The trained outputs in the module's return order (the exporter returns the Output nodes in plan order). */
+function trainedOutputs(graph: GraphFile): TrainedOutputSpec[] {
+  const plan = planExport(graph, 'pytorch');
+  return plan.outputs.flatMap((o, index) => (o.loss ? [{ index, nodeId: o.id, loss: o.loss, weight: o.lossWeight ?? 1 }] : []));
+}
+
+/** A split's samples, gathered from its backing arrays into the module's layout (images NHWC -> NCHW). */
+function gather(ds: ArrayDataset): { x: Float32Array | Int32Array; xShape: number[]; y: Int32Array; yShape: number[] } {
+  const xs = sizeOf(ds.inputShape);
+  const ls = sizeOf(ds.labelShape);
+  const n = ds.size;
+  const x = ds.inputDtype === 'int32' ? new Int32Array(n * xs) : new Float32Array(n * xs);
+  const y = new Int32Array(n * ls);
+  for (let i = 0; i < n; i++) {
+    const r = ds.row(i);
+    x.set(ds.x.subarray(r * xs, (r + 1) * xs), i * xs);
+    y.set(ds.labels.subarray(r * ls, (r + 1) * ls), i * ls);
+  }
+  const shape = [n, ...ds.inputShape];
+  const yShape = [n, ...ds.labelShape];
+  if (shape.length === 4 && x instanceof Float32Array) {
+    const moved = permuteArray(x, shape, [0, 3, 1, 2]);
+    return { x: moved.data, xShape: moved.shape, y, yShape };
+  }
+  return { x, xShape: shape, y, yShape };
+}
+
+export interface PreparedTorchRun {
+  dir: string;
+  specFile: string;
+  spec: RunSpec;
+  exported: PytorchExport;
+}
+
+/** Writes <runDir>/pytorch/: the module, the data, the order and rates, spec.json. */
+export async function prepareTorchRun(opts: {
+  runDir: string;
+  graph: GraphFile;
+  data: PreparedData;
+  config: TrainConfig;
+  device: string;
+  /** Starting weights and optimizer state, already written as safetensors by the caller. */
+  resume?: RunSpec['resume'];
+}): Promise<PreparedTorchRun> {
+  const { graph, data, config } = opts;
+  const root = path.resolve(opts.runDir);
+  const dir = path.join(root, 'pytorch');
+  await mkdir(dir, { recursive: true });
+  const exported = exportPytorch(graph, { probes: true });
+  const file = (name: string) => path.join(dir, name);
+  await writeFile(file('model.py'), exported.code);
+  const train = gather(data.train);
+  const val = gather(data.validation);
+  await writeNpy(file('train_x.npy'), train.xShape, train.x);
+  await writeNpy(file('train_y.npy'), train.yShape, train.y);
+  await writeNpy(file('val_x.npy'), val.xShape, val.x);
+  await writeNpy(file('val_y.npy'), val.yShape, val.y);
+  // The tfjs trainer's data order and learning rates, step by step, so both trainers see the same batches at the same rates.
+  const n = data.train.size;
+  const batches = Math.ceil(n / config.batchSize);
+  const orders = Array.from({ length: config.epochs }, (_, e) => permutation(n, deriveSeed(config.seed, 'epoch', e)));
+  await writeNpy(file('orders.npy'), [config.epochs, n], orders);
+  const total = config.epochs * batches;
+  await writeNpy(file('rates.npy'), [total], Float64Array.from({ length: total }, (_, s) => learningRate(config, s, total, batches)));
+  const compiledAttention = planExport(graph, 'pytorch').nodes.flatMap((node) => node.info.outputs.filter((p) => p.attention).map((p) => ({ nodeId: node.id, port: p.name, kind: p.attention!, ...(p.axes ? { axes: p.axes } : {}) })));
+  const spec: RunSpec = {
+    model: file('model.py'),
+    data: { trainX: file('train_x.npy'), trainY: file('train_y.npy'), valX: file('val_x.npy'), valY: file('val_y.npy'), orders: file('orders.npy'), rates: file('rates.npy') },
+    inputDtype: data.train.inputDtype,
+    classes: data.classNames.length,
+    outputs: trainedOutputs(graph),
+    attention: config.probe.enabled ? compiledAttention : [],
+    config,
+    device: opts.device,
+    seed: config.seed,
+    checkpoints: path.join(root, 'checkpoints'),
+    staging: path.join(dir, 'staging'),
+    metrics: path.join(root, 'metrics.jsonl'),
+    resume: opts.resume,
+  };
+  const specFile = file('spec.json');
+  await writeFile(specFile, `${JSON.stringify(spec, null, 1)}\n`);
+  return { dir, specFile, spec, exported };
+}

@@ -1,0 +1,603 @@
+"""Trains a graph's PyTorch export for Attention Studio.
+
+usage: train_worker.py RUN_SPEC.json
+
+The run spec (written by engine/pytorch/prepare.ts) names the exported module,
+the prepared data as .npy files (inputs already in the module's layout), the
+data order and learning rate of every step, and the training settings. One
+process per rank: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT
+as torchrun sets them (absent: one rank). Each rank trains on its shard of
+every global batch; DDP averages the gradients.
+
+Rank 0 speaks the training protocol of engine/train/events.ts as JSON lines on
+stdout (attention maps as base64 float32) and reads commands as JSON lines on
+stdin (pause, resume, stop, probe), honoured between batches. It alone writes
+metrics.jsonl and the checkpoints (safetensors of the weights and of the
+optimizer's moments, named as in the module's state_dict); the Node side turns
+each checkpoint into the tfjs format too.
+"""
+import base64
+import datetime
+import importlib.util
+import json
+import math
+import os
+import queue
+import struct
+import sys
+import threading
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+IGNORE = -1
+EPS = 1e-7
+STOP, PROBE = 1, 2
+
+
+# ---------------------------------------------------------------- files
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        a, b = info["data_offsets"]
+        out[key] = torch.frombuffer(bytearray(data[a:b]), dtype=torch.float32).reshape(info["shape"])
+    return out
+
+
+def write_safetensors(path, tensors):
+    """Float32 tensors by name, written to a temporary file and renamed."""
+    header, blobs, offset = {"__metadata__": {"format": "pt", "source": "Attention Studio"}}, [], 0
+    for name, t in tensors.items():
+        b = t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
+        blobs.append(b)
+        offset += len(b)
+    text = json.dumps(header)
+    text += " " * ((8 - len(text) % 8) % 8)
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text.encode())
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+
+
+def load_module(path):
+    spec = importlib.util.spec_from_file_location("exported_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------- protocol
+
+
+class Channel:
+    """Events out (rank 0 only) and commands in, read by a thread so that a batch never waits on stdin."""
+
+    def __init__(self, active):
+        self.active = active
+        self.commands = queue.Queue()
+        # Commands come from the Node side that launched us; under torchrun stdin is not ours to read.
+        if active and os.environ.get("ATTN_COMMANDS") == "stdin":
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in sys.stdin:
+            line = line.strip()
+            if line:
+                try:
+                    self.commands.put(json.loads(line))
+                except ValueError:
+                    self.emit({"type": "log", "message": f"ignored a malformed command: {line[:80]}"})
+        # The parent went away: nothing would read our events or turn our checkpoints into a run's.
+        os._exit(3)
+
+    def emit(self, event):
+        if self.active:
+            sys.stdout.write(json.dumps(event) + "\n")
+            sys.stdout.flush()
+
+    def poll(self, block=False):
+        try:
+            return self.commands.get(block=block)
+        except queue.Empty:
+            return None
+
+
+# ---------------------------------------------------------------- losses and metrics
+
+
+def per_position_loss(name, y, p):
+    """engine/train/losses.ts' losses per position: y one-hot, p probabilities, both [n, classes]."""
+    if name in ("categoricalCrossentropy", "sparseCategoricalCrossentropy"):
+        return -(y * p.clamp(EPS, 1 - EPS).log()).sum(-1)
+    if name == "binaryCrossentropy":
+        q = p.clamp(EPS, 1 - EPS)
+        return -(y * q.log() + (1 - y) * (1 - q).log()).mean(-1)
+    if name == "meanSquaredError":
+        return (y - p).square().mean(-1)
+    if name == "meanAbsoluteError":
+        return (y - p).abs().mean(-1)
+    raise ValueError(f"unsupported loss {name}")
+
+
+def ranks_above(probs, labels):
+    """Classes ranked before each target (ties go to the lower index, as argmax does)."""
+    target = probs.gather(1, labels.clamp_min(0)[:, None])
+    index = torch.arange(probs.shape[1], device=probs.device)[None, :]
+    return ((probs > target) | ((probs == target) & (index < labels[:, None]))).sum(1)
+
+
+class Sums:
+    """The trainer's running sums (engine/train/trainer.ts' metricsOf names), reduced over ranks as one vector."""
+
+    def __init__(self, outputs, initial=None):
+        self.keys = ["loss", "samples"] + [f"{i}.{k}" for i in range(len(outputs)) for k in ("loss", "n", "correct", "topK")]
+        self.values = dict.fromkeys(self.keys, 0.0)
+        if initial:
+            for k, v in initial.items():
+                self.values[k] = v
+
+    def add_vector(self, vector):
+        for k, v in zip(self.keys, vector.tolist()):
+            self.values[k] += v
+
+    def as_dict(self):
+        return {k: v for k, v in self.values.items() if v or k in ("loss", "samples")}
+
+
+def metrics_of(sums, outputs, prefix, classes, top_k, with_top_k):
+    div = lambda a, b: a / b if b > 0 else 0.0
+    m = {f"{prefix}loss": div(sums.get("loss", 0), sums.get("samples", 0))}
+    several = len(outputs) > 1
+    for i, o in enumerate(outputs):
+        n = sums.get(f"{i}.n", 0)
+        tag = f"{prefix}{o['nodeId']}." if several else prefix
+        if several:
+            m[f"{tag}loss"] = div(sums.get(f"{i}.loss", 0), n)
+        m[f"{tag}accuracy"] = div(sums.get(f"{i}.correct", 0), n)
+        if with_top_k and classes > top_k:
+            m[f"{tag}top{top_k}_accuracy"] = div(sums.get(f"{i}.topK", 0), n)
+        if i == 0 and several:
+            m[f"{prefix}accuracy"] = m[f"{tag}accuracy"]
+    return m
+
+
+# ---------------------------------------------------------------- the run
+
+
+class Run:
+    def __init__(self, spec):
+        self.spec = spec
+        self.c = spec["config"]
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", str(self.rank)))
+        self.channel = Channel(self.rank == 0)
+        self.device = self.pick_device(spec.get("device", "auto"))
+        if self.world > 1:
+            backend = "nccl" if self.device.type == "cuda" else "gloo"
+            if self.device.type == "cpu":
+                # Ranks share the cores: without this each would start one thread per core.
+                local = int(os.environ.get("LOCAL_WORLD_SIZE", str(self.world)))
+                torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
+            # Long enough for a pause: the other ranks wait in the next collective while rank 0 holds.
+            dist.init_process_group(backend, timeout=datetime.timedelta(days=7))
+        torch.manual_seed(spec.get("seed", 0) + self.rank)
+        self.outputs = spec["outputs"]
+        self.classes = spec["classes"]
+        self.load_data()
+        self.build_model()
+
+    def pick_device(self, want):
+        if want in ("auto", "cuda") and torch.cuda.is_available():
+            return torch.device("cuda", self.local_rank % torch.cuda.device_count())
+        if want == "cuda":
+            raise RuntimeError("--device cuda: torch sees no CUDA device (torch.cuda.is_available() is False)")
+        mps = getattr(torch.backends, "mps", None)
+        if want in ("auto", "mps") and mps is not None and mps.is_available():
+            return torch.device("mps")
+        if want == "mps":
+            raise RuntimeError("--device mps: torch sees no MPS device")
+        return torch.device("cpu")
+
+    def load_data(self):
+        d = self.spec["data"]
+        as_input = (lambda a: torch.from_numpy(np.array(a, dtype=np.int64))) if self.spec["inputDtype"] == "int32" else (lambda a: torch.from_numpy(np.array(a, dtype=np.float32)))
+        self.train_x = as_input(np.load(d["trainX"], mmap_mode="r")).to(self.device)
+        self.train_y = torch.from_numpy(np.array(np.load(d["trainY"], mmap_mode="r"), dtype=np.int64)).to(self.device)
+        self.val_x = as_input(np.load(d["valX"], mmap_mode="r")).to(self.device)
+        self.val_y = torch.from_numpy(np.array(np.load(d["valY"], mmap_mode="r"), dtype=np.int64)).to(self.device)
+        self.orders = np.load(d["orders"], mmap_mode="r")
+        self.rates = np.load(d["rates"], mmap_mode="r")
+        self.labels_per_sample = int(np.prod(self.train_y.shape[1:])) if self.train_y.dim() > 1 else 1
+
+    def build_model(self):
+        module = load_module(self.spec["model"])
+        torch.manual_seed(self.spec.get("seed", 0))  # every rank starts from the same weights
+        self.model = module.Model().to(self.device)
+        resume = self.spec.get("resume")
+        if resume:
+            state = read_safetensors(resume["weights"])
+            missing = [k for k in self.model.state_dict() if k not in state and not k.endswith("num_batches_tracked")]
+            if missing:
+                raise RuntimeError(f"checkpoint {resume['weights']} has no value for {', '.join(missing[:5])}")
+            self.model.load_state_dict(state, strict=False)
+        self.named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        self.params = [p for _, p in self.named]
+        self.net = self.model
+        if self.world > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        self.optimizer = self.make_optimizer()
+        self.optimizer_steps = 0
+        self.checkpoints_written = 0
+        if resume and resume.get("optimizer"):
+            self.restore_optimizer(read_safetensors(resume["optimizer"]), resume["optimizerStep"])
+
+    def make_optimizer(self):
+        c = self.c
+        wd = c.get("weightDecay")
+        if c["optimizer"] == "sgd":
+            return torch.optim.SGD(self.params, lr=c["lr"], momentum=c["momentum"], weight_decay=wd or 0)
+        betas = (c["beta1"], c["beta2"])
+        if c["optimizer"] == "adamw":
+            return torch.optim.AdamW(self.params, lr=c["lr"], betas=betas, eps=c["epsilon"], weight_decay=0.01 if wd is None else wd)
+        return torch.optim.Adam(self.params, lr=c["lr"], betas=betas, eps=c["epsilon"], weight_decay=wd or 0)
+
+    def slot_names(self):
+        return ["m"] if self.c["optimizer"] == "sgd" else ["m", "v"]
+
+    def optimizer_state(self):
+        """The moments by `<parameter>.m` / `.v` (SGD: the momentum buffer), and the step count."""
+        out = {}
+        torch_keys = {"m": "momentum_buffer"} if self.c["optimizer"] == "sgd" else {"m": "exp_avg", "v": "exp_avg_sq"}
+        for name, p in self.named:
+            st = self.optimizer.state.get(p, {})
+            for slot in self.slot_names():
+                if self.c["optimizer"] == "sgd" and self.c["momentum"] == 0:
+                    continue
+                v = st.get(torch_keys[slot])
+                out[f"{name}.{slot}"] = v if v is not None else torch.zeros_like(p)
+        return out, self.optimizer_steps
+
+    def restore_optimizer(self, tensors, step):
+        for name, p in self.named:
+            st = {}
+            if self.c["optimizer"] == "sgd":
+                if self.c["momentum"] > 0 and step > 0:
+                    st["momentum_buffer"] = tensors[f"{name}.m"].to(self.device)
+            else:
+                st = {"step": torch.tensor(float(step)), "exp_avg": tensors[f"{name}.m"].to(self.device), "exp_avg_sq": tensors[f"{name}.v"].to(self.device)}
+            if st:
+                self.optimizer.state[p] = st
+        self.optimizer_steps = step
+
+    # ------------------------------------------------------------ one step
+
+    def forward_outputs(self, net, x):
+        out = net(x)
+        return out if isinstance(out, tuple) else (out,)
+
+    def shard(self, idx):
+        """This rank's part of a global batch (contiguous, as even as can be)."""
+        n = len(idx)
+        lo, hi = self.rank * n // self.world, (self.rank + 1) * n // self.world
+        return idx[lo:hi]
+
+    def batch_losses(self, outs, labels, counts):
+        """Per trained output: summed loss over labelled positions, correct and top-k counts."""
+        results = []
+        flat = labels.reshape(-1)
+        mask = (flat != IGNORE).float()
+        y = torch.nn.functional.one_hot(flat.clamp_min(0), self.classes).float()
+        for o in self.outputs:
+            p = outs[o["index"]].reshape(-1, self.classes)
+            loss = (per_position_loss(o["loss"], y, p) * mask).sum()
+            with torch.no_grad():
+                above = ranks_above(p, flat)
+                keep = flat != IGNORE
+                correct = ((above == 0) & keep).sum()
+                top_k = ((above < self.c["topK"]) & keep).sum()
+            results.append((loss, correct, top_k))
+        return results
+
+    def step(self, idx, lr, global_count):
+        local = self.shard(idx)
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr
+        sel = torch.from_numpy(np.ascontiguousarray(local, dtype=np.int64)).to(self.device)
+        x, labels = self.train_x[sel], self.train_y[sel]
+        stats = torch.zeros(2 + 4 * len(self.outputs), dtype=torch.float64)
+        if len(local):
+            outs = self.forward_outputs(self.net, x)
+            parts = self.batch_losses(outs, labels, global_count)
+            # Summed over this shard and divided by the global count: DDP's average over ranks gives the global mean.
+            total = sum(o["weight"] * loss / max(global_count, 1) for o, (loss, _, _) in zip(self.outputs, parts))
+            objective = total * self.world
+        else:
+            parts = []
+            objective = sum(p.sum() * 0 for p in self.params)
+        self.optimizer.zero_grad(set_to_none=True)
+        objective.backward()
+        clip = self.c.get("clipNorm")
+        if clip:
+            grads = [p.grad for p in self.params if p.grad is not None]
+            norm = torch.sqrt(sum((g.double() ** 2).sum() for g in grads))
+            scale = clip / max(float(norm), clip)
+            for g in grads:
+                g.mul_(scale)
+        self.optimizer.step()
+        self.optimizer_steps += 1
+        if parts:
+            n_local = float((labels.reshape(-1) != IGNORE).sum())
+            stats[0] = sum(o["weight"] * float(loss) for o, (loss, _, _) in zip(self.outputs, parts)) / max(global_count, 1) * len(idx)
+            for i, (loss, correct, top_k) in enumerate(parts):
+                stats[2 + 4 * i : 6 + 4 * i] = torch.tensor([float(loss) / max(global_count, 1), n_local, float(correct), float(top_k)], dtype=torch.float64)
+        stats[1] = len(local)
+        stats = self.reduce(stats)
+        # Per output: mean loss × labelled count, as the tfjs trainer sums it.
+        for i in range(len(self.outputs)):
+            stats[2 + 4 * i] *= stats[3 + 4 * i]
+        stats[1] = len(idx)
+        return stats
+
+    def reduce(self, t):
+        if self.world > 1:
+            dist.all_reduce(t)
+        return t
+
+    @torch.no_grad()
+    def evaluate(self):
+        """Loss and accuracy on the validation split in inference mode, each rank its share."""
+        self.model.eval()
+        size = max(self.c["batchSize"], 256)
+        n = self.val_x.shape[0]
+        lo, hi = self.rank * n // self.world, (self.rank + 1) * n // self.world
+        sums = Sums(self.outputs)
+        for start in range(lo, hi, size):
+            x, labels = self.val_x[start : min(start + size, hi)], self.val_y[start : min(start + size, hi)]
+            outs = self.forward_outputs(self.model, x)
+            flat = labels.reshape(-1)
+            count = float((flat != IGNORE).sum())
+            parts = self.batch_losses(outs, labels, count)
+            total = 0.0
+            for i, (o, (loss, correct, top_k)) in enumerate(zip(self.outputs, parts)):
+                mean = float(loss) / max(count, 1)
+                total += o["weight"] * mean
+                sums.values[f"{i}.loss"] += mean * count
+                sums.values[f"{i}.n"] += count
+                sums.values[f"{i}.correct"] += float(correct)
+                sums.values[f"{i}.topK"] += float(top_k)
+            sums.values["loss"] += total * x.shape[0]
+            sums.values["samples"] += x.shape[0]
+        vector = self.reduce(torch.tensor([sums.values[k] for k in sums.keys], dtype=torch.float64))
+        reduced = Sums(self.outputs)
+        reduced.add_vector(vector)
+        self.model.train()
+        return metrics_of(reduced.values, self.outputs, "val_", self.classes, self.c["topK"], True)
+
+    # ------------------------------------------------------------ probes and checkpoints
+
+    @torch.no_grad()
+    def probe(self, epoch, step):
+        t0 = time.perf_counter()
+        k = min(self.c["probe"]["samples"], self.val_x.shape[0] or self.train_x.shape[0])
+        x = (self.val_x if self.val_x.shape[0] else self.train_x)[:k]
+        self.model.eval()
+        self.model.probing = True
+        try:
+            self.model(x)
+            tensors = self.model.probes
+        finally:
+            self.model.probing = False
+            self.model.probes = None
+            self.model.train()
+        maps = []
+        for a, t in zip(self.spec["attention"], tensors):
+            t = t.detach().float()
+            if t.dim() == 4 and a["kind"] != "matrix":
+                t = t.permute(0, 2, 3, 1)  # NCHW back to the graph's NHWC
+            data = t.contiguous().cpu().numpy()
+            maps.append({**a, "shape": list(data.shape), "data": base64.b64encode(data.tobytes()).decode()})
+        ms = (time.perf_counter() - t0) * 1000
+        self.channel.emit({"type": "attention", "epoch": epoch, "step": step, "ms": ms, "maps": maps})
+
+    def checkpoint(self, state, reason):
+        """Rank 0 writes the weights and the optimizer's moments; the Node side adds the tfjs format and announces it."""
+        if self.rank != 0:
+            return
+        # One folder per checkpoint written (an interval and an epoch checkpoint can share a step).
+        self.checkpoints_written += 1
+        base = self.spec["staging"] if os.environ.get("ATTN_DRIVEN") else self.spec["checkpoints"]
+        folder = os.path.join(base, f"step-{state['step']:06d}.{self.checkpoints_written}.torch")
+        os.makedirs(folder, exist_ok=True)
+        write_safetensors(os.path.join(folder, "model.safetensors"), self.model.state_dict())
+        moments, t = self.optimizer_state()
+        write_safetensors(os.path.join(folder, "optimizer.safetensors"), moments)
+        self.channel.emit({"type": "torch-checkpoint", "folder": folder, "reason": reason, "optimizerStep": t, "state": state})
+
+    # ------------------------------------------------------------ control
+
+    def control(self, state, probe_due):
+        """Rank 0 reads commands and waits while paused; every rank learns whether to stop or probe."""
+        flag = 0
+        if self.rank == 0:
+            paused = False
+            while True:
+                cmd = self.channel.poll(block=paused)
+                if cmd is None:
+                    break
+                kind = cmd.get("type")
+                if kind == "pause" and not paused:
+                    paused = True
+                    self.channel.emit({"type": "paused", "epoch": state["epoch"], "step": state["step"]})
+                elif kind == "resume":
+                    paused = False
+                elif kind == "stop":
+                    flag |= STOP
+                    break
+                elif kind == "probe":
+                    self.probe_requested = True
+            if getattr(self, "probe_requested", False) or probe_due:
+                flag |= PROBE
+        if self.world > 1:
+            t = torch.tensor([flag], dtype=torch.int64)
+            dist.broadcast(t, 0)
+            flag = int(t[0])
+        return flag
+
+    # ------------------------------------------------------------ the loop
+
+    def run(self):
+        c, spec = self.c, self.spec
+        batch_size, epochs = c["batchSize"], c["epochs"]
+        n_train = self.train_x.shape[0]
+        batches = math.ceil(n_train / batch_size)
+        total = epochs * batches
+        resume = spec.get("resume") or {}
+        s = resume.get("state") or {"epoch": 0, "batch": 0, "step": 0, "sums": {}, "history": [], "best": None, "badEpochs": 0}
+        sums = Sums(self.outputs, s["sums"])
+        probe_every, probe_ms = c["probe"]["everyBatches"], c["probe"]["minIntervalMs"]
+        probing = c["probe"]["enabled"] and len(spec["attention"]) > 0
+        last_probe_step, last_probe_time = -math.inf, -math.inf
+        labels_np = None
+        reason = "completed"
+        train_seconds, samples = 0.0, 0
+        self.probe_requested = False
+        self.channel.emit({"type": "ready", "device": str(self.device), "ranks": self.world, "torch": torch.__version__, "python": sys.version.split()[0]})
+
+        def state_now():
+            return {**s, "sums": sums.as_dict()}
+
+        while s["epoch"] < epochs:
+            order = self.orders[s["epoch"]]
+            epoch_start = time.perf_counter()
+            stopped = False
+            while s["batch"] < batches:
+                now = time.perf_counter() * 1000
+                flag = self.control(s, False)
+                if flag & STOP:
+                    self.checkpoint(state_now(), "stop")
+                    reason, stopped = "stopped", True
+                    break
+                t0 = time.perf_counter()
+                idx = order[s["batch"] * batch_size : (s["batch"] + 1) * batch_size]
+                if labels_np is None:
+                    labels_np = np.load(spec["data"]["trainY"], mmap_mode="r")
+                global_count = int((np.asarray(labels_np[np.asarray(idx)]) != IGNORE).sum())
+                lr = float(self.rates[s["step"]])
+                stats = self.step(idx, lr, global_count)
+                sums.add_vector(stats)
+                samples += len(idx)
+                s["batch"] += 1
+                s["step"] += 1
+                rate = samples / (train_seconds + time.perf_counter() - t0)
+                m = metrics_of(sums.values, self.outputs, "", self.classes, c["topK"], False)
+                self.channel.emit(
+                    {
+                        "type": "progress",
+                        "epoch": s["epoch"],
+                        "epochs": epochs,
+                        "batch": s["batch"],
+                        "batches": batches,
+                        "step": s["step"],
+                        "loss": m["loss"],
+                        "accuracy": m.get("accuracy"),
+                        "lr": lr,
+                        "samplesPerSec": rate,
+                        "etaSec": (total - s["step"]) * batch_size / rate,
+                    }
+                )
+                if c.get("checkpointEvery") and s["step"] % c["checkpointEvery"] == 0:
+                    self.checkpoint(state_now(), "interval")
+                now = time.perf_counter() * 1000
+                due = probing and s["step"] - last_probe_step >= probe_every and now - last_probe_time >= probe_ms
+                if self.rank == 0 and probing and (due or self.probe_requested):
+                    self.probe_requested = False
+                    self.probe(s["epoch"], s["step"])
+                    last_probe_step, last_probe_time = s["step"], time.perf_counter() * 1000
+                train_seconds += time.perf_counter() - t0
+            if stopped:
+                break
+            metrics = {**metrics_of(sums.values, self.outputs, "", self.classes, c["topK"], False), **self.evaluate()}
+            seconds = time.perf_counter() - epoch_start
+            row = {"epoch": s["epoch"], "step": s["step"], "seconds": seconds, **metrics}
+            # The checkpoint holds the row (the metrics file is reset to it on resume).
+            s["history"].append(row)
+            self.channel.emit({"type": "epoch", "epoch": s["epoch"], "step": s["step"], "seconds": seconds, "metrics": metrics})
+            stop_early = self.early_stop(s, metrics)
+            s["epoch"] += 1
+            s["batch"] = 0
+            sums = Sums(self.outputs)
+            self.checkpoint(state_now(), "epoch")
+            # Driven by attn, the Node side appends the row once the checkpoint is in the run
+            # folder; under a bare torchrun, rank 0 does, in the same order.
+            if self.rank == 0 and not os.environ.get("ATTN_DRIVEN"):
+                with open(spec["metrics"], "a") as f:
+                    f.write(json.dumps(row) + "\n")
+            if stop_early:
+                reason = "early-stopped"
+                break
+        if self.rank == 0 and probing:
+            self.probe(s["epoch"], s["step"])
+        metrics = {k: v for k, v in s["history"][-1].items() if k not in ("epoch", "step", "seconds")} if s["history"] else self.evaluate()
+        self.channel.emit(
+            {
+                "type": "done",
+                "reason": reason,
+                "samplesPerSec": samples / train_seconds if train_seconds > 0 else 0,
+                "metrics": metrics,
+                "epochs": s["epoch"],
+                "steps": s["step"],
+            }
+        )
+        if self.world > 1:
+            dist.barrier()
+            dist.destroy_process_group()
+
+    def early_stop(self, s, metrics):
+        es = self.c.get("earlyStopping")
+        if not es:
+            return False
+        higher = es["monitor"] == "val_accuracy"
+        v = metrics[es["monitor"]]
+        best = s["best"]
+        better = best is None or (v > best + es["minDelta"] if higher else v < best - es["minDelta"])
+        if better:
+            s["best"], s["badEpochs"] = v, 0
+            return False
+        s["badEpochs"] += 1
+        return s["badEpochs"] >= es["patience"]
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        spec = json.load(f)
+    rank0 = int(os.environ.get("RANK", "0")) == 0
+    try:
+        Run(spec).run()
+    except Exception as err:  # reported as the protocol's error event; the traceback goes to stderr
+        import traceback
+
+        traceback.print_exc()
+        if rank0:
+            sys.stdout.write(json.dumps({"type": "error", "message": f"{type(err).__name__}: {err}"}) + "\n")
+            sys.stdout.flush()
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

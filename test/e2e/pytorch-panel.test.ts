@@ -1,0 +1,50 @@
+// The Training panel's pytorch backend in headless Chromium against browser
+// mode: the host's Python with torch is shown (or why none), the backend is
+// offered, and a run trains on it with its interpreter, torch and device named.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile } from 'node:fs/promises';
+import path from 'node:path';
+import { browserModeSuite, openEditor, ROOT, skipReason, textIs } from './harness.js';
+import { torchAvailable } from '../helpers/torch.js';
+
+const torch = torchAvailable();
+const skip = skipReason() ?? (torch === true ? undefined : torch);
+if (skip) console.log(`# NOTICE: skipping the PyTorch panel: ${skip}`);
+
+const BENCH = 'bench-se-cnn.attn.json';
+
+describe('PyTorch in the Training panel (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
+  const env = browserModeSuite(async (workspace) => copyFile(path.join(ROOT, 'templates', BENCH), path.join(workspace, BENCH)));
+
+  test('the panel shows the Python with torch, trains on pytorch, and says why when the interpreter has none', async () => {
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
+    try {
+      await page.getByTestId('cmd-file.open').click();
+      await page.getByTestId('file-dialog-open').waitFor();
+      await page.getByTestId(`file-entry-${BENCH}`).click();
+      await page.getByTestId('node-image').waitFor();
+      await page.getByTestId('dock-tab-training').click();
+      const info = page.getByTestId('train-pytorch-info');
+      await page.waitForFunction(() => /PyTorch \S+ at /.test((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('[data-testid="train-pytorch-info"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      assert.match((await info.textContent()) ?? '', /PyTorch [\d.]+\S* at \S+python3 \(Python 3[\d.]+\) · .*cpu/);
+
+      await page.getByTestId('train-backend').selectOption('pytorch');
+      await page.getByTestId('train-torchDevice').selectOption('cpu');
+      await page.getByTestId('train-dataset').selectOption('mnist');
+      await page.getByTestId('train-limit').fill('600');
+      await page.getByTestId('train-epochs').fill('1');
+      await page.getByTestId('train-start').click();
+      await page.waitForFunction(textIs, ['train-state', 'done'] as [string, string], { timeout: 180_000 });
+      assert.match((await page.getByTestId('train-backend-info').first().textContent()) ?? '', /Backend pytorch — torch \S+ at \S+python3, cpu/);
+
+      // An interpreter without torch: the reason, and pytorch stays selectable only while chosen.
+      await page.getByTestId('train-pythonPath').fill('/no/such/python3');
+      await page.getByTestId('train-pythonPath').press('Enter');
+      await page.waitForFunction(() => /PyTorch unavailable: .*no Python at \/no\/such\/python3/.test((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('[data-testid="train-pytorch-info"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
