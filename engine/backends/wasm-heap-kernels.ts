@@ -280,6 +280,40 @@ function pad(heap: WasmHeap, xInfo: TensorInfo, paddings: [number, number][], va
   return out;
 }
 
+/**
+ * x repeated `reps` times along each axis, by copies within the heap: the
+ * innermost axis element by element, each axis above it as whole blocks
+ * (doubling with copyWithin). wasm's own Tile computes every output element's
+ * source index: about 300 ms for a batch norm's [1, 1, 1, 16] spread to
+ * [64, 28, 28, 16], where this takes under a millisecond.
+ */
+function tile(heap: WasmHeap, xInfo: TensorInfo, reps: number[]): TensorInfo {
+  const shape = xInfo.shape;
+  const r = shape.length;
+  const outShape = shape.map((d, i) => d * reps[i]);
+  const out = heap.makeOutput(outShape, xInfo.dtype);
+  const to = heap.typedArrayFromHeap(out);
+  const x = heap.typedArrayFromHeap(xInfo);
+  const all = new (to.constructor as Float32ArrayConstructor)(to.buffer);
+  const toAt = to.byteOffset / to.BYTES_PER_ELEMENT;
+  const inStrides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const outBlocks = outShape.map((_, i) => outShape.slice(i + 1).reduce((a, b) => a * b, 1));
+  /** Fills the output block of `axis` at `o` from the input block at `from`; returns its size. */
+  const fill = (axis: number, from: number, o: number): number => {
+    const part = shape[axis] * outBlocks[axis];
+    if (axis === r - 1) {
+      for (let k = 0; k < shape[axis]; k++) to[o + k] = x[from + k];
+    } else {
+      for (let k = 0; k < shape[axis]; k++) fill(axis + 1, from + k * inStrides[axis], o + k * outBlocks[axis]);
+    }
+    const whole = part * reps[axis];
+    for (let done = part; done < whole; done *= 2) all.copyWithin(toAt + o + done, toAt + o, toAt + o + Math.min(done, whole - done));
+    return whole;
+  };
+  fill(0, 0, 0);
+  return out;
+}
+
 /** Size of the widest rows that addRow lays out: the repeated row stays in the first cache levels. */
 const ROW_WIDTH = 16384;
 
@@ -425,6 +459,13 @@ export function registerWasmHeapKernels(tf: TF): void {
 
   replace('Add', (args, stock) => addRow(args, stock) ?? stock(args));
 
+  replace('Tile', (args, stock) => {
+    const { x } = args.inputs;
+    const { reps } = args.attrs as { reps: number[] };
+    if (x.dtype === 'string' || x.shape.length === 0 || x.shape.includes(0) || reps.includes(0)) return stock(args);
+    return tile(args.backend as WasmHeap, x, reps);
+  });
+
   replace('PadV2', (args, stock) => {
     const { x } = args.inputs;
     const { paddings, constantValue } = args.attrs as { paddings: [number, number][]; constantValue: number };
@@ -457,4 +498,4 @@ export function registerWasmHeapKernels(tf: TF): void {
   });
 }
 
-export const WASM_HEAP_KERNELS = ['MaxPoolGrad', 'Sum', 'Mean', 'Slice', 'PadV2', 'Add', 'Identity', 'Cast', IM2COL_ROWS] as const;
+export const WASM_HEAP_KERNELS = ['MaxPoolGrad', 'Sum', 'Mean', 'Slice', 'PadV2', 'Add', 'Tile', 'Identity', 'Cast', IM2COL_ROWS] as const;

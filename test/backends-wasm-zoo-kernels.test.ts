@@ -1,0 +1,86 @@
+// The wasm kernels added for the templates of the zoo benchmark (Tile, batch
+// norm forward and its one-pass gradient, ...) give the cpu backend's values to the bit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { selectBackend } from '../engine/backends/select.js';
+import type { Tensor } from '../engine/blocks/contract.js';
+import { seededUniform } from './helpers/numeric.js';
+
+const ready = selectBackend({ backend: 'wasm' });
+const random = seededUniform(1919);
+
+/** Runs `f` on the cpu backend and on wasm; each one's results as plain arrays with dtypes and shapes. */
+async function onBoth(f: () => Tensor[]) {
+  const { tf } = await ready;
+  const run = async (b: string) => {
+    await tf.setBackend(b);
+    return tf.tidy(f).map((t) => {
+      const r = { dtype: t.dtype, shape: t.shape, data: Array.from(t.dataSync() as Float32Array) };
+      t.dispose();
+      return r;
+    });
+  };
+  const cpu = await run('cpu');
+  const wasm = await run('wasm');
+  return { cpu, wasm };
+}
+
+function assertSame(cpu: Awaited<ReturnType<typeof onBoth>>['cpu'], wasm: typeof cpu, what: string) {
+  assert.equal(wasm.length, cpu.length);
+  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `${what} case ${i}`));
+}
+
+test('Tile of every rank and dtype, a batch norm spread among them: wasm matches cpu exactly', async () => {
+  const { tf } = await ready;
+  const xd = random(2 * 3 * 4 * 5);
+  const { cpu, wasm } = await onBoth(() => {
+    const x4 = tf.tensor4d(xd, [2, 3, 4, 5]);
+    return [
+      tf.tile(tf.tensor4d(xd.subarray(0, 16), [1, 1, 1, 16]), [64, 28, 28, 1]),
+      tf.tile(x4, [1, 1, 1, 1]),
+      tf.tile(x4, [2, 1, 3, 1]),
+      tf.tile(x4, [1, 2, 1, 3]),
+      tf.tile(x4.reshape([120]), [3]),
+      tf.tile(x4.reshape([6, 20]), [2, 2]),
+      tf.tile(x4.reshape([2, 3, 20, 1]), [1, 1, 1, 4]),
+      tf.tile(x4.reshape([2, 3, 4, 5, 1]), [2, 1, 2, 1, 3]),
+      tf.tile(x4.mul(100).toInt(), [1, 2, 2, 1]),
+      tf.tile(tf.greater(x4, 0.5), [2, 1, 1, 2]).toFloat(),
+    ];
+  });
+  assertSame(cpu, wasm, 'tile');
+});
+
+test('batch norm forward, and its gradient for x, mean, variance, scale and offset (alone and through moments): wasm matches cpu exactly', async () => {
+  const { tf } = await ready;
+  const shapes = [
+    [4, 5, 6, 16],
+    [3, 7, 5],
+    [9, 12],
+    [2, 3, 3, 1],
+  ];
+  for (const shape of shapes) {
+    const c = shape[shape.length - 1];
+    const xd = random(shape.reduce((a, b) => a * b, 1)).map((v) => v * 4 - 1);
+    const dyd = random(xd.length).map((v) => v * 2 - 1);
+    const md = random(c);
+    const vd = random(c).map((v) => v + 0.01);
+    const sd = random(c).map((v) => v * 2 - 1);
+    const od = random(c);
+    const { cpu, wasm } = await onBoth(() => {
+      const x = tf.tensor(xd, shape);
+      const dy = tf.tensor(dyd, shape);
+      const [m, v, s, o] = [md, vd, sd, od].map((d) => tf.tensor1d(d));
+      const bn = (a: Tensor, mm: Tensor, vv: Tensor, ss: Tensor, oo: Tensor) => tf.batchNorm(a, mm, vv, oo, ss, 1e-3);
+      const direct = tf.grads(bn as never)([x, m, v, s, o], dy);
+      // As a BatchNormalization layer trains: the batch's own moments. (With one channel the moments
+      // are sums over the last axis, where wasm's own Sum adds in another order than cpu: left out.)
+      const throughMoments = c === 1 ? [] : tf.grads(((a: Tensor, ss: Tensor, oo: Tensor) => {
+        const { mean, variance } = tf.moments(a, shape.slice(0, -1).map((_, i) => i));
+        return tf.batchNorm(a, mean, variance, oo, ss, 1e-5);
+      }) as never)([x, s, o], dy);
+      return [bn(x, m, v, s, o), ...direct, ...throughMoments, tf.batchNorm(x, m, v)];
+    });
+    assertSame(cpu, wasm, `batch norm ${shape}`);
+  }
+});
