@@ -84,3 +84,70 @@ test('batch norm forward, and its gradient for x, mean, variance, scale and offs
     assertSame(cpu, wasm, `batch norm ${shape}`);
   }
 });
+
+test("Tile's gradient (replicas added in order, float32): wasm matches cpu exactly, ranks 1 to 4", async () => {
+  const { tf } = await ready;
+  const xd = random(2 * 3 * 4 * 5);
+  const cases: [number[], number[]][] = [
+    [[1, 10, 12], [64, 1, 1]],
+    [[120], [3]],
+    [[6, 20], [2, 3]],
+    [[2, 3, 4, 5], [2, 1, 3, 2]],
+    [[1, 1, 1, 5], [4, 3, 2, 1]],
+  ];
+  for (const [shape, reps] of cases) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const dyd = random(size * reps.reduce((a, b) => a * b, 1)).map((v) => v * 3 - 1);
+    const { cpu, wasm } = await onBoth(() => {
+      const x = tf.tensor(xd.subarray(0, size), shape);
+      const dy = tf.tensor(dyd, shape.map((d, i) => d * reps[i]));
+      return tf.grads(((a: Tensor) => tf.tile(a, reps)) as never)([x], dy);
+    });
+    assertSame(cpu, wasm, `tile grad ${shape} x ${reps}`);
+  }
+});
+
+test('Transpose of rank 5 with neighbouring axes merged, and GatherV2 of rows on any axis: wasm matches cpu exactly', async () => {
+  const { tf } = await ready;
+  const xd = random(6 * 5 * 4 * 2 * 3);
+  const ids = [4, 0, 2, 2, 1, 3, 0];
+  const { cpu, wasm } = await onBoth(() => {
+    const x5 = tf.tensor(xd, [6, 5, 4, 2, 3]);
+    return [
+      tf.transpose(x5, [2, 3, 0, 1, 4]),
+      tf.transpose(x5, [4, 0, 1, 2, 3]),
+      tf.transpose(x5, [0, 2, 1, 3, 4]),
+      tf.transpose(x5.reshape([6, 5, 1, 8, 3]), [3, 2, 0, 4, 1]),
+      tf.transpose(x5.mul(100).toInt(), [3, 4, 0, 1, 2]),
+      tf.gather(x5.reshape([30, 24]), tf.tensor1d(ids, 'int32')),
+      tf.gather(x5, tf.tensor2d([1, 0, 3, 3], [2, 2], 'int32'), 2),
+      tf.gather(x5.reshape([6, 5, 24]).mul(10).toInt(), tf.tensor1d([4, 4, 0], 'int32'), 1),
+      tf.gather(x5.reshape([720]), tf.tensor1d(ids, 'int32')),
+    ];
+  });
+  assertSame(cpu, wasm, 'transpose/gather');
+});
+
+test('the gradient of Max and Min over any axes, ties included: wasm matches cpu exactly', async () => {
+  const { tf } = await ready;
+  // Values on a coarse grid, so that ties are common.
+  const xd = random(4 * 5 * 6 * 3).map((v) => Math.round(v * 4) / 4);
+  const dyd = random(xd.length).map((v) => v * 2 - 1);
+  const { cpu, wasm } = await onBoth(() => {
+    const x = tf.tensor4d(xd, [4, 5, 6, 3]);
+    const cases: [(t: Tensor) => Tensor][] = [
+      [(t) => tf.max(t, -1, true)],
+      [(t) => tf.max(t, [1, 2], true)],
+      [(t) => tf.max(t, [1, 2])],
+      [(t) => tf.min(t, 0)],
+      [(t) => tf.max(t)],
+      [(t) => tf.min(t, [0, 3], true)],
+    ];
+    return cases.flatMap(([f]) => {
+      const y = f(x);
+      const dy = tf.tensor(dyd.subarray(0, y.size), y.shape);
+      return tf.grads(f as never)([x], dy);
+    });
+  });
+  assertSame(cpu, wasm, 'max/min grad');
+});

@@ -314,6 +314,128 @@ function tile(heap: WasmHeap, xInfo: TensorInfo, reps: number[]): TensorInfo {
   return out;
 }
 
+/** Kernel name of Tile's gradient on the wasm backend (inputs { dy }, attrs { reps }). */
+export const TILE_GRAD = 'TileGrad';
+
+/**
+ * Tile's gradient: the replicas of dy added up, replica by replica in
+ * row-major order, each sum rounded to float32, as tfjs's own gradient adds
+ * its slices (one Slice and one Add per replica: 64 of each for a position
+ * table spread over a batch of 64, thousands per step in a Transformer).
+ */
+function tileGrad(heap: WasmHeap, dyInfo: TensorInfo, reps: number[]): TensorInfo {
+  const dyShape = dyInfo.shape;
+  const r = dyShape.length;
+  const shape = dyShape.map((d, i) => d / reps[i]);
+  const out = heap.makeOutput(shape, 'float32');
+  const dx = heap.typedArrayFromHeap(out).fill(0);
+  const dy = heap.typedArrayFromHeap(dyInfo);
+  const dyStrides = dyShape.map((_, i) => dyShape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const xStrides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const addBlock = (axis: number, dyAt: number, xAt: number): void => {
+    if (axis === r - 1) {
+      for (let j = 0; j < shape[axis]; j++) dx[xAt + j] += dy[dyAt + j];
+      return;
+    }
+    for (let e = 0; e < shape[axis]; e++) addBlock(axis + 1, dyAt + e * dyStrides[axis], xAt + e * xStrides[axis]);
+  };
+  const replica = new Array<number>(r).fill(0);
+  const replicas = reps.reduce((a, b) => a * b, 1);
+  for (let q = 0; q < replicas; q++) {
+    addBlock(0, replica.reduce((at, k, i) => at + k * shape[i] * dyStrides[i], 0), 0);
+    for (let i = r - 1; i >= 0 && ++replica[i] === reps[i]; i--) replica[i] = 0;
+  }
+  return out;
+}
+
+/**
+ * The axes of a transpose with size-1 axes dropped and axes that stay
+ * neighbours merged: [196, 25, 16, 2, 8] by [2, 3, 0, 1, 4] is [4900, 32, 8] by [1, 0, 2].
+ */
+function simplifyTranspose(shape: number[], perm: number[]): { shape: number[]; perm: number[] } {
+  const kept = perm.filter((a) => shape[a] !== 1);
+  const groups: number[][] = [];
+  for (const a of kept) {
+    const last = groups[groups.length - 1];
+    if (last && last[last.length - 1] + 1 === a) last.push(a);
+    else groups.push([a]);
+  }
+  // The groups in input order give the new input axes.
+  const byInput = [...groups].sort((g, h) => g[0] - h[0]);
+  return {
+    shape: byInput.map((g) => g.reduce((p, a) => p * shape[a], 1)),
+    perm: groups.map((g) => byInput.indexOf(g)),
+  };
+}
+
+/**
+ * Rows of x picked by index along one axis (batchDims 0), each a run copied
+ * within the heap; undefined where an index is out of range (wasm's own then
+ * reports it). wasm's own takes about 70 ms for 4,900 rows of 256.
+ */
+function gather(heap: WasmHeap, xInfo: TensorInfo, indicesInfo: TensorInfo, axis: number): TensorInfo | undefined {
+  const ids = heap.typedArrayFromHeap(indicesInfo);
+  const size = xInfo.shape[axis];
+  for (let k = 0; k < ids.length; k++) if (!(ids[k] >= 0 && ids[k] < size)) return undefined;
+  const outShape = [...xInfo.shape.slice(0, axis), ...indicesInfo.shape, ...xInfo.shape.slice(axis + 1)];
+  const out = heap.makeOutput(outShape, xInfo.dtype);
+  const to = heap.typedArrayFromHeap(out);
+  const x = heap.typedArrayFromHeap(xInfo);
+  const idx = heap.typedArrayFromHeap(indicesInfo);
+  const all = new (to.constructor as Float32ArrayConstructor)(to.buffer);
+  const toAt = to.byteOffset / to.BYTES_PER_ELEMENT;
+  const xAt = x.byteOffset / x.BYTES_PER_ELEMENT;
+  const inner = xInfo.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const outer = xInfo.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  let o = toAt;
+  for (let b = 0; b < outer; b++) {
+    for (let k = 0; k < idx.length; k++, o += inner) {
+      const at = xAt + (b * size + idx[k]) * inner;
+      if (inner >= 64) all.copyWithin(o, at, at + inner);
+      else for (let j = 0; j < inner; j++) all[o + j] = all[at + j];
+    }
+  }
+  return out;
+}
+
+/** Kernel name of the gradient of Max and Min on the wasm backend (inputs { dy, x, y }: dy and y with x's rank, reduced axes 1). */
+export const EXTREMUM_GRAD = 'ExtremumGrad';
+
+/**
+ * The gradient of a max or min: dy where x equals the extremum of its
+ * reduction, 0 elsewhere (every tied element gets it, as tfjs routes it), as
+ * dy · (x == y) with dy and y broadcast over the reduced axes. tfjs computes it
+ * with Equal, Cast and Mul, and wasm's broadcasting Equal is slow: about 250 ms
+ * for CBAM's channel max over [64, 28, 28, 16].
+ */
+function extremumGrad(heap: WasmHeap, dyInfo: TensorInfo, xInfo: TensorInfo, yInfo: TensorInfo): TensorInfo {
+  const shape = xInfo.shape;
+  const r = shape.length;
+  const out = heap.makeOutput(shape, 'float32');
+  const dx = heap.typedArrayFromHeap(out);
+  const x = heap.typedArrayFromHeap(xInfo);
+  const y = heap.typedArrayFromHeap(yInfo);
+  const dy = heap.typedArrayFromHeap(dyInfo);
+  // Strides into y (and dy, of y's shape) as x's index moves: 0 along a reduced axis.
+  const small = yInfo.shape;
+  const smallStrides = small.map((_, i) => (small[i] === 1 ? 0 : small.slice(i + 1).reduce((a, b) => a * b, 1)));
+  const n = shape[r - 1];
+  const step = smallStrides[r - 1];
+  const index = new Array<number>(r).fill(0);
+  let j = 0;
+  for (let i = 0; i < x.length; ) {
+    for (let k = 0; k < n; k++, i++, j += step) dx[i] = dy[j] * (x[i] === y[j] ? 1 : 0);
+    j -= n * step;
+    for (let a = r - 2; a >= 0; a--) {
+      j += smallStrides[a];
+      if (++index[a] < shape[a]) break;
+      j -= shape[a] * smallStrides[a];
+      index[a] = 0;
+    }
+  }
+  return out;
+}
+
 /** Size of the widest rows that addRow lays out: the repeated row stays in the first cache levels. */
 const ROW_WIDTH = 16384;
 
@@ -459,6 +581,40 @@ export function registerWasmHeapKernels(tf: TF): void {
 
   replace('Add', (args, stock) => addRow(args, stock) ?? stock(args));
 
+  if (!tf.getKernel(TILE_GRAD, 'wasm'))
+    tf.registerKernel({
+      kernelName: TILE_GRAD,
+      backendName: 'wasm',
+      kernelFunc: (({ inputs, attrs, backend }: KernelArgs) => tileGrad(backend as WasmHeap, inputs.dy, (attrs as { reps: number[] }).reps)) as never,
+    });
+
+  // wasm's Transpose is quick up to rank 4 but takes a slow general path above
+  // (120 ms for a local-attention window's [196, 25, 16, 2, 8] by [2, 3, 0, 1, 4],
+  // which is [4900, 32, 8] by [1, 0, 2]: 1 ms): it gets the axes merged.
+  replace('Transpose', (args, stock) => {
+    const { x } = args.inputs;
+    const { perm } = args.attrs as { perm: number[] };
+    const axes = simplifyTranspose(x.shape, perm);
+    if (axes.shape.length >= x.shape.filter((d) => d !== 1).length || axes.shape.length < 2) return stock(args);
+    const out = stock({ ...args, inputs: { x: { ...x, shape: axes.shape } }, attrs: { perm: axes.perm } }) as TensorInfo;
+    return { ...out, shape: perm.map((a) => x.shape[a]) };
+  });
+
+  replace('GatherV2', (args, stock) => {
+    const { x, indices } = args.inputs;
+    const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
+    if (batchDims || x.dtype === 'string' || indices.dtype !== 'int32' || x.shape.includes(0) || indices.shape.includes(0)) return stock(args);
+    const a = tf.util.parseAxisParam(axis, x.shape)[0];
+    return gather(args.backend as WasmHeap, x, indices, a) ?? stock(args);
+  });
+
+  if (!tf.getKernel(EXTREMUM_GRAD, 'wasm'))
+    tf.registerKernel({
+      kernelName: EXTREMUM_GRAD,
+      backendName: 'wasm',
+      kernelFunc: (({ inputs, backend }: KernelArgs) => extremumGrad(backend as WasmHeap, inputs.dy, inputs.x, inputs.y)) as never,
+    });
+
   replace('Tile', (args, stock) => {
     const { x } = args.inputs;
     const { reps } = args.attrs as { reps: number[] };
@@ -498,4 +654,4 @@ export function registerWasmHeapKernels(tf: TF): void {
   });
 }
 
-export const WASM_HEAP_KERNELS = ['MaxPoolGrad', 'Sum', 'Mean', 'Slice', 'PadV2', 'Add', 'Tile', 'Identity', 'Cast', IM2COL_ROWS] as const;
+export const WASM_HEAP_KERNELS = ['MaxPoolGrad', 'Sum', 'Mean', 'Slice', 'PadV2', 'Add', 'Tile', 'Transpose', 'GatherV2', 'Identity', 'Cast', IM2COL_ROWS, TILE_GRAD, EXTREMUM_GRAD] as const;
