@@ -151,3 +151,23 @@ test('the gradient of Max and Min over any axes, ties included: wasm matches cpu
   });
   assertSame(cpu, wasm, 'max/min grad');
 });
+
+test('binary ops with one operand spread over the other (rows, per-sample rows, maps), either side: wasm matches cpu exactly', async () => {
+  const { tf } = await ready;
+  const xd = random(3 * 4 * 5 * 6).map((v) => v * 4 - 2);
+  const sd = random(3 * 4 * 5 * 6).map((v) => v * 2 + 0.1);
+  const { cpu, wasm } = await onBoth(() => {
+    const x = tf.tensor4d(xd, [3, 4, 5, 6]);
+    const spread = [[6], [1, 6], [3, 1, 1, 6], [1, 4, 1, 6], [3, 4, 5, 1], [4, 5, 6], [1]].map((s) => tf.tensor(sd.subarray(0, s.reduce((a, b) => a * b, 1)), s));
+    return spread.flatMap((s) => [tf.mul(x, s), tf.sub(s, x), tf.div(x, s), tf.div(s, x), tf.add(s, x), tf.sub(x.toInt(), s.toInt()).toFloat()]);
+  });
+  assertSame(cpu, wasm, 'spread binary');
+  // wasm's SquaredDifference rounds a - b to float32 before squaring, cpu does not: compared with wasm's own on equal shapes.
+  await tf.setBackend('wasm');
+  const x = tf.tensor4d(xd, [3, 4, 5, 6]);
+  for (const shape of [[6], [3, 1, 1, 6], [1, 4, 1, 6]]) {
+    const s = tf.tensor(sd.subarray(0, shape.reduce((a, b) => a * b, 1)), shape);
+    const whole = tf.tile(s.reshape([...new Array(4 - shape.length).fill(1), ...shape]), [3, 4, 5, 6].map((d, i) => d / [...new Array(4 - shape.length).fill(1), ...shape][i]));
+    assert.deepEqual(tf.squaredDifference(x, s).dataSync(), tf.squaredDifference(x, whole).dataSync(), `squaredDifference ${shape}`);
+  }
+});
