@@ -29,7 +29,8 @@ function batchNorm(heap: WasmHeap, inputs: Record<string, TensorInfo | undefined
     // The common case, parameters of one length: the channel cycles once per row.
     // The same float64 divisor as the cpu loop's, taken once per channel.
     const c = m.length;
-    const root = Float64Array.from(v, (vk) => Math.sqrt(vk + epsilon));
+    const root = new Float64Array(c);
+    for (let k = 0; k < c; k++) root[k] = Math.sqrt(v[k] + epsilon);
     for (let start = 0; start < n; start += c) {
       for (let k = 0; k < c && start + k < n; k++) y[start + k] = o[k] + ((x[start + k] - m[k]) * s[k]) / root[k];
     }

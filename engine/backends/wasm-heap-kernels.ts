@@ -330,20 +330,24 @@ function tileGrad(heap: WasmHeap, dyInfo: TensorInfo, reps: number[]): TensorInf
   const out = heap.makeOutput(shape, 'float32');
   const dx = heap.typedArrayFromHeap(out).fill(0);
   const dy = heap.typedArrayFromHeap(dyInfo);
-  const dyStrides = dyShape.map((_, i) => dyShape.slice(i + 1).reduce((a, b) => a * b, 1));
+  // dy in memory order: each element of x meets its replicas in row-major replica order, as tfjs adds them.
   const xStrides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
-  const addBlock = (axis: number, dyAt: number, xAt: number): void => {
-    if (axis === r - 1) {
-      for (let j = 0; j < shape[axis]; j++) dx[xAt + j] += dy[dyAt + j];
-      return;
+  const width = shape[r - 1];
+  const rowReps = reps[r - 1];
+  const index = new Array<number>(r).fill(0); // dy's index over the axes before the last
+  const within = new Array<number>(r).fill(0); // the same, modulo x's shape
+  let base = 0;
+  for (let p = 0; p < dy.length; ) {
+    for (let q = 0; q < rowReps; q++) for (let j = 0; j < width; j++) dx[base + j] += dy[p++];
+    for (let i = r - 2; i >= 0; i--) {
+      index[i]++;
+      if (++within[i] === shape[i]) {
+        within[i] = 0;
+        base -= (shape[i] - 1) * xStrides[i];
+      } else base += xStrides[i];
+      if (index[i] < dyShape[i]) break;
+      index[i] = 0;
     }
-    for (let e = 0; e < shape[axis]; e++) addBlock(axis + 1, dyAt + e * dyStrides[axis], xAt + e * xStrides[axis]);
-  };
-  const replica = new Array<number>(r).fill(0);
-  const replicas = reps.reduce((a, b) => a * b, 1);
-  for (let q = 0; q < replicas; q++) {
-    addBlock(0, replica.reduce((at, k, i) => at + k * shape[i] * dyStrides[i], 0), 0);
-    for (let i = r - 1; i >= 0 && ++replica[i] === reps[i]; i--) replica[i] = 0;
   }
   return out;
 }
