@@ -39,6 +39,18 @@ export const ZOO = [
 ];
 
 const PYTHON = '/usr/bin/python3';
+
+/**
+ * Why tfjs on wasm uses one core in Node (checked with tfjs-backend-wasm 4.22,
+ * Node 20): its WASM_HAS_MULTITHREAD_SUPPORT flag answers false whenever
+ * IS_NODE (tensorflow/tfjs#3830), so the single-threaded SIMD binary loads;
+ * forcing the flag true loads the threaded binary, whose Emscripten glue hands
+ * worker_threads a blob: URL for each pthread, which Node refuses.
+ */
+const WASM_THREADS =
+  "wasm threads unavailable in Node: tfjs-backend-wasm 4.22's WASM_HAS_MULTITHREAD_SUPPORT is false under IS_NODE (tfjs#3830); " +
+  "forced true, setBackend('wasm') fails with TypeError [ERR_WORKER_PATH]: The worker script or module filename must be an absolute path " +
+  "or a relative path starting with './' or '../'. Received \"blob:nodedata:...\" (new Worker in the pthread pool)";
 const templateFile = (name: string) => fileURLToPath(new URL(`../../templates/${name}.attn.json`, import.meta.url));
 const torchScript = fileURLToPath(new URL('../../bench/zoo_torch.py', import.meta.url));
 const round = (x: number, digits = 0) => +x.toFixed(digits);
@@ -185,6 +197,7 @@ export async function benchZoo(opts: ZooOptions = {}) {
     backend,
     torch: torch ? PYTHON : 'not available (apt-get install python3-torch): no PyTorch figures',
     table: rows.map((r) => ({ template: r.template, ours: r.samplesPerSec, torch: r.torchSamplesPerSec, torch1Thread: r.torch1ThreadSamplesPerSec, ratio: r.ratio, load: r.load })),
+    threads: backend === 'wasm' ? WASM_THREADS : undefined,
     geometricMeanRatio: ratios.length ? round(Math.exp(mean(ratios.map(Math.log))), 3) : null,
     templates: rows,
     note: 'samples/s over the steps after the first, both sides; ratio = ours / PyTorch default threads; load = 1-minute load average around the runs',
