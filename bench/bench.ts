@@ -1,11 +1,13 @@
 // `npm run bench`: every benchmark, one JSON object on stdout.
-//   npm run bench [-- engine backends train editor canvas fuzz]   (default: all)
+//   npm run bench [-- engine backends train zoo editor canvas fuzz]   (default: all but zoo)
+//   zoo's options: --templates a,b  --limit N (samples per template)  --backend NAME
 //   npm run bench -- train --backend webgpu|pytorch|... [--samples N]   (the train suite on one backend)
 import { cpus, loadavg } from 'node:os';
 import { benchEngine } from './engine.js';
 import { benchAll } from './backends.js';
 import { benchBigNets, benchPytorch, benchTrain } from './train.js';
 import { benchFuzz } from './fuzz.js';
+import { benchZoo } from './zoo.js';
 import type { TrainingBackendOption } from '../engine/backends/names.js';
 
 const args = process.argv.slice(2);
@@ -16,6 +18,8 @@ function option(name: string): string | undefined {
 }
 const backend = option('backend') as TrainingBackendOption | undefined;
 const samples = Number(option('samples') ?? 2048);
+const templates = option('templates')?.split(',');
+const limit = option('limit');
 
 const suites: Record<string, () => Promise<unknown>> = {
   // shape inference (500-node graph, ResNet-50 of composites), compile times
@@ -37,12 +41,16 @@ const suites: Record<string, () => Promise<unknown>> = {
   canvas: async () => (await import('./canvas.js')).benchCanvas(),
   // 1,000 mutated templates through validate, export and compile: crashes, hangs, unnamed nodes, slowest case, largest heap
   fuzz: () => benchFuzz({ cases: 1000 }),
+  // every small template through the real trainer against its PyTorch export, same run, with per-step profiles
+  zoo: () => benchZoo({ templates, limit: limit ? Number(limit) : undefined, backend: backend as never }),
 };
+/** Suites that run only when named (they take minutes). */
+const onRequest = ['zoo'];
 
 const only = args;
 const result: Record<string, unknown> = { node: process.version, cpus: cpus().length, loadAverage: loadavg().map((l) => +l.toFixed(2)), date: new Date().toISOString() };
 for (const [name, run] of Object.entries(suites)) {
-  if (only.length && !only.includes(name)) continue;
+  if (only.length ? !only.includes(name) : onRequest.includes(name)) continue;
   try {
     result[name] = await run();
   } catch (err) {

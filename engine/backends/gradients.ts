@@ -4,6 +4,7 @@
 // one it replaces.
 import type { TF, Tensor } from '../blocks/contract.js';
 import { oncePerEngine } from './once.js';
+import { EXTREMUM_GRAD, TILE_GRAD } from './wasm-heap-kernels.js';
 
 /**
  * Mean's gradient: dy spread over the reduced axes and divided by their size.
@@ -12,6 +13,8 @@ import { oncePerEngine } from './once.js';
  * Excitation pooling on wasm); `fill` makes the same ones in the backend.
  */
 export const registerFastGradients = oncePerEngine((tf: TF): void => {
+  registerTileGradient(tf);
+  for (const kernelName of ['Max', 'Min']) registerExtremumGradient(tf, kernelName);
   tf.registerGradient({
     kernelName: 'Mean',
     inputsToSave: ['x'],
@@ -48,3 +51,44 @@ export const registerComparisonGradients = oncePerEngine((tf: TF): void => {
     });
   }
 });
+
+/**
+ * Tile's gradient in one kernel where the backend has one (wasm: TileGrad, the
+ * same float32 additions in the same order), tfjs's own elsewhere: that one
+ * adds one slice of dy per replica, each a kernel call.
+ */
+function registerTileGradient(tf: TF): void {
+  const stock = tf.getGradient('Tile');
+  if (!stock) throw new Error('tfjs has no Tile gradient to replace');
+  tf.registerGradient({
+    ...stock,
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      if (!tf.getKernel(TILE_GRAD, tf.getBackend()) || x.dtype !== 'float32' || x.size === 0) return stock.gradFunc(dy, saved, attrs);
+      return { x: () => tf.engine().runKernel(TILE_GRAD, { dy: dy as Tensor }, attrs as never) as Tensor };
+    },
+  });
+}
+
+/**
+ * Max's and Min's gradient in one kernel where the backend has one (wasm:
+ * ExtremumGrad, dy · (x == y) exactly as tfjs's Equal, Cast and Mul give it),
+ * tfjs's own elsewhere.
+ */
+function registerExtremumGradient(tf: TF, kernelName: string): void {
+  const stock = tf.getGradient(kernelName);
+  if (!stock) throw new Error(`tfjs has no ${kernelName} gradient to replace`);
+  tf.registerGradient({
+    ...stock,
+    gradFunc: (dy, saved, attrs) => {
+      const [x, y] = saved;
+      const d = dy as Tensor;
+      if (!tf.getKernel(EXTREMUM_GRAD, tf.getBackend()) || x.dtype !== 'float32' || d.dtype !== 'float32' || x.size === 0) return stock.gradFunc(dy, saved, attrs);
+      const a = attrs as { reductionIndices?: number | number[]; axis?: number | number[] };
+      // Max names its axes reductionIndices, Min axis; none given is every axis.
+      const axes = tf.util.parseAxisParam((kernelName === 'Max' ? a.reductionIndices : a.axis) as number[], x.shape);
+      const kept = x.shape.map((s, i) => (axes.includes(i) ? 1 : s));
+      return { x: () => tf.engine().runKernel(EXTREMUM_GRAD, { dy: d.reshape(kept), x, y: y.reshape(kept) }, {}) as Tensor };
+    },
+  });
+}

@@ -280,6 +280,166 @@ function pad(heap: WasmHeap, xInfo: TensorInfo, paddings: [number, number][], va
   return out;
 }
 
+/**
+ * x repeated `reps` times along each axis, by copies within the heap: the
+ * innermost axis element by element, each axis above it as whole blocks
+ * (doubling with copyWithin). wasm's own Tile computes every output element's
+ * source index: about 300 ms for a batch norm's [1, 1, 1, 16] spread to
+ * [64, 28, 28, 16], where this takes under a millisecond.
+ */
+function tile(heap: WasmHeap, xInfo: TensorInfo, reps: number[]): TensorInfo {
+  const shape = xInfo.shape;
+  const r = shape.length;
+  const outShape = shape.map((d, i) => d * reps[i]);
+  const out = heap.makeOutput(outShape, xInfo.dtype);
+  const to = heap.typedArrayFromHeap(out);
+  const x = heap.typedArrayFromHeap(xInfo);
+  const all = new (to.constructor as Float32ArrayConstructor)(to.buffer);
+  const toAt = to.byteOffset / to.BYTES_PER_ELEMENT;
+  const inStrides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const outBlocks = outShape.map((_, i) => outShape.slice(i + 1).reduce((a, b) => a * b, 1));
+  /** Fills the output block of `axis` at `o` from the input block at `from`; returns its size. */
+  const fill = (axis: number, from: number, o: number): number => {
+    const part = shape[axis] * outBlocks[axis];
+    if (axis === r - 1) {
+      for (let k = 0; k < shape[axis]; k++) to[o + k] = x[from + k];
+    } else {
+      for (let k = 0; k < shape[axis]; k++) fill(axis + 1, from + k * inStrides[axis], o + k * outBlocks[axis]);
+    }
+    const whole = part * reps[axis];
+    for (let done = part; done < whole; done *= 2) all.copyWithin(toAt + o + done, toAt + o, toAt + o + Math.min(done, whole - done));
+    return whole;
+  };
+  fill(0, 0, 0);
+  return out;
+}
+
+/** Kernel name of Tile's gradient on the wasm backend (inputs { dy }, attrs { reps }). */
+export const TILE_GRAD = 'TileGrad';
+
+/**
+ * Tile's gradient: the replicas of dy added up, replica by replica in
+ * row-major order, each sum rounded to float32, as tfjs's own gradient adds
+ * its slices (one Slice and one Add per replica: 64 of each for a position
+ * table spread over a batch of 64, thousands per step in a Transformer).
+ */
+function tileGrad(heap: WasmHeap, dyInfo: TensorInfo, reps: number[]): TensorInfo {
+  const dyShape = dyInfo.shape;
+  const r = dyShape.length;
+  const shape = dyShape.map((d, i) => d / reps[i]);
+  const out = heap.makeOutput(shape, 'float32');
+  const dx = heap.typedArrayFromHeap(out).fill(0);
+  const dy = heap.typedArrayFromHeap(dyInfo);
+  // dy in memory order: each element of x meets its replicas in row-major replica order, as tfjs adds them.
+  const xStrides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const width = shape[r - 1];
+  const rowReps = reps[r - 1];
+  const index = new Array<number>(r).fill(0); // dy's index over the axes before the last
+  const within = new Array<number>(r).fill(0); // the same, modulo x's shape
+  let base = 0;
+  for (let p = 0; p < dy.length; ) {
+    for (let q = 0; q < rowReps; q++) for (let j = 0; j < width; j++) dx[base + j] += dy[p++];
+    for (let i = r - 2; i >= 0; i--) {
+      index[i]++;
+      if (++within[i] === shape[i]) {
+        within[i] = 0;
+        base -= (shape[i] - 1) * xStrides[i];
+      } else base += xStrides[i];
+      if (index[i] < dyShape[i]) break;
+      index[i] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * The axes of a transpose with size-1 axes dropped and axes that stay
+ * neighbours merged: [196, 25, 16, 2, 8] by [2, 3, 0, 1, 4] is [4900, 32, 8] by [1, 0, 2].
+ */
+function simplifyTranspose(shape: number[], perm: number[]): { shape: number[]; perm: number[] } {
+  const kept = perm.filter((a) => shape[a] !== 1);
+  const groups: number[][] = [];
+  for (const a of kept) {
+    const last = groups[groups.length - 1];
+    if (last && last[last.length - 1] + 1 === a) last.push(a);
+    else groups.push([a]);
+  }
+  // The groups in input order give the new input axes.
+  const byInput = [...groups].sort((g, h) => g[0] - h[0]);
+  return {
+    shape: byInput.map((g) => g.reduce((p, a) => p * shape[a], 1)),
+    perm: groups.map((g) => byInput.indexOf(g)),
+  };
+}
+
+/**
+ * Rows of x picked by index along one axis (batchDims 0), each a run copied
+ * within the heap; undefined where an index is out of range (wasm's own then
+ * reports it). wasm's own takes about 70 ms for 4,900 rows of 256.
+ */
+function gather(heap: WasmHeap, xInfo: TensorInfo, indicesInfo: TensorInfo, axis: number): TensorInfo | undefined {
+  const ids = heap.typedArrayFromHeap(indicesInfo);
+  const size = xInfo.shape[axis];
+  for (let k = 0; k < ids.length; k++) if (!(ids[k] >= 0 && ids[k] < size)) return undefined;
+  const outShape = [...xInfo.shape.slice(0, axis), ...indicesInfo.shape, ...xInfo.shape.slice(axis + 1)];
+  const out = heap.makeOutput(outShape, xInfo.dtype);
+  const to = heap.typedArrayFromHeap(out);
+  const x = heap.typedArrayFromHeap(xInfo);
+  const idx = heap.typedArrayFromHeap(indicesInfo);
+  const all = new (to.constructor as Float32ArrayConstructor)(to.buffer);
+  const toAt = to.byteOffset / to.BYTES_PER_ELEMENT;
+  const xAt = x.byteOffset / x.BYTES_PER_ELEMENT;
+  const inner = xInfo.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const outer = xInfo.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  let o = toAt;
+  for (let b = 0; b < outer; b++) {
+    for (let k = 0; k < idx.length; k++, o += inner) {
+      const at = xAt + (b * size + idx[k]) * inner;
+      if (inner >= 64) all.copyWithin(o, at, at + inner);
+      else for (let j = 0; j < inner; j++) all[o + j] = all[at + j];
+    }
+  }
+  return out;
+}
+
+/** Kernel name of the gradient of Max and Min on the wasm backend (inputs { dy, x, y }: dy and y with x's rank, reduced axes 1). */
+export const EXTREMUM_GRAD = 'ExtremumGrad';
+
+/**
+ * The gradient of a max or min: dy where x equals the extremum of its
+ * reduction, 0 elsewhere (every tied element gets it, as tfjs routes it), as
+ * dy · (x == y) with dy and y broadcast over the reduced axes. tfjs computes it
+ * with Equal, Cast and Mul, and wasm's broadcasting Equal is slow: about 250 ms
+ * for CBAM's channel max over [64, 28, 28, 16].
+ */
+function extremumGrad(heap: WasmHeap, dyInfo: TensorInfo, xInfo: TensorInfo, yInfo: TensorInfo): TensorInfo {
+  const shape = xInfo.shape;
+  const r = shape.length;
+  const out = heap.makeOutput(shape, 'float32');
+  const dx = heap.typedArrayFromHeap(out);
+  const x = heap.typedArrayFromHeap(xInfo);
+  const y = heap.typedArrayFromHeap(yInfo);
+  const dy = heap.typedArrayFromHeap(dyInfo);
+  // Strides into y (and dy, of y's shape) as x's index moves: 0 along a reduced axis.
+  const small = yInfo.shape;
+  const smallStrides = small.map((_, i) => (small[i] === 1 ? 0 : small.slice(i + 1).reduce((a, b) => a * b, 1)));
+  const n = shape[r - 1];
+  const step = smallStrides[r - 1];
+  const index = new Array<number>(r).fill(0);
+  let j = 0;
+  for (let i = 0; i < x.length; ) {
+    for (let k = 0; k < n; k++, i++, j += step) dx[i] = dy[j] * (x[i] === y[j] ? 1 : 0);
+    j -= n * step;
+    for (let a = r - 2; a >= 0; a--) {
+      j += smallStrides[a];
+      if (++index[a] < shape[a]) break;
+      j -= shape[a] * smallStrides[a];
+      index[a] = 0;
+    }
+  }
+  return out;
+}
+
 /** Size of the widest rows that addRow lays out: the repeated row stays in the first cache levels. */
 const ROW_WIDTH = 16384;
 
@@ -317,6 +477,35 @@ function addRow(args: KernelArgs, stock: StockKernel): TensorInfo | undefined {
     return { ...out, shape: big.shape.slice() };
   } finally {
     heap.disposeData(repeated.dataId);
+  }
+}
+
+/**
+ * A binary op whose one operand is spread over the other (a Squeeze-and-
+ * Excitation scale [N, 1, 1, C] over [N, H, W, C], a batch norm's [C]) run as
+ * wasm's own op on equal shapes, the spread operand tiled out on the heap
+ * first: wasm's broadcasting loop costs over twice its same-shape op (0.7 ms
+ * against 0.3 for SE's scale of [64, 28, 28, 16]; this, 0.25-0.35). The
+ * same float32 operations, so the same result. Undefined where neither
+ * operand has the output's shape, or one is a single number.
+ */
+function spreadThenApply(args: KernelArgs, stock: StockKernel): TensorInfo | undefined {
+  const { a, b } = args.inputs;
+  if (a.dtype !== b.dtype || a.dtype === 'string' || a.shape.length === 0 || b.shape.length === 0) return undefined;
+  const sizeOf = (t: TensorInfo) => t.shape.reduce((p, q) => p * q, 1);
+  const aIsBig = sizeOf(a) >= sizeOf(b);
+  const [big, small] = aIsBig ? [a, b] : [b, a];
+  if (sizeOf(small) <= 1 || sizeOf(small) === sizeOf(big) || small.shape.length > big.shape.length) return undefined;
+  const padded = [...new Array<number>(big.shape.length - small.shape.length).fill(1), ...small.shape];
+  // A spread along the last axis (a map [N, H, W, 1]) tiles element by element, slower than wasm's broadcast: left to it.
+  const last = padded.length - 1;
+  if (padded[last] !== big.shape[last] || !padded.every((d, i) => d === big.shape[i] || d === 1)) return undefined;
+  const heap = args.backend as WasmHeap;
+  const spread = tile(heap, { ...small, shape: padded }, padded.map((d, i) => big.shape[i] / d));
+  try {
+    return stock({ ...args, inputs: aIsBig ? { a, b: spread } : { a: spread, b } }) as TensorInfo;
+  } finally {
+    heap.disposeData(spread.dataId);
   }
 }
 
@@ -423,7 +612,49 @@ export function registerWasmHeapKernels(tf: TF): void {
     return slice(args.backend as WasmHeap, x, begin, size);
   });
 
-  replace('Add', (args, stock) => addRow(args, stock) ?? stock(args));
+  replace('Add', (args, stock) => addRow(args, stock) ?? spreadThenApply(args, stock) ?? stock(args));
+  for (const name of SPREAD_BINARY_OPS) replace(name, (args, stock) => spreadThenApply(args, stock) ?? stock(args));
+
+  if (!tf.getKernel(TILE_GRAD, 'wasm'))
+    tf.registerKernel({
+      kernelName: TILE_GRAD,
+      backendName: 'wasm',
+      kernelFunc: (({ inputs, attrs, backend }: KernelArgs) => tileGrad(backend as WasmHeap, inputs.dy, (attrs as { reps: number[] }).reps)) as never,
+    });
+
+  // wasm's Transpose is quick up to rank 4 but takes a slow general path above
+  // (120 ms for a local-attention window's [196, 25, 16, 2, 8] by [2, 3, 0, 1, 4],
+  // which is [4900, 32, 8] by [1, 0, 2]: 1 ms): it gets the axes merged.
+  replace('Transpose', (args, stock) => {
+    const { x } = args.inputs;
+    const { perm } = args.attrs as { perm: number[] };
+    const axes = simplifyTranspose(x.shape, perm);
+    if (axes.shape.length >= x.shape.filter((d) => d !== 1).length || axes.shape.length < 2) return stock(args);
+    const out = stock({ ...args, inputs: { x: { ...x, shape: axes.shape } }, attrs: { perm: axes.perm } }) as TensorInfo;
+    return { ...out, shape: perm.map((a) => x.shape[a]) };
+  });
+
+  replace('GatherV2', (args, stock) => {
+    const { x, indices } = args.inputs;
+    const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
+    if (batchDims || x.dtype === 'string' || indices.dtype !== 'int32' || x.shape.includes(0) || indices.shape.includes(0)) return stock(args);
+    const a = tf.util.parseAxisParam(axis, x.shape)[0];
+    return gather(args.backend as WasmHeap, x, indices, a) ?? stock(args);
+  });
+
+  if (!tf.getKernel(EXTREMUM_GRAD, 'wasm'))
+    tf.registerKernel({
+      kernelName: EXTREMUM_GRAD,
+      backendName: 'wasm',
+      kernelFunc: (({ inputs, backend }: KernelArgs) => extremumGrad(backend as WasmHeap, inputs.dy, inputs.x, inputs.y)) as never,
+    });
+
+  replace('Tile', (args, stock) => {
+    const { x } = args.inputs;
+    const { reps } = args.attrs as { reps: number[] };
+    if (x.dtype === 'string' || x.shape.length === 0 || x.shape.includes(0) || reps.includes(0)) return stock(args);
+    return tile(args.backend as WasmHeap, x, reps);
+  });
 
   replace('PadV2', (args, stock) => {
     const { x } = args.inputs;
@@ -457,4 +688,7 @@ export function registerWasmHeapKernels(tf: TF): void {
   });
 }
 
-export const WASM_HEAP_KERNELS = ['MaxPoolGrad', 'Sum', 'Mean', 'Slice', 'PadV2', 'Add', 'Identity', 'Cast', IM2COL_ROWS] as const;
+/** Binary ops that get a spread operand tiled out (Add too, after addRow). */
+const SPREAD_BINARY_OPS = ['Sub', 'Multiply', 'RealDiv', 'SquaredDifference'];
+
+export const WASM_HEAP_KERNELS = [...SPREAD_BINARY_OPS, 'MaxPoolGrad', 'Sum', 'Mean', 'Slice', 'PadV2', 'Add', 'Tile', 'Transpose', 'GatherV2', 'Identity', 'Cast', IM2COL_ROWS, TILE_GRAD, EXTREMUM_GRAD] as const;

@@ -6,6 +6,7 @@
 import type { TF, Tensor } from '../blocks/contract.js';
 import { registerWasmHeapKernels, replaceWasmKernel, WASM_HEAP_KERNELS, type KernelArgs, type TensorInfo } from './wasm-heap-kernels.js';
 import { registerFastGradients } from './gradients.js';
+import { BATCH_NORM_GRADS, registerWasmBatchNorm } from './wasm-batch-norm.js';
 import { registerWasmResizeGrads } from './resize-grads.js';
 import { oncePerEngine } from './once.js';
 import {
@@ -95,6 +96,7 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
     });
   });
   registerWasmHeapKernels(tf);
+  registerWasmBatchNorm(tf);
   registerWasmResizeGrads(tf);
   registerFastGradients(tf);
 });
@@ -107,4 +109,6 @@ export const WASM_TRAINING_KERNELS = [
   'UnsortedSegmentSum',
   'BatchMatMul',
   ...WASM_HEAP_KERNELS,
+  'FusedBatchNorm',
+  BATCH_NORM_GRADS,
 ] as const;
