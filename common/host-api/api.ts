@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import type { AttentionKind, ParamDef, Shape } from '../../engine/blocks/contract.js';
 import type { Diagnostic, GraphFile } from '../../engine/graph/types.js';
-import type { DatasetSpec } from '../../engine/data/index.js';
+import type { DatasetSpec } from '../../engine/data/spec.js';
 import type { AttentionMap, TrainEvent } from '../../engine/train/events.js';
 import { trainConfigSchema, type TrainConfigInput } from '../../engine/train/config.js';
 import type { Inspection } from '../../engine/worker/protocol.js';

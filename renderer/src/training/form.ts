@@ -4,10 +4,10 @@ import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import type { DatasetRequest, GraphFile } from '../../../common/host-api/api.js';
 import type { StartRequest } from './session.js';
-import { BACKEND_OPTIONS } from '../../../engine/backends/names.js';
+import { TRAINING_BACKENDS } from '../../../common/host-api/api.js';
 
 export const SYNTHETIC = ['copy', 'reverse', 'sort', 'recall'] as const;
-export const BACKENDS = BACKEND_OPTIONS;
+export const BACKENDS = TRAINING_BACKENDS;
 
 export interface TrainForm {
   /** mnist, fashion-mnist, a synthetic task, or 'import' (an image folder or a .csv file). */

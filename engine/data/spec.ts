@@ -1,0 +1,20 @@
+// What the CLI and the app send to name a dataset. A module of its own (zod only, no
+// Node imports) so that the host API, which the renderer loads too, can name its type.
+import { z } from 'zod';
+
+export const datasetSpecSchema = z.object({
+  /** mnist, fashion-mnist, a synthetic task (copy, reverse, sort, recall; also as synthetic:NAME), an image folder, or a .csv file. */
+  name: z.string().min(1),
+  /** Use at most this many samples (training and validation together). */
+  limit: z.number().int().positive().optional(),
+  seed: z.number().int().min(0).default(0),
+  validationSplit: z.number().min(0).max(0.9).default(0.1),
+  normalize: z.enum(['auto', 'none', 'standardize']).default('auto'),
+  /** Synthetic tasks: sequence length, vocabulary and number of sequences (default: from the graph's input). */
+  length: z.number().int().min(2).optional(),
+  vocab: z.number().int().min(2).optional(),
+  size: z.number().int().positive().optional(),
+  /** CSV: the label column. */
+  label: z.string().optional(),
+});
+export type DatasetSpec = z.input<typeof datasetSpecSchema>;
