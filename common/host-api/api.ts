@@ -36,8 +36,8 @@ const idSchema = z
 const graphSchema = z.looseObject({}) as unknown as z.ZodType<GraphFile>;
 const empty = z.strictObject({});
 
-export const EXPORT_TARGETS = ['typescript', 'keras', 'pytorch'] as const;
-export type ExportTarget = (typeof EXPORT_TARGETS)[number];
+import { EXPORT_TARGET_IDS, type ExportTarget } from '../../engine/blocks/emit/targets.js';
+export { EXPORT_TARGETS, EXPORT_TARGET_IDS, type ExportTarget } from '../../engine/blocks/emit/targets.js';
 
 /**
  * What to train on: a built-in dataset (mnist, fashion-mnist), a synthetic task (copy,
@@ -118,7 +118,7 @@ export const requestSchemas = {
   /** A PNG or JPEG through a run's checkpoint, fitted to the model's input as its dataset's images were. */
   inspectImage: z.strictObject({ runId: idSchema, image: imageFileSchema, checkpoint: idSchema.optional() }),
 
-  exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_TARGETS) }),
+  exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_TARGET_IDS) }),
 } as const;
 
 export type HostMethod = keyof typeof requestSchemas;
@@ -417,6 +417,8 @@ export type Unsubscribe = () => void;
 
 // ---------------------------------------------------------------- the interface
 
+// `{} extends R`: R has no required field, so the request may be left out.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 type Call<M extends HostMethod> = {} extends HostRequest<M>
   ? (request?: HostRequest<M>) => Promise<HostResponses[M]>
   : (request: HostRequest<M>) => Promise<HostResponses[M]>;

@@ -1,18 +1,5 @@
-// The host's code export: the engine's exporters, one file per target.
-import { exportKeras } from '../../engine/export/keras.js';
-import { exportPytorch } from '../../engine/export/pytorch.js';
-import { exportTfjs } from '../../engine/export/tfjs.js';
-import { identifier } from '../../engine/export/names.js';
+// The host's code export: one file per target, named and written by the engine's exporters.
+import { exportCode, exportFileName } from '../../engine/export/targets.js';
 import type { Exporter } from './service.js';
 
-export const engineExporter: Exporter = async (graph, target) => {
-  const base = identifier(graph.name || 'model', 'python');
-  switch (target) {
-    case 'typescript':
-      return [{ name: `${base}.ts`, content: exportTfjs(graph) }];
-    case 'keras':
-      return [{ name: `${base}_keras.py`, content: exportKeras(graph) }];
-    case 'pytorch':
-      return [{ name: `${base}_torch.py`, content: exportPytorch(graph).code }];
-  }
-};
+export const engineExporter: Exporter = async (graph, target) => [{ name: exportFileName(graph.name, target), content: exportCode(graph, target) }];

@@ -110,7 +110,10 @@ function Thumb({ data, shape, caption }: { data: Float32Array | Int32Array; shap
     const ctx = el.getContext('2d')!;
     const img = ctx.createImageData(w, h);
     let lo = Infinity, hi = -Infinity;
-    for (const v of data) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    for (const v of data) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
     for (let i = 0; i < h * w; i++) {
       for (let k = 0; k < 3; k++) img.data[i * 4 + k] = ((data[i * c + (c >= 3 ? k : 0)] - lo) / (hi - lo || 1)) * 255;
       img.data[i * 4 + 3] = 255;
@@ -418,6 +421,8 @@ function Charts() {
   const version = useSession((x) => x.version);
   const batches = useSession((x) => x.batches);
   const epochs = useSession((x) => x.epochs);
+  // The series grow in place (session.ts); `version` says when, so it is what the memo must watch.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   const batchData = useMemo(() => [batches.step, batches.loss, batches.accuracy] as [number[], number[], (number | null)[]], [batches, version]);
   const epochData = useMemo(() => {
     const rows = [...epochs].sort((a, b) => a.epoch - b.epoch);
