@@ -13,6 +13,9 @@ import type { Diagnostic, GraphFile } from '../../engine/graph/types.js';
 import type { DatasetSpec } from '../../engine/data/spec.js';
 import type { AttentionMap, TrainEvent } from '../../engine/train/events.js';
 import { trainConfigSchema, type TrainConfigInput } from '../../engine/train/config.js';
+// The vocabularies the renderer's forms are made from (schema modules: zod and data only).
+export { trainConfigSchema };
+export { datasetSpecSchema, isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/spec.js';
 import type { Inspection } from '../../engine/worker/protocol.js';
 import { BACKEND_OPTIONS } from '../../engine/backends/names.js';
 

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { ArrayDataset, splitDataset, standardize, type Normalization } from './dataset.js';
 import { BUILTIN_DATASETS, loadBuiltin } from './builtin.js';
-import { isSyntheticTask, syntheticDataset, SYNTHETIC_TASKS } from './synthetic.js';
+import { isSyntheticTask, syntheticDataset, SYNTHETIC_TASK_NAMES } from './synthetic.js';
 import { loadImageFolder } from './image-folder.js';
 import { loadCsv } from './csv.js';
 import { deriveSeed } from './random.js';
@@ -28,7 +28,7 @@ export interface PreparedData {
   normalization?: Normalization;
 }
 
-export const datasetNames = (): string[] => [...Object.keys(BUILTIN_DATASETS), ...SYNTHETIC_TASKS];
+export const datasetNames = (): string[] => [...Object.keys(BUILTIN_DATASETS), ...SYNTHETIC_TASK_NAMES];
 
 async function load(spec: z.output<typeof datasetSpecSchema>, hint?: InputHint): Promise<ArrayDataset> {
   const { name, limit, seed } = spec;

@@ -2,6 +2,17 @@
 // Node imports) so that the host API, which the renderer loads too, can name its type.
 import { z } from 'zod';
 
+/** The synthetic sequence tasks (synthetic.ts makes them) and what their right attention is. */
+export const SYNTHETIC_TASKS = {
+  copy: 'Copy the input sequence: each output step should attend to the same input step (the diagonal).',
+  reverse: 'Reverse the sequence: output step t should attend to input step T-1-t (the anti-diagonal).',
+  sort: 'Sort the tokens: each output step should attend to the position of the t-th smallest token.',
+  recall: 'Associative recall: key/value pairs, then queries; each query should attend to the value stored under its key.',
+} as const;
+export type SyntheticTask = keyof typeof SYNTHETIC_TASKS;
+export const SYNTHETIC_TASK_NAMES = Object.keys(SYNTHETIC_TASKS) as SyntheticTask[];
+export const isSyntheticTask = (s: string): s is SyntheticTask => Object.hasOwn(SYNTHETIC_TASKS, s);
+
 export const datasetSpecSchema = z.object({
   /** mnist, fashion-mnist, a synthetic task (copy, reverse, sort, recall; also as synthetic:NAME), an image folder, or a .csv file. */
   name: z.string().min(1),
