@@ -20,6 +20,7 @@ import {
 } from './composite.js';
 import { buildComposite } from './inline.js';
 import type { CompositeDef, Diagnostic, GraphEdge, GraphFile, GraphNode } from './types.js';
+import { uniqueNodes } from './structure.js';
 
 export interface NodeInfo {
   id: string;
@@ -152,14 +153,10 @@ function resolver(reg: BlockRegistry, composites: Map<string, Composite>, inside
 function analyzeScope(graphNodes: readonly GraphNode[], edges: readonly GraphEdge[], resolve: Resolve, report: Report): Scope {
   const error = (d: Omit<Diagnostic, 'severity'>) => report({ severity: 'error', ...d });
   const nodes = new Map<string, NodeInfo>();
-  const seen = new Set<string>();
+  const unique = uniqueNodes(graphNodes, error);
+  const seen = new Set(unique.map((n) => n.id));
 
-  for (const n of graphNodes) {
-    if (seen.has(n.id)) {
-      error({ nodeId: n.id, message: `duplicate node id "${n.id}": every node needs its own id` });
-      continue;
-    }
-    seen.add(n.id);
+  for (const n of unique) {
     const r = resolve(n.type);
     if ('problem' in r) {
       error({ nodeId: n.id, message: r.problem });

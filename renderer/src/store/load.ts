@@ -9,6 +9,7 @@ import { resolveParams } from '../../../engine/blocks/params.js';
 import { parseGraphText } from '../../../engine/graph/schema.js';
 import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf, compositeInputBlock, compositeOutputBlock } from '../../../engine/graph/composite.js';
 import type { Diagnostic, GraphEdge, GraphFile, GraphNode } from '../../../engine/graph/types.js';
+import { uniqueNodes } from '../../../engine/graph/structure.js';
 import { withEdgeIds } from './document.js';
 
 export type OpenResult = { ok: true; graph: GraphFile } | { ok: false; diagnostics: Diagnostic[] };
@@ -54,13 +55,9 @@ export function structuralProblems(graph: GraphFile): Diagnostic[] {
     // Inside a composite the node ids mean nothing to the canvas at the top: they go into the message.
     const error = (d: Omit<Diagnostic, 'severity'>) => out.push({ severity: 'error', ...d, message: `${where}${d.message}`, ...(composite === undefined ? {} : { nodeId: undefined, edge: undefined, composite }) });
     const ports = new Map<string, { inputs: Set<string>; outputs: Set<string> }>();
-    const seen = new Set<string>();
-    for (const n of nodes) {
-      if (seen.has(n.id)) {
-        error({ nodeId: n.id, message: `duplicate node id "${n.id}": every node needs its own id` });
-        continue;
-      }
-      seen.add(n.id);
+    const unique = uniqueNodes(nodes, error);
+    const seen = new Set(unique.map((n) => n.id));
+    for (const n of unique) {
       const p = portsOfNode(n, composite !== undefined);
       if (typeof p === 'string') error({ nodeId: n.id, message: composite === undefined ? p : `node "${n.id}": ${p}` });
       else ports.set(n.id, p);
