@@ -20,7 +20,7 @@ import {
 } from './composite.js';
 import { buildComposite } from './inline.js';
 import type { CompositeDef, Diagnostic, GraphEdge, GraphFile, GraphNode } from './types.js';
-import { uniqueNodes } from './structure.js';
+import { unknownBlockType, uniqueNodes } from './structure.js';
 
 export interface NodeInfo {
   id: string;
@@ -144,8 +144,7 @@ function resolver(reg: BlockRegistry, composites: Map<string, Composite>, inside
       return { problem: `an ${type === 'io.input' ? 'Input' : 'Output'} node cannot be inside a composite: use a ${type === 'io.input' ? 'Composite input' : 'Composite output'} (${type === 'io.input' ? COMPOSITE_INPUT : COMPOSITE_OUTPUT})` };
     const block = reg.get(type);
     if (block) return { block };
-    const hint = reg.suggest(type);
-    return { problem: `unknown block type "${type}"${hint ? ` (did you mean "${hint}"?)` : ''}` };
+    return { problem: unknownBlockType(type, reg.suggest(type)) };
   };
 }
 

@@ -1,5 +1,5 @@
-// The structural check the editor (opening a file) and the analysis (every
-// diagnostic) share: node ids are unique within a scope.
+// The structural checks the editor (opening a file) and the analysis (every
+// diagnostic) share: node ids are unique within a scope, and a type names a block.
 import type { Diagnostic, GraphNode } from './types.js';
 
 /** The scope's nodes, first of each id; every later node with a used id is reported and left out. */
@@ -14,3 +14,7 @@ export function uniqueNodes<N extends Pick<GraphNode, 'id'>>(nodes: readonly N[]
     return true;
   });
 }
+
+/** Why a node's type is refused: no such block, with the closest known type when there is one. */
+export const unknownBlockType = (type: string, suggestion: string | undefined): string =>
+  `unknown block type "${type}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;

@@ -9,7 +9,7 @@ import { resolveParams } from '../../../engine/blocks/params.js';
 import { parseGraphText } from '../../../engine/graph/schema.js';
 import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf, compositeInputBlock, compositeOutputBlock } from '../../../engine/graph/composite.js';
 import type { Diagnostic, GraphEdge, GraphFile, GraphNode } from '../../../engine/graph/types.js';
-import { uniqueNodes } from '../../../engine/graph/structure.js';
+import { unknownBlockType, uniqueNodes } from '../../../engine/graph/structure.js';
 import { withEdgeIds } from './document.js';
 
 export type OpenResult = { ok: true; graph: GraphFile } | { ok: false; diagnostics: Diagnostic[] };
@@ -42,10 +42,7 @@ export function structuralProblems(graph: GraphFile): Diagnostic[] {
     const port = n.type === COMPOSITE_INPUT ? compositeInputBlock : n.type === COMPOSITE_OUTPUT ? compositeOutputBlock : undefined;
     if (port && !inside) return `a ${port.label} (${n.type}) belongs inside a composite`;
     const block = port ?? registry.get(n.type);
-    if (!block) {
-      const hint = registry.suggest(n.type);
-      return `unknown block type "${n.type}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
-    }
+    if (!block) return unknownBlockType(n.type, registry.suggest(n.type));
     const { values } = resolveParams(block, n.params);
     return { inputs: new Set(portsOf(block, values, 'inputs').map((p) => p.name)), outputs: new Set(portsOf(block, values, 'outputs').map((p) => p.name)) };
   };
