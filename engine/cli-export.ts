@@ -5,9 +5,9 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadGraphFile } from './graph/load.js';
 import { formatDiagnostic, hasErrors, printable, type GraphFile } from './graph/types.js';
-import { exportTfjs } from './export/tfjs.js';
-import { exportKeras } from './export/keras.js';
 import { exportPytorch } from './export/pytorch.js';
+import { exportCode } from './export/targets.js';
+import { EXPORT_TARGETS, EXPORT_TARGET_IDS, type ExportTarget as Target } from './blocks/emit/targets.js';
 import { ExportError } from './export/plan.js';
 import { torchWeightsFile } from './export/torch-weights.js';
 import { loadTf } from './backends/load-tf.js';
@@ -16,13 +16,6 @@ import { compileGraph } from './compile/compile.js';
 import { checkpointModel, resolveCheckpoint, type CheckpointModel } from './train/checkpoint.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
-type Target = 'tfjs' | 'keras' | 'pytorch';
-
-const EXTENSION: Record<Target, string> = { tfjs: '.ts', keras: '.py', pytorch: '.py' };
-
-export function exportCode(graph: GraphFile, target: Target): string {
-  return target === 'tfjs' ? exportTfjs(graph) : target === 'keras' ? exportKeras(graph) : exportPytorch(graph).code;
-}
 
 /**
  * Writes the run's trained weights beside the code: the tfjs model folder
@@ -52,7 +45,7 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
     .command('export')
     .description('export a graph as code: TypeScript (tfjs), Python (Keras) or Python (PyTorch)')
     .argument('<file>', 'graph file')
-    .addOption(new Option('--to <target>', 'target').choices(['tfjs', 'keras', 'pytorch']).makeOptionMandatory())
+    .addOption(new Option('--to <target>', 'target').choices(EXPORT_TARGET_IDS).makeOptionMandatory())
     .option('--out <path>', 'write the code here (default: print it)')
     .option('--weights <run>', "the trained weights of a run folder (its newest checkpoint) or of one checkpoint (needs --out): a tfjs model folder, and for PyTorch a .safetensors file")
     .action(async (file: string, o: { to: Target; out?: string; weights?: string }) => {
@@ -87,7 +80,7 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
         out.log(code.trimEnd());
         return setCode(0);
       }
-      const target = path.extname(o.out) ? o.out : `${o.out}${EXTENSION[o.to]}`;
+      const target = path.extname(o.out) ? o.out : `${o.out}${path.extname(EXPORT_TARGETS[o.to].fileSuffix)}`;
       await mkdir(path.dirname(path.resolve(target)), { recursive: true });
       await writeFile(target, code);
       out.log(`wrote ${target}`);

@@ -1,8 +1,9 @@
 // The sequence attention blocks (issue 3, items 1–4, 13, 14). For every block:
 // (a) outputs for fixed weights and inputs against the paper's formula, written
 //     here independently with plain arrays;
-// (b) one training step (model.fit, one batch, cpu backend) moves every trainable weight;
-// (c) a saved and reloaded model reproduces its outputs;
+// (b) where the block has no weights of its own, a training step reaches the projections before it
+//     (that every weight trains and save/load reproduces the outputs, for every example of every
+//     block, is test/block-conformance.test.ts's);
 // (d) parameter counts equal the reference PyTorch modules' (formulas derived by hand);
 // (e) bad wiring gives a diagnostic on the node.
 import { describe, test } from 'node:test';
@@ -212,19 +213,6 @@ async function assertAllWeightsTrain(b: Built): Promise<void> {
   }
 }
 
-async function assertSaveLoad(b: Built): Promise<void> {
-  let saved: tfjs.io.ModelArtifacts | undefined;
-  await b.model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
-  closeTo(predict(loaded, b.feeds), predict(b.model, b.feeds), 1e-6);
-  loaded.dispose();
-}
-
 function nodeParams(b: Built): number {
   return b.compiled.nodeParams.get(BLOCK)!.params;
 }
@@ -292,9 +280,6 @@ describe('attention.scaledDotProduct (Vaswani et al. 2017, eq. 1)', () => {
   test('a training step reaches the projections of Q, K and V through it', async () => {
     await assertAllWeightsTrain(build(projected, 12));
   });
-  test('save and load reproduce its outputs', async () => {
-    await assertSaveLoad(build(projected, 13));
-  });
   test('it has no parameters', () => {
     assert.equal(nodeParams(build(setup(), 14)), 0);
   });
@@ -350,10 +335,6 @@ describe('attention.multiHead (Vaswani et al. 2017, §3.2.2)', () => {
     }
   });
 
-  test('a training step moves every weight (with attention dropout on)', async () => {
-    await assertAllWeightsTrain(build(self({ heads: 2, dropout: 0.2 }), 23));
-    await assertAllWeightsTrain(build(cross({ heads: 2, useBias: true }), 24));
-  });
 
   test('attention dropout acts while training only, after the weights output', () => {
     const b = build(self({ heads: 2, dropout: 0.5 }, 4, 4), 25);
@@ -366,10 +347,6 @@ describe('attention.multiHead (Vaswani et al. 2017, §3.2.2)', () => {
     assert.throws(() => closeTo(out2, out1, 1e-3), 'dropout changes the output while training');
   });
 
-  test('save and load reproduce its outputs', async () => {
-    await assertSaveLoad(build(self({ heads: 2, causal: true }), 26));
-    await assertSaveLoad(build(cross({ heads: 3 }), 27));
-  });
 
   test('parameter counts equal PyTorch nn.MultiheadAttention (4E² + 4E when kdim = vdim = E)', () => {
     const count = (s: Setup) => nodeParams(build(s, 28));
@@ -435,13 +412,6 @@ describe('attention.transformerEncoder (Vaswani et al. 2017, §3.1)', () => {
       }
     });
 
-  test('a training step moves every weight (dropout 0.1)', async () => {
-    await assertAllWeightsTrain(build(setup({ dropout: 0.1 }), 32));
-    await assertAllWeightsTrain(build(setup({ norm: 'pre', activation: 'gelu' }), 33));
-  });
-  test('save and load reproduce its outputs', async () => {
-    await assertSaveLoad(build(setup({ norm: 'pre', causal: true }, 3, 4, true), 34));
-  });
   test('parameter count equals PyTorch nn.TransformerEncoderLayer', () => {
     assert.equal(nodeParams(build(setup({ heads: 2, ffDim: 16 }, 3, 8), 35)), torchEncoderParams(8, 16));
     assert.equal(torchEncoderParams(8, 16), 600);
@@ -488,12 +458,6 @@ describe('attention.transformerDecoder (Vaswani et al. 2017, §3.1)', () => {
       }
     });
 
-  test('a training step moves every weight', async () => {
-    await assertAllWeightsTrain(build(setup({ dropout: 0.1 }), 42));
-  });
-  test('save and load reproduce its outputs', async () => {
-    await assertSaveLoad(build(setup({}, 4, true), 43, { memoryMask: mask([1, 1, 1, 0]) }));
-  });
   test('parameter count equals PyTorch nn.TransformerDecoderLayer', () => {
     assert.equal(nodeParams(build(setup({ heads: 2, ffDim: 16 }, 8), 44)), torchDecoderParams(8, 16));
     assert.equal(torchDecoderParams(8, 16), 904);
@@ -542,12 +506,6 @@ describe('attention.additive (Bahdanau et al. 2014)', () => {
       closeTo(out[i], mm(alpha, seq(b, 'keys', i)));
     }
   });
-  test('a training step moves every weight', async () => {
-    await assertAllWeightsTrain(build(withValues({ units: 3, useBias: true }), 53, { mask: mask([1, 1, 0, 1]) }));
-  });
-  test('save and load reproduce its outputs', async () => {
-    await assertSaveLoad(build(withValues({ units: 3, useBias: true }), 54));
-  });
   test('parameter count: Dq·u + Dk·u + u (+ 2u with biases; PyTorch tutorial Linear layers less the v bias)', () => {
     assert.equal(nodeParams(build(plain({ units: 4 }), 55)), 3 * 4 + 5 * 4 + 4);
     assert.equal(nodeParams(build(plain({ units: 4, useBias: true }), 55)), 3 * 4 + 4 + (5 * 4 + 4) + 4);
@@ -595,9 +553,6 @@ describe('attention.luong (Luong et al. 2015)', () => {
       inputs: { query: ['node', 'proj'], keys: [5, 4], values: [5, 3] },
     };
     await assertAllWeightsTrain(build(dot, 64));
-  });
-  test('save and load reproduce its outputs', async () => {
-    for (const score of ['dot', 'general', 'concat']) await assertSaveLoad(build(setup(score, score === 'dot' ? 4 : 3), 65));
   });
   test('parameter counts: dot 0, general Dq·Dk, concat (Dq + Dk)·u + u', () => {
     assert.equal(nodeParams(build(setup('dot'), 66)), 0);
@@ -658,14 +613,6 @@ describe('attention.memoryHop (Sukhbaatar et al. 2015)', () => {
       closeTo(att[i], ps);
     }
   });
-  test('a training step moves every weight', async () => {
-    await assertAllWeightsTrain(build(setup({ hops: 3 }), 73));
-    await assertAllWeightsTrain(build(setup({ hops: 2, tying: 'layerwise' }, 2), 74));
-  });
-  test('save and load reproduce its outputs', async () => {
-    await assertSaveLoad(build(setup({ hops: 2 }, 5, true), 75, { mask: mask([1, 0, 1, 1]) }));
-    await assertSaveLoad(build(setup({ hops: 1, tying: 'layerwise' }, 3), 76));
-  });
   test('parameter counts: adjacent (K + 1)·F·d, layer-wise 2·F·d + Fq·d + d²', () => {
     assert.equal(nodeParams(build(setup({ hops: 3, dim: 6 }), 77)), 4 * 5 * 6);
     assert.equal(nodeParams(build(setup({ hops: 3, dim: 6, tying: 'layerwise' }, 2), 77)), 2 * 5 * 6 + 2 * 6 + 6 * 6);
@@ -711,12 +658,6 @@ describe('attention.patchEmbedding (Dosovitskiy et al. 2021)', () => {
         closeTo(out[i], z);
       }
     });
-  test('a training step moves every weight', async () => {
-    await assertAllWeightsTrain(build(setup({}), 82));
-  });
-  test('save and load reproduce its outputs', async () => {
-    await assertSaveLoad(build(setup({}), 83));
-  });
   test('parameter count equals torchvision VisionTransformer stem: p²·C·D + D + D + (N + 1)·D', () => {
     const [p, c, d, n] = [2, 2, 3, 6];
     assert.equal(nodeParams(build(setup({}), 84)), p * p * c * d + d + d + (n + 1) * d);

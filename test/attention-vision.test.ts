@@ -1,8 +1,9 @@
 // The vision attention blocks (issue 3, items 5, 6, 7, 9, 11): for each block,
 // (a) its outputs for fixed weights and inputs against the paper's formula,
 //     written here independently with plain tf ops or plain arrays;
-// (b) one training step moves every trainable weight (cpu backend);
-// (c) a saved and reloaded model gives the same outputs;
+// (b) training behaviour particular to a block (the non-local block's identity start, the attention
+//     branch's own loss); that every weight trains and save/load reproduces the outputs, for every
+//     example of every block, is test/block-conformance.test.ts's;
 // (d) parameter counts equal the reference PyTorch modules, derived by hand;
 // (e) bad wiring gives a diagnostic on the node.
 import { describe, test } from 'node:test';
@@ -173,7 +174,7 @@ function cbamSpatialRef(x: T, W: Record<string, T>, pre: string, batchNorm: bool
   return { map: tf.reshape(m, [b, h, w]), out: tf.mul(x, m) };
 }
 
-// ---------------------------------------------------------------- shared checks (b), (c)
+// ---------------------------------------------------------------- shared checks (b)
 
 async function checkTrainingStep(s: Setup, opts: { batch?: number; expectFrozen?: (name: string) => boolean; prepare?: (c: CompiledGraph) => void } = {}) {
   const c = compileGraph(tf, graphOf(s));
@@ -200,26 +201,6 @@ async function checkTrainingStep(s: Setup, opts: { batch?: number; expectFrozen?
     assert.equal(changed, !frozen, `${w.name} ${frozen ? 'should not move yet' : 'did not change: no gradient reaches it'}`);
   });
   return c;
-}
-
-async function checkSaveLoad(s: Setup) {
-  const c = compileGraph(tf, graphOf(s));
-  fixWeights(c.model);
-  const feeds = feedsFor(c, s, 2, 23);
-  const before = predictAll(c, feeds);
-  let saved: tfjs.io.ModelArtifacts | undefined;
-  await c.model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  // Round-trip through JSON text, as a file on disk would.
-  const json = JSON.parse(JSON.stringify({ ...saved, weightData: undefined }));
-  const loaded = await tf.loadLayersModel(tf.io.fromMemory({ ...json, weightData: saved!.weightData }));
-  const ys = loaded.predict(feeds) as T | T[];
-  const list = Array.isArray(ys) ? ys : [ys];
-  c.outputs.forEach((o, i) => assertClose(list[i], before[o.nodeId.slice(2)], 1e-6, `reloaded ${o.nodeId}`));
 }
 
 function paramsOf(s: Setup) {
@@ -259,10 +240,6 @@ describe('attention.squeezeExcitation', () => {
     assert.deepEqual(att.map((a) => [a.port, a.kind, a.shape]), [['weights', 'channel', [null, 8]]]);
   });
 
-  test('(b) one training step changes every weight', async () => {
-    await checkTrainingStep({ ...s, outputs: { out: 'meanSquaredError' } });
-  });
-  test('(c) save and load reproduce the outputs', () => checkSaveLoad(s));
 
   test('(d) parameters equal torchvision.ops.SqueezeExcitation(C, ⌊C/r⌋)', () => {
     // fc1: C·h + h, fc2: h·C + C (1×1 convs with bias); without bias 2·C·h.
@@ -330,12 +307,6 @@ describe('attention.cbam and its halves', () => {
     );
   });
 
-  for (const s of [full, channel, spatial]) {
-    test(`(b) ${s.type}: one training step changes every weight`, async () => {
-    await checkTrainingStep({ ...s, outputs: { out: 'meanSquaredError' } });
-  });
-    test(`(c) ${s.type}: save and load reproduce the outputs`, () => checkSaveLoad(s));
-  }
 
   test('(d) parameters equal the authors\' ChannelGate + SpatialGate (Jongchan/attention-module)', () => {
     // ChannelGate: Linear(C, h) + Linear(h, C) = 2·C·h + h + C.
@@ -437,9 +408,6 @@ describe('attention.nonLocal', () => {
     }
   });
 
-  test('(c) save and load reproduce the outputs', async () => {
-    for (const pairwise of ['embeddedGaussian', 'concatenation']) await checkSaveLoad({ ...s, params: { pairwise } });
-  });
 
   test('(d) parameters equal AlexHex7/Non-local_pytorch NONLocalBlock2D (bn_layer=True)', () => {
     // g, θ, φ: 3·(C·C′ + C′); W: C′·C + C; BatchNorm2d(C): 2·C (+2·C running stats); concat_project: 2·C′.
@@ -499,7 +467,6 @@ describe('attention.attentionBranch', () => {
     assert.deepEqual(c.attention.map((a) => [a.port, a.kind, a.shape]), [['map', 'spatial', [null, 6, 6]]]);
   });
 
-  test('(c) save and load reproduce the outputs', () => checkSaveLoad(s));
 
   test('(d) parameters equal the authors\' ResNet ABN branch with conv–BN–ReLU units', () => {
     // n·(Conv3×3 C→C + BN(C)) + bn_att BN(C) + att_conv C→K + bn_att2 BN(K) + att_conv2 K→K + att_conv3 K→1 (k×k) + bn_att3 BN(1); no conv biases.
@@ -553,11 +520,6 @@ describe('attention.highwayGate', () => {
     assert.deepEqual(c2.attention.map((a) => [a.port, a.kind, a.shape]), [['gate', 'gate', [null, 5, 8]]]);
   });
 
-  for (const spec of [[5, 8], [6, 6, 4]])
-    test(`(b) one training step changes every weight (${spec.length === 3 ? 'image, k=3' : 'sequence'})`, async () => {
-      await checkTrainingStep({ ...s, params: spec.length === 3 ? { kernel: 3 } : {}, inputs: { in: spec }, outputs: { out: 'meanSquaredError' } });
-    });
-  test('(c) save and load reproduce the outputs', () => checkSaveLoad(s));
 
   test('(d) parameters equal two nn.Linear(C, C) / nn.Conv2d(C, C, k) with bias', () => {
     assert.deepEqual(paramsOf(s), { params: 2 * (8 * 8 + 8), trainable: 144 });
@@ -606,12 +568,6 @@ describe('attention.gate', () => {
     assert.deepEqual(cs.attention.map((a) => [a.port, a.kind, a.shape]), [['gate', 'gate', [null, 7]]]);
   });
 
-  for (const s of [channel, position, selfSeq]) {
-    test(`(b) ${s.params?.mode ?? 'channel'} ${Object.keys(s.inputs).length === 1 ? 'self' : 'context'}: one training step changes every weight`, async () => {
-      await checkTrainingStep({ ...s, outputs: { out: 'meanSquaredError' } });
-    });
-    test(`(c) ${s.params?.mode ?? 'channel'} ${Object.keys(s.inputs).length === 1 ? 'self' : 'context'}: save and load`, () => checkSaveLoad(s));
-  }
 
   test('(d) parameters equal nn.Linear(C_c, C) per channel and nn.Conv2d(C_c, 1, 1) per position', () => {
     assert.deepEqual(paramsOf(channel), { params: 5 * 8 + 8, trainable: 48 });

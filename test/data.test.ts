@@ -37,7 +37,10 @@ test('mnist: 28×28×1 digits in [0, 1], ten classes, a balanced seeded subset w
   for (let i = 0; i < ds.size; i++) counts[ds.labels[ds.row(i)]]++;
   assert.ok(counts.every((c) => c >= 40 && c <= 50), `class counts ${counts}`);
   let lo = Infinity, hi = -Infinity;
-  for (const v of ds.x) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  for (const v of ds.x) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   assert.equal(lo, 0);
   assert.ok(hi > 0.99 && hi <= 1);
   const again = await loadBuiltin('mnist', { limit: 500, seed: 1 });

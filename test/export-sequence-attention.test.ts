@@ -1,41 +1,20 @@
 // Export of the sequence attention blocks (scaled dot-product, multi-head, Transformer encoder and
-// decoder layers, additive, Luong, memory hops, patch embedding): every example to all three
-// targets, checked as test/export.test.ts does but only for these blocks, plus graphs whose padding
-// masks really hide keys (0/1 token inputs) and a stack that shares helpers between nodes.
+// decoder layers, additive, Luong, memory hops, patch embedding) beyond their examples (which
+// test/block-conformance.test.ts exports): graphs whose padding masks really hide keys (0/1 token
+// inputs) and a stack that shares helpers between nodes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { registry } from '../engine/blocks/registry.js';
-import { portsOf } from '../engine/blocks/contract.js';
-import { resolveParams } from '../engine/blocks/params.js';
 import { exportPytorch } from '../engine/export/pytorch.js';
 import { exportKeras } from '../engine/export/keras.js';
 import { exportTfjs } from '../engine/export/tfjs.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
-import { exampleGraph, graph } from './helpers/graphs.js';
+import { graph } from './helpers/graphs.js';
 import { checkTfjsExport, pyCompile } from './helpers/exports.js';
 import { skipWithoutTorch, torchExportSubtests } from './helpers/torch.js';
 
-const TYPES = [
-  'attention.scaledDotProduct',
-  'attention.multiHead',
-  'attention.transformerEncoder',
-  'attention.transformerDecoder',
-  'attention.additive',
-  'attention.luong',
-  'attention.memoryHop',
-  'attention.patchEmbedding',
-];
-
+// Every block example goes through test/block-conformance.test.ts; these are the cases the examples leave out.
 const cases: { name: string; graph: GraphFile }[] = [];
-for (const type of TYPES) {
-  const block = registry.get(type)!;
-  block.examples.forEach((ex, k) => {
-    const { values } = resolveParams(block, ex.params as Record<string, unknown>);
-    const ports = { inputs: [...portsOf(block, values, 'inputs')], outputs: [...portsOf(block, values, 'outputs')] };
-    cases.push({ name: `${type} example ${k + 1}`, graph: exampleGraph(block, ex as never, ports) });
-  });
-}
 
 /** A 0/1 padding mask: token ids drawn from {0, 1}, so about half the keys are hidden. */
 const mask = (id: string, length: number): [string, string, Record<string, unknown>] => [id, 'io.input', { kind: 'tokens', length, vocabSize: 2 }];

@@ -1,49 +1,22 @@
 // Export of the standard blocks (convolution, pooling, resampling, normalisation,
-// reshaping, sequence and recurrent blocks): every example of each block, a few
-// extra cases for the paths where tfjs and PyTorch differ (TF "same" padding,
+// reshaping, sequence and recurrent blocks) beyond their examples (which
+// test/block-conformance.test.ts exports): extra cases for the paths where tfjs and PyTorch differ (TF "same" padding,
 // bilinear sampling, channels-last normalisation, one-bias LSTM/GRU), and the
 // templates built from them. The PyTorch check runs on RANDOMISED weights (every
 // bias, BatchNorm moving statistics included), so a weight that lands in the
 // wrong place or layout shows up even where the initial value is 0 or 1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { registry } from '../engine/blocks/registry.js';
-import { portsOf } from '../engine/blocks/contract.js';
-import { resolveParams } from '../engine/blocks/params.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
-import { exampleGraph, graph, loadTemplate } from './helpers/graphs.js';
+import { graph, loadTemplate } from './helpers/graphs.js';
 import { checkTfjsExport, pyCompile } from './helpers/exports.js';
 import { skipWithoutTorch, torchExportSubtests } from './helpers/torch.js';
 
-const TYPES = [
-  'core.depthwiseConv2d',
-  'core.pool2d',
-  'core.globalPool2d',
-  'core.globalPool1d',
-  'core.upsample2d',
-  'core.batchNorm',
-  'core.layerNorm',
-  'core.dropout',
-  'core.reshape',
-  'core.permute',
-  'core.embedding',
-  'core.positionalEncoding',
-  'core.lstm',
-  'core.gru',
-];
 const TEMPLATES = ['gru-tagger.attn.json', 'mlp.attn.json', 'mnist-cnn.attn.json'];
 
+// Every block example goes through test/block-conformance.test.ts; these are the cases the examples leave out.
 const cases: { name: string; graph: GraphFile }[] = [];
-for (const type of TYPES) {
-  const block = registry.get(type);
-  assert.ok(block, type);
-  block.examples.forEach((ex, k) => {
-    const { values } = resolveParams(block, ex.params as Record<string, unknown>);
-    const ports = { inputs: [...portsOf(block, values, 'inputs')], outputs: [...portsOf(block, values, 'outputs')] };
-    cases.push({ name: `${type} example ${k + 1}`, graph: exampleGraph(block, ex as never, ports) });
-  });
-}
 
 /** input -> block -> output, for parameter combinations the examples leave out. */
 function extra(type: string, params: Record<string, unknown>, input: Record<string, unknown>, note: string) {

@@ -1,18 +1,16 @@
 // Export of the vision attention blocks (SE, CBAM and its halves, non-local, attention branch, gates) and the
 // structured ones (residual attention, Attend and Rectify + global gate, local self-attention 2D, augmented conv):
-// every example to all three targets, checked as test/export.test.ts does, but only these blocks,
-// plus the readability rules: one documented helper per block, emitted once.
+// a stack of them and the small templates built on them, to all three targets (every block example is
+// exported by test/block-conformance.test.ts), plus the readability rules: one documented helper per
+// block, emitted once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { registry } from '../engine/blocks/registry.js';
-import { portsOf } from '../engine/blocks/contract.js';
-import { resolveParams } from '../engine/blocks/params.js';
 import { exportPytorch } from '../engine/export/pytorch.js';
 import { exportKeras } from '../engine/export/keras.js';
 import { exportTfjs } from '../engine/export/tfjs.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
-import { exampleGraph, graph, loadTemplate, templateFiles } from './helpers/graphs.js';
+import { graph, loadTemplate, templateFiles } from './helpers/graphs.js';
 import { checkTfjsExport, pyCompile } from './helpers/exports.js';
 import { skipWithoutTorch, torchExportSubtests } from './helpers/torch.js';
 
@@ -27,17 +25,9 @@ const VISION = [
   'attention.gate',
 ];
 const STRUCTURED = ['attention.residualAttention', 'attention.attendRectify', 'attention.globalGate', 'attention.localSelfAttention2d', 'attention.augmentedConv'];
-const TYPES = [...VISION, ...STRUCTURED];
 
+// Every block example goes through test/block-conformance.test.ts; these are the cases the examples leave out.
 const cases: { name: string; graph: GraphFile }[] = [];
-for (const type of TYPES) {
-  const block = registry.get(type)!;
-  block.examples.forEach((ex, k) => {
-    const { values } = resolveParams(block, ex.params as Record<string, unknown>);
-    const ports = { inputs: [...portsOf(block, values, 'inputs')], outputs: [...portsOf(block, values, 'outputs')] };
-    cases.push({ name: `${type} example ${k + 1}`, graph: exampleGraph(block, ex as never, ports) });
-  });
-}
 
 // Two CBAMs and an SE in a row: helpers once each, distinct modules, weights of both CBAMs mapped.
 const stacked = graph(

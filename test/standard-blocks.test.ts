@@ -371,32 +371,6 @@ test('Positional encoding: a sequence longer than maxLength is a diagnostic', ()
   ]);
 });
 
-test('custom layers (dilated depthwise, learned positions) save and load in the tfjs format with the same outputs', async () => {
-  const tf = await tfReady;
-  const g = graph(
-    [
-      ['x', 'io.input', INPUTS.image(6, 6, 2)],
-      ['dw', 'core.depthwiseConv2d', { dilation: 2, depthMultiplier: 2 }],
-      ['r', 'core.reshape', { shape: [-1, 4] }],
-      ['pe', 'core.positionalEncoding', { mode: 'learned', maxLength: 40 }],
-      ['y', 'io.output', { loss: 'none' }],
-    ],
-    [
-      ['x.out', 'dw.in'],
-      ['dw.out', 'r.in'],
-      ['r.out', 'pe.in'],
-      ['pe.out', 'y.in'],
-    ],
-  );
-  const { model } = compileGraph(tf, g);
-  let saved: tfjs.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => ((saved = artifacts), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
-  const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
-  const x = tf.randomNormal([2, 6, 6, 2], 0, 1, 'float32', 8);
-  assertClose(predict(loaded, x).dataSync(), predict(model, x).dataSync(), 1e-6, 'loaded vs original');
-  assert.equal(loaded.countParams(), model.countParams());
-});
-
 // ---------------------------------------------------------------- Recurrent
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));

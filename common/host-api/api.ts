@@ -10,9 +10,12 @@
 import { z } from 'zod';
 import type { AttentionKind, ParamDef, Shape } from '../../engine/blocks/contract.js';
 import type { Diagnostic, GraphFile } from '../../engine/graph/types.js';
-import type { DatasetSpec } from '../../engine/data/index.js';
+import type { DatasetSpec } from '../../engine/data/spec.js';
 import type { AttentionMap, TrainEvent } from '../../engine/train/events.js';
 import { trainConfigSchema, type TrainConfigInput } from '../../engine/train/config.js';
+// The vocabularies the renderer's forms are made from (schema modules: zod and data only).
+export { trainConfigSchema };
+export { datasetSpecSchema, isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/spec.js';
 import type { Inspection } from '../../engine/worker/protocol.js';
 import type { BatchRow, MetricRow, RunState, RunSummary } from '../../engine/runs/types.js';
 import { TRAINING_BACKEND_OPTIONS } from '../../engine/backends/names.js';
@@ -37,8 +40,8 @@ const idSchema = z
 const graphSchema = z.looseObject({}) as unknown as z.ZodType<GraphFile>;
 const empty = z.strictObject({});
 
-export const EXPORT_TARGETS = ['typescript', 'keras', 'pytorch'] as const;
-export type ExportTarget = (typeof EXPORT_TARGETS)[number];
+import { EXPORT_TARGET_IDS, type ExportTarget } from '../../engine/blocks/emit/targets.js';
+export { EXPORT_TARGETS, EXPORT_TARGET_IDS, type ExportTarget } from '../../engine/blocks/emit/targets.js';
 
 /**
  * What to train on: a built-in dataset (mnist, fashion-mnist), a synthetic task (copy,
@@ -128,7 +131,7 @@ export const requestSchemas = {
   /** A PNG or JPEG through a run's checkpoint, fitted to the model's input as its dataset's images were. */
   inspectImage: z.strictObject({ runId: idSchema, image: imageFileSchema, checkpoint: idSchema.optional() }),
 
-  exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_TARGETS) }),
+  exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_TARGET_IDS) }),
 } as const;
 
 export type HostMethod = keyof typeof requestSchemas;
@@ -404,6 +407,8 @@ export type Unsubscribe = () => void;
 
 // ---------------------------------------------------------------- the interface
 
+// `{} extends R`: R has no required field, so the request may be left out.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 type Call<M extends HostMethod> = {} extends HostRequest<M>
   ? (request?: HostRequest<M>) => Promise<HostResponses[M]>
   : (request: HostRequest<M>) => Promise<HostResponses[M]>;

@@ -5,10 +5,7 @@
 // and end at the heap limit; in a worker it ends as a clear error.
 import { Worker } from 'node:worker_threads';
 import type { ExportTarget } from '../../common/host-api/api.js';
-import { exportKeras } from '../../engine/export/keras.js';
-import { exportPytorch } from '../../engine/export/pytorch.js';
-import { exportTfjs } from '../../engine/export/tfjs.js';
-import { identifier } from '../../engine/export/names.js';
+import { exportCode, exportFileName } from '../../engine/export/targets.js';
 import type { GraphFile } from '../../engine/graph/types.js';
 import type { Exporter } from './service.js';
 
@@ -19,17 +16,9 @@ export interface ExportJob {
 
 type ExportFile = { name: string; content: string };
 
-/** The export itself, on the calling thread. */
+/** The export itself, on the calling thread: one file per target, named and written by the engine's exporters. */
 export async function exportFiles(graph: GraphFile, target: ExportTarget): Promise<ExportFile[]> {
-  const base = identifier(graph.name || 'model', 'python');
-  switch (target) {
-    case 'typescript':
-      return [{ name: `${base}.ts`, content: exportTfjs(graph) }];
-    case 'keras':
-      return [{ name: `${base}_keras.py`, content: exportKeras(graph) }];
-    case 'pytorch':
-      return [{ name: `${base}_torch.py`, content: exportPytorch(graph).code }];
-  }
+  return [{ name: exportFileName(graph.name, target), content: exportCode(graph, target) }];
 }
 
 export interface OffThreadLimits {

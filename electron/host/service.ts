@@ -41,7 +41,7 @@ import {
 import { GRAPH_EXT, PathError, type PathPolicy } from './paths.js';
 import { BUILTIN_DATASETS, isBuiltinDataset } from '../../engine/data/builtin.js';
 import { datasetSpecSchema, type DatasetSpec } from '../../engine/data/index.js';
-import { isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/synthetic.js';
+import { isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/spec.js';
 import type { InspectCommand, Inspection } from '../../engine/worker/protocol.js';
 import { describeDevices, findTorchPython } from '../../engine/pytorch/python.js';
 import { imageBytes, inspectionFor, previewDataset, type InspectionTarget } from './runs.js';
@@ -482,13 +482,6 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-const SYNTHETIC_DOCS: Record<string, string> = {
-  copy: 'Copy the input sequence: each output step should attend to the same input step (the diagonal).',
-  reverse: 'Reverse the sequence: output step t should attend to input step T-1-t (the anti-diagonal).',
-  sort: 'Sort the tokens: each output step should attend to the position of the t-th smallest token.',
-  recall: 'Associative recall: key/value pairs, then queries; each query should attend to the value stored under its key.',
-};
-
 /** The built-in image sets and the synthetic sequence tasks (their shape follows the graph's input). */
 export function builtinDatasets(): DatasetInfo[] {
   const images: DatasetInfo[] = Object.entries(BUILTIN_DATASETS).map(([id, b]) => ({
@@ -499,11 +492,11 @@ export function builtinDatasets(): DatasetInfo[] {
     inputShape: [28, 28, 1],
     classes: [...b.classNames],
   }));
-  const tasks: DatasetInfo[] = SYNTHETIC_TASKS.map((task) => ({
+  const tasks: DatasetInfo[] = Object.entries(SYNTHETIC_TASKS).map(([task, description]) => ({
     id: task,
     name: `Synthetic: ${task}`,
     kind: 'sequence',
-    description: SYNTHETIC_DOCS[task] ?? task,
+    description,
     inputShape: [],
   }));
   return [...images, ...tasks];

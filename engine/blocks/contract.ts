@@ -137,7 +137,8 @@ export interface BlockExample<S extends ParamDefs> {
   inputs: Record<string, Shape>;
 }
 
-export type ExportTarget = 'tfjs' | 'keras' | 'pytorch';
+import type { ExportTarget } from './emit/targets.js';
+export type { ExportTarget };
 
 /** A named piece of code (a tfjs custom layer, a Keras layer, an nn.Module) emitted once per file. */
 export interface CodeHelper {

@@ -5,45 +5,15 @@ import { z } from 'zod';
 import path from 'node:path';
 import { ArrayDataset, splitDataset, splitIndices, standardize, type Normalization } from './dataset.js';
 import { BUILTIN_DATASETS, isBuiltinDataset, loadBuiltin } from './builtin.js';
-import { isSyntheticTask, syntheticDataset, SYNTHETIC_TASKS } from './synthetic.js';
+import { isSyntheticTask, syntheticDataset, SYNTHETIC_TASK_NAMES } from './synthetic.js';
 import { listImageFolder, readImageFolder } from './image-folder.js';
 import { loadCsv } from './csv.js';
 import { deriveSeed } from './random.js';
 
 export * from './dataset.js';
 
-/**
- * Bounds on what a dataset description may ask to be built (a synthetic task is
- * built in memory, in the app's process for a preview): 2^24 tokens are two
- * 64 MiB arrays. Larger data belongs in files.
- */
-export const DATASET_LIMITS = {
-  /** Synthetic tasks: sequence length, vocabulary, number of sequences. */
-  maxLength: 4096,
-  maxVocab: 65_536,
-  maxSize: 1_000_000,
-  /** Sequences × length, whatever the two are. */
-  maxSyntheticTokens: 2 ** 24,
-  /** A limit (samples kept) beyond any dataset's size. */
-  maxLimit: 100_000_000,
-} as const;
-
-export const datasetSpecSchema = z.object({
-  /** mnist, fashion-mnist, a synthetic task (copy, reverse, sort, recall; also as synthetic:NAME), an image folder, or a .csv file. */
-  name: z.string().min(1),
-  /** Use at most this many samples (training and validation together). */
-  limit: z.number().int().positive().max(DATASET_LIMITS.maxLimit).optional(),
-  seed: z.number().int().min(0).default(0),
-  validationSplit: z.number().min(0).max(0.9).default(0.1),
-  normalize: z.enum(['auto', 'none', 'standardize']).default('auto'),
-  /** Synthetic tasks: sequence length, vocabulary and number of sequences (default: from the graph's input). */
-  length: z.number().int().min(2).max(DATASET_LIMITS.maxLength).optional(),
-  vocab: z.number().int().min(2).max(DATASET_LIMITS.maxVocab).optional(),
-  size: z.number().int().positive().max(DATASET_LIMITS.maxSize).optional(),
-  /** CSV: the label column. */
-  label: z.string().optional(),
-});
-export type DatasetSpec = z.input<typeof datasetSpecSchema>;
+export { DATASET_LIMITS, datasetSpecSchema, type DatasetSpec } from './spec.js';
+import { DATASET_LIMITS, datasetSpecSchema, type DatasetSpec } from './spec.js';
 
 /** What the model's input wants: the sample shape (no batch axis) and, for tokens, the vocabulary. */
 export interface InputHint {
@@ -59,7 +29,7 @@ export interface PreparedData {
   normalization?: Normalization;
 }
 
-export const datasetNames = (): string[] => [...Object.keys(BUILTIN_DATASETS), ...SYNTHETIC_TASKS];
+export const datasetNames = (): string[] => [...Object.keys(BUILTIN_DATASETS), ...SYNTHETIC_TASK_NAMES];
 
 export type ParsedDatasetSpec = z.output<typeof datasetSpecSchema>;
 

@@ -9,8 +9,8 @@
 import { ArrayDataset, IGNORE } from './dataset.js';
 import { deriveSeed, randInt, rng } from './random.js';
 
-export const SYNTHETIC_TASKS = ['copy', 'reverse', 'sort', 'recall'] as const;
-export type SyntheticTask = (typeof SYNTHETIC_TASKS)[number];
+import { isSyntheticTask, SYNTHETIC_TASK_NAMES, type SyntheticTask } from './spec.js';
+export { isSyntheticTask, SYNTHETIC_TASK_NAMES, type SyntheticTask };
 
 export interface SyntheticOptions {
   task: SyntheticTask;
@@ -23,7 +23,6 @@ export interface SyntheticOptions {
   seed?: number;
 }
 
-export const isSyntheticTask = (s: string): s is SyntheticTask => (SYNTHETIC_TASKS as readonly string[]).includes(s);
 
 /** Number of key/value pairs in a recall sequence of length T (the rest are queries). */
 export const recallPairs = (length: number): number => Math.floor(length / 3);
@@ -40,7 +39,7 @@ function sortOrder(x: ArrayLike<number>): number[] {
  */
 export function syntheticDataset(opts: SyntheticOptions, rows?: ArrayLike<number>): ArrayDataset {
   const { task, length: T = 16, vocab: V = 16, size = 2048, seed = 0 } = opts;
-  if (!isSyntheticTask(task)) throw new Error(`unknown synthetic task "${task}" (expected one of ${SYNTHETIC_TASKS.join(', ')})`);
+  if (!isSyntheticTask(task)) throw new Error(`unknown synthetic task "${task}" (expected one of ${SYNTHETIC_TASK_NAMES.join(', ')})`);
   if (!(Number.isInteger(T) && T >= 2)) throw new Error(`sequence length must be an integer ≥ 2, got ${T}`);
   if (!(Number.isInteger(V) && V >= 2)) throw new Error(`vocabulary must be an integer ≥ 2, got ${V}`);
   if (!(Number.isInteger(size) && size >= 1)) throw new Error(`size must be a positive integer, got ${size}`);

@@ -2,12 +2,13 @@
 // readable unique name per node, the variable for every output port, and each
 // node's emitted code for the target. Composites are inlined: their inner
 // nodes are planned like any other, named after their instance (and copy).
-import type { CodeHelper, EmittedCode, ExportTarget, LossName, Shape } from '../blocks/contract.js';
+import type { CodeHelper, EmittedCode, ExportTarget, LossName } from '../blocks/contract.js';
 import { analyzeGraph, type NodeInfo } from '../graph/analyze.js';
 import { inlineGraph } from '../graph/inline.js';
 import { hasErrors, type GraphFile } from '../graph/types.js';
 import { outputLoss } from '../graph/output-loss.js';
-import { NameTable, type Language } from './names.js';
+import { NameTable } from './names.js';
+import { EXPORT_TARGETS } from '../blocks/emit/targets.js';
 
 export class ExportError extends Error {
   constructor(
@@ -45,7 +46,6 @@ export interface ExportPlan {
   helpers: CodeHelper[];
 }
 
-const LANGUAGE: Record<ExportTarget, Language> = { pytorch: 'python', keras: 'python', tfjs: 'typescript' };
 
 export function planExport(graph: GraphFile, target: ExportTarget, reserved: string[] = []): ExportPlan {
   const analysis = analyzeGraph(graph);
@@ -53,7 +53,7 @@ export function planExport(graph: GraphFile, target: ExportTarget, reserved: str
     const first = analysis.diagnostics.find((d) => d.severity === 'error')!;
     throw new ExportError(`the graph has errors; fix them before exporting (first: ${first.nodeId ? `node "${first.nodeId}": ` : ''}${first.message})`, first.nodeId);
   }
-  const names = new NameTable(LANGUAGE[target], reserved);
+  const names = new NameTable(EXPORT_TARGETS[target].language, reserved);
   const planned = new Map<string, PlannedNode>();
   const helpers = new Map<string, CodeHelper>();
   const nodes: PlannedNode[] = [];

@@ -23,6 +23,7 @@ import {
 import { buildComposite } from './inline.js';
 import { culpritOf, DEFAULT_LIMITS, measureShapes, measureStructure, overLimit, resolveLimits, type GraphLimits, type GraphSize } from './limits.js';
 import type { CompositeDef, Diagnostic, GraphEdge, GraphFile, GraphNode } from './types.js';
+import { unknownBlockType, uniqueNodes } from './structure.js';
 
 export interface NodeInfo {
   id: string;
@@ -205,8 +206,7 @@ function resolver(reg: BlockRegistry, composites: Map<string, Composite>, inside
       return { problem: `an ${type === 'io.input' ? 'Input' : 'Output'} node cannot be inside a composite: use a ${type === 'io.input' ? 'Composite input' : 'Composite output'} (${type === 'io.input' ? COMPOSITE_INPUT : COMPOSITE_OUTPUT})` };
     const block = reg.get(type);
     if (block) return { block };
-    const hint = reg.suggest(type);
-    return { problem: `unknown block type "${type}"${hint ? ` (did you mean "${hint}"?)` : ''}` };
+    return { problem: unknownBlockType(type, reg.suggest(type)) };
   };
 }
 
@@ -214,14 +214,10 @@ function resolver(reg: BlockRegistry, composites: Map<string, Composite>, inside
 function analyzeScope(graphNodes: readonly GraphNode[], edges: readonly GraphEdge[], resolve: Resolve, report: Report): Scope {
   const error = (d: Omit<Diagnostic, 'severity'>) => report({ severity: 'error', ...d });
   const nodes = new Map<string, NodeInfo>();
-  const seen = new Set<string>();
+  const unique = uniqueNodes(graphNodes, error);
+  const seen = new Set(unique.map((n) => n.id));
 
-  for (const n of graphNodes) {
-    if (seen.has(n.id)) {
-      error({ nodeId: n.id, message: `duplicate node id "${n.id}": every node needs its own id` });
-      continue;
-    }
-    seen.add(n.id);
+  for (const n of unique) {
     const r = resolve(n.type);
     if ('problem' in r) {
       error({ nodeId: n.id, message: r.problem });

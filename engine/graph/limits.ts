@@ -61,7 +61,8 @@ export function parseLimits(text: string): Partial<GraphLimits> {
 
 /** The limits in force: the defaults, then ATTN_LIMITS where there is a process environment, then `overrides`. */
 export function resolveLimits(overrides: Partial<GraphLimits> = {}): GraphLimits {
-  const env = typeof process !== 'undefined' ? process.env?.[LIMITS_ENV] : undefined;
+  // The editor (a browser page) has no process environment; the CLI, host and training process do.
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[LIMITS_ENV];
   let fromEnv: Partial<GraphLimits> = {};
   if (env) {
     try {

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { graphSchema } from '../graph/schema.js';
 import type { GraphFile } from '../graph/types.js';
-import { datasetSpecSchema } from '../data/index.js';
+import { datasetSpecSchema } from '../data/spec.js';
 import { trainConfigSchema } from '../train/config.js';
 import { attentionMapSchema, trainEventSchema, type TrainEvent } from '../train/events.js';
 import { BACKEND_OPTIONS, TRAINING_BACKEND_OPTIONS } from '../backends/names.js';

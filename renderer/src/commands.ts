@@ -2,7 +2,7 @@
 // desktop menu (which sends the same command names through the host).
 import type { MenuCommand } from '../../common/host-api/api.js';
 import { CLOSE_AFTER_SAVE } from '../../common/host-api/api.js';
-import { editor, openDialog, toast, togglePanel, ui } from './editor.js';
+import { editor, openDialog, togglePanel, ui } from './editor.js';
 import { canvasApi } from './canvas/canvasApi.js';
 import { autoLayout } from './canvas/autoLayout.js';
 import { newDocument, openDocument, openRecentFile, saveDocument, saveDocumentAs, showRecentMenu } from './files.js';

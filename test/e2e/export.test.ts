@@ -37,7 +37,7 @@ describe('export dialog end to end (browser mode, headless Chromium)', { skip, t
 
       await page.getByTestId('export-target-keras').click();
       await page.waitForFunction(textIncludes, ['export-code', 'def build_model():'] as const);
-      await page.getByTestId('export-target-typescript').click();
+      await page.getByTestId('export-target-tfjs').click();
       await page.waitForFunction(textIncludes, ['export-code', 'export function buildModel(): tf.LayersModel'] as const);
       await page.getByTestId('export-close').click();
       assert.equal(await page.getByTestId('export-dialog').count(), 0);

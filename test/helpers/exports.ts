@@ -31,10 +31,10 @@ export function randomizeWeights(tf: TF, model: Model, seed: number): void {
   });
 }
 
-/** A batch of two random inputs: token ids 0/1 (so 0/1 masks too), or normal floats. */
-export function randomInputs(tf: TF, inputs: { shape: (number | null)[]; dtype: string }[], seed: number) {
+/** A batch of random inputs (two by default): token ids 0/1 (so 0/1 masks too), or normal floats. */
+export function randomInputs(tf: TF, inputs: { shape: (number | null)[]; dtype: string }[], seed: number, batch = 2) {
   return inputs.map((i, k) => {
-    const shape = i.shape.map((d, a) => (a === 0 ? 2 : (d as number)));
+    const shape = i.shape.map((d, a) => (a === 0 ? batch : (d as number)));
     return i.dtype === 'int32' ? tf.randomUniform(shape, 0, 2, 'int32', seed + k) : tf.randomNormal(shape, 0, 1, 'float32', seed + k);
   });
 }

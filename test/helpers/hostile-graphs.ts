@@ -5,7 +5,7 @@
 import { serializeGraph } from '../../engine/graph/schema.js';
 import { hasErrors, type CompositeDef, type Diagnostic, type GraphFile } from '../../engine/graph/types.js';
 import { loadGraphFile } from '../../engine/graph/load.js';
-import { exportCode } from '../../engine/cli-export.js';
+import { exportCode } from '../../engine/export/targets.js';
 import { ExportError } from '../../engine/export/plan.js';
 import { compileGraph } from '../../engine/compile/compile.js';
 import type { TF } from '../../engine/blocks/contract.js';

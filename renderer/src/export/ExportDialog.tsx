@@ -2,7 +2,7 @@
 // highlighted preview, Copy and Save.
 import { useEffect, useMemo, useState } from 'react';
 import { create } from 'zustand';
-import type { ExportResult, ExportTarget } from '../../../common/host-api/api.js';
+import { EXPORT_TARGETS, EXPORT_TARGET_IDS, type ExportResult, type ExportTarget } from '../../../common/host-api/api.js';
 import { editor, toast } from '../editor.js';
 import { host, noHostReason } from '../host/host.js';
 import { formatDiagnostic } from '../../../engine/graph/types.js';
@@ -13,11 +13,6 @@ export const useExportDialog = create<{ open: boolean }>(() => ({ open: false })
 export const openExportDialog = (): void => useExportDialog.setState({ open: true });
 const close = (): void => useExportDialog.setState({ open: false });
 
-const TARGETS: { id: ExportTarget; label: string }[] = [
-  { id: 'pytorch', label: 'PyTorch' },
-  { id: 'keras', label: 'Keras' },
-  { id: 'typescript', label: 'TypeScript (tfjs)' },
-];
 
 export function ExportDialog() {
   const open = useExportDialog((s) => s.open);
@@ -25,7 +20,7 @@ export function ExportDialog() {
 }
 
 function ExportPanel() {
-  const [target, setTarget] = useState<ExportTarget>('pytorch');
+  const [target, setTarget] = useState<ExportTarget>(EXPORT_TARGET_IDS[0]);
   const [result, setResult] = useState<ExportResult | { error: string } | null>(null);
   useEffect(() => {
     if (!host) return setResult({ error: `Export is not available: ${noHostReason ?? 'no host'}` });
@@ -43,7 +38,7 @@ function ExportPanel() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
   const file = result && 'files' in result ? result.files[0] : undefined;
-  const tokens = useMemo(() => (file ? highlight(file.content, target === 'typescript' ? 'typescript' : 'python') : []), [file, target]);
+  const tokens = useMemo(() => (file ? highlight(file.content, EXPORT_TARGETS[target].language) : []), [file, target]);
 
   const copy = () => file && navigator.clipboard.writeText(file.content).then(() => toast(`Copied ${file.name}`), (e: Error) => toast(`Cannot copy: ${e.message}`, 'error'));
   const save = () => {
@@ -60,9 +55,9 @@ function ExportPanel() {
         <header>
           <h2>Export as code</h2>
           <div className="export__targets" role="tablist">
-            {TARGETS.map((t) => (
-              <button key={t.id} role="tab" aria-selected={t.id === target} className={t.id === target ? 'active' : ''} data-testid={`export-target-${t.id}`} onClick={() => setTarget(t.id)}>
-                {t.label}
+            {EXPORT_TARGET_IDS.map((id) => (
+              <button key={id} role="tab" aria-selected={id === target} className={id === target ? 'active' : ''} data-testid={`export-target-${id}`} onClick={() => setTarget(id)}>
+                {EXPORT_TARGETS[id].label}
               </button>
             ))}
           </div>

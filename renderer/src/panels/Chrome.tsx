@@ -2,7 +2,7 @@
 // recovery offer, toasts and the status bar.
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
-import { editor, toast, useEditor, useUi } from '../editor.js';
+import { toast, useEditor, useUi } from '../editor.js';
 import { runCommand, type Command } from '../commands.js';
 import { clearRecent, discardRecovery, documentTitle, findRecovery, openRecentFile, recentMenu, restoreRecovery, showRecentMenu, type RecoveryOffer } from '../files.js';
 import { host, noHostReason } from '../host/host.js';

@@ -9,6 +9,7 @@ import { resolveParams } from '../../../engine/blocks/params.js';
 import { parseGraphText } from '../../../engine/graph/schema.js';
 import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf, compositeInputBlock, compositeOutputBlock } from '../../../engine/graph/composite.js';
 import type { Diagnostic, GraphEdge, GraphFile, GraphNode } from '../../../engine/graph/types.js';
+import { unknownBlockType, uniqueNodes } from '../../../engine/graph/structure.js';
 import { withEdgeIds } from './document.js';
 
 export type OpenResult = { ok: true; graph: GraphFile } | { ok: false; diagnostics: Diagnostic[] };
@@ -41,10 +42,7 @@ export function structuralProblems(graph: GraphFile): Diagnostic[] {
     const port = n.type === COMPOSITE_INPUT ? compositeInputBlock : n.type === COMPOSITE_OUTPUT ? compositeOutputBlock : undefined;
     if (port && !inside) return `a ${port.label} (${n.type}) belongs inside a composite`;
     const block = port ?? registry.get(n.type);
-    if (!block) {
-      const hint = registry.suggest(n.type);
-      return `unknown block type "${n.type}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
-    }
+    if (!block) return unknownBlockType(n.type, registry.suggest(n.type));
     const { values } = resolveParams(block, n.params);
     return { inputs: new Set(portsOf(block, values, 'inputs').map((p) => p.name)), outputs: new Set(portsOf(block, values, 'outputs').map((p) => p.name)) };
   };
@@ -54,13 +52,9 @@ export function structuralProblems(graph: GraphFile): Diagnostic[] {
     // Inside a composite the node ids mean nothing to the canvas at the top: they go into the message.
     const error = (d: Omit<Diagnostic, 'severity'>) => out.push({ severity: 'error', ...d, message: `${where}${d.message}`, ...(composite === undefined ? {} : { nodeId: undefined, edge: undefined, composite }) });
     const ports = new Map<string, { inputs: Set<string>; outputs: Set<string> }>();
-    const seen = new Set<string>();
-    for (const n of nodes) {
-      if (seen.has(n.id)) {
-        error({ nodeId: n.id, message: `duplicate node id "${n.id}": every node needs its own id` });
-        continue;
-      }
-      seen.add(n.id);
+    const unique = uniqueNodes(nodes, error);
+    const seen = new Set(unique.map((n) => n.id));
+    for (const n of unique) {
       const p = portsOfNode(n, composite !== undefined);
       if (typeof p === 'string') error({ nodeId: n.id, message: composite === undefined ? p : `node "${n.id}": ${p}` });
       else ports.set(n.id, p);

@@ -7,7 +7,24 @@ import { adapterLabel } from '../../../engine/backends/names.js';
 import { editor, useEditor } from '../editor.js';
 import { host } from '../host/host.js';
 import { Chart } from './Chart.js';
-import { BACKENDS, TORCH_DEVICES, datasetRequest, formFromGraph, isSynthetic, outputsOf, setForm, startRequest, trainForm, useTrainForm, type TrainForm } from './form.js';
+import {
+  BACKENDS,
+  datasetRequest,
+  formFromGraph,
+  isSynthetic,
+  numberRange,
+  numberValid,
+  OPTIMIZERS,
+  outputsOf,
+  SCHEDULES,
+  TORCH_DEVICES,
+  setForm,
+  startRequest,
+  trainForm,
+  useTrainForm,
+  type NumberKey,
+  type TrainForm,
+} from './form.js';
 import { isLive, pauseRun, resumeRun, startRun, stopRun, useSession } from './session.js';
 
 function Field({ label, children, help }: { label: string; children: ReactNode; help?: string }) {
@@ -19,26 +36,31 @@ function Field({ label, children, help }: { label: string; children: ReactNode; 
   );
 }
 
-function NumberInput({ k, min, max, step, disabled }: { k: keyof TrainForm; min?: number; max?: number; step?: number | 'any'; disabled?: boolean }) {
-  const value = useTrainForm((s) => s[k]) as number;
+const OPTIMIZER_LABEL: Record<TrainForm['optimizer'], string> = { adam: 'Adam', adamw: 'AdamW', sgd: 'SGD' };
+const SCHEDULE_LABEL: Record<TrainForm['schedule'], string> = { constant: 'constant', step: 'step decay', cosine: 'cosine' };
+
+/** A numeric field; its range and step are its schema's (form.ts). */
+function NumberInput({ k, step, disabled }: { k: NumberKey; step?: number; disabled?: boolean }) {
+  const value = useTrainForm((s) => s[k]);
   const [text, setText] = useState(String(value));
   useEffect(() => setText(String(value)), [value]);
+  const range = numberRange(k);
   const n = Number(text);
-  const bad = text.trim() === '' || !Number.isFinite(n) || (min !== undefined && n < min) || (max !== undefined && n > max);
+  const bad = text.trim() === '' || !Number.isFinite(n) || !numberValid(k, n);
   return (
     <input
       type="number"
       value={text}
-      min={min}
-      max={max}
-      step={step ?? 'any'}
+      min={range.min}
+      max={range.max}
+      step={step ?? range.step}
       disabled={disabled}
       aria-invalid={bad}
       data-testid={`train-${k}`}
       onChange={(e) => {
         setText(e.target.value);
         const v = Number(e.target.value);
-        if (e.target.value.trim() !== '' && Number.isFinite(v) && (min === undefined || v >= min) && (max === undefined || v <= max)) setForm({ [k]: v } as Partial<TrainForm>);
+        if (e.target.value.trim() !== '' && Number.isFinite(v) && numberValid(k, v)) setForm({ [k]: v });
       }}
     />
   );
@@ -111,7 +133,10 @@ function Thumb({ data, shape, caption }: { data: Float32Array | Int32Array; shap
     const ctx = el.getContext('2d')!;
     const img = ctx.createImageData(w, h);
     let lo = Infinity, hi = -Infinity;
-    for (const v of data) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    for (const v of data) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
     for (let i = 0; i < h * w; i++) {
       for (let k = 0; k < 3; k++) img.data[i * 4 + k] = ((data[i * c + (c >= 3 ? k : 0)] - lo) / (hi - lo || 1)) * 255;
       img.data[i * 4 + 3] = 255;
@@ -171,22 +196,22 @@ function DatasetSection({ locked }: { locked: boolean }) {
       {synthetic ? (
         <div className="tgrid">
           <Field label="Length" help="Sequence length (0: the graph's input length)">
-            <NumberInput k="seqLength" min={0} step={1} disabled={locked} />
+            <NumberInput k="seqLength" disabled={locked} />
           </Field>
           <Field label="Vocab" help="Number of tokens (0: the graph's input vocabulary)">
-            <NumberInput k="vocab" min={0} step={1} disabled={locked} />
+            <NumberInput k="vocab" disabled={locked} />
           </Field>
           <Field label="Sequences">
-            <NumberInput k="size" min={1} step={1} disabled={locked} />
+            <NumberInput k="size" disabled={locked} />
           </Field>
         </div>
       ) : (
         <div className="tgrid">
           <Field label="Sample limit" help="Use at most this many samples (0: all)">
-            <NumberInput k="limit" min={0} step={1} disabled={locked} />
+            <NumberInput k="limit" disabled={locked} />
           </Field>
           <Field label="Validation">
-            <NumberInput k="validationSplit" min={0} max={0.9} step={0.05} disabled={locked} />
+            <NumberInput k="validationSplit" step={0.05} disabled={locked} />
           </Field>
         </div>
       )}
@@ -211,48 +236,48 @@ function HyperSection({ locked }: { locked: boolean }) {
       <div className="section-title">Optimisation</div>
       <div className="tgrid">
         <Field label="Optimizer">
-          <SelectInput k="optimizer" options={[['adam', 'Adam'], ['adamw', 'AdamW'], ['sgd', 'SGD']]} disabled={locked} />
+          <SelectInput k="optimizer" options={OPTIMIZERS.map((o) => [o, OPTIMIZER_LABEL[o]])} disabled={locked} />
         </Field>
         <Field label="Learning rate">
-          <NumberInput k="lr" min={1e-7} max={10} disabled={locked} />
+          <NumberInput k="lr" disabled={locked} />
         </Field>
         {optimizer === 'sgd' && (
           <Field label="Momentum">
-            <NumberInput k="momentum" min={0} max={1} disabled={locked} />
+            <NumberInput k="momentum" disabled={locked} />
           </Field>
         )}
         <Field label="Weight decay" help="Decoupled for AdamW, L2 for SGD and Adam">
-          <NumberInput k="weightDecay" min={0} disabled={locked} />
+          <NumberInput k="weightDecay" disabled={locked} />
         </Field>
         <Field label="Schedule">
-          <SelectInput k="schedule" options={[['constant', 'constant'], ['step', 'step decay'], ['cosine', 'cosine']]} disabled={locked} />
+          <SelectInput k="schedule" options={SCHEDULES.map((s) => [s, SCHEDULE_LABEL[s]])} disabled={locked} />
         </Field>
         <Field label="Warm-up steps">
-          <NumberInput k="warmupSteps" min={0} step={1} disabled={locked} />
+          <NumberInput k="warmupSteps" disabled={locked} />
         </Field>
         {schedule === 'step' && (
           <>
             <Field label="Every (epochs)">
-              <NumberInput k="stepEpochs" min={1} step={1} disabled={locked} />
+              <NumberInput k="stepEpochs" disabled={locked} />
             </Field>
             <Field label="Gamma">
-              <NumberInput k="gamma" min={0} max={1} disabled={locked} />
+              <NumberInput k="gamma" disabled={locked} />
             </Field>
           </>
         )}
         {schedule === 'cosine' && (
           <Field label="Final rate">
-            <NumberInput k="minLr" min={0} disabled={locked} />
+            <NumberInput k="minLr" disabled={locked} />
           </Field>
         )}
         <Field label="Batch size">
-          <NumberInput k="batchSize" min={1} max={65536} step={1} disabled={locked} />
+          <NumberInput k="batchSize" disabled={locked} />
         </Field>
         <Field label="Epochs">
-          <NumberInput k="epochs" min={1} step={1} disabled={locked} />
+          <NumberInput k="epochs" disabled={locked} />
         </Field>
         <Field label="Seed">
-          <NumberInput k="seed" min={0} step={1} disabled={locked} />
+          <NumberInput k="seed" disabled={locked} />
         </Field>
       </div>
       {outputs.length > 0 && (
@@ -281,13 +306,13 @@ function HyperSection({ locked }: { locked: boolean }) {
       <div className="section-title">Attention probes</div>
       <div className="tgrid">
         <Field label="Samples" help="Fixed validation samples whose maps are recorded (0: no probes)">
-          <NumberInput k="probeSamples" min={0} max={64} step={1} disabled={locked} />
+          <NumberInput k="probeSamples" disabled={locked} />
         </Field>
         <Field label="Every (batches)">
-          <NumberInput k="probeEvery" min={1} step={1} disabled={locked} />
+          <NumberInput k="probeEvery" disabled={locked} />
         </Field>
         <Field label="Min interval (ms)">
-          <NumberInput k="probeIntervalMs" min={0} step={50} disabled={locked} />
+          <NumberInput k="probeIntervalMs" step={50} disabled={locked} />
         </Field>
       </div>
       <div className="section-title">Backend</div>
@@ -350,7 +375,7 @@ function BackendSection({ locked }: { locked: boolean }) {
             <SelectInput k="torchDevice" options={TORCH_DEVICES} disabled={locked} />
           </Field>
           <Field label="Ranks" help="Processes on this machine (DDP: gloo on CPU, NCCL on CUDA); multi-node: attn train --print-launch">
-            <NumberInput k="nproc" min={1} max={64} step={1} disabled={locked} />
+            <NumberInput k="nproc" disabled={locked} />
           </Field>
         </div>
       )}
@@ -487,6 +512,8 @@ function Charts() {
   const version = useSession((x) => x.version);
   const batches = useSession((x) => x.batches);
   const epochs = useSession((x) => x.epochs);
+  // The series grow in place (session.ts); `version` says when, so it is what the memo must watch.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   const batchData = useMemo(() => [batches.step, batches.loss, batches.accuracy] as [number[], number[], (number | null)[]], [batches, version]);
   const epochData = useMemo(() => {
     const rows = [...epochs].sort((a, b) => a.epoch - b.epoch);

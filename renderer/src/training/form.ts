@@ -1,14 +1,26 @@
 // The training form: dataset and hyperparameters as the user sets them, turned
-// into a startTraining request for the graph on the canvas.
+// into a startTraining request for the graph on the canvas. Its defaults, choices
+// and ranges are those of the training schema (trainConfigSchema) and the dataset
+// schema, which the CLI and the training process validate with too.
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import type { DatasetRequest, GraphFile } from '../../../common/host-api/api.js';
-import type { StartRequest } from './session.js';
-import { TRAINING_BACKEND_OPTIONS } from '../../../engine/backends/names.js';
+import type { z } from 'zod';
+import type { DatasetRequest, GraphFile, HostRequest } from '../../../common/host-api/api.js';
+import { datasetSpecSchema, isSyntheticTask, pytorchOptionsSchema, trainConfigSchema, TRAINING_BACKENDS } from '../../../common/host-api/api.js';
 
-export const SYNTHETIC = ['copy', 'reverse', 'sort', 'recall'] as const;
-export const BACKENDS = TRAINING_BACKEND_OPTIONS;
-export const TORCH_DEVICES = ['auto', 'cuda', 'mps', 'cpu'] as const;
+export const BACKENDS = TRAINING_BACKENDS;
+export const TORCH_DEVICES = pytorchOptionsSchema.shape.device.unwrap().options;
+
+/** What starts a run: the host's startTraining request, with the dataset as the form names it. */
+export type StartRequest = Omit<HostRequest<'startTraining'>, 'dataset'> & { dataset: DatasetRequest };
+
+const train = trainConfigSchema.shape;
+const probe = train.probe.def.innerType.shape;
+const dataset = datasetSpecSchema.shape;
+const TRAIN_DEFAULTS = trainConfigSchema.parse({});
+
+export const OPTIMIZERS = train.optimizer.unwrap().options;
+export const SCHEDULES = train.schedule.unwrap().options;
 
 export interface TrainForm {
   /** mnist, fashion-mnist, a synthetic task, or 'import' (an image folder or a .csv file). */
@@ -21,9 +33,9 @@ export interface TrainForm {
   seqLength: number;
   vocab: number;
   size: number;
-  optimizer: 'sgd' | 'adam' | 'adamw';
+  optimizer: (typeof OPTIMIZERS)[number];
   lr: number;
-  schedule: 'constant' | 'step' | 'cosine';
+  schedule: (typeof SCHEDULES)[number];
   warmupSteps: number;
   minLr: number;
   stepEpochs: number;
@@ -45,36 +57,99 @@ export interface TrainForm {
   lossWeights: Record<string, number>;
 }
 
-export const defaultForm = (): TrainForm => ({
-  dataset: 'mnist',
-  importPath: '',
-  csvLabel: '',
-  limit: 2048,
-  validationSplit: 0.1,
-  seqLength: 0,
-  vocab: 0,
-  size: 2048,
-  optimizer: 'adam',
-  lr: 1e-3,
-  schedule: 'constant',
-  warmupSteps: 0,
-  minLr: 0,
-  stepEpochs: 10,
-  gamma: 0.1,
-  momentum: 0.9,
-  weightDecay: 0,
-  batchSize: 32,
-  epochs: 1,
-  seed: 0,
-  probeSamples: 4,
-  probeEvery: 5,
-  probeIntervalMs: 500,
-  backend: 'auto',
-  pythonPath: '',
-  torchDevice: 'auto',
-  nproc: 1,
-  lossWeights: {},
-});
+export const defaultForm = (): TrainForm => {
+  const t = TRAIN_DEFAULTS;
+  return {
+    dataset: 'mnist',
+    importPath: '',
+    csvLabel: '',
+    limit: 2048,
+    validationSplit: datasetSpecSchema.parse({ name: 'x' }).validationSplit,
+    seqLength: 0,
+    vocab: 0,
+    size: 2048,
+    optimizer: t.optimizer,
+    lr: t.lr,
+    schedule: t.schedule,
+    warmupSteps: t.warmupSteps,
+    minLr: t.minLr,
+    stepEpochs: t.stepEpochs,
+    gamma: t.gamma,
+    momentum: t.momentum,
+    weightDecay: t.weightDecay ?? 0,
+    batchSize: t.batchSize,
+    epochs: t.epochs,
+    seed: t.seed,
+    probeSamples: t.probe.samples,
+    probeEvery: t.probe.everyBatches,
+    probeIntervalMs: t.probe.minIntervalMs,
+    backend: BACKENDS[0],
+    pythonPath: '',
+    torchDevice: pytorchOptionsSchema.shape.device.parse(undefined),
+    nproc: pytorchOptionsSchema.shape.nproc.parse(undefined),
+    lossWeights: {},
+  };
+};
+
+export type NumberKey = { [K in keyof TrainForm]: TrainForm[K] extends number ? K : never }[keyof TrainForm];
+
+/** A numeric field: the schema that checks it, and what 0 means where the form gives 0 a meaning of its own. */
+interface NumberField {
+  schema: z.ZodType<number | undefined>;
+  /** 0 is allowed although the schema's minimum is higher (it means: all samples, from the graph, no probes). */
+  zeroMeans?: string;
+}
+
+/** Each numeric form field's schema: the one source of its range and whether it takes integers. */
+const NUMBER_FIELDS: Record<NumberKey, NumberField> = {
+  limit: { schema: dataset.limit, zeroMeans: 'all samples' },
+  validationSplit: { schema: dataset.validationSplit },
+  seqLength: { schema: dataset.length, zeroMeans: "from the graph's input" },
+  vocab: { schema: dataset.vocab, zeroMeans: "from the graph's input" },
+  size: { schema: dataset.size },
+  lr: { schema: train.lr },
+  warmupSteps: { schema: train.warmupSteps },
+  minLr: { schema: train.minLr },
+  stepEpochs: { schema: train.stepEpochs },
+  gamma: { schema: train.gamma },
+  momentum: { schema: train.momentum },
+  weightDecay: { schema: train.weightDecay },
+  batchSize: { schema: train.batchSize },
+  epochs: { schema: train.epochs },
+  seed: { schema: train.seed },
+  probeSamples: { schema: probe.samples, zeroMeans: 'no probes' },
+  probeEvery: { schema: probe.everyBatches },
+  probeIntervalMs: { schema: probe.minIntervalMs },
+  nproc: { schema: pytorchOptionsSchema.shape.nproc },
+};
+
+interface Bounds {
+  minValue?: number | null;
+  maxValue?: number | null;
+  isInt?: boolean | null;
+  unwrap?: () => unknown;
+}
+
+/** The number schema under `.default()` / `.optional()` wrappers. */
+function numberSchema(schema: unknown): Bounds {
+  let s = schema as Bounds;
+  while (typeof s.unwrap === 'function' && s.minValue === undefined) s = s.unwrap() as Bounds;
+  return s;
+}
+
+/** The input attributes of a numeric field (min, max, step) as its schema sets them. */
+export function numberRange(k: NumberKey): { min?: number; max?: number; step: number | 'any' } {
+  const field = NUMBER_FIELDS[k];
+  const n = numberSchema(field.schema);
+  const finite = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  return { min: field.zeroMeans ? 0 : finite(n.minValue), max: finite(n.maxValue), step: n.isInt ? 1 : 'any' };
+}
+
+/** Whether a number is a valid value of a numeric field: the schema's own check (exclusive bounds included). */
+export function numberValid(k: NumberKey, v: number): boolean {
+  const field = NUMBER_FIELDS[k];
+  return (field.zeroMeans !== undefined && v === 0) || field.schema.safeParse(v).success;
+}
 
 export const trainForm = createStore<TrainForm>()(() => defaultForm());
 
@@ -92,12 +167,14 @@ export function formFromGraph(graph: GraphFile): Partial<TrainForm> {
   const out: Partial<TrainForm> = {};
   if (typeof d.name === 'string') out.dataset = d.name.replace(/^synthetic:/, '');
   if (num(d.limit)) out.limit = num(d.limit);
-  if (typeof t.optimizer === 'string' && ['sgd', 'adam', 'adamw'].includes(t.optimizer)) out.optimizer = t.optimizer as TrainForm['optimizer'];
+  const optimizer = train.optimizer.safeParse(t.optimizer);
+  if (t.optimizer !== undefined && optimizer.success) out.optimizer = optimizer.data;
   const lr = num(t.lr) ?? num(t.learningRate);
   if (lr) out.lr = lr;
   if (num(t.batchSize)) out.batchSize = num(t.batchSize);
   if (num(t.epochs)) out.epochs = num(t.epochs);
-  if (typeof t.schedule === 'string' && ['constant', 'step', 'cosine'].includes(t.schedule)) out.schedule = t.schedule as TrainForm['schedule'];
+  const schedule = train.schedule.safeParse(t.schedule);
+  if (t.schedule !== undefined && schedule.success) out.schedule = schedule.data;
   return out;
 }
 
@@ -106,7 +183,7 @@ export function outputsOf(graph: GraphFile): { id: string; weight: number }[] {
   return graph.nodes.filter((n) => n.type === 'io.output').map((n) => ({ id: n.id, weight: typeof n.params.weight === 'number' ? n.params.weight : 1 }));
 }
 
-export const isSynthetic = (name: string) => (SYNTHETIC as readonly string[]).includes(name);
+export const isSynthetic = isSyntheticTask;
 
 export function datasetRequest(f: TrainForm): DatasetRequest {
   if (f.dataset === 'import') return { name: f.importPath.trim(), validationSplit: f.validationSplit, ...(f.limit > 0 ? { limit: f.limit } : {}), ...(f.csvLabel.trim() ? { label: f.csvLabel.trim() } : {}), seed: f.seed };

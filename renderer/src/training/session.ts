@@ -4,8 +4,10 @@
 // read it without React.
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import type { AttentionMap, DatasetRequest, GraphFile, HostEvent, HostRequest, RunDetail, RunState, TrainEvent, TrainingEvent } from '../../../common/host-api/api.js';
+import type { AttentionMap, GraphFile, HostEvent, RunDetail, RunState, TrainEvent, TrainingEvent } from '../../../common/host-api/api.js';
 import { host } from '../host/host.js';
+import type { StartRequest } from './form.js';
+export type { StartRequest };
 import { toast } from '../editor.js';
 
 type Ev<T extends TrainEvent['type']> = Extract<TrainEvent, { type: T }>;
@@ -37,7 +39,6 @@ export interface EpochRow {
   metrics: Record<string, number>;
 }
 
-export type StartRequest = Omit<HostRequest<'startTraining'>, 'dataset'> & { dataset: DatasetRequest };
 
 export interface RunViewState {
   /** Which run is shown; null: none yet. */

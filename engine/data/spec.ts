@@ -1,0 +1,47 @@
+// What the CLI and the app send to name a dataset. A module of its own (zod only, no
+// Node imports) so that the host API, which the renderer loads too, can name its type.
+import { z } from 'zod';
+
+/** The synthetic sequence tasks (synthetic.ts makes them) and what their right attention is. */
+export const SYNTHETIC_TASKS = {
+  copy: 'Copy the input sequence: each output step should attend to the same input step (the diagonal).',
+  reverse: 'Reverse the sequence: output step t should attend to input step T-1-t (the anti-diagonal).',
+  sort: 'Sort the tokens: each output step should attend to the position of the t-th smallest token.',
+  recall: 'Associative recall: key/value pairs, then queries; each query should attend to the value stored under its key.',
+} as const;
+export type SyntheticTask = keyof typeof SYNTHETIC_TASKS;
+export const SYNTHETIC_TASK_NAMES = Object.keys(SYNTHETIC_TASKS) as SyntheticTask[];
+export const isSyntheticTask = (s: string): s is SyntheticTask => Object.hasOwn(SYNTHETIC_TASKS, s);
+
+/**
+ * Bounds on what a dataset description may ask to be built (a synthetic task is
+ * built in memory, in the app's process for a preview): 2^24 tokens are two
+ * 64 MiB arrays. Larger data belongs in files.
+ */
+export const DATASET_LIMITS = {
+  /** Synthetic tasks: sequence length, vocabulary, number of sequences. */
+  maxLength: 4096,
+  maxVocab: 65_536,
+  maxSize: 1_000_000,
+  /** Sequences × length, whatever the two are. */
+  maxSyntheticTokens: 2 ** 24,
+  /** A limit (samples kept) beyond any dataset's size. */
+  maxLimit: 100_000_000,
+} as const;
+
+export const datasetSpecSchema = z.object({
+  /** mnist, fashion-mnist, a synthetic task (copy, reverse, sort, recall; also as synthetic:NAME), an image folder, or a .csv file. */
+  name: z.string().min(1),
+  /** Use at most this many samples (training and validation together). */
+  limit: z.number().int().positive().max(DATASET_LIMITS.maxLimit).optional(),
+  seed: z.number().int().min(0).default(0),
+  validationSplit: z.number().min(0).max(0.9).default(0.1),
+  normalize: z.enum(['auto', 'none', 'standardize']).default('auto'),
+  /** Synthetic tasks: sequence length, vocabulary and number of sequences (default: from the graph's input). */
+  length: z.number().int().min(2).max(DATASET_LIMITS.maxLength).optional(),
+  vocab: z.number().int().min(2).max(DATASET_LIMITS.maxVocab).optional(),
+  size: z.number().int().positive().max(DATASET_LIMITS.maxSize).optional(),
+  /** CSV: the label column. */
+  label: z.string().optional(),
+});
+export type DatasetSpec = z.input<typeof datasetSpecSchema>;
