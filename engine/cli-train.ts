@@ -101,11 +101,12 @@ function humanReporter(out: Out, tty: boolean): (e: TrainEvent) => void {
           out.log(`stopped; checkpoint ${e.path}`);
         }
         break;
-      case 'done':
+      case 'done': {
         clearBar();
         const on = e.adapter ? ` (${adapterLabel(e.adapter)})` : e.device ? ` (${e.device}${e.ranks && e.ranks > 1 ? `, ${e.ranks} ranks` : ''})` : '';
         out.log(`done (${e.reason}) on ${e.backend}${on}: ${Math.round(e.samplesPerSec)} samples/s; ${fmtMetrics(e.metrics)}`);
         break;
+      }
       default:
         break;
     }

@@ -91,7 +91,7 @@ function importsOf(file: string): Import[] {
 
 // ------------------------------------------------------------------ layers
 
-type Layer = 'graph' | 'blocks' | 'compile' | 'export' | 'train' | 'runs' | 'worker' | 'cli' | 'common' | 'shell' | 'ui' | 'tooling';
+type Layer = 'graph' | 'blocks' | 'compile' | 'export' | 'train' | 'runs' | 'pytorch' | 'worker' | 'cli' | 'common' | 'shell' | 'ui' | 'tooling';
 
 /** Folders to layers, as house.json draws them (engine/data and engine/backends belong to Train). */
 function layerOf(file: string): Layer {
@@ -102,6 +102,7 @@ function layerOf(file: string): Layer {
     [/^engine\/export\//, 'export'],
     [/^engine\/(train|data|backends)\//, 'train'],
     [/^engine\/runs\//, 'runs'],
+    [/^engine\/pytorch\//, 'pytorch'],
     [/^engine\/worker\//, 'worker'],
     [/^engine\/cli[^/]*\.ts$/, 'cli'],
     [/^common\//, 'common'],
@@ -114,7 +115,8 @@ function layerOf(file: string): Layer {
 /**
  * The engine's one-way stack: what each layer may import (itself included).
  * graph+shapes -> blocks -> compile -> train -> worker -> cli; export beside
- * compile (blocks and graph only); the run folder below train.
+ * compile (blocks and graph only); the run folder below train; the PyTorch
+ * backend above train and export, driven by the worker.
  */
 const MAY_IMPORT: Partial<Record<Layer, readonly Layer[]>> = {
   graph: ['graph'],
@@ -123,8 +125,10 @@ const MAY_IMPORT: Partial<Record<Layer, readonly Layer[]>> = {
   export: ['graph', 'blocks', 'export'],
   runs: ['graph', 'blocks', 'runs'],
   train: ['graph', 'blocks', 'compile', 'runs', 'train'],
-  worker: ['graph', 'blocks', 'compile', 'runs', 'train', 'worker'],
-  cli: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'worker', 'cli'],
+  // The PyTorch backend trains what the exporter writes (one code path), so it stands above export.
+  pytorch: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'pytorch'],
+  worker: ['graph', 'blocks', 'compile', 'runs', 'train', 'pytorch', 'worker'],
+  cli: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'pytorch', 'worker', 'cli'],
   common: ['graph', 'blocks', 'common'],
   ui: ['graph', 'blocks', 'common', 'ui'],
 };
@@ -155,7 +159,12 @@ const KNOWN: { file: string; target: string; why: string }[] = [
   { file: 'engine/graph/analyze.ts', target: 'engine/blocks/contract.ts', why: 'shape inference in graph/ (#15)' },
   { file: 'engine/graph/analyze.ts', target: 'engine/blocks/params.ts', why: 'shape inference in graph/ (#15)' },
   { file: 'engine/graph/analyze.ts', target: 'engine/blocks/registry.ts', why: 'shape inference in graph/ (#15)' },
+  { file: 'engine/graph/analysis-types.ts', target: 'engine/blocks/contract.ts', why: 'shape inference in graph/ (#15)' },
   { file: 'engine/graph/composite.ts', target: 'engine/blocks/contract.ts', why: 'composite blocks in graph/ (#15)' },
+  { file: 'engine/graph/block-size.ts', target: 'engine/blocks/contract.ts', why: 'per-block size estimates for the limits, in graph/ with shape inference (#15)' },
+  // The PNG codec serves both the image datasets (decode) and the run folder's heat maps (encode); it belongs in a codec module below both.
+  { file: 'engine/runs/heatmap.ts', target: 'engine/data/png.ts', why: 'PNG codec shared with datasets (#15)' },
+  { file: 'engine/runs/run-folder.ts', target: 'engine/data/png.ts', why: 'PNG codec shared with datasets (#15)' },
   { file: 'engine/graph/inline.ts', target: 'engine/blocks/contract.ts', why: 'composite blocks in graph/ (#15)' },
   // Types the graph layer shares with the block contract (Shape, LossName, ShapeError), defined in blocks/contract.ts.
   { file: 'engine/graph/output-loss.ts', target: 'engine/blocks/contract.ts', why: 'LossName belongs below the contract (#15)' },

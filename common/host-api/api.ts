@@ -19,6 +19,7 @@ export { datasetSpecSchema, isSyntheticTask, SYNTHETIC_TASKS } from '../../engin
 import type { Inspection } from '../../engine/worker/protocol.js';
 import type { BatchRow, MetricRow, RunState, RunSummary } from '../../engine/runs/types.js';
 import { TRAINING_BACKEND_OPTIONS } from '../../engine/backends/names.js';
+export { adapterLabel, type GpuAdapter } from '../../engine/backends/names.js';
 
 export type { Diagnostic, GraphFile, Shape, AttentionKind, TrainEvent, AttentionMap, TrainConfigInput, Inspection };
 

@@ -2,7 +2,7 @@
 // before training, and the request that inspects a run's checkpoint on one
 // validation sample or a dropped image (the run folder is engine/runs').
 import { checkGraphSchema } from '../../engine/graph/schema.js';
-import { sizeOf, type DatasetSpec } from '../../engine/data/index.js';
+import type { DatasetSpec } from '../../engine/data/index.js';
 import { previewData } from '../../engine/data/preview.js';
 import { inputHint } from '../../engine/train/setup.js';
 import type { InspectCommand } from '../../engine/worker/protocol.js';

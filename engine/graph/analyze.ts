@@ -5,7 +5,7 @@
 // parameters, edges, cycles, unconnected inputs); shapes then flow through every
 // instance and every copy of it, so the nodes inside get the shapes of each use,
 // and a problem inside names the instance node and the path to the inner node.
-import { portsOf, ShapeError, type AnyBlock, type ParamDefs, type ParamValues, type PortDef, type Shape } from '../blocks/contract.js';
+import { portsOf, ShapeError, type AnyBlock, type ParamDefs, type PortDef, type Shape } from '../blocks/contract.js';
 import { resolveParams } from '../blocks/params.js';
 import { registry as defaultRegistry, type BlockRegistry } from '../blocks/registry.js';
 import { fmtShape } from '../shapes/rules.js';
@@ -25,54 +25,8 @@ import { culpritOf, DEFAULT_LIMITS, measureShapes, measureStructure, overLimit, 
 import type { CompositeDef, Diagnostic, GraphEdge, GraphFile, GraphNode } from './types.js';
 import { unknownBlockType, uniqueNodes } from './structure.js';
 
-export interface NodeInfo {
-  id: string;
-  block: AnyBlock;
-  params: ParamValues<ParamDefs>;
-  inputs: readonly PortDef[];
-  outputs: readonly PortDef[];
-  /** Connected inputs: port name -> edge index. */
-  incoming: Map<string, number>;
-  inputShapes: Record<string, Shape>;
-  /** Absent when the node could not get shapes (see diagnostics). */
-  outputShapes?: Record<string, Shape>;
-  /** A composite instance: the composite it uses. */
-  composite?: CompositeInfo;
-  /**
-   * A composite instance that got shapes: its inside, per copy (`repeat`). The
-   * copies of a repeat all see one input shape, so they share one analysis.
-   */
-  copies?: ScopeAnalysis[];
-}
-
-/** The top-level graph, or one copy of a composite's inside, analysed. */
-export interface ScopeAnalysis {
-  /** Nodes whose block is known, by id. */
-  nodes: Map<string, NodeInfo>;
-  /** Known nodes in topological order (nodes on cycles left out). */
-  order: string[];
-  /** The scope's edges (`nodes[].incoming` indexes them). */
-  edges: readonly GraphEdge[];
-  /** The shape carried by each edge, by edge index; undefined where unknown. */
-  edgeShapes: (Shape | undefined)[];
-}
-
-/** A composite port: its name on the composite node, and the Composite input/output node inside that stands for it. */
-export interface CompositePort {
-  name: string;
-  node: string;
-}
-
-export interface CompositeInfo {
-  id: string;
-  def: CompositeDef;
-  /** The block of its instances (type `composite:<id>`): label, ports, the `repeat` parameter, a shape rule and a builder for its inside. */
-  block: AnyBlock;
-  inputs: CompositePort[];
-  outputs: CompositePort[];
-  /** False when its inside has problems of its own, or it contains itself: its instances get no shapes. */
-  sound: boolean;
-}
+export type { CompositeInfo, CompositePort, NodeInfo, ScopeAnalysis } from './analysis-types.js';
+import type { CompositeInfo, CompositePort, NodeInfo, ScopeAnalysis } from './analysis-types.js';
 
 export interface GraphAnalysis extends ScopeAnalysis {
   diagnostics: Diagnostic[];

@@ -5,8 +5,9 @@
 // inputs resolved through the composite ports.
 import type { BuildContext, ParamDefs, SymbolicTensor, TF } from '../blocks/contract.js';
 import { COMPOSITE_INPUT, COMPOSITE_OUTPUT } from './composite.js';
-import type { CompositeInfo, GraphAnalysis, NodeInfo, ScopeAnalysis } from './analyze.js';
-import { fmtCount, LIMITS_ENV, resolveLimits } from './limits.js';
+import type { CompositeInfo, NodeInfo, ScopeAnalysis } from './analysis-types.js';
+import type { GraphAnalysis } from './analyze.js';
+import { fmtCount, LIMITS_ENV, resolveLimits } from './limit-settings.js';
 import type { GraphFile } from './types.js';
 
 /** An output port of an inlined node (or, for inlineInstance, an input port of the instance: key ""). */

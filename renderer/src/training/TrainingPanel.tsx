@@ -2,8 +2,7 @@
 // run's controls, progress, live charts per batch and per epoch, validation
 // metrics and the log.
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { DatasetInfo, DatasetPreview, PytorchInfo } from '../../../common/host-api/api.js';
-import { adapterLabel } from '../../../engine/backends/names.js';
+import { adapterLabel, type DatasetInfo, type DatasetPreview, type PytorchInfo } from '../../../common/host-api/api.js';
 import { editor, useEditor } from '../editor.js';
 import { host } from '../host/host.js';
 import { Chart } from './Chart.js';
