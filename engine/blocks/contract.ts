@@ -170,6 +170,12 @@ export interface EmitContext<S extends ParamDefs> {
   name: string;
   /** The node's tfjs layer name in the compiled model; Keras and tfjs code name their layers so (suffix `_x` for several), so trained weights load by name. */
   layer: string;
+  /**
+   * PyTorch only: output ports the model returns as logits (they train with
+   * cross-entropy): leave their final softmax out and list them in
+   * EmittedCode.logits. Emitters that cannot simply ignore it.
+   */
+  logits?: readonly string[];
 }
 
 export interface EmittedCode {
@@ -180,6 +186,8 @@ export interface EmittedCode {
   helpers?: CodeHelper[];
   /** PyTorch only: where the node's trained tfjs weights go. */
   torchWeights?: TorchWeight[];
+  /** PyTorch only: the ports of EmitContext.logits emitted without their softmax, with the dim it normalises. */
+  logits?: Record<string, number>;
 }
 
 export type Emitters<S extends ParamDefs> = { [T in ExportTarget]?: (ctx: EmitContext<S>) => EmittedCode };
