@@ -13,6 +13,9 @@ import { torchWeightsFile } from './export/torch-weights.js';
 import { loadTf } from './backends/load-tf.js';
 import { compileGraph } from './compile/compile.js';
 import { folderHandler, resolveCheckpoint } from './train/checkpoint.js';
+import { prepareData, datasetNames, type ArrayDataset } from './data/index.js';
+import { analyzeGraph } from './graph/analyze.js';
+import { encodeNpz, type NpyArray } from './export/npz.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 type Target = 'tfjs' | 'keras' | 'pytorch';
@@ -49,19 +52,71 @@ async function writeWeights(graph: GraphFile, target: Target, runDir: string, ou
   return written;
 }
 
+/** A dataset's samples in the order of a split, as arrays. */
+function splitArrays(ds: ArrayDataset, split: string): NpyArray[] {
+  const xs = ds.inputShape.reduce((a, b) => a * b, 1);
+  const ls = ds.labelShape.reduce((a, b) => a * b, 1);
+  const x = ds.x instanceof Int32Array ? new Int32Array(ds.size * xs) : new Float32Array(ds.size * xs);
+  const y = new Int32Array(ds.size * ls);
+  for (let i = 0; i < ds.size; i++) {
+    const r = ds.row(i);
+    x.set(ds.x.subarray(r * xs, (r + 1) * xs), i * xs);
+    y.set(ds.labels.subarray(r * ls, (r + 1) * ls), i * ls);
+  }
+  return [
+    { name: `x_${split}`, data: x, shape: [ds.size, ...ds.inputShape] },
+    { name: `y_${split}`, data: y, shape: [ds.size, ...ds.labelShape] },
+  ];
+}
+
+/**
+ * A dataset as the .npz that exported PyTorch code trains on (`python model.py
+ * --data FILE`): x_train, y_train, x_val, y_val, split and normalised as
+ * `attn train` does; inputs as the graph's (images NHWC), labels class indices.
+ */
+export async function writeDataFile(graph: GraphFile, dataset: string, file: string, limit?: number): Promise<{ train: number; validation: number }> {
+  const analysis = analyzeGraph(graph);
+  const input = analysis.order.map((id) => analysis.nodes.get(id)!).find((n) => n.block.type === 'io.input');
+  const shape = input?.outputShapes?.out.slice(1).map((d) => d ?? 0);
+  const data = await prepareData({ name: dataset, limit }, shape ? { shape, vocab: input?.params.vocabSize as number | undefined } : undefined);
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await writeFile(file, encodeNpz([...splitArrays(data.train, 'train'), ...splitArrays(data.validation, 'val')]));
+  return { train: data.train.size, validation: data.validation.size };
+}
+
 export function registerExportCommand(program: Command, out: Out, setCode: (code: number) => void): void {
   program
     .command('export')
     .description('export a graph as code: TypeScript (tfjs), Python (Keras) or Python (PyTorch)')
     .argument('<file>', 'graph file')
-    .addOption(new Option('--to <target>', 'target').choices(['tfjs', 'keras', 'pytorch']).makeOptionMandatory())
-    .option('--out <path>', 'write the code here (default: print it)')
+    .addOption(new Option('--to <target>', 'target (without it, --data writes only the data file)').choices(['tfjs', 'keras', 'pytorch']))
+    .option('--out <path>', 'write the code here (default: print it); with --data and no --to, the .npz file')
     .option('--weights <runDir>', "the trained weights of a run (needs --out): a tfjs model folder, and for PyTorch a .safetensors file")
-    .action(async (file: string, o: { to: Target; out?: string; weights?: string }) => {
+    .option('--data <dataset>', `also write a dataset as .npz for \`python model.py --data\` (needs --out): ${datasetNames().join(', ')}, an image folder or a .csv file`)
+    .option('--samples <n>', 'with --data: at most this many samples (training + validation)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--samples must be a positive integer, not "${v}"`);
+      return n;
+    })
+    .action(async (file: string, o: { to?: Target; out?: string; weights?: string; data?: string; samples?: number }) => {
       const r = await loadGraphFile(file);
       if (hasErrors(r.diagnostics) || !r.graph) {
         for (const d of r.diagnostics) out.err(formatDiagnostic(d, file));
         return setCode(1);
+      }
+      if (o.data && !o.out) {
+        out.err('attn export: --data needs --out, to know where to put the data file');
+        return setCode(2);
+      }
+      if (!o.to && !o.data) {
+        out.err("attn export: say what to export: --to tfjs|keras|pytorch, or --data DATASET");
+        return setCode(2);
+      }
+      if (!o.to) {
+        const target = o.out!.endsWith('.npz') ? o.out! : `${o.out}.npz`;
+        const n = await writeDataFile(r.graph, o.data!, target, o.samples);
+        out.log(`wrote ${target} (${n.train} training and ${n.validation} validation samples)`);
+        return setCode(0);
       }
       if (o.weights && !o.out) {
         out.err('attn export: --weights needs --out, to know where to put the weight files');
@@ -84,6 +139,11 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
       await writeFile(target, code);
       out.log(`wrote ${target}`);
       if (o.weights) for (const w of await writeWeights(r.graph, o.to, o.weights, target)) out.log(`wrote ${w}`);
+      if (o.data) {
+        const dataFile = `${target.replace(/\.(ts|py)$/, '')}.npz`;
+        const n = await writeDataFile(r.graph, o.data, dataFile, o.samples);
+        out.log(`wrote ${dataFile} (${n.train} training and ${n.validation} validation samples)`);
+      }
       setCode(0);
     });
 }

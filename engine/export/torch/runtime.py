@@ -61,11 +61,11 @@ def load_weights(model, path):
 
 
 def cross_entropy(logits, target, dim=-1):
-    """F.cross_entropy with the classes on `dim`; targets are class indices or one-hot rows."""
+    """F.cross_entropy with the classes on `dim`; targets are class indices (-1: no target) or one-hot rows."""
     logits = logits.movedim(dim, -1).flatten(0, -2)
     if target.is_floating_point() and target.dim() > 1:
         return F.cross_entropy(logits, target.flatten(0, -2))
-    return F.cross_entropy(logits, target.flatten().long())
+    return F.cross_entropy(logits, target.flatten().long(), ignore_index=-1)
 
 
 def _as_tuple(x):
@@ -138,8 +138,9 @@ def evaluate(model, loader, compute_loss, device="cpu"):
         count += 1
         y, t = _as_tuple(outputs)[0], targets[0]
         if not t.is_floating_point() and y.dim() == t.dim() + 1:
-            correct += (y.argmax(-1) == t).sum().item()
-            seen += t.numel()
+            scored = t != -1
+            correct += ((y.argmax(-1) == t) & scored).sum().item()
+            seen += scored.sum().item()
     return total / max(count, 1), (correct / seen if seen else None)
 
 
@@ -150,10 +151,14 @@ def _tensor(a):
     return t.permute(0, 3, 1, 2).contiguous() if t.dim() == 4 else t.float()
 
 
-def _arrays(data, prefix, split, n):
-    if n == 1 and f"{prefix}_{split}" in data:
+def _arrays(data, prefix, split):
+    """x_train, or x0_train, x1_train, ... for several."""
+    if f"{prefix}_{split}" in data:
         return [data[f"{prefix}_{split}"]]
-    return [data[f"{prefix}{i}_{split}"] for i in range(n) if f"{prefix}{i}_{split}" in data]
+    arrays = []
+    while f"{prefix}{len(arrays)}_{split}" in data:
+        arrays.append(data[f"{prefix}{len(arrays)}_{split}"])
+    return arrays
 
 
 def load_arrays(path, n_inputs):
@@ -163,7 +168,7 @@ def load_arrays(path, n_inputs):
     data = np.load(path)
     sets = []
     for split in ("train", "val"):
-        xs, ys = _arrays(data, "x", split, n_inputs), _arrays(data, "y", split, 99)
+        xs, ys = _arrays(data, "x", split), _arrays(data, "y", split)
         if not xs:
             if split == "train":
                 raise ValueError(f"{path} has no x_train (keys: {sorted(data.keys())})")
@@ -216,8 +221,12 @@ def _pick_device(name):
 
 
 def main(model_class, compute_loss, example_inputs, training, argv=None):
-    """The command line: `python model.py --data DATA [--epochs N] ...`; under torchrun, data-parallel."""
-    parser = argparse.ArgumentParser(description=(model_class.__doc__ or "").strip().split("\n")[0])
+    """The command line: `python model.py --data DATA [--epochs N] ...`; under torchrun, data-parallel.
+
+    Returns the mean training loss of each epoch (None without --data).
+    """
+    name = (model_class.__doc__ or "the model").split(". ")[0].strip()
+    parser = argparse.ArgumentParser(description=f"Trains {name} (exported from Attention Studio).")
     parser.add_argument("--data", help="an .npz from `attn export --data DATASET`, or an image folder (one folder per class)")
     parser.add_argument("--epochs", type=int, default=training["epochs"])
     parser.add_argument("--batch-size", type=int, default=training["batch_size"], help="per process")
@@ -252,7 +261,7 @@ def main(model_class, compute_loss, example_inputs, training, argv=None):
             for y in _as_tuple(model(*(x.to(device) for x in example_inputs()))):
                 log(tuple(y.shape))
         log("no --data given: ran a random batch; see --help to train")
-        return model
+        return None
 
     examples = example_inputs()
     if os.path.isdir(args.data):
@@ -277,11 +286,11 @@ def main(model_class, compute_loss, example_inputs, training, argv=None):
             torch.save({"model": model.state_dict(), "epoch": epoch + 1}, args.checkpoint)
             log(f"saved {args.checkpoint}")
 
-    train(net, loader, compute_loss, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, device=device, amp=args.amp,
+    history = train(net, loader, compute_loss, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, device=device, amp=args.amp,
           schedule=args.schedule, val_loader=val_loader, log=log, on_epoch=save, sampler=sampler)
     if distributed:
         torch.distributed.destroy_process_group()
-    return model
+    return history
 
 
 class _Folder(torch.utils.data.Dataset):
