@@ -16,11 +16,12 @@ import { folderHandler, resolveCheckpoint } from './train/checkpoint.js';
 import { prepareData, datasetNames, type ArrayDataset } from './data/index.js';
 import { analyzeGraph } from './graph/analyze.js';
 import { encodeNpz, type NpyArray } from './export/npz.js';
+import { exportOnnx, OnnxExportError } from './export/onnx.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 type Target = 'tfjs' | 'keras' | 'pytorch';
 
-const EXTENSION: Record<Target, string> = { tfjs: '.ts', keras: '.py', pytorch: '.py' };
+const EXTENSION: Record<Target | 'onnx', string> = { tfjs: '.ts', keras: '.py', pytorch: '.py', onnx: '.onnx' };
 
 export function exportCode(graph: GraphFile, target: Target): string {
   return target === 'tfjs' ? exportTfjs(graph) : target === 'keras' ? exportKeras(graph) : exportPytorch(graph).code;
@@ -31,22 +32,35 @@ export function exportCode(graph: GraphFile, target: Target): string {
  * (model.json + weights.bin, layer names as in the exported code) for every
  * target, and for PyTorch a safetensors file that load_weights() reads.
  */
-async function writeWeights(graph: GraphFile, target: Target, runDir: string, outFile: string): Promise<string[]> {
+async function checkpointOf(runDir: string): Promise<{ checkpoint: string; files: string[] }> {
   const checkpoint = await resolveCheckpoint(path.join(runDir, 'checkpoints')).catch(() => runDir);
   const files = await readdir(checkpoint).catch(() => [] as string[]);
   if (!files.includes('model.json')) throw new Error(`no checkpoint in ${runDir} (expected checkpoints/latest.json or a folder with model.json)`);
+  return { checkpoint, files };
+}
+
+/** A run's trained weights as a safetensors state_dict for the graph's PyTorch export. */
+async function trainedTorchWeights(graph: GraphFile, checkpoint: string): Promise<Uint8Array> {
+  const tf = await loadTf();
+  compileGraph(tf, graph).model.dispose(); // registers the graph's custom layers for loading
+  const model = await tf.loadLayersModel(folderHandler(tf, checkpoint));
+  try {
+    return torchWeightsFile(model, exportPytorch(graph));
+  } finally {
+    model.dispose();
+  }
+}
+
+async function writeWeights(graph: GraphFile, target: Target, runDir: string, outFile: string): Promise<string[]> {
+  const { checkpoint, files } = await checkpointOf(runDir);
   const base = outFile.replace(/\.(ts|py)$/, '');
   const modelDir = `${base}-tfjs-model`;
   await mkdir(modelDir, { recursive: true });
   for (const f of files.filter((f) => f === 'model.json' || (f.endsWith('.bin') && f !== 'optimizer.bin'))) await copyFile(path.join(checkpoint, f), path.join(modelDir, f));
   const written = [modelDir];
   if (target === 'pytorch') {
-    const tf = await loadTf();
-    compileGraph(tf, graph).model.dispose(); // registers the graph's custom layers for loading
-    const model = await tf.loadLayersModel(folderHandler(tf, checkpoint));
     const file = `${base}.safetensors`;
-    await writeFile(file, torchWeightsFile(model, exportPytorch(graph)));
-    model.dispose();
+    await writeFile(file, await trainedTorchWeights(graph, checkpoint));
     written.push(file);
   }
   return written;
@@ -84,12 +98,33 @@ export async function writeDataFile(graph: GraphFile, dataset: string, file: str
   return { train: data.train.size, validation: data.validation.size };
 }
 
+/** `--to onnx`: the ONNX file at `out` (the graph's outputs, images NCHW), with a run's weights if given. */
+async function writeOnnx(graph: GraphFile, file: string, outPath: string | undefined, runDir: string | undefined, out: Out): Promise<number> {
+  if (!outPath) {
+    out.err('attn export: --to onnx needs --out (ONNX is a binary file)');
+    return 2;
+  }
+  const target = path.extname(outPath) ? outPath : `${outPath}.onnx`;
+  try {
+    const weights = runDir ? await trainedTorchWeights(graph, (await checkpointOf(runDir)).checkpoint) : undefined;
+    const onnx = exportOnnx(graph, { weights });
+    await mkdir(path.dirname(path.resolve(target)), { recursive: true });
+    await writeFile(target, onnx);
+  } catch (err) {
+    if (!(err instanceof ExportError || err instanceof OnnxExportError)) throw err;
+    out.err(`${file}: ${err.message}`);
+    return 1;
+  }
+  out.log(`wrote ${target}`);
+  return 0;
+}
+
 export function registerExportCommand(program: Command, out: Out, setCode: (code: number) => void): void {
   program
     .command('export')
     .description('export a graph as code: TypeScript (tfjs), Python (Keras) or Python (PyTorch)')
     .argument('<file>', 'graph file')
-    .addOption(new Option('--to <target>', 'target (without it, --data writes only the data file)').choices(['tfjs', 'keras', 'pytorch']))
+    .addOption(new Option('--to <target>', 'target (without it, --data writes only the data file); onnx runs torch.onnx.export and needs --out').choices(['tfjs', 'keras', 'pytorch', 'onnx']))
     .option('--out <path>', 'write the code here (default: print it); with --data and no --to, the .npz file')
     .option('--weights <runDir>', "the trained weights of a run (needs --out): a tfjs model folder, and for PyTorch a .safetensors file")
     .option('--data <dataset>', `also write a dataset as .npz for \`python model.py --data\` (needs --out): ${datasetNames().join(', ')}, an image folder or a .csv file`)
@@ -98,7 +133,7 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
       if (!Number.isInteger(n) || n < 1) throw new Error(`--samples must be a positive integer, not "${v}"`);
       return n;
     })
-    .action(async (file: string, o: { to?: Target; out?: string; weights?: string; data?: string; samples?: number }) => {
+    .action(async (file: string, o: { to?: Target | 'onnx'; out?: string; weights?: string; data?: string; samples?: number }) => {
       const r = await loadGraphFile(file);
       if (hasErrors(r.diagnostics) || !r.graph) {
         for (const d of r.diagnostics) out.err(formatDiagnostic(d, file));
@@ -122,6 +157,7 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
         out.err('attn export: --weights needs --out, to know where to put the weight files');
         return setCode(2);
       }
+      if (o.to === 'onnx') return setCode(await writeOnnx(r.graph, file, o.out, o.weights, out));
       let code: string;
       try {
         code = exportCode(r.graph, o.to);

@@ -139,11 +139,12 @@ export interface BlockExample<S extends ParamDefs> {
 
 export type ExportTarget = 'tfjs' | 'keras' | 'pytorch';
 
-/** A named piece of code (a tfjs custom layer, a Keras layer, an nn.Module) emitted once per file. */
-export interface CodeHelper {
-  name: string;
-  code: string;
-}
+/**
+ * A named piece of code (a tfjs custom layer, a Keras layer, an nn.Module) emitted
+ * once per file: its text, or (PyTorch) the file under engine/export/torch/ whose
+ * definition of `name` the exporter copies in.
+ */
+export type CodeHelper = { name: string; code: string; source?: undefined } | { name: string; source: string; code?: undefined };
 
 /** How one tfjs weight of the node maps onto a PyTorch parameter or buffer of the exported module. */
 export interface TorchWeight {

@@ -33,7 +33,7 @@ export function exportKeras(graph: GraphFile): string {
     'from keras import layers, ops',
     '',
     '',
-    ...plan.helpers.flatMap((h) => [h.code.trimEnd(), '', '']),
+    ...plan.helpers.flatMap((h) => [(h.code ?? '').trimEnd(), '', '']),
     'def build_model():',
     ...indent(
       plan.nodes.flatMap((n) => n.code.body),

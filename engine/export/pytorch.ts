@@ -171,7 +171,7 @@ class TorchWriter {
       if (wanted && code.logits) honoured?.set(id, code.logits);
       for (const h of code.helpers ?? []) {
         const prior = this.helpers.get(h.name);
-        if (prior && prior.code !== h.code) throw new Error(`two different helpers are named ${h.name}`);
+        if (prior && (prior.code !== h.code || prior.source !== h.source)) throw new Error(`two different helpers are named ${h.name}`);
         this.helpers.set(h.name, h);
       }
       out.init.push(...(code.init ?? []));

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { CodeHelper } from '../blocks/contract.js';
 
 /** engine/export/torch/ in the package root: this module compiles to dist/engine/export/. */
-const TORCH_DIR = fileURLToPath(new URL('../../../engine/export/torch/', import.meta.url));
+export const TORCH_DIR = fileURLToPath(new URL('../../../engine/export/torch/', import.meta.url));
 
 const cache = new Map<string, string>();
 
@@ -31,7 +31,19 @@ export function torchSourceBody(file: string): string {
 /** Loading, training and the command line (engine/export/torch/runtime.py). */
 export const torchRuntimeSource = () => torchSourceBody('runtime.py');
 
-/** A helper's code: its own text, or the class of that name in its source file. */
+/** The top-level definition `name` (class or def, with the comments just above it) in a file's text. */
+export function pythonDefinition(text: string, name: string, file = 'the file'): string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`class ${name}(`) || l.startsWith(`class ${name}:`) || l.startsWith(`def ${name}(`));
+  if (start < 0) throw new Error(`${file} defines no ${name}`);
+  let first = start;
+  while (first > 0 && /^(#|@)/.test(lines[first - 1])) first--;
+  let end = start + 1;
+  while (end < lines.length && (lines[end] === '' || /^\s/.test(lines[end]))) end++;
+  return lines.slice(first, end).join('\n').trimEnd();
+}
+
+/** A helper's code: its own text, or its definition in engine/export/torch/<source>. */
 export function torchHelperSource(h: CodeHelper): string {
-  return h.code;
+  return h.source === undefined ? h.code : pythonDefinition(torchSourceBody(h.source), h.name, `engine/export/torch/${h.source}`);
 }
