@@ -107,7 +107,7 @@ async function writeOnnx(graph: GraphFile, file: string, outPath: string | undef
   const target = path.extname(outPath) ? outPath : `${outPath}.onnx`;
   try {
     const weights = runDir ? await trainedTorchWeights(graph, (await checkpointOf(runDir)).checkpoint) : undefined;
-    const onnx = exportOnnx(graph, { weights });
+    const onnx = await exportOnnx(graph, { weights });
     await mkdir(path.dirname(path.resolve(target)), { recursive: true });
     await writeFile(target, onnx);
   } catch (err) {

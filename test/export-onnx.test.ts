@@ -57,9 +57,9 @@ test('ONNX exports of the small templates give tfjs\'s outputs within 1e-4 under
   console.log(`ONNX vs tfjs: largest |Δ| ${worst.toExponential(2)} over ${cases.length} templates`);
 });
 
-test('the ONNX export names the fix where no Python with torch is found', () => {
-  assert.throws(
-    () => exportOnnx(loadTemplate('mlp.attn.json'), { pythons: ['/nonexistent/python3'] }),
+test('the ONNX export names the fix where no Python with torch is found', async () => {
+  await assert.rejects(
+    exportOnnx(loadTemplate('mlp.attn.json'), { pythons: ['/nonexistent/python3'] }),
     (e: unknown) => e instanceof OnnxExportError && /needs a Python with PyTorch: none of \/nonexistent\/python3 imports torch/.test(e.message) && /ATTN_PYTHON/.test(e.message),
   );
 });

@@ -36,7 +36,7 @@ const idSchema = z
 const graphSchema = z.looseObject({}) as unknown as z.ZodType<GraphFile>;
 const empty = z.strictObject({});
 
-export const EXPORT_TARGETS = ['typescript', 'keras', 'pytorch'] as const;
+export const EXPORT_TARGETS = ['typescript', 'keras', 'pytorch', 'onnx'] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
 
 /**
@@ -330,8 +330,8 @@ export type DatasetPreview =
 
 export interface ExportResult {
   target: ExportTarget;
-  /** Empty when the graph has errors (see diagnostics). */
-  files: { name: string; content: string }[];
+  /** Empty when the graph has errors (see diagnostics). Binary files (ONNX) come base64-encoded. */
+  files: { name: string; content: string; encoding?: 'base64' }[];
   diagnostics: Diagnostic[];
 }
 

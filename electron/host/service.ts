@@ -73,7 +73,7 @@ export interface TrainingDriver {
 }
 
 export interface Exporter {
-  (graph: GraphFile, target: ExportTarget): Promise<{ name: string; content: string }[]>;
+  (graph: GraphFile, target: ExportTarget): Promise<ExportResult['files']>;
 }
 
 export interface HostServiceOptions {

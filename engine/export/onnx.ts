@@ -1,8 +1,9 @@
 // Graph -> ONNX, through our PyTorch export and torch.onnx.export (opset 17,
 // dynamic batch axis), run by a Python that has torch. The ONNX model computes
 // the graph's outputs (probabilities, not logits); images are NCHW.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GraphFile } from '../graph/types.js';
@@ -19,12 +20,13 @@ export class OnnxExportError extends Error {
 
 const CANDIDATES = () => [process.env.ATTN_PYTHON, '/usr/bin/python3', 'python3', 'python'].filter((p): p is string => !!p);
 
-const found = new Map<string, boolean>();
+const run = promisify(execFile);
+const found = new Map<string, Promise<boolean>>();
 /** The first of `candidates` (by default ATTN_PYTHON, /usr/bin/python3, python3, python) that imports torch, or null. */
-export function findTorchPython(candidates = CANDIDATES()): string | null {
+export async function findTorchPython(candidates = CANDIDATES()): Promise<string | null> {
   for (const p of candidates) {
-    if (!found.has(p)) found.set(p, spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 }).status === 0);
-    if (found.get(p)) return p;
+    if (!found.has(p)) found.set(p, run(p, ['-c', 'import torch'], { timeout: 120_000 }).then(() => true, () => false));
+    if (await found.get(p)) return p;
   }
   return null;
 }
@@ -36,30 +38,34 @@ export interface OnnxOptions {
   pythons?: string[];
 }
 
-export function exportOnnx(graph: GraphFile, options: OnnxOptions = {}): Uint8Array {
+/** The ONNX file (bytes) of a graph: its outputs as in the graph (probabilities, not logits), images NCHW. */
+export async function exportOnnx(graph: GraphFile, options: OnnxOptions = {}): Promise<Uint8Array> {
   const candidates = options.pythons ?? CANDIDATES();
-  const python = findTorchPython(candidates);
+  const python = await findTorchPython(candidates);
   if (!python)
     throw new OnnxExportError(
       `ONNX export runs torch.onnx.export and needs a Python with PyTorch: none of ${candidates.join(', ')} imports torch ` +
         '(install it, e.g. `pip install torch` or `apt-get install python3-torch`, or name one in ATTN_PYTHON)',
     );
-  const dir = mkdtempSync(join(tmpdir(), 'attn-onnx-'));
+  const code = exportPytorch(graph).code; // before any process starts: graph errors are ExportErrors
+  const dir = await mkdtemp(join(tmpdir(), 'attn-onnx-'));
   try {
     const model = join(dir, 'model.py');
-    writeFileSync(model, exportPytorch(graph).code);
+    await writeFile(model, code);
     const args = [join(TORCH_DIR, 'to_onnx.py'), model, join(dir, 'model.onnx')];
     if (options.weights) {
-      writeFileSync(join(dir, 'weights.safetensors'), options.weights);
+      await writeFile(join(dir, 'weights.safetensors'), options.weights);
       args.push(join(dir, 'weights.safetensors'));
     }
-    const r = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
-    if (r.status !== 0) {
-      const why = (r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' ');
+    try {
+      await run(python, args, { maxBuffer: 1 << 26 });
+    } catch (err) {
+      const e = err as Error & { stderr?: string };
+      const why = (e.stderr || e.message).trim().split('\n').slice(-3).join(' ');
       throw new OnnxExportError(`torch.onnx.export failed for "${graph.name}" (${python}): ${why}`);
     }
-    return readFileSync(join(dir, 'model.onnx'));
+    return new Uint8Array(await readFile(join(dir, 'model.onnx')));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 }
