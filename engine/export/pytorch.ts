@@ -94,6 +94,8 @@ interface ModuleClass {
 interface ScopeCode {
   init: string[];
   body: string[];
+  /** Where each node's statements start in `body`, in order. */
+  starts: Map<string, number>;
   /** Output variables by node id and port. */
   vars: Map<string, Record<string, string>>;
   probes: string[];
@@ -125,7 +127,7 @@ class TorchWriter {
    */
   scope(scope: ScopeAnalysis, compositeId: string | undefined, names: NameTable, bound: Map<string, string>, where: string[], logits?: LogitPorts, honoured?: LogitPorts): ScopeCode {
     const labels = this.labelsOf(compositeId);
-    const out: ScopeCode = { init: [], body: [], vars: new Map(), probes: [], placement: { leaves: new Map(), children: new Map() } };
+    const out: ScopeCode = { init: [], body: [], starts: new Map(), vars: new Map(), probes: [], placement: { leaves: new Map(), children: new Map() } };
     const source = (n: NodeInfo, port: string): string => {
       const e = scope.edges[n.incoming.get(port)!];
       return out.vars.get(e.from.node)![e.from.port];
@@ -144,6 +146,7 @@ class TorchWriter {
       }
       const inputs: Record<string, string> = {};
       for (const port of n.incoming.keys()) inputs[port] = source(n, port);
+      out.starts.set(id, out.body.length);
       const name = names.take(label);
       const outputs: Record<string, string> = {};
       for (const p of n.outputs) outputs[p.name] = n.outputs.length === 1 ? name : names.take(`${name}_${p.name}`);
@@ -238,6 +241,30 @@ function modulePath(placement: Placement, path: string[], copy: number[]): strin
   return parts.join('.');
 }
 
+/** Blocks that make up a classifier's head: what follows the features. */
+const HEAD_BLOCKS = new Set(['core.classificationHead', 'core.dense', 'core.dropout', 'core.flatten', 'core.globalPool2d', 'core.globalPool1d', 'core.activation']);
+
+/**
+ * The first statement of the model's head, as timm's forward_head: the trailing
+ * chain of head blocks before a single output, each fed only by the one before;
+ * undefined where the graph has no such chain (several inputs or outputs, no head).
+ */
+function headStart(analysis: GraphAnalysis, top: ScopeCode, inputs: NodeInfo[], outputs: NodeInfo[]): { at: number; input: string } | undefined {
+  if (inputs.length !== 1 || outputs.length !== 1) return undefined;
+  const feeder = (n: NodeInfo) => analysis.edges[n.incoming.get('in')!]?.from;
+  const consumers = (id: string) => analysis.edges.filter((e) => e.from.node === id).length;
+  let from = feeder(outputs[0]);
+  let first: NodeInfo | undefined;
+  while (from) {
+    const n = analysis.nodes.get(from.node)!;
+    if (!HEAD_BLOCKS.has(n.block.type) || n.incoming.size !== 1 || consumers(n.id) !== 1) break;
+    first = n;
+    from = feeder(n);
+  }
+  if (!first || !from || analysis.nodes.get(from.node)!.block.type === 'io.input') return undefined;
+  return { at: top.starts.get(first.id)!, input: top.vars.get(from.node)![from.port] };
+}
+
 const CROSS_ENTROPY = new Set(['categoricalCrossentropy', 'sparseCategoricalCrossentropy']);
 
 function lossExpression(loss: string | null | undefined, pred: string, target: string, kind: 'logits' | 'values', dim: number): string | null {
@@ -307,6 +334,8 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
   });
   const returned = outputKinds.map((o) => o.variable);
   const tuple = (xs: string[]) => (xs.length === 1 ? xs[0] : `(${xs.join(', ')})`);
+  // With probes on, forward() keeps every attention output, so it stays one method.
+  const head = probeLinesWanted(options, top) ? undefined : headStart(analysis, top, inputNodes, outputNodes);
   const probeLines = options.probes && top.probes.length ? ['if getattr(self, "probing", False):', `    self.probes = (${top.probes.join(', ')},)`] : [];
   const logitsDoc = outputKinds.some((o) => o.kind === 'logits')
     ? ' forward() returns logits (the loss is F.cross_entropy); predict() returns the graph\'s outputs, with the softmax.'
@@ -348,10 +377,25 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
     '        super().__init__()',
     ...indent(top.init, '        '),
     '',
-    `    def forward(self, ${args.join(', ')}):`,
-    ...indent(top.body, '        '),
-    ...indent(probeLines, '        '),
-    `        return ${tuple(returned)}`,
+    ...(head
+      ? [
+          `    def forward_features(self, ${args.join(', ')}):`,
+          ...indent(top.body.slice(0, head.at), '        '),
+          `        return ${head.input}`,
+          '',
+          `    def forward_head(self, ${head.input}):`,
+          ...indent(top.body.slice(head.at), '        '),
+          `        return ${tuple(returned)}`,
+          '',
+          `    def forward(self, ${args.join(', ')}):`,
+          `        return self.forward_head(self.forward_features(${args.join(', ')}))`,
+        ]
+      : [
+          `    def forward(self, ${args.join(', ')}):`,
+          ...indent(top.body, '        '),
+          ...indent(probeLines, '        '),
+          `        return ${tuple(returned)}`,
+        ]),
     '',
     '    @torch.no_grad()',
     `    def predict(self, ${args.join(', ')}):`,
@@ -393,5 +437,7 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
   const attention = inlineGraph(graph, analysis).flatMap((n) => n.info.outputs.filter((p) => p.attention).map((p) => ({ nodeId: n.key, port: p.name })));
   return { code: named(lines.join('\n')), weights, attention, outputs: outputKinds.map((o) => o.kind) };
 }
+
+const probeLinesWanted = (options: PytorchExportOptions, top: ScopeCode) => !!options.probes && top.probes.length > 0;
 
 const pyDict = (o: Record<string, unknown>) => `{${Object.entries(o).map(([k, v]) => `${stringLiteral(k)}: ${pyValue(v)}`).join(', ')}}`;
