@@ -34,6 +34,25 @@ def check(label, module, inputs, shapes):
     return label
 
 
+def check_train(runtime):
+    """runtime.train trains every epoch of a re-iterable loader, and refuses a generator."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    batch = ((torch.randn(16, 4),), (torch.randint(0, 3, (16,)),))
+    loss_fn = lambda y, t: runtime.cross_entropy(y, t)  # noqa: E731
+    history = runtime.train(model, [batch], epochs=5, lr=0.1, loss_fn=loss_fn, log=lambda *_: None)
+    if len(history) != 5 or not history[-1] < history[0]:
+        raise AssertionError(f"train: epoch losses {history}")
+    try:
+        runtime.train(model, (b for b in [batch]), epochs=2, loss_fn=loss_fn, log=lambda *_: None)
+    except TypeError as err:
+        if "re-iterable" not in str(err):
+            raise
+    else:
+        raise AssertionError("train() took a generator, which would train one epoch only")
+    return "train"
+
+
 def main(directory):
     torch.manual_seed(0)
     vision, sequence, structured, layers = (load(directory, n) for n in ("vision_attention", "sequence_attention", "structured_attention", "layers"))
@@ -49,6 +68,7 @@ def main(directory):
         check("PatchEmbedding", sequence.PatchEmbedding(3, 8, 4, 4), [torch.randn(2, 3, 8, 8)], [(2, 5, 8)]),
         check("GRU", layers.GRU(8, 6, return_sequences=True), [tokens()], [(2, 5, 6)]),
     ]
+    checked.append(check_train(load(directory, "runtime")))
     print(json.dumps({"checked": checked, "imported": [m.__name__ for m in (vision, sequence, structured, layers)]}))
 
 

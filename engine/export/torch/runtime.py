@@ -76,12 +76,22 @@ def _to_device(xs, device):
     return tuple(x.to(device, non_blocking=True) for x in xs)
 
 
-def train(model, loader, compute_loss, epochs=1, lr=1e-3, optimizer="adam", device="cpu", amp=False,
-          schedule="cosine", val_loader=None, log=print, on_epoch=None, sampler=None):
+def _loss_fn(loss_fn):
+    """The loss to train with: the one given, or the exported file's compute_loss()."""
+    loss_fn = loss_fn or globals().get("compute_loss")
+    if loss_fn is None:
+        raise TypeError("pass loss_fn: outside an exported model file there is no compute_loss()")
+    return loss_fn
+
+
+def train(model, loader, epochs=1, lr=1e-3, optimizer="adam", device="cpu", amp=False, schedule="cosine",
+          val_loader=None, log=print, on_epoch=None, sampler=None, loss_fn=None):
     """Trains `model` for `epochs` passes over `loader` (re-iterable: a DataLoader or a list).
 
-    Each batch is (inputs, targets), both tuples of tensors. Returns the mean loss of each epoch.
+    Each batch is (inputs, targets), both tuples of tensors; the loss is `loss_fn(outputs, targets)`,
+    by default the graph's compute_loss(). Returns the mean loss of each epoch.
     """
+    compute_loss = _loss_fn(loss_fn)
     if iter(loader) is loader:
         raise TypeError("train() needs a re-iterable loader (a DataLoader or a list): a generator would train one epoch only")
     params = [p for p in model.parameters() if p.requires_grad]
@@ -118,7 +128,7 @@ def train(model, loader, compute_loss, epochs=1, lr=1e-3, optimizer="adam", devi
         history.append(total / max(count, 1))
         line = f"epoch {epoch + 1}/{epochs}: loss {history[-1]:.4f}"
         if val_loader is not None:
-            val_loss, val_acc = evaluate(model, val_loader, compute_loss, device)
+            val_loss, val_acc = evaluate(model, val_loader, device, loss_fn=compute_loss)
             line += f", val loss {val_loss:.4f}" + (f", val accuracy {val_acc:.4f}" if val_acc is not None else "")
         log(line)
         if on_epoch is not None:
@@ -127,8 +137,9 @@ def train(model, loader, compute_loss, epochs=1, lr=1e-3, optimizer="adam", devi
 
 
 @torch.no_grad()
-def evaluate(model, loader, compute_loss, device="cpu"):
+def evaluate(model, loader, device="cpu", loss_fn=None):
     """Mean loss over `loader`, and the accuracy of the first output where its targets are class indices."""
+    compute_loss = _loss_fn(loss_fn)
     model.eval()
     total, count, correct, seen = 0.0, 0, 0, 0
     for inputs, targets in loader:
@@ -286,8 +297,8 @@ def main(model_class, compute_loss, example_inputs, training, argv=None):
             torch.save({"model": model.state_dict(), "epoch": epoch + 1}, args.checkpoint)
             log(f"saved {args.checkpoint}")
 
-    history = train(net, loader, compute_loss, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, device=device, amp=args.amp,
-          schedule=args.schedule, val_loader=val_loader, log=log, on_epoch=save, sampler=sampler)
+    history = train(net, loader, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, device=device, amp=args.amp,
+                    schedule=args.schedule, val_loader=val_loader, log=log, on_epoch=save, sampler=sampler, loss_fn=compute_loss)
     if distributed:
         torch.distributed.destroy_process_group()
     return history
