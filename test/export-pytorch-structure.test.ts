@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportPytorch } from '../engine/export/pytorch.js';
+import { exportKeras } from '../engine/export/keras.js';
 import { isLargeTemplate, loadTemplate, templateFiles } from './helpers/graphs.js';
 import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
 import { TORCH_DIR, torchHelperSource } from '../engine/export/torch-sources.js';
@@ -119,4 +120,9 @@ test('the PyTorch helper files import on their own and their modules run and tra
 
 test('an emitter that names a helper its file does not define is refused with the file named', () => {
   assert.throws(() => torchHelperSource(torchHelper('NoSuchModule', 'vision_attention.py')), /engine\/export\/torch\/vision_attention\.py defines no NoSuchModule/);
+});
+
+test('Keras: a multi-output model gets one metrics list per output (Keras 3 refuses one flat list)', () => {
+  assert.match(exportKeras(loadTemplate('abn-resnet.attn.json')), /metrics=\[\["accuracy"\], \["accuracy"\]\]\)/);
+  assert.match(exportKeras(loadTemplate('mnist-cnn.attn.json')), /metrics=\["accuracy"\]\)/);
 });
