@@ -22,18 +22,18 @@ class PositionalEncoding extends tf.layers.Layer {
     this.maxLength = args.maxLength;
   }
 
-  build(inputShape: tf.Shape | tf.Shape[]) {
+  override build(inputShape: tf.Shape | tf.Shape[]) {
     const features = (inputShape as tf.Shape)[2] as number;
     if (this.mode === 'learned')
       this.table = this.addWeight('embeddings', [this.maxLength, features], 'float32', tf.initializers.randomNormal({ stddev: 0.02 }));
     this.built = true;
   }
 
-  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
     return inputShape;
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const [, steps, features] = x.shape as number[];
     return tf.tidy(() => {
@@ -48,7 +48,7 @@ class PositionalEncoding extends tf.layers.Layer {
     });
   }
 
-  getConfig() {
+  override getConfig() {
     return { ...super.getConfig(), mode: this.mode, maxLength: this.maxLength };
   }
 }

@@ -381,16 +381,16 @@ class Resize2d extends tf.layers.Layer {
     this.width = args.width;
     this.method = args.method;
   }
-  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = s as tf.Shape;
     return [shape[0], this.height, this.width, shape[3]];
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
     const size: [number, number] = [this.height, this.width];
     return this.method === 'bilinear' ? tf.image.resizeBilinear(x, size, true) : tf.image.resizeNearestNeighbor(x, size, false);
   }
-  getConfig() {
+  override getConfig() {
     return { ...super.getConfig(), height: this.height, width: this.width, method: this.method };
   }
 }
@@ -409,16 +409,16 @@ class AxisMean extends tf.layers.Layer {
     super(args);
     this.axis = args.axis;
   }
-  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = s as tf.Shape;
     const a = this.axis < 0 ? shape.length + this.axis : this.axis;
     return shape.filter((_, i) => i !== a);
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     return tf.mean(x, this.axis < 0 ? x.rank + this.axis : this.axis);
   }
-  getConfig() {
+  override getConfig() {
     return { ...super.getConfig(), axis: this.axis };
   }
 }
@@ -517,11 +517,11 @@ class AttendRectify extends tf.layers.Layer {
     this.heads = args.heads;
     this.classes = args.classes;
   }
-  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape[] {
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape[] {
     const [b, h, w] = (s as tf.Shape[])[0];
     return [[b, this.classes], [b, h, w, this.heads], [b, this.heads]];
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
     const [a, o, s] = inputs as tf.Tensor[];
     return tf.tidy(() => {
       const [b, h, w] = a.shape as number[];
@@ -535,7 +535,7 @@ class AttendRectify extends tf.layers.Layer {
       return [hypothesis, tf.reshape(tf.transpose(maps, [0, 2, 1]), [b, h, w, this.heads]), gates];
     });
   }
-  getConfig() {
+  override getConfig() {
     return { ...super.getConfig(), heads: this.heads, classes: this.classes };
   }
 }
@@ -579,11 +579,11 @@ class GlobalGateMix extends tf.layers.Layer {
     super(args);
     this.netIsLogits = args.netIsLogits;
   }
-  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape[] {
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape[] {
     const shapes = s as tf.Shape[];
     return [shapes[1], shapes[0]];
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
     const [gateLogits, net, ...hyps] = inputs as tf.Tensor[];
     return tf.tidy(() => {
       const gates = tf.softmax(tf.tanh(gateLogits)); // [B, N+1]
@@ -591,7 +591,7 @@ class GlobalGateMix extends tf.layers.Layer {
       return [tf.squeeze(tf.matMul(tf.expandDims(gates, 1) as tf.Tensor3D, probs), [1]), gates];
     });
   }
-  getConfig() {
+  override getConfig() {
     return { ...super.getConfig(), netIsLogits: this.netIsLogits };
   }
 }
@@ -642,14 +642,14 @@ class LocalSelfAttention2d extends tf.layers.Layer {
     this.kernel = args.kernel;
     this.heads = args.heads;
   }
-  build(s: tf.Shape | tf.Shape[]) {
+  override build(s: tf.Shape | tf.Shape[]) {
     const half = ((s as tf.Shape[])[0][3] as number) / 2;
     const initializer = tf.initializers.randomNormal({ mean: 0, stddev: 1 });
     this.rows = this.addWeight('row_embedding', [this.kernel, half], 'float32', initializer);
     this.cols = this.addWeight('col_embedding', [this.kernel, half], 'float32', initializer);
     this.built = true;
   }
-  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape[] {
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape[] {
     const shapes = s as tf.Shape[];
     const [b, h, w] = shapes[0];
     return [shapes[2], [b, this.heads, h === null || w === null ? null : h * w, this.kernel * this.kernel]];
@@ -679,7 +679,7 @@ class LocalSelfAttention2d extends tf.layers.Layer {
     })) as unknown as Parameters<typeof tf.customGrad>[0]);
     return gather(x);
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
     const [q, k, v] = inputs as tf.Tensor[];
     return tf.tidy(() => {
       const [b, h, w, c] = q.shape as number[];
@@ -710,7 +710,7 @@ class LocalSelfAttention2d extends tf.layers.Layer {
       return [tf.reshape(tf.transpose(tf.reshape(y, [b, heads, n, dh]), [0, 2, 1, 3]), [b, h, w, c]), weights];
     });
   }
-  getConfig() {
+  override getConfig() {
     return { ...super.getConfig(), kernel: this.kernel, heads: this.heads };
   }
 }
@@ -763,7 +763,7 @@ class AugmentedAttention2d extends tf.layers.Layer {
     this.heads = args.heads;
     this.relative = args.relative;
   }
-  build(s: tf.Shape | tf.Shape[]) {
+  override build(s: tf.Shape | tf.Shape[]) {
     if (this.relative) {
       const [, h, w] = s as number[];
       const dkh = this.dk / this.heads;
@@ -773,7 +773,7 @@ class AugmentedAttention2d extends tf.layers.Layer {
     }
     this.built = true;
   }
-  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape[] {
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape[] {
     const [b, h, w] = s as tf.Shape;
     const n = h === null || w === null ? null : h * w;
     return [[b, h, w, this.dv], [b, this.heads, n, n]];
@@ -792,7 +792,7 @@ class AugmentedAttention2d extends tf.layers.Layer {
     const logits = tf.reshape(tf.matMul(qs, r), along === 'w' ? [w, b, heads, h, n] : [h, b, heads, w, n]);
     return tf.transpose(logits, along === 'w' ? [1, 2, 3, 0, 4] : [1, 2, 0, 3, 4]);
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
     const qkv = Array.isArray(inputs) ? inputs[0] : inputs;
     return tf.tidy(() => {
       const [b, h, w] = qkv.shape as number[];
@@ -813,7 +813,7 @@ class AugmentedAttention2d extends tf.layers.Layer {
       return [out, weights];
     });
   }
-  getConfig() {
+  override getConfig() {
     return { ...super.getConfig(), dk: this.dk, dv: this.dv, heads: this.heads, relative: this.relative };
   }
 }

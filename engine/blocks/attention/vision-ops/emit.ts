@@ -420,11 +420,11 @@ const TS_CHANNEL_POOL = helper(
 /** CBAM's channel pooling: [B, H, W, C] -> [B, H, W, 2], the channel-wise mean then max. */
 class ChannelPool extends tf.layers.Layer {
   static className = 'ChannelPool';
-  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = (Array.isArray(s[0]) ? s[0] : s) as tf.Shape;
     return [...shape.slice(0, -1), 2];
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     return tf.tidy(() => tf.concat([tf.mean(x, -1, true), tf.max(x, -1, true)], -1));
   }
@@ -444,15 +444,15 @@ class BatchMatMul extends tf.layers.Layer {
     super(args);
     this.transposeB = args.transposeB ?? false;
   }
-  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
     const [a, b] = s as tf.Shape[];
     return [a[0], a[1], this.transposeB ? b[1] : b[2]];
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const [a, b] = inputs as tf.Tensor3D[];
     return tf.matMul(a, b, false, this.transposeB);
   }
-  getConfig() {
+  override getConfig() {
     return { ...super.getConfig(), transposeB: this.transposeB };
   }
 }
@@ -478,18 +478,18 @@ class NonLocalAffinity extends tf.layers.Layer {
     this.pairwise = args.pairwise;
     this.seed = args.seed ?? 0;
   }
-  build(s: tf.Shape | tf.Shape[]) {
+  override build(s: tf.Shape | tf.Shape[]) {
     const inner = (s as tf.Shape[])[0][3] as number;
     if (this.pairwise === 'concatenation')
       this.kernel = this.addWeight('kernel', [2 * inner, 1], 'float32', tf.initializers.glorotUniform({ seed: this.seed }));
     this.built = true;
   }
-  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
     const [theta, phi] = s as tf.Shape[];
     const area = (t: tf.Shape) => (t[1] === null || t[2] === null ? null : t[1] * t[2]);
     return [theta[0], area(theta), area(phi)];
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const [theta, phi] = inputs as tf.Tensor[];
     return tf.tidy(() => {
       const [, h, w, c] = theta.shape as number[];
@@ -510,7 +510,7 @@ class NonLocalAffinity extends tf.layers.Layer {
       return this.pairwise === 'embeddedGaussian' ? tf.softmax(scores, -1) : tf.div(scores, keys);
     });
   }
-  getConfig() {
+  override getConfig() {
     return { ...super.getConfig(), pairwise: this.pairwise, seed: this.seed };
   }
 }
@@ -524,10 +524,10 @@ const TS_GATED_MIX = helper(
 /** The highway combination y = t·h + (1 − t)·x, for inputs [h, x, t] of one shape. */
 class GatedMix extends tf.layers.Layer {
   static className = 'GatedMix';
-  computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
     return (s as tf.Shape[])[0];
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const [h, x, t] = inputs as tf.Tensor[];
     return tf.tidy(() => tf.add(x, tf.mul(t, tf.sub(h, x))));
   }
