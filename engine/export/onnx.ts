@@ -52,7 +52,9 @@ export async function exportOnnx(graph: GraphFile, options: OnnxOptions = {}): P
   try {
     const model = join(dir, 'model.py');
     await writeFile(model, code);
-    const args = [join(TORCH_DIR, 'to_onnx.py'), model, join(dir, 'model.onnx')];
+    // A copy beside the model: inside a packaged app the source sits in an archive Python cannot read.
+    await writeFile(join(dir, 'to_onnx.py'), await readFile(join(TORCH_DIR, 'to_onnx.py')));
+    const args = [join(dir, 'to_onnx.py'), model, join(dir, 'model.onnx')];
     if (options.weights) {
       await writeFile(join(dir, 'weights.safetensors'), options.weights);
       args.push(join(dir, 'weights.safetensors'));
