@@ -357,7 +357,8 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
       const pred = outputNodes.length === 1 ? 'outputs' : `outputs[${i}]`;
       const target = outputNodes.length === 1 ? 'targets' : `targets[${i}]`;
       const e = lossExpression(losses[i], pred, target, outputKinds[i].kind, outputKinds[i].kind === 'logits' ? outputKinds[i].dim : -1);
-      return e && (o.params.weight as number) !== 0 ? `${o.params.weight} * ${e}` : null;
+      const weight = o.params.weight as number;
+      return e && weight !== 0 ? (weight === 1 ? e : `${weight} * ${e}`) : null;
     })
     .filter((e): e is string => e !== null);
 

@@ -128,7 +128,8 @@ def train(model, loader, epochs=1, lr=1e-3, optimizer="adam", device="cpu", amp=
         history.append(total / max(count, 1))
         line = f"epoch {epoch + 1}/{epochs}: loss {history[-1]:.4f}"
         if val_loader is not None:
-            val_loss, val_acc = evaluate(model, val_loader, device, loss_fn=compute_loss)
+            # The plain module: a DistributedDataParallel forward on rank 0 alone would wait for the others.
+            val_loss, val_acc = evaluate(getattr(model, "module", model), val_loader, device, loss_fn=compute_loss)
             line += f", val loss {val_loss:.4f}" + (f", val accuracy {val_acc:.4f}" if val_acc is not None else "")
         log(line)
         if on_epoch is not None:
