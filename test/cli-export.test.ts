@@ -17,6 +17,7 @@ import { parseGraphText } from '../engine/graph/schema.js';
 import { encodeSafetensors } from '../engine/export/safetensors.js';
 import { permuteArray } from '../engine/export/torch-weights.js';
 import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
+import * as ort from 'onnxruntime-node';
 
 const runner = fileURLToPath(new URL('../../test/helpers/run_torch_export.py', import.meta.url));
 
@@ -63,6 +64,38 @@ test('export --weights: the PyTorch model gives the trained tfjs model outputs',
   assert.equal(got.length, want.length);
   const diff = Math.max(...got.map((v, i) => Math.abs(v - want[i])));
   assert.ok(diff < 1e-4, `max |Δ| ${diff}`);
+  // The same run's weights through --to onnx, under onnxruntime.
+  const onnxFile = join(dir, 'case', 'model.onnx');
+  const o = await attn('export', file, '--to', 'onnx', '--out', onnxFile, '--weights', join(dir, 'run'));
+  assert.equal(o.code, 0, o.stderr);
+  const session = await ort.InferenceSession.create(readFileSync(onnxFile));
+  const onnxOut = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', nchw.data, nchw.shape) });
+  const onnxY = onnxOut[session.outputNames[0]].data as Float32Array;
+  const onnxDiff = Math.max(...Array.from(onnxY, (v, i) => Math.abs(v - want[i])));
+  assert.ok(onnxDiff < 1e-4, `ONNX max |Δ| ${onnxDiff}`);
+  await session.release();
   tf.dispose([x, y]);
   model.dispose();
+});
+
+test('export --data writes an .npz that the exported model trains on from a shell', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'attn-export-data-'));
+  const file = `${templatesDir}mlp.attn.json`;
+  const r = await attn('export', file, '--to', 'pytorch', '--out', join(dir, 'model.py'), '--data', 'mnist', '--samples', '300');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /wrote .*model\.npz \(270 training and 30 validation samples\)/);
+  const dataOnly = await attn('export', file, '--data', 'mnist', '--samples', '50', '--out', join(dir, 'only'));
+  assert.equal(dataOnly.code, 0, dataOnly.stderr);
+  assert.ok(existsSync(join(dir, 'only.npz')));
+  assert.equal((await attn('export', file, '--data', 'mnist')).code, 2, '--data needs --out');
+  if (skipWithoutTorch(t, 'training the exported model from a shell')) return;
+  const run = await promisify(execFile)(PYTHON, ['model.py', '--data', 'model.npz', '--epochs', '2', '--batch-size', '32', '--checkpoint', 'ck.pt'], { cwd: dir });
+  const losses = [...run.stdout.matchAll(/epoch \d\/2: loss ([\d.]+), val loss [\d.]+, val accuracy ([\d.]+)/g)].map((m) => Number(m[1]));
+  assert.equal(losses.length, 2, run.stdout);
+  assert.ok(losses[1] < losses[0], `loss ${losses.join(' → ')}`);
+  assert.ok(existsSync(join(dir, 'ck.pt')), 'checkpoint');
+  // A checkpoint of another model is refused, naming the keys.
+  const other = await attn('export', `${templatesDir}mnist-cnn.attn.json`, '--to', 'pytorch', '--out', join(dir, 'other.py'));
+  assert.equal(other.code, 0, other.stderr);
+  await assert.rejects(promisify(execFile)(PYTHON, ['other.py', '--data', 'model.npz', '--weights', 'ck.pt', '--epochs', '1'], { cwd: dir }), /does not fit this model: missing keys \[.*\]; unexpected keys \[.*\]/);
 });

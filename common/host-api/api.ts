@@ -41,8 +41,8 @@ const idSchema = z
 const graphSchema = z.looseObject({}) as unknown as z.ZodType<GraphFile>;
 const empty = z.strictObject({});
 
-import { EXPORT_TARGET_IDS, type ExportTarget } from '../../engine/blocks/emit/targets.js';
-export { EXPORT_TARGETS, EXPORT_TARGET_IDS, type ExportTarget } from '../../engine/blocks/emit/targets.js';
+import { EXPORT_FORMAT_IDS, type ExportFormat } from '../../engine/blocks/emit/targets.js';
+export { EXPORT_FORMATS, EXPORT_FORMAT_IDS, EXPORT_TARGETS, EXPORT_TARGET_IDS, type ExportFormat, type ExportTarget } from '../../engine/blocks/emit/targets.js';
 
 /**
  * What to train on: a built-in dataset (mnist, fashion-mnist), a synthetic task (copy,
@@ -132,7 +132,7 @@ export const requestSchemas = {
   /** A PNG or JPEG through a run's checkpoint, fitted to the model's input as its dataset's images were. */
   inspectImage: z.strictObject({ runId: idSchema, image: imageFileSchema, checkpoint: idSchema.optional() }),
 
-  exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_TARGET_IDS) }),
+  exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_FORMAT_IDS) }),
 } as const;
 
 export type HostMethod = keyof typeof requestSchemas;
@@ -319,9 +319,9 @@ export type DatasetPreview =
   | { ok: false; name: string; error: string };
 
 export interface ExportResult {
-  target: ExportTarget;
-  /** Empty when the graph has errors (see diagnostics). */
-  files: { name: string; content: string }[];
+  target: ExportFormat;
+  /** Empty when the graph has errors (see diagnostics). Binary files (ONNX) come base64-encoded. */
+  files: { name: string; content: string; encoding?: 'base64' }[];
   diagnostics: Diagnostic[];
 }
 

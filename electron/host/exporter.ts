@@ -2,22 +2,25 @@
 // a worker thread with a memory limit and a time limit. A small graph can ask
 // for a huge export (composites nested ten deep, each repeated ten times), and
 // in the server or the desktop main process that would block every other call
-// and end at the heap limit; in a worker it ends as a clear error.
+// and end at the heap limit; in a worker it ends as a clear error. ONNX starts a
+// Python with torch, which takes tens of seconds: it gets a longer limit.
 import { Worker } from 'node:worker_threads';
-import type { ExportTarget } from '../../common/host-api/api.js';
+import type { ExportFormat } from '../../common/host-api/api.js';
+import { exportOnnx } from '../../engine/export/onnx.js';
 import { exportCode, exportFileName } from '../../engine/export/targets.js';
 import type { GraphFile } from '../../engine/graph/types.js';
 import type { Exporter } from './service.js';
 
 export interface ExportJob {
   graph: GraphFile;
-  target: ExportTarget;
+  target: ExportFormat;
 }
 
-type ExportFile = { name: string; content: string };
+type ExportFile = { name: string; content: string; encoding?: 'base64' };
 
-/** The export itself, on the calling thread: one file per target, named and written by the engine's exporters. */
-export async function exportFiles(graph: GraphFile, target: ExportTarget): Promise<ExportFile[]> {
+/** The export itself, on the calling thread: one file per target, named and written by the engine's exporters (ONNX through the PyTorch export and a Python with torch). */
+export async function exportFiles(graph: GraphFile, target: ExportFormat): Promise<ExportFile[]> {
+  if (target === 'onnx') return [{ name: exportFileName(graph.name, 'pytorch').replace(/_torch\.py$/, '.onnx'), content: Buffer.from(await exportOnnx(graph)).toString('base64'), encoding: 'base64' }];
   return [{ name: exportFileName(graph.name, target), content: exportCode(graph, target) }];
 }
 
@@ -28,6 +31,7 @@ export interface OffThreadLimits {
 }
 
 export const EXPORT_LIMITS: OffThreadLimits = { maxOldGenerationSizeMb: 1536, timeoutMs: 60_000 };
+const ONNX_TIMEOUT_MS = 180_000;
 
 const WORKER = new URL('./offthread.js', import.meta.url);
 
@@ -45,7 +49,8 @@ export function exportOffThread(job: ExportJob, limits: OffThreadLimits = EXPORT
       else resolve(files!);
     };
     const what = `the ${job.target} export of "${job.graph.name || 'model'}"`;
-    const timer = setTimeout(() => settle(new Error(`${what} took longer than ${limits.timeoutMs / 1000} s and was stopped; the graph expands to too much code (nested or repeated composites?)`)), limits.timeoutMs);
+    const timeoutMs = job.target === 'onnx' ? Math.max(limits.timeoutMs, ONNX_TIMEOUT_MS) : limits.timeoutMs;
+    const timer = setTimeout(() => settle(new Error(`${what} took longer than ${timeoutMs / 1000} s and was stopped; the graph expands to too much code (nested or repeated composites?)`)), timeoutMs);
     worker.on('message', (m: { files?: ExportFile[]; error?: string }) => settle(m.error !== undefined ? new Error(m.error) : null, m.files));
     worker.on('error', (err: Error & { code?: string }) =>
       settle(

@@ -16,7 +16,7 @@ import {
   type DatasetInfo,
   type DatasetPreview,
   type ExportResult,
-  type ExportTarget,
+  type ExportFormat,
   type FileEntry,
   type FileListing,
   type GraphLoad,
@@ -76,7 +76,7 @@ export interface TrainingDriver {
 }
 
 export interface Exporter {
-  (graph: GraphFile, target: ExportTarget): Promise<{ name: string; content: string }[]>;
+  (graph: GraphFile, target: ExportFormat): Promise<ExportResult['files']>;
 }
 
 export interface HostServiceOptions {

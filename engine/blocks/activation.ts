@@ -36,14 +36,14 @@ class AxisSoftmax extends tf.layers.Layer {
     super(args);
     this.axis = args.axis;
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     return tf.tidy(() => {
       const e = tf.exp(tf.sub(x, tf.max(x, this.axis, true)));
       return tf.div(e, tf.sum(e, this.axis, true));
     });
   }
-  getConfig() {
+  override getConfig() {
     return { ...super.getConfig(), axis: this.axis };
   }
 }

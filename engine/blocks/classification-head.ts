@@ -53,12 +53,14 @@ export default defineBlock({
         ],
       };
     },
-    pytorch({ params, inputs, inputShapes, outputs, name }) {
+    pytorch({ params, inputs, inputShapes, outputs, name, logits }) {
       const x = inputShapes.in;
       const pooled = x.length === 4 ? `${inputs.in}.mean(dim=(2, 3))` : inputs.in;
+      const asLogits = !!logits?.includes('probs');
       return {
         init: [`self.${name} = nn.Linear(${x[x.length - 1]}, ${params.classes})`],
-        body: [`${outputs.probs} = torch.softmax(self.${name}(${pooled}), dim=-1)`],
+        body: [`${outputs.probs} = ${asLogits ? `self.${name}(${pooled})` : `torch.softmax(self.${name}(${pooled}), dim=-1)`}`],
+        logits: asLogits ? { probs: -1 } : undefined,
         torchWeights: [
           { torch: 'weight', tfjs: 'kernel', permute: DENSE_KERNEL_TO_TORCH },
           { torch: 'bias', tfjs: 'bias' },

@@ -140,11 +140,12 @@ export interface BlockExample<S extends ParamDefs> {
 import type { ExportTarget } from './emit/targets.js';
 export type { ExportTarget };
 
-/** A named piece of code (a tfjs custom layer, a Keras layer, an nn.Module) emitted once per file. */
-export interface CodeHelper {
-  name: string;
-  code: string;
-}
+/**
+ * A named piece of code (a tfjs custom layer, a Keras layer, an nn.Module) emitted
+ * once per file: its text, or (PyTorch) the file under engine/export/torch/ whose
+ * definition of `name` the exporter copies in.
+ */
+export type CodeHelper = { name: string; code: string; source?: undefined } | { name: string; source: string; code?: undefined };
 
 /** How one tfjs weight of the node maps onto a PyTorch parameter or buffer of the exported module. */
 export interface TorchWeight {
@@ -171,6 +172,12 @@ export interface EmitContext<S extends ParamDefs> {
   name: string;
   /** The node's tfjs layer name in the compiled model; Keras and tfjs code name their layers so (suffix `_x` for several), so trained weights load by name. */
   layer: string;
+  /**
+   * PyTorch only: output ports the model returns as logits (they train with
+   * cross-entropy): leave their final softmax out and list them in
+   * EmittedCode.logits. Emitters that cannot simply ignore it.
+   */
+  logits?: readonly string[];
 }
 
 export interface EmittedCode {
@@ -181,6 +188,8 @@ export interface EmittedCode {
   helpers?: CodeHelper[];
   /** PyTorch only: where the node's trained tfjs weights go. */
   torchWeights?: TorchWeight[];
+  /** PyTorch only: the ports of EmitContext.logits emitted without their softmax, with the dim it normalises. */
+  logits?: Record<string, number>;
 }
 
 export type Emitters<S extends ParamDefs> = { [T in ExportTarget]?: (ctx: EmitContext<S>) => EmittedCode };

@@ -42,12 +42,14 @@ export default defineBlock({
     keras: ({ params: p, inputs, outputs, layer }) => ({
       body: [kerasLayer(outputs.out, 'Dense', [p.units], { activation: p.activation === 'linear' ? undefined : p.activation === 'swish' ? 'silu' : p.activation, use_bias: p.useBias ? undefined : false, name: layer }, inputs.in)],
     }),
-    pytorch({ params: p, inputs, inputShapes, outputs, name }) {
+    pytorch({ params: p, inputs, inputShapes, outputs, name, logits }) {
       const x = inputShapes.in;
       const image = x.length === 4;
       const call = `self.${name}(${image ? channelsLast(inputs.in) : inputs.in})`;
-      const y = torchActivation(p.activation, image ? channelsFirst(call) : call, image ? 1 : -1);
+      const asLogits = p.activation === 'softmax' && !!logits?.includes('out');
+      const y = torchActivation(asLogits ? 'linear' : p.activation, image ? channelsFirst(call) : call, image ? 1 : -1);
       return {
+        logits: asLogits ? { out: image ? 1 : -1 } : undefined,
         init: [`self.${name} = nn.Linear(${x[x.length - 1]}, ${p.units}${p.useBias ? '' : ', bias=False'})`],
         body: [`${outputs.out} = ${y}`],
         torchWeights: [{ torch: 'weight', tfjs: 'kernel', permute: DENSE_KERNEL_TO_TORCH }, ...(p.useBias ? [{ torch: 'bias', tfjs: 'bias' }] : [])],

@@ -102,7 +102,7 @@ class DilatedDepthwiseConv2D extends tf.layers.Layer {
     this.useBias = args.useBias;
   }
 
-  build(inputShape: tf.Shape | tf.Shape[]) {
+  override build(inputShape: tf.Shape | tf.Shape[]) {
     const channels = (inputShape as tf.Shape)[3] as number;
     const [k, m] = [this.kernel, this.depthMultiplier];
     this.depthwiseKernel = this.addWeight('depthwise_kernel', [k, k, channels, m], 'float32', tf.initializers.glorotUniform({}));
@@ -110,14 +110,14 @@ class DilatedDepthwiseConv2D extends tf.layers.Layer {
     this.built = true;
   }
 
-  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const [batch, height, width, channels] = inputShape as tf.Shape;
     const lost = this.padding === 'same' ? 0 : (this.kernel - 1) * this.dilation;
     const size = (d: number | null) => (d === null ? null : d - lost);
     return [batch, size(height), size(width), (channels as number) * this.depthMultiplier];
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
     const [k, d] = [this.kernel, this.dilation];
     return tf.tidy(() => {
@@ -138,7 +138,7 @@ class DilatedDepthwiseConv2D extends tf.layers.Layer {
     });
   }
 
-  getConfig() {
+  override getConfig() {
     const { kernel, depthMultiplier, padding, dilation, useBias } = this;
     return { ...super.getConfig(), kernel, depthMultiplier, padding, dilation, useBias };
   }

@@ -1,3 +1,4 @@
+import { torchHelper } from './emit/torch-helper.js';
 import type { LayerVariable, Shape as TfShape } from '@tensorflow/tfjs';
 import { defineBlock, ShapeError, type Initializer, type Tensor, type TF } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
@@ -21,18 +22,18 @@ class PositionalEncoding extends tf.layers.Layer {
     this.maxLength = args.maxLength;
   }
 
-  build(inputShape: tf.Shape | tf.Shape[]) {
+  override build(inputShape: tf.Shape | tf.Shape[]) {
     const features = (inputShape as tf.Shape)[2] as number;
     if (this.mode === 'learned')
       this.table = this.addWeight('embeddings', [this.maxLength, features], 'float32', tf.initializers.randomNormal({ stddev: 0.02 }));
     this.built = true;
   }
 
-  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
     return inputShape;
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const [, steps, features] = x.shape as number[];
     return tf.tidy(() => {
@@ -47,7 +48,7 @@ class PositionalEncoding extends tf.layers.Layer {
     });
   }
 
-  getConfig() {
+  override getConfig() {
     return { ...super.getConfig(), mode: this.mode, maxLength: this.maxLength };
   }
 }
@@ -85,29 +86,6 @@ const KERAS_POSITIONAL = `class PositionalEncoding(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode, "max_length": self.max_length}`;
-
-const TORCH_POSITIONAL = `class PositionalEncoding(nn.Module):
-    """Adds position information to a sequence [batch, time, features].
-
-    Vaswani et al. (2017), "Attention Is All You Need": by default the fixed code
-    sin(pos / 10000^(2i/D)) on even features and cos on odd ones (a buffer that is
-    recomputed, not saved); with learned=True a trained max_length x D table (BERT,
-    GPT-2, ViT). Either is cut to the sequence length.
-    """
-
-    def __init__(self, dim, max_length=512, learned=False):
-        super().__init__()
-        if learned:
-            self.table = nn.Parameter(torch.randn(max_length, dim) * 0.02)
-        else:
-            position = torch.arange(max_length, dtype=torch.float64)[:, None]
-            pair = torch.arange(dim, dtype=torch.float64) // 2 * 2  # 2i for features 2i and 2i + 1
-            angle = position / 10000 ** (pair / dim)
-            table = torch.where(torch.arange(dim) % 2 == 0, angle.sin(), angle.cos())
-            self.register_buffer("table", table.float(), persistent=False)
-
-    def forward(self, x):
-        return x + self.table[: x.shape[1]]`;
 
 export type PositionalMode = 'sinusoidal' | 'learned';
 
@@ -216,7 +194,7 @@ export default defineBlock({
     pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
       init: [`self.${name} = PositionalEncoding(${pyArgs([inputShapes.in[2]], { max_length: p.maxLength, learned: p.mode === 'learned' ? true : undefined })})`],
       body: [`${outputs.out} = self.${name}(${inputs.in})`],
-      helpers: [{ name: 'PositionalEncoding', code: TORCH_POSITIONAL }],
+      helpers: [torchHelper('PositionalEncoding', 'layers.py')],
       torchWeights: p.mode === 'learned' ? [{ torch: 'table', tfjs: 'embeddings' }] : [],
     }),
   },

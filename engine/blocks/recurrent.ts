@@ -1,73 +1,8 @@
 // LSTM and GRU over a sequence [B, T, F], returning every step or the last one.
+import { torchHelper } from './emit/torch-helper.js';
 import { defineBlock } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
 import { DENSE_KERNEL_TO_TORCH, kerasLayer, pyArgs, tsLayer } from './emit/snippets.js';
-
-const TORCH_LSTM = `class LSTM(nn.Module):
-    """A long short-term memory layer (Hochreiter & Schmidhuber 1997, "Long Short-Term Memory").
-
-    Keras's and TensorFlow.js's parameterisation, written out because nn.LSTM differs:
-    ONE bias per gate (nn.LSTM has two, bias_ih and bias_hh), gates in the order
-    input, forget, cell, output, sigmoid gates and tanh activations, zero initial state.
-    Input [batch, time, features]; output every hidden state [batch, time, hidden] or,
-    by default, the last one [batch, hidden].
-    """
-
-    def __init__(self, input_size, hidden_size, return_sequences=False):
-        super().__init__()
-        self.hidden_size = hidden_size
-        self.return_sequences = return_sequences
-        self.weight_ih = nn.Parameter(nn.init.xavier_uniform_(torch.empty(4 * hidden_size, input_size)))
-        self.weight_hh = nn.Parameter(nn.init.xavier_uniform_(torch.empty(4 * hidden_size, hidden_size)))
-        bias = torch.zeros(4 * hidden_size)
-        bias[hidden_size : 2 * hidden_size] = 1.0  # forget gate (Jozefowicz et al. 2015)
-        self.bias = nn.Parameter(bias)
-
-    def forward(self, x):
-        h = x.new_zeros(x.shape[0], self.hidden_size)
-        c = torch.zeros_like(h)
-        inputs = F.linear(x, self.weight_ih, self.bias)  # the input's share of every gate, all steps at once
-        outputs = []
-        for step in inputs.unbind(1):
-            i, f, g, o = (step + F.linear(h, self.weight_hh)).chunk(4, dim=-1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)
-            outputs.append(h)
-        return torch.stack(outputs, dim=1) if self.return_sequences else h`;
-
-const TORCH_GRU = `class GRU(nn.Module):
-    """A gated recurrent unit (Cho et al. 2014, "Learning Phrase Representations using RNN
-    Encoder-Decoder for Statistical Machine Translation").
-
-    The original form, as in TensorFlow.js (Keras's reset_after=False), written out because
-    nn.GRU differs: the reset gate scales the hidden state BEFORE the recurrent matrix, ONE
-    bias per gate, gates in the order update (z), reset (r), candidate (h), and
-    h = z * h + (1 - z) * candidate. Input [batch, time, features]; output every hidden
-    state [batch, time, hidden] or, by default, the last one [batch, hidden].
-    """
-
-    def __init__(self, input_size, hidden_size, return_sequences=False):
-        super().__init__()
-        self.hidden_size = hidden_size
-        self.return_sequences = return_sequences
-        self.weight_ih = nn.Parameter(nn.init.xavier_uniform_(torch.empty(3 * hidden_size, input_size)))
-        self.weight_hh = nn.Parameter(nn.init.xavier_uniform_(torch.empty(3 * hidden_size, hidden_size)))
-        self.bias = nn.Parameter(torch.zeros(3 * hidden_size))
-
-    def forward(self, x):
-        h = x.new_zeros(x.shape[0], self.hidden_size)
-        inputs = F.linear(x, self.weight_ih, self.bias)  # the input's share of every gate, all steps at once
-        weight_zr, weight_h = self.weight_hh.split([2 * self.hidden_size, self.hidden_size])
-        outputs = []
-        for step in inputs.unbind(1):
-            x_z, x_r, x_h = step.chunk(3, dim=-1)
-            h_z, h_r = F.linear(h, weight_zr).chunk(2, dim=-1)
-            z = torch.sigmoid(x_z + h_z)
-            r = torch.sigmoid(x_r + h_r)
-            candidate = torch.tanh(x_h + F.linear(r * h, weight_h))
-            h = z * h + (1 - z) * candidate
-            outputs.append(h)
-        return torch.stack(outputs, dim=1) if self.return_sequences else h`;
 
 function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: string) {
   return defineBlock({
@@ -121,7 +56,7 @@ function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: stri
       pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
         init: [`self.${name} = ${cell.toUpperCase()}(${pyArgs([inputShapes.in[2], p.units], { return_sequences: p.returnSequences ? true : undefined })})`],
         body: [`${outputs.out} = self.${name}(${inputs.in})`],
-        helpers: [{ name: cell.toUpperCase(), code: cell === 'lstm' ? TORCH_LSTM : TORCH_GRU }],
+        helpers: [torchHelper(cell.toUpperCase(), 'layers.py')],
         torchWeights: [
           { torch: 'weight_ih', tfjs: 'kernel', permute: DENSE_KERNEL_TO_TORCH },
           { torch: 'weight_hh', tfjs: 'recurrent_kernel', permute: DENSE_KERNEL_TO_TORCH },

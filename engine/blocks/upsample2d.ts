@@ -1,32 +1,7 @@
+import { torchHelper } from './emit/torch-helper.js';
 import { defineBlock } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
 import { kerasLayer, tsLayer } from './emit/snippets.js';
-
-const TORCH_BILINEAR = `class BilinearUpsample2d(nn.Module):
-    """Bilinear upsampling by an integer factor, sampled as TensorFlow.js samples.
-
-    Output pixel i reads input position i / factor (TensorFlow 1's resize_bilinear:
-    no aligned corners, no half-pixel centres), clamped at the last pixel.
-    F.interpolate(mode="bilinear") reads (i + 0.5) / factor - 0.5 instead, which would
-    not reproduce the trained model's outputs.
-    """
-
-    def __init__(self, factor):
-        super().__init__()
-        self.factor = factor
-
-    def _taps(self, size, x):
-        position = torch.arange(size * self.factor, device=x.device, dtype=torch.float32) / self.factor
-        low = position.floor().long()
-        high = (low + 1).clamp(max=size - 1)
-        return low, high, (position - low).to(x.dtype)
-
-    def forward(self, x):
-        top, bottom, dy = self._taps(x.shape[2], x)
-        left, right, dx = self._taps(x.shape[3], x)
-        dy = dy[:, None]
-        x = x[:, :, top] * (1 - dy) + x[:, :, bottom] * dy
-        return x[..., left] * (1 - dx) + x[..., right] * dx`;
 
 const KERAS_BILINEAR = `class BilinearUpSampling2D(keras.layers.Layer):
     """Bilinear upsampling by an integer factor, sampled as TensorFlow.js samples.
@@ -105,7 +80,7 @@ export default defineBlock({
         : {
             init: [`self.${name} = BilinearUpsample2d(factor=${p.factor})`],
             body: [`${outputs.out} = self.${name}(${inputs.in})`],
-            helpers: [{ name: 'BilinearUpsample2d', code: TORCH_BILINEAR }],
+            helpers: [torchHelper('BilinearUpsample2d', 'layers.py')],
           },
   },
   examples: [

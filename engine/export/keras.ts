@@ -23,6 +23,9 @@ export function exportKeras(graph: GraphFile): string {
     t.optimizer === 'sgd' ? `keras.optimizers.SGD(${lr}, momentum=0.9)` : t.optimizer === 'adamw' ? `keras.optimizers.AdamW(${lr})` : `keras.optimizers.Adam(${lr})`;
   const losses = plan.outputs.map((o) => (o.loss ? LOSS[o.loss] : 'None'));
   const weights = plan.outputs.map((o) => o.lossWeight);
+  // Keras 3 wants one metrics list per output of a multi-output model.
+  const accuracy = (loss: string | null | undefined) => (loss && /Crossentropy$/.test(loss) ? '["accuracy"]' : '[]');
+  const metrics = plan.outputs.length === 1 ? accuracy(plan.outputs[0].loss) : `[${plan.outputs.map((o) => accuracy(o.loss)).join(', ')}]`;
   const lines = [
     `"""${commentText(graph.name)} (exported from Attention Studio).`,
     '',
@@ -33,7 +36,7 @@ export function exportKeras(graph: GraphFile): string {
     'from keras import layers, ops',
     '',
     '',
-    ...plan.helpers.flatMap((h) => [h.code.trimEnd(), '', '']),
+    ...plan.helpers.flatMap((h) => [(h.code ?? '').trimEnd(), '', '']),
     'def build_model():',
     ...indent(
       plan.nodes.flatMap((n) => n.code.body),
@@ -44,7 +47,7 @@ export function exportKeras(graph: GraphFile): string {
     '',
     `def train(model, x, y, epochs=${typeof t.epochs === 'number' ? t.epochs : 1}, batch_size=${typeof t.batchSize === 'number' ? t.batchSize : 32}):`,
     '    """Trains with the graph\'s settings; x and y are lists with one array per input and output."""',
-    `    model.compile(optimizer=${optimizer}, loss=[${losses.join(', ')}], loss_weights=[${weights.join(', ')}], metrics=["accuracy"])`,
+    `    model.compile(optimizer=${optimizer}, loss=[${losses.join(', ')}], loss_weights=[${weights.join(', ')}], metrics=${metrics})`,
     '    return model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_split=0.1)',
     '',
     '',

@@ -1,15 +1,50 @@
-// Graph -> a PyTorch module file: `class Model(nn.Module)`, `example_inputs()`,
-// a weight loader for trained weights, and a short training loop.
+// Graph -> a PyTorch module file that reads like torchvision or timm: one
+// nn.Module class per composite (named from its label), a composite's `repeat`
+// as an nn.Sequential of copies, a `Model` whose forward returns logits where
+// the loss allows (softmax in `predict()`), and a training entry point
+// (`python model.py --data ...`) copied from engine/export/torch/.
 import type { GraphFile } from '../graph/types.js';
+import type { CodeHelper, TorchWeight } from '../blocks/contract.js';
+import type { CompositeInfo, GraphAnalysis, NodeInfo, ScopeAnalysis } from '../graph/analyze.js';
+import { analyzeGraph } from '../graph/analyze.js';
+import { inlineGraph } from '../graph/inline.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT } from '../graph/composite.js';
+import { outputLoss } from '../graph/output-loss.js';
 import { graphTrainingConfig } from '../graph/training-section.js';
-import { commentText } from './names.js';
-import { indent, torchShape } from '../blocks/emit/format.js';
-import { planExport, type ExportPlan } from './plan.js';
-import type { TorchWeight } from '../blocks/contract.js';
+import { hasErrors } from '../graph/types.js';
+import { indent, pyValue, torchShape } from '../blocks/emit/format.js';
+import { commentText, identifier, NameTable, stringLiteral } from './names.js';
+import { ExportError } from './plan.js';
+import { torchHelperSource, torchRuntimeSource } from './torch-sources.js';
 
-const HEADER_IMPORTS = ['import json', 'import math', 'import struct', '', 'import torch', 'from torch import nn', 'import torch.nn.functional as F'];
+export interface PytorchExport {
+  code: string;
+  /** The attention outputs that `probes: true` records, in the compiled model's order. */
+  attention: { nodeId: string; port: string }[];
+  /** Where each tfjs weight goes in the module's state_dict. */
+  weights: (TorchWeight & { nodeId: string; layer: string })[];
+  /**
+   * Per model output (in graph order): "logits" where forward() returns
+   * pre-softmax scores (predict() applies the softmax, the loss is
+   * F.cross_entropy), "values" where it returns the graph's own output.
+   */
+  outputs: ('logits' | 'values')[];
+}
 
-function docstring(text: string, pad = ''): string[] {
+export interface PytorchExportOptions {
+  /**
+   * For training under PyTorch: when the module's `probing` attribute is set,
+   * forward() also keeps the attention outputs in `self.probes` (a tuple, in the
+   * compiled model's order); off, the module is the plain export.
+   */
+  probes?: boolean;
+}
+
+const HEADER_IMPORTS = ['import argparse', 'import json', 'import math', 'import os', 'import struct', '', 'import torch', 'from torch import nn', 'import torch.nn.functional as F'];
+/** Module-level names of the file; node and class names keep clear of them. */
+const RESERVED = ['json', 'struct', 'argparse', 'os', 'load_weights', 'train', 'evaluate', 'predict', 'compute_loss', 'main', 'batches', 'epochs', 'probes', 'probing', 'block'];
+
+export function docstring(text: string, pad = ''): string[] {
   const words = commentText(text).split(' ');
   const lines: string[] = [];
   let line = '';
@@ -30,137 +65,380 @@ function exampleInput(shape: (number | null)[], dtype: string, vocab?: number): 
   return dtype === 'int32' ? `torch.randint(0, ${vocab ?? 2}, (${dims.join(', ')}))` : `torch.randn(${dims.join(', ')})`;
 }
 
-const LOADER = `def load_weights(model, path):
-    """Loads trained weights exported by Attention Studio (a safetensors file).
+/** A class name from a composite's label: its words before any ":" or "(", in PascalCase. */
+const pascal = (label: string) =>
+  identifier(label.split(/[:(]/)[0], 'python')
+    .split('_')
+    .filter(Boolean)
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join('')
+    .replace(/^(\d)/, 'N$1') || 'Block';
 
-    The format is read with the standard library, so no extra package is needed.
-    """
-    with open(path, "rb") as f:
-        (header_size,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(header_size))
-        data = f.read()
-    state = {}
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        start, end = info["data_offsets"]
-        tensor = torch.frombuffer(bytearray(data[start:end]), dtype=torch.float32)
-        state[key] = tensor.reshape(info["shape"])
-    model.load_state_dict(state, strict=False)
-    return model`;
+/** Where the weights of a scope's nodes sit below the scope's module. */
+interface Placement {
+  leaves: Map<string, { name: string; torchWeights: TorchWeight[] }>;
+  children: Map<string, { attr: string; repeated: boolean; inner: Placement }>;
+}
 
-export interface PytorchExport {
+/** One generated nn.Module class; `ref` stands for its name until all names are known. */
+interface ModuleClass {
+  ref: string;
+  label: string;
+  text: string;
+  /** The text without its docstring: what decides that two composites share a class. */
   code: string;
-  /** The attention outputs that `probes: true` records, in the compiled model's order. */
-  attention: { nodeId: string; port: string }[];
-  /** Where each tfjs weight goes in the module's state_dict. */
-  weights: (TorchWeight & { nodeId: string; layer: string })[];
+  placement: Placement;
+  hasProbes: boolean;
 }
 
-function trainingSection(plan: ExportPlan): string[] {
-  const t = graphTrainingConfig(plan.graph.training);
-  const lr = typeof t.lr === 'number' ? t.lr : 1e-3;
-  const epochs = typeof t.epochs === 'number' ? t.epochs : 1;
-  const opt = t.optimizer === 'sgd' ? `torch.optim.SGD(model.parameters(), lr=${lr}, momentum=0.9)` : t.optimizer === 'adamw' ? `torch.optim.AdamW(model.parameters(), lr=${lr})` : `torch.optim.Adam(model.parameters(), lr=${lr})`;
-  const lossLines = plan.outputs.map((o, i) => {
-    const loss = o.loss;
-    const target = plan.outputs.length === 1 ? 'target' : `target[${i}]`;
-    const pred = plan.outputs.length === 1 ? 'pred' : `pred[${i}]`;
-    const expr =
-      loss === null
-        ? null
-        : loss === 'meanSquaredError'
-          ? `F.mse_loss(${pred}, ${target})`
-          : loss === 'meanAbsoluteError'
-            ? `F.l1_loss(${pred}, ${target})`
-            : loss === 'binaryCrossentropy'
-              ? `F.binary_cross_entropy(${pred}, ${target})`
-              : // the model outputs probabilities, as in the graph; targets are class indices
-                `F.nll_loss(torch.log(${pred}.clamp_min(1e-7)).flatten(0, -2), ${target}.flatten())`;
-    return expr ? `${o.lossWeight} * ${expr}` : null;
-  });
-  return [
-    `def train(model, batches, epochs=${epochs}):`,
-    `    """Trains with the graph's settings. \`batches\` yields (inputs, target) pairs: inputs as`,
-    '    in example_inputs(), targets as class indices (or values, for regression outputs)."""',
-    `    optimizer = ${opt}`,
-    '    model.train()',
-    '    for epoch in range(epochs):',
-    '        for inputs, target in batches:',
-    '            pred = model(*inputs)',
-    `            loss = ${lossLines.filter(Boolean).join(' + ') || 'torch.zeros(())'}`,
-    '            optimizer.zero_grad()',
-    '            loss.backward()',
-    '            optimizer.step()',
-    '        print(f"epoch {epoch + 1}: loss {loss.item():.4f}")',
-  ];
+interface ScopeCode {
+  init: string[];
+  body: string[];
+  /** Where each node's statements start in `body`, in order. */
+  starts: Map<string, number>;
+  /** Output variables by node id and port. */
+  vars: Map<string, Record<string, string>>;
+  probes: string[];
+  placement: Placement;
 }
 
-export interface PytorchExportOptions {
+/** Output ports the model returns as logits, by node id (top level only), with the softmax dim for predict(). */
+type LogitPorts = Map<string, Record<string, number>>;
+
+class TorchWriter {
+  readonly helpers = new Map<string, CodeHelper>();
+  /** Classes in dependency order (a class after the classes it uses). */
+  readonly classes: ModuleClass[] = [];
+
+  constructor(
+    private readonly graph: GraphFile,
+    private readonly probes: boolean,
+  ) {}
+
+  private labelsOf(compositeId: string | undefined): Map<string, string> {
+    const nodes = compositeId ? (this.graph.composites ?? []).find((c) => c.id === compositeId)?.nodes ?? [] : this.graph.nodes;
+    return new Map(nodes.map((n) => [n.id, n.label?.trim() || n.id]));
+  }
+
   /**
-   * For training under PyTorch: when the module's \`probing\` attribute is set,
-   * forward() also keeps the attention outputs in \`self.probes\` (the attention
-   * panels' probes); off, the module is the plain export.
+   * The forward code of one scope (the model, or one copy of a composite).
+   * `bound` gives the variable of each composite input node; `logits` the
+   * ports whose softmax is left to predict().
    */
-  probes?: boolean;
+  scope(scope: ScopeAnalysis, compositeId: string | undefined, names: NameTable, bound: Map<string, string>, where: string[], logits?: LogitPorts, honoured?: LogitPorts): ScopeCode {
+    const labels = this.labelsOf(compositeId);
+    const out: ScopeCode = { init: [], body: [], starts: new Map(), vars: new Map(), probes: [], placement: { leaves: new Map(), children: new Map() } };
+    const source = (n: NodeInfo, port: string): string => {
+      const e = scope.edges[n.incoming.get(port)!];
+      return out.vars.get(e.from.node)![e.from.port];
+    };
+    for (const id of scope.order) {
+      const n = scope.nodes.get(id)!;
+      const label = labels.get(id) ?? id;
+      const path = [...where, id];
+      if (n.block.type === COMPOSITE_INPUT) {
+        out.vars.set(id, { out: bound.get(id)! });
+        continue;
+      }
+      if (n.block.type === COMPOSITE_OUTPUT) {
+        out.vars.set(id, { out: source(n, 'in') });
+        continue;
+      }
+      const inputs: Record<string, string> = {};
+      for (const port of n.incoming.keys()) inputs[port] = source(n, port);
+      out.starts.set(id, out.body.length);
+      const name = names.take(label);
+      const outputs: Record<string, string> = {};
+      for (const p of n.outputs) outputs[p.name] = n.outputs.length === 1 ? name : names.take(`${name}_${p.name}`);
+      out.vars.set(id, outputs);
+      if (n.composite) {
+        const cls = this.classFor(n, path);
+        const repeated = n.copies!.length > 1;
+        const args = n.composite.inputs.map((p) => inputs[p.name]);
+        const results = n.composite.outputs.map((p) => outputs[p.name] ?? names.take(`${name}_${p.name}`));
+        out.init.push(repeated ? `self.${name} = nn.Sequential(*(${cls.ref}() for _ in range(${n.copies!.length})))` : `self.${name} = ${cls.ref}()`);
+        out.body.push(`${results.join(', ')} = self.${name}(${args.join(', ')})`);
+        if (cls.hasProbes) out.probes.push(repeated ? `*(p for block in self.${name} for p in block.probes)` : `*self.${name}.probes`);
+        out.placement.children.set(id, { attr: name, repeated, inner: cls.placement });
+        continue;
+      }
+      const emit = n.block.emit?.pytorch;
+      if (!emit) throw new ExportError(`node "${path.join('/')}": the ${n.block.label} block (${n.block.type}) cannot be exported to pytorch yet`, path[0]);
+      const wanted = logits?.get(id);
+      let code;
+      try {
+        code = emit({ params: n.params, inputShapes: n.inputShapes, outputShapes: n.outputShapes ?? {}, inputs, outputs, name, layer: name, logits: wanted ? Object.keys(wanted) : undefined });
+      } catch (err) {
+        throw new ExportError(`node "${path.join('/')}" (${n.block.label}): ${(err as Error).message}`, path[0]);
+      }
+      if (wanted && code.logits) honoured?.set(id, code.logits);
+      for (const h of code.helpers ?? []) {
+        const prior = this.helpers.get(h.name);
+        if (prior && (prior.code !== h.code || prior.source !== h.source)) throw new Error(`two different helpers are named ${h.name}`);
+        this.helpers.set(h.name, h);
+      }
+      out.init.push(...(code.init ?? []));
+      out.body.push(...code.body);
+      for (const p of n.outputs) if (p.attention) out.probes.push(outputs[p.name]);
+      out.placement.leaves.set(id, { name, torchWeights: code.torchWeights ?? [] });
+    }
+    return out;
+  }
+
+  /** The class of a composite node; every copy of a repeat must give the same one. */
+  private classFor(n: NodeInfo, path: string[]): ModuleClass {
+    const c = n.composite!;
+    const [first, ...rest] = n.copies!.map((copy) => this.classText(c, copy, path));
+    for (const other of rest) if (other.code !== first.code) throw new ExportError(`node "${path.join('/')}": the copies of this repeat differ, so they cannot share one PyTorch class`, path[0]);
+    // Composites with the same code (say a stage's first block and its repeats) share one class.
+    const same = this.classes.find((k) => k.code === first.code);
+    if (same) return same;
+    const cls = { ...first, ref: `\u0000${this.classes.length}\u0000` };
+    this.classes.push(cls);
+    return cls;
+  }
+
+  private classText(c: CompositeInfo, copy: ScopeAnalysis, path: string[]): Omit<ModuleClass, 'ref'> {
+    const names = new NameTable('python', RESERVED);
+    const single = c.inputs.length === 1;
+    const bound = new Map(c.inputs.map((p) => [p.node, single ? 'x' : names.take(p.name)]));
+    const code = this.scope(copy, c.id, names, bound, path);
+    const results = c.outputs.map((p) => code.vars.get(p.node)!.out);
+    const hasProbes = this.probes && code.probes.length > 0;
+    const label = c.def.label?.trim() || c.id;
+    const doc = docstring(c.def.doc ? `${label}: ${c.def.doc}` : `${label} (a composite block).`, '    ');
+    const body = [
+      '    def __init__(self):',
+      '        super().__init__()',
+      ...indent(code.init, '        '),
+      '',
+      `    def forward(self, ${[...bound.values()].join(', ')}):`,
+      ...indent(code.body, '        '),
+      ...(hasProbes ? [`        self.probes = (${code.probes.join(', ')},)`] : []),
+      `        return ${results.join(', ')}`,
+    ];
+    const text = [`class \u0000self\u0000(nn.Module):`, ...doc, '', ...body].join('\n');
+    return { label, text, code: body.join('\n'), placement: code.placement, hasProbes };
+  }
+}
+
+/** The state_dict path of an inlined node: its instances' attributes (and copy indices), then its own. */
+function modulePath(placement: Placement, path: string[], copy: number[]): string {
+  const parts: string[] = [];
+  let at = placement;
+  path.forEach((id, i) => {
+    if (i === path.length - 1) {
+      const leaf = at.leaves.get(id);
+      if (!leaf) throw new Error(`no placement for node "${path.join('/')}"`);
+      parts.push(leaf.name);
+      return;
+    }
+    const child = at.children.get(id)!;
+    parts.push(child.attr);
+    if (child.repeated) parts.push(String(copy[i] - 1));
+    at = child.inner;
+  });
+  return parts.join('.');
+}
+
+/** Blocks that make up a classifier's head: what follows the features. */
+const HEAD_BLOCKS = new Set(['core.classificationHead', 'core.dense', 'core.dropout', 'core.flatten', 'core.globalPool2d', 'core.globalPool1d', 'core.activation']);
+
+/**
+ * The first statement of the model's head, as timm's forward_head: the trailing
+ * chain of head blocks before a single output, each fed only by the one before;
+ * undefined where the graph has no such chain (several inputs or outputs, no head).
+ */
+function headStart(analysis: GraphAnalysis, top: ScopeCode, inputs: NodeInfo[], outputs: NodeInfo[]): { at: number; input: string } | undefined {
+  if (inputs.length !== 1 || outputs.length !== 1) return undefined;
+  const feeder = (n: NodeInfo) => analysis.edges[n.incoming.get('in')!]?.from;
+  const consumers = (id: string) => analysis.edges.filter((e) => e.from.node === id).length;
+  let from = feeder(outputs[0]);
+  let first: NodeInfo | undefined;
+  while (from) {
+    const n = analysis.nodes.get(from.node)!;
+    if (!HEAD_BLOCKS.has(n.block.type) || n.incoming.size !== 1 || consumers(n.id) !== 1) break;
+    first = n;
+    from = feeder(n);
+  }
+  if (!first || !from || analysis.nodes.get(from.node)!.block.type === 'io.input') return undefined;
+  return { at: top.starts.get(first.id)!, input: top.vars.get(from.node)![from.port] };
+}
+
+const CROSS_ENTROPY = new Set(['categoricalCrossentropy', 'sparseCategoricalCrossentropy']);
+
+function lossExpression(loss: string | null | undefined, pred: string, target: string, kind: 'logits' | 'values', dim: number): string | null {
+  switch (loss) {
+    case null:
+    case undefined:
+      return null;
+    case 'meanSquaredError':
+      return `F.mse_loss(${pred}, ${target})`;
+    case 'meanAbsoluteError':
+      return `F.l1_loss(${pred}, ${target})`;
+    case 'binaryCrossentropy':
+      return `F.binary_cross_entropy(${pred}.clamp(1e-7, 1 - 1e-7), ${target})`;
+    default:
+      // Class probabilities from the graph: log-probabilities are logits whose softmax gives them back.
+      return kind === 'logits' ? `cross_entropy(${pred}, ${target}, dim=${dim})` : `cross_entropy(torch.log(${pred}.clamp_min(1e-12)), ${target}, dim=${dim})`;
+  }
 }
 
 export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = {}): PytorchExport {
-  const plan = planExport(graph, 'pytorch', ['json', 'struct', 'load_weights', 'train', 'batches', 'epochs']);
-  const init = plan.nodes.flatMap((n) => n.code.init ?? []);
-  const body = plan.nodes.flatMap((n) => n.code.body);
-  const args = plan.inputs.map((n) => n.name);
-  const results = plan.outputs.map((n) => n.inputs.in);
-  const inputDocs = plan.inputs.map((n) => {
-    const s = torchShape(n.info.outputShapes!.out).map((d, i) => (i === 0 ? 'batch' : d));
-    return `${n.name}: [${s.join(', ')}]${n.info.outputs[0].dtype === 'int32' ? ' (token ids)' : ''}`;
+  const analysis: GraphAnalysis = analyzeGraph(graph);
+  if (hasErrors(analysis.diagnostics)) {
+    const first = analysis.diagnostics.find((d) => d.severity === 'error')!;
+    throw new ExportError(`the graph has errors; fix them before exporting (first: ${first.nodeId ? `node "${first.nodeId}": ` : ''}${first.message})`, first.nodeId);
+  }
+  const outputNodes = analysis.order.map((id) => analysis.nodes.get(id)!).filter((n) => n.block.type === 'io.output');
+  const inputNodes = analysis.order.map((id) => analysis.nodes.get(id)!).filter((n) => n.block.type === 'io.input');
+  const losses = outputNodes.map((o) => outputLoss(graph, analysis, o.id));
+
+  // Outputs trained with cross-entropy ask their source for logits.
+  const wanted: LogitPorts = new Map();
+  outputNodes.forEach((o, i) => {
+    if (!CROSS_ENTROPY.has(losses[i] ?? '')) return;
+    const e = graph.edges[o.incoming.get('in')!];
+    const ports = wanted.get(e.from.node) ?? {};
+    ports[e.from.port] = -1;
+    wanted.set(e.from.node, ports);
   });
-  const attention = plan.nodes.flatMap((n) => n.info.outputs.filter((p) => p.attention).map((p) => ({ nodeId: n.id, port: p.name, variable: n.outputs[p.name] })));
-  const probeLines = options.probes && attention.length ? ['if getattr(self, "probing", False):', `    self.probes = (${attention.map((a) => a.variable).join(', ')},)`] : [];
+  const honoured: LogitPorts = new Map();
+
+  const writer = new TorchWriter(graph, !!options.probes);
+  const names = new NameTable('python', RESERVED);
+  const top = writer.scope(analysis, undefined, names, new Map(), [], wanted, honoured);
+
+  const outputKinds = outputNodes.map((o) => {
+    const e = graph.edges[o.incoming.get('in')!];
+    const dim = honoured.get(e.from.node)?.[e.from.port];
+    return { variable: top.vars.get(e.from.node)![e.from.port], kind: (dim === undefined ? 'values' : 'logits') as 'logits' | 'values', dim: dim ?? -1 };
+  });
+  const args = inputNodes.map((n) => top.vars.get(n.id)!.out);
+
+  // Class names, now that every helper's name is known.
+  const taken = new Set(['Model', ...writer.helpers.keys()]);
+  const resolved = writer.classes.map((c) => {
+    let name = pascal(c.label);
+    if (taken.has(name)) name = `${name}Block`;
+    for (let k = 2; taken.has(name); k++) name = `${pascal(c.label)}Block${k}`;
+    taken.add(name);
+    return name;
+  });
+  const named = (s: string) => s.replace(/\u0000(\d+)\u0000/g, (_, k: string) => resolved[Number(k)]);
+  const classes = writer.classes.map((c, k) => named(c.text.replace('\u0000self\u0000', resolved[k])));
+
+  const inputDocs = inputNodes.map((n) => {
+    const s = torchShape(n.outputShapes!.out).map((d, i) => (i === 0 ? 'batch' : d));
+    return `${top.vars.get(n.id)!.out}: [${s.join(', ')}]${n.outputs[0].dtype === 'int32' ? ' (token ids)' : ''}`;
+  });
+  const returned = outputKinds.map((o) => o.variable);
+  const tuple = (xs: string[]) => (xs.length === 1 ? xs[0] : `(${xs.join(', ')})`);
+  // With probes on, forward() keeps every attention output, so it stays one method.
+  const head = probeLinesWanted(options, top) ? undefined : headStart(analysis, top, inputNodes, outputNodes);
+  const probeLines = options.probes && top.probes.length ? ['if getattr(self, "probing", False):', `    self.probes = (${top.probes.join(', ')},)`] : [];
+  const logitsDoc = outputKinds.some((o) => o.kind === 'logits')
+    ? ' forward() returns logits (the loss is F.cross_entropy); predict() returns the graph\'s outputs, with the softmax.'
+    : '';
+  const predicted = outputKinds.map((o, i) => {
+    const y = outputKinds.length === 1 ? 'y' : `y[${i}]`;
+    return o.kind === 'logits' ? `torch.softmax(${y}, dim=${o.dim})` : y;
+  });
+
+  const t = graphTrainingConfig(graph.training);
+  const settings = {
+    optimizer: typeof t.optimizer === 'string' ? t.optimizer : 'adam',
+    lr: typeof t.lr === 'number' ? t.lr : 1e-3,
+    epochs: typeof t.epochs === 'number' ? t.epochs : 1,
+    batch_size: typeof t.batchSize === 'number' ? t.batchSize : 32,
+  };
+  const lossTerms = outputNodes
+    .map((o, i) => {
+      const pred = outputNodes.length === 1 ? 'outputs' : `outputs[${i}]`;
+      const target = outputNodes.length === 1 ? 'targets' : `targets[${i}]`;
+      const e = lossExpression(losses[i], pred, target, outputKinds[i].kind, outputKinds[i].kind === 'logits' ? outputKinds[i].dim : -1);
+      const weight = o.params.weight as number;
+      return e && weight !== 0 ? (weight === 1 ? e : `${weight} * ${e}`) : null;
+    })
+    .filter((e): e is string => e !== null);
+
   const title = `${graph.name} (exported from Attention Studio).`;
   const lines = [
-    ...docstring(`${title} ${graph.description ?? ''} Images are NCHW, as PyTorch expects.`),
+    ...docstring(`${title} ${graph.description ?? ''} Images are NCHW, as PyTorch expects. Train it with \`python ${'model.py'} --data DATA\` (see --help).`),
     '',
     ...HEADER_IMPORTS,
     '',
-    ...plan.helpers.flatMap((h) => ['', h.code.trimEnd(), '']),
+    ...[...writer.helpers.values()].flatMap((h) => ['', torchHelperSource(h).trimEnd(), '']),
+    ...classes.flatMap((c) => ['', c, '']),
     '',
     'class Model(nn.Module):',
-    ...docstring(`${graph.name}. Inputs: ${inputDocs.join('; ')}.`, '    '),
+    ...docstring(`${graph.name}. Inputs: ${inputDocs.join('; ')}.${logitsDoc}`, '    '),
     '',
     '    def __init__(self):',
     '        super().__init__()',
-    ...indent(init.length ? init : ['pass'], '        '),
+    ...indent(top.init, '        '),
     '',
-    `    def forward(self, ${args.join(', ')}):`,
-    ...indent(body, '        '),
-    ...indent(probeLines, '        '),
-    `        return ${results.length === 1 ? results[0] : `(${results.join(', ')})`}`,
+    ...(head
+      ? [
+          `    def forward_features(self, ${args.join(', ')}):`,
+          ...indent(top.body.slice(0, head.at), '        '),
+          `        return ${head.input}`,
+          '',
+          `    def forward_head(self, ${head.input}):`,
+          ...indent(top.body.slice(head.at), '        '),
+          `        return ${tuple(returned)}`,
+          '',
+          `    def forward(self, ${args.join(', ')}):`,
+          `        return self.forward_head(self.forward_features(${args.join(', ')}))`,
+        ]
+      : [
+          `    def forward(self, ${args.join(', ')}):`,
+          ...indent(top.body, '        '),
+          ...indent(probeLines, '        '),
+          `        return ${tuple(returned)}`,
+        ]),
+    '',
+    '    @torch.no_grad()',
+    `    def predict(self, ${args.join(', ')}):`,
+    '        """The graph\'s outputs (class probabilities where forward() gives logits), in eval mode."""',
+    '        was_training = self.training',
+    '        self.eval()',
+    `        y = self(${args.join(', ')})`,
+    '        self.train(was_training)',
+    `        return ${tuple(predicted)}`,
     '',
     '',
     'def example_inputs():',
     '    """A batch of two random inputs of the right shapes."""',
-    `    return (${plan.inputs.map((n) => exampleInput(n.info.outputShapes!.out, n.info.outputs[0].dtype ?? 'float32', n.info.params.vocabSize as number)).join(', ')},)`,
+    `    return (${inputNodes.map((n) => exampleInput(n.outputShapes!.out, n.outputs[0].dtype ?? 'float32', n.params.vocabSize as number)).join(', ')},)`,
     '',
     '',
-    LOADER,
+    'def compute_loss(outputs, targets):',
+    '    """The graph\'s training loss: targets are class indices for classification outputs, values otherwise."""',
+    `    return ${lossTerms.join(' + ') || 'sum(y.sum() * 0 for y in (outputs if isinstance(outputs, tuple) else (outputs,)))'}`,
     '',
     '',
-    ...trainingSection(plan),
+    `TRAINING = ${pyDict(settings)}`,
+    '',
+    '',
+    torchRuntimeSource().trimEnd(),
     '',
     '',
     'if __name__ == "__main__":',
-    '    model = Model()',
-    '    n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)',
-    '    print(f"{n_params:,} trainable parameters")',
-    '    with torch.no_grad():',
-    '        out = model(*example_inputs())',
-    '    for y in out if isinstance(out, tuple) else (out,):',
-    '        print(tuple(y.shape))',
+    '    main(Model, compute_loss, example_inputs, TRAINING)',
     '',
   ];
-  const weights = plan.nodes.flatMap((n) =>
-    (n.code.torchWeights ?? []).map((w) => ({ ...w, torch: `${n.name}.${w.torch}`, nodeId: n.id, layer: n.layer })),
-  );
-  return { code: lines.join('\n'), weights, attention: attention.map(({ nodeId, port }) => ({ nodeId, port })) };
+
+  const weights = inlineGraph(graph, analysis).flatMap((n) => {
+    const base = modulePath(top.placement, n.path, n.copy);
+    let at = top.placement;
+    n.path.slice(0, -1).forEach((id) => (at = at.children.get(id)!.inner));
+    return at.leaves.get(n.path[n.path.length - 1])!.torchWeights.map((w) => ({ ...w, torch: `${base}.${w.torch}`, nodeId: n.key, layer: n.layer }));
+  });
+  const attention = inlineGraph(graph, analysis).flatMap((n) => n.info.outputs.filter((p) => p.attention).map((p) => ({ nodeId: n.key, port: p.name })));
+  return { code: named(lines.join('\n')), weights, attention, outputs: outputKinds.map((o) => o.kind) };
 }
+
+const probeLinesWanted = (options: PytorchExportOptions, top: ScopeCode) => !!options.probes && top.probes.length > 0;
+
+const pyDict = (o: Record<string, unknown>) => `{${Object.entries(o).map(([k, v]) => `${stringLiteral(k)}: ${pyValue(v)}`).join(', ')}}`;

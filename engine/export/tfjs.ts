@@ -30,7 +30,7 @@ export function exportTfjs(graph: GraphFile): string {
     ' */',
     "import * as tf from '@tensorflow/tfjs';",
     '',
-    ...plan.helpers.flatMap((h) => [h.code.trimEnd(), '']),
+    ...plan.helpers.flatMap((h) => [(h.code ?? '').trimEnd(), '']),
     'export function buildModel(): tf.LayersModel {',
     ...indent(
       plan.nodes.flatMap((n) => n.code.body),

@@ -53,6 +53,8 @@ export interface RunSpec {
   checkpoints: string;
   /** Where rank 0 writes its safetensors when attn drives the run (they then go into a checkpoint of the run folder). */
   staging: string;
+  /** Per model output: forward() gives logits (the trainer applies the softmax, as the graph does). */
+  logits: boolean[];
   metrics: string;
   /** Weights to start from (the compiled graph's seeded initial weights, or a checkpoint), optimizer state when continuing. */
   resume?: { weights: string; optimizer?: string; optimizerStep?: number; state?: unknown };
@@ -129,6 +131,7 @@ export async function prepareTorchRun(opts: {
     inputDtype: data.train.inputDtype,
     classes: data.classNames.length,
     outputs: trainedOutputs(graph),
+    logits: exported.outputs.map((o) => o === 'logits'),
     attention: config.probe.enabled ? compiledAttention : [],
     config,
     device: opts.device,

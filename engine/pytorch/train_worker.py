@@ -288,8 +288,12 @@ class Run:
     # ------------------------------------------------------------ one step
 
     def forward_outputs(self, net, x):
+        """The graph's outputs: the export's forward() gives logits where the loss is a
+        cross-entropy, and the losses and metrics here take probabilities, as tfjs's do."""
         out = net(x)
-        return out if isinstance(out, tuple) else (out,)
+        out = out if isinstance(out, tuple) else (out,)
+        logits = self.spec.get("logits") or [False] * len(out)
+        return tuple(torch.softmax(o, dim=-1) if is_logits else o for o, is_logits in zip(out, logits))
 
     def shard(self, idx):
         """This rank's part of a global batch (contiguous, as even as can be)."""

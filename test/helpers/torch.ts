@@ -40,6 +40,8 @@ export function skipWithoutTorch(t: TestContext, what: string): boolean {
 
 export interface TorchCase {
   dir: string;
+  /** The inputs in PyTorch's layout (images NCHW). */
+  inputs: { data: Float32Array | Int32Array; shape: number[]; dtype: 'float32' | 'int32' }[];
   tfjsParams: number;
   tfjsTrainable: number;
   expected: { data: Float32Array; shape: number[] }[];
@@ -74,14 +76,15 @@ export function prepareTorchCase(tf: TF, graph: GraphFile, seed = 1): TorchCase 
   writeFileSync(join(dir, 'model.py'), exported.code);
   writeFileSync(join(dir, 'weights.safetensors'), torchWeightsFile(compiled.model, exported));
   const feeds = randomInputs(tf, compiled.inputs, seed);
-  writeFileSync(join(dir, 'inputs.safetensors'), encodeSafetensors(feeds.map((t, k) => ({ name: `input${k}`, ...toTorchLayout(Float32Array.from(t.dataSync()), t.shape) }))));
+  const inputs = feeds.map((t) => ({ ...toTorchLayout(Float32Array.from(t.dataSync()), t.shape), dtype: t.dtype as 'float32' | 'int32' }));
+  writeFileSync(join(dir, 'inputs.safetensors'), encodeSafetensors(inputs.map((x, k) => ({ name: `input${k}`, data: x.data, shape: x.shape }))));
   writeFileSync(join(dir, 'dtypes.json'), JSON.stringify(compiled.inputs.map((i) => (i.dtype === 'int32' ? 'int' : 'float'))));
   const ys = [compiled.model.predict(feeds)].flat() as ReturnType<TF['zeros']>[];
   const matrix = matrixOutputs(graph, compiled);
   const expected = ys.map((y, k) => toTorchLayout(Float32Array.from(y.dataSync()), y.shape, matrix[k]));
   tf.dispose([...feeds, ...ys]);
   compiled.model.dispose();
-  return { dir, tfjsParams: compiled.params, tfjsTrainable: compiled.trainableParams, expected };
+  return { dir, inputs, tfjsParams: compiled.params, tfjsTrainable: compiled.trainableParams, expected };
 }
 
 /** Runs the cases in one Python process; a case that fails in Python gets its error. */

@@ -20,3 +20,15 @@ export const EXPORT_TARGETS = {
 export type ExportTarget = keyof typeof EXPORT_TARGETS;
 /** The targets in the order the Export dialog offers them. */
 export const EXPORT_TARGET_IDS = Object.keys(EXPORT_TARGETS) as [ExportTarget, ...ExportTarget[]];
+
+/**
+ * What the CLI, the host and the Export dialog can write: every code target, and
+ * ONNX (a binary file, made from the PyTorch export by a Python with torch).
+ */
+export const EXPORT_FORMATS = {
+  ...EXPORT_TARGETS,
+  onnx: { label: 'ONNX', language: 'binary', fileSuffix: '.onnx' },
+} as const satisfies Record<string, Omit<ExportTargetInfo, 'language'> & { language: ExportTargetInfo['language'] | 'binary' }>;
+
+export type ExportFormat = keyof typeof EXPORT_FORMATS;
+export const EXPORT_FORMAT_IDS = Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]];

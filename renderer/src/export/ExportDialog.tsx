@@ -1,8 +1,8 @@
 // File › Export: the graph as TypeScript (tfjs), Keras or PyTorch code, with a
-// highlighted preview, Copy and Save.
+// highlighted preview, Copy and Save; or as an ONNX model (a download).
 import { useEffect, useMemo, useState } from 'react';
 import { create } from 'zustand';
-import { EXPORT_TARGETS, EXPORT_TARGET_IDS, type ExportResult, type ExportTarget } from '../../../common/host-api/api.js';
+import { EXPORT_FORMATS, EXPORT_FORMAT_IDS, type ExportFormat, type ExportResult } from '../../../common/host-api/api.js';
 import { editor, toast } from '../editor.js';
 import { host, noHostReason } from '../host/host.js';
 import { formatDiagnostic } from '../../../engine/graph/types.js';
@@ -14,13 +14,21 @@ export const openExportDialog = (): void => useExportDialog.setState({ open: tru
 const close = (): void => useExportDialog.setState({ open: false });
 
 
+/** A base64 file's bytes. */
+function decodeBase64(content: string): Uint8Array<ArrayBuffer> {
+  const text = atob(content);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
 export function ExportDialog() {
   const open = useExportDialog((s) => s.open);
   return open ? <ExportPanel /> : null;
 }
 
 function ExportPanel() {
-  const [target, setTarget] = useState<ExportTarget>(EXPORT_TARGET_IDS[0]);
+  const [target, setTarget] = useState<ExportFormat>(EXPORT_FORMAT_IDS[0]);
   const [result, setResult] = useState<ExportResult | { error: string } | null>(null);
   useEffect(() => {
     if (!host) return setResult({ error: `Export is not available: ${noHostReason ?? 'no host'}` });
@@ -38,12 +46,15 @@ function ExportPanel() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
   const file = result && 'files' in result ? result.files[0] : undefined;
-  const tokens = useMemo(() => (file ? highlight(file.content, EXPORT_TARGETS[target].language) : []), [file, target]);
+  const binary = file?.encoding === 'base64';
+  const language = EXPORT_FORMATS[target].language;
+  const tokens = useMemo(() => (file && language !== 'binary' ? highlight(file.content, language) : []), [file, language]);
 
-  const copy = () => file && navigator.clipboard.writeText(file.content).then(() => toast(`Copied ${file.name}`), (e: Error) => toast(`Cannot copy: ${e.message}`, 'error'));
+  const copy = () => file && !binary && navigator.clipboard.writeText(file.content).then(() => toast(`Copied ${file.name}`), (e: Error) => toast(`Cannot copy: ${e.message}`, 'error'));
   const save = () => {
     if (!file) return;
-    const url = URL.createObjectURL(new Blob([file.content], { type: 'text/plain' }));
+    const blob = binary ? new Blob([decodeBase64(file.content)], { type: 'application/octet-stream' }) : new Blob([file.content], { type: 'text/plain' });
+    const url = URL.createObjectURL(blob);
     const a = Object.assign(document.createElement('a'), { href: url, download: file.name });
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
@@ -55,9 +66,9 @@ function ExportPanel() {
         <header>
           <h2>Export as code</h2>
           <div className="export__targets" role="tablist">
-            {EXPORT_TARGET_IDS.map((id) => (
+            {EXPORT_FORMAT_IDS.map((id) => (
               <button key={id} role="tab" aria-selected={id === target} className={id === target ? 'active' : ''} data-testid={`export-target-${id}`} onClick={() => setTarget(id)}>
-                {EXPORT_TARGETS[id].label}
+                {EXPORT_FORMATS[id].label}
               </button>
             ))}
           </div>
@@ -66,7 +77,7 @@ function ExportPanel() {
           </button>
         </header>
         <div className="modal__body">
-          {!result && <div className="empty">Generating…</div>}
+          {!result && <div className="empty">{target === 'onnx' ? 'Exporting through PyTorch…' : 'Generating…'}</div>}
           {result && 'error' in result && <div className="empty error">{result.error}</div>}
           {result && 'files' in result && !file && (
             <div className="empty error" data-testid="export-diagnostics">
@@ -78,7 +89,14 @@ function ExportPanel() {
               </ul>
             </div>
           )}
-          {file && (
+          {file && binary && (
+            <div className="empty" data-testid="export-binary">
+              {file.name}: an ONNX model (opset 17, any batch size), {Math.round((file.content.length * 3) / 4 / 1024).toLocaleString()} KB. It computes the
+              graph&apos;s outputs (class probabilities, not logits); images go in NCHW, as in PyTorch. Made from the PyTorch export with
+              torch.onnx.export.
+            </div>
+          )}
+          {file && !binary && (
             <pre className="export__code" data-testid="export-code">
               <code>
                 {tokens.map((t, i) => (t.kind === 'text' ? t.text : <span key={i} className={`tok-${t.kind}`}>{t.text}</span>))}
@@ -88,7 +106,7 @@ function ExportPanel() {
         </div>
         <footer className="export__actions">
           <span className="export__name">{file?.name}</span>
-          <button disabled={!file} onClick={copy} data-testid="export-copy">
+          <button disabled={!file || binary} onClick={copy} data-testid="export-copy">
             Copy
           </button>
           <button className="primary" disabled={!file} onClick={save} data-testid="export-save">

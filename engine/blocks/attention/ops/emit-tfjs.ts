@@ -48,17 +48,20 @@ class DotProductAttention extends tf.layers.Layer {
     this.dropout = args.dropout ?? 0;
     this.headAxis = args.headAxis ?? false;
   }
-  computeOutputShape(inputShape: (number | null)[][]): (number | null)[][] {
+  override computeOutputShape(inputShape: (number | null)[][]): (number | null)[][] {
     const [q, k, v] = inputShape;
     return [[q[0], q[1], v[2]], this.headAxis ? [q[0], this.heads, q[1], k[1]] : [q[0], q[1], k[1]]];
   }
-  call(inputs: tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor[] {
+  override call(inputs: tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor[] {
     const [q, k, v, mask] = inputs;
     return tf.tidy(() => {
       const h = this.heads;
-      const split = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [x.shape[0], x.shape[1], h, x.shape[2] / h]), [0, 2, 1, 3]);
+      const split = (x: tf.Tensor) => {
+        const [b, t, d] = x.shape as number[];
+        return tf.transpose(tf.reshape(x, [b, t, h, d / h]), [0, 2, 1, 3]);
+      };
       const raw = tf.matMul(split(q), split(k), false, true);
-      const scores = this.scaled ? tf.mul(raw, 1 / Math.sqrt(k.shape[2] / h)) : raw;
+      const scores = this.scaled ? tf.mul(raw, 1 / Math.sqrt((k.shape as number[])[2] / h)) : raw;
       const weights = maskedSoftmax(scores, mask, this.causal);
       const kept = this.dropout > 0 && kwargs?.training === true ? tf.dropout(weights, this.dropout) : weights;
       const context = tf.matMul(kept, split(v)); // [B, h, Tq, dv]
@@ -67,7 +70,7 @@ class DotProductAttention extends tf.layers.Layer {
       return [merged, this.headAxis ? weights : tf.squeeze(weights, [1])];
     });
   }
-  getConfig() {
+  override getConfig() {
     const { heads, scaled, causal, dropout, headAxis } = this;
     return { ...super.getConfig(), heads, scaled, causal, dropout, headAxis };
   }
@@ -80,11 +83,11 @@ export const TS_SCORED: CodeHelper = {
   code: `/** tanh(a_i + b_j) for every pair: [a [B,Tq,u], b [B,Tk,u]] → [B,Tq,Tk,u] (inside additive attention). */
 class PairwiseTanh extends tf.layers.Layer {
   static className = 'PairwiseTanh';
-  computeOutputShape(inputShape: (number | null)[][]): (number | null)[] {
+  override computeOutputShape(inputShape: (number | null)[][]): (number | null)[] {
     const [a, b] = inputShape;
     return [a[0], a[1], b[1], a[2]];
   }
-  call(inputs: tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor[]): tf.Tensor {
     const [a, b] = inputs;
     return tf.tidy(() => tf.tanh(tf.add(tf.expandDims(a, 2), tf.expandDims(b, 1))));
   }
@@ -94,11 +97,11 @@ tf.serialization.registerClass(PairwiseTanh);
 /** Attention from scores [B,Tq,Tk,1]: inputs [scores, v [B,Tk,dv], mask? [B,Tk]] → [context [B,Tq,dv], weights [B,Tq,Tk]]. */
 class ScoredAttention extends tf.layers.Layer {
   static className = 'ScoredAttention';
-  computeOutputShape(inputShape: (number | null)[][]): (number | null)[][] {
+  override computeOutputShape(inputShape: (number | null)[][]): (number | null)[][] {
     const [s, v] = inputShape;
     return [[s[0], s[1], v[2]], [s[0], s[1], s[2]]];
   }
-  call(inputs: tf.Tensor[]): tf.Tensor[] {
+  override call(inputs: tf.Tensor[]): tf.Tensor[] {
     const [scores, v, mask] = inputs;
     return tf.tidy(() => {
       const weights = maskedSoftmax(tf.squeeze(scores, [3]), mask, false);
@@ -287,15 +290,15 @@ export const TS_PATCH: CodeHelper = {
 class ClassToken extends tf.layers.Layer {
   static className = 'ClassToken';
   private token?: tf.LayerVariable;
-  build(inputShape: (number | null)[]): void {
+  override build(inputShape: (number | null)[]): void {
     this.token = this.addWeight('token', [1, 1, inputShape[2] as number], 'float32', tf.initializers.truncatedNormal({ stddev: 0.02 }));
     this.built = true;
   }
-  computeOutputShape(inputShape: (number | null)[]): (number | null)[] {
+  override computeOutputShape(inputShape: (number | null)[]): (number | null)[] {
     const [b, t, d] = inputShape;
     return [b, t === null ? null : t + 1, d];
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     return tf.tidy(() => tf.concat([tf.tile(this.token!.read(), [x.shape[0], 1, 1]), x], 1));
   }
@@ -306,11 +309,11 @@ tf.serialization.registerClass(ClassToken);
 class LearnedPositions extends tf.layers.Layer {
   static className = 'LearnedPositions';
   private table?: tf.LayerVariable;
-  build(inputShape: (number | null)[]): void {
+  override build(inputShape: (number | null)[]): void {
     this.table = this.addWeight('table', [inputShape[1] as number, inputShape[2] as number], 'float32', tf.initializers.truncatedNormal({ stddev: 0.02 }));
     this.built = true;
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     return tf.tidy(() => tf.add(x, this.table!.read()));
   }
