@@ -1,10 +1,24 @@
 // Pooling: windowed (Pool2D) and global over an image or a sequence.
-import { defineBlock } from './contract.js';
+import { defineBlock, ShapeError } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
-import { window2dShape } from './window2d.js';
+import { explicitSides, paddingParams, torchExplicitPadding, window2dShape } from './window2d.js';
+import { paddedPool2dLayer } from './padded-pool.js';
 import { kerasLayer, pyArgs, torchWindowPadding, tsLayer } from './emit/snippets.js';
 
 const mode = { type: 'enum', options: ['max', 'avg'], default: 'max', doc: 'Take the maximum or the mean of each window.' } as const;
+
+/** PyTorch's explicit-padding pooling call; asymmetric padding goes through F.pad (-inf for max). */
+function torchExplicitPool(
+  p: { mode: string; pads: number[]; ceilMode: boolean; countIncludePad: boolean },
+  x: string,
+  window: (x: string, keywords?: Record<string, unknown>) => string,
+): string {
+  const pad = torchExplicitPadding(p.pads);
+  const flags = { ceil_mode: p.ceilMode ? true : undefined, count_include_pad: p.mode === 'avg' && !p.countIncludePad ? false : undefined };
+  if (!pad.pad) return window(x, { padding: pad.arg === '0' ? undefined : { toString: () => pad.arg }, ...flags });
+  if (p.mode === 'avg' && (!p.countIncludePad || p.ceilMode)) throw new Error('uneven explicit padding of average pooling without count_include_pad or with ceil_mode has no PyTorch form');
+  return window(`F.pad(${x}, (${pad.pad.join(', ')})${p.mode === 'max' ? ', value=float("-inf")' : ''})`, flags);
+}
 
 export const pool2d = defineBlock({
   type: 'core.pool2d',
@@ -14,28 +28,39 @@ export const pool2d = defineBlock({
     'Max or average pooling over size×size windows of an NHWC image, moved by `stride`: halves the resolution with ' +
     'the defaults. Channels are pooled independently. With "same" padding, average pooling divides by the number of ' +
     'real pixels in each window (as TensorFlow does; PyTorch\'s AvgPool2d counts the padding unless ' +
-    'count_include_pad=False).',
+    'count_include_pad=False). "explicit" padding is PyTorch\'s: max pooling pads with -inf, average pooling counts ' +
+    'the padding unless countIncludePad is off, and ceilMode keeps a last partial window.',
   params: {
     mode,
     size: { type: 'int', default: 2, min: 1, max: 64, doc: 'Window size (square).' },
     stride: { type: 'int', default: 2, min: 1, max: 64, doc: 'Step between windows.' },
-    padding: { type: 'enum', options: ['valid', 'same'], default: 'valid', doc: 'Padding mode.' },
+    padding: { ...paddingParams.padding, default: 'valid' as const },
+    pads: { ...paddingParams.pads, doc: `${paddingParams.pads.doc} At most half the window, as in PyTorch.` },
+    ceilMode: { type: 'bool', default: false, doc: "With explicit padding: round the output size up (PyTorch's ceil_mode)." },
+    countIncludePad: { type: 'bool', default: true, doc: "With explicit padding, average pooling: divide by the window including its padding (PyTorch's count_include_pad)." },
   },
   inputs: [{ name: 'in', doc: 'Image [B, H, W, C].', rank: 4 }],
   outputs: [{ name: 'out', doc: "Pooled map [B, H', W', C]." }],
   inferShape({ params: p, inputs }) {
-    const [b, oh, ow] = window2dShape(inputs.in, 'in', { kernel: p.size, stride: p.stride, padding: p.padding });
+    const [b, oh, ow] = window2dShape(inputs.in, 'in', { kernel: p.size, stride: p.stride, padding: p.padding, pads: p.pads, ceilMode: p.ceilMode });
+    if (p.padding === 'explicit' && explicitSides(p.pads).some((s) => 2 * s > p.size))
+      throw new ShapeError(`pads ${JSON.stringify(p.pads)} must be at most half the window size ${p.size} (as in PyTorch)`, 'in');
     return { out: [b, oh, ow, inputs.in[3]] };
   },
   build(tf, { params: p, inputs, name }) {
+    if (p.padding === 'explicit') {
+      const args = { mode: p.mode, size: p.size, stride: p.stride, sides: explicitSides(p.pads), ceilMode: p.ceilMode, countIncludePad: p.countIncludePad, name };
+      return { out: new (paddedPool2dLayer(tf))(args).apply(inputs.in) as never };
+    }
     const args = { poolSize: p.size, strides: p.stride, padding: p.padding, name };
     const layer = p.mode === 'max' ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args);
     return { out: layer.apply(inputs.in) as never };
   },
   emit: {
-    tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [tsLayer(outputs.out, p.mode === 'max' ? 'maxPooling2d' : 'averagePooling2d', { poolSize: p.size, strides: p.stride, padding: p.padding, name: layer }, inputs.in)],
-    }),
+    tfjs({ params: p, inputs, outputs, layer }) {
+      if (p.padding === 'explicit') throw new Error('explicit (PyTorch) padding of a pooling window is not exported to tfjs code yet (PyTorch export has it)');
+      return { body: [tsLayer(outputs.out, p.mode === 'max' ? 'maxPooling2d' : 'averagePooling2d', { poolSize: p.size, strides: p.stride, padding: p.padding, name: layer }, inputs.in)] };
+    },
     keras: ({ params: p, inputs, outputs, layer }) => ({
       // Keras pools "same" windows as TensorFlow does: the mean counts only the real pixels.
       body: [kerasLayer(outputs.out, p.mode === 'max' ? 'MaxPooling2D' : 'AveragePooling2D', [p.size], { strides: p.stride === p.size ? undefined : p.stride, padding: p.padding, name: layer }, inputs.in)],
@@ -44,8 +69,9 @@ export const pool2d = defineBlock({
       const fn = p.mode === 'max' ? 'F.max_pool2d' : 'F.avg_pool2d';
       const window = (x: string, keywords: Record<string, unknown> = {}) =>
         `${fn}(${x}, ${pyArgs([p.size], { stride: p.stride === p.size ? undefined : p.stride, ...keywords })})`;
-      const pad = torchWindowPadding(inputShapes.in, p.size, p.stride, p.padding);
       const x = inputs.in;
+      if (p.padding === 'explicit') return { body: [`${outputs.out} = ${torchExplicitPool(p, x, window)}`] };
+      const pad = torchWindowPadding(inputShapes.in, p.size, p.stride, p.padding);
       if (!pad.pad) {
         // Even "same" padding: PyTorch's padding argument pads max pooling with -inf, and
         // count_include_pad=False makes the mean count only real pixels, as TensorFlow does.
