@@ -9,6 +9,7 @@ import { resolveParams } from '../engine/blocks/params.js';
 import { analyzeGraph } from '../engine/graph/analyze.js';
 import { tfReady } from './helpers/tf.js';
 import { exampleGraph } from './helpers/graphs.js';
+import { checkTfjsExport, pyCompile } from './helpers/exports.js';
 import { prepareTorchCase, runTorchCases, skipWithoutTorch } from './helpers/torch.js';
 
 type Case = { type: string; params: Record<string, unknown>; input: number[] };
@@ -81,4 +82,16 @@ test('explicit padding equals torch.nn.functional on random inputs (1e-5)', asyn
     if ('error' in r) return;
     assert.ok(r.maxAbsDiff < 1e-5, `${JSON.stringify(CASES[i])}: max |tfjs - torch| = ${r.maxAbsDiff}`);
   });
+});
+
+test('explicit padding: exported tfjs code computes what the compiled model does', async () => {
+  const tf = await tfReady;
+  for (const c of CASES.filter((c) => c.type !== 'core.depthwiseConv2d')) {
+    const r = await checkTfjsExport(tf, graphOf(c), 3);
+    assert.ok(r.maxAbsDiff < 1e-6, `${JSON.stringify(c)}: ${r.maxAbsDiff}`);
+  }
+});
+
+test('explicit padding: Keras export compiles', () => {
+  for (const c of CASES.filter((c) => c.type !== 'core.depthwiseConv2d' && !c.params.ceilMode && c.params.countIncludePad !== false)) pyCompile(graphOf(c));
 });
