@@ -18,15 +18,17 @@ import { readNpy } from '../engine/weights/npy.js';
 // The Python with torch that converts .pth for `attn weights import`.
 process.env.ATTN_PYTHON = PYTHON;
 
-const builder = fileURLToPath(new URL('../../test/helpers/reference_models.py', import.meta.url));
+const helper = (name: string) => fileURLToPath(new URL(`../../test/helpers/${name}`, import.meta.url));
 
-async function maxLogProbDiff(template: string, reference: string): Promise<number> {
+/** Builds the reference (its state_dict, an input and its log-probabilities), imports and predicts; the largest log-probability difference. */
+async function maxLogProbDiff(template: string, reference: string, names = /names: torchvision/): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), `attn-ref-${reference}-`));
-  execFileSync(PYTHON, [builder, reference, dir, '2'], { stdio: 'inherit' });
+  if (reference === 'se-resnet20') execFileSync(PYTHON, [helper('se_resnet20.py'), dir], { stdio: 'inherit' });
+  else execFileSync(PYTHON, [helper('reference_models.py'), reference, dir, '2'], { stdio: 'inherit' });
   const graph = join(templatesDir, `${template}.attn.json`);
   const imported = await attn('weights', 'import', graph, join(dir, 'model.pth'), '--out', join(dir, 'run'));
   assert.equal(imported.code, 0, imported.stderr);
-  assert.match(imported.stdout, /names: torchvision/);
+  assert.match(imported.stdout, names);
   const predicted = await attn('predict', graph, '--weights', join(dir, 'run'), '--input', join(dir, 'x.npy'), '--out', join(dir, 'y.npy'));
   assert.equal(predicted.code, 0, predicted.stderr);
   const probs = readNpy(readFileSync(join(dir, 'y.npy')), 'y.npy');
@@ -46,4 +48,9 @@ test('resnet50 template = torchvision resnet50() on its imported weights (log-pr
 test('vit-ti16 template = torchvision VisionTransformer(224, 16, 12, 3, 192, 768) on its imported weights (within 1e-3)', { timeout: 600_000 }, async (t) => {
   if (skipWithoutTorch(t, 'vit-ti16 vs torchvision')) return;
   assert.ok((await maxLogProbDiff('vit-ti16', 'vit-ti16')) < 1e-3);
+});
+
+test('se-resnet20-mnist template = He et al.\'s CIFAR ResNet-20 (option A) + SE, written from the papers (within 1e-4)', { timeout: 300_000 }, async (t) => {
+  if (skipWithoutTorch(t, 'se-resnet20 vs its PyTorch module')) return;
+  assert.ok((await maxLogProbDiff('se-resnet20-mnist', 'se-resnet20', /names: Attention Studio's PyTorch export/)) < 1e-4);
 });
