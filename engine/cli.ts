@@ -133,6 +133,7 @@ export async function main(argv: string[], out: Out = std): Promise<number> {
     .action((o) => void (code = blocks(o, out)));
   (await import('./cli-train.js')).registerTrainCommand(program, out, (c) => void (code = c));
   (await import('./cli-export.js')).registerExportCommand(program, out, (c) => void (code = c));
+  (await import('./cli-weights.js')).registerWeightsCommands(program, out, (c) => void (code = c));
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

@@ -91,7 +91,7 @@ function importsOf(file: string): Import[] {
 
 // ------------------------------------------------------------------ layers
 
-type Layer = 'graph' | 'blocks' | 'compile' | 'export' | 'train' | 'runs' | 'pytorch' | 'worker' | 'cli' | 'common' | 'shell' | 'ui' | 'tooling';
+type Layer = 'graph' | 'blocks' | 'compile' | 'export' | 'train' | 'runs' | 'pytorch' | 'weights' | 'worker' | 'cli' | 'common' | 'shell' | 'ui' | 'tooling';
 
 /** Folders to layers, as house.json draws them (engine/data and engine/backends belong to Train). */
 function layerOf(file: string): Layer {
@@ -103,6 +103,7 @@ function layerOf(file: string): Layer {
     [/^engine\/(train|data|backends)\//, 'train'],
     [/^engine\/runs\//, 'runs'],
     [/^engine\/pytorch\//, 'pytorch'],
+    [/^engine\/weights\//, 'weights'],
     [/^engine\/worker\//, 'worker'],
     [/^engine\/cli[^/]*\.ts$/, 'cli'],
     [/^common\//, 'common'],
@@ -127,8 +128,10 @@ const MAY_IMPORT: Partial<Record<Layer, readonly Layer[]>> = {
   train: ['graph', 'blocks', 'compile', 'runs', 'train'],
   // The PyTorch backend trains what the exporter writes (one code path), so it stands above export.
   pytorch: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'pytorch'],
+  // Pretrained weights in: the export's weight names, mapped back onto the compiled model, into a run folder.
+  weights: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'weights'],
   worker: ['graph', 'blocks', 'compile', 'runs', 'train', 'pytorch', 'worker'],
-  cli: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'pytorch', 'worker', 'cli'],
+  cli: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'pytorch', 'weights', 'worker', 'cli'],
   common: ['graph', 'blocks', 'common'],
   ui: ['graph', 'blocks', 'common', 'ui'],
 };

@@ -1,5 +1,5 @@
-import { defineBlock, ShapeError } from './contract.js';
-import { expectRank, positive, windowOut } from '../shapes/rules.js';
+import { defineBlock } from './contract.js';
+import { explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad } from './window2d.js';
 import { CONV_KERNEL_TO_TORCH, kerasLayer, torchActivation, torchWindowPadding, tsLayer } from './emit/snippets.js';
 
 export default defineBlock({
@@ -14,7 +14,7 @@ export default defineBlock({
     filters: { type: 'int', default: 32, min: 1, max: 100000, doc: 'Output channels.' },
     kernel: { type: 'int', default: 3, min: 1, max: 64, doc: 'Kernel size (square).' },
     stride: { type: 'int', default: 1, min: 1, max: 64, doc: 'Stride along height and width.' },
-    padding: { type: 'enum', options: ['same', 'valid'], default: 'same', doc: 'Padding mode.' },
+    ...paddingParams,
     dilation: { type: 'int', default: 1, min: 1, max: 64, doc: 'Dilation rate (only with stride 1).' },
     useBias: { type: 'bool', default: true, doc: 'Add a learned bias per filter.' },
     activation: { type: 'enum', options: ['linear', 'relu'], default: 'linear', doc: 'Activation after the convolution.' },
@@ -22,58 +22,66 @@ export default defineBlock({
   inputs: [{ name: 'in', doc: 'Image [B, H, W, C].', rank: 4 }],
   outputs: [{ name: 'out', doc: 'Feature map [B, H\', W\', filters].' }],
   inferShape({ params: p, inputs }) {
-    const [b, h, w] = expectRank(inputs.in, 'in', 4, 'an NHWC image');
-    if (p.dilation > 1 && p.stride > 1) throw new ShapeError('dilation > 1 needs stride 1', 'in');
-    const oh = windowOut(h, p.kernel, p.stride, p.padding, p.dilation);
-    const ow = windowOut(w, p.kernel, p.stride, p.padding, p.dilation);
-    positive(oh, 'in', 'output height');
-    positive(ow, 'in', 'output width');
+    const [b, oh, ow] = window2dShape(inputs.in, 'in', p);
     return { out: [b, oh, ow, p.filters] };
   },
   build(tf, { params: p, inputs, name, init }) {
+    const sides = explicitPadding(p);
+    const x = sides ? zeroPad(tf, inputs.in, sides, name) : inputs.in;
     const layer = tf.layers.conv2d({
       filters: p.filters,
       kernelSize: p.kernel,
       strides: p.stride,
-      padding: p.padding,
+      padding: p.padding === 'explicit' ? 'valid' : p.padding,
       dilationRate: p.dilation,
       useBias: p.useBias,
       activation: p.activation,
       kernelInitializer: init.glorotUniform(),
       name,
     });
-    return { out: layer.apply(inputs.in) as never };
+    return { out: layer.apply(x) as never };
   },
   emit: {
-    tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [
-        tsLayer(outputs.out, 'conv2d', {
-          filters: p.filters,
-          kernelSize: p.kernel,
-          strides: p.stride === 1 ? undefined : p.stride,
-          padding: p.padding,
-          dilationRate: p.dilation === 1 ? undefined : p.dilation,
-          useBias: p.useBias ? undefined : false,
-          activation: p.activation === 'linear' ? undefined : p.activation,
-          name: layer,
-        }, inputs.in),
-      ],
-    }),
-    keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [
-        kerasLayer(outputs.out, 'Conv2D', [p.filters, p.kernel], {
-          strides: p.stride === 1 ? undefined : p.stride,
-          padding: p.padding,
-          dilation_rate: p.dilation === 1 ? undefined : p.dilation,
-          use_bias: p.useBias ? undefined : false,
-          activation: p.activation === 'linear' ? undefined : p.activation,
-          name: layer,
-        }, inputs.in),
-      ],
-    }),
+    // Explicit padding exports as a zero-padding layer before a "valid" convolution, as it builds.
+    tfjs({ params: p, inputs, outputs, layer }) {
+      const sides = explicitPadding(p);
+      const x = sides ? `${outputs.out}Padded` : inputs.in;
+      return {
+        body: [
+          ...(sides ? [tsLayer(x, 'zeroPadding2d', { padding: [[sides[0], sides[1]], [sides[2], sides[3]]], name: `${layer}_pad` }, inputs.in)] : []),
+          tsLayer(outputs.out, 'conv2d', {
+            filters: p.filters,
+            kernelSize: p.kernel,
+            strides: p.stride === 1 ? undefined : p.stride,
+            padding: p.padding === 'explicit' ? 'valid' : p.padding,
+            dilationRate: p.dilation === 1 ? undefined : p.dilation,
+            useBias: p.useBias ? undefined : false,
+            activation: p.activation === 'linear' ? undefined : p.activation,
+            name: layer,
+          }, x),
+        ],
+      };
+    },
+    keras({ params: p, inputs, outputs, layer }) {
+      const sides = explicitPadding(p);
+      const x = sides ? `${outputs.out}_padded` : inputs.in;
+      return {
+        body: [
+          ...(sides ? [kerasLayer(x, 'ZeroPadding2D', [], { padding: [[sides[0], sides[1]], [sides[2], sides[3]]], name: `${layer}_pad` }, inputs.in)] : []),
+          kerasLayer(outputs.out, 'Conv2D', [p.filters, p.kernel], {
+            strides: p.stride === 1 ? undefined : p.stride,
+            padding: p.padding === 'explicit' ? 'valid' : p.padding,
+            dilation_rate: p.dilation === 1 ? undefined : p.dilation,
+            use_bias: p.useBias ? undefined : false,
+            activation: p.activation === 'linear' ? undefined : p.activation,
+            name: layer,
+          }, x),
+        ],
+      };
+    },
     pytorch({ params: p, inputs, inputShapes, outputs, name }) {
       const x = inputShapes.in;
-      const pad = torchWindowPadding(x, p.kernel, p.stride, p.padding, p.dilation);
+      const pad = p.padding === 'explicit' ? torchExplicitPadding(p.pads) : torchWindowPadding(x, p.kernel, p.stride, p.padding, p.dilation);
       const args = [`${x[3]}, ${p.filters}, kernel_size=${p.kernel}`];
       if (p.stride !== 1) args.push(`stride=${p.stride}`);
       if (pad.arg !== '0') args.push(`padding=${pad.arg}`);
@@ -92,5 +100,7 @@ export default defineBlock({
     { params: { filters: 4, kernel: 5, stride: 2, padding: 'valid', useBias: false }, inputs: { in: [null, 17, 15, 3] } },
     { params: { filters: 4, kernel: 3, dilation: 2, padding: 'valid' }, inputs: { in: [null, 12, 12, 2] } },
     { params: { filters: 6, kernel: 3, stride: 2, padding: 'same' }, inputs: { in: [null, 7, 9, 2] } },
+    { params: { filters: 4, kernel: 7, stride: 2, padding: 'explicit', pads: [3] }, inputs: { in: [null, 16, 16, 3] } },
+    { params: { filters: 3, kernel: 3, stride: 2, padding: 'explicit', pads: [0, 1, 1, 2] }, inputs: { in: [null, 9, 8, 2] } },
   ],
 });

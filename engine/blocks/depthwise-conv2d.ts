@@ -2,7 +2,7 @@ import type { LayerVariable, Shape as TfShape } from '@tensorflow/tfjs';
 import { defineBlock, type Initializer, type Tensor, type TF } from './contract.js';
 import { customLayer } from './custom-layer.js';
 import { windowOut } from '../shapes/rules.js';
-import { window2dShape } from './window2d.js';
+import { explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad } from './window2d.js';
 import { kerasLayer, torchWindowPadding, tsLayer, tsObject } from './emit/snippets.js';
 
 interface DepthwiseArgs {
@@ -158,7 +158,7 @@ export default defineBlock({
   params: {
     kernel: { type: 'int', default: 3, min: 1, max: 64, doc: 'Kernel size (square).' },
     stride: { type: 'int', default: 1, min: 1, max: 64, doc: 'Stride along height and width.' },
-    padding: { type: 'enum', options: ['same', 'valid'], default: 'same', doc: 'Padding mode.' },
+    ...paddingParams,
     dilation: { type: 'int', default: 1, min: 1, max: 64, doc: 'Dilation rate (only with stride 1).' },
     depthMultiplier: { type: 'int', default: 1, min: 1, max: 256, doc: 'Output channels per input channel.' },
     useBias: { type: 'bool', default: true, doc: 'Add a learned bias per output channel.' },
@@ -171,22 +171,26 @@ export default defineBlock({
     return { out: [b, oh, ow, c === null ? null : c * p.depthMultiplier] };
   },
   build(tf, { params: p, inputs, name, init }) {
+    const sides = explicitPadding(p);
+    const x = sides ? zeroPad(tf, inputs.in, sides, name) : inputs.in;
+    const padding = p.padding === 'explicit' ? 'valid' : p.padding;
     const layer =
       p.dilation === 1
         ? tf.layers.depthwiseConv2d({
             kernelSize: p.kernel,
             strides: p.stride,
-            padding: p.padding,
+            padding,
             depthMultiplier: p.depthMultiplier,
             useBias: p.useBias,
             depthwiseInitializer: init.glorotUniform(),
             name,
           })
-        : new (dilatedDepthwiseConv2dLayer(tf))({ ...p, depthwiseInitializer: init.glorotUniform(), name });
-    return { out: layer.apply(inputs.in) as never };
+        : new (dilatedDepthwiseConv2dLayer(tf))({ ...p, padding, depthwiseInitializer: init.glorotUniform(), name });
+    return { out: layer.apply(x) as never };
   },
   emit: {
     tfjs({ params: p, inputs, outputs, layer }) {
+      if (p.padding === 'explicit') throw new Error('explicit padding of a depthwise convolution is not exported to tfjs code yet (PyTorch export has it)');
       if (p.dilation === 1)
         return {
           body: [
@@ -206,7 +210,9 @@ export default defineBlock({
         helpers: [{ name: 'DilatedDepthwiseConv2D', code: TS_DILATED_DEPTHWISE }],
       };
     },
-    keras: ({ params: p, inputs, outputs, layer }) => ({
+    keras({ params: p, inputs, outputs, layer }) {
+      if (p.padding === 'explicit') throw new Error('explicit padding of a depthwise convolution is not exported to Keras yet (PyTorch export has it)');
+      return {
       body: [
         kerasLayer(outputs.out, 'DepthwiseConv2D', [p.kernel], {
           strides: p.stride === 1 ? undefined : p.stride,
@@ -217,13 +223,14 @@ export default defineBlock({
           name: layer,
         }, inputs.in),
       ],
-    }),
+    };
+    },
     pytorch({ params: p, inputs, inputShapes, outputs, name }) {
       const x = inputShapes.in;
       const c = x[3];
       if (c === null) throw new Error('the number of input channels must be known to export');
       const m = p.depthMultiplier;
-      const pad = torchWindowPadding(x, p.kernel, p.stride, p.padding, p.dilation);
+      const pad = p.padding === 'explicit' ? torchExplicitPadding(p.pads) : torchWindowPadding(x, p.kernel, p.stride, p.padding, p.dilation);
       // A grouped convolution with one group per input channel; output channel c·m + j is kernel j of channel c, as in TensorFlow.
       const args = [`${c}, ${c * m}, kernel_size=${p.kernel}`];
       if (p.stride !== 1) args.push(`stride=${p.stride}`);

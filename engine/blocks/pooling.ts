@@ -1,10 +1,70 @@
 // Pooling: windowed (Pool2D) and global over an image or a sequence.
-import { defineBlock } from './contract.js';
+import { defineBlock, ShapeError } from './contract.js';
 import { expectRank } from '../shapes/rules.js';
-import { window2dShape } from './window2d.js';
-import { kerasLayer, pyArgs, torchWindowPadding, tsLayer } from './emit/snippets.js';
+import { explicitSides, paddingParams, torchExplicitPadding, window2dShape } from './window2d.js';
+import { paddedPool2dLayer } from './padded-pool.js';
+import { kerasLayer, pyArgs, torchWindowPadding, tsLayer, tsObject } from './emit/snippets.js';
 
 const mode = { type: 'enum', options: ['max', 'avg'], default: 'max', doc: 'Take the maximum or the mean of each window.' } as const;
+
+/** The exported tfjs code's version of PaddedPool2D (engine/blocks/padded-pool.ts): same class name and config. */
+const TS_PADDED_POOL = `/** Pooling with PyTorch's explicit padding and ceil mode: pad (-inf for max), pool "valid", divide as PyTorch does. */
+class PaddedPool2D extends tf.layers.Layer {
+  static className = 'PaddedPool2D';
+  constructor(readonly config: { mode: 'max' | 'avg'; size: number; stride: number; sides: number[]; ceilMode: boolean; countIncludePad: boolean; name?: string }) {
+    super(config);
+  }
+
+  /** PyTorch's output size along one axis. */
+  private out(size: number, before: number, after: number): number {
+    const { size: k, stride: s, ceilMode } = this.config;
+    const span = size + before + after - k;
+    let n = (ceilMode ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+    if (ceilMode && (n - 1) * s >= size + before) n--;
+    return n;
+  }
+
+  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [batch, h, w, c] = inputShape as tf.Shape;
+    const [t, b, l, r] = this.config.sides;
+    return [batch, h === null ? null : this.out(h, t, b), w === null ? null : this.out(w, l, r), c];
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    const { mode, size: k, stride: s, sides: [t, b, l, r], countIncludePad } = this.config;
+    const [, h, w] = x.shape;
+    // Ceil mode: only as much extra padding after the input as the last window reaches.
+    const eb = Math.max(0, (this.out(h, t, b) - 1) * s + k - (h + t + b));
+    const er = Math.max(0, (this.out(w, l, r) - 1) * s + k - (w + l + r));
+    return tf.tidy(() => {
+      const pads: [number, number][] = [[0, 0], [t, b + eb], [l, r + er], [0, 0]];
+      if (mode === 'max') return tf.maxPool(tf.pad(x, pads, -Infinity), k, s, 'valid');
+      const sum = tf.avgPool(tf.pad(x, pads), k, s, 'valid');
+      const counted = tf.pad(tf.ones([1, h, w, 1]) as tf.Tensor4D, [[0, 0], [t, b], [l, r], [0, 0]], countIncludePad ? 1 : 0);
+      return tf.div(sum, tf.avgPool(tf.pad(counted, [[0, 0], [0, eb], [0, er], [0, 0]]), k, s, 'valid'));
+    });
+  }
+
+  getConfig() {
+    const { mode, size, stride, sides, ceilMode, countIncludePad } = this.config;
+    return { ...super.getConfig(), mode, size, stride, sides, ceilMode, countIncludePad };
+  }
+}
+tf.serialization.registerClass(PaddedPool2D);`;
+
+/** PyTorch's explicit-padding pooling call; asymmetric padding goes through F.pad (-inf for max). */
+function torchExplicitPool(
+  p: { mode: string; pads: number[]; ceilMode: boolean; countIncludePad: boolean },
+  x: string,
+  window: (x: string, keywords?: Record<string, unknown>) => string,
+): string {
+  const pad = torchExplicitPadding(p.pads);
+  const flags = { ceil_mode: p.ceilMode ? true : undefined, count_include_pad: p.mode === 'avg' && !p.countIncludePad ? false : undefined };
+  if (!pad.pad) return window(x, { padding: pad.arg === '0' ? undefined : { toString: () => pad.arg }, ...flags });
+  if (p.mode === 'avg' && (!p.countIncludePad || p.ceilMode)) throw new Error('uneven explicit padding of average pooling without count_include_pad or with ceil_mode has no PyTorch form');
+  return window(`F.pad(${x}, (${pad.pad.join(', ')})${p.mode === 'max' ? ', value=float("-inf")' : ''})`, flags);
+}
 
 export const pool2d = defineBlock({
   type: 'core.pool2d',
@@ -14,38 +74,68 @@ export const pool2d = defineBlock({
     'Max or average pooling over size×size windows of an NHWC image, moved by `stride`: halves the resolution with ' +
     'the defaults. Channels are pooled independently. With "same" padding, average pooling divides by the number of ' +
     'real pixels in each window (as TensorFlow does; PyTorch\'s AvgPool2d counts the padding unless ' +
-    'count_include_pad=False).',
+    'count_include_pad=False). "explicit" padding is PyTorch\'s: max pooling pads with -inf, average pooling counts ' +
+    'the padding unless countIncludePad is off, and ceilMode keeps a last partial window.',
   params: {
     mode,
     size: { type: 'int', default: 2, min: 1, max: 64, doc: 'Window size (square).' },
     stride: { type: 'int', default: 2, min: 1, max: 64, doc: 'Step between windows.' },
-    padding: { type: 'enum', options: ['valid', 'same'], default: 'valid', doc: 'Padding mode.' },
+    padding: { ...paddingParams.padding, default: 'valid' as const },
+    pads: { ...paddingParams.pads, doc: `${paddingParams.pads.doc} At most half the window, as in PyTorch.` },
+    ceilMode: { type: 'bool', default: false, doc: "With explicit padding: round the output size up (PyTorch's ceil_mode)." },
+    countIncludePad: { type: 'bool', default: true, doc: "With explicit padding, average pooling: divide by the window including its padding (PyTorch's count_include_pad)." },
   },
   inputs: [{ name: 'in', doc: 'Image [B, H, W, C].', rank: 4 }],
   outputs: [{ name: 'out', doc: "Pooled map [B, H', W', C]." }],
   inferShape({ params: p, inputs }) {
-    const [b, oh, ow] = window2dShape(inputs.in, 'in', { kernel: p.size, stride: p.stride, padding: p.padding });
+    const [b, oh, ow] = window2dShape(inputs.in, 'in', { kernel: p.size, stride: p.stride, padding: p.padding, pads: p.pads, ceilMode: p.ceilMode });
+    if (p.padding === 'explicit' && explicitSides(p.pads).some((s) => 2 * s > p.size))
+      throw new ShapeError(`pads ${JSON.stringify(p.pads)} must be at most half the window size ${p.size} (as in PyTorch)`, 'in');
     return { out: [b, oh, ow, inputs.in[3]] };
   },
   build(tf, { params: p, inputs, name }) {
+    if (p.padding === 'explicit') {
+      const args = { mode: p.mode, size: p.size, stride: p.stride, sides: explicitSides(p.pads), ceilMode: p.ceilMode, countIncludePad: p.countIncludePad, name };
+      return { out: new (paddedPool2dLayer(tf))(args).apply(inputs.in) as never };
+    }
     const args = { poolSize: p.size, strides: p.stride, padding: p.padding, name };
     const layer = p.mode === 'max' ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args);
     return { out: layer.apply(inputs.in) as never };
   },
   emit: {
-    tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [tsLayer(outputs.out, p.mode === 'max' ? 'maxPooling2d' : 'averagePooling2d', { poolSize: p.size, strides: p.stride, padding: p.padding, name: layer }, inputs.in)],
-    }),
-    keras: ({ params: p, inputs, outputs, layer }) => ({
+    tfjs({ params: p, inputs, outputs, layer }) {
+      if (p.padding === 'explicit') {
+        const args = { mode: p.mode, size: p.size, stride: p.stride, sides: explicitSides(p.pads), ceilMode: p.ceilMode, countIncludePad: p.countIncludePad, name: layer };
+        return { body: [`const ${outputs.out} = new PaddedPool2D(${tsObject(args)}).apply(${inputs.in}) as tf.SymbolicTensor;`], helpers: [{ name: 'PaddedPool2D', code: TS_PADDED_POOL }] };
+      }
+      return { body: [tsLayer(outputs.out, p.mode === 'max' ? 'maxPooling2d' : 'averagePooling2d', { poolSize: p.size, strides: p.stride, padding: p.padding, name: layer }, inputs.in)] };
+    },
+    keras({ params: p, inputs, outputs, layer }) {
+      const cls = p.mode === 'max' ? 'MaxPooling2D' : 'AveragePooling2D';
+      const strides = p.stride === p.size ? undefined : p.stride;
+      if (p.padding === 'explicit') {
+        // PyTorch's padding: -inf (max) or zeros counted in the mean, then a "valid" window.
+        if (p.ceilMode || (p.mode === 'avg' && !p.countIncludePad)) throw new Error('explicit pooling with ceil mode or without count_include_pad is not exported to Keras yet (PyTorch and tfjs exports have it)');
+        const [t, b, l, r] = explicitSides(p.pads);
+        const padded = `${outputs.out}_padded`;
+        const fill = p.mode === 'max' ? ', constant_values=float("-inf")' : '';
+        return {
+          body: [
+            `${padded} = layers.Lambda(lambda t: ops.pad(t, [[0, 0], [${t}, ${b}], [${l}, ${r}], [0, 0]]${fill}), name="${layer}_pad")(${inputs.in})`,
+            kerasLayer(outputs.out, cls, [p.size], { strides, padding: 'valid', name: layer }, padded),
+          ],
+        };
+      }
       // Keras pools "same" windows as TensorFlow does: the mean counts only the real pixels.
-      body: [kerasLayer(outputs.out, p.mode === 'max' ? 'MaxPooling2D' : 'AveragePooling2D', [p.size], { strides: p.stride === p.size ? undefined : p.stride, padding: p.padding, name: layer }, inputs.in)],
-    }),
+      return { body: [kerasLayer(outputs.out, cls, [p.size], { strides, padding: p.padding, name: layer }, inputs.in)] };
+    },
     pytorch({ params: p, inputs, inputShapes, outputs }) {
       const fn = p.mode === 'max' ? 'F.max_pool2d' : 'F.avg_pool2d';
       const window = (x: string, keywords: Record<string, unknown> = {}) =>
         `${fn}(${x}, ${pyArgs([p.size], { stride: p.stride === p.size ? undefined : p.stride, ...keywords })})`;
-      const pad = torchWindowPadding(inputShapes.in, p.size, p.stride, p.padding);
       const x = inputs.in;
+      if (p.padding === 'explicit') return { body: [`${outputs.out} = ${torchExplicitPool(p, x, window)}`] };
+      const pad = torchWindowPadding(inputShapes.in, p.size, p.stride, p.padding);
       if (!pad.pad) {
         // Even "same" padding: PyTorch's padding argument pads max pooling with -inf, and
         // count_include_pad=False makes the mean count only real pixels, as TensorFlow does.

@@ -14,6 +14,7 @@ import flatten from './flatten.js';
 import reshape from './reshape.js';
 import permute from './permute.js';
 import upsample2d from './upsample2d.js';
+import padChannels from './pad-channels.js';
 import { add, multiply } from './elementwise.js';
 import concatenate from './concatenate.js';
 import embedding from './embedding.js';
@@ -44,6 +45,7 @@ export const standardBlocks: AnyBlock[] = [
   reshape,
   permute,
   upsample2d,
+  padChannels,
   // Merge
   add,
   multiply,

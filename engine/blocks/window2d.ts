@@ -1,12 +1,68 @@
-// The shape rule that every 2-D sliding window shares (convolutions, pooling).
-import { ShapeError, type Dim } from './contract.js';
+// What every 2-D sliding window shares (convolutions, pooling): the shape rule and
+// padding. Besides TensorFlow's "same"/"valid", padding may be written as
+// researchers write it: explicit pixels per side, with PyTorch's semantics.
+import { ShapeError, type Dim, type EnumParam, type IntListParam, type SymbolicTensor, type TF } from './contract.js';
 import { expectRank, positive, windowOut } from '../shapes/rules.js';
+
+export type Padding = 'same' | 'valid' | 'explicit';
 
 export interface Window2d {
   kernel: number;
   stride: number;
-  padding: 'same' | 'valid';
+  padding: Padding;
+  /** With "explicit": one number, [height, width] or [top, bottom, left, right], as PyTorch's `padding=`. */
+  pads?: readonly number[];
   dilation?: number;
+  /** Pooling only: PyTorch's ceil_mode. */
+  ceilMode?: boolean;
+}
+
+/** [top, bottom, left, right] per side of a window in pixels. */
+export type Sides = [number, number, number, number];
+
+/** The param pair every windowed block declares. */
+export const paddingParams: { padding: EnumParam<Padding>; pads: IntListParam } = {
+  padding: {
+    type: 'enum',
+    options: ['same', 'valid', 'explicit'],
+    default: 'same',
+    doc: 'TensorFlow\'s "same" (keeps the size / stride; pads the extra pixel at the bottom/right) or "valid" (none), or "explicit": the pixels in `pads`, as PyTorch\'s padding argument.',
+  },
+  pads: {
+    type: 'ints',
+    default: [0],
+    minLength: 1,
+    maxLength: 4,
+    min: 0,
+    max: 64,
+    doc: 'With explicit padding: one number for every side, [height, width] as PyTorch\'s padding=(ph, pw), or [top, bottom, left, right].',
+  },
+};
+
+/** The explicit pads as [top, bottom, left, right]; throws naming the port when the list has 3 entries. */
+export function explicitSides(pads: readonly number[], port = 'in'): Sides {
+  if (pads.length === 1) return [pads[0], pads[0], pads[0], pads[0]];
+  if (pads.length === 2) return [pads[0], pads[0], pads[1], pads[1]];
+  if (pads.length === 4) return [pads[0], pads[1], pads[2], pads[3]];
+  throw new ShapeError(`pads must have 1, 2 or 4 entries (all sides, [height, width] or [top, bottom, left, right]); got ${pads.length}`, port);
+}
+
+/**
+ * Output size along one axis with explicit padding, PyTorch's rule: ceil mode takes a last,
+ * partial window unless it would start in the padding after the input.
+ */
+export function explicitOut(size: number, kernel: number, stride: number, before: number, after: number, dilation = 1, ceil = false): number {
+  const span = size + before + after - (kernel - 1) * dilation - 1;
+  if (!ceil) return Math.floor(span / stride) + 1;
+  let out = Math.ceil(span / stride) + 1;
+  if ((out - 1) * stride >= size + before) out--;
+  return out;
+}
+
+/** Extra pixels after the input that ceil mode's last window reaches beyond the explicit padding. */
+export function ceilExtra(size: number, kernel: number, stride: number, before: number, after: number, dilation = 1): number {
+  const out = explicitOut(size, kernel, stride, before, after, dilation, true);
+  return Math.max(0, (out - 1) * stride + (kernel - 1) * dilation + 1 - (size + before + after));
 }
 
 /** Batch, output height and output width of a window sliding over an NHWC input; throws naming the port. */
@@ -14,9 +70,39 @@ export function window2dShape(x: Dim[], port: string, w: Window2d): [Dim, Dim, D
   const [b, h, wd] = expectRank(x, port, 4, 'an NHWC image');
   const dilation = w.dilation ?? 1;
   if (dilation > 1 && w.stride > 1) throw new ShapeError(`dilation ${dilation} needs stride 1 (got stride ${w.stride})`, port);
-  const oh = windowOut(h, w.kernel, w.stride, w.padding, dilation);
-  const ow = windowOut(wd, w.kernel, w.stride, w.padding, dilation);
+  let oh: Dim, ow: Dim;
+  if (w.padding === 'explicit') {
+    const [t, bo, l, r] = explicitSides(w.pads ?? [0], port);
+    oh = h === null ? null : explicitOut(h, w.kernel, w.stride, t, bo, dilation, w.ceilMode);
+    ow = wd === null ? null : explicitOut(wd, w.kernel, w.stride, l, r, dilation, w.ceilMode);
+  } else {
+    if (w.ceilMode) throw new ShapeError('ceilMode needs explicit padding (PyTorch\'s ceil_mode)', port);
+    oh = windowOut(h, w.kernel, w.stride, w.padding, dilation);
+    ow = windowOut(wd, w.kernel, w.stride, w.padding, dilation);
+  }
   positive(oh, port, 'output height');
   positive(ow, port, 'output width');
   return [b, oh, ow];
+}
+
+/** The explicit padding to apply before a "valid" window op, null when none is needed. */
+export function explicitPadding(w: Window2d): Sides | null {
+  if (w.padding !== 'explicit') return null;
+  const sides = explicitSides(w.pads ?? [0]);
+  return sides.some((s) => s > 0) ? sides : null;
+}
+
+/** A zero-padding layer before a "valid" convolution (no weights, so weight names are unchanged). */
+export function zeroPad(tf: TF, x: SymbolicTensor, [t, b, l, r]: Sides, name: string): SymbolicTensor {
+  return tf.layers.zeroPadding2d({ padding: [[t, b], [l, r]], name: `${name}_pad` }).apply(x) as SymbolicTensor;
+}
+
+/**
+ * PyTorch's form of explicit padding, shaped as torchWindowPadding's answer: the
+ * `padding=` argument when symmetric, else an F.pad (left, right, top, bottom) to apply first.
+ */
+export function torchExplicitPadding(pads: readonly number[]): { arg: string; pad?: [number, number, number, number] } {
+  const [t, b, l, r] = explicitSides(pads);
+  if (t === b && l === r) return { arg: t === l ? String(t) : `(${t}, ${l})` };
+  return { arg: '0', pad: [l, r, t, b] };
 }

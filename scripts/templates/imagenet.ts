@@ -25,8 +25,9 @@ const resnet50 = template({
   file: 'resnet50',
   name: 'ResNet-50',
   description:
-    'The plain ResNet-50 baseline exactly as torchvision builds it (v1.5: the stride sits on the 3×3 convolution of ' +
-    'each downsampling bottleneck): a 7×7 stem and max-pool, four stages of 3, 4, 6 and 3 bottleneck units (each ' +
+    'The plain ResNet-50 baseline exactly as torchvision builds it (reference: torchvision.models.resnet50(); v1.5: the ' +
+    'stride sits on the 3×3 convolution of each downsampling bottleneck; padding as PyTorch\'s, so torchvision\'s ' +
+    'weights import and compute the same outputs): a 7×7 stem and max-pool, four stages of 3, 4, 6 and 3 bottleneck units (each ' +
     'stage a composite: one projection bottleneck, then the identity bottleneck repeated), global average pooling and ' +
     'a 1000-way classifier. Convolutions followed by BatchNorm have no bias. 25,557,032 trainable parameters, like ' +
     'torchvision.models.resnet50(). The attention templates below start from this network.',
@@ -44,12 +45,14 @@ const seResnet50 = template({
     'ResNet-50 with a Squeeze-and-Excitation unit (reduction r = 16) on the residual branch of every bottleneck, ' +
     'after the last BatchNorm and before the addition, as in Hu et al. (their Fig. 3): each channel of the branch is ' +
     'rescaled by a weight computed from the global average of all channels (FC C→C/16, ReLU, FC →C, sigmoid; with ' +
-    'biases). The SE units add 2,530,992 parameters to ResNet-50: 28,088,024 trainable, like the reference ' +
-    'SE-ResNet-50 (Cadene\'s pretrainedmodels se_resnet50). The channel weights of all 16 units are attention outputs.',
+    'biases). Reference: timm\'s seresnet50 layout (torchvision\'s ResNet-50 bottleneck, the stride on the 3×3 ' +
+    'convolution, with SE after bn3); the SE units add 2,530,992 parameters: 28,088,024 trainable. (Cadene\'s ' +
+    'pretrainedmodels se_resnet50 has the same count but strides the 1×1 convolution, Caffe style.) The channel ' +
+    'weights of all 16 units are attention outputs.',
   paper: 'Hu, Shen, Albanie, Sun & Wu (2018). Squeeze-and-Excitation Networks. CVPR.',
   dataset: IMAGENET,
   training: IMAGENET_SGD,
-  reference: { trainableParams: 28_088_024, implementation: 'torchvision resnet50 with an SE module (nn.Linear with bias, r = 16) after bn3 of every Bottleneck; equals pretrainedmodels.se_resnet50' },
+  reference: { trainableParams: 28_088_024, implementation: 'timm seresnet50 layout: torchvision resnet50 with an SE module (r = 16, with biases) after bn3 of every Bottleneck' },
   ...attentionResNet50((b, x) => b.then(x, 'se', 'attention.squeezeExcitation', { reduction: 16 }), 'SE'),
 });
 
@@ -60,14 +63,14 @@ const cbamResnet50 = template({
     'ResNet-50 with a Convolutional Block Attention Module in every bottleneck, on the residual branch before the ' +
     'addition (Woo et al., Fig. 3): channel attention (average- and max-pooled descriptors through a shared MLP with ' +
     'reduction r = 16), then spatial attention (channel mean and max, a 7×7 convolution without bias followed by ' +
-    'BatchNorm, sigmoid), as in the authors\' code. 28,089,624 trainable parameters, like the reference ' +
+    'BatchNorm with momentum 0.01, sigmoid), as in the authors\' code (reference: Jongchan/attention-module). 28,089,624 trainable parameters, like the reference ' +
     'ResidualNet(ImageNet, 50, att_type="CBAM") of Jongchan/attention-module. Each unit\'s channel weights and spatial ' +
     'map are attention outputs.',
   paper: 'Woo, Park, Lee & Kweon (2018). CBAM: Convolutional Block Attention Module. ECCV.',
   dataset: IMAGENET,
   training: IMAGENET_SGD,
   reference: { trainableParams: 28_089_624, implementation: 'torchvision resnet50 with CBAM (Linear MLP with bias, r = 16; 7×7 conv without bias + BatchNorm) after bn3 of every Bottleneck, as Jongchan/attention-module' },
-  ...attentionResNet50((b, x) => b.then(x, 'cbam', 'attention.cbam', { reduction: 16, kernel: 7, batchNorm: true }), 'CBAM'),
+  ...attentionResNet50((b, x) => b.then(x, 'cbam', 'attention.cbam', { reduction: 16, kernel: 7, batchNorm: true, bnMomentum: 0.01 }), 'CBAM'),
 });
 
 const nonlocalResnet50 = (() => {
@@ -268,8 +271,8 @@ export function classTokenComposite(dim: number): CompositeDef {
 
 /** A pre-norm ViT encoder layer (GELU MLP), as torchvision's EncoderBlock. */
 export const vitEncoder = (heads: number, ffDim: number, dropout = 0) =>
-  composite('encoder', 'Transformer encoder layer (pre-norm)', 'LayerNorm → multi-head self-attention → add; LayerNorm → MLP (GELU) → add.', (b, x) =>
-    b.then(x, 'layer', 'attention.transformerEncoder', { heads, ffDim, dropout, activation: 'gelu', norm: 'pre' }),
+  composite('encoder', 'Transformer encoder layer (pre-norm)', 'LayerNorm (ε 1e-6) → multi-head self-attention → add; LayerNorm → MLP (GELU) → add.', (b, x) =>
+    b.then(x, 'layer', 'attention.transformerEncoder', { heads, ffDim, dropout, activation: 'gelu', norm: 'pre', normEpsilon: 1e-6 }),
   );
 
 const vitTi16 = (() => {

@@ -9,7 +9,9 @@ export const IMAGENET = { name: 'imagenet', note: 'ILSVRC-2012 (1000 classes) at
 /** torchvision's ImageNet recipe for ResNets. */
 export const IMAGENET_SGD = { optimizer: 'sgd', learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, batchSize: 256, epochs: 90, schedule: 'step', stepEpochs: 30, gamma: 0.1 } as const;
 
-export const conv = (filters: number, kernel: number, stride = 1): Params => ({ filters, kernel, stride, useBias: false });
+/** A convolution without bias, padded as PyTorch models pad it: (k - 1) / 2 pixels on every side. */
+export const conv = (filters: number, kernel: number, stride = 1): Params =>
+  kernel === 1 ? { filters, kernel, stride, padding: 'valid', useBias: false } : { filters, kernel, stride, padding: 'explicit', pads: [(kernel - 1) / 2], useBias: false };
 export const RELU = { fn: 'relu' };
 
 /** An attention unit on the residual branch, before the addition: gets the branch's output, returns the refined one. */
@@ -73,14 +75,14 @@ export function stage(k: number, s: StageSpec, attention?: BranchAttention, tag?
   return [first, rest, st];
 }
 
-/** conv 7×7/2 → BN → ReLU → max-pool 3×3/2: 224² → 56². */
+/** conv 7×7/2 (padding 3) → BN → ReLU → max-pool 3×3/2 (padding 1): 224² → 56², as torchvision. */
 export function stem(b: Builder, x: Out): Out {
   return b.chain(
     x,
     ['conv1', 'core.conv2d', conv(64, 7, 2)],
     ['bn1', 'core.batchNorm'],
     ['relu', 'core.activation', RELU],
-    ['pool', 'core.pool2d', { mode: 'max', size: 3, stride: 2, padding: 'same' }],
+    ['pool', 'core.pool2d', { mode: 'max', size: 3, stride: 2, padding: 'explicit', pads: [1] }],
   );
 }
 

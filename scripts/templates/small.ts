@@ -10,18 +10,31 @@ const MNIST_INPUT = { kind: 'image', height: 28, width: 28, channels: 1 };
 const MNIST = { name: 'mnist', limit: 4096 };
 const ADAM = (learningRate: number, batchSize: number, epochs: number) => ({ optimizer: 'adam' as const, learningRate, batchSize, epochs });
 
-/** ResNet-20's basic block (He et al. 2016, CIFAR): conv 3×3 → BN → ReLU → conv 3×3 → BN (→ attention), added to the input or a projection, ReLU. */
-function basicBlock(id: string, filters: number, stride: number, attention?: BranchAttention, tag?: string): CompositeDef {
-  const project = stride > 1;
+/**
+ * He et al.'s shortcuts where a stage widens: A (the paper's CIFAR networks) subsamples the input and
+ * pads the new channels with zeros, no parameters; B projects it (conv 1×1 → BN).
+ */
+export type Shortcut = 'A' | 'B';
+
+/** ResNet-20's basic block (He et al. 2016, CIFAR): conv 3×3 → BN → ReLU → conv 3×3 → BN (→ attention), added to the input or its widened shortcut, ReLU. */
+function basicBlock(id: string, filters: number, stride: number, shortcutOption: Shortcut, attention?: BranchAttention, tag?: string): CompositeDef {
+  const widen = stride > 1;
+  const shortcutText = shortcutOption === 'A' ? 'the input subsampled by 2 with zero channels added (option A)' : 'a 1×1 projection (conv → BN) of the input (option B)';
   return composite(
     id,
-    `Basic block ${filters}${project ? ', stride 2, projection' : ''}${tag ? ` + ${tag}` : ''}`,
-    `conv 3×3 → BN → ReLU → conv 3×3 → BN${tag ? ` → ${tag}` : ''}, added to ${project ? 'a 1×1 projection (conv → BN) of the input' : 'the input'}, then ReLU.`,
+    `Basic block ${filters}${widen ? `, stride 2, shortcut ${shortcutOption}` : ''}${tag ? ` + ${tag}` : ''}`,
+    `conv 3×3 → BN → ReLU → conv 3×3 → BN${tag ? ` → ${tag}` : ''}, added to ${widen ? shortcutText : 'the input'}, then ReLU.`,
     (b, x) => {
       let y = b.chain(x, ['conv1', 'core.conv2d', conv(filters, 3, stride)], ['bn1', 'core.batchNorm'], ['relu1', 'core.activation', RELU]);
       y = b.chain(y, ['conv2', 'core.conv2d', conv(filters, 3)], ['bn2', 'core.batchNorm']);
       if (attention) y = attention(b, y);
-      const shortcut = project ? b.then(b.then(x, 'proj', 'core.conv2d', conv(filters, 1, stride), { row: 1 }), 'projbn', 'core.batchNorm', {}, { row: 1 }) : x;
+      let shortcut = x;
+      if (widen && shortcutOption === 'B') shortcut = b.then(b.then(x, 'proj', 'core.conv2d', conv(filters, 1, stride), { row: 1 }), 'projbn', 'core.batchNorm', {}, { row: 1 });
+      if (widen && shortcutOption === 'A') {
+        // x[:, ::2, ::2] and half the new channels on each side, as F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, C/4, C/4)).
+        const sub = b.then(x, 'subsample', 'core.pool2d', { mode: 'max', size: 1, stride, padding: 'valid' }, { row: 1 });
+        shortcut = b.then(sub, 'zeropad', 'core.padChannels', { before: filters / 4, after: filters / 4 }, { row: 1 });
+      }
       b.node('add', 'core.add', {}, { in1: y, in2: shortcut });
       return b.then('add.out', 'relu2', 'core.activation', RELU);
     },
@@ -29,13 +42,13 @@ function basicBlock(id: string, filters: number, stride: number, attention?: Bra
 }
 
 /** ResNet-20 for 28×28×1: a 3×3 stem, three stages of three basic blocks (16, 32, 64 channels at 28², 14², 7²), GAP, 10 classes. */
-function resnet20(attention: BranchAttention, tag: string): { composites: CompositeDef[]; build: (b: Builder) => void } {
+function resnet20(attention: BranchAttention, tag: string, shortcut: Shortcut = 'A'): { composites: CompositeDef[]; build: (b: Builder) => void } {
   const widths = [16, 32, 64];
   const composites: CompositeDef[] = [];
   const stages = widths.map((w, i) => {
     const k = i + 1;
-    const first = basicBlock(`first${k}`, w, k === 1 ? 1 : 2, attention, tag);
-    const rest = basicBlock(`block${k}`, w, 1, attention, tag);
+    const first = basicBlock(`first${k}`, w, k === 1 ? 1 : 2, shortcut, attention, tag);
+    const rest = basicBlock(`block${k}`, w, 1, shortcut, attention, tag);
     const st = composite(`stage${k}`, `Stage ${k}: 3 blocks, ${w} channels`, `${k === 1 ? 'A' : 'A downsampling'} basic block, then 2 more.`, (b, x) =>
       b.use(b.use(x, 'first', first), 'rest', rest, 2),
     );
@@ -59,7 +72,8 @@ const seResnet20 = template({
   file: 'se-resnet20-mnist',
   name: 'SE-ResNet-20 (MNIST)',
   description:
-    'ResNet-20 (three stages of three basic blocks with 16, 32 and 64 channels, the CIFAR network of He et al.) for ' +
+    'ResNet-20 (three stages of three basic blocks with 16, 32 and 64 channels, the CIFAR network of He et al., with ' +
+    'their parameter-free option A shortcuts and PyTorch padding: the reference is the paper\'s §4.2 network) for ' +
     '28×28×1 images, with a Squeeze-and-Excitation unit on the residual branch of every block before the addition ' +
     '(Hu et al.). The reduction is 4 rather than 16, since these blocks have only 16 to 64 channels. About 0.28 M ' +
     'parameters; trains on MNIST in minutes on a laptop CPU, and the nine units\' channel weights show which ' +
@@ -74,14 +88,15 @@ const cbamResnet20 = template({
   file: 'cbam-resnet20-mnist',
   name: 'CBAM-ResNet-20 (MNIST)',
   description:
-    'ResNet-20 for 28×28×1 images with a CBAM module on the residual branch of every basic block, before the ' +
+    'ResNet-20 (He et al.\'s CIFAR network, option A shortcuts, as in the paper\'s §4.2) for 28×28×1 images with a ' +
+    'CBAM module on the residual branch of every basic block, before the ' +
     'addition (Woo et al.): channel attention (reduction 4, for the 16 to 64 channels here) and then a 7×7 spatial ' +
     'attention map with BatchNorm. About 0.28 M parameters; trains on MNIST in minutes on a laptop CPU, and the ' +
     'spatial maps of the nine modules show where on the digit each block looks, at 28², 14² and 7².',
   paper: `Woo, Park, Lee & Kweon (2018). CBAM: Convolutional Block Attention Module. ECCV. On ${RESNET20}`,
   dataset: MNIST,
   training: ADAM(0.002, 64, 2),
-  ...resnet20((b, x) => b.then(x, 'cbam', 'attention.cbam', { reduction: 4, kernel: 7, batchNorm: true }), 'CBAM'),
+  ...resnet20((b, x) => b.then(x, 'cbam', 'attention.cbam', { reduction: 4, kernel: 7, batchNorm: true, bnMomentum: 0.01 }), 'CBAM'),
 });
 
 const vitMnist = (() => {

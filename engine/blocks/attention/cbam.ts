@@ -38,6 +38,14 @@ const spatialParams = {
     default: true,
     doc: 'BatchNorm after the spatial convolution, as in the authors\' code (the paper\'s formula has none).',
   },
+  bnMomentum: {
+    type: 'float',
+    default: 0.1,
+    min: 0,
+    max: 1,
+    label: 'BatchNorm momentum',
+    doc: 'Momentum of the spatial gate\'s BatchNorm in PyTorch\'s sense (the weight of each new batch): 0.1 is PyTorch\'s default, the authors\' code uses 0.01.',
+  },
 } as const;
 
 const input = [{ name: 'in', doc: 'Feature map [B, H, W, C].', rank: 4 }] as const;

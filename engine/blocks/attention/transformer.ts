@@ -1,6 +1,6 @@
 // The Transformer encoder and decoder layers (Vaswani et al. 2017, §3.1), laid
 // out like PyTorch's nn.TransformerEncoderLayer / nn.TransformerDecoderLayer
-// (same sublayers, same parameter count, LayerNorm ε = 1e-5), post-norm as in the
+// (same sublayers, same parameter count, LayerNorm ε 1e-5 unless set), post-norm as in the
 // paper or pre-norm (norm_first=True; Xiong et al. 2020).
 import { defineBlock, type SymbolicTensor } from '../contract.js';
 import { applyDropout } from '../seeded-dropout.js';
@@ -20,6 +20,7 @@ const layerParams = {
   dropout: { ...attnDropoutParam, default: 0.1, doc: 'Dropout on the attention weights, inside the feed-forward network and on each sublayer output (PyTorch dropout).' },
   activation: { type: 'enum', options: ['relu', 'gelu'], default: 'relu', doc: 'Feed-forward activation.' },
   norm: { type: 'enum', options: ['post', 'pre'], default: 'post', doc: 'LayerNorm after each residual sum (the paper) or before each sublayer (pre-norm, PyTorch norm_first).' },
+  normEpsilon: { type: 'float', default: 1e-5, min: 1e-12, max: 1, label: 'LayerNorm ε', doc: 'The LayerNorms\' epsilon: 1e-5 as PyTorch\'s nn.TransformerEncoderLayer, 1e-6 as torchvision\'s and timm\'s ViT.' },
 } as const;
 
 interface LayerOptions {
@@ -28,9 +29,8 @@ interface LayerOptions {
   dropout: number;
   activation: 'relu' | 'gelu';
   norm: 'post' | 'pre';
+  normEpsilon: number;
 }
-
-const LN_EPSILON = 1e-5;
 
 type Layer = 'encoder' | 'decoder';
 
@@ -117,7 +117,7 @@ function siteDropout({ tf, name, init }: Site, suffix: string, rate: number, x: 
 /** One residual sublayer, numbered i: post-norm LN(x + drop(f(x))), pre-norm x + drop(f(LN(x))). */
 function residual(site: Site, i: number, o: LayerOptions, x: SymbolicTensor, f: (h: SymbolicTensor) => SymbolicTensor): SymbolicTensor {
   const { tf, name } = site;
-  const norm = (h: SymbolicTensor) => tf.layers.layerNormalization({ axis: -1, epsilon: LN_EPSILON, name: `${name}_norm${i}` }).apply(h) as SymbolicTensor;
+  const norm = (h: SymbolicTensor) => tf.layers.layerNormalization({ axis: -1, epsilon: o.normEpsilon, name: `${name}_norm${i}` }).apply(h) as SymbolicTensor;
   const drop = (h: SymbolicTensor) => (o.dropout > 0 ? siteDropout(site, `drop${i}`, o.dropout, h) : h);
   const sum = (a: SymbolicTensor, b: SymbolicTensor) => tf.layers.add({ name: `${name}_add${i}` }).apply([a, b]) as SymbolicTensor;
   return o.norm === 'pre' ? sum(x, drop(f(norm(x)))) : norm(sum(x, drop(f(x))));

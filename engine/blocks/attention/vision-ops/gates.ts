@@ -19,11 +19,11 @@ export function imageInput(shape: Shape, port: string): [number, number, number]
   return [h, w, c];
 }
 
-/** BatchNorm over channels with PyTorch's defaults (momentum 0.1, i.e. Keras 0.9; ε = 1e-5). */
-export function batchNorm(tf: TF, name: string, opts: { gammaZero?: boolean } = {}) {
+/** BatchNorm over channels with PyTorch's defaults (momentum 0.1, i.e. Keras 0.9; ε = 1e-5); `torchMomentum` in PyTorch's sense. */
+export function batchNorm(tf: TF, name: string, opts: { gammaZero?: boolean; torchMomentum?: number } = {}) {
   return tf.layers.batchNormalization({
     axis: -1,
-    momentum: 0.9,
+    momentum: 1 - (opts.torchMomentum ?? 0.1),
     epsilon: 1e-5,
     gammaInitializer: opts.gammaZero ? 'zeros' : 'ones',
     name,
@@ -62,6 +62,8 @@ export function channelGate(tf: TF, x: SymbolicTensor, o: ChannelGateOptions, na
 export interface SpatialGateOptions {
   kernel: number;
   batchNorm: boolean;
+  /** The BatchNorm's momentum in PyTorch's sense (0.1 unless set). */
+  bnMomentum?: number;
 }
 
 /** CBAM's spatial attention: [mean; max] over channels → k×k conv 2→1 (no bias) → [BatchNorm] → sigmoid → scale. */
@@ -72,7 +74,7 @@ export function spatialGate(tf: TF, x: SymbolicTensor, o: SpatialGateOptions, na
     tf.layers.conv2d({ filters: 1, kernelSize: o.kernel, padding: 'same', useBias: false, kernelInitializer: init.glorotUniform(), name: `${name}_conv` }),
     pooled,
   );
-  if (o.batchNorm) m = apply(batchNorm(tf, `${name}_bn`), m);
+  if (o.batchNorm) m = apply(batchNorm(tf, `${name}_bn`, { torchMomentum: o.bnMomentum }), m);
   m = apply(tf.layers.activation({ activation: 'sigmoid', name: `${name}_sigmoid` }), m);
   return {
     map: apply(tf.layers.reshape({ targetShape: [h, w], name: `${name}_map` }), m),

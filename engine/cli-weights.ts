@@ -1,0 +1,110 @@
+// `attn predict` (a trained model on a .npy array) and `attn weights import`
+// (pretrained weights into a run folder that training, predict and export use).
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadGraphFile } from './graph/load.js';
+import { formatDiagnostic, hasErrors, type GraphFile } from './graph/types.js';
+import { loadTf } from './backends/load-tf.js';
+import { compileGraph } from './compile/compile.js';
+import { RunFolder } from './runs/index.js';
+import { saveCheckpoint } from './train/checkpoint.js';
+import { loadTrainedModel, predictOutputs } from './worker/run-model.js';
+import { readNpy, writeNpy } from './weights/npy.js';
+import { importWeights, readWeightsFile, reportLines, WeightsImportError } from './weights/import.js';
+
+type Out = { log: (s: string) => void; err: (s: string) => void };
+
+async function graphOf(file: string, command: string, out: Out): Promise<GraphFile | undefined> {
+  const r = await loadGraphFile(file);
+  if (hasErrors(r.diagnostics) || !r.graph) {
+    for (const d of r.diagnostics) out.err(formatDiagnostic(d, file));
+    out.err(`attn ${command}: ${file} has errors`);
+    return undefined;
+  }
+  return r.graph;
+}
+
+async function predict(file: string, o: { weights: string; input: string; out?: string; json?: boolean; batchSize: string }, out: Out): Promise<number> {
+  const graph = await graphOf(file, 'predict', out);
+  if (!graph) return 1;
+  const x = readNpy(await readFile(o.input), o.input);
+  const tf = await loadTf();
+  const { compiled } = await loadTrainedModel(tf, graph, o.weights);
+  try {
+    if (compiled.inputs.length !== 1) throw new Error(`${file} has ${compiled.inputs.length} inputs; attn predict feeds one`);
+    const want = compiled.inputs[0].shape.slice(1);
+    const got = x.shape.slice(1);
+    if (want.length !== got.length || want.some((d, i) => d !== null && d !== got[i]))
+      throw new Error(`${o.input} is [${x.shape.join(', ')}]; the graph's input is [batch, ${want.map((d) => d ?? '?').join(', ')}] (images NHWC)`);
+    const input = compiled.inputs[0].dtype === 'int32' ? tf.tensor(Int32Array.from(x.data), x.shape, 'int32') : tf.tensor(x.data, x.shape);
+    const [y, ...rest] = predictOutputs(tf, compiled, input, Number(o.batchSize));
+    const result = { shape: y.shape, data: Float32Array.from(y.dataSync()) };
+    tf.dispose([input, y, ...rest]);
+    if (o.out) await writeFile(o.out, writeNpy(result));
+    if (o.json) out.log(JSON.stringify({ shape: result.shape, data: Array.from(result.data) }));
+    else if (o.out) out.log(`wrote ${o.out} [${result.shape.join(', ')}]`);
+    return 0;
+  } finally {
+    compiled.model.dispose();
+  }
+}
+
+async function importCommand(file: string, weights: string, o: { out: string; partial?: boolean; json?: boolean }, out: Out): Promise<number> {
+  const graph = await graphOf(file, 'weights import', out);
+  if (!graph) return 1;
+  const arrays = readWeightsFile(weights);
+  const tf = await loadTf();
+  const compiled = compileGraph(tf, graph);
+  try {
+    let report;
+    try {
+      report = importWeights(tf, graph, compiled, arrays, { partial: o.partial });
+    } catch (err) {
+      if (!(err instanceof WeightsImportError)) throw err;
+      if (o.json) out.log(JSON.stringify({ ok: false, ...err.report }));
+      out.err(`attn weights import: ${weights}: ${err.message}`);
+      return 1;
+    }
+    const run = await RunFolder.create({
+      dir: path.resolve(o.out),
+      name: graph.name,
+      graph,
+      config: { importedWeights: { file: path.resolve(weights), source: report.source, missing: report.missing, unexpected: report.unexpected, mismatched: report.mismatched } },
+    });
+    const state = { epoch: 0, batch: 0, step: 0, sums: {}, history: [], best: null, badEpochs: 0 };
+    const checkpoint = await saveCheckpoint(tf, run, compiled.model, { t: 0, state: () => [] }, state, { keep: 1 });
+    if (o.json) out.log(JSON.stringify({ ok: true, run: run.path, checkpoint, ...report }));
+    else {
+      for (const line of reportLines(report)) out.log(line);
+      out.log(`wrote ${checkpoint}`);
+    }
+    return 0;
+  } finally {
+    compiled.model.dispose();
+  }
+}
+
+export function registerWeightsCommands(program: Command, out: Out, setCode: (code: number) => void): void {
+  program
+    .command('predict')
+    .description("run a graph with a run's trained weights on a float32 .npy array (NHWC images, or [batch, time, …]) and write its first output")
+    .argument('<file>', 'graph file')
+    .requiredOption('--weights <run>', 'a run folder (its newest checkpoint) or one checkpoint')
+    .requiredOption('--input <x.npy>', 'the input batch')
+    .option('--out <y.npy>', 'where to write the first output')
+    .option('--json', 'print the output as JSON')
+    .option('--batch-size <n>', 'samples per forward pass', '8')
+    .action(async (file: string, o) => setCode(await predict(file, o, out)));
+  program
+    .command('weights')
+    .description('pretrained weights')
+    .command('import')
+    .description("pretrained weights (.safetensors, or .pth/.pt through a Python with torch) into a run folder; names of our PyTorch export, torchvision's ResNet and VisionTransformer, or timm's ViT")
+    .argument('<file>', 'graph file')
+    .argument('<weights>', '.safetensors, .pth or .pt state_dict')
+    .requiredOption('--out <run>', 'the run folder to write')
+    .option('--partial', 'load what fits and list the rest (a new head, an inserted block)')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, weights: string, o) => setCode(await importCommand(file, weights, o, out)));
+}

@@ -1,0 +1,83 @@
+"""He et al.'s CIFAR ResNet-20 (option A shortcuts) with SE (r = 4) after bn2 of every block, for 28x28x1.
+
+Written from the paper (§4.2: 3x3 convs, 16/32/64 channels, stride 2 at the first block of stages 2
+and 3, shortcut x[:, :, ::2, ::2] zero-padded by C/4 channels on each side) and Hu et al. (SE: global
+mean, FC C -> C/4, ReLU, FC -> C, sigmoid, rescale). Random weights, randomised BatchNorm statistics,
+eval mode. The state_dict is saved under the template's export names.
+
+usage: python3 se_resnet20.py OUT_DIR
+"""
+import re
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class SE(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(c, c // 4), nn.Linear(c // 4, c)
+
+    def forward(self, x):
+        s = torch.sigmoid(self.fc2(F.relu(self.fc1(x.mean(dim=(2, 3))))))
+        return x * s[:, :, None, None]
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.se = SE(cout)
+        self.pad = (cout - cin) // 2
+
+    def forward(self, x):
+        y = self.se(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
+        shortcut = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad)) if self.pad else x
+        return F.relu(y + shortcut)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 16, 3, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+        cin = 16
+        for k, c in enumerate([16, 32, 64], 1):
+            setattr(self, f"stage{k}_first", Block(cin, c, 1 if k == 1 else 2))
+            for i in (1, 2):
+                setattr(self, f"stage{k}_rest_r{i}", Block(c, c, 1))
+            cin = c
+        self.head = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.relu(self.bn(self.conv(x)))
+        for k in (1, 2, 3):
+            for part in ("first", "rest_r1", "rest_r2"):
+                x = getattr(self, f"stage{k}_{part}")(x)
+        return self.head(x.mean(dim=(2, 3)))
+
+
+out = sys.argv[1]
+torch.manual_seed(0)
+model = Net()
+with torch.no_grad():
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.normal_(0, 0.2)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.uniform_(0.5, 1.5)
+            m.bias.normal_(0, 0.2)
+model.eval()
+x = torch.randn(4, 1, 28, 28)
+with torch.no_grad():
+    logprobs = torch.log_softmax(model(x), dim=1)
+state = {re.sub(r"^(stage\d_(?:first|rest_r\d))\.", r"\1_", k): v for k, v in model.state_dict().items()}
+torch.save(state, f"{out}/model.pth")
+np.save(f"{out}/x.npy", x.permute(0, 2, 3, 1).contiguous().numpy().astype(np.float32))
+np.save(f"{out}/logprobs.npy", logprobs.numpy().astype(np.float32))
