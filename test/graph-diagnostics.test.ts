@@ -21,9 +21,9 @@ const expected: Record<string, Expect[]> = {
   'param-out-of-range': [{ nodeId: 'c', param: 'kernel', message: 'parameter "kernel" must be between 1 and 64 (got 0)' }],
   'param-mistyped': [{ nodeId: 'c', param: 'filters', message: 'parameter "filters" must be an integer (got "32")' }],
   'param-unknown': [
-    { nodeId: 'c', param: 'filter', message: 'unknown parameter "filter" (known: filters, kernel, stride, padding, dilation, useBias, activation)' },
+    { nodeId: 'c', param: 'filter', message: 'unknown parameter "filter" (known: filters, kernel, stride, padding, pads, dilation, useBias, activation)' },
   ],
-  'param-bad-enum': [{ nodeId: 'c', param: 'padding', message: 'parameter "padding" must be one of same, valid (got "full")' }],
+  'param-bad-enum': [{ nodeId: 'c', param: 'padding', message: 'parameter "padding" must be one of same, valid, explicit (got "full")' }],
   'duplicate-id': [{ nodeId: 'c', message: 'duplicate node id "c": every node needs its own id' }],
   'edge-missing-node': [{ nodeId: 'x', port: 'out', message: 'edge x.out → ghost.in goes to missing node "ghost"' }],
   'edge-missing-port': [

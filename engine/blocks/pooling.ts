@@ -24,13 +24,13 @@ class PaddedPool2D extends tf.layers.Layer {
     return n;
   }
 
-  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const [batch, h, w, c] = inputShape as tf.Shape;
     const [t, b, l, r] = this.config.sides;
     return [batch, h === null ? null : this.out(h, t, b), w === null ? null : this.out(w, l, r), c];
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
     const { mode, size: k, stride: s, sides: [t, b, l, r], countIncludePad } = this.config;
     const [, h, w] = x.shape;
@@ -46,7 +46,7 @@ class PaddedPool2D extends tf.layers.Layer {
     });
   }
 
-  getConfig() {
+  override getConfig() {
     const { mode, size, stride, sides, ceilMode, countIncludePad } = this.config;
     return { ...super.getConfig(), mode, size, stride, sides, ceilMode, countIncludePad };
   }

@@ -98,6 +98,10 @@ const LAYER_DEPTH: Record<string, number | ((p: ParamValues<ParamDefs>) => numbe
   'io.compositeInput': 0,
   'io.compositeOutput': 0,
   'core.globalPool2d': 2,
+  'core.padChannels': 2,
+  // Explicit (PyTorch) padding adds a padding layer before the valid op.
+  'core.conv2d': (p) => (p.padding === 'explicit' ? 2 : 1),
+  'core.depthwiseConv2d': (p) => (p.padding === 'explicit' ? 2 : 1),
   'attention.scaledDotProduct': 2,
   'attention.luong': 4,
   'attention.multiHead': 4,

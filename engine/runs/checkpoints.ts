@@ -97,7 +97,7 @@ export async function recover(checkpointsDir: string): Promise<void> {
   });
   const order = { tmp: 0, old: 1, del: 2 } as Record<string, number>;
   for (const l of leftovers.sort((a, b) => order[a.kind] - order[b.kind])) {
-    const keep = l.kind !== 'del' && !(await isDir(l.final)) && (l.kind === 'old' || (await readCheckpoint(l.dir).then(() => true, () => false)));
+    const keep = l.kind !== 'del' && !(await isDir(l.final)) && (l.kind === 'old' || (await readCheckpoint(l.dir, { unverified: false }).then(() => true, () => false)));
     if (keep) await rename(l.dir, l.final);
     else await rm(l.dir, { recursive: true, force: true });
   }
@@ -167,14 +167,22 @@ async function prune(checkpointsDir: string, current: number, keep: number): Pro
   }
 }
 
-/** Reads a checkpoint and verifies every file against its manifest; a problem is refused with the file named. */
-export async function readCheckpoint(dir: string): Promise<CheckpointFiles> {
+/**
+ * Reads a checkpoint and verifies every file against its manifest; a problem is refused with the file named.
+ * `unverified: false` refuses a checkpoint from before manifests (see readUnverifiedCheckpoint).
+ */
+export async function readCheckpoint(dir: string, opts: { unverified?: boolean } = {}): Promise<CheckpointFiles> {
   const manifestFile = path.join(dir, CHECKPOINT_MANIFEST);
   const text = await readFile(manifestFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     throw new RunFolderError(`cannot read ${manifestFile}: ${e.message}`);
   });
-  if (text === undefined) return readUnverifiedCheckpoint(dir);
+  // A folder being written has all its files before its manifest: only a checkpoint under its
+  // final name may be one from before manifests (recover never takes a temporary folder as one).
+  if (text === undefined) {
+    if (opts.unverified === false) throw new RunFolderError(`${dir} is not a complete checkpoint: it has no ${CHECKPOINT_MANIFEST}`);
+    return readUnverifiedCheckpoint(dir);
+  }
   let m: CheckpointManifest;
   try {
     m = JSON.parse(text) as CheckpointManifest;

@@ -35,17 +35,17 @@ const torchvisionResnet: SourceNames = {
   translate: (arrays) =>
     arrays.filter((a) => !a.name.endsWith('num_batches_tracked')).map(
       renamer([
-        [/^layer(\d+)\.0\.downsample\.0\.(.*)$/, (_, k, p) => `stage${k}_first_proj.${p}`],
-        [/^layer(\d+)\.0\.downsample\.1\.(.*)$/, (_, k, p) => `stage${k}_first_projbn.${p}`],
-        [/^layer(\d+)\.0\.(.*)$/, (_, k, p) => `stage${k}_first_${p}`],
-        [/^layer(\d+)\.(\d+)\.(.*)$/, (_, k, i, p) => `stage${k}_rest_r${i}_${p}`],
+        [/^layer(\d+)\.0\.downsample\.0\.(.*)$/, (_, k, p) => `stage${k}.first.proj.${p}`],
+        [/^layer(\d+)\.0\.downsample\.1\.(.*)$/, (_, k, p) => `stage${k}.first.projbn.${p}`],
+        [/^layer(\d+)\.0\.(.*)$/, (_, k, p) => `stage${k}.first.${p}`],
+        [/^layer(\d+)\.(\d+)\.(.*)$/, (_, k, i, p) => `stage${k}.rest.${Number(i) - 1}.${p}`],
       ]),
     ),
 };
 
-/** The ViT templates' names: patch embedding `patches`, encoder layers `<composite>_r<k>_layer`, final `norm`, `head`. */
+/** The ViT templates' names: patch embedding `patches`, encoder layers `<repeat>.<k>.layer` (k from 0), final `norm`, `head`. */
 function vitTarget(encoder: string) {
-  const layer = (i: string) => `${encoder}_r${Number(i) + 1}_layer`;
+  const layer = (i: string) => `${encoder}.${Number(i)}.layer`;
   return { layer, attn: (i: string) => `${layer(i)}.self_attn` };
 }
 
@@ -106,6 +106,6 @@ const timmVit = (encoder: string): SourceNames => {
 /** The source whose names `arrays` carry, given the prefix our export gives the ViT encoder layers (from the graph). */
 export function recogniseSource(arrays: NamedArray[], targetNames: string[]): SourceNames | undefined {
   const keys = new Set(arrays.map((a) => a.name));
-  const encoder = /^(.*)_r1_layer\.self_attn\.q_proj\.weight$/.exec(targetNames.find((n) => /_r1_layer\.self_attn\.q_proj\.weight$/.test(n)) ?? '')?.[1] ?? 'encoder';
+  const encoder = /^(.*)\.0\.layer\.self_attn\.q_proj\.weight$/.exec(targetNames.find((n) => /\.0\.layer\.self_attn\.q_proj\.weight$/.test(n)) ?? '')?.[1] ?? 'encoder';
   return [torchvisionResnet, torchvisionVit(encoder), timmVit(encoder)].find((s) => s.matches(keys));
 }

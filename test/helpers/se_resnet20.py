@@ -77,7 +77,11 @@ model.eval()
 x = torch.randn(4, 1, 28, 28)
 with torch.no_grad():
     logprobs = torch.log_softmax(model(x), dim=1)
-state = {re.sub(r"^(stage\d_(?:first|rest_r\d))\.", r"\1_", k): v for k, v in model.state_dict().items()}
+# Our export's names: stageK.first.*, stageK.rest.<i-1>.* (the repeat of a stage's other blocks).
+state = {
+    re.sub(r"^stage(\d)_rest_r(\d)\.", lambda m: f"stage{m[1]}.rest.{int(m[2]) - 1}.", re.sub(r"^stage(\d)_first\.", r"stage\1.first.", k)): v
+    for k, v in model.state_dict().items()
+}
 torch.save(state, f"{out}/model.pth")
 np.save(f"{out}/x.npy", x.permute(0, 2, 3, 1).contiguous().numpy().astype(np.float32))
 np.save(f"{out}/logprobs.npy", logprobs.numpy().astype(np.float32))
