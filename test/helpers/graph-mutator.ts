@@ -2,17 +2,7 @@
 // damaged (keys deleted, duplicated or retyped, extreme values, cut edges,
 // repeats added, garbage bytes). The same seed always gives the same file.
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { rng } from '../../engine/data/random.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
@@ -108,7 +98,7 @@ const MUTATION_NAMES = Object.keys(MUTATIONS);
 
 /** A mutated graph file: 1 to 3 mutations of `source` (a file's text), and one in eight with garbage bytes inserted or the text cut. */
 export function mutateGraphText(source: string, seed: number): { text: Uint8Array; mutations: string[] } {
-  const r = prng(seed);
+  const r = rng(seed);
   const doc = JSON.parse(source) as Json;
   const mutations: string[] = [];
   for (let k = 1 + Math.floor(r() * 3); k > 0; k--) {
