@@ -20,7 +20,7 @@ type ExportFile = { name: string; content: string; encoding?: 'base64' };
 
 /** The export itself, on the calling thread: one file per target, named and written by the engine's exporters (ONNX through the PyTorch export and a Python with torch). */
 export async function exportFiles(graph: GraphFile, target: ExportFormat): Promise<ExportFile[]> {
-  if (target === 'onnx') return [{ name: exportFileName(graph.name, 'pytorch').replace(/_torch\.py$/, '.onnx'), content: Buffer.from(await exportOnnx(graph)).toString('base64'), encoding: 'base64' }];
+  if (target === 'onnx') return [{ name: exportFileName(graph.name, 'onnx'), content: Buffer.from(await exportOnnx(graph)).toString('base64'), encoding: 'base64' }];
   return [{ name: exportFileName(graph.name, target), content: exportCode(graph, target) }];
 }
 

@@ -1,6 +1,6 @@
 // One exporter per target of the registry (engine/blocks/emit/targets.ts), and the
 // one rule that names the file it writes: what the CLI and the host both call.
-import { EXPORT_TARGETS, type ExportTarget } from '../blocks/emit/targets.js';
+import { EXPORT_FORMATS, type ExportFormat, type ExportTarget } from '../blocks/emit/targets.js';
 import type { GraphFile } from '../graph/types.js';
 import { exportKeras } from './keras.js';
 import { identifier } from './names.js';
@@ -16,5 +16,5 @@ const EXPORTERS: Record<ExportTarget, (graph: GraphFile) => string> = {
 /** The graph as code for one target; throws ExportError when the graph cannot be exported. */
 export const exportCode = (graph: GraphFile, target: ExportTarget): string => EXPORTERS[target](graph);
 
-/** The file the code for a target goes to: the graph's name as a Python identifier, plus the target's suffix. */
-export const exportFileName = (graphName: string, target: ExportTarget): string => `${identifier(graphName || 'model', 'python')}${EXPORT_TARGETS[target].fileSuffix}`;
+/** The file an export goes to: the graph's name as a Python identifier, plus the format's suffix. */
+export const exportFileName = (graphName: string, format: ExportFormat): string => `${identifier(graphName || 'model', 'python')}${EXPORT_FORMATS[format].fileSuffix}`;
