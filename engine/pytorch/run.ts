@@ -224,6 +224,9 @@ export class PytorchRun {
     await this.ranks.exited.catch((err: Error) => (exitError = err));
     await chain;
     const saved = this.lastCheckpoint ? `the last checkpoint, ${this.lastCheckpoint}, is intact` : 'no checkpoint had been written';
+    // A rank killed from outside is the cause; what the others then report (gloo's "connection closed by peer") is its echo.
+    const killed = exitError && /was killed/.test((exitError as Error).message) ? (exitError as Error) : null;
+    if (killed) throw new Error(`${killed.message}${failure ? ` (then ${(failure as Error).message})` : ''}; ${saved}`);
     if (failure) throw new Error(`${(failure as Error).message}; ${saved}`);
     if (exitError && !done) throw new Error(`${(exitError as Error).message}; ${saved}`);
     if (!done) throw new Error(`the PyTorch worker ended without finishing the run; ${saved}`);
