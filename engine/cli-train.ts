@@ -5,10 +5,10 @@ import { loadGraphFile } from './graph/load.js';
 import { formatDiagnostic, hasErrors } from './graph/types.js';
 import { TrainingClient } from './worker/client.js';
 import type { TrainEvent } from './worker/protocol.js';
-import { type TrainConfigInput } from './train/config.js';
+import { type TrainConfigInput } from './schemas/train-config.js';
 import { graphTrainingConfig } from './graph/training-section.js';
 import { datasetNames } from './data/index.js';
-import { adapterLabel, TRAINING_BACKEND_OPTIONS, type TrainingBackendOption } from './backends/names.js';
+import { adapterLabel, TRAINING_BACKEND_OPTIONS, type TrainingBackendOption } from './schemas/backends.js';
 import { RunFolder, RunJournal } from './runs/index.js';
 import { PytorchRun, TORCH_DEVICES, type TorchDevice } from './pytorch/run.js';
 

@@ -19,7 +19,7 @@ import { compileGraph } from '../engine/compile/compile.js';
 import { prepareData } from '../engine/data/index.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { inputHint } from '../engine/train/setup.js';
-import type { TrainEvent, TrainEventOf } from '../engine/train/events.js';
+import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { imagenetTemplates } from '../scripts/templates/imagenet.js';
 import { smallTemplates } from '../scripts/templates/small.js';
 import { isLargeTemplate, loadTemplate, templateFiles, templatesDir } from './helpers/graphs.js';

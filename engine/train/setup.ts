@@ -6,8 +6,8 @@ import type { BlockRegistry } from '../blocks/registry.js';
 import { analyzeGraph } from '../graph/analyze.js';
 import type { GraphFile } from '../graph/types.js';
 import { prepareData, type DatasetSpec, type InputHint } from '../data/index.js';
-import type { TrainConfigInput } from './config.js';
-import type { TrainEvent } from './events.js';
+import type { TrainConfigInput } from '../schemas/train-config.js';
+import type { TrainEvent } from '../schemas/train-events.js';
 import { RunFolder } from '../runs/index.js';
 import { Trainer } from './trainer.js';
 

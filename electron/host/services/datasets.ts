@@ -4,7 +4,7 @@ import type { DatasetInfo, DatasetPreview, HostRequestParsed } from '../../../co
 import { BUILTIN_DATASETS, isBuiltinDataset } from '../../../engine/data/builtin.js';
 import { datasetSpecSchema, type DatasetSpec } from '../../../engine/data/index.js';
 import { previewData } from '../../../engine/data/preview.js';
-import { isSyntheticTask, SYNTHETIC_TASKS } from '../../../engine/data/spec.js';
+import { isSyntheticTask, SYNTHETIC_TASKS } from '../../../engine/schemas/dataset.js';
 import { checkGraphSchema } from '../../../engine/graph/schema.js';
 import { inputHint } from '../../../engine/train/setup.js';
 import type { PathPolicy } from '../paths.js';

@@ -2,7 +2,7 @@
 // one of its checkpoints, in a training process (the shell's `inspect`).
 import path from 'node:path';
 import { imageTooLarge, type HostRequestParsed, type ImageFile, type Inspection } from '../../../common/host-api/api.js';
-import { BACKEND_ORDER } from '../../../engine/backends/names.js';
+import { BACKEND_ORDER } from '../../../engine/schemas/backends.js';
 import type { DatasetSpec } from '../../../engine/data/index.js';
 import { isJpeg } from '../../../engine/data/image-folder.js';
 import { isPng } from '../../../engine/data/png.js';
