@@ -1,7 +1,7 @@
 // `attn train`: trains a graph file in a training process, with a progress bar on
 // a terminal or one JSON event per line with --json.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadGraphFile } from './graph/load.js';
+import { loadGraphFile } from './shapes/load.js';
 import { formatDiagnostic, hasErrors } from './graph/types.js';
 import { TrainingClient } from './worker/client.js';
 import type { TrainEvent } from './worker/protocol.js';

@@ -10,7 +10,7 @@ import { createEditorStore } from '../renderer/src/store/editor.js';
 import { openGraphText } from '../renderer/src/store/load.js';
 import { compositeUses, placeableComposites } from '../renderer/src/store/composites.js';
 import { parseGraphText, serializeGraph, GRAPH_VERSION } from '../engine/graph/schema.js';
-import { analyzeGraph } from '../engine/graph/analyze.js';
+import { analyzeGraph } from '../engine/shapes/analyze.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';

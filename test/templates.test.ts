@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../engine/backends/select.js';
-import { analyzeGraph } from '../engine/graph/analyze.js';
+import { analyzeGraph } from '../engine/shapes/analyze.js';
 import { serializeGraph } from '../engine/graph/schema.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { compileGraph } from '../engine/compile/compile.js';

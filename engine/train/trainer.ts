@@ -11,7 +11,7 @@ import type { GraphFile } from '../graph/types.js';
 import type { PreparedData } from '../data/index.js';
 import type { Dataset } from '../data/dataset.js';
 import { deriveSeed, permutation } from '../data/random.js';
-import { fmtShape } from '../shapes/rules.js';
+import { fmtShape } from '../blocks/shape-rules.js';
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { trainConfigSchema, type TrainConfig, type TrainConfigInput } from '../schemas/train-config.js';
 import type { TrainEvent, TrainEventOf } from '../schemas/train-events.js';

@@ -2,7 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Diagnostic, FileEntry, FileListing, GraphLoad, GraphWrite, HostRequestParsed } from '../../../common/host-api/api.js';
-import { loadGraphFile } from '../../../engine/graph/load.js';
+import { loadGraphFile } from '../../../engine/shapes/load.js';
 import { serializeGraph } from '../../../engine/graph/schema.js';
 import { writeAtomic } from '../../../engine/runs/index.js';
 import type { Dialogs } from '../options.js';

@@ -1,4 +1,4 @@
-import { analyzeGraph } from '../../../engine/graph/analyze.js';
+import { analyzeGraph } from '../../../engine/shapes/analyze.js';
 import { checkGraphSchema } from '../../../engine/graph/schema.js';
 import { hasErrors, type Diagnostic, type GraphFile } from '../../../engine/graph/types.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { BlockInfo, GraphLoad, HostRequestParsed, TemplateInfo } from '../../../common/host-api/api.js';
 import { blockInfo } from '../../../engine/blocks/catalogue.js';
 import { registry } from '../../../engine/blocks/registry.js';
-import { loadGraphFile } from '../../../engine/graph/load.js';
+import { loadGraphFile } from '../../../engine/shapes/load.js';
 import { checkGraphSchema } from '../../../engine/graph/schema.js';
 import { GRAPH_EXT, graphName } from '../paths.js';
 

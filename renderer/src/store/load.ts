@@ -7,7 +7,7 @@ import { registry } from '../../../engine/blocks/registry.js';
 import { portsOf } from '../../../engine/blocks/contract.js';
 import { resolveParams } from '../../../engine/blocks/params.js';
 import { parseGraphText } from '../../../engine/graph/schema.js';
-import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf, compositeInputBlock, compositeOutputBlock } from '../../../engine/graph/composite.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf, compositeInputBlock, compositeOutputBlock } from '../../../engine/shapes/composite.js';
 import type { Diagnostic, GraphEdge, GraphFile, GraphNode } from '../../../engine/graph/types.js';
 import { edgeProblem, portNodeOutside, unknownBlockType, unknownComposite, uniqueNodes, type NodePorts } from '../../../engine/graph/structure.js';
 import { withEdgeIds } from './document.js';

@@ -8,7 +8,7 @@
 import { portsOf, ShapeError, type AnyBlock, type ParamDefs, type PortDef, type Shape } from '../blocks/contract.js';
 import { resolveParams } from '../blocks/params.js';
 import { registry as defaultRegistry, type BlockRegistry } from '../blocks/registry.js';
-import { fmtShape } from '../shapes/rules.js';
+import { fmtShape } from '../blocks/shape-rules.js';
 import {
   COMPOSITE_INPUT,
   COMPOSITE_OUTPUT,
@@ -22,8 +22,8 @@ import {
 } from './composite.js';
 import { buildComposite } from './inline.js';
 import { culpritOf, DEFAULT_LIMITS, measureShapes, measureStructure, overLimit, resolveLimits, type GraphLimits, type GraphSize } from './limits.js';
-import type { CompositeDef, Diagnostic, GraphEdge, GraphFile, GraphNode } from './types.js';
-import { edgeProblem, portNodeOutside, unknownBlockType, unknownComposite, uniqueNodes } from './structure.js';
+import type { CompositeDef, Diagnostic, GraphEdge, GraphFile, GraphNode } from '../graph/types.js';
+import { edgeProblem, portNodeOutside, unknownBlockType, unknownComposite, uniqueNodes } from '../graph/structure.js';
 
 export type { CompositeInfo, CompositePort, NodeInfo, ScopeAnalysis } from './analysis-types.js';
 import type { CompositeInfo, CompositePort, NodeInfo, ScopeAnalysis } from './analysis-types.js';
