@@ -8,7 +8,7 @@ import { benchAll } from './backends.js';
 import { benchBigNets, benchPytorch, benchTrain } from './train.js';
 import { benchFuzz } from './fuzz.js';
 import { benchZoo } from './zoo.js';
-import type { TrainingBackendOption } from '../engine/backends/names.js';
+import type { TrainingBackendOption } from '../engine/schemas/backends.js';
 
 const args = process.argv.slice(2);
 /** Takes `--name value` out of the arguments. */

@@ -1,6 +1,6 @@
 // Engine benchmarks: shape inference on a 500-node graph (it runs on every edit
 // in the editor) and compile time of the templates.
-import { analyzeGraph } from '../engine/graph/analyze.js';
+import { analyzeGraph } from '../engine/shapes/analyze.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import { loadTf } from '../engine/backends/load-tf.js';
 import { residualStack } from '../test/helpers/big-graph.js';

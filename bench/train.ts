@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { adapterLabel, BACKEND_ORDER, selectBackend, type BackendChoice, type BackendOption } from '../engine/backends/select.js';
 import { prepareData } from '../engine/data/index.js';
-import { trainConfigSchema, type TrainConfigInput } from '../engine/train/config.js';
+import { trainConfigSchema, type TrainConfigInput } from '../engine/schemas/train-config.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { Optimizer } from '../engine/train/optimizers.js';
 import { maskedLoss, oneHot } from '../engine/train/losses.js';

@@ -18,7 +18,7 @@ import { exportPytorch } from '../engine/export/pytorch.js';
 import { graphTrainingConfig } from '../engine/graph/training-section.js';
 import { parseGraphText } from '../engine/graph/schema.js';
 import type { GraphFile } from '../engine/graph/types.js';
-import type { TrainConfigInput } from '../engine/train/config.js';
+import type { TrainConfigInput } from '../engine/schemas/train-config.js';
 import { inputHint } from '../engine/train/setup.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { timeKernels } from './kernel-timer.js';

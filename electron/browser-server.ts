@@ -21,7 +21,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { HostRequestError, type HostEvent } from '../common/host-api/api.js';
 import { PathError } from './host/paths.js';
-import type { HostService } from './host/service.js';
+import type { HostEndpoint } from './host/dispatcher.js';
 import { encodeFrame, HOST_WS_PATH, HOST_WS_PROTOCOL, tokenFromProtocols, type WireReply, type WireRequest } from '../common/host-api/wire.js';
 import { contentSecurityPolicy, SECURITY_HEADERS } from './csp.js';
 
@@ -48,7 +48,8 @@ const MIME: Record<string, string> = {
 };
 
 export interface BrowserServerOptions {
-  service: HostService;
+  /** The host's dispatcher and event source (a HostService). */
+  service: HostEndpoint;
   /** The built renderer (dist/app). */
   staticDir: string;
   token: string;

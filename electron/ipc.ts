@@ -1,14 +1,14 @@
 // The desktop IPC handler as a pure function: the sender is checked, the request
-// validated (by the service's dispatch), and the answer wrapped so that the
+// validated and routed by the host's dispatcher (host/dispatcher.ts), and the answer wrapped so that the
 // renderer gets our error message rather than Electron's "Error invoking remote
 // method" prefix.
-import type { HostService } from './host/service.js';
+import type { HostEndpoint } from './host/dispatcher.js';
 import { isTrustedSender } from './security.js';
 
 export type IpcReply = { ok: true; value: unknown } | { ok: false; message: string };
 
 export async function handleHostCall(
-  service: Pick<HostService, 'dispatch'>,
+  host: Pick<HostEndpoint, 'dispatch'>,
   sender: { url: string; isMainFrame: boolean } | null | undefined,
   origin: string,
   method: unknown,
@@ -16,7 +16,7 @@ export async function handleHostCall(
 ): Promise<IpcReply> {
   if (!isTrustedSender(sender, origin)) return { ok: false, message: 'refused: this frame may not use the host API' };
   try {
-    return { ok: true, value: await service.dispatch(method, request) };
+    return { ok: true, value: await host.dispatch(method, request) };
   } catch (err) {
     return { ok: false, message: err instanceof Error ? err.message : String(err) };
   }

@@ -91,14 +91,14 @@ function send(event: HostEvent): void {
 }
 
 async function buildMenu(service: HostService): Promise<void> {
-  const recent = await service.recentFiles();
+  const recent = await service.recent.recentFiles();
   const template = menuTemplate({
     platform: process.platform,
     appName: app.name,
     recent,
     dev: Boolean(DEV_URL),
     send: (command: MenuCommand, arg?: string) => send({ channel: 'menu', command, arg }),
-    clearRecent: () => void service.clearRecentFiles().then(() => buildMenu(service)),
+    clearRecent: () => void service.recent.clearRecentFiles().then(() => buildMenu(service)),
   });
   Menu.setApplicationMenu(Menu.buildFromTemplate(template));
 }

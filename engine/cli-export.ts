@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { loadGraphFile } from './graph/load.js';
+import { loadGraphFile } from './shapes/load.js';
 import { formatDiagnostic, hasErrors, printable, type GraphFile } from './graph/types.js';
 import { exportPytorch } from './export/pytorch.js';
 import { exportCode } from './export/targets.js';
@@ -16,7 +16,7 @@ import { RunFolderError } from './runs/index.js';
 import { compileGraph } from './compile/compile.js';
 import { checkpointModel, resolveCheckpoint, type CheckpointModel } from './train/checkpoint.js';
 import { prepareData, datasetNames, type ArrayDataset } from './data/index.js';
-import { analyzeGraph } from './graph/analyze.js';
+import { analyzeGraph } from './shapes/analyze.js';
 import { encodeNpz, type NpyArray } from './export/npz.js';
 import { exportOnnx, OnnxExportError } from './export/onnx.js';
 

@@ -1,14 +1,14 @@
 // `attn train`: trains a graph file in a training process, with a progress bar on
 // a terminal or one JSON event per line with --json.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadGraphFile } from './graph/load.js';
+import { loadGraphFile } from './shapes/load.js';
 import { formatDiagnostic, hasErrors } from './graph/types.js';
 import { TrainingClient } from './worker/client.js';
 import type { TrainEvent } from './worker/protocol.js';
-import { type TrainConfigInput } from './train/config.js';
+import { type TrainConfigInput } from './schemas/train-config.js';
 import { graphTrainingConfig } from './graph/training-section.js';
 import { datasetNames } from './data/index.js';
-import { adapterLabel, TRAINING_BACKEND_OPTIONS, type TrainingBackendOption } from './backends/names.js';
+import { adapterLabel, TRAINING_BACKEND_OPTIONS, type TrainingBackendOption } from './schemas/backends.js';
 import { RunFolder, RunJournal } from './runs/index.js';
 import { PytorchRun, TORCH_DEVICES, type TorchDevice } from './pytorch/run.js';
 

@@ -3,7 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadGraphFile } from './graph/load.js';
+import { loadGraphFile } from './shapes/load.js';
 import { formatDiagnostic, hasErrors, type GraphFile } from './graph/types.js';
 import { loadTf } from './backends/load-tf.js';
 import { compileGraph } from './compile/compile.js';

@@ -1,15 +1,15 @@
 // The `attn` command: validate, summarise and list blocks from the terminal.
 import { Command, CommanderError } from 'commander';
-import { loadGraphFile } from './graph/load.js';
+import { loadGraphFile } from './shapes/load.js';
 import { formatDiagnostic, hasErrors, printable } from './graph/types.js';
 import { registry } from './blocks/registry.js';
 import type { Shape } from './blocks/contract.js';
 import { loadTf } from './backends/load-tf.js';
 import { compileGraph } from './compile/compile.js';
-import { inlineGraph } from './graph/inline.js';
-import { fmtShape } from './shapes/rules.js';
+import { inlineGraph } from './shapes/inline.js';
+import { fmtShape } from './blocks/shape-rules.js';
 import { blockInfo } from './blocks/catalogue.js';
-import { LIMITS_ENV, parseLimits } from './graph/limits.js';
+import { LIMITS_ENV, parseLimits } from './shapes/limits.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 const std: Out = { log: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };

@@ -5,7 +5,7 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
-import { allowInlineScripts } from '../electron/dev-csp.js';
+import { allowInlineScripts } from './dev-csp.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 

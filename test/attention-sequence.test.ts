@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as tfjs from '@tensorflow/tfjs';
 import { compileGraph, type CompiledGraph } from '../engine/compile/compile.js';
-import { analyzeGraph } from '../engine/graph/analyze.js';
+import { analyzeGraph } from '../engine/shapes/analyze.js';
 import type { GraphEdge, GraphFile, GraphNode } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
 

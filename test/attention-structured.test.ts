@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileGraph, type CompiledGraph } from '../engine/compile/compile.js';
-import { analyzeGraph } from '../engine/graph/analyze.js';
+import { analyzeGraph } from '../engine/shapes/analyze.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import type { Tensor, TF } from '../engine/blocks/contract.js';
 import type * as tfjs from '@tensorflow/tfjs';

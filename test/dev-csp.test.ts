@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { addScriptSources, allowInlineScripts, inlineScripts, scriptHash } from '../electron/dev-csp.js';
+import { addScriptSources, allowInlineScripts, inlineScripts, scriptHash } from '../renderer/dev-csp.js';
 import { ROOT } from './e2e/harness.js';
 
 const page = (head: string, body = '') =>

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadGraphFile } from '../engine/graph/load.js';
+import { loadGraphFile } from '../engine/shapes/load.js';
 import type { Diagnostic } from '../engine/graph/types.js';
 
 const dir = fileURLToPath(new URL('../../test/fixtures/broken/', import.meta.url));

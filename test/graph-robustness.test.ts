@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseGraphText, serializeGraph } from '../engine/graph/schema.js';
-import { analyzeGraph } from '../engine/graph/analyze.js';
+import { analyzeGraph } from '../engine/shapes/analyze.js';
 import { residualStack } from './helpers/big-graph.js';
 import { loadTemplate, templateFiles } from './helpers/graphs.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { forkWorker, inspectInProcess, type WorkerProcess } from '../engine/worker/client.js';
 import { InspectionPool } from '../engine/worker/inspect-pool.js';
 import type { DatasetPreview, HostEvent, Inspection } from '../common/host-api/api.js';
-import { inspectionFor } from '../electron/host/runs.js';
+import { inspectionFor } from '../electron/host/services/inspect.js';
 import { forkTraining, ProcessTrainingDriver } from '../electron/host/training.js';
 import { sandbox, tinyMnistGraph, type Sandbox } from './host-fixtures.js';
 

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { forkWorker, inspectInProcess } from '../engine/worker/client.js';
 import { encodePng, type RasterImage } from '../engine/data/png.js';
 import { imageTooLarge, MAX_IMAGE_BYTES, type AttentionMap, type DatasetPreview, type HostEvent, type Inspection, type RunDetail, type RunSnapshot, type TrainingEvent } from '../common/host-api/api.js';
-import { inspectionFor } from '../electron/host/runs.js';
+import { inspectionFor } from '../electron/host/services/inspect.js';
 import { forkTraining, ProcessTrainingDriver } from '../electron/host/training.js';
 import { sandbox, tinyMnistGraph } from './host-fixtures.js';
 import { parentPortStandIn, TRAINING_ENTRY } from './helpers/parent-port.js';

@@ -57,7 +57,7 @@ test('the desktop Open Recent menu lists the service’s files, opens each by it
       const submenu = (file.submenu as MenuItemConstructorOptions[]).find((i) => i.label === 'Open Recent')!.submenu as MenuItemConstructorOptions[];
       return submenu;
     };
-    const items = openRecent(await s.service.recentFiles());
+    const items = openRecent(await s.service.recent.recentFiles());
     assert.deepEqual(
       items.map((i) => i.label ?? i.type),
       ['se', 'separator', 'Clear Recent'],
@@ -67,8 +67,8 @@ test('the desktop Open Recent menu lists the service’s files, opens each by it
     items[2].click!({} as never, undefined, {} as never);
     assert.equal(cleared, 1);
 
-    await s.service.clearRecentFiles();
-    const empty = openRecent(await s.service.recentFiles());
+    await s.service.recent.clearRecentFiles();
+    const empty = openRecent(await s.service.recent.recentFiles());
     assert.deepEqual(
       empty.map((i) => [i.label, i.enabled]),
       [['No Recent Files', false]],

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { idealAttention } from '../engine/data/synthetic.js';
-import type { TrainEventOf } from '../engine/train/events.js';
+import type { TrainEventOf } from '../engine/schemas/train-events.js';
 import { PytorchRun } from '../engine/pytorch/run.js';
 import { graphOf } from './train-fixtures.js';
 import { skipWithoutTorch } from './helpers/torch.js';

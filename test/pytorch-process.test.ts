@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TrainingClient, TrainingError } from '../engine/worker/client.js';
 import { eventSchema } from '../engine/worker/protocol.js';
-import type { TrainEvent, TrainEventOf } from '../engine/train/events.js';
+import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { tinyMlp } from './train-fixtures.js';
 import { skipWithoutTorch } from './helpers/torch.js';
 import { attn } from './helpers/cli.js';

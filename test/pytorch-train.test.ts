@@ -14,7 +14,7 @@ import { inputHint } from '../engine/train/setup.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { decodeSafetensors } from '../engine/export/safetensors.js';
 import { loadCheckpoint } from '../engine/train/checkpoint.js';
-import type { TrainEvent } from '../engine/train/events.js';
+import type { TrainEvent } from '../engine/schemas/train-events.js';
 import { PytorchRun, type TorchOptions } from '../engine/pytorch/run.js';
 import { findTorchPython } from '../engine/pytorch/python.js';
 import { registry } from '../engine/blocks/registry.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { registry } from '../engine/blocks/registry.js';
 import { portsOf } from '../engine/blocks/contract.js';
 import { resolveParams } from '../engine/blocks/params.js';
-import { analyzeGraph } from '../engine/graph/analyze.js';
+import { analyzeGraph } from '../engine/shapes/analyze.js';
 import { tfReady } from './helpers/tf.js';
 import { exampleGraph } from './helpers/graphs.js';
 import { checkTfjsExport, pyCompile } from './helpers/exports.js';

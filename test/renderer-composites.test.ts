@@ -10,7 +10,7 @@ import { createEditorStore } from '../renderer/src/store/editor.js';
 import { openGraphText } from '../renderer/src/store/load.js';
 import { compositeUses, placeableComposites } from '../renderer/src/store/composites.js';
 import { parseGraphText, serializeGraph, GRAPH_VERSION } from '../engine/graph/schema.js';
-import { analyzeGraph } from '../engine/graph/analyze.js';
+import { analyzeGraph } from '../engine/shapes/analyze.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
@@ -60,7 +60,24 @@ test('files whose composites cannot be drawn are refused with the reason', () =>
   const badPort = structuredClone(base);
   badPort.edges[0].to.port = 'input';
   const r3 = openGraphText(JSON.stringify(badPort));
-  assert.match(r3.ok ? '' : r3.diagnostics[0].message, /"st" has no input port "input"/);
+  assert.match(r3.ok ? '' : r3.diagnostics[0].message, /"st" \(.*\) has no input port "input" \(inputs: /);
+});
+
+test('opening a file and analysing it name a bad edge in the same words (one edge check)', () => {
+  const base = JSON.parse(readFileSync(join(root, 'test/fixtures/composites/residual.attn.json'), 'utf8')) as GraphFile;
+  const cases: [string, (g: GraphFile) => void][] = [
+    ['no such input port', (g) => (g.edges[0].to.port = 'input')],
+    ['no such output port', (g) => (g.edges[0].from.port = 'nope')],
+    ['missing node', (g) => (g.edges[0].to.node = 'ghost')],
+  ];
+  for (const [what, spoil] of cases) {
+    const g = structuredClone(base);
+    spoil(g);
+    const opened = openGraphText(JSON.stringify(g));
+    assert.equal(opened.ok, false, what);
+    const analysed = analyzeGraph(g).diagnostics.filter((d) => d.edge === 0);
+    assert.deepEqual(opened.ok ? [] : opened.diagnostics, analysed, what);
+  }
 });
 
 test('grouping two nodes: one instance in their place, the boundary edges become ports, the model is unchanged', async () => {

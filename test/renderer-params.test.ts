@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { analyzeGraph } from '../engine/graph/analyze.js';
+import { analyzeGraph } from '../engine/shapes/analyze.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import { registry } from '../engine/blocks/registry.js';
 import { countBlockParams, countRequests } from '../renderer/src/params/count.js';

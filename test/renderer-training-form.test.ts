@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultForm, numberRange, numberValid, OPTIMIZERS, SCHEDULES, startRequest } from '../renderer/src/training/form.js';
-import { trainConfigSchema } from '../engine/train/config.js';
+import { trainConfigSchema } from '../engine/schemas/train-config.js';
 import { startCommandSchema } from '../engine/worker/protocol.js';
-import { datasetSpecSchema } from '../engine/data/spec.js';
+import { datasetSpecSchema } from '../engine/schemas/dataset.js';
 import type { GraphFile } from '../engine/graph/types.js';
 
 const graph: GraphFile = { format: 'attention-studio', version: 1, name: 'g', nodes: [], edges: [] } as unknown as GraphFile;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TrainingClient } from '../engine/worker/client.js';
 import type { StartCommand } from '../engine/worker/protocol.js';
-import type { TrainEvent, TrainEventOf } from '../engine/train/events.js';
+import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { WRITE_POINTS } from '../engine/runs/index.js';
 import { tinyMlp } from './train-fixtures.js';
 

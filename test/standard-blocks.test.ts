@@ -9,7 +9,7 @@ import { portsOf, type Shape, type StepClock } from '../engine/blocks/contract.j
 import { resolveParams } from '../engine/blocks/params.js';
 import { nodeInitializers } from '../engine/blocks/initializers.js';
 import { compileGraph } from '../engine/compile/compile.js';
-import { analyzeGraph } from '../engine/graph/analyze.js';
+import { analyzeGraph } from '../engine/shapes/analyze.js';
 import { graph } from './helpers/graphs.js';
 import { tfReady } from './helpers/tf.js';
 

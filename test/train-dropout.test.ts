@@ -15,7 +15,7 @@ import { prepareData, type PreparedData } from '../engine/data/index.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { RunFolder } from '../engine/runs/index.js';
 import { Trainer, type TrainerOptions } from '../engine/train/trainer.js';
-import type { TrainEvent, TrainEventOf } from '../engine/train/events.js';
+import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { graphOf } from './train-fixtures.js';
 
 /** 28×28×1 → flatten → dropout 0.2 → dense 16 ReLU → dropout 0.5 → 10-way softmax. */

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
 import { Optimizer } from '../engine/train/optimizers.js';
-import { trainConfigSchema, type TrainConfigInput } from '../engine/train/config.js';
+import { trainConfigSchema, type TrainConfigInput } from '../engine/schemas/train-config.js';
 import type { Tensor } from '../engine/blocks/contract.js';
 import { seededUniform } from './helpers/numeric.js';
 

@@ -10,7 +10,7 @@ import { idealAttention } from '../engine/data/synthetic.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { RunFolder } from '../engine/runs/index.js';
 import { inputHint } from '../engine/train/setup.js';
-import type { TrainEventOf } from '../engine/train/events.js';
+import type { TrainEventOf } from '../engine/schemas/train-events.js';
 import { graphOf } from './train-fixtures.js';
 import { tfReady } from './helpers/tf.js';
 

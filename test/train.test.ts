@@ -13,9 +13,9 @@ import { Trainer, type TrainerOptions } from '../engine/train/trainer.js';
 import { RunFolder } from '../engine/runs/index.js';
 import { Optimizer } from '../engine/train/optimizers.js';
 import { learningRate } from '../engine/train/schedule.js';
-import { trainConfigSchema } from '../engine/train/config.js';
+import { trainConfigSchema } from '../engine/schemas/train-config.js';
 import { downsample } from '../engine/train/probes.js';
-import type { TrainEvent, TrainEventOf } from '../engine/train/events.js';
+import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { graphOf, tinyCnn, tinyMlp } from './train-fixtures.js';
 import { tfReady } from './helpers/tf.js';
 

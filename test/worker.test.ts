@@ -9,7 +9,7 @@ import path from 'node:path';
 import { TrainingClient, TrainingError } from '../engine/worker/client.js';
 import { commandSchema, eventSchema } from '../engine/worker/protocol.js';
 import { folderHandler } from '../engine/train/checkpoint.js';
-import type { TrainEvent, TrainEventOf } from '../engine/train/events.js';
+import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { graphOf, tinyMlp } from './train-fixtures.js';
 import { tfReady } from './helpers/tf.js';
 

@@ -10,16 +10,16 @@
 import { z } from 'zod';
 import type { AttentionKind, ParamDef, Shape } from '../../engine/blocks/contract.js';
 import type { Diagnostic, GraphFile } from '../../engine/graph/types.js';
-import type { DatasetSpec } from '../../engine/data/spec.js';
-import type { AttentionMap, TrainEvent } from '../../engine/train/events.js';
-import { trainConfigSchema, type TrainConfigInput } from '../../engine/train/config.js';
+import type { DataPreview, DatasetSpec } from '../../engine/schemas/dataset.js';
+import type { AttentionMap, TrainEvent } from '../../engine/schemas/train-events.js';
+import { trainConfigSchema, type TrainConfigInput } from '../../engine/schemas/train-config.js';
 // The vocabularies the renderer's forms are made from (schema modules: zod and data only).
 export { trainConfigSchema };
-export { datasetSpecSchema, isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/spec.js';
-import type { Inspection } from '../../engine/worker/protocol.js';
+export { datasetSpecSchema, isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/schemas/dataset.js';
+import type { Inspection } from '../../engine/schemas/inspection.js';
 import type { BatchRow, MetricRow, RunState, RunSummary } from '../../engine/runs/types.js';
-import { TRAINING_BACKEND_OPTIONS } from '../../engine/backends/names.js';
-export { adapterLabel, type GpuAdapter } from '../../engine/backends/names.js';
+import { TRAINING_BACKEND_OPTIONS } from '../../engine/schemas/backends.js';
+export { adapterLabel, type GpuAdapter } from '../../engine/schemas/backends.js';
 
 export type { Diagnostic, GraphFile, Shape, AttentionKind, TrainEvent, AttentionMap, TrainConfigInput, Inspection };
 
@@ -296,27 +296,7 @@ export interface RunSnapshot {
 }
 
 /** A dataset as training would see it, or why it cannot be used. */
-export type DatasetPreview =
-  | {
-      ok: true;
-      name: string;
-      inputShape: number[];
-      inputDtype: 'float32' | 'int32';
-      /** [] for a class per sample, [T] for a class per position. */
-      labelShape: number[];
-      classNames: string[];
-      /** Samples per class (train and validation), for a class per sample. */
-      classCounts: number[];
-      trainSamples: number;
-      validationSamples: number;
-      /** Inputs were standardised (tables). */
-      normalized: boolean;
-      /** The first training samples: the input, flattened, and the label(s). */
-      samples: { x: Float32Array | Int32Array; label: number[] }[];
-      /** The first validation samples: the ones training probes for attention maps, in that order. */
-      probes: { x: Float32Array | Int32Array; label: number[] }[];
-    }
-  | { ok: false; name: string; error: string };
+export type DatasetPreview = ({ ok: true } & DataPreview) | { ok: false; name: string; error: string };
 
 export interface ExportResult {
   target: ExportFormat;

@@ -7,6 +7,9 @@ import path from 'node:path';
 
 export const GRAPH_EXT = '.attn.json';
 
+/** A graph file's name without its extension (the title bar's, the recent list's, a template's id). */
+export const graphName = (file: string) => path.basename(file).replace(/\.attn\.json$|\.json$/, '');
+
 /** read/write: graph files; list: folders; data: a dataset (an image folder or a .csv file). */
 export type Purpose = 'read' | 'write' | 'list' | 'data';
 

@@ -6,7 +6,7 @@ import { TrainingClient } from '../../engine/worker/client.js';
 import type { StartCommand, TrainEvent } from '../../engine/worker/protocol.js';
 import { isFinal, RunFolder, RunJournal, type RunState } from '../../engine/runs/index.js';
 import type { TrainingEvent, Unsubscribe } from '../../common/host-api/api.js';
-import type { TrainingDriver, TrainingStart } from './service.js';
+import type { TrainingDriver, TrainingStart } from './options.js';
 
 /** A running training process, as TrainingClient presents it. */
 export interface TrainingSession {

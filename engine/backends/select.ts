@@ -9,9 +9,9 @@ import { importTf } from './load-tf.js';
 import { repairTfjs } from './repairs.js';
 import { registerWasmKernels } from './wasm-kernels.js';
 import { loadWebgpu } from './webgpu.js';
-import { BACKEND_ORDER, type BackendChoice, type BackendOption, type GpuAdapter } from './names.js';
+import { BACKEND_ORDER, type BackendChoice, type BackendOption, type GpuAdapter } from '../schemas/backends.js';
 
-export { BACKEND_ORDER, BACKEND_OPTIONS, adapterLabel, type BackendChoice, type BackendOption, type GpuAdapter } from './names.js';
+export { BACKEND_ORDER, BACKEND_OPTIONS, adapterLabel, type BackendChoice, type BackendOption, type GpuAdapter } from '../schemas/backends.js';
 
 export interface SelectedBackend {
   tf: TF;

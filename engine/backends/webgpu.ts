@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import type { TF } from '../blocks/contract.js';
-import type { GpuAdapter } from './names.js';
+import type { GpuAdapter } from '../schemas/backends.js';
 import { registerWebgpuResizeGrads } from './resize-grads.js';
 
 const require = createRequire(import.meta.url);

@@ -1,5 +1,5 @@
 import { defineBlock, ShapeError, type Shape } from './contract.js';
-import { fmtShape } from '../shapes/rules.js';
+import { fmtShape } from './shape-rules.js';
 import { mergeInputs } from './elementwise.js';
 import { kerasLayer, tsLayer } from './emit/snippets.js';
 import { torchDim } from './emit/format.js';

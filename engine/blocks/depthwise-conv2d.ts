@@ -1,7 +1,7 @@
 import type { LayerVariable, Shape as TfShape } from '@tensorflow/tfjs';
 import { defineBlock, type Initializer, type Tensor, type TF } from './contract.js';
 import { customLayer } from './custom-layer.js';
-import { windowOut } from '../shapes/rules.js';
+import { windowOut } from './shape-rules.js';
 import { explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad } from './window2d.js';
 import { kerasLayer, torchWindowPadding, tsLayer, tsObject } from './emit/snippets.js';
 

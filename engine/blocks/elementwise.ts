@@ -1,6 +1,6 @@
 // Add and Multiply: element-wise merges of 2–8 inputs with NumPy broadcasting.
 import { defineBlock, type PortDef, type Shape } from './contract.js';
-import { broadcast } from '../shapes/rules.js';
+import { broadcast } from './shape-rules.js';
 import { kerasLayer, tsLayer } from './emit/snippets.js';
 
 const countParam = { type: 'int', default: 2, min: 2, max: 8, doc: 'Number of inputs.' } as const;

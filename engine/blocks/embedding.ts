@@ -1,5 +1,5 @@
 import { defineBlock } from './contract.js';
-import { expectRank } from '../shapes/rules.js';
+import { expectRank } from './shape-rules.js';
 import { kerasLayer, tsLayer } from './emit/snippets.js';
 
 export default defineBlock({

@@ -1,5 +1,5 @@
 import { defineBlock } from './contract.js';
-import { expectRank, product } from '../shapes/rules.js';
+import { expectRank, product } from './shape-rules.js';
 import { channelsLast, kerasLayer, tsLayer } from './emit/snippets.js';
 
 export default defineBlock({

@@ -1,6 +1,6 @@
 import { defineBlock } from './contract.js';
 import { channelsFirst, channelsLast, kerasLayer, numberArg, pyNumber, tsLayer } from './emit/snippets.js';
-import { expectRank } from '../shapes/rules.js';
+import { expectRank } from './shape-rules.js';
 
 export default defineBlock({
   type: 'core.layerNorm',

@@ -1,7 +1,7 @@
 // Zero channels around a feature map: the parameter-free shortcut of He et al.'s
 // CIFAR ResNets (option A), which widens the identity to the next stage's width.
 import { defineBlock } from './contract.js';
-import { expectRank } from '../shapes/rules.js';
+import { expectRank } from './shape-rules.js';
 import { kerasLayer, tsLayer } from './emit/snippets.js';
 
 export default defineBlock({

@@ -1,5 +1,5 @@
 import { defineBlock, ShapeError } from './contract.js';
-import { fmtShape } from '../shapes/rules.js';
+import { fmtShape } from './shape-rules.js';
 import { kerasLayer, tsLayer } from './emit/snippets.js';
 
 export default defineBlock({

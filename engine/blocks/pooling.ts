@@ -1,6 +1,6 @@
 // Pooling: windowed (Pool2D) and global over an image or a sequence.
 import { defineBlock, ShapeError } from './contract.js';
-import { expectRank } from '../shapes/rules.js';
+import { expectRank } from './shape-rules.js';
 import { explicitSides, paddingParams, torchExplicitPadding, window2dShape } from './window2d.js';
 import { paddedPool2dLayer } from './padded-pool.js';
 import { kerasLayer, pyArgs, torchWindowPadding, tsLayer, tsObject } from './emit/snippets.js';

@@ -1,7 +1,7 @@
 import { torchHelper } from './emit/torch-helper.js';
 import type { LayerVariable, Shape as TfShape } from '@tensorflow/tfjs';
 import { defineBlock, ShapeError, type Initializer, type Tensor, type TF } from './contract.js';
-import { expectRank } from '../shapes/rules.js';
+import { expectRank } from './shape-rules.js';
 import { customLayer } from './custom-layer.js';
 import { pyArgs, tsObject } from './emit/snippets.js';
 

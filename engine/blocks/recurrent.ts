@@ -1,7 +1,7 @@
 // LSTM and GRU over a sequence [B, T, F], returning every step or the last one.
 import { torchHelper } from './emit/torch-helper.js';
 import { defineBlock } from './contract.js';
-import { expectRank } from '../shapes/rules.js';
+import { expectRank } from './shape-rules.js';
 import { DENSE_KERNEL_TO_TORCH, kerasLayer, pyArgs, tsLayer } from './emit/snippets.js';
 
 function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: string) {

@@ -1,5 +1,5 @@
 import { defineBlock, ShapeError, type Shape } from './contract.js';
-import { fmtShape, product } from '../shapes/rules.js';
+import { fmtShape, product } from './shape-rules.js';
 import { channelsFirst, channelsLast, kerasLayer, tsLayer } from './emit/snippets.js';
 
 /** The output shape without the batch axis, -1 resolved; null where the input's size is unknown. */

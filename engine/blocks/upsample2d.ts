@@ -1,6 +1,6 @@
 import { torchHelper } from './emit/torch-helper.js';
 import { defineBlock } from './contract.js';
-import { expectRank } from '../shapes/rules.js';
+import { expectRank } from './shape-rules.js';
 import { kerasLayer, tsLayer } from './emit/snippets.js';
 
 const KERAS_BILINEAR = `class BilinearUpSampling2D(keras.layers.Layer):

@@ -2,7 +2,7 @@
 // padding. Besides TensorFlow's "same"/"valid", padding may be written as
 // researchers write it: explicit pixels per side, with PyTorch's semantics.
 import { ShapeError, type Dim, type EnumParam, type IntListParam, type SymbolicTensor, type TF } from './contract.js';
-import { expectRank, positive, windowOut } from '../shapes/rules.js';
+import { expectRank, positive, windowOut } from './shape-rules.js';
 
 export type Padding = 'same' | 'valid' | 'explicit';
 

@@ -1,12 +1,12 @@
 // Graph -> tf.LayersModel. Walks the graph in topological order, with its
-// composites inlined (engine/graph/inline.ts), lets each block build its layers, and collects the model outputs and the attention outputs
+// composites inlined (engine/shapes/inline.ts), lets each block build its layers, and collects the model outputs and the attention outputs
 // (for the probe model that panels read).
 import type { AttentionKind, LossName, Shape, StepClock, SymbolicTensor, TF } from '../blocks/contract.js';
 import { registry as defaultRegistry, type BlockRegistry } from '../blocks/registry.js';
-import { analyzeGraph, type GraphAnalysis } from '../graph/analyze.js';
-import { inlineGraph, layerName } from '../graph/inline.js';
+import { analyzeGraph, type GraphAnalysis } from '../shapes/analyze.js';
+import { inlineGraph, layerName } from '../shapes/inline.js';
 import { hasErrors, type Diagnostic, type GraphFile } from '../graph/types.js';
-import { outputLoss } from '../graph/output-loss.js';
+import { outputLoss } from '../shapes/output-loss.js';
 import { nodeInitializers } from '../blocks/initializers.js';
 import type * as tfjs from '@tensorflow/tfjs';
 

@@ -12,8 +12,8 @@ import { deriveSeed } from './random.js';
 
 export * from './dataset.js';
 
-export { DATASET_LIMITS, datasetSpecSchema, type DatasetSpec } from './spec.js';
-import { DATASET_LIMITS, datasetSpecSchema, type DatasetSpec } from './spec.js';
+export { DATASET_LIMITS, datasetSpecSchema, type DatasetSpec } from '../schemas/dataset.js';
+import { DATASET_LIMITS, datasetSpecSchema, type DatasetSpec } from '../schemas/dataset.js';
 
 /** What the model's input wants: the sample shape (no batch axis) and, for tokens, the vocabulary. */
 export interface InputHint {

@@ -6,29 +6,9 @@
 import { ArrayDataset, sizeOf, splitIndices } from './dataset.js';
 import { datasetSource, datasetSpecSchema, prepareFrom, standardizes, type DatasetSpec, type InputHint } from './index.js';
 import { deriveSeed } from './random.js';
+import type { DataPreview, PreviewSample } from '../schemas/dataset.js';
 
-export interface PreviewSample {
-  /** The input, flattened. */
-  x: Float32Array | Int32Array;
-  label: number[];
-}
-
-export interface DataPreview {
-  name: string;
-  inputShape: number[];
-  inputDtype: 'float32' | 'int32';
-  labelShape: number[];
-  classNames: string[];
-  /** Samples per class (train and validation); [] for a class per position. */
-  classCounts: number[];
-  trainSamples: number;
-  validationSamples: number;
-  normalized: boolean;
-  /** The first training samples. */
-  samples: PreviewSample[];
-  /** The first validation samples (training ones without a validation split): the ones training probes. */
-  probes: PreviewSample[];
-}
+export type { DataPreview, PreviewSample };
 
 /** The trainer probes at most this many samples. */
 export const PREVIEW_PROBES = 64;

@@ -9,7 +9,7 @@
 import { ArrayDataset, IGNORE } from './dataset.js';
 import { deriveSeed, randInt, rng } from './random.js';
 
-import { isSyntheticTask, SYNTHETIC_TASK_NAMES, type SyntheticTask } from './spec.js';
+import { isSyntheticTask, SYNTHETIC_TASK_NAMES, type SyntheticTask } from '../schemas/dataset.js';
 export { isSyntheticTask, SYNTHETIC_TASK_NAMES, type SyntheticTask };
 
 export interface SyntheticOptions {

@@ -3,10 +3,10 @@
 // node's emitted code for the target. Composites are inlined: their inner
 // nodes are planned like any other, named after their instance (and copy).
 import type { CodeHelper, EmittedCode, ExportTarget, LossName } from '../blocks/contract.js';
-import { analyzeGraph, type NodeInfo } from '../graph/analyze.js';
-import { inlineGraph } from '../graph/inline.js';
+import { analyzeGraph, type NodeInfo } from '../shapes/analyze.js';
+import { inlineGraph } from '../shapes/inline.js';
 import { hasErrors, type GraphFile } from '../graph/types.js';
-import { outputLoss } from '../graph/output-loss.js';
+import { outputLoss } from '../shapes/output-loss.js';
 import { NameTable } from './names.js';
 import { EXPORT_TARGETS } from '../blocks/emit/targets.js';
 

@@ -5,11 +5,11 @@
 // (`python model.py --data ...`) copied from engine/export/torch/.
 import type { GraphFile } from '../graph/types.js';
 import type { CodeHelper, TorchWeight } from '../blocks/contract.js';
-import type { CompositeInfo, GraphAnalysis, NodeInfo, ScopeAnalysis } from '../graph/analyze.js';
-import { analyzeGraph } from '../graph/analyze.js';
-import { inlineGraph } from '../graph/inline.js';
-import { COMPOSITE_INPUT, COMPOSITE_OUTPUT } from '../graph/composite.js';
-import { outputLoss } from '../graph/output-loss.js';
+import type { CompositeInfo, GraphAnalysis, NodeInfo, ScopeAnalysis } from '../shapes/analyze.js';
+import { analyzeGraph } from '../shapes/analyze.js';
+import { inlineGraph } from '../shapes/inline.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT } from '../shapes/composite.js';
+import { outputLoss } from '../shapes/output-loss.js';
 import { graphTrainingConfig } from '../graph/training-section.js';
 import { hasErrors } from '../graph/types.js';
 import { indent, pyValue, torchShape } from '../blocks/emit/format.js';

@@ -1,6 +1,6 @@
 // The limits a graph is held to (nodes after inlining, parameters, activation
 // memory per sample, depth): their defaults, the ATTN_LIMITS syntax, and how
-// counts are shown in messages. limits.ts measures graphs against them.
+// counts are shown in messages. engine/shapes/limits.ts measures graphs against them.
 
 export interface GraphLimits {
   /** Nodes after inlining composites and repeats (composite nodes and the port nodes inside them included). */

@@ -1,7 +1,7 @@
 // The graph file format (`*.attn.json`): its zod schema, version check and parsing.
 import { z } from 'zod';
 import type { Diagnostic, GraphFile } from './types.js';
-import { DEFAULT_LIMITS, fmtCount, LIMITS_ENV, resolveLimits, type GraphLimits } from './limits.js';
+import { DEFAULT_LIMITS, fmtCount, LIMITS_ENV, resolveLimits, type GraphLimits } from './limit-settings.js';
 
 export const GRAPH_FORMAT = 'attention-studio.graph';
 /** Version 2 added `composites`. */

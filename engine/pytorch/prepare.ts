@@ -13,7 +13,7 @@ import type { GraphFile } from '../graph/types.js';
 import { sizeOf, type ArrayDataset, type PreparedData } from '../data/index.js';
 import { deriveSeed, permutation } from '../data/random.js';
 import { permuteArray } from '../export/torch-weights.js';
-import type { TrainConfig } from '../train/config.js';
+import type { TrainConfig } from '../schemas/train-config.js';
 import { learningRate } from '../train/schedule.js';
 import { writeNpy } from './npy.js';
 

@@ -12,7 +12,7 @@
 // the same operations in float64).
 import type { Tensor, TF } from '../blocks/contract.js';
 import { wasmHeapAccess, type HeapAccess } from '../backends/wasm-heap-kernels.js';
-import type { TrainConfig } from './config.js';
+import type { TrainConfig } from '../schemas/train-config.js';
 
 type Variable = ReturnType<TF['variable']>;
 

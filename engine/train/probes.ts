@@ -3,7 +3,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tensor, TF } from '../blocks/contract.js';
 import type { AttentionOutput } from '../compile/compile.js';
-import type { AttentionMap } from './events.js';
+import type { AttentionMap } from '../schemas/train-events.js';
 
 /**
  * Averages neighbouring entries along the largest non-batch axis (halving it)

@@ -1,6 +1,6 @@
 // Learning-rate schedules, as pure functions of the step so that a resumed run
 // gets exactly the rates an uninterrupted one would.
-import type { TrainConfig } from './config.js';
+import type { TrainConfig } from '../schemas/train-config.js';
 
 /** The rate for global batch `step` (0-based) of `totalSteps`, `stepsPerEpoch` batches per epoch. */
 export function learningRate(c: TrainConfig, step: number, totalSteps: number, stepsPerEpoch: number): number {

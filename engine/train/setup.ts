@@ -3,11 +3,11 @@
 // process uses it; tests use it in-process.
 import { selectBackend, type BackendOption } from '../backends/select.js';
 import type { BlockRegistry } from '../blocks/registry.js';
-import { analyzeGraph } from '../graph/analyze.js';
+import { analyzeGraph } from '../shapes/analyze.js';
 import type { GraphFile } from '../graph/types.js';
 import { prepareData, type DatasetSpec, type InputHint } from '../data/index.js';
-import type { TrainConfigInput } from './config.js';
-import type { TrainEvent } from './events.js';
+import type { TrainConfigInput } from '../schemas/train-config.js';
+import type { TrainEvent } from '../schemas/train-events.js';
 import { RunFolder } from '../runs/index.js';
 import { Trainer } from './trainer.js';
 

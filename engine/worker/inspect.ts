@@ -13,7 +13,7 @@ import { IGNORE, prepareData, type Normalization, type PreparedData } from '../d
 import { decodeImage, imageInput } from '../data/image-folder.js';
 import type { GraphFile } from '../graph/types.js';
 import { loadCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
-import type { AttentionMap } from '../train/events.js';
+import type { AttentionMap } from '../schemas/train-events.js';
 import { downsample } from '../train/probes.js';
 import { inputHint } from '../train/setup.js';
 import type { InspectCommandParsed, Inspection } from './protocol.js';

@@ -1,12 +1,12 @@
 // The messages between the app (or CLI) and the training process. Both sides
-// validate what they receive: commands here, events in engine/train/events.ts.
+// validate what they receive: commands here, events in engine/schemas/train-events.ts.
 import { z } from 'zod';
 import { graphSchema } from '../graph/schema.js';
 import type { GraphFile } from '../graph/types.js';
-import { datasetSpecSchema } from '../data/spec.js';
-import { trainConfigSchema } from '../train/config.js';
-import { attentionMapSchema, trainEventSchema, type TrainEvent } from '../train/events.js';
-import { BACKEND_OPTIONS, TRAINING_BACKEND_OPTIONS } from '../backends/names.js';
+import { datasetSpecSchema } from '../schemas/dataset.js';
+import { trainConfigSchema } from '../schemas/train-config.js';
+import { trainEventSchema, type TrainEvent } from '../schemas/train-events.js';
+import { BACKEND_OPTIONS, TRAINING_BACKEND_OPTIONS } from '../schemas/backends.js';
 
 export const startCommandSchema = z.object({
   type: z.literal('start'),
@@ -40,24 +40,8 @@ export const inspectCommandSchema = z.object({
 export type InspectCommand = Omit<z.input<typeof inspectCommandSchema>, 'graph' | 'type'> & { graph: GraphFile };
 export type InspectCommandParsed = z.output<typeof inspectCommandSchema>;
 
-export const inspectionSchema = z.object({
-  type: z.literal('inspection'),
-  /** The validation sample inspected; -1 for an image given instead. */
-  index: z.number().int(),
-  validationSamples: z.number().int(),
-  /** The image given instead of a validation sample, with its size before it was fitted to the input. */
-  image: z.object({ name: z.string(), width: z.number().int(), height: z.number().int() }).optional(),
-  classNames: z.array(z.string()),
-  /** The sample's class (or per position for sequences; -1: no target). */
-  label: z.array(z.number().int()),
-  input: z.object({ shape: z.array(z.number().int()), data: z.union([z.instanceof(Float32Array), z.instanceof(Int32Array)]) }),
-  /** Class probabilities of each model output, [positions × classes] flattened. */
-  outputs: z.array(z.object({ nodeId: z.string(), shape: z.array(z.number().int()), probs: z.instanceof(Float32Array) })),
-  maps: z.array(attentionMapSchema),
-  checkpoint: z.string(),
-  backend: z.string(),
-});
-export type Inspection = z.infer<typeof inspectionSchema>;
+// The answer to `inspect` (engine/schemas: the host API names it too).
+export { inspectionSchema, type Inspection } from '../schemas/inspection.js';
 
 export const commandSchema = z.discriminatedUnion('type', [
   startCommandSchema,

@@ -1,6 +1,6 @@
 // Small text formatting shared by the canvas, inspector and panels.
 import type { PortDef, Shape } from '../../engine/blocks/contract.js';
-import { fmtShape } from '../../engine/shapes/rules.js';
+import { fmtShape } from '../../engine/blocks/shape-rules.js';
 
 export { fmtShape };
 

@@ -1,7 +1,7 @@
 // A small graph builder for writing templates as code: nodes are laid out left to
 // right in the order they are added (a row per branch), edges are "node.port" pairs,
 // and composites are built with the same builder.
-import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeType } from '../../engine/graph/composite.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeType } from '../../engine/shapes/composite.js';
 import { GRAPH_FORMAT, GRAPH_VERSION } from '../../engine/graph/schema.js';
 import type { CompositeDef, GraphEdge, GraphFile, GraphNode } from '../../engine/graph/types.js';
 

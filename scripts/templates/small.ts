@@ -3,7 +3,7 @@
 import { Builder, composite, compositeOf, template, type Out } from './builder.js';
 import { classTokenComposite, vitEncoder } from './imagenet.js';
 import { conv, RELU, type BranchAttention } from './resnet.js';
-import { compositeType } from '../../engine/graph/composite.js';
+import { compositeType } from '../../engine/shapes/composite.js';
 import type { CompositeDef } from '../../engine/graph/types.js';
 
 const MNIST_INPUT = { kind: 'image', height: 28, width: 28, channels: 1 };

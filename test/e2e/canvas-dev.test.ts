@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Browser, ConsoleMessage } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
-import { inlineScripts, scriptHash } from '../../electron/dev-csp.js';
+import { inlineScripts, scriptHash } from '../../renderer/dev-csp.js';
 import { launch, ROOT, skipReason } from './harness.js';
 
 const skip = skipReason();

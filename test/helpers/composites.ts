@@ -1,5 +1,5 @@
 // Graphs with composite blocks, for tests and benchmarks.
-import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeType } from '../../engine/graph/composite.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeType } from '../../engine/shapes/composite.js';
 import { GRAPH_VERSION } from '../../engine/graph/schema.js';
 import type { CompositeDef, GraphFile } from '../../engine/graph/types.js';
 import { graph } from './graphs.js';

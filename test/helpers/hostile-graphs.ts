@@ -4,7 +4,7 @@
 // give: a clean graph, or an error on a named node (or about the file).
 import { serializeGraph } from '../../engine/graph/schema.js';
 import { hasErrors, type CompositeDef, type Diagnostic, type GraphFile } from '../../engine/graph/types.js';
-import { loadGraphFile } from '../../engine/graph/load.js';
+import { loadGraphFile } from '../../engine/shapes/load.js';
 import { exportCode } from '../../engine/export/targets.js';
 import { ExportError } from '../../engine/export/plan.js';
 import { compileGraph } from '../../engine/compile/compile.js';

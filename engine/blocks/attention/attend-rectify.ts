@@ -3,7 +3,7 @@
 // hypotheses against the network's own output.
 import { defineBlock, ShapeError, type PortDef, type SymbolicTensor, type Tensor, type TF } from '../contract.js';
 import { customLayer } from '../custom-layer.js';
-import { expectRank, fmtShape } from '../../shapes/rules.js';
+import { expectRank, fmtShape } from '../shape-rules.js';
 import { KERAS_ATTEND_RECTIFY, KERAS_GLOBAL_GATE, TORCH_ATTEND_RECTIFY, TORCH_GLOBAL_GATE, TS_HELPERS } from './structured-ops/emit.js';
 import { convWeights, linearWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
 import { pyArgs, tsObject } from '../emit/snippets.js';

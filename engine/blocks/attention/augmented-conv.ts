@@ -1,7 +1,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { defineBlock, ShapeError, type Initializer, type SymbolicTensor, type Tensor, type TF } from '../contract.js';
 import { customLayer } from '../custom-layer.js';
-import { expectRank } from '../../shapes/rules.js';
+import { expectRank } from '../shape-rules.js';
 import { KERAS_AUGMENTED_CONV, TORCH_AUGMENTED_CONV, TS_HELPERS } from './structured-ops/emit.js';
 import { convWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
 import { pyArgs, tsObject } from '../emit/snippets.js';

@@ -1,6 +1,6 @@
 // Gates: the highway gate, and a learned gate where one tensor decides how much of another passes.
 import { defineBlock, ShapeError, type Shape, type SymbolicTensor } from '../contract.js';
-import { expectRank, fmtShape } from '../../shapes/rules.js';
+import { expectRank, fmtShape } from '../shape-rules.js';
 import { apply, scaleChannels } from './vision-ops/gates.js';
 import { gatedMixLayer } from './vision-ops/layers.js';
 import { convWeights, KERAS_HIGHWAY, KERAS_LEARNED_GATE, linearWeights, pyTargets, TORCH_HIGHWAY, TORCH_LEARNED_GATE, TS_HELPERS, tsTargets } from './vision-ops/emit.js';

@@ -1,5 +1,5 @@
 import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
-import { expectRank } from '../../shapes/rules.js';
+import { expectRank } from '../shape-rules.js';
 import { denseLayer, dotAttention, type Site } from './ops/build.js';
 import { checkMask, maskPort, sequence } from './ops/shapes.js';
 import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';

@@ -1,5 +1,5 @@
 import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
-import { expectRank } from '../../shapes/rules.js';
+import { expectRank } from '../shape-rules.js';
 import { classTokenLayer, learnedPositionsLayer } from './ops/tokens.js';
 import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
 import { convWeights, TORCH_PATCH } from './ops/emit-torch.js';

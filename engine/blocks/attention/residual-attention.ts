@@ -1,5 +1,5 @@
 import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
-import { expectRank } from '../../shapes/rules.js';
+import { expectRank } from '../shape-rules.js';
 import { axisMeanLayer, batchNorm, preActBottleneck, preActBottlenecks, resize2dLayer } from './structured-ops/layers.js';
 import { bottleneckWeights, KERAS_PRE_ACT_BOTTLENECK, KERAS_RESIDUAL_ATTENTION, TORCH_PRE_ACT_BOTTLENECK, TORCH_RESIDUAL_ATTENTION, TS_HELPERS } from './structured-ops/emit.js';
 import { batchNormWeights, convWeights, pyTargets, tsTargets } from './vision-ops/emit.js';

@@ -3,7 +3,7 @@
 // edit only the nodes whose ports, shapes or problems it changed (the analysis
 // makes new objects for every node on every edit).
 import type { Edge, Node } from '@xyflow/react';
-import type { NodeInfo } from '../../../engine/graph/analyze.js';
+import type { NodeInfo } from '../../../engine/shapes/analyze.js';
 import type { Diagnostic, GraphFile, GraphNode } from '../../../engine/graph/types.js';
 import type { PortDef, Shape } from '../../../engine/blocks/contract.js';
 import type { Selection } from '../store/editor.js';

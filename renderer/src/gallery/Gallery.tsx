@@ -3,7 +3,7 @@
 // (untitled and unsaved, so the template itself is never overwritten).
 import { useEffect, useMemo, useState } from 'react';
 import type { GraphLoad, TemplateInfo } from '../../../common/host-api/api.js';
-import { analyzeGraph } from '../../../engine/graph/analyze.js';
+import { analyzeGraph } from '../../../engine/shapes/analyze.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
 import { editor, openDialog, toast } from '../editor.js';
 import { confirmDiscard } from '../files.js';

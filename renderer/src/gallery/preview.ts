@@ -2,7 +2,7 @@
 // by block category (composites drawn as stacks), wires as curves. Pure data;
 // the gallery turns it into SVG.
 import { registry } from '../../../engine/blocks/registry.js';
-import { compositeIdOf } from '../../../engine/graph/composite.js';
+import { compositeIdOf } from '../../../engine/shapes/composite.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
 import { categoryHue } from '../ui-format.js';
 

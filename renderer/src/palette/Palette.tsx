@@ -8,7 +8,7 @@ import { defaultParams } from '../../../engine/blocks/params.js';
 import { groupByCategory, searchBlocks } from '../store/catalogue.js';
 import { editor, useEditor } from '../editor.js';
 import { registry } from '../../../engine/blocks/registry.js';
-import { compositeIdOf, compositeInputBlock, compositeOutputBlock } from '../../../engine/graph/composite.js';
+import { compositeIdOf, compositeInputBlock, compositeOutputBlock } from '../../../engine/shapes/composite.js';
 import { placeableComposites } from '../store/composites.js';
 import { openGallery } from '../gallery/galleryState.js';
 import { canvasApi } from '../canvas/canvasApi.js';

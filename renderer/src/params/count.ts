@@ -6,8 +6,8 @@
 // (type, params, input shapes): an edit recounts only the nodes it changed.
 import type { LayersModel } from '@tensorflow/tfjs';
 import type { AnyBlock, ParamDefs, ParamValues, Shape, SymbolicTensor, TF } from '../../../engine/blocks/contract.js';
-import type { GraphAnalysis, NodeInfo, ScopeAnalysis } from '../../../engine/graph/analyze.js';
-import { COMPOSITE_INPUT, COMPOSITE_OUTPUT } from '../../../engine/graph/composite.js';
+import type { GraphAnalysis, NodeInfo, ScopeAnalysis } from '../../../engine/shapes/analyze.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT } from '../../../engine/shapes/composite.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
 import { nodeInitializers } from '../../../engine/blocks/initializers.js';
 

@@ -1,7 +1,7 @@
 // Parameter counts for the summary, from the counting worker. Counts are cached
 // by what determines them, so an edit only recounts the nodes it touched.
 import { useEffect, useMemo, useReducer, useRef } from 'react';
-import type { GraphAnalysis } from '../../../engine/graph/analyze.js';
+import type { GraphAnalysis } from '../../../engine/shapes/analyze.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
 import { countParts, type CountRequest } from './count.js';
 

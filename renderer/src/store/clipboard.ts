@@ -3,7 +3,7 @@
 // through the system clipboard.
 import { produce } from 'immer';
 import { registry } from '../../../engine/blocks/registry.js';
-import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf } from '../../../engine/graph/composite.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf } from '../../../engine/shapes/composite.js';
 import type { GraphEdge, GraphFile, GraphNode } from '../../../engine/graph/types.js';
 import { edgeIdFor, nodeIdFor, type XY } from './document.js';
 

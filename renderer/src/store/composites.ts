@@ -1,7 +1,7 @@
 // Grouping a selection into a composite block, and the other edits of
 // composite definitions. Pure functions on the graph document, like document.ts.
 import { produce } from 'immer';
-import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf, compositeType } from '../../../engine/graph/composite.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf, compositeType } from '../../../engine/shapes/composite.js';
 import type { CompositeDef, GraphEdge, GraphFile, GraphNode } from '../../../engine/graph/types.js';
 import { edgeIdFor, freshId, nodeIdFor } from './document.js';
 import { compositeDef, putScope, scopeGraph, type Scope } from './scope.js';

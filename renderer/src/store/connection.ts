@@ -1,8 +1,8 @@
 // Checks a connection before it is made: the editor runs this while the user
 // drags a wire over a port, and refuses the drop with the reason it returns.
 // Inside a composite the wire is checked in every use of the composite.
-import { analyzeGraph, type GraphAnalysis } from '../../../engine/graph/analyze.js';
-import { fmtShape } from '../../../engine/shapes/rules.js';
+import { analyzeGraph, type GraphAnalysis } from '../../../engine/shapes/analyze.js';
+import { fmtShape } from '../../../engine/blocks/shape-rules.js';
 import type { Shape } from '../../../engine/blocks/contract.js';
 import type { Diagnostic, Endpoint, GraphFile } from '../../../engine/graph/types.js';
 import { connect } from './document.js';

@@ -1,6 +1,6 @@
 // Files each diagnostic under what the canvas draws it on: the node (badge),
 // the port (red ring), the edge (red wire), or the graph as a whole.
-import type { GraphAnalysis } from '../../../engine/graph/analyze.js';
+import type { GraphAnalysis } from '../../../engine/shapes/analyze.js';
 import type { Diagnostic, GraphFile } from '../../../engine/graph/types.js';
 
 export interface DiagnosticIndex {

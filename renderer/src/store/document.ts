@@ -5,7 +5,7 @@ import { produce } from 'immer';
 import { registry } from '../../../engine/blocks/registry.js';
 import { defaultParams } from '../../../engine/blocks/params.js';
 import { GRAPH_FORMAT, GRAPH_VERSION } from '../../../engine/graph/schema.js';
-import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf } from '../../../engine/graph/composite.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf } from '../../../engine/shapes/composite.js';
 import type { Endpoint, GraphEdge, GraphFile, GraphNode } from '../../../engine/graph/types.js';
 
 export type { Endpoint, GraphEdge, GraphFile, GraphNode };

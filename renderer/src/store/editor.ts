@@ -7,14 +7,14 @@
 // clipboard work on the scope shown (`view`); `graph`, `analysis` and
 // `diagnostics` always describe the whole file.
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import { analyzeGraph, type GraphAnalysis } from '../../../engine/graph/analyze.js';
+import { analyzeGraph, type GraphAnalysis } from '../../../engine/shapes/analyze.js';
 import type { Endpoint, GraphFile } from '../../../engine/graph/types.js';
 import { checkConnection, type ConnectionVerdict } from './connection.js';
 import { copyFragment, pasteFragment, type Fragment } from './clipboard.js';
 import { indexDiagnostics, type DiagnosticIndex } from './diagnostics.js';
 import * as doc from './document.js';
 import { groupNodes, setCompositeLabel, type GroupResult } from './composites.js';
-import { compositeIdOf } from '../../../engine/graph/composite.js';
+import { compositeIdOf } from '../../../engine/shapes/composite.js';
 import { compositeDef, putScope, scopeView, TOP, validScope, type Scope, type ScopeView } from './scope.js';
 import { canRedo, canUndo, createHistory, record, redo, seal, undo, type History } from './history.js';
 

@@ -7,9 +7,9 @@ import { registry } from '../../../engine/blocks/registry.js';
 import { portsOf } from '../../../engine/blocks/contract.js';
 import { resolveParams } from '../../../engine/blocks/params.js';
 import { parseGraphText } from '../../../engine/graph/schema.js';
-import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf, compositeInputBlock, compositeOutputBlock } from '../../../engine/graph/composite.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf, compositeInputBlock, compositeOutputBlock } from '../../../engine/shapes/composite.js';
 import type { Diagnostic, GraphEdge, GraphFile, GraphNode } from '../../../engine/graph/types.js';
-import { unknownBlockType, uniqueNodes } from '../../../engine/graph/structure.js';
+import { edgeProblem, portNodeOutside, unknownBlockType, unknownComposite, uniqueNodes, type NodePorts } from '../../../engine/graph/structure.js';
 import { withEdgeIds } from './document.js';
 
 export type OpenResult = { ok: true; graph: GraphFile } | { ok: false; diagnostics: Diagnostic[] };
@@ -31,27 +31,28 @@ export function structuralProblems(graph: GraphFile): Diagnostic[] {
   const out: Diagnostic[] = [];
   const defs = new Map((graph.composites ?? []).map((c) => [c.id, c]));
   const portNames = (nodes: readonly GraphNode[], type: string) =>
-    new Set(nodes.filter((n) => n.type === type).map((n) => resolveParams(type === COMPOSITE_INPUT ? compositeInputBlock : compositeOutputBlock, n.params).values.name as string));
-  const portsOfNode = (n: GraphNode, inside: boolean): { inputs: Set<string>; outputs: Set<string> } | string => {
+    nodes.filter((n) => n.type === type).map((n) => ({ name: resolveParams(type === COMPOSITE_INPUT ? compositeInputBlock : compositeOutputBlock, n.params).values.name as string }));
+  const portsOfNode = (n: GraphNode, inside: boolean): NodePorts | string => {
     const cid = compositeIdOf(n.type);
     if (cid !== undefined) {
       const def = defs.get(cid);
-      if (!def) return `unknown composite "${cid}" (${defs.size ? `this file defines ${[...defs.keys()].map((k) => `"${k}"`).join(', ')}` : 'this file defines no composites'})`;
-      return { inputs: portNames(def.nodes, COMPOSITE_INPUT), outputs: portNames(def.nodes, COMPOSITE_OUTPUT) };
+      if (!def) return unknownComposite(cid, [...defs.keys()]);
+      return { id: n.id, block: { label: def.label?.trim() || cid }, inputs: portNames(def.nodes, COMPOSITE_INPUT), outputs: portNames(def.nodes, COMPOSITE_OUTPUT) };
     }
     const port = n.type === COMPOSITE_INPUT ? compositeInputBlock : n.type === COMPOSITE_OUTPUT ? compositeOutputBlock : undefined;
-    if (port && !inside) return `a ${port.label} (${n.type}) belongs inside a composite`;
+    if (port && !inside) return portNodeOutside(port.label, n.type);
     const block = port ?? registry.get(n.type);
     if (!block) return unknownBlockType(n.type, registry.suggest(n.type));
     const { values } = resolveParams(block, n.params);
-    return { inputs: new Set(portsOf(block, values, 'inputs').map((p) => p.name)), outputs: new Set(portsOf(block, values, 'outputs').map((p) => p.name)) };
+    return { id: n.id, block, inputs: portsOf(block, values, 'inputs'), outputs: portsOf(block, values, 'outputs') };
   };
 
   const checkScope = (nodes: readonly GraphNode[], edges: readonly GraphEdge[], composite?: string) => {
     const where = composite === undefined ? '' : `in composite "${composite}": `;
     // Inside a composite the node ids mean nothing to the canvas at the top: they go into the message.
-    const error = (d: Omit<Diagnostic, 'severity'>) => out.push({ severity: 'error', ...d, message: `${where}${d.message}`, ...(composite === undefined ? {} : { nodeId: undefined, edge: undefined, composite }) });
-    const ports = new Map<string, { inputs: Set<string>; outputs: Set<string> }>();
+    const error = (d: Omit<Diagnostic, 'severity'>) =>
+      out.push({ severity: 'error', ...d, message: `${where}${d.message}`, ...(composite === undefined ? {} : { nodeId: undefined, edge: undefined, port: undefined, composite }) });
+    const ports = new Map<string, NodePorts>();
     const unique = uniqueNodes(nodes, error);
     const seen = new Set(unique.map((n) => n.id));
     for (const n of unique) {
@@ -61,17 +62,12 @@ export function structuralProblems(graph: GraphFile): Diagnostic[] {
     }
     const edgeIds = new Set<string>();
     edges.forEach((e, i) => {
-      const text = `edge ${e.from.node}.${e.from.port} → ${e.to.node}.${e.to.port}`;
       if (e.id !== undefined) {
         if (edgeIds.has(e.id)) error({ edge: i, message: `duplicate edge id "${e.id}"` });
         edgeIds.add(e.id);
       }
-      const src = ports.get(e.from.node);
-      const dst = ports.get(e.to.node);
-      if (!seen.has(e.from.node)) error({ edge: i, message: `${text} comes from missing node "${e.from.node}"` });
-      else if (!seen.has(e.to.node)) error({ edge: i, message: `${text} goes to missing node "${e.to.node}"` });
-      else if (src && !src.outputs.has(e.from.port)) error({ edge: i, nodeId: e.from.node, message: `${text}: "${e.from.node}" has no output port "${e.from.port}"` });
-      else if (dst && !dst.inputs.has(e.to.port)) error({ edge: i, nodeId: e.to.node, message: `${text}: "${e.to.node}" has no input port "${e.to.port}"` });
+      const problem = edgeProblem(e, i, (id) => seen.has(id), (id) => ports.get(id));
+      if (problem) error(problem);
     });
   };
 

@@ -7,8 +7,8 @@ import { produce } from 'immer';
 import { portsOf, type AnyBlock } from '../../../engine/blocks/contract.js';
 import { resolveParams } from '../../../engine/blocks/params.js';
 import { registry } from '../../../engine/blocks/registry.js';
-import { analyzeGraph, type GraphAnalysis, type NodeInfo, type ScopeAnalysis } from '../../../engine/graph/analyze.js';
-import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf, compositeInputBlock, compositeOutputBlock } from '../../../engine/graph/composite.js';
+import { analyzeGraph, type GraphAnalysis, type NodeInfo, type ScopeAnalysis } from '../../../engine/shapes/analyze.js';
+import { COMPOSITE_INPUT, COMPOSITE_OUTPUT, compositeIdOf, compositeInputBlock, compositeOutputBlock } from '../../../engine/shapes/composite.js';
 import type { CompositeDef, Diagnostic, GraphEdge, GraphFile } from '../../../engine/graph/types.js';
 import { indexDiagnostics, type DiagnosticIndex } from './diagnostics.js';
 

@@ -1,6 +1,6 @@
 // The model summary: one row per node in the order data flows, with its output
 // shapes and parameter count, and the totals.
-import type { GraphAnalysis } from '../../../engine/graph/analyze.js';
+import type { GraphAnalysis } from '../../../engine/shapes/analyze.js';
 import type { Shape } from '../../../engine/blocks/contract.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
 

@@ -1,6 +1,6 @@
 // Shape-rule helpers shared by the sequence attention blocks. No tfjs here.
 import { ShapeError, type Dim, type PortDef, type Shape } from '../../contract.js';
-import { expectRank, fmtShape } from '../../../shapes/rules.js';
+import { expectRank, fmtShape } from '../../shape-rules.js';
 
 /** A sequence [B, T, F] whose feature size is known; returns [T, F]. */
 export function sequence(shape: Shape, port: string): [Dim, number] {

@@ -1,7 +1,7 @@
 // Builders shared by the vision attention blocks: the channel gate of SE and
 // CBAM, CBAM's spatial gate, and the shape and BatchNorm conventions they share.
 import { ShapeError, type Initializers, type Shape, type SymbolicTensor, type TF } from '../../contract.js';
-import { expectRank, fmtShape } from '../../../shapes/rules.js';
+import { expectRank, fmtShape } from '../../shape-rules.js';
 import { channelPoolLayer } from './layers.js';
 
 type Layer = { apply(x: SymbolicTensor | SymbolicTensor[]): unknown };

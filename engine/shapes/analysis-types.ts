@@ -1,7 +1,7 @@
 // What the analysis says of a graph, node by node and scope by scope: the types
 // that analyze.ts fills in and that inlining, limits and the compiler read.
 import type { AnyBlock, ParamDefs, ParamValues, PortDef, Shape } from '../blocks/contract.js';
-import type { CompositeDef, GraphEdge } from './types.js';
+import type { CompositeDef, GraphEdge } from '../graph/types.js';
 
 export interface NodeInfo {
   id: string;

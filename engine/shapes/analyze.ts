@@ -8,7 +8,7 @@
 import { portsOf, ShapeError, type AnyBlock, type ParamDefs, type PortDef, type Shape } from '../blocks/contract.js';
 import { resolveParams } from '../blocks/params.js';
 import { registry as defaultRegistry, type BlockRegistry } from '../blocks/registry.js';
-import { fmtShape } from '../shapes/rules.js';
+import { fmtShape } from '../blocks/shape-rules.js';
 import {
   COMPOSITE_INPUT,
   COMPOSITE_OUTPUT,
@@ -22,8 +22,8 @@ import {
 } from './composite.js';
 import { buildComposite } from './inline.js';
 import { culpritOf, DEFAULT_LIMITS, measureShapes, measureStructure, overLimit, resolveLimits, type GraphLimits, type GraphSize } from './limits.js';
-import type { CompositeDef, Diagnostic, GraphEdge, GraphFile, GraphNode } from './types.js';
-import { unknownBlockType, uniqueNodes } from './structure.js';
+import type { CompositeDef, Diagnostic, GraphEdge, GraphFile, GraphNode } from '../graph/types.js';
+import { edgeProblem, portNodeOutside, unknownBlockType, unknownComposite, uniqueNodes } from '../graph/structure.js';
 
 export type { CompositeInfo, CompositePort, NodeInfo, ScopeAnalysis } from './analysis-types.js';
 import type { CompositeInfo, CompositePort, NodeInfo, ScopeAnalysis } from './analysis-types.js';
@@ -149,12 +149,11 @@ function resolver(reg: BlockRegistry, composites: Map<string, Composite>, inside
     if (cid !== undefined) {
       const composite = composites.get(cid);
       if (composite) return { block: composite.block, composite };
-      const known = [...composites.keys()];
-      return { problem: `unknown composite "${cid}" (${known.length ? `this file defines ${known.map((k) => `"${k}"`).join(', ')}` : 'this file defines no composites'})` };
+      return { problem: unknownComposite(cid, [...composites.keys()]) };
     }
     if (type === COMPOSITE_INPUT || type === COMPOSITE_OUTPUT) {
       if (inside) return { block: type === COMPOSITE_INPUT ? compositeInputBlock : compositeOutputBlock };
-      return { problem: `a ${type === COMPOSITE_INPUT ? 'Composite input' : 'Composite output'} (${type}) belongs inside a composite` };
+      return { problem: portNodeOutside((type === COMPOSITE_INPUT ? compositeInputBlock : compositeOutputBlock).label, type) };
     }
     if (inside && (type === 'io.input' || type === 'io.output'))
       return { problem: `an ${type === 'io.input' ? 'Input' : 'Output'} node cannot be inside a composite: use a ${type === 'io.input' ? 'Composite input' : 'Composite output'} (${type === 'io.input' ? COMPOSITE_INPUT : COMPOSITE_OUTPUT})` };
@@ -210,29 +209,14 @@ function analyzeScope(graphNodes: readonly GraphNode[], edges: readonly GraphEdg
     valid[i] = false;
     const src = nodes.get(e.from.node);
     const dst = nodes.get(e.to.node);
-    const edgeText = `${e.from.node}.${e.from.port} → ${e.to.node}.${e.to.port}`;
-    if (!seen.has(e.from.node)) return error({ edge: i, nodeId: e.to.node, port: e.to.port, message: `edge ${edgeText} comes from missing node "${e.from.node}"` });
-    if (!seen.has(e.to.node)) return error({ edge: i, nodeId: e.from.node, port: e.from.port, message: `edge ${edgeText} goes to missing node "${e.to.node}"` });
+    const problem = edgeProblem(e, i, (id) => seen.has(id), (id) => nodes.get(id));
+    if (problem) return error(problem);
     if (!dst) return; // unknown block type, already reported
     if (!src) {
       // From a node of unknown type: the input counts as connected, its shape as unknown.
-      if (dst.inputs.some((p) => p.name === e.to.port)) dst.incoming.set(e.to.port, i);
+      dst.incoming.set(e.to.port, i);
       return;
     }
-    if (!src.outputs.some((p) => p.name === e.from.port))
-      return error({
-        edge: i,
-        nodeId: src.id,
-        port: e.from.port,
-        message: `edge ${edgeText}: "${src.id}" (${src.block.label}) has no output port "${e.from.port}" (outputs: ${src.outputs.map((p) => p.name).join(', ') || 'none'})`,
-      });
-    if (!dst.inputs.some((p) => p.name === e.to.port))
-      return error({
-        edge: i,
-        nodeId: dst.id,
-        port: e.to.port,
-        message: `edge ${edgeText}: "${dst.id}" (${dst.block.label}) has no input port "${e.to.port}" (inputs: ${dst.inputs.map((p) => p.name).join(', ') || 'none'})`,
-      });
     const prior = dst.incoming.get(e.to.port);
     if (prior !== undefined) {
       const p = edges[prior];

@@ -17,7 +17,7 @@ export const attentionMapSchema = z.object({
 });
 export type AttentionMap = z.infer<typeof attentionMapSchema>;
 
-/** The GPU a webgpu run uses (engine/backends/names.ts GpuAdapter). */
+/** The GPU a webgpu run uses (backends.ts GpuAdapter). */
 export const gpuAdapterSchema = z.object({ vendor: z.string(), architecture: z.string(), device: z.string(), description: z.string(), software: z.boolean() });
 
 export const trainEventSchema = z.discriminatedUnion('type', [

@@ -6,10 +6,10 @@
 import type { CompositeInfo, NodeInfo, ScopeAnalysis } from './analysis-types.js';
 import { blockActivationBytes, blockLayerDepth, blockParams } from './block-size.js';
 import { MAX_COMPOSITE_NESTING } from './composite.js';
-import type { Diagnostic, GraphEdge } from './types.js';
-import { fmtBytes, fmtCount, LIMITS_ENV, type GraphLimits } from './limit-settings.js';
+import type { Diagnostic, GraphEdge } from '../graph/types.js';
+import { fmtBytes, fmtCount, LIMITS_ENV, type GraphLimits } from '../graph/limit-settings.js';
 
-export { DEFAULT_LIMITS, fmtBytes, fmtCount, LIMITS_ENV, parseLimits, resolveLimits, type GraphLimits, type GraphSize } from './limit-settings.js';
+export { DEFAULT_LIMITS, fmtBytes, fmtCount, LIMITS_ENV, parseLimits, resolveLimits, type GraphLimits, type GraphSize } from '../graph/limit-settings.js';
 
 /** A scope's structure: enough to count nodes and find the longest path, before shapes are known. */
 export interface StructureScope {

@@ -7,8 +7,8 @@ import type { BuildContext, ParamDefs, SymbolicTensor, TF } from '../blocks/cont
 import { COMPOSITE_INPUT, COMPOSITE_OUTPUT } from './composite.js';
 import type { CompositeInfo, NodeInfo, ScopeAnalysis } from './analysis-types.js';
 import type { GraphAnalysis } from './analyze.js';
-import { fmtCount, LIMITS_ENV, resolveLimits } from './limit-settings.js';
-import type { GraphFile } from './types.js';
+import { fmtCount, LIMITS_ENV, resolveLimits } from '../graph/limit-settings.js';
+import type { GraphFile } from '../graph/types.js';
 
 /** An output port of an inlined node (or, for inlineInstance, an input port of the instance: key ""). */
 export interface Source {

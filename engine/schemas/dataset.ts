@@ -45,3 +45,30 @@ export const datasetSpecSchema = z.object({
   label: z.string().optional(),
 });
 export type DatasetSpec = z.input<typeof datasetSpecSchema>;
+
+/** One sample of a preview. */
+export interface PreviewSample {
+  /** The input, flattened. */
+  x: Float32Array | Int32Array;
+  label: number[];
+}
+
+/** A dataset as training would see it, shown before training (engine/data/preview.ts builds it). */
+export interface DataPreview {
+  name: string;
+  inputShape: number[];
+  inputDtype: 'float32' | 'int32';
+  /** [] for a class per sample, [T] for a class per position. */
+  labelShape: number[];
+  classNames: string[];
+  /** Samples per class (train and validation) for a class per sample; [] for a class per position. */
+  classCounts: number[];
+  trainSamples: number;
+  validationSamples: number;
+  /** Inputs were standardised (tables). */
+  normalized: boolean;
+  /** The first training samples: the input, flattened, and the label(s). */
+  samples: PreviewSample[];
+  /** The first validation samples (training ones without a validation split): the ones training probes. */
+  probes: PreviewSample[];
+}

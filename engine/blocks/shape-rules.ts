@@ -1,5 +1,5 @@
 // Small helpers that shape rules share. No tfjs here.
-import { ShapeError, type Dim, type Shape } from '../blocks/contract.js';
+import { ShapeError, type Dim, type Shape } from './contract.js';
 
 export function fmtShape(s: Shape): string {
   return `[${s.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;

@@ -1,8 +1,8 @@
 // Reading graph files from disk: parse, migrate, analyse. Never throws on a bad file.
 import { readFile, stat } from 'node:fs/promises';
 import { analyzeGraph, type AnalyzeOptions, type GraphAnalysis } from './analyze.js';
-import { lineColumn, parseGraphText } from './schema.js';
-import type { Diagnostic, GraphFile } from './types.js';
+import { lineColumn, parseGraphText } from '../graph/schema.js';
+import type { Diagnostic, GraphFile } from '../graph/types.js';
 
 /** Larger than any graph a person draws (the biggest template is ~100 KB); a bigger file is refused unread. */
 export const MAX_GRAPH_FILE_BYTES = 64 * 2 ** 20;

@@ -1,6 +1,6 @@
 import type { LossName } from '../blocks/contract.js';
 import type { GraphAnalysis } from './analyze.js';
-import type { GraphFile } from './types.js';
+import type { GraphFile } from '../graph/types.js';
 
 /** The loss an Output node trains with: its own choice, or with "auto" the one its source port suggests. */
 export function outputLoss(graph: GraphFile, analysis: GraphAnalysis, outputId: string): LossName | null {

@@ -1,0 +1,24 @@
+// What inspecting a trained run answers: one sample (or a given image) through a
+// checkpoint, with the prediction and every attention map. The training process
+// sends it, the host passes it on, the renderer draws it.
+import { z } from 'zod';
+import { attentionMapSchema } from './train-events.js';
+
+export const inspectionSchema = z.object({
+  type: z.literal('inspection'),
+  /** The validation sample inspected; -1 for an image given instead. */
+  index: z.number().int(),
+  validationSamples: z.number().int(),
+  /** The image given instead of a validation sample, with its size before it was fitted to the input. */
+  image: z.object({ name: z.string(), width: z.number().int(), height: z.number().int() }).optional(),
+  classNames: z.array(z.string()),
+  /** The sample's class (or per position for sequences; -1: no target). */
+  label: z.array(z.number().int()),
+  input: z.object({ shape: z.array(z.number().int()), data: z.union([z.instanceof(Float32Array), z.instanceof(Int32Array)]) }),
+  /** Class probabilities of each model output, [positions × classes] flattened. */
+  outputs: z.array(z.object({ nodeId: z.string(), shape: z.array(z.number().int()), probs: z.instanceof(Float32Array) })),
+  maps: z.array(attentionMapSchema),
+  checkpoint: z.string(),
+  backend: z.string(),
+});
+export type Inspection = z.infer<typeof inspectionSchema>;
