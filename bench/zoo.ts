@@ -175,7 +175,7 @@ async function profileOurs(tf: TF, graph: GraphFile, data: PreparedData, config:
     dataMs: round(dataMs, 2),
     frameworkMs: round(stepMs - kernelMs - dataMs, 2),
     kernelCallsPerStep: Math.round(kernels.calls / steps),
-    kernels: kernels.byKernel.slice(0, 15).map((k) => ({ kernel: k.kernel, msPerStep: round(k.ms / steps, 2), callsPerStep: round(k.calls / steps, 1) })),
+    kernels: kernels.byKernel.slice(0, 25).map((k) => ({ kernel: k.kernel, msPerStep: round(k.ms / steps, 2), callsPerStep: round(k.calls / steps, 1) })),
   };
 }
 
