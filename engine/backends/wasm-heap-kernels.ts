@@ -301,6 +301,11 @@ function tile(heap: WasmHeap, xInfo: TensorInfo, reps: number[]): TensorInfo {
   /** Fills the output block of `axis` at `o` from the input block at `from`; returns its size. */
   const fill = (axis: number, from: number, o: number): number => {
     const part = shape[axis] * outBlocks[axis];
+    // One value spread along the last axis (a mean's gradient over features): one native fill.
+    if (axis === r - 1 && shape[axis] === 1) {
+      to.fill(x[from], o, o + reps[axis]);
+      return reps[axis];
+    }
     if (axis === r - 1) {
       for (let k = 0; k < shape[axis]; k++) to[o + k] = x[from + k];
     } else {
