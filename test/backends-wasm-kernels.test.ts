@@ -286,3 +286,32 @@ test('Identity on wasm shares its input: clones and tensors saved for gradients 
   assert.deepEqual(Array.from(saved.dataSync()), [1, 2], 'assign replaces a variable value, it does not write into it');
   tf.dispose([v, saved]);
 });
+
+test('Conv2DBackpropInput of strided convolutions, by phases: wasm matches cpu (ResNet downsampling, stride above the kernel, per-axis strides, NCHW)', async () => {
+  const { tf } = await ready;
+  type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
+  const cases: { x: [number, number, number, number]; k: [number, number]; co: number; strides: [number, number]; pad: 'same' | 'valid' | Pad4 }[] = [
+    { x: [2, 8, 8, 3], k: [3, 3], co: 4, strides: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // a ResNet stage's first conv
+    { x: [2, 8, 8, 3], k: [1, 1], co: 5, strides: [2, 2], pad: 'valid' }, // its 1x1 shortcut: three phases get no tap
+    { x: [1, 7, 10, 2], k: [3, 2], co: 3, strides: [2, 3], pad: 'same' },
+    { x: [2, 9, 11, 2], k: [2, 2], co: 3, strides: [3, 3], pad: 'valid' },
+    { x: [1, 9, 7, 3], k: [5, 4], co: 2, strides: [3, 2], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
+    { x: [2, 5, 6, 4], k: [3, 3], co: 2, strides: [1, 2], pad: 'same' },
+  ];
+  for (const { x, k, co, strides, pad } of cases) {
+    const fd = random(k[0] * k[1] * x[3] * co);
+    const dyd = random(x[0] * x[1] * x[2] * co);
+    const { cpu, wasm } = await onBoth(() => {
+      const f = tf.tensor4d(fd, [k[0], k[1], x[3], co]);
+      const y = tf.conv2d(tf.zeros(x) as never, f as never, strides, pad) as Tensor;
+      const dy = tf.tensor4d(dyd.subarray(0, y.size), y.shape as never);
+      const attrs = { strides, pad, dataFormat: 'NHWC', dilations: 1, inputShape: x };
+      const nchw = (t: Tensor) => tf.transpose(t, [0, 3, 1, 2]);
+      const dxNchw = tf.engine().runKernel('Conv2DBackpropInput', { dy: nchw(dy), filter: f }, { ...attrs, dataFormat: 'NCHW', inputShape: [x[0], x[3], x[1], x[2]] }) as Tensor;
+      return [tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, attrs) as Tensor, tf.transpose(dxNchw, [0, 2, 3, 1])];
+    });
+    const what = `x ${x} k ${k} strides ${strides} ${JSON.stringify(pad)}`;
+    assertRelClose(wasm[0], cpu[0], what, 1e-6);
+    assertRelClose(wasm[1], cpu[0], `${what} NCHW`, 1e-6);
+  }
+});
