@@ -5,10 +5,15 @@
 // gets a problem keeps its size, the problem a badge hanging under it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, countIs, openEditor, ROOT, skipReason } from './harness.js';
+import { browserModeSuite, countIs, openEditor, ROOT, skipReason, zoomIs } from './harness.js';
+
+/** 11 px on screen for the smallest node text, 10 px (renderer/src/canvas/framing.ts). */
+const READABLE_ZOOM = 1.1;
+/** The template with the most nodes, opened as a file (its own positions), then auto-laid out. */
+const AUTO_LAYOUT_FILE = 'residual-attention-56.attn.json';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -92,12 +97,12 @@ async function openTemplateCopy(page: Page, id: string, nodes: number): Promise<
   await page.getByTestId('gallery').waitFor({ state: 'detached' });
   await page.getByTestId('dirty-marker').waitFor();
   // Opened at the input end: the view settles at the readable zoom.
-  await page.waitForFunction(() => /scale\(1\.1\)/.test((globalThis as unknown as PageGlobals).document.querySelector('.react-flow__viewport')?.getAttribute('style') ?? ''));
+  await page.waitForFunction(zoomIs, READABLE_ZOOM);
   assert.ok(nodes > 0);
 }
 
 describe('canvas layout and readability (browser mode, headless Chromium)', { skip, timeout: 600_000 }, () => {
-  const env = browserModeSuite();
+  const env = browserModeSuite(async (workspace) => copyFile(path.join(ROOT, 'templates', AUTO_LAYOUT_FILE), path.join(workspace, AUTO_LAYOUT_FILE)));
 
   test('every template opens laid out with no two nodes overlapping, readable, its input end in view', async () => {
     const files = (await readdir(path.join(ROOT, 'templates'))).filter((f) => f.endsWith('.attn.json')).sort();
@@ -161,6 +166,28 @@ describe('canvas layout and readability (browser mode, headless Chromium)', { sk
       // Nothing overlaps the badge either: the gap to the next node in the layer holds it.
       const others = (await nodeBoxes(page)).filter((n) => n.id !== 'conv1');
       assert.deepEqual(overlaps([{ id: 'badge', x: b.x, y: b.y, w: b.width, h: b.height }, ...others]).filter((p) => p.startsWith('badge')), []);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('Auto-layout (Shift+L) lays a file out with no overlaps and frames its input end readably', async () => {
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
+    try {
+      const template = JSON.parse(await readFile(path.join(ROOT, 'templates', AUTO_LAYOUT_FILE), 'utf8')) as TemplateFile;
+      await page.getByTestId('cmd-file.open').click();
+      await page.getByTestId(`file-entry-${AUTO_LAYOUT_FILE}`).click();
+      await page.waitForFunction(countIs, ['.block-node[data-type]', template.nodes.length] as [string, number]);
+      await page.getByTestId('canvas').click({ position: { x: 5, y: 5 } }); // focus on the canvas, nothing selected
+      await page.keyboard.press('Shift+L');
+      await page.waitForFunction(zoomIs, READABLE_ZOOM);
+      const texts = await smallestTexts(page, READABLE_ZOOM);
+      assert.ok(texts.length > 0 && texts[0][0] >= 11 - 1e-6, `smallest text ${texts[0]?.[0]} px`);
+      await page.getByTestId('cmd-view.fit').click();
+      await page.waitForFunction(countIs, ['.block-node[data-type]', template.nodes.length] as [string, number]);
+      await page.waitForTimeout(250);
+      assert.deepEqual(overlaps(await nodeBoxes(page)), []);
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
