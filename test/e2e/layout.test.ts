@@ -165,7 +165,7 @@ describe('canvas layout and readability (browser mode, headless Chromium)', { sk
       await page.getByTestId('error-badge-conv1').waitFor();
       const after = await box('node-conv1');
       assert.deepEqual([after.width, after.height], [before.width, before.height], 'the node keeps its size');
-      assert.ok(Math.abs(after.width - 212 * (await zoomOf(page))) < 1, `fixed width: ${after.width}`);
+      assert.ok(Math.abs(after.width - 196 * (await zoomOf(page))) < 1, `fixed width: ${after.width}`);
       const b = await box('node-error-conv1');
       assert.ok(b.width <= after.width + 0.5, `the badge (${b.width} px) is no wider than its node (${after.width} px)`);
       assert.ok(b.y >= after.y + after.height, 'the badge hangs under the node');

@@ -7,7 +7,7 @@
 import type { AnyBlock } from '../../../engine/blocks/contract.js';
 import type { NodeInfo } from '../../../engine/graph/analysis-types.js';
 
-export const NODE_WIDTH = 212;
+export const NODE_WIDTH = 196;
 /** The smallest text drawn on a node, in CSS px (port ranks, attention tags, the node id). */
 export const NODE_SMALLEST_FONT_PX = 10;
 
