@@ -105,9 +105,9 @@ export async function runCommand(command: Command, arg?: string): Promise<void> 
     case 'edit.selectAll':
       return s.selectAll();
     case 'edit.autoLayout': {
-      const positions = await autoLayout(s.graph, canvas?.measured ?? new Map(), s.selection.nodes);
+      const positions = await autoLayout(s.view.graph, s.view.analysis, canvas?.measured ?? new Map(), s.selection.nodes);
       editor.getState().moveNodes(positions);
-      if (s.selection.nodes.size < 2) setTimeout(() => canvasApi.current?.fit(), 30);
+      if (s.selection.nodes.size < 2) setTimeout(() => canvasApi.current?.frameInputEnd(), 30);
       return;
     }
     case 'canvas.quickAdd': {

@@ -1,17 +1,23 @@
 // File › Export in headless Chromium against browser mode: the open graph as
-// PyTorch, Keras and TypeScript code, highlighted, and saved as a download.
+// PyTorch, Keras and TypeScript code, highlighted, and saved as a download; and
+// as an ONNX model, downloaded and run under onnxruntime.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { browserModeSuite, openEditor, ROOT, skipReason, textIncludes } from './harness.js';
+import { torchAvailable } from '../helpers/torch.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
 
 const TEMPLATE = 'cbam-mnist-small.attn.json';
+const torch = torchAvailable();
+const noTorch = torch === true ? undefined : torch;
+if (noTorch) console.log(`# NOTICE: skipping the ONNX tab of the Export dialog: ${noTorch}`);
 
-describe('export dialog end to end (browser mode, headless Chromium)', { skip, timeout: 120_000 }, () => {
+describe('export dialog end to end (browser mode, headless Chromium)', { skip, timeout: 240_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
     await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(workspace, TEMPLATE));
   });
@@ -41,6 +47,44 @@ describe('export dialog end to end (browser mode, headless Chromium)', { skip, t
       await page.waitForFunction(textIncludes, ['export-code', 'export function buildModel(): tf.LayersModel'] as const);
       await page.getByTestId('export-close').click();
       assert.equal(await page.getByTestId('export-dialog').count(), 0);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the ONNX tab exports through PyTorch; Save downloads a model onnxruntime runs', { skip: noTorch }, async () => {
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
+    try {
+      await page.getByTestId('cmd-file.open').click();
+      await page.getByTestId(`file-entry-${TEMPLATE}`).click();
+      await page.getByTestId('node-cbam').waitFor();
+      await page.getByTestId('cmd-file.export').click();
+      await page.getByTestId('export-code').waitFor();
+      await page.getByTestId('export-target-onnx').click();
+      assert.equal(await page.getByTestId('export-target-onnx').getAttribute('aria-selected'), 'true');
+      const info = page.getByTestId('export-binary');
+      await info.waitFor({ timeout: 90_000 });
+      assert.match((await info.textContent()) ?? '', /\.onnx: an ONNX model \(opset 17, any batch size\), [\d,]+ KB/);
+      assert.equal(await page.getByTestId('export-code').count(), 0, 'no code preview for a binary model');
+      assert.equal(await page.getByTestId('export-copy').isDisabled(), true, 'a binary model is not copied as text');
+
+      const download = page.waitForEvent('download');
+      await page.getByTestId('export-save').click();
+      assert.match((await download).suggestedFilename(), /\.onnx$/);
+      const model = await readFile((await (await download).path())!);
+      // The downloaded bytes are a model: one 28×28 grey digit in (NCHW), ten class probabilities out.
+      const session = await ort.InferenceSession.create(model);
+      try {
+        const input = new ort.Tensor('float32', new Float32Array(28 * 28).fill(0.5), [1, 1, 28, 28]);
+        const out = await session.run({ [session.inputNames[0]]: input });
+        const probs = out[session.outputNames[0]];
+        assert.deepEqual([...probs.dims], [1, 10]);
+        const sum = [...(probs.data as Float32Array)].reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(sum - 1) < 1e-4, `probabilities sum to ${sum}`);
+      } finally {
+        await session.release();
+      }
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFile, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, countIs, openEditor, ROOT, skipReason } from './harness.js';
+import { browserModeSuite, countIs, openEditor, ROOT, skipReason, zoomIs } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -63,6 +63,9 @@ describe('template gallery and composites end to end (browser mode, headless Chr
         assert.ok((await card.locator('svg rect').count()) >= template.nodes.length, `${id}: a box per node in the preview`);
         await page.getByTestId(`template-open-${id}`).click();
         await page.getByTestId('gallery').waitFor({ state: 'detached' });
+        // It opens at its input end (test/e2e/layout.test.ts); fitted whole, every node is drawn.
+        await page.waitForFunction(zoomIs, 1.1);
+        await page.getByTestId('cmd-view.fit').click();
         await page.waitForFunction(countIs, ['[data-testid^="node-"][data-type]', template.nodes.length] as [string, number]);
         assert.deepEqual(await nodeIds(page), template.nodes.map((n) => n.id).sort(), id);
         assert.equal(await page.locator('[data-testid^="error-badge-"]').count(), 0, `${id}: no error badges`);

@@ -132,3 +132,5 @@ export const textIncludes = ([id, part]: readonly [string, string]) => (globalTh
 export const countIs = ([sel, n]: readonly [string, number]) => (globalThis as unknown as PageDom).document.querySelectorAll(sel).length === n;
 /** The window title contains `part`. */
 export const titleIncludes = (part: string) => (globalThis as unknown as PageDom).document.title.includes(part);
+/** React Flow's viewport is at exactly this zoom (string-matched in its transform, as the page sets it). */
+export const zoomIs = (zoom: number) => ((globalThis as unknown as PageDom).document.querySelector('.react-flow__viewport') as unknown as { style: { transform: string } } | null)?.style.transform.includes(`scale(${zoom})`) === true;

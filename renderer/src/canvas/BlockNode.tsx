@@ -9,9 +9,8 @@ import { registry } from '../../../engine/blocks/registry.js';
 import { ATTENTION_LABEL, categoryHue, paramValueText, rankText, shapeText } from '../ui-format.js';
 import type { BlockFlowNode } from './flowElements.js';
 import { editor } from '../editor.js';
+import { keyParamNames } from './nodeBox.js';
 
-/** Parameters shown on the node: the first few the block declares (blocks list the defining ones first). */
-const KEY_PARAMS = 3;
 
 function portTooltip(port: PortDef, side: 'input' | 'output', shape: string | undefined, problems: Diagnostic[]): string {
   const lines = [`${port.name} (${side}${port.optional ? ', optional' : ''}) — ${port.doc}`];
@@ -34,7 +33,7 @@ function BlockNodeView({ id, data, selected }: NodeProps<BlockFlowNode>) {
   const hue = categoryHue(block?.category ?? '');
   const params = info?.params ?? {};
   // A composite shows its repeat as a badge; a port node its port name.
-  const keyParams = composite ? [] : Object.keys(block?.params ?? {}).slice(0, KEY_PARAMS);
+  const keyParams = keyParamNames(block, !!composite);
   const attention = (info?.outputs ?? []).filter((p) => p.attention);
   const repeat = composite ? Number(params.repeat ?? 1) : 1;
 
@@ -128,8 +127,9 @@ function BlockNodeView({ id, data, selected }: NodeProps<BlockFlowNode>) {
         </div>
       )}
 
+      {/* A badge hanging under the node, outside its box: the node keeps its size (nodeBox.ts), so it never grows into a neighbour. */}
       {errors.length > 0 && (
-        <div className="block-node__error" data-testid={`node-error-${id}`}>
+        <div className="block-node__error" data-testid={`node-error-${id}`} title={errors.map(errorText).join('\n')}>
           {errorText(errors[0])}
         </div>
       )}

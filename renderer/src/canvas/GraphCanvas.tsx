@@ -26,6 +26,8 @@ import { makeEdgeCache, makeNodeCache, type BlockFlowNode, type Measured, type S
 import { categoryHue } from '../ui-format.js';
 import { registry } from '../../../engine/blocks/registry.js';
 import { Breadcrumb, EmptyCanvas, useCompositeKeys } from './CompositeChrome.js';
+import { inputEndViewport, takeInputEndRequest } from './framing.js';
+import { nodeHeight } from './nodeBox.js';
 import './canvas.css';
 
 const nodeTypes = { block: BlockNode };
@@ -63,17 +65,24 @@ export function GraphCanvas() {
   );
   const edges = useMemo(() => edgeCache({ graph, analysis, diagnostics, selection }), [graph, analysis, diagnostics, selection, edgeCache]);
 
+  const pointer = useRef<{ x: number; y: number } | null>(null);
+  const wrapper = useRef<HTMLDivElement>(null);
+  const frameInputEnd = useCallback(() => {
+    const { graph: shown, analysis: info } = editor.getState().view;
+    const v = inputEndViewport(shown, wrapper.current?.clientHeight ?? 0, (id) => measured.get(id)?.height ?? nodeHeight(info.nodes.get(id)));
+    if (v) void flow.setViewport(v);
+  }, [flow, measured]);
+
   const loadCount = useEditor((s) => s.loadCount);
   const scopeKey = view.scope.join('/');
   useEffect(() => {
     if (loadCount === 0 && scopeKey === '') return;
+    const inputEnd = takeInputEndRequest();
     // After the new document's (or scope's) nodes are measured.
-    const t = setTimeout(() => void flow.fitView(FIT_VIEW), 60);
+    const t = setTimeout(() => (inputEnd ? frameInputEnd() : void flow.fitView(FIT_VIEW)), 60);
     return () => clearTimeout(t);
-  }, [loadCount, scopeKey, flow]);
+  }, [loadCount, scopeKey, flow, frameInputEnd]);
 
-  const pointer = useRef<{ x: number; y: number } | null>(null);
-  const wrapper = useRef<HTMLDivElement>(null);
   const gesture = useRef(0);
   const onDragStart = useCallback(() => void gesture.current++, []);
   const far = useStore((s) => s.transform[2] < FAR_ZOOM);
@@ -88,6 +97,7 @@ export function GraphCanvas() {
         return r ? flow.screenToFlowPosition({ x: r.left + r.width / 2 - 100, y: r.top + r.height / 2 - 60 }) : { x: 0, y: 0 };
       },
       fit: () => void flow.fitView({ padding: 0.15, maxZoom: 1.5, duration: 200 }),
+      frameInputEnd,
       zoomIn: () => void flow.zoomIn({ duration: 150 }),
       zoomOut: () => void flow.zoomOut({ duration: 150 }),
       zoomReset: () => void flow.zoomTo(1, { duration: 150 }),
@@ -99,7 +109,7 @@ export function GraphCanvas() {
       measured,
     };
     return () => void (canvasApi.current = null);
-  }, [flow, measured]);
+  }, [flow, measured, frameInputEnd]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<BlockFlowNode>[]) => {

@@ -8,6 +8,8 @@ export interface CanvasApi {
   dropPoint(): XY;
   pointerOverCanvas(): XY | null;
   fit(): void;
+  /** Readable zoom, the graph's input end in view (framing.ts). */
+  frameInputEnd(): void;
   zoomIn(): void;
   zoomOut(): void;
   zoomReset(): void;

@@ -14,6 +14,8 @@ import { countParts } from '../params/count.js';
 import { countText } from '../ui-format.js';
 import { closeGallery, useGallery } from './galleryState.js';
 import { previewOf } from './preview.js';
+import { laidOut } from '../canvas/autoLayout.js';
+import { frameInputEndOnNextLoad } from '../canvas/framing.js';
 import './gallery.css';
 
 export function TemplateGallery() {
@@ -77,15 +79,17 @@ function GalleryDialog() {
   );
 }
 
-/** Opens a copy of the template: not tied to a file, and unsaved. */
-function openCopy(t: Entry): void {
+/** Opens a copy of the template, laid out and framed at its input end: not tied to a file, and unsaved. */
+async function openCopy(t: Entry): Promise<void> {
   if (!t.load?.graph || !confirmDiscard('Start from a template')) return;
   const opened = openGraphText(JSON.stringify(t.load.graph));
   if (!opened.ok) {
     openDialog({ kind: 'diagnostics', title: `Template ${t.name} cannot be opened`, diagnostics: opened.diagnostics });
     return;
   }
-  editor.getState().load(opened.graph, null, { dirty: true });
+  const graph = await laidOut(opened.graph);
+  frameInputEndOnNextLoad();
+  editor.getState().load(graph, null, { dirty: true });
   closeGallery();
   toast(`New graph from the template "${t.name}": save it to keep it`);
 }
@@ -117,7 +121,7 @@ function TemplateCard({ entry }: { entry: Entry }) {
             {entry.nodes} nodes{graph?.composites?.length ? ` · ${graph.composites.length} composites` : ''}
           </dd>
         </dl>
-        <button className="primary" disabled={!ready} data-testid={`template-open-${entry.id}`} onClick={() => openCopy(entry)}>
+        <button className="primary" disabled={!ready} data-testid={`template-open-${entry.id}`} onClick={() => void openCopy(entry)}>
           Open a copy
         </button>
       </div>
