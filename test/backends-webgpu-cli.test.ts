@@ -15,7 +15,7 @@ import { webgpuRun } from '../engine/backends/webgpu.js';
 import { GRAPH_FORMAT } from '../engine/graph/schema.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { loadCheckpoint, resolveCheckpoint } from '../engine/train/checkpoint.js';
-import type { TrainEvent } from '../engine/train/events.js';
+import type { TrainEvent } from '../engine/schemas/train-events.js';
 import { attnBin } from './helpers/cli.js';
 import { webgpuOrSkip } from './helpers/webgpu.js';
 

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { adapterLabel } from '../../engine/backends/names.js';
+import { adapterLabel } from '../../engine/schemas/backends.js';
 import { browserModeSuite, openEditor, ROOT, skipReason, textIs } from './harness.js';
 import { webgpuBackend } from '../helpers/webgpu.js';
 

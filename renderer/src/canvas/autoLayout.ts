@@ -2,7 +2,7 @@
 // the gap between layers wide enough for the widest shape label on a wire
 // (`[?, 28, 28, 1]`), nodes in a layer far enough apart that none overlaps
 // another. Used by Auto-layout and when a template opens.
-import { analyzeGraph } from '../../../engine/graph/analyze.js';
+import { analyzeGraph } from '../../../engine/shapes/analyze.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
 import type { Shape } from '../../../engine/blocks/contract.js';
 import type { XY } from '../store/document.js';

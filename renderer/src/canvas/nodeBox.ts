@@ -5,7 +5,7 @@
 // place nodes React Flow has not measured yet: the ones out of view are not
 // drawn (onlyRenderVisibleElements).
 import type { AnyBlock } from '../../../engine/blocks/contract.js';
-import type { NodeInfo } from '../../../engine/graph/analysis-types.js';
+import type { NodeInfo } from '../../../engine/shapes/analysis-types.js';
 
 export const NODE_WIDTH = 196;
 /** The smallest text drawn on a node, in CSS px (port ranks, attention tags, the node id). */
