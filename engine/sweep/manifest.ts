@@ -1,0 +1,104 @@
+// sweep.json: what a sweep is (its spec) and where each trial stands. The
+// sweep folder holds it and one ordinary run folder per trial:
+//
+//   <sweep>/sweep.json         SweepManifest, rewritten after every change
+//   <sweep>/trial-001/         a run folder (graph.attn.json, config.json, run.json, ...)
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeAtomic } from '../runs/index.js';
+import type { ParamValue } from './params.js';
+
+export const SWEEP_FILE = 'sweep.json';
+export const SWEEP_FORMAT = 'attention-studio.sweep';
+
+export type TrialStatus = 'pending' | 'running' | 'done' | 'pruned' | 'failed';
+/** A trial in one of these is not run again when the sweep resumes. */
+export const FINISHED: readonly TrialStatus[] = ['done', 'pruned', 'failed'];
+
+export interface TrialRecord {
+  id: string;
+  values: Record<string, ParamValue>;
+  /** The trial's run folder, relative to the sweep folder. */
+  run: string;
+  status: TrialStatus;
+  /** The sweep's metric at the trial's end (or when it was stopped). */
+  metric?: number;
+  /** Every final metric of the run. */
+  metrics?: Record<string, number>;
+  /** The metric after each epoch, as the early stopping saw it. */
+  history?: number[];
+  error?: string;
+  /** The training process, while it runs (so a resumed sweep can wait for an orphan). */
+  pid?: number;
+  startedAt?: string;
+  seconds?: number;
+}
+
+/** What a sweep is; re-running with a different spec into the same folder is refused. */
+export interface SweepSpec {
+  graph: string;
+  params: string[];
+  strategy: string;
+  trials?: number;
+  seed: number;
+  metric: string;
+  goal: 'max' | 'min';
+  earlyStop: string;
+  dataset: string;
+  limit?: number;
+  backend: string;
+  /** Training settings given for every trial (epochs, batch size, ...). */
+  train: Record<string, unknown>;
+}
+
+export interface SweepManifest {
+  format: typeof SWEEP_FORMAT;
+  version: 1;
+  name: string;
+  spec: SweepSpec;
+  state: 'running' | 'done' | 'interrupted';
+  startedAt: string;
+  updatedAt: string;
+  trials: TrialRecord[];
+  /** The trial with the best metric. */
+  best?: string;
+}
+
+export class SweepFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SweepFileError';
+  }
+}
+
+/** The sweep.json in `dir`, or undefined when there is none. */
+export async function readManifest(dir: string): Promise<SweepManifest | undefined> {
+  const file = path.join(dir, SWEEP_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let m: SweepManifest;
+  try {
+    m = JSON.parse(text) as SweepManifest;
+  } catch (err) {
+    throw new SweepFileError(`${file} is not valid JSON (${(err as Error).message})`);
+  }
+  if (m?.format !== SWEEP_FORMAT || !Array.isArray(m.trials)) throw new SweepFileError(`${file} is not a sweep manifest`);
+  return m;
+}
+
+export function writeManifest(dir: string, m: SweepManifest): Promise<void> {
+  return writeAtomic(path.join(dir, SWEEP_FILE), `${JSON.stringify(m, null, 2)}\n`);
+}
+
+/** Trials that have the metric, best first. */
+export function ranking(m: Pick<SweepManifest, 'trials' | 'spec'>): TrialRecord[] {
+  const sign = m.spec.goal === 'min' ? 1 : -1;
+  return m.trials.filter((t) => typeof t.metric === 'number' && Number.isFinite(t.metric)).sort((a, b) => sign * (a.metric! - b.metric!));
+}
+
+/** The goal a metric has by its name: losses and errors go down, the rest up. */
+export const goalOf = (metric: string): 'max' | 'min' => (/loss|error|perplexity/i.test(metric) ? 'min' : 'max');
