@@ -63,7 +63,7 @@ function token(s: string): ParamValue {
 }
 
 function parseDomain(text: string, value: string): Domain {
-  const ints = /^(-?[^.:]+)\.\.(-?[^.:]+)(:log)?$/.exec(value);
+  const ints = /^([^:]+?)\.\.([^:]+?)(:log)?$/.exec(value);
   if (ints) {
     const lo = number(text, ints[1], 'lower bound');
     const hi = number(text, ints[2], 'upper bound');
