@@ -91,7 +91,7 @@ function importsOf(file: string): Import[] {
 
 // ------------------------------------------------------------------ layers
 
-type Layer = 'graph' | 'blocks' | 'compile' | 'export' | 'train' | 'runs' | 'pytorch' | 'weights' | 'worker' | 'cli' | 'common' | 'shell' | 'ui' | 'tooling';
+type Layer = 'graph' | 'blocks' | 'compile' | 'export' | 'train' | 'runs' | 'pytorch' | 'weights' | 'worker' | 'sweep' | 'cli' | 'common' | 'shell' | 'ui' | 'tooling';
 
 /** Folders to layers, as house.json draws them (engine/data and engine/backends belong to Train). */
 function layerOf(file: string): Layer {
@@ -105,6 +105,7 @@ function layerOf(file: string): Layer {
     [/^engine\/pytorch\//, 'pytorch'],
     [/^engine\/weights\//, 'weights'],
     [/^engine\/worker\//, 'worker'],
+    [/^engine\/sweep\//, 'sweep'],
     [/^engine\/cli[^/]*\.ts$/, 'cli'],
     [/^common\//, 'common'],
     [/^electron\//, 'shell'],
@@ -131,7 +132,9 @@ const MAY_IMPORT: Partial<Record<Layer, readonly Layer[]>> = {
   // Pretrained weights in: the export's weight names, mapped back onto the compiled model, into a run folder.
   weights: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'weights'],
   worker: ['graph', 'blocks', 'compile', 'runs', 'train', 'pytorch', 'worker'],
-  cli: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'pytorch', 'weights', 'worker', 'cli'],
+  // Sweeps drive training processes, as the CLI and the host do.
+  sweep: ['graph', 'blocks', 'runs', 'train', 'worker', 'sweep'],
+  cli: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'pytorch', 'weights', 'worker', 'sweep', 'cli'],
   common: ['graph', 'blocks', 'common'],
   ui: ['graph', 'blocks', 'common', 'ui'],
 };
