@@ -133,7 +133,7 @@ async function sweep(file: string, o: SweepCliOptions, out: Out): Promise<number
     s = await Sweep.open(
       {
         graph: r.graph,
-        graphFile: file,
+        graphFile: path.resolve(file),
         params: o.param,
         strategy: o.strategy,
         trials: o.trials,

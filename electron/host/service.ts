@@ -46,6 +46,7 @@ import type { InspectCommand, Inspection } from '../../engine/worker/protocol.js
 import { describeDevices, findTorchPython } from '../../engine/pytorch/python.js';
 import { imageBytes, inspectionFor, previewDataset, type InspectionTarget } from './runs.js';
 import { readSummary, RUN_FILES, RunFolder, writeAtomic } from '../../engine/runs/index.js';
+import { SweepHost } from './sweeps.js';
 
 /** Native open/save dialogs (desktop only). They answer an absolute path, or null when cancelled. */
 export interface Dialogs {
@@ -145,6 +146,7 @@ export class HostService implements HostHandlers {
 
   async dispose(): Promise<void> {
     this.unsubscribeTraining?.();
+    this.sweepHost?.dispose();
     await this.opts.training?.dispose();
   }
 
@@ -462,6 +464,22 @@ export class HostService implements HostHandlers {
     if (!(await exists(dir))) throw new Error(`no run "${runId}"`);
     return this.opts.inspect(await inspectionFor(dir, what));
   }
+
+  // ------------------------------------------------------------ compare and sweep (electron/host/sweeps.ts)
+
+  private sweepHost?: SweepHost;
+  private get sweeps(): SweepHost {
+    return (this.sweepHost ??= new SweepHost(this.opts.runsDir));
+  }
+  compareRuns = ({ runIds }: HostRequestParsed<'compareRuns'>) => this.sweeps.compare(runIds);
+  listSweeps = () => this.sweeps.list();
+  openSweep = ({ sweepId }: HostRequestParsed<'openSweep'>) => this.sweeps.open(sweepId);
+  sweepTrialGraph = ({ sweepId, trialId }: HostRequestParsed<'sweepTrialGraph'>) => this.sweeps.trialGraph(sweepId, trialId);
+  startSweep = async (req: HostRequestParsed<'startSweep'>) => {
+    if (!this.opts.training) throw new Error(this.opts.trainingUnavailable ?? 'training is not available here');
+    return this.sweeps.start(req);
+  };
+  stopSweep = async ({ sweepId }: HostRequestParsed<'stopSweep'>) => this.sweeps.stop(sweepId);
 
   // ------------------------------------------------------------ export
 

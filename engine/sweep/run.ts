@@ -22,7 +22,7 @@ import { trialValues, type Strategy } from './strategy.js';
 
 export interface SweepOptions {
   graph: GraphFile;
-  /** The graph file's path, as given (recorded in the spec). */
+  /** Where the graph came from (a file's absolute path, or the editor's graph name); recorded in the spec. */
   graphFile: string;
   params: string[];
   strategy: Strategy;
@@ -54,7 +54,7 @@ const trialId = (k: number) => `trial-${String(k + 1).padStart(3, '0')}`;
 
 function specOf(o: SweepOptions): SweepSpec {
   return {
-    graph: path.resolve(o.graphFile),
+    graph: o.graphFile,
     params: o.params,
     strategy: o.strategy,
     trials: o.trials,
