@@ -18,8 +18,8 @@ export { trainConfigSchema };
 export { datasetSpecSchema, isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/spec.js';
 import type { Inspection } from '../../engine/worker/protocol.js';
 import type { BatchRow, MetricRow, RunState, RunSummary } from '../../engine/runs/types.js';
-import type { RunComparison } from '../../engine/runs/compare.js';
-import type { TrialRecord } from '../../engine/sweep/manifest.js';
+import type { RunComparison } from '../../engine/runs/types.js';
+import type { TrialRecord } from '../../engine/sweep/types.js';
 import { TRAINING_BACKEND_OPTIONS } from '../../engine/backends/names.js';
 export { adapterLabel, type GpuAdapter } from '../../engine/backends/names.js';
 

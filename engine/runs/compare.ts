@@ -2,37 +2,12 @@
 // batch, with wall time), final metrics, the settings that differ, and each
 // graph's difference from the first run's.
 import path from 'node:path';
-import { diffGraphs, type GraphDiff } from '../graph/diff.js';
+import { diffGraphs } from '../graph/diff.js';
 import type { GraphFile } from '../graph/types.js';
 import { RUN_FILES, RunFolderError } from './layout.js';
 import { RunFolder } from './run-folder.js';
 import { readSummary } from './summary.js';
-import type { BatchRow, MetricRow, RunSummary } from './types.js';
-
-export interface ComparedRun {
-  dir: string;
-  runId: string;
-  name: string;
-  summary?: RunSummary;
-  /** One row per epoch, with `seconds` since the run's start. */
-  epochs: MetricRow[];
-  batches: BatchRow[];
-  finalMetrics: Record<string, number>;
-  /** Settings flattened to dotted names: lr, dataset.name, probe.samples. */
-  settings: Record<string, unknown>;
-  /** Steps with an attention snapshot. */
-  snapshots: number[];
-}
-
-export interface RunComparison {
-  runs: ComparedRun[];
-  /** Settings whose values are not all the same, one value per run (undefined: not recorded). */
-  settingsDiff: { key: string; values: unknown[] }[];
-  /** Each run's graph against the first run's (the first has none). */
-  graphDiffs: { runId: string; against: string; diff: GraphDiff }[];
-  /** Metrics that every run has at its end. */
-  metricNames: string[];
-}
+import type { ComparedRun, MetricRow, RunComparison } from './types.js';
 
 function flatten(value: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
   if (value && typeof value === 'object' && !Array.isArray(value)) {

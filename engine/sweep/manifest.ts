@@ -6,63 +6,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeAtomic } from '../runs/index.js';
-import type { ParamValue } from './params.js';
+import type { SweepManifest, TrialRecord, TrialStatus } from './types.js';
+export type { SweepManifest, SweepSpec, TrialRecord, TrialStatus } from './types.js';
 
 export const SWEEP_FILE = 'sweep.json';
 export const SWEEP_FORMAT = 'attention-studio.sweep';
 
-export type TrialStatus = 'pending' | 'running' | 'done' | 'pruned' | 'failed';
 /** A trial in one of these is not run again when the sweep resumes. */
 export const FINISHED: readonly TrialStatus[] = ['done', 'pruned', 'failed'];
-
-export interface TrialRecord {
-  id: string;
-  values: Record<string, ParamValue>;
-  /** The trial's run folder, relative to the sweep folder. */
-  run: string;
-  status: TrialStatus;
-  /** The sweep's metric at the trial's end (or when it was stopped). */
-  metric?: number;
-  /** Every final metric of the run. */
-  metrics?: Record<string, number>;
-  /** The metric after each epoch, as the early stopping saw it. */
-  history?: number[];
-  error?: string;
-  /** The training process, while it runs (so a resumed sweep can wait for an orphan). */
-  pid?: number;
-  startedAt?: string;
-  seconds?: number;
-}
-
-/** What a sweep is; re-running with a different spec into the same folder is refused. */
-export interface SweepSpec {
-  graph: string;
-  params: string[];
-  strategy: string;
-  trials?: number;
-  seed: number;
-  metric: string;
-  goal: 'max' | 'min';
-  earlyStop: string;
-  dataset: string;
-  limit?: number;
-  backend: string;
-  /** Training settings given for every trial (epochs, batch size, ...). */
-  train: Record<string, unknown>;
-}
-
-export interface SweepManifest {
-  format: typeof SWEEP_FORMAT;
-  version: 1;
-  name: string;
-  spec: SweepSpec;
-  state: 'running' | 'done' | 'interrupted';
-  startedAt: string;
-  updatedAt: string;
-  trials: TrialRecord[];
-  /** The trial with the best metric. */
-  best?: string;
-}
 
 export class SweepFileError extends Error {
   constructor(message: string) {

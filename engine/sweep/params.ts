@@ -13,7 +13,8 @@ import { registry } from '../blocks/registry.js';
 import type { GraphFile } from '../graph/types.js';
 import { trainConfigSchema } from '../train/config.js';
 
-export type ParamValue = number | string | boolean;
+import type { ParamValue } from './types.js';
+export type { ParamValue };
 
 export type Domain =
   | { kind: 'choice'; values: ParamValue[] }
