@@ -1,0 +1,65 @@
+// Comparing runs in the Runs tab, in headless Chromium against browser mode:
+// two real runs (the second with a wider hidden layer and another learning
+// rate) are ticked and compared; both curves are drawn, and the graph diff and
+// the settings diff name what changed.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { TrainingClient } from '../../engine/worker/client.js';
+import { RunFolder, RunJournal } from '../../engine/runs/index.js';
+import type { GraphFile } from '../../engine/graph/types.js';
+import { tinyMlp } from '../train-fixtures.js';
+import { browserModeSuite, openEditor, skipReason, textIncludes } from './harness.js';
+
+const skip = skipReason();
+if (skip) console.log(`# NOTICE: ${skip}`);
+
+/** Trains `graph` into `dir` and keeps its run.json, as `attn train` does. */
+async function trainRun(dir: string, graph: GraphFile, lr: number): Promise<void> {
+  const client = TrainingClient.start({ graph, dataset: { name: 'mnist', limit: 200, seed: 1 }, config: { epochs: 2, batchSize: 20, lr, seed: 1 }, backend: 'cpu', out: { dir } });
+  let journal: Promise<RunJournal | undefined> = Promise.resolve(undefined);
+  client.on('event', (e) => {
+    if (e.type === 'started') journal = RunJournal.begin(RunFolder.open(dir), { name: graph.name, dataset: 'mnist', epochs: e.epochs });
+    void journal.then((j) => j?.follow(e));
+  });
+  await client.done;
+  await (await journal)?.settled();
+}
+
+describe('compare runs end to end (browser mode, headless Chromium)', { skip, timeout: 240_000 }, () => {
+  const env = browserModeSuite(async (workspace) => {
+    const runs = path.join(workspace, '..', 'state', 'runs');
+    const wide = tinyMlp();
+    wide.nodes.find((n) => n.id === 'hidden')!.params.units = 32;
+    await trainRun(path.join(runs, 'run-narrow'), tinyMlp(), 0.01);
+    await trainRun(path.join(runs, 'run-wide'), wide, 0.003);
+  });
+
+  test('tick two runs, Compare: both curves, the settings diff and the graph diff', async () => {
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
+    try {
+      await page.getByTestId('dock-tab-runs').click();
+      await page.getByTestId('run-pick-run-narrow').check();
+      assert.equal(await page.getByTestId('runs-compare').isDisabled(), true, 'one run is not a comparison');
+      await page.getByTestId('run-pick-run-wide').check();
+      await page.getByTestId('runs-compare').click();
+      await page.getByTestId('compare-view').waitFor();
+      await page.getByTestId('compare-chart').locator('canvas').first().waitFor();
+      // Both runs are series of the chart, each with its two epochs.
+      assert.equal(await page.getByTestId('compare-series-run-narrow').getAttribute('data-points'), '2');
+      assert.equal(await page.getByTestId('compare-series-run-wide').getAttribute('data-points'), '2');
+      await page.waitForFunction(textIncludes, ['compare-graph-diff', '~ hidden.units: 16 → 32'] as const);
+      await page.waitForFunction(textIncludes, ['compare-settings', 'lr'] as const);
+      assert.match((await page.getByTestId('compare-metrics').textContent()) ?? '', /tiny-mlp[\s\S]*tiny-mlp/);
+      // Per batch, by wall time: still both runs, with more points.
+      await page.getByTestId('compare-per').selectOption('batch');
+      await page.getByTestId('compare-by').selectOption('time');
+      const batches = Number(await page.getByTestId('compare-series-run-wide').getAttribute('data-points'));
+      assert.ok(batches > 2, `${batches} batch points`);
+      assert.ok(Number(await page.getByTestId('compare-series-run-narrow').getAttribute('data-points')) > 2);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
