@@ -8,6 +8,7 @@ import path from 'node:path';
 import { TrainingClient } from '../../engine/worker/client.js';
 import { RunFolder, RunJournal } from '../../engine/runs/index.js';
 import type { GraphFile } from '../../engine/graph/types.js';
+import { Sweep } from '../../engine/sweep/index.js';
 import { tinyMlp } from '../train-fixtures.js';
 import { browserModeSuite, openEditor, skipReason, textIncludes } from './harness.js';
 
@@ -33,6 +34,23 @@ describe('compare runs end to end (browser mode, headless Chromium)', { skip, ti
     wide.nodes.find((n) => n.id === 'hidden')!.params.units = 32;
     await trainRun(path.join(runs, 'run-narrow'), tinyMlp(), 0.01);
     await trainRun(path.join(runs, 'run-wide'), wide, 0.003);
+    const sweep = await Sweep.open({
+      graph: tinyMlp(),
+      graphFile: 'tiny-mlp',
+      params: ['hidden.units=4,32'],
+      strategy: 'grid',
+      seed: 1,
+      metric: 'val_accuracy',
+      goal: 'max',
+      earlyStop: 'none',
+      dataset: 'mnist',
+      limit: 200,
+      backend: 'cpu',
+      train: { epochs: 1, batchSize: 20, lr: 0.01 },
+      parallel: 2,
+      dir: path.join(runs, 'sweeps', 'units-sweep'),
+    });
+    await sweep.run();
   });
 
   test('tick two runs, Compare: both curves, the settings diff and the graph diff', async () => {
@@ -57,6 +75,34 @@ describe('compare runs end to end (browser mode, headless Chromium)', { skip, ti
       const batches = Number(await page.getByTestId('compare-series-run-wide').getAttribute('data-points'));
       assert.ok(batches > 2, `${batches} batch points`);
       assert.ok(Number(await page.getByTestId('compare-series-run-narrow').getAttribute('data-points')) > 2);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('Sweeps: the trials sorted by the metric, the best starred and drawn in the parallel coordinates; its graph opens in one click', async () => {
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
+    try {
+      await page.getByTestId('dock-tab-runs').click();
+      await page.getByTestId('runs-sweeps').click();
+      await page.getByTestId('sweep-units-sweep').click();
+      await page.getByTestId('sweep-table').waitFor();
+      const rows = page.getByTestId('sweep-table').locator('tbody tr');
+      assert.equal(await rows.count(), 2);
+      const best = ((await rows.first().getAttribute('data-testid')) ?? '').replace('sweep-trial-', '');
+      assert.match((await rows.first().textContent()) ?? '', /★/, 'sorted best first, and starred');
+      assert.equal(await page.getByTestId(`sweep-line-${best}`).getAttribute('stroke-width'), '2.5', 'the best line stands out');
+      assert.equal(await page.getByTestId('sweep-parallel').locator('polyline').count(), 2);
+      // Sorted by a parameter's column: largest first, then round the other way.
+      await page.getByTestId('sweep-sort-hidden.units').click();
+      assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { testid: string } }).dataset.testid)), ['sweep-trial-trial-002', 'sweep-trial-trial-001']);
+      await page.getByTestId('sweep-sort-hidden.units').click();
+      assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { testid: string } }).dataset.testid)), ['sweep-trial-trial-001', 'sweep-trial-trial-002']);
+      await page.getByTestId(`sweep-open-${best}`).click();
+      const units = best === 'trial-001' ? 4 : 32;
+      await page.getByTestId('node-hidden').waitFor();
+      await page.waitForFunction(textIncludes, ['node-hidden', String(units)] as const);
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
