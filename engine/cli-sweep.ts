@@ -9,7 +9,7 @@ import { formatDiagnostic, hasErrors } from './graph/types.js';
 import { datasetNames } from './data/index.js';
 import { TRAINING_BACKEND_OPTIONS, type TrainingBackendOption } from './backends/names.js';
 import { compareRuns, slug } from './runs/index.js';
-import { trainConfigSchema } from './train/config.js';
+import { runSettings } from './train/config.js';
 import {
   DEFAULT_GRID_POINTS,
   describeValues,
@@ -173,19 +173,12 @@ async function sweep(file: string, o: SweepCliOptions, out: Out): Promise<number
   }
 }
 
-/** A run's config.json as the trainer reads it: every default filled in. */
-function settingsOf(config: Record<string, unknown>): Record<string, unknown> {
-  const { dataset, backend, adapter, ...train } = config;
-  const parsed = trainConfigSchema.safeParse(train);
-  return { ...(parsed.success ? parsed.data : train), dataset, backend, ...(adapter !== undefined && { adapter }) };
-}
-
 const show = (v: unknown) => (v === undefined ? '—' : typeof v === 'number' ? fmt(v) : JSON.stringify(v));
 
 async function compare(dirs: string[], o: { json?: boolean }, out: Out): Promise<number> {
   let c;
   try {
-    c = await compareRuns(dirs, { settingsOf });
+    c = await compareRuns(dirs, { settingsOf: runSettings });
   } catch (err) {
     out.err(`attn compare: ${(err as Error).message}`);
     return 1;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { compareRuns, RUN_FILES, RunFolder, runFolderName, type RunComparison } from '../../engine/runs/index.js';
 import { checkGraphSchema } from '../../engine/graph/schema.js';
 import { goalOf, ranking, readManifest, Sweep, SweepParamError, type SweepManifest } from '../../engine/sweep/index.js';
-import { trainConfigSchema } from '../../engine/train/config.js';
+import { runSettings } from '../../engine/train/config.js';
 import type { GraphLoad, HostRequestParsed, SweepDetail, SweepSummary } from '../../common/host-api/api.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -14,13 +14,6 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function checkId(id: string, what: string): string {
   if (!ID.test(id)) throw new Error(`"${id}" is not a ${what} id`);
   return id;
-}
-
-/** A run's config.json with the trainer's defaults filled in, so that a default lr equals the same lr given. */
-export function settingsOf(config: Record<string, unknown>): Record<string, unknown> {
-  const { dataset, backend, adapter, ...train } = config;
-  const parsed = trainConfigSchema.safeParse(train);
-  return { ...(parsed.success ? parsed.data : train), dataset, backend, ...(adapter !== undefined && { adapter }) };
 }
 
 export class SweepHost {
@@ -34,7 +27,7 @@ export class SweepHost {
 
   /** Runs of the Runs list side by side; a run id may name a sweep's trial as sweeps/<sweep>/<trial>. */
   compare(runIds: readonly string[]): Promise<RunComparison> {
-    return compareRuns(runIds.map((id) => this.runDir(id)), { settingsOf });
+    return compareRuns(runIds.map((id) => this.runDir(id)), { settingsOf: runSettings });
   }
 
   private runDir(runId: string): string {

@@ -8,12 +8,12 @@ import { host } from '../host/host.js';
 import { MapCanvas } from '../attention/MapCanvas.js';
 import { mapKey, sharedRange, viewOf } from '../attention/maps.js';
 import { Chart } from './Chart.js';
+import { resultText as fmt } from '../ui-format.js';
 
 const COLORS = ['#4c9aff', '#ff8b3d', '#57d9a3', '#f06292', '#c0a0ff', '#ffd54f', '#80deea', '#bcaaa4'];
 type Run = RunComparison['runs'][number];
 type Point = [x: number, y: number];
 
-const fmt = (v: unknown) => (v === undefined ? '—' : typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : JSON.stringify(v));
 
 /** Seconds at a step, between the epochs' ends (batches carry no time of their own). */
 function secondsAt(run: Run, step: number): number {

@@ -5,8 +5,8 @@ import { useCallback, useEffect, useState } from 'react';
 import type { SweepDetail, SweepSummary, TrialRecord } from '../../../common/host-api/api.js';
 import { applyLoad } from '../files.js';
 import { host } from '../host/host.js';
+import { resultText as fmt } from '../ui-format.js';
 
-const fmt = (v: unknown) => (v === undefined ? '—' : typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v));
 
 /** Where a value sits on an axis: numbers by value (log when they span a decade or more), anything else by its place among the values. */
 function axisOf(values: unknown[]): (v: unknown) => number {
