@@ -91,7 +91,7 @@ function importsOf(file: string): Import[] {
 
 // ------------------------------------------------------------------ layers
 
-type Layer = 'schemas' | 'graph' | 'blocks' | 'shapes' | 'compile' | 'export' | 'train' | 'runs' | 'pytorch' | 'weights' | 'worker' | 'cli' | 'common' | 'shell' | 'ui' | 'tooling';
+type Layer = 'schemas' | 'graph' | 'blocks' | 'shapes' | 'compile' | 'export' | 'train' | 'runs' | 'pytorch' | 'weights' | 'worker' | 'sweep' | 'cli' | 'common' | 'shell' | 'ui' | 'tooling';
 
 /**
  * Folders to layers, as house.json draws them (engine/data and engine/backends belong to Train).
@@ -112,6 +112,7 @@ function layerOf(file: string): Layer {
     [/^engine\/pytorch\//, 'pytorch'],
     [/^engine\/weights\//, 'weights'],
     [/^engine\/worker\//, 'worker'],
+    [/^engine\/sweep\//, 'sweep'],
     [/^engine\/cli[^/]*\.ts$/, 'cli'],
     [/^common\//, 'common'],
     [/^electron\//, 'shell'],
@@ -142,7 +143,9 @@ const MAY_IMPORT: Partial<Record<Layer, readonly Layer[]>> = {
   // Pretrained weights in: the export's weight names, mapped back onto the compiled model, into a run folder.
   weights: ['schemas', 'graph', 'blocks', 'shapes', 'compile', 'export', 'runs', 'train', 'weights'],
   worker: ['schemas', 'graph', 'blocks', 'shapes', 'compile', 'runs', 'train', 'pytorch', 'worker'],
-  cli: ['schemas', 'graph', 'blocks', 'shapes', 'compile', 'export', 'runs', 'train', 'pytorch', 'weights', 'worker', 'cli'],
+  // Sweeps drive training processes, as the CLI and the host do.
+  sweep: ['schemas', 'graph', 'blocks', 'shapes', 'runs', 'train', 'worker', 'sweep'],
+  cli: ['schemas', 'graph', 'blocks', 'shapes', 'compile', 'export', 'runs', 'train', 'pytorch', 'weights', 'worker', 'sweep', 'cli'],
   common: ['schemas', 'graph', 'blocks', 'shapes', 'common'],
   ui: ['schemas', 'graph', 'blocks', 'shapes', 'common', 'ui'],
 };

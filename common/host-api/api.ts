@@ -20,6 +20,8 @@ import type { Inspection } from '../../engine/schemas/inspection.js';
 import type { BatchRow, MetricRow, RunState, RunSummary } from '../../engine/runs/types.js';
 import { TRAINING_BACKEND_OPTIONS } from '../../engine/schemas/backends.js';
 export { adapterLabel, type GpuAdapter } from '../../engine/schemas/backends.js';
+import type { RunComparison } from '../../engine/runs/types.js';
+import type { TrialRecord } from '../../engine/sweep/types.js';
 
 export type { Diagnostic, GraphFile, Shape, AttentionKind, TrainEvent, AttentionMap, TrainConfigInput, Inspection };
 
@@ -133,6 +135,29 @@ export const requestSchemas = {
   inspectImage: z.strictObject({ runId: idSchema, image: imageFileSchema, checkpoint: idSchema.optional() }),
 
   exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_FORMAT_IDS) }),
+
+  /** Two runs or more side by side (a sweep's trial: sweeps/<sweep>/<trial>). */
+  compareRuns: z.strictObject({ runIds: z.array(z.string().min(1).max(420)).min(2).max(12) }),
+  listSweeps: empty,
+  openSweep: z.strictObject({ sweepId: idSchema }),
+  sweepTrialGraph: z.strictObject({ sweepId: idSchema, trialId: idSchema }),
+  /** A sweep of `graph` over `params` (the `attn sweep --param` syntax), run by the host. */
+  startSweep: z.strictObject({
+    graph: graphSchema,
+    params: z.array(z.string().min(1).max(500)).min(1).max(20),
+    strategy: z.enum(['grid', 'random']).default('grid'),
+    trials: z.number().int().min(1).max(1000).optional(),
+    seed: z.number().int().min(0).default(0),
+    metric: z.string().min(1).max(100).default('val_accuracy'),
+    earlyStop: z.enum(['none', 'median', 'halving']).default('median'),
+    dataset: z.string().min(1).max(MAX_PATH),
+    limit: z.number().int().min(1).optional(),
+    epochs: z.number().int().min(1).optional(),
+    batchSize: z.number().int().min(1).optional(),
+    parallel: z.number().int().min(1).max(64).optional(),
+    backend: z.enum(TRAINING_BACKEND_OPTIONS).default('auto'),
+  }),
+  stopSweep: z.strictObject({ sweepId: idSchema }),
 } as const;
 
 export type HostMethod = keyof typeof requestSchemas;
@@ -289,6 +314,31 @@ export interface RunDetail extends RunSummary {
   snapshots: number[];
 }
 
+export type { RunComparison, TrialRecord };
+
+/** A sweep in the Sweeps list (its sweep.json, summed up). */
+export interface SweepSummary {
+  sweepId: string;
+  name: string;
+  state: 'running' | 'done' | 'interrupted';
+  startedAt: string;
+  metric: string;
+  goal: 'max' | 'min';
+  strategy: string;
+  total: number;
+  finished: number;
+  best?: string;
+  bestMetric?: number;
+}
+
+export interface SweepDetail extends SweepSummary {
+  /** The --param texts. */
+  params: string[];
+  trials: TrialRecord[];
+  /** Trial ids with a metric, best first. */
+  ranking: string[];
+}
+
 /** One attention snapshot of a run: the maps of every attention output for the probe samples. */
 export interface RunSnapshot {
   step: number;
@@ -337,6 +387,12 @@ export interface HostResponses {
   inspectSample: Inspection;
   inspectImage: Inspection;
   exportCode: ExportResult;
+  compareRuns: RunComparison;
+  listSweeps: SweepSummary[];
+  openSweep: SweepDetail;
+  sweepTrialGraph: GraphLoad;
+  startSweep: { sweepId: string };
+  stopSweep: void;
 }
 
 // ---------------------------------------------------------------- events

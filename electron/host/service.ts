@@ -17,6 +17,7 @@ import { RecoveryService } from './services/recovery.js';
 import { RunService } from './services/runs.js';
 import { TemplateService } from './services/templates.js';
 import { TrainingService } from './services/training.js';
+import { SweepHost } from './sweeps.js';
 
 export type { Dialogs, Exporter, HostServiceOptions, TrainingDriver, TrainingStart } from './options.js';
 
@@ -30,6 +31,7 @@ export class HostService implements HostEndpoint {
   readonly runs: RunService;
   readonly inspection: InspectService;
   readonly exports: ExportService;
+  readonly sweeps: SweepHost;
   private readonly dispatcher: HostDispatcher;
   private readonly listeners = new Set<(event: HostEvent) => void>();
   private readonly unsubscribeTraining?: Unsubscribe;
@@ -45,13 +47,14 @@ export class HostService implements HostEndpoint {
     this.runs = new RunService(runsDir);
     this.inspection = new InspectService(runsDir, opts.inspect, trainingUnavailable);
     this.exports = new ExportService(opts.exporter);
+    this.sweeps = new SweepHost(runsDir);
     this.dispatcher = new HostDispatcher(this.routes());
     this.unsubscribeTraining = opts.training?.onEvent((runId, event) => this.emit({ channel: 'training', runId, event }));
   }
 
   /** Which service answers each method (a method missing here does not compile). */
   private routes(): HostHandlers {
-    const { files, recent, recovery, templates, datasets, training, runs, inspection, exports } = this;
+    const { files, recent, recovery, templates, datasets, training, runs, inspection, exports, sweeps } = this;
     return {
       info: () => this.info(),
 
@@ -90,6 +93,16 @@ export class HostService implements HostEndpoint {
       inspectSample: (r) => inspection.inspectSample(r),
       inspectImage: (r) => inspection.inspectImage(r),
 
+      compareRuns: ({ runIds }) => sweeps.compare(runIds),
+      listSweeps: () => sweeps.list(),
+      openSweep: ({ sweepId }) => sweeps.open(sweepId),
+      sweepTrialGraph: ({ sweepId, trialId }) => sweeps.trialGraph(sweepId, trialId),
+      startSweep: async (r) => {
+        if (!this.opts.training) throw new Error(this.opts.trainingUnavailable ?? 'training is not available here');
+        return sweeps.start(r);
+      },
+      stopSweep: async ({ sweepId }) => sweeps.stop(sweepId),
+
       exportCode: (r) => exports.exportCode(r),
     };
   }
@@ -109,6 +122,7 @@ export class HostService implements HostEndpoint {
 
   async dispose(): Promise<void> {
     this.unsubscribeTraining?.();
+    this.sweeps.dispose();
     await this.opts.training?.dispose();
   }
 

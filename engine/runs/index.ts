@@ -28,7 +28,8 @@
 export { CHECKPOINT_MANIFEST, listCheckpoints, locateCheckpoint, newestCheckpoint, readCheckpoint, recover, type CheckpointFiles, type CheckpointManifest, type CheckpointWrite } from './checkpoints.js';
 export { attentionGrid, heatmap, NON_FINITE } from './heatmap.js';
 export { inside, RUN_FILES, runFolderName, RunFolderError, slug, stepName, stepOf } from './layout.js';
+export { compareRuns } from './compare.js';
 export { RunFolder, writeAtomic } from './run-folder.js';
 export { readSummary, RunJournal, type JournalEvent } from './summary.js';
-export { isFinal, RUN_STATES, type BatchRow, type MetricRow, type RunState, type RunSummary, type SnapshotMap } from './types.js';
+export { isFinal, RUN_STATES, type BatchRow, type MetricRow, type RunState, type RunSummary, type SnapshotMap, type ComparedRun, type RunComparison } from './types.js';
 export { WRITE_POINTS, type WritePoint } from './test-pause.js';

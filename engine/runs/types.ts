@@ -1,6 +1,7 @@
 // The run folder's records as data, free of Node: the app's renderer sees them
 // through common/host-api.
 import type { AttentionKind } from '../blocks/contract.js';
+import type { GraphDiff } from '../graph/diff.js';
 
 /** One line of metrics.jsonl: written at the end of each epoch. */
 export interface MetricRow {
@@ -48,3 +49,30 @@ export interface RunSummary {
 export const isFinal = (s: RunState) => s === 'done' || s === 'stopped' || s === 'failed';
 
 export const RUN_STATES: readonly RunState[] = ['starting', 'running', 'paused', 'stopping', 'done', 'stopped', 'failed'];
+
+// ---------------------------------------------------------------- comparison (compare.ts)
+
+export interface ComparedRun {
+  dir: string;
+  runId: string;
+  name: string;
+  summary?: RunSummary;
+  /** One row per epoch, with `seconds` since the run's start. */
+  epochs: MetricRow[];
+  batches: BatchRow[];
+  finalMetrics: Record<string, number>;
+  /** Settings flattened to dotted names: lr, dataset.name, probe.samples. */
+  settings: Record<string, unknown>;
+  /** Steps with an attention snapshot. */
+  snapshots: number[];
+}
+
+export interface RunComparison {
+  runs: ComparedRun[];
+  /** Settings whose values are not all the same, one value per run (undefined: not recorded). */
+  settingsDiff: { key: string; values: unknown[] }[];
+  /** Each run's graph against the first run's (the first has none). */
+  graphDiffs: { runId: string; against: string; diff: GraphDiff }[];
+  /** Metrics that every run has at its end. */
+  metricNames: string[];
+}

@@ -56,3 +56,14 @@ export type TrainConfig = z.output<typeof trainConfigSchema>;
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
 
 
+
+/**
+ * A run folder's config.json (the settings given, the dataset and backend) with
+ * every training default filled in, so that a default lr compares equal to
+ * the same lr given.
+ */
+export function runSettings(config: Record<string, unknown>): Record<string, unknown> {
+  const { dataset, backend, adapter, ...train } = config;
+  const parsed = trainConfigSchema.safeParse(train);
+  return { ...(parsed.success ? parsed.data : train), dataset, backend, ...(adapter !== undefined && { adapter }) };
+}

@@ -4,6 +4,8 @@ import { useCallback, useEffect, useState } from 'react';
 import type { RunDetail, RunSummary } from '../../../common/host-api/api.js';
 import { host } from '../host/host.js';
 import { continueRun, isLive, openRun, useSession } from './session.js';
+import { CompareView } from './CompareView.js';
+import { SweepsView } from './SweepsView.js';
 
 const fmt = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
 
@@ -12,6 +14,8 @@ export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const [detail, setDetail] = useState<RunDetail | null>(null);
   const [extra, setExtra] = useState(1);
+  const [picked, setPicked] = useState<string[]>([]);
+  const [view, setView] = useState<'runs' | 'compare' | 'sweeps'>('runs');
   const state = useSession((s) => s.state);
   const source = useSession((s) => s.source);
   const shownRun = useSession((s) => s.runId);
@@ -39,6 +43,10 @@ export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
     }
   };
 
+  const pick = (runId: string, on: boolean) => setPicked((p) => (on ? [...p.filter((x) => x !== runId), runId] : p.filter((x) => x !== runId)));
+  if (view === 'compare') return <CompareView runIds={picked} onClose={() => setView('runs')} />;
+  if (view === 'sweeps') return <SweepsView onClose={() => setView('runs')} />;
+
   return (
     <div className="runs-panel" data-testid="runs-panel">
       <div className="runs-list">
@@ -47,6 +55,12 @@ export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
           <button onClick={refresh} data-testid="runs-refresh">
             Refresh
           </button>
+          <button disabled={picked.length < 2} onClick={() => setView('compare')} data-testid="runs-compare" title="Tick two runs or more to compare them">
+            Compare{picked.length ? ` (${picked.length})` : ''}
+          </button>
+          <button onClick={() => setView('sweeps')} data-testid="runs-sweeps">
+            Sweeps
+          </button>
         </div>
         {error && <div className="preview preview--error">{error}</div>}
         {runs && runs.length === 0 && <div className="empty">No runs yet: start one from the Training tab.</div>}
@@ -54,6 +68,7 @@ export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
           <table className="runs-table">
             <thead>
               <tr>
+                <th />
                 <th>Run</th>
                 <th>State</th>
                 <th>Dataset</th>
@@ -67,6 +82,9 @@ export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
             <tbody>
               {runs.map((r) => (
                 <tr key={r.runId} className={r.runId === shownRun ? 'active' : ''} data-testid={`run-row-${r.runId}`} onDoubleClick={() => void open(r.runId)}>
+                  <td>
+                    <input type="checkbox" checked={picked.includes(r.runId)} onChange={(e) => pick(r.runId, e.target.checked)} aria-label={`compare ${r.name}`} data-testid={`run-pick-${r.runId}`} />
+                  </td>
                   <td title={r.runId}>
                     <div>{r.name}</div>
                     <small className="hint mono">{r.runId}</small>

@@ -25,6 +25,7 @@ import {
   type TrainForm,
 } from './form.js';
 import { isLive, pauseRun, resumeRun, startRun, stopRun, useSession } from './session.js';
+import { SweepForm } from './SweepForm.js';
 
 function Field({ label, children, help }: { label: string; children: ReactNode; help?: string }) {
   return (
@@ -580,6 +581,7 @@ export function TrainingPanel() {
       <aside className="training-config">
         <DatasetSection locked={live} />
         <HyperSection locked={live} />
+        <SweepForm />
       </aside>
       <div className="training-main">
         <Controls />
