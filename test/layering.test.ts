@@ -91,7 +91,7 @@ function importsOf(file: string): Import[] {
 
 // ------------------------------------------------------------------ layers
 
-type Layer = 'graph' | 'blocks' | 'compile' | 'export' | 'train' | 'runs' | 'pytorch' | 'weights' | 'worker' | 'cli' | 'common' | 'shell' | 'ui' | 'tooling';
+type Layer = 'graph' | 'blocks' | 'compile' | 'export' | 'train' | 'runs' | 'pytorch' | 'weights' | 'explain' | 'worker' | 'cli' | 'common' | 'shell' | 'ui' | 'tooling';
 
 /** Folders to layers, as house.json draws them (engine/data and engine/backends belong to Train). */
 function layerOf(file: string): Layer {
@@ -104,6 +104,7 @@ function layerOf(file: string): Layer {
     [/^engine\/runs\//, 'runs'],
     [/^engine\/pytorch\//, 'pytorch'],
     [/^engine\/weights\//, 'weights'],
+    [/^engine\/explain\//, 'explain'],
     [/^engine\/worker\//, 'worker'],
     [/^engine\/cli[^/]*\.ts$/, 'cli'],
     [/^common\//, 'common'],
@@ -130,8 +131,10 @@ const MAY_IMPORT: Partial<Record<Layer, readonly Layer[]>> = {
   pytorch: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'pytorch'],
   // Pretrained weights in: the export's weight names, mapped back onto the compiled model, into a run folder.
   weights: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'weights'],
-  worker: ['graph', 'blocks', 'compile', 'runs', 'train', 'pytorch', 'worker'],
-  cli: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'pytorch', 'weights', 'worker', 'cli'],
+  // Explanations of a trained model: compiled models, data and the run folder's colour map.
+  explain: ['graph', 'blocks', 'compile', 'runs', 'train', 'explain'],
+  worker: ['graph', 'blocks', 'compile', 'runs', 'train', 'pytorch', 'explain', 'worker'],
+  cli: ['graph', 'blocks', 'compile', 'export', 'runs', 'train', 'pytorch', 'weights', 'explain', 'worker', 'cli'],
   common: ['graph', 'blocks', 'common'],
   ui: ['graph', 'blocks', 'common', 'ui'],
 };

@@ -4,6 +4,10 @@
 //   Grad-CAM:   L = ReLU(Σ_k α_k A_k),  α_k = mean_ij ∂y/∂A_k(ij)
 //   Grad-CAM++: α_k = Σ_ij a_k(ij) · ReLU(∂y/∂A_k(ij)),
 //               a_k(ij) = g² / (2g² + Σ_ab A_k(ab) · g³ + ε)   (g = ∂y/∂A_k(ij); 0 where g = 0)
+//   HiResCAM (Draelos & Carin 2020): L = ReLU(Σ_k ∂y/∂A_k ⊙ A_k), the gradient
+//               not averaged: with a flatten + dense head the score's own
+//               decomposition, where Grad-CAM's averaged gradient can be < 0
+//               for every channel and leave an empty map.
 // The score y is the class's logit: for a softmax head, the head's input times
 // its kernel plus its bias (the softmax left out), as the papers use it.
 import type * as tfjs from '@tensorflow/tfjs';
@@ -12,8 +16,8 @@ import type { CompiledGraph } from '../compile/compile.js';
 import { runFrom } from './execute.js';
 import { ExplainError, type TargetLayer } from './target.js';
 
-export type CamMethod = 'gradcam' | 'gradcam++';
-export const CAM_METHODS: readonly CamMethod[] = ['gradcam', 'gradcam++'];
+export type CamMethod = 'gradcam' | 'gradcam++' | 'hirescam';
+export const CAM_METHODS: readonly CamMethod[] = ['gradcam', 'gradcam++', 'hirescam'];
 
 export interface CamResult {
   method: CamMethod;
@@ -57,7 +61,13 @@ function onGrid(values: Float32Array, target: TargetLayer): { data: Float32Array
 }
 
 /** The CAM from an activation and its gradient, both [positions, channels] (exported for the tests' direct computation). */
-export function camFromGradients(method: CamMethod, a: Float32Array, g: Float32Array, positions: number, channels: number): Float32Array {
+export function camFromGradients(method: CamMethod, a: Float32Array, g: Float32Array, positions: number, channels: number): Float32Array<ArrayBuffer> {
+  if (method === 'hirescam')
+    return Float32Array.from({ length: positions }, (_, p) => {
+      let s = 0;
+      for (let k = 0; k < channels; k++) s += g[p * channels + k] * a[p * channels + k];
+      return Math.max(s, 0);
+    });
   const weights = new Float32Array(channels);
   for (let k = 0; k < channels; k++) {
     if (method === 'gradcam') {
@@ -87,9 +97,8 @@ export function camFromGradients(method: CamMethod, a: Float32Array, g: Float32A
   return cam;
 }
 
-/** Grad-CAM or Grad-CAM++ of one sample x [1, ...] on `target`, for `classIndex` (default: the predicted class). */
-export async function gradCam(tf: TF, compiled: CompiledGraph, target: TargetLayer, x: Tensor, opts: { method?: CamMethod; classIndex?: number } = {}): Promise<CamResult> {
-  const method = opts.method ?? 'gradcam';
+/** The class scores' gradient at `target` for sample x [1, ...], turned into every CAM method's map (they share one backward pass). */
+export async function classActivationMaps(tf: TF, compiled: CompiledGraph, target: TargetLayer, x: Tensor, opts: { classIndex?: number } = {}): Promise<Omit<CamResult, 'method' | 'map'> & { maps: Record<CamMethod, Float32Array<ArrayBuffer>> }> {
   if (x.shape[0] !== 1) throw new ExplainError(`Grad-CAM explains one sample at a time; got a batch of ${x.shape[0]}`);
   const output = compiled.outputs[0];
   if (output.shape.length !== 2) throw new ExplainError(`output "${output.nodeId}" is [${output.shape.map((d) => d ?? 'B').join(', ')}]: Grad-CAM explains a class score, one per class [B, classes]`, output.nodeId);
@@ -114,5 +123,13 @@ export async function gradCam(tf: TF, compiled: CompiledGraph, target: TargetLay
   const a = onGrid(aAll, target);
   const g = onGrid(gAll, target);
   const positions = target.rows * target.cols;
-  return { method, node: target.node, port: target.port, classIndex, predicted, probs, rows: target.rows, cols: target.cols, map: camFromGradients(method, a.data, g.data, positions, a.channels) };
+  const maps = Object.fromEntries(CAM_METHODS.map((m) => [m, camFromGradients(m, a.data, g.data, positions, a.channels)])) as Record<CamMethod, Float32Array<ArrayBuffer>>;
+  return { node: target.node, port: target.port, classIndex, predicted, probs, rows: target.rows, cols: target.cols, maps };
+}
+
+/** Grad-CAM (or another CAM method) of one sample x [1, ...] on `target`, for `classIndex` (default: the predicted class). */
+export async function gradCam(tf: TF, compiled: CompiledGraph, target: TargetLayer, x: Tensor, opts: { method?: CamMethod; classIndex?: number } = {}): Promise<CamResult> {
+  const method = opts.method ?? 'gradcam';
+  const { maps, ...rest } = await classActivationMaps(tf, compiled, target, x, opts);
+  return { method, ...rest, map: maps[method] };
 }

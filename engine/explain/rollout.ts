@@ -42,7 +42,7 @@ export interface RolloutResult {
   /** The class token's row of R over the patches (or the mean row), rows × cols; rows = 1 when the tokens have no grid. */
   rows: number;
   cols: number;
-  map: Float32Array;
+  map: Float32Array<ArrayBuffer>;
 }
 
 const isSquareMatrix = (a: AttentionOutput): boolean => {
@@ -144,7 +144,7 @@ export function rollout(layers: readonly HeadMatrices[], opts: RolloutOptions = 
 }
 
 /** What the prediction read from each patch: the class token's row over the patches, or the mean row when there is no class token or grid. */
-function rolloutMap(joint: Float64Array, tokens: number, grid: TokenGrid | undefined): { rows: number; cols: number; map: Float32Array } {
+function rolloutMap(joint: Float64Array, tokens: number, grid: TokenGrid | undefined): { rows: number; cols: number; map: Float32Array<ArrayBuffer> } {
   if (grid && grid.skip > 0) return { rows: grid.rows, cols: grid.cols, map: Float32Array.from(joint.subarray(grid.skip, grid.skip + grid.rows * grid.cols)) };
   const mean = new Float32Array(tokens);
   for (let i = 0; i < tokens; i++) for (let j = 0; j < tokens; j++) mean[j] += joint[i * tokens + j] / tokens;

@@ -7,6 +7,7 @@ import { datasetSpecSchema } from '../data/spec.js';
 import { trainConfigSchema } from '../train/config.js';
 import { attentionMapSchema, trainEventSchema, type TrainEvent } from '../train/events.js';
 import { BACKEND_OPTIONS, TRAINING_BACKEND_OPTIONS } from '../backends/names.js';
+import { CAM_METHODS } from '../explain/gradcam.js';
 
 export const startCommandSchema = z.object({
   type: z.literal('start'),
@@ -54,6 +55,14 @@ export const inspectionSchema = z.object({
   /** Class probabilities of each model output, [positions × classes] flattened. */
   outputs: z.array(z.object({ nodeId: z.string(), shape: z.array(z.number().int()), probs: z.instanceof(Float32Array) })),
   maps: z.array(attentionMapSchema),
+  /** Grad-CAM (every CAM method) and attention rollout of the sample (engine/explain/inspection.ts). */
+  explanations: z
+    .object({
+      cam: z.object({ nodeId: z.string(), port: z.string(), classIndex: z.number().int(), rows: z.number().int(), cols: z.number().int(), maps: z.record(z.enum(CAM_METHODS), z.instanceof(Float32Array)) }).optional(),
+      rollout: z.object({ layers: z.array(z.object({ nodeId: z.string(), port: z.string() })), rows: z.number().int(), cols: z.number().int(), map: z.instanceof(Float32Array) }).optional(),
+      notes: z.array(z.string()),
+    })
+    .optional(),
   checkpoint: z.string(),
   backend: z.string(),
 });
