@@ -2,11 +2,14 @@
 // CBAM CNN template trained on MNIST (3 epochs of 4,096 samples, by `attn
 // train`), its maps' mass on the digit's pixels, the model-parameter
 // randomisation test (Adebayo et al., NeurIPS 2018), and `attn explain`.
+import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Tensor, TF } from '../engine/blocks/contract.js';
 import { compileGraph, type CompiledGraph } from '../engine/compile/compile.js';
 import { prepareData, type PreparedData } from '../engine/data/index.js';
@@ -15,6 +18,7 @@ import { explain, upsample, type ExplainRequest } from '../engine/explain/index.
 import { inputHint } from '../engine/train/setup.js';
 import { loadTrainedModel } from '../engine/worker/run-model.js';
 import { attn } from './helpers/cli.js';
+import { PYTHON, torchAvailable } from './helpers/torch.js';
 import { loadTemplate, templatesDir } from './helpers/graphs.js';
 import { tfReady } from './helpers/tf.js';
 
@@ -171,3 +175,33 @@ test('attn explain names the node when there is nothing to explain with', async 
   assert.equal(method.code, 1);
   assert.match(method.stderr, /--method saliency: one of gradcam, gradcam\+\+, hirescam, rollout/);
 });
+
+test("the exported PyTorch file's grad_cam() gives the same maps as the app", { skip: torchAvailable() === true ? false : torchAvailable() }, async () => {
+  const out = path.join(tmp, 'torch');
+  const r = await attn('export', file, '--to', 'pytorch', '--weights', run, '--out', path.join(out, 'model.py'));
+  assert.equal(r.code, 0, r.stderr);
+  const { x } = sample(5);
+  const req = { method: 'gradcam' as const };
+  const e = await explain(tf, graph, trained, x, req);
+  const input = path.join(out, 'input.json');
+  writeFileSync(input, JSON.stringify({ x: Array.from(x.dataSync()), shape: x.shape, class: e.classIndex }));
+  x.dispose();
+  const { stdout } = await promisify(execFile)(PYTHON, [fileURLToPath(new URL('../../test/helpers/torch_grad_cam.py', import.meta.url)), path.join(out, 'model.py'), path.join(out, 'model.safetensors'), input]);
+  const maps = JSON.parse(stdout) as Record<string, number[]>;
+  for (const method of ['gradcam', 'gradcam++', 'hirescam'] as const) {
+    const ours = (await explainAgain(5, { method, classIndex: e.classIndex })).map;
+    const theirs = maps[method];
+    assert.equal(theirs.length, ours.length, method);
+    const scale = Math.max(...ours, ...theirs, 1e-6);
+    ours.forEach((v, i) => assert.ok(Math.abs(v - theirs[i]) < 1e-3 * scale, `${method} at ${i}: ${v} here, ${theirs[i]} in PyTorch`));
+  }
+});
+
+async function explainAgain(i: number, req: ExplainRequest) {
+  const { x } = sample(i);
+  try {
+    return await explain(tf, graph, trained, x, req);
+  } finally {
+    x.dispose();
+  }
+}
