@@ -64,7 +64,7 @@ const tail = () =>
   );
 
 for (const classIndex of [0, 2])
-  test(`Grad-CAM and Grad-CAM++ equal a direct computation with finite-difference gradients (class ${classIndex})`, async () => {
+  test(`Grad-CAM, Grad-CAM++ and HiResCAM equal a direct computation with finite-difference gradients (class ${classIndex})`, async () => {
     const tf = await tfReady;
     const full = compileGraph(tf, smooth(), { seed: 3 });
     const rest = compileGraph(tf, tail(), { seed: 4 });
@@ -102,6 +102,11 @@ for (const classIndex of [0, 2])
     const directPP = camFromGradients('gradcam++', av, g, 36, 4);
     const scalePP = Math.max(...directPP, 1e-3);
     directPP.forEach((v, i) => assert.ok(Math.abs(camPP.map[i] - v) < 5e-3 * scalePP, `Grad-CAM++ at ${i}: ${camPP.map[i]} vs ${v} by finite differences`));
+    // HiResCAM: L = ReLU(Σ_k ∂y/∂A_k ⊙ A_k), the gradient not averaged.
+    const hires = await gradCam(tf, full, target, x, { classIndex, method: 'hirescam' });
+    const directHires = Float32Array.from({ length: 36 }, (_, p) => Math.max(0, [0, 1, 2, 3].reduce((s, k) => s + g[p * 4 + k] * av[p * 4 + k], 0)));
+    const scaleHires = Math.max(...directHires, 1e-3);
+    directHires.forEach((v, i) => assert.ok(Math.abs(hires.map[i] - v) < 2e-3 * scaleHires, `HiResCAM at ${i}: ${hires.map[i]} vs ${v} by finite differences`));
     tf.dispose([x, a, xs]);
     full.model.dispose();
     rest.model.dispose();
