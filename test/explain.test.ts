@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { Tensor } from '../engine/blocks/contract.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import { camFromGradients, gradCam } from '../engine/explain/gradcam.js';
-import { chooseTarget, ExplainError, explain, targetLayers } from '../engine/explain/index.js';
+import { attentionGrid, chooseTarget, ExplainError, explain, targetLayers } from '../engine/explain/index.js';
 import { attentionRollout, headMatrices, rollout, selfAttentionLayers, type HeadMatrices } from '../engine/explain/rollout.js';
 import { graphOf, tinyMlp } from './train-fixtures.js';
 import { loadTemplate } from './helpers/graphs.js';
@@ -223,4 +223,27 @@ test("the ViT's rollout multiplies its two encoder layers and reads the class to
   want[0].slice(1).forEach((val, i) => assert.ok(Math.abs(r.map[i] - val) < 1e-5, `class token → patch ${i}`));
   x.dispose();
   v.model.dispose();
+});
+
+test('the layer × head grid holds every attention matrix of the sample, head by head', async () => {
+  const tf = await tfReady;
+  const vit = loadTemplate('vit-tiny-mnist.attn.json');
+  const v = compileGraph(tf, vit);
+  const x = tf.randomUniform([1, 28, 28, 1], 0, 1, 'float32', 13);
+  const grid = await attentionGrid(tf, v, x);
+  assert.deepEqual(
+    grid.map((m) => [m.nodeId, m.path, m.copy, m.heads, m.queries, m.keys]),
+    [
+      ['encoders#1/layer', ['encoders', 'layer'], [1], 2, 17, 17],
+      ['encoders#2/layer', ['encoders', 'layer'], [2], 2, 17, 17],
+    ],
+  );
+  // Softmax rows: each head's every query row sums to 1.
+  for (const m of grid) for (let h = 0; h < m.heads; h++) heads(m, h).forEach((row, i) => assert.ok(Math.abs(row.reduce((s, w) => s + w, 0) - 1) < 1e-5, `${m.nodeId} head ${h} row ${i}`));
+  // A CNN without attention matrices has an empty grid.
+  const cbam = compileGraph(tf, loadTemplate('cbam-mnist-small.attn.json'));
+  assert.deepEqual(await attentionGrid(tf, cbam, x), []);
+  x.dispose();
+  v.model.dispose();
+  cbam.model.dispose();
 });
