@@ -115,7 +115,10 @@ export function residualAttention(m: HeadMatrices, fusion: HeadFusion, discardRa
   }
   for (let r = 0; r < t; r++) {
     let sum = 0;
-    for (let c = 0; c < t; c++) sum += fused[r * t + c] = (fused[r * t + c] + (r === c ? 1 : 0)) / 2;
+    for (let c = 0; c < t; c++) {
+      fused[r * t + c] = (fused[r * t + c] + (r === c ? 1 : 0)) / 2;
+      sum += fused[r * t + c];
+    }
     for (let c = 0; c < t; c++) fused[r * t + c] /= sum;
   }
   return fused;
