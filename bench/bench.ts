@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, one JSON object on stdout.
-//   npm run bench [-- engine backends train zoo editor canvas fuzz]   (default: all but zoo)
+//   npm run bench [-- engine backends train zoo editor canvas fuzz explain]   (default: all but zoo and explain)
 //   zoo's options: --templates a,b  --limit N (samples per template)  --backend NAME
 //   npm run bench -- train --backend webgpu|pytorch|... [--samples N]   (the train suite on one backend)
 import { cpus, loadavg } from 'node:os';
@@ -8,6 +8,7 @@ import { benchAll } from './backends.js';
 import { benchBigNets, benchPytorch, benchTrain } from './train.js';
 import { benchFuzz } from './fuzz.js';
 import { benchZoo } from './zoo.js';
+import { benchExplain } from './explain.js';
 import type { TrainingBackendOption } from '../engine/schemas/backends.js';
 
 const args = process.argv.slice(2);
@@ -43,9 +44,11 @@ const suites: Record<string, () => Promise<unknown>> = {
   fuzz: () => benchFuzz({ cases: 1000 }),
   // every small template through the real trainer against its PyTorch export, same run, with per-step profiles
   zoo: () => benchZoo({ templates, limit: limit ? Number(limit) : undefined, backend: backend as never }),
+  // ms per explanation (Grad-CAM, rollout) for the small templates and ResNet-50 at 224×224, on --backend (default: the best)
+  explain: () => benchExplain({ backend: backend as never }),
 };
 /** Suites that run only when named (they take minutes). */
-const onRequest = ['zoo'];
+const onRequest = ['zoo', 'explain'];
 
 const only = args;
 const result: Record<string, unknown> = { node: process.version, cpus: cpus().length, loadAverage: loadavg().map((l) => +l.toFixed(2)), date: new Date().toISOString() };

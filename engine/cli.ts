@@ -135,6 +135,7 @@ export async function main(argv: string[], out: Out = std): Promise<number> {
   (await import('./cli-export.js')).registerExportCommand(program, out, (c) => void (code = c));
   (await import('./cli-weights.js')).registerWeightsCommands(program, out, (c) => void (code = c));
   (await import('./cli-sweep.js')).registerSweepCommands(program, out, (c) => void (code = c));
+  (await import('./cli-explain.js')).registerExplainCommand(program, out, (c) => void (code = c));
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

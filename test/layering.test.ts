@@ -91,7 +91,7 @@ function importsOf(file: string): Import[] {
 
 // ------------------------------------------------------------------ layers
 
-type Layer = 'schemas' | 'graph' | 'blocks' | 'shapes' | 'compile' | 'export' | 'train' | 'runs' | 'pytorch' | 'weights' | 'worker' | 'sweep' | 'cli' | 'common' | 'shell' | 'ui' | 'tooling';
+type Layer = 'schemas' | 'graph' | 'blocks' | 'shapes' | 'compile' | 'export' | 'train' | 'runs' | 'pytorch' | 'weights' | 'explain' | 'worker' | 'sweep' | 'cli' | 'common' | 'shell' | 'ui' | 'tooling';
 
 /**
  * Folders to layers, as house.json draws them (engine/data and engine/backends belong to Train).
@@ -111,6 +111,7 @@ function layerOf(file: string): Layer {
     [/^engine\/runs\//, 'runs'],
     [/^engine\/pytorch\//, 'pytorch'],
     [/^engine\/weights\//, 'weights'],
+    [/^engine\/explain\//, 'explain'],
     [/^engine\/worker\//, 'worker'],
     [/^engine\/sweep\//, 'sweep'],
     [/^engine\/cli[^/]*\.ts$/, 'cli'],
@@ -142,10 +143,12 @@ const MAY_IMPORT: Partial<Record<Layer, readonly Layer[]>> = {
   pytorch: ['schemas', 'graph', 'blocks', 'shapes', 'compile', 'export', 'runs', 'train', 'pytorch'],
   // Pretrained weights in: the export's weight names, mapped back onto the compiled model, into a run folder.
   weights: ['schemas', 'graph', 'blocks', 'shapes', 'compile', 'export', 'runs', 'train', 'weights'],
-  worker: ['schemas', 'graph', 'blocks', 'shapes', 'compile', 'runs', 'train', 'pytorch', 'worker'],
+  // Explanations of a trained model: compiled models, data and the run folder's colour map.
+  explain: ['schemas', 'graph', 'blocks', 'shapes', 'compile', 'runs', 'train', 'explain'],
+  worker: ['schemas', 'graph', 'blocks', 'shapes', 'compile', 'runs', 'train', 'pytorch', 'explain', 'worker'],
   // Sweeps drive training processes, as the CLI and the host do.
   sweep: ['schemas', 'graph', 'blocks', 'shapes', 'runs', 'train', 'worker', 'sweep'],
-  cli: ['schemas', 'graph', 'blocks', 'shapes', 'compile', 'export', 'runs', 'train', 'pytorch', 'weights', 'worker', 'sweep', 'cli'],
+  cli: ['schemas', 'graph', 'blocks', 'shapes', 'compile', 'export', 'runs', 'train', 'pytorch', 'weights', 'explain', 'worker', 'sweep', 'cli'],
   common: ['schemas', 'graph', 'blocks', 'shapes', 'common'],
   ui: ['schemas', 'graph', 'blocks', 'shapes', 'common', 'ui'],
 };

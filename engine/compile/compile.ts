@@ -45,6 +45,8 @@ export interface CompiledGraph {
   inputs: { nodeId: string; shape: Shape; dtype: 'float32' | 'int32' }[];
   outputs: ModelOutput[];
   attention: AttentionOutput[];
+  /** Every block's output tensors by inlined key and port: where explanations tap the model. */
+  nodeOutputs: Map<string, Record<string, SymbolicTensor>>;
   params: number;
   trainableParams: number;
   /** Parameters per top-level node (all the layers that node built; a composite node: everything inside it). */
@@ -123,7 +125,7 @@ export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; re
     if (n.path.length > 1) innerParams.set(n.key, own);
   }
   const trainableParams = model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
-  return { model, inputs, outputs, attention, params: model.countParams(), trainableParams, nodeParams, innerParams, analysis, clock };
+  return { model, inputs, outputs, attention, nodeOutputs: produced, params: model.countParams(), trainableParams, nodeParams, innerParams, analysis, clock };
 }
 
 /** Attributes each layer's weights to the node whose layer name is the layer's name or, followed by "_", its longest prefix. */

@@ -15,7 +15,7 @@ import { hasErrors } from '../graph/types.js';
 import { indent, pyValue, torchShape } from '../blocks/emit/format.js';
 import { commentText, identifier, NameTable, stringLiteral } from './names.js';
 import { ExportError } from './plan.js';
-import { torchHelperSource, torchRuntimeSource } from './torch-sources.js';
+import { torchHelperSource, torchRuntimeSource, torchSourceBody } from './torch-sources.js';
 
 export interface PytorchExport {
   code: string;
@@ -422,6 +422,9 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
     '',
     '',
     torchRuntimeSource().trimEnd(),
+    '',
+    '',
+    torchSourceBody('explain.py').trimEnd(),
     '',
     '',
     'if __name__ == "__main__":',

@@ -16,7 +16,8 @@ const VIRIDIS = [
 /** Magenta: not a viridis colour, so a NaN or infinite value stands out. */
 export const NON_FINITE = [255, 0, 255];
 
-function colour(t: number, out: Uint8Array, o: number): void {
+/** Writes the viridis colour of t ∈ [0, 1] (NON_FINITE for NaN or ±∞) at out[o…o+2]. */
+export function colour(t: number, out: Uint8Array, o: number): void {
   if (!Number.isFinite(t)) {
     out.set(NON_FINITE, o);
     return;

@@ -4,6 +4,10 @@
 import { z } from 'zod';
 import { attentionMapSchema } from './train-events.js';
 
+/** The class-activation-map methods (engine/explain/gradcam.ts computes them all in one backward pass). */
+export const CAM_METHODS = ['gradcam', 'gradcam++', 'hirescam'] as const;
+export type CamMethod = (typeof CAM_METHODS)[number];
+
 export const inspectionSchema = z.object({
   type: z.literal('inspection'),
   /** The validation sample inspected; -1 for an image given instead. */
@@ -18,6 +22,14 @@ export const inspectionSchema = z.object({
   /** Class probabilities of each model output, [positions × classes] flattened. */
   outputs: z.array(z.object({ nodeId: z.string(), shape: z.array(z.number().int()), probs: z.instanceof(Float32Array) })),
   maps: z.array(attentionMapSchema),
+  /** Grad-CAM (every CAM method) and attention rollout of the sample (engine/explain/inspection.ts). */
+  explanations: z
+    .object({
+      cam: z.object({ nodeId: z.string(), port: z.string(), classIndex: z.number().int(), rows: z.number().int(), cols: z.number().int(), maps: z.record(z.enum(CAM_METHODS), z.instanceof(Float32Array)) }).optional(),
+      rollout: z.object({ layers: z.array(z.object({ nodeId: z.string(), port: z.string() })), rows: z.number().int(), cols: z.number().int(), map: z.instanceof(Float32Array) }).optional(),
+      notes: z.array(z.string()),
+    })
+    .optional(),
   checkpoint: z.string(),
   backend: z.string(),
 });

@@ -15,6 +15,7 @@ import type { GraphFile } from '../graph/types.js';
 import { loadCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
 import type { AttentionMap } from '../schemas/train-events.js';
 import { downsample } from '../train/probes.js';
+import { inspectExplanations } from '../explain/inspection.js';
 import { inputHint } from '../train/setup.js';
 import type { InspectCommandParsed, Inspection } from './protocol.js';
 
@@ -99,6 +100,7 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
       maps.push({ nodeId: a.nodeId, port: a.port, kind: a.kind, axes: a.axes, shape: small.shape, fullShape: t.shape, data: Float32Array.from(small.data) });
     }
     const input = await x.data();
+    const explanations = await inspectExplanations(tf, cmd.graph as unknown as GraphFile, compiled, x);
     return {
       type: 'inspection',
       index: image ? -1 : cmd.index,
@@ -109,6 +111,7 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
       input: { shape: x.shape.slice(1), data: input instanceof Int32Array ? Int32Array.from(input) : Float32Array.from(input as Float32Array) },
       outputs: await Promise.all(compiled.outputs.map(async (o, i) => ({ nodeId: o.nodeId, shape: list[i].shape.slice(1), probs: Float32Array.from((await list[i].data()) as Float32Array) }))),
       maps,
+      explanations,
       checkpoint: checkpoint!.dir,
       backend,
     };
@@ -118,7 +121,7 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
 }
 
 /** A given image as the model's input, or an error that names the file. */
-function imageFor(image: { name: string; bytes: Uint8Array }, shape: readonly number[], normalization?: Normalization) {
+export function imageFor(image: { name: string; bytes: Uint8Array }, shape: readonly number[], normalization?: Normalization) {
   try {
     const img = decodeImage(image.bytes);
     return { x: imageInput(img, shape, normalization), info: { name: image.name, width: img.width, height: img.height } };

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, openEditor, ROOT, skipReason, textIs } from './harness.js';
+import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
+import { drawnColours, openTemplate, setField, text, waitForState, type PageGlobals } from './training-page.js';
 import { encodePng } from '../../engine/data/png.js';
 
 const skip = skipReason();
@@ -16,72 +17,19 @@ if (skip) console.log(`# NOTICE: ${skip}`);
 const BENCH = 'bench-se-cnn.attn.json';
 const CBAM = 'cbam-mnist-small.attn.json';
 
-async function openTemplate(page: Page, name: string): Promise<void> {
-  await page.getByTestId('cmd-file.open').click();
-  await page.getByTestId('file-dialog-open').waitFor();
-  await page.getByTestId(`file-entry-${name}`).click();
-  await page.getByTestId('node-image').waitFor();
-}
-
-/** Sets a training form field (numbers are typed, as a person would). */
-async function setField(page: Page, key: string, value: string | number): Promise<void> {
-  await page.getByTestId(`train-${key}`).fill(String(value));
-}
-
 /** Points the first attention panel at one output, once a snapshot holding it has arrived. */
 async function selectOutput(page: Page, key: string): Promise<void> {
   await page.locator(`[data-testid="attention-source-1"] option[value="${key}"]`).waitFor({ state: 'attached', timeout: 60_000 });
   await page.getByTestId('attention-source-1').selectOption(key);
 }
 
-const text = (page: Page, testId: string) => page.getByTestId(testId).first().textContent();
-
-// Functions run in the page. This file compiles without the DOM's types, so the
-// page's globals are typed here as far as these functions use them.
-interface PageElement {
-  textContent: string | null;
-  getAttribute(name: string): string | null;
-}
-interface PageCanvas {
-  width: number;
-  height: number;
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
-}
-interface PageGlobals {
-  document: { querySelector(sel: string): PageElement | null; querySelectorAll(sel: string): Iterable<PageCanvas> };
-  attnEditor: { getState(): { graph: { nodes: unknown[] }; addBlock(type: string, at: { x: number; y: number }): string } };
-  DataTransfer: new () => { items: { add(file: unknown): void } };
-  File: new (parts: Uint8Array[], name: string, opts: { type: string }) => unknown;
-  atob(s: string): string;
-}
-// (Each page function spells out `globalThis as unknown as PageGlobals`: they are serialised one by one.)
-
 const numberAbove = ([id, attr, n]: [string, string | null, number]) => {
   const el = (globalThis as unknown as PageGlobals).document.querySelector(`[data-testid="${id}"]`);
   return Number(attr ? el?.getAttribute(attr) : el?.textContent) > n;
 };
 
-async function waitForState(page: Page, state: string, timeout = 90_000): Promise<void> {
-  await page.waitForFunction(textIs, ['train-state', state] as [string, string], { timeout });
-}
-
 /** How many points the per-batch chart holds. */
 const batchPoints = async (page: Page) => Number(await page.getByTestId('chart-batch').getAttribute('data-points'));
-
-/** Distinct colours drawn on the canvases inside `scope` (a blank canvas has at most one). */
-async function drawnColours(page: Page, scope: string): Promise<number> {
-  return page.evaluate((sel) => {
-    let best = 0;
-    for (const c of (globalThis as unknown as PageGlobals).document.querySelectorAll(sel)) {
-      if (!c.width || !c.height) continue;
-      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      const seen = new Set<number>();
-      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
-      best = Math.max(best, seen.size);
-    }
-    return best;
-  }, `${scope} canvas`);
-}
 
 /** A white vertical stroke on black (a "1" of sorts), 64×64 RGB, as PNG bytes. */
 function strokeImage(): Buffer {

@@ -9,6 +9,7 @@ import { mapKey, viewOf } from '../attention/maps.js';
 import { useAttentionView } from '../attention/view.js';
 import { isLive, useSession } from './session.js';
 import { ChooseImageButton, readImageFile, useFileDrop } from './ImageDrop.js';
+import { ExplainMaps } from './ExplainMaps.js';
 
 function Probabilities({ probs, classNames, label }: { probs: Float32Array; classNames: string[]; label: number }) {
   const order = Array.from(probs, (p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]);
@@ -149,6 +150,7 @@ export function InspectPanel() {
             {out.shape.length === 1 && <Probabilities probs={out.probs} classNames={result.classNames} label={label} />}
           </div>
           <div className="inspect-maps">
+            <ExplainMaps r={result} opts={opts} />
             {result.maps.length === 0 && <div className="empty">This graph has no attention outputs.</div>}
             {result.maps.map((m) => (
               <figure key={mapKey(m)} className="attn-map" data-testid={`inspect-map-${m.nodeId}-${m.port}`}>

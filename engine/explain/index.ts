@@ -1,0 +1,56 @@
+// Explanations of one sample by a compiled model: Grad-CAM, Grad-CAM++ or
+// attention rollout, with the layer (or the attention layers) chosen from the
+// graph. The CLI, the inspection process and the bench call this.
+import type { Tensor, TF } from '../blocks/contract.js';
+import type { CompiledGraph } from '../compile/compile.js';
+import type { GraphFile } from '../graph/types.js';
+import { CAM_METHODS, gradCam, type CamMethod } from './gradcam.js';
+import { attentionRollout, type HeadFusion } from './rollout.js';
+import { chooseTarget, ExplainError } from './target.js';
+
+export { attentionGrid, HEAD_FUSIONS, type HeadFusion, type HeadMatrices } from './rollout.js';
+export { chooseTarget, ExplainError, targetLayers } from './target.js';
+export { overlay, upsample, normalise } from './overlay.js';
+
+export type ExplainMethod = CamMethod | 'rollout';
+export const EXPLAIN_METHODS: readonly ExplainMethod[] = [...CAM_METHODS, 'rollout'];
+
+export interface ExplainRequest {
+  method: ExplainMethod;
+  /** Grad-CAM: the class to explain (default: the predicted one). */
+  classIndex?: number;
+  /** Grad-CAM: "NODE" or "NODE:PORT" (default: chosen from the graph). */
+  layer?: string;
+  /** Rollout. */
+  fusion?: HeadFusion;
+  discardRatio?: number;
+}
+
+/** One explanation: a map over rows × cols of the input, and what it was computed on. */
+export interface Explanation {
+  method: ExplainMethod;
+  /** Grad-CAM: the layer; rollout: the attention outputs multiplied, first to last. */
+  layers: { nodeId: string; port: string }[];
+  rows: number;
+  cols: number;
+  map: Float32Array;
+  /** Grad-CAM: the class explained, the predicted one and the output. */
+  classIndex?: number;
+  predicted?: number;
+  probs?: Float32Array;
+  /** Rollout: R over all tokens, [tokens, tokens]. */
+  tokens?: number;
+  joint?: Float32Array;
+}
+
+/** Explains sample x [1, ...]. */
+export async function explain(tf: TF, graph: GraphFile, compiled: CompiledGraph, x: Tensor, req: ExplainRequest): Promise<Explanation> {
+  if (req.method === 'rollout') {
+    const r = await attentionRollout(tf, graph, compiled, x, req);
+    return { method: 'rollout', layers: r.layers, rows: r.rows, cols: r.cols, map: r.map, tokens: r.tokens, joint: r.joint };
+  }
+  if (!CAM_METHODS.includes(req.method)) throw new ExplainError(`unknown method "${req.method}": one of ${EXPLAIN_METHODS.join(', ')}`);
+  const target = chooseTarget(graph, compiled, req.layer);
+  const r = await gradCam(tf, compiled, target, x, { method: req.method, classIndex: req.classIndex });
+  return { method: r.method, layers: [{ nodeId: r.node, port: r.port }], rows: r.rows, cols: r.cols, map: r.map, classIndex: r.classIndex, predicted: r.predicted, probs: r.probs };
+}

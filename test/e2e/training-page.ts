@@ -1,0 +1,58 @@
+// What the training and inspection e2e tests do on the page: open a template,
+// fill the training form, wait for a state, count the colours a canvas shows.
+import type { Page } from 'playwright-core';
+import { textIs } from './harness.js';
+
+export async function openTemplate(page: Page, name: string): Promise<void> {
+  await page.getByTestId('cmd-file.open').click();
+  await page.getByTestId('file-dialog-open').waitFor();
+  await page.getByTestId(`file-entry-${name}`).click();
+  await page.getByTestId('node-image').waitFor();
+}
+
+/** Sets a training form field (numbers are typed, as a person would). */
+export async function setField(page: Page, key: string, value: string | number): Promise<void> {
+  await page.getByTestId(`train-${key}`).fill(String(value));
+}
+
+export const text = (page: Page, testId: string) => page.getByTestId(testId).first().textContent();
+
+// Functions run in the page. This file compiles without the DOM's types, so the
+// page's globals are typed here as far as these functions use them.
+interface PageElement {
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+}
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+export interface PageGlobals {
+  document: { querySelector(sel: string): PageElement | null; querySelectorAll(sel: string): Iterable<PageCanvas> };
+  attnEditor: { getState(): { graph: { nodes: unknown[] }; addBlock(type: string, at: { x: number; y: number }): string } };
+  DataTransfer: new () => { items: { add(file: unknown): void } };
+  File: new (parts: Uint8Array[], name: string, opts: { type: string }) => unknown;
+  atob(s: string): string;
+}
+// (Each page function spells out `globalThis as unknown as PageGlobals`: they are serialised one by one.)
+
+export async function waitForState(page: Page, state: string, timeout = 90_000): Promise<void> {
+  await page.waitForFunction(textIs, ['train-state', state] as [string, string], { timeout });
+}
+
+/** Distinct colours drawn on the canvases inside `scope` (a blank canvas has at most one). */
+export async function drawnColours(page: Page, scope: string): Promise<number> {
+  return page.evaluate((sel) => {
+    let best = 0;
+    for (const c of (globalThis as unknown as PageGlobals).document.querySelectorAll(sel)) {
+      if (!c.width || !c.height) continue;
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set<number>();
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+      best = Math.max(best, seen.size);
+    }
+    return best;
+  }, `${scope} canvas`);
+}
+

@@ -1,0 +1,207 @@
+// Explanations of a real trained model, as the literature checks them: the
+// CBAM CNN template trained on MNIST (3 epochs of 4,096 samples, by `attn
+// train`), its maps' mass on the digit's pixels, the model-parameter
+// randomisation test (Adebayo et al., NeurIPS 2018), and `attn explain`.
+import { execFile } from 'node:child_process';
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Tensor, TF } from '../engine/blocks/contract.js';
+import { compileGraph, type CompiledGraph } from '../engine/compile/compile.js';
+import { prepareData, type PreparedData } from '../engine/data/index.js';
+import { decodePng, encodePng } from '../engine/data/png.js';
+import { explain, upsample, type ExplainRequest } from '../engine/explain/index.js';
+import { inputHint } from '../engine/train/setup.js';
+import { loadTrainedModel } from '../engine/worker/run-model.js';
+import { attn } from './helpers/cli.js';
+import { PYTHON, torchAvailable } from './helpers/torch.js';
+import { loadTemplate, templatesDir } from './helpers/graphs.js';
+import { tfReady } from './helpers/tf.js';
+
+const file = path.join(templatesDir, 'cbam-mnist-small.attn.json');
+const graph = loadTemplate('cbam-mnist-small.attn.json');
+const tmp = mkdtempSync(path.join(tmpdir(), 'attn-explain-'));
+const run = path.join(tmp, 'run');
+const SAMPLES = 50;
+let tf: TF;
+let data: PreparedData;
+let trained: CompiledGraph;
+
+before(async () => {
+  const r = await attn('train', file, '--dataset', 'mnist', '--limit', '4096', '--epochs', '3', '--out', run);
+  assert.equal(r.code, 0, r.stderr);
+  tf = await tfReady;
+  data = await prepareData(JSON.parse(readFileSync(path.join(run, 'config.json'), 'utf8')).dataset, inputHint(graph));
+  trained = (await loadTrainedModel(tf, graph, run)).compiled;
+});
+
+/** The validation sample and which of its pixels are the digit's (above the background, the smallest value). */
+function sample(i: number): { x: Tensor; digit: boolean[] } {
+  const { x } = data.validation.batch(tf, [i]);
+  const v = x.dataSync();
+  const background = Math.min(...v);
+  return { x, digit: Array.from(v, (p) => p > background + 1e-6) };
+}
+
+/** The map's share on the digit's pixels, scaled to the image. */
+function massOnDigit(map: Float32Array, rows: number, cols: number, digit: boolean[]): number {
+  const up = upsample(map, rows, cols, 28, 28);
+  const total = up.reduce((s, v) => s + v, 0);
+  return up.reduce((s, v, p) => s + (digit[p] ? v : 0), 0) / total;
+}
+
+const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
+
+function ranks(a: Float32Array): Float64Array {
+  const order = Array.from(a.keys()).sort((i, j) => a[i] - a[j]);
+  const r = new Float64Array(a.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && a[order[j + 1]] === a[order[i]]) j++;
+    for (let k = i; k <= j; k++) r[order[k]] = (i + j) / 2;
+    i = j + 1;
+  }
+  return r;
+}
+
+/** Spearman's rank correlation (ties get their mean rank). */
+function spearman(a: Float32Array, b: Float32Array): number {
+  const [ra, rb] = [ranks(a), ranks(b)];
+  const [ma, mb] = [mean(Array.from(ra)), mean(Array.from(rb))];
+  let c = 0, va = 0, vb = 0;
+  for (let i = 0; i < ra.length; i++) {
+    c += (ra[i] - ma) * (rb[i] - mb);
+    va += (ra[i] - ma) ** 2;
+    vb += (rb[i] - mb) ** 2;
+  }
+  return c / Math.sqrt(va * vb);
+}
+
+test('most of the map lies on the digit (CBAM CNN on MNIST)', async (t) => {
+  const cases: [ExplainRequest, number][] = [
+    [{ method: 'hirescam', layer: 'cbam' }, 0.6],
+    [{ method: 'gradcam++', layer: 'cbam' }, 0.55],
+    [{ method: 'hirescam' }, 0.5],
+  ];
+  let share = 0;
+  for (const [req, least] of cases) {
+    const masses: number[] = [];
+    let empty = 0;
+    for (let i = 0; i < SAMPLES; i++) {
+      const { x, digit } = sample(i);
+      share += digit.filter(Boolean).length / 784 / SAMPLES / cases.length;
+      const e = await explain(tf, graph, trained, x, req);
+      x.dispose();
+      if (e.map.every((v) => v === 0)) empty++;
+      else masses.push(massOnDigit(e.map, e.rows, e.cols, digit));
+    }
+    const m = mean(masses);
+    t.diagnostic(`${req.method} on ${req.layer ?? 'the default layer'}: ${m.toFixed(3)} of the mass on the digit (${SAMPLES - empty} of ${SAMPLES} maps not empty)`);
+    assert.equal(empty, 0, `${req.method}: ${empty} empty maps`);
+    assert.ok(m > least, `${req.method} on ${req.layer ?? 'the default layer'}: only ${m.toFixed(3)} of the mass on the digit`);
+  }
+  t.diagnostic(`the digit covers ${share.toFixed(3)} of the pixels`);
+});
+
+test('model-parameter randomisation: random weights change the map (Adebayo et al.)', async (t) => {
+  // All layers re-drawn, and the head alone (the first step of the cascading test).
+  const random = compileGraph(tf, graph, { seed: 7 });
+  const randomHead = compileGraph(tf, graph, { seed: 7 });
+  randomHead.model.setWeights(trained.model.getWeights());
+  randomHead.model.getLayer('head').setWeights(random.model.getLayer('head').getWeights());
+  for (const req of [{ method: 'hirescam', layer: 'cbam' }, { method: 'hirescam' }, { method: 'gradcam++', layer: 'cbam' }] as ExplainRequest[]) {
+    const rho = { self: [] as number[], random: [] as number[], head: [] as number[] };
+    for (let i = 0; i < SAMPLES; i++) {
+      const { x } = sample(i);
+      const e = await explain(tf, graph, trained, x, req);
+      const again = await explain(tf, graph, trained, x, req);
+      const byClass = { ...req, classIndex: e.classIndex };
+      rho.self.push(spearman(e.map, again.map));
+      rho.random.push(spearman(e.map, (await explain(tf, graph, random, x, byClass)).map));
+      rho.head.push(spearman(e.map, (await explain(tf, graph, randomHead, x, byClass)).map));
+      x.dispose();
+    }
+    const [self, all, head] = [mean(rho.self), mean(rho.random), mean(rho.head)];
+    t.diagnostic(`${req.method} on ${req.layer ?? 'the default layer'}: mean Spearman ρ with itself ${self.toFixed(3)}, with all weights random ${all.toFixed(3)}, with the head random ${head.toFixed(3)}`);
+    assert.equal(self, 1);
+    // HiResCAM passes; Grad-CAM++'s closed-form weights hardly depend on the gradient's size (reported, not held to it).
+    if (req.method === 'hirescam') {
+      assert.ok(all < 0.5, `ρ with random weights ${all.toFixed(3)}`);
+      assert.ok(head < 0.5, `ρ with a random head ${head.toFixed(3)}`);
+    }
+  }
+  random.model.dispose();
+  randomHead.model.dispose();
+});
+
+test('attn explain writes the overlay and the raw map for a sample or an image', async () => {
+  const out = path.join(tmp, 'explain');
+  const r = await attn('explain', file, '--run', run, '--sample', '3', '--method', 'hirescam', '--layer', 'cbam', '--out', out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /wrote .*hirescam-sample3\.png and .*hirescam-sample3\.json: hirescam of class \d \(predicted \d\) on cbam\.out, 14×14/);
+  const png = decodePng(readFileSync(path.join(out, 'hirescam-sample3.png')));
+  assert.deepEqual([png.width, png.height, png.channels], [28, 28, 3]);
+  const json = JSON.parse(readFileSync(path.join(out, 'hirescam-sample3.json'), 'utf8'));
+  assert.deepEqual([json.sample, json.rows, json.cols, json.map.length, json.probs.length], [3, 14, 14, 196, 10]);
+  const { x, digit } = sample(3);
+  assert.ok(massOnDigit(Float32Array.from(json.map), 14, 14, digit) > 0.5, 'the written map lies mostly on the digit');
+
+  // The same digit as a PNG: fitted back to the input, it gives nearly the same map.
+  const v = x.dataSync();
+  const [lo, hi] = [Math.min(...v), Math.max(...v)];
+  x.dispose();
+  const image = path.join(tmp, 'digit.png');
+  writeFileSync(image, encodePng({ width: 28, height: 28, channels: 1, data: Uint8Array.from(v, (p) => Math.round(((p - lo) / (hi - lo)) * 255)) }));
+  const fromImage = await attn('explain', file, '--run', run, '--image', image, '--method', 'hirescam', '--layer', 'cbam', '--class', String(json.class), '--out', out, '--json');
+  assert.equal(fromImage.code, 0, fromImage.stderr);
+  const again = JSON.parse(fromImage.stdout);
+  assert.equal(again.image, image);
+  assert.ok(spearman(Float32Array.from(json.map), Float32Array.from(again.map)) > 0.95);
+});
+
+test('attn explain names the node when there is nothing to explain with', async () => {
+  const out = path.join(tmp, 'explain-bad');
+  const flat = await attn('explain', file, '--run', run, '--layer', 'flatten', '--out', out);
+  assert.equal(flat.code, 1);
+  assert.match(flat.stderr, /node "flatten" \(core\.flatten\) outputs \[\?, 392\] on "out": no spatial map for Grad-CAM/);
+  const rollout = await attn('explain', file, '--run', run, '--method', 'rollout', '--out', out);
+  assert.equal(rollout.code, 1);
+  assert.match(rollout.stderr, /no self-attention layers for rollout: its attention outputs are cbam\.channelWeights \(channel\), cbam\.spatialMap \(spatial\)/);
+  const method = await attn('explain', file, '--run', run, '--method', 'saliency', '--out', out);
+  assert.equal(method.code, 1);
+  assert.match(method.stderr, /--method saliency: one of gradcam, gradcam\+\+, hirescam, rollout/);
+});
+
+test("the exported PyTorch file's grad_cam() gives the same maps as the app", { skip: torchAvailable() === true ? false : torchAvailable() }, async () => {
+  const out = path.join(tmp, 'torch');
+  const r = await attn('export', file, '--to', 'pytorch', '--weights', run, '--out', path.join(out, 'model.py'));
+  assert.equal(r.code, 0, r.stderr);
+  const { x } = sample(5);
+  const req = { method: 'gradcam' as const };
+  const e = await explain(tf, graph, trained, x, req);
+  const input = path.join(out, 'input.json');
+  writeFileSync(input, JSON.stringify({ x: Array.from(x.dataSync()), shape: x.shape, class: e.classIndex }));
+  x.dispose();
+  const { stdout } = await promisify(execFile)(PYTHON, [fileURLToPath(new URL('../../test/helpers/torch_grad_cam.py', import.meta.url)), path.join(out, 'model.py'), path.join(out, 'model.safetensors'), input]);
+  const maps = JSON.parse(stdout) as Record<string, number[]>;
+  for (const method of ['gradcam', 'gradcam++', 'hirescam'] as const) {
+    const ours = (await explainAgain(5, { method, classIndex: e.classIndex })).map;
+    const theirs = maps[method];
+    assert.equal(theirs.length, ours.length, method);
+    const scale = Math.max(...ours, ...theirs, 1e-6);
+    ours.forEach((v, i) => assert.ok(Math.abs(v - theirs[i]) < 1e-3 * scale, `${method} at ${i}: ${v} here, ${theirs[i]} in PyTorch`));
+  }
+});
+
+async function explainAgain(i: number, req: ExplainRequest) {
+  const { x } = sample(i);
+  try {
+    return await explain(tf, graph, trained, x, req);
+  } finally {
+    x.dispose();
+  }
+}
