@@ -98,22 +98,23 @@ class TransformerEncoderLayer(keras.layers.Layer):
     """One Transformer encoder layer (Vaswani et al. 2017, "Attention Is All You Need", section 3.1).
 
     Multi-head self-attention and a position-wise feed-forward network, each in a residual
-    connection with LayerNorm (epsilon 1e-5): after the sum (post-norm, the paper) or before the
+    connection with LayerNorm (epsilon layer_norm_eps): after the sum (post-norm, the paper) or before the
     sublayer (norm_first=True, pre-norm; Xiong et al. 2020). Same sublayers as PyTorch's
     nn.TransformerEncoderLayer. Returns (y [B, T, d_model], self-attention weights [B, heads, T, T]).
     """
 
     def __init__(self, d_model, num_heads, ff_dim, dropout=0.1, activation="relu", norm_first=False, causal=False,
-                 **kwargs):
+                 layer_norm_eps=1e-5, **kwargs):
         super().__init__(**kwargs)
         self.d_model, self.num_heads, self.ff_dim = d_model, num_heads, ff_dim
         self.rate, self.activation, self.norm_first, self.causal = dropout, activation, norm_first, causal
+        self.layer_norm_eps = layer_norm_eps
         self.ff1 = layers.Dense(ff_dim, activation=activation, name=f"{self.name}_ff1")
         self.ff2 = layers.Dense(d_model, name=f"{self.name}_ff2")
         self.dropout = layers.Dropout(dropout)
         self.self_attention = MultiHeadAttention(d_model, num_heads, dropout=dropout, causal=causal, name=f"{self.name}_self")
-        self.norm1 = layers.LayerNormalization(epsilon=1e-5, name=f"{self.name}_norm1")
-        self.norm2 = layers.LayerNormalization(epsilon=1e-5, name=f"{self.name}_norm2")
+        self.norm1 = layers.LayerNormalization(epsilon=layer_norm_eps, name=f"{self.name}_norm1")
+        self.norm2 = layers.LayerNormalization(epsilon=layer_norm_eps, name=f"{self.name}_norm2")
 
     def call(self, x, padding_mask=None, training=None):
         if self.norm_first:
@@ -132,7 +133,7 @@ class TransformerEncoderLayer(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "d_model": self.d_model, "num_heads": self.num_heads, "ff_dim": self.ff_dim,
                 "dropout": self.rate, "activation": self.activation, "norm_first": self.norm_first,
-                "causal": self.causal}
+                "causal": self.causal, "layer_norm_eps": self.layer_norm_eps}
 
 
 @keras.saving.register_keras_serializable(package="AttentionStudio")
@@ -141,24 +142,25 @@ class TransformerDecoderLayer(keras.layers.Layer):
 
     (Causal) self-attention over the target, cross-attention from the target to the encoder
     output (memory) and a position-wise feed-forward network, each in a residual connection
-    with LayerNorm (epsilon 1e-5), post-norm (the paper) or pre-norm (norm_first=True). Same
+    with LayerNorm (epsilon layer_norm_eps), post-norm (the paper) or pre-norm (norm_first=True). Same
     sublayers as PyTorch's nn.TransformerDecoderLayer. Returns (y [B, T, d_model], self-attention
     weights [B, heads, T, T], cross-attention weights [B, heads, T, S]).
     """
 
     def __init__(self, d_model, num_heads, ff_dim, dropout=0.1, activation="relu", norm_first=False, causal=True,
-                 **kwargs):
+                 layer_norm_eps=1e-5, **kwargs):
         super().__init__(**kwargs)
         self.d_model, self.num_heads, self.ff_dim = d_model, num_heads, ff_dim
         self.rate, self.activation, self.norm_first, self.causal = dropout, activation, norm_first, causal
+        self.layer_norm_eps = layer_norm_eps
         self.ff1 = layers.Dense(ff_dim, activation=activation, name=f"{self.name}_ff1")
         self.ff2 = layers.Dense(d_model, name=f"{self.name}_ff2")
         self.dropout = layers.Dropout(dropout)
         self.self_attention = MultiHeadAttention(d_model, num_heads, dropout=dropout, causal=causal, name=f"{self.name}_self")
         self.cross_attention = MultiHeadAttention(d_model, num_heads, dropout=dropout, name=f"{self.name}_cross")
-        self.norm1 = layers.LayerNormalization(epsilon=1e-5, name=f"{self.name}_norm1")
-        self.norm2 = layers.LayerNormalization(epsilon=1e-5, name=f"{self.name}_norm2")
-        self.norm3 = layers.LayerNormalization(epsilon=1e-5, name=f"{self.name}_norm3")
+        self.norm1 = layers.LayerNormalization(epsilon=layer_norm_eps, name=f"{self.name}_norm1")
+        self.norm2 = layers.LayerNormalization(epsilon=layer_norm_eps, name=f"{self.name}_norm2")
+        self.norm3 = layers.LayerNormalization(epsilon=layer_norm_eps, name=f"{self.name}_norm3")
 
     def call(self, x, memory, padding_mask=None, memory_padding_mask=None, training=None):
         if self.norm_first:
@@ -181,7 +183,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "d_model": self.d_model, "num_heads": self.num_heads, "ff_dim": self.ff_dim,
                 "dropout": self.rate, "activation": self.activation, "norm_first": self.norm_first,
-                "causal": self.causal}
+                "causal": self.causal, "layer_norm_eps": self.layer_norm_eps}
 
 
 @keras.saving.register_keras_serializable(package="AttentionStudio")

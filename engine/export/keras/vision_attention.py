@@ -78,10 +78,11 @@ class SpatialAttention(keras.layers.Layer):
     map M_s [B, H, W]. The pooled maps are stacked mean first, in the paper's order.
     """
 
-    def __init__(self, kernel_size=7, batch_norm=True, **kwargs):
+    def __init__(self, kernel_size=7, batch_norm=True, bn_momentum=0.1, **kwargs):
         super().__init__(**kwargs)
         self.kernel_size = kernel_size
         self.batch_norm = batch_norm
+        self.bn_momentum = bn_momentum  # PyTorch's sense, the weight of each new batch: Keras's momentum is 1 - it
 
     def build(self, input_shape):
         pooled_shape = (*input_shape[:-1], 2)
@@ -89,7 +90,7 @@ class SpatialAttention(keras.layers.Layer):
         self.conv.build(pooled_shape)
         self.bn = None
         if self.batch_norm:
-            self.bn = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"{self.name}_bn")
+            self.bn = layers.BatchNormalization(momentum=1 - self.bn_momentum, epsilon=1e-5, name=f"{self.name}_bn")
             self.bn.build((*input_shape[:-1], 1))
 
     def call(self, x, training=None):
@@ -101,7 +102,7 @@ class SpatialAttention(keras.layers.Layer):
         return x * m, ops.squeeze(m, axis=-1)
 
     def get_config(self):
-        return {**super().get_config(), "kernel_size": self.kernel_size, "batch_norm": self.batch_norm}
+        return {**super().get_config(), "kernel_size": self.kernel_size, "batch_norm": self.batch_norm, "bn_momentum": self.bn_momentum}
 
 
 @keras.saving.register_keras_serializable(package="AttentionStudio")
@@ -113,8 +114,9 @@ class CBAM(keras.layers.Layer):
     spatial map [B, H, W].
     """
 
-    def __init__(self, reduction=16, kernel_size=7, use_bias=True, batch_norm=True, **kwargs):
+    def __init__(self, reduction=16, kernel_size=7, use_bias=True, batch_norm=True, bn_momentum=0.1, **kwargs):
         super().__init__(**kwargs)
+        self.bn_momentum = bn_momentum
         self.reduction = reduction
         self.kernel_size = kernel_size
         self.use_bias = use_bias
@@ -122,7 +124,7 @@ class CBAM(keras.layers.Layer):
 
     def build(self, input_shape):
         self.channel = ChannelAttention(self.reduction, self.use_bias, name=f"{self.name}_channel")
-        self.spatial = SpatialAttention(self.kernel_size, self.batch_norm, name=f"{self.name}_spatial")
+        self.spatial = SpatialAttention(self.kernel_size, self.batch_norm, self.bn_momentum, name=f"{self.name}_spatial")
         self.channel.build(input_shape)
         self.spatial.build(input_shape)
 
@@ -138,6 +140,7 @@ class CBAM(keras.layers.Layer):
             "kernel_size": self.kernel_size,
             "use_bias": self.use_bias,
             "batch_norm": self.batch_norm,
+            "bn_momentum": self.bn_momentum,
         }
 
 

@@ -280,15 +280,16 @@ const TS_SPATIAL_ATTENTION = helper(
  * M_s = σ(BN(conv_k×k([mean_c(x); max_c(x)]))), y = M_s ⊙ x; apply() returns y and M_s [B, H, W].
  */
 class SpatialAttention {
-  constructor(readonly config: { kernelSize?: number; batchNorm?: boolean; name: string }) {}
+  constructor(readonly config: { kernelSize?: number; batchNorm?: boolean; bnMomentum?: number; name: string }) {}
 
   apply(x: tf.SymbolicTensor): { out: tf.SymbolicTensor; map: tf.SymbolicTensor } {
-    const { kernelSize = 7, batchNorm = true, name } = this.config;
+    // bnMomentum in PyTorch's sense (the weight of each new batch); tfjs's momentum is 1 - it.
+    const { kernelSize = 7, batchNorm = true, bnMomentum = 0.1, name } = this.config;
     ${TS_ON}
     const [, h, w] = x.shape as number[];
     const pooled = on(new ChannelPool({ name: \`\${name}_pool\` }), x);
     let m = on(tf.layers.conv2d({ filters: 1, kernelSize, padding: 'same', useBias: false, name: \`\${name}_conv\` }), pooled);
-    if (batchNorm) m = on(${TS_BN}, name: \`\${name}_bn\` }), m);
+    if (batchNorm) m = on(tf.layers.batchNormalization({ momentum: 1 - bnMomentum, epsilon: 1e-5, name: \`\${name}_bn\` }), m);
     m = on(tf.layers.activation({ activation: 'sigmoid', name: \`\${name}_sigmoid\` }), m);
     return {
       out: on(tf.layers.multiply({ name: \`\${name}_scale\` }), [x, m]),
@@ -308,12 +309,12 @@ const TS_CBAM = helper(
  * F′ = M_c(F) ⊙ F, F″ = M_s(F′) ⊙ F′; apply() returns F″, the channel weights [B, C] and the spatial map [B, H, W].
  */
 class CBAM {
-  constructor(readonly config: { reduction: number; kernelSize?: number; useBias?: boolean; batchNorm?: boolean; name: string }) {}
+  constructor(readonly config: { reduction: number; kernelSize?: number; useBias?: boolean; batchNorm?: boolean; bnMomentum?: number; name: string }) {}
 
   apply(x: tf.SymbolicTensor): { out: tf.SymbolicTensor; channelWeights: tf.SymbolicTensor; spatialMap: tf.SymbolicTensor } {
-    const { reduction, kernelSize, useBias, batchNorm, name } = this.config;
+    const { reduction, kernelSize, useBias, batchNorm, bnMomentum, name } = this.config;
     const channel = new ChannelAttention({ reduction, useBias, name: \`\${name}_channel\` }).apply(x);
-    const spatial = new SpatialAttention({ kernelSize, batchNorm, name: \`\${name}_spatial\` }).apply(channel.out);
+    const spatial = new SpatialAttention({ kernelSize, batchNorm, bnMomentum, name: \`\${name}_spatial\` }).apply(channel.out);
     return { out: spatial.out, channelWeights: channel.weights, spatialMap: spatial.map };
   }
 }
