@@ -14,6 +14,8 @@ import types
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # leaves no __pycache__ in engine/export/keras/
+
 keras = types.ModuleType("keras")
 keras.layers = types.ModuleType("keras.layers")
 
