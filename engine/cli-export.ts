@@ -11,6 +11,7 @@ import { exportCode } from './export/targets.js';
 import { EXPORT_TARGETS, EXPORT_FORMAT_IDS, type ExportTarget as Target } from './blocks/emit/targets.js';
 import { ExportError } from './export/plan.js';
 import { torchWeightsFile } from './export/torch-weights.js';
+import { kerasWeightsFile } from './export/keras-weights.js';
 import { loadTf } from './backends/load-tf.js';
 import { RunFolderError } from './runs/index.js';
 import { compileGraph } from './compile/compile.js';
@@ -20,24 +21,31 @@ import { analyzeGraph } from './shapes/analyze.js';
 import { encodeNpz, type NpyArray } from './export/npz.js';
 import { exportOnnx, OnnxExportError } from './export/onnx.js';
 
+type LayersModel = import('@tensorflow/tfjs').LayersModel;
 type Out = { log: (s: string) => void; err: (s: string) => void };
 
-/** A checkpoint's trained weights as a safetensors state_dict for the graph's PyTorch export. */
-async function trainedTorchWeights(graph: GraphFile, { handler }: CheckpointModel): Promise<Uint8Array> {
+/** Runs `use` on a checkpoint's trained tfjs model, loaded with the graph's custom layers registered. */
+async function withTrainedModel<T>(graph: GraphFile, { handler }: CheckpointModel, use: (model: LayersModel) => T): Promise<T> {
   const tf = await loadTf();
   compileGraph(tf, graph).model.dispose(); // registers the graph's custom layers for loading
   const model = await tf.loadLayersModel(handler);
   try {
-    return torchWeightsFile(model, exportPytorch(graph));
+    return use(model);
   } finally {
     model.dispose();
   }
 }
 
+/** A checkpoint's trained weights as a safetensors state_dict for the graph's PyTorch export. */
+const trainedTorchWeights = (graph: GraphFile, checkpoint: CheckpointModel) => withTrainedModel(graph, checkpoint, (model) => torchWeightsFile(model, exportPytorch(graph)));
+
+/** A checkpoint's trained weights as the safetensors file the Keras export's load_weights() reads (tfjs names and layouts). */
+const trainedKerasWeights = (graph: GraphFile, checkpoint: CheckpointModel) => withTrainedModel(graph, checkpoint, kerasWeightsFile);
+
 /**
  * Writes the run's trained weights beside the code: the tfjs model folder
  * (model.json + weights.bin, layer names as in the exported code) for every
- * target, and for PyTorch a safetensors file that load_weights() reads.
+ * target, and for PyTorch and Keras a safetensors file that the export's load_weights() reads.
  */
 async function writeWeights(graph: GraphFile, target: Target, checkpoint: CheckpointModel, outFile: string): Promise<string[]> {
   const base = outFile.replace(/\.(ts|py)$/, '');
@@ -45,9 +53,9 @@ async function writeWeights(graph: GraphFile, target: Target, checkpoint: Checkp
   await mkdir(modelDir, { recursive: true });
   for (const [name, data] of checkpoint.files) await writeFile(path.join(modelDir, name), data);
   const written = [modelDir];
-  if (target === 'pytorch') {
+  if (target === 'pytorch' || target === 'keras') {
     const file = `${base}.safetensors`;
-    await writeFile(file, await trainedTorchWeights(graph, checkpoint));
+    await writeFile(file, target === 'pytorch' ? await trainedTorchWeights(graph, checkpoint) : await trainedKerasWeights(graph, checkpoint));
     written.push(file);
   }
   return written;
@@ -113,7 +121,7 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
     .argument('<file>', 'graph file')
     .addOption(new Option('--to <target>', 'target (without it, --data writes only the data file); onnx runs torch.onnx.export and needs --out').choices(EXPORT_FORMAT_IDS))
     .option('--out <path>', 'write the code here (default: print it); with --data and no --to, the .npz file')
-    .option('--weights <run>', "the trained weights of a run folder (its newest checkpoint) or of one checkpoint (needs --out): a tfjs model folder, and for PyTorch a .safetensors file")
+    .option('--weights <run>', "the trained weights of a run folder (its newest checkpoint) or of one checkpoint (needs --out): a tfjs model folder, and for PyTorch and Keras a .safetensors file")
     .option('--data <dataset>', `also write a dataset as .npz for \`python model.py --data\` (needs --out): ${datasetNames().join(', ')}, an image folder or a .csv file`)
     .option('--samples <n>', 'with --data: at most this many samples (training + validation)', (v) => {
       const n = Number(v);

@@ -2,7 +2,8 @@
 // and repeats loops (ViT-Ti/16: one encoder class in a loop of 12, a short
 // forward), outputs trained with cross-entropy are logits, and every template
 // trains through its own entry point (`main`, as `python model.py --data`)
-// with a falling loss, the ImageNet-size ones on a tiny 224×224 batch.
+// with a falling loss, the ImageNet-size ones on a tiny 224×224 batch (the ABN's two
+// outputs included); a class token taken the graph's long way is `x[:, 0]`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,8 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportPytorch } from '../engine/export/pytorch.js';
 import { exportKeras } from '../engine/export/keras.js';
-import { isLargeTemplate, loadTemplate, templateFiles } from './helpers/graphs.js';
-import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
+import { graph, isLargeTemplate, loadTemplate, templateFiles } from './helpers/graphs.js';
+import { PYTHON, skipWithoutTorch, torchExportSubtests } from './helpers/torch.js';
+import { tfReady } from './helpers/tf.js';
 import { TORCH_DIR, torchHelperSource } from '../engine/export/torch-sources.js';
 import { torchHelper } from '../engine/blocks/emit/torch-helper.js';
 
@@ -107,6 +109,51 @@ test('every template trains through its exported entry point, and its loss falls
   };
   run(small, 8, 3);
   run(large, 2, 2);
+});
+
+test('the attention branch network (ABN) trains through its entry point on both outputs, and its loss falls', (t) => {
+  const { code } = exportPytorch(loadTemplate('abn-resnet.attn.json'));
+  const loss = code.match(/^def compute_loss\(outputs, targets\):\n(?: {4}.*\n)+/m)?.[0] ?? '';
+  assert.equal(loss.match(/cross_entropy\(/g)?.length, 2, `both branches in the loss:\n${loss}`);
+  if (skipWithoutTorch(t, 'training the ABN export')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'attn-abn-'));
+  writeFileSync(join(dir, 'model.py'), code);
+  // Two 224×224 samples, two steps: the template is ImageNet-size, and each step costs seconds on a shared CPU.
+  const out = execFileSync(PYTHON, [trainer, '2', '2', join(dir, 'model.py')], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as { losses?: number[]; error?: string };
+  assert.equal(r.error, undefined, r.error);
+  const [first, last] = [r.losses![0], r.losses![r.losses!.length - 1]];
+  assert.ok(Number.isFinite(first) && last < first, `loss ${r.losses!.map((l) => l.toFixed(4)).join(' → ')} does not fall`);
+});
+
+test('a class token taken by reshape, 1×1 poolings and flatten exports as x[:, 0], with the engine\'s outputs', async (t) => {
+  for (const f of ['vit-ti16.attn.json', 'vit-tiny-mnist.attn.json']) {
+    const { code } = exportPytorch(loadTemplate(f));
+    const forward = methodBody(code, 'ClassToken', 'forward').map((l) => l.trim());
+    assert.deepEqual(forward, ['vector = x[:, 0]  # token 0 (the graph: reshape to a T×1 image, 1×1 poolings, flatten)', 'return vector'], f);
+  }
+  // A 1×1 pooling at stride 2 keeps rows 0, 2, 4, ...: not a single token, so it stays as the graph wrote it.
+  const strided = graph(
+    [
+      ['x', 'io.input', { kind: 'sequence', length: 5, features: 3 }],
+      ['image', 'core.reshape', { shape: [-1, 1, 3] }],
+      ['pool', 'core.pool2d', { mode: 'max', size: 1, stride: 2, padding: 'valid' }],
+      ['flat', 'core.flatten', {}],
+      ['y', 'io.output', { loss: 'none' }],
+    ],
+    [
+      ['x.out', 'image.in'],
+      ['image.out', 'pool.in'],
+      ['pool.out', 'flat.in'],
+      ['flat.out', 'y.in'],
+    ],
+  );
+  assert.doesNotMatch(exportPytorch(strided).code, /\[:, 0\]/);
+  if (skipWithoutTorch(t, 'the numeric check')) return;
+  await torchExportSubtests(t, await tfReady, [
+    { name: 'vit-tiny-mnist', graph: loadTemplate('vit-tiny-mnist.attn.json') },
+    { name: 'stride 2 keeps three tokens', graph: strided },
+  ]);
 });
 
 test('the PyTorch helper files import on their own and their modules run and train', (t) => {

@@ -190,40 +190,47 @@ export default defineBlock({
   },
   emit: {
     tfjs({ params: p, inputs, outputs, layer }) {
-      if (p.padding === 'explicit') throw new Error('explicit padding of a depthwise convolution is not exported to tfjs code yet (PyTorch export has it)');
+      // Explicit padding: a zero-padding layer, then a "valid" window, as the builder does.
+      const sides = explicitPadding(p);
+      const x = sides ? `${outputs.out}Padded` : inputs.in;
+      const pad = sides ? [tsLayer(x, 'zeroPadding2d', { padding: [[sides[0], sides[1]], [sides[2], sides[3]]], name: `${layer}_pad` }, inputs.in)] : [];
+      const padding = p.padding === 'explicit' ? 'valid' : p.padding;
       if (p.dilation === 1)
         return {
           body: [
+            ...pad,
             tsLayer(outputs.out, 'depthwiseConv2d', {
               kernelSize: p.kernel,
               strides: p.stride === 1 ? undefined : p.stride,
-              padding: p.padding,
+              padding,
               depthMultiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier,
               useBias: p.useBias ? undefined : false,
               name: layer,
-            }, inputs.in),
+            }, x),
           ],
         };
-      const args = { kernel: p.kernel, depthMultiplier: p.depthMultiplier, padding: p.padding, dilation: p.dilation, useBias: p.useBias, name: layer };
+      const args = { kernel: p.kernel, depthMultiplier: p.depthMultiplier, padding, dilation: p.dilation, useBias: p.useBias, name: layer };
       return {
-        body: [`const ${outputs.out} = new DilatedDepthwiseConv2D(${tsObject(args)}).apply(${inputs.in}) as tf.SymbolicTensor;`],
+        body: [...pad, `const ${outputs.out} = new DilatedDepthwiseConv2D(${tsObject(args)}).apply(${x}) as tf.SymbolicTensor;`],
         helpers: [{ name: 'DilatedDepthwiseConv2D', code: TS_DILATED_DEPTHWISE }],
       };
     },
     keras({ params: p, inputs, outputs, layer }) {
-      if (p.padding === 'explicit') throw new Error('explicit padding of a depthwise convolution is not exported to Keras yet (PyTorch export has it)');
+      const sides = explicitPadding(p);
+      const x = sides ? `${outputs.out}_padded` : inputs.in;
       return {
-      body: [
-        kerasLayer(outputs.out, 'DepthwiseConv2D', [p.kernel], {
-          strides: p.stride === 1 ? undefined : p.stride,
-          padding: p.padding,
-          depth_multiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier,
-          dilation_rate: p.dilation === 1 ? undefined : p.dilation,
-          use_bias: p.useBias ? undefined : false,
-          name: layer,
-        }, inputs.in),
-      ],
-    };
+        body: [
+          ...(sides ? [kerasLayer(x, 'ZeroPadding2D', [], { padding: [[sides[0], sides[1]], [sides[2], sides[3]]], name: `${layer}_pad` }, inputs.in)] : []),
+          kerasLayer(outputs.out, 'DepthwiseConv2D', [p.kernel], {
+            strides: p.stride === 1 ? undefined : p.stride,
+            padding: p.padding === 'explicit' ? 'valid' : p.padding,
+            depth_multiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier,
+            dilation_rate: p.dilation === 1 ? undefined : p.dilation,
+            use_bias: p.useBias ? undefined : false,
+            name: layer,
+          }, x),
+        ],
+      };
     },
     pytorch({ params: p, inputs, inputShapes, outputs, name }) {
       const x = inputShapes.in;

@@ -3,6 +3,7 @@ import { defineBlock, ShapeError } from './contract.js';
 import { expectRank } from './shape-rules.js';
 import { explicitSides, paddingParams, torchExplicitPadding, window2dShape } from './window2d.js';
 import { paddedPool2dLayer } from './padded-pool.js';
+import { kerasHelper } from './emit/torch-helper.js';
 import { kerasLayer, pyArgs, torchWindowPadding, tsLayer, tsObject } from './emit/snippets.js';
 
 const mode = { type: 'enum', options: ['max', 'avg'], default: 'max', doc: 'Take the maximum or the mean of each window.' } as const;
@@ -114,17 +115,9 @@ export const pool2d = defineBlock({
       const cls = p.mode === 'max' ? 'MaxPooling2D' : 'AveragePooling2D';
       const strides = p.stride === p.size ? undefined : p.stride;
       if (p.padding === 'explicit') {
-        // PyTorch's padding: -inf (max) or zeros counted in the mean, then a "valid" window.
-        if (p.ceilMode || (p.mode === 'avg' && !p.countIncludePad)) throw new Error('explicit pooling with ceil mode or without count_include_pad is not exported to Keras yet (PyTorch and tfjs exports have it)');
-        const [t, b, l, r] = explicitSides(p.pads);
-        const padded = `${outputs.out}_padded`;
-        const fill = p.mode === 'max' ? ', constant_values=float("-inf")' : '';
-        return {
-          body: [
-            `${padded} = layers.Lambda(lambda t: ops.pad(t, [[0, 0], [${t}, ${b}], [${l}, ${r}], [0, 0]]${fill}), name="${layer}_pad")(${inputs.in})`,
-            kerasLayer(outputs.out, cls, [p.size], { strides, padding: 'valid', name: layer }, padded),
-          ],
-        };
+        // PyTorch's padding (-inf for max), ceil mode and divisor, as the tfjs model's PaddedPool2D.
+        const args = { mode: p.mode, size: p.size, stride: p.stride, sides: explicitSides(p.pads), ceil_mode: p.ceilMode ? true : undefined, count_include_pad: p.countIncludePad ? undefined : false, name: layer };
+        return { body: [`${outputs.out} = PaddedPool2D(${pyArgs([], args)})(${inputs.in})`], helpers: [kerasHelper('PaddedPool2D', 'layers.py')] };
       }
       // Keras pools "same" windows as TensorFlow does: the mean counts only the real pixels.
       return { body: [kerasLayer(outputs.out, cls, [p.size], { strides, padding: p.padding, name: layer }, inputs.in)] };

@@ -1,4 +1,4 @@
-import { torchHelper } from './emit/torch-helper.js';
+import { kerasHelper, torchHelper } from './emit/torch-helper.js';
 import type { LayerVariable, Shape as TfShape } from '@tensorflow/tfjs';
 import { defineBlock, ShapeError, type Initializer, type Tensor, type TF } from './contract.js';
 import { expectRank } from './shape-rules.js';
@@ -53,39 +53,6 @@ class PositionalEncoding extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(PositionalEncoding);`;
-
-const KERAS_POSITIONAL = `class PositionalEncoding(keras.layers.Layer):
-    """Adds position information to a sequence [batch, time, features].
-
-    Vaswani et al. (2017), "Attention Is All You Need": "sinusoidal" adds
-    sin(pos / 10000^(2i/D)) to even features and cos to odd ones, with no weights;
-    "learned" adds a trained row per position from a max_length x D table (BERT, GPT-2, ViT).
-    """
-
-    def __init__(self, mode="sinusoidal", max_length=512, **kwargs):
-        super().__init__(**kwargs)
-        self.mode = mode
-        self.max_length = max_length
-
-    def build(self, input_shape):
-        if self.mode == "learned":
-            self.embeddings = self.add_weight(
-                name="embeddings",
-                shape=(self.max_length, input_shape[-1]),
-                initializer=keras.initializers.RandomNormal(stddev=0.02),
-            )
-
-    def call(self, x):
-        steps, features = x.shape[1], x.shape[2]
-        if self.mode == "learned":
-            return x + self.embeddings[:steps]
-        position = ops.arange(steps, dtype="float32")[:, None]
-        pair = ops.cast(ops.arange(features) // 2 * 2, "float32")  # 2i for features 2i and 2i + 1
-        angle = position / ops.power(10000.0, pair / features)
-        return x + ops.where(ops.arange(features) % 2 == 0, ops.sin(angle), ops.cos(angle))
-
-    def get_config(self):
-        return {**super().get_config(), "mode": self.mode, "max_length": self.max_length}`;
 
 export type PositionalMode = 'sinusoidal' | 'learned';
 
@@ -189,7 +156,7 @@ export default defineBlock({
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
       body: [`${outputs.out} = PositionalEncoding(${pyArgs([], { mode: p.mode, max_length: p.maxLength, name: layer })})(${inputs.in})`],
-      helpers: [{ name: 'PositionalEncoding', code: KERAS_POSITIONAL }],
+      helpers: [kerasHelper('PositionalEncoding', 'layers.py')],
     }),
     pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
       init: [`self.${name} = PositionalEncoding(${pyArgs([inputShapes.in[2]], { max_length: p.maxLength, learned: p.mode === 'learned' ? true : undefined })})`],

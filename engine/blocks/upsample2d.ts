@@ -1,42 +1,7 @@
-import { torchHelper } from './emit/torch-helper.js';
+import { kerasHelper, torchHelper } from './emit/torch-helper.js';
 import { defineBlock } from './contract.js';
 import { expectRank } from './shape-rules.js';
 import { kerasLayer, tsLayer } from './emit/snippets.js';
-
-const KERAS_BILINEAR = `class BilinearUpSampling2D(keras.layers.Layer):
-    """Bilinear upsampling by an integer factor, sampled as TensorFlow.js samples.
-
-    Output pixel i reads input position i / factor (TensorFlow 1's resize_bilinear:
-    no aligned corners, no half-pixel centres), clamped at the last pixel. Keras 3's
-    UpSampling2D(interpolation="bilinear") uses half-pixel centres, which would not
-    reproduce the trained model's outputs.
-    """
-
-    def __init__(self, factor, **kwargs):
-        super().__init__(**kwargs)
-        self.factor = factor
-
-    def _taps(self, size):
-        position = ops.arange(size * self.factor, dtype="float32") / self.factor
-        low = ops.cast(ops.floor(position), "int32")
-        high = ops.minimum(low + 1, size - 1)
-        return low, high, position - ops.cast(low, "float32")
-
-    def call(self, x):
-        top, bottom, dy = self._taps(x.shape[1])
-        left, right, dx = self._taps(x.shape[2])
-        dy = ops.reshape(dy, (-1, 1, 1))
-        x = ops.take(x, top, axis=1) * (1 - dy) + ops.take(x, bottom, axis=1) * dy
-        dx = ops.reshape(dx, (-1, 1))
-        return ops.take(x, left, axis=2) * (1 - dx) + ops.take(x, right, axis=2) * dx
-
-    def compute_output_shape(self, input_shape):
-        batch, height, width, channels = input_shape
-        scaled = [None if d is None else d * self.factor for d in (height, width)]
-        return (batch, *scaled, channels)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor}`;
 
 export default defineBlock({
   type: 'core.upsample2d',
@@ -72,7 +37,7 @@ export default defineBlock({
         ? { body: [kerasLayer(outputs.out, 'UpSampling2D', [p.factor], { name: layer }, inputs.in)] }
         : {
             body: [`${outputs.out} = BilinearUpSampling2D(${p.factor}, name=${JSON.stringify(layer)})(${inputs.in})`],
-            helpers: [{ name: 'BilinearUpSampling2D', code: KERAS_BILINEAR }],
+            helpers: [kerasHelper('BilinearUpSampling2D', 'layers.py')],
           },
     pytorch: ({ params: p, inputs, outputs, name }) =>
       p.interpolation === 'nearest'

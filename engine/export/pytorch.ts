@@ -15,6 +15,7 @@ import { hasErrors } from '../graph/types.js';
 import { indent, pyValue, torchShape } from '../blocks/emit/format.js';
 import { commentText, identifier, NameTable, stringLiteral } from './names.js';
 import { ExportError } from './plan.js';
+import { tokenSelections } from './token-selection.js';
 import { torchHelperSource, torchRuntimeSource, torchSourceBody } from './torch-sources.js';
 
 export interface PytorchExport {
@@ -132,10 +133,23 @@ class TorchWriter {
       const e = scope.edges[n.incoming.get(port)!];
       return out.vars.get(e.from.node)![e.from.port];
     };
+    const tokens = tokenSelections(scope);
+    const tokenAt = new Map(tokens.map((t) => [t.at, t]));
+    const quiet = new Set(tokens.flatMap((t) => t.skipped));
     for (const id of scope.order) {
       const n = scope.nodes.get(id)!;
       const label = labels.get(id) ?? id;
       const path = [...where, id];
+      const token = tokenAt.get(id);
+      if (quiet.has(id) || token) out.placement.leaves.set(id, { name: '', torchWeights: [] }); // no weights
+      if (quiet.has(id)) continue;
+      if (token) {
+        const name = names.take(label);
+        out.starts.set(id, out.body.length);
+        out.vars.set(id, { out: name });
+        out.body.push(`${name} = ${out.vars.get(token.from.node)![token.from.port]}[:, 0]  # token 0 (the graph: reshape to a T×1 image, 1×1 poolings, flatten)`);
+        continue;
+      }
       if (n.block.type === COMPOSITE_INPUT) {
         out.vars.set(id, { out: bound.get(id)! });
         continue;

@@ -1,5 +1,6 @@
 // CBAM (Woo et al. 2018) and its two halves, each a block of its own.
 import { defineBlock } from '../contract.js';
+import { unlessDefault } from './ops/emit.js';
 import { channelGate, imageInput, oddKernel, reductionParam, spatialGate } from './vision-ops/gates.js';
 import {
   batchNormWeights,
@@ -124,16 +125,16 @@ export const cbamSpatial = defineBlock({
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
       body: [
-        `const ${tsTargets({ out: outputs.out, map: outputs.spatialMap })} = new SpatialAttention(${tsObject({ kernelSize: p.kernel === 7 ? undefined : p.kernel, batchNorm: p.batchNorm ? undefined : false, name: layer })}).apply(${inputs.in});`,
+        `const ${tsTargets({ out: outputs.out, map: outputs.spatialMap })} = new SpatialAttention(${tsObject({ kernelSize: p.kernel === 7 ? undefined : p.kernel, batchNorm: p.batchNorm ? undefined : false, bnMomentum: unlessDefault(p.bnMomentum, 0.1), name: layer })}).apply(${inputs.in});`,
       ],
       helpers: TS_HELPERS.spatialAttention,
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [`${pyTargets([outputs.out, outputs.spatialMap])} = SpatialAttention(${pyArgs([], { kernel_size: p.kernel === 7 ? undefined : p.kernel, batch_norm: p.batchNorm ? undefined : false, name: layer })})(${inputs.in})`],
+      body: [`${pyTargets([outputs.out, outputs.spatialMap])} = SpatialAttention(${pyArgs([], { kernel_size: p.kernel === 7 ? undefined : p.kernel, batch_norm: p.batchNorm ? undefined : false, bn_momentum: unlessDefault(p.bnMomentum, 0.1), name: layer })})(${inputs.in})`],
       helpers: [KERAS_SPATIAL_ATTENTION],
     }),
     pytorch: ({ params: p, inputs, outputs, name }) => ({
-      init: [`self.${name} = SpatialAttention(${pyArgs([], { kernel_size: p.kernel === 7 ? undefined : p.kernel, batch_norm: p.batchNorm ? undefined : false })})`],
+      init: [`self.${name} = SpatialAttention(${pyArgs([], { kernel_size: p.kernel === 7 ? undefined : p.kernel, batch_norm: p.batchNorm ? undefined : false, bn_momentum: unlessDefault(p.bnMomentum, 0.1) })})`],
       body: [`${pyTargets([outputs.out, outputs.spatialMap])} = self.${name}(${inputs.in})`],
       helpers: [TORCH_SPATIAL_ATTENTION],
       torchWeights: spatialTorchWeights(p.batchNorm),
@@ -171,19 +172,19 @@ export const cbam = defineBlock({
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
       body: [
-        `const ${tsTargets(outputs)} = new CBAM(${tsObject({ reduction: p.reduction, kernelSize: p.kernel === 7 ? undefined : p.kernel, useBias: p.bias ? undefined : false, batchNorm: p.batchNorm ? undefined : false, name: layer })}).apply(${inputs.in});`,
+        `const ${tsTargets(outputs)} = new CBAM(${tsObject({ reduction: p.reduction, kernelSize: p.kernel === 7 ? undefined : p.kernel, useBias: p.bias ? undefined : false, batchNorm: p.batchNorm ? undefined : false, bnMomentum: unlessDefault(p.bnMomentum, 0.1), name: layer })}).apply(${inputs.in});`,
       ],
       helpers: TS_HELPERS.cbam,
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
       body: [
-        `${pyTargets([outputs.out, outputs.channelWeights, outputs.spatialMap])} = CBAM(${pyArgs([], { reduction: p.reduction, kernel_size: p.kernel === 7 ? undefined : p.kernel, use_bias: p.bias ? undefined : false, batch_norm: p.batchNorm ? undefined : false, name: layer })})(${inputs.in})`,
+        `${pyTargets([outputs.out, outputs.channelWeights, outputs.spatialMap])} = CBAM(${pyArgs([], { reduction: p.reduction, kernel_size: p.kernel === 7 ? undefined : p.kernel, use_bias: p.bias ? undefined : false, batch_norm: p.batchNorm ? undefined : false, bn_momentum: unlessDefault(p.bnMomentum, 0.1), name: layer })})(${inputs.in})`,
       ],
       helpers: [KERAS_CHANNEL_ATTENTION, KERAS_SPATIAL_ATTENTION, KERAS_CBAM],
     }),
     pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
       init: [
-        `self.${name} = CBAM(${pyArgs([], { channels: inputShapes.in[3], reduction: p.reduction, kernel_size: p.kernel === 7 ? undefined : p.kernel, bias: p.bias ? undefined : false, batch_norm: p.batchNorm ? undefined : false })})`,
+        `self.${name} = CBAM(${pyArgs([], { channels: inputShapes.in[3], reduction: p.reduction, kernel_size: p.kernel === 7 ? undefined : p.kernel, bias: p.bias ? undefined : false, batch_norm: p.batchNorm ? undefined : false, bn_momentum: unlessDefault(p.bnMomentum, 0.1) })})`,
       ],
       body: [`${pyTargets([outputs.out, outputs.channelWeights, outputs.spatialMap])} = self.${name}(${inputs.in})`],
       helpers: [TORCH_CHANNEL_ATTENTION, TORCH_SPATIAL_ATTENTION, TORCH_CBAM],

@@ -8,6 +8,7 @@ import { linear, type Site } from './ops/build.js';
 import { attnDropoutParam, buildMultiHead, headsParam, multiHeadShape } from './ops/multi-head.js';
 import { maskPort, sameDim, sequence } from './ops/shapes.js';
 import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
+import { numberArg } from '../emit/snippets.js';
 import { layerNormWeights, linearWeights, multiHeadWeights, TORCH_DECODER, TORCH_ENCODER, TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD } from './ops/emit-torch.js';
 import { KERAS_DECODER, KERAS_ENCODER, KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD } from './ops/emit-keras.js';
 import { TS_DECODER, TS_DOT_PRODUCT, TS_ENCODER, TS_MASKED_SOFTMAX, TS_MULTI_HEAD } from './ops/emit-tfjs.js';
@@ -41,8 +42,9 @@ function exportArgs(kind: Layer, p: LayerOptions & { causal: boolean }, d: numbe
     activation: unlessDefault(p.activation, 'relu'),
   };
   const causal = unlessDefault(p.causal, kind === 'decoder');
-  if (lang === 'typescript') return { heads: p.heads, ffDim: p.ffDim, ...common, norm: unlessDefault(p.norm, 'post'), causal };
-  return { d_model: d, num_heads: p.heads, [ffName]: p.ffDim, ...common, norm_first: p.norm === 'pre' ? true : undefined, causal };
+  const eps = p.normEpsilon === 1e-5 ? undefined : numberArg(p.normEpsilon);
+  if (lang === 'typescript') return { heads: p.heads, ffDim: p.ffDim, ...common, norm: unlessDefault(p.norm, 'post'), normEpsilon: eps, causal };
+  return { d_model: d, num_heads: p.heads, [ffName]: p.ffDim, ...common, norm_first: p.norm === 'pre' ? true : undefined, causal, layer_norm_eps: eps };
 }
 
 /** Where the tfjs weights go in the exported PyTorch layer. */

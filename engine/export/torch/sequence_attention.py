@@ -93,20 +93,20 @@ class TransformerEncoderLayer(nn.Module):
     Multi-head self-attention and a position-wise feed-forward network, each in a residual
     connection with LayerNorm: after the sum (post-norm, the paper) or before the sublayer
     (norm_first=True, pre-norm; Xiong et al. 2020). Same sublayers and parameters as
-    nn.TransformerEncoderLayer; LayerNorm eps=1e-5 as in the tfjs model. `mask` [B, T] keeps
+    nn.TransformerEncoderLayer, layer_norm_eps included (1e-5 as PyTorch's, 1e-6 in ViT). `mask` [B, T] keeps
     a step where it is 1. Returns (y [B, T, d_model], self-attention weights [B, heads, T, T]).
     """
 
     def __init__(self, d_model, num_heads, dim_feedforward, dropout=0.1, activation="relu", norm_first=False,
-                 causal=False):
+                 causal=False, layer_norm_eps=1e-5):
         super().__init__()
         self.norm_first = norm_first
         self.self_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout, causal=causal)
         self.linear1 = nn.Linear(d_model, dim_feedforward)
         self.linear2 = nn.Linear(dim_feedforward, d_model)
         self.activation = nn.GELU() if activation == "gelu" else nn.ReLU()
-        self.norm1 = nn.LayerNorm(d_model, eps=1e-5)
-        self.norm2 = nn.LayerNorm(d_model, eps=1e-5)
+        self.norm1 = nn.LayerNorm(d_model, eps=layer_norm_eps)
+        self.norm2 = nn.LayerNorm(d_model, eps=layer_norm_eps)
         self.dropout = nn.Dropout(dropout)
         self.dropout1 = nn.Dropout(dropout)
         self.dropout2 = nn.Dropout(dropout)
@@ -132,13 +132,12 @@ class TransformerDecoderLayer(nn.Module):
     (Causal) multi-head self-attention over the target, multi-head cross-attention from the
     target to the encoder output (memory), and a position-wise feed-forward network, each in
     a residual connection with LayerNorm, post-norm (the paper) or pre-norm (norm_first=True).
-    Same sublayers and parameters as nn.TransformerDecoderLayer; LayerNorm eps=1e-5 as in the
-    tfjs model. Masks [B, T] / [B, S] keep a step where they are 1. Returns (y [B, T, d_model],
+    Same sublayers and parameters as nn.TransformerDecoderLayer, layer_norm_eps included. Masks [B, T] / [B, S] keep a step where they are 1. Returns (y [B, T, d_model],
     self-attention weights [B, heads, T, T], cross-attention weights [B, heads, T, S]).
     """
 
     def __init__(self, d_model, num_heads, dim_feedforward, dropout=0.1, activation="relu", norm_first=False,
-                 causal=True):
+                 causal=True, layer_norm_eps=1e-5):
         super().__init__()
         self.norm_first = norm_first
         self.self_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout, causal=causal)
@@ -146,9 +145,9 @@ class TransformerDecoderLayer(nn.Module):
         self.linear1 = nn.Linear(d_model, dim_feedforward)
         self.linear2 = nn.Linear(dim_feedforward, d_model)
         self.activation = nn.GELU() if activation == "gelu" else nn.ReLU()
-        self.norm1 = nn.LayerNorm(d_model, eps=1e-5)
-        self.norm2 = nn.LayerNorm(d_model, eps=1e-5)
-        self.norm3 = nn.LayerNorm(d_model, eps=1e-5)
+        self.norm1 = nn.LayerNorm(d_model, eps=layer_norm_eps)
+        self.norm2 = nn.LayerNorm(d_model, eps=layer_norm_eps)
+        self.norm3 = nn.LayerNorm(d_model, eps=layer_norm_eps)
         self.dropout = nn.Dropout(dropout)
         self.dropout1 = nn.Dropout(dropout)
         self.dropout2 = nn.Dropout(dropout)

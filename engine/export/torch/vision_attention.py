@@ -61,12 +61,12 @@ class SpatialAttention(nn.Module):
     order (the authors' code stacks max first).
     """
 
-    def __init__(self, kernel_size=7, batch_norm=True):
+    def __init__(self, kernel_size=7, batch_norm=True, bn_momentum=0.1):
         super().__init__()
         # An odd kernel with padding k // 2 is exactly TensorFlow's "same" padding.
         self.conv = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2, bias=False)
-        # BatchNorm as in the tfjs model: epsilon 1e-5, momentum 0.9 in Keras terms (0.1 in PyTorch's).
-        self.bn = nn.BatchNorm2d(1, eps=1e-5, momentum=0.1) if batch_norm else nn.Identity()
+        # BatchNorm as in the tfjs model: epsilon 1e-5; its momentum m is 1 - m in Keras and tfjs terms.
+        self.bn = nn.BatchNorm2d(1, eps=1e-5, momentum=bn_momentum) if batch_norm else nn.Identity()
 
     def forward(self, x):
         pooled = torch.cat([x.mean(dim=1, keepdim=True), x.amax(dim=1, keepdim=True)], dim=1)
@@ -82,10 +82,10 @@ class CBAM(nn.Module):
     [B, C] and the spatial map [B, H, W].
     """
 
-    def __init__(self, channels, reduction=16, kernel_size=7, bias=True, batch_norm=True):
+    def __init__(self, channels, reduction=16, kernel_size=7, bias=True, batch_norm=True, bn_momentum=0.1):
         super().__init__()
         self.channel = ChannelAttention(channels, reduction, bias=bias)
-        self.spatial = SpatialAttention(kernel_size, batch_norm=batch_norm)
+        self.spatial = SpatialAttention(kernel_size, batch_norm=batch_norm, bn_momentum=bn_momentum)
 
     def forward(self, x):
         x, channel_weights = self.channel(x)

@@ -136,10 +136,10 @@ class MultiHeadAttention {
 }`,
 };
 
-const TRANSFORMER_METHODS = `  /** Residual sublayer i: post-norm LN(x + drop(f(x))), pre-norm x + drop(f(LN(x))); LayerNorm ε = 1e-5. */
+const TRANSFORMER_METHODS = `  /** Residual sublayer i: post-norm LN(x + drop(f(x))), pre-norm x + drop(f(LN(x))); LayerNorm ε = normEpsilon (1e-5). */
   private residual(i: number, x: tf.SymbolicTensor, f: (h: tf.SymbolicTensor) => tf.SymbolicTensor): tf.SymbolicTensor {
-    const { dropout = 0.1, norm = 'post', name } = this.args;
-    const ln = (h: tf.SymbolicTensor) => tf.layers.layerNormalization({ epsilon: 1e-5, name: \`\${name}_norm\${i}\` }).apply(h) as tf.SymbolicTensor;
+    const { dropout = 0.1, norm = 'post', normEpsilon = 1e-5, name } = this.args;
+    const ln = (h: tf.SymbolicTensor) => tf.layers.layerNormalization({ epsilon: normEpsilon, name: \`\${name}_norm\${i}\` }).apply(h) as tf.SymbolicTensor;
     const drop = (h: tf.SymbolicTensor) => (dropout > 0 ? (tf.layers.dropout({ rate: dropout, name: \`\${name}_drop\${i}\` }).apply(h) as tf.SymbolicTensor) : h);
     const add = (a: tf.SymbolicTensor, b: tf.SymbolicTensor) => tf.layers.add({ name: \`\${name}_add\${i}\` }).apply([a, b]) as tf.SymbolicTensor;
     return norm === 'pre' ? add(x, drop(f(ln(x)))) : ln(add(x, drop(f(x))));
@@ -152,7 +152,7 @@ const TRANSFORMER_METHODS = `  /** Residual sublayer i: post-norm LN(x + drop(f(
     return tf.layers.dense({ units: x.shape[2] as number, name: \`\${name}_ff2\` }).apply(h) as tf.SymbolicTensor;
   }`;
 
-const TRANSFORMER_ARGS = `{ heads: number; ffDim: number; dropout?: number; activation?: 'relu' | 'gelu'; norm?: 'post' | 'pre'; causal?: boolean; name: string }`;
+const TRANSFORMER_ARGS = `{ heads: number; ffDim: number; dropout?: number; activation?: 'relu' | 'gelu'; norm?: 'post' | 'pre'; normEpsilon?: number; causal?: boolean; name: string }`;
 
 export const TS_ENCODER: CodeHelper = {
   name: 'TransformerEncoderLayer',
