@@ -44,6 +44,7 @@ import { datasetSpecSchema, type DatasetSpec } from '../../engine/data/index.js'
 import { isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/data/spec.js';
 import type { InspectCommand, Inspection } from '../../engine/worker/protocol.js';
 import { describeDevices, findTorchPython } from '../../engine/pytorch/python.js';
+import { WORKER_SCRIPT } from '../../engine/pytorch/prepare.js';
 import { imageBytes, inspectionFor, previewDataset, type InspectionTarget } from './runs.js';
 import { readSummary, RUN_FILES, RunFolder, writeAtomic } from '../../engine/runs/index.js';
 
@@ -351,7 +352,7 @@ export class HostService implements HostHandlers {
   async findPytorch({ python }: HostRequestParsed<'findPytorch'>): Promise<PytorchInfo> {
     try {
       const p = await findTorchPython(python);
-      return { found: true, python: p.python, pythonVersion: p.pythonVersion, torch: p.torch, devices: describeDevices(p) };
+      return { found: true, python: p.python, pythonVersion: p.pythonVersion, torch: p.torch, devices: describeDevices(p), worker: WORKER_SCRIPT };
     } catch (err) {
       return { found: false, reason: (err as Error).message };
     }

@@ -50,6 +50,8 @@ export interface RunSpec {
   config: TrainConfig;
   device: string;
   seed: number;
+  /** With several ranks, BatchNorm normalises over the global batch (SyncBatchNorm), as one rank would. */
+  syncBatchNorm: boolean;
   checkpoints: string;
   /** Where rank 0 writes its safetensors when attn drives the run (they then go into a checkpoint of the run folder). */
   staging: string;
@@ -101,6 +103,7 @@ export async function prepareTorchRun(opts: {
   data: PreparedData;
   config: TrainConfig;
   device: string;
+  syncBatchNorm?: boolean;
   /** Starting weights and optimizer state, already written as safetensors by the caller. */
   resume?: RunSpec['resume'];
 }): Promise<PreparedTorchRun> {
@@ -136,6 +139,7 @@ export async function prepareTorchRun(opts: {
     config,
     device: opts.device,
     seed: config.seed,
+    syncBatchNorm: opts.syncBatchNorm ?? true,
     checkpoints: path.join(root, 'checkpoints'),
     staging: path.join(dir, 'staging'),
     metrics: path.join(root, 'metrics.jsonl'),

@@ -16,8 +16,9 @@ import { downsample } from '../train/probes.js';
 import { RunFolder } from '../runs/index.js';
 import { Trainer } from '../train/trainer.js';
 import type { TrainConfig } from '../train/config.js';
-import { launchRanks, torchrunCommand, type LaunchPlan, type Ranks } from './launch.js';
-import { prepareTorchRun, type PreparedTorchRun } from './prepare.js';
+import { launchRanks, type Ranks } from './launch.js';
+import { prepareTorchRun, WORKER_SCRIPT, type PreparedTorchRun } from './prepare.js';
+import { torchrunCommand, type LaunchPlan } from './torchrun.js';
 import { findTorchPython, type TorchPython } from './python.js';
 import { saveTorchCheckpoint, slotNames, writeStartingPoint, type TorchCheckpoint } from './run-files.js';
 
@@ -30,6 +31,8 @@ export interface TorchOptions {
   device?: TorchDevice;
   /** Ranks on this machine (DDP). */
   nproc?: number;
+  /** With several ranks, BatchNorm statistics over the global batch rather than each rank's shard (default true). */
+  syncBatchNorm?: boolean;
 }
 
 /** The settings a PyTorch run cannot honour here, as one message; null when none. */
@@ -95,7 +98,7 @@ export class PytorchRun {
       const start = await writeStartingPoint(tf, torchDir, trainer.model, exported, slotNames(trainer.config), resume?.checkpoint);
       // The run goes on from the checkpoint: metrics rows of later epochs are dropped and trained again.
       if (start.state) await runDir.resetMetrics(start.state.history);
-      const prepared = await prepareTorchRun({ runDir: runDir.path, graph: req.graph, data, config: trainer.config, device: o.device ?? 'auto', resume: start });
+      const prepared = await prepareTorchRun({ runDir: runDir.path, graph: req.graph, data, config: trainer.config, device: o.device ?? 'auto', syncBatchNorm: o.syncBatchNorm, resume: start });
       return new PytorchRun(tf, trainer, prepared, runDir, python, nproc, start.from ?? null, scratch !== null, { trainSamples: data.train.size, validationSamples: data.validation.size, classNames: data.classNames }, onEvent);
     } catch (err) {
       trainer.dispose();
@@ -234,8 +237,8 @@ export class PytorchRun {
   }
 
   /** The torchrun command that runs this prepared run on one node of a multi-node job. */
-  launchCommand(plan: Omit<LaunchPlan, 'python' | 'specFile' | 'logDir'>): string {
-    return torchrunCommand({ ...plan, python: this.python.python, specFile: this.prepared.specFile, logDir: path.join(this.prepared.dir, 'logs') });
+  launchCommand(plan: Omit<LaunchPlan, 'python' | 'worker' | 'specFile' | 'logDir'>): string {
+    return torchrunCommand({ ...plan, python: this.python.python, worker: WORKER_SCRIPT, specFile: this.prepared.specFile, logDir: path.join(this.prepared.dir, 'logs') });
   }
 
   /** The ranks' process ids, once launched. */
