@@ -1,5 +1,6 @@
 // PyTorch ranks started as torchrun starts them (RANK, WORLD_SIZE, MASTER_ADDR,
-// MASTER_PORT; no attn driving them): synchronised BatchNorm under DDP.
+// MASTER_PORT; no attn driving them): synchronised BatchNorm under DDP, and a
+// run folder that such a run leaves, finalized, read by our run reader.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,6 +12,11 @@ import { decodeSafetensors } from '../engine/export/safetensors.js';
 import { freePort } from '../engine/pytorch/launch.js';
 import { WORKER_SCRIPT } from '../engine/pytorch/prepare.js';
 import { PytorchRun } from '../engine/pytorch/run.js';
+import { finalizeTorchrun } from '../engine/pytorch/finalize.js';
+import { parseGraphText } from '../engine/graph/schema.js';
+import { listCheckpoints, readSummary, RunFolder } from '../engine/runs/index.js';
+import { loadCheckpoint } from '../engine/train/checkpoint.js';
+import { tfReady } from './helpers/tf.js';
 import { graphOf } from './train-fixtures.js';
 import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
 
@@ -94,7 +100,57 @@ test('DDP with synchronised BatchNorm: both ranks keep the running statistics of
   const spec = JSON.parse(readFileSync(specFile, 'utf8'));
   const unsynced = path.join(path.dirname(specFile), 'spec-unsynced.json');
   mkdirSync(path.join(path.dirname(specFile), 'unsynced'), { recursive: true });
-  writeFileSync(unsynced, JSON.stringify({ ...spec, syncBatchNorm: false, checkpoints: path.join(path.dirname(specFile), 'unsynced') }));
+  const apartDir = path.join(path.dirname(specFile), 'unsynced');
+  writeFileSync(unsynced, JSON.stringify({ ...spec, syncBatchNorm: false, staging: apartDir, events: path.join(apartDir, 'events.jsonl') }));
   const apart = await launch(unsynced, 2);
   assert.ok(maxDiff(apart[0], one[0], stats) > 1e-3, `unsynchronised BatchNorm should drift from one rank's: ${maxDiff(apart[0], one[0], stats)}`);
+});
+
+test('a run trained by a bare torchrun, finalized, opens with the run reader: tfjs checkpoints, metrics, snapshots, run.json', async (t) => {
+  if (skipWithoutTorch(t, 'a bare torchrun run')) return;
+  const dir = tmp('bare');
+  const graph = parseGraphText(readFileSync(fileURLToPath(new URL('../../templates/bench-se-cnn.attn.json', import.meta.url)), 'utf8')).graph!;
+  const config = { epochs: 2, batchSize: 32, lr: 0.004, probe: { everyBatches: 4, minIntervalMs: 0 } };
+  const prepared = await PytorchRun.setup({ graph, dataset: { name: 'mnist', limit: 300, seed: 5 }, config, out: { dir }, pytorch: { device: 'cpu' } });
+  prepared.dispose();
+  // What torchrun runs on each node: the worker and the spec, with no attn environment.
+  const env: NodeJS.ProcessEnv = { ...process.env, RANK: '0', LOCAL_RANK: '0', WORLD_SIZE: '1' };
+  delete env.ATTN_DRIVEN;
+  delete env.ATTN_COMMANDS;
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(PYTHON, [WORKER_SCRIPT, path.join(dir, 'pytorch', 'spec.json')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`the worker exited with ${code}: ${err.slice(-2000)}`))));
+  });
+  const run = RunFolder.open(dir);
+  assert.deepEqual(await run.metrics(), [], 'nothing in the layout before finalizing: Python does not write it');
+
+  const result = await finalizeTorchrun(dir);
+  assert.equal(result.ended, true);
+  assert.equal(result.checkpoints, 2, 'one per epoch');
+  assert.ok(result.snapshots >= 3, `snapshots at the probe rate: ${result.snapshots}`);
+  assert.deepEqual(await finalizeTorchrun(dir), { checkpoints: 0, snapshots: 0, ended: false }, 'applied once');
+
+  const rows = await run.metrics();
+  assert.deepEqual(rows.map((r) => r.epoch), [0, 1]);
+  assert.ok(rows[1].val_accuracy! > 0.3, `val_accuracy ${rows[1].val_accuracy}`);
+  const summary = await readSummary(run);
+  assert.equal(summary?.state, 'done');
+  assert.equal(summary?.backend, 'pytorch');
+  assert.equal(summary?.finalMetrics.val_accuracy, rows[1].val_accuracy);
+  const checkpoints = await listCheckpoints(path.join(dir, 'checkpoints'));
+  const last = checkpoints.at(-1)!;
+  assert.equal(last.step, 18);
+  // The tfjs checkpoint (checksums verified) holds the weights PyTorch trained.
+  const tf = await tfReady;
+  const ck = await loadCheckpoint(tf, last.dir);
+  const torchWeights = decodeSafetensors(readFileSync(path.join(last.dir, 'model.safetensors'))).filter((w) => !w.name.endsWith('num_batches_tracked'));
+  const absSum = (xs: ArrayLike<number>[]) => xs.reduce((s, x) => s + Array.from(x).reduce((a, v) => a + Math.abs(v), 0), 0);
+  const [inTfjs, inTorch] = [absSum(ck.weights.map((w) => w.dataSync())), absSum(torchWeights.map((w) => w.data))];
+  assert.ok(Math.abs(inTfjs - inTorch) < 1e-4 * inTorch, `Σ|w| tfjs ${inTfjs}, torch ${inTorch}`);
+  assert.equal(ck.state.step, 18);
+  tf.dispose([...ck.weights, ...ck.optimizer]);
+  const snapshot = await run.readSnapshot(1);
+  assert.deepEqual(snapshot[0].shape, [4, 32], 'SE channel weights of the 4 probe samples');
 });

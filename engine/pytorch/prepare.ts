@@ -53,8 +53,10 @@ export interface RunSpec {
   /** With several ranks, BatchNorm normalises over the global batch (SyncBatchNorm), as one rank would. */
   syncBatchNorm: boolean;
   checkpoints: string;
-  /** Where rank 0 writes its safetensors when attn drives the run (they then go into a checkpoint of the run folder). */
+  /** Where rank 0 writes its safetensors (they then go into a checkpoint of the run folder). */
   staging: string;
+  /** Under a bare torchrun (no attn reading rank 0's stdout), where rank 0 also appends its events, for finalize.ts. */
+  events: string;
   /** Per model output: forward() gives logits (the trainer applies the softmax, as the graph does). */
   logits: boolean[];
   metrics: string;
@@ -142,6 +144,7 @@ export async function prepareTorchRun(opts: {
     syncBatchNorm: opts.syncBatchNorm ?? true,
     checkpoints: path.join(root, 'checkpoints'),
     staging: path.join(dir, 'staging'),
+    events: path.join(dir, 'events.jsonl'),
     metrics: path.join(root, 'metrics.jsonl'),
     resume: opts.resume,
   };

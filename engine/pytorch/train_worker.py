@@ -150,8 +150,11 @@ def synchronise_batch_norm(model, device):
 class Channel:
     """Events out (rank 0 only) and commands in, read by a thread so that a batch never waits on stdin."""
 
-    def __init__(self, active):
+    def __init__(self, active, log=None):
         self.active = active
+        # Under a bare torchrun nobody reads our stdout: the events also go to a file that
+        # engine/pytorch/finalize.ts turns into the run folder's layout.
+        self.log = open(log, "a") if active and log else None
         self.commands = queue.Queue()
         # Commands come from the Node side that launched us; under torchrun stdin is not ours to read.
         if active and os.environ.get("ATTN_COMMANDS") == "stdin":
@@ -170,8 +173,12 @@ class Channel:
 
     def emit(self, event):
         if self.active:
-            sys.stdout.write(json.dumps(event) + "\n")
+            line = json.dumps(event) + "\n"
+            sys.stdout.write(line)
             sys.stdout.flush()
+            if self.log:
+                self.log.write(line)
+                self.log.flush()
 
     def poll(self, block=False):
         try:
@@ -256,7 +263,8 @@ class Run:
         self.rank = int(os.environ.get("RANK", "0"))
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.local_rank = int(os.environ.get("LOCAL_RANK", str(self.rank)))
-        self.channel = Channel(self.rank == 0)
+        driven = bool(os.environ.get("ATTN_DRIVEN"))
+        self.channel = Channel(self.rank == 0, None if driven else spec.get("events"))
         self.device = self.pick_device(spec.get("device", "auto"))
         if self.world > 1:
             backend = "nccl" if self.device.type == "cuda" else "gloo"
@@ -492,13 +500,13 @@ class Run:
         self.channel.emit({"type": "attention", "epoch": epoch, "step": step, "ms": ms, "maps": maps})
 
     def checkpoint(self, state, reason):
-        """Rank 0 writes the weights and the optimizer's moments; the Node side adds the tfjs format and announces it."""
+        """Rank 0 writes the weights and the optimizer's moments; the Node side adds the tfjs format and
+        announces it (driven by attn at once, after a bare torchrun when finalize.ts reads the events)."""
         if self.rank != 0:
             return
         # One folder per checkpoint written (an interval and an epoch checkpoint can share a step).
         self.checkpoints_written += 1
-        base = self.spec["staging"] if os.environ.get("ATTN_DRIVEN") else self.spec["checkpoints"]
-        folder = os.path.join(base, f"step-{state['step']:06d}.{self.checkpoints_written}.torch")
+        folder = os.path.join(self.spec["staging"], f"step-{state['step']:06d}.{self.checkpoints_written}.torch")
         os.makedirs(folder, exist_ok=True)
         write_safetensors(os.path.join(folder, "model.safetensors"), self.model.state_dict())
         moments, t = self.optimizer_state()
@@ -633,11 +641,6 @@ class Run:
             s["batch"] = 0
             sums = Sums(self.outputs, self.device)
             self.checkpoint(state_now(), "epoch")
-            # Driven by attn, the Node side appends the row once the checkpoint is in the run
-            # folder; under a bare torchrun, rank 0 does, in the same order.
-            if self.rank == 0 and not os.environ.get("ATTN_DRIVEN"):
-                with open(spec["metrics"], "a") as f:
-                    f.write(json.dumps(row) + "\n")
             if stop_early:
                 reason = "early-stopped"
                 break
