@@ -17,6 +17,7 @@ import { parseGraphText } from '../engine/graph/schema.js';
 import { listCheckpoints, readSummary, RunFolder } from '../engine/runs/index.js';
 import { loadCheckpoint } from '../engine/train/checkpoint.js';
 import { tfReady } from './helpers/tf.js';
+import { attn } from './helpers/cli.js';
 import { graphOf } from './train-fixtures.js';
 import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
 
@@ -131,6 +132,11 @@ test('a run trained by a bare torchrun, finalized, opens with the run reader: tf
   assert.equal(result.checkpoints, 2, 'one per epoch');
   assert.ok(result.snapshots >= 3, `snapshots at the probe rate: ${result.snapshots}`);
   assert.deepEqual(await finalizeTorchrun(dir), { checkpoints: 0, snapshots: 0, ended: false }, 'applied once');
+  const again = await attn('finalize', dir);
+  assert.equal(again.stdout.trim(), `${dir}: 0 checkpoint(s), 0 attention snapshot(s) written`);
+  const notTorch = await attn('finalize', tmp('not-torch'));
+  assert.equal(notTorch.code, 1);
+  assert.match(notTorch.stderr, /attn finalize: .*not-torch\S* is not a PyTorch run folder \(no pytorch\/spec\.json\)/);
 
   const rows = await run.metrics();
   assert.deepEqual(rows.map((r) => r.epoch), [0, 1]);
