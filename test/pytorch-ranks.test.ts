@@ -100,8 +100,8 @@ test('DDP with synchronised BatchNorm: both ranks keep the running statistics of
   // The same ranks without it: each normalises its own half batch, and the statistics part ways.
   const spec = JSON.parse(readFileSync(specFile, 'utf8'));
   const unsynced = path.join(path.dirname(specFile), 'spec-unsynced.json');
-  mkdirSync(path.join(path.dirname(specFile), 'unsynced'), { recursive: true });
   const apartDir = path.join(path.dirname(specFile), 'unsynced');
+  mkdirSync(apartDir, { recursive: true });
   writeFileSync(unsynced, JSON.stringify({ ...spec, syncBatchNorm: false, staging: apartDir, events: path.join(apartDir, 'events.jsonl') }));
   const apart = await launch(unsynced, 2);
   assert.ok(maxDiff(apart[0], one[0], stats) > 1e-3, `unsynchronised BatchNorm should drift from one rank's: ${maxDiff(apart[0], one[0], stats)}`);
