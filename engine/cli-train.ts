@@ -1,5 +1,6 @@
 // `attn train`: trains a graph file in a training process, with a progress bar on
 // a terminal or one JSON event per line with --json.
+import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadGraphFile } from './shapes/load.js';
 import { formatDiagnostic, hasErrors } from './graph/types.js';
@@ -11,6 +12,7 @@ import { datasetNames } from './data/index.js';
 import { adapterLabel, TRAINING_BACKEND_OPTIONS, type TrainingBackendOption } from './schemas/backends.js';
 import { RunFolder, RunJournal } from './runs/index.js';
 import { PytorchRun, TORCH_DEVICES, type TorchDevice } from './pytorch/run.js';
+import { finalizeTorchrun } from './pytorch/finalize.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 
@@ -192,7 +194,8 @@ async function printLaunch(start: Parameters<typeof PytorchRun.setup>[0], o: Tra
     out.log(`# run folder ${run.folder} (prepared; it must be at this path on every node, e.g. on a shared file system)`);
     const ranks = o.nodeRank === undefined ? Array.from({ length: nnodes }, (_, k) => k) : [o.nodeRank];
     for (const nodeRank of ranks) out.log(`# node ${nodeRank} of ${nnodes}:\n${run.launchCommand({ ...plan, nodeRank })}`);
-    out.log('# events come as JSON lines on stdout of node 0; metrics.jsonl and safetensors checkpoints go to the run folder');
+    out.log(`# events come as JSON lines on stdout of node 0 and in ${path.join(run.folder, 'pytorch', 'events.jsonl')}; meanwhile or afterwards,`);
+    out.log(`# attn finalize ${run.folder}   writes them into the run folder (checkpoints, metrics, attention snapshots)`);
     return 0;
   } catch (err) {
     out.err(`attn train: ${(err as Error).message}`);
@@ -228,4 +231,18 @@ export function registerTrainCommand(program: Command, out: Out, setCode: (code:
     .option('--resume <dir>', 'continue from a run folder, its checkpoints/ or one checkpoint')
     .option('--json', 'one JSON event per line; the last is {"type":"done",...}')
     .action(async (file: string, o: TrainOptions) => setCode(await train(file, o, out)));
+  program
+    .command('finalize')
+    .description('write what a bare torchrun of a PyTorch run reported (--print-launch) into its run folder: checkpoints, metrics, snapshots')
+    .argument('<run>', 'the run folder')
+    .action(async (run: string) => {
+      try {
+        const r = await finalizeTorchrun(run);
+        out.log(`${run}: ${r.checkpoints} checkpoint(s), ${r.snapshots} attention snapshot(s) written${r.ended ? '; the run has ended' : ''}`);
+        setCode(0);
+      } catch (err) {
+        out.err(`attn finalize: ${(err as Error).message}`);
+        setCode(1);
+      }
+    });
 }

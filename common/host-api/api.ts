@@ -210,7 +210,7 @@ export interface HostInfo {
 
 /** A Python with PyTorch (interpreter, versions, the devices torch sees), or why none was found. */
 export type PytorchInfo =
-  | { found: true; python: string; pythonVersion: string; torch: string; devices: string[] }
+  | { found: true; python: string; pythonVersion: string; torch: string; devices: string[]; /** The host's train_worker.py, for the torchrun command. */ worker: string }
   | { found: false; reason: string };
 
 /** A graph read from disk (or a template): the graph only when the file could be parsed. */

@@ -99,33 +99,3 @@ export async function launchRanks(opts: {
     },
   };
 }
-
-export interface LaunchPlan {
-  python: string;
-  specFile: string;
-  nnodes: number;
-  nprocPerNode: number;
-  nodeRank: number;
-  /** host:port of node 0, reachable from every node. */
-  master: string;
-  logDir: string;
-}
-
-const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-
-/**
- * The torchrun command that runs this run's prepared files on one node of a
- * multi-node job (the same command on each node, with its --node-rank). The
- * run folder must be at the same path on every node (a shared file system).
- * --redirects/--tee/--log_dir avoid torch 1.13's `Std` map error on Python 3.11.
- */
-export function torchrunCommand(p: LaunchPlan): string {
-  const args = [
-    p.python, '-m', 'torch.distributed.run',
-    `--nnodes=${p.nnodes}`, `--nproc_per_node=${p.nprocPerNode}`, `--node_rank=${p.nodeRank}`,
-    `--master_addr=${p.master.split(':')[0]}`, `--master_port=${p.master.split(':')[1] ?? '29500'}`,
-    '--redirects', '2', '--tee', '1', '--log_dir', p.logDir,
-    WORKER_SCRIPT, p.specFile,
-  ];
-  return args.map(quote).join(' ');
-}

@@ -50,9 +50,13 @@ export interface RunSpec {
   config: TrainConfig;
   device: string;
   seed: number;
+  /** With several ranks, BatchNorm normalises over the global batch (SyncBatchNorm), as one rank would. */
+  syncBatchNorm: boolean;
   checkpoints: string;
-  /** Where rank 0 writes its safetensors when attn drives the run (they then go into a checkpoint of the run folder). */
+  /** Where rank 0 writes its safetensors (they then go into a checkpoint of the run folder). */
   staging: string;
+  /** Under a bare torchrun (no attn reading rank 0's stdout), where rank 0 also appends its events, for finalize.ts. */
+  events: string;
   /** Per model output: forward() gives logits (the trainer applies the softmax, as the graph does). */
   logits: boolean[];
   metrics: string;
@@ -101,6 +105,7 @@ export async function prepareTorchRun(opts: {
   data: PreparedData;
   config: TrainConfig;
   device: string;
+  syncBatchNorm?: boolean;
   /** Starting weights and optimizer state, already written as safetensors by the caller. */
   resume?: RunSpec['resume'];
 }): Promise<PreparedTorchRun> {
@@ -136,8 +141,10 @@ export async function prepareTorchRun(opts: {
     config,
     device: opts.device,
     seed: config.seed,
+    syncBatchNorm: opts.syncBatchNorm ?? true,
     checkpoints: path.join(root, 'checkpoints'),
     staging: path.join(dir, 'staging'),
+    events: path.join(dir, 'events.jsonl'),
     metrics: path.join(root, 'metrics.jsonl'),
     resume: opts.resume,
   };

@@ -1,7 +1,15 @@
 // Finding a Python with PyTorch: the interpreter asked for, else
 // /usr/bin/python3, else `python3` on PATH; each is asked for its torch
 // version and the devices torch sees. The first with torch wins.
+//
+// A page in browser mode may name the interpreter, so a name is checked before
+// anything runs: it must resolve to an existing regular executable file whose
+// name says Python, and it is then run only with the fixed probe below; what
+// runs afterwards is that resolved file.
 import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
 
 export interface TorchPython {
   /** The interpreter, as given or found. */
@@ -30,8 +38,49 @@ print(json.dumps({"python": sys.version.split()[0], "torch": torch.__version__, 
 
 export const DEFAULT_PYTHONS = ['/usr/bin/python3', 'python3'];
 
-/** One interpreter: its torch, or why it cannot train. */
-export function probePython(python: string, timeoutMs = 60_000): Promise<TorchPython | { python: string; reason: string }> {
+/** An interpreter named without a folder, looked up on PATH as a shell would; null when not found. */
+async function onPath(name: string): Promise<string | null> {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, name);
+    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+  }
+  return null;
+}
+
+const looksLikePython = (file: string) => /python/i.test(path.basename(file));
+
+/**
+ * The absolute path an interpreter name stands for (PATH looked up), or why it
+ * cannot be one: with symlinks resolved it must exist, be a regular file, be
+ * executable and be named like a Python (python, python3.11, a venv's
+ * bin/python…). The path itself, not its target, is what runs: a venv's
+ * python is a symlink that finds its packages from where it is.
+ */
+export async function resolveInterpreter(python: string): Promise<{ file: string } | { reason: string }> {
+  if (python.includes('\0')) return { reason: `the Python path ${JSON.stringify(python)} holds a NUL character` };
+  const named = python.includes('/') || python.includes(path.sep) ? path.resolve(python) : await onPath(python);
+  if (!named) return { reason: `no Python at ${python} (not found on PATH)` };
+  let file: string;
+  try {
+    file = await realpath(named);
+  } catch {
+    return { reason: `no Python at ${python}` };
+  }
+  const info = await stat(file);
+  if (!info.isFile()) return { reason: `${python} is not a Python interpreter: ${file} is not a regular file` };
+  if (!(await access(file, constants.X_OK).then(() => true, () => false))) return { reason: `${python} is not a Python interpreter: ${file} is not executable` };
+  if (!looksLikePython(named) && !looksLikePython(file)) return { reason: `${python} is not a Python interpreter: its name does not say python (refused without running it)` };
+  return { file: named };
+}
+
+/** One interpreter: its torch, or why it cannot train. The name is checked first (resolveInterpreter) and the resolved file is what runs. */
+export async function probePython(given: string, timeoutMs = 60_000): Promise<TorchPython | { python: string; reason: string }> {
+  const resolved = await resolveInterpreter(given);
+  if ('reason' in resolved) return { python: given, reason: resolved.reason };
+  return runProbe(resolved.file, timeoutMs);
+}
+
+function runProbe(python: string, timeoutMs: number): Promise<TorchPython | { python: string; reason: string }> {
   return new Promise((resolve) => {
     const child = spawn(python, ['-c', PROBE], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

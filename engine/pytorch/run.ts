@@ -12,14 +12,15 @@ import { prepareData } from '../data/index.js';
 import { inputHint, type RunRequest } from '../train/setup.js';
 import { trainEventSchema, type TrainEvent, type TrainEventOf } from '../schemas/train-events.js';
 import { exportPytorch } from '../export/pytorch.js';
-import { downsample } from '../train/probes.js';
 import { RunFolder } from '../runs/index.js';
 import { Trainer } from '../train/trainer.js';
 import type { TrainConfig } from '../schemas/train-config.js';
-import { launchRanks, torchrunCommand, type LaunchPlan, type Ranks } from './launch.js';
-import { prepareTorchRun, type PreparedTorchRun } from './prepare.js';
+import { launchRanks, type Ranks } from './launch.js';
+import { prepareTorchRun, WORKER_SCRIPT, type PreparedTorchRun } from './prepare.js';
+import { torchrunCommand, type LaunchPlan } from '../schemas/torchrun.js';
 import { findTorchPython, type TorchPython } from './python.js';
-import { saveTorchCheckpoint, slotNames, writeStartingPoint, type TorchCheckpoint } from './run-files.js';
+import { slotNames, writeStartingPoint, type TorchCheckpoint } from './run-files.js';
+import { TorchRunWriter, type TorchAttention } from './run-writer.js';
 
 export const TORCH_DEVICES = ['auto', 'cuda', 'mps', 'cpu'] as const;
 export type TorchDevice = (typeof TORCH_DEVICES)[number];
@@ -30,6 +31,8 @@ export interface TorchOptions {
   device?: TorchDevice;
   /** Ranks on this machine (DDP). */
   nproc?: number;
+  /** With several ranks, BatchNorm statistics over the global batch rather than each rank's shard (default true). */
+  syncBatchNorm?: boolean;
 }
 
 /** The settings a PyTorch run cannot honour here, as one message; null when none. */
@@ -44,16 +47,11 @@ export function refusal(py: TorchPython, o: TorchOptions): string | null {
   return null;
 }
 
-const base64Floats = (s: string) => {
-  const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
-
 export class PytorchRun {
   private ranks: Ranks | null = null;
   private early: 'pause' | 'stop' | null = null;
   private device = 'cpu';
-  private lastCheckpoint: string | null = null;
+  private readonly writer: TorchRunWriter;
 
   private constructor(
     private readonly tf: TF,
@@ -67,7 +65,9 @@ export class PytorchRun {
     private readonly scratch: boolean,
     private readonly sizes: { trainSamples: number; validationSamples: number; classNames: readonly string[] },
     private readonly onEvent: (e: TrainEvent) => void,
-  ) {}
+  ) {
+    this.writer = new TorchRunWriter(tf, runDir, trainer.model, prepared.exported, trainer.config);
+  }
 
   /** Finds torch, prepares the data and the run folder, checks the graph as the tfjs trainer does. */
   static async setup(req: Omit<RunRequest, 'backend'> & { pytorch?: TorchOptions }, onEvent: (e: TrainEvent) => void = () => {}): Promise<PytorchRun> {
@@ -95,7 +95,7 @@ export class PytorchRun {
       const start = await writeStartingPoint(tf, torchDir, trainer.model, exported, slotNames(trainer.config), resume?.checkpoint);
       // The run goes on from the checkpoint: metrics rows of later epochs are dropped and trained again.
       if (start.state) await runDir.resetMetrics(start.state.history);
-      const prepared = await prepareTorchRun({ runDir: runDir.path, graph: req.graph, data, config: trainer.config, device: o.device ?? 'auto', resume: start });
+      const prepared = await prepareTorchRun({ runDir: runDir.path, graph: req.graph, data, config: trainer.config, device: o.device ?? 'auto', syncBatchNorm: o.syncBatchNorm, resume: start });
       return new PytorchRun(tf, trainer, prepared, runDir, python, nproc, start.from ?? null, scratch !== null, { trainSamples: data.train.size, validationSamples: data.validation.size, classNames: data.classNames }, onEvent);
     } catch (err) {
       trainer.dispose();
@@ -157,25 +157,12 @@ export class PytorchRun {
   }
 
   private async checkpoint(ck: TorchCheckpoint): Promise<void> {
-    const target = await saveTorchCheckpoint(this.tf, this.runDir, this.trainer.model, this.prepared.exported, slotNames(this.config), ck, {
-      keep: this.config.keepCheckpoints,
-      extra: { graph: this.trainer.compiled.model.name },
-    });
-    this.lastCheckpoint = target;
-    // The checkpoint holds the epoch's metrics row; metrics.jsonl gets it after, as the tfjs trainer does.
-    const row = ck.state.history.at(-1);
-    if (ck.reason === 'epoch' && row) await this.runDir.appendMetrics(row);
+    const target = await this.writer.checkpoint(ck);
     this.emit({ type: 'checkpoint', epoch: ck.state.epoch, step: ck.state.step, path: target, reason: ck.reason });
   }
 
-  private async attention(e: { epoch: number; step: number; ms: number; maps: { nodeId: string; port: string; kind: string; axes?: string; shape: number[]; data: string }[] }): Promise<void> {
-    const max = this.config.probe.maxElements;
-    const maps = e.maps.map((m) => {
-      const full = base64Floats(m.data);
-      const { data, shape } = downsample(full, m.shape, max);
-      return { nodeId: m.nodeId, port: m.port, kind: m.kind as 'matrix', ...(m.axes ? { axes: m.axes } : {}), shape, fullShape: m.shape, data: Float32Array.from(data) };
-    });
-    await this.runDir.writeAttention(e.step, maps);
+  private async attention(e: TorchAttention): Promise<void> {
+    const maps = await this.writer.attention(e);
     this.emit({ type: 'attention', epoch: e.epoch, step: e.step, ms: e.ms, maps });
   }
 
@@ -223,7 +210,7 @@ export class PytorchRun {
     let exitError: Error | null = null;
     await this.ranks.exited.catch((err: Error) => (exitError = err));
     await chain;
-    const saved = this.lastCheckpoint ? `the last checkpoint, ${this.lastCheckpoint}, is intact` : 'no checkpoint had been written';
+    const saved = this.writer.lastCheckpoint ? `the last checkpoint, ${this.writer.lastCheckpoint}, is intact` : 'no checkpoint had been written';
     // A rank killed from outside is the cause; what the others then report (gloo's "connection closed by peer") is its echo.
     const killed = exitError && /was killed/.test((exitError as Error).message) ? (exitError as Error) : null;
     if (killed) throw new Error(`${killed.message}${failure ? ` (then ${(failure as Error).message})` : ''}; ${saved}`);
@@ -234,8 +221,8 @@ export class PytorchRun {
   }
 
   /** The torchrun command that runs this prepared run on one node of a multi-node job. */
-  launchCommand(plan: Omit<LaunchPlan, 'python' | 'specFile' | 'logDir'>): string {
-    return torchrunCommand({ ...plan, python: this.python.python, specFile: this.prepared.specFile, logDir: path.join(this.prepared.dir, 'logs') });
+  launchCommand(plan: Omit<LaunchPlan, 'python' | 'worker' | 'specFile' | 'logDir'>): string {
+    return torchrunCommand({ ...plan, python: this.python.python, worker: WORKER_SCRIPT, specFile: this.prepared.specFile, logDir: path.join(this.prepared.dir, 'logs') });
   }
 
   /** The ranks' process ids, once launched. */

@@ -35,23 +35,11 @@ import torch.distributed as dist
 IGNORE = -1
 EPS = 1e-7
 STOP, PROBE = 1, 2
+# Progress events are throttled: each one reads the running sums, a host sync on a GPU.
+PROGRESS_INTERVAL_S = 0.1
 
 
 # ---------------------------------------------------------------- files
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        out[key] = torch.frombuffer(bytearray(data[a:b]), dtype=torch.float32).reshape(info["shape"])
-    return out
 
 
 def write_safetensors(path, tensors):
@@ -73,11 +61,87 @@ def write_safetensors(path, tensors):
     os.replace(tmp, path)
 
 
+def keep_freed_memory():
+    """Has glibc's malloc keep the memory a training step frees for the next step.
+
+    A CPU step allocates and frees the same large activation and gradient buffers every
+    time. With glibc's defaults those may be handed back to the kernel at each free and
+    faulted in again, page by page, at the next step (measured here: 2-3x the page faults
+    of a plain loop and up to half its speed, depending on what the process allocated
+    before). Large buffers come from the heap and the heap is not trimmed instead.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+        libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest: 32 MiB on 64-bit
+        libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)
+    except (OSError, AttributeError):
+        pass  # not glibc (musl, …): nothing to tune
+
+
 def load_module(path):
     spec = importlib.util.spec_from_file_location("exported_model", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# ---------------------------------------------------------------- synchronised BatchNorm
+
+
+class GlooSyncBatchNorm(torch.nn.modules.batchnorm._BatchNorm):
+    """nn.SyncBatchNorm for CPU ranks (torch's runs on CUDA only): in training, each channel's
+    sum, sum of squares and count are summed over the ranks, differentiably, so every rank
+    normalises with, and keeps running statistics of, the whole global batch."""
+
+    def _check_input_dim(self, x):
+        if x.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {x.dim()}D input)")
+
+    def forward(self, x):
+        if not self.training:
+            return super().forward(x)
+        from torch.distributed.nn.functional import all_reduce
+
+        c = x.shape[1]
+        dims = [0] + list(range(2, x.dim()))
+        count = x.new_full((1,), x.numel() // max(c, 1))
+        stats = all_reduce(torch.cat([x.sum(dims), (x * x).sum(dims), count]))
+        n = stats[-1]
+        mean = stats[:c] / n
+        var = (stats[c : 2 * c] / n - mean * mean).clamp_min(0)
+        if self.track_running_stats:
+            with torch.no_grad():
+                m = self.momentum
+                self.running_mean.mul_(1 - m).add_(mean.detach() * m)
+                self.running_var.mul_(1 - m).add_(var.detach() * (n / (n - 1).clamp_min(1)) * m)
+                self.num_batches_tracked += 1
+        shape = [1, c] + [1] * (x.dim() - 2)
+        y = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
+        return y * self.weight.view(shape) + self.bias.view(shape) if self.affine else y
+
+    @classmethod
+    def convert(cls, module):
+        """The module with every BatchNorm replaced by this one, parameters and buffers kept."""
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm) and not isinstance(module, cls):
+            out = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats)
+            out.load_state_dict(module.state_dict())
+            out.train(module.training)
+            return out
+        for name, child in module.named_children():
+            module.add_module(name, cls.convert(child))
+        return module
+
+
+def synchronise_batch_norm(model, device):
+    """Every BatchNorm of the model normalising over the global batch of all ranks."""
+    if device.type == "cuda":
+        return torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    return GlooSyncBatchNorm.convert(model)
 
 
 # ---------------------------------------------------------------- protocol
@@ -86,8 +150,11 @@ def load_module(path):
 class Channel:
     """Events out (rank 0 only) and commands in, read by a thread so that a batch never waits on stdin."""
 
-    def __init__(self, active):
+    def __init__(self, active, log=None):
         self.active = active
+        # Under a bare torchrun nobody reads our stdout: the events also go to a file that
+        # engine/pytorch/finalize.ts turns into the run folder's layout.
+        self.log = open(log, "a") if active and log else None
         self.commands = queue.Queue()
         # Commands come from the Node side that launched us; under torchrun stdin is not ours to read.
         if active and os.environ.get("ATTN_COMMANDS") == "stdin":
@@ -106,8 +173,12 @@ class Channel:
 
     def emit(self, event):
         if self.active:
-            sys.stdout.write(json.dumps(event) + "\n")
+            line = json.dumps(event) + "\n"
+            sys.stdout.write(line)
             sys.stdout.flush()
+            if self.log:
+                self.log.write(line)
+                self.log.flush()
 
     def poll(self, block=False):
         try:
@@ -141,21 +212,28 @@ def ranks_above(probs, labels):
 
 
 class Sums:
-    """The trainer's running sums (engine/train/trainer.ts' metricsOf names), reduced over ranks as one vector."""
+    """The trainer's running sums (engine/train/trainer.ts' metricsOf names) as one vector on the
+    training device: a step adds to it without a host sync, and it is read only when reported."""
 
-    def __init__(self, outputs, initial=None):
+    def __init__(self, outputs, device, initial=None):
         self.keys = ["loss", "samples"] + [f"{i}.{k}" for i in range(len(outputs)) for k in ("loss", "n", "correct", "topK")]
-        self.values = dict.fromkeys(self.keys, 0.0)
-        if initial:
-            for k, v in initial.items():
-                self.values[k] = v
+        initial = initial or {}
+        self.vector = torch.tensor([float(initial.get(k, 0.0)) for k in self.keys], dtype=stats_dtype(device), device=device)
 
-    def add_vector(self, vector):
-        for k, v in zip(self.keys, vector.tolist()):
-            self.values[k] += v
+    def add(self, vector):
+        self.vector += vector
+
+    @property
+    def values(self):
+        return dict(zip(self.keys, self.vector.tolist()))
 
     def as_dict(self):
         return {k: v for k, v in self.values.items() if v or k in ("loss", "samples")}
+
+
+def stats_dtype(device):
+    """Sums in float64 (counts stay exact), except where the device has none."""
+    return torch.float32 if device.type == "mps" else torch.float64
 
 
 def metrics_of(sums, outputs, prefix, classes, top_k, with_top_k):
@@ -185,7 +263,8 @@ class Run:
         self.rank = int(os.environ.get("RANK", "0"))
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.local_rank = int(os.environ.get("LOCAL_RANK", str(self.rank)))
-        self.channel = Channel(self.rank == 0)
+        driven = bool(os.environ.get("ATTN_DRIVEN"))
+        self.channel = Channel(self.rank == 0, None if driven else spec.get("events"))
         self.device = self.pick_device(spec.get("device", "auto"))
         if self.world > 1:
             backend = "nccl" if self.device.type == "cuda" else "gloo"
@@ -225,16 +304,20 @@ class Run:
         self.labels_per_sample = int(np.prod(self.train_y.shape[1:])) if self.train_y.dim() > 1 else 1
 
     def build_model(self):
-        module = load_module(self.spec["model"])
+        # The export carries its runtime (engine/export/torch/runtime.py): its safetensors reader is ours too.
+        self.module = module = load_module(self.spec["model"])
         torch.manual_seed(self.spec.get("seed", 0))  # every rank starts from the same weights
         self.model = module.Model().to(self.device)
         resume = self.spec.get("resume")
         if resume:
-            state = read_safetensors(resume["weights"])
+            state = self.module.read_safetensors(resume["weights"])
             missing = [k for k in self.model.state_dict() if k not in state and not k.endswith("num_batches_tracked")]
             if missing:
                 raise RuntimeError(f"checkpoint {resume['weights']} has no value for {', '.join(missing[:5])}")
             self.model.load_state_dict(state, strict=False)
+        # Each rank's shard alone would give its BatchNorms other statistics than the global batch's.
+        if self.world > 1 and self.spec.get("syncBatchNorm", True):
+            self.model = synchronise_batch_norm(self.model, self.device)
         self.named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         self.params = [p for _, p in self.named]
         self.net = self.model
@@ -245,7 +328,7 @@ class Run:
         self.optimizer_steps = 0
         self.checkpoints_written = 0
         if resume and resume.get("optimizer"):
-            self.restore_optimizer(read_safetensors(resume["optimizer"]), resume["optimizerStep"])
+            self.restore_optimizer(self.module.read_safetensors(resume["optimizer"]), resume["optimizerStep"])
 
     def make_optimizer(self):
         c = self.c
@@ -301,62 +384,67 @@ class Run:
         lo, hi = self.rank * n // self.world, (self.rank + 1) * n // self.world
         return idx[lo:hi]
 
-    def batch_losses(self, outs, labels, counts):
-        """Per trained output: summed loss over labelled positions, correct and top-k counts."""
+    def batch_losses(self, outs, labels):
+        """Per trained output: summed loss over labelled positions, correct and top-k counts (tensors, not read)."""
         results = []
         flat = labels.reshape(-1)
-        mask = (flat != IGNORE).float()
+        keep = flat != IGNORE
+        mask = keep.float()
         y = torch.nn.functional.one_hot(flat.clamp_min(0), self.classes).float()
         for o in self.outputs:
             p = outs[o["index"]].reshape(-1, self.classes)
             loss = (per_position_loss(o["loss"], y, p) * mask).sum()
             with torch.no_grad():
                 above = ranks_above(p, flat)
-                keep = flat != IGNORE
                 correct = ((above == 0) & keep).sum()
                 top_k = ((above < self.c["topK"]) & keep).sum()
             results.append((loss, correct, top_k))
-        return results
+        return results, keep.sum()
 
     def step(self, idx, lr, global_count):
+        """One optimizer step on this rank's shard of a global batch; returns the batch's sums
+        (reduced over ranks) as a vector on the device, without waiting for it."""
         local = self.shard(idx)
         for g in self.optimizer.param_groups:
             g["lr"] = lr
-        sel = torch.from_numpy(np.ascontiguousarray(local, dtype=np.int64)).to(self.device)
-        x, labels = self.train_x[sel], self.train_y[sel]
-        stats = torch.zeros(2 + 4 * len(self.outputs), dtype=torch.float64)
+        dtype = stats_dtype(self.device)
+        stats = torch.zeros(2 + 4 * len(self.outputs), dtype=dtype, device=self.device)
         if len(local):
+            sel = torch.from_numpy(np.ascontiguousarray(local, dtype=np.int64)).to(self.device, non_blocking=True)
+            x, labels = self.train_x[sel], self.train_y[sel]
             outs = self.forward_outputs(self.net, x)
-            parts = self.batch_losses(outs, labels, global_count)
+            parts, n_local = self.batch_losses(outs, labels)
             # Summed over this shard and divided by the global count: DDP's average over ranks gives the global mean.
-            total = sum(o["weight"] * loss / max(global_count, 1) for o, (loss, _, _) in zip(self.outputs, parts))
+            total = sum(o["weight"] * loss for o, (loss, _, _) in zip(self.outputs, parts)) / max(global_count, 1)
             objective = total * self.world
+            with torch.no_grad():
+                row = [total * len(idx), torch.zeros((), device=self.device)]
+                for loss, correct, top_k in parts:
+                    row += [loss / max(global_count, 1), n_local, correct, top_k]
+                stats = torch.stack([v.detach().to(dtype) for v in row])
         else:
-            parts = []
             objective = sum(p.sum() * 0 for p in self.params)
         self.optimizer.zero_grad(set_to_none=True)
         objective.backward()
-        clip = self.c.get("clipNorm")
-        if clip:
-            grads = [p.grad for p in self.params if p.grad is not None]
-            norm = torch.sqrt(sum((g.double() ** 2).sum() for g in grads))
-            scale = clip / max(float(norm), clip)
-            for g in grads:
-                g.mul_(scale)
+        if self.c.get("clipNorm"):
+            self.clip_gradients(self.c["clipNorm"])
         self.optimizer.step()
         self.optimizer_steps += 1
-        if parts:
-            n_local = float((labels.reshape(-1) != IGNORE).sum())
-            stats[0] = sum(o["weight"] * float(loss) for o, (loss, _, _) in zip(self.outputs, parts)) / max(global_count, 1) * len(idx)
-            for i, (loss, correct, top_k) in enumerate(parts):
-                stats[2 + 4 * i : 6 + 4 * i] = torch.tensor([float(loss) / max(global_count, 1), n_local, float(correct), float(top_k)], dtype=torch.float64)
-        stats[1] = len(local)
         stats = self.reduce(stats)
-        # Per output: mean loss × labelled count, as the tfjs trainer sums it.
-        for i in range(len(self.outputs)):
-            stats[2 + 4 * i] *= stats[3 + 4 * i]
+        per_output = stats[2:].view(-1, 4)
+        per_output[:, 0] *= per_output[:, 1]  # mean loss × labelled count, as the tfjs trainer sums it
         stats[1] = len(idx)
         return stats
+
+    @torch.no_grad()
+    def clip_gradients(self, clip):
+        """tfjs' clipNorm: every gradient scaled by clip / max(global norm, clip), on the device."""
+        grads = [p.grad for p in self.params if p.grad is not None]
+        dtype = stats_dtype(self.device)
+        norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.to(dtype)) for g in grads]))
+        scale = clip / norm.clamp_min(clip)
+        for g in grads:
+            g.mul_(scale.to(g.dtype))
 
     def reduce(self, t):
         if self.world > 1:
@@ -370,28 +458,20 @@ class Run:
         size = max(self.c["batchSize"], 256)
         n = self.val_x.shape[0]
         lo, hi = self.rank * n // self.world, (self.rank + 1) * n // self.world
-        sums = Sums(self.outputs)
+        sums = Sums(self.outputs, self.device)
+        dtype = sums.vector.dtype
         for start in range(lo, hi, size):
             x, labels = self.val_x[start : min(start + size, hi)], self.val_y[start : min(start + size, hi)]
-            outs = self.forward_outputs(self.model, x)
-            flat = labels.reshape(-1)
-            count = float((flat != IGNORE).sum())
-            parts = self.batch_losses(outs, labels, count)
-            total = 0.0
-            for i, (o, (loss, correct, top_k)) in enumerate(zip(self.outputs, parts)):
-                mean = float(loss) / max(count, 1)
-                total += o["weight"] * mean
-                sums.values[f"{i}.loss"] += mean * count
-                sums.values[f"{i}.n"] += count
-                sums.values[f"{i}.correct"] += float(correct)
-                sums.values[f"{i}.topK"] += float(top_k)
-            sums.values["loss"] += total * x.shape[0]
-            sums.values["samples"] += x.shape[0]
-        vector = self.reduce(torch.tensor([sums.values[k] for k in sums.keys], dtype=torch.float64))
-        reduced = Sums(self.outputs)
-        reduced.add_vector(vector)
+            parts, count = self.batch_losses(self.forward_outputs(self.model, x), labels)
+            count = count.to(dtype)
+            total = sum(o["weight"] * loss.to(dtype) / count.clamp_min(1) for o, (loss, _, _) in zip(self.outputs, parts))
+            row = [total * x.shape[0], torch.tensor(float(x.shape[0]), dtype=dtype, device=self.device)]
+            for loss, correct, top_k in parts:
+                row += [loss.to(dtype), count, correct.to(dtype), top_k.to(dtype)]
+            sums.add(torch.stack(row))
+        self.reduce(sums.vector)
         self.model.train()
-        return metrics_of(reduced.values, self.outputs, "val_", self.classes, self.c["topK"], True)
+        return metrics_of(sums.values, self.outputs, "val_", self.classes, self.c["topK"], True)
 
     # ------------------------------------------------------------ probes and checkpoints
 
@@ -420,13 +500,13 @@ class Run:
         self.channel.emit({"type": "attention", "epoch": epoch, "step": step, "ms": ms, "maps": maps})
 
     def checkpoint(self, state, reason):
-        """Rank 0 writes the weights and the optimizer's moments; the Node side adds the tfjs format and announces it."""
+        """Rank 0 writes the weights and the optimizer's moments; the Node side adds the tfjs format and
+        announces it (driven by attn at once, after a bare torchrun when finalize.ts reads the events)."""
         if self.rank != 0:
             return
         # One folder per checkpoint written (an interval and an epoch checkpoint can share a step).
         self.checkpoints_written += 1
-        base = self.spec["staging"] if os.environ.get("ATTN_DRIVEN") else self.spec["checkpoints"]
-        folder = os.path.join(base, f"step-{state['step']:06d}.{self.checkpoints_written}.torch")
+        folder = os.path.join(self.spec["staging"], f"step-{state['step']:06d}.{self.checkpoints_written}.torch")
         os.makedirs(folder, exist_ok=True)
         write_safetensors(os.path.join(folder, "model.safetensors"), self.model.state_dict())
         moments, t = self.optimizer_state()
@@ -435,7 +515,7 @@ class Run:
 
     # ------------------------------------------------------------ control
 
-    def control(self, state, probe_due):
+    def control(self, state, probe_due, before_pause=lambda: None):
         """Rank 0 reads commands and waits while paused; every rank learns whether to stop or probe."""
         flag = 0
         if self.rank == 0:
@@ -447,6 +527,7 @@ class Run:
                 kind = cmd.get("type")
                 if kind == "pause" and not paused:
                     paused = True
+                    before_pause()
                     self.channel.emit({"type": "paused", "epoch": state["epoch"], "step": state["step"]})
                 elif kind == "resume":
                     paused = False
@@ -473,7 +554,7 @@ class Run:
         total = epochs * batches
         resume = spec.get("resume") or {}
         s = resume.get("state") or {"epoch": 0, "batch": 0, "step": 0, "sums": {}, "history": [], "best": None, "badEpochs": 0}
-        sums = Sums(self.outputs, s["sums"])
+        sums = Sums(self.outputs, self.device, s["sums"])
         probe_every, probe_ms = c["probe"]["everyBatches"], c["probe"]["minIntervalMs"]
         probing = c["probe"]["enabled"] and len(spec["attention"]) > 0
         last_probe_step, last_probe_time = -math.inf, -math.inf
@@ -486,14 +567,42 @@ class Run:
         def state_now():
             return {**s, "sums": sums.as_dict()}
 
+        reported = {"step": -1, "at": -math.inf}
+
+        def report_progress(force=False, in_batch=True):
+            """The progress event, at most every PROGRESS_INTERVAL_S: reading the sums waits for the device."""
+            now = time.perf_counter()
+            if self.rank != 0 or samples == 0 or reported["step"] == s["step"] or (not force and now - reported["at"] < PROGRESS_INTERVAL_S):
+                return
+            reported["step"], reported["at"] = s["step"], now
+            rate = samples / (train_seconds + (now - t0 if in_batch else 0))
+            m = metrics_of(sums.values, self.outputs, "", self.classes, c["topK"], False)
+            self.channel.emit(
+                {
+                    "type": "progress",
+                    "epoch": s["epoch"],
+                    "epochs": epochs,
+                    "batch": s["batch"],
+                    "batches": batches,
+                    "step": s["step"],
+                    "loss": m["loss"],
+                    "accuracy": m.get("accuracy"),
+                    "lr": lr,
+                    "samplesPerSec": rate,
+                    "etaSec": (total - s["step"]) * batch_size / rate,
+                }
+            )
+
+        t0, lr = time.perf_counter(), 0.0
+
         while s["epoch"] < epochs:
             order = self.orders[s["epoch"]]
             epoch_start = time.perf_counter()
             stopped = False
             while s["batch"] < batches:
-                now = time.perf_counter() * 1000
-                flag = self.control(s, False)
+                flag = self.control(s, False, lambda: report_progress(force=True, in_batch=False))
                 if flag & STOP:
+                    report_progress(force=True, in_batch=False)
                     self.checkpoint(state_now(), "stop")
                     reason, stopped = "stopped", True
                     break
@@ -503,29 +612,14 @@ class Run:
                     labels_np = np.load(spec["data"]["trainY"], mmap_mode="r")
                 global_count = int((np.asarray(labels_np[np.asarray(idx)]) != IGNORE).sum())
                 lr = float(self.rates[s["step"]])
-                stats = self.step(idx, lr, global_count)
-                sums.add_vector(stats)
+                sums.add(self.step(idx, lr, global_count))
                 samples += len(idx)
                 s["batch"] += 1
                 s["step"] += 1
-                rate = samples / (train_seconds + time.perf_counter() - t0)
-                m = metrics_of(sums.values, self.outputs, "", self.classes, c["topK"], False)
-                self.channel.emit(
-                    {
-                        "type": "progress",
-                        "epoch": s["epoch"],
-                        "epochs": epochs,
-                        "batch": s["batch"],
-                        "batches": batches,
-                        "step": s["step"],
-                        "loss": m["loss"],
-                        "accuracy": m.get("accuracy"),
-                        "lr": lr,
-                        "samplesPerSec": rate,
-                        "etaSec": (total - s["step"]) * batch_size / rate,
-                    }
-                )
+                # Always at an epoch's last batch: the device is drained before the clock stops.
+                report_progress(force=s["batch"] == batches)
                 if c.get("checkpointEvery") and s["step"] % c["checkpointEvery"] == 0:
+                    report_progress(force=True)
                     self.checkpoint(state_now(), "interval")
                 now = time.perf_counter() * 1000
                 due = probing and s["step"] - last_probe_step >= probe_every and now - last_probe_time >= probe_ms
@@ -545,13 +639,8 @@ class Run:
             stop_early = self.early_stop(s, metrics)
             s["epoch"] += 1
             s["batch"] = 0
-            sums = Sums(self.outputs)
+            sums = Sums(self.outputs, self.device)
             self.checkpoint(state_now(), "epoch")
-            # Driven by attn, the Node side appends the row once the checkpoint is in the run
-            # folder; under a bare torchrun, rank 0 does, in the same order.
-            if self.rank == 0 and not os.environ.get("ATTN_DRIVEN"):
-                with open(spec["metrics"], "a") as f:
-                    f.write(json.dumps(row) + "\n")
             if stop_early:
                 reason = "early-stopped"
                 break
@@ -591,6 +680,7 @@ def main():
     with open(sys.argv[1]) as f:
         spec = json.load(f)
     rank0 = int(os.environ.get("RANK", "0")) == 0
+    keep_freed_memory()
     try:
         Run(spec).run()
     except Exception as err:  # reported as the protocol's error event; the traceback goes to stderr

@@ -3,7 +3,7 @@
 // offered, and a run trains on it with its interpreter, torch and device named.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
+import { access, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { browserModeSuite, openEditor, ROOT, skipReason, textIs } from './harness.js';
 import { torchAvailable } from '../helpers/torch.js';
@@ -30,6 +30,12 @@ describe('PyTorch in the Training panel (browser mode, headless Chromium)', { sk
       assert.match((await info.textContent()) ?? '', /PyTorch [\d.]+\S* at \S+python3 \(Python 3[\d.]+\) · .*cpu/);
 
       await page.getByTestId('train-backend').selectOption('pytorch');
+      // The torchrun command for a multi-node job, as attn train --print-launch prints it; no run folder yet.
+      const command = page.getByTestId('train-torchrun-command');
+      assert.match(await command.inputValue(), /^\S*python3 -m torch\.distributed\.run --nnodes=2 --nproc_per_node=1 --node_rank=0 --master_addr=127\.0\.0\.1 --master_port=29500 --redirects 2 --tee 1 --log_dir RUN_FOLDER\/pytorch\/logs \/\S+\/engine\/pytorch\/train_worker\.py RUN_FOLDER\/pytorch\/spec\.json$/);
+      await page.getByTestId('train-torchrun-nnodes').fill('3');
+      await page.getByTestId('train-torchrun-master').fill('node0.lab:29400');
+      assert.match(await command.inputValue(), /--nnodes=3 .*--master_addr=node0\.lab --master_port=29400 /);
       await page.getByTestId('train-torchDevice').selectOption('cpu');
       await page.getByTestId('train-dataset').selectOption('mnist');
       await page.getByTestId('train-limit').fill('600');
@@ -37,6 +43,16 @@ describe('PyTorch in the Training panel (browser mode, headless Chromium)', { sk
       await page.getByTestId('train-start').click();
       await page.waitForFunction(textIs, ['train-state', 'done'] as [string, string], { timeout: 180_000 });
       assert.match((await page.getByTestId('train-backend-info').first().textContent()) ?? '', /Backend pytorch — torch \S+ at \S+python3, cpu/);
+      // Now it names the run's prepared files, and copies.
+      const launch = await command.inputValue();
+      assert.match(launch, /--log_dir \/\S+\/pytorch\/logs \S+train_worker\.py \/\S+\/pytorch\/spec\.json$/);
+      assert.doesNotMatch(launch, /RUN_FOLDER/);
+      const specFile = launch.split(' ').at(-1)!;
+      await access(specFile);
+      await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+      await page.getByTestId('train-torchrun-copy').click();
+      await page.getByTestId('train-torchrun-copy').filter({ hasText: 'Copied' }).waitFor();
+      assert.equal(await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText()), launch);
 
       // An interpreter without torch: the reason, and pytorch stays selectable only while chosen.
       await page.getByTestId('train-pythonPath').fill('/no/such/python3');

@@ -2,6 +2,7 @@
 // Python with PyTorch that the `pytorch` backend would use.
 import path from 'node:path';
 import type { HostRequestParsed, PytorchInfo } from '../../../common/host-api/api.js';
+import { WORKER_SCRIPT } from '../../../engine/pytorch/prepare.js';
 import { describeDevices, findTorchPython } from '../../../engine/pytorch/python.js';
 import { RunFolder } from '../../../engine/runs/index.js';
 import type { TrainingDriver } from '../options.js';
@@ -25,7 +26,7 @@ export class TrainingService {
   async findPytorch({ python }: HostRequestParsed<'findPytorch'>): Promise<PytorchInfo> {
     try {
       const p = await findTorchPython(python);
-      return { found: true, python: p.python, pythonVersion: p.pythonVersion, torch: p.torch, devices: describeDevices(p) };
+      return { found: true, python: p.python, pythonVersion: p.pythonVersion, torch: p.torch, devices: describeDevices(p), worker: WORKER_SCRIPT };
     } catch (err) {
       return { found: false, reason: (err as Error).message };
     }

@@ -26,6 +26,7 @@ import {
 } from './form.js';
 import { isLive, pauseRun, resumeRun, startRun, stopRun, useSession } from './session.js';
 import { SweepForm } from './SweepForm.js';
+import { torchrunCommand } from '../../../engine/schemas/torchrun.js';
 
 function Field({ label, children, help }: { label: string; children: ReactNode; help?: string }) {
   return (
@@ -379,7 +380,51 @@ function BackendSection({ locked }: { locked: boolean }) {
           </Field>
         </div>
       )}
+      {backend === 'pytorch' && torch?.found && <TorchrunCommand torch={torch} />}
     </>
+  );
+}
+
+const RUN_FOLDER = 'RUN_FOLDER';
+
+/**
+ * The torchrun command for node 0 of a multi-node job (the one `attn train
+ * --print-launch` prints), to copy: it names the folder of the last PyTorch
+ * run started here, whose prepared files every node must see at that path.
+ */
+function TorchrunCommand({ torch }: { torch: Extract<PytorchInfo, { found: true }> }) {
+  const nproc = useTrainForm((s) => s.nproc);
+  const started = useSession((s) => s.started);
+  const [nnodes, setNnodes] = useState(2);
+  const [master, setMaster] = useState('127.0.0.1:29500');
+  const [copied, setCopied] = useState(false);
+  const folder = started?.backend === 'pytorch' && started.runDir ? started.runDir : RUN_FOLDER;
+  const torchDir = `${folder}/pytorch`;
+  const command = torchrunCommand({ python: torch.python, worker: torch.worker, specFile: `${torchDir}/spec.json`, logDir: `${torchDir}/logs`, nnodes, nprocPerNode: nproc, nodeRank: 0, master });
+  const copy = () =>
+    void navigator.clipboard.writeText(command).then(
+      () => setCopied(true),
+      () => setCopied(false),
+    );
+  return (
+    <div className="torchrun" data-testid="train-torchrun">
+      <div className="tgrid">
+        <Field label="Nodes" help="Machines in a multi-node torchrun job">
+          <input type="number" min={1} value={nnodes} data-testid="train-torchrun-nnodes" onChange={(e) => setNnodes(Math.max(1, Math.round(Number(e.target.value)) || 1))} />
+        </Field>
+        <Field label="Master" help="host:port of node 0, reachable from every node">
+          <input type="text" value={master} data-testid="train-torchrun-master" onChange={(e) => setMaster(e.target.value)} />
+        </Field>
+      </div>
+      <textarea readOnly rows={3} value={command} data-testid="train-torchrun-command" onFocus={(e) => e.currentTarget.select()} />
+      <div className="backend-line">
+        <button onClick={copy} data-testid="train-torchrun-copy">
+          {copied ? 'Copied' : 'Copy'}
+        </button>{' '}
+        On node <i>i</i>, --node_rank=<i>i</i>.{' '}
+        {folder === RUN_FOLDER ? 'Start a PyTorch run to prepare its folder (or attn train --print-launch).' : 'The run folder must be at this path on every node.'}
+      </div>
+    </div>
   );
 }
 

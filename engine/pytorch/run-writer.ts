@@ -1,0 +1,61 @@
+// What rank 0 of a PyTorch run reports, written into the run folder through
+// engine/runs and the trainer's checkpoint writer: a checkpoint becomes a tfjs
+// one with the safetensors inside (then its epoch's metrics row), an attention
+// event becomes a snapshot. PytorchRun does it as the events arrive; finalize.ts
+// does it afterwards for a run a bare torchrun trained.
+import type * as tfjs from '@tensorflow/tfjs';
+import type { TF } from '../blocks/contract.js';
+import type { PytorchExport } from '../export/pytorch.js';
+import type { RunFolder, SnapshotMap } from '../runs/index.js';
+import type { TrainConfig } from '../schemas/train-config.js';
+import { downsample } from '../train/probes.js';
+import { saveTorchCheckpoint, slotNames, type TorchCheckpoint } from './run-files.js';
+
+/** An `attention` line of train_worker.py: maps as base64 float32. */
+export interface TorchAttention {
+  epoch: number;
+  step: number;
+  ms: number;
+  maps: { nodeId: string; port: string; kind: string; axes?: string; shape: number[]; data: string }[];
+}
+
+const base64Floats = (s: string) => {
+  const b = Buffer.from(s, 'base64');
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+};
+
+export class TorchRunWriter {
+  /** The newest checkpoint written, once one is. */
+  lastCheckpoint: string | null = null;
+
+  constructor(
+    private readonly tf: TF,
+    private readonly run: RunFolder,
+    private readonly model: tfjs.LayersModel,
+    private readonly exported: PytorchExport,
+    private readonly config: TrainConfig,
+  ) {}
+
+  /** The worker's safetensors as a checkpoint of the run, then (at an epoch's end) its metrics row, as the tfjs trainer orders them. */
+  async checkpoint(ck: TorchCheckpoint): Promise<string> {
+    const target = await saveTorchCheckpoint(this.tf, this.run, this.model, this.exported, slotNames(this.config), ck, {
+      keep: this.config.keepCheckpoints,
+      extra: { graph: this.model.name },
+    });
+    this.lastCheckpoint = target;
+    const row = ck.state.history.at(-1);
+    if (ck.reason === 'epoch' && row) await this.run.appendMetrics(row);
+    return target;
+  }
+
+  /** The maps, downsampled as the tfjs probes are, written as the step's snapshot; returns them for the event. */
+  async attention(e: TorchAttention): Promise<SnapshotMap[]> {
+    const max = this.config.probe.maxElements;
+    const maps = e.maps.map((m) => {
+      const { data, shape } = downsample(base64Floats(m.data), m.shape, max);
+      return { nodeId: m.nodeId, port: m.port, kind: m.kind as 'matrix', ...(m.axes ? { axes: m.axes } : {}), shape, fullShape: m.shape, data: Float32Array.from(data) };
+    });
+    await this.run.writeAttention(e.step, maps);
+    return maps;
+  }
+}
