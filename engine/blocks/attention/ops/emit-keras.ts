@@ -206,6 +206,30 @@ export const KERAS_ADDITIVE: CodeHelper = {
         return {**super().get_config(), "units": self.units, "use_bias": self.use_bias}`,
 };
 
+export const KERAS_ATTENTION_POOLING: CodeHelper = {
+  name: 'AttentionPooling',
+  code: `class AttentionPooling(keras.layers.Layer):
+    """Attention pooling (Yang et al. 2016, "Hierarchical Attention Networks for Document
+    Classification"): u_t = tanh(W h_t + b), alpha = softmax(u_t^T u_w) over the steps, out =
+    sum_t alpha_t h_t. \`padding_mask\` [B, T] keeps a step where it is non-zero. Returns
+    (out [B, D], weights [B, T]).
+    """
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.proj = layers.Dense(units, activation="tanh", name=f"{self.name}_proj")
+        self.context = layers.Dense(1, use_bias=False, name=f"{self.name}_context")
+
+    def call(self, x, padding_mask=None):
+        scores = ops.squeeze(self.context(self.proj(x)), -1)
+        weights = ops.squeeze(masked_softmax(ops.expand_dims(scores, 1), padding_mask), 1)
+        return ops.sum(ops.expand_dims(weights, -1) * x, axis=1), weights
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}`,
+};
+
 export const KERAS_LUONG: CodeHelper = {
   name: 'LuongAttention',
   code: `class LuongAttention(keras.layers.Layer):
