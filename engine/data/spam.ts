@@ -31,7 +31,18 @@ export function messageBody(raw: string): string {
     .replace(/&(amp|lt|gt|quot|#39);/gi, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e.toLowerCase()] ?? ' ');
 }
 
-export async function loadSpam(): Promise<TextCorpus> {
+let loaded: Promise<TextCorpus> | undefined;
+
+/** The corpus, read once per process (6,046 files: a form's every change re-previews it). */
+export function loadSpam(): Promise<TextCorpus> {
+  loaded ??= readSpam().catch((e: unknown) => {
+    loaded = undefined;
+    throw e;
+  });
+  return loaded;
+}
+
+async function readSpam(): Promise<TextCorpus> {
   let root: string;
   try {
     root = path.dirname(require.resolve(`${PKG}/package.json`));
