@@ -315,6 +315,8 @@ export type DatasetPreview =
       samples: { x: Float32Array | Int32Array; label: number[] }[];
       /** The first validation samples: the ones training probes for attention maps, in that order. */
       probes: { x: Float32Array | Int32Array; label: number[] }[];
+      /** Text data: the vocabulary's size and its tokens by id, to show samples as words. */
+      vocabulary?: { size: number; tokens: string[] };
     }
   | { ok: false; name: string; error: string };
 
