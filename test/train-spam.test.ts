@@ -27,6 +27,19 @@ test('bigru-attention-spam: above 95% validation accuracy on spam, and its atten
   console.log(`# spam: val_accuracy ${done.metrics.val_accuracy.toFixed(3)}, ${done.samplesPerSec.toFixed(1)} samples/s`);
   assert.ok(done.metrics.val_accuracy > 0.95, `val_accuracy ${done.metrics.val_accuracy}`);
 
+  // attn predict tokenises typed text with the run's vocabulary.
+  const spamText = 'FREE offer!!! Click here to claim your cash prize now, limited time, order today';
+  const hamText = 'Hi Bob, the patch fixes the build on Debian; can you review it before the meeting tomorrow?';
+  const p = await attn('predict', TEMPLATE, '--weights', out, '--text', spamText, hamText, '--json');
+  assert.equal(p.code, 0, p.stderr);
+  const y = JSON.parse(p.stdout) as { shape: number[]; data: number[] };
+  assert.deepEqual(y.shape, [2, 2]);
+  console.log(`# spam: P(spam) ${y.data[1].toFixed(3)} for the spam-like text, ${y.data[3].toFixed(3)} for the work e-mail`);
+  assert.ok(y.data[1] > y.data[3], `P(spam) ${y.data[1]} vs ${y.data[3]}`);
+  const neither = await attn('predict', TEMPLATE, '--weights', out);
+  assert.equal(neither.code, 1);
+  assert.match(neither.stderr, /give either --input x\.npy or --text/);
+
   const vocabulary = vocabularySchema.parse(JSON.parse(readFileSync(path.join(out, 'vocabulary.json'), 'utf8')));
   const data = await prepareData({ name: 'spam', limit: LIMIT, length: 64, vocab: 8000 });
   assert.deepEqual(vocabulary, data.vocabulary, 'the saved vocabulary is the one training built');
