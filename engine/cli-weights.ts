@@ -7,7 +7,8 @@ import { loadGraphFile } from './shapes/load.js';
 import { formatDiagnostic, hasErrors, type GraphFile } from './graph/types.js';
 import { loadTf } from './backends/load-tf.js';
 import { compileGraph } from './compile/compile.js';
-import { RunFolder } from './runs/index.js';
+import { RunFolder, RUN_FILES } from './runs/index.js';
+import { tokenIds, vocabularySchema } from './data/text.js';
 import { saveCheckpoint } from './train/checkpoint.js';
 import { loadTrainedModel, predictOutputs } from './worker/run-model.js';
 import { readNpy, writeNpy } from './weights/npy.js';
@@ -25,10 +26,27 @@ async function graphOf(file: string, command: string, out: Out): Promise<GraphFi
   return r.graph;
 }
 
-async function predict(file: string, o: { weights: string; input: string; out?: string; json?: boolean; batchSize: string }, out: Out): Promise<number> {
+/** Texts as token ids, with the vocabulary saved in the run that `weights` names. */
+async function textInput(texts: string[], weights: string): Promise<{ shape: number[]; data: Int32Array }> {
+  const { run } = await RunFolder.forResume(weights);
+  const saved = await run.readJson(RUN_FILES.vocabulary);
+  if (saved === undefined) throw new Error(`${weights}: the run has no ${RUN_FILES.vocabulary} (it was not trained on text), so --text cannot be tokenised`);
+  const parsed = vocabularySchema.safeParse(saved);
+  if (!parsed.success) throw new Error(`${path.join(run.path, RUN_FILES.vocabulary)}: not a vocabulary (${parsed.error.issues[0]?.message})`);
+  const encode = tokenIds(parsed.data);
+  const data = new Int32Array(texts.length * parsed.data.maxLength);
+  texts.forEach((t, i) => data.set(encode(t), i * parsed.data.maxLength));
+  return { shape: [texts.length, parsed.data.maxLength], data };
+}
+
+async function predict(file: string, o: { weights: string; input?: string; text?: string[]; out?: string; json?: boolean; batchSize: string }, out: Out): Promise<number> {
   const graph = await graphOf(file, 'predict', out);
   if (!graph) return 1;
-  const x = readNpy(await readFile(o.input), o.input);
+  if ((o.input === undefined) === (o.text === undefined)) {
+    out.err('attn predict: give either --input x.npy or --text "…"');
+    return 1;
+  }
+  const x = o.input !== undefined ? readNpy(await readFile(o.input), o.input) : await textInput(o.text!, o.weights);
   const tf = await loadTf();
   const { compiled } = await loadTrainedModel(tf, graph, o.weights);
   try {
@@ -36,7 +54,7 @@ async function predict(file: string, o: { weights: string; input: string; out?: 
     const want = compiled.inputs[0].shape.slice(1);
     const got = x.shape.slice(1);
     if (want.length !== got.length || want.some((d, i) => d !== null && d !== got[i]))
-      throw new Error(`${o.input} is [${x.shape.join(', ')}]; the graph's input is [batch, ${want.map((d) => d ?? '?').join(', ')}] (images NHWC)`);
+      throw new Error(`${o.input ?? '--text'} is [${x.shape.join(', ')}]; the graph's input is [batch, ${want.map((d) => d ?? '?').join(', ')}] (images NHWC)`);
     const input = compiled.inputs[0].dtype === 'int32' ? tf.tensor(Int32Array.from(x.data), x.shape, 'int32') : tf.tensor(x.data, x.shape);
     const [y, ...rest] = predictOutputs(tf, compiled, input, Number(o.batchSize));
     const result = { shape: y.shape, data: Float32Array.from(y.dataSync()) };
@@ -88,10 +106,11 @@ async function importCommand(file: string, weights: string, o: { out: string; pa
 export function registerWeightsCommands(program: Command, out: Out, setCode: (code: number) => void): void {
   program
     .command('predict')
-    .description("run a graph with a run's trained weights on a float32 .npy array (NHWC images, or [batch, time, …]) and write its first output")
+    .description("run a graph with a run's trained weights on a float32 .npy array (NHWC images, or [batch, time, …]) or on texts, and write its first output")
     .argument('<file>', 'graph file')
     .requiredOption('--weights <run>', 'a run folder (its newest checkpoint) or one checkpoint')
-    .requiredOption('--input <x.npy>', 'the input batch')
+    .option('--input <x.npy>', 'the input batch')
+    .option('--text <text...>', "texts, tokenised with the run's vocabulary.json (a model trained on text)")
     .option('--out <y.npy>', 'where to write the first output')
     .option('--json', 'print the output as JSON')
     .option('--batch-size <n>', 'samples per forward pass', '8')

@@ -151,7 +151,7 @@ export type CodeHelper = { name: string; code: string; source?: undefined } | { 
 export interface TorchWeight {
   /** Attribute path below the node's module, e.g. "weight" or "mlp.0.bias". */
   torch: string;
-  /** tfjs weight name below the node's layer-name prefix, e.g. "kernel" or "_fc1/bias". */
+  /** tfjs weight name below the node's layer-name prefix, e.g. "kernel" or "_fc1/bias"; `{layer}` stands for the layer name (a wrapper names its inner layers after it). */
   tfjs: string;
   /** Axis permutation from the tfjs layout to PyTorch's (e.g. [3, 2, 0, 1] for a conv kernel). */
   permute?: number[];

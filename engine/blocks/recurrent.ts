@@ -1,8 +1,8 @@
 // LSTM and GRU over a sequence [B, T, F], returning every step or the last one.
 import { torchHelper } from './emit/torch-helper.js';
-import { defineBlock } from './contract.js';
+import { defineBlock, type TorchWeight } from './contract.js';
 import { expectRank } from './shape-rules.js';
-import { DENSE_KERNEL_TO_TORCH, kerasLayer, pyArgs, tsLayer } from './emit/snippets.js';
+import { DENSE_KERNEL_TO_TORCH, kerasLayer, pyArgs, tsLayer, tsObject } from './emit/snippets.js';
 
 function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: string) {
   return defineBlock({
@@ -14,12 +14,18 @@ function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: stri
     params: {
       units: { type: 'int', default: 32, min: 1, max: 100000, doc: 'Size H of the hidden state (and of the output features).' },
       returnSequences: { type: 'bool', default: false, doc: 'Output the hidden state of every step [B, T, H] instead of the last one [B, H].' },
+      bidirectional: {
+        type: 'bool',
+        default: false,
+        doc: 'Read the sequence both ways (Schuster & Paliwal 1997): a second cell reads it backwards, and each step\'s two states are concatenated, so H doubles; the last state is the forward cell\'s last and the backward cell\'s first.',
+      },
     },
     inputs: [{ name: 'in', doc: 'Sequence [B, T, F].', rank: 3 }],
-    outputs: (p) => [{ name: 'out', doc: p.returnSequences ? 'Every hidden state [B, T, H].' : 'The last hidden state [B, H].' }],
+    outputs: (p) => [{ name: 'out', doc: `${p.returnSequences ? 'Every hidden state [B, T, H]' : 'The last hidden state [B, H]'}${p.bidirectional ? ', with H = 2 × units' : ''}.` }],
     inferShape({ params: p, inputs }) {
       const [b, t] = expectRank(inputs.in, 'in', 3, 'a sequence [B, T, F]');
-      return { out: p.returnSequences ? [b, t, p.units] : [b, p.units] };
+      const h = p.bidirectional ? 2 * p.units : p.units;
+      return { out: p.returnSequences ? [b, t, h] : [b, h] };
     },
     build(tf, { params: p, inputs, name, init }) {
       const args = {
@@ -34,39 +40,52 @@ function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: stri
         name,
       };
       const layer = cell === 'lstm' ? tf.layers.lstm({ ...args, unitForgetBias: true }) : tf.layers.gru(args);
-      return { out: layer.apply(inputs.in) as never };
+      // tfjs names the two cells forward_NAME and backward_NAME, under NAME.
+      const both = p.bidirectional ? tf.layers.bidirectional({ layer, mergeMode: 'concat', name }) : layer;
+      return { out: both.apply(inputs.in) as never };
     },
     emit: {
-      tfjs: ({ params: p, inputs, outputs, layer }) => ({
-        body: [
-          tsLayer(outputs.out, cell, {
-            units: p.units,
-            returnSequences: p.returnSequences ? true : undefined,
-            recurrentActivation: 'sigmoid',
-            ...(cell === 'lstm' ? { unitForgetBias: true } : {}),
-            recurrentInitializer: 'glorotUniform',
-            name: layer,
-          }, inputs.in),
-        ],
-      }),
-      keras: ({ params: p, inputs, outputs, layer }) => ({
+      tfjs: ({ params: p, inputs, outputs, layer }) => {
+        const config = {
+          units: p.units,
+          returnSequences: p.returnSequences ? true : undefined,
+          recurrentActivation: 'sigmoid',
+          ...(cell === 'lstm' ? { unitForgetBias: true } : {}),
+          recurrentInitializer: 'glorotUniform',
+          name: layer,
+        };
+        if (!p.bidirectional) return { body: [tsLayer(outputs.out, cell, config, inputs.in)] };
+        return { body: [`const ${outputs.out} = tf.layers.bidirectional({ layer: tf.layers.${cell}(${tsObject(config)}), mergeMode: 'concat', name: '${layer}' }).apply(${inputs.in}) as tf.SymbolicTensor;`] };
+      },
+      keras: ({ params: p, inputs, outputs, layer }) => {
         // Keras 3's defaults already match tfjs here (sigmoid gates, unit forget bias), except the GRU's reset_after.
-        body: [kerasLayer(outputs.out, cell.toUpperCase(), [p.units], { return_sequences: p.returnSequences ? true : undefined, reset_after: cell === 'gru' ? false : undefined, name: layer }, inputs.in)],
-      }),
-      pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
-        init: [`self.${name} = ${cell.toUpperCase()}(${pyArgs([inputShapes.in[2], p.units], { return_sequences: p.returnSequences ? true : undefined })})`],
-        body: [`${outputs.out} = self.${name}(${inputs.in})`],
-        helpers: [torchHelper(cell.toUpperCase(), 'layers.py')],
-        torchWeights: [
-          { torch: 'weight_ih', tfjs: 'kernel', permute: DENSE_KERNEL_TO_TORCH },
-          { torch: 'weight_hh', tfjs: 'recurrent_kernel', permute: DENSE_KERNEL_TO_TORCH },
-          { torch: 'bias', tfjs: 'bias' },
-        ],
-      }),
+        const keywords = { return_sequences: p.returnSequences ? true : undefined, reset_after: cell === 'gru' ? false : undefined };
+        if (!p.bidirectional) return { body: [kerasLayer(outputs.out, cell.toUpperCase(), [p.units], { ...keywords, name: layer }, inputs.in)] };
+        return { body: [`${outputs.out} = layers.Bidirectional(layers.${cell.toUpperCase()}(${pyArgs([p.units], keywords)}), merge_mode="concat", name="${layer}")(${inputs.in})`] };
+      },
+      pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => {
+        const cellWeights = (prefix: string, scope: string): TorchWeight[] => [
+          { torch: `${prefix}weight_ih`, tfjs: `${scope}kernel`, permute: DENSE_KERNEL_TO_TORCH },
+          { torch: `${prefix}weight_hh`, tfjs: `${scope}recurrent_kernel`, permute: DENSE_KERNEL_TO_TORCH },
+          { torch: `${prefix}bias`, tfjs: `${scope}bias` },
+        ];
+        const args = pyArgs([inputShapes.in[2], p.units], { return_sequences: p.returnSequences ? true : undefined });
+        const helper = torchHelper(cell.toUpperCase(), 'layers.py');
+        if (!p.bidirectional)
+          return { init: [`self.${name} = ${cell.toUpperCase()}(${args})`], body: [`${outputs.out} = self.${name}(${inputs.in})`], helpers: [helper], torchWeights: cellWeights('', '') };
+        return {
+          init: [`self.${name} = Bidirectional(${cell.toUpperCase()}(${args}), ${cell.toUpperCase()}(${args}))`],
+          body: [`${outputs.out} = self.${name}(${inputs.in})`],
+          helpers: [helper, torchHelper('Bidirectional', 'layers.py')],
+          torchWeights: [...cellWeights('forward_cell.', 'forward_{layer}/'), ...cellWeights('backward_cell.', 'backward_{layer}/')],
+        };
+      },
     },
     examples: [
       { params: { units: 8 }, inputs: { in: [null, 6, 4] } },
       { params: { units: 5, returnSequences: true }, inputs: { in: [null, 7, 3] } },
+      { params: { units: 4, returnSequences: true, bidirectional: true }, inputs: { in: [null, 6, 3] } },
+      { params: { units: 3, bidirectional: true }, inputs: { in: [null, 5, 4] } },
     ],
   });
 }

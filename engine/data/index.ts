@@ -9,6 +9,8 @@ import { isSyntheticTask, syntheticDataset, SYNTHETIC_TASK_NAMES } from './synth
 import { listImageFolder, readImageFolder } from './image-folder.js';
 import { loadCsv } from './csv.js';
 import { deriveSeed } from './random.js';
+import { encodeCorpus, loadTextCorpus, TEXT_DATASETS } from './text-dataset.js';
+import type { Vocabulary } from './text.js';
 
 export * from './dataset.js';
 
@@ -27,9 +29,11 @@ export interface PreparedData {
   classNames: readonly string[];
   /** Set when inputs were standardised: apply the same to new inputs. */
   normalization?: Normalization;
+  /** Text data: the tokenizer's vocabulary, built on the training split. */
+  vocabulary?: Vocabulary;
 }
 
-export const datasetNames = (): string[] => [...Object.keys(BUILTIN_DATASETS), ...SYNTHETIC_TASK_NAMES];
+export const datasetNames = (): string[] => [...Object.keys(BUILTIN_DATASETS), ...Object.keys(TEXT_DATASETS), ...SYNTHETIC_TASK_NAMES];
 
 export type ParsedDatasetSpec = z.output<typeof datasetSpecSchema>;
 
@@ -96,6 +100,11 @@ function checkSynthetic(name: string, length: number, vocab: number, size: numbe
 
 export async function prepareData(input: DatasetSpec, hint?: InputHint): Promise<PreparedData> {
   const spec = datasetSpecSchema.parse(input);
+  const corpus = await loadTextCorpus(spec);
+  if (corpus) {
+    const { train, validation, classNames, vocabulary } = encodeCorpus(corpus, spec, hint);
+    return { train, validation, classNames, vocabulary };
+  }
   const source = await datasetSource(spec, hint);
   return prepareFrom(spec, source instanceof ArrayDataset ? source : await source.build());
 }

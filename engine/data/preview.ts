@@ -7,6 +7,7 @@ import { ArrayDataset, sizeOf, splitIndices } from './dataset.js';
 import { datasetSource, datasetSpecSchema, prepareFrom, standardizes, type DatasetSpec, type InputHint } from './index.js';
 import { deriveSeed } from './random.js';
 import type { DataPreview, PreviewSample } from '../schemas/dataset.js';
+import { encodeCorpus, loadTextCorpus } from './text-dataset.js';
 
 export type { DataPreview, PreviewSample };
 
@@ -31,6 +32,11 @@ function countClasses(labels: ArrayLike<number>, classes: number): number[] {
 
 export async function previewData(input: DatasetSpec, hint?: InputHint, examples = 8): Promise<DataPreview> {
   const spec = datasetSpecSchema.parse(input);
+  const corpus = await loadTextCorpus(spec);
+  if (corpus) {
+    const text = encodeCorpus(corpus, spec, hint);
+    return { ...previewOf(text, examples), vocabulary: { size: text.vocabulary.tokens.length, tokens: text.vocabulary.tokens } };
+  }
   const source = await datasetSource(spec, hint);
   const split = deriveSeed(spec.seed, 'split');
 
@@ -58,6 +64,10 @@ export async function previewData(input: DatasetSpec, hint?: InputHint, examples
   }
 
   const data = prepareFrom(spec, source instanceof ArrayDataset ? source : await source.build());
+  return previewOf(data, examples);
+}
+
+function previewOf(data: { train: ArrayDataset; validation: ArrayDataset; classNames: readonly string[]; normalization?: unknown }, examples: number): DataPreview {
   const { train, validation } = data;
   const counts = new Array<number>(data.classNames.length).fill(0);
   if (!train.labelShape.length) for (const ds of [train, validation]) for (let i = 0; i < ds.size; i++) counts[ds.labels[ds.row(i)]]++;

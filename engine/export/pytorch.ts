@@ -450,7 +450,7 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
     const base = modulePath(top.placement, n.path, n.copy);
     let at = top.placement;
     n.path.slice(0, -1).forEach((id) => (at = at.children.get(id)!.inner));
-    return at.leaves.get(n.path[n.path.length - 1])!.torchWeights.map((w) => ({ ...w, torch: `${base}.${w.torch}`, nodeId: n.key, layer: n.layer }));
+    return at.leaves.get(n.path[n.path.length - 1])!.torchWeights.map((w) => ({ ...w, torch: `${base}.${w.torch}`, tfjs: w.tfjs.replaceAll('{layer}', n.layer), nodeId: n.key, layer: n.layer }));
   });
   const attention = inlineGraph(graph, analysis).flatMap((n) => n.info.outputs.filter((p) => p.attention).map((p) => ({ nodeId: n.key, port: p.name })));
   return { code: named(lines.join('\n')), weights, attention, outputs: outputKinds.map((o) => o.kind) };

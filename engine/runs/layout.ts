@@ -6,6 +6,8 @@ import path from 'node:path';
 export const RUN_FILES = {
   graph: 'graph.attn.json',
   config: 'config.json',
+  /** Text data: the tokenizer's vocabulary (Vocabulary), so new text is tokenised as in training. */
+  vocabulary: 'vocabulary.json',
   /** One row per finished epoch (MetricRow). */
   metrics: 'metrics.jsonl',
   /** The run's summary for the Runs list (RunSummary). */

@@ -162,7 +162,7 @@ export class RunFolder {
   // ---------------------------------------------------------------- graph, settings, summary
 
   /** A JSON file of the run folder (graph.attn.json, config.json, run.json), or undefined when missing or unreadable. */
-  async readJson(name: (typeof RUN_FILES)['graph' | 'config' | 'summary']): Promise<unknown> {
+  async readJson(name: (typeof RUN_FILES)['graph' | 'config' | 'summary' | 'vocabulary']): Promise<unknown> {
     try {
       return JSON.parse(await readFile(this.file(name), 'utf8')) as unknown;
     } catch {
@@ -170,7 +170,7 @@ export class RunFolder {
     }
   }
 
-  async writeJson(name: (typeof RUN_FILES)['summary'], value: unknown): Promise<void> {
+  async writeJson(name: (typeof RUN_FILES)['summary' | 'vocabulary'], value: unknown): Promise<void> {
     await writeAtomic(this.file(name), `${JSON.stringify(value, null, 2)}\n`);
   }
 

@@ -30,7 +30,7 @@ export const DATASET_LIMITS = {
 } as const;
 
 export const datasetSpecSchema = z.object({
-  /** mnist, fashion-mnist, a synthetic task (copy, reverse, sort, recall; also as synthetic:NAME), an image folder, or a .csv file. */
+  /** mnist, fashion-mnist, spam, a synthetic task (copy, reverse, sort, recall; also as synthetic:NAME), an image or text folder, or a .csv file. */
   name: z.string().min(1),
   /** Use at most this many samples (training and validation together). */
   limit: z.number().int().positive().max(DATASET_LIMITS.maxLimit).optional(),
@@ -43,6 +43,10 @@ export const datasetSpecSchema = z.object({
   size: z.number().int().positive().max(DATASET_LIMITS.maxSize).optional(),
   /** CSV: the label column. */
   label: z.string().optional(),
+  /** CSV: the text column; naming it makes the CSV a text dataset. */
+  text: z.string().min(1).optional(),
+  /** Text: words seen fewer times in the training texts become the unknown token (`length` is the maximum length, `vocab` the vocabulary size). */
+  minCount: z.number().int().min(1).max(1_000_000).default(1),
 });
 export type DatasetSpec = z.input<typeof datasetSpecSchema>;
 
@@ -71,4 +75,6 @@ export interface DataPreview {
   samples: PreviewSample[];
   /** The first validation samples (training ones without a validation split): the ones training probes. */
   probes: PreviewSample[];
+  /** Text data: the vocabulary's size and its tokens (by id), to show the samples' words. */
+  vocabulary?: { size: number; tokens: string[] };
 }

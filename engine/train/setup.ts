@@ -8,7 +8,7 @@ import type { GraphFile } from '../graph/types.js';
 import { prepareData, type DatasetSpec, type InputHint } from '../data/index.js';
 import type { TrainConfigInput } from '../schemas/train-config.js';
 import type { TrainEvent } from '../schemas/train-events.js';
-import { RunFolder } from '../runs/index.js';
+import { RunFolder, RUN_FILES } from '../runs/index.js';
 import { Trainer } from './trainer.js';
 
 export interface RunRequest {
@@ -44,5 +44,6 @@ export async function setupRun(req: RunRequest, onEvent?: (e: TrainEvent) => voi
       : resume && !req.out?.dir
         ? resume.run
         : await RunFolder.create({ base: req.out?.base, dir: req.out?.dir, name: req.graph.name, graph: req.graph, config });
+  if (runDir && data.vocabulary) await runDir.writeJson(RUN_FILES.vocabulary, data.vocabulary);
   return new Trainer({ tf, backend: { name: backend, adapter, skipped }, graph: req.graph, registry: req.registry, data, config: req.config ?? {}, runDir, resumeFrom: resume?.checkpoint, onEvent });
 }

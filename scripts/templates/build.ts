@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { serializeGraph } from '../../engine/graph/schema.js';
 import { imagenetTemplates } from './imagenet.js';
 import { smallTemplates } from './small.js';
+import { textTemplates } from './text.js';
 
 const dir = fileURLToPath(new URL('../../../templates/', import.meta.url));
-for (const { file, ...graph } of [...imagenetTemplates, ...smallTemplates]) {
+for (const { file, ...graph } of [...imagenetTemplates, ...smallTemplates, ...textTemplates]) {
   writeFileSync(`${dir}${file}.attn.json`, serializeGraph(graph));
   console.log(`templates/${file}.attn.json`);
 }

@@ -4,6 +4,7 @@ import scaledDotProduct from './scaled-dot-product.js';
 import multiHead from './multi-head.js';
 import { transformerDecoder, transformerEncoder } from './transformer.js';
 import additive from './additive.js';
+import attentionPooling from './attention-pooling.js';
 import luong from './luong.js';
 import memoryHop from './memory-hop.js';
 import patchEmbedding from './patch-embedding.js';
@@ -14,6 +15,7 @@ export const sequenceAttentionBlocks: AnyBlock[] = [
   transformerEncoder,
   transformerDecoder,
   additive,
+  attentionPooling,
   luong,
   memoryHop,
   patchEmbedding,

@@ -214,6 +214,29 @@ class AdditiveAttention(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="AttentionStudio")
+class AttentionPooling(keras.layers.Layer):
+    """Attention pooling (Yang et al. 2016, "Hierarchical Attention Networks for Document
+    Classification"): u_t = tanh(W h_t + b), alpha = softmax(u_t^T u_w) over the steps, out =
+    sum_t alpha_t h_t. `padding_mask` [B, T] keeps a step where it is non-zero (token ids work:
+    padding is id 0). Returns (out [B, D], weights [B, T]).
+    """
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.proj = layers.Dense(units, activation="tanh", name=f"{self.name}_proj")
+        self.context = layers.Dense(1, use_bias=False, name=f"{self.name}_context")
+
+    def call(self, x, padding_mask=None):
+        scores = ops.squeeze(self.context(self.proj(x)), -1)
+        weights = ops.squeeze(masked_softmax(ops.expand_dims(scores, 1), padding_mask), 1)
+        return ops.sum(ops.expand_dims(weights, -1) * x, axis=1), weights
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="AttentionStudio")
 class LuongAttention(keras.layers.Layer):
     """Global attention of Luong, Pham & Manning (2015, "Effective Approaches to Attention-based
     Neural Machine Translation", section 3.1).

@@ -80,6 +80,29 @@ class GRU(nn.Module):
         return torch.stack(outputs, dim=1) if self.return_sequences else h
 
 
+class Bidirectional(nn.Module):
+    """Two recurrent cells reading a sequence both ways (Schuster & Paliwal 1997), their
+    states concatenated on the feature axis, as TensorFlow.js's Bidirectional(concat).
+
+    The backward cell reads the sequence reversed; its states are put back in the
+    input's order, so step t holds both cells' views of token t. Without
+    return_sequences the output is the forward cell's last state and the backward
+    cell's last (the one after reading the first token).
+    """
+
+    def __init__(self, forward_cell, backward_cell):
+        super().__init__()
+        self.forward_cell = forward_cell
+        self.backward_cell = backward_cell
+
+    def forward(self, x):
+        ahead = self.forward_cell(x)
+        behind = self.backward_cell(x.flip(1))
+        if self.forward_cell.return_sequences:
+            behind = behind.flip(1)
+        return torch.cat([ahead, behind], dim=-1)
+
+
 class BilinearUpsample2d(nn.Module):
     """Bilinear upsampling by an integer factor, sampled as TensorFlow.js samples.
 

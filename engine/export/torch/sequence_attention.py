@@ -195,6 +195,24 @@ class AdditiveAttention(nn.Module):
         return weights @ values, weights
 
 
+class AttentionPooling(nn.Module):
+    """Attention pooling (Yang et al. 2016, "Hierarchical Attention Networks for Document
+    Classification"): u_t = tanh(W h_t + b), alpha = softmax(u_t^T u_w) over the steps,
+    out = sum_t alpha_t h_t. `mask` [B, T] keeps a step where it is non-zero (token ids
+    work: padding is id 0). Returns (out [B, D], weights [B, T]).
+    """
+
+    def __init__(self, dim, units):
+        super().__init__()
+        self.proj = nn.Linear(dim, units)
+        self.context = nn.Linear(units, 1, bias=False)  # u_w
+
+    def forward(self, x, mask=None):
+        scores = self.context(torch.tanh(self.proj(x))).squeeze(-1)  # [B, T]
+        weights = masked_softmax(scores.unsqueeze(1), mask).squeeze(1)
+        return (weights.unsqueeze(-1) * x).sum(1), weights
+
+
 class LuongAttention(nn.Module):
     """Global attention of Luong, Pham & Manning (2015, "Effective Approaches to Attention-based
     Neural Machine Translation", section 3.1).

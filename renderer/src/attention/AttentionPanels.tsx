@@ -37,11 +37,18 @@ function useFreezeOnPause(): void {
   }, [state]);
 }
 
-function probeUnderlay(probes: { shape: number[]; samples: (Float32Array | Int32Array)[] } | undefined, sample: number): { underlay?: Underlay; tokens?: string[] } {
+function probeUnderlay(probes: { shape: number[]; samples: (Float32Array | Int32Array)[]; vocabulary?: string[] } | undefined, sample: number): { underlay?: Underlay; tokens?: string[]; words?: string[] } {
   const x = probes?.samples[sample];
   if (!probes || !x) return {};
   if (probes.shape.length === 3) return { underlay: { shape: probes.shape, data: x } };
-  if (probes.shape.length === 1 && x instanceof Int32Array) return { tokens: Array.from(x, String) };
+  if (probes.shape.length === 1 && x instanceof Int32Array) {
+    const vocab = probes.vocabulary;
+    if (!vocab) return { tokens: Array.from(x, String) };
+    // Text: padding (id 0) ends the message.
+    const end = x.indexOf(0) < 0 ? x.length : x.indexOf(0);
+    const words = Array.from(x.subarray(0, end), (id) => vocab[id] ?? '<unk>');
+    return { tokens: Array.from(x, (id) => vocab[id] ?? '<unk>'), words };
+  }
   return {};
 }
 
@@ -100,11 +107,31 @@ function Panel({ panel, maps, options, sample, probes }: { panel: PanelState; ma
                 {lo.toPrecision(3)} … {hi.toPrecision(3)}
               </span>
             </figcaption>
-            <MapCanvas view={view} opts={{ ...options, scale, sort: panel.sort, topK: panel.topK }} underlay={m.kind === 'spatial' || m.kind === 'gate' ? probes.underlay : undefined} tokens={probes.tokens} testId="attention-canvas" />
+            {probes.words && view.draw === 'bars' && view.values.length === probes.tokens?.length ? (
+              <ShadedWords words={probes.words} weights={view.values} range={[lo, hi]} />
+            ) : (
+              <MapCanvas view={view} opts={{ ...options, scale, sort: panel.sort, topK: panel.topK }} underlay={m.kind === 'spatial' || m.kind === 'gate' ? probes.underlay : undefined} tokens={probes.tokens} testId="attention-canvas" />
+            )}
           </figure>
         );
       })}
     </section>
+  );
+}
+
+/** A message's words, each shaded by the attention it got (Yang et al.'s figure). */
+function ShadedWords({ words, weights, range: [lo, hi] }: { words: string[]; weights: ArrayLike<number>; range: [number, number] }) {
+  return (
+    <p className="shaded-words" data-testid="attention-words">
+      {words.map((w, i) => {
+        const a = hi > lo ? (weights[i] - lo) / (hi - lo) : 0;
+        return (
+          <span key={i} className="shaded-word" style={{ background: `rgba(255, 140, 0, ${a.toFixed(3)})` }} title={`${w}: ${Number(weights[i]).toPrecision(3)}`} data-weight={weights[i]}>
+            {w}
+          </span>
+        );
+      })}
+    </p>
   );
 }
 

@@ -63,7 +63,7 @@ export interface RunViewState {
   /** Bumped whenever the batch series grows (the arrays are mutated in place). */
   version: number;
   /** Probe inputs (the first validation samples), for heatmaps over the image. */
-  probes?: { shape: number[]; samples: (Float32Array | Int32Array)[] };
+  probes?: { shape: number[]; samples: (Float32Array | Int32Array)[]; vocabulary?: string[] };
   /** Set while a request to the host is in flight (buttons wait). */
   busy: boolean;
 }
@@ -170,7 +170,7 @@ async function loadProbes(dataset: StartRequest['dataset'], graph: GraphFile | u
   try {
     const p = await host.previewDataset({ dataset, graph });
     if (!p.ok || session.getState().runId !== runId) return;
-    session.setState({ probes: { shape: p.inputShape, samples: p.probes.map((x) => x.x) } });
+    session.setState({ probes: { shape: p.inputShape, samples: p.probes.map((x) => x.x), vocabulary: p.vocabulary?.tokens } });
   } catch {
     // heatmaps then draw without the image underneath
   }

@@ -17,6 +17,7 @@ export const KERAS_ENCODER = kerasHelper('TransformerEncoderLayer', FILE);
 export const KERAS_DECODER = kerasHelper('TransformerDecoderLayer', FILE);
 
 export const KERAS_ADDITIVE = kerasHelper('AdditiveAttention', FILE);
+export const KERAS_ATTENTION_POOLING = kerasHelper('AttentionPooling', FILE);
 
 export const KERAS_LUONG = kerasHelper('LuongAttention', FILE);
 

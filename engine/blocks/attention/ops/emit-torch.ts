@@ -17,6 +17,7 @@ export const TORCH_ENCODER = torchHelper('TransformerEncoderLayer', 'sequence_at
 export const TORCH_DECODER = torchHelper('TransformerDecoderLayer', 'sequence_attention.py');
 
 export const TORCH_ADDITIVE = torchHelper('AdditiveAttention', 'sequence_attention.py');
+export const TORCH_ATTENTION_POOLING = torchHelper('AttentionPooling', 'sequence_attention.py');
 
 export const TORCH_LUONG = torchHelper('LuongAttention', 'sequence_attention.py');
 
