@@ -4,10 +4,11 @@
 // rest starts from a pretrained run, and mistyped node names are refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { prepareData, type PreparedData } from '../engine/data/index.js';
+import { IMAGENET_STATS, prepareData, type PreparedData } from '../engine/data/index.js';
+import { encodePng } from '../engine/data/png.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { setupRun } from '../engine/train/setup.js';
 import type { TrainConfigInput } from '../engine/train/config.js';
@@ -146,4 +147,29 @@ test('names that match no node are refused, naming the setting and the nodes the
   assert.throws(() => new Trainer({ tf, graph: bnCnn(), data, config: { ...quiet, freeze: ['backbone'] } }), /freeze: "backbone" names no node of the graph \(node ids: .*conv.*\)/);
   assert.throws(() => new Trainer({ tf, graph: bnCnn(), data, config: { ...quiet, lrMultipliers: { convv: 0.1 } } }), /lrMultipliers: "convv" names no node/);
   assert.throws(() => new Trainer({ tf, graph: bnCnn(), data, config: { ...quiet, head: { node: 'conv' } } }), /head: node "conv" is a core.conv2d/);
+});
+
+test("normalize 'imagenet': an image folder centre-cropped (224 of 256) and normalised with ImageNet's mean and std", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'attn-imagenet-'));
+  // 64 × 48 images: a 2-pixel red frame around a single colour, which the crop keeps and the plain resize does not.
+  const colours = { a: [10, 200, 30], b: [250, 128, 0] };
+  for (const [name, rgb] of Object.entries(colours)) {
+    mkdirSync(path.join(dir, name));
+    const data = new Uint8Array(64 * 48 * 3);
+    for (let y = 0; y < 48; y++)
+      for (let x = 0; x < 64; x++) data.set(x < 2 || y < 2 || x >= 62 || y >= 46 ? [255, 0, 0] : rgb, (y * 64 + x) * 3);
+    for (const i of [0, 1]) writeFileSync(path.join(dir, name, `${i}.png`), encodePng({ width: 64, height: 48, channels: 3, data }));
+  }
+  const hint = { shape: [16, 16, 3] };
+  const pre = await prepareData({ name: dir, normalize: 'imagenet', validationSplit: 0 }, hint);
+  assert.deepEqual(pre.normalization, IMAGENET_STATS);
+  const { x, labels } = { x: pre.train.x, labels: pre.train.labels };
+  for (let i = 0; i < pre.train.size; i++) {
+    const rgb = Object.values(colours)[labels[pre.train.row(i)]];
+    const px = x.subarray(pre.train.row(i) * 768, (pre.train.row(i) + 1) * 768);
+    px.forEach((v, j) => assert.ok(Math.abs(v - (rgb[j % 3] / 255 - IMAGENET_STATS.mean[j % 3]) / IMAGENET_STATS.std[j % 3]) < 1e-5, `image ${i} value ${j}: ${v}`));
+  }
+  const plain = await prepareData({ name: dir, normalize: 'none', validationSplit: 0 }, hint);
+  assert.ok(plain.train.x[0] > 0.5 && plain.train.x[1] < 0.5, 'without the preset the corner shows the red frame');
+  await assert.rejects(prepareData({ name: 'mnist', limit: 10, normalize: 'imagenet' }), /normalize 'imagenet' is for RGB images, and it gives float32 \[28, 28, 1\]/);
 });
