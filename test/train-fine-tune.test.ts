@@ -14,35 +14,9 @@ import { setupRun } from '../engine/train/setup.js';
 import type { TrainConfigInput } from '../engine/train/config.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
-import { graphOf } from './train-fixtures.js';
+import { bnCnn } from './train-fixtures.js';
 
 const quiet = { probe: { enabled: false }, epochs: 1, batchSize: 32 } as const;
-
-/** conv → BatchNorm → ReLU → flatten → dense → head: a backbone with statistics to keep, and a head. */
-function bnCnn(classes = 10): GraphFile {
-  return graphOf(
-    'bn-cnn',
-    [
-      ['in', 'io.input', { kind: 'image', height: 28, width: 28, channels: 1 }],
-      ['conv', 'core.conv2d', { filters: 4, kernel: 3, stride: 2 }],
-      ['bn', 'core.batchNorm'],
-      ['relu', 'core.activation', { fn: 'relu' }],
-      ['flat', 'core.flatten'],
-      ['hidden', 'core.dense', { units: 16, activation: 'relu' }],
-      ['head', 'core.classificationHead', { classes }],
-      ['out', 'io.output'],
-    ],
-    [
-      ['in.out', 'conv.in'],
-      ['conv.out', 'bn.in'],
-      ['bn.out', 'relu.in'],
-      ['relu.out', 'flat.in'],
-      ['flat.out', 'hidden.in'],
-      ['hidden.out', 'head.in'],
-      ['head.probs', 'out.in'],
-    ],
-  );
-}
 
 /** Every weight of the model by its name, as numbers. */
 async function weightsOf(trainer: Trainer): Promise<Map<string, Float32Array>> {

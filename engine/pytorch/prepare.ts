@@ -16,6 +16,7 @@ import { permuteArray } from '../export/torch-weights.js';
 import type { TrainConfig } from '../train/config.js';
 import { learningRate } from '../train/schedule.js';
 import { writeNpy } from './npy.js';
+import { torchFineTuning, type TorchFineTuning } from './fine-tune.js';
 
 /**
  * The worker script, read from the source tree (tsc copies no .py files); in
@@ -56,6 +57,8 @@ export interface RunSpec {
   /** Per model output: forward() gives logits (the trainer applies the softmax, as the graph does). */
   logits: boolean[];
   metrics: string;
+  /** Frozen parameters, BatchNorm held in eval mode, learning-rate multipliers (fine-tuning). */
+  fineTune: TorchFineTuning;
   /** Weights to start from (the compiled graph's seeded initial weights, or a checkpoint), optimizer state when continuing. */
   resume?: { weights: string; optimizer?: string; optimizerStep?: number; state?: unknown };
 }
@@ -140,6 +143,7 @@ export async function prepareTorchRun(opts: {
     staging: path.join(dir, 'staging'),
     metrics: path.join(root, 'metrics.jsonl'),
     resume: opts.resume,
+    fineTune: torchFineTuning(exported.weights, config),
   };
   const specFile = file('spec.json');
   await writeFile(specFile, `${JSON.stringify(spec, null, 1)}\n`);

@@ -27,6 +27,7 @@ import struct
 import sys
 import threading
 import time
+import types
 
 import numpy as np
 import torch
@@ -78,6 +79,34 @@ def load_module(path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# ---------------------------------------------------------------- fine-tuning
+
+
+def apply_fine_tuning(model, fine):
+    """spec["fineTune"] (engine/pytorch/fine-tune.ts): frozen parameters get no gradient, and frozen
+    BatchNorm modules stay in eval mode (their running statistics as they are) whatever model.train() says."""
+    if not fine:
+        return
+    params = dict(model.named_parameters())
+    for name in fine["frozen"]:
+        if name in params:
+            params[name].requires_grad_(False)
+    modules = dict(model.named_modules())
+    for name in fine["batchNormEval"]:
+        module = modules[name]
+        module.train = types.MethodType(lambda self, mode=True: torch.nn.Module.train(self, False), module)
+        module.eval()
+
+
+def param_groups(named, fine):
+    """The optimizer's parameter groups: one per learning-rate multiplier (the step scales its rate by "lr_scale")."""
+    scale = (fine or {}).get("lrScale", {})
+    groups = {}
+    for name, p in named:
+        groups.setdefault(float(scale.get(name, 1.0)), []).append(p)
+    return [{"params": ps, "lr_scale": s} for s, ps in groups.items()]
 
 
 # ---------------------------------------------------------------- protocol
@@ -235,6 +264,7 @@ class Run:
             if missing:
                 raise RuntimeError(f"checkpoint {resume['weights']} has no value for {', '.join(missing[:5])}")
             self.model.load_state_dict(state, strict=False)
+        apply_fine_tuning(self.model, self.spec.get("fineTune"))
         self.named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         self.params = [p for _, p in self.named]
         self.net = self.model
@@ -249,13 +279,14 @@ class Run:
 
     def make_optimizer(self):
         c = self.c
+        params = param_groups(self.named, self.spec.get("fineTune"))
         wd = c.get("weightDecay")
         if c["optimizer"] == "sgd":
-            return torch.optim.SGD(self.params, lr=c["lr"], momentum=c["momentum"], weight_decay=wd or 0)
+            return torch.optim.SGD(params, lr=c["lr"], momentum=c["momentum"], weight_decay=wd or 0)
         betas = (c["beta1"], c["beta2"])
         if c["optimizer"] == "adamw":
-            return torch.optim.AdamW(self.params, lr=c["lr"], betas=betas, eps=c["epsilon"], weight_decay=0.01 if wd is None else wd)
-        return torch.optim.Adam(self.params, lr=c["lr"], betas=betas, eps=c["epsilon"], weight_decay=wd or 0)
+            return torch.optim.AdamW(params, lr=c["lr"], betas=betas, eps=c["epsilon"], weight_decay=0.01 if wd is None else wd)
+        return torch.optim.Adam(params, lr=c["lr"], betas=betas, eps=c["epsilon"], weight_decay=wd or 0)
 
     def slot_names(self):
         return ["m"] if self.c["optimizer"] == "sgd" else ["m", "v"]
@@ -321,7 +352,7 @@ class Run:
     def step(self, idx, lr, global_count):
         local = self.shard(idx)
         for g in self.optimizer.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g["lr_scale"]
         sel = torch.from_numpy(np.ascontiguousarray(local, dtype=np.int64)).to(self.device)
         x, labels = self.train_x[sel], self.train_y[sel]
         stats = torch.zeros(2 + 4 * len(self.outputs), dtype=torch.float64)
