@@ -53,8 +53,3 @@ test('PyTorch backend: frozen backbone kept bit for bit, a fresh head trained, l
   const zero = await finetune('zero', { lrMultipliers: { conv: 0, bn: 0, hidden: 0 } });
   for (const [name, v] of zero) if (!name.startsWith('head/')) assert.ok(same(v, pretrained.get(name)!), `${name} moved with lr multiplier 0`);
 });
-  const moved = (w: Map<string, Float32Array>, name: string) => Math.hypot(...w.get(name)!.map((v, i) => v - pretrained.get(name)![i]));
-  const full = await finetune('full', { freeze: ['conv', 'bn'] });
-  const ratio = moved(half, 'hidden/kernel') / moved(full, 'hidden/kernel');
-  assert.ok(ratio > 0.3 && ratio < 0.8, `hidden moved ${ratio} as far with multiplier ½ (Adam: about ½)`);
-});
