@@ -133,6 +133,9 @@ export const requestSchemas = {
   inspectImage: z.strictObject({ runId: idSchema, image: imageFileSchema, checkpoint: idSchema.optional() }),
 
   exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_FORMAT_IDS) }),
+
+  /** Pretrained weights (.safetensors, .pth, .pt) into a new run for `graph`: training starts from it with config.initWeights = its runId. */
+  importWeights: z.strictObject({ graph: graphSchema, path: pathSchema, partial: z.boolean().default(false) }),
 } as const;
 
 export type HostMethod = keyof typeof requestSchemas;
@@ -325,6 +328,19 @@ export interface ExportResult {
   diagnostics: Diagnostic[];
 }
 
+/** Loaded weights: the new run (its id is what config.initWeights takes), or why not; the names matched, missing, unexpected, of another shape. */
+export interface WeightsImport {
+  ok: boolean;
+  runId?: string;
+  error?: string;
+  /** How the file's names were read: our PyTorch export's, or a reference implementation's. */
+  source?: string;
+  loaded: string[];
+  missing: string[];
+  unexpected: string[];
+  mismatched: { name: string; file: number[]; graph: number[] }[];
+}
+
 /** What each method answers. */
 export interface HostResponses {
   info: HostInfo;
@@ -357,6 +373,7 @@ export interface HostResponses {
   inspectSample: Inspection;
   inspectImage: Inspection;
   exportCode: ExportResult;
+  importWeights: WeightsImport;
 }
 
 // ---------------------------------------------------------------- events

@@ -37,6 +37,7 @@ import {
   type TRAINING_BACKENDS,
   type TrainingEvent,
   type Unsubscribe,
+  type WeightsImport,
 } from '../../common/host-api/api.js';
 import { GRAPH_EXT, PathError, type PathPolicy } from './paths.js';
 import { BUILTIN_DATASETS, isBuiltinDataset } from '../../engine/data/builtin.js';
@@ -46,6 +47,7 @@ import type { InspectCommand, Inspection } from '../../engine/worker/protocol.js
 import { describeDevices, findTorchPython } from '../../engine/pytorch/python.js';
 import { imageBytes, inspectionFor, previewDataset, type InspectionTarget } from './runs.js';
 import { readSummary, RUN_FILES, RunFolder, writeAtomic } from '../../engine/runs/index.js';
+import { importWeightsRun, initWeightsDir } from './weights.js';
 
 /** Native open/save dialogs (desktop only). They answer an absolute path, or null when cancelled. */
 export interface Dialogs {
@@ -377,7 +379,7 @@ export class HostService implements HostHandlers {
       runDir = await RunFolder.freeName(this.opts.runsDir, checked.graph.name);
     }
     const runId = path.basename(runDir);
-    await t.start({ runId, runDir, graph: checked.graph, dataset: data, config, backend, ...(backend === 'pytorch' ? { pytorch } : {}), resume });
+    await t.start({ runId, runDir, graph: checked.graph, dataset: data, config: initWeightsDir(config, this.opts.runsDir), backend, ...(backend === 'pytorch' ? { pytorch } : {}), resume });
     return { runId };
   }
 
@@ -461,6 +463,12 @@ export class HostService implements HostHandlers {
     const dir = path.join(this.opts.runsDir, runId);
     if (!(await exists(dir))) throw new Error(`no run "${runId}"`);
     return this.opts.inspect(await inspectionFor(dir, what));
+  }
+
+  async importWeights(req: HostRequestParsed<'importWeights'>): Promise<WeightsImport> {
+    const checked = checkGraph(req.graph);
+    if (!checked.graph || hasErrors(checked.diagnostics)) return { ok: false, error: 'the graph has errors; fix them before loading weights', loaded: [], missing: [], unexpected: [], mismatched: [] };
+    return importWeightsRun({ ...req, graph: checked.graph }, this.opts);
   }
 
   // ------------------------------------------------------------ export
