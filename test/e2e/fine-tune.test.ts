@@ -82,7 +82,10 @@ describe('fine-tuning from the editor (browser mode, headless Chromium)', { skip
       let backbone = 0;
       for (const [name, v] of after) {
         if (name.startsWith('head/')) assert.ok(!same(v, before.get(name)!), `${name} trained`);
-        else (assert.ok(same(v, before.get(name)!), `${name} moved while frozen`), backbone++);
+        else {
+          assert.ok(same(v, before.get(name)!), `${name} moved while frozen`);
+          backbone++;
+        }
       }
       assert.ok(backbone > 100, `${backbone} backbone weights compared`);
       assert.equal(after.get('head/kernel')?.length, 64 * 10);
