@@ -10,7 +10,6 @@ import { compileGraph } from '../../engine/compile/compile.js';
 import { exportPytorch } from '../../engine/export/pytorch.js';
 import { torchWeightsFile } from '../../engine/export/torch-weights.js';
 import { loadTemplate } from '../helpers/graphs.js';
-import { randomizeWeights } from '../helpers/exports.js';
 import { tfReady } from '../helpers/tf.js';
 import { browserModeSuite, openEditor, ROOT, skipReason, textIs } from './harness.js';
 import { loadCheckpoint, resolveCheckpoint } from '../../engine/train/checkpoint.js';
@@ -26,7 +25,8 @@ async function pretrainedFile(file: string): Promise<void> {
   const base = loadTemplate(TEMPLATE);
   const graph = { ...base, nodes: base.nodes.map((n) => (n.id === 'head' ? { ...n, params: { ...n.params, classes: 4 } } : n)) };
   const compiled = compileGraph(tf, graph);
-  randomizeWeights(tf, compiled.model, 3);
+  // Not the seeded initialisation the app would draw itself (so loading them shows), and of a sane scale (logits that do not saturate the softmax).
+  for (const w of compiled.model.weights) w.write(tf.tidy(() => w.read().mul(1.1)));
   await writeFile(file, torchWeightsFile(compiled.model, exportPytorch(graph)));
   compiled.model.dispose();
 }
