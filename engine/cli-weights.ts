@@ -6,13 +6,12 @@ import type { Command } from 'commander';
 import { loadGraphFile } from './shapes/load.js';
 import { formatDiagnostic, hasErrors, type GraphFile } from './graph/types.js';
 import { loadTf } from './backends/load-tf.js';
-import { compileGraph } from './compile/compile.js';
 import { RunFolder, RUN_FILES } from './runs/index.js';
 import { tokenIds, vocabularySchema } from './data/text.js';
-import { saveCheckpoint } from './train/checkpoint.js';
 import { loadTrainedModel, predictOutputs } from './worker/run-model.js';
 import { readNpy, writeNpy } from './weights/npy.js';
-import { importWeights, readWeightsFile, reportLines, WeightsImportError } from './weights/import.js';
+import { reportLines, WeightsImportError } from './weights/import.js';
+import { importWeightsToRun } from './weights/import-run.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 
@@ -71,36 +70,23 @@ async function predict(file: string, o: { weights: string; input?: string; text?
 async function importCommand(file: string, weights: string, o: { out: string; partial?: boolean; json?: boolean }, out: Out): Promise<number> {
   const graph = await graphOf(file, 'weights import', out);
   if (!graph) return 1;
-  const arrays = readWeightsFile(weights);
   const tf = await loadTf();
-  const compiled = compileGraph(tf, graph);
+  let imported;
   try {
-    let report;
-    try {
-      report = importWeights(tf, graph, compiled, arrays, { partial: o.partial });
-    } catch (err) {
-      if (!(err instanceof WeightsImportError)) throw err;
-      if (o.json) out.log(JSON.stringify({ ok: false, ...err.report }));
-      out.err(`attn weights import: ${weights}: ${err.message}`);
-      return 1;
-    }
-    const run = await RunFolder.create({
-      dir: path.resolve(o.out),
-      name: graph.name,
-      graph,
-      config: { importedWeights: { file: path.resolve(weights), source: report.source, missing: report.missing, unexpected: report.unexpected, mismatched: report.mismatched } },
-    });
-    const state = { epoch: 0, batch: 0, step: 0, sums: {}, history: [], best: null, badEpochs: 0 };
-    const checkpoint = await saveCheckpoint(tf, run, compiled.model, { t: 0, state: () => [] }, state, { keep: 1 });
-    if (o.json) out.log(JSON.stringify({ ok: true, run: run.path, checkpoint, ...report }));
-    else {
-      for (const line of reportLines(report)) out.log(line);
-      out.log(`wrote ${checkpoint}`);
-    }
-    return 0;
-  } finally {
-    compiled.model.dispose();
+    imported = await importWeightsToRun(tf, graph, weights, { partial: o.partial, out: { dir: o.out } });
+  } catch (err) {
+    if (!(err instanceof WeightsImportError)) throw err;
+    if (o.json) out.log(JSON.stringify({ ok: false, ...err.report }));
+    out.err(`attn weights import: ${weights}: ${err.message}`);
+    return 1;
   }
+  const { run, checkpoint, report } = imported;
+  if (o.json) out.log(JSON.stringify({ ok: true, run: run.path, checkpoint, ...report }));
+  else {
+    for (const line of reportLines(report)) out.log(line);
+    out.log(`wrote ${checkpoint}`);
+  }
+  return 0;
 }
 
 export function registerWeightsCommands(program: Command, out: Out, setCode: (code: number) => void): void {

@@ -58,3 +58,29 @@ export function tinyMlp(): GraphFile {
     ],
   );
 }
+
+/** conv → BatchNorm → ReLU → flatten → dense → head: a backbone with statistics to keep, and a head. */
+export function bnCnn(classes = 10): GraphFile {
+  return graphOf(
+    'bn-cnn',
+    [
+      ['in', 'io.input', { kind: 'image', height: 28, width: 28, channels: 1 }],
+      ['conv', 'core.conv2d', { filters: 4, kernel: 3, stride: 2 }],
+      ['bn', 'core.batchNorm'],
+      ['relu', 'core.activation', { fn: 'relu' }],
+      ['flat', 'core.flatten'],
+      ['hidden', 'core.dense', { units: 16, activation: 'relu' }],
+      ['head', 'core.classificationHead', { classes }],
+      ['out', 'io.output'],
+    ],
+    [
+      ['in.out', 'conv.in'],
+      ['conv.out', 'bn.in'],
+      ['bn.out', 'relu.in'],
+      ['relu.out', 'flat.in'],
+      ['flat.out', 'hidden.in'],
+      ['hidden.out', 'head.in'],
+      ['head.probs', 'out.in'],
+    ],
+  );
+}

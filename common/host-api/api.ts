@@ -158,6 +158,8 @@ export const requestSchemas = {
     backend: z.enum(TRAINING_BACKEND_OPTIONS).default('auto'),
   }),
   stopSweep: z.strictObject({ sweepId: idSchema }),
+  /** Pretrained weights (.safetensors, .pth, .pt) into a new run for `graph`: training starts from it with config.initWeights = its runId. */
+  importWeights: z.strictObject({ graph: graphSchema, path: pathSchema, partial: z.boolean().default(false) }),
 } as const;
 
 export type HostMethod = keyof typeof requestSchemas;
@@ -355,6 +357,19 @@ export interface ExportResult {
   diagnostics: Diagnostic[];
 }
 
+/** Loaded weights: the new run (its id is what config.initWeights takes), or why not; the names matched, missing, unexpected, of another shape. */
+export interface WeightsImport {
+  ok: boolean;
+  runId?: string;
+  error?: string;
+  /** How the file's names were read: our PyTorch export's, or a reference implementation's. */
+  source?: string;
+  loaded: string[];
+  missing: string[];
+  unexpected: string[];
+  mismatched: { name: string; file: number[]; graph: number[] }[];
+}
+
 /** What each method answers. */
 export interface HostResponses {
   info: HostInfo;
@@ -393,6 +408,7 @@ export interface HostResponses {
   sweepTrialGraph: GraphLoad;
   startSweep: { sweepId: string };
   stopSweep: void;
+  importWeights: WeightsImport;
 }
 
 // ---------------------------------------------------------------- events

@@ -18,6 +18,7 @@ import { RunService } from './services/runs.js';
 import { TemplateService } from './services/templates.js';
 import { TrainingService } from './services/training.js';
 import { SweepHost } from './sweeps.js';
+import { importWeightsRun } from './services/weights.js';
 
 export type { Dialogs, Exporter, HostServiceOptions, TrainingDriver, TrainingStart } from './options.js';
 
@@ -92,6 +93,8 @@ export class HostService implements HostEndpoint {
 
       inspectSample: (r) => inspection.inspectSample(r),
       inspectImage: (r) => inspection.inspectImage(r),
+
+      importWeights: (r) => importWeightsRun(r, this.opts),
 
       compareRuns: ({ runIds }) => sweeps.compare(runIds),
       listSweeps: () => sweeps.list(),

@@ -53,6 +53,8 @@ export interface CompiledGraph {
   nodeParams: Map<string, { params: number; trainable: number }>;
   /** Parameters per node inside composites, by inlined key (e.g. "stage1#2/conv2"). */
   innerParams: Map<string, { params: number; trainable: number }>;
+  /** The inlined node key of each node's layer name (prefix): layerOwner finds a layer's node with it. */
+  layerKeys: Map<string, string>;
   analysis: GraphAnalysis;
   /** The training step the model's dropout masks follow: set it before each training step. */
   clock: StepClock;
@@ -114,7 +116,8 @@ export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; re
   }
 
   const model = tf.model({ inputs: inputTensors, outputs: outputTensors, name: layerName(graph.name || 'model') });
-  const perLayer = countLayerParams(model, new Map(inlined.map((n) => [n.layer, n.key])));
+  const layerKeys = new Map(inlined.map((n) => [n.layer, n.key]));
+  const perLayer = countLayerParams(model, layerKeys);
   const nodeParams: CompiledGraph['nodeParams'] = new Map(analysis.order.map((id) => [id, { params: 0, trainable: 0 }]));
   const innerParams: CompiledGraph['innerParams'] = new Map();
   for (const n of inlined) {
@@ -125,16 +128,22 @@ export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; re
     if (n.path.length > 1) innerParams.set(n.key, own);
   }
   const trainableParams = model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
-  return { model, inputs, outputs, attention, nodeOutputs: produced, params: model.countParams(), trainableParams, nodeParams, innerParams, analysis, clock };
+  return { model, inputs, outputs, attention, nodeOutputs: produced, params: model.countParams(), trainableParams, nodeParams, innerParams, layerKeys, analysis, clock };
 }
 
-/** Attributes each layer's weights to the node whose layer name is the layer's name or, followed by "_", its longest prefix. */
+/** The node (value of `owners`, keyed by layer name) whose layer name is `layer` or, followed by "_", its longest prefix. */
+export function layerOwner(layer: string, owners: Map<string, string>): string | undefined {
+  let owner = owners.get(layer);
+  for (let i = layer.lastIndexOf('_'); !owner && i > 0; i = layer.lastIndexOf('_', i - 1)) owner = owners.get(layer.slice(0, i));
+  return owner;
+}
+
+/** Attributes each layer's weights to the node that built it (layerOwner). */
 function countLayerParams(model: tfjs.LayersModel, owners: Map<string, string>): Map<string, { params: number; trainable: number }> {
   const result = new Map<string, { params: number; trainable: number }>();
   for (const key of owners.values()) result.set(key, { params: 0, trainable: 0 });
   for (const layer of model.layers) {
-    let owner = owners.get(layer.name);
-    for (let i = layer.name.lastIndexOf('_'); !owner && i > 0; i = layer.name.lastIndexOf('_', i - 1)) owner = owners.get(layer.name.slice(0, i));
+    const owner = layerOwner(layer.name, owners);
     if (!owner) continue;
     const r = result.get(owner)!;
     for (const w of layer.weights) {

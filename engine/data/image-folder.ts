@@ -17,6 +17,20 @@ export interface ImageFolderOptions {
   channels: 1 | 3;
   /** At most this many images per class, in file-name order. */
   perClassLimit?: number;
+  /** Keep the centre of each image, this fraction of its shorter side, before resizing (torchvision's Resize(256) + CenterCrop(224): 0.875). */
+  centreCrop?: number;
+}
+
+/** The centre of an image with the aspect of height × width, `fraction` of the largest such box. */
+export function cropCentre(img: RasterImage, fraction: number, height: number, width: number): RasterImage {
+  const boxH = Math.min(img.height, (img.width * height) / width);
+  const h = Math.max(1, Math.round(boxH * fraction));
+  const w = Math.max(1, Math.min(img.width, Math.round((h * width) / height)));
+  const top = Math.floor((img.height - h) / 2);
+  const left = Math.floor((img.width - w) / 2);
+  const data = new Uint8Array(h * w * img.channels);
+  for (let y = 0; y < h; y++) data.set(img.data.subarray(((top + y) * img.width + left) * img.channels, ((top + y) * img.width + left + w) * img.channels), y * w * img.channels);
+  return { width: w, height: h, channels: img.channels, data };
 }
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
@@ -146,6 +160,7 @@ export async function readImageFolder(listing: ImageFolderListing, opts: ImageFo
     } catch (e) {
       throw new Error(`${file}: ${(e as Error).message}`);
     }
+    if (opts.centreCrop) img = cropCentre(img, opts.centreCrop, height, width);
     resizeInto(img, x.subarray(i * size, (i + 1) * size), height, width, channels);
     labels[i] = listing.labels[row];
   }

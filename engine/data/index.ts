@@ -76,7 +76,7 @@ export async function datasetSource(spec: ParsedDatasetSpec, hint?: InputHint): 
       size: kept.length,
       labels: kept.map((i) => listing.labels[i]),
       classNames: listing.classNames,
-      build: (rows) => readImageFolder(listing, { height, width, channels }, Array.from(rows ?? kept.keys(), (r) => kept[r])),
+      build: (rows) => readImageFolder(listing, { height, width, channels, ...(spec.normalize === 'imagenet' && { centreCrop: IMAGENET_CROP }) }, Array.from(rows ?? kept.keys(), (r) => kept[r])),
     };
   }
   if (!info.isFile()) throw new Error(`dataset ${name} is neither a folder nor a regular file`);
@@ -111,11 +111,17 @@ export async function prepareData(input: DatasetSpec, hint?: InputHint): Promise
 
 /** Images arrive in [0, 1] and tokens are ids: only tables are standardised unless asked. */
 export const standardizes = (spec: ParsedDatasetSpec, ds: { inputShape: readonly number[]; inputDtype: string }): boolean =>
-  spec.normalize === 'standardize' || (spec.normalize === 'auto' && ds.inputShape.length === 1 && ds.inputDtype === 'float32');
+  spec.normalize === 'standardize' || spec.normalize === 'imagenet' || (spec.normalize === 'auto' && ds.inputShape.length === 1 && ds.inputDtype === 'float32');
+
+/** torchvision's ImageNet preprocessing: Resize(256) + CenterCrop(224), then Normalize with these (RGB, inputs in [0, 1]). */
+export const IMAGENET_CROP = 224 / 256;
+export const IMAGENET_STATS: Normalization = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
 export function prepareFrom(spec: ParsedDatasetSpec, all: ArrayDataset): PreparedData {
   const { train, validation } = splitDataset(all, spec.validationSplit, deriveSeed(spec.seed, 'split'));
+  if (spec.normalize === 'imagenet' && (all.inputShape.length !== 3 || all.inputShape[2] !== 3 || all.inputDtype !== 'float32'))
+    throw new Error(`dataset ${all.name}: normalize 'imagenet' is for RGB images, and it gives ${all.inputDtype} [${all.inputShape.join(', ')}]`);
   if (!standardizes(spec, all)) return { train, validation, classNames: all.classNames };
-  const s = standardize(train, validation);
+  const s = standardize(train, validation, spec.normalize === 'imagenet' ? IMAGENET_STATS : undefined);
   return { train: s.train, validation: s.validation, classNames: all.classNames, normalization: s.stats };
 }

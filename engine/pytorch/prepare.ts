@@ -16,6 +16,7 @@ import { permuteArray } from '../export/torch-weights.js';
 import type { TrainConfig } from '../schemas/train-config.js';
 import { learningRate } from '../train/schedule.js';
 import { writeNpy } from './npy.js';
+import { torchFineTuning, type TorchFineTuning } from './fine-tune.js';
 
 /**
  * The worker script, read from the source tree (tsc copies no .py files); in
@@ -60,6 +61,8 @@ export interface RunSpec {
   /** Per model output: forward() gives logits (the trainer applies the softmax, as the graph does). */
   logits: boolean[];
   metrics: string;
+  /** Frozen parameters, BatchNorm held in eval mode, learning-rate multipliers (fine-tuning). */
+  fineTune: TorchFineTuning;
   /** Weights to start from (the compiled graph's seeded initial weights, or a checkpoint), optimizer state when continuing. */
   resume?: { weights: string; optimizer?: string; optimizerStep?: number; state?: unknown };
 }
@@ -147,6 +150,7 @@ export async function prepareTorchRun(opts: {
     events: path.join(dir, 'events.jsonl'),
     metrics: path.join(root, 'metrics.jsonl'),
     resume: opts.resume,
+    fineTune: torchFineTuning(exported.weights, config),
   };
   const specFile = file('spec.json');
   await writeFile(specFile, `${JSON.stringify(spec, null, 1)}\n`);

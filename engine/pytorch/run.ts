@@ -88,15 +88,17 @@ export class PytorchRun {
       // No run folder asked for (out: null): the worker still needs its files, in a folder removed afterwards.
       const scratch = req.out === null ? await mkdtemp(path.join(tmpdir(), 'attn-pytorch-')) : null;
       const runDir =
-        resume && !req.out?.dir ? resume.run : await RunFolder.create({ base: req.out?.base, dir: scratch ?? req.out?.dir, name: req.graph.name, graph: req.graph, config });
+        resume && !req.out?.dir ? resume.run : await RunFolder.create({ base: req.out?.base, dir: scratch ?? req.out?.dir, name: req.graph.name, graph: trainer.graph, config });
       if (data.vocabulary) await runDir.writeJson(RUN_FILES.vocabulary, data.vocabulary);
       const torchDir = path.join(runDir.path, 'pytorch');
       await mkdir(torchDir, { recursive: true });
-      const exported = exportPytorch(req.graph, { probes: true });
+      // The graph as trained (a new head), starting from config.initWeights where given.
+      const exported = exportPytorch(trainer.graph, { probes: true });
+      if (!resume) await trainer.loadStartingWeights();
       const start = await writeStartingPoint(tf, torchDir, trainer.model, exported, slotNames(trainer.config), resume?.checkpoint);
       // The run goes on from the checkpoint: metrics rows of later epochs are dropped and trained again.
       if (start.state) await runDir.resetMetrics(start.state.history);
-      const prepared = await prepareTorchRun({ runDir: runDir.path, graph: req.graph, data, config: trainer.config, device: o.device ?? 'auto', syncBatchNorm: o.syncBatchNorm, resume: start });
+      const prepared = await prepareTorchRun({ runDir: runDir.path, graph: trainer.graph, data, config: trainer.config, device: o.device ?? 'auto', syncBatchNorm: o.syncBatchNorm, resume: start });
       return new PytorchRun(tf, trainer, prepared, runDir, python, nproc, start.from ?? null, scratch !== null, { trainSamples: data.train.size, validationSamples: data.validation.size, classNames: data.classNames }, onEvent);
     } catch (err) {
       trainer.dispose();

@@ -27,6 +27,7 @@ import struct
 import sys
 import threading
 import time
+import types
 
 import numpy as np
 import torch
@@ -142,6 +143,32 @@ def synchronise_batch_norm(model, device):
     if device.type == "cuda":
         return torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     return GlooSyncBatchNorm.convert(model)
+# ---------------------------------------------------------------- fine-tuning
+
+
+def apply_fine_tuning(model, fine):
+    """spec["fineTune"] (engine/pytorch/fine-tune.ts): frozen parameters get no gradient, and frozen
+    BatchNorm modules stay in eval mode (their running statistics as they are) whatever model.train() says."""
+    if not fine:
+        return
+    params = dict(model.named_parameters())
+    for name in fine["frozen"]:
+        if name in params:
+            params[name].requires_grad_(False)
+    modules = dict(model.named_modules())
+    for name in fine["batchNormEval"]:
+        module = modules[name]
+        module.train = types.MethodType(lambda self, mode=True: torch.nn.Module.train(self, False), module)
+        module.eval()
+
+
+def param_groups(named, fine):
+    """The optimizer's parameter groups: one per learning-rate multiplier (the step scales its rate by "lr_scale")."""
+    scale = (fine or {}).get("lrScale", {})
+    groups = {}
+    for name, p in named:
+        groups.setdefault(float(scale.get(name, 1.0)), []).append(p)
+    return [{"params": ps, "lr_scale": s} for s, ps in groups.items()]
 
 
 # ---------------------------------------------------------------- protocol
@@ -318,6 +345,7 @@ class Run:
         # Each rank's shard alone would give its BatchNorms other statistics than the global batch's.
         if self.world > 1 and self.spec.get("syncBatchNorm", True):
             self.model = synchronise_batch_norm(self.model, self.device)
+        apply_fine_tuning(self.model, self.spec.get("fineTune"))
         self.named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         self.params = [p for _, p in self.named]
         self.net = self.model
@@ -332,13 +360,14 @@ class Run:
 
     def make_optimizer(self):
         c = self.c
+        params = param_groups(self.named, self.spec.get("fineTune"))
         wd = c.get("weightDecay")
         if c["optimizer"] == "sgd":
-            return torch.optim.SGD(self.params, lr=c["lr"], momentum=c["momentum"], weight_decay=wd or 0)
+            return torch.optim.SGD(params, lr=c["lr"], momentum=c["momentum"], weight_decay=wd or 0)
         betas = (c["beta1"], c["beta2"])
         if c["optimizer"] == "adamw":
-            return torch.optim.AdamW(self.params, lr=c["lr"], betas=betas, eps=c["epsilon"], weight_decay=0.01 if wd is None else wd)
-        return torch.optim.Adam(self.params, lr=c["lr"], betas=betas, eps=c["epsilon"], weight_decay=wd or 0)
+            return torch.optim.AdamW(params, lr=c["lr"], betas=betas, eps=c["epsilon"], weight_decay=0.01 if wd is None else wd)
+        return torch.optim.Adam(params, lr=c["lr"], betas=betas, eps=c["epsilon"], weight_decay=wd or 0)
 
     def slot_names(self):
         return ["m"] if self.c["optimizer"] == "sgd" else ["m", "v"]
@@ -406,7 +435,7 @@ class Run:
         (reduced over ranks) as a vector on the device, without waiting for it."""
         local = self.shard(idx)
         for g in self.optimizer.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g["lr_scale"]
         dtype = stats_dtype(self.device)
         stats = torch.zeros(2 + 4 * len(self.outputs), dtype=dtype, device=self.device)
         if len(local):

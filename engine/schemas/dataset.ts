@@ -36,7 +36,12 @@ export const datasetSpecSchema = z.object({
   limit: z.number().int().positive().max(DATASET_LIMITS.maxLimit).optional(),
   seed: z.number().int().min(0).default(0),
   validationSplit: z.number().min(0).max(0.9).default(0.1),
-  normalize: z.enum(['auto', 'none', 'standardize']).default('auto'),
+  /**
+   * auto: tables standardised, images in [0, 1]; imagenet: torchvision's ImageNet preprocessing for
+   * pretrained networks (an image folder is resized and centre-cropped, 224 of 256, then every split
+   * is normalised with ImageNet's RGB mean and standard deviation).
+   */
+  normalize: z.enum(['auto', 'none', 'standardize', 'imagenet']).default('auto'),
   /** Synthetic tasks: sequence length, vocabulary and number of sequences (default: from the graph's input). */
   length: z.number().int().min(2).max(DATASET_LIMITS.maxLength).optional(),
   vocab: z.number().int().min(2).max(DATASET_LIMITS.maxVocab).optional(),

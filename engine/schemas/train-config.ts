@@ -39,6 +39,16 @@ export const trainConfigSchema = z.object({
   seed: z.number().int().min(0).default(0),
   /** Also report top-k accuracy (when there are more than k classes). */
   topK: z.number().int().min(2).default(5),
+  /** Fine-tuning: node ids or id prefixes (a composite: everything inside it) whose weights do not train. */
+  freeze: z.array(z.string().min(1)).default([]),
+  /** BatchNorm of frozen nodes: 'inference' normalises with the moving statistics and leaves them as they are. */
+  frozenBatchNorm: z.enum(['inference', 'train']).default('inference'),
+  /** Learning-rate multiplier per node id or prefix (the longest matching one counts; 0 freezes). */
+  lrMultipliers: z.record(z.string().min(1), z.number().min(0)).default({}),
+  /** A new classification head: this node (default: the head or Dense feeding the Output) gets `classes` outputs (default: the dataset's), newly initialised. */
+  head: z.object({ node: z.string().min(1).optional(), classes: z.number().int().min(1).optional() }).optional(),
+  /** Start from these weights (a run folder or one checkpoint, e.g. from `attn weights import`); a new head keeps its fresh ones. */
+  initWeights: z.string().min(1).optional(),
   probe: z
     .object({
       enabled: z.boolean().default(true),

@@ -145,6 +145,8 @@ export interface Checkpoint {
   state: TrainerState;
   optimizerStep: number;
   weights: Tensor[];
+  /** The weights' names in model.json (tfjs's layer/weight names), in the same order. */
+  weightNames: string[];
   optimizer: Tensor[];
 }
 
@@ -182,7 +184,7 @@ export async function loadCheckpoint(tf: TF, dir: string): Promise<Checkpoint> {
   }
   const weights = decode(tf, artifacts.weightSpecs!, new Uint8Array(artifacts.weightData as ArrayBuffer), path.join(dir, WEIGHTS));
   const optimizer = decode(tf, meta.optimizer.weights, ck.files.get(OPTIMIZER) ?? new Uint8Array(0), path.join(dir, OPTIMIZER));
-  return { dir, state: meta.state, optimizerStep: meta.optimizer.step, weights, optimizer };
+  return { dir, state: meta.state, optimizerStep: meta.optimizer.step, weights, weightNames: artifacts.weightSpecs!.map((s) => s.name), optimizer };
 }
 
 /** A checkpoint's model, verified: its files (model.json and the weight files it names) and a handler for tf.loadLayersModel. */

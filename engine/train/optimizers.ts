@@ -46,6 +46,8 @@ export class Optimizer {
     private readonly tf: TF,
     private readonly c: Pick<TrainConfig, 'optimizer' | 'momentum' | 'beta1' | 'beta2' | 'epsilon' | 'weightDecay'>,
     private readonly vars: Variable[],
+    /** Per variable: its learning rate is `lr` times this (fine-tuning's lrMultipliers); all 1 by default. */
+    private readonly lrScale: number[] = vars.map(() => 1),
   ) {
     const n = c.optimizer === 'sgd' ? (c.momentum > 0 ? 1 : 0) : 2;
     // tidy frees the zeros once the variables hold their own copies.
@@ -68,10 +70,11 @@ export class Optimizer {
     const scalars = heap ? this.scalars(lr) : null;
     this.tf.tidy(() => {
       this.vars.forEach((w, i) => {
+        const scale = this.lrScale[i];
         // Moments whose data another tensor shares (a clone kept somewhere) take the tensor path, which leaves that tensor as it was.
         const inPlace = heap && scalars && w.dtype === 'float32' && grads[i].dtype === 'float32' && this.slots[i].every((t) => heap.exclusive(t));
-        if (inPlace) this.updateOnHeap(heap, scalars, i, grads[i]);
-        else this.updateTensors(i, grads[i], lr);
+        if (inPlace) this.updateOnHeap(heap, scale === 1 ? scalars : this.scalars(lr * scale), i, grads[i]);
+        else this.updateTensors(i, grads[i], lr * scale);
       });
     });
   }

@@ -6,7 +6,8 @@ import type { BlockRegistry } from '../blocks/registry.js';
 import { analyzeGraph } from '../shapes/analyze.js';
 import type { GraphFile } from '../graph/types.js';
 import { prepareData, type DatasetSpec, type InputHint } from '../data/index.js';
-import type { TrainConfigInput } from '../schemas/train-config.js';
+import { trainConfigSchema, type TrainConfigInput } from '../schemas/train-config.js';
+import { withHead } from './fine-tune.js';
 import type { TrainEvent } from '../schemas/train-events.js';
 import { RunFolder, RUN_FILES } from '../runs/index.js';
 import { Trainer } from './trainer.js';
@@ -43,7 +44,7 @@ export async function setupRun(req: RunRequest, onEvent?: (e: TrainEvent) => voi
       ? null
       : resume && !req.out?.dir
         ? resume.run
-        : await RunFolder.create({ base: req.out?.base, dir: req.out?.dir, name: req.graph.name, graph: req.graph, config });
+        : await RunFolder.create({ base: req.out?.base, dir: req.out?.dir, name: req.graph.name, graph: withHead(req.graph, trainConfigSchema.parse(req.config ?? {}).head, data.classNames.length).graph, config });
   if (runDir && data.vocabulary) await runDir.writeJson(RUN_FILES.vocabulary, data.vocabulary);
   return new Trainer({ tf, backend: { name: backend, adapter, skipped }, graph: req.graph, registry: req.registry, data, config: req.config ?? {}, runDir, resumeFrom: resume?.checkpoint, onEvent });
 }

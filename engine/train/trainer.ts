@@ -17,6 +17,7 @@ import { trainConfigSchema, type TrainConfig, type TrainConfigInput } from '../s
 import type { TrainEvent, TrainEventOf } from '../schemas/train-events.js';
 import { countCorrect, maskedLoss, oneHot } from './losses.js';
 import { Optimizer } from './optimizers.js';
+import { applyFineTuning, loadInitialWeights, withHead, type FineTuneSummary } from './fine-tune.js';
 import { guardTrainingMemory } from './memory.js';
 import { AttentionProbe } from './probes.js';
 import type { MetricRow, RunFolder } from '../runs/index.js';
@@ -60,6 +61,12 @@ export class Trainer {
   readonly config: TrainConfig;
   readonly compiled: CompiledGraph;
   readonly classes: number;
+  /** The graph trained: the one given, with its head replaced when config.head asks. */
+  readonly graph: GraphFile;
+  /** Trainable and frozen weights after the fine-tuning settings. */
+  readonly fineTuning: FineTuneSummary;
+  /** The replaced head's node id (its weights are not taken from initWeights). */
+  private readonly head?: string;
   private readonly tf: TF;
   private readonly trained: TrainedOutput[];
   private readonly vars: Variable[];
@@ -74,9 +81,10 @@ export class Trainer {
     const { tf, data } = opts;
     this.tf = tf;
     this.config = trainConfigSchema.parse(opts.config);
-    this.compiled = compileGraph(tf, opts.graph, { registry: opts.registry });
-    const { compiled } = this;
     this.classes = data.classNames.length;
+    ({ graph: this.graph, head: this.head } = withHead(opts.graph, this.config.head, this.classes));
+    this.compiled = compileGraph(tf, this.graph, { registry: opts.registry });
+    const { compiled } = this;
 
     if (compiled.inputs.length !== 1) throw new Error(`the model has ${compiled.inputs.length} inputs; training supports models with one input`);
     const inShape = compiled.inputs[0].shape.slice(1);
@@ -91,8 +99,15 @@ export class Trainer {
       if (fmtShape(o.shape) !== fmtShape(want))
         throw new Error(`output "${o.nodeId}" is ${fmtShape(o.shape)}, but dataset ${data.train.name} needs ${fmtShape(want)} (${this.classes} classes${data.train.labelShape.length ? ' per position' : ''})`);
 
+    let multipliers: number[];
+    try {
+      ({ multipliers, summary: this.fineTuning } = applyFineTuning(compiled, this.config));
+    } catch (err) {
+      this.model.dispose();
+      throw err;
+    }
     this.vars = compiled.model.trainableWeights.map((w) => w.read() as Variable);
-    this.optimizer = new Optimizer(tf, this.config, this.vars);
+    this.optimizer = new Optimizer(tf, this.config, this.vars, multipliers);
     try {
       guardTrainingMemory(tf, this.model, this.optimizer.slotsPerWeight, Math.min(this.config.batchSize, data.train.size), opts.backend?.name ?? tf.getBackend());
     } catch (err) {
@@ -169,11 +184,16 @@ export class Trainer {
     return dir;
   }
 
+  /** Sets config.initWeights' weights into the model (all but a replaced head's); nothing without it. */
+  async loadStartingWeights(): Promise<void> {
+    if (this.config.initWeights) await loadInitialWeights(this.tf, this.compiled, this.config.initWeights, this.head);
+  }
+
   private async checkpoint(reason: TrainEventOf<'checkpoint'>['reason']): Promise<void> {
     const dir = this.opts.runDir;
     if (!dir) return;
     const s = this.state;
-    const path = await saveCheckpoint(this.tf, dir, this.model, this.optimizer, s, { keep: this.config.keepCheckpoints, extra: { graph: this.opts.graph.name, reason } });
+    const path = await saveCheckpoint(this.tf, dir, this.model, this.optimizer, s, { keep: this.config.keepCheckpoints, extra: { graph: this.graph.name, reason } });
     this.emit({ type: 'checkpoint', epoch: s.epoch, step: s.step, path, reason });
   }
 
@@ -305,6 +325,7 @@ export class Trainer {
     const { tf, config: c, opts } = this;
     const { train, validation } = opts.data;
     const resumedFrom = opts.resumeFrom ? await this.restore(opts.resumeFrom) : null;
+    if (!resumedFrom) await this.loadStartingWeights();
     const batches = Math.ceil(train.size / c.batchSize);
     const total = c.epochs * batches;
     const backend = opts.backend?.name ?? tf.getBackend();

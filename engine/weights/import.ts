@@ -63,8 +63,10 @@ const sameUpToOnes = (a: number[], b: number[]) => a.filter((d) => d !== 1).join
 export function importWeights(tf: TF, graph: GraphFile, compiled: CompiledGraph, arrays: NamedArray[], opts: { partial?: boolean } = {}): ImportReport {
   const exported = exportPytorch(graph);
   const targets = exported.weights;
-  const source = recogniseSource(arrays, targets.map((w) => w.torch));
-  const named = source ? source.translate(arrays) : arrays;
+  // BatchNorm's step counter is bookkeeping of PyTorch's training, with no tfjs weight to go to.
+  const real = arrays.filter((a) => !a.name.endsWith('.num_batches_tracked') && a.name !== 'num_batches_tracked');
+  const source = recogniseSource(real, targets.map((w) => w.torch));
+  const named = source ? source.translate(real) : real;
   const byName = new Map(named.map((a) => [a.name, a]));
   const variables = new Map(compiled.model.weights.map((v) => [v.originalName, v]));
   const report: ImportReport = { source: source?.name ?? "Attention Studio's PyTorch export", loaded: [], missing: [], unexpected: [], mismatched: [] };

@@ -63,25 +63,34 @@ class Net(nn.Module):
         return self.head(x.mean(dim=(2, 3)))
 
 
-out = sys.argv[1]
-torch.manual_seed(0)
-model = Net()
-with torch.no_grad():
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.normal_(0, 0.2)
-            m.running_var.uniform_(0.5, 2.0)
-            m.weight.uniform_(0.5, 1.5)
-            m.bias.normal_(0, 0.2)
-model.eval()
-x = torch.randn(4, 1, 28, 28)
-with torch.no_grad():
-    logprobs = torch.log_softmax(model(x), dim=1)
-# Our export's names: stageK.first.*, stageK.rest.<i-1>.* (the repeat of a stage's other blocks).
-state = {
-    re.sub(r"^stage(\d)_rest_r(\d)\.", lambda m: f"stage{m[1]}.rest.{int(m[2]) - 1}.", re.sub(r"^stage(\d)_first\.", r"stage\1.first.", k)): v
-    for k, v in model.state_dict().items()
-}
-torch.save(state, f"{out}/model.pth")
-np.save(f"{out}/x.npy", x.permute(0, 2, 3, 1).contiguous().numpy().astype(np.float32))
-np.save(f"{out}/logprobs.npy", logprobs.numpy().astype(np.float32))
+def randomise(model):
+    """Random BatchNorm statistics and affine weights, as a trained network has."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.2)
+
+
+def export_names(state):
+    """Our export's names: stageK.first.*, stageK.rest.<i-1>.* (the repeat of a stage's other blocks)."""
+    return {
+        re.sub(r"^stage(\d)_rest_r(\d)\.", lambda m: f"stage{m[1]}.rest.{int(m[2]) - 1}.", re.sub(r"^stage(\d)_first\.", r"stage\1.first.", k)): v
+        for k, v in state.items()
+    }
+
+
+if __name__ == "__main__":
+    out = sys.argv[1]
+    torch.manual_seed(0)
+    model = Net()
+    randomise(model)
+    model.eval()
+    x = torch.randn(4, 1, 28, 28)
+    with torch.no_grad():
+        logprobs = torch.log_softmax(model(x), dim=1)
+    torch.save(export_names(model.state_dict()), f"{out}/model.pth")
+    np.save(f"{out}/x.npy", x.permute(0, 2, 3, 1).contiguous().numpy().astype(np.float32))
+    np.save(f"{out}/logprobs.npy", logprobs.numpy().astype(np.float32))

@@ -6,7 +6,8 @@ import type { HostRequestParsed, RunDetail, RunSnapshot, RunSummary } from '../.
 import { checkGraphSchema } from '../../../engine/graph/schema.js';
 import { readSummary, RUN_FILES, RunFolder } from '../../../engine/runs/index.js';
 
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A run folder's name as the renderer may give it: no separators, no leading dot. */
+export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export class RunService {
   constructor(private readonly runsDir: string) {}

@@ -9,6 +9,7 @@ import type { TrainingDriver } from '../options.js';
 import type { DatasetService } from './datasets.js';
 import { soundGraph } from './graph-check.js';
 import { exists } from './quiet-fs.js';
+import { initWeightsDir } from './weights.js';
 
 export class TrainingService {
   constructor(
@@ -52,7 +53,7 @@ export class TrainingService {
       runDir = await RunFolder.freeName(this.runsDir, checked.graph.name);
     }
     const runId = path.basename(runDir);
-    await t.start({ runId, runDir, graph: checked.graph, dataset: data, config, backend, ...(backend === 'pytorch' ? { pytorch } : {}), resume });
+    await t.start({ runId, runDir, graph: checked.graph, dataset: data, config: initWeightsDir(config, this.runsDir), backend, ...(backend === 'pytorch' ? { pytorch } : {}), resume });
     return { runId };
   }
 

@@ -6,6 +6,7 @@ import { adapterLabel, type DatasetInfo, type DatasetPreview, type PytorchInfo }
 import { editor, useEditor } from '../editor.js';
 import { host } from '../host/host.js';
 import { Chart } from './Chart.js';
+import { FineTuneSection } from './FineTuneSection.js';
 import {
   BACKENDS,
   datasetRequest,
@@ -15,6 +16,7 @@ import {
   numberValid,
   OPTIMIZERS,
   outputsOf,
+  parseLrMultipliers,
   SCHEDULES,
   TORCH_DEVICES,
   setForm,
@@ -304,6 +306,7 @@ function HyperSection({ locked }: { locked: boolean }) {
           </div>
         </>
       )}
+      <FineTuneSection locked={locked} />
       <div className="section-title">Attention probes</div>
       <div className="tgrid">
         <Field label="Samples" help="Fixed validation samples whose maps are recorded (0: no probes)">
@@ -444,11 +447,20 @@ function Controls() {
     runId: useSession((x) => x.runId),
   };
   const errors = useEditor((x) => x.diagnostics.errorCount);
+  const lrText = useTrainForm((x) => x.lrMultipliers);
+  const lrBad = useMemo(() => {
+    try {
+      parseLrMultipliers(lrText);
+      return false;
+    } catch {
+      return true;
+    }
+  }, [lrText]);
   const live = isLive(s);
   const start = () => void startRun(startRequest(trainForm.getState(), editor.getState().graph));
   return (
     <div className="run-controls">
-      <button className="primary" onClick={start} disabled={!host || live || s.busy || errors > 0} title={errors ? 'Fix the graph’s problems first' : 'Train the graph on the canvas'} data-testid="train-start">
+      <button className="primary" onClick={start} disabled={!host || live || s.busy || errors > 0 || lrBad} title={errors ? 'Fix the graph’s problems first' : lrBad ? 'Fix the learning-rate multipliers first' : 'Train the graph on the canvas'} data-testid="train-start">
         Start
       </button>
       {s.state === 'paused' ? (

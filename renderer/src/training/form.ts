@@ -5,7 +5,7 @@
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import type { z } from 'zod';
-import type { DatasetRequest, GraphFile, HostRequest } from '../../../common/host-api/api.js';
+import type { DatasetRequest, GraphFile, HostRequest, TrainConfigInput } from '../../../common/host-api/api.js';
 import { datasetSpecSchema, isSyntheticTask, pytorchOptionsSchema, trainConfigSchema, TRAINING_BACKENDS } from '../../../common/host-api/api.js';
 
 export const BACKENDS = TRAINING_BACKENDS;
@@ -55,6 +55,16 @@ export interface TrainForm {
   nproc: number;
   /** Loss weight per output node (overrides the Output node's own weight for this run). */
   lossWeights: Record<string, number>;
+  /** Fine-tuning: the run holding loaded weights ('' : start from the graph's initialisation). */
+  initWeights: string;
+  /** Node ids or prefixes to freeze, separated by commas or spaces. */
+  freeze: string;
+  /** Learning-rate multipliers as "node=0.1, stage3=0.5". */
+  lrMultipliers: string;
+  /** A new head for the dataset's classes. */
+  newHead: boolean;
+  /** ImageNet preprocessing (resize, centre crop, mean/std) for image datasets. */
+  imagenet: boolean;
 }
 
 export const defaultForm = (): TrainForm => {
@@ -88,8 +98,40 @@ export const defaultForm = (): TrainForm => {
     torchDevice: pytorchOptionsSchema.shape.device.parse(undefined),
     nproc: pytorchOptionsSchema.shape.nproc.parse(undefined),
     lossWeights: {},
+    initWeights: '',
+    freeze: '',
+    lrMultipliers: '',
+    newHead: false,
+    imagenet: false,
   };
 };
+
+/** The freeze field as node patterns. */
+export const freezeList = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
+
+/** "node=0.1, stage3=0.5" as multipliers; an entry that is not NAME=NUMBER ≥ 0 is named in the error. */
+export function parseLrMultipliers(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
+    const m = /^([^=]+)=(.+)$/.exec(entry);
+    const v = m ? Number(m[2]) : NaN;
+    if (!m || !Number.isFinite(v) || v < 0) throw new Error(`learning-rate multiplier "${entry}": write node=number (a number ≥ 0)`);
+    out[m[1]] = v;
+  }
+  return out;
+}
+
+/** The fine-tuning part of a run's settings (empty when none is set). */
+export function fineTuneConfig(f: TrainForm): Pick<TrainConfigInput, 'freeze' | 'lrMultipliers' | 'head' | 'initWeights'> {
+  const freeze = freezeList(f.freeze);
+  const lr = parseLrMultipliers(f.lrMultipliers);
+  return {
+    ...(freeze.length ? { freeze } : {}),
+    ...(Object.keys(lr).length ? { lrMultipliers: lr } : {}),
+    ...(f.newHead ? { head: {} } : {}),
+    ...(f.initWeights ? { initWeights: f.initWeights } : {}),
+  };
+}
 
 export type NumberKey = { [K in keyof TrainForm]: TrainForm[K] extends number ? K : never }[keyof TrainForm];
 
@@ -186,7 +228,8 @@ export function outputsOf(graph: GraphFile): { id: string; weight: number }[] {
 export const isSynthetic = isSyntheticTask;
 
 export function datasetRequest(f: TrainForm): DatasetRequest {
-  if (f.dataset === 'import') return { name: f.importPath.trim(), validationSplit: f.validationSplit, ...(f.limit > 0 ? { limit: f.limit } : {}), ...(f.csvLabel.trim() ? { label: f.csvLabel.trim() } : {}), seed: f.seed };
+  if (f.dataset === 'import')
+    return { name: f.importPath.trim(), ...(f.imagenet ? { normalize: 'imagenet' as const } : {}), validationSplit: f.validationSplit, ...(f.limit > 0 ? { limit: f.limit } : {}), ...(f.csvLabel.trim() ? { label: f.csvLabel.trim() } : {}), seed: f.seed };
   if (isSynthetic(f.dataset))
     return { name: f.dataset, validationSplit: f.validationSplit, size: f.size, seed: f.seed, ...(f.seqLength >= 2 ? { length: f.seqLength } : {}), ...(f.vocab >= 2 ? { vocab: f.vocab } : {}) };
   return { name: f.dataset, validationSplit: f.validationSplit, seed: f.seed, ...(f.limit > 0 ? { limit: f.limit } : {}) };
@@ -217,6 +260,7 @@ export function startRequest(f: TrainForm, graph: GraphFile): StartRequest {
       minLr: f.minLr,
       seed: f.seed,
       probe: { enabled: f.probeSamples > 0, samples: Math.max(1, f.probeSamples), everyBatches: f.probeEvery, minIntervalMs: f.probeIntervalMs },
+      ...fineTuneConfig(f),
     },
   };
 }

@@ -1,0 +1,96 @@
+// Fine-tuning from the editor in headless Chromium against browser mode: the
+// ResNet-20 template, weights pretrained for a 4-class task loaded with "Load
+// weights…" (the head named as of another shape), the backbone frozen, a new
+// head for MNIST's 10 classes, a few batches trained in the training process.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { compileGraph } from '../../engine/compile/compile.js';
+import { exportPytorch } from '../../engine/export/pytorch.js';
+import { torchWeightsFile } from '../../engine/export/torch-weights.js';
+import { loadTemplate } from '../helpers/graphs.js';
+import { tfReady } from '../helpers/tf.js';
+import { browserModeSuite, openEditor, ROOT, skipReason, textIs } from './harness.js';
+import { loadCheckpoint, resolveCheckpoint } from '../../engine/train/checkpoint.js';
+
+const skip = skipReason();
+if (skip) console.log(`# NOTICE: ${skip}`);
+
+const TEMPLATE = 'se-resnet20-mnist.attn.json';
+
+/** Pretrained weights of the template with a 4-class head, as a safetensors file of its PyTorch names. */
+async function pretrainedFile(file: string): Promise<void> {
+  const tf = await tfReady;
+  const base = loadTemplate(TEMPLATE);
+  const graph = { ...base, nodes: base.nodes.map((n) => (n.id === 'head' ? { ...n, params: { ...n.params, classes: 4 } } : n)) };
+  const compiled = compileGraph(tf, graph);
+  // Not the seeded initialisation the app would draw itself (so loading them shows), and of a sane scale (logits that do not saturate the softmax).
+  for (const w of compiled.model.weights) w.write(tf.tidy(() => w.read().mul(1.1)));
+  await writeFile(file, torchWeightsFile(compiled.model, exportPytorch(graph)));
+  compiled.model.dispose();
+}
+
+/** A run's newest checkpoint, weight by name. */
+async function runWeights(dir: string): Promise<Map<string, Float32Array>> {
+  const tf = await tfReady;
+  const ck = await loadCheckpoint(tf, await resolveCheckpoint(dir));
+  const out = new Map(ck.weightNames.map((n, i) => [n, ck.weights[i].dataSync() as Float32Array]));
+  tf.dispose([...ck.weights, ...ck.optimizer]);
+  return out;
+}
+
+const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
+describe('fine-tuning from the editor (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
+  const env = browserModeSuite(async (workspace) => {
+    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(workspace, TEMPLATE));
+    await pretrainedFile(path.join(workspace, 'pretrained.safetensors'));
+  });
+
+  test('load weights into ResNet-20, freeze the backbone, a new head, train a few batches', async () => {
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
+    try {
+      await page.getByTestId('cmd-file.open').click();
+      await page.getByTestId('file-dialog-open').waitFor();
+      await page.getByTestId(`file-entry-${TEMPLATE}`).click();
+      await page.getByTestId('node-image').waitFor();
+      await page.getByTestId('dock-tab-training').click();
+      await page.getByTestId('train-dataset').selectOption('mnist');
+      await page.getByTestId('train-limit').fill('96');
+      await page.getByTestId('train-batchSize').fill('16');
+      await page.getByTestId('train-epochs').fill('1');
+
+      await page.getByTestId('weights-path').fill('pretrained.safetensors');
+      await page.getByTestId('weights-load').click();
+      await page.getByTestId('weights-report').waitFor({ timeout: 60_000 });
+      const loaded = await page.getByTestId('weights-loaded').textContent();
+      assert.match(loaded ?? '', /Loaded 131 arrays \(Attention Studio's PyTorch export\) into run .*-weights/);
+      assert.match((await page.getByTestId('weights-mismatched').textContent()) ?? '', /^2 of another shape: head\.weight \[4×64\] vs \[10×64\], head\.bias/);
+      assert.match((await page.getByTestId('weights-run').textContent()) ?? '', /starts from .*-weights/);
+
+      await page.getByTestId('train-freeze').fill('conv, bn, stage');
+      await page.getByTestId('train-newHead').check();
+      await page.getByTestId('train-start').click();
+      await page.waitForFunction(textIs, ['train-state', 'done'] as [string, string], { timeout: 180_000 });
+      assert.deepEqual(errors, []);
+      // The run's weights: the backbone exactly as loaded, the head trained with 10 classes.
+      const runs = path.join(path.dirname(env.server.workspace), 'state', 'runs');
+      const names = await readdir(runs);
+      const [imported, trained] = [names.find((n) => n.endsWith('-weights'))!, names.find((n) => !n.endsWith('-weights'))!];
+      const [before, after] = await Promise.all([imported, trained].map((n) => runWeights(path.join(runs, n))));
+      let backbone = 0;
+      for (const [name, v] of after) {
+        if (name.startsWith('head/')) assert.ok(!same(v, before.get(name)!), `${name} trained`);
+        else {
+          assert.ok(same(v, before.get(name)!), `${name} moved while frozen`);
+          backbone++;
+        }
+      }
+      assert.ok(backbone > 100, `${backbone} backbone weights compared`);
+      assert.equal(after.get('head/kernel')?.length, 64 * 10);
+    } finally {
+      await context.close();
+    }
+  });
+});
