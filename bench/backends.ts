@@ -72,7 +72,10 @@ export async function benchTraining(tf: TF, backend: string, seconds = 4): Promi
     const prof = await tf.profile(() => model.trainOnBatch(x, y) as unknown as Tensor);
     const byKernel = new Map<string, number>();
     for (const k of prof.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-    topKernels = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([kernel, ms]) => ({ kernel, ms: +ms.toFixed(2) }));
+    topKernels = [...byKernel]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([kernel, ms]) => ({ kernel, ms: +ms.toFixed(2) }));
   }
   const params = model.countParams();
   tf.dispose([x, y]);
@@ -96,16 +99,52 @@ interface KernelCase {
 }
 const KERNEL_CASES: KernelCase[] = [
   // The bench net's convolutions, then a strided and a depthwise one.
-  { kernel: 'Conv2DBackpropFilter', inputs: { x: [64, 28, 28, 1], dy: [64, 28, 28, 16] }, attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 1, 16] } },
-  { kernel: 'Conv2DBackpropFilter', inputs: { x: [64, 14, 14, 16], dy: [64, 14, 14, 32] }, attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 16, 32] } },
-  { kernel: 'Conv2DBackpropFilter', inputs: { x: [64, 14, 14, 16], dy: [64, 7, 7, 32] }, attrs: { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 16, 32] } },
-  { kernel: 'Conv2DBackpropInput', inputs: { dy: [64, 14, 14, 32], filter: [3, 3, 16, 32] }, attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [64, 14, 14, 16] } },
-  { kernel: 'Conv2DBackpropInput', inputs: { dy: [64, 7, 7, 32], filter: [3, 3, 16, 32] }, attrs: { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [64, 14, 14, 16] } },
+  {
+    kernel: 'Conv2DBackpropFilter',
+    inputs: { x: [64, 28, 28, 1], dy: [64, 28, 28, 16] },
+    attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 1, 16] },
+  },
+  {
+    kernel: 'Conv2DBackpropFilter',
+    inputs: { x: [64, 14, 14, 16], dy: [64, 14, 14, 32] },
+    attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 16, 32] },
+  },
+  {
+    kernel: 'Conv2DBackpropFilter',
+    inputs: { x: [64, 14, 14, 16], dy: [64, 7, 7, 32] },
+    attrs: { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 16, 32] },
+  },
+  {
+    kernel: 'Conv2DBackpropInput',
+    inputs: { dy: [64, 14, 14, 32], filter: [3, 3, 16, 32] },
+    attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [64, 14, 14, 16] },
+  },
+  {
+    kernel: 'Conv2DBackpropInput',
+    inputs: { dy: [64, 7, 7, 32], filter: [3, 3, 16, 32] },
+    attrs: { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [64, 14, 14, 16] },
+  },
   { kernel: 'Conv2D', inputs: { x: [64, 14, 14, 16], filter: [3, 3, 16, 32] }, attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 } },
-  { kernel: 'DepthwiseConv2dNativeBackpropFilter', inputs: { x: [64, 14, 14, 32], dy: [64, 14, 14, 32] }, attrs: { strides: 1, pad: 'same', dilations: 1, filterShape: [3, 3, 32, 1] } },
-  { kernel: 'DepthwiseConv2dNativeBackpropInput', inputs: { dy: [64, 14, 14, 32], filter: [3, 3, 32, 1] }, attrs: { strides: 1, pad: 'same', dilations: 1, inputShape: [64, 14, 14, 32] } },
-  { kernel: 'MaxPoolGrad', inputs: { dy: [64, 14, 14, 16], input: [64, 28, 28, 16], output: [64, 14, 14, 16] }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } },
-  { kernel: 'MaxPoolGrad', inputs: { dy: [64, 7, 7, 32], input: [64, 14, 14, 32], output: [64, 7, 7, 32] }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } },
+  {
+    kernel: 'DepthwiseConv2dNativeBackpropFilter',
+    inputs: { x: [64, 14, 14, 32], dy: [64, 14, 14, 32] },
+    attrs: { strides: 1, pad: 'same', dilations: 1, filterShape: [3, 3, 32, 1] },
+  },
+  {
+    kernel: 'DepthwiseConv2dNativeBackpropInput',
+    inputs: { dy: [64, 14, 14, 32], filter: [3, 3, 32, 1] },
+    attrs: { strides: 1, pad: 'same', dilations: 1, inputShape: [64, 14, 14, 32] },
+  },
+  {
+    kernel: 'MaxPoolGrad',
+    inputs: { dy: [64, 14, 14, 16], input: [64, 28, 28, 16], output: [64, 14, 14, 16] },
+    attrs: { filterSize: 2, strides: 2, pad: 'valid' },
+  },
+  {
+    kernel: 'MaxPoolGrad',
+    inputs: { dy: [64, 7, 7, 32], input: [64, 14, 14, 32], output: [64, 7, 7, 32] },
+    attrs: { filterSize: 2, strides: 2, pad: 'valid' },
+  },
   // A bias gradient, the Squeeze-and-Excitation pooling, the dense layer's input gradient.
   { kernel: 'Sum', inputs: { x: [64, 28, 28, 16] }, attrs: { axis: [0, 1, 2], keepDims: false } },
   { kernel: 'Mean', inputs: { x: [64, 14, 14, 32] }, attrs: { axis: [1, 2], keepDims: false } },
@@ -114,7 +153,19 @@ const KERNEL_CASES: KernelCase[] = [
   { kernel: 'Identity', inputs: { x: [64, 28, 28, 16] }, attrs: {} },
   // The first conv's bias add, the padding of its filter gradient's input, the ReLU gradient's cast.
   { kernel: 'Add', inputs: { a: [64, 28, 28, 16], b: [16] }, attrs: {} },
-  { kernel: 'PadV2', inputs: { x: [64, 28, 28, 1] }, attrs: { paddings: [[0, 0], [1, 1], [1, 1], [0, 0]], constantValue: 0 } },
+  {
+    kernel: 'PadV2',
+    inputs: { x: [64, 28, 28, 1] },
+    attrs: {
+      paddings: [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ],
+      constantValue: 0,
+    },
+  },
   { kernel: 'Cast', inputs: { x: [64, 28, 28, 16] }, attrs: { dtype: 'float32' } },
 ];
 
@@ -156,7 +207,10 @@ export async function benchKernels(): Promise<{ kernel: string; shapes: string; 
     const before = stock.get(c.kernel);
     const row = {
       kernel: c.kernel,
-      shapes: Object.entries(c.inputs).map(([n, s]) => `${n} ${s.join('x')}`).join(', ') + (typeof c.attrs.strides === 'number' && c.attrs.strides > 1 ? `, stride ${c.attrs.strides}` : ''),
+      shapes:
+        Object.entries(c.inputs)
+          .map(([n, s]) => `${n} ${s.join('x')}`)
+          .join(', ') + (typeof c.attrs.strides === 'number' && c.attrs.strides > 1 ? `, stride ${c.attrs.strides}` : ''),
       oursWasmMs: ours !== before ? timeKernel(tf, ours, c) : undefined,
       stockWasmMs: before ? timeKernel(tf, before, c) : undefined,
       cpuMs: 0,

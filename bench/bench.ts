@@ -32,7 +32,11 @@ const suites: Record<string, () => Promise<unknown>> = {
   train: async () =>
     backend === 'pytorch'
       ? { pytorch: await benchPytorch({ samples }) }
-      : { ...(await benchTrain({ samples, backend: backend as Exclude<TrainingBackendOption, 'pytorch'> | undefined })), bigNets: await benchBigNets(), pytorch: await benchPytorch({ samples }) },
+      : {
+          ...(await benchTrain({ samples, backend: backend as Exclude<TrainingBackendOption, 'pytorch'> | undefined })),
+          bigNets: await benchBigNets(),
+          pytorch: await benchPytorch({ samples }),
+        },
   // the editor's frame time, idle and while a run streams attention maps (headless Chromium)
   editor: async () => {
     const mod = (await import('./editor.js').catch(() => null)) as { benchEditor?: () => Promise<unknown> } | null;
@@ -51,7 +55,12 @@ const suites: Record<string, () => Promise<unknown>> = {
 const onRequest = ['zoo', 'explain'];
 
 const only = args;
-const result: Record<string, unknown> = { node: process.version, cpus: cpus().length, loadAverage: loadavg().map((l) => +l.toFixed(2)), date: new Date().toISOString() };
+const result: Record<string, unknown> = {
+  node: process.version,
+  cpus: cpus().length,
+  loadAverage: loadavg().map((l) => +l.toFixed(2)),
+  date: new Date().toISOString(),
+};
 for (const [name, run] of Object.entries(suites)) {
   if (only.length ? !only.includes(name) : onRequest.includes(name)) continue;
   try {

@@ -127,7 +127,9 @@ export async function benchCanvas(): Promise<Record<string, unknown>> {
     const t0 = Date.now();
     await openWorkspaceFile(page, FILE);
     // Fitted to the view, every node is drawn.
-    await page.waitForFunction((n) => (globalThis as unknown as PageGlobals).document.querySelectorAll('.react-flow__node').length >= n, graph.nodes.length, { timeout: 60_000 });
+    await page.waitForFunction((n) => (globalThis as unknown as PageGlobals).document.querySelectorAll('.react-flow__node').length >= n, graph.nodes.length, {
+      timeout: 60_000,
+    });
     const drawnMs = Date.now() - t0;
     await settle(page);
     const openMs = Date.now() - t0;

@@ -27,7 +27,15 @@ export async function benchEditor(): Promise<Record<string, unknown>> {
     const idle = stats(await frameTimes(page, WINDOW_MS));
 
     await page.getByTestId('dock-tab-training').click();
-    for (const [k, v] of [['limit', 4096], ['epochs', 20], ['batchSize', 32], ['probeSamples', 4], ['probeEvery', 1], ['probeIntervalMs', 0]] as const) await page.getByTestId(`train-${k}`).fill(String(v));
+    for (const [k, v] of [
+      ['limit', 4096],
+      ['epochs', 20],
+      ['batchSize', 32],
+      ['probeSamples', 4],
+      ['probeEvery', 1],
+      ['probeIntervalMs', 0],
+    ] as const)
+      await page.getByTestId(`train-${k}`).fill(String(v));
     await page.getByTestId('train-start').click();
     await page.getByTestId('dock-tab-attention').click();
     // Once maps flow, draw every output of the net.
@@ -45,7 +53,12 @@ export async function benchEditor(): Promise<Record<string, unknown>> {
     const liveThroughWindow = (await page.getByTestId('train-state').textContent()) === 'running';
     if (liveThroughWindow) await page.getByTestId('train-stop').click();
     await page.waitForFunction(
-      (id) => ['stopped', 'done', 'failed'].includes((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
+      (id) =>
+        ['stopped', 'done', 'failed'].includes(
+          (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector(
+            `[data-testid="${id}"]`,
+          )?.textContent ?? '',
+        ),
       'train-state',
       { timeout: 60_000 },
     );

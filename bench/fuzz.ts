@@ -17,7 +17,17 @@ export async function benchFuzz({ cases = 1000, seed = 1 }: { cases?: number; se
   const tf = await loadTf();
   const sources = templateFiles().map((f) => ({ file: f, text: serializeGraph(loadTemplate(f)) }));
   const dir = mkdtempSync(path.join(tmpdir(), 'attn-fuzz-'));
-  const report = { cases: 0, valid: 0, compiled: 0, crashes: [] as string[], hangs: [] as string[], unnamed: [] as string[], maxMs: 0, maxHeapMB: 0, totalSeconds: 0 };
+  const report = {
+    cases: 0,
+    valid: 0,
+    compiled: 0,
+    crashes: [] as string[],
+    hangs: [] as string[],
+    unnamed: [] as string[],
+    maxMs: 0,
+    maxHeapMB: 0,
+    totalSeconds: 0,
+  };
   const t0 = performance.now();
   try {
     for (let s = seed; s < seed + cases; s++) {

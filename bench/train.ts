@@ -43,8 +43,16 @@ function timedStep(tf: TF, model: Model, data: PreparedData) {
     const { y, mask } = oneHot(labels, 10);
     const yT = tf.tensor2d(y, [labels.length, 10]);
     const maskT = tf.tensor1d(mask);
-    const { value, grads } = tf.variableGrads(() => maskedLoss(tf, 'categoricalCrossentropy', yT, model.apply(x, { training: true }) as Tensor, maskT) as never, vars);
-    tf.tidy(() => optimizer.apply(vars.map((v) => grads[v.name]), 1e-3));
+    const { value, grads } = tf.variableGrads(
+      () => maskedLoss(tf, 'categoricalCrossentropy', yT, model.apply(x, { training: true }) as Tensor, maskT) as never,
+      vars,
+    );
+    tf.tidy(() =>
+      optimizer.apply(
+        vars.map((v) => grads[v.name]),
+        1e-3,
+      ),
+    );
     await value.data();
     tf.dispose([x, yT, maskT, value, ...Object.values(grads)]);
     times.push(performance.now() - t0);
@@ -89,7 +97,9 @@ export async function benchBigNets(opts: { backends?: BackendChoice[]; steps?: n
   const steps = opts.steps ?? 5;
   const batch = opts.batch ?? 32;
   const data = await prepareData({ name: 'mnist', limit: batch * (steps + 1) * 2, seed: 1 });
-  const graphs = BIG_NETS.map((name) => parseGraphText(readFileSync(fileURLToPath(new URL(`../../templates/${name}.attn.json`, import.meta.url)), 'utf8')).graph!);
+  const graphs = BIG_NETS.map(
+    (name) => parseGraphText(readFileSync(fileURLToPath(new URL(`../../templates/${name}.attn.json`, import.meta.url)), 'utf8')).graph!,
+  );
   const figures = [];
   const skipped: { backend: string; reason: string }[] = [{ backend: 'cpu', reason: 'left out: too slow for these nets' }];
   for (const want of opts.backends ?? BACKEND_ORDER.filter((b) => b !== 'cpu')) {
@@ -107,7 +117,13 @@ export async function benchBigNets(opts: { backends?: BackendChoice[]; steps?: n
       const r = timedStep(tf, model, data);
       for (let s = 0; s <= steps; s++) await r.step(batchOf(batch, s, data.train.size));
       const ms = median(r.times.slice(1));
-      nets.push({ net: graph.name, params: model.countParams(), firstStepMs: Math.round(r.times[0]), msPerStep: +ms.toFixed(1), samplesPerSec: +((batch * 1000) / ms).toFixed(1) });
+      nets.push({
+        net: graph.name,
+        params: model.countParams(),
+        firstStepMs: Math.round(r.times[0]),
+        msPerStep: +ms.toFixed(1),
+        samplesPerSec: +((batch * 1000) / ms).toFixed(1),
+      });
       r.dispose();
       model.dispose();
     }
@@ -126,7 +142,12 @@ export async function benchTrain(opts: { backend?: BackendOption; samples?: numb
     const done = await trainer.run();
     const { runs, ms } = trainer.probeStats;
     trainer.dispose();
-    return { samplesPerSec: Math.round(done.samplesPerSec), probeRuns: runs, probeMsPerRun: runs ? +(ms / runs).toFixed(2) : 0, valAccuracy: +done.metrics.val_accuracy.toFixed(4) };
+    return {
+      samplesPerSec: Math.round(done.samplesPerSec),
+      probeRuns: runs,
+      probeMsPerRun: runs ? +(ms / runs).toFixed(2) : 0,
+      valAccuracy: +done.metrics.val_accuracy.toFixed(4),
+    };
   }
 
   await measure({ enabled: false }); // warm-up: kernels, JIT
@@ -206,7 +227,11 @@ export async function benchPytorch(opts: { samples?: number; device?: TorchOptio
       overheads: overheads.map((o) => +o.toFixed(3)),
       overhead: +median.toFixed(3),
     },
-    twoRanks: { samplesPerSec: Math.round(two.samplesPerSec), valAccuracy: +two.metrics.val_accuracy.toFixed(4), speedup: +(two.samplesPerSec / one.samplesPerSec).toFixed(3) },
+    twoRanks: {
+      samplesPerSec: Math.round(two.samplesPerSec),
+      valAccuracy: +two.metrics.val_accuracy.toFixed(4),
+      speedup: +(two.samplesPerSec / one.samplesPerSec).toFixed(3),
+    },
     note: 'samplesPerSec counts the batch loop, not validation. The plain loops and our runs alternate; overheads[i] = 1 - ourRun[i] / mean(plainLoop[i], plainLoop[i+1]), overhead is their median. Two ranks on one machine share its cores.',
   };
 }

@@ -202,7 +202,14 @@ export async function benchZoo(opts: ZooOptions = {}) {
   return {
     backend,
     torch: torch ? PYTHON : 'not available (apt-get install python3-torch): no PyTorch figures',
-    table: rows.map((r) => ({ template: r.template, ours: r.samplesPerSec, torch: r.torchSamplesPerSec, torch1Thread: r.torch1ThreadSamplesPerSec, ratio: r.ratio, load: r.load })),
+    table: rows.map((r) => ({
+      template: r.template,
+      ours: r.samplesPerSec,
+      torch: r.torchSamplesPerSec,
+      torch1Thread: r.torch1ThreadSamplesPerSec,
+      ratio: r.ratio,
+      load: r.load,
+    })),
     threads: backend === 'wasm' ? WASM_THREADS : undefined,
     geometricMeanRatio: ratios.length ? round(Math.exp(mean(ratios.map(Math.log))), 3) : null,
     templates: rows,

@@ -192,7 +192,9 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
     socket.on('error', () => socket.destroy());
     const a = admitSocket(req, token, port);
     if (!a.ok) {
-      socket.end(`HTTP/1.1 ${a.status} ${STATUS_TEXT[a.status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(a.why)}\r\n\r\n${a.why}`);
+      socket.end(
+        `HTTP/1.1 ${a.status} ${STATUS_TEXT[a.status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(a.why)}\r\n\r\n${a.why}`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => connect(ws));

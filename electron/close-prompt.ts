@@ -17,7 +17,12 @@ const BUTTONS: readonly [CloseChoice, string][] = [
 
 /** The document's name from the window title that the renderer keeps ("● name — Attention Studio"). */
 export function documentName(windowTitle: string): string {
-  return windowTitle.replace(/^●\s*/, '').replace(/\s+—\s+Attention Studio$/, '').trim() || 'untitled';
+  return (
+    windowTitle
+      .replace(/^●\s*/, '')
+      .replace(/\s+—\s+Attention Studio$/, '')
+      .trim() || 'untitled'
+  );
 }
 
 export function closePrompt(windowTitle: string): MessageBoxSyncOptions {

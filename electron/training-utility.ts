@@ -9,7 +9,8 @@ import { eventSchema, type InspectCommand, type Inspection, type TrainEvent } fr
 
 // The training process loads native addons (Dawn for webgpu, libtensorflow) that are not signed with the
 // app's identity: on macOS it runs as the helper that may load them.
-const forkUtility = (entry: string) => utilityProcess.fork(entry, [], { serviceName: 'Attention Studio training', stdio: 'inherit', allowLoadingUnsignedLibraries: true });
+const forkUtility = (entry: string) =>
+  utilityProcess.fork(entry, [], { serviceName: 'Attention Studio training', stdio: 'inherit', allowLoadingUnsignedLibraries: true });
 import type { LaunchTraining, TrainingSession } from './host/training.js';
 
 class UtilityTrainingSession extends EventEmitter<{ event: [TrainEvent] }> implements TrainingSession {

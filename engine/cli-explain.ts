@@ -86,7 +86,13 @@ async function explainCommand(file: string, o: ExplainOptions, out: Out): Promis
       x = source.batch(tf, [opts.sample]).x;
     }
     tensors.push(x);
-    const e = await explain(tf, graph, compiled, x, { method: opts.method, classIndex: opts.classIndex, layer: o.layer, fusion: opts.fusion, discardRatio: opts.discardRatio });
+    const e = await explain(tf, graph, compiled, x, {
+      method: opts.method,
+      classIndex: opts.classIndex,
+      layer: o.layer,
+      fusion: opts.fusion,
+      discardRatio: opts.discardRatio,
+    });
     const input = Float32Array.from(await x.data());
     const name = `${opts.method}-${o.image ? path.parse(o.image).name : `sample${opts.sample}`}`;
     await mkdir(o.out, { recursive: true });
@@ -138,17 +144,19 @@ function summaryOf(e: Explanation, classNames: readonly string[]): string {
 export function registerExplainCommand(program: Command, out: Out, setCode: (code: number) => void): void {
   program
     .command('explain')
-    .description("why a run's model decided what it did on one sample: Grad-CAM, Grad-CAM++ or attention rollout, as a PNG over the input and the raw arrays as JSON")
+    .description(
+      "why a run's model decided what it did on one sample: Grad-CAM, Grad-CAM++ or attention rollout, as a PNG over the input and the raw arrays as JSON",
+    )
     .argument('<file>', 'graph file')
     .requiredOption('--run <dir>', 'a run folder (its newest checkpoint) or one checkpoint')
-    .option('--sample <n>', 'a validation sample of the run\'s dataset (default 0)')
+    .option('--sample <n>', "a validation sample of the run's dataset (default 0)")
     .option('--image <png>', 'a PNG or JPEG instead, fitted to the input as the dataset fits its images')
     .option('--method <m>', EXPLAIN_METHODS.join(' | '), 'gradcam')
     .option('--class <k>', 'Grad-CAM: the class to explain (default: the predicted one)')
     .option('--layer <node>', 'Grad-CAM: the node (or node:port) to weigh (default: the last spatial layer; for a ViT, the tokens entering its last attention)')
     .option('--fusion <f>', `rollout: how heads are fused, ${HEAD_FUSIONS.join(' | ')}`, 'mean')
     .option('--discard-ratio <r>', 'rollout: fraction of the smallest attention weights dropped per layer', '0')
-    .option('--opacity <a>', 'the map\'s share in the overlay', '0.5')
+    .option('--opacity <a>', "the map's share in the overlay", '0.5')
     .requiredOption('--out <dir>', 'the folder to write the PNG and JSON to')
     .option('--json', 'print what was written as JSON')
     .action(async (file: string, o: ExplainOptions) => setCode(await explainCommand(file, o, out)));

@@ -37,7 +37,8 @@ async function withTrainedModel<T>(graph: GraphFile, { handler }: CheckpointMode
 }
 
 /** A checkpoint's trained weights as a safetensors state_dict for the graph's PyTorch export. */
-const trainedTorchWeights = (graph: GraphFile, checkpoint: CheckpointModel) => withTrainedModel(graph, checkpoint, (model) => torchWeightsFile(model, exportPytorch(graph)));
+const trainedTorchWeights = (graph: GraphFile, checkpoint: CheckpointModel) =>
+  withTrainedModel(graph, checkpoint, (model) => torchWeightsFile(model, exportPytorch(graph)));
 
 /** A checkpoint's trained weights as the safetensors file the Keras export's load_weights() reads (tfjs names and layouts). */
 const trainedKerasWeights = (graph: GraphFile, checkpoint: CheckpointModel) => withTrainedModel(graph, checkpoint, kerasWeightsFile);
@@ -119,10 +120,20 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
     .command('export')
     .description('export a graph as code: TypeScript (tfjs), Python (Keras) or Python (PyTorch)')
     .argument('<file>', 'graph file')
-    .addOption(new Option('--to <target>', 'target (without it, --data writes only the data file); onnx runs torch.onnx.export and needs --out').choices(EXPORT_FORMAT_IDS))
+    .addOption(
+      new Option('--to <target>', 'target (without it, --data writes only the data file); onnx runs torch.onnx.export and needs --out').choices(
+        EXPORT_FORMAT_IDS,
+      ),
+    )
     .option('--out <path>', 'write the code here (default: print it); with --data and no --to, the .npz file')
-    .option('--weights <run>', "the trained weights of a run folder (its newest checkpoint) or of one checkpoint (needs --out): a tfjs model folder, and for PyTorch and Keras a .safetensors file")
-    .option('--data <dataset>', `also write a dataset as .npz for \`python model.py --data\` (needs --out): ${datasetNames().join(', ')}, an image folder or a .csv file`)
+    .option(
+      '--weights <run>',
+      'the trained weights of a run folder (its newest checkpoint) or of one checkpoint (needs --out): a tfjs model folder, and for PyTorch and Keras a .safetensors file',
+    )
+    .option(
+      '--data <dataset>',
+      `also write a dataset as .npz for \`python model.py --data\` (needs --out): ${datasetNames().join(', ')}, an image folder or a .csv file`,
+    )
     .option('--samples <n>', 'with --data: at most this many samples (training + validation)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new Error(`--samples must be a positive integer, not "${v}"`);

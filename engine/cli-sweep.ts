@@ -79,7 +79,10 @@ Example:
 /** The default sweep folder: the same settings give the same folder, so a rerun resumes. */
 function defaultOut(file: string, o: SweepCliOptions, name: string): string {
   const { json: _json, parallel: _parallel, out: _out, ...spec } = o;
-  const hash = createHash('sha256').update(JSON.stringify([path.resolve(file), spec])).digest('hex').slice(0, 8);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([path.resolve(file), spec]))
+    .digest('hex')
+    .slice(0, 8);
   return path.join('sweeps', `${slug(name, 40)}-${hash}`);
 }
 
@@ -98,7 +101,9 @@ function reporter(out: Out): (e: SweepEvent) => void {
         out.log(`${e.trial.id} epoch ${e.epoch + 1}: ${fmt(e.value)}`);
         break;
       case 'trial-end':
-        out.log(`${e.trial.id} ${e.trial.status}${e.trial.metric !== undefined ? `: ${fmt(e.trial.metric)}` : ''}${e.trial.error ? `: ${e.trial.error}` : ''} (${e.trial.seconds} s)`);
+        out.log(
+          `${e.trial.id} ${e.trial.status}${e.trial.metric !== undefined ? `: ${fmt(e.trial.metric)}` : ''}${e.trial.error ? `: ${e.trial.error}` : ''} (${e.trial.seconds} s)`,
+        );
         break;
     }
   };
@@ -109,10 +114,22 @@ function resultTable(m: SweepManifest, dir: string): string[] {
   const ranked = ranking(m);
   const rest = m.trials.filter((t) => !ranked.includes(t));
   const keys = m.trials[0] ? Object.keys(m.trials[0].values) : [];
-  const rows = [...ranked, ...rest].map((t) => [t.id === m.best ? '*' : ' ', t.id, ...keys.map((k) => String(t.values[k])), t.status, fmt(t.metric), t.seconds === undefined ? '' : `${t.seconds} s`]);
+  const rows = [...ranked, ...rest].map((t) => [
+    t.id === m.best ? '*' : ' ',
+    t.id,
+    ...keys.map((k) => String(t.values[k])),
+    t.status,
+    fmt(t.metric),
+    t.seconds === undefined ? '' : `${t.seconds} s`,
+  ]);
   const head = [' ', 'trial', ...keys, 'state', m.spec.metric, 'time'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const lines = [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  const lines = [head, ...rows].map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd(),
+  );
   const failed = m.trials.filter((t) => t.status === 'failed');
   for (const t of failed) lines.push(`${t.id} failed: ${t.error}`);
   if (m.best) lines.push(`best: ${m.best} (${describeValues(m.trials.find((t) => t.id === m.best)!.values)}); its run folder: ${path.join(dir, m.best)}`);
@@ -190,12 +207,25 @@ async function compare(dirs: string[], o: { json?: boolean }, out: Out): Promise
   const ids = c.runs.map((r) => r.runId);
   const table = (head: string[], rows: string[][]) => {
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    for (const r of [head, ...rows]) out.log(r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+    for (const r of [head, ...rows])
+      out.log(
+        r
+          .map((cell, i) => cell.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+      );
   };
   out.log('final metrics');
-  table(['run', ...c.metricNames], c.runs.map((r) => [r.runId, ...c.metricNames.map((m) => fmt(r.finalMetrics[m]))]));
+  table(
+    ['run', ...c.metricNames],
+    c.runs.map((r) => [r.runId, ...c.metricNames.map((m) => fmt(r.finalMetrics[m]))]),
+  );
   out.log('\nsettings that differ');
-  if (c.settingsDiff.length) table(['setting', ...ids], c.settingsDiff.map((d) => [d.key, ...d.values.map(show)]));
+  if (c.settingsDiff.length)
+    table(
+      ['setting', ...ids],
+      c.settingsDiff.map((d) => [d.key, ...d.values.map(show)]),
+    );
   else out.log('  none');
   for (const g of c.graphDiffs) {
     out.log(`\ngraph of ${g.runId} against ${g.against}`);
@@ -221,7 +251,12 @@ export function registerSweepCommands(program: Command, out: Out, setCode: (code
     .command('sweep')
     .description('train a graph over a grid or random sample of block parameters and training settings; ranks the trials')
     .argument('<file>', 'graph file (*.attn.json)')
-    .requiredOption('--param <spec>', "a swept parameter, e.g. 'se.reduction=2,8' or 'lr=1e-3:1e-2:log' (repeat for more; syntax below)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .requiredOption(
+      '--param <spec>',
+      "a swept parameter, e.g. 'se.reduction=2,8' or 'lr=1e-3:1e-2:log' (repeat for more; syntax below)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .requiredOption('--dataset <name>', `${datasetNames().join(', ')}, an image folder or a .csv file`)
     .option('--trials <n>', 'random: how many trials; grid: keep the first n', whole('--trials', 1))
     .addOption(new Option('--strategy <s>', 'how trials are chosen').choices([...STRATEGIES]).default('grid'))

@@ -79,7 +79,9 @@ function humanReporter(out: Out, tty: boolean): (e: TrainEvent) => void {
         const skipped = e.skipped.length ? ` (skipped ${e.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : '';
         const torch = e.torch ? ` (torch ${e.torch} at ${e.python}; ${e.device}, ${e.ranks} rank${e.ranks === 1 ? '' : 's'})` : '';
         out.log(`backend ${e.backend}${e.adapter ? ` — ${adapterLabel(e.adapter)}` : ''}${torch}${skipped}`);
-        out.log(`${e.params.toLocaleString('en')} parameters; ${e.trainSamples} training and ${e.validationSamples} validation samples; ${e.epochs} epoch(s) of ${e.batchesPerEpoch} batches${e.resumedFrom ? `; resumed from ${e.resumedFrom}` : ''}`);
+        out.log(
+          `${e.params.toLocaleString('en')} parameters; ${e.trainSamples} training and ${e.validationSamples} validation samples; ${e.epochs} epoch(s) of ${e.batchesPerEpoch} batches${e.resumedFrom ? `; resumed from ${e.resumedFrom}` : ''}`,
+        );
         if (e.runDir) out.log(`run folder ${e.runDir}`);
         break;
       }
@@ -89,7 +91,9 @@ function humanReporter(out: Out, tty: boolean): (e: TrainEvent) => void {
         const width = 24;
         const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '·');
         const acc = e.accuracy === undefined ? '' : `  acc ${e.accuracy.toFixed(3)}`;
-        process.stderr.write(`\r\x1b[2K${bar} epoch ${e.epoch + 1}/${e.epochs} batch ${e.batch}/${e.batches}  loss ${e.loss.toFixed(4)}${acc}  ${Math.round(e.samplesPerSec)} samples/s  ETA ${fmtTime(e.etaSec)}`);
+        process.stderr.write(
+          `\r\x1b[2K${bar} epoch ${e.epoch + 1}/${e.epochs} batch ${e.batch}/${e.batches}  loss ${e.loss.toFixed(4)}${acc}  ${Math.round(e.samplesPerSec)} samples/s  ETA ${fmtTime(e.etaSec)}`,
+        );
         barShown = true;
         break;
       }
@@ -130,10 +134,15 @@ async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
     checkpointEvery: o.checkpointEvery,
   };
   // Settings saved in the graph file, overridden by the flags given.
-  const config = { ...graphTrainingConfig(r.graph.training), ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) } as TrainConfigInput;
+  const config = {
+    ...graphTrainingConfig(r.graph.training),
+    ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+  } as TrainConfigInput;
   const torchOnly = (['device', 'nproc', 'python', 'printLaunch'] as const).filter((k) => o[k] !== undefined);
   if (o.backend !== 'pytorch' && torchOnly.length) {
-    out.err(`attn train: --${torchOnly.map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(', --')} ${torchOnly.length > 1 ? 'need' : 'needs'} --backend pytorch`);
+    out.err(
+      `attn train: --${torchOnly.map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(', --')} ${torchOnly.length > 1 ? 'need' : 'needs'} --backend pytorch`,
+    );
     return 1;
   }
   const pytorch = o.backend === 'pytorch' ? { python: o.python, device: o.device ?? 'auto', nproc: o.nproc ?? 1 } : undefined;
@@ -153,7 +162,12 @@ async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
   let journal: Promise<RunJournal | undefined> = Promise.resolve(undefined);
   client.on('event', (e) => {
     if (e.type === 'started' && e.runDir)
-      journal = RunJournal.begin(RunFolder.open(e.runDir), { name: r.graph!.name, dataset: o.dataset, epochs: e.epochs, continued: o.resume !== undefined }).catch((err: Error) => {
+      journal = RunJournal.begin(RunFolder.open(e.runDir), {
+        name: r.graph!.name,
+        dataset: o.dataset,
+        epochs: e.epochs,
+        continued: o.resume !== undefined,
+      }).catch((err: Error) => {
         out.err(`attn train: cannot write run.json: ${err.message}`);
         return undefined;
       });
@@ -216,14 +230,14 @@ export function registerTrainCommand(program: Command, out: Out, setCode: (code:
     .option('--batch-size <n>', 'samples per batch', int('--batch-size'))
     .option('--lr <x>', 'learning rate', positive)
     .option('--limit <n>', 'use at most this many samples (training + validation)', int('--limit'))
-    .addOption(new Option('--backend <b>', 'tfjs backend, or pytorch (your Python\'s torch)').choices([...TRAINING_BACKEND_OPTIONS]).default('auto'))
+    .addOption(new Option('--backend <b>', "tfjs backend, or pytorch (your Python's torch)").choices([...TRAINING_BACKEND_OPTIONS]).default('auto'))
     .addOption(new Option('--device <d>', 'pytorch: torch device').choices([...TORCH_DEVICES]))
     .option('--nproc <n>', 'pytorch: ranks on this machine (DDP: gloo on CPU, NCCL on CUDA)', atLeastOne('--nproc'))
     .option('--python <path>', 'pytorch: the Python interpreter (default /usr/bin/python3, then python3 on PATH)')
     .option('--print-launch', 'pytorch: prepare the run folder and print the torchrun command for each node instead of training')
     .option('--nnodes <n>', 'with --print-launch: nodes in the job', atLeastOne('--nnodes'))
-    .option('--node-rank <r>', 'with --print-launch: print only this node\'s command', int('--node-rank'))
-    .option('--master <host:port>', 'with --print-launch: node 0\'s address, reachable from every node (default 127.0.0.1:29500)')
+    .option('--node-rank <r>', "with --print-launch: print only this node's command", int('--node-rank'))
+    .option('--master <host:port>', "with --print-launch: node 0's address, reachable from every node (default 127.0.0.1:29500)")
     .option('--seed <s>', 'seed for the data split and order', int('--seed'))
     .option('--out <dir>', 'run folder (default runs/<timestamp>-<name>)')
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw']))

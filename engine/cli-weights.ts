@@ -38,7 +38,11 @@ async function textInput(texts: string[], weights: string): Promise<{ shape: num
   return { shape: [texts.length, parsed.data.maxLength], data };
 }
 
-async function predict(file: string, o: { weights: string; input?: string; text?: string[]; out?: string; json?: boolean; batchSize: string }, out: Out): Promise<number> {
+async function predict(
+  file: string,
+  o: { weights: string; input?: string; text?: string[]; out?: string; json?: boolean; batchSize: string },
+  out: Out,
+): Promise<number> {
   const graph = await graphOf(file, 'predict', out);
   if (!graph) return 1;
   if ((o.input === undefined) === (o.text === undefined)) {
@@ -105,7 +109,9 @@ export function registerWeightsCommands(program: Command, out: Out, setCode: (co
     .command('weights')
     .description('pretrained weights')
     .command('import')
-    .description("pretrained weights (.safetensors, or .pth/.pt through a Python with torch) into a run folder; names of our PyTorch export, torchvision's ResNet and VisionTransformer, or timm's ViT")
+    .description(
+      "pretrained weights (.safetensors, or .pth/.pt through a Python with torch) into a run folder; names of our PyTorch export, torchvision's ResNet and VisionTransformer, or timm's ViT",
+    )
     .argument('<file>', 'graph file')
     .argument('<weights>', '.safetensors, .pth or .pt state_dict')
     .requiredOption('--out <run>', 'the run folder to write')

@@ -42,7 +42,12 @@ async function summary(file: string, opts: { json?: boolean }, out: Out): Promis
   const inlined = inlineGraph(r.graph, c.analysis);
   const nodes = c.analysis.order.map((id) => {
     const n = c.analysis.nodes.get(id)!;
-    const row: Row & { repeat?: number; inner?: Row[] } = { id, type: n.block.type, outputShapes: n.outputShapes ?? {}, params: c.nodeParams.get(id)?.params ?? 0 };
+    const row: Row & { repeat?: number; inner?: Row[] } = {
+      id,
+      type: n.block.type,
+      outputShapes: n.outputShapes ?? {},
+      params: c.nodeParams.get(id)?.params ?? 0,
+    };
     if (n.composite) {
       row.repeat = n.params.repeat as number;
       // The blocks inside, by inlined key ("stage1#2/conv2"), in the order they are built.
@@ -58,7 +63,9 @@ async function summary(file: string, opts: { json?: boolean }, out: Out): Promis
     const cells = (n: Row, indent: string, type = n.type) => [
       indent + n.id,
       type,
-      Object.entries(n.outputShapes).map(([p, s]) => `${p} ${fmtShape(s)}`).join(', ') || '—',
+      Object.entries(n.outputShapes)
+        .map(([p, s]) => `${p} ${fmtShape(s)}`)
+        .join(', ') || '—',
       n.params.toLocaleString('en'),
     ];
     const rows = nodes
@@ -88,7 +95,9 @@ function blocks(opts: { json?: boolean }, out: Out): number {
       return `${k}=${JSON.stringify(d.default)} (${range})`;
     });
     out.log(`  ${b.type.padEnd(28)} ${b.label}`);
-    out.log(`    in: ${info.inputs.map((p) => p.name).join(', ') || '—'}   out: ${info.outputs.map((p) => p.name + (p.attention ? ` [${p.attention}]` : '')).join(', ') || '—'}`);
+    out.log(
+      `    in: ${info.inputs.map((p) => p.name).join(', ') || '—'}   out: ${info.outputs.map((p) => p.name + (p.attention ? ` [${p.attention}]` : '')).join(', ') || '—'}`,
+    );
     if (params.length) out.log(`    params: ${params.join(', ')}`);
   }
   return 0;

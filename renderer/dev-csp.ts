@@ -25,7 +25,11 @@ export function addScriptSources(policy: string, sources: readonly string[]): st
   const at = directives.findIndex((d) => d.split(/\s+/)[0] === 'script-src');
   if (at >= 0) directives[at] = [directives[at], ...sources].join(' ');
   else {
-    const fallback = directives.find((d) => d.split(/\s+/)[0] === 'default-src')?.split(/\s+/).slice(1) ?? [];
+    const fallback =
+      directives
+        .find((d) => d.split(/\s+/)[0] === 'default-src')
+        ?.split(/\s+/)
+        .slice(1) ?? [];
     directives.push(['script-src', ...fallback, ...sources].join(' '));
   }
   return directives.join('; ');

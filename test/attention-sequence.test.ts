@@ -152,7 +152,11 @@ function build(s: Setup, seed = 1, inputData: Record<string, (b: number) => unkn
     data[nodeId.slice(2)] = values;
     return tf.tensor(values as number[]);
   });
-  const weights = (suffix: string) => model.getLayer(suffix ? `${BLOCK}_${suffix}` : BLOCK).getWeights().map((w) => w.arraySync() as unknown[]);
+  const weights = (suffix: string) =>
+    model
+      .getLayer(suffix ? `${BLOCK}_${suffix}` : BLOCK)
+      .getWeights()
+      .map((w) => w.arraySync() as unknown[]);
   return { compiled, model, feeds, data, weights };
 }
 
@@ -188,7 +192,13 @@ async function trainStep(b: Built): Promise<Map<string, number>> {
   const trainer = tf.model({ inputs: b.model.inputs, outputs: b.model.outputs[0] });
   trainer.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
   const before = trainer.trainableWeights.map((w) => w.read().dataSync().slice());
-  const target = tf.randomNormal(b.model.outputs[0].shape.map((d) => d ?? BATCH), 0, 1, 'float32', 3);
+  const target = tf.randomNormal(
+    b.model.outputs[0].shape.map((d) => d ?? BATCH),
+    0,
+    1,
+    'float32',
+    3,
+  );
   await trainer.fit(b.feeds, target, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 });
   target.dispose();
   const moved = new Map<string, number>();
@@ -256,7 +266,11 @@ describe('attention.scaledDotProduct (Vaswani et al. 2017, eq. 1)', () => {
       assert.deepEqual(attentionKinds(b), { weights: 'matrix' });
       const [out, w] = predict(b.model, b.feeds) as [M[], M[][]];
       for (let i = 0; i < BATCH; i++) {
-        const ref = attend(seq(b, 'query', i), seq(b, 'key', i), seq(b, 'value', i), { scale: 1 / 2, causal: 'causal' in params, keep: keep ? [...keep] : undefined });
+        const ref = attend(seq(b, 'query', i), seq(b, 'key', i), seq(b, 'value', i), {
+          scale: 1 / 2,
+          causal: 'causal' in params,
+          keep: keep ? [...keep] : undefined,
+        });
         closeTo(out[i], ref.ctx);
         closeTo(w[i], ref.w);
       }
@@ -335,7 +349,6 @@ describe('attention.multiHead (Vaswani et al. 2017, §3.2.2)', () => {
     }
   });
 
-
   test('attention dropout acts while training only, after the weights output', () => {
     const b = build(self({ heads: 2, dropout: 0.5 }, 4, 4), 25);
     const [out1, w1] = predict(b.model, b.feeds);
@@ -346,7 +359,6 @@ describe('attention.multiHead (Vaswani et al. 2017, §3.2.2)', () => {
     closeTo(w2, w1, 1e-6);
     assert.throws(() => closeTo(out2, out1, 1e-3), 'dropout changes the output while training');
   });
-
 
   test('parameter counts equal PyTorch nn.MultiheadAttention (4E² + 4E when kdim = vdim = E)', () => {
     const count = (s: Setup) => nodeParams(build(s, 28));
@@ -407,7 +419,10 @@ describe('attention.transformerEncoder (Vaswani et al. 2017, §3.1)', () => {
           weights = a.weights;
           return a.out;
         });
-        closeTo(out[i], sublayer(b, 2, norm, h, (x) => feedForward(b, x)));
+        closeTo(
+          out[i],
+          sublayer(b, 2, norm, h, (x) => feedForward(b, x)),
+        );
         closeTo(w[i], weights);
       }
     });
@@ -452,7 +467,10 @@ describe('attention.transformerDecoder (Vaswani et al. 2017, §3.1)', () => {
           crossW = a.weights;
           return a.out;
         });
-        closeTo(out[i], sublayer(b, 3, norm, h2, (x) => feedForward(b, x)));
+        closeTo(
+          out[i],
+          sublayer(b, 3, norm, h2, (x) => feedForward(b, x)),
+        );
         closeTo(ws[i], selfW);
         closeTo(wc[i], crossW);
       }
@@ -530,7 +548,11 @@ describe('attention.luong (Luong et al. 2015)', () => {
     concat: (b, q, k) => additiveScores(b, q, k),
   };
 
-  for (const [score, dq] of [['dot', 4], ['general', 3], ['concat', 3]] as const)
+  for (const [score, dq] of [
+    ['dot', 4],
+    ['general', 3],
+    ['concat', 3],
+  ] as const)
     test(`${score} score: softmax over the source and the context`, () => {
       const b = build(setup(score, dq, { units: 3 }), 61, { mask: mask(keep) });
       assert.deepEqual(attentionKinds(b), { weights: 'matrix' });
@@ -635,7 +657,11 @@ describe('attention.patchEmbedding (Dosovitskiy et al. 2021)', () => {
     outputs: ['out'],
   });
 
-  for (const [classToken, positions] of [[true, true], [false, true], [true, false]])
+  for (const [classToken, positions] of [
+    [true, true],
+    [false, true],
+    [true, false],
+  ])
     test(`z₀ = [x_class; x_p¹E; …; x_pᴺE] + E_pos (class token ${classToken}, positions ${positions})`, () => {
       const b = build(setup({ classToken, positions }), 81);
       const [out] = predict(b.model, b.feeds) as [M[]];
@@ -649,7 +675,8 @@ describe('attention.patchEmbedding (Dosovitskiy et al. 2021)', () => {
             tokens.push(
               bias.map((b0, d) => {
                 let s = b0;
-                for (let dy = 0; dy < p; dy++) for (let dx = 0; dx < p; dx++) for (let ch = 0; ch < 2; ch++) s += img[r * p + dy][c * p + dx][ch] * K[dy][dx][ch][d];
+                for (let dy = 0; dy < p; dy++)
+                  for (let dx = 0; dx < p; dx++) for (let ch = 0; ch < 2; ch++) s += img[r * p + dy][c * p + dx][ch] * K[dy][dx][ch][d];
                 return s;
               }),
             );

@@ -64,7 +64,9 @@ function randomizeWeights(tf: TF, model: tfjs.LayersModel, seed: number, scale =
     layer.setWeights(
       ws.map((w) => {
         const n = w.shape.reduce((a: number, b) => a * (b ?? 1), 1);
-        const values = w.name.includes('moving_variance') ? Array.from({ length: n }, () => 0.5 + r.uniform()) : Array.from({ length: n }, () => scale * r.normal());
+        const values = w.name.includes('moving_variance')
+          ? Array.from({ length: n }, () => 0.5 + r.uniform())
+          : Array.from({ length: n }, () => scale * r.normal());
         return tf.tensor(values, w.shape as number[]);
       }),
     );
@@ -221,11 +223,12 @@ test('residualAttention (a): output, mask and mask mean equal (1 + M(x))·T(x) c
   assertClose(ys.maskMean, ref.maskMean, 1e-4, 'mask mean');
   assertClose(ys.out, ref.out, 1e-4, 'output');
   const m = arr(ys.mask);
-  assert.ok(m.every((v) => v > 0 && v < 1), 'the mask lies in (0, 1)');
+  assert.ok(
+    m.every((v) => v > 0 && v < 1),
+    'the mask lies in (0, 1)',
+  );
   assert.ok(Math.max(...m) - Math.min(...m) > 0.1, 'the mask varies (the check is not trivially satisfied)');
 });
-
-
 
 test('residualAttention (d): parameter count equals the PyTorch pre-activation reference', async () => {
   const tf = await tfReady;
@@ -290,7 +293,14 @@ function attendRectifyReference(z: Tensor, wa: Tensor, wo: Tensor, wg: Tensor, K
 test('attendRectify (a): hypothesis, maps and gates equal the paper formulas computed directly', async () => {
   const [K, classes] = [3, 5];
   const { model, ys, input } = await setup(AR, { heads: K, classes }, { z: image(4, 5, 6) }, { in: 'z' }, ['out', 'maps', 'gates']);
-  const ref = attendRectifyReference(input.z, weightsOf(model, 'blk_attention')[0], weightsOf(model, 'blk_outputs')[0], weightsOf(model, 'blk_gate_scores')[0], K, classes);
+  const ref = attendRectifyReference(
+    input.z,
+    weightsOf(model, 'blk_attention')[0],
+    weightsOf(model, 'blk_outputs')[0],
+    weightsOf(model, 'blk_gate_scores')[0],
+    K,
+    classes,
+  );
   assertClose(ys.maps, ref.maps, 1e-5, 'attention maps');
   assertClose(ys.gates, ref.gates, 1e-5, 'gates');
   assertClose(ys.out, ref.out, 1e-4, 'hypothesis');
@@ -301,12 +311,16 @@ test('attendRectify (a): hypothesis, maps and gates equal the paper formulas com
     for (let i = 0; i < 4; i++) for (let j = 0; j < 5; j++) s += maps(1, i, j, k);
     assert.ok(Math.abs(s - 1) < 1e-5, `map ${k} sums to 1`);
   }
-  assert.ok(Math.abs(arr(ys.gates).slice(0, K).reduce((a, b) => a + b, 0) - 1) < 1e-5);
+  assert.ok(
+    Math.abs(
+      arr(ys.gates)
+        .slice(0, K)
+        .reduce((a, b) => a + b, 0) - 1,
+    ) < 1e-5,
+  );
 });
 
-
-
-test('attendRectify (d): parameter count equals the authors\' PyTorch module (bias-free heads)', async () => {
+test("attendRectify (d): parameter count equals the authors' PyTorch module (bias-free heads)", async () => {
   const tf = await tfReady;
   for (const [K, classes, kernel, C] of [
     [4, 10, 1, 16],
@@ -372,8 +386,6 @@ for (const variant of [
     assertClose(ys.out, out, 1e-5, 'output');
   });
 }
-
-
 
 test('globalGate (d): parameter count equals Linear(F, N + 1, bias=False)', async () => {
   const tf = await tfReady;
@@ -450,10 +462,11 @@ test('localSelfAttention2d (a): output and window weights equal the stand-alone 
   assertClose(ys.out, ref.y, 1e-4, 'output');
   // The corner position (0, 0) sees only 4 of its 9 neighbours: the 5 outside the image weigh exactly 0.
   const corner = arr(ys.attention).slice(0, 9);
-  assert.deepEqual([0, 1, 2, 3, 6].map((i) => corner[i]), [0, 0, 0, 0, 0]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 6].map((i) => corner[i]),
+    [0, 0, 0, 0, 0],
+  );
 });
-
-
 
 test('localSelfAttention2d (d): parameter count equals the PyTorch reference (3 bias-free 1×1 projections + rel_h, rel_w)', async () => {
   const tf = await tfReady;
@@ -537,9 +550,7 @@ for (const variant of [
   });
 }
 
-
-
-test('augmentedConv (d): parameter count equals the paper\'s reference (conv, qkv and output 1×1 convs with bias, key_rel_h/w)', async () => {
+test("augmentedConv (d): parameter count equals the paper's reference (conv, qkv and output 1×1 convs with bias, key_rel_h/w)", async () => {
   const tf = await tfReady;
   for (const [cin, H, W, p] of [
     [3, 8, 8, { filters: 16, kernel: 3, dk: 8, dv: 8, heads: 2, relative: true }],

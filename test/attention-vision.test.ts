@@ -73,7 +73,10 @@ function uniform(seed: number) {
 function randomTensor(shape: number[], seed: number, lo = -1, hi = 1): T {
   const u = uniform(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => u(lo, hi)), shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => u(lo, hi)),
+    shape,
+  );
 }
 
 const concrete = (spec: InputSpec, batch: number) => [batch, ...spec];
@@ -92,7 +95,10 @@ function fixWeights(model: tfjs.LayersModel, prefix = 'blk', seed = 5): Record<s
       const short = w.name.split('/').pop()!.replace(/_\d+$/, '');
       const positive = short === 'moving_variance' || short === 'gamma';
       const n = w.shape.reduce((a: number, b) => a * (b ?? 1), 1);
-      const t = tf.tensor(Float32Array.from({ length: n }, () => (positive ? u(0.5, 1.5) : u(-0.6, 0.6))), w.shape as number[]);
+      const t = tf.tensor(
+        Float32Array.from({ length: n }, () => (positive ? u(0.5, 1.5) : u(-0.6, 0.6))),
+        w.shape as number[],
+      );
       byName[`${layer.name.slice(prefix.length + 1)}/${short}`] = t;
       return t;
     });
@@ -122,7 +128,17 @@ function assertClose(actual: T, expected: T, tol = 1e-4, what = 'output'): void 
 function convSame(x: T, kernel: T, bias?: T): T {
   const k = kernel.shape[0];
   const p = (k - 1) / 2;
-  const y = tf.conv2d(tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) as tfjs.Tensor4D, kernel as tfjs.Tensor4D, 1, 'valid');
+  const y = tf.conv2d(
+    tf.pad(x, [
+      [0, 0],
+      [p, p],
+      [p, p],
+      [0, 0],
+    ]) as tfjs.Tensor4D,
+    kernel as tfjs.Tensor4D,
+    1,
+    'valid',
+  );
   return bias ? tf.add(y, bias) : y;
 }
 
@@ -222,7 +238,12 @@ function assertDiagnostic(s: Setup, pattern: RegExp, port?: string) {
 // ---------------------------------------------------------------- Squeeze-and-Excitation
 
 describe('attention.squeezeExcitation', () => {
-  const s: Setup = { type: 'attention.squeezeExcitation', params: { reduction: 4 }, inputs: { in: [6, 6, 8] }, outputs: { out: 'meanSquaredError', weights: 'none' } };
+  const s: Setup = {
+    type: 'attention.squeezeExcitation',
+    params: { reduction: 4 },
+    inputs: { in: [6, 6, 8] },
+    outputs: { out: 'meanSquaredError', weights: 'none' },
+  };
 
   test('(a) y = x · σ(W2 ReLU(W1 GAP(x) + b1) + b2), weights [B, C]', () => {
     for (const bias of [true, false]) {
@@ -237,9 +258,11 @@ describe('attention.squeezeExcitation', () => {
       assertClose(y.out, tf.mul(x, expandChannels(weights)), 1e-5, 'y');
     }
     const att = compileGraph(tf, graphOf(s)).attention;
-    assert.deepEqual(att.map((a) => [a.port, a.kind, a.shape]), [['weights', 'channel', [null, 8]]]);
+    assert.deepEqual(
+      att.map((a) => [a.port, a.kind, a.shape]),
+      [['weights', 'channel', [null, 8]]],
+    );
   });
-
 
   test('(d) parameters equal torchvision.ops.SqueezeExcitation(C, ⌊C/r⌋)', () => {
     // fc1: C·h + h, fc2: h·C + C (1×1 convs with bias); without bias 2·C·h.
@@ -247,7 +270,12 @@ describe('attention.squeezeExcitation', () => {
       const h = Math.max(1, Math.floor(c / r));
       return 2 * c * h + (bias ? h + c : 0);
     };
-    for (const [c, r, bias] of [[8, 4, true], [8, 3, true], [12, 16, true], [8, 2, false]] as const) {
+    for (const [c, r, bias] of [
+      [8, 4, true],
+      [8, 3, true],
+      [12, 16, true],
+      [8, 2, false],
+    ] as const) {
       const p = paramsOf({ ...s, params: { reduction: r, bias }, inputs: { in: [6, 6, c] } });
       assert.deepEqual(p, { params: count(c, r, bias), trainable: count(c, r, bias) }, `C=${c} r=${r} bias=${bias}`);
     }
@@ -264,7 +292,12 @@ describe('attention.squeezeExcitation', () => {
 
 describe('attention.cbam and its halves', () => {
   const img = { in: [6, 6, 8] };
-  const full: Setup = { type: 'attention.cbam', params: { reduction: 4, kernel: 3 }, inputs: img, outputs: { out: 'meanSquaredError', channelWeights: 'none', spatialMap: 'none' } };
+  const full: Setup = {
+    type: 'attention.cbam',
+    params: { reduction: 4, kernel: 3 },
+    inputs: img,
+    outputs: { out: 'meanSquaredError', channelWeights: 'none', spatialMap: 'none' },
+  };
   const channel: Setup = { type: 'attention.cbamChannel', params: { reduction: 4 }, inputs: img, outputs: { out: 'meanSquaredError', channelWeights: 'none' } };
   const spatial: Setup = { type: 'attention.cbamSpatial', params: { kernel: 3 }, inputs: img, outputs: { out: 'meanSquaredError', spatialMap: 'none' } };
 
@@ -279,7 +312,11 @@ describe('attention.cbam and its halves', () => {
   });
 
   test('(a) spatial: M_s = σ(BN(conv_k([mean; max]))), y = M_s ⊙ x, with and without BatchNorm', () => {
-    for (const [kernel, batchNorm] of [[3, true], [5, false], [7, true]] as const) {
+    for (const [kernel, batchNorm] of [
+      [3, true],
+      [5, false],
+      [7, true],
+    ] as const) {
       const setup = { ...spatial, params: { kernel, batchNorm } };
       const c = compileGraph(tf, graphOf(setup));
       const W = fixWeights(c.model);
@@ -303,12 +340,14 @@ describe('attention.cbam and its halves', () => {
     assertClose(y.out, sp.out, 1e-5, 'F″');
     assert.deepEqual(
       c.attention.map((a) => [a.port, a.kind, a.shape]),
-      [['channelWeights', 'channel', [null, 8]], ['spatialMap', 'spatial', [null, 6, 6]]],
+      [
+        ['channelWeights', 'channel', [null, 8]],
+        ['spatialMap', 'spatial', [null, 6, 6]],
+      ],
     );
   });
 
-
-  test('(d) parameters equal the authors\' ChannelGate + SpatialGate (Jongchan/attention-module)', () => {
+  test("(d) parameters equal the authors' ChannelGate + SpatialGate (Jongchan/attention-module)", () => {
     // ChannelGate: Linear(C, h) + Linear(h, C) = 2·C·h + h + C.
     // SpatialGate: Conv2d(2, 1, k, bias=False) + BatchNorm2d(1): 2·k² + 2, and 2 running statistics.
     const mlpCount = (c: number, r: number) => 2 * c * Math.max(1, Math.floor(c / r)) + Math.max(1, Math.floor(c / r)) + c;
@@ -340,7 +379,9 @@ function nonLocalRef(x: T, W: Record<string, T>, pairwise: string, subsample: bo
   const rows = (t: T) => {
     const [, hh, ww, cc] = t.shape;
     const d = t.dataSync();
-    return Array.from({ length: b }, (_, n) => Array.from({ length: hh * ww }, (_, i) => Array.from(d.subarray((n * hh * ww + i) * cc, (n * hh * ww + i + 1) * cc))));
+    return Array.from({ length: b }, (_, n) =>
+      Array.from({ length: hh * ww }, (_, i) => Array.from(d.subarray((n * hh * ww + i) * cc, (n * hh * ww + i + 1) * cc))),
+    );
   };
   const theta = rows(conv1x1('theta'));
   const phi = rows(pool(conv1x1('phi')));
@@ -370,7 +411,10 @@ describe('attention.nonLocal', () => {
 
   for (const pairwise of ['embeddedGaussian', 'dotProduct', 'concatenation'])
     test(`(a) ${pairwise}: z = BN(W_z Σ_j f(θ_i, φ_j) g_j / C(x)) + x, with and without subsampling`, () => {
-      for (const [subsample, shape] of [[true, [6, 5, 8]], [false, [4, 4, 6]]] as const) {
+      for (const [subsample, shape] of [
+        [true, [6, 5, 8]],
+        [false, [4, 4, 6]],
+      ] as const) {
         const setup = { ...s, params: { pairwise, subsample }, inputs: { in: [...shape] } };
         const c = compileGraph(tf, graphOf(setup));
         const W = fixWeights(c.model);
@@ -389,8 +433,14 @@ describe('attention.nonLocal', () => {
     assertClose(y.out, x, 0, 'z = x');
     assert.deepEqual(y.affinity.shape, [2, 36, 9]);
     const rowSums = tf.sum(y.affinity, -1).dataSync();
-    assert.ok(rowSums.every((v) => Math.abs(v - 1) < 1e-5), 'embedded-Gaussian rows sum to 1');
-    assert.deepEqual(c.attention.map((a) => [a.port, a.kind, a.shape]), [['affinity', 'matrix', [null, 36, 9]]]);
+    assert.ok(
+      rowSums.every((v) => Math.abs(v - 1) < 1e-5),
+      'embedded-Gaussian rows sum to 1',
+    );
+    assert.deepEqual(
+      c.attention.map((a) => [a.port, a.kind, a.shape]),
+      [['affinity', 'matrix', [null, 36, 9]]],
+    );
   });
 
   const train = { ...s, outputs: { out: 'meanSquaredError' } };
@@ -408,14 +458,19 @@ describe('attention.nonLocal', () => {
     }
   });
 
-
   test('(d) parameters equal AlexHex7/Non-local_pytorch NONLocalBlock2D (bn_layer=True)', () => {
     // g, θ, φ: 3·(C·C′ + C′); W: C′·C + C; BatchNorm2d(C): 2·C (+2·C running stats); concat_project: 2·C′.
     const count = (c: number, concat: boolean) => {
       const ci = Math.max(1, Math.floor(c / 2));
       return 3 * (c * ci + ci) + ci * c + c + 2 * c + (concat ? 2 * ci : 0);
     };
-    for (const [c, pairwise] of [[8, 'embeddedGaussian'], [8, 'dotProduct'], [8, 'concatenation'], [5, 'concatenation'], [1, 'embeddedGaussian']] as const) {
+    for (const [c, pairwise] of [
+      [8, 'embeddedGaussian'],
+      [8, 'dotProduct'],
+      [8, 'concatenation'],
+      [5, 'concatenation'],
+      [1, 'embeddedGaussian'],
+    ] as const) {
       const p = paramsOf({ ...s, params: { pairwise }, inputs: { in: [6, 6, c] } });
       const trainable = count(c, pairwise === 'concatenation');
       assert.deepEqual(p, { params: trainable + 2 * c, trainable }, `C=${c} ${pairwise}`);
@@ -441,7 +496,11 @@ describe('attention.attentionBranch', () => {
   };
 
   test('(a) scores = softmax(GAP(conv(ReLU(BN(conv_K(BN(f(x)))))))), M = σ(BN(conv_1(…))), out = (1 + M)·x', () => {
-    for (const [convLayers, mapKernel] of [[1, 1], [0, 3], [2, 1]] as const) {
+    for (const [convLayers, mapKernel] of [
+      [1, 1],
+      [0, 3],
+      [2, 1],
+    ] as const) {
       const setup = { ...s, params: { classes: 3, convLayers, mapKernel } };
       const c = compileGraph(tf, graphOf(setup));
       const W = fixWeights(c.model);
@@ -464,15 +523,21 @@ describe('attention.attentionBranch', () => {
     const c = await checkTrainingStep(setup);
     const scores = c.outputs.find((o) => o.nodeId === 'o_scores')!;
     assert.equal(scores.loss, 'categoricalCrossentropy');
-    assert.deepEqual(c.attention.map((a) => [a.port, a.kind, a.shape]), [['map', 'spatial', [null, 6, 6]]]);
+    assert.deepEqual(
+      c.attention.map((a) => [a.port, a.kind, a.shape]),
+      [['map', 'spatial', [null, 6, 6]]],
+    );
   });
 
-
-  test('(d) parameters equal the authors\' ResNet ABN branch with conv–BN–ReLU units', () => {
+  test("(d) parameters equal the authors' ResNet ABN branch with conv–BN–ReLU units", () => {
     // n·(Conv3×3 C→C + BN(C)) + bn_att BN(C) + att_conv C→K + bn_att2 BN(K) + att_conv2 K→K + att_conv3 K→1 (k×k) + bn_att3 BN(1); no conv biases.
     const count = (c: number, k: number, n: number, mk: number) => n * (9 * c * c + 2 * c) + 2 * c + c * k + 2 * k + k * k + mk * mk * k + 2;
     const stats = (c: number, k: number, n: number) => 2 * (n * c + c + k + 1);
-    for (const [c, k, n, mk] of [[4, 3, 1, 1], [8, 5, 0, 3], [2, 10, 2, 1]] as const) {
+    for (const [c, k, n, mk] of [
+      [4, 3, 1, 1],
+      [8, 5, 0, 3],
+      [2, 10, 2, 1],
+    ] as const) {
       const p = paramsOf({ ...s, params: { classes: k, convLayers: n, mapKernel: mk }, inputs: { in: [6, 6, c] } });
       assert.deepEqual(p, { params: count(c, k, n, mk) + stats(c, k, n), trainable: count(c, k, n, mk) }, `C=${c} K=${k} n=${n} k=${mk}`);
     }
@@ -516,10 +581,19 @@ describe('attention.highwayGate', () => {
     const bias = c.model.getLayer('blk_gate').getWeights()[1].dataSync();
     assert.ok(bias.every((v) => v === -3));
     const c2 = compileGraph(tf, graphOf(s));
-    assert.ok(c2.model.getLayer('blk_gate').getWeights()[1].dataSync().every((v) => v === -2), 'default −2');
-    assert.deepEqual(c2.attention.map((a) => [a.port, a.kind, a.shape]), [['gate', 'gate', [null, 5, 8]]]);
+    assert.ok(
+      c2.model
+        .getLayer('blk_gate')
+        .getWeights()[1]
+        .dataSync()
+        .every((v) => v === -2),
+      'default −2',
+    );
+    assert.deepEqual(
+      c2.attention.map((a) => [a.port, a.kind, a.shape]),
+      [['gate', 'gate', [null, 5, 8]]],
+    );
   });
-
 
   test('(d) parameters equal two nn.Linear(C, C) / nn.Conv2d(C, C, k) with bias', () => {
     assert.deepEqual(paramsOf(s), { params: 2 * (8 * 8 + 8), trainable: 144 });
@@ -534,7 +608,12 @@ describe('attention.highwayGate', () => {
 
 describe('attention.gate', () => {
   const channel: Setup = { type: 'attention.gate', inputs: { in: [6, 6, 8], context: [3, 3, 5] }, outputs: { out: 'meanSquaredError', gate: 'none' } };
-  const position: Setup = { type: 'attention.gate', params: { mode: 'position' }, inputs: { in: [6, 6, 8], context: [6, 6, 2] }, outputs: { out: 'meanSquaredError', gate: 'none' } };
+  const position: Setup = {
+    type: 'attention.gate',
+    params: { mode: 'position' },
+    inputs: { in: [6, 6, 8], context: [6, 6, 2] },
+    outputs: { out: 'meanSquaredError', gate: 'none' },
+  };
   const selfSeq: Setup = { type: 'attention.gate', params: { mode: 'position' }, inputs: { in: [7, 4] }, outputs: { out: 'meanSquaredError', gate: 'none' } };
 
   test('(a) per channel: g = σ(W mean(c) + b) [B, C], y = g ⊙ x', () => {
@@ -542,7 +621,10 @@ describe('attention.gate', () => {
     const W = fixWeights(c.model);
     const feeds = feedsFor(c, channel, 2);
     const [x, ctx] = feeds;
-    assert.deepEqual(c.inputs.map((i) => i.nodeId), ['i_in', 'i_context']);
+    assert.deepEqual(
+      c.inputs.map((i) => i.nodeId),
+      ['i_in', 'i_context'],
+    );
     const y = predictAll(c, feeds);
     const g = tf.sigmoid(linear(tf.mean(ctx, [1, 2]), W['dense/kernel'], W['dense/bias']));
     assertClose(y.gate, g, 1e-5, 'g');
@@ -565,9 +647,11 @@ describe('attention.gate', () => {
     const gs = tf.sigmoid(linear(xs, Ws['dense/kernel'], Ws['dense/bias']));
     assertClose(ys.gate, tf.reshape(gs, [2, 7]), 1e-5, 'self g');
     assertClose(ys.out, tf.mul(xs, gs), 1e-5, 'self y');
-    assert.deepEqual(cs.attention.map((a) => [a.port, a.kind, a.shape]), [['gate', 'gate', [null, 7]]]);
+    assert.deepEqual(
+      cs.attention.map((a) => [a.port, a.kind, a.shape]),
+      [['gate', 'gate', [null, 7]]],
+    );
   });
-
 
   test('(d) parameters equal nn.Linear(C_c, C) per channel and nn.Conv2d(C_c, 1, 1) per position', () => {
     assert.deepEqual(paramsOf(channel), { params: 5 * 8 + 8, trainable: 48 });

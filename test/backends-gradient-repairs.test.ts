@@ -66,7 +66,14 @@ for (const method of ['nearest', 'bilinear'] as const) {
 function spreadFilter(tf: TF, f: T4, d: number): T4 {
   const [k, , ci, co] = f.shape;
   const e = (k - 1) * d + 1;
-  const spaced = tf.pad(f.reshape([k, 1, k, 1, ci, co]), [[0, 0], [0, d - 1], [0, 0], [0, d - 1], [0, 0], [0, 0]]);
+  const spaced = tf.pad(f.reshape([k, 1, k, 1, ci, co]), [
+    [0, 0],
+    [0, d - 1],
+    [0, 0],
+    [0, d - 1],
+    [0, 0],
+    [0, 0],
+  ]);
   return tf.slice(spaced.reshape([k * d, k * d, ci, co]), 0, [e, e, ci, co]) as T4;
 }
 
@@ -87,7 +94,10 @@ test('dilated conv2d gradients equal those of the same convolution written undil
           const dilated = (x: Tensor, f: Tensor) => tf.conv2d(x as T4, f as T4, 1, pad, 'NHWC', d);
           const undilated = (x: Tensor, f: Tensor) => tf.conv2d(x as T4, spreadFilter(tf, f as T4, d), 1, pad);
           const dy = tf.tensor(dyd.subarray(0, dilated(x, f).size), dilated(x, f).shape);
-          const grads = (conv: typeof dilated) => tf.grads((x: Tensor, f: Tensor) => tf.sum(tf.mul(conv(x, f), dy)))([x, f]).map((g) => g.dataSync().slice());
+          const grads = (conv: typeof dilated) =>
+            tf
+              .grads((x: Tensor, f: Tensor) => tf.sum(tf.mul(conv(x, f), dy)))([x, f])
+              .map((g) => g.dataSync().slice());
           return [grads(dilated), grads(undilated)];
         });
         assertRelClose(ours[0], ref[0], `${backend} dx dilation ${d} ${pad}`);
@@ -103,10 +113,14 @@ test('dilated conv2d gradients in NCHW are the NHWC ones transposed (cpu; wasm h
   const [nchw, nhwc] = tf.tidy(() => {
     const x = tf.tensor4d(random(2 * 3 * 9 * 8), [2, 3, 9, 8]);
     const f = tf.tensor4d(random(3 * 3 * 3 * 4), [3, 3, 3, 4]);
-    const grads = (x: T4, format: 'NCHW' | 'NHWC') => tf.grads((x: Tensor, f: Tensor) => tf.sum(tf.sin(tf.conv2d(x as T4, f as T4, 1, 'same', format, 2))))([x, f]);
+    const grads = (x: T4, format: 'NCHW' | 'NHWC') =>
+      tf.grads((x: Tensor, f: Tensor) => tf.sum(tf.sin(tf.conv2d(x as T4, f as T4, 1, 'same', format, 2))))([x, f]);
     const [dx1, df1] = grads(x, 'NCHW');
     const [dx2, df2] = grads(tf.transpose(x, [0, 2, 3, 1]), 'NHWC');
-    return [[dx1, df1], [tf.transpose(dx2, [0, 3, 1, 2]), df2]].map((gs) => gs.map((g) => g.dataSync().slice()));
+    return [
+      [dx1, df1],
+      [tf.transpose(dx2, [0, 3, 1, 2]), df2],
+    ].map((gs) => gs.map((g) => g.dataSync().slice()));
   });
   assertRelClose(nchw[0], nhwc[0], 'dx', 1e-6);
   assertRelClose(nchw[1], nhwc[1], 'dW', 1e-6);
@@ -188,7 +202,13 @@ test('a softmax attention does not depend on its key bias, which is why the wasm
   const block = registry.get('attention.multiHead')!;
   const { values } = resolveParams(block, { heads: 2 });
   const query = tf.input({ shape: [5, 8] }) as unknown as SymbolicTensor;
-  const built = block.build(tf, { params: values, inputs: { query }, inputShapes: { query: [null, 5, 8] }, name: 'keybias', init: nodeInitializers(tf, 1, 'n') });
+  const built = block.build(tf, {
+    params: values,
+    inputs: { query },
+    inputShapes: { query: [null, 5, 8] },
+    name: 'keybias',
+    init: nodeInitializers(tf, 1, 'n'),
+  });
   const model = tf.model({ inputs: query as never, outputs: [built.out, built.weights] as never });
   const keyBias = model.trainableWeights.find((w) => w.originalName.endsWith('key/bias'))!;
   const x = tf.randomNormal([2, 5, 8], 0, 1, 'float32', 1);

@@ -30,18 +30,86 @@ test('PadV2 of every rank, dtype, padding and constant: wasm matches cpu exactly
   const { cpu, wasm } = await onBoth(() => {
     const x4 = tf.tensor4d(xd, [2, 3, 4, 5]);
     return [
-      tf.pad(x4, [[0, 0], [1, 1], [1, 1], [0, 0]]),
-      tf.pad(x4, [[0, 0], [0, 2], [3, 0], [0, 0]], -1.5),
-      tf.pad(x4, [[1, 0], [0, 0], [0, 0], [0, 0]]),
-      tf.pad(x4, [[0, 0], [0, 0], [0, 0], [2, 1]], 7),
-      tf.pad(x4, [[1, 2], [0, 1], [2, 0], [1, 1]]),
-      tf.pad(x4, [[0, 0], [0, 0], [0, 0], [0, 0]]),
+      tf.pad(x4, [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ]),
+      tf.pad(
+        x4,
+        [
+          [0, 0],
+          [0, 2],
+          [3, 0],
+          [0, 0],
+        ],
+        -1.5,
+      ),
+      tf.pad(x4, [
+        [1, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ]),
+      tf.pad(
+        x4,
+        [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+          [2, 1],
+        ],
+        7,
+      ),
+      tf.pad(x4, [
+        [1, 2],
+        [0, 1],
+        [2, 0],
+        [1, 1],
+      ]),
+      tf.pad(x4, [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ]),
       tf.pad(x4.reshape([120]), [[3, 4]]),
-      tf.pad(x4.reshape([6, 20]), [[1, 0], [0, 2]]),
-      tf.pad(x4.reshape([2, 3, 4, 5, 1]), [[0, 0], [1, 1], [0, 0], [1, 1], [0, 0]]),
-      tf.pad(tf.tensor4d(xd.subarray(0, 64 * 1), [4, 4, 4, 1]), [[0, 0], [1, 1], [1, 1], [0, 0]]),
-      tf.pad(x4.mul(100).toInt(), [[0, 1], [1, 0], [0, 0], [2, 2]], 3),
-      tf.pad(tf.greater(x4, 0), [[1, 1], [0, 0], [1, 0], [0, 0]]).toFloat(),
+      tf.pad(x4.reshape([6, 20]), [
+        [1, 0],
+        [0, 2],
+      ]),
+      tf.pad(x4.reshape([2, 3, 4, 5, 1]), [
+        [0, 0],
+        [1, 1],
+        [0, 0],
+        [1, 1],
+        [0, 0],
+      ]),
+      tf.pad(tf.tensor4d(xd.subarray(0, 64 * 1), [4, 4, 4, 1]), [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ]),
+      tf.pad(
+        x4.mul(100).toInt(),
+        [
+          [0, 1],
+          [1, 0],
+          [0, 0],
+          [2, 2],
+        ],
+        3,
+      ),
+      tf
+        .pad(tf.greater(x4, 0), [
+          [1, 1],
+          [0, 0],
+          [1, 0],
+          [0, 0],
+        ])
+        .toFloat(),
     ];
   });
   assert.equal(wasm.length, cpu.length);
@@ -119,10 +187,20 @@ test('Im2ColRows on wasm: the taps of a stride-1 window, padded and dilated, as 
     const expected = tf.tidy(() => {
       const x = tf.tensor4d(xd, [n, h, w, ci]);
       const span = (k - 1) * dil;
-      const xp = tf.pad(x, [[0, 0], [top, Math.max(0, ho + span - h - top)], [left, Math.max(0, wo + span - w - left)], [0, 0]]);
+      const xp = tf.pad(x, [
+        [0, 0],
+        [top, Math.max(0, ho + span - h - top)],
+        [left, Math.max(0, wo + span - w - left)],
+        [0, 0],
+      ]);
       const taps: Tensor[] = [];
       for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) taps.push(tf.slice(tf.transpose(xp, [3, 0, 1, 2]), [0, 0, a * dil, b * dil], [ci, n, ho, wo]));
-      return Array.from(tf.stack(taps).reshape([k * k * ci, n * ho * wo]).dataSync());
+      return Array.from(
+        tf
+          .stack(taps)
+          .reshape([k * k * ci, n * ho * wo])
+          .dataSync(),
+      );
     });
     await tf.setBackend('wasm');
     const attrs = { filterHeight: k, filterWidth: k, dilationHeight: dil, dilationWidth: dil, padTop: top, padLeft: left, outHeight: ho, outWidth: wo };
@@ -162,11 +240,23 @@ test('MaxPoolGrad 2x2/2 without branches: every order, tie, NaN and -Infinity pa
 test('Mean over contiguous axes gives the cpu result to the bit on wasm (each element divided, then summed in float64)', async () => {
   const { tf } = await ready;
   const cases: [number[], number[]][] = [
-    [[64, 14, 14, 32], [1, 2]],
-    [[4, 5, 6, 7], [0, 1, 2]],
+    [
+      [64, 14, 14, 32],
+      [1, 2],
+    ],
+    [
+      [4, 5, 6, 7],
+      [0, 1, 2],
+    ],
     [[4, 5, 6, 7], [1]],
-    [[4, 1, 6, 7], [1, 2]],
-    [[3, 5, 1, 6, 1], [-4, -3]],
+    [
+      [4, 1, 6, 7],
+      [1, 2],
+    ],
+    [
+      [3, 5, 1, 6, 1],
+      [-4, -3],
+    ],
   ];
   for (const [shape, axes] of cases) {
     const xd = random(shape.reduce((a, b) => a * b)).map((v) => v * 1000);

@@ -78,14 +78,25 @@ test('depthwise backprop kernels with dilation 2 and 3 match the zero-spread und
           let filter = tf.tensor4d(f, fShape);
           if (dil === 1) {
             // Spread the taps d apart: [3, 3] -> [2d+1, 2d+1].
-            const rows = tf.pad(filter.reshape([3, 1, 3, 1, 3, 2]), [[0, 0], [0, d - 1], [0, 0], [0, d - 1], [0, 0], [0, 0]]).reshape([3 * d, 3 * d, 3, 2]);
+            const rows = tf
+              .pad(filter.reshape([3, 1, 3, 1, 3, 2]), [
+                [0, 0],
+                [0, d - 1],
+                [0, 0],
+                [0, d - 1],
+                [0, 0],
+                [0, 0],
+              ])
+              .reshape([3 * d, 3 * d, 3, 2]);
             filter = tf.slice(rows, 0, [e, e, 3, 2]) as typeof filter;
           }
           const y = tf.depthwiseConv2d(tf.tensor4d(x, xShape), filter, 1, pad, 'NHWC', dil);
           const dy = tf.tensor(dyd.subarray(0, y.size), y.shape);
           const attrs = { strides: 1, pad, dilations: dil };
           const dx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...attrs, inputShape: xShape }) as Tensor;
-          let dw = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor4d(x, xShape), dy }, { ...attrs, filterShape: filter.shape }) as Tensor;
+          let dw = tf
+            .engine()
+            .runKernel('DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor4d(x, xShape), dy }, { ...attrs, filterShape: filter.shape }) as Tensor;
           if (dil === 1) dw = tf.stridedSlice(dw, [0, 0, 0, 0], [e, e, 3, 2], [d, d, 1, 1]);
           return [dx.dataSync().slice(), dw.dataSync().slice()];
         });
@@ -102,10 +113,13 @@ test('Conv2DBackpropInput with explicit padding and stride 2: wasm matches cpu',
   const { tf } = await ready;
   const dyd = random(2 * 4 * 6 * 5);
   const fd = random(3 * 3 * 3 * 4);
-  const pad = [[0, 0], [2, 1], [0, 2], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]];
-  const { cpu, wasm } = await onBoth(() => [
-    tf.conv2dTranspose(tf.tensor4d(dyd, [2, 6, 5, 4]), tf.tensor4d(fd, [3, 3, 3, 4]), [2, 11, 9, 3], 2, pad),
-  ]);
+  const pad = [
+    [0, 0],
+    [2, 1],
+    [0, 2],
+    [0, 0],
+  ] as [[number, number], [number, number], [number, number], [number, number]];
+  const { cpu, wasm } = await onBoth(() => [tf.conv2dTranspose(tf.tensor4d(dyd, [2, 6, 5, 4]), tf.tensor4d(fd, [3, 3, 3, 4]), [2, 11, 9, 3], 2, pad)]);
   assertRelClose(wasm[0], cpu[0], 'explicit padding');
 });
 
@@ -116,9 +130,24 @@ test('UnsortedSegmentSum (the gradient of gather): wasm matches cpu, repeated an
   const table = random(6 * 5);
   const { cpu, wasm } = await onBoth(() => [
     tf.unsortedSegmentSum(tf.tensor3d(data, [7, 3, 2]), tf.tensor1d(ids, 'int32'), 6),
-    tf.grad((t: Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor2d([[1, 3, 1], [5, 1, 0]], [2, 3], 'int32')), tf.range(0, 30).reshape([2, 3, 5]))))(
-      tf.tensor2d(table, [6, 5]),
-    ),
+    tf.grad((t: Tensor) =>
+      tf.sum(
+        tf.mul(
+          tf.gather(
+            t,
+            tf.tensor2d(
+              [
+                [1, 3, 1],
+                [5, 1, 0],
+              ],
+              [2, 3],
+              'int32',
+            ),
+          ),
+          tf.range(0, 30).reshape([2, 3, 5]),
+        ),
+      ),
+    )(tf.tensor2d(table, [6, 5])),
   ]);
   assertRelClose(wasm[0], cpu[0], 'unsortedSegmentSum');
   assertRelClose(wasm[1], cpu[1], 'gather gradient');
@@ -162,13 +191,25 @@ test('MaxPoolGrad with -Infinity and NaN windows, and a batch-64 bench shape: wa
     }),
   );
   assert.deepEqual(Array.from(wasm[0]), Array.from(cpu[0]));
-  assert.equal(wasm[0].slice(0, 8).every((v) => v === 0), true);
-  assert.equal(wasm[1].findIndex((v, i) => v !== cpu[1][i]), -1, 'bench shape: first differing element');
+  assert.equal(
+    wasm[0].slice(0, 8).every((v) => v === 0),
+    true,
+  );
+  assert.equal(
+    wasm[1].findIndex((v, i) => v !== cpu[1][i]),
+    -1,
+    'bench shape: first differing element',
+  );
 });
 
 test('Conv2DBackpropFilter as a matrix product (kh·kw·Ci <= Co, stride 1): wasm matches cpu, dilation and NCHW too', async () => {
   const { tf } = await ready;
-  for (const [k, ci, co] of [[3, 1, 16], [1, 2, 3], [2, 2, 8], [3, 1, 9]]) {
+  for (const [k, ci, co] of [
+    [3, 1, 16],
+    [1, 2, 3],
+    [2, 2, 8],
+    [3, 1, 9],
+  ]) {
     for (const pad of ['same', 'valid'] as const) {
       const shape: [number, number, number, number] = [3, 9, 8, ci];
       const xd = random(shape.reduce((a, b) => a * b));
@@ -195,7 +236,9 @@ test('Conv2DBackpropFilter as a matrix product (kh·kw·Ci <= Co, stride 1): was
     await tf.setBackend(backend);
     return tf.tidy(() => {
       const [x, dy] = [tf.tensor4d(xd, [2, 9, 9, 1]), tf.tensor4d(dyd, [2, 5, 5, 12])];
-      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations, filterShape: [k, k, 1, 12] }) as Tensor;
+      const dw = tf
+        .engine()
+        .runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations, filterShape: [k, k, 1, 12] }) as Tensor;
       return (k === 5 ? tf.stridedSlice(dw, [0, 0, 0, 0], [5, 5, 1, 12], [2, 2, 1, 1]) : dw).dataSync().slice();
     });
   };
@@ -231,7 +274,10 @@ test('Sum over contiguous axes (bias gradients) gives the cpu result to the bit 
   }
   const { tf: t } = await ready;
   await t.setBackend('wasm');
-  assert.deepEqual(t.tidy(() => t.sum(t.ones([3, 4, 2]), [0, 1], true).shape), [1, 1, 2]);
+  assert.deepEqual(
+    t.tidy(() => t.sum(t.ones([3, 4, 2]), [0, 1], true).shape),
+    [1, 1, 2],
+  );
 });
 
 test('Mean gradient and Slice of every rank and dtype: wasm matches cpu', async () => {
@@ -291,11 +337,33 @@ test('Conv2DBackpropInput of strided convolutions, by phases: wasm matches cpu (
   const { tf } = await ready;
   type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
   const cases: { x: [number, number, number, number]; k: [number, number]; co: number; strides: [number, number]; pad: 'same' | 'valid' | Pad4 }[] = [
-    { x: [2, 8, 8, 3], k: [3, 3], co: 4, strides: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // a ResNet stage's first conv
+    {
+      x: [2, 8, 8, 3],
+      k: [3, 3],
+      co: 4,
+      strides: [2, 2],
+      pad: [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ],
+    }, // a ResNet stage's first conv
     { x: [2, 8, 8, 3], k: [1, 1], co: 5, strides: [2, 2], pad: 'valid' }, // its 1x1 shortcut: three phases get no tap
     { x: [1, 7, 10, 2], k: [3, 2], co: 3, strides: [2, 3], pad: 'same' },
     { x: [2, 9, 11, 2], k: [2, 2], co: 3, strides: [3, 3], pad: 'valid' },
-    { x: [1, 9, 7, 3], k: [5, 4], co: 2, strides: [3, 2], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
+    {
+      x: [1, 9, 7, 3],
+      k: [5, 4],
+      co: 2,
+      strides: [3, 2],
+      pad: [
+        [0, 0],
+        [2, 0],
+        [1, 3],
+        [0, 0],
+      ],
+    },
     { x: [2, 5, 6, 4], k: [3, 3], co: 2, strides: [1, 2], pad: 'same' },
   ];
   for (const { x, k, co, strides, pad } of cases) {
@@ -307,7 +375,9 @@ test('Conv2DBackpropInput of strided convolutions, by phases: wasm matches cpu (
       const dy = tf.tensor4d(dyd.subarray(0, y.size), y.shape as never);
       const attrs = { strides, pad, dataFormat: 'NHWC', dilations: 1, inputShape: x };
       const nchw = (t: Tensor) => tf.transpose(t, [0, 3, 1, 2]);
-      const dxNchw = tf.engine().runKernel('Conv2DBackpropInput', { dy: nchw(dy), filter: f }, { ...attrs, dataFormat: 'NCHW', inputShape: [x[0], x[3], x[1], x[2]] }) as Tensor;
+      const dxNchw = tf
+        .engine()
+        .runKernel('Conv2DBackpropInput', { dy: nchw(dy), filter: f }, { ...attrs, dataFormat: 'NCHW', inputShape: [x[0], x[3], x[1], x[2]] }) as Tensor;
       return [tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, attrs) as Tensor, tf.transpose(dxNchw, [0, 2, 3, 1])];
     });
     const what = `x ${x} k ${k} strides ${strides} ${JSON.stringify(pad)}`;

@@ -75,10 +75,16 @@ test('batch norm forward, and its gradient for x, mean, variance, scale and offs
       const direct = tf.grads(bn as never)([x, m, v, s, o], dy);
       // As a BatchNormalization layer trains: the batch's own moments. (With one channel the moments
       // are sums over the last axis, where wasm's own Sum adds in another order than cpu: left out.)
-      const throughMoments = c === 1 ? [] : tf.grads(((a: Tensor, ss: Tensor, oo: Tensor) => {
-        const { mean, variance } = tf.moments(a, shape.slice(0, -1).map((_, i) => i));
-        return tf.batchNorm(a, mean, variance, oo, ss, 1e-5);
-      }) as never)([x, s, o], dy);
+      const throughMoments =
+        c === 1
+          ? []
+          : tf.grads(((a: Tensor, ss: Tensor, oo: Tensor) => {
+              const { mean, variance } = tf.moments(
+                a,
+                shape.slice(0, -1).map((_, i) => i),
+              );
+              return tf.batchNorm(a, mean, variance, oo, ss, 1e-5);
+            }) as never)([x, s, o], dy);
       return [bn(x, m, v, s, o), ...direct, ...throughMoments, tf.batchNorm(x, m, v)];
     });
     assertSame(cpu, wasm, `batch norm ${shape}`);
@@ -89,18 +95,33 @@ test("Tile's gradient (replicas added in order, float32): wasm matches cpu exact
   const { tf } = await ready;
   const xd = random(2 * 3 * 4 * 5);
   const cases: [number[], number[]][] = [
-    [[1, 10, 12], [64, 1, 1]],
+    [
+      [1, 10, 12],
+      [64, 1, 1],
+    ],
     [[120], [3]],
-    [[6, 20], [2, 3]],
-    [[2, 3, 4, 5], [2, 1, 3, 2]],
-    [[1, 1, 1, 5], [4, 3, 2, 1]],
+    [
+      [6, 20],
+      [2, 3],
+    ],
+    [
+      [2, 3, 4, 5],
+      [2, 1, 3, 2],
+    ],
+    [
+      [1, 1, 1, 5],
+      [4, 3, 2, 1],
+    ],
   ];
   for (const [shape, reps] of cases) {
     const size = shape.reduce((a, b) => a * b, 1);
     const dyd = random(size * reps.reduce((a, b) => a * b, 1)).map((v) => v * 3 - 1);
     const { cpu, wasm } = await onBoth(() => {
       const x = tf.tensor(xd.subarray(0, size), shape);
-      const dy = tf.tensor(dyd, shape.map((d, i) => d * reps[i]));
+      const dy = tf.tensor(
+        dyd,
+        shape.map((d, i) => d * reps[i]),
+      );
       return tf.grads(((a: Tensor) => tf.tile(a, reps)) as never)([x], dy);
     });
     assertSame(cpu, wasm, `tile grad ${shape} x ${reps}`);
@@ -158,7 +179,15 @@ test('binary ops with one operand spread over the other (rows, per-sample rows, 
   const sd = random(3 * 4 * 5 * 6).map((v) => v * 2 + 0.1);
   const { cpu, wasm } = await onBoth(() => {
     const x = tf.tensor4d(xd, [3, 4, 5, 6]);
-    const spread = [[6], [1, 6], [3, 1, 1, 6], [1, 4, 1, 6], [3, 4, 5, 1], [4, 5, 6], [1]].map((s) => tf.tensor(sd.subarray(0, s.reduce((a, b) => a * b, 1)), s));
+    const spread = [[6], [1, 6], [3, 1, 1, 6], [1, 4, 1, 6], [3, 4, 5, 1], [4, 5, 6], [1]].map((s) =>
+      tf.tensor(
+        sd.subarray(
+          0,
+          s.reduce((a, b) => a * b, 1),
+        ),
+        s,
+      ),
+    );
     return spread.flatMap((s) => [tf.mul(x, s), tf.sub(s, x), tf.div(x, s), tf.div(s, x), tf.add(s, x), tf.sub(x.toInt(), s.toInt()).toFloat()]);
   });
   assertSame(cpu, wasm, 'spread binary');
@@ -166,8 +195,17 @@ test('binary ops with one operand spread over the other (rows, per-sample rows, 
   await tf.setBackend('wasm');
   const x = tf.tensor4d(xd, [3, 4, 5, 6]);
   for (const shape of [[6], [3, 1, 1, 6], [1, 4, 1, 6]]) {
-    const s = tf.tensor(sd.subarray(0, shape.reduce((a, b) => a * b, 1)), shape);
-    const whole = tf.tile(s.reshape([...new Array(4 - shape.length).fill(1), ...shape]), [3, 4, 5, 6].map((d, i) => d / [...new Array(4 - shape.length).fill(1), ...shape][i]));
+    const s = tf.tensor(
+      sd.subarray(
+        0,
+        shape.reduce((a, b) => a * b, 1),
+      ),
+      shape,
+    );
+    const whole = tf.tile(
+      s.reshape([...new Array(4 - shape.length).fill(1), ...shape]),
+      [3, 4, 5, 6].map((d, i) => d / [...new Array(4 - shape.length).fill(1), ...shape][i]),
+    );
     assert.deepEqual(tf.squaredDifference(x, s).dataSync(), tf.squaredDifference(x, whole).dataSync(), `squaredDifference ${shape}`);
   }
 });

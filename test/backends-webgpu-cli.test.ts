@@ -52,7 +52,11 @@ async function train(graphFile: string, args: string[], env: Record<string, stri
       resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
     ),
   );
-  const lines = stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as TrainEvent | { type: 'error'; message: string });
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as TrainEvent | { type: 'error'; message: string });
   const error = lines.find((e) => e.type === 'error') as { message: string } | undefined;
   return { code, events: lines.filter((e) => e.type !== 'error') as TrainEvent[], error: error?.message, stderr };
 }
@@ -71,33 +75,40 @@ async function newestCheckpointLoads(runDir: string): Promise<number> {
   }
 }
 
-test('attn train --backend webgpu: a batch too large for the GPU ends in a clear error event; the checkpoint resumed from still loads', { timeout: 600_000 }, async (t) => {
-  if (!(await webgpuOrSkip(t, "the CLI's error event for a batch too large for the WebGPU device"))) return;
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'attn-webgpu-cli-big-'));
-  try {
-    const filters = 8;
-    const graphFile = path.join(dir, 'net.attn.json');
-    await writeFile(graphFile, JSON.stringify(upsampledNet(filters)));
-    const run = path.join(dir, 'run');
-    const small = await train(graphFile, ['--epochs', '1', '--batch-size', '4', '--limit', '16', '--checkpoint-every', '1', '--out', run]);
-    assert.equal(small.code, 0, `${small.error ?? ''}\n${small.stderr}`);
-    const before = await newestCheckpointLoads(run);
-    assert.ok(before > 0);
+test(
+  'attn train --backend webgpu: a batch too large for the GPU ends in a clear error event; the checkpoint resumed from still loads',
+  { timeout: 600_000 },
+  async (t) => {
+    if (!(await webgpuOrSkip(t, "the CLI's error event for a batch too large for the WebGPU device"))) return;
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'attn-webgpu-cli-big-'));
+    try {
+      const filters = 8;
+      const graphFile = path.join(dir, 'net.attn.json');
+      await writeFile(graphFile, JSON.stringify(upsampledNet(filters)));
+      const run = path.join(dir, 'run');
+      const small = await train(graphFile, ['--epochs', '1', '--batch-size', '4', '--limit', '16', '--checkpoint-every', '1', '--out', run]);
+      assert.equal(small.code, 0, `${small.error ?? ''}\n${small.stderr}`);
+      const before = await newestCheckpointLoads(run);
+      assert.ok(before > 0);
 
-    // One sample's conv output, 224·224·filters floats; a batch one past what the device's largest binding holds.
-    const perSample = 224 * 224 * filters * 4;
-    const batch = Math.ceil(webgpuRun()!.device.limits.maxStorageBufferBindingSize / perSample) + 1;
-    const big = await train(graphFile, ['--epochs', '2', '--batch-size', String(batch), '--limit', String(batch * 2), '--resume', run]);
-    assert.equal(big.code, 1, `exit code 1: ${big.stderr}`);
-    assert.ok(big.error, `an error event: ${big.stderr}`);
-    assert.match(big.error, /^training failed: the GPU (refused the work|ran out of memory) on .+try a smaller batch size/);
-    assert.deepEqual(checkpointSteps(big), [], 'no checkpoint written from garbage');
-    assert.equal(big.events.some((e) => e.type === 'done'), false);
-    assert.equal(await newestCheckpointLoads(run), before, 'the newest checkpoint is still the one resumed from');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+      // One sample's conv output, 224·224·filters floats; a batch one past what the device's largest binding holds.
+      const perSample = 224 * 224 * filters * 4;
+      const batch = Math.ceil(webgpuRun()!.device.limits.maxStorageBufferBindingSize / perSample) + 1;
+      const big = await train(graphFile, ['--epochs', '2', '--batch-size', String(batch), '--limit', String(batch * 2), '--resume', run]);
+      assert.equal(big.code, 1, `exit code 1: ${big.stderr}`);
+      assert.ok(big.error, `an error event: ${big.stderr}`);
+      assert.match(big.error, /^training failed: the GPU (refused the work|ran out of memory) on .+try a smaller batch size/);
+      assert.deepEqual(checkpointSteps(big), [], 'no checkpoint written from garbage');
+      assert.equal(
+        big.events.some((e) => e.type === 'done'),
+        false,
+      );
+      assert.equal(await newestCheckpointLoads(run), before, 'the newest checkpoint is still the one resumed from');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('attn train --backend webgpu: a device lost mid-run ends in a clear error event; the last checkpoint loads', { timeout: 600_000 }, async (t) => {
   if (!(await webgpuOrSkip(t, "the CLI's error event for a WebGPU device lost mid-run"))) return;

@@ -29,12 +29,20 @@ test('resize gradients on webgpu equal the repaired cpu ones (nearest, bilinear;
   const { tf } = got;
   const images: [number, number, number, number] = [2, 5, 7, 3];
   const x = random(2 * 5 * 7 * 3);
-  for (const size of [[10, 14], [3, 9]] as [number, number][]) {
+  for (const size of [
+    [10, 14],
+    [3, 9],
+  ] as [number, number][]) {
     const dy = random(2 * size[0] * size[1] * 3);
     for (const method of ['nearest', 'bilinear'] as const)
-      for (const [alignCorners, halfPixelCenters] of [[false, false], [true, false], [false, true]]) {
+      for (const [alignCorners, halfPixelCenters] of [
+        [false, false],
+        [true, false],
+        [false, true],
+      ]) {
         const { cpu, webgpu } = await onBoth(tf, () => {
-          const resize = (v: Tensor) => (method === 'nearest' ? tf.image.resizeNearestNeighbor : tf.image.resizeBilinear)(v as T4, size, alignCorners, halfPixelCenters);
+          const resize = (v: Tensor) =>
+            (method === 'nearest' ? tf.image.resizeNearestNeighbor : tf.image.resizeBilinear)(v as T4, size, alignCorners, halfPixelCenters);
           const dyT = tf.tensor4d(dy, [2, ...size, 3]);
           return [tf.grad((v: Tensor) => tf.sum(tf.mul(resize(v), dyT)))(tf.tensor4d(x, images))];
         });
@@ -60,7 +68,13 @@ test('dilated convolutions train on webgpu: op and layer gradients equal the rep
     }
   // The layer (linear activation: tfjs-layers would run the fused op, whose gradient refuses dilation).
   await tf.setBackend('cpu');
-  const layer = tf.layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) });
+  const layer = tf.layers.conv2d({
+    filters: 2,
+    kernelSize: 3,
+    dilationRate: 2,
+    padding: 'same',
+    kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+  });
   const input = tf.tensor4d(random(6 * 5 * 2), [1, 6, 5, 2]);
   layer.apply(input);
   const vars = layer.trainableWeights.map((w) => w.read() as Tensor & { name: string });

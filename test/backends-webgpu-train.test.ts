@@ -21,7 +21,12 @@ import { webgpuOrSkip } from './helpers/webgpu.js';
 
 test('software adapters are told from GPUs by what Dawn reports', () => {
   // As Dawn describes Mesa's lavapipe, SwiftShader, WARP and an NVIDIA card.
-  const llvmpipe = { vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6) 0.0.1' };
+  const llvmpipe = {
+    vendor: 'mesa',
+    architecture: 'software',
+    device: 'llvmpipe-llvm-15-0-6-256-bits-',
+    description: 'llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6) 0.0.1',
+  };
   const swiftshader = { vendor: 'google', architecture: '', device: '', description: 'SwiftShader Device (Subzero)' };
   const warp = { vendor: 'microsoft', architecture: '', device: '', description: 'Microsoft Basic Render Driver' };
   const nvidia = { vendor: 'nvidia', architecture: 'ampere', device: '', description: 'NVIDIA GeForce RTX 3080' };
@@ -60,9 +65,26 @@ test('attn train --backend webgpu trains the MLP on MNIST and names the adapter'
   const dir = await mkdtemp(path.join(os.tmpdir(), 'attn-webgpu-'));
   try {
     const out = path.join(dir, 'run');
-    const r = await attn('train', `${templatesDir}mlp.attn.json`, '--backend', 'webgpu', '--dataset', 'mnist', '--epochs', '1', '--limit', '2048', '--json', '--out', out);
+    const r = await attn(
+      'train',
+      `${templatesDir}mlp.attn.json`,
+      '--backend',
+      'webgpu',
+      '--dataset',
+      'mnist',
+      '--epochs',
+      '1',
+      '--limit',
+      '2048',
+      '--json',
+      '--out',
+      out,
+    );
     assert.equal(r.code, 0, r.stderr);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as TrainEvent);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as TrainEvent);
     const done = events.at(-1)!;
     assert.ok(done.type === 'done', `last event: ${JSON.stringify(done)}`);
     assert.equal(done.backend, 'webgpu');
@@ -77,14 +99,24 @@ test('attn train --backend webgpu trains the MLP on MNIST and names the adapter'
 });
 
 const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, params, position: { x: 0, y: 0 } });
-const chain = (ids: string[]) => ids.slice(1).map((id, i) => ({ from: { node: ids[i], port: ids[i] === 'head' ? 'probs' : 'out' }, to: { node: id, port: 'in' } }));
+const chain = (ids: string[]) =>
+  ids.slice(1).map((id, i) => ({ from: { node: ids[i], port: ids[i] === 'head' ? 'probs' : 'out' }, to: { node: id, port: 'in' } }));
 
 /** A small MLP on MNIST; `upsample` enlarges the images first, so that a batch's activations can outgrow the GPU. */
 function mnistGraph(upsample?: { factor: number; filters: number }): GraphFile {
   const body = upsample
-    ? [node('up', 'core.upsample2d', { factor: upsample.factor }), node('conv', 'core.conv2d', { filters: upsample.filters, kernel: 3, padding: 'same' }), node('pool', 'core.globalPool2d')]
+    ? [
+        node('up', 'core.upsample2d', { factor: upsample.factor }),
+        node('conv', 'core.conv2d', { filters: upsample.filters, kernel: 3, padding: 'same' }),
+        node('pool', 'core.globalPool2d'),
+      ]
     : [node('flat', 'core.flatten'), node('dense', 'core.dense', { units: 32, activation: 'relu' })];
-  const nodes = [node('image', 'io.input', { kind: 'image', height: 28, width: 28, channels: 1 }), ...body, node('head', 'core.classificationHead', { classes: 10 }), node('label', 'io.output')];
+  const nodes = [
+    node('image', 'io.input', { kind: 'image', height: 28, width: 28, channels: 1 }),
+    ...body,
+    node('head', 'core.classificationHead', { classes: 10 }),
+    node('label', 'io.output'),
+  ];
   return { format: GRAPH_FORMAT, version: 1, name: 'webgpu failure net', nodes, edges: chain(nodes.map((n) => n.id)) } as GraphFile;
 }
 
@@ -92,7 +124,13 @@ function mnistGraph(upsample?: { factor: number; filters: number }): GraphFile {
 async function failingRun(graph: GraphFile, batchSize: number, fail: (e: TrainEvent) => void, dir: string): Promise<{ error: Error; checkpoints: string[] }> {
   const checkpoints: string[] = [];
   const trainer = await setupRun(
-    { graph, dataset: { name: 'mnist', limit: Math.max(160, batchSize * 2) }, config: { epochs: 1, batchSize, checkpointEvery: 1, probe: { enabled: false } }, backend: 'webgpu', out: { dir } },
+    {
+      graph,
+      dataset: { name: 'mnist', limit: Math.max(160, batchSize * 2) },
+      config: { epochs: 1, batchSize, checkpointEvery: 1, probe: { enabled: false } },
+      backend: 'webgpu',
+      out: { dir },
+    },
     (e) => {
       if (e.type === 'checkpoint') checkpoints.push(e.path);
       fail(e);
@@ -129,9 +167,14 @@ test('a GPU device lost mid-run stops it with a clear error; the last checkpoint
   if (!got) return;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'attn-webgpu-lost-'));
   try {
-    const { error, checkpoints } = await failingRun(mnistGraph(), 16, (e) => {
-      if (e.type === 'checkpoint' && e.step === 2) webgpuRun()!.device.destroy();
-    }, dir);
+    const { error, checkpoints } = await failingRun(
+      mnistGraph(),
+      16,
+      (e) => {
+        if (e.type === 'checkpoint' && e.step === 2) webgpuRun()!.device.destroy();
+      },
+      dir,
+    );
     assert.match(error.message, /^the GPU device was lost on .+\(device was destroyed\)/);
     assert.equal(checkpoints.length, 2, 'no checkpoint after the loss');
     const { tf } = await selectBackend({ backend: 'cpu' });

@@ -18,13 +18,19 @@ function loads(pkg: string): boolean {
 test('auto picks the best backend that runs and lists the better ones it skipped', async () => {
   const r = await selectBackend();
   assert.ok(BACKEND_ORDER.includes(r.backend));
-  assert.deepEqual(r.skipped.map((s) => s.backend), BACKEND_ORDER.slice(0, BACKEND_ORDER.indexOf(r.backend)));
+  assert.deepEqual(
+    r.skipped.map((s) => s.backend),
+    BACKEND_ORDER.slice(0, BACKEND_ORDER.indexOf(r.backend)),
+  );
   for (const s of r.skipped) assert.ok(s.reason.length > 5, `reason for ${s.backend}`);
   const sum = r.tf.tidy(() => r.tf.tensor1d([1, 2, 3]).sum().dataSync()[0]);
   assert.equal(sum, 6);
 });
 
-for (const [backend, pkg] of [['tensorflow-gpu', '@tensorflow/tfjs-node-gpu'], ['tensorflow', '@tensorflow/tfjs-node']] as const) {
+for (const [backend, pkg] of [
+  ['tensorflow-gpu', '@tensorflow/tfjs-node-gpu'],
+  ['tensorflow', '@tensorflow/tfjs-node'],
+] as const) {
   test(`forcing ${backend} runs it, or fails naming ${pkg} and why`, async (t) => {
     if (loads(pkg)) {
       t.diagnostic(`${pkg} loads on this machine`);

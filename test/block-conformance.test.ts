@@ -91,7 +91,13 @@ for (const { name, block, example, values } of modelled) {
       const s = example.inputs[p.name];
       if (s) inputs[p.name] = tf.input({ shape: s.slice(1) as number[], dtype: p.dtype ?? 'float32' });
     }
-    const built = block.build(tf, { params: values as never, inputs, inputShapes: example.inputs, name: `ex_${name.replace(/\W/g, '_')}`, init: nodeInitializers(tf, 1, 'n') });
+    const built = block.build(tf, {
+      params: values as never,
+      inputs,
+      inputShapes: example.inputs,
+      name: `ex_${name.replace(/\W/g, '_')}`,
+      init: nodeInitializers(tf, 1, 'n'),
+    });
     const outPorts = portsOf(block, values as never, 'outputs');
     for (const p of outPorts) {
       const sym = built[p.name];
@@ -171,7 +177,11 @@ for (const { name, graph } of modelled) {
       const before = predict(model, feeds);
       const after = predict(loaded, feeds);
       loaded.dispose();
-      before.forEach((y, k) => y.forEach((v, i) => assert.ok(Math.abs(v - after[k][i]) <= 1e-6 * (1 + Math.abs(v)), `output ${k}[${i}]: ${v} before saving, ${after[k][i]} after loading`)));
+      before.forEach((y, k) =>
+        y.forEach((v, i) =>
+          assert.ok(Math.abs(v - after[k][i]) <= 1e-6 * (1 + Math.abs(v)), `output ${k}[${i}]: ${v} before saving, ${after[k][i]} after loading`),
+        ),
+      );
     } finally {
       tf.dispose(feeds);
       model.dispose();
@@ -194,7 +204,9 @@ const PYTHON_TARGETS = EXPORT_TARGET_IDS.filter((t): t is Exclude<ExportTarget, 
 
 test('the Python exports of every example compile (one python3 -m py_compile)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'attn-conformance-'));
-  const files = modelled.flatMap((e, i) => PYTHON_TARGETS.map((target) => ({ file: join(dir, `${target}_${i}.py`), code: exportCode(e.graph, target), what: `${e.name}, ${target}` })));
+  const files = modelled.flatMap((e, i) =>
+    PYTHON_TARGETS.map((target) => ({ file: join(dir, `${target}_${i}.py`), code: exportCode(e.graph, target), what: `${e.name}, ${target}` })),
+  );
   for (const f of files) writeFileSync(f.file, f.code);
   try {
     execFileSync(PYTHON, ['-m', 'py_compile', ...files.map((f) => f.file)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

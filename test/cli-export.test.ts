@@ -89,7 +89,9 @@ test('export --data writes an .npz that the exported model trains on from a shel
   assert.ok(existsSync(join(dir, 'only.npz')));
   assert.equal((await attn('export', file, '--data', 'mnist')).code, 2, '--data needs --out');
   if (skipWithoutTorch(t, 'training the exported model from a shell')) return;
-  const run = await promisify(execFile)(PYTHON, ['model.py', '--data', 'model.npz', '--epochs', '2', '--batch-size', '32', '--checkpoint', 'ck.pt'], { cwd: dir });
+  const run = await promisify(execFile)(PYTHON, ['model.py', '--data', 'model.npz', '--epochs', '2', '--batch-size', '32', '--checkpoint', 'ck.pt'], {
+    cwd: dir,
+  });
   const losses = [...run.stdout.matchAll(/epoch \d\/2: loss ([\d.]+), val loss [\d.]+, val accuracy ([\d.]+)/g)].map((m) => Number(m[1]));
   assert.equal(losses.length, 2, run.stdout);
   assert.ok(losses[1] < losses[0], `loss ${losses.join(' → ')}`);
@@ -97,5 +99,8 @@ test('export --data writes an .npz that the exported model trains on from a shel
   // A checkpoint of another model is refused, naming the keys.
   const other = await attn('export', `${templatesDir}mnist-cnn.attn.json`, '--to', 'pytorch', '--out', join(dir, 'other.py'));
   assert.equal(other.code, 0, other.stderr);
-  await assert.rejects(promisify(execFile)(PYTHON, ['other.py', '--data', 'model.npz', '--weights', 'ck.pt', '--epochs', '1'], { cwd: dir }), /does not fit this model: missing keys \[.*\]; unexpected keys \[.*\]/);
+  await assert.rejects(
+    promisify(execFile)(PYTHON, ['other.py', '--data', 'model.npz', '--weights', 'ck.pt', '--epochs', '1'], { cwd: dir }),
+    /does not fit this model: missing keys \[.*\]; unexpected keys \[.*\]/,
+  );
 });

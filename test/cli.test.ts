@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { templatesDir } from './helpers/graphs.js';
 import { attn, brokenDir } from './helpers/cli.js';
 
-
 test('validate: valid templates exit 0', async () => {
   const r = await attn('validate', `${templatesDir}mnist-cnn.attn.json`, `${templatesDir}mlp.attn.json`);
   assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -21,11 +20,20 @@ test('validate: a broken file names the node and the problem and exits 1', async
 test('validate --json: one object per file', async () => {
   const r = await attn('validate', '--json', `${templatesDir}mlp.attn.json`, `${brokenDir}cycle.attn.json`, `${brokenDir}malformed-json.attn.json`);
   assert.equal(r.code, 1);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 3);
-  assert.deepEqual(lines.map((l) => l.ok), [true, false, false]);
+  assert.deepEqual(
+    lines.map((l) => l.ok),
+    [true, false, false],
+  );
   assert.deepEqual(lines[0].diagnostics, []);
-  assert.deepEqual(lines[1].diagnostics.map((d: { nodeId: string }) => d.nodeId), ['a', 'c']);
+  assert.deepEqual(
+    lines[1].diagnostics.map((d: { nodeId: string }) => d.nodeId),
+    ['a', 'c'],
+  );
   assert.equal(lines[2].diagnostics[0].line, 5);
 });
 
@@ -43,7 +51,10 @@ test('summary --json reports the parameter count tfjs counts', async () => {
   assert.equal(s.trainableParams, 105866);
   const conv2 = s.nodes.find((n: { id: string }) => n.id === 'conv2');
   assert.deepEqual(conv2, { id: 'conv2', type: 'core.conv2d', outputShapes: { out: [null, 14, 14, 32] }, params: 4640 });
-  assert.equal(s.nodes.reduce((a: number, n: { params: number }) => a + n.params, 0), s.params);
+  assert.equal(
+    s.nodes.reduce((a: number, n: { params: number }) => a + n.params, 0),
+    s.params,
+  );
 });
 
 test('summary of a broken file exits 1 with the diagnostic', async () => {

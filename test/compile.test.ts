@@ -23,7 +23,10 @@ for (const file of templateFiles()) {
     const list = Array.isArray(ys) ? ys : [ys];
     assert.equal(list.length, c.outputs.length);
     list.forEach((y, k) => {
-      assert.deepEqual(y.shape, c.outputs[k].shape.map((d, i) => (i === 0 ? 2 : d)));
+      assert.deepEqual(
+        y.shape,
+        c.outputs[k].shape.map((d, i) => (i === 0 ? 2 : d)),
+      );
       assert.ok(y.dataSync().every(Number.isFinite));
     });
     tf.dispose([...feeds, ...list]);
@@ -95,7 +98,10 @@ test('outputs carry the loss their source suggests, or the one chosen', async ()
   const g = small();
   g.nodes.find((n) => n.id === 'y')!.params = { loss: 'meanSquaredError', weight: 0.5 };
   const d = compileGraph(tf, g);
-  assert.deepEqual(d.outputs.map(({ loss, weight }) => ({ loss, weight })), [{ loss: 'meanSquaredError', weight: 0.5 }]);
+  assert.deepEqual(
+    d.outputs.map(({ loss, weight }) => ({ loss, weight })),
+    [{ loss: 'meanSquaredError', weight: 0.5 }],
+  );
   d.model.dispose();
 });
 

@@ -91,7 +91,14 @@ test('shapes flow through composites, repeats and nested composites; each use ge
   assert.deepEqual(node('r').outputShapes, { out: [null, 16, 16, 4] });
   assert.equal(node('r').copies!.length, 3);
   assert.deepEqual(node('r').copies![2].nodes.get('c2')!.outputShapes, { out: [null, 16, 16, 4] });
-  assert.deepEqual(node('r').copies![0].edgeShapes, [[null, 16, 16, 4], [null, 16, 16, 4], [null, 16, 16, 4], [null, 16, 16, 4], [null, 16, 16, 4], [null, 16, 16, 4]]);
+  assert.deepEqual(node('r').copies![0].edgeShapes, [
+    [null, 16, 16, 4],
+    [null, 16, 16, 4],
+    [null, 16, 16, 4],
+    [null, 16, 16, 4],
+    [null, 16, 16, 4],
+    [null, 16, 16, 4],
+  ]);
   // Nested: pair = res ×2 then down.
   const inner = node('p').copies![0];
   assert.equal(inner.nodes.get('a')!.copies!.length, 2);
@@ -102,7 +109,13 @@ test('shapes flow through composites, repeats and nested composites; each use ge
   assert.deepEqual(node('d1').copies![0].nodes.get('conv')!.inputShapes, { in: [null, 8, 8, 8] });
   assert.deepEqual(node('d2').copies![0].nodes.get('conv')!.inputShapes, { in: [null, 4, 4, 8] });
   assert.deepEqual(node('d2').outputShapes, { out: [null, 2, 2, 8] });
-  assert.deepEqual(a.edgeShapes, [[null, 16, 16, 4], [null, 16, 16, 4], [null, 8, 8, 8], [null, 4, 4, 8], [null, 2, 2, 8]]);
+  assert.deepEqual(a.edgeShapes, [
+    [null, 16, 16, 4],
+    [null, 16, 16, 4],
+    [null, 8, 8, 8],
+    [null, 4, 4, 8],
+    [null, 2, 2, 8],
+  ]);
   // The composite's block: ports from its port nodes, the label, the repeat parameter.
   const block = a.composites.get('pair')!.block;
   assert.equal(block.type, 'composite:pair');
@@ -156,7 +169,8 @@ test('a problem inside a composite is on the composite node, naming the composit
       path: ['p', 'a', 'add'],
       copy: [1, 1],
       composite: 'res',
-      message: 'in composite "pair", node "a": in composite "res" (copy 1 of 2), node "add" port "in2": cannot broadcast [?, 6, 6, 4] with [?, 6, 6, 3]: axis 3 is 4 vs 3',
+      message:
+        'in composite "pair", node "a": in composite "res" (copy 1 of 2), node "add" port "in2": cannot broadcast [?, 6, 6, 4] with [?, 6, 6, 3]: axis 3 is 4 vs 3',
     },
   ]);
   assert.equal(a.nodes.get('r')!.outputShapes, undefined);
@@ -172,10 +186,14 @@ test("a composite's own mistakes are reported once, on the first node that uses 
       ['k.out', 'out.in'],
     ],
   );
-  const stray = composite('stray', [['i', 'io.input'], ['d', 'core.dense'], cout('out')], [
-    ['i.out', 'd.in'],
-    ['d.out', 'out.in'],
-  ]);
+  const stray = composite(
+    'stray',
+    [['i', 'io.input'], ['d', 'core.dense'], cout('out')],
+    [
+      ['i.out', 'd.in'],
+      ['d.out', 'out.in'],
+    ],
+  );
   const g = graphWith(
     [broken, stray, res(), res()],
     [image(6, 4), ['b1', use('broken')], ['b2', use('broken')], ['m', use('missing')], ['ci', 'io.compositeInput'], ['y', 'io.output'], ['y2', 'io.output']],
@@ -191,10 +209,23 @@ test("a composite's own mistakes are reported once, on the first node that uses 
     { nodeId: 'm', message: 'unknown composite "missing" (this file defines "broken", "stray", "res")' },
     { nodeId: 'ci', message: 'a Composite input (io.compositeInput) belongs inside a composite' },
     { nodeId: 'b1', path: ['b1', 'o2'], composite: 'broken', message: 'in composite "broken", node "o2": two output ports are named "out"' },
-    { nodeId: 'b1', path: ['b1', 'c'], composite: 'broken', message: 'in composite "broken", node "c": unknown block type "core.conv2" (did you mean "core.conv2d"?)' },
+    {
+      nodeId: 'b1',
+      path: ['b1', 'c'],
+      composite: 'broken',
+      message: 'in composite "broken", node "c": unknown block type "core.conv2" (did you mean "core.conv2d"?)',
+    },
     { nodeId: 'b1', path: ['b1', 'k'], composite: 'broken', message: 'in composite "broken", node "k": parameter "kernel" must be between 1 and 64 (got 0)' },
-    { nodeId: 'b1', path: ['b1', 'o2'], composite: 'broken', message: 'in composite "broken", node "o2" port "in": required input "in" of "o2" (Composite output) is not connected' },
-    { composite: 'stray', message: 'in composite "stray" (not used), node "i": an Input node cannot be inside a composite: use a Composite input (io.compositeInput)' },
+    {
+      nodeId: 'b1',
+      path: ['b1', 'o2'],
+      composite: 'broken',
+      message: 'in composite "broken", node "o2" port "in": required input "in" of "o2" (Composite output) is not connected',
+    },
+    {
+      composite: 'stray',
+      message: 'in composite "stray" (not used), node "i": an Input node cannot be inside a composite: use a Composite input (io.compositeInput)',
+    },
     { composite: 'stray', message: 'in composite "stray" (not used): it has no Composite input node (io.compositeInput): add one per input port' },
   ]);
 });
@@ -202,7 +233,12 @@ test("a composite's own mistakes are reported once, on the first node that uses 
 test('composites that contain themselves are refused, naming the chain', async () => {
   const r = await loadGraphFile(`${fixtures}composite-cycle.attn.json`);
   assert.deepEqual(brief(r.diagnostics), [
-    { nodeId: 't', path: ['t', 'useB'], composite: 'a', message: 'in composite "a", node "useB": composite "a" contains itself (a → b → a); composites cannot be recursive' },
+    {
+      nodeId: 't',
+      path: ['t', 'useB'],
+      composite: 'a',
+      message: 'in composite "a", node "useB": composite "a" contains itself (a → b → a); composites cannot be recursive',
+    },
     {
       nodeId: 't',
       path: ['t', 'useB', 'useA'],
@@ -210,14 +246,26 @@ test('composites that contain themselves are refused, naming the chain', async (
       message: 'in composite "a", node "useB": in composite "b", node "useA": composite "b" contains itself (b → a → b); composites cannot be recursive',
     },
   ]);
-  const self = composite('loop', [cin(), ['again', use('loop')], cout()], [
-    ['in.out', 'again.in'],
-    ['again.out', 'out.in'],
-  ]);
-  const g = graphWith([self], [['x', 'io.input', { kind: 'vector' }], ['l', use('loop')], ['y', 'io.output']], [
-    ['x.out', 'l.in'],
-    ['l.out', 'y.in'],
-  ]);
+  const self = composite(
+    'loop',
+    [cin(), ['again', use('loop')], cout()],
+    [
+      ['in.out', 'again.in'],
+      ['again.out', 'out.in'],
+    ],
+  );
+  const g = graphWith(
+    [self],
+    [
+      ['x', 'io.input', { kind: 'vector' }],
+      ['l', use('loop')],
+      ['y', 'io.output'],
+    ],
+    [
+      ['x.out', 'l.in'],
+      ['l.out', 'y.in'],
+    ],
+  );
   assert.deepEqual(
     analyzeGraph(g).diagnostics.map((d) => d.message),
     ['in composite "loop", node "again": composite "loop" contains itself (loop → loop); composites cannot be recursive'],
@@ -225,11 +273,15 @@ test('composites that contain themselves are refused, naming the chain', async (
 });
 
 test('repeat needs one input and one output of the same shape', () => {
-  const merge = composite('merge', [cin('a'), cin('b'), ['add', 'core.add'], cout()], [
-    ['a.out', 'add.in1'],
-    ['b.out', 'add.in2'],
-    ['add.out', 'out.in'],
-  ]);
+  const merge = composite(
+    'merge',
+    [cin('a'), cin('b'), ['add', 'core.add'], cout()],
+    [
+      ['a.out', 'add.in1'],
+      ['b.out', 'add.in2'],
+      ['add.out', 'out.in'],
+    ],
+  );
   const g = graphWith(
     [down(), merge],
     [image(6, 4), ['d', use('down'), { repeat: 2 }], ['m', use('merge'), { repeat: 3 }], ['y', 'io.output'], ['y2', 'io.output']],
@@ -246,7 +298,8 @@ test('repeat needs one input and one output of the same shape', () => {
     {
       nodeId: 'd',
       param: 'repeat',
-      message: 'a repeated composite must give its output the shape of its input, so that each copy feeds the next; "down" turns [?, 6, 6, 4] into [?, 3, 3, 8]',
+      message:
+        'a repeated composite must give its output the shape of its input, so that each copy feeds the next; "down" turns [?, 6, 6, 4] into [?, 3, 3, 8]',
     },
   ]);
 });
@@ -270,7 +323,10 @@ test('version 1 files load as version 2 and save as version 2; newer versions ar
   assert.match(checkGraphSchema({ ...v1, version: 0 }).diagnostics[0].message, /unknown format version 0/);
   // A malformed composite is a schema error with its path.
   const bad = checkGraphSchema({ ...v1, version: 2, composites: [{ id: '9 lives', nodes: [] }] });
-  assert.deepEqual(bad.diagnostics.map((d) => d.message), ['composites[0] ("9 lives").id: must start with a letter or "_" and hold only letters, digits, "_", "." and "-" (at most 100)']);
+  assert.deepEqual(
+    bad.diagnostics.map((d) => d.message),
+    ['composites[0] ("9 lives").id: must start with a letter or "_" and hold only letters, digits, "_", "." and "-" (at most 100)'],
+  );
 });
 
 /** The residual fixture drawn flat, its node ids being the layer names the compiler gives the inlined nodes. */
@@ -279,11 +335,21 @@ function residualFlat(): GraphFile {
   const edges: Parameters<typeof graph>[1] = [];
   let prev = 'x.out';
   for (const r of ['st_r1', 'st_r2']) {
-    nodes.push([`${r}_c1`, 'core.conv2d', { filters: 4, kernel: 3 }], [`${r}_relu`, 'core.activation', { fn: 'relu' }], [`${r}_c2`, 'core.conv2d', { filters: 4, kernel: 3 }], [`${r}_add`, 'core.add']);
+    nodes.push(
+      [`${r}_c1`, 'core.conv2d', { filters: 4, kernel: 3 }],
+      [`${r}_relu`, 'core.activation', { fn: 'relu' }],
+      [`${r}_c2`, 'core.conv2d', { filters: 4, kernel: 3 }],
+      [`${r}_add`, 'core.add'],
+    );
     edges.push([prev, `${r}_c1.in`], [`${r}_c1.out`, `${r}_relu.in`], [`${r}_relu.out`, `${r}_c2.in`], [`${r}_c2.out`, `${r}_add.in1`], [prev, `${r}_add.in2`]);
     prev = `${r}_add.out`;
   }
-  nodes.push(['d_conv', 'core.conv2d', { filters: 8, kernel: 3, stride: 2, activation: 'relu' }], ['gap', 'core.globalPool2d', { mode: 'avg' }], ['head', 'core.classificationHead', { classes: 3 }], ['y', 'io.output']);
+  nodes.push(
+    ['d_conv', 'core.conv2d', { filters: 8, kernel: 3, stride: 2, activation: 'relu' }],
+    ['gap', 'core.globalPool2d', { mode: 'avg' }],
+    ['head', 'core.classificationHead', { classes: 3 }],
+    ['y', 'io.output'],
+  );
   edges.push([prev, 'd_conv.in'], ['d_conv.out', 'gap.in'], ['gap.out', 'head.in'], ['head.probs', 'y.in']);
   return { ...graph(nodes, edges, 'flat'), seed: 5 };
 }
@@ -302,13 +368,19 @@ test('compiling inlines composites: the same layers, weights and outputs as the 
   const xs = tf.randomNormal([3, 6, 6, 4], 0, 1, 'float32', 11);
   const [ya, yb] = [c.model.predict(xs), f.model.predict(xs)] as ReturnType<typeof tf.zeros>[];
   assert.deepEqual(Array.from(ya.dataSync()), Array.from(yb.dataSync()));
-  assert.deepEqual(c.outputs.map((o) => o.loss), ['categoricalCrossentropy']);
+  assert.deepEqual(
+    c.outputs.map((o) => o.loss),
+    ['categoricalCrossentropy'],
+  );
 
   // Parameters per node: the composite node gets everything inside it.
   const conv = 3 * 3 * 4 * 4 + 4;
   assert.deepEqual(c.nodeParams.get('st'), { params: 4 * conv, trainable: 4 * conv });
   assert.deepEqual(c.nodeParams.get('d'), { params: 3 * 3 * 4 * 8 + 8, trainable: 3 * 3 * 4 * 8 + 8 });
-  assert.equal([...c.nodeParams.values()].reduce((s, p) => s + p.params, 0), c.params);
+  assert.equal(
+    [...c.nodeParams.values()].reduce((s, p) => s + p.params, 0),
+    c.params,
+  );
   assert.deepEqual([...c.innerParams.keys()], ['st#1/c1', 'st#1/relu', 'st#1/c2', 'st#1/add', 'st#2/c1', 'st#2/relu', 'st#2/c2', 'st#2/add', 'd/conv']);
   assert.equal(c.innerParams.get('st#2/c2')!.params, conv);
   tf.dispose([xs, ya, yb]);
@@ -337,15 +409,23 @@ test('a composite block builds its inside like any block builds its layers (so p
 
 test('attention outputs inside composites are found, one per copy, with their path', async () => {
   const tf = await tfReady;
-  const se = composite('seunit', [cin(), ['conv', 'core.conv2d', { filters: 8 }], ['se', 'attention.squeezeExcitation', { reduction: 4 }], cout()], [
-    ['in.out', 'conv.in'],
-    ['conv.out', 'se.in'],
-    ['se.out', 'out.in'],
-  ]);
-  const g = graphWith([se], [image(5, 8), ['s', use('seunit'), { repeat: 2 }], ['y', 'io.output', { loss: 'none' }]], [
-    ['x.out', 's.in'],
-    ['s.out', 'y.in'],
-  ]);
+  const se = composite(
+    'seunit',
+    [cin(), ['conv', 'core.conv2d', { filters: 8 }], ['se', 'attention.squeezeExcitation', { reduction: 4 }], cout()],
+    [
+      ['in.out', 'conv.in'],
+      ['conv.out', 'se.in'],
+      ['se.out', 'out.in'],
+    ],
+  );
+  const g = graphWith(
+    [se],
+    [image(5, 8), ['s', use('seunit'), { repeat: 2 }], ['y', 'io.output', { loss: 'none' }]],
+    [
+      ['x.out', 's.in'],
+      ['s.out', 'y.in'],
+    ],
+  );
   const c = compileGraph(tf, g);
   assert.deepEqual(
     c.attention.map(({ nodeId, path, copy, port, kind, shape }) => ({ nodeId, path, copy, port, kind, shape })),
@@ -358,7 +438,13 @@ test('attention outputs inside composites are found, one per copy, with their pa
   const probe = tf.model({ inputs: c.model.inputs, outputs: c.attention.map((a) => a.tensor) });
   const xs = tf.randomNormal([2, 5, 5, 8], 0, 1, 'float32', 4);
   const maps = probe.predict(xs) as ReturnType<typeof tf.zeros>[];
-  assert.deepEqual(maps.map((m) => m.shape), [[2, 8], [2, 8]]);
+  assert.deepEqual(
+    maps.map((m) => m.shape),
+    [
+      [2, 8],
+      [2, 8],
+    ],
+  );
   assert.notDeepEqual(Array.from(maps[0].dataSync()), Array.from(maps[1].dataSync()));
   assert.ok(maps.every((m) => m.dataSync().every((v) => v > 0 && v < 1)));
   tf.dispose([xs, ...maps]);
@@ -378,7 +464,10 @@ test('export inlines composites: TypeScript runs with the same parameters and ou
   // A problem inside refuses the export, naming the composite node.
   const bad = structuredClone(g);
   bad.composites![1].nodes[1].params.kernel = 0;
-  assert.throws(() => exportTfjs(bad), (e: unknown) => e instanceof ExportError && e.nodeId === 'd' && /in composite "down", node "conv": parameter "kernel"/.test(e.message));
+  assert.throws(
+    () => exportTfjs(bad),
+    (e: unknown) => e instanceof ExportError && e.nodeId === 'd' && /in composite "down", node "conv": parameter "kernel"/.test(e.message),
+  );
 });
 
 test('PyTorch export of a composite graph: same trainable parameters and outputs', async (t) => {
@@ -403,10 +492,19 @@ test('attn summary --json: a composite node has the sum of the blocks inside, li
   assert.equal(st.type, 'composite:res');
   assert.equal(st.repeat, 2);
   assert.deepEqual(st.outputShapes, { out: [null, 6, 6, 4] });
-  assert.deepEqual(st.inner.map((n: { id: string }) => n.id), ['st#1/c1', 'st#1/relu', 'st#1/c2', 'st#1/add', 'st#2/c1', 'st#2/relu', 'st#2/c2', 'st#2/add']);
+  assert.deepEqual(
+    st.inner.map((n: { id: string }) => n.id),
+    ['st#1/c1', 'st#1/relu', 'st#1/c2', 'st#1/add', 'st#2/c1', 'st#2/relu', 'st#2/c2', 'st#2/add'],
+  );
   assert.deepEqual(st.inner[0], { id: 'st#1/c1', type: 'core.conv2d', outputShapes: { out: [null, 6, 6, 4] }, params: 148 });
-  assert.equal(st.params, st.inner.reduce((a: number, n: { params: number }) => a + n.params, 0));
-  assert.equal(s.nodes.reduce((a: number, n: { params: number }) => a + n.params, 0), s.params);
+  assert.equal(
+    st.params,
+    st.inner.reduce((a: number, n: { params: number }) => a + n.params, 0),
+  );
+  assert.equal(
+    s.nodes.reduce((a: number, n: { params: number }) => a + n.params, 0),
+    s.params,
+  );
 
   lines.length = 0;
   assert.equal(await main(['summary', `${fixtures}residual.attn.json`], { log: (l) => lines.push(l), err: (l) => errors.push(l) }), 0);
@@ -414,7 +512,7 @@ test('attn summary --json: a composite node has the sum of the blocks inside, li
   assert.match(lines.join('\n'), /^ {2}st#2\/c2 +core\.conv2d +out \[\?, 6, 6, 4\] +148$/m);
 });
 
-test('ResNet-50 made of nested, repeated composites: shapes, and torchvision\'s parameter count', async () => {
+test("ResNet-50 made of nested, repeated composites: shapes, and torchvision's parameter count", async () => {
   const tf = await tfReady;
   const g = resnet50Composite();
   const a = analyzeGraph(g);

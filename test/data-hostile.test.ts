@@ -24,16 +24,30 @@ const png = () => encodePng({ width: 2, height: 2, channels: 1, data: new Uint8A
 const mkfifo = (p: string) => execFileSync('mkfifo', [p]);
 
 test('synthetic datasets have documented maxima: size 5e7 and vocab 1e8 are refused before anything is built', async () => {
-  for (const [field, value] of [['size', 5e7], ['vocab', 1e8], ['length', 1e6], ['limit', 1e12]] as const) {
+  for (const [field, value] of [
+    ['size', 5e7],
+    ['vocab', 1e8],
+    ['length', 1e6],
+    ['limit', 1e12],
+  ] as const) {
     const r = datasetSpecSchema.safeParse({ name: 'copy', [field]: value });
     assert.equal(r.success, false, `${field}: ${value}`);
   }
   assert.ok(datasetSpecSchema.safeParse({ name: 'copy', size: DATASET_LIMITS.maxSize, vocab: DATASET_LIMITS.maxVocab }).success);
   // Each within its own maximum, together too many tokens.
-  await assert.rejects(prepareData({ name: 'copy', size: 1_000_000, length: 4096 }), /dataset copy: 1000000 sequences of length 4096 .* over the limit of 16777216; ask for at most 4096 sequences/);
+  await assert.rejects(
+    prepareData({ name: 'copy', size: 1_000_000, length: 4096 }),
+    /dataset copy: 1000000 sequences of length 4096 .* over the limit of 16777216; ask for at most 4096 sequences/,
+  );
   // The length and vocabulary a graph's input asks for are held to the same maxima.
-  await assert.rejects(prepareData({ name: 'reverse', size: 8 }, { shape: [1e6], vocab: 16 }), /dataset reverse: sequence length 1000000 is over the limit of 4096/);
-  await assert.rejects(prepareData({ name: 'reverse', size: 8 }, { shape: [8], vocab: 1e8 }), /dataset reverse: vocabulary 100000000 is over the limit of 65536/);
+  await assert.rejects(
+    prepareData({ name: 'reverse', size: 8 }, { shape: [1e6], vocab: 16 }),
+    /dataset reverse: sequence length 1000000 is over the limit of 4096/,
+  );
+  await assert.rejects(
+    prepareData({ name: 'reverse', size: 8 }, { shape: [8], vocab: 1e8 }),
+    /dataset reverse: vocabulary 100000000 is over the limit of 65536/,
+  );
 
   const s = await sandbox('browser');
   try {
@@ -76,7 +90,9 @@ test('an image folder reads regular files only: a FIFO and a folder named x.png 
       writeFileSync(path.join(images, cls, '1.png'), png());
       mkfifo(path.join(images, cls, 'x.png'));
     }
-    const previews = (await Promise.all(Array.from({ length: 5 }, () => s.service.dispatch('previewDataset', { dataset: { name: 'images', validationSplit: 0 } })))) as DatasetPreview[];
+    const previews = (await Promise.all(
+      Array.from({ length: 5 }, () => s.service.dispatch('previewDataset', { dataset: { name: 'images', validationSplit: 0 } })),
+    )) as DatasetPreview[];
     for (const p of previews) assert.equal(p.ok && p.trainSamples, 2);
     assert.ok(await s.service.dispatch('listFiles', {}));
   } finally {
@@ -138,51 +154,64 @@ test('corrupt datasets of every kind name the file', async () => {
   await assert.rejects(loadImageFolder(images, { height: 2, width: 2, channels: 1 }), (e: Error) => e.message.startsWith(`${jpg}: corrupt JPEG`));
 });
 
-test('a preview builds what it shows: the same samples as training sees, without building a million sequences or reading every image', { timeout: 60_000 }, async () => {
-  const same = async (spec: Parameters<typeof prepareData>[0], hint?: Parameters<typeof prepareData>[1]) => {
-    const p = await previewData(spec, hint);
-    const d = await prepareData(spec, hint);
-    assert.equal(p.trainSamples, d.train.size);
-    assert.equal(p.validationSamples, d.validation.size);
-    const at = (ds: typeof d.train, i: number) => {
-      const per = ds.inputShape.reduce((a, b) => a * b, 1);
-      return [...ds.x.subarray(ds.row(i) * per, (ds.row(i) + 1) * per)];
+test(
+  'a preview builds what it shows: the same samples as training sees, without building a million sequences or reading every image',
+  { timeout: 60_000 },
+  async () => {
+    const same = async (spec: Parameters<typeof prepareData>[0], hint?: Parameters<typeof prepareData>[1]) => {
+      const p = await previewData(spec, hint);
+      const d = await prepareData(spec, hint);
+      assert.equal(p.trainSamples, d.train.size);
+      assert.equal(p.validationSamples, d.validation.size);
+      const at = (ds: typeof d.train, i: number) => {
+        const per = ds.inputShape.reduce((a, b) => a * b, 1);
+        return [...ds.x.subarray(ds.row(i) * per, (ds.row(i) + 1) * per)];
+      };
+      p.samples.forEach((s, i) => assert.deepEqual([...s.x], at(d.train, i), `training sample ${i}`));
+      p.probes.forEach((s, i) => assert.deepEqual([...s.x], at(d.validation, i), `probe ${i}`));
+      assert.equal(p.probes.length, Math.min(64, d.validation.size));
+      return p;
     };
-    p.samples.forEach((s, i) => assert.deepEqual([...s.x], at(d.train, i), `training sample ${i}`));
-    p.probes.forEach((s, i) => assert.deepEqual([...s.x], at(d.validation, i), `probe ${i}`));
-    assert.equal(p.probes.length, Math.min(64, d.validation.size));
-    return p;
-  };
-  await same({ name: 'sort', size: 500, seed: 4 }, { shape: [10], vocab: 12 });
-  await same({ name: 'recall', size: 300, validationSplit: 0.3 }, { shape: [9], vocab: 16 });
+    await same({ name: 'sort', size: 500, seed: 4 }, { shape: [10], vocab: 12 });
+    await same({ name: 'recall', size: 300, validationSplit: 0.3 }, { shape: [9], vocab: 16 });
 
-  const dir = tmp();
-  for (const [c, cls] of ['a', 'b', 'c'].entries()) {
-    mkdirSync(path.join(dir, cls));
-    for (let k = 0; k < 12; k++) writeFileSync(path.join(dir, cls, `${k}.png`), encodePng({ width: 2, height: 2, channels: 1, data: new Uint8Array(4).fill(20 * c + k) }));
-  }
-  const images = await same({ name: dir, limit: 30, validationSplit: 0.2, seed: 2 }, { shape: [2, 2, 1] });
-  assert.equal(images.classCounts.reduce((a, b) => a + b, 0), 30);
-  // An image the preview does not show is not read; training, which reads them all, names it.
-  const spec = { name: dir, validationSplit: 0.1, seed: 5 };
-  const listing = await listImageFolder(dir);
-  const split = splitIndices(dir, listing.files.length, spec.validationSplit, deriveSeed(spec.seed, 'split'));
-  const shown = new Set([...split.train.subarray(0, 8), ...split.validation.subarray(0, 64)]);
-  const unshown = listing.files.find((_, i) => !shown.has(i))!;
-  writeFileSync(unshown, 'not a png');
-  const p = await previewData(spec, { shape: [2, 2, 1] });
-  assert.equal(p.trainSamples + p.validationSamples, 36);
-  assert.deepEqual(p.classCounts, [12, 12, 12]);
-  await assert.rejects(prepareData(spec, { shape: [2, 2, 1] }), { message: `${unshown}: not a PNG or JPEG image` });
+    const dir = tmp();
+    for (const [c, cls] of ['a', 'b', 'c'].entries()) {
+      mkdirSync(path.join(dir, cls));
+      for (let k = 0; k < 12; k++)
+        writeFileSync(path.join(dir, cls, `${k}.png`), encodePng({ width: 2, height: 2, channels: 1, data: new Uint8Array(4).fill(20 * c + k) }));
+    }
+    const images = await same({ name: dir, limit: 30, validationSplit: 0.2, seed: 2 }, { shape: [2, 2, 1] });
+    assert.equal(
+      images.classCounts.reduce((a, b) => a + b, 0),
+      30,
+    );
+    // An image the preview does not show is not read; training, which reads them all, names it.
+    const spec = { name: dir, validationSplit: 0.1, seed: 5 };
+    const listing = await listImageFolder(dir);
+    const split = splitIndices(dir, listing.files.length, spec.validationSplit, deriveSeed(spec.seed, 'split'));
+    const shown = new Set([...split.train.subarray(0, 8), ...split.validation.subarray(0, 64)]);
+    const unshown = listing.files.find((_, i) => !shown.has(i))!;
+    writeFileSync(unshown, 'not a png');
+    const p = await previewData(spec, { shape: [2, 2, 1] });
+    assert.equal(p.trainSamples + p.validationSamples, 36);
+    assert.deepEqual(p.classCounts, [12, 12, 12]);
+    await assert.rejects(prepareData(spec, { shape: [2, 2, 1] }), { message: `${unshown}: not a PNG or JPEG image` });
 
-  // The largest synthetic dataset the limits allow: shown in a moment, in little memory.
-  const before = process.memoryUsage().rss;
-  const t = performance.now();
-  const big = await previewData({ name: 'sort', size: DATASET_LIMITS.maxSize, length: 16, vocab: 50 });
-  assert.ok(performance.now() - t < 3000, `${performance.now() - t} ms`);
-  assert.ok(process.memoryUsage().rss - before < 64 * 2 ** 20, `rss grew by ${(process.memoryUsage().rss - before) / 2 ** 20} MiB`);
-  assert.equal(big.trainSamples + big.validationSamples, 1_000_000);
-  assert.equal(big.samples.length, 8);
-  assert.equal(big.probes.length, 64);
-  for (const s of big.probes) assert.deepEqual(s.label, [...s.x].sort((a, b) => a - b), 'a sorted copy of its input');
-});
+    // The largest synthetic dataset the limits allow: shown in a moment, in little memory.
+    const before = process.memoryUsage().rss;
+    const t = performance.now();
+    const big = await previewData({ name: 'sort', size: DATASET_LIMITS.maxSize, length: 16, vocab: 50 });
+    assert.ok(performance.now() - t < 3000, `${performance.now() - t} ms`);
+    assert.ok(process.memoryUsage().rss - before < 64 * 2 ** 20, `rss grew by ${(process.memoryUsage().rss - before) / 2 ** 20} MiB`);
+    assert.equal(big.trainSamples + big.validationSamples, 1_000_000);
+    assert.equal(big.samples.length, 8);
+    assert.equal(big.probes.length, 64);
+    for (const s of big.probes)
+      assert.deepEqual(
+        s.label,
+        [...s.x].sort((a, b) => a - b),
+        'a sorted copy of its input',
+      );
+  },
+);

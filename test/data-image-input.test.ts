@@ -8,7 +8,9 @@ import { crc32 } from 'node:zlib';
 import { decodeImage, imageInput } from '../engine/data/image-folder.js';
 import { decodePng, encodePng } from '../engine/data/png.js';
 
-const jpeg = createRequire(import.meta.url)('jpeg-js') as { encode(img: { width: number; height: number; data: Uint8Array }, quality: number): { data: Uint8Array } };
+const jpeg = createRequire(import.meta.url)('jpeg-js') as {
+  encode(img: { width: number; height: number; data: Uint8Array }, quality: number): { data: Uint8Array };
+};
 
 /** The PNG with its header claiming another size (CRC fixed, so only the size is wrong). */
 function withSize(png: Buffer, width: number, height: number): Buffer {
@@ -36,11 +38,17 @@ test('imageInput: grey by luminance, bilinear resize, [0, 1], then the dataset n
   for (let i = 0; i < 8; i++) data.set(i % 4 < 2 ? [255, 0, 0] : [255, 255, 255], i * 3);
   const img = { width: 4, height: 2, channels: 3 as const, data };
   const grey = imageInput(img, [1, 2, 1]);
-  assert.deepEqual(Array.from(grey, (v) => +v.toFixed(4)), [0.299, 1]);
+  assert.deepEqual(
+    Array.from(grey, (v) => +v.toFixed(4)),
+    [0.299, 1],
+  );
   const rgb = imageInput(img, [1, 2, 3]);
   assert.deepEqual(Array.from(rgb), [1, 0, 0, 1, 1, 1]);
   const norm = imageInput(img, [1, 2, 1], { mean: [0.5], std: [0.25] });
-  assert.deepEqual(Array.from(norm, (v) => +v.toFixed(4)), [-0.804, 2]);
+  assert.deepEqual(
+    Array.from(norm, (v) => +v.toFixed(4)),
+    [-0.804, 2],
+  );
   assert.throws(() => imageInput(img, [16]), /the model's input \[16\] is not an image with 1 \(grey\) or 3 \(RGB\) channels/);
   assert.throws(() => imageInput(img, [8, 8, 4]), /not an image with 1 \(grey\) or 3 \(RGB\) channels/);
 });

@@ -14,7 +14,22 @@ import { previewData } from '../engine/data/preview.js';
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'attn-text-'));
 
 test('words: lower-cased, punctuation split off, inner apostrophes kept', () => {
-  assert.deepEqual(words("FREE money!!! Don't wait: click www.x.com"), ['free', 'money', '!', '!', '!', "don't", 'wait', ':', 'click', 'www', '.', 'x', '.', 'com']);
+  assert.deepEqual(words("FREE money!!! Don't wait: click www.x.com"), [
+    'free',
+    'money',
+    '!',
+    '!',
+    '!',
+    "don't",
+    'wait',
+    ':',
+    'click',
+    'www',
+    '.',
+    'x',
+    '.',
+    'com',
+  ]);
   assert.deepEqual(words('Ünïcode ÄPFEL 42'), ['ünïcode', 'äpfel', '42']);
   assert.deepEqual(sentences('One. Two! Three?\n\nFour'), ['One.', 'Two!', 'Three?', 'Four']);
 });
@@ -30,7 +45,10 @@ test('the vocabulary: commonest first, minimum count, size cap, PAD and UNK; enc
 
 test('an empty vocabulary is refused with a message naming the data', () => {
   assert.throws(() => buildVocabulary(['', '   '], { size: 10, minCount: 1, maxLength: 4 }, 'notes.csv'), /notes\.csv: the training texts hold no words/);
-  assert.throws(() => buildVocabulary(['a b c'], { size: 10, minCount: 5, maxLength: 4 }, 'notes.csv'), /notes\.csv: no word occurs at least 5 times .* lower the minimum count/);
+  assert.throws(
+    () => buildVocabulary(['a b c'], { size: 10, minCount: 5, maxLength: 4 }, 'notes.csv'),
+    /notes\.csv: no word occurs at least 5 times .* lower the minimum count/,
+  );
 });
 
 test('a text CSV: text and label columns by name, classes sorted; errors name the file, the line and the columns', async () => {
@@ -41,7 +59,10 @@ test('a text CSV: text and label columns by name, classes sorted; errors name th
   assert.deepEqual(c.classNames, ['neg', 'pos']);
   assert.deepEqual([...c.labels], [1, 0, 1]);
   assert.equal(c.texts[1], 'Awful "film"\nreally');
-  await assert.rejects(loadTextCsv(file, { text: 'body', label: 'stars' }), (e: Error) => e.message.includes(file) && /no label column "stars" .*columns: id, body, verdict/.test(e.message));
+  await assert.rejects(
+    loadTextCsv(file, { text: 'body', label: 'stars' }),
+    (e: Error) => e.message.includes(file) && /no label column "stars" .*columns: id, body, verdict/.test(e.message),
+  );
   await assert.rejects(loadTextCsv(file, { text: 'review', label: 'verdict' }), /no text column "review"/);
   const short = path.join(dir, 'short.csv');
   writeFileSync(short, 'text,label\nhello,a\nworld\n');
@@ -63,7 +84,10 @@ test('a file that is not UTF-8 is refused, naming the file and the line', async 
 
 test('a folder of .txt files per class trains through prepareData, the vocabulary from the training split only', async () => {
   const dir = tmp();
-  for (const [cls, word] of [['cats', 'meow'], ['dogs', 'woof']] as const) {
+  for (const [cls, word] of [
+    ['cats', 'meow'],
+    ['dogs', 'woof'],
+  ] as const) {
     mkdirSync(path.join(dir, cls));
     for (let i = 0; i < 20; i++) writeFileSync(path.join(dir, cls, `${i}.txt`), `${word} ${word} said the pet number${cls}${i}`);
   }
@@ -79,7 +103,7 @@ test('a folder of .txt files per class trains through prepareData, the vocabular
   assert.equal(numbered.length, 30, 'one number word per training message, none from validation');
   const valRow = data.validation.row(0);
   const valIds = data.validation.x.subarray(valRow * 6, valRow * 6 + 6);
-  assert.equal(valIds[5], UNK_ID, 'the validation message\'s own word is outside the vocabulary');
+  assert.equal(valIds[5], UNK_ID, "the validation message's own word is outside the vocabulary");
 });
 
 test('the stratified split keeps the class proportions in both parts', () => {
@@ -93,7 +117,8 @@ test('the stratified split keeps the class proportions in both parts', () => {
 });
 
 test('message bodies: headers gone, quoted-printable and HTML undone', () => {
-  const raw = 'From: a@b.c\nReceived: from mx.example\nSubject: hi\n\n<html><body><b>Cheap</b> pills=\n now! 50=25 off &amp; more<style>p{}</style></body></html>';
+  const raw =
+    'From: a@b.c\nReceived: from mx.example\nSubject: hi\n\n<html><body><b>Cheap</b> pills=\n now! 50=25 off &amp; more<style>p{}</style></body></html>';
   const body = messageBody(raw);
   assert.doesNotMatch(body, /Received|Subject|mx\.example|<b>|style|p\{\}/);
   assert.deepEqual(words(body), ['cheap', 'pills', 'now', '!', '50', '%', 'off', '&', 'more']);

@@ -35,8 +35,12 @@ test('mnist: 28×28×1 digits in [0, 1], ten classes, a balanced seeded subset w
   assert.equal(ds.classNames.length, 10);
   const counts = new Array(10).fill(0);
   for (let i = 0; i < ds.size; i++) counts[ds.labels[ds.row(i)]]++;
-  assert.ok(counts.every((c) => c >= 40 && c <= 50), `class counts ${counts}`);
-  let lo = Infinity, hi = -Infinity;
+  assert.ok(
+    counts.every((c) => c >= 40 && c <= 50),
+    `class counts ${counts}`,
+  );
+  let lo = Infinity,
+    hi = -Infinity;
   for (const v of ds.x) {
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
@@ -44,7 +48,10 @@ test('mnist: 28×28×1 digits in [0, 1], ten classes, a balanced seeded subset w
   assert.equal(lo, 0);
   assert.ok(hi > 0.99 && hi <= 1);
   const again = await loadBuiltin('mnist', { limit: 500, seed: 1 });
-  assert.deepEqual(Array.from({ length: 20 }, (_, i) => again.row(i)), Array.from({ length: 20 }, (_, i) => ds.row(i)));
+  assert.deepEqual(
+    Array.from({ length: 20 }, (_, i) => again.row(i)),
+    Array.from({ length: 20 }, (_, i) => ds.row(i)),
+  );
   // A digit has ink: on average well over 50 of its 784 pixels are bright.
   const tf = await tfReady;
   const b = ds.batch(tf, [0, 1, 2, 3]);
@@ -86,7 +93,8 @@ test('synthetic copy, reverse and sort: targets are right and idealAttention say
 });
 
 test('synthetic recall: each query is answered with the value stored under its key; other positions are ignored', () => {
-  const T = 16, V = 20;
+  const T = 16,
+    V = 20;
   const ds = syntheticDataset({ task: 'recall', length: T, vocab: V, size: 40, seed: 5 });
   const pairs = recallPairs(T);
   for (let s = 0; s < 40; s++) {
@@ -137,7 +145,9 @@ function filteredPng(width: number, height: number, channels: 1 | 3, pixels: Uin
       const a = i >= channels ? pixels[y * stride + i - channels] : 0;
       const b = y > 0 ? pixels[(y - 1) * stride + i] : 0;
       const c = y > 0 && i >= channels ? pixels[(y - 1) * stride + i - channels] : 0;
-      const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+      const pa = Math.abs(b - c),
+        pb = Math.abs(a - c),
+        pc = Math.abs(a + b - 2 * c);
       const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][f];
       raw[y * (stride + 1) + 1 + i] = (cur - pred) & 255;
     }
@@ -156,7 +166,8 @@ function filteredPng(width: number, height: number, channels: 1 | 3, pixels: Uin
 }
 
 test('PNG: encode/decode round trip, and all five row filters decode', () => {
-  const w = 7, h = 5;
+  const w = 7,
+    h = 5;
   const rgb = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 37 + (i >> 3) * 11) & 255);
   const back = decodePng(encodePng({ width: w, height: h, channels: 3, data: rgb }));
   assert.deepEqual([back.width, back.height, back.channels], [w, h, 3]);
@@ -172,7 +183,10 @@ test('PNG: encode/decode round trip, and all five row filters decode', () => {
 
 test('image folder: classes from sub-folders, resized, grey or RGB; corrupt images and empty classes are named', async () => {
   const dir = tmp();
-  for (const [cls, value] of [['cat', 200], ['dog', 40]] as const) {
+  for (const [cls, value] of [
+    ['cat', 200],
+    ['dog', 40],
+  ] as const) {
     mkdirSync(path.join(dir, cls));
     for (let k = 0; k < 3; k++) {
       const data = new Uint8Array(8 * 6 * 3).fill(value);
@@ -195,13 +209,19 @@ test('image folder: classes from sub-folders, resized, grey or RGB; corrupt imag
 
   const broken = path.join(dir, 'dog', '1.png');
   writeFileSync(broken, readFileSync(broken).subarray(0, 30));
-  await assert.rejects(loadImageFolder(dir, { height: 3, width: 4, channels: 1 }), (e: Error) => e.message.startsWith(`${broken}: `) && /truncated|corrupt/.test(e.message));
+  await assert.rejects(
+    loadImageFolder(dir, { height: 3, width: 4, channels: 1 }),
+    (e: Error) => e.message.startsWith(`${broken}: `) && /truncated|corrupt/.test(e.message),
+  );
 
   const dir2 = tmp();
   mkdirSync(path.join(dir2, 'a'));
   mkdirSync(path.join(dir2, 'b'));
   writeFileSync(path.join(dir2, 'a', 'x.png'), encodePng({ width: 2, height: 2, channels: 1, data: new Uint8Array(4) }));
-  await assert.rejects(loadImageFolder(dir2, { height: 2, width: 2, channels: 1 }), (e: Error) => e.message.includes(path.join(dir2, 'b')) && /class "b" has no PNG or JPEG images/.test(e.message));
+  await assert.rejects(
+    loadImageFolder(dir2, { height: 2, width: 2, channels: 1 }),
+    (e: Error) => e.message.includes(path.join(dir2, 'b')) && /class "b" has no PNG or JPEG images/.test(e.message),
+  );
 });
 
 test('CSV: numeric features and a label column; ragged rows and non-numbers name file, line and column', async () => {

@@ -17,7 +17,10 @@ test('a script hash is the base64 SHA-256 of the script text as CSP writes it', 
 });
 
 test('inline scripts are found; scripts loaded by src and empty ones are not', () => {
-  const html = page('<script type="module">import "/@react-refresh";</script><script type="module" src="/@vite/client"></script>', '<script>\n  a();\n</script><script src="x.js"></script><script></script>');
+  const html = page(
+    '<script type="module">import "/@react-refresh";</script><script type="module" src="/@vite/client"></script>',
+    '<script>\n  a();\n</script><script src="x.js"></script><script></script>',
+  );
   assert.deepEqual(inlineScripts(html), ['import "/@react-refresh";', '\n  a();\n']);
 });
 
@@ -35,7 +38,10 @@ test('the dev page allows exactly its inline scripts, and nothing else changes i
 
 test('script-src is extended where it is, or made from default-src when the policy has none', () => {
   assert.equal(addScriptSources("default-src 'self'; script-src 'self'", ["'sha256-x'"]), "default-src 'self'; script-src 'self' 'sha256-x'");
-  assert.equal(addScriptSources("default-src 'self' https://a; img-src data:;", ["'sha256-x'"]), "default-src 'self' https://a; img-src data:; script-src 'self' https://a 'sha256-x'");
+  assert.equal(
+    addScriptSources("default-src 'self' https://a; img-src data:;", ["'sha256-x'"]),
+    "default-src 'self' https://a; img-src data:; script-src 'self' https://a 'sha256-x'",
+  );
 });
 
 test('the renderer page itself has no inline script and allows scripts only from itself; the hashes are added only by the dev server', async () => {
@@ -44,8 +50,14 @@ test('the renderer page itself has no inline script and allows scripts only from
   assert.match(policyOf(html)!, /(^|; )script-src 'self';/);
   const { loadConfigFromFile } = await import('vite');
   for (const command of ['build', 'serve'] as const) {
-    const loaded = await loadConfigFromFile({ command, mode: command === 'build' ? 'production' : 'development' }, path.join(ROOT, 'renderer', 'vite.config.ts'), ROOT, 'silent');
-    const plugin = loaded!.config.plugins!.flat().find((p) => p && typeof p === 'object' && 'name' in p && p.name === 'attn:dev-csp') as { apply?: unknown } | undefined;
+    const loaded = await loadConfigFromFile(
+      { command, mode: command === 'build' ? 'production' : 'development' },
+      path.join(ROOT, 'renderer', 'vite.config.ts'),
+      ROOT,
+      'silent',
+    );
+    const plugin = loaded!.config.plugins!.flat().find((p) => p && typeof p === 'object' && 'name' in p && p.name === 'attn:dev-csp') as
+      { apply?: unknown } | undefined;
     assert.equal(plugin?.apply, 'serve', 'the dev-only plugin is in the config and applies to the dev server only');
   }
 });

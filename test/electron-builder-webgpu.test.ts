@@ -19,7 +19,13 @@ const require = createRequire(import.meta.url);
 const fromBuilder = createRequire(require.resolve('app-builder-lib/package.json'));
 const { load } = fromBuilder('js-yaml') as { load(text: string): unknown };
 const { getNodeModuleFileMatcher } = fromBuilder('./out/fileMatcher.js') as {
-  getNodeModuleFileMatcher(appDir: string, dest: string, expand: (p: string) => string, platformOptions: object, packager: object): { createFilter(): (file: string, stat: object) => boolean };
+  getNodeModuleFileMatcher(
+    appDir: string,
+    dest: string,
+    expand: (p: string) => string,
+    platformOptions: object,
+    packager: object,
+  ): { createFilter(): (file: string, stat: object) => boolean };
 };
 const { expandMacro } = fromBuilder('./out/util/macroExpander.js') as { expandMacro(p: string, arch: string | null, appInfo: object, extra: object): string };
 
@@ -50,7 +56,11 @@ test('each desktop package keeps only its own platform and arch of Dawn (webgpu/
   }
   const config = load(await readFile(path.join(ROOT, 'electron-builder.yml'), 'utf8')) as BuilderConfig;
   const folders = (await readdir(DAWN)).sort();
-  assert.deepEqual(folders, ['darwin-universal', 'linux-arm64', 'linux-x64', 'win32-arm64', 'win32-x64'], 'the webgpu package ships these; a new one needs its own line in electron-builder.yml');
+  assert.deepEqual(
+    folders,
+    ['darwin-universal', 'linux-arm64', 'linux-x64', 'win32-arm64', 'win32-x64'],
+    'the webgpu package ships these; a new one needs its own line in electron-builder.yml',
+  );
   const targets: Array<['linux' | 'win' | 'mac', string, string]> = [
     ['linux', 'x64', 'linux-x64'],
     ['linux', 'arm64', 'linux-arm64'],
@@ -68,6 +78,10 @@ test('the rest of the webgpu package and the other native modules are still pack
   const expand = (p: string) => expandMacro(p, 'x64', {}, { os: 'linux', '/*': '{,/**/*}' });
   const keep = getNodeModuleFileMatcher(ROOT, '/app', expand, config.linux, { config, debugLogger: { isEnabled: false } }).createFilter();
   const file = { isDirectory: () => false };
-  for (const f of ['node_modules/webgpu/index.js', 'node_modules/webgpu/package.json', 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'])
+  for (const f of [
+    'node_modules/webgpu/index.js',
+    'node_modules/webgpu/package.json',
+    'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
+  ])
     assert.equal(keep(path.join(ROOT, f), file), true, f);
 });

@@ -59,7 +59,7 @@ const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
 function ranks(a: Float32Array): Float64Array {
   const order = Array.from(a.keys()).sort((i, j) => a[i] - a[j]);
   const r = new Float64Array(a.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && a[order[j + 1]] === a[order[i]]) j++;
     for (let k = i; k <= j; k++) r[order[k]] = (i + j) / 2;
@@ -72,7 +72,9 @@ function ranks(a: Float32Array): Float64Array {
 function spearman(a: Float32Array, b: Float32Array): number {
   const [ra, rb] = [ranks(a), ranks(b)];
   const [ma, mb] = [mean(Array.from(ra)), mean(Array.from(rb))];
-  let c = 0, va = 0, vb = 0;
+  let c = 0,
+    va = 0,
+    vb = 0;
   for (let i = 0; i < ra.length; i++) {
     c += (ra[i] - ma) * (rb[i] - mb);
     va += (ra[i] - ma) ** 2;
@@ -100,7 +102,9 @@ test('most of the map lies on the digit (CBAM CNN on MNIST)', async (t) => {
       else masses.push(massOnDigit(e.map, e.rows, e.cols, digit));
     }
     const m = mean(masses);
-    t.diagnostic(`${req.method} on ${req.layer ?? 'the default layer'}: ${m.toFixed(3)} of the mass on the digit (${SAMPLES - empty} of ${SAMPLES} maps not empty)`);
+    t.diagnostic(
+      `${req.method} on ${req.layer ?? 'the default layer'}: ${m.toFixed(3)} of the mass on the digit (${SAMPLES - empty} of ${SAMPLES} maps not empty)`,
+    );
     assert.equal(empty, 0, `${req.method}: ${empty} empty maps`);
     assert.ok(m > least, `${req.method} on ${req.layer ?? 'the default layer'}: only ${m.toFixed(3)} of the mass on the digit`);
   }
@@ -126,7 +130,9 @@ test('model-parameter randomisation: random weights change the map (Adebayo et a
       x.dispose();
     }
     const [self, all, head] = [mean(rho.self), mean(rho.random), mean(rho.head)];
-    t.diagnostic(`${req.method} on ${req.layer ?? 'the default layer'}: mean Spearman ρ with itself ${self.toFixed(3)}, with all weights random ${all.toFixed(3)}, with the head random ${head.toFixed(3)}`);
+    t.diagnostic(
+      `${req.method} on ${req.layer ?? 'the default layer'}: mean Spearman ρ with itself ${self.toFixed(3)}, with all weights random ${all.toFixed(3)}, with the head random ${head.toFixed(3)}`,
+    );
     assert.equal(self, 1);
     // HiResCAM passes; Grad-CAM++'s closed-form weights hardly depend on the gradient's size (reported, not held to it).
     if (req.method === 'hirescam') {
@@ -156,7 +162,23 @@ test('attn explain writes the overlay and the raw map for a sample or an image',
   x.dispose();
   const image = path.join(tmp, 'digit.png');
   writeFileSync(image, encodePng({ width: 28, height: 28, channels: 1, data: Uint8Array.from(v, (p) => Math.round(((p - lo) / (hi - lo)) * 255)) }));
-  const fromImage = await attn('explain', file, '--run', run, '--image', image, '--method', 'hirescam', '--layer', 'cbam', '--class', String(json.class), '--out', out, '--json');
+  const fromImage = await attn(
+    'explain',
+    file,
+    '--run',
+    run,
+    '--image',
+    image,
+    '--method',
+    'hirescam',
+    '--layer',
+    'cbam',
+    '--class',
+    String(json.class),
+    '--out',
+    out,
+    '--json',
+  );
   assert.equal(fromImage.code, 0, fromImage.stderr);
   const again = JSON.parse(fromImage.stdout);
   assert.equal(again.image, image);
@@ -170,7 +192,10 @@ test('attn explain names the node when there is nothing to explain with', async 
   assert.match(flat.stderr, /node "flatten" \(core\.flatten\) outputs \[\?, 392\] on "out": no spatial map for Grad-CAM/);
   const rollout = await attn('explain', file, '--run', run, '--method', 'rollout', '--out', out);
   assert.equal(rollout.code, 1);
-  assert.match(rollout.stderr, /no self-attention layers for rollout: its attention outputs are cbam\.channelWeights \(channel\), cbam\.spatialMap \(spatial\)/);
+  assert.match(
+    rollout.stderr,
+    /no self-attention layers for rollout: its attention outputs are cbam\.channelWeights \(channel\), cbam\.spatialMap \(spatial\)/,
+  );
   const method = await attn('explain', file, '--run', run, '--method', 'saliency', '--out', out);
   assert.equal(method.code, 1);
   assert.match(method.stderr, /--method saliency: one of gradcam, gradcam\+\+, hirescam, rollout/);
@@ -186,7 +211,12 @@ test("the exported PyTorch file's grad_cam() gives the same maps as the app", { 
   const input = path.join(out, 'input.json');
   writeFileSync(input, JSON.stringify({ x: Array.from(x.dataSync()), shape: x.shape, class: e.classIndex }));
   x.dispose();
-  const { stdout } = await promisify(execFile)(PYTHON, [fileURLToPath(new URL('../../test/helpers/torch_grad_cam.py', import.meta.url)), path.join(out, 'model.py'), path.join(out, 'model.safetensors'), input]);
+  const { stdout } = await promisify(execFile)(PYTHON, [
+    fileURLToPath(new URL('../../test/helpers/torch_grad_cam.py', import.meta.url)),
+    path.join(out, 'model.py'),
+    path.join(out, 'model.safetensors'),
+    input,
+  ]);
   const maps = JSON.parse(stdout) as Record<string, number[]>;
   for (const method of ['gradcam', 'gradcam++', 'hirescam'] as const) {
     const ours = (await explainAgain(5, { method, classIndex: e.classIndex })).map;

@@ -90,7 +90,12 @@ for (const classIndex of [0, 2])
     const g = Float32Array.from({ length: n }, (_, i) => (logits[2 * i][classIndex] - logits[2 * i + 1][classIndex]) / (2 * eps));
     // Grad-CAM written out: α_k = mean of the gradient over positions; L = ReLU(Σ_k α_k A_k).
     const alpha = [0, 1, 2, 3].map((k) => g.filter((_, i) => i % 4 === k).reduce((s, v) => s + v, 0) / 36);
-    const direct = Float32Array.from({ length: 36 }, (_, p) => Math.max(0, alpha.reduce((s, w, k) => s + w * av[p * 4 + k], 0)));
+    const direct = Float32Array.from({ length: 36 }, (_, p) =>
+      Math.max(
+        0,
+        alpha.reduce((s, w, k) => s + w * av[p * 4 + k], 0),
+      ),
+    );
 
     const target = chooseTarget(smooth(), full, 't2');
     const cam = await gradCam(tf, full, target, x, { classIndex });
@@ -104,7 +109,12 @@ for (const classIndex of [0, 2])
     directPP.forEach((v, i) => assert.ok(Math.abs(camPP.map[i] - v) < 5e-3 * scalePP, `Grad-CAM++ at ${i}: ${camPP.map[i]} vs ${v} by finite differences`));
     // HiResCAM: L = ReLU(Σ_k ∂y/∂A_k ⊙ A_k), the gradient not averaged.
     const hires = await gradCam(tf, full, target, x, { classIndex, method: 'hirescam' });
-    const directHires = Float32Array.from({ length: 36 }, (_, p) => Math.max(0, [0, 1, 2, 3].reduce((s, k) => s + g[p * 4 + k] * av[p * 4 + k], 0)));
+    const directHires = Float32Array.from({ length: 36 }, (_, p) =>
+      Math.max(
+        0,
+        [0, 1, 2, 3].reduce((s, k) => s + g[p * 4 + k] * av[p * 4 + k], 0),
+      ),
+    );
     const scaleHires = Math.max(...directHires, 1e-3);
     directHires.forEach((v, i) => assert.ok(Math.abs(hires.map[i] - v) < 2e-3 * scaleHires, `HiResCAM at ${i}: ${hires.map[i]} vs ${v} by finite differences`));
     tf.dispose([x, a, xs]);
@@ -128,7 +138,10 @@ test('the default layer is the last spatial one; a ViT explains through its patc
   const tf = await tfReady;
   const cbam = loadTemplate('cbam-mnist-small.attn.json');
   const c = compileGraph(tf, cbam);
-  assert.deepEqual(targetLayers(cbam, c).map((t) => `${t.node} ${t.rows}×${t.cols}`), ['conv1 28×28', 'pool1 14×14', 'cbam 14×14', 'pool2 7×7']);
+  assert.deepEqual(
+    targetLayers(cbam, c).map((t) => `${t.node} ${t.rows}×${t.cols}`),
+    ['conv1 28×28', 'pool1 14×14', 'cbam 14×14', 'pool2 7×7'],
+  );
   assert.equal(chooseTarget(cbam, c).node, 'pool2');
   c.model.dispose();
 
@@ -140,7 +153,10 @@ test('the default layer is the last spatial one; a ViT explains through its patc
   const x = tf.randomUniform([1, 28, 28, 1], 0, 1, 'float32', 5);
   const e = await explain(tf, vit, v, x, { method: 'gradcam', classIndex: 3 });
   assert.equal(e.map.length, 16);
-  assert.ok(e.map.some((m) => m > 0), 'the patches get some weight');
+  assert.ok(
+    e.map.some((m) => m > 0),
+    'the patches get some weight',
+  );
   // The last layer's tokens only reach the head through the class token: their map is 0 everywhere.
   const last = await explain(tf, vit, v, x, { method: 'gradcam', layer: 'encoders#2/layer' });
   assert.ok(last.map.every((m) => m === 0));
@@ -152,7 +168,10 @@ test('a layer with no spatial map, or a model without one, is named in the messa
   const tf = await tfReady;
   const cbam = loadTemplate('cbam-mnist-small.attn.json');
   const c = compileGraph(tf, cbam);
-  assert.throws(() => chooseTarget(cbam, c, 'flatten'), (e: Error) => e instanceof ExplainError && e.nodeId === 'flatten' && /node "flatten" \(core\.flatten\) outputs \[\?, 392\].*no spatial map/.test(e.message));
+  assert.throws(
+    () => chooseTarget(cbam, c, 'flatten'),
+    (e: Error) => e instanceof ExplainError && e.nodeId === 'flatten' && /node "flatten" \(core\.flatten\) outputs \[\?, 392\].*no spatial map/.test(e.message),
+  );
   assert.throws(() => chooseTarget(cbam, c, 'image'), /node "image" is the model's input/);
   assert.throws(() => chooseTarget(cbam, c, 'nope'), /there is no node "nope"/);
   c.model.dispose();
@@ -167,7 +186,10 @@ test('rollout on a model without self-attention names the attention outputs it h
   const c = compileGraph(tf, cbam);
   assert.throws(
     () => selfAttentionLayers(c),
-    (e: Error) => e instanceof ExplainError && e.nodeId === 'cbam' && /no self-attention layers for rollout: its attention outputs are cbam\.channelWeights \(channel\), cbam\.spatialMap \(spatial\)/.test(e.message),
+    (e: Error) =>
+      e instanceof ExplainError &&
+      e.nodeId === 'cbam' &&
+      /no self-attention layers for rollout: its attention outputs are cbam\.channelWeights \(channel\), cbam\.spatialMap \(spatial\)/.test(e.message),
   );
   c.model.dispose();
   const mlp = compileGraph(tf, tinyMlp());
@@ -177,12 +199,14 @@ test('rollout on a model without self-attention names the attention outputs it h
 
 /** Plain matrix algebra for the product formula. */
 const matmul = (a: number[][], b: number[][]) => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));
-const withResidual = (a: number[][]) => a.map((row, i) => {
-  const r = row.map((v, j) => 0.5 * v + 0.5 * (i === j ? 1 : 0));
-  const s = r.reduce((x, y) => x + y, 0);
-  return r.map((v) => v / s);
-});
-const heads = (m: HeadMatrices, h: number) => Array.from({ length: m.queries }, (_, i) => Array.from(m.data.subarray((h * m.queries + i) * m.keys, (h * m.queries + i + 1) * m.keys)));
+const withResidual = (a: number[][]) =>
+  a.map((row, i) => {
+    const r = row.map((v, j) => 0.5 * v + 0.5 * (i === j ? 1 : 0));
+    const s = r.reduce((x, y) => x + y, 0);
+    return r.map((v) => v / s);
+  });
+const heads = (m: HeadMatrices, h: number) =>
+  Array.from({ length: m.queries }, (_, i) => Array.from(m.data.subarray((h * m.queries + i) * m.keys, (h * m.queries + i + 1) * m.keys)));
 
 test('rollout equals the product formula on a 2-layer example', () => {
   // Two layers, two heads, three tokens; rows sum to 1.
@@ -203,8 +227,16 @@ test('rollout equals the product formula on a 2-layer example', () => {
   const discarded = rollout([l1], { fusion: 'mean', discardRatio: 0.5 });
   const meanFused = mean(l1);
   // The 4 smallest of the 9 mean weights: 0.15 at (2, 1), 0.175 at (0, 2), 0.2 at (1, 0), 0.225 at (0, 1).
-  for (const [i, j] of [[2, 1], [0, 2], [1, 0], [0, 1]]) meanFused[i][j] = 0;
-  withResidual(meanFused).flat().forEach((v, i) => assert.ok(Math.abs(discarded[i] - v) < 1e-6, `discarded R[${i}]`));
+  for (const [i, j] of [
+    [2, 1],
+    [0, 2],
+    [1, 0],
+    [0, 1],
+  ])
+    meanFused[i][j] = 0;
+  withResidual(meanFused)
+    .flat()
+    .forEach((v, i) => assert.ok(Math.abs(discarded[i] - v) < 1e-6, `discarded R[${i}]`));
   assert.throws(() => rollout([l1], { discardRatio: 1 }), /discard ratio is 1; it must be at least 0 and below 1/);
 });
 
@@ -214,7 +246,10 @@ test("the ViT's rollout multiplies its two encoder layers and reads the class to
   const v = compileGraph(tf, vit);
   const x = tf.randomUniform([1, 28, 28, 1], 0, 1, 'float32', 9);
   const r = await attentionRollout(tf, vit, v, x);
-  assert.deepEqual(r.layers, [{ nodeId: 'encoders#1/layer', port: 'attention' }, { nodeId: 'encoders#2/layer', port: 'attention' }]);
+  assert.deepEqual(r.layers, [
+    { nodeId: 'encoders#1/layer', port: 'attention' },
+    { nodeId: 'encoders#2/layer', port: 'attention' },
+  ]);
   assert.deepEqual([r.tokens, r.rows, r.cols], [17, 4, 4]);
   const [m1, m2] = await headMatrices(tf, v, selfAttentionLayers(v), x);
   const fused = (m: HeadMatrices) => heads(m, 0).map((row, i) => row.map((val, j) => (val + heads(m, 1)[i][j]) / 2));
@@ -239,7 +274,9 @@ test('the layer × head grid holds every attention matrix of the sample, head by
     ],
   );
   // Softmax rows: each head's every query row sums to 1.
-  for (const m of grid) for (let h = 0; h < m.heads; h++) heads(m, h).forEach((row, i) => assert.ok(Math.abs(row.reduce((s, w) => s + w, 0) - 1) < 1e-5, `${m.nodeId} head ${h} row ${i}`));
+  for (const m of grid)
+    for (let h = 0; h < m.heads; h++)
+      heads(m, h).forEach((row, i) => assert.ok(Math.abs(row.reduce((s, w) => s + w, 0) - 1) < 1e-5, `${m.nodeId} head ${h} row ${i}`));
   // A CNN without attention matrices has an empty grid.
   const cbam = compileGraph(tf, loadTemplate('cbam-mnist-small.attn.json'));
   assert.deepEqual(await attentionGrid(tf, cbam, x), []);

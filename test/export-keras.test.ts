@@ -65,10 +65,16 @@ test('Keras exports of every block example and template call only the Keras 3 AP
 });
 
 test('the Keras helper files pass the same checks, and every layer in them is registered', () => {
-  const files = readdirSync(KERAS_DIR).filter((f) => f.endsWith('.py')).map((f) => join(KERAS_DIR, f));
+  const files = readdirSync(KERAS_DIR)
+    .filter((f) => f.endsWith('.py'))
+    .map((f) => join(KERAS_DIR, f));
   assert.ok(files.length >= 5, files.join(', '));
   assert.deepEqual(kerasProblems(files), []);
-  const classes = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/^@keras\.saving\.register_keras_serializable\(package="AttentionStudio"\)\nclass (\w+)\(keras\.layers\.Layer\)/gm)].map((m) => m[1]));
+  const classes = files.flatMap((f) =>
+    [
+      ...readFileSync(f, 'utf8').matchAll(/^@keras\.saving\.register_keras_serializable\(package="AttentionStudio"\)\nclass (\w+)\(keras\.layers\.Layer\)/gm),
+    ].map((m) => m[1]),
+  );
   assert.ok(classes.length >= 25, `${classes.length} registered layers: ${classes.join(', ')}`);
 });
 
@@ -124,8 +130,17 @@ test('the Keras export has a command line, and --weights writes what its loader 
   assert.equal(res.count, stored.size);
   assert.equal(res.loaded, true);
   // The model lacks the dropped layer's weights (unexpected in the file) and has one the file lacks.
-  const dropped = (res.dropped as string[]).sort().map((k) => `'${k}'`).join(', ');
+  const dropped = (res.dropped as string[])
+    .sort()
+    .map((k) => `'${k}'`)
+    .join(', ');
   assert.ok(res.mismatch.endsWith(`does not fit this model: missing weights ['extra/kernel']; unexpected weights [${dropped}]`), res.mismatch);
   assert.match(res.shape_error, /does not fit this model: other shapes for \S+ \(.*\) \(file: \(.*\)\)/);
-  assert.deepEqual(res.keys, { top: 'conv1/kernel', nested: 'enc_self_query/kernel', rnn: 'lstm/recurrent_kernel', depthwise: 'dw/depthwise_kernel', renamed: 'patch_cls/token' });
+  assert.deepEqual(res.keys, {
+    top: 'conv1/kernel',
+    nested: 'enc_self_query/kernel',
+    rnn: 'lstm/recurrent_kernel',
+    depthwise: 'dw/depthwise_kernel',
+    renamed: 'patch_cls/token',
+  });
 });

@@ -14,14 +14,21 @@ import { tfReady } from './helpers/tf.js';
 import { loadTemplate, templateFiles } from './helpers/graphs.js';
 import { PYTHON, prepareTorchCase, skipWithoutTorch } from './helpers/torch.js';
 
-test('ONNX exports of the small templates give tfjs\'s outputs within 1e-4 under onnxruntime', async (t) => {
+test("ONNX exports of the small templates give tfjs's outputs within 1e-4 under onnxruntime", async (t) => {
   if (skipWithoutTorch(t, 'the ONNX export (torch.onnx.export)')) return;
   const tf = await tfReady;
   const cases = templateFiles().map((f) => ({ f, c: prepareTorchCase(tf, loadTemplate(f)) }));
   const jobs = cases.map(({ c }) => [join(c.dir, 'model.py'), join(c.dir, 'model.onnx'), join(c.dir, 'weights.safetensors')]);
   writeFileSync(join(cases[0].c.dir, 'jobs.json'), JSON.stringify(jobs));
-  const out = execFileSync(PYTHON, [join(TORCH_DIR, 'to_onnx.py'), '--many', join(cases[0].c.dir, 'jobs.json')], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
-  const results = out.trim().split('\n').map((l) => JSON.parse(l) as { error?: string });
+  const out = execFileSync(PYTHON, [join(TORCH_DIR, 'to_onnx.py'), '--many', join(cases[0].c.dir, 'jobs.json')], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const results = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { error?: string });
   let worst = 0;
   for (const [i, { f, c }] of cases.entries()) {
     await t.test(f, async () => {
@@ -30,7 +37,14 @@ test('ONNX exports of the small templates give tfjs\'s outputs within 1e-4 under
       const feeds: Record<string, ort.Tensor> = {};
       session.inputNames.forEach((name, k) => {
         const x = c.inputs[k];
-        feeds[name] = x.dtype === 'int32' ? new ort.Tensor('int64', BigInt64Array.from(x.data, (v) => BigInt(v)), x.shape) : new ort.Tensor('float32', x.data as Float32Array, x.shape);
+        feeds[name] =
+          x.dtype === 'int32'
+            ? new ort.Tensor(
+                'int64',
+                BigInt64Array.from(x.data, (v) => BigInt(v)),
+                x.shape,
+              )
+            : new ort.Tensor('float32', x.data as Float32Array, x.shape);
       });
       const got = await session.run(feeds);
       assert.equal(session.outputNames.length, c.expected.length, 'outputs');
@@ -60,6 +74,9 @@ test('ONNX exports of the small templates give tfjs\'s outputs within 1e-4 under
 test('the ONNX export names the fix where no Python with torch is found', async () => {
   await assert.rejects(
     exportOnnx(loadTemplate('mlp.attn.json'), { pythons: ['/nonexistent/python3'] }),
-    (e: unknown) => e instanceof OnnxExportError && /needs a Python with PyTorch: none of \/nonexistent\/python3 imports torch/.test(e.message) && /ATTN_PYTHON/.test(e.message),
+    (e: unknown) =>
+      e instanceof OnnxExportError &&
+      /needs a Python with PyTorch: none of \/nonexistent\/python3 imports torch/.test(e.message) &&
+      /ATTN_PYTHON/.test(e.message),
   );
 });

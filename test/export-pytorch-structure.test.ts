@@ -25,7 +25,15 @@ const trainer = fileURLToPath(new URL('../../test/helpers/train_torch_exports.py
 /** The lines of a method's body in generated Python (up to the next blank line at its level or a new def). */
 function methodBody(code: string, cls: string, method: string): string[] {
   const lines = code.split('\n');
-  const start = lines.findIndex((l, i) => l.startsWith(`    def ${method}(`) && lines.slice(0, i).reverse().find((x) => x.startsWith('class '))?.startsWith(`class ${cls}(`));
+  const start = lines.findIndex(
+    (l, i) =>
+      l.startsWith(`    def ${method}(`) &&
+      lines
+        .slice(0, i)
+        .reverse()
+        .find((x) => x.startsWith('class '))
+        ?.startsWith(`class ${cls}(`),
+  );
   assert.ok(start >= 0, `no ${cls}.${method}`);
   const body: string[] = [];
   for (const l of lines.slice(start + 1)) {
@@ -75,7 +83,10 @@ test('probes: with model.probing set, forward keeps every attention output in mo
     '    model = m.Model(); model.probing = True; model(*m.example_inputs())',
     '    print(len(model.probes), flush=True)',
   ].join('\n');
-  const counts = execFileSync(PYTHON, ['-c', script, ...cases.map((c) => c.file)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  const counts = execFileSync(PYTHON, ['-c', script, ...cases.map((c) => c.file)], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map(Number);
   cases.forEach((c, i) => {
     assert.ok(c.n > 0, c.f);
     assert.equal(counts[i], c.n, `${c.f}: probes`);
@@ -98,8 +109,15 @@ test('every template trains through its exported entry point, and its loss falls
   const large = templateFiles({ large: true }).filter((f) => isLargeTemplate(loadTemplate(f)) && (process.env.ATTN_TEST_ALL_LARGE || LARGE_CNNS.includes(f)));
   // Small templates: 8 samples in one batch, 3 epochs; ImageNet-size ones: 2 samples at 224×224, 2 steps.
   const run = (files: string[], samples: number, epochs: number) => {
-    const out = execFileSync(PYTHON, [trainer, String(samples), String(epochs), ...write(files)], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
-    const results = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { losses?: number[]; error?: string });
+    const out = execFileSync(PYTHON, [trainer, String(samples), String(epochs), ...write(files)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const results = out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { losses?: number[]; error?: string });
     files.forEach((f, i) => {
       const r = results[i];
       assert.equal(r.error, undefined, `${f}: ${r.error}`);
@@ -126,7 +144,7 @@ test('the attention branch network (ABN) trains through its entry point on both 
   assert.ok(Number.isFinite(first) && last < first, `loss ${r.losses!.map((l) => l.toFixed(4)).join(' → ')} does not fall`);
 });
 
-test('a class token taken by reshape, 1×1 poolings and flatten exports as x[:, 0], with the engine\'s outputs', async (t) => {
+test("a class token taken by reshape, 1×1 poolings and flatten exports as x[:, 0], with the engine's outputs", async (t) => {
   for (const f of ['vit-ti16.attn.json', 'vit-tiny-mnist.attn.json']) {
     const { code } = exportPytorch(loadTemplate(f));
     const forward = methodBody(code, 'ClassToken', 'forward').map((l) => l.trim());
@@ -166,7 +184,10 @@ test('the PyTorch helper files import on their own and their modules run and tra
 });
 
 test('an emitter that names a helper its file does not define is refused with the file named', () => {
-  assert.throws(() => torchHelperSource(torchHelper('NoSuchModule', 'vision_attention.py')), /engine\/export\/torch\/vision_attention\.py defines no NoSuchModule/);
+  assert.throws(
+    () => torchHelperSource(torchHelper('NoSuchModule', 'vision_attention.py')),
+    /engine\/export\/torch\/vision_attention\.py defines no NoSuchModule/,
+  );
 });
 
 test('Keras: a multi-output model gets one metrics list per output (Keras 3 refuses one flat list)', () => {

@@ -18,14 +18,24 @@ const cases: { name: string; graph: GraphFile }[] = [];
 
 /** A 0/1 padding mask: token ids drawn from {0, 1}, so about half the keys are hidden. */
 const mask = (id: string, length: number): [string, string, Record<string, unknown>] => [id, 'io.input', { kind: 'tokens', length, vocabSize: 2 }];
-const seq = (id: string, length: number, features: number): [string, string, Record<string, unknown>] => [id, 'io.input', { kind: 'sequence', length, features }];
+const seq = (id: string, length: number, features: number): [string, string, Record<string, unknown>] => [
+  id,
+  'io.input',
+  { kind: 'sequence', length, features },
+];
 const out = (id: string): [string, string, Record<string, unknown>] => [id, 'io.output', { loss: 'none' }];
 
 cases.push({
   name: 'masked causal multi-head cross-attention',
   graph: graph(
     [seq('q', 4, 6), seq('k', 5, 3), mask('m', 5), ['mha', 'attention.multiHead', { heads: 2, causal: true }], out('y'), out('w')],
-    [['q.out', 'mha.query'], ['k.out', 'mha.key'], ['m.out', 'mha.mask'], ['mha.out', 'y.in'], ['mha.weights', 'w.in']],
+    [
+      ['q.out', 'mha.query'],
+      ['k.out', 'mha.key'],
+      ['m.out', 'mha.mask'],
+      ['mha.out', 'y.in'],
+      ['mha.weights', 'w.in'],
+    ],
   ),
 });
 cases.push({
@@ -41,14 +51,27 @@ cases.push({
       out('ws'),
       out('wc'),
     ],
-    [['t.out', 'dec.in'], ['s.out', 'dec.memory'], ['tm.out', 'dec.mask'], ['sm.out', 'dec.memoryMask'], ['dec.out', 'y.in'], ['dec.selfAttention', 'ws.in'], ['dec.crossAttention', 'wc.in']],
+    [
+      ['t.out', 'dec.in'],
+      ['s.out', 'dec.memory'],
+      ['tm.out', 'dec.mask'],
+      ['sm.out', 'dec.memoryMask'],
+      ['dec.out', 'y.in'],
+      ['dec.selfAttention', 'ws.in'],
+      ['dec.crossAttention', 'wc.in'],
+    ],
   ),
 });
 cases.push({
   name: 'decoder with only a memory mask',
   graph: graph(
     [seq('t', 3, 4), seq('s', 5, 4), mask('sm', 5), ['dec', 'attention.transformerDecoder', { heads: 2, ffDim: 8, dropout: 0 }], out('y')],
-    [['t.out', 'dec.in'], ['s.out', 'dec.memory'], ['sm.out', 'dec.memoryMask'], ['dec.out', 'y.in']],
+    [
+      ['t.out', 'dec.in'],
+      ['s.out', 'dec.memory'],
+      ['sm.out', 'dec.memoryMask'],
+      ['dec.out', 'y.in'],
+    ],
   ),
 });
 for (const [type, params] of [
@@ -61,15 +84,35 @@ for (const [type, params] of [
     name: `masked ${type} ${JSON.stringify(params)}`,
     graph: graph(
       [seq('q', 3, 4), seq('k', 6, 4), mask('m', 6), ['att', type, params], out('y'), out('w')],
-      [['q.out', 'att.query'], ['k.out', type === 'attention.scaledDotProduct' ? 'att.key' : 'att.keys'], ...(type === 'attention.scaledDotProduct' ? [['k.out', 'att.value'] as [string, string]] : []), ['m.out', 'att.mask'], ['att.out', 'y.in'], ['att.weights', 'w.in']],
+      [
+        ['q.out', 'att.query'],
+        ['k.out', type === 'attention.scaledDotProduct' ? 'att.key' : 'att.keys'],
+        ...(type === 'attention.scaledDotProduct' ? [['k.out', 'att.value'] as [string, string]] : []),
+        ['m.out', 'att.mask'],
+        ['att.out', 'y.in'],
+        ['att.weights', 'w.in'],
+      ],
     ),
   });
 }
 cases.push({
   name: 'masked adjacent memory network',
   graph: graph(
-    [seq('mem', 5, 4), ['q', 'io.input', { kind: 'vector', features: 4 }], mask('m', 5), ['hops', 'attention.memoryHop', { hops: 2, dim: 3 }], out('y'), out('w')],
-    [['mem.out', 'hops.memory'], ['q.out', 'hops.query'], ['m.out', 'hops.mask'], ['hops.out', 'y.in'], ['hops.attention', 'w.in']],
+    [
+      seq('mem', 5, 4),
+      ['q', 'io.input', { kind: 'vector', features: 4 }],
+      mask('m', 5),
+      ['hops', 'attention.memoryHop', { hops: 2, dim: 3 }],
+      out('y'),
+      out('w'),
+    ],
+    [
+      ['mem.out', 'hops.memory'],
+      ['q.out', 'hops.query'],
+      ['m.out', 'hops.mask'],
+      ['hops.out', 'y.in'],
+      ['hops.attention', 'w.in'],
+    ],
   ),
 });
 
@@ -116,7 +159,8 @@ test('Keras and PyTorch exports compile', async (t) => {
 
 test('each block is one documented helper, emitted once and only if used', () => {
   const py = exportPytorch(stacked).code;
-  for (const cls of ['PatchEmbedding', 'TransformerEncoderLayer', 'TransformerDecoderLayer', 'MultiHeadAttention']) assert.equal(py.split(`class ${cls}(nn.Module):`).length, 2, cls);
+  for (const cls of ['PatchEmbedding', 'TransformerEncoderLayer', 'TransformerDecoderLayer', 'MultiHeadAttention'])
+    assert.equal(py.split(`class ${cls}(nn.Module):`).length, 2, cls);
   assert.equal(py.split('def masked_softmax(').length, 2);
   assert.doesNotMatch(py, /class (AdditiveAttention|LuongAttention|MemoryNetwork|ScaledDotProductAttention)\b/);
   assert.match(py, /self\.enc2 = TransformerEncoderLayer\(d_model=8, num_heads=4, dim_feedforward=8, norm_first=True\)/);
@@ -127,10 +171,12 @@ test('each block is one documented helper, emitted once and only if used', () =>
   assert.match(py, /Vaswani et al\. 2017/);
   assert.match(py, /Dosovitskiy et al\. 2021/);
   const keras = exportKeras(stacked);
-  for (const cls of ['PatchEmbedding', 'TransformerEncoderLayer', 'TransformerDecoderLayer', 'MultiHeadAttention']) assert.equal(keras.split(`class ${cls}(keras.layers.Layer):`).length, 2, cls);
+  for (const cls of ['PatchEmbedding', 'TransformerEncoderLayer', 'TransformerDecoderLayer', 'MultiHeadAttention'])
+    assert.equal(keras.split(`class ${cls}(keras.layers.Layer):`).length, 2, cls);
   assert.match(keras, /enc1_out, enc1_attention = TransformerEncoderLayer\(d_model=8, num_heads=2, ff_dim=16, dropout=0, name="enc1"\)\(patches\)/);
   const ts = exportTfjs(stacked);
-  for (const cls of ['PatchEmbedding {', 'TransformerEncoderLayer {', 'MultiHeadAttention {', 'DotProductAttention extends tf.layers.Layer']) assert.equal(ts.split(`class ${cls}`).length, 2, cls);
+  for (const cls of ['PatchEmbedding {', 'TransformerEncoderLayer {', 'MultiHeadAttention {', 'DotProductAttention extends tf.layers.Layer'])
+    assert.equal(ts.split(`class ${cls}`).length, 2, cls);
   assert.doesNotMatch(ts, /class (AdditiveAttention|ScoredAttention|MemoryNetwork)\b/);
 });
 

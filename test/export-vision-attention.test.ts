@@ -24,7 +24,13 @@ const VISION = [
   'attention.highwayGate',
   'attention.gate',
 ];
-const STRUCTURED = ['attention.residualAttention', 'attention.attendRectify', 'attention.globalGate', 'attention.localSelfAttention2d', 'attention.augmentedConv'];
+const STRUCTURED = [
+  'attention.residualAttention',
+  'attention.attendRectify',
+  'attention.globalGate',
+  'attention.localSelfAttention2d',
+  'attention.augmentedConv',
+];
 
 // Every block example goes through test/block-conformance.test.ts; these are the cases the examples leave out.
 const cases: { name: string; graph: GraphFile }[] = [];

@@ -32,10 +32,26 @@ test('names that break code still give valid, unique identifiers', () => {
   const py = new NameTable('python');
   const labels = ['conv "1"', 'line\nbreak', 'Größe ü', '3x3 conv', 'class', 'lambda', 'self', 'conv "1"', '', '💥', 'forward', 'import'];
   const names = labels.map((l) => py.take(l));
-  assert.deepEqual(names, ['conv_1', 'line_break', 'grosse_u', 'n_3x3_conv', 'class_', 'lambda_', 'self_', 'conv_1_2', 'node', 'node_2', 'forward_', 'import_']);
+  assert.deepEqual(names, [
+    'conv_1',
+    'line_break',
+    'grosse_u',
+    'n_3x3_conv',
+    'class_',
+    'lambda_',
+    'self_',
+    'conv_1_2',
+    'node',
+    'node_2',
+    'forward_',
+    'import_',
+  ]);
   for (const n of names) assert.match(n, /^[A-Za-z_][A-Za-z0-9_]*$/);
   const js = new NameTable('typescript');
-  assert.deepEqual(['new', 'my layer', 'My Layer', 'delete', '2nd'].map((l) => js.take(l)), ['new_', 'myLayer', 'myLayer_2', 'delete_', 'n2nd']);
+  assert.deepEqual(
+    ['new', 'my layer', 'My Layer', 'delete', '2nd'].map((l) => js.take(l)),
+    ['new_', 'myLayer', 'myLayer_2', 'delete_', 'n2nd'],
+  );
   assert.equal(identifier('SqueezeExcitation block', 'python'), 'squeeze_excitation_block');
 });
 
@@ -63,8 +79,21 @@ test('labels that break code export to code that compiles and runs', async () =>
 });
 
 test('a graph with errors is refused, naming the node', () => {
-  const g = graph([['x', 'io.input', { kind: 'vector' }], ['d', 'core.dense', { units: 0 }], ['y', 'io.output']], [['x.out', 'd.in'], ['d.out', 'y.in']]);
-  assert.throws(() => exportPytorch(g), (e: unknown) => e instanceof ExportError && e.nodeId === 'd' && /units/.test(e.message));
+  const g = graph(
+    [
+      ['x', 'io.input', { kind: 'vector' }],
+      ['d', 'core.dense', { units: 0 }],
+      ['y', 'io.output'],
+    ],
+    [
+      ['x.out', 'd.in'],
+      ['d.out', 'y.in'],
+    ],
+  );
+  assert.throws(
+    () => exportPytorch(g),
+    (e: unknown) => e instanceof ExportError && e.nodeId === 'd' && /units/.test(e.message),
+  );
 });
 
 for (const c of cases) {

@@ -36,10 +36,7 @@ const expected: Record<string, Expect[]> = {
     { nodeId: 'c', message: 'node "c" is part of a cycle (c → a → c); a model graph must be acyclic' },
   ],
   'unconnected-input': [{ nodeId: 'a', port: 'in2', message: 'required input "in2" of "a" (Add) is not connected' }],
-  'no-input': [
-    { nodeId: 'd', port: 'in', message: 'required input "in" of "d" (Dense) is not connected' },
-    { message: 'the graph has no Input node' },
-  ],
+  'no-input': [{ nodeId: 'd', port: 'in', message: 'required input "in" of "d" (Dense) is not connected' }, { message: 'the graph has no Input node' }],
   'no-output': [{ message: 'the graph has no Output node: wire the last block into an Output' }],
   'rank-mismatch': [{ nodeId: 'c', port: 'in', message: 'input "in" needs rank 4 (batch included), but the incoming tensor is [?, 20] (rank 2)' }],
   'broadcast-mismatch': [{ nodeId: 'a', port: 'in2', message: 'cannot broadcast [?, 8, 8, 3] with [?, 8, 8, 4]: axis 3 is 3 vs 4' }],

@@ -42,12 +42,22 @@ for (const c of corpus) {
       assert.deepEqual(errors, []);
       assert.ok(r.compiled && r.exported > 0, 'a valid graph compiles and exports');
     } else if ('node' in c.expect) {
-      assert.ok(errors.some((d) => d.nodeId === (c.expect as { node: string }).node), JSON.stringify(errors.map((d) => [d.nodeId, d.message.slice(0, 200)])));
+      assert.ok(
+        errors.some((d) => d.nodeId === (c.expect as { node: string }).node),
+        JSON.stringify(errors.map((d) => [d.nodeId, d.message.slice(0, 200)])),
+      );
     } else {
       assert.ok(errors.length > 0 && errors.every((d) => d.nodeId === undefined));
-      assert.ok(errors.some((d) => c.expect && 'file' in c.expect && c.expect.file.test(d.message)), errors.map((d) => d.message.slice(0, 200)).join('\n'));
+      assert.ok(
+        errors.some((d) => c.expect && 'file' in c.expect && c.expect.file.test(d.message)),
+        errors.map((d) => d.message.slice(0, 200)).join('\n'),
+      );
     }
-    if (c.message) assert.ok(errors.some((d) => c.message!.test(d.message)), errors.map((d) => d.message.slice(0, 300)).join('\n'));
+    if (c.message)
+      assert.ok(
+        errors.some((d) => c.message!.test(d.message)),
+        errors.map((d) => d.message.slice(0, 300)).join('\n'),
+      );
     for (const d of errors) assert.ok(d.message.length < 2000, `a message of ${d.message.length} characters`);
     // Nothing that reached Object.prototype.
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -64,7 +74,11 @@ test('attn validate on hostile files: exit 1, every line escaped and naming the 
   const r = await attn('validate', ...picked.map(fileOf));
   assert.equal(r.code, 1);
   assert.doesNotMatch(r.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
-  for (const line of r.stdout.trim().split('\n')) assert.ok(picked.some((c) => line.startsWith(fileOf(c))), line);
+  for (const line of r.stdout.trim().split('\n'))
+    assert.ok(
+      picked.some((c) => line.startsWith(fileOf(c))),
+      line,
+    );
   assert.match(r.stdout, /node "\\u001b\[2J\\u001b\[31mevil\\u0007" port "in": error: required input "in"/);
   assert.match(r.stdout, /BOM\.attn\.json: ok/);
 });

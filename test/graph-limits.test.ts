@@ -48,7 +48,10 @@ test('10 nested composites repeated 10 times: a 5 KB file refused in millisecond
   assert.equal(a.size.nodes, 3 + 1 + 10 * inside - 1);
   const [d] = a.diagnostics.filter((x) => x.severity === 'error');
   assert.equal(d.nodeId, 'top');
-  assert.match(d.message, /^the graph has 33,333,333,333 nodes after inlining composites and repeats, over the limit of 20,000 \(.* times the limit\); "top" \(composite "L0" ×10\) → "d" \(composite "L1" ×10\) → .* "d" \(composite "L9" ×10\) makes/);
+  assert.match(
+    d.message,
+    /^the graph has 33,333,333,333 nodes after inlining composites and repeats, over the limit of 20,000 \(.* times the limit\); "top" \(composite "L0" ×10\) → "d" \(composite "L1" ×10\) → .* "d" \(composite "L9" ×10\) makes/,
+  );
   assert.match(d.message, /--limits nodes=N/);
 });
 
@@ -68,7 +71,10 @@ test('the node count equals what inlining visits: exactly at the limit passes, o
 test('a Dense of 1e6 units (7.8e8 parameters) is refused by the parameter limit', () => {
   const [d] = errors(oneBlock('wide', 'core.dense', { units: 1e6 }));
   assert.equal(d.nodeId, 'wide');
-  assert.equal(d.message, 'the graph has 785,000,000 parameters, over the limit of 250,000,000 (214% over); node "wide" alone has 785,000,000. Make it smaller, or raise the limit with --limits params=N (or ATTN_LIMITS).');
+  assert.equal(
+    d.message,
+    'the graph has 785,000,000 parameters, over the limit of 250,000,000 (214% over); node "wide" alone has 785,000,000. Make it smaller, or raise the limit with --limits params=N (or ATTN_LIMITS).',
+  );
   assert.deepEqual(errors(oneBlock('wide', 'core.dense', { units: 1e6 }), { params: 1e9 }), []);
 });
 
@@ -114,7 +120,8 @@ test('parameter counts: exact for the standard layers, close for attention block
         depth.set(layer.name, d);
         if (!g.nodes.some((n) => n.id === layer.name)) deepest = Math.max(deepest, d);
       }
-      if (blockLayerDepth(b, values) < deepest) wrong.push(`${b.type} ${JSON.stringify(ex.params ?? {})}: ${blockLayerDepth(b, values)} layers deep in the table, tfjs built ${deepest}`);
+      if (blockLayerDepth(b, values) < deepest)
+        wrong.push(`${b.type} ${JSON.stringify(ex.params ?? {})}: ${blockLayerDepth(b, values)} layers deep in the table, tfjs built ${deepest}`);
       c.model.dispose();
     }
   }
@@ -171,7 +178,10 @@ test('attn validate, export and train hold to the limits, which --limits sets; a
 test('formatDiagnostic prints control characters and terminal escapes escaped', () => {
   const id = '\u001b[2J\u001b]0;owned\u0007x\ny\u202e';
   const text = formatDiagnostic({ severity: 'error', nodeId: id, port: 'p\u001b', message: `bad "${id}"` }, 'f\u001b.json');
-  assert.equal(text, 'f\\u001b.json node "\\u001b[2J\\u001b]0;owned\\u0007x\\u000ay\\u202e" port "p\\u001b": error: bad "\\u001b[2J\\u001b]0;owned\\u0007x\\u000ay\\u202e"');
+  assert.equal(
+    text,
+    'f\\u001b.json node "\\u001b[2J\\u001b]0;owned\\u0007x\\u000ay\\u202e" port "p\\u001b": error: bad "\\u001b[2J\\u001b]0;owned\\u0007x\\u000ay\\u202e"',
+  );
   assert.doesNotMatch(text, /[\u0000-\u001f\u007f-\u009f]/);
 });
 
@@ -184,7 +194,12 @@ test('a graph file with a UTF-8 BOM loads; one that is not UTF-8, or not a file,
   const latin1 = path.join(dir, 'latin1.attn.json');
   writeFileSync(latin1, Buffer.concat([Buffer.from(text.slice(0, 40)), Buffer.from([0xe9]), Buffer.from(text.slice(40))]));
   const [d] = (await loadGraphFile(latin1)).diagnostics;
-  assert.match(d.message, new RegExp(`^cannot read ${latin1.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: it is not UTF-8 text \\(the first invalid byte is at line 3, column \\d+\\); save it as UTF-8$`));
+  assert.match(
+    d.message,
+    new RegExp(
+      `^cannot read ${latin1.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: it is not UTF-8 text \\(the first invalid byte is at line 3, column \\d+\\); save it as UTF-8$`,
+    ),
+  );
   assert.equal(d.line, 3);
   assert.match((await loadGraphFile(dir)).diagnostics[0].message, /: it is a folder$/);
 });

@@ -9,7 +9,7 @@ import { loadTemplate, templateFiles } from './helpers/graphs.js';
 
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const junk = [null, -1, 0, 1e9, 2.5, '', 'x', true, [], {}, [1, 'a'], { node: 'x' }, 'core.add', NaN];

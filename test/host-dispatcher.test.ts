@@ -34,7 +34,10 @@ test('each method goes to its own handler, with the request as parsed (defaults 
 test('a request that does not fit its schema never reaches a handler', async () => {
   const { handlers, calls } = recording();
   const d = new HostDispatcher(handlers);
-  await assert.rejects(d.dispatch('openRun', { runId: '../etc' }), (e: Error) => e instanceof HostRequestError && /bad request for openRun: runId/.test(e.message));
+  await assert.rejects(
+    d.dispatch('openRun', { runId: '../etc' }),
+    (e: Error) => e instanceof HostRequestError && /bad request for openRun: runId/.test(e.message),
+  );
   await assert.rejects(d.dispatch('listRuns', { extra: 1 }), HostRequestError);
   for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'dispatch', 42])
     await assert.rejects(d.dispatch(name, {}), (e: Error) => e instanceof HostRequestError && /unknown host method/.test(e.message), String(name));

@@ -113,10 +113,35 @@ test('the menu has the File, Edit, View and Help items, each sending its command
       dev: false,
     });
     const labels = template.map((m) => m.label ?? m.role);
-    assert.deepEqual(labels.filter((l) => ['File', 'Edit', 'View', 'help'].includes(String(l))), ['File', 'Edit', 'View', 'help'], platform);
+    assert.deepEqual(
+      labels.filter((l) => ['File', 'Edit', 'View', 'help'].includes(String(l))),
+      ['File', 'Edit', 'View', 'help'],
+      platform,
+    );
     const all = flatten(template);
     const byLabel = (l: string) => all.find((i) => i.label === l);
-    for (const l of ['New', 'Open…', 'Open Recent', 'Save', 'Save As…', 'Export Code…', 'Undo', 'Redo', 'Cut', 'Copy', 'Paste', 'Duplicate', 'Delete', 'Select All', 'Zoom In', 'Zoom Out', 'Fit Graph', 'Palette', 'Inspector', 'Keyboard Shortcuts'])
+    for (const l of [
+      'New',
+      'Open…',
+      'Open Recent',
+      'Save',
+      'Save As…',
+      'Export Code…',
+      'Undo',
+      'Redo',
+      'Cut',
+      'Copy',
+      'Paste',
+      'Duplicate',
+      'Delete',
+      'Select All',
+      'Zoom In',
+      'Zoom Out',
+      'Fit Graph',
+      'Palette',
+      'Inspector',
+      'Keyboard Shortcuts',
+    ])
       assert.ok(byLabel(l), `${platform}: ${l}`);
     // Clicking every command item sends exactly its command; the ids are real commands.
     for (const i of all.filter((x) => x.click && x.id)) {
@@ -129,7 +154,11 @@ test('the menu has the File, Edit, View and Help items, each sending its command
     assert.deepEqual(sent.pop(), ['file.openRecent', '/home/u/se.attn.json']);
     byLabel('Clear Recent')!.click!({} as never, undefined, {} as never);
     assert.equal(cleared, 1);
-    assert.equal(all.some((i) => i.role === 'toggleDevTools'), false, 'no developer tools outside npm run dev');
+    assert.equal(
+      all.some((i) => i.role === 'toggleDevTools'),
+      false,
+      'no developer tools outside npm run dev',
+    );
   }
 });
 
@@ -147,7 +176,11 @@ test('the preload bridge exposes two functions on the channels the main process 
     },
   };
   const module = { exports: {} };
-  vm.runInNewContext(await readFile(file, 'utf8'), { require: (m: string) => (m === 'electron' ? electron : assert.fail(`preload requires ${m}`)), module, exports: module.exports });
+  vm.runInNewContext(await readFile(file, 'utf8'), {
+    require: (m: string) => (m === 'electron' ? electron : assert.fail(`preload requires ${m}`)),
+    module,
+    exports: module.exports,
+  });
   assert.deepEqual(Object.keys(exposed), ['attnHost']);
   assert.deepEqual(Object.keys(exposed.attnHost).sort(), ['invoke', 'onEvent']);
   await exposed.attnHost.invoke('readGraph', { path: '/x.attn.json' });

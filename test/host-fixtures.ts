@@ -42,7 +42,14 @@ export function tinyMnistGraph(): GraphFile {
       n('head', 'core.classificationHead', { classes: 10 }),
       n('label', 'io.output'),
     ],
-    edges: [e('image', 'out', 'pool'), e('pool', 'out', 'conv'), e('conv', 'out', 'se'), e('se', 'out', 'flat'), e('flat', 'out', 'head'), e('head', 'probs', 'label')],
+    edges: [
+      e('image', 'out', 'pool'),
+      e('pool', 'out', 'conv'),
+      e('conv', 'out', 'se'),
+      e('se', 'out', 'flat'),
+      e('flat', 'out', 'head'),
+      e('head', 'probs', 'label'),
+    ],
   };
 }
 

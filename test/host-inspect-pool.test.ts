@@ -35,7 +35,9 @@ let counted: ReturnType<typeof countedPool>;
 before(async () => {
   counted = countedPool();
   s = await sandbox('browser', { training: new ProcessTrainingDriver(forkTraining), inspect: (cmd) => counted.pool.inspect(cmd) });
-  const done = new Promise<void>((resolve) => s.service.onEvent((e: HostEvent) => void (e.channel === 'training' && e.event.type === 'state' && ['done', 'failed'].includes(e.event.state) && resolve())));
+  const done = new Promise<void>((resolve) =>
+    s.service.onEvent((e: HostEvent) => void (e.channel === 'training' && e.event.type === 'state' && ['done', 'failed'].includes(e.event.state) && resolve())),
+  );
   ({ runId } = (await s.service.dispatch('startTraining', {
     graph: tinyMnistGraph(),
     dataset: { name: 'mnist', limit: 80 },
@@ -52,7 +54,7 @@ after(async () => {
   await s.cleanup();
 });
 
-test('8 concurrent inspections start at most the pool\'s 2 processes and each answers its own sample', { timeout: 180_000 }, async () => {
+test("8 concurrent inspections start at most the pool's 2 processes and each answers its own sample", { timeout: 180_000 }, async () => {
   const { dataset } = await inspectionFor(runDir, { index: 0 });
   const preview = (await s.service.dispatch('previewDataset', { dataset, graph: tinyMnistGraph() })) as DatasetPreview;
   assert.ok(preview.ok && preview.validationSamples === 8);

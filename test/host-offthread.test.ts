@@ -12,11 +12,41 @@ import { sandbox, tinyGraph } from './host-fixtures.js';
 
 /** Dense(4) in `levels` composites, each level repeating the one below ten times: 10^levels layers. */
 function nested(levels: number): GraphFile {
-  const defs = [composite('c0', [cin('in'), ['fc', 'core.dense', { units: 4 }], cout('out')], [['in.out', 'fc.in'], ['fc.out', 'out.in']])];
+  const defs = [
+    composite(
+      'c0',
+      [cin('in'), ['fc', 'core.dense', { units: 4 }], cout('out')],
+      [
+        ['in.out', 'fc.in'],
+        ['fc.out', 'out.in'],
+      ],
+    ),
+  ];
   for (let k = 1; k < levels; k++)
-    defs.push(composite(`c${k}`, [cin('in'), ['r', use(`c${k - 1}`), { repeat: 10 }], cout('out')], [['in.out', 'r.in'], ['r.out', 'out.in']]));
+    defs.push(
+      composite(
+        `c${k}`,
+        [cin('in'), ['r', use(`c${k - 1}`), { repeat: 10 }], cout('out')],
+        [
+          ['in.out', 'r.in'],
+          ['r.out', 'out.in'],
+        ],
+      ),
+    );
   const top = use(`c${levels - 1}`);
-  return graphWith(defs, [['x', 'io.input', { kind: 'vector', features: 4 }], ['top', top, { repeat: 10 }], ['y', 'io.output']], [['x.out', 'top.in'], ['top.out', 'y.in']], 'nested');
+  return graphWith(
+    defs,
+    [
+      ['x', 'io.input', { kind: 'vector', features: 4 }],
+      ['top', top, { repeat: 10 }],
+      ['y', 'io.output'],
+    ],
+    [
+      ['x.out', 'top.in'],
+      ['top.out', 'y.in'],
+    ],
+    'nested',
+  );
 }
 
 test('an export in the worker gives what the exporter gives on this thread', { timeout: 60_000 }, async () => {
@@ -41,7 +71,10 @@ test('an export past the time limit or the heap limit is stopped with a message 
     message: 'the pytorch export of "nested" needed more than 48 MB and was stopped; the graph expands to too much code (nested or repeated composites?)',
   });
   // Bad targets and graphs the exporter refuses still say why.
-  await assert.rejects(exportOffThread({ graph: { ...tinyGraph(), nodes: [] }, target: 'keras' }), (e: Error) => e.message.length > 0 && !/took longer|needed more/.test(e.message));
+  await assert.rejects(
+    exportOffThread({ graph: { ...tinyGraph(), nodes: [] }, target: 'keras' }),
+    (e: Error) => e.message.length > 0 && !/took longer|needed more/.test(e.message),
+  );
 });
 
 test('while a huge export runs the host service answers other calls, and the export fails within its time limit', { timeout: 60_000 }, async () => {
@@ -65,7 +98,11 @@ test('while a huge export runs the host service answers other calls, and the exp
     assert.ok(done.ms < 15_000, `the export call ended after ${done.ms} ms`);
     // Stopped at the time limit, or refused by the analysis' size limits naming a composite: never a blocked server.
     if ('err' in done) assert.match(done.err.message, /took longer than 10 s and was stopped|needed more than 1024 MB and was stopped/);
-    else assert.ok(done.r.files.length === 0 && done.r.diagnostics.some((d) => d.severity === 'error' && /c\d/.test(JSON.stringify(d))), JSON.stringify(done.r.diagnostics));
+    else
+      assert.ok(
+        done.r.files.length === 0 && done.r.diagnostics.some((d) => d.severity === 'error' && /c\d/.test(JSON.stringify(d))),
+        JSON.stringify(done.r.diagnostics),
+      );
   } finally {
     await s.cleanup();
   }

@@ -53,7 +53,14 @@ test('the desktop Open Recent menu lists the service’s files, opens each by it
     const sent: [MenuCommand, string | undefined][] = [];
     let cleared = 0;
     const openRecent = (recent: RecentFile[]) => {
-      const file = menuTemplate({ platform: 'linux', appName: 'Attention Studio', recent, send: (c, a) => sent.push([c, a]), clearRecent: () => cleared++, dev: false })[0];
+      const file = menuTemplate({
+        platform: 'linux',
+        appName: 'Attention Studio',
+        recent,
+        send: (c, a) => sent.push([c, a]),
+        clearRecent: () => cleared++,
+        dev: false,
+      })[0];
       const submenu = (file.submenu as MenuItemConstructorOptions[]).find((i) => i.label === 'Open Recent')!.submenu as MenuItemConstructorOptions[];
       return submenu;
     };

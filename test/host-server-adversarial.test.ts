@@ -217,13 +217,7 @@ test('clients that reset mid-handshake leave the server answering', async () => 
 
 test('no response carries a cookie, whatever the request', async () => {
   const seen: string[] = [];
-  const requests = [
-    `GET /?token=${TOKEN} HTTP/1.1`,
-    'GET / HTTP/1.1',
-    'GET /?token=wrong HTTP/1.1',
-    'GET /missing.js HTTP/1.1',
-    'POST / HTTP/1.1',
-  ];
+  const requests = [`GET /?token=${TOKEN} HTTP/1.1`, 'GET / HTTP/1.1', 'GET /?token=wrong HTTP/1.1', 'GET /missing.js HTTP/1.1', 'POST / HTTP/1.1'];
   for (const line of requests) {
     const reply = (await raw(`${line}\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)).toString('latin1');
     seen.push(statusLine(Buffer.from(reply, 'latin1')));
@@ -238,6 +232,10 @@ test('no response carries a cookie, whatever the request', async () => {
   assert.match(upgrade, /^HTTP\/1\.1 101 /);
   const head = upgrade.split('\r\n\r\n')[0];
   assert.doesNotMatch(head, /^set-cookie:/im);
-  assert.match(head, new RegExp(`^sec-websocket-protocol: ${HOST_WS_PROTOCOL.replace('.', '\\.')}$`, 'im'), 'the server picks the plain protocol, never echoes the token');
+  assert.match(
+    head,
+    new RegExp(`^sec-websocket-protocol: ${HOST_WS_PROTOCOL.replace('.', '\\.')}$`, 'im'),
+    'the server picks the plain protocol, never echoes the token',
+  );
   assert.ok(!head.includes(TOKEN));
 });

@@ -158,7 +158,10 @@ test('host calls over the socket: save, open, and a validation error comes back 
     assert.match((bad as { message: string }).message, /bad request for readGraph: path/);
     const escape = await c.call('readGraph', { path: '../../etc/passwd.json' });
     assert.match((escape as { message: string }).message, /outside the workspace/);
-    assert.ok(c.frames.every((f) => f.binary), 'every reply is a binary frame');
+    assert.ok(
+      c.frames.every((f) => f.binary),
+      'every reply is a binary frame',
+    );
   } finally {
     c.ws.close();
   }
@@ -172,7 +175,13 @@ test('training events reach the socket as binary frames with the map as a Float3
     s.service.emit({
       channel: 'training',
       runId: 'r1',
-      event: { type: 'attention', epoch: 0, step: 12, ms: 3, maps: [{ nodeId: 'se', port: 'weights', kind: 'channel', shape: [2, 3], fullShape: [2, 3], data }] },
+      event: {
+        type: 'attention',
+        epoch: 0,
+        step: 12,
+        ms: 3,
+        maps: [{ nodeId: 'se', port: 'weights', kind: 'channel', shape: [2, 3], fullShape: [2, 3], data }],
+      },
     });
     for (let i = 0; i < 100 && c.events.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
     assert.equal(c.events.length, 1);

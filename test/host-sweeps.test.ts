@@ -13,7 +13,10 @@ import { sandbox, tinyMnistGraph as seNet } from './host-fixtures.js';
 test('host: startSweep runs the trials; listSweeps, openSweep, compareRuns and sweepTrialGraph read them', { timeout: 300_000 }, async () => {
   const s = await sandbox('browser', { training: new ProcessTrainingDriver(forkTraining) });
   try {
-    await assert.rejects(s.service.dispatch('startSweep', { graph: seNet(), params: ['se.factor=2,4'], dataset: 'mnist' }), /--param 'se.factor=2,4': node "se" \(attention.squeezeExcitation\) has no parameter "factor"/);
+    await assert.rejects(
+      s.service.dispatch('startSweep', { graph: seNet(), params: ['se.factor=2,4'], dataset: 'mnist' }),
+      /--param 'se.factor=2,4': node "se" \(attention.squeezeExcitation\) has no parameter "factor"/,
+    );
     const { sweepId } = (await s.service.dispatch('startSweep', {
       graph: seNet(),
       params: ['se.reduction=1,4', 'lr=0.01'],
@@ -32,12 +35,21 @@ test('host: startSweep runs the trials; listSweeps, openSweep, compareRuns and s
       await sleep(250);
     }
     assert.equal(detail.state, 'done', JSON.stringify(detail.trials));
-    assert.deepEqual(detail.trials.map((t) => [t.values['se.reduction'], t.status]), [[1, 'done'], [4, 'done']]);
+    assert.deepEqual(
+      detail.trials.map((t) => [t.values['se.reduction'], t.status]),
+      [
+        [1, 'done'],
+        [4, 'done'],
+      ],
+    );
     const [first, second] = detail.trials.map((t) => t.metric!);
     assert.equal(detail.best, first >= second ? 'trial-001' : 'trial-002');
     assert.equal(detail.ranking[0], detail.best);
     const list = (await s.service.dispatch('listSweeps', {})) as SweepSummary[];
-    assert.deepEqual(list.map((w) => [w.sweepId, w.finished, w.total, w.best]), [[sweepId, 2, 2, detail.best]]);
+    assert.deepEqual(
+      list.map((w) => [w.sweepId, w.finished, w.total, w.best]),
+      [[sweepId, 2, 2, detail.best]],
+    );
 
     const c = (await s.service.dispatch('compareRuns', { runIds: [`sweeps/${sweepId}/trial-001`, `sweeps/${sweepId}/trial-002`] })) as RunComparison;
     assert.deepEqual(c.graphDiffs[0].diff.changed, [{ id: 'se', params: [{ param: 'reduction', before: 1, after: 4 }] }]);

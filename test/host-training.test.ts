@@ -19,7 +19,8 @@ function collect(s: Awaited<ReturnType<typeof sandbox>>) {
     for (;;) {
       const hit = events.find((x) => pred(x.event));
       if (hit) return hit.event;
-      if (Date.now() - t0 > ms) throw new Error(`no ${what} event in ${ms} ms; got ${JSON.stringify(events.map((x) => x.event).filter((e) => e.type !== 'attention'))}`);
+      if (Date.now() - t0 > ms)
+        throw new Error(`no ${what} event in ${ms} ms; got ${JSON.stringify(events.map((x) => x.event).filter((e) => e.type !== 'attention'))}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -53,7 +54,10 @@ test('a run started from the host trains in its own process, streams attention m
     assert.ok(map, 'the SE channel weights are probed');
     assert.ok(map.data instanceof Float32Array);
     assert.deepEqual(map.shape, [2, 4]);
-    assert.ok([...map.data].every((v) => v > 0 && v < 1), 'sigmoid gate values lie in (0, 1)');
+    assert.ok(
+      [...map.data].every((v) => v > 0 && v < 1),
+      'sigmoid gate values lie in (0, 1)',
+    );
 
     const runs = (await s.service.dispatch('listRuns', {})) as RunSummary[];
     assert.equal(runs.length, 1);
@@ -83,14 +87,17 @@ test('a pause asked for while the process starts holds the run before its first 
     // 'started' comes just before the first batch: the worker is now at the pause.
     await waitFor((e) => e.type === 'started', 'started');
     await waitFor(isState('paused'), 'paused');
-    assert.equal((await s.service.dispatch('listRuns', {}) as RunSummary[])[0].state, 'paused', 'the run starting does not undo the pause');
+    assert.equal(((await s.service.dispatch('listRuns', {})) as RunSummary[])[0].state, 'paused', 'the run starting does not undo the pause');
     // Had the pause not held, batches would have run from 'started' until the stop arrived.
     await s.service.dispatch('stopTraining', { runId });
     await waitFor(isState('stopped'), 'stopped');
     const done = events.find((x) => x.event.type === 'done')?.event;
     assert.ok(done?.type === 'done' && done.reason === 'stopped');
     assert.equal(done.steps, 0, 'no batch was trained');
-    assert.deepEqual(events.filter((x) => x.event.type === 'progress'), []);
+    assert.deepEqual(
+      events.filter((x) => x.event.type === 'progress'),
+      [],
+    );
     const saved = events.flatMap((x) => (x.event.type === 'checkpoint' ? [[x.event.reason, x.event.step]] : []));
     assert.deepEqual(saved, [['stop', 0]]);
   } finally {
@@ -99,35 +106,54 @@ test('a pause asked for while the process starts holds the run before its first 
   }
 });
 
-test('pause, resume and stop reach the training process mid-run: no batch is lost or repeated; a second run is refused while one trains', { timeout: 120_000 }, async () => {
-  const s = await sandbox('browser', { training: new ProcessTrainingDriver(forkTraining) });
-  const { events, waitFor } = collect(s);
-  // A checkpoint after every batch: an event per step (progress events are thinned to ten a second).
-  const steps = () => events.flatMap((x) => (x.event.type === 'checkpoint' ? [x.event] : []));
-  try {
-    const start = { graph: seNet(), dataset: { name: 'mnist', limit: 400 }, config: { epochs: 50, batchSize: 8, checkpointEvery: 1, probe: { enabled: false } }, backend: 'cpu' };
-    const { runId } = (await s.service.dispatch('startTraining', start)) as { runId: string };
-    await waitFor((e) => e.type === 'checkpoint', 'checkpoint');
-    await assert.rejects(s.service.dispatch('startTraining', start), /is still training: stop it first/);
+test(
+  'pause, resume and stop reach the training process mid-run: no batch is lost or repeated; a second run is refused while one trains',
+  { timeout: 120_000 },
+  async () => {
+    const s = await sandbox('browser', { training: new ProcessTrainingDriver(forkTraining) });
+    const { events, waitFor } = collect(s);
+    // A checkpoint after every batch: an event per step (progress events are thinned to ten a second).
+    const steps = () => events.flatMap((x) => (x.event.type === 'checkpoint' ? [x.event] : []));
+    try {
+      const start = {
+        graph: seNet(),
+        dataset: { name: 'mnist', limit: 400 },
+        config: { epochs: 50, batchSize: 8, checkpointEvery: 1, probe: { enabled: false } },
+        backend: 'cpu',
+      };
+      const { runId } = (await s.service.dispatch('startTraining', start)) as { runId: string };
+      await waitFor((e) => e.type === 'checkpoint', 'checkpoint');
+      await assert.rejects(s.service.dispatch('startTraining', start), /is still training: stop it first/);
 
-    await s.service.dispatch('pauseTraining', { runId });
-    await waitFor(isState('paused'), 'paused');
-    await s.service.dispatch('resumeTraining', { runId });
-    await waitFor(isState('running'), 'running');
-    const before = Math.max(...steps().map((c) => c.step));
-    await waitFor((e) => e.type === 'checkpoint' && e.step > before, 'a batch after resuming');
-    await s.service.dispatch('stopTraining', { runId });
-    await waitFor(isState('stopped'), 'stopped');
+      await s.service.dispatch('pauseTraining', { runId });
+      await waitFor(isState('paused'), 'paused');
+      await s.service.dispatch('resumeTraining', { runId });
+      await waitFor(isState('running'), 'running');
+      const before = Math.max(...steps().map((c) => c.step));
+      await waitFor((e) => e.type === 'checkpoint' && e.step > before, 'a batch after resuming');
+      await s.service.dispatch('stopTraining', { runId });
+      await waitFor(isState('stopped'), 'stopped');
 
-    const interval = steps().filter((c) => c.reason === 'interval').map((c) => c.step);
-    assert.deepEqual(interval, Array.from({ length: interval.length }, (_, i) => i + 1), 'one checkpoint per step, in order, across the pause');
-    const stop = steps().filter((c) => c.reason === 'stop');
-    assert.deepEqual(stop.map((c) => c.step), [interval.at(-1)], 'the stop lands after the last batch trained');
-    const runs = (await s.service.dispatch('listRuns', {})) as RunSummary[];
-    assert.equal(runs[0].state, 'stopped');
-    await assert.rejects(s.service.dispatch('pauseTraining', { runId }), /is not training/);
-  } finally {
-    await s.service.dispose();
-    await s.cleanup();
-  }
-});
+      const interval = steps()
+        .filter((c) => c.reason === 'interval')
+        .map((c) => c.step);
+      assert.deepEqual(
+        interval,
+        Array.from({ length: interval.length }, (_, i) => i + 1),
+        'one checkpoint per step, in order, across the pause',
+      );
+      const stop = steps().filter((c) => c.reason === 'stop');
+      assert.deepEqual(
+        stop.map((c) => c.step),
+        [interval.at(-1)],
+        'the stop lands after the last batch trained',
+      );
+      const runs = (await s.service.dispatch('listRuns', {})) as RunSummary[];
+      assert.equal(runs[0].state, 'stopped');
+      await assert.rejects(s.service.dispatch('pauseTraining', { runId }), /is not training/);
+    } finally {
+      await s.service.dispose();
+      await s.cleanup();
+    }
+  },
+);

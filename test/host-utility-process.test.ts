@@ -15,7 +15,11 @@ import { parentPortStandIn, TRAINING_ENTRY } from './helpers/parent-port.js';
 test('the utility-process entry runs the training worker over parentPort, maps arriving as Float32Arrays', { timeout: 90_000 }, async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'attn-utility-'));
   try {
-    const child = fork(TRAINING_ENTRY, [], { serialization: SERIALIZATION, execArgv: await parentPortStandIn(dir), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(TRAINING_ENTRY, [], {
+      serialization: SERIALIZATION,
+      execArgv: await parentPortStandIn(dir),
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const events: TrainEvent[] = [];
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     const done = new Promise<TrainEvent>((resolve, reject) => {

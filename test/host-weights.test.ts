@@ -18,7 +18,10 @@ import { randomizeWeights } from './helpers/exports.js';
 import { tfReady } from './helpers/tf.js';
 import { sandbox, tinyMnistGraph } from './host-fixtures.js';
 
-const withClasses = (g: GraphFile, classes: number): GraphFile => ({ ...g, nodes: g.nodes.map((n) => (n.id === 'head' ? { ...n, params: { ...n.params, classes } } : n)) });
+const withClasses = (g: GraphFile, classes: number): GraphFile => ({
+  ...g,
+  nodes: g.nodes.map((n) => (n.id === 'head' ? { ...n, params: { ...n.params, classes } } : n)),
+});
 
 /** The graph's weights, random, as a safetensors file of its PyTorch export's names; and the tfjs values by weight name. */
 async function weightsFile(graph: GraphFile): Promise<{ bytes: Uint8Array; values: Map<string, Float32Array> }> {
@@ -74,7 +77,12 @@ test('a run from loaded weights, backbone frozen, new 10-class head: the backbon
     const loaded = (await s.service.dispatch('importWeights', { graph: pretrained, path: 'w.safetensors' })) as WeightsImport;
     assert.ok(loaded.ok, loaded.error);
     await assert.rejects(
-      s.service.dispatch('startTraining', { graph: pretrained, dataset: { name: 'mnist', limit: 64 }, config: { epochs: 1, initWeights: '../elsewhere' }, backend: 'cpu' }),
+      s.service.dispatch('startTraining', {
+        graph: pretrained,
+        dataset: { name: 'mnist', limit: 64 },
+        config: { epochs: 1, initWeights: '../elsewhere' },
+        backend: 'cpu',
+      }),
       /initWeights: "\.\.\/elsewhere" is not a run id/,
     );
     const { runId } = (await s.service.dispatch('startTraining', {
@@ -84,7 +92,8 @@ test('a run from loaded weights, backbone frozen, new 10-class head: the backbon
       backend: 'cpu',
     })) as { runId: string };
     const t0 = Date.now();
-    while (!events.some((e) => e.type === 'state' && ['done', 'failed'].includes(e.state)) && Date.now() - t0 < 100_000) await new Promise((r) => setTimeout(r, 100));
+    while (!events.some((e) => e.type === 'state' && ['done', 'failed'].includes(e.state)) && Date.now() - t0 < 100_000)
+      await new Promise((r) => setTimeout(r, 100));
     const failed = events.find((e) => e.type === 'state' && e.state === 'failed');
     assert.equal(failed, undefined, JSON.stringify(failed));
     const tf = await tfReady;

@@ -222,7 +222,12 @@ test('the desktop app opens and saves through its dialogs and takes absolute pat
 test('the block catalogue lists every registered block with its ports and parameters', async () => {
   const s = await sandbox();
   try {
-    const cat = (await s.service.dispatch('blockCatalogue', {})) as { type: string; inputs: unknown[]; outputs: unknown[]; params: Record<string, { type: string }> }[];
+    const cat = (await s.service.dispatch('blockCatalogue', {})) as {
+      type: string;
+      inputs: unknown[];
+      outputs: unknown[];
+      params: Record<string, { type: string }>;
+    }[];
     const dense = cat.find((b) => b.type === 'core.dense');
     assert.ok(dense);
     assert.equal(dense.params.units.type, 'int');

@@ -74,7 +74,11 @@ function importsOf(file: string): Import[] {
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       const named = node.exportClause && ts.isNamedExports(node.exportClause) ? node.exportClause.elements : undefined;
       add(node.moduleSpecifier.text, node.isTypeOnly || (!!named && named.length > 0 && named.every((e) => e.isTypeOnly)));
-    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+    } else if (
+      ts.isImportEqualsDeclaration(node) &&
+      ts.isExternalModuleReference(node.moduleReference) &&
+      ts.isStringLiteral(node.moduleReference.expression)
+    ) {
       add(node.moduleReference.expression.text, node.isTypeOnly);
     } else if (ts.isCallExpression(node) && node.arguments.length > 0 && ts.isStringLiteralLike(node.arguments[0])) {
       const isImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
@@ -91,7 +95,25 @@ function importsOf(file: string): Import[] {
 
 // ------------------------------------------------------------------ layers
 
-type Layer = 'schemas' | 'graph' | 'blocks' | 'shapes' | 'compile' | 'export' | 'train' | 'runs' | 'pytorch' | 'weights' | 'explain' | 'worker' | 'sweep' | 'cli' | 'common' | 'shell' | 'ui' | 'tooling';
+type Layer =
+  | 'schemas'
+  | 'graph'
+  | 'blocks'
+  | 'shapes'
+  | 'compile'
+  | 'export'
+  | 'train'
+  | 'runs'
+  | 'pytorch'
+  | 'weights'
+  | 'explain'
+  | 'worker'
+  | 'sweep'
+  | 'cli'
+  | 'common'
+  | 'shell'
+  | 'ui'
+  | 'tooling';
 
 /**
  * Folders to layers, as house.json draws them (engine/data and engine/backends belong to Train).
@@ -194,8 +216,10 @@ function violation(imp: Import): string | undefined {
     if (inEngine && (BROWSER_ONLY.has(imp.pkg) || imp.pkg === 'electron')) return 'the engine is free of DOM, React and Electron';
     if (from === 'schemas' && imp.pkg !== 'zod') return 'engine/schemas holds the vocabularies everyone loads: zod only';
     if (imp.typeOnly) return undefined;
-    if ((from === 'graph' || from === 'blocks' || from === 'shapes') && TFJS.test(imp.pkg)) return `engine/graph, engine/blocks and engine/shapes never import tfjs at module level (the renderer imports them; take \`tf\` as an argument or import types only)`;
-    if ((from === 'graph' || from === 'blocks' || from === 'shapes') && isNodeOnly(imp.pkg)) return 'engine/graph, engine/blocks and engine/shapes load in the renderer: no Node-only modules';
+    if ((from === 'graph' || from === 'blocks' || from === 'shapes') && TFJS.test(imp.pkg))
+      return `engine/graph, engine/blocks and engine/shapes never import tfjs at module level (the renderer imports them; take \`tf\` as an argument or import types only)`;
+    if ((from === 'graph' || from === 'blocks' || from === 'shapes') && isNodeOnly(imp.pkg))
+      return 'engine/graph, engine/blocks and engine/shapes load in the renderer: no Node-only modules';
     if ((from === 'ui' || from === 'common') && isNodeOnly(imp.pkg)) return 'the renderer (and common/, which it loads) never imports Node or Electron modules';
     return undefined;
   }
@@ -209,7 +233,10 @@ function violation(imp: Import): string | undefined {
   if (inEngine && !target.startsWith('engine/')) return 'the engine imports nothing outside engine/';
   const allowed = MAY_IMPORT[from];
   if (!allowed || allowed.includes(to)) return undefined;
-  return NEVER_BECAUSE[`${from}->${to}`] ?? `${from} sits below ${to} in the one-way stack (graph -> blocks -> shapes -> compile -> train -> worker; export beside compile)`;
+  return (
+    NEVER_BECAUSE[`${from}->${to}`] ??
+    `${from} sits below ${to} in the one-way stack (graph -> blocks -> shapes -> compile -> train -> worker; export beside compile)`
+  );
 }
 
 const files = SOURCE_DIRS.filter((d) => existsSync(join(root, d))).flatMap(sourceFiles);
@@ -218,8 +245,14 @@ const show = (i: Import) => `${i.file} imports '${i.spec}'`;
 
 test('the sources were found and parsed', () => {
   assert.ok(files.length > 200, `only ${files.length} source files found under ${root}`);
-  assert.ok(files.some((f) => f.endsWith('.tsx')), 'no .tsx file found');
-  assert.ok(imports.some((i) => i.file === 'renderer/src/App.tsx' && i.target === 'renderer/src/editor.ts'), 'the import parser missed a known import');
+  assert.ok(
+    files.some((f) => f.endsWith('.tsx')),
+    'no .tsx file found',
+  );
+  assert.ok(
+    imports.some((i) => i.file === 'renderer/src/App.tsx' && i.target === 'renderer/src/editor.ts'),
+    'the import parser missed a known import',
+  );
 });
 
 test('every import keeps the house rules', () => {

@@ -38,7 +38,10 @@ test('reverse task under PyTorch: attention snapshots lie mostly on the anti-dia
   const dir = mkdtempSync(path.join(tmpdir(), 'attn-pytorch-reverse-'));
   const config = { epochs: 4, batchSize: 32, lr: 0.01, probe: { samples: 4, everyBatches: 1000, minIntervalMs: 0 } };
   let last: TrainEventOf<'attention'> | undefined;
-  const run = await PytorchRun.setup({ graph, dataset: { name: 'reverse', limit: 1200, seed: 1 }, config, out: { dir }, pytorch: { device: 'cpu' } }, (e) => e.type === 'attention' && (last = e));
+  const run = await PytorchRun.setup(
+    { graph, dataset: { name: 'reverse', limit: 1200, seed: 1 }, config, out: { dir }, pytorch: { device: 'cpu' } },
+    (e) => e.type === 'attention' && (last = e),
+  );
   let done;
   try {
     done = await run.run();

@@ -37,7 +37,13 @@ test('PyTorch backend: frozen backbone kept bit for bit, a fresh head trained, l
   const pretrained = await runWeights(path.join(dir, 'pre'));
   // MNIST again: the head keeps its 10 classes but starts afresh (config.head), as a new task's would.
   const finetune = async (name: string, config: TrainConfigInput) => {
-    const run = await PytorchRun.setup({ graph: bnCnn(), dataset: { name: 'mnist', limit: 96 }, config: { ...quiet, head: { node: 'head' }, initWeights: path.join(dir, 'pre'), ...config }, out: { dir: path.join(dir, name) }, pytorch: { device: 'cpu' } });
+    const run = await PytorchRun.setup({
+      graph: bnCnn(),
+      dataset: { name: 'mnist', limit: 96 },
+      config: { ...quiet, head: { node: 'head' }, initWeights: path.join(dir, 'pre'), ...config },
+      out: { dir: path.join(dir, name) },
+      pytorch: { device: 'cpu' },
+    });
     try {
       await run.run();
     } finally {

@@ -25,7 +25,14 @@ function collect(client: TrainingClient): TrainEvent[] {
 test('pytorch over the training process: pause holds between batches, resume goes on, stop ends with a checkpoint', async (t) => {
   if (skipWithoutTorch(t, 'pause and stop of a PyTorch run')) return;
   const dir = tmp();
-  const client = TrainingClient.start({ graph: tinyMlp(), dataset: { name: 'mnist', limit: 2000 }, config: { epochs: 20, batchSize: 10 }, backend: 'pytorch', pytorch: { device: 'cpu' }, out: { dir } });
+  const client = TrainingClient.start({
+    graph: tinyMlp(),
+    dataset: { name: 'mnist', limit: 2000 },
+    config: { epochs: 20, batchSize: 10 },
+    backend: 'pytorch',
+    pytorch: { device: 'cpu' },
+    out: { dir },
+  });
   const events = collect(client);
   const progressCount = () => events.filter((x) => x.type === 'progress').length;
   let paused: TrainEventOf<'paused'> | undefined;
@@ -65,7 +72,14 @@ test('pytorch over the training process: pause holds between batches, resume goe
 test('pytorch: killing the training process is reported as on tfjs, with the last checkpoint intact', async (t) => {
   if (skipWithoutTorch(t, 'killing a PyTorch run')) return;
   const dir = tmp();
-  const client = TrainingClient.start({ graph: tinyMlp(), dataset: { name: 'mnist', limit: 1000 }, config: { epochs: 5, batchSize: 16, checkpointEvery: 5 }, backend: 'pytorch', pytorch: { device: 'cpu' }, out: { dir } });
+  const client = TrainingClient.start({
+    graph: tinyMlp(),
+    dataset: { name: 'mnist', limit: 1000 },
+    config: { epochs: 5, batchSize: 16, checkpointEvery: 5 },
+    backend: 'pytorch',
+    pytorch: { device: 'cpu' },
+    out: { dir },
+  });
   let killedAfter: TrainEventOf<'checkpoint'> | undefined;
   client.on('checkpoint', (e: TrainEventOf<'checkpoint'>) => {
     if (!killedAfter && e.step >= 10) {
@@ -86,7 +100,23 @@ test('done when (issue 13): attn train bench-se-cnn --backend pytorch on MNIST, 
   if (skipWithoutTorch(t, 'the issue 13 done-when command')) return;
   const template = fileURLToPath(new URL('../../templates/bench-se-cnn.attn.json', import.meta.url));
   for (const nproc of ['1', '2']) {
-    const r = await attn('train', template, '--backend', 'pytorch', '--dataset', 'mnist', '--epochs', '1', '--limit', '4096', '--json', '--nproc', nproc, '--out', path.join(tmp(), 'run'));
+    const r = await attn(
+      'train',
+      template,
+      '--backend',
+      'pytorch',
+      '--dataset',
+      'mnist',
+      '--epochs',
+      '1',
+      '--limit',
+      '4096',
+      '--json',
+      '--nproc',
+      nproc,
+      '--out',
+      path.join(tmp(), 'run'),
+    );
     assert.equal(r.code, 0, r.stderr);
     const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     assert.equal(done.type, 'done');

@@ -18,12 +18,12 @@ test('an interpreter path that is not an executable regular file named like a Py
 
   const folder = path.join(dir, 'python-folder');
   mkdirSync(folder);
-  assert.match((await resolveInterpreter(folder) as { reason: string }).reason, /python-folder is not a Python interpreter: .* is not a regular file/);
+  assert.match(((await resolveInterpreter(folder)) as { reason: string }).reason, /python-folder is not a Python interpreter: .* is not a regular file/);
 
   const notExecutable = path.join(dir, 'python3.11');
   writeFileSync(notExecutable, '#!/bin/sh\necho hi\n');
   chmodSync(notExecutable, 0o644);
-  assert.match((await resolveInterpreter(notExecutable) as { reason: string }).reason, /python3\.11 is not a Python interpreter: .* is not executable/);
+  assert.match(((await resolveInterpreter(notExecutable)) as { reason: string }).reason, /python3\.11 is not a Python interpreter: .* is not executable/);
 
   // A real executable that is no Python is not even run.
   const marker = path.join(dir, 'ran');

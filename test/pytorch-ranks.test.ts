@@ -68,15 +68,28 @@ async function launch(spec: string, world: number): Promise<Map<string, Float32A
   const port = await freePort();
   await Promise.all(
     Array.from({ length: world }, (_, rank) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(world), LOCAL_WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        RANK: String(rank),
+        LOCAL_RANK: String(rank),
+        WORLD_SIZE: String(world),
+        LOCAL_WORLD_SIZE: String(world),
+        MASTER_ADDR: '127.0.0.1',
+        MASTER_PORT: String(port),
+      };
       delete env.ATTN_DRIVEN;
       const child = spawn(PYTHON, [rankState, WORKER_SCRIPT, spec, out], { env, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       child.stderr.on('data', (d) => (err += d));
-      return new Promise<void>((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`rank ${rank} exited with ${code}: ${err.slice(-2000)}`)))));
+      return new Promise<void>((resolve, reject) =>
+        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`rank ${rank} exited with ${code}: ${err.slice(-2000)}`)))),
+      );
     }),
   );
-  return Array.from({ length: world }, (_, rank) => new Map(decodeSafetensors(readFileSync(path.join(out, `rank-${rank}.safetensors`))).map((t) => [t.name, t.data as Float32Array])));
+  return Array.from(
+    { length: world },
+    (_, rank) => new Map(decodeSafetensors(readFileSync(path.join(out, `rank-${rank}.safetensors`))).map((t) => [t.name, t.data as Float32Array])),
+  );
 }
 
 const maxDiff = (a: Map<string, Float32Array>, b: Map<string, Float32Array>, keys: string[]) => {
@@ -139,7 +152,10 @@ test('a run trained by a bare torchrun, finalized, opens with the run reader: tf
   assert.match(notTorch.stderr, /attn finalize: .*not-torch\S* is not a PyTorch run folder \(no pytorch\/spec\.json\)/);
 
   const rows = await run.metrics();
-  assert.deepEqual(rows.map((r) => r.epoch), [0, 1]);
+  assert.deepEqual(
+    rows.map((r) => r.epoch),
+    [0, 1],
+  );
   assert.ok(rows[1].val_accuracy! > 0.3, `val_accuracy ${rows[1].val_accuracy}`);
   const summary = await readSummary(run);
   assert.equal(summary?.state, 'done');

@@ -24,10 +24,18 @@ import { attn } from './helpers/cli.js';
 import { tfReady } from './helpers/tf.js';
 import { selectBackend } from '../engine/backends/select.js';
 
-const benchGraph = (): GraphFile => parseGraphText(readFileSync(fileURLToPath(new URL('../../templates/bench-se-cnn.attn.json', import.meta.url)), 'utf8')).graph!;
+const benchGraph = (): GraphFile =>
+  parseGraphText(readFileSync(fileURLToPath(new URL('../../templates/bench-se-cnn.attn.json', import.meta.url)), 'utf8')).graph!;
 const tmp = (tag: string) => mkdtempSync(path.join(tmpdir(), `attn-pytorch-${tag}-`));
 
-async function torchRun(graph: GraphFile, dataset: { name: string; limit: number; seed?: number }, config: Record<string, unknown>, pytorch: TorchOptions, dir: string, onEvent: (e: TrainEvent) => void = () => {}) {
+async function torchRun(
+  graph: GraphFile,
+  dataset: { name: string; limit: number; seed?: number },
+  config: Record<string, unknown>,
+  pytorch: TorchOptions,
+  dir: string,
+  onEvent: (e: TrainEvent) => void = () => {},
+) {
   const run = await PytorchRun.setup({ graph, dataset, config, out: { dir }, pytorch }, onEvent);
   try {
     return { run, done: await run.run() };
@@ -66,7 +74,8 @@ test('bench-se-cnn on MNIST: a PyTorch run reaches the accuracy of a tfjs run of
   assert.deepEqual(snap!.maps[0].shape, [4, 32], 'SE channel weights of the 4 probe samples');
   assert.ok(existsSync(path.join(dir, 'attention', `step-${String(snap!.step).padStart(6, '0')}`, 'se.weights.png')));
   const ckDir = path.join(dir, 'checkpoints', `step-${String(done.steps).padStart(6, '0')}`);
-  for (const f of ['model.json', 'weights.bin', 'trainer.json', 'optimizer.bin', 'model.safetensors', 'optimizer.safetensors']) assert.ok(existsSync(path.join(ckDir, f)), f);
+  for (const f of ['model.json', 'weights.bin', 'trainer.json', 'optimizer.bin', 'model.safetensors', 'optimizer.safetensors'])
+    assert.ok(existsSync(path.join(ckDir, f)), f);
   // The tfjs checkpoint holds the weights PyTorch trained: its predictions score the same validation accuracy.
   const ck = await loadCheckpoint(tf, ckDir);
   const check = new Trainer({ tf, graph, data, config, runDir: null });
@@ -90,10 +99,14 @@ test('DDP: 2 gloo ranks end with the same weights as 1 rank on the same global b
   const r2 = await torchRun(graph, dataset, config, { device: 'cpu', nproc: 2 }, two);
   assert.equal(r2.done.ranks, 2);
   assert.equal(r1.done.steps, r2.done.steps);
-  const weights = (dir: string, steps: number) => decodeSafetensors(readFileSync(path.join(dir, 'checkpoints', `step-${String(steps).padStart(6, '0')}`, 'model.safetensors')));
+  const weights = (dir: string, steps: number) =>
+    decodeSafetensors(readFileSync(path.join(dir, 'checkpoints', `step-${String(steps).padStart(6, '0')}`, 'model.safetensors')));
   const a = weights(one, r1.done.steps);
   const b = weights(two, r2.done.steps);
-  assert.deepEqual(a.map((x) => x.name), b.map((x) => x.name));
+  assert.deepEqual(
+    a.map((x) => x.name),
+    b.map((x) => x.name),
+  );
   let worst = 0;
   a.forEach((x, i) => x.data.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b[i].data[j])))));
   assert.ok(worst < 1e-4, `max |Δweight| ${worst}`);
@@ -107,12 +120,15 @@ test('DDP: a rank that dies ends the run with an error naming it, and the last c
   const dir = tmp('dies');
   const config = { epochs: 50, batchSize: 20, checkpointEvery: 2, probe: { enabled: false } };
   let killed = false;
-  const run = await PytorchRun.setup({ graph: tinyMlp(), dataset: { name: 'mnist', limit: 400 }, config, out: { dir }, pytorch: { device: 'cpu', nproc: 2 } }, (e) => {
-    if (e.type === 'checkpoint' && !killed) {
-      killed = true;
-      process.kill(run.rankPids[1]!, 'SIGKILL');
-    }
-  });
+  const run = await PytorchRun.setup(
+    { graph: tinyMlp(), dataset: { name: 'mnist', limit: 400 }, config, out: { dir }, pytorch: { device: 'cpu', nproc: 2 } },
+    (e) => {
+      if (e.type === 'checkpoint' && !killed) {
+        killed = true;
+        process.kill(run.rankPids[1]!, 'SIGKILL');
+      }
+    },
+  );
   try {
     await assert.rejects(run.run(), (err: Error) => {
       assert.match(err.message, /PyTorch rank 1 of 2 was killed \(SIGKILL\)/);
@@ -188,7 +204,10 @@ test('clear messages: no Python, a Python without torch, an unsupported block, a
   const emit = dense.emit;
   (dense as { emit?: unknown }).emit = { ...emit, pytorch: undefined };
   try {
-    await assert.rejects(PytorchRun.setup({ graph: tinyMlp(), dataset: { name: 'mnist', limit: 100 }, out: { dir: path.join(dir, 'run') }, pytorch: { device: 'cpu' } }), /node "hidden": the Dense block \(core\.dense\) cannot be exported to pytorch yet/);
+    await assert.rejects(
+      PytorchRun.setup({ graph: tinyMlp(), dataset: { name: 'mnist', limit: 100 }, out: { dir: path.join(dir, 'run') }, pytorch: { device: 'cpu' } }),
+      /node "hidden": the Dense block \(core\.dense\) cannot be exported to pytorch yet/,
+    );
   } finally {
     (dense as { emit?: unknown }).emit = emit;
   }

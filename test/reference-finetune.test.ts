@@ -51,7 +51,9 @@ test('ResNet-20 trained by PyTorch, imported: the app validates it within 0.5 po
   try {
     await trainer.loadStartingWeights();
     const ours = (await trainer.evaluate(data.validation)).val_accuracy;
-    console.log(`ResNet-20 (SE) after 234 PyTorch steps: val accuracy PyTorch ${(100 * torchAccuracy).toFixed(2)} %, app ${(100 * ours).toFixed(2)} % on ${data.validation.size} samples`);
+    console.log(
+      `ResNet-20 (SE) after 234 PyTorch steps: val accuracy PyTorch ${(100 * torchAccuracy).toFixed(2)} %, app ${(100 * ours).toFixed(2)} % on ${data.validation.size} samples`,
+    );
     assert.ok(Math.abs(ours - torchAccuracy) <= 0.005, `app ${ours} vs PyTorch ${torchAccuracy}`);
   } finally {
     trainer.dispose();

@@ -42,12 +42,20 @@ test('strict import refuses naming missing, unexpected and mismatched arrays; --
   const arrays = torchStateDict(source.model, exportPytorch(graph));
   const dropped = arrays[0].name;
   const bent = arrays[1];
-  const edited = [...arrays.slice(2), { ...bent, shape: [...bent.shape, 1, 2], data: new Float32Array(bent.data.length * 2) }, { name: 'extra.weight', shape: [2], data: new Float32Array(2) }];
+  const edited = [
+    ...arrays.slice(2),
+    { ...bent, shape: [...bent.shape, 1, 2], data: new Float32Array(bent.data.length * 2) },
+    { name: 'extra.weight', shape: [2], data: new Float32Array(2) },
+  ];
   const target = compileGraph(tf, graph, { seed: 2 });
   const before = target.model.weights.map((w) => w.read().dataSync());
   assert.throws(
     () => importWeights(tf, graph, target, edited),
-    (err: unknown) => err instanceof WeightsImportError && err.report.missing.includes(dropped) && err.report.unexpected.includes('extra.weight') && err.report.mismatched[0].name === bent.name,
+    (err: unknown) =>
+      err instanceof WeightsImportError &&
+      err.report.missing.includes(dropped) &&
+      err.report.unexpected.includes('extra.weight') &&
+      err.report.mismatched[0].name === bent.name,
   );
   target.model.weights.forEach((w, i) => assert.deepEqual(w.read().dataSync(), before[i], `strict refusal changed ${w.originalName}`));
 
@@ -65,7 +73,10 @@ test('strict import refuses naming missing, unexpected and mismatched arrays; --
   assert.equal(report.loaded.length, arrays.length - 2);
   assert.deepEqual(report.missing, [dropped]);
   assert.deepEqual(report.unexpected, ['extra.weight']);
-  assert.deepEqual(report.mismatched.map((m) => m.name), [bent.name]);
+  assert.deepEqual(
+    report.mismatched.map((m) => m.name),
+    [bent.name],
+  );
   source.model.dispose();
   target.model.dispose();
 });

@@ -50,7 +50,7 @@ test('vit-ti16 template = torchvision VisionTransformer(224, 16, 12, 3, 192, 768
   assert.ok((await maxLogProbDiff('vit-ti16', 'vit-ti16')) < 1e-3);
 });
 
-test('se-resnet20-mnist template = He et al.\'s CIFAR ResNet-20 (option A) + SE, written from the papers (within 1e-4)', { timeout: 300_000 }, async (t) => {
+test("se-resnet20-mnist template = He et al.'s CIFAR ResNet-20 (option A) + SE, written from the papers (within 1e-4)", { timeout: 300_000 }, async (t) => {
   if (skipWithoutTorch(t, 'se-resnet20 vs its PyTorch module')) return;
   assert.ok((await maxLogProbDiff('se-resnet20-mnist', 'se-resnet20', /names: Attention Studio's PyTorch export/)) < 1e-4);
 });

@@ -28,7 +28,11 @@ const CASES: Case[] = [
   { type: 'core.pool2d', params: { mode: 'avg', size: 3, stride: 2, padding: 'explicit', pads: [1] }, input: [2, 8, 7, 2] },
   { type: 'core.pool2d', params: { mode: 'avg', size: 3, stride: 2, padding: 'explicit', pads: [1], countIncludePad: false }, input: [2, 8, 7, 2] },
   { type: 'core.pool2d', params: { mode: 'avg', size: 3, stride: 2, padding: 'explicit', pads: [1], ceilMode: true }, input: [2, 8, 9, 2] },
-  { type: 'core.pool2d', params: { mode: 'avg', size: 3, stride: 2, padding: 'explicit', pads: [1, 0], ceilMode: true, countIncludePad: false }, input: [2, 10, 8, 2] },
+  {
+    type: 'core.pool2d',
+    params: { mode: 'avg', size: 3, stride: 2, padding: 'explicit', pads: [1, 0], ceilMode: true, countIncludePad: false },
+    input: [2, 10, 8, 2],
+  },
   { type: 'core.pool2d', params: { mode: 'avg', size: 2, stride: 2, padding: 'explicit', pads: [0], ceilMode: true }, input: [2, 5, 7, 1] },
 ];
 
@@ -55,14 +59,19 @@ function torchOut(size: number, k: number, s: number, before: number, after: num
   return out;
 }
 
-test('explicit padding: output shapes follow PyTorch\'s formula', () => {
+test("explicit padding: output shapes follow PyTorch's formula", () => {
   for (const c of CASES) {
     const p = c.params as { kernel?: number; size?: number; stride?: number; dilation?: number; pads: number[]; ceilMode?: boolean };
-    const sides = p.pads.length === 1 ? [p.pads[0], p.pads[0], p.pads[0], p.pads[0]] : p.pads.length === 2 ? [p.pads[0], p.pads[0], p.pads[1], p.pads[1]] : p.pads;
+    const sides =
+      p.pads.length === 1 ? [p.pads[0], p.pads[0], p.pads[0], p.pads[0]] : p.pads.length === 2 ? [p.pads[0], p.pads[0], p.pads[1], p.pads[1]] : p.pads;
     const k = p.kernel ?? p.size!;
     const s = p.stride ?? (c.type === 'core.pool2d' ? 2 : 1);
     const out = blockShape(c);
-    assert.deepEqual(out.slice(1, 3), [torchOut(c.input[1], k, s, sides[0], sides[1], p.dilation, p.ceilMode), torchOut(c.input[2], k, s, sides[2], sides[3], p.dilation, p.ceilMode)], JSON.stringify(c));
+    assert.deepEqual(
+      out.slice(1, 3),
+      [torchOut(c.input[1], k, s, sides[0], sides[1], p.dilation, p.ceilMode), torchOut(c.input[2], k, s, sides[2], sides[3], p.dilation, p.ceilMode)],
+      JSON.stringify(c),
+    );
   }
 });
 

@@ -25,48 +25,60 @@ import { tfReady } from './helpers/tf.js';
 process.env.ATTN_PYTHON = PYTHON;
 const helper = fileURLToPath(new URL('../../test/helpers/train_step_torch.py', import.meta.url));
 
-test('one SGD step of SE-ResNet-20 with BatchNorm in training mode equals PyTorch within 1e-4, running statistics included', { timeout: 300_000 }, async (t) => {
-  if (skipWithoutTorch(t, 'a training step against PyTorch')) return;
-  const dir = mkdtempSync(path.join(tmpdir(), 'attn-step-'));
-  const lr = 0.05;
-  execFileSync(PYTHON, [helper, dir, String(lr)], { stdio: 'inherit' });
-  const file = path.join(templatesDir, 'se-resnet20-mnist.attn.json');
-  const imported = await attn('weights', 'import', file, path.join(dir, 'before.pth'), '--out', path.join(dir, 'run'));
-  assert.equal(imported.code, 0, imported.stderr);
+test(
+  'one SGD step of SE-ResNet-20 with BatchNorm in training mode equals PyTorch within 1e-4, running statistics included',
+  { timeout: 300_000 },
+  async (t) => {
+    if (skipWithoutTorch(t, 'a training step against PyTorch')) return;
+    const dir = mkdtempSync(path.join(tmpdir(), 'attn-step-'));
+    const lr = 0.05;
+    execFileSync(PYTHON, [helper, dir, String(lr)], { stdio: 'inherit' });
+    const file = path.join(templatesDir, 'se-resnet20-mnist.attn.json');
+    const imported = await attn('weights', 'import', file, path.join(dir, 'before.pth'), '--out', path.join(dir, 'run'));
+    assert.equal(imported.code, 0, imported.stderr);
 
-  const tf = await tfReady;
-  const graph = loadTemplate('se-resnet20-mnist.attn.json');
-  const x = readNpy(readFileSync(path.join(dir, 'x.npy')), 'x.npy');
-  const y = readNpy(readFileSync(path.join(dir, 'y.npy')), 'y.npy');
-  const batch = new ArrayDataset({ name: 'batch', inputShape: [28, 28, 1], classNames: Array.from({ length: 10 }, (_, i) => String(i)), x: Float32Array.from(x.data), labels: Int32Array.from(y.data) });
-  const trainer = new Trainer({
-    tf,
-    graph,
-    data: { train: batch, validation: batch, classNames: batch.classNames },
-    config: { epochs: 1, batchSize: 16, optimizer: 'sgd', lr, momentum: 0.9, probe: { enabled: false }, initWeights: path.join(dir, 'run') },
-  });
-  try {
-    const done = await trainer.run();
-    assert.equal(done.steps, 1);
-    const ours = new Map(torchStateDict(trainer.model, exportPytorch(trainer.graph)).map((a) => [a.name, a]));
-    const want = readWeightsFile(path.join(dir, 'after.pth'), PYTHON).filter((a) => !a.name.endsWith('num_batches_tracked'));
-    assert.equal(want.length, ours.size);
-    let worst = { diff: 0, name: '' };
-    let moved = 0;
-    const before = new Map(readWeightsFile(path.join(dir, 'before.pth'), PYTHON).map((a) => [a.name, a.data]));
-    for (const w of want) {
-      const o = ours.get(w.name);
-      assert.ok(o, `no ${w.name} in the app's model`);
-      w.data.forEach((v, i) => {
-        const d = Math.abs(v - o.data[i]);
-        if (d > worst.diff) worst = { diff: d, name: w.name };
-      });
-      if (w.data.some((v, i) => v !== before.get(w.name)![i])) moved++;
+    const tf = await tfReady;
+    const graph = loadTemplate('se-resnet20-mnist.attn.json');
+    const x = readNpy(readFileSync(path.join(dir, 'x.npy')), 'x.npy');
+    const y = readNpy(readFileSync(path.join(dir, 'y.npy')), 'y.npy');
+    const batch = new ArrayDataset({
+      name: 'batch',
+      inputShape: [28, 28, 1],
+      classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+      x: Float32Array.from(x.data),
+      labels: Int32Array.from(y.data),
+    });
+    const trainer = new Trainer({
+      tf,
+      graph,
+      data: { train: batch, validation: batch, classNames: batch.classNames },
+      config: { epochs: 1, batchSize: 16, optimizer: 'sgd', lr, momentum: 0.9, probe: { enabled: false }, initWeights: path.join(dir, 'run') },
+    });
+    try {
+      const done = await trainer.run();
+      assert.equal(done.steps, 1);
+      const ours = new Map(torchStateDict(trainer.model, exportPytorch(trainer.graph)).map((a) => [a.name, a]));
+      const want = readWeightsFile(path.join(dir, 'after.pth'), PYTHON).filter((a) => !a.name.endsWith('num_batches_tracked'));
+      assert.equal(want.length, ours.size);
+      let worst = { diff: 0, name: '' };
+      let moved = 0;
+      const before = new Map(readWeightsFile(path.join(dir, 'before.pth'), PYTHON).map((a) => [a.name, a.data]));
+      for (const w of want) {
+        const o = ours.get(w.name);
+        assert.ok(o, `no ${w.name} in the app's model`);
+        w.data.forEach((v, i) => {
+          const d = Math.abs(v - o.data[i]);
+          if (d > worst.diff) worst = { diff: d, name: w.name };
+        });
+        if (w.data.some((v, i) => v !== before.get(w.name)![i])) moved++;
+      }
+      console.log(
+        `SE-ResNet-20, one SGD step in training mode: max |w_app - w_torch| = ${worst.diff.toExponential(2)} (${worst.name}); ${moved} of ${want.length} arrays moved`,
+      );
+      assert.ok(moved > want.length * 0.9, 'the step moved the weights and statistics');
+      assert.ok(worst.diff < 1e-4, `${worst.name} differs by ${worst.diff}`);
+    } finally {
+      trainer.dispose();
     }
-    console.log(`SE-ResNet-20, one SGD step in training mode: max |w_app - w_torch| = ${worst.diff.toExponential(2)} (${worst.name}); ${moved} of ${want.length} arrays moved`);
-    assert.ok(moved > want.length * 0.9, 'the step moved the weights and statistics');
-    assert.ok(worst.diff < 1e-4, `${worst.name} differs by ${worst.diff}`);
-  } finally {
-    trainer.dispose();
-  }
-});
+  },
+);

@@ -38,8 +38,14 @@ test('a v2 file with composites opens: instances get their ports, label and shap
   assert.deepEqual(s.analysis.diagnostics, []);
   const st = s.view.analysis.nodes.get('st')!;
   assert.equal(st.block.label, 'Residual unit');
-  assert.deepEqual(st.inputs.map((p) => p.name), ['in']);
-  assert.deepEqual(st.outputs.map((p) => p.name), ['out']);
+  assert.deepEqual(
+    st.inputs.map((p) => p.name),
+    ['in'],
+  );
+  assert.deepEqual(
+    st.outputs.map((p) => p.name),
+    ['out'],
+  );
   assert.deepEqual(st.outputShapes, { out: [null, 6, 6, 4] });
   assert.equal(st.params.repeat, 2);
   assert.ok(g.edges.every((e) => e.id) && g.composites!.every((c) => c.edges.every((e) => e.id)), 'edges inside composites get ids too');
@@ -95,12 +101,15 @@ test('grouping two nodes: one instance in their place, the boundary edges become
     ['image', 'conv1', 'pool1', r.nodeId, 'flatten', 'fc', 'dropout', 'head', 'label'],
   );
   const def = s.graph.composites!.find((c) => c.id === r.composite)!;
-  assert.deepEqual(def.nodes.map((n) => [n.id, n.type]), [
-    ['conv2', 'core.conv2d'],
-    ['pool2', 'core.pool2d'],
-    ['in', 'io.compositeInput'],
-    ['out', 'io.compositeOutput'],
-  ]);
+  assert.deepEqual(
+    def.nodes.map((n) => [n.id, n.type]),
+    [
+      ['conv2', 'core.conv2d'],
+      ['pool2', 'core.pool2d'],
+      ['in', 'io.compositeInput'],
+      ['out', 'io.compositeOutput'],
+    ],
+  );
   assert.deepEqual(
     def.edges.map((e) => `${e.from.node}.${e.from.port}>${e.to.node}.${e.to.port}`),
     ['conv2.out>pool2.in', 'in.out>conv2.in', 'pool2.out>out.in'],
@@ -167,8 +176,16 @@ test('grouping with several boundary wires makes one port per distinct source, t
   assert.deepEqual(s.analysis.diagnostics, []);
   const info = s.analysis.nodes.get(r.nodeId)!;
   assert.equal(info.block.label, 'Pair');
-  assert.deepEqual(info.inputs.map((p) => p.name), ['in'], 'x feeds two nodes inside through one port');
-  assert.deepEqual(info.outputs.map((p) => p.name), ['out1', 'out2'], 'a (higher up) and add leave through two ports');
+  assert.deepEqual(
+    info.inputs.map((p) => p.name),
+    ['in'],
+    'x feeds two nodes inside through one port',
+  );
+  assert.deepEqual(
+    info.outputs.map((p) => p.name),
+    ['out1', 'out2'],
+    'a (higher up) and add leave through two ports',
+  );
   assert.deepEqual(info.outputShapes, { out1: [null, 6], out2: [null, 6] });
   const inner = s.graph.composites![0];
   const outs = inner.nodes.filter((n) => n.type === 'io.compositeOutput').map((n) => [n.params.name, inner.edges.find((e) => e.to.node === n.id)!.from.node]);
@@ -177,7 +194,10 @@ test('grouping with several boundary wires makes one port per distinct source, t
     ['out2', 'add'],
   ]);
   assert.deepEqual(
-    s.graph.edges.filter((e) => e.from.node === r.nodeId).map((e) => `${e.from.port}>${e.to.node}`).sort(),
+    s.graph.edges
+      .filter((e) => e.from.node === r.nodeId)
+      .map((e) => `${e.from.port}>${e.to.node}`)
+      .sort(),
     ['out1>z', 'out2>y'],
   );
 });
@@ -202,7 +222,10 @@ test('editing inside a composite: the breadcrumb, shapes of its use, edits reach
   assert.equal(store.getState().enterComposite({ node: 'd' }), true);
   let s = store.getState();
   assert.deepEqual(s.scope, ['down']);
-  assert.deepEqual(s.view.graph.nodes.map((n) => n.id), ['in', 'conv', 'out']);
+  assert.deepEqual(
+    s.view.graph.nodes.map((n) => n.id),
+    ['in', 'conv', 'out'],
+  );
   assert.deepEqual(s.view.shapesFrom, ['d']);
   assert.deepEqual(s.view.analysis.nodes.get('conv')!.outputShapes, { out: [null, 3, 3, 8] });
   assert.deepEqual(s.selection.nodes.size, 0);
@@ -239,8 +262,19 @@ test('editing inside a composite: the breadcrumb, shapes of its use, edits reach
   // Port blocks are placed with a fresh port name; composites the file defines may be placed too.
   const port = s.addBlock('io.compositeInput', { x: 0, y: 200 });
   assert.equal(store.getState().view.graph.nodes.find((n) => n.id === port)!.params.name, 'in2');
-  assert.deepEqual(store.getState().analysis.nodes.get('d')!.inputs.map((p) => p.name), ['in', 'in2'], 'the instance grows the new port');
-  assert.deepEqual(placeableComposites(store.getState().graph, 'down').map((c) => c.id), ['res'], 'not itself');
+  assert.deepEqual(
+    store
+      .getState()
+      .analysis.nodes.get('d')!
+      .inputs.map((p) => p.name),
+    ['in', 'in2'],
+    'the instance grows the new port',
+  );
+  assert.deepEqual(
+    placeableComposites(store.getState().graph, 'down').map((c) => c.id),
+    ['res'],
+    'not itself',
+  );
 
   // Undo walks back every edit made inside; the breadcrumb goes back out with the instance selected.
   for (let i = 0; i < 4; i++) store.getState().undo();
@@ -313,18 +347,36 @@ test('nested composites: open one inside another, group inside a composite, and 
 
 test('a composite nothing uses still opens: its ports are drawn, without shapes', () => {
   const g = graphWith(
-    [composite('lonely', [cin('in'), ['d', 'core.dense', { units: 3 }], cout('out')], [['in.out', 'd.in'], ['d.out', 'out.in']])],
-    [['x', 'io.input', { kind: 'vector', features: 4 }], ['y', 'io.output']],
+    [
+      composite(
+        'lonely',
+        [cin('in'), ['d', 'core.dense', { units: 3 }], cout('out')],
+        [
+          ['in.out', 'd.in'],
+          ['d.out', 'out.in'],
+        ],
+      ),
+    ],
+    [
+      ['x', 'io.input', { kind: 'vector', features: 4 }],
+      ['y', 'io.output'],
+    ],
     [['x.out', 'y.in']],
   );
   const store = createEditorStore(g);
   assert.ok(store.getState().enterComposite({ composite: 'lonely' }));
   const s = store.getState();
   assert.equal(s.view.shapesFrom, undefined);
-  assert.deepEqual(s.view.analysis.nodes.get('d')!.outputs.map((p) => p.name), ['out']);
+  assert.deepEqual(
+    s.view.analysis.nodes.get('d')!.outputs.map((p) => p.name),
+    ['out'],
+  );
   assert.equal(s.view.analysis.nodes.get('d')!.outputShapes, undefined);
   assert.deepEqual(placeableComposites(s.graph, 'lonely'), [], 'the palette does not offer a composite inside itself');
-  assert.deepEqual(placeableComposites(s.graph).map((c) => c.id), ['lonely']);
+  assert.deepEqual(
+    placeableComposites(s.graph).map((c) => c.id),
+    ['lonely'],
+  );
 });
 
 test("the summary counts a composite node as the blocks inside all its copies, equal to the compiler's count", async () => {
@@ -338,7 +390,10 @@ test("the summary counts a composite node as the blocks inside all its copies, e
   const compiled = compileGraph(tf, g);
   try {
     assert.equal(count('st'), 2 * 2 * (3 * 3 * 4 * 4 + 4));
-    assert.equal([...parts.keys()].reduce((sum, id) => sum + count(id), 0), compiled.params);
+    assert.equal(
+      [...parts.keys()].reduce((sum, id) => sum + count(id), 0),
+      compiled.params,
+    );
   } finally {
     compiled.model.dispose();
   }

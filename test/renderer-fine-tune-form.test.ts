@@ -6,7 +6,16 @@ import { trainConfigSchema } from '../engine/schemas/train-config.js';
 import { tinyCnn } from './train-fixtures.js';
 
 test('fine-tuning fields become freeze, lrMultipliers, head, initWeights and the ImageNet preset', () => {
-  const f = { ...defaultForm(), dataset: 'import', importPath: 'data/pets', freeze: 'stem, stage1  stage2', lrMultipliers: 'stage3=0.1, head=2', newHead: true, initWeights: '20261206T200000-rn-weights', imagenet: true };
+  const f = {
+    ...defaultForm(),
+    dataset: 'import',
+    importPath: 'data/pets',
+    freeze: 'stem, stage1  stage2',
+    lrMultipliers: 'stage3=0.1, head=2',
+    newHead: true,
+    initWeights: '20261206T200000-rn-weights',
+    imagenet: true,
+  };
   const req = startRequest(f, tinyCnn());
   const config = trainConfigSchema.parse(req.config);
   assert.deepEqual(config.freeze, ['stem', 'stage1', 'stage2']);

@@ -17,7 +17,12 @@ function model() {
   const d1 = s.addBlock('core.dense', { x: 200, y: 0 });
   const d2 = s.addBlock('core.dense', { x: 400, y: 0 });
   const y = s.addBlock('io.output', { x: 600, y: 0 });
-  for (const [a, b] of [[x, d1], [d1, d2], [d2, y]]) assert.equal(s.connect({ node: a, port: 'out' }, { node: b, port: 'in' }).ok, true);
+  for (const [a, b] of [
+    [x, d1],
+    [d1, d2],
+    [d2, y],
+  ])
+    assert.equal(s.connect({ node: a, port: 'out' }, { node: b, port: 'in' }).ok, true);
   s.seal();
   return { store, x, d1, d2 };
 }

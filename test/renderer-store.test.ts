@@ -54,7 +54,10 @@ test('edits build a valid graph with shapes on the edges, and undo/redo walk it 
   const { store, d } = smallModel();
   let s = store.getState();
   assert.deepEqual(s.analysis.diagnostics, []);
-  assert.deepEqual(s.analysis.edgeShapes, [[null, 20], [null, 64]]);
+  assert.deepEqual(s.analysis.edgeShapes, [
+    [null, 20],
+    [null, 64],
+  ]);
   assert.equal(s.isDirty(), true);
   s.setParam(d, 'units', 1);
   s.setParam(d, 'units', 12);
@@ -102,7 +105,10 @@ test('connections are refused with the reason when ranks or shapes cannot match'
   assert.equal(store.getState().graph.edges.length, edgesBefore, 'a refused connection changes nothing');
 
   assert.equal(s.connect({ node: img, port: 'out' }, { node: conv, port: 'in' }).ok, true);
-  const addPorts = store.getState().analysis.nodes.get(add)!.inputs.map((p) => p.name);
+  const addPorts = store
+    .getState()
+    .analysis.nodes.get(add)!
+    .inputs.map((p) => p.name);
   assert.equal(s.connect({ node: conv, port: 'out' }, { node: add, port: addPorts[0] }).ok, true);
   const mismatch = s.checkConnection({ node: vec, port: 'out' }, { node: add, port: addPorts[1] });
   assert.equal(mismatch.ok, false, 'broadcasting [?, 8, 8, 3] with [?, 20] fails at the Add');
@@ -136,16 +142,25 @@ test('copy, paste, cut, duplicate and delete, each one undo step', () => {
   assert.equal(fragment.edges.length, 1, 'only edges inside the selection travel');
   const round = parseFragment(fragmentText(fragment));
   assert.deepEqual(round, fragment);
-  assert.equal(parseFragment('{"kind":"attention-studio.fragment","nodes":[{"id":"a","type":"nope","params":{},"position":{"x":0,"y":0}}],"edges":[]}'), undefined);
+  assert.equal(
+    parseFragment('{"kind":"attention-studio.fragment","nodes":[{"id":"a","type":"nope","params":{},"position":{"x":0,"y":0}}],"edges":[]}'),
+    undefined,
+  );
   assert.equal(parseFragment('not json'), undefined);
 
   const pasted = store.getState().paste(round, { x: 1000, y: 500 });
   let s = store.getState();
   assert.equal(pasted.length, 2);
-  assert.ok(pasted.every((id) => ![x, d, y].includes(id)), 'fresh ids');
+  assert.ok(
+    pasted.every((id) => ![x, d, y].includes(id)),
+    'fresh ids',
+  );
   assert.deepEqual([...s.selection.nodes], pasted, 'the pasted nodes are selected');
   const placed = s.graph.nodes.filter((n) => pasted.includes(n.id)).map((n) => n.position);
-  assert.deepEqual(placed, [{ x: 1000, y: 500 }, { x: 1200, y: 500 }]);
+  assert.deepEqual(placed, [
+    { x: 1000, y: 500 },
+    { x: 1200, y: 500 },
+  ]);
   const inner = s.graph.edges.filter((e) => pasted.includes(e.from.node));
   assert.equal(inner.length, 1);
   assert.ok(pasted.includes(inner[0].to.node));
@@ -160,16 +175,29 @@ test('copy, paste, cut, duplicate and delete, each one undo step', () => {
   s.select([d]);
   store.getState().cut();
   s = store.getState();
-  assert.equal(s.graph.nodes.some((n) => n.id === d), false);
-  assert.equal(s.graph.edges.some((e) => e.from.node === d || e.to.node === d), false, 'edges of a removed node go with it');
+  assert.equal(
+    s.graph.nodes.some((n) => n.id === d),
+    false,
+  );
+  assert.equal(
+    s.graph.edges.some((e) => e.from.node === d || e.to.node === d),
+    false,
+    'edges of a removed node go with it',
+  );
   s.undo();
-  assert.equal(store.getState().graph.nodes.some((n) => n.id === d), true);
+  assert.equal(
+    store.getState().graph.nodes.some((n) => n.id === d),
+    true,
+  );
   assert.equal(store.getState().graph.edges.filter((e) => e.from.node === d || e.to.node === d).length, 2);
 
   const e = store.getState().graph.edges[0].id!;
   store.getState().select([], [e]);
   store.getState().deleteSelection();
-  assert.equal(store.getState().graph.edges.some((x) => x.id === e), false);
+  assert.equal(
+    store.getState().graph.edges.some((x) => x.id === e),
+    false,
+  );
   assert.equal(pasteFragment(emptyGraph(), copyFragment(emptyGraph(), [])).nodeIds.length, 0);
 });
 
@@ -205,9 +233,34 @@ const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = join(here, '..', '..', 'test', 'fixtures', 'broken');
 
 test('opening files: unreadable ones are refused with diagnostics, modelling mistakes open', () => {
-  const refused = ['malformed-json', 'wrong-format', 'newer-version', 'nodes-not-list', 'node-missing-type', 'unknown-type', 'duplicate-id', 'edge-missing-node', 'edge-missing-port'];
-  const opened = ['broadcast-mismatch', 'cycle', 'no-input', 'no-output', 'param-bad-enum', 'param-mistyped', 'param-out-of-range', 'param-unknown', 'rank-mismatch', 'too-small', 'two-edges-one-port', 'unconnected-input'];
-  const names = readdirSync(fixtures).map((f) => f.replace('.attn.json', '')).sort();
+  const refused = [
+    'malformed-json',
+    'wrong-format',
+    'newer-version',
+    'nodes-not-list',
+    'node-missing-type',
+    'unknown-type',
+    'duplicate-id',
+    'edge-missing-node',
+    'edge-missing-port',
+  ];
+  const opened = [
+    'broadcast-mismatch',
+    'cycle',
+    'no-input',
+    'no-output',
+    'param-bad-enum',
+    'param-mistyped',
+    'param-out-of-range',
+    'param-unknown',
+    'rank-mismatch',
+    'too-small',
+    'two-edges-one-port',
+    'unconnected-input',
+  ];
+  const names = readdirSync(fixtures)
+    .map((f) => f.replace('.attn.json', ''))
+    .sort();
   assert.deepEqual(names, [...refused, ...opened].sort(), 'every fixture is classified');
   for (const name of refused) {
     const r = openGraphText(readFileSync(join(fixtures, `${name}.attn.json`), 'utf8'));
@@ -240,7 +293,10 @@ test('summary: output shapes per node in data-flow order, totals over counted no
   const s = store.getState();
   const counts: Record<string, number> = { [x]: 0, [d]: 20 * 64 + 64, [y]: 0 };
   const sum = summarize(s.graph, s.analysis, (id) => counts[id]);
-  assert.deepEqual(sum.rows.map((r) => r.id), [x, d, y]);
+  assert.deepEqual(
+    sum.rows.map((r) => r.id),
+    [x, d, y],
+  );
   assert.deepEqual(sum.rows[1].outputs, [{ port: 'out', shape: [null, 64], attention: undefined }]);
   assert.equal(sum.totalParams, 1344);
   assert.equal(sum.uncounted, 0);
@@ -251,9 +307,15 @@ test('summary: output shapes per node in data-flow order, totals over counted no
 test('palette: categories in registry order, search ranks label matches first', () => {
   const groups = groupByCategory();
   assert.equal(groups[0].category, 'Inputs & outputs');
-  assert.equal(groups.reduce((n, g) => n + g.blocks.length, 0), registry.all().length);
+  assert.equal(
+    groups.reduce((n, g) => n + g.blocks.length, 0),
+    registry.all().length,
+  );
   const dense = searchBlocks('dense');
   assert.equal(dense[0].type, 'core.dense');
   assert.deepEqual(searchBlocks('zzzz-no-such-block'), []);
-  assert.ok(searchBlocks('conv 2d').some((b) => b.type === 'core.conv2d'), 'every word must match somewhere');
+  assert.ok(
+    searchBlocks('conv 2d').some((b) => b.type === 'core.conv2d'),
+    'every word must match somewhere',
+  );
 });

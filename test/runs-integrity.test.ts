@@ -78,7 +78,7 @@ function flip200(ck: string): void {
 
 const escape = (p: string) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
-test('a run trained with attn train shows in the app\'s Runs list, with its state, numbers and one metrics row per epoch', async () => {
+test("a run trained with attn train shows in the app's Runs list, with its state, numbers and one metrics row per epoch", async () => {
   const runs = (await s.service.dispatch('listRuns', {})) as RunSummary[];
   const run = runs.find((r) => r.runId === 'cli-run');
   assert.ok(run, `the CLI run is listed: ${JSON.stringify(runs)}`);
@@ -100,7 +100,11 @@ test('a run trained with attn train shows in the app\'s Runs list, with its stat
 test('attn export --weights refuses a damaged or doctored checkpoint, naming the file, and writes nothing', async (t) => {
   const cases: [string, (ck: string) => void, (ck: string) => RegExp][] = [
     ['flipped', flip200, (ck) => new RegExp(`${escape(weightsOf(ck))} is damaged: its sha256 does not match checkpoint\\.json`)],
-    ['trailing', (ck) => appendFileSync(weightsOf(ck), Buffer.alloc(16)), (ck) => new RegExp(`${escape(weightsOf(ck))} is damaged: it has \\d+ bytes, checkpoint\\.json records \\d+`)],
+    [
+      'trailing',
+      (ck) => appendFileSync(weightsOf(ck), Buffer.alloc(16)),
+      (ck) => new RegExp(`${escape(weightsOf(ck))} is damaged: it has \\d+ bytes, checkpoint\\.json records \\d+`),
+    ],
     [
       'trailing-resealed',
       (ck) => {
@@ -118,7 +122,10 @@ test('attn export --weights refuses a damaged or doctored checkpoint, naming the
         writeFileSync(file, JSON.stringify(json));
         reseal(ck);
       },
-      (ck) => new RegExp(`${escape(path.join(ck, 'model.json'))}'s weightsManifest names "\\.\\./.*etc/passwd", which is not a weight file of checkpoint .*: refused`),
+      (ck) =>
+        new RegExp(
+          `${escape(path.join(ck, 'model.json'))}'s weightsManifest names "\\.\\./.*etc/passwd", which is not a weight file of checkpoint .*: refused`,
+        ),
     ],
     [
       'outside-manifest',
@@ -133,7 +140,10 @@ test('attn export --weights refuses a damaged or doctored checkpoint, naming the
     [
       'outside-latest',
       (ck) => writeFileSync(path.join(path.dirname(ck), 'latest.json'), JSON.stringify({ checkpoint: '../../../../etc' })),
-      (ck) => new RegExp(`${escape(path.join(path.dirname(ck), 'latest.json'))} names "\\.\\./\\.\\./\\.\\./\\.\\./etc", which is not a checkpoint inside .*: refused`),
+      (ck) =>
+        new RegExp(
+          `${escape(path.join(path.dirname(ck), 'latest.json'))} names "\\.\\./\\.\\./\\.\\./\\.\\./etc", which is not a checkpoint inside .*: refused`,
+        ),
     ],
     [
       'symlink',
@@ -167,7 +177,8 @@ test('attn export --weights refuses a damaged or doctored checkpoint, naming the
   const out = path.join(s.root, 'out', 'good', 'model.ts');
   const r = await cli('export', graphFile, '--to', 'tfjs', '--out', out, '--weights', cliRun);
   assert.equal(r.code, 0, r.err.join('\n'));
-  for (const f of ['model.json', 'weights.bin']) assert.deepEqual(readFileSync(path.join(s.root, 'out', 'good', 'model-tfjs-model', f)), readFileSync(path.join(newest(cliRun), f)), f);
+  for (const f of ['model.json', 'weights.bin'])
+    assert.deepEqual(readFileSync(path.join(s.root, 'out', 'good', 'model-tfjs-model', f)), readFileSync(path.join(newest(cliRun), f)), f);
 });
 
 test('--resume, Inspect and Continue refuse a checkpoint with 200 flipped bytes, naming the file', async () => {
@@ -179,7 +190,13 @@ test('--resume, Inspect and Continue refuse a checkpoint with 200 flipped bytes,
 
   await assert.rejects(s.service.dispatch('inspectSample', { runId: 'flipped-resume', index: 0 }), damaged);
 
-  await s.service.dispatch('startTraining', { graph: tinyMnistGraph(), dataset: { name: 'mnist', limit: 120 }, config: { epochs: 3 }, backend: 'cpu', resumeFrom: { runId: 'flipped-resume' } });
+  await s.service.dispatch('startTraining', {
+    graph: tinyMnistGraph(),
+    dataset: { name: 'mnist', limit: 120 },
+    config: { epochs: 3 },
+    backend: 'cpu',
+    resumeFrom: { runId: 'flipped-resume' },
+  });
   for (let waited = 0; !hostEvents.some((e) => e.type === 'state' && e.state === 'failed'); waited += 50) {
     assert.ok(waited < 60_000, 'Continue ends');
     await new Promise((r) => setTimeout(r, 50));
@@ -224,7 +241,7 @@ test('attention snapshots of NaN and infinite values are written, with a heat ma
   assert.deepEqual([...back.data], [...data]);
 });
 
-test('training from a checkpoint of NaN weights ends with a clear message and leaves that run\'s checkpoints as they were', async () => {
+test("training from a checkpoint of NaN weights ends with a clear message and leaves that run's checkpoints as they were", async () => {
   const run = copyRun('nan', (ck) => {
     writeFileSync(weightsOf(ck), Buffer.from(new Float32Array(readFileSync(weightsOf(ck)).byteLength / 4).fill(NaN).buffer));
     reseal(ck);
@@ -234,7 +251,7 @@ test('training from a checkpoint of NaN weights ends with a clear message and le
   assert.equal(r.code, 1);
   assert.match(JSON.parse(r.out.at(-1)!).message, /^training failed: the loss is NaN at epoch 3, batch 1 \(step \d+\): the weights are no longer finite/);
   assert.deepEqual(readdirSync(path.join(run, 'checkpoints')).sort(), before);
-  assert.equal((await s.service.dispatch('listRuns', {}) as RunSummary[]).find((x) => x.runId === 'nan')?.state, 'failed');
+  assert.equal(((await s.service.dispatch('listRuns', {})) as RunSummary[]).find((x) => x.runId === 'nan')?.state, 'failed');
 });
 
 test('a refused startTraining leaves no run folder behind', { timeout: 120_000 }, async () => {

@@ -22,10 +22,28 @@ const EPOCHS = 14;
 // 100 MNIST samples, 90 for training in batches of 45: two batches an epoch, and an
 // interval checkpoint at the end of every epoch that the epoch's checkpoint replaces.
 const config = { epochs: EPOCHS, batchSize: 45, lr: 0.05, seed: 5, checkpointEvery: 2, keepCheckpoints: KEEP, probe: { enabled: false } };
-const start = (over: Partial<Omit<StartCommand, 'type'>>): Omit<StartCommand, 'type'> => ({ graph: tinyMlp(), dataset: { name: 'mnist', limit: 100, seed: 5 }, config, backend: 'cpu', ...over });
+const start = (over: Partial<Omit<StartCommand, 'type'>>): Omit<StartCommand, 'type'> => ({
+  graph: tinyMlp(),
+  dataset: { name: 'mnist', limit: 100, seed: 5 },
+  config,
+  backend: 'cpu',
+  ...over,
+});
 
 /** Every point of the write once (the first run is stopped in its third write, so that a checkpoint exists). */
-const KILLS = ['tmp-created#3', 'file-written', 'file-written#2', 'files-written', 'manifest-written', 'old-moved-aside', 'renamed', 'latest-tmp-written', 'latest-written', 'prune-moved', 'metrics-row'];
+const KILLS = [
+  'tmp-created#3',
+  'file-written',
+  'file-written#2',
+  'files-written',
+  'manifest-written',
+  'old-moved-aside',
+  'renamed',
+  'latest-tmp-written',
+  'latest-written',
+  'prune-moved',
+  'metrics-row',
+];
 
 interface OnDisk {
   name: string;
@@ -47,7 +65,13 @@ function onDisk(run: string): OnDisk[] {
     if (existsSync(manifestFile)) {
       const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { epoch: number; files: Record<string, { sha256: string }> };
       epoch = manifest.epoch;
-      complete = Object.entries(manifest.files).every(([f, { sha256 }]) => existsSync(path.join(dir, name, f)) && createHash('sha256').update(readFileSync(path.join(dir, name, f))).digest('hex') === sha256);
+      complete = Object.entries(manifest.files).every(
+        ([f, { sha256 }]) =>
+          existsSync(path.join(dir, name, f)) &&
+          createHash('sha256')
+            .update(readFileSync(path.join(dir, name, f)))
+            .digest('hex') === sha256,
+      );
     }
     return [{ name, step: Number(m[1]), epoch, kind: (m[2] ?? 'final') as OnDisk['kind'], complete }];
   });
@@ -94,51 +118,75 @@ async function killAt(point: string, report: string, cmd: Omit<StartCommand, 'ty
   return { events, pid: client.child.pid! };
 }
 
-test('kill -9 at every point of a checkpoint write: every continuation starts from the newest complete checkpoint and the run ends as an uninterrupted one', { timeout: 300_000 }, async () => {
-  assert.deepEqual([...new Set(KILLS.map((k) => k.split('#')[0]))].sort(), [...WRITE_POINTS].sort(), 'every point of the write is killed at');
-  const root = mkdtempSync(path.join(tmpdir(), 'attn-runs-kill-'));
-  const run = path.join(root, 'run');
-  for (const [i, point] of KILLS.entries()) {
-    const report = path.join(root, `report-${i}`);
-    const expected = i === 0 ? undefined : newestComplete(onDisk(run));
-    const { events, pid } = await killAt(point, report, i === 0 ? start({ out: { dir: run } }) : start({ resumeFrom: run }));
-    if (expected) {
-      const started = events.find((e): e is TrainEventOf<'started'> => e.type === 'started');
-      assert.equal(started?.resumedFrom, path.join(run, 'checkpoints', `step-${String(expected.step).padStart(6, '0')}`), `after the kill before this one, continued from the newest complete checkpoint (${point})`);
+test(
+  'kill -9 at every point of a checkpoint write: every continuation starts from the newest complete checkpoint and the run ends as an uninterrupted one',
+  { timeout: 300_000 },
+  async () => {
+    assert.deepEqual([...new Set(KILLS.map((k) => k.split('#')[0]))].sort(), [...WRITE_POINTS].sort(), 'every point of the write is killed at');
+    const root = mkdtempSync(path.join(tmpdir(), 'attn-runs-kill-'));
+    const run = path.join(root, 'run');
+    for (const [i, point] of KILLS.entries()) {
+      const report = path.join(root, `report-${i}`);
+      const expected = i === 0 ? undefined : newestComplete(onDisk(run));
+      const { events, pid } = await killAt(point, report, i === 0 ? start({ out: { dir: run } }) : start({ resumeFrom: run }));
+      if (expected) {
+        const started = events.find((e): e is TrainEventOf<'started'> => e.type === 'started');
+        assert.equal(
+          started?.resumedFrom,
+          path.join(run, 'checkpoints', `step-${String(expected.step).padStart(6, '0')}`),
+          `after the kill before this one, continued from the newest complete checkpoint (${point})`,
+        );
+      }
+      const disk = onDisk(run);
+      // Leftovers are only the killed process's own: the continuation tidied up the earlier ones.
+      for (const c of disk.filter((d) => d.kind !== 'final'))
+        assert.ok(c.name.endsWith(`-${pid}`), `${c.name} left over from an earlier kill (killed at ${point})`);
+      assert.ok(
+        disk.filter((d) => d.kind === 'final').length <= KEEP + 1,
+        `at most one checkpoint over keepCheckpoints while writing (killed at ${point}): ${disk.map((d) => d.name)}`,
+      );
+      const epochs = metricEpochs(run);
+      assert.deepEqual(
+        epochs,
+        epochs.map((_, k) => k),
+        `one metrics row per epoch, in order (killed at ${point})`,
+      );
     }
+
+    const last = newestComplete(onDisk(run));
+    const finish = TrainingClient.start(start({ resumeFrom: run }));
+    const resumed: TrainEvent[] = [];
+    finish.on('event', (e) => resumed.push(e));
+    const done = await finish.done;
+    assert.equal((resumed[0] as TrainEventOf<'started'>).resumedFrom, path.join(run, 'checkpoints', `step-${String(last.step).padStart(6, '0')}`));
+    assert.equal(done.epochs, EPOCHS);
+
     const disk = onDisk(run);
-    // Leftovers are only the killed process's own: the continuation tidied up the earlier ones.
-    for (const c of disk.filter((d) => d.kind !== 'final')) assert.ok(c.name.endsWith(`-${pid}`), `${c.name} left over from an earlier kill (killed at ${point})`);
-    assert.ok(disk.filter((d) => d.kind === 'final').length <= KEEP + 1, `at most one checkpoint over keepCheckpoints while writing (killed at ${point}): ${disk.map((d) => d.name)}`);
-    const epochs = metricEpochs(run);
-    assert.deepEqual(epochs, epochs.map((_, k) => k), `one metrics row per epoch, in order (killed at ${point})`);
-  }
+    assert.deepEqual(
+      disk.filter((d) => d.kind !== 'final'),
+      [],
+      'nothing half-written is left',
+    );
+    assert.equal(disk.length, KEEP, `keepCheckpoints (${KEEP}) holds: ${disk.map((d) => d.name)}`);
+    assert.deepEqual(
+      metricEpochs(run),
+      Array.from({ length: EPOCHS }, (_, k) => k),
+      'one metrics row per epoch',
+    );
+    const latest = JSON.parse(readFileSync(path.join(run, 'checkpoints', 'latest.json'), 'utf8'));
+    assert.equal(latest.step, done.steps);
 
-  const last = newestComplete(onDisk(run));
-  const finish = TrainingClient.start(start({ resumeFrom: run }));
-  const resumed: TrainEvent[] = [];
-  finish.on('event', (e) => resumed.push(e));
-  const done = await finish.done;
-  assert.equal((resumed[0] as TrainEventOf<'started'>).resumedFrom, path.join(run, 'checkpoints', `step-${String(last.step).padStart(6, '0')}`));
-  assert.equal(done.epochs, EPOCHS);
-
-  const disk = onDisk(run);
-  assert.deepEqual(disk.filter((d) => d.kind !== 'final'), [], 'nothing half-written is left');
-  assert.equal(disk.length, KEEP, `keepCheckpoints (${KEEP}) holds: ${disk.map((d) => d.name)}`);
-  assert.deepEqual(metricEpochs(run), Array.from({ length: EPOCHS }, (_, k) => k), 'one metrics row per epoch');
-  const latest = JSON.parse(readFileSync(path.join(run, 'checkpoints', 'latest.json'), 'utf8'));
-  assert.equal(latest.step, done.steps);
-
-  // The same run without a kill: the same numbers, epoch by epoch.
-  const plain = path.join(root, 'plain');
-  await TrainingClient.start(start({ out: { dir: plain } })).done;
-  const rows = (dir: string) =>
-    readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => {
-        const { seconds: _s, ...row } = JSON.parse(l) as Record<string, number>;
-        return row;
-      });
-  assert.deepEqual(rows(run), rows(plain));
-});
+    // The same run without a kill: the same numbers, epoch by epoch.
+    const plain = path.join(root, 'plain');
+    await TrainingClient.start(start({ out: { dir: plain } })).done;
+    const rows = (dir: string) =>
+      readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { seconds: _s, ...row } = JSON.parse(l) as Record<string, number>;
+          return row;
+        });
+    assert.deepEqual(rows(run), rows(plain));
+  },
+);

@@ -35,8 +35,7 @@ const predict = (model: tfjs.LayersModel, x: Tensor | Tensor[]) => model.predict
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5, what = 'values'): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < actual.length; i++)
-    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i]))))
-      assert.fail(`${what}[${i}]: ${actual[i]} vs expected ${expected[i]}`);
+    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])))) assert.fail(`${what}[${i}]: ${actual[i]} vs expected ${expected[i]}`);
 }
 
 const INPUTS = {
@@ -76,8 +75,14 @@ const diagnosticsOf = (input: Params, type: string, params: Params = {}) =>
 
 test('DepthwiseConv2D: k·k·C·m weights plus C·m biases, with and without dilation', async () => {
   assert.deepEqual(await paramsOf(INPUTS.image(6, 6, 3), 'core.depthwiseConv2d', { kernel: 3, depthMultiplier: 2 }), { params: 60, trainable: 60 });
-  assert.deepEqual(await paramsOf(INPUTS.image(6, 6, 3), 'core.depthwiseConv2d', { kernel: 3, depthMultiplier: 2, useBias: false }), { params: 54, trainable: 54 });
-  assert.deepEqual(await paramsOf(INPUTS.image(9, 9, 3), 'core.depthwiseConv2d', { kernel: 3, depthMultiplier: 2, dilation: 2 }), { params: 60, trainable: 60 });
+  assert.deepEqual(await paramsOf(INPUTS.image(6, 6, 3), 'core.depthwiseConv2d', { kernel: 3, depthMultiplier: 2, useBias: false }), {
+    params: 54,
+    trainable: 54,
+  });
+  assert.deepEqual(await paramsOf(INPUTS.image(9, 9, 3), 'core.depthwiseConv2d', { kernel: 3, depthMultiplier: 2, dilation: 2 }), {
+    params: 60,
+    trainable: 60,
+  });
 });
 
 test('DepthwiseConv2D: outputs equal tf.depthwiseConv2d with the same weights, dilated or not', async () => {
@@ -160,7 +165,13 @@ test('Global pool 2D: per-channel max (kept as [B,1,1,C]) and mean', async () =>
 
 test('Global pool 1D: max and mean over time', async () => {
   const tf = await tfReady;
-  const x = tf.tensor3d([[[1, -2], [3, 0], [-1, 5]]]);
+  const x = tf.tensor3d([
+    [
+      [1, -2],
+      [3, 0],
+      [-1, 5],
+    ],
+  ]);
   assert.deepEqual(Array.from(predict(await blockModel('core.globalPool1d', { mode: 'max' }, { in: [3, 2] }), x).dataSync()), [3, 5]);
   assertClose(predict(await blockModel('core.globalPool1d', { mode: 'avg' }, { in: [3, 2] }), x).dataSync(), [1, 1]);
 });
@@ -190,7 +201,10 @@ test('Upsample2D: nearest repeats pixels; bilinear samples input position i / fa
       const bottom = at(y0 + 1, x0) * (1 - dx) + at(y0 + 1, x0 + 1) * dx;
       expected.push(top * (1 - dy) + bottom * dy);
     }
-  const bilinear = predict(await blockModel('core.upsample2d', { factor: f, interpolation: 'bilinear' }, { in: [3, 3, 1] }), tf.tensor4d(src.flat(), [1, 3, 3, 1]));
+  const bilinear = predict(
+    await blockModel('core.upsample2d', { factor: f, interpolation: 'bilinear' }, { in: [3, 3, 1] }),
+    tf.tensor4d(src.flat(), [1, 3, 3, 1]),
+  );
   assert.deepEqual(bilinear.shape, [1, 9, 9, 1]);
   assertClose(bilinear.dataSync(), expected, 1e-5, 'bilinear');
 });
@@ -217,7 +231,12 @@ test('BatchNorm: batch statistics in training, moving averages with Keras moment
   // One training step moves the moving mean 10% of the way from 0 to the batch mean.
   const batchMean = tf.moments(x, [0, 1, 2]).mean.dataSync();
   const movingMean = layer.weights.find((w) => w.name.includes('moving_mean'))!.read();
-  assertClose(movingMean.dataSync(), Array.from(batchMean, (m) => 0.1 * m), 1e-4, 'moving mean');
+  assertClose(
+    movingMean.dataSync(),
+    Array.from(batchMean, (m) => 0.1 * m),
+    1e-4,
+    'moving mean',
+  );
 });
 
 test('LayerNorm: every position gets mean 0 and variance 1 over its features; 2F parameters', async () => {
@@ -258,7 +277,10 @@ test('Reshape: -1 takes the remaining size, data keep row-major order', async ()
   const x = tf.range(0, 48).reshape([2, 4, 6]);
   const y = predict(await blockModel('core.reshape', { shape: [3, -1] }, { in: [4, 6] }), x);
   assert.deepEqual(y.shape, [2, 3, 8]);
-  assert.deepEqual(Array.from(y.dataSync()), Array.from({ length: 48 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(y.dataSync()),
+    Array.from({ length: 48 }, (_, i) => i),
+  );
 });
 
 test('Reshape: a resolved -1 lets a Dense layer follow (tfjs alone would leave the axis unknown)', async () => {
@@ -306,9 +328,20 @@ test('Permute: moves the data as x.permute(0, *dims)', async () => {
   const expected = Array.from({ length: 4 }, (_, c) => Array.from({ length: 2 }, (_, h) => Array.from({ length: 3 }, (_, w) => src[0][h][w][c])));
   assert.deepEqual(y.arraySync(), [expected]);
 
-  const seq = tf.tensor3d([[[1, 2, 3], [4, 5, 6]]]);
+  const seq = tf.tensor3d([
+    [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+  ]);
   const t = predict(await blockModel('core.permute', { dims: [2, 1] }, { in: [2, 3] }), seq);
-  assert.deepEqual(t.arraySync(), [[[1, 4], [2, 5], [3, 6]]]);
+  assert.deepEqual(t.arraySync(), [
+    [
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ],
+  ]);
 });
 
 test('Permute: dims that are not a permutation of the non-batch axes are diagnostics', () => {
@@ -316,7 +349,11 @@ test('Permute: dims that are not a permutation of the non-batch axes are diagnos
     { nodeId: 'b', port: 'in', message: 'dims [1, 1] is not a permutation of 1..2: a rank-3 input [?, 5, 3] has 2 non-batch axes, and each must appear once' },
   ]);
   assert.deepEqual(diagnosticsOf(INPUTS.image(4, 4, 2), 'core.permute', { dims: [2, 1] }), [
-    { nodeId: 'b', port: 'in', message: 'dims [2, 1] is not a permutation of 1..3: a rank-4 input [?, 4, 4, 2] has 3 non-batch axes, and each must appear once' },
+    {
+      nodeId: 'b',
+      port: 'in',
+      message: 'dims [2, 1] is not a permutation of 1..3: a rank-4 input [?, 4, 4, 2] has 3 non-batch axes, and each must appear once',
+    },
   ]);
 });
 
@@ -327,7 +364,10 @@ test('Embedding: V·D parameters, initialised in ±0.05, each id reads its own r
   assert.deepEqual(await paramsOf(INPUTS.tokens(5, 7), 'core.embedding', { vocabSize: 7, dim: 3 }), { params: 21, trainable: 21 });
   const model = await blockModel('core.embedding', { vocabSize: 7, dim: 3 }, { in: [4] });
   const table = model.layers[1].getWeights()[0].arraySync() as number[][];
-  assert.ok(table.flat().every((v) => Math.abs(v) <= 0.05), 'uniform in [-0.05, 0.05]');
+  assert.ok(
+    table.flat().every((v) => Math.abs(v) <= 0.05),
+    'uniform in [-0.05, 0.05]',
+  );
   assert.ok(new Set(table.flat()).size === 21, 'distinct values');
   const ids = [6, 0, 3, 3];
   const y = predict(model, tf.tensor2d([ids], [1, 4], 'int32'));
@@ -434,9 +474,11 @@ test('GRU: 3·(H·(F+H) + H) parameters (PyTorch: 3·(H·(F+H) + 2H)); reset gat
 
 test('image blocks refuse a sequence with a rank diagnostic on their input', () => {
   for (const type of ['core.conv2d', 'core.depthwiseConv2d', 'core.pool2d', 'core.globalPool2d', 'core.upsample2d'])
-    assert.deepEqual(diagnosticsOf(INPUTS.sequence(10, 4), type), [
-      { nodeId: 'b', port: 'in', message: 'input "in" needs rank 4 (batch included), but the incoming tensor is [?, 10, 4] (rank 3)' },
-    ], type);
+    assert.deepEqual(
+      diagnosticsOf(INPUTS.sequence(10, 4), type),
+      [{ nodeId: 'b', port: 'in', message: 'input "in" needs rank 4 (batch included), but the incoming tensor is [?, 10, 4] (rank 3)' }],
+      type,
+    );
   assert.deepEqual(diagnosticsOf(INPUTS.image(8, 8, 1), 'core.lstm'), [
     { nodeId: 'b', port: 'in', message: 'input "in" needs rank 3 (batch included), but the incoming tensor is [?, 8, 8, 1] (rank 4)' },
   ]);
@@ -516,7 +558,13 @@ test('graphs of the new blocks train: finite loss that falls, every trainable we
     assert.ok(losses.every(Number.isFinite), `${g.nodes[1].type}: losses ${losses}`);
     assert.ok(losses[7] < losses[0], `${g.nodes[1].type}: loss ${losses[0]} -> ${losses[7]}`);
     model.trainableWeights.forEach((w, i) =>
-      assert.ok(w.read().dataSync().some((v, j) => v !== before[i][j]), `${w.name} did not change`),
+      assert.ok(
+        w
+          .read()
+          .dataSync()
+          .some((v, j) => v !== before[i][j]),
+        `${w.name} did not change`,
+      ),
     );
     model.dispose();
   }

@@ -18,8 +18,30 @@ import type { RunComparison } from '../engine/runs/index.js';
 
 const seCnn = fileURLToPath(new URL('../../templates/bench-se-cnn.attn.json', import.meta.url));
 const sweepArgs = (out: string, parallel: number) => [
-  'sweep', seCnn, '--dataset', 'mnist', '--limit', '400', '--epochs', '1', '--batch-size', '32', '--seed', '1',
-  '--param', 'se.reduction=2,8', '--param', 'lr=1e-3,1e-2', '--strategy', 'grid', '--early-stop', 'none', '--parallel', String(parallel), '--out', out,
+  'sweep',
+  seCnn,
+  '--dataset',
+  'mnist',
+  '--limit',
+  '400',
+  '--epochs',
+  '1',
+  '--batch-size',
+  '32',
+  '--seed',
+  '1',
+  '--param',
+  'se.reduction=2,8',
+  '--param',
+  'lr=1e-3,1e-2',
+  '--strategy',
+  'grid',
+  '--early-stop',
+  'none',
+  '--parallel',
+  String(parallel),
+  '--out',
+  out,
 ];
 const manifestOf = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'sweep.json'), 'utf8')) as SweepManifest;
 /** A run's last validation accuracy, from its own metrics.jsonl. */
@@ -30,7 +52,15 @@ test('attn sweep: 2 × 2 grid writes 4 runs; the best trial has the highest vali
   const r = await attn(...sweepArgs(out, 2));
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const m = manifestOf(out);
-  assert.deepEqual(m.trials.map((t) => [t.values['se.reduction'], t.values.lr]), [[2, 0.001], [2, 0.01], [8, 0.001], [8, 0.01]]);
+  assert.deepEqual(
+    m.trials.map((t) => [t.values['se.reduction'], t.values.lr]),
+    [
+      [2, 0.001],
+      [2, 0.01],
+      [8, 0.001],
+      [8, 0.01],
+    ],
+  );
   const accuracies = new Map<string, number>();
   for (const t of m.trials) {
     const run = path.join(out, t.run);
@@ -51,10 +81,16 @@ test('attn sweep: 2 × 2 grid writes 4 runs; the best trial has the highest vali
   const c = await attn('compare', path.join(out, 'trial-001'), path.join(out, 'trial-004'), '--json');
   assert.equal(c.code, 0, c.stderr);
   const cmp = JSON.parse(c.stdout) as RunComparison;
-  assert.deepEqual(cmp.settingsDiff.map((d) => d.key), ['lr']);
+  assert.deepEqual(
+    cmp.settingsDiff.map((d) => d.key),
+    ['lr'],
+  );
   assert.deepEqual(cmp.settingsDiff[0].values, [0.001, 0.01]);
   assert.deepEqual(cmp.graphDiffs[0].diff.changed, [{ id: 'se', params: [{ param: 'reduction', before: 2, after: 8 }] }]);
-  assert.ok(cmp.runs.every((run) => run.epochs.length === 1 && run.batches.length > 0), 'both runs carry their curves');
+  assert.ok(
+    cmp.runs.every((run) => run.epochs.length === 1 && run.batches.length > 0),
+    'both runs carry their curves',
+  );
   const text = await attn('compare', path.join(out, 'trial-001'), path.join(out, 'trial-004'));
   assert.match(text.stdout, /~ node se: reduction 2 -> 8/);
   assert.match(text.stdout, /lr\s+0\.0010\s+0\.0100/);
@@ -83,18 +119,28 @@ test('attn sweep killed with SIGKILL mid-way: running it again runs only the tri
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.match(r.stdout, new RegExp(`resuming: ${finished.length} of 4 trials already finished`));
   const started = [...r.stdout.matchAll(/^(trial-\d+) started/gm)].map((x) => x[1]);
-  assert.deepEqual(started, before.trials.filter((t) => t.status !== 'done').map((t) => t.id), 'only the unfinished trials ran');
+  assert.deepEqual(
+    started,
+    before.trials.filter((t) => t.status !== 'done').map((t) => t.id),
+    'only the unfinished trials ran',
+  );
   const after = manifestOf(out);
-  assert.ok(after.trials.every((t) => t.status === 'done'), JSON.stringify(after.trials));
+  assert.ok(
+    after.trials.every((t) => t.status === 'done'),
+    JSON.stringify(after.trials),
+  );
   assert.equal(after.state, 'done');
   for (const t of finished) {
     assert.equal(statSync(runJson(t.id)).mtimeMs, stamps.get(t.id), `${t.id} was not run again`);
-    assert.deepEqual(after.trials.find((x) => x.id === t.id), t);
+    assert.deepEqual(
+      after.trials.find((x) => x.id === t.id),
+      t,
+    );
   }
   for (const t of after.trials) assert.equal(JSON.parse(readFileSync(runJson(t.id), 'utf8')).state, 'done', t.id);
 });
 
-test('attn sweep: a bad --param exits 2 naming it; another sweep\'s folder is refused', async () => {
+test("attn sweep: a bad --param exits 2 naming it; another sweep's folder is refused", async () => {
   const r = await attn('sweep', seCnn, '--dataset', 'mnist', '--param', 'se.ratio=2,8');
   assert.equal(r.code, 2);
   assert.match(r.stderr, /attn sweep: --param 'se.ratio=2,8': node "se" \(attention.squeezeExcitation\) has no parameter "ratio"/);
@@ -102,7 +148,18 @@ test('attn sweep: a bad --param exits 2 naming it; another sweep\'s folder is re
   assert.equal(syntax.code, 2);
   assert.match(syntax.stderr, /--param 'lr=1e-2:1e-3:log': the range 0.01:0.001 is empty/);
   const other = mkdtempSync(path.join(tmpdir(), 'attn-sweep-other-'));
-  const spec = { graph: seCnn, params: ['se.reduction=2,4'], strategy: 'grid', seed: 0, metric: 'val_accuracy', goal: 'max', earlyStop: 'median', dataset: 'mnist', backend: 'auto', train: {} };
+  const spec = {
+    graph: seCnn,
+    params: ['se.reduction=2,4'],
+    strategy: 'grid',
+    seed: 0,
+    metric: 'val_accuracy',
+    goal: 'max',
+    earlyStop: 'median',
+    dataset: 'mnist',
+    backend: 'auto',
+    train: {},
+  };
   writeFileSync(path.join(other, 'sweep.json'), JSON.stringify({ format: 'attention-studio.sweep', version: 1, name: 'x', spec, state: 'done', trials: [] }));
   const mixed = await attn('sweep', seCnn, '--dataset', 'mnist', '--param', 'se.reduction=2,8', '--out', other);
   assert.equal(mixed.code, 2);

@@ -11,17 +11,31 @@ import { applyToGraph, checkParams, parseParam, parseParams, shouldStop, SweepPa
 const seCnn = (): GraphFile => JSON.parse(readFileSync(fileURLToPath(new URL('../../templates/bench-se-cnn.attn.json', import.meta.url)), 'utf8')) as GraphFile;
 
 test('--param: lists, float ranges (log, grid points) and whole-number ranges', () => {
-  assert.deepEqual(parseParam('se.reduction=2,8'), { text: 'se.reduction=2,8', key: 'se.reduction', target: { kind: 'node', nodeId: 'se', param: 'reduction' }, domain: { kind: 'choice', values: [2, 8] } });
+  assert.deepEqual(parseParam('se.reduction=2,8'), {
+    text: 'se.reduction=2,8',
+    key: 'se.reduction',
+    target: { kind: 'node', nodeId: 'se', param: 'reduction' },
+    domain: { kind: 'choice', values: [2, 8] },
+  });
   assert.deepEqual(parseParam('lr=1e-3:1e-2:log').domain, { kind: 'float', lo: 0.001, hi: 0.01, log: true, points: 3 });
   assert.deepEqual(parseParam('lr=1e-4:1e-2:log:5').domain, { kind: 'float', lo: 0.0001, hi: 0.01, log: true, points: 5 });
   assert.deepEqual(parseParam('attn.heads=1..8:log').domain, { kind: 'int', lo: 1, hi: 8, log: true });
   assert.deepEqual(parseParam('optimizer=adam,sgd').target, { kind: 'training', key: 'optimizer' });
-  assert.deepEqual(parseParam('block.v2.flag=true,false'), { text: 'block.v2.flag=true,false', key: 'block.v2.flag', target: { kind: 'node', nodeId: 'block.v2', param: 'flag' }, domain: { kind: 'choice', values: [true, false] } });
+  assert.deepEqual(parseParam('block.v2.flag=true,false'), {
+    text: 'block.v2.flag=true,false',
+    key: 'block.v2.flag',
+    target: { kind: 'node', nodeId: 'block.v2', param: 'flag' },
+    domain: { kind: 'choice', values: [true, false] },
+  });
 });
 
 test('--param: each syntax error names the --param and what is wrong', () => {
   const refused = (text: string, why: RegExp) =>
-    assert.throws(() => parseParam(text), (err: Error) => err instanceof SweepParamError && err.message.startsWith(`--param '${text}': `) && why.test(err.message), text);
+    assert.throws(
+      () => parseParam(text),
+      (err: Error) => err instanceof SweepParamError && err.message.startsWith(`--param '${text}': `) && why.test(err.message),
+      text,
+    );
   refused('se.reduction', /no "="/);
   refused('lr=', /no values after "="/);
   refused('lr=1e-2:1e-3', /range 0.01:0.001 is empty/);
@@ -39,7 +53,12 @@ test('--param: each syntax error names the --param and what is wrong', () => {
 
 test('--param against the graph: unknown node, unknown parameter, wrong type, out of range, unknown setting', () => {
   const g = seCnn();
-  const refused = (text: string, why: RegExp) => assert.throws(() => checkParams(parseParams([text]), g), (err: Error) => err instanceof SweepParamError && why.test(err.message), text);
+  const refused = (text: string, why: RegExp) =>
+    assert.throws(
+      () => checkParams(parseParams([text]), g),
+      (err: Error) => err instanceof SweepParamError && why.test(err.message),
+      text,
+    );
   refused('se9.reduction=2,8', /the graph has no node "se9" \(its nodes: image, conv1, pool1, conv2, se,/);
   refused('se.ratio=2,8', /node "se" \(attention.squeezeExcitation\) has no parameter "ratio" \(its parameters: reduction/);
   refused('se.reduction=0,8', /node "se" \(attention.squeezeExcitation\) parameter reduction 0 is below its minimum 1/);
@@ -52,7 +71,7 @@ test('--param against the graph: unknown node, unknown parameter, wrong type, ou
   checkParams(parseParams(['se.reduction=2,8', 'lr=1e-3:1e-2:log', 'conv1.filters=8..16']), g);
 });
 
-test('grid: every combination, the first parameter slowest; a trial\'s values set on its graph only', () => {
+test("grid: every combination, the first parameter slowest; a trial's values set on its graph only", () => {
   const params = parseParams(['se.reduction=2,8', 'lr=1e-3:1e-2:log:3']);
   const trials = trialValues(params, 'grid', { seed: 0 });
   assert.deepEqual(trials, [
@@ -95,7 +114,19 @@ test('median stopping: a trial below the median of its peers at the same epoch s
   assert.equal(shouldStop('median', scores, 'c', 5), true, 'best 0.2 < median of 0.5, 0.6');
   assert.equal(shouldStop('median', new Map([...scores, ['c', [0.9]]]), 'c', 5), false);
   assert.equal(shouldStop('median', scores, 'c', 1), false, 'its last epoch: nothing to save');
-  assert.equal(shouldStop('median', new Map([['a', [0.5]], ['c', [0.2]]]), 'c', 5), false, 'one peer is too few');
+  assert.equal(
+    shouldStop(
+      'median',
+      new Map([
+        ['a', [0.5]],
+        ['c', [0.2]],
+      ]),
+      'c',
+      5,
+    ),
+    false,
+    'one peer is too few',
+  );
   assert.equal(shouldStop('none', scores, 'c', 5), false);
   assert.equal(shouldStop('median', scores, 'c', 5, { grace: 2, minPeers: 2, eta: 3 }), false, 'inside the grace epochs');
 });
@@ -109,7 +140,19 @@ test('successive halving: at a rung only the top third goes on; the first to arr
   ]);
   assert.equal(shouldStop('halving', rung1, 'c', 9), true);
   assert.equal(shouldStop('halving', rung1, 'a', 9), false);
-  assert.equal(shouldStop('halving', new Map([['a', [0.9, 0.9]], ['c', [0.1, 0.1]]]), 'c', 9), false, 'epoch 2 is no rung');
+  assert.equal(
+    shouldStop(
+      'halving',
+      new Map([
+        ['a', [0.9, 0.9]],
+        ['c', [0.1, 0.1]],
+      ]),
+      'c',
+      9,
+    ),
+    false,
+    'epoch 2 is no rung',
+  );
 });
 
 test('graph diff: parameters changed, nodes and edges added and removed; positions do not count', () => {
@@ -117,7 +160,13 @@ test('graph diff: parameters changed, nodes and edges added and removed; positio
   const b = structuredClone(a);
   b.nodes.find((n) => n.id === 'se')!.params.reduction = 8;
   b.nodes.find((n) => n.id === 'conv1')!.position = { x: 1, y: 1 };
-  assert.deepEqual(diffGraphs(a, b), { added: [], removed: [], changed: [{ id: 'se', params: [{ param: 'reduction', before: 4, after: 8 }] }], edgesAdded: [], edgesRemoved: [] });
+  assert.deepEqual(diffGraphs(a, b), {
+    added: [],
+    removed: [],
+    changed: [{ id: 'se', params: [{ param: 'reduction', before: 4, after: 8 }] }],
+    edgesAdded: [],
+    edgesRemoved: [],
+  });
   const seIn = b.edges.find((e) => e.to.node === 'se')!;
   const seOut = b.edges.find((e) => e.from.node === 'se')!;
   b.nodes = b.nodes.filter((n) => n.id !== 'se');

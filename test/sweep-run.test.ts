@@ -32,11 +32,17 @@ test('a failed trial records its error and the sweep goes on', { timeout: 180_00
     (e) => events.push(e),
   );
   const m = await sweep.run();
-  assert.deepEqual(m.trials.map((t) => t.status), ['failed', 'done']);
+  assert.deepEqual(
+    m.trials.map((t) => t.status),
+    ['failed', 'done'],
+  );
   assert.match(m.trials[0].error!, /pool/, m.trials[0].error);
   assert.equal(m.trials[0].metric, undefined);
   assert.equal(m.best, 'trial-002');
   assert.equal(m.state, 'done');
   assert.deepEqual((await readManifest(dir))!.trials, m.trials, 'sweep.json holds the same');
-  assert.deepEqual(events.filter((e) => e.type === 'trial-end').map((e) => (e as { trial: { id: string } }).trial.id), ['trial-001', 'trial-002']);
+  assert.deepEqual(
+    events.filter((e) => e.type === 'trial-end').map((e) => (e as { trial: { id: string } }).trial.id),
+    ['trial-001', 'trial-002'],
+  );
 });

@@ -78,14 +78,22 @@ test('every template is a valid graph with a name, a one-paragraph description, 
 
 test('the generator in scripts/templates makes exactly the committed template files', () => {
   for (const { file, ...graph } of [...imagenetTemplates, ...smallTemplates])
-    assert.equal(serializeGraph(graph), readFileSync(`${templatesDir}${file}.attn.json`, 'utf8'), `${file}.attn.json: run node dist/scripts/templates/build.js`);
+    assert.equal(
+      serializeGraph(graph),
+      readFileSync(`${templatesDir}${file}.attn.json`, 'utf8'),
+      `${file}.attn.json: run node dist/scripts/templates/build.js`,
+    );
 });
 
 test('the big networks are made of composites, so that the canvas stays readable', () => {
   for (const file of Object.keys(IMAGENET)) {
     const g = loadTemplate(file);
     assert.ok(g.nodes.length <= 25, `${file}: ${g.nodes.length} top-level nodes`);
-    assert.ok(g.nodes.some((n) => n.type.startsWith('composite:') && Number(n.params.repeat ?? 1) > 1) || g.composites!.some((c) => c.nodes.some((n) => Number(n.params.repeat ?? 1) > 1)), `${file}: a repeated composite`);
+    assert.ok(
+      g.nodes.some((n) => n.type.startsWith('composite:') && Number(n.params.repeat ?? 1) > 1) ||
+        g.composites!.some((c) => c.nodes.some((n) => Number(n.params.repeat ?? 1) > 1)),
+      `${file}: a repeated composite`,
+    );
   }
 });
 
@@ -101,7 +109,10 @@ for (const [file, want] of Object.entries(IMAGENET)) {
     for (const y of ys) {
       assert.deepEqual(y.shape, [1, 1000]);
       const p = Array.from(y.dataSync());
-      assert.ok(p.every((v) => Number.isFinite(v) && v >= 0), 'probabilities');
+      assert.ok(
+        p.every((v) => Number.isFinite(v) && v >= 0),
+        'probabilities',
+      );
       assert.ok(Math.abs(p.reduce((a, v) => a + v, 0) - 1) < 1e-3, 'they sum to 1');
     }
     tf.dispose([x, ...ys]);
@@ -151,7 +162,7 @@ for (const [file, want] of Object.entries(SMALL)) {
   });
 }
 
-test('attn summary --json reports the reference implementation\'s trainable parameter count', async () => {
+test("attn summary --json reports the reference implementation's trainable parameter count", async () => {
   // In a process of its own: the command loads the cpu backend and keeps the compiled model.
   for (const [file, want] of Object.entries(IMAGENET)) {
     const { stdout } = await run(process.execPath, [attnBin, 'summary', '--json', `${templatesDir}${file}`], { maxBuffer: 64 << 20 });

@@ -15,10 +15,33 @@ test('attn train --json: one event per line, done last with backend, samples/s a
   const lines: string[] = [];
   const errs: string[] = [];
   const run = path.join(dir, 'run');
-  const code = await main(['train', file, '--dataset', 'mnist', '--limit', '300', '--epochs', '2', '--batch-size', '25', '--lr', '0.01', '--backend', 'cpu', '--seed', '3', '--out', run, '--json'], {
-    log: (s) => lines.push(s),
-    err: (s) => errs.push(s),
-  });
+  const code = await main(
+    [
+      'train',
+      file,
+      '--dataset',
+      'mnist',
+      '--limit',
+      '300',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '25',
+      '--lr',
+      '0.01',
+      '--backend',
+      'cpu',
+      '--seed',
+      '3',
+      '--out',
+      run,
+      '--json',
+    ],
+    {
+      log: (s) => lines.push(s),
+      err: (s) => errs.push(s),
+    },
+  );
   assert.equal(code, 0, errs.join('\n'));
   const events = lines.map((l) => JSON.parse(l));
   assert.equal(events[0].type, 'started');

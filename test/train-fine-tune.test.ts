@@ -23,7 +23,11 @@ async function weightsOf(trainer: Trainer): Promise<Map<string, Float32Array>> {
   return new Map(await Promise.all(trainer.model.weights.map(async (w) => [w.originalName, (await w.read().data()) as Float32Array] as const)));
 }
 
-async function trainOnce(data: PreparedData, config: TrainConfigInput, graph = bnCnn()): Promise<{ before: Map<string, Float32Array>; after: Map<string, Float32Array>; trainer: Trainer }> {
+async function trainOnce(
+  data: PreparedData,
+  config: TrainConfigInput,
+  graph = bnCnn(),
+): Promise<{ before: Map<string, Float32Array>; after: Map<string, Float32Array>; trainer: Trainer }> {
   const tf = await tfReady;
   const trainer = new Trainer({ tf, graph, data, config: { ...quiet, ...config } });
   const before = await weightsOf(trainer);
@@ -52,7 +56,10 @@ test('frozen nodes keep every weight, BatchNorm statistics included; the others 
 test("frozenBatchNorm 'train' keeps the affine weights but lets the statistics move", async () => {
   const data = await prepareData({ name: 'mnist', limit: 96 });
   const { before, after } = await trainOnce(data, { freeze: ['bn'], frozenBatchNorm: 'train' });
-  const moved = byNode(after, 'bn').filter(([name, v]) => !same(v, before.get(name)!)).map(([name]) => name.split('/')[1]).sort();
+  const moved = byNode(after, 'bn')
+    .filter(([name, v]) => !same(v, before.get(name)!))
+    .map(([name]) => name.split('/')[1])
+    .sort();
   assert.deepEqual(moved, ['moving_mean', 'moving_variance']);
 });
 
@@ -98,15 +105,22 @@ test('a new head: the dataset class count, fresh weights, the backbone from a pr
   const graph: GraphFile = {
     ...flatGraph,
     nodes: [...flatGraph.nodes.map((n) => (n.id === 'in' ? { ...n, params: { kind: 'vector', features: 784 } } : n)), reshape],
-    edges: [{ from: { node: 'in', port: 'out' }, to: { node: 'shape', port: 'in' } }, ...flatGraph.edges.map((e) => (e.from.node === 'in' ? { ...e, from: { node: 'shape', port: 'out' } } : e))],
+    edges: [
+      { from: { node: 'in', port: 'out' }, to: { node: 'shape', port: 'in' } },
+      ...flatGraph.edges.map((e) => (e.from.node === 'in' ? { ...e, from: { node: 'shape', port: 'out' } } : e)),
+    ],
   };
-  const trainer = new Trainer({ tf, graph, data, config: { ...quiet, epochs: 1, head: {}, initWeights: path.join(dir, 'pre'), freeze: ['conv', 'bn', 'hidden'] } });
+  const trainer = new Trainer({
+    tf,
+    graph,
+    data,
+    config: { ...quiet, epochs: 1, head: {}, initWeights: path.join(dir, 'pre'), freeze: ['conv', 'bn', 'hidden'] },
+  });
   assert.equal(trainer.graph.nodes.find((n) => n.id === 'head')!.params.classes, 3);
   assert.deepEqual(trainer.compiled.outputs[0].shape, [null, 3]);
   await trainer.loadStartingWeights();
   const started = await weightsOf(trainer);
-  for (const [name, v] of started)
-    if (!name.startsWith('head/')) assert.ok(same(v, pretrained.get(name)!), `${name} is not the pretrained weight`);
+  for (const [name, v] of started) if (!name.startsWith('head/')) assert.ok(same(v, pretrained.get(name)!), `${name} is not the pretrained weight`);
   assert.deepEqual(started.get('head/kernel')?.length, 16 * 3);
   await trainer.run();
   const after = await weightsOf(trainer);
@@ -118,7 +132,10 @@ test('a new head: the dataset class count, fresh weights, the backbone from a pr
 test('names that match no node are refused, naming the setting and the nodes there are', async () => {
   const tf = await tfReady;
   const data = await prepareData({ name: 'mnist', limit: 32 });
-  assert.throws(() => new Trainer({ tf, graph: bnCnn(), data, config: { ...quiet, freeze: ['backbone'] } }), /freeze: "backbone" names no node of the graph \(node ids: .*conv.*\)/);
+  assert.throws(
+    () => new Trainer({ tf, graph: bnCnn(), data, config: { ...quiet, freeze: ['backbone'] } }),
+    /freeze: "backbone" names no node of the graph \(node ids: .*conv.*\)/,
+  );
   assert.throws(() => new Trainer({ tf, graph: bnCnn(), data, config: { ...quiet, lrMultipliers: { convv: 0.1 } } }), /lrMultipliers: "convv" names no node/);
   assert.throws(() => new Trainer({ tf, graph: bnCnn(), data, config: { ...quiet, head: { node: 'conv' } } }), /head: node "conv" is a core.conv2d/);
 });
@@ -130,8 +147,7 @@ test("normalize 'imagenet': an image folder centre-cropped (224 of 256) and norm
   for (const [name, rgb] of Object.entries(colours)) {
     mkdirSync(path.join(dir, name));
     const data = new Uint8Array(64 * 48 * 3);
-    for (let y = 0; y < 48; y++)
-      for (let x = 0; x < 64; x++) data.set(x < 2 || y < 2 || x >= 62 || y >= 46 ? [255, 0, 0] : rgb, (y * 64 + x) * 3);
+    for (let y = 0; y < 48; y++) for (let x = 0; x < 64; x++) data.set(x < 2 || y < 2 || x >= 62 || y >= 46 ? [255, 0, 0] : rgb, (y * 64 + x) * 3);
     for (const i of [0, 1]) writeFileSync(path.join(dir, name, `${i}.png`), encodePng({ width: 64, height: 48, channels: 3, data }));
   }
   const hint = { shape: [16, 16, 3] };
@@ -141,9 +157,14 @@ test("normalize 'imagenet': an image folder centre-cropped (224 of 256) and norm
   for (let i = 0; i < pre.train.size; i++) {
     const rgb = Object.values(colours)[labels[pre.train.row(i)]];
     const px = x.subarray(pre.train.row(i) * 768, (pre.train.row(i) + 1) * 768);
-    px.forEach((v, j) => assert.ok(Math.abs(v - (rgb[j % 3] / 255 - IMAGENET_STATS.mean[j % 3]) / IMAGENET_STATS.std[j % 3]) < 1e-5, `image ${i} value ${j}: ${v}`));
+    px.forEach((v, j) =>
+      assert.ok(Math.abs(v - (rgb[j % 3] / 255 - IMAGENET_STATS.mean[j % 3]) / IMAGENET_STATS.std[j % 3]) < 1e-5, `image ${i} value ${j}: ${v}`),
+    );
   }
   const plain = await prepareData({ name: dir, normalize: 'none', validationSplit: 0 }, hint);
   assert.ok(plain.train.x[0] > 0.5 && plain.train.x[1] < 0.5, 'without the preset the corner shows the red frame');
-  await assert.rejects(prepareData({ name: 'mnist', limit: 10, normalize: 'imagenet' }), /normalize 'imagenet' is for RGB images, and it gives float32 \[28, 28, 1\]/);
+  await assert.rejects(
+    prepareData({ name: 'mnist', limit: 10, normalize: 'imagenet' }),
+    /normalize 'imagenet' is for RGB images, and it gives float32 \[28, 28, 1\]/,
+  );
 });

@@ -7,7 +7,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../engine/cli.js';
-import { ACTIVATION_FACTOR, activationsPerSample, BUDGET_ENV, checkMemory, isOutOfMemory, maxBatch, memoryBudget, trainingNeed, WASM_HEAP_BYTES } from '../engine/train/memory.js';
+import {
+  ACTIVATION_FACTOR,
+  activationsPerSample,
+  BUDGET_ENV,
+  checkMemory,
+  isOutOfMemory,
+  maxBatch,
+  memoryBudget,
+  trainingNeed,
+  WASM_HEAP_BYTES,
+} from '../engine/train/memory.js';
 import { selectBackend } from '../engine/backends/select.js';
 import { tinyMlp } from './train-fixtures.js';
 import { tfReady } from './helpers/tf.js';
@@ -29,8 +39,13 @@ test('the estimate: weights, gradients and optimizer slots, plus layer outputs p
     const k = maxBatch(adam, budget);
     assert.ok(adam.fixedBytes + k * adam.perSampleBytes <= budget && adam.fixedBytes + (k + 1) * adam.perSampleBytes > budget);
     assert.doesNotThrow(() => checkMemory(adam, k, budget, 'cpu'));
-    assert.throws(() => checkMemory(adam, 4096, budget, 'cpu'), { message: `this needs about 0.045 GB at batch 4096; try batch ≤ ${k} (the cpu backend's budget is about 0.010 GB (${BUDGET_ENV} sets it))` });
-    assert.throws(() => checkMemory(adam, 1, 1e6, 'wasm'), /this needs about 0.0013 GB at batch 1, and even batch 1 needs about 0.0013 GB; the wasm backend's budget/);
+    assert.throws(() => checkMemory(adam, 4096, budget, 'cpu'), {
+      message: `this needs about 0.045 GB at batch 4096; try batch ≤ ${k} (the cpu backend's budget is about 0.010 GB (${BUDGET_ENV} sets it))`,
+    });
+    assert.throws(
+      () => checkMemory(adam, 1, 1e6, 'wasm'),
+      /this needs about 0.0013 GB at batch 1, and even batch 1 needs about 0.0013 GB; the wasm backend's budget/,
+    );
   } finally {
     model.dispose();
   }
@@ -46,10 +61,29 @@ test('attn train refuses a batch over the budget before the first batch, and tra
   writeFileSync(file, JSON.stringify(tinyMlp()));
   const train = async (batch: number) => {
     const lines: string[] = [];
-    const code = await main(['train', file, '--dataset', 'mnist', '--limit', '400', '--epochs', '1', '--batch-size', String(batch), '--backend', 'cpu', '--out', path.join(dir, `run-${batch}`), '--json'], {
-      log: (s) => lines.push(s),
-      err: (s) => lines.push(s),
-    });
+    const code = await main(
+      [
+        'train',
+        file,
+        '--dataset',
+        'mnist',
+        '--limit',
+        '400',
+        '--epochs',
+        '1',
+        '--batch-size',
+        String(batch),
+        '--backend',
+        'cpu',
+        '--out',
+        path.join(dir, `run-${batch}`),
+        '--json',
+      ],
+      {
+        log: (s) => lines.push(s),
+        err: (s) => lines.push(s),
+      },
+    );
     return { code, events: lines.flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as { type: string; message?: string }] : [])), text: lines.join('\n') };
   };
   process.env[BUDGET_ENV] = '0.002'; // 2 MB, inherited by the training process

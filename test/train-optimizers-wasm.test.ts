@@ -17,10 +17,18 @@ const random = seededUniform(777);
 const SHAPES = [[3, 3, 2, 4], [10], [1]];
 const STEPS = 6;
 // Weights, then gradients per step, with magnitudes from tiny to large (and an exact zero).
-const weights = SHAPES.map((s) => random(s.reduce((a, b) => a * b), 2));
+const weights = SHAPES.map((s) =>
+  random(
+    s.reduce((a, b) => a * b),
+    2,
+  ),
+);
 const grads = Array.from({ length: STEPS }, (_, k) =>
   SHAPES.map((s) => {
-    const g = random(s.reduce((a, b) => a * b), 10 ** (k - 3));
+    const g = random(
+      s.reduce((a, b) => a * b),
+      10 ** (k - 3),
+    );
     g[0] = 0;
     return g;
   }),
@@ -43,7 +51,11 @@ const CONFIGS: TrainConfigInput[] = [
  * step, which sends the wasm optimizer down its tensor path (where there are
  * moments); the clones must keep their values.
  */
-async function run(backend: string, input: TrainConfigInput, opts: { share?: boolean; from?: { t: number; state: Float32Array[]; weights: Float32Array[] }; steps?: [number, number] } = {}) {
+async function run(
+  backend: string,
+  input: TrainConfigInput,
+  opts: { share?: boolean; from?: { t: number; state: Float32Array[]; weights: Float32Array[] }; steps?: [number, number] } = {},
+) {
   const { tf } = await ready;
   await tf.setBackend(backend);
   const config = trainConfigSchema.parse(input);
@@ -60,8 +72,18 @@ async function run(backend: string, input: TrainConfigInput, opts: { share?: boo
     const held = opts.share ? [...vars, ...opt.state()].map((v) => tf.clone(v)) : [];
     const before = held.map((h) => h.dataSync().slice());
     const ids = opt.state().map((s) => s.dataId);
-    tf.tidy(() => opt.apply(SHAPES.map((s, i) => tf.tensor(grads[k][i], s) as Tensor), lrAt(k)));
-    if (backend === 'wasm' && ids.length) assert.equal(opt.state().every((s, i) => s.dataId === ids[i]), !opts.share, opts.share ? 'shared: the tensor path' : 'the heap path, moments in place');
+    tf.tidy(() =>
+      opt.apply(
+        SHAPES.map((s, i) => tf.tensor(grads[k][i], s) as Tensor),
+        lrAt(k),
+      ),
+    );
+    if (backend === 'wasm' && ids.length)
+      assert.equal(
+        opt.state().every((s, i) => s.dataId === ids[i]),
+        !opts.share,
+        opts.share ? 'shared: the tensor path' : 'the heap path, moments in place',
+      );
     held.forEach((h, i) => assert.deepEqual(h.dataSync(), before[i], 'a tensor sharing a weight or moment keeps its value'));
     tf.dispose(held);
   }
@@ -105,7 +127,10 @@ test('the heap update allocates no lasting tensors and keeps the moments in plac
   const ids = opt.state().map((s) => s.dataId);
   opt.apply(g, 0.1);
   assert.equal(tf.memory().numTensors, before);
-  assert.deepEqual(opt.state().map((s) => s.dataId), ids);
+  assert.deepEqual(
+    opt.state().map((s) => s.dataId),
+    ids,
+  );
   tf.dispose([...g, ...vars]);
   opt.dispose();
 });
@@ -116,15 +141,14 @@ test('after a heap update, a convolution and a matrix product run on the new wei
   const x = tf.tensor4d(random(2 * 5 * 5 * 3, 1), [2, 5, 5, 3]);
   const filter = tf.tidy(() => tf.variable(tf.tensor4d(random(3 * 3 * 3 * 4, 1), [3, 3, 3, 4])));
   const dense = tf.tidy(() => tf.variable(tf.tensor2d(random(75 * 6, 1), [75, 6])));
-  const forward = () =>
-    tf.tidy(() => [tf.conv2d(x, filter, 1, 'same'), tf.matMul(x.reshape([2, 75]), dense)].map((t) => Array.from(t.dataSync())));
+  const forward = () => tf.tidy(() => [tf.conv2d(x, filter, 1, 'same'), tf.matMul(x.reshape([2, 75]), dense)].map((t) => Array.from(t.dataSync())));
   forward(); // the kernels cache the packed weights
   for (const optimizer of ['sgd', 'adam'] as const) {
     const opt = new Optimizer(tf, trainConfigSchema.parse({ optimizer }), [filter, dense]);
     tf.tidy(() => opt.apply([tf.onesLike(filter), tf.onesLike(dense)], 0.5));
     const fresh = tf.tidy(() =>
-      [tf.conv2d(x, tf.tensor4d(filter.dataSync(), filter.shape), 1, 'same'), tf.matMul(x.reshape([2, 75]), tf.tensor2d(dense.dataSync(), dense.shape))].map((t) =>
-        Array.from(t.dataSync()),
+      [tf.conv2d(x, tf.tensor4d(filter.dataSync(), filter.shape), 1, 'same'), tf.matMul(x.reshape([2, 75]), tf.tensor2d(dense.dataSync(), dense.shape))].map(
+        (t) => Array.from(t.dataSync()),
       ),
     );
     assert.deepEqual(forward(), fresh, optimizer);

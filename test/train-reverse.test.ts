@@ -41,7 +41,14 @@ test('reverse task: a transformer learns it and its attention snapshots lie most
   const dir = mkdtempSync(path.join(tmpdir(), 'attn-reverse-'));
   const config = { epochs: 4, batchSize: 32, lr: 0.01, probe: { samples: 4, everyBatches: 1000, minIntervalMs: 0 } };
   let last: TrainEventOf<'attention'> | undefined;
-  const trainer = new Trainer({ tf, graph, data, config, runDir: await RunFolder.create({ dir, name: 'reverse', graph, config }), onEvent: (e) => e.type === 'attention' && (last = e) });
+  const trainer = new Trainer({
+    tf,
+    graph,
+    data,
+    config,
+    runDir: await RunFolder.create({ dir, name: 'reverse', graph, config }),
+    onEvent: (e) => e.type === 'attention' && (last = e),
+  });
   const done = await trainer.run();
   trainer.dispose();
   assert.ok(done.metrics.val_accuracy > 0.9, `val_accuracy ${done.metrics.val_accuracy}`);

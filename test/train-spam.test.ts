@@ -91,6 +91,8 @@ test('bigru-attention-spam: above 95% validation accuracy on spam, and its atten
   });
   mass /= counted;
   uniform /= counted;
-  console.log(`# spam: ${spammy.size} spam words; on ${counted} spam messages attention puts ${(100 * mass).toFixed(1)}% on them, a uniform weighting ${(100 * uniform).toFixed(1)}%`);
+  console.log(
+    `# spam: ${spammy.size} spam words; on ${counted} spam messages attention puts ${(100 * mass).toFixed(1)}% on them, a uniform weighting ${(100 * uniform).toFixed(1)}%`,
+  );
   assert.ok(mass > uniform, `attention mass on spam words ${mass} vs uniform ${uniform}`);
 });

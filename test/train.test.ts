@@ -36,7 +36,9 @@ const spatialGate = defineBlock({
   ],
   inferShape: ({ inputs }) => ({ out: inputs.in, map: [...inputs.in.slice(0, 3), 1] }),
   build(tf, { inputs, name, init }) {
-    const map = tf.layers.conv2d({ filters: 1, kernelSize: 1, activation: 'sigmoid', kernelInitializer: init.glorotUniform(), name: `${name}_map` }).apply(inputs.in) as never;
+    const map = tf.layers
+      .conv2d({ filters: 1, kernelSize: 1, activation: 'sigmoid', kernelInitializer: init.glorotUniform(), name: `${name}_map` })
+      .apply(inputs.in) as never;
     return { out: tf.layers.multiply({ name }).apply([inputs.in, map]) as never, map };
   },
   examples: [],
@@ -99,8 +101,14 @@ test('resuming from a mid-epoch checkpoint gives exactly the uninterrupted run (
   assert.deepEqual(weightsOf(c.tf, c.trainer), expected);
   assert.deepEqual(c.done.metrics, a.done.metrics);
   c.trainer.dispose();
-  const metrics = readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(metrics.map((m) => m.epoch), [0, 1]);
+  const metrics = readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    metrics.map((m) => m.epoch),
+    [0, 1],
+  );
 });
 
 test('no tensor leaks: tf.memory().numTensors is flat across epochs, with probes and checkpoints; attention snapshots are written', async () => {
@@ -116,7 +124,10 @@ test('no tensor leaks: tf.memory().numTensors is flat across epochs, with probes
     (e) => e.type === 'epoch' && counts.push(tf.memory().numTensors),
   );
   assert.equal(counts.length, 3);
-  assert.ok(counts.every((c) => c === counts[0]), `tensors at each epoch's end: ${counts}`);
+  assert.ok(
+    counts.every((c) => c === counts[0]),
+    `tensors at each epoch's end: ${counts}`,
+  );
   trainer.dispose();
   assert.equal(tf.memory().numTensors, before, 'dispose() frees the model, optimizer state and probe samples');
 
@@ -125,7 +136,10 @@ test('no tensor leaks: tf.memory().numTensors is flat across epochs, with probes
   const m = probes[0].maps[0];
   assert.deepEqual([m.nodeId, m.port, m.kind, m.shape], ['gate', 'map', 'spatial', [3, 28, 28, 1]]);
   assert.ok(m.data instanceof Float32Array && m.data.length === 3 * 28 * 28);
-  assert.ok(m.data.every((v) => v > 0 && v < 1), 'sigmoid gate values');
+  assert.ok(
+    m.data.every((v) => v > 0 && v < 1),
+    'sigmoid gate values',
+  );
   assert.notDeepEqual(probes[0].maps[0].data, probes.at(-1)!.maps[0].data, 'the map changes as the gate trains');
 
   const snap = path.join(dir, 'attention', `step-${String(probes[0].step).padStart(6, '0')}`, 'gate.map');
@@ -183,7 +197,7 @@ test('a model with two weighted outputs trains both; the loss is the weighted su
   const sum = 0.3 * m['val_outAux.loss'] + m['val_outMain.loss'];
   assert.ok(Math.abs(m.val_loss - sum) < 1e-4 * sum, `val_loss ${m.val_loss} vs weighted sum ${sum}`);
   assert.ok(m['val_outAux.accuracy'] > 0.4 && m['val_outMain.accuracy'] > 0.4, JSON.stringify(m));
-  assert.equal(m.val_accuracy, m['val_outAux.accuracy'], 'accuracy is the first output\'s');
+  assert.equal(m.val_accuracy, m['val_outAux.accuracy'], "accuracy is the first output's");
 });
 
 test('a dataset that does not fit the graph is refused with shapes in the message', async () => {

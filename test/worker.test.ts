@@ -23,7 +23,13 @@ function collect(client: TrainingClient): TrainEvent[] {
 
 test('killing the training process mid-epoch keeps its checkpoints, the parent reports it, and the run resumes', async () => {
   const dir = tmp();
-  const start = { graph: tinyMlp(), dataset: { name: 'mnist', limit: 1000 }, config: { epochs: 2, batchSize: 16, checkpointEvery: 5 }, backend: 'cpu', out: { dir } } as const;
+  const start = {
+    graph: tinyMlp(),
+    dataset: { name: 'mnist', limit: 1000 },
+    config: { epochs: 2, batchSize: 16, checkpointEvery: 5 },
+    backend: 'cpu',
+    out: { dir },
+  } as const;
   const client = TrainingClient.start(start);
   const events = collect(client);
   // Killed as soon as a mid-epoch checkpoint from step 10 on is reported (progress events are
@@ -121,7 +127,10 @@ test('over IPC: pause, resume and probe commands work, attention maps arrive as 
   assert.ok(done.samplesPerSec > 0);
   const maps = events.filter((e): e is TrainEventOf<'attention'> => e.type === 'attention');
   // After the first batch, on request (the rate limit would allow no other), and at the end.
-  assert.deepEqual(maps.map((e) => e.step === 1 || e.step === done.steps), [true, false, true]);
+  assert.deepEqual(
+    maps.map((e) => e.step === 1 || e.step === done.steps),
+    [true, false, true],
+  );
   const m = maps[0].maps[0];
   assert.deepEqual([m.nodeId, m.port, m.kind, m.shape], ['se', 'weights', 'channel', [4, 4]]);
   assert.ok(m.data instanceof Float32Array);

@@ -44,7 +44,14 @@ const graphSchema = z.looseObject({}) as unknown as z.ZodType<GraphFile>;
 const empty = z.strictObject({});
 
 import { EXPORT_FORMAT_IDS, type ExportFormat } from '../../engine/blocks/emit/targets.js';
-export { EXPORT_FORMATS, EXPORT_FORMAT_IDS, EXPORT_TARGETS, EXPORT_TARGET_IDS, type ExportFormat, type ExportTarget } from '../../engine/blocks/emit/targets.js';
+export {
+  EXPORT_FORMATS,
+  EXPORT_FORMAT_IDS,
+  EXPORT_TARGETS,
+  EXPORT_TARGET_IDS,
+  type ExportFormat,
+  type ExportTarget,
+} from '../../engine/blocks/emit/targets.js';
 
 /**
  * What to train on: a built-in dataset (mnist, fashion-mnist), a synthetic task (copy,
@@ -212,7 +219,14 @@ export interface HostInfo {
 
 /** A Python with PyTorch (interpreter, versions, the devices torch sees), or why none was found. */
 export type PytorchInfo =
-  | { found: true; python: string; pythonVersion: string; torch: string; devices: string[]; /** The host's train_worker.py, for the torchrun command. */ worker: string }
+  | {
+      found: true;
+      python: string;
+      pythonVersion: string;
+      torch: string;
+      devices: string[];
+      /** The host's train_worker.py, for the torchrun command. */ worker: string;
+    }
   | { found: false; reason: string };
 
 /** A graph read from disk (or a template): the graph only when the file could be parsed. */
@@ -452,19 +466,16 @@ export interface RunStateEvent {
 /** Events of one run: the training process's own (progress, epoch, attention maps as Float32Arrays, ...) or a state change. */
 export type TrainingEvent = TrainEvent | RunStateEvent;
 
-export type HostEvent =
-  | { channel: 'training'; runId: string; event: TrainingEvent }
-  | { channel: 'menu'; command: MenuCommand; arg?: string };
+export type HostEvent = { channel: 'training'; runId: string; event: TrainingEvent } | { channel: 'menu'; command: MenuCommand; arg?: string };
 
 export type Unsubscribe = () => void;
 
 // ---------------------------------------------------------------- the interface
 
 // `{} extends R`: R has no required field, so the request may be left out.
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-type Call<M extends HostMethod> = {} extends HostRequest<M>
-  ? (request?: HostRequest<M>) => Promise<HostResponses[M]>
-  : (request: HostRequest<M>) => Promise<HostResponses[M]>;
+type Call<M extends HostMethod> =
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  {} extends HostRequest<M> ? (request?: HostRequest<M>) => Promise<HostResponses[M]> : (request: HostRequest<M>) => Promise<HostResponses[M]>;
 
 /** One method per request schema, plus the event subscription. */
 export type HostCalls = { [M in HostMethod]: Call<M> };

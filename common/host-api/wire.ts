@@ -17,10 +17,7 @@ export interface WireRequest {
   request?: unknown;
 }
 
-export type WireReply =
-  | { kind: 'result'; id: number; value?: unknown }
-  | { kind: 'error'; id: number; message: string }
-  | { kind: 'event'; event: HostEvent };
+export type WireReply = { kind: 'result'; id: number; value?: unknown } | { kind: 'error'; id: number; message: string } | { kind: 'event'; event: HostEvent };
 
 const TYPED = { f32: Float32Array, i32: Int32Array, u8: Uint8Array } as const;
 type TypedName = keyof typeof TYPED;

@@ -20,7 +20,8 @@ type ExportFile = { name: string; content: string; encoding?: 'base64' };
 
 /** The export itself, on the calling thread: one file per target, named and written by the engine's exporters (ONNX through the PyTorch export and a Python with torch). */
 export async function exportFiles(graph: GraphFile, target: ExportFormat): Promise<ExportFile[]> {
-  if (target === 'onnx') return [{ name: exportFileName(graph.name, 'onnx'), content: Buffer.from(await exportOnnx(graph)).toString('base64'), encoding: 'base64' }];
+  if (target === 'onnx')
+    return [{ name: exportFileName(graph.name, 'onnx'), content: Buffer.from(await exportOnnx(graph)).toString('base64'), encoding: 'base64' }];
   return [{ name: exportFileName(graph.name, target), content: exportCode(graph, target) }];
 }
 
@@ -50,12 +51,20 @@ export function exportOffThread(job: ExportJob, limits: OffThreadLimits = EXPORT
     };
     const what = `the ${job.target} export of "${job.graph.name || 'model'}"`;
     const timeoutMs = job.target === 'onnx' ? Math.max(limits.timeoutMs, ONNX_TIMEOUT_MS) : limits.timeoutMs;
-    const timer = setTimeout(() => settle(new Error(`${what} took longer than ${timeoutMs / 1000} s and was stopped; the graph expands to too much code (nested or repeated composites?)`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        settle(
+          new Error(`${what} took longer than ${timeoutMs / 1000} s and was stopped; the graph expands to too much code (nested or repeated composites?)`),
+        ),
+      timeoutMs,
+    );
     worker.on('message', (m: { files?: ExportFile[]; error?: string }) => settle(m.error !== undefined ? new Error(m.error) : null, m.files));
     worker.on('error', (err: Error & { code?: string }) =>
       settle(
         err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new Error(`${what} needed more than ${limits.maxOldGenerationSizeMb} MB and was stopped; the graph expands to too much code (nested or repeated composites?)`)
+          ? new Error(
+              `${what} needed more than ${limits.maxOldGenerationSizeMb} MB and was stopped; the graph expands to too much code (nested or repeated composites?)`,
+            )
           : new Error(`${what} failed: ${err.message}`),
       ),
     );

@@ -27,7 +27,10 @@ export class SweepHost {
 
   /** Runs of the Runs list side by side; a run id may name a sweep's trial as sweeps/<sweep>/<trial>. */
   compare(runIds: readonly string[]): Promise<RunComparison> {
-    return compareRuns(runIds.map((id) => this.runDir(id)), { settingsOf: runSettings });
+    return compareRuns(
+      runIds.map((id) => this.runDir(id)),
+      { settingsOf: runSettings },
+    );
   }
 
   private runDir(runId: string): string {

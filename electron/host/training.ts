@@ -49,7 +49,12 @@ export class ProcessTrainingDriver implements TrainingDriver {
     const busy = [...this.live.values()].find((r) => !isFinal(r.journal.summary.state));
     if (busy) throw new Error(`run "${busy.journal.summary.runId}" is still training: stop it first`);
     // The run folder comes into being here, once the run is accepted.
-    const journal = await RunJournal.begin(RunFolder.open(req.runDir), { name: req.graph.name, dataset: req.dataset.name, epochs: req.config?.epochs, continued: req.resume !== undefined });
+    const journal = await RunJournal.begin(RunFolder.open(req.runDir), {
+      name: req.graph.name,
+      dataset: req.dataset.name,
+      epochs: req.config?.epochs,
+      continued: req.resume !== undefined,
+    });
     const session = this.launch({
       graph: req.graph,
       dataset: req.dataset,

@@ -12,7 +12,13 @@ export type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 export type ConvInfo = ReturnType<TF['backend_util']['computeConv2DInfo']>;
 
 /** The window geometry of a convolution, from tfjs's own rules (NHWC). */
-export function geometry(tf: TF, inShape: number[], filterShape: number[], a: { strides: unknown; dilations?: unknown; pad: Pad; dimRoundingMode?: Rounding }, depthwise: boolean): ConvInfo {
+export function geometry(
+  tf: TF,
+  inShape: number[],
+  filterShape: number[],
+  a: { strides: unknown; dilations?: unknown; pad: Pad; dimRoundingMode?: Rounding },
+  depthwise: boolean,
+): ConvInfo {
   return tf.backend_util.computeConv2DInfo(
     inShape as [number, number, number, number],
     filterShape as [number, number, number, number],
@@ -42,7 +48,14 @@ function tapView(tf: TF, xPadded: T4, c: ConvInfo, a: number, b: number): T4 {
 /** The input with the forward pass's zero padding made explicit (and any rows the windows never reach kept). */
 function padInput(tf: TF, x: T4, c: ConvInfo): T4 {
   const { top, bottom, left, right } = c.padInfo;
-  return top || bottom || left || right ? tf.pad(x, [[0, 0], [top, Math.max(0, bottom)], [left, Math.max(0, right)], [0, 0]]) : x;
+  return top || bottom || left || right
+    ? tf.pad(x, [
+        [0, 0],
+        [top, Math.max(0, bottom)],
+        [left, Math.max(0, right)],
+        [0, 0],
+      ])
+    : x;
 }
 
 /**
@@ -63,7 +76,12 @@ export function conv2dFilterGrad(tf: TF, x: T4, dy: T4, c: ConvInfo): T4 {
     tf.transpose(xs, [3, 1, 2, 0]) as T4,
     tf.transpose(dy, [1, 2, 0, 3]) as T4,
     [c.dilationHeight, c.dilationWidth],
-    [[0, 0], [top, Math.max(0, bottom)], [left, Math.max(0, right)], [0, 0]],
+    [
+      [0, 0],
+      [top, Math.max(0, bottom)],
+      [left, Math.max(0, right)],
+      [0, 0],
+    ],
     'NHWC',
     [c.strideHeight, c.strideWidth],
   );
@@ -83,7 +101,16 @@ export function conv2dFilterGradByMatMul(tf: TF, x: T4, dy: T4, c: ConvInfo): T4
   const [n, , , ci] = x.shape;
   const pixels = n * c.outHeight * c.outWidth;
   const { filterHeight, filterWidth, dilationHeight, dilationWidth, outHeight, outWidth } = c;
-  const windows: Im2ColAttrs = { filterHeight, filterWidth, dilationHeight, dilationWidth, outHeight, outWidth, padTop: c.padInfo.top, padLeft: c.padInfo.left };
+  const windows: Im2ColAttrs = {
+    filterHeight,
+    filterWidth,
+    dilationHeight,
+    dilationWidth,
+    outHeight,
+    outWidth,
+    padTop: c.padInfo.top,
+    padLeft: c.padInfo.left,
+  };
   const cols = tf.engine().runKernel(IM2COL_ROWS, { x }, windows as never) as ReturnType<TF['tensor2d']>;
   return tf.matMul(cols, dy.reshape([pixels, c.outChannels])).reshape([c.filterHeight, c.filterWidth, ci, c.outChannels]);
 }
@@ -104,7 +131,14 @@ function spreadGrad(tf: TF, dy: T4, c: ConvInfo): { g: T4; pad: ExplicitPad } {
   let g: T4 = dy;
   if (sh > 1 || sw > 1) {
     g = tf
-      .pad(dy.reshape([n, ho, 1, wo, 1, ch]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]])
+      .pad(dy.reshape([n, ho, 1, wo, 1, ch]), [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ])
       .reshape([n, ho * sh, wo * sw, ch]);
   }
   const side = (out: number, s: number, inSize: number, eff: number, before: number) => {

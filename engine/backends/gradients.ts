@@ -85,7 +85,8 @@ function registerExtremumGradient(tf: TF, kernelName: string): void {
     gradFunc: (dy, saved, attrs) => {
       const [x, y] = saved;
       const d = dy as Tensor;
-      if (!tf.getKernel(EXTREMUM_GRAD, tf.getBackend()) || x.dtype !== 'float32' || d.dtype !== 'float32' || x.size === 0) return stock.gradFunc(dy, saved, attrs);
+      if (!tf.getKernel(EXTREMUM_GRAD, tf.getBackend()) || x.dtype !== 'float32' || d.dtype !== 'float32' || x.size === 0)
+        return stock.gradFunc(dy, saved, attrs);
       const a = attrs as { reductionIndices?: number | number[]; axis?: number | number[] };
       // Max names its axes reductionIndices, Min axis; none given is every axis.
       const axes = tf.util.parseAxisParam((kernelName === 'Max' ? a.reductionIndices : a.axis) as number[], x.shape);

@@ -74,10 +74,14 @@ export function resizeGrad(dy: ArrayLike<number>, dyShape: number[], imagesShape
         const across = cols.weight[j];
         // The four corners read, with their weights; taps of weight 0 are left out (0 · ∞ would be NaN).
         const taps = [
-          (top + left) * c, (1 - down) * (1 - across),
-          (top + right) * c, (1 - down) * across,
-          (bottom + left) * c, down * (1 - across),
-          (bottom + right) * c, down * across,
+          (top + left) * c,
+          (1 - down) * (1 - across),
+          (top + right) * c,
+          (1 - down) * across,
+          (bottom + left) * c,
+          down * (1 - across),
+          (bottom + right) * c,
+          down * across,
         ];
         for (let t = 0; t < 8; t += 2) {
           const at = taps[t];
@@ -163,7 +167,10 @@ function resizeGradByMatrices(tf: TF, dy: Tensor, imagesShape: number[], method:
  * case keeps tfjs's gradient.
  */
 export const registerWebgpuResizeGrads = oncePerEngine((tf: TF): void => {
-  for (const [kernelName, method] of [['ResizeBilinear', 'bilinear'], ['ResizeNearestNeighbor', 'nearest']] as const) {
+  for (const [kernelName, method] of [
+    ['ResizeBilinear', 'bilinear'],
+    ['ResizeNearestNeighbor', 'nearest'],
+  ] as const) {
     const stock = tf.getGradient(kernelName);
     if (!stock) throw new Error(`tfjs registers no ${kernelName} gradient to extend`);
     tf.registerGradient({

@@ -27,13 +27,17 @@ export interface SelectOptions {
   backend?: BackendOption;
 }
 
-
 const require = createRequire(import.meta.url);
 
 /** The first line of an error, which for a failed native load names the missing library. */
 function reasonOf(e: unknown): string {
   const msg = e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String(e.message) : String(e);
-  return msg.split('\n').find((l) => l.trim())?.trim() ?? 'unknown error';
+  return (
+    msg
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim() ?? 'unknown error'
+  );
 }
 
 /** tfjs-node(-gpu) registers the 'tensorflow' backend on its own import of tfjs and makes it current. */

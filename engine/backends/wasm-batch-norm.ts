@@ -37,7 +37,10 @@ function batchNorm(heap: WasmHeap, inputs: Record<string, TensorInfo | undefined
     for (let first = 0; first < n; first += block) {
       const end = Math.min(n, first + block);
       for (let k = 0; k < c; k++) {
-        const ok = o[k], mk = m[k], sk = s[k], rootK = root[k];
+        const ok = o[k],
+          mk = m[k],
+          sk = s[k],
+          rootK = root[k];
         for (let i = first + k; i < end; i += c) y[i] = ok + ((x[i] - mk) * sk) / rootK;
       }
     }
@@ -81,8 +84,15 @@ function batchNormGrads(heap: WasmHeap, inputs: Record<string, TensorInfo>, epsi
   for (let first = 0; first < rows; first += block) {
     const end = Math.min(rows, first + block) * c;
     for (let k = 0; k < c; k++) {
-      const rk = r[k], mk = m[k], sk = s[k], hk = minusHalfRCube[k], negR = -rk;
-      let aMean = sMean[k], aVariance = sVariance[k], aScale = sScale[k], aOffset = sOffset[k];
+      const rk = r[k],
+        mk = m[k],
+        sk = s[k],
+        hk = minusHalfRCube[k],
+        negR = -rk;
+      let aMean = sMean[k],
+        aVariance = sVariance[k],
+        aScale = sScale[k],
+        aOffset = sOffset[k];
       for (let i = first * c + k; i < end; i += c) {
         const g = dy[i];
         const xm = f32(x[i] - mk);
@@ -122,7 +132,8 @@ export const registerWasmBatchNorm = oncePerEngine((tf: TF): void => {
     tf.registerKernel({
       kernelName: BATCH_NORM_GRADS,
       backendName: 'wasm',
-      kernelFunc: (({ inputs, attrs, backend }: KernelArgs) => batchNormGrads(backend as WasmHeap, inputs, (attrs as { varianceEpsilon: number }).varianceEpsilon)) as never,
+      kernelFunc: (({ inputs, attrs, backend }: KernelArgs) =>
+        batchNormGrads(backend as WasmHeap, inputs, (attrs as { varianceEpsilon: number }).varianceEpsilon)) as never,
     });
 
   const stock = tf.getGradient('FusedBatchNorm');
@@ -142,7 +153,9 @@ export const registerWasmBatchNorm = oncePerEngine((tf: TF): void => {
         x.size > 0;
       if (!fits) return stock.gradFunc(dy, saved, attrs);
       const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
-      const [dx, dMean, dVariance, dScale, dOffset] = tf.engine().runKernel(BATCH_NORM_GRADS, { dy: dy as Tensor, x, mean, variance, scale }, { varianceEpsilon } as never) as unknown as Tensor[];
+      const [dx, dMean, dVariance, dScale, dOffset] = tf
+        .engine()
+        .runKernel(BATCH_NORM_GRADS, { dy: dy as Tensor, x, mean, variance, scale }, { varianceEpsilon } as never) as unknown as Tensor[];
       return { x: () => dx, mean: () => dMean, variance: () => dVariance, scale: () => dScale, offset: () => dOffset };
     },
   });

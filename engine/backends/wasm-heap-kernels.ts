@@ -114,7 +114,7 @@ function maxPoolGrad2x2(dx: Float32Array, x: Float32Array, dy: Float32Array, c: 
   let g = 0;
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < ho; oy++) {
-      for (let ox = 0, p = ((b * h + 2 * oy) * w) * ch; ox < wo; ox++, p += 2 * ch) {
+      for (let ox = 0, p = (b * h + 2 * oy) * w * ch; ox < wo; ox++, p += 2 * ch) {
         for (let d = 0; d < ch; d++, g++) {
           const p0 = p + d;
           const a0 = x[p0];
@@ -172,7 +172,10 @@ function sumMiddle(heap: WasmHeap, xInfo: TensorInfo, [outer, rows, cols]: numbe
     const end = start + rows * cols;
     let k = 0;
     for (; k + 4 <= cols; k += 4) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0;
       if (divisor) {
         for (let p = start + k; p < end; p += cols) {
           a0 += Math.fround(x[p] / divisor);
@@ -342,7 +345,7 @@ function tileGrad(heap: WasmHeap, dyInfo: TensorInfo, reps: number[]): TensorInf
   const index = new Array<number>(r).fill(0); // dy's index over the axes before the last
   const within = new Array<number>(r).fill(0); // the same, modulo x's shape
   let base = 0;
-  for (let p = 0; p < dy.length; ) {
+  for (let p = 0; p < dy.length;) {
     for (let q = 0; q < rowReps; q++) for (let j = 0; j < width; j++) dx[base + j] += dy[p++];
     for (let i = r - 2; i >= 0; i--) {
       index[i]++;
@@ -432,7 +435,7 @@ function extremumGrad(heap: WasmHeap, dyInfo: TensorInfo, xInfo: TensorInfo, yIn
   const step = smallStrides[r - 1];
   const index = new Array<number>(r).fill(0);
   let j = 0;
-  for (let i = 0; i < x.length; ) {
+  for (let i = 0; i < x.length;) {
     for (let k = 0; k < n; k++, i++, j += step) dx[i] = dy[j] * (x[i] === y[j] ? 1 : 0);
     j -= n * step;
     for (let a = r - 2; a >= 0; a--) {
@@ -460,7 +463,12 @@ function addRow(args: KernelArgs, stock: StockKernel): TensorInfo | undefined {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
   const isRowOf = (row: TensorInfo, big: TensorInfo) => {
     const c = big.shape[big.shape.length - 1];
-    return big.shape.length >= 2 && row.shape.length <= big.shape.length && row.shape[row.shape.length - 1] === c && row.shape.every((d, i) => d === 1 || i === row.shape.length - 1);
+    return (
+      big.shape.length >= 2 &&
+      row.shape.length <= big.shape.length &&
+      row.shape[row.shape.length - 1] === c &&
+      row.shape.every((d, i) => d === 1 || i === row.shape.length - 1)
+    );
   };
   const rowIsB = isRowOf(b, a);
   if (!rowIsB && !isRowOf(a, b)) return undefined;
@@ -506,7 +514,11 @@ function spreadThenApply(args: KernelArgs, stock: StockKernel): TensorInfo | und
   const last = padded.length - 1;
   if (padded[last] !== big.shape[last] || !padded.every((d, i) => d === big.shape[i] || d === 1)) return undefined;
   const heap = args.backend as WasmHeap;
-  const spread = tile(heap, { ...small, shape: padded }, padded.map((d, i) => big.shape[i] / d));
+  const spread = tile(
+    heap,
+    { ...small, shape: padded },
+    padded.map((d, i) => big.shape[i] / d),
+  );
   try {
     return stock({ ...args, inputs: aIsBig ? { a, b: spread } : { a: spread, b } }) as TensorInfo;
   } finally {
@@ -646,7 +658,12 @@ export function registerWasmHeapKernels(tf: TF): void {
     });
 
   replace('MaxPoolGrad', ({ inputs, attrs, backend }) => {
-    const a = attrs as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'same' | 'valid' | number; dimRoundingMode?: Rounding };
+    const a = attrs as {
+      filterSize: number | [number, number];
+      strides: number | [number, number];
+      pad: 'same' | 'valid' | number;
+      dimRoundingMode?: Rounding;
+    };
     const c = tf.backend_util.computePool2DInfo(inputs.input.shape as never, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
     return maxPoolGrad(backend as WasmHeap, inputs.dy, inputs.input, c);
   });
@@ -750,4 +767,21 @@ export function registerWasmHeapKernels(tf: TF): void {
 /** Binary ops that get a spread operand tiled out (Add too, after addRow). */
 const SPREAD_BINARY_OPS = ['Sub', 'Multiply', 'RealDiv', 'SquaredDifference'];
 
-export const WASM_HEAP_KERNELS = [...SPREAD_BINARY_OPS, 'MaxPoolGrad', 'Sum', 'Mean', 'Slice', 'PadV2', 'Add', 'Tile', 'Transpose', 'GatherV2', 'Identity', 'Cast', IM2COL_ROWS, INTERLEAVE_PHASES, TILE_GRAD, EXTREMUM_GRAD] as const;
+export const WASM_HEAP_KERNELS = [
+  ...SPREAD_BINARY_OPS,
+  'MaxPoolGrad',
+  'Sum',
+  'Mean',
+  'Slice',
+  'PadV2',
+  'Add',
+  'Tile',
+  'Transpose',
+  'GatherV2',
+  'Identity',
+  'Cast',
+  IM2COL_ROWS,
+  INTERLEAVE_PHASES,
+  TILE_GRAD,
+  EXTREMUM_GRAD,
+] as const;

@@ -44,8 +44,7 @@ const toNchw = (tf: TF, t: Tensor) => tf.transpose(t, [0, 3, 1, 2]) as T4;
  */
 export const registerWasmKernels = oncePerEngine((tf: TF): void => {
   // Kernel inputs are tensors when they come from ops; wrap a bare TensorInfo so the ops below accept it.
-  const asTensor = (t: TensorInfo): T4 =>
-    (t instanceof tf.Tensor ? t : tf.engine().makeTensorFromTensorInfo(t as never)) as T4;
+  const asTensor = (t: TensorInfo): T4 => (t instanceof tf.Tensor ? t : tf.engine().makeTensorFromTensorInfo(t as never)) as T4;
   const kernel = (name: string, fn: (inputs: Record<string, T4>, attrs: Record<string, unknown>) => Tensor) => {
     if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({

@@ -31,7 +31,10 @@ interface GPUAdapter {
 export interface GPUDevice {
   limits: Record<string, number>;
   lost: Promise<{ reason: string; message: string }>;
-  addEventListener(type: 'uncapturederror', listener: (ev: { error: { constructor: { name: string }; message: string }; preventDefault(): void }) => void): void;
+  addEventListener(
+    type: 'uncapturederror',
+    listener: (ev: { error: { constructor: { name: string }; message: string }; preventDefault(): void }) => void,
+  ): void;
   destroy(): void;
 }
 interface GPU {
@@ -58,14 +61,19 @@ export function describeAdapter(info: AdapterInfoLike, isFallbackAdapter = false
     description: info.description ?? '',
   };
   const software =
-    isFallbackAdapter || info.isFallbackAdapter === true || a.architecture.toLowerCase() === 'software' || [a.vendor, a.device, a.description].some((s) => SOFTWARE_NAMES.test(s));
+    isFallbackAdapter ||
+    info.isFallbackAdapter === true ||
+    a.architecture.toLowerCase() === 'software' ||
+    [a.vendor, a.device, a.description].some((s) => SOFTWARE_NAMES.test(s));
   return { ...a, software };
 }
 
 /** `auto` refuses a software adapter; the message says what was found and how to use it anyway. */
 export class SoftwareAdapterError extends Error {
   constructor(readonly adapter: GpuAdapter) {
-    super(`the only WebGPU adapter is a software one (${adapter.description || adapter.device || adapter.vendor}): a CPU emulating a GPU, slower than the CPU backends; --backend webgpu uses it anyway`);
+    super(
+      `the only WebGPU adapter is a software one (${adapter.description || adapter.device || adapter.vendor}): a CPU emulating a GPU, slower than the CPU backends; --backend webgpu uses it anyway`,
+    );
   }
 }
 
@@ -85,7 +93,12 @@ let dawn: Promise<GPU> | undefined;
 
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n').find((l) => l.trim())?.trim() ?? 'unknown error';
+  return (
+    msg
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim() ?? 'unknown error'
+  );
 }
 
 async function importOptional<T>(pkg: string, load: () => Promise<T>): Promise<T> {
@@ -129,7 +142,7 @@ export async function requestAdapter(): Promise<{ adapter: GPUAdapter; info: Gpu
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter)
     throw new Error(
-      'Dawn found no WebGPU adapter: no Vulkan, Metal or D3D12 driver it accepts (on Linux: the GPU vendor\'s Vulkan driver, or Mesa 23+ for a software one)',
+      "Dawn found no WebGPU adapter: no Vulkan, Metal or D3D12 driver it accepts (on Linux: the GPU vendor's Vulkan driver, or Mesa 23+ for a software one)",
     );
   const fallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   return { adapter, info: describeAdapter(adapter.info, fallback) };
@@ -221,7 +234,10 @@ export async function loadWebgpu(tf: TF, opts: { allowSoftware: boolean }): Prom
     return current.adapter;
   }
   // Loaded before navigator.gpu exists, so that it does not register a factory of its own (another device).
-  const { WebGPUBackend } = await importOptional('@tensorflow/tfjs-backend-webgpu', async () => require('@tensorflow/tfjs-backend-webgpu') as { WebGPUBackend: new (device: GPUDevice, info?: unknown) => WebGPUBackendLike });
+  const { WebGPUBackend } = await importOptional(
+    '@tensorflow/tfjs-backend-webgpu',
+    async () => require('@tensorflow/tfjs-backend-webgpu') as { WebGPUBackend: new (device: GPUDevice, info?: unknown) => WebGPUBackendLike },
+  );
   const { adapter, info } = await requestAdapter();
   if (info.software && !opts.allowSoftware) throw new SoftwareAdapterError(info);
   const device = await requestDevice(adapter);
@@ -243,4 +259,3 @@ export async function loadWebgpu(tf: TF, opts: { allowSoftware: boolean }): Prom
   current = { adapter: info, device, failure: () => failed };
   return info;
 }
-

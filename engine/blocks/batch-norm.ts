@@ -10,7 +10,7 @@ export default defineBlock({
     'Batch normalisation (Ioffe & Szegedy 2015) over the last axis (channels of an image, features of a vector or ' +
     'sequence): in training each channel is normalised with the batch mean and variance, then scaled by a learned ' +
     'gamma and shifted by a learned beta; at inference the moving averages are used. Momentum follows Keras: ' +
-    'moving = momentum · moving + (1 − momentum) · batch, so PyTorch\'s momentum 0.1 is 0.9 here. Like PyTorch\'s ' +
+    "moving = momentum · moving + (1 − momentum) · batch, so PyTorch's momentum 0.1 is 0.9 here. Like PyTorch's " +
     'BatchNorm2d it holds 4·C numbers: 2·C trainable (gamma, beta) and 2·C not (moving mean and variance). ' +
     'Gamma and beta are always learned: tfjs cannot train a batch norm without them.',
   paper: 'Ioffe & Szegedy (2015). Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate Shift.',
@@ -46,10 +46,7 @@ export default defineBlock({
       if (momentum !== 0.1) args.push(`momentum=${pyNumber(momentum)}`);
       const init = [`self.${name} = nn.${cls}(${args.join(', ')})`];
       // The graph normalises the last axis; PyTorch's BatchNorm the channel axis 1 (already there for an NCHW image).
-      const call =
-        rank === 3
-          ? `self.${name}(${inputs.in}.transpose(1, 2)).transpose(1, 2)  # features last, as in the graph`
-          : `self.${name}(${inputs.in})`;
+      const call = rank === 3 ? `self.${name}(${inputs.in}.transpose(1, 2)).transpose(1, 2)  # features last, as in the graph` : `self.${name}(${inputs.in})`;
       return {
         init,
         body: [`${outputs.out} = ${call}`],
@@ -62,9 +59,5 @@ export default defineBlock({
       };
     },
   },
-  examples: [
-    { inputs: { in: [null, 6, 6, 4] } },
-    { params: { momentum: 0.99, epsilon: 1e-3 }, inputs: { in: [null, 12] } },
-    { inputs: { in: [null, 5, 3] } },
-  ],
+  examples: [{ inputs: { in: [null, 6, 6, 4] } }, { params: { momentum: 0.99, epsilon: 1e-3 }, inputs: { in: [null, 12] } }, { inputs: { in: [null, 5, 3] } }],
 });

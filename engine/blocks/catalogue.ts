@@ -10,7 +10,15 @@ function paramInfo(d: ParamDef) {
 
 export function blockInfo(b: AnyBlock) {
   const p = defaultParams(b);
-  const port = ({ name, doc, rank, optional, attention, axes, dtype }: ReturnType<typeof portsOf>[number]) => ({ name, doc, rank, optional, attention, axes, dtype });
+  const port = ({ name, doc, rank, optional, attention, axes, dtype }: ReturnType<typeof portsOf>[number]) => ({
+    name,
+    doc,
+    rank,
+    optional,
+    attention,
+    axes,
+    dtype,
+  });
   return {
     type: b.type,
     label: b.label,

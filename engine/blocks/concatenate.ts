@@ -39,13 +39,36 @@ export default defineBlock({
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [tsLayer(outputs.out, 'concatenate', { axis: p.axis, name: layer }, `[${mergeInputs(p.inputs).map((q) => inputs[q.name]).join(', ')}]`)],
+      body: [
+        tsLayer(
+          outputs.out,
+          'concatenate',
+          { axis: p.axis, name: layer },
+          `[${mergeInputs(p.inputs)
+            .map((q) => inputs[q.name])
+            .join(', ')}]`,
+        ),
+      ],
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [kerasLayer(outputs.out, 'Concatenate', [], { axis: p.axis, name: layer }, `[${mergeInputs(p.inputs).map((q) => inputs[q.name]).join(', ')}]`)],
+      body: [
+        kerasLayer(
+          outputs.out,
+          'Concatenate',
+          [],
+          { axis: p.axis, name: layer },
+          `[${mergeInputs(p.inputs)
+            .map((q) => inputs[q.name])
+            .join(', ')}]`,
+        ),
+      ],
     }),
     pytorch: ({ params: p, inputs, inputShapes, outputs }) => ({
-      body: [`${outputs.out} = torch.cat([${mergeInputs(p.inputs).map((q) => inputs[q.name]).join(', ')}], dim=${torchDim(p.axis, inputShapes.in1.length)})`],
+      body: [
+        `${outputs.out} = torch.cat([${mergeInputs(p.inputs)
+          .map((q) => inputs[q.name])
+          .join(', ')}], dim=${torchDim(p.axis, inputShapes.in1.length)})`,
+      ],
     }),
   },
   examples: [

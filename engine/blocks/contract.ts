@@ -18,12 +18,7 @@ export type Shape = Dim[];
 /** What an attention output shows, so probes and panels know how to draw it. */
 export type AttentionKind = 'spatial' | 'channel' | 'matrix' | 'gate';
 
-export type LossName =
-  | 'categoricalCrossentropy'
-  | 'sparseCategoricalCrossentropy'
-  | 'binaryCrossentropy'
-  | 'meanSquaredError'
-  | 'meanAbsoluteError';
+export type LossName = 'categoricalCrossentropy' | 'sparseCategoricalCrossentropy' | 'binaryCrossentropy' | 'meanSquaredError' | 'meanAbsoluteError';
 
 export interface PortDef {
   name: string;
@@ -46,9 +41,22 @@ interface ParamBase {
   doc: string;
   label?: string;
 }
-export interface IntParam extends ParamBase { type: 'int'; default: number; min?: number; max?: number }
-export interface FloatParam extends ParamBase { type: 'float'; default: number; min?: number; max?: number }
-export interface BoolParam extends ParamBase { type: 'bool'; default: boolean }
+export interface IntParam extends ParamBase {
+  type: 'int';
+  default: number;
+  min?: number;
+  max?: number;
+}
+export interface FloatParam extends ParamBase {
+  type: 'float';
+  default: number;
+  min?: number;
+  max?: number;
+}
+export interface BoolParam extends ParamBase {
+  type: 'bool';
+  default: boolean;
+}
 export interface EnumParam<O extends string = string> extends ParamBase {
   type: 'enum';
   options: readonly O[];
@@ -62,20 +70,17 @@ export interface IntListParam extends ParamBase {
   min?: number;
   max?: number;
 }
-export interface StringParam extends ParamBase { type: 'string'; default: string; maxLength?: number }
+export interface StringParam extends ParamBase {
+  type: 'string';
+  default: string;
+  maxLength?: number;
+}
 
 export type ParamDef = IntParam | FloatParam | BoolParam | EnumParam | IntListParam | StringParam;
 export type ParamDefs = Record<string, ParamDef>;
 
-type ValueOf<P extends ParamDef> = P extends EnumParam<infer O>
-  ? O
-  : P extends IntParam | FloatParam
-    ? number
-    : P extends BoolParam
-      ? boolean
-      : P extends IntListParam
-        ? number[]
-        : string;
+type ValueOf<P extends ParamDef> =
+  P extends EnumParam<infer O> ? O : P extends IntParam | FloatParam ? number : P extends BoolParam ? boolean : P extends IntListParam ? number[] : string;
 
 /** The resolved parameter values of a block, defaults filled in. */
 export type ParamValues<S extends ParamDefs> = { [K in keyof S]: ValueOf<S[K]> };

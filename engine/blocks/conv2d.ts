@@ -20,7 +20,7 @@ export default defineBlock({
     activation: { type: 'enum', options: ['linear', 'relu'], default: 'linear', doc: 'Activation after the convolution.' },
   },
   inputs: [{ name: 'in', doc: 'Image [B, H, W, C].', rank: 4 }],
-  outputs: [{ name: 'out', doc: 'Feature map [B, H\', W\', filters].' }],
+  outputs: [{ name: 'out', doc: "Feature map [B, H', W', filters]." }],
   inferShape({ params: p, inputs }) {
     const [b, oh, ow] = window2dShape(inputs.in, 'in', p);
     return { out: [b, oh, ow, p.filters] };
@@ -48,17 +48,37 @@ export default defineBlock({
       const x = sides ? `${outputs.out}Padded` : inputs.in;
       return {
         body: [
-          ...(sides ? [tsLayer(x, 'zeroPadding2d', { padding: [[sides[0], sides[1]], [sides[2], sides[3]]], name: `${layer}_pad` }, inputs.in)] : []),
-          tsLayer(outputs.out, 'conv2d', {
-            filters: p.filters,
-            kernelSize: p.kernel,
-            strides: p.stride === 1 ? undefined : p.stride,
-            padding: p.padding === 'explicit' ? 'valid' : p.padding,
-            dilationRate: p.dilation === 1 ? undefined : p.dilation,
-            useBias: p.useBias ? undefined : false,
-            activation: p.activation === 'linear' ? undefined : p.activation,
-            name: layer,
-          }, x),
+          ...(sides
+            ? [
+                tsLayer(
+                  x,
+                  'zeroPadding2d',
+                  {
+                    padding: [
+                      [sides[0], sides[1]],
+                      [sides[2], sides[3]],
+                    ],
+                    name: `${layer}_pad`,
+                  },
+                  inputs.in,
+                ),
+              ]
+            : []),
+          tsLayer(
+            outputs.out,
+            'conv2d',
+            {
+              filters: p.filters,
+              kernelSize: p.kernel,
+              strides: p.stride === 1 ? undefined : p.stride,
+              padding: p.padding === 'explicit' ? 'valid' : p.padding,
+              dilationRate: p.dilation === 1 ? undefined : p.dilation,
+              useBias: p.useBias ? undefined : false,
+              activation: p.activation === 'linear' ? undefined : p.activation,
+              name: layer,
+            },
+            x,
+          ),
         ],
       };
     },
@@ -67,15 +87,37 @@ export default defineBlock({
       const x = sides ? `${outputs.out}_padded` : inputs.in;
       return {
         body: [
-          ...(sides ? [kerasLayer(x, 'ZeroPadding2D', [], { padding: [[sides[0], sides[1]], [sides[2], sides[3]]], name: `${layer}_pad` }, inputs.in)] : []),
-          kerasLayer(outputs.out, 'Conv2D', [p.filters, p.kernel], {
-            strides: p.stride === 1 ? undefined : p.stride,
-            padding: p.padding === 'explicit' ? 'valid' : p.padding,
-            dilation_rate: p.dilation === 1 ? undefined : p.dilation,
-            use_bias: p.useBias ? undefined : false,
-            activation: p.activation === 'linear' ? undefined : p.activation,
-            name: layer,
-          }, x),
+          ...(sides
+            ? [
+                kerasLayer(
+                  x,
+                  'ZeroPadding2D',
+                  [],
+                  {
+                    padding: [
+                      [sides[0], sides[1]],
+                      [sides[2], sides[3]],
+                    ],
+                    name: `${layer}_pad`,
+                  },
+                  inputs.in,
+                ),
+              ]
+            : []),
+          kerasLayer(
+            outputs.out,
+            'Conv2D',
+            [p.filters, p.kernel],
+            {
+              strides: p.stride === 1 ? undefined : p.stride,
+              padding: p.padding === 'explicit' ? 'valid' : p.padding,
+              dilation_rate: p.dilation === 1 ? undefined : p.dilation,
+              use_bias: p.useBias ? undefined : false,
+              activation: p.activation === 'linear' ? undefined : p.activation,
+              name: layer,
+            },
+            x,
+          ),
         ],
       };
     },

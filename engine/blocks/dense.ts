@@ -37,10 +37,29 @@ export default defineBlock({
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [tsLayer(outputs.out, 'dense', { units: p.units, activation: p.activation === 'linear' ? undefined : p.activation, useBias: p.useBias ? undefined : false, name: layer }, inputs.in)],
+      body: [
+        tsLayer(
+          outputs.out,
+          'dense',
+          { units: p.units, activation: p.activation === 'linear' ? undefined : p.activation, useBias: p.useBias ? undefined : false, name: layer },
+          inputs.in,
+        ),
+      ],
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [kerasLayer(outputs.out, 'Dense', [p.units], { activation: p.activation === 'linear' ? undefined : p.activation === 'swish' ? 'silu' : p.activation, use_bias: p.useBias ? undefined : false, name: layer }, inputs.in)],
+      body: [
+        kerasLayer(
+          outputs.out,
+          'Dense',
+          [p.units],
+          {
+            activation: p.activation === 'linear' ? undefined : p.activation === 'swish' ? 'silu' : p.activation,
+            use_bias: p.useBias ? undefined : false,
+            name: layer,
+          },
+          inputs.in,
+        ),
+      ],
     }),
     pytorch({ params: p, inputs, inputShapes, outputs, name, logits }) {
       const x = inputShapes.in;

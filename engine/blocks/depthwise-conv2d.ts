@@ -193,20 +193,40 @@ export default defineBlock({
       // Explicit padding: a zero-padding layer, then a "valid" window, as the builder does.
       const sides = explicitPadding(p);
       const x = sides ? `${outputs.out}Padded` : inputs.in;
-      const pad = sides ? [tsLayer(x, 'zeroPadding2d', { padding: [[sides[0], sides[1]], [sides[2], sides[3]]], name: `${layer}_pad` }, inputs.in)] : [];
+      const pad = sides
+        ? [
+            tsLayer(
+              x,
+              'zeroPadding2d',
+              {
+                padding: [
+                  [sides[0], sides[1]],
+                  [sides[2], sides[3]],
+                ],
+                name: `${layer}_pad`,
+              },
+              inputs.in,
+            ),
+          ]
+        : [];
       const padding = p.padding === 'explicit' ? 'valid' : p.padding;
       if (p.dilation === 1)
         return {
           body: [
             ...pad,
-            tsLayer(outputs.out, 'depthwiseConv2d', {
-              kernelSize: p.kernel,
-              strides: p.stride === 1 ? undefined : p.stride,
-              padding,
-              depthMultiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier,
-              useBias: p.useBias ? undefined : false,
-              name: layer,
-            }, x),
+            tsLayer(
+              outputs.out,
+              'depthwiseConv2d',
+              {
+                kernelSize: p.kernel,
+                strides: p.stride === 1 ? undefined : p.stride,
+                padding,
+                depthMultiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier,
+                useBias: p.useBias ? undefined : false,
+                name: layer,
+              },
+              x,
+            ),
           ],
         };
       const args = { kernel: p.kernel, depthMultiplier: p.depthMultiplier, padding, dilation: p.dilation, useBias: p.useBias, name: layer };
@@ -220,15 +240,37 @@ export default defineBlock({
       const x = sides ? `${outputs.out}_padded` : inputs.in;
       return {
         body: [
-          ...(sides ? [kerasLayer(x, 'ZeroPadding2D', [], { padding: [[sides[0], sides[1]], [sides[2], sides[3]]], name: `${layer}_pad` }, inputs.in)] : []),
-          kerasLayer(outputs.out, 'DepthwiseConv2D', [p.kernel], {
-            strides: p.stride === 1 ? undefined : p.stride,
-            padding: p.padding === 'explicit' ? 'valid' : p.padding,
-            depth_multiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier,
-            dilation_rate: p.dilation === 1 ? undefined : p.dilation,
-            use_bias: p.useBias ? undefined : false,
-            name: layer,
-          }, x),
+          ...(sides
+            ? [
+                kerasLayer(
+                  x,
+                  'ZeroPadding2D',
+                  [],
+                  {
+                    padding: [
+                      [sides[0], sides[1]],
+                      [sides[2], sides[3]],
+                    ],
+                    name: `${layer}_pad`,
+                  },
+                  inputs.in,
+                ),
+              ]
+            : []),
+          kerasLayer(
+            outputs.out,
+            'DepthwiseConv2D',
+            [p.kernel],
+            {
+              strides: p.stride === 1 ? undefined : p.stride,
+              padding: p.padding === 'explicit' ? 'valid' : p.padding,
+              depth_multiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier,
+              dilation_rate: p.dilation === 1 ? undefined : p.dilation,
+              use_bias: p.useBias ? undefined : false,
+              name: layer,
+            },
+            x,
+          ),
         ],
       };
     },

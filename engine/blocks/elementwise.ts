@@ -5,8 +5,7 @@ import { kerasLayer, tsLayer } from './emit/snippets.js';
 
 const countParam = { type: 'int', default: 2, min: 2, max: 8, doc: 'Number of inputs.' } as const;
 
-export const mergeInputs = (n: number): PortDef[] =>
-  Array.from({ length: n }, (_, i) => ({ name: `in${i + 1}`, doc: `Input ${i + 1}.` }));
+export const mergeInputs = (n: number): PortDef[] => Array.from({ length: n }, (_, i) => ({ name: `in${i + 1}`, doc: `Input ${i + 1}.` }));
 
 function broadcastAll(inputs: Record<string, Shape>, n: number): Shape {
   let out = inputs.in1;
@@ -33,10 +32,29 @@ function elementwise(op: 'add' | 'multiply', label: string, doc: string) {
     },
     emit: {
       tfjs: ({ params, inputs, outputs, layer }) => ({
-        body: [tsLayer(outputs.out, op, { name: layer }, `[${mergeInputs(params.inputs).map((q) => inputs[q.name]).join(', ')}]`)],
+        body: [
+          tsLayer(
+            outputs.out,
+            op,
+            { name: layer },
+            `[${mergeInputs(params.inputs)
+              .map((q) => inputs[q.name])
+              .join(', ')}]`,
+          ),
+        ],
       }),
       keras: ({ params, inputs, outputs, layer }) => ({
-        body: [kerasLayer(outputs.out, op === 'add' ? 'Add' : 'Multiply', [], { name: layer }, `[${mergeInputs(params.inputs).map((q) => inputs[q.name]).join(', ')}]`)],
+        body: [
+          kerasLayer(
+            outputs.out,
+            op === 'add' ? 'Add' : 'Multiply',
+            [],
+            { name: layer },
+            `[${mergeInputs(params.inputs)
+              .map((q) => inputs[q.name])
+              .join(', ')}]`,
+          ),
+        ],
       }),
       pytorch({ params, inputs, inputShapes, outputs }) {
         const ports = mergeInputs(params.inputs).map((q) => q.name);

@@ -9,7 +9,7 @@ export default defineBlock({
   doc:
     'A lookup table of learned vectors: each integer token id in [0, vocabSize) is replaced by its row of a ' +
     'vocabSize × dim matrix, turning token ids [B, T] into a sequence of vectors [B, T, dim] that attention and ' +
-    'recurrent blocks can read. vocabSize · dim parameters, as PyTorch\'s nn.Embedding; rows start uniform in ' +
+    "recurrent blocks can read. vocabSize · dim parameters, as PyTorch's nn.Embedding; rows start uniform in " +
     '[−0.05, 0.05] (the Keras default). Wire it after an Input of kind "tokens" with the same vocabulary size.',
   params: {
     vocabSize: { type: 'int', default: 32, min: 2, max: 10000000, doc: 'Number of distinct token ids (ids run from 0 to vocabSize − 1).' },
@@ -26,7 +26,9 @@ export default defineBlock({
     return { out: layer.apply(inputs.in) as never };
   },
   emit: {
-    tfjs: ({ params: p, inputs, outputs, layer }) => ({ body: [tsLayer(outputs.out, 'embedding', { inputDim: p.vocabSize, outputDim: p.dim, name: layer }, inputs.in)] }),
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: [tsLayer(outputs.out, 'embedding', { inputDim: p.vocabSize, outputDim: p.dim, name: layer }, inputs.in)],
+    }),
     keras: ({ params: p, inputs, outputs, layer }) => ({ body: [kerasLayer(outputs.out, 'Embedding', [p.vocabSize, p.dim], { name: layer }, inputs.in)] }),
     pytorch: ({ params: p, inputs, outputs, name }) => ({
       init: [`self.${name} = nn.Embedding(${p.vocabSize}, ${p.dim})`],

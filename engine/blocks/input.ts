@@ -50,11 +50,15 @@ export default defineBlock({
   },
   emit: {
     tfjs: ({ params: p, outputs, layer }) => {
-      const shape = p.kind === 'image' ? [p.height, p.width, p.channels] : p.kind === 'sequence' ? [p.length, p.features] : p.kind === 'tokens' ? [p.length] : [p.features];
-      return { body: [`const ${outputs.out} = tf.input({ shape: [${shape.join(', ')}], dtype: '${p.kind === 'tokens' ? 'int32' : 'float32'}', name: '${layer}' });`] };
+      const shape =
+        p.kind === 'image' ? [p.height, p.width, p.channels] : p.kind === 'sequence' ? [p.length, p.features] : p.kind === 'tokens' ? [p.length] : [p.features];
+      return {
+        body: [`const ${outputs.out} = tf.input({ shape: [${shape.join(', ')}], dtype: '${p.kind === 'tokens' ? 'int32' : 'float32'}', name: '${layer}' });`],
+      };
     },
     keras: ({ params: p, outputs, layer }) => {
-      const shape = p.kind === 'image' ? [p.height, p.width, p.channels] : p.kind === 'sequence' ? [p.length, p.features] : p.kind === 'tokens' ? [p.length] : [p.features];
+      const shape =
+        p.kind === 'image' ? [p.height, p.width, p.channels] : p.kind === 'sequence' ? [p.length, p.features] : p.kind === 'tokens' ? [p.length] : [p.features];
       return { body: [`${outputs.out} = keras.Input(shape=(${shape.join(', ')},), dtype="${p.kind === 'tokens' ? 'int32' : 'float32'}", name="${layer}")`] };
     },
     pytorch: () => ({ body: [] }),

@@ -10,7 +10,7 @@ export default defineBlock({
     'Layer normalisation (Ba et al. 2016): every position is normalised over its own last axis (the features of a ' +
     'sequence step, the channels of a pixel) to mean 0 and variance 1, then scaled and shifted by a learned gamma ' +
     'and beta of size F. It does not depend on the batch, which is why Transformers use it around every attention ' +
-    'and feed-forward sub-layer (Vaswani et al. 2017). 2·F trainable parameters, as PyTorch\'s nn.LayerNorm(F).',
+    "and feed-forward sub-layer (Vaswani et al. 2017). 2·F trainable parameters, as PyTorch's nn.LayerNorm(F).",
   paper: 'Ba, Kiros & Hinton (2016). Layer Normalization.',
   params: {
     epsilon: { type: 'float', default: 1e-5, min: 1e-12, max: 0.1, doc: 'Added to the variance before the square root (PyTorch default).' },
@@ -37,7 +37,8 @@ export default defineBlock({
       if (p.epsilon !== 1e-5) args.push(`eps=${pyNumber(p.epsilon)}`);
       const init = [`self.${name} = nn.LayerNorm(${args.join(', ')})`];
       // The graph normalises the last axis, which is the channel axis 1 of an NCHW image.
-      const call = x.length === 4 ? `${channelsFirst(`self.${name}(${channelsLast(inputs.in)})`)}  # over the channels of each pixel` : `self.${name}(${inputs.in})`;
+      const call =
+        x.length === 4 ? `${channelsFirst(`self.${name}(${channelsLast(inputs.in)})`)}  # over the channels of each pixel` : `self.${name}(${inputs.in})`;
       return {
         init,
         body: [`${outputs.out} = ${call}`],
@@ -48,9 +49,5 @@ export default defineBlock({
       };
     },
   },
-  examples: [
-    { inputs: { in: [null, 7, 16] } },
-    { params: { epsilon: 1e-3 }, inputs: { in: [null, 10] } },
-    { inputs: { in: [null, 3, 3, 4] } },
-  ],
+  examples: [{ inputs: { in: [null, 7, 16] } }, { params: { epsilon: 1e-3 }, inputs: { in: [null, 10] } }, { inputs: { in: [null, 3, 3, 4] } }],
 });

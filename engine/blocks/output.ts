@@ -16,7 +16,7 @@ export default defineBlock({
   label: 'Output',
   category: 'Inputs & outputs',
   doc:
-    'A model output. Whatever is wired into it becomes one of the compiled model\'s outputs, trained with the chosen ' +
+    "A model output. Whatever is wired into it becomes one of the compiled model's outputs, trained with the chosen " +
     'loss and weight ("auto" takes the loss the block before it suggests, e.g. cross-entropy after a classification ' +
     'head; "none" makes an output that is computed and shown but not trained). A graph needs at least one.',
   params: {

@@ -14,8 +14,8 @@ export default defineBlock({
     'x[:, ::2, ::2] padded with C/2 zero channels, half on each side, as in F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, C/4, C/4)).',
   paper: 'He, Zhang, Ren & Sun (2016). Deep Residual Learning for Image Recognition. CVPR (option A shortcuts, §3.3 and §4.2).',
   params: {
-    before: { type: 'int', default: 0, min: 0, max: 100000, doc: 'Zero channels in front of the input\'s.' },
-    after: { type: 'int', default: 0, min: 0, max: 100000, doc: 'Zero channels after the input\'s.' },
+    before: { type: 'int', default: 0, min: 0, max: 100000, doc: "Zero channels in front of the input's." },
+    after: { type: 'int', default: 0, min: 0, max: 100000, doc: "Zero channels after the input's." },
   },
   inputs: [{ name: 'in', doc: 'Image [B, H, W, C].', rank: 4 }],
   outputs: [{ name: 'out', doc: 'Image [B, H, W, before + C + after].' }],
@@ -26,21 +26,52 @@ export default defineBlock({
   build(tf, { params: p, inputs, name }) {
     // Channels to axis 1, zero-pad that axis with the 2-D padding layer, and back: standard, serialisable layers only.
     const first = tf.layers.permute({ dims: [3, 1, 2], name: `${name}_cfirst` }).apply(inputs.in);
-    const padded = tf.layers.zeroPadding2d({ padding: [[p.before, p.after], [0, 0]], name: `${name}_pad` }).apply(first);
+    const padded = tf.layers
+      .zeroPadding2d({
+        padding: [
+          [p.before, p.after],
+          [0, 0],
+        ],
+        name: `${name}_pad`,
+      })
+      .apply(first);
     return { out: tf.layers.permute({ dims: [2, 3, 1], name }).apply(padded) as never };
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
       body: [
         tsLayer(`${outputs.out}First`, 'permute', { dims: [3, 1, 2], name: `${layer}_cfirst` }, inputs.in),
-        tsLayer(`${outputs.out}Padded`, 'zeroPadding2d', { padding: [[p.before, p.after], [0, 0]], name: `${layer}_pad` }, `${outputs.out}First`),
+        tsLayer(
+          `${outputs.out}Padded`,
+          'zeroPadding2d',
+          {
+            padding: [
+              [p.before, p.after],
+              [0, 0],
+            ],
+            name: `${layer}_pad`,
+          },
+          `${outputs.out}First`,
+        ),
         tsLayer(outputs.out, 'permute', { dims: [2, 3, 1], name: layer }, `${outputs.out}Padded`),
       ],
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
       body: [
         kerasLayer(`${outputs.out}_first`, 'Permute', [[3, 1, 2]], { name: `${layer}_cfirst` }, inputs.in),
-        kerasLayer(`${outputs.out}_padded`, 'ZeroPadding2D', [], { padding: [[p.before, p.after], [0, 0]], name: `${layer}_pad` }, `${outputs.out}_first`),
+        kerasLayer(
+          `${outputs.out}_padded`,
+          'ZeroPadding2D',
+          [],
+          {
+            padding: [
+              [p.before, p.after],
+              [0, 0],
+            ],
+            name: `${layer}_pad`,
+          },
+          `${outputs.out}_first`,
+        ),
         kerasLayer(outputs.out, 'Permute', [[2, 3, 1]], { name: layer }, `${outputs.out}_padded`),
       ],
     }),

@@ -33,12 +33,51 @@ export function paddedPool2d(tf: TF, x: Tensor, a: PaddedPoolArgs): Tensor {
   const [t, b, l, r] = fullPadding(a, h, w);
   const x4 = x as ReturnType<TF['tensor4d']>;
   return tf.tidy(() => {
-    if (a.mode === 'max') return tf.maxPool(tf.pad(x4, [[0, 0], [t, b], [l, r], [0, 0]], -Infinity), a.size, a.stride, 'valid');
-    const sum = tf.avgPool(tf.pad(x4, [[0, 0], [t, b], [l, r], [0, 0]]), a.size, a.stride, 'valid');
+    if (a.mode === 'max')
+      return tf.maxPool(
+        tf.pad(
+          x4,
+          [
+            [0, 0],
+            [t, b],
+            [l, r],
+            [0, 0],
+          ],
+          -Infinity,
+        ),
+        a.size,
+        a.stride,
+        'valid',
+      );
+    const sum = tf.avgPool(
+      tf.pad(x4, [
+        [0, 0],
+        [t, b],
+        [l, r],
+        [0, 0],
+      ]),
+      a.size,
+      a.stride,
+      'valid',
+    );
     // The divisor's pixels: the input, the explicit padding if counted, never the ceil-mode extra.
     const [et, eb, el, er] = a.sides;
-    const counted = tf.pad(tf.ones([1, h, w, 1]) as ReturnType<TF['tensor4d']>, [[0, 0], [et, eb], [el, er], [0, 0]], a.countIncludePad ? 1 : 0);
-    const mask = tf.pad(counted, [[0, 0], [0, b - eb], [0, r - er], [0, 0]]);
+    const counted = tf.pad(
+      tf.ones([1, h, w, 1]) as ReturnType<TF['tensor4d']>,
+      [
+        [0, 0],
+        [et, eb],
+        [el, er],
+        [0, 0],
+      ],
+      a.countIncludePad ? 1 : 0,
+    );
+    const mask = tf.pad(counted, [
+      [0, 0],
+      [0, b - eb],
+      [0, r - er],
+      [0, 0],
+    ]);
     return tf.div(sum, tf.avgPool(mask, a.size, a.stride, 'valid'));
   });
 }
@@ -54,7 +93,12 @@ export const paddedPool2dLayer = (tf: TF) =>
       }
       override computeOutputShape(inputShape: TfShape | TfShape[]): TfShape {
         const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as TfShape;
-        const { size, stride, sides: [t, b, l, r], ceilMode } = this.args;
+        const {
+          size,
+          stride,
+          sides: [t, b, l, r],
+          ceilMode,
+        } = this.args;
         const out = (d: number | null, before: number, after: number) => (d === null ? null : explicitOut(d, size, stride, before, after, 1, ceilMode));
         return [s[0], out(s[1], t, b), out(s[2], l, r), s[3]];
       }

@@ -78,10 +78,7 @@ function preview(v: unknown): string {
 }
 
 /** Fills in defaults and checks every value; unknown parameters are problems too. */
-export function resolveParams(
-  block: AnyBlock,
-  raw: Record<string, unknown> | undefined,
-): { values: ParamValues<ParamDefs>; problems: ParamProblem[] } {
+export function resolveParams(block: AnyBlock, raw: Record<string, unknown> | undefined): { values: ParamValues<ParamDefs>; problems: ParamProblem[] } {
   const values = defaultParams(block) as Record<string, unknown>;
   const problems: ParamProblem[] = [];
   const schemas = schemasOf(block.params);

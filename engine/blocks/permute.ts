@@ -7,9 +7,9 @@ export default defineBlock({
   label: 'Permute',
   category: 'Reshaping',
   doc:
-    'Reorders the non-batch axes, as Keras\'s Permute: `dims` lists, for each output axis, which input axis it takes, ' +
+    "Reorders the non-batch axes, as Keras's Permute: `dims` lists, for each output axis, which input axis it takes, " +
     'counting from 1 (the batch axis stays first). [2, 1] swaps time and features of a sequence [B, T, F] into ' +
-    '[B, F, T]; [3, 1, 2] moves an image\'s channels first. In PyTorch it is x.permute(0, *dims).',
+    "[B, F, T]; [3, 1, 2] moves an image's channels first. In PyTorch it is x.permute(0, *dims).",
   params: {
     dims: { type: 'ints', default: [2, 1], minLength: 1, maxLength: 6, min: 1, max: 7, doc: 'A permutation of 1..rank−1 (1-based, batch axis excluded).' },
   },

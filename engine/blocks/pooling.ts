@@ -63,7 +63,8 @@ function torchExplicitPool(
   const pad = torchExplicitPadding(p.pads);
   const flags = { ceil_mode: p.ceilMode ? true : undefined, count_include_pad: p.mode === 'avg' && !p.countIncludePad ? false : undefined };
   if (!pad.pad) return window(x, { padding: pad.arg === '0' ? undefined : { toString: () => pad.arg }, ...flags });
-  if (p.mode === 'avg' && (!p.countIncludePad || p.ceilMode)) throw new Error('uneven explicit padding of average pooling without count_include_pad or with ceil_mode has no PyTorch form');
+  if (p.mode === 'avg' && (!p.countIncludePad || p.ceilMode))
+    throw new Error('uneven explicit padding of average pooling without count_include_pad or with ceil_mode has no PyTorch form');
   return window(`F.pad(${x}, (${pad.pad.join(', ')})${p.mode === 'max' ? ', value=float("-inf")' : ''})`, flags);
 }
 
@@ -74,7 +75,7 @@ export const pool2d = defineBlock({
   doc:
     'Max or average pooling over size×size windows of an NHWC image, moved by `stride`: halves the resolution with ' +
     'the defaults. Channels are pooled independently. With "same" padding, average pooling divides by the number of ' +
-    'real pixels in each window (as TensorFlow does; PyTorch\'s AvgPool2d counts the padding unless ' +
+    "real pixels in each window (as TensorFlow does; PyTorch's AvgPool2d counts the padding unless " +
     'count_include_pad=False). "explicit" padding is PyTorch\'s: max pooling pads with -inf, average pooling counts ' +
     'the padding unless countIncludePad is off, and ceilMode keeps a last partial window.',
   params: {
@@ -84,7 +85,11 @@ export const pool2d = defineBlock({
     padding: { ...paddingParams.padding, default: 'valid' as const },
     pads: { ...paddingParams.pads, doc: `${paddingParams.pads.doc} At most half the window, as in PyTorch.` },
     ceilMode: { type: 'bool', default: false, doc: "With explicit padding: round the output size up (PyTorch's ceil_mode)." },
-    countIncludePad: { type: 'bool', default: true, doc: "With explicit padding, average pooling: divide by the window including its padding (PyTorch's count_include_pad)." },
+    countIncludePad: {
+      type: 'bool',
+      default: true,
+      doc: "With explicit padding, average pooling: divide by the window including its padding (PyTorch's count_include_pad).",
+    },
   },
   inputs: [{ name: 'in', doc: 'Image [B, H, W, C].', rank: 4 }],
   outputs: [{ name: 'out', doc: "Pooled map [B, H', W', C]." }],
@@ -96,7 +101,15 @@ export const pool2d = defineBlock({
   },
   build(tf, { params: p, inputs, name }) {
     if (p.padding === 'explicit') {
-      const args = { mode: p.mode, size: p.size, stride: p.stride, sides: explicitSides(p.pads), ceilMode: p.ceilMode, countIncludePad: p.countIncludePad, name };
+      const args = {
+        mode: p.mode,
+        size: p.size,
+        stride: p.stride,
+        sides: explicitSides(p.pads),
+        ceilMode: p.ceilMode,
+        countIncludePad: p.countIncludePad,
+        name,
+      };
       return { out: new (paddedPool2dLayer(tf))(args).apply(inputs.in) as never };
     }
     const args = { poolSize: p.size, strides: p.stride, padding: p.padding, name };
@@ -106,17 +119,45 @@ export const pool2d = defineBlock({
   emit: {
     tfjs({ params: p, inputs, outputs, layer }) {
       if (p.padding === 'explicit') {
-        const args = { mode: p.mode, size: p.size, stride: p.stride, sides: explicitSides(p.pads), ceilMode: p.ceilMode, countIncludePad: p.countIncludePad, name: layer };
-        return { body: [`const ${outputs.out} = new PaddedPool2D(${tsObject(args)}).apply(${inputs.in}) as tf.SymbolicTensor;`], helpers: [{ name: 'PaddedPool2D', code: TS_PADDED_POOL }] };
+        const args = {
+          mode: p.mode,
+          size: p.size,
+          stride: p.stride,
+          sides: explicitSides(p.pads),
+          ceilMode: p.ceilMode,
+          countIncludePad: p.countIncludePad,
+          name: layer,
+        };
+        return {
+          body: [`const ${outputs.out} = new PaddedPool2D(${tsObject(args)}).apply(${inputs.in}) as tf.SymbolicTensor;`],
+          helpers: [{ name: 'PaddedPool2D', code: TS_PADDED_POOL }],
+        };
       }
-      return { body: [tsLayer(outputs.out, p.mode === 'max' ? 'maxPooling2d' : 'averagePooling2d', { poolSize: p.size, strides: p.stride, padding: p.padding, name: layer }, inputs.in)] };
+      return {
+        body: [
+          tsLayer(
+            outputs.out,
+            p.mode === 'max' ? 'maxPooling2d' : 'averagePooling2d',
+            { poolSize: p.size, strides: p.stride, padding: p.padding, name: layer },
+            inputs.in,
+          ),
+        ],
+      };
     },
     keras({ params: p, inputs, outputs, layer }) {
       const cls = p.mode === 'max' ? 'MaxPooling2D' : 'AveragePooling2D';
       const strides = p.stride === p.size ? undefined : p.stride;
       if (p.padding === 'explicit') {
         // PyTorch's padding (-inf for max), ceil mode and divisor, as the tfjs model's PaddedPool2D.
-        const args = { mode: p.mode, size: p.size, stride: p.stride, sides: explicitSides(p.pads), ceil_mode: p.ceilMode ? true : undefined, count_include_pad: p.countIncludePad ? undefined : false, name: layer };
+        const args = {
+          mode: p.mode,
+          size: p.size,
+          stride: p.stride,
+          sides: explicitSides(p.pads),
+          ceil_mode: p.ceilMode ? true : undefined,
+          count_include_pad: p.countIncludePad ? undefined : false,
+          name: layer,
+        };
         return { body: [`${outputs.out} = PaddedPool2D(${pyArgs([], args)})(${inputs.in})`], helpers: [kerasHelper('PaddedPool2D', 'layers.py')] };
       }
       // Keras pools "same" windows as TensorFlow does: the mean counts only the real pixels.
@@ -138,7 +179,8 @@ export const pool2d = defineBlock({
       }
       const lrtb = pad.pad.join(', ');
       const note = `# TensorFlow "same" padding is uneven here: (left, right, top, bottom) = (${lrtb})`;
-      if (p.mode === 'max') return { body: [`${note}, and padded pixels never win the max`, `${outputs.out} = ${window(`F.pad(${x}, (${lrtb}), value=float("-inf"))`)}`] };
+      if (p.mode === 'max')
+        return { body: [`${note}, and padded pixels never win the max`, `${outputs.out} = ${window(`F.pad(${x}, (${lrtb}), value=float("-inf"))`)}`] };
       // The mean over the real pixels of each window: padded mean / mean of a padded mask of ones.
       return {
         body: [
@@ -195,7 +237,15 @@ export const globalPool2d = defineBlock({
       };
     },
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [kerasLayer(outputs.out, p.mode === 'max' ? 'GlobalMaxPooling2D' : 'GlobalAveragePooling2D', [], { keepdims: p.keepDims ? true : undefined, name: layer }, inputs.in)],
+      body: [
+        kerasLayer(
+          outputs.out,
+          p.mode === 'max' ? 'GlobalMaxPooling2D' : 'GlobalAveragePooling2D',
+          [],
+          { keepdims: p.keepDims ? true : undefined, name: layer },
+          inputs.in,
+        ),
+      ],
     }),
     pytorch: ({ params: p, inputs, outputs }) => ({
       body: [`${outputs.out} = ${inputs.in}.${p.mode === 'max' ? 'amax' : 'mean'}(dim=(2, 3)${p.keepDims ? ', keepdim=True' : ''})`],

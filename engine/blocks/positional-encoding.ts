@@ -97,7 +97,12 @@ export const positionalEncodingLayer = (tf: TF) =>
       override build(inputShape: TfShape | TfShape[]) {
         const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as TfShape;
         if (this.mode === 'learned')
-          this.table = this.addWeight('embeddings', [this.maxLength, s[2] as number], 'float32', this.initializer ?? tf.initializers.truncatedNormal({ stddev: 0.02 }));
+          this.table = this.addWeight(
+            'embeddings',
+            [this.maxLength, s[2] as number],
+            'float32',
+            this.initializer ?? tf.initializers.truncatedNormal({ stddev: 0.02 }),
+          );
         this.built = true;
       }
       override computeOutputShape(inputShape: TfShape | TfShape[]) {
@@ -151,7 +156,9 @@ export default defineBlock({
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [`const ${outputs.out} = new PositionalEncoding(${tsObject({ mode: p.mode, maxLength: p.maxLength, name: layer })}).apply(${inputs.in}) as tf.SymbolicTensor;`],
+      body: [
+        `const ${outputs.out} = new PositionalEncoding(${tsObject({ mode: p.mode, maxLength: p.maxLength, name: layer })}).apply(${inputs.in}) as tf.SymbolicTensor;`,
+      ],
       helpers: [{ name: 'PositionalEncoding', code: TS_POSITIONAL }],
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
@@ -159,7 +166,9 @@ export default defineBlock({
       helpers: [kerasHelper('PositionalEncoding', 'layers.py')],
     }),
     pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
-      init: [`self.${name} = PositionalEncoding(${pyArgs([inputShapes.in[2]], { max_length: p.maxLength, learned: p.mode === 'learned' ? true : undefined })})`],
+      init: [
+        `self.${name} = PositionalEncoding(${pyArgs([inputShapes.in[2]], { max_length: p.maxLength, learned: p.mode === 'learned' ? true : undefined })})`,
+      ],
       body: [`${outputs.out} = self.${name}(${inputs.in})`],
       helpers: [torchHelper('PositionalEncoding', 'layers.py')],
       torchWeights: p.mode === 'learned' ? [{ torch: 'table', tfjs: 'embeddings' }] : [],

@@ -17,11 +17,16 @@ function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: stri
       bidirectional: {
         type: 'bool',
         default: false,
-        doc: 'Read the sequence both ways (Schuster & Paliwal 1997): a second cell reads it backwards, and each step\'s two states are concatenated, so H doubles; the last state is the forward cell\'s last and the backward cell\'s first.',
+        doc: "Read the sequence both ways (Schuster & Paliwal 1997): a second cell reads it backwards, and each step's two states are concatenated, so H doubles; the last state is the forward cell's last and the backward cell's first.",
       },
     },
     inputs: [{ name: 'in', doc: 'Sequence [B, T, F].', rank: 3 }],
-    outputs: (p) => [{ name: 'out', doc: `${p.returnSequences ? 'Every hidden state [B, T, H]' : 'The last hidden state [B, H]'}${p.bidirectional ? ', with H = 2 × units' : ''}.` }],
+    outputs: (p) => [
+      {
+        name: 'out',
+        doc: `${p.returnSequences ? 'Every hidden state [B, T, H]' : 'The last hidden state [B, H]'}${p.bidirectional ? ', with H = 2 × units' : ''}.`,
+      },
+    ],
     inferShape({ params: p, inputs }) {
       const [b, t] = expectRank(inputs.in, 'in', 3, 'a sequence [B, T, F]');
       const h = p.bidirectional ? 2 * p.units : p.units;
@@ -55,13 +60,21 @@ function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: stri
           name: layer,
         };
         if (!p.bidirectional) return { body: [tsLayer(outputs.out, cell, config, inputs.in)] };
-        return { body: [`const ${outputs.out} = tf.layers.bidirectional({ layer: tf.layers.${cell}(${tsObject(config)}), mergeMode: 'concat', name: '${layer}' }).apply(${inputs.in}) as tf.SymbolicTensor;`] };
+        return {
+          body: [
+            `const ${outputs.out} = tf.layers.bidirectional({ layer: tf.layers.${cell}(${tsObject(config)}), mergeMode: 'concat', name: '${layer}' }).apply(${inputs.in}) as tf.SymbolicTensor;`,
+          ],
+        };
       },
       keras: ({ params: p, inputs, outputs, layer }) => {
         // Keras 3's defaults already match tfjs here (sigmoid gates, unit forget bias), except the GRU's reset_after.
         const keywords = { return_sequences: p.returnSequences ? true : undefined, reset_after: cell === 'gru' ? false : undefined };
         if (!p.bidirectional) return { body: [kerasLayer(outputs.out, cell.toUpperCase(), [p.units], { ...keywords, name: layer }, inputs.in)] };
-        return { body: [`${outputs.out} = layers.Bidirectional(layers.${cell.toUpperCase()}(${pyArgs([p.units], keywords)}), merge_mode="concat", name="${layer}")(${inputs.in})`] };
+        return {
+          body: [
+            `${outputs.out} = layers.Bidirectional(layers.${cell.toUpperCase()}(${pyArgs([p.units], keywords)}), merge_mode="concat", name="${layer}")(${inputs.in})`,
+          ],
+        };
       },
       pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => {
         const cellWeights = (prefix: string, scope: string): TorchWeight[] => [
@@ -72,7 +85,12 @@ function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: stri
         const args = pyArgs([inputShapes.in[2], p.units], { return_sequences: p.returnSequences ? true : undefined });
         const helper = torchHelper(cell.toUpperCase(), 'layers.py');
         if (!p.bidirectional)
-          return { init: [`self.${name} = ${cell.toUpperCase()}(${args})`], body: [`${outputs.out} = self.${name}(${inputs.in})`], helpers: [helper], torchWeights: cellWeights('', '') };
+          return {
+            init: [`self.${name} = ${cell.toUpperCase()}(${args})`],
+            body: [`${outputs.out} = self.${name}(${inputs.in})`],
+            helpers: [helper],
+            torchWeights: cellWeights('', ''),
+          };
         return {
           init: [`self.${name} = Bidirectional(${cell.toUpperCase()}(${args}), ${cell.toUpperCase()}(${args}))`],
           body: [`${outputs.out} = self.${name}(${inputs.in})`],
@@ -95,7 +113,7 @@ export const lstm = recurrent(
   'LSTM',
   'A long short-term memory layer (Hochreiter & Schmidhuber 1997) reads the sequence step by step, keeping a cell ' +
     'state behind input, forget and output gates (sigmoid) and a tanh candidate. It has 4·(H·(F + H) + H) parameters: ' +
-    'one bias per gate, where PyTorch\'s nn.LSTM has two (4·(H·(F + H) + 2H)). The forget-gate bias starts at 1 ' +
+    "one bias per gate, where PyTorch's nn.LSTM has two (4·(H·(F + H) + 2H)). The forget-gate bias starts at 1 " +
     '(Jozefowicz et al. 2015), input and recurrent weights Glorot-uniform.',
   'Hochreiter & Schmidhuber (1997). Long Short-Term Memory.',
 );
@@ -105,8 +123,8 @@ export const gru = recurrent(
   'GRU',
   'A gated recurrent unit (Cho et al. 2014): update and reset gates (sigmoid) decide how much of the hidden state to ' +
     'keep and how much of it feeds the tanh candidate. tfjs implements only the original form, with the reset gate ' +
-    'applied before the recurrent matrix (Keras\'s reset_after=False) and one bias per gate: 3·(H·(F + H) + H) ' +
-    'parameters. PyTorch\'s nn.GRU (and cuDNN, and Keras 2\'s default) applies the reset gate after the matrix and ' +
+    "applied before the recurrent matrix (Keras's reset_after=False) and one bias per gate: 3·(H·(F + H) + H) " +
+    "parameters. PyTorch's nn.GRU (and cuDNN, and Keras 2's default) applies the reset gate after the matrix and " +
     'has two biases, 3·(H·(F + H) + 2H), so the PyTorch export writes this cell out as a small module of its own ' +
     '(same parameters, same outputs).',
   'Cho et al. (2014). Learning Phrase Representations using RNN Encoder-Decoder for Statistical Machine Translation.',

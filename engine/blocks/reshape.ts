@@ -11,8 +11,7 @@ function resolveTarget(x: Shape, target: readonly number[]): Shape {
   const have = product(x.slice(1));
   const known = target.reduce((a, d) => (d === -1 ? a : a * d), 1);
   if (have === null) return target.map((d) => (d === -1 ? null : d));
-  if (free === 0 && known !== have)
-    throw new ShapeError(`cannot reshape ${fmtShape(x)} (${have} elements per sample) into ${text} (${known} elements)`, 'in');
+  if (free === 0 && known !== have) throw new ShapeError(`cannot reshape ${fmtShape(x)} (${have} elements per sample) into ${text} (${known} elements)`, 'in');
   if (free === 1 && have % known !== 0)
     throw new ShapeError(`cannot reshape ${fmtShape(x)} (${have} elements per sample) into ${text}: ${have} is not a multiple of ${known}`, 'in');
   return target.map((d) => (d === -1 ? have / known : d));

@@ -11,7 +11,7 @@ export default defineBlock({
     'Enlarges an NHWC image by an integer factor along height and width, with no weights: "nearest" repeats each ' +
     'pixel factor×factor times, "bilinear" interpolates. It is the decoder step of U-Net-style networks and of ' +
     'attention maps brought back to the input resolution. Bilinear sampling follows tfjs (and TensorFlow 1): output ' +
-    'pixel i reads input position i / factor, not the half-pixel centres of PyTorch\'s nn.Upsample; the PyTorch ' +
+    "pixel i reads input position i / factor, not the half-pixel centres of PyTorch's nn.Upsample; the PyTorch " +
     'and Keras exports reproduce that sampling with a small resize of their own.',
   params: {
     factor: { type: 'int', default: 2, min: 1, max: 32, doc: 'Scale factor for height and width.' },
@@ -30,7 +30,14 @@ export default defineBlock({
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [tsLayer(outputs.out, 'upSampling2d', { size: [p.factor, p.factor], interpolation: p.interpolation === 'nearest' ? undefined : p.interpolation, name: layer }, inputs.in)],
+      body: [
+        tsLayer(
+          outputs.out,
+          'upSampling2d',
+          { size: [p.factor, p.factor], interpolation: p.interpolation === 'nearest' ? undefined : p.interpolation, name: layer },
+          inputs.in,
+        ),
+      ],
     }),
     keras: ({ params: p, inputs, outputs, layer }) =>
       p.interpolation === 'nearest'
@@ -48,8 +55,5 @@ export default defineBlock({
             helpers: [torchHelper('BilinearUpsample2d', 'layers.py')],
           },
   },
-  examples: [
-    { inputs: { in: [null, 4, 5, 3] } },
-    { params: { factor: 3, interpolation: 'bilinear' }, inputs: { in: [null, 3, 2, 2] } },
-  ],
+  examples: [{ inputs: { in: [null, 4, 5, 3] } }, { params: { factor: 3, interpolation: 'bilinear' }, inputs: { in: [null, 3, 2, 2] } }],
 });

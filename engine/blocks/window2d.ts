@@ -35,7 +35,7 @@ export const paddingParams: { padding: EnumParam<Padding>; pads: IntListParam } 
     maxLength: 4,
     min: 0,
     max: 64,
-    doc: 'With explicit padding: one number for every side, [height, width] as PyTorch\'s padding=(ph, pw), or [top, bottom, left, right].',
+    doc: "With explicit padding: one number for every side, [height, width] as PyTorch's padding=(ph, pw), or [top, bottom, left, right].",
   },
 };
 
@@ -76,7 +76,7 @@ export function window2dShape(x: Dim[], port: string, w: Window2d): [Dim, Dim, D
     oh = h === null ? null : explicitOut(h, w.kernel, w.stride, t, bo, dilation, w.ceilMode);
     ow = wd === null ? null : explicitOut(wd, w.kernel, w.stride, l, r, dilation, w.ceilMode);
   } else {
-    if (w.ceilMode) throw new ShapeError('ceilMode needs explicit padding (PyTorch\'s ceil_mode)', port);
+    if (w.ceilMode) throw new ShapeError("ceilMode needs explicit padding (PyTorch's ceil_mode)", port);
     oh = windowOut(h, w.kernel, w.stride, w.padding, dilation);
     ow = windowOut(wd, w.kernel, w.stride, w.padding, dilation);
   }
@@ -94,7 +94,15 @@ export function explicitPadding(w: Window2d): Sides | null {
 
 /** A zero-padding layer before a "valid" convolution (no weights, so weight names are unchanged). */
 export function zeroPad(tf: TF, x: SymbolicTensor, [t, b, l, r]: Sides, name: string): SymbolicTensor {
-  return tf.layers.zeroPadding2d({ padding: [[t, b], [l, r]], name: `${name}_pad` }).apply(x) as SymbolicTensor;
+  return tf.layers
+    .zeroPadding2d({
+      padding: [
+        [t, b],
+        [l, r],
+      ],
+      name: `${name}_pad`,
+    })
+    .apply(x) as SymbolicTensor;
 }
 
 /**

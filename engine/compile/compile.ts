@@ -12,7 +12,9 @@ import type * as tfjs from '@tensorflow/tfjs';
 
 export class GraphError extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
-    super(`the graph has ${diagnostics.filter((d) => d.severity === 'error').length} error(s): ${diagnostics.find((d) => d.severity === 'error')?.message ?? ''}`);
+    super(
+      `the graph has ${diagnostics.filter((d) => d.severity === 'error').length} error(s): ${diagnostics.find((d) => d.severity === 'error')?.message ?? ''}`,
+    );
     this.name = 'GraphError';
   }
 }
@@ -128,7 +130,20 @@ export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; re
     if (n.path.length > 1) innerParams.set(n.key, own);
   }
   const trainableParams = model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
-  return { model, inputs, outputs, attention, nodeOutputs: produced, params: model.countParams(), trainableParams, nodeParams, innerParams, layerKeys, analysis, clock };
+  return {
+    model,
+    inputs,
+    outputs,
+    attention,
+    nodeOutputs: produced,
+    params: model.countParams(),
+    trainableParams,
+    nodeParams,
+    innerParams,
+    layerKeys,
+    analysis,
+    clock,
+  };
 }
 
 /** The node (value of `owners`, keyed by layer name) whose layer name is `layer` or, followed by "_", its longest prefix. */

@@ -97,7 +97,8 @@ export async function loadCsv(file: string, opts: CsvOptions = {}): Promise<Arra
   const distinct = [...new Set(rawLabels)];
   const numeric = distinct.every((l) => decimal(l) !== undefined);
   const classNames = distinct.sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
-  if (classNames.length < 2) throw new Error(`${file}: the label column "${header[labelCol]}" has ${classNames.length} distinct value(s); a classifier needs at least two`);
+  if (classNames.length < 2)
+    throw new Error(`${file}: the label column "${header[labelCol]}" has ${classNames.length} distinct value(s); a classifier needs at least two`);
   const index = new Map(classNames.map((c, i) => [c, i]));
   const labels = Int32Array.from(rawLabels, (l) => index.get(l)!);
   return new ArrayDataset({ name: file.replace(/^.*[\\/]/, '').replace(/\.csv$/i, ''), inputShape: [features], classNames, x, labels });

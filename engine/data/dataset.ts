@@ -61,7 +61,9 @@ export class ArrayDataset implements Dataset {
     this.index = index;
     const n = init.x.length / sizeOf(this.inputShape);
     if (!Number.isInteger(n) || n * sizeOf(this.labelShape) !== init.labels.length)
-      throw new Error(`dataset ${init.name}: ${init.x.length} input values and ${init.labels.length} labels do not make whole samples of ${JSON.stringify(this.inputShape)}`);
+      throw new Error(
+        `dataset ${init.name}: ${init.x.length} input values and ${init.labels.length} labels do not make whole samples of ${JSON.stringify(this.inputShape)}`,
+      );
   }
 
   get size(): number {
@@ -146,7 +148,11 @@ export function normalizeInputs(x: ArrayLike<number>, stats: Normalization): Flo
   return Float32Array.from(x, (v, j) => (v - stats.mean[j % c]) / stats.std[j % c]);
 }
 
-export function standardize(train: ArrayDataset, validation: ArrayDataset, stats = channelStats(train)): { train: ArrayDataset; validation: ArrayDataset; stats: Normalization } {
+export function standardize(
+  train: ArrayDataset,
+  validation: ArrayDataset,
+  stats = channelStats(train),
+): { train: ArrayDataset; validation: ArrayDataset; stats: Normalization } {
   if (train.inputDtype !== 'float32') throw new Error(`dataset ${train.name} has token inputs, which are not normalised`);
   // Both splits share one backing array, so transform it once.
   const x = normalizeInputs(train.x, stats);

@@ -29,7 +29,8 @@ export function cropCentre(img: RasterImage, fraction: number, height: number, w
   const top = Math.floor((img.height - h) / 2);
   const left = Math.floor((img.width - w) / 2);
   const data = new Uint8Array(h * w * img.channels);
-  for (let y = 0; y < h; y++) data.set(img.data.subarray(((top + y) * img.width + left) * img.channels, ((top + y) * img.width + left + w) * img.channels), y * w * img.channels);
+  for (let y = 0; y < h; y++)
+    data.set(img.data.subarray(((top + y) * img.width + left) * img.channels, ((top + y) * img.width + left + w) * img.channels), y * w * img.channels);
   return { width: w, height: h, channels: img.channels, data };
 }
 
@@ -79,10 +80,14 @@ export function resizeInto(img: RasterImage, out: Float32Array, height: number, 
   };
   for (let y = 0; y < height; y++) {
     const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), img.height - 1);
-    const y0 = Math.floor(fy), y1 = Math.min(y0 + 1, img.height - 1), wy = fy - y0;
+    const y0 = Math.floor(fy),
+      y1 = Math.min(y0 + 1, img.height - 1),
+      wy = fy - y0;
     for (let x = 0; x < width; x++) {
       const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), img.width - 1);
-      const x0 = Math.floor(fx), x1 = Math.min(x0 + 1, img.width - 1), wx = fx - x0;
+      const x0 = Math.floor(fx),
+        x1 = Math.min(x0 + 1, img.width - 1),
+        wx = fx - x0;
       for (let c = 0; c < channels; c++) {
         const top = px(x0, y0, c) * (1 - wx) + px(x1, y0, c) * wx;
         const bottom = px(x0, y1, c) * (1 - wx) + px(x1, y1, c) * wx;
@@ -99,7 +104,8 @@ export function resizeInto(img: RasterImage, out: Float32Array, height: number, 
  */
 export function imageInput(img: RasterImage, shape: readonly number[], normalization?: Normalization): Float32Array {
   const [height, width, channels] = shape;
-  if (shape.length !== 3 || (channels !== 1 && channels !== 3)) throw new Error(`the model's input ${JSON.stringify(shape)} is not an image with 1 (grey) or 3 (RGB) channels`);
+  if (shape.length !== 3 || (channels !== 1 && channels !== 3))
+    throw new Error(`the model's input ${JSON.stringify(shape)} is not an image with 1 (grey) or 3 (RGB) channels`);
   const x = new Float32Array(height * width * channels);
   resizeInto(img, x, height, width, channels);
   return normalization ? normalizeInputs(x, normalization) : x;
@@ -120,7 +126,10 @@ export async function listImageFolder(dir: string, perClassLimit?: number): Prom
   } catch (e) {
     throw new Error(`cannot read image folder ${dir}: ${(e as Error).message}`);
   }
-  const classNames = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const classNames = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   if (classNames.length < 2) throw new Error(`${dir}: an image folder needs one sub-folder per class, at least two; found ${classNames.length}`);
   const files: string[] = [];
   const labels: number[] = [];

@@ -76,7 +76,12 @@ export async function datasetSource(spec: ParsedDatasetSpec, hint?: InputHint): 
       size: kept.length,
       labels: kept.map((i) => listing.labels[i]),
       classNames: listing.classNames,
-      build: (rows) => readImageFolder(listing, { height, width, channels, ...(spec.normalize === 'imagenet' && { centreCrop: IMAGENET_CROP }) }, Array.from(rows ?? kept.keys(), (r) => kept[r])),
+      build: (rows) =>
+        readImageFolder(
+          listing,
+          { height, width, channels, ...(spec.normalize === 'imagenet' && { centreCrop: IMAGENET_CROP }) },
+          Array.from(rows ?? kept.keys(), (r) => kept[r]),
+        ),
     };
   }
   if (!info.isFile()) throw new Error(`dataset ${name} is neither a folder nor a regular file`);
@@ -95,7 +100,9 @@ function checkSynthetic(name: string, length: number, vocab: number, size: numbe
   if (vocab > maxVocab) throw over('vocabulary', vocab, maxVocab);
   if (size > maxSize) throw over('size', size, maxSize);
   if (size * length > maxSyntheticTokens)
-    throw new Error(`dataset ${name}: ${size} sequences of length ${length} are ${size * length} tokens, over the limit of ${maxSyntheticTokens}; ask for at most ${Math.floor(maxSyntheticTokens / length)} sequences`);
+    throw new Error(
+      `dataset ${name}: ${size} sequences of length ${length} are ${size * length} tokens, over the limit of ${maxSyntheticTokens}; ask for at most ${Math.floor(maxSyntheticTokens / length)} sequences`,
+    );
 }
 
 export async function prepareData(input: DatasetSpec, hint?: InputHint): Promise<PreparedData> {

@@ -25,7 +25,11 @@ export const isPng = (buf: Uint8Array): boolean => buf.length >= 8 && SIGNATURE.
 export function decodePng(buf: Uint8Array): RasterImage {
   if (!isPng(buf)) throw new Error('not a PNG file (bad signature)');
   const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  let width = 0, height = 0, depth = 0, type = -1, interlace = 0;
+  let width = 0,
+    height = 0,
+    depth = 0,
+    type = -1,
+    interlace = 0;
   let palette: Uint8Array | undefined;
   const idat: Buffer[] = [];
   let pos = 8;
@@ -55,7 +59,8 @@ export function decodePng(buf: Uint8Array): RasterImage {
   if (width * height > MAX_PIXELS) throw new Error(`PNG too large (${width}×${height} pixels; at most ${MAX_PIXELS / 1e6} million)`);
   const bpp = Math.max(1, (samples * depth) >> 3); // bytes per pixel, for the filters
   const stride = Math.ceil((width * samples * depth) / 8);
-  if (height * (stride + 1) > MAX_INFLATED_BYTES) throw new Error(`PNG too large (${width}×${height} pixels of ${samples * depth} bits: more than ${MAX_INFLATED_BYTES / 2 ** 20} MiB of image data)`);
+  if (height * (stride + 1) > MAX_INFLATED_BYTES)
+    throw new Error(`PNG too large (${width}×${height} pixels of ${samples * depth} bits: more than ${MAX_INFLATED_BYTES / 2 ** 20} MiB of image data)`);
   let raw: Buffer;
   try {
     // Capped at what the header promises, so a small file cannot inflate into gigabytes.
@@ -101,12 +106,22 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number):
       const c = i >= bpp ? up[i - bpp] : 0;
       let p: number;
       switch (filter) {
-        case 0: p = 0; break;
-        case 1: p = a; break;
-        case 2: p = b; break;
-        case 3: p = (a + b) >> 1; break;
+        case 0:
+          p = 0;
+          break;
+        case 1:
+          p = a;
+          break;
+        case 2:
+          p = b;
+          break;
+        case 3:
+          p = (a + b) >> 1;
+          break;
         case 4: {
-          const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+          const pa = Math.abs(b - c),
+            pb = Math.abs(a - c),
+            pc = Math.abs(a + b - 2 * c);
           p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
           break;
         }

@@ -22,7 +22,8 @@ function sampleAt(ds: ArrayDataset, i: number): PreviewSample {
   return { x: x instanceof Int32Array ? Int32Array.from(x) : Float32Array.from(x), label: [...ds.labels.subarray(r * ls, (r + 1) * ls)] };
 }
 
-const samplesOf = (ds: ArrayDataset, from: number, n: number) => Array.from({ length: Math.max(0, Math.min(n, ds.size - from)) }, (_, i) => sampleAt(ds, from + i));
+const samplesOf = (ds: ArrayDataset, from: number, n: number) =>
+  Array.from({ length: Math.max(0, Math.min(n, ds.size - from)) }, (_, i) => sampleAt(ds, from + i));
 
 function countClasses(labels: ArrayLike<number>, classes: number): number[] {
   const counts = new Array<number>(classes).fill(0);
@@ -67,7 +68,10 @@ export async function previewData(input: DatasetSpec, hint?: InputHint, examples
   return previewOf(data, examples);
 }
 
-function previewOf(data: { train: ArrayDataset; validation: ArrayDataset; classNames: readonly string[]; normalization?: unknown }, examples: number): DataPreview {
+function previewOf(
+  data: { train: ArrayDataset; validation: ArrayDataset; classNames: readonly string[]; normalization?: unknown },
+  examples: number,
+): DataPreview {
   const { train, validation } = data;
   const counts = new Array<number>(data.classNames.length).fill(0);
   if (!train.labelShape.length) for (const ds of [train, validation]) for (let i = 0; i < ds.size; i++) counts[ds.labels[ds.row(i)]]++;

@@ -23,7 +23,6 @@ export interface SyntheticOptions {
   seed?: number;
 }
 
-
 /** Number of key/value pairs in a recall sequence of length T (the rest are queries). */
 export const recallPairs = (length: number): number => Math.floor(length / 3);
 

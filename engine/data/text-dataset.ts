@@ -52,11 +52,15 @@ export async function loadTextCorpus(spec: TextSpec): Promise<TextCorpus | undef
 export function encodeCorpus(corpus: TextCorpus, spec: TextSpec, hint?: { shape: readonly number[]; vocab?: number }): TextData {
   const maxLength = spec.length ?? hint?.shape[0] ?? TEXT_DEFAULTS.maxLength;
   const size = spec.vocab ?? hint?.vocab ?? TEXT_DEFAULTS.vocab;
-  if (maxLength > DATASET_LIMITS.maxLength) throw new Error(`dataset ${corpus.name}: maximum length ${maxLength} is over the limit of ${DATASET_LIMITS.maxLength}`);
+  if (maxLength > DATASET_LIMITS.maxLength)
+    throw new Error(`dataset ${corpus.name}: maximum length ${maxLength} is over the limit of ${DATASET_LIMITS.maxLength}`);
   if (size > DATASET_LIMITS.maxVocab) throw new Error(`dataset ${corpus.name}: vocabulary size ${size} is over the limit of ${DATASET_LIMITS.maxVocab}`);
   const n = corpus.texts.length;
   // A limit keeps a stratified, seeded choice, so a small run still sees both classes in proportion.
-  const kept = spec.limit && spec.limit < n ? stratifiedSplit(corpus.labels, spec.limit / n, deriveSeed(spec.seed, 'limit')).chosen : Int32Array.from({ length: n }, (_, i) => i);
+  const kept =
+    spec.limit && spec.limit < n
+      ? stratifiedSplit(corpus.labels, spec.limit / n, deriveSeed(spec.seed, 'limit')).chosen
+      : Int32Array.from({ length: n }, (_, i) => i);
   const texts = Array.from(kept, (i) => corpus.texts[i]);
   const labels = Int32Array.from(kept, (i) => corpus.labels[i]);
   const { chosen: validation, rest: train } = stratifiedSplit(labels, spec.validationSplit, deriveSeed(spec.seed, 'split'));
@@ -66,6 +70,13 @@ export function encodeCorpus(corpus: TextCorpus, spec: TextSpec, hint?: { shape:
     { size, minCount: spec.minCount, maxLength },
     corpus.name,
   );
-  const all = new ArrayDataset({ name: corpus.name, inputShape: [maxLength], inputDtype: 'int32', classNames: corpus.classNames, x: encodeTexts(texts, vocabulary), labels });
+  const all = new ArrayDataset({
+    name: corpus.name,
+    inputShape: [maxLength],
+    inputDtype: 'int32',
+    classNames: corpus.classNames,
+    x: encodeTexts(texts, vocabulary),
+    labels,
+  });
   return { all, train: all.subset(train), validation: all.subset(validation), classNames: corpus.classNames, vocabulary, texts };
 }

@@ -43,7 +43,11 @@ export function classScore(tf: TF, compiled: CompiledGraph, target: TargetLayer,
   const head = produced.sourceLayer;
   const softmaxDense = head.getClassName() === 'Dense' && (head.getConfig() as { activation?: string }).activation === 'softmax';
   if (softmaxDense) produced = produced.inputs[0];
-  const feeds = (a: Tensor) => new Map([[compiled.model.inputs[0], x], [target.tensor, a]]);
+  const feeds = (a: Tensor) =>
+    new Map([
+      [compiled.model.inputs[0], x],
+      [target.tensor, a],
+    ]);
   return (a) => {
     let y = runFrom(produced, feeds(a));
     if (softmaxDense) {
@@ -99,10 +103,20 @@ export function camFromGradients(method: CamMethod, a: Float32Array, g: Float32A
 }
 
 /** The class scores' gradient at `target` for sample x [1, ...], turned into every CAM method's map (they share one backward pass). */
-export async function classActivationMaps(tf: TF, compiled: CompiledGraph, target: TargetLayer, x: Tensor, opts: { classIndex?: number } = {}): Promise<Omit<CamResult, 'method' | 'map'> & { maps: Record<CamMethod, Float32Array<ArrayBuffer>> }> {
+export async function classActivationMaps(
+  tf: TF,
+  compiled: CompiledGraph,
+  target: TargetLayer,
+  x: Tensor,
+  opts: { classIndex?: number } = {},
+): Promise<Omit<CamResult, 'method' | 'map'> & { maps: Record<CamMethod, Float32Array<ArrayBuffer>> }> {
   if (x.shape[0] !== 1) throw new ExplainError(`Grad-CAM explains one sample at a time; got a batch of ${x.shape[0]}`);
   const output = compiled.outputs[0];
-  if (output.shape.length !== 2) throw new ExplainError(`output "${output.nodeId}" is [${output.shape.map((d) => d ?? 'B').join(', ')}]: Grad-CAM explains a class score, one per class [B, classes]`, output.nodeId);
+  if (output.shape.length !== 2)
+    throw new ExplainError(
+      `output "${output.nodeId}" is [${output.shape.map((d) => d ?? 'B').join(', ')}]: Grad-CAM explains a class score, one per class [B, classes]`,
+      output.nodeId,
+    );
   const classes = output.shape[1]!;
   const probsT = tf.tidy(() => {
     const out = compiled.model.predict(x);
@@ -112,7 +126,8 @@ export async function classActivationMaps(tf: TF, compiled: CompiledGraph, targe
   probsT.dispose();
   const predicted = probs.indexOf(Math.max(...probs));
   const classIndex = opts.classIndex ?? predicted;
-  if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classes) throw new ExplainError(`class ${classIndex} does not exist: output "${output.nodeId}" has ${classes} classes (0…${classes - 1})`, output.nodeId);
+  if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classes)
+    throw new ExplainError(`class ${classIndex} does not exist: output "${output.nodeId}" has ${classes} classes (0…${classes - 1})`, output.nodeId);
 
   const [aT, gT] = tf.tidy(() => {
     const a = runFrom(target.tensor, new Map([[compiled.model.inputs[0], x]]));
@@ -124,12 +139,21 @@ export async function classActivationMaps(tf: TF, compiled: CompiledGraph, targe
   const a = onGrid(aAll, target);
   const g = onGrid(gAll, target);
   const positions = target.rows * target.cols;
-  const maps = Object.fromEntries(CAM_METHODS.map((m) => [m, camFromGradients(m, a.data, g.data, positions, a.channels)])) as Record<CamMethod, Float32Array<ArrayBuffer>>;
+  const maps = Object.fromEntries(CAM_METHODS.map((m) => [m, camFromGradients(m, a.data, g.data, positions, a.channels)])) as Record<
+    CamMethod,
+    Float32Array<ArrayBuffer>
+  >;
   return { node: target.node, port: target.port, classIndex, predicted, probs, rows: target.rows, cols: target.cols, maps };
 }
 
 /** Grad-CAM (or another CAM method) of one sample x [1, ...] on `target`, for `classIndex` (default: the predicted class). */
-export async function gradCam(tf: TF, compiled: CompiledGraph, target: TargetLayer, x: Tensor, opts: { method?: CamMethod; classIndex?: number } = {}): Promise<CamResult> {
+export async function gradCam(
+  tf: TF,
+  compiled: CompiledGraph,
+  target: TargetLayer,
+  x: Tensor,
+  opts: { method?: CamMethod; classIndex?: number } = {},
+): Promise<CamResult> {
   const method = opts.method ?? 'gradcam';
   const { maps, ...rest } = await classActivationMaps(tf, compiled, target, x, opts);
   return { method, ...rest, map: maps[method] };

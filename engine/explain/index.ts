@@ -52,5 +52,14 @@ export async function explain(tf: TF, graph: GraphFile, compiled: CompiledGraph,
   if (!CAM_METHODS.includes(req.method)) throw new ExplainError(`unknown method "${req.method}": one of ${EXPLAIN_METHODS.join(', ')}`);
   const target = chooseTarget(graph, compiled, req.layer);
   const r = await gradCam(tf, compiled, target, x, { method: req.method, classIndex: req.classIndex });
-  return { method: r.method, layers: [{ nodeId: r.node, port: r.port }], rows: r.rows, cols: r.cols, map: r.map, classIndex: r.classIndex, predicted: r.predicted, probs: r.probs };
+  return {
+    method: r.method,
+    layers: [{ nodeId: r.node, port: r.port }],
+    rows: r.rows,
+    cols: r.cols,
+    map: r.map,
+    classIndex: r.classIndex,
+    predicted: r.predicted,
+    probs: r.probs,
+  };
 }

@@ -91,7 +91,12 @@ export async function headMatrices(tf: TF, compiled: CompiledGraph, outputs: rea
 
 /** The layer × head grid: every attention matrix of the model (kind "matrix") for sample x. */
 export function attentionGrid(tf: TF, compiled: CompiledGraph, x: Tensor): Promise<HeadMatrices[]> {
-  return headMatrices(tf, compiled, compiled.attention.filter((a) => a.kind === 'matrix' && a.shape.length >= 3), x);
+  return headMatrices(
+    tf,
+    compiled,
+    compiled.attention.filter((a) => a.kind === 'matrix' && a.shape.length >= 3),
+    x,
+  );
 }
 
 /** One layer's heads fused into a [T, T] matrix, its smallest weights discarded, the identity added and its rows renormalised. */

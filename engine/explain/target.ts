@@ -56,7 +56,9 @@ function tokenGrids(inlined: readonly InlinedNode[]): Map<string, TokenGrid> {
       grids.set(n.key, { rows: h / patch, cols: w / patch, skip: params.classToken ? 1 : 0 });
       continue;
     }
-    const from = Object.values(n.inputs).map((s) => grids.get(s.key)).find(Boolean);
+    const from = Object.values(n.inputs)
+      .map((s) => grids.get(s.key))
+      .find(Boolean);
     const out = Object.values(outputShapes ?? {})[0];
     if (from && out?.length === 3 && out[1] === from.rows * from.cols + from.skip) grids.set(n.key, from);
   }
@@ -73,7 +75,8 @@ function targetOn(n: InlinedNode, port: string, compiled: CompiledGraph, grids: 
   const shape = n.info.outputShapes?.[port];
   const tensor = compiled.nodeOutputs.get(n.key)?.[port];
   if (!shape || !tensor) throw new ExplainError(`node "${n.key}" has no output "${port}"`, n.key);
-  if (n.info.block.type === 'io.input') throw new ExplainError(`node "${n.key}" is the model's input: Grad-CAM weighs a layer's activation, pick a layer after it`, n.key);
+  if (n.info.block.type === 'io.input')
+    throw new ExplainError(`node "${n.key}" is the model's input: Grad-CAM weighs a layer's activation, pick a layer after it`, n.key);
   const grid = grids.get(n.key);
   if (grid && shape.length === 3) return { node: n.key, port, tensor, shape, rows: grid.rows, cols: grid.cols, tokens: grid };
   if (isSpatial(shape)) return { node: n.key, port, tensor, shape, rows: shape[1]!, cols: shape[2]! };

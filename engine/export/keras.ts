@@ -18,11 +18,36 @@ const LOSS: Record<string, string> = {
 };
 
 export function exportKeras(graph: GraphFile): string {
-  const plan = planExport(graph, 'keras', ['keras', 'layers', 'ops', 'np', 'argparse', 'json', 'struct', 'build_model', 'train', 'model', 'epochs', 'batch_size', 'main', 'LOSSES', 'TRAINING', 'load_weights', 'read_safetensors', 'weight_key', 'load_arrays', 'RNN_CELLS']);
+  const plan = planExport(graph, 'keras', [
+    'keras',
+    'layers',
+    'ops',
+    'np',
+    'argparse',
+    'json',
+    'struct',
+    'build_model',
+    'train',
+    'model',
+    'epochs',
+    'batch_size',
+    'main',
+    'LOSSES',
+    'TRAINING',
+    'load_weights',
+    'read_safetensors',
+    'weight_key',
+    'load_arrays',
+    'RNN_CELLS',
+  ]);
   const t = graphTrainingConfig(graph.training);
   const lr = typeof t.lr === 'number' ? t.lr : 1e-3;
   const optimizer =
-    t.optimizer === 'sgd' ? `keras.optimizers.SGD(${lr}, momentum=0.9)` : t.optimizer === 'adamw' ? `keras.optimizers.AdamW(${lr})` : `keras.optimizers.Adam(${lr})`;
+    t.optimizer === 'sgd'
+      ? `keras.optimizers.SGD(${lr}, momentum=0.9)`
+      : t.optimizer === 'adamw'
+        ? `keras.optimizers.AdamW(${lr})`
+        : `keras.optimizers.Adam(${lr})`;
   const epochs = typeof t.epochs === 'number' ? t.epochs : 1;
   const batchSize = typeof t.batchSize === 'number' ? t.batchSize : 32;
   const losses = plan.outputs.map((o) => (o.loss ? LOSS[o.loss] : 'None'));

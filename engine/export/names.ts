@@ -2,21 +2,144 @@
 // digits, keywords, duplicates) yields a valid, unique, readable name.
 
 const PYTHON_KEYWORDS = [
-  'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else',
-  'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise',
-  'return', 'try', 'while', 'with', 'yield', 'match', 'case', 'type',
+  'False',
+  'None',
+  'True',
+  'and',
+  'as',
+  'assert',
+  'async',
+  'await',
+  'break',
+  'class',
+  'continue',
+  'def',
+  'del',
+  'elif',
+  'else',
+  'except',
+  'finally',
+  'for',
+  'from',
+  'global',
+  'if',
+  'import',
+  'in',
+  'is',
+  'lambda',
+  'nonlocal',
+  'not',
+  'or',
+  'pass',
+  'raise',
+  'return',
+  'try',
+  'while',
+  'with',
+  'yield',
+  'match',
+  'case',
+  'type',
 ];
 const JS_KEYWORDS = [
-  'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do', 'else', 'enum', 'export', 'extends',
-  'false', 'finally', 'for', 'function', 'if', 'import', 'in', 'instanceof', 'new', 'null', 'return', 'super', 'switch', 'this',
-  'throw', 'true', 'try', 'typeof', 'var', 'void', 'while', 'with', 'yield', 'let', 'static', 'implements', 'interface', 'package',
-  'private', 'protected', 'public', 'await', 'async', 'of', 'arguments', 'eval', 'undefined', 'NaN', 'Infinity',
+  'break',
+  'case',
+  'catch',
+  'class',
+  'const',
+  'continue',
+  'debugger',
+  'default',
+  'delete',
+  'do',
+  'else',
+  'enum',
+  'export',
+  'extends',
+  'false',
+  'finally',
+  'for',
+  'function',
+  'if',
+  'import',
+  'in',
+  'instanceof',
+  'new',
+  'null',
+  'return',
+  'super',
+  'switch',
+  'this',
+  'throw',
+  'true',
+  'try',
+  'typeof',
+  'var',
+  'void',
+  'while',
+  'with',
+  'yield',
+  'let',
+  'static',
+  'implements',
+  'interface',
+  'package',
+  'private',
+  'protected',
+  'public',
+  'await',
+  'async',
+  'of',
+  'arguments',
+  'eval',
+  'undefined',
+  'NaN',
+  'Infinity',
 ];
 /** Names the generated code itself uses, or that would shadow something a reader relies on. */
 const RESERVED = [
-  'self', 'tf', 'torch', 'nn', 'F', 'math', 'np', 'keras', 'layers', 'ops', 'Model', 'model', 'inputs', 'outputs', 'x', 'input',
-  'print', 'len', 'range', 'sum', 'max', 'min', 'abs', 'list', 'dict', 'str', 'int', 'float', 'object', 'super', 'forward',
-  'buildModel', 'build_model', 'example_inputs', 'Object', 'Array', 'Math', 'String', 'Number', 'console', 'require', 'module',
+  'self',
+  'tf',
+  'torch',
+  'nn',
+  'F',
+  'math',
+  'np',
+  'keras',
+  'layers',
+  'ops',
+  'Model',
+  'model',
+  'inputs',
+  'outputs',
+  'x',
+  'input',
+  'print',
+  'len',
+  'range',
+  'sum',
+  'max',
+  'min',
+  'abs',
+  'list',
+  'dict',
+  'str',
+  'int',
+  'float',
+  'object',
+  'super',
+  'forward',
+  'buildModel',
+  'build_model',
+  'example_inputs',
+  'Object',
+  'Array',
+  'Math',
+  'String',
+  'Number',
+  'console',
+  'require',
+  'module',
 ];
 
 /** Latin letters that have no decomposition but a usual ASCII spelling. */
@@ -35,8 +158,7 @@ export function identifier(label: string, lang: Language): string {
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
     .map((w) => w.toLowerCase());
-  let name =
-    lang === 'python' ? words.join('_') : words.map((w, i) => (i === 0 ? w : w[0].toUpperCase() + w.slice(1))).join('');
+  let name = lang === 'python' ? words.join('_') : words.map((w, i) => (i === 0 ? w : w[0].toUpperCase() + w.slice(1))).join('');
   if (!name) name = 'node';
   if (/^[0-9]/.test(name)) name = `n${lang === 'python' ? '_' : ''}${name}`;
   const keywords = lang === 'python' ? PYTHON_KEYWORDS : JS_KEYWORDS;
@@ -65,10 +187,16 @@ export class NameTable {
 
 /** A string literal that is valid in both Python and TypeScript. */
 export function stringLiteral(s: string): string {
-  return JSON.stringify(s).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(s)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** Text safe inside a Python docstring or a JS block comment. */
 export function commentText(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\*\//g, '* /').replace(/"""/g, '"\\""').replace(/[\r\n]+/g, ' ');
+  return s
+    .replace(/\\/g, '\\\\')
+    .replace(/\*\//g, '* /')
+    .replace(/"""/g, '"\\""')
+    .replace(/[\r\n]+/g, ' ');
 }

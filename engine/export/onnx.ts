@@ -25,7 +25,14 @@ const found = new Map<string, Promise<boolean>>();
 /** The first of `candidates` (by default ATTN_PYTHON, /usr/bin/python3, python3, python) that imports torch, or null. */
 export async function findTorchPython(candidates = CANDIDATES()): Promise<string | null> {
   for (const p of candidates) {
-    if (!found.has(p)) found.set(p, run(p, ['-c', 'import torch'], { timeout: 120_000 }).then(() => true, () => false));
+    if (!found.has(p))
+      found.set(
+        p,
+        run(p, ['-c', 'import torch'], { timeout: 120_000 }).then(
+          () => true,
+          () => false,
+        ),
+      );
     if (await found.get(p)) return p;
   }
   return null;

@@ -46,12 +46,14 @@ export interface ExportPlan {
   helpers: CodeHelper[];
 }
 
-
 export function planExport(graph: GraphFile, target: ExportTarget, reserved: string[] = []): ExportPlan {
   const analysis = analyzeGraph(graph);
   if (hasErrors(analysis.diagnostics)) {
     const first = analysis.diagnostics.find((d) => d.severity === 'error')!;
-    throw new ExportError(`the graph has errors; fix them before exporting (first: ${first.nodeId ? `node "${first.nodeId}": ` : ''}${first.message})`, first.nodeId);
+    throw new ExportError(
+      `the graph has errors; fix them before exporting (first: ${first.nodeId ? `node "${first.nodeId}": ` : ''}${first.message})`,
+      first.nodeId,
+    );
   }
   const names = new NameTable(EXPORT_TARGETS[target].language, reserved);
   const planned = new Map<string, PlannedNode>();

@@ -41,9 +41,35 @@ export interface PytorchExportOptions {
   probes?: boolean;
 }
 
-const HEADER_IMPORTS = ['import argparse', 'import json', 'import math', 'import os', 'import struct', '', 'import torch', 'from torch import nn', 'import torch.nn.functional as F'];
+const HEADER_IMPORTS = [
+  'import argparse',
+  'import json',
+  'import math',
+  'import os',
+  'import struct',
+  '',
+  'import torch',
+  'from torch import nn',
+  'import torch.nn.functional as F',
+];
 /** Module-level names of the file; node and class names keep clear of them. */
-const RESERVED = ['json', 'struct', 'argparse', 'os', 'load_weights', 'train', 'evaluate', 'predict', 'compute_loss', 'main', 'batches', 'epochs', 'probes', 'probing', 'block'];
+const RESERVED = [
+  'json',
+  'struct',
+  'argparse',
+  'os',
+  'load_weights',
+  'train',
+  'evaluate',
+  'predict',
+  'compute_loss',
+  'main',
+  'batches',
+  'epochs',
+  'probes',
+  'probing',
+  'block',
+];
 
 export function docstring(text: string, pad = ''): string[] {
   const words = commentText(text).split(' ');
@@ -117,7 +143,7 @@ class TorchWriter {
   ) {}
 
   private labelsOf(compositeId: string | undefined): Map<string, string> {
-    const nodes = compositeId ? (this.graph.composites ?? []).find((c) => c.id === compositeId)?.nodes ?? [] : this.graph.nodes;
+    const nodes = compositeId ? ((this.graph.composites ?? []).find((c) => c.id === compositeId)?.nodes ?? []) : this.graph.nodes;
     return new Map(nodes.map((n) => [n.id, n.label?.trim() || n.id]));
   }
 
@@ -126,7 +152,15 @@ class TorchWriter {
    * `bound` gives the variable of each composite input node; `logits` the
    * ports whose softmax is left to predict().
    */
-  scope(scope: ScopeAnalysis, compositeId: string | undefined, names: NameTable, bound: Map<string, string>, where: string[], logits?: LogitPorts, honoured?: LogitPorts): ScopeCode {
+  scope(
+    scope: ScopeAnalysis,
+    compositeId: string | undefined,
+    names: NameTable,
+    bound: Map<string, string>,
+    where: string[],
+    logits?: LogitPorts,
+    honoured?: LogitPorts,
+  ): ScopeCode {
     const labels = this.labelsOf(compositeId);
     const out: ScopeCode = { init: [], body: [], starts: new Map(), vars: new Map(), probes: [], placement: { leaves: new Map(), children: new Map() } };
     const source = (n: NodeInfo, port: string): string => {
@@ -147,7 +181,9 @@ class TorchWriter {
         const name = names.take(label);
         out.starts.set(id, out.body.length);
         out.vars.set(id, { out: name });
-        out.body.push(`${name} = ${out.vars.get(token.from.node)![token.from.port]}[:, 0]  # token 0 (the graph: reshape to a T×1 image, 1×1 poolings, flatten)`);
+        out.body.push(
+          `${name} = ${out.vars.get(token.from.node)![token.from.port]}[:, 0]  # token 0 (the graph: reshape to a T×1 image, 1×1 poolings, flatten)`,
+        );
         continue;
       }
       if (n.block.type === COMPOSITE_INPUT) {
@@ -181,7 +217,16 @@ class TorchWriter {
       const wanted = logits?.get(id);
       let code;
       try {
-        code = emit({ params: n.params, inputShapes: n.inputShapes, outputShapes: n.outputShapes ?? {}, inputs, outputs, name, layer: name, logits: wanted ? Object.keys(wanted) : undefined });
+        code = emit({
+          params: n.params,
+          inputShapes: n.inputShapes,
+          outputShapes: n.outputShapes ?? {},
+          inputs,
+          outputs,
+          name,
+          layer: name,
+          logits: wanted ? Object.keys(wanted) : undefined,
+        });
       } catch (err) {
         throw new ExportError(`node "${path.join('/')}" (${n.block.label}): ${(err as Error).message}`, path[0]);
       }
@@ -203,7 +248,9 @@ class TorchWriter {
   private classFor(n: NodeInfo, path: string[]): ModuleClass {
     const c = n.composite!;
     const [first, ...rest] = n.copies!.map((copy) => this.classText(c, copy, path));
-    for (const other of rest) if (other.code !== first.code) throw new ExportError(`node "${path.join('/')}": the copies of this repeat differ, so they cannot share one PyTorch class`, path[0]);
+    for (const other of rest)
+      if (other.code !== first.code)
+        throw new ExportError(`node "${path.join('/')}": the copies of this repeat differ, so they cannot share one PyTorch class`, path[0]);
     // Composites with the same code (say a stage's first block and its repeats) share one class.
     const same = this.classes.find((k) => k.code === first.code);
     if (same) return same;
@@ -256,7 +303,15 @@ function modulePath(placement: Placement, path: string[], copy: number[]): strin
 }
 
 /** Blocks that make up a classifier's head: what follows the features. */
-const HEAD_BLOCKS = new Set(['core.classificationHead', 'core.dense', 'core.dropout', 'core.flatten', 'core.globalPool2d', 'core.globalPool1d', 'core.activation']);
+const HEAD_BLOCKS = new Set([
+  'core.classificationHead',
+  'core.dense',
+  'core.dropout',
+  'core.flatten',
+  'core.globalPool2d',
+  'core.globalPool1d',
+  'core.activation',
+]);
 
 /**
  * The first statement of the model's head, as timm's forward_head: the trailing
@@ -302,7 +357,10 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
   const analysis: GraphAnalysis = analyzeGraph(graph);
   if (hasErrors(analysis.diagnostics)) {
     const first = analysis.diagnostics.find((d) => d.severity === 'error')!;
-    throw new ExportError(`the graph has errors; fix them before exporting (first: ${first.nodeId ? `node "${first.nodeId}": ` : ''}${first.message})`, first.nodeId);
+    throw new ExportError(
+      `the graph has errors; fix them before exporting (first: ${first.nodeId ? `node "${first.nodeId}": ` : ''}${first.message})`,
+      first.nodeId,
+    );
   }
   const outputNodes = analysis.order.map((id) => analysis.nodes.get(id)!).filter((n) => n.block.type === 'io.output');
   const inputNodes = analysis.order.map((id) => analysis.nodes.get(id)!).filter((n) => n.block.type === 'io.input');
@@ -352,7 +410,7 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
   const head = probeLinesWanted(options, top) ? undefined : headStart(analysis, top, inputNodes, outputNodes);
   const probeLines = options.probes && top.probes.length ? ['if getattr(self, "probing", False):', `    self.probes = (${top.probes.join(', ')},)`] : [];
   const logitsDoc = outputKinds.some((o) => o.kind === 'logits')
-    ? ' forward() returns logits (the loss is F.cross_entropy); predict() returns the graph\'s outputs, with the softmax.'
+    ? " forward() returns logits (the loss is F.cross_entropy); predict() returns the graph's outputs, with the softmax."
     : '';
   const predicted = outputKinds.map((o, i) => {
     const y = outputKinds.length === 1 ? 'y' : `y[${i}]`;
@@ -450,7 +508,9 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
     const base = modulePath(top.placement, n.path, n.copy);
     let at = top.placement;
     n.path.slice(0, -1).forEach((id) => (at = at.children.get(id)!.inner));
-    return at.leaves.get(n.path[n.path.length - 1])!.torchWeights.map((w) => ({ ...w, torch: `${base}.${w.torch}`, tfjs: w.tfjs.replaceAll('{layer}', n.layer), nodeId: n.key, layer: n.layer }));
+    return at.leaves
+      .get(n.path[n.path.length - 1])!
+      .torchWeights.map((w) => ({ ...w, torch: `${base}.${w.torch}`, tfjs: w.tfjs.replaceAll('{layer}', n.layer), nodeId: n.key, layer: n.layer }));
   });
   const attention = inlineGraph(graph, analysis).flatMap((n) => n.info.outputs.filter((p) => p.attention).map((p) => ({ nodeId: n.key, port: p.name })));
   return { code: named(lines.join('\n')), weights, attention, outputs: outputKinds.map((o) => o.kind) };
@@ -458,4 +518,7 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
 
 const probeLinesWanted = (options: PytorchExportOptions, top: ScopeCode) => !!options.probes && top.probes.length > 0;
 
-const pyDict = (o: Record<string, unknown>) => `{${Object.entries(o).map(([k, v]) => `${stringLiteral(k)}: ${pyValue(v)}`).join(', ')}}`;
+const pyDict = (o: Record<string, unknown>) =>
+  `{${Object.entries(o)
+    .map(([k, v]) => `${stringLiteral(k)}: ${pyValue(v)}`)
+    .join(', ')}}`;

@@ -31,7 +31,10 @@ export function encodeSafetensors(arrays: NamedArray[], metadata: Record<string,
 export function decodeSafetensors(bytes: Uint8Array): NamedArray[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + size))) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + size))) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const base = 8 + size;
   return Object.entries(header)
     .filter(([k]) => k !== '__metadata__')

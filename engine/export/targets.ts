@@ -17,4 +17,5 @@ const EXPORTERS: Record<ExportTarget, (graph: GraphFile) => string> = {
 export const exportCode = (graph: GraphFile, target: ExportTarget): string => EXPORTERS[target](graph);
 
 /** The file an export goes to: the graph's name as a Python identifier, plus the format's suffix. */
-export const exportFileName = (graphName: string, format: ExportFormat): string => `${identifier(graphName || 'model', 'python')}${EXPORT_FORMATS[format].fileSuffix}`;
+export const exportFileName = (graphName: string, format: ExportFormat): string =>
+  `${identifier(graphName || 'model', 'python')}${EXPORT_FORMATS[format].fileSuffix}`;

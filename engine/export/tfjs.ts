@@ -17,7 +17,30 @@ const LOSS: Record<string, string> = {
 };
 
 export function exportTfjs(graph: GraphFile): string {
-  const plan = planExport(graph, 'tfjs', ['tf', 'buildModel', 'train', 'model', 'xs', 'ys', 'epochs', 'batchSize', 'validationData', 'main', 'readNpz', 'parseNpy', 'arraysOf', 'targets', 'split', 'saveModel', 'USAGE', 'LOSSES', 'TRAINING', 'Training', 'Train', 'process']);
+  const plan = planExport(graph, 'tfjs', [
+    'tf',
+    'buildModel',
+    'train',
+    'model',
+    'xs',
+    'ys',
+    'epochs',
+    'batchSize',
+    'validationData',
+    'main',
+    'readNpz',
+    'parseNpy',
+    'arraysOf',
+    'targets',
+    'split',
+    'saveModel',
+    'USAGE',
+    'LOSSES',
+    'TRAINING',
+    'Training',
+    'Train',
+    'process',
+  ]);
   const t = graphTrainingConfig(graph.training);
   const lr = typeof t.lr === 'number' ? t.lr : 1e-3;
   const optimizer = t.optimizer === 'sgd' ? `tf.train.momentum(${lr}, 0.9)` : `tf.train.adam(${lr})`;
@@ -43,11 +66,11 @@ export function exportTfjs(graph: GraphFile): string {
     `  return tf.model({ inputs: [${plan.inputs.map((n) => n.name).join(', ')}], outputs: [${plan.outputs.map((n) => n.name).join(', ')}], name: ${stringLiteral(graph.name)} });`,
     '}',
     '',
-    '/** Each output\'s loss (null: not trained), and the graph\'s training settings, for main(). */',
+    "/** Each output's loss (null: not trained), and the graph's training settings, for main(). */",
     `const LOSSES: (string | null)[] = [${plan.outputs.map((o) => (o.loss ? `'${o.loss}'` : 'null')).join(', ')}];`,
     `const TRAINING = { epochs: ${epochs}, batchSize: ${batchSize} };`,
     '',
-    '/** Trains with the graph\'s settings on tensors `xs` (one per input) and `ys` (one per output). */',
+    "/** Trains with the graph's settings on tensors `xs` (one per input) and `ys` (one per output). */",
     `export async function train(model: tf.LayersModel, xs: tf.Tensor[], ys: tf.Tensor[], epochs = ${epochs}, batchSize = ${batchSize}, validationData?: [tf.Tensor[], tf.Tensor[]]): Promise<tf.History> {`,
     `  model.compile({ optimizer: ${optimizer}, loss: [${losses.join(', ')}], metrics: ['accuracy'] });`,
     ...(weights.some((w) => w !== 1) ? [`  // Loss weights per output: ${weights.join(', ')} (tfjs applies them through sample weights).`] : []),

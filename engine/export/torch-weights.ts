@@ -42,7 +42,8 @@ export function torchStateDict(model: LayersModel, exported: PytorchExport): Nam
     const moved = w.permute ? permuteArray(data, shape, w.permute) : { data: Float32Array.from(data), shape };
     if (w.reshape) {
       const size = w.reshape.reduce((a, b) => a * b, 1);
-      if (size !== moved.data.length) throw new Error(`node "${w.nodeId}": cannot reshape ${full} [${moved.shape.join(', ')}] to [${w.reshape.join(', ')}] for ${w.torch}`);
+      if (size !== moved.data.length)
+        throw new Error(`node "${w.nodeId}": cannot reshape ${full} [${moved.shape.join(', ')}] to [${w.reshape.join(', ')}] for ${w.torch}`);
       moved.shape = w.reshape;
     }
     return { name: w.torch, ...moved };

@@ -41,13 +41,18 @@ const UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, kb: 2 ** 
  */
 export function parseLimits(text: string): Partial<GraphLimits> {
   const out: Partial<GraphLimits> = {};
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([a-z]+)\s*=\s*([0-9.]+(?:e[0-9]+)?)\s*([a-z]*)$/i.exec(part);
     const key = m && Object.hasOwn(LIMIT_NAMES, m[1].toLowerCase()) ? LIMIT_NAMES[m[1].toLowerCase()] : undefined;
     const unit = m ? m[3].toLowerCase() : '';
     const value = m && Object.hasOwn(UNITS, unit) ? Number(m[2]) * UNITS[unit] : NaN;
     if (!key || !Number.isFinite(value) || value <= 0)
-      throw new Error(`bad limit "${part}": expected NAME=NUMBER with NAME one of ${Object.keys(LIMIT_NAMES).join(', ')} (e.g. nodes=50000,params=2e8,activation=4GB,depth=3000)`);
+      throw new Error(
+        `bad limit "${part}": expected NAME=NUMBER with NAME one of ${Object.keys(LIMIT_NAMES).join(', ')} (e.g. nodes=50000,params=2e8,activation=4GB,depth=3000)`,
+      );
     out[key] = value;
   }
   return out;

@@ -36,7 +36,12 @@ const currentSchema = z.looseObject({
   version: z.literal(GRAPH_VERSION),
   name: z.string({ error: 'must be a string' }).max(200),
   description: z.string().optional(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
   nodes: z.array(nodeSchema, { error: 'must be a list of nodes' }),
   edges: z.array(edgeSchema, { error: 'must be a list of edges' }).default([]),
   composites: z.array(compositeSchema, { error: 'must be a list of composites' }).optional(),
@@ -82,7 +87,10 @@ function jsonError(text: string, err: unknown): Diagnostic {
   if (lc) where = { line: Number(lc[1]), column: Number(lc[2]) };
   else if (pos) where = lineColumn(text, Number(pos[1]));
   else where = lineColumn(text, text.length);
-  const reason = raw.replace(/\s*\(line \d+ column \d+\)/, '').replace(/,? in JSON at position \d+/, '').replace(/^JSON\.parse: /, '');
+  const reason = raw
+    .replace(/\s*\(line \d+ column \d+\)/, '')
+    .replace(/,? in JSON at position \d+/, '')
+    .replace(/^JSON\.parse: /, '');
   return { severity: 'error', message: `malformed JSON at line ${where.line}, column ${where.column}: ${reason}`, ...where };
 }
 
@@ -92,7 +100,8 @@ function pathText(path: readonly PropertyKey[], doc: unknown): string {
   for (const k of path) {
     if (typeof k === 'number') {
       const item = Array.isArray(cur) ? cur[k] : undefined;
-      const itemId = item && typeof item === 'object' && typeof (item as { id?: unknown }).id === 'string' ? ` ("${shortId((item as { id: string }).id)}")` : '';
+      const itemId =
+        item && typeof item === 'object' && typeof (item as { id?: unknown }).id === 'string' ? ` ("${shortId((item as { id: string }).id)}")` : '';
       s += `[${k}]${itemId}`;
     } else s += s ? `.${String(k)}` : String(k);
     cur = cur && typeof cur === 'object' ? (cur as Record<PropertyKey, unknown>)[k] : undefined;
@@ -122,9 +131,15 @@ function countProblem(doc: Record<string, unknown>, limits: Partial<GraphLimits>
   const count = (key: 'nodes' | 'edges') => lists.reduce((n, l) => n + (l && Array.isArray(l[key]) ? (l[key] as unknown[]).length : 0), 0);
   const [nodes, edges] = [count('nodes'), count('edges')];
   if (nodes > limit)
-    return { severity: 'error', message: `the file has ${fmtCount(nodes)} nodes, over the limit of ${fmtCount(limit)} nodes (raise it with --limits nodes=N or ${LIMITS_ENV})` };
+    return {
+      severity: 'error',
+      message: `the file has ${fmtCount(nodes)} nodes, over the limit of ${fmtCount(limit)} nodes (raise it with --limits nodes=N or ${LIMITS_ENV})`,
+    };
   if (edges > 4 * limit)
-    return { severity: 'error', message: `the file has ${fmtCount(edges)} edges, over the limit of ${fmtCount(4 * limit)} (four per node of the node limit; raise it with --limits nodes=N or ${LIMITS_ENV})` };
+    return {
+      severity: 'error',
+      message: `the file has ${fmtCount(edges)} edges, over the limit of ${fmtCount(4 * limit)} (four per node of the node limit; raise it with --limits nodes=N or ${LIMITS_ENV})`,
+    };
   return undefined;
 }
 
@@ -149,7 +164,8 @@ function protoKeyProblems(doc: unknown): Diagnostic[] {
       const composite = path[0] === 'composites' ? entryId((doc as { composites?: unknown }).composites, path[1]) : undefined;
       problems.push({ ...d, ...(nodeId !== undefined && { nodeId }), ...(composite !== undefined && { composite }) });
     }
-    for (const [key, v] of Object.entries(value)) if (v && typeof v === 'object') stack.push({ value: v, at: { parent: at, key: Array.isArray(value) ? Number(key) : key } });
+    for (const [key, v] of Object.entries(value))
+      if (v && typeof v === 'object') stack.push({ value: v, at: { parent: at, key: Array.isArray(value) ? Number(key) : key } });
   }
   return problems;
 }
@@ -161,9 +177,7 @@ export function checkGraphSchema(doc: unknown, opts: { limits?: Partial<GraphLim
   const { format, version } = doc as { format?: unknown; version?: unknown };
   if (format !== GRAPH_FORMAT)
     return {
-      diagnostics: [
-        { severity: 'error', message: `not an Attention Studio graph file: "format" is ${JSON.stringify(format)}, expected "${GRAPH_FORMAT}"` },
-      ],
+      diagnostics: [{ severity: 'error', message: `not an Attention Studio graph file: "format" is ${JSON.stringify(format)}, expected "${GRAPH_FORMAT}"` }],
     };
   if (typeof version !== 'number' || !Number.isInteger(version))
     return { diagnostics: [{ severity: 'error', message: `"version" must be an integer, got ${JSON.stringify(version)}` }] };

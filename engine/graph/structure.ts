@@ -51,7 +51,12 @@ export function edgeProblem(
   if (!exists(e.to.node)) return { edge: index, nodeId: e.from.node, port: e.from.port, message: `${text} goes to missing node "${e.to.node}"` };
   const missing = (n: NodePorts | undefined, side: 'inputs' | 'outputs', port: string) =>
     n && !n[side].some((p) => p.name === port)
-      ? { edge: index, nodeId: n.id, port, message: `${text}: "${n.id}" (${n.block.label}) has no ${side === 'inputs' ? 'input' : 'output'} port "${port}" (${side}: ${n[side].map((p) => p.name).join(', ') || 'none'})` }
+      ? {
+          edge: index,
+          nodeId: n.id,
+          port,
+          message: `${text}: "${n.id}" (${n.block.label}) has no ${side === 'inputs' ? 'input' : 'output'} port "${port}" (${side}: ${n[side].map((p) => p.name).join(', ') || 'none'})`,
+        }
       : undefined;
   return missing(ports(e.from.node), 'outputs', e.from.port) ?? missing(ports(e.to.node), 'inputs', e.to.port);
 }

@@ -21,6 +21,7 @@ export function torchFineTuning(weights: PytorchExport['weights'], c: Pick<Train
     const m = lrMultiplierOf(w.nodeId, c.lrMultipliers);
     if (m !== 1 && m !== 0) lrScale[w.torch] = m;
   }
-  const batchNormEval = c.frozenBatchNorm === 'inference' ? frozen.filter((w) => w.torch.endsWith('.running_mean')).map((w) => w.torch.slice(0, -'.running_mean'.length)) : [];
+  const batchNormEval =
+    c.frozenBatchNorm === 'inference' ? frozen.filter((w) => w.torch.endsWith('.running_mean')).map((w) => w.torch.slice(0, -'.running_mean'.length)) : [];
   return { frozen: frozen.map((w) => w.torch), batchNormEval, lrScale };
 }

@@ -48,8 +48,22 @@ export async function launchRanks(opts: {
   let ending = false;
   const exited = Promise.all(
     Array.from({ length: opts.nproc }, (_, rank) => {
-      const env = { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(opts.nproc), LOCAL_WORLD_SIZE: String(opts.nproc), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), PYTHONUNBUFFERED: '1', ATTN_COMMANDS: 'stdin', ATTN_DRIVEN: '1' };
-      const child = spawn(opts.python, [WORKER_SCRIPT, opts.specFile], { env, stdio: [rank === 0 ? 'pipe' : 'ignore', rank === 0 ? 'pipe' : 'ignore', 'pipe'] });
+      const env = {
+        ...process.env,
+        RANK: String(rank),
+        LOCAL_RANK: String(rank),
+        WORLD_SIZE: String(opts.nproc),
+        LOCAL_WORLD_SIZE: String(opts.nproc),
+        MASTER_ADDR: '127.0.0.1',
+        MASTER_PORT: String(port),
+        PYTHONUNBUFFERED: '1',
+        ATTN_COMMANDS: 'stdin',
+        ATTN_DRIVEN: '1',
+      };
+      const child = spawn(opts.python, [WORKER_SCRIPT, opts.specFile], {
+        env,
+        stdio: [rank === 0 ? 'pipe' : 'ignore', rank === 0 ? 'pipe' : 'ignore', 'pipe'],
+      });
       children.push(child);
       const tail: string[] = (tails[rank] = []);
       const log = createWriteStream(path.join(opts.logDir, `rank-${rank}.log`));
@@ -76,7 +90,9 @@ export async function launchRanks(opts: {
           if (code === 0) return resolve();
           const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
           const last = tail.filter((l) => l.trim()).at(-1);
-          reject(new Error(`PyTorch rank ${rank} of ${opts.nproc} ${how}${last ? `: ${last.trim()}` : ''} (log: ${path.join(opts.logDir, `rank-${rank}.log`)})`));
+          reject(
+            new Error(`PyTorch rank ${rank} of ${opts.nproc} ${how}${last ? `: ${last.trim()}` : ''} (log: ${path.join(opts.logDir, `rank-${rank}.log`)})`),
+          );
         });
       });
     }),

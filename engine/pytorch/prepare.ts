@@ -23,7 +23,10 @@ import { torchFineTuning, type TorchFineTuning } from './fine-tune.js';
  * the packaged app from the unpacked copy beside the asar archive, which
  * Python cannot read into (electron-builder.yml unpacks it).
  */
-export const WORKER_SCRIPT = fileURLToPath(new URL('../../../engine/pytorch/train_worker.py', import.meta.url)).replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
+export const WORKER_SCRIPT = fileURLToPath(new URL('../../../engine/pytorch/train_worker.py', import.meta.url)).replace(
+  /app\.asar([\\/])/,
+  'app.asar.unpacked$1',
+);
 
 export interface TrainedOutputSpec {
   /** Position in the module's returned tuple. */
@@ -131,11 +134,24 @@ export async function prepareTorchRun(opts: {
   const orders = Array.from({ length: config.epochs }, (_, e) => permutation(n, deriveSeed(config.seed, 'epoch', e)));
   await writeNpy(file('orders.npy'), [config.epochs, n], orders);
   const total = config.epochs * batches;
-  await writeNpy(file('rates.npy'), [total], Float64Array.from({ length: total }, (_, s) => learningRate(config, s, total, batches)));
-  const compiledAttention = planExport(graph, 'pytorch').nodes.flatMap((node) => node.info.outputs.filter((p) => p.attention).map((p) => ({ nodeId: node.id, port: p.name, kind: p.attention!, ...(p.axes ? { axes: p.axes } : {}) })));
+  await writeNpy(
+    file('rates.npy'),
+    [total],
+    Float64Array.from({ length: total }, (_, s) => learningRate(config, s, total, batches)),
+  );
+  const compiledAttention = planExport(graph, 'pytorch').nodes.flatMap((node) =>
+    node.info.outputs.filter((p) => p.attention).map((p) => ({ nodeId: node.id, port: p.name, kind: p.attention!, ...(p.axes ? { axes: p.axes } : {}) })),
+  );
   const spec: RunSpec = {
     model: file('model.py'),
-    data: { trainX: file('train_x.npy'), trainY: file('train_y.npy'), valX: file('val_x.npy'), valY: file('val_y.npy'), orders: file('orders.npy'), rates: file('rates.npy') },
+    data: {
+      trainX: file('train_x.npy'),
+      trainY: file('train_y.npy'),
+      valX: file('val_x.npy'),
+      valY: file('val_y.npy'),
+      orders: file('orders.npy'),
+      rates: file('rates.npy'),
+    },
     inputDtype: data.train.inputDtype,
     classes: data.classNames.length,
     outputs: trainedOutputs(graph),

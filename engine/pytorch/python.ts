@@ -42,7 +42,13 @@ export const DEFAULT_PYTHONS = ['/usr/bin/python3', 'python3'];
 async function onPath(name: string): Promise<string | null> {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, name);
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+    if (
+      await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
   }
   return null;
 }
@@ -68,8 +74,15 @@ export async function resolveInterpreter(python: string): Promise<{ file: string
   }
   const info = await stat(file);
   if (!info.isFile()) return { reason: `${python} is not a Python interpreter: ${file} is not a regular file` };
-  if (!(await access(file, constants.X_OK).then(() => true, () => false))) return { reason: `${python} is not a Python interpreter: ${file} is not executable` };
-  if (!looksLikePython(named) && !looksLikePython(file)) return { reason: `${python} is not a Python interpreter: its name does not say python (refused without running it)` };
+  if (
+    !(await access(file, constants.X_OK).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return { reason: `${python} is not a Python interpreter: ${file} is not executable` };
+  if (!looksLikePython(named) && !looksLikePython(file))
+    return { reason: `${python} is not a Python interpreter: its name does not say python (refused without running it)` };
   return { file: named };
 }
 
@@ -102,8 +115,19 @@ function runProbe(python: string, timeoutMs: number): Promise<TorchPython | { py
       } catch {
         return resolve({ python, reason: `${python} is not a working Python 3 (exit code ${code}${err.trim() ? `: ${err.trim().split('\n').pop()}` : ''})` });
       }
-      if (info.error || !info.torch) return resolve({ python, reason: `${python} (Python ${info.python}) has no PyTorch: ${info.error} (pip install torch, or apt-get install python3-torch)` });
-      resolve({ python, pythonVersion: info.python!, torch: info.torch, cuda: info.cuda ?? [], mps: info.mps === true, distributed: info.distributed !== false });
+      if (info.error || !info.torch)
+        return resolve({
+          python,
+          reason: `${python} (Python ${info.python}) has no PyTorch: ${info.error} (pip install torch, or apt-get install python3-torch)`,
+        });
+      resolve({
+        python,
+        pythonVersion: info.python!,
+        torch: info.torch,
+        cuda: info.cuda ?? [],
+        mps: info.mps === true,
+        distributed: info.distributed !== false,
+      });
     });
   });
 }

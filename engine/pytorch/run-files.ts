@@ -76,10 +76,14 @@ export async function writeStartingPoint(
   const from = await resolveCheckpoint(checkpoint);
   const ck = await loadCheckpoint(tf, from);
   try {
-    if (ck.weights.length !== model.weights.length) throw new Error(`checkpoint ${from} holds ${ck.weights.length} weights, the model has ${model.weights.length}: it is from another graph`);
+    if (ck.weights.length !== model.weights.length)
+      throw new Error(`checkpoint ${from} holds ${ck.weights.length} weights, the model has ${model.weights.length}: it is from another graph`);
     model.setWeights(ck.weights);
     const wanted = model.trainableWeights.length * slots.length;
-    if (ck.optimizer.length !== wanted) throw new Error(`checkpoint ${from} holds ${ck.optimizer.length} optimizer tensors; this run's optimizer needs ${wanted} (was it saved with another optimizer?)`);
+    if (ck.optimizer.length !== wanted)
+      throw new Error(
+        `checkpoint ${from} holds ${ck.optimizer.length} optimizer tensors; this run's optimizer needs ${wanted} (was it saved with another optimizer?)`,
+      );
     await writeFile(weights, encodeSafetensors(torchStateDict(model, exported)));
     const optimizer = path.join(dir, 'start-optimizer.safetensors');
     await writeFile(optimizer, encodeSafetensors(torchMoments(model, exported, ck.optimizer as Tensor[], slots)));

@@ -53,7 +53,15 @@ export class TorchRunWriter {
     const max = this.config.probe.maxElements;
     const maps = e.maps.map((m) => {
       const { data, shape } = downsample(base64Floats(m.data), m.shape, max);
-      return { nodeId: m.nodeId, port: m.port, kind: m.kind as 'matrix', ...(m.axes ? { axes: m.axes } : {}), shape, fullShape: m.shape, data: Float32Array.from(data) };
+      return {
+        nodeId: m.nodeId,
+        port: m.port,
+        kind: m.kind as 'matrix',
+        ...(m.axes ? { axes: m.axes } : {}),
+        shape,
+        fullShape: m.shape,
+        data: Float32Array.from(data),
+      };
     });
     await this.run.writeAttention(e.step, maps);
     return maps;

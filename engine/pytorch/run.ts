@@ -42,8 +42,10 @@ export function refusal(py: TorchPython, o: TorchOptions): string | null {
   if (device === 'cuda' && !py.cuda.length) return `--device cuda: torch ${py.torch} at ${py.python} sees no CUDA device`;
   if (device === 'mps' && !py.mps) return `--device mps: torch ${py.torch} at ${py.python} sees no MPS device (Apple silicon only)`;
   if (nproc > 1 && !py.distributed) return `--nproc ${nproc}: torch ${py.torch} at ${py.python} has no torch.distributed`;
-  if (nproc > 1 && (device === 'mps' || (device === 'auto' && py.mps && !py.cuda.length))) return `--nproc ${nproc}: torch.distributed has no backend for MPS; use --device cpu (gloo) for several ranks on a Mac`;
-  if (nproc > 1 && device !== 'cpu' && py.cuda.length && nproc > py.cuda.length) return `--nproc ${nproc}: only ${py.cuda.length} CUDA device(s); NCCL needs one per rank (or use --device cpu)`;
+  if (nproc > 1 && (device === 'mps' || (device === 'auto' && py.mps && !py.cuda.length)))
+    return `--nproc ${nproc}: torch.distributed has no backend for MPS; use --device cpu (gloo) for several ranks on a Mac`;
+  if (nproc > 1 && device !== 'cpu' && py.cuda.length && nproc > py.cuda.length)
+    return `--nproc ${nproc}: only ${py.cuda.length} CUDA device(s); NCCL needs one per rank (or use --device cpu)`;
   return null;
 }
 
@@ -84,11 +86,18 @@ export class PytorchRun {
       // Cleans up after a killed checkpoint write, then names the newest complete checkpoint.
       const resume = req.resumeFrom ? await RunFolder.forResume(req.resumeFrom) : undefined;
       const nproc = o.nproc ?? 1;
-      const config = { ...req.config, dataset: req.dataset, backend: 'pytorch', pytorch: { python: python.python, torch: python.torch, device: o.device ?? 'auto', nproc } };
+      const config = {
+        ...req.config,
+        dataset: req.dataset,
+        backend: 'pytorch',
+        pytorch: { python: python.python, torch: python.torch, device: o.device ?? 'auto', nproc },
+      };
       // No run folder asked for (out: null): the worker still needs its files, in a folder removed afterwards.
       const scratch = req.out === null ? await mkdtemp(path.join(tmpdir(), 'attn-pytorch-')) : null;
       const runDir =
-        resume && !req.out?.dir ? resume.run : await RunFolder.create({ base: req.out?.base, dir: scratch ?? req.out?.dir, name: req.graph.name, graph: trainer.graph, config });
+        resume && !req.out?.dir
+          ? resume.run
+          : await RunFolder.create({ base: req.out?.base, dir: scratch ?? req.out?.dir, name: req.graph.name, graph: trainer.graph, config });
       if (data.vocabulary) await runDir.writeJson(RUN_FILES.vocabulary, data.vocabulary);
       const torchDir = path.join(runDir.path, 'pytorch');
       await mkdir(torchDir, { recursive: true });
@@ -98,8 +107,27 @@ export class PytorchRun {
       const start = await writeStartingPoint(tf, torchDir, trainer.model, exported, slotNames(trainer.config), resume?.checkpoint);
       // The run goes on from the checkpoint: metrics rows of later epochs are dropped and trained again.
       if (start.state) await runDir.resetMetrics(start.state.history);
-      const prepared = await prepareTorchRun({ runDir: runDir.path, graph: trainer.graph, data, config: trainer.config, device: o.device ?? 'auto', syncBatchNorm: o.syncBatchNorm, resume: start });
-      return new PytorchRun(tf, trainer, prepared, runDir, python, nproc, start.from ?? null, scratch !== null, { trainSamples: data.train.size, validationSamples: data.validation.size, classNames: data.classNames }, onEvent);
+      const prepared = await prepareTorchRun({
+        runDir: runDir.path,
+        graph: trainer.graph,
+        data,
+        config: trainer.config,
+        device: o.device ?? 'auto',
+        syncBatchNorm: o.syncBatchNorm,
+        resume: start,
+      });
+      return new PytorchRun(
+        tf,
+        trainer,
+        prepared,
+        runDir,
+        python,
+        nproc,
+        start.from ?? null,
+        scratch !== null,
+        { trainSamples: data.train.size, validationSamples: data.validation.size, classNames: data.classNames },
+        onEvent,
+      );
     } catch (err) {
       trainer.dispose();
       throw err;
@@ -203,10 +231,12 @@ export class PytorchRun {
       nproc: this.nproc,
       logDir: this.prepared.dir,
       onLine: (line) => {
-        chain = chain.then(() => this.handle(line, (d) => (done = d))).catch((err: Error) => {
-          failure ??= err;
-          this.ranks?.kill();
-        });
+        chain = chain
+          .then(() => this.handle(line, (d) => (done = d)))
+          .catch((err: Error) => {
+            failure ??= err;
+            this.ranks?.kill();
+          });
       },
     });
     if (this.early) this.ranks.send({ type: this.early });
@@ -225,7 +255,13 @@ export class PytorchRun {
 
   /** The torchrun command that runs this prepared run on one node of a multi-node job. */
   launchCommand(plan: Omit<LaunchPlan, 'python' | 'worker' | 'specFile' | 'logDir'>): string {
-    return torchrunCommand({ ...plan, python: this.python.python, worker: WORKER_SCRIPT, specFile: this.prepared.specFile, logDir: path.join(this.prepared.dir, 'logs') });
+    return torchrunCommand({
+      ...plan,
+      python: this.python.python,
+      worker: WORKER_SCRIPT,
+      specFile: this.prepared.specFile,
+      logDir: path.join(this.prepared.dir, 'logs'),
+    });
   }
 
   /** The ranks' process ids, once launched. */

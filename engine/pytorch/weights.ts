@@ -22,7 +22,8 @@ function variablesByName(model: tfjs.LayersModel): Map<string, tfjs.LayerVariabl
 /** A torch-layout array back in the tfjs variable's layout. */
 function toTfjsLayout(w: Mapping, tfShape: number[], a: NamedArray): Float32Array {
   const size = tfShape.reduce((p, q) => p * q, 1);
-  if (a.data.length !== size) throw new Error(`node "${w.nodeId}": ${a.name} has ${a.data.length} values, the model's ${tfjsName(w)} [${tfShape.join(', ')}] needs ${size}`);
+  if (a.data.length !== size)
+    throw new Error(`node "${w.nodeId}": ${a.name} has ${a.data.length} values, the model's ${tfjsName(w)} [${tfShape.join(', ')}] needs ${size}`);
   if (!w.permute) return a.data;
   const permutedShape = w.permute.map((p) => tfShape[p]);
   const inverse = new Array<number>(w.permute.length);

@@ -97,7 +97,14 @@ export async function recover(checkpointsDir: string): Promise<void> {
   });
   const order = { tmp: 0, old: 1, del: 2 } as Record<string, number>;
   for (const l of leftovers.sort((a, b) => order[a.kind] - order[b.kind])) {
-    const keep = l.kind !== 'del' && !(await isDir(l.final)) && (l.kind === 'old' || (await readCheckpoint(l.dir, { unverified: false }).then(() => true, () => false)));
+    const keep =
+      l.kind !== 'del' &&
+      !(await isDir(l.final)) &&
+      (l.kind === 'old' ||
+        (await readCheckpoint(l.dir, { unverified: false }).then(
+          () => true,
+          () => false,
+        )));
     if (keep) await rename(l.dir, l.final);
     else await rm(l.dir, { recursive: true, force: true });
   }
@@ -198,7 +205,8 @@ export async function readCheckpoint(dir: string, opts: { unverified?: boolean }
     if (!info) throw new RunFolderError(`${file} is missing (${CHECKPOINT_MANIFEST} lists it)`);
     if (!info.isFile()) throw new RunFolderError(`${file} is not a plain file (a link or a folder): refused`);
     const data = await readFile(file);
-    if (data.byteLength !== want?.bytes) throw new RunFolderError(`${file} is damaged: it has ${data.byteLength} bytes, ${CHECKPOINT_MANIFEST} records ${want?.bytes}`);
+    if (data.byteLength !== want?.bytes)
+      throw new RunFolderError(`${file} is damaged: it has ${data.byteLength} bytes, ${CHECKPOINT_MANIFEST} records ${want?.bytes}`);
     if (sha256(data) !== want.sha256) throw new RunFolderError(`${file} is damaged: its sha256 does not match ${CHECKPOINT_MANIFEST}`);
     files.set(name, data);
   }
@@ -219,7 +227,9 @@ async function readUnverifiedCheckpoint(dir: string): Promise<CheckpointFiles> {
     const file = path.join(dir, name);
     const info = await lstat(file).catch(() => undefined);
     if (!info?.isFile())
-      throw new RunFolderError(`${dir} is not a complete checkpoint: it has no ${CHECKPOINT_MANIFEST}${info ? '' : ` and no ${name}`} (a checkpoint cut short)`);
+      throw new RunFolderError(
+        `${dir} is not a complete checkpoint: it has no ${CHECKPOINT_MANIFEST}${info ? '' : ` and no ${name}`} (a checkpoint cut short)`,
+      );
     files.set(name, await readFile(file));
   }
   let state: { step?: unknown; epoch?: unknown } | undefined;
@@ -230,7 +240,8 @@ async function readUnverifiedCheckpoint(dir: string): Promise<CheckpointFiles> {
   }
   const step = stepOf(path.basename(dir)) ?? (Number.isInteger(state?.step) ? (state!.step as number) : NaN);
   const epoch = Number.isInteger(state?.epoch) ? (state!.epoch as number) : NaN;
-  if (!Number.isInteger(step) || !Number.isInteger(epoch)) throw new RunFolderError(`${path.join(dir, 'trainer.json')} does not say which step and epoch it holds`);
+  if (!Number.isInteger(step) || !Number.isInteger(epoch))
+    throw new RunFolderError(`${path.join(dir, 'trainer.json')} does not say which step and epoch it holds`);
   return { dir, step, epoch, files, unverified: true };
 }
 

@@ -21,7 +21,10 @@ function flatten(value: unknown, prefix = '', out: Record<string, unknown> = {})
  * what a run's config.json leaves to defaults (the caller knows the training
  * schema), so that an lr left at its default equals the same lr given.
  */
-export async function compareRuns(dirs: readonly string[], opts: { settingsOf?: (config: Record<string, unknown>) => Record<string, unknown> } = {}): Promise<RunComparison> {
+export async function compareRuns(
+  dirs: readonly string[],
+  opts: { settingsOf?: (config: Record<string, unknown>) => Record<string, unknown> } = {},
+): Promise<RunComparison> {
   if (dirs.length < 2) throw new RunFolderError('a comparison needs two runs or more');
   const graphs: (GraphFile | undefined)[] = [];
   const runs: ComparedRun[] = [];

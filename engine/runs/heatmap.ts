@@ -33,7 +33,11 @@ export function colour(t: number, out: Uint8Array, o: number): void {
  * [H, W, C] is averaged over channels; channel weights become one row; anything
  * else puts its last two axes as rows × columns, its leading axes (heads) side by side.
  */
-export function attentionGrid(data: Float32Array, shape: readonly number[], kind: AttentionKind): { rows: number; cols: number; tiles: number; values: Float32Array } {
+export function attentionGrid(
+  data: Float32Array,
+  shape: readonly number[],
+  kind: AttentionKind,
+): { rows: number; cols: number; tiles: number; values: Float32Array } {
   const dims = shape.slice(1);
   const size = dims.reduce((a, b) => a * b, 1);
   const sample = data.subarray(0, size);
@@ -55,7 +59,8 @@ export function attentionGrid(data: Float32Array, shape: readonly number[], kind
 
 export function heatmap(data: Float32Array, shape: readonly number[], kind: AttentionKind, target = 256): RasterImage {
   const { rows, cols, tiles, values } = attentionGrid(data, shape, kind);
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (const v of values) {
     if (!Number.isFinite(v)) continue;
     if (v < lo) lo = v;
@@ -73,8 +78,7 @@ export function heatmap(data: Float32Array, shape: readonly number[], kind: Atte
     for (let r = 0; r < rows; r++)
       for (let c = 0; c < cols; c++) {
         const v = (values[t * rows * cols + r * cols + c] - lo) / span;
-        for (let y = r * sy; y < (r + 1) * sy; y++)
-          for (let x = 0; x < sx; x++) colour(v, out, (y * width + t * (cols * sx + gap) + c * sx + x) * 3);
+        for (let y = r * sy; y < (r + 1) * sy; y++) for (let x = 0; x < sx; x++) colour(v, out, (y * width + t * (cols * sx + gap) + c * sx + x) * 3);
       }
   return { width, height, channels: 3, data: out };
 }

@@ -25,11 +25,31 @@
 // Checkpoint contents are the writer's: engine/train/checkpoint.ts stores the
 // tfjs format (model.json + weights.bin, optimizer.bin, trainer.json).
 // Every name read from a run folder is checked to stay inside it (`inside`).
-export { CHECKPOINT_MANIFEST, listCheckpoints, locateCheckpoint, newestCheckpoint, readCheckpoint, recover, type CheckpointFiles, type CheckpointManifest, type CheckpointWrite } from './checkpoints.js';
+export {
+  CHECKPOINT_MANIFEST,
+  listCheckpoints,
+  locateCheckpoint,
+  newestCheckpoint,
+  readCheckpoint,
+  recover,
+  type CheckpointFiles,
+  type CheckpointManifest,
+  type CheckpointWrite,
+} from './checkpoints.js';
 export { attentionGrid, heatmap, NON_FINITE } from './heatmap.js';
 export { inside, RUN_FILES, runFolderName, RunFolderError, slug, stepName, stepOf } from './layout.js';
 export { compareRuns } from './compare.js';
 export { RunFolder, writeAtomic } from './run-folder.js';
 export { readSummary, RunJournal, type JournalEvent } from './summary.js';
-export { isFinal, RUN_STATES, type BatchRow, type MetricRow, type RunState, type RunSummary, type SnapshotMap, type ComparedRun, type RunComparison } from './types.js';
+export {
+  isFinal,
+  RUN_STATES,
+  type BatchRow,
+  type MetricRow,
+  type RunState,
+  type RunSummary,
+  type SnapshotMap,
+  type ComparedRun,
+  type RunComparison,
+} from './types.js';
 export { WRITE_POINTS, type WritePoint } from './test-pause.js';

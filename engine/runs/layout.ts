@@ -30,7 +30,12 @@ export class RunFolderError extends Error {
 
 /** A name made safe for a file name: letters, digits, `.`, `_`, `-`; at most 60 characters. */
 export function slug(s: string, max = 60): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, max) || 'run';
+  return (
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^[-.]+|-+$/g, '')
+      .slice(0, max) || 'run'
+  );
 }
 
 /** The folder name of step N's checkpoint or attention snapshot: step-000120. */

@@ -86,7 +86,11 @@ export class RunFolder {
   static async forResume(from: string): Promise<{ run: RunFolder; checkpoint: string }> {
     const full = path.resolve(from);
     const checkpointsDir =
-      stepOf(path.basename(full)) !== undefined ? path.dirname(full) : path.basename(full) === RUN_FILES.checkpoints ? full : path.join(full, RUN_FILES.checkpoints);
+      stepOf(path.basename(full)) !== undefined
+        ? path.dirname(full)
+        : path.basename(full) === RUN_FILES.checkpoints
+          ? full
+          : path.join(full, RUN_FILES.checkpoints);
     await recover(checkpointsDir);
     const { runDir, checkpoint } = await locateCheckpoint(from);
     return { run: new RunFolder(runDir), checkpoint };

@@ -25,8 +25,24 @@ export const inspectionSchema = z.object({
   /** Grad-CAM (every CAM method) and attention rollout of the sample (engine/explain/inspection.ts). */
   explanations: z
     .object({
-      cam: z.object({ nodeId: z.string(), port: z.string(), classIndex: z.number().int(), rows: z.number().int(), cols: z.number().int(), maps: z.record(z.enum(CAM_METHODS), z.instanceof(Float32Array)) }).optional(),
-      rollout: z.object({ layers: z.array(z.object({ nodeId: z.string(), port: z.string() })), rows: z.number().int(), cols: z.number().int(), map: z.instanceof(Float32Array) }).optional(),
+      cam: z
+        .object({
+          nodeId: z.string(),
+          port: z.string(),
+          classIndex: z.number().int(),
+          rows: z.number().int(),
+          cols: z.number().int(),
+          maps: z.record(z.enum(CAM_METHODS), z.instanceof(Float32Array)),
+        })
+        .optional(),
+      rollout: z
+        .object({
+          layers: z.array(z.object({ nodeId: z.string(), port: z.string() })),
+          rows: z.number().int(),
+          cols: z.number().int(),
+          map: z.instanceof(Float32Array),
+        })
+        .optional(),
       notes: z.array(z.string()),
     })
     .optional(),

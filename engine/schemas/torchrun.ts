@@ -26,11 +26,22 @@ const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/
 export function torchrunCommand(p: LaunchPlan): string {
   const [addr, port] = p.master.split(':');
   const args = [
-    p.python, '-m', 'torch.distributed.run',
-    `--nnodes=${p.nnodes}`, `--nproc_per_node=${p.nprocPerNode}`, `--node_rank=${p.nodeRank}`,
-    `--master_addr=${addr}`, `--master_port=${port || '29500'}`,
-    '--redirects', '2', '--tee', '1', '--log_dir', p.logDir,
-    p.worker, p.specFile,
+    p.python,
+    '-m',
+    'torch.distributed.run',
+    `--nnodes=${p.nnodes}`,
+    `--nproc_per_node=${p.nprocPerNode}`,
+    `--node_rank=${p.nodeRank}`,
+    `--master_addr=${addr}`,
+    `--master_port=${port || '29500'}`,
+    '--redirects',
+    '2',
+    '--tee',
+    '1',
+    '--log_dir',
+    p.logDir,
+    p.worker,
+    p.specFile,
   ];
   return args.map(quote).join(' ');
 }

@@ -65,8 +65,6 @@ export const trainConfigSchema = z.object({
 export type TrainConfig = z.output<typeof trainConfigSchema>;
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
 
-
-
 /**
  * A run folder's config.json (the settings given, the dataset and backend) with
  * every training default filled in, so that a default lr compares equal to

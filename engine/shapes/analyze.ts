@@ -91,7 +91,10 @@ export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegis
     error({
       ...(user ? { nodeId: user.id } : {}),
       composite: nesting[0],
-      message: `composites nest ${nesting.length} deep (${nesting.slice(0, 3).map((c) => `"${c}"`).join(' → ')} → … → "${nesting[nesting.length - 1]}"); at most ${MAX_COMPOSITE_NESTING} levels`,
+      message: `composites nest ${nesting.length} deep (${nesting
+        .slice(0, 3)
+        .map((c) => `"${c}"`)
+        .join(' → ')} → … → "${nesting[nesting.length - 1]}"); at most ${MAX_COMPOSITE_NESTING} levels`,
     });
     const size: GraphSize = { nodes: 0, params: 0, activationBytes: 0, depth: 0 };
     return { diagnostics, nodes: new Map(), order: [], edges: graph.edges, edgeShapes: new Array(graph.edges.length), composites: new Map(), limits, size };
@@ -111,7 +114,14 @@ export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegis
   const structure = measureStructure(top, (c) => (c as Composite).scope);
   const size: GraphSize = { nodes: structure.nodes.total, depth: structure.depth.total, params: 0, activationBytes: 0 };
   if (size.nodes > limits.nodes) {
-    report(overLimit('nodes', size.nodes, limits.nodes, culpritOf(structure.nodes, (id) => structure.chain('nodes', id))));
+    report(
+      overLimit(
+        'nodes',
+        size.nodes,
+        limits.nodes,
+        culpritOf(structure.nodes, (id) => structure.chain('nodes', id)),
+      ),
+    );
     return { diagnostics, nodes: top.nodes, order: top.order, edges: graph.edges, edgeShapes: new Array(graph.edges.length), composites, limits, size };
   }
   if (size.depth > limits.depth) report(overLimit('depth', size.depth, limits.depth, depthCulprit(structure)));
@@ -122,7 +132,15 @@ export function analyzeGraph(graph: GraphFile, reg: BlockRegistry = defaultRegis
   size.params = shaped.params.total;
   size.activationBytes = shaped.activationBytes.total;
   for (const key of ['params', 'activationBytes'] as const)
-    if (size[key] > limits[key]) report(overLimit(key, size[key], limits[key], culpritOf(shaped[key], (id) => compositeChain(top, id))));
+    if (size[key] > limits[key])
+      report(
+        overLimit(
+          key,
+          size[key],
+          limits[key],
+          culpritOf(shaped[key], (id) => compositeChain(top, id)),
+        ),
+      );
   return analysis;
 }
 
@@ -156,7 +174,9 @@ function resolver(reg: BlockRegistry, composites: Map<string, Composite>, inside
       return { problem: portNodeOutside((type === COMPOSITE_INPUT ? compositeInputBlock : compositeOutputBlock).label, type) };
     }
     if (inside && (type === 'io.input' || type === 'io.output'))
-      return { problem: `an ${type === 'io.input' ? 'Input' : 'Output'} node cannot be inside a composite: use a ${type === 'io.input' ? 'Composite input' : 'Composite output'} (${type === 'io.input' ? COMPOSITE_INPUT : COMPOSITE_OUTPUT})` };
+      return {
+        problem: `an ${type === 'io.input' ? 'Input' : 'Output'} node cannot be inside a composite: use a ${type === 'io.input' ? 'Composite input' : 'Composite output'} (${type === 'io.input' ? COMPOSITE_INPUT : COMPOSITE_OUTPUT})`,
+      };
     const block = reg.get(type);
     if (block) return { block };
     return { problem: unknownBlockType(type, reg.suggest(type)) };
@@ -209,7 +229,12 @@ function analyzeScope(graphNodes: readonly GraphNode[], edges: readonly GraphEdg
     valid[i] = false;
     const src = nodes.get(e.from.node);
     const dst = nodes.get(e.to.node);
-    const problem = edgeProblem(e, i, (id) => seen.has(id), (id) => nodes.get(id));
+    const problem = edgeProblem(
+      e,
+      i,
+      (id) => seen.has(id),
+      (id) => nodes.get(id),
+    );
     if (problem) return error(problem);
     if (!dst) return; // unknown block type, already reported
     if (!src) {
@@ -256,7 +281,8 @@ function analyzeScope(graphNodes: readonly GraphNode[], edges: readonly GraphEdg
 
   for (const n of nodes.values())
     for (const p of n.inputs)
-      if (!p.optional && !n.incoming.has(p.name)) error({ nodeId: n.id, port: p.name, message: `required input "${p.name}" of "${n.id}" (${n.block.label}) is not connected` });
+      if (!p.optional && !n.incoming.has(p.name))
+        error({ nodeId: n.id, port: p.name, message: `required input "${p.name}" of "${n.id}" (${n.block.label}) is not connected` });
 
   return { edges, nodes, order, valid, outgoing };
 }
@@ -414,7 +440,8 @@ function defineComposites(defs: readonly CompositeDef[], reg: BlockRegistry, err
   for (const c of composites.values()) {
     c.scope = analyzeScope(c.def.nodes, c.def.edges, inside, (d) => c.problems.push(d));
     if (c.inputs.length === 0) c.problems.push({ severity: 'error', message: `it has no Composite input node (${COMPOSITE_INPUT}): add one per input port` });
-    if (c.outputs.length === 0) c.problems.push({ severity: 'error', message: `it has no Composite output node (${COMPOSITE_OUTPUT}): add one per output port` });
+    if (c.outputs.length === 0)
+      c.problems.push({ severity: 'error', message: `it has no Composite output node (${COMPOSITE_OUTPUT}): add one per output port` });
     c.sound = !c.problems.some((d) => d.severity === 'error');
   }
   for (const c of composites.values()) passLosses(c, new Set());
@@ -432,7 +459,12 @@ function portsOfComposite(def: CompositeDef, type: string, problems: Diagnostic[
     const name = resolveParams(block, n.params).values.name as string;
     if (!name) problems.push({ severity: 'error', nodeId: n.id, param: 'name', message: 'the port needs a name' });
     else if (ports.some((p) => p.name === name))
-      problems.push({ severity: 'error', nodeId: n.id, param: 'name', message: `two ${type === COMPOSITE_INPUT ? 'input' : 'output'} ports are named "${name}"` });
+      problems.push({
+        severity: 'error',
+        nodeId: n.id,
+        param: 'name',
+        message: `two ${type === COMPOSITE_INPUT ? 'input' : 'output'} ports are named "${name}"`,
+      });
     else ports.push({ name, node: n.id });
   }
   return ports;
@@ -450,7 +482,9 @@ function expandOrThrow(c: Composite, inputs: Record<string, Shape>, repeat: numb
 const COMPOSITE_PARAMS: ParamDefs = { repeat: REPEAT_PARAM };
 
 function compositeBlock(c: Composite): AnyBlock {
-  const port = (side: string) => (p: CompositePort): PortDef => ({ name: p.name, doc: `${side} "${p.name}" of the composite (node "${p.node}" inside).` });
+  const port =
+    (side: string) =>
+    (p: CompositePort): PortDef => ({ name: p.name, doc: `${side} "${p.name}" of the composite (node "${p.node}" inside).` });
   return {
     type: compositeType(c.id),
     label: c.def.label?.trim() || c.id,

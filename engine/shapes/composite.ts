@@ -66,7 +66,7 @@ export const REPEAT_PARAM: IntParam = {
   default: 1,
   min: 1,
   max: 1000,
-  doc: 'Copies in a chain, each one\'s output feeding the next one\'s input (a composite with one input and one output of the same shape).',
+  doc: "Copies in a chain, each one's output feeding the next one's input (a composite with one input and one output of the same shape).",
 };
 
 /** Composites inside composites, at most this deep: the analysis recurses once per level, and no real network nests more than a few. */
@@ -80,7 +80,8 @@ export const MAX_COMPOSITE_NESTING = 50;
 export function deepestNesting(defs: readonly { id: string; nodes: readonly { type: string }[] }[]): string[] {
   const ids = new Set(defs.map((d) => d.id));
   const uses = new Map<string, string[]>();
-  for (const d of defs) if (!uses.has(d.id)) uses.set(d.id, [...new Set(d.nodes.map((n) => compositeIdOf(n.type)).filter((t): t is string => t !== undefined && ids.has(t)))]);
+  for (const d of defs)
+    if (!uses.has(d.id)) uses.set(d.id, [...new Set(d.nodes.map((n) => compositeIdOf(n.type)).filter((t): t is string => t !== undefined && ids.has(t)))]);
   // Depth-first, iteratively, so that a chain of thousands cannot overflow the stack; memoised, so each composite once.
   const depth = new Map<string, number>();
   const via = new Map<string, string>();

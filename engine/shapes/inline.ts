@@ -59,7 +59,9 @@ interface Level {
 /** Thrown when inlining would pass the node limit: the second guard behind analyzeGraph's, so that nothing expands without bound. */
 export class InlineLimitError extends Error {
   constructor(readonly limit: number) {
-    super(`the graph expands to more than ${fmtCount(limit)} nodes after inlining composites and repeats; raise the limit with --limits nodes=N (or ${LIMITS_ENV})`);
+    super(
+      `the graph expands to more than ${fmtCount(limit)} nodes after inlining composites and repeats; raise the limit with --limits nodes=N (or ${LIMITS_ENV})`,
+    );
     this.name = 'InlineLimitError';
   }
 }
@@ -111,7 +113,8 @@ class Inliner {
   instance(n: NodeInfo, feed: Record<string, Source>, at: Omit<Level, 'bound'>): Record<string, Source> {
     const c = n.composite!;
     const copies = n.copies ?? [];
-    if (!copies.length || copies.length !== n.params.repeat) throw new Error(`composite node "${at.path.join('/')}" has no shapes: analyse the graph without errors first`);
+    if (!copies.length || copies.length !== n.params.repeat)
+      throw new Error(`composite node "${at.path.join('/')}" has no shapes: analyse the graph without errors first`);
     const repeated = copies.length > 1;
     let outputs: Record<string, Source> = {};
     copies.forEach((copy, i) => {

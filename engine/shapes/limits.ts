@@ -155,12 +155,7 @@ const WHAT: Record<keyof GraphLimits, { noun: string; flag: string; fmt: (n: num
  * The error for one limit exceeded: on the top-level node with the largest
  * share, naming the chain of composites that makes it big and by how much.
  */
-export function overLimit(
-  key: keyof GraphLimits,
-  total: number,
-  limit: number,
-  culprit: { id: string; share: number; chain: string } | undefined,
-): Diagnostic {
+export function overLimit(key: keyof GraphLimits, total: number, limit: number, culprit: { id: string; share: number; chain: string } | undefined): Diagnostic {
   const w = WHAT[key];
   const times = total / limit;
   const by = times >= 10 ? `${fmtCount(times)} times the limit` : `${((times - 1) * 100).toFixed(0)}% over`;

@@ -25,7 +25,8 @@ export async function loadGraphFile(file: string, opts: AnalyzeOptions = {}): Pr
     return { file, diagnostics: [{ severity: 'error', message: `cannot read ${file}: ${why}` }] };
   }
   const text = decodeUtf8(bytes);
-  if (typeof text !== 'string') return { file, diagnostics: [{ severity: 'error', message: `cannot read ${file}: ${text.problem}`, line: text.line, column: text.column }] };
+  if (typeof text !== 'string')
+    return { file, diagnostics: [{ severity: 'error', message: `cannot read ${file}: ${text.problem}`, line: text.line, column: text.column }] };
   const parsed = parseGraphText(text, opts);
   if (!parsed.graph) return { file, diagnostics: parsed.diagnostics };
   const analysis = analyzeGraph(parsed.graph, undefined, opts);

@@ -33,7 +33,13 @@ const bestOf = (xs: readonly number[]) => Math.max(...xs);
  * top 1/eta of the trials that reached that rung (asynchronous successive
  * halving: the first to arrive always goes on).
  */
-export function shouldStop(rule: EarlyStopRule, scores: ReadonlyMap<string, readonly number[]>, id: string, epochs: number, opts: EarlyStopOptions = EARLY_STOP_DEFAULTS): boolean {
+export function shouldStop(
+  rule: EarlyStopRule,
+  scores: ReadonlyMap<string, readonly number[]>,
+  id: string,
+  epochs: number,
+  opts: EarlyStopOptions = EARLY_STOP_DEFAULTS,
+): boolean {
   const own = scores.get(id) ?? [];
   const done = own.length;
   if (rule === 'none' || done < opts.grace || done >= epochs) return false;

@@ -43,7 +43,7 @@ export class SweepParamError extends Error {
 /** Grid points a float range gets when its text does not say. */
 export const DEFAULT_GRID_POINTS = 3;
 
-const SYNTAX = "expected NAME=v1,v2 | NAME=lo:hi[:log][:points] | NAME=lo..hi[:log], where NAME is node.param or a training setting";
+const SYNTAX = 'expected NAME=v1,v2 | NAME=lo:hi[:log][:points] | NAME=lo..hi[:log], where NAME is node.param or a training setting';
 
 const fail = (text: string, why: string): never => {
   throw new SweepParamError(`--param '${text}': ${why}`);
@@ -130,7 +130,8 @@ function blockValueProblem(def: ParamDef, value: ParamValue): string | undefined
   switch (def.type) {
     case 'int':
     case 'float':
-      if (typeof value !== 'number' || (def.type === 'int' && !Number.isInteger(value))) return `needs ${def.type === 'int' ? 'a whole number' : 'a number'}, not ${JSON.stringify(value)}`;
+      if (typeof value !== 'number' || (def.type === 'int' && !Number.isInteger(value)))
+        return `needs ${def.type === 'int' ? 'a whole number' : 'a number'}, not ${JSON.stringify(value)}`;
       if (def.min !== undefined && value < def.min) return `${value} is below its minimum ${def.min}`;
       if (def.max !== undefined && value > def.max) return `${value} is above its maximum ${def.max}`;
       return undefined;
@@ -161,22 +162,28 @@ export function checkParams(params: readonly SweepParam[], graph: GraphFile): vo
         const r = schema.safeParse(v);
         if (!r.success) fail(p.text, `training setting ${t.key}: ${JSON.stringify(v)} is refused (${r.error.issues[0]?.message})`);
       }
-      if (p.domain.kind === 'float' && !schema.safeParse((p.domain.lo + p.domain.hi) / 2 + 1e-9).success) fail(p.text, `training setting ${t.key} takes whole numbers: use lo..hi`);
+      if (p.domain.kind === 'float' && !schema.safeParse((p.domain.lo + p.domain.hi) / 2 + 1e-9).success)
+        fail(p.text, `training setting ${t.key} takes whole numbers: use lo..hi`);
       continue;
     }
     const node = graph.nodes.find((n) => n.id === t.nodeId);
     if (!node) fail(p.text, `the graph has no node "${t.nodeId}" (its nodes: ${graph.nodes.map((n) => n.id).join(', ')})`);
     if (node!.type.startsWith('composite:')) {
       if (t.param !== 'repeat') fail(p.text, `node "${t.nodeId}" is a composite; only its "repeat" can be swept`);
-      for (const v of samplesOf(p.domain)) if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(p.text, `node "${t.nodeId}": repeat needs a whole number of at least 1, not ${JSON.stringify(v)}`);
+      for (const v of samplesOf(p.domain))
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+          fail(p.text, `node "${t.nodeId}": repeat needs a whole number of at least 1, not ${JSON.stringify(v)}`);
       continue;
     }
     const block = registry.get(node!.type);
     if (!block) fail(p.text, `node "${t.nodeId}" has the unknown block type "${node!.type}"`);
     const def = (block!.params as Record<string, ParamDef>)[t.param];
-    if (!def) fail(p.text, `node "${t.nodeId}" (${node!.type}) has no parameter "${t.param}" (its parameters: ${Object.keys(block!.params).join(', ') || 'none'})`);
-    if (p.domain.kind === 'float' && def.type !== 'float') fail(p.text, `node "${t.nodeId}": ${t.param} is ${def.type === 'int' ? 'a whole number: use lo..hi' : `of type ${def.type}: list its values`}`);
-    if (p.domain.kind === 'int' && def.type !== 'int' && def.type !== 'float') fail(p.text, `node "${t.nodeId}": ${t.param} is of type ${def.type}: list its values`);
+    if (!def)
+      fail(p.text, `node "${t.nodeId}" (${node!.type}) has no parameter "${t.param}" (its parameters: ${Object.keys(block!.params).join(', ') || 'none'})`);
+    if (p.domain.kind === 'float' && def.type !== 'float')
+      fail(p.text, `node "${t.nodeId}": ${t.param} is ${def.type === 'int' ? 'a whole number: use lo..hi' : `of type ${def.type}: list its values`}`);
+    if (p.domain.kind === 'int' && def.type !== 'int' && def.type !== 'float')
+      fail(p.text, `node "${t.nodeId}": ${t.param} is of type ${def.type}: list its values`);
     for (const v of samplesOf(p.domain)) {
       const problem = blockValueProblem(def, v);
       if (problem) fail(p.text, `node "${t.nodeId}" (${node!.type}) parameter ${t.param} ${problem}`);

@@ -133,17 +133,30 @@ export class Sweep {
     const earlier = await readManifest(opts.dir);
     if (earlier) {
       const differ = specDifference(earlier.spec, spec);
-      if (differ.length) throw new SweepFileError(`${opts.dir} holds a sweep with other settings (${differ.join(', ')}); give another --out, or the same settings to resume it`);
+      if (differ.length)
+        throw new SweepFileError(`${opts.dir} holds a sweep with other settings (${differ.join(', ')}); give another --out, or the same settings to resume it`);
       const finished = earlier.trials.filter((t) => FINISHED.includes(t.status)).length;
       on({ type: 'resumed', finished, total: earlier.trials.length });
       return new Sweep(opts.dir, { ...earlier, state: 'running' }, params, opts, on);
     }
     const now = new Date().toISOString();
-    const trials = trialValues(params, opts.strategy, { trials: opts.trials, seed: opts.seed }).map(
-      (values, k): TrialRecord => ({ id: trialId(k), values, run: trialId(k), status: 'pending' }),
-    );
+    const trials = trialValues(params, opts.strategy, { trials: opts.trials, seed: opts.seed }).map((values, k): TrialRecord => ({
+      id: trialId(k),
+      values,
+      run: trialId(k),
+      status: 'pending',
+    }));
     await mkdir(opts.dir, { recursive: true });
-    const manifest: SweepManifest = { format: 'attention-studio.sweep', version: 1, name: opts.graph.name, spec, state: 'running', startedAt: now, updatedAt: now, trials };
+    const manifest: SweepManifest = {
+      format: 'attention-studio.sweep',
+      version: 1,
+      name: opts.graph.name,
+      spec,
+      state: 'running',
+      startedAt: now,
+      updatedAt: now,
+      trials,
+    };
     const sweep = new Sweep(opts.dir, manifest, params, opts, on);
     await sweep.save();
     return sweep;
@@ -216,7 +229,8 @@ export class Sweep {
     let journal: Promise<RunJournal | undefined> = Promise.resolve(undefined);
     let pruned = false;
     client.on('event', (e: TrainEvent) => {
-      if (e.type === 'started' && e.runDir) journal = RunJournal.begin(RunFolder.open(e.runDir), { name: graph.name, dataset: this.opts.dataset, epochs: e.epochs }).catch(() => undefined);
+      if (e.type === 'started' && e.runDir)
+        journal = RunJournal.begin(RunFolder.open(e.runDir), { name: graph.name, dataset: this.opts.dataset, epochs: e.epochs }).catch(() => undefined);
       void journal.then((j) => j?.follow(e));
       if (e.type === 'epoch') {
         const value = e.metrics[this.opts.metric];
@@ -239,7 +253,8 @@ export class Sweep {
       });
       await (await journal)?.settled();
       const metric = pruned ? t.history!.at(-1)! : done.metrics[this.opts.metric];
-      if (metric === undefined) throw new Error(`the run has no metric "${this.opts.metric}" (it reports ${Object.keys(done.metrics).join(', ')}); give --metric one of those`);
+      if (metric === undefined)
+        throw new Error(`the run has no metric "${this.opts.metric}" (it reports ${Object.keys(done.metrics).join(', ')}); give --metric one of those`);
       if (done.reason === 'stopped' && !pruned) throw new Error('stopped before its end');
       Object.assign(t, { status: pruned ? 'pruned' : 'done', metric, metrics: done.metrics });
     } finally {

@@ -20,7 +20,8 @@ const TRAINER = 'trainer.json';
 const bytesOf = (s: WeightSpec) => s.shape.reduce((a, b) => a * b, 1) * 4;
 
 function checkDtypes(specs: WeightSpec[], file: string): void {
-  for (const s of specs) if (s.dtype !== 'float32' && s.dtype !== 'int32') throw new RunFolderError(`${file}: weight ${s.name} has unsupported dtype ${s.dtype}`);
+  for (const s of specs)
+    if (s.dtype !== 'float32' && s.dtype !== 'int32') throw new RunFolderError(`${file}: weight ${s.name} has unsupported dtype ${s.dtype}`);
 }
 
 /** Refuses weight bytes that are not exactly the listed weights (cut short, or with bytes after the last one). */
@@ -65,11 +66,19 @@ async function artifactsOf(modelJson: string, where: string, read: (p: unknown) 
     throw new RunFolderError(`${where} is damaged: ${(e as Error).message}`);
   }
   const { weightsManifest, ...rest } = json;
-  if (!Array.isArray(weightsManifest) || !weightsManifest.every((g) => Array.isArray(g?.paths) && Array.isArray(g?.weights))) throw new RunFolderError(`${where} has no readable weightsManifest`);
+  if (!Array.isArray(weightsManifest) || !weightsManifest.every((g) => Array.isArray(g?.paths) && Array.isArray(g?.weights)))
+    throw new RunFolderError(`${where} has no readable weightsManifest`);
   const weightSpecs = weightsManifest.flatMap((g) => g.weights);
   const parts = await Promise.all(weightsManifest.flatMap((g) => g.paths).map(read));
   const data = Buffer.concat(parts);
-  checkLength(weightSpecs, data, weightsManifest.flatMap((g) => g.paths).map((p) => path.join(path.dirname(where), p)).join(' + ') || where);
+  checkLength(
+    weightSpecs,
+    data,
+    weightsManifest
+      .flatMap((g) => g.paths)
+      .map((p) => path.join(path.dirname(where), p))
+      .join(' + ') || where,
+  );
   return { ...(rest as tfjs.io.ModelArtifacts), weightSpecs, weightData: new Uint8Array(data).buffer };
 }
 
@@ -97,7 +106,8 @@ export function checkpointHandler(ck: CheckpointFiles): tfjs.io.IOHandler {
       if (!modelJson) throw new RunFolderError(`checkpoint ${ck.dir} has no ${MODEL_JSON}`);
       return artifactsOf(modelJson.toString('utf8'), where, async (p) => {
         const data = typeof p === 'string' && p !== MODEL_JSON ? ck.files.get(p) : undefined;
-        if (!data) throw new RunFolderError(`${where}'s weightsManifest names ${JSON.stringify(p)}, which is not a weight file of checkpoint ${ck.dir}: refused`);
+        if (!data)
+          throw new RunFolderError(`${where}'s weightsManifest names ${JSON.stringify(p)}, which is not a weight file of checkpoint ${ck.dir}: refused`);
         return data;
       });
     },

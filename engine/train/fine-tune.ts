@@ -32,7 +32,10 @@ export const isFrozen = (key: string, c: FineTuning): boolean => c.freeze.some((
 
 /** Patterns that name no node are typos: refused with the node ids there are. */
 function checkPatterns(c: FineTuning, keys: string[]): void {
-  for (const [what, patterns] of [['freeze', c.freeze], ['lrMultipliers', Object.keys(c.lrMultipliers)]] as const)
+  for (const [what, patterns] of [
+    ['freeze', c.freeze],
+    ['lrMultipliers', Object.keys(c.lrMultipliers)],
+  ] as const)
     for (const p of patterns)
       if (!keys.some((k) => matchesNode(k, p)))
         throw new Error(`${what}: "${p}" names no node of the graph (node ids: ${[...new Set(keys.map((k) => k.split(/[/#]/)[0]))].join(', ')})`);
@@ -137,7 +140,9 @@ export async function loadInitialWeights(tf: TF, compiled: CompiledGraph, from: 
   const { model } = compiled;
   try {
     const saved = new Map(ck.weightNames.map((name, i) => [name, ck.weights[i]]));
-    const headWeights = new Set(model.layers.filter((l) => head !== undefined && layerOwner(l.name, compiled.layerKeys)?.split(/[/#]/)[0] === head).flatMap((l) => l.weights));
+    const headWeights = new Set(
+      model.layers.filter((l) => head !== undefined && layerOwner(l.name, compiled.layerKeys)?.split(/[/#]/)[0] === head).flatMap((l) => l.weights),
+    );
     const skipped: string[] = [];
     const writes: [tfjs.LayerVariable, Tensor][] = [];
     for (const w of model.weights) {
@@ -145,7 +150,9 @@ export async function loadInitialWeights(tf: TF, compiled: CompiledGraph, from: 
       if (headWeights.has(w)) skipped.push(w.originalName);
       else if (!t) throw new Error(`initWeights: ${dir} has no weight ${w.originalName}: it is from another graph`);
       else if (t.shape.join() !== w.shape.join())
-        throw new Error(`initWeights: ${dir}: weight ${w.originalName} is [${t.shape.join(', ')}] there and [${w.shape.join(', ')}] in the graph; only the head (config.head) may change`);
+        throw new Error(
+          `initWeights: ${dir}: weight ${w.originalName} is [${t.shape.join(', ')}] there and [${w.shape.join(', ')}] in the graph; only the head (config.head) may change`,
+        );
       else writes.push([w, t]);
     }
     for (const [w, t] of writes) w.write(t);

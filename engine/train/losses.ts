@@ -23,10 +23,17 @@ function perPosition(tf: TF, loss: LossName, y: Tensor, p: Tensor): Tensor {
   switch (loss) {
     case 'categoricalCrossentropy':
     case 'sparseCategoricalCrossentropy':
-      return y.mul(p.clipByValue(EPS, 1 - EPS).log()).sum(-1).neg();
+      return y
+        .mul(p.clipByValue(EPS, 1 - EPS).log())
+        .sum(-1)
+        .neg();
     case 'binaryCrossentropy': {
       const q = p.clipByValue(EPS, 1 - EPS);
-      return y.mul(q.log()).add(tf.sub(1, y).mul(tf.sub(1, q).log())).mean(-1).neg();
+      return y
+        .mul(q.log())
+        .add(tf.sub(1, y).mul(tf.sub(1, q).log()))
+        .mean(-1)
+        .neg();
     }
     case 'meanSquaredError':
       return y.sub(p).square().mean(-1);

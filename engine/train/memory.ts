@@ -86,7 +86,10 @@ export function checkMemory(need: MemoryNeed, batch: number, budget: number, bac
   if (total <= budget) return;
   const k = maxBatch(need, budget);
   const where = `the ${backend} backend's budget is about ${gb(budget)} GB (${BUDGET_ENV} sets it)`;
-  if (k < 1) throw new Error(`this needs about ${gb(total)} GB at batch ${batch}, and even batch 1 needs about ${gb(need.fixedBytes + need.perSampleBytes)} GB; ${where}`);
+  if (k < 1)
+    throw new Error(
+      `this needs about ${gb(total)} GB at batch ${batch}, and even batch 1 needs about ${gb(need.fixedBytes + need.perSampleBytes)} GB; ${where}`,
+    );
   throw new Error(`this needs about ${gb(total)} GB at batch ${batch}; try batch ≤ ${k} (${where})`);
 }
 

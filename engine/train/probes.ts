@@ -28,7 +28,8 @@ export function downsample(data: Float32Array, shape: readonly number[], max: nu
     const out = new Float32Array(outer * m * inner);
     for (let o = 0; o < outer; o++)
       for (let j = 0; j < m; j++) {
-        const a = 2 * j, b = Math.min(2 * j + 1, n - 1);
+        const a = 2 * j,
+          b = Math.min(2 * j + 1, n - 1);
         const cnt = b === a ? 1 : 2;
         for (let i = 0; i < inner; i++) out[(o * m + j) * inner + i] = (d[(o * n + a) * inner + i] + (b === a ? 0 : d[(o * n + b) * inner + i])) / cnt;
       }
@@ -81,7 +82,15 @@ export class AttentionProbe {
     for (const [i, a] of this.outputs.entries()) {
       const full = (await list[i].data()) as Float32Array<ArrayBuffer>;
       const { data, shape } = downsample(full, list[i].shape, this.opts.maxElements);
-      maps.push({ nodeId: a.nodeId, port: a.port, kind: a.kind, axes: a.axes, shape, fullShape: list[i].shape, data: data === full ? full.slice() : Float32Array.from(data) });
+      maps.push({
+        nodeId: a.nodeId,
+        port: a.port,
+        kind: a.kind,
+        axes: a.axes,
+        shape,
+        fullShape: list[i].shape,
+        data: data === full ? full.slice() : Float32Array.from(data),
+      });
     }
     for (const t of list) t.dispose();
     const ms = performance.now() - t0;

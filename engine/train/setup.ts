@@ -44,7 +44,23 @@ export async function setupRun(req: RunRequest, onEvent?: (e: TrainEvent) => voi
       ? null
       : resume && !req.out?.dir
         ? resume.run
-        : await RunFolder.create({ base: req.out?.base, dir: req.out?.dir, name: req.graph.name, graph: withHead(req.graph, trainConfigSchema.parse(req.config ?? {}).head, data.classNames.length).graph, config });
+        : await RunFolder.create({
+            base: req.out?.base,
+            dir: req.out?.dir,
+            name: req.graph.name,
+            graph: withHead(req.graph, trainConfigSchema.parse(req.config ?? {}).head, data.classNames.length).graph,
+            config,
+          });
   if (runDir && data.vocabulary) await runDir.writeJson(RUN_FILES.vocabulary, data.vocabulary);
-  return new Trainer({ tf, backend: { name: backend, adapter, skipped }, graph: req.graph, registry: req.registry, data, config: req.config ?? {}, runDir, resumeFrom: resume?.checkpoint, onEvent });
+  return new Trainer({
+    tf,
+    backend: { name: backend, adapter, skipped },
+    graph: req.graph,
+    registry: req.registry,
+    data,
+    config: req.config ?? {},
+    runDir,
+    resumeFrom: resume?.checkpoint,
+    onEvent,
+  });
 }

@@ -89,15 +89,21 @@ export class Trainer {
     if (compiled.inputs.length !== 1) throw new Error(`the model has ${compiled.inputs.length} inputs; training supports models with one input`);
     const inShape = compiled.inputs[0].shape.slice(1);
     if (fmtShape(inShape) !== fmtShape([...data.train.inputShape]))
-      throw new Error(`the model's input "${compiled.inputs[0].nodeId}" takes ${fmtShape([null, ...inShape])}, but dataset ${data.train.name} gives ${fmtShape([null, ...data.train.inputShape])}`);
+      throw new Error(
+        `the model's input "${compiled.inputs[0].nodeId}" takes ${fmtShape([null, ...inShape])}, but dataset ${data.train.name} gives ${fmtShape([null, ...data.train.inputShape])}`,
+      );
     if (compiled.inputs[0].dtype !== data.train.inputDtype)
-      throw new Error(`the model's input "${compiled.inputs[0].nodeId}" takes ${compiled.inputs[0].dtype}, but dataset ${data.train.name} gives ${data.train.inputDtype} ${data.train.inputDtype === 'int32' ? '(token ids: use an Input of kind "tokens")' : ''}`);
+      throw new Error(
+        `the model's input "${compiled.inputs[0].nodeId}" takes ${compiled.inputs[0].dtype}, but dataset ${data.train.name} gives ${data.train.inputDtype} ${data.train.inputDtype === 'int32' ? '(token ids: use an Input of kind "tokens")' : ''}`,
+      );
     const want = [null, ...data.train.labelShape, this.classes];
     this.trained = compiled.outputs.flatMap((o, index) => (o.loss ? [{ ...o, loss: o.loss, index }] : []));
     if (this.trained.length === 0) throw new Error('no output of the model has a loss: nothing to train');
     for (const o of this.trained)
       if (fmtShape(o.shape) !== fmtShape(want))
-        throw new Error(`output "${o.nodeId}" is ${fmtShape(o.shape)}, but dataset ${data.train.name} needs ${fmtShape(want)} (${this.classes} classes${data.train.labelShape.length ? ' per position' : ''})`);
+        throw new Error(
+          `output "${o.nodeId}" is ${fmtShape(o.shape)}, but dataset ${data.train.name} needs ${fmtShape(want)} (${this.classes} classes${data.train.labelShape.length ? ' per position' : ''})`,
+        );
 
     let multipliers: number[];
     try {
@@ -109,7 +115,13 @@ export class Trainer {
     this.vars = compiled.model.trainableWeights.map((w) => w.read() as Variable);
     this.optimizer = new Optimizer(tf, this.config, this.vars, multipliers);
     try {
-      guardTrainingMemory(tf, this.model, this.optimizer.slotsPerWeight, Math.min(this.config.batchSize, data.train.size), opts.backend?.name ?? tf.getBackend());
+      guardTrainingMemory(
+        tf,
+        this.model,
+        this.optimizer.slotsPerWeight,
+        Math.min(this.config.batchSize, data.train.size),
+        opts.backend?.name ?? tf.getBackend(),
+      );
     } catch (err) {
       this.optimizer.dispose();
       this.model.dispose();
@@ -117,7 +129,10 @@ export class Trainer {
     }
     const probeSource: Dataset = data.validation.size > 0 ? data.validation : data.train;
     const k = Math.min(this.config.probe.samples, probeSource.size);
-    const samples = probeSource.batch(tf, Array.from({ length: k }, (_, i) => i)).x;
+    const samples = probeSource.batch(
+      tf,
+      Array.from({ length: k }, (_, i) => i),
+    ).x;
     this.probe = new AttentionProbe(tf, compiled.model, this.config.probe.enabled ? compiled.attention : [], samples, this.config.probe);
   }
 
@@ -171,7 +186,8 @@ export class Trainer {
     const dir = await resolveCheckpoint(from);
     const ck = await loadCheckpoint(this.tf, dir);
     try {
-      if (ck.weights.length !== this.model.weights.length) throw new Error(`checkpoint ${dir} holds ${ck.weights.length} weights, the model has ${this.model.weights.length}: it is from another graph`);
+      if (ck.weights.length !== this.model.weights.length)
+        throw new Error(`checkpoint ${dir} holds ${ck.weights.length} weights, the model has ${this.model.weights.length}: it is from another graph`);
       this.model.setWeights(ck.weights);
       this.optimizer.restore(ck.optimizerStep, ck.optimizer);
     } finally {
@@ -193,7 +209,10 @@ export class Trainer {
     const dir = this.opts.runDir;
     if (!dir) return;
     const s = this.state;
-    const path = await saveCheckpoint(this.tf, dir, this.model, this.optimizer, s, { keep: this.config.keepCheckpoints, extra: { graph: this.graph.name, reason } });
+    const path = await saveCheckpoint(this.tf, dir, this.model, this.optimizer, s, {
+      keep: this.config.keepCheckpoints,
+      extra: { graph: this.graph.name, reason },
+    });
     this.emit({ type: 'checkpoint', epoch: s.epoch, step: s.step, path, reason });
   }
 
@@ -240,7 +259,9 @@ export class Trainer {
     // Ends the run before a checkpoint could store weights that are no longer numbers.
     const { epoch, batch, step } = this.state;
     if (!Number.isFinite(loss))
-      throw new Error(`the loss is ${loss} at epoch ${epoch + 1}, batch ${batch + 1} (step ${step + 1}): the weights are no longer finite; a lower learning rate or gradient clipping (clipNorm) may help. Checkpoints written before this step are unaffected`);
+      throw new Error(
+        `the loss is ${loss} at epoch ${epoch + 1}, batch ${batch + 1} (step ${step + 1}): the weights are no longer finite; a lower learning rate or gradient clipping (clipNorm) may help. Checkpoints written before this step are unaffected`,
+      );
   }
 
   /** Metric names: loss, accuracy (first trained output), and per output when there are several. */

@@ -21,7 +21,12 @@ export interface ImportedRun {
  * compiled model (strict unless `partial`: a WeightsImportError with the report)
  * and writes the run folder: exactly `out.dir`, or a fresh one under `out.base`.
  */
-export async function importWeightsToRun(tf: TF, graph: GraphFile, file: string, opts: { partial?: boolean; out: { dir?: string; base?: string }; python?: string }): Promise<ImportedRun> {
+export async function importWeightsToRun(
+  tf: TF,
+  graph: GraphFile,
+  file: string,
+  opts: { partial?: boolean; out: { dir?: string; base?: string }; python?: string },
+): Promise<ImportedRun> {
   const arrays = readWeightsFile(file, opts.python);
   const compiled = compileGraph(tf, graph);
   try {

@@ -41,9 +41,12 @@ export function readWeightsFile(file: string, python = process.env.ATTN_PYTHON ?
       execFileSync(python, [CONVERTER, file, out], { stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (err) {
       const e = err as { code?: string; stderr?: Buffer };
-      if (e.code === 'ENOENT') throw new Error(`${file}: reading .pth needs a Python with torch; "${python}" was not found (set ATTN_PYTHON, or save the state_dict as .safetensors)`);
+      if (e.code === 'ENOENT')
+        throw new Error(`${file}: reading .pth needs a Python with torch; "${python}" was not found (set ATTN_PYTHON, or save the state_dict as .safetensors)`);
       const why = e.stderr?.toString().trim().split('\n').pop() ?? String(err);
-      throw new Error(`${file}: ${python} could not convert it${/No module named 'torch'/.test(why) ? ` (${python} has no torch; set ATTN_PYTHON to one that has)` : ''}: ${why}`);
+      throw new Error(
+        `${file}: ${python} could not convert it${/No module named 'torch'/.test(why) ? ` (${python} has no torch; set ATTN_PYTHON to one that has)` : ''}: ${why}`,
+      );
     }
     return decodeSafetensors(readFileSync(out));
   } finally {
@@ -65,7 +68,10 @@ export function importWeights(tf: TF, graph: GraphFile, compiled: CompiledGraph,
   const targets = exported.weights;
   // BatchNorm's step counter is bookkeeping of PyTorch's training, with no tfjs weight to go to.
   const real = arrays.filter((a) => !a.name.endsWith('.num_batches_tracked') && a.name !== 'num_batches_tracked');
-  const source = recogniseSource(real, targets.map((w) => w.torch));
+  const source = recogniseSource(
+    real,
+    targets.map((w) => w.torch),
+  );
   const named = source ? source.translate(real) : real;
   const byName = new Map(named.map((a) => [a.name, a]));
   const variables = new Map(compiled.model.weights.map((v) => [v.originalName, v]));
@@ -111,7 +117,10 @@ export function reportLines(r: ImportReport, limit = 20): string[] {
     `names: ${r.source}; loaded ${r.loaded.length} arrays`,
     ...list('missing from the file (left as initialised)', r.missing),
     ...list('in the file but not in the graph', r.unexpected),
-    ...list('of another shape', r.mismatched.map((m) => `${m.name} file [${m.file.join(', ')}] vs graph [${m.graph.join(', ')}]`)),
+    ...list(
+      'of another shape',
+      r.mismatched.map((m) => `${m.name} file [${m.file.join(', ')}] vs graph [${m.graph.join(', ')}]`),
+    ),
   ];
 }
 

@@ -20,27 +20,31 @@ function splitQkv(a: NamedArray, names: [string, string, string]): NamedArray[] 
   return names.map((name, i) => ({ name, shape: [rows, ...a.shape.slice(1)], data: a.data.slice(i * size, (i + 1) * size) }));
 }
 
-const renamer = (rules: [RegExp, string | ((...m: string[]) => string)][]) => (a: NamedArray): NamedArray => {
-  for (const [re, to] of rules) {
-    const m = re.exec(a.name);
-    if (m) return { ...a, name: typeof to === 'string' ? a.name.replace(re, to) : to(...m) };
-  }
-  return a;
-};
+const renamer =
+  (rules: [RegExp, string | ((...m: string[]) => string)][]) =>
+  (a: NamedArray): NamedArray => {
+    for (const [re, to] of rules) {
+      const m = re.exec(a.name);
+      if (m) return { ...a, name: typeof to === 'string' ? a.name.replace(re, to) : to(...m) };
+    }
+    return a;
+  };
 
 /** torchvision's ResNet (resnet50: layerK.I.convN / bnN / downsample.0|1, conv1, bn1, fc) onto the ResNet templates' stages. */
 const torchvisionResnet: SourceNames = {
   name: 'torchvision ResNet',
   matches: (keys) => keys.has('layer1.0.conv1.weight') && keys.has('fc.weight'),
   translate: (arrays) =>
-    arrays.filter((a) => !a.name.endsWith('num_batches_tracked')).map(
-      renamer([
-        [/^layer(\d+)\.0\.downsample\.0\.(.*)$/, (_, k, p) => `stage${k}.first.proj.${p}`],
-        [/^layer(\d+)\.0\.downsample\.1\.(.*)$/, (_, k, p) => `stage${k}.first.projbn.${p}`],
-        [/^layer(\d+)\.0\.(.*)$/, (_, k, p) => `stage${k}.first.${p}`],
-        [/^layer(\d+)\.(\d+)\.(.*)$/, (_, k, i, p) => `stage${k}.rest.${Number(i) - 1}.${p}`],
-      ]),
-    ),
+    arrays
+      .filter((a) => !a.name.endsWith('num_batches_tracked'))
+      .map(
+        renamer([
+          [/^layer(\d+)\.0\.downsample\.0\.(.*)$/, (_, k, p) => `stage${k}.first.proj.${p}`],
+          [/^layer(\d+)\.0\.downsample\.1\.(.*)$/, (_, k, p) => `stage${k}.first.projbn.${p}`],
+          [/^layer(\d+)\.0\.(.*)$/, (_, k, p) => `stage${k}.first.${p}`],
+          [/^layer(\d+)\.(\d+)\.(.*)$/, (_, k, i, p) => `stage${k}.rest.${Number(i) - 1}.${p}`],
+        ]),
+      ),
 };
 
 /** The ViT templates' names: patch embedding `patches`, encoder layers `<repeat>.<k>.layer` (k from 0), final `norm`, `head`. */
@@ -106,6 +110,7 @@ const timmVit = (encoder: string): SourceNames => {
 /** The source whose names `arrays` carry, given the prefix our export gives the ViT encoder layers (from the graph). */
 export function recogniseSource(arrays: NamedArray[], targetNames: string[]): SourceNames | undefined {
   const keys = new Set(arrays.map((a) => a.name));
-  const encoder = /^(.*)\.0\.layer\.self_attn\.q_proj\.weight$/.exec(targetNames.find((n) => /\.0\.layer\.self_attn\.q_proj\.weight$/.test(n)) ?? '')?.[1] ?? 'encoder';
+  const encoder =
+    /^(.*)\.0\.layer\.self_attn\.q_proj\.weight$/.exec(targetNames.find((n) => /\.0\.layer\.self_attn\.q_proj\.weight$/.test(n)) ?? '')?.[1] ?? 'encoder';
   return [torchvisionResnet, torchvisionVit(encoder), timmVit(encoder)].find((s) => s.matches(keys));
 }

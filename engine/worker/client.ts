@@ -3,7 +3,16 @@
 // kill, an out-of-memory) into a clear error that says what was saved.
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { eventSchema, inspectionSchema, SERIALIZATION, type Command, type InspectCommand, type Inspection, type StartCommand, type TrainEvent } from './protocol.js';
+import {
+  eventSchema,
+  inspectionSchema,
+  SERIALIZATION,
+  type Command,
+  type InspectCommand,
+  type Inspection,
+  type StartCommand,
+  type TrainEvent,
+} from './protocol.js';
 
 const PROCESS = new URL('./process.js', import.meta.url);
 
@@ -120,7 +129,11 @@ export interface WorkerProcess {
 
 /** The training worker in a forked Node process (`module`: an entry that runs it, such as the desktop one). */
 export function forkWorker(opts: { module?: string | URL; execArgv?: string[] } = {}): WorkerProcess {
-  const child = fork(opts.module ?? PROCESS, [], { serialization: SERIALIZATION, execArgv: opts.execArgv ?? [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(opts.module ?? PROCESS, [], {
+    serialization: SERIALIZATION,
+    execArgv: opts.execArgv ?? [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return {
     pid: child.pid,
     send: (m) => void child.send(m),

@@ -56,7 +56,8 @@ async function load(cmd: InspectCommandParsed): Promise<Loaded> {
     const ck = await loadCheckpoint(loaded.tf, dir);
     try {
       const { model } = loaded.compiled;
-      if (ck.weights.length !== model.weights.length) throw new Error(`checkpoint ${dir} holds ${ck.weights.length} weights, the model has ${model.weights.length}: it is from another graph`);
+      if (ck.weights.length !== model.weights.length)
+        throw new Error(`checkpoint ${dir} holds ${ck.weights.length} weights, the model has ${model.weights.length}: it is from another graph`);
       model.setWeights(ck.weights);
     } finally {
       loaded.tf.dispose([...ck.weights, ...ck.optimizer]);
@@ -75,7 +76,14 @@ function forget(): void {
 /** Names, sizes and modification times of a checkpoint's files: a rewritten checkpoint has another stamp. */
 async function stampOf(dir: string): Promise<string> {
   const files = (await readdir(dir)).sort();
-  const stats = await Promise.all(files.map((f) => stat(path.join(dir, f)).then((s) => `${f}:${s.size}:${s.mtimeMs}`, () => f)));
+  const stats = await Promise.all(
+    files.map((f) =>
+      stat(path.join(dir, f)).then(
+        (s) => `${f}:${s.size}:${s.mtimeMs}`,
+        () => f,
+      ),
+    ),
+  );
   return stats.join('|');
 }
 
@@ -109,7 +117,13 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
       classNames: [...data.classNames],
       label: [...labels],
       input: { shape: x.shape.slice(1), data: input instanceof Int32Array ? Int32Array.from(input) : Float32Array.from(input as Float32Array) },
-      outputs: await Promise.all(compiled.outputs.map(async (o, i) => ({ nodeId: o.nodeId, shape: list[i].shape.slice(1), probs: Float32Array.from((await list[i].data()) as Float32Array) }))),
+      outputs: await Promise.all(
+        compiled.outputs.map(async (o, i) => ({
+          nodeId: o.nodeId,
+          shape: list[i].shape.slice(1),
+          probs: Float32Array.from((await list[i].data()) as Float32Array),
+        })),
+      ),
       maps,
       explanations,
       checkpoint: checkpoint!.dir,

@@ -62,7 +62,8 @@ async function fail(err: unknown): Promise<never> {
 
 process.on('message', (raw) => {
   const parsed = commandSchema.safeParse(raw);
-  if (!parsed.success) return void fail(new Error(`bad command: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`));
+  if (!parsed.success)
+    return void fail(new Error(`bad command: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`));
   const cmd = parsed.data;
   switch (cmd.type) {
     case 'start':

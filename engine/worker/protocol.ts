@@ -15,7 +15,13 @@ export const startCommandSchema = z.object({
   config: trainConfigSchema.optional(),
   backend: z.enum(TRAINING_BACKEND_OPTIONS).default('auto'),
   /** Backend `pytorch`: the interpreter (default: /usr/bin/python3, then python3 on PATH), torch device and ranks. */
-  pytorch: z.object({ python: z.string().optional(), device: z.enum(['auto', 'cuda', 'mps', 'cpu']).default('auto'), nproc: z.number().int().min(1).max(64).default(1) }).optional(),
+  pytorch: z
+    .object({
+      python: z.string().optional(),
+      device: z.enum(['auto', 'cuda', 'mps', 'cpu']).default('auto'),
+      nproc: z.number().int().min(1).max(64).default(1),
+    })
+    .optional(),
   out: z.object({ base: z.string().optional(), dir: z.string().optional() }).nullable().optional(),
   resumeFrom: z.string().optional(),
 });

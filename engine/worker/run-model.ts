@@ -20,9 +20,13 @@ export async function loadTrainedModel(tf: TF, graph: GraphFile, from: string): 
     const ck = await loadCheckpoint(tf, checkpoint);
     try {
       const want = compiled.model.weights;
-      if (ck.weights.length !== want.length) throw new Error(`checkpoint ${checkpoint} holds ${ck.weights.length} weights, the model has ${want.length}: it is from another graph`);
+      if (ck.weights.length !== want.length)
+        throw new Error(`checkpoint ${checkpoint} holds ${ck.weights.length} weights, the model has ${want.length}: it is from another graph`);
       ck.weights.forEach((w, i) => {
-        if (w.shape.join() !== want[i].shape.join()) throw new Error(`checkpoint ${checkpoint}: weight ${i} (${want[i].originalName}) is [${w.shape.join(', ')}], the model's is [${want[i].shape.join(', ')}]: it is from another graph`);
+        if (w.shape.join() !== want[i].shape.join())
+          throw new Error(
+            `checkpoint ${checkpoint}: weight ${i} (${want[i].originalName}) is [${w.shape.join(', ')}], the model's is [${want[i].shape.join(', ')}]: it is from another graph`,
+          );
       });
       compiled.model.setWeights(ck.weights);
     } finally {

@@ -17,10 +17,7 @@ export interface Toast {
   text: string;
 }
 
-export type Dialog =
-  | { kind: 'help' }
-  | { kind: 'diagnostics'; title: string; diagnostics: Diagnostic[] }
-  | { kind: 'files'; mode: 'open' | 'save' };
+export type Dialog = { kind: 'help' } | { kind: 'diagnostics'; title: string; diagnostics: Diagnostic[] } | { kind: 'files'; mode: 'open' | 'save' };
 
 /** Panels, dialogs and passing messages: view state that is never undone or saved. */
 export interface UiState {

@@ -30,7 +30,13 @@ export function newDocument(): void {
 }
 
 let nativeDialogs: Promise<boolean> | undefined;
-const hasNativeDialogs = () => (nativeDialogs ??= host ? host.info().then((i) => i.nativeDialogs, () => false) : Promise.resolve(false));
+const hasNativeDialogs = () =>
+  (nativeDialogs ??= host
+    ? host.info().then(
+        (i) => i.nativeDialogs,
+        () => false,
+      )
+    : Promise.resolve(false));
 
 /** Opens a file (by path, or the one the user picks); true when it is shown. */
 export async function openDocument(path?: string): Promise<boolean> {

@@ -48,4 +48,5 @@ export function categoryHue(category: string): number {
 export const ATTENTION_LABEL = { spatial: 'spatial map', channel: 'channel weights', matrix: 'attention matrix', gate: 'gate' } as const;
 
 /** A value in a results table: whole numbers as they are, others to four significant digits, missing as a dash. */
-export const resultText = (v: unknown) => (v === undefined ? '—' : typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : typeof v === 'string' ? v : JSON.stringify(v));
+export const resultText = (v: unknown) =>
+  v === undefined ? '—' : typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : typeof v === 'string' ? v : JSON.stringify(v);

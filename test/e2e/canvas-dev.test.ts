@@ -32,9 +32,15 @@ describe('npm run dev: the renderer from the Vite dev server (headless Chromium)
   test('the page allows exactly its inline scripts by hash, starts, and connects hot reload', async () => {
     const html = await (await fetch(url)).text();
     const scripts = inlineScripts(html);
-    assert.ok(scripts.some((s) => s.includes('/@react-refresh')), 'the dev server adds the Fast Refresh preamble');
+    assert.ok(
+      scripts.some((s) => s.includes('/@react-refresh')),
+      'the dev server adds the Fast Refresh preamble',
+    );
     const policy = /http-equiv="Content-Security-Policy"\s+content="([^"]*)"/.exec(html)?.[1] ?? '';
-    const scriptSrc = policy.split(';').map((d) => d.trim()).find((d) => d.startsWith('script-src '))!;
+    const scriptSrc = policy
+      .split(';')
+      .map((d) => d.trim())
+      .find((d) => d.startsWith('script-src '))!;
     assert.deepEqual(scriptSrc.split(' ').slice(1).sort(), ["'self'", ...scripts.map(scriptHash)].sort());
 
     const context = await browser.newContext();

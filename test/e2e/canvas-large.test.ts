@@ -26,11 +26,16 @@ describe('a 500-node graph on the canvas (headless Chromium)', { skip, timeout: 
       await page.getByTestId('cmd-file.open').click();
       await page.getByTestId('file-entry-large.attn.json').click();
       // Fitted into view, every node is drawn.
-      await page.locator('.react-flow__node').nth(graph.nodes.length - 1).waitFor();
+      await page
+        .locator('.react-flow__node')
+        .nth(graph.nodes.length - 1)
+        .waitFor();
       assert.equal(await page.locator('.react-flow__node').count(), graph.nodes.length);
       assert.equal(await page.getByTestId('status-errors').textContent(), '✓ valid graph');
       assert.equal(await page.locator('[data-testid^="edge-"]').count(), graph.edges.length, 'a label on every wire');
-      const unknown = await page.locator('[data-testid^="edge-"]').evaluateAll((els) => els.filter((e) => !/^\[\?, 32, 32, 16\]$/.test(e.textContent ?? '')).map((e) => e.getAttribute('data-testid')));
+      const unknown = await page
+        .locator('[data-testid^="edge-"]')
+        .evaluateAll((els) => els.filter((e) => !/^\[\?, 32, 32, 16\]$/.test(e.textContent ?? '')).map((e) => e.getAttribute('data-testid')));
       assert.deepEqual(unknown, [], 'every wire carries [?, 32, 32, 16]');
       assert.equal(await page.getByTestId('shape-y-out').count(), 0, 'the output has no output port');
       assert.equal(await page.getByTestId(`shape-${EDITED_NODE}-out`).textContent(), '[?, 32, 32, 16]');

@@ -17,7 +17,13 @@ if (skip) console.log(`# NOTICE: ${skip}`);
 
 /** Trains `graph` into `dir` and keeps its run.json, as `attn train` does. */
 async function trainRun(dir: string, graph: GraphFile, lr: number): Promise<void> {
-  const client = TrainingClient.start({ graph, dataset: { name: 'mnist', limit: 200, seed: 1 }, config: { epochs: 2, batchSize: 20, lr, seed: 1 }, backend: 'cpu', out: { dir } });
+  const client = TrainingClient.start({
+    graph,
+    dataset: { name: 'mnist', limit: 200, seed: 1 },
+    config: { epochs: 2, batchSize: 20, lr, seed: 1 },
+    backend: 'cpu',
+    out: { dir },
+  });
   let journal: Promise<RunJournal | undefined> = Promise.resolve(undefined);
   client.on('event', (e) => {
     if (e.type === 'started') journal = RunJournal.begin(RunFolder.open(dir), { name: graph.name, dataset: 'mnist', epochs: e.epochs });
@@ -96,9 +102,15 @@ describe('compare runs end to end (browser mode, headless Chromium)', { skip, ti
       assert.equal(await page.getByTestId('sweep-parallel').locator('polyline').count(), 2);
       // Sorted by a parameter's column: largest first, then round the other way.
       await page.getByTestId('sweep-sort-hidden.units').click();
-      assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { testid: string } }).dataset.testid)), ['sweep-trial-trial-002', 'sweep-trial-trial-001']);
+      assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { testid: string } }).dataset.testid)), [
+        'sweep-trial-trial-002',
+        'sweep-trial-trial-001',
+      ]);
       await page.getByTestId('sweep-sort-hidden.units').click();
-      assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { testid: string } }).dataset.testid)), ['sweep-trial-trial-001', 'sweep-trial-trial-002']);
+      assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { testid: string } }).dataset.testid)), [
+        'sweep-trial-trial-001',
+        'sweep-trial-trial-002',
+      ]);
       await page.getByTestId(`sweep-open-${best}`).click();
       const units = best === 'trial-001' ? 4 : 32;
       await page.getByTestId('node-hidden').waitFor();

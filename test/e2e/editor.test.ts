@@ -38,7 +38,9 @@ async function dragBetween(page: Page, fromTestId: string, toTestId: string, whi
 }
 
 async function nodeIds(page: Page): Promise<string[]> {
-  const ids = await page.locator('[data-testid^="node-"][data-type]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('node-'.length)));
+  const ids = await page
+    .locator('[data-testid^="node-"][data-type]')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('node-'.length)));
   return ids.sort();
 }
 
@@ -54,7 +56,10 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       const page = await context.newPage();
       const res = await page.goto(`${env.server.origin}/`);
       assert.equal(res?.status(), 200, 'the built renderer holds no secret');
-      await page.locator('.statusbar .host').getByText(/no host: open the URL that `npm run serve` printed/).waitFor();
+      await page
+        .locator('.statusbar .host')
+        .getByText(/no host: open the URL that `npm run serve` printed/)
+        .waitFor();
       const wrong = await page.goto(`${env.server.origin}/?token=not-the-token`);
       assert.equal(wrong?.status(), 403);
       // A cookie is what the server used to accept (and what any other server on 127.0.0.1 could read): no longer.
@@ -84,7 +89,10 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
     try {
       const token = new URL(env.server.url).searchParams.get('token')!;
       assert.equal(page.url(), `${env.server.origin}/`, 'the token is gone from the address bar (and the history entry)');
-      assert.equal(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('attn.token')), token);
+      assert.equal(
+        await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('attn.token')),
+        token,
+      );
       assert.deepEqual(await context.cookies(), [], 'no cookie is set');
       await page.reload();
       await page.getByTestId('canvas').waitFor();
@@ -163,7 +171,10 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       await page.getByTestId('file-dialog-save').waitFor({ state: 'detached' });
       await page.waitForFunction(titleIncludes, 'round-trip');
 
-      const saved = JSON.parse(await readFile(path.join(env.server.workspace, 'round-trip.attn.json'), 'utf8')) as { nodes: { id: string; params: unknown }[]; edges: unknown[] };
+      const saved = JSON.parse(await readFile(path.join(env.server.workspace, 'round-trip.attn.json'), 'utf8')) as {
+        nodes: { id: string; params: unknown }[];
+        edges: unknown[];
+      };
       const template = JSON.parse(await readFile(path.join(ROOT, 'templates', TEMPLATE), 'utf8')) as typeof saved;
       assert.deepEqual(
         saved.nodes.map((n) => [n.id, n.params]),

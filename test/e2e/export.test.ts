@@ -31,7 +31,7 @@ describe('export dialog end to end (browser mode, headless Chromium)', { skip, t
       await page.getByTestId('cmd-file.export').click();
       const code = page.getByTestId('export-code');
       await code.waitFor();
-      assert.match(await code.textContent() ?? '', /class CBAM\(nn\.Module\):[\s\S]*class Model\(nn\.Module\):/);
+      assert.match((await code.textContent()) ?? '', /class CBAM\(nn\.Module\):[\s\S]*class Model\(nn\.Module\):/);
       assert.ok((await code.locator('.tok-keyword').count()) > 10, 'keywords are highlighted');
       assert.equal(await code.locator('.tok-def').first().textContent(), 'ChannelAttention');
 

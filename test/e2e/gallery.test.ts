@@ -26,10 +26,13 @@ interface TemplateFile {
 interface PageGlobals {
   document: { querySelectorAll(sel: string): ArrayLike<{ textContent: string | null }> };
 }
-const counted = (id: string) => /^\d+(\.\d+)?[kM]?$/.test((globalThis as unknown as PageGlobals).document.querySelectorAll(`[data-testid="template-params-${id}"]`)[0]?.textContent ?? '');
+const counted = (id: string) =>
+  /^\d+(\.\d+)?[kM]?$/.test((globalThis as unknown as PageGlobals).document.querySelectorAll(`[data-testid="template-params-${id}"]`)[0]?.textContent ?? '');
 
 async function nodeIds(page: Page): Promise<string[]> {
-  const ids = await page.locator('[data-testid^="node-"][data-type]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('node-'.length)));
+  const ids = await page
+    .locator('[data-testid^="node-"][data-type]')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('node-'.length)));
   return ids.sort();
 }
 
@@ -89,7 +92,10 @@ describe('template gallery and composites end to end (browser mode, headless Chr
       await page.getByTestId('file-entry-mnist-cnn.attn.json').click();
       await page.getByTestId('node-conv2').waitFor();
       await page.getByTestId('node-conv2').locator('.block-node__title').click();
-      await page.getByTestId('node-pool2').locator('.block-node__title').click({ modifiers: ['Shift'] });
+      await page
+        .getByTestId('node-pool2')
+        .locator('.block-node__title')
+        .click({ modifiers: ['Shift'] });
       await page.getByTestId('group-selection').click();
       await page.getByTestId('node-group1_1').waitFor();
       assert.equal(await page.getByTestId('node-conv2').count(), 0);
@@ -123,9 +129,10 @@ describe('template gallery and composites end to end (browser mode, headless Chr
         composites: { id: string; nodes: { id: string; type: string }[] }[];
       };
       assert.equal(saved.version, 2);
-      assert.deepEqual(saved.composites.map((c) => [c.id, c.nodes.map((n) => n.type).sort()]), [
-        ['group1', ['core.conv2d', 'core.pool2d', 'io.compositeInput', 'io.compositeOutput']],
-      ]);
+      assert.deepEqual(
+        saved.composites.map((c) => [c.id, c.nodes.map((n) => n.type).sort()]),
+        [['group1', ['core.conv2d', 'core.pool2d', 'io.compositeInput', 'io.compositeOutput']]],
+      );
       assert.equal(saved.nodes.find((n) => n.id === 'group1_1')?.type, 'composite:group1');
       // Undo takes the group back on the page too.
       await page.getByTestId('cmd-edit.undo').click();

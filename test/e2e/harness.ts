@@ -125,12 +125,17 @@ interface PageDom {
   document: { title: string; querySelector(sel: string): { textContent: string | null } | null; querySelectorAll(sel: string): ArrayLike<unknown> };
 }
 /** The element with this test id shows exactly `want`. */
-export const textIs = ([id, want]: readonly [string, string]) => (globalThis as unknown as PageDom).document.querySelector(`[data-testid="${id}"]`)?.textContent === want;
+export const textIs = ([id, want]: readonly [string, string]) =>
+  (globalThis as unknown as PageDom).document.querySelector(`[data-testid="${id}"]`)?.textContent === want;
 /** The element with this test id shows `part` somewhere in its text. */
-export const textIncludes = ([id, part]: readonly [string, string]) => (globalThis as unknown as PageDom).document.querySelector(`[data-testid="${id}"]`)?.textContent?.includes(part) === true;
+export const textIncludes = ([id, part]: readonly [string, string]) =>
+  (globalThis as unknown as PageDom).document.querySelector(`[data-testid="${id}"]`)?.textContent?.includes(part) === true;
 /** Exactly `n` elements match `sel`. */
 export const countIs = ([sel, n]: readonly [string, number]) => (globalThis as unknown as PageDom).document.querySelectorAll(sel).length === n;
 /** The window title contains `part`. */
 export const titleIncludes = (part: string) => (globalThis as unknown as PageDom).document.title.includes(part);
 /** React Flow's viewport is at exactly this zoom (string-matched in its transform, as the page sets it). */
-export const zoomIs = (zoom: number) => ((globalThis as unknown as PageDom).document.querySelector('.react-flow__viewport') as unknown as { style: { transform: string } } | null)?.style.transform.includes(`scale(${zoom})`) === true;
+export const zoomIs = (zoom: number) =>
+  (
+    (globalThis as unknown as PageDom).document.querySelector('.react-flow__viewport') as unknown as { style: { transform: string } } | null
+  )?.style.transform.includes(`scale(${zoom})`) === true;

@@ -48,7 +48,9 @@ interface PageGlobals {
 
 /** The canvas zoom (React Flow's viewport transform). */
 const zoomOf = (page: Page) =>
-  page.locator('.react-flow__viewport').evaluate((el) => Number(/scale\(([\d.]+)\)/.exec((el as unknown as { style: { transform: string } }).style.transform)?.[1]));
+  page
+    .locator('.react-flow__viewport')
+    .evaluate((el) => Number(/scale\(([\d.]+)\)/.exec((el as unknown as { style: { transform: string } }).style.transform)?.[1]));
 
 /** The screen boxes of the nodes drawn, by node id. */
 const nodeBoxes = (page: Page): Promise<Box[]> =>
@@ -84,7 +86,8 @@ const smallestTexts = (page: Page, zoom: number): Promise<[number, string][]> =>
       for (const el of [node, ...Array.from(node.querySelectorAll('*'))]) {
         const own = Array.from(el.childNodes).filter((c) => c.nodeType === 3 && c.textContent!.trim());
         const style = g.getComputedStyle(el);
-        if (own.length && style.visibility === 'visible') sizes.push([parseFloat(style.fontSize) * z, `${node.getAttribute('data-testid')}: ${own[0].textContent!.trim()}`]);
+        if (own.length && style.visibility === 'visible')
+          sizes.push([parseFloat(style.fontSize) * z, `${node.getAttribute('data-testid')}: ${own[0].textContent!.trim()}`]);
       }
     }
     return sizes.sort((a, b) => a[0] - b[0]);
@@ -136,7 +139,10 @@ describe('canvas layout and readability (browser mode, headless Chromium)', { sk
         assert.deepEqual(overlaps(boxes), [], `${id}: overlapping nodes`);
         // Fixed widths cut nothing that matters: every shape on a port is shown whole.
         const cut = await page.evaluate(() =>
-          Array.from((globalThis as unknown as PageGlobals).document.querySelectorAll('.port__shape'), (el) => el as unknown as { scrollWidth: number; clientWidth: number; textContent: string })
+          Array.from(
+            (globalThis as unknown as PageGlobals).document.querySelectorAll('.port__shape'),
+            (el) => el as unknown as { scrollWidth: number; clientWidth: number; textContent: string },
+          )
             .filter((el) => el.scrollWidth > el.clientWidth + 1)
             .map((el) => el.textContent),
         );
@@ -172,7 +178,10 @@ describe('canvas layout and readability (browser mode, headless Chromium)', { sk
       assert.ok(((await badge.getAttribute('title')) ?? '').startsWith((await badge.textContent()) ?? '-'), 'the full message on hover');
       // Nothing overlaps the badge either: the gap to the next node in the layer holds it.
       const others = (await nodeBoxes(page)).filter((n) => n.id !== 'conv1');
-      assert.deepEqual(overlaps([{ id: 'badge', x: b.x, y: b.y, w: b.width, h: b.height }, ...others]).filter((p) => p.startsWith('badge')), []);
+      assert.deepEqual(
+        overlaps([{ id: 'badge', x: b.x, y: b.y, w: b.width, h: b.height }, ...others]).filter((p) => p.startsWith('badge')),
+        [],
+      );
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

@@ -26,13 +26,25 @@ describe('PyTorch in the Training panel (browser mode, headless Chromium)', { sk
       await page.getByTestId('node-image').waitFor();
       await page.getByTestId('dock-tab-training').click();
       const info = page.getByTestId('train-pytorch-info');
-      await page.waitForFunction(() => /PyTorch \S+ at /.test((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('[data-testid="train-pytorch-info"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      await page.waitForFunction(
+        () =>
+          /PyTorch \S+ at /.test(
+            (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector(
+              '[data-testid="train-pytorch-info"]',
+            )?.textContent ?? '',
+          ),
+        undefined,
+        { timeout: 60_000 },
+      );
       assert.match((await info.textContent()) ?? '', /PyTorch [\d.]+\S* at \S+python3 \(Python 3[\d.]+\) · .*cpu/);
 
       await page.getByTestId('train-backend').selectOption('pytorch');
       // The torchrun command for a multi-node job, as attn train --print-launch prints it; no run folder yet.
       const command = page.getByTestId('train-torchrun-command');
-      assert.match(await command.inputValue(), /^\S*python3 -m torch\.distributed\.run --nnodes=2 --nproc_per_node=1 --node_rank=0 --master_addr=127\.0\.0\.1 --master_port=29500 --redirects 2 --tee 1 --log_dir RUN_FOLDER\/pytorch\/logs \/\S+\/engine\/pytorch\/train_worker\.py RUN_FOLDER\/pytorch\/spec\.json$/);
+      assert.match(
+        await command.inputValue(),
+        /^\S*python3 -m torch\.distributed\.run --nnodes=2 --nproc_per_node=1 --node_rank=0 --master_addr=127\.0\.0\.1 --master_port=29500 --redirects 2 --tee 1 --log_dir RUN_FOLDER\/pytorch\/logs \/\S+\/engine\/pytorch\/train_worker\.py RUN_FOLDER\/pytorch\/spec\.json$/,
+      );
       await page.getByTestId('train-torchrun-nnodes').fill('3');
       await page.getByTestId('train-torchrun-master').fill('node0.lab:29400');
       assert.match(await command.inputValue(), /--nnodes=3 .*--master_addr=node0\.lab --master_port=29400 /);
@@ -52,12 +64,24 @@ describe('PyTorch in the Training panel (browser mode, headless Chromium)', { sk
       await context.grantPermissions(['clipboard-read', 'clipboard-write']);
       await page.getByTestId('train-torchrun-copy').click();
       await page.getByTestId('train-torchrun-copy').filter({ hasText: 'Copied' }).waitFor();
-      assert.equal(await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText()), launch);
+      assert.equal(
+        await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText()),
+        launch,
+      );
 
       // An interpreter without torch: the reason, and pytorch stays selectable only while chosen.
       await page.getByTestId('train-pythonPath').fill('/no/such/python3');
       await page.getByTestId('train-pythonPath').press('Enter');
-      await page.waitForFunction(() => /PyTorch unavailable: .*no Python at \/no\/such\/python3/.test((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('[data-testid="train-pytorch-info"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+      await page.waitForFunction(
+        () =>
+          /PyTorch unavailable: .*no Python at \/no\/such\/python3/.test(
+            (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector(
+              '[data-testid="train-pytorch-info"]',
+            )?.textContent ?? '',
+          ),
+        undefined,
+        { timeout: 30_000 },
+      );
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

@@ -55,4 +55,3 @@ export async function drawnColours(page: Page, scope: string): Promise<number> {
     return best;
   }, `${scope} canvas`);
 }
-

@@ -136,7 +136,10 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
       // Scrub back to the first snapshot.
       await page.getByTestId('attention-step').focus();
       await page.keyboard.press('Home');
-      await page.waitForFunction((id) => /\(1\//.test((globalThis as unknown as PageGlobals).document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''), 'attention-step-label');
+      await page.waitForFunction(
+        (id) => /\(1\//.test((globalThis as unknown as PageGlobals).document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
+        'attention-step-label',
+      );
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

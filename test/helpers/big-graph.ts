@@ -8,7 +8,12 @@ export function residualStack(targetNodes: number): GraphFile {
   const edges: Parameters<typeof graph>[1] = [];
   let prev = 'x.out';
   for (let i = 0; nodes.length + 4 < targetNodes; i++) {
-    nodes.push([`c${i}a`, 'core.conv2d', { filters: 16 }], [`r${i}`, 'core.activation', { fn: 'relu' }], [`c${i}b`, 'core.conv2d', { filters: 16 }], [`add${i}`, 'core.add']);
+    nodes.push(
+      [`c${i}a`, 'core.conv2d', { filters: 16 }],
+      [`r${i}`, 'core.activation', { fn: 'relu' }],
+      [`c${i}b`, 'core.conv2d', { filters: 16 }],
+      [`add${i}`, 'core.add'],
+    );
     edges.push([prev, `c${i}a.in`], [`c${i}a.out`, `r${i}.in`], [`r${i}.out`, `c${i}b.in`], [`c${i}b.out`, `add${i}.in1`], [prev, `add${i}.in2`]);
     prev = `add${i}.out`;
   }

@@ -72,7 +72,21 @@ export async function checkBlockParity(tf: TF, backend: string, { block, index }
   const lossOf = (...xs: Tensor[]) => {
     const fed = feeds.map((f) => (f.dtype === 'float32' ? xs[floatFeeds.indexOf(f)] : f));
     const ys = model.apply(fed, { training: false }) as Tensor | Tensor[];
-    return tf.addN((Array.isArray(ys) ? ys : [ys]).map((y, i) => tf.sum(tf.mul(y, tf.sin(tf.range(1, y.size + 1).reshape(y.shape).mul(0.37 + i))))));
+    return tf.addN(
+      (Array.isArray(ys) ? ys : [ys]).map((y, i) =>
+        tf.sum(
+          tf.mul(
+            y,
+            tf.sin(
+              tf
+                .range(1, y.size + 1)
+                .reshape(y.shape)
+                .mul(0.37 + i),
+            ),
+          ),
+        ),
+      ),
+    );
   };
   const grads = async (on: string) => {
     await tf.setBackend(on);

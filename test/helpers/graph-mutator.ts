@@ -7,7 +7,29 @@ import { rng } from '../../engine/data/random.js';
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
 
-const EXTREME: Json[] = [0, -1, -1e9, 1e6, 1e9, 1e308, -1e308, 2 ** 53, 0.5, 'NaN', 'Infinity', '1e9', '', null, true, [], {}, [1e9, -1], '__proto__', 'constructor', '\u001b[31m'];
+const EXTREME: Json[] = [
+  0,
+  -1,
+  -1e9,
+  1e6,
+  1e9,
+  1e308,
+  -1e308,
+  2 ** 53,
+  0.5,
+  'NaN',
+  'Infinity',
+  '1e9',
+  '',
+  null,
+  true,
+  [],
+  {},
+  [1e9, -1],
+  '__proto__',
+  'constructor',
+  '\u001b[31m',
+];
 const KEYS = ['__proto__', 'constructor', 'toString', 'repeat', 'units', 'id', 'type', 'params', 'nodes', 'edges', 'from', 'to', 'port', 'node'];
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
@@ -53,11 +75,15 @@ const MUTATIONS: Record<string, (doc: Json, r: () => number) => void> = {
     const o = pick(r, objs);
     const k = pick(r, Object.keys(o));
     const v = o[k];
-    o[k] = typeof v === 'number' ? String(v) : typeof v === 'string' ? (Number(v) || v.length) : Array.isArray(v) ? { ...v } : isObj(v) ? Object.values(v) : [v];
+    o[k] = typeof v === 'number' ? String(v) : typeof v === 'string' ? Number(v) || v.length : Array.isArray(v) ? { ...v } : isObj(v) ? Object.values(v) : [v];
   },
   extreme(doc, r) {
     const objs = containers(doc).filter(isObj);
-    const numeric = objs.flatMap((o) => Object.keys(o).filter((k) => typeof o[k] === 'number').map((k) => [o, k] as const));
+    const numeric = objs.flatMap((o) =>
+      Object.keys(o)
+        .filter((k) => typeof o[k] === 'number')
+        .map((k) => [o, k] as const),
+    );
     if (numeric.length) {
       const [o, k] = pick(r, numeric);
       o[k] = pick(r, EXTREME);
@@ -80,16 +106,21 @@ const MUTATIONS: Record<string, (doc: Json, r: () => number) => void> = {
     const { nodes, edges } = pick(r, s);
     const e = pick(r, edges);
     const n = pick(r, nodes);
-    if (isObj(e) && isObj(e.to) && isObj(n)) e.to = r() < 0.5 ? { node: n.id ?? 'x', port: e.to.port ?? 'in' } : { ...e.to, port: pick(r, ['in', 'in2', '__proto__', 'constructor', 'query', 'out']) };
+    if (isObj(e) && isObj(e.to) && isObj(n))
+      e.to = r() < 0.5 ? { node: n.id ?? 'x', port: e.to.port ?? 'in' } : { ...e.to, port: pick(r, ['in', 'in2', '__proto__', 'constructor', 'query', 'out']) };
   },
   addRepeat(doc, r) {
-    const all = scopes(doc).flatMap((x) => x.nodes).filter(isObj);
+    const all = scopes(doc)
+      .flatMap((x) => x.nodes)
+      .filter(isObj);
     const composites = all.filter((n) => typeof n.type === 'string' && n.type.startsWith('composite:'));
     const target = composites.length ? pick(r, composites) : all.length ? pick(r, all) : undefined;
     if (target) target.params = { ...(isObj(target.params) ? target.params : {}), repeat: pick(r, [2, 10, 100, 1000, 1001, 1e9]) };
   },
   protoIds(doc, r) {
-    const all = scopes(doc).flatMap((x) => x.nodes).filter(isObj);
+    const all = scopes(doc)
+      .flatMap((x) => x.nodes)
+      .filter(isObj);
     if (all.length) pick(r, all).id = pick(r, ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '\u001b[2Jx']);
   },
 };

@@ -47,7 +47,11 @@ export function graph(nodes: NodeSpec[], edges: EdgeSpec[], name = 'test'): Grap
 }
 
 /** A graph around one block example: an Input per input port, an Output per output port. */
-export function exampleGraph(block: import('../../engine/blocks/contract.js').AnyBlock, example: { params?: Record<string, unknown>; inputs: Record<string, (number | null)[]> }, ports: { inputs: { name: string; dtype?: string }[]; outputs: { name: string }[] }): GraphFile {
+export function exampleGraph(
+  block: import('../../engine/blocks/contract.js').AnyBlock,
+  example: { params?: Record<string, unknown>; inputs: Record<string, (number | null)[]> },
+  ports: { inputs: { name: string; dtype?: string }[]; outputs: { name: string }[] },
+): GraphFile {
   const nodes: NodeSpec[] = [];
   const edges: EdgeSpec[] = [];
   for (const p of ports.inputs) {

@@ -21,12 +21,28 @@ export function nestedRepeats(levels = 10, repeat = 10): GraphFile {
   const defs: CompositeDef[] = [];
   for (let k = 0; k < levels; k++) {
     const inner: [string, string, Record<string, unknown>] = k === levels - 1 ? ['d', 'core.dense', { units: 8 }] : ['d', use(`L${k + 1}`), { repeat }];
-    defs.push(composite(`L${k}`, [cin(), inner, cout()], [['in.out', 'd.in'], ['d.out', 'out.in']]));
+    defs.push(
+      composite(
+        `L${k}`,
+        [cin(), inner, cout()],
+        [
+          ['in.out', 'd.in'],
+          ['d.out', 'out.in'],
+        ],
+      ),
+    );
   }
   return graphWith(
     defs,
-    [['x', 'io.input', { kind: 'vector', features: 8 }], ['top', use('L0'), { repeat }], ['y', 'io.output', { loss: 'none' }]],
-    [['x.out', 'top.in'], ['top.out', 'y.in']],
+    [
+      ['x', 'io.input', { kind: 'vector', features: 8 }],
+      ['top', use('L0'), { repeat }],
+      ['y', 'io.output', { loss: 'none' }],
+    ],
+    [
+      ['x.out', 'top.in'],
+      ['top.out', 'y.in'],
+    ],
     `${levels} nested composites, each repeated ${repeat} times`,
   );
 }
@@ -37,10 +53,31 @@ export function nestedFanOut(levels = 40): GraphFile {
   for (let k = 0; k < levels; k++) {
     const next = k === levels - 1 ? 'core.activation' : use(`F${k + 1}`);
     defs.push(
-      composite(`F${k}`, [cin(), ['a', next], ['b', next], ['sum', 'core.add'], cout()], [['in.out', 'a.in'], ['in.out', 'b.in'], ['a.out', 'sum.in1'], ['b.out', 'sum.in2'], ['sum.out', 'out.in']]),
+      composite(
+        `F${k}`,
+        [cin(), ['a', next], ['b', next], ['sum', 'core.add'], cout()],
+        [
+          ['in.out', 'a.in'],
+          ['in.out', 'b.in'],
+          ['a.out', 'sum.in1'],
+          ['b.out', 'sum.in2'],
+          ['sum.out', 'out.in'],
+        ],
+      ),
     );
   }
-  return graphWith(defs, [['x', 'io.input', { kind: 'vector', features: 4 }], ['top', use('F0')], ['y', 'io.output', { loss: 'none' }]], [['x.out', 'top.in'], ['top.out', 'y.in']]);
+  return graphWith(
+    defs,
+    [
+      ['x', 'io.input', { kind: 'vector', features: 4 }],
+      ['top', use('F0')],
+      ['y', 'io.output', { loss: 'none' }],
+    ],
+    [
+      ['x.out', 'top.in'],
+      ['top.out', 'y.in'],
+    ],
+  );
 }
 
 /** Input → `n` blocks of `type` in a row → Output. */
@@ -59,8 +96,15 @@ export function chain(n: number, type = 'core.activation', params: Record<string
 /** Input (vector of `features`) → one block → Output. */
 export function oneBlock(id: string, type: string, params: Record<string, unknown>, features = 784): GraphFile {
   return graph(
-    [['x', 'io.input', { kind: 'vector', features }], [id, type, params], ['y', 'io.output', { loss: 'none' }]],
-    [['x.out', `${id}.in`], [`${id}.out`, 'y.in']],
+    [
+      ['x', 'io.input', { kind: 'vector', features }],
+      [id, type, params],
+      ['y', 'io.output', { loss: 'none' }],
+    ],
+    [
+      ['x.out', `${id}.in`],
+      [`${id}.out`, 'y.in'],
+    ],
   );
 }
 
@@ -96,53 +140,248 @@ export function hostileCorpus(): HostileCase[] {
   const add = (c: HostileCase) => cases.push(c);
   const json = (g: GraphFile) => serializeGraph(g);
 
-  add({ name: 'nested repeats 10×10', content: json(nestedRepeats()), expect: { node: 'top' }, message: /nodes after inlining.*"top" \(composite "L0" ×10\) → "d" \(composite "L1" ×10\)/ });
+  add({
+    name: 'nested repeats 10×10',
+    content: json(nestedRepeats()),
+    expect: { node: 'top' },
+    message: /nodes after inlining.*"top" \(composite "L0" ×10\) → "d" \(composite "L1" ×10\)/,
+  });
   add({ name: 'nested fan-out 2^40', content: json(nestedFanOut()), expect: { node: 'top' }, message: /nodes after inlining/ });
-  add({ name: 'composites nested 5,000 deep', content: json(nestedRepeats(5000, 1)), expect: { node: 'top' }, message: /^composites nest 5000 deep \("L0" → "L1" → "L2" → … → "L4999"\); at most 50 levels$/ });
+  add({
+    name: 'composites nested 5,000 deep',
+    content: json(nestedRepeats(5000, 1)),
+    expect: { node: 'top' },
+    message: /^composites nest 5000 deep \("L0" → "L1" → "L2" → … → "L4999"\); at most 50 levels$/,
+  });
   add({ name: 'composites nested 50 deep', content: json(nestedRepeats(50, 1)), expect: { valid: true } });
-  add({ name: 'dense of 1e6 units', content: json(oneBlock('wide', 'core.dense', { units: 1e6 })), expect: { node: 'wide' }, message: /785,000,000 parameters.*"wide" alone/ });
-  add({ name: 'embedding of 1e7 × 1e5', content: json(graph([['t', 'io.input', { kind: 'tokens', length: 4, vocabSize: 10 }], ['e', 'core.embedding', { vocabSize: 1e7, dim: 1e5 }], ['y', 'io.output', { loss: 'none' }]], [['t.out', 'e.in'], ['e.out', 'y.in']])), expect: { node: 'e' }, message: /parameters/ });
-  add({ name: 'conv of 1e5 filters on a big image', content: json(graph([['x', 'io.input', { kind: 'image', height: 512, width: 512, channels: 3 }], ['c', 'core.conv2d', { filters: 100000 }], ['y', 'io.output', { loss: 'none' }]], [['x.out', 'c.in'], ['c.out', 'y.in']])), expect: { node: 'c' }, message: /of activations per sample/ });
+  add({
+    name: 'dense of 1e6 units',
+    content: json(oneBlock('wide', 'core.dense', { units: 1e6 })),
+    expect: { node: 'wide' },
+    message: /785,000,000 parameters.*"wide" alone/,
+  });
+  add({
+    name: 'embedding of 1e7 × 1e5',
+    content: json(
+      graph(
+        [
+          ['t', 'io.input', { kind: 'tokens', length: 4, vocabSize: 10 }],
+          ['e', 'core.embedding', { vocabSize: 1e7, dim: 1e5 }],
+          ['y', 'io.output', { loss: 'none' }],
+        ],
+        [
+          ['t.out', 'e.in'],
+          ['e.out', 'y.in'],
+        ],
+      ),
+    ),
+    expect: { node: 'e' },
+    message: /parameters/,
+  });
+  add({
+    name: 'conv of 1e5 filters on a big image',
+    content: json(
+      graph(
+        [
+          ['x', 'io.input', { kind: 'image', height: 512, width: 512, channels: 3 }],
+          ['c', 'core.conv2d', { filters: 100000 }],
+          ['y', 'io.output', { loss: 'none' }],
+        ],
+        [
+          ['x.out', 'c.in'],
+          ['c.out', 'y.in'],
+        ],
+      ),
+    ),
+    expect: { node: 'c' },
+    message: /of activations per sample/,
+  });
   add({ name: 'chain of 5,000', content: json(chain(5000)), expect: { node: 'y' }, message: /layers on its longest path.*ending at node "y"/ });
   add({ name: 'chain of 1,000', content: json(chain(1000)), expect: { valid: true } });
   add({ name: 'units 1e9', content: json(oneBlock('d', 'core.dense', { units: 1e9 })), expect: { node: 'd' }, message: /parameter "units" must be between/ });
-  add({ name: 'kernel 1e6', content: json(graph([['x', 'io.input', { kind: 'image', height: 8, width: 8, channels: 1 }], ['c', 'core.conv2d', { kernel: 1e6 }], ['y', 'io.output']], [['x.out', 'c.in'], ['c.out', 'y.in']])), expect: { node: 'c' }, message: /"kernel"/ });
+  add({
+    name: 'kernel 1e6',
+    content: json(
+      graph(
+        [
+          ['x', 'io.input', { kind: 'image', height: 8, width: 8, channels: 1 }],
+          ['c', 'core.conv2d', { kernel: 1e6 }],
+          ['y', 'io.output'],
+        ],
+        [
+          ['x.out', 'c.in'],
+          ['c.out', 'y.in'],
+        ],
+      ),
+    ),
+    expect: { node: 'c' },
+    message: /"kernel"/,
+  });
   add({ name: 'negative units', content: json(oneBlock('d', 'core.dense', { units: -5 })), expect: { node: 'd' }, message: /"units"/ });
-  add({ name: 'NaN as a string', content: json(oneBlock('d', 'core.dense', { units: 'NaN' })), expect: { node: 'd' }, message: /must be an integer \(got "NaN"\)/ });
-  add({ name: 'Infinity as a string', content: json(oneBlock('d', 'core.dense', { units: 'Infinity', useBias: 'true' })), expect: { node: 'd' }, message: /"units"/ });
-  add({ name: 'repeat 1e9', content: json(graphWith([composite('C', [cin(), ['r', 'core.activation'], cout()], [['in.out', 'r.in'], ['r.out', 'out.in']])], [['x', 'io.input', { kind: 'vector', features: 4 }], ['c', use('C'), { repeat: 1e9 }], ['y', 'io.output']], [['x.out', 'c.in'], ['c.out', 'y.in']])), expect: { node: 'c' }, message: /"repeat"/ });
+  add({
+    name: 'NaN as a string',
+    content: json(oneBlock('d', 'core.dense', { units: 'NaN' })),
+    expect: { node: 'd' },
+    message: /must be an integer \(got "NaN"\)/,
+  });
+  add({
+    name: 'Infinity as a string',
+    content: json(oneBlock('d', 'core.dense', { units: 'Infinity', useBias: 'true' })),
+    expect: { node: 'd' },
+    message: /"units"/,
+  });
+  add({
+    name: 'repeat 1e9',
+    content: json(
+      graphWith(
+        [
+          composite(
+            'C',
+            [cin(), ['r', 'core.activation'], cout()],
+            [
+              ['in.out', 'r.in'],
+              ['r.out', 'out.in'],
+            ],
+          ),
+        ],
+        [
+          ['x', 'io.input', { kind: 'vector', features: 4 }],
+          ['c', use('C'), { repeat: 1e9 }],
+          ['y', 'io.output'],
+        ],
+        [
+          ['x.out', 'c.in'],
+          ['c.out', 'y.in'],
+        ],
+      ),
+    ),
+    expect: { node: 'c' },
+    message: /"repeat"/,
+  });
 
   // Prototype keys as node ids: ordinary ids, a valid graph.
-  add({ name: 'prototype keys as node ids', content: json(graph([['__proto__', 'io.input', { kind: 'vector', features: 4 }], ['constructor', 'core.dense', { units: 3 }], ['toString', 'core.activation'], ['hasOwnProperty', 'io.output', { loss: 'none' }]], [['__proto__.out', 'constructor.in'], ['constructor.out', 'toString.in'], ['toString.out', 'hasOwnProperty.in']])), expect: { valid: true } });
+  add({
+    name: 'prototype keys as node ids',
+    content: json(
+      graph(
+        [
+          ['__proto__', 'io.input', { kind: 'vector', features: 4 }],
+          ['constructor', 'core.dense', { units: 3 }],
+          ['toString', 'core.activation'],
+          ['hasOwnProperty', 'io.output', { loss: 'none' }],
+        ],
+        [
+          ['__proto__.out', 'constructor.in'],
+          ['constructor.out', 'toString.in'],
+          ['toString.out', 'hasOwnProperty.in'],
+        ],
+      ),
+    ),
+    expect: { valid: true },
+  });
   for (const key of PROTO_KEYS) {
-    add({ name: `param named ${key}`, content: withRaw(denseWith({}, { RAW: 0 }), `${JSON.stringify(key)}:{"polluted":true}`), expect: { node: 'd' }, message: key === '__proto__' ? /^nodes\[1\] \("d"\)\.params: "__proto__" is not allowed as a key$/ : new RegExp(`unknown parameter "${key}"`) });
+    add({
+      name: `param named ${key}`,
+      content: withRaw(denseWith({}, { RAW: 0 }), `${JSON.stringify(key)}:{"polluted":true}`),
+      expect: { node: 'd' },
+      message: key === '__proto__' ? /^nodes\[1\] \("d"\)\.params: "__proto__" is not allowed as a key$/ : new RegExp(`unknown parameter "${key}"`),
+    });
     add({ name: `block type ${key}`, content: json(oneBlock('d', key, {}, 4)), expect: { node: 'd' }, message: new RegExp(`unknown block type "${key}"`) });
-    add({ name: `composite type ${key}`, content: json(oneBlock('d', use(key), {}, 4)), expect: { node: 'd' }, message: new RegExp(`unknown composite "${key}"`) });
-    add({ name: `port ${key}`, content: json(graph([['x', 'io.input', { kind: 'vector', features: 4 }], ['d', 'core.dense'], ['y', 'io.output']], [['x.out', `d.${key}`], ['d.out', 'y.in']])), expect: { node: 'd' }, message: new RegExp(`no input port "${key}"`) });
-    add({ name: `node key ${key}`, content: withRaw(denseWith({ RAW: 0 }, {}), `${JSON.stringify(key)}:{"polluted":true}`), ...(key === '__proto__' ? { expect: { node: 'd' }, message: /"__proto__" is not allowed/ } : { expect: { valid: true } }) });
+    add({
+      name: `composite type ${key}`,
+      content: json(oneBlock('d', use(key), {}, 4)),
+      expect: { node: 'd' },
+      message: new RegExp(`unknown composite "${key}"`),
+    });
+    add({
+      name: `port ${key}`,
+      content: json(
+        graph(
+          [
+            ['x', 'io.input', { kind: 'vector', features: 4 }],
+            ['d', 'core.dense'],
+            ['y', 'io.output'],
+          ],
+          [
+            ['x.out', `d.${key}`],
+            ['d.out', 'y.in'],
+          ],
+        ),
+      ),
+      expect: { node: 'd' },
+      message: new RegExp(`no input port "${key}"`),
+    });
+    add({
+      name: `node key ${key}`,
+      content: withRaw(denseWith({ RAW: 0 }, {}), `${JSON.stringify(key)}:{"polluted":true}`),
+      ...(key === '__proto__' ? { expect: { node: 'd' }, message: /"__proto__" is not allowed/ } : { expect: { valid: true } }),
+    });
   }
   // A composite named and ported with prototype keys: valid, and it must compile and export.
   add({
     name: 'composite and ports named __proto__',
     content: json({
       ...graphWith(
-        [composite('__proto__', [['__proto__', 'io.compositeInput', { name: '__proto__' }], ['r', 'core.activation'], ['constructor', 'io.compositeOutput', { name: 'constructor' }]], [['__proto__.out', 'r.in'], ['r.out', 'constructor.in']])],
-        [['x', 'io.input', { kind: 'vector', features: 4 }], ['c', use('__proto__'), { repeat: 2 }], ['y', 'io.output', { loss: 'none' }]],
-        [['x.out', 'c.__proto__'], ['c.constructor', 'y.in']],
+        [
+          composite(
+            '__proto__',
+            [
+              ['__proto__', 'io.compositeInput', { name: '__proto__' }],
+              ['r', 'core.activation'],
+              ['constructor', 'io.compositeOutput', { name: 'constructor' }],
+            ],
+            [
+              ['__proto__.out', 'r.in'],
+              ['r.out', 'constructor.in'],
+            ],
+          ),
+        ],
+        [
+          ['x', 'io.input', { kind: 'vector', features: 4 }],
+          ['c', use('__proto__'), { repeat: 2 }],
+          ['y', 'io.output', { loss: 'none' }],
+        ],
+        [
+          ['x.out', 'c.__proto__'],
+          ['c.constructor', 'y.in'],
+        ],
       ),
     }),
     expect: { valid: true },
   });
 
   // Escapes in ids and labels: the diagnostics name the node, and print it escaped.
-  add({ name: 'terminal escapes in an id', content: json(graph([['x', 'io.input', { kind: 'vector', features: 4 }], [ESC, 'core.dense'], ['y', 'io.output']], [['x.out', 'y.in']])), expect: { node: ESC }, message: /not connected/ });
+  add({
+    name: 'terminal escapes in an id',
+    content: json(
+      graph(
+        [
+          ['x', 'io.input', { kind: 'vector', features: 4 }],
+          [ESC, 'core.dense'],
+          ['y', 'io.output'],
+        ],
+        [['x.out', 'y.in']],
+      ),
+    ),
+    expect: { node: ESC },
+    message: /not connected/,
+  });
   add({ name: 'terminal escapes in a label', content: json(denseWith({ label: `${ESC}\u202eevil` }, {})), expect: { valid: true } });
-  add({ name: 'terminal escapes in the name and a type', content: json({ ...oneBlock('d', `core.${ESC}`, {}, 4), name: ESC }), expect: { node: 'd' }, message: /unknown block type/ });
+  add({
+    name: 'terminal escapes in the name and a type',
+    content: json({ ...oneBlock('d', `core.${ESC}`, {}, 4), name: ESC }),
+    expect: { node: 'd' },
+    message: /unknown block type/,
+  });
 
   // Bytes and text.
   const template = json(loadTemplate('mlp.attn.json'));
   add({ name: 'BOM', content: `\ufeff${template}`, expect: { valid: true } });
-  add({ name: 'invalid UTF-8', content: Buffer.concat([Buffer.from(template.slice(0, 200)), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from(template.slice(200))]), expect: { file: /not UTF-8 text/ } });
+  add({
+    name: 'invalid UTF-8',
+    content: Buffer.concat([Buffer.from(template.slice(0, 200)), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from(template.slice(200))]),
+    expect: { file: /not UTF-8 text/ },
+  });
   add({ name: 'UTF-16 file', content: Buffer.from(`\ufeff${template}`, 'utf16le'), expect: { file: /not UTF-8 text|malformed JSON/ } });
   add({ name: 'truncated', content: template.slice(0, template.length / 2), expect: { file: /malformed JSON/ } });
   add({ name: 'empty file', content: '', expect: { file: /malformed JSON/ } });
@@ -151,13 +390,39 @@ export function hostileCorpus(): HostileCase[] {
   // Deep and huge JSON.
   const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
   add({ name: 'deeply nested top level', content: deep(200_000), expect: { file: /malformed JSON|top level must be a JSON object|stack|nested/ } });
-  add({ name: 'deeply nested parameter', content: withRaw(denseWith({}, { RAW: 0 }), `"units":${deep(100_000)}`), expect: { node: 'd' }, message: /"units" must be an integer \(got a list nested too deep to show\)/ });
+  add({
+    name: 'deeply nested parameter',
+    content: withRaw(denseWith({}, { RAW: 0 }), `"units":${deep(100_000)}`),
+    expect: { node: 'd' },
+    message: /"units" must be an integer \(got a list nested too deep to show\)/,
+  });
   add({ name: 'deeply nested extra key', content: withRaw(denseWith({ RAW: 0 }, {}), `"extra":${deep(100_000)}`), expect: { valid: true } });
   const many = chain(3);
-  const bigArray = { ...many, nodes: [...many.nodes, ...Array.from({ length: 100_000 }, (_, i) => ({ id: `n${i}`, type: 'core.activation', params: {}, position: { x: 0, y: 0 } }))] };
+  const bigArray = {
+    ...many,
+    nodes: [...many.nodes, ...Array.from({ length: 100_000 }, (_, i) => ({ id: `n${i}`, type: 'core.activation', params: {}, position: { x: 0, y: 0 } }))],
+  };
   add({ name: '100,000 nodes', content: json(bigArray), expect: { file: /^the file has 100,005 nodes, over the limit of 20,000 nodes/ } });
-  add({ name: 'huge string id', content: json(graph([['x', 'io.input', { kind: 'vector', features: 4 }], ['d'.repeat(1_000_000), 'core.dense'], ['y', 'io.output']], [])), expect: { file: /must be at most 200 characters/ } });
-  add({ name: 'huge parameter list', content: json(oneBlock('d', 'core.dense', { units: Array.from({ length: 1_000_000 }, (_, i) => i) }, 4)), expect: { node: 'd' }, message: /"units" must be an integer \(got \[0,1,2,.*… \(\d+ characters\)\)/ });
+  add({
+    name: 'huge string id',
+    content: json(
+      graph(
+        [
+          ['x', 'io.input', { kind: 'vector', features: 4 }],
+          ['d'.repeat(1_000_000), 'core.dense'],
+          ['y', 'io.output'],
+        ],
+        [],
+      ),
+    ),
+    expect: { file: /must be at most 200 characters/ },
+  });
+  add({
+    name: 'huge parameter list',
+    content: json(oneBlock('d', 'core.dense', { units: Array.from({ length: 1_000_000 }, (_, i) => i) }, 4)),
+    expect: { node: 'd' },
+    message: /"units" must be an integer \(got \[0,1,2,.*… \(\d+ characters\)\)/,
+  });
   return cases;
 }
 

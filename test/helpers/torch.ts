@@ -24,7 +24,10 @@ let available: string | true | undefined;
 export function torchAvailable(): string | true {
   if (available === undefined) {
     const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-    available = r.status === 0 ? true : `PyTorch is not installed for ${PYTHON} (apt-get install python3-torch): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
+    available =
+      r.status === 0
+        ? true
+        : `PyTorch is not installed for ${PYTHON} (apt-get install python3-torch): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
   }
   return available;
 }
@@ -91,7 +94,10 @@ export function prepareTorchCase(tf: TF, graph: GraphFile, seed = 1): TorchCase 
 export function runTorchCases(cases: TorchCase[]): (TorchResult | { error: string })[] {
   if (!cases.length) return [];
   const out = execFileSync(PYTHON, [runner, ...cases.map((c) => c.dir)], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   return cases.map((c, i) => {
     const r = lines[i];
     if (r.error) return { error: r.error as string };

@@ -39,6 +39,14 @@ export class RecentFiles {
   async forget(abs: string): Promise<void> {
     const shown = this.paths.show(abs);
     const list = await this.recentFiles();
-    if (list.some((r) => r.path === shown)) await writeAtomic(this.file, JSON.stringify(list.filter((r) => r.path !== shown), null, 2));
+    if (list.some((r) => r.path === shown))
+      await writeAtomic(
+        this.file,
+        JSON.stringify(
+          list.filter((r) => r.path !== shown),
+          null,
+          2,
+        ),
+      );
   }
 }

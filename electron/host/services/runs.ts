@@ -35,7 +35,15 @@ export class RunService {
     const config = ((await run.readJson(RUN_FILES.config)) ?? {}) as Record<string, unknown>;
     const graphJson = await run.readJson(RUN_FILES.graph);
     const graph = graphJson === undefined ? undefined : checkGraphSchema(graphJson).graph;
-    return { ...summary, config, graph, metrics: await run.metrics(), batches: await run.batches(), checkpoints: await run.checkpoints(), snapshots: await run.snapshots() };
+    return {
+      ...summary,
+      config,
+      graph,
+      metrics: await run.metrics(),
+      batches: await run.batches(),
+      checkpoints: await run.checkpoints(),
+      snapshots: await run.snapshots(),
+    };
   }
 
   async readSnapshot({ runId, step }: HostRequestParsed<'readSnapshot'>): Promise<RunSnapshot> {

@@ -53,7 +53,16 @@ export class TrainingService {
       runDir = await RunFolder.freeName(this.runsDir, checked.graph.name);
     }
     const runId = path.basename(runDir);
-    await t.start({ runId, runDir, graph: checked.graph, dataset: data, config: initWeightsDir(config, this.runsDir), backend, ...(backend === 'pytorch' ? { pytorch } : {}), resume });
+    await t.start({
+      runId,
+      runDir,
+      graph: checked.graph,
+      dataset: data,
+      config: initWeightsDir(config, this.runsDir),
+      backend,
+      ...(backend === 'pytorch' ? { pytorch } : {}),
+      resume,
+    });
     return { runId };
   }
 

@@ -22,7 +22,11 @@ export async function importWeightsRun(req: HostRequestParsed<'importWeights'>, 
     const file = await opts.paths.resolve(req.path, 'data');
     const python = /\.(pth|pt|bin)$/i.test(file) ? (await findTorchPython()).python : undefined;
     const tf = await loadTf();
-    const { run, report } = await importWeightsToRun(tf, req.graph, file, { partial: req.partial, out: { dir: await RunFolder.freeName(opts.runsDir, `${req.graph.name || 'weights'}-weights`) }, python });
+    const { run, report } = await importWeightsToRun(tf, req.graph, file, {
+      partial: req.partial,
+      out: { dir: await RunFolder.freeName(opts.runsDir, `${req.graph.name || 'weights'}-weights`) },
+      python,
+    });
     return { ok: true, runId: path.basename(run.path), ...report };
   } catch (err) {
     if (err instanceof WeightsImportError) return { ok: false, error: err.message, ...err.report };

@@ -33,15 +33,30 @@ export default defineBlock({
   },
   emit: {
     tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [tsNew('AdditiveAttention', { units: p.units, useBias: unlessDefault(p.useBias, false), name: layer }, [o.out, o.weights], alignmentArgs(i).join(', '))],
+      body: [
+        tsNew('AdditiveAttention', { units: p.units, useBias: unlessDefault(p.useBias, false), name: layer }, [o.out, o.weights], alignmentArgs(i).join(', ')),
+      ],
       helpers: [TS_MASKED_SOFTMAX, TS_SCORED, TS_ADDITIVE],
     }),
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [kerasCall('AdditiveAttention', [], { units: p.units, use_bias: unlessDefault(p.useBias, false), name: layer }, [o.out, o.weights], [i.query, i.keys], { values: i.values, padding_mask: i.mask })],
+      body: [
+        kerasCall('AdditiveAttention', [], { units: p.units, use_bias: unlessDefault(p.useBias, false), name: layer }, [o.out, o.weights], [i.query, i.keys], {
+          values: i.values,
+          padding_mask: i.mask,
+        }),
+      ],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_ADDITIVE],
     }),
     pytorch: ({ params: p, inputs: i, outputs: o, inputShapes: s, name }) => ({
-      ...torchModule(name, 'AdditiveAttention', [], { query_dim: s.query[2], key_dim: s.keys[2], units: p.units, bias: unlessDefault(p.useBias, false) }, [o.out, o.weights], [i.query, i.keys], { values: i.values, mask: i.mask }),
+      ...torchModule(
+        name,
+        'AdditiveAttention',
+        [],
+        { query_dim: s.query[2], key_dim: s.keys[2], units: p.units, bias: unlessDefault(p.useBias, false) },
+        [o.out, o.weights],
+        [i.query, i.keys],
+        { values: i.values, mask: i.mask },
+      ),
       helpers: [TORCH_MASKED_SOFTMAX, TORCH_ADDITIVE],
       torchWeights: [...linearWeights('w_query', 'wq', p.useBias), ...linearWeights('w_key', 'wk', p.useBias), ...linearWeights('v', 'v', false)],
     }),

@@ -8,7 +8,8 @@ import { KERAS_ATTEND_RECTIFY, KERAS_GLOBAL_GATE, TORCH_ATTEND_RECTIFY, TORCH_GL
 import { convWeights, linearWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
 import { pyArgs, tsObject } from '../emit/snippets.js';
 
-const PAPER = 'Rodríguez, P., Gonfaus, J. M., Cucurull, G., Roca, F. X., Gonzàlez, J. (2018). Attend and Rectify: a Gated Attention Mechanism for Fine-Grained Recovery. ECCV.';
+const PAPER =
+  'Rodríguez, P., Gonfaus, J. M., Cucurull, G., Roca, F. X., Gonzàlez, J. (2018). Attend and Rectify: a Gated Attention Mechanism for Fine-Grained Recovery. ECCV.';
 
 /**
  * From the attention-head logits A [B,H,W,K], output heads O [B,H,W,K·classes] and gate scores S [B,H,W,K]:
@@ -62,20 +63,20 @@ export const attendRectify = defineBlock({
   doc:
     'An attention module of Attend and Rectify (Rodríguez et al. 2018), plugged onto any feature map Z of a ' +
     'classifier. K attention heads (a convolution to K maps, each normalised by a softmax over all positions) say ' +
-    'where to look; K output heads (a convolution to `classes` maps per head) say what is there; each head\'s ' +
+    "where to look; K output heads (a convolution to `classes` maps per head) say what is there; each head's " +
     'hypothesis is o_k = Σ_xy H_k ⊙ O_k. A confidence gate per head, g = softmax_k(tanh(Σ_xy (W_g ∗ Z) ⊙ H_k)), ' +
-    'weighs them into the layer\'s hypothesis Σ_k g_k o_k (class scores, i.e. logits). Feed the hypotheses of ' +
-    'several layers and the network\'s own output into a Global gate. Convolutions have no bias; the paper uses ' +
-    '1×1 kernels, the authors\' code 3×3. The inter-head regularisation loss of the paper is not included.',
+    "weighs them into the layer's hypothesis Σ_k g_k o_k (class scores, i.e. logits). Feed the hypotheses of " +
+    "several layers and the network's own output into a Global gate. Convolutions have no bias; the paper uses " +
+    "1×1 kernels, the authors' code 3×3. The inter-head regularisation loss of the paper is not included.",
   paper: PAPER,
   params: {
     heads: { type: 'int', default: 4, min: 1, max: 64, doc: 'Attention heads K per module.' },
     classes: { type: 'int', default: 10, min: 2, max: 100000, doc: 'Number of classes of the hypothesis.' },
-    kernel: { type: 'int', default: 1, min: 1, max: 7, doc: 'Kernel size of the attention, output and gate convolutions (paper 1, authors\' code 3).' },
+    kernel: { type: 'int', default: 1, min: 1, max: 7, doc: "Kernel size of the attention, output and gate convolutions (paper 1, authors' code 3)." },
   },
   inputs: [{ name: 'in', doc: 'Feature map Z [B, H, W, C].', rank: 4 }],
   outputs: [
-    { name: 'out', doc: 'The layer\'s gated hypothesis Σ_k g_k o_k, class scores (logits) [B, classes].' },
+    { name: 'out', doc: "The layer's gated hypothesis Σ_k g_k o_k, class scores (logits) [B, classes]." },
     { name: 'maps', doc: 'The K attention maps H, each summing to 1 over positions, [B, H, W, K].', attention: 'spatial', axes: 'batch, height, width, head' },
     { name: 'gates', doc: 'The confidence gates g over the K heads, [B, K].', attention: 'gate', axes: 'batch, head' },
   ],
@@ -106,11 +107,15 @@ export const attendRectify = defineBlock({
       helpers: TS_HELPERS.attendRectify,
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [`${pyTargets([outputs.out, outputs.maps, outputs.gates])} = AttendRectify(${pyArgs([p.heads, p.classes], { kernel_size: p.kernel === 1 ? undefined : p.kernel, name: layer })})(${inputs.in})`],
+      body: [
+        `${pyTargets([outputs.out, outputs.maps, outputs.gates])} = AttendRectify(${pyArgs([p.heads, p.classes], { kernel_size: p.kernel === 1 ? undefined : p.kernel, name: layer })})(${inputs.in})`,
+      ],
       helpers: [KERAS_ATTEND_RECTIFY],
     }),
     pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
-      init: [`self.${name} = AttendRectify(${pyArgs([], { channels: inputShapes.in[3], heads: p.heads, classes: p.classes, kernel_size: p.kernel === 1 ? undefined : p.kernel })})`],
+      init: [
+        `self.${name} = AttendRectify(${pyArgs([], { channels: inputShapes.in[3], heads: p.heads, classes: p.classes, kernel_size: p.kernel === 1 ? undefined : p.kernel })})`,
+      ],
       body: [`${pyTargets([outputs.out, outputs.maps, outputs.gates])} = self.${name}(${inputs.in})`],
       helpers: [TORCH_ATTEND_RECTIFY],
       torchWeights: ['attention', 'outputs', 'gate_scores'].flatMap((c) => convWeights(c, c, false)),
@@ -123,7 +128,11 @@ export const attendRectify = defineBlock({
 });
 
 const hypothesisPorts = (n: number): PortDef[] =>
-  Array.from({ length: n }, (_, i) => ({ name: `hyp${i + 1}`, doc: `Hypothesis ${i + 1}: class scores (logits) [B, classes] of an Attend and Rectify module.`, rank: 2 }));
+  Array.from({ length: n }, (_, i) => ({
+    name: `hyp${i + 1}`,
+    doc: `Hypothesis ${i + 1}: class scores (logits) [B, classes] of an Attend and Rectify module.`,
+    rank: 2,
+  }));
 
 /** Mixes the class distributions with gates softmax(tanh(gate logits)): [gateLogits, net, hyp1…hypN] → [probs, gates]. */
 const globalGateLayer = (tf: TF) =>
@@ -158,25 +167,35 @@ export const globalGate = defineBlock({
   label: 'Global gate (Attend and Rectify)',
   category: 'Attention',
   doc:
-    'The global attention gates of Attend and Rectify (Rodríguez et al. 2018): the network\'s own output and the ' +
-    'hypotheses of N attention modules are weighed by gates g = softmax(tanh(W f)) computed from the network\'s ' +
-    'features f (the `features` input, pooled if it is a feature map, as in the authors\' code; if unconnected, ' +
+    "The global attention gates of Attend and Rectify (Rodríguez et al. 2018): the network's own output and the " +
+    "hypotheses of N attention modules are weighed by gates g = softmax(tanh(W f)) computed from the network's " +
+    "features f (the `features` input, pooled if it is a feature map, as in the authors' code; if unconnected, " +
     'the network output itself), so the model learns when the attended layers should rectify its prediction. The ' +
     'output is the mixture g_0 · p_net + Σ_l g_l · softmax(o_l), a class distribution trained with cross-entropy. ' +
-    'W has no bias; the authors\' code adds a BatchNorm before the tanh and mixes log-probabilities instead.',
+    "W has no bias; the authors' code adds a BatchNorm before the tanh and mixes log-probabilities instead.",
   paper: PAPER,
   params: {
     hypotheses: { type: 'int', default: 2, min: 1, max: 8, doc: 'Number N of attention-module hypotheses.' },
-    net: { type: 'enum', options: ['probabilities', 'logits'], default: 'probabilities', doc: 'What the network output carries (a Classification head gives probabilities).' },
+    net: {
+      type: 'enum',
+      options: ['probabilities', 'logits'],
+      default: 'probabilities',
+      doc: 'What the network output carries (a Classification head gives probabilities).',
+    },
   },
   inputs: (p) => [
-    { name: 'net', doc: 'The network\'s own output [B, classes].', rank: 2 },
+    { name: 'net', doc: "The network's own output [B, classes].", rank: 2 },
     ...hypothesisPorts(p.hypotheses),
     { name: 'features', doc: 'Features the gates are computed from: [B, F] or a feature map [B, H, W, F] (pooled).', rank: [2, 4], optional: true },
   ],
   outputs: [
     { name: 'out', doc: 'The gated class distribution [B, classes].', loss: 'categoricalCrossentropy' },
-    { name: 'gates', doc: 'Gates over the sources [B, N + 1]: the network output first, then hypotheses 1…N.', attention: 'gate', axes: 'batch, source (network, hyp1…hypN)' },
+    {
+      name: 'gates',
+      doc: 'Gates over the sources [B, N + 1]: the network output first, then hypotheses 1…N.',
+      attention: 'gate',
+      axes: 'batch, source (network, hyp1…hypN)',
+    },
   ],
   inferShape({ params: p, inputs }) {
     const net = expectRank(inputs.net, 'net', 2, 'class scores');
@@ -191,9 +210,15 @@ export const globalGate = defineBlock({
   build(tf, { params: p, inputs, name, init }) {
     let f = inputs.features ?? inputs.net;
     if (f.shape.length === 4) f = tf.layers.globalAveragePooling2d({ name: `${name}_pool` }).apply(f) as SymbolicTensor;
-    const gateLogits = tf.layers.dense({ units: p.hypotheses + 1, useBias: false, kernelInitializer: init.glorotUniform(), name: `${name}_gates` }).apply(f) as SymbolicTensor;
+    const gateLogits = tf.layers
+      .dense({ units: p.hypotheses + 1, useBias: false, kernelInitializer: init.glorotUniform(), name: `${name}_gates` })
+      .apply(f) as SymbolicTensor;
     const hyps = hypothesisPorts(p.hypotheses).map((port) => inputs[port.name]);
-    const [out, gates] = new (globalGateLayer(tf))({ netIsLogits: p.net === 'logits', name: `${name}_mix` }).apply([gateLogits, inputs.net, ...hyps]) as SymbolicTensor[];
+    const [out, gates] = new (globalGateLayer(tf))({ netIsLogits: p.net === 'logits', name: `${name}_mix` }).apply([
+      gateLogits,
+      inputs.net,
+      ...hyps,
+    ]) as SymbolicTensor[];
     return { out, gates };
   },
   emit: {
@@ -201,14 +226,18 @@ export const globalGate = defineBlock({
       const hyps = hypothesisPorts(p.hypotheses).map((port) => inputs[port.name]);
       const args = [inputs.net, `[${hyps.join(', ')}]`, ...(inputs.features ? [inputs.features] : [])];
       return {
-        body: [`const ${tsTargets(outputs)} = new GlobalGate(${tsObject({ netIsLogits: p.net === 'logits' ? true : undefined, name: layer })}).apply(${args.join(', ')});`],
+        body: [
+          `const ${tsTargets(outputs)} = new GlobalGate(${tsObject({ netIsLogits: p.net === 'logits' ? true : undefined, name: layer })}).apply(${args.join(', ')});`,
+        ],
         helpers: TS_HELPERS.globalGate,
       };
     },
     keras({ params: p, inputs, outputs, layer }) {
       const all = [inputs.net, ...hypothesisPorts(p.hypotheses).map((port) => inputs[port.name]), ...(inputs.features ? [inputs.features] : [])];
       return {
-        body: [`${pyTargets([outputs.out, outputs.gates])} = GlobalGate(${pyArgs([p.hypotheses], { net_is_logits: p.net === 'logits' ? true : undefined, name: layer })})([${all.join(', ')}])`],
+        body: [
+          `${pyTargets([outputs.out, outputs.gates])} = GlobalGate(${pyArgs([p.hypotheses], { net_is_logits: p.net === 'logits' ? true : undefined, name: layer })})([${all.join(', ')}])`,
+        ],
         helpers: [KERAS_GLOBAL_GATE],
       };
     },
@@ -217,7 +246,9 @@ export const globalGate = defineBlock({
       const hyps = hypothesisPorts(p.hypotheses).map((port) => inputs[port.name]);
       const args = [inputs.net, `[${hyps.join(', ')}]`, ...(inputs.features ? [`features=${inputs.features}`] : [])];
       return {
-        init: [`self.${name} = GlobalGate(${pyArgs([], { features: f[f.length - 1], hypotheses: p.hypotheses, net_is_logits: p.net === 'logits' ? true : undefined })})`],
+        init: [
+          `self.${name} = GlobalGate(${pyArgs([], { features: f[f.length - 1], hypotheses: p.hypotheses, net_is_logits: p.net === 'logits' ? true : undefined })})`,
+        ],
         body: [`${pyTargets([outputs.out, outputs.gates])} = self.${name}(${args.join(', ')})`],
         helpers: [TORCH_GLOBAL_GATE],
         torchWeights: linearWeights('gates', 'gates', false),

@@ -10,17 +10,17 @@ export default defineBlock({
   doc:
     'The attention branch of an Attention Branch Network. From the feature map g(x): `convLayers` 3×3 conv–BN–ReLU ' +
     'layers, BatchNorm, a 1×1 conv to K class maps, BN, ReLU; then (a) a 1×1 conv K→K, global average pooling and ' +
-    'softmax give class scores, the branch\'s own prediction, and (b) a conv K→1, BN and sigmoid give the attention ' +
+    "softmax give class scores, the branch's own prediction, and (b) a conv K→1, BN and sigmoid give the attention " +
     'map M. The features out, g′(x) = (1 + M)·g(x), go on to the perception branch. Wire `scores` into an Output: ' +
     'its "auto" loss is categorical cross-entropy, so the model trains on L_att + L_per. As in the authors\' code, ' +
     'the convolutions have no bias and each is followed by BatchNorm; their residual units are plain conv–BN–ReLU ' +
     'layers here. Trainable parameters: n·(9C² + 2C) + 2C + CK + 2K + K² + k²K + 2 for n conv layers and a k×k map ' +
-    'convolution, plus the BatchNorms\' running statistics.',
+    "convolution, plus the BatchNorms' running statistics.",
   paper: 'Fukui, Hirakawa, Yamashita & Fujiyoshi (2019). Attention Branch Network: Learning of Attention Mechanism for Visual Explanation.',
   params: {
     classes: { type: 'int', default: 10, min: 2, max: 100000, doc: 'Number of classes K.' },
     convLayers: { type: 'int', default: 1, min: 0, max: 8, doc: 'Feature layers (3×3 conv, BN, ReLU, C channels) before the class maps.' },
-    mapKernel: { type: 'int', default: 1, min: 1, max: 7, doc: 'Kernel of the conv K→1 that makes the map (odd; 1 in the paper, 3 in the authors\' code).' },
+    mapKernel: { type: 'int', default: 1, min: 1, max: 7, doc: "Kernel of the conv K→1 that makes the map (odd; 1 in the paper, 3 in the authors' code)." },
   },
   inputs: [{ name: 'in', doc: 'Feature map g(x) [B, H, W, C].', rank: 4 }],
   outputs: (p) => [
@@ -37,7 +37,10 @@ export default defineBlock({
     const x = inputs.in;
     const [, h, w, c] = x.shape as number[];
     const conv = (filters: number, kernel: number, suffix: string, input: SymbolicTensor) =>
-      apply(tf.layers.conv2d({ filters, kernelSize: kernel, padding: 'same', useBias: false, kernelInitializer: init.heNormal(), name: `${name}_${suffix}` }), input);
+      apply(
+        tf.layers.conv2d({ filters, kernelSize: kernel, padding: 'same', useBias: false, kernelInitializer: init.heNormal(), name: `${name}_${suffix}` }),
+        input,
+      );
     const bn = (suffix: string, input: SymbolicTensor) => apply(batchNorm(tf, `${name}_${suffix}`), input);
     const act = (fn: 'relu' | 'sigmoid' | 'softmax', suffix: string, input: SymbolicTensor) =>
       apply(tf.layers.activation({ activation: fn, name: `${name}_${suffix}` }), input);
@@ -72,7 +75,9 @@ export default defineBlock({
     pytorch({ params: p, inputs, inputShapes, outputs, name }) {
       const layers = Array.from({ length: p.convLayers }, (_, i) => i);
       return {
-        init: [`self.${name} = AttentionBranch(${pyArgs([], { channels: inputShapes.in[3], classes: p.classes, conv_layers: p.convLayers, map_kernel: p.mapKernel })})`],
+        init: [
+          `self.${name} = AttentionBranch(${pyArgs([], { channels: inputShapes.in[3], classes: p.classes, conv_layers: p.convLayers, map_kernel: p.mapKernel })})`,
+        ],
         body: [`${pyTargets([outputs.out, outputs.map, outputs.scores])} = self.${name}(${inputs.in})`],
         helpers: [TORCH_ATTENTION_BRANCH],
         torchWeights: [

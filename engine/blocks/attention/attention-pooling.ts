@@ -21,7 +21,7 @@ export default defineBlock({
   params: {
     units: { type: 'int', default: 64, min: 1, max: 100000, doc: 'Size of u_t and of the context vector u_w.' },
   },
-  inputs: [{ name: 'in', doc: 'States h [B, T, D] (e.g. a bidirectional GRU\'s).', rank: 3 }, maskPort],
+  inputs: [{ name: 'in', doc: "States h [B, T, D] (e.g. a bidirectional GRU's).", rank: 3 }, maskPort],
   outputs: [
     { name: 'out', doc: 'The attention-weighted sum [B, D].' },
     { name: 'weights', doc: 'Attention weights α [B, T]; each row sums to 1.', attention: 'matrix', axes: 'batch, word' },

@@ -101,9 +101,9 @@ export default defineBlock({
     'Attention-augmented convolution (Bello et al. 2019): the output channels are split between a k×k convolution ' +
     '(filters − dv channels) and multi-head self-attention over all positions (dv channels), concatenated. The ' +
     'attention half projects the input with one 1×1 convolution to queries, keys (dk channels each) and values (dv), ' +
-    'split into heads; logits are qᵀk/√(dk/heads) plus, with relative positions on, the query\'s dot product with ' +
+    "split into heads; logits are qᵀk/√(dk/heads) plus, with relative positions on, the query's dot product with " +
     'learned embeddings of the row offset and the column offset to each key (shared by the heads, as in the ' +
-    'paper\'s code); a softmax over all H·W keys weighs the values, and a 1×1 convolution mixes the heads. With ' +
+    "paper's code); a softmax over all H·W keys weighs the values, and a 1×1 convolution mixes the heads. With " +
     'dv = filters the layer is fully attentional. The attention output is the weight matrix per head over query and ' +
     'key positions (row-major, h·W + w).',
   paper: 'Bello, I., Zoph, B., Vaswani, A., Shlens, J., Le, Q. V. (2019). Attention Augmented Convolutional Networks. ICCV.',
@@ -111,14 +111,19 @@ export default defineBlock({
     filters: { type: 'int', default: 16, min: 1, max: 4096, doc: 'Output channels F_out (convolution and attention together).' },
     kernel: { type: 'int', default: 3, min: 1, max: 15, doc: 'Kernel size of the convolution.' },
     dk: { type: 'int', default: 8, min: 1, max: 4096, doc: 'Total query/key depth over all heads.' },
-    dv: { type: 'int', default: 8, min: 1, max: 4096, doc: 'Total value depth over all heads: the attention\'s share of the output channels.' },
+    dv: { type: 'int', default: 8, min: 1, max: 4096, doc: "Total value depth over all heads: the attention's share of the output channels." },
     heads: { type: 'int', default: 2, min: 1, max: 64, doc: 'Attention heads; must divide dk and dv.' },
     relative: { type: 'bool', default: true, doc: 'Add 2-D relative position logits (height and width offsets).' },
   },
   inputs: [{ name: 'in', doc: 'Feature map [B, H, W, C].', rank: 4 }],
   outputs: [
     { name: 'out', doc: 'Feature map [B, H, W, filters]: convolution channels, then attention channels.' },
-    { name: 'attention', doc: 'Attention weights [B, heads, H·W, H·W].', attention: 'matrix', axes: 'batch, head, query position (h·W + w), key position (h·W + w)' },
+    {
+      name: 'attention',
+      doc: 'Attention weights [B, heads, H·W, H·W].',
+      attention: 'matrix',
+      axes: 'batch, head, query position (h·W + w), key position (h·W + w)',
+    },
   ],
   inferShape({ params: p, inputs }) {
     const [b, h, w] = expectRank(inputs.in, 'in', 4, 'an NHWC feature map');
@@ -131,7 +136,9 @@ export default defineBlock({
   },
   build(tf, { params: p, inputs, name, init }) {
     const conv = (x: SymbolicTensor, filters: number, kernel: number, suffix: string) =>
-      tf.layers.conv2d({ filters, kernelSize: kernel, padding: 'same', kernelInitializer: init.glorotUniform(), name: `${name}_${suffix}` }).apply(x) as SymbolicTensor;
+      tf.layers
+        .conv2d({ filters, kernelSize: kernel, padding: 'same', kernelInitializer: init.glorotUniform(), name: `${name}_${suffix}` })
+        .apply(x) as SymbolicTensor;
     const qkv = conv(inputs.in, 2 * p.dk + p.dv, 1, 'qkv');
     const attentionLayer = new (augmentedAttentionLayer(tf))({
       dk: p.dk,
@@ -166,7 +173,9 @@ export default defineBlock({
       const [, h, w, c] = inputShapes.in;
       const size = p.relative ? { height: h, width: w } : { relative: false };
       return {
-        init: [`self.${name} = AugmentedConv2d(${pyArgs([], { in_channels: c, filters: p.filters, kernel_size: p.kernel, dk: p.dk, dv: p.dv, heads: p.heads, ...size })})`],
+        init: [
+          `self.${name} = AugmentedConv2d(${pyArgs([], { in_channels: c, filters: p.filters, kernel_size: p.kernel, dk: p.dk, dv: p.dv, heads: p.heads, ...size })})`,
+        ],
         body: [`${pyTargets([outputs.out, outputs.attention])} = self.${name}(${inputs.in})`],
         helpers: [TORCH_AUGMENTED_CONV],
         torchWeights: [

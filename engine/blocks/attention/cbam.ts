@@ -29,15 +29,15 @@ const paper = 'Woo, Park, Lee & Kweon (2018). CBAM: Convolutional Block Attentio
 
 const channelParams = {
   reduction: reductionParam,
-  bias: { type: 'bool', default: true, doc: 'Biases in the shared MLP (the authors\' code uses nn.Linear with bias).' },
+  bias: { type: 'bool', default: true, doc: "Biases in the shared MLP (the authors' code uses nn.Linear with bias)." },
 } as const;
 
 const spatialParams = {
-  kernel: { type: 'int', default: 7, min: 1, max: 15, doc: 'Size k of the spatial gate\'s k×k convolution (odd; the paper uses 7).' },
+  kernel: { type: 'int', default: 7, min: 1, max: 15, doc: "Size k of the spatial gate's k×k convolution (odd; the paper uses 7)." },
   batchNorm: {
     type: 'bool',
     default: true,
-    doc: 'BatchNorm after the spatial convolution, as in the authors\' code (the paper\'s formula has none).',
+    doc: "BatchNorm after the spatial convolution, as in the authors' code (the paper's formula has none).",
   },
   bnMomentum: {
     type: 'float',
@@ -45,7 +45,7 @@ const spatialParams = {
     min: 0,
     max: 1,
     label: 'BatchNorm momentum',
-    doc: 'Momentum of the spatial gate\'s BatchNorm in PyTorch\'s sense (the weight of each new batch): 0.1 is PyTorch\'s default, the authors\' code uses 0.01.',
+    doc: "Momentum of the spatial gate's BatchNorm in PyTorch's sense (the weight of each new batch): 0.1 is PyTorch's default, the authors' code uses 0.01.",
   },
 } as const;
 
@@ -55,17 +55,17 @@ const channelWeights = { name: 'channelWeights', doc: 'Channel weights M_c [B, C
 const spatialMap = { name: 'spatialMap', doc: 'Spatial map M_s [B, H, W], in (0, 1).', attention: 'spatial', axes: 'batch, height, width' } as const;
 
 const conventions =
-  'Conventions (the authors\' code): the channel MLP is FC C→⌊C/r⌋ → ReLU → FC →C with biases, 2·C·⌊C/r⌋ + ⌊C/r⌋ + C ' +
+  "Conventions (the authors' code): the channel MLP is FC C→⌊C/r⌋ → ReLU → FC →C with biases, 2·C·⌊C/r⌋ + ⌊C/r⌋ + C " +
   'parameters; the spatial convolution 2→1 has no bias and is followed by BatchNorm(1), 2·k² + 2 trainable ' +
-  'parameters (+2 running statistics), or 2·k² without it. The pooled maps are stacked [mean; max] in the paper\'s ' +
-  'order (the authors\' code stacks max first).';
+  "parameters (+2 running statistics), or 2·k² without it. The pooled maps are stacked [mean; max] in the paper's " +
+  "order (the authors' code stacks max first).";
 
 export const cbamChannel = defineBlock({
   type: 'attention.cbamChannel',
   label: 'CBAM channel attention',
   category: 'Attention',
   doc:
-    'CBAM\'s channel attention module: the average- and max-pooled channel descriptors go through one shared MLP, ' +
+    "CBAM's channel attention module: the average- and max-pooled channel descriptors go through one shared MLP, " +
     'are summed and squashed, M_c = σ(MLP(AvgPool(x)) + MLP(MaxPool(x))), and every channel is scaled, y = M_c ⊙ x. ' +
     conventions,
   paper,
@@ -88,7 +88,9 @@ export const cbamChannel = defineBlock({
       helpers: TS_HELPERS.channelAttention,
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [`${pyTargets([outputs.out, outputs.channelWeights])} = ChannelAttention(${pyArgs([], { reduction: p.reduction, use_bias: p.bias ? undefined : false, name: layer })})(${inputs.in})`],
+      body: [
+        `${pyTargets([outputs.out, outputs.channelWeights])} = ChannelAttention(${pyArgs([], { reduction: p.reduction, use_bias: p.bias ? undefined : false, name: layer })})(${inputs.in})`,
+      ],
       helpers: [KERAS_CHANNEL_ATTENTION],
     }),
     pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
@@ -106,7 +108,7 @@ export const cbamSpatial = defineBlock({
   label: 'CBAM spatial attention',
   category: 'Attention',
   doc:
-    'CBAM\'s spatial attention module: average and max over the channels give two maps, a k×k convolution turns ' +
+    "CBAM's spatial attention module: average and max over the channels give two maps, a k×k convolution turns " +
     'them into one, M_s = σ(f^{k×k}([AvgPool(x); MaxPool(x)])), and every position is scaled, y = M_s ⊙ x. ' +
     conventions,
   paper,
@@ -130,20 +132,21 @@ export const cbamSpatial = defineBlock({
       helpers: TS_HELPERS.spatialAttention,
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [`${pyTargets([outputs.out, outputs.spatialMap])} = SpatialAttention(${pyArgs([], { kernel_size: p.kernel === 7 ? undefined : p.kernel, batch_norm: p.batchNorm ? undefined : false, bn_momentum: unlessDefault(p.bnMomentum, 0.1), name: layer })})(${inputs.in})`],
+      body: [
+        `${pyTargets([outputs.out, outputs.spatialMap])} = SpatialAttention(${pyArgs([], { kernel_size: p.kernel === 7 ? undefined : p.kernel, batch_norm: p.batchNorm ? undefined : false, bn_momentum: unlessDefault(p.bnMomentum, 0.1), name: layer })})(${inputs.in})`,
+      ],
       helpers: [KERAS_SPATIAL_ATTENTION],
     }),
     pytorch: ({ params: p, inputs, outputs, name }) => ({
-      init: [`self.${name} = SpatialAttention(${pyArgs([], { kernel_size: p.kernel === 7 ? undefined : p.kernel, batch_norm: p.batchNorm ? undefined : false, bn_momentum: unlessDefault(p.bnMomentum, 0.1) })})`],
+      init: [
+        `self.${name} = SpatialAttention(${pyArgs([], { kernel_size: p.kernel === 7 ? undefined : p.kernel, batch_norm: p.batchNorm ? undefined : false, bn_momentum: unlessDefault(p.bnMomentum, 0.1) })})`,
+      ],
       body: [`${pyTargets([outputs.out, outputs.spatialMap])} = self.${name}(${inputs.in})`],
       helpers: [TORCH_SPATIAL_ATTENTION],
       torchWeights: spatialTorchWeights(p.batchNorm),
     }),
   },
-  examples: [
-    { inputs: { in: [null, 6, 6, 8] } },
-    { params: { kernel: 3, batchNorm: false }, inputs: { in: [null, 5, 4, 3] } },
-  ],
+  examples: [{ inputs: { in: [null, 6, 6, 8] } }, { params: { kernel: 3, batchNorm: false }, inputs: { in: [null, 5, 4, 3] } }],
 });
 
 export const cbam = defineBlock({

@@ -3,7 +3,17 @@ import { defineBlock, ShapeError, type Shape, type SymbolicTensor } from '../con
 import { expectRank, fmtShape } from '../shape-rules.js';
 import { apply, scaleChannels } from './vision-ops/gates.js';
 import { gatedMixLayer } from './vision-ops/layers.js';
-import { convWeights, KERAS_HIGHWAY, KERAS_LEARNED_GATE, linearWeights, pyTargets, TORCH_HIGHWAY, TORCH_LEARNED_GATE, TS_HELPERS, tsTargets } from './vision-ops/emit.js';
+import {
+  convWeights,
+  KERAS_HIGHWAY,
+  KERAS_LEARNED_GATE,
+  linearWeights,
+  pyTargets,
+  TORCH_HIGHWAY,
+  TORCH_LEARNED_GATE,
+  TS_HELPERS,
+  tsTargets,
+} from './vision-ops/emit.js';
 import { pyArgs, tsObject } from '../emit/snippets.js';
 
 function knownChannels(shape: Shape, port: string): number {
@@ -21,7 +31,7 @@ export const highwayGate = defineBlock({
     'the transform and how much of the unchanged input pass, y = H(x)·T(x) + x·(1 − T(x)). b_T starts negative so ' +
     'that the layer first carries its input through, which lets very deep stacks train. Both maps act on the last ' +
     'axis (per position for sequences and images); on an image a kernel k > 1 makes them k×k convolutions, as in ' +
-    'the paper\'s convolutional highway networks. Parameters: 2·(k²·C² + C), as two nn.Linear/nn.Conv2d with bias.',
+    "the paper's convolutional highway networks. Parameters: 2·(k²·C² + C), as two nn.Linear/nn.Conv2d with bias.",
   paper: 'Srivastava, Greff & Schmidhuber (2015). Training Very Deep Networks.',
   params: {
     gateBias: { type: 'float', default: -2, min: -10, max: 10, doc: 'Initial gate bias b_T; negative favours carrying x (the paper uses −1 to −3).' },
@@ -50,7 +60,8 @@ export const highwayGate = defineBlock({
         biasInitializer: bias === undefined ? undefined : tf.initializers.constant({ value: bias }),
         name: `${name}_${suffix}`,
       };
-      const layer = x.shape.length === 4 ? tf.layers.conv2d({ filters: c, kernelSize: p.kernel, padding: 'same', ...common }) : tf.layers.dense({ units: c, ...common });
+      const layer =
+        x.shape.length === 4 ? tf.layers.conv2d({ filters: c, kernelSize: p.kernel, padding: 'same', ...common }) : tf.layers.dense({ units: c, ...common });
       return apply(layer, x);
     };
     const h = map('transform', p.activation);
@@ -75,7 +86,9 @@ export const highwayGate = defineBlock({
       const image = x.length === 4;
       const weights = image ? convWeights : linearWeights;
       return {
-        init: [`self.${name} = HighwayGate(${pyArgs([], { channels: x[x.length - 1], activation: p.activation, kernel_size: image ? p.kernel : undefined, gate_bias: p.gateBias })})`],
+        init: [
+          `self.${name} = HighwayGate(${pyArgs([], { channels: x[x.length - 1], activation: p.activation, kernel_size: image ? p.kernel : undefined, gate_bias: p.gateBias })})`,
+        ],
         body: [`${pyTargets([outputs.out, outputs.gate])} = self.${name}(${inputs.in})`],
         helpers: [TORCH_HIGHWAY],
         torchWeights: [...weights('transform', 'transform'), ...weights('gate', 'gate')],
@@ -112,7 +125,12 @@ export const gate = defineBlock({
     { name: 'out', doc: 'The gated tensor, shaped like `in`.' },
     p.mode === 'channel'
       ? { name: 'gate', doc: 'Gate values in (0, 1), one per channel [B, C].', attention: 'gate', axes: 'batch, channel' }
-      : { name: 'gate', doc: 'Gate values in (0, 1), one per position [B, H, W] or [B, T].', attention: 'gate', axes: 'batch, position (height, width or time)' },
+      : {
+          name: 'gate',
+          doc: 'Gate values in (0, 1), one per position [B, H, W] or [B, T].',
+          attention: 'gate',
+          axes: 'batch, position (height, width or time)',
+        },
   ],
   inferShape({ params: p, inputs }) {
     const x = expectRank(inputs.in, 'in', [3, 4], 'a sequence or an image');
@@ -132,7 +150,8 @@ export const gate = defineBlock({
     const dense = (units: number, input: SymbolicTensor) =>
       apply(tf.layers.dense({ units, activation: 'sigmoid', kernelInitializer: init.glorotUniform(), name: `${name}_dense` }), input);
     if (p.mode === 'channel') {
-      const pool = ctx.shape.length === 4 ? tf.layers.globalAveragePooling2d({ name: `${name}_pool` }) : tf.layers.globalAveragePooling1d({ name: `${name}_pool` });
+      const pool =
+        ctx.shape.length === 4 ? tf.layers.globalAveragePooling2d({ name: `${name}_pool` }) : tf.layers.globalAveragePooling1d({ name: `${name}_pool` });
       const pooled = ctx.shape.length === 2 ? ctx : apply(pool, ctx);
       const weights = dense(x.shape[x.shape.length - 1] as number, pooled);
       return { out: scaleChannels(tf, x, weights, name), gate: weights };
@@ -152,7 +171,9 @@ export const gate = defineBlock({
       helpers: TS_HELPERS.learnedGate,
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [`${pyTargets([outputs.out, outputs.gate])} = LearnedGate(${pyArgs([], { per: p.mode, name: layer })})([${[inputs.in, inputs.context].filter(Boolean).join(', ')}])`],
+      body: [
+        `${pyTargets([outputs.out, outputs.gate])} = LearnedGate(${pyArgs([], { per: p.mode, name: layer })})([${[inputs.in, inputs.context].filter(Boolean).join(', ')}])`,
+      ],
       helpers: [KERAS_LEARNED_GATE],
     }),
     pytorch({ params: p, inputs, inputShapes, outputs, name }) {

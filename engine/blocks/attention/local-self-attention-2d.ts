@@ -90,7 +90,16 @@ const localSelfAttentionLayer = (tf: TF) =>
           const content = tf.matMul(tf.reshape(queries, [b * heads * n, 1, dh]), windowOf(k), false, true); // q·k
           const offsets = Array.from({ length: kk }, (_, e) => e);
           const rel = tf.concat(
-            [tf.gather(this.rows.read(), offsets.map((e) => Math.floor(e / this.kernel))), tf.gather(this.cols.read(), offsets.map((e) => e % this.kernel))],
+            [
+              tf.gather(
+                this.rows.read(),
+                offsets.map((e) => Math.floor(e / this.kernel)),
+              ),
+              tf.gather(
+                this.cols.read(),
+                offsets.map((e) => e % this.kernel),
+              ),
+            ],
             1,
           ); // [k·k, C]: concat(row_a, col_b)
           // q·r per head ([heads, B·HW, k·k]; matMul's gradient does not reduce broadcast batch axes), then [B, heads, HW, k·k].
@@ -136,7 +145,7 @@ export default defineBlock({
     { name: 'out', doc: 'Feature map [B, H, W, channels].' },
     {
       name: 'attention',
-      doc: 'Weights over each position\'s k×k window, [B, heads, H·W, k·k].',
+      doc: "Weights over each position's k×k window, [B, heads, H·W, k·k].",
       attention: 'matrix',
       axes: 'batch, head, query position (h·W + w), window offset (row-major k×k)',
     },
@@ -160,15 +169,21 @@ export default defineBlock({
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [`const ${tsTargets(outputs)} = new StandAloneSelfAttention2d(${tsObject({ channels: p.channels, heads: p.heads, kernel: p.kernel, name: layer })}).apply(${inputs.in});`],
+      body: [
+        `const ${tsTargets(outputs)} = new StandAloneSelfAttention2d(${tsObject({ channels: p.channels, heads: p.heads, kernel: p.kernel, name: layer })}).apply(${inputs.in});`,
+      ],
       helpers: TS_HELPERS.localSelfAttention,
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [`${pyTargets([outputs.out, outputs.attention])} = LocalSelfAttention2d(${pyArgs([p.channels], { heads: p.heads, kernel_size: p.kernel, name: layer })})(${inputs.in})`],
+      body: [
+        `${pyTargets([outputs.out, outputs.attention])} = LocalSelfAttention2d(${pyArgs([p.channels], { heads: p.heads, kernel_size: p.kernel, name: layer })})(${inputs.in})`,
+      ],
       helpers: [KERAS_LOCAL_SELF_ATTENTION],
     }),
     pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({
-      init: [`self.${name} = LocalSelfAttention2d(${pyArgs([], { in_channels: inputShapes.in[3], channels: p.channels, heads: p.heads, kernel_size: p.kernel })})`],
+      init: [
+        `self.${name} = LocalSelfAttention2d(${pyArgs([], { in_channels: inputShapes.in[3], channels: p.channels, heads: p.heads, kernel_size: p.kernel })})`,
+      ],
       body: [`${pyTargets([outputs.out, outputs.attention])} = self.${name}(${inputs.in})`],
       helpers: [TORCH_LOCAL_SELF_ATTENTION],
       torchWeights: [

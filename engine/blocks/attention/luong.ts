@@ -16,7 +16,7 @@ export default defineBlock({
     'Translation", §3.1) with its three score functions between the decoder state h_t and each encoder state h̄_s: ' +
     'dot, h_tᵀh̄_s (no weights; the sizes must match); general, h_tᵀW_a h̄_s (Dq·Dk weights); concat, ' +
     'v_aᵀ tanh(W_a[h_t; h̄_s]) ((Dq + Dk)·units + units weights). The alignment weights are the softmax of the ' +
-    'scores over the source and the context is their average of the values. For the paper\'s attentional state ' +
+    "scores over the source and the context is their average of the values. For the paper's attentional state " +
     'h̃_t = tanh(W_c[c_t; h_t]) follow it with Concatenate and a tanh Dense.',
   params: {
     score: { type: 'enum', options: ['dot', 'general', 'concat'], default: 'general', doc: 'Score function.' },
@@ -43,23 +43,45 @@ export default defineBlock({
   },
   emit: {
     tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [tsNew('LuongAttention', { score: p.score, units: p.score === 'concat' ? p.units : undefined, name: layer }, [o.out, o.weights], alignmentArgs(i).join(', '))],
+      body: [
+        tsNew(
+          'LuongAttention',
+          { score: p.score, units: p.score === 'concat' ? p.units : undefined, name: layer },
+          [o.out, o.weights],
+          alignmentArgs(i).join(', '),
+        ),
+      ],
       helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT, TS_SCORED, TS_ADDITIVE, TS_LUONG],
     }),
     keras: ({ params: p, inputs: i, outputs: o, inputShapes: s, layer }) => ({
       body: [
-        kerasCall('LuongAttention', [], { key_dim: s.keys[2], score: p.score, units: p.score === 'concat' ? p.units : undefined, name: layer }, [o.out, o.weights], [i.query, i.keys], {
-          values: i.values,
-          padding_mask: i.mask,
-        }),
+        kerasCall(
+          'LuongAttention',
+          [],
+          { key_dim: s.keys[2], score: p.score, units: p.score === 'concat' ? p.units : undefined, name: layer },
+          [o.out, o.weights],
+          [i.query, i.keys],
+          {
+            values: i.values,
+            padding_mask: i.mask,
+          },
+        ),
       ],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_LUONG],
     }),
     pytorch: ({ params: p, inputs: i, outputs: o, inputShapes: s, name }) => ({
-      ...torchModule(name, 'LuongAttention', [], { query_dim: s.query[2], key_dim: s.keys[2], score: p.score, units: p.score === 'concat' ? p.units : undefined }, [o.out, o.weights], [i.query, i.keys], {
-        values: i.values,
-        mask: i.mask,
-      }),
+      ...torchModule(
+        name,
+        'LuongAttention',
+        [],
+        { query_dim: s.query[2], key_dim: s.keys[2], score: p.score, units: p.score === 'concat' ? p.units : undefined },
+        [o.out, o.weights],
+        [i.query, i.keys],
+        {
+          values: i.values,
+          mask: i.mask,
+        },
+      ),
       helpers: [TORCH_MASKED_SOFTMAX, TORCH_LUONG],
       torchWeights:
         p.score === 'general'

@@ -16,7 +16,7 @@ export default defineBlock({
     'The hops of an end-to-end memory network (Sukhbaatar et al. 2015, "End-To-End Memory Networks", §2): the ' +
     'query is embedded as u = Bq; each hop k embeds the memory items x_i twice, m_i = A^k x_i and c_i = C^k x_i, ' +
     'reads with p = softmax(uᵀm_i) and o = Σ_i p_i c_i, and updates u ← u + o. Weight tying as in §2.2: adjacent ' +
-    '(A^{k+1} = C^k and B = A^1, so the query needs the memory\'s feature size; (hops + 1)·F·d weights) or ' +
+    "(A^{k+1} = C^k and B = A^1, so the query needs the memory's feature size; (hops + 1)·F·d weights) or " +
     'layer-wise (one A and one C for all hops, and u ← Hu + o; 2·F·d + Fq·d + d² weights). Feed it memory items ' +
     'already reduced to vectors (e.g. bag-of-words counts); the answer layer softmax(W u) is a Dense after it. ' +
     'Outputs the final u and the read weights p of every hop.',
@@ -38,14 +38,18 @@ export default defineBlock({
     const [n, f] = sequence(inputs.memory, 'memory');
     const [b, fq] = expectRank(inputs.query, 'query', 2, 'a feature vector [batch, features]');
     if (p.tying === 'adjacent' && fq !== null && fq !== f)
-      throw new ShapeError(`with adjacent tying the query is embedded by A¹ and needs the memory's feature size: ${fq} vs ${f} (or use layer-wise tying)`, 'query');
+      throw new ShapeError(
+        `with adjacent tying the query is embedded by A¹ and needs the memory's feature size: ${fq} vs ${f} (or use layer-wise tying)`,
+        'query',
+      );
     checkMask(inputs.mask, n, 'mask', 'memory');
     return { out: [b, p.dim], attention: [b, p.hops, n] };
   },
   build(tf, { params: p, inputs, name, init }) {
     const site: Site = { tf, name, init };
     const embed = (suffix: string) => denseLayer(site, suffix, p.dim, { useBias: false });
-    const reshape = (x: SymbolicTensor, shape: number[], suffix: string) => tf.layers.reshape({ targetShape: shape, name: `${name}_${suffix}` }).apply(x) as SymbolicTensor;
+    const reshape = (x: SymbolicTensor, shape: number[], suffix: string) =>
+      tf.layers.reshape({ targetShape: shape, name: `${name}_${suffix}` }).apply(x) as SymbolicTensor;
     const adjacent = p.tying === 'adjacent';
     // Adjacent: embeddings E_0..E_K with A^k = E_{k-1}, C^k = E_k and B = E_0. Layer-wise: A, C, B and H.
     const embeddings = adjacent ? Array.from({ length: p.hops + 1 }, (_, i) => embed(`embed${i}`)) : [embed('a'), embed('c')];
@@ -69,15 +73,39 @@ export default defineBlock({
   },
   emit: {
     tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [tsNew('MemoryNetwork', { dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent'), name: layer }, [o.out, o.attention], [i.memory, i.query, ...(i.mask ? [i.mask] : [])].join(', '))],
+      body: [
+        tsNew(
+          'MemoryNetwork',
+          { dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent'), name: layer },
+          [o.out, o.attention],
+          [i.memory, i.query, ...(i.mask ? [i.mask] : [])].join(', '),
+        ),
+      ],
       helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT, TS_MEMORY],
     }),
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [kerasCall('MemoryNetwork', [], { dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent'), name: layer }, [o.out, o.attention], [i.memory, i.query], { padding_mask: i.mask })],
+      body: [
+        kerasCall(
+          'MemoryNetwork',
+          [],
+          { dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent'), name: layer },
+          [o.out, o.attention],
+          [i.memory, i.query],
+          { padding_mask: i.mask },
+        ),
+      ],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_MEMORY],
     }),
     pytorch: ({ params: p, inputs: i, outputs: o, inputShapes: s, name }) => ({
-      ...torchModule(name, 'MemoryNetwork', [], { memory_dim: s.memory[2], query_dim: s.query[1], dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent') }, [o.out, o.attention], [i.memory, i.query], { mask: i.mask }),
+      ...torchModule(
+        name,
+        'MemoryNetwork',
+        [],
+        { memory_dim: s.memory[2], query_dim: s.query[1], dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent') },
+        [o.out, o.attention],
+        [i.memory, i.query],
+        { mask: i.mask },
+      ),
       helpers: [TORCH_MASKED_SOFTMAX, TORCH_MEMORY],
       torchWeights:
         p.tying === 'adjacent'

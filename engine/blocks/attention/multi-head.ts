@@ -15,7 +15,7 @@ export default defineBlock({
     'Multi-head attention (Vaswani et al. 2017, §3.2.2): the query, key and value are each projected to `heads` ' +
     'subspaces, scaled dot-product attention runs in every head, and the heads are concatenated and projected back ' +
     'to the query size E. Wire only "query" for self-attention; wire "key" (and "value", else the key is used) for ' +
-    'cross-attention, e.g. a decoder attending over an encoder. Laid out like PyTorch\'s nn.MultiheadAttention ' +
+    "cross-attention, e.g. a decoder attending over an encoder. Laid out like PyTorch's nn.MultiheadAttention " +
     '(embed_dim = E, kdim/vdim = the key/value sizes) with the same parameter count, 2E² + E·(kdim + vdim) + 4E ' +
     'with biases; "key dim"/"value dim" set Keras-style per-head sizes instead of E/heads.',
   params: {

@@ -18,7 +18,7 @@ export default defineBlock({
     'after W_z starts with γ = 0, so the block starts as the identity and can be inserted into a pretrained net. ' +
     'The attention output is the normalised affinity [B, HW, N′]. Parameters as the reference PyTorch code ' +
     '(convolutions with bias): 4·C·C′ + 3·C′ + C for the convolutions, 2·C for BatchNorm (+2·C running statistics), ' +
-    'and 2·C′ more for concatenation\'s w_f (no bias).',
+    "and 2·C′ more for concatenation's w_f (no bias).",
   paper: 'Wang, Girshick, Gupta & He (2018). Non-local Neural Networks.',
   params: {
     pairwise: {
@@ -68,11 +68,15 @@ export default defineBlock({
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [`const ${tsTargets(outputs)} = new NonLocalBlock(${tsObject({ pairwise: p.pairwise, subsample: p.subsample, name: layer })}).apply(${inputs.in});`],
+      body: [
+        `const ${tsTargets(outputs)} = new NonLocalBlock(${tsObject({ pairwise: p.pairwise, subsample: p.subsample, name: layer })}).apply(${inputs.in});`,
+      ],
       helpers: TS_HELPERS.nonLocal,
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [`${pyTargets([outputs.out, outputs.affinity])} = NonLocalBlock(${pyArgs([], { pairwise: PY_PAIRWISE[p.pairwise], subsample: p.subsample, name: layer })})(${inputs.in})`],
+      body: [
+        `${pyTargets([outputs.out, outputs.affinity])} = NonLocalBlock(${pyArgs([], { pairwise: PY_PAIRWISE[p.pairwise], subsample: p.subsample, name: layer })})(${inputs.in})`,
+      ],
       helpers: [KERAS_NON_LOCAL],
     }),
     pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({

@@ -16,7 +16,7 @@ export default defineBlock({
     '2021, "An Image is Worth 16x16 Words", eq. 1): the image is cut into non-overlapping p×p patches, each ' +
     'flattened and linearly projected to D features (a p×p convolution with stride p), an optional learned class ' +
     'token is put in front, and a learned position embedding is added to every token. Output [B, N (+1), D] with ' +
-    'N = (H/p)·(W/p); H and W must be multiples of p. Same parameters as torchvision\'s VisionTransformer stem: ' +
+    "N = (H/p)·(W/p); H and W must be multiples of p. Same parameters as torchvision's VisionTransformer stem: " +
     'p²·C·D + D (projection) + D (class token) + (N + 1)·D (positions).',
   params: {
     patch: { type: 'int', default: 4, min: 1, max: 1024, label: 'patch size', doc: 'Patch side p (pixels).' },
@@ -28,9 +28,11 @@ export default defineBlock({
   outputs: [{ name: 'out', doc: 'Tokens [B, N (+1), D].' }],
   inferShape({ params: p, inputs }) {
     const [b, h, w] = expectRank(inputs.in, 'in', 4, 'an NHWC image');
-    for (const [size, axis] of [[h, 'height'], [w, 'width']] as const)
-      if (size === null || size % p.patch !== 0)
-        throw new ShapeError(`image ${axis} ${size ?? '?'} is not a multiple of the patch size ${p.patch}`, 'in');
+    for (const [size, axis] of [
+      [h, 'height'],
+      [w, 'width'],
+    ] as const)
+      if (size === null || size % p.patch !== 0) throw new ShapeError(`image ${axis} ${size ?? '?'} is not a multiple of the patch size ${p.patch}`, 'in');
     const n = ((h as number) / p.patch) * ((w as number) / p.patch);
     return { out: [b, n + (p.classToken ? 1 : 0), p.dim] };
   },
@@ -53,18 +55,47 @@ export default defineBlock({
   },
   emit: {
     tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [tsNew('PatchEmbedding', { dim: p.dim, patch: p.patch, classToken: unlessDefault(p.classToken, true), positions: unlessDefault(p.positions, true), name: layer }, [o.out], i.in)],
+      body: [
+        tsNew(
+          'PatchEmbedding',
+          { dim: p.dim, patch: p.patch, classToken: unlessDefault(p.classToken, true), positions: unlessDefault(p.positions, true), name: layer },
+          [o.out],
+          i.in,
+        ),
+      ],
       helpers: [TS_PATCH],
     }),
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [kerasCall('PatchEmbedding', [], { dim: p.dim, patch: p.patch, class_token: unlessDefault(p.classToken, true), positions: unlessDefault(p.positions, true), name: layer }, [o.out], [i.in])],
+      body: [
+        kerasCall(
+          'PatchEmbedding',
+          [],
+          { dim: p.dim, patch: p.patch, class_token: unlessDefault(p.classToken, true), positions: unlessDefault(p.positions, true), name: layer },
+          [o.out],
+          [i.in],
+        ),
+      ],
       helpers: [KERAS_PATCH],
     }),
     pytorch({ params: p, inputs: i, outputs: o, inputShapes: s, name }) {
       const [, h, w, c] = s.in as number[];
       const patches = (h / p.patch) * (w / p.patch);
       return {
-        ...torchModule(name, 'PatchEmbedding', [], { in_channels: c, dim: p.dim, patch: p.patch, num_patches: patches, class_token: unlessDefault(p.classToken, true), positions: unlessDefault(p.positions, true) }, [o.out], [i.in]),
+        ...torchModule(
+          name,
+          'PatchEmbedding',
+          [],
+          {
+            in_channels: c,
+            dim: p.dim,
+            patch: p.patch,
+            num_patches: patches,
+            class_token: unlessDefault(p.classToken, true),
+            positions: unlessDefault(p.positions, true),
+          },
+          [o.out],
+          [i.in],
+        ),
         helpers: [TORCH_PATCH],
         torchWeights: [
           ...convWeights('proj', 'proj'),

@@ -1,7 +1,14 @@
 import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
 import { expectRank } from '../shape-rules.js';
 import { axisMeanLayer, batchNorm, preActBottleneck, preActBottlenecks, resize2dLayer } from './structured-ops/layers.js';
-import { bottleneckWeights, KERAS_PRE_ACT_BOTTLENECK, KERAS_RESIDUAL_ATTENTION, TORCH_PRE_ACT_BOTTLENECK, TORCH_RESIDUAL_ATTENTION, TS_HELPERS } from './structured-ops/emit.js';
+import {
+  bottleneckWeights,
+  KERAS_PRE_ACT_BOTTLENECK,
+  KERAS_RESIDUAL_ATTENTION,
+  TORCH_PRE_ACT_BOTTLENECK,
+  TORCH_RESIDUAL_ATTENTION,
+  TS_HELPERS,
+} from './structured-ops/emit.js';
 import { batchNormWeights, convWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
 import { pyArgs, tsObject } from '../emit/snippets.js';
 import type { TorchWeight } from '../contract.js';
@@ -35,17 +42,23 @@ export default defineBlock({
     'BN-ReLU-conv1×1-BN-ReLU-conv1×1 and a sigmoid give the mask M(x) ∈ (0, 1) with one value per position and ' +
     'channel. The output is (1 + M(x)) · T(x) — attention residual learning, so a mask near zero keeps the trunk ' +
     'features instead of erasing them — followed by p post-processing units. Residual units are pre-activation ' +
-    'bottlenecks (BN-ReLU-conv1×1-BN-ReLU-conv3×3-BN-ReLU-conv1×1, width C/4, no biases) as in the authors\' code, ' +
-    'so C must be divisible by 4. The paper\'s Attention-56 uses p = 1, t = 2, r = 1 with 3, 2 and 1 levels in its ' +
+    "bottlenecks (BN-ReLU-conv1×1-BN-ReLU-conv3×3-BN-ReLU-conv1×1, width C/4, no biases) as in the authors' code, " +
+    "so C must be divisible by 4. The paper's Attention-56 uses p = 1, t = 2, r = 1 with 3, 2 and 1 levels in its " +
     'three stages. Max-pooling pads like TensorFlow\'s "same" (PyTorch\'s padding=1 places the windows one pixel ' +
-    'earlier on even sizes); bilinear upsampling aligns corners as Caffe\'s Interp layer does. The full mask is a ' +
+    "earlier on even sizes); bilinear upsampling aligns corners as Caffe's Interp layer does. The full mask is a " +
     'spatial map per channel; panels that draw one map per sample should use `maskMean`, its mean over channels.',
   paper: 'Wang, F., Jiang, M., Qian, C., Yang, S., Li, C., Zhang, H., Wang, X., Tang, X. (2017). Residual Attention Network for Image Classification. CVPR.',
   params: {
     p: { type: 'int', default: 1, min: 0, max: 8, doc: 'Pre-processing residual units before the split, and post-processing units after the merge.' },
     t: { type: 'int', default: 2, min: 1, max: 8, doc: 'Residual units in the trunk branch.' },
     r: { type: 'int', default: 1, min: 1, max: 8, doc: 'Residual units between adjacent pooling layers in the mask branch.' },
-    levels: { type: 'int', default: 2, min: 1, max: 6, doc: 'Down-sampling steps of the mask branch (the paper: 3, 2, 1 for 56², 28², 14² maps); levels − 1 skip connections.' },
+    levels: {
+      type: 'int',
+      default: 2,
+      min: 1,
+      max: 6,
+      doc: 'Down-sampling steps of the mask branch (the paper: 3, 2, 1 for 56², 28², 14² maps); levels − 1 skip connections.',
+    },
     upsample: { type: 'enum', options: ['bilinear', 'nearest'], default: 'bilinear', doc: 'Interpolation of the top-down path (the paper: bilinear).' },
   },
   inputs: [{ name: 'in', doc: 'Feature map [B, H, W, C], C divisible by 4.', rank: 4 }],
@@ -56,7 +69,8 @@ export default defineBlock({
   ],
   inferShape({ inputs }) {
     const [b, h, w, c] = expectRank(inputs.in, 'in', 4, 'an NHWC feature map');
-    if (h === null || w === null) throw new ShapeError('the residual attention module needs a known height and width (its mask is upsampled back to them)', 'in');
+    if (h === null || w === null)
+      throw new ShapeError('the residual attention module needs a known height and width (its mask is upsampled back to them)', 'in');
     if (c === null || c < 4 || c % 4 !== 0)
       throw new ShapeError(`input "in" has ${c ?? 'unknown'} channels; the bottleneck residual units need a channel count divisible by 4 (width C/4)`, 'in');
     return { out: [b, h, w, c], mask: [b, h, w, c], maskMean: [b, h, w] };
@@ -129,4 +143,3 @@ export default defineBlock({
     { params: { levels: 3, r: 2 }, inputs: { in: [null, 9, 9, 8] } },
   ],
 });
-

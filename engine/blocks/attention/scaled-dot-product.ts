@@ -50,16 +50,35 @@ export default defineBlock({
     tfjs: ({ params: p, inputs: i, outputs: o, layer }) => {
       const args = [i.query, i.key, i.value, ...(i.mask ? [i.mask] : [])].join(', ');
       return {
-        body: [tsNew('DotProductAttention', { causal: unlessDefault(p.causal, false), name: `${layer}_attend` }, [o.out, o.weights], `[${args}]`, ' as tf.SymbolicTensor[]')],
+        body: [
+          tsNew(
+            'DotProductAttention',
+            { causal: unlessDefault(p.causal, false), name: `${layer}_attend` },
+            [o.out, o.weights],
+            `[${args}]`,
+            ' as tf.SymbolicTensor[]',
+          ),
+        ],
         helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT],
       };
     },
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [kerasCall('ScaledDotProductAttention', [], { causal: unlessDefault(p.causal, false), name: `${layer}_attend` }, [o.out, o.weights], [i.query, i.key, i.value], { padding_mask: i.mask })],
+      body: [
+        kerasCall(
+          'ScaledDotProductAttention',
+          [],
+          { causal: unlessDefault(p.causal, false), name: `${layer}_attend` },
+          [o.out, o.weights],
+          [i.query, i.key, i.value],
+          { padding_mask: i.mask },
+        ),
+      ],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_SCALED_DOT_PRODUCT],
     }),
     pytorch: ({ params: p, inputs: i, outputs: o, name }) => ({
-      ...torchModule(name, 'ScaledDotProductAttention', [], { causal: unlessDefault(p.causal, false) }, [o.out, o.weights], [i.query, i.key, i.value], { mask: i.mask }),
+      ...torchModule(name, 'ScaledDotProductAttention', [], { causal: unlessDefault(p.causal, false) }, [o.out, o.weights], [i.query, i.key, i.value], {
+        mask: i.mask,
+      }),
       helpers: [TORCH_MASKED_SOFTMAX, TORCH_SCALED_DOT_PRODUCT],
     }),
   },

@@ -38,7 +38,9 @@ export default defineBlock({
       helpers: TS_HELPERS.squeezeExcitation,
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [`${pyTargets([outputs.out, outputs.weights])} = SqueezeExcitation(${pyArgs([], { reduction: p.reduction, use_bias: p.bias ? undefined : false, name: layer })})(${inputs.in})`],
+      body: [
+        `${pyTargets([outputs.out, outputs.weights])} = SqueezeExcitation(${pyArgs([], { reduction: p.reduction, use_bias: p.bias ? undefined : false, name: layer })})(${inputs.in})`,
+      ],
       helpers: [KERAS_SQUEEZE_EXCITATION],
     }),
     pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => ({

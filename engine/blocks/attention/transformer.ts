@@ -17,11 +17,34 @@ const PAPER = 'Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS.';
 
 const layerParams = {
   heads: headsParam,
-  ffDim: { type: 'int', default: 128, min: 1, max: 1000000, label: 'feed-forward size', doc: 'Hidden size of the position-wise feed-forward network (PyTorch dim_feedforward).' },
-  dropout: { ...attnDropoutParam, default: 0.1, doc: 'Dropout on the attention weights, inside the feed-forward network and on each sublayer output (PyTorch dropout).' },
+  ffDim: {
+    type: 'int',
+    default: 128,
+    min: 1,
+    max: 1000000,
+    label: 'feed-forward size',
+    doc: 'Hidden size of the position-wise feed-forward network (PyTorch dim_feedforward).',
+  },
+  dropout: {
+    ...attnDropoutParam,
+    default: 0.1,
+    doc: 'Dropout on the attention weights, inside the feed-forward network and on each sublayer output (PyTorch dropout).',
+  },
   activation: { type: 'enum', options: ['relu', 'gelu'], default: 'relu', doc: 'Feed-forward activation.' },
-  norm: { type: 'enum', options: ['post', 'pre'], default: 'post', doc: 'LayerNorm after each residual sum (the paper) or before each sublayer (pre-norm, PyTorch norm_first).' },
-  normEpsilon: { type: 'float', default: 1e-5, min: 1e-12, max: 1, label: 'LayerNorm ε', doc: 'The LayerNorms\' epsilon: 1e-5 as PyTorch\'s nn.TransformerEncoderLayer, 1e-6 as torchvision\'s and timm\'s ViT.' },
+  norm: {
+    type: 'enum',
+    options: ['post', 'pre'],
+    default: 'post',
+    doc: 'LayerNorm after each residual sum (the paper) or before each sublayer (pre-norm, PyTorch norm_first).',
+  },
+  normEpsilon: {
+    type: 'float',
+    default: 1e-5,
+    min: 1e-12,
+    max: 1,
+    label: 'LayerNorm ε',
+    doc: "The LayerNorms' epsilon: 1e-5 as PyTorch's nn.TransformerEncoderLayer, 1e-6 as torchvision's and timm's ViT.",
+  },
 } as const;
 
 interface LayerOptions {
@@ -63,8 +86,21 @@ function transformerWeights(kind: Layer): ReturnType<typeof linearWeights> {
 function transformerEmit(kind: Layer, outputs: string[]) {
   const cls = kind === 'encoder' ? 'TransformerEncoderLayer' : 'TransformerDecoderLayer';
   const extra = kind === 'encoder' ? [] : ['memory'];
-  const masks = kind === 'encoder' ? [['mask', 'mask']] : [['mask', 'mask'], ['memoryMask', 'memory_mask']];
-  type Ctx = { params: LayerOptions & { causal: boolean }; inputs: Record<string, string>; outputs: Record<string, string>; inputShapes: Record<string, (number | null)[]>; name: string; layer: string };
+  const masks =
+    kind === 'encoder'
+      ? [['mask', 'mask']]
+      : [
+          ['mask', 'mask'],
+          ['memoryMask', 'memory_mask'],
+        ];
+  type Ctx = {
+    params: LayerOptions & { causal: boolean };
+    inputs: Record<string, string>;
+    outputs: Record<string, string>;
+    inputShapes: Record<string, (number | null)[]>;
+    name: string;
+    layer: string;
+  };
   const d = (c: Ctx) => c.inputShapes.in[2] as number;
   return {
     tfjs(c: Ctx) {
@@ -73,7 +109,14 @@ function transformerEmit(kind: Layer, outputs: string[]) {
       const last = given.map((m) => m !== undefined).lastIndexOf(true);
       args.push(...given.slice(0, last + 1).map((m) => m ?? 'undefined'));
       return {
-        body: [tsNew(cls, { ...exportArgs(kind, c.params, d(c), 'typescript'), name: c.layer }, outputs.map((port) => c.outputs[port]), args.join(', '))],
+        body: [
+          tsNew(
+            cls,
+            { ...exportArgs(kind, c.params, d(c), 'typescript'), name: c.layer },
+            outputs.map((port) => c.outputs[port]),
+            args.join(', '),
+          ),
+        ],
         helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT, TS_MULTI_HEAD, kind === 'encoder' ? TS_ENCODER : TS_DECODER],
       };
     },
@@ -148,7 +191,7 @@ export const transformerEncoder = defineBlock({
     'One Transformer encoder layer (Vaswani et al. 2017, §3.1): multi-head self-attention, then a position-wise ' +
     'feed-forward network, each wrapped in a residual connection with LayerNorm, after the sum (post-norm, the ' +
     'paper) or before the sublayer (pre-norm, which trains deep stacks more stably; Xiong et al. 2020). Same ' +
-    'sublayers and parameter count as PyTorch\'s nn.TransformerEncoderLayer: 4d² + 4d (attention) + 2·d·ff + ff + d ' +
+    "sublayers and parameter count as PyTorch's nn.TransformerEncoderLayer: 4d² + 4d (attention) + 2·d·ff + ff + d " +
     '(feed-forward) + 4d (two LayerNorms). Exposes the self-attention weights. Add position information before it.',
   params: {
     ...layerParams,
@@ -161,12 +204,16 @@ export const transformerEncoder = defineBlock({
   ],
   inferShape({ params: p, inputs }) {
     const x = inputs.in;
-    const { out, weights } = multiHeadShape({ query: x, key: x, value: x, mask: inputs.mask }, { heads: p.heads, keyDim: 0, valueDim: 0 }, {
-      query: 'in',
-      key: 'in',
-      value: 'in',
-      mask: 'mask',
-    });
+    const { out, weights } = multiHeadShape(
+      { query: x, key: x, value: x, mask: inputs.mask },
+      { heads: p.heads, keyDim: 0, valueDim: 0 },
+      {
+        query: 'in',
+        key: 'in',
+        value: 'in',
+        mask: 'mask',
+      },
+    );
     return { out, attention: weights };
   },
   build(tf, { params: p, inputs, name, init }) {
@@ -196,7 +243,7 @@ export const transformerDecoder = defineBlock({
     'One Transformer decoder layer (Vaswani et al. 2017, §3.1): causal multi-head self-attention over the target, ' +
     'multi-head cross-attention from the target to the encoder output ("memory"), and a position-wise feed-forward ' +
     'network, each with a residual connection and LayerNorm (post-norm as in the paper, or pre-norm). Same ' +
-    'sublayers and parameter count as PyTorch\'s nn.TransformerDecoderLayer: 2·(4d² + 4d) + 2·d·ff + ff + d + 6d. ' +
+    "sublayers and parameter count as PyTorch's nn.TransformerDecoderLayer: 2·(4d² + 4d) + 2·d·ff + ff + d + 6d. " +
     'Exposes both attention maps; the memory must have the same feature size d as the target.',
   params: {
     ...layerParams,

@@ -24,4 +24,14 @@ export function samePadding(size: number, kernel: number, stride: number, dilati
 export const indent = (lines: string[], by: string) => lines.map((l) => (l ? by + l : l));
 
 export const pyValue = (v: unknown): string =>
-  v === true ? 'True' : v === false ? 'False' : v === null || v === undefined ? 'None' : Array.isArray(v) ? `(${v.map(pyValue).join(', ')}${v.length === 1 ? ',' : ''})` : typeof v === 'string' ? JSON.stringify(v) : String(v);
+  v === true
+    ? 'True'
+    : v === false
+      ? 'False'
+      : v === null || v === undefined
+        ? 'None'
+        : Array.isArray(v)
+          ? `(${v.map(pyValue).join(', ')}${v.length === 1 ? ',' : ''})`
+          : typeof v === 'string'
+            ? JSON.stringify(v)
+            : String(v);

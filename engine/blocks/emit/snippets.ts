@@ -55,7 +55,8 @@ export const DENSE_KERNEL_TO_TORCH = [1, 0];
 
 /** `{ a: 1, b: 'x' }` for generated TypeScript; undefined entries are left out. */
 export function tsObject(o: Record<string, unknown>): string {
-  const v = (x: unknown): string => (typeof x === 'string' ? `'${x.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : Array.isArray(x) ? `[${x.map(v).join(', ')}]` : String(x));
+  const v = (x: unknown): string =>
+    typeof x === 'string' ? `'${x.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : Array.isArray(x) ? `[${x.map(v).join(', ')}]` : String(x);
   const parts = Object.entries(o)
     .filter(([, x]) => x !== undefined)
     .map(([k, x]) => `${k}: ${v(x)}`);
@@ -65,8 +66,23 @@ export function tsObject(o: Record<string, unknown>): string {
 /** `a, b, key=value` for a generated Python call; undefined keywords are left out. */
 export function pyArgs(positional: unknown[], keywords: Record<string, unknown> = {}): string {
   const v = (x: unknown): string =>
-    x === true ? 'True' : x === false ? 'False' : x === null ? 'None' : typeof x === 'string' ? JSON.stringify(x) : Array.isArray(x) ? `(${x.map(v).join(', ')}${x.length === 1 ? ',' : ''})` : String(x);
-  return [...positional.map(v), ...Object.entries(keywords).filter(([, x]) => x !== undefined).map(([k, x]) => `${k}=${v(x)}`)].join(', ');
+    x === true
+      ? 'True'
+      : x === false
+        ? 'False'
+        : x === null
+          ? 'None'
+          : typeof x === 'string'
+            ? JSON.stringify(x)
+            : Array.isArray(x)
+              ? `(${x.map(v).join(', ')}${x.length === 1 ? ',' : ''})`
+              : String(x);
+  return [
+    ...positional.map(v),
+    ...Object.entries(keywords)
+      .filter(([, x]) => x !== undefined)
+      .map(([k, x]) => `${k}=${v(x)}`),
+  ].join(', ');
 }
 
 /** A tfjs functional-API statement: `const y = tf.layers.x({...}).apply(input) as tf.SymbolicTensor;` */

@@ -12,7 +12,14 @@ export interface Training {
   batchSize: number;
 }
 
-type Train = (model: tf.LayersModel, xs: tf.Tensor[], ys: tf.Tensor[], epochs?: number, batchSize?: number, validationData?: [tf.Tensor[], tf.Tensor[]]) => Promise<tf.History>;
+type Train = (
+  model: tf.LayersModel,
+  xs: tf.Tensor[],
+  ys: tf.Tensor[],
+  epochs?: number,
+  batchSize?: number,
+  validationData?: [tf.Tensor[], tf.Tensor[]],
+) => Promise<tf.History>;
 
 /** One .npy file (format 1.0 to 3.0) as a tensor: float32, or int32 for integer arrays. */
 function parseNpy(bytes: Uint8Array, where: string): tf.Tensor {
@@ -23,7 +30,11 @@ function parseNpy(bytes: Uint8Array, where: string): tf.Tensor {
   const start = major === 1 ? 10 : 12;
   const header = new TextDecoder('latin1').decode(bytes.subarray(start, start + headerLength));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((d) => d.trim()).filter(Boolean).map(Number);
+  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean)
+    .map(Number);
   if (/'fortran_order':\s*True/.test(header)) throw new Error(`${where}: Fortran-ordered arrays are not read`);
   const data = bytes.slice(start + headerLength); // a copy, aligned for the typed arrays below
   switch (descr) {
@@ -77,11 +88,20 @@ function arraysOf(data: Map<string, tf.Tensor>, prefix: string, split: string): 
 function targets(y: tf.Tensor, loss: string | null, output: tf.SymbolicTensor): tf.Tensor {
   const classes = output.shape[output.shape.length - 1];
   if (loss !== 'categoricalCrossentropy' || y.dtype !== 'int32' || classes === null || y.rank !== output.shape.length - 1) return y;
-  return tf.oneHot(y.flatten(), classes).reshape([...y.shape, classes]).toFloat();
+  return tf
+    .oneHot(y.flatten(), classes)
+    .reshape([...y.shape, classes])
+    .toFloat();
 }
 
 /** The model's inputs and targets for one split, checked against the model. */
-function split(data: Map<string, tf.Tensor>, name: string, model: tf.LayersModel, losses: (string | null)[], path: string): [tf.Tensor[], tf.Tensor[]] | undefined {
+function split(
+  data: Map<string, tf.Tensor>,
+  name: string,
+  model: tf.LayersModel,
+  losses: (string | null)[],
+  path: string,
+): [tf.Tensor[], tf.Tensor[]] | undefined {
   const xs = arraysOf(data, 'x', name);
   const ys = arraysOf(data, 'y', name);
   if (xs.length === 0) return undefined;
@@ -114,7 +134,13 @@ const USAGE = `usage: node model.js --data DATA.npz [--epochs N] [--batch-size N
   --save DIR        write the trained model there (model.json + weights.bin, for tf.loadLayersModel)`;
 
 /** The command line. Returns the training loss of each epoch, or undefined where it only printed the usage. */
-export async function main(buildModel: () => tf.LayersModel, train: Train, losses: (string | null)[], training: Training, argv: string[] = process.argv.slice(2)): Promise<number[] | undefined> {
+export async function main(
+  buildModel: () => tf.LayersModel,
+  train: Train,
+  losses: (string | null)[],
+  training: Training,
+  argv: string[] = process.argv.slice(2),
+): Promise<number[] | undefined> {
   const args = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -122,7 +148,8 @@ export async function main(buildModel: () => tf.LayersModel, train: Train, losse
       console.log(USAGE);
       return undefined;
     }
-    if (!['--data', '--epochs', '--batch-size', '--save'].includes(flag) || i + 1 >= argv.length) throw new Error(`${flag}: not an option, or no value given\n${USAGE}`);
+    if (!['--data', '--epochs', '--batch-size', '--save'].includes(flag) || i + 1 >= argv.length)
+      throw new Error(`${flag}: not an option, or no value given\n${USAGE}`);
     args.set(flag, argv[++i]);
   }
   const count = (flag: string, fallback: number) => {

@@ -37,7 +37,10 @@ function useFreezeOnPause(): void {
   }, [state]);
 }
 
-function probeUnderlay(probes: { shape: number[]; samples: (Float32Array | Int32Array)[]; vocabulary?: string[] } | undefined, sample: number): { underlay?: Underlay; tokens?: string[]; words?: string[] } {
+function probeUnderlay(
+  probes: { shape: number[]; samples: (Float32Array | Int32Array)[]; vocabulary?: string[] } | undefined,
+  sample: number,
+): { underlay?: Underlay; tokens?: string[]; words?: string[] } {
   const x = probes?.samples[sample];
   if (!probes || !x) return {};
   if (probes.shape.length === 3) return { underlay: { shape: probes.shape, data: x } };
@@ -52,9 +55,26 @@ function probeUnderlay(probes: { shape: number[]; samples: (Float32Array | Int32
   return {};
 }
 
-function Panel({ panel, maps, options, sample, probes }: { panel: PanelState; maps: AttentionMap[]; options: Omit<DrawOptions, 'sort' | 'topK' | 'scale'> & { scale: 'map' | 'shared' }; sample: number; probes: ReturnType<typeof probeUnderlay> }) {
+function Panel({
+  panel,
+  maps,
+  options,
+  sample,
+  probes,
+}: {
+  panel: PanelState;
+  maps: AttentionMap[];
+  options: Omit<DrawOptions, 'sort' | 'topK' | 'scale'> & { scale: 'map' | 'shared' };
+  sample: number;
+  probes: ReturnType<typeof probeUnderlay>;
+}) {
   const selected = useEditor((s) => (s.selection.nodes.size === 1 ? [...s.selection.nodes][0] : null));
-  const shown = 'follow' in panel.source ? (selected ? maps.filter((m) => ownedBy(selected, m)) : []) : maps.filter((m) => mapKey(m) === (panel.source as { key: string }).key);
+  const shown =
+    'follow' in panel.source
+      ? selected
+        ? maps.filter((m) => ownedBy(selected, m))
+        : []
+      : maps.filter((m) => mapKey(m) === (panel.source as { key: string }).key);
   const value = 'follow' in panel.source ? '' : panel.source.key;
   return (
     <section className="attn-panel" data-testid={`attention-panel-${panel.id}`}>
@@ -87,12 +107,24 @@ function Panel({ panel, maps, options, sample, probes }: { panel: PanelState; ma
           </label>
           <label>
             top-k
-            <input type="number" min={0} max={512} value={panel.topK} onChange={(e) => updatePanel(panel.id, { topK: Math.max(0, Number(e.target.value) || 0) })} />
+            <input
+              type="number"
+              min={0}
+              max={512}
+              value={panel.topK}
+              onChange={(e) => updatePanel(panel.id, { topK: Math.max(0, Number(e.target.value) || 0) })}
+            />
           </label>
         </div>
       )}
       {shown.length === 0 && (
-        <div className="empty">{'follow' in panel.source ? (selected ? 'The selected node has no attention output in this run.' : 'Select an attention node on the canvas, or pick an output above.') : 'No such output in this snapshot.'}</div>
+        <div className="empty">
+          {'follow' in panel.source
+            ? selected
+              ? 'The selected node has no attention output in this run.'
+              : 'Select an attention node on the canvas, or pick an output above.'
+            : 'No such output in this snapshot.'}
+        </div>
       )}
       {shown.map((m) => {
         const view = viewOf(m, sample);
@@ -102,7 +134,10 @@ function Panel({ panel, maps, options, sample, probes }: { panel: PanelState; ma
         return (
           <figure key={mapKey(m)} className="attn-map" data-testid={`attention-map-${m.nodeId}-${m.port}`}>
             <figcaption>
-              <span className={`attention-tag attention-${m.kind}`}>{m.kind}</span> <b>{m.nodeId}</b>.{m.port} <span className="hint">{KIND_LABEL[m.kind]} [{m.fullShape.slice(1).join('×')}]{m.shape.join() !== m.fullShape.join() ? ' (downsampled)' : ''}</span>
+              <span className={`attention-tag attention-${m.kind}`}>{m.kind}</span> <b>{m.nodeId}</b>.{m.port}{' '}
+              <span className="hint">
+                {KIND_LABEL[m.kind]} [{m.fullShape.slice(1).join('×')}]{m.shape.join() !== m.fullShape.join() ? ' (downsampled)' : ''}
+              </span>
               <span className="range">
                 {lo.toPrecision(3)} … {hi.toPrecision(3)}
               </span>
@@ -110,7 +145,13 @@ function Panel({ panel, maps, options, sample, probes }: { panel: PanelState; ma
             {probes.words && view.draw === 'bars' && view.values.length === probes.tokens?.length ? (
               <ShadedWords words={probes.words} weights={view.values} range={[lo, hi]} />
             ) : (
-              <MapCanvas view={view} opts={{ ...options, scale, sort: panel.sort, topK: panel.topK }} underlay={m.kind === 'spatial' || m.kind === 'gate' ? probes.underlay : undefined} tokens={probes.tokens} testId="attention-canvas" />
+              <MapCanvas
+                view={view}
+                opts={{ ...options, scale, sort: panel.sort, topK: panel.topK }}
+                underlay={m.kind === 'spatial' || m.kind === 'gate' ? probes.underlay : undefined}
+                tokens={probes.tokens}
+                testId="attention-canvas"
+              />
             )}
           </figure>
         );
@@ -126,7 +167,13 @@ function ShadedWords({ words, weights, range: [lo, hi] }: { words: string[]; wei
       {words.map((w, i) => {
         const a = hi > lo ? (weights[i] - lo) / (hi - lo) : 0;
         return (
-          <span key={i} className="shaded-word" style={{ background: `rgba(255, 140, 0, ${a.toFixed(3)})` }} title={`${w}: ${Number(weights[i]).toPrecision(3)}`} data-weight={weights[i]}>
+          <span
+            key={i}
+            className="shaded-word"
+            style={{ background: `rgba(255, 140, 0, ${a.toFixed(3)})` }}
+            title={`${w}: ${Number(weights[i]).toPrecision(3)}`}
+            data-weight={weights[i]}
+          >
             {w}
           </span>
         );
@@ -135,7 +182,19 @@ function ShadedWords({ words, weights, range: [lo, hi] }: { words: string[]; wei
   );
 }
 
-function SampleThumb({ data, shape, active, onClick, index }: { data: Float32Array | Int32Array; shape: number[]; active: boolean; onClick: () => void; index: number }) {
+function SampleThumb({
+  data,
+  shape,
+  active,
+  onClick,
+  index,
+}: {
+  data: Float32Array | Int32Array;
+  shape: number[];
+  active: boolean;
+  onClick: () => void;
+  index: number;
+}) {
   const ref = useMemo(() => ({ current: null as HTMLCanvasElement | null }), []);
   useEffect(() => {
     const c = ref.current;
@@ -199,33 +258,73 @@ export function AttentionPanels() {
             {snapshots.length ? ` (${index + 1}/${snapshots.length})` : ''}
           </span>
           {v.step !== null && (
-            <button onClick={() => attentionView.setState({ step: null, pinnedByPause: false })} title="Follow the newest snapshot" data-testid="attention-follow">
+            <button
+              onClick={() => attentionView.setState({ step: null, pinnedByPause: false })}
+              title="Follow the newest snapshot"
+              data-testid="attention-follow"
+            >
               Latest
             </button>
           )}
-          {frozen && <span className="badge badge--warn" data-testid="attention-frozen">paused · frozen</span>}
+          {frozen && (
+            <span className="badge badge--warn" data-testid="attention-frozen">
+              paused · frozen
+            </span>
+          )}
         </span>
         <span className="attn-toolbar__group">
           <b>Sample</b>
           {probes && probes.samples.length >= samples && samples > 0
-            ? Array.from({ length: samples }, (_, i) => <SampleThumb key={i} index={i} data={probes.samples[i]} shape={probes.shape} active={i === sample} onClick={() => attentionView.setState({ sample: i })} />)
+            ? Array.from({ length: samples }, (_, i) => (
+                <SampleThumb
+                  key={i}
+                  index={i}
+                  data={probes.samples[i]}
+                  shape={probes.shape}
+                  active={i === sample}
+                  onClick={() => attentionView.setState({ sample: i })}
+                />
+              ))
             : Array.from({ length: samples }, (_, i) => (
-                <button key={i} className={`sample-thumb${i === sample ? ' active' : ''}`} onClick={() => attentionView.setState({ sample: i })} data-testid={`probe-sample-${i}`}>
+                <button
+                  key={i}
+                  className={`sample-thumb${i === sample ? ' active' : ''}`}
+                  onClick={() => attentionView.setState({ sample: i })}
+                  data-testid={`probe-sample-${i}`}
+                >
                   {i}
                 </button>
               ))}
         </span>
         <span className="attn-toolbar__group">
-          <select value={v.colormap} onChange={(e) => attentionView.setState({ colormap: e.target.value as ColormapName })} aria-label="colour map" data-testid="attention-colormap">
+          <select
+            value={v.colormap}
+            onChange={(e) => attentionView.setState({ colormap: e.target.value as ColormapName })}
+            aria-label="colour map"
+            data-testid="attention-colormap"
+          >
             {COLORMAPS.map((c) => (
               <option key={c}>{c}</option>
             ))}
           </select>
           <label title="Heat over the input image">
             opacity
-            <input type="range" min={0} max={1} step={0.05} value={v.opacity} onChange={(e) => attentionView.setState({ opacity: Number(e.target.value) })} data-testid="attention-opacity" />
+            <input
+              type="range"
+              min={0}
+              max={1}
+              step={0.05}
+              value={v.opacity}
+              onChange={(e) => attentionView.setState({ opacity: Number(e.target.value) })}
+              data-testid="attention-opacity"
+            />
           </label>
-          <select value={v.scale} onChange={(e) => attentionView.setState({ scale: e.target.value as 'map' | 'shared' })} aria-label="scale" data-testid="attention-scale">
+          <select
+            value={v.scale}
+            onChange={(e) => attentionView.setState({ scale: e.target.value as 'map' | 'shared' })}
+            aria-label="scale"
+            data-testid="attention-scale"
+          >
             <option value="map">per-map scale</option>
             <option value="shared">shared scale</option>
           </select>

@@ -181,7 +181,19 @@ function drawBars(canvas: HTMLCanvasElement, width: number, view: Extract<MapVie
   ctx.stroke();
 }
 
-export function MapCanvas({ view, opts, underlay, tokens, testId }: { view: MapView; opts: DrawOptions; underlay?: Underlay; tokens?: string[]; testId?: string }) {
+export function MapCanvas({
+  view,
+  opts,
+  underlay,
+  tokens,
+  testId,
+}: {
+  view: MapView;
+  opts: DrawOptions;
+  underlay?: Underlay;
+  tokens?: string[];
+  testId?: string;
+}) {
   const [box, width] = useWidth();
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {

@@ -12,9 +12,7 @@ export interface Tile {
   label?: string;
 }
 
-export type MapView =
-  | { draw: 'tiles'; kind: AttentionKind; tiles: Tile[] }
-  | { draw: 'bars'; kind: AttentionKind; values: Float32Array; labels: string[] };
+export type MapView = { draw: 'tiles'; kind: AttentionKind; tiles: Tile[] } | { draw: 'bars'; kind: AttentionKind; values: Float32Array; labels: string[] };
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -54,10 +52,12 @@ export function viewOf(m: AttentionMap, s: number): MapView {
   switch (m.kind) {
     case 'spatial':
       if (dims.length === 2) return { draw: 'tiles', kind: m.kind, tiles: [{ rows: dims[0], cols: dims[1], values: v }] };
-      if (dims.length === 3) return { draw: 'tiles', kind: m.kind, tiles: channelsLast(v, dims[0], dims[1], dims[2], axes.includes('head') ? 'head' : 'channel') };
+      if (dims.length === 3)
+        return { draw: 'tiles', kind: m.kind, tiles: channelsLast(v, dims[0], dims[1], dims[2], axes.includes('head') ? 'head' : 'channel') };
       return bars('position');
     case 'matrix':
-      if (dims.length >= 2) return { draw: 'tiles', kind: m.kind, tiles: leading(v, dims[dims.length - 2], dims[dims.length - 1], axes.includes('hop') ? 'hop' : 'head') };
+      if (dims.length >= 2)
+        return { draw: 'tiles', kind: m.kind, tiles: leading(v, dims[dims.length - 2], dims[dims.length - 1], axes.includes('hop') ? 'hop' : 'head') };
       return bars('key');
     case 'channel':
       return bars('channel');

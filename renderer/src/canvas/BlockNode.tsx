@@ -11,7 +11,6 @@ import type { BlockFlowNode } from './flowElements.js';
 import { editor } from '../editor.js';
 import { keyParamNames } from './nodeBox.js';
 
-
 function portTooltip(port: PortDef, side: 'input' | 'output', shape: string | undefined, problems: Diagnostic[]): string {
   const lines = [`${port.name} (${side}${port.optional ? ', optional' : ''}) — ${port.doc}`];
   if (side === 'input') lines.push(`accepts ${rankText(port)}${port.dtype === 'int32' ? ', integer' : ''}`);
@@ -22,7 +21,8 @@ function portTooltip(port: PortDef, side: 'input' | 'output', shape: string | un
 }
 
 /** A problem inside a composite, with the inner node it is on. */
-const errorText = (d: Diagnostic) => (d.path && d.path.length > 1 ? `${d.path.slice(1).join(' › ')}: ${d.message.replace(/^(in composite "[^"]*"[^:]*: )+/, '')}` : d.message);
+const errorText = (d: Diagnostic) =>
+  d.path && d.path.length > 1 ? `${d.path.slice(1).join(' › ')}: ${d.message.replace(/^(in composite "[^"]*"[^:]*: )+/, '')}` : d.message;
 
 function BlockNodeView({ id, data, selected }: NodeProps<BlockFlowNode>) {
   const { node, info, diagnostics = [] } = data;
@@ -45,7 +45,11 @@ function BlockNodeView({ id, data, selected }: NodeProps<BlockFlowNode>) {
       data-type={node.type}
     >
       <header className="block-node__header" title={block?.doc}>
-        {composite && <span className="composite-icon" title="A composite block: double-click (or Enter) to edit its inside">▣</span>}
+        {composite && (
+          <span className="composite-icon" title="A composite block: double-click (or Enter) to edit its inside">
+            ▣
+          </span>
+        )}
         <span className="block-node__title">{node.label ?? block?.label ?? node.type}</span>
         {repeat > 1 && (
           <span className="repeat-badge" data-testid={`repeat-${id}`} title={`${repeat} copies in a chain`}>
@@ -71,7 +75,13 @@ function BlockNodeView({ id, data, selected }: NodeProps<BlockFlowNode>) {
                 data-testid={`port-${id}-in-${p.name}`}
                 title={portTooltip(p, 'input', info?.inputShapes[p.name] && shapeText(info.inputShapes[p.name]), problems)}
               >
-                <Handle type="target" position={Position.Left} id={p.name} className={`handle${problems.length ? ' handle--error' : ''}`} data-testid={`handle-${id}-in-${p.name}`} />
+                <Handle
+                  type="target"
+                  position={Position.Left}
+                  id={p.name}
+                  className={`handle${problems.length ? ' handle--error' : ''}`}
+                  data-testid={`handle-${id}-in-${p.name}`}
+                />
                 <span className="port__name">
                   {p.name}
                   {p.optional ? '?' : ''}
@@ -121,7 +131,12 @@ function BlockNodeView({ id, data, selected }: NodeProps<BlockFlowNode>) {
           <span>
             {composite.def.nodes.length} nodes inside · <code>{composite.id}</code>
           </span>
-          <button className="nodrag" data-testid={`open-composite-${id}`} title="Edit the inside (every use changes)" onClick={() => editor.getState().enterComposite({ node: id })}>
+          <button
+            className="nodrag"
+            data-testid={`open-composite-${id}`}
+            title="Edit the inside (every use changes)"
+            onClick={() => editor.getState().enterComposite({ node: id })}
+          >
             Open ▸
           </button>
         </div>

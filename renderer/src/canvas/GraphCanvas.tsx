@@ -164,7 +164,10 @@ export function GraphCanvas() {
   const onConnectEnd = useCallback((_e: MouseEvent | TouchEvent, state: FinalConnectionState) => {
     if (!state.fromHandle?.id || !state.toHandle?.id || !state.fromNode || !state.toNode || state.isValid) return;
     if (state.fromHandle.type === state.toHandle.type) return toast(`Connection refused: connect an output to an input`, 'error');
-    const { from, to } = orient({ node: state.fromNode.id, port: state.fromHandle.id }, state.fromHandle.type, { node: state.toNode.id, port: state.toHandle.id });
+    const { from, to } = orient({ node: state.fromNode.id, port: state.fromHandle.id }, state.fromHandle.type, {
+      node: state.toNode.id,
+      port: state.toHandle.id,
+    });
     const v = verdictFor(from, to);
     if (!v.ok) toast(`Connection refused: ${v.reason}`, 'error');
   }, []);

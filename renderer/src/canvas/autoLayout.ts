@@ -22,7 +22,12 @@ const MIN_LAYER_GAP = 90;
 /** The wire label's box (styles.css .edge-label: 10 px monospace, padding 6 and a border each side). */
 const labelWidth = (shape: Shape | undefined) => shapeText(shape).length * 6.1 + 14;
 
-export async function autoLayout(graph: GraphFile, analysis: ScopeView['analysis'], measured: Measured, only?: ReadonlySet<string>): Promise<Record<string, XY>> {
+export async function autoLayout(
+  graph: GraphFile,
+  analysis: ScopeView['analysis'],
+  measured: Measured,
+  only?: ReadonlySet<string>,
+): Promise<Record<string, XY>> {
   const nodes = only && only.size > 1 ? graph.nodes.filter((n) => only.has(n.id)) : graph.nodes;
   const ids = new Set(nodes.map((n) => n.id));
   const edges = graph.edges.map((e, i) => ({ e, i })).filter(({ e }) => ids.has(e.from.node) && ids.has(e.to.node));
@@ -33,7 +38,9 @@ export async function autoLayout(graph: GraphFile, analysis: ScopeView['analysis
     const height = nodeHeight(analysis.nodes.get(id));
     return { width: Math.max(m?.width ?? 0, NODE_WIDTH), height: Math.max(m?.height ?? 0, height) };
   };
-  const result = await (await getElk()).layout({
+  const result = await (
+    await getElk()
+  ).layout({
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered',

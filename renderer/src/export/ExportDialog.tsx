@@ -13,7 +13,6 @@ export const useExportDialog = create<{ open: boolean }>(() => ({ open: false })
 export const openExportDialog = (): void => useExportDialog.setState({ open: true });
 const close = (): void => useExportDialog.setState({ open: false });
 
-
 /** A base64 file's bytes. */
 function decodeBase64(content: string): Uint8Array<ArrayBuffer> {
   const text = atob(content);
@@ -50,7 +49,13 @@ function ExportPanel() {
   const language = EXPORT_FORMATS[target].language;
   const tokens = useMemo(() => (file && language !== 'binary' ? highlight(file.content, language) : []), [file, language]);
 
-  const copy = () => file && !binary && navigator.clipboard.writeText(file.content).then(() => toast(`Copied ${file.name}`), (e: Error) => toast(`Cannot copy: ${e.message}`, 'error'));
+  const copy = () =>
+    file &&
+    !binary &&
+    navigator.clipboard.writeText(file.content).then(
+      () => toast(`Copied ${file.name}`),
+      (e: Error) => toast(`Cannot copy: ${e.message}`, 'error'),
+    );
   const save = () => {
     if (!file) return;
     const blob = binary ? new Blob([decodeBase64(file.content)], { type: 'application/octet-stream' }) : new Blob([file.content], { type: 'text/plain' });
@@ -67,7 +72,14 @@ function ExportPanel() {
           <h2>Export as code</h2>
           <div className="export__targets" role="tablist">
             {EXPORT_FORMAT_IDS.map((id) => (
-              <button key={id} role="tab" aria-selected={id === target} className={id === target ? 'active' : ''} data-testid={`export-target-${id}`} onClick={() => setTarget(id)}>
+              <button
+                key={id}
+                role="tab"
+                aria-selected={id === target}
+                className={id === target ? 'active' : ''}
+                data-testid={`export-target-${id}`}
+                onClick={() => setTarget(id)}
+              >
                 {EXPORT_FORMATS[id].label}
               </button>
             ))}
@@ -92,14 +104,21 @@ function ExportPanel() {
           {file && binary && (
             <div className="empty" data-testid="export-binary">
               {file.name}: an ONNX model (opset 17, any batch size), {Math.round((file.content.length * 3) / 4 / 1024).toLocaleString()} KB. It computes the
-              graph&apos;s outputs (class probabilities, not logits); images go in NCHW, as in PyTorch. Made from the PyTorch export with
-              torch.onnx.export.
+              graph&apos;s outputs (class probabilities, not logits); images go in NCHW, as in PyTorch. Made from the PyTorch export with torch.onnx.export.
             </div>
           )}
           {file && !binary && (
             <pre className="export__code" data-testid="export-code">
               <code>
-                {tokens.map((t, i) => (t.kind === 'text' ? t.text : <span key={i} className={`tok-${t.kind}`}>{t.text}</span>))}
+                {tokens.map((t, i) =>
+                  t.kind === 'text' ? (
+                    t.text
+                  ) : (
+                    <span key={i} className={`tok-${t.kind}`}>
+                      {t.text}
+                    </span>
+                  ),
+                )}
               </code>
             </pre>
           )}

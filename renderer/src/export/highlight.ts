@@ -7,13 +7,16 @@ export interface Token {
 }
 
 const KEYWORDS = {
-  python: 'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield self super',
-  typescript: 'as async await break case catch class const continue default delete do else enum export extends false finally for from function if import in instanceof let new null of readonly return static super switch this throw true try type typeof undefined var void while',
+  python:
+    'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield self super',
+  typescript:
+    'as async await break case catch class const continue default delete do else enum export extends false finally for from function if import in instanceof let new null of readonly return static super switch this throw true try type typeof undefined var void while',
 };
 
 const PATTERNS: Record<'python' | 'typescript', RegExp> = {
   python: /(#[^\n]*)|("""[\s\S]*?"""|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')|(\b\d[\d_]*(?:\.\d+)?(?:e[+-]?\d+)?\b)|([A-Za-z_][A-Za-z0-9_]*)/g,
-  typescript: /(\/\/[^\n]*|\/\*[\s\S]*?\*\/)|(`(?:\\.|[^`\\])*`|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')|(\b\d[\d_]*(?:\.\d+)?(?:e[+-]?\d+)?\b)|([A-Za-z_$][A-Za-z0-9_$]*)/g,
+  typescript:
+    /(\/\/[^\n]*|\/\*[\s\S]*?\*\/)|(`(?:\\.|[^`\\])*`|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')|(\b\d[\d_]*(?:\.\d+)?(?:e[+-]?\d+)?\b)|([A-Za-z_$][A-Za-z0-9_$]*)/g,
 };
 
 export function highlight(code: string, language: 'python' | 'typescript'): Token[] {

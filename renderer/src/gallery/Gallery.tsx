@@ -72,7 +72,9 @@ function GalleryDialog() {
           {failure && <div className="empty">{failure}</div>}
           {!failure && !entries && <div className="empty">Loading templates…</div>}
           {entries?.length === 0 && <div className="empty">No templates found.</div>}
-          {entries?.map((t) => <TemplateCard key={t.id} entry={t} />)}
+          {entries?.map((t) => (
+            <TemplateCard key={t.id} entry={t} />
+          ))}
         </div>
       </div>
     </div>
@@ -138,8 +140,26 @@ function PreviewSvg({ graph }: { graph: GraphFile }) {
       ))}
       {p.boxes.map((b) => (
         <g key={b.id}>
-          {b.composite && <rect x={b.x + 14} y={b.y - 14} width={200} height={90} rx={10} className="gallery__box gallery__box--behind" style={{ fill: `hsl(${b.hue} 35% 30%)` }} />}
-          <rect x={b.x} y={b.y} width={200} height={90} rx={10} className="gallery__box" style={{ fill: `hsl(${b.hue} ${b.attention ? 60 : 40}% ${b.attention ? 42 : 36}%)` }} />
+          {b.composite && (
+            <rect
+              x={b.x + 14}
+              y={b.y - 14}
+              width={200}
+              height={90}
+              rx={10}
+              className="gallery__box gallery__box--behind"
+              style={{ fill: `hsl(${b.hue} 35% 30%)` }}
+            />
+          )}
+          <rect
+            x={b.x}
+            y={b.y}
+            width={200}
+            height={90}
+            rx={10}
+            className="gallery__box"
+            style={{ fill: `hsl(${b.hue} ${b.attention ? 60 : 40}% ${b.attention ? 42 : 36}%)` }}
+          />
         </g>
       ))}
     </svg>

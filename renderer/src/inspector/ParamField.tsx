@@ -31,7 +31,12 @@ function parse(def: ParamDef, text: string): unknown {
     case 'float':
       return text.trim() === '' ? undefined : Number(text);
     case 'ints':
-      return text.trim() === '' ? [] : text.split(/[\s,×x]+/).filter(Boolean).map(Number);
+      return text.trim() === ''
+        ? []
+        : text
+            .split(/[\s,×x]+/)
+            .filter(Boolean)
+            .map(Number);
     default:
       return text;
   }
@@ -137,7 +142,12 @@ export function ParamField({ block, nodeId, name, def, value, stored }: Props) {
       <label htmlFor={id} title={def.doc}>
         {label}
         {!isDefault && (
-          <button className="reset" title={`Reset to ${toText(def, def.default) || 'default'}`} onClick={() => commit(undefined)} data-testid={`param-reset-${name}`}>
+          <button
+            className="reset"
+            title={`Reset to ${toText(def, def.default) || 'default'}`}
+            onClick={() => commit(undefined)}
+            data-testid={`param-reset-${name}`}
+          >
             ↺
           </button>
         )}

@@ -4,7 +4,17 @@ import { useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import { toast, useEditor, useUi } from '../editor.js';
 import { runCommand, type Command } from '../commands.js';
-import { clearRecent, discardRecovery, documentTitle, findRecovery, openRecentFile, recentMenu, restoreRecovery, showRecentMenu, type RecoveryOffer } from '../files.js';
+import {
+  clearRecent,
+  discardRecovery,
+  documentTitle,
+  findRecovery,
+  openRecentFile,
+  recentMenu,
+  restoreRecovery,
+  showRecentMenu,
+  type RecoveryOffer,
+} from '../files.js';
 import { host, noHostReason } from '../host/host.js';
 import './chrome.css';
 
@@ -45,7 +55,11 @@ export function TopBar() {
         <ToolButton command="help.shortcuts" label="?" title="Keyboard shortcuts (F1)" />
       </div>
       <div className={`doc-title${dirty ? ' dirty' : ''}`} data-testid="doc-title" data-dirty={dirty} title={path ?? 'not saved yet'}>
-        {dirty && <span className="dirty-dot" data-testid="dirty-marker">●</span>}
+        {dirty && (
+          <span className="dirty-dot" data-testid="dirty-marker">
+            ●
+          </span>
+        )}
         {path ? path.split(/[\\/]/).pop() : name || 'untitled'}
       </div>
     </header>
@@ -70,7 +84,14 @@ function RecentMenu() {
   }, [open]);
   return (
     <div className="menu-anchor" ref={box}>
-      <button className="tool" title="Open a recent file" disabled={!host} data-testid="cmd-file.openRecent" aria-expanded={open} onClick={() => void showRecentMenu(!open)}>
+      <button
+        className="tool"
+        title="Open a recent file"
+        disabled={!host}
+        data-testid="cmd-file.openRecent"
+        aria-expanded={open}
+        onClick={() => void showRecentMenu(!open)}
+      >
         Recent ▾
       </button>
       {open && (
@@ -163,4 +184,3 @@ export function StatusBar() {
     </footer>
   );
 }
-

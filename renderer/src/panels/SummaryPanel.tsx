@@ -15,60 +15,61 @@ export function SummaryPanel() {
   const analysis = useDeferredValue(useEditor((s) => s.analysis));
   const counts = useParamCounts(graph, analysis);
   const summary = useMemo(() => summarize(graph, analysis, counts), [graph, analysis, counts]);
-  return useMemo(() => (
-    <div className="summary" data-testid="summary-panel">
-      <table>
-        <thead>
-          <tr>
-            <th>Node</th>
-            <th>Block</th>
-            <th>Output shape</th>
-            <th className="num">Params</th>
-          </tr>
-        </thead>
-        <tbody>
-          {summary.rows.map((r) => (
-            <tr
-              key={r.id}
-              className={r.errors ? 'error' : ''}
-              data-testid={`summary-row-${r.id}`}
-              onClick={() => {
-                editor.getState().select([r.id]);
-                canvasApi.current?.focusNode(r.id);
-              }}
-            >
-              <td>
-                <code>{r.id}</code>
-                {r.errors > 0 && <span className="error-dot" title={`${r.errors} problem(s)`} />}
-              </td>
-              <td>{r.label}</td>
-              <td data-testid={`summary-shape-${r.id}`}>
-                {r.outputs.length === 0
-                  ? '—'
-                  : r.outputs.map((o) => (
-                      <span key={o.port} className={o.attention ? `attention-${o.attention}` : ''}>
-                        {r.outputs.length > 1 && <small>{o.port} </small>}
-                        {shapeText(o.shape)}{' '}
-                      </span>
-                    ))}
-              </td>
-              <td className="num" data-testid={`summary-params-${r.id}`}>
-                {r.params === undefined ? '…' : r.params.toLocaleString('en-US')}
+  return useMemo(
+    () => (
+      <div className="summary" data-testid="summary-panel">
+        <table>
+          <thead>
+            <tr>
+              <th>Node</th>
+              <th>Block</th>
+              <th>Output shape</th>
+              <th className="num">Params</th>
+            </tr>
+          </thead>
+          <tbody>
+            {summary.rows.map((r) => (
+              <tr
+                key={r.id}
+                className={r.errors ? 'error' : ''}
+                data-testid={`summary-row-${r.id}`}
+                onClick={() => {
+                  editor.getState().select([r.id]);
+                  canvasApi.current?.focusNode(r.id);
+                }}
+              >
+                <td>
+                  <code>{r.id}</code>
+                  {r.errors > 0 && <span className="error-dot" title={`${r.errors} problem(s)`} />}
+                </td>
+                <td>{r.label}</td>
+                <td data-testid={`summary-shape-${r.id}`}>
+                  {r.outputs.length === 0
+                    ? '—'
+                    : r.outputs.map((o) => (
+                        <span key={o.port} className={o.attention ? `attention-${o.attention}` : ''}>
+                          {r.outputs.length > 1 && <small>{o.port} </small>}
+                          {shapeText(o.shape)}{' '}
+                        </span>
+                      ))}
+                </td>
+                <td className="num" data-testid={`summary-params-${r.id}`}>
+                  {r.params === undefined ? '…' : r.params.toLocaleString('en-US')}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <td colSpan={3}>Total{summary.uncounted > 0 ? ` (${summary.uncounted} node${summary.uncounted > 1 ? 's' : ''} not counted yet)` : ''}</td>
+              <td className="num" data-testid="summary-total" title={summary.totalParams.toLocaleString('en-US')}>
+                {countText(summary.totalParams)}
               </td>
             </tr>
-          ))}
-        </tbody>
-        <tfoot>
-          <tr>
-            <td colSpan={3}>
-              Total{summary.uncounted > 0 ? ` (${summary.uncounted} node${summary.uncounted > 1 ? 's' : ''} not counted yet)` : ''}
-            </td>
-            <td className="num" data-testid="summary-total" title={summary.totalParams.toLocaleString('en-US')}>
-              {countText(summary.totalParams)}
-            </td>
-          </tr>
-        </tfoot>
-      </table>
-    </div>
-  ), [summary]);
+          </tfoot>
+        </table>
+      </div>
+    ),
+    [summary],
+  );
 }

@@ -40,7 +40,15 @@ export function parseFragment(text: string): Fragment | undefined {
   const f = doc as Partial<Fragment>;
   if (!f || f.kind !== CLIPBOARD_KIND || !Array.isArray(f.nodes) || !Array.isArray(f.edges)) return undefined;
   const ok = f.nodes.every(
-    (n) => n && typeof n.id === 'string' && typeof n.type === 'string' && pasteable(n.type) && n.params && typeof n.params === 'object' && Number.isFinite(n.position?.x) && Number.isFinite(n.position?.y),
+    (n) =>
+      n &&
+      typeof n.id === 'string' &&
+      typeof n.type === 'string' &&
+      pasteable(n.type) &&
+      n.params &&
+      typeof n.params === 'object' &&
+      Number.isFinite(n.position?.x) &&
+      Number.isFinite(n.position?.y),
   );
   const ids = new Set(f.nodes.map((n) => n.id));
   const edgesOk = f.edges.every((e) => e && ids.has(e.from?.node) && ids.has(e.to?.node) && typeof e.from.port === 'string' && typeof e.to.port === 'string');

@@ -104,7 +104,12 @@ export function groupNodes(graph: GraphFile, scope: Scope, nodeIds: Iterable<str
   const outerNodes = view.nodes.filter((n) => !inside.has(n.id));
   outerNodes.splice(at, 0, instanceNode);
   const withDef = produce(graph, (g) => void (g.composites = [...(g.composites ?? []), def]));
-  return { ok: true, graph: putScope(withDef, scope, { ...scopeGraph(withDef, scope), nodes: outerNodes, edges: outerEdges }), composite: id, nodeId: instance };
+  return {
+    ok: true,
+    graph: putScope(withDef, scope, { ...scopeGraph(withDef, scope), nodes: outerNodes, edges: outerEdges }),
+    composite: id,
+    nodeId: instance,
+  };
 }
 
 /** An unselected node downstream of one selected node and upstream of another, if any. */

@@ -8,9 +8,7 @@ import type { Diagnostic, Endpoint, GraphFile } from '../../../engine/graph/type
 import { connect } from './document.js';
 import { putScope, scopeAnalysis, scopeDiagnostics, scopeGraph, TOP, type Scope } from './scope.js';
 
-export type ConnectionVerdict =
-  | { ok: true; shape?: Shape; replaces?: string }
-  | { ok: false; reason: string };
+export type ConnectionVerdict = { ok: true; shape?: Shape; replaces?: string } | { ok: false; reason: string };
 
 const key = (d: Diagnostic) => `${d.nodeId ?? ''}|${d.port ?? ''}|${d.message}`;
 

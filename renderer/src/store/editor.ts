@@ -246,7 +246,14 @@ export function createEditorStore(initial: GraphFile = doc.emptyGraph()): Editor
       isDirty: () => get().graph !== get().saved,
       load(graph, filePath, opts = {}) {
         const g = doc.withEdgeIds(graph);
-        set({ history: createHistory(g), ...derive(g, TOP), selection: none, saved: opts.dirty ? doc.emptyGraph() : g, filePath, loadCount: get().loadCount + 1 });
+        set({
+          history: createHistory(g),
+          ...derive(g, TOP),
+          selection: none,
+          saved: opts.dirty ? doc.emptyGraph() : g,
+          filePath,
+          loadCount: get().loadCount + 1,
+        });
       },
       markSaved(graph, filePath) {
         // The graph that was written may be older than the present one (edits during the save).

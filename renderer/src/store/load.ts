@@ -31,13 +31,20 @@ export function structuralProblems(graph: GraphFile): Diagnostic[] {
   const out: Diagnostic[] = [];
   const defs = new Map((graph.composites ?? []).map((c) => [c.id, c]));
   const portNames = (nodes: readonly GraphNode[], type: string) =>
-    nodes.filter((n) => n.type === type).map((n) => ({ name: resolveParams(type === COMPOSITE_INPUT ? compositeInputBlock : compositeOutputBlock, n.params).values.name as string }));
+    nodes
+      .filter((n) => n.type === type)
+      .map((n) => ({ name: resolveParams(type === COMPOSITE_INPUT ? compositeInputBlock : compositeOutputBlock, n.params).values.name as string }));
   const portsOfNode = (n: GraphNode, inside: boolean): NodePorts | string => {
     const cid = compositeIdOf(n.type);
     if (cid !== undefined) {
       const def = defs.get(cid);
       if (!def) return unknownComposite(cid, [...defs.keys()]);
-      return { id: n.id, block: { label: def.label?.trim() || cid }, inputs: portNames(def.nodes, COMPOSITE_INPUT), outputs: portNames(def.nodes, COMPOSITE_OUTPUT) };
+      return {
+        id: n.id,
+        block: { label: def.label?.trim() || cid },
+        inputs: portNames(def.nodes, COMPOSITE_INPUT),
+        outputs: portNames(def.nodes, COMPOSITE_OUTPUT),
+      };
     }
     const port = n.type === COMPOSITE_INPUT ? compositeInputBlock : n.type === COMPOSITE_OUTPUT ? compositeOutputBlock : undefined;
     if (port && !inside) return portNodeOutside(port.label, n.type);
@@ -51,7 +58,12 @@ export function structuralProblems(graph: GraphFile): Diagnostic[] {
     const where = composite === undefined ? '' : `in composite "${composite}": `;
     // Inside a composite the node ids mean nothing to the canvas at the top: they go into the message.
     const error = (d: Omit<Diagnostic, 'severity'>) =>
-      out.push({ severity: 'error', ...d, message: `${where}${d.message}`, ...(composite === undefined ? {} : { nodeId: undefined, edge: undefined, port: undefined, composite }) });
+      out.push({
+        severity: 'error',
+        ...d,
+        message: `${where}${d.message}`,
+        ...(composite === undefined ? {} : { nodeId: undefined, edge: undefined, port: undefined, composite }),
+      });
     const ports = new Map<string, NodePorts>();
     const unique = uniqueNodes(nodes, error);
     const seen = new Set(unique.map((n) => n.id));
@@ -66,7 +78,12 @@ export function structuralProblems(graph: GraphFile): Diagnostic[] {
         if (edgeIds.has(e.id)) error({ edge: i, message: `duplicate edge id "${e.id}"` });
         edgeIds.add(e.id);
       }
-      const problem = edgeProblem(e, i, (id) => seen.has(id), (id) => ports.get(id));
+      const problem = edgeProblem(
+        e,
+        i,
+        (id) => seen.has(id),
+        (id) => ports.get(id),
+      );
       if (problem) error(problem);
     });
   };

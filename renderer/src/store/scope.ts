@@ -69,7 +69,13 @@ export function scopeView(graph: GraphFile, analysis: GraphAnalysis, diagnostics
   if (scope.length === 0) return { scope, graph, analysis, diagnostics };
   const view = scopeGraph(graph, scope);
   const { shapesFrom, ...inner } = scopeAnalysis(graph, analysis, scope);
-  return { scope, graph: view, analysis: inner, diagnostics: indexDiagnostics(view, scopeDiagnostics(graph, analysis.diagnostics, scope[scope.length - 1])), shapesFrom };
+  return {
+    scope,
+    graph: view,
+    analysis: inner,
+    diagnostics: indexDiagnostics(view, scopeDiagnostics(graph, analysis.diagnostics, scope[scope.length - 1])),
+    shapesFrom,
+  };
 }
 
 /** A scope's nodes (blocks, ports, and the shapes of the first use of the composite that gets shapes) and its edges' shapes. */
@@ -93,7 +99,11 @@ export function scopeAnalysis(graph: GraphFile, analysis: GraphAnalysis, scope: 
  * nodes around the problem still get theirs: from the analysis of the file
  * with the nodes in error left out of the composite.
  */
-function shapesAroundProblems(graph: GraphFile, analysis: GraphAnalysis, id: string): { use: NonNullable<ReturnType<typeof firstUse>>; edges: GraphEdge[] } | undefined {
+function shapesAroundProblems(
+  graph: GraphFile,
+  analysis: GraphAnalysis,
+  id: string,
+): { use: NonNullable<ReturnType<typeof firstUse>>; edges: GraphEdge[] } | undefined {
   let g = graph;
   let a = analysis;
   for (let round = 0; round < 4; round++) {
@@ -133,7 +143,15 @@ function bareInfos(view: GraphFile, analysis: GraphAnalysis): Map<string, NodeIn
     if (!block || nodes.has(n.id)) continue;
     const { values } = resolveParams(block, n.params);
     try {
-      const info: NodeInfo = { id: n.id, block, params: values, inputs: portsOf(block, values, 'inputs'), outputs: portsOf(block, values, 'outputs'), incoming: new Map(), inputShapes: {} };
+      const info: NodeInfo = {
+        id: n.id,
+        block,
+        params: values,
+        inputs: portsOf(block, values, 'inputs'),
+        outputs: portsOf(block, values, 'outputs'),
+        incoming: new Map(),
+        inputShapes: {},
+      };
       const composite = compositeIdOf(n.type);
       if (composite !== undefined) info.composite = analysis.composites.get(composite);
       nodes.set(n.id, info);

@@ -45,11 +45,28 @@ export function Chart({ title, xLabel, series, data, version, testId, integerX }
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: false }, y: { auto: true }, ...(hasY2 ? { y2: { range: [0, 1] as uPlot.Range.MinMax } } : {}) },
       axes: [
-        { ...AXIS, label: xLabel, labelSize: 14, labelFont: AXIS.font, ...(integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100], values: (_u: uPlot, v: number[]) => v.map((x) => String(x + 1)) } : {}) },
+        {
+          ...AXIS,
+          label: xLabel,
+          labelSize: 14,
+          labelFont: AXIS.font,
+          ...(integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100], values: (_u: uPlot, v: number[]) => v.map((x) => String(x + 1)) } : {}),
+        },
         { ...AXIS, scale: 'y', size: 46 },
         ...(hasY2 ? [{ ...AXIS, scale: 'y2', side: 1, size: 36, grid: { show: false } }] : []),
       ],
-      series: [{ label: xLabel }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, scale: s.scale ?? 'y', dash: s.dash, spanGaps: true, points: { show: s.points ?? false, size: 5 } }))],
+      series: [
+        { label: xLabel },
+        ...series.map((s) => ({
+          label: s.label,
+          stroke: s.color,
+          width: 1.5,
+          scale: s.scale ?? 'y',
+          dash: s.dash,
+          spanGaps: true,
+          points: { show: s.points ?? false, size: 5 },
+        })),
+      ],
     };
     plot.current = new uPlot(opts, latest.current, el);
     const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(200, el.clientWidth), height: Math.max(100, el.clientHeight - 4) }));

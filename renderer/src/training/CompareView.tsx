@@ -14,7 +14,6 @@ const COLORS = ['#4c9aff', '#ff8b3d', '#57d9a3', '#f06292', '#c0a0ff', '#ffd54f'
 type Run = RunComparison['runs'][number];
 type Point = [x: number, y: number];
 
-
 /** Seconds at a step, between the epochs' ends (batches carry no time of their own). */
 function secondsAt(run: Run, step: number): number {
   let prev: Point = [0, 0];
@@ -27,7 +26,9 @@ function secondsAt(run: Run, step: number): number {
 
 function curve(run: Run, metric: string, per: 'epoch' | 'batch', by: 'step' | 'time'): Point[] {
   const rows: { step: number; value?: number }[] =
-    per === 'epoch' ? run.epochs.map((e) => ({ step: e.step, value: e[metric] })) : run.batches.map((b) => ({ step: b.step, value: (b as unknown as Record<string, number>)[metric] }));
+    per === 'epoch'
+      ? run.epochs.map((e) => ({ step: e.step, value: e[metric] }))
+      : run.batches.map((b) => ({ step: b.step, value: (b as unknown as Record<string, number>)[metric] }));
   return rows.filter((r) => typeof r.value === 'number').map((r) => [by === 'time' ? secondsAt(run, r.step) : r.step, r.value!]);
 }
 
@@ -46,9 +47,12 @@ function align(curves: Point[][]): uPlot.AlignedData {
 function Curves({ c }: { c: RunComparison }) {
   const [per, setPer] = useState<'epoch' | 'batch'>('epoch');
   const [by, setBy] = useState<'step' | 'time'>('step');
-  const metrics = per === 'epoch' ? [...new Set(c.runs.flatMap((r) => r.epochs.flatMap((e) => Object.keys(e))))].filter((k) => !['epoch', 'step', 'seconds'].includes(k)) : ['loss', 'accuracy', 'lr'];
+  const metrics =
+    per === 'epoch'
+      ? [...new Set(c.runs.flatMap((r) => r.epochs.flatMap((e) => Object.keys(e))))].filter((k) => !['epoch', 'step', 'seconds'].includes(k))
+      : ['loss', 'accuracy', 'lr'];
   const [metric, setMetric] = useState('val_loss');
-  const shown = metrics.includes(metric) ? metric : metrics[0] ?? 'loss';
+  const shown = metrics.includes(metric) ? metric : (metrics[0] ?? 'loss');
   const data = useMemo(() => align(c.runs.map((r) => curve(r, shown, per, by))), [c, shown, per, by]);
   return (
     <>
@@ -109,7 +113,15 @@ function GraphDiffs({ c }: { c: RunComparison }) {
               {runId} against {against}
             </div>
             <ul className="graph-diff">
-              {lines.length ? lines.map(([kind, text]) => <li key={text} className={`graph-diff--${kind}`}>{text}</li>) : <li>the same graph</li>}
+              {lines.length ? (
+                lines.map(([kind, text]) => (
+                  <li key={text} className={`graph-diff--${kind}`}>
+                    {text}
+                  </li>
+                ))
+              ) : (
+                <li>the same graph</li>
+              )}
             </ul>
           </div>
         );
@@ -146,7 +158,8 @@ function AttentionSideBySide({ c }: { c: RunComparison }) {
           </select>
         </label>
         <label className="inline">
-          probe sample <input type="number" min={0} value={sample} onChange={(e) => setSample(Math.max(0, Number(e.target.value) || 0))} style={{ width: 50 }} />
+          probe sample{' '}
+          <input type="number" min={0} value={sample} onChange={(e) => setSample(Math.max(0, Number(e.target.value) || 0))} style={{ width: 50 }} />
         </label>
       </div>
       <div className="compare-attention" data-testid="compare-attention">
@@ -156,7 +169,10 @@ function AttentionSideBySide({ c }: { c: RunComparison }) {
             {runMaps.map((m) => (
               <figure key={mapKey(m)}>
                 <figcaption>{mapKey(m)}</figcaption>
-                <MapCanvas view={viewOf(m, Math.min(sample, (m.shape[0] ?? 1) - 1))} opts={{ colormap: 'viridis', opacity: 1, scale: sharedRange(m), sort: 'index', topK: 0 }} />
+                <MapCanvas
+                  view={viewOf(m, Math.min(sample, (m.shape[0] ?? 1) - 1))}
+                  opts={{ colormap: 'viridis', opacity: 1, scale: sharedRange(m), sort: 'index', topK: 0 }}
+                />
               </figure>
             ))}
           </div>

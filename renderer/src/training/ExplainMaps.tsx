@@ -25,12 +25,32 @@ function ColourBar({ colormap, values, testId }: { colormap: ColormapName; value
   );
 }
 
-function ExplainFigure({ testId, caption, rows, cols, values, r, opts }: { testId: string; caption: React.ReactNode; rows: number; cols: number; values: Float32Array; r: Inspection; opts: DrawOptions }) {
+function ExplainFigure({
+  testId,
+  caption,
+  rows,
+  cols,
+  values,
+  r,
+  opts,
+}: {
+  testId: string;
+  caption: React.ReactNode;
+  rows: number;
+  cols: number;
+  values: Float32Array;
+  r: Inspection;
+  opts: DrawOptions;
+}) {
   const image = r.input.shape.length === 3;
   return (
     <figure className="attn-map" data-testid={testId}>
       <figcaption>{caption}</figcaption>
-      <MapCanvas view={{ draw: 'tiles', kind: 'spatial', tiles: [{ rows, cols, values }] }} opts={opts} underlay={image ? { shape: r.input.shape, data: r.input.data } : undefined} />
+      <MapCanvas
+        view={{ draw: 'tiles', kind: 'spatial', tiles: [{ rows, cols, values }] }}
+        opts={opts}
+        underlay={image ? { shape: r.input.shape, data: r.input.data } : undefined}
+      />
       <ColourBar colormap={opts.colormap} values={values} testId={`${testId}-colour-bar`} />
     </figure>
   );
@@ -53,7 +73,12 @@ export function ExplainMaps({ r, opts }: { r: Inspection; opts: DrawOptions }) {
           values={cam.maps[method]}
           caption={
             <>
-              <select value={method} onChange={(ev) => setMethod(ev.target.value as CamMethod)} aria-label="explanation method" data-testid="inspect-explain-method">
+              <select
+                value={method}
+                onChange={(ev) => setMethod(ev.target.value as CamMethod)}
+                aria-label="explanation method"
+                data-testid="inspect-explain-method"
+              >
                 {(Object.keys(cam.maps) as CamMethod[]).map((m) => (
                   <option key={m} value={m}>
                     {CAM_LABELS[m] ?? m}

@@ -41,7 +41,11 @@ function ImportReport({ r }: { r: WeightsImport }) {
       )}
       <NameList what="missing from the file (initialised as usual)" names={r.missing} testId="weights-missing" />
       <NameList what="in the file, not in the graph" names={r.unexpected} testId="weights-unexpected" />
-      <NameList what="of another shape" names={r.mismatched.map((m) => `${m.name} [${m.file.join('×')}] vs [${m.graph.join('×')}]`)} testId="weights-mismatched" />
+      <NameList
+        what="of another shape"
+        names={r.mismatched.map((m) => `${m.name} [${m.file.join('×')}] vs [${m.graph.join('×')}]`)}
+        testId="weights-mismatched"
+      />
     </div>
   );
 }
@@ -82,7 +86,13 @@ export function FineTuneSection({ locked }: { locked: boolean }) {
       <div className="section-title">Fine-tuning</div>
       <div className="tgrid">
         <Labelled label="Weights file" help=".safetensors, or .pth/.pt (read by a Python with torch): names of our PyTorch export, torchvision's or timm's">
-          <input value={file} placeholder="weights/resnet20.safetensors" disabled={locked || loading} data-testid="weights-path" onChange={(e) => setFile(e.target.value)} />
+          <input
+            value={file}
+            placeholder="weights/resnet20.safetensors"
+            disabled={locked || loading}
+            data-testid="weights-path"
+            onChange={(e) => setFile(e.target.value)}
+          />
         </Labelled>
         <Labelled label="Partial" help="Load what fits (a new head, an inserted block) and initialise the rest">
           <input type="checkbox" checked={partial} disabled={locked} data-testid="weights-partial" onChange={(e) => setPartial(e.target.checked)} />
@@ -103,11 +113,28 @@ export function FineTuneSection({ locked }: { locked: boolean }) {
       </div>
       {report && <ImportReport r={report} />}
       <div className="tgrid">
-        <Labelled label="Freeze" help="Node ids or id prefixes, separated by commas: their weights do not train (a composite: all inside it); frozen BatchNorm uses its moving statistics">
-          <input value={freeze} placeholder="stem, stage1, stage2" disabled={locked} data-testid="train-freeze" onChange={(e) => setForm({ freeze: e.target.value })} />
+        <Labelled
+          label="Freeze"
+          help="Node ids or id prefixes, separated by commas: their weights do not train (a composite: all inside it); frozen BatchNorm uses its moving statistics"
+        >
+          <input
+            value={freeze}
+            placeholder="stem, stage1, stage2"
+            disabled={locked}
+            data-testid="train-freeze"
+            onChange={(e) => setForm({ freeze: e.target.value })}
+          />
         </Labelled>
         <Labelled label="LR multipliers" help="node=factor, separated by commas: that node's learning rate is the rate times the factor (0 freezes)">
-          <input value={lrText} placeholder="stage3=0.1" disabled={locked} className={lrError ? 'invalid' : undefined} aria-invalid={Boolean(lrError)} data-testid="train-lrMultipliers" onChange={(e) => setForm({ lrMultipliers: e.target.value })} />
+          <input
+            value={lrText}
+            placeholder="stage3=0.1"
+            disabled={locked}
+            className={lrError ? 'invalid' : undefined}
+            aria-invalid={Boolean(lrError)}
+            data-testid="train-lrMultipliers"
+            onChange={(e) => setForm({ lrMultipliers: e.target.value })}
+          />
         </Labelled>
         <Labelled label="New head" help="Give the classification head the dataset's class count, freshly initialised; the rest keeps the loaded weights">
           <input type="checkbox" checked={newHead} disabled={locked} data-testid="train-newHead" onChange={(e) => setForm({ newHead: e.target.checked })} />

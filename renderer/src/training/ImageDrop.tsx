@@ -43,7 +43,12 @@ export function ChooseImageButton({ onFile, disabled }: { onFile: (file: File) =
   const input = useRef<HTMLInputElement>(null);
   return (
     <>
-      <button onClick={() => input.current?.click()} disabled={disabled} title="Inspect a PNG or JPEG of your own (or drop one here)" data-testid="inspect-image-button">
+      <button
+        onClick={() => input.current?.click()}
+        disabled={disabled}
+        title="Inspect a PNG or JPEG of your own (or drop one here)"
+        data-testid="inspect-image-button"
+      >
         Image…
       </button>
       <input

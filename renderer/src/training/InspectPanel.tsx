@@ -47,7 +47,17 @@ function InputView({ r }: { r: Inspection }) {
     const data = r.input.data instanceof Float32Array ? r.input.data : Float32Array.from(r.input.data);
     const [h, w] = r.input.shape;
     // The input image drawn with the grey colour map.
-    return { draw: 'tiles' as const, kind: 'spatial' as const, tiles: [{ rows: h, cols: w, values: r.input.shape[2] === 1 ? data : Float32Array.from({ length: h * w }, (_, i) => (data[i * 3] + data[i * 3 + 1] + data[i * 3 + 2]) / 3) }] };
+    return {
+      draw: 'tiles' as const,
+      kind: 'spatial' as const,
+      tiles: [
+        {
+          rows: h,
+          cols: w,
+          values: r.input.shape[2] === 1 ? data : Float32Array.from({ length: h * w }, (_, i) => (data[i * 3] + data[i * 3 + 1] + data[i * 3 + 2]) / 3),
+        },
+      ],
+    };
   }, [r]);
   if (!view) return <div className="mono inspect-tokens">{Array.from(r.input.data).join(' ')}</div>;
   return <MapCanvas view={view} opts={{ colormap: 'gray', opacity: 1, scale: null, sort: 'index', topK: 0 }} testId="inspect-input" />;
@@ -113,7 +123,15 @@ export function InspectPanel() {
         <button onClick={() => void inspect(Math.max(0, index - 1))} disabled={busy || index <= 0}>
           ‹
         </button>
-        <input type="number" min={0} max={max} value={index} onChange={(e) => setIndex(Math.max(0, Number(e.target.value) || 0))} style={{ width: 80 }} data-testid="inspect-index" />
+        <input
+          type="number"
+          min={0}
+          max={max}
+          value={index}
+          onChange={(e) => setIndex(Math.max(0, Number(e.target.value) || 0))}
+          style={{ width: 80 }}
+          data-testid="inspect-index"
+        />
         <button onClick={() => void inspect(index + 1)} disabled={busy || (max !== undefined && index >= max)}>
           ›
         </button>
@@ -125,13 +143,27 @@ export function InspectPanel() {
             </option>
           ))}
         </select>
-        <button className="primary" onClick={() => void inspect()} disabled={busy || live} title={live ? 'Wait until the run ends (or stop it)' : ''} data-testid="inspect-run">
+        <button
+          className="primary"
+          onClick={() => void inspect()}
+          disabled={busy || live}
+          title={live ? 'Wait until the run ends (or stop it)' : ''}
+          data-testid="inspect-run"
+        >
           {busy ? 'Running…' : 'Inspect'}
         </button>
         <ChooseImageButton onFile={(f) => void inspectImage(f)} disabled={cannot} />
-        {result && <span className="hint">{result.validationSamples} validation samples · {result.backend} · {result.checkpoint.split(/[\\/]/).pop()}</span>}
+        {result && (
+          <span className="hint">
+            {result.validationSamples} validation samples · {result.backend} · {result.checkpoint.split(/[\\/]/).pop()}
+          </span>
+        )}
       </div>
-      {error && <div className="preview preview--error" data-testid="inspect-error">{error}</div>}
+      {error && (
+        <div className="preview preview--error" data-testid="inspect-error">
+          {error}
+        </div>
+      )}
       {!result && !error && <div className="empty">Inspect a validation sample, or drop a PNG or JPEG here to see what the model makes of it.</div>}
       {result && out && (
         <div className="inspect-body">
@@ -143,7 +175,8 @@ export function InspectPanel() {
               {label >= 0 && (
                 <>
                   {' '}
-                  · true <b>{result.classNames[label] ?? label}</b> <span className={predicted === label ? 'good' : 'bad'}>{predicted === label ? '✓' : '✗'}</span>
+                  · true <b>{result.classNames[label] ?? label}</b>{' '}
+                  <span className={predicted === label ? 'good' : 'bad'}>{predicted === label ? '✓' : '✗'}</span>
                 </>
               )}
             </div>
@@ -157,7 +190,16 @@ export function InspectPanel() {
                 <figcaption>
                   <span className={`attention-tag attention-${m.kind}`}>{m.kind}</span> <b>{m.nodeId}</b>.{m.port}
                 </figcaption>
-                <MapCanvas view={viewOf(m, 0)} opts={opts} underlay={(m.kind === 'spatial' || m.kind === 'gate') && result.input.shape.length === 3 ? { shape: result.input.shape, data: result.input.data } : undefined} tokens={result.input.shape.length === 1 ? Array.from(result.input.data, String) : undefined} />
+                <MapCanvas
+                  view={viewOf(m, 0)}
+                  opts={opts}
+                  underlay={
+                    (m.kind === 'spatial' || m.kind === 'gate') && result.input.shape.length === 3
+                      ? { shape: result.input.shape, data: result.input.data }
+                      : undefined
+                  }
+                  tokens={result.input.shape.length === 1 ? Array.from(result.input.data, String) : undefined}
+                />
               </figure>
             ))}
           </div>

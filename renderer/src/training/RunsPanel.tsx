@@ -83,7 +83,13 @@ export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
               {runs.map((r) => (
                 <tr key={r.runId} className={r.runId === shownRun ? 'active' : ''} data-testid={`run-row-${r.runId}`} onDoubleClick={() => void open(r.runId)}>
                   <td>
-                    <input type="checkbox" checked={picked.includes(r.runId)} onChange={(e) => pick(r.runId, e.target.checked)} aria-label={`compare ${r.name}`} data-testid={`run-pick-${r.runId}`} />
+                    <input
+                      type="checkbox"
+                      checked={picked.includes(r.runId)}
+                      onChange={(e) => pick(r.runId, e.target.checked)}
+                      aria-label={`compare ${r.name}`}
+                      data-testid={`run-pick-${r.runId}`}
+                    />
                   </td>
                   <td title={r.runId}>
                     <div>{r.name}</div>
@@ -112,7 +118,9 @@ export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
       </div>
       <div className="run-detail">
         {!detail || detail.runId !== shownRun ? (
-          <div className="empty">Open a run to see its configuration, charts and attention snapshots (in the Training and Attention tabs), and to continue it.</div>
+          <div className="empty">
+            Open a run to see its configuration, charts and attention snapshots (in the Training and Attention tabs), and to continue it.
+          </div>
         ) : (
           <>
             <div className="section-title">Run {detail.runId}</div>
@@ -131,7 +139,8 @@ export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
             <div className="section-title">Continue</div>
             <div className="button-row">
               <label className="inline">
-                + epochs <input type="number" min={1} value={extra} onChange={(e) => setExtra(Math.max(1, Number(e.target.value) || 1))} style={{ width: 60 }} />
+                + epochs{' '}
+                <input type="number" min={1} value={extra} onChange={(e) => setExtra(Math.max(1, Number(e.target.value) || 1))} style={{ width: 60 }} />
               </label>
               <button className="primary" disabled={live || !checkpoints.length} onClick={() => void continueRun(undefined, extra)} data-testid="run-continue">
                 Continue from latest checkpoint

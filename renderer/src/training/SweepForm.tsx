@@ -19,7 +19,10 @@ export function SweepForm() {
     try {
       const r = await host!.startSweep({
         graph: editor.getState().graph,
-        params: params.split('\n').map((l) => l.trim()).filter(Boolean),
+        params: params
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean),
         strategy,
         ...(strategy === 'random' && { trials }),
         dataset: d.name,
@@ -37,7 +40,13 @@ export function SweepForm() {
   return (
     <details className="sweep-form" data-testid="sweep-form">
       <summary>Sweep…</summary>
-      <textarea rows={3} value={params} onChange={(e) => setParams(e.target.value)} placeholder={'se.reduction=2,8\nlr=1e-3:1e-2:log'} data-testid="sweep-params" />
+      <textarea
+        rows={3}
+        value={params}
+        onChange={(e) => setParams(e.target.value)}
+        placeholder={'se.reduction=2,8\nlr=1e-3:1e-2:log'}
+        data-testid="sweep-params"
+      />
       <div className="button-row">
         <select value={strategy} onChange={(e) => setStrategy(e.target.value as 'grid' | 'random')}>
           <option value="grid">grid</option>
@@ -49,7 +58,8 @@ export function SweepForm() {
           </label>
         )}
         <label className="inline">
-          at a time <input type="number" min={1} value={parallel} onChange={(e) => setParallel(Math.max(1, Number(e.target.value) || 1))} style={{ width: 50 }} />
+          at a time{' '}
+          <input type="number" min={1} value={parallel} onChange={(e) => setParallel(Math.max(1, Number(e.target.value) || 1))} style={{ width: 50 }} />
         </label>
         <button className="primary" onClick={() => void start()} disabled={!host || errors > 0 || !params.trim()} data-testid="sweep-start">
           Start sweep

@@ -7,7 +7,6 @@ import { applyLoad } from '../files.js';
 import { host } from '../host/host.js';
 import { resultText as fmt } from '../ui-format.js';
 
-
 /** Where a value sits on an axis: numbers by value (log when they span a decade or more), anything else by its place among the values. */
 function axisOf(values: unknown[]): (v: unknown) => number {
   const nums = values.filter((v): v is number => typeof v === 'number');
@@ -25,7 +24,10 @@ function axisOf(values: unknown[]): (v: unknown) => number {
 function ParallelCoordinates({ s }: { s: SweepDetail }) {
   const keys = s.trials[0] ? Object.keys(s.trials[0].values) : [];
   const scored = s.trials.filter((t) => typeof t.metric === 'number');
-  const axes = [...keys.map((k) => ({ name: k, get: (t: TrialRecord) => t.values[k] as unknown })), { name: s.metric, get: (t: TrialRecord) => t.metric as unknown }];
+  const axes = [
+    ...keys.map((k) => ({ name: k, get: (t: TrialRecord) => t.values[k] as unknown })),
+    { name: s.metric, get: (t: TrialRecord) => t.metric as unknown },
+  ];
   const W = 120 * axes.length;
   const H = 160;
   const pos = axes.map((a) => axisOf(scored.map(a.get)));
@@ -67,7 +69,7 @@ function SweepTable({ s }: { s: SweepDetail }) {
     return sort.dir * (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y)));
   });
   const head = (col: string, label: string) => (
-    <th className="sortable" onClick={() => setSort((p) => ({ col, dir: p.col === col ? ((-p.dir) as 1 | -1) : -1 }))} data-testid={`sweep-sort-${col}`}>
+    <th className="sortable" onClick={() => setSort((p) => ({ col, dir: p.col === col ? (-p.dir as 1 | -1) : -1 }))} data-testid={`sweep-sort-${col}`}>
       {label}
       {sort.col === col ? (sort.dir === 1 ? ' ▲' : ' ▼') : ''}
     </th>
@@ -142,7 +144,11 @@ export function SweepsView({ onClose }: { onClose: () => void }) {
       <ul className="sweep-list">
         {sweeps.map((w) => (
           <li key={w.sweepId}>
-            <button className={shown?.sweepId === w.sweepId ? 'active' : ''} onClick={() => host?.openSweep({ sweepId: w.sweepId }).then(setShown, (e: Error) => setError(e.message))} data-testid={`sweep-${w.sweepId}`}>
+            <button
+              className={shown?.sweepId === w.sweepId ? 'active' : ''}
+              onClick={() => host?.openSweep({ sweepId: w.sweepId }).then(setShown, (e: Error) => setError(e.message))}
+              data-testid={`sweep-${w.sweepId}`}
+            >
               {w.name} · {w.finished}/{w.total} · {w.state}
               {w.bestMetric !== undefined && ` · best ${w.metric} ${fmt(w.bestMetric)}`}
             </button>

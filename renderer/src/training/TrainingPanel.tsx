@@ -96,7 +96,8 @@ function PreviewView({ p }: { p: DatasetPreview }) {
   return (
     <div className="preview" data-testid="dataset-preview">
       <div>
-        {p.trainSamples} training + {p.validationSamples} validation samples · input [{p.inputShape.join('×')}] {p.inputDtype} · {p.classNames.length} classes{p.normalized ? ' · standardised' : ''}
+        {p.trainSamples} training + {p.validationSamples} validation samples · input [{p.inputShape.join('×')}] {p.inputDtype} · {p.classNames.length} classes
+        {p.normalized ? ' · standardised' : ''}
       </div>
       {image && (
         <div className="preview__thumbs">
@@ -135,7 +136,8 @@ function Thumb({ data, shape, caption }: { data: Float32Array | Int32Array; shap
     el.height = h;
     const ctx = el.getContext('2d')!;
     const img = ctx.createImageData(w, h);
-    let lo = Infinity, hi = -Infinity;
+    let lo = Infinity,
+      hi = -Infinity;
     for (const v of data) {
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
@@ -183,13 +185,30 @@ function DatasetSection({ locked }: { locked: boolean }) {
     <>
       <div className="section-title">Dataset</div>
       <Field label="Dataset">
-        <SelectInput k="dataset" options={options.length > 1 ? options : [['mnist', 'MNIST'], ['import', 'Import…']]} disabled={locked} />
+        <SelectInput
+          k="dataset"
+          options={
+            options.length > 1
+              ? options
+              : [
+                  ['mnist', 'MNIST'],
+                  ['import', 'Import…'],
+                ]
+          }
+          disabled={locked}
+        />
       </Field>
       {doc && <div className="field__help">{doc}</div>}
       {dataset === 'import' && (
         <>
           <Field label="Path" help="A folder with one sub-folder of PNG/JPEG images per class, or a .csv file (in the workspace, in browser mode)">
-            <input value={importPath} placeholder="data/my-images or data/table.csv" disabled={locked} data-testid="train-importPath" onChange={(e) => setForm({ importPath: e.target.value })} />
+            <input
+              value={importPath}
+              placeholder="data/my-images or data/table.csv"
+              disabled={locked}
+              data-testid="train-importPath"
+              onChange={(e) => setForm({ importPath: e.target.value })}
+            />
           </Field>
           <Field label="CSV label column" help="Default: the last column">
             <input value={csvLabel} placeholder="(last column)" disabled={locked} onChange={(e) => setForm({ csvLabel: e.target.value })} />
@@ -403,7 +422,16 @@ function TorchrunCommand({ torch }: { torch: Extract<PytorchInfo, { found: true 
   const [copied, setCopied] = useState(false);
   const folder = started?.backend === 'pytorch' && started.runDir ? started.runDir : RUN_FOLDER;
   const torchDir = `${folder}/pytorch`;
-  const command = torchrunCommand({ python: torch.python, worker: torch.worker, specFile: `${torchDir}/spec.json`, logDir: `${torchDir}/logs`, nnodes, nprocPerNode: nproc, nodeRank: 0, master });
+  const command = torchrunCommand({
+    python: torch.python,
+    worker: torch.worker,
+    specFile: `${torchDir}/spec.json`,
+    logDir: `${torchDir}/logs`,
+    nnodes,
+    nprocPerNode: nproc,
+    nodeRank: 0,
+    master,
+  });
   const copy = () =>
     void navigator.clipboard.writeText(command).then(
       () => setCopied(true),
@@ -413,7 +441,13 @@ function TorchrunCommand({ torch }: { torch: Extract<PytorchInfo, { found: true 
     <div className="torchrun" data-testid="train-torchrun">
       <div className="tgrid">
         <Field label="Nodes" help="Machines in a multi-node torchrun job">
-          <input type="number" min={1} value={nnodes} data-testid="train-torchrun-nnodes" onChange={(e) => setNnodes(Math.max(1, Math.round(Number(e.target.value)) || 1))} />
+          <input
+            type="number"
+            min={1}
+            value={nnodes}
+            data-testid="train-torchrun-nnodes"
+            onChange={(e) => setNnodes(Math.max(1, Math.round(Number(e.target.value)) || 1))}
+          />
         </Field>
         <Field label="Master" help="host:port of node 0, reachable from every node">
           <input type="text" value={master} data-testid="train-torchrun-master" onChange={(e) => setMaster(e.target.value)} />
@@ -425,7 +459,9 @@ function TorchrunCommand({ torch }: { torch: Extract<PytorchInfo, { found: true 
           {copied ? 'Copied' : 'Copy'}
         </button>{' '}
         On node <i>i</i>, --node_rank=<i>i</i>.{' '}
-        {folder === RUN_FOLDER ? 'Start a PyTorch run to prepare its folder (or attn train --print-launch).' : 'The run folder must be at this path on every node.'}
+        {folder === RUN_FOLDER
+          ? 'Start a PyTorch run to prepare its folder (or attn train --print-launch).'
+          : 'The run folder must be at this path on every node.'}
       </div>
     </div>
   );
@@ -460,7 +496,13 @@ function Controls() {
   const start = () => void startRun(startRequest(trainForm.getState(), editor.getState().graph));
   return (
     <div className="run-controls">
-      <button className="primary" onClick={start} disabled={!host || live || s.busy || errors > 0 || lrBad} title={errors ? 'Fix the graph’s problems first' : lrBad ? 'Fix the learning-rate multipliers first' : 'Train the graph on the canvas'} data-testid="train-start">
+      <button
+        className="primary"
+        onClick={start}
+        disabled={!host || live || s.busy || errors > 0 || lrBad}
+        title={errors ? 'Fix the graph’s problems first' : lrBad ? 'Fix the learning-rate multipliers first' : 'Train the graph on the canvas'}
+        data-testid="train-start"
+      >
         Start
       </button>
       {s.state === 'paused' ? (
@@ -658,4 +700,3 @@ export function TrainingPanel() {
     </div>
   );
 }
-

@@ -229,9 +229,23 @@ export const isSynthetic = isSyntheticTask;
 
 export function datasetRequest(f: TrainForm): DatasetRequest {
   if (f.dataset === 'import')
-    return { name: f.importPath.trim(), ...(f.imagenet ? { normalize: 'imagenet' as const } : {}), validationSplit: f.validationSplit, ...(f.limit > 0 ? { limit: f.limit } : {}), ...(f.csvLabel.trim() ? { label: f.csvLabel.trim() } : {}), seed: f.seed };
+    return {
+      name: f.importPath.trim(),
+      ...(f.imagenet ? { normalize: 'imagenet' as const } : {}),
+      validationSplit: f.validationSplit,
+      ...(f.limit > 0 ? { limit: f.limit } : {}),
+      ...(f.csvLabel.trim() ? { label: f.csvLabel.trim() } : {}),
+      seed: f.seed,
+    };
   if (isSynthetic(f.dataset))
-    return { name: f.dataset, validationSplit: f.validationSplit, size: f.size, seed: f.seed, ...(f.seqLength >= 2 ? { length: f.seqLength } : {}), ...(f.vocab >= 2 ? { vocab: f.vocab } : {}) };
+    return {
+      name: f.dataset,
+      validationSplit: f.validationSplit,
+      size: f.size,
+      seed: f.seed,
+      ...(f.seqLength >= 2 ? { length: f.seqLength } : {}),
+      ...(f.vocab >= 2 ? { vocab: f.vocab } : {}),
+    };
   return { name: f.dataset, validationSplit: f.validationSplit, seed: f.seed, ...(f.limit > 0 ? { limit: f.limit } : {}) };
 }
 
@@ -239,7 +253,9 @@ export function startRequest(f: TrainForm, graph: GraphFile): StartRequest {
   // Loss weights are the Output nodes' own parameter: the run trains a copy of the graph with them set.
   const trained: GraphFile = {
     ...graph,
-    nodes: graph.nodes.map((n) => (n.type === 'io.output' && f.lossWeights[n.id] !== undefined ? { ...n, params: { ...n.params, weight: f.lossWeights[n.id] } } : n)),
+    nodes: graph.nodes.map((n) =>
+      n.type === 'io.output' && f.lossWeights[n.id] !== undefined ? { ...n, params: { ...n.params, weight: f.lossWeights[n.id] } } : n,
+    ),
   };
   return {
     graph: trained,

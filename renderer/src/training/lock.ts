@@ -28,7 +28,19 @@ export const LOCKED_ACTIONS = [
 ] as const satisfies readonly (keyof EditorActions)[];
 
 /** The actions that leave the document alone: selection, copy, looking inside composites, saving. */
-export const OPEN_ACTIONS = ['checkConnection', 'select', 'selectAll', 'copy', 'seal', 'canUndo', 'canRedo', 'isDirty', 'markSaved', 'enterComposite', 'exitScope'] as const satisfies readonly (keyof EditorActions)[];
+export const OPEN_ACTIONS = [
+  'checkConnection',
+  'select',
+  'selectAll',
+  'copy',
+  'seal',
+  'canUndo',
+  'canRedo',
+  'isDirty',
+  'markSaved',
+  'enterComposite',
+  'exitScope',
+] as const satisfies readonly (keyof EditorActions)[];
 
 // A new store action must be put in one list or the other: this fails to compile otherwise.
 type Unlisted = Exclude<keyof EditorActions, (typeof LOCKED_ACTIONS)[number] | (typeof OPEN_ACTIONS)[number]>;

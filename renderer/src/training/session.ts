@@ -39,7 +39,6 @@ export interface EpochRow {
   metrics: Record<string, number>;
 }
 
-
 export interface RunViewState {
   /** Which run is shown; null: none yet. */
   runId: string | null;
@@ -92,7 +91,8 @@ export function useSession<T>(selector: (s: RunViewState) => T): T {
   return useStore(session, selector);
 }
 
-export const isLive = (s: Pick<RunViewState, 'source' | 'state'>) => s.source === 'live' && (s.state === 'starting' || s.state === 'running' || s.state === 'paused' || s.state === 'stopping');
+export const isLive = (s: Pick<RunViewState, 'source' | 'state'>) =>
+  s.source === 'live' && (s.state === 'starting' || s.state === 'running' || s.state === 'paused' || s.state === 'stopping');
 
 const fmt = (v: number | undefined, d = 4) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
 
@@ -112,7 +112,10 @@ function onTrainingEvent(runId: string, e: TrainingEvent): void {
       session.setState({ started: e });
       const skipped = e.skipped.map((k) => `${k.backend} (${k.reason})`).join('; ');
       log('info', `training on ${e.backend}${skipped ? ` — skipped ${skipped}` : ''}`);
-      log('info', `${e.params.toLocaleString()} parameters, ${e.trainSamples} training and ${e.validationSamples} validation samples, ${e.batchesPerEpoch} batches per epoch${e.resumedFrom ? `, resumed from ${e.resumedFrom}` : ''}`);
+      log(
+        'info',
+        `${e.params.toLocaleString()} parameters, ${e.trainSamples} training and ${e.validationSamples} validation samples, ${e.batchesPerEpoch} batches per epoch${e.resumedFrom ? `, resumed from ${e.resumedFrom}` : ''}`,
+      );
       return;
     }
     case 'progress': {
@@ -138,7 +141,10 @@ function onTrainingEvent(runId: string, e: TrainingEvent): void {
     case 'epoch': {
       session.setState({ epochs: [...s.epochs.filter((r) => r.epoch !== e.epoch), { epoch: e.epoch, step: e.step, metrics: e.metrics }] });
       const m = e.metrics;
-      log('info', `epoch ${e.epoch + 1}: loss ${fmt(m.loss)} acc ${fmt(m.accuracy, 3)} · val_loss ${fmt(m.val_loss)} val_acc ${fmt(m.val_accuracy, 3)} (${e.seconds.toFixed(1)} s)`);
+      log(
+        'info',
+        `epoch ${e.epoch + 1}: loss ${fmt(m.loss)} acc ${fmt(m.accuracy, 3)} · val_loss ${fmt(m.val_loss)} val_acc ${fmt(m.val_accuracy, 3)} (${e.seconds.toFixed(1)} s)`,
+      );
       return;
     }
     case 'attention': {
@@ -197,7 +203,9 @@ export async function startRun(req: StartRequest): Promise<string | undefined> {
   const keep = req.resumeFrom ? session.getState() : undefined;
   session.setState({
     ...initial(),
-    ...(keep?.runId === r.runId ? { batches: keep.batches, epochs: keep.epochs, snapshots: keep.snapshots, log: keep.log, probes: keep.probes, checkpoints: keep.checkpoints } : {}),
+    ...(keep?.runId === r.runId
+      ? { batches: keep.batches, epochs: keep.epochs, snapshots: keep.snapshots, log: keep.log, probes: keep.probes, checkpoints: keep.checkpoints }
+      : {}),
     runId: r.runId,
     source: 'live',
     state: 'starting',
@@ -229,7 +237,9 @@ export async function openRun(runId: string): Promise<RunDetail | undefined> {
   if (!d) return undefined;
   const batches = emptySeries();
   // Runs the app trained have their streamed batches; others (the CLI's) only their epochs.
-  const rows = d.batches.length ? d.batches : d.metrics.map((m) => ({ step: m.step, loss: m.loss, accuracy: typeof m.accuracy === 'number' ? m.accuracy : undefined, lr: NaN }));
+  const rows = d.batches.length
+    ? d.batches
+    : d.metrics.map((m) => ({ step: m.step, loss: m.loss, accuracy: typeof m.accuracy === 'number' ? m.accuracy : undefined, lr: NaN }));
   for (const row of rows) {
     batches.step.push(row.step);
     batches.loss.push(row.loss);
@@ -252,7 +262,13 @@ export async function openRun(runId: string): Promise<RunDetail | undefined> {
     }),
     snapshots: d.snapshots.map((step) => ({ step, epoch: -1 })),
     checkpoints: d.checkpoints.filter((c) => c !== 'latest.json'),
-    log: [{ at: Date.now(), level: 'info', text: `opened run ${runId} (${d.state}${d.backend ? `, ${d.backend}` : ''}): ${d.metrics.length} epoch(s), ${d.snapshots.length} attention snapshot(s), ${d.checkpoints.length} checkpoint file(s)` }],
+    log: [
+      {
+        at: Date.now(),
+        level: 'info',
+        text: `opened run ${runId} (${d.state}${d.backend ? `, ${d.backend}` : ''}): ${d.metrics.length} epoch(s), ${d.snapshots.length} attention snapshot(s), ${d.checkpoints.length} checkpoint file(s)`,
+      },
+    ],
     version: 1,
   });
   if (d.snapshots.length) await loadSnapshot(d.snapshots[d.snapshots.length - 1]);
@@ -281,7 +297,12 @@ export async function continueRun(checkpoint?: string, extraEpochs = 1): Promise
   delete config.dataset;
   delete config.backend;
   const epochs = Math.max((config.epochs as number | undefined) ?? 1, s.epochs.length) + extraEpochs;
-  await startRun({ graph: s.graph, dataset: s.request.dataset, config: { ...config, epochs } as StartRequest['config'], resumeFrom: { runId: s.runId, ...(checkpoint ? { checkpoint } : {}) } });
+  await startRun({
+    graph: s.graph,
+    dataset: s.request.dataset,
+    config: { ...config, epochs } as StartRequest['config'],
+    resumeFrom: { runId: s.runId, ...(checkpoint ? { checkpoint } : {}) },
+  });
 }
 
 export function resetSession(): void {

@@ -121,7 +121,10 @@ export const scoredAttentionLayer = (tf: TF) =>
       }
       override computeOutputShape(inputShape: Shape | Shape[]): Shape[] {
         const [s, v] = inputShape as Shape[];
-        return [[s[0], s[1], v[2]], [s[0], s[1], s[2]]];
+        return [
+          [s[0], s[1], v[2]],
+          [s[0], s[1], s[2]],
+        ];
       }
       override call(inputs: Tensor | Tensor[]): Tensor[] {
         const [scores, v, mask] = inputs as Tensor[];

@@ -4,7 +4,12 @@ import { pyArgs, tsObject } from '../../emit/snippets.js';
 
 /** Call arguments: positional variables, then keyword variables that are present (already code, not quoted). */
 function callArgs(positional: string[], keywords: Record<string, string | undefined>, kwSep: string): string {
-  return [...positional, ...Object.entries(keywords).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}${kwSep}${v}`)].join(', ');
+  return [
+    ...positional,
+    ...Object.entries(keywords)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}${kwSep}${v}`),
+  ].join(', ');
 }
 
 /** `a, b = ` / `a = ` for Python. */
@@ -54,4 +59,3 @@ export function alignmentArgs(i: Record<string, string>): string[] {
   if (i.mask) args.push(i.mask);
   return args;
 }
-

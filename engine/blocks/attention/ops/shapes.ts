@@ -17,7 +17,7 @@ export function sameDim(a: Dim, b: Dim, port: string, what: string): void {
 /** The optional padding-mask input of the blocks that attend over keys. */
 export const maskPort: PortDef = {
   name: 'mask',
-  doc: 'Optional padding mask [B, Tk] over the keys: 1 keeps a key, 0 masks it (the Keras convention; PyTorch\'s key_padding_mask is its negation).',
+  doc: "Optional padding mask [B, Tk] over the keys: 1 keeps a key, 0 masks it (the Keras convention; PyTorch's key_padding_mask is its negation).",
   rank: 2,
   optional: true,
 };

@@ -36,7 +36,6 @@ export const TORCH_AUGMENTED_CONV = torchHelper('AugmentedConv2d', 'structured_a
 // ---------------------------------------------------------------------------
 // Keras 3 (channels-last, like the graph). Sublayers are named as the tfjs model's layers.
 
-
 export const KERAS_PRE_ACT_BOTTLENECK = kerasHelper('PreActBottleneck', 'structured_attention.py');
 
 export const KERAS_RESIDUAL_ATTENTION = kerasHelper('ResidualAttention', 'structured_attention.py');

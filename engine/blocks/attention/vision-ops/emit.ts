@@ -70,7 +70,6 @@ export const TORCH_LEARNED_GATE = torchHelper('LearnedGate', 'vision_attention.p
 // ---------------------------------------------------------------------------
 // Keras 3 (channels-last, like the graph). Sublayers are named as the tfjs model's layers.
 
-
 export const KERAS_SQUEEZE_EXCITATION = kerasHelper('SqueezeExcitation', 'vision_attention.py');
 
 export const KERAS_CHANNEL_ATTENTION = kerasHelper('ChannelAttention', 'vision_attention.py');

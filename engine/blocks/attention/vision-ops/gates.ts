@@ -47,7 +47,13 @@ export interface ChannelGateOptions {
 /** Channel attention: pool → FC C/r → ReLU → FC C (shared across pools, summed) → sigmoid → scale. */
 export function channelGate(tf: TF, x: SymbolicTensor, o: ChannelGateOptions, name: string, init: Initializers) {
   const c = x.shape[3] as number;
-  const fc1 = tf.layers.dense({ units: reducedWidth(c, o.reduction), activation: 'relu', useBias: o.bias, kernelInitializer: init.glorotUniform(), name: `${name}_fc1` });
+  const fc1 = tf.layers.dense({
+    units: reducedWidth(c, o.reduction),
+    activation: 'relu',
+    useBias: o.bias,
+    kernelInitializer: init.glorotUniform(),
+    name: `${name}_fc1`,
+  });
   const fc2 = tf.layers.dense({ units: c, useBias: o.bias, kernelInitializer: init.glorotUniform(), name: `${name}_fc2` });
   const mlp = (d: SymbolicTensor) => apply(fc2, apply(fc1, d));
   let logits = mlp(apply(tf.layers.globalAveragePooling2d({ name: `${name}_avgpool` }), x));
@@ -88,10 +94,12 @@ export const reductionParam = {
   default: 16,
   min: 1,
   max: 4096,
-  doc: 'Reduction ratio r: the MLP\'s hidden width is ⌊C/r⌋, at least 1 (so r need not divide C).',
+  doc: "Reduction ratio r: the MLP's hidden width is ⌊C/r⌋, at least 1 (so r need not divide C).",
 } as const;
 
 export function oddKernel(kernel: number): void {
   if (kernel % 2 === 0)
-    throw new ShapeError(`kernel ${kernel} is even: the spatial gate needs an odd kernel so that its "same" padding is symmetric, (k−1)/2 on each side as in PyTorch`);
+    throw new ShapeError(
+      `kernel ${kernel} is even: the spatial gate needs an odd kernel so that its "same" padding is symmetric, (k−1)/2 on each side as in PyTorch`,
+    );
 }
