@@ -26,10 +26,12 @@ function damage(doc: unknown, r: () => number): void {
       cur = next as Record<string, unknown>;
       continue;
     }
+    // A copy: a shared junk object put in twice and then walked into could be made to contain itself.
+    const pick = () => structuredClone(junk[Math.floor(r() * junk.length)]);
     const roll = r();
-    if (roll < 0.4) cur[k] = junk[Math.floor(r() * junk.length)];
+    if (roll < 0.4) cur[k] = pick();
     else if (roll < 0.7) delete cur[k];
-    else cur[`${k}_${Math.floor(r() * 3)}`] = junk[Math.floor(r() * junk.length)];
+    else cur[`${k}_${Math.floor(r() * 3)}`] = pick();
     return;
   }
 }

@@ -32,8 +32,9 @@ const EXACT: Record<string, Count> = {
   // gamma, beta and the two moving statistics
   'core.batchNorm': ({ inputShapes: i }) => 4 * channels(i.in),
   'core.layerNorm': ({ inputShapes: i }) => 2 * channels(i.in),
-  'core.lstm': ({ params: p, inputShapes: i }) => 4 * num(p.units) * (channels(i.in) + num(p.units) + 1),
-  'core.gru': ({ params: p, inputShapes: i }) => 3 * num(p.units) * (channels(i.in) + num(p.units) + 1),
+  // A bidirectional cell is two cells of the same size.
+  'core.lstm': ({ params: p, inputShapes: i }) => (p.bidirectional ? 2 : 1) * 4 * num(p.units) * (channels(i.in) + num(p.units) + 1),
+  'core.gru': ({ params: p, inputShapes: i }) => (p.bidirectional ? 2 : 1) * 3 * num(p.units) * (channels(i.in) + num(p.units) + 1),
   'core.classificationHead': ({ params: p, inputShapes: i }) => (channels(i.in) + 1) * num(p.classes),
   'core.positionalEncoding': ({ params: p, inputShapes: i }) => (p.mode === 'learned' ? num(p.maxLength) * channels(i.in) : 0),
 };
@@ -108,6 +109,7 @@ const LAYER_DEPTH: Record<string, number | ((p: ParamValues<ParamDefs>) => numbe
   'attention.transformerEncoder': 12,
   'attention.transformerDecoder': 18,
   'attention.additive': 5,
+  'attention.pooling': 5,
   'attention.memoryHop': 16,
   'attention.patchEmbedding': 5,
   'attention.squeezeExcitation': 7,
