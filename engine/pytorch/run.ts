@@ -12,7 +12,7 @@ import { prepareData } from '../data/index.js';
 import { inputHint, type RunRequest } from '../train/setup.js';
 import { trainEventSchema, type TrainEvent, type TrainEventOf } from '../schemas/train-events.js';
 import { exportPytorch } from '../export/pytorch.js';
-import { RunFolder, RUN_FILES } from '../runs/index.js';
+import { RunFolder } from '../runs/index.js';
 import { Trainer } from '../train/trainer.js';
 import type { TrainConfig } from '../schemas/train-config.js';
 import { launchRanks, type Ranks } from './launch.js';
@@ -97,8 +97,14 @@ export class PytorchRun {
       const runDir =
         resume && !req.out?.dir
           ? resume.run
-          : await RunFolder.create({ base: req.out?.base, dir: scratch ?? req.out?.dir, name: req.graph.name, graph: trainer.graph, config });
-      if (data.vocabulary) await runDir.writeJson(RUN_FILES.vocabulary, data.vocabulary);
+          : await RunFolder.create({
+              base: req.out?.base,
+              dir: scratch ?? req.out?.dir,
+              name: req.graph.name,
+              graph: trainer.graph,
+              config,
+              vocabulary: data.vocabulary,
+            });
       const torchDir = path.join(runDir.path, 'pytorch');
       await mkdir(torchDir, { recursive: true });
       // The graph as trained (a new head), starting from config.initWeights where given.

@@ -56,12 +56,13 @@ export class RunFolder {
    * A new run folder: exactly `dir`, or a fresh <start time>-<name> under `base`
    * (default runs/). Holds the graph and the settings from the start.
    */
-  static async create(opts: { base?: string; dir?: string; name: string; graph: unknown; config: unknown }): Promise<RunFolder> {
+  static async create(opts: { base?: string; dir?: string; name: string; graph: unknown; config: unknown; vocabulary?: unknown }): Promise<RunFolder> {
     const dir = opts.dir ?? (await RunFolder.freeName(opts.base ?? 'runs', opts.name));
     await mkdir(path.join(dir, RUN_FILES.checkpoints), { recursive: true });
     await mkdir(path.join(dir, RUN_FILES.attention), { recursive: true });
     await writeFile(path.join(dir, RUN_FILES.graph), `${JSON.stringify(opts.graph, null, 2)}\n`);
     await writeFile(path.join(dir, RUN_FILES.config), `${JSON.stringify(opts.config, null, 2)}\n`);
+    if (opts.vocabulary !== undefined) await writeFile(path.join(dir, RUN_FILES.vocabulary), `${JSON.stringify(opts.vocabulary)}\n`);
     return new RunFolder(dir);
   }
 
@@ -174,7 +175,7 @@ export class RunFolder {
     }
   }
 
-  async writeJson(name: (typeof RUN_FILES)['summary' | 'vocabulary'], value: unknown): Promise<void> {
+  async writeJson(name: (typeof RUN_FILES)['summary'], value: unknown): Promise<void> {
     await writeAtomic(this.file(name), `${JSON.stringify(value, null, 2)}\n`);
   }
 

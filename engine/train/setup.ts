@@ -9,7 +9,7 @@ import { prepareData, type DatasetSpec, type InputHint } from '../data/index.js'
 import { trainConfigSchema, type TrainConfigInput } from '../schemas/train-config.js';
 import { withHead } from './fine-tune.js';
 import type { TrainEvent } from '../schemas/train-events.js';
-import { RunFolder, RUN_FILES } from '../runs/index.js';
+import { RunFolder } from '../runs/index.js';
 import { Trainer } from './trainer.js';
 
 export interface RunRequest {
@@ -50,8 +50,8 @@ export async function setupRun(req: RunRequest, onEvent?: (e: TrainEvent) => voi
             name: req.graph.name,
             graph: withHead(req.graph, trainConfigSchema.parse(req.config ?? {}).head, data.classNames.length).graph,
             config,
+            vocabulary: data.vocabulary,
           });
-  if (runDir && data.vocabulary) await runDir.writeJson(RUN_FILES.vocabulary, data.vocabulary);
   return new Trainer({
     tf,
     backend: { name: backend, adapter, skipped },
