@@ -222,17 +222,24 @@ export async function benchKernels(): Promise<{ kernel: string; shapes: string; 
   return rows;
 }
 
+export type Skipped = { backend: string; reason: string }[];
+
+/** The backend, or undefined with the reason it cannot load added to `skipped`. */
+export async function selectOrSkip(want: BackendChoice, skipped: Skipped) {
+  try {
+    return await selectBackend({ backend: want });
+  } catch (e) {
+    skipped.push({ backend: want, reason: (e as Error).message });
+    return undefined;
+  }
+}
+
 export async function benchBackends(opts: { seconds?: number; backends?: BackendChoice[] } = {}) {
   const figures: BackendFigure[] = [];
-  const skipped: { backend: string; reason: string }[] = [];
+  const skipped: Skipped = [];
   for (const want of opts.backends ?? BACKEND_ORDER) {
-    let sel;
-    try {
-      sel = await selectBackend({ backend: want });
-    } catch (e) {
-      skipped.push({ backend: want, reason: (e as Error).message });
-      continue;
-    }
+    const sel = await selectOrSkip(want, skipped);
+    if (!sel) continue;
     // The cpu backend needs seconds per batch on this net; one timed batch is enough to show it.
     figures.push(await benchTraining(sel.tf, want, want === 'cpu' ? 0 : opts.seconds));
   }

@@ -18,7 +18,7 @@ import { parseGraphText } from '../engine/graph/schema.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import type { TF, Tensor } from '../engine/blocks/contract.js';
 import type { PreparedData } from '../engine/data/index.js';
-import { benchSeCnn } from './backends.js';
+import { benchSeCnn, selectOrSkip, type Skipped } from './backends.js';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { PytorchRun, type TorchOptions } from '../engine/pytorch/run.js';
@@ -101,15 +101,10 @@ export async function benchBigNets(opts: { backends?: BackendChoice[]; steps?: n
     (name) => parseGraphText(readFileSync(fileURLToPath(new URL(`../../templates/${name}.attn.json`, import.meta.url)), 'utf8')).graph!,
   );
   const figures = [];
-  const skipped: { backend: string; reason: string }[] = [{ backend: 'cpu', reason: 'left out: too slow for these nets' }];
+  const skipped: Skipped = [{ backend: 'cpu', reason: 'left out: too slow for these nets' }];
   for (const want of opts.backends ?? BACKEND_ORDER.filter((b) => b !== 'cpu')) {
-    let sel;
-    try {
-      sel = await selectBackend({ backend: want });
-    } catch (e) {
-      skipped.push({ backend: want, reason: (e as Error).message });
-      continue;
-    }
+    const sel = await selectOrSkip(want, skipped);
+    if (!sel) continue;
     const { tf, adapter } = sel;
     const nets = [];
     for (const graph of graphs) {
