@@ -115,6 +115,36 @@ test('DDP: 2 gloo ranks end with the same weights as 1 rank on the same global b
   assert.equal(readFileSync(path.join(two, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
 });
 
+test('DDP: a pause longer than the collective timeout holds both ranks, and the run then ends as an unpaused one', async (t) => {
+  if (skipWithoutTorch(t, 'a long DDP pause')) return;
+  const graph = tinyMlp();
+  const dataset = { name: 'mnist', limit: 400, seed: 6 };
+  const config = { epochs: 1, batchSize: 40, lr: 0.01, probe: { enabled: false } };
+  const whole = await torchRun(graph, dataset, config, { device: 'cpu', nproc: 2 }, tmp('unpaused'));
+  // Rank 1 waits in a broadcast while rank 0 is paused: 8 s would end it, were rank 0 silent.
+  const saved = process.env.ATTN_COLLECTIVE_TIMEOUT_S;
+  process.env.ATTN_COLLECTIVE_TIMEOUT_S = '8';
+  let pausedAt = 0;
+  let run: PytorchRun | undefined;
+  try {
+    run = await PytorchRun.setup({ graph, dataset, config, out: { dir: tmp('paused') }, pytorch: { device: 'cpu', nproc: 2 } }, (e) => {
+      if (e.type === 'progress' && !pausedAt) {
+        pausedAt = Date.now();
+        run!.pause();
+        setTimeout(() => run!.resume(), 20_000);
+      }
+    });
+    const done = await run.run();
+    assert.ok(Date.now() - pausedAt >= 20_000, 'the run waited for resume');
+    assert.equal(done.steps, whole.done.steps);
+    assert.ok(Math.abs(done.metrics.val_loss - whole.done.metrics.val_loss) < 1e-5, `paused ${done.metrics.val_loss}, unpaused ${whole.done.metrics.val_loss}`);
+  } finally {
+    run?.dispose();
+    if (saved === undefined) delete process.env.ATTN_COLLECTIVE_TIMEOUT_S;
+    else process.env.ATTN_COLLECTIVE_TIMEOUT_S = saved;
+  }
+});
+
 test('DDP: a rank that dies ends the run with an error naming it, and the last checkpoint stays intact', async (t) => {
   if (skipWithoutTorch(t, 'a dying rank')) return;
   const dir = tmp('dies');
@@ -198,6 +228,10 @@ test('clear messages: no Python, a Python without torch, an unsupported block, a
   r = await attn('train', graphFile, '--dataset', 'mnist', '--nproc', '2');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /--nproc needs --backend pytorch/);
+  // 180 training samples in batches of 179: the last batch has one sample for two ranks.
+  r = await train('--nproc', '2', '--device', 'cpu', '--batch-size', '179');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--nproc 2: the last batch of each epoch has 1 sample \(180 training samples in batches of 179\), too few for 2 ranks/);
 
   // A block with no PyTorch code is named, with its node.
   const dense = registry.get('core.dense')!;

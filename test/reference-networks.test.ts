@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attn } from './helpers/cli.js';
 import { templatesDir } from './helpers/graphs.js';
-import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
+import { PYTHON, skipWithoutTorch, skipWithoutTorchvision } from './helpers/torch.js';
 import { readNpy } from '../engine/weights/npy.js';
 
 // The Python with torch that converts .pth for `attn weights import`.
@@ -41,12 +41,12 @@ async function maxLogProbDiff(template: string, reference: string, names = /name
 }
 
 test('resnet50 template = torchvision resnet50() on its imported weights (log-probabilities within 1e-3)', { timeout: 600_000 }, async (t) => {
-  if (skipWithoutTorch(t, 'resnet50 vs torchvision')) return;
+  if (skipWithoutTorchvision(t, 'resnet50 vs torchvision')) return;
   assert.ok((await maxLogProbDiff('resnet50', 'resnet50')) < 1e-3);
 });
 
 test('vit-ti16 template = torchvision VisionTransformer(224, 16, 12, 3, 192, 768) on its imported weights (within 1e-3)', { timeout: 600_000 }, async (t) => {
-  if (skipWithoutTorch(t, 'vit-ti16 vs torchvision')) return;
+  if (skipWithoutTorchvision(t, 'vit-ti16 vs torchvision')) return;
   assert.ok((await maxLogProbDiff('vit-ti16', 'vit-ti16')) < 1e-3);
 });
 

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { WORKER_SCRIPT } from './prepare.js';
@@ -21,6 +22,11 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The loopback interface's name (lo on Linux, lo0 on macOS), for gloo between ranks on this machine. */
+export function loopbackInterface(): string | undefined {
+  return Object.entries(networkInterfaces()).find(([, addrs]) => addrs?.some((a) => a.internal && a.address === '127.0.0.1'))?.[0];
 }
 
 export interface Ranks {
@@ -43,6 +49,9 @@ export async function launchRanks(opts: {
   onLine: (event: Record<string, unknown>) => void;
 }): Promise<Ranks> {
   const port = opts.nproc > 1 ? await freePort() : 0;
+  // Every rank is on this machine: gloo's pairs connect over loopback rather than whatever
+  // address the hostname resolves to (another interface, or none).
+  const loopback = loopbackInterface();
   const children: ChildProcess[] = [];
   const tails: string[][] = [];
   let ending = false;
@@ -56,6 +65,7 @@ export async function launchRanks(opts: {
         LOCAL_WORLD_SIZE: String(opts.nproc),
         MASTER_ADDR: '127.0.0.1',
         MASTER_PORT: String(port),
+        ...(opts.nproc > 1 && loopback && !process.env.GLOO_SOCKET_IFNAME ? { GLOO_SOCKET_IFNAME: loopback } : {}),
         PYTHONUNBUFFERED: '1',
         ATTN_COMMANDS: 'stdin',
         ATTN_DRIVEN: '1',

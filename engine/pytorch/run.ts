@@ -49,6 +49,20 @@ export function refusal(py: TorchPython, o: TorchOptions): string | null {
   return null;
 }
 
+/**
+ * Why `nproc` ranks cannot share the batches of an epoch; null when they can. DDP needs every
+ * rank in every step: a rank with no sample of a batch would leave the others waiting.
+ */
+export function unsplittableBatch(trainSamples: number, batchSize: number, nproc: number): string | null {
+  if (nproc <= 1) return null;
+  const last = trainSamples % batchSize;
+  if (batchSize < nproc)
+    return `--nproc ${nproc}: a batch of ${batchSize} cannot give each of the ${nproc} ranks a sample; use a batch size of at least ${nproc}`;
+  if (last > 0 && last < nproc)
+    return `--nproc ${nproc}: the last batch of each epoch has ${last} sample${last === 1 ? '' : 's'} (${trainSamples} training samples in batches of ${batchSize}), too few for ${nproc} ranks; choose a batch size that leaves at least ${nproc}, or fewer ranks`;
+  return null;
+}
+
 export class PytorchRun {
   private ranks: Ranks | null = null;
   private early: 'pause' | 'stop' | null = null;
@@ -86,6 +100,8 @@ export class PytorchRun {
       // Cleans up after a killed checkpoint write, then names the newest complete checkpoint.
       const resume = req.resumeFrom ? await RunFolder.forResume(req.resumeFrom) : undefined;
       const nproc = o.nproc ?? 1;
+      const shortBatch = unsplittableBatch(data.train.size, trainer.config.batchSize, nproc);
+      if (shortBatch) throw new Error(shortBatch);
       const config = {
         ...req.config,
         dataset: req.dataset,

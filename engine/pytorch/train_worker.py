@@ -35,7 +35,12 @@ import torch.distributed as dist
 
 IGNORE = -1
 EPS = 1e-7
-STOP, PROBE = 1, 2
+STOP, PROBE, PAUSED = 1, 2, 4
+# How long a rank waits in one collective before the run fails naming it (torch's default).
+# While rank 0 is paused it re-broadcasts PAUSED every PAUSE_HEARTBEAT_S, so a pause never
+# counts against it.
+COLLECTIVE_TIMEOUT_S = float(os.environ.get("ATTN_COLLECTIVE_TIMEOUT_S") or 1800)
+PAUSE_HEARTBEAT_S = min(10.0, COLLECTIVE_TIMEOUT_S / 4)
 # Progress events are throttled: each one reads the running sums, a host sync on a GPU.
 PROGRESS_INTERVAL_S = 0.1
 
@@ -207,9 +212,10 @@ class Channel:
                 self.log.write(line)
                 self.log.flush()
 
-    def poll(self, block=False):
+    def poll(self, timeout=0.0):
+        """The next command, waiting up to timeout seconds for one (None: forever)."""
         try:
-            return self.commands.get(block=block)
+            return self.commands.get(block=timeout != 0, timeout=timeout)
         except queue.Empty:
             return None
 
@@ -299,8 +305,7 @@ class Run:
                 # Ranks share the cores: without this each would start one thread per core.
                 local = int(os.environ.get("LOCAL_WORLD_SIZE", str(self.world)))
                 torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
-            # Long enough for a pause: the other ranks wait in the next collective while rank 0 holds.
-            dist.init_process_group(backend, timeout=datetime.timedelta(days=7))
+            dist.init_process_group(backend, timeout=datetime.timedelta(seconds=COLLECTIVE_TIMEOUT_S))
         torch.manual_seed(spec.get("seed", 0) + self.rank)
         self.outputs = spec["outputs"]
         self.classes = spec["classes"]
@@ -545,33 +550,45 @@ class Run:
     # ------------------------------------------------------------ control
 
     def control(self, state, probe_due, before_pause=lambda: None):
-        """Rank 0 reads commands and waits while paused; every rank learns whether to stop or probe."""
-        flag = 0
-        if self.rank == 0:
-            paused = False
+        """Rank 0 reads commands and waits while paused; every rank learns whether to stop or probe.
+        The other ranks wait in a broadcast, which rank 0 repeats while paused (a heartbeat that
+        keeps a long pause inside the collective timeout)."""
+        if self.rank != 0:
             while True:
-                cmd = self.channel.poll(block=paused)
-                if cmd is None:
+                flag = self.broadcast_flag(0)
+                if not flag & PAUSED:
+                    return flag
+        flag, paused = 0, False
+        while True:
+            cmd = self.channel.poll(PAUSE_HEARTBEAT_S if paused else 0)
+            if cmd is None:
+                if not paused:
                     break
-                kind = cmd.get("type")
-                if kind == "pause" and not paused:
-                    paused = True
-                    before_pause()
-                    self.channel.emit({"type": "paused", "epoch": state["epoch"], "step": state["step"]})
-                elif kind == "resume":
-                    paused = False
-                elif kind == "stop":
-                    flag |= STOP
-                    break
-                elif kind == "probe":
-                    self.probe_requested = True
-            if getattr(self, "probe_requested", False) or probe_due:
-                flag |= PROBE
-        if self.world > 1:
-            t = torch.tensor([flag], dtype=torch.int64)
-            dist.broadcast(t, 0)
-            flag = int(t[0])
-        return flag
+                self.broadcast_flag(PAUSED)
+                continue
+            kind = cmd.get("type")
+            if kind == "pause" and not paused:
+                paused = True
+                before_pause()
+                self.channel.emit({"type": "paused", "epoch": state["epoch"], "step": state["step"]})
+            elif kind == "resume":
+                paused = False
+            elif kind == "stop":
+                flag |= STOP
+                break
+            elif kind == "probe":
+                self.probe_requested = True
+        if self.probe_requested or probe_due:
+            flag |= PROBE
+        return self.broadcast_flag(flag)
+
+    def broadcast_flag(self, flag):
+        """Rank 0's control flag, on every rank."""
+        if self.world == 1:
+            return flag
+        t = torch.tensor([flag], dtype=torch.int64)
+        dist.broadcast(t, 0)
+        return int(t[0])
 
     # ------------------------------------------------------------ the loop
 

@@ -17,6 +17,8 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 
 export const PYTHON = '/usr/bin/python3';
+// A DDP collective stuck in a test fails its run within minutes, naming the rank, rather than at the 30-minute default.
+process.env.ATTN_COLLECTIVE_TIMEOUT_S ??= '300';
 const runner = fileURLToPath(new URL('../../../test/helpers/run_torch_export.py', import.meta.url));
 
 let available: string | true | undefined;
@@ -32,13 +34,34 @@ export function torchAvailable(): string | true {
   return available;
 }
 
-/** Skips `t`, with a notice naming what goes unchecked, where python3 with torch is missing; true when skipped. */
-export function skipWithoutTorch(t: TestContext, what: string): boolean {
-  const ok = torchAvailable();
+let visionAvailable: string | true | undefined;
+/** true, or why torchvision (the reference networks) cannot be used here. */
+export function torchvisionAvailable(): string | true {
+  if (visionAvailable === undefined) {
+    const r = spawnSync(PYTHON, ['-c', 'import torchvision'], { encoding: 'utf8' });
+    visionAvailable =
+      r.status === 0
+        ? true
+        : `torchvision is not installed for ${PYTHON} (apt-get install python3-torchvision): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
+  }
+  return visionAvailable;
+}
+
+function skipUnless(t: TestContext, what: string, ok: string | true): boolean {
   if (ok === true) return false;
   console.log(`NOTICE: skipping ${what}: ${ok}`);
   t.skip(ok);
   return true;
+}
+
+/** Skips `t`, with a notice naming what goes unchecked, where python3 with torch is missing; true when skipped. */
+export function skipWithoutTorch(t: TestContext, what: string): boolean {
+  return skipUnless(t, what, torchAvailable());
+}
+
+/** As skipWithoutTorch, for tests that build torchvision's models. */
+export function skipWithoutTorchvision(t: TestContext, what: string): boolean {
+  return skipWithoutTorch(t, what) || skipUnless(t, what, torchvisionAvailable());
 }
 
 export interface TorchCase {
