@@ -145,6 +145,31 @@ test('DDP: a pause longer than the collective timeout holds both ranks, and the 
   }
 });
 
+test('ranks that linger after the run is done are ended, and the run counts as done', async (t) => {
+  if (skipWithoutTorch(t, 'lingering ranks')) return;
+  const dir = tmp('linger');
+  // A Python that stays around after the worker (its shell) has finished.
+  const python = path.join(dir, 'python3');
+  writeFileSync(python, '#!/bin/sh\n/usr/bin/python3 "$@"\ncode=$?\ncase "$1" in *train_worker.py) sleep 300;; esac\nexit $code\n');
+  chmodSync(python, 0o755);
+  const grace = PytorchRun.exitGraceMs;
+  PytorchRun.exitGraceMs = 1000;
+  try {
+    const started = Date.now();
+    const { done } = await torchRun(
+      tinyMlp(),
+      { name: 'mnist', limit: 200 },
+      { epochs: 1, probe: { enabled: false } },
+      { device: 'cpu', nproc: 2, python },
+      path.join(dir, 'run'),
+    );
+    assert.equal(done.reason, 'completed');
+    assert.ok(Date.now() - started < 120_000, 'not held by the sleeping shells');
+  } finally {
+    PytorchRun.exitGraceMs = grace;
+  }
+});
+
 test('DDP: a rank that dies ends the run with an error naming it, and the last checkpoint stays intact', async (t) => {
   if (skipWithoutTorch(t, 'a dying rank')) return;
   const dir = tmp('dies');

@@ -11,6 +11,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { WORKER_SCRIPT } from './prepare.js';
 
+/** How long a rank's last stderr lines may trail its exit. */
+const STDIO_GRACE_MS = 2000;
+
 /** A port nothing listens on now, for the ranks' rendezvous. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -95,7 +98,10 @@ export async function launchRanks(opts: {
       }
       return new Promise<void>((resolve, reject) => {
         child.on('error', (err) => reject(new Error(`rank ${rank} could not start ${opts.python}: ${err.message}`)));
-        child.on('close', (code, signal) => {
+        let settled = false;
+        const settle = (code: number | null, signal: NodeJS.Signals | null) => {
+          if (settled) return;
+          settled = true;
           log.end();
           if (code === 0) return resolve();
           const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
@@ -103,7 +109,11 @@ export async function launchRanks(opts: {
           reject(
             new Error(`PyTorch rank ${rank} of ${opts.nproc} ${how}${last ? `: ${last.trim()}` : ''} (log: ${path.join(opts.logDir, `rank-${rank}.log`)})`),
           );
-        });
+        };
+        // 'close' waits for the pipes too, which a process the rank started (a wrapper's child)
+        // may hold open after the rank has gone: its exit settles it shortly after.
+        child.on('exit', (code, signal) => setTimeout(() => settle(code, signal), STDIO_GRACE_MS));
+        child.on('close', settle);
       });
     }),
   ).then(() => undefined);

@@ -64,6 +64,9 @@ export function unsplittableBatch(trainSamples: number, batchSize: number, nproc
 }
 
 export class PytorchRun {
+  /** How long the ranks may take to exit after the run is done before they are ended. */
+  static exitGraceMs = 60_000;
+
   private ranks: Ranks | null = null;
   private early: 'pause' | 'stop' | null = null;
   private device = 'cpu';
@@ -247,6 +250,16 @@ export class PytorchRun {
     let chain = Promise.resolve();
     let failure: Error | null = null;
     let done: TrainEventOf<'done'> | null = null;
+    // After 'done' the ranks only say goodbye (a barrier, process exit); ranks that linger are ended.
+    let lingering: NodeJS.Timeout | undefined;
+    let lingered = false;
+    const finish = (d: TrainEventOf<'done'>) => {
+      done = d;
+      lingering = setTimeout(() => {
+        lingered = true;
+        this.ranks?.kill();
+      }, PytorchRun.exitGraceMs).unref();
+    };
     this.ranks = await launchRanks({
       python: this.python.python,
       specFile: this.prepared.specFile,
@@ -254,7 +267,7 @@ export class PytorchRun {
       logDir: this.prepared.dir,
       onLine: (line) => {
         chain = chain
-          .then(() => this.handle(line, (d) => (done = d)))
+          .then(() => this.handle(line, finish))
           .catch((err: Error) => {
             failure ??= err;
             this.ranks?.kill();
@@ -265,6 +278,8 @@ export class PytorchRun {
     let exitError: Error | null = null;
     await this.ranks.exited.catch((err: Error) => (exitError = err));
     await chain;
+    clearTimeout(lingering);
+    if (done && lingered && !failure) return done;
     const saved = this.writer.lastCheckpoint ? `the last checkpoint, ${this.writer.lastCheckpoint}, is intact` : 'no checkpoint had been written';
     // A rank killed from outside is the cause; what the others then report (gloo's "connection closed by peer") is its echo.
     const killed = exitError && /was killed/.test((exitError as Error).message) ? (exitError as Error) : null;

@@ -729,14 +729,19 @@ def main():
     keep_freed_memory()
     try:
         Run(spec).run()
+        code = 0
     except Exception as err:  # reported as the protocol's error event; the traceback goes to stderr
         import traceback
 
         traceback.print_exc()
         if rank0:
             sys.stdout.write(json.dumps({"type": "error", "message": f"{type(err).__name__}: {err}"}) + "\n")
-            sys.stdout.flush()
-        sys.exit(1)
+        code = 1
+    # Everything is written and flushed: exit without the interpreter's shutdown, which can
+    # stall on the stdin reader thread's lock or on gloo's threads.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
