@@ -1,5 +1,5 @@
 import { defineBlock } from './contract.js';
-import { explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad } from './window2d.js';
+import { emitZeroPad, explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad } from './window2d.js';
 import { CONV_KERNEL_TO_TORCH, kerasLayer, torchActivation, torchWindowPadding, tsLayer } from './emit/snippets.js';
 
 export default defineBlock({
@@ -44,26 +44,10 @@ export default defineBlock({
   emit: {
     // Explicit padding exports as a zero-padding layer before a "valid" convolution, as it builds.
     tfjs({ params: p, inputs, outputs, layer }) {
-      const sides = explicitPadding(p);
-      const x = sides ? `${outputs.out}Padded` : inputs.in;
+      const pad = emitZeroPad('tfjs', p, inputs.in, outputs.out, layer);
       return {
         body: [
-          ...(sides
-            ? [
-                tsLayer(
-                  x,
-                  'zeroPadding2d',
-                  {
-                    padding: [
-                      [sides[0], sides[1]],
-                      [sides[2], sides[3]],
-                    ],
-                    name: `${layer}_pad`,
-                  },
-                  inputs.in,
-                ),
-              ]
-            : []),
+          ...pad.body,
           tsLayer(
             outputs.out,
             'conv2d',
@@ -77,33 +61,16 @@ export default defineBlock({
               activation: p.activation === 'linear' ? undefined : p.activation,
               name: layer,
             },
-            x,
+            pad.x,
           ),
         ],
       };
     },
     keras({ params: p, inputs, outputs, layer }) {
-      const sides = explicitPadding(p);
-      const x = sides ? `${outputs.out}_padded` : inputs.in;
+      const pad = emitZeroPad('keras', p, inputs.in, outputs.out, layer);
       return {
         body: [
-          ...(sides
-            ? [
-                kerasLayer(
-                  x,
-                  'ZeroPadding2D',
-                  [],
-                  {
-                    padding: [
-                      [sides[0], sides[1]],
-                      [sides[2], sides[3]],
-                    ],
-                    name: `${layer}_pad`,
-                  },
-                  inputs.in,
-                ),
-              ]
-            : []),
+          ...pad.body,
           kerasLayer(
             outputs.out,
             'Conv2D',
@@ -116,7 +83,7 @@ export default defineBlock({
               activation: p.activation === 'linear' ? undefined : p.activation,
               name: layer,
             },
-            x,
+            pad.x,
           ),
         ],
       };

@@ -2,7 +2,7 @@ import type { LayerVariable, Shape as TfShape } from '@tensorflow/tfjs';
 import { defineBlock, type Initializer, type Tensor, type TF } from './contract.js';
 import { customLayer } from './custom-layer.js';
 import { windowOut } from './shape-rules.js';
-import { explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad } from './window2d.js';
+import { emitZeroPad, explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad } from './window2d.js';
 import { kerasLayer, torchWindowPadding, tsLayer, tsObject } from './emit/snippets.js';
 
 interface DepthwiseArgs {
@@ -191,24 +191,7 @@ export default defineBlock({
   emit: {
     tfjs({ params: p, inputs, outputs, layer }) {
       // Explicit padding: a zero-padding layer, then a "valid" window, as the builder does.
-      const sides = explicitPadding(p);
-      const x = sides ? `${outputs.out}Padded` : inputs.in;
-      const pad = sides
-        ? [
-            tsLayer(
-              x,
-              'zeroPadding2d',
-              {
-                padding: [
-                  [sides[0], sides[1]],
-                  [sides[2], sides[3]],
-                ],
-                name: `${layer}_pad`,
-              },
-              inputs.in,
-            ),
-          ]
-        : [];
+      const { x, body: pad } = emitZeroPad('tfjs', p, inputs.in, outputs.out, layer);
       const padding = p.padding === 'explicit' ? 'valid' : p.padding;
       if (p.dilation === 1)
         return {
@@ -236,27 +219,10 @@ export default defineBlock({
       };
     },
     keras({ params: p, inputs, outputs, layer }) {
-      const sides = explicitPadding(p);
-      const x = sides ? `${outputs.out}_padded` : inputs.in;
+      const pad = emitZeroPad('keras', p, inputs.in, outputs.out, layer);
       return {
         body: [
-          ...(sides
-            ? [
-                kerasLayer(
-                  x,
-                  'ZeroPadding2D',
-                  [],
-                  {
-                    padding: [
-                      [sides[0], sides[1]],
-                      [sides[2], sides[3]],
-                    ],
-                    name: `${layer}_pad`,
-                  },
-                  inputs.in,
-                ),
-              ]
-            : []),
+          ...pad.body,
           kerasLayer(
             outputs.out,
             'DepthwiseConv2D',
@@ -269,7 +235,7 @@ export default defineBlock({
               use_bias: p.useBias ? undefined : false,
               name: layer,
             },
-            x,
+            pad.x,
           ),
         ],
       };

@@ -54,6 +54,11 @@ class PaddedPool2D extends tf.layers.Layer {
 }
 tf.serialization.registerClass(PaddedPool2D);`;
 
+/** The PaddedPool2D layer's configuration, as built and as exported to tfjs. */
+function paddedPoolArgs(p: { mode: 'max' | 'avg'; size: number; stride: number; pads: number[]; ceilMode: boolean; countIncludePad: boolean }, name: string) {
+  return { mode: p.mode, size: p.size, stride: p.stride, sides: explicitSides(p.pads), ceilMode: p.ceilMode, countIncludePad: p.countIncludePad, name };
+}
+
 /** PyTorch's explicit-padding pooling call; asymmetric padding goes through F.pad (-inf for max). */
 function torchExplicitPool(
   p: { mode: string; pads: number[]; ceilMode: boolean; countIncludePad: boolean },
@@ -100,18 +105,7 @@ export const pool2d = defineBlock({
     return { out: [b, oh, ow, inputs.in[3]] };
   },
   build(tf, { params: p, inputs, name }) {
-    if (p.padding === 'explicit') {
-      const args = {
-        mode: p.mode,
-        size: p.size,
-        stride: p.stride,
-        sides: explicitSides(p.pads),
-        ceilMode: p.ceilMode,
-        countIncludePad: p.countIncludePad,
-        name,
-      };
-      return { out: new (paddedPool2dLayer(tf))(args).apply(inputs.in) as never };
-    }
+    if (p.padding === 'explicit') return { out: new (paddedPool2dLayer(tf))(paddedPoolArgs(p, name)).apply(inputs.in) as never };
     const args = { poolSize: p.size, strides: p.stride, padding: p.padding, name };
     const layer = p.mode === 'max' ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args);
     return { out: layer.apply(inputs.in) as never };
@@ -119,17 +113,8 @@ export const pool2d = defineBlock({
   emit: {
     tfjs({ params: p, inputs, outputs, layer }) {
       if (p.padding === 'explicit') {
-        const args = {
-          mode: p.mode,
-          size: p.size,
-          stride: p.stride,
-          sides: explicitSides(p.pads),
-          ceilMode: p.ceilMode,
-          countIncludePad: p.countIncludePad,
-          name: layer,
-        };
         return {
-          body: [`const ${outputs.out} = new PaddedPool2D(${tsObject(args)}).apply(${inputs.in}) as tf.SymbolicTensor;`],
+          body: [`const ${outputs.out} = new PaddedPool2D(${tsObject(paddedPoolArgs(p, layer))}).apply(${inputs.in}) as tf.SymbolicTensor;`],
           helpers: [{ name: 'PaddedPool2D', code: TS_PADDED_POOL }],
         };
       }

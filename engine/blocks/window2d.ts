@@ -3,6 +3,7 @@
 // researchers write it: explicit pixels per side, with PyTorch's semantics.
 import { ShapeError, type Dim, type EnumParam, type IntListParam, type SymbolicTensor, type TF } from './contract.js';
 import { expectRank, positive, windowOut } from './shape-rules.js';
+import { kerasLayer, tsLayer } from './emit/snippets.js';
 
 export type Padding = 'same' | 'valid' | 'explicit';
 
@@ -103,6 +104,24 @@ export function zeroPad(tf: TF, x: SymbolicTensor, [t, b, l, r]: Sides, name: st
       name: `${name}_pad`,
     })
     .apply(x) as SymbolicTensor;
+}
+
+/**
+ * Explicit padding in exported tfjs or Keras code: a zero-padding layer before the "valid"
+ * window, as build() does. `x` is the tensor the window then reads.
+ */
+export function emitZeroPad(lang: 'tfjs' | 'keras', w: Window2d, input: string, out: string, layer: string): { x: string; body: string[] } {
+  const sides = explicitPadding(w);
+  if (!sides) return { x: input, body: [] };
+  const config = {
+    padding: [
+      [sides[0], sides[1]],
+      [sides[2], sides[3]],
+    ],
+    name: `${layer}_pad`,
+  };
+  if (lang === 'tfjs') return { x: `${out}Padded`, body: [tsLayer(`${out}Padded`, 'zeroPadding2d', config, input)] };
+  return { x: `${out}_padded`, body: [kerasLayer(`${out}_padded`, 'ZeroPadding2D', [], config, input)] };
 }
 
 /**
