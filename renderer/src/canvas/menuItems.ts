@@ -31,8 +31,8 @@ function arrangeItems(): MenuEntry[] {
   if (n < 2) return [];
   return [
     'separator',
-    command('align-left', 'Align left', 'edit.alignLeft', 'Shift+←'),
-    command('align-top', 'Align top', 'edit.alignTop', 'Shift+↑'),
+    command('align-left', 'Align left', 'edit.alignLeft', 'Shift+A'),
+    command('align-top', 'Align top', 'edit.alignTop', 'Shift+T'),
     command('align-center', 'Align centres', 'edit.alignCenter', 'Shift+C'),
     command('distribute-h', 'Distribute horizontally', 'edit.distributeH', 'Shift+H', n < 3),
     command('distribute-v', 'Distribute vertically', 'edit.distributeV', 'Shift+V', n < 3),
