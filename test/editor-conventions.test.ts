@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { compileGraph } from '../engine/compile/compile.js';
+import { planExport } from '../engine/export/plan.js';
 import { analyzeGraph } from '../engine/shapes/analyze.js';
 import { parseGraphText, serializeGraph } from '../engine/graph/schema.js';
 import { createEditorStore } from '../renderer/src/store/editor.js';
@@ -47,6 +48,19 @@ test('a bypassed node compiles as identity: no weights, the output is the input'
     normal.model.dispose();
     c.model.dispose();
   }
+});
+
+test('export leaves a bypassed node out and wires its input straight on', () => {
+  const plan = planExport(bypassed(true), 'pytorch');
+  assert.deepEqual(
+    plan.nodes.map((n) => n.id),
+    ['x', 'y'],
+  );
+  assert.deepEqual(plan.outputs[0].inputs, { in: plan.inputs[0].outputs.out });
+  assert.deepEqual(
+    planExport(bypassed(false), 'pytorch').nodes.map((n) => n.id),
+    ['x', 'd', 'y'],
+  );
 });
 
 test('a bypassed node passes its input shape on; one with two inputs is an error naming it', () => {

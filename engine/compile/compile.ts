@@ -91,10 +91,6 @@ export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; re
       continue;
     }
 
-    if (n.bypass) {
-      produced.set(key, { [n.outputs[0].name]: connected[n.inputs[0].name] });
-      continue;
-    }
     const out = n.block.build(tf, {
       params: n.params,
       inputs: connected,

@@ -322,6 +322,10 @@ function inferShapes(scope: Scope, nodes: Map<string, NodeInfo>, seeds: Map<stri
         n.inputShapes[p.name] = shape;
       }
       if (!complete || n.inputs.some((p) => !p.optional && !n.incoming.has(p.name))) continue;
+      if (n.bypass && !n.inputShapes[n.inputs[0].name]) {
+        error({ nodeId: id, message: `node "${id}" is bypassed but its input "${n.inputs[0].name}" is not connected: there is nothing to pass through` });
+        continue;
+      }
       out = n.bypass ? { [n.outputs[0].name]: n.inputShapes[n.inputs[0].name] } : n.composite ? expandInstance(n, report) : blockShapes(n, error);
       if (!out) continue;
     }
