@@ -13,6 +13,9 @@ const CLICK_SLOP = 5;
 export function menuTargetAt(el: Element | null): MenuTarget | null {
   const node = el?.closest('.react-flow__node');
   if (node) return { kind: 'node', id: node.getAttribute('data-id') ?? '' };
+  // The box over a box-selected group of nodes: the menu of the selection.
+  const first = el?.closest('.react-flow__nodesselection') && [...editor.getState().selection.nodes][0];
+  if (first) return { kind: 'node', id: first };
   const edge = el?.closest('.react-flow__edge') ?? el?.closest('[data-edge-id]');
   if (edge) return { kind: 'edge', id: edge.getAttribute('data-id') ?? edge.getAttribute('data-edge-id') ?? '' };
   if (el?.closest('.react-flow__pane, .react-flow__renderer')) return { kind: 'canvas' };
