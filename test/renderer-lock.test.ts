@@ -54,6 +54,19 @@ const EDITS: Record<Locked, { prepare?(f: Fixture): void; call(f: Fixture): unkn
     prepare: (f) => (st(f).select([f.d1, f.d2]), assert.equal(st(f).groupSelection('Block').ok, true)),
     call: (f) => st(f).setCompositeLabel(st(f).graph.composites![0].id, 'Renamed block'),
   },
+  ungroup: {
+    prepare: (f) => (st(f).select([f.d1, f.d2]), assert.equal(st(f).groupSelection('Block').ok, true)),
+    call: (f) => st(f).ungroup([...st(f).selection.nodes][0]),
+  },
+  toggleBypass: { call: (f) => st(f).toggleBypass([f.d2]) },
+  addComment: { call: (f) => st(f).addComment({ x: 0, y: 0 }) },
+  updateComment: { prepare: (f) => void st(f).addComment({ x: 0, y: 0 }), call: (f) => st(f).updateComment('comment1', { text: 'note' }) },
+  removeComment: { prepare: (f) => void st(f).addComment({ x: 0, y: 0 }), call: (f) => st(f).removeComment('comment1') },
+  addReroute: { call: (f) => st(f).addReroute(st(f).graph.edges[0].id!, { x: 100, y: 50 }) },
+  moveReroute: {
+    prepare: (f) => st(f).addReroute(st(f).graph.edges[0].id!, { x: 100, y: 50 }),
+    call: (f) => st(f).moveReroute(st(f).graph.edges[0].id!, 0, { x: 120, y: 60 }),
+  },
 };
 
 test('every store action is either locked during a run or known to leave the document alone', () => {

@@ -16,9 +16,21 @@ const nodeSchema = z.looseObject({
   label: z.string().max(200).optional(),
   params: z.record(z.string(), z.unknown(), { error: 'must be an object' }).default({}),
   position: z.object({ x: z.number(), y: z.number() }).default({ x: 0, y: 0 }),
+  bypass: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
-const edgeSchema = z.looseObject({ id: id.optional(), from: endpoint, to: endpoint });
+const point = z.object({ x: z.number(), y: z.number() });
+/** `via`: reroute points the wire is drawn through, in order. */
+const edgeSchema = z.looseObject({ id: id.optional(), from: endpoint, to: endpoint, via: z.array(point).max(100).optional() });
+
+/** A note or frame on the canvas: drawn behind the nodes, not part of the model. */
+const commentSchema = z.looseObject({
+  id,
+  text: z.string().max(10_000).default(''),
+  position: point,
+  size: z.object({ width: z.number().positive(), height: z.number().positive() }),
+  color: z.string().max(40).optional(),
+});
 
 const compositeSchema = z.looseObject({
   id: z
@@ -45,6 +57,7 @@ const currentSchema = z.looseObject({
   nodes: z.array(nodeSchema, { error: 'must be a list of nodes' }),
   edges: z.array(edgeSchema, { error: 'must be a list of edges' }).default([]),
   composites: z.array(compositeSchema, { error: 'must be a list of composites' }).optional(),
+  comments: z.array(commentSchema, { error: 'must be a list of comments' }).optional(),
   training: z.record(z.string(), z.unknown()).optional(),
   dataset: z.record(z.string(), z.unknown()).optional(),
 });

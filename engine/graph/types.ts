@@ -36,6 +36,8 @@ export interface GraphNode {
   label?: string;
   params: Record<string, unknown>;
   position: { x: number; y: number };
+  /** Bypassed (muted): the node passes its one input through unchanged. */
+  bypass?: boolean;
   [extra: string]: unknown;
 }
 
@@ -43,6 +45,8 @@ export interface GraphEdge {
   id?: string;
   from: Endpoint;
   to: Endpoint;
+  /** Reroute points the wire is drawn through (layout only). */
+  via?: { x: number; y: number }[];
   [extra: string]: unknown;
 }
 
@@ -60,6 +64,15 @@ export interface CompositeDef {
   [extra: string]: unknown;
 }
 
+export interface GraphComment {
+  id: string;
+  text: string;
+  position: { x: number; y: number };
+  size: { width: number; height: number };
+  color?: string;
+  [extra: string]: unknown;
+}
+
 export interface GraphFile {
   format: string;
   version: number;
@@ -71,6 +84,8 @@ export interface GraphFile {
   edges: GraphEdge[];
   /** Composite blocks defined in this file (format version 2). */
   composites?: CompositeDef[];
+  /** Notes and frames on the canvas (layout only). */
+  comments?: GraphComment[];
   training?: Record<string, unknown>;
   dataset?: Record<string, unknown>;
   [extra: string]: unknown;

@@ -12,6 +12,8 @@ export interface NodeInfo {
   /** Connected inputs: port name -> edge index. */
   incoming: Map<string, number>;
   inputShapes: Record<string, Shape>;
+  /** Bypassed: its one output is its one input. */
+  bypass?: boolean;
   /** Absent when the node could not get shapes (see diagnostics). */
   outputShapes?: Record<string, Shape>;
   /** A composite instance: the composite it uses. */

@@ -209,6 +209,11 @@ function analyzeScope(graphNodes: readonly GraphNode[], edges: readonly GraphEdg
       continue;
     }
     const info: NodeInfo = { id: n.id, block, params: values, inputs, outputs, incoming: new Map(), inputShapes: {} };
+    if (n.bypass === true) {
+      const problem = bypassProblem(info);
+      if (problem) error({ nodeId: n.id, message: problem });
+      else info.bypass = true;
+    }
     if (composite) {
       info.composite = composite;
       const repeat = values.repeat as number;
@@ -317,13 +322,23 @@ function inferShapes(scope: Scope, nodes: Map<string, NodeInfo>, seeds: Map<stri
         n.inputShapes[p.name] = shape;
       }
       if (!complete || n.inputs.some((p) => !p.optional && !n.incoming.has(p.name))) continue;
-      out = n.composite ? expandInstance(n, report) : blockShapes(n, error);
+      if (n.bypass && !n.inputShapes[n.inputs[0].name]) {
+        error({ nodeId: id, message: `node "${id}" is bypassed but its input "${n.inputs[0].name}" is not connected: there is nothing to pass through` });
+        continue;
+      }
+      out = n.bypass ? { [n.outputs[0].name]: n.inputShapes[n.inputs[0].name] } : n.composite ? expandInstance(n, report) : blockShapes(n, error);
       if (!out) continue;
     }
     n.outputShapes = out;
     for (const ei of scope.outgoing.get(id) ?? []) if (scope.valid[ei]) edgeShapes[ei] = out[scope.edges[ei].from.port];
   }
   return edgeShapes;
+}
+
+/** Why a node cannot be bypassed (passed through), if it cannot: it needs one input and one output. */
+export function bypassProblem(n: Pick<NodeInfo, 'id' | 'inputs' | 'outputs' | 'block'>): string | undefined {
+  if (n.inputs.length === 1 && n.outputs.length === 1) return undefined;
+  return `node "${n.id}" (${n.block.label}) cannot be bypassed: it has ${plural(n.inputs.length, 'input')} and ${plural(n.outputs.length, 'output')}, and a bypassed node passes its one input through`;
 }
 
 function blockShapes(n: NodeInfo, error: (d: Omit<Diagnostic, 'severity'>) => void): Record<string, Shape> | undefined {

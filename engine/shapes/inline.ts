@@ -90,7 +90,9 @@ class Inliner {
       const label = level ? `${level.label}_${labels.get(id) ?? id}` : (labels.get(id) ?? id);
       const path = level ? [...level.path, id] : [id];
       const layer = level ? `${level.layer}_${layerSegment(id)}` : layerName(id);
-      if (n.block.type === COMPOSITE_INPUT) produced.set(id, { out: level!.bound.get(id)! });
+      // Bypassed: its one output is whatever feeds its one input.
+      if (n.bypass) produced.set(id, { [n.outputs[0].name]: source(n, n.inputs[0].name) });
+      else if (n.block.type === COMPOSITE_INPUT) produced.set(id, { out: level!.bound.get(id)! });
       else if (n.block.type === COMPOSITE_OUTPUT) produced.set(id, { out: source(n, 'in') });
       else if (n.composite) {
         const feed = Object.fromEntries(n.composite.inputs.map((p) => [p.name, source(n, p.name)]));

@@ -2,13 +2,26 @@
 // desktop menu (which sends the same command names through the host).
 import type { MenuCommand } from '../../common/host-api/api.js';
 import { CLOSE_AFTER_SAVE } from '../../common/host-api/api.js';
-import { editor, openDialog, togglePanel, ui } from './editor.js';
+import { editor, openDialog, toast, togglePanel, ui } from './editor.js';
 import { canvasApi } from './canvas/canvasApi.js';
 import { autoLayout } from './canvas/autoLayout.js';
+import { groupSelected } from './canvas/CompositeChrome.js';
+import { align, distribute, type Alignment, type Axis } from './store/arrange.js';
 import { newDocument, openDocument, openRecentFile, saveDocument, saveDocumentAs, showRecentMenu } from './files.js';
 import { openExportDialog } from './export/ExportDialog.js';
 
-export type Command = MenuCommand | 'edit.autoLayout' | 'canvas.quickAdd';
+export type Command =
+  | MenuCommand
+  | 'edit.autoLayout'
+  | 'canvas.quickAdd'
+  | 'edit.group'
+  | 'edit.ungroup'
+  | 'edit.bypass'
+  | 'edit.alignLeft'
+  | 'edit.alignTop'
+  | 'edit.alignCenter'
+  | 'edit.distributeH'
+  | 'edit.distributeV';
 
 export interface Shortcut {
   command: Command;
@@ -28,6 +41,14 @@ export const SHORTCUTS: Shortcut[] = [
   { command: 'edit.delete', keys: ['Delete', 'Backspace', 'X'], label: 'Delete the selection' },
   { command: 'edit.selectAll', keys: ['Mod+A'], label: 'Select all' },
   { command: 'edit.autoLayout', keys: ['Shift+L'], label: 'Auto-layout (the selection, or everything)' },
+  { command: 'edit.group', keys: ['Mod+G'], label: 'Group the selection into a composite' },
+  { command: 'edit.ungroup', keys: ['Mod+Shift+G'], label: 'Ungroup: replace a composite node by its inside' },
+  { command: 'edit.bypass', keys: ['Mod+B'], label: 'Bypass the selection (pass the input through), or restore it' },
+  { command: 'edit.alignLeft', keys: ['Shift+A'], label: 'Align the selection on the left' },
+  { command: 'edit.alignTop', keys: ['Shift+T'], label: 'Align the selection on the top' },
+  { command: 'edit.alignCenter', keys: ['Shift+C'], label: 'Align the selection on its vertical centre line' },
+  { command: 'edit.distributeH', keys: ['Shift+H'], label: 'Distribute the selection horizontally' },
+  { command: 'edit.distributeV', keys: ['Shift+V'], label: 'Distribute the selection vertically' },
   { command: 'view.fit', keys: ['F', 'Home'], label: 'Fit the graph in view' },
   { command: 'view.zoomIn', keys: ['Mod+=', '+'], label: 'Zoom in' },
   { command: 'view.zoomOut', keys: ['Mod+-', '-'], label: 'Zoom out' },
@@ -48,6 +69,11 @@ export const GESTURES: [string, string][] = [
   ['Wheel', 'Zoom'],
   ['Drag from a port to a port', 'Connect (refused with the reason if the shapes cannot match)'],
   ['Drag from the palette, or double-click it', 'Add a block'],
+  ['Drop a wire on empty canvas', 'Search the blocks that fit it, and connect the one chosen'],
+  ['Right-click the canvas, a node or a wire', 'Context menu (arrow keys, Enter; Esc closes)'],
+  ['Ctrl + right-drag across wires', 'Cut them'],
+  ['Double-click a composite node (or Enter)', 'Edit its inside'],
+  ['Esc inside a composite', 'Back out to where it is used'],
 ];
 
 export function matches(e: KeyboardEvent, spec: string): boolean {
@@ -74,7 +100,7 @@ export async function runCommand(command: Command, arg?: string): Promise<void> 
   const canvas = canvasApi.current;
   switch (command) {
     case 'file.new':
-      return newDocument();
+      return void (await newDocument());
     case 'file.open':
       return void (await openDocument());
     case 'file.openRecent':
@@ -110,6 +136,22 @@ export async function runCommand(command: Command, arg?: string): Promise<void> 
       if (s.selection.nodes.size < 2) setTimeout(() => canvasApi.current?.frameInputEnd(), 30);
       return;
     }
+    case 'edit.group':
+      return groupSelected();
+    case 'edit.ungroup':
+      return ungroupSelected();
+    case 'edit.bypass':
+      return bypassSelected();
+    case 'edit.alignLeft':
+      return arrange('left');
+    case 'edit.alignTop':
+      return arrange('top');
+    case 'edit.alignCenter':
+      return arrange('centerX');
+    case 'edit.distributeH':
+      return arrange('horizontal');
+    case 'edit.distributeV':
+      return arrange('vertical');
     case 'canvas.quickAdd': {
       const at = canvas?.pointerOverCanvas();
       if (at) ui.setState({ quickAdd: { screen: at } });
@@ -134,4 +176,27 @@ export async function runCommand(command: Command, arg?: string): Promise<void> 
     case 'help.about':
       return openDialog({ kind: 'help' });
   }
+}
+
+function ungroupSelected(): void {
+  const s = editor.getState();
+  const composite = [...s.selection.nodes].find((id) => s.view.graph.nodes.find((n) => n.id === id)?.type.startsWith('composite:'));
+  if (!composite) return toast('Cannot ungroup: select a composite node', 'error');
+  const r = s.ungroup(composite);
+  if (!r.ok) toast(`Cannot ungroup: ${r.reason}`, 'error');
+}
+
+function bypassSelected(): void {
+  const r = editor.getState().toggleBypass(editor.getState().selection.nodes);
+  if (!r.ok) toast(`Bypass refused: ${r.reason}`, 'error', 7000);
+}
+
+/** Aligns or distributes the selected nodes, as one undo step. */
+function arrange(how: Alignment | Axis): void {
+  const s = editor.getState();
+  const sizes = canvasApi.current?.measured ?? new Map();
+  const positions =
+    how === 'horizontal' || how === 'vertical' ? distribute(s.view.graph, s.selection.nodes, how, sizes) : align(s.view.graph, s.selection.nodes, how, sizes);
+  if (Object.keys(positions).length === 0) return toast(`Select at least ${how === 'horizontal' || how === 'vertical' ? 3 : 2} nodes`, 'error');
+  s.moveNodes(positions);
 }

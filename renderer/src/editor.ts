@@ -17,14 +17,30 @@ export interface Toast {
   text: string;
 }
 
-export type Dialog = { kind: 'help' } | { kind: 'diagnostics'; title: string; diagnostics: Diagnostic[] } | { kind: 'files'; mode: 'open' | 'save' };
+export type Dialog =
+  | { kind: 'help' }
+  | { kind: 'diagnostics'; title: string; diagnostics: Diagnostic[] }
+  | { kind: 'files'; mode: 'open' | 'save' }
+  | { kind: 'confirm'; title: string; text: string; confirm: string; answer(ok: boolean): void };
+
+/** What a context menu was opened on. */
+export type MenuTarget = { kind: 'canvas' } | { kind: 'node'; id: string } | { kind: 'edge'; id: string };
+
+/** A wire dropped on empty canvas: the port it was dragged from. */
+export interface WireDrop {
+  node: string;
+  port: string;
+  /** The end it was dragged from: an output (source) looks for inputs, an input (target) for outputs. */
+  side: 'source' | 'target';
+}
 
 /** Panels, dialogs and passing messages: view state that is never undone or saved. */
 export interface UiState {
   panels: { palette: boolean; inspector: boolean; summary: boolean };
   dialog: Dialog | null;
   toasts: Toast[];
-  quickAdd: { screen: XY } | null;
+  quickAdd: { screen: XY; wire?: WireDrop } | null;
+  contextMenu: { screen: XY; target: MenuTarget } | null;
   /** The wire being dragged: what it would carry, or why it is refused. */
   connectionHint: string | null;
 }
@@ -34,6 +50,7 @@ export const ui = createStore<UiState>()(() => ({
   dialog: null,
   toasts: [],
   quickAdd: null,
+  contextMenu: null,
   connectionHint: null,
 }));
 
@@ -50,3 +67,14 @@ export function toast(text: string, kind: Toast['kind'] = 'info', ms = 4000): vo
 
 export const openDialog = (dialog: Dialog | null) => ui.setState({ dialog });
 export const togglePanel = (p: keyof UiState['panels']) => ui.setState((s) => ({ panels: { ...s.panels, [p]: !s.panels[p] } }));
+
+/** Asks a yes/no question in a styled in-app dialog; resolves false when dismissed. */
+export function ask(title: string, text: string, confirm: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const answer = (ok: boolean) => {
+      if (ui.getState().dialog?.kind === 'confirm') ui.setState({ dialog: null });
+      resolve(ok);
+    };
+    ui.setState({ dialog: { kind: 'confirm', title, text, confirm, answer } });
+  });
+}

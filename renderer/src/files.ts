@@ -3,7 +3,7 @@
 import { createStore } from 'zustand/vanilla';
 import type { GraphLoad, GraphWrite, RecentFile } from '../../common/host-api/api.js';
 import type { GraphFile } from '../../engine/graph/types.js';
-import { editor, openDialog, toast, ui } from './editor.js';
+import { ask, editor, openDialog, toast, ui } from './editor.js';
 import { host, noHostReason } from './host/host.js';
 import { emptyGraph } from './store/document.js';
 import { openGraphText } from './store/load.js';
@@ -18,13 +18,14 @@ function needHost() {
   return host;
 }
 
-/** Asks before throwing away unsaved work. */
-export function confirmDiscard(what: string): boolean {
-  return !editor.getState().isDirty() || window.confirm(`The graph has unsaved changes. ${what} and lose them?`);
+/** Asks (in an in-app dialog) before throwing away unsaved work. */
+export async function confirmDiscard(what: string): Promise<boolean> {
+  if (!editor.getState().isDirty()) return true;
+  return ask('Unsaved changes', `The graph has unsaved changes. ${what} and lose them?`, 'Discard changes');
 }
 
-export function newDocument(): void {
-  if (!confirmDiscard('Start a new graph')) return;
+export async function newDocument(): Promise<void> {
+  if (!(await confirmDiscard('Start a new graph'))) return;
   editor.getState().load(emptyGraph(), null);
   void host?.clearRecovery().catch(() => undefined);
 }
@@ -41,7 +42,7 @@ const hasNativeDialogs = () =>
 /** Opens a file (by path, or the one the user picks); true when it is shown. */
 export async function openDocument(path?: string): Promise<boolean> {
   const h = needHost();
-  if (!h || !confirmDiscard('Open another graph')) return false;
+  if (!h || !(await confirmDiscard('Open another graph'))) return false;
   if (!path && !(await hasNativeDialogs())) {
     openDialog({ kind: 'files', mode: 'open' });
     return false;

@@ -96,7 +96,10 @@ const smallestTexts = (page: Page, zoom: number): Promise<[number, string][]> =>
 async function openTemplateCopy(page: Page, id: string, nodes: number): Promise<void> {
   await page.getByTestId('new-from-template').click();
   await page.getByTestId('gallery').waitFor();
+  const unsaved = (await page.getByTestId('dirty-marker').count()) > 0;
   await page.getByTestId(`template-open-${id}`).click();
+  // The next template replaces the unsaved copy once the in-app prompt says so.
+  if (unsaved) await page.getByTestId('confirm-ok').click();
   await page.getByTestId('gallery').waitFor({ state: 'detached' });
   await page.getByTestId('dirty-marker').waitFor();
   // Opened at the input end: the view settles at the readable zoom.
@@ -111,7 +114,6 @@ describe('canvas layout and readability (browser mode, headless Chromium)', { sk
     const files = (await readdir(path.join(ROOT, 'templates'))).filter((f) => f.endsWith('.attn.json')).sort();
     assert.ok(files.length >= 20, `${files.length} templates`);
     const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    page.on('dialog', (d) => void d.accept()); // the next template replaces the unsaved copy
     try {
       const report: string[] = [];
       for (const file of files) {

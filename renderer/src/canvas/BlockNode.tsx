@@ -39,7 +39,8 @@ function BlockNodeView({ id, data, selected }: NodeProps<BlockFlowNode>) {
 
   return (
     <div
-      className={`block-node${selected ? ' selected' : ''}${errors.length ? ' has-error' : ''}${attention.length ? ' has-attention' : ''}${composite ? ' block-node--composite' : ''}${repeat > 1 ? ' block-node--repeated' : ''}`}
+      className={`block-node${selected ? ' selected' : ''}${errors.length ? ' has-error' : ''}${attention.length ? ' has-attention' : ''}${composite ? ' block-node--composite' : ''}${repeat > 1 ? ' block-node--repeated' : ''}${node.bypass ? ' block-node--bypassed' : ''}`}
+      data-bypassed={node.bypass ? 'true' : undefined}
       style={{ '--hue': hue } as React.CSSProperties}
       data-testid={`node-${id}`}
       data-type={node.type}
@@ -51,6 +52,11 @@ function BlockNodeView({ id, data, selected }: NodeProps<BlockFlowNode>) {
           </span>
         )}
         <span className="block-node__title">{node.label ?? block?.label ?? node.type}</span>
+        {node.bypass && (
+          <span className="bypass-badge" title="Bypassed: passes its input through unchanged (Ctrl+B restores it)">
+            bypassed
+          </span>
+        )}
         {repeat > 1 && (
           <span className="repeat-badge" data-testid={`repeat-${id}`} title={`${repeat} copies in a chain`}>
             ×{repeat}

@@ -1,6 +1,6 @@
 // What the canvas adds for composites: the breadcrumb while a composite's
-// inside is shown, the keys (Ctrl+G groups, Enter opens, Escape goes back
-// out), and the offer of a template on an empty canvas.
+// inside is shown, the keys (Enter opens, Escape goes back out; Ctrl+G is
+// in commands.ts), and the offer of a template on an empty canvas.
 import { useEffect } from 'react';
 import { editor, toast, ui, useEditor } from '../editor.js';
 import { compositeUses } from '../store/composites.js';
@@ -31,10 +31,7 @@ export function useCompositeKeys(): void {
       const mod = e.ctrlKey || e.metaKey;
       const onCanvas = e.target === document.body || (e.target instanceof HTMLElement && !!e.target.closest('.canvas'));
       let handled = false;
-      if (mod && e.key.toLowerCase() === 'g' && !e.shiftKey) {
-        groupSelected();
-        handled = true;
-      } else if (!mod && e.key === 'Enter' && onCanvas) handled = openSelected();
+      if (!mod && e.key === 'Enter' && onCanvas) handled = openSelected();
       else if (!mod && e.key === 'Escape' && editor.getState().scope.length > 0) {
         editor.getState().exitScope();
         handled = true;

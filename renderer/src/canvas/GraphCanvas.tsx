@@ -21,6 +21,9 @@ import { BlockNode } from './BlockNode.js';
 import { ShapeEdge } from './ShapeEdge.js';
 import { ConnectionPreview, orient, verdictFor } from './ConnectionPreview.js';
 import { QuickAdd } from './QuickAdd.js';
+import { ContextMenu } from './ContextMenu.js';
+import { useCanvasGestures } from './useCanvasGestures.js';
+import { Comments } from './Comments.js';
 import { canvasApi } from './canvasApi.js';
 import { makeEdgeCache, makeNodeCache, type BlockFlowNode, type Measured, type ShapeFlowEdge } from './flowElements.js';
 import { categoryHue } from '../ui-format.js';
@@ -45,7 +48,7 @@ const FIT_VIEW = { padding: 0.15, maxZoom: 1 };
 const PRO_OPTIONS = { hideAttribution: true };
 const sealEdit = () => editor.getState().seal();
 const openComposite = (_e: React.MouseEvent, n: BlockFlowNode) => void editor.getState().enterComposite({ node: n.id });
-const closeQuickAdd = () => ui.setState({ quickAdd: null });
+const closeQuickAdd = () => ui.setState({ quickAdd: null, contextMenu: null });
 
 export function GraphCanvas() {
   const flow = useReactFlow<BlockFlowNode, ShapeFlowEdge>();
@@ -161,7 +164,16 @@ export function GraphCanvas() {
     if (!v.ok) toast(`Connection refused: ${v.reason}`, 'error');
   }, []);
 
-  const onConnectEnd = useCallback((_e: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+  const onConnectEnd = useCallback((e: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    if (state.fromHandle?.id && state.fromNode && !state.toHandle && !state.isValid) {
+      // Dropped on empty canvas: search the blocks that can take this wire, then connect the one chosen.
+      const at = 'changedTouches' in e ? e.changedTouches[0] : e;
+      if (!(e.target as Element | null)?.closest?.('.react-flow__pane')) return;
+      ui.setState({
+        quickAdd: { screen: { x: at.clientX, y: at.clientY }, wire: { node: state.fromNode.id, port: state.fromHandle.id, side: state.fromHandle.type } },
+      });
+      return;
+    }
     if (!state.fromHandle?.id || !state.toHandle?.id || !state.fromNode || !state.toNode || state.isValid) return;
     if (state.fromHandle.type === state.toHandle.type) return toast(`Connection refused: connect an output to an input`, 'error');
     const { from, to } = orient({ node: state.fromNode.id, port: state.fromHandle.id }, state.fromHandle.type, {
@@ -188,6 +200,7 @@ export function GraphCanvas() {
   }, []);
 
   useCompositeKeys();
+  const gestures = useCanvasGestures(wrapper);
 
   return (
     <div
@@ -196,6 +209,7 @@ export function GraphCanvas() {
       data-testid="canvas"
       onPointerMove={(e) => (pointer.current = { x: e.clientX, y: e.clientY })}
       onPointerLeave={() => (pointer.current = null)}
+      {...gestures.handlers}
       onDragOver={(e) => {
         if (e.dataTransfer.types.includes(BLOCK_MIME)) {
           e.preventDefault();
@@ -241,8 +255,15 @@ export function GraphCanvas() {
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#3a3f4b" />
         <MiniMap pannable zoomable nodeColor={minimapColor} maskColor="rgba(12,14,18,0.7)" data-testid="minimap" />
         <Controls showInteractive={false} />
+        {view.scope.length === 0 && <Comments />}
       </ReactFlow>
       <QuickAdd />
+      <ContextMenu />
+      {gestures.knife && (
+        <svg className="knife" data-testid="knife">
+          <polyline points={gestures.knife.map((p) => `${p.x},${p.y}`).join(' ')} />
+        </svg>
+      )}
       <Breadcrumb />
       {graph.nodes.length === 0 && view.scope.length === 0 && <EmptyCanvas />}
     </div>

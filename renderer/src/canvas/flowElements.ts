@@ -28,6 +28,8 @@ export type BlockFlowNode = Node<BlockNodeData, 'block'>;
 export interface ShapeEdgeData extends Record<string, unknown> {
   shape?: Shape;
   diagnostics?: Diagnostic[];
+  /** Reroute points the wire passes through. */
+  via?: { x: number; y: number }[];
 }
 export type ShapeFlowEdge = Edge<ShapeEdgeData, 'shape'>;
 
@@ -90,7 +92,8 @@ export function makeEdgeCache() {
         prev.targetHandle === e.to.port &&
         sameShape(prev.data?.shape, shape) &&
         sameDiagnostics(prev.data?.diagnostics, diagnostics) &&
-        prev.selected === selected
+        prev.selected === selected &&
+        prev.data?.via === e.via
       ) {
         out.push(prev);
         return;
@@ -103,7 +106,7 @@ export function makeEdgeCache() {
         target: e.to.node,
         targetHandle: e.to.port,
         selected,
-        data: { shape, diagnostics },
+        data: { shape, diagnostics, via: e.via },
       };
       cache.set(id, next);
       out.push(next);

@@ -83,7 +83,7 @@ function GalleryDialog() {
 
 /** Opens a copy of the template, laid out and framed at its input end: not tied to a file, and unsaved. */
 async function openCopy(t: Entry): Promise<void> {
-  if (!t.load?.graph || !confirmDiscard('Start from a template')) return;
+  if (!t.load?.graph || !(await confirmDiscard('Start from a template'))) return;
   const opened = openGraphText(JSON.stringify(t.load.graph));
   if (!opened.ok) {
     openDialog({ kind: 'diagnostics', title: `Template ${t.name} cannot be opened`, diagnostics: opened.diagnostics });

@@ -1,5 +1,5 @@
 // Modal dialogs: keyboard shortcuts, a file's diagnostics, the browser-mode file chooser.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { FileListing } from '../../../common/host-api/api.js';
 import type { Diagnostic } from '../../../engine/graph/types.js';
 import { formatDiagnostic } from '../../../engine/graph/types.js';
@@ -7,6 +7,7 @@ import { editor, openDialog, toast, useUi } from '../editor.js';
 import { GESTURES, SHORTCUTS } from '../commands.js';
 import { FILE_SUFFIX, openDocument, saveDocumentAs } from '../files.js';
 import { host } from '../host/host.js';
+import './dialogs.css';
 
 export function Dialogs() {
   const dialog = useUi((s) => s.dialog);
@@ -16,6 +17,7 @@ export function Dialogs() {
       {dialog.kind === 'help' && <HelpDialog />}
       {dialog.kind === 'diagnostics' && <DiagnosticsDialog title={dialog.title} diagnostics={dialog.diagnostics} />}
       {dialog.kind === 'files' && <FileDialog mode={dialog.mode} />}
+      {dialog.kind === 'confirm' && <ConfirmDialog {...dialog} />}
     </div>
   );
 }
@@ -66,6 +68,30 @@ function HelpDialog() {
           ))}
         </tbody>
       </table>
+    </Modal>
+  );
+}
+
+/** A yes/no question (instead of the browser's confirm()); Escape, ✕ or a click outside answer no. */
+function ConfirmDialog({ title, text, confirm, answer }: { title: string; text: string; confirm: string; answer(ok: boolean): void }) {
+  const answered = useRef(false);
+  const reply = (ok: boolean) => {
+    if (answered.current) return;
+    answered.current = true;
+    answer(ok);
+  };
+  useEffect(() => () => reply(false), []); // eslint-disable-line react-hooks/exhaustive-deps
+  return (
+    <Modal title={title} testid="confirm-dialog">
+      <p>{text}</p>
+      <div className="modal__actions">
+        <button onClick={() => reply(false)} data-testid="confirm-cancel" autoFocus>
+          Cancel
+        </button>
+        <button className="danger" onClick={() => reply(true)} data-testid="confirm-ok">
+          {confirm}
+        </button>
+      </div>
     </Modal>
   );
 }

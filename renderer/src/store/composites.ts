@@ -174,3 +174,58 @@ export function placeableComposites(graph: GraphFile, inside?: string): Composit
   };
   return all.filter((c) => !reaches(c.id));
 }
+
+export type UngroupResult = { ok: true; graph: GraphFile; nodeIds: string[] } | { ok: false; reason: string };
+
+/**
+ * The inverse of grouping: replaces one instance of a composite by a copy of
+ * its inside, wired as the instance was. The definition goes when nothing else
+ * uses it. Inner ids that clash with the scope's get fresh ones.
+ */
+export function ungroupNode(graph: GraphFile, scope: Scope, nodeId: string): UngroupResult {
+  const view = scopeGraph(graph, scope);
+  const instance = view.nodes.find((n) => n.id === nodeId);
+  const id = instance && compositeIdOf(instance.type);
+  const def = id === undefined ? undefined : compositeDef(graph, id);
+  if (!instance || !def) return { ok: false, reason: `"${nodeId}" is not a composite node` };
+  if (Number(instance.params.repeat ?? 1) > 1)
+    return { ok: false, reason: `"${nodeId}" repeats its composite ${String(instance.params.repeat)} times: set Repeat to 1 first` };
+
+  const isPort = (n: GraphNode) => n.type === COMPOSITE_INPUT || n.type === COMPOSITE_OUTPUT;
+  const portName = (n: GraphNode) => String(n.params.name);
+  const ports = new Map(def.nodes.filter(isPort).map((n) => [n.id, n]));
+  const inner = def.nodes.filter((n) => !isPort(n));
+  const taken = new Set(view.nodes.filter((n) => n.id !== nodeId).map((n) => n.id));
+  const rename = new Map(inner.map((n) => [n.id, taken.has(n.id) ? nodeIdFor(view, n.type, taken) : (taken.add(n.id), n.id)]));
+  const minX = Math.min(...inner.map((n) => n.position.x));
+  const minY = Math.min(...inner.map((n) => n.position.y));
+  const placed: GraphNode[] = inner.map((n) => ({
+    ...n,
+    id: rename.get(n.id)!,
+    position: { x: n.position.x - minX + instance.position.x, y: n.position.y - minY + instance.position.y },
+  }));
+
+  // Where each of the instance's inputs comes from, and where each of its outputs goes.
+  const feeds = new Map(view.edges.filter((e) => e.to.node === nodeId).map((e) => [e.to.port, e.from]));
+  const fedBy = (port: string) => view.edges.filter((e) => e.from.node === nodeId && e.from.port === port).map((e) => e.to);
+  const edgeIds = new Set(view.edges.map((e) => e.id ?? ''));
+  const edges: GraphEdge[] = view.edges.filter((e) => e.from.node !== nodeId && e.to.node !== nodeId);
+  const add = (from: GraphEdge['from'], to: GraphEdge['to']) => edges.push({ id: freshId(edgeIds, 'e'), from: { ...from }, to: { ...to } });
+  // An inner endpoint seen from outside: an inner node (renamed), or through a port node to the outside.
+  const sources = (from: GraphEdge['from']): GraphEdge['from'][] => {
+    const port = ports.get(from.node);
+    if (!port) return [{ node: rename.get(from.node)!, port: from.port }];
+    const outer = feeds.get(portName(port));
+    return outer ? [outer] : [];
+  };
+  const targets = (to: GraphEdge['to']): GraphEdge['to'][] => {
+    const port = ports.get(to.node);
+    return port ? fedBy(portName(port)) : [{ node: rename.get(to.node)!, port: to.port }];
+  };
+  for (const e of def.edges) for (const from of sources(e.from)) for (const to of targets(e.to)) add(from, to);
+
+  const at = view.nodes.findIndex((n) => n.id === nodeId);
+  const nodes = [...view.nodes.slice(0, at), ...placed, ...view.nodes.slice(at + 1)];
+  const next = putScope(graph, scope, { ...view, nodes, edges });
+  return { ok: true, graph: removeComposite(next, def.id), nodeIds: placed.map((n) => n.id) };
+}

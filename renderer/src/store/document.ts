@@ -162,3 +162,56 @@ export function setLabel(graph: GraphFile, nodeId: string, label: string): Graph
 export function renameGraph(graph: GraphFile, name: string): GraphFile {
   return graph.name === name ? graph : produce(graph, (g) => void (g.name = name));
 }
+
+/** Bypasses (or restores) nodes: a bypassed node passes its input through, and the file keeps `bypass: true`. */
+export function setBypass(graph: GraphFile, nodeIds: Iterable<string>, on: boolean): GraphFile {
+  const ids = new Set(nodeIds);
+  if (graph.nodes.every((n) => !ids.has(n.id) || (n.bypass === true) === on)) return graph;
+  return produce(graph, (g) => {
+    for (const n of g.nodes)
+      if (ids.has(n.id)) {
+        if (on) n.bypass = true;
+        else delete n.bypass;
+      }
+  });
+}
+
+/** Adds a comment (a note or frame behind the nodes) at a point. */
+export function addComment(graph: GraphFile, position: XY, text = 'Comment'): { graph: GraphFile; id: string } {
+  const id = freshId(new Set((graph.comments ?? []).map((c) => c.id)), 'comment');
+  const comment = { id, text, position: round(position), size: { width: 360, height: 220 } };
+  return { graph: produce(graph, (g) => void (g.comments = [...(g.comments ?? []), comment])), id };
+}
+
+/** Changes a comment's text, place or size. */
+export function updateComment(graph: GraphFile, id: string, change: { text?: string; position?: XY; size?: { width: number; height: number } }): GraphFile {
+  const i = (graph.comments ?? []).findIndex((c) => c.id === id);
+  if (i === -1) return graph;
+  return produce(graph, (g) => {
+    const c = g.comments![i];
+    if (change.text !== undefined) c.text = change.text;
+    if (change.position) c.position = round(change.position);
+    if (change.size) c.size = { width: Math.max(80, Math.round(change.size.width)), height: Math.max(40, Math.round(change.size.height)) };
+  });
+}
+
+export function removeComment(graph: GraphFile, id: string): GraphFile {
+  if (!(graph.comments ?? []).some((c) => c.id === id)) return graph;
+  return produce(graph, (g) => {
+    g.comments = g.comments!.filter((c) => c.id !== id);
+    if (g.comments.length === 0) delete g.comments;
+  });
+}
+
+/**
+ * Sets a wire's reroute points (drawn through in order). `at` adds one point,
+ * put between the two neighbours it lies closest to the line between.
+ */
+export function setReroutes(graph: GraphFile, edgeId: string, via: XY[]): GraphFile {
+  const i = graph.edges.findIndex((e) => e.id === edgeId);
+  if (i === -1) return graph;
+  return produce(graph, (g) => {
+    if (via.length) g.edges[i].via = via.map(round);
+    else delete g.edges[i].via;
+  });
+}

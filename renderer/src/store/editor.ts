@@ -13,7 +13,9 @@ import { checkConnection, type ConnectionVerdict } from './connection.js';
 import { copyFragment, pasteFragment, type Fragment } from './clipboard.js';
 import { indexDiagnostics, type DiagnosticIndex } from './diagnostics.js';
 import * as doc from './document.js';
-import { groupNodes, setCompositeLabel, type GroupResult } from './composites.js';
+import { groupNodes, setCompositeLabel, ungroupNode, type GroupResult, type UngroupResult } from './composites.js';
+import { bypassProblem } from '../../../engine/shapes/analyze.js';
+import { fmtShape } from '../../../engine/blocks/shape-rules.js';
 import { compositeIdOf } from '../../../engine/shapes/composite.js';
 import { compositeDef, putScope, scopeView, TOP, validScope, type Scope, type ScopeView } from './scope.js';
 import { canRedo, canUndo, createHistory, record, redo, seal, undo, type History } from './history.js';
@@ -77,6 +79,22 @@ export interface EditorActions {
   /** Goes back out to `depth` levels of the breadcrumb (0: the graph itself). */
   exitScope(depth?: number): void;
   setCompositeLabel(id: string, label: string): void;
+  /** Replaces a composite node by its inside (the inverse of grouping); the new nodes are selected. */
+  ungroup(nodeId: string): UngroupResult;
+  /**
+   * Bypasses the nodes (or restores them when all already are). Refused, naming
+   * the node, when one cannot pass its input through: it needs one input and
+   * one output of the same shape.
+   */
+  toggleBypass(nodeIds: Iterable<string>): { ok: true; on: boolean } | { ok: false; reason: string };
+  /** Comments live on the graph itself (not inside composites). */
+  addComment(at: doc.XY, text?: string): string;
+  updateComment(id: string, change: Parameters<typeof doc.updateComment>[2], gesture?: string): void;
+  removeComment(id: string): void;
+  /** Adds a reroute point to a wire of the scope shown, in left-to-right order with its others. */
+  addReroute(edgeId: string, at: doc.XY): void;
+  /** Moves reroute point `index` of a wire; `at` null removes it. */
+  moveReroute(edgeId: string, index: number, at: doc.XY | null, gesture?: string): void;
 }
 
 export type Editor = EditorState & EditorActions;
@@ -84,14 +102,14 @@ export type EditorStore = StoreApi<Editor>;
 
 const none: Selection = { nodes: new Set(), edges: new Set() };
 
-/** Analysis only depends on ids, types, params and edges (and those of the composites): a move reuses the last one. */
+/** Analysis only depends on ids, types, params, bypass and edges (and those of the composites): a move reuses the last one. */
 function sameModel(a: GraphFile, b: GraphFile): boolean {
   const sameNodes = (x: GraphFile['nodes'], y: GraphFile['nodes']) =>
     x === y ||
     (x.length === y.length &&
       x.every((n, i) => {
         const m = y[i];
-        return n.id === m.id && n.type === m.type && n.params === m.params && n.label === m.label;
+        return n.id === m.id && n.type === m.type && n.params === m.params && n.label === m.label && n.bypass === m.bypass;
       }));
   const ca = a.composites ?? [];
   const cb = b.composites ?? [];
@@ -285,6 +303,58 @@ export function createEditorStore(initial: GraphFile = doc.emptyGraph()): Editor
       },
       setCompositeLabel(id, label) {
         edit(setCompositeLabel(get().graph, id, label), `composite-label:${id}`);
+      },
+      ungroup(nodeId) {
+        const s = get();
+        const r = ungroupNode(s.graph, s.scope, nodeId);
+        if (r.ok) edit(r.graph, undefined, { nodes: new Set(r.nodeIds), edges: new Set() });
+        return r;
+      },
+      addComment(at, text) {
+        const r = doc.addComment(get().graph, at, text);
+        edit(r.graph);
+        return r.id;
+      },
+      updateComment(id, change, gesture) {
+        edit(doc.updateComment(get().graph, id, change), gesture && `comment:${id}:${gesture}`);
+      },
+      removeComment(id) {
+        edit(doc.removeComment(get().graph, id));
+      },
+      addReroute(edgeId, at) {
+        const via = get().view.graph.edges.find((e) => e.id === edgeId)?.via ?? [];
+        const i = via.findIndex((p) => p.x > at.x);
+        const next = i === -1 ? [...via, at] : [...via.slice(0, i), at, ...via.slice(i)];
+        editView((v) => doc.setReroutes(v, edgeId, next));
+      },
+      moveReroute(edgeId, index, at, gesture) {
+        const via = get().view.graph.edges.find((e) => e.id === edgeId)?.via ?? [];
+        if (index < 0 || index >= via.length) return;
+        const next = at ? via.map((p, k) => (k === index ? at : p)) : via.filter((_, k) => k !== index);
+        editView((v) => doc.setReroutes(v, edgeId, next), gesture && `reroute:${edgeId}:${gesture}`);
+      },
+      toggleBypass(nodeIds) {
+        const s = get();
+        const ids = [...nodeIds];
+        const nodes = s.view.graph.nodes.filter((n) => ids.includes(n.id));
+        if (nodes.length === 0) return { ok: false, reason: 'select the nodes to bypass first' };
+        const on = !nodes.every((n) => n.bypass === true);
+        if (on)
+          for (const n of nodes) {
+            const info = s.view.analysis.nodes.get(n.id);
+            if (!info) return { ok: false, reason: `node "${n.id}" has problems of its own: fix them first` };
+            const problem = bypassProblem(info);
+            if (problem) return { ok: false, reason: problem };
+            const input = info.inputShapes[info.inputs[0].name];
+            const output = info.outputShapes?.[info.outputs[0].name];
+            if (input && output && fmtShape(input) !== fmtShape(output))
+              return {
+                ok: false,
+                reason: `node "${n.id}" cannot be bypassed: it turns ${fmtShape(input)} into ${fmtShape(output)}, so passing its input through would change the shapes after it`,
+              };
+          }
+        editView((v) => doc.setBypass(v, ids, on));
+        return { ok: true, on };
       },
     };
   });

@@ -25,6 +25,13 @@ export const LOCKED_ACTIONS = [
   'load',
   'groupSelection',
   'setCompositeLabel',
+  'ungroup',
+  'toggleBypass',
+  'addComment',
+  'updateComment',
+  'removeComment',
+  'addReroute',
+  'moveReroute',
 ] as const satisfies readonly (keyof EditorActions)[];
 
 /** The actions that leave the document alone: selection, copy, looking inside composites, saving. */
@@ -57,6 +64,9 @@ const REFUSED: Partial<Record<Locked, unknown>> = {
   paste: [],
   duplicate: [],
   groupSelection: { ok: false, reason: LOCKED_REASON },
+  ungroup: { ok: false, reason: LOCKED_REASON },
+  toggleBypass: { ok: false, reason: LOCKED_REASON },
+  addComment: '',
 };
 
 export function lockGraph(store: StoreApi<Editor>, onRefused: () => void): () => void {

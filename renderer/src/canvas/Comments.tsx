@@ -1,0 +1,90 @@
+// Comments: notes and frames drawn behind the nodes, in graph coordinates.
+// Drag the title bar to move one, the corner to resize it; double-click the
+// title to edit its text; × deletes it. Saved in the file (`comments`).
+import { memo, useState } from 'react';
+import { useStore, ViewportPortal } from '@xyflow/react';
+import { editor, useEditor } from '../editor.js';
+import type { GraphComment } from '../../../engine/graph/types.js';
+
+let gestures = 0;
+
+/** Follows a pointer drag, reporting the movement in graph units (screen pixels over the zoom). */
+function drag(e: React.PointerEvent, zoom: number, onMove: (dx: number, dy: number, gesture: string) => void) {
+  if (e.button !== 0) return;
+  e.stopPropagation();
+  e.preventDefault();
+  const start = { x: e.clientX, y: e.clientY };
+  const gesture = String(++gestures);
+  const move = (m: PointerEvent) => onMove((m.clientX - start.x) / zoom, (m.clientY - start.y) / zoom, gesture);
+  const up = () => {
+    window.removeEventListener('pointermove', move);
+    window.removeEventListener('pointerup', up);
+    editor.getState().seal();
+  };
+  window.addEventListener('pointermove', move);
+  window.addEventListener('pointerup', up);
+}
+
+const CommentFrame = memo(function CommentFrame({ comment, zoom }: { comment: GraphComment; zoom: number }) {
+  const [editing, setEditing] = useState(false);
+  const { id, position, size } = comment;
+  const update = editor.getState().updateComment;
+  return (
+    <div
+      className="comment-frame"
+      data-testid={`comment-${id}`}
+      style={{ transform: `translate(${position.x}px, ${position.y}px)`, width: size.width, height: size.height }}
+    >
+      <div
+        className="comment-frame__title nodrag nopan"
+        onPointerDown={(e) => !editing && drag(e, zoom, (dx, dy, g) => update(id, { position: { x: position.x + dx, y: position.y + dy } }, g))}
+        onDoubleClick={() => setEditing(true)}
+      >
+        {editing ? (
+          <input
+            autoFocus
+            defaultValue={comment.text}
+            data-testid={`comment-text-${id}`}
+            onFocus={(e) => e.target.select()}
+            onBlur={(e) => {
+              update(id, { text: e.target.value });
+              setEditing(false);
+            }}
+            onKeyDown={(e) => {
+              e.stopPropagation();
+              if (e.key === 'Enter' || e.key === 'Escape') (e.target as HTMLInputElement).blur();
+            }}
+          />
+        ) : (
+          <span data-testid={`comment-title-${id}`}>{comment.text || 'Comment'}</span>
+        )}
+        <button
+          className="comment-frame__remove"
+          title="Delete the comment"
+          onPointerDown={(e) => e.stopPropagation()}
+          onClick={() => editor.getState().removeComment(id)}
+        >
+          ×
+        </button>
+      </div>
+      <div
+        className="comment-frame__resize nodrag nopan"
+        data-testid={`comment-resize-${id}`}
+        onPointerDown={(e) => drag(e, zoom, (dx, dy, g) => update(id, { size: { width: size.width + dx, height: size.height + dy } }, g))}
+      />
+    </div>
+  );
+});
+
+export function Comments() {
+  const comments = useEditor((s) => s.graph.comments);
+  const zoom = useStore((s) => s.transform[2]);
+  if (!comments?.length) return null;
+  return (
+    <ViewportPortal>
+      {comments.map((c) => (
+        <CommentFrame key={c.id} comment={c} zoom={zoom} />
+      ))}
+    </ViewportPortal>
+  );
+}
