@@ -5,25 +5,12 @@
 import { useState } from 'react';
 import type { Inspection } from '../../../common/host-api/api.js';
 import { MapCanvas, type DrawOptions } from '../attention/MapCanvas.js';
-import { cssColor, type ColormapName } from '../attention/colormaps.js';
+import { ColourBar } from '../attention/ColourBar.js';
 import { range } from '../attention/maps.js';
 
 type Explanations = NonNullable<Inspection['explanations']>;
 type CamMethod = keyof NonNullable<Explanations['cam']>['maps'];
 const CAM_LABELS: Record<CamMethod, string> = { gradcam: 'Grad-CAM', 'gradcam++': 'Grad-CAM++', hirescam: 'HiResCAM' };
-
-/** The colour map from the map's smallest to its largest value, labelled at both ends. */
-function ColourBar({ colormap, values, testId }: { colormap: ColormapName; values: Float32Array; testId: string }) {
-  const [lo, hi] = range(values);
-  const stops = Array.from({ length: 11 }, (_, i) => `${cssColor(colormap, i / 10)} ${i * 10}%`).join(', ');
-  return (
-    <div className="colour-bar" data-testid={testId}>
-      <span className="num">{lo.toPrecision(3)}</span>
-      <span className="colour-bar__ramp" style={{ background: `linear-gradient(to right, ${stops})` }} />
-      <span className="num">{hi.toPrecision(3)}</span>
-    </div>
-  );
-}
 
 function ExplainFigure({
   testId,
@@ -51,7 +38,7 @@ function ExplainFigure({
         opts={opts}
         underlay={image ? { shape: r.input.shape, data: r.input.data } : undefined}
       />
-      <ColourBar colormap={opts.colormap} values={values} testId={`${testId}-colour-bar`} />
+      <ColourBar colormap={opts.colormap} range={range(values)} testId={`${testId}-colour-bar`} />
     </figure>
   );
 }
