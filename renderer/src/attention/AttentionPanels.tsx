@@ -75,7 +75,7 @@ function probeUnderlay(
 
 /** Room for one panel's header and each figure's caption, colour bar and margins (px). */
 const PANEL_CHROME = 44;
-const FIGURE_CHROME = 64;
+const FIGURE_CHROME = 76;
 const BARS_HEIGHT = 120;
 
 /** The height each tiled map of a panel may take so the panel fits the dock without scrolling. */

@@ -128,7 +128,9 @@ function drawTiles(canvas: HTMLCanvasElement, width: number, { view, opts, under
   const scale = opts.scale ?? ownRange(view.tiles);
   const rowsOfTiles = Math.ceil(n / perRow);
   const height = rowsOfTiles * (tileH + margin + caption + gap);
-  const ctx = prepare(canvas, width, Math.max(height, 20));
+  // As wide as the tiles, so a map fitted to the height sits in the middle of the panel.
+  const used = Math.min(n, perRow) * (tileW + margin + gap) - gap;
+  const ctx = prepare(canvas, Math.min(width, used), Math.max(height, 20));
   const image = underlay && view.kind !== 'matrix' ? imagePixels(underlay) : null;
   view.tiles.forEach((t, i) => {
     const x = (i % perRow) * (tileW + margin + gap) + margin;
