@@ -50,7 +50,7 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
     for (const t of [CBAM, VIT]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
   });
 
-  test('the CBAM CNN shows a Grad-CAM overlay with a colour bar; the method can be changed', async () => {
+  test('the CBAM CNN shows a Grad-CAM overlay with a colour bar; the method, the class and the layer (list or canvas click) can be changed', async () => {
     const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await openTemplate(page, CBAM);
@@ -85,7 +85,7 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
     }
   });
 
-  test('the tiny ViT shows its attention rollout over the patch grid', async () => {
+  test('the tiny ViT shows its attention rollout over the patch grid and its layer × head grid', async () => {
     const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await openTemplate(page, VIT);
