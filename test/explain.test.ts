@@ -9,6 +9,7 @@ import { compileGraph } from '../engine/compile/compile.js';
 import { camFromGradients, gradCam } from '../engine/explain/gradcam.js';
 import { attentionGrid, chooseTarget, ExplainError, explain, targetLayers } from '../engine/explain/index.js';
 import { attentionRollout, headMatrices, rollout, selfAttentionLayers, type HeadMatrices } from '../engine/explain/rollout.js';
+import { inspectExplanations } from '../engine/explain/inspection.js';
 import { graphOf, tinyMlp } from './train-fixtures.js';
 import { loadTemplate } from './helpers/graphs.js';
 import { tfReady } from './helpers/tf.js';
@@ -283,4 +284,42 @@ test('the layer × head grid holds every attention matrix of the sample, head by
   x.dispose();
   v.model.dispose();
   cbam.model.dispose();
+});
+
+test("Inspect's explanations: the predicted class on the default layer, or the class and layer asked for, with the layers to choose from and the head grid", async () => {
+  const tf = await tfReady;
+  const cbam = loadTemplate('cbam-mnist-small.attn.json');
+  const c = compileGraph(tf, cbam);
+  const x = tf.randomUniform([1, 28, 28, 1], 0, 1, 'float32', 21);
+  const byDefault = await inspectExplanations(tf, cbam, c, x);
+  assert.ok(byDefault.cam);
+  assert.equal(byDefault.cam.classIndex, byDefault.cam.predicted);
+  assert.deepEqual([byDefault.cam.nodeId, byDefault.cam.rows], ['pool2', 7]);
+  assert.deepEqual(
+    byDefault.cam.layers.map((l) => `${l.nodeId}:${l.port}`),
+    ['conv1:out', 'pool1:out', 'cbam:out', 'pool2:out'],
+  );
+  assert.equal(byDefault.grid, undefined, 'a CNN has no attention matrices');
+  const other = (byDefault.cam.predicted + 1) % 10;
+  const asked = await inspectExplanations(tf, cbam, c, x, { classIndex: other, layer: 'cbam:out' });
+  assert.deepEqual([asked.cam?.classIndex, asked.cam?.predicted, asked.cam?.nodeId, asked.cam?.rows], [other, byDefault.cam.predicted, 'cbam', 14]);
+  const direct = await gradCam(tf, c, chooseTarget(cbam, c, 'cbam'), x, { classIndex: other });
+  assert.deepEqual(Array.from(asked.cam!.maps.gradcam), Array.from(direct.map));
+  const noClass = await inspectExplanations(tf, cbam, c, x, { classIndex: 10 });
+  assert.equal(noClass.cam, undefined);
+  assert.match(noClass.notes.join('\n'), /class 10 does not exist: output "label" has 10 classes/);
+  c.model.dispose();
+
+  const vit = loadTemplate('vit-tiny-mnist.attn.json');
+  const v = compileGraph(tf, vit);
+  const e = await inspectExplanations(tf, vit, v, x);
+  assert.deepEqual(
+    e.grid?.map((m) => [m.nodeId, m.port, m.heads, m.queries, m.keys, m.data.length]),
+    [
+      ['encoders#1/layer', 'attention', 2, 17, 17, 2 * 17 * 17],
+      ['encoders#2/layer', 'attention', 2, 17, 17, 2 * 17 * 17],
+    ],
+  );
+  x.dispose();
+  v.model.dispose();
 });

@@ -16,7 +16,7 @@ import { trainConfigSchema, type TrainConfigInput } from '../../engine/schemas/t
 // The vocabularies the renderer's forms are made from (schema modules: zod and data only).
 export { trainConfigSchema };
 export { datasetSpecSchema, isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/schemas/dataset.js';
-import type { Inspection } from '../../engine/schemas/inspection.js';
+import { explainOptionsSchema, type Inspection } from '../../engine/schemas/inspection.js';
 import type { BatchRow, MetricRow, RunState, RunSummary } from '../../engine/runs/types.js';
 import { TRAINING_BACKEND_OPTIONS } from '../../engine/schemas/backends.js';
 export { adapterLabel, type GpuAdapter } from '../../engine/schemas/backends.js';
@@ -136,10 +136,10 @@ export const requestSchemas = {
   readSnapshot: z.strictObject({ runId: idSchema, step: z.number().int().min(0) }),
   /** Loads a dataset as training would (shaped for `graph`'s input) and shows a few samples, or what is wrong with it. */
   previewDataset: z.strictObject({ dataset: datasetRequest as unknown as z.ZodType<DatasetRequest>, graph: graphSchema.optional() }),
-  /** One validation sample through a run's checkpoint (its latest by default): the prediction and every attention map. */
-  inspectSample: z.strictObject({ runId: idSchema, index: z.number().int().min(0), checkpoint: idSchema.optional() }),
+  /** One validation sample through a run's checkpoint (its latest by default): the prediction and every attention map (and, asked for, explanations). */
+  inspectSample: z.strictObject({ runId: idSchema, index: z.number().int().min(0), checkpoint: idSchema.optional(), explain: explainOptionsSchema.optional() }),
   /** A PNG or JPEG through a run's checkpoint, fitted to the model's input as its dataset's images were. */
-  inspectImage: z.strictObject({ runId: idSchema, image: imageFileSchema, checkpoint: idSchema.optional() }),
+  inspectImage: z.strictObject({ runId: idSchema, image: imageFileSchema, checkpoint: idSchema.optional(), explain: explainOptionsSchema.optional() }),
 
   exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_FORMAT_IDS) }),
 

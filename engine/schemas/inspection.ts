@@ -8,6 +8,17 @@ import { attentionMapSchema } from './train-events.js';
 export const CAM_METHODS = ['gradcam', 'gradcam++', 'hirescam'] as const;
 export type CamMethod = (typeof CAM_METHODS)[number];
 
+/** What Inspect asks to explain; without it an inspection computes no explanation (a backward pass costs seconds on large models). */
+export const explainOptionsSchema = z.strictObject({
+  /** The class whose activation maps are computed (default: the predicted one). */
+  classIndex: z.number().int().min(0).optional(),
+  /** The layer they are computed on: "NODE" or "NODE:PORT" (default: chosen from the graph). */
+  layer: z.string().min(1).max(400).optional(),
+});
+export type ExplainOptions = z.infer<typeof explainOptionsSchema>;
+
+const layerRef = z.object({ nodeId: z.string(), port: z.string() });
+
 export const inspectionSchema = z.object({
   type: z.literal('inspection'),
   /** The validation sample inspected; -1 for an image given instead. */
@@ -30,6 +41,9 @@ export const inspectionSchema = z.object({
           nodeId: z.string(),
           port: z.string(),
           classIndex: z.number().int(),
+          predicted: z.number().int(),
+          /** Every layer the maps can be computed on, in the model's order. */
+          layers: z.array(layerRef),
           rows: z.number().int(),
           cols: z.number().int(),
           maps: z.record(z.enum(CAM_METHODS), z.instanceof(Float32Array)),
@@ -37,11 +51,24 @@ export const inspectionSchema = z.object({
         .optional(),
       rollout: z
         .object({
-          layers: z.array(z.object({ nodeId: z.string(), port: z.string() })),
+          layers: z.array(layerRef),
           rows: z.number().int(),
           cols: z.number().int(),
           map: z.instanceof(Float32Array),
         })
+        .optional(),
+      /** The layer × head grid: every attention matrix, [heads, queries, keys] each, first layer first. */
+      grid: z
+        .array(
+          z.object({
+            nodeId: z.string(),
+            port: z.string(),
+            heads: z.number().int(),
+            queries: z.number().int(),
+            keys: z.number().int(),
+            data: z.instanceof(Float32Array),
+          }),
+        )
         .optional(),
       notes: z.array(z.string()),
     })

@@ -108,7 +108,7 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
       maps.push({ nodeId: a.nodeId, port: a.port, kind: a.kind, axes: a.axes, shape: small.shape, fullShape: t.shape, data: Float32Array.from(small.data) });
     }
     const input = await x.data();
-    const explanations = await inspectExplanations(tf, cmd.graph as unknown as GraphFile, compiled, x);
+    const explanations = cmd.explain && (await inspectExplanations(tf, cmd.graph as unknown as GraphFile, compiled, x, cmd.explain));
     return {
       type: 'inspection',
       index: image ? -1 : cmd.index,
@@ -125,7 +125,7 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
         })),
       ),
       maps,
-      explanations,
+      ...(explanations && { explanations }),
       checkpoint: checkpoint!.dir,
       backend,
     };

@@ -7,6 +7,7 @@ import { datasetSpecSchema } from '../schemas/dataset.js';
 import { trainConfigSchema } from '../schemas/train-config.js';
 import { trainEventSchema, type TrainEvent } from '../schemas/train-events.js';
 import { BACKEND_OPTIONS, TRAINING_BACKEND_OPTIONS } from '../schemas/backends.js';
+import { explainOptionsSchema } from '../schemas/inspection.js';
 
 export const startCommandSchema = z.object({
   type: z.literal('start'),
@@ -41,6 +42,8 @@ export const inspectCommandSchema = z.object({
   /** A PNG or JPEG to inspect instead of a validation sample: fitted to the model's input as the dataset's images were. */
   image: z.object({ name: z.string(), bytes: z.instanceof(Uint8Array) }).optional(),
   backend: z.enum(BACKEND_OPTIONS).default('auto'),
+  /** Explanations (Grad-CAM, rollout, the layer × head grid) to compute besides the prediction; none without it. */
+  explain: explainOptionsSchema.optional(),
   maxElements: z.number().int().min(16).default(65536),
 });
 export type InspectCommand = Omit<z.input<typeof inspectCommandSchema>, 'graph' | 'type'> & { graph: GraphFile };

@@ -1,13 +1,16 @@
 // Explanations in Inspect, in headless Chromium against browser mode: after a
-// short real training run, a Grad-CAM overlay (and its HiResCAM sibling) with
-// a colour bar for the CBAM CNN, and the attention rollout for the tiny ViT.
+// short real training run, none until "Explain" is ticked; then a Grad-CAM
+// overlay (and its HiResCAM sibling) with a colour bar for the CBAM CNN, for
+// the predicted class or one chosen, on a layer picked from the list or
+// clicked on the canvas; and the attention rollout and the layer × head grid
+// for the tiny ViT.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
-import { drawnColours, openTemplate, setField, text, waitForState } from './training-page.js';
+import { drawnColours, openTemplate, setField, text, waitForState, type PageGlobals } from './training-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -15,7 +18,7 @@ if (skip) console.log(`# NOTICE: ${skip}`);
 const CBAM = 'cbam-mnist-small.attn.json';
 const VIT = 'vit-tiny-mnist.attn.json';
 
-/** Trains the open template for one short epoch on MNIST and inspects validation sample 3. */
+/** Trains the open template for one short epoch on MNIST, inspects validation sample 3, then asks for its explanations. */
 async function trainAndInspect(page: Page): Promise<void> {
   await page.getByTestId('dock-tab-training').click();
   await page.getByTestId('train-dataset').selectOption('mnist');
@@ -28,6 +31,18 @@ async function trainAndInspect(page: Page): Promise<void> {
   await page.getByTestId('inspect-index').fill('3');
   await page.getByTestId('inspect-run').click();
   await page.getByTestId('inspect-verdict').waitFor({ timeout: 90_000 });
+  assert.equal(await page.getByTestId('inspect-explain-cam').count(), 0, 'no explanation is computed unless asked for');
+  await page.getByTestId('inspect-explain-toggle').check();
+  await page.getByTestId('inspect-explain-cam').waitFor({ timeout: 90_000 });
+}
+
+/** Waits until the CAM's caption says what it explains. */
+async function camExplains(page: Page, what: RegExp): Promise<void> {
+  await page.waitForFunction(
+    ([id, source]) => new RegExp(source).test((globalThis as unknown as PageGlobals).document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
+    ['inspect-explain-cam-what', what.source] as const,
+    { timeout: 60_000 },
+  );
 }
 
 describe('explanations in Inspect (browser mode, headless Chromium)', { skip, timeout: 600_000 }, () => {
@@ -35,14 +50,14 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
     for (const t of [CBAM, VIT]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
   });
 
-  test('the CBAM CNN shows a Grad-CAM overlay with a colour bar; the method can be changed', async () => {
+  test('the CBAM CNN shows a Grad-CAM overlay with a colour bar; the method, the class and the layer (list or canvas click) can be changed', async () => {
     const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await openTemplate(page, CBAM);
       await trainAndInspect(page);
       const cam = page.getByTestId('inspect-explain-cam');
       await cam.waitFor();
-      assert.match((await cam.locator('figcaption').textContent()) ?? '', /of class \d on pool2\.out/);
+      assert.match((await cam.locator('figcaption').textContent()) ?? '', /of class \d \(predicted\) on pool2\.out/);
       assert.equal(await page.getByTestId('inspect-explain-method').inputValue(), 'gradcam');
       await page.getByTestId('inspect-explain-cam-colour-bar').waitFor();
       assert.ok((await drawnColours(page, '[data-testid="inspect-explain-cam"]')) > 30, 'the input shows under the map');
@@ -51,13 +66,26 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
       // No self-attention in this net: the rollout is missing, and the note says why.
       assert.equal(await page.getByTestId('inspect-explain-rollout').count(), 0);
       assert.match((await text(page, 'inspect-explain-notes')) ?? '', /no self-attention layers for rollout/);
+
+      // Another class than the predicted one, then another layer from the list, then one clicked on the canvas.
+      const predicted = /of class (\d) \(predicted\)/.exec((await text(page, 'inspect-explain-cam-what')) ?? '');
+      assert.ok(predicted, 'the predicted class is explained by default');
+      const other = String((Number(predicted[1]) + 1) % 10);
+      await page.getByTestId('inspect-explain-class').selectOption(other);
+      await camExplains(page, new RegExp(`^of class ${other} on pool2\\.out$`));
+      await page.getByTestId('inspect-explain-layer').selectOption('cbam:out');
+      await camExplains(page, new RegExp(`^of class ${other} on cbam\\.out$`));
+      await page.getByTestId('node-conv1').click();
+      await camExplains(page, new RegExp(`^of class ${other} on conv1\\.out$`));
+      assert.equal(await page.getByTestId('inspect-explain-layer').inputValue(), 'conv1:out');
+      assert.ok((await drawnColours(page, '[data-testid="inspect-explain-cam"]')) > 30, "the chosen layer's map is drawn");
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
     }
   });
 
-  test('the tiny ViT shows its attention rollout over the patch grid', async () => {
+  test('the tiny ViT shows its attention rollout over the patch grid and its layer × head grid', async () => {
     const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await openTemplate(page, VIT);
@@ -69,6 +97,15 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
       assert.ok((await drawnColours(page, '[data-testid="inspect-explain-rollout"]')) > 30, 'the rollout is drawn over the digit');
       // Grad-CAM goes through the tokens entering the last encoder layer.
       assert.match((await page.getByTestId('inspect-explain-cam').locator('figcaption').textContent()) ?? '', /on encoders#1\/layer\.out/);
+
+      // The layer × head grid: 2 encoder layers × 2 heads, each a 17 × 17 matrix; one zoomed.
+      await page.getByTestId('inspect-head-grid').waitFor();
+      assert.equal(await page.locator('[data-testid^="inspect-head-"][data-testid$="-0"], [data-testid^="inspect-head-"][data-testid$="-1"]').count(), 4);
+      assert.match((await page.getByTestId('inspect-head-grid').textContent()) ?? '', /head 0head 1layer 1.*layer 2/);
+      assert.ok((await drawnColours(page, '[data-testid="inspect-head-1-1"]')) > 10, 'a head is drawn');
+      await page.getByTestId('inspect-head-1-1').click();
+      await page.getByTestId('inspect-head-zoom').waitFor();
+      assert.match((await text(page, 'inspect-head-zoom')) ?? '', /encoders#2\/layer\.attention · head 1|head 1/);
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { imageTooLarge, type HostRequestParsed, type ImageFile, type Inspection } from '../../../common/host-api/api.js';
 import { BACKEND_ORDER } from '../../../engine/schemas/backends.js';
+import type { ExplainOptions } from '../../../engine/schemas/inspection.js';
 import type { DatasetSpec } from '../../../engine/data/index.js';
 import { isJpeg } from '../../../engine/data/image-folder.js';
 import { isPng } from '../../../engine/data/png.js';
@@ -19,12 +20,12 @@ export class InspectService {
     private readonly unavailable?: string,
   ) {}
 
-  async inspectSample({ runId, index, checkpoint }: HostRequestParsed<'inspectSample'>): Promise<Inspection> {
-    return this.inspectRun(runId, { index, checkpoint });
+  async inspectSample({ runId, index, checkpoint, explain }: HostRequestParsed<'inspectSample'>): Promise<Inspection> {
+    return this.inspectRun(runId, { index, checkpoint, explain });
   }
 
-  async inspectImage({ runId, image, checkpoint }: HostRequestParsed<'inspectImage'>): Promise<Inspection> {
-    return this.inspectRun(runId, { image: imageBytes(image), checkpoint });
+  async inspectImage({ runId, image, checkpoint, explain }: HostRequestParsed<'inspectImage'>): Promise<Inspection> {
+    return this.inspectRun(runId, { image: imageBytes(image), checkpoint, explain });
   }
 
   private async inspectRun(runId: string, what: InspectionTarget): Promise<Inspection> {
@@ -40,17 +41,19 @@ export interface InspectionTarget {
   index?: number;
   image?: { name: string; bytes: Uint8Array<ArrayBuffer> };
   checkpoint?: string;
+  /** Explanations to compute too (none without it). */
+  explain?: ExplainOptions;
 }
 
 /** The inspection command for a run folder: its graph, dataset (so its split and normalisation), backend and checkpoint (a named one, or its newest). */
-export async function inspectionFor(runDir: string, { index, image, checkpoint }: InspectionTarget): Promise<InspectCommand> {
+export async function inspectionFor(runDir: string, { index, image, checkpoint, explain }: InspectionTarget): Promise<InspectCommand> {
   const run = RunFolder.open(runDir);
   const config = ((await run.readJson(RUN_FILES.config)) ?? {}) as { dataset?: DatasetSpec; backend?: string };
   const graph = checkGraphSchema((await run.readJson(RUN_FILES.graph)) ?? null).graph;
   if (!graph) throw new Error('the run folder holds no readable graph');
   if (!config.dataset) throw new Error('the run folder does not say which dataset it trained on');
   const backend = BACKEND_ORDER.find((b) => b === config.backend) ?? 'auto';
-  return { graph, dataset: config.dataset, checkpoint: await run.checkpoint(checkpoint), index, image, backend };
+  return { graph, dataset: config.dataset, checkpoint: await run.checkpoint(checkpoint), index, image, backend, ...(explain && { explain }) };
 }
 
 /** A dropped file's bytes, refused early (before a training process starts) when they are no PNG or JPEG. */

@@ -2,14 +2,17 @@
 // those of the selected node) for the chosen probe sample at the chosen step.
 // They follow the newest snapshot while a run trains, freeze while it is paused,
 // and a slider scrubs back through the snapshots of the run.
-import { useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AttentionMap } from '../../../common/host-api/api.js';
 import { useEditor } from '../editor.js';
 import { loadSnapshot, session, useSession, type Snapshot } from '../training/session.js';
 import { COLORMAPS, type ColormapName } from './colormaps.js';
-import { MapCanvas, type DrawOptions, type Underlay } from './MapCanvas.js';
-import { mapKey, range, sampleCount, sharedRange, viewOf } from './maps.js';
+import { ColourBar } from './ColourBar.js';
+import { MapCanvas, type Underlay } from './MapCanvas.js';
+import { mapKey, range, sampleCount, sampleValues, viewOf, type MapView } from './maps.js';
+import { sharedScales, stretchWarning, type Range, type ScaleMode } from './scale.js';
 import { addPanel, attentionView, removePanel, tileAll, updatePanel, useAttentionView, type PanelState } from './view.js';
+import './attention.css';
 
 const KIND_LABEL = { spatial: 'spatial map', channel: 'channel weights', matrix: 'attention matrix', gate: 'gate values' } as const;
 
@@ -37,6 +40,21 @@ function useFreezeOnPause(): void {
   }, [state]);
 }
 
+/** The height of an element, followed as it resizes (0 until it is laid out). */
+function useHeight(): [React.RefCallback<HTMLDivElement>, number] {
+  const [height, setHeight] = useState(0);
+  const observer = useRef<ResizeObserver | null>(null);
+  const ref = useCallback((el: HTMLDivElement | null) => {
+    observer.current?.disconnect();
+    observer.current = null;
+    if (!el) return;
+    setHeight(el.clientHeight);
+    observer.current = new ResizeObserver(() => setHeight(el.clientHeight));
+    observer.current.observe(el);
+  }, []);
+  return [ref, height];
+}
+
 function probeUnderlay(
   probes: { shape: number[]; samples: (Float32Array | Int32Array)[]; vocabulary?: string[] } | undefined,
   sample: number,
@@ -55,18 +73,99 @@ function probeUnderlay(
   return {};
 }
 
+/** Room for one panel's header and each figure's caption, colour bar and margins (px). */
+const PANEL_CHROME = 44;
+const FIGURE_CHROME = 76;
+const BARS_HEIGHT = 120;
+
+/** The height each tiled map of a panel may take so the panel fits the dock without scrolling. */
+function tileHeight(fit: number, views: readonly MapView[]): number | undefined {
+  if (fit <= 0) return undefined;
+  const tiled = views.filter((v) => v.draw === 'tiles').length;
+  const bars = views.length - tiled;
+  return Math.max(60, (fit - PANEL_CHROME - views.length * FIGURE_CHROME - bars * BARS_HEIGHT) / Math.max(1, tiled));
+}
+
+interface FigureOptions {
+  colormap: ColormapName;
+  opacity: number;
+  scale: ScaleMode;
+}
+
+/** One attention output for one probe sample: its caption, the map, its colour bar and, under a per-map scale, a warning when that scale stretches it. */
+function MapFigure({
+  m,
+  view,
+  sample,
+  panel,
+  options,
+  shared,
+  probes,
+  maxHeight,
+}: {
+  m: AttentionMap;
+  view: MapView;
+  sample: number;
+  panel: PanelState;
+  options: FigureOptions;
+  shared: Range | undefined;
+  probes: ReturnType<typeof probeUnderlay>;
+  maxHeight?: number;
+}) {
+  const own = sampleValues(m, sample);
+  const scale: Range = options.scale === 'shared' && shared ? shared : range(own);
+  const warning = options.scale === 'map' ? stretchWarning(own) : null;
+  const words = probes.words && view.draw === 'bars' && view.values.length === probes.tokens?.length;
+  const testId = `attention-map-${m.nodeId}-${m.port}`;
+  return (
+    <figure className="attn-map" data-testid={testId}>
+      <figcaption>
+        <span className={`attention-tag attention-${m.kind}`}>{m.kind}</span> <b>{m.nodeId}</b>.{m.port}{' '}
+        <span className="hint">
+          {KIND_LABEL[m.kind]} [{m.fullShape.slice(1).join('×')}]{m.shape.join() !== m.fullShape.join() ? ' (downsampled)' : ''}
+        </span>
+        <span className="range">{options.scale === 'shared' ? 'shared scale' : 'own scale'}</span>
+      </figcaption>
+      {words ? (
+        <ShadedWords words={probes.words!} weights={view.values} range={scale} />
+      ) : (
+        <MapCanvas
+          view={view}
+          opts={{ colormap: options.colormap, opacity: options.opacity, scale, sort: panel.sort, topK: panel.topK }}
+          underlay={m.kind === 'spatial' || m.kind === 'gate' ? probes.underlay : undefined}
+          tokens={probes.tokens}
+          maxHeight={maxHeight}
+          testId="attention-canvas"
+        />
+      )}
+      {!words && <ColourBar colormap={options.colormap} range={scale} testId={`${testId}-colour-bar`} />}
+      {warning && (
+        <div className="scale-warning" data-testid={`${testId}-scale-warning`} title="The per-map scale spreads this small range over the whole colour map">
+          ⚠ {warning}
+        </div>
+      )}
+    </figure>
+  );
+}
+
 function Panel({
   panel,
   maps,
   options,
+  scales,
   sample,
   probes,
+  fit,
 }: {
   panel: PanelState;
   maps: AttentionMap[];
-  options: Omit<DrawOptions, 'sort' | 'topK' | 'scale'> & { scale: 'map' | 'shared' };
+  options: FigureOptions;
+  /** The shared scale of each kind of map in the snapshot. */
+  scales: Map<AttentionMap['kind'], Range>;
   sample: number;
   probes: ReturnType<typeof probeUnderlay>;
+  /** The dock's height for panels (px); 0 before it is measured. */
+  fit: number;
 }) {
   const selected = useEditor((s) => (s.selection.nodes.size === 1 ? [...s.selection.nodes][0] : null));
   const shown =
@@ -75,6 +174,8 @@ function Panel({
         ? maps.filter((m) => ownedBy(selected, m))
         : []
       : maps.filter((m) => mapKey(m) === (panel.source as { key: string }).key);
+  const views = shown.map((m) => viewOf(m, sample));
+  const maxHeight = tileHeight(fit, views);
   const value = 'follow' in panel.source ? '' : panel.source.key;
   return (
     <section className="attn-panel" data-testid={`attention-panel-${panel.id}`}>
@@ -126,36 +227,19 @@ function Panel({
             : 'No such output in this snapshot.'}
         </div>
       )}
-      {shown.map((m) => {
-        const view = viewOf(m, sample);
-        const scale = options.scale === 'shared' ? sharedRange(m) : null;
-        const values = view.draw === 'bars' ? view.values : view.tiles[0].values;
-        const [lo, hi] = scale ?? range(values);
-        return (
-          <figure key={mapKey(m)} className="attn-map" data-testid={`attention-map-${m.nodeId}-${m.port}`}>
-            <figcaption>
-              <span className={`attention-tag attention-${m.kind}`}>{m.kind}</span> <b>{m.nodeId}</b>.{m.port}{' '}
-              <span className="hint">
-                {KIND_LABEL[m.kind]} [{m.fullShape.slice(1).join('×')}]{m.shape.join() !== m.fullShape.join() ? ' (downsampled)' : ''}
-              </span>
-              <span className="range">
-                {lo.toPrecision(3)} … {hi.toPrecision(3)}
-              </span>
-            </figcaption>
-            {probes.words && view.draw === 'bars' && view.values.length === probes.tokens?.length ? (
-              <ShadedWords words={probes.words} weights={view.values} range={[lo, hi]} />
-            ) : (
-              <MapCanvas
-                view={view}
-                opts={{ ...options, scale, sort: panel.sort, topK: panel.topK }}
-                underlay={m.kind === 'spatial' || m.kind === 'gate' ? probes.underlay : undefined}
-                tokens={probes.tokens}
-                testId="attention-canvas"
-              />
-            )}
-          </figure>
-        );
-      })}
+      {shown.map((m, i) => (
+        <MapFigure
+          key={mapKey(m)}
+          m={m}
+          view={views[i]}
+          sample={sample}
+          panel={panel}
+          options={options}
+          shared={scales.get(m.kind)}
+          probes={probes}
+          maxHeight={maxHeight}
+        />
+      ))}
     </section>
   );
 }
@@ -228,11 +312,13 @@ export function AttentionPanels() {
   useEffect(() => {
     if (snap && !snap.maps) void loadSnapshot(snap.step);
   }, [snap]);
-  const maps = snap?.maps ?? [];
+  const maps = useMemo(() => snap?.maps ?? [], [snap]);
   const samples = maps.length ? Math.max(...maps.map(sampleCount)) : 0;
   const sample = Math.min(v.sample, Math.max(0, samples - 1));
   const under = useMemo(() => probeUnderlay(probes, sample), [probes, sample]);
   const options = useMemo(() => ({ colormap: v.colormap, opacity: v.opacity, scale: v.scale }), [v.colormap, v.opacity, v.scale]);
+  const scales = useMemo(() => sharedScales(maps), [maps]);
+  const [tiles, fit] = useHeight();
   const index = snap ? snapshots.indexOf(snap) : -1;
   const frozen = runState === 'paused';
 
@@ -321,12 +407,13 @@ export function AttentionPanels() {
           </label>
           <select
             value={v.scale}
-            onChange={(e) => attentionView.setState({ scale: e.target.value as 'map' | 'shared' })}
+            onChange={(e) => attentionView.setState({ scale: e.target.value as ScaleMode })}
             aria-label="scale"
             data-testid="attention-scale"
+            title="Shared: one scale from 0 for every map of a kind, so equal weights look equal. Per map: each map stretched over its own range."
           >
-            <option value="map">per-map scale</option>
             <option value="shared">shared scale</option>
+            <option value="map">per-map scale</option>
           </select>
         </span>
         <span className="attn-toolbar__group attn-toolbar__end">
@@ -341,9 +428,9 @@ export function AttentionPanels() {
       {!snapshots.length ? (
         <div className="empty">No attention maps yet: they arrive while a run trains (at the probe rate), or open a past run from the Runs tab.</div>
       ) : (
-        <div className="attn-tiles">
+        <div className="attn-tiles attn-tiles--fit" ref={tiles}>
           {v.panels.map((p) => (
-            <Panel key={p.id} panel={p} maps={maps} options={options} sample={sample} probes={under} />
+            <Panel key={p.id} panel={p} maps={maps} options={options} scales={scales} sample={sample} probes={under} fit={fit} />
           ))}
         </div>
       )}

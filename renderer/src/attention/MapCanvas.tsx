@@ -4,12 +4,13 @@
 import { useEffect, useRef, useState } from 'react';
 import { lut, type ColormapName } from './colormaps.js';
 import { range, topK, type MapView, type Tile } from './maps.js';
+import { tileLayout } from './scale.js';
 
 export interface DrawOptions {
   colormap: ColormapName;
   /** Heat over the input image: 0 shows only the image, 1 only the heat. */
   opacity: number;
-  /** The value range to colour (shared across samples, or this map's own). */
+  /** The value range to colour (the shared scale); null: this map's own range, over all its tiles. */
   scale: [number, number] | null;
   sort: 'index' | 'value';
   topK: number;
@@ -93,26 +94,48 @@ interface TilesProps {
   underlay?: Underlay;
   /** Token labels for matrices (query rows, key columns). */
   tokens?: string[];
+  /** The tiles are sized to fit this height too (the dock's panels); without it they stay small. */
+  maxHeight?: number;
 }
 
-function drawTiles(canvas: HTMLCanvasElement, width: number, { view, opts, underlay, tokens }: TilesProps): void {
+/** The range a map's own scale colours: every tile of it, so its heads compare. */
+const ownRange = (tiles: readonly Tile[]): [number, number] => {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const t of tiles) {
+    const [a, b] = range(t.values);
+    lo = Math.min(lo, a);
+    hi = Math.max(hi, b);
+  }
+  return lo <= hi ? [lo, hi] : [0, 1];
+};
+
+function drawTiles(canvas: HTMLCanvasElement, width: number, { view, opts, underlay, tokens, maxHeight }: TilesProps): void {
   const n = view.tiles.length;
   const first = view.tiles[0];
   const labelled = view.kind === 'matrix' && tokens && tokens.length === first.cols && first.cols <= 40;
   const margin = labelled ? 22 : 0;
-  const perRow = Math.min(n, Math.max(1, Math.floor(width / 90)), n <= 4 ? n : Math.ceil(Math.sqrt(n * 1.5)));
   const gap = n > 1 ? 6 : 0;
-  const tileW = Math.min(n === 1 ? 240 : 160, Math.max(24, Math.floor((width - gap * (perRow - 1)) / perRow) - margin));
-  const tileH = Math.round((tileW * first.rows) / first.cols);
   const caption = n > 1 ? 11 : 0;
+  const { perRow, tileW, tileH } = tileLayout(n, first.rows / first.cols, {
+    width,
+    maxHeight,
+    extraW: margin,
+    extraH: margin + caption,
+    gap,
+    max: maxHeight === undefined ? (n === 1 ? 240 : 160) : 640,
+  });
+  const scale = opts.scale ?? ownRange(view.tiles);
   const rowsOfTiles = Math.ceil(n / perRow);
   const height = rowsOfTiles * (tileH + margin + caption + gap);
-  const ctx = prepare(canvas, width, Math.max(height, 20));
+  // As wide as the tiles, so a map fitted to the height sits in the middle of the panel.
+  const used = Math.min(n, perRow) * (tileW + margin + gap) - gap;
+  const ctx = prepare(canvas, Math.min(width, used), Math.max(height, 20));
   const image = underlay && view.kind !== 'matrix' ? imagePixels(underlay) : null;
   view.tiles.forEach((t, i) => {
     const x = (i % perRow) * (tileW + margin + gap) + margin;
     const y = Math.floor(i / perRow) * (tileH + margin + caption + gap) + caption + margin;
-    const heat = heatPixels(t, opts.colormap, opts.scale ?? range(t.values));
+    const heat = heatPixels(t, opts.colormap, scale);
     ctx.imageSmoothingEnabled = false;
     if (image) {
       ctx.globalAlpha = 1;
@@ -186,21 +209,23 @@ export function MapCanvas({
   opts,
   underlay,
   tokens,
+  maxHeight,
   testId,
 }: {
   view: MapView;
   opts: DrawOptions;
   underlay?: Underlay;
   tokens?: string[];
+  maxHeight?: number;
   testId?: string;
 }) {
   const [box, width] = useWidth();
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (!canvas.current || width <= 0) return;
-    if (view.draw === 'tiles') drawTiles(canvas.current, width, { view, opts, underlay, tokens });
+    if (view.draw === 'tiles') drawTiles(canvas.current, width, { view, opts, underlay, tokens, maxHeight });
     else drawBars(canvas.current, width, view, opts);
-  }, [view, opts, underlay, tokens, width]);
+  }, [view, opts, underlay, tokens, maxHeight, width]);
   return (
     <div className="map-canvas" ref={box}>
       <canvas ref={canvas} data-testid={testId} data-kind={view.kind} data-draw={view.draw} />

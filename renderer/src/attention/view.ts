@@ -4,6 +4,7 @@
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import type { ColormapName } from './colormaps.js';
+import type { ScaleMode } from './scale.js';
 
 /** A panel shows the maps of the selected node, or one attention output (`node.port`). */
 export type PanelSource = { follow: 'selection' } | { key: string };
@@ -24,7 +25,8 @@ export interface AttentionViewState {
   pinnedByPause: boolean;
   colormap: ColormapName;
   opacity: number;
-  scale: 'map' | 'shared';
+  /** One scale for every map of a kind (the default: a uniform map looks uniform), or each map stretched over its own range. */
+  scale: ScaleMode;
 }
 
 let nextId = 1;
@@ -37,7 +39,7 @@ export const attentionView = createStore<AttentionViewState>()(() => ({
   pinnedByPause: false,
   colormap: 'inferno',
   opacity: 0.6,
-  scale: 'map',
+  scale: 'shared',
 }));
 
 export function useAttentionView<T>(selector: (s: AttentionViewState) => T): T {

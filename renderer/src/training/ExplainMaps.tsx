@@ -1,29 +1,19 @@
 // Inspect's explanations of one sample: a class activation map (Grad-CAM,
-// Grad-CAM++ or HiResCAM, one gradient computed them all) over the input, and
-// the attention rollout over the patch grid, with the attention panels' colour
-// map and opacity and a colour bar for each.
+// Grad-CAM++ or HiResCAM, one gradient computed them all) of the predicted or a
+// chosen class on the default or a chosen layer, over the input; the attention
+// rollout over the patch grid; and the layer × head grid of attention
+// matrices; with the attention panels' colour map and opacity and a colour bar
+// for each.
 import { useState } from 'react';
 import type { Inspection } from '../../../common/host-api/api.js';
 import { MapCanvas, type DrawOptions } from '../attention/MapCanvas.js';
-import { cssColor, type ColormapName } from '../attention/colormaps.js';
+import { ColourBar } from '../attention/ColourBar.js';
+import { HeadGrid } from '../attention/HeadGrid.js';
 import { range } from '../attention/maps.js';
 
 type Explanations = NonNullable<Inspection['explanations']>;
 type CamMethod = keyof NonNullable<Explanations['cam']>['maps'];
 const CAM_LABELS: Record<CamMethod, string> = { gradcam: 'Grad-CAM', 'gradcam++': 'Grad-CAM++', hirescam: 'HiResCAM' };
-
-/** The colour map from the map's smallest to its largest value, labelled at both ends. */
-function ColourBar({ colormap, values, testId }: { colormap: ColormapName; values: Float32Array; testId: string }) {
-  const [lo, hi] = range(values);
-  const stops = Array.from({ length: 11 }, (_, i) => `${cssColor(colormap, i / 10)} ${i * 10}%`).join(', ');
-  return (
-    <div className="colour-bar" data-testid={testId}>
-      <span className="num">{lo.toPrecision(3)}</span>
-      <span className="colour-bar__ramp" style={{ background: `linear-gradient(to right, ${stops})` }} />
-      <span className="num">{hi.toPrecision(3)}</span>
-    </div>
-  );
-}
 
 function ExplainFigure({
   testId,
@@ -51,18 +41,73 @@ function ExplainFigure({
         opts={opts}
         underlay={image ? { shape: r.input.shape, data: r.input.data } : undefined}
       />
-      <ColourBar colormap={opts.colormap} values={values} testId={`${testId}-colour-bar`} />
+      <ColourBar colormap={opts.colormap} range={range(values)} testId={`${testId}-colour-bar`} />
     </figure>
   );
 }
 
-export function ExplainMaps({ r, opts }: { r: Inspection; opts: DrawOptions }) {
+/** What the maps explain: a class (null: the predicted one) on a layer ("NODE:PORT"; null: the default). */
+export interface ExplainChoice {
+  classIndex: number | null;
+  layer: string | null;
+}
+
+const layerKey = (l: { nodeId: string; port: string }) => `${l.nodeId}:${l.port}`;
+
+/** Which class and which layer the class activation maps are computed for. */
+function CamChoice({ r, choice, onChoose }: { r: Inspection; choice: ExplainChoice; onChoose: (c: Partial<ExplainChoice>) => void }) {
+  const cam = r.explanations?.cam;
+  if (!cam) return null;
+  return (
+    <div className="inspect-explain-tools">
+      <label>
+        class
+        <select
+          value={choice.classIndex ?? ''}
+          onChange={(e) => onChoose({ classIndex: e.target.value === '' ? null : Number(e.target.value) })}
+          data-testid="inspect-explain-class"
+        >
+          <option value="">predicted ({r.classNames[cam.predicted] ?? cam.predicted})</option>
+          {r.classNames.map((name, k) => (
+            <option key={k} value={k}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label title="Or click a layer on the canvas">
+        layer
+        <select value={choice.layer ?? ''} onChange={(e) => onChoose({ layer: e.target.value || null })} data-testid="inspect-explain-layer">
+          <option value="">default</option>
+          {cam.layers.map((l) => (
+            <option key={layerKey(l)} value={layerKey(l)}>
+              {l.nodeId}.{l.port}
+            </option>
+          ))}
+        </select>
+      </label>
+    </div>
+  );
+}
+
+export function ExplainMaps({
+  r,
+  opts,
+  choice,
+  onChoose,
+}: {
+  r: Inspection;
+  opts: DrawOptions;
+  choice: ExplainChoice;
+  onChoose: (c: Partial<ExplainChoice>) => void;
+}) {
   const [method, setMethod] = useState<CamMethod>('gradcam');
   const e = r.explanations;
   if (!e) return null;
-  const { cam, rollout } = e;
+  const { cam, rollout, grid } = e;
   return (
     <>
+      <CamChoice r={r} choice={choice} onChoose={onChoose} />
       {cam && (
         <ExplainFigure
           testId="inspect-explain-cam"
@@ -85,7 +130,10 @@ export function ExplainMaps({ r, opts }: { r: Inspection; opts: DrawOptions }) {
                   </option>
                 ))}
               </select>
-              of class <b>{r.classNames[cam.classIndex] ?? cam.classIndex}</b> on <b>{cam.nodeId}</b>.{cam.port}
+              <span data-testid="inspect-explain-cam-what">
+                of class <b>{r.classNames[cam.classIndex] ?? cam.classIndex}</b>
+                {cam.classIndex === cam.predicted ? ' (predicted)' : ''} on <b>{cam.nodeId}</b>.{cam.port}
+              </span>
             </>
           }
         />
@@ -104,6 +152,9 @@ export function ExplainMaps({ r, opts }: { r: Inspection; opts: DrawOptions }) {
             </>
           }
         />
+      )}
+      {grid && grid.length > 0 && (
+        <HeadGrid layers={grid} colormap={opts.colormap} tokens={r.input.shape.length === 1 ? Array.from(r.input.data, String) : undefined} />
       )}
       {e.notes.length > 0 && (
         <div className="hint" data-testid="inspect-explain-notes">

@@ -1,7 +1,8 @@
 // Inspect after training: one validation sample (or an image dropped in)
 // through the run's checkpoint — the prediction with its class probabilities,
-// and every attention map.
-import { useMemo, useState } from 'react';
+// every attention map and, with "Explain" on, its explanations (computed only
+// then: a backward pass costs seconds on a large model).
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Inspection } from '../../../common/host-api/api.js';
 import { host } from '../host/host.js';
 import { MapCanvas, type DrawOptions } from '../attention/MapCanvas.js';
@@ -9,7 +10,17 @@ import { mapKey, viewOf } from '../attention/maps.js';
 import { useAttentionView } from '../attention/view.js';
 import { isLive, useSession } from './session.js';
 import { ChooseImageButton, readImageFile, useFileDrop } from './ImageDrop.js';
-import { ExplainMaps } from './ExplainMaps.js';
+import { ExplainMaps, type ExplainChoice } from './ExplainMaps.js';
+import { useEditor } from '../editor.js';
+
+type Target = { index: number } | { file: File };
+
+/** The CAM layer ("NODE:PORT") a node clicked on the canvas stands for: its own, or for a composite the last one inside it. */
+function layerOf(nodeId: string, layers: readonly { nodeId: string; port: string }[]): string | undefined {
+  const own = layers.filter((l) => l.nodeId === nodeId || l.nodeId.startsWith(`${nodeId}#`) || l.nodeId.startsWith(`${nodeId}/`));
+  const l = own.find((x) => x.nodeId === nodeId) ?? own.at(-1);
+  return l && `${l.nodeId}:${l.port}`;
+}
 
 function Probabilities({ probs, classNames, label }: { probs: Float32Array; classNames: string[]; label: number }) {
   const order = Array.from(probs, (p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]);
@@ -77,6 +88,10 @@ export function InspectPanel() {
   const [busy, setBusy] = useState(false);
   /** The dropped image as a data: URL (the browser mode's CSP has no blob: images). */
   const [droppedUrl, setDroppedUrl] = useState<string | null>(null);
+  const [explainOn, setExplainOn] = useState(false);
+  const [choice, setChoice] = useState<ExplainChoice>({ classIndex: null, layer: null });
+  const last = useRef<Target | null>(null);
+  const selected = useEditor((s) => (s.selection.nodes.size === 1 ? [...s.selection.nodes][0] : null));
   const live = isLive({ state, source });
   const opts: DrawOptions = { colormap, opacity, scale: null, sort: 'index', topK: 8 };
 
@@ -95,14 +110,39 @@ export function InspectPanel() {
     }
   };
   const at = checkpoint ? { checkpoint } : {};
-  const inspect = (i = index) => host && runId && run(async () => ({ r: await host!.inspectSample({ runId, index: i, ...at }) }));
-  const inspectImage = (file: File) =>
-    host &&
-    runId &&
-    run(async () => {
-      const image = await readImageFile(file);
-      return { r: await host!.inspectImage({ runId, image, ...at }), url: `data:${file.type || 'image/png'};base64,${image.base64}` };
+  /** The request's explanation options: none while "Explain" is off. */
+  const explainWith = (on: boolean, c: ExplainChoice) =>
+    on ? { explain: { ...(c.classIndex !== null && { classIndex: c.classIndex }), ...(c.layer && { layer: c.layer }) } } : {};
+  const inspectTarget = (t: Target, on = explainOn, c = choice) => {
+    if (!host || !runId) return;
+    last.current = t;
+    const explain = explainWith(on, c);
+    if ('index' in t) return run(async () => ({ r: await host!.inspectSample({ runId, index: t.index, ...at, ...explain }) }));
+    return run(async () => {
+      const image = await readImageFile(t.file);
+      return { r: await host!.inspectImage({ runId, image, ...at, ...explain }), url: `data:${t.file.type || 'image/png'};base64,${image.base64}` };
     });
+  };
+  const inspect = (i = index) => inspectTarget({ index: i });
+  const inspectImage = (file: File) => inspectTarget({ file });
+  /** The last sample or image again, explained as now asked. */
+  const explainAgain = (on: boolean, c: ExplainChoice) => {
+    setExplainOn(on);
+    setChoice(c);
+    const changed = c.classIndex !== choice.classIndex || c.layer !== choice.layer;
+    if (on && last.current && result && !busy && (changed || !result.explanations)) void inspectTarget(last.current, on, c);
+  };
+  const choose = (patch: Partial<ExplainChoice>) => explainAgain(true, { ...choice, ...patch });
+
+  // A layer clicked on the canvas (while its maps are shown) becomes the layer explained.
+  const shownLayers = useRef<{ nodeId: string; port: string }[] | undefined>(undefined);
+  shownLayers.current = explainOn ? result?.explanations?.cam?.layers : undefined;
+  const chooseRef = useRef(choose);
+  chooseRef.current = choose;
+  useEffect(() => {
+    const layer = selected && shownLayers.current ? layerOf(selected, shownLayers.current) : undefined;
+    if (layer) chooseRef.current({ layer });
+  }, [selected]);
   const cannot = !host || !runId || busy || live;
   const drop = useFileDrop((f) => void inspectImage(f), cannot);
 
@@ -153,6 +193,16 @@ export function InspectPanel() {
           {busy ? 'Running…' : 'Inspect'}
         </button>
         <ChooseImageButton onFile={(f) => void inspectImage(f)} disabled={cannot} />
+        <label className="inspect-explain-toggle" title="Grad-CAM, attention rollout and the layer × head grid (a backward pass: seconds on a large model)">
+          <input
+            type="checkbox"
+            checked={explainOn}
+            disabled={busy}
+            onChange={(e) => explainAgain(e.target.checked, choice)}
+            data-testid="inspect-explain-toggle"
+          />
+          Explain
+        </label>
         {result && (
           <span className="hint">
             {result.validationSamples} validation samples · {result.backend} · {result.checkpoint.split(/[\\/]/).pop()}
@@ -183,7 +233,7 @@ export function InspectPanel() {
             {out.shape.length === 1 && <Probabilities probs={out.probs} classNames={result.classNames} label={label} />}
           </div>
           <div className="inspect-maps">
-            <ExplainMaps r={result} opts={opts} />
+            {explainOn && <ExplainMaps r={result} opts={opts} choice={choice} onChoose={choose} />}
             {result.maps.length === 0 && <div className="empty">This graph has no attention outputs.</div>}
             {result.maps.map((m) => (
               <figure key={mapKey(m)} className="attn-map" data-testid={`inspect-map-${m.nodeId}-${m.port}`}>
