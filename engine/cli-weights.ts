@@ -103,7 +103,9 @@ export function registerWeightsCommands(program: Command, out: Out, setCode: (co
     .option('--json', 'print the output as JSON')
     .option('--batch-size <n>', 'samples per forward pass', '8')
     .addOption(
-      new Option('--backend <b>', 'tfjs backend: cpu (pure JS, the default) or another; wasm is many times faster on a ResNet-50').choices([...BACKEND_OPTIONS]).default('cpu'),
+      new Option('--backend <b>', 'tfjs backend: cpu (pure JS, the default) or another; wasm is many times faster on a ResNet-50')
+        .choices([...BACKEND_OPTIONS])
+        .default('cpu'),
     )
     .action(async (file: string, o) => setCode(await predict(file, o, out)));
   program
