@@ -10,7 +10,8 @@ import type { NamedArray } from '../export/safetensors.js';
 export interface SourceNames {
   /** e.g. "torchvision resnet" */
   name: string;
-  matches(keys: Set<string>): boolean;
+  /** Recognised by its names (`keys`), or by the arrays' shapes too. */
+  matches(keys: Set<string>, arrays: NamedArray[]): boolean;
   /** Our export's arrays from the source's; names it does not know are returned as they are (then reported unexpected). */
   translate(arrays: NamedArray[]): NamedArray[];
 }
@@ -112,7 +113,7 @@ const timmVit = (encoder: string): SourceNames => {
 /** timm's SEModule (seresnet50's `se`): fc1/fc2 are 1×1 convolutions, [out, in, 1, 1], where our SE has linear layers. */
 const timmSe: SourceNames = {
   name: "timm's SEModule",
-  matches: (keys) => [...keys].some((k) => /\.se\.fc1\.weight$/.test(k)),
+  matches: (_, arrays) => arrays.some((a) => /\.se\.fc1\.weight$/.test(a.name) && a.shape.length === 4),
   translate: (arrays) => arrays.map((a) => (/\.se\.fc[12]\.weight$/.test(a.name) && a.shape.length === 4 ? { ...a, shape: a.shape.slice(0, 2) } : a)),
 };
 
@@ -153,11 +154,12 @@ function withoutDataParallelPrefix(arrays: NamedArray[]): NamedArray[] {
  * graph): a reference network's and/or attention units', composed; undefined for our own export's names.
  */
 export function recogniseSource(arrays: NamedArray[], targetNames: string[]): SourceNames | undefined {
-  const keys = new Set(withoutDataParallelPrefix(arrays).map((a) => a.name));
+  const named = withoutDataParallelPrefix(arrays);
+  const keys = new Set(named.map((a) => a.name));
   const encoder =
     /^(.*)\.0\.layer\.self_attn\.q_proj\.weight$/.exec(targetNames.find((n) => /\.0\.layer\.self_attn\.q_proj\.weight$/.test(n)) ?? '')?.[1] ?? 'encoder';
-  const network = [torchvisionResnet, torchvisionVit(encoder), timmVit(encoder)].find((s) => s.matches(keys));
-  const units = [timmSe, cbamAuthors].filter((s) => s.matches(keys));
+  const network = [torchvisionResnet, torchvisionVit(encoder), timmVit(encoder)].find((s) => s.matches(keys, named));
+  const units = [timmSe, cbamAuthors].filter((s) => s.matches(keys, named));
   const dataParallel = savedFromDataParallel(arrays);
   if (!network && !units.length && !dataParallel) return undefined;
   const parts = [...(network ? [network] : []), ...units];
@@ -166,6 +168,6 @@ export function recogniseSource(arrays: NamedArray[], targetNames: string[]): So
       [network?.name ?? "Attention Studio's PyTorch export", ...units.map((u) => u.name)].join(' + ') +
       (dataParallel ? ' (DataParallel\'s "module." dropped)' : ''),
     matches: () => true,
-    translate: (named) => parts.reduce((a, s) => s.translate(a), withoutDataParallelPrefix(named)),
+    translate: (all) => parts.reduce((a, s) => s.translate(a), withoutDataParallelPrefix(all)),
   };
 }
