@@ -113,7 +113,7 @@ export function registerWeightsCommands(program: Command, out: Out, setCode: (co
     .description('pretrained weights')
     .command('import')
     .description(
-      "pretrained weights (.safetensors, or .pth/.pt through a Python with torch) into a run folder; names of our PyTorch export, torchvision's ResNet and VisionTransformer, or timm's ViT",
+      "pretrained weights (.safetensors, or .pth/.pt through a Python with torch) into a run folder; names of our PyTorch export, torchvision's ResNet and VisionTransformer, timm's ViT and seresnet50, or the CBAM authors' ResNet",
     )
     .argument('<file>', 'graph file')
     .argument('<weights>', '.safetensors, .pth or .pt state_dict')
