@@ -2,10 +2,11 @@
 // (pretrained weights into a run folder that training, predict and export use).
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadGraphFile } from './shapes/load.js';
 import { formatDiagnostic, hasErrors, type GraphFile } from './graph/types.js';
 import { loadTf } from './backends/load-tf.js';
+import { BACKEND_OPTIONS, selectBackend, type BackendOption } from './backends/select.js';
 import { RunFolder, RUN_FILES } from './runs/index.js';
 import { encodeTexts, vocabularySchema } from './data/text.js';
 import { loadTrainedModel, predictOutputs } from './worker/run-model.js';
@@ -37,7 +38,7 @@ async function textInput(texts: string[], weights: string): Promise<{ shape: num
 
 async function predict(
   file: string,
-  o: { weights: string; input?: string; text?: string[]; out?: string; json?: boolean; batchSize: string },
+  o: { weights: string; input?: string; text?: string[]; out?: string; json?: boolean; batchSize: string; backend: BackendOption },
   out: Out,
 ): Promise<number> {
   const graph = await graphOf(file, 'predict', out);
@@ -47,7 +48,7 @@ async function predict(
     return 1;
   }
   const x = o.input !== undefined ? readNpy(await readFile(o.input), o.input) : await textInput(o.text!, o.weights);
-  const tf = await loadTf();
+  const { tf } = await selectBackend({ backend: o.backend });
   const { compiled } = await loadTrainedModel(tf, graph, o.weights);
   try {
     if (compiled.inputs.length !== 1) throw new Error(`${file} has ${compiled.inputs.length} inputs; attn predict feeds one`);
@@ -101,13 +102,18 @@ export function registerWeightsCommands(program: Command, out: Out, setCode: (co
     .option('--out <y.npy>', 'where to write the first output')
     .option('--json', 'print the output as JSON')
     .option('--batch-size <n>', 'samples per forward pass', '8')
+    .addOption(
+      new Option('--backend <b>', 'tfjs backend: cpu (pure JS, the default) or another; wasm is many times faster on a ResNet-50')
+        .choices([...BACKEND_OPTIONS])
+        .default('cpu'),
+    )
     .action(async (file: string, o) => setCode(await predict(file, o, out)));
   program
     .command('weights')
     .description('pretrained weights')
     .command('import')
     .description(
-      "pretrained weights (.safetensors, or .pth/.pt through a Python with torch) into a run folder; names of our PyTorch export, torchvision's ResNet and VisionTransformer, or timm's ViT",
+      "pretrained weights (.safetensors, or .pth/.pt through a Python with torch) into a run folder; names of our PyTorch export, torchvision's ResNet and VisionTransformer, timm's ViT and seresnet50, or the CBAM authors' ResNet",
     )
     .argument('<file>', 'graph file')
     .argument('<weights>', '.safetensors, .pth or .pt state_dict')

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileGraph } from '../engine/compile/compile.js';
 import { exportPytorch } from '../engine/export/pytorch.js';
-import { encodeSafetensors } from '../engine/export/safetensors.js';
+import { encodeSafetensors, type NamedArray } from '../engine/export/safetensors.js';
 import { torchStateDict } from '../engine/export/torch-weights.js';
 import { importWeights, WeightsImportError } from '../engine/weights/import.js';
 import { readNpy, writeNpy } from '../engine/weights/npy.js';
@@ -29,6 +29,34 @@ test('PyTorch export then import is the identity on every weight', async () => {
   const report = importWeights(tf, graph, target, arrays);
   assert.equal(report.loaded.length, arrays.length);
   assert.deepEqual([report.missing, report.unexpected, report.mismatched], [[], [], []]);
+  source.model.weights.forEach((w, i) => assert.deepEqual(target.model.weights[i].read().dataSync(), w.read().dataSync(), w.originalName));
+  source.model.dispose();
+  target.model.dispose();
+});
+
+/** Our export's CBAM names as the CBAM authors' DataParallel checkpoint has them: ChannelGate.mlp.1|3, SpatialGate.spatial.conv|bn, "module." first, the spatial conv's pooled inputs stacked [max; mean]. */
+function asCbamAuthors(a: NamedArray): NamedArray {
+  const name = `module.${a.name
+    .replace(/\.cbam\.channel\.fc1\./, '.cbam.ChannelGate.mlp.1.')
+    .replace(/\.cbam\.channel\.fc2\./, '.cbam.ChannelGate.mlp.3.')
+    .replace(/\.cbam\.spatial\./, '.cbam.SpatialGate.spatial.')}`;
+  if (!name.endsWith('SpatialGate.spatial.conv.weight')) return { ...a, name };
+  const half = a.data.length / 2;
+  return { ...a, name, data: Float32Array.from([...a.data.subarray(half), ...a.data.subarray(0, half)]) };
+}
+
+test("the CBAM authors' names from a DataParallel checkpoint import to the same weights (spatial conv's inputs swapped)", async () => {
+  const tf = await tfReady;
+  const graph = loadTemplate('cbam-resnet20-mnist.attn.json');
+  const source = compileGraph(tf, graph, { seed: 1 });
+  randomizeWeights(tf, source.model, 7);
+  const arrays = torchStateDict(source.model, exportPytorch(graph));
+  const authors = arrays.map(asCbamAuthors);
+  assert.ok(authors.some((a) => a.name === 'module.stage1.first.cbam.SpatialGate.spatial.conv.weight'));
+  const target = compileGraph(tf, graph, { seed: 2 });
+  const report = importWeights(tf, graph, target, authors);
+  assert.match(report.source, /CBAM authors' CBAM.*"module\." dropped/);
+  assert.equal(report.loaded.length, arrays.length);
   source.model.weights.forEach((w, i) => assert.deepEqual(target.model.weights[i].read().dataSync(), w.read().dataSync(), w.originalName));
   source.model.dispose();
   target.model.dispose();

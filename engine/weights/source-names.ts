@@ -2,13 +2,16 @@
 // export for the templates that equal them (engine/export/pytorch.ts names each
 // weight `<node>.<param>`, composites flattened `<composite>_<node>`, repeats
 // `_r<k>`). A source is recognised by its keys; anything else is taken to be
-// our own export's names already.
+// our own export's names already. Attention units (timm's SE, the CBAM
+// authors' module) are recognised on their own, wherever they sit, so their
+// names translate inside a reference network or inside any graph of ours.
 import type { NamedArray } from '../export/safetensors.js';
 
 export interface SourceNames {
   /** e.g. "torchvision resnet" */
   name: string;
-  matches(keys: Set<string>): boolean;
+  /** Recognised by its names (`keys`), or by the arrays' shapes too. */
+  matches(keys: Set<string>, arrays: NamedArray[]): boolean;
   /** Our export's arrays from the source's; names it does not know are returned as they are (then reported unexpected). */
   translate(arrays: NamedArray[]): NamedArray[];
 }
@@ -107,10 +110,64 @@ const timmVit = (encoder: string): SourceNames => {
   };
 };
 
-/** The source whose names `arrays` carry, given the prefix our export gives the ViT encoder layers (from the graph). */
+/** timm's SEModule (seresnet50's `se`): fc1/fc2 are 1×1 convolutions, [out, in, 1, 1], where our SE has linear layers. */
+const timmSe: SourceNames = {
+  name: "timm's SEModule",
+  matches: (_, arrays) => arrays.some((a) => /\.se\.fc1\.weight$/.test(a.name) && a.shape.length === 4),
+  translate: (arrays) => arrays.map((a) => (/\.se\.fc[12]\.weight$/.test(a.name) && a.shape.length === 4 ? { ...a, shape: a.shape.slice(0, 2) } : a)),
+};
+
+/** [1, 2, k, k] → the same with its two input channels swapped: the authors' spatial gate stacks [max; mean], ours [mean; max]. */
+function swapInputPair(a: NamedArray): NamedArray {
+  const half = a.data.length / 2;
+  const data = new Float32Array(a.data.length);
+  data.set(a.data.subarray(half), 0);
+  data.set(a.data.subarray(0, half), half);
+  return { ...a, data };
+}
+
+/** The CBAM authors' module (Jongchan/attention-module: ChannelGate.mlp.1|3, SpatialGate.spatial.conv|bn) onto our CBAM block's channel.fc1|fc2, spatial.conv|bn. */
+const cbamAuthors: SourceNames = {
+  name: "the CBAM authors' CBAM (Jongchan/attention-module)",
+  matches: (keys) => [...keys].some((k) => /(^|\.)ChannelGate\.mlp\.1\.weight$/.test(k)),
+  translate: (arrays) =>
+    arrays.map((a) => {
+      if (/(^|\.)SpatialGate\.spatial\.conv\.weight$/.test(a.name) && a.shape[1] === 2)
+        return swapInputPair({ ...a, name: a.name.replace(/SpatialGate\.spatial\.conv\.weight$/, 'spatial.conv.weight') });
+      return renamer([
+        [/(^|\.)ChannelGate\.mlp\.1\.(weight|bias)$/, '$1channel.fc1.$2'],
+        [/(^|\.)ChannelGate\.mlp\.3\.(weight|bias)$/, '$1channel.fc2.$2'],
+        [/(^|\.)SpatialGate\.spatial\.bn\.(.*)$/, '$1spatial.bn.$2'],
+      ])(a);
+    }),
+};
+
+/** A checkpoint saved from nn.DataParallel carries "module." before every name (the CBAM authors' do): drop it. */
+const savedFromDataParallel = (arrays: NamedArray[]) => arrays.length > 0 && arrays.every((a) => a.name.startsWith('module.'));
+function withoutDataParallelPrefix(arrays: NamedArray[]): NamedArray[] {
+  if (!savedFromDataParallel(arrays)) return arrays;
+  return arrays.map((a) => ({ ...a, name: a.name.slice('module.'.length) }));
+}
+
+/**
+ * The source whose names `arrays` carry, given the prefix our export gives the ViT encoder layers (from the
+ * graph): a reference network's and/or attention units', composed; undefined for our own export's names.
+ */
 export function recogniseSource(arrays: NamedArray[], targetNames: string[]): SourceNames | undefined {
-  const keys = new Set(arrays.map((a) => a.name));
+  const named = withoutDataParallelPrefix(arrays);
+  const keys = new Set(named.map((a) => a.name));
   const encoder =
     /^(.*)\.0\.layer\.self_attn\.q_proj\.weight$/.exec(targetNames.find((n) => /\.0\.layer\.self_attn\.q_proj\.weight$/.test(n)) ?? '')?.[1] ?? 'encoder';
-  return [torchvisionResnet, torchvisionVit(encoder), timmVit(encoder)].find((s) => s.matches(keys));
+  const network = [torchvisionResnet, torchvisionVit(encoder), timmVit(encoder)].find((s) => s.matches(keys, named));
+  const units = [timmSe, cbamAuthors].filter((s) => s.matches(keys, named));
+  const dataParallel = savedFromDataParallel(arrays);
+  if (!network && !units.length && !dataParallel) return undefined;
+  const parts = [...(network ? [network] : []), ...units];
+  return {
+    name:
+      [network?.name ?? "Attention Studio's PyTorch export", ...units.map((u) => u.name)].join(' + ') +
+      (dataParallel ? ' (DataParallel\'s "module." dropped)' : ''),
+    matches: () => true,
+    translate: (all) => parts.reduce((a, s) => s.translate(a), withoutDataParallelPrefix(all)),
+  };
 }

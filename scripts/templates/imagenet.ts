@@ -45,14 +45,15 @@ const seResnet50 = template({
     'ResNet-50 with a Squeeze-and-Excitation unit (reduction r = 16) on the residual branch of every bottleneck, ' +
     'after the last BatchNorm and before the addition, as in Hu et al. (their Fig. 3): each channel of the branch is ' +
     'rescaled by a weight computed from the global average of all channels (FC C→C/16, ReLU, FC →C, sigmoid; with ' +
-    'biases). Reference: timm\'s seresnet50 layout (torchvision\'s ResNet-50 bottleneck, the stride on the 3×3 ' +
-    'convolution, with SE after bn3); the SE units add 2,530,992 parameters: 28,088,024 trainable. (Cadene\'s ' +
+    'biases). Reference: timm\'s seresnet50 (torchvision\'s ResNet-50 bottleneck, the stride on the 3×3 convolution, ' +
+    'with timm\'s SEModule after bn3; its state_dict imports as it is); the SE units add 2,530,992 parameters: ' +
+    '28,088,024 trainable. (Cadene\'s ' +
     'pretrainedmodels se_resnet50 has the same count but strides the 1×1 convolution, Caffe style.) The channel ' +
     'weights of all 16 units are attention outputs.',
   paper: 'Hu, Shen, Albanie, Sun & Wu (2018). Squeeze-and-Excitation Networks. CVPR.',
   dataset: IMAGENET,
   training: IMAGENET_SGD,
-  reference: { trainableParams: 28_088_024, implementation: 'timm seresnet50 layout: torchvision resnet50 with an SE module (r = 16, with biases) after bn3 of every Bottleneck' },
+  reference: { trainableParams: 28_088_024, implementation: 'timm seresnet50: torchvision resnet50 layout with an SEModule (1×1 convolutions with biases, r = 16) after bn3 of every Bottleneck' },
   ...attentionResNet50((b, x) => b.then(x, 'se', 'attention.squeezeExcitation', { reduction: 16 }), 'SE'),
 });
 
@@ -63,13 +64,15 @@ const cbamResnet50 = template({
     'ResNet-50 with a Convolutional Block Attention Module in every bottleneck, on the residual branch before the ' +
     'addition (Woo et al., Fig. 3): channel attention (average- and max-pooled descriptors through a shared MLP with ' +
     'reduction r = 16), then spatial attention (channel mean and max, a 7×7 convolution without bias followed by ' +
-    'BatchNorm with momentum 0.01, sigmoid), as in the authors\' code (reference: Jongchan/attention-module). 28,089,624 trainable parameters, like the reference ' +
-    'ResidualNet(ImageNet, 50, att_type="CBAM") of Jongchan/attention-module. Each unit\'s channel weights and spatial ' +
-    'map are attention outputs.',
+    'BatchNorm with momentum 0.01, sigmoid). Reference: the authors\' ResidualNet("ImageNet", 50, 1000, "CBAM") of ' +
+    'Jongchan/attention-module (torchvision\'s v1.5 bottleneck with CBAM after bn3); their checkpoints import as they ' +
+    'are saved (the spatial gate stacks [max; mean] there, [mean; max] here: the import swaps the two input channels ' +
+    'of its convolution). 28,089,624 trainable parameters. Each unit\'s channel weights and spatial map are attention ' +
+    'outputs.',
   paper: 'Woo, Park, Lee & Kweon (2018). CBAM: Convolutional Block Attention Module. ECCV.',
   dataset: IMAGENET,
   training: IMAGENET_SGD,
-  reference: { trainableParams: 28_089_624, implementation: 'torchvision resnet50 with CBAM (Linear MLP with bias, r = 16; 7×7 conv without bias + BatchNorm) after bn3 of every Bottleneck, as Jongchan/attention-module' },
+  reference: { trainableParams: 28_089_624, implementation: 'Jongchan/attention-module ResidualNet("ImageNet", 50, 1000, "CBAM"): torchvision resnet50 with CBAM (Linear MLP with bias, r = 16; 7×7 conv without bias + BatchNorm, momentum 0.01) after bn3 of every Bottleneck' },
   ...attentionResNet50((b, x) => b.then(x, 'cbam', 'attention.cbam', { reduction: 16, kernel: 7, batchNorm: true, bnMomentum: 0.01 }), 'CBAM'),
 });
 

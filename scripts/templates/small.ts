@@ -89,9 +89,10 @@ const cbamResnet20 = template({
   name: 'CBAM-ResNet-20 (MNIST)',
   description:
     'ResNet-20 (He et al.\'s CIFAR network, option A shortcuts, as in the paper\'s §4.2) for 28×28×1 images with a ' +
-    'CBAM module on the residual branch of every basic block, before the ' +
-    'addition (Woo et al.): channel attention (reduction 4, for the 16 to 64 channels here) and then a 7×7 spatial ' +
-    'attention map with BatchNorm. About 0.28 M parameters; trains on MNIST in minutes on a laptop CPU, and the ' +
+    'CBAM module on the residual branch of every basic block, before the addition (Woo et al.), as the authors\' ' +
+    'CBAM (Jongchan/attention-module): channel attention (reduction 4, for the 16 to 64 channels here) and then a ' +
+    '7×7 spatial attention map with BatchNorm (momentum 0.01). About 0.28 M parameters; trains on MNIST in minutes ' +
+    'on a laptop CPU, and the ' +
     'spatial maps of the nine modules show where on the digit each block looks, at 28², 14² and 7².',
   paper: `Woo, Park, Lee & Kweon (2018). CBAM: Convolutional Block Attention Module. ECCV. On ${RESNET20}`,
   dataset: MNIST,

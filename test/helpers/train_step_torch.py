@@ -1,8 +1,9 @@
-"""One SGD step of He et al.'s SE-ResNet-20 (se_resnet20.py) in training mode: BatchNorm normalises with the
-batch's statistics and updates its running ones (momentum 0.1), cross-entropy averaged over the batch.
+"""One SGD step of He et al.'s ResNet-20 with SE or CBAM (resnet20.py) in training mode: BatchNorm normalises with
+the batch's statistics and updates its running ones (momentum 0.1; 0.01 in CBAM's spatial gate), cross-entropy
+averaged over the batch.
 
-usage: python3 train_step_torch.py OUT_DIR LR
-Writes before.pth and after.pth (state_dicts under our export's names), x.npy (NHWC) and y.npy (labels, as float32).
+usage: python3 train_step_torch.py se|cbam OUT_DIR LR
+Writes before.pth and after.pth (state_dicts under resnet20.py's names), x.npy (NHWC) and y.npy (labels, as float32).
 """
 import os
 import sys
@@ -12,11 +13,11 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from se_resnet20 import Net, export_names, randomise  # noqa: E402
+from resnet20 import Net, export_names, randomise  # noqa: E402
 
-out, lr = sys.argv[1], float(sys.argv[2])
+unit, out, lr = sys.argv[1], sys.argv[2], float(sys.argv[3])
 torch.manual_seed(1)
-model = Net()
+model = Net(unit)
 randomise(model)
 with torch.no_grad():
     model.head.weight.mul_(0.3)

@@ -1,12 +1,15 @@
-"""He et al.'s CIFAR ResNet-20 (option A shortcuts) with SE (r = 4) after bn2 of every block, for 28x28x1.
+"""He et al.'s CIFAR ResNet-20 (option A shortcuts) for 28x28x1, with an attention unit after bn2 of every block.
 
 Written from the paper (§4.2: 3x3 convs, 16/32/64 channels, stride 2 at the first block of stages 2
-and 3, shortcut x[:, :, ::2, ::2] zero-padded by C/4 channels on each side) and Hu et al. (SE: global
-mean, FC C -> C/4, ReLU, FC -> C, sigmoid, rescale). Random weights, randomised BatchNorm statistics,
-eval mode. The state_dict is saved under the template's export names.
+and 3, shortcut x[:, :, ::2, ::2] zero-padded by C/4 channels on each side). The units:
+  se:   Hu et al.'s SE (global mean, FC C -> C/4, ReLU, FC -> C, sigmoid, rescale), under our export's names;
+  cbam: Woo et al.'s CBAM as the authors' code (attention_units.CBAM, reduction 4), under the authors' names.
+Random weights, randomised BatchNorm statistics, eval mode. The state_dict is saved under the template's
+export names (stageK.first.*, stageK.rest.<i>.*), the CBAM units' insides under the authors' names.
 
-usage: python3 se_resnet20.py OUT_DIR
+usage: python3 resnet20.py se|cbam OUT_DIR
 """
+import os
 import re
 import sys
 
@@ -14,6 +17,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from attention_units import CBAM, randomise  # noqa: E402
 
 
 class SE(nn.Module):
@@ -26,32 +32,37 @@ class SE(nn.Module):
         return x * s[:, :, None, None]
 
 
+# The unit's attribute name (the template's node id) and how it is made for C channels.
+UNITS = {"se": lambda c: SE(c), "cbam": lambda c: CBAM(c, reduction=4)}
+
+
 class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
+    def __init__(self, cin, cout, stride, unit):
         super().__init__()
         self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(cout)
         self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(cout)
-        self.se = SE(cout)
+        self.unit = unit
+        self.add_module(unit, UNITS[unit](cout))
         self.pad = (cout - cin) // 2
 
     def forward(self, x):
-        y = self.se(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
+        y = getattr(self, self.unit)(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
         shortcut = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad)) if self.pad else x
         return F.relu(y + shortcut)
 
 
 class Net(nn.Module):
-    def __init__(self):
+    def __init__(self, unit="se"):
         super().__init__()
         self.conv = nn.Conv2d(1, 16, 3, 1, 1, bias=False)
         self.bn = nn.BatchNorm2d(16)
         cin = 16
         for k, c in enumerate([16, 32, 64], 1):
-            setattr(self, f"stage{k}_first", Block(cin, c, 1 if k == 1 else 2))
+            setattr(self, f"stage{k}_first", Block(cin, c, 1 if k == 1 else 2, unit))
             for i in (1, 2):
-                setattr(self, f"stage{k}_rest_r{i}", Block(c, c, 1))
+                setattr(self, f"stage{k}_rest_r{i}", Block(c, c, 1, unit))
             cin = c
         self.head = nn.Linear(64, 10)
 
@@ -63,17 +74,6 @@ class Net(nn.Module):
         return self.head(x.mean(dim=(2, 3)))
 
 
-def randomise(model):
-    """Random BatchNorm statistics and affine weights, as a trained network has."""
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.normal_(0, 0.2)
-                m.running_var.uniform_(0.5, 2.0)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0, 0.2)
-
-
 def export_names(state):
     """Our export's names: stageK.first.*, stageK.rest.<i-1>.* (the repeat of a stage's other blocks)."""
     return {
@@ -83,9 +83,9 @@ def export_names(state):
 
 
 if __name__ == "__main__":
-    out = sys.argv[1]
+    unit, out = sys.argv[1], sys.argv[2]
     torch.manual_seed(0)
-    model = Net()
+    model = Net(unit)
     randomise(model)
     model.eval()
     x = torch.randn(4, 1, 28, 28)
