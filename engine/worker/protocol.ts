@@ -40,6 +40,8 @@ export const inspectCommandSchema = z.object({
   index: z.number().int().min(0).default(0),
   /** A PNG or JPEG to inspect instead of a validation sample: fitted to the model's input as the dataset's images were. */
   image: z.object({ name: z.string(), bytes: z.instanceof(Uint8Array) }).optional(),
+  /** A text to inspect instead (a model trained on text): tokenised with the run's vocabulary. */
+  text: z.string().optional(),
   backend: z.enum(BACKEND_OPTIONS).default('auto'),
   maxElements: z.number().int().min(16).default(65536),
 });

@@ -8,6 +8,7 @@ import { useEditor } from '../editor.js';
 import { loadSnapshot, session, useSession, type Snapshot } from '../training/session.js';
 import { COLORMAPS, type ColormapName } from './colormaps.js';
 import { MapCanvas, type DrawOptions, type Underlay } from './MapCanvas.js';
+import { tokenView } from './TokenHeads.js';
 import { mapKey, range, sampleCount, sharedRange, viewOf } from './maps.js';
 import { addPanel, attentionView, removePanel, tileAll, updatePanel, useAttentionView, type PanelState } from './view.js';
 
@@ -142,9 +143,14 @@ function Panel({
                 {lo.toPrecision(3)} … {hi.toPrecision(3)}
               </span>
             </figcaption>
-            {probes.words && view.draw === 'bars' && view.values.length === probes.tokens?.length ? (
-              <ShadedWords words={probes.words} weights={view.values} range={[lo, hi]} />
-            ) : (
+            {(probes.words &&
+              tokenView({
+                view,
+                words: probes.words,
+                length: probes.tokens!.length,
+                range: [lo, hi],
+                opts: { ...options, scale, sort: panel.sort, topK: panel.topK },
+              })) ?? (
               <MapCanvas
                 view={view}
                 opts={{ ...options, scale, sort: panel.sort, topK: panel.topK }}
@@ -157,28 +163,6 @@ function Panel({
         );
       })}
     </section>
-  );
-}
-
-/** A message's words, each shaded by the attention it got (Yang et al.'s figure). */
-function ShadedWords({ words, weights, range: [lo, hi] }: { words: string[]; weights: ArrayLike<number>; range: [number, number] }) {
-  return (
-    <p className="shaded-words" data-testid="attention-words">
-      {words.map((w, i) => {
-        const a = hi > lo ? (weights[i] - lo) / (hi - lo) : 0;
-        return (
-          <span
-            key={i}
-            className="shaded-word"
-            style={{ background: `rgba(255, 140, 0, ${a.toFixed(3)})` }}
-            title={`${w}: ${Number(weights[i]).toPrecision(3)}`}
-            data-weight={weights[i]}
-          >
-            {w}
-          </span>
-        );
-      })}
-    </p>
   );
 }
 
