@@ -310,7 +310,7 @@ export interface BlockInfo {
 export interface DatasetInfo {
   id: string;
   name: string;
-  kind: 'image' | 'sequence' | 'tabular';
+  kind: 'image' | 'sequence' | 'tabular' | 'text';
   description: string;
   /** Sample shape without the batch axis. */
   inputShape: number[];
