@@ -32,7 +32,16 @@ async function trainOnSpam(page: Page, template: string, limit: number): Promise
   await setField(page, 'batchSize', 32);
   await setField(page, 'probeIntervalMs', 0);
   await page.getByTestId('train-start').click();
-  await waitForState(page, 'done', 180_000);
+  try {
+    await waitForState(page, 'done', 180_000);
+  } catch (err) {
+    throw new Error(
+      `the run is not done: state ${await text(page, 'train-state')}, step ${await text(page, 'train-step')}; log: ${await text(page, 'train-log')}`,
+      {
+        cause: err,
+      },
+    );
+  }
 }
 
 async function selectOutput(page: Page, key: string): Promise<void> {

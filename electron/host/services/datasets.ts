@@ -5,6 +5,7 @@ import { BUILTIN_DATASETS, isBuiltinDataset } from '../../../engine/data/builtin
 import { datasetSpecSchema, type DatasetSpec } from '../../../engine/data/index.js';
 import { previewData } from '../../../engine/data/preview.js';
 import { SPAM_CLASSES } from '../../../engine/data/spam.js';
+import { isBuiltinText } from '../../../engine/data/text-dataset.js';
 import { isSyntheticTask, SYNTHETIC_TASKS } from '../../../engine/schemas/dataset.js';
 import { checkGraphSchema } from '../../../engine/graph/schema.js';
 import { inputHint } from '../../../engine/train/setup.js';
@@ -27,7 +28,8 @@ export class DatasetService {
     const spec = datasetSpecSchema.safeParse(dataset);
     if (!spec.success) throw new Error(`dataset: ${spec.error.issues.map((i) => `${i.path.join('.') || 'dataset'}: ${i.message}`).join('; ')}`);
     const data = spec.data;
-    if (!isBuiltinDataset(data.name) && !isSyntheticTask(data.name.replace(/^synthetic:/, ''))) data.name = await this.paths.resolve(data.name, 'data');
+    if (!isBuiltinDataset(data.name) && !isBuiltinText(data.name) && !isSyntheticTask(data.name.replace(/^synthetic:/, '')))
+      data.name = await this.paths.resolve(data.name, 'data');
     return data;
   }
 
