@@ -13,7 +13,8 @@ import { ExportError } from './export/plan.js';
 import { torchWeightsFile } from './export/torch-weights.js';
 import { kerasWeightsFile } from './export/keras-weights.js';
 import { loadTf } from './backends/load-tf.js';
-import { RunFolderError } from './runs/index.js';
+import { RUN_FILES, RunFolder, RunFolderError } from './runs/index.js';
+import { hasTextEntry, textEntry } from './export/text-entry.js';
 import { compileGraph } from './compile/compile.js';
 import { checkpointModel, resolveCheckpoint, type CheckpointModel } from './train/checkpoint.js';
 import { prepareData, datasetNames, type ArrayDataset } from './data/index.js';
@@ -60,6 +61,23 @@ async function writeWeights(graph: GraphFile, target: Target, checkpoint: Checkp
     written.push(file);
   }
   return written;
+}
+
+/**
+ * For a run trained on text: its vocabulary beside the model (so that the exported
+ * model reads text as training tokenised it), and for PyTorch and Keras a
+ * `<name>_text.py` entry point that tokenises texts with it and prints the probabilities.
+ */
+async function writeTextFiles(run: string, target: Target, outFile: string): Promise<string[]> {
+  const vocabulary = await (await RunFolder.forResume(run)).run.readJson(RUN_FILES.vocabulary);
+  if (vocabulary === undefined) return [];
+  const base = outFile.replace(/\.(ts|py)$/, '');
+  const files = { model: path.basename(outFile), weights: `${path.basename(base)}.safetensors`, vocabulary: `${path.basename(base)}.vocabulary.json` };
+  await writeFile(`${base}.vocabulary.json`, `${JSON.stringify(vocabulary)}\n`);
+  if (!hasTextEntry(target)) return [`${base}.vocabulary.json`];
+  const entry = `${base}_text.py`;
+  await writeFile(entry, textEntry(target, files, path.basename(entry)));
+  return [`${base}.vocabulary.json`, entry];
 }
 
 /** A dataset's samples in the order of a split, as arrays. */
@@ -191,6 +209,7 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
       await writeFile(target, code);
       out.log(`wrote ${target}`);
       if (weights) for (const w of await writeWeights(r.graph, o.to, weights, target)) out.log(`wrote ${w}`);
+      if (o.weights) for (const w of await writeTextFiles(o.weights, o.to, target)) out.log(`wrote ${w}`);
       if (o.data) {
         const dataFile = `${target.replace(/\.(ts|py)$/, '')}.npz`;
         const n = await writeDataFile(r.graph, o.data, dataFile, o.samples);

@@ -22,6 +22,7 @@ import { inputHint } from '../engine/train/setup.js';
 import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { imagenetTemplates } from '../scripts/templates/imagenet.js';
 import { smallTemplates } from '../scripts/templates/small.js';
+import { textTemplates } from '../scripts/templates/text.js';
 import { isLargeTemplate, loadTemplate, templateFiles, templatesDir } from './helpers/graphs.js';
 
 const ready = selectBackend({ backend: 'wasm' }).then((s) => s.tf);
@@ -77,7 +78,7 @@ test('every template is a valid graph with a name, a one-paragraph description, 
 });
 
 test('the generator in scripts/templates makes exactly the committed template files', () => {
-  for (const { file, ...graph } of [...imagenetTemplates, ...smallTemplates])
+  for (const { file, ...graph } of [...imagenetTemplates, ...smallTemplates, ...textTemplates])
     assert.equal(
       serializeGraph(graph),
       readFileSync(`${templatesDir}${file}.attn.json`, 'utf8'),

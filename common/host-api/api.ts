@@ -140,6 +140,13 @@ export const requestSchemas = {
   inspectSample: z.strictObject({ runId: idSchema, index: z.number().int().min(0), checkpoint: idSchema.optional(), explain: explainOptionsSchema.optional() }),
   /** A PNG or JPEG through a run's checkpoint, fitted to the model's input as its dataset's images were. */
   inspectImage: z.strictObject({ runId: idSchema, image: imageFileSchema, checkpoint: idSchema.optional(), explain: explainOptionsSchema.optional() }),
+  /** A typed text through a run trained on text, tokenised with the run's vocabulary. */
+  inspectText: z.strictObject({
+    runId: idSchema,
+    text: z.string().min(1).max(100_000),
+    checkpoint: idSchema.optional(),
+    explain: explainOptionsSchema.optional(),
+  }),
 
   exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_FORMAT_IDS) }),
 
@@ -308,7 +315,7 @@ export interface BlockInfo {
 export interface DatasetInfo {
   id: string;
   name: string;
-  kind: 'image' | 'sequence' | 'tabular';
+  kind: 'image' | 'sequence' | 'tabular' | 'text';
   description: string;
   /** Sample shape without the batch axis. */
   inputShape: number[];
@@ -415,6 +422,7 @@ export interface HostResponses {
   previewDataset: DatasetPreview;
   inspectSample: Inspection;
   inspectImage: Inspection;
+  inspectText: Inspection;
   exportCode: ExportResult;
   compareRuns: RunComparison;
   listSweeps: SweepSummary[];

@@ -93,6 +93,7 @@ export class HostService implements HostEndpoint {
 
       inspectSample: (r) => inspection.inspectSample(r),
       inspectImage: (r) => inspection.inspectImage(r),
+      inspectText: (r) => inspection.inspectText(r),
 
       importWeights: (r) => importWeightsRun(r, this.opts),
 

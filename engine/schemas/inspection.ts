@@ -21,7 +21,7 @@ const layerRef = z.object({ nodeId: z.string(), port: z.string() });
 
 export const inspectionSchema = z.object({
   type: z.literal('inspection'),
-  /** The validation sample inspected; -1 for an image given instead. */
+  /** The validation sample inspected; -1 for an image or a text given instead. */
   index: z.number().int(),
   validationSamples: z.number().int(),
   /** The image given instead of a validation sample, with its size before it was fitted to the input. */
@@ -29,6 +29,10 @@ export const inspectionSchema = z.object({
   classNames: z.array(z.string()),
   /** The sample's class (or per position for sequences; -1: no target). */
   label: z.array(z.number().int()),
+  /** Text models: the input's words (padding left out), so that views can label and shade them. */
+  words: z.array(z.string()).optional(),
+  /** The text typed in instead of a validation sample. */
+  text: z.string().optional(),
   input: z.object({ shape: z.array(z.number().int()), data: z.union([z.instanceof(Float32Array), z.instanceof(Int32Array)]) }),
   /** Class probabilities of each model output, [positions × classes] flattened. */
   outputs: z.array(z.object({ nodeId: z.string(), shape: z.array(z.number().int()), probs: z.instanceof(Float32Array) })),

@@ -11,6 +11,7 @@ import { selectBackend, type BackendOption } from '../backends/select.js';
 import { compileGraph, type CompiledGraph } from '../compile/compile.js';
 import { IGNORE, prepareData, type Normalization, type PreparedData } from '../data/index.js';
 import { decodeImage, imageInput } from '../data/image-folder.js';
+import { encodeTexts, tokensOf, type Vocabulary } from '../data/text.js';
 import type { GraphFile } from '../graph/types.js';
 import { loadCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
 import type { AttentionMap } from '../schemas/train-events.js';
@@ -91,10 +92,14 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
   const { tf, backend, data, compiled, probe, checkpoint } = await load(cmd);
   const source = data.validation.size > 0 ? data.validation : data.train;
   const image = cmd.image && imageFor(cmd.image, source.inputShape, data.normalization);
-  if (!image && cmd.index >= source.size) throw new Error(`sample ${cmd.index} does not exist: the validation split has ${source.size} samples`);
+  const typed = cmd.text !== undefined ? textInput(cmd.text, data.vocabulary) : undefined;
+  const given = image ?? typed;
+  if (!given && cmd.index >= source.size) throw new Error(`sample ${cmd.index} does not exist: the validation split has ${source.size} samples`);
   const tensors: Tensor[] = [];
   try {
-    const { x, labels } = image ? { x: tf.tensor(image.x, [1, ...source.inputShape]), labels: [IGNORE] } : source.batch(tf, [cmd.index]);
+    const { x, labels } = given
+      ? { x: tf.tensor(given.x, [1, ...source.inputShape], given.x instanceof Int32Array ? 'int32' : 'float32'), labels: [IGNORE] }
+      : source.batch(tf, [cmd.index]);
     tensors.push(x);
     const out = probe.predict(x) as Tensor | Tensor[];
     const list = Array.isArray(out) ? out : [out];
@@ -111,9 +116,11 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
     const explanations = cmd.explain && (await inspectExplanations(tf, cmd.graph as unknown as GraphFile, compiled, x, cmd.explain));
     return {
       type: 'inspection',
-      index: image ? -1 : cmd.index,
+      index: given ? -1 : cmd.index,
       validationSamples: source.size,
       ...(image && { image: image.info }),
+      ...(typed && { text: cmd.text }),
+      ...(data.vocabulary && input instanceof Int32Array && { words: tokensOf(input, data.vocabulary) }),
       classNames: [...data.classNames],
       label: [...labels],
       input: { shape: x.shape.slice(1), data: input instanceof Int32Array ? Int32Array.from(input) : Float32Array.from(input as Float32Array) },
@@ -132,6 +139,13 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
   } finally {
     tf.dispose(tensors);
   }
+}
+
+/** A typed text as the model's input, tokenised as training tokenised its texts. */
+function textInput(text: string, vocabulary: Vocabulary | undefined): { x: Int32Array } {
+  if (!vocabulary) throw new Error('this run was not trained on text, so a text cannot be inspected: give a validation sample or an image');
+  if (!text.trim()) throw new Error('the text to inspect is empty');
+  return { x: encodeTexts([text], vocabulary) };
 }
 
 /** A given image as the model's input, or an error that names the file. */

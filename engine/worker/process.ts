@@ -18,6 +18,8 @@ let trainer: Run | undefined;
 /** Pause or stop asked for while the run was still being set up: applied before its first batch. */
 let early: 'pause' | 'stop' | undefined;
 let lastProgress = 0;
+/** The newest event's send: the run waits for it before disconnecting, or a `done` queued behind large attention maps is lost. */
+let sent: Promise<void> = Promise.resolve();
 /** Inspections run one at a time, in the order asked. */
 let inspections = Promise.resolve();
 let inspecting = false;
@@ -38,7 +40,7 @@ function forward(e: TrainEvent): void {
     if (now - lastProgress < PROGRESS_MS && e.batch < e.batches) return;
     lastProgress = now;
   }
-  void send(e);
+  sent = send(e);
 }
 
 async function start(cmd: Extract<ReturnType<typeof commandSchema.parse>, { type: 'start' }>): Promise<void> {
@@ -47,6 +49,7 @@ async function start(cmd: Extract<ReturnType<typeof commandSchema.parse>, { type
   if (early) trainer[early]();
   await trainer.run();
   trainer.dispose();
+  await sent;
 }
 
 async function fail(err: unknown): Promise<never> {

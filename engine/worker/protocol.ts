@@ -41,6 +41,8 @@ export const inspectCommandSchema = z.object({
   index: z.number().int().min(0).default(0),
   /** A PNG or JPEG to inspect instead of a validation sample: fitted to the model's input as the dataset's images were. */
   image: z.object({ name: z.string(), bytes: z.instanceof(Uint8Array) }).optional(),
+  /** A text to inspect instead (a model trained on text): tokenised with the run's vocabulary. */
+  text: z.string().optional(),
   backend: z.enum(BACKEND_OPTIONS).default('auto'),
   /** Explanations (Grad-CAM, rollout, the layer × head grid) to compute besides the prediction; none without it. */
   explain: explainOptionsSchema.optional(),

@@ -4,6 +4,8 @@ import type { DatasetInfo, DatasetPreview, HostRequestParsed } from '../../../co
 import { BUILTIN_DATASETS, isBuiltinDataset } from '../../../engine/data/builtin.js';
 import { datasetSpecSchema, type DatasetSpec } from '../../../engine/data/index.js';
 import { previewData } from '../../../engine/data/preview.js';
+import { SPAM_CLASSES } from '../../../engine/data/spam.js';
+import { isBuiltinText } from '../../../engine/data/text-dataset.js';
 import { isSyntheticTask, SYNTHETIC_TASKS } from '../../../engine/schemas/dataset.js';
 import { checkGraphSchema } from '../../../engine/graph/schema.js';
 import { inputHint } from '../../../engine/train/setup.js';
@@ -26,7 +28,8 @@ export class DatasetService {
     const spec = datasetSpecSchema.safeParse(dataset);
     if (!spec.success) throw new Error(`dataset: ${spec.error.issues.map((i) => `${i.path.join('.') || 'dataset'}: ${i.message}`).join('; ')}`);
     const data = spec.data;
-    if (!isBuiltinDataset(data.name) && !isSyntheticTask(data.name.replace(/^synthetic:/, ''))) data.name = await this.paths.resolve(data.name, 'data');
+    if (!isBuiltinDataset(data.name) && !isBuiltinText(data.name) && !isSyntheticTask(data.name.replace(/^synthetic:/, '')))
+      data.name = await this.paths.resolve(data.name, 'data');
     return data;
   }
 
@@ -57,7 +60,7 @@ export async function previewDataset(spec: DatasetSpec, graph: unknown, examples
   }
 }
 
-/** The built-in image sets and the synthetic sequence tasks (their shape follows the graph's input). */
+/** The built-in image sets, the spam corpus and the synthetic sequence tasks (text and sequence shapes follow the graph's input). */
 export function builtinDatasets(): DatasetInfo[] {
   const images: DatasetInfo[] = Object.entries(BUILTIN_DATASETS).map(([id, b]) => ({
     id,
@@ -74,5 +77,13 @@ export function builtinDatasets(): DatasetInfo[] {
     description,
     inputShape: [],
   }));
-  return [...images, ...tasks];
+  const spam: DatasetInfo = {
+    id: 'spam',
+    name: 'Spam (SpamAssassin)',
+    kind: 'text',
+    description: 'E-mail bodies from the SpamAssassin public corpus, ham or spam; tokenised into words, vocabulary from the training split.',
+    inputShape: [],
+    classes: [...SPAM_CLASSES],
+  };
+  return [...images, spam, ...tasks];
 }

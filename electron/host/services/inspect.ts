@@ -28,6 +28,10 @@ export class InspectService {
     return this.inspectRun(runId, { image: imageBytes(image), checkpoint, explain });
   }
 
+  async inspectText({ runId, text, checkpoint, explain }: HostRequestParsed<'inspectText'>): Promise<Inspection> {
+    return this.inspectRun(runId, { text, checkpoint, explain });
+  }
+
   private async inspectRun(runId: string, what: InspectionTarget): Promise<Inspection> {
     if (!this.inspect) throw new Error(this.unavailable ?? 'inspection needs the training process, which is not available here');
     const dir = path.join(this.runsDir, runId);
@@ -36,24 +40,25 @@ export class InspectService {
   }
 }
 
-/** A validation sample (by index) or a given image, through a run's latest or named checkpoint. */
+/** A validation sample (by index), a given image or a typed text, through a run's latest or named checkpoint. */
 export interface InspectionTarget {
   index?: number;
   image?: { name: string; bytes: Uint8Array<ArrayBuffer> };
+  text?: string;
   checkpoint?: string;
   /** Explanations to compute too (none without it). */
   explain?: ExplainOptions;
 }
 
 /** The inspection command for a run folder: its graph, dataset (so its split and normalisation), backend and checkpoint (a named one, or its newest). */
-export async function inspectionFor(runDir: string, { index, image, checkpoint, explain }: InspectionTarget): Promise<InspectCommand> {
+export async function inspectionFor(runDir: string, { index, image, text, checkpoint, explain }: InspectionTarget): Promise<InspectCommand> {
   const run = RunFolder.open(runDir);
   const config = ((await run.readJson(RUN_FILES.config)) ?? {}) as { dataset?: DatasetSpec; backend?: string };
   const graph = checkGraphSchema((await run.readJson(RUN_FILES.graph)) ?? null).graph;
   if (!graph) throw new Error('the run folder holds no readable graph');
   if (!config.dataset) throw new Error('the run folder does not say which dataset it trained on');
   const backend = BACKEND_ORDER.find((b) => b === config.backend) ?? 'auto';
-  return { graph, dataset: config.dataset, checkpoint: await run.checkpoint(checkpoint), index, image, backend, ...(explain && { explain }) };
+  return { graph, dataset: config.dataset, checkpoint: await run.checkpoint(checkpoint), index, image, text, backend, ...(explain && { explain }) };
 }
 
 /** A dropped file's bytes, refused early (before a training process starts) when they are no PNG or JPEG. */

@@ -9,6 +9,7 @@ import { loadSnapshot, session, useSession, type Snapshot } from '../training/se
 import { COLORMAPS, type ColormapName } from './colormaps.js';
 import { ColourBar } from './ColourBar.js';
 import { MapCanvas, type Underlay } from './MapCanvas.js';
+import { tokenView } from './TokenHeads.js';
 import { mapKey, range, sampleCount, sampleValues, viewOf, type MapView } from './maps.js';
 import { sharedScales, stretchWarning, type Range, type ScaleMode } from './scale.js';
 import { addPanel, attentionView, removePanel, tileAll, updatePanel, useAttentionView, type PanelState } from './view.js';
@@ -115,8 +116,9 @@ function MapFigure({
   const own = sampleValues(m, sample);
   const scale: Range = options.scale === 'shared' && shared ? shared : range(own);
   const warning = options.scale === 'map' ? stretchWarning(own) : null;
-  const words = probes.words && view.draw === 'bars' && view.values.length === probes.tokens?.length;
   const testId = `attention-map-${m.nodeId}-${m.port}`;
+  const drawOpts = { colormap: options.colormap, opacity: options.opacity, scale, sort: panel.sort, topK: panel.topK };
+  const words = probes.words ? tokenView({ view, words: probes.words, length: probes.tokens!.length, range: scale, opts: drawOpts }) : null;
   return (
     <figure className="attn-map" data-testid={testId}>
       <figcaption>
@@ -126,12 +128,10 @@ function MapFigure({
         </span>
         <span className="range">{options.scale === 'shared' ? 'shared scale' : 'own scale'}</span>
       </figcaption>
-      {words ? (
-        <ShadedWords words={probes.words!} weights={view.values} range={scale} />
-      ) : (
+      {words ?? (
         <MapCanvas
           view={view}
-          opts={{ colormap: options.colormap, opacity: options.opacity, scale, sort: panel.sort, topK: panel.topK }}
+          opts={drawOpts}
           underlay={m.kind === 'spatial' || m.kind === 'gate' ? probes.underlay : undefined}
           tokens={probes.tokens}
           maxHeight={maxHeight}
@@ -241,28 +241,6 @@ function Panel({
         />
       ))}
     </section>
-  );
-}
-
-/** A message's words, each shaded by the attention it got (Yang et al.'s figure). */
-function ShadedWords({ words, weights, range: [lo, hi] }: { words: string[]; weights: ArrayLike<number>; range: [number, number] }) {
-  return (
-    <p className="shaded-words" data-testid="attention-words">
-      {words.map((w, i) => {
-        const a = hi > lo ? (weights[i] - lo) / (hi - lo) : 0;
-        return (
-          <span
-            key={i}
-            className="shaded-word"
-            style={{ background: `rgba(255, 140, 0, ${a.toFixed(3)})` }}
-            title={`${w}: ${Number(weights[i]).toPrecision(3)}`}
-            data-weight={weights[i]}
-          >
-            {w}
-          </span>
-        );
-      })}
-    </p>
   );
 }
 

@@ -6,14 +6,15 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Inspection } from '../../../common/host-api/api.js';
 import { host } from '../host/host.js';
 import { MapCanvas, type DrawOptions } from '../attention/MapCanvas.js';
-import { mapKey, viewOf } from '../attention/maps.js';
+import { tokenView } from '../attention/TokenHeads.js';
+import { mapKey, range, viewOf } from '../attention/maps.js';
 import { useAttentionView } from '../attention/view.js';
 import { isLive, useSession } from './session.js';
 import { ChooseImageButton, readImageFile, useFileDrop } from './ImageDrop.js';
 import { ExplainMaps, type ExplainChoice } from './ExplainMaps.js';
 import { useEditor } from '../editor.js';
 
-type Target = { index: number } | { file: File };
+type Target = { index: number } | { file: File } | { text: string };
 
 /** The CAM layer ("NODE:PORT") a node clicked on the canvas stands for: its own, or for a composite the last one inside it. */
 function layerOf(nodeId: string, layers: readonly { nodeId: string; port: string }[]): string | undefined {
@@ -70,7 +71,7 @@ function InputView({ r }: { r: Inspection }) {
       ],
     };
   }, [r]);
-  if (!view) return <div className="mono inspect-tokens">{Array.from(r.input.data).join(' ')}</div>;
+  if (!view) return <div className="mono inspect-tokens">{r.words ? r.words.join(' ') : Array.from(r.input.data).join(' ')}</div>;
   return <MapCanvas view={view} opts={{ colormap: 'gray', opacity: 1, scale: null, sort: 'index', topK: 0 }} testId="inspect-input" />;
 }
 
@@ -86,6 +87,8 @@ export function InspectPanel() {
   const [result, setResult] = useState<Inspection | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [typed, setTyped] = useState('');
+  const textRun = useSession((s) => !!s.probes?.vocabulary);
   /** The dropped image as a data: URL (the browser mode's CSP has no blob: images). */
   const [droppedUrl, setDroppedUrl] = useState<string | null>(null);
   const [explainOn, setExplainOn] = useState(false);
@@ -118,6 +121,7 @@ export function InspectPanel() {
     last.current = t;
     const explain = explainWith(on, c);
     if ('index' in t) return run(async () => ({ r: await host!.inspectSample({ runId, index: t.index, ...at, ...explain }) }));
+    if ('text' in t) return run(async () => ({ r: await host!.inspectText({ runId, text: t.text, ...at, ...explain }) }));
     return run(async () => {
       const image = await readImageFile(t.file);
       return { r: await host!.inspectImage({ runId, image, ...at, ...explain }), url: `data:${t.file.type || 'image/png'};base64,${image.base64}` };
@@ -125,6 +129,7 @@ export function InspectPanel() {
   };
   const inspect = (i = index) => inspectTarget({ index: i });
   const inspectImage = (file: File) => inspectTarget({ file });
+  const inspectText = () => typed.trim() && inspectTarget({ text: typed });
   /** The last sample or image again, explained as now asked. */
   const explainAgain = (on: boolean, c: ExplainChoice) => {
     setExplainOn(on);
@@ -209,6 +214,22 @@ export function InspectPanel() {
           </span>
         )}
       </div>
+      {(textRun || result?.words) && (
+        <div className="inspect-toolbar">
+          <textarea
+            value={typed}
+            onChange={(e) => setTyped(e.target.value)}
+            placeholder="Or type a text to classify…"
+            rows={2}
+            style={{ flex: 1 }}
+            aria-label="text to inspect"
+            data-testid="inspect-text"
+          />
+          <button onClick={() => void inspectText()} disabled={cannot || !typed.trim()} data-testid="inspect-text-run">
+            Inspect text
+          </button>
+        </div>
+      )}
       {error && (
         <div className="preview preview--error" data-testid="inspect-error">
           {error}
@@ -240,16 +261,18 @@ export function InspectPanel() {
                 <figcaption>
                   <span className={`attention-tag attention-${m.kind}`}>{m.kind}</span> <b>{m.nodeId}</b>.{m.port}
                 </figcaption>
-                <MapCanvas
-                  view={viewOf(m, 0)}
-                  opts={opts}
-                  underlay={
-                    (m.kind === 'spatial' || m.kind === 'gate') && result.input.shape.length === 3
-                      ? { shape: result.input.shape, data: result.input.data }
-                      : undefined
-                  }
-                  tokens={result.input.shape.length === 1 ? Array.from(result.input.data, String) : undefined}
-                />
+                {(result.words && tokenView({ view: viewOf(m, 0), words: result.words, length: result.input.shape[0], range: range(m.data), opts })) ?? (
+                  <MapCanvas
+                    view={viewOf(m, 0)}
+                    opts={opts}
+                    underlay={
+                      (m.kind === 'spatial' || m.kind === 'gate') && result.input.shape.length === 3
+                        ? { shape: result.input.shape, data: result.input.data }
+                        : undefined
+                    }
+                    tokens={result.input.shape.length === 1 ? Array.from(result.input.data, String) : undefined}
+                  />
+                )}
               </figure>
             ))}
           </div>

@@ -1,0 +1,128 @@
+// Text models in the editor, in headless Chromium against browser mode: a short
+// real run on the built-in spam corpus shows the messages' words shaded by the
+// word attention, a Transformer's heads labelled with the words, and Inspect
+// classifies a typed text and shades its words.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
+import { drawnColours, setField, text, waitForState } from './training-page.js';
+
+const skip = skipReason();
+if (skip) console.log(`# NOTICE: ${skip}`);
+
+const BIGRU = 'bigru-attention-spam.attn.json';
+const TRANSFORMER = 'transformer-spam.attn.json';
+const TYPED = 'FREE money!!! Click here to claim your prize now';
+/** The typed text's tokens as the tokenizer splits them (lower case, punctuation on its own). */
+const TYPED_TOKENS = ['free', 'money', '!', '!', '!', 'click', 'here', 'to', 'claim', 'your', 'prize', 'now'];
+
+/** Opens a template, trains it for one short epoch on `spam` and waits until the run is done. */
+async function trainOnSpam(page: Page, template: string, limit: number): Promise<void> {
+  await page.getByTestId('cmd-file.open').click();
+  await page.getByTestId('file-dialog-open').waitFor();
+  await page.getByTestId(`file-entry-${template}`).click();
+  await page.getByTestId('node-words').waitFor();
+  await page.getByTestId('dock-tab-training').click();
+  await page.getByTestId('train-dataset').selectOption('spam');
+  await setField(page, 'limit', limit);
+  await setField(page, 'epochs', 1);
+  await setField(page, 'batchSize', 32);
+  await setField(page, 'probeIntervalMs', 0);
+  await page.getByTestId('train-start').click();
+  try {
+    await waitForState(page, 'done', 180_000);
+  } catch (err) {
+    throw new Error(
+      `the run is not done: state ${await text(page, 'train-state')}, step ${await text(page, 'train-step')}; log: ${await text(page, 'train-log')}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+async function selectOutput(page: Page, key: string): Promise<void> {
+  await page.getByTestId('dock-tab-attention').click();
+  await page.locator(`[data-testid="attention-source-1"] option[value="${key}"]`).waitFor({ state: 'attached', timeout: 60_000 });
+  await page.getByTestId('attention-source-1').selectOption(key);
+}
+
+/** The shaded words inside `scope`: each word's text and weight. */
+async function shadedWords(page: Page, scope: string): Promise<{ word: string; weight: number }[]> {
+  const spans = page.locator(`${scope} [data-testid="attention-words"] .shaded-word`);
+  await spans.first().waitFor();
+  return Promise.all((await spans.all()).map(async (s) => ({ word: (await s.textContent()) ?? '', weight: Number(await s.getAttribute('data-weight')) })));
+}
+
+async function inspectTyped(page: Page): Promise<void> {
+  await page.getByTestId('dock-tab-inspect').click();
+  await page.getByTestId('inspect-text').fill(TYPED);
+  await page.getByTestId('inspect-text-run').click();
+  await page.getByTestId('inspect-verdict').waitFor({ timeout: 90_000 });
+  assert.match((await text(page, 'inspect-verdict')) ?? '', /^predicted (ham|spam)$/, 'a typed text has no true class');
+  assert.equal(await page.locator('[data-testid="inspect-probs"] li').count(), 2);
+}
+
+/** Each token is the typed one, or <unk> where the short run's vocabulary lacks it. */
+function assertTypedTokens(got: string[]): void {
+  assert.equal(got.length, TYPED_TOKENS.length, `tokens: ${got.join(' ')}`);
+  got.forEach((w, i) => assert.ok(w === TYPED_TOKENS[i] || w === '<unk>', `token ${i}: ${w}, typed ${TYPED_TOKENS[i]}`));
+  assert.ok(got.filter((w) => w !== '<unk>').length >= 4, `known words: ${got.join(' ')}`);
+}
+
+describe('text models (browser mode, headless Chromium)', { skip, timeout: 600_000 }, () => {
+  const env = browserModeSuite(async (workspace) => {
+    for (const t of [BIGRU, TRANSFORMER]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
+  });
+
+  test('the BiGRU shades the words of a probe message; Inspect classifies typed text and shades its words', async () => {
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
+    try {
+      await trainOnSpam(page, BIGRU, 200);
+      await selectOutput(page, 'attention.weights');
+      const words = await shadedWords(page, '[data-testid="attention-map-attention-weights"]');
+      assert.ok(words.length >= 3, `${words.length} words`);
+      assert.ok(
+        words.some((w) => /^[a-z]{3,}$/.test(w.word)),
+        `the tokens are shown as words: ${words.map((w) => w.word).join(' ')}`,
+      );
+      const sum = words.reduce((a, w) => a + w.weight, 0);
+      assert.ok(Math.abs(sum - 1) < 1e-3, `the weights over the words sum to ${sum}: padding gets none`);
+
+      await inspectTyped(page);
+      const typed = await shadedWords(page, '[data-testid="inspect-map-attention-weights"]');
+      assertTypedTokens(typed.map((w) => w.word));
+      assert.ok(Math.abs(typed.reduce((a, w) => a + w.weight, 0) - 1) < 1e-3);
+      assert.match((await text(page, 'inspect-panel')) ?? '', /free money/, 'the input is shown as its words');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("the Transformer shows each head's word-to-word weights labelled with the words, live and in Inspect", async () => {
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
+    try {
+      await trainOnSpam(page, TRANSFORMER, 100);
+      await selectOutput(page, 'encoder1.attention');
+      const map = '[data-testid="attention-map-encoder1-attention"]';
+      await page.locator(`${map} [data-testid="token-heads"]`).waitFor();
+      assert.equal(await page.locator(`${map} [data-testid^="token-head-canvas-"]`).count(), 4, 'one matrix per head');
+      const labels = (await page.locator(`${map} [data-testid="token-head-0"]`).getAttribute('data-words')) ?? '';
+      assert.ok(labels.split(' ').length >= 3, `head 0 is labelled with the message's words: ${labels}`);
+      assert.ok((await drawnColours(page, map)) > 4, 'the heads are drawn');
+
+      await inspectTyped(page);
+      const inspected = '[data-testid="inspect-map-encoder1-attention"]';
+      await page.locator(`${inspected} [data-testid="token-heads"]`).waitFor();
+      assertTypedTokens(((await page.locator(`${inspected} [data-testid="token-head-3"]`).getAttribute('data-words')) ?? '').split(' '));
+      assertTypedTokens((await shadedWords(page, '[data-testid="inspect-map-attention-weights"]')).map((w) => w.word));
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
