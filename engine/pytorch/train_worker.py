@@ -23,6 +23,7 @@ import json
 import math
 import os
 import queue
+import re
 import struct
 import sys
 import threading
@@ -759,10 +760,24 @@ class Run:
         return s["badEpochs"] >= es["patience"]
 
 
+def failure_message(err, rank, world):
+    """The error in words; a collective that timed out (gloo: "Timed out waiting 8000ms for recv
+    operation", NCCL: "Watchdog caught collective operation timeout") says what that means."""
+    text = f"{type(err).__name__}: {err}"
+    if world > 1 and re.search(r"timed out|timeout", str(err), re.IGNORECASE):
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return (
+            f"rank {rank} waited {COLLECTIVE_TIMEOUT_S:g} s in a collective (ATTN_COLLECTIVE_TIMEOUT_S) for a rank "
+            f"that never joined it: another rank is stuck, stopped or too slow ({first})"
+        )
+    return text
+
+
 def main():
     with open(sys.argv[1]) as f:
         spec = json.load(f)
-    rank0 = int(os.environ.get("RANK", "0")) == 0
+    rank = int(os.environ.get("RANK", "0"))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
     keep_freed_memory()
     try:
         Run(spec).run()
@@ -771,8 +786,10 @@ def main():
         import traceback
 
         traceback.print_exc()
-        if rank0:
-            sys.stdout.write(json.dumps({"type": "error", "message": f"{type(err).__name__}: {err}"}) + "\n")
+        message = failure_message(err, rank, world)
+        sys.stderr.write(f"{message}\n")  # the last line, which the launcher quotes for a rank that fails
+        if rank == 0:
+            sys.stdout.write(json.dumps({"type": "error", "message": message}) + "\n")
         code = 1
     # Everything is written and flushed: exit without the interpreter's shutdown, which can
     # stall on the stdin reader thread's lock or on gloo's threads.
