@@ -207,7 +207,9 @@ export async function benchPytorch(opts: { samples?: number; device?: TorchOptio
   const runs = [];
   for (let i = 0; i < (opts.repeats ?? 2); i++) runs.push(await ours(1, plains));
   const overheads = runs.map((r, i) => 1 - r.samplesPerSec / ((plains[i] + plains[i + 1]) / 2));
-  const median = [...overheads].sort((a, b) => a - b)[Math.floor((overheads.length - 1) / 2)];
+  const sorted = [...overheads].sort((a, b) => a - b);
+  // With an even count, the mean of the middle two (not the lower one, which would flatter us).
+  const median = (sorted[Math.floor((sorted.length - 1) / 2)] + sorted[Math.ceil((sorted.length - 1) / 2)]) / 2;
   const one = runs.at(-1)!;
   const two = await ours(2);
   return {

@@ -26,6 +26,8 @@ interface TrainOptions {
   device?: TorchDevice;
   nproc?: number;
   python?: string;
+  /** false with --no-sync-batch-norm (commander's default for a --no- flag is true). */
+  syncBatchNorm: boolean;
   printLaunch?: boolean;
   nnodes?: number;
   nodeRank?: number;
@@ -138,14 +140,16 @@ async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
     ...graphTrainingConfig(r.graph.training),
     ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
   } as TrainConfigInput;
-  const torchOnly = (['device', 'nproc', 'python', 'printLaunch'] as const).filter((k) => o[k] !== undefined);
+  const torchOnly = [
+    ...(['device', 'nproc', 'python', 'printLaunch'] as const).filter((k) => o[k] !== undefined).map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)),
+    ...(o.syncBatchNorm === false ? ['no-sync-batch-norm'] : []),
+  ];
   if (o.backend !== 'pytorch' && torchOnly.length) {
-    out.err(
-      `attn train: --${torchOnly.map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(', --')} ${torchOnly.length > 1 ? 'need' : 'needs'} --backend pytorch`,
-    );
+    out.err(`attn train: --${torchOnly.join(', --')} ${torchOnly.length > 1 ? 'need' : 'needs'} --backend pytorch`);
     return 1;
   }
-  const pytorch = o.backend === 'pytorch' ? { python: o.python, device: o.device ?? 'auto', nproc: o.nproc ?? 1 } : undefined;
+  const pytorch =
+    o.backend === 'pytorch' ? { python: o.python, device: o.device ?? 'auto', nproc: o.nproc ?? 1, syncBatchNorm: o.syncBatchNorm !== false } : undefined;
   const start = {
     graph: r.graph,
     dataset: { name: o.dataset, limit: o.limit, seed: o.seed },
@@ -234,6 +238,7 @@ export function registerTrainCommand(program: Command, out: Out, setCode: (code:
     .addOption(new Option('--device <d>', 'pytorch: torch device').choices([...TORCH_DEVICES]))
     .option('--nproc <n>', 'pytorch: ranks on this machine (DDP: gloo on CPU, NCCL on CUDA)', atLeastOne('--nproc'))
     .option('--python <path>', 'pytorch: the Python interpreter (default /usr/bin/python3, then python3 on PATH)')
+    .option('--no-sync-batch-norm', "pytorch, several ranks: BatchNorm statistics of each rank's shard, not of the global batch")
     .option('--print-launch', 'pytorch: prepare the run folder and print the torchrun command for each node instead of training')
     .option('--nnodes <n>', 'with --print-launch: nodes in the job', atLeastOne('--nnodes'))
     .option('--node-rank <r>', "with --print-launch: print only this node's command", int('--node-rank'))

@@ -67,6 +67,8 @@ export const pytorchOptionsSchema = z.strictObject({
   python: z.string().min(1).max(MAX_PATH).optional(),
   device: z.enum(['auto', 'cuda', 'mps', 'cpu']).default('auto'),
   nproc: z.number().int().min(1).max(64).default(1),
+  /** With several ranks: BatchNorm statistics over the global batch rather than each rank's shard. */
+  syncBatchNorm: z.boolean().default(true),
 });
 
 const runRef = z.strictObject({ runId: idSchema });

@@ -43,7 +43,7 @@ export interface AttentionSpec {
   axes?: string;
 }
 
-/** spec.json: what train_worker.py reads. */
+/** spec.json: what train_worker.py reads, every field of it (test/pytorch-options.test.ts checks). */
 export interface RunSpec {
   model: string;
   data: { trainX: string; trainY: string; valX: string; valY: string; orders: string; rates: string };
@@ -53,17 +53,14 @@ export interface RunSpec {
   attention: AttentionSpec[];
   config: TrainConfig;
   device: string;
-  seed: number;
   /** With several ranks, BatchNorm normalises over the global batch (SyncBatchNorm), as one rank would. */
   syncBatchNorm: boolean;
-  checkpoints: string;
   /** Where rank 0 writes its safetensors (they then go into a checkpoint of the run folder). */
   staging: string;
   /** Under a bare torchrun (no attn reading rank 0's stdout), where rank 0 also appends its events, for finalize.ts. */
   events: string;
   /** Per model output: forward() gives logits (the trainer applies the softmax, as the graph does). */
   logits: boolean[];
-  metrics: string;
   /** Frozen parameters, BatchNorm held in eval mode, learning-rate multipliers (fine-tuning). */
   fineTune: TorchFineTuning;
   /** Weights to start from (the compiled graph's seeded initial weights, or a checkpoint), optimizer state when continuing. */
@@ -159,12 +156,9 @@ export async function prepareTorchRun(opts: {
     attention: config.probe.enabled ? compiledAttention : [],
     config,
     device: opts.device,
-    seed: config.seed,
     syncBatchNorm: opts.syncBatchNorm ?? true,
-    checkpoints: path.join(root, 'checkpoints'),
     staging: path.join(dir, 'staging'),
     events: path.join(dir, 'events.jsonl'),
-    metrics: path.join(root, 'metrics.jsonl'),
     resume: opts.resume,
     fineTune: torchFineTuning(exported.weights, config),
   };

@@ -109,7 +109,13 @@ export class PytorchRun {
         ...req.config,
         dataset: req.dataset,
         backend: 'pytorch',
-        pytorch: { python: python.python, torch: python.torch, device: o.device ?? 'auto', nproc },
+        pytorch: {
+          python: python.python,
+          torch: python.torch,
+          device: o.device ?? 'auto',
+          nproc,
+          ...(nproc > 1 ? { syncBatchNorm: o.syncBatchNorm ?? true } : {}),
+        },
       };
       // No run folder asked for (out: null): the worker still needs its files, in a folder removed afterwards.
       const scratch = req.out === null ? await mkdtemp(path.join(tmpdir(), 'attn-pytorch-')) : null;

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import queue
+import re
 import struct
 import sys
 import threading
@@ -35,6 +36,10 @@ import torch.distributed as dist
 
 IGNORE = -1
 EPS = 1e-7
+# The cross-entropies clamp probabilities to [EPS, 1 - EPS] (tfjs' clipping); on log-probabilities
+# that is the same clamp, with the same value and the same (zero outside) gradient.
+LOG_EPS, LOG_ONE_MINUS_EPS = math.log(EPS), math.log1p(-EPS)
+CROSS_ENTROPIES = ("categoricalCrossentropy", "sparseCategoricalCrossentropy")
 STOP, PROBE, PAUSED = 1, 2, 4
 # How long a rank waits in one collective before the run fails naming it (torch's default).
 # While rank 0 is paused it re-broadcasts PAUSED every PAUSE_HEARTBEAT_S, so a pause never
@@ -223,10 +228,12 @@ class Channel:
 # ---------------------------------------------------------------- losses and metrics
 
 
-def per_position_loss(name, y, p):
-    """engine/train/losses.ts' losses per position: y one-hot, p probabilities, both [n, classes]."""
-    if name in ("categoricalCrossentropy", "sparseCategoricalCrossentropy"):
-        return -(y * p.clamp(EPS, 1 - EPS).log()).sum(-1)
+def per_position_loss(name, target, p):
+    """engine/train/losses.ts' losses per position: target the class indices [n, 1] (IGNORE as 0),
+    p probabilities [n, classes]."""
+    if name in CROSS_ENTROPIES:
+        return -p.gather(1, target).squeeze(1).clamp(EPS, 1 - EPS).log()
+    y = torch.nn.functional.one_hot(target.squeeze(1), p.shape[1]).to(p.dtype)
     if name == "binaryCrossentropy":
         q = p.clamp(EPS, 1 - EPS)
         return -(y * q.log() + (1 - y) * (1 - q).log()).mean(-1)
@@ -237,11 +244,11 @@ def per_position_loss(name, y, p):
     raise ValueError(f"unsupported loss {name}")
 
 
-def ranks_above(probs, labels):
+def ranks_above(scores, labels):
     """Classes ranked before each target (ties go to the lower index, as argmax does)."""
-    target = probs.gather(1, labels.clamp_min(0)[:, None])
-    index = torch.arange(probs.shape[1], device=probs.device)[None, :]
-    return ((probs > target) | ((probs == target) & (index < labels[:, None]))).sum(1)
+    target = scores.gather(1, labels.clamp_min(0)[:, None])
+    index = torch.arange(scores.shape[1], device=scores.device)[None, :]
+    return ((scores > target) | ((scores == target) & (index < labels[:, None]))).sum(1)
 
 
 class Sums:
@@ -252,13 +259,21 @@ class Sums:
         self.keys = ["loss", "samples"] + [f"{i}.{k}" for i in range(len(outputs)) for k in ("loss", "n", "correct", "topK")]
         initial = initial or {}
         self.vector = torch.tensor([float(initial.get(k, 0.0)) for k in self.keys], dtype=stats_dtype(device), device=device)
+        # What the host knows without asking the device (a training step's samples and labelled count).
+        self.counted = dict.fromkeys(["samples"] + [f"{i}.n" for i in range(len(outputs))], 0)
 
-    def add(self, vector):
+    def add(self, vector, samples=0, labelled=0):
+        """vector: sums in the keys' layout, on the device; samples and labelled: counts the host adds."""
         self.vector += vector
+        for k in self.counted:
+            self.counted[k] += samples if k == "samples" else labelled
 
     @property
     def values(self):
-        return dict(zip(self.keys, self.vector.tolist()))
+        out = dict(zip(self.keys, self.vector.tolist()))
+        for k, v in self.counted.items():
+            out[k] += v
+        return out
 
     def as_dict(self):
         return {k: v for k, v in self.values.items() if v or k in ("loss", "samples")}
@@ -297,8 +312,8 @@ class Run:
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.local_rank = int(os.environ.get("LOCAL_RANK", str(self.rank)))
         driven = bool(os.environ.get("ATTN_DRIVEN"))
-        self.channel = Channel(self.rank == 0, None if driven else spec.get("events"))
-        self.device = self.pick_device(spec.get("device", "auto"))
+        self.channel = Channel(self.rank == 0, None if driven else spec["events"])
+        self.device = self.pick_device(spec["device"])
         if self.world > 1:
             backend = "nccl" if self.device.type == "cuda" else "gloo"
             if self.device.type == "cpu":
@@ -306,7 +321,7 @@ class Run:
                 local = int(os.environ.get("LOCAL_WORLD_SIZE", str(self.world)))
                 torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
             dist.init_process_group(backend, timeout=datetime.timedelta(seconds=COLLECTIVE_TIMEOUT_S))
-        torch.manual_seed(spec.get("seed", 0) + self.rank)
+        torch.manual_seed(self.c["seed"] + self.rank)
         self.outputs = spec["outputs"]
         self.classes = spec["classes"]
         self.load_data()
@@ -332,13 +347,22 @@ class Run:
         self.val_x = as_input(np.load(d["valX"], mmap_mode="r")).to(self.device)
         self.val_y = torch.from_numpy(np.array(np.load(d["valY"], mmap_mode="r"), dtype=np.int64)).to(self.device)
         self.orders = np.load(d["orders"], mmap_mode="r")
-        self.rates = np.load(d["rates"], mmap_mode="r")
+        self.rates = np.load(d["rates"]).tolist()
         self.labels_per_sample = int(np.prod(self.train_y.shape[1:])) if self.train_y.dim() > 1 else 1
+        # Labelled positions per training sample (IGNORE marks the others), for each batch's global count.
+        labels = np.load(d["trainY"], mmap_mode="r")
+        self.labelled = (np.asarray(labels) != IGNORE).reshape(len(labels), -1).sum(1)
+
+    def epoch_batches(self, epoch, batch_size):
+        """An epoch's data order on the device, and the labelled count of each of its global batches."""
+        order = np.asarray(self.orders[epoch], dtype=np.int64)
+        counts = np.add.reduceat(self.labelled[order], np.arange(0, len(order), batch_size)) if len(order) else []
+        return torch.from_numpy(order).to(self.device), [int(c) for c in counts]
 
     def build_model(self):
         # The export carries its runtime (engine/export/torch/runtime.py): its safetensors reader is ours too.
         self.module = module = load_module(self.spec["model"])
-        torch.manual_seed(self.spec.get("seed", 0))  # every rank starts from the same weights
+        torch.manual_seed(self.c["seed"])  # every rank starts from the same weights
         self.model = module.Model().to(self.device)
         resume = self.spec.get("resume")
         if resume:
@@ -348,9 +372,9 @@ class Run:
                 raise RuntimeError(f"checkpoint {resume['weights']} has no value for {', '.join(missing[:5])}")
             self.model.load_state_dict(state, strict=False)
         # Each rank's shard alone would give its BatchNorms other statistics than the global batch's.
-        if self.world > 1 and self.spec.get("syncBatchNorm", True):
+        if self.spec["syncBatchNorm"] and self.world > 1:
             self.model = synchronise_batch_norm(self.model, self.device)
-        apply_fine_tuning(self.model, self.spec.get("fineTune"))
+        apply_fine_tuning(self.model, self.spec["fineTune"])
         self.named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         self.params = [p for _, p in self.named]
         self.net = self.model
@@ -359,13 +383,16 @@ class Run:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         self.optimizer = self.make_optimizer()
         self.optimizer_steps = 0
+        self.lr = None  # the rate last set on the parameter groups
+        self.stats_dtype = stats_dtype(self.device)
+        self.zero = torch.zeros((), device=self.device)
         self.checkpoints_written = 0
         if resume and resume.get("optimizer"):
             self.restore_optimizer(self.module.read_safetensors(resume["optimizer"]), resume["optimizerStep"])
 
     def make_optimizer(self):
         c = self.c
-        params = param_groups(self.named, self.spec.get("fineTune"))
+        params = param_groups(self.named, self.spec["fineTune"])
         wd = c.get("weightDecay")
         if c["optimizer"] == "sgd":
             return torch.optim.SGD(params, lr=c["lr"], momentum=c["momentum"], weight_decay=wd or 0)
@@ -405,12 +432,8 @@ class Run:
     # ------------------------------------------------------------ one step
 
     def forward_outputs(self, net, x):
-        """The graph's outputs: the export's forward() gives logits where the loss is a
-        cross-entropy, and the losses and metrics here take probabilities, as tfjs's do."""
         out = net(x)
-        out = out if isinstance(out, tuple) else (out,)
-        logits = self.spec.get("logits") or [False] * len(out)
-        return tuple(torch.softmax(o, dim=-1) if is_logits else o for o, is_logits in zip(out, logits))
+        return out if isinstance(out, tuple) else (out,)
 
     def shard(self, idx):
         """This rank's part of a global batch (contiguous, as even as can be)."""
@@ -418,57 +441,74 @@ class Run:
         lo, hi = self.rank * n // self.world, (self.rank + 1) * n // self.world
         return idx[lo:hi]
 
-    def batch_losses(self, outs, labels):
-        """Per trained output: summed loss over labelled positions, correct and top-k counts (tensors, not read)."""
-        results = []
+    def output_losses(self, outs, labels, keep, top_k):
+        """Per trained output: its loss summed over the labelled positions, and its correct and (with
+        top_k) top-k counts, all tensors left on the device. keep: the labelled positions' mask, or
+        None when every position is labelled. The export's forward() gives logits where the loss is
+        a cross-entropy; the losses and metrics here are tfjs', on probabilities."""
         flat = labels.reshape(-1)
-        keep = flat != IGNORE
-        mask = keep.float()
-        y = torch.nn.functional.one_hot(flat.clamp_min(0), self.classes).float()
+        target = flat.clamp_min(0)[:, None]
+        logits = self.spec["logits"]
+        results = []
         for o in self.outputs:
-            p = outs[o["index"]].reshape(-1, self.classes)
-            loss = (per_position_loss(o["loss"], y, p) * mask).sum()
+            out = outs[o["index"]].reshape(-1, self.classes)
+            from_logits = logits[o["index"]]
+            if from_logits and o["loss"] in CROSS_ENTROPIES:
+                # log(clamp(softmax)) in fewer steps: one log_softmax, the clamp moved onto the logs.
+                scores = torch.log_softmax(out, -1)
+                per_position = -scores.gather(1, target).squeeze(1).clamp(LOG_EPS, LOG_ONE_MINUS_EPS)
+            else:
+                scores = torch.softmax(out, -1) if from_logits else out
+                per_position = per_position_loss(o["loss"], target, scores)
+            loss = (per_position * keep).sum() if keep is not None else per_position.sum()
             with torch.no_grad():
-                above = ranks_above(p, flat)
-                correct = ((above == 0) & keep).sum()
-                top_k = ((above < self.c["topK"]) & keep).sum()
-            results.append((loss, correct, top_k))
-        return results, keep.sum()
+                scores = scores.detach()
+                if top_k:
+                    above = ranks_above(scores, flat)
+                    hit, hit_k = above == 0, above < self.c["topK"]
+                    if keep is not None:
+                        hit, hit_k = hit & keep, hit_k & keep
+                    results.append((loss, hit.sum(), hit_k.sum()))
+                else:
+                    hit = scores.argmax(1) == flat  # the first of equal maxima, as tfjs' argmax
+                    results.append((loss, (hit & keep if keep is not None else hit).sum(), None))
+        return results
 
     def step(self, idx, lr, global_count):
-        """One optimizer step on this rank's shard of a global batch; returns the batch's sums
-        (reduced over ranks) as a vector on the device, without waiting for it."""
+        """One optimizer step on this rank's shard of a global batch (idx: its sample indices, a
+        tensor on the device; global_count: its labelled positions). Returns the batch's loss sums
+        and correct counts (reduced over ranks) in Sums' layout, on the device, not waited for."""
+        n = idx.shape[0]
         local = self.shard(idx)
-        for g in self.optimizer.param_groups:
-            g["lr"] = lr * g["lr_scale"]
-        dtype = stats_dtype(self.device)
-        stats = torch.zeros(2 + 4 * len(self.outputs), dtype=dtype, device=self.device)
-        if len(local):
-            sel = torch.from_numpy(np.ascontiguousarray(local, dtype=np.int64)).to(self.device, non_blocking=True)
-            x, labels = self.train_x[sel], self.train_y[sel]
+        if lr != self.lr:
+            for g in self.optimizer.param_groups:
+                g["lr"] = lr * g["lr_scale"]
+            self.lr = lr
+        if local.shape[0]:
+            x, labels = self.train_x[local], self.train_y[local]
             outs = self.forward_outputs(self.net, x)
-            parts, n_local = self.batch_losses(outs, labels)
+            every = global_count == n * self.labels_per_sample
+            parts = self.output_losses(outs, labels, None if every else labels.reshape(-1) != IGNORE, top_k=False)
             # Summed over this shard and divided by the global count: DDP's average over ranks gives the global mean.
-            total = sum(o["weight"] * loss for o, (loss, _, _) in zip(self.outputs, parts)) / max(global_count, 1)
-            objective = total * self.world
+            weighted = [loss if o["weight"] == 1 else o["weight"] * loss for o, (loss, _, _) in zip(self.outputs, parts)]
+            total = sum(weighted[1:], weighted[0])
+            objective = total * (self.world / max(global_count, 1))
             with torch.no_grad():
-                row = [total * len(idx), torch.zeros((), device=self.device)]
-                for loss, correct, top_k in parts:
-                    row += [loss / max(global_count, 1), n_local, correct, top_k]
-                stats = torch.stack([v.detach().to(dtype) for v in row])
+                zero = self.zero
+                row = [total.detach() * (n / max(global_count, 1)), zero]
+                for loss, correct, _ in parts:
+                    row += [loss.detach(), zero, correct, zero]
+                stats = torch.stack(row).to(self.stats_dtype)
         else:
             objective = sum(p.sum() * 0 for p in self.params)
+            stats = torch.zeros(2 + 4 * len(self.outputs), dtype=self.stats_dtype, device=self.device)
         self.optimizer.zero_grad(set_to_none=True)
         objective.backward()
         if self.c.get("clipNorm"):
             self.clip_gradients(self.c["clipNorm"])
         self.optimizer.step()
         self.optimizer_steps += 1
-        stats = self.reduce(stats)
-        per_output = stats[2:].view(-1, 4)
-        per_output[:, 0] *= per_output[:, 1]  # mean loss × labelled count, as the tfjs trainer sums it
-        stats[1] = len(idx)
-        return stats
+        return self.reduce(stats)
 
     @torch.no_grad()
     def clip_gradients(self, clip):
@@ -496,8 +536,9 @@ class Run:
         dtype = sums.vector.dtype
         for start in range(lo, hi, size):
             x, labels = self.val_x[start : min(start + size, hi)], self.val_y[start : min(start + size, hi)]
-            parts, count = self.batch_losses(self.forward_outputs(self.model, x), labels)
-            count = count.to(dtype)
+            keep = labels.reshape(-1) != IGNORE
+            parts = self.output_losses(self.forward_outputs(self.model, x), labels, keep, top_k=True)
+            count = keep.sum().to(dtype)
             total = sum(o["weight"] * loss.to(dtype) / count.clamp_min(1) for o, (loss, _, _) in zip(self.outputs, parts))
             row = [total * x.shape[0], torch.tensor(float(x.shape[0]), dtype=dtype, device=self.device)]
             for loss, correct, top_k in parts:
@@ -604,7 +645,6 @@ class Run:
         probe_every, probe_ms = c["probe"]["everyBatches"], c["probe"]["minIntervalMs"]
         probing = c["probe"]["enabled"] and len(spec["attention"]) > 0
         last_probe_step, last_probe_time = -math.inf, -math.inf
-        labels_np = None
         reason = "completed"
         train_seconds, samples = 0.0, 0
         self.probe_requested = False
@@ -642,7 +682,7 @@ class Run:
         t0, lr = time.perf_counter(), 0.0
 
         while s["epoch"] < epochs:
-            order = self.orders[s["epoch"]]
+            order, counts = self.epoch_batches(s["epoch"], batch_size)
             epoch_start = time.perf_counter()
             stopped = False
             while s["batch"] < batches:
@@ -654,12 +694,10 @@ class Run:
                     break
                 t0 = time.perf_counter()
                 idx = order[s["batch"] * batch_size : (s["batch"] + 1) * batch_size]
-                if labels_np is None:
-                    labels_np = np.load(spec["data"]["trainY"], mmap_mode="r")
-                global_count = int((np.asarray(labels_np[np.asarray(idx)]) != IGNORE).sum())
-                lr = float(self.rates[s["step"]])
-                sums.add(self.step(idx, lr, global_count))
-                samples += len(idx)
+                global_count = counts[s["batch"]]
+                lr = self.rates[s["step"]]
+                sums.add(self.step(idx, lr, global_count), idx.shape[0], global_count)
+                samples += idx.shape[0]
                 s["batch"] += 1
                 s["step"] += 1
                 # Always at an epoch's last batch: the device is drained before the clock stops.
@@ -722,10 +760,24 @@ class Run:
         return s["badEpochs"] >= es["patience"]
 
 
+def failure_message(err, rank, world):
+    """The error in words; a collective that timed out (gloo: "Timed out waiting 8000ms for recv
+    operation", NCCL: "Watchdog caught collective operation timeout") says what that means."""
+    text = f"{type(err).__name__}: {err}"
+    if world > 1 and re.search(r"timed out|timeout", str(err), re.IGNORECASE):
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return (
+            f"rank {rank} waited {COLLECTIVE_TIMEOUT_S:g} s in a collective (ATTN_COLLECTIVE_TIMEOUT_S) for a rank "
+            f"that never joined it: another rank is stuck, stopped or too slow ({first})"
+        )
+    return text
+
+
 def main():
     with open(sys.argv[1]) as f:
         spec = json.load(f)
-    rank0 = int(os.environ.get("RANK", "0")) == 0
+    rank = int(os.environ.get("RANK", "0"))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
     keep_freed_memory()
     try:
         Run(spec).run()
@@ -734,8 +786,10 @@ def main():
         import traceback
 
         traceback.print_exc()
-        if rank0:
-            sys.stdout.write(json.dumps({"type": "error", "message": f"{type(err).__name__}: {err}"}) + "\n")
+        message = failure_message(err, rank, world)
+        sys.stderr.write(f"{message}\n")  # the last line, which the launcher quotes for a rank that fails
+        if rank == 0:
+            sys.stdout.write(json.dumps({"type": "error", "message": message}) + "\n")
         code = 1
     # Everything is written and flushed: exit without the interpreter's shutdown, which can
     # stall on the stdin reader thread's lock or on gloo's threads.

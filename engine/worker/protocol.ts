@@ -15,12 +15,16 @@ export const startCommandSchema = z.object({
   dataset: datasetSpecSchema,
   config: trainConfigSchema.optional(),
   backend: z.enum(TRAINING_BACKEND_OPTIONS).default('auto'),
-  /** Backend `pytorch`: the interpreter (default: /usr/bin/python3, then python3 on PATH), torch device and ranks. */
+  /**
+   * Backend `pytorch`: the interpreter (default: /usr/bin/python3, then python3 on PATH), torch
+   * device and ranks; with several ranks, BatchNorm over the global batch (synchronised) or each rank's shard.
+   */
   pytorch: z
     .object({
       python: z.string().optional(),
       device: z.enum(['auto', 'cuda', 'mps', 'cpu']).default('auto'),
       nproc: z.number().int().min(1).max(64).default(1),
+      syncBatchNorm: z.boolean().default(true),
     })
     .optional(),
   out: z.object({ base: z.string().optional(), dir: z.string().optional() }).nullable().optional(),

@@ -48,6 +48,11 @@ describe('PyTorch in the Training panel (browser mode, headless Chromium)', { sk
       await page.getByTestId('train-torchrun-nnodes').fill('3');
       await page.getByTestId('train-torchrun-master').fill('node0.lab:29400');
       assert.match(await command.inputValue(), /--nnodes=3 .*--master_addr=node0\.lab --master_port=29400 /);
+      // Synchronised BatchNorm: a setting of several ranks only, on by default.
+      assert.equal(await page.getByTestId('train-syncBatchNorm').count(), 0);
+      await page.getByTestId('train-nproc').fill('2');
+      assert.equal(await page.getByTestId('train-syncBatchNorm').isChecked(), true);
+      await page.getByTestId('train-nproc').fill('1');
       await page.getByTestId('train-torchDevice').selectOption('cpu');
       await page.getByTestId('train-dataset').selectOption('mnist');
       await page.getByTestId('train-limit').fill('600');

@@ -352,6 +352,8 @@ function HyperSection({ locked }: { locked: boolean }) {
 function BackendSection({ locked }: { locked: boolean }) {
   const backend = useTrainForm((s) => s.backend);
   const pythonPath = useTrainForm((s) => s.pythonPath);
+  const nproc = useTrainForm((s) => s.nproc);
+  const syncBatchNorm = useTrainForm((s) => s.syncBatchNorm);
   const [torch, setTorch] = useState<PytorchInfo | null>(null);
   const [asked, setAsked] = useState(pythonPath);
   useEffect(() => {
@@ -400,6 +402,17 @@ function BackendSection({ locked }: { locked: boolean }) {
           <Field label="Ranks" help="Processes on this machine (DDP: gloo on CPU, NCCL on CUDA); multi-node: attn train --print-launch">
             <NumberInput k="nproc" disabled={locked} />
           </Field>
+          {nproc > 1 && (
+            <Field label="Sync BatchNorm" help="BatchNorm statistics over the global batch of all ranks, as one rank would see it (off: each rank's own shard)">
+              <input
+                type="checkbox"
+                checked={syncBatchNorm}
+                disabled={locked}
+                data-testid="train-syncBatchNorm"
+                onChange={(e) => setForm({ syncBatchNorm: e.target.checked })}
+              />
+            </Field>
+          )}
         </div>
       )}
       {backend === 'pytorch' && torch?.found && <TorchrunCommand torch={torch} />}

@@ -53,6 +53,8 @@ export interface TrainForm {
   pythonPath: string;
   torchDevice: (typeof TORCH_DEVICES)[number];
   nproc: number;
+  /** With several ranks: BatchNorm statistics over the global batch, not each rank's shard. */
+  syncBatchNorm: boolean;
   /** Loss weight per output node (overrides the Output node's own weight for this run). */
   lossWeights: Record<string, number>;
   /** Fine-tuning: the run holding loaded weights ('' : start from the graph's initialisation). */
@@ -97,6 +99,7 @@ export const defaultForm = (): TrainForm => {
     pythonPath: '',
     torchDevice: pytorchOptionsSchema.shape.device.parse(undefined),
     nproc: pytorchOptionsSchema.shape.nproc.parse(undefined),
+    syncBatchNorm: pytorchOptionsSchema.shape.syncBatchNorm.parse(undefined),
     lossWeights: {},
     initWeights: '',
     freeze: '',
@@ -249,6 +252,16 @@ export function datasetRequest(f: TrainForm): DatasetRequest {
   return { name: f.dataset, validationSplit: f.validationSplit, seed: f.seed, ...(f.limit > 0 ? { limit: f.limit } : {}) };
 }
 
+/** The pytorch backend's settings, as the host takes them. */
+function torchRequest(f: TrainForm) {
+  return {
+    ...(f.pythonPath.trim() ? { python: f.pythonPath.trim() } : {}),
+    device: f.torchDevice,
+    nproc: f.nproc,
+    ...(f.nproc > 1 ? { syncBatchNorm: f.syncBatchNorm } : {}),
+  };
+}
+
 export function startRequest(f: TrainForm, graph: GraphFile): StartRequest {
   // Loss weights are the Output nodes' own parameter: the run trains a copy of the graph with them set.
   const trained: GraphFile = {
@@ -261,7 +274,7 @@ export function startRequest(f: TrainForm, graph: GraphFile): StartRequest {
     graph: trained,
     dataset: datasetRequest(f),
     backend: f.backend,
-    ...(f.backend === 'pytorch' ? { pytorch: { ...(f.pythonPath.trim() ? { python: f.pythonPath.trim() } : {}), device: f.torchDevice, nproc: f.nproc } } : {}),
+    ...(f.backend === 'pytorch' ? { pytorch: torchRequest(f) } : {}),
     config: {
       epochs: f.epochs,
       batchSize: f.batchSize,
