@@ -5,6 +5,7 @@
 // see the same machine load; and where a training step's time goes: kernels by
 // name, framework overhead, data, probes.
 //   npm run bench -- zoo [--templates a,b] [--limit N] [--backend wasm|cpu|...]
+// One template's step profile alone (no PyTorch): node dist/bench/zoo-profile.js TEMPLATE [steps]
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -139,7 +140,7 @@ async function measureOurs(tf: TF, graph: GraphFile, data: PreparedData, config:
  * batch's making (data), and the rest (framework: tape, gradients' bookkeeping,
  * allocation, the trainer's own work between kernels).
  */
-async function profileOurs(tf: TF, graph: GraphFile, data: PreparedData, config: TrainConfigInput & { batchSize: number }, steps: number) {
+export async function profileOurs(tf: TF, graph: GraphFile, data: PreparedData, config: TrainConfigInput & { batchSize: number }, steps: number) {
   const b = config.batchSize;
   const indices = Array.from({ length: (steps + 1) * b }, (_, i) => i % data.train.size);
   let reset = () => {};

@@ -266,3 +266,46 @@ test('Mean over contiguous axes gives the cpu result to the bit on wasm (each el
     }
   }
 });
+
+test('Concat and SplitV on every axis, with short and long runs, empty parts and three dtypes: wasm matches cpu exactly', async () => {
+  const { tf } = await ready;
+  const a = random(2 * 3 * 5 * 2);
+  const b = random(2 * 3 * 5 * 3);
+  const long = random(2 * 70);
+  const { cpu, wasm } = await onBoth(() => {
+    const x = tf.tensor4d(a, [2, 3, 5, 2]);
+    const y = tf.tensor4d(b, [2, 3, 5, 3]);
+    const twin = tf.slice(y, [0, 0, 0, 1], [2, 3, 5, 2]);
+    const joined = [3, 2, 1, 0].map((axis) => tf.concat([x, twin, x], axis));
+    return [
+      // CBAM's join of two single-channel maps: runs of one element.
+      tf.concat([x.slice([0, 0, 0, 0], [2, 3, 5, 1]), y.slice([0, 0, 0, 2], [2, 3, 5, 1])], 3),
+      tf.concat([x, y], -1),
+      ...joined,
+      tf.concat([tf.tensor2d(long, [2, 70]), tf.tensor2d(long.slice(0, 2 * 65), [2, 65]), tf.zeros([2, 0])], 1),
+      tf.concat([tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), tf.tensor2d([5, 6], [2, 1], 'int32')], 1),
+      tf.concat([tf.tensor1d([1, 0, 1], 'bool'), tf.tensor1d([0, 1], 'bool')]),
+      ...tf.split(y, [1, 2], 3),
+      ...tf.split(y, [1, 0, 2], 3),
+      ...tf.split(y, 3, 1),
+      ...tf.split(tf.tensor2d(long, [2, 70]), [64, 6], 1),
+      ...tf.split(tf.tensor3d([1, 2, 3, 4, 5, 6], [1, 3, 2], 'int32'), [2, 1], 1),
+    ];
+  });
+  assert.deepEqual(wasm, cpu);
+});
+
+test('Concat gradient through SplitV: the two single-channel maps of CBAM get their own gradients back on wasm', async () => {
+  const { tf } = await ready;
+  const a = random(64);
+  const b = random(64);
+  const w = random(128);
+  const { cpu, wasm } = await onBoth(() => {
+    const x = tf.tensor4d(a, [2, 4, 8, 1]);
+    const y = tf.tensor4d(b, [2, 4, 8, 1]);
+    const weights = tf.tensor4d(w, [2, 4, 8, 2]);
+    const grads = tf.grads((p: Tensor, q: Tensor) => tf.concat([p, q], 3).mul(weights).sum())([x, y]);
+    return grads;
+  });
+  assert.deepEqual(wasm, cpu);
+});
