@@ -296,12 +296,12 @@ export async function continueRun(checkpoint?: string, extraEpochs = 1): Promise
   const config = { ...(s.request.config ?? {}) } as Record<string, unknown>;
   delete config.dataset;
   delete config.backend;
-  const epochs = Math.max((config.epochs as number | undefined) ?? 1, s.epochs.length) + extraEpochs;
+  // The host counts the extra epochs from the checkpoint's own epoch.
   await startRun({
     graph: s.graph,
     dataset: s.request.dataset,
-    config: { ...config, epochs } as StartRequest['config'],
-    resumeFrom: { runId: s.runId, ...(checkpoint ? { checkpoint } : {}) },
+    config: config as StartRequest['config'],
+    resumeFrom: { runId: s.runId, ...(checkpoint ? { checkpoint } : {}), moreEpochs: extraEpochs },
   });
 }
 
