@@ -123,10 +123,11 @@ describe('one current run in the dock (browser mode, headless Chromium)', { skip
       const dock = page.getByTestId('training-dock');
       const before = (await dock.boundingBox())!.height;
       const grip = (await page.getByTestId('dock-resize').boundingBox())!;
-      await page.mouse.move(grip.x + grip.width / 2, grip.y + grip.height / 2);
+      const [gx, gy] = [grip.x + grip.width / 2, grip.y + grip.height / 2];
+      await page.mouse.move(gx, gy);
       await page.mouse.down();
-      await page.mouse.move(grip.x + grip.width / 2, grip.y - 60, { steps: 4 });
-      await page.mouse.move(grip.x + grip.width / 2, grip.y - 120, { steps: 4 });
+      await page.mouse.move(gx, gy - 60, { steps: 4 });
+      await page.mouse.move(gx, gy - 120, { steps: 4 });
       await page.mouse.up();
       const after = (await dock.boundingBox())!.height;
       assert.ok(Math.abs(after - before - 120) <= 2, `dragged 120 px up: ${before} → ${after}`);

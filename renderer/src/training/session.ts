@@ -74,10 +74,22 @@ export const MAX_SNAPSHOTS = 400;
 
 const emptySeries = (): BatchSeries => ({ step: [], loss: [], accuracy: [], lr: [] });
 
-const initial = (): RunViewState => ({
+// Every key is spelled out, optional ones as undefined: setState merges, and a key
+// left out would carry the previous run's value (its probe images, its done report).
+const initial = (): { [K in keyof Required<RunViewState>]: RunViewState[K] } => ({
   runId: null,
   source: null,
   state: 'idle',
+  message: undefined,
+  request: undefined,
+  graph: undefined,
+  started: undefined,
+  progress: undefined,
+  heldAt: undefined,
+  done: undefined,
+  lastCheckpoint: undefined,
+  probes: undefined,
+  detail: undefined,
   batches: emptySeries(),
   epochs: [],
   snapshots: [],
