@@ -157,3 +157,29 @@ test(
     }
   },
 );
+
+test('continuing a stopped run with "+1 epoch" trains one epoch past its checkpoint, not past the original total', { timeout: 120_000 }, async () => {
+  const s = await sandbox('browser', { training: new ProcessTrainingDriver(forkTraining) });
+  const { events, waitFor } = collect(s);
+  const start = { graph: seNet(), dataset: { name: 'mnist', limit: 48 }, config: { epochs: 10, batchSize: 16, probe: { enabled: false } }, backend: 'cpu' };
+  try {
+    const { runId } = (await s.service.dispatch('startTraining', start)) as { runId: string };
+    await waitFor((e) => e.type === 'epoch' && e.epoch === 1, 'second epoch');
+    await s.service.dispatch('stopTraining', { runId });
+    const stopped = await waitFor((e) => e.type === 'done', 'done');
+    assert.ok(stopped.type === 'done' && stopped.reason === 'stopped' && stopped.epochs < 9, JSON.stringify(stopped));
+    await waitFor(isState('stopped'), 'stopped');
+    events.length = 0;
+
+    await s.service.dispatch('startTraining', { ...start, resumeFrom: { runId, moreEpochs: 1 } });
+    const done = await waitFor((e) => e.type === 'done', 'done of the continuation');
+    assert.ok(done.type === 'done');
+    assert.equal(done.reason, 'completed');
+    assert.equal(done.epochs, stopped.epochs + 1, `stopped after ${stopped.epochs} epochs, +1 epoch`);
+    const started = events.find((x) => x.event.type === 'started')?.event;
+    assert.equal(started?.type === 'started' && started.epochs, stopped.epochs + 1);
+  } finally {
+    await s.service.dispose();
+    await s.cleanup();
+  }
+});

@@ -240,7 +240,7 @@ test('learning-rate schedules: warm-up, step, cosine', () => {
   assert.ok(Math.abs(learningRate(cos, 110, 110, 10) - 0.1) < 1e-12);
 });
 
-test('early stopping ends a run that stops improving; pause holds it between batches', async () => {
+test("early stopping ends a run that stops improving; pause holds it between batches and its time is not the epoch's", async () => {
   const data = await mnist(120, 6);
   const es = await train({ graph: tinyMlp(), data, config: { epochs: 6, batchSize: 36, lr: 1e-12, earlyStopping: { monitor: 'val_accuracy', patience: 1 } } });
   es.trainer.dispose();
@@ -250,8 +250,13 @@ test('early stopping ends a run that stops improving; pause holds it between bat
   const steps: number[] = [];
   const held: number[] = [];
   let stepsWhileHeld: number[] = [];
+  const PAUSE_MS = 1200;
+  let startedAt = 0;
+  let epochWallMs = 0;
   const p = await train({ graph: tinyMlp(), data, config: { epochs: 1, batchSize: 20 } }, (e, t) => {
-    if (e.type === 'progress') {
+    if (e.type === 'started') startedAt = performance.now();
+    else if (e.type === 'epoch') epochWallMs = performance.now() - startedAt;
+    else if (e.type === 'progress') {
       steps.push(e.step);
       if (e.step === 2) t.pause();
     } else if (e.type === 'paused') {
@@ -260,7 +265,7 @@ test('early stopping ends a run that stops improving; pause holds it between bat
       setTimeout(() => {
         stepsWhileHeld = [...steps];
         t.resume();
-      }, 300);
+      }, PAUSE_MS);
     }
   });
   p.trainer.dispose();
@@ -268,4 +273,6 @@ test('early stopping ends a run that stops improving; pause holds it between bat
   assert.deepEqual(stepsWhileHeld, [1, 2], 'no batch runs while paused');
   assert.equal(p.done.reason, 'completed');
   assert.equal(steps.length, Math.ceil(108 / 20));
+  const logged = p.events.find((e) => e.type === 'epoch')!.seconds * 1000;
+  assert.ok(logged < epochWallMs - PAUSE_MS + 200, `the epoch logged ${logged.toFixed(0)} ms of ${epochWallMs.toFixed(0)} ms with a ${PAUSE_MS} ms pause`);
 });

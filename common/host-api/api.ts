@@ -123,8 +123,11 @@ export const requestSchemas = {
     config: trainConfigSchema.optional(),
     backend: z.enum(TRAINING_BACKENDS).default('auto'),
     pytorch: pytorchOptionsSchema.optional(),
-    /** Continue an earlier run (in its own folder) from its latest or a named checkpoint. */
-    resumeFrom: z.strictObject({ runId: idSchema, checkpoint: idSchema.optional() }).optional(),
+    /**
+     * Continue an earlier run (in its own folder) from its latest or a named checkpoint;
+     * `moreEpochs`: train that many epochs past the checkpoint's (config.epochs is then ignored).
+     */
+    resumeFrom: z.strictObject({ runId: idSchema, checkpoint: idSchema.optional(), moreEpochs: z.number().int().min(1).max(100_000).optional() }).optional(),
   }),
   /** The Python with PyTorch that a `pytorch` run would use (`python`: that interpreter only), or why there is none. */
   findPytorch: z.strictObject({ python: z.string().min(1).max(MAX_PATH).optional() }),

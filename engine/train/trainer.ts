@@ -76,6 +76,8 @@ export class Trainer {
   private stopRequested = false;
   private probeRequested = false;
   private state: TrainerState = freshState();
+  /** Time spent paused since the run started: an epoch's logged time leaves it out. */
+  private pausedMs = 0;
 
   constructor(private readonly opts: TrainerOptions) {
     const { tf, data } = opts;
@@ -172,12 +174,14 @@ export class Trainer {
     this.opts.onEvent?.(e);
   }
 
-  /** Lets commands in between batches, waits while paused; true when asked to stop. */
+  /** Lets commands in between batches, waits while paused (adding the wait to `pausedMs`); true when asked to stop. */
   private async control(): Promise<boolean> {
     await new Promise((r) => setImmediate(r));
     for (let gate = this.pauseGate; gate; gate = this.pauseGate) {
       this.emit({ type: 'paused', epoch: this.state.epoch, step: this.state.step });
+      const since = performance.now();
       await gate.promise;
+      this.pausedMs += performance.now() - since;
     }
     return this.stopRequested;
   }
@@ -372,6 +376,7 @@ export class Trainer {
     run: while (s.epoch < c.epochs) {
       const order = permutation(train.size, deriveSeed(c.seed, 'epoch', s.epoch));
       const epochStart = performance.now();
+      const pausedBefore = this.pausedMs;
       while (s.batch < batches) {
         if (await this.control()) {
           await this.checkpoint('stop');
@@ -407,7 +412,7 @@ export class Trainer {
         trainMs += performance.now() - t0;
       }
       const metrics = { ...this.metricsOf(s.sums, '', false), ...(await this.evaluate(validation)) };
-      const seconds = (performance.now() - epochStart) / 1000;
+      const seconds = (performance.now() - epochStart - (this.pausedMs - pausedBefore)) / 1000;
       const row = { epoch: s.epoch, step: s.step, seconds, ...metrics };
       s.history.push(row);
       this.emit({ type: 'epoch', epoch: s.epoch, step: s.step, seconds, metrics });

@@ -124,6 +124,8 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
       await page.getByTestId(`run-row-${runId}`).waitFor();
       assert.match((await page.getByTestId(`run-row-${runId}`).textContent()) ?? '', /stopped/);
       await page.getByTestId(`run-open-${runId}`).click();
+      // The block added above is unsaved: the run's graph replaces it once that is agreed to.
+      await page.getByTestId('run-unsaved-discard').click();
       const snapshots = Number(await text(page, 'run-detail-snapshots'));
       await page.getByTestId('dock-tab-training').click();
       assert.match((await text(page, 'train-state')) ?? '', /stopped/);

@@ -4,12 +4,13 @@ import path from 'node:path';
 import type { HostRequestParsed, PytorchInfo } from '../../../common/host-api/api.js';
 import { WORKER_SCRIPT } from '../../../engine/pytorch/prepare.js';
 import { describeDevices, findTorchPython } from '../../../engine/pytorch/python.js';
-import { RunFolder } from '../../../engine/runs/index.js';
+import { readCheckpoint, RunFolder } from '../../../engine/runs/index.js';
 import type { TrainingDriver } from '../options.js';
 import type { DatasetService } from './datasets.js';
 import { soundGraph } from './graph-check.js';
 import { exists } from './quiet-fs.js';
 import { initWeightsDir } from './weights.js';
+import { trainConfigSchema } from '../../../engine/schemas/train-config.js';
 
 export class TrainingService {
   constructor(
@@ -48,6 +49,8 @@ export class TrainingService {
       runDir = path.join(this.runsDir, resumeFrom.runId);
       if (!(await exists(runDir))) throw new Error(`no run "${resumeFrom.runId}" to continue`);
       resume = await RunFolder.open(runDir).checkpoint(resumeFrom.checkpoint);
+      // "+N epochs" counts from where the checkpoint stands, not from the run's original total.
+      if (resumeFrom.moreEpochs) config = trainConfigSchema.parse({ ...config, epochs: (await readCheckpoint(resume)).epoch + resumeFrom.moreEpochs });
     } else {
       // Named now, created by the driver once it accepts the run (a refused run leaves no folder).
       runDir = await RunFolder.freeName(this.runsDir, checked.graph.name);

@@ -1,8 +1,10 @@
 // Past runs: their config and final metrics; open one to see its charts and
 // attention snapshots again, or continue it from a checkpoint.
 import { useCallback, useEffect, useState } from 'react';
-import type { RunDetail, RunSummary } from '../../../common/host-api/api.js';
+import type { RunSummary } from '../../../common/host-api/api.js';
 import { host } from '../host/host.js';
+import { editor } from '../editor.js';
+import { saveDocument } from '../files.js';
 import { continueRun, isLive, openRun, useSession } from './session.js';
 import { CompareView } from './CompareView.js';
 import { SweepsView } from './SweepsView.js';
@@ -12,7 +14,9 @@ const fmt = (v: number | undefined, d = 3) => (v === undefined || !Number.isFini
 export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
   const [runs, setRuns] = useState<RunSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [detail, setDetail] = useState<RunDetail | null>(null);
+  const detail = useSession((s) => s.detail);
+  /** A run asked for while the editor holds unsaved changes: the prompt is up. */
+  const [asking, setAsking] = useState<string | null>(null);
   const [extra, setExtra] = useState(1);
   const [picked, setPicked] = useState<string[]>([]);
   const [view, setView] = useState<'runs' | 'compare' | 'sweeps'>('runs');
@@ -35,12 +39,14 @@ export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
   // The list changes when a run starts or ends.
   useEffect(refresh, [refresh, state]);
 
-  const open = async (runId: string) => {
-    const d = await openRun(runId);
-    if (d) {
-      setDetail(d);
-      onOpened?.();
+  // Opening a run shows its graph in the editor: unsaved changes are asked about first.
+  const open = async (runId: string, unsaved: 'ask' | 'save' | 'discard' = 'ask') => {
+    if (editor.getState().isDirty()) {
+      if (unsaved === 'ask') return setAsking(runId);
+      if (unsaved === 'save' && !(await saveDocument())) return;
     }
+    setAsking(null);
+    if (await openRun(runId)) onOpened?.();
   };
 
   const pick = (runId: string, on: boolean) => setPicked((p) => (on ? [...p.filter((x) => x !== runId), runId] : p.filter((x) => x !== runId)));
@@ -91,7 +97,7 @@ export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
                       data-testid={`run-pick-${r.runId}`}
                     />
                   </td>
-                  <td title={r.runId}>
+                  <td className="run-name" title={`${r.name} · ${r.runId}`} data-testid={`run-name-${r.runId}`}>
                     <div>{r.name}</div>
                     <small className="hint mono">{r.runId}</small>
                   </td>
@@ -117,6 +123,7 @@ export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
         )}
       </div>
       <div className="run-detail">
+        {asking && <UnsavedPrompt runId={asking} onChoice={(c) => (c === 'cancel' ? setAsking(null) : void open(asking, c))} />}
         {!detail || detail.runId !== shownRun ? (
           <div className="empty">
             Open a run to see its configuration, charts and attention snapshots (in the Training and Attention tabs), and to continue it.
@@ -140,7 +147,14 @@ export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
             <div className="button-row">
               <label className="inline">
                 + epochs{' '}
-                <input type="number" min={1} value={extra} onChange={(e) => setExtra(Math.max(1, Number(e.target.value) || 1))} style={{ width: 60 }} />
+                <input
+                  type="number"
+                  min={1}
+                  value={extra}
+                  onChange={(e) => setExtra(Math.max(1, Number(e.target.value) || 1))}
+                  style={{ width: 60 }}
+                  data-testid="run-extra-epochs"
+                />
               </label>
               <button className="primary" disabled={live || !checkpoints.length} onClick={() => void continueRun(undefined, extra)} data-testid="run-continue">
                 Continue from latest checkpoint
@@ -162,6 +176,29 @@ export function RunsPanel({ onOpened }: { onOpened?: () => void }) {
             <pre className="config-json">{JSON.stringify(detail.config, null, 2)}</pre>
           </>
         )}
+      </div>
+    </div>
+  );
+}
+
+/** Asks what to do with the editor's unsaved changes before a run's graph replaces them. */
+function UnsavedPrompt({ runId, onChoice }: { runId: string; onChoice: (c: 'save' | 'discard' | 'cancel') => void }) {
+  const name = editor.getState().graph.name || 'untitled';
+  return (
+    <div className="run-prompt" role="alertdialog" aria-label="Unsaved changes" data-testid="run-unsaved-prompt">
+      <p>
+        <b>{name}</b> has unsaved changes. Opening run <span className="mono">{runId}</span> shows that run's graph in the editor.
+      </p>
+      <div className="button-row">
+        <button className="primary" onClick={() => onChoice('save')} data-testid="run-unsaved-save">
+          Save, then open
+        </button>
+        <button onClick={() => onChoice('discard')} data-testid="run-unsaved-discard">
+          Discard changes and open
+        </button>
+        <button onClick={() => onChoice('cancel')} data-testid="run-unsaved-cancel">
+          Cancel
+        </button>
       </div>
     </div>
   );

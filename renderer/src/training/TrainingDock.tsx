@@ -5,6 +5,7 @@ import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import { editor, toast } from '../editor.js';
 import { AttentionPanels } from '../attention/AttentionPanels.js';
+import { attentionView } from '../attention/view.js';
 import { InspectPanel } from './InspectPanel.js';
 import { RunsPanel } from './RunsPanel.js';
 import { TrainingPanel } from './TrainingPanel.js';
@@ -14,7 +15,16 @@ import './training.css';
 
 export type DockTab = 'training' | 'attention' | 'runs' | 'inspect';
 
-export const dock = createStore<{ open: boolean; tab: DockTab; height: number }>()(() => ({ open: false, tab: 'training', height: 430 }));
+const HEIGHT_KEY = 'attn.dock.height';
+const storedHeight = () => {
+  const h = Number(globalThis.localStorage?.getItem(HEIGHT_KEY));
+  return Number.isFinite(h) && h >= MIN_HEIGHT ? h : 430;
+};
+const MIN_HEIGHT = 200;
+
+export const dock = createStore<{ open: boolean; tab: DockTab; height: number }>()(() => ({ open: false, tab: 'training', height: storedHeight() }));
+// The size the user dragged to is the size the dock opens at next time.
+dock.subscribe((s, prev) => void (s.height !== prev.height && globalThis.localStorage?.setItem(HEIGHT_KEY, String(Math.round(s.height)))));
 export const useDock = <T,>(selector: (s: { open: boolean; tab: DockTab; height: number }) => T): T => useStore(dock, selector);
 export const showDock = (tab: DockTab) => dock.setState({ open: true, tab });
 
@@ -56,21 +66,35 @@ export function TrainingDock() {
   const snapshots = useSession((s) => s.snapshots.length);
   const drag = useRef<{ y: number; h: number } | null>(null);
 
-  // Starting a run from elsewhere (a test, the bench) shows it.
-  useEffect(() => session.subscribe((s, prev) => void (s.runId !== prev.runId && s.source === 'live' && dock.setState({ open: true }))), []);
+  useEffect(
+    () =>
+      session.subscribe((s, prev) => {
+        if (s.runId === prev.runId) return;
+        // Another run: the step slider follows its newest snapshot.
+        attentionView.setState({ step: null, pinnedByPause: false });
+        // Starting a run from elsewhere (a test, the bench) shows it.
+        if (s.source === 'live') dock.setState({ open: true });
+      }),
+    [],
+  );
 
   return (
     <section className={`training-dock${open ? ' open' : ''}`} style={open ? { height } : undefined} data-testid="training-dock">
       {open && (
         <div
           className="training-dock__grip"
+          role="separator"
+          aria-orientation="horizontal"
+          aria-label="Resize the dock"
+          title="Drag to resize the dock"
+          data-testid="dock-resize"
           onPointerDown={(e) => {
             drag.current = { y: e.clientY, h: height };
             (e.target as HTMLElement).setPointerCapture(e.pointerId);
           }}
           onPointerMove={(e) => {
             if (!drag.current) return;
-            const h = Math.min(window.innerHeight - 160, Math.max(200, drag.current.h - (e.clientY - drag.current.y)));
+            const h = Math.min(window.innerHeight - 160, Math.max(MIN_HEIGHT, drag.current.h - (e.clientY - drag.current.y)));
             dock.setState({ height: h });
           }}
           onPointerUp={() => void (drag.current = null)}

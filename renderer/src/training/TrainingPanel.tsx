@@ -10,7 +10,6 @@ import { FineTuneSection } from './FineTuneSection.js';
 import {
   BACKENDS,
   datasetRequest,
-  formFromGraph,
   isSynthetic,
   numberRange,
   numberValid,
@@ -634,7 +633,7 @@ function Charts() {
   }, [epochs]);
   return (
     <div className="charts">
-      <Chart title="Per batch" xLabel="step" series={SERIES_BATCH} data={batchData} version={version} testId="chart-batch" />
+      <Chart title="Per batch · mean so far in the epoch" xLabel="step" series={SERIES_BATCH} data={batchData} version={version} testId="chart-batch" />
       <Chart title="Per epoch" xLabel="epoch" series={SERIES_EPOCH} data={epochData} version={epochs.length} testId="chart-epoch" integerX />
     </div>
   );
@@ -677,16 +676,7 @@ function LogView() {
   );
 }
 
-/** Loads the settings a graph file carries into the form when a document is loaded. */
-function useFormFromDocument(): void {
-  const loadCount = useEditor((s) => s.loadCount);
-  useEffect(() => {
-    setForm({ ...formFromGraph(editor.getState().graph), lossWeights: {} });
-  }, [loadCount]);
-}
-
 export function TrainingPanel() {
-  useFormFromDocument();
   const live = useSession((s) => isLive(s));
   return (
     <div className="training-panel" data-testid="training-panel">

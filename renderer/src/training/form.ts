@@ -7,6 +7,7 @@ import { useStore } from 'zustand';
 import type { z } from 'zod';
 import type { DatasetRequest, GraphFile, HostRequest, TrainConfigInput } from '../../../common/host-api/api.js';
 import { datasetSpecSchema, isSyntheticTask, pytorchOptionsSchema, trainConfigSchema, TRAINING_BACKENDS } from '../../../common/host-api/api.js';
+import { registry } from '../../../engine/blocks/registry.js';
 
 export const BACKENDS = TRAINING_BACKENDS;
 export const TORCH_DEVICES = pytorchOptionsSchema.shape.device.unwrap().options;
@@ -209,9 +210,12 @@ export function formFromGraph(graph: GraphFile): Partial<TrainForm> {
   const t = (graph.training ?? {}) as Record<string, unknown>;
   const d = (graph.dataset ?? {}) as Record<string, unknown>;
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  const out: Partial<TrainForm> = {};
+  const out: Partial<TrainForm> = { ...sequenceFromInput(graph) };
   if (typeof d.name === 'string') out.dataset = d.name.replace(/^synthetic:/, '');
   if (num(d.limit)) out.limit = num(d.limit);
+  if (num(d.length)) out.seqLength = num(d.length);
+  if (num(d.vocab)) out.vocab = num(d.vocab);
+  if (num(d.size)) out.size = num(d.size);
   const optimizer = train.optimizer.safeParse(t.optimizer);
   if (t.optimizer !== undefined && optimizer.success) out.optimizer = optimizer.data;
   const lr = num(t.lr) ?? num(t.learningRate);
@@ -220,6 +224,45 @@ export function formFromGraph(graph: GraphFile): Partial<TrainForm> {
   if (num(t.epochs)) out.epochs = num(t.epochs);
   const schedule = train.schedule.safeParse(t.schedule);
   if (t.schedule !== undefined && schedule.success) out.schedule = schedule.data;
+  return out;
+}
+
+const defaultsOf = (type: string): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(registry.get(type)?.params ?? {}).map(([k, spec]) => [k, (spec as { default: unknown }).default]));
+
+/** A token input's length and vocabulary: what a synthetic task takes when the form names none. */
+function sequenceFromInput(graph: GraphFile): Partial<TrainForm> {
+  const input = graph.nodes.find((n) => n.type === 'io.input' && n.params.kind === 'tokens');
+  if (!input) return { seqLength: 0, vocab: 0 };
+  const p = { ...defaultsOf('io.input'), ...input.params };
+  return { seqLength: Number(p.length), vocab: Number(p.vocabSize) };
+}
+
+/** The form as a run was started: its dataset and settings (a reopened run, shown again). */
+export function formFromRequest({ dataset: d, config: c = {} as NonNullable<StartRequest['config']>, backend }: StartRequest): Partial<TrainForm> {
+  const out: Partial<TrainForm> = {
+    ...formFromGraph({ ...({} as GraphFile), nodes: [], edges: [], dataset: d, training: c } as GraphFile),
+    lossWeights: {},
+  };
+  if (d.validationSplit !== undefined) out.validationSplit = d.validationSplit;
+  if (d.seed !== undefined) out.seed = d.seed;
+  if (backend) out.backend = backend;
+  const t = trainConfigSchema.safeParse(c);
+  if (t.success) {
+    const v = t.data;
+    Object.assign(out, {
+      momentum: v.momentum,
+      weightDecay: v.weightDecay ?? 0,
+      warmupSteps: v.warmupSteps,
+      stepEpochs: v.stepEpochs,
+      gamma: v.gamma,
+      minLr: v.minLr,
+      seed: v.seed,
+      probeSamples: v.probe.enabled ? v.probe.samples : 0,
+      probeEvery: v.probe.everyBatches,
+      probeIntervalMs: v.probe.minIntervalMs,
+    });
+  }
   return out;
 }
 

@@ -6,9 +6,9 @@ import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import type { AttentionMap, GraphFile, HostEvent, RunDetail, RunState, TrainEvent, TrainingEvent } from '../../../common/host-api/api.js';
 import { host } from '../host/host.js';
-import type { StartRequest } from './form.js';
+import { formFromGraph, formFromRequest, setForm, type StartRequest } from './form.js';
 export type { StartRequest };
-import { toast } from '../editor.js';
+import { editor, toast } from '../editor.js';
 
 type Ev<T extends TrainEvent['type']> = Extract<TrainEvent, { type: T }>;
 
@@ -65,6 +65,8 @@ export interface RunViewState {
   probes?: { shape: number[]; samples: (Float32Array | Int32Array)[]; vocabulary?: string[] };
   /** Set while a request to the host is in flight (buttons wait). */
   busy: boolean;
+  /** A reopened run as the host read it (the Runs tab's detail view). */
+  detail?: RunDetail;
 }
 
 /** Live runs keep this many snapshots in memory (older ones are still on disk). */
@@ -72,10 +74,22 @@ export const MAX_SNAPSHOTS = 400;
 
 const emptySeries = (): BatchSeries => ({ step: [], loss: [], accuracy: [], lr: [] });
 
-const initial = (): RunViewState => ({
+// Every key is spelled out, optional ones as undefined: setState merges, and a key
+// left out would carry the previous run's value (its probe images, its done report).
+const initial = (): { [K in keyof Required<RunViewState>]: RunViewState[K] } => ({
   runId: null,
   source: null,
   state: 'idle',
+  message: undefined,
+  request: undefined,
+  graph: undefined,
+  started: undefined,
+  progress: undefined,
+  heldAt: undefined,
+  done: undefined,
+  lastCheckpoint: undefined,
+  probes: undefined,
+  detail: undefined,
   batches: emptySeries(),
   epochs: [],
   snapshots: [],
@@ -247,14 +261,18 @@ export async function openRun(runId: string): Promise<RunDetail | undefined> {
     batches.lr.push(row.lr);
   }
   const dataset = (d.config.dataset ?? { name: d.dataset ?? 'mnist' }) as StartRequest['dataset'];
+  const request: StartRequest = { graph: d.graph ?? ({} as GraphFile), dataset, config: d.config as StartRequest['config'] };
+  // One current run: the editor shows the graph it trained and the form its settings.
+  if (d.graph) showRunGraph(d.graph, request);
   session.setState({
     ...initial(),
+    detail: d,
     runId,
     source: 'opened',
     state: d.state,
     message: d.message,
     graph: d.graph,
-    request: { graph: d.graph ?? ({} as GraphFile), dataset, config: d.config as StartRequest['config'] },
+    request,
     batches,
     epochs: d.metrics.map((row) => {
       const { epoch, step, seconds: _x, ...metrics } = row;
@@ -296,15 +314,43 @@ export async function continueRun(checkpoint?: string, extraEpochs = 1): Promise
   const config = { ...(s.request.config ?? {}) } as Record<string, unknown>;
   delete config.dataset;
   delete config.backend;
-  const epochs = Math.max((config.epochs as number | undefined) ?? 1, s.epochs.length) + extraEpochs;
+  // The host counts the extra epochs from the checkpoint's own epoch.
   await startRun({
     graph: s.graph,
     dataset: s.request.dataset,
-    config: { ...config, epochs } as StartRequest['config'],
-    resumeFrom: { runId: s.runId, ...(checkpoint ? { checkpoint } : {}) },
+    config: config as StartRequest['config'],
+    resumeFrom: { runId: s.runId, ...(checkpoint ? { checkpoint } : {}), moreEpochs: extraEpochs },
   });
 }
 
 export function resetSession(): void {
   if (!isLive(session.getState())) session.setState(initial());
 }
+
+/** Set while the editor loads a reopened run's graph: that load keeps the run shown. */
+let loadingRunGraph = false;
+
+function showRunGraph(graph: GraphFile, request: StartRequest): void {
+  loadingRunGraph = true;
+  try {
+    editor.getState().load(graph, null);
+  } finally {
+    loadingRunGraph = false;
+  }
+  setForm(formFromRequest(request));
+}
+
+/**
+ * Another document in the editor (new, open, a template) is no longer the shown
+ * run's graph: a run that is not training is put away (no stale STOPPED status,
+ * charts or maps under another graph) and the form takes the document's settings.
+ */
+function followDocument(): () => void {
+  setForm({ ...formFromGraph(editor.getState().graph), lossWeights: {} });
+  return editor.subscribe((s, prev) => {
+    if (s.loadCount === prev.loadCount || loadingRunGraph) return;
+    setForm({ ...formFromGraph(s.graph), lossWeights: {} });
+    resetSession();
+  });
+}
+followDocument();
