@@ -79,7 +79,7 @@ async function explainCommand(file: string, o: ExplainOptions, out: Out): Promis
   try {
     let x: Tensor;
     if (o.image) {
-      const image = imageFor({ name: o.image, bytes: await readFile(o.image) }, source.inputShape, data.normalization);
+      const image = imageFor({ name: o.image, bytes: await readFile(o.image) }, source.inputShape, data.normalization, dataset);
       x = tf.tensor(image.x, [1, ...source.inputShape]);
     } else {
       if (opts.sample >= source.size) throw new Error(`sample ${opts.sample} does not exist: the validation split has ${source.size} samples`);

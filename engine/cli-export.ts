@@ -13,10 +13,11 @@ import { ExportError } from './export/plan.js';
 import { torchWeightsFile } from './export/torch-weights.js';
 import { kerasWeightsFile } from './export/keras-weights.js';
 import { loadTf } from './backends/load-tf.js';
-import { RUN_FILES, RunFolder, RunFolderError } from './runs/index.js';
+import { locateCheckpoint, RUN_FILES, RunFolder, RunFolderError } from './runs/index.js';
 import { hasTextEntry, textEntry } from './export/text-entry.js';
+import { readFile } from 'node:fs/promises';
 import { compileGraph } from './compile/compile.js';
-import { checkpointModel, resolveCheckpoint, type CheckpointModel } from './train/checkpoint.js';
+import { checkpointModel, type CheckpointModel } from './train/checkpoint.js';
 import { prepareData, datasetNames, type ArrayDataset } from './data/index.js';
 import { analyzeGraph } from './shapes/analyze.js';
 import { encodeNpz, type NpyArray } from './export/npz.js';
@@ -80,6 +81,28 @@ async function writeTextFiles(run: string, target: Target, outFile: string): Pro
   return [`${base}.vocabulary.json`, entry];
 }
 
+/**
+ * The graph with the fine-tuning settings (freeze, frozenBatchNorm,
+ * lrMultipliers) and the ImageNet preset of the run its weights come from, so
+ * that the exported training script goes on as the run trained.
+ */
+async function withRunSettings(graph: GraphFile, runDir: string): Promise<GraphFile> {
+  let config: { dataset?: { normalize?: unknown }; freeze?: unknown; frozenBatchNorm?: unknown; lrMultipliers?: unknown };
+  try {
+    config = JSON.parse(await readFile(path.join(runDir, RUN_FILES.config), 'utf8')) as typeof config;
+  } catch {
+    return graph; // a checkpoint outside a run folder: the graph's own settings
+  }
+  const { freeze, frozenBatchNorm, lrMultipliers } = config;
+  const fine = Object.fromEntries(Object.entries({ freeze, frozenBatchNorm, lrMultipliers }).filter(([, v]) => v !== undefined));
+  const normalize = config.dataset?.normalize;
+  return {
+    ...graph,
+    training: { ...graph.training, ...fine },
+    ...(normalize === 'imagenet' && { dataset: { ...graph.dataset, normalize } }),
+  };
+}
+
 /** A dataset's samples in the order of a split, as arrays. */
 function splitArrays(ds: ArrayDataset, split: string): NpyArray[] {
   const xs = ds.inputShape.reduce((a, b) => a * b, 1);
@@ -106,7 +129,11 @@ export async function writeDataFile(graph: GraphFile, dataset: string, file: str
   const analysis = analyzeGraph(graph);
   const input = analysis.order.map((id) => analysis.nodes.get(id)!).find((n) => n.block.type === 'io.input');
   const shape = input?.outputShapes?.out.slice(1).map((d) => d ?? 0);
-  const data = await prepareData({ name: dataset, limit }, shape ? { shape, vocab: input?.params.vocabSize as number | undefined } : undefined);
+  const normalize = graph.dataset?.normalize === 'imagenet' ? ('imagenet' as const) : undefined; // as the script's image folders get it
+  const data = await prepareData(
+    { name: dataset, limit, ...(normalize && { normalize }) },
+    shape ? { shape, vocab: input?.params.vocabSize as number | undefined } : undefined,
+  );
   await mkdir(path.dirname(path.resolve(file)), { recursive: true });
   await writeFile(file, encodeNpz([...splitArrays(data.train, 'train'), ...splitArrays(data.validation, 'val')]));
   return { train: data.train.size, validation: data.validation.size };
@@ -183,18 +210,21 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
       }
       // The checkpoint is found and verified (checksums, sizes, paths inside the run) before anything is written.
       let weights: CheckpointModel | undefined;
+      let graph = r.graph;
       if (o.weights)
         try {
-          weights = await checkpointModel(await resolveCheckpoint(o.weights));
+          const { runDir, checkpoint } = await locateCheckpoint(o.weights);
+          weights = await checkpointModel(checkpoint);
+          graph = await withRunSettings(graph, runDir);
         } catch (err) {
           if (!(err instanceof RunFolderError)) throw err;
           out.err(`attn export --weights: ${err.message}`);
           return setCode(1);
         }
-      if (o.to === 'onnx') return setCode(await writeOnnx(r.graph, file, o.out, weights, out));
+      if (o.to === 'onnx') return setCode(await writeOnnx(graph, file, o.out, weights, out));
       let code: string;
       try {
-        code = exportCode(r.graph, o.to);
+        code = exportCode(graph, o.to);
       } catch (err) {
         if (!(err instanceof ExportError)) throw err;
         out.err(printable(`${file}: ${err.message}`));
@@ -208,11 +238,11 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
       await mkdir(path.dirname(path.resolve(target)), { recursive: true });
       await writeFile(target, code);
       out.log(`wrote ${target}`);
-      if (weights) for (const w of await writeWeights(r.graph, o.to, weights, target)) out.log(`wrote ${w}`);
+      if (weights) for (const w of await writeWeights(graph, o.to, weights, target)) out.log(`wrote ${w}`);
       if (o.weights) for (const w of await writeTextFiles(o.weights, o.to, target)) out.log(`wrote ${w}`);
       if (o.data) {
         const dataFile = `${target.replace(/\.(ts|py)$/, '')}.npz`;
-        const n = await writeDataFile(r.graph, o.data, dataFile, o.samples);
+        const n = await writeDataFile(graph, o.data, dataFile, o.samples);
         out.log(`wrote ${dataFile} (${n.train} training and ${n.validation} validation samples)`);
       }
       setCode(0);

@@ -40,7 +40,13 @@ export interface PortDef {
 interface ParamBase {
   doc: string;
   label?: string;
+  /** Used only when another (enum) parameter has one of these values, e.g. { kind: ['image'] }: the inspector hides it otherwise. */
+  shownWhen?: Readonly<Record<string, readonly string[]>>;
 }
+
+/** Whether a parameter applies to a node with these values (its shownWhen holds). */
+export const paramApplies = (def: ParamDef, values: Readonly<Record<string, unknown>>): boolean =>
+  Object.entries(def.shownWhen ?? {}).every(([k, allowed]) => allowed.includes(String(values[k])));
 export interface IntParam extends ParamBase {
   type: 'int';
   default: number;

@@ -97,17 +97,27 @@ export function resizeInto(img: RasterImage, out: Float32Array, height: number, 
   }
 }
 
+/** How an image becomes a model input: its size and channels, and the centre crop where the dataset takes one. */
+export type ImageFit = Pick<ImageFolderOptions, 'height' | 'width' | 'channels' | 'centreCrop'>;
+
+/** An image fitted into `out` (height × width × channels, in [0, 1]): centre-cropped where asked, then resized bilinearly. */
+export function fitImage(img: RasterImage, fit: ImageFit, out: Float32Array): void {
+  const cropped = fit.centreCrop ? cropCentre(img, fit.centreCrop, fit.height, fit.width) : img;
+  resizeInto(cropped, out, fit.height, fit.width, fit.channels);
+}
+
 /**
  * One image as a model input of `shape` ([height, width, 1 or 3]): the steps the
- * image-folder import takes (channels, bilinear resize, [0, 1]), then the
- * dataset's normalisation when training applied one.
+ * image-folder import takes (fitImage: centre crop where the dataset takes one,
+ * channels, bilinear resize, [0, 1]), then the dataset's normalisation when
+ * training applied one.
  */
-export function imageInput(img: RasterImage, shape: readonly number[], normalization?: Normalization): Float32Array {
+export function imageInput(img: RasterImage, shape: readonly number[], normalization?: Normalization, centreCrop?: number): Float32Array {
   const [height, width, channels] = shape;
   if (shape.length !== 3 || (channels !== 1 && channels !== 3))
     throw new Error(`the model's input ${JSON.stringify(shape)} is not an image with 1 (grey) or 3 (RGB) channels`);
   const x = new Float32Array(height * width * channels);
-  resizeInto(img, x, height, width, channels);
+  fitImage(img, { height, width, channels, centreCrop }, x);
   return normalization ? normalizeInputs(x, normalization) : x;
 }
 
@@ -169,8 +179,7 @@ export async function readImageFolder(listing: ImageFolderListing, opts: ImageFo
     } catch (e) {
       throw new Error(`${file}: ${(e as Error).message}`);
     }
-    if (opts.centreCrop) img = cropCentre(img, opts.centreCrop, height, width);
-    resizeInto(img, x.subarray(i * size, (i + 1) * size), height, width, channels);
+    fitImage(img, opts, x.subarray(i * size, (i + 1) * size));
     labels[i] = listing.labels[row];
   }
   return new ArrayDataset({ name: path.basename(path.resolve(listing.dir)), inputShape: [height, width, channels], classNames: listing.classNames, x, labels });

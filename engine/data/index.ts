@@ -79,7 +79,7 @@ export async function datasetSource(spec: ParsedDatasetSpec, hint?: InputHint): 
       build: (rows) =>
         readImageFolder(
           listing,
-          { height, width, channels, ...(spec.normalize === 'imagenet' && { centreCrop: IMAGENET_CROP }) },
+          { height, width, channels, centreCrop: centreCropOf(spec) },
           Array.from(rows ?? kept.keys(), (r) => kept[r]),
         ),
     };
@@ -123,6 +123,9 @@ export const standardizes = (spec: ParsedDatasetSpec, ds: { inputShape: readonly
 /** torchvision's ImageNet preprocessing: Resize(256) + CenterCrop(224), then Normalize with these (RGB, inputs in [0, 1]). */
 export const IMAGENET_CROP = 224 / 256;
 export const IMAGENET_STATS: Normalization = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+/** The centre crop a dataset's images take (ImageNet's preset), or none: for its image folder and for an image inspected against it. */
+export const centreCropOf = (spec: Pick<DatasetSpec, 'normalize'>): number | undefined => (spec.normalize === 'imagenet' ? IMAGENET_CROP : undefined);
 
 export function prepareFrom(spec: ParsedDatasetSpec, all: ArrayDataset): PreparedData {
   const { train, validation } = splitDataset(all, spec.validationSplit, deriveSeed(spec.seed, 'split'));

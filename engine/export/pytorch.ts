@@ -17,6 +17,9 @@ import { commentText, identifier, NameTable, stringLiteral } from './names.js';
 import { ExportError } from './plan.js';
 import { tokenSelections } from './token-selection.js';
 import { torchHelperSource, torchRuntimeSource, torchSourceBody } from './torch-sources.js';
+import { torchFineTuningByModule } from './torch-fine-tune.js';
+import { checkPatterns } from '../graph/fine-tune-patterns.js';
+import { trainConfigSchema } from '../schemas/train-config.js';
 
 export interface PytorchExport {
   code: string;
@@ -39,6 +42,13 @@ export interface PytorchExportOptions {
    * compiled model's order); off, the module is the plain export.
    */
   probes?: boolean;
+  /**
+   * Training settings over the graph's own `training` section (a run's
+   * config.json): the optimizer, rate and fine-tuning the script trains with.
+   */
+  training?: Record<string, unknown>;
+  /** The dataset's preprocessing over the graph's `dataset.normalize` ('imagenet': the script's image folders get it). */
+  normalize?: string;
 }
 
 const HEADER_IMPORTS = [
@@ -47,6 +57,7 @@ const HEADER_IMPORTS = [
   'import math',
   'import os',
   'import struct',
+  'import types',
   '',
   'import torch',
   'from torch import nn',
@@ -56,7 +67,10 @@ const HEADER_IMPORTS = [
 const RESERVED = [
   'json',
   'struct',
+  'types',
   'argparse',
+  'apply_fine_tuning',
+  'param_groups',
   'os',
   'load_weights',
   'train',
@@ -417,13 +431,28 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
     return o.kind === 'logits' ? `torch.softmax(${y}, dim=${o.dim})` : y;
   });
 
-  const t = graphTrainingConfig(graph.training);
+  const t = { ...graphTrainingConfig(graph.training), ...options.training };
   const settings = {
     optimizer: typeof t.optimizer === 'string' ? t.optimizer : 'adam',
     lr: typeof t.lr === 'number' ? t.lr : 1e-3,
     epochs: typeof t.epochs === 'number' ? t.epochs : 1,
     batch_size: typeof t.batchSize === 'number' ? t.batchSize : 32,
   };
+  const normalize = options.normalize ?? graph.dataset?.normalize;
+  const inlined = inlineGraph(graph, analysis);
+  const weights = inlined.flatMap((n) => {
+    const base = modulePath(top.placement, n.path, n.copy);
+    let at = top.placement;
+    n.path.slice(0, -1).forEach((id) => (at = at.children.get(id)!.inner));
+    return at.leaves
+      .get(n.path[n.path.length - 1])!
+      .torchWeights.map((w) => ({ ...w, torch: `${base}.${w.torch}`, tfjs: w.tfjs.replaceAll('{layer}', n.layer), nodeId: n.key, layer: n.layer }));
+  });
+  const fineTuning = scriptFineTuning(
+    t,
+    weights,
+    inlined.map((n) => n.key),
+  );
   const lossTerms = outputNodes
     .map((o, i) => {
       const pred = outputNodes.length === 1 ? 'outputs' : `outputs[${i}]`;
@@ -490,7 +519,10 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
     `    return ${lossTerms.join(' + ') || 'sum(y.sum() * 0 for y in (outputs if isinstance(outputs, tuple) else (outputs,)))'}`,
     '',
     '',
+    ...(fineTuning ? [...FINE_TUNING_COMMENT, `FINE_TUNING = ${fineTuning}`, '', ''] : []),
     `TRAINING = ${pyDict(settings)}`,
+    ...(normalize === 'imagenet' ? ['TRAINING["normalize"] = "imagenet"  # image folders: resize, centre crop, ImageNet mean and std'] : []),
+    ...(fineTuning ? ['TRAINING["fine_tuning"] = FINE_TUNING'] : []),
     '',
     '',
     torchRuntimeSource().trimEnd(),
@@ -504,19 +536,41 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
     '',
   ];
 
-  const weights = inlineGraph(graph, analysis).flatMap((n) => {
-    const base = modulePath(top.placement, n.path, n.copy);
-    let at = top.placement;
-    n.path.slice(0, -1).forEach((id) => (at = at.children.get(id)!.inner));
-    return at.leaves
-      .get(n.path[n.path.length - 1])!
-      .torchWeights.map((w) => ({ ...w, torch: `${base}.${w.torch}`, tfjs: w.tfjs.replaceAll('{layer}', n.layer), nodeId: n.key, layer: n.layer }));
-  });
-  const attention = inlineGraph(graph, analysis).flatMap((n) => n.info.outputs.filter((p) => p.attention).map((p) => ({ nodeId: n.key, port: p.name })));
+  const attention = inlined.flatMap((n) => n.info.outputs.filter((p) => p.attention).map((p) => ({ nodeId: n.key, port: p.name })));
   return { code: named(lines.join('\n')), weights, attention, outputs: outputKinds.map((o) => o.kind) };
 }
 
 const probeLinesWanted = (options: PytorchExportOptions, top: ScopeCode) => !!options.probes && top.probes.length > 0;
+
+const FINE_TUNING_COMMENT = [
+  "# Fine-tuning: the training settings' freeze, frozenBatchNorm and lrMultipliers, in this module's",
+  '# names (a name stands for it and everything below it). main() applies them: frozen parameters get',
+  '# no gradient, the listed BatchNorm modules stay in eval mode, and lrScale multiplies the rate.',
+];
+
+/** The script's FINE_TUNING dict, or undefined where the settings freeze nothing and scale no rate. */
+function scriptFineTuning(t: Record<string, unknown>, weights: PytorchExport['weights'], nodeKeys: string[]): string | undefined {
+  const parsed = fineTuningSchema.safeParse(t);
+  if (!parsed.success) throw new ExportError(`training settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  try {
+    checkPatterns(parsed.data, nodeKeys);
+  } catch (err) {
+    throw new ExportError(`training settings: ${(err as Error).message}`);
+  }
+  const f = torchFineTuningByModule(weights, parsed.data);
+  if (!f.frozen.length && !Object.keys(f.lrScale).length) return undefined;
+  const list = (names: string[]) => (names.length ? `[\n${names.map((n) => `        ${stringLiteral(n)},\n`).join('')}    ]` : '[]');
+  const scales = Object.entries(f.lrScale);
+  return [
+    '{',
+    `    "frozen": ${list(f.frozen)},`,
+    `    "batchNormEval": ${list(f.batchNormEval)},`,
+    `    "lrScale": {${scales.map(([n, v]) => `${stringLiteral(n)}: ${pyValue(v)}`).join(', ')}},`,
+    '}',
+  ].join('\n');
+}
+
+const fineTuningSchema = trainConfigSchema.pick({ freeze: true, frozenBatchNorm: true, lrMultipliers: true });
 
 const pyDict = (o: Record<string, unknown>) =>
   `{${Object.entries(o)

@@ -28,7 +28,6 @@ import struct
 import sys
 import threading
 import time
-import types
 
 import numpy as np
 import torch
@@ -153,34 +152,6 @@ def synchronise_batch_norm(model, device):
     if device.type == "cuda":
         return torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     return GlooSyncBatchNorm.convert(model)
-# ---------------------------------------------------------------- fine-tuning
-
-
-def apply_fine_tuning(model, fine):
-    """spec["fineTune"] (engine/pytorch/fine-tune.ts): frozen parameters get no gradient, and frozen
-    BatchNorm modules stay in eval mode (their running statistics as they are) whatever model.train() says."""
-    if not fine:
-        return
-    params = dict(model.named_parameters())
-    for name in fine["frozen"]:
-        if name in params:
-            params[name].requires_grad_(False)
-    modules = dict(model.named_modules())
-    for name in fine["batchNormEval"]:
-        module = modules[name]
-        module.train = types.MethodType(lambda self, mode=True: torch.nn.Module.train(self, False), module)
-        module.eval()
-
-
-def param_groups(named, fine):
-    """The optimizer's parameter groups: one per learning-rate multiplier (the step scales its rate by "lr_scale")."""
-    scale = (fine or {}).get("lrScale", {})
-    groups = {}
-    for name, p in named:
-        groups.setdefault(float(scale.get(name, 1.0)), []).append(p)
-    return [{"params": ps, "lr_scale": s} for s, ps in groups.items()]
-
-
 # ---------------------------------------------------------------- protocol
 
 
@@ -374,7 +345,8 @@ class Run:
         # Each rank's shard alone would give its BatchNorms other statistics than the global batch's.
         if self.spec["syncBatchNorm"] and self.world > 1:
             self.model = synchronise_batch_norm(self.model, self.device)
-        apply_fine_tuning(self.model, self.spec["fineTune"])
+        # Fine-tuning as the exported script applies it (engine/export/torch/runtime.py).
+        module.apply_fine_tuning(self.model, self.spec["fineTune"])
         self.named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         self.params = [p for _, p in self.named]
         self.net = self.model
@@ -392,7 +364,7 @@ class Run:
 
     def make_optimizer(self):
         c = self.c
-        params = param_groups(self.named, self.spec["fineTune"])
+        params = self.module.param_groups(self.named, self.spec["fineTune"])
         wd = c.get("weightDecay")
         if c["optimizer"] == "sgd":
             return torch.optim.SGD(params, lr=c["lr"], momentum=c["momentum"], weight_decay=wd or 0)

@@ -1,45 +1,16 @@
 // Fine-tuning controls (trainConfigSchema's freeze, frozenBatchNorm,
 // lrMultipliers, head, initWeights): which weights train and at what rate, a new
 // classification head, and the pretrained weights a run starts from.
-//
-// Nodes are named by id or id prefix. Inside composites a node is its inlined
-// key ("stage1#2/conv2"); a pattern matches the key or the key without its copy
-// marks ("stage1/conv2": that node in every copy of stage1), so "stage1" is
-// everything inside stage1 and "stage" every stage.
+// Nodes are named as engine/graph/fine-tune-patterns.ts says.
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tensor, TF } from '../blocks/contract.js';
 import { layerOwner, type CompiledGraph } from '../compile/compile.js';
 import type { GraphFile, GraphNode } from '../graph/types.js';
 import { loadCheckpoint, resolveCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from '../schemas/train-config.js';
+import { checkPatterns, isFrozen, lrMultiplierOf } from '../graph/fine-tune-patterns.js';
 
 type FineTuning = Pick<TrainConfig, 'freeze' | 'frozenBatchNorm' | 'lrMultipliers'>;
-
-/** Whether node pattern `pattern` names the inlined node `key`. */
-export function matchesNode(key: string, pattern: string): boolean {
-  return [key, key.replace(/#\d+/g, '')].some((k) => k.startsWith(pattern));
-}
-
-/** The learning-rate multiplier of a node: its longest matching pattern's, 1 where none matches. */
-export function lrMultiplierOf(key: string, multipliers: Record<string, number>): number {
-  let best: string | undefined;
-  for (const p of Object.keys(multipliers)) if (matchesNode(key, p) && (best === undefined || p.length > best.length)) best = p;
-  return best === undefined ? 1 : multipliers[best];
-}
-
-/** Frozen: named by `freeze`, or by a learning-rate multiplier of 0. */
-export const isFrozen = (key: string, c: FineTuning): boolean => c.freeze.some((p) => matchesNode(key, p)) || lrMultiplierOf(key, c.lrMultipliers) === 0;
-
-/** Patterns that name no node are typos: refused with the node ids there are. */
-function checkPatterns(c: FineTuning, keys: string[]): void {
-  for (const [what, patterns] of [
-    ['freeze', c.freeze],
-    ['lrMultipliers', Object.keys(c.lrMultipliers)],
-  ] as const)
-    for (const p of patterns)
-      if (!keys.some((k) => matchesNode(k, p)))
-        throw new Error(`${what}: "${p}" names no node of the graph (node ids: ${[...new Set(keys.map((k) => k.split(/[/#]/)[0]))].join(', ')})`);
-}
 
 export interface FineTuneSummary {
   /** Weights (arrays) and parameters that train, and those frozen. */

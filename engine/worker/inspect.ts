@@ -9,7 +9,7 @@ import type { LayersModel } from '@tensorflow/tfjs';
 import type { Tensor, TF } from '../blocks/contract.js';
 import { selectBackend, type BackendOption } from '../backends/select.js';
 import { compileGraph, type CompiledGraph } from '../compile/compile.js';
-import { IGNORE, prepareData, type Normalization, type PreparedData } from '../data/index.js';
+import { centreCropOf, IGNORE, prepareData, type DatasetSpec, type Normalization, type PreparedData } from '../data/index.js';
 import { decodeImage, imageInput } from '../data/image-folder.js';
 import { encodeTexts, tokensOf, type Vocabulary } from '../data/text.js';
 import type { GraphFile } from '../graph/types.js';
@@ -91,7 +91,7 @@ async function stampOf(dir: string): Promise<string> {
 export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspection> {
   const { tf, backend, data, compiled, probe, checkpoint } = await load(cmd);
   const source = data.validation.size > 0 ? data.validation : data.train;
-  const image = cmd.image && imageFor(cmd.image, source.inputShape, data.normalization);
+  const image = cmd.image && imageFor(cmd.image, source.inputShape, data.normalization, cmd.dataset);
   const typed = cmd.text !== undefined ? textInput(cmd.text, data.vocabulary) : undefined;
   const given = image ?? typed;
   if (!given && cmd.index >= source.size) throw new Error(`sample ${cmd.index} does not exist: the validation split has ${source.size} samples`);
@@ -148,11 +148,16 @@ function textInput(text: string, vocabulary: Vocabulary | undefined): { x: Int32
   return { x: encodeTexts([text], vocabulary) };
 }
 
-/** A given image as the model's input, or an error that names the file. */
-export function imageFor(image: { name: string; bytes: Uint8Array }, shape: readonly number[], normalization?: Normalization) {
+/** A given image as the model's input (fitted and normalised as the images of `dataset` were), or an error that names the file. */
+export function imageFor(
+  image: { name: string; bytes: Uint8Array },
+  shape: readonly number[],
+  normalization: Normalization | undefined,
+  dataset: Pick<DatasetSpec, 'normalize'>,
+) {
   try {
     const img = decodeImage(image.bytes);
-    return { x: imageInput(img, shape, normalization), info: { name: image.name, width: img.width, height: img.height } };
+    return { x: imageInput(img, shape, normalization, centreCropOf(dataset)), info: { name: image.name, width: img.width, height: img.height } };
   } catch (err) {
     throw new Error(`${image.name}: ${(err as Error).message}`);
   }

@@ -70,6 +70,20 @@ describe('fine-tuning from the editor (browser mode, headless Chromium)', { skip
       assert.match((await page.getByTestId('weights-run').textContent()) ?? '', /starts from .*-weights/);
 
       await page.getByTestId('train-freeze').fill('conv, bn, stage');
+      // The summary splits the counts: only the head (64 × 10 + 10) trains.
+      await page.getByTestId('dock-toggle').click(); // the summary shows under a collapsed dock
+      await page.waitForFunction(textIs, ['summary-trainable', '650'] as [string, string], { timeout: 30_000 });
+      const all = Number((await page.getByTestId('summary-all').textContent())!.replace(/,/g, ''));
+      assert.equal(all, 650 + Number((await page.getByTestId('summary-frozen').textContent())!.replace(/,/g, '')));
+      assert.ok(all > 250_000, `${all} parameters in all`);
+      // The inspector gives a frozen composite's split.
+      await page.getByTestId('summary-row-stage2').dispatchEvent('click');
+      await page.getByTestId('inspector-fine-tune').waitFor();
+      assert.equal(await page.getByTestId('inspector-trainable').textContent(), '0');
+      const stage2 = (await page.getByTestId('summary-params-stage2').textContent())!;
+      assert.match(stage2, /❄$/, 'the summary marks the frozen stage');
+      assert.equal(await page.getByTestId('inspector-frozen').textContent(), stage2.split(' ')[0]);
+      await page.getByTestId('dock-toggle').click();
       await page.getByTestId('train-newHead').check();
       await page.getByTestId('train-start').click();
       await page.waitForFunction(textIs, ['train-state', 'done'] as [string, string], { timeout: 180_000 });
@@ -89,6 +103,16 @@ describe('fine-tuning from the editor (browser mode, headless Chromium)', { skip
       }
       assert.ok(backbone > 100, `${backbone} backbone weights compared`);
       assert.equal(after.get('head/kernel')?.length, 64 * 10);
+
+      // #16: the Input shows the parameters of its kind only.
+      await page.getByTestId('dock-toggle').click();
+      await page.getByTestId('summary-row-image').dispatchEvent('click');
+      await page.getByTestId('param-height').waitFor();
+      await page.getByTestId('param-kind').selectOption('tokens');
+      await page.getByTestId('param-vocabSize').waitFor();
+      for (const gone of ['height', 'width', 'channels', 'features'])
+        assert.equal(await page.getByTestId(`param-${gone}`).count(), 0, `${gone} shown for tokens`);
+      assert.equal(await page.getByTestId('param-length').count(), 1);
     } finally {
       await context.close();
     }

@@ -14,8 +14,10 @@ import json
 import math
 import os
 import struct
+import types
 
 import torch
+from torch import nn
 import torch.nn.functional as F
 
 
@@ -84,17 +86,55 @@ def _loss_fn(loss_fn):
     return loss_fn
 
 
+def _covered(name, modules):
+    """The entry of `modules` that names `name` or a module above it (the longest), or None."""
+    best = None
+    for m in modules:
+        if (name == m or name.startswith(m + ".")) and (best is None or len(m) > len(best)):
+            best = m
+    return best
+
+
+def apply_fine_tuning(model, fine):
+    """Fine-tuning settings in the module's names (engine/export/torch-fine-tune.ts): "frozen" parameters
+    get no gradient, and "batchNormEval" BatchNorm modules stay in eval mode (their running statistics
+    as they are) whatever model.train() says. A name stands for itself and everything below it."""
+    if not fine:
+        return
+    for name, p in model.named_parameters():
+        if _covered(name, fine["frozen"]) is not None:
+            p.requires_grad_(False)
+    for name, module in model.named_modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and _covered(name, fine["batchNormEval"]) is not None:
+            module.train = types.MethodType(lambda self, mode=True: nn.Module.train(self, False), module)
+            module.eval()
+
+
+def param_groups(named, fine):
+    """The optimizer's parameter groups: one per learning-rate multiplier ("lr_scale": the rate is lr times it)."""
+    scale = (fine or {}).get("lrScale", {})
+    groups = {}
+    for name, p in named:
+        at = _covered(name, scale)
+        groups.setdefault(float(scale[at]) if at is not None else 1.0, []).append(p)
+    return [{"params": ps, "lr_scale": s} for s, ps in groups.items()]
+
+
 def train(model, loader, epochs=1, lr=1e-3, optimizer="adam", device="cpu", amp=False, schedule="cosine",
-          val_loader=None, log=print, on_epoch=None, sampler=None, loss_fn=None):
+          val_loader=None, log=print, on_epoch=None, sampler=None, loss_fn=None, fine_tuning=None):
     """Trains `model` for `epochs` passes over `loader` (re-iterable: a DataLoader or a list).
 
     Each batch is (inputs, targets), both tuples of tensors; the loss is `loss_fn(outputs, targets)`,
-    by default the graph's compute_loss(). Returns the mean loss of each epoch.
+    by default the graph's compute_loss(). With `fine_tuning` (the export's FINE_TUNING, applied to the
+    model by apply_fine_tuning() first), each parameter trains at lr times its multiplier.
+    Returns the mean loss of each epoch.
     """
     compute_loss = _loss_fn(loss_fn)
     if iter(loader) is loader:
         raise TypeError("train() needs a re-iterable loader (a DataLoader or a list): a generator would train one epoch only")
-    params = [p for p in model.parameters() if p.requires_grad]
+    # Under DistributedDataParallel the names are the wrapped module's.
+    named = [(n, p) for n, p in getattr(model, "module", model).named_parameters() if p.requires_grad]
+    params = [{"params": g["params"], "lr": lr * g["lr_scale"]} for g in param_groups(named, fine_tuning)]
     if optimizer == "sgd":
         opt = torch.optim.SGD(params, lr=lr, momentum=0.9)
     elif optimizer == "adamw":
@@ -192,15 +232,32 @@ def load_arrays(path, n_inputs):
     return sets[0], sets[1]
 
 
-def load_image_folder(path, image_shape):
-    """(train, val) datasets of an image folder, resized to the model's input; val from a `val` sub-folder if any."""
+# torchvision's ImageNet preprocessing: Resize(256) + CenterCrop(224), then these (RGB, in [0, 1]).
+IMAGENET_CROP = 224 / 256
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def load_image_folder(path, image_shape, normalize=None):
+    """(train, val) datasets of an image folder, resized to the model's input; val from a `val` sub-folder if any.
+
+    normalize "imagenet": resized so that the model's input is the centre IMAGENET_CROP of the shorter side,
+    centre-cropped, and normalised with ImageNet's mean and standard deviation.
+    """
     from torchvision import datasets, transforms
 
     channels, height, width = image_shape
-    steps = [transforms.Resize((height, width))]
+    if normalize == "imagenet":
+        if channels != 3:
+            raise ValueError(f"{path}: normalize 'imagenet' is for RGB images, and the model takes {channels} channel(s)")
+        steps = [transforms.Resize(round(min(height, width) / IMAGENET_CROP)), transforms.CenterCrop((height, width))]
+    else:
+        steps = [transforms.Resize((height, width))]
     if channels == 1:
         steps.append(transforms.Grayscale(1))
     steps.append(transforms.ToTensor())
+    if normalize == "imagenet":
+        steps.append(transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD))
     tf = transforms.Compose(steps)
     train_dir = os.path.join(path, "train") if os.path.isdir(os.path.join(path, "train")) else path
     val_dir = os.path.join(path, "val")
@@ -266,8 +323,12 @@ def main(model_class, compute_loss, example_inputs, training, argv=None):
     model = model_class()
     if args.weights:
         load_weights(model, args.weights)
+    fine_tuning = training.get("fine_tuning")
+    apply_fine_tuning(model, fine_tuning)
     model.to(device)
-    log(f"{sum(p.numel() for p in model.parameters() if p.requires_grad):,} trainable parameters on {device}")
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    log(f"{sum(p.numel() for p in model.parameters() if p.requires_grad):,} trainable parameters on {device}"
+        + (f" ({frozen:,} frozen)" if frozen else ""))
     if not args.data:
         with torch.no_grad():
             for y in _as_tuple(model(*(x.to(device) for x in example_inputs()))):
@@ -279,7 +340,7 @@ def main(model_class, compute_loss, example_inputs, training, argv=None):
     if os.path.isdir(args.data):
         if len(examples) != 1 or examples[0].dim() != 4:
             raise SystemExit(f"{args.data}: an image folder feeds models with one image input; this one takes {len(examples)} inputs")
-        train_set, val_set = load_image_folder(args.data, tuple(examples[0].shape[1:]))
+        train_set, val_set = load_image_folder(args.data, tuple(examples[0].shape[1:]), training.get("normalize"))
         train_set, val_set = _Folder(train_set), val_set and _Folder(val_set)
     else:
         train_set, val_set = load_arrays(args.data, len(examples))
@@ -299,7 +360,8 @@ def main(model_class, compute_loss, example_inputs, training, argv=None):
             log(f"saved {args.checkpoint}")
 
     history = train(net, loader, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, device=device, amp=args.amp,
-                    schedule=args.schedule, val_loader=val_loader, log=log, on_epoch=save, sampler=sampler, loss_fn=compute_loss)
+                    schedule=args.schedule, val_loader=val_loader, log=log, on_epoch=save, sampler=sampler, loss_fn=compute_loss,
+                    fine_tuning=fine_tuning)
     if distributed:
         torch.distributed.destroy_process_group()
     return history

@@ -1,12 +1,15 @@
 // The inspector shows what is selected: a node's parameters, label, problems
 // and documentation; an edge's shape; or the graph's own properties.
 import type { Diagnostic } from '../../../engine/graph/types.js';
+import { paramApplies } from '../../../engine/blocks/contract.js';
 import { editor, useEditor } from '../editor.js';
 import { ParamField } from './ParamField.js';
 import { BlockDocBody } from '../palette/BlockDoc.js';
 import { shapeText } from '../ui-format.js';
 import { CompositeSection } from './CompositeSection.js';
 import { groupSelected } from '../canvas/CompositeChrome.js';
+import { useParamCounts } from '../params/useParamCounts.js';
+import { useFrozenNodes } from '../training/FineTuneSection.js';
 
 export function Inspector() {
   const selection = useEditor((s) => s.selection);
@@ -48,6 +51,8 @@ function NodeInspector({ id }: { id: string }) {
   if (!node || !info) return <div className="empty">Unknown node</div>;
   const block = info.block;
   const byParam = (k: string) => diagnostics.find((d) => d.param === k)?.message.replace(/^parameter "[^"]+" /, '');
+  // Only the parameters that apply (an Input of kind "tokens" has no height); one with a problem stays in view.
+  const shown = Object.entries(block.params).filter(([k, def]) => paramApplies(def, info.params) || byParam(k) !== undefined);
   return (
     <div className="inspector__body" data-testid={`inspector-node-${id}`}>
       <div className="inspector__head">
@@ -73,10 +78,11 @@ function NodeInspector({ id }: { id: string }) {
       <Problems list={diagnostics.filter((d) => !d.param)} testid="inspector-problems" />
       {info.composite && <CompositeSection id={info.composite.id} nodeId={id} />}
       <div className="section-title">Parameters</div>
-      {Object.entries(block.params).map(([k, def]) => (
+      {shown.map(([k, def]) => (
         <ParamField key={`${id}:${k}`} block={block} nodeId={id} name={k} def={def} value={node.params[k]} stored={byParam(k)} />
       ))}
-      {Object.keys(block.params).length === 0 && <div className="empty">No parameters</div>}
+      {shown.length === 0 && <div className="empty">No parameters</div>}
+      <FineTuneCounts id={id} />
       <div className="section-title">Shapes</div>
       <table className="shapes" data-testid="inspector-shapes">
         <tbody>
@@ -98,6 +104,24 @@ function NodeInspector({ id }: { id: string }) {
       <div className="doc" data-testid="inspector-doc">
         <BlockDocBody block={block} />
       </div>
+    </div>
+  );
+}
+
+/** Trainable and frozen parameters of a top-level node or composite, when fine-tuning (the Training form's Freeze and LR multipliers) freezes some of it. */
+function FineTuneCounts({ id }: { id: string }) {
+  const atTop = useEditor((s) => s.view.scope.length === 0);
+  const graph = useEditor((s) => s.graph);
+  const analysis = useEditor((s) => s.analysis);
+  const counts = useParamCounts(graph, analysis);
+  const frozenNode = useFrozenNodes();
+  const all = counts(id);
+  const frozen = counts(id, frozenNode);
+  if (!atTop || all === undefined || !frozen) return null;
+  return (
+    <div className="field__help" data-testid="inspector-fine-tune">
+      Fine-tuning: <span data-testid="inspector-trainable">{(all - frozen).toLocaleString('en-US')}</span> trainable ·{' '}
+      <span data-testid="inspector-frozen">{frozen.toLocaleString('en-US')}</span> frozen parameters
     </div>
   );
 }

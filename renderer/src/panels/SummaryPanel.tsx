@@ -7,6 +7,7 @@ import { summarize } from '../store/summary.js';
 import { useParamCounts } from '../params/useParamCounts.js';
 import { canvasApi } from '../canvas/canvasApi.js';
 import { countText, shapeText } from '../ui-format.js';
+import { useFrozenNodes } from '../training/FineTuneSection.js';
 
 export function SummaryPanel() {
   // Deferred and memoised: after an edit the canvas shows its shapes first and
@@ -14,7 +15,8 @@ export function SummaryPanel() {
   const graph = useDeferredValue(useEditor((s) => s.graph));
   const analysis = useDeferredValue(useEditor((s) => s.analysis));
   const counts = useParamCounts(graph, analysis);
-  const summary = useMemo(() => summarize(graph, analysis, counts), [graph, analysis, counts]);
+  const frozen = useFrozenNodes();
+  const summary = useMemo(() => summarize(graph, analysis, counts, frozen), [graph, analysis, counts, frozen]);
   return useMemo(
     () => (
       <div className="summary" data-testid="summary-panel">
@@ -55,6 +57,12 @@ export function SummaryPanel() {
                 </td>
                 <td className="num" data-testid={`summary-params-${r.id}`}>
                   {r.params === undefined ? '…' : r.params.toLocaleString('en-US')}
+                  {!!r.frozen && (
+                    <span className="frozen" data-testid={`summary-frozen-${r.id}`} title={`${r.frozen.toLocaleString('en-US')} frozen by fine-tuning`}>
+                      {' '}
+                      ❄{r.frozen === r.params ? '' : ` ${countText(r.frozen)}`}
+                    </span>
+                  )}
                 </td>
               </tr>
             ))}
@@ -64,6 +72,13 @@ export function SummaryPanel() {
               <td colSpan={3}>Total{summary.uncounted > 0 ? ` (${summary.uncounted} node${summary.uncounted > 1 ? 's' : ''} not counted yet)` : ''}</td>
               <td className="num" data-testid="summary-total" title={summary.totalParams.toLocaleString('en-US')}>
                 {countText(summary.totalParams)}
+              </td>
+            </tr>
+            <tr data-testid="summary-split">
+              <td colSpan={4}>
+                Trainable <span data-testid="summary-trainable">{(summary.totalParams - summary.frozenParams).toLocaleString('en-US')}</span> · frozen{' '}
+                <span data-testid="summary-frozen">{summary.frozenParams.toLocaleString('en-US')}</span> · all{' '}
+                <span data-testid="summary-all">{summary.totalParams.toLocaleString('en-US')}</span>
               </td>
             </tr>
           </tfoot>

@@ -31,30 +31,41 @@ export function countRequests(graph: GraphFile, analysis: GraphAnalysis): Map<st
 }
 
 /**
+ * id -> parameter count (undefined while unknown); a composite node's count sums
+ * the blocks inside it. With `only`, the count of the blocks inside for whose
+ * inlined key it holds (e.g. the frozen ones).
+ */
+export type ParamCounts = (id: string, only?: (nodeKey: string) => boolean) => number | undefined;
+
+/** One block's count request, and the inlined key of the node it counts ("stage1#2/conv1"), as fine-tuning patterns name nodes. */
+export type CountPart = CountRequest & { node: string };
+
+/**
  * What each node's count is the sum of: its own request, or for a composite
  * node the requests of the blocks inside each of its copies (copies of a repeat
  * share their keys, so each distinct block is counted once). Nodes whose
  * shapes are unknown are left out.
  */
-export function countParts(analysis: GraphAnalysis): Map<string, CountRequest[]> {
-  const out = new Map<string, CountRequest[]>();
+export function countParts(analysis: GraphAnalysis): Map<string, CountPart[]> {
+  const out = new Map<string, CountPart[]>();
   for (const id of analysis.order) {
-    const parts = partsOf(analysis, analysis.nodes.get(id)!);
+    const parts = partsOf(analysis, analysis.nodes.get(id)!, id);
     if (parts) out.set(id, parts);
   }
   return out;
 }
 
-function partsOf(scope: ScopeAnalysis, n: NodeInfo): CountRequest[] | undefined {
+/** The parts of node `n`, whose inlined key is `key` (copies marked #1, #2… as engine/shapes/inline.ts marks them). */
+function partsOf(scope: ScopeAnalysis, n: NodeInfo, key: string): CountPart[] | undefined {
   if (!n.outputShapes) return undefined;
-  if (!n.composite) return [request(scope, n)];
+  if (!n.composite) return [{ ...request(scope, n), node: key }];
   if (!n.copies?.length) return undefined;
-  const parts: CountRequest[] = [];
-  for (const copy of n.copies)
+  const parts: CountPart[] = [];
+  for (const [k, copy] of n.copies.entries())
     for (const id of copy.order) {
       const inner = copy.nodes.get(id)!;
       if (inner.block.type === COMPOSITE_INPUT || inner.block.type === COMPOSITE_OUTPUT) continue;
-      const p = partsOf(copy, inner);
+      const p = partsOf(copy, inner, `${key}${n.copies.length > 1 ? `#${k + 1}` : ''}/${id}`);
       if (!p) return undefined;
       parts.push(...p);
     }

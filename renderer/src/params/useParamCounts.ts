@@ -3,7 +3,9 @@
 import { useEffect, useMemo, useReducer, useRef } from 'react';
 import type { GraphAnalysis } from '../../../engine/shapes/analyze.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
-import { countParts, type CountRequest } from './count.js';
+import { countParts, type CountRequest, type ParamCounts } from './count.js';
+
+export type { ParamCounts };
 
 const results = new Map<string, number | string>();
 let worker: Worker | null = null;
@@ -25,7 +27,7 @@ function getWorker(): Worker {
 }
 
 /** id -> count (undefined while unknown); a composite node's count sums the blocks inside it. */
-export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis): (id: string) => number | undefined {
+export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis): ParamCounts {
   const [tick, bump] = useReducer((n: number) => n + 1, 0);
   const parts = useMemo(() => countParts(analysis), [analysis]);
   const requests = useMemo(() => new Map([...parts.values()].flat().map((r) => [r.key, r])), [parts]);
@@ -47,12 +49,12 @@ export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis): (id: 
   }, [requests]);
   return useMemo(() => {
     void tick;
-    return (id: string) => {
+    return (id: string, only?: (nodeKey: string) => boolean) => {
       let sum = 0;
       for (const r of parts.get(id) ?? [undefined]) {
         const v = r && results.get(r.key);
         if (typeof v !== 'number') return undefined;
-        sum += v;
+        if (!only || only(r!.node)) sum += v;
       }
       return sum;
     };

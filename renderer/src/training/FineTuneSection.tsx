@@ -2,11 +2,12 @@
 // into a new run that training starts from, with the names matched, missing,
 // unexpected and of another shape), the nodes to freeze, learning-rate
 // multipliers, a new head, and ImageNet preprocessing for image folders.
-import { useState, type ReactNode } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import type { WeightsImport } from '../../../common/host-api/api.js';
 import { editor } from '../editor.js';
 import { host } from '../host/host.js';
-import { parseLrMultipliers, setForm, useTrainForm } from './form.js';
+import { freezeList, parseLrMultipliers, setForm, useTrainForm } from './form.js';
+import { isFrozen } from '../../../engine/graph/fine-tune-patterns.js';
 
 function Labelled({ label, help, children }: { label: string; help?: string; children: ReactNode }) {
   return (
@@ -48,6 +49,25 @@ function ImportReport({ r }: { r: WeightsImport }) {
       />
     </div>
   );
+}
+
+/**
+ * Which nodes (by inlined key) the form's fine-tuning freezes: named by Freeze,
+ * or by a learning-rate multiplier of 0. What the inspector and the summary count.
+ */
+export function useFrozenNodes(): (nodeKey: string) => boolean {
+  const freeze = useTrainForm((s) => s.freeze);
+  const lrText = useTrainForm((s) => s.lrMultipliers);
+  return useMemo(() => {
+    let lrMultipliers: Record<string, number> = {};
+    try {
+      lrMultipliers = parseLrMultipliers(lrText);
+    } catch {
+      // The field shows its error; until it parses, only Freeze counts.
+    }
+    const c = { freeze: freezeList(freeze), lrMultipliers };
+    return (key: string) => isFrozen(key, c);
+  }, [freeze, lrText]);
 }
 
 export function FineTuneSection({ locked }: { locked: boolean }) {
