@@ -349,6 +349,21 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
       await page.getByTestId('menu-insert-reroute').click();
       await page.getByTestId('reroute-e6-0').waitFor();
 
+      // Dragging a reroute point or a comment's title moves it by as much as the mouse moved.
+      for (const id of ['reroute-e6-0', 'comment-title-comment1']) {
+        const before = (await page.getByTestId(id).boundingBox())!;
+        const from = { x: before.x + Math.min(8, before.width / 2), y: before.y + before.height / 2 };
+        await page.mouse.move(from.x, from.y);
+        await page.mouse.down();
+        await page.mouse.move(from.x + 60, from.y + 40, { steps: 6 });
+        await page.mouse.up();
+        const after = (await page.getByTestId(id).boundingBox())!;
+        assert.ok(
+          Math.abs(after.x - before.x - 60) < 2 && Math.abs(after.y - before.y - 40) < 2,
+          `${id} moved by ${after.x - before.x}, ${after.y - before.y}`,
+        );
+      }
+
       const saved = await saveAs(page, env.server.workspace, 'noted.attn.json');
       assert.deepEqual(
         saved.comments?.map((c) => c.text),

@@ -5,25 +5,7 @@ import { memo, useState } from 'react';
 import { useStore, ViewportPortal } from '@xyflow/react';
 import { editor, useEditor } from '../editor.js';
 import type { GraphComment } from '../../../engine/graph/types.js';
-
-let gestures = 0;
-
-/** Follows a pointer drag, reporting the movement in graph units (screen pixels over the zoom). */
-function drag(e: React.PointerEvent, zoom: number, onMove: (dx: number, dy: number, gesture: string) => void) {
-  if (e.button !== 0) return;
-  e.stopPropagation();
-  e.preventDefault();
-  const start = { x: e.clientX, y: e.clientY };
-  const gesture = String(++gestures);
-  const move = (m: PointerEvent) => onMove((m.clientX - start.x) / zoom, (m.clientY - start.y) / zoom, gesture);
-  const up = () => {
-    window.removeEventListener('pointermove', move);
-    window.removeEventListener('pointerup', up);
-    editor.getState().seal();
-  };
-  window.addEventListener('pointermove', move);
-  window.addEventListener('pointerup', up);
-}
+import { dragInGraph as drag } from './pointerDrag.js';
 
 const CommentFrame = memo(function CommentFrame({ comment, zoom }: { comment: GraphComment; zoom: number }) {
   const [editing, setEditing] = useState(false);

@@ -7,6 +7,7 @@ import { shapeText } from '../ui-format.js';
 import { editor } from '../editor.js';
 import type { ShapeFlowEdge } from './flowElements.js';
 import type { XY } from '../store/document.js';
+import { dragInGraph } from './pointerDrag.js';
 
 /** A left-to-right curve through the points: one cubic per stretch, leaving and arriving level. */
 export function routedPath(points: XY[]): string {
@@ -20,8 +21,6 @@ export function routedPath(points: XY[]): string {
   return d;
 }
 
-let gestures = 0;
-
 function Reroute({ edge, index, at }: { edge: string; index: number; at: XY }) {
   const zoom = useStore((s) => s.transform[2]);
   return (
@@ -31,21 +30,7 @@ function Reroute({ edge, index, at }: { edge: string; index: number; at: XY }) {
       style={{ transform: `translate(-50%, -50%) translate(${at.x}px, ${at.y}px)` }}
       title="Reroute point: drag to move, double-click to remove"
       onDoubleClick={() => editor.getState().moveReroute(edge, index, null)}
-      onPointerDown={(e) => {
-        if (e.button !== 0) return;
-        e.stopPropagation();
-        const start = { x: e.clientX, y: e.clientY };
-        const gesture = String(++gestures);
-        const move = (m: PointerEvent) =>
-          editor.getState().moveReroute(edge, index, { x: at.x + (m.clientX - start.x) / zoom, y: at.y + (m.clientY - start.y) / zoom }, gesture);
-        const up = () => {
-          window.removeEventListener('pointermove', move);
-          window.removeEventListener('pointerup', up);
-          editor.getState().seal();
-        };
-        window.addEventListener('pointermove', move);
-        window.addEventListener('pointerup', up);
-      }}
+      onPointerDown={(e) => dragInGraph(e, zoom, (dx, dy, gesture) => editor.getState().moveReroute(edge, index, { x: at.x + dx, y: at.y + dy }, gesture))}
     />
   );
 }
