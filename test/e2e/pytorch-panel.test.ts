@@ -7,6 +7,7 @@ import { access, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { browserModeSuite, openEditor, ROOT, skipReason, textIs } from './harness.js';
 import { torchAvailable } from '../helpers/torch.js';
+import { drawnColours, selectOutput } from './training-page.js';
 
 const torch = torchAvailable();
 const skip = skipReason() ?? (torch === true ? undefined : torch);
@@ -73,6 +74,19 @@ describe('PyTorch in the Training panel (browser mode, headless Chromium)', { sk
         await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText()),
         launch,
       );
+
+      // The PyTorch run's folder opens from the Runs tab like any run: its charts and its attention snapshots.
+      const runId = ((await page.getByTestId('train-run-id').first().textContent()) ?? '').trim();
+      await page.getByTestId('dock-tab-runs').click();
+      await page.getByTestId(`run-open-${runId}`).click();
+      assert.ok(Number(await page.getByTestId('run-detail-snapshots').first().textContent()) >= 1, 'attention snapshots stored');
+      await page.getByTestId('dock-tab-training').click();
+      assert.ok(Number(await page.getByTestId('chart-batch').getAttribute('data-points')) > 1, 'the per-batch chart is drawn again');
+      await page.getByTestId('dock-tab-attention').click();
+      await selectOutput(page, 'se.weights');
+      await page.getByTestId('attention-map-se-weights').waitFor();
+      assert.ok((await drawnColours(page, '[data-testid="attention-panels"]')) > 4, 'the stored SE weights are drawn');
+      await page.getByTestId('dock-tab-training').click();
 
       // An interpreter without torch: the reason, and pytorch stays selectable only while chosen.
       await page.getByTestId('train-pythonPath').fill('/no/such/python3');

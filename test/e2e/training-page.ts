@@ -55,3 +55,9 @@ export async function drawnColours(page: Page, scope: string): Promise<number> {
     return best;
   }, `${scope} canvas`);
 }
+
+/** Points the first attention panel at one output, once a snapshot holding it has arrived. */
+export async function selectOutput(page: Page, key: string): Promise<void> {
+  await page.locator(`[data-testid="attention-source-1"] option[value="${key}"]`).waitFor({ state: 'attached', timeout: 60_000 });
+  await page.getByTestId('attention-source-1').selectOption(key);
+}

@@ -8,7 +8,7 @@ import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
-import { drawnColours, openTemplate, setField, text, waitForState, type PageGlobals } from './training-page.js';
+import { drawnColours, openTemplate, selectOutput, setField, text, waitForState, type PageGlobals } from './training-page.js';
 import { encodePng } from '../../engine/data/png.js';
 
 const skip = skipReason();
@@ -16,12 +16,6 @@ if (skip) console.log(`# NOTICE: ${skip}`);
 
 const BENCH = 'bench-se-cnn.attn.json';
 const CBAM = 'cbam-mnist-small.attn.json';
-
-/** Points the first attention panel at one output, once a snapshot holding it has arrived. */
-async function selectOutput(page: Page, key: string): Promise<void> {
-  await page.locator(`[data-testid="attention-source-1"] option[value="${key}"]`).waitFor({ state: 'attached', timeout: 60_000 });
-  await page.getByTestId('attention-source-1').selectOption(key);
-}
 
 const numberAbove = ([id, attr, n]: [string, string | null, number]) => {
   const el = (globalThis as unknown as PageGlobals).document.querySelector(`[data-testid="${id}"]`);
