@@ -99,9 +99,11 @@ export async function launchRanks(opts: {
       return new Promise<void>((resolve, reject) => {
         child.on('error', (err) => reject(new Error(`rank ${rank} could not start ${opts.python}: ${err.message}`)));
         let settled = false;
+        let grace: NodeJS.Timeout | undefined;
         const settle = (code: number | null, signal: NodeJS.Signals | null) => {
           if (settled) return;
           settled = true;
+          clearTimeout(grace);
           log.end();
           if (code === 0) return resolve();
           const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
@@ -112,7 +114,7 @@ export async function launchRanks(opts: {
         };
         // 'close' waits for the pipes too, which a process the rank started (a wrapper's child)
         // may hold open after the rank has gone: its exit settles it shortly after.
-        child.on('exit', (code, signal) => setTimeout(() => settle(code, signal), STDIO_GRACE_MS));
+        child.on('exit', (code, signal) => (grace = setTimeout(() => settle(code, signal), STDIO_GRACE_MS)));
         child.on('close', settle);
       });
     }),
