@@ -21,31 +21,26 @@ export const PYTHON = '/usr/bin/python3';
 process.env.ATTN_COLLECTIVE_TIMEOUT_S ??= '300';
 const runner = fileURLToPath(new URL('../../../test/helpers/run_torch_export.py', import.meta.url));
 
-let available: string | true | undefined;
-/** true, or why PyTorch cannot be used here. */
-export function torchAvailable(): string | true {
-  if (available === undefined) {
-    const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-    available =
+const imports = new Map<string, string | true>();
+/** true, or why `module` cannot be imported by PYTHON (naming the Debian package that has it). */
+function pythonModule(module: string, label: string, debianPackage: string): string | true {
+  let ok = imports.get(module);
+  if (ok === undefined) {
+    const r = spawnSync(PYTHON, ['-c', `import ${module}`], { encoding: 'utf8' });
+    ok =
       r.status === 0
         ? true
-        : `PyTorch is not installed for ${PYTHON} (apt-get install python3-torch): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
+        : `${label} is not installed for ${PYTHON} (apt-get install ${debianPackage}): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
+    imports.set(module, ok);
   }
-  return available;
+  return ok;
 }
 
-let visionAvailable: string | true | undefined;
+/** true, or why PyTorch cannot be used here. */
+export const torchAvailable = () => pythonModule('torch', 'PyTorch', 'python3-torch');
+
 /** true, or why torchvision (the reference networks) cannot be used here. */
-export function torchvisionAvailable(): string | true {
-  if (visionAvailable === undefined) {
-    const r = spawnSync(PYTHON, ['-c', 'import torchvision'], { encoding: 'utf8' });
-    visionAvailable =
-      r.status === 0
-        ? true
-        : `torchvision is not installed for ${PYTHON} (apt-get install python3-torchvision): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
-  }
-  return visionAvailable;
-}
+export const torchvisionAvailable = () => pythonModule('torchvision', 'torchvision', 'python3-torchvision');
 
 function skipUnless(t: TestContext, what: string, ok: string | true): boolean {
   if (ok === true) return false;
