@@ -8,7 +8,7 @@ import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
-import { drawnColours, setField, text, waitForState } from './training-page.js';
+import { drawnColours, selectOutput, setField, text, waitForState } from './training-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -44,10 +44,9 @@ async function trainOnSpam(page: Page, template: string, limit: number): Promise
   }
 }
 
-async function selectOutput(page: Page, key: string): Promise<void> {
+async function showOutput(page: Page, key: string): Promise<void> {
   await page.getByTestId('dock-tab-attention').click();
-  await page.locator(`[data-testid="attention-source-1"] option[value="${key}"]`).waitFor({ state: 'attached', timeout: 60_000 });
-  await page.getByTestId('attention-source-1').selectOption(key);
+  await selectOutput(page, key);
 }
 
 /** The shaded words inside `scope`: each word's text and weight. */
@@ -82,7 +81,7 @@ describe('text models (browser mode, headless Chromium)', { skip, timeout: 600_0
     const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await trainOnSpam(page, BIGRU, 200);
-      await selectOutput(page, 'attention.weights');
+      await showOutput(page, 'attention.weights');
       const words = await shadedWords(page, '[data-testid="attention-map-attention-weights"]');
       assert.ok(words.length >= 3, `${words.length} words`);
       assert.ok(
@@ -107,7 +106,7 @@ describe('text models (browser mode, headless Chromium)', { skip, timeout: 600_0
     const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await trainOnSpam(page, TRANSFORMER, 100);
-      await selectOutput(page, 'encoder1.attention');
+      await showOutput(page, 'encoder1.attention');
       const map = '[data-testid="attention-map-encoder1-attention"]';
       await page.locator(`${map} [data-testid="token-heads"]`).waitFor();
       assert.equal(await page.locator(`${map} [data-testid^="token-head-canvas-"]`).count(), 4, 'one matrix per head');
