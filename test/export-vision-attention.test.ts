@@ -86,8 +86,12 @@ test('each block is one documented helper, emitted once', () => {
   const keras = exportKeras(stacked);
   assert.equal(keras.split('class CBAM(keras.layers.Layer):').length, 2);
   const ts = exportTfjs(stacked);
-  assert.equal(ts.split('class CBAM {').length, 2);
+  for (const fn of ['function cbam(', 'function channelAttention(', 'function spatialAttention(', 'function squeezeExcitation(', 'function channelGate(']) {
+    assert.equal(ts.split(fn).length, 2, fn);
+  }
   assert.equal(ts.split('class ChannelPool extends tf.layers.Layer').length, 2);
+  assert.match(ts, /const \{ out: c1Out, channelWeights: c1ChannelWeights, spatialMap: c1SpatialMap \} = cbam\(tf, x_, \{ reduction: 2, name: 'c1' \}\);/);
+  assert.doesNotMatch(ts, /nonLocalBlock|highwayGate/);
 });
 
 test('PyTorch export of the vision attention blocks: parameters, and outputs with randomised exported weights', async (t) => {

@@ -77,7 +77,7 @@ export function planExport(graph: GraphFile, target: ExportTarget, reserved: str
     }
     for (const h of code.helpers ?? []) {
       const prior = helpers.get(h.name);
-      if (prior && prior.code !== h.code) throw new Error(`two different helpers are named ${h.name}`);
+      if (prior && (prior.code !== h.code || prior.source !== h.source)) throw new Error(`two different helpers are named ${h.name}`);
       helpers.set(h.name, h);
     }
     const node: PlannedNode = { id, info, name, layer, outputs, inputs, code };

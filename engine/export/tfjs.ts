@@ -6,7 +6,7 @@ import { graphTrainingConfig } from '../graph/training-section.js';
 import { commentText, stringLiteral } from './names.js';
 import { indent } from '../blocks/emit/format.js';
 import { planExport } from './plan.js';
-import { tfjsRuntimeSource } from './tfjs-sources.js';
+import { tfjsHelperNames, tfjsHelperSources, tfjsRuntimeSource } from './tfjs-sources.js';
 
 const LOSS: Record<string, string> = {
   categoricalCrossentropy: "'categoricalCrossentropy'",
@@ -40,6 +40,7 @@ export function exportTfjs(graph: GraphFile): string {
     'Training',
     'Train',
     'process',
+    ...tfjsHelperNames(),
   ]);
   const t = graphTrainingConfig(graph.training);
   const lr = typeof t.lr === 'number' ? t.lr : 1e-3;
@@ -57,7 +58,7 @@ export function exportTfjs(graph: GraphFile): string {
     ' */',
     "import * as tf from '@tensorflow/tfjs';",
     '',
-    ...plan.helpers.flatMap((h) => [(h.code ?? '').trimEnd(), '']),
+    ...tfjsHelperSources(plan.helpers).flatMap((code) => [code, '']),
     'export function buildModel(): tf.LayersModel {',
     ...indent(
       plan.nodes.flatMap((n) => n.code.body),

@@ -1,60 +1,15 @@
 // Attend and Rectify (Rodríguez et al. 2018): attention modules that read a feature
 // map and give a gated class hypothesis, and the global gate that weighs those
 // hypotheses against the network's own output.
-import { defineBlock, ShapeError, type PortDef, type SymbolicTensor, type Tensor, type TF } from '../contract.js';
-import { customLayer } from '../custom-layer.js';
+import { defineBlock, ShapeError, type PortDef } from '../contract.js';
+import { attendRectify as attendRectifyModule, globalGate as globalGateModule } from './structured-ops/structured-attention.js';
 import { expectRank, fmtShape } from '../shape-rules.js';
 import { KERAS_ATTEND_RECTIFY, KERAS_GLOBAL_GATE, TORCH_ATTEND_RECTIFY, TORCH_GLOBAL_GATE, TS_HELPERS } from './structured-ops/emit.js';
-import { convWeights, linearWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../emit/snippets.js';
+import { convWeights, linearWeights, pyTargets, tsCall } from './vision-ops/emit.js';
+import { pyArgs } from '../emit/snippets.js';
 
 const PAPER =
   'Rodríguez, P., Gonfaus, J. M., Cucurull, G., Roca, F. X., Gonzàlez, J. (2018). Attend and Rectify: a Gated Attention Mechanism for Fine-Grained Recovery. ECCV.';
-
-/**
- * From the attention-head logits A [B,H,W,K], output heads O [B,H,W,K·classes] and gate scores S [B,H,W,K]:
- * maps H_k = softmax over positions of A_k, hypotheses o_k = Σ_xy H_k O_k, gates g = softmax_k(tanh(Σ_xy S_k H_k)),
- * and the layer's hypothesis Σ_k g_k o_k.
- */
-const attendRectifyLayer = (tf: TF) =>
-  customLayer(tf, 'AttendRectify', (tf) => {
-    class AttendRectify extends tf.layers.Layer {
-      static className = 'AttendRectify';
-      readonly heads: number;
-      readonly classes: number;
-      constructor(args: { heads: number; classes: number; name?: string }) {
-        super(args);
-        this.heads = args.heads;
-        this.classes = args.classes;
-      }
-      override computeOutputShape(inputShape: (number | null)[][]) {
-        const [b, h, w] = inputShape[0];
-        return [
-          [b, this.classes],
-          [b, h, w, this.heads],
-          [b, this.heads],
-        ];
-      }
-      override call(inputs: Tensor | Tensor[]) {
-        const [a, o, s] = inputs as Tensor[];
-        return tf.tidy(() => {
-          const [b, h, w] = a.shape;
-          const n = h * w;
-          const maps = tf.softmax(tf.transpose(tf.reshape(a, [b, n, this.heads]), [0, 2, 1])); // [B, K, HW]
-          const outs = tf.transpose(tf.reshape(o, [b, n, this.heads, this.classes]), [0, 2, 1, 3]); // [B, K, HW, classes]
-          const hypotheses = tf.squeeze(tf.matMul(tf.expandDims(maps, 2), outs), [2]); // [B, K, classes]
-          const scores = tf.sum(tf.mul(maps, tf.transpose(tf.reshape(s, [b, n, this.heads]), [0, 2, 1])), -1); // [B, K]
-          const gates = tf.softmax(tf.tanh(scores));
-          const hypothesis = tf.squeeze(tf.matMul(tf.expandDims(gates, 1), hypotheses), [1]);
-          return [hypothesis, tf.reshape(tf.transpose(maps, [0, 2, 1]), [b, h, w, this.heads]), gates];
-        });
-      }
-      override getConfig() {
-        return { ...super.getConfig(), heads: this.heads, classes: this.classes };
-      }
-    }
-    return AttendRectify;
-  });
 
 export const attendRectify = defineBlock({
   type: 'attention.attendRectify',
@@ -85,24 +40,12 @@ export const attendRectify = defineBlock({
     return { out: [b, p.classes], maps: [b, h, w, p.heads], gates: [b, p.heads] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const conv = (filters: number, suffix: string) =>
-      tf.layers
-        .conv2d({ filters, kernelSize: p.kernel, padding: 'same', useBias: false, kernelInitializer: init.heNormal(), name: `${name}_${suffix}` })
-        .apply(inputs.in) as SymbolicTensor;
-    const attention = conv(p.heads, 'attention');
-    const outputs = conv(p.heads * p.classes, 'outputs');
-    const scores = conv(p.heads, 'gate_scores');
-    const [out, maps, gates] = new (attendRectifyLayer(tf))({ heads: p.heads, classes: p.classes, name: `${name}_combine` }).apply([
-      attention,
-      outputs,
-      scores,
-    ]) as SymbolicTensor[];
-    return { out, maps, gates };
+    return attendRectifyModule(tf, inputs.in, { heads: p.heads, classes: p.classes, kernelSize: p.kernel, name }, init);
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
       body: [
-        `const ${tsTargets(outputs)} = new AttendRectifyModule(${tsObject({ heads: p.heads, classes: p.classes, kernelSize: p.kernel === 1 ? undefined : p.kernel, name: layer })}).apply(${inputs.in});`,
+        tsCall('attendRectify', outputs, [inputs.in], { heads: p.heads, classes: p.classes, kernelSize: p.kernel === 1 ? undefined : p.kernel, name: layer }),
       ],
       helpers: TS_HELPERS.attendRectify,
     }),
@@ -133,34 +76,6 @@ const hypothesisPorts = (n: number): PortDef[] =>
     doc: `Hypothesis ${i + 1}: class scores (logits) [B, classes] of an Attend and Rectify module.`,
     rank: 2,
   }));
-
-/** Mixes the class distributions with gates softmax(tanh(gate logits)): [gateLogits, net, hyp1…hypN] → [probs, gates]. */
-const globalGateLayer = (tf: TF) =>
-  customLayer(tf, 'GlobalGateMix', (tf) => {
-    class GlobalGateMix extends tf.layers.Layer {
-      static className = 'GlobalGateMix';
-      readonly netIsLogits: boolean;
-      constructor(args: { netIsLogits: boolean; name?: string }) {
-        super(args);
-        this.netIsLogits = args.netIsLogits;
-      }
-      override computeOutputShape(inputShape: (number | null)[][]) {
-        return [inputShape[1], inputShape[0]];
-      }
-      override call(inputs: Tensor | Tensor[]) {
-        const [gateLogits, net, ...hyps] = inputs as Tensor[];
-        return tf.tidy(() => {
-          const gates = tf.softmax(tf.tanh(gateLogits)); // [B, N+1]
-          const probs = tf.stack([this.netIsLogits ? tf.softmax(net) : net, ...hyps.map((h) => tf.softmax(h))], 1); // [B, N+1, classes]
-          return [tf.squeeze(tf.matMul(tf.expandDims(gates, 1), probs), [1]), gates];
-        });
-      }
-      override getConfig() {
-        return { ...super.getConfig(), netIsLogits: this.netIsLogits };
-      }
-    }
-    return GlobalGateMix;
-  });
 
 export const globalGate = defineBlock({
   type: 'attention.globalGate',
@@ -208,26 +123,18 @@ export const globalGate = defineBlock({
     return { out: [net[0], net[1]], gates: [net[0], p.hypotheses + 1] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    let f = inputs.features ?? inputs.net;
-    if (f.shape.length === 4) f = tf.layers.globalAveragePooling2d({ name: `${name}_pool` }).apply(f) as SymbolicTensor;
-    const gateLogits = tf.layers
-      .dense({ units: p.hypotheses + 1, useBias: false, kernelInitializer: init.glorotUniform(), name: `${name}_gates` })
-      .apply(f) as SymbolicTensor;
     const hyps = hypothesisPorts(p.hypotheses).map((port) => inputs[port.name]);
-    const [out, gates] = new (globalGateLayer(tf))({ netIsLogits: p.net === 'logits', name: `${name}_mix` }).apply([
-      gateLogits,
-      inputs.net,
-      ...hyps,
-    ]) as SymbolicTensor[];
-    return { out, gates };
+    return globalGateModule(tf, inputs.net, hyps, inputs.features, { netIsLogits: p.net === 'logits', name }, init);
   },
   emit: {
     tfjs({ params: p, inputs, outputs, layer }) {
       const hyps = hypothesisPorts(p.hypotheses).map((port) => inputs[port.name]);
-      const args = [inputs.net, `[${hyps.join(', ')}]`, ...(inputs.features ? [inputs.features] : [])];
       return {
         body: [
-          `const ${tsTargets(outputs)} = new GlobalGate(${tsObject({ netIsLogits: p.net === 'logits' ? true : undefined, name: layer })}).apply(${args.join(', ')});`,
+          tsCall('globalGate', outputs, [inputs.net, `[${hyps.join(', ')}]`, inputs.features ?? 'undefined'], {
+            netIsLogits: p.net === 'logits' ? true : undefined,
+            name: layer,
+          }),
         ],
         helpers: TS_HELPERS.globalGate,
       };

@@ -1,7 +1,8 @@
-import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
-import { apply, batchNorm, imageInput } from './vision-ops/gates.js';
-import { batchNormWeights, convWeights, KERAS_ATTENTION_BRANCH, pyTargets, TORCH_ATTENTION_BRANCH, TS_HELPERS, tsTargets } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../emit/snippets.js';
+import { defineBlock, ShapeError } from '../contract.js';
+import { imageInput } from './vision-ops/gates.js';
+import { attentionBranch } from './vision-ops/vision-attention.js';
+import { batchNormWeights, convWeights, KERAS_ATTENTION_BRANCH, pyTargets, TORCH_ATTENTION_BRANCH, TS_HELPERS, tsCall } from './vision-ops/emit.js';
+import { pyArgs } from '../emit/snippets.js';
 
 export default defineBlock({
   type: 'attention.attentionBranch',
@@ -34,36 +35,11 @@ export default defineBlock({
     return { out: [null, h, w, c], map: [null, h, w], scores: [null, p.classes] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const x = inputs.in;
-    const [, h, w, c] = x.shape as number[];
-    const conv = (filters: number, kernel: number, suffix: string, input: SymbolicTensor) =>
-      apply(
-        tf.layers.conv2d({ filters, kernelSize: kernel, padding: 'same', useBias: false, kernelInitializer: init.heNormal(), name: `${name}_${suffix}` }),
-        input,
-      );
-    const bn = (suffix: string, input: SymbolicTensor) => apply(batchNorm(tf, `${name}_${suffix}`), input);
-    const act = (fn: 'relu' | 'sigmoid' | 'softmax', suffix: string, input: SymbolicTensor) =>
-      apply(tf.layers.activation({ activation: fn, name: `${name}_${suffix}` }), input);
-
-    let a = x;
-    for (let i = 1; i <= p.convLayers; i++) a = act('relu', `relu${i}`, bn(`bn${i}`, conv(c, 3, `conv${i}`, a)));
-    a = bn('bn', a);
-    a = act('relu', 'class_relu', bn('class_bn', conv(p.classes, 1, 'class_conv', a)));
-
-    const pooled = apply(tf.layers.globalAveragePooling2d({ name: `${name}_gap` }), conv(p.classes, 1, 'score_conv', a));
-    const scores = act('softmax', 'scores', pooled);
-
-    const m = act('sigmoid', 'map_sigmoid', bn('map_bn', conv(1, p.mapKernel, 'map_conv', a)));
-    const map = apply(tf.layers.reshape({ targetShape: [h, w], name: `${name}_map` }), m);
-    const attended = apply(tf.layers.multiply({ name: `${name}_attend` }), [x, m]);
-    const out = apply(tf.layers.add({ name: `${name}_out` }), [x, attended]);
-    return { out, map, scores };
+    return attentionBranch(tf, inputs.in, { classes: p.classes, convLayers: p.convLayers, mapKernel: p.mapKernel, name }, init);
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [
-        `const ${tsTargets(outputs)} = new AttentionBranch(${tsObject({ classes: p.classes, convLayers: p.convLayers, mapKernel: p.mapKernel, name: layer })}).apply(${inputs.in});`,
-      ],
+      body: [tsCall('attentionBranch', outputs, [inputs.in], { classes: p.classes, convLayers: p.convLayers, mapKernel: p.mapKernel, name: layer })],
       helpers: TS_HELPERS.attentionBranch,
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({

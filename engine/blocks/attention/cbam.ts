@@ -1,7 +1,8 @@
 // CBAM (Woo et al. 2018) and its two halves, each a block of its own.
 import { defineBlock } from '../contract.js';
 import { unlessDefault } from './ops/emit.js';
-import { channelGate, imageInput, oddKernel, reductionParam, spatialGate } from './vision-ops/gates.js';
+import { imageInput, oddKernel, reductionParam } from './vision-ops/gates.js';
+import { cbam as cbamModule, channelAttention, spatialAttention } from './vision-ops/vision-attention.js';
 import {
   batchNormWeights,
   convWeights,
@@ -14,10 +15,10 @@ import {
   TORCH_CHANNEL_ATTENTION,
   TORCH_SPATIAL_ATTENTION,
   TS_HELPERS,
-  tsTargets,
+  tsCall,
   under,
 } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../emit/snippets.js';
+import { pyArgs } from '../emit/snippets.js';
 import type { TorchWeight } from '../contract.js';
 
 const channelTorchWeights = (bias: boolean): TorchWeight[] => [...linearWeights('fc1', 'fc1', bias), ...linearWeights('fc2', 'fc2', bias)];
@@ -77,13 +78,17 @@ export const cbamChannel = defineBlock({
     return { out: [null, h, w, c], channelWeights: [null, c] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const g = channelGate(tf, inputs.in, { reduction: p.reduction, bias: p.bias, pools: 'avg+max' }, name, init);
+    const g = channelAttention(tf, inputs.in, { reduction: p.reduction, useBias: p.bias, name }, init);
     return { out: g.out, channelWeights: g.weights };
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
       body: [
-        `const ${tsTargets({ out: outputs.out, weights: outputs.channelWeights })} = new ChannelAttention(${tsObject({ reduction: p.reduction, useBias: p.bias ? undefined : false, name: layer })}).apply(${inputs.in});`,
+        tsCall('channelAttention', { out: outputs.out, weights: outputs.channelWeights }, [inputs.in], {
+          reduction: p.reduction,
+          useBias: p.bias ? undefined : false,
+          name: layer,
+        }),
       ],
       helpers: TS_HELPERS.channelAttention,
     }),
@@ -121,13 +126,18 @@ export const cbamSpatial = defineBlock({
     return { out: [null, h, w, c], spatialMap: [null, h, w] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const g = spatialGate(tf, inputs.in, p, name, init);
+    const g = spatialAttention(tf, inputs.in, { kernelSize: p.kernel, batchNorm: p.batchNorm, bnMomentum: p.bnMomentum, name }, init);
     return { out: g.out, spatialMap: g.map };
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
       body: [
-        `const ${tsTargets({ out: outputs.out, map: outputs.spatialMap })} = new SpatialAttention(${tsObject({ kernelSize: p.kernel === 7 ? undefined : p.kernel, batchNorm: p.batchNorm ? undefined : false, bnMomentum: unlessDefault(p.bnMomentum, 0.1), name: layer })}).apply(${inputs.in});`,
+        tsCall('spatialAttention', { out: outputs.out, map: outputs.spatialMap }, [inputs.in], {
+          kernelSize: p.kernel === 7 ? undefined : p.kernel,
+          batchNorm: p.batchNorm ? undefined : false,
+          bnMomentum: unlessDefault(p.bnMomentum, 0.1),
+          name: layer,
+        }),
       ],
       helpers: TS_HELPERS.spatialAttention,
     }),
@@ -168,14 +178,20 @@ export const cbam = defineBlock({
     return { out: [null, h, w, c], channelWeights: [null, c], spatialMap: [null, h, w] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const ch = channelGate(tf, inputs.in, { reduction: p.reduction, bias: p.bias, pools: 'avg+max' }, `${name}_channel`, init);
-    const sp = spatialGate(tf, ch.out, p, `${name}_spatial`, init);
-    return { out: sp.out, channelWeights: ch.weights, spatialMap: sp.map };
+    const { reduction, kernel: kernelSize, bias: useBias, batchNorm, bnMomentum } = p;
+    return cbamModule(tf, inputs.in, { reduction, kernelSize, useBias, batchNorm, bnMomentum, name }, init);
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
       body: [
-        `const ${tsTargets(outputs)} = new CBAM(${tsObject({ reduction: p.reduction, kernelSize: p.kernel === 7 ? undefined : p.kernel, useBias: p.bias ? undefined : false, batchNorm: p.batchNorm ? undefined : false, bnMomentum: unlessDefault(p.bnMomentum, 0.1), name: layer })}).apply(${inputs.in});`,
+        tsCall('cbam', outputs, [inputs.in], {
+          reduction: p.reduction,
+          kernelSize: p.kernel === 7 ? undefined : p.kernel,
+          useBias: p.bias ? undefined : false,
+          batchNorm: p.batchNorm ? undefined : false,
+          bnMomentum: unlessDefault(p.bnMomentum, 0.1),
+          name: layer,
+        }),
       ],
       helpers: TS_HELPERS.cbam,
     }),

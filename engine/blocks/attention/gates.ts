@@ -1,8 +1,7 @@
 // Gates: the highway gate, and a learned gate where one tensor decides how much of another passes.
-import { defineBlock, ShapeError, type Shape, type SymbolicTensor } from '../contract.js';
+import { defineBlock, ShapeError, type Shape } from '../contract.js';
 import { expectRank, fmtShape } from '../shape-rules.js';
-import { apply, scaleChannels } from './vision-ops/gates.js';
-import { gatedMixLayer } from './vision-ops/layers.js';
+import { highwayGate as highwayModule, learnedGate } from './vision-ops/vision-attention.js';
 import {
   convWeights,
   KERAS_HIGHWAY,
@@ -12,9 +11,9 @@ import {
   TORCH_HIGHWAY,
   TORCH_LEARNED_GATE,
   TS_HELPERS,
-  tsTargets,
+  tsCall,
 } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../emit/snippets.js';
+import { pyArgs } from '../emit/snippets.js';
 
 function knownChannels(shape: Shape, port: string): number {
   const c = shape[shape.length - 1];
@@ -51,27 +50,17 @@ export const highwayGate = defineBlock({
     return { out: [...x], gate: [...x] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const x = inputs.in;
-    const c = x.shape[x.shape.length - 1] as number;
-    const map = (suffix: string, activation: 'relu' | 'tanh' | 'linear' | 'sigmoid', bias?: number) => {
-      const common = {
-        activation,
-        kernelInitializer: init.glorotUniform(),
-        biasInitializer: bias === undefined ? undefined : tf.initializers.constant({ value: bias }),
-        name: `${name}_${suffix}`,
-      };
-      const layer =
-        x.shape.length === 4 ? tf.layers.conv2d({ filters: c, kernelSize: p.kernel, padding: 'same', ...common }) : tf.layers.dense({ units: c, ...common });
-      return apply(layer, x);
-    };
-    const h = map('transform', p.activation);
-    const gate = map('gate', 'sigmoid', p.gateBias);
-    return { out: apply(new (gatedMixLayer(tf))({ name: `${name}_mix` }), [h, x, gate]), gate };
+    return highwayModule(tf, inputs.in, { activation: p.activation, kernelSize: p.kernel, gateBias: p.gateBias, name }, init);
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
       body: [
-        `const ${tsTargets(outputs)} = new HighwayGate(${tsObject({ activation: p.activation, kernelSize: p.kernel === 1 ? undefined : p.kernel, gateBias: p.gateBias, name: layer })}).apply(${inputs.in});`,
+        tsCall('highwayGate', outputs, [inputs.in], {
+          activation: p.activation,
+          kernelSize: p.kernel === 1 ? undefined : p.kernel,
+          gateBias: p.gateBias,
+          name: layer,
+        }),
       ],
       helpers: TS_HELPERS.highway,
     }),
@@ -145,29 +134,11 @@ export const gate = defineBlock({
     return { out: [...x], gate: [null, ...positions] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const x = inputs.in;
-    const ctx = inputs.context ?? x;
-    const dense = (units: number, input: SymbolicTensor) =>
-      apply(tf.layers.dense({ units, activation: 'sigmoid', kernelInitializer: init.glorotUniform(), name: `${name}_dense` }), input);
-    if (p.mode === 'channel') {
-      const pool =
-        ctx.shape.length === 4 ? tf.layers.globalAveragePooling2d({ name: `${name}_pool` }) : tf.layers.globalAveragePooling1d({ name: `${name}_pool` });
-      const pooled = ctx.shape.length === 2 ? ctx : apply(pool, ctx);
-      const weights = dense(x.shape[x.shape.length - 1] as number, pooled);
-      return { out: scaleChannels(tf, x, weights, name), gate: weights };
-    }
-    const weights = dense(1, ctx);
-    const positions = x.shape.slice(1, -1) as number[];
-    return {
-      out: apply(tf.layers.multiply({ name: `${name}_scale` }), [x, weights]),
-      gate: apply(tf.layers.reshape({ targetShape: positions, name: `${name}_map` }), weights),
-    };
+    return learnedGate(tf, inputs.in, inputs.context, { per: p.mode, name }, init);
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [
-        `const ${tsTargets(outputs)} = new LearnedGate(${tsObject({ per: p.mode, name: layer })}).apply(${[inputs.in, inputs.context].filter(Boolean).join(', ')});`,
-      ],
+      body: [tsCall('learnedGate', outputs, [inputs.in, inputs.context ?? 'undefined'], { per: p.mode, name: layer })],
       helpers: TS_HELPERS.learnedGate,
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({

@@ -1,8 +1,8 @@
 import { defineBlock, ShapeError } from '../contract.js';
-import { apply, batchNorm, imageInput, reducedWidth } from './vision-ops/gates.js';
-import { batchMatMulLayer, nonLocalAffinityLayer } from './vision-ops/layers.js';
-import { batchNormWeights, convWeights, KERAS_NON_LOCAL, pyTargets, TORCH_NON_LOCAL, TS_HELPERS, tsTargets } from './vision-ops/emit.js';
-import { DENSE_KERNEL_TO_TORCH, pyArgs, tsObject } from '../emit/snippets.js';
+import { imageInput } from './vision-ops/gates.js';
+import { nonLocalBlock } from './vision-ops/vision-attention.js';
+import { batchNormWeights, convWeights, KERAS_NON_LOCAL, pyTargets, TORCH_NON_LOCAL, TS_HELPERS, tsCall } from './vision-ops/emit.js';
+import { DENSE_KERNEL_TO_TORCH, pyArgs } from '../emit/snippets.js';
 
 const PY_PAIRWISE = { embeddedGaussian: 'embedded_gaussian', dotProduct: 'dot_product', concatenation: 'concatenation' } as const;
 
@@ -47,30 +47,11 @@ export default defineBlock({
     return { out: [null, h, w, c], affinity: [null, h * w, keys] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const x = inputs.in;
-    const [, h, w, c] = x.shape as number[];
-    const inner = reducedWidth(c, 2);
-    const conv1x1 = (filters: number, suffix: string, input: typeof x) =>
-      apply(tf.layers.conv2d({ filters, kernelSize: 1, kernelInitializer: init.glorotUniform(), name: `${name}_${suffix}` }), input);
-    const pool = (suffix: string, input: typeof x) =>
-      p.subsample ? apply(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: `${name}_${suffix}_pool` }), input) : input;
-
-    const theta = conv1x1(inner, 'theta', x);
-    const phi = pool('phi', conv1x1(inner, 'phi', x));
-    const g = pool('g', conv1x1(inner, 'g', x));
-    const affinity = apply(new (nonLocalAffinityLayer(tf))({ pairwise: p.pairwise, seed: init.seed(), name: `${name}_affinity` }), [theta, phi]);
-    const keys = (g.shape[1] as number) * (g.shape[2] as number);
-    const gFlat = apply(tf.layers.reshape({ targetShape: [keys, inner], name: `${name}_g_flat` }), g);
-    const yFlat = apply(new (batchMatMulLayer(tf))({ name: `${name}_aggregate` }), [affinity, gFlat]);
-    const y = apply(tf.layers.reshape({ targetShape: [h, w, inner], name: `${name}_y` }), yFlat);
-    const wz = apply(batchNorm(tf, `${name}_wz_bn`, { gammaZero: true }), conv1x1(c, 'wz', y));
-    return { out: apply(tf.layers.add({ name: `${name}_residual` }), [wz, x]), affinity };
+    return nonLocalBlock(tf, inputs.in, { pairwise: p.pairwise, subsample: p.subsample, name }, init);
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [
-        `const ${tsTargets(outputs)} = new NonLocalBlock(${tsObject({ pairwise: p.pairwise, subsample: p.subsample, name: layer })}).apply(${inputs.in});`,
-      ],
+      body: [tsCall('nonLocalBlock', outputs, [inputs.in], { pairwise: p.pairwise, subsample: p.subsample, name: layer })],
       helpers: TS_HELPERS.nonLocal,
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({

@@ -1,6 +1,6 @@
-import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
+import { defineBlock, ShapeError } from '../contract.js';
 import { expectRank } from '../shape-rules.js';
-import { axisMeanLayer, batchNorm, preActBottleneck, preActBottlenecks, resize2dLayer } from './structured-ops/layers.js';
+import { residualAttention } from './structured-ops/structured-attention.js';
 import {
   bottleneckWeights,
   KERAS_PRE_ACT_BOTTLENECK,
@@ -9,8 +9,8 @@ import {
   TORCH_RESIDUAL_ATTENTION,
   TS_HELPERS,
 } from './structured-ops/emit.js';
-import { batchNormWeights, convWeights, pyTargets, tsTargets } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../emit/snippets.js';
+import { batchNormWeights, convWeights, pyTargets, tsCall } from './vision-ops/emit.js';
+import { pyArgs } from '../emit/snippets.js';
 import type { TorchWeight } from '../contract.js';
 
 /** Where the module's tfjs weights go in the PyTorch ResidualAttention module. */
@@ -76,49 +76,19 @@ export default defineBlock({
     return { out: [b, h, w, c], mask: [b, h, w, c], maskMean: [b, h, w] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const channels = inputs.in.shape[3] as number;
-    const resize = resize2dLayer(tf);
-    const upTo = (x: SymbolicTensor, like: SymbolicTensor, suffix: string) =>
-      new resize({ height: like.shape[1] as number, width: like.shape[2] as number, method: p.upsample, name: `${name}_${suffix}` }).apply(x) as SymbolicTensor;
-
-    const x = preActBottlenecks(tf, inputs.in, p.p, `${name}_pre`, init);
-    const trunk = preActBottlenecks(tf, x, p.t, `${name}_trunk`, init);
-
-    // Soft-mask branch: bottom-up with skip connections, then top-down.
-    let m = x;
-    const skips: SymbolicTensor[] = [];
-    for (let level = 1; level <= p.levels; level++) {
-      m = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: `${name}_mask_pool${level}` }).apply(m) as SymbolicTensor;
-      m = preActBottlenecks(tf, m, p.r, `${name}_mask_down${level}_`, init);
-      if (level < p.levels) skips.push(preActBottleneck(tf, m, `${name}_mask_skip${level}`, init));
-    }
-    m = preActBottlenecks(tf, m, p.r, `${name}_mask_bottom`, init);
-    for (let level = p.levels - 1; level >= 1; level--) {
-      const skip = skips[level - 1];
-      m = tf.layers.add({ name: `${name}_mask_merge${level}` }).apply([upTo(m, skip, `mask_up${level + 1}`), skip]) as SymbolicTensor;
-      m = preActBottlenecks(tf, m, p.r, `${name}_mask_up${level}_`, init);
-    }
-    m = upTo(m, trunk, 'mask_up1');
-    for (const k of [1, 2]) {
-      m = batchNorm(tf, `${name}_mask_bn${k}`).apply(m) as SymbolicTensor;
-      m = tf.layers.reLU({ name: `${name}_mask_relu${k}` }).apply(m) as SymbolicTensor;
-      m = tf.layers
-        .conv2d({ filters: channels, kernelSize: 1, useBias: false, kernelInitializer: init.heNormal(), name: `${name}_mask_conv${k}` })
-        .apply(m) as SymbolicTensor;
-    }
-    const mask = tf.layers.activation({ activation: 'sigmoid', name: `${name}_mask` }).apply(m) as SymbolicTensor;
-
-    // (1 + M) · T = T + M · T
-    const gated = tf.layers.multiply({ name: `${name}_gate` }).apply([mask, trunk]) as SymbolicTensor;
-    const merged = tf.layers.add({ name: `${name}_merge` }).apply([trunk, gated]) as SymbolicTensor;
-    const out = preActBottlenecks(tf, merged, p.p, `${name}_post`, init);
-    const maskMean = new (axisMeanLayer(tf))({ axis: -1, name: `${name}_mask_mean` }).apply(mask) as SymbolicTensor;
-    return { out, mask, maskMean };
+    return residualAttention(tf, inputs.in, { p: p.p, t: p.t, r: p.r, levels: p.levels, upsample: p.upsample, name }, init);
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
       body: [
-        `const ${tsTargets(outputs)} = new ResidualAttention(${tsObject({ p: p.p, t: p.t, r: p.r, levels: p.levels, upsample: p.upsample === 'bilinear' ? undefined : p.upsample, name: layer })}).apply(${inputs.in});`,
+        tsCall('residualAttention', outputs, [inputs.in], {
+          p: p.p,
+          t: p.t,
+          r: p.r,
+          levels: p.levels,
+          upsample: p.upsample === 'bilinear' ? undefined : p.upsample,
+          name: layer,
+        }),
       ],
       helpers: TS_HELPERS.residualAttention,
     }),

@@ -1,7 +1,8 @@
 import { defineBlock } from '../contract.js';
-import { channelGate, imageInput, reductionParam } from './vision-ops/gates.js';
-import { KERAS_SQUEEZE_EXCITATION, linearWeights, pyTargets, TORCH_SQUEEZE_EXCITATION, TS_HELPERS, tsTargets } from './vision-ops/emit.js';
-import { pyArgs, tsObject } from '../emit/snippets.js';
+import { imageInput, reductionParam } from './vision-ops/gates.js';
+import { squeezeExcitation } from './vision-ops/vision-attention.js';
+import { KERAS_SQUEEZE_EXCITATION, linearWeights, pyTargets, TORCH_SQUEEZE_EXCITATION, TS_HELPERS, tsCall } from './vision-ops/emit.js';
+import { pyArgs } from '../emit/snippets.js';
 
 export default defineBlock({
   type: 'attention.squeezeExcitation',
@@ -27,14 +28,11 @@ export default defineBlock({
     return { out: [null, h, w, c], weights: [null, c] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const { out, weights } = channelGate(tf, inputs.in, { reduction: p.reduction, bias: p.bias, pools: 'avg' }, name, init);
-    return { out, weights };
+    return squeezeExcitation(tf, inputs.in, { reduction: p.reduction, useBias: p.bias, name }, init);
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [
-        `const ${tsTargets(outputs)} = new SqueezeExcitation(${tsObject({ reduction: p.reduction, useBias: p.bias ? undefined : false, name: layer })}).apply(${inputs.in});`,
-      ],
+      body: [tsCall('squeezeExcitation', outputs, [inputs.in], { reduction: p.reduction, useBias: p.bias ? undefined : false, name: layer })],
       helpers: TS_HELPERS.squeezeExcitation,
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({

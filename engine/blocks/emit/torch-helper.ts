@@ -1,7 +1,9 @@
-// Export helpers live as real Python in engine/export/torch/*.py and
-// engine/export/keras/*.py (one file per family, tested as code); an emitter names
-// the class (or function) it needs and its file, and the exporter of that target
-// copies the definition into the exported file.
+// Export helpers live as real source files: Python in engine/export/torch/*.py and
+// engine/export/keras/*.py (one file per family, tested as code), TypeScript in the
+// blocks' own tfjs files (engine/blocks/tfjs-kit.ts and those written against it,
+// which the engine builds with). An emitter names the class (or function) it needs
+// and its file, and the exporter of that target copies the definition into the
+// exported file.
 import type { CodeHelper } from '../contract.js';
 
 /** The definition `name` (a class or a def) of engine/export/torch/`file`. */
@@ -9,3 +11,6 @@ export const torchHelper = (name: string, file: string): CodeHelper => ({ name, 
 
 /** The definition `name` (a class or a def) of engine/export/keras/`file`. */
 export const kerasHelper = (name: string, file: string): CodeHelper => ({ name, source: file });
+
+/** The definition `name` of engine/blocks/`file` (a path below engine/blocks/), with the definitions it uses. */
+export const tfjsHelper = (name: string, file: string): CodeHelper => ({ name, source: file });
