@@ -13,7 +13,7 @@ import { BLOCKS_DIR, tfjsHelperSources, tsDefinitions } from '../engine/export/t
 import { exportTfjs } from '../engine/export/tfjs.js';
 import { graph } from './helpers/graphs.js';
 
-const SHARED = ['tfjs-kit.ts', 'attention/vision-ops/vision-attention.ts', 'attention/structured-ops/structured-attention.ts'];
+const SHARED = ['tfjs-kit.ts', 'core-layers.ts', 'attention/vision-ops/vision-attention.ts', 'attention/structured-ops/structured-attention.ts'];
 const scratch = fileURLToPath(new URL('../../exports-under-test/', import.meta.url));
 
 test('a definition is copied with its doc comment, without `export`, up to its end', () => {

@@ -1,53 +1,8 @@
-import { defineBlock, ShapeError, type Tensor, type TF } from './contract.js';
-import { customLayer } from './custom-layer.js';
+import { defineBlock, ShapeError } from './contract.js';
+import { axisSoftmaxLayer } from './core-layers.js';
+import { tfjsHelper } from './emit/torch-helper.js';
 import { kerasLayer, torchActivation, tsLayer } from './emit/snippets.js';
 import { torchDim } from './emit/format.js';
-
-/** tfjs's softmax layer only normalises the last axis; this one takes any axis. */
-export const axisSoftmaxLayer = (tf: TF) =>
-  customLayer(tf, 'AxisSoftmax', (tf) => {
-    class AxisSoftmax extends tf.layers.Layer {
-      static className = 'AxisSoftmax';
-      readonly axis: number;
-      constructor(args: { axis: number; name?: string }) {
-        super(args);
-        this.axis = args.axis;
-      }
-      override call(inputs: Tensor | Tensor[]) {
-        const x = Array.isArray(inputs) ? inputs[0] : inputs;
-        return tf.tidy(() => {
-          const shifted = tf.sub(x, tf.max(x, this.axis, true));
-          const e = tf.exp(shifted);
-          return tf.div(e, tf.sum(e, this.axis, true));
-        });
-      }
-      override getConfig() {
-        return { ...super.getConfig(), axis: this.axis };
-      }
-    }
-    return AxisSoftmax;
-  });
-
-const TS_AXIS_SOFTMAX = `/** Softmax along any axis (tfjs's softmax layer normalises only the last one). */
-class AxisSoftmax extends tf.layers.Layer {
-  static className = 'AxisSoftmax';
-  readonly axis: number;
-  constructor(args: { axis: number; name?: string }) {
-    super(args);
-    this.axis = args.axis;
-  }
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    return tf.tidy(() => {
-      const e = tf.exp(tf.sub(x, tf.max(x, this.axis, true)));
-      return tf.div(e, tf.sum(e, this.axis, true));
-    });
-  }
-  override getConfig() {
-    return { ...super.getConfig(), axis: this.axis };
-  }
-}
-tf.serialization.registerClass(AxisSoftmax);`;
 
 export default defineBlock({
   type: 'core.activation',
@@ -87,8 +42,8 @@ export default defineBlock({
       if (p.fn !== 'softmax') return { body: [tsLayer(outputs.out, 'activation', { activation: p.fn, name: layer }, inputs.in)] };
       if (p.axis === -1 || p.axis === rank - 1) return { body: [tsLayer(outputs.out, 'softmax', { name: layer }, inputs.in)] };
       return {
-        body: [`const ${outputs.out} = new AxisSoftmax({ axis: ${p.axis}, name: '${layer}' }).apply(${inputs.in}) as tf.SymbolicTensor;`],
-        helpers: [{ name: 'AxisSoftmax', code: TS_AXIS_SOFTMAX }],
+        body: [`const ${outputs.out} = new (axisSoftmaxLayer(tf))({ axis: ${p.axis}, name: '${layer}' }).apply(${inputs.in}) as tf.SymbolicTensor;`],
+        helpers: [tfjsHelper('axisSoftmaxLayer', 'core-layers.ts')],
       };
     },
     keras: ({ params: p, inputs, outputs, layer }) => ({

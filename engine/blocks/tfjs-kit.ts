@@ -22,15 +22,23 @@ export interface Init {
 export const apply = (layer: { apply(x: tf.SymbolicTensor | tf.SymbolicTensor[]): unknown }, x: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
   layer.apply(x) as tf.SymbolicTensor;
 
+/** The custom layer classes made so far, per tfjs instance. */
+const madeLayers = new WeakMap<TF, Map<string, unknown>>();
+
 /**
  * The custom layer class `className` of this tfjs instance: made by `make` the first time and registered for
- * serialisation (so that a trained model.json loads), then the registered class.
+ * serialisation (so that a trained model.json loads), then the same class (one module's classes, even where
+ * another module registered a class of that name since).
  */
 export function customLayer<C extends { className: string } & (new (...args: never[]) => unknown)>(tf: TF, className: string, make: (tf: TF) => C): C {
-  const registered = tf.serialization.SerializationMap.getMap().classNameMap[className];
-  if (registered) return registered[0] as unknown as C;
-  const cls = make(tf);
-  if (cls.className !== className) throw new Error(`custom layer ${className} declares className ${cls.className}`);
-  tf.serialization.registerClass(cls as unknown as Parameters<TF['serialization']['registerClass']>[0]);
+  let classes = madeLayers.get(tf);
+  if (!classes) madeLayers.set(tf, (classes = new Map()));
+  let cls = classes.get(className) as C | undefined;
+  if (!cls) {
+    cls = make(tf);
+    if (cls.className !== className) throw new Error(`custom layer ${className} declares className ${cls.className}`);
+    tf.serialization.registerClass(cls as unknown as Parameters<TF['serialization']['registerClass']>[0]);
+    classes.set(className, cls);
+  }
   return cls;
 }
