@@ -6,10 +6,8 @@
 // standard layers named as the compiled model's (a single tfjs custom layer
 // would scope its weights as `name/...`, and trained weights load by layer name).
 import { kerasHelper, tfjsHelper, torchHelper } from '../../emit/torch-helper.js';
-import type { CodeHelper, TorchWeight } from '../../contract.js';
+import type { TorchWeight } from '../../contract.js';
 import { CONV_KERNEL_TO_TORCH, DENSE_KERNEL_TO_TORCH, tsObject } from '../../emit/snippets.js';
-
-const helper = (name: string, code: string): CodeHelper => ({ name, code: code.trim() });
 
 // ---------------------------------------------------------------------------
 // Weight maps (tfjs weight names below the node's layer prefix)
