@@ -2,15 +2,16 @@
 // explained with the weights of the moment, at the probe steps only. A ViT-style
 // model (self-attention over a patch grid) gets attention rollout; a model with
 // a spatial feature map gets Grad-CAM of its predicted class on the default
-// layer; a text model with self-attention gets rollout over its tokens; any
+// layer (HiResCAM, from the same gradient, where Grad-CAM's averaged gradient
+// leaves the map empty, as it can behind a flatten + dense head); a text model with self-attention gets rollout over its tokens; any
 // other model gets none. The method is chosen once, when training starts.
 import type { Tensor, TF } from '../blocks/contract.js';
 import type { CompiledGraph } from '../compile/compile.js';
 import type { GraphFile } from '../graph/types.js';
 import type { ProbeExplainer } from '../train/probes.js';
 import type { ProbeExplanation } from '../schemas/train-events.js';
-import { explain, type ExplainRequest } from './index.js';
-import { selfAttentionLayers } from './rollout.js';
+import { classActivationMaps } from './gradcam.js';
+import { attentionRollout, selfAttentionLayers } from './rollout.js';
 import { chooseTarget, ExplainError, tokenGridOf } from './target.js';
 
 /** Whether `f` works on this model: an ExplainError says it does not. */
@@ -38,20 +39,21 @@ export function liveMethod(graph: GraphFile, compiled: CompiledGraph): 'gradcam'
 export function probeExplainer(tf: TF, graph: GraphFile, compiled: CompiledGraph): ProbeExplainer | undefined {
   const method = liveMethod(graph, compiled);
   if (!method) return undefined;
-  const request: ExplainRequest = { method };
+  const target = method === 'gradcam' ? chooseTarget(graph, compiled) : undefined;
+  const explainOne = async (sample: Tensor): Promise<Omit<ProbeExplanation, 'sample' | 'ms'>> => {
+    if (!target) {
+      const r = await attentionRollout(tf, graph, compiled, sample);
+      return { method: 'rollout', layers: r.layers, rows: r.rows, cols: r.cols, data: r.map };
+    }
+    const r = await classActivationMaps(tf, compiled, target, sample);
+    const cam = r.maps.gradcam.some((v) => v > 0) ? 'gradcam' : 'hirescam';
+    return { method: cam, layers: [{ nodeId: r.node, port: r.port }], classIndex: r.classIndex, rows: r.rows, cols: r.cols, data: r.maps[cam] };
+  };
   return {
-    async explain(sample: Tensor): Promise<Omit<ProbeExplanation, 'sample'>> {
+    async explain(sample: Tensor) {
       const t0 = performance.now();
-      const e = await explain(tf, graph, compiled, sample, request);
-      return {
-        method,
-        layers: e.layers,
-        ...(e.classIndex !== undefined && { classIndex: e.classIndex }),
-        rows: e.rows,
-        cols: e.cols,
-        data: Float32Array.from(e.map),
-        ms: performance.now() - t0,
-      };
+      const e = await explainOne(sample);
+      return { ...e, ms: performance.now() - t0 };
     },
   };
 }

@@ -19,11 +19,12 @@ export type AttentionMap = z.infer<typeof attentionMapSchema>;
 
 /**
  * The explanation the probes compute on one fixed probe sample (engine/explain/live.ts):
- * Grad-CAM of the predicted class on the default layer for image models, attention
+ * Grad-CAM (or HiResCAM) of the predicted class on the default layer for image models, attention
  * rollout for ViT-style ones; a map over rows × cols of the input.
  */
 export const probeExplanationSchema = z.object({
-  method: z.enum(['gradcam', 'rollout']),
+  /** HiResCAM stands in where Grad-CAM's map is empty (engine/explain/live.ts). */
+  method: z.enum(['gradcam', 'hirescam', 'rollout']),
   /** Grad-CAM: the layer weighed; rollout: the self-attention outputs multiplied, first to last. */
   layers: z.array(z.object({ nodeId: z.string(), port: z.string() })),
   /** The probe sample explained (its index among the probe samples). */

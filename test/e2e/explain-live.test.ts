@@ -50,11 +50,11 @@ describe('the explanation panel in the Attention dock (browser mode, headless Ch
       await trainBriefly(page);
       const runId = (await text(page, 'train-run-id'))!.trim();
       await page.getByTestId('dock-tab-attention').click();
-      const figure = '[data-testid="attention-explanation-rollout"]';
-      const panel = page.getByTestId('attention-explanation-rollout');
+      const figure = '[data-testid="attention-explanation"]';
+      const panel = page.getByTestId('attention-explanation');
       await panel.waitFor({ timeout: 30_000 });
       assert.match((await panel.locator('figcaption').textContent()) ?? '', /Attention rollout through encoders#1\/layer → encoders#2\/layer · probe sample 0/);
-      await page.getByTestId('attention-explanation-rollout-colour-bar').waitFor();
+      await page.getByTestId('attention-explanation-colour-bar').waitFor();
       assert.ok((await drawnColours(page, figure)) > 30, 'the rollout is drawn over the digit');
 
       // The dock's controls apply to it.
@@ -82,7 +82,7 @@ describe('the explanation panel in the Attention dock (browser mode, headless Ch
       assert.ok(Number(await page.getByTestId('attention-opacity').inputValue()) < 0.1, 'the opacity slider was moved to its low end');
 
       // The step slider goes back to the first probe: the panel shows that step's rollout.
-      const lastRange = await page.getByTestId('attention-explanation-rollout-colour-bar').getAttribute('data-range');
+      const lastRange = await page.getByTestId('attention-explanation-colour-bar').getAttribute('data-range');
       await page.getByTestId('attention-step').focus();
       await page.keyboard.press('Home');
       await page.getByTestId('attention-follow').waitFor();
@@ -92,7 +92,7 @@ describe('the explanation panel in the Attention dock (browser mode, headless Ch
           (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null } }).document
             .querySelector(`[data-testid="${id}"]`)
             ?.getAttribute('data-range') !== was,
-        ['attention-explanation-rollout-colour-bar', lastRange] as const,
+        ['attention-explanation-colour-bar', lastRange] as const,
         { timeout: 10_000 },
       );
 
@@ -108,17 +108,17 @@ describe('the explanation panel in the Attention dock (browser mode, headless Ch
     }
   });
 
-  test('a CNN without attention blocks gets a Grad-CAM panel of its predicted class', async () => {
+  test('a CNN without attention blocks gets a Grad-CAM panel of its predicted class (HiResCAM where Grad-CAM leaves it empty)', async () => {
     const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await openTemplate(page, CNN);
       await trainBriefly(page);
       await page.getByTestId('dock-tab-attention').click();
-      const panel = page.getByTestId('attention-explanation-gradcam');
+      const panel = page.getByTestId('attention-explanation');
       await panel.waitFor({ timeout: 30_000 });
-      assert.match((await panel.locator('figcaption').textContent()) ?? '', /Grad-CAM of class \d \(predicted\) on pool2\.out · probe sample 0/);
-      await page.getByTestId('attention-explanation-gradcam-colour-bar').waitFor();
-      assert.ok((await drawnColours(page, '[data-testid="attention-explanation-gradcam"]')) > 30, 'Grad-CAM is drawn over the digit');
+      assert.match((await panel.locator('figcaption').textContent()) ?? '', /(Grad-CAM|HiResCAM) of class \d \(predicted\) on pool2\.out.* · probe sample 0/);
+      await page.getByTestId('attention-explanation-colour-bar').waitFor();
+      assert.ok((await drawnColours(page, '[data-testid="attention-explanation"]')) > 30, 'Grad-CAM is drawn over the digit');
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

@@ -149,6 +149,8 @@ function MapFigure({
   );
 }
 
+const EXPLANATION_LABEL = { gradcam: 'Grad-CAM', hirescam: 'HiResCAM', rollout: 'rollout' } as const;
+
 /** The select's value for the explanation (no attention output's key is empty or starts with a space). */
 const EXPLANATION_VALUE = ' explanation';
 
@@ -206,7 +208,7 @@ function Panel({
           }
         >
           <option value="">Selected node</option>
-          {explanation && <option value={EXPLANATION_VALUE}>Explanation ({explanation.method === 'gradcam' ? 'Grad-CAM' : 'rollout'})</option>}
+          {explanation && <option value={EXPLANATION_VALUE}>Explanation ({EXPLANATION_LABEL[explanation.method]})</option>}
           {maps.map((m) => (
             <option key={mapKey(m)} value={mapKey(m)}>
               {m.nodeId} · {m.port} ({m.kind})

@@ -20,9 +20,11 @@ export function ExplanationBody({
   maxHeight?: number;
 }) {
   const what =
-    e.method === 'gradcam' ? (
+    e.method !== 'rollout' ? (
       <>
-        <b>Grad-CAM</b> of class <b>{classNames?.[e.classIndex ?? -1] ?? e.classIndex}</b> (predicted) on <b>{e.layers[0]?.nodeId}</b>.{e.layers[0]?.port}
+        <b>{e.method === 'gradcam' ? 'Grad-CAM' : 'HiResCAM'}</b> of class <b>{classNames?.[e.classIndex ?? -1] ?? e.classIndex}</b> (predicted) on{' '}
+        <b>{e.layers[0]?.nodeId}</b>.{e.layers[0]?.port}
+        {e.method === 'hirescam' && <span className="hint"> (Grad-CAM's averaged gradient left the map empty)</span>}
       </>
     ) : (
       <>
@@ -31,7 +33,7 @@ export function ExplanationBody({
     );
   return (
     <ExplanationFigure
-      testId={`attention-explanation-${e.method}`}
+      testId="attention-explanation"
       caption={
         <>
           {what} <span className="hint">· probe sample {e.sample}</span>
