@@ -156,7 +156,7 @@ test("a ViT's probes send attention rollout equal to engine/explain's; probe.exp
   }
 });
 
-test('the method follows the model: rollout through a patch grid, Grad-CAM on a spatial map, none for an MLP', async () => {
+test('the method follows the model: rollout through a patch grid, Grad-CAM on a spatial map, none for an MLP or a tagger', async () => {
   const tf = await tfReady;
   const method = (name: string) => {
     const graph = loadTemplate(name);
@@ -170,5 +170,7 @@ test('the method follows the model: rollout through a patch grid, Grad-CAM on a 
   assert.equal(method('vit-tiny-mnist.attn.json'), 'rollout');
   assert.equal(method('cbam-mnist-small.attn.json'), 'gradcam');
   assert.equal(method('mlp.attn.json'), undefined);
+  // A class per position has no one class score for Grad-CAM.
+  assert.equal(method('gru-tagger.attn.json'), undefined);
   assert.equal(method('transformer-spam.attn.json'), 'rollout');
 });

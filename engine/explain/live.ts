@@ -31,7 +31,8 @@ export function liveMethod(graph: GraphFile, compiled: CompiledGraph): 'gradcam'
   possible(() => (selfAttention = selfAttentionLayers(compiled)));
   const onGrid = selfAttention.length > 0 && tokenGridOf(graph, compiled, selfAttention[selfAttention.length - 1].nodeId) !== undefined;
   if (onGrid) return 'rollout';
-  if (possible(() => chooseTarget(graph, compiled))) return 'gradcam';
+  // Grad-CAM explains a class score: one per class, [B, classes].
+  if (compiled.outputs[0]?.shape.length === 2 && possible(() => chooseTarget(graph, compiled))) return 'gradcam';
   return selfAttention.length ? 'rollout' : undefined;
 }
 
@@ -49,11 +50,19 @@ export function probeExplainer(tf: TF, graph: GraphFile, compiled: CompiledGraph
     const cam = r.maps.gradcam.some((v) => v > 0) ? 'gradcam' : 'hirescam';
     return { method: cam, layers: [{ nodeId: r.node, port: r.port }], classIndex: r.classIndex, rows: r.rows, cols: r.cols, data: r.maps[cam] };
   };
+  // A sample the model cannot be explained on ends the explanations, not the run.
+  let failed = false;
   return {
     async explain(sample: Tensor) {
+      if (failed) return undefined;
       const t0 = performance.now();
-      const e = await explainOne(sample);
-      return { ...e, ms: performance.now() - t0 };
+      try {
+        return { ...(await explainOne(sample)), ms: performance.now() - t0 };
+      } catch (err) {
+        if (!(err instanceof ExplainError)) throw err;
+        failed = true;
+        return undefined;
+      }
     },
   };
 }

@@ -10,7 +10,7 @@ import type { AttentionMap, ProbeExplanation } from '../schemas/train-events.js'
 
 /** Explains one probe sample [1, ...] with the model's current weights. */
 export interface ProbeExplainer {
-  explain(sample: Tensor): Promise<Omit<ProbeExplanation, 'sample'>>;
+  explain(sample: Tensor): Promise<Omit<ProbeExplanation, 'sample'> | undefined>;
 }
 
 /**
@@ -97,7 +97,8 @@ export class AttentionProbe {
     if (!this.active) return { maps: [], ms: 0 };
     const t0 = performance.now();
     const maps = await this.attentionMaps();
-    const explanation = this.explained ? { ...(await this.explainer!.explain(this.explained)), sample: 0 } : undefined;
+    const explained = this.explained && (await this.explainer!.explain(this.explained));
+    const explanation = explained ? { ...explained, sample: 0 } : undefined;
     const ms = performance.now() - t0;
     this.lastStep = step;
     this.lastTime = performance.now();
