@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { AttentionKind, ParamDef, Shape } from '../../engine/blocks/contract.js';
 import type { Diagnostic, GraphFile } from '../../engine/graph/types.js';
 import type { DataPreview, DatasetSpec } from '../../engine/schemas/dataset.js';
-import type { AttentionMap, TrainEvent } from '../../engine/schemas/train-events.js';
+import type { AttentionMap, ProbeExplanation, TrainEvent } from '../../engine/schemas/train-events.js';
 import { trainConfigSchema, type TrainConfigInput } from '../../engine/schemas/train-config.js';
 // The vocabularies the renderer's forms are made from (schema modules: zod and data only).
 export { trainConfigSchema };
@@ -23,7 +23,7 @@ export { adapterLabel, type GpuAdapter } from '../../engine/schemas/backends.js'
 import type { RunComparison } from '../../engine/runs/types.js';
 import type { TrialRecord } from '../../engine/sweep/types.js';
 
-export type { Diagnostic, GraphFile, Shape, AttentionKind, TrainEvent, AttentionMap, TrainConfigInput, Inspection };
+export type { Diagnostic, GraphFile, Shape, AttentionKind, TrainEvent, AttentionMap, ProbeExplanation, TrainConfigInput, Inspection };
 
 // ---------------------------------------------------------------- requests
 
@@ -367,10 +367,11 @@ export interface SweepDetail extends SweepSummary {
   ranking: string[];
 }
 
-/** One attention snapshot of a run: the maps of every attention output for the probe samples. */
+/** One attention snapshot of a run: the maps of every attention output for the probe samples, and the probes' explanation. */
 export interface RunSnapshot {
   step: number;
   maps: AttentionMap[];
+  explanation?: ProbeExplanation;
 }
 
 /** A dataset as training would see it, or why it cannot be used. */

@@ -10,6 +10,10 @@ import { heatmap } from './heatmap.js';
 import { inside, RUN_FILES, runFolderName, RunFolderError, slug, stepName, stepOf } from './layout.js';
 import { writePoint } from './test-pause.js';
 import type { BatchRow, MetricRow, SnapshotMap } from './types.js';
+import { probeExplanationSchema, type ProbeExplanation } from '../schemas/train-events.js';
+
+/** A snapshot's explanation: attention/step-N/explanation.{json,f32,png} (a map's files are <node>.<port>.*, two dots). */
+const EXPLANATION = 'explanation';
 
 let tmpCount = 0;
 
@@ -184,10 +188,11 @@ export class RunFolder {
   /**
    * Writes one snapshot: attention/step-NNNNNN/<node>.<port>.f32 (raw
    * little-endian float32), .json (shape, kind, axes; `nonFinite`: how many
-   * values are NaN or infinite) and .png (heat map of the first probe sample).
+   * values are NaN or infinite) and .png (heat map of the first probe sample);
+   * the probes' explanation as explanation.f32, .json and .png.
    * Resolves with the folder.
    */
-  async writeAttention(step: number, maps: readonly SnapshotMap[]): Promise<string> {
+  async writeAttention(step: number, maps: readonly SnapshotMap[], explanation?: ProbeExplanation): Promise<string> {
     const dir = path.join(this.file(RUN_FILES.attention), stepName(step));
     await mkdir(dir, { recursive: true });
     for (const m of maps) {
@@ -197,6 +202,13 @@ export class RunFolder {
       await writeFile(`${base}.f32`, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
       await writeFile(`${base}.json`, `${JSON.stringify({ ...header, dtype: 'float32', step, ...(nonFinite && { nonFinite }) }, null, 1)}\n`);
       await writeFile(`${base}.png`, encodePng(heatmap(data, m.shape, m.kind)));
+    }
+    if (explanation) {
+      const { data, ...header } = explanation;
+      const base = path.join(dir, EXPLANATION);
+      await writeFile(`${base}.f32`, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      await writeFile(`${base}.json`, `${JSON.stringify({ ...header, dtype: 'float32', step }, null, 1)}\n`);
+      await writeFile(`${base}.png`, encodePng(heatmap(data, [1, header.rows, header.cols], 'spatial')));
     }
     return dir;
   }
@@ -212,7 +224,7 @@ export class RunFolder {
     const dir = path.join(this.file(RUN_FILES.attention), stepName(step));
     let files: string[];
     try {
-      files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+      files = (await readdir(dir)).filter((f) => f.endsWith('.json') && f !== `${EXPLANATION}.json`).sort();
     } catch {
       throw new RunFolderError(`the run has no attention snapshot at step ${step}`);
     }
@@ -226,5 +238,23 @@ export class RunFolder {
       maps.push({ nodeId: header.nodeId, port: header.port, kind: header.kind, axes: header.axes, shape: header.shape, fullShape: header.fullShape, data });
     }
     return maps;
+  }
+
+  /** The explanation stored with a snapshot; undefined when the probes computed none. */
+  async readExplanation(step: number): Promise<ProbeExplanation | undefined> {
+    const base = path.join(this.file(RUN_FILES.attention), stepName(step), EXPLANATION);
+    let text: string;
+    try {
+      text = await readFile(`${base}.json`, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const bytes = await readFile(`${base}.f32`).catch(() => Buffer.alloc(0));
+    const data = new Float32Array(bytes.byteLength / 4);
+    new Uint8Array(data.buffer).set(bytes);
+    const parsed = probeExplanationSchema.safeParse({ ...JSON.parse(text), data });
+    if (!parsed.success || data.length !== parsed.data.rows * parsed.data.cols)
+      throw new RunFolderError(`the explanation at step ${step} is truncated or damaged (${base}.json)`);
+    return parsed.data;
   }
 }

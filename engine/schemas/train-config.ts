@@ -58,6 +58,8 @@ export const trainConfigSchema = z.object({
       minIntervalMs: z.number().min(0).default(1000),
       /** Larger maps are averaged down to at most this many values. */
       maxElements: z.number().int().min(16).default(65536),
+      /** Also explain the first probe sample (Grad-CAM or attention rollout) at each probe. */
+      explain: z.boolean().default(true),
     })
     .prefault({}),
 });

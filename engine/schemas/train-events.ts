@@ -17,6 +17,29 @@ export const attentionMapSchema = z.object({
 });
 export type AttentionMap = z.infer<typeof attentionMapSchema>;
 
+/**
+ * The explanation the probes compute on one fixed probe sample (engine/explain/live.ts):
+ * Grad-CAM (or HiResCAM) of the predicted class on the default layer for image models, attention
+ * rollout for ViT-style ones; a map over rows × cols of the input.
+ */
+export const probeExplanationSchema = z.object({
+  /** HiResCAM stands in where Grad-CAM's map is empty (engine/explain/live.ts). */
+  method: z.enum(['gradcam', 'hirescam', 'rollout']),
+  /** Grad-CAM: the layer weighed; rollout: the self-attention outputs multiplied, first to last. */
+  layers: z.array(z.object({ nodeId: z.string(), port: z.string() })),
+  /** The probe sample explained (its index among the probe samples). */
+  sample: z.number().int().min(0),
+  /** Grad-CAM: the class explained, which is the predicted one. */
+  classIndex: z.number().int().optional(),
+  rows: z.number().int().min(1),
+  cols: z.number().int().min(1),
+  /** rows × cols values, row-major. */
+  data: z.instanceof(Float32Array),
+  /** Time it took (ms). */
+  ms: z.number(),
+});
+export type ProbeExplanation = z.infer<typeof probeExplanationSchema>;
+
 /** The GPU a webgpu run uses (backends.ts GpuAdapter). */
 export const gpuAdapterSchema = z.object({ vendor: z.string(), architecture: z.string(), device: z.string(), description: z.string(), software: z.boolean() });
 
@@ -56,7 +79,14 @@ export const trainEventSchema = z.discriminatedUnion('type', [
   /** The run holds before the batch after `step` (sent once per pause, when the batch in flight has landed). */
   z.object({ type: z.literal('paused'), epoch: z.number(), step: z.number() }),
   z.object({ type: z.literal('epoch'), epoch: z.number(), step: z.number(), seconds: z.number(), metrics }),
-  z.object({ type: z.literal('attention'), epoch: z.number(), step: z.number(), ms: z.number(), maps: z.array(attentionMapSchema) }),
+  z.object({
+    type: z.literal('attention'),
+    epoch: z.number(),
+    step: z.number(),
+    ms: z.number(),
+    maps: z.array(attentionMapSchema),
+    explanation: probeExplanationSchema.optional(),
+  }),
   z.object({
     type: z.literal('checkpoint'),
     epoch: z.number(),

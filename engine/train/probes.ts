@@ -1,9 +1,24 @@
 // Attention probes: a model sharing the trained layers whose outputs are the
-// flagged attention tensors, run on a fixed set of samples at a bounded rate.
+// flagged attention tensors, run on a fixed set of samples at a bounded rate;
+// and, when the training process plugs one in, an explanation of the first
+// probe sample at the same steps.
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tensor, TF } from '../blocks/contract.js';
-import type { AttentionOutput } from '../compile/compile.js';
-import type { AttentionMap } from '../schemas/train-events.js';
+import type { AttentionOutput, CompiledGraph } from '../compile/compile.js';
+import type { GraphFile } from '../graph/types.js';
+import type { AttentionMap, ProbeExplanation } from '../schemas/train-events.js';
+
+/** Explains one probe sample [1, ...] with the model's current weights. */
+export interface ProbeExplainer {
+  explain(sample: Tensor): Promise<Omit<ProbeExplanation, 'sample'> | undefined>;
+}
+
+/**
+ * Makes the explainer for a compiled model, or undefined when the model has
+ * nothing to explain with. engine/explain provides it: it sits above train,
+ * so the training process hands it in (engine/worker/process.ts).
+ */
+export type ProbeExplainerFactory = (tf: TF, graph: GraphFile, compiled: CompiledGraph) => ProbeExplainer | undefined;
 
 /**
  * Averages neighbouring entries along the largest non-batch axis (halving it)
@@ -47,10 +62,12 @@ export interface ProbeOptions {
 
 export class AttentionProbe {
   private readonly model: tfjs.LayersModel | null;
+  private readonly explained: Tensor | null;
   private lastStep = -Infinity;
   private lastTime = -Infinity;
-  /** Time spent probing, for the throughput report. */
+  /** Time spent probing, for the throughput report; `explainMs` of it explaining. */
   totalMs = 0;
+  explainMs = 0;
   runs = 0;
 
   constructor(
@@ -60,12 +77,15 @@ export class AttentionProbe {
     /** The probe inputs; the probe owns and disposes them. */
     private readonly samples: Tensor,
     private readonly opts: ProbeOptions,
+    /** Explains the first probe sample at each probe. */
+    private readonly explainer?: ProbeExplainer,
   ) {
     this.model = outputs.length ? tf.model({ inputs: trained.inputs, outputs: outputs.map((a) => a.tensor) }) : null;
+    this.explained = explainer && samples.shape[0]! > 0 ? tf.slice(samples, 0, 1) : null;
   }
 
   get active(): boolean {
-    return this.model !== null;
+    return this.model !== null || this.explained !== null;
   }
 
   /** Whether enough batches and time have passed since the last probe. */
@@ -73,9 +93,23 @@ export class AttentionProbe {
     return this.active && step - this.lastStep >= this.opts.everyBatches && now - this.lastTime >= this.opts.minIntervalMs;
   }
 
-  async run(step: number): Promise<{ maps: AttentionMap[]; ms: number }> {
-    if (!this.model) return { maps: [], ms: 0 };
+  async run(step: number): Promise<{ maps: AttentionMap[]; explanation?: ProbeExplanation; ms: number }> {
+    if (!this.active) return { maps: [], ms: 0 };
     const t0 = performance.now();
+    const maps = await this.attentionMaps();
+    const explained = this.explained && (await this.explainer!.explain(this.explained));
+    const explanation = explained ? { ...explained, sample: 0 } : undefined;
+    const ms = performance.now() - t0;
+    this.lastStep = step;
+    this.lastTime = performance.now();
+    this.totalMs += ms;
+    this.explainMs += explanation?.ms ?? 0;
+    this.runs++;
+    return { maps, ...(explanation && { explanation }), ms };
+  }
+
+  private async attentionMaps(): Promise<AttentionMap[]> {
+    if (!this.model) return [];
     const out = this.model.predict(this.samples) as Tensor | Tensor[];
     const list = Array.isArray(out) ? out : [out];
     const maps: AttentionMap[] = [];
@@ -93,15 +127,11 @@ export class AttentionProbe {
       });
     }
     for (const t of list) t.dispose();
-    const ms = performance.now() - t0;
-    this.lastStep = step;
-    this.lastTime = performance.now();
-    this.totalMs += ms;
-    this.runs++;
-    return { maps, ms };
+    return maps;
   }
 
   dispose(): void {
     this.samples.dispose();
+    this.explained?.dispose();
   }
 }

@@ -11,6 +11,7 @@ import { withHead } from './fine-tune.js';
 import type { TrainEvent } from '../schemas/train-events.js';
 import { RunFolder } from '../runs/index.js';
 import { Trainer } from './trainer.js';
+import type { ProbeExplainerFactory } from './probes.js';
 
 export interface RunRequest {
   graph: GraphFile;
@@ -22,6 +23,8 @@ export interface RunRequest {
   /** A run folder, its checkpoints/ folder or one checkpoint: continue from there (in that run folder). */
   resumeFrom?: string;
   registry?: BlockRegistry;
+  /** Explains a probe sample at each probe (the training process passes engine/explain's). */
+  explainer?: ProbeExplainerFactory;
 }
 
 /** What the graph's (single) input takes, so datasets can shape themselves to it. */
@@ -62,5 +65,6 @@ export async function setupRun(req: RunRequest, onEvent?: (e: TrainEvent) => voi
     runDir,
     resumeFrom: resume?.checkpoint,
     onEvent,
+    explainer: req.explainer,
   });
 }

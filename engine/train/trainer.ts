@@ -19,7 +19,7 @@ import { countCorrect, maskedLoss, oneHot } from './losses.js';
 import { Optimizer } from './optimizers.js';
 import { applyFineTuning, loadInitialWeights, withHead, type FineTuneSummary } from './fine-tune.js';
 import { guardTrainingMemory } from './memory.js';
-import { AttentionProbe } from './probes.js';
+import { AttentionProbe, type ProbeExplainerFactory } from './probes.js';
 import type { MetricRow, RunFolder } from '../runs/index.js';
 import { learningRate } from './schedule.js';
 
@@ -38,6 +38,8 @@ export interface TrainerOptions {
   /** A checkpoint folder (or a checkpoints/ folder: its latest) to continue from. */
   resumeFrom?: string;
   onEvent?: (e: TrainEvent) => void;
+  /** Explains the first probe sample at each probe (config.probe.explain turns it off). */
+  explainer?: ProbeExplainerFactory;
 }
 
 interface TrainedOutput extends ModelOutput {
@@ -135,7 +137,9 @@ export class Trainer {
       tf,
       Array.from({ length: k }, (_, i) => i),
     ).x;
-    this.probe = new AttentionProbe(tf, compiled.model, this.config.probe.enabled ? compiled.attention : [], samples, this.config.probe);
+    const { enabled, explain } = this.config.probe;
+    const explainer = enabled && explain ? opts.explainer?.(tf, this.graph, compiled) : undefined;
+    this.probe = new AttentionProbe(tf, compiled.model, enabled ? compiled.attention : [], samples, this.config.probe, explainer);
   }
 
   get model(): tfjs.LayersModel {
@@ -323,10 +327,10 @@ export class Trainer {
 
   private async runProbe(): Promise<void> {
     this.probeRequested = false;
-    const { maps, ms } = await this.probe.run(this.state.step);
-    if (!maps.length) return;
-    await this.opts.runDir?.writeAttention(this.state.step, maps);
-    this.emit({ type: 'attention', epoch: this.state.epoch, step: this.state.step, ms, maps });
+    const { maps, explanation, ms } = await this.probe.run(this.state.step);
+    if (!maps.length && !explanation) return;
+    await this.opts.runDir?.writeAttention(this.state.step, maps, explanation);
+    this.emit({ type: 'attention', epoch: this.state.epoch, step: this.state.step, ms, maps, ...(explanation && { explanation }) });
   }
 
   /** Whether this epoch's validation result ends the run. */
@@ -447,9 +451,9 @@ export class Trainer {
     return done;
   }
 
-  /** Time the probes took, for the throughput report. */
-  get probeStats(): { runs: number; ms: number } {
-    return { runs: this.probe.runs, ms: this.probe.totalMs };
+  /** Time the probes took (`explainMs` of it explaining), for the throughput report. */
+  get probeStats(): { runs: number; ms: number; explainMs: number } {
+    return { runs: this.probe.runs, ms: this.probe.totalMs, explainMs: this.probe.explainMs };
   }
 
   dispose(): void {

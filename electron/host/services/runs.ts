@@ -47,7 +47,9 @@ export class RunService {
   }
 
   async readSnapshot({ runId, step }: HostRequestParsed<'readSnapshot'>): Promise<RunSnapshot> {
-    return { step, maps: await this.run(runId).readSnapshot(step) };
+    const run = this.run(runId);
+    const explanation = await run.readExplanation(step);
+    return { step, maps: await run.readSnapshot(step), ...(explanation && { explanation }) };
   }
 
   private run(runId: string): RunFolder {

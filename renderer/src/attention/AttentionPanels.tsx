@@ -3,7 +3,7 @@
 // They follow the newest snapshot while a run trains, freeze while it is paused,
 // and a slider scrubs back through the snapshots of the run.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { AttentionMap } from '../../../common/host-api/api.js';
+import type { AttentionMap, ProbeExplanation } from '../../../common/host-api/api.js';
 import { useEditor } from '../editor.js';
 import { loadSnapshot, session, useSession, type Snapshot } from '../training/session.js';
 import { COLORMAPS, type ColormapName } from './colormaps.js';
@@ -12,7 +12,8 @@ import { MapCanvas, type Underlay } from './MapCanvas.js';
 import { tokenView } from './TokenHeads.js';
 import { mapKey, range, sampleCount, sampleValues, viewOf, type MapView } from './maps.js';
 import { sharedScales, stretchWarning, type Range, type ScaleMode } from './scale.js';
-import { addPanel, attentionView, removePanel, tileAll, updatePanel, useAttentionView, type PanelState } from './view.js';
+import { addPanel, attentionView, EXPLANATION_SOURCE, removePanel, tileAll, updatePanel, useAttentionView, type PanelState } from './view.js';
+import { ExplanationBody } from './ExplanationPanel.js';
 import './attention.css';
 
 const KIND_LABEL = { spatial: 'spatial map', channel: 'channel weights', matrix: 'attention matrix', gate: 'gate values' } as const;
@@ -148,9 +149,16 @@ function MapFigure({
   );
 }
 
+const EXPLANATION_LABEL = { gradcam: 'Grad-CAM', hirescam: 'HiResCAM', rollout: 'rollout' } as const;
+
+/** The select's value for the explanation (no attention output's key is empty or starts with a space). */
+const EXPLANATION_VALUE = ' explanation';
+
 function Panel({
   panel,
   maps,
+  explanation,
+  explained,
   options,
   scales,
   sample,
@@ -159,6 +167,9 @@ function Panel({
 }: {
   panel: PanelState;
   maps: AttentionMap[];
+  explanation?: ProbeExplanation;
+  /** The sample the explanation is of, under its map. */
+  explained: ReturnType<typeof probeUnderlay>;
   options: FigureOptions;
   /** The shared scale of each kind of map in the snapshot. */
   scales: Map<AttentionMap['kind'], Range>;
@@ -168,15 +179,21 @@ function Panel({
   fit: number;
 }) {
   const selected = useEditor((s) => (s.selection.nodes.size === 1 ? [...s.selection.nodes][0] : null));
+  const classNames = useSession((s) => s.started?.classNames);
+  const explains = 'explanation' in panel.source;
   const shown =
     'follow' in panel.source
       ? selected
         ? maps.filter((m) => ownedBy(selected, m))
         : []
-      : maps.filter((m) => mapKey(m) === (panel.source as { key: string }).key);
+      : 'key' in panel.source
+        ? maps.filter((m) => mapKey(m) === (panel.source as { key: string }).key)
+        : [];
   const views = shown.map((m) => viewOf(m, sample));
-  const maxHeight = tileHeight(fit, views);
-  const value = 'follow' in panel.source ? '' : panel.source.key;
+  const maxHeight = explains ? tileHeight(fit, [{ draw: 'tiles', kind: 'spatial', tiles: [] }]) : tileHeight(fit, views);
+  const value = 'follow' in panel.source ? '' : 'key' in panel.source ? panel.source.key : EXPLANATION_VALUE;
+  // Runs whose probes explain nothing (or older runs) keep the dock as it was.
+  if (explains && !explanation) return null;
   return (
     <section className="attn-panel" data-testid={`attention-panel-${panel.id}`}>
       <header>
@@ -184,9 +201,14 @@ function Panel({
           value={value}
           aria-label="attention output"
           data-testid={`attention-source-${panel.id}`}
-          onChange={(e) => updatePanel(panel.id, { source: e.target.value ? { key: e.target.value } : { follow: 'selection' } })}
+          onChange={(e) =>
+            updatePanel(panel.id, {
+              source: e.target.value === EXPLANATION_VALUE ? EXPLANATION_SOURCE : e.target.value ? { key: e.target.value } : { follow: 'selection' },
+            })
+          }
         >
           <option value="">Selected node</option>
+          {explanation && <option value={EXPLANATION_VALUE}>Explanation ({EXPLANATION_LABEL[explanation.method]})</option>}
           {maps.map((m) => (
             <option key={mapKey(m)} value={mapKey(m)}>
               {m.nodeId} · {m.port} ({m.kind})
@@ -218,7 +240,10 @@ function Panel({
           </label>
         </div>
       )}
-      {shown.length === 0 && (
+      {explains && explanation && (
+        <ExplanationBody e={explanation} classNames={classNames} underlay={explained.underlay} opts={options} maxHeight={maxHeight} />
+      )}
+      {!explains && shown.length === 0 && (
         <div className="empty">
           {'follow' in panel.source
             ? selected
@@ -294,6 +319,8 @@ export function AttentionPanels() {
   const samples = maps.length ? Math.max(...maps.map(sampleCount)) : 0;
   const sample = Math.min(v.sample, Math.max(0, samples - 1));
   const under = useMemo(() => probeUnderlay(probes, sample), [probes, sample]);
+  const explanation = snap?.explanation;
+  const explained = useMemo(() => probeUnderlay(probes, explanation?.sample ?? 0), [probes, explanation?.sample]);
   const options = useMemo(() => ({ colormap: v.colormap, opacity: v.opacity, scale: v.scale }), [v.colormap, v.opacity, v.scale]);
   const scales = useMemo(() => sharedScales(maps), [maps]);
   const [tiles, fit] = useHeight();
@@ -398,7 +425,12 @@ export function AttentionPanels() {
           <button onClick={() => addPanel()} data-testid="attention-add-panel">
             + Panel
           </button>
-          <button onClick={() => tileAll(maps.map(mapKey))} disabled={!maps.length} data-testid="attention-tile-all" title="One panel per attention output">
+          <button
+            onClick={() => tileAll(maps.map(mapKey), !!explanation)}
+            disabled={!maps.length && !explanation}
+            data-testid="attention-tile-all"
+            title="One panel per attention output, and one for the explanation"
+          >
             Tile all
           </button>
         </span>
@@ -408,7 +440,18 @@ export function AttentionPanels() {
       ) : (
         <div className="attn-tiles attn-tiles--fit" ref={tiles}>
           {v.panels.map((p) => (
-            <Panel key={p.id} panel={p} maps={maps} options={options} scales={scales} sample={sample} probes={under} fit={fit} />
+            <Panel
+              key={p.id}
+              panel={p}
+              maps={maps}
+              explanation={explanation}
+              explained={explained}
+              options={options}
+              scales={scales}
+              sample={sample}
+              probes={under}
+              fit={fit}
+            />
           ))}
         </div>
       )}

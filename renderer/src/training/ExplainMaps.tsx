@@ -6,44 +6,16 @@
 // for each.
 import { useState } from 'react';
 import type { Inspection } from '../../../common/host-api/api.js';
-import { MapCanvas, type DrawOptions } from '../attention/MapCanvas.js';
-import { ColourBar } from '../attention/ColourBar.js';
+import type { DrawOptions } from '../attention/MapCanvas.js';
+import { ExplanationFigure } from '../attention/ExplanationFigure.js';
 import { HeadGrid } from '../attention/HeadGrid.js';
-import { range } from '../attention/maps.js';
 
 type Explanations = NonNullable<Inspection['explanations']>;
 type CamMethod = keyof NonNullable<Explanations['cam']>['maps'];
 const CAM_LABELS: Record<CamMethod, string> = { gradcam: 'Grad-CAM', 'gradcam++': 'Grad-CAM++', hirescam: 'HiResCAM' };
 
-function ExplainFigure({
-  testId,
-  caption,
-  rows,
-  cols,
-  values,
-  r,
-  opts,
-}: {
-  testId: string;
-  caption: React.ReactNode;
-  rows: number;
-  cols: number;
-  values: Float32Array;
-  r: Inspection;
-  opts: DrawOptions;
-}) {
-  const image = r.input.shape.length === 3;
-  return (
-    <figure className="attn-map" data-testid={testId}>
-      <figcaption>{caption}</figcaption>
-      <MapCanvas
-        view={{ draw: 'tiles', kind: 'spatial', tiles: [{ rows, cols, values }] }}
-        opts={opts}
-        underlay={image ? { shape: r.input.shape, data: r.input.data } : undefined}
-      />
-      <ColourBar colormap={opts.colormap} range={range(values)} testId={`${testId}-colour-bar`} />
-    </figure>
-  );
+function ExplainFigure({ r, ...figure }: Omit<React.ComponentProps<typeof ExplanationFigure>, 'underlay'> & { r: Inspection }) {
+  return <ExplanationFigure {...figure} underlay={r.input.shape.length === 3 ? { shape: r.input.shape, data: r.input.data } : undefined} />;
 }
 
 /** What the maps explain: a class (null: the predicted one) on a layer ("NODE:PORT"; null: the default). */

@@ -4,7 +4,7 @@
 // read it without React.
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import type { AttentionMap, GraphFile, HostEvent, RunDetail, RunState, TrainEvent, TrainingEvent } from '../../../common/host-api/api.js';
+import type { AttentionMap, GraphFile, HostEvent, ProbeExplanation, RunDetail, RunState, TrainEvent, TrainingEvent } from '../../../common/host-api/api.js';
 import { host } from '../host/host.js';
 import { formFromGraph, formFromRequest, setForm, type StartRequest } from './form.js';
 export type { StartRequest };
@@ -17,6 +17,8 @@ export interface Snapshot {
   epoch: number;
   /** Absent until loaded (a reopened run's snapshots are read on demand). */
   maps?: AttentionMap[];
+  /** The probes' explanation of the first probe sample, when they computed one. */
+  explanation?: ProbeExplanation;
 }
 
 export interface LogLine {
@@ -162,7 +164,7 @@ function onTrainingEvent(runId: string, e: TrainingEvent): void {
       return;
     }
     case 'attention': {
-      const snaps = [...s.snapshots.filter((x) => x.step !== e.step), { step: e.step, epoch: e.epoch, maps: e.maps }];
+      const snaps = [...s.snapshots.filter((x) => x.step !== e.step), { step: e.step, epoch: e.epoch, maps: e.maps, explanation: e.explanation }];
       session.setState({ snapshots: snaps.slice(-MAX_SNAPSHOTS) });
       return;
     }
@@ -301,7 +303,7 @@ export async function loadSnapshot(step: number): Promise<void> {
   try {
     const snap = await host.readSnapshot({ runId, step });
     if (session.getState().runId !== runId) return;
-    session.setState((s) => ({ snapshots: s.snapshots.map((x) => (x.step === step ? { ...x, maps: snap.maps } : x)) }));
+    session.setState((s) => ({ snapshots: s.snapshots.map((x) => (x.step === step ? { ...x, maps: snap.maps, explanation: snap.explanation } : x)) }));
   } catch (err) {
     log('warn', `snapshot at step ${step}: ${(err as Error).message}`);
   }
