@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
-import { setWasmBatchNormPrecision } from '../engine/backends/wasm-moments.js';
 import type { Tensor } from '../engine/blocks/contract.js';
 import { seededUniform } from './helpers/numeric.js';
 
@@ -68,8 +67,6 @@ test('batch norm forward, and its gradient for x, mean, variance, scale and offs
     const vd = random(c).map((v) => v + 0.01);
     const sd = random(c).map((v) => v * 2 - 1);
     const od = random(c);
-    // The batch norm kernels' exact mode (the fast one is tested in backends-wasm-fast-batch-norm).
-    setWasmBatchNormPrecision('exact');
     const { cpu, wasm } = await onBoth(() => {
       const x = tf.tensor(xd, shape);
       const dy = tf.tensor(dyd, shape);
@@ -90,7 +87,6 @@ test('batch norm forward, and its gradient for x, mean, variance, scale and offs
             }) as never)([x, s, o], dy);
       return [bn(x, m, v, s, o), ...direct, ...throughMoments, tf.batchNorm(x, m, v)];
     });
-    setWasmBatchNormPrecision('fast');
     assertSame(cpu, wasm, `batch norm ${shape}`);
   }
 });

@@ -7,8 +7,9 @@
 // The sums are in float64 and rounded once, where tfjs rounds every term to
 // float32 (it divides each element by the count before adding): the values
 // differ from the cpu backend's by float32 rounding, not more (see
-// test/backends-wasm-fast-batch-norm). setWasmBatchNormPrecision('exact') turns
-// this path off, back to tfjs's op chain and the cpu backend's values to the bit.
+// test/backends-wasm-fast-batch-norm). Off by default: measured alternating with
+// the exact chain in one process (bench/zoo-ab), it did not lower a ResNet's CPU
+// time per step. setWasmBatchNormPrecision('fast') turns it on.
 import { createRequire } from 'node:module';
 import type { TF, Tensor } from '../blocks/contract.js';
 import { oncePerEngine } from './once.js';
@@ -23,13 +24,13 @@ export const CHANNEL_MOMENTS_GRAD = 'ChannelMomentsGrad';
 const BLOCK_VALUES = 2048;
 
 export type BatchNormPrecision = 'fast' | 'exact';
-let precision: BatchNormPrecision = 'fast';
+let precision: BatchNormPrecision = 'exact';
 
 /**
- * 'fast' (the default): the moments above and a one-pass batch norm gradient
- * with two sums per channel, equal to the cpu backend's up to float32 rounding;
- * 'exact': tfjs's moments and the batch norm gradient of the cpu backend's
- * roundings, to the bit. For tests and for timing one against the other.
+ * 'exact' (the default): tfjs's moments and the batch norm gradient of the cpu
+ * backend's roundings, to the bit; 'fast': the moments above and a one-pass
+ * batch norm gradient with two sums per channel, equal to the cpu backend's up
+ * to float32 rounding. For tests and for timing one against the other.
  */
 export function setWasmBatchNormPrecision(p: BatchNormPrecision): void {
   precision = p;
