@@ -7,7 +7,6 @@
 // in float64 in the cpu Sum's order.
 import type { TF, Tensor } from '../blocks/contract.js';
 import { oncePerEngine } from './once.js';
-import { wasmBatchNormPrecision } from './wasm-moments.js';
 import { replaceWasmKernel, type KernelArgs, type TensorInfo, type WasmHeap } from './wasm-heap-kernels.js';
 
 /** Kernel name of the batch norm gradient on the wasm backend (inputs { dy, x, mean, variance, scale }, attrs { varianceEpsilon }). */
@@ -82,7 +81,6 @@ function batchNormGrads(heap: WasmHeap, inputs: Record<string, TensorInfo>, epsi
   // element) while the block stays in cache; each sum still adds its rows in order.
   const rows = x.length / c;
   const block = Math.max(1, Math.floor(BLOCK_VALUES / c));
-  const fast = wasmBatchNormPrecision() === 'fast';
   for (let first = 0; first < rows; first += block) {
     const end = Math.min(rows, first + block) * c;
     for (let k = 0; k < c; k++) {
@@ -95,25 +93,15 @@ function batchNormGrads(heap: WasmHeap, inputs: Record<string, TensorInfo>, epsi
         aVariance = sVariance[k],
         aScale = sScale[k],
         aOffset = sOffset[k];
-      if (fast) {
-        // Two sums, Σdy (in aOffset) and Σdy·(x - mean) (in aScale), the channel's constants taken out after.
-        for (let i = first * c + k; i < end; i += c) {
-          const g = dy[i];
-          dx[i] = f32(g * rk) * sk;
-          aOffset += g;
-          aScale += g * (x[i] - mk);
-        }
-      } else {
-        for (let i = first * c + k; i < end; i += c) {
-          const g = dy[i];
-          const xm = f32(x[i] - mk);
-          const gs = f32(g * sk);
-          dx[i] = f32(g * rk) * sk;
-          aMean += f32(negR * gs);
-          aVariance += f32(f32(hk * xm) * gs);
-          aScale += f32(g * f32(xm * rk));
-          aOffset += g;
-        }
+      for (let i = first * c + k; i < end; i += c) {
+        const g = dy[i];
+        const xm = f32(x[i] - mk);
+        const gs = f32(g * sk);
+        dx[i] = f32(g * rk) * sk;
+        aMean += f32(negR * gs);
+        aVariance += f32(f32(hk * xm) * gs);
+        aScale += f32(g * f32(xm * rk));
+        aOffset += g;
       }
       sMean[k] = aMean;
       sVariance[k] = aVariance;
@@ -121,13 +109,6 @@ function batchNormGrads(heap: WasmHeap, inputs: Record<string, TensorInfo>, epsi
       sOffset[k] = aOffset;
     }
   }
-  if (fast)
-    for (let k = 0; k < c; k++) {
-      const deviation = sScale[k];
-      sMean[k] = -r[k] * s[k] * sOffset[k];
-      sVariance[k] = minusHalfRCube[k] * s[k] * deviation;
-      sScale[k] = r[k] * deviation;
-    }
   dMean.set(sMean);
   dVariance.set(sVariance);
   dScale.set(sScale);

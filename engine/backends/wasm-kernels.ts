@@ -7,7 +7,6 @@ import type { TF, Tensor } from '../blocks/contract.js';
 import { registerWasmHeapKernels, replaceWasmKernel, WASM_HEAP_KERNELS, type KernelArgs, type TensorInfo } from './wasm-heap-kernels.js';
 import { registerFastGradients } from './gradients.js';
 import { BATCH_NORM_GRADS, registerWasmBatchNorm } from './wasm-batch-norm.js';
-import { CHANNEL_MOMENTS, CHANNEL_MOMENTS_GRAD, registerWasmMoments } from './wasm-moments.js';
 import { registerWasmResizeGrads } from './resize-grads.js';
 import { oncePerEngine } from './once.js';
 import {
@@ -97,7 +96,6 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
   });
   registerWasmHeapKernels(tf);
   registerWasmBatchNorm(tf);
-  registerWasmMoments(tf);
   registerWasmResizeGrads(tf);
   registerFastGradients(tf);
 });
@@ -112,6 +110,4 @@ export const WASM_TRAINING_KERNELS = [
   ...WASM_HEAP_KERNELS,
   'FusedBatchNorm',
   BATCH_NORM_GRADS,
-  CHANNEL_MOMENTS,
-  CHANNEL_MOMENTS_GRAD,
 ] as const;
