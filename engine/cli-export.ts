@@ -14,7 +14,7 @@ import { torchWeightsFile } from './export/torch-weights.js';
 import { kerasWeightsFile } from './export/keras-weights.js';
 import { loadTf } from './backends/load-tf.js';
 import { locateCheckpoint, RUN_FILES, RunFolder, RunFolderError } from './runs/index.js';
-import { hasTextEntry, textEntry } from './export/text-entry.js';
+import { hasTextEntry, textEntry, tfjsTextEntry } from './export/text-entry.js';
 import { readFile } from 'node:fs/promises';
 import { compileGraph } from './compile/compile.js';
 import { checkpointModel, type CheckpointModel } from './train/checkpoint.js';
@@ -67,7 +67,7 @@ async function writeWeights(graph: GraphFile, target: Target, checkpoint: Checkp
 /**
  * For a run trained on text: its vocabulary beside the model (so that the exported
  * model reads text as training tokenised it), and for PyTorch and Keras a
- * `<name>_text.py` entry point that tokenises texts with it and prints the probabilities.
+ * `<name>_text.py` entry point (for tfjs `<name>_text.ts`) that tokenises texts with it and prints the probabilities.
  */
 async function writeTextFiles(run: string, target: Target, outFile: string): Promise<string[]> {
   const vocabulary = await (await RunFolder.forResume(run)).run.readJson(RUN_FILES.vocabulary);
@@ -75,7 +75,15 @@ async function writeTextFiles(run: string, target: Target, outFile: string): Pro
   const base = outFile.replace(/\.(ts|py)$/, '');
   const files = { model: path.basename(outFile), weights: `${path.basename(base)}.safetensors`, vocabulary: `${path.basename(base)}.vocabulary.json` };
   await writeFile(`${base}.vocabulary.json`, `${JSON.stringify(vocabulary)}\n`);
-  if (!hasTextEntry(target)) return [`${base}.vocabulary.json`];
+  if (!hasTextEntry(target)) {
+    if (target !== 'tfjs') return [`${base}.vocabulary.json`];
+    const entry = `${base}_text.ts`;
+    await writeFile(
+      entry,
+      tfjsTextEntry({ model: files.model, modelDir: `${path.basename(base)}-tfjs-model`, vocabulary: files.vocabulary }, path.basename(entry)),
+    );
+    return [`${base}.vocabulary.json`, entry];
+  }
   const entry = `${base}_text.py`;
   await writeFile(entry, textEntry(target, files, path.basename(entry)));
   return [`${base}.vocabulary.json`, entry];

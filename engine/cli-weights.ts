@@ -8,7 +8,7 @@ import { formatDiagnostic, hasErrors, type GraphFile } from './graph/types.js';
 import { loadTf } from './backends/load-tf.js';
 import { BACKEND_OPTIONS, selectBackend, type BackendOption } from './backends/select.js';
 import { RunFolder, RUN_FILES } from './runs/index.js';
-import { encodeTexts, vocabularySchema } from './data/text.js';
+import { encodeTexts, textShape, vocabularySchema } from './data/text.js';
 import { loadTrainedModel, predictOutputs } from './worker/run-model.js';
 import { readNpy, writeNpy } from './weights/npy.js';
 import { reportLines, WeightsImportError } from './weights/import.js';
@@ -33,7 +33,7 @@ async function textInput(texts: string[], weights: string): Promise<{ shape: num
   if (saved === undefined) throw new Error(`${weights}: the run has no ${RUN_FILES.vocabulary} (it was not trained on text), so --text cannot be tokenised`);
   const parsed = vocabularySchema.safeParse(saved);
   if (!parsed.success) throw new Error(`${path.join(run.path, RUN_FILES.vocabulary)}: not a vocabulary (${parsed.error.issues[0]?.message})`);
-  return { shape: [texts.length, parsed.data.maxLength], data: encodeTexts(texts, parsed.data) };
+  return { shape: [texts.length, ...textShape(parsed.data)], data: encodeTexts(texts, parsed.data) };
 }
 
 async function predict(

@@ -1,5 +1,29 @@
 import { defineBlock, type Shape } from './contract.js';
 
+interface InputParams {
+  kind: 'image' | 'sequence' | 'tokens' | 'vector';
+  height: number;
+  width: number;
+  channels: number;
+  length: number;
+  features: number;
+  sentences: number;
+}
+
+/** The input's shape without the batch axis. */
+function shapeOf(p: InputParams): number[] {
+  switch (p.kind) {
+    case 'image':
+      return [p.height, p.width, p.channels];
+    case 'sequence':
+      return [p.length, p.features];
+    case 'tokens':
+      return p.sentences > 0 ? [p.sentences, p.length] : [p.length];
+    case 'vector':
+      return [p.features];
+  }
+}
+
 export default defineBlock({
   type: 'io.input',
   label: 'Input',
@@ -23,6 +47,14 @@ export default defineBlock({
       shownWhen: { kind: ['sequence', 'vector'] },
     },
     vocabSize: { type: 'int', default: 32, min: 2, max: 10000000, doc: 'Number of distinct token ids (tokens).', shownWhen: { kind: ['tokens'] } },
+    sentences: {
+      type: 'int',
+      default: 0,
+      min: 0,
+      max: 4096,
+      doc: 'Sentences S per text for hierarchical models (tokens): the ids come as [S, T], one row of T words per sentence. 0: one flat sequence [T].',
+      shownWhen: { kind: ['tokens'] },
+    },
   },
   inputs: [],
   outputs: (p) => [
@@ -33,47 +65,28 @@ export default defineBlock({
     },
   ],
   inferShape({ params: p }) {
-    let out: Shape;
-    switch (p.kind) {
-      case 'image':
-        out = [null, p.height, p.width, p.channels];
-        break;
-      case 'sequence':
-        out = [null, p.length, p.features];
-        break;
-      case 'tokens':
-        out = [null, p.length];
-        break;
-      case 'vector':
-        out = [null, p.features];
-        break;
-    }
+    const out: Shape = [null, ...shapeOf(p)];
     return { out };
   },
   build(tf, { params: p, name }) {
-    const shape =
-      p.kind === 'image' ? [p.height, p.width, p.channels] : p.kind === 'sequence' ? [p.length, p.features] : p.kind === 'tokens' ? [p.length] : [p.features];
-    return { out: tf.input({ shape, name, dtype: p.kind === 'tokens' ? 'int32' : 'float32' }) };
+    return { out: tf.input({ shape: shapeOf(p), name, dtype: p.kind === 'tokens' ? 'int32' : 'float32' }) };
   },
   emit: {
-    tfjs: ({ params: p, outputs, layer }) => {
-      const shape =
-        p.kind === 'image' ? [p.height, p.width, p.channels] : p.kind === 'sequence' ? [p.length, p.features] : p.kind === 'tokens' ? [p.length] : [p.features];
-      return {
-        body: [`const ${outputs.out} = tf.input({ shape: [${shape.join(', ')}], dtype: '${p.kind === 'tokens' ? 'int32' : 'float32'}', name: '${layer}' });`],
-      };
-    },
-    keras: ({ params: p, outputs, layer }) => {
-      const shape =
-        p.kind === 'image' ? [p.height, p.width, p.channels] : p.kind === 'sequence' ? [p.length, p.features] : p.kind === 'tokens' ? [p.length] : [p.features];
-      return { body: [`${outputs.out} = keras.Input(shape=(${shape.join(', ')},), dtype="${p.kind === 'tokens' ? 'int32' : 'float32'}", name="${layer}")`] };
-    },
+    tfjs: ({ params: p, outputs, layer }) => ({
+      body: [
+        `const ${outputs.out} = tf.input({ shape: [${shapeOf(p).join(', ')}], dtype: '${p.kind === 'tokens' ? 'int32' : 'float32'}', name: '${layer}' });`,
+      ],
+    }),
+    keras: ({ params: p, outputs, layer }) => ({
+      body: [`${outputs.out} = keras.Input(shape=(${shapeOf(p).join(', ')},), dtype="${p.kind === 'tokens' ? 'int32' : 'float32'}", name="${layer}")`],
+    }),
     pytorch: () => ({ body: [] }),
   },
   examples: [
     { params: { kind: 'image', height: 28, width: 28, channels: 1 }, inputs: {} },
     { params: { kind: 'sequence', length: 10, features: 4 }, inputs: {} },
     { params: { kind: 'tokens', length: 12 }, inputs: {} },
+    { params: { kind: 'tokens', length: 6, sentences: 4 }, inputs: {} },
     { params: { kind: 'vector', features: 20 }, inputs: {} },
   ],
 });

@@ -1,10 +1,74 @@
 // LSTM and GRU over a sequence [B, T, F], returning every step or the last one.
 import { torchHelper } from './emit/torch-helper.js';
-import { defineBlock, type TorchWeight } from './contract.js';
+import { defineBlock, type Initializers, type TF, type TorchWeight } from './contract.js';
 import { expectRank } from './shape-rules.js';
-import { DENSE_KERNEL_TO_TORCH, kerasLayer, pyArgs, tsLayer, tsObject } from './emit/snippets.js';
+import { DENSE_KERNEL_TO_TORCH, pyArgs, tsObject } from './emit/snippets.js';
 
-function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: string) {
+export type Cell = 'lstm' | 'gru';
+
+/** The tfjs layer of a recurrent block: sigmoid gates and Glorot-uniform weights, wrapped in Bidirectional(concat) when asked. */
+export function recurrentLayer(
+  tf: TF,
+  cell: Cell,
+  p: { units: number; returnSequences: boolean; bidirectional: boolean },
+  name: string,
+  init: Initializers,
+): ReturnType<TF['layers']['gru']> | ReturnType<TF['layers']['bidirectional']> {
+  const args = {
+    units: p.units,
+    returnSequences: p.returnSequences,
+    // tfjs defaults to hard sigmoid gates; Keras 2+ and PyTorch use the sigmoid.
+    recurrentActivation: 'sigmoid' as const,
+    kernelInitializer: init.glorotUniform(),
+    // tfjs's orthogonal initialiser runs a QR decomposition in JS (seconds for a 64-unit GRU);
+    // Glorot-uniform trains as well on these sizes and keeps compiling instant.
+    recurrentInitializer: init.glorotUniform(),
+    name,
+  };
+  const layer = cell === 'lstm' ? tf.layers.lstm({ ...args, unitForgetBias: true }) : tf.layers.gru(args);
+  // tfjs names the two cells forward_NAME and backward_NAME, under NAME.
+  return p.bidirectional ? tf.layers.bidirectional({ layer, mergeMode: 'concat', name }) : layer;
+}
+
+/** The tfjs layer of a recurrent block in exported TypeScript, constructed (as recurrentLayer builds it). */
+export function tsRecurrentLayer(cell: Cell, p: { units: number; returnSequences: boolean; bidirectional: boolean }, layer: string): string {
+  const config = {
+    units: p.units,
+    returnSequences: p.returnSequences ? true : undefined,
+    recurrentActivation: 'sigmoid',
+    ...(cell === 'lstm' ? { unitForgetBias: true } : {}),
+    recurrentInitializer: 'glorotUniform',
+    name: layer,
+  };
+  const inner = `tf.layers.${cell}(${tsObject(config)})`;
+  return p.bidirectional ? `tf.layers.bidirectional({ layer: ${inner}, mergeMode: 'concat', name: '${layer}' })` : inner;
+}
+
+/** The Keras layer of a recurrent block, constructed (Keras 3's defaults already match tfjs here, sigmoid gates and unit forget bias, except the GRU's reset_after). */
+export function kerasRecurrentLayer(cell: Cell, p: { units: number; returnSequences: boolean; bidirectional: boolean }, layer: string): string {
+  const keywords = { return_sequences: p.returnSequences ? true : undefined, reset_after: cell === 'gru' ? false : undefined };
+  const cls = cell.toUpperCase();
+  if (!p.bidirectional) return `layers.${cls}(${pyArgs([p.units], { ...keywords, name: layer })})`;
+  return `layers.Bidirectional(layers.${cls}(${pyArgs([p.units], keywords)}), merge_mode="concat", name="${layer}")`;
+}
+
+/** The exported PyTorch module's helpers: the cell written out (see the GRU's doc), and Bidirectional. */
+export const recurrentTorchHelpers = (cell: Cell, bidirectional: boolean) => [
+  torchHelper(cell.toUpperCase(), 'layers.py'),
+  ...(bidirectional ? [torchHelper('Bidirectional', 'layers.py')] : []),
+];
+
+/** Where the PyTorch module's weights come from in the tfjs layer (`{layer}` is its name). */
+export function recurrentTorchWeights(bidirectional: boolean): TorchWeight[] {
+  const cellWeights = (prefix: string, scope: string): TorchWeight[] => [
+    { torch: `${prefix}weight_ih`, tfjs: `${scope}kernel`, permute: DENSE_KERNEL_TO_TORCH },
+    { torch: `${prefix}weight_hh`, tfjs: `${scope}recurrent_kernel`, permute: DENSE_KERNEL_TO_TORCH },
+    { torch: `${prefix}bias`, tfjs: `${scope}bias` },
+  ];
+  return bidirectional ? [...cellWeights('forward_cell.', 'forward_{layer}/'), ...cellWeights('backward_cell.', 'backward_{layer}/')] : cellWeights('', '');
+}
+
+function recurrent(cell: Cell, label: string, doc: string, paper: string) {
   return defineBlock({
     type: `core.${cell}`,
     label,
@@ -33,69 +97,21 @@ function recurrent(cell: 'lstm' | 'gru', label: string, doc: string, paper: stri
       return { out: p.returnSequences ? [b, t, h] : [b, h] };
     },
     build(tf, { params: p, inputs, name, init }) {
-      const args = {
-        units: p.units,
-        returnSequences: p.returnSequences,
-        // tfjs defaults to hard sigmoid gates; Keras 2+ and PyTorch use the sigmoid.
-        recurrentActivation: 'sigmoid' as const,
-        kernelInitializer: init.glorotUniform(),
-        // tfjs's orthogonal initialiser runs a QR decomposition in JS (seconds for a 64-unit GRU);
-        // Glorot-uniform trains as well on these sizes and keeps compiling instant.
-        recurrentInitializer: init.glorotUniform(),
-        name,
-      };
-      const layer = cell === 'lstm' ? tf.layers.lstm({ ...args, unitForgetBias: true }) : tf.layers.gru(args);
-      // tfjs names the two cells forward_NAME and backward_NAME, under NAME.
-      const both = p.bidirectional ? tf.layers.bidirectional({ layer, mergeMode: 'concat', name }) : layer;
-      return { out: both.apply(inputs.in) as never };
+      return { out: recurrentLayer(tf, cell, p, name, init).apply(inputs.in) as never };
     },
     emit: {
-      tfjs: ({ params: p, inputs, outputs, layer }) => {
-        const config = {
-          units: p.units,
-          returnSequences: p.returnSequences ? true : undefined,
-          recurrentActivation: 'sigmoid',
-          ...(cell === 'lstm' ? { unitForgetBias: true } : {}),
-          recurrentInitializer: 'glorotUniform',
-          name: layer,
-        };
-        if (!p.bidirectional) return { body: [tsLayer(outputs.out, cell, config, inputs.in)] };
-        return {
-          body: [
-            `const ${outputs.out} = tf.layers.bidirectional({ layer: tf.layers.${cell}(${tsObject(config)}), mergeMode: 'concat', name: '${layer}' }).apply(${inputs.in}) as tf.SymbolicTensor;`,
-          ],
-        };
-      },
-      keras: ({ params: p, inputs, outputs, layer }) => {
-        // Keras 3's defaults already match tfjs here (sigmoid gates, unit forget bias), except the GRU's reset_after.
-        const keywords = { return_sequences: p.returnSequences ? true : undefined, reset_after: cell === 'gru' ? false : undefined };
-        if (!p.bidirectional) return { body: [kerasLayer(outputs.out, cell.toUpperCase(), [p.units], { ...keywords, name: layer }, inputs.in)] };
-        return {
-          body: [
-            `${outputs.out} = layers.Bidirectional(layers.${cell.toUpperCase()}(${pyArgs([p.units], keywords)}), merge_mode="concat", name="${layer}")(${inputs.in})`,
-          ],
-        };
-      },
+      tfjs: ({ params: p, inputs, outputs, layer }) => ({
+        body: [`const ${outputs.out} = ${tsRecurrentLayer(cell, p, layer)}.apply(${inputs.in}) as tf.SymbolicTensor;`],
+      }),
+      keras: ({ params: p, inputs, outputs, layer }) => ({ body: [`${outputs.out} = ${kerasRecurrentLayer(cell, p, layer)}(${inputs.in})`] }),
       pytorch: ({ params: p, inputs, inputShapes, outputs, name }) => {
-        const cellWeights = (prefix: string, scope: string): TorchWeight[] => [
-          { torch: `${prefix}weight_ih`, tfjs: `${scope}kernel`, permute: DENSE_KERNEL_TO_TORCH },
-          { torch: `${prefix}weight_hh`, tfjs: `${scope}recurrent_kernel`, permute: DENSE_KERNEL_TO_TORCH },
-          { torch: `${prefix}bias`, tfjs: `${scope}bias` },
-        ];
         const args = pyArgs([inputShapes.in[2], p.units], { return_sequences: p.returnSequences ? true : undefined });
-        const helper = torchHelper(cell.toUpperCase(), 'layers.py');
-        if (!p.bidirectional)
-          return {
-            init: [`self.${name} = ${cell.toUpperCase()}(${args})`],
-            body: [`${outputs.out} = self.${name}(${inputs.in})`],
-            helpers: [helper],
-            torchWeights: cellWeights('', ''),
-          };
+        const cls = cell.toUpperCase();
         return {
-          init: [`self.${name} = Bidirectional(${cell.toUpperCase()}(${args}), ${cell.toUpperCase()}(${args}))`],
+          init: [`self.${name} = ${p.bidirectional ? `Bidirectional(${cls}(${args}), ${cls}(${args}))` : `${cls}(${args})`}`],
           body: [`${outputs.out} = self.${name}(${inputs.in})`],
-          helpers: [helper, torchHelper('Bidirectional', 'layers.py')],
-          torchWeights: [...cellWeights('forward_cell.', 'forward_{layer}/'), ...cellWeights('backward_cell.', 'backward_{layer}/')],
+          helpers: recurrentTorchHelpers(cell, p.bidirectional),
+          torchWeights: recurrentTorchWeights(p.bidirectional),
         };
       },
     },

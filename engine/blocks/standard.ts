@@ -20,6 +20,7 @@ import concatenate from './concatenate.js';
 import embedding from './embedding.js';
 import positionalEncoding from './positional-encoding.js';
 import { lstm, gru } from './recurrent.js';
+import perSentence from './per-sentence.js';
 import classificationHead from './classification-head.js';
 
 export const standardBlocks: AnyBlock[] = [
@@ -56,6 +57,7 @@ export const standardBlocks: AnyBlock[] = [
   // Recurrent
   lstm,
   gru,
+  perSentence,
   // Heads
   classificationHead,
 ];

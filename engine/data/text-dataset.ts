@@ -8,7 +8,7 @@ import { deriveSeed } from './random.js';
 import { DATASET_LIMITS } from '../schemas/dataset.js';
 import { loadSpam } from './spam.js';
 import { isTextFolder, loadTextCsv, loadTextFolder, stratifiedSplit, type TextCorpus } from './text-corpus.js';
-import { buildVocabulary, encodeTexts, type Vocabulary } from './text.js';
+import { buildVocabulary, encodeTexts, textShape, type Vocabulary } from './text.js';
 
 /** Built-in text datasets. */
 export const TEXT_DATASETS = { spam: loadSpam } as const;
@@ -27,6 +27,7 @@ export interface TextSpec {
   minCount: number;
   label?: string;
   text?: string;
+  sentences?: number;
 }
 
 export interface TextData {
@@ -49,11 +50,22 @@ export async function loadTextCorpus(spec: TextSpec): Promise<TextCorpus | undef
   return undefined;
 }
 
+/** A [words] or, for hierarchical models, a [sentences, words] input: from the description, else the graph's input, else the defaults. */
+function textLayout(spec: TextSpec, hint?: { shape: readonly number[] }): { maxLength: number; maxSentences?: number } {
+  const hinted = hint?.shape.length === 2 ? { maxSentences: hint.shape[0], maxLength: hint.shape[1] } : { maxLength: hint?.shape[0] };
+  const maxSentences = spec.sentences ?? hinted.maxSentences;
+  return { maxLength: spec.length ?? hinted.maxLength ?? TEXT_DEFAULTS.maxLength, ...(maxSentences !== undefined && { maxSentences }) };
+}
+
 export function encodeCorpus(corpus: TextCorpus, spec: TextSpec, hint?: { shape: readonly number[]; vocab?: number }): TextData {
-  const maxLength = spec.length ?? hint?.shape[0] ?? TEXT_DEFAULTS.maxLength;
+  const { maxLength, maxSentences } = textLayout(spec, hint);
   const size = spec.vocab ?? hint?.vocab ?? TEXT_DEFAULTS.vocab;
   if (maxLength > DATASET_LIMITS.maxLength)
     throw new Error(`dataset ${corpus.name}: maximum length ${maxLength} is over the limit of ${DATASET_LIMITS.maxLength}`);
+  if (maxSentences !== undefined && maxSentences * maxLength > DATASET_LIMITS.maxLength)
+    throw new Error(
+      `dataset ${corpus.name}: ${maxSentences} sentences of ${maxLength} words are ${maxSentences * maxLength} tokens per text, over the limit of ${DATASET_LIMITS.maxLength}`,
+    );
   if (size > DATASET_LIMITS.maxVocab) throw new Error(`dataset ${corpus.name}: vocabulary size ${size} is over the limit of ${DATASET_LIMITS.maxVocab}`);
   const n = corpus.texts.length;
   // A limit keeps a stratified, seeded choice, so a small run still sees both classes in proportion.
@@ -67,12 +79,12 @@ export function encodeCorpus(corpus: TextCorpus, spec: TextSpec, hint?: { shape:
   if (train.length === 0) throw new Error(`dataset ${corpus.name} has ${texts.length} text(s): too few to split`);
   const vocabulary = buildVocabulary(
     Array.from(train, (i) => texts[i]),
-    { size, minCount: spec.minCount, maxLength },
+    { size, minCount: spec.minCount, maxLength, maxSentences },
     corpus.name,
   );
   const all = new ArrayDataset({
     name: corpus.name,
-    inputShape: [maxLength],
+    inputShape: textShape(vocabulary),
     inputDtype: 'int32',
     classNames: corpus.classNames,
     x: encodeTexts(texts, vocabulary),

@@ -12,9 +12,14 @@ export const UNK_ID = 1;
 export const vocabularySchema = z.object({
   /** The token of each id: PAD and UNK first, then the words by falling count (ties alphabetical). */
   tokens: z.array(z.string()).min(3),
-  /** Texts are cut to this many tokens, and padded up to it. */
+  /** Texts are cut to this many tokens, and padded up to it (with sentences: each sentence). */
   maxLength: z.number().int().positive(),
   lowercase: z.boolean(),
+  /**
+   * For hierarchical models: a text is split into sentences, the first maxSentences of
+   * them kept, and encoded as a [maxSentences × maxLength] matrix, one row per sentence.
+   */
+  maxSentences: z.number().int().positive().optional(),
 });
 export type Vocabulary = z.infer<typeof vocabularySchema>;
 
@@ -24,6 +29,8 @@ export interface VocabularyOptions {
   /** Words seen fewer times in the training texts are left out (they become UNK). */
   minCount: number;
   maxLength: number;
+  /** Split texts into sentences (see Vocabulary.maxSentences). */
+  maxSentences?: number;
   lowercase?: boolean;
 }
 
@@ -63,31 +70,66 @@ export function buildVocabulary(texts: Iterable<string>, opts: VocabularyOptions
         ? `${source}: the training texts hold no words, so the vocabulary would be empty`
         : `${source}: no word occurs at least ${opts.minCount} times in the training texts (${counts.size} distinct words), so the vocabulary would be empty; lower the minimum count`,
     );
-  return { tokens: [PAD, UNK, ...kept], maxLength: opts.maxLength, lowercase };
+  return {
+    tokens: [PAD, UNK, ...kept],
+    maxLength: opts.maxLength,
+    lowercase,
+    ...(opts.maxSentences !== undefined && { maxSentences: opts.maxSentences }),
+  };
 }
 
-/** Id lookup for a vocabulary, built once. */
+/** The shape of one encoded text: [maxLength], or [maxSentences, maxLength] for hierarchical models. */
+export const textShape = (vocab: Vocabulary): number[] => (vocab.maxSentences ? [vocab.maxSentences, vocab.maxLength] : [vocab.maxLength]);
+
+/** Id lookup for a vocabulary, built once: a text to its ids, padded with PAD_ID (0) to textShape. */
 export function tokenIds(vocab: Vocabulary): (text: string) => Int32Array {
   const id = new Map(vocab.tokens.map((t, i) => [t, i]));
+  const fill = (out: Int32Array, ws: string[], at: number) => {
+    for (let i = 0; i < Math.min(ws.length, vocab.maxLength); i++) out[at + i] = id.get(ws[i]) ?? UNK_ID;
+  };
+  const rows = vocab.maxSentences;
+  if (!rows)
+    return (text) => {
+      const out = new Int32Array(vocab.maxLength);
+      fill(out, words(text, vocab.lowercase), 0);
+      return out;
+    };
   return (text) => {
-    const out = new Int32Array(vocab.maxLength); // PAD_ID = 0 pads
-    const ws = words(text, vocab.lowercase);
-    for (let i = 0; i < Math.min(ws.length, out.length); i++) out[i] = id.get(ws[i]) ?? UNK_ID;
+    const out = new Int32Array(rows * vocab.maxLength);
+    // A "sentence" of spaces has no words: it takes no row.
+    const split = sentences(text)
+      .map((s) => words(s, vocab.lowercase))
+      .filter((ws) => ws.length > 0);
+    split.slice(0, rows).forEach((ws, r) => fill(out, ws, r * vocab.maxLength));
     return out;
   };
 }
 
-/** Texts to a [n × maxLength] id matrix. */
+/** Texts to an [n × textShape] id array. */
 export function encodeTexts(texts: readonly string[], vocab: Vocabulary): Int32Array {
   const encode = tokenIds(vocab);
-  const out = new Int32Array(texts.length * vocab.maxLength);
-  texts.forEach((t, i) => out.set(encode(t), i * vocab.maxLength));
+  const size = textShape(vocab).reduce((a, b) => a * b, 1);
+  const out = new Int32Array(texts.length * size);
+  texts.forEach((t, i) => out.set(encode(t), i * size));
   return out;
 }
 
-/** The tokens an id row stands for, without the padding: the labels of a word-attention view. */
+/** The tokens an id row stands for, without the padding: the labels of a word-attention view (every sentence's, in order). */
 export function tokensOf(ids: ArrayLike<number>, vocab: Vocabulary): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < ids.length && ids[i] !== PAD_ID; i++) out.push(vocab.tokens[ids[i]] ?? UNK);
+  return sentenceTokens(ids, vocab).flat();
+}
+
+/**
+ * The tokens of an encoded text by sentence (one row of maxLength ids each; a flat
+ * text is one sentence), padding left out, and the empty rows after the last sentence too.
+ */
+export function sentenceTokens(ids: ArrayLike<number>, vocab: Vocabulary): string[][] {
+  const out: string[][] = [];
+  for (let at = 0; at < ids.length; at += vocab.maxLength) {
+    const row: string[] = [];
+    for (let i = at; i < Math.min(ids.length, at + vocab.maxLength) && ids[i] !== PAD_ID; i++) row.push(vocab.tokens[ids[i]] ?? UNK);
+    out.push(row);
+  }
+  while (out.length > 1 && out[out.length - 1].length === 0) out.pop();
   return out;
 }

@@ -1,7 +1,8 @@
 // The text entry point written beside an exported text model (`attn export --weights`
-// of a run trained on text): a Python script that tokenises texts exactly as the run's
-// tokenizer did (engine/data/text.ts), with the vocabulary saved beside the model,
-// and prints the trained model's class probabilities as `attn predict --text --json` does.
+// of a run trained on text): a Python script (PyTorch, Keras) or a TypeScript module
+// (tfjs) that tokenises texts exactly as the run's tokenizer did (engine/data/text.ts),
+// with the vocabulary saved beside the model, and prints the trained model's class
+// probabilities as `attn predict --text --json` does.
 import type { ExportTarget } from '../blocks/emit/targets.js';
 
 /** The files of an exported model that the entry point reads, by base name (they sit in one folder). */
@@ -20,20 +21,37 @@ UNK_ID = 1
 
 
 def load_vocabulary(path=VOCABULARY):
-    """The vocabulary the run was trained with: tokens by id, maxLength, lowercase."""
+    """The vocabulary the run was trained with: tokens by id, maxLength, lowercase (and maxSentences)."""
     with open(path, encoding="utf-8") as f:
         return json.load(f)
 
 
+# Sentences (hierarchical models): split after . ! ? and at blank lines.
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
+
+
+def encode_words(words, ids, length):
+    """Ids of the first length words, padded with PAD_ID up to length."""
+    row = [ids.get(w, UNK_ID) for w in words[:length]]
+    return row + [PAD_ID] * (length - len(row))
+
+
 def encode(texts, vocabulary):
-    """Texts as lists of token ids, cut or padded (with PAD_ID) to the vocabulary's maxLength."""
+    """Texts as token ids, cut or padded (with PAD_ID) to the vocabulary's maxLength; with
+    maxSentences, each text is [maxSentences][maxLength]: its first sentences that hold words."""
     ids = {t: i for i, t in enumerate(vocabulary["tokens"])}
     length = vocabulary["maxLength"]
+    sentences = vocabulary.get("maxSentences")
+
+    def words(text):
+        return TOKEN.findall(text.lower() if vocabulary["lowercase"] else text)
+
+    if not sentences:
+        return [encode_words(words(text), ids, length) for text in texts]
     rows = []
     for text in texts:
-        words = TOKEN.findall(text.lower() if vocabulary["lowercase"] else text)[:length]
-        row = [ids.get(w, UNK_ID) for w in words]
-        rows.append(row + [PAD_ID] * (length - len(row)))
+        split = [w for w in (words(s.strip()) for s in SENTENCE_END.split(text)) if w][:sentences]
+        rows.append([encode_words(w, ids, length) for w in split] + [[PAD_ID] * length] * (sentences - len(split)))
     return rows
 
 
@@ -65,7 +83,7 @@ const PREDICT: Record<'pytorch' | 'keras', string> = {
 `,
 };
 
-/** Whether a target gets a text entry point (the tfjs export gets the vocabulary only). */
+/** Whether a target gets a Python text entry point (the tfjs export gets a TypeScript one, tfjsTextEntry). */
 export const hasTextEntry = (target: ExportTarget): target is 'pytorch' | 'keras' => target === 'pytorch' || target === 'keras';
 
 /** The entry point's Python source, reading the files named in `files` from its own folder. */
@@ -99,5 +117,112 @@ if __name__ == "__main__":
         sys.exit(f"usage: python {sys.argv[0]} TEXT [TEXT ...]")
     probs = predict_texts(sys.argv[1:])
     print(json.dumps({"shape": list(probs.shape), "data": [float(p) for p in probs.reshape(-1)]}))
+`;
+}
+
+/** The files of an exported tfjs text model that its entry point reads, by base name (they sit in one folder). */
+export interface TfjsTextEntryFiles {
+  /** The exported TypeScript module (its custom layers register when it is imported). */
+  model: string;
+  /** The trained model folder: model.json + weights.bin. */
+  modelDir: string;
+  vocabulary: string;
+}
+
+/**
+ * The TypeScript entry point of a tfjs text export: the tokenizer of engine/data/text.ts
+ * as a module of its own (`encode` gives the ids the app gives), and `predictTexts`
+ * through the trained model. Compile it with the exported model (tsc) and run it with Node.
+ */
+export function tfjsTextEntry(files: TfjsTextEntryFiles, entryName: string): string {
+  const moduleJs = files.model.replace(/\.ts$/, '.js');
+  return `/**
+ * Texts in, class probabilities out: the exported model (${files.model}) with its trained weights
+ * (${files.modelDir}/). Tokenises as Attention Studio did when it trained the run, with the vocabulary in
+ * ${files.vocabulary} (PAD is id 0, UNK is id 1).
+ *
+ *   node ${entryName.replace(/\.ts$/, '.js')} "first text" "second text"
+ *
+ * prints {"shape": [texts, classes], "data": [...]}, as \`attn predict --text --json\` does.
+ */
+import * as tf from '@tensorflow/tfjs';
+import './${moduleJs}'; // registers the model's custom layers, so that its trained folder loads
+
+export interface Vocabulary {
+  /** The token of each id. */
+  tokens: string[];
+  /** Words kept per text (per sentence, with maxSentences). */
+  maxLength: number;
+  lowercase: boolean;
+  /** Hierarchical models: sentences kept per text, each a row of maxLength ids. */
+  maxSentences?: number;
+}
+
+export const PAD_ID = 0;
+export const UNK_ID = 1;
+
+// A word is a run of letters and digits (inner apostrophes kept); every other visible
+// character is a token of its own, so "free!!!" is free, !, !, ! (as Attention Studio splits it).
+const TOKEN = /[\\p{L}\\p{N}]+(?:['’][\\p{L}\\p{N}]+)*|[^\\s\\p{L}\\p{N}]/gu;
+// Sentences (hierarchical models): split after . ! ? and at blank lines.
+const SENTENCE_END = /(?<=[.!?])\\s+|\\n\\s*\\n/;
+
+export const words = (text: string, lowercase: boolean): string[] => (lowercase ? text.toLowerCase() : text).match(TOKEN) ?? [];
+
+/** Each text's ids, flattened: [maxLength], or [maxSentences × maxLength] rows of the first sentences that hold words. */
+export function encode(texts: string[], vocabulary: Vocabulary): Int32Array {
+  const id = new Map(vocabulary.tokens.map((t, i) => [t, i]));
+  const { maxLength, maxSentences, lowercase } = vocabulary;
+  const rows = maxSentences ?? 1;
+  const out = new Int32Array(texts.length * rows * maxLength); // PAD_ID = 0 pads
+  texts.forEach((text, n) => {
+    const split = maxSentences
+      ? text
+          .split(SENTENCE_END)
+          .map((s) => words(s.trim(), lowercase))
+          .filter((ws) => ws.length > 0)
+          .slice(0, maxSentences)
+      : [words(text, lowercase)];
+    split.forEach((ws, r) => ws.slice(0, maxLength).forEach((w, i) => (out[(n * rows + r) * maxLength + i] = id.get(w) ?? UNK_ID)));
+  });
+  return out;
+}
+
+const here = (name: string) => new URL(name, import.meta.url);
+
+export async function loadVocabulary(file = here(${JSON.stringify(files.vocabulary)})): Promise<Vocabulary> {
+  const { readFileSync } = await import('node:fs');
+  return JSON.parse(readFileSync(file, 'utf8')) as Vocabulary;
+}
+
+/** The trained model, read from its folder (model.json + weights.bin). */
+export async function loadModel(dir = here(${JSON.stringify(`${files.modelDir}/`)})): Promise<tf.LayersModel> {
+  const { readFileSync } = await import('node:fs');
+  const json = JSON.parse(readFileSync(new URL('model.json', dir), 'utf8'));
+  const manifest = json.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  const chunks = manifest.flatMap((g) => g.paths.map((p) => readFileSync(new URL(p, dir))));
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  chunks.reduce((at, c) => (bytes.set(c, at), at + c.length), 0);
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: manifest.flatMap((g) => g.weights), weightData: bytes.buffer }));
+}
+
+/** Class probabilities for each text, from the trained weights. */
+export async function predictTexts(texts: string[]): Promise<tf.Tensor> {
+  const [vocabulary, model] = await Promise.all([loadVocabulary(), loadModel()]);
+  const shape = vocabulary.maxSentences ? [texts.length, vocabulary.maxSentences, vocabulary.maxLength] : [texts.length, vocabulary.maxLength];
+  const x = tf.tensor(encode(texts, vocabulary), shape, 'int32');
+  const y = model.predict(x);
+  return Array.isArray(y) ? y[0] : y;
+}
+
+if (typeof process !== 'undefined' && process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+  const texts = process.argv.slice(2);
+  if (!texts.length) {
+    console.error(\`usage: node \${process.argv[1]} TEXT [TEXT ...]\`);
+    process.exit(1);
+  }
+  const probs = await predictTexts(texts);
+  console.log(JSON.stringify({ shape: probs.shape, data: Array.from(await probs.data()) }));
+}
 `;
 }

@@ -52,6 +52,8 @@ export const datasetSpecSchema = z.object({
   text: z.string().min(1).optional(),
   /** Text: words seen fewer times in the training texts become the unknown token (`length` is the maximum length, `vocab` the vocabulary size). */
   minCount: z.number().int().min(1).max(1_000_000).default(1),
+  /** Text: split each text into sentences and keep the first this many, each cut to `length` words (hierarchical models; default: from the graph's input). */
+  sentences: z.number().int().min(1).max(DATASET_LIMITS.maxLength).optional(),
 });
 export type DatasetSpec = z.input<typeof datasetSpecSchema>;
 

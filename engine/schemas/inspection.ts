@@ -31,6 +31,8 @@ export const inspectionSchema = z.object({
   label: z.array(z.number().int()),
   /** Text models: the input's words (padding left out), so that views can label and shade them. */
   words: z.array(z.string()).optional(),
+  /** Hierarchical text models ([sentences, words] input): the words of each sentence row, padding left out, so that views can shade sentences and words. */
+  sentences: z.array(z.array(z.string())).optional(),
   /** The text typed in instead of a validation sample. */
   text: z.string().optional(),
   input: z.object({ shape: z.array(z.number().int()), data: z.union([z.instanceof(Float32Array), z.instanceof(Int32Array)]) }),

@@ -11,7 +11,7 @@ import { selectBackend, type BackendOption } from '../backends/select.js';
 import { compileGraph, type CompiledGraph } from '../compile/compile.js';
 import { centreCropOf, IGNORE, prepareData, type DatasetSpec, type Normalization, type PreparedData } from '../data/index.js';
 import { decodeImage, imageInput } from '../data/image-folder.js';
-import { encodeTexts, tokensOf, type Vocabulary } from '../data/text.js';
+import { encodeTexts, sentenceTokens, tokensOf, type Vocabulary } from '../data/text.js';
 import type { GraphFile } from '../graph/types.js';
 import { loadCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
 import type { AttentionMap } from '../schemas/train-events.js';
@@ -121,6 +121,7 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
       ...(image && { image: image.info }),
       ...(typed && { text: cmd.text }),
       ...(data.vocabulary && input instanceof Int32Array && { words: tokensOf(input, data.vocabulary) }),
+      ...(data.vocabulary?.maxSentences && input instanceof Int32Array && { sentences: sentenceTokens(input, data.vocabulary) }),
       classNames: [...data.classNames],
       label: [...labels],
       input: { shape: x.shape.slice(1), data: input instanceof Int32Array ? Int32Array.from(input) : Float32Array.from(input as Float32Array) },

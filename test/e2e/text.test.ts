@@ -1,10 +1,12 @@
 // Text models in the editor, in headless Chromium against browser mode: a short
 // real run on the built-in spam corpus shows the messages' words shaded by the
-// word attention, a Transformer's heads labelled with the words, and Inspect
-// classifies a typed text and shades its words.
+// word attention, a Transformer's heads labelled with the words, a Hierarchical
+// Attention Network's sentences and words shaded, and Inspect classifies a typed
+// text and shades its words. With ATTN_SCREENSHOTS=DIR the HAN test saves the
+// README's pictures of the Attention tab and of Inspect there.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
@@ -15,6 +17,7 @@ if (skip) console.log(`# NOTICE: ${skip}`);
 
 const BIGRU = 'bigru-attention-spam.attn.json';
 const TRANSFORMER = 'transformer-spam.attn.json';
+const HAN = 'han-spam.attn.json';
 const TYPED = 'FREE money!!! Click here to claim your prize now';
 /** The typed text's tokens as the tokenizer splits them (lower case, punctuation on its own). */
 const TYPED_TOKENS = ['free', 'money', '!', '!', '!', 'click', 'here', 'to', 'claim', 'your', 'prize', 'now'];
@@ -56,9 +59,9 @@ async function shadedWords(page: Page, scope: string): Promise<{ word: string; w
   return Promise.all((await spans.all()).map(async (s) => ({ word: (await s.textContent()) ?? '', weight: Number(await s.getAttribute('data-weight')) })));
 }
 
-async function inspectTyped(page: Page): Promise<void> {
+async function inspectTyped(page: Page, typed = TYPED): Promise<void> {
   await page.getByTestId('dock-tab-inspect').click();
-  await page.getByTestId('inspect-text').fill(TYPED);
+  await page.getByTestId('inspect-text').fill(typed);
   await page.getByTestId('inspect-text-run').click();
   await page.getByTestId('inspect-verdict').waitFor({ timeout: 90_000 });
   assert.match((await text(page, 'inspect-verdict')) ?? '', /^predicted (ham|spam)$/, 'a typed text has no true class');
@@ -74,7 +77,7 @@ function assertTypedTokens(got: string[]): void {
 
 describe('text models (browser mode, headless Chromium)', { skip, timeout: 600_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
-    for (const t of [BIGRU, TRANSFORMER]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
+    for (const t of [BIGRU, TRANSFORMER, HAN]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
   });
 
   test('the BiGRU shades the words of a probe message; Inspect classifies typed text and shades its words', async () => {
@@ -124,4 +127,57 @@ describe('text models (browser mode, headless Chromium)', { skip, timeout: 600_0
       await context.close();
     }
   });
+
+  test('HAN shades the sentences and words of a probe message, and of a typed text in Inspect', async () => {
+    const { context, page, errors } = await openEditor(env.browser, env.server.url);
+    try {
+      await trainOnSpam(page, HAN, 150);
+      await showOutput(page, 'wordAttention.weights');
+      const live = await shadedDocument(page, '[data-testid="attention-map-wordAttention-weights"]');
+      assert.ok(live.length >= 1, 'the probe message has sentences');
+      const sentenceSum = live.reduce((a, s) => a + s.weight, 0);
+      assert.ok(Math.abs(sentenceSum - 1) < 1e-3, `the sentence weights of the shown sentences sum to ${sentenceSum}: empty ones get none`);
+      for (const [k, s] of live.entries()) {
+        const sum = s.words.reduce((a, w) => a + w.weight, 0);
+        assert.ok(s.words.length > 0 && Math.abs(sum - 1) < 1e-3, `sentence ${k}: its word weights sum to ${sum} over ${s.words.length} words`);
+      }
+      await screenshot(page, 'attention-panels', 'han-attention-tab.png');
+
+      // Split after "!!!" and ".": three sentences, the first FREE money!!!.
+      await inspectTyped(page, `${TYPED}. Reply today.`);
+      const typed = await shadedDocument(page, '[data-testid="inspect-map-sentenceAttention-weights"]');
+      assert.equal(typed.length, 3, `sentences: ${typed.map((s) => s.words.map((w) => w.word).join(' ')).join(' | ')}`);
+      assertTypedTokens([...typed[0].words, ...typed[1].words].map((w) => w.word).slice(0, TYPED_TOKENS.length));
+      assert.ok(Math.abs(typed.reduce((a, s) => a + s.weight, 0) - 1) < 1e-3);
+      await screenshot(page, 'inspect-panel', 'han-inspect.png');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
 });
+
+/** The shaded document inside `scope`: each sentence's weight and its words' texts and weights. */
+async function shadedDocument(page: Page, scope: string): Promise<{ weight: number; words: { word: string; weight: number }[] }[]> {
+  const sentences = page.locator(`${scope} .shaded-document .shaded-sentence`);
+  await sentences.first().waitFor();
+  return Promise.all(
+    (await sentences.all()).map(async (s) => ({
+      weight: Number(await s.getAttribute('data-weight')),
+      words: await Promise.all(
+        (await s.locator('.shaded-word').all()).map(async (w) => ({
+          word: (await w.textContent()) ?? '',
+          weight: Number(await w.getAttribute('data-weight')),
+        })),
+      ),
+    })),
+  );
+}
+
+/** With ATTN_SCREENSHOTS=DIR, the element `testId` as DIR/`file` (the README's pictures). */
+async function screenshot(page: Page, testId: string, file: string): Promise<void> {
+  const dir = process.env.ATTN_SCREENSHOTS;
+  if (!dir) return;
+  await mkdir(dir, { recursive: true });
+  await page.getByTestId(testId).screenshot({ path: path.join(dir, file) });
+}

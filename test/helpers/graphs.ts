@@ -62,7 +62,9 @@ export function exampleGraph(
       s.length === 4
         ? { kind: 'image', height: s[1], width: s[2], channels: s[3] }
         : s.length === 3
-          ? { kind: 'sequence', length: s[1], features: s[2] }
+          ? p.dtype === 'int32'
+            ? { kind: 'tokens', sentences: s[1], length: s[2], vocabSize: 2 }
+            : { kind: 'sequence', length: s[1], features: s[2] }
           : p.dtype === 'int32'
             ? { kind: 'tokens', length: s[1], vocabSize: 2 }
             : { kind: 'vector', features: s[1] };

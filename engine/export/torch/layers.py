@@ -1,6 +1,6 @@
 """Standard layers for exported PyTorch models where torch.nn has no exact match: LSTM and GRU
 with Keras's gate layout, TensorFlow's bilinear upsampling, sinusoidal or learned
-positional encodings.
+positional encodings, a word encoder applied per sentence (HAN).
 
 Attention Studio copies the classes a model uses (below these imports) into its PyTorch
 export; the export's tests import this file as it is.
@@ -101,6 +101,32 @@ class Bidirectional(nn.Module):
         if self.forward_cell.return_sequences:
             behind = behind.flip(1)
         return torch.cat([ahead, behind], dim=-1)
+
+
+class PerSentence(nn.Module):
+    """The word level of a Hierarchical Attention Network (Yang et al. 2016): a word
+    encoder (a recurrent layer) and attention pooling applied to every sentence of a
+    document, as Keras's TimeDistributed would.
+
+    x is the embedded document, NCHW as every rank-4 tensor here: [B, D, S, W] (features,
+    sentences, words); mask the token ids [B, S, W] (0 pads). The B*S sentences are read
+    as one batch. Returns (sentence vectors [B, S, H], word weights [B, S, W], sentences
+    [B, S]: 1.0 for a sentence with a word, 0.0 for padding, the sentence attention's mask;
+    without a mask, 1.0 for a sentence with any non-zero input).
+    """
+
+    def __init__(self, encoder, pooling):
+        super().__init__()
+        self.encoder = encoder
+        self.pooling = pooling
+
+    def forward(self, x, mask=None):
+        x = x.permute(0, 2, 3, 1)  # [B, S, W, D]
+        b, s, w, d = x.shape
+        states = self.encoder(x.reshape(b * s, w, d))
+        pooled, weights = self.pooling(states, None if mask is None else mask.reshape(b * s, w))
+        present = (mask != 0).any(-1) if mask is not None else (x != 0).flatten(2).any(-1)
+        return pooled.reshape(b, s, -1), weights.reshape(b, s, w), present.float()
 
 
 class BilinearUpsample2d(nn.Module):

@@ -10,6 +10,7 @@ import { COLORMAPS, type ColormapName } from './colormaps.js';
 import { ColourBar } from './ColourBar.js';
 import { MapCanvas, type Underlay } from './MapCanvas.js';
 import { tokenView } from './TokenHeads.js';
+import { documentView, sentencesOf } from './ShadedDocument.js';
 import { mapKey, range, sampleCount, sampleValues, viewOf, type MapView } from './maps.js';
 import { sharedScales, stretchWarning, type Range, type ScaleMode } from './scale.js';
 import { addPanel, attentionView, EXPLANATION_SOURCE, removePanel, tileAll, updatePanel, useAttentionView, type PanelState } from './view.js';
@@ -60,10 +61,12 @@ function useHeight(): [React.RefCallback<HTMLDivElement>, number] {
 function probeUnderlay(
   probes: { shape: number[]; samples: (Float32Array | Int32Array)[]; vocabulary?: string[] } | undefined,
   sample: number,
-): { underlay?: Underlay; tokens?: string[]; words?: string[] } {
+): { underlay?: Underlay; tokens?: string[]; words?: string[]; sentences?: { words: string[][]; shape: number[] } } {
   const x = probes?.samples[sample];
   if (!probes || !x) return {};
   if (probes.shape.length === 3) return { underlay: { shape: probes.shape, data: x } };
+  if (probes.shape.length === 2 && x instanceof Int32Array && probes.vocabulary)
+    return { sentences: { words: sentencesOf(x, probes.shape, probes.vocabulary), shape: probes.shape } };
   if (probes.shape.length === 1 && x instanceof Int32Array) {
     const vocab = probes.vocabulary;
     if (!vocab) return { tokens: Array.from(x, String) };
@@ -97,6 +100,7 @@ interface FigureOptions {
 /** One attention output for one probe sample: its caption, the map, its colour bar and, under a per-map scale, a warning when that scale stretches it. */
 function MapFigure({
   m,
+  maps,
   view,
   sample,
   panel,
@@ -106,6 +110,8 @@ function MapFigure({
   maxHeight,
 }: {
   m: AttentionMap;
+  /** The snapshot's maps: a document view pairs word and sentence attention. */
+  maps: AttentionMap[];
   view: MapView;
   sample: number;
   panel: PanelState;
@@ -119,7 +125,11 @@ function MapFigure({
   const warning = options.scale === 'map' ? stretchWarning(own) : null;
   const testId = `attention-map-${m.nodeId}-${m.port}`;
   const drawOpts = { colormap: options.colormap, opacity: options.opacity, scale, sort: panel.sort, topK: panel.topK };
-  const words = probes.words ? tokenView({ view, words: probes.words, length: probes.tokens!.length, range: scale, opts: drawOpts }) : null;
+  const words = probes.sentences
+    ? documentView({ m, maps, sample, sentences: probes.sentences.words, shape: probes.sentences.shape })
+    : probes.words
+      ? tokenView({ view, words: probes.words, length: probes.tokens!.length, range: scale, opts: drawOpts })
+      : null;
   return (
     <figure className="attn-map" data-testid={testId}>
       <figcaption>
@@ -256,6 +266,7 @@ function Panel({
         <MapFigure
           key={mapKey(m)}
           m={m}
+          maps={maps}
           view={views[i]}
           sample={sample}
           panel={panel}

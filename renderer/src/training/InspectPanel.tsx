@@ -7,6 +7,7 @@ import type { Inspection } from '../../../common/host-api/api.js';
 import { host } from '../host/host.js';
 import { MapCanvas, type DrawOptions } from '../attention/MapCanvas.js';
 import { tokenView } from '../attention/TokenHeads.js';
+import { documentView } from '../attention/ShadedDocument.js';
 import { mapKey, range, viewOf } from '../attention/maps.js';
 import { useAttentionView } from '../attention/view.js';
 import { isLive, useSession } from './session.js';
@@ -261,18 +262,19 @@ export function InspectPanel() {
                 <figcaption>
                   <span className={`attention-tag attention-${m.kind}`}>{m.kind}</span> <b>{m.nodeId}</b>.{m.port}
                 </figcaption>
-                {(result.words && tokenView({ view: viewOf(m, 0), words: result.words, length: result.input.shape[0], range: range(m.data), opts })) ?? (
-                  <MapCanvas
-                    view={viewOf(m, 0)}
-                    opts={opts}
-                    underlay={
-                      (m.kind === 'spatial' || m.kind === 'gate') && result.input.shape.length === 3
-                        ? { shape: result.input.shape, data: result.input.data }
-                        : undefined
-                    }
-                    tokens={result.input.shape.length === 1 ? Array.from(result.input.data, String) : undefined}
-                  />
-                )}
+                {(result.sentences && documentView({ m, maps: result.maps, sample: 0, sentences: result.sentences, shape: result.input.shape })) ??
+                  (result.words && tokenView({ view: viewOf(m, 0), words: result.words, length: result.input.shape[0], range: range(m.data), opts })) ?? (
+                    <MapCanvas
+                      view={viewOf(m, 0)}
+                      opts={opts}
+                      underlay={
+                        (m.kind === 'spatial' || m.kind === 'gate') && result.input.shape.length === 3
+                          ? { shape: result.input.shape, data: result.input.data }
+                          : undefined
+                      }
+                      tokens={result.input.shape.length === 1 ? Array.from(result.input.data, String) : undefined}
+                    />
+                  )}
               </figure>
             ))}
           </div>
