@@ -94,7 +94,7 @@ export function Chart({ title, xLabel, series, data, version, testId, integerX }
   }, [data, version, integerX]);
 
   return (
-    <div className="chart" data-testid={testId} data-points={data[0].length}>
+    <div className="chart" data-testid={testId} data-points={data[0].length} data-last={data.map((col) => col.at(-1) ?? '').join(' ')}>
       <div className="chart__title">
         {title}
         <span className="chart__legend">
