@@ -24,6 +24,7 @@ import {
   isAllowedNavigation,
   isExternalLink,
   rendererOrigin,
+  windowOpenResponse,
   windowOptions,
 } from './security.js';
 
@@ -66,9 +67,10 @@ function lockDown(): void {
       if (!isAllowedNavigation(url, ORIGIN)) e.preventDefault();
     });
     contents.on('will-attach-webview', (e) => e.preventDefault());
-    contents.setWindowOpenHandler(({ url }) => {
-      if (isExternalLink(url)) void shell.openExternal(url);
-      return { action: 'deny' };
+    contents.setWindowOpenHandler(({ url, frameName }) => {
+      const response = windowOpenResponse(url, frameName);
+      if (response.action === 'deny' && isExternalLink(url)) void shell.openExternal(url);
+      return response;
     });
   });
 }

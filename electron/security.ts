@@ -1,9 +1,10 @@
 // The desktop shell's security decisions as plain functions and data, so that
 // they can be tested without the Electron binary (type imports only here).
 // Follows Electron's security checklist: isolated, sandboxed renderer without
-// Node; the app's own origin only; IPC only from our frame; no new windows,
-// no navigation away, no permissions.
+// Node; the app's own origin only; IPC only from our frame; no new windows but
+// the detached dock's, no navigation away, no permissions.
 import type { BrowserWindowConstructorOptions, WebPreferences } from 'electron';
+import { DOCK_WINDOW_NAME } from '../common/host-api/windows.js';
 
 /** The renderer is served from this privileged custom scheme, never file://. */
 export const APP_SCHEME = 'app';
@@ -42,6 +43,25 @@ export function windowOptions(preload: string): BrowserWindowConstructorOptions 
     backgroundColor: '#1e1f24',
     webPreferences: webPreferences(preload),
   };
+}
+
+/**
+ * The detached dock's window: blank and same-origin, rendered into by the main
+ * window, so it needs no preload (and its frame, about:blank, is refused by the
+ * host API anyway). Otherwise the main window's settings: isolated, sandboxed;
+ * the page's Content-Security-Policy carries over to about:blank.
+ */
+export function dockWindowOptions(): BrowserWindowConstructorOptions {
+  const { preload: _none, ...prefs } = webPreferences('');
+  return { width: 1000, height: 720, minWidth: 480, minHeight: 320, title: 'Attention Studio — dock', backgroundColor: '#1e1f24', webPreferences: prefs };
+}
+
+export type WindowOpenResponse = { action: 'deny' } | { action: 'allow'; overrideBrowserWindowOptions: BrowserWindowConstructorOptions };
+
+/** `window.open` from the renderer: the dock's blank window is allowed, everything else refused. */
+export function windowOpenResponse(url: string, frameName: string): WindowOpenResponse {
+  if (frameName === DOCK_WINDOW_NAME && (url === 'about:blank' || url === '')) return { action: 'allow', overrideBrowserWindowOptions: dockWindowOptions() };
+  return { action: 'deny' };
 }
 
 /** The origin the renderer is loaded from: the app scheme, or the Vite dev server in `npm run dev`. */

@@ -626,6 +626,18 @@ class Run:
             return {**s, "sums": sums.as_dict()}
 
         reported = {"step": -1, "at": -math.inf}
+        # The latest step's own sums (Sums' layout, on the device) and its sample and labelled counts.
+        last_batch = {"vector": None, "samples": 0, "labelled": 0}
+
+        def batch_metrics():
+            """The latest batch's own loss and accuracy, as the per-batch chart draws them."""
+            if last_batch["vector"] is None:
+                return {}
+            b = dict(zip(sums.keys, last_batch["vector"].tolist()))
+            out = {"batchLoss": b["loss"] / max(last_batch["samples"], 1)}
+            if last_batch["labelled"] > 0:
+                out["batchAccuracy"] = b["0.correct"] / last_batch["labelled"]
+            return out
 
         def report_progress(force=False, in_batch=True):
             """The progress event, at most every PROGRESS_INTERVAL_S: reading the sums waits for the device."""
@@ -645,6 +657,7 @@ class Run:
                     "step": s["step"],
                     "loss": m["loss"],
                     "accuracy": m.get("accuracy"),
+                    **batch_metrics(),
                     "lr": lr,
                     "samplesPerSec": rate,
                     "etaSec": (total - s["step"]) * batch_size / rate,
@@ -668,7 +681,9 @@ class Run:
                 idx = order[s["batch"] * batch_size : (s["batch"] + 1) * batch_size]
                 global_count = counts[s["batch"]]
                 lr = self.rates[s["step"]]
-                sums.add(self.step(idx, lr, global_count), idx.shape[0], global_count)
+                vector = self.step(idx, lr, global_count)
+                sums.add(vector, idx.shape[0], global_count)
+                last_batch.update(vector=vector, samples=idx.shape[0], labelled=global_count)
                 samples += idx.shape[0]
                 s["batch"] += 1
                 s["step"] += 1

@@ -14,6 +14,8 @@ export interface JournalEvent {
   epoch?: number;
   loss?: number;
   accuracy?: number;
+  batchLoss?: number;
+  batchAccuracy?: number;
   lr?: number;
   metrics?: Record<string, number>;
   reason?: string;
@@ -74,7 +76,7 @@ export class RunJournal {
     switch (e.type) {
       case 'progress': {
         // The batches as streamed, so that a reopened run draws its per-batch charts again.
-        const row = { step: e.step!, epoch: e.epoch!, loss: e.loss!, accuracy: e.accuracy, lr: e.lr! };
+        const row = { step: e.step!, epoch: e.epoch!, loss: e.loss!, accuracy: e.accuracy, batchLoss: e.batchLoss, batchAccuracy: e.batchAccuracy, lr: e.lr! };
         this.logging = this.logging.then(() => this.run.appendBatch(row)).catch(() => undefined);
         return this.logging;
       }

@@ -15,8 +15,12 @@ export interface MetricRow {
 export interface BatchRow {
   step: number;
   epoch: number;
+  /** The epoch's mean so far. */
   loss: number;
   accuracy?: number;
+  /** The batch's own loss and accuracy (runs recorded before these were streamed lack them). */
+  batchLoss?: number;
+  batchAccuracy?: number;
   lr: number;
 }
 

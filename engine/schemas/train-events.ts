@@ -70,8 +70,12 @@ export const trainEventSchema = z.discriminatedUnion('type', [
     batch: z.number(),
     batches: z.number(),
     step: z.number(),
+    /** The epoch's mean so far. */
     loss: z.number(),
     accuracy: z.number().optional(),
+    /** The step's own batch: its loss and (first trained output's) accuracy, for the per-batch chart. */
+    batchLoss: z.number().optional(),
+    batchAccuracy: z.number().optional(),
     lr: z.number(),
     samplesPerSec: z.number(),
     etaSec: z.number(),

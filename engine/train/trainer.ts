@@ -224,8 +224,8 @@ export class Trainer {
     this.emit({ type: 'checkpoint', epoch: s.epoch, step: s.step, path, reason });
   }
 
-  /** One optimisation step; adds the batch's loss and counts to the epoch sums. */
-  private async step(indices: Int32Array, lr: number): Promise<void> {
+  /** One optimisation step; adds the batch's loss and counts to the epoch sums and returns the batch's own. */
+  private async step(indices: Int32Array, lr: number): Promise<{ loss: number; accuracy?: number }> {
     const { tf, classes } = this;
     const { x, labels } = this.opts.data.train.batch(tf, indices);
     const { y, mask } = oneHot(labels, classes);
@@ -254,11 +254,13 @@ export class Trainer {
     // The step's one wait for the device: everything the metrics need, read back together.
     const [total, ...read] = await Promise.all([value, ...kept].map((t) => t.data()));
     const s = this.state.sums;
+    let accuracy: number | undefined;
     for (const [i] of this.trained.entries()) {
       const c = countCorrect(read[i] as Float32Array, labels, classes, this.config.topK);
       add(s, `${i}.loss`, read[n + i][0] * c.n);
       add(s, `${i}.n`, c.n);
       add(s, `${i}.correct`, c.correct);
+      if (i === 0 && c.n > 0) accuracy = c.correct / c.n;
     }
     const loss = total[0];
     add(s, 'loss', loss * indices.length);
@@ -270,6 +272,7 @@ export class Trainer {
       throw new Error(
         `the loss is ${loss} at epoch ${epoch + 1}, batch ${batch + 1} (step ${step + 1}): the weights are no longer finite; a lower learning rate or gradient clipping (clipNorm) may help. Checkpoints written before this step are unaffected`,
       );
+    return { loss, accuracy };
   }
 
   /** Metric names: loss, accuracy (first trained output), and per output when there are several. */
@@ -391,7 +394,7 @@ export class Trainer {
         const idx = order.subarray(s.batch * c.batchSize, (s.batch + 1) * c.batchSize);
         const lr = learningRate(c, s.step, total, batches);
         this.compiled.clock.step = s.step;
-        await this.step(idx, lr);
+        const batch = await this.step(idx, lr);
         samples += idx.length;
         s.batch++;
         s.step++;
@@ -407,6 +410,8 @@ export class Trainer {
           step: s.step,
           loss: m.loss,
           accuracy: m.accuracy,
+          batchLoss: batch.loss,
+          batchAccuracy: batch.accuracy,
           lr,
           samplesPerSec: rate,
           etaSec: ((total - s.step) * c.batchSize) / rate,

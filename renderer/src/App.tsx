@@ -76,7 +76,7 @@ function useGlobalWiring() {
 export function App() {
   useGlobalWiring();
   const panels = useUi((s) => s.panels);
-  const dockOpen = useDock((s) => s.open);
+  const dockOpen = useDock((s) => s.open && !s.detached);
   return (
     <ReactFlowProvider>
       <div className={`app${panels.palette ? '' : ' no-palette'}${panels.inspector ? '' : ' no-inspector'}${panels.summary ? '' : ' no-summary'}`}>

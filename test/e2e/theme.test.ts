@@ -11,6 +11,18 @@ interface ThemeDom {
   document: { body: unknown; querySelector(sel: string): unknown };
   getComputedStyle(el: unknown): { backgroundColor: string; color: string };
 }
+interface DockElement {
+  parentElement: DockElement | null;
+  childNodes: ArrayLike<{ nodeType: number; textContent: string | null }>;
+  getAttribute(name: string): string | null;
+  tagName: string;
+  className: string;
+  getClientRects(): ArrayLike<unknown>;
+}
+interface DockDom {
+  document: { querySelectorAll(sel: string): ArrayLike<DockElement> };
+  getComputedStyle(el: DockElement): { backgroundColor: string; color: string };
+}
 
 /** Relative luminance of an rgb()/rgba() colour string (WCAG 2). */
 function luminance(css: string): number {
@@ -52,4 +64,41 @@ describe('light theme (browser mode, headless Chromium)', { skip, timeout: 120_0
       }
     });
   }
+
+  test("prefers-color-scheme light: every text in the dock's Training and Runs tabs keeps 4.5:1 on what lies behind it", async () => {
+    const context = await env.browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
+    try {
+      const page = await context.newPage();
+      await page.goto(env.server.url);
+      await page.getByTestId('canvas').waitFor();
+      const poor: string[] = [];
+      for (const tab of ['training', 'runs']) {
+        await page.getByTestId(`dock-tab-${tab}`).click();
+        const texts = await page.evaluate(() => {
+          const g = globalThis as unknown as DockDom;
+          // The colour behind an element: the first opaque background up its ancestors.
+          const behind = (el: DockElement | null): string => {
+            for (; el; el = el.parentElement) {
+              const bg = g.getComputedStyle(el).backgroundColor;
+              if (bg !== 'transparent' && !/rgba\(.*, 0\)$/.test(bg)) return bg;
+            }
+            return 'rgb(255, 255, 255)';
+          };
+          const out: { what: string; fg: string; bg: string }[] = [];
+          for (const el of Array.from(g.document.querySelectorAll('[data-testid="training-dock"] *'))) {
+            const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent!.trim());
+            if (!own || el.getClientRects().length === 0) continue;
+            const what = `${el.tagName.toLowerCase()}.${el.className}${el.getAttribute('data-testid') ? `#${el.getAttribute('data-testid')}` : ''}`;
+            out.push({ what, fg: g.getComputedStyle(el).color, bg: behind(el) });
+          }
+          return out;
+        });
+        assert.ok(texts.length > 10, `${tab}: ${texts.length} texts`);
+        for (const t of texts) if (contrast(t.fg, t.bg) < 4.5) poor.push(`${tab}: ${t.what} ${t.fg} on ${t.bg} (${contrast(t.fg, t.bg).toFixed(2)})`);
+      }
+      assert.deepEqual(poor, []);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AttentionMap, ProbeExplanation } from '../../../common/host-api/api.js';
 import { useEditor } from '../editor.js';
+import { observeSize } from '../resizeObserver.js';
 import { loadSnapshot, session, useSession, type Snapshot } from '../training/session.js';
 import { COLORMAPS, type ColormapName } from './colormaps.js';
 import { ColourBar } from './ColourBar.js';
@@ -46,14 +47,13 @@ function useFreezeOnPause(): void {
 /** The height of an element, followed as it resizes (0 until it is laid out). */
 function useHeight(): [React.RefCallback<HTMLDivElement>, number] {
   const [height, setHeight] = useState(0);
-  const observer = useRef<ResizeObserver | null>(null);
+  const unobserve = useRef<(() => void) | null>(null);
   const ref = useCallback((el: HTMLDivElement | null) => {
-    observer.current?.disconnect();
-    observer.current = null;
+    unobserve.current?.();
+    unobserve.current = null;
     if (!el) return;
     setHeight(el.clientHeight);
-    observer.current = new ResizeObserver(() => setHeight(el.clientHeight));
-    observer.current.observe(el);
+    unobserve.current = observeSize(el, () => setHeight(el.clientHeight));
   }, []);
   return [ref, height];
 }

@@ -2,6 +2,7 @@
 // input image for spatial maps), attention matrices per head with token labels,
 // and bar charts for channel weights and gates.
 import { useEffect, useRef, useState } from 'react';
+import { observeSize } from '../resizeObserver.js';
 import { lut, type ColormapName } from './colormaps.js';
 import { range, topK, type MapView, type Tile } from './maps.js';
 import { tileLayout } from './scale.js';
@@ -67,9 +68,7 @@ function useWidth(): [React.RefObject<HTMLDivElement | null>, number] {
   useEffect(() => {
     const el = ref.current!;
     setW(el.clientWidth);
-    const ro = new ResizeObserver(() => setW(el.clientWidth));
-    ro.observe(el);
-    return () => ro.disconnect();
+    return observeSize(el, () => setW(el.clientWidth));
   }, []);
   return [ref, w];
 }

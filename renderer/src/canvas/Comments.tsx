@@ -1,8 +1,9 @@
 // Comments: notes and frames drawn behind the nodes, in graph coordinates.
-// Drag the title bar to move one, the corner to resize it; double-click the
-// title to edit its text; × deletes it. Saved in the file (`comments`).
+// Drag the title bar to move one (with the nodes wholly inside it, as a frame
+// carries them), the corner to resize it; double-click the title to edit its
+// text; × deletes it. Saved in the file (`comments`).
 import { memo, useState } from 'react';
-import { useStore, ViewportPortal } from '@xyflow/react';
+import { useStore, useStoreApi, ViewportPortal } from '@xyflow/react';
 import { editor, useEditor } from '../editor.js';
 import type { GraphComment } from '../../../engine/graph/types.js';
 import { dragInGraph as drag } from './pointerDrag.js';
@@ -11,6 +12,19 @@ const CommentFrame = memo(function CommentFrame({ comment, zoom }: { comment: Gr
   const [editing, setEditing] = useState(false);
   const { id, position, size } = comment;
   const update = editor.getState().updateComment;
+  const flow = useStoreApi();
+  /** The nodes wholly inside the frame, at their places when the drag starts. */
+  const inside = (): [string, { x: number; y: number }][] => {
+    const right = position.x + size.width;
+    const bottom = position.y + size.height;
+    const carried: [string, { x: number; y: number }][] = [];
+    for (const n of editor.getState().graph.nodes) {
+      const measured = flow.getState().nodeLookup.get(n.id)?.measured;
+      const { x, y } = n.position;
+      if (x >= position.x && y >= position.y && x + (measured?.width ?? 0) <= right && y + (measured?.height ?? 0) <= bottom) carried.push([n.id, { x, y }]);
+    }
+    return carried;
+  };
   return (
     <div
       className="comment-frame"
@@ -19,7 +33,17 @@ const CommentFrame = memo(function CommentFrame({ comment, zoom }: { comment: Gr
     >
       <div
         className="comment-frame__title nodrag nopan"
-        onPointerDown={(e) => !editing && drag(e, zoom, (dx, dy, g) => update(id, { position: { x: position.x + dx, y: position.y + dy } }, g))}
+        onPointerDown={(e) => {
+          if (editing) return;
+          const carried = inside();
+          drag(e, zoom, (dx, dy, g) =>
+            update(
+              id,
+              { position: { x: position.x + dx, y: position.y + dy }, nodes: Object.fromEntries(carried.map(([n, p]) => [n, { x: p.x + dx, y: p.y + dy }])) },
+              g,
+            ),
+          );
+        }}
         onDoubleClick={() => setEditing(true)}
       >
         {editing ? (

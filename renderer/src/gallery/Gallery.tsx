@@ -9,7 +9,7 @@ import { editor, openDialog, toast } from '../editor.js';
 import { confirmDiscard } from '../files.js';
 import { host, noHostReason } from '../host/host.js';
 import { openGraphText } from '../store/load.js';
-import { useParamCounts } from '../params/useParamCounts.js';
+import { useParamCounts, type ParamCounts } from '../params/useParamCounts.js';
 import { countParts } from '../params/count.js';
 import { countText } from '../ui-format.js';
 import { closeGallery, useGallery } from './galleryState.js';
@@ -117,7 +117,7 @@ function TemplateCard({ entry }: { entry: Entry }) {
           <dt>Dataset</dt>
           <dd data-testid={`template-dataset-${entry.id}`}>{graph ? datasetText(graph) : '…'}</dd>
           <dt>Parameters</dt>
-          <dd data-testid={`template-params-${entry.id}`}>{graph ? <ParamTotal graph={graph} /> : '…'}</dd>
+          <dd>{graph ? <ParamTotals graph={graph} id={entry.id} /> : '…'}</dd>
           <dt>Graph</dt>
           <dd>
             {entry.nodes} nodes{graph?.composites?.length ? ` · ${graph.composites.length} composites` : ''}
@@ -166,19 +166,45 @@ function PreviewSvg({ graph }: { graph: GraphFile }) {
   );
 }
 
-/** The total trainable and non-trainable parameter count, from the summary's counting worker. */
-function ParamTotal({ graph }: { graph: GraphFile }) {
-  const analysis = useMemo(() => analyzeGraph(graph), [graph]);
-  const counts = useParamCounts(graph, analysis);
-  const ids = useMemo(() => [...countParts(analysis).keys()], [analysis]);
-  if (analysis.diagnostics.some((d) => d.severity === 'error')) return <span className="bad">the template has problems</span>;
-  let total = 0;
+/** A graph's total over its nodes, undefined while any node is still being counted. */
+function total(ids: string[], counts: ParamCounts): number | undefined {
+  let sum = 0;
   for (const id of ids) {
     const n = counts(id);
-    if (n === undefined) return <span className="muted">counting…</span>;
-    total += n;
+    if (n === undefined) return undefined;
+    sum += n;
   }
-  return <span title={total.toLocaleString('en-US')}>{countText(total)}</span>;
+  return sum;
+}
+
+/**
+ * The trainable count (the one papers and torchvision quote, and the card's
+ * text) and the count of all weights (with BatchNorm's moving statistics),
+ * each labelled, from the summary's counting worker.
+ */
+function ParamTotals({ graph, id }: { graph: GraphFile; id: string }) {
+  const analysis = useMemo(() => analyzeGraph(graph), [graph]);
+  const ids = useMemo(() => [...countParts(analysis).keys()], [analysis]);
+  const all = total(ids, useParamCounts(graph, analysis));
+  const trainable = total(ids, useParamCounts(graph, analysis, 'trainable'));
+  if (analysis.diagnostics.some((d) => d.severity === 'error')) return <span className="bad">the template has problems</span>;
+  if (all === undefined || trainable === undefined) return <span className="muted">counting…</span>;
+  return (
+    <>
+      <span data-testid={`template-params-${id}`} title={`${trainable.toLocaleString('en-US')} trainable parameters`}>
+        {countText(trainable)}
+      </span>{' '}
+      trainable
+      <span
+        className="muted"
+        data-testid={`template-weights-${id}`}
+        title={`${all.toLocaleString('en-US')} weights in all, BatchNorm's moving statistics included`}
+      >
+        {' '}
+        · {countText(all)} all weights
+      </span>
+    </>
+  );
 }
 
 function paperOf(graph: GraphFile): string | undefined {

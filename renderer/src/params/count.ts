@@ -20,6 +20,9 @@ export interface CountRequest {
   inputs: Record<string, { shape: Shape; dtype: 'float32' | 'int32' }>;
 }
 
+/** Where the worker files a request's trainable count, beside its total under `key`. */
+export const trainableKey = (key: string) => `trainable:${key}`;
+
 /** The count requests for every node whose input shapes are known. */
 export function countRequests(graph: GraphFile, analysis: GraphAnalysis): Map<string, CountRequest> {
   const out = new Map<string, CountRequest>();
@@ -87,6 +90,14 @@ function request(scope: ScopeAnalysis, n: NodeInfo): CountRequest {
 
 /** Builds the block's layers on symbolic inputs and counts their weights. */
 export function countBlockParams(tf: TF, block: AnyBlock, req: Omit<CountRequest, 'key'>): number {
+  return countBlockWeights(tf, block, req).all;
+}
+
+/**
+ * All the block's weights, and the trainable ones among them (not BatchNorm's
+ * moving statistics): papers and torchvision quote the trainable count.
+ */
+export function countBlockWeights(tf: TF, block: AnyBlock, req: Omit<CountRequest, 'key'>): { all: number; trainable: number } {
   const inputs: Record<string, SymbolicTensor> = {};
   for (const [port, { shape, dtype }] of Object.entries(req.inputs)) inputs[port] = tf.input({ shape: shape.slice(1) as number[], dtype });
   const inputShapes = Object.fromEntries(Object.entries(req.inputs).map(([k, v]) => [k, v.shape]));
@@ -100,10 +111,12 @@ export function countBlockParams(tf: TF, block: AnyBlock, req: Omit<CountRequest
     layers.add(layer);
     for (const node of layer.inboundNodes) stack.push(...(node.inboundLayers as Layer[]));
   }
-  let total = 0;
+  let all = 0;
+  let trainable = 0;
   for (const layer of layers) {
-    total += layer.countParams();
+    all += layer.countParams();
+    for (const w of layer.trainableWeights) trainable += w.shape.reduce((a: number, b) => a * (b ?? 1), 1);
     layer.dispose();
   }
-  return total;
+  return { all, trainable };
 }

@@ -2,7 +2,7 @@
 // of the editor's frame budget.
 import * as tf from '@tensorflow/tfjs';
 import { registry } from '../../../engine/blocks/registry.js';
-import { countBlockParams, type CountRequest } from './count.js';
+import { countBlockWeights, trainableKey, type CountRequest } from './count.js';
 
 const ready = tf.setBackend('cpu');
 
@@ -12,7 +12,13 @@ self.onmessage = async (e: MessageEvent<CountRequest[]>) => {
   for (const req of e.data) {
     const block = registry.get(req.type);
     try {
-      results[req.key] = block ? tf.tidy(() => countBlockParams(tf, block, req)) : `unknown block ${req.type}`;
+      if (!block) {
+        results[req.key] = `unknown block ${req.type}`;
+        continue;
+      }
+      const n = tf.tidy(() => countBlockWeights(tf, block, req));
+      results[req.key] = n.all;
+      results[trainableKey(req.key)] = n.trainable;
     } catch (err) {
       results[req.key] = (err as Error).message;
     }

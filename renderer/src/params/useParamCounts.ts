@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useReducer, useRef } from 'react';
 import type { GraphAnalysis } from '../../../engine/shapes/analyze.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
-import { countParts, type CountRequest, type ParamCounts } from './count.js';
+import { countParts, trainableKey, type CountRequest, type ParamCounts } from './count.js';
 
 export type { ParamCounts };
 
@@ -26,8 +26,11 @@ function getWorker(): Worker {
   return worker;
 }
 
-/** id -> count (undefined while unknown); a composite node's count sums the blocks inside it. */
-export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis): ParamCounts {
+/**
+ * id -> count (undefined while unknown); a composite node's count sums the blocks
+ * inside it. All weights, or with 'trainable' those that training changes.
+ */
+export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis, which: 'all' | 'trainable' = 'all'): ParamCounts {
   const [tick, bump] = useReducer((n: number) => n + 1, 0);
   const parts = useMemo(() => countParts(analysis), [analysis]);
   const requests = useMemo(() => new Map([...parts.values()].flat().map((r) => [r.key, r])), [parts]);
@@ -52,11 +55,11 @@ export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis): Param
     return (id: string, only?: (nodeKey: string) => boolean) => {
       let sum = 0;
       for (const r of parts.get(id) ?? [undefined]) {
-        const v = r && results.get(r.key);
+        const v = r && results.get(which === 'all' ? r.key : trainableKey(r.key));
         if (typeof v !== 'number') return undefined;
         if (!only || only(r!.node)) sum += v;
       }
       return sum;
     };
-  }, [parts, tick]);
+  }, [parts, tick, which]);
 }

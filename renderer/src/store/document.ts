@@ -183,16 +183,21 @@ export function addComment(graph: GraphFile, position: XY, text = 'Comment'): { 
   return { graph: produce(graph, (g) => void (g.comments = [...(g.comments ?? []), comment])), id };
 }
 
-/** Changes a comment's text, place or size. */
-export function updateComment(graph: GraphFile, id: string, change: { text?: string; position?: XY; size?: { width: number; height: number } }): GraphFile {
+/** Changes a comment's text, place or size; a frame moved carries `nodes` (the nodes inside it) to their new places in the same edit. */
+export function updateComment(
+  graph: GraphFile,
+  id: string,
+  change: { text?: string; position?: XY; size?: { width: number; height: number }; nodes?: Record<string, XY> },
+): GraphFile {
   const i = (graph.comments ?? []).findIndex((c) => c.id === id);
   if (i === -1) return graph;
-  return produce(graph, (g) => {
+  const updated = produce(graph, (g) => {
     const c = g.comments![i];
     if (change.text !== undefined) c.text = change.text;
     if (change.position) c.position = round(change.position);
     if (change.size) c.size = { width: Math.max(80, Math.round(change.size.width)), height: Math.max(40, Math.round(change.size.height)) };
   });
+  return change.nodes ? moveNodes(updated, change.nodes) : updated;
 }
 
 export function removeComment(graph: GraphFile, id: string): GraphFile {

@@ -3,6 +3,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { observeSize } from '../resizeObserver.js';
 
 export interface ChartSeries {
   label: string;
@@ -68,11 +69,15 @@ export function Chart({ title, xLabel, series, data, version, testId, integerX }
         })),
       ],
     };
-    plot.current = new uPlot(opts, latest.current, el);
-    const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(200, el.clientWidth), height: Math.max(100, el.clientHeight - 4) }));
-    ro.observe(el);
+    // Mounted through the callback, not `new uPlot(opts, data, el)`: uPlot tests the
+    // target with `instanceof HTMLElement`, false for a detached dock window's elements.
+    plot.current = new uPlot(opts, latest.current, (u, init) => {
+      el.appendChild(u.root);
+      init();
+    });
+    const unobserve = observeSize(el, () => plot.current?.setSize({ width: Math.max(200, el.clientWidth), height: Math.max(100, el.clientHeight - 4) }));
     return () => {
-      ro.disconnect();
+      unobserve();
       plot.current?.destroy();
       plot.current = null;
     };
@@ -89,7 +94,7 @@ export function Chart({ title, xLabel, series, data, version, testId, integerX }
   }, [data, version, integerX]);
 
   return (
-    <div className="chart" data-testid={testId} data-points={data[0].length}>
+    <div className="chart" data-testid={testId} data-points={data[0].length} data-last={data.map((col) => col.at(-1) ?? '').join(' ')}>
       <div className="chart__title">
         {title}
         <span className="chart__legend">

@@ -1,6 +1,8 @@
 // The training dock under the canvas: Training, Attention, Runs and Inspect tabs,
-// collapsible and resizable. While a run is live it locks the graph.
+// collapsible, resizable and detachable into a window of its own. While a run is
+// live it locks the graph.
 import { useEffect, useRef } from 'react';
+import { createPortal } from 'react-dom';
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import { editor, toast } from '../editor.js';
@@ -9,6 +11,7 @@ import { attentionView } from '../attention/view.js';
 import { InspectPanel } from './InspectPanel.js';
 import { RunsPanel } from './RunsPanel.js';
 import { TrainingPanel } from './TrainingPanel.js';
+import { openDockWindow, type DockWindow } from './dockWindow.js';
 import { lockGraph } from './lock.js';
 import { isLive, session, useSession } from './session.js';
 import './training.css';
@@ -22,11 +25,30 @@ const storedHeight = () => {
 };
 const MIN_HEIGHT = 200;
 
-export const dock = createStore<{ open: boolean; tab: DockTab; height: number }>()(() => ({ open: false, tab: 'training', height: storedHeight() }));
+interface DockState {
+  open: boolean;
+  tab: DockTab;
+  height: number;
+  /** The dock's own window while it is detached. */
+  detached: DockWindow | null;
+}
+
+export const dock = createStore<DockState>()(() => ({ open: false, tab: 'training', height: storedHeight(), detached: null }));
 // The size the user dragged to is the size the dock opens at next time.
 dock.subscribe((s, prev) => void (s.height !== prev.height && globalThis.localStorage?.setItem(HEIGHT_KEY, String(Math.round(s.height)))));
-export const useDock = <T,>(selector: (s: { open: boolean; tab: DockTab; height: number }) => T): T => useStore(dock, selector);
+export const useDock = <T,>(selector: (s: DockState) => T): T => useStore(dock, selector);
 export const showDock = (tab: DockTab) => dock.setState({ open: true, tab });
+
+/** Moves the dock into a window of its own (from a click: popups need a user gesture). */
+export function detachDock(): void {
+  if (dock.getState().detached) return dock.getState().detached!.window.focus();
+  // Closing the window, by the user or by "Attach", brings the dock back.
+  const w = openDockWindow(() => dock.setState({ detached: null, open: true }));
+  if (!w) return toast('The browser refused to open the dock window: allow pop-ups for this page', 'error');
+  dock.setState({ detached: w, open: true });
+}
+
+export const attachDock = () => dock.getState().detached?.close();
 
 /** Locks the graph for as long as a run is live. */
 function useGraphLock(): void {
@@ -59,11 +81,67 @@ const TABS: [DockTab, string][] = [
   ['inspect', 'Inspect'],
 ];
 
-export function TrainingDock() {
-  useGraphLock();
-  const { open, tab, height } = useStore(dock);
+function DockTabs({ detached }: { detached: boolean }) {
+  const { open, tab } = useStore(dock);
   const state = useSession((s) => s.state);
   const snapshots = useSession((s) => s.snapshots.length);
+  return (
+    <nav className="tabs">
+      {TABS.map(([id, label]) => (
+        <button key={id} className={open && tab === id ? 'active' : ''} onClick={() => dock.setState({ open: true, tab: id })} data-testid={`dock-tab-${id}`}>
+          {label}
+          {id === 'training' && state !== 'idle' && <span className={`dot run-state--${state}`} />}
+          {id === 'attention' && snapshots > 0 && <span className="badge">{snapshots}</span>}
+        </button>
+      ))}
+      <span className="dock-actions">
+        {detached ? (
+          <button onClick={attachDock} title="Close this window and put the dock back under the canvas" data-testid="dock-attach">
+            Attach ⤓
+          </button>
+        ) : (
+          <>
+            <button onClick={detachDock} title="Open the dock in a window of its own" data-testid="dock-detach">
+              Detach ⧉
+            </button>
+            <button onClick={() => dock.setState({ open: !open })} title={open ? 'Collapse' : 'Expand'} data-testid="dock-toggle">
+              {open ? '▾' : '▴'}
+            </button>
+          </>
+        )}
+      </span>
+    </nav>
+  );
+}
+
+function DockBody() {
+  const tab = useDock((s) => s.tab);
+  return (
+    <div className="training-dock__body">
+      {tab === 'training' && <TrainingPanel />}
+      {tab === 'attention' && <AttentionPanels />}
+      {tab === 'runs' && <RunsPanel onOpened={() => undefined} />}
+      {tab === 'inspect' && <InspectPanel />}
+    </div>
+  );
+}
+
+/** While the dock is in its own window: a line saying so, with the way back. */
+function DetachedNotice() {
+  return (
+    <div className="dock-detached" data-testid="dock-detached">
+      The dock is in its own window
+      <button onClick={() => dock.getState().detached?.window.focus()}>Show it</button>
+      <button onClick={attachDock} data-testid="dock-attach-here">
+        Attach here
+      </button>
+    </div>
+  );
+}
+
+export function TrainingDock() {
+  useGraphLock();
+  const { open, height, detached } = useStore(dock);
   const drag = useRef<{ y: number; h: number } | null>(null);
 
   useEffect(
@@ -77,6 +155,20 @@ export function TrainingDock() {
       }),
     [],
   );
+
+  if (detached)
+    return (
+      <>
+        <DetachedNotice />
+        {createPortal(
+          <section className="training-dock open detached" data-testid="training-dock">
+            <DockTabs detached />
+            <DockBody />
+          </section>,
+          detached.root,
+        )}
+      </>
+    );
 
   return (
     <section className={`training-dock${open ? ' open' : ''}`} style={open ? { height } : undefined} data-testid="training-dock">
@@ -100,26 +192,8 @@ export function TrainingDock() {
           onPointerUp={() => void (drag.current = null)}
         />
       )}
-      <nav className="tabs">
-        {TABS.map(([id, label]) => (
-          <button key={id} className={open && tab === id ? 'active' : ''} onClick={() => dock.setState({ open: true, tab: id })} data-testid={`dock-tab-${id}`}>
-            {label}
-            {id === 'training' && state !== 'idle' && <span className={`dot run-state--${state}`} />}
-            {id === 'attention' && snapshots > 0 && <span className="badge">{snapshots}</span>}
-          </button>
-        ))}
-        <button className="dock-toggle" onClick={() => dock.setState({ open: !open })} title={open ? 'Collapse' : 'Expand'} data-testid="dock-toggle">
-          {open ? '▾' : '▴'}
-        </button>
-      </nav>
-      {open && (
-        <div className="training-dock__body">
-          {tab === 'training' && <TrainingPanel />}
-          {tab === 'attention' && <AttentionPanels />}
-          {tab === 'runs' && <RunsPanel onOpened={() => undefined} />}
-          {tab === 'inspect' && <InspectPanel />}
-        </div>
-      )}
+      <DockTabs detached={false} />
+      {open && <DockBody />}
     </section>
   );
 }

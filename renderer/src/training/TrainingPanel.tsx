@@ -633,7 +633,14 @@ function Charts() {
   }, [epochs]);
   return (
     <div className="charts">
-      <Chart title="Per batch · mean so far in the epoch" xLabel="step" series={SERIES_BATCH} data={batchData} version={version} testId="chart-batch" />
+      <Chart
+        title={batches.means ? 'Per batch · mean so far in the epoch' : 'Per batch'}
+        xLabel="step"
+        series={SERIES_BATCH}
+        data={batchData}
+        version={version}
+        testId="chart-batch"
+      />
       <Chart title="Per epoch" xLabel="epoch" series={SERIES_EPOCH} data={epochData} version={epochs.length} testId="chart-epoch" integerX />
     </div>
   );

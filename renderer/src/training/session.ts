@@ -33,6 +33,8 @@ export interface BatchSeries {
   loss: number[];
   accuracy: (number | null)[];
   lr: number[];
+  /** True when the stream carried only the epoch's running means (PyTorch runs, older runs), not each batch's own values. */
+  means: boolean;
 }
 
 export interface EpochRow {
@@ -74,7 +76,17 @@ export interface RunViewState {
 /** Live runs keep this many snapshots in memory (older ones are still on disk). */
 export const MAX_SNAPSHOTS = 400;
 
-const emptySeries = (): BatchSeries => ({ step: [], loss: [], accuracy: [], lr: [] });
+const emptySeries = (): BatchSeries => ({ step: [], loss: [], accuracy: [], lr: [], means: false });
+
+/** Appends one streamed batch: its own loss and accuracy where the process sent them, else the epoch's means. */
+function pushBatch(b: BatchSeries, row: { step: number; loss: number; accuracy?: number; batchLoss?: number; batchAccuracy?: number; lr: number }): void {
+  const own = row.batchLoss !== undefined;
+  b.means ||= !own;
+  b.step.push(row.step);
+  b.loss.push(own ? row.batchLoss! : row.loss);
+  b.accuracy.push((own ? row.batchAccuracy : row.accuracy) ?? null);
+  b.lr.push(row.lr);
+}
 
 // Every key is spelled out, optional ones as undefined: setState merges, and a key
 // left out would carry the previous run's value (its probe images, its done report).
@@ -143,10 +155,7 @@ function onTrainingEvent(runId: string, e: TrainingEvent): void {
         b.accuracy.pop();
         b.lr.pop();
       }
-      b.step.push(e.step);
-      b.loss.push(e.loss);
-      b.accuracy.push(e.accuracy ?? null);
-      b.lr.push(e.lr);
+      pushBatch(b, e);
       session.setState({ progress: e, version: s.version + 1 });
       return;
     }
@@ -256,12 +265,7 @@ export async function openRun(runId: string): Promise<RunDetail | undefined> {
   const rows = d.batches.length
     ? d.batches
     : d.metrics.map((m) => ({ step: m.step, loss: m.loss, accuracy: typeof m.accuracy === 'number' ? m.accuracy : undefined, lr: NaN }));
-  for (const row of rows) {
-    batches.step.push(row.step);
-    batches.loss.push(row.loss);
-    batches.accuracy.push(row.accuracy ?? null);
-    batches.lr.push(row.lr);
-  }
+  for (const row of rows) pushBatch(batches, row);
   const dataset = (d.config.dataset ?? { name: d.dataset ?? 'mnist' }) as StartRequest['dataset'];
   const request: StartRequest = { graph: d.graph ?? ({} as GraphFile), dataset, config: d.config as StartRequest['config'] };
   // One current run: the editor shows the graph it trained and the form its settings.
