@@ -11,10 +11,10 @@ import { exportPytorch } from '../engine/export/pytorch.js';
 import { ExportError } from '../engine/export/plan.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
-import { exampleGraph, graph, isLargeTemplate, loadTemplate, templateFiles } from './helpers/graphs.js';
+import { chain, exampleGraph, graph, isLargeTemplate, loadTemplate, templateFiles } from './helpers/graphs.js';
 import { exportTfjs } from '../engine/export/tfjs.js';
 import { compileGraph } from '../engine/compile/compile.js';
-import { buildExportedTfjs, checkTfjsExport, pyCompile } from './helpers/exports.js';
+import { assertTfjsExportMatches, buildExportedTfjs, checkTfjsExport, pyCompile } from './helpers/exports.js';
 import { skipWithoutTorch, torchExportSubtests, torchTrainableCounts } from './helpers/torch.js';
 
 const cases: { name: string; graph: GraphFile }[] = [];
@@ -64,11 +64,7 @@ test('labels that break code export to code that compiles and runs', async () =>
       ['b', 'core.dense', { units: 3 }],
       ['y', 'io.output'],
     ],
-    [
-      ['x.out', 'a.in'],
-      ['a.out', 'b.in'],
-      ['b.out', 'y.in'],
-    ],
+    chain('x', 'a', 'b', 'y'),
   );
   const labels = ['in"put\n', 'class', 'class', 'return'];
   g.nodes.forEach((n, i) => (n.label = labels[i]));
@@ -85,10 +81,7 @@ test('a graph with errors is refused, naming the node', () => {
       ['d', 'core.dense', { units: 0 }],
       ['y', 'io.output'],
     ],
-    [
-      ['x.out', 'd.in'],
-      ['d.out', 'y.in'],
-    ],
+    chain('x', 'd', 'y'),
   );
   assert.throws(
     () => exportPytorch(g),
@@ -98,11 +91,7 @@ test('a graph with errors is refused, naming the node', () => {
 
 for (const c of cases) {
   test(`tfjs export: ${c.name} has the compiled parameter count and outputs`, async () => {
-    const tf = await tfReady;
-    const r = await checkTfjsExport(tf, c.graph);
-    assert.equal(r.exportedParams, r.compiledParams);
-    assert.equal(r.exportedWeights, r.compiledWeights, 'every compiled weight has an exported counterpart');
-    assert.ok(r.maxAbsDiff <= 1e-5, `max |Δ| ${r.maxAbsDiff}`);
+    await assertTfjsExportMatches(await tfReady, c.graph);
   });
 }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { idealAttention } from '../engine/data/synthetic.js';
 import type { TrainEventOf } from '../engine/schemas/train-events.js';
 import { PytorchRun } from '../engine/pytorch/run.js';
-import { graphOf } from './train-fixtures.js';
+import { reverseTransformer } from './train-fixtures.js';
 import { skipWithoutTorch } from './helpers/torch.js';
 
 const T = 6;
@@ -17,24 +17,7 @@ const V = 8;
 
 test('reverse task under PyTorch: attention snapshots lie mostly on the anti-diagonal', async (t) => {
   if (skipWithoutTorch(t, 'PyTorch attention snapshots')) return;
-  const graph = graphOf(
-    'reverse-transformer',
-    [
-      ['in', 'io.input', { kind: 'tokens', length: T, vocabSize: V }],
-      ['emb', 'core.embedding', { vocabSize: V, dim: 16 }],
-      ['pos', 'core.positionalEncoding', { mode: 'learned', maxLength: T }],
-      ['enc', 'attention.transformerEncoder', { heads: 1, ffDim: 32, dropout: 0 }],
-      ['proj', 'core.dense', { units: V, activation: 'softmax' }],
-      ['out', 'io.output', { loss: 'sparseCategoricalCrossentropy' }],
-    ],
-    [
-      ['in.out', 'emb.in'],
-      ['emb.out', 'pos.in'],
-      ['pos.out', 'enc.in'],
-      ['enc.out', 'proj.in'],
-      ['proj.out', 'out.in'],
-    ],
-  );
+  const graph = reverseTransformer(T, V);
   const dir = mkdtempSync(path.join(tmpdir(), 'attn-pytorch-reverse-'));
   const config = { epochs: 4, batchSize: 32, lr: 0.01, probe: { samples: 4, everyBatches: 1000, minIntervalMs: 0 } };
   let last: TrainEventOf<'attention'> | undefined;

@@ -1,23 +1,9 @@
 // Tiny graphs and data for the training, worker and data tests.
-import { GRAPH_FORMAT } from '../engine/graph/schema.js';
 import type { GraphFile } from '../engine/graph/types.js';
-
-type NodeSpec = [id: string, type: string, params?: Record<string, unknown>];
+import { chain, graph, type EdgeSpec, type NodeSpec } from './helpers/graphs.js';
 
 /** A graph from nodes and "node.port -> node.port" edges. */
-export function graphOf(name: string, nodes: NodeSpec[], edges: [string, string][]): GraphFile {
-  const end = (s: string) => {
-    const [node, port] = s.split('.');
-    return { node, port };
-  };
-  return {
-    format: GRAPH_FORMAT,
-    version: 1,
-    name,
-    nodes: nodes.map(([id, type, params = {}], i) => ({ id, type, params, position: { x: i * 200, y: 0 } })),
-    edges: edges.map(([a, b]) => ({ from: end(a), to: end(b) })),
-  };
-}
+export const graphOf = (name: string, nodes: NodeSpec[], edges: EdgeSpec[]): GraphFile => graph(nodes, edges, name);
 
 /** 28×28×1 → conv 3×3×4 stride 2 + ReLU → flatten → 10-way softmax: 7,900 parameters. */
 export function tinyCnn(): GraphFile {
@@ -30,12 +16,7 @@ export function tinyCnn(): GraphFile {
       ['head', 'core.classificationHead', { classes: 10 }],
       ['out', 'io.output'],
     ],
-    [
-      ['in.out', 'conv.in'],
-      ['conv.out', 'flat.in'],
-      ['flat.out', 'head.in'],
-      ['head.probs', 'out.in'],
-    ],
+    chain('in', 'conv', 'flat', 'head.probs', 'out'),
   );
 }
 
@@ -50,12 +31,7 @@ export function tinyMlp(): GraphFile {
       ['head', 'core.classificationHead', { classes: 10 }],
       ['out', 'io.output'],
     ],
-    [
-      ['in.out', 'flat.in'],
-      ['flat.out', 'hidden.in'],
-      ['hidden.out', 'head.in'],
-      ['head.probs', 'out.in'],
-    ],
+    chain('in', 'flat', 'hidden', 'head.probs', 'out'),
   );
 }
 
@@ -73,14 +49,22 @@ export function bnCnn(classes = 10): GraphFile {
       ['head', 'core.classificationHead', { classes }],
       ['out', 'io.output'],
     ],
+    chain('in', 'conv', 'bn', 'relu', 'flat', 'hidden', 'head.probs', 'out'),
+  );
+}
+
+/** Tokens → embedding → learned positions → one Transformer encoder layer → a softmax per position: learns the reverse task. */
+export function reverseTransformer(T: number, V: number): GraphFile {
+  return graphOf(
+    'reverse-transformer',
     [
-      ['in.out', 'conv.in'],
-      ['conv.out', 'bn.in'],
-      ['bn.out', 'relu.in'],
-      ['relu.out', 'flat.in'],
-      ['flat.out', 'hidden.in'],
-      ['hidden.out', 'head.in'],
-      ['head.probs', 'out.in'],
+      ['in', 'io.input', { kind: 'tokens', length: T, vocabSize: V }],
+      ['emb', 'core.embedding', { vocabSize: V, dim: 16 }],
+      ['pos', 'core.positionalEncoding', { mode: 'learned', maxLength: T }],
+      ['enc', 'attention.transformerEncoder', { heads: 1, ffDim: 32, dropout: 0 }],
+      ['proj', 'core.dense', { units: V, activation: 'softmax' }],
+      ['out', 'io.output', { loss: 'sparseCategoricalCrossentropy' }],
     ],
+    chain('in', 'emb', 'pos', 'enc', 'proj', 'out'),
   );
 }

@@ -11,7 +11,7 @@ import { Trainer } from '../engine/train/trainer.js';
 import { RunFolder } from '../engine/runs/index.js';
 import { inputHint } from '../engine/train/setup.js';
 import type { TrainEventOf } from '../engine/schemas/train-events.js';
-import { graphOf } from './train-fixtures.js';
+import { reverseTransformer } from './train-fixtures.js';
 import { tfReady } from './helpers/tf.js';
 
 const T = 6;
@@ -19,24 +19,7 @@ const V = 8;
 
 test('reverse task: a transformer learns it and its attention snapshots lie mostly on the anti-diagonal', async () => {
   const tf = await tfReady;
-  const graph = graphOf(
-    'reverse-transformer',
-    [
-      ['in', 'io.input', { kind: 'tokens', length: T, vocabSize: V }],
-      ['emb', 'core.embedding', { vocabSize: V, dim: 16 }],
-      ['pos', 'core.positionalEncoding', { mode: 'learned', maxLength: T }],
-      ['enc', 'attention.transformerEncoder', { heads: 1, ffDim: 32, dropout: 0 }],
-      ['proj', 'core.dense', { units: V, activation: 'softmax' }],
-      ['out', 'io.output', { loss: 'sparseCategoricalCrossentropy' }],
-    ],
-    [
-      ['in.out', 'emb.in'],
-      ['emb.out', 'pos.in'],
-      ['pos.out', 'enc.in'],
-      ['enc.out', 'proj.in'],
-      ['proj.out', 'out.in'],
-    ],
-  );
+  const graph = reverseTransformer(T, V);
   const data = await prepareData({ name: 'reverse', limit: 1200, seed: 1 }, inputHint(graph));
   const dir = mkdtempSync(path.join(tmpdir(), 'attn-reverse-'));
   const config = { epochs: 4, batchSize: 32, lr: 0.01, probe: { samples: 4, everyBatches: 1000, minIntervalMs: 0 } };

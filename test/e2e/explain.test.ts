@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
-import { drawnColours, openTemplate, setField, text, waitForState, type PageGlobals } from './training-page.js';
+import { browserModeSuite, ROOT, skipReason, withEditor } from './harness.js';
+import { drawnColours, fillTrainingForm, openTemplate, type PageGlobals, text, waitForState } from './training-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -20,11 +20,7 @@ const VIT = 'vit-tiny-mnist.attn.json';
 
 /** Trains the open template for one short epoch on MNIST, inspects validation sample 3, then asks for its explanations. */
 async function trainAndInspect(page: Page): Promise<void> {
-  await page.getByTestId('dock-tab-training').click();
-  await page.getByTestId('train-dataset').selectOption('mnist');
-  await setField(page, 'limit', 320);
-  await setField(page, 'epochs', 1);
-  await setField(page, 'batchSize', 32);
+  await fillTrainingForm(page, { dataset: 'mnist', limit: 320, epochs: 1, batchSize: 32 });
   await page.getByTestId('train-start').click();
   await waitForState(page, 'done', 180_000);
   await page.getByTestId('dock-tab-inspect').click();
@@ -51,8 +47,7 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
   });
 
   test('the CBAM CNN shows a Grad-CAM overlay with a colour bar; the method, the class and the layer (list or canvas click) can be changed', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await openTemplate(page, CBAM);
       await trainAndInspect(page);
       const cam = page.getByTestId('inspect-explain-cam');
@@ -80,14 +75,11 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
       assert.equal(await page.getByTestId('inspect-explain-layer').inputValue(), 'conv1:out');
       assert.ok((await drawnColours(page, '[data-testid="inspect-explain-cam"]')) > 30, "the chosen layer's map is drawn");
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('the tiny ViT shows its attention rollout over the patch grid and its layer × head grid', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await openTemplate(page, VIT);
       await trainAndInspect(page);
       const rollout = page.getByTestId('inspect-explain-rollout');
@@ -107,8 +99,6 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
       await page.getByTestId('inspect-head-zoom').waitFor();
       assert.match((await text(page, 'inspect-head-zoom')) ?? '', /encoders#2\/layer\.attention · head 1|head 1/);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -117,6 +117,24 @@ export async function openEditor(browser: Browser, url: string): Promise<OpenPag
   return { context, page, errors };
 }
 
+/** Opens a workspace file through the Open dialog; with `ready`, waits until the element with that test id (a node of the graph) shows. */
+export async function openFile(page: Page, name: string, ready?: string): Promise<void> {
+  await page.getByTestId('cmd-file.open').click();
+  await page.getByTestId('file-dialog-open').waitFor();
+  await page.getByTestId(`file-entry-${name}`).click();
+  if (ready) await page.getByTestId(ready).waitFor();
+}
+
+/** Runs `body` on a fresh editor page of the suite's server; the page's context is closed whatever happens. */
+export async function withEditor(env: { server: Served; browser: Browser }, body: (opened: OpenPage) => Promise<void>): Promise<void> {
+  const opened = await openEditor(env.browser, env.server.url);
+  try {
+    await body(opened);
+  } finally {
+    await opened.context.close();
+  }
+}
+
 // Page functions for waitForFunction (string predicates are refused by the
 // page's CSP once they need a second poll). They are serialised one by one, so
 // each spells out the page's globals, typed here as far as they are used: this

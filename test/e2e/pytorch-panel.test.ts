@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { access, copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { browserModeSuite, openEditor, ROOT, skipReason, textIs } from './harness.js';
+import { browserModeSuite, openFile, ROOT, skipReason, textIs, withEditor } from './harness.js';
 import { torchAvailable } from '../helpers/torch.js';
 import { drawnColours, selectOutput } from './training-page.js';
 
@@ -19,12 +19,8 @@ describe('PyTorch in the Training panel (browser mode, headless Chromium)', { sk
   const env = browserModeSuite(async (workspace) => copyFile(path.join(ROOT, 'templates', BENCH), path.join(workspace, BENCH)));
 
   test('the panel shows the Python with torch, trains on pytorch, and says why when the interpreter has none', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await page.getByTestId('cmd-file.open').click();
-      await page.getByTestId('file-dialog-open').waitFor();
-      await page.getByTestId(`file-entry-${BENCH}`).click();
-      await page.getByTestId('node-image').waitFor();
+    await withEditor(env, async ({ context, page, errors }) => {
+      await openFile(page, BENCH, 'node-image');
       await page.getByTestId('dock-tab-training').click();
       const info = page.getByTestId('train-pytorch-info');
       await page.waitForFunction(
@@ -102,8 +98,6 @@ describe('PyTorch in the Training panel (browser mode, headless Chromium)', { sk
         { timeout: 30_000 },
       );
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

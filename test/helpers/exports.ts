@@ -1,4 +1,5 @@
 // Runs exported tfjs (TypeScript) code, and compiles exported Python.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,6 +98,15 @@ export async function checkTfjsExport(tf: TF, graph: GraphFile, seed = 1): Promi
   compiled.model.dispose();
   exported.dispose();
   return result;
+}
+
+/** The tfjs export builds the compiled model: the same parameters, every weight mapped, outputs within 1e-5. Returns the largest difference. */
+export async function assertTfjsExportMatches(tf: TF, graph: GraphFile): Promise<number> {
+  const r = await checkTfjsExport(tf, graph);
+  assert.equal(r.exportedParams, r.compiledParams);
+  assert.equal(r.exportedWeights, r.compiledWeights, 'every compiled weight has an exported counterpart');
+  assert.ok(r.maxAbsDiff <= 1e-5, `max |Δ| ${r.maxAbsDiff}`);
+  return r.maxAbsDiff;
 }
 
 /** `python3 -m py_compile` on exported Keras and PyTorch code; throws with the compiler's message. */

@@ -28,8 +28,8 @@ export function loadTemplate(file: string): GraphFile {
   return r.graph;
 }
 
-type NodeSpec = [id: string, type: string, params?: Record<string, unknown>];
-type EdgeSpec = [from: string, to: string];
+export type NodeSpec = [id: string, type: string, params?: Record<string, unknown>];
+export type EdgeSpec = [from: string, to: string];
 
 /** A graph from nodes and "node.port" edges. */
 export function graph(nodes: NodeSpec[], edges: EdgeSpec[], name = 'test'): GraphFile {
@@ -44,6 +44,15 @@ export function graph(nodes: NodeSpec[], edges: EdgeSpec[], name = 'test'): Grap
     nodes: nodes.map(([id, type, params = {}], i) => ({ id, type, params, position: { x: i * 200, y: 0 } })),
     edges: edges.map(([a, b]) => ({ from: end(a), to: end(b) })),
   };
+}
+
+/**
+ * Edges that wire nodes one after another: each feeds the next one's `in` port from its `out` port, or from the
+ * port a stop names ("head.probs").
+ */
+export function chain(...stops: string[]): EdgeSpec[] {
+  const source = (stop: string) => (stop.includes('.') ? stop : `${stop}.out`);
+  return stops.slice(1).map((stop, i) => [source(stops[i]), `${stop.split('.')[0]}.in`]);
 }
 
 /** A graph around one block example: an Input per input port, an Output per output port. */
