@@ -1,4 +1,7 @@
 // Tiny graphs and data for the training, worker and data tests.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { idealAttention } from '../engine/data/synthetic.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { chain, graph, type EdgeSpec, type NodeSpec } from './helpers/graphs.js';
 
@@ -67,4 +70,17 @@ export function reverseTransformer(T: number, V: number): GraphFile {
     ],
     chain('in', 'emb', 'pos', 'enc', 'proj', 'out'),
   );
+}
+
+/**
+ * The mean weight each query puts on its ideal key in the reverse task, read from the encoder's attention
+ * snapshot of `step` in a run folder (4 samples, one head, T steps).
+ */
+export function reverseAttentionMass(dir: string, step: number, T: number): number {
+  const file = path.join(dir, 'attention', `step-${String(step).padStart(6, '0')}`, 'enc.attention.f32');
+  const a = new Float32Array(new Uint8Array(readFileSync(file)).buffer);
+  const ideal = idealAttention('reverse', new Int32Array(T));
+  let mass = 0;
+  for (let s = 0; s < 4; s++) for (let q = 0; q < T; q++) mass += a[s * T * T + q * T + ideal[q]];
+  return mass / (4 * T);
 }

@@ -2,16 +2,15 @@
 // put most of their weight on the anti-diagonal: the known right answer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { prepareData } from '../engine/data/index.js';
-import { idealAttention } from '../engine/data/synthetic.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { RunFolder } from '../engine/runs/index.js';
 import { inputHint } from '../engine/train/setup.js';
 import type { TrainEventOf } from '../engine/schemas/train-events.js';
-import { reverseTransformer } from './train-fixtures.js';
+import { reverseAttentionMass, reverseTransformer } from './train-fixtures.js';
 import { tfReady } from './helpers/tf.js';
 
 const T = 6;
@@ -38,12 +37,6 @@ test('reverse task: a transformer learns it and its attention snapshots lie most
   assert.ok(last);
   const m = last.maps.find((x) => x.nodeId === 'enc')!;
   assert.deepEqual(m.shape, [4, 1, T, T]);
-  // The snapshot on disk is the map; weigh each query's attention on its ideal key.
-  const file = path.join(dir, 'attention', `step-${String(last.step).padStart(6, '0')}`, 'enc.attention.f32');
-  const a = new Float32Array(new Uint8Array(readFileSync(file)).buffer);
-  const ideal = idealAttention('reverse', new Int32Array(T));
-  let mass = 0;
-  for (let s = 0; s < 4; s++) for (let t = 0; t < T; t++) mass += a[s * T * T + t * T + ideal[t]];
-  mass /= 4 * T;
+  const mass = reverseAttentionMass(dir, last.step, T);
   assert.ok(mass > 0.5, `mean attention on the anti-diagonal: ${mass.toFixed(3)} (uniform would be ${(1 / T).toFixed(3)})`);
 });

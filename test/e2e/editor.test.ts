@@ -2,10 +2,10 @@
 // uses it: through the page, its buttons and keys, with real files on disk.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, countIs, openFile, ROOT, skipReason, textIs, titleIncludes, withEditor } from './harness.js';
+import { browserModeSuite, copyTemplates, countIs, nodeIds, openFile, ROOT, skipReason, textIs, titleIncludes, withEditor } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -30,16 +30,9 @@ async function dragBetween(page: Page, fromTestId: string, toTestId: string, whi
   await page.mouse.up();
 }
 
-async function nodeIds(page: Page): Promise<string[]> {
-  const ids = await page
-    .locator('[data-testid^="node-"][data-type]')
-    .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('node-'.length)));
-  return ids.sort();
-}
-
 describe('editor end to end (browser mode, headless Chromium)', { skip, timeout: 180_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
-    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(workspace, TEMPLATE));
+    await copyTemplates(workspace, [TEMPLATE]);
   });
 
   test('without the token the page loads but the host API is refused, a cookie with the token included', async () => {

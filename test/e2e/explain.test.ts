@@ -6,10 +6,9 @@
 // for the tiny ViT.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
+
 import type { Page } from 'playwright-core';
-import { browserModeSuite, ROOT, skipReason, withEditor } from './harness.js';
+import { browserModeSuite, copyTemplates, skipReason, withEditor } from './harness.js';
 import { drawnColours, fillTrainingForm, openTemplate, type PageGlobals, text, waitForState } from './training-page.js';
 
 const skip = skipReason();
@@ -18,8 +17,9 @@ if (skip) console.log(`# NOTICE: ${skip}`);
 const CBAM = 'cbam-mnist-small.attn.json';
 const VIT = 'vit-tiny-mnist.attn.json';
 
-/** Trains the open template for one short epoch on MNIST, inspects validation sample 3, then asks for its explanations. */
-async function trainAndInspect(page: Page): Promise<void> {
+/** Opens a template, trains it for one short epoch on MNIST, inspects validation sample 3, then asks for its explanations. */
+async function trainAndInspect(page: Page, template: string): Promise<void> {
+  await openTemplate(page, template);
   await fillTrainingForm(page, { dataset: 'mnist', limit: 320, epochs: 1, batchSize: 32 });
   await page.getByTestId('train-start').click();
   await waitForState(page, 'done', 180_000);
@@ -42,14 +42,11 @@ async function camExplains(page: Page, what: RegExp): Promise<void> {
 }
 
 describe('explanations in Inspect (browser mode, headless Chromium)', { skip, timeout: 600_000 }, () => {
-  const env = browserModeSuite(async (workspace) => {
-    for (const t of [CBAM, VIT]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
-  });
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [CBAM, VIT]));
 
   test('the CBAM CNN shows a Grad-CAM overlay with a colour bar; the method, the class and the layer (list or canvas click) can be changed', async () => {
     await withEditor(env, async ({ page, errors }) => {
-      await openTemplate(page, CBAM);
-      await trainAndInspect(page);
+      await trainAndInspect(page, CBAM);
       const cam = page.getByTestId('inspect-explain-cam');
       await cam.waitFor();
       assert.match((await cam.locator('figcaption').textContent()) ?? '', /of class \d \(predicted\) on pool2\.out/);
@@ -80,8 +77,7 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
 
   test('the tiny ViT shows its attention rollout over the patch grid and its layer × head grid', async () => {
     await withEditor(env, async ({ page, errors }) => {
-      await openTemplate(page, VIT);
-      await trainAndInspect(page);
+      await trainAndInspect(page, VIT);
       const rollout = page.getByTestId('inspect-explain-rollout');
       await rollout.waitFor();
       assert.match((await rollout.locator('figcaption').textContent()) ?? '', /Attention rollout through encoders#1\/layer → encoders#2\/layer/);

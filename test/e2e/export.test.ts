@@ -3,10 +3,9 @@
 // as an ONNX model, downloaded and run under onnxruntime.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { browserModeSuite, openFile, ROOT, skipReason, textIncludes, withEditor } from './harness.js';
+import { browserModeSuite, copyTemplates, openFile, skipReason, textIncludes, withEditor } from './harness.js';
 import { torchAvailable } from '../helpers/torch.js';
 
 const skip = skipReason();
@@ -19,7 +18,7 @@ if (noTorch) console.log(`# NOTICE: skipping the ONNX tab of the Export dialog: 
 
 describe('export dialog end to end (browser mode, headless Chromium)', { skip, timeout: 240_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
-    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(workspace, TEMPLATE));
+    await copyTemplates(workspace, [TEMPLATE]);
   });
 
   test('the open graph exports to every target; Save downloads the PyTorch file', async () => {

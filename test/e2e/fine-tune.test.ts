@@ -4,14 +4,14 @@
 // head for MNIST's 10 classes, a few batches trained in the training process.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readdir, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { compileGraph } from '../../engine/compile/compile.js';
 import { exportPytorch } from '../../engine/export/pytorch.js';
 import { torchWeightsFile } from '../../engine/export/torch-weights.js';
 import { loadTemplate } from '../helpers/graphs.js';
 import { tfReady } from '../helpers/tf.js';
-import { browserModeSuite, openFile, ROOT, skipReason, textIs, withEditor } from './harness.js';
+import { browserModeSuite, copyTemplates, openFile, skipReason, textIs, withEditor } from './harness.js';
 import { fillTrainingForm } from './training-page.js';
 import { runWeights, same } from '../helpers/checkpoints.js';
 
@@ -34,7 +34,7 @@ async function pretrainedFile(file: string): Promise<void> {
 
 describe('fine-tuning from the editor (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
-    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(workspace, TEMPLATE));
+    await copyTemplates(workspace, [TEMPLATE]);
     await pretrainedFile(path.join(workspace, 'pretrained.safetensors'));
   });
 

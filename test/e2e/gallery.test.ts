@@ -4,10 +4,10 @@
 // and saved as a version-2 file.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, countIs, openFile, ROOT, skipReason, withEditor, zoomIs } from './harness.js';
+import { browserModeSuite, copyTemplates, countIs, nodeIds, openFile, ROOT, skipReason, withEditor, zoomIs } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -29,16 +29,9 @@ interface PageGlobals {
 const counted = (id: string) =>
   /^\d+(\.\d+)?[kM]?$/.test((globalThis as unknown as PageGlobals).document.querySelectorAll(`[data-testid="template-params-${id}"]`)[0]?.textContent ?? '');
 
-async function nodeIds(page: Page): Promise<string[]> {
-  const ids = await page
-    .locator('[data-testid^="node-"][data-type]')
-    .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('node-'.length)));
-  return ids.sort();
-}
-
 describe('template gallery and composites end to end (browser mode, headless Chromium)', { skip, timeout: 240_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
-    await copyFile(path.join(ROOT, 'templates', 'mnist-cnn.attn.json'), path.join(workspace, 'mnist-cnn.attn.json'));
+    await copyTemplates(workspace, ['mnist-cnn.attn.json']);
   });
 
   test('every template opens from the gallery as an unsaved copy, its nodes drawn without error badges', async () => {

@@ -5,10 +5,10 @@
 // gets a problem keeps its size, the problem a badge hanging under it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, countIs, openFile, ROOT, skipReason, withEditor, zoomIs } from './harness.js';
+import { browserModeSuite, copyTemplates, countIs, openFile, ROOT, skipReason, withEditor, zoomIs } from './harness.js';
 
 /** 11 px on screen for the smallest node text, 10 px (renderer/src/canvas/framing.ts). */
 const READABLE_ZOOM = 1.1;
@@ -108,7 +108,7 @@ async function openTemplateCopy(page: Page, id: string, nodes: number): Promise<
 }
 
 describe('canvas layout and readability (browser mode, headless Chromium)', { skip, timeout: 600_000 }, () => {
-  const env = browserModeSuite(async (workspace) => copyFile(path.join(ROOT, 'templates', AUTO_LAYOUT_FILE), path.join(workspace, AUTO_LAYOUT_FILE)));
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [AUTO_LAYOUT_FILE]));
 
   test('every template opens laid out with no two nodes overlapping, readable, its input end in view', async () => {
     const files = (await readdir(path.join(ROOT, 'templates'))).filter((f) => f.endsWith('.attn.json')).sort();

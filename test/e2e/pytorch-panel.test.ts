@@ -3,9 +3,8 @@
 // offered, and a run trains on it with its interpreter, torch and device named.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, copyFile } from 'node:fs/promises';
-import path from 'node:path';
-import { browserModeSuite, openFile, ROOT, skipReason, textIs, withEditor } from './harness.js';
+import { access } from 'node:fs/promises';
+import { browserModeSuite, copyTemplates, openFile, skipReason, textIs, withEditor } from './harness.js';
 import { torchAvailable } from '../helpers/torch.js';
 import { drawnColours, selectOutput } from './training-page.js';
 
@@ -16,7 +15,7 @@ if (skip) console.log(`# NOTICE: skipping the PyTorch panel: ${skip}`);
 const BENCH = 'bench-se-cnn.attn.json';
 
 describe('PyTorch in the Training panel (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
-  const env = browserModeSuite(async (workspace) => copyFile(path.join(ROOT, 'templates', BENCH), path.join(workspace, BENCH)));
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [BENCH]));
 
   test('the panel shows the Python with torch, trains on pytorch, and says why when the interpreter has none', async () => {
     await withEditor(env, async ({ context, page, errors }) => {

@@ -4,10 +4,9 @@
 // classifies a typed text and shades its words.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
+
 import type { Page } from 'playwright-core';
-import { browserModeSuite, openFile, ROOT, skipReason, withEditor } from './harness.js';
+import { browserModeSuite, copyTemplates, openFile, skipReason, withEditor } from './harness.js';
 import { drawnColours, fillTrainingForm, selectOutput, text, waitForState } from './training-page.js';
 
 const skip = skipReason();
@@ -65,9 +64,7 @@ function assertTypedTokens(got: string[]): void {
 }
 
 describe('text models (browser mode, headless Chromium)', { skip, timeout: 600_000 }, () => {
-  const env = browserModeSuite(async (workspace) => {
-    for (const t of [BIGRU, TRANSFORMER]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
-  });
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [BIGRU, TRANSFORMER]));
 
   test('the BiGRU shades the words of a probe message; Inspect classifies typed text and shades its words', async () => {
     await withEditor(env, async ({ page, errors }) => {

@@ -7,10 +7,9 @@
 // and remembered.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
+
 import type { Page } from 'playwright-core';
-import { browserModeSuite, openFile, ROOT, skipReason, withEditor } from './harness.js';
+import { browserModeSuite, copyTemplates, openFile, skipReason, withEditor } from './harness.js';
 import { fillTrainingForm, type PageGlobals, text, waitForState } from './training-page.js';
 
 const skip = skipReason();
@@ -24,9 +23,7 @@ const pointsAtLeast = ([id, n]: [string, number]) =>
   Number((globalThis as unknown as PageGlobals).document.querySelector(`[data-testid="${id}"]`)?.getAttribute('data-points')) >= n;
 
 describe('one current run in the dock (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
-  const env = browserModeSuite(async (workspace) => {
-    for (const t of [IMAGE, SEQUENCE]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
-  });
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [IMAGE, SEQUENCE]));
 
   test('continue +1 epoch, detail across tabs, another graph puts the run away, slider follows the new run, reopening switches the graph', async () => {
     await withEditor(env, async ({ page, errors }) => {

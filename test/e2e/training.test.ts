@@ -4,10 +4,9 @@
 // and inspection after training of a validation sample and of a dropped image.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
+
 import type { Page } from 'playwright-core';
-import { browserModeSuite, ROOT, skipReason, withEditor } from './harness.js';
+import { browserModeSuite, copyTemplates, skipReason, withEditor } from './harness.js';
 import { drawnColours, fillTrainingForm, openTemplate, type PageGlobals, selectOutput, text, waitForState } from './training-page.js';
 import { encodePng } from '../../engine/data/png.js';
 
@@ -59,9 +58,7 @@ const tryEdit = (page: Page) =>
   });
 
 describe('training from the editor (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
-  const env = browserModeSuite(async (workspace) => {
-    for (const t of [BENCH, CBAM]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
-  });
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [BENCH, CBAM]));
 
   test('the benchmark template trains on MNIST: live charts and channel weights, pause, resume, stop, reopen from the runs list', async () => {
     await withEditor(env, async ({ page, errors }) => {

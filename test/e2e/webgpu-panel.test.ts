@@ -3,10 +3,9 @@
 // lavapipe, which `auto` would skip), and the panel names the adapter it ran on.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
+
 import { adapterLabel } from '../../engine/schemas/backends.js';
-import { browserModeSuite, openFile, ROOT, skipReason, textIs, withEditor } from './harness.js';
+import { browserModeSuite, copyTemplates, openFile, skipReason, textIs, withEditor } from './harness.js';
 import { fillTrainingForm } from './training-page.js';
 import { webgpuBackend } from '../helpers/webgpu.js';
 
@@ -16,7 +15,7 @@ const skip = skipReason() || (typeof webgpu === 'string' ? `no WebGPU adapter: $
 if (skip) console.log(`# NOTICE: skipping the adapter line of the Training panel on webgpu: ${skip}`);
 
 describe('webgpu in the Training panel (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
-  const env = browserModeSuite(async (workspace) => copyFile(path.join(ROOT, 'templates', MLP), path.join(workspace, MLP)));
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [MLP]));
 
   test('a run on webgpu shows the adapter next to the backend', async () => {
     await withEditor(env, async ({ page, errors }) => {
