@@ -3,29 +3,19 @@
 // parameter count, and the same outputs with exported weights) and Keras (compiles).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { registry } from '../engine/blocks/registry.js';
-import { portsOf } from '../engine/blocks/contract.js';
-import { resolveParams } from '../engine/blocks/params.js';
 import { identifier, NameTable } from '../engine/export/names.js';
 import { exportPytorch } from '../engine/export/pytorch.js';
 import { ExportError } from '../engine/export/plan.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
-import { chain, exampleGraph, graph, isLargeTemplate, loadTemplate, templateFiles } from './helpers/graphs.js';
+import { blockExamples, chain, graph, isInnerBlock, isLargeTemplate, loadTemplate, templateFiles } from './helpers/graphs.js';
 import { exportTfjs } from '../engine/export/tfjs.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import { assertTfjsExportMatches, buildExportedTfjs, checkTfjsExport, pyCompile } from './helpers/exports.js';
 import { skipWithoutTorch, torchExportSubtests, torchTrainableCounts } from './helpers/torch.js';
 
 const cases: { name: string; graph: GraphFile }[] = [];
-for (const block of registry.all()) {
-  if (block.type === 'io.input' || block.type === 'io.output') continue;
-  block.examples.forEach((ex, k) => {
-    const { values } = resolveParams(block, ex.params as Record<string, unknown>);
-    const ports = { inputs: [...portsOf(block, values, 'inputs')], outputs: [...portsOf(block, values, 'outputs')] };
-    cases.push({ name: `${block.type} example ${k + 1}`, graph: exampleGraph(block, ex as never, ports) });
-  });
-}
+for (const e of blockExamples()) if (isInnerBlock(e.block)) cases.push({ name: e.name, graph: e.graph });
 for (const file of templateFiles()) cases.push({ name: `template ${file}`, graph: loadTemplate(file) });
 
 test('names that break code still give valid, unique identifiers', () => {

@@ -1,8 +1,10 @@
 // Tiny graphs and data for the training, worker and data tests.
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { idealAttention } from '../engine/data/synthetic.js';
 import type { GraphFile } from '../engine/graph/types.js';
+import type { TrainEventOf } from '../engine/schemas/train-events.js';
 import { chain, graph, type EdgeSpec, type NodeSpec } from './helpers/graphs.js';
 
 /** A graph from nodes and "node.port -> node.port" edges. */
@@ -73,14 +75,18 @@ export function reverseTransformer(T: number, V: number): GraphFile {
 }
 
 /**
- * The mean weight each query puts on its ideal key in the reverse task, read from the encoder's attention
- * snapshot of `step` in a run folder (4 samples, one head, T steps).
+ * A reverse-task run (reverseTransformer, probes of 4 samples) learned the task: validation accuracy above 0.9,
+ * and in the encoder's last attention snapshot on disk each query puts most of its weight on its ideal key.
  */
-export function reverseAttentionMass(dir: string, step: number, T: number): number {
-  const file = path.join(dir, 'attention', `step-${String(step).padStart(6, '0')}`, 'enc.attention.f32');
+export function assertLearnedReverse(dir: string, valAccuracy: number, last: TrainEventOf<'attention'> | undefined, T: number): void {
+  assert.ok(valAccuracy > 0.9, `val_accuracy ${valAccuracy}`);
+  assert.ok(last);
+  assert.deepEqual(last.maps.find((x) => x.nodeId === 'enc')!.shape, [4, 1, T, T]);
+  const file = path.join(dir, 'attention', `step-${String(last.step).padStart(6, '0')}`, 'enc.attention.f32');
   const a = new Float32Array(new Uint8Array(readFileSync(file)).buffer);
   const ideal = idealAttention('reverse', new Int32Array(T));
   let mass = 0;
   for (let s = 0; s < 4; s++) for (let q = 0; q < T; q++) mass += a[s * T * T + q * T + ideal[q]];
-  return mass / (4 * T);
+  mass /= 4 * T;
+  assert.ok(mass > 0.5, `mean attention on the anti-diagonal: ${mass.toFixed(3)} (uniform would be ${(1 / T).toFixed(3)})`);
 }

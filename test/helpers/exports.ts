@@ -121,3 +121,12 @@ export function pyCompile(graph: GraphFile): void {
     execFileSync(PYTHON, ['-m', 'py_compile', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   }
 }
+
+/** Writes each exported file into `dir` as `<name>.<ext>`, the name made file-safe; returns their paths. */
+export function writeExports(dir: string, ext: string, exports: { name: string; code: string }[]): string[] {
+  return exports.map(({ name, code }) => {
+    const file = join(dir, `${name.replace(/\W/g, '_')}.${ext}`);
+    writeFileSync(file, code);
+    return file;
+  });
+}
