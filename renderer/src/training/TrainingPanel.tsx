@@ -1,11 +1,12 @@
 // The training panel: dataset and hyperparameters on the left; on the right the
 // run's controls, progress, live charts per batch and per epoch, validation
 // metrics and the log.
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { adapterLabel, type DatasetInfo, type DatasetPreview, type PytorchInfo } from '../../../common/host-api/api.js';
 import { editor, useEditor } from '../editor.js';
 import { host } from '../host/host.js';
 import { Chart } from './Chart.js';
+import { Field, TextInput } from './Field.js';
 import { FineTuneSection } from './FineTuneSection.js';
 import {
   BACKENDS,
@@ -28,15 +29,6 @@ import {
 import { isLive, pauseRun, resumeRun, startRun, stopRun, useSession } from './session.js';
 import { SweepForm } from './SweepForm.js';
 import { torchrunCommand } from '../../../engine/schemas/torchrun.js';
-
-function Field({ label, children, help }: { label: string; children: ReactNode; help?: string }) {
-  return (
-    <label className="tfield" title={help}>
-      <span>{label}</span>
-      {children}
-    </label>
-  );
-}
 
 const OPTIMIZER_LABEL: Record<TrainForm['optimizer'], string> = { adam: 'Adam', adamw: 'AdamW', sgd: 'SGD' };
 const SCHEDULE_LABEL: Record<TrainForm['schedule'], string> = { constant: 'constant', step: 'step decay', cosine: 'cosine' };
@@ -178,8 +170,6 @@ function DatasetSection({ locked }: { locked: boolean }) {
   const [preview, setPreview] = useState<DatasetPreview | null>(null);
   const [previewing, setPreviewing] = useState(false);
   const dataset = useTrainForm((s) => s.dataset);
-  const importPath = useTrainForm((s) => s.importPath);
-  const csvLabel = useTrainForm((s) => s.csvLabel);
   useEffect(() => {
     void host?.listDatasets().then(setDatasets, () => undefined);
   }, []);
@@ -219,16 +209,10 @@ function DatasetSection({ locked }: { locked: boolean }) {
       {dataset === 'import' && (
         <>
           <Field label="Path" help="A folder with one sub-folder of PNG/JPEG images per class, or a .csv file (in the workspace, in browser mode)">
-            <input
-              value={importPath}
-              placeholder="data/my-images or data/table.csv"
-              disabled={locked}
-              data-testid="train-importPath"
-              onChange={(e) => setForm({ importPath: e.target.value })}
-            />
+            <TextInput k="importPath" placeholder="data/my-images or data/table.csv" disabled={locked} />
           </Field>
           <Field label="CSV label column" help="Default: the last column">
-            <input value={csvLabel} placeholder="(last column)" disabled={locked} onChange={(e) => setForm({ csvLabel: e.target.value })} />
+            <TextInput k="csvLabel" placeholder="(last column)" disabled={locked} />
           </Field>
         </>
       )}
