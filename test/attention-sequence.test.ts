@@ -13,6 +13,7 @@ import { compileGraph, type CompiledGraph } from '../engine/compile/compile.js';
 import { analyzeGraph } from '../engine/shapes/analyze.js';
 import type { GraphEdge, GraphFile, GraphNode } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
+import { rng as seededRandom } from '../engine/data/random.js';
 
 const tf = await tfReady;
 
@@ -59,16 +60,10 @@ function closeTo(actual: unknown, expected: unknown, tol = 1e-4, path = ''): voi
   }
 }
 
-/** Deterministic uniform numbers in [-1, 1) (mulberry32). */
+/** Deterministic uniform numbers in [-1, 1). */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const uniform = seededRandom(seed);
+  return () => uniform() * 2 - 1;
 }
 function randomArray(shape: number[], r: () => number): unknown {
   return shape.length === 0 ? r() : Array.from({ length: shape[0] }, () => randomArray(shape.slice(1), r));

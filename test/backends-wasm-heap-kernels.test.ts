@@ -4,25 +4,14 @@ import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
 import type { Tensor } from '../engine/blocks/contract.js';
 import { IM2COL_ROWS } from '../engine/backends/wasm-heap-kernels.js';
-import { seededUniform } from './helpers/numeric.js';
+import { onBackends, seededUniform } from './helpers/numeric.js';
 
 const ready = selectBackend({ backend: 'wasm' });
 
 const random = seededUniform(4242);
 
-/** Runs `f` on the cpu backend and on wasm; returns each one's results as plain arrays with their dtypes and shapes. */
-async function onBoth(f: () => Tensor[]) {
-  const { tf } = await ready;
-  const run = async (b: string) => {
-    await tf.setBackend(b);
-    return tf.tidy(f).map((t) => {
-      const r = { dtype: t.dtype, shape: t.shape, data: Array.from(t.dataSync() as Float32Array) };
-      t.dispose();
-      return r;
-    });
-  };
-  return { cpu: await run('cpu'), wasm: await run('wasm') };
-}
+/** Runs `f` on the cpu backend and on wasm. */
+const onBoth = async (f: () => Tensor[]) => onBackends((await ready).tf, ['cpu', 'wasm'], f);
 
 test('PadV2 of every rank, dtype, padding and constant: wasm matches cpu exactly', async () => {
   const { tf } = await ready;

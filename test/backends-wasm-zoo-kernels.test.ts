@@ -4,26 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
 import type { Tensor } from '../engine/blocks/contract.js';
-import { seededUniform } from './helpers/numeric.js';
+import { onBackends, seededUniform } from './helpers/numeric.js';
 
 const ready = selectBackend({ backend: 'wasm' });
 const random = seededUniform(1919);
 
-/** Runs `f` on the cpu backend and on wasm; each one's results as plain arrays with dtypes and shapes. */
-async function onBoth(f: () => Tensor[]) {
-  const { tf } = await ready;
-  const run = async (b: string) => {
-    await tf.setBackend(b);
-    return tf.tidy(f).map((t) => {
-      const r = { dtype: t.dtype, shape: t.shape, data: Array.from(t.dataSync() as Float32Array) };
-      t.dispose();
-      return r;
-    });
-  };
-  const cpu = await run('cpu');
-  const wasm = await run('wasm');
-  return { cpu, wasm };
-}
+/** Runs `f` on the cpu backend and on wasm. */
+const onBoth = async (f: () => Tensor[]) => onBackends((await ready).tf, ['cpu', 'wasm'], f);
 
 function assertSame(cpu: Awaited<ReturnType<typeof onBoth>>['cpu'], wasm: typeof cpu, what: string) {
   assert.equal(wasm.length, cpu.length);

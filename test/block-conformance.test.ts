@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { registry } from '../engine/blocks/registry.js';
-import { portsOf, type AnyBlock, type Shape, type SymbolicTensor } from '../engine/blocks/contract.js';
+import { portsOf, type Shape, type SymbolicTensor } from '../engine/blocks/contract.js';
 import { defaultParams, resolveParams } from '../engine/blocks/params.js';
 import { nodeInitializers } from '../engine/blocks/initializers.js';
 import { EXPORT_TARGET_IDS, type ExportTarget } from '../engine/blocks/emit/targets.js';
@@ -28,28 +28,14 @@ import { analyzeGraph } from '../engine/shapes/analyze.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { fmtShape } from '../engine/blocks/shape-rules.js';
 import { tfReady } from './helpers/tf.js';
-import { exampleGraph } from './helpers/graphs.js';
+import { blockExamples } from './helpers/graphs.js';
 import { checkTfjsExport, randomInputs, randomizeWeights } from './helpers/exports.js';
 import { PYTHON, skipWithoutTorch, torchExportSubtests } from './helpers/torch.js';
 
 const tf = await tfReady;
 type Tensor = tfjs.Tensor;
 
-interface Example {
-  name: string;
-  block: AnyBlock;
-  example: AnyBlock['examples'][number];
-  values: Record<string, unknown>;
-  graph: GraphFile;
-}
-
-const examples: Example[] = registry.all().flatMap((block) =>
-  block.examples.map((example, k) => {
-    const { values } = resolveParams(block, example.params as Record<string, unknown>);
-    const ports = { inputs: [...portsOf(block, values, 'inputs')], outputs: [...portsOf(block, values, 'outputs')] };
-    return { name: `${block.type} example ${k + 1}`, block, example, values, graph: exampleGraph(block, example as never, ports) };
-  }),
-);
+const examples = blockExamples();
 /** io.output is a graph's end: it has no output to compile, train or export on its own. */
 const modelled = examples.filter((e) => e.block.type !== 'io.output');
 

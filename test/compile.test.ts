@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileGraph, GraphError } from '../engine/compile/compile.js';
 import { tfReady } from './helpers/tf.js';
-import { graph, loadTemplate, templateFiles } from './helpers/graphs.js';
+import { chain, graph, loadTemplate, templateFiles } from './helpers/graphs.js';
 
 for (const file of templateFiles()) {
   test(`template ${file} compiles and runs forward`, async () => {
@@ -53,13 +53,7 @@ const small = () =>
       ['h', 'core.classificationHead', { classes: 3 }],
       ['y', 'io.output'],
     ],
-    [
-      ['x.out', 'c.in'],
-      ['c.out', 'f.in'],
-      ['f.out', 'd.in'],
-      ['d.out', 'h.in'],
-      ['h.probs', 'y.in'],
-    ],
+    chain('x', 'c', 'f', 'd', 'h.probs', 'y'),
   );
 
 const weightsOf = (m: { getWeights(): { dataSync(): Float32Array | Int32Array | Uint8Array }[] }) => m.getWeights().map((w) => Array.from(w.dataSync()));
@@ -124,11 +118,7 @@ test('node ids that are not valid layer names still compile', async () => {
       ['dense_ä', 'core.dense', { units: 2 }],
       ['out', 'io.output'],
     ],
-    [
-      ['1 input.out', 'dense/ä.in'],
-      ['dense/ä.out', 'dense_ä.in'],
-      ['dense_ä.out', 'out.in'],
-    ],
+    chain('1 input', 'dense/ä', 'dense_ä', 'out'),
   );
   const c = compileGraph(tf, g);
   assert.equal(c.params, 3 * 2 + 2 + 2 * 2 + 2);

@@ -11,16 +11,14 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { registry } from '../engine/blocks/registry.js';
-import { portsOf } from '../engine/blocks/contract.js';
-import { resolveParams } from '../engine/blocks/params.js';
 import { exportKeras } from '../engine/export/keras.js';
 import { KERAS_DIR } from '../engine/export/keras-sources.js';
 import { decodeSafetensors } from '../engine/export/safetensors.js';
 import { folderHandler } from '../engine/train/checkpoint.js';
 import { compileGraph } from '../engine/compile/compile.js';
-import { exampleGraph, loadTemplate, templateFiles, templatesDir } from './helpers/graphs.js';
+import { blockExamples, isInnerBlock, loadTemplate, templateFiles, templatesDir } from './helpers/graphs.js';
 import { attn } from './helpers/cli.js';
+import { writeExports } from './helpers/exports.js';
 import { tfReady } from './helpers/tf.js';
 import { PYTHON } from './helpers/torch.js';
 
@@ -39,22 +37,12 @@ function kerasProblems(files: string[]): string[] {
 
 function allExports(): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'attn-keras-'));
-  const files: string[] = [];
-  const add = (name: string, code: string) => {
-    const file = join(dir, `${name.replace(/\W/g, '_')}.py`);
-    writeFileSync(file, code);
-    files.push(file);
-  };
-  for (const block of registry.all()) {
-    if (block.type === 'io.input' || block.type === 'io.output' || !block.emit?.keras) continue;
-    block.examples.forEach((ex, k) => {
-      const { values } = resolveParams(block, ex.params as Record<string, unknown>);
-      const ports = { inputs: [...portsOf(block, values, 'inputs')], outputs: [...portsOf(block, values, 'outputs')] };
-      add(`${block.type}_${k + 1}`, exportKeras(exampleGraph(block, ex as never, ports)));
-    });
-  }
-  for (const f of templateFiles({ large: true })) add(`template_${f}`, exportKeras(loadTemplate(f)));
-  return files;
+  return writeExports(dir, 'py', [
+    ...blockExamples()
+      .filter((e) => isInnerBlock(e.block) && e.block.emit?.keras)
+      .map((e) => ({ name: e.name, code: exportKeras(e.graph) })),
+    ...templateFiles({ large: true }).map((f) => ({ name: `template_${f}`, code: exportKeras(loadTemplate(f)) })),
+  ]);
 }
 
 test('Keras exports of every block example and template call only the Keras 3 API and define every name', () => {

@@ -6,11 +6,10 @@
 // bias, BatchNorm moving statistics included), so a weight that lands in the
 // wrong place or layout shows up even where the initial value is 0 or 1.
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
 import { graph, loadTemplate } from './helpers/graphs.js';
-import { checkTfjsExport, pyCompile } from './helpers/exports.js';
+import { assertTfjsExportMatches, pyCompile } from './helpers/exports.js';
 import { skipWithoutTorch, torchExportSubtests } from './helpers/torch.js';
 
 const TEMPLATES = ['gru-tagger.attn.json', 'mlp.attn.json', 'mnist-cnn.attn.json'];
@@ -61,10 +60,7 @@ for (const file of TEMPLATES) cases.push({ name: `template ${file}`, graph: load
 
 for (const c of cases) {
   test(`standard-block tfjs export: ${c.name} has the compiled parameter count and outputs`, async () => {
-    const tf = await tfReady;
-    const r = await checkTfjsExport(tf, c.graph);
-    assert.equal(r.exportedParams, r.compiledParams);
-    assert.ok(r.maxAbsDiff <= 1e-5, `max |Δ| ${r.maxAbsDiff}`);
+    await assertTfjsExportMatches(await tfReady, c.graph);
   });
 }
 

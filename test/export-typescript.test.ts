@@ -3,15 +3,13 @@
 // export tests only transpile it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { registry } from '../engine/blocks/registry.js';
-import { portsOf } from '../engine/blocks/contract.js';
-import { resolveParams } from '../engine/blocks/params.js';
 import { exportTfjs } from '../engine/export/tfjs.js';
-import { exampleGraph, loadTemplate, templateFiles } from './helpers/graphs.js';
+import { writeExports } from './helpers/exports.js';
+import { blockExamples, isInnerBlock, loadTemplate, templateFiles } from './helpers/graphs.js';
 
 // Inside the project, so that `import * as tf from '@tensorflow/tfjs'` resolves.
 const scratch = fileURLToPath(new URL('../../exports-under-test/', import.meta.url));
@@ -19,21 +17,12 @@ const scratch = fileURLToPath(new URL('../../exports-under-test/', import.meta.u
 test('TypeScript exports type-check with strict and noImplicitOverride', () => {
   mkdirSync(scratch, { recursive: true });
   const dir = mkdtempSync(join(scratch, 'tsc-'));
-  const files: string[] = [];
-  const add = (name: string, code: string) => {
-    const file = join(dir, `${name.replace(/\W/g, '_')}.ts`);
-    writeFileSync(file, code);
-    files.push(file);
-  };
-  for (const block of registry.all()) {
-    if (block.type === 'io.input' || block.type === 'io.output') continue;
-    block.examples.forEach((ex, k) => {
-      const { values } = resolveParams(block, ex.params as Record<string, unknown>);
-      const ports = { inputs: [...portsOf(block, values, 'inputs')], outputs: [...portsOf(block, values, 'outputs')] };
-      add(`${block.type}_${k + 1}`, exportTfjs(exampleGraph(block, ex as never, ports)));
-    });
-  }
-  for (const f of templateFiles({ large: true })) add(f, exportTfjs(loadTemplate(f)));
+  const files = writeExports(dir, 'ts', [
+    ...blockExamples()
+      .filter((e) => isInnerBlock(e.block))
+      .map((e) => ({ name: e.name, code: exportTfjs(e.graph) })),
+    ...templateFiles({ large: true }).map((f) => ({ name: f, code: exportTfjs(loadTemplate(f)) })),
+  ]);
   const program = ts.createProgram(files, {
     strict: true,
     noImplicitOverride: true,

@@ -3,29 +3,19 @@
 // parameter count, and the same outputs with exported weights) and Keras (compiles).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { registry } from '../engine/blocks/registry.js';
-import { portsOf } from '../engine/blocks/contract.js';
-import { resolveParams } from '../engine/blocks/params.js';
 import { identifier, NameTable } from '../engine/export/names.js';
 import { exportPytorch } from '../engine/export/pytorch.js';
 import { ExportError } from '../engine/export/plan.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
-import { exampleGraph, graph, isLargeTemplate, loadTemplate, templateFiles } from './helpers/graphs.js';
+import { blockExamples, chain, graph, isInnerBlock, isLargeTemplate, loadTemplate, templateFiles } from './helpers/graphs.js';
 import { exportTfjs } from '../engine/export/tfjs.js';
 import { compileGraph } from '../engine/compile/compile.js';
-import { buildExportedTfjs, checkTfjsExport, pyCompile } from './helpers/exports.js';
+import { assertTfjsExportMatches, buildExportedTfjs, checkTfjsExport, pyCompile } from './helpers/exports.js';
 import { skipWithoutTorch, torchExportSubtests, torchTrainableCounts } from './helpers/torch.js';
 
 const cases: { name: string; graph: GraphFile }[] = [];
-for (const block of registry.all()) {
-  if (block.type === 'io.input' || block.type === 'io.output') continue;
-  block.examples.forEach((ex, k) => {
-    const { values } = resolveParams(block, ex.params as Record<string, unknown>);
-    const ports = { inputs: [...portsOf(block, values, 'inputs')], outputs: [...portsOf(block, values, 'outputs')] };
-    cases.push({ name: `${block.type} example ${k + 1}`, graph: exampleGraph(block, ex as never, ports) });
-  });
-}
+for (const e of blockExamples()) if (isInnerBlock(e.block)) cases.push({ name: e.name, graph: e.graph });
 for (const file of templateFiles()) cases.push({ name: `template ${file}`, graph: loadTemplate(file) });
 
 test('names that break code still give valid, unique identifiers', () => {
@@ -64,11 +54,7 @@ test('labels that break code export to code that compiles and runs', async () =>
       ['b', 'core.dense', { units: 3 }],
       ['y', 'io.output'],
     ],
-    [
-      ['x.out', 'a.in'],
-      ['a.out', 'b.in'],
-      ['b.out', 'y.in'],
-    ],
+    chain('x', 'a', 'b', 'y'),
   );
   const labels = ['in"put\n', 'class', 'class', 'return'];
   g.nodes.forEach((n, i) => (n.label = labels[i]));
@@ -85,10 +71,7 @@ test('a graph with errors is refused, naming the node', () => {
       ['d', 'core.dense', { units: 0 }],
       ['y', 'io.output'],
     ],
-    [
-      ['x.out', 'd.in'],
-      ['d.out', 'y.in'],
-    ],
+    chain('x', 'd', 'y'),
   );
   assert.throws(
     () => exportPytorch(g),
@@ -98,11 +81,7 @@ test('a graph with errors is refused, naming the node', () => {
 
 for (const c of cases) {
   test(`tfjs export: ${c.name} has the compiled parameter count and outputs`, async () => {
-    const tf = await tfReady;
-    const r = await checkTfjsExport(tf, c.graph);
-    assert.equal(r.exportedParams, r.compiledParams);
-    assert.equal(r.exportedWeights, r.compiledWeights, 'every compiled weight has an exported counterpart');
-    assert.ok(r.maxAbsDiff <= 1e-5, `max |Δ| ${r.maxAbsDiff}`);
+    await assertTfjsExportMatches(await tfReady, c.graph);
   });
 }
 

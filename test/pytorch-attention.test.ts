@@ -2,14 +2,12 @@
 // tensors: a one-head transformer trained on the reverse task under torch
 // attends along the anti-diagonal, as it does under tfjs (train-reverse.test).
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { idealAttention } from '../engine/data/synthetic.js';
 import type { TrainEventOf } from '../engine/schemas/train-events.js';
 import { PytorchRun } from '../engine/pytorch/run.js';
-import { graphOf } from './train-fixtures.js';
+import { assertLearnedReverse, reverseTransformer } from './train-fixtures.js';
 import { skipWithoutTorch } from './helpers/torch.js';
 
 const T = 6;
@@ -17,24 +15,7 @@ const V = 8;
 
 test('reverse task under PyTorch: attention snapshots lie mostly on the anti-diagonal', async (t) => {
   if (skipWithoutTorch(t, 'PyTorch attention snapshots')) return;
-  const graph = graphOf(
-    'reverse-transformer',
-    [
-      ['in', 'io.input', { kind: 'tokens', length: T, vocabSize: V }],
-      ['emb', 'core.embedding', { vocabSize: V, dim: 16 }],
-      ['pos', 'core.positionalEncoding', { mode: 'learned', maxLength: T }],
-      ['enc', 'attention.transformerEncoder', { heads: 1, ffDim: 32, dropout: 0 }],
-      ['proj', 'core.dense', { units: V, activation: 'softmax' }],
-      ['out', 'io.output', { loss: 'sparseCategoricalCrossentropy' }],
-    ],
-    [
-      ['in.out', 'emb.in'],
-      ['emb.out', 'pos.in'],
-      ['pos.out', 'enc.in'],
-      ['enc.out', 'proj.in'],
-      ['proj.out', 'out.in'],
-    ],
-  );
+  const graph = reverseTransformer(T, V);
   const dir = mkdtempSync(path.join(tmpdir(), 'attn-pytorch-reverse-'));
   const config = { epochs: 4, batchSize: 32, lr: 0.01, probe: { samples: 4, everyBatches: 1000, minIntervalMs: 0 } };
   let last: TrainEventOf<'attention'> | undefined;
@@ -48,15 +29,5 @@ test('reverse task under PyTorch: attention snapshots lie mostly on the anti-dia
   } finally {
     run.dispose();
   }
-  assert.ok(done.metrics.val_accuracy > 0.9, `val_accuracy ${done.metrics.val_accuracy}`);
-  assert.ok(last);
-  const m = last.maps.find((x) => x.nodeId === 'enc')!;
-  assert.deepEqual(m.shape, [4, 1, T, T]);
-  const file = path.join(dir, 'attention', `step-${String(last.step).padStart(6, '0')}`, 'enc.attention.f32');
-  const a = new Float32Array(new Uint8Array(readFileSync(file)).buffer);
-  const ideal = idealAttention('reverse', new Int32Array(T));
-  let mass = 0;
-  for (let s = 0; s < 4; s++) for (let q = 0; q < T; q++) mass += a[s * T * T + q * T + ideal[q]];
-  mass /= 4 * T;
-  assert.ok(mass > 0.5, `mean attention on the anti-diagonal: ${mass.toFixed(3)} (uniform would be ${(1 / T).toFixed(3)})`);
+  assertLearnedReverse(dir, done.metrics.val_accuracy, last, T);
 });

@@ -8,25 +8,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PytorchRun } from '../engine/pytorch/run.js';
-import { loadCheckpoint, resolveCheckpoint } from '../engine/train/checkpoint.js';
 import type { TrainConfigInput } from '../engine/schemas/train-config.js';
 import { setupRun } from '../engine/train/setup.js';
 import { bnCnn } from './train-fixtures.js';
 import { skipWithoutTorch } from './helpers/torch.js';
-import { tfReady } from './helpers/tf.js';
+import { runWeights, same } from './helpers/checkpoints.js';
 
 const quiet = { probe: { enabled: false }, epochs: 1, batchSize: 16 } as const;
-
-/** The weights of a run's newest checkpoint by name. */
-async function runWeights(dir: string): Promise<Map<string, Float32Array>> {
-  const tf = await tfReady;
-  const ck = await loadCheckpoint(tf, await resolveCheckpoint(dir));
-  const out = new Map(ck.weightNames.map((n, i) => [n, ck.weights[i].dataSync() as Float32Array]));
-  tf.dispose([...ck.weights, ...ck.optimizer]);
-  return out;
-}
-
-const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
 test('PyTorch backend: frozen backbone kept bit for bit, a fresh head trained, lr multiplier 0 = frozen', { timeout: 300_000 }, async (t) => {
   if (skipWithoutTorch(t, 'fine-tuning on the PyTorch backend')) return;

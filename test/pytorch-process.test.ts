@@ -7,11 +7,12 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TrainingClient, TrainingError } from '../engine/worker/client.js';
+import { TrainingClient } from '../engine/worker/client.js';
 import { eventSchema } from '../engine/worker/protocol.js';
 import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { tinyMlp } from './train-fixtures.js';
 import { skipWithoutTorch } from './helpers/torch.js';
+import { killAtCheckpoint } from './helpers/kill-run.js';
 import { attn } from './helpers/cli.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'attn-pytorch-process-'));
@@ -80,18 +81,7 @@ test('pytorch: killing the training process is reported as on tfjs, with the las
     pytorch: { device: 'cpu' },
     out: { dir },
   });
-  let killedAfter: TrainEventOf<'checkpoint'> | undefined;
-  client.on('checkpoint', (e: TrainEventOf<'checkpoint'>) => {
-    if (!killedAfter && e.step >= 10) {
-      killedAfter = e;
-      client.kill('SIGKILL');
-    }
-  });
-  const err = await client.done.then(
-    () => assert.fail('the run should not finish'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof TrainingError);
+  const { err } = await killAtCheckpoint(client, (e) => e.step >= 10);
   assert.match(err.message, /^the training process was killed \(SIGKILL\) during epoch 1, batch \d+\/57; the last checkpoint, .*step-\d{6}, is intact$/);
   assert.ok(existsSync(path.join(err.lastCheckpoint!, 'weights.bin')));
 });

@@ -19,6 +19,7 @@ import { loadCheckpoint } from '../engine/train/checkpoint.js';
 import { tfReady } from './helpers/tf.js';
 import { attn } from './helpers/cli.js';
 import { graphOf } from './train-fixtures.js';
+import { chain } from './helpers/graphs.js';
 import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
 
 const rankState = fileURLToPath(new URL('../../test/helpers/torch_rank_state.py', import.meta.url));
@@ -40,13 +41,7 @@ const bnMlp = () =>
       ['head', 'core.classificationHead', { classes: 10 }],
       ['out', 'io.output'],
     ],
-    [
-      ['in.out', 'flat.in'],
-      ['flat.out', 'hidden.in'],
-      ['hidden.out', 'bn.in'],
-      ['bn.out', 'head.in'],
-      ['head.probs', 'out.in'],
-    ],
+    chain('in', 'flat', 'hidden', 'bn', 'head.probs', 'out'),
   );
 
 /** A prepared run's spec.json (data, order, starting weights), nothing trained. */

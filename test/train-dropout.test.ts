@@ -17,6 +17,7 @@ import { RunFolder } from '../engine/runs/index.js';
 import { Trainer, type TrainerOptions } from '../engine/train/trainer.js';
 import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { graphOf } from './train-fixtures.js';
+import { chain } from './helpers/graphs.js';
 
 /** 28×28×1 → flatten → dropout 0.2 → dense 16 ReLU → dropout 0.5 → 10-way softmax. */
 function dropoutMlp(seed?: number): GraphFile {
@@ -31,14 +32,7 @@ function dropoutMlp(seed?: number): GraphFile {
       ['head', 'core.classificationHead', { classes: 10 }],
       ['out', 'io.output'],
     ],
-    [
-      ['in.out', 'flat.in'],
-      ['flat.out', 'drop1.in'],
-      ['drop1.out', 'hidden.in'],
-      ['hidden.out', 'drop2.in'],
-      ['drop2.out', 'head.in'],
-      ['head.probs', 'out.in'],
-    ],
+    chain('in', 'flat', 'drop1', 'hidden', 'drop2', 'head.probs', 'out'),
   );
   return seed === undefined ? g : { ...g, seed };
 }
@@ -52,10 +46,7 @@ function dropoutOnly(rate: number, seed: number): GraphFile {
       ['drop', 'core.dropout', { rate }],
       ['out', 'io.output', { loss: 'none' }],
     ],
-    [
-      ['in.out', 'drop.in'],
-      ['drop.out', 'out.in'],
-    ],
+    chain('in', 'drop', 'out'),
   );
   return { ...g, seed };
 }
@@ -69,10 +60,7 @@ function transformer(seed: number): GraphFile {
       ['enc', 'attention.transformerEncoder', { heads: 2, ffDim: 16, dropout: 0.3 }],
       ['out', 'io.output', { loss: 'none' }],
     ],
-    [
-      ['in.out', 'enc.in'],
-      ['enc.out', 'out.in'],
-    ],
+    chain('in', 'enc', 'out'),
   );
   return { ...g, seed };
 }

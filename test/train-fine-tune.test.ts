@@ -14,6 +14,7 @@ import { setupRun } from '../engine/train/setup.js';
 import type { TrainConfigInput } from '../engine/schemas/train-config.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
+import { same } from './helpers/checkpoints.js';
 import { bnCnn } from './train-fixtures.js';
 
 const quiet = { probe: { enabled: false }, epochs: 1, batchSize: 32 } as const;
@@ -37,7 +38,6 @@ async function trainOnce(
   return { before, after, trainer };
 }
 
-const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 const byNode = (m: Map<string, Float32Array>, node: string) => [...m].filter(([k]) => k.startsWith(`${node}/`));
 
 test('frozen nodes keep every weight, BatchNorm statistics included; the others train', async () => {

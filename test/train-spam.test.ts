@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { attn } from './helpers/cli.js';
+import { attn, attnTrain } from './helpers/cli.js';
 import { tfReady } from './helpers/tf.js';
 import { prepareData } from '../engine/data/index.js';
 import { vocabularySchema, PAD_ID } from '../engine/data/text.js';
@@ -20,10 +20,7 @@ const LIMIT = 2000;
 
 test('bigru-attention-spam: above 95% validation accuracy on spam, and its attention favours spam words', async () => {
   const out = path.join(mkdtempSync(path.join(tmpdir(), 'attn-spam-')), 'run');
-  const r = await attn('train', TEMPLATE, '--dataset', 'spam', '--epochs', '3', '--limit', String(LIMIT), '--json', '--out', out);
-  assert.equal(r.code, 0, r.stderr);
-  const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { type: string; metrics: Record<string, number>; samplesPerSec: number };
-  assert.equal(done.type, 'done');
+  const done = await attnTrain(TEMPLATE, '--dataset', 'spam', '--epochs', '3', '--limit', String(LIMIT), '--out', out);
   console.log(`# spam: val_accuracy ${done.metrics.val_accuracy.toFixed(3)}, ${done.samplesPerSec.toFixed(1)} samples/s`);
   assert.ok(done.metrics.val_accuracy > 0.95, `val_accuracy ${done.metrics.val_accuracy}`);
 

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { attn } from './helpers/cli.js';
+import { attnTrain } from './helpers/cli.js';
 import { prepareData } from '../engine/data/index.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../templates/transformer-spam.attn.json', import.meta.url));
@@ -15,10 +15,7 @@ const LIMIT = 300;
 
 test('transformer-spam: one short epoch on spam beats the class priors on validation', async () => {
   const out = path.join(mkdtempSync(path.join(tmpdir(), 'attn-transformer-spam-')), 'run');
-  const r = await attn('train', TEMPLATE, '--dataset', 'spam', '--epochs', '1', '--limit', String(LIMIT), '--json', '--out', out);
-  assert.equal(r.code, 0, r.stderr);
-  const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { type: string; metrics: Record<string, number>; samplesPerSec: number };
-  assert.equal(done.type, 'done');
+  const done = await attnTrain(TEMPLATE, '--dataset', 'spam', '--epochs', '1', '--limit', String(LIMIT), '--out', out);
 
   // The validation split's class shares: always answering the commoner class, and the loss of predicting the shares.
   const { validation } = await prepareData({ name: 'spam', limit: LIMIT, length: 64, vocab: 8000 });

@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TrainingClient, TrainingError } from '../engine/worker/client.js';
+import { TrainingClient } from '../engine/worker/client.js';
 import { commandSchema, eventSchema } from '../engine/worker/protocol.js';
 import { folderHandler } from '../engine/train/checkpoint.js';
 import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { graphOf, tinyMlp } from './train-fixtures.js';
 import { tfReady } from './helpers/tf.js';
+import { killAtCheckpoint } from './helpers/kill-run.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'attn-worker-'));
 
@@ -34,18 +35,7 @@ test('killing the training process mid-epoch keeps its checkpoints, the parent r
   const events = collect(client);
   // Killed as soon as a mid-epoch checkpoint from step 10 on is reported (progress events are
   // throttled, so the kill is keyed to the checkpoint itself, not to a step count).
-  let killedAfter: TrainEventOf<'checkpoint'> | undefined;
-  client.on('checkpoint', (e: TrainEventOf<'checkpoint'>) => {
-    if (!killedAfter && e.reason === 'interval' && e.step >= 10) {
-      killedAfter = e;
-      client.kill('SIGKILL');
-    }
-  });
-  const err = await client.done.then(
-    () => assert.fail('the run should not finish'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof TrainingError);
+  const { killedAfter, err } = await killAtCheckpoint(client, (e) => e.reason === 'interval' && e.step >= 10);
   assert.ok(killedAfter, 'killed after a checkpoint');
   // The last checkpoint the parent heard of (one more may have been reported before the kill landed).
   const last = [...events].reverse().find((x): x is TrainEventOf<'checkpoint'> => x.type === 'checkpoint')!;

@@ -85,7 +85,8 @@ export class ArrayDataset implements Dataset {
     return new ArrayDataset({ ...this, x: f(this.x) }, this.index);
   }
 
-  batch(tf: TF, indices: ArrayLike<number>): Batch {
+  /** The inputs and labels of these samples (indices into this dataset), copied out in that order. */
+  gather(indices: ArrayLike<number>): { x: Float32Array | Int32Array; labels: Int32Array } {
     const xs = sizeOf(this.inputShape);
     const ls = sizeOf(this.labelShape);
     const n = indices.length;
@@ -96,7 +97,12 @@ export class ArrayDataset implements Dataset {
       x.set(this.x.subarray(r * xs, (r + 1) * xs), k * xs);
       labels.set(this.labels.subarray(r * ls, (r + 1) * ls), k * ls);
     }
-    return { x: tf.tensor(x, [n, ...this.inputShape], this.inputDtype), labels };
+    return { x, labels };
+  }
+
+  batch(tf: TF, indices: ArrayLike<number>): Batch {
+    const { x, labels } = this.gather(indices);
+    return { x: tf.tensor(x, [indices.length, ...this.inputShape], this.inputDtype), labels };
   }
 }
 

@@ -49,11 +49,7 @@ export async function previewData(input: DatasetSpec, hint?: InputHint, examples
     const shown = await source.build([...trainRows, ...probeRows]);
     if (!standardizes(spec, shown)) {
       return {
-        name: shown.name,
-        inputShape: [...shown.inputShape],
-        inputDtype: shown.inputDtype,
-        labelShape: [...shown.labelShape],
-        classNames: [...source.classNames],
+        ...layoutOf(shown, source.classNames),
         classCounts: shown.labelShape.length || !source.labels ? [] : countClasses(source.labels, source.classNames.length),
         trainSamples: train.length,
         validationSamples: validation.length,
@@ -68,6 +64,11 @@ export async function previewData(input: DatasetSpec, hint?: InputHint, examples
   return previewOf(data, examples);
 }
 
+/** A dataset's name, sample layout and class names, as the preview shows them. */
+function layoutOf(ds: ArrayDataset, classNames: readonly string[]) {
+  return { name: ds.name, inputShape: [...ds.inputShape], inputDtype: ds.inputDtype, labelShape: [...ds.labelShape], classNames: [...classNames] };
+}
+
 function previewOf(
   data: { train: ArrayDataset; validation: ArrayDataset; classNames: readonly string[]; normalization?: unknown },
   examples: number,
@@ -76,11 +77,7 @@ function previewOf(
   const counts = new Array<number>(data.classNames.length).fill(0);
   if (!train.labelShape.length) for (const ds of [train, validation]) for (let i = 0; i < ds.size; i++) counts[ds.labels[ds.row(i)]]++;
   return {
-    name: train.name,
-    inputShape: [...train.inputShape],
-    inputDtype: train.inputDtype,
-    labelShape: [...train.labelShape],
-    classNames: [...data.classNames],
+    ...layoutOf(train, data.classNames),
     classCounts: train.labelShape.length ? [] : counts,
     trainSamples: train.size,
     validationSamples: validation.size,

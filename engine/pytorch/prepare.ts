@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { exportPytorch, type PytorchExport } from '../export/pytorch.js';
 import { planExport } from '../export/plan.js';
 import type { GraphFile } from '../graph/types.js';
-import { sizeOf, type ArrayDataset, type PreparedData } from '../data/index.js';
+import type { ArrayDataset, PreparedData } from '../data/index.js';
 import { deriveSeed, permutation } from '../data/random.js';
 import { permuteArray } from '../export/torch-weights.js';
 import type { TrainConfig } from '../schemas/train-config.js';
@@ -75,16 +75,8 @@ function trainedOutputs(graph: GraphFile): TrainedOutputSpec[] {
 
 /** A split's samples, gathered from its backing arrays into the module's layout (images NHWC -> NCHW). */
 function gather(ds: ArrayDataset): { x: Float32Array | Int32Array; xShape: number[]; y: Int32Array; yShape: number[] } {
-  const xs = sizeOf(ds.inputShape);
-  const ls = sizeOf(ds.labelShape);
   const n = ds.size;
-  const x = ds.inputDtype === 'int32' ? new Int32Array(n * xs) : new Float32Array(n * xs);
-  const y = new Int32Array(n * ls);
-  for (let i = 0; i < n; i++) {
-    const r = ds.row(i);
-    x.set(ds.x.subarray(r * xs, (r + 1) * xs), i * xs);
-    y.set(ds.labels.subarray(r * ls, (r + 1) * ls), i * ls);
-  }
+  const { x, labels: y } = ds.gather(Array.from({ length: n }, (_, i) => i));
   const shape = [n, ...ds.inputShape];
   const yShape = [n, ...ds.labelShape];
   if (shape.length === 4 && x instanceof Float32Array) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Dialog, Page } from 'playwright-core';
 import { serializeGraph } from '../../engine/graph/schema.js';
 import { tinyGraph } from '../host-fixtures.js';
-import { browserModeSuite, openEditor, skipReason } from './harness.js';
+import { browserModeSuite, openFile, skipReason, withEditor } from './harness.js';
 import { shows } from './canvas-page.js';
 
 const skip = skipReason();
@@ -18,8 +18,7 @@ if (skip) console.log(`# NOTICE: ${skip}`);
 const titleIs = (page: Page, name: string) => shows(page, 'doc-title', name);
 
 async function openThroughDialog(page: Page, name: string): Promise<void> {
-  await page.getByTestId('cmd-file.open').click();
-  await page.getByTestId(`file-entry-${name}`).click();
+  await openFile(page, name);
   await titleIs(page, name);
 }
 
@@ -38,8 +37,7 @@ describe('files in browser mode (headless Chromium)', { skip, timeout: 120_000 }
   });
 
   test('Open Recent opens the chosen file directly; a file that is gone says so and leaves the list; Clear Recent empties it', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await openThroughDialog(page, 'first.attn.json');
       await openThroughDialog(page, 'second.attn.json');
       assert.deepEqual(await recentEntries(page), ['second.attn.json', 'first.attn.json']);
@@ -68,14 +66,11 @@ describe('files in browser mode (headless Chromium)', { skip, timeout: 120_000 }
       await page.getByTestId('recent-menu').waitFor({ state: 'detached' });
       assert.deepEqual(await recentEntries(page), []);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('closing the page with unsaved work asks first; once saved it closes without asking', async () => {
-    const { context, page } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page }) => {
       await openThroughDialog(page, 'first.attn.json');
       await page.getByTestId('palette-item-core.flatten').dblclick();
       await page.getByTestId('dirty-marker').waitFor();
@@ -99,8 +94,6 @@ describe('files in browser mode (headless Chromium)', { skip, timeout: 120_000 }
       await page.close({ runBeforeUnload: true });
       await closed;
       assert.equal(promptedAgain, false);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

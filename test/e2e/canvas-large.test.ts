@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { serializeGraph } from '../../engine/graph/schema.js';
 import { canvasGraph, edgeInto, EDITED_NODE } from '../helpers/canvas-graph.js';
-import { browserModeSuite, openEditor, skipReason } from './harness.js';
+import { browserModeSuite, openEditor, openFile, skipReason } from './harness.js';
 import { shows } from './canvas-page.js';
 
 const skip = skipReason();
@@ -23,8 +23,7 @@ describe('a 500-node graph on the canvas (headless Chromium)', { skip, timeout: 
     const { context, page, errors } = await openEditor(env.browser, env.server.url);
     page.setDefaultTimeout(60_000);
     try {
-      await page.getByTestId('cmd-file.open').click();
-      await page.getByTestId('file-entry-large.attn.json').click();
+      await openFile(page, 'large.attn.json');
       // Fitted into view, every node is drawn.
       await page
         .locator('.react-flow__node')

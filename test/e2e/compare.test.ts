@@ -10,7 +10,7 @@ import { RunFolder, RunJournal } from '../../engine/runs/index.js';
 import type { GraphFile } from '../../engine/graph/types.js';
 import { Sweep } from '../../engine/sweep/index.js';
 import { tinyMlp } from '../train-fixtures.js';
-import { browserModeSuite, openEditor, skipReason, textIncludes } from './harness.js';
+import { browserModeSuite, skipReason, textIncludes, withEditor } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -60,8 +60,7 @@ describe('compare runs end to end (browser mode, headless Chromium)', { skip, ti
   });
 
   test('tick two runs, Compare: both curves, the settings diff and the graph diff', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await page.getByTestId('dock-tab-runs').click();
       await page.getByTestId('run-pick-run-narrow').check();
       assert.equal(await page.getByTestId('runs-compare').isDisabled(), true, 'one run is not a comparison');
@@ -82,14 +81,11 @@ describe('compare runs end to end (browser mode, headless Chromium)', { skip, ti
       assert.ok(batches > 2, `${batches} batch points`);
       assert.ok(Number(await page.getByTestId('compare-series-run-narrow').getAttribute('data-points')) > 2);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('Sweeps: the trials sorted by the metric, the best starred and drawn in the parallel coordinates; its graph opens in one click', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await page.getByTestId('dock-tab-runs').click();
       await page.getByTestId('runs-sweeps').click();
       await page.getByTestId('sweep-units-sweep').click();
@@ -116,8 +112,6 @@ describe('compare runs end to end (browser mode, headless Chromium)', { skip, ti
       await page.getByTestId('node-hidden').waitFor();
       await page.waitForFunction(textIncludes, ['node-hidden', String(units)] as const);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, countIs, openEditor, ROOT, skipReason, textIs, titleIncludes } from './harness.js';
+import { browserModeSuite, countIs, openEditor, openFile, ROOT, skipReason, textIs, titleIncludes, withEditor } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -20,12 +20,6 @@ interface SavedGraph {
   nodes: { id: string; type: string; bypass?: boolean; position: { x: number; y: number } }[];
   edges: { from: { node: string }; to: { node: string }; via?: { x: number; y: number }[] }[];
   comments?: { id: string; text: string }[];
-}
-
-async function openFile(page: Page, name: string): Promise<void> {
-  await page.getByTestId('cmd-file.open').click();
-  await page.getByTestId(`file-entry-${name}`).click();
-  await page.getByTestId('node-conv1').waitFor();
 }
 
 async function center(page: Page, testId: string): Promise<{ x: number; y: number }> {
@@ -67,9 +61,8 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
   });
 
   test('context menus on a node, the canvas and a wire: keys, Esc and a click away; a right drag pans instead', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await openFile(page, TEMPLATE);
+    await withEditor(env, async ({ page, errors }) => {
+      await openFile(page, TEMPLATE, 'node-conv1');
       const menu = page.getByTestId('context-menu');
 
       // Node menu, by keys: Down to Duplicate, Enter.
@@ -132,15 +125,12 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
       assert.notEqual(await transform(), t0, 'the view moved');
       assert.equal(await menu.count(), 0, 'no menu after a drag');
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('a wire dropped on empty canvas offers only blocks that take it, and connects the one chosen', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await openFile(page, TEMPLATE);
+    await withEditor(env, async ({ page, errors }) => {
+      await openFile(page, TEMPLATE, 'node-conv1');
       const edgesBefore = await edgeCount(page);
       const from = await center(page, 'handle-pool2-out-out');
       const spot = await emptySpot(page);
@@ -167,9 +157,7 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
       await page.waitForFunction(textIs, [`shape-${added[0]}-out`, '[?, 1568]'] as const);
       assert.equal(await edgeCount(page), edgesBefore + 1);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('shortcut list, in-app unsaved-change prompt (no native dialog), and no text selection across the chrome', async () => {
@@ -190,7 +178,7 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
       await page.keyboard.press('Escape');
       await help.waitFor({ state: 'detached' });
 
-      await openFile(page, TEMPLATE);
+      await openFile(page, TEMPLATE, 'node-conv1');
       await page.getByTestId('node-dropout').locator('.block-node__title').click();
       await page.keyboard.press('Delete');
       await page.getByTestId('dirty-marker').waitFor();
@@ -224,9 +212,8 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
   });
 
   test('bypass: refused with the node named where shapes change; a bypassed node is greyed, saved, and compiles as identity', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await openFile(page, TEMPLATE);
+    await withEditor(env, async ({ page, errors }) => {
+      await openFile(page, TEMPLATE, 'node-conv1');
       await page.getByTestId('node-conv2').locator('.block-node__title').click();
       await page.keyboard.press('Control+b');
       await page
@@ -254,17 +241,12 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
       await page.keyboard.press('Control+b');
       await page.locator('[data-testid="node-dropout"]:not([data-bypassed])').waitFor();
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('align, distribute, group then ungroup, and the knife cuts the wires it crosses', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await page.getByTestId('cmd-file.open').click();
-      await page.getByTestId(`file-entry-${STAGGERED}`).click();
-      await page.getByTestId('node-conv1').waitFor();
+    await withEditor(env, async ({ page, errors }) => {
+      await openFile(page, STAGGERED, 'node-conv1');
       await page.getByTestId('cmd-view.fit').click();
       const ids = ['conv1', 'pool1', 'conv2'];
       const boxes = async () => Promise.all(ids.map(async (id) => (await page.getByTestId(`node-${id}`).boundingBox())!));
@@ -327,15 +309,12 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
       await page.waitForFunction(countIs, ['[data-testid^="edge-"]', before - 1] as const);
       assert.equal(await page.getByTestId('context-menu').count(), 0, 'the knife opens no menu');
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('comments and reroute points: added from the menus, saved in the file, there again after reopening', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await openFile(page, TEMPLATE);
+    await withEditor(env, async ({ page, errors }) => {
+      await openFile(page, TEMPLATE, 'node-conv1');
       const spot = await emptySpot(page);
       await rightClick(page, spot);
       await page.getByTestId('menu-add-comment').click();
@@ -375,12 +354,10 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
 
       await page.reload();
       await page.getByTestId('canvas').waitFor();
-      await openFile(page, 'noted.attn.json');
+      await openFile(page, 'noted.attn.json', 'node-conv1');
       await page.getByTestId('comment-title-comment1').getByText('Feature extractor').waitFor();
       await page.locator('[data-testid^="reroute-"]').first().waitFor();
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -2,23 +2,16 @@
 // uses it: through the page, its buttons and keys, with real files on disk.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, countIs, openEditor, ROOT, skipReason, textIs, titleIncludes } from './harness.js';
+import { browserModeSuite, copyTemplates, countIs, nodeIds, openFile, ROOT, skipReason, textIs, titleIncludes, withEditor } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
 
 const TEMPLATE = 'mnist-cnn.attn.json';
 const templateGraph = async () => JSON.parse(await readFile(path.join(ROOT, 'templates', TEMPLATE), 'utf8')) as { name: string; nodes: { id: string }[] };
-
-/** Opens a workspace file through the browser-mode Open dialog. */
-async function openFile(page: Page, name: string): Promise<void> {
-  await page.getByTestId('cmd-file.open').click();
-  await page.getByTestId('file-dialog-open').waitFor();
-  await page.getByTestId(`file-entry-${name}`).click();
-}
 
 /** Waits until the element with this test id shows exactly `text` (shapes update after an edit). */
 async function waitForText(page: Page, testId: string, text: string): Promise<void> {
@@ -37,16 +30,9 @@ async function dragBetween(page: Page, fromTestId: string, toTestId: string, whi
   await page.mouse.up();
 }
 
-async function nodeIds(page: Page): Promise<string[]> {
-  const ids = await page
-    .locator('[data-testid^="node-"][data-type]')
-    .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('node-'.length)));
-  return ids.sort();
-}
-
 describe('editor end to end (browser mode, headless Chromium)', { skip, timeout: 180_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
-    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(workspace, TEMPLATE));
+    await copyTemplates(workspace, [TEMPLATE]);
   });
 
   test('without the token the page loads but the host API is refused, a cookie with the token included', async () => {
@@ -85,8 +71,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
   });
 
   test('the token leaves the address bar for sessionStorage, and a reload still reaches the host', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ context, page, errors }) => {
       const token = new URL(env.server.url).searchParams.get('token')!;
       assert.equal(page.url(), `${env.server.origin}/`, 'the token is gone from the address bar (and the history entry)');
       assert.equal(
@@ -100,14 +85,11 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       await page.getByTestId(`file-entry-${TEMPLATE}`).waitFor();
       assert.equal(page.url(), `${env.server.origin}/`);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('the editor loads with its palette and canvas, without errors or CSP violations', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       const items = await page.locator('[data-testid^="palette-item-"]').count();
       assert.ok(items >= 10, `${items} blocks in the palette`);
       await page.getByTestId('palette-item-core.dense').waitFor();
@@ -115,14 +97,11 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       await page.getByTestId('cmd-file.open').click();
       await page.getByTestId(`file-entry-${TEMPLATE}`).waitFor();
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('a template opens and its nodes render with their shapes', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       const template = await templateGraph();
       await openFile(page, TEMPLATE);
       await page.getByTestId(`node-${template.nodes[0].id}`).waitFor();
@@ -132,15 +111,12 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       assert.equal(await page.locator('[data-testid^="error-badge-"]').count(), 0, 'a valid template has no error badges');
       assert.match((await page.getByTestId('doc-title').textContent()) ?? '', /mnist-cnn/);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('a broken file shows its diagnostics and changes nothing', async () => {
     await writeFile(path.join(env.server.workspace, 'broken.attn.json'), '{\n  "format": "attention-studio.graph",\n  "version": 1,\n  "nodes": [\n');
-    const { context, page } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page }) => {
       await openFile(page, TEMPLATE);
       await page.getByTestId('node-conv1').waitFor();
       const before = await nodeIds(page);
@@ -154,14 +130,11 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       assert.deepEqual(await nodeIds(page), before);
       assert.equal(await page.getByTestId('doc-title').textContent(), title);
       assert.equal(await page.getByTestId('dirty-marker').count(), 0);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('save, reload the page, open the file again: the same graph', async () => {
-    const { context, page } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page }) => {
       await openFile(page, TEMPLATE);
       await page.getByTestId('node-conv1').waitFor();
       await page.getByTestId('cmd-file.saveAs').click();
@@ -188,14 +161,11 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       await page.getByTestId('node-conv1').waitFor();
       assert.deepEqual(await nodeIds(page), saved.nodes.map((n) => n.id).sort());
       assert.equal(await page.getByTestId('shape-conv1-out').textContent(), '[?, 28, 28, 16]');
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('undo and redo a parameter edit and a deletion', async () => {
-    const { context, page } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page }) => {
       await openFile(page, TEMPLATE);
       const shape = page.getByTestId('shape-conv1-out');
       await shape.waitFor();
@@ -218,14 +188,11 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       await page.getByTestId('node-dropout').waitFor();
       await page.getByTestId('cmd-edit.redo').click();
       await page.getByTestId('node-dropout').waitFor({ state: 'detached' });
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('drag a block from the palette, connect it and read the shape on the edge; an invalid connection is refused', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await openFile(page, TEMPLATE);
       await page.getByTestId('node-pool2').waitFor();
       const before = await nodeIds(page);
@@ -257,8 +224,6 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       assert.equal(await edges(), edgesBefore + 1);
       assert.equal(await page.getByTestId('shape-conv2-out').textContent(), '[?, 14, 14, 32]');
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { RunFolder, RUN_FILES } from '../../engine/runs/index.js';
-import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
+import { browserModeSuite, ROOT, skipReason, withEditor } from './harness.js';
 import type { PageGlobals } from './training-page.js';
 
 const skip = skipReason();
@@ -76,8 +76,7 @@ describe('attention map scales (browser mode, headless Chromium)', { skip, timeo
   const env = browserModeSuite(async (workspace) => writeRun(path.join(path.dirname(workspace), 'state', 'runs')));
 
   test('a near-uniform map is drawn uniform under the shared scale, and stretched with a warning under the per-map scale', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await page.getByTestId('dock-tab-runs').click();
       await page.getByTestId(`run-open-${RUN}`).click();
       await page.getByTestId('dock-tab-attention').click();
@@ -113,8 +112,6 @@ describe('attention map scales (browser mode, headless Chromium)', { skip, timeo
       const stretched = await colourSpread(page);
       assert.ok(stretched > 300, `under the per-map scale the map's colours spread ${stretched}`);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -6,11 +6,10 @@
 // for the tiny ViT.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
+
 import type { Page } from 'playwright-core';
-import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
-import { drawnColours, openTemplate, setField, text, waitForState, type PageGlobals } from './training-page.js';
+import { browserModeSuite, copyTemplates, skipReason, withEditor } from './harness.js';
+import { drawnColours, fillTrainingForm, openTemplate, type PageGlobals, text, waitForState } from './training-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -18,13 +17,10 @@ if (skip) console.log(`# NOTICE: ${skip}`);
 const CBAM = 'cbam-mnist-small.attn.json';
 const VIT = 'vit-tiny-mnist.attn.json';
 
-/** Trains the open template for one short epoch on MNIST, inspects validation sample 3, then asks for its explanations. */
-async function trainAndInspect(page: Page): Promise<void> {
-  await page.getByTestId('dock-tab-training').click();
-  await page.getByTestId('train-dataset').selectOption('mnist');
-  await setField(page, 'limit', 320);
-  await setField(page, 'epochs', 1);
-  await setField(page, 'batchSize', 32);
+/** Opens a template, trains it for one short epoch on MNIST, inspects validation sample 3, then asks for its explanations. */
+async function trainAndInspect(page: Page, template: string): Promise<void> {
+  await openTemplate(page, template);
+  await fillTrainingForm(page, { dataset: 'mnist', limit: 320, epochs: 1, batchSize: 32 });
   await page.getByTestId('train-start').click();
   await waitForState(page, 'done', 180_000);
   await page.getByTestId('dock-tab-inspect').click();
@@ -46,15 +42,11 @@ async function camExplains(page: Page, what: RegExp): Promise<void> {
 }
 
 describe('explanations in Inspect (browser mode, headless Chromium)', { skip, timeout: 600_000 }, () => {
-  const env = browserModeSuite(async (workspace) => {
-    for (const t of [CBAM, VIT]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
-  });
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [CBAM, VIT]));
 
   test('the CBAM CNN shows a Grad-CAM overlay with a colour bar; the method, the class and the layer (list or canvas click) can be changed', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await openTemplate(page, CBAM);
-      await trainAndInspect(page);
+    await withEditor(env, async ({ page, errors }) => {
+      await trainAndInspect(page, CBAM);
       const cam = page.getByTestId('inspect-explain-cam');
       await cam.waitFor();
       assert.match((await cam.locator('figcaption').textContent()) ?? '', /of class \d \(predicted\) on pool2\.out/);
@@ -80,16 +72,12 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
       assert.equal(await page.getByTestId('inspect-explain-layer').inputValue(), 'conv1:out');
       assert.ok((await drawnColours(page, '[data-testid="inspect-explain-cam"]')) > 30, "the chosen layer's map is drawn");
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('the tiny ViT shows its attention rollout over the patch grid and its layer × head grid', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await openTemplate(page, VIT);
-      await trainAndInspect(page);
+    await withEditor(env, async ({ page, errors }) => {
+      await trainAndInspect(page, VIT);
       const rollout = page.getByTestId('inspect-explain-rollout');
       await rollout.waitFor();
       assert.match((await rollout.locator('figcaption').textContent()) ?? '', /Attention rollout through encoders#1\/layer → encoders#2\/layer/);
@@ -107,8 +95,6 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
       await page.getByTestId('inspect-head-zoom').waitFor();
       assert.match((await text(page, 'inspect-head-zoom')) ?? '', /encoders#2\/layer\.attention · head 1|head 1/);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

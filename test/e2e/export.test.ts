@@ -3,10 +3,9 @@
 // as an ONNX model, downloaded and run under onnxruntime.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { browserModeSuite, openEditor, ROOT, skipReason, textIncludes } from './harness.js';
+import { browserModeSuite, copyTemplates, openFile, skipReason, textIncludes, withEditor } from './harness.js';
 import { torchAvailable } from '../helpers/torch.js';
 
 const skip = skipReason();
@@ -19,15 +18,12 @@ if (noTorch) console.log(`# NOTICE: skipping the ONNX tab of the Export dialog: 
 
 describe('export dialog end to end (browser mode, headless Chromium)', { skip, timeout: 240_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
-    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(workspace, TEMPLATE));
+    await copyTemplates(workspace, [TEMPLATE]);
   });
 
   test('the open graph exports to every target; Save downloads the PyTorch file', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await page.getByTestId('cmd-file.open').click();
-      await page.getByTestId(`file-entry-${TEMPLATE}`).click();
-      await page.getByTestId('node-cbam').waitFor();
+    await withEditor(env, async ({ page, errors }) => {
+      await openFile(page, TEMPLATE, 'node-cbam');
       await page.getByTestId('cmd-file.export').click();
       const code = page.getByTestId('export-code');
       await code.waitFor();
@@ -48,17 +44,12 @@ describe('export dialog end to end (browser mode, headless Chromium)', { skip, t
       await page.getByTestId('export-close').click();
       assert.equal(await page.getByTestId('export-dialog').count(), 0);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('the ONNX tab exports through PyTorch; Save downloads a model onnxruntime runs', { skip: noTorch }, async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await page.getByTestId('cmd-file.open').click();
-      await page.getByTestId(`file-entry-${TEMPLATE}`).click();
-      await page.getByTestId('node-cbam').waitFor();
+    await withEditor(env, async ({ page, errors }) => {
+      await openFile(page, TEMPLATE, 'node-cbam');
       await page.getByTestId('cmd-file.export').click();
       await page.getByTestId('export-code').waitFor();
       await page.getByTestId('export-target-onnx').click();
@@ -86,22 +77,17 @@ describe('export dialog end to end (browser mode, headless Chromium)', { skip, t
         await session.release();
       }
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('a graph with errors shows its diagnostics instead of code', async () => {
-    const { context, page } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page }) => {
       await page.getByTestId('palette-item-core.dense').waitFor();
       // A new graph is empty: no Input, no Output.
       await page.keyboard.press('Control+E');
       await page.getByTestId('export-diagnostics').waitFor();
       assert.match((await page.getByTestId('export-diagnostics').textContent()) ?? '', /the graph is empty: add an Input and an Output/);
       assert.equal(await page.getByTestId('export-code').count(), 0);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -4,15 +4,16 @@
 // head for MNIST's 10 classes, a few batches trained in the training process.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readdir, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { compileGraph } from '../../engine/compile/compile.js';
 import { exportPytorch } from '../../engine/export/pytorch.js';
 import { torchWeightsFile } from '../../engine/export/torch-weights.js';
 import { loadTemplate } from '../helpers/graphs.js';
 import { tfReady } from '../helpers/tf.js';
-import { browserModeSuite, openEditor, ROOT, skipReason, textIs } from './harness.js';
-import { loadCheckpoint, resolveCheckpoint } from '../../engine/train/checkpoint.js';
+import { browserModeSuite, copyTemplates, openFile, skipReason, textIs, withEditor } from './harness.js';
+import { fillTrainingForm } from './training-page.js';
+import { runWeights, same } from '../helpers/checkpoints.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -31,35 +32,16 @@ async function pretrainedFile(file: string): Promise<void> {
   compiled.model.dispose();
 }
 
-/** A run's newest checkpoint, weight by name. */
-async function runWeights(dir: string): Promise<Map<string, Float32Array>> {
-  const tf = await tfReady;
-  const ck = await loadCheckpoint(tf, await resolveCheckpoint(dir));
-  const out = new Map(ck.weightNames.map((n, i) => [n, ck.weights[i].dataSync() as Float32Array]));
-  tf.dispose([...ck.weights, ...ck.optimizer]);
-  return out;
-}
-
-const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
-
 describe('fine-tuning from the editor (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
-    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(workspace, TEMPLATE));
+    await copyTemplates(workspace, [TEMPLATE]);
     await pretrainedFile(path.join(workspace, 'pretrained.safetensors'));
   });
 
   test('load weights into ResNet-20, freeze the backbone, a new head, train a few batches', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await page.getByTestId('cmd-file.open').click();
-      await page.getByTestId('file-dialog-open').waitFor();
-      await page.getByTestId(`file-entry-${TEMPLATE}`).click();
-      await page.getByTestId('node-image').waitFor();
-      await page.getByTestId('dock-tab-training').click();
-      await page.getByTestId('train-dataset').selectOption('mnist');
-      await page.getByTestId('train-limit').fill('96');
-      await page.getByTestId('train-batchSize').fill('16');
-      await page.getByTestId('train-epochs').fill('1');
+    await withEditor(env, async ({ page, errors }) => {
+      await openFile(page, TEMPLATE, 'node-image');
+      await fillTrainingForm(page, { dataset: 'mnist', limit: 96, batchSize: 16, epochs: 1 });
 
       await page.getByTestId('weights-path').fill('pretrained.safetensors');
       await page.getByTestId('weights-load').click();
@@ -113,8 +95,6 @@ describe('fine-tuning from the editor (browser mode, headless Chromium)', { skip
       for (const gone of ['height', 'width', 'channels', 'features'])
         assert.equal(await page.getByTestId(`param-${gone}`).count(), 0, `${gone} shown for tokens`);
       assert.equal(await page.getByTestId('param-length').count(), 1);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

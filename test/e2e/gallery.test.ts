@@ -4,10 +4,10 @@
 // and saved as a version-2 file.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, countIs, openEditor, ROOT, skipReason, zoomIs } from './harness.js';
+import { browserModeSuite, copyTemplates, countIs, nodeIds, openFile, ROOT, skipReason, withEditor, zoomIs } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -29,23 +29,15 @@ interface PageGlobals {
 const counted = (id: string) =>
   /^\d+(\.\d+)?[kM]?$/.test((globalThis as unknown as PageGlobals).document.querySelectorAll(`[data-testid="template-params-${id}"]`)[0]?.textContent ?? '');
 
-async function nodeIds(page: Page): Promise<string[]> {
-  const ids = await page
-    .locator('[data-testid^="node-"][data-type]')
-    .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('node-'.length)));
-  return ids.sort();
-}
-
 describe('template gallery and composites end to end (browser mode, headless Chromium)', { skip, timeout: 240_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
-    await copyFile(path.join(ROOT, 'templates', 'mnist-cnn.attn.json'), path.join(workspace, 'mnist-cnn.attn.json'));
+    await copyTemplates(workspace, ['mnist-cnn.attn.json']);
   });
 
   test('every template opens from the gallery as an unsaved copy, its nodes drawn without error badges', async () => {
     const files = (await readdir(path.join(ROOT, 'templates'))).filter((f) => f.endsWith('.attn.json')).sort();
     assert.ok(files.length >= 5, `${files.length} templates`);
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       for (const [i, file] of files.entries()) {
         const id = file.slice(0, -'.attn.json'.length);
         const template = JSON.parse(await readFile(path.join(ROOT, 'templates', file), 'utf8')) as TemplateFile;
@@ -80,17 +72,12 @@ describe('template gallery and composites end to end (browser mode, headless Chr
         assert.equal(await page.getByTestId('doc-title').getAttribute('title'), 'not saved yet');
       }
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('group two nodes into a composite, open it, go back, and save a version-2 file', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await page.getByTestId('cmd-file.open').click();
-      await page.getByTestId('file-entry-mnist-cnn.attn.json').click();
-      await page.getByTestId('node-conv2').waitFor();
+    await withEditor(env, async ({ page, errors }) => {
+      await openFile(page, 'mnist-cnn.attn.json', 'node-conv2');
       await page.getByTestId('node-conv2').locator('.block-node__title').click();
       await page
         .getByTestId('node-pool2')
@@ -138,8 +125,6 @@ describe('template gallery and composites end to end (browser mode, headless Chr
       await page.getByTestId('cmd-edit.undo').click();
       await page.getByTestId('node-conv2').waitFor();
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

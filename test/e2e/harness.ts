@@ -4,7 +4,7 @@
 import { after, before } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +75,11 @@ export function launch(): Promise<Browser> {
   });
 }
 
+/** Copies templates (by file name) from the repository into a workspace. */
+export async function copyTemplates(workspace: string, names: string[]): Promise<void> {
+  for (const name of names) await copyFile(path.join(ROOT, 'templates', name), path.join(workspace, name));
+}
+
 /**
  * Browser mode and headless Chromium for the tests of one describe block:
  * started before them (then `prepare` fills the workspace), closed after them,
@@ -115,6 +120,32 @@ export async function openEditor(browser: Browser, url: string): Promise<OpenPag
   await page.getByTestId('canvas').waitFor();
   await page.getByTestId('palette').waitFor();
   return { context, page, errors };
+}
+
+/** Opens a workspace file through the Open dialog; with `ready`, waits until the element with that test id (a node of the graph) shows. */
+export async function openFile(page: Page, name: string, ready?: string): Promise<void> {
+  await page.getByTestId('cmd-file.open').click();
+  await page.getByTestId('file-dialog-open').waitFor();
+  await page.getByTestId(`file-entry-${name}`).click();
+  if (ready) await page.getByTestId(ready).waitFor();
+}
+
+/** Runs `body` on a fresh editor page of the suite's server; the page's context is closed whatever happens. */
+export async function withEditor(env: { server: Served; browser: Browser }, body: (opened: OpenPage) => Promise<void>): Promise<void> {
+  const opened = await openEditor(env.browser, env.server.url);
+  try {
+    await body(opened);
+  } finally {
+    await opened.context.close();
+  }
+}
+
+/** The ids of the graph's nodes on the canvas, sorted. */
+export async function nodeIds(page: Page): Promise<string[]> {
+  const ids = await page
+    .locator('[data-testid^="node-"][data-type]')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('node-'.length)));
+  return ids.sort();
 }
 
 // Page functions for waitForFunction (string predicates are refused by the

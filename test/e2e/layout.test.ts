@@ -5,10 +5,10 @@
 // gets a problem keeps its size, the problem a badge hanging under it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, countIs, openEditor, ROOT, skipReason, zoomIs } from './harness.js';
+import { browserModeSuite, copyTemplates, countIs, openFile, ROOT, skipReason, withEditor, zoomIs } from './harness.js';
 
 /** 11 px on screen for the smallest node text, 10 px (renderer/src/canvas/framing.ts). */
 const READABLE_ZOOM = 1.1;
@@ -108,13 +108,12 @@ async function openTemplateCopy(page: Page, id: string, nodes: number): Promise<
 }
 
 describe('canvas layout and readability (browser mode, headless Chromium)', { skip, timeout: 600_000 }, () => {
-  const env = browserModeSuite(async (workspace) => copyFile(path.join(ROOT, 'templates', AUTO_LAYOUT_FILE), path.join(workspace, AUTO_LAYOUT_FILE)));
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [AUTO_LAYOUT_FILE]));
 
   test('every template opens laid out with no two nodes overlapping, readable, its input end in view', async () => {
     const files = (await readdir(path.join(ROOT, 'templates'))).filter((f) => f.endsWith('.attn.json')).sort();
     assert.ok(files.length >= 20, `${files.length} templates`);
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       const report: string[] = [];
       for (const file of files) {
         const id = file.slice(0, -'.attn.json'.length);
@@ -153,14 +152,11 @@ describe('canvas layout and readability (browser mode, headless Chromium)', { sk
       }
       console.log(`# ${report.length} templates, no overlaps:\n# ${report.join('\n# ')}`);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('a node that gets a problem keeps its width and height; the problem is a badge under it', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await openTemplateCopy(page, 'mnist-cnn', 10);
       const box = async (testId: string) => (await page.getByTestId(testId).boundingBox())!;
       const before = await box('node-conv1');
@@ -185,17 +181,13 @@ describe('canvas layout and readability (browser mode, headless Chromium)', { sk
         [],
       );
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('Auto-layout (Shift+L) lays a file out with no overlaps and frames its input end readably', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       const template = JSON.parse(await readFile(path.join(ROOT, 'templates', AUTO_LAYOUT_FILE), 'utf8')) as TemplateFile;
-      await page.getByTestId('cmd-file.open').click();
-      await page.getByTestId(`file-entry-${AUTO_LAYOUT_FILE}`).click();
+      await openFile(page, AUTO_LAYOUT_FILE);
       await page.waitForFunction(countIs, ['.block-node[data-type]', template.nodes.length] as [string, number]);
       await page.getByTestId('canvas').click({ position: { x: 5, y: 5 } }); // focus on the canvas, nothing selected
       await page.keyboard.press('Shift+L');
@@ -207,8 +199,6 @@ describe('canvas layout and readability (browser mode, headless Chromium)', { sk
       await page.waitForTimeout(250);
       assert.deepEqual(overlaps(await nodeBoxes(page)), []);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

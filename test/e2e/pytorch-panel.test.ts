@@ -3,9 +3,8 @@
 // offered, and a run trains on it with its interpreter, torch and device named.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, copyFile } from 'node:fs/promises';
-import path from 'node:path';
-import { browserModeSuite, openEditor, ROOT, skipReason, textIs } from './harness.js';
+import { access } from 'node:fs/promises';
+import { browserModeSuite, copyTemplates, openFile, skipReason, textIs, withEditor } from './harness.js';
 import { torchAvailable } from '../helpers/torch.js';
 import { drawnColours, selectOutput } from './training-page.js';
 
@@ -16,15 +15,11 @@ if (skip) console.log(`# NOTICE: skipping the PyTorch panel: ${skip}`);
 const BENCH = 'bench-se-cnn.attn.json';
 
 describe('PyTorch in the Training panel (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
-  const env = browserModeSuite(async (workspace) => copyFile(path.join(ROOT, 'templates', BENCH), path.join(workspace, BENCH)));
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [BENCH]));
 
   test('the panel shows the Python with torch, trains on pytorch, and says why when the interpreter has none', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await page.getByTestId('cmd-file.open').click();
-      await page.getByTestId('file-dialog-open').waitFor();
-      await page.getByTestId(`file-entry-${BENCH}`).click();
-      await page.getByTestId('node-image').waitFor();
+    await withEditor(env, async ({ context, page, errors }) => {
+      await openFile(page, BENCH, 'node-image');
       await page.getByTestId('dock-tab-training').click();
       const info = page.getByTestId('train-pytorch-info');
       await page.waitForFunction(
@@ -102,8 +97,6 @@ describe('PyTorch in the Training panel (browser mode, headless Chromium)', { sk
         { timeout: 30_000 },
       );
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -6,11 +6,11 @@
 // README's pictures of the Attention tab and of Inspect there.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
-import { drawnColours, selectOutput, setField, text, waitForState } from './training-page.js';
+import { browserModeSuite, copyTemplates, openFile, skipReason, withEditor } from './harness.js';
+import { drawnColours, fillTrainingForm, selectOutput, text, waitForState } from './training-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -24,16 +24,8 @@ const TYPED_TOKENS = ['free', 'money', '!', '!', '!', 'click', 'here', 'to', 'cl
 
 /** Opens a template, trains it for one short epoch on `spam` and waits until the run is done. */
 async function trainOnSpam(page: Page, template: string, limit: number): Promise<void> {
-  await page.getByTestId('cmd-file.open').click();
-  await page.getByTestId('file-dialog-open').waitFor();
-  await page.getByTestId(`file-entry-${template}`).click();
-  await page.getByTestId('node-words').waitFor();
-  await page.getByTestId('dock-tab-training').click();
-  await page.getByTestId('train-dataset').selectOption('spam');
-  await setField(page, 'limit', limit);
-  await setField(page, 'epochs', 1);
-  await setField(page, 'batchSize', 32);
-  await setField(page, 'probeIntervalMs', 0);
+  await openFile(page, template, 'node-words');
+  await fillTrainingForm(page, { dataset: 'spam', limit: limit, epochs: 1, batchSize: 32, probeIntervalMs: 0 });
   await page.getByTestId('train-start').click();
   try {
     await waitForState(page, 'done', 180_000);
@@ -76,13 +68,10 @@ function assertTypedTokens(got: string[]): void {
 }
 
 describe('text models (browser mode, headless Chromium)', { skip, timeout: 600_000 }, () => {
-  const env = browserModeSuite(async (workspace) => {
-    for (const t of [BIGRU, TRANSFORMER, HAN]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
-  });
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [BIGRU, TRANSFORMER, HAN]));
 
   test('the BiGRU shades the words of a probe message; Inspect classifies typed text and shades its words', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await trainOnSpam(page, BIGRU, 200);
       await showOutput(page, 'attention.weights');
       const words = await shadedWords(page, '[data-testid="attention-map-attention-weights"]');
@@ -100,14 +89,11 @@ describe('text models (browser mode, headless Chromium)', { skip, timeout: 600_0
       assert.ok(Math.abs(typed.reduce((a, w) => a + w.weight, 0) - 1) < 1e-3);
       assert.match((await text(page, 'inspect-panel')) ?? '', /free money/, 'the input is shown as its words');
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test("the Transformer shows each head's word-to-word weights labelled with the words, live and in Inspect", async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await trainOnSpam(page, TRANSFORMER, 100);
       await showOutput(page, 'encoder1.attention');
       const map = '[data-testid="attention-map-encoder1-attention"]';
@@ -123,14 +109,11 @@ describe('text models (browser mode, headless Chromium)', { skip, timeout: 600_0
       assertTypedTokens(((await page.locator(`${inspected} [data-testid="token-head-3"]`).getAttribute('data-words')) ?? '').split(' '));
       assertTypedTokens((await shadedWords(page, '[data-testid="inspect-map-attention-weights"]')).map((w) => w.word));
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('HAN shades the sentences and words of a probe message, and of a typed text in Inspect', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await trainOnSpam(page, HAN, 150);
       await showOutput(page, 'wordAttention.weights');
       const live = await shadedDocument(page, '[data-testid="attention-map-wordAttention-weights"]');
@@ -151,9 +134,7 @@ describe('text models (browser mode, headless Chromium)', { skip, timeout: 600_0
       assert.ok(Math.abs(typed.reduce((a, s) => a + s.weight, 0) - 1) < 1e-3);
       await screenshot(page, 'inspect-panel', 'han-inspect.png');
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
 

@@ -1,18 +1,29 @@
 // What the training and inspection e2e tests do on the page: open a template,
 // fill the training form, wait for a state, count the colours a canvas shows.
 import type { Page } from 'playwright-core';
-import { textIs } from './harness.js';
+import { openFile, textIs } from './harness.js';
 
-export async function openTemplate(page: Page, name: string): Promise<void> {
-  await page.getByTestId('cmd-file.open').click();
-  await page.getByTestId('file-dialog-open').waitFor();
-  await page.getByTestId(`file-entry-${name}`).click();
-  await page.getByTestId('node-image').waitFor();
-}
+/** Opens a template with an image input (its node `image`). */
+export const openTemplate = (page: Page, name: string) => openFile(page, name, 'node-image');
 
 /** Sets a training form field (numbers are typed, as a person would). */
 export async function setField(page: Page, key: string, value: string | number): Promise<void> {
   await page.getByTestId(`train-${key}`).fill(String(value));
+}
+
+/** The Training tab's settings: a backend, a dataset, and values for the form's fields by key. */
+export interface TrainingForm {
+  backend?: string;
+  dataset?: string;
+  [field: string]: string | number | undefined;
+}
+
+/** Opens the Training tab and fills its form: backend and dataset first (they set the fields' defaults), then the fields in order. */
+export async function fillTrainingForm(page: Page, { backend, dataset, ...fields }: TrainingForm): Promise<void> {
+  await page.getByTestId('dock-tab-training').click();
+  if (backend) await page.getByTestId('train-backend').selectOption(backend);
+  if (dataset) await page.getByTestId('train-dataset').selectOption(dataset);
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) await setField(page, key, value);
 }
 
 export const text = (page: Page, testId: string) => page.getByTestId(testId).first().textContent();

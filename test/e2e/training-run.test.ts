@@ -7,11 +7,10 @@
 // and remembered.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
+
 import type { Page } from 'playwright-core';
-import { browserModeSuite, openEditor, ROOT, skipReason, titleIncludes } from './harness.js';
-import { setField, text, waitForState, type PageGlobals } from './training-page.js';
+import { browserModeSuite, copyTemplates, openFile, skipReason, withEditor } from './harness.js';
+import { fillTrainingForm, type PageGlobals, text, waitForState } from './training-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -19,34 +18,18 @@ if (skip) console.log(`# NOTICE: ${skip}`);
 const IMAGE = 'bench-se-cnn.attn.json';
 const SEQUENCE = 'transformer-encoder-seq.attn.json';
 
-async function openFile(page: Page, name: string): Promise<void> {
-  await page.getByTestId('cmd-file.open').click();
-  await page.getByTestId('file-dialog-open').waitFor();
-  await page.getByTestId(`file-entry-${name}`).click();
-  await page.waitForFunction(titleIncludes, name);
-}
-
 const points = async (page: Page, id: string) => Number(await page.getByTestId(id).getAttribute('data-points'));
 const pointsAtLeast = ([id, n]: [string, number]) =>
   Number((globalThis as unknown as PageGlobals).document.querySelector(`[data-testid="${id}"]`)?.getAttribute('data-points')) >= n;
 
 describe('one current run in the dock (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
-  const env = browserModeSuite(async (workspace) => {
-    for (const t of [IMAGE, SEQUENCE]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
-  });
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [IMAGE, SEQUENCE]));
 
   test('continue +1 epoch, detail across tabs, another graph puts the run away, slider follows the new run, reopening switches the graph', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       // An image run of 10 epochs, stopped after its second.
-      await openFile(page, IMAGE);
-      await page.getByTestId('dock-tab-training').click();
-      await page.getByTestId('train-dataset').selectOption('mnist');
-      await setField(page, 'limit', 80);
-      await setField(page, 'epochs', 10);
-      await setField(page, 'batchSize', 16);
-      await setField(page, 'probeEvery', 1);
-      await setField(page, 'probeIntervalMs', 0);
+      await openFile(page, IMAGE, 'node-image');
+      await fillTrainingForm(page, { dataset: 'mnist', limit: 80, epochs: 10, batchSize: 16, probeEvery: 1, probeIntervalMs: 0 });
       await page.getByTestId('train-start').click();
       await page.waitForFunction(pointsAtLeast, ['chart-epoch', 2] as [string, number], { timeout: 90_000 });
       await page.getByTestId('train-stop').click();
@@ -83,18 +66,14 @@ describe('one current run in the dock (browser mode, headless Chromium)', { skip
       assert.equal(await points(page, 'chart-epoch'), stoppedAt + 1, `stopped after ${stoppedAt} epochs, continued by one`);
 
       // Another graph: the finished run is put away; the form shows the sequence task's real sizes.
-      await openFile(page, SEQUENCE);
+      await openFile(page, SEQUENCE, 'node-tokens');
       assert.equal(await text(page, 'train-state'), 'idle', 'the new graph does not show the old run');
       assert.equal(await page.getByTestId('train-dataset').inputValue(), 'reverse');
       assert.equal(await page.getByTestId('train-seqLength').inputValue(), '10');
       assert.equal(await page.getByTestId('train-vocab').inputValue(), '10');
 
       // A sequence run: the slider follows it, its samples are token sequences (no digit thumbnails).
-      await setField(page, 'size', 256);
-      await setField(page, 'epochs', 1);
-      await setField(page, 'batchSize', 32);
-      await setField(page, 'probeEvery', 1);
-      await setField(page, 'probeIntervalMs', 0);
+      await fillTrainingForm(page, { size: 256, epochs: 1, batchSize: 32, probeEvery: 1, probeIntervalMs: 0 });
       await page.getByTestId('train-start').click();
       await waitForState(page, 'done');
       await page.getByTestId('dock-tab-attention').click();
@@ -136,8 +115,6 @@ describe('one current run in the dock (browser mode, headless Chromium)', { skip
       await page.getByTestId('dock-tab-training').click();
       assert.ok(Math.abs((await dock.boundingBox())!.height - after) <= 2, 'the size is remembered');
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

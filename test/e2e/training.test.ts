@@ -4,11 +4,10 @@
 // and inspection after training of a validation sample and of a dropped image.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
+
 import type { Page } from 'playwright-core';
-import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
-import { drawnColours, openTemplate, selectOutput, setField, text, waitForState, type PageGlobals } from './training-page.js';
+import { browserModeSuite, copyTemplates, skipReason, withEditor } from './harness.js';
+import { drawnColours, fillTrainingForm, openTemplate, type PageGlobals, selectOutput, text, waitForState } from './training-page.js';
 import { encodePng } from '../../engine/data/png.js';
 
 const skip = skipReason();
@@ -59,21 +58,12 @@ const tryEdit = (page: Page) =>
   });
 
 describe('training from the editor (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
-  const env = browserModeSuite(async (workspace) => {
-    for (const t of [BENCH, CBAM]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
-  });
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [BENCH, CBAM]));
 
   test('the benchmark template trains on MNIST: live charts and channel weights, pause, resume, stop, reopen from the runs list', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await openTemplate(page, BENCH);
-      await page.getByTestId('dock-tab-training').click();
-      await page.getByTestId('train-dataset').selectOption('mnist');
-      await setField(page, 'limit', 512);
-      await setField(page, 'epochs', 1);
-      await setField(page, 'batchSize', 8);
-      await setField(page, 'probeEvery', 1);
-      await setField(page, 'probeIntervalMs', 0);
+      await fillTrainingForm(page, { dataset: 'mnist', limit: 512, epochs: 1, batchSize: 8, probeEvery: 1, probeIntervalMs: 0 });
       await page.getByTestId('train-start').click();
 
       // Charts advance batch by batch.
@@ -137,21 +127,13 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
         'attention-step-label',
       );
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('a CBAM net shows its spatial map as a heatmap over the digit; after training a validation sample and a dropped image are inspected', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await openTemplate(page, CBAM);
-      await page.getByTestId('dock-tab-training').click();
-      await setField(page, 'limit', 320);
-      await setField(page, 'epochs', 1);
-      await setField(page, 'batchSize', 32);
-      await setField(page, 'probeEvery', 2);
-      await setField(page, 'probeIntervalMs', 0);
+      await fillTrainingForm(page, { limit: 320, epochs: 1, batchSize: 32, probeEvery: 2, probeIntervalMs: 0 });
       await page.getByTestId('dataset-preview-button').click();
       await page.getByTestId('dataset-preview').waitFor({ timeout: 60_000 });
       assert.match((await text(page, 'dataset-preview')) ?? '', /288 training \+ 32 validation samples/);
@@ -190,8 +172,6 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
       await page.getByTestId('inspect-error').waitFor({ timeout: 30_000 });
       assert.match((await text(page, 'inspect-error')) ?? '', /notes\.txt is not a PNG or JPEG image/);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

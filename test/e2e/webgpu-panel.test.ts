@@ -3,10 +3,10 @@
 // lavapipe, which `auto` would skip), and the panel names the adapter it ran on.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
+
 import { adapterLabel } from '../../engine/schemas/backends.js';
-import { browserModeSuite, openEditor, ROOT, skipReason, textIs } from './harness.js';
+import { browserModeSuite, copyTemplates, openFile, skipReason, textIs, withEditor } from './harness.js';
+import { fillTrainingForm } from './training-page.js';
 import { webgpuBackend } from '../helpers/webgpu.js';
 
 const MLP = 'mlp.attn.json';
@@ -15,20 +15,12 @@ const skip = skipReason() || (typeof webgpu === 'string' ? `no WebGPU adapter: $
 if (skip) console.log(`# NOTICE: skipping the adapter line of the Training panel on webgpu: ${skip}`);
 
 describe('webgpu in the Training panel (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
-  const env = browserModeSuite(async (workspace) => copyFile(path.join(ROOT, 'templates', MLP), path.join(workspace, MLP)));
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [MLP]));
 
   test('a run on webgpu shows the adapter next to the backend', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await page.getByTestId('cmd-file.open').click();
-      await page.getByTestId('file-dialog-open').waitFor();
-      await page.getByTestId(`file-entry-${MLP}`).click();
-      await page.getByTestId('dock-tab-training').click();
-      await page.getByTestId('train-backend').selectOption('webgpu');
-      await page.getByTestId('train-dataset').selectOption('mnist');
-      await page.getByTestId('train-limit').fill('256');
-      await page.getByTestId('train-epochs').fill('1');
-      await page.getByTestId('train-batchSize').fill('64');
+    await withEditor(env, async ({ page, errors }) => {
+      await openFile(page, MLP);
+      await fillTrainingForm(page, { backend: 'webgpu', dataset: 'mnist', limit: 256, epochs: 1, batchSize: 64 });
       await page.getByTestId('train-start').click();
       await page.getByTestId('train-adapter').waitFor({ timeout: 120_000 });
       await page.waitForFunction(textIs, ['train-state', 'done'] as [string, string], { timeout: 180_000 });
@@ -40,8 +32,6 @@ describe('webgpu in the Training panel (browser mode, headless Chromium)', { ski
       assert.ok(adapter, 'the test process found an adapter too');
       assert.equal(await page.getByTestId('train-adapter').textContent(), ` — ${adapterLabel(adapter)}`);
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -1,4 +1,5 @@
 // Runs the `attn` command as a user does: its own Node process, exit code and output kept.
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -18,4 +19,21 @@ export async function attn(...args: string[]): Promise<{ code: number; stdout: s
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** What `attn train --json` prints last: the run's done event. */
+export interface TrainDone {
+  type: 'done';
+  metrics: Record<string, number>;
+  samplesPerSec: number;
+  [key: string]: unknown;
+}
+
+/** Runs `attn train ... --json` and returns its done event; a failed run or a last line of another kind fails the test. */
+export async function attnTrain(...args: string[]): Promise<TrainDone> {
+  const r = await attn('train', ...args, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as TrainDone;
+  assert.equal(done.type, 'done');
+  return done;
 }

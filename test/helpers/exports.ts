@@ -1,4 +1,5 @@
 // Runs exported tfjs (TypeScript) code, and compiles exported Python.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,6 +100,15 @@ export async function checkTfjsExport(tf: TF, graph: GraphFile, seed = 1): Promi
   return result;
 }
 
+/** The tfjs export builds the compiled model: the same parameters, every weight mapped, outputs within 1e-5. Returns the largest difference. */
+export async function assertTfjsExportMatches(tf: TF, graph: GraphFile): Promise<number> {
+  const r = await checkTfjsExport(tf, graph);
+  assert.equal(r.exportedParams, r.compiledParams);
+  assert.equal(r.exportedWeights, r.compiledWeights, 'every compiled weight has an exported counterpart');
+  assert.ok(r.maxAbsDiff <= 1e-5, `max |Δ| ${r.maxAbsDiff}`);
+  return r.maxAbsDiff;
+}
+
 /** `python3 -m py_compile` on exported Keras and PyTorch code; throws with the compiler's message. */
 export function pyCompile(graph: GraphFile): void {
   const dir = mkdtempSync(join(tmpdir(), 'attn-py-'));
@@ -110,4 +120,13 @@ export function pyCompile(graph: GraphFile): void {
     writeFileSync(file, code);
     execFileSync(PYTHON, ['-m', 'py_compile', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   }
+}
+
+/** Writes each exported file into `dir` as `<name>.<ext>`, the name made file-safe; returns their paths. */
+export function writeExports(dir: string, ext: string, exports: { name: string; code: string }[]): string[] {
+  return exports.map(({ name, code }) => {
+    const file = join(dir, `${name.replace(/\W/g, '_')}.${ext}`);
+    writeFileSync(file, code);
+    return file;
+  });
 }

@@ -3,6 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GRAPH_FORMAT, parseGraphText } from '../../engine/graph/schema.js';
 import type { GraphFile } from '../../engine/graph/types.js';
+import { portsOf, type AnyBlock } from '../../engine/blocks/contract.js';
+import { resolveParams } from '../../engine/blocks/params.js';
+import { registry } from '../../engine/blocks/registry.js';
 
 export const templatesDir = fileURLToPath(new URL('../../../templates/', import.meta.url));
 
@@ -28,8 +31,8 @@ export function loadTemplate(file: string): GraphFile {
   return r.graph;
 }
 
-type NodeSpec = [id: string, type: string, params?: Record<string, unknown>];
-type EdgeSpec = [from: string, to: string];
+export type NodeSpec = [id: string, type: string, params?: Record<string, unknown>];
+export type EdgeSpec = [from: string, to: string];
 
 /** A graph from nodes and "node.port" edges. */
 export function graph(nodes: NodeSpec[], edges: EdgeSpec[], name = 'test'): GraphFile {
@@ -46,9 +49,18 @@ export function graph(nodes: NodeSpec[], edges: EdgeSpec[], name = 'test'): Grap
   };
 }
 
+/**
+ * Edges that wire nodes one after another: each feeds the next one's `in` port from its `out` port, or from the
+ * port a stop names ("head.probs").
+ */
+export function chain(...stops: string[]): EdgeSpec[] {
+  const source = (stop: string) => (stop.includes('.') ? stop : `${stop}.out`);
+  return stops.slice(1).map((stop, i) => [source(stops[i]), `${stop.split('.')[0]}.in`]);
+}
+
 /** A graph around one block example: an Input per input port, an Output per output port. */
 export function exampleGraph(
-  block: import('../../engine/blocks/contract.js').AnyBlock,
+  block: AnyBlock,
   example: { params?: Record<string, unknown>; inputs: Record<string, (number | null)[]> },
   ports: { inputs: { name: string; dtype?: string }[]; outputs: { name: string }[] },
 ): GraphFile {
@@ -78,3 +90,27 @@ export function exampleGraph(
   }
   return graph(nodes, edges, `${block.label} example`);
 }
+
+export interface BlockExample {
+  /** "<block type> example <n>". */
+  name: string;
+  block: AnyBlock;
+  example: AnyBlock['examples'][number];
+  /** The example's parameters with the defaults filled in. */
+  values: Record<string, unknown>;
+  graph: GraphFile;
+}
+
+/** Every example of every registered block, each in a graph of its own (exampleGraph). */
+export function blockExamples(): BlockExample[] {
+  return registry.all().flatMap((block) =>
+    block.examples.map((example, k) => {
+      const { values } = resolveParams(block, example.params as Record<string, unknown>);
+      const ports = { inputs: [...portsOf(block, values, 'inputs')], outputs: [...portsOf(block, values, 'outputs')] };
+      return { name: `${block.type} example ${k + 1}`, block, example, values, graph: exampleGraph(block, example as never, ports) };
+    }),
+  );
+}
+
+/** Whether a block stands inside a model (not one of its ends, io.input and io.output). */
+export const isInnerBlock = (block: AnyBlock) => block.type !== 'io.input' && block.type !== 'io.output';

@@ -1,5 +1,6 @@
 // Reproducible test data and the closeness check the backend tests share.
 import assert from 'node:assert/strict';
+import type { Tensor, TF } from '../../engine/blocks/contract.js';
 
 /** A seeded stream of uniform values in [-scale/2, scale/2): the same numbers on every run and machine. */
 export function seededUniform(seed: number): (n: number, scale?: number) => Float32Array {
@@ -20,4 +21,24 @@ export function assertRelClose(actual: ArrayLike<number>, expected: ArrayLike<nu
     scale = Math.max(scale, Math.abs(expected[i]));
   }
   assert.ok(diff / scale < tol, `${what}: relative error ${(diff / scale).toExponential(2)}`);
+}
+
+export interface ReadBack {
+  dtype: string;
+  shape: number[];
+  data: number[];
+}
+
+/** Runs `f` on each backend in turn; its tensors are read back (dtype, shape, values) and disposed. */
+export async function onBackends<B extends string>(tf: TF, backends: readonly B[], f: () => Tensor[]): Promise<Record<B, ReadBack[]>> {
+  const out = {} as Record<B, ReadBack[]>;
+  for (const b of backends) {
+    await tf.setBackend(b);
+    out[b] = tf.tidy(f).map((t) => {
+      const r = { dtype: t.dtype, shape: t.shape, data: Array.from(t.dataSync() as Float32Array) };
+      t.dispose();
+      return r;
+    });
+  }
+  return out;
 }

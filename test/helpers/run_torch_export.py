@@ -8,24 +8,9 @@ the given inputs with the given weights, or the error.
 """
 import importlib.util
 import json
-import struct
 import sys
 
 import torch
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        out[key] = torch.frombuffer(bytearray(data[a:b]), dtype=torch.float32).reshape(info["shape"])
-    return out
 
 
 def run_case(case):
@@ -41,11 +26,11 @@ def run_case(case):
     outs = out if isinstance(out, tuple) else (out,)
     result["exampleShapes"] = [list(y.shape) for y in outs]
     module.load_weights(model, f"{case}/weights.safetensors")
-    given = read_safetensors(f"{case}/weights.safetensors")
+    given = module.read_safetensors(f"{case}/weights.safetensors")  # the export's own reader (runtime.py)
     state = model.state_dict()
     result["missing"] = sorted(k for k in state if k not in given and not k.endswith("num_batches_tracked"))
     result["unexpected"] = sorted(k for k in given if k not in state)
-    inputs = read_safetensors(f"{case}/inputs.safetensors")
+    inputs = module.read_safetensors(f"{case}/inputs.safetensors")
     with open(f"{case}/dtypes.json") as f:
         dtypes = json.load(f)
     args = [inputs[f"input{i}"].long() if dtypes[i] == "int" else inputs[f"input{i}"] for i in range(len(dtypes))]

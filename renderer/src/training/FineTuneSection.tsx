@@ -2,21 +2,13 @@
 // into a new run that training starts from, with the names matched, missing,
 // unexpected and of another shape), the nodes to freeze, learning-rate
 // multipliers, a new head, and ImageNet preprocessing for image folders.
-import { useMemo, useState, type ReactNode } from 'react';
+import { useMemo, useState } from 'react';
+import { Field, TextInput } from './Field.js';
 import type { WeightsImport } from '../../../common/host-api/api.js';
 import { editor } from '../editor.js';
 import { host } from '../host/host.js';
 import { freezeList, parseLrMultipliers, setForm, useTrainForm } from './form.js';
 import { isFrozen } from '../../../engine/graph/fine-tune-patterns.js';
-
-function Labelled({ label, help, children }: { label: string; help?: string; children: ReactNode }) {
-  return (
-    <label className="tfield" title={help}>
-      <span>{label}</span>
-      {children}
-    </label>
-  );
-}
 
 /** The names of one kind in the report: a count, and the names (the first few shown). */
 function NameList({ what, names, testId }: { what: string; names: string[]; testId: string }) {
@@ -72,7 +64,6 @@ export function useFrozenNodes(): (nodeKey: string) => boolean {
 
 export function FineTuneSection({ locked }: { locked: boolean }) {
   const initWeights = useTrainForm((s) => s.initWeights);
-  const freeze = useTrainForm((s) => s.freeze);
   const lrText = useTrainForm((s) => s.lrMultipliers);
   const newHead = useTrainForm((s) => s.newHead);
   const imagenet = useTrainForm((s) => s.imagenet);
@@ -105,7 +96,7 @@ export function FineTuneSection({ locked }: { locked: boolean }) {
     <>
       <div className="section-title">Fine-tuning</div>
       <div className="tgrid">
-        <Labelled label="Weights file" help=".safetensors, or .pth/.pt (read by a Python with torch): names of our PyTorch export, torchvision's or timm's">
+        <Field label="Weights file" help=".safetensors, or .pth/.pt (read by a Python with torch): names of our PyTorch export, torchvision's or timm's">
           <input
             value={file}
             placeholder="weights/resnet20.safetensors"
@@ -113,10 +104,10 @@ export function FineTuneSection({ locked }: { locked: boolean }) {
             data-testid="weights-path"
             onChange={(e) => setFile(e.target.value)}
           />
-        </Labelled>
-        <Labelled label="Partial" help="Load what fits (a new head, an inserted block) and initialise the rest">
+        </Field>
+        <Field label="Partial" help="Load what fits (a new head, an inserted block) and initialise the rest">
           <input type="checkbox" checked={partial} disabled={locked} data-testid="weights-partial" onChange={(e) => setPartial(e.target.checked)} />
-        </Labelled>
+        </Field>
       </div>
       <div className="button-row">
         <button onClick={() => void load()} disabled={!host || locked || loading || !file.trim()} data-testid="weights-load">
@@ -133,19 +124,13 @@ export function FineTuneSection({ locked }: { locked: boolean }) {
       </div>
       {report && <ImportReport r={report} />}
       <div className="tgrid">
-        <Labelled
+        <Field
           label="Freeze"
           help="Node ids or id prefixes, separated by commas: their weights do not train (a composite: all inside it); frozen BatchNorm uses its moving statistics"
         >
-          <input
-            value={freeze}
-            placeholder="stem, stage1, stage2"
-            disabled={locked}
-            data-testid="train-freeze"
-            onChange={(e) => setForm({ freeze: e.target.value })}
-          />
-        </Labelled>
-        <Labelled label="LR multipliers" help="node=factor, separated by commas: that node's learning rate is the rate times the factor (0 freezes)">
+          <TextInput k="freeze" placeholder="stem, stage1, stage2" disabled={locked} />
+        </Field>
+        <Field label="LR multipliers" help="node=factor, separated by commas: that node's learning rate is the rate times the factor (0 freezes)">
           <input
             value={lrText}
             placeholder="stage3=0.1"
@@ -155,13 +140,13 @@ export function FineTuneSection({ locked }: { locked: boolean }) {
             data-testid="train-lrMultipliers"
             onChange={(e) => setForm({ lrMultipliers: e.target.value })}
           />
-        </Labelled>
-        <Labelled label="New head" help="Give the classification head the dataset's class count, freshly initialised; the rest keeps the loaded weights">
+        </Field>
+        <Field label="New head" help="Give the classification head the dataset's class count, freshly initialised; the rest keeps the loaded weights">
           <input type="checkbox" checked={newHead} disabled={locked} data-testid="train-newHead" onChange={(e) => setForm({ newHead: e.target.checked })} />
-        </Labelled>
-        <Labelled label="ImageNet preprocessing" help="Image folders: resize and centre crop (224 of 256), then ImageNet's mean and standard deviation">
+        </Field>
+        <Field label="ImageNet preprocessing" help="Image folders: resize and centre crop (224 of 256), then ImageNet's mean and standard deviation">
           <input type="checkbox" checked={imagenet} disabled={locked} data-testid="train-imagenet" onChange={(e) => setForm({ imagenet: e.target.checked })} />
-        </Labelled>
+        </Field>
       </div>
       {lrError && (
         <div className="error" data-testid="train-lrMultipliers-error">

@@ -1,11 +1,12 @@
 // The training panel: dataset and hyperparameters on the left; on the right the
 // run's controls, progress, live charts per batch and per epoch, validation
 // metrics and the log.
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { adapterLabel, type DatasetInfo, type DatasetPreview, type PytorchInfo } from '../../../common/host-api/api.js';
 import { editor, useEditor } from '../editor.js';
 import { host } from '../host/host.js';
 import { Chart } from './Chart.js';
+import { Field, TextInput } from './Field.js';
 import { FineTuneSection } from './FineTuneSection.js';
 import {
   BACKENDS,
@@ -28,15 +29,6 @@ import {
 import { isLive, pauseRun, resumeRun, startRun, stopRun, useSession } from './session.js';
 import { SweepForm } from './SweepForm.js';
 import { torchrunCommand } from '../../../engine/schemas/torchrun.js';
-
-function Field({ label, children, help }: { label: string; children: ReactNode; help?: string }) {
-  return (
-    <label className="tfield" title={help}>
-      <span>{label}</span>
-      {children}
-    </label>
-  );
-}
 
 const OPTIMIZER_LABEL: Record<TrainForm['optimizer'], string> = { adam: 'Adam', adamw: 'AdamW', sgd: 'SGD' };
 const SCHEDULE_LABEL: Record<TrainForm['schedule'], string> = { constant: 'constant', step: 'step decay', cosine: 'cosine' };
@@ -81,6 +73,24 @@ function SelectInput<K extends keyof TrainForm>({ k, options, disabled }: { k: K
         );
       })}
     </select>
+  );
+}
+
+/** A labelled numeric field. */
+function NumberField({ label, help, ...input }: { label: string; help?: string } & Parameters<typeof NumberInput>[0]) {
+  return (
+    <Field label={label} help={help}>
+      <NumberInput {...input} />
+    </Field>
+  );
+}
+
+/** A labelled choice. */
+function SelectField<K extends keyof TrainForm>({ label, help, ...input }: { label: string; help?: string } & Parameters<typeof SelectInput<K>>[0]) {
+  return (
+    <Field label={label} help={help}>
+      <SelectInput {...input} />
+    </Field>
   );
 }
 
@@ -160,8 +170,6 @@ function DatasetSection({ locked }: { locked: boolean }) {
   const [preview, setPreview] = useState<DatasetPreview | null>(null);
   const [previewing, setPreviewing] = useState(false);
   const dataset = useTrainForm((s) => s.dataset);
-  const importPath = useTrainForm((s) => s.importPath);
-  const csvLabel = useTrainForm((s) => s.csvLabel);
   useEffect(() => {
     void host?.listDatasets().then(setDatasets, () => undefined);
   }, []);
@@ -201,39 +209,23 @@ function DatasetSection({ locked }: { locked: boolean }) {
       {dataset === 'import' && (
         <>
           <Field label="Path" help="A folder with one sub-folder of PNG/JPEG images per class, or a .csv file (in the workspace, in browser mode)">
-            <input
-              value={importPath}
-              placeholder="data/my-images or data/table.csv"
-              disabled={locked}
-              data-testid="train-importPath"
-              onChange={(e) => setForm({ importPath: e.target.value })}
-            />
+            <TextInput k="importPath" placeholder="data/my-images or data/table.csv" disabled={locked} />
           </Field>
           <Field label="CSV label column" help="Default: the last column">
-            <input value={csvLabel} placeholder="(last column)" disabled={locked} onChange={(e) => setForm({ csvLabel: e.target.value })} />
+            <TextInput k="csvLabel" placeholder="(last column)" disabled={locked} />
           </Field>
         </>
       )}
       {synthetic ? (
         <div className="tgrid">
-          <Field label="Length" help="Sequence length (0: the graph's input length)">
-            <NumberInput k="seqLength" disabled={locked} />
-          </Field>
-          <Field label="Vocab" help="Number of tokens (0: the graph's input vocabulary)">
-            <NumberInput k="vocab" disabled={locked} />
-          </Field>
-          <Field label="Sequences">
-            <NumberInput k="size" disabled={locked} />
-          </Field>
+          <NumberField label="Length" help="Sequence length (0: the graph's input length)" k="seqLength" disabled={locked} />
+          <NumberField label="Vocab" help="Number of tokens (0: the graph's input vocabulary)" k="vocab" disabled={locked} />
+          <NumberField label="Sequences" k="size" disabled={locked} />
         </div>
       ) : (
         <div className="tgrid">
-          <Field label="Sample limit" help="Use at most this many samples (0: all)">
-            <NumberInput k="limit" disabled={locked} />
-          </Field>
-          <Field label="Validation">
-            <NumberInput k="validationSplit" step={0.05} disabled={locked} />
-          </Field>
+          <NumberField label="Sample limit" help="Use at most this many samples (0: all)" k="limit" disabled={locked} />
+          <NumberField label="Validation" k="validationSplit" step={0.05} disabled={locked} />
         </div>
       )}
       <div className="button-row">
@@ -256,50 +248,22 @@ function HyperSection({ locked }: { locked: boolean }) {
     <>
       <div className="section-title">Optimisation</div>
       <div className="tgrid">
-        <Field label="Optimizer">
-          <SelectInput k="optimizer" options={OPTIMIZERS.map((o) => [o, OPTIMIZER_LABEL[o]])} disabled={locked} />
-        </Field>
-        <Field label="Learning rate">
-          <NumberInput k="lr" disabled={locked} />
-        </Field>
-        {optimizer === 'sgd' && (
-          <Field label="Momentum">
-            <NumberInput k="momentum" disabled={locked} />
-          </Field>
-        )}
-        <Field label="Weight decay" help="Decoupled for AdamW, L2 for SGD and Adam">
-          <NumberInput k="weightDecay" disabled={locked} />
-        </Field>
-        <Field label="Schedule">
-          <SelectInput k="schedule" options={SCHEDULES.map((s) => [s, SCHEDULE_LABEL[s]])} disabled={locked} />
-        </Field>
-        <Field label="Warm-up steps">
-          <NumberInput k="warmupSteps" disabled={locked} />
-        </Field>
+        <SelectField label="Optimizer" k="optimizer" options={OPTIMIZERS.map((o) => [o, OPTIMIZER_LABEL[o]])} disabled={locked} />
+        <NumberField label="Learning rate" k="lr" disabled={locked} />
+        {optimizer === 'sgd' && <NumberField label="Momentum" k="momentum" disabled={locked} />}
+        <NumberField label="Weight decay" help="Decoupled for AdamW, L2 for SGD and Adam" k="weightDecay" disabled={locked} />
+        <SelectField label="Schedule" k="schedule" options={SCHEDULES.map((s) => [s, SCHEDULE_LABEL[s]])} disabled={locked} />
+        <NumberField label="Warm-up steps" k="warmupSteps" disabled={locked} />
         {schedule === 'step' && (
           <>
-            <Field label="Every (epochs)">
-              <NumberInput k="stepEpochs" disabled={locked} />
-            </Field>
-            <Field label="Gamma">
-              <NumberInput k="gamma" disabled={locked} />
-            </Field>
+            <NumberField label="Every (epochs)" k="stepEpochs" disabled={locked} />
+            <NumberField label="Gamma" k="gamma" disabled={locked} />
           </>
         )}
-        {schedule === 'cosine' && (
-          <Field label="Final rate">
-            <NumberInput k="minLr" disabled={locked} />
-          </Field>
-        )}
-        <Field label="Batch size">
-          <NumberInput k="batchSize" disabled={locked} />
-        </Field>
-        <Field label="Epochs">
-          <NumberInput k="epochs" disabled={locked} />
-        </Field>
-        <Field label="Seed">
-          <NumberInput k="seed" disabled={locked} />
-        </Field>
+        {schedule === 'cosine' && <NumberField label="Final rate" k="minLr" disabled={locked} />}
+        <NumberField label="Batch size" k="batchSize" disabled={locked} />
+        <NumberField label="Epochs" k="epochs" disabled={locked} />
+        <NumberField label="Seed" k="seed" disabled={locked} />
       </div>
       {outputs.length > 0 && (
         <>
@@ -327,15 +291,9 @@ function HyperSection({ locked }: { locked: boolean }) {
       <FineTuneSection locked={locked} />
       <div className="section-title">Attention probes</div>
       <div className="tgrid">
-        <Field label="Samples" help="Fixed validation samples whose maps are recorded (0: no probes)">
-          <NumberInput k="probeSamples" disabled={locked} />
-        </Field>
-        <Field label="Every (batches)">
-          <NumberInput k="probeEvery" disabled={locked} />
-        </Field>
-        <Field label="Min interval (ms)">
-          <NumberInput k="probeIntervalMs" step={50} disabled={locked} />
-        </Field>
+        <NumberField label="Samples" help="Fixed validation samples whose maps are recorded (0: no probes)" k="probeSamples" disabled={locked} />
+        <NumberField label="Every (batches)" k="probeEvery" disabled={locked} />
+        <NumberField label="Min interval (ms)" k="probeIntervalMs" step={50} disabled={locked} />
       </div>
       <div className="section-title">Backend</div>
       <BackendSection locked={locked} />
@@ -367,9 +325,13 @@ function BackendSection({ locked }: { locked: boolean }) {
   const options = BACKENDS.filter((b) => b !== 'pytorch' || torch?.found || backend === 'pytorch');
   return (
     <>
-      <Field label="Backend" help="auto: the fastest tfjs backend that loads here; pytorch: your Python's torch (chosen, never automatic)">
-        <SelectInput k="backend" options={options} disabled={locked} />
-      </Field>
+      <SelectField
+        label="Backend"
+        help="auto: the fastest tfjs backend that loads here; pytorch: your Python's torch (chosen, never automatic)"
+        k="backend"
+        options={options}
+        disabled={locked}
+      />
       <div className="backend-line" data-testid="train-pytorch-info">
         {torch === null ? (
           'Looking for a Python with PyTorch…'
@@ -395,12 +357,13 @@ function BackendSection({ locked }: { locked: boolean }) {
       </Field>
       {backend === 'pytorch' && (
         <div className="tgrid">
-          <Field label="Device" help="auto: CUDA, then MPS, then CPU">
-            <SelectInput k="torchDevice" options={TORCH_DEVICES} disabled={locked} />
-          </Field>
-          <Field label="Ranks" help="Processes on this machine (DDP: gloo on CPU, NCCL on CUDA); multi-node: attn train --print-launch">
-            <NumberInput k="nproc" disabled={locked} />
-          </Field>
+          <SelectField label="Device" help="auto: CUDA, then MPS, then CPU" k="torchDevice" options={TORCH_DEVICES} disabled={locked} />
+          <NumberField
+            label="Ranks"
+            help="Processes on this machine (DDP: gloo on CPU, NCCL on CUDA); multi-node: attn train --print-launch"
+            k="nproc"
+            disabled={locked}
+          />
           {nproc > 1 && (
             <Field label="Sync BatchNorm" help="BatchNorm statistics over the global batch of all ranks, as one rank would see it (off: each rank's own shard)">
               <input
