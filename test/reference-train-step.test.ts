@@ -1,28 +1,32 @@
-// One training step with BatchNorm in training mode, against PyTorch: He et
-// al.'s ResNet-20 with SE or with the authors' CBAM, written from the papers
-// (test/helpers/resnet20.py), random weights and BatchNorm statistics, one SGD
-// step (momentum 0.9) on the same batch there and in the app's trainer from the
-// same imported weights. Every weight after the step, BatchNorm's running
-// statistics included (CBAM's spatial gate updates them with momentum 0.01),
-// agrees within 1e-4.
+// One training step with BatchNorm in training mode, against PyTorch, for every
+// template with a reference: He et al.'s ResNet-20 with SE or with the authors'
+// CBAM (test/helpers/resnet20.py) on 16 MNIST-size images; torchvision's
+// resnet50(), timm's seresnet50 layout and the CBAM authors' ResNet-50
+// (test/helpers/attention_resnet50.py) on 2 images of 64×64 (the same
+// convolutions as at 224, a twelfth of the work). Random weights and BatchNorm
+// statistics, one SGD step (momentum 0.9) on the same batch there and in the
+// app's trainer from the same imported weights. Every weight after the step,
+// BatchNorm's running statistics included (CBAM's spatial gate updates them with
+// momentum 0.01), agrees within 1e-4.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArrayDataset } from '../engine/data/dataset.js';
 import { exportPytorch } from '../engine/export/pytorch.js';
 import { torchStateDict } from '../engine/export/torch-weights.js';
+import type { GraphFile } from '../engine/graph/types.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { readNpy } from '../engine/weights/npy.js';
 import { readWeightsFile } from '../engine/weights/import.js';
 import { recogniseSource } from '../engine/weights/source-names.js';
 import { attn } from './helpers/cli.js';
-import { loadTemplate, templatesDir } from './helpers/graphs.js';
-import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
-import { tfReady } from './helpers/tf.js';
+import { loadTemplate } from './helpers/graphs.js';
+import { runPython } from './helpers/python.js';
+import { PYTHON, skipWithoutTorch, skipWithoutTorchvision } from './helpers/torch.js';
+import { selectBackend } from '../engine/backends/select.js';
 
 process.env.ATTN_PYTHON = PYTHON;
 const helper = fileURLToPath(new URL('../../test/helpers/train_step_torch.py', import.meta.url));
@@ -33,27 +37,54 @@ function stateDict(file: string) {
   return recogniseSource(arrays, [])?.translate(arrays) ?? arrays;
 }
 
-for (const [unit, template, name] of [
-  ['se', 'se-resnet20-mnist', 'SE-ResNet-20'],
-  ['cbam', 'cbam-resnet20-mnist', 'CBAM-ResNet-20'],
-] as const) {
-  test(`one SGD step of ${name} with BatchNorm in training mode equals PyTorch within 1e-4, running statistics included`, { timeout: 300_000 }, async (t) => {
-    if (skipWithoutTorch(t, `a training step of ${name} against PyTorch`)) return;
-    const dir = mkdtempSync(path.join(tmpdir(), `attn-step-${unit}-`));
+/** The template with its image input resized (global pooling before the head makes the weights size-free). */
+function resized(template: string, [height, width, channels]: number[]): GraphFile {
+  const graph = loadTemplate(`${template}.attn.json`);
+  return { ...graph, nodes: graph.nodes.map((n) => (n.type === 'io.input' ? { ...n, params: { ...n.params, height, width, channels } } : n)) };
+}
+
+interface Case {
+  kind: string;
+  template: string;
+  name: string;
+  /** One image, HWC. */
+  image: number[];
+  batch: number;
+  classes: number;
+  torchvision?: boolean;
+  /** wasm for the ResNet-50s: a fraction of the pure-JS backend's CPU time. */
+  backend: 'cpu' | 'wasm';
+}
+
+const cases: Case[] = [
+  { kind: 'se', template: 'se-resnet20-mnist', name: 'SE-ResNet-20', image: [28, 28, 1], batch: 16, classes: 10, backend: 'cpu' },
+  { kind: 'cbam', template: 'cbam-resnet20-mnist', name: 'CBAM-ResNet-20', image: [28, 28, 1], batch: 16, classes: 10, backend: 'cpu' },
+  { kind: 'resnet50', template: 'resnet50', name: 'ResNet-50 (torchvision)', image: [64, 64, 3], batch: 2, classes: 1000, torchvision: true, backend: 'wasm' },
+  { kind: 'se-resnet50', template: 'se-resnet50', name: "SE-ResNet-50 (timm's layout)", image: [64, 64, 3], batch: 2, classes: 1000, backend: 'wasm' },
+  { kind: 'cbam-resnet50', template: 'cbam-resnet50', name: "CBAM-ResNet-50 (the authors')", image: [64, 64, 3], batch: 2, classes: 1000, backend: 'wasm' },
+];
+
+for (const c of cases) {
+  test(`one SGD step of ${c.name} with BatchNorm in training mode equals PyTorch within 1e-4, running statistics included`, { timeout: 300_000 }, async (t) => {
+    const what = `a training step of ${c.name} against PyTorch`;
+    if (c.torchvision ? skipWithoutTorchvision(t, what) : skipWithoutTorch(t, what)) return;
+    const dir = mkdtempSync(path.join(tmpdir(), `attn-step-${c.kind}-`));
     const lr = 0.05;
-    execFileSync(PYTHON, [helper, unit, dir, String(lr)], { stdio: 'inherit', timeout: 120_000 });
-    const file = path.join(templatesDir, `${template}.attn.json`);
+    await runPython([helper, c.kind, dir, String(lr)], 120_000);
+    const graph = resized(c.template, c.image);
+    const file = path.join(dir, `${c.template}.attn.json`);
+    writeFileSync(file, JSON.stringify(graph));
     const imported = await attn('weights', 'import', file, path.join(dir, 'before.pth'), '--out', path.join(dir, 'run'));
     assert.equal(imported.code, 0, imported.stderr);
 
-    const tf = await tfReady;
-    const graph = loadTemplate(`${template}.attn.json`);
+    const { tf } = await selectBackend({ backend: c.backend });
     const x = readNpy(readFileSync(path.join(dir, 'x.npy')), 'x.npy');
     const y = readNpy(readFileSync(path.join(dir, 'y.npy')), 'y.npy');
+    assert.deepEqual(x.shape, [c.batch, ...c.image]);
     const batch = new ArrayDataset({
       name: 'batch',
-      inputShape: [28, 28, 1],
-      classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+      inputShape: c.image,
+      classNames: Array.from({ length: c.classes }, (_, i) => String(i)),
       x: Float32Array.from(x.data),
       labels: Int32Array.from(y.data),
     });
@@ -61,7 +92,7 @@ for (const [unit, template, name] of [
       tf,
       graph,
       data: { train: batch, validation: batch, classNames: batch.classNames },
-      config: { epochs: 1, batchSize: 16, optimizer: 'sgd', lr, momentum: 0.9, probe: { enabled: false }, initWeights: path.join(dir, 'run') },
+      config: { epochs: 1, batchSize: c.batch, optimizer: 'sgd', lr, momentum: 0.9, probe: { enabled: false }, initWeights: path.join(dir, 'run') },
     });
     try {
       const done = await trainer.run();
@@ -82,7 +113,7 @@ for (const [unit, template, name] of [
         if (w.data.some((v, i) => v !== before.get(w.name)![i])) moved++;
       }
       console.log(
-        `${name}, one SGD step in training mode: max |w_app - w_torch| = ${worst.diff.toExponential(2)} (${worst.name}); ${moved} of ${want.length} arrays moved`,
+        `${c.name} (${c.backend}), one SGD step in training mode: max |w_app - w_torch| = ${worst.diff.toExponential(2)} (${worst.name}); ${moved} of ${want.length} arrays moved`,
       );
       assert.ok(moved > want.length * 0.9, 'the step moved the weights and statistics');
       assert.ok(worst.diff < 1e-4, `${worst.name} differs by ${worst.diff}`);

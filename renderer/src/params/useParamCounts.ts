@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useReducer, useRef } from 'react';
 import type { GraphAnalysis } from '../../../engine/shapes/analyze.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
-import { countParts, type CountRequest, type ParamCounts } from './count.js';
+import { countParts, insideParts, sumParts, type CountRequest, type ParamCounts } from './count.js';
 
 export type { ParamCounts };
 
@@ -26,7 +26,7 @@ function getWorker(): Worker {
   return worker;
 }
 
-/** id -> count (undefined while unknown); a composite node's count sums the blocks inside it. */
+/** id -> count (undefined while unknown); a composite node's count sums the blocks inside it; a node inside a composite's definition, those of every use. */
 export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis): ParamCounts {
   const [tick, bump] = useReducer((n: number) => n + 1, 0);
   const parts = useMemo(() => countParts(analysis), [analysis]);
@@ -47,16 +47,9 @@ export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis): Param
     }, 200);
     return () => clearTimeout(timer.current);
   }, [requests]);
+  const inside = useMemo(() => insideParts(analysis), [analysis]);
   return useMemo(() => {
     void tick;
-    return (id: string, only?: (nodeKey: string) => boolean) => {
-      let sum = 0;
-      for (const r of parts.get(id) ?? [undefined]) {
-        const v = r && results.get(r.key);
-        if (typeof v !== 'number') return undefined;
-        if (!only || only(r!.node)) sum += v;
-      }
-      return sum;
-    };
-  }, [parts, tick]);
+    return (id, only, composite) => sumParts(composite === undefined ? parts.get(id) : inside.get(composite)?.get(id), (key) => results.get(key), only);
+  }, [parts, inside, tick]);
 }
