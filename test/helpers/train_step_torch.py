@@ -9,7 +9,11 @@ KIND: se | cbam                     He et al.'s ResNet-20 with SE or CBAM (resne
       se-resnet50 | cbam-resnet50   timm's seresnet50 layout / the CBAM authors' ResNet-50 (attention_resnet50.py);
                                     the ResNet-50s on 2 images of 64x64 (the same convolutions as at 224, a twelfth
                                     of the work), under their own names.
-Writes before.pth and after.pth (the state_dicts), x.npy (NHWC) and y.npy (labels, as float32).
+Writes before.pth and after.pth (the state_dicts), x.npy (NHWC) and y.npy (labels, as float32), and
+after_biased_var.pth: after.pth with each running_var as tfjs's (and Keras's) BatchNormalization updates its moving
+variance, from the batch's biased variance (sum of squares / n) where PyTorch uses the unbiased one (/ (n - 1)):
+    running_var_biased = running_var - (running_var - (1 - momentum) * running_var_before) / n
+with n the values per channel in the batch (batch x height x width).
 """
 import os
 import sys
@@ -58,10 +62,23 @@ with torch.no_grad():
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
 torch.save(names({k: v.clone() for k, v in model.state_dict().items()}), f"{out}/before.pth")
+per_channel = {}
+for name, m in model.named_modules():
+    if isinstance(m, torch.nn.BatchNorm2d):
+        m.register_forward_pre_hook(lambda m, inputs, name=name: per_channel.__setitem__(name, inputs[0].numel() // inputs[0].shape[1]))
+before = {k: v.clone() for k, v in model.state_dict().items()}
 optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
 optimizer.zero_grad()
 F.cross_entropy(model(x), y).backward()
 optimizer.step()
-torch.save(names(model.state_dict()), f"{out}/after.pth")
+after = model.state_dict()
+torch.save(names(after), f"{out}/after.pth")
+biased = dict(after)
+for name, n in per_channel.items():
+    m = dict(model.named_modules())[name].momentum
+    key = f"{name}.running_var"
+    new, old = after[key].double(), before[key].double()
+    biased[key] = (new - (new - (1 - m) * old) / n).float()
+torch.save(names(biased), f"{out}/after_biased_var.pth")
 np.save(f"{out}/x.npy", x.permute(0, 2, 3, 1).contiguous().numpy().astype(np.float32))
 np.save(f"{out}/y.npy", y.numpy().astype(np.float32))
