@@ -49,18 +49,22 @@ randomise(model)
 x = torch.randn(*shape)
 y = torch.randint(0, classes, (shape[0],))
 with torch.no_grad():
-    for p in model.parameters():
-        if p.dim() == 1:
-            p.add_(torch.randn_like(p) * 0.1)  # no zero biases
-    # Logits of a few units, measured in training mode without touching the running statistics.
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    momenta = [m.momentum for m in norms]
-    for m in norms:
-        m.momentum = 0.0
-    model.train()
-    head.weight.mul_(3.0 / model(x).std())
-    for m, momentum in zip(norms, momenta):
-        m.momentum = momentum
+    if kind in ("se", "cbam"):
+        head.weight.mul_(0.3)
+    else:
+        for p in model.parameters():
+            if p.dim() == 1:
+                p.add_(torch.randn_like(p) * 0.1)  # no zero biases
+        # Logits of a few units, measured in training mode without touching the running statistics.
+        norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.momentum = 0.0
+        model.train()
+        head.weight.mul_(3.0 / model(x).std())
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+model.train()
 torch.save(names({k: v.clone() for k, v in model.state_dict().items()}), f"{out}/before.pth")
 per_channel = {}
 for name, m in model.named_modules():
