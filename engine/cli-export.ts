@@ -8,6 +8,7 @@ import { loadGraphFile } from './shapes/load.js';
 import { formatDiagnostic, hasErrors, printable, type GraphFile } from './graph/types.js';
 import { exportPytorch } from './export/pytorch.js';
 import { exportCode } from './export/targets.js';
+import { withFineTuning } from './export/fine-tune-settings.js';
 import { EXPORT_TARGETS, EXPORT_FORMAT_IDS, type ExportTarget as Target } from './blocks/emit/targets.js';
 import { ExportError } from './export/plan.js';
 import { torchWeightsFile } from './export/torch-weights.js';
@@ -95,20 +96,14 @@ async function writeTextFiles(run: string, target: Target, outFile: string): Pro
  * that the exported training script goes on as the run trained.
  */
 async function withRunSettings(graph: GraphFile, runDir: string): Promise<GraphFile> {
-  let config: { dataset?: { normalize?: unknown }; freeze?: unknown; frozenBatchNorm?: unknown; lrMultipliers?: unknown };
+  let config: { dataset?: { normalize?: unknown }; freeze?: string[]; frozenBatchNorm?: 'inference' | 'train'; lrMultipliers?: Record<string, number> };
   try {
     config = JSON.parse(await readFile(path.join(runDir, RUN_FILES.config), 'utf8')) as typeof config;
   } catch {
     return graph; // a checkpoint outside a run folder: the graph's own settings
   }
   const { freeze, frozenBatchNorm, lrMultipliers } = config;
-  const fine = Object.fromEntries(Object.entries({ freeze, frozenBatchNorm, lrMultipliers }).filter(([, v]) => v !== undefined));
-  const normalize = config.dataset?.normalize;
-  return {
-    ...graph,
-    training: { ...graph.training, ...fine },
-    ...(normalize === 'imagenet' && { dataset: { ...graph.dataset, normalize } }),
-  };
+  return withFineTuning(graph, { freeze, frozenBatchNorm, lrMultipliers, imagenet: config.dataset?.normalize === 'imagenet' });
 }
 
 /** A dataset's samples in the order of a split, as arrays. */

@@ -8,13 +8,13 @@
 // CIFAR ResNet-20 with SE or the authors' CBAM (test/helpers/resnet20.py).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attn } from './helpers/cli.js';
 import { templatesDir } from './helpers/graphs.js';
+import { runPython } from './helpers/python.js';
 import { PYTHON, skipWithoutTorch, skipWithoutTorchvision } from './helpers/torch.js';
 import { readNpy } from '../engine/weights/npy.js';
 
@@ -38,7 +38,7 @@ const resnet20 = (unit: string): Reference => ({ script: 'resnet20.py', args: [u
  */
 async function maxLogProbDiff(template: string, reference: Reference, names: RegExp, backend: 'cpu' | 'wasm' = 'cpu'): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), `attn-ref-${template}-`));
-  execFileSync(PYTHON, [helper(reference.script), ...reference.args, dir], { stdio: 'inherit', timeout: 300_000 });
+  await runPython([helper(reference.script), ...reference.args, dir], 300_000);
   const graph = join(templatesDir, `${template}.attn.json`);
   const imported = await attn('weights', 'import', graph, join(dir, 'model.pth'), '--out', join(dir, 'run'));
   assert.equal(imported.code, 0, imported.stderr);
@@ -70,9 +70,9 @@ test('resnet50 template = torchvision resnet50() on its imported weights (log-pr
   assert.ok((await maxLogProbDiff('resnet50', torchvision('resnet50'), /names: torchvision ResNet;/, 'wasm')) < 1e-4);
 });
 
-test('vit-ti16 template = torchvision VisionTransformer(224, 16, 12, 3, 192, 768) on its imported weights (within 1e-3)', { timeout: 600_000 }, async (t) => {
+test('vit-ti16 template = torchvision VisionTransformer(224, 16, 12, 3, 192, 768) on its imported weights (within 1e-4)', { timeout: 600_000 }, async (t) => {
   if (skipWithoutTorchvision(t, 'vit-ti16 vs torchvision')) return;
-  assert.ok((await maxLogProbDiff('vit-ti16', torchvision('vit-ti16'), /names: torchvision VisionTransformer;/)) < 1e-3);
+  assert.ok((await maxLogProbDiff('vit-ti16', torchvision('vit-ti16'), /names: torchvision VisionTransformer;/, 'wasm')) < 1e-4);
 });
 
 test("se-resnet20-mnist template = He et al.'s CIFAR ResNet-20 (option A) + SE, written from the papers (within 1e-4)", { timeout: 300_000 }, async (t) => {

@@ -1,28 +1,38 @@
-// One training step with BatchNorm in training mode, against PyTorch: He et
-// al.'s ResNet-20 with SE or with the authors' CBAM, written from the papers
-// (test/helpers/resnet20.py), random weights and BatchNorm statistics, one SGD
-// step (momentum 0.9) on the same batch there and in the app's trainer from the
-// same imported weights. Every weight after the step, BatchNorm's running
-// statistics included (CBAM's spatial gate updates them with momentum 0.01),
-// agrees within 1e-4.
+// One training step with BatchNorm in training mode, against PyTorch, for every
+// template with a reference: He et al.'s ResNet-20 with SE or with the authors'
+// CBAM (test/helpers/resnet20.py) on 16 MNIST-size images; torchvision's
+// resnet50(), timm's seresnet50 layout and the CBAM authors' ResNet-50
+// (test/helpers/attention_resnet50.py) on 2 images of 64×64 (the same
+// convolutions as at 224, a twelfth of the work). Random weights and BatchNorm
+// statistics, one SGD step (momentum 0.9) on the same batch there and in the
+// app's trainer from the same imported weights. Every weight after the step,
+// BatchNorm's running statistics included (CBAM's spatial gate updates them with
+// momentum 0.01), agrees within 1e-4 — with one convention apart: tfjs's
+// BatchNormalization (as Keras's) averages the batch's biased variance (/ n) into
+// its moving variance, PyTorch the unbiased one (/ (n − 1)). The running
+// variances are compared with PyTorch's update redone with the biased variance
+// (train_step_torch.py writes both); the gap to PyTorch's own is logged. With n
+// the values per channel (784 in the ResNet-20s' last stage, 8 in a ResNet-50's
+// at 64×64 and batch 2) that gap is (1 − momentum)·var/(n − 1).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArrayDataset } from '../engine/data/dataset.js';
 import { exportPytorch } from '../engine/export/pytorch.js';
 import { torchStateDict } from '../engine/export/torch-weights.js';
+import type { GraphFile } from '../engine/graph/types.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { readNpy } from '../engine/weights/npy.js';
 import { readWeightsFile } from '../engine/weights/import.js';
 import { recogniseSource } from '../engine/weights/source-names.js';
 import { attn } from './helpers/cli.js';
-import { loadTemplate, templatesDir } from './helpers/graphs.js';
-import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
-import { tfReady } from './helpers/tf.js';
+import { loadTemplate } from './helpers/graphs.js';
+import { runPython } from './helpers/python.js';
+import { PYTHON, skipWithoutTorch, skipWithoutTorchvision } from './helpers/torch.js';
+import { selectBackend } from '../engine/backends/select.js';
 
 process.env.ATTN_PYTHON = PYTHON;
 const helper = fileURLToPath(new URL('../../test/helpers/train_step_torch.py', import.meta.url));
@@ -33,61 +43,138 @@ function stateDict(file: string) {
   return recogniseSource(arrays, [])?.translate(arrays) ?? arrays;
 }
 
-for (const [unit, template, name] of [
-  ['se', 'se-resnet20-mnist', 'SE-ResNet-20'],
-  ['cbam', 'cbam-resnet20-mnist', 'CBAM-ResNet-20'],
-] as const) {
-  test(`one SGD step of ${name} with BatchNorm in training mode equals PyTorch within 1e-4, running statistics included`, { timeout: 300_000 }, async (t) => {
-    if (skipWithoutTorch(t, `a training step of ${name} against PyTorch`)) return;
-    const dir = mkdtempSync(path.join(tmpdir(), `attn-step-${unit}-`));
-    const lr = 0.05;
-    execFileSync(PYTHON, [helper, unit, dir, String(lr)], { stdio: 'inherit', timeout: 120_000 });
-    const file = path.join(templatesDir, `${template}.attn.json`);
-    const imported = await attn('weights', 'import', file, path.join(dir, 'before.pth'), '--out', path.join(dir, 'run'));
-    assert.equal(imported.code, 0, imported.stderr);
+/** The template with its image input resized (global pooling before the head makes the weights size-free). */
+function resized(template: string, [height, width, channels]: number[]): GraphFile {
+  const graph = loadTemplate(`${template}.attn.json`);
+  return { ...graph, nodes: graph.nodes.map((n) => (n.type === 'io.input' ? { ...n, params: { ...n.params, height, width, channels } } : n)) };
+}
 
-    const tf = await tfReady;
-    const graph = loadTemplate(`${template}.attn.json`);
-    const x = readNpy(readFileSync(path.join(dir, 'x.npy')), 'x.npy');
-    const y = readNpy(readFileSync(path.join(dir, 'y.npy')), 'y.npy');
-    const batch = new ArrayDataset({
-      name: 'batch',
-      inputShape: [28, 28, 1],
-      classNames: Array.from({ length: 10 }, (_, i) => String(i)),
-      x: Float32Array.from(x.data),
-      labels: Int32Array.from(y.data),
-    });
-    const trainer = new Trainer({
-      tf,
-      graph,
-      data: { train: batch, validation: batch, classNames: batch.classNames },
-      config: { epochs: 1, batchSize: 16, optimizer: 'sgd', lr, momentum: 0.9, probe: { enabled: false }, initWeights: path.join(dir, 'run') },
-    });
-    try {
-      const done = await trainer.run();
-      assert.equal(done.steps, 1);
-      const ours = new Map(torchStateDict(trainer.model, exportPytorch(trainer.graph)).map((a) => [a.name, a]));
-      const want = stateDict(path.join(dir, 'after.pth'));
-      assert.equal(want.length, ours.size);
-      let worst = { diff: 0, name: '' };
-      let moved = 0;
-      const before = new Map(stateDict(path.join(dir, 'before.pth')).map((a) => [a.name, a.data]));
-      for (const w of want) {
-        const o = ours.get(w.name);
-        assert.ok(o, `no ${w.name} in the app's model`);
-        w.data.forEach((v, i) => {
-          const d = Math.abs(v - o.data[i]);
-          if (d > worst.diff) worst = { diff: d, name: w.name };
-        });
-        if (w.data.some((v, i) => v !== before.get(w.name)![i])) moved++;
+interface Case {
+  kind: string;
+  template: string;
+  name: string;
+  /** One image, HWC. */
+  image: number[];
+  batch: number;
+  classes: number;
+  torchvision?: boolean;
+  /** wasm for the ResNet-50s: a fraction of the pure-JS backend's CPU time. */
+  backend: 'cpu' | 'wasm';
+  /** Run and reported, not yet required to pass: why. */
+  todo?: string;
+}
+
+// Measured on wasm (64×64, batch 2, lr 0.05): torchvision's ResNet-50 differs by 0.32 at conv1.weight (0.13 of
+// stage4.rest.0.bn1.bias's step), SE-ResNet-50 by 5.6e-4 (1.8e-4 of a step). Two images of 2×2 in stage 4 leave
+// BatchNorm 8 values per channel, where a near-constant channel's backward divides by sqrt(eps): still to find
+// whether that alone is it (a larger batch would tell).
+const RESNET50_TODO = 'not yet within 1e-4: see the measured differences above the cases';
+// Each ResNet-50 case costs CI about a minute and cannot fail while it is a todo: run them on request.
+const long = process.env.ATTN_LONG_TESTS === '1';
+
+const cases: Case[] = [
+  { kind: 'se', template: 'se-resnet20-mnist', name: 'SE-ResNet-20', image: [28, 28, 1], batch: 16, classes: 10, backend: 'cpu' },
+  { kind: 'cbam', template: 'cbam-resnet20-mnist', name: 'CBAM-ResNet-20', image: [28, 28, 1], batch: 16, classes: 10, backend: 'cpu' },
+  {
+    kind: 'resnet50',
+    template: 'resnet50',
+    name: 'ResNet-50 (torchvision)',
+    image: [64, 64, 3],
+    batch: 2,
+    classes: 1000,
+    torchvision: true,
+    backend: 'wasm',
+    todo: RESNET50_TODO,
+  },
+  {
+    kind: 'se-resnet50',
+    template: 'se-resnet50',
+    name: "SE-ResNet-50 (timm's layout)",
+    image: [64, 64, 3],
+    batch: 2,
+    classes: 1000,
+    backend: 'wasm',
+    todo: RESNET50_TODO,
+  },
+  {
+    kind: 'cbam-resnet50',
+    template: 'cbam-resnet50',
+    name: "CBAM-ResNet-50 (the authors')",
+    image: [64, 64, 3],
+    batch: 2,
+    classes: 1000,
+    backend: 'wasm',
+    todo: RESNET50_TODO,
+  },
+];
+
+for (const c of cases) {
+  test(
+    `one SGD step of ${c.name} with BatchNorm in training mode equals PyTorch within 1e-4, running statistics included`,
+    { timeout: 600_000, todo: c.todo, skip: c.todo !== undefined && !long && 'a todo case: set ATTN_LONG_TESTS=1 to run it' },
+    async (t) => {
+      const what = `a training step of ${c.name} against PyTorch`;
+      if (c.torchvision ? skipWithoutTorchvision(t, what) : skipWithoutTorch(t, what)) return;
+      const dir = mkdtempSync(path.join(tmpdir(), `attn-step-${c.kind}-`));
+      const lr = 0.05;
+      await runPython([helper, c.kind, dir, String(lr)], 120_000);
+      const graph = resized(c.template, c.image);
+      const file = path.join(dir, `${c.template}.attn.json`);
+      writeFileSync(file, JSON.stringify(graph));
+      const imported = await attn('weights', 'import', file, path.join(dir, 'before.pth'), '--out', path.join(dir, 'run'));
+      assert.equal(imported.code, 0, imported.stderr);
+
+      const { tf } = await selectBackend({ backend: c.backend });
+      const x = readNpy(readFileSync(path.join(dir, 'x.npy')), 'x.npy');
+      const y = readNpy(readFileSync(path.join(dir, 'y.npy')), 'y.npy');
+      assert.deepEqual(x.shape, [c.batch, ...c.image]);
+      const batch = new ArrayDataset({
+        name: 'batch',
+        inputShape: c.image,
+        classNames: Array.from({ length: c.classes }, (_, i) => String(i)),
+        x: Float32Array.from(x.data),
+        labels: Int32Array.from(y.data),
+      });
+      const trainer = new Trainer({
+        tf,
+        graph,
+        data: { train: batch, validation: batch, classNames: batch.classNames },
+        config: { epochs: 1, batchSize: c.batch, optimizer: 'sgd', lr, momentum: 0.9, probe: { enabled: false }, initWeights: path.join(dir, 'run') },
+      });
+      try {
+        const done = await trainer.run();
+        assert.equal(done.steps, 1);
+        const ours = new Map(torchStateDict(trainer.model, exportPytorch(trainer.graph)).map((a) => [a.name, a]));
+        const want = stateDict(path.join(dir, 'after_biased_var.pth'));
+        const torchOwn = new Map(stateDict(path.join(dir, 'after.pth')).map((a) => [a.name, a.data]));
+        assert.equal(want.length, ours.size);
+        let varianceGap = 0;
+        let worstRelative = { ratio: 0, name: '' };
+        let worst = { diff: 0, name: '' };
+        let moved = 0;
+        const before = new Map(stateDict(path.join(dir, 'before.pth')).map((a) => [a.name, a.data]));
+        for (const w of want) {
+          const o = ours.get(w.name);
+          assert.ok(o, `no ${w.name} in the app's model`);
+          w.data.forEach((v, i) => {
+            const d = Math.abs(v - o.data[i]);
+            if (d > worst.diff) worst = { diff: d, name: w.name };
+          });
+          const b = before.get(w.name)!;
+          if (w.data.some((v, i) => v !== b[i])) moved++;
+          const step = w.data.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+          const off = w.data.reduce((m, v, i) => Math.max(m, Math.abs(v - o.data[i])), 0);
+          if (step > 0 && off / step > worstRelative.ratio) worstRelative = { ratio: off / step, name: w.name };
+          if (w.name.endsWith('running_var')) torchOwn.get(w.name)!.forEach((v, i) => (varianceGap = Math.max(varianceGap, Math.abs(v - o.data[i]))));
+        }
+        console.log(
+          `${c.name} (${c.backend}), one SGD step in training mode: max |w_app - w_torch| = ${worst.diff.toExponential(2)} (${worst.name}); worst relative to the array's step ${worstRelative.ratio.toExponential(2)} (${worstRelative.name}); ${moved} of ${want.length} arrays moved; running_var vs PyTorch's unbiased update: ${varianceGap.toExponential(2)}`,
+        );
+        assert.ok(moved > want.length * 0.9, 'the step moved the weights and statistics');
+        assert.ok(worst.diff < 1e-4, `${worst.name} differs by ${worst.diff}`);
+      } finally {
+        trainer.dispose();
       }
-      console.log(
-        `${name}, one SGD step in training mode: max |w_app - w_torch| = ${worst.diff.toExponential(2)} (${worst.name}); ${moved} of ${want.length} arrays moved`,
-      );
-      assert.ok(moved > want.length * 0.9, 'the step moved the weights and statistics');
-      assert.ok(worst.diff < 1e-4, `${worst.name} differs by ${worst.diff}`);
-    } finally {
-      trainer.dispose();
-    }
-  });
+    },
+  );
 }

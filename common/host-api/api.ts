@@ -17,6 +17,7 @@ import { trainConfigSchema, type TrainConfigInput } from '../../engine/schemas/t
 export { trainConfigSchema };
 export { datasetSpecSchema, isSyntheticTask, SYNTHETIC_TASKS } from '../../engine/schemas/dataset.js';
 import { explainOptionsSchema, type Inspection } from '../../engine/schemas/inspection.js';
+import { exportFineTuningSchema } from '../../engine/schemas/export-fine-tuning.js';
 import type { BatchRow, MetricRow, RunState, RunSummary } from '../../engine/runs/types.js';
 import { TRAINING_BACKEND_OPTIONS } from '../../engine/schemas/backends.js';
 export { adapterLabel, type GpuAdapter } from '../../engine/schemas/backends.js';
@@ -153,7 +154,8 @@ export const requestSchemas = {
     explain: explainOptionsSchema.optional(),
   }),
 
-  exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_FORMAT_IDS) }),
+  /** fineTuning: the Training form's, written over the graph's training section (engine/export/fine-tune-settings.ts). */
+  exportCode: z.strictObject({ graph: graphSchema, target: z.enum(EXPORT_FORMAT_IDS), fineTuning: exportFineTuningSchema.optional() }),
 
   /** Two runs or more side by side (a sweep's trial: sweeps/<sweep>/<trial>). */
   compareRuns: z.strictObject({ runIds: z.array(z.string().min(1).max(420)).min(2).max(12) }),

@@ -1,13 +1,16 @@
 // Graph -> a Python module on Keras 3: `build_model()` returning a keras.Model
 // (functional API, NHWC like the graph), attention blocks as the Keras layers of
 // engine/export/keras/*.py, a training function, and the loader and command line
-// of engine/export/keras/runtime.py.
+// of engine/export/keras/runtime.py. The training settings' fine-tuning
+// (engine/export/keras-fine-tune.ts) is applied before compiling.
 import type { GraphFile } from '../graph/types.js';
 import { graphTrainingConfig } from '../graph/training-section.js';
 import { commentText } from './names.js';
 import { indent } from '../blocks/emit/format.js';
 import { planExport } from './plan.js';
 import { kerasHelperSource, kerasRuntimeSource } from './keras-sources.js';
+import { KERAS_FINE_TUNING_NAMES, kerasFineTuningSource } from './keras-fine-tune.js';
+import { exportFineTuning } from './fine-tune-settings.js';
 
 const LOSS: Record<string, string> = {
   categoricalCrossentropy: '"categorical_crossentropy"',
@@ -39,8 +42,16 @@ export function exportKeras(graph: GraphFile): string {
     'weight_key',
     'load_arrays',
     'RNN_CELLS',
+    ...KERAS_FINE_TUNING_NAMES,
   ]);
   const t = graphTrainingConfig(graph.training);
+  const fineTuning = kerasFineTuningSource(
+    plan.nodes,
+    exportFineTuning(
+      t,
+      plan.nodes.map((n) => n.id),
+    ),
+  );
   const lr = typeof t.lr === 'number' ? t.lr : 1e-3;
   const optimizer =
     t.optimizer === 'sgd'
@@ -83,8 +94,10 @@ export function exportKeras(graph: GraphFile): string {
     `TRAINING = {"epochs": ${epochs}, "batch_size": ${batchSize}}`,
     '',
     '',
+    ...(fineTuning.length ? [...fineTuning, '', ''] : []),
     `def train(model, x, y, epochs=${epochs}, batch_size=${batchSize}, validation_data=None):`,
     '    """Trains with the graph\'s settings; x and y are lists with one array per input and output."""',
+    ...(fineTuning.length ? ['    apply_fine_tuning(model)'] : []),
     `    model.compile(optimizer=${optimizer}, loss=LOSSES, loss_weights=[${weights.join(', ')}], metrics=${metrics})`,
     '    validation = {"validation_data": validation_data} if validation_data is not None else {"validation_split": 0.1}',
     '    return model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, **validation)',

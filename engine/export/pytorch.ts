@@ -18,8 +18,7 @@ import { ExportError } from './plan.js';
 import { tokenSelections } from './token-selection.js';
 import { torchHelperSource, torchRuntimeSource, torchSourceBody } from './torch-sources.js';
 import { torchFineTuningByModule } from './torch-fine-tune.js';
-import { checkPatterns } from '../graph/fine-tune-patterns.js';
-import { trainConfigSchema } from '../schemas/train-config.js';
+import { exportFineTuning } from './fine-tune-settings.js';
 
 export interface PytorchExport {
   code: string;
@@ -550,14 +549,7 @@ const FINE_TUNING_COMMENT = [
 
 /** The script's FINE_TUNING dict, or undefined where the settings freeze nothing and scale no rate. */
 function scriptFineTuning(t: Record<string, unknown>, weights: PytorchExport['weights'], nodeKeys: string[]): string | undefined {
-  const parsed = fineTuningSchema.safeParse(t);
-  if (!parsed.success) throw new ExportError(`training settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  try {
-    checkPatterns(parsed.data, nodeKeys);
-  } catch (err) {
-    throw new ExportError(`training settings: ${(err as Error).message}`);
-  }
-  const f = torchFineTuningByModule(weights, parsed.data);
+  const f = torchFineTuningByModule(weights, exportFineTuning(t, nodeKeys));
   if (!f.frozen.length && !Object.keys(f.lrScale).length) return undefined;
   const list = (names: string[]) => (names.length ? `[\n${names.map((n) => `        ${stringLiteral(n)},\n`).join('')}    ]` : '[]');
   const scales = Object.entries(f.lrScale);
@@ -569,8 +561,6 @@ function scriptFineTuning(t: Record<string, unknown>, weights: PytorchExport['we
     '}',
   ].join('\n');
 }
-
-const fineTuningSchema = trainConfigSchema.pick({ freeze: true, frozenBatchNorm: true, lrMultipliers: true });
 
 const pyDict = (o: Record<string, unknown>) =>
   `{${Object.entries(o)

@@ -5,6 +5,7 @@
 // The PyTorch training backend and the exported training script both apply it
 // with apply_fine_tuning() and param_groups() of engine/export/torch/runtime.py.
 import { isFrozen, lrMultiplierOf, type FineTuning } from '../graph/fine-tune-patterns.js';
+import { byPrefix } from './prefix-groups.js';
 import type { PytorchExport } from './pytorch.js';
 
 export interface TorchFineTuning {
@@ -45,32 +46,8 @@ export function torchFineTuningByModule(weights: PytorchExport['weights'], c: Fi
   const bns = names.filter((n) => n.endsWith(RUNNING_MEAN)).map((n) => n.slice(0, -RUNNING_MEAN.length));
   const evalBns = new Set(exact.batchNormEval);
   return {
-    frozen: byModule(names, (n) => (frozen.has(n) ? 'frozen' : undefined)).map(([m]) => m),
-    batchNormEval: byModule(bns, (n) => (evalBns.has(n) ? 'eval' : undefined)).map(([m]) => m),
-    lrScale: Object.fromEntries(byModule(names, (n) => exact.lrScale[n])),
+    frozen: byPrefix(names, (n) => (frozen.has(n) ? 'frozen' : undefined)).map(([m]) => m),
+    batchNormEval: byPrefix(bns, (n) => (evalBns.has(n) ? 'eval' : undefined)).map(([m]) => m),
+    lrScale: Object.fromEntries(byPrefix(names, (n) => exact.lrScale[n])),
   };
-}
-
-/**
- * The fewest module names (dotted prefixes of `names`) that give each name
- * its value: a module is named when all names below it have the same value
- * and its parent's names do not. Names without a value are left out.
- */
-function byModule<V>(names: string[], valueOf: (name: string) => V | undefined): [string, V][] {
-  const below = new Map<string, Set<V | undefined>>();
-  for (const n of names) {
-    const parts = n.split('.');
-    for (let i = 1; i <= parts.length; i++) {
-      const m = parts.slice(0, i).join('.');
-      if (!below.has(m)) below.set(m, new Set());
-      below.get(m)!.add(valueOf(n));
-    }
-  }
-  const uniform = (m: string) => below.get(m)!.size === 1 && [...below.get(m)!][0] !== undefined;
-  const out: [string, V][] = [];
-  for (const m of below.keys()) {
-    const parent = m.includes('.') ? m.slice(0, m.lastIndexOf('.')) : undefined;
-    if (uniform(m) && (parent === undefined || !uniform(parent))) out.push([m, [...below.get(m)!][0]!]);
-  }
-  return out;
 }

@@ -1,5 +1,7 @@
 // File › Export: the graph as TypeScript (tfjs), Keras or PyTorch code, with a
-// highlighted preview, Copy and Save; or as an ONNX model (a download).
+// highlighted preview, Copy and Save; or as an ONNX model (a download). The
+// Training form's fine-tuning (freeze, learning-rate multipliers, ImageNet
+// preset) goes with the graph, so the exported training script trains as the app would.
 import { useEffect, useMemo, useState } from 'react';
 import { create } from 'zustand';
 import { EXPORT_FORMATS, EXPORT_FORMAT_IDS, type ExportFormat, type ExportResult } from '../../../common/host-api/api.js';
@@ -7,6 +9,7 @@ import { editor, toast } from '../editor.js';
 import { host, noHostReason } from '../host/host.js';
 import { formatDiagnostic } from '../../../engine/graph/types.js';
 import { highlight } from './highlight.js';
+import { formFineTuning, trainForm } from '../training/form.js';
 import './export.css';
 
 export const useExportDialog = create<{ open: boolean }>(() => ({ open: false }));
@@ -33,7 +36,13 @@ function ExportPanel() {
     if (!host) return setResult({ error: `Export is not available: ${noHostReason ?? 'no host'}` });
     let live = true;
     setResult(null);
-    host.exportCode({ graph: editor.getState().graph, target }).then(
+    let fineTuning;
+    try {
+      fineTuning = formFineTuning(trainForm.getState());
+    } catch (err) {
+      return setResult({ error: `Training form: ${(err as Error).message}` });
+    }
+    host.exportCode({ graph: editor.getState().graph, target, ...(fineTuning && { fineTuning }) }).then(
       (r) => live && setResult(r),
       (err: Error) => live && setResult({ error: err.message }),
     );

@@ -108,19 +108,24 @@ function NodeInspector({ id }: { id: string }) {
   );
 }
 
-/** Trainable and frozen parameters of a top-level node or composite, when fine-tuning (the Training form's Freeze and LR multipliers) freezes some of it. */
+/**
+ * Trainable and frozen parameters of a node or composite, when fine-tuning (the
+ * Training form's Freeze and LR multipliers) freezes some of it. Inside an
+ * opened composite, a node's counts are over every use of the composite.
+ */
 function FineTuneCounts({ id }: { id: string }) {
-  const atTop = useEditor((s) => s.view.scope.length === 0);
+  const inside = useEditor((s) => s.view.scope[s.view.scope.length - 1]);
   const graph = useEditor((s) => s.graph);
   const analysis = useEditor((s) => s.analysis);
   const counts = useParamCounts(graph, analysis);
   const frozenNode = useFrozenNodes();
-  const all = counts(id);
-  const frozen = counts(id, frozenNode);
-  if (!atTop || all === undefined || !frozen) return null;
+  const all = counts(id, undefined, inside);
+  const frozen = counts(id, frozenNode, inside);
+  if (all === undefined || !frozen) return null;
   return (
     <div className="field__help" data-testid="inspector-fine-tune">
-      Fine-tuning: <span data-testid="inspector-trainable">{(all - frozen).toLocaleString('en-US')}</span> trainable ·{' '}
+      Fine-tuning{inside !== undefined && ' (every use of this composite)'}:{' '}
+      <span data-testid="inspector-trainable">{(all - frozen).toLocaleString('en-US')}</span> trainable ·{' '}
       <span data-testid="inspector-frozen">{frozen.toLocaleString('en-US')}</span> frozen parameters
     </div>
   );

@@ -36,9 +36,26 @@ export function countRequests(graph: GraphFile, analysis: GraphAnalysis): Map<st
 /**
  * id -> parameter count (undefined while unknown); a composite node's count sums
  * the blocks inside it. With `only`, the count of the blocks inside for whose
- * inlined key it holds (e.g. the frozen ones).
+ * inlined key it holds (e.g. the frozen ones). With `inside`, `id` is a node of
+ * that composite's definition, counted over every use of the composite.
  */
-export type ParamCounts = (id: string, only?: (nodeKey: string) => boolean) => number | undefined;
+export type ParamCounts = (id: string, only?: (nodeKey: string) => boolean, inside?: string) => number | undefined;
+
+/** The sum of `parts`' counts (those whose node `only` holds); undefined where there are none or a count is not known yet. */
+export function sumParts(
+  parts: readonly CountPart[] | undefined,
+  countOf: (requestKey: string) => number | string | undefined,
+  only?: (nodeKey: string) => boolean,
+): number | undefined {
+  if (!parts) return undefined;
+  let sum = 0;
+  for (const p of parts) {
+    const v = countOf(p.key);
+    if (typeof v !== 'number') return undefined;
+    if (!only || only(p.node)) sum += v;
+  }
+  return sum;
+}
 
 /** One block's count request, and the inlined key of the node it counts ("stage1#2/conv1"), as fine-tuning patterns name nodes. */
 export type CountPart = CountRequest & { node: string };
@@ -64,15 +81,45 @@ function partsOf(scope: ScopeAnalysis, n: NodeInfo, key: string): CountPart[] | 
   if (!n.composite) return [{ ...request(scope, n), node: key }];
   if (!n.copies?.length) return undefined;
   const parts: CountPart[] = [];
-  for (const [k, copy] of n.copies.entries())
+  for (const { copy, inner, key: innerKey } of blocksInside(n, key)) {
+    const p = partsOf(copy, inner, innerKey);
+    if (!p) return undefined;
+    parts.push(...p);
+  }
+  return parts;
+}
+
+/** The nodes inside each copy of composite node `n` (whose inlined key is `key`), ports left out, with their inlined keys. */
+function* blocksInside(n: NodeInfo, key: string): Generator<{ copy: ScopeAnalysis; inner: NodeInfo; key: string }> {
+  for (const [k, copy] of (n.copies ?? []).entries())
     for (const id of copy.order) {
       const inner = copy.nodes.get(id)!;
       if (inner.block.type === COMPOSITE_INPUT || inner.block.type === COMPOSITE_OUTPUT) continue;
-      const p = partsOf(copy, inner, `${key}${n.copies.length > 1 ? `#${k + 1}` : ''}/${id}`);
-      if (!p) return undefined;
-      parts.push(...p);
+      yield { copy, inner, key: `${key}${n.copies!.length > 1 ? `#${k + 1}` : ''}/${id}` };
     }
-  return parts;
+}
+
+/**
+ * What the count of a node inside a composite definition is the sum of: its
+ * parts in every use of the composite (each instance, each copy of a repeat).
+ * Composite id -> node id -> parts; undefined where some use's shapes are unknown.
+ */
+export function insideParts(analysis: GraphAnalysis): Map<string, Map<string, CountPart[] | undefined>> {
+  const out = new Map<string, Map<string, CountPart[] | undefined>>();
+  const visit = (n: NodeInfo, key: string) => {
+    if (!n.composite || !n.outputShapes) return;
+    let byNode = out.get(n.composite.id);
+    if (!byNode) out.set(n.composite.id, (byNode = new Map()));
+    for (const { copy, inner, key: innerKey } of blocksInside(n, key)) {
+      const p = partsOf(copy, inner, innerKey);
+      const id = innerKey.slice(innerKey.lastIndexOf('/') + 1);
+      const known = byNode.has(id) ? byNode.get(id) : [];
+      byNode.set(id, p && known ? [...known, ...p] : undefined);
+      visit(inner, innerKey);
+    }
+  };
+  for (const id of analysis.order) visit(analysis.nodes.get(id)!, id);
+  return out;
 }
 
 function request(scope: ScopeAnalysis, n: NodeInfo): CountRequest {

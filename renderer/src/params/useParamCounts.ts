@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useReducer, useRef } from 'react';
 import type { GraphAnalysis } from '../../../engine/shapes/analyze.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
-import { countParts, trainableKey, type CountRequest, type ParamCounts } from './count.js';
+import { countParts, insideParts, sumParts, trainableKey, type CountRequest, type ParamCounts } from './count.js';
 
 export type { ParamCounts };
 
@@ -28,7 +28,8 @@ function getWorker(): Worker {
 
 /**
  * id -> count (undefined while unknown); a composite node's count sums the blocks
- * inside it. All weights, or with 'trainable' those that training changes.
+ * inside it; a node inside a composite's definition, those of every use. All
+ * weights, or with 'trainable' those that training changes.
  */
 export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis, which: 'all' | 'trainable' = 'all'): ParamCounts {
   const [tick, bump] = useReducer((n: number) => n + 1, 0);
@@ -50,16 +51,10 @@ export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis, which:
     }, 200);
     return () => clearTimeout(timer.current);
   }, [requests]);
+  const inside = useMemo(() => insideParts(analysis), [analysis]);
   return useMemo(() => {
     void tick;
-    return (id: string, only?: (nodeKey: string) => boolean) => {
-      let sum = 0;
-      for (const r of parts.get(id) ?? [undefined]) {
-        const v = r && results.get(which === 'all' ? r.key : trainableKey(r.key));
-        if (typeof v !== 'number') return undefined;
-        if (!only || only(r!.node)) sum += v;
-      }
-      return sum;
-    };
-  }, [parts, tick, which]);
+    const countOf = (key: string) => results.get(which === 'all' ? key : trainableKey(key));
+    return (id, only, composite) => sumParts(composite === undefined ? parts.get(id) : inside.get(composite)?.get(id), countOf, only);
+  }, [parts, inside, tick, which]);
 }

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { DatasetRequest, GraphFile, HostRequest, TrainConfigInput } from '../../../common/host-api/api.js';
 import { datasetSpecSchema, isSyntheticTask, pytorchOptionsSchema, trainConfigSchema, TRAINING_BACKENDS } from '../../../common/host-api/api.js';
 import { registry } from '../../../engine/blocks/registry.js';
+import type { ExportFineTuning } from '../../../engine/schemas/export-fine-tuning.js';
 
 export const BACKENDS = TRAINING_BACKENDS;
 export const TORCH_DEVICES = pytorchOptionsSchema.shape.device.unwrap().options;
@@ -135,6 +136,13 @@ export function fineTuneConfig(f: TrainForm): Pick<TrainConfigInput, 'freeze' | 
     ...(f.newHead ? { head: {} } : {}),
     ...(f.initWeights ? { initWeights: f.initWeights } : {}),
   };
+}
+
+/** What the Export dialog sends with the graph: the form's freeze, learning-rate multipliers and ImageNet preset; undefined when none is set. */
+export function formFineTuning(f: TrainForm): ExportFineTuning | undefined {
+  const { freeze, lrMultipliers } = fineTuneConfig(f);
+  const out: ExportFineTuning = { ...(freeze && { freeze }), ...(lrMultipliers && { lrMultipliers }), ...(f.imagenet && { imagenet: true }) };
+  return Object.keys(out).length ? out : undefined;
 }
 
 export type NumberKey = { [K in keyof TrainForm]: TrainForm[K] extends number ? K : never }[keyof TrainForm];
