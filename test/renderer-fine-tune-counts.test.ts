@@ -61,7 +61,7 @@ test('Input: the inspector shows only the parameters of the chosen kind', () => 
     Object.entries(input.params)
       .filter(([, def]) => paramApplies(def, { kind }))
       .map(([k]) => k);
-  assert.deepEqual(shown('tokens'), ['kind', 'length', 'vocabSize']);
+  assert.deepEqual(shown('tokens'), ['kind', 'length', 'vocabSize', 'sentences']);
   assert.deepEqual(shown('image'), ['kind', 'height', 'width', 'channels']);
   assert.deepEqual(shown('sequence'), ['kind', 'length', 'features']);
   assert.deepEqual(shown('vector'), ['kind', 'features']);
