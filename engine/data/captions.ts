@@ -21,6 +21,8 @@ export const END_ID = 2;
 const SPECIAL = [PAD, START, END];
 
 export const DIGIT_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+/** digit-captions' classes: the special tokens, then the digits' names (digit d is class 3 + d). */
+export const DIGIT_CAPTION_CLASSES = [...SPECIAL, ...DIGIT_WORDS];
 
 /** digit-captions' fixed geometry: 14×14 digits (MNIST halved), 2–5 of them on a 16×96 canvas. */
 export const DIGIT_CAPTIONS = {
@@ -132,7 +134,7 @@ export async function digitCaptions(opts: { size?: number; seed?: number } = {})
   const mnist = await loadBuiltin('mnist', { limit: Math.min(70000, Math.ceil(size * DIGIT_CAPTIONS.maxDigits * 1.1)), seed: deriveSeed(seed, 'digits') });
   const order = permutation(mnist.size, deriveSeed(seed, 'pools'));
   const cut = Math.round(mnist.size * (nTrain / size));
-  const classNames = [...SPECIAL, ...DIGIT_WORDS];
+  const classNames = DIGIT_CAPTION_CLASSES;
   const make = (pool: Int32Array, count: number, purpose: string) => {
     const c = composeDigits(mnist, pool, count, deriveSeed(seed, purpose));
     const ds = new ArrayDataset({
@@ -223,4 +225,48 @@ export async function loadCaptionFolder(csvFile: string, opts: CaptionFolderOpti
     x,
     labels,
   });
+}
+
+export interface CaptionScores {
+  samples: number;
+  /** Samples whose greedy caption (up to <end>) is exactly the true one. */
+  exact: number;
+  /** True words (digits) whose step's attention peak lies inside that digit's box. */
+  words: number;
+  inBox: number;
+}
+
+/**
+ * How a captioner did on samples with known boxes: exact captions, and for every true word the step's
+ * attention peak (the centre of the grid cell of largest weight, in input pixels) inside its digit's box.
+ * `probs` is [n, T, V], `attention` [n, T, h, w] over an input of `height` × `width` pixels.
+ */
+export function scoreCaptions(
+  probs: Float32Array,
+  attention: Float32Array,
+  labels: Int32Array,
+  boxes: Box[][],
+  shape: { steps: number; vocab: number; gridHeight: number; gridWidth: number; height: number; width: number },
+): CaptionScores {
+  const { steps, vocab, gridHeight: gh, gridWidth: gw, height, width } = shape;
+  const scores: CaptionScores = { samples: boxes.length, exact: 0, words: 0, inBox: 0 };
+  const cells = gh * gw;
+  const argmax = (a: Float32Array, from: number, n: number) => {
+    let best = 0;
+    for (let k = 1; k < n; k++) if (a[from + k] > a[from + best]) best = k;
+    return best;
+  };
+  for (let s = 0; s < boxes.length; s++) {
+    const predicted = Array.from({ length: steps }, (_, t) => argmax(probs, (s * steps + t) * vocab, vocab));
+    const truth = labels.subarray(s * steps, (s + 1) * steps);
+    const [want, got] = [captionWords(truth, DIGIT_CAPTION_CLASSES), captionWords(predicted, DIGIT_CAPTION_CLASSES)];
+    if (want.join(' ') === got.join(' ') && predicted.includes(END_ID)) scores.exact++;
+    boxes[s].forEach(([x0, y0, x1, y1], t) => {
+      const peak = argmax(attention, (s * steps + t) * cells, cells);
+      const [y, x] = [((Math.floor(peak / gw) + 0.5) * height) / gh, (((peak % gw) + 0.5) * width) / gw];
+      scores.words++;
+      if (x >= x0 && x < x1 && y >= y0 && y < y1) scores.inBox++;
+    });
+  }
+  return scores;
 }
