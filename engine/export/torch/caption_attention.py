@@ -60,6 +60,21 @@ class ShowAttendTell(nn.Module):
         logits = torch.cat([state, context, embedded], 1) @ self.output_kernel + self.output_bias
         return torch.softmax(logits, -1), alpha, state, logits
 
+    @staticmethod
+    def captions(words, vocabulary, end_token=2):
+        """The greedy captions of words [B, T, V] (what forward() returns): each step's argmax, up to
+        `end_token`, as strings of `vocabulary`'s words (special tokens below the end token left out)."""
+        captions = []
+        for ids in words.argmax(-1).tolist():
+            kept = []
+            for i in ids:
+                if i == end_token:
+                    break
+                if i > end_token:
+                    kept.append(vocabulary[i])
+            captions.append(" ".join(kept))
+        return captions
+
     def forward(self, features):
         b, c, h, w = features.shape
         annotations = features.permute(0, 2, 3, 1).reshape(b, h * w, c) + self.positions
