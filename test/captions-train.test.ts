@@ -15,13 +15,20 @@ import { tfReady } from './helpers/tf.js';
 const SIZE = Number(process.env.ATTN_SAT_SIZE ?? 3300);
 const EPOCHS = Number(process.env.ATTN_SAT_EPOCHS ?? 4);
 
-test('Show, Attend and Tell on digit-captions: exact captions, and each word looks at its digit', { timeout: 600_000 }, async () => {
+test('Show, Attend and Tell on digit-captions: exact captions, and each word looks at its digit', { timeout: 1_800_000 }, async () => {
   const tf = await tfReady;
   const graph = JSON.parse(readFileSync(`${templatesDir}sat-digit-captions.attn.json`, 'utf8')) as GraphFile;
   const data = await digitCaptions({ size: SIZE, seed: 0 });
   const config = { ...graph.training, epochs: EPOCHS, probe: { enabled: false } };
   const started = process.cpuUsage();
-  const trainer = new Trainer({ tf, graph, data: { train: data.train, validation: data.validation, classNames: data.classNames }, config, runDir: null });
+  const trainer = new Trainer({
+    tf,
+    graph,
+    data: { train: data.train, validation: data.validation, classNames: data.classNames },
+    config,
+    runDir: null,
+    onEvent: (e) => e.type === 'epoch' && console.log(`epoch ${e.epoch + 1}: ${JSON.stringify(e.metrics)}`),
+  });
   try {
     const done = await trainer.run();
     const cpu = process.cpuUsage(started);

@@ -227,6 +227,17 @@ export async function loadCaptionFolder(csvFile: string, opts: CaptionFolderOpti
   });
 }
 
+/** The class names a run trained on `dataset` (its config's dataset name) wrote captions in, where they can be known. */
+export async function captionClasses(dataset: string): Promise<readonly string[] | undefined> {
+  if (isCaptionDataset(dataset)) return DIGIT_CAPTION_CLASSES;
+  if (!/\.csv$/i.test(dataset) || !(await isCaptionsCsv(dataset).catch(() => false))) return undefined;
+  const rows = [...parseCsv((await readRegularFile(dataset)).toString('utf8'))];
+  const col = rows[0][1].map((h) => h.trim().toLowerCase()).indexOf('caption');
+  const classNames = [...SPECIAL];
+  for (const [, fields] of rows.slice(1)) for (const w of captionTokens(fields[col] ?? '')) if (!classNames.includes(w)) classNames.push(w);
+  return classNames;
+}
+
 export interface CaptionScores {
   samples: number;
   /** Samples whose greedy caption (up to <end>) is exactly the true one. */
