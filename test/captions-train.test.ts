@@ -25,7 +25,7 @@ test(
     const { tf } = await selectBackend({ backend: 'wasm' });
     const graph = JSON.parse(readFileSync(`${templatesDir}sat-digit-captions.attn.json`, 'utf8')) as GraphFile;
     const data = await digitCaptions({ size: SIZE, seed: 0 });
-    const config = { ...graph.training, epochs: EPOCHS, probe: { enabled: false } };
+    const config = { ...graph.training, epochs: EPOCHS, probe: { enabled: false }, ...(process.env.ATTN_SAT_LR && { lr: Number(process.env.ATTN_SAT_LR) }) };
     const started = process.cpuUsage();
     const trainer = new Trainer({
       tf,
@@ -43,7 +43,10 @@ test(
         tf,
         Array.from({ length: validation.size }, (_, i) => i),
       ).x;
-      const [probs, attention] = trainer.model.predict(x) as Tensor[];
+      // The words and the decoder's attention output (a probe output, not a model output) in one pass.
+      const { model, attention: probes } = trainer.compiled;
+      const both = tf.model({ inputs: model.inputs, outputs: [model.outputs[0], probes[0].tensor] });
+      const [probs, attention] = both.predict(x) as Tensor[];
       const [, steps, vocab] = probs.shape;
       const [, , gridHeight, gridWidth] = attention.shape;
       const s = scoreCaptions((await probs.data()) as Float32Array, (await attention.data()) as Float32Array, validation.labels, data.boxes!.validation, {
