@@ -13,6 +13,7 @@ import { loadTrainedModel, predictOutputs } from './worker/run-model.js';
 import { readNpy, writeNpy } from './weights/npy.js';
 import { reportLines, WeightsImportError } from './weights/import.js';
 import { importWeightsToRun } from './weights/import-run.js';
+import { captionClasses, captionWords } from './data/captions.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 
@@ -61,12 +62,33 @@ async function predict(
     const result = { shape: y.shape, data: Float32Array.from(y.dataSync()) };
     tf.dispose([input, y, ...rest]);
     if (o.out) await writeFile(o.out, writeNpy(result));
-    if (o.json) out.log(JSON.stringify({ shape: result.shape, data: Array.from(result.data) }));
-    else if (o.out) out.log(`wrote ${o.out} [${result.shape.join(', ')}]`);
+    const captions = await greedyCaptions(graph, o.weights, result);
+    if (o.json) out.log(JSON.stringify({ shape: result.shape, data: Array.from(result.data), ...(captions && { captions }) }));
+    else {
+      if (o.out) out.log(`wrote ${o.out} [${result.shape.join(', ')}]`);
+      for (const c of captions ?? []) out.log(c);
+    }
     return 0;
   } finally {
     compiled.model.dispose();
   }
+}
+
+/** A captioner's words (its decoder reads each step's argmax, so they are the greedy captions), up to <end>; none for other models. */
+async function greedyCaptions(graph: GraphFile, weights: string, y: { shape: number[]; data: Float32Array }): Promise<string[] | undefined> {
+  if (!graph.nodes.some((n) => n.type === 'attention.showAttendTell') || y.shape.length !== 3) return undefined;
+  const { run } = await RunFolder.forResume(weights);
+  const dataset = ((await run.readJson(RUN_FILES.config)) as { dataset?: { name?: string } } | undefined)?.dataset?.name;
+  const classes = dataset ? await captionClasses(dataset) : undefined;
+  if (!classes) return undefined;
+  const [n, steps, vocab] = y.shape;
+  return Array.from({ length: n }, (_, s) => {
+    const ids = Array.from({ length: steps }, (_, t) => {
+      const row = y.data.subarray((s * steps + t) * vocab, (s * steps + t + 1) * vocab);
+      return row.indexOf(Math.max(...row));
+    });
+    return captionWords(ids, classes).join(' ');
+  });
 }
 
 async function importCommand(file: string, weights: string, o: { out: string; partial?: boolean; json?: boolean }, out: Out): Promise<number> {

@@ -23,6 +23,7 @@ import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js
 import { imagenetTemplates } from '../scripts/templates/imagenet.js';
 import { smallTemplates } from '../scripts/templates/small.js';
 import { textTemplates } from '../scripts/templates/text.js';
+import { captionTemplates } from '../scripts/templates/captions.js';
 import { isLargeTemplate, loadTemplate, templateFiles, templatesDir } from './helpers/graphs.js';
 
 const ready = selectBackend({ backend: 'wasm' }).then((s) => s.tf);
@@ -56,6 +57,7 @@ const SMALL: Record<string, { trainable: number; attention: number }> = {
   'gru-seq2seq-luong.attn.json': { trainable: 56_714, attention: 1 },
   'memory-network-recall.attn.json': { trainable: 8_208, attention: 3 },
   'sasa-resnet-mnist.attn.json': { trainable: 11_818, attention: 2 },
+  'sat-digit-captions.attn.json': { trainable: 45_933, attention: 1 },
 };
 
 test('every template is a valid graph with a name, a one-paragraph description, its paper, a dataset and training settings', () => {
@@ -78,7 +80,7 @@ test('every template is a valid graph with a name, a one-paragraph description, 
 });
 
 test('the generator in scripts/templates makes exactly the committed template files', () => {
-  for (const { file, ...graph } of [...imagenetTemplates, ...smallTemplates, ...textTemplates])
+  for (const { file, ...graph } of [...imagenetTemplates, ...smallTemplates, ...textTemplates, ...captionTemplates])
     assert.equal(
       serializeGraph(graph),
       readFileSync(`${templatesDir}${file}.attn.json`, 'utf8'),

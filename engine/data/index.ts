@@ -11,6 +11,7 @@ import { loadCsv } from './csv.js';
 import { deriveSeed } from './random.js';
 import { encodeCorpus, loadTextCorpus, TEXT_DATASETS } from './text-dataset.js';
 import type { Vocabulary } from './text.js';
+import { DIGIT_CAPTIONS, digitCaptions, isCaptionDataset, isCaptionsCsv, loadCaptionFolder } from './captions.js';
 
 export * from './dataset.js';
 
@@ -33,7 +34,7 @@ export interface PreparedData {
   vocabulary?: Vocabulary;
 }
 
-export const datasetNames = (): string[] => [...Object.keys(BUILTIN_DATASETS), ...Object.keys(TEXT_DATASETS), ...SYNTHETIC_TASK_NAMES];
+export const datasetNames = (): string[] => [...Object.keys(BUILTIN_DATASETS), DIGIT_CAPTIONS.name, ...Object.keys(TEXT_DATASETS), ...SYNTHETIC_TASK_NAMES];
 
 export type ParsedDatasetSpec = z.output<typeof datasetSpecSchema>;
 
@@ -52,6 +53,10 @@ export interface LazyDataset {
 export async function datasetSource(spec: ParsedDatasetSpec, hint?: InputHint): Promise<ArrayDataset | LazyDataset> {
   const { name, limit, seed } = spec;
   if (isBuiltinDataset(name)) return loadBuiltin(name, { limit, seed: deriveSeed(seed, 'limit') });
+  if (isCaptionDataset(name)) {
+    const { train, validation } = await digitCaptions({ size: spec.size ?? limit, seed });
+    return concatSplits(train, validation);
+  }
   const task = name.replace(/^synthetic:/, '');
   if (isSyntheticTask(task)) {
     const length = spec.length ?? hint?.shape[0] ?? 16;
@@ -85,6 +90,11 @@ export async function datasetSource(spec: ParsedDatasetSpec, hint?: InputHint): 
     };
   }
   if (!info.isFile()) throw new Error(`dataset ${name} is neither a folder nor a regular file`);
+  if (/\.csv$/i.test(name) && (await isCaptionsCsv(name))) {
+    const [height, width, channels] = hint?.shape.length === 3 ? hint.shape : [DIGIT_CAPTIONS.height, DIGIT_CAPTIONS.width, 1];
+    if (channels !== 1 && channels !== 3) throw new Error(`captions ${name}: the model's input has ${channels} channels; images give 1 (grey) or 3 (RGB)`);
+    return loadCaptionFolder(name, { height, width, channels, steps: spec.length ?? DIGIT_CAPTIONS.steps });
+  }
   if (/\.csv$/i.test(name)) {
     const ds = await loadCsv(name, { label: spec.label });
     return limit && limit < ds.size ? ds.subset(Array.from({ length: limit }, (_, i) => i)) : ds;
@@ -112,6 +122,11 @@ export async function prepareData(input: DatasetSpec, hint?: InputHint): Promise
     const { train, validation, classNames, vocabulary } = encodeCorpus(corpus, spec, hint);
     return { train, validation, classNames, vocabulary };
   }
+  // digit-captions keeps its own split: its validation canvases use MNIST images no training canvas uses.
+  if (isCaptionDataset(spec.name)) {
+    const { train, validation, classNames } = await digitCaptions({ size: spec.size ?? spec.limit, seed: spec.seed });
+    return { train, validation, classNames };
+  }
   const source = await datasetSource(spec, hint);
   return prepareFrom(spec, source instanceof ArrayDataset ? source : await source.build());
 }
@@ -134,4 +149,15 @@ export function prepareFrom(spec: ParsedDatasetSpec, all: ArrayDataset): Prepare
   if (!standardizes(spec, all)) return { train, validation, classNames: all.classNames };
   const s = standardize(train, validation, spec.normalize === 'imagenet' ? IMAGENET_STATS : undefined);
   return { train: s.train, validation: s.validation, classNames: all.classNames, normalization: s.stats };
+}
+
+/** digit-captions' two splits (each backed by its own arrays) as one dataset, training samples first: what a preview lists. */
+function concatSplits(a: ArrayDataset, b: ArrayDataset): ArrayDataset {
+  const x = new Float32Array(a.x.length + b.x.length);
+  x.set(a.x, 0);
+  x.set(b.x, a.x.length);
+  const labels = new Int32Array(a.labels.length + b.labels.length);
+  labels.set(a.labels, 0);
+  labels.set(b.labels, a.labels.length);
+  return new ArrayDataset({ ...a, x, labels });
 }

@@ -5,6 +5,7 @@ import { BUILTIN_DATASETS, isBuiltinDataset } from '../../../engine/data/builtin
 import { datasetSpecSchema, type DatasetSpec } from '../../../engine/data/index.js';
 import { previewData } from '../../../engine/data/preview.js';
 import { SPAM_CLASSES } from '../../../engine/data/spam.js';
+import { DIGIT_CAPTIONS, DIGIT_WORDS, END, isCaptionDataset, PAD, START } from '../../../engine/data/captions.js';
 import { isBuiltinText } from '../../../engine/data/text-dataset.js';
 import { isSyntheticTask, SYNTHETIC_TASKS } from '../../../engine/schemas/dataset.js';
 import { checkGraphSchema } from '../../../engine/graph/schema.js';
@@ -28,7 +29,7 @@ export class DatasetService {
     const spec = datasetSpecSchema.safeParse(dataset);
     if (!spec.success) throw new Error(`dataset: ${spec.error.issues.map((i) => `${i.path.join('.') || 'dataset'}: ${i.message}`).join('; ')}`);
     const data = spec.data;
-    if (!isBuiltinDataset(data.name) && !isBuiltinText(data.name) && !isSyntheticTask(data.name.replace(/^synthetic:/, '')))
+    if (!isBuiltinDataset(data.name) && !isCaptionDataset(data.name) && !isBuiltinText(data.name) && !isSyntheticTask(data.name.replace(/^synthetic:/, '')))
       data.name = await this.paths.resolve(data.name, 'data');
     return data;
   }
@@ -85,5 +86,13 @@ export function builtinDatasets(): DatasetInfo[] {
     inputShape: [],
     classes: [...SPAM_CLASSES],
   };
-  return [...images, spam, ...tasks];
+  const captions: DatasetInfo = {
+    id: DIGIT_CAPTIONS.name,
+    name: 'Digit captions',
+    kind: 'image',
+    description: `${DIGIT_CAPTIONS.minDigits}–${DIGIT_CAPTIONS.maxDigits} MNIST digits on a ${DIGIT_CAPTIONS.height}×${DIGIT_CAPTIONS.width} canvas, captioned with their names left to right (a word per step, then <end>).`,
+    inputShape: [DIGIT_CAPTIONS.height, DIGIT_CAPTIONS.width, 1],
+    classes: [PAD, START, END, ...DIGIT_WORDS],
+  };
+  return [...images, captions, spam, ...tasks];
 }

@@ -8,6 +8,7 @@ import attentionPooling from './attention-pooling.js';
 import luong from './luong.js';
 import memoryHop from './memory-hop.js';
 import patchEmbedding from './patch-embedding.js';
+import showAttendTell from './show-attend-tell.js';
 
 export const sequenceAttentionBlocks: AnyBlock[] = [
   scaledDotProduct,
@@ -19,4 +20,5 @@ export const sequenceAttentionBlocks: AnyBlock[] = [
   luong,
   memoryHop,
   patchEmbedding,
+  showAttendTell,
 ];

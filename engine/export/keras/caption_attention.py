@@ -1,0 +1,86 @@
+"""Keras 3 layers of the caption decoders (copied into Keras exports).
+
+Channels-last like the graph; weights are named like the compiled tfjs model's, so trained
+weights load by name. Every layer is registered as serializable, so a saved `.keras` file reloads.
+"""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="AttentionStudio")
+class ShowAttendTell(keras.layers.Layer):
+    """The soft-attention caption decoder of Show, Attend and Tell (Xu et al. 2015), with a GRU.
+
+    The feature map [B, H, W, C] is a grid of H*W annotations a_i, each with a learned position
+    embedding added. The state starts as
+    tanh(mean_i a_i W_init + b); at step t alpha_ti = softmax_i(v^T tanh(a_i W_key + b_key +
+    s_{t-1} W_query)), z_t = sum_i alpha_ti a_i; a GRU (gate order r, z, n, reset after the
+    recurrent product) reads [E y_{t-1}, z_t]; the words are softmax([s_t, z_t, E y_{t-1}] W_out
+    + b_out). Step 0 reads `start_token`, later steps the argmax of the step before (greedy
+    decoding). Returns (words [B, T, V], attention [B, T, H, W]).
+    """
+
+    def __init__(self, steps, vocab, embedding, units, attention_units, start_token=1, **kwargs):
+        super().__init__(**kwargs)
+        self.steps, self.vocab, self.embedding_dim = steps, vocab, embedding
+        self.units, self.attention_units, self.start_token = units, attention_units, start_token
+
+    def build(self, input_shape):
+        c, v, e, u, a = input_shape[-1], self.vocab, self.embedding_dim, self.units, self.attention_units
+        shapes = [
+            ("positions", (input_shape[1] * input_shape[2], c)),
+            ("init_kernel", (c, u)),
+            ("init_bias", (u,)),
+            ("embedding", (v, e)),
+            ("key_kernel", (c, a)),
+            ("key_bias", (a,)),
+            ("query_kernel", (u, a)),
+            ("score_vector", (a, 1)),
+            ("input_kernel", (e + c, 3 * u)),
+            ("recurrent_kernel", (u, 3 * u)),
+            ("input_bias", (3 * u,)),
+            ("recurrent_bias", (3 * u,)),
+            ("output_kernel", (u + c + e, v)),
+            ("output_bias", (v,)),
+        ]
+        for name, shape in shapes:
+            init = "glorot_uniform" if len(shape) == 2 else "zeros"
+            setattr(self, name, self.add_weight(name=name, shape=shape, initializer=init))
+
+    def call(self, features):
+        shape = ops.shape(features)
+        b, h, w, c = shape[0], shape[1], shape[2], shape[3]
+        u = self.units
+        annotations = ops.reshape(features, (b, h * w, c)) + self.positions
+        keys = ops.matmul(annotations, self.key_kernel) + self.key_bias
+        state = ops.tanh(ops.matmul(ops.mean(annotations, 1), self.init_kernel) + self.init_bias)
+        word = ops.full((b,), self.start_token, dtype="int32")
+        words, alphas = [], []
+        for _ in range(self.steps):
+            query = ops.expand_dims(ops.matmul(state, self.query_kernel), 1)
+            alpha = ops.softmax(ops.squeeze(ops.matmul(ops.tanh(keys + query), self.score_vector), -1), axis=-1)
+            context = ops.squeeze(ops.matmul(ops.expand_dims(alpha, 1), annotations), 1)
+            embedded = ops.take(self.embedding, word, axis=0)
+            gx = ops.matmul(ops.concatenate([embedded, context], 1), self.input_kernel) + self.input_bias
+            gh = ops.matmul(state, self.recurrent_kernel) + self.recurrent_bias
+            r = ops.sigmoid(gx[:, :u] + gh[:, :u])
+            z = ops.sigmoid(gx[:, u : 2 * u] + gh[:, u : 2 * u])
+            n = ops.tanh(gx[:, 2 * u :] + r * gh[:, 2 * u :])
+            state = (1 - z) * n + z * state
+            logits = ops.matmul(ops.concatenate([state, context, embedded], 1), self.output_kernel) + self.output_bias
+            words.append(ops.softmax(logits, axis=-1))
+            alphas.append(alpha)
+            word = ops.cast(ops.argmax(logits, axis=-1), "int32")
+        return ops.stack(words, 1), ops.reshape(ops.stack(alphas, 1), (b, self.steps, h, w))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "steps": self.steps,
+            "vocab": self.vocab,
+            "embedding": self.embedding_dim,
+            "units": self.units,
+            "attention_units": self.attention_units,
+            "start_token": self.start_token,
+        }

@@ -1,0 +1,46 @@
+// Templates that write captions: Show, Attend and Tell on the built-in
+// "digit-captions" (MNIST digits side by side, captioned with their names).
+import { DIGIT_CAPTIONS } from '../../engine/data/captions.js';
+import { template } from './builder.js';
+
+const XU = 'Xu, K., Ba, J., Kiros, R., Cho, K., Courville, A., Salakhutdinov, R., Zemel, R. & Bengio, Y. (2015). Show, Attend and Tell: Neural Image Caption Generation with Visual Attention. ICML.';
+
+/** <pad>, <start>, <end> and the ten digit names. */
+const VOCAB = 3 + 10;
+
+const satDigitCaptions = template({
+  file: 'sat-digit-captions',
+  name: 'Show, Attend and Tell (digit captions)',
+  description:
+    'Show, Attend and Tell (Xu et al. 2015) with soft attention, small enough to train on a CPU: three 3×3 ' +
+    'convolutions, the first two with max pooling, turn the 16×96 canvas into a 4×24 grid of 32-channel ' +
+    'annotations, each seeing 18×18 pixels (a whole digit); a GRU ' +
+    'decoder (64 units) writes one word per step, attending over the grid before each word with additive ' +
+    'attention (32 units). The caption is the digits’ names left to right, then <end>. Each step reads the word ' +
+    'the step before wrote (greedy), so the model’s output is the greedy caption. The attention output shows, per ' +
+    'word, where on the canvas the decoder looked: it should sit on the digit the word names. The doubly ' +
+    'stochastic regulariser is the decoder’s λ (off here).',
+  paper: XU,
+  dataset: { name: DIGIT_CAPTIONS.name },
+  training: { optimizer: 'adam', learningRate: 0.003, batchSize: 64, epochs: 6 },
+  build(b) {
+    const image = `${b.node('image', 'io.input', { kind: 'image', height: DIGIT_CAPTIONS.height, width: DIGIT_CAPTIONS.width, channels: 1 })}.out`;
+    const grid = b.chain(
+      image,
+      ['conv1', 'core.conv2d', { filters: 16, kernel: 3, padding: 'same', activation: 'relu' }],
+      ['pool1', 'core.pool2d', { mode: 'max', size: 2, stride: 2 }],
+      ['conv2', 'core.conv2d', { filters: 32, kernel: 3, padding: 'same', activation: 'relu' }],
+      ['pool2', 'core.pool2d', { mode: 'max', size: 2, stride: 2 }],
+      ['conv3', 'core.conv2d', { filters: 32, kernel: 3, padding: 'same', activation: 'relu' }],
+    );
+    b.node(
+      'decoder',
+      'attention.showAttendTell',
+      { steps: DIGIT_CAPTIONS.steps, vocab: VOCAB, embedding: 16, units: 64, attentionUnits: 32, startToken: 1, doublyStochastic: 0 },
+      { features: grid },
+    );
+    b.node('words', 'io.output', { loss: 'sparseCategoricalCrossentropy' }, { in: 'decoder.out' });
+  },
+});
+
+export const captionTemplates = [satDigitCaptions];
