@@ -22,8 +22,7 @@ export type Command =
   | 'edit.alignTop'
   | 'edit.alignCenter'
   | 'edit.distributeH'
-  | 'edit.distributeV'
-  | 'view.cycleTheme';
+  | 'edit.distributeV';
 
 export interface Shortcut {
   command: Command;
