@@ -1,5 +1,6 @@
-// The light theme follows the system: with prefers-color-scheme light the page
-// background is light and the body text keeps a readable contrast (WCAG 4.5:1).
+// The light theme follows the system, or the toolbar's theme picker (System /
+// Light / Dark, remembered): on light the page background is light, on dark it
+// is dark, and the text keeps a readable contrast (WCAG 4.5:1) either way.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
@@ -66,42 +67,49 @@ describe('light theme (browser mode, headless Chromium)', { skip, timeout: 120_0
     });
   }
 
-  test("prefers-color-scheme light: every text in the dock's Training and Runs tabs keeps 4.5:1 on what lies behind it", async () => {
-    const context = await env.browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
-    try {
-      const page = await context.newPage();
-      await page.goto(env.server.url);
-      await page.getByTestId('canvas').waitFor();
-      const poor: string[] = [];
-      for (const tab of ['training', 'runs']) {
-        await page.getByTestId(`dock-tab-${tab}`).click();
-        const texts = await page.evaluate(() => {
-          const g = globalThis as unknown as DockDom;
-          // The colour behind an element: the first opaque background up its ancestors.
-          const behind = (el: DockElement | null): string => {
-            for (; el; el = el.parentElement) {
-              const bg = g.getComputedStyle(el).backgroundColor;
-              if (bg !== 'transparent' && !/rgba\(.*, 0\)$/.test(bg)) return bg;
+  // The light colours, reached both ways: the system's preference, and the picker over a dark system.
+  for (const [scheme, pick] of [
+    ['light', undefined],
+    ['dark', 'Light'],
+  ] as const) {
+    test(`prefers-color-scheme ${scheme}${pick ? `, theme ${pick}` : ''}: every text in the dock's Training and Runs tabs keeps 4.5:1 on what lies behind it`, async () => {
+      const context = await env.browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: scheme });
+      try {
+        const page = await context.newPage();
+        await page.goto(env.server.url);
+        await page.getByTestId('canvas').waitFor();
+        if (pick) await chooseTheme(page, pick);
+        const poor: string[] = [];
+        for (const tab of ['training', 'runs']) {
+          await page.getByTestId(`dock-tab-${tab}`).click();
+          const texts = await page.evaluate(() => {
+            const g = globalThis as unknown as DockDom;
+            // The colour behind an element: the first opaque background up its ancestors.
+            const behind = (el: DockElement | null): string => {
+              for (; el; el = el.parentElement) {
+                const bg = g.getComputedStyle(el).backgroundColor;
+                if (bg !== 'transparent' && !/rgba\(.*, 0\)$/.test(bg)) return bg;
+              }
+              return 'rgb(255, 255, 255)';
+            };
+            const out: { what: string; fg: string; bg: string }[] = [];
+            for (const el of Array.from(g.document.querySelectorAll('[data-testid="training-dock"] *'))) {
+              const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent!.trim());
+              if (!own || el.getClientRects().length === 0) continue;
+              const what = `${el.tagName.toLowerCase()}.${el.className}${el.getAttribute('data-testid') ? `#${el.getAttribute('data-testid')}` : ''}`;
+              out.push({ what, fg: g.getComputedStyle(el).color, bg: behind(el) });
             }
-            return 'rgb(255, 255, 255)';
-          };
-          const out: { what: string; fg: string; bg: string }[] = [];
-          for (const el of Array.from(g.document.querySelectorAll('[data-testid="training-dock"] *'))) {
-            const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent!.trim());
-            if (!own || el.getClientRects().length === 0) continue;
-            const what = `${el.tagName.toLowerCase()}.${el.className}${el.getAttribute('data-testid') ? `#${el.getAttribute('data-testid')}` : ''}`;
-            out.push({ what, fg: g.getComputedStyle(el).color, bg: behind(el) });
-          }
-          return out;
-        });
-        assert.ok(texts.length > 10, `${tab}: ${texts.length} texts`);
-        for (const t of texts) if (contrast(t.fg, t.bg) < 4.5) poor.push(`${tab}: ${t.what} ${t.fg} on ${t.bg} (${contrast(t.fg, t.bg).toFixed(2)})`);
+            return out;
+          });
+          assert.ok(texts.length > 10, `${tab}: ${texts.length} texts`);
+          for (const t of texts) if (contrast(t.fg, t.bg) < 4.5) poor.push(`${tab}: ${t.what} ${t.fg} on ${t.bg} (${contrast(t.fg, t.bg).toFixed(2)})`);
+        }
+        assert.deepEqual(poor, []);
+      } finally {
+        await context.close();
       }
-      assert.deepEqual(poor, []);
-    } finally {
-      await context.close();
-    }
-  });
+    });
+  }
 });
 
 /** The page's body and title colours, as computed. */
