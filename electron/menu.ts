@@ -78,6 +78,8 @@ export function menuTemplate(ctx: MenuContext): MenuItemConstructorOptions[] {
       item('Model Summary', 'view.toggleSummary'),
       item('Training', 'view.toggleTraining'),
       sep,
+      item('Theme: System, Light, Dark', 'view.cycleTheme', 'Shift+K'),
+      sep,
       { role: 'togglefullscreen' },
       ...(ctx.dev ? [sep, { role: 'reload' } as MenuItemConstructorOptions, { role: 'toggleDevTools' } as MenuItemConstructorOptions] : []),
     ],

@@ -68,6 +68,23 @@ test('pytorch over the training process: pause holds between batches, resume goe
   assert.ok(existsSync(path.join(stop.path, 'model.json')) && existsSync(path.join(stop.path, 'model.safetensors')));
   assert.equal(events.at(-1), done);
   assert.ok(events.every((e) => eventSchema.safeParse(e).success));
+  // Each progress event carries its latest batch's own loss and accuracy (the per-batch chart):
+  // after the first batch that is the running mean, later it is not.
+  const progress = events.filter((e): e is TrainEventOf<'progress'> => e.type === 'progress');
+  for (const p of progress) {
+    assert.ok(Number.isFinite(p.batchLoss) && p.batchLoss! >= 0, `step ${p.step}: batchLoss ${p.batchLoss}`);
+    assert.ok(p.batchAccuracy! >= 0 && p.batchAccuracy! <= 1, `step ${p.step}: batchAccuracy ${p.batchAccuracy}`);
+  }
+  const first = progress.find((p) => p.step === 1);
+  assert.ok(first, 'a progress event after the first batch');
+  assert.ok(Math.abs(first.batchLoss! - first.loss) < 1e-5, `first batch ${first.batchLoss} vs running mean ${first.loss}`);
+  assert.ok(first.batchAccuracy === first.accuracy, `first batch accuracy ${first.batchAccuracy} vs ${first.accuracy}`);
+  const later = progress.filter((p) => p.step > 1);
+  assert.ok(later.length > 0, 'progress events after the first batch');
+  assert.ok(
+    later.some((p) => Math.abs(p.batchLoss! - p.loss) > 1e-4),
+    `every later batchLoss equals the running mean: ${later.map((p) => `${p.batchLoss} ~ ${p.loss}`).join(', ')}`,
+  );
 });
 
 test('pytorch: killing the training process is reported as on tfjs, with the last checkpoint intact', async (t) => {

@@ -467,6 +467,7 @@ export const MENU_COMMANDS = [
   'view.toggleInspector',
   'view.toggleSummary',
   'view.toggleTraining',
+  'view.cycleTheme',
   'help.shortcuts',
   'help.about',
 ] as const;

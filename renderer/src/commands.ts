@@ -9,6 +9,7 @@ import { groupSelected } from './canvas/CompositeChrome.js';
 import { align, distribute, type Alignment, type Axis } from './store/arrange.js';
 import { newDocument, openDocument, openRecentFile, saveDocument, saveDocumentAs, showRecentMenu } from './files.js';
 import { openExportDialog } from './export/ExportDialog.js';
+import { cycleTheme } from './theme.js';
 
 export type Command =
   | MenuCommand
@@ -53,6 +54,7 @@ export const SHORTCUTS: Shortcut[] = [
   { command: 'view.zoomIn', keys: ['Mod+=', '+'], label: 'Zoom in' },
   { command: 'view.zoomOut', keys: ['Mod+-', '-'], label: 'Zoom out' },
   { command: 'view.zoomReset', keys: ['Mod+0'], label: 'Zoom to 100%' },
+  { command: 'view.cycleTheme', keys: ['Shift+K'], label: 'Colour theme: System, Light, Dark in turn' },
   { command: 'file.new', keys: ['Mod+N'], label: 'New graph' },
   { command: 'file.open', keys: ['Mod+O'], label: 'Open…' },
   { command: 'file.save', keys: ['Mod+S'], label: 'Save' },
@@ -165,6 +167,8 @@ export async function runCommand(command: Command, arg?: string): Promise<void> 
       return canvas?.zoomOut();
     case 'view.zoomReset':
       return canvas?.zoomReset();
+    case 'view.cycleTheme':
+      return cycleTheme();
     case 'view.togglePalette':
       return togglePanel('palette');
     case 'view.toggleInspector':

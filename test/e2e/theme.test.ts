@@ -1,7 +1,9 @@
-// The light theme follows the system: with prefers-color-scheme light the page
-// background is light and the body text keeps a readable contrast (WCAG 4.5:1).
+// The light theme follows the system, or the toolbar's theme picker (System /
+// Light / Dark, remembered): on light the page background is light, on dark it
+// is dark, and the text keeps a readable contrast (WCAG 4.5:1) either way.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
 import { browserModeSuite, skipReason } from './harness.js';
 
 const skip = skipReason();
@@ -65,38 +67,123 @@ describe('light theme (browser mode, headless Chromium)', { skip, timeout: 120_0
     });
   }
 
-  test("prefers-color-scheme light: every text in the dock's Training and Runs tabs keeps 4.5:1 on what lies behind it", async () => {
-    const context = await env.browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
+  // The light colours, reached both ways: the system's preference, and the picker over a dark system.
+  for (const [scheme, pick] of [
+    ['light', undefined],
+    ['dark', 'Light'],
+  ] as const) {
+    test(`prefers-color-scheme ${scheme}${pick ? `, theme ${pick}` : ''}: every text in the dock's Training and Runs tabs keeps 4.5:1 on what lies behind it`, async () => {
+      const context = await env.browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: scheme });
+      try {
+        const page = await context.newPage();
+        await page.goto(env.server.url);
+        await page.getByTestId('canvas').waitFor();
+        if (pick) await chooseTheme(page, pick);
+        const poor: string[] = [];
+        for (const tab of ['training', 'runs']) {
+          await page.getByTestId(`dock-tab-${tab}`).click();
+          const texts = await page.evaluate(() => {
+            const g = globalThis as unknown as DockDom;
+            // The colour behind an element: the first opaque background up its ancestors.
+            const behind = (el: DockElement | null): string => {
+              for (; el; el = el.parentElement) {
+                const bg = g.getComputedStyle(el).backgroundColor;
+                if (bg !== 'transparent' && !/rgba\(.*, 0\)$/.test(bg)) return bg;
+              }
+              return 'rgb(255, 255, 255)';
+            };
+            const out: { what: string; fg: string; bg: string }[] = [];
+            for (const el of Array.from(g.document.querySelectorAll('[data-testid="training-dock"] *'))) {
+              const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent!.trim());
+              if (!own || el.getClientRects().length === 0) continue;
+              const what = `${el.tagName.toLowerCase()}.${el.className}${el.getAttribute('data-testid') ? `#${el.getAttribute('data-testid')}` : ''}`;
+              out.push({ what, fg: g.getComputedStyle(el).color, bg: behind(el) });
+            }
+            return out;
+          });
+          assert.ok(texts.length > 10, `${tab}: ${texts.length} texts`);
+          for (const t of texts) if (contrast(t.fg, t.bg) < 4.5) poor.push(`${tab}: ${t.what} ${t.fg} on ${t.bg} (${contrast(t.fg, t.bg).toFixed(2)})`);
+        }
+        assert.deepEqual(poor, []);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
+
+/** The page's body and title colours, as computed. */
+function chromeColours(page: Page) {
+  return page.evaluate(() => {
+    const g = globalThis as unknown as ThemeDom;
+    const body = g.getComputedStyle(g.document.body);
+    const title = g.getComputedStyle(g.document.querySelector('[data-testid="doc-title"]'));
+    return { bg: body.backgroundColor, text: body.color, title: title.color };
+  });
+}
+
+/** Picks a theme in the toolbar's picker as a person does: a click to focus it, then the keyboard. */
+async function chooseTheme(page: Page, label: 'System' | 'Light' | 'Dark') {
+  const picker = page.getByTestId('theme-picker');
+  await picker.click();
+  await page.keyboard.press('Escape'); // close the option list; the picker keeps the focus
+  await page.keyboard.type(label[0]); // type-ahead selects the option that starts with the letter
+  await page.keyboard.press('Tab');
+  assert.equal(await picker.inputValue(), label.toLowerCase());
+}
+
+describe('theme picker: System / Light / Dark (browser mode, headless Chromium)', { skip, timeout: 120_000 }, () => {
+  const env = browserModeSuite();
+
+  const assertReadable = (c: { bg: string; text: string; title: string }, light: boolean) => {
+    assert.equal(luminance(c.bg) > 0.5, light, `background ${c.bg} should be ${light ? 'light' : 'dark'}`);
+    assert.ok(contrast(c.bg, c.text) >= 4.5, `body text ${c.text} on ${c.bg}`);
+    assert.ok(contrast(c.bg, c.title) >= 4.5, `title ${c.title} on ${c.bg}`);
+  };
+
+  test('system prefers dark: Light turns the chrome light, a reload keeps it, System goes back to dark', async () => {
+    const context = await env.browser.newContext({ viewport: { width: 1200, height: 800 }, colorScheme: 'dark' });
     try {
       const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
       await page.goto(env.server.url);
       await page.getByTestId('canvas').waitFor();
-      const poor: string[] = [];
-      for (const tab of ['training', 'runs']) {
-        await page.getByTestId(`dock-tab-${tab}`).click();
-        const texts = await page.evaluate(() => {
-          const g = globalThis as unknown as DockDom;
-          // The colour behind an element: the first opaque background up its ancestors.
-          const behind = (el: DockElement | null): string => {
-            for (; el; el = el.parentElement) {
-              const bg = g.getComputedStyle(el).backgroundColor;
-              if (bg !== 'transparent' && !/rgba\(.*, 0\)$/.test(bg)) return bg;
-            }
-            return 'rgb(255, 255, 255)';
-          };
-          const out: { what: string; fg: string; bg: string }[] = [];
-          for (const el of Array.from(g.document.querySelectorAll('[data-testid="training-dock"] *'))) {
-            const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent!.trim());
-            if (!own || el.getClientRects().length === 0) continue;
-            const what = `${el.tagName.toLowerCase()}.${el.className}${el.getAttribute('data-testid') ? `#${el.getAttribute('data-testid')}` : ''}`;
-            out.push({ what, fg: g.getComputedStyle(el).color, bg: behind(el) });
-          }
-          return out;
-        });
-        assert.ok(texts.length > 10, `${tab}: ${texts.length} texts`);
-        for (const t of texts) if (contrast(t.fg, t.bg) < 4.5) poor.push(`${tab}: ${t.what} ${t.fg} on ${t.bg} (${contrast(t.fg, t.bg).toFixed(2)})`);
-      }
-      assert.deepEqual(poor, []);
+      const dark = await chromeColours(page);
+      assertReadable(dark, false);
+
+      await chooseTheme(page, 'Light');
+      const light = await chromeColours(page);
+      assertReadable(light, true);
+      assert.notEqual(light.text, dark.text);
+
+      await page.reload();
+      await page.getByTestId('canvas').waitFor();
+      assert.equal(await page.getByTestId('theme-picker').inputValue(), 'light');
+      assert.deepEqual(await chromeColours(page), light);
+
+      await chooseTheme(page, 'System');
+      assert.deepEqual(await chromeColours(page), dark);
+
+      // The command, from the keyboard: System -> Light.
+      await page.getByTestId('canvas').click({ position: { x: 40, y: 40 } });
+      await page.keyboard.press('Shift+K');
+      assert.equal(await page.getByTestId('theme-picker').inputValue(), 'light');
+      assert.deepEqual(await chromeColours(page), light);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('system prefers light: Dark turns the chrome dark', async () => {
+    const context = await env.browser.newContext({ viewport: { width: 1200, height: 800 }, colorScheme: 'light' });
+    try {
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      await page.goto(env.server.url);
+      await page.getByTestId('canvas').waitFor();
+      assertReadable(await chromeColours(page), true);
+      await chooseTheme(page, 'Dark');
+      assertReadable(await chromeColours(page), false);
     } finally {
       await context.close();
     }

@@ -16,6 +16,7 @@ import {
   type RecoveryOffer,
 } from '../files.js';
 import { host, noHostReason } from '../host/host.js';
+import { setTheme, theme, THEMES, type ThemeChoice } from '../theme.js';
 import './chrome.css';
 
 function ToolButton({ command, label, title, disabled }: { command: Command; label: string; title: string; disabled?: boolean }) {
@@ -53,6 +54,7 @@ export function TopBar() {
         <ToolButton command="edit.autoLayout" label="Auto-layout" title="Auto-layout (Shift+L)" />
         <ToolButton command="view.fit" label="Fit" title="Fit view (F)" />
         <ToolButton command="help.shortcuts" label="?" title="Keyboard shortcuts (F1)" />
+        <ThemePicker />
       </div>
       <div className={`doc-title${dirty ? ' dirty' : ''}`} data-testid="doc-title" data-dirty={dirty} title={path ?? 'not saved yet'}>
         {dirty && (
@@ -63,6 +65,25 @@ export function TopBar() {
         {path ? path.split(/[\\/]/).pop() : name || 'untitled'}
       </div>
     </header>
+  );
+}
+
+const THEME_LABELS: Record<ThemeChoice, string> = { system: 'System', light: 'Light', dark: 'Dark' };
+
+/** The colour theme: System follows the operating system's light/dark choice. */
+function ThemePicker() {
+  const { choice } = useStore(theme);
+  return (
+    <label className="theme-picker" title="Colour theme">
+      Theme
+      <select data-testid="theme-picker" value={choice} onChange={(e) => setTheme(e.target.value as ThemeChoice)}>
+        {THEMES.map((t) => (
+          <option key={t} value={t}>
+            {THEME_LABELS[t]}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 
