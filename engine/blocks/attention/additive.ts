@@ -4,7 +4,7 @@ import { alignmentPorts, alignmentShape } from './ops/ports.js';
 import { alignmentArgs, kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
 import { linearWeights, TORCH_ADDITIVE, TORCH_MASKED_SOFTMAX } from './ops/emit-torch.js';
 import { KERAS_ADDITIVE, KERAS_MASKED_SOFTMAX } from './ops/emit-keras.js';
-import { TS_ADDITIVE, TS_MASKED_SOFTMAX, TS_SCORED } from './ops/emit-tfjs.js';
+import { TS_ADDITIVE, TS_PAIRWISE_TANH, TS_SCORED } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.additive',
@@ -36,7 +36,7 @@ export default defineBlock({
       body: [
         tsNew('AdditiveAttention', { units: p.units, useBias: unlessDefault(p.useBias, false), name: layer }, [o.out, o.weights], alignmentArgs(i).join(', ')),
       ],
-      helpers: [TS_MASKED_SOFTMAX, TS_SCORED, TS_ADDITIVE],
+      helpers: [TS_PAIRWISE_TANH, TS_SCORED, TS_ADDITIVE],
     }),
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
       body: [

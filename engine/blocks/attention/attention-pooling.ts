@@ -5,7 +5,7 @@ import { checkMask, maskPort, sequence } from './ops/shapes.js';
 import { torchModule, tsNew, kerasCall } from './ops/emit.js';
 import { linearWeights, TORCH_MASKED_SOFTMAX, TORCH_ATTENTION_POOLING } from './ops/emit-torch.js';
 import { KERAS_ATTENTION_POOLING, KERAS_MASKED_SOFTMAX } from './ops/emit-keras.js';
-import { TS_ATTENTION_POOLING, TS_MASKED_SOFTMAX, TS_SCORED } from './ops/emit-tfjs.js';
+import { TS_ATTENTION_POOLING, TS_SCORED } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.pooling',
@@ -49,7 +49,7 @@ export default defineBlock({
   emit: {
     tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
       body: [tsNew('AttentionPooling', { units: p.units, name: layer }, [o.out, o.weights], i.mask ? `${i.in}, ${i.mask}` : i.in)],
-      helpers: [TS_MASKED_SOFTMAX, TS_SCORED, TS_ATTENTION_POOLING],
+      helpers: [TS_SCORED, TS_ATTENTION_POOLING],
     }),
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
       body: [kerasCall('AttentionPooling', [], { units: p.units, name: layer }, [o.out, o.weights], [i.in], { padding_mask: i.mask })],

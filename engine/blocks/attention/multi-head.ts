@@ -4,7 +4,7 @@ import { maskPort } from './ops/shapes.js';
 import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
 import { multiHeadWeights, TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD } from './ops/emit-torch.js';
 import { KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD } from './ops/emit-keras.js';
-import { TS_DOT_PRODUCT, TS_MASKED_SOFTMAX, TS_MULTI_HEAD } from './ops/emit-tfjs.js';
+import { TS_DOT_PRODUCT, TS_MULTI_HEAD } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.multiHead',
@@ -61,7 +61,7 @@ export default defineBlock({
         causal: unlessDefault(p.causal, false),
         name: layer,
       };
-      return { body: [tsNew('MultiHeadAttention', config, [o.out, o.weights], args.join(', '))], helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT, TS_MULTI_HEAD] };
+      return { body: [tsNew('MultiHeadAttention', config, [o.out, o.weights], args.join(', '))], helpers: [TS_DOT_PRODUCT, TS_MULTI_HEAD] };
     },
     keras: ({ params: p, inputs: i, outputs: o, inputShapes, layer }) => ({
       body: [

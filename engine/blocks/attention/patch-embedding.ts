@@ -4,7 +4,7 @@ import { classTokenLayer, learnedPositionsLayer } from './ops/tokens.js';
 import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
 import { convWeights, TORCH_PATCH } from './ops/emit-torch.js';
 import { KERAS_PATCH } from './ops/emit-keras.js';
-import { TS_PATCH } from './ops/emit-tfjs.js';
+import { TS_CLASS_TOKEN, TS_LEARNED_POSITIONS, TS_PATCH } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.patchEmbedding',
@@ -63,7 +63,7 @@ export default defineBlock({
           i.in,
         ),
       ],
-      helpers: [TS_PATCH],
+      helpers: [TS_CLASS_TOKEN, TS_LEARNED_POSITIONS, TS_PATCH],
     }),
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
       body: [
