@@ -86,6 +86,7 @@ const SHARED_FILES = [
   'seeded-dropout.ts',
   'attention/ops/attend.ts',
   'attention/ops/tokens.ts',
+  'attention/ops/sequence-attention.ts',
   'attention/vision-ops/vision-attention.ts',
   'attention/structured-ops/structured-attention.ts',
 ];

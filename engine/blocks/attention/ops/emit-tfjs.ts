@@ -17,29 +17,8 @@ export const TS_PAIRWISE_TANH = tfjsHelper('pairwiseTanhLayer', 'attention/ops/a
 export const TS_CLASS_TOKEN = tfjsHelper('classTokenLayer', 'attention/ops/tokens.ts');
 export const TS_LEARNED_POSITIONS = tfjsHelper('learnedPositionsLayer', 'attention/ops/tokens.ts');
 
-export const TS_MULTI_HEAD: CodeHelper = {
-  name: 'MultiHeadAttention',
-  code: `/**
- * Multi-head attention (Vaswani et al. 2017, "Attention Is All You Need", §3.2.2): the query, key and value are
- * projected to \`heads\` subspaces (contiguous slices of the Dense layers \`<name>_query\`, \`_key\`, \`_value\`),
- * scaled dot-product attention runs in every head, and \`<name>_output\` projects the concatenated heads back to
- * the query size. Laid out like PyTorch's nn.MultiheadAttention. apply() returns [y [B,Tq,E], weights [B,heads,Tq,Tk]].
- */
-class MultiHeadAttention {
-  constructor(readonly args: { heads: number; keyDim?: number; valueDim?: number; useBias?: boolean; dropout?: number; causal?: boolean; name: string }) {}
-  apply(query: tf.SymbolicTensor, key = query, value = key, mask?: tf.SymbolicTensor): [tf.SymbolicTensor, tf.SymbolicTensor] {
-    const { heads, useBias = true, name } = this.args;
-    const e = query.shape[2] as number;
-    const dk = this.args.keyDim || e / heads;
-    const dv = this.args.valueDim || e / heads;
-    const dense = (x: tf.SymbolicTensor, units: number, suffix: string) => tf.layers.dense({ units, useBias, name: \`\${name}_\${suffix}\` }).apply(x) as tf.SymbolicTensor;
-    const [q, k, v] = [dense(query, heads * dk, 'query'), dense(key, heads * dk, 'key'), dense(value, heads * dv, 'value')];
-    const attend = new (dotProductAttentionLayer(tf))({ heads, causal: this.args.causal, dropout: this.args.dropout, headAxis: true, masked: mask !== undefined, name: \`\${name}_attend\` });
-    const [context, weights] = attend.apply(mask ? [q, k, v, mask] : [q, k, v]) as tf.SymbolicTensor[];
-    return [dense(context, e, 'output'), weights];
-  }
-}`,
-};
+/** multiHeadAttention(tf, { query, key, value, mask }, options), as the engine builds it. */
+export const TS_MULTI_HEAD = tfjsHelper('multiHeadAttention', 'attention/ops/sequence-attention.ts');
 
 const TRANSFORMER_METHODS = `  /** Residual sublayer i: post-norm LN(x + drop(f(x))), pre-norm x + drop(f(LN(x))); LayerNorm ε = normEpsilon (1e-5). */
   private residual(i: number, x: tf.SymbolicTensor, f: (h: tf.SymbolicTensor) => tf.SymbolicTensor): tf.SymbolicTensor {
@@ -73,7 +52,7 @@ class TransformerEncoderLayer {
     const { heads, dropout = 0.1, causal = false, name } = this.args;
     let weights!: tf.SymbolicTensor;
     const h = this.residual(1, x, (q) => {
-      const [y, w] = new MultiHeadAttention({ heads, dropout, causal, name: \`\${name}_self\` }).apply(q, q, q, mask);
+      const { out: y, weights: w } = multiHeadAttention(tf, { query: q, mask }, { heads, dropout, causal, name: \`\${name}_self\` });
       weights = w;
       return y;
     });
@@ -98,12 +77,12 @@ class TransformerDecoderLayer {
     let selfWeights!: tf.SymbolicTensor;
     let crossWeights!: tf.SymbolicTensor;
     const h1 = this.residual(1, x, (q) => {
-      const [y, w] = new MultiHeadAttention({ heads, dropout, causal, name: \`\${name}_self\` }).apply(q, q, q, mask);
+      const { out: y, weights: w } = multiHeadAttention(tf, { query: q, mask }, { heads, dropout, causal, name: \`\${name}_self\` });
       selfWeights = w;
       return y;
     });
     const h2 = this.residual(2, h1, (q) => {
-      const [y, w] = new MultiHeadAttention({ heads, dropout, name: \`\${name}_cross\` }).apply(q, memory, memory, memoryMask);
+      const { out: y, weights: w } = multiHeadAttention(tf, { query: q, key: memory, value: memory, mask: memoryMask }, { heads, dropout, name: \`\${name}_cross\` });
       crossWeights = w;
       return y;
     });
