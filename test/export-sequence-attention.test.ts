@@ -176,7 +176,7 @@ test('each block is one documented helper, emitted once and only if used', () =>
   assert.match(keras, /enc1_out, enc1_attention = TransformerEncoderLayer\(d_model=8, num_heads=2, ff_dim=16, dropout=0, name="enc1"\)\(patches\)/);
   const ts = exportTfjs(stacked);
   for (const def of [
-    'class PatchEmbedding {',
+    'function patchEmbedding(',
     'class TransformerEncoderLayer {',
     'function multiHeadAttention(',
     'class DotProductAttention extends tf.layers.Layer',

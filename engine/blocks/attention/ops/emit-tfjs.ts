@@ -13,10 +13,6 @@ export const TS_DOT_PRODUCT = tfjsHelper('dotProductAttentionLayer', 'attention/
 export const TS_SCORED = tfjsHelper('scoredAttentionLayer', 'attention/ops/attend.ts');
 export const TS_PAIRWISE_TANH = tfjsHelper('pairwiseTanhLayer', 'attention/ops/attend.ts');
 
-/** The ClassToken and LearnedPositions layers of the patch embedding. */
-export const TS_CLASS_TOKEN = tfjsHelper('classTokenLayer', 'attention/ops/tokens.ts');
-export const TS_LEARNED_POSITIONS = tfjsHelper('learnedPositionsLayer', 'attention/ops/tokens.ts');
-
 /** multiHeadAttention(tf, { query, key, value, mask }, options), as the engine builds it. */
 export const TS_MULTI_HEAD = tfjsHelper('multiHeadAttention', 'attention/ops/sequence-attention.ts');
 
@@ -193,26 +189,5 @@ class MemoryNetwork {
 }`,
 };
 
-export const TS_PATCH: CodeHelper = {
-  name: 'PatchEmbedding',
-  code: `/**
- * The Vision Transformer's patch embedding (Dosovitskiy et al. 2021, "An Image is Worth 16x16 Words", eq. 1): the
- * image [B,H,W,C] is cut into patch×patch patches, each projected to \`dim\` features (a convolution with stride =
- * kernel = patch), giving tokens [B,N,dim] in row-major order over the patch grid; an optional learned class token
- * goes in front and optional learned position embeddings are added. apply() returns [B, N (+1), dim].
- */
-class PatchEmbedding {
-  constructor(readonly args: { dim: number; patch: number; classToken?: boolean; positions?: boolean; name: string }) {}
-  apply(image: tf.SymbolicTensor): tf.SymbolicTensor {
-    const { dim, patch, classToken = true, positions = true, name } = this.args;
-    const grid = tf.layers.conv2d({ filters: dim, kernelSize: patch, strides: patch, name: \`\${name}_proj\` }).apply(image) as tf.SymbolicTensor;
-    const [, gh, gw] = grid.shape as number[];
-    let x = tf.layers.reshape({ targetShape: [gh * gw, dim], name: \`\${name}_tokens\` }).apply(grid) as tf.SymbolicTensor;
-    // timm's ViT initialisation: truncated normal, σ = 0.02, for the class token and the positions.
-    const initializer = () => tf.initializers.truncatedNormal({ stddev: 0.02 });
-    if (classToken) x = new (classTokenLayer(tf))({ initializer: initializer(), name: \`\${name}_cls\` }).apply(x) as tf.SymbolicTensor;
-    if (positions) x = new (learnedPositionsLayer(tf))({ initializer: initializer(), name: \`\${name}_pos\` }).apply(x) as tf.SymbolicTensor;
-    return x;
-  }
-}`,
-};
+/** patchEmbedding(tf, image, options), as the engine builds it. */
+export const TS_PATCH = tfjsHelper('patchEmbedding', 'attention/ops/sequence-attention.ts');

@@ -6,6 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { apply, type Init, type TF } from '../../tfjs-kit.js';
 import type { DropoutSeed } from '../../seeded-dropout.js';
 import { dotProductAttentionLayer } from './attend.js';
+import { classTokenLayer, learnedPositionsLayer } from './tokens.js';
 
 /** The engine's seeded initialisers, with the seeds of its dropout sites. */
 export interface SequenceInit extends Init {
@@ -57,4 +58,35 @@ export function multiHeadAttention(
   });
   const [context, weights] = attend.apply(mask ? [q, k, v, mask] : [q, k, v]) as tf.SymbolicTensor[];
   return { out: dense(context, e, 'output'), weights };
+}
+
+/**
+ * The Vision Transformer's patch embedding (Dosovitskiy et al. 2021, "An Image is Worth 16x16 Words", eq. 1): the
+ * image [B,H,W,C] is cut into patch×patch patches, each projected to `dim` features (a convolution with stride =
+ * kernel = patch), giving tokens [B,N,dim] in row-major order over the patch grid; an optional learned class token
+ * goes in front and optional learned position embeddings are added. Returns [B, N (+1), dim].
+ */
+export function patchEmbedding(
+  tf: TF,
+  image: tf.SymbolicTensor,
+  o: { dim: number; patch: number; classToken?: boolean; positions?: boolean; name: string },
+  init?: Init,
+): tf.SymbolicTensor {
+  const { dim, patch, classToken = true, positions = true, name } = o;
+  const proj = tf.layers.conv2d({
+    filters: dim,
+    kernelSize: patch,
+    strides: patch,
+    padding: 'valid',
+    kernelInitializer: init?.glorotUniform(),
+    name: `${name}_proj`,
+  });
+  const grid = apply(proj, image);
+  const [, gh, gw] = grid.shape as number[];
+  let x = apply(tf.layers.reshape({ targetShape: [gh * gw, dim], name: `${name}_tokens` }), grid);
+  // timm's ViT initialisation: truncated normal, σ = 0.02, for the class token and the positions.
+  const initializer = () => init?.normal(0.02) ?? tf.initializers.truncatedNormal({ stddev: 0.02 });
+  if (classToken) x = apply(new (classTokenLayer(tf))({ initializer: initializer(), name: `${name}_cls` }), x);
+  if (positions) x = apply(new (learnedPositionsLayer(tf))({ initializer: initializer(), name: `${name}_pos` }), x);
+  return x;
 }
