@@ -109,30 +109,8 @@ class AdditiveAttention {
 }`,
 };
 
-export const TS_ATTENTION_POOLING: CodeHelper = {
-  name: 'AttentionPooling',
-  code: `/**
- * Attention pooling (Yang et al. 2016, "Hierarchical Attention Networks for Document Classification"):
- * u_t = tanh(W h_t + b) (Dense \`<name>_proj\`), α = softmax(u_tᵀ u_w) (Dense \`<name>_context\`) over the steps,
- * out = Σ_t α_t h_t. apply(states, mask?) returns [out [B,D], weights [B,T]].
- */
-class AttentionPooling {
-  constructor(readonly args: { units: number; name: string }) {}
-  apply(states: tf.SymbolicTensor, mask?: tf.SymbolicTensor): [tf.SymbolicTensor, tf.SymbolicTensor] {
-    const { units, name } = this.args;
-    const hidden = tf.layers.dense({ units, activation: 'tanh', name: \`\${name}_proj\` }).apply(states) as tf.SymbolicTensor;
-    const scores = tf.layers.dense({ units: 1, useBias: false, name: \`\${name}_context\` }).apply(hidden) as tf.SymbolicTensor;
-    const [, t, d] = states.shape as number[];
-    const query = tf.layers.reshape({ targetShape: [1, t ?? -1, 1], name: \`\${name}_query\` }).apply(scores) as tf.SymbolicTensor;
-    const attend = new (scoredAttentionLayer(tf))({ masked: mask !== undefined, name: \`\${name}_attend\` });
-    const [context, weights] = attend.apply(mask ? [query, states, mask] : [query, states]) as tf.SymbolicTensor[];
-    return [
-      tf.layers.reshape({ targetShape: [d], name: \`\${name}_out\` }).apply(context) as tf.SymbolicTensor,
-      tf.layers.reshape({ targetShape: [t ?? -1], name: \`\${name}_weights\` }).apply(weights) as tf.SymbolicTensor,
-    ];
-  }
-}`,
-};
+/** attentionPooling(tf, { states, mask }, options), as the engine builds it. */
+export const TS_ATTENTION_POOLING = tfjsHelper('attentionPooling', 'attention/ops/sequence-attention.ts');
 
 export const TS_LUONG: CodeHelper = {
   name: 'LuongAttention',

@@ -5,7 +5,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { apply, type Init, type TF } from '../../tfjs-kit.js';
 import type { DropoutSeed } from '../../seeded-dropout.js';
-import { dotProductAttentionLayer } from './attend.js';
+import { dotProductAttentionLayer, scoredAttentionLayer } from './attend.js';
 import { classTokenLayer, learnedPositionsLayer } from './tokens.js';
 
 /** The engine's seeded initialisers, with the seeds of its dropout sites. */
@@ -89,4 +89,31 @@ export function patchEmbedding(
   if (classToken) x = apply(new (classTokenLayer(tf))({ initializer: initializer(), name: `${name}_cls` }), x);
   if (positions) x = apply(new (learnedPositionsLayer(tf))({ initializer: initializer(), name: `${name}_pos` }), x);
   return x;
+}
+
+/**
+ * Attention pooling (Yang et al. 2016, "Hierarchical Attention Networks for Document Classification"):
+ * u_t = tanh(W h_t + b) (Dense `<name>_proj`), α = softmax(u_tᵀ u_w) (Dense `<name>_context`) over the steps,
+ * out = Σ_t α_t h_t. Returns out [B,D] and the weights [B,T].
+ */
+export function attentionPooling(
+  tf: TF,
+  x: { states: tf.SymbolicTensor; mask?: tf.SymbolicTensor },
+  o: { units: number; name: string },
+  init?: Init,
+): { out: tf.SymbolicTensor; weights: tf.SymbolicTensor } {
+  const { units, name } = o;
+  const { states, mask } = x;
+  const [, t, d] = states.shape as (number | null)[];
+  const steps = t ?? -1;
+  const hidden = apply(tf.layers.dense({ units, activation: 'tanh', kernelInitializer: init?.glorotUniform(), name: `${name}_proj` }), states);
+  const scores = apply(tf.layers.dense({ units: 1, useBias: false, kernelInitializer: init?.glorotUniform(), name: `${name}_context` }), hidden);
+  // ScoredAttention takes scores [B, Tq, Tk, 1]: the pooled vector is one query over T keys.
+  const query = apply(tf.layers.reshape({ targetShape: [1, steps, 1], name: `${name}_query` }), scores);
+  const attend = new (scoredAttentionLayer(tf))({ masked: mask !== undefined, name: `${name}_attend` });
+  const [context, weights] = attend.apply(mask ? [query, states, mask] : [query, states]) as tf.SymbolicTensor[];
+  return {
+    out: apply(tf.layers.reshape({ targetShape: [d as number], name: `${name}_out` }), context),
+    weights: apply(tf.layers.reshape({ targetShape: [steps], name: `${name}_weights` }), weights),
+  };
 }
