@@ -166,11 +166,11 @@ test('a node named after a helper does not shadow it: the export still type-chec
   assert.deepEqual(problems, []);
 });
 
-test('the sequence attention layers, multi-head attention, patch embedding and pooling are not strings any more', () => {
-  // The wrappers still written as strings (Transformer layers, additive, Luong, memory)
+test('the sequence attention layers, multi-head, additive, pooling and patch embedding are not strings any more', () => {
+  // The wrappers still written as strings (Transformer layers, Luong, memory)
   // call the shared definitions; the layers themselves and multi-head attention exist only as source.
   const moved =
-    /\b(class (DotProductAttention|ScoredAttention|PairwiseTanh|ClassToken|LearnedPositions|MultiHeadAttention|PatchEmbedding|AttentionPooling)|function maskedSoftmax)\b/;
+    /\b(class (DotProductAttention|ScoredAttention|PairwiseTanh|ClassToken|LearnedPositions|MultiHeadAttention|PatchEmbedding|AttentionPooling|AdditiveAttention)|function maskedSoftmax)\b/;
   for (const f of readdirSync(join(BLOCKS_DIR, 'attention', 'ops'))) {
     const code = stringsOf(join(BLOCKS_DIR, 'attention', 'ops', f)).filter((t) => moved.test(t));
     assert.deepEqual(code, [], `ops/${f} holds a twin of a shared layer in a string`);

@@ -1,7 +1,7 @@
 import { defineBlock } from '../contract.js';
 import { attnDropoutParam, buildMultiHead, headsParam, multiHeadShape } from './ops/multi-head.js';
 import { maskPort } from './ops/shapes.js';
-import { kerasCall, torchModule, unlessDefault } from './ops/emit.js';
+import { kerasCall, torchModule, tsTensors, unlessDefault } from './ops/emit.js';
 import { multiHeadWeights, TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD } from './ops/emit-torch.js';
 import { KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD } from './ops/emit-keras.js';
 import { TS_MULTI_HEAD } from './ops/emit-tfjs.js';
@@ -58,12 +58,8 @@ export default defineBlock({
         causal: unlessDefault(p.causal, false),
         name: layer,
       };
-      const tensors = `{ ${Object.entries(x)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => (k === v ? k : `${k}: ${v}`))
-        .join(', ')} }`;
       return {
-        body: [`const { out: ${o.out}, weights: ${o.weights} } = multiHeadAttention(tf, ${tensors}, ${tsObject(options)});`],
+        body: [`const { out: ${o.out}, weights: ${o.weights} } = multiHeadAttention(tf, ${tsTensors(x)}, ${tsObject(options)});`],
         helpers: [TS_MULTI_HEAD],
       };
     },

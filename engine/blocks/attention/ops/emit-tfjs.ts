@@ -9,10 +9,6 @@ import { tfjsHelper } from '../../emit/torch-helper.js';
 /** The DotProductAttention layer (and the masked softmax and dropout it uses). */
 export const TS_DOT_PRODUCT = tfjsHelper('dotProductAttentionLayer', 'attention/ops/attend.ts');
 
-/** The ScoredAttention and PairwiseTanh layers of additive attention and attention pooling. */
-export const TS_SCORED = tfjsHelper('scoredAttentionLayer', 'attention/ops/attend.ts');
-export const TS_PAIRWISE_TANH = tfjsHelper('pairwiseTanhLayer', 'attention/ops/attend.ts');
-
 /** multiHeadAttention(tf, { query, key, value, mask }, options), as the engine builds it. */
 export const TS_MULTI_HEAD = tfjsHelper('multiHeadAttention', 'attention/ops/sequence-attention.ts');
 
@@ -88,26 +84,8 @@ ${TRANSFORMER_METHODS}
 }`,
 };
 
-export const TS_ADDITIVE: CodeHelper = {
-  name: 'AdditiveAttention',
-  code: `/**
- * Additive attention (Bahdanau, Cho & Bengio 2014, "Neural Machine Translation by Jointly Learning to Align and
- * Translate"): e_ij = vᵀ tanh(W_q q_i + W_k k_j) (Dense layers \`<name>_wq\`, \`_wk\`, \`_v\`), weights softmax(e) over
- * the keys, context their average of the values (the keys if none). apply() returns [context [B,Tq,Dv], weights [B,Tq,Tk]].
- */
-class AdditiveAttention {
-  constructor(readonly args: { units: number; useBias?: boolean; name: string }) {}
-  apply(query: tf.SymbolicTensor, keys: tf.SymbolicTensor, values = keys, mask?: tf.SymbolicTensor): [tf.SymbolicTensor, tf.SymbolicTensor] {
-    const { units, useBias = false, name } = this.args;
-    const wq = tf.layers.dense({ units, useBias, name: \`\${name}_wq\` }).apply(query) as tf.SymbolicTensor;
-    const wk = tf.layers.dense({ units, useBias, name: \`\${name}_wk\` }).apply(keys) as tf.SymbolicTensor;
-    const hidden = new (pairwiseTanhLayer(tf))({ name: \`\${name}_tanh\` }).apply([wq, wk]) as tf.SymbolicTensor;
-    const scores = tf.layers.dense({ units: 1, useBias: false, name: \`\${name}_v\` }).apply(hidden) as tf.SymbolicTensor;
-    const attend = new (scoredAttentionLayer(tf))({ masked: mask !== undefined, name: \`\${name}_attend\` });
-    return attend.apply(mask ? [scores, values, mask] : [scores, values]) as [tf.SymbolicTensor, tf.SymbolicTensor];
-  }
-}`,
-};
+/** additiveAttention(tf, { query, keys, values, mask }, options), as the engine builds it. */
+export const TS_ADDITIVE = tfjsHelper('additiveAttention', 'attention/ops/sequence-attention.ts');
 
 /** attentionPooling(tf, { states, mask }, options), as the engine builds it. */
 export const TS_ATTENTION_POOLING = tfjsHelper('attentionPooling', 'attention/ops/sequence-attention.ts');
@@ -123,7 +101,10 @@ class LuongAttention {
   constructor(readonly args: { score: 'dot' | 'general' | 'concat'; units?: number; name: string }) {}
   apply(query: tf.SymbolicTensor, keys: tf.SymbolicTensor, values = keys, mask?: tf.SymbolicTensor): [tf.SymbolicTensor, tf.SymbolicTensor] {
     const { score, units = 32, name } = this.args;
-    if (score === 'concat') return new AdditiveAttention({ units, name }).apply(query, keys, values, mask);
+    if (score === 'concat') {
+      const { context, weights } = additiveAttention(tf, { query, keys, values, mask }, { units, name });
+      return [context, weights];
+    }
     const q = score === 'general' ? (tf.layers.dense({ units: keys.shape[2] as number, useBias: false, name: \`\${name}_wa\` }).apply(query) as tf.SymbolicTensor) : query;
     const attend = new (dotProductAttentionLayer(tf))({ scaled: false, masked: mask !== undefined, name: \`\${name}_attend\` });
     return attend.apply(mask ? [q, keys, values, mask] : [q, keys, values]) as [tf.SymbolicTensor, tf.SymbolicTensor];

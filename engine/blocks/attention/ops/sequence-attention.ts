@@ -5,7 +5,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { apply, type Init, type TF } from '../../tfjs-kit.js';
 import type { DropoutSeed } from '../../seeded-dropout.js';
-import { dotProductAttentionLayer, scoredAttentionLayer } from './attend.js';
+import { dotProductAttentionLayer, pairwiseTanhLayer, scoredAttentionLayer } from './attend.js';
 import { classTokenLayer, learnedPositionsLayer } from './tokens.js';
 
 /** The engine's seeded initialisers, with the seeds of its dropout sites. */
@@ -116,4 +116,29 @@ export function attentionPooling(
     out: apply(tf.layers.reshape({ targetShape: [d as number], name: `${name}_out` }), context),
     weights: apply(tf.layers.reshape({ targetShape: [steps], name: `${name}_weights` }), weights),
   };
+}
+
+/**
+ * Additive attention (Bahdanau, Cho & Bengio 2014, "Neural Machine Translation by Jointly Learning to Align and
+ * Translate"): e_ij = vᵀ tanh(W_q q_i + W_k k_j) (Dense layers `<name>_wq`, `_wk`, `_v`), weights softmax(e) over
+ * the keys, context their average of the values (the keys if none). With `useBias`, W_q and W_k get biases (v never
+ * does: a constant added to every score cannot change the softmax). Returns context [B,Tq,Dv] and weights [B,Tq,Tk].
+ */
+export function additiveAttention(
+  tf: TF,
+  x: { query: tf.SymbolicTensor; keys: tf.SymbolicTensor; values?: tf.SymbolicTensor; mask?: tf.SymbolicTensor },
+  o: { units: number; useBias?: boolean; name: string },
+  init?: Init,
+): { context: tf.SymbolicTensor; weights: tf.SymbolicTensor } {
+  const { units, useBias = false, name } = o;
+  const { query, keys, values = keys, mask } = x;
+  const dense = (h: tf.SymbolicTensor, units: number, useBias: boolean, suffix: string) =>
+    apply(tf.layers.dense({ units, useBias, kernelInitializer: init?.glorotUniform(), name: `${name}_${suffix}` }), h);
+  const wq = dense(query, units, useBias, 'wq');
+  const wk = dense(keys, units, useBias, 'wk');
+  const hidden = apply(new (pairwiseTanhLayer(tf))({ name: `${name}_tanh` }), [wq, wk]);
+  const scores = dense(hidden, 1, false, 'v');
+  const attend = new (scoredAttentionLayer(tf))({ masked: mask !== undefined, name: `${name}_attend` });
+  const [context, weights] = attend.apply(mask ? [scores, values, mask] : [scores, values]) as tf.SymbolicTensor[];
+  return { context, weights };
 }
