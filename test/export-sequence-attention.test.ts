@@ -171,8 +171,13 @@ test('each block is one documented helper, emitted once and only if used', () =>
     assert.equal(keras.split(`class ${cls}(keras.layers.Layer):`).length, 2, cls);
   assert.match(keras, /enc1_out, enc1_attention = TransformerEncoderLayer\(d_model=8, num_heads=2, ff_dim=16, dropout=0, name="enc1"\)\(patches\)/);
   const ts = exportTfjs(stacked);
-  for (const cls of ['PatchEmbedding {', 'TransformerEncoderLayer {', 'MultiHeadAttention {', 'DotProductAttention extends tf.layers.Layer'])
-    assert.equal(ts.split(`class ${cls}`).length, 2, cls);
+  for (const def of [
+    'function patchEmbedding(',
+    'class TransformerEncoderLayer {',
+    'function multiHeadAttention(',
+    'class DotProductAttention extends tf.layers.Layer',
+  ])
+    assert.equal(ts.split(def).length, 2, def);
   assert.doesNotMatch(ts, /class (AdditiveAttention|ScoredAttention|MemoryNetwork)\b/);
 });
 

@@ -13,7 +13,16 @@ import { BLOCKS_DIR, tfjsHelperSources, tsDefinitions } from '../engine/export/t
 import { exportTfjs } from '../engine/export/tfjs.js';
 import { graph } from './helpers/graphs.js';
 
-const SHARED = ['tfjs-kit.ts', 'core-layers.ts', 'attention/vision-ops/vision-attention.ts', 'attention/structured-ops/structured-attention.ts'];
+const SHARED = [
+  'tfjs-kit.ts',
+  'core-layers.ts',
+  'seeded-dropout.ts',
+  'attention/ops/attend.ts',
+  'attention/ops/tokens.ts',
+  'attention/ops/sequence-attention.ts',
+  'attention/vision-ops/vision-attention.ts',
+  'attention/structured-ops/structured-attention.ts',
+];
 const scratch = fileURLToPath(new URL('../../exports-under-test/', import.meta.url));
 
 test('a definition is copied with its doc comment, without `export`, up to its end', () => {
@@ -82,24 +91,23 @@ test('the shared tfjs files import nothing of the engine, only tfjs types and ea
   }
 });
 
+/** The string and template literals of a TypeScript file, as text. */
+function stringsOf(path: string): string[] {
+  const sf = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest);
+  const strings: string[] = [];
+  const visit = (node: ts.Node) => {
+    if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node))
+      strings.push(node.text);
+    node.forEachChild(visit);
+  };
+  visit(sf);
+  return strings;
+}
+
 test('no attention block keeps its tfjs code as a string beside the shared files', () => {
   for (const dir of ['vision-ops', 'structured-ops']) {
     for (const f of readdirSync(join(BLOCKS_DIR, 'attention', dir))) {
-      const sf = ts.createSourceFile(f, readFileSync(join(BLOCKS_DIR, 'attention', dir, f), 'utf8'), ts.ScriptTarget.Latest);
-      const strings: string[] = [];
-      const visit = (node: ts.Node) => {
-        if (
-          ts.isStringLiteral(node) ||
-          ts.isNoSubstitutionTemplateLiteral(node) ||
-          ts.isTemplateHead(node) ||
-          ts.isTemplateMiddle(node) ||
-          ts.isTemplateTail(node)
-        )
-          strings.push(node.text);
-        node.forEachChild(visit);
-      };
-      visit(sf);
-      const code = strings.filter((t) => /\b(class|function) \w+|tf\.layers\.\w+\(/.test(t));
+      const code = stringsOf(join(BLOCKS_DIR, 'attention', dir, f)).filter((t) => /\b(class|function) \w+|tf\.layers\.\w+\(/.test(t));
       assert.deepEqual(code, [], `${dir}/${f} holds tfjs code in strings`);
     }
   }
@@ -156,4 +164,35 @@ test('a node named after a helper does not shadow it: the export still type-chec
   });
   const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
   assert.deepEqual(problems, []);
+});
+
+test('the sequence attention layers, multi-head, additive, pooling and patch embedding are not strings any more', () => {
+  // The wrappers still written as strings (Transformer layers, Luong, memory)
+  // call the shared definitions; the layers themselves and multi-head attention exist only as source.
+  const moved =
+    /\b(class (DotProductAttention|ScoredAttention|PairwiseTanh|ClassToken|LearnedPositions|MultiHeadAttention|PatchEmbedding|AttentionPooling|AdditiveAttention)|function maskedSoftmax)\b/;
+  for (const f of readdirSync(join(BLOCKS_DIR, 'attention', 'ops'))) {
+    const code = stringsOf(join(BLOCKS_DIR, 'attention', 'ops', f)).filter((t) => moved.test(t));
+    assert.deepEqual(code, [], `ops/${f} holds a twin of a shared layer in a string`);
+  }
+  const code = exportTfjs(
+    graph(
+      [
+        ['x', 'io.input', { kind: 'sequence', length: 4, features: 8 }],
+        ['a', 'attention.multiHead', { heads: 2, dropout: 0.1 }],
+        ['y', 'io.output', { loss: 'none' }],
+      ],
+      [
+        ['x.out', 'a.query'],
+        ['a.out', 'y.in'],
+      ],
+      'multi-head',
+    ),
+  );
+  const source = SHARED.map((f) => readFileSync(join(BLOCKS_DIR, f), 'utf8').replace(/^export /gm, '')).join('\n');
+  for (const name of ['multiHeadAttention', 'dotProductAttentionLayer', 'maskedSoftmax', 'dropout']) {
+    const def = new RegExp(`^(?:const|function) ${name}\\b[\\s\\S]*?\\n(?:}|  \\}\\);)\\n`, 'm').exec(code)?.[0];
+    assert.ok(def, `the export defines ${name}`);
+    assert.ok(source.includes(def), `${name} is the engine's own code`);
+  }
 });

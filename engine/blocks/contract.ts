@@ -4,6 +4,7 @@
 // This module must not import tfjs at runtime: the renderer loads it for the
 // palette and for live shape checks. Builders receive the `tf` namespace.
 import type * as tfjs from '@tensorflow/tfjs';
+import type { DropoutSeed } from './seeded-dropout.js';
 
 export type TF = typeof tfjs;
 export type Initializer = ReturnType<TF['initializers']['zeros']>;
@@ -102,16 +103,8 @@ export class ShapeError extends Error {
   }
 }
 
-/** The training step that dropout masks follow; the trainer sets it before each step. */
-export interface StepClock {
-  step: number;
-}
-
-/** Where one dropout site draws its masks: a seed of its own and the model's step clock. */
-export interface DropoutSeed {
-  seed: number;
-  clock: StepClock;
-}
+/** Where dropout draws its masks (seeded-dropout.ts). */
+export type { DropoutSeed, StepClock } from './seeded-dropout.js';
 
 /** Seeded initialisers so that the same graph and seed give the same weights (and the same dropout masks). */
 export interface Initializers {

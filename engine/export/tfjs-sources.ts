@@ -80,7 +80,16 @@ function sourceFile(path: string): SourceFile {
 }
 
 /** The files (below engine/blocks/) that hold the tfjs code the engine and the export share. */
-const SHARED_FILES = ['tfjs-kit.ts', 'core-layers.ts', 'attention/vision-ops/vision-attention.ts', 'attention/structured-ops/structured-attention.ts'];
+const SHARED_FILES = [
+  'tfjs-kit.ts',
+  'core-layers.ts',
+  'seeded-dropout.ts',
+  'attention/ops/attend.ts',
+  'attention/ops/tokens.ts',
+  'attention/ops/sequence-attention.ts',
+  'attention/vision-ops/vision-attention.ts',
+  'attention/structured-ops/structured-attention.ts',
+];
 
 /** Every name those files define: an export names no variable after them, so that no helper is shadowed. */
 export const tfjsHelperNames = (): string[] => SHARED_FILES.flatMap((f) => [...sourceFile(f).defs.keys()]);

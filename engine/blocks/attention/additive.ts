@@ -1,10 +1,11 @@
 import { defineBlock } from '../contract.js';
 import { additiveAttention } from './ops/build.js';
 import { alignmentPorts, alignmentShape } from './ops/ports.js';
-import { alignmentArgs, kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
+import { kerasCall, torchModule, tsTensors, unlessDefault } from './ops/emit.js';
 import { linearWeights, TORCH_ADDITIVE, TORCH_MASKED_SOFTMAX } from './ops/emit-torch.js';
 import { KERAS_ADDITIVE, KERAS_MASKED_SOFTMAX } from './ops/emit-keras.js';
-import { TS_ADDITIVE, TS_MASKED_SOFTMAX, TS_SCORED } from './ops/emit-tfjs.js';
+import { TS_ADDITIVE } from './ops/emit-tfjs.js';
+import { tsObject } from '../emit/snippets.js';
 
 export default defineBlock({
   type: 'attention.additive',
@@ -34,9 +35,9 @@ export default defineBlock({
   emit: {
     tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
       body: [
-        tsNew('AdditiveAttention', { units: p.units, useBias: unlessDefault(p.useBias, false), name: layer }, [o.out, o.weights], alignmentArgs(i).join(', ')),
+        `const { context: ${o.out}, weights: ${o.weights} } = additiveAttention(tf, ${tsTensors({ query: i.query, keys: i.keys, values: i.values, mask: i.mask })}, ${tsObject({ units: p.units, useBias: unlessDefault(p.useBias, false), name: layer })});`,
       ],
-      helpers: [TS_MASKED_SOFTMAX, TS_SCORED, TS_ADDITIVE],
+      helpers: [TS_ADDITIVE],
     }),
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
       body: [

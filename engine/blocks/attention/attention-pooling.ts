@@ -1,11 +1,11 @@
 import { defineBlock } from '../contract.js';
-import { linear } from './ops/build.js';
-import { scoredAttentionLayer } from './ops/attend.js';
+import { attentionPooling } from './ops/sequence-attention.js';
+import { tsObject } from '../emit/snippets.js';
 import { checkMask, maskPort, sequence } from './ops/shapes.js';
-import { torchModule, tsNew, kerasCall } from './ops/emit.js';
+import { torchModule, kerasCall } from './ops/emit.js';
 import { linearWeights, TORCH_MASKED_SOFTMAX, TORCH_ATTENTION_POOLING } from './ops/emit-torch.js';
 import { KERAS_ATTENTION_POOLING, KERAS_MASKED_SOFTMAX } from './ops/emit-keras.js';
-import { TS_ATTENTION_POOLING, TS_MASKED_SOFTMAX, TS_SCORED } from './ops/emit-tfjs.js';
+import { TS_ATTENTION_POOLING } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.pooling',
@@ -32,24 +32,14 @@ export default defineBlock({
     return { out: [inputs.in[0], d], weights: [inputs.in[0], t] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const site = { tf, name, init };
-    const [, t, d] = inputs.in.shape as (number | null)[];
-    const steps = t ?? -1;
-    const hidden = linear(site, 'proj', inputs.in, p.units, { useBias: true, activation: 'tanh' });
-    const scores = linear(site, 'context', hidden, 1, { useBias: false });
-    // ScoredAttention takes scores [B, Tq, Tk, 1]: the pooled vector is one query over T keys.
-    const asQuery = tf.layers.reshape({ targetShape: [1, steps, 1], name: `${name}_query` }).apply(scores) as never;
-    const attend = new (scoredAttentionLayer(tf))({ masked: inputs.mask !== undefined, name: `${name}_attend` });
-    const [context, weights] = attend.apply(inputs.mask ? [asQuery, inputs.in, inputs.mask] : [asQuery, inputs.in]) as never[];
-    return {
-      out: tf.layers.reshape({ targetShape: [d as number], name: `${name}_out` }).apply(context) as never,
-      weights: tf.layers.reshape({ targetShape: [steps], name: `${name}_weights` }).apply(weights) as never,
-    };
+    return attentionPooling(tf, { states: inputs.in, mask: inputs.mask }, { units: p.units, name }, init);
   },
   emit: {
     tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [tsNew('AttentionPooling', { units: p.units, name: layer }, [o.out, o.weights], i.mask ? `${i.in}, ${i.mask}` : i.in)],
-      helpers: [TS_MASKED_SOFTMAX, TS_SCORED, TS_ATTENTION_POOLING],
+      body: [
+        `const { out: ${o.out}, weights: ${o.weights} } = attentionPooling(tf, { states: ${i.in}${i.mask ? `, mask: ${i.mask}` : ''} }, ${tsObject({ units: p.units, name: layer })});`,
+      ],
+      helpers: [TS_ATTENTION_POOLING],
     }),
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
       body: [kerasCall('AttentionPooling', [], { units: p.units, name: layer }, [o.out, o.weights], [i.in], { padding_mask: i.mask })],

@@ -4,7 +4,7 @@ import { alignmentPorts, alignmentShape } from './ops/ports.js';
 import { alignmentArgs, kerasCall, torchModule, tsNew } from './ops/emit.js';
 import { linearWeights, TORCH_LUONG, TORCH_MASKED_SOFTMAX } from './ops/emit-torch.js';
 import { KERAS_LUONG, KERAS_MASKED_SOFTMAX } from './ops/emit-keras.js';
-import { TS_ADDITIVE, TS_DOT_PRODUCT, TS_LUONG, TS_MASKED_SOFTMAX, TS_SCORED } from './ops/emit-tfjs.js';
+import { TS_ADDITIVE, TS_DOT_PRODUCT, TS_LUONG } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.luong',
@@ -51,7 +51,7 @@ export default defineBlock({
           alignmentArgs(i).join(', '),
         ),
       ],
-      helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT, TS_SCORED, TS_ADDITIVE, TS_LUONG],
+      helpers: [TS_DOT_PRODUCT, TS_ADDITIVE, TS_LUONG],
     }),
     keras: ({ params: p, inputs: i, outputs: o, inputShapes: s, layer }) => ({
       body: [

@@ -5,7 +5,7 @@ import { checkMask, maskPort, sequence } from './ops/shapes.js';
 import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
 import { linearWeights, TORCH_MASKED_SOFTMAX, TORCH_MEMORY } from './ops/emit-torch.js';
 import { KERAS_MASKED_SOFTMAX, KERAS_MEMORY } from './ops/emit-keras.js';
-import { TS_DOT_PRODUCT, TS_MASKED_SOFTMAX, TS_MEMORY } from './ops/emit-tfjs.js';
+import { TS_DOT_PRODUCT, TS_MEMORY } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.memoryHop',
@@ -81,7 +81,7 @@ export default defineBlock({
           [i.memory, i.query, ...(i.mask ? [i.mask] : [])].join(', '),
         ),
       ],
-      helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT, TS_MEMORY],
+      helpers: [TS_DOT_PRODUCT, TS_MEMORY],
     }),
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
       body: [

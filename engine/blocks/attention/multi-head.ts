@@ -1,10 +1,11 @@
 import { defineBlock } from '../contract.js';
 import { attnDropoutParam, buildMultiHead, headsParam, multiHeadShape } from './ops/multi-head.js';
 import { maskPort } from './ops/shapes.js';
-import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
+import { kerasCall, torchModule, tsTensors, unlessDefault } from './ops/emit.js';
 import { multiHeadWeights, TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD } from './ops/emit-torch.js';
 import { KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD } from './ops/emit-keras.js';
-import { TS_DOT_PRODUCT, TS_MASKED_SOFTMAX, TS_MULTI_HEAD } from './ops/emit-tfjs.js';
+import { TS_MULTI_HEAD } from './ops/emit-tfjs.js';
+import { tsObject } from '../emit/snippets.js';
 
 export default defineBlock({
   type: 'attention.multiHead',
@@ -47,12 +48,8 @@ export default defineBlock({
   },
   emit: {
     tfjs({ params: p, inputs: i, outputs: o, layer }) {
-      // apply(query, key = query, value = key, mask)
-      const args = [i.query];
-      if (i.key || i.value || i.mask) args.push(i.key ?? i.query);
-      if (i.value || i.mask) args.push(i.value ?? i.key ?? i.query);
-      if (i.mask) args.push(i.mask);
-      const config = {
+      const x = { query: i.query, key: i.key, value: i.value, mask: i.mask };
+      const options = {
         heads: p.heads,
         keyDim: p.keyDim || undefined,
         valueDim: p.valueDim || undefined,
@@ -61,7 +58,10 @@ export default defineBlock({
         causal: unlessDefault(p.causal, false),
         name: layer,
       };
-      return { body: [tsNew('MultiHeadAttention', config, [o.out, o.weights], args.join(', '))], helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT, TS_MULTI_HEAD] };
+      return {
+        body: [`const { out: ${o.out}, weights: ${o.weights} } = multiHeadAttention(tf, ${tsTensors(x)}, ${tsObject(options)});`],
+        helpers: [TS_MULTI_HEAD],
+      };
     },
     keras: ({ params: p, inputs: i, outputs: o, inputShapes, layer }) => ({
       body: [

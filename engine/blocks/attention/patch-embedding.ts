@@ -1,7 +1,8 @@
-import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
+import { defineBlock, ShapeError } from '../contract.js';
 import { expectRank } from '../shape-rules.js';
-import { classTokenLayer, learnedPositionsLayer } from './ops/tokens.js';
-import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
+import { patchEmbedding } from './ops/sequence-attention.js';
+import { kerasCall, torchModule, unlessDefault } from './ops/emit.js';
+import { tsObject } from '../emit/snippets.js';
 import { convWeights, TORCH_PATCH } from './ops/emit-torch.js';
 import { KERAS_PATCH } from './ops/emit-keras.js';
 import { TS_PATCH } from './ops/emit-tfjs.js';
@@ -37,31 +38,12 @@ export default defineBlock({
     return { out: [b, n + (p.classToken ? 1 : 0), p.dim] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const proj = tf.layers.conv2d({
-      filters: p.dim,
-      kernelSize: p.patch,
-      strides: p.patch,
-      padding: 'valid',
-      kernelInitializer: init.glorotUniform(),
-      name: `${name}_proj`,
-    });
-    const grid = proj.apply(inputs.in) as SymbolicTensor;
-    const [, gh, gw] = grid.shape as number[];
-    let x = tf.layers.reshape({ targetShape: [gh * gw, p.dim], name: `${name}_tokens` }).apply(grid) as SymbolicTensor;
-    // timm's ViT initialisation: truncated normal, σ = 0.02, for the class token and the positions.
-    if (p.classToken) x = new (classTokenLayer(tf))({ initializer: init.normal(0.02), name: `${name}_cls` }).apply(x) as SymbolicTensor;
-    if (p.positions) x = new (learnedPositionsLayer(tf))({ initializer: init.normal(0.02), name: `${name}_pos` }).apply(x) as SymbolicTensor;
-    return { out: x };
+    return { out: patchEmbedding(tf, inputs.in, { ...p, name }, init) };
   },
   emit: {
     tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
       body: [
-        tsNew(
-          'PatchEmbedding',
-          { dim: p.dim, patch: p.patch, classToken: unlessDefault(p.classToken, true), positions: unlessDefault(p.positions, true), name: layer },
-          [o.out],
-          i.in,
-        ),
+        `const ${o.out} = patchEmbedding(tf, ${i.in}, ${tsObject({ dim: p.dim, patch: p.patch, classToken: unlessDefault(p.classToken, true), positions: unlessDefault(p.positions, true), name: layer })});`,
       ],
       helpers: [TS_PATCH],
     }),

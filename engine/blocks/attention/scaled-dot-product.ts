@@ -4,7 +4,7 @@ import { checkMask, maskPort, sameDim, sequence } from './ops/shapes.js';
 import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
 import { TORCH_MASKED_SOFTMAX, TORCH_SCALED_DOT_PRODUCT } from './ops/emit-torch.js';
 import { KERAS_MASKED_SOFTMAX, KERAS_SCALED_DOT_PRODUCT } from './ops/emit-keras.js';
-import { TS_DOT_PRODUCT, TS_MASKED_SOFTMAX } from './ops/emit-tfjs.js';
+import { TS_DOT_PRODUCT } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.scaledDotProduct',
@@ -52,14 +52,14 @@ export default defineBlock({
       return {
         body: [
           tsNew(
-            'DotProductAttention',
-            { causal: unlessDefault(p.causal, false), name: `${layer}_attend` },
+            '(dotProductAttentionLayer(tf))',
+            { causal: unlessDefault(p.causal, false), masked: i.mask ? true : undefined, name: `${layer}_attend` },
             [o.out, o.weights],
             `[${args}]`,
             ' as tf.SymbolicTensor[]',
           ),
         ],
-        helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT],
+        helpers: [TS_DOT_PRODUCT],
       };
     },
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({

@@ -11,7 +11,7 @@ import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
 import { numberArg } from '../emit/snippets.js';
 import { layerNormWeights, linearWeights, multiHeadWeights, TORCH_DECODER, TORCH_ENCODER, TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD } from './ops/emit-torch.js';
 import { KERAS_DECODER, KERAS_ENCODER, KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD } from './ops/emit-keras.js';
-import { TS_DECODER, TS_DOT_PRODUCT, TS_ENCODER, TS_MASKED_SOFTMAX, TS_MULTI_HEAD } from './ops/emit-tfjs.js';
+import { TS_DECODER, TS_ENCODER, TS_MULTI_HEAD } from './ops/emit-tfjs.js';
 
 const PAPER = 'Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS.';
 
@@ -117,7 +117,7 @@ function transformerEmit(kind: Layer, outputs: string[]) {
             args.join(', '),
           ),
         ],
-        helpers: [TS_MASKED_SOFTMAX, TS_DOT_PRODUCT, TS_MULTI_HEAD, kind === 'encoder' ? TS_ENCODER : TS_DECODER],
+        helpers: [TS_MULTI_HEAD, kind === 'encoder' ? TS_ENCODER : TS_DECODER],
       };
     },
     keras: (c: Ctx) => ({

@@ -1,10 +1,11 @@
 // The attention step every sequence block shares: scores → masked softmax over the
 // keys → weighted sum of the values. Made as custom tfjs layers (weightless, so the
 // learned projections stay standard Dense layers) that return two outputs, the
-// context and the attention weights, and serialise with their config.
-import type { DropoutSeed, Shape, Tensor, TF } from '../../contract.js';
-import { customLayer } from '../../custom-layer.js';
-import { dropout } from '../../seeded-dropout.js';
+// context and the attention weights, and serialise with their config. Written
+// against tfjs-kit.ts: the TypeScript export copies these definitions.
+import type * as tf from '@tensorflow/tfjs';
+import { customLayer, type TF } from '../../tfjs-kit.js';
+import { dropout, type DropoutSeed } from '../../seeded-dropout.js';
 
 type Kwargs = Record<string, unknown>;
 
@@ -16,9 +17,9 @@ const MASKED = -1e9;
  * padding mask [B, Tk] is 0 and, when causal, where its index exceeds the query's
  * (top-left aligned, as PyTorch's `is_causal`).
  */
-export function maskedSoftmax(tf: TF, scores: Tensor, mask: Tensor | undefined, causal: boolean): Tensor {
+export function maskedSoftmax(tf: TF, scores: tf.Tensor, mask: tf.Tensor | undefined, causal: boolean): tf.Tensor {
   const [tq, tk] = scores.shape.slice(-2);
-  let keep: Tensor | undefined;
+  let keep: tf.Tensor | undefined;
   if (mask) {
     const m = tf.cast(tf.notEqual(tf.cast(mask, 'float32'), 0), 'float32');
     keep = tf.reshape(m, [m.shape[0], ...new Array<number>(scores.rank - 2).fill(1), tk]);
@@ -74,16 +75,16 @@ export const dotProductAttentionLayer = (tf: TF) =>
         this.headAxis = args.headAxis ?? false;
         if (!this.headAxis && this.heads !== 1) throw new Error('DotProductAttention: several heads need headAxis');
       }
-      override computeOutputShape(inputShape: Shape | Shape[]): Shape[] {
-        const [q, k, v] = inputShape as Shape[];
+      override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
+        const [q, k, v] = inputShape as tf.Shape[];
         const weights = this.headAxis ? [q[0], this.heads, q[1], k[1]] : [q[0], q[1], k[1]];
         return [[q[0], q[1], v[2]], weights];
       }
-      override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor[] {
-        const [q, k, v, mask] = inputs as Tensor[];
+      override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor[] {
+        const [q, k, v, mask] = inputs as tf.Tensor[];
         return tf.tidy(() => {
           const h = this.heads;
-          const split = (x: Tensor) => {
+          const split = (x: tf.Tensor) => {
             const [b, t, f] = x.shape;
             return tf.transpose(tf.reshape(x, [b, t, h, f / h]), [0, 2, 1, 3]);
           };
@@ -119,15 +120,15 @@ export const scoredAttentionLayer = (tf: TF) =>
         super(args);
         this.masked = args.masked ?? false;
       }
-      override computeOutputShape(inputShape: Shape | Shape[]): Shape[] {
-        const [s, v] = inputShape as Shape[];
+      override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
+        const [s, v] = inputShape as tf.Shape[];
         return [
           [s[0], s[1], v[2]],
           [s[0], s[1], s[2]],
         ];
       }
-      override call(inputs: Tensor | Tensor[]): Tensor[] {
-        const [scores, v, mask] = inputs as Tensor[];
+      override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+        const [scores, v, mask] = inputs as tf.Tensor[];
         return tf.tidy(() => {
           const weights = maskedSoftmax(tf, tf.squeeze(scores, [3]), this.masked ? mask : undefined, false);
           return [tf.matMul(weights, v), weights];
@@ -145,12 +146,12 @@ export const pairwiseTanhLayer = (tf: TF) =>
   customLayer(tf, 'PairwiseTanh', (tf) => {
     class PairwiseTanh extends tf.layers.Layer {
       static className = 'PairwiseTanh';
-      override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-        const [a, b] = inputShape as Shape[];
+      override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+        const [a, b] = inputShape as tf.Shape[];
         return [a[0], a[1], b[1], a[2]];
       }
-      override call(inputs: Tensor | Tensor[]): Tensor {
-        const [a, b] = inputs as Tensor[];
+      override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+        const [a, b] = inputs as tf.Tensor[];
         return tf.tidy(() => tf.tanh(tf.add(tf.expandDims(a, 2), tf.expandDims(b, 1))));
       }
     }

@@ -1,7 +1,8 @@
 // Builders the sequence attention blocks share. Every layer is named
 // `${prefix}_${suffix}` so the compiler attributes its weights to the node.
 import type { Initializers, SymbolicTensor, TF } from '../../contract.js';
-import { dotProductAttentionLayer, pairwiseTanhLayer, scoredAttentionLayer, type DotProductAttentionArgs } from './attend.js';
+import { dotProductAttentionLayer, type DotProductAttentionArgs } from './attend.js';
+import { additiveAttention as sharedAdditiveAttention } from './sequence-attention.js';
 
 /** Where a builder puts its layers: a name prefix and the node's seeded initialisers. */
 export interface Site {
@@ -52,25 +53,14 @@ export function dotAttention(
   return { context, weights };
 }
 
-/**
- * Additive (concat) attention: score(q_i, k_j) = vᵀ tanh(W₁q_i + W₂k_j). W₁, W₂ and v are
- * Dense layers `_wq`, `_wk`, `_v`; with `useBias`, W₁ and W₂ get biases (v never does:
- * a constant added to every score cannot change the softmax, so it would get no gradient).
- */
+/** Additive (concat) attention (sequence-attention.ts) of the query over the keys, averaging the values. */
 export function additiveAttention(
-  site: Site,
+  { tf, name, init }: Site,
   query: SymbolicTensor,
   keys: SymbolicTensor,
   values: SymbolicTensor,
   mask: SymbolicTensor | undefined,
   opts: { units: number; useBias: boolean },
 ): Attended {
-  const { tf, name } = site;
-  const wq = linear(site, 'wq', query, opts.units, { useBias: opts.useBias });
-  const wk = linear(site, 'wk', keys, opts.units, { useBias: opts.useBias });
-  const hidden = new (pairwiseTanhLayer(tf))({ name: `${name}_tanh` }).apply([wq, wk]) as SymbolicTensor;
-  const scores = linear(site, 'v', hidden, 1, { useBias: false });
-  const layer = new (scoredAttentionLayer(tf))({ masked: mask !== undefined, name: `${name}_attend` });
-  const [context, weights] = layer.apply(mask ? [scores, values, mask] : [scores, values]) as SymbolicTensor[];
-  return { context, weights };
+  return sharedAdditiveAttention(tf, { query, keys, values, mask }, { ...opts, name }, init);
 }

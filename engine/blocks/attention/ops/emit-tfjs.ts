@@ -1,140 +1,16 @@
 // TypeScript (tfjs) helpers of the sequence attention blocks. The attention steps
-// are custom layers (weightless, like the engine's own); a block with learned weights
-// is a class whose apply() wires standard tfjs layers, because tfjs layers cannot
-// contain other layers. Every layer is named as in the compiled model, so trained
-// weights (model.json) load by name.
+// are the engine's own custom layers (attend.ts, tokens.ts), which the export
+// copies; a block with learned weights is a class whose apply() wires standard tfjs
+// layers around them, because tfjs layers cannot contain other layers. Every layer
+// is named as in the compiled model, so trained weights (model.json) load by name.
 import type { CodeHelper } from '../../contract.js';
+import { tfjsHelper } from '../../emit/torch-helper.js';
 
-export const TS_MASKED_SOFTMAX: CodeHelper = {
-  name: 'maskedSoftmax',
-  code: `/**
- * Softmax of attention scores [..., Tq, Tk] over the keys. A key is hidden where the padding mask [B, Tk] is 0
- * and, when causal, after the query (top-left aligned); a hidden score becomes -1e9.
- */
-function maskedSoftmax(scores: tf.Tensor, mask: tf.Tensor | undefined, causal: boolean): tf.Tensor {
-  const [tq, tk] = scores.shape.slice(-2);
-  let keep: tf.Tensor | undefined;
-  if (mask) {
-    const m = tf.cast(tf.notEqual(tf.cast(mask, 'float32'), 0), 'float32');
-    keep = tf.reshape(m, [m.shape[0], ...new Array<number>(scores.rank - 2).fill(1), tk]);
-  }
-  if (causal) {
-    const lower = tf.linalg.bandPart(tf.ones([tq, tk]), -1, 0);
-    keep = keep ? tf.mul(keep, lower) : lower;
-  }
-  return tf.softmax(keep ? tf.add(tf.mul(scores, keep), tf.mul(tf.sub(keep, 1), 1e9)) : scores, -1);
-}`,
-};
+/** The DotProductAttention layer (and the masked softmax and dropout it uses). */
+export const TS_DOT_PRODUCT = tfjsHelper('dotProductAttentionLayer', 'attention/ops/attend.ts');
 
-export const TS_DOT_PRODUCT: CodeHelper = {
-  name: 'DotProductAttention',
-  code: `/**
- * Scaled dot-product attention (Vaswani et al. 2017, "Attention Is All You Need", eq. 1), in \`heads\` heads:
- * softmax(QKᵀ/√d_k)·V. Inputs [q [B,Tq,h·dk], k [B,Tk,h·dk], v [B,Tk,h·dv], mask? [B,Tk] (1 keeps a key)];
- * outputs [context [B,Tq,h·dv], weights [B,h,Tq,Tk] (headAxis) or [B,Tq,Tk]]. No weights of its own.
- */
-class DotProductAttention extends tf.layers.Layer {
-  static className = 'DotProductAttention';
-  readonly heads: number;
-  readonly scaled: boolean;
-  readonly causal: boolean;
-  readonly dropout: number;
-  readonly headAxis: boolean;
-  constructor(args: { heads?: number; scaled?: boolean; causal?: boolean; dropout?: number; headAxis?: boolean; name?: string }) {
-    super(args);
-    this.heads = args.heads ?? 1;
-    this.scaled = args.scaled ?? true;
-    this.causal = args.causal ?? false;
-    this.dropout = args.dropout ?? 0;
-    this.headAxis = args.headAxis ?? false;
-  }
-  override computeOutputShape(inputShape: (number | null)[][]): (number | null)[][] {
-    const [q, k, v] = inputShape;
-    return [[q[0], q[1], v[2]], this.headAxis ? [q[0], this.heads, q[1], k[1]] : [q[0], q[1], k[1]]];
-  }
-  override call(inputs: tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor[] {
-    const [q, k, v, mask] = inputs;
-    return tf.tidy(() => {
-      const h = this.heads;
-      const split = (x: tf.Tensor) => {
-        const [b, t, d] = x.shape as number[];
-        return tf.transpose(tf.reshape(x, [b, t, h, d / h]), [0, 2, 1, 3]);
-      };
-      const raw = tf.matMul(split(q), split(k), false, true);
-      const scores = this.scaled ? tf.mul(raw, 1 / Math.sqrt((k.shape as number[])[2] / h)) : raw;
-      const weights = maskedSoftmax(scores, mask, this.causal);
-      const kept = this.dropout > 0 && kwargs?.training === true ? tf.dropout(weights, this.dropout) : weights;
-      const context = tf.matMul(kept, split(v)); // [B, h, Tq, dv]
-      const [b, , tq, dv] = context.shape;
-      const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, tq, h * dv]);
-      return [merged, this.headAxis ? weights : tf.squeeze(weights, [1])];
-    });
-  }
-  override getConfig() {
-    const { heads, scaled, causal, dropout, headAxis } = this;
-    return { ...super.getConfig(), heads, scaled, causal, dropout, headAxis };
-  }
-}
-tf.serialization.registerClass(DotProductAttention);`,
-};
-
-export const TS_SCORED: CodeHelper = {
-  name: 'ScoredAttention',
-  code: `/** tanh(a_i + b_j) for every pair: [a [B,Tq,u], b [B,Tk,u]] → [B,Tq,Tk,u] (inside additive attention). */
-class PairwiseTanh extends tf.layers.Layer {
-  static className = 'PairwiseTanh';
-  override computeOutputShape(inputShape: (number | null)[][]): (number | null)[] {
-    const [a, b] = inputShape;
-    return [a[0], a[1], b[1], a[2]];
-  }
-  override call(inputs: tf.Tensor[]): tf.Tensor {
-    const [a, b] = inputs;
-    return tf.tidy(() => tf.tanh(tf.add(tf.expandDims(a, 2), tf.expandDims(b, 1))));
-  }
-}
-tf.serialization.registerClass(PairwiseTanh);
-
-/** Attention from scores [B,Tq,Tk,1]: inputs [scores, v [B,Tk,dv], mask? [B,Tk]] → [context [B,Tq,dv], weights [B,Tq,Tk]]. */
-class ScoredAttention extends tf.layers.Layer {
-  static className = 'ScoredAttention';
-  override computeOutputShape(inputShape: (number | null)[][]): (number | null)[][] {
-    const [s, v] = inputShape;
-    return [[s[0], s[1], v[2]], [s[0], s[1], s[2]]];
-  }
-  override call(inputs: tf.Tensor[]): tf.Tensor[] {
-    const [scores, v, mask] = inputs;
-    return tf.tidy(() => {
-      const weights = maskedSoftmax(tf.squeeze(scores, [3]), mask, false);
-      return [tf.matMul(weights, v), weights];
-    });
-  }
-}
-tf.serialization.registerClass(ScoredAttention);`,
-};
-
-export const TS_MULTI_HEAD: CodeHelper = {
-  name: 'MultiHeadAttention',
-  code: `/**
- * Multi-head attention (Vaswani et al. 2017, "Attention Is All You Need", §3.2.2): the query, key and value are
- * projected to \`heads\` subspaces (contiguous slices of the Dense layers \`<name>_query\`, \`_key\`, \`_value\`),
- * scaled dot-product attention runs in every head, and \`<name>_output\` projects the concatenated heads back to
- * the query size. Laid out like PyTorch's nn.MultiheadAttention. apply() returns [y [B,Tq,E], weights [B,heads,Tq,Tk]].
- */
-class MultiHeadAttention {
-  constructor(readonly args: { heads: number; keyDim?: number; valueDim?: number; useBias?: boolean; dropout?: number; causal?: boolean; name: string }) {}
-  apply(query: tf.SymbolicTensor, key = query, value = key, mask?: tf.SymbolicTensor): [tf.SymbolicTensor, tf.SymbolicTensor] {
-    const { heads, useBias = true, name } = this.args;
-    const e = query.shape[2] as number;
-    const dk = this.args.keyDim || e / heads;
-    const dv = this.args.valueDim || e / heads;
-    const dense = (x: tf.SymbolicTensor, units: number, suffix: string) => tf.layers.dense({ units, useBias, name: \`\${name}_\${suffix}\` }).apply(x) as tf.SymbolicTensor;
-    const [q, k, v] = [dense(query, heads * dk, 'query'), dense(key, heads * dk, 'key'), dense(value, heads * dv, 'value')];
-    const attend = new DotProductAttention({ heads, causal: this.args.causal, dropout: this.args.dropout, headAxis: true, name: \`\${name}_attend\` });
-    const [context, weights] = attend.apply(mask ? [q, k, v, mask] : [q, k, v]) as tf.SymbolicTensor[];
-    return [dense(context, e, 'output'), weights];
-  }
-}`,
-};
+/** multiHeadAttention(tf, { query, key, value, mask }, options), as the engine builds it. */
+export const TS_MULTI_HEAD = tfjsHelper('multiHeadAttention', 'attention/ops/sequence-attention.ts');
 
 const TRANSFORMER_METHODS = `  /** Residual sublayer i: post-norm LN(x + drop(f(x))), pre-norm x + drop(f(LN(x))); LayerNorm ε = normEpsilon (1e-5). */
   private residual(i: number, x: tf.SymbolicTensor, f: (h: tf.SymbolicTensor) => tf.SymbolicTensor): tf.SymbolicTensor {
@@ -168,7 +44,7 @@ class TransformerEncoderLayer {
     const { heads, dropout = 0.1, causal = false, name } = this.args;
     let weights!: tf.SymbolicTensor;
     const h = this.residual(1, x, (q) => {
-      const [y, w] = new MultiHeadAttention({ heads, dropout, causal, name: \`\${name}_self\` }).apply(q, q, q, mask);
+      const { out: y, weights: w } = multiHeadAttention(tf, { query: q, mask }, { heads, dropout, causal, name: \`\${name}_self\` });
       weights = w;
       return y;
     });
@@ -193,12 +69,12 @@ class TransformerDecoderLayer {
     let selfWeights!: tf.SymbolicTensor;
     let crossWeights!: tf.SymbolicTensor;
     const h1 = this.residual(1, x, (q) => {
-      const [y, w] = new MultiHeadAttention({ heads, dropout, causal, name: \`\${name}_self\` }).apply(q, q, q, mask);
+      const { out: y, weights: w } = multiHeadAttention(tf, { query: q, mask }, { heads, dropout, causal, name: \`\${name}_self\` });
       selfWeights = w;
       return y;
     });
     const h2 = this.residual(2, h1, (q) => {
-      const [y, w] = new MultiHeadAttention({ heads, dropout, name: \`\${name}_cross\` }).apply(q, memory, memory, memoryMask);
+      const { out: y, weights: w } = multiHeadAttention(tf, { query: q, key: memory, value: memory, mask: memoryMask }, { heads, dropout, name: \`\${name}_cross\` });
       crossWeights = w;
       return y;
     });
@@ -208,51 +84,11 @@ ${TRANSFORMER_METHODS}
 }`,
 };
 
-export const TS_ADDITIVE: CodeHelper = {
-  name: 'AdditiveAttention',
-  code: `/**
- * Additive attention (Bahdanau, Cho & Bengio 2014, "Neural Machine Translation by Jointly Learning to Align and
- * Translate"): e_ij = vᵀ tanh(W_q q_i + W_k k_j) (Dense layers \`<name>_wq\`, \`_wk\`, \`_v\`), weights softmax(e) over
- * the keys, context their average of the values (the keys if none). apply() returns [context [B,Tq,Dv], weights [B,Tq,Tk]].
- */
-class AdditiveAttention {
-  constructor(readonly args: { units: number; useBias?: boolean; name: string }) {}
-  apply(query: tf.SymbolicTensor, keys: tf.SymbolicTensor, values = keys, mask?: tf.SymbolicTensor): [tf.SymbolicTensor, tf.SymbolicTensor] {
-    const { units, useBias = false, name } = this.args;
-    const wq = tf.layers.dense({ units, useBias, name: \`\${name}_wq\` }).apply(query) as tf.SymbolicTensor;
-    const wk = tf.layers.dense({ units, useBias, name: \`\${name}_wk\` }).apply(keys) as tf.SymbolicTensor;
-    const hidden = new PairwiseTanh({ name: \`\${name}_tanh\` }).apply([wq, wk]) as tf.SymbolicTensor;
-    const scores = tf.layers.dense({ units: 1, useBias: false, name: \`\${name}_v\` }).apply(hidden) as tf.SymbolicTensor;
-    const attend = new ScoredAttention({ name: \`\${name}_attend\` });
-    return attend.apply(mask ? [scores, values, mask] : [scores, values]) as [tf.SymbolicTensor, tf.SymbolicTensor];
-  }
-}`,
-};
+/** additiveAttention(tf, { query, keys, values, mask }, options), as the engine builds it. */
+export const TS_ADDITIVE = tfjsHelper('additiveAttention', 'attention/ops/sequence-attention.ts');
 
-export const TS_ATTENTION_POOLING: CodeHelper = {
-  name: 'AttentionPooling',
-  code: `/**
- * Attention pooling (Yang et al. 2016, "Hierarchical Attention Networks for Document Classification"):
- * u_t = tanh(W h_t + b) (Dense \`<name>_proj\`), α = softmax(u_tᵀ u_w) (Dense \`<name>_context\`) over the steps,
- * out = Σ_t α_t h_t. apply(states, mask?) returns [out [B,D], weights [B,T]].
- */
-class AttentionPooling {
-  constructor(readonly args: { units: number; name: string }) {}
-  apply(states: tf.SymbolicTensor, mask?: tf.SymbolicTensor): [tf.SymbolicTensor, tf.SymbolicTensor] {
-    const { units, name } = this.args;
-    const hidden = tf.layers.dense({ units, activation: 'tanh', name: \`\${name}_proj\` }).apply(states) as tf.SymbolicTensor;
-    const scores = tf.layers.dense({ units: 1, useBias: false, name: \`\${name}_context\` }).apply(hidden) as tf.SymbolicTensor;
-    const [, t, d] = states.shape as number[];
-    const query = tf.layers.reshape({ targetShape: [1, t ?? -1, 1], name: \`\${name}_query\` }).apply(scores) as tf.SymbolicTensor;
-    const attend = new ScoredAttention({ name: \`\${name}_attend\` });
-    const [context, weights] = attend.apply(mask ? [query, states, mask] : [query, states]) as tf.SymbolicTensor[];
-    return [
-      tf.layers.reshape({ targetShape: [d], name: \`\${name}_out\` }).apply(context) as tf.SymbolicTensor,
-      tf.layers.reshape({ targetShape: [t ?? -1], name: \`\${name}_weights\` }).apply(weights) as tf.SymbolicTensor,
-    ];
-  }
-}`,
-};
+/** attentionPooling(tf, { states, mask }, options), as the engine builds it. */
+export const TS_ATTENTION_POOLING = tfjsHelper('attentionPooling', 'attention/ops/sequence-attention.ts');
 
 export const TS_LUONG: CodeHelper = {
   name: 'LuongAttention',
@@ -265,9 +101,12 @@ class LuongAttention {
   constructor(readonly args: { score: 'dot' | 'general' | 'concat'; units?: number; name: string }) {}
   apply(query: tf.SymbolicTensor, keys: tf.SymbolicTensor, values = keys, mask?: tf.SymbolicTensor): [tf.SymbolicTensor, tf.SymbolicTensor] {
     const { score, units = 32, name } = this.args;
-    if (score === 'concat') return new AdditiveAttention({ units, name }).apply(query, keys, values, mask);
+    if (score === 'concat') {
+      const { context, weights } = additiveAttention(tf, { query, keys, values, mask }, { units, name });
+      return [context, weights];
+    }
     const q = score === 'general' ? (tf.layers.dense({ units: keys.shape[2] as number, useBias: false, name: \`\${name}_wa\` }).apply(query) as tf.SymbolicTensor) : query;
-    const attend = new DotProductAttention({ scaled: false, name: \`\${name}_attend\` });
+    const attend = new (dotProductAttentionLayer(tf))({ scaled: false, masked: mask !== undefined, name: \`\${name}_attend\` });
     return attend.apply(mask ? [q, keys, values, mask] : [q, keys, values]) as [tf.SymbolicTensor, tf.SymbolicTensor];
   }
 }`,
@@ -296,7 +135,7 @@ class MemoryNetwork {
     const reads: tf.SymbolicTensor[] = [];
     for (let k = 1; k <= hops; k++) {
       const [m, c] = adjacent ? [memories[k - 1], memories[k]] : memories;
-      const read = new DotProductAttention({ scaled: false, name: \`\${name}_hop\${k}\` });
+      const read = new (dotProductAttentionLayer(tf))({ scaled: false, masked: mask !== undefined, name: \`\${name}_hop\${k}\` });
       const q = reshape(u, [1, dim], \`u\${k}\`);
       const [context, weights] = read.apply(mask ? [q, m, c, mask] : [q, m, c]) as tf.SymbolicTensor[];
       reads.push(weights);
@@ -309,58 +148,5 @@ class MemoryNetwork {
 }`,
 };
 
-export const TS_PATCH: CodeHelper = {
-  name: 'PatchEmbedding',
-  code: `/** [B, T, D] → [B, T + 1, D]: one learned D-vector (\`token\`) in front of the sequence. */
-class ClassToken extends tf.layers.Layer {
-  static className = 'ClassToken';
-  private token?: tf.LayerVariable;
-  override build(inputShape: (number | null)[]): void {
-    this.token = this.addWeight('token', [1, 1, inputShape[2] as number], 'float32', tf.initializers.truncatedNormal({ stddev: 0.02 }));
-    this.built = true;
-  }
-  override computeOutputShape(inputShape: (number | null)[]): (number | null)[] {
-    const [b, t, d] = inputShape;
-    return [b, t === null ? null : t + 1, d];
-  }
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    return tf.tidy(() => tf.concat([tf.tile(this.token!.read(), [x.shape[0], 1, 1]), x], 1));
-  }
-}
-tf.serialization.registerClass(ClassToken);
-
-/** [B, T, D] + a learned [T, D] \`table\`: one embedding per position. */
-class LearnedPositions extends tf.layers.Layer {
-  static className = 'LearnedPositions';
-  private table?: tf.LayerVariable;
-  override build(inputShape: (number | null)[]): void {
-    this.table = this.addWeight('table', [inputShape[1] as number, inputShape[2] as number], 'float32', tf.initializers.truncatedNormal({ stddev: 0.02 }));
-    this.built = true;
-  }
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    return tf.tidy(() => tf.add(x, this.table!.read()));
-  }
-}
-tf.serialization.registerClass(LearnedPositions);
-
-/**
- * The Vision Transformer's patch embedding (Dosovitskiy et al. 2021, "An Image is Worth 16x16 Words", eq. 1): the
- * image [B,H,W,C] is cut into patch×patch patches, each projected to \`dim\` features (a convolution with stride =
- * kernel = patch), giving tokens [B,N,dim] in row-major order over the patch grid; an optional learned class token
- * goes in front and optional learned position embeddings are added. apply() returns [B, N (+1), dim].
- */
-class PatchEmbedding {
-  constructor(readonly args: { dim: number; patch: number; classToken?: boolean; positions?: boolean; name: string }) {}
-  apply(image: tf.SymbolicTensor): tf.SymbolicTensor {
-    const { dim, patch, classToken = true, positions = true, name } = this.args;
-    const grid = tf.layers.conv2d({ filters: dim, kernelSize: patch, strides: patch, name: \`\${name}_proj\` }).apply(image) as tf.SymbolicTensor;
-    const [, gh, gw] = grid.shape as number[];
-    let x = tf.layers.reshape({ targetShape: [gh * gw, dim], name: \`\${name}_tokens\` }).apply(grid) as tf.SymbolicTensor;
-    if (classToken) x = new ClassToken({ name: \`\${name}_cls\` }).apply(x) as tf.SymbolicTensor;
-    if (positions) x = new LearnedPositions({ name: \`\${name}_pos\` }).apply(x) as tf.SymbolicTensor;
-    return x;
-  }
-}`,
-};
+/** patchEmbedding(tf, image, options), as the engine builds it. */
+export const TS_PATCH = tfjsHelper('patchEmbedding', 'attention/ops/sequence-attention.ts');

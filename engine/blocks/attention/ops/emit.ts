@@ -49,6 +49,13 @@ export function tsNew(cls: string, config: Record<string, unknown>, outs: string
   return `const ${target} = new ${cls}(${tsObject(config)}).apply(${args})${cast};`;
 }
 
+/** tfjs: an object of the tensors that are present, `{ query: a, keys: b }` (values already code). */
+export const tsTensors = (tensors: Record<string, string | undefined>) =>
+  `{ ${Object.entries(tensors)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => (k === v ? k : `${k}: ${v}`))
+    .join(', ')} }`;
+
 /** A value that is only written when it differs from the default. */
 export const unlessDefault = <T>(value: T, fallback: T): T | undefined => (value === fallback ? undefined : value);
 

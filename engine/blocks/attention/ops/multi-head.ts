@@ -6,7 +6,8 @@
 // output projection `_output` back to the query's size.
 import type { Dim, Shape, SymbolicTensor } from '../../contract.js';
 import { checkMask, perHead, sameDim, sequence } from './shapes.js';
-import { dotAttention, linear, type Site } from './build.js';
+import type { Site } from './build.js';
+import { multiHeadAttention } from './sequence-attention.js';
 
 export const headsParam = { type: 'int', default: 4, min: 1, max: 1024, doc: 'Attention heads.' } as const;
 export const attnDropoutParam = {
@@ -54,21 +55,9 @@ export function multiHeadShape(
 
 /** Builds multi-head attention; `key` and `value` may be the query itself (self-attention). */
 export function buildMultiHead(
-  site: Site,
+  { tf, name, init }: Site,
   x: { query: SymbolicTensor; key: SymbolicTensor; value: SymbolicTensor; mask?: SymbolicTensor },
   o: MultiHeadOptions,
 ): { out: SymbolicTensor; weights: SymbolicTensor } {
-  const e = x.query.shape[2] as number;
-  const dk = o.keyDim || e / o.heads;
-  const dv = o.valueDim || e / o.heads;
-  const q = linear(site, 'query', x.query, o.heads * dk, { useBias: o.useBias });
-  const k = linear(site, 'key', x.key, o.heads * dk, { useBias: o.useBias });
-  const v = linear(site, 'value', x.value, o.heads * dv, { useBias: o.useBias });
-  const { context, weights } = dotAttention(site, 'attend', q, k, v, x.mask, {
-    heads: o.heads,
-    causal: o.causal,
-    dropout: o.dropout,
-    headAxis: true,
-  });
-  return { out: linear(site, 'output', context, e, { useBias: o.useBias }), weights };
+  return multiHeadAttention(tf, x, { ...o, name }, init);
 }
