@@ -46,8 +46,9 @@ export const sentenceAxisLayer = (tf: TF) =>
         const x = Array.isArray(inputs) ? inputs[0] : inputs;
         if (this.op === 'fold') return tf.reshape(x, [-1, ...x.shape.slice(2)]);
         if (this.op === 'unfold') return tf.reshape(x, [-1, this.sentences, ...x.shape.slice(1)]);
+        // max(|x|) rather than any(): Any has no gradient, and the mask sits on the tape of a training step.
         const within = Array.from({ length: x.rank - 2 }, (_, k) => k + 2);
-        return tf.tidy(() => tf.cast(tf.any(tf.notEqual(x, 0), within), 'float32'));
+        return tf.tidy(() => tf.cast(tf.notEqual(tf.max(tf.abs(tf.cast(x, 'float32')), within), 0), 'float32'));
       }
       override getConfig() {
         return { ...super.getConfig(), op: this.op, sentences: this.sentences };
@@ -84,7 +85,7 @@ class SentenceAxis extends tf.layers.Layer {
     if (this.op === 'fold') return tf.reshape(x, [-1, ...x.shape.slice(2)]);
     if (this.op === 'unfold') return tf.reshape(x, [-1, this.sentences, ...x.shape.slice(1)]);
     const within = Array.from({ length: x.rank - 2 }, (_, k) => k + 2);
-    return tf.tidy(() => tf.cast(tf.any(tf.notEqual(x, 0), within), 'float32'));
+    return tf.tidy(() => tf.cast(tf.notEqual(tf.max(tf.abs(tf.cast(x, 'float32')), within), 0), 'float32'));
   }
 
   override getConfig() {
