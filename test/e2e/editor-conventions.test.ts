@@ -141,9 +141,11 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
       const quick = page.getByTestId('quick-add');
       await quick.waitFor();
       assert.equal(await quick.getAttribute('data-wire'), 'source');
-      // pool2 carries [?, 7, 7, 32] (rank 4): an LSTM (rank 3) is not offered, a convolution is.
+      // pool2 carries [?, 7, 7, 32] (rank 4): an LSTM (rank 3) is not offered, a convolution is. "lstm"
+      // still finds Per sentence, which takes rank 4 and runs an LSTM inside.
       await page.keyboard.type('lstm');
-      await quick.locator('li.empty').waitFor();
+      await page.getByTestId('quick-add-item-core.perSentence').waitFor();
+      assert.equal(await page.getByTestId('quick-add-item-core.lstm').count(), 0, 'the LSTM block is not offered for a rank-4 wire');
       await page.getByTestId('quick-add-input').fill('conv');
       await page.getByTestId('quick-add-item-core.conv2d').waitFor();
       await page.getByTestId('quick-add-input').fill('flatten');
