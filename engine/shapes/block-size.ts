@@ -35,6 +35,12 @@ const EXACT: Record<string, Count> = {
   // A bidirectional cell is two cells of the same size.
   'core.lstm': ({ params: p, inputShapes: i }) => (p.bidirectional ? 2 : 1) * 4 * num(p.units) * (channels(i.in) + num(p.units) + 1),
   'core.gru': ({ params: p, inputShapes: i }) => (p.bidirectional ? 2 : 1) * 3 * num(p.units) * (channels(i.in) + num(p.units) + 1),
+  // the word encoder (a GRU or LSTM, as above), then attention pooling: W [H, A], its bias and the context vector u_w
+  'core.perSentence': ({ params: p, inputShapes: i }) => {
+    const [units, d, a] = [num(p.units), channels(i.in), num(p.attentionUnits)];
+    const h = (p.bidirectional ? 2 : 1) * units;
+    return (h / units || 0) * (p.cell === 'lstm' ? 4 : 3) * units * (d + units + 1) + h * a + 2 * a;
+  },
   'core.classificationHead': ({ params: p, inputShapes: i }) => (channels(i.in) + 1) * num(p.classes),
   'core.positionalEncoding': ({ params: p, inputShapes: i }) => (p.mode === 'learned' ? num(p.maxLength) * channels(i.in) : 0),
 };
@@ -45,6 +51,13 @@ const ESTIMATED: Record<string, Count> = {
   'attention.multiHead': ({ inputShapes: i }) => 4 * channels(i.query) * (channels(i.query) + 1),
   'attention.transformerEncoder': ({ params: p, inputShapes: i }) => transformerLayer(channels(i.in), num(p.ffDim), 1),
   'attention.transformerDecoder': ({ params: p, inputShapes: i }) => transformerLayer(channels(i.in), num(p.ffDim), 2),
+  // exact: position embeddings, initial state, word embeddings, the additive scorer, a GRU fed [word; context], the output layer
+  'attention.showAttendTell': ({ params: p, inputShapes: i }) => {
+    const f = i.features ?? [];
+    const [cells, c] = [num(f[1]) * num(f[2]), channels(i.features)];
+    const [v, e, u, a] = [num(p.vocab), num(p.embedding), num(p.units), num(p.attentionUnits)];
+    return cells * c + (c + 1) * u + v * e + (c + 1) * a + u * a + a + (e + c + u + 2) * 3 * u + (u + c + e + 1) * v;
+  },
   // two map convolutions of kernel² · c · c (the transform and the gate)
   'attention.highwayGate': ({ params: p, inputShapes: i }) => 2 * (channels(i.in) ** 2 * (i.in?.length === 4 ? num(p.kernel) ** 2 : 1) + channels(i.in)),
   'attention.attendRectify': ({ params: p, inputShapes: i }) => num(p.kernel) ** 2 * channels(i.in) * num(p.heads) * (num(p.classes) + 2),
@@ -100,6 +113,7 @@ const LAYER_DEPTH: Record<string, number | ((p: ParamValues<ParamDefs>) => numbe
   'io.compositeOutput': 0,
   'core.globalPool2d': 2,
   'core.padChannels': 2,
+  'core.perSentence': 8,
   // Explicit (PyTorch) padding adds a padding layer before the valid op.
   'core.conv2d': (p) => (p.padding === 'explicit' ? 2 : 1),
   'core.depthwiseConv2d': (p) => (p.padding === 'explicit' ? 2 : 1),
