@@ -374,10 +374,12 @@ test('Embedding: V·D parameters, initialised in ±0.05, each id reads its own r
   assert.deepEqual(y.arraySync(), [ids.map((i) => table[i])]);
 });
 
-test('Embedding: a float sequence is refused on its input port', () => {
-  assert.deepEqual(diagnosticsOf(INPUTS.sequence(5, 3), 'core.embedding'), [
-    { nodeId: 'b', port: 'in', message: 'input "in" needs rank 2 (batch included), but the incoming tensor is [?, 5, 3] (rank 3)' },
-  ]);
+test('Embedding: an image is refused on its input port (token ids are [B, T] or [B, S, T])', () => {
+  const got = diagnosticsOf(INPUTS.image(5, 3, 2), 'core.embedding');
+  assert.equal(got.length, 1, JSON.stringify(got));
+  assert.equal(got[0].nodeId, 'b');
+  assert.equal(got[0].port, 'in');
+  assert.match(got[0].message, /\[\?, 5, 3, 2\] \(rank 4\)/);
 });
 
 test('Positional encoding, sinusoidal: exactly sin/cos(pos / 10000^(2i/D)) of Vaswani et al., no weights', async () => {

@@ -126,5 +126,9 @@ export function tfjsHelperSources(helpers: CodeHelper[]): string[] {
     if (h.source === undefined) out.push(h.code.trimEnd());
     else visit(h.name, h.source);
   }
+  // The engine makes (and registers) a custom layer class on first use; an exported file registers every one at
+  // import, so that a trained model.json loads without building the model first (the text entry relies on it).
+  const factories = out.flatMap((text) => [...text.matchAll(/^(?:export )?const (\w+) = \(tf: TF\) =>\s*customLayer\(/gm)].map((m) => m[1]));
+  if (factories.length > 0) out.push(['// Register the custom layers for tf.loadLayersModel.', ...factories.map((f) => `${f}(tf);`)].join('\n'));
   return out;
 }
