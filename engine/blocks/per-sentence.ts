@@ -2,97 +2,13 @@
 // attention pooling applied to every sentence of a document, TimeDistributed-style.
 // The B documents of S sentences are folded into B·S sentences for the encoder and
 // unfolded after the pooling, so one set of weights reads every sentence.
-import { defineBlock, ShapeError, type Shape, type SymbolicTensor, type Tensor, type TF } from './contract.js';
-import { customLayer } from './custom-layer.js';
+import { defineBlock, ShapeError, type SymbolicTensor } from './contract.js';
+import { sentenceAxisLayer, type SentenceOp } from './core-layers.js';
 import { expectRank, fmtShape } from './shape-rules.js';
 import { pyArgs, tsObject } from './emit/snippets.js';
-import { torchHelper } from './emit/torch-helper.js';
+import { tfjsHelper, torchHelper } from './emit/torch-helper.js';
 import { kerasRecurrentLayer, recurrentLayer, recurrentTorchHelpers, recurrentTorchWeights, tsRecurrentLayer, type Cell } from './recurrent.js';
 import attentionPooling from './attention/attention-pooling.js';
-
-type SentenceOp = 'fold' | 'unfold' | 'present';
-
-interface SentenceAxisArgs {
-  op: SentenceOp;
-  /** Sentences per document: the S that "unfold" restores. */
-  sentences: number;
-  name?: string;
-}
-
-/**
- * The reshapes around the word encoder: "fold" reads documents [B, S, W, ...] as B·S
- * sentences [B·S, W, ...]; "unfold" puts them back, [B·S, ...] → [B, S, ...]; "present"
- * turns token ids [B, S, W] (or any [B, S, ...]) into [B, S], 1 for a sentence with a
- * non-zero entry (a word) and 0 for padding.
- */
-export const sentenceAxisLayer = (tf: TF) =>
-  customLayer(tf, 'SentenceAxis', (tf) => {
-    class SentenceAxis extends tf.layers.Layer {
-      static className = 'SentenceAxis';
-      readonly op: SentenceOp;
-      readonly sentences: number;
-      constructor(args: SentenceAxisArgs) {
-        super(args);
-        this.op = args.op;
-        this.sentences = args.sentences;
-      }
-      override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-        const s = inputShape as Shape;
-        if (this.op === 'fold') return [null, ...s.slice(2)];
-        if (this.op === 'unfold') return [null, this.sentences, ...s.slice(1)];
-        return [s[0], s[1]];
-      }
-      override call(inputs: Tensor | Tensor[]): Tensor {
-        const x = Array.isArray(inputs) ? inputs[0] : inputs;
-        if (this.op === 'fold') return tf.reshape(x, [-1, ...x.shape.slice(2)]);
-        if (this.op === 'unfold') return tf.reshape(x, [-1, this.sentences, ...x.shape.slice(1)]);
-        // max(|x|) rather than any(): Any has no gradient, and the mask sits on the tape of a training step.
-        const within = Array.from({ length: x.rank - 2 }, (_, k) => k + 2);
-        return tf.tidy(() => tf.cast(tf.notEqual(tf.max(tf.abs(tf.cast(x, 'float32')), within), 0), 'float32'));
-      }
-      override getConfig() {
-        return { ...super.getConfig(), op: this.op, sentences: this.sentences };
-      }
-    }
-    return SentenceAxis;
-  });
-
-const TS_SENTENCE_AXIS = `/**
- * The reshapes around a per-sentence word encoder: "fold" reads documents [B, S, W, ...] as B·S
- * sentences [B·S, W, ...]; "unfold" puts them back, [B·S, ...] → [B, S, ...]; "present" turns
- * token ids [B, S, W] into [B, S], 1 for a sentence with a word and 0 for padding.
- */
-class SentenceAxis extends tf.layers.Layer {
-  static className = 'SentenceAxis';
-  readonly op: 'fold' | 'unfold' | 'present';
-  readonly sentences: number;
-
-  constructor(args: { op: 'fold' | 'unfold' | 'present'; sentences: number; name?: string }) {
-    super(args);
-    this.op = args.op;
-    this.sentences = args.sentences;
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const s = inputShape as tf.Shape;
-    if (this.op === 'fold') return [null, ...s.slice(2)];
-    if (this.op === 'unfold') return [null, this.sentences, ...s.slice(1)];
-    return [s[0], s[1]];
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (this.op === 'fold') return tf.reshape(x, [-1, ...x.shape.slice(2)]);
-    if (this.op === 'unfold') return tf.reshape(x, [-1, this.sentences, ...x.shape.slice(1)]);
-    const within = Array.from({ length: x.rank - 2 }, (_, k) => k + 2);
-    return tf.tidy(() => tf.cast(tf.notEqual(tf.max(tf.abs(tf.cast(x, 'float32')), within), 0), 'float32'));
-  }
-
-  override getConfig() {
-    return { ...super.getConfig(), op: this.op, sentences: this.sentences };
-  }
-}
-tf.serialization.registerClass(SentenceAxis);`;
 
 /** The sub-network's pieces: `${layer}_words` (the encoder) and `${layer}_pool` (the attention pooling's layers). */
 const WORDS = '_words';
@@ -166,7 +82,7 @@ export default defineBlock({
     tfjs: ({ params: p, inputs: i, outputs: o, inputShapes, layer }) => {
       const s = inputShapes.in[1];
       const axis = (op: SentenceOp, x: string, suffix: string) =>
-        `new SentenceAxis(${tsObject({ op, sentences: s, name: `${layer}_${suffix}` })}).apply(${x}) as tf.SymbolicTensor`;
+        `new (sentenceAxisLayer(tf))(${tsObject({ op, sentences: s, name: `${layer}_${suffix}` })}).apply(${x}) as tf.SymbolicTensor`;
       const v = (what: string) => `${o.out}_${what}`;
       const pooled = attentionPooling.emit!.tfjs!({
         params: { units: p.attentionUnits },
@@ -187,7 +103,7 @@ export default defineBlock({
           `const ${o.weights} = ${axis('unfold', v('weights'), 'unfold_weights')};`,
           `const ${o.sentences} = ${axis('present', i.mask ?? i.in, 'present')};`,
         ],
-        helpers: [...(pooled.helpers ?? []), { name: 'SentenceAxis', code: TS_SENTENCE_AXIS }],
+        helpers: [...(pooled.helpers ?? []), tfjsHelper('sentenceAxisLayer', 'core-layers.ts')],
       };
     },
     keras: ({ params: p, inputs: i, outputs: o, inputShapes, layer }) => {
