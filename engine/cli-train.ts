@@ -13,6 +13,7 @@ import { adapterLabel, TRAINING_BACKEND_OPTIONS, type TrainingBackendOption } fr
 import { RunFolder, RunJournal } from './runs/index.js';
 import { PytorchRun, TORCH_DEVICES, type TorchDevice } from './pytorch/run.js';
 import { finalizeTorchrun } from './pytorch/finalize.js';
+import { liveExplainPlan } from './explain/live.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 
@@ -201,7 +202,7 @@ async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
 async function printLaunch(start: Parameters<typeof PytorchRun.setup>[0], o: TrainOptions, out: Out): Promise<number> {
   let run: PytorchRun | undefined;
   try {
-    run = await PytorchRun.setup(start);
+    run = await PytorchRun.setup({ ...start, explainPlan: liveExplainPlan });
     const nnodes = o.nnodes ?? 1;
     const plan = { nnodes, nprocPerNode: o.nproc ?? 1, master: o.master ?? '127.0.0.1:29500' };
     if (o.json) {

@@ -9,7 +9,7 @@ import type { Tensor, TF } from '../blocks/contract.js';
 import type { CompiledGraph } from '../compile/compile.js';
 import type { GraphFile } from '../graph/types.js';
 import type { ProbeExplainer } from '../train/probes.js';
-import type { ProbeExplanation } from '../schemas/train-events.js';
+import type { LiveExplainPlan, ProbeExplanation } from '../schemas/train-events.js';
 import { classActivationMaps } from './gradcam.js';
 import { attentionRollout, selfAttentionLayers } from './rollout.js';
 import { chooseTarget, ExplainError, tokenGridOf } from './target.js';
@@ -34,6 +34,28 @@ export function liveMethod(graph: GraphFile, compiled: CompiledGraph): 'gradcam'
   // Grad-CAM explains a class score: one per class, [B, classes].
   if (compiled.outputs[0]?.shape.length === 2 && possible(() => chooseTarget(graph, compiled))) return 'gradcam';
   return selfAttention.length ? 'rollout' : undefined;
+}
+
+/**
+ * The same explanation, planned for a PyTorch run's worker: the layer Grad-CAM
+ * weighs (the tfjs default, which the export's forward_features() ends at), or
+ * the self-attention outputs rollout multiplies and the grid they lie on.
+ */
+export function liveExplainPlan(graph: GraphFile, compiled: CompiledGraph): LiveExplainPlan | undefined {
+  const method = liveMethod(graph, compiled);
+  if (method === 'gradcam') {
+    const t = chooseTarget(graph, compiled);
+    return { method, layer: { nodeId: t.node, port: t.port }, rows: t.rows, cols: t.cols };
+  }
+  if (method !== 'rollout') return undefined;
+  const layers = selfAttentionLayers(compiled);
+  const tokens = layers[layers.length - 1].shape.at(-1)!;
+  const grid = tokenGridOf(graph, compiled, layers[layers.length - 1].nodeId);
+  return {
+    method,
+    layers: layers.map((a) => ({ nodeId: a.nodeId, port: a.port })),
+    ...(grid ? { rows: grid.rows, cols: grid.cols, skip: grid.skip } : { rows: 1, cols: tokens, skip: 0 }),
+  };
 }
 
 /** The training process's explainer (a ProbeExplainerFactory): undefined when the model has nothing to explain with. */

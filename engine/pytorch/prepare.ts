@@ -14,6 +14,7 @@ import type { ArrayDataset, PreparedData } from '../data/index.js';
 import { deriveSeed, permutation } from '../data/random.js';
 import { permuteArray } from '../export/torch-weights.js';
 import type { TrainConfig } from '../schemas/train-config.js';
+import type { LiveExplainPlan } from '../schemas/train-events.js';
 import { learningRate } from '../train/schedule.js';
 import { writeNpy } from './npy.js';
 import { torchFineTuning, type TorchFineTuning } from './fine-tune.js';
@@ -51,6 +52,8 @@ export interface RunSpec {
   classes: number;
   outputs: TrainedOutputSpec[];
   attention: AttentionSpec[];
+  /** What the worker explains at each probe (null: nothing, or probe.explain off). */
+  explain: LiveExplainPlan | null;
   config: TrainConfig;
   device: string;
   /** With several ranks, BatchNorm normalises over the global batch (SyncBatchNorm), as one rank would. */
@@ -103,6 +106,8 @@ export async function prepareTorchRun(opts: {
   syncBatchNorm?: boolean;
   /** Starting weights and optimizer state, already written as safetensors by the caller. */
   resume?: RunSpec['resume'];
+  /** The live explanation's plan (engine/explain/live.ts), when the model has one. */
+  explain?: LiveExplainPlan;
 }): Promise<PreparedTorchRun> {
   const { graph, data, config } = opts;
   const root = path.resolve(opts.runDir);
@@ -146,6 +151,7 @@ export async function prepareTorchRun(opts: {
     outputs: trainedOutputs(graph),
     logits: exported.outputs.map((o) => o === 'logits'),
     attention: config.probe.enabled ? compiledAttention : [],
+    explain: (config.probe.enabled && config.probe.explain && opts.explain) || null,
     config,
     device: opts.device,
     syncBatchNorm: opts.syncBatchNorm ?? true,

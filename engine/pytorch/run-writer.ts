@@ -8,6 +8,7 @@ import type { TF } from '../blocks/contract.js';
 import type { PytorchExport } from '../export/pytorch.js';
 import type { RunFolder, SnapshotMap } from '../runs/index.js';
 import type { TrainConfig } from '../schemas/train-config.js';
+import { probeExplanationSchema, type ProbeExplanation } from '../schemas/train-events.js';
 import { downsample } from '../train/probes.js';
 import { saveTorchCheckpoint, slotNames, type TorchCheckpoint } from './run-files.js';
 
@@ -17,6 +18,8 @@ export interface TorchAttention {
   step: number;
   ms: number;
   maps: { nodeId: string; port: string; kind: string; axes?: string; shape: number[]; data: string }[];
+  /** The probe sample's explanation (spec.explain), its map as base64 float32. */
+  explanation?: Omit<ProbeExplanation, 'data'> & { data: string };
 }
 
 const base64Floats = (s: string) => {
@@ -48,8 +51,8 @@ export class TorchRunWriter {
     return target;
   }
 
-  /** The maps, downsampled as the tfjs probes are, written as the step's snapshot; returns them for the event. */
-  async attention(e: TorchAttention): Promise<SnapshotMap[]> {
+  /** The maps, downsampled as the tfjs probes are, and the explanation, written as the step's snapshot; returns them for the event. */
+  async attention(e: TorchAttention): Promise<{ maps: SnapshotMap[]; explanation?: ProbeExplanation }> {
     const max = this.config.probe.maxElements;
     const maps = e.maps.map((m) => {
       const { data, shape } = downsample(base64Floats(m.data), m.shape, max);
@@ -63,7 +66,10 @@ export class TorchRunWriter {
         data: Float32Array.from(data),
       };
     });
-    await this.run.writeAttention(e.step, maps);
-    return maps;
+    const explanation = e.explanation && probeExplanationSchema.parse({ ...e.explanation, data: base64Floats(e.explanation.data) });
+    if (explanation && explanation.data.length !== explanation.rows * explanation.cols)
+      throw new Error(`the worker's explanation at step ${e.step} has ${explanation.data.length} values for a ${explanation.rows} × ${explanation.cols} map`);
+    await this.run.writeAttention(e.step, maps, explanation);
+    return { maps, ...(explanation && { explanation }) };
   }
 }

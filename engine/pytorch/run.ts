@@ -10,7 +10,9 @@ import { selectBackend } from '../backends/select.js';
 import type { TF } from '../blocks/contract.js';
 import { prepareData } from '../data/index.js';
 import { inputHint, type RunRequest } from '../train/setup.js';
-import { trainEventSchema, type TrainEvent, type TrainEventOf } from '../schemas/train-events.js';
+import { trainEventSchema, type LiveExplainPlan, type TrainEvent, type TrainEventOf } from '../schemas/train-events.js';
+import type { CompiledGraph } from '../compile/compile.js';
+import type { GraphFile } from '../graph/types.js';
 import { exportPytorch } from '../export/pytorch.js';
 import { RunFolder } from '../runs/index.js';
 import { Trainer } from '../train/trainer.js';
@@ -34,6 +36,12 @@ export interface TorchOptions {
   /** With several ranks, BatchNorm statistics over the global batch rather than each rank's shard (default true). */
   syncBatchNorm?: boolean;
 }
+
+/**
+ * Plans the live explanation the worker computes at each probe (engine/explain/live.ts's
+ * liveExplainPlan; engine/explain sits above this layer, so the caller hands it in).
+ */
+export type LiveExplainPlanner = (graph: GraphFile, compiled: CompiledGraph) => LiveExplainPlan | undefined;
 
 /** The settings a PyTorch run cannot honour here, as one message; null when none. */
 export function refusal(py: TorchPython, o: TorchOptions): string | null {
@@ -89,7 +97,10 @@ export class PytorchRun {
   }
 
   /** Finds torch, prepares the data and the run folder, checks the graph as the tfjs trainer does. */
-  static async setup(req: Omit<RunRequest, 'backend'> & { pytorch?: TorchOptions }, onEvent: (e: TrainEvent) => void = () => {}): Promise<PytorchRun> {
+  static async setup(
+    req: Omit<RunRequest, 'backend'> & { pytorch?: TorchOptions; explainPlan?: LiveExplainPlanner },
+    onEvent: (e: TrainEvent) => void = () => {},
+  ): Promise<PytorchRun> {
     const o = req.pytorch ?? {};
     const python = await findTorchPython(o.python);
     const refused = refusal(python, o);
@@ -146,6 +157,7 @@ export class PytorchRun {
         device: o.device ?? 'auto',
         syncBatchNorm: o.syncBatchNorm,
         resume: start,
+        explain: req.explainPlan?.(trainer.graph, trainer.compiled),
       });
       return new PytorchRun(
         tf,
@@ -224,8 +236,8 @@ export class PytorchRun {
   }
 
   private async attention(e: TorchAttention): Promise<void> {
-    const maps = await this.writer.attention(e);
-    this.emit({ type: 'attention', epoch: e.epoch, step: e.step, ms: e.ms, maps });
+    const { maps, explanation } = await this.writer.attention(e);
+    this.emit({ type: 'attention', epoch: e.epoch, step: e.step, ms: e.ms, maps, ...(explanation && { explanation }) });
   }
 
   /** One line from rank 0, in order (checkpoints are converted before later events go out). */

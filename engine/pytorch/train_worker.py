@@ -272,6 +272,29 @@ def metrics_of(sums, outputs, prefix, classes, top_k, with_top_k):
     return m
 
 
+# ---------------------------------------------------------------- explanations
+
+
+def attention_rollout(plan, probed, tensors):
+    """Attention rollout (Abnar & Zuidema 2020) of the first probe sample, as engine/explain/rollout.ts computes
+    it with head fusion "mean" and no discarding: each layer's heads averaged, the residual added as
+    (A + I) / 2 with rows renormalised, the layers multiplied last to first; the class token's row over the
+    patches (plan["skip"] leading tokens), or the mean row."""
+    by_output = {(a["nodeId"], a["port"]): t for a, t in zip(probed, tensors)}
+    joint = None
+    for layer in plan["layers"]:
+        key = (layer["nodeId"], layer["port"])
+        if key not in by_output:
+            raise KeyError(f"rollout needs {key[0]}.{key[1]}, which the probes do not capture")
+        a = by_output[key][0].detach().double().cpu().numpy()
+        a = a.reshape(-1, a.shape[-2], a.shape[-1]).mean(axis=0)
+        a = (a + np.eye(a.shape[0])) / 2
+        a /= a.sum(axis=1, keepdims=True)
+        joint = a if joint is None else a @ joint
+    skip, n = plan["skip"], plan["rows"] * plan["cols"]
+    return joint[0, skip : skip + n] if skip > 0 else joint.mean(axis=0)
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -527,15 +550,17 @@ class Run:
         t0 = time.perf_counter()
         k = min(self.c["probe"]["samples"], self.val_x.shape[0] or self.train_x.shape[0])
         x = (self.val_x if self.val_x.shape[0] else self.train_x)[:k]
-        self.model.eval()
-        self.model.probing = True
-        try:
-            self.model(x)
-            tensors = self.model.probes
-        finally:
-            self.model.probing = False
-            self.model.probes = None
-            self.model.train()
+        tensors = []
+        if self.spec["attention"]:
+            self.model.eval()
+            self.model.probing = True
+            try:
+                self.model(x)
+                tensors = self.model.probes
+            finally:
+                self.model.probing = False
+                self.model.probes = None
+                self.model.train()
         maps = []
         for a, t in zip(self.spec["attention"], tensors):
             t = t.detach().float()
@@ -543,8 +568,47 @@ class Run:
                 t = t.permute(0, 2, 3, 1)  # NCHW back to the graph's NHWC
             data = t.contiguous().cpu().numpy()
             maps.append({**a, "shape": list(data.shape), "data": base64.b64encode(data.tobytes()).decode()})
+        explanation = self.explanation(x[:1], tensors) if k > 0 else None
         ms = (time.perf_counter() - t0) * 1000
-        self.channel.emit({"type": "attention", "epoch": epoch, "step": step, "ms": ms, "maps": maps})
+        self.channel.emit({"type": "attention", "epoch": epoch, "step": step, "ms": ms, "maps": maps, **({"explanation": explanation} if explanation else {})})
+
+    def explanation(self, x, tensors):
+        """The probe sample's explanation as spec.explain plans it (engine/explain/live.ts computes the same
+        for a tfjs run): Grad-CAM of the predicted class with the export's grad_cam() on forward_features(),
+        HiResCAM where Grad-CAM's map is all zero; or attention rollout through the probed attention matrices.
+        A plan this model cannot follow ends the explanations, not the run."""
+        plan = self.spec["explain"]
+        if not plan or self.explain_failed:
+            return None
+        t0 = time.perf_counter()
+        try:
+            if plan["method"] == "gradcam":
+                cam, classes = self.module.grad_cam(self.model, x)
+                method = "gradcam"
+                if not bool((cam > 0).any()):
+                    cam, classes = self.module.grad_cam(self.model, x, class_index=classes, method="hirescam")
+                    method = "hirescam"
+                data = cam[0].detach().float().cpu().numpy().reshape(-1)
+                extra = {"layers": [plan["layer"]], "classIndex": int(classes[0])}
+            else:
+                method, data = "rollout", attention_rollout(plan, self.spec["attention"], tensors)
+                extra = {"layers": plan["layers"]}
+            if data.size != plan["rows"] * plan["cols"]:
+                raise ValueError(f"{method} gave {data.size} values for a {plan['rows']} x {plan['cols']} map")
+        except (ValueError, KeyError) as err:
+            self.explain_failed = True
+            print(f"explanations stopped: {err}", file=sys.stderr, flush=True)
+            return None
+        data = np.ascontiguousarray(data, dtype=np.float32)
+        return {
+            "method": method,
+            **extra,
+            "sample": 0,
+            "rows": plan["rows"],
+            "cols": plan["cols"],
+            "data": base64.b64encode(data.tobytes()).decode(),
+            "ms": (time.perf_counter() - t0) * 1000,
+        }
 
     def checkpoint(self, state, reason):
         """Rank 0 writes the weights and the optimizer's moments; the Node side adds the tfjs format and
@@ -615,11 +679,12 @@ class Run:
         s = resume.get("state") or {"epoch": 0, "batch": 0, "step": 0, "sums": {}, "history": [], "best": None, "badEpochs": 0}
         sums = Sums(self.outputs, self.device, s["sums"])
         probe_every, probe_ms = c["probe"]["everyBatches"], c["probe"]["minIntervalMs"]
-        probing = c["probe"]["enabled"] and len(spec["attention"]) > 0
+        probing = c["probe"]["enabled"] and (len(spec["attention"]) > 0 or spec["explain"] is not None)
         last_probe_step, last_probe_time = -math.inf, -math.inf
         reason = "completed"
         train_seconds, samples = 0.0, 0
         self.probe_requested = False
+        self.explain_failed = False
         self.channel.emit({"type": "ready", "device": str(self.device), "ranks": self.world, "torch": torch.__version__, "python": sys.version.split()[0]})
 
         def state_now():

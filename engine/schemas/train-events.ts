@@ -40,6 +40,17 @@ export const probeExplanationSchema = z.object({
 });
 export type ProbeExplanation = z.infer<typeof probeExplanationSchema>;
 
+/**
+ * What a PyTorch run's worker explains at each probe, planned from the graph by
+ * engine/explain/live.ts (the layer the tfjs probes would use) and computed by
+ * engine/pytorch/train_worker.py into a ProbeExplanation.
+ */
+export type LiveExplainPlan =
+  /** Grad-CAM (HiResCAM where its map is empty) on the output of the export's forward_features(). */
+  | { method: 'gradcam'; layer: { nodeId: string; port: string }; rows: number; cols: number }
+  /** Rollout through these attention outputs (first to last); `skip` leading class tokens; rows × cols = the patches, or 1 × tokens. */
+  | { method: 'rollout'; layers: { nodeId: string; port: string }[]; rows: number; cols: number; skip: number };
+
 /** The GPU a webgpu run uses (backends.ts GpuAdapter). */
 export const gpuAdapterSchema = z.object({ vendor: z.string(), architecture: z.string(), device: z.string(), description: z.string(), software: z.boolean() });
 

@@ -6,7 +6,7 @@ import { inspectSample } from './inspect.js';
 import { setupRun } from '../train/setup.js';
 import { isOutOfMemory } from '../train/memory.js';
 import { PytorchRun } from '../pytorch/run.js';
-import { probeExplainer } from '../explain/live.js';
+import { liveExplainPlan, probeExplainer } from '../explain/live.js';
 
 /** What the process drives: the tfjs Trainer or a PyTorch run. */
 type Run = Pick<PytorchRun, 'pause' | 'resume' | 'stop' | 'requestProbe' | 'run' | 'dispose'>;
@@ -46,7 +46,10 @@ function forward(e: TrainEvent): void {
 
 async function start(cmd: Extract<ReturnType<typeof commandSchema.parse>, { type: 'start' }>): Promise<void> {
   const { backend, ...req } = { ...cmd, graph: cmd.graph as GraphFile };
-  trainer = backend === 'pytorch' ? await PytorchRun.setup(req, forward) : await setupRun({ ...req, backend, explainer: probeExplainer }, forward);
+  trainer =
+    backend === 'pytorch'
+      ? await PytorchRun.setup({ ...req, explainPlan: liveExplainPlan }, forward)
+      : await setupRun({ ...req, backend, explainer: probeExplainer }, forward);
   if (early) trainer[early]();
   await trainer.run();
   trainer.dispose();

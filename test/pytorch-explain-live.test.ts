@@ -1,0 +1,130 @@
+// The live explanation of a PyTorch run: train_worker.py computes it at each
+// probe (Grad-CAM through the export's grad_cam(), rollout from the probed
+// attention matrices) and sends it in the attention event, which the run
+// stores as a tfjs run's. On the final weights it must be what engine/explain
+// computes with tfjs.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TrainingClient } from '../engine/worker/client.js';
+import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
+import { prepareData } from '../engine/data/index.js';
+import { inputHint } from '../engine/train/setup.js';
+import { loadTrainedModel } from '../engine/worker/run-model.js';
+import { explain } from '../engine/explain/index.js';
+import { RunFolder } from '../engine/runs/index.js';
+import type { GraphFile } from '../engine/graph/types.js';
+import { loadTemplate } from './helpers/graphs.js';
+import { tfReady } from './helpers/tf.js';
+import { skipWithoutTorch } from './helpers/torch.js';
+
+/** float32 in two frameworks: the maps agree to this share of their peak. */
+const TOLERANCE = 1e-4;
+
+/** The largest difference between two maps, relative to the larger one's peak. */
+function relativeGap(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let peak = 0;
+  let gap = 0;
+  for (let i = 0; i < a.length; i++) {
+    peak = Math.max(peak, Math.abs(a[i]), Math.abs(b[i]));
+    gap = Math.max(gap, Math.abs(a[i] - b[i]));
+  }
+  return peak > 0 ? gap / peak : gap;
+}
+
+/** Trains `template` under PyTorch (through the training process, as the app and the CLI do) and returns its probe events. */
+async function trainOnTorch(graph: GraphFile, dir: string, explainOn = true): Promise<TrainEventOf<'attention'>[]> {
+  const client = TrainingClient.start({
+    graph,
+    dataset: { name: 'mnist', limit: 128 },
+    config: { epochs: 1, batchSize: 16, probe: { samples: 2, everyBatches: 3, minIntervalMs: 0, explain: explainOn } },
+    backend: 'pytorch',
+    pytorch: { device: 'cpu' },
+    out: { dir },
+  });
+  const events: TrainEvent[] = [];
+  client.on('event', (e) => events.push(e));
+  try {
+    await client.done;
+  } finally {
+    client.kill('SIGKILL');
+  }
+  return events.filter((e): e is TrainEventOf<'attention'> => e.type === 'attention');
+}
+
+/** The stored explanations equal the sent ones; the last equals engine/explain's on the final checkpoint. */
+async function checkAgainstTfjs(t: TestContext, graph: GraphFile, dir: string, probes: TrainEventOf<'attention'>[]): Promise<void> {
+  const folder = RunFolder.open(dir);
+  for (const p of probes) {
+    const e = p.explanation!;
+    assert.ok(e, `an explanation at step ${p.step}`);
+    assert.equal(e.data.length, e.rows * e.cols);
+    assert.ok(
+      e.data.every((v) => Number.isFinite(v) && v >= 0),
+      `a finite, non-negative map at step ${p.step}`,
+    );
+    const stored = (await folder.readExplanation(p.step))!;
+    assert.deepEqual({ ...stored, ms: 0 }, { ...e, ms: 0 });
+  }
+  const [first, last] = [probes[0].explanation!, probes[probes.length - 1].explanation!];
+  assert.ok(relativeGap(first.data, last.data) > 0.01, 'training changes the map');
+
+  const tf = await tfReady;
+  const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const data = await prepareData(config.dataset, inputHint(graph));
+  const { compiled } = await loadTrainedModel(tf, graph, dir);
+  const { x } = data.validation.batch(tf, [0]);
+  try {
+    const direct = await explain(tf, graph, compiled, x, { method: last.method });
+    assert.equal(direct.classIndex, last.classIndex);
+    assert.deepEqual(
+      direct.layers.map((l) => `${l.nodeId}.${l.port}`),
+      last.layers.map((l) => `${l.nodeId}.${l.port}`),
+    );
+    assert.deepEqual([direct.rows, direct.cols], [last.rows, last.cols]);
+    assert.ok(Math.max(...direct.map) > 0, 'a map with something on it');
+    const gap = relativeGap(direct.map, last.data);
+    t.diagnostic(`${graph.name}: ${probes.length} probes, ${last.method}; PyTorch vs tfjs on the final weights: ${gap.toExponential(2)} of the peak`);
+    assert.ok(gap < TOLERANCE, `PyTorch's ${last.method} differs from tfjs' by ${gap} of its peak`);
+  } finally {
+    x.dispose();
+    compiled.model.dispose();
+  }
+}
+
+test("a PyTorch run of a CNN sends Grad-CAM (HiResCAM where it is empty) with each probe, stored like a tfjs run's and equal to engine/explain's", async (t) => {
+  if (skipWithoutTorch(t, 'the PyTorch live explanation')) return;
+  const graph = loadTemplate('mnist-cnn.attn.json');
+  const dir = mkdtempSync(path.join(tmpdir(), 'attn-torch-live-cam-'));
+  const probes = await trainOnTorch(graph, dir);
+  // The CNN has no attention output: the probes run for the explanation alone.
+  assert.ok(probes.length >= 2, `probes at steps ${probes.map((p) => p.step)}`);
+  for (const p of probes) {
+    assert.deepEqual(p.maps, []);
+    assert.ok(['gradcam', 'hirescam'].includes(p.explanation!.method), p.explanation!.method);
+    assert.deepEqual(p.explanation!.layers, [{ nodeId: 'pool2', port: 'out' }]);
+  }
+  await checkAgainstTfjs(t, graph, dir, probes);
+});
+
+test("a PyTorch run of a ViT sends attention rollout equal to engine/explain's; probe.explain: false sends none", async (t) => {
+  if (skipWithoutTorch(t, 'the PyTorch live explanation')) return;
+  const graph = loadTemplate('vit-tiny-mnist.attn.json');
+  const dir = mkdtempSync(path.join(tmpdir(), 'attn-torch-live-rollout-'));
+  const probes = await trainOnTorch(graph, dir);
+  assert.ok(probes.length >= 2, `probes at steps ${probes.map((p) => p.step)}`);
+  const last = probes[probes.length - 1].explanation!;
+  assert.equal(last.method, 'rollout');
+  assert.deepEqual([last.rows, last.cols], [4, 4]);
+  await checkAgainstTfjs(t, graph, dir, probes);
+
+  const off = await trainOnTorch(graph, mkdtempSync(path.join(tmpdir(), 'attn-torch-live-off-')), false);
+  assert.ok(off.length >= 2, 'the attention maps still come');
+  assert.ok(
+    off.every((p) => p.explanation === undefined && p.maps.length > 0),
+    'no explanation when turned off',
+  );
+});
