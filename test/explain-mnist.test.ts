@@ -15,6 +15,9 @@ import { compileGraph, type CompiledGraph } from '../engine/compile/compile.js';
 import { prepareData, type PreparedData } from '../engine/data/index.js';
 import { decodePng, encodePng } from '../engine/data/png.js';
 import { explain, upsample, type ExplainRequest } from '../engine/explain/index.js';
+import { runFrom } from '../engine/explain/execute.js';
+import { classScore } from '../engine/explain/gradcam.js';
+import { chooseTarget } from '../engine/explain/target.js';
 import { inputHint } from '../engine/train/setup.js';
 import { loadTrainedModel } from '../engine/worker/run-model.js';
 import { attn } from './helpers/cli.js';
@@ -134,12 +137,82 @@ test('model-parameter randomisation: random weights change the map (Adebayo et a
       `${req.method} on ${req.layer ?? 'the default layer'}: mean Spearman ρ with itself ${self.toFixed(3)}, with all weights random ${all.toFixed(3)}, with the head random ${head.toFixed(3)}`,
     );
     assert.equal(self, 1);
-    // HiResCAM passes; Grad-CAM++'s closed-form weights hardly depend on the gradient's size (reported, not held to it).
+    // HiResCAM passes; Grad-CAM++ does not on this model, for the reason the Grad-CAM++ test below shows (reported, not held to it).
     if (req.method === 'hirescam') {
       assert.ok(all < 0.5, `ρ with random weights ${all.toFixed(3)}`);
       assert.ok(head < 0.5, `ρ with a random head ${head.toFixed(3)}`);
     }
   }
+  random.model.dispose();
+  randomHead.model.dispose();
+});
+
+test('plain Grad-CAM behind the flatten + dense head: the class score is the logit, and its position-averaged gradient leaves the map empty', async (t) => {
+  // At pool2 (the flatten's input) the logit is linear: its gradient is the head kernel's class column for
+  // every sample. A softmax probability's gradient would change from sample to sample.
+  const target = chooseTarget(graph, trained);
+  assert.equal(target.node, 'pool2');
+  const [kernel] = trained.model.getLayer('head').getWeights();
+  const w = kernel.arraySync() as number[][];
+  const channels = target.shape[3]!;
+  const positions = target.rows * target.cols;
+  let empty = 0;
+  const negative: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const { x } = sample(i);
+    const e = await explain(tf, graph, trained, x, { method: 'gradcam' });
+    const c = e.classIndex!;
+    const g = tf.tidy(() => {
+      const a = runFrom(target.tensor, new Map([[trained.model.inputs[0], x]]));
+      return tf
+        .grad(classScore(tf, trained, target, x, c))(a)
+        .dataSync() as Float32Array;
+    });
+    x.dispose();
+    g.forEach((v, j) => assert.ok(Math.abs(v - w[j][c]) < 1e-6, `the gradient at ${j} is the kernel's entry`));
+    // Grad-CAM's channel weights: the class column averaged over the 7 × 7 positions of each channel.
+    const alpha = Array.from({ length: channels }, (_, k) => {
+      let s = 0;
+      for (let p = 0; p < positions; p++) s += w[p * channels + k][c];
+      return s / positions;
+    });
+    negative.push(alpha.filter((v) => v <= 0).length / channels);
+    if (e.map.every((v) => v === 0)) empty++;
+  }
+  const share = mean(negative);
+  t.diagnostic(`gradcam on pool2: ${empty} of ${SAMPLES} maps empty; ${(100 * share).toFixed(0)}% of the channel weights ≤ 0 on average`);
+  // Non-negative activations weighed mostly by non-positive weights: little or nothing is left after the ReLU.
+  assert.ok(share > 0.75, `${(100 * share).toFixed(0)}% of the channel weights ≤ 0`);
+  assert.ok(empty > SAMPLES / 2, `${empty} of ${SAMPLES} Grad-CAM maps empty`);
+});
+
+test('Grad-CAM++ fails the randomisation check on this model because its map is the head-free Σ_k A_k / Σ A_k', async (t) => {
+  // For a positive gradient g, α·ReLU(g) = g / (2 + S_k g) ≤ 1/S_k (S_k = Σ_ij A_k): the weights saturate, no
+  // channel gets a negative one, and the 8 channels fire on the same strokes: the ranking follows the activations alone.
+  const random = compileGraph(tf, graph, { seed: 7 });
+  const randomHead = compileGraph(tf, graph, { seed: 7 });
+  randomHead.model.setWeights(trained.model.getWeights());
+  randomHead.model.getLayer('head').setWeights(random.model.getLayer('head').getWeights());
+  const target = chooseTarget(graph, trained, 'cbam');
+  const headFree = (x: Tensor): Float32Array => {
+    const a = tf.tidy(() => runFrom(target.tensor, new Map([[trained.model.inputs[0], x]])).dataSync() as Float32Array);
+    const c = target.shape[3]!;
+    const sums = Array.from({ length: c }, (_, k) => a.reduce((s, v, j) => (j % c === k ? s + v : s), 0));
+    return Float32Array.from({ length: target.rows * target.cols }, (_, p) => sums.reduce((s, sk, k) => s + (sk > 0 ? a[p * c + k] / sk : 0), 0));
+  };
+  const rho = { trained: [] as number[], head: [] as number[] };
+  for (let i = 0; i < SAMPLES; i++) {
+    const { x } = sample(i);
+    const e = await explain(tf, graph, trained, x, { method: 'gradcam++', layer: 'cbam' });
+    const h = await explain(tf, graph, randomHead, x, { method: 'gradcam++', layer: 'cbam', classIndex: e.classIndex });
+    const free = headFree(x);
+    x.dispose();
+    rho.trained.push(spearman(e.map, free));
+    rho.head.push(spearman(h.map, free));
+  }
+  const [trainedRho, headRho] = [mean(rho.trained), mean(rho.head)];
+  t.diagnostic(`Grad-CAM++ on cbam vs Σ_k A_k / Σ A_k: mean Spearman ρ ${trainedRho.toFixed(4)} (trained head), ${headRho.toFixed(4)} (random head)`);
+  assert.ok(trainedRho > 0.99 && headRho > 0.99, `ρ ${trainedRho}, ${headRho}`);
   random.model.dispose();
   randomHead.model.dispose();
 });
