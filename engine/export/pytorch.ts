@@ -6,15 +6,13 @@
 import type { GraphFile } from '../graph/types.js';
 import type { CodeHelper, TorchWeight } from '../blocks/contract.js';
 import type { CompositeInfo, GraphAnalysis, NodeInfo, ScopeAnalysis } from '../shapes/analyze.js';
-import { analyzeGraph } from '../shapes/analyze.js';
 import { inlineGraph } from '../shapes/inline.js';
 import { outputLoss } from '../shapes/output-loss.js';
 import { graphTrainingConfig } from '../graph/training-section.js';
-import { hasErrors } from '../graph/types.js';
 import { indent, pyValue, torchShape } from '../blocks/emit/format.js';
-import { commentText, NameTable, stringLiteral } from './names.js';
+import { commentText, docstring, NameTable, stringLiteral } from './names.js';
 import { copyKeys, Units, walkScope, type ScopeAt, type ScopeNode, type Unit } from './structure.js';
-import { ExportError } from './plan.js';
+import { analyzeForExport, ExportError } from './plan.js';
 import { tokenSelections } from './token-selection.js';
 import { torchHelperSource, torchRuntimeSource, torchSourceBody } from './torch-sources.js';
 import { torchFineTuningByModule } from './torch-fine-tune.js';
@@ -83,22 +81,6 @@ const RESERVED = [
   'probing',
   'block',
 ];
-
-export function docstring(text: string, pad = ''): string[] {
-  const words = commentText(text).split(' ');
-  const lines: string[] = [];
-  let line = '';
-  for (const w of words) {
-    if ((line + ' ' + w).trim().length > 88 - pad.length) {
-      lines.push(line.trim());
-      line = '';
-    }
-    line += ` ${w}`;
-  }
-  if (line.trim()) lines.push(line.trim());
-  if (lines.length === 1) return [`${pad}"""${lines[0]}"""`];
-  return [`${pad}"""${lines[0]}`, ...lines.slice(1).map((l) => pad + l), `${pad}"""`];
-}
 
 function exampleInput(shape: (number | null)[], dtype: string, vocab?: number): string {
   const dims = torchShape(shape).map((d, i) => (i === 0 ? 2 : d));
@@ -319,14 +301,7 @@ function lossExpression(loss: string | null | undefined, pred: string, target: s
 }
 
 export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = {}): PytorchExport {
-  const analysis: GraphAnalysis = analyzeGraph(graph);
-  if (hasErrors(analysis.diagnostics)) {
-    const first = analysis.diagnostics.find((d) => d.severity === 'error')!;
-    throw new ExportError(
-      `the graph has errors; fix them before exporting (first: ${first.nodeId ? `node "${first.nodeId}": ` : ''}${first.message})`,
-      first.nodeId,
-    );
-  }
+  const analysis = analyzeForExport(graph);
   const outputNodes = analysis.order.map((id) => analysis.nodes.get(id)!).filter((n) => n.block.type === 'io.output');
   const inputNodes = analysis.order.map((id) => analysis.nodes.get(id)!).filter((n) => n.block.type === 'io.input');
   const losses = outputNodes.map((o) => outputLoss(graph, analysis, o.id));

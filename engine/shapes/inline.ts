@@ -33,8 +33,8 @@ export interface InlinedNode {
   label: string;
   /** Unique tfjs layer name (prefix, for blocks that build several layers), e.g. "stage1_r2_conv2". */
   layer: string;
-  /** The layer name of each composite instance it sits in, outermost first (one per entry of `copy`), e.g. ["stage1"]; see copyLayer. */
-  instances: string[];
+  /** The key and layer name of each composite instance it sits in, outermost first (one per entry of `copy`); see copyKey and copyLayer. */
+  instances: { key: string; layer: string }[];
   /** Where each connected input comes from. */
   inputs: Record<string, Source>;
 }
@@ -50,8 +50,8 @@ export function layerName(nodeId: string): string {
 /** The key of copy `k` (1-based) of the composite instance keyed `key`: "stage1#2" where the instance repeats. */
 export const copyKey = (key: string, k: number, repeated: boolean) => (repeated ? `${key}#${k}` : key);
 
-/** The layer-name prefix of copy `k` of the composite instance whose layer name is `layer`: "stage1_r2" where it repeats. */
-export const copyLayer = (layer: string, k: number, repeated: boolean) => (repeated ? `${layer}_r${k}` : layer);
+/** The layer-name prefix of copy `k` (a number, or the text that stands for one) of the composite instance whose layer name is `layer`: "stage1_r2" where it repeats. */
+export const copyLayer = (layer: string, k: number | string, repeated: boolean) => (repeated ? `${layer}_r${k}` : layer);
 
 /** Where a scope sits: the instance (and copy) it is the inside of. */
 interface Level {
@@ -59,7 +59,7 @@ interface Level {
   copy: number[];
   key: string;
   layer: string;
-  instances: string[];
+  instances: { key: string; layer: string }[];
   label: string;
   /** Composite input node id -> what feeds that port of the instance. */
   bound: Map<string, Source>;
@@ -141,7 +141,7 @@ class Inliner {
           copy: [...at.copy, k],
           key: copyKey(at.key, k, repeated),
           layer,
-          instances: [...at.instances, at.layer],
+          instances: [...at.instances, { key: at.key, layer: at.layer }],
           label: repeated ? `${at.label}_r${k}` : at.label,
           bound: new Map(c.inputs.map((p) => [p.node, feed[p.name]])),
         },
