@@ -16,8 +16,11 @@ import { exportTfjs } from '../engine/export/tfjs.js';
 import { exportPytorch } from '../engine/export/pytorch.js';
 import { planExport } from '../engine/export/plan.js';
 import { rewritePython, rewriteTypescript } from '../engine/export/prefixed-names.js';
-import { writeExports } from './helpers/exports.js';
 import { chain, graph, loadTemplate, templateFiles } from './helpers/graphs.js';
+import { cin, composite, cout, graphWith, use } from './helpers/composites.js';
+import { checkTfjsExport, writeExports } from './helpers/exports.js';
+import { tfReady } from './helpers/tf.js';
+import type { GraphFile } from '../engine/graph/types.js';
 import { PYTHON } from './helpers/torch.js';
 
 const layerNames = fileURLToPath(new URL('../../test/helpers/keras_layer_names.py', import.meta.url));
@@ -73,22 +76,66 @@ test('se-resnet20-mnist: a function per stage with its repeated blocks in a loop
   assert.ok(functionBody(ts, /^export function buildModel\(\)/).length < 20);
 });
 
-test("Keras: build_model() gives every layer the compiled model's name, for every template", () => {
-  const files = templateFiles({ large: true });
+/** For each graph, the layer names its Keras build_model() gives (run over stand-in layers) and those of the unrolled code, sorted. */
+function kerasLayerNames(graphs: { name: string; graph: GraphFile }[]): { name: string; given: string[]; unrolled: string[] }[] {
   const dir = mkdtempSync(join(tmpdir(), 'attn-keras-names-'));
   const paths = writeExports(
     dir,
     'py',
-    files.map((f) => ({ name: f, code: exportKeras(loadTemplate(f)) })),
+    graphs.map((g) => ({ name: g.name, code: exportKeras(g.graph) })),
   );
   const given = JSON.parse(execFileSync(PYTHON, [layerNames, ...paths], { encoding: 'utf8', maxBuffer: 1 << 26 })) as Record<string, string[]>;
-  files.forEach((f, i) => {
-    // The names each node's Keras code gives, node by node with its layer name written out (the unrolled model).
-    const unrolled = planExport(loadTemplate(f), 'keras').nodes.flatMap((n) =>
-      n.code.body.flatMap((l) => [...l.matchAll(/\bname="([^"]*)"/g)].map((m) => m[1])),
-    );
-    assert.deepEqual([...given[paths[i]]].sort(), unrolled.sort(), f);
-  });
+  return graphs.map((g, i) => ({
+    name: g.name,
+    given: [...given[paths[i]]].sort(),
+    // The names each node's Keras code gives, node by node with its layer name written out.
+    unrolled: planExport(g.graph, 'keras')
+      .nodes.flatMap((n) => n.code.body.flatMap((l) => [...l.matchAll(/\bname="([^"]*)"/g)].map((m) => m[1])))
+      .sort(),
+  }));
+}
+
+test("Keras: build_model() gives every layer the compiled model's name, for every template", () => {
+  const results = kerasLayerNames(templateFiles({ large: true }).map((f) => ({ name: f, graph: loadTemplate(f) })));
+  assert.ok(results.length >= 22);
+  for (const r of results) assert.deepEqual(r.given, r.unrolled, r.name);
+});
+
+test('copies whose layer names do not follow the prefix (one taken by another node) get one call each, with the right names', async () => {
+  const unit = composite(
+    'unit',
+    [cin('in'), ['c1', 'core.dense', { units: 4 }], cout('out')],
+    [
+      ['in.out', 'c1.in'],
+      ['c1.out', 'out.in'],
+    ],
+    'Unit',
+  );
+  const g = graphWith(
+    [unit],
+    [
+      ['x', 'io.input', { kind: 'vector', features: 4 }],
+      ['st_r2_c1', 'core.dense', { units: 4 }],
+      ['st', use('unit'), { repeat: 2 }],
+      ['y', 'io.output'],
+    ],
+    [
+      ['x.out', 'st_r2_c1.in'],
+      ['st_r2_c1.out', 'st.in'],
+      ['st.out', 'y.in'],
+    ],
+  );
+  // The inliner names the second copy's layer st_r2_c1_2, so the copies' code differs.
+  const ts = exportTfjs(g);
+  assert.ok(!functionBody(ts, /^export function buildModel\(\)/).some((l) => l.includes('for (')), 'no loop');
+  assert.match(ts, /= unit\(\w+, 'st_r1'\);\n {2}const \w+ = unitBlock\(\w+, 'st_r2'\);/);
+  assert.match(ts, /name: `\$\{name\}_c1_2`/);
+  const r = await checkTfjsExport(await tfReady, g);
+  assert.equal(r.exportedWeights, r.compiledWeights);
+  assert.ok(r.maxAbsDiff <= 1e-5, `max |Δ| ${r.maxAbsDiff}`);
+  const [keras] = kerasLayerNames([{ name: 'collision', graph: g }]);
+  assert.deepEqual(keras.given, keras.unrolled);
+  assert.deepEqual(keras.given, ['st_r1_c1', 'st_r2_c1', 'st_r2_c1_2', 'x', 'y']);
 });
 
 test('layer-name literals under a prefix become expressions of name, and nothing else changes', () => {

@@ -87,10 +87,13 @@ class FunctionalWriter {
   /** The statements of one scope (the model, or one copy of a composite). */
   scope(scope: ScopeAnalysis, at: ScopeAt, names: NameTable, visit?: (n: ScopeNode) => void) {
     const body: string[] = [];
+    // The scope's loops run one after another, so they share one loop variable.
+    let index: string | undefined;
+    const loopIndex = () => (index ??= names.take('i'));
     const vars = walkScope(this.graph, scope, at, names, {
       node: (n) => {
         visit?.(n);
-        body.push(...(n.info.composite ? this.composite(n, names) : this.block(n)));
+        body.push(...(n.info.composite ? this.composite(n, names, loopIndex) : this.block(n)));
       },
     });
     return { body, vars };
@@ -117,7 +120,7 @@ class FunctionalWriter {
   }
 
   /** The use of a composite instance: a call, a loop over its copies, or (where the copies' code differs) one call per copy. */
-  private composite({ info: n, path, key, name, inputs, outputs }: ScopeNode, names: NameTable): string[] {
+  private composite({ info: n, path, key, name, inputs, outputs }: ScopeNode, names: NameTable, loopIndex: () => string): string[] {
     const c = n.composite!;
     const copies = n.copies!;
     const repeated = copies.length > 1;
@@ -129,7 +132,7 @@ class FunctionalWriter {
     const results = c.outputs.map((p) => outputs[p.name]);
     if (!repeated) return [this.dialect.call(results, units[0].ref, args, layer)];
     if (units.every((u) => u === units[0]))
-      return this.dialect.loop(results[0], args[0], names.take('i'), copies.length, units[0].ref, copyLayer(layer, LOOP_INDEX, true));
+      return this.dialect.loop(results[0], args[0], loopIndex(), copies.length, units[0].ref, copyLayer(layer, LOOP_INDEX, true));
     let input = args[0];
     return units.map((u, i) => {
       const result = i === units.length - 1 ? results[0] : names.take(`${name}_r${i + 1}`);
