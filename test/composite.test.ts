@@ -451,12 +451,12 @@ test('attention outputs inside composites are found, one per copy, with their pa
   c.model.dispose();
 });
 
-test('export inlines composites: TypeScript runs with the same parameters and outputs; Keras and PyTorch compile', async () => {
+test('export writes composites as functions: TypeScript runs with the same parameters and outputs; Keras and PyTorch compile', async () => {
   const tf = await tfReady;
   const g = loadFixture('residual.attn.json');
   const code = exportTfjs(g);
-  assert.match(code, /name: 'st_r2_c1'/);
-  assert.match(code, /const stageR2C1 = /, 'variables named after the instance label, copy and inner node');
+  assert.match(code, /^function residualUnit\(x: tf\.SymbolicTensor, name: string\): tf\.SymbolicTensor \{\n.*name: `\$\{name\}_c1`/m);
+  assert.match(code, /for \(let i = 1; i <= 2; i\+\+\) stage = residualUnit\(stage, `st_r\$\{i\}`\);/, 'the repeat: a loop over copies st_r1, st_r2');
   const r = await checkTfjsExport(tf, g);
   assert.equal(r.exportedParams, r.compiledParams);
   assert.ok(r.maxAbsDiff <= 1e-5, `max |Δ| ${r.maxAbsDiff}`);

@@ -29,7 +29,7 @@ const APPLY = `def apply_fine_tuning(model, fine_tuning=FINE_TUNING):
                 variable.trainable = False`;
 
 /** The lines that define FINE_TUNING, LR_MULTIPLIERS and apply_fine_tuning(); none where the settings freeze nothing and scale no rate. */
-export function kerasFineTuningSource(nodes: readonly PlannedNode[], c: FineTuning): string[] {
+export function kerasFineTuningSource(nodes: readonly Pick<PlannedNode, 'id' | 'layer'>[], c: FineTuning): string[] {
   const layers = nodes.map((n) => n.layer);
   const keyOf = new Map(nodes.map((n) => [n.layer, n.id]));
   const frozen = byPrefix(layers, (l) => (isFrozen(keyOf.get(l)!, c) ? true : undefined), '_').map(([p]) => p);

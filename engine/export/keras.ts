@@ -1,13 +1,16 @@
 // Graph -> a Python module on Keras 3: `build_model()` returning a keras.Model
-// (functional API, NHWC like the graph), attention blocks as the Keras layers of
+// (functional API, NHWC like the graph), each composite a function that builds
+// its layers under a name prefix and each repeat a loop (engine/export/functional.ts),
+// attention blocks as the Keras layers of
 // engine/export/keras/*.py, a training function, and the loader and command line
 // of engine/export/keras/runtime.py. The training settings' fine-tuning
 // (engine/export/keras-fine-tune.ts) is applied before compiling.
 import type { GraphFile } from '../graph/types.js';
 import { graphTrainingConfig } from '../graph/training-section.js';
-import { commentText } from './names.js';
+import { commentText, docstring } from './names.js';
 import { indent } from '../blocks/emit/format.js';
-import { planExport } from './plan.js';
+import { LOOP_INDEX, NAME_PARAM, writeFunctional, type Dialect } from './functional.js';
+import { pythonLayerName, rewritePython } from './prefixed-names.js';
 import { kerasHelperSource, kerasRuntimeSource } from './keras-sources.js';
 import { KERAS_FINE_TUNING_NAMES, kerasFineTuningSource } from './keras-fine-tune.js';
 import { exportFineTuning } from './fine-tune-settings.js';
@@ -20,36 +23,59 @@ const LOSS: Record<string, string> = {
   meanAbsoluteError: '"mae"',
 };
 
+/** Module-level names of the file. */
+const RESERVED = [
+  'keras',
+  'layers',
+  'ops',
+  'np',
+  'argparse',
+  'json',
+  'struct',
+  'build_model',
+  'train',
+  'model',
+  'epochs',
+  'batch_size',
+  'main',
+  'LOSSES',
+  'TRAINING',
+  'load_weights',
+  'read_safetensors',
+  'weight_key',
+  'load_arrays',
+  'RNN_CELLS',
+  ...KERAS_FINE_TUNING_NAMES,
+];
+
+const KERAS: Dialect = {
+  target: 'keras',
+  language: 'python',
+  reserved: RESERVED,
+  define: (ref, params, results, body, doc) => [
+    `def ${ref}(${[...params, NAME_PARAM].join(', ')}):`,
+    ...(doc ? docstring(doc, '    ') : []),
+    ...indent(body, '    '),
+    `    return ${results.join(', ')}`,
+  ],
+  call: (results, ref, args, layer) => `${results.join(', ')} = ${ref}(${[...args, pythonLayerName(layer)].join(', ')})`,
+  loop: (result, input, i, count, ref, layer) => [
+    `${result} = ${input}`,
+    `for ${i} in range(1, ${count + 1}):`,
+    `    ${result} = ${ref}(${result}, ${pythonLayerName(layer, LOOP_INDEX, i)})`,
+  ],
+  rewrite: (line, prefix) => rewritePython(line, prefix, NAME_PARAM),
+};
+
 export function exportKeras(graph: GraphFile): string {
-  const plan = planExport(graph, 'keras', [
-    'keras',
-    'layers',
-    'ops',
-    'np',
-    'argparse',
-    'json',
-    'struct',
-    'build_model',
-    'train',
-    'model',
-    'epochs',
-    'batch_size',
-    'main',
-    'LOSSES',
-    'TRAINING',
-    'load_weights',
-    'read_safetensors',
-    'weight_key',
-    'load_arrays',
-    'RNN_CELLS',
-    ...KERAS_FINE_TUNING_NAMES,
-  ]);
+  const model = writeFunctional(graph, KERAS);
   const t = graphTrainingConfig(graph.training);
+  const layers = model.inlined.map((n) => ({ id: n.key, layer: n.layer }));
   const fineTuning = kerasFineTuningSource(
-    plan.nodes,
+    layers,
     exportFineTuning(
       t,
-      plan.nodes.map((n) => n.id),
+      layers.map((n) => n.id),
     ),
   );
   const lr = typeof t.lr === 'number' ? t.lr : 1e-3;
@@ -61,11 +87,11 @@ export function exportKeras(graph: GraphFile): string {
         : `keras.optimizers.Adam(${lr})`;
   const epochs = typeof t.epochs === 'number' ? t.epochs : 1;
   const batchSize = typeof t.batchSize === 'number' ? t.batchSize : 32;
-  const losses = plan.outputs.map((o) => (o.loss ? LOSS[o.loss] : 'None'));
-  const weights = plan.outputs.map((o) => o.lossWeight);
+  const losses = model.outputs.map((o) => (o.loss ? LOSS[o.loss] : 'None'));
+  const weights = model.outputs.map((o) => o.lossWeight);
   // Keras 3 wants one metrics list per output of a multi-output model.
   const accuracy = (loss: string | null | undefined) => (loss && /Crossentropy$/.test(loss) ? '["accuracy"]' : '[]');
-  const metrics = plan.outputs.length === 1 ? accuracy(plan.outputs[0].loss) : `[${plan.outputs.map((o) => accuracy(o.loss)).join(', ')}]`;
+  const metrics = model.outputs.length === 1 ? accuracy(model.outputs[0].loss) : `[${model.outputs.map((o) => accuracy(o.loss)).join(', ')}]`;
   const lines = [
     `"""${commentText(graph.name)} (exported from Attention Studio).`,
     '',
@@ -81,13 +107,11 @@ export function exportKeras(graph: GraphFile): string {
     'from keras import layers, ops',
     '',
     '',
-    ...plan.helpers.flatMap((h) => [kerasHelperSource(h).trimEnd(), '', '']),
+    ...model.helpers.flatMap((h) => [kerasHelperSource(h).trimEnd(), '', '']),
+    ...model.functions.flatMap((f) => [...f, '', '']),
     'def build_model():',
-    ...indent(
-      plan.nodes.flatMap((n) => n.code.body),
-      '    ',
-    ),
-    `    return keras.Model(inputs=[${plan.inputs.map((n) => n.name).join(', ')}], outputs=[${plan.outputs.map((n) => n.name).join(', ')}], name=${JSON.stringify(plan.nodes[0] ? graph.name.replace(/[^A-Za-z0-9_]/g, '_') : 'model')})`,
+    ...indent(model.body, '    '),
+    `    return keras.Model(inputs=[${model.inputs.join(', ')}], outputs=[${model.outputs.map((n) => n.name).join(', ')}], name=${JSON.stringify(model.inlined.length ? graph.name.replace(/[^A-Za-z0-9_]/g, '_') : 'model')})`,
     '',
     '',
     `LOSSES = [${losses.join(', ')}]`,

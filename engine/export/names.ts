@@ -176,6 +176,11 @@ export class NameTable {
     for (const r of reserved) this.used.add(r);
   }
 
+  /** Every name handed out (and the reserved ones). */
+  get taken(): ReadonlySet<string> {
+    return this.used;
+  }
+
   take(label: string): string {
     const base = identifier(label, this.lang);
     let name = base;
@@ -199,4 +204,21 @@ export function commentText(s: string): string {
     .replace(/\*\//g, '* /')
     .replace(/"""/g, '"\\""')
     .replace(/[\r\n]+/g, ' ');
+}
+
+/** A Python docstring of `text`, wrapped at 88 columns, each line led by `pad`. */
+export function docstring(text: string, pad = ''): string[] {
+  const words = commentText(text).split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if ((line + ' ' + w).trim().length > 88 - pad.length) {
+      lines.push(line.trim());
+      line = '';
+    }
+    line += ` ${w}`;
+  }
+  if (line.trim()) lines.push(line.trim());
+  if (lines.length === 1) return [`${pad}"""${lines[0]}"""`];
+  return [`${pad}"""${lines[0]}`, ...lines.slice(1).map((l) => pad + l), `${pad}"""`];
 }

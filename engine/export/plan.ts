@@ -3,7 +3,7 @@
 // node's emitted code for the target. Composites are inlined: their inner
 // nodes are planned like any other, named after their instance (and copy).
 import type { CodeHelper, EmittedCode, ExportTarget, LossName } from '../blocks/contract.js';
-import { analyzeGraph, type NodeInfo } from '../shapes/analyze.js';
+import { analyzeGraph, type GraphAnalysis, type NodeInfo } from '../shapes/analyze.js';
 import { inlineGraph } from '../shapes/inline.js';
 import { hasErrors, type GraphFile } from '../graph/types.js';
 import { outputLoss } from '../shapes/output-loss.js';
@@ -46,7 +46,8 @@ export interface ExportPlan {
   helpers: CodeHelper[];
 }
 
-export function planExport(graph: GraphFile, target: ExportTarget, reserved: string[] = []): ExportPlan {
+/** The graph's analysis; throws an ExportError naming the first error where it has any. */
+export function analyzeForExport(graph: GraphFile): GraphAnalysis {
   const analysis = analyzeGraph(graph);
   if (hasErrors(analysis.diagnostics)) {
     const first = analysis.diagnostics.find((d) => d.severity === 'error')!;
@@ -55,6 +56,11 @@ export function planExport(graph: GraphFile, target: ExportTarget, reserved: str
       first.nodeId,
     );
   }
+  return analysis;
+}
+
+export function planExport(graph: GraphFile, target: ExportTarget, reserved: string[] = []): ExportPlan {
+  const analysis = analyzeForExport(graph);
   const names = new NameTable(EXPORT_TARGETS[target].language, reserved);
   const planned = new Map<string, PlannedNode>();
   const helpers = new Map<string, CodeHelper>();

@@ -6,15 +6,13 @@
 import type { GraphFile } from '../graph/types.js';
 import type { CodeHelper, TorchWeight } from '../blocks/contract.js';
 import type { CompositeInfo, GraphAnalysis, NodeInfo, ScopeAnalysis } from '../shapes/analyze.js';
-import { analyzeGraph } from '../shapes/analyze.js';
 import { inlineGraph } from '../shapes/inline.js';
-import { COMPOSITE_INPUT, COMPOSITE_OUTPUT } from '../shapes/composite.js';
 import { outputLoss } from '../shapes/output-loss.js';
 import { graphTrainingConfig } from '../graph/training-section.js';
-import { hasErrors } from '../graph/types.js';
 import { indent, pyValue, torchShape } from '../blocks/emit/format.js';
-import { commentText, identifier, NameTable, stringLiteral } from './names.js';
-import { ExportError } from './plan.js';
+import { commentText, docstring, NameTable, stringLiteral } from './names.js';
+import { copyKeys, Units, walkScope, type ScopeAt, type ScopeNode, type Unit } from './structure.js';
+import { analyzeForExport, ExportError } from './plan.js';
 import { tokenSelections } from './token-selection.js';
 import { torchHelperSource, torchRuntimeSource, torchSourceBody } from './torch-sources.js';
 import { torchFineTuningByModule } from './torch-fine-tune.js';
@@ -84,35 +82,10 @@ const RESERVED = [
   'block',
 ];
 
-export function docstring(text: string, pad = ''): string[] {
-  const words = commentText(text).split(' ');
-  const lines: string[] = [];
-  let line = '';
-  for (const w of words) {
-    if ((line + ' ' + w).trim().length > 88 - pad.length) {
-      lines.push(line.trim());
-      line = '';
-    }
-    line += ` ${w}`;
-  }
-  if (line.trim()) lines.push(line.trim());
-  if (lines.length === 1) return [`${pad}"""${lines[0]}"""`];
-  return [`${pad}"""${lines[0]}`, ...lines.slice(1).map((l) => pad + l), `${pad}"""`];
-}
-
 function exampleInput(shape: (number | null)[], dtype: string, vocab?: number): string {
   const dims = torchShape(shape).map((d, i) => (i === 0 ? 2 : d));
   return dtype === 'int32' ? `torch.randint(0, ${vocab ?? 2}, (${dims.join(', ')}))` : `torch.randn(${dims.join(', ')})`;
 }
-
-/** A class name from a composite's label: its words before any ":" or "(", in PascalCase. */
-const pascal = (label: string) =>
-  identifier(label.split(/[:(]/)[0], 'python')
-    .split('_')
-    .filter(Boolean)
-    .map((w) => w[0].toUpperCase() + w.slice(1))
-    .join('')
-    .replace(/^(\d)/, 'N$1') || 'Block';
 
 /** Where the weights of a scope's nodes sit below the scope's module. */
 interface Placement {
@@ -120,13 +93,9 @@ interface Placement {
   children: Map<string, { attr: string; repeated: boolean; inner: Placement }>;
 }
 
-/** One generated nn.Module class; `ref` stands for its name until all names are known. */
-interface ModuleClass {
-  ref: string;
-  label: string;
+/** One generated nn.Module class. */
+interface ModuleClass extends Unit {
   text: string;
-  /** The text without its docstring: what decides that two composites share a class. */
-  code: string;
   placement: Placement;
   hasProbes: boolean;
 }
@@ -147,136 +116,101 @@ type LogitPorts = Map<string, Record<string, number>>;
 
 class TorchWriter {
   readonly helpers = new Map<string, CodeHelper>();
-  /** Classes in dependency order (a class after the classes it uses). */
-  readonly classes: ModuleClass[] = [];
+  readonly classes = new Units<ModuleClass>();
 
   constructor(
     private readonly graph: GraphFile,
     private readonly probes: boolean,
   ) {}
 
-  private labelsOf(compositeId: string | undefined): Map<string, string> {
-    const nodes = compositeId ? ((this.graph.composites ?? []).find((c) => c.id === compositeId)?.nodes ?? []) : this.graph.nodes;
-    return new Map(nodes.map((n) => [n.id, n.label?.trim() || n.id]));
-  }
-
   /**
-   * The forward code of one scope (the model, or one copy of a composite).
-   * `bound` gives the variable of each composite input node; `logits` the
-   * ports whose softmax is left to predict().
+   * The forward code of one scope (the model, or one copy of a composite);
+   * `logits` gives the ports whose softmax is left to predict().
    */
-  scope(
-    scope: ScopeAnalysis,
-    compositeId: string | undefined,
-    names: NameTable,
-    bound: Map<string, string>,
-    where: string[],
-    logits?: LogitPorts,
-    honoured?: LogitPorts,
-  ): ScopeCode {
-    const labels = this.labelsOf(compositeId);
+  scope(scope: ScopeAnalysis, at: ScopeAt, names: NameTable, logits?: LogitPorts, honoured?: LogitPorts): ScopeCode {
     const out: ScopeCode = { init: [], body: [], starts: new Map(), vars: new Map(), probes: [], placement: { leaves: new Map(), children: new Map() } };
-    const source = (n: NodeInfo, port: string): string => {
-      const e = scope.edges[n.incoming.get(port)!];
-      return out.vars.get(e.from.node)![e.from.port];
-    };
     const tokens = tokenSelections(scope);
     const tokenAt = new Map(tokens.map((t) => [t.at, t]));
     const quiet = new Set(tokens.flatMap((t) => t.skipped));
-    for (const id of scope.order) {
-      const n = scope.nodes.get(id)!;
-      const label = labels.get(id) ?? id;
-      const path = [...where, id];
-      const token = tokenAt.get(id);
-      if (quiet.has(id) || token) out.placement.leaves.set(id, { name: '', torchWeights: [] }); // no weights
-      if (quiet.has(id)) continue;
-      if (token) {
+    out.vars = walkScope(this.graph, scope, at, names, {
+      claim: (id, label, vars) => {
+        const token = tokenAt.get(id);
+        if (quiet.has(id) || token) out.placement.leaves.set(id, { name: '', torchWeights: [] }); // no weights
+        if (quiet.has(id)) return null;
+        if (!token) return undefined;
         const name = names.take(label);
         out.starts.set(id, out.body.length);
-        out.vars.set(id, { out: name });
-        out.body.push(
-          `${name} = ${out.vars.get(token.from.node)![token.from.port]}[:, 0]  # token 0 (the graph: reshape to a T×1 image, 1×1 poolings, flatten)`,
-        );
-        continue;
-      }
-      if (n.block.type === COMPOSITE_INPUT) {
-        out.vars.set(id, { out: bound.get(id)! });
-        continue;
-      }
-      if (n.block.type === COMPOSITE_OUTPUT) {
-        out.vars.set(id, { out: source(n, 'in') });
-        continue;
-      }
-      const inputs: Record<string, string> = {};
-      for (const port of n.incoming.keys()) inputs[port] = source(n, port);
-      out.starts.set(id, out.body.length);
-      const name = names.take(label);
-      const outputs: Record<string, string> = {};
-      for (const p of n.outputs) outputs[p.name] = n.outputs.length === 1 ? name : names.take(`${name}_${p.name}`);
-      out.vars.set(id, outputs);
-      if (n.composite) {
-        const cls = this.classFor(n, path);
-        const repeated = n.copies!.length > 1;
-        const args = n.composite.inputs.map((p) => inputs[p.name]);
-        const results = n.composite.outputs.map((p) => outputs[p.name] ?? names.take(`${name}_${p.name}`));
-        out.init.push(repeated ? `self.${name} = nn.Sequential(*(${cls.ref}() for _ in range(${n.copies!.length})))` : `self.${name} = ${cls.ref}()`);
-        out.body.push(`${results.join(', ')} = self.${name}(${args.join(', ')})`);
-        if (cls.hasProbes) out.probes.push(repeated ? `*(p for block in self.${name} for p in block.probes)` : `*self.${name}.probes`);
-        out.placement.children.set(id, { attr: name, repeated, inner: cls.placement });
-        continue;
-      }
-      const emit = n.block.emit?.pytorch;
-      if (!emit) throw new ExportError(`node "${path.join('/')}": the ${n.block.label} block (${n.block.type}) cannot be exported to pytorch yet`, path[0]);
-      const wanted = logits?.get(id);
-      let code;
-      try {
-        code = emit({
-          params: n.params,
-          inputShapes: n.inputShapes,
-          outputShapes: n.outputShapes ?? {},
-          inputs,
-          outputs,
-          name,
-          layer: name,
-          logits: wanted ? Object.keys(wanted) : undefined,
-        });
-      } catch (err) {
-        throw new ExportError(`node "${path.join('/')}" (${n.block.label}): ${(err as Error).message}`, path[0]);
-      }
-      if (wanted && code.logits) honoured?.set(id, code.logits);
-      for (const h of code.helpers ?? []) {
-        const prior = this.helpers.get(h.name);
-        if (prior && (prior.code !== h.code || prior.source !== h.source)) throw new Error(`two different helpers are named ${h.name}`);
-        this.helpers.set(h.name, h);
-      }
-      out.init.push(...(code.init ?? []));
-      out.body.push(...code.body);
-      for (const p of n.outputs) if (p.attention) out.probes.push(outputs[p.name]);
-      out.placement.leaves.set(id, { name, torchWeights: code.torchWeights ?? [] });
-    }
+        out.body.push(`${name} = ${vars.get(token.from.node)![token.from.port]}[:, 0]  # token 0 (the graph: reshape to a T×1 image, 1×1 poolings, flatten)`);
+        return { out: name };
+      },
+      node: (n) => {
+        out.starts.set(n.id, out.body.length);
+        if (n.info.composite) this.composite(n, out, names);
+        else this.block(n, out, logits, honoured);
+      },
+    });
     return out;
   }
 
+  private composite({ id, info: n, path, key, name, inputs, outputs }: ScopeNode, out: ScopeCode, names: NameTable): void {
+    const cls = this.classFor(n, path, key);
+    const repeated = n.copies!.length > 1;
+    const args = n.composite!.inputs.map((p) => inputs[p.name]);
+    const results = n.composite!.outputs.map((p) => outputs[p.name] ?? names.take(`${name}_${p.name}`));
+    out.init.push(repeated ? `self.${name} = nn.Sequential(*(${cls.ref}() for _ in range(${n.copies!.length})))` : `self.${name} = ${cls.ref}()`);
+    out.body.push(`${results.join(', ')} = self.${name}(${args.join(', ')})`);
+    if (cls.hasProbes) out.probes.push(repeated ? `*(p for block in self.${name} for p in block.probes)` : `*self.${name}.probes`);
+    out.placement.children.set(id, { attr: name, repeated, inner: cls.placement });
+  }
+
+  private block({ id, info: n, path, name, inputs, outputs }: ScopeNode, out: ScopeCode, logits?: LogitPorts, honoured?: LogitPorts): void {
+    const emit = n.block.emit?.pytorch;
+    if (!emit) throw new ExportError(`node "${path.join('/')}": the ${n.block.label} block (${n.block.type}) cannot be exported to pytorch yet`, path[0]);
+    const wanted = logits?.get(id);
+    let code;
+    try {
+      code = emit({
+        params: n.params,
+        inputShapes: n.inputShapes,
+        outputShapes: n.outputShapes ?? {},
+        inputs,
+        outputs,
+        name,
+        layer: name,
+        logits: wanted ? Object.keys(wanted) : undefined,
+      });
+    } catch (err) {
+      throw new ExportError(`node "${path.join('/')}" (${n.block.label}): ${(err as Error).message}`, path[0]);
+    }
+    if (wanted && code.logits) honoured?.set(id, code.logits);
+    for (const h of code.helpers ?? []) {
+      const prior = this.helpers.get(h.name);
+      if (prior && (prior.code !== h.code || prior.source !== h.source)) throw new Error(`two different helpers are named ${h.name}`);
+      this.helpers.set(h.name, h);
+    }
+    out.init.push(...(code.init ?? []));
+    out.body.push(...code.body);
+    for (const p of n.outputs) if (p.attention) out.probes.push(outputs[p.name]);
+    out.placement.leaves.set(id, { name, torchWeights: code.torchWeights ?? [] });
+  }
+
   /** The class of a composite node; every copy of a repeat must give the same one. */
-  private classFor(n: NodeInfo, path: string[]): ModuleClass {
+  private classFor(n: NodeInfo, path: string[], key: string): ModuleClass {
     const c = n.composite!;
-    const [first, ...rest] = n.copies!.map((copy) => this.classText(c, copy, path));
+    const keys = copyKeys(key, n.copies!.length);
+    const [first, ...rest] = n.copies!.map((copy, i) => this.classText(c, copy, { compositeId: c.id, path, key: keys[i], bound: new Map() }));
     for (const other of rest)
       if (other.code !== first.code)
         throw new ExportError(`node "${path.join('/')}": the copies of this repeat differ, so they cannot share one PyTorch class`, path[0]);
     // Composites with the same code (say a stage's first block and its repeats) share one class.
-    const same = this.classes.find((k) => k.code === first.code);
-    if (same) return same;
-    const cls = { ...first, ref: `\u0000${this.classes.length}\u0000` };
-    this.classes.push(cls);
-    return cls;
+    return this.classes.share(first);
   }
 
-  private classText(c: CompositeInfo, copy: ScopeAnalysis, path: string[]): Omit<ModuleClass, 'ref'> {
+  private classText(c: CompositeInfo, copy: ScopeAnalysis, at: ScopeAt): Omit<ModuleClass, 'ref'> {
     const names = new NameTable('python', RESERVED);
     const single = c.inputs.length === 1;
     const bound = new Map(c.inputs.map((p) => [p.node, single ? 'x' : names.take(p.name)]));
-    const code = this.scope(copy, c.id, names, bound, path);
+    const code = this.scope(copy, { ...at, bound }, names);
     const results = c.outputs.map((p) => code.vars.get(p.node)!.out);
     const hasProbes = this.probes && code.probes.length > 0;
     const label = c.def.label?.trim() || c.id;
@@ -367,14 +301,7 @@ function lossExpression(loss: string | null | undefined, pred: string, target: s
 }
 
 export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = {}): PytorchExport {
-  const analysis: GraphAnalysis = analyzeGraph(graph);
-  if (hasErrors(analysis.diagnostics)) {
-    const first = analysis.diagnostics.find((d) => d.severity === 'error')!;
-    throw new ExportError(
-      `the graph has errors; fix them before exporting (first: ${first.nodeId ? `node "${first.nodeId}": ` : ''}${first.message})`,
-      first.nodeId,
-    );
-  }
+  const analysis = analyzeForExport(graph);
   const outputNodes = analysis.order.map((id) => analysis.nodes.get(id)!).filter((n) => n.block.type === 'io.output');
   const inputNodes = analysis.order.map((id) => analysis.nodes.get(id)!).filter((n) => n.block.type === 'io.input');
   const losses = outputNodes.map((o) => outputLoss(graph, analysis, o.id));
@@ -392,7 +319,7 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
 
   const writer = new TorchWriter(graph, !!options.probes);
   const names = new NameTable('python', RESERVED);
-  const top = writer.scope(analysis, undefined, names, new Map(), [], wanted, honoured);
+  const top = writer.scope(analysis, { path: [], bound: new Map() }, names, wanted, honoured);
 
   const outputKinds = outputNodes.map((o) => {
     const e = graph.edges[o.incoming.get('in')!];
@@ -402,16 +329,8 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
   const args = inputNodes.map((n) => top.vars.get(n.id)!.out);
 
   // Class names, now that every helper's name is known.
-  const taken = new Set(['Model', ...writer.helpers.keys()]);
-  const resolved = writer.classes.map((c) => {
-    let name = pascal(c.label);
-    if (taken.has(name)) name = `${name}Block`;
-    for (let k = 2; taken.has(name); k++) name = `${pascal(c.label)}Block${k}`;
-    taken.add(name);
-    return name;
-  });
-  const named = (s: string) => s.replace(/\u0000(\d+)\u0000/g, (_, k: string) => resolved[Number(k)]);
-  const classes = writer.classes.map((c, k) => named(c.text.replace('\u0000self\u0000', resolved[k])));
+  const { names: resolved, named } = writer.classes.resolveNames('class', new Set(['Model', ...writer.helpers.keys()]));
+  const classes = writer.classes.list.map((c, k) => named(c.text.replace('\u0000self\u0000', resolved[k])));
 
   const inputDocs = inputNodes.map((n) => {
     const s = torchShape(n.outputShapes!.out).map((d, i) => (i === 0 ? 'batch' : d));

@@ -1,11 +1,14 @@
 // Graph -> a TypeScript module on tfjs: `export function buildModel(): tf.LayersModel`
-// with the attention blocks as custom layer classes, a training function, and the
+// with each composite a function that builds its layers under a name prefix and
+// each repeat a loop (engine/export/functional.ts), the attention blocks as custom
+// layer classes, a training function, and the
 // data reader and command line of engine/export/tfjs/runtime.ts (`node model.js --data`).
 import type { GraphFile } from '../graph/types.js';
 import { graphTrainingConfig } from '../graph/training-section.js';
 import { commentText, stringLiteral } from './names.js';
 import { indent } from '../blocks/emit/format.js';
-import { planExport } from './plan.js';
+import { LOOP_INDEX, NAME_PARAM, writeFunctional, type Dialect } from './functional.js';
+import { rewriteTypescript, typescriptLayerName } from './prefixed-names.js';
 import { tfjsHelperNames, tfjsHelperSources, tfjsRuntimeSource } from './tfjs-sources.js';
 
 const LOSS: Record<string, string> = {
@@ -16,39 +19,64 @@ const LOSS: Record<string, string> = {
   meanAbsoluteError: "'meanAbsoluteError'",
 };
 
+/** Module-level names of the file. */
+const RESERVED = [
+  'tf',
+  'buildModel',
+  'train',
+  'model',
+  'xs',
+  'ys',
+  'epochs',
+  'batchSize',
+  'validationData',
+  'main',
+  'readNpz',
+  'parseNpy',
+  'arraysOf',
+  'targets',
+  'split',
+  'saveModel',
+  'USAGE',
+  'LOSSES',
+  'TRAINING',
+  'Training',
+  'Train',
+  'process',
+  ...tfjsHelperNames(),
+];
+
+const tensors = (n: number) => (n === 1 ? 'tf.SymbolicTensor' : `[${Array(n).fill('tf.SymbolicTensor').join(', ')}]`);
+const tuple = (xs: string[]) => (xs.length === 1 ? xs[0] : `[${xs.join(', ')}]`);
+
+const TYPESCRIPT: Dialect = {
+  target: 'tfjs',
+  language: 'typescript',
+  reserved: RESERVED,
+  define: (ref, params, results, body, doc) => [
+    ...(doc ? [`/** ${commentText(doc)} */`] : []),
+    `function ${ref}(${[...params.map((p) => `${p}: tf.SymbolicTensor`), `${NAME_PARAM}: string`].join(', ')}): ${tensors(results.length)} {`,
+    ...indent(body, '  '),
+    `  return ${tuple(results)};`,
+    '}',
+  ],
+  call: (results, ref, args, layer) => `const ${tuple(results)} = ${ref}(${[...args, typescriptLayerName(layer)].join(', ')});`,
+  loop: (result, input, i, count, ref, layer) => [
+    `let ${result} = ${input};`,
+    `for (let ${i} = 1; ${i} <= ${count}; ${i}++) ${result} = ${ref}(${result}, ${typescriptLayerName(layer, LOOP_INDEX, i)});`,
+  ],
+  rewrite: (line, prefix) => rewriteTypescript(line, prefix, NAME_PARAM),
+};
+
 export function exportTfjs(graph: GraphFile): string {
-  const plan = planExport(graph, 'tfjs', [
-    'tf',
-    'buildModel',
-    'train',
-    'model',
-    'xs',
-    'ys',
-    'epochs',
-    'batchSize',
-    'validationData',
-    'main',
-    'readNpz',
-    'parseNpy',
-    'arraysOf',
-    'targets',
-    'split',
-    'saveModel',
-    'USAGE',
-    'LOSSES',
-    'TRAINING',
-    'Training',
-    'Train',
-    'process',
-    ...tfjsHelperNames(),
-  ]);
+  const model = writeFunctional(graph, TYPESCRIPT);
   const t = graphTrainingConfig(graph.training);
   const lr = typeof t.lr === 'number' ? t.lr : 1e-3;
   const optimizer = t.optimizer === 'sgd' ? `tf.train.momentum(${lr}, 0.9)` : `tf.train.adam(${lr})`;
-  const losses = plan.outputs.map((o) => (o.loss ? LOSS[o.loss] : "'meanSquaredError' /* not trained: weight 0 */"));
+  const losses = model.outputs.map((o) => (o.loss ? LOSS[o.loss] : "'meanSquaredError' /* not trained: weight 0 */"));
   const epochs = typeof t.epochs === 'number' ? t.epochs : 1;
   const batchSize = typeof t.batchSize === 'number' ? t.batchSize : 32;
-  const weights = plan.outputs.map((o) => o.lossWeight);
+  const weights = model.outputs.map((o) => o.lossWeight);
   const lines = [
     '/**',
     ` * ${commentText(graph.name)} (exported from Attention Studio).`,
@@ -58,17 +86,15 @@ export function exportTfjs(graph: GraphFile): string {
     ' */',
     "import * as tf from '@tensorflow/tfjs';",
     '',
-    ...tfjsHelperSources(plan.helpers).flatMap((code) => [code, '']),
+    ...tfjsHelperSources(model.helpers).flatMap((code) => [code, '']),
+    ...model.functions.flatMap((f) => [...f, '']),
     'export function buildModel(): tf.LayersModel {',
-    ...indent(
-      plan.nodes.flatMap((n) => n.code.body),
-      '  ',
-    ),
-    `  return tf.model({ inputs: [${plan.inputs.map((n) => n.name).join(', ')}], outputs: [${plan.outputs.map((n) => n.name).join(', ')}], name: ${stringLiteral(graph.name)} });`,
+    ...indent(model.body, '  '),
+    `  return tf.model({ inputs: [${model.inputs.join(', ')}], outputs: [${model.outputs.map((n) => n.name).join(', ')}], name: ${stringLiteral(graph.name)} });`,
     '}',
     '',
     "/** Each output's loss (null: not trained), and the graph's training settings, for main(). */",
-    `const LOSSES: (string | null)[] = [${plan.outputs.map((o) => (o.loss ? `'${o.loss}'` : 'null')).join(', ')}];`,
+    `const LOSSES: (string | null)[] = [${model.outputs.map((o) => (o.loss ? `'${o.loss}'` : 'null')).join(', ')}];`,
     `const TRAINING = { epochs: ${epochs}, batchSize: ${batchSize} };`,
     '',
     "/** Trains with the graph's settings on tensors `xs` (one per input) and `ys` (one per output). */",

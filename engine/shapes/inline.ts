@@ -33,6 +33,8 @@ export interface InlinedNode {
   label: string;
   /** Unique tfjs layer name (prefix, for blocks that build several layers), e.g. "stage1_r2_conv2". */
   layer: string;
+  /** The key and layer name of each composite instance it sits in, outermost first (one per entry of `copy`); see copyKey and copyLayer. */
+  instances: { key: string; layer: string }[];
   /** Where each connected input comes from. */
   inputs: Record<string, Source>;
 }
@@ -45,12 +47,19 @@ export function layerName(nodeId: string): string {
   return /^[A-Za-z]/.test(clean) ? clean : `n_${clean}`;
 }
 
+/** The key of copy `k` (1-based) of the composite instance keyed `key`: "stage1#2" where the instance repeats. */
+export const copyKey = (key: string, k: number, repeated: boolean) => (repeated ? `${key}#${k}` : key);
+
+/** The layer-name prefix of copy `k` (a number, or the text that stands for one) of the composite instance whose layer name is `layer`: "stage1_r2" where it repeats. */
+export const copyLayer = (layer: string, k: number | string, repeated: boolean) => (repeated ? `${layer}_r${k}` : layer);
+
 /** Where a scope sits: the instance (and copy) it is the inside of. */
 interface Level {
   path: string[];
   copy: number[];
   key: string;
   layer: string;
+  instances: { key: string; layer: string }[];
   label: string;
   /** Composite input node id -> what feeds that port of the instance. */
   bound: Map<string, Source>;
@@ -96,7 +105,10 @@ class Inliner {
       else if (n.block.type === COMPOSITE_OUTPUT) produced.set(id, { out: source(n, 'in') });
       else if (n.composite) {
         const feed = Object.fromEntries(n.composite.inputs.map((p) => [p.name, source(n, p.name)]));
-        produced.set(id, this.instance(n, feed, { path, copy: level?.copy ?? [], key: level ? `${level.key}/${id}` : id, layer, label }));
+        produced.set(
+          id,
+          this.instance(n, feed, { path, copy: level?.copy ?? [], key: level ? `${level.key}/${id}` : id, layer, label, instances: level?.instances ?? [] }),
+        );
       } else {
         const key = level ? `${level.key}/${id}` : id;
         const inputs: Record<string, Source> = {};
@@ -104,7 +116,7 @@ class Inliner {
         let unique = layer;
         for (let k = 2; this.usedLayers.has(unique); k++) unique = `${layer}_${k}`;
         this.usedLayers.add(unique);
-        this.nodes.push({ key, path, copy: level?.copy ?? [], info: n, label, layer: unique, inputs });
+        this.nodes.push({ key, path, copy: level?.copy ?? [], info: n, label, layer: unique, instances: level?.instances ?? [], inputs });
         produced.set(id, Object.fromEntries(n.outputs.map((p) => [p.name, { key, port: p.name }])));
       }
     }
@@ -121,13 +133,15 @@ class Inliner {
     let outputs: Record<string, Source> = {};
     copies.forEach((copy, i) => {
       const k = i + 1;
+      const layer = copyLayer(at.layer, k, repeated);
       const inner = this.scope(
         copy,
         {
           path: at.path,
           copy: [...at.copy, k],
-          key: repeated ? `${at.key}#${k}` : at.key,
-          layer: repeated ? `${at.layer}_r${k}` : at.layer,
+          key: copyKey(at.key, k, repeated),
+          layer,
+          instances: [...at.instances, { key: at.key, layer: at.layer }],
           label: repeated ? `${at.label}_r${k}` : at.label,
           bound: new Map(c.inputs.map((p) => [p.node, feed[p.name]])),
         },
@@ -158,7 +172,7 @@ export function inlineGraph(graph: GraphFile, analysis: GraphAnalysis): InlinedN
  */
 export function buildComposite(tf: TF, composite: CompositeInfo, copies: ScopeAnalysis[], ctx: BuildContext<ParamDefs>): Record<string, SymbolicTensor> {
   const inliner = new Inliner(() => new Map(), resolveLimits().nodes);
-  const at = { path: [ctx.name], copy: [], key: '', layer: ctx.name, label: ctx.name };
+  const at = { path: [ctx.name], copy: [], key: '', layer: ctx.name, label: ctx.name, instances: [] };
   const node = { composite, copies, params: { repeat: copies.length } } as unknown as NodeInfo;
   const outputs = inliner.instance(node, Object.fromEntries(composite.inputs.map((p) => [p.name, { key: '', port: p.name }])), at);
   const produced = new Map<string, Record<string, SymbolicTensor>>([['', ctx.inputs]]);
