@@ -7,7 +7,10 @@ import path from 'node:path';
 import { HostRequestError, parseHostRequest, type GraphLoad, type GraphWrite, type Recovery, type TemplateInfo } from '../common/host-api/api.js';
 import { PathError } from '../electron/host/paths.js';
 import type { Dialogs } from '../electron/host/service.js';
-import { tinyGraph, withSandbox } from './host-fixtures.js';
+import { tinyGraph, withSandbox, type Sandbox } from './host-fixtures.js';
+
+/** The paths of the recent-files list, newest first. */
+const recentPaths = async (s: Sandbox) => ((await s.service.dispatch('recentFiles', {})) as { path: string }[]).map((x) => x.path);
 
 test('a graph saved and opened again is the same graph, and the file is the canonical text', async () => {
   await withSandbox(async (s) => {
@@ -20,11 +23,7 @@ test('a graph saved and opened again is the same graph, and the file is the cano
     assert.deepEqual(r.diagnostics, []);
     assert.deepEqual(r.graph, g);
     assert.equal(r.name, 'a');
-    const recent = (await s.service.dispatch('recentFiles', {})) as { path: string }[];
-    assert.deepEqual(
-      recent.map((x) => x.path),
-      ['models/a.attn.json'],
-    );
+    assert.deepEqual(await recentPaths(s), ['models/a.attn.json']);
   });
 });
 
@@ -52,11 +51,7 @@ test('a broken file yields diagnostics and no graph; malformed JSON names line a
     assert.equal(missing.diagnostics[0].message, 'cannot read nope.attn.json: no such file');
     assert.ok(!missing.diagnostics[0].message.includes(s.workspace), 'the absolute path stays on the host');
     // Files that could not be parsed are not remembered as recent.
-    const recent = (await s.service.dispatch('recentFiles', {})) as { path: string }[];
-    assert.deepEqual(
-      recent.map((x) => x.path),
-      ['units.attn.json'],
-    );
+    assert.deepEqual(await recentPaths(s), ['units.attn.json']);
   });
 });
 
