@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { attn, attnBin, flags } from './helpers/cli.js';
+import { MNIST_GRID } from './helpers/sweeps.js';
 import type { SweepManifest } from '../engine/sweep/index.js';
 import type { RunComparison } from '../engine/runs/index.js';
 
@@ -141,12 +142,7 @@ test("attn sweep: a bad --param exits 2 naming it; another sweep's folder is ref
   const spec = {
     graph: seCnn,
     params: ['se.reduction=2,4'],
-    strategy: 'grid',
-    seed: 0,
-    metric: 'val_accuracy',
-    goal: 'max',
-    earlyStop: 'median',
-    dataset: 'mnist',
+    ...MNIST_GRID,
     backend: 'auto',
     train: {},
   };
