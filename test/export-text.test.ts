@@ -3,14 +3,13 @@
 // and gives the probabilities `attn predict --text` gives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attn } from './helpers/cli.js';
-import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
-import { encodeTexts, vocabularySchema } from '../engine/data/text.js';
+import { skipWithoutTorch } from './helpers/torch.js';
+import { runPythonTextEntry, trainOnSpam } from './helpers/text-runs.js';
+import { encodeTexts } from '../engine/data/text.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../templates/bigru-attention-spam.attn.json', import.meta.url));
 /** Apostrophes, runs of punctuation, capitals, accents, digits, a word no vocabulary holds, and more words than fit. */
@@ -21,11 +20,7 @@ const TEXTS = [
 ];
 
 test('attn export --weights of a text run: vocabulary beside the model; the PyTorch text entry point encodes and predicts as attn does', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'attn-export-text-'));
-  const run = path.join(dir, 'run');
-  const trained = await attn('train', TEMPLATE, '--dataset', 'spam', '--epochs', '1', '--limit', '96', '--out', run);
-  assert.equal(trained.code, 0, trained.stderr);
-  const vocabulary = vocabularySchema.parse(JSON.parse(readFileSync(path.join(run, 'vocabulary.json'), 'utf8')));
+  const { dir, run, vocabulary } = await trainOnSpam(TEMPLATE, { epochs: 1, limit: 96 });
 
   for (const target of ['keras', 'tfjs'] as const) {
     const out = path.join(dir, target, target === 'tfjs' ? 'spam.ts' : 'spam.py');
@@ -48,17 +43,7 @@ test('attn export --weights of a text run: vocabulary beside the model; the PyTo
   const want = JSON.parse(predicted.stdout) as { shape: number[]; data: number[] };
 
   if (skipWithoutTorch(t, 'running the exported text entry point')) return;
-  const script = [
-    'import importlib.util, json, sys',
-    'spec = importlib.util.spec_from_file_location("entry", sys.argv[1])',
-    'entry = importlib.util.module_from_spec(spec); spec.loader.exec_module(entry)',
-    'texts = json.loads(sys.argv[2])',
-    'probs = entry.predict_texts(texts)',
-    'print(json.dumps({"ids": entry.encode(texts, entry.load_vocabulary()), "probs": [float(p) for p in probs.reshape(-1)]}))',
-  ].join('\n');
-  const py = spawnSync(PYTHON, ['-c', script, entry, JSON.stringify(TEXTS)], { encoding: 'utf8', timeout: 240_000 });
-  assert.equal(py.status, 0, py.stderr);
-  const got = JSON.parse(py.stdout) as { ids: number[][]; probs: number[] };
+  const got = runPythonTextEntry<number[][]>(entry, TEXTS);
   assert.deepEqual(got.ids.flat(), Array.from(encodeTexts(TEXTS, vocabulary)), "Python's tokenizer gives the ids attn's gives");
   assert.ok(got.ids[1].includes(1), 'an unknown word is UNK');
   assert.equal(got.probs.length, want.data.length);

@@ -5,12 +5,12 @@
 // own, and that no block keeps a second, string copy of its tfjs code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { BLOCKS_DIR, tfjsHelperSources, tsDefinitions } from '../engine/export/tfjs-sources.js';
 import { exportTfjs } from '../engine/export/tfjs.js';
+import { scratchDir, typeCheck, writeExports } from './helpers/exports.js';
 import { graph } from './helpers/graphs.js';
 
 const SHARED = [
@@ -23,7 +23,6 @@ const SHARED = [
   'attention/vision-ops/vision-attention.ts',
   'attention/structured-ops/structured-attention.ts',
 ];
-const scratch = fileURLToPath(new URL('../../exports-under-test/', import.meta.url));
 
 test('a definition is copied with its doc comment, without `export`, up to its end', () => {
   const defs = tsDefinitions(
@@ -150,20 +149,8 @@ test('a node named after a helper does not shadow it: the export still type-chec
     ],
     'helper names',
   );
-  mkdirSync(scratch, { recursive: true });
-  const file = join(mkdtempSync(join(scratch, 'names-')), 'model.ts');
-  writeFileSync(file, exportTfjs(g));
-  const program = ts.createProgram([file], {
-    strict: true,
-    noImplicitOverride: true,
-    noEmit: true,
-    skipLibCheck: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-  });
-  const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-  assert.deepEqual(problems, []);
+  const dir = scratchDir('names-');
+  assert.deepEqual(typeCheck(writeExports(dir, 'ts', [{ name: 'model', code: exportTfjs(g) }]), dir), []);
 });
 
 test('the sequence attention layers, multi-head, additive, pooling and patch embedding are not strings any more', () => {

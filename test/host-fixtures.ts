@@ -78,3 +78,20 @@ export async function sandbox(mode: 'browser' | 'desktop' = 'browser', extra: Pa
   });
   return { root, workspace, service, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
+
+/** Settings of a sandbox's service: the mode (browser by default) and any other HostService options. */
+export type SandboxSettings = Partial<HostServiceOptions> & { mode?: 'browser' | 'desktop' };
+
+/** Runs `body` in a fresh sandbox; its service is disposed and its folder removed whatever happens. */
+export async function withSandbox(body: (s: Sandbox) => Promise<void>): Promise<void>;
+export async function withSandbox(settings: SandboxSettings, body: (s: Sandbox) => Promise<void>): Promise<void>;
+export async function withSandbox(...args: [(s: Sandbox) => Promise<void>] | [SandboxSettings, (s: Sandbox) => Promise<void>]): Promise<void> {
+  const [{ mode = 'browser', ...extra }, body] = args.length === 1 ? [{}, args[0]] : args;
+  const s = await sandbox(mode, extra);
+  try {
+    await body(s);
+  } finally {
+    await s.service.dispose();
+    await s.cleanup();
+  }
+}

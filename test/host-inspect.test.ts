@@ -22,7 +22,7 @@ import {
 } from '../common/host-api/api.js';
 import { inspectionFor } from '../electron/host/services/inspect.js';
 import { forkTraining, ProcessTrainingDriver } from '../electron/host/training.js';
-import { sandbox, tinyMnistGraph } from './host-fixtures.js';
+import { sandbox, tinyMnistGraph, withSandbox } from './host-fixtures.js';
 import { parentPortStandIn, TRAINING_ENTRY } from './helpers/parent-port.js';
 
 const jpeg = createRequire(import.meta.url)('jpeg-js') as {
@@ -191,8 +191,7 @@ test('a dropped file that is not a usable image is refused with its name and the
 });
 
 test('dataset previews: the probe samples training uses, shaped for the graph; CSV errors and paths outside the workspace are reported, not thrown', async () => {
-  const s = await sandbox('browser');
-  try {
+  await withSandbox(async (s) => {
     const p = (await s.service.dispatch('previewDataset', { dataset: { name: 'mnist', limit: 50 }, graph: tinyMnistGraph() })) as DatasetPreview;
     assert.ok(p.ok);
     assert.equal(p.trainSamples + p.validationSamples, 50);
@@ -211,7 +210,5 @@ test('dataset previews: the probe samples training uses, shaped for the graph; C
 
     const outside = (await s.service.dispatch('previewDataset', { dataset: { name: '/etc' } })) as DatasetPreview;
     assert.equal(outside.ok, false);
-  } finally {
-    await s.cleanup();
-  }
+  });
 });

@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostEvent, RunDetail, RunState, RunSummary, TrainingEvent } from '../common/host-api/api.js';
 import { forkTraining, ProcessTrainingDriver } from '../electron/host/training.js';
-import { sandbox, tinyMnistGraph as seNet } from './host-fixtures.js';
+import { tinyMnistGraph as seNet, withSandbox, type Sandbox } from './host-fixtures.js';
 
 const probeEveryBatch = { enabled: true, samples: 2, everyBatches: 1, minIntervalMs: 0 };
 
-function collect(s: Awaited<ReturnType<typeof sandbox>>) {
+function collect(s: Sandbox) {
   const events: { runId: string; event: TrainingEvent }[] = [];
   s.service.onEvent((e: HostEvent) => {
     if (e.channel === 'training') events.push({ runId: e.runId, event: e.event });
@@ -30,9 +30,8 @@ function collect(s: Awaited<ReturnType<typeof sandbox>>) {
 const isState = (state: RunState) => (e: TrainingEvent) => e.type === 'state' && e.state === state;
 
 test('a run started from the host trains in its own process, streams attention maps and is listed afterwards', { timeout: 120_000 }, async () => {
-  const s = await sandbox('browser', { training: new ProcessTrainingDriver(forkTraining) });
-  const { events, waitFor } = collect(s);
-  try {
+  await withSandbox({ training: new ProcessTrainingDriver(forkTraining) }, async (s) => {
+    const { events, waitFor } = collect(s);
     const { runId } = (await s.service.dispatch('startTraining', {
       graph: seNet(),
       dataset: { name: 'mnist', limit: 80 },
@@ -70,16 +69,12 @@ test('a run started from the host trains in its own process, streams attention m
     assert.equal(detail.metrics.length, 1, 'one epoch, one metrics row');
     assert.ok(detail.snapshots.length >= 1);
     assert.ok(detail.checkpoints.length >= 1);
-  } finally {
-    await s.service.dispose();
-    await s.cleanup();
-  }
+  });
 });
 
 test('a pause asked for while the process starts holds the run before its first batch; stopping it then ends it at step 0', { timeout: 120_000 }, async () => {
-  const s = await sandbox('browser', { training: new ProcessTrainingDriver(forkTraining) });
-  const { events, waitFor } = collect(s);
-  try {
+  await withSandbox({ training: new ProcessTrainingDriver(forkTraining) }, async (s) => {
+    const { events, waitFor } = collect(s);
     const start = { graph: seNet(), dataset: { name: 'mnist', limit: 400 }, config: { epochs: 50, batchSize: 8, probe: { enabled: false } }, backend: 'cpu' };
     const { runId } = (await s.service.dispatch('startTraining', start)) as { runId: string };
     await s.service.dispatch('pauseTraining', { runId });
@@ -100,21 +95,17 @@ test('a pause asked for while the process starts holds the run before its first 
     );
     const saved = events.flatMap((x) => (x.event.type === 'checkpoint' ? [[x.event.reason, x.event.step]] : []));
     assert.deepEqual(saved, [['stop', 0]]);
-  } finally {
-    await s.service.dispose();
-    await s.cleanup();
-  }
+  });
 });
 
 test(
   'pause, resume and stop reach the training process mid-run: no batch is lost or repeated; a second run is refused while one trains',
   { timeout: 120_000 },
   async () => {
-    const s = await sandbox('browser', { training: new ProcessTrainingDriver(forkTraining) });
-    const { events, waitFor } = collect(s);
-    // A checkpoint after every batch: an event per step (progress events are thinned to ten a second).
-    const steps = () => events.flatMap((x) => (x.event.type === 'checkpoint' ? [x.event] : []));
-    try {
+    await withSandbox({ training: new ProcessTrainingDriver(forkTraining) }, async (s) => {
+      const { events, waitFor } = collect(s);
+      // A checkpoint after every batch: an event per step (progress events are thinned to ten a second).
+      const steps = () => events.flatMap((x) => (x.event.type === 'checkpoint' ? [x.event] : []));
       const start = {
         graph: seNet(),
         dataset: { name: 'mnist', limit: 400 },
@@ -151,18 +142,14 @@ test(
       const runs = (await s.service.dispatch('listRuns', {})) as RunSummary[];
       assert.equal(runs[0].state, 'stopped');
       await assert.rejects(s.service.dispatch('pauseTraining', { runId }), /is not training/);
-    } finally {
-      await s.service.dispose();
-      await s.cleanup();
-    }
+    });
   },
 );
 
 test('continuing a stopped run with "+1 epoch" trains one epoch past its checkpoint, not past the original total', { timeout: 120_000 }, async () => {
-  const s = await sandbox('browser', { training: new ProcessTrainingDriver(forkTraining) });
-  const { events, waitFor } = collect(s);
-  const start = { graph: seNet(), dataset: { name: 'mnist', limit: 48 }, config: { epochs: 10, batchSize: 16, probe: { enabled: false } }, backend: 'cpu' };
-  try {
+  await withSandbox({ training: new ProcessTrainingDriver(forkTraining) }, async (s) => {
+    const { events, waitFor } = collect(s);
+    const start = { graph: seNet(), dataset: { name: 'mnist', limit: 48 }, config: { epochs: 10, batchSize: 16, probe: { enabled: false } }, backend: 'cpu' };
     const { runId } = (await s.service.dispatch('startTraining', start)) as { runId: string };
     await waitFor((e) => e.type === 'epoch' && e.epoch === 1, 'second epoch');
     await s.service.dispatch('stopTraining', { runId });
@@ -178,8 +165,5 @@ test('continuing a stopped run with "+1 epoch" trains one epoch past its checkpo
     assert.equal(done.epochs, stopped.epochs + 1, `stopped after ${stopped.epochs} epochs, +1 epoch`);
     const started = events.find((x) => x.event.type === 'started')?.event;
     assert.equal(started?.type === 'started' && started.epochs, stopped.epochs + 1);
-  } finally {
-    await s.service.dispose();
-    await s.cleanup();
-  }
+  });
 });

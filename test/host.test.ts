@@ -7,11 +7,13 @@ import path from 'node:path';
 import { HostRequestError, parseHostRequest, type GraphLoad, type GraphWrite, type Recovery, type TemplateInfo } from '../common/host-api/api.js';
 import { PathError } from '../electron/host/paths.js';
 import type { Dialogs } from '../electron/host/service.js';
-import { sandbox, tinyGraph } from './host-fixtures.js';
+import { tinyGraph, withSandbox, type Sandbox } from './host-fixtures.js';
+
+/** The paths of the recent-files list, newest first. */
+const recentPaths = async (s: Sandbox) => ((await s.service.dispatch('recentFiles', {})) as { path: string }[]).map((x) => x.path);
 
 test('a graph saved and opened again is the same graph, and the file is the canonical text', async () => {
-  const s = await sandbox();
-  try {
+  await withSandbox(async (s) => {
     const g = tinyGraph('round trip');
     const w = (await s.service.dispatch('saveFile', { path: 'models/a.attn.json', graph: g })) as GraphWrite;
     assert.deepEqual(w, { path: 'models/a.attn.json', written: true, diagnostics: [] });
@@ -21,19 +23,12 @@ test('a graph saved and opened again is the same graph, and the file is the cano
     assert.deepEqual(r.diagnostics, []);
     assert.deepEqual(r.graph, g);
     assert.equal(r.name, 'a');
-    const recent = (await s.service.dispatch('recentFiles', {})) as { path: string }[];
-    assert.deepEqual(
-      recent.map((x) => x.path),
-      ['models/a.attn.json'],
-    );
-  } finally {
-    await s.cleanup();
-  }
+    assert.deepEqual(await recentPaths(s), ['models/a.attn.json']);
+  });
 });
 
 test('a broken file yields diagnostics and no graph; malformed JSON names line and column', async () => {
-  const s = await sandbox();
-  try {
+  await withSandbox(async (s) => {
     await writeFile(path.join(s.workspace, 'bad.attn.json'), '{\n  "format": "attention-studio.graph",\n  "nodes": [');
     const r = (await s.service.dispatch('readGraph', { path: 'bad.attn.json' })) as GraphLoad;
     assert.equal(r.graph, undefined);
@@ -56,19 +51,12 @@ test('a broken file yields diagnostics and no graph; malformed JSON names line a
     assert.equal(missing.diagnostics[0].message, 'cannot read nope.attn.json: no such file');
     assert.ok(!missing.diagnostics[0].message.includes(s.workspace), 'the absolute path stays on the host');
     // Files that could not be parsed are not remembered as recent.
-    const recent = (await s.service.dispatch('recentFiles', {})) as { path: string }[];
-    assert.deepEqual(
-      recent.map((x) => x.path),
-      ['units.attn.json'],
-    );
-  } finally {
-    await s.cleanup();
-  }
+    assert.deepEqual(await recentPaths(s), ['units.attn.json']);
+  });
 });
 
 test('writing refuses what is not a graph and keeps the file untouched; semantic errors are saved', async () => {
-  const s = await sandbox();
-  try {
+  await withSandbox(async (s) => {
     const file = path.join(s.workspace, 'keep.attn.json');
     await s.service.dispatch('writeGraph', { path: 'keep.attn.json', graph: tinyGraph('original') });
     const before = await readFile(file, 'utf8');
@@ -83,14 +71,11 @@ test('writing refuses what is not a graph and keeps the file untouched; semantic
     assert.equal(w2.written, true);
     assert.ok(w2.diagnostics.some((d) => d.nodeId === 'y' && d.port === 'in'));
     assert.equal(JSON.parse(await readFile(file, 'utf8')).name, 'work in progress');
-  } finally {
-    await s.cleanup();
-  }
+  });
 });
 
 test('browser mode keeps paths inside the workspace and writes only graph files', async () => {
-  const s = await sandbox();
-  try {
+  await withSandbox(async (s) => {
     const g = tinyGraph();
     for (const p of ['../escape.attn.json', '/etc/passwd', '/tmp/x.attn.json', 'a/../../b.attn.json'])
       await assert.rejects(s.service.dispatch('writeGraph', { path: p, graph: g }), PathError, p);
@@ -116,14 +101,11 @@ test('browser mode keeps paths inside the workspace and writes only graph files'
       [['file', 'sub/m.attn.json']],
     );
     assert.equal(sub.parent, '.');
-  } finally {
-    await s.cleanup();
-  }
+  });
 });
 
 test('requests are validated before the service sees them', async () => {
-  const s = await sandbox();
-  try {
+  await withSandbox(async (s) => {
     const bad: [unknown, unknown, RegExp][] = [
       ['rm -rf', {}, /unknown host method "rm -rf"/],
       ['constructor', {}, /unknown host method/],
@@ -153,14 +135,11 @@ test('requests are validated before the service sees them', async () => {
     assert.equal(request.config?.batchSize, 32);
     assert.equal(request.config?.optimizer, 'adam');
     assert.equal(request.backend, 'auto');
-  } finally {
-    await s.cleanup();
-  }
+  });
 });
 
 test('templates are listed and load as new, unsaved graphs', async () => {
-  const s = await sandbox();
-  try {
+  await withSandbox(async (s) => {
     const list = (await s.service.dispatch('listTemplates', {})) as TemplateInfo[];
     assert.deepEqual(list, [{ id: 'tiny', name: 'Tiny template', description: undefined, nodes: 3, edges: 2 }]);
     const t = (await s.service.dispatch('loadTemplate', { id: 'tiny' })) as GraphLoad;
@@ -168,14 +147,11 @@ test('templates are listed and load as new, unsaved graphs', async () => {
     assert.equal(t.graph?.nodes.length, 3);
     assert.deepEqual(t.diagnostics, []);
     await assert.rejects(s.service.dispatch('loadTemplate', { id: 'nope' }), /no template "nope"/);
-  } finally {
-    await s.cleanup();
-  }
+  });
 });
 
 test('the recovery file is written, read back and cleared', async () => {
-  const s = await sandbox();
-  try {
+  await withSandbox(async (s) => {
     assert.equal(await s.service.dispatch('readRecovery', {}), null);
     await s.service.dispatch('writeRecovery', { graph: tinyGraph('unsaved'), path: 'a.attn.json' });
     const r = (await s.service.dispatch('readRecovery', {})) as Recovery;
@@ -185,9 +161,7 @@ test('the recovery file is written, read back and cleared', async () => {
     assert.ok(Date.now() - Date.parse(r.savedAt) < 60_000);
     await s.service.dispatch('clearRecovery', {});
     assert.equal(await s.service.dispatch('readRecovery', {}), null);
-  } finally {
-    await s.cleanup();
-  }
+  });
 });
 
 test('the desktop app opens and saves through its dialogs and takes absolute paths only', async () => {
@@ -197,8 +171,7 @@ test('the desktop app opens and saves through its dialogs and takes absolute pat
     openGraph: async () => answer,
     saveGraph: async (name) => ((offered = name), answer),
   };
-  const s = await sandbox('desktop', { dialogs });
-  try {
+  await withSandbox({ mode: 'desktop', dialogs }, async (s) => {
     const file = path.join(s.workspace, 'chosen.attn.json');
     answer = null;
     assert.equal(await s.service.dispatch('saveFileAs', { graph: tinyGraph('My net: v2') }), null, 'cancelled');
@@ -214,14 +187,11 @@ test('the desktop app opens and saves through its dialogs and takes absolute pat
     assert.equal(info.mode, 'desktop');
     assert.equal(info.nativeDialogs, true);
     assert.equal(info.training.available, false);
-  } finally {
-    await s.cleanup();
-  }
+  });
 });
 
 test('the block catalogue lists every registered block with its ports and parameters', async () => {
-  const s = await sandbox();
-  try {
+  await withSandbox(async (s) => {
     const cat = (await s.service.dispatch('blockCatalogue', {})) as {
       type: string;
       inputs: unknown[];
@@ -233,18 +203,13 @@ test('the block catalogue lists every registered block with its ports and parame
     assert.equal(dense.params.units.type, 'int');
     assert.equal(new Set(cat.map((b) => b.type)).size, cat.length);
     assert.ok(cat.some((b) => b.type === 'io.input') && cat.some((b) => b.type === 'io.output'));
-  } finally {
-    await s.cleanup();
-  }
+  });
 });
 
 test('training and export say why they are unavailable instead of failing obscurely', async () => {
-  const s = await sandbox('browser', { trainingUnavailable: 'no training process in this test' });
-  try {
+  await withSandbox({ trainingUnavailable: 'no training process in this test' }, async (s) => {
     await assert.rejects(s.service.dispatch('startTraining', { graph: tinyGraph(), dataset: { name: 'mnist' } }), /no training process in this test/);
     await assert.rejects(s.service.dispatch('exportCode', { graph: tinyGraph(), target: 'keras' }), /export is not available/);
     assert.deepEqual(await s.service.dispatch('listRuns', {}), []);
-  } finally {
-    await s.cleanup();
-  }
+  });
 });

@@ -6,24 +6,17 @@ import assert from 'node:assert/strict';
 import { createEditorStore, type Editor } from '../renderer/src/store/editor.js';
 import { emptyGraph } from '../renderer/src/store/document.js';
 import { LOCKED_ACTIONS, OPEN_ACTIONS, lockGraph } from '../renderer/src/training/lock.js';
+import { denseChainInStore } from './helpers/editor-store.js';
 
 type Locked = (typeof LOCKED_ACTIONS)[number];
 
 /** Input(vector 20) -> Dense -> Dense -> Output, built through the store. */
 function model() {
-  const store = createEditorStore();
-  const s = store.getState();
-  const x = s.addBlock('io.input', { x: 0, y: 0 }, { kind: 'vector', features: 20 });
-  const d1 = s.addBlock('core.dense', { x: 200, y: 0 });
-  const d2 = s.addBlock('core.dense', { x: 400, y: 0 });
-  const y = s.addBlock('io.output', { x: 600, y: 0 });
-  for (const [a, b] of [
-    [x, d1],
-    [d1, d2],
-    [d2, y],
-  ])
-    assert.equal(s.connect({ node: a, port: 'out' }, { node: b, port: 'in' }).ok, true);
-  s.seal();
+  const {
+    store,
+    nodes: [x, d1, d2],
+  } = denseChainInStore(2);
+  store.getState().seal();
   return { store, x, d1, d2 };
 }
 

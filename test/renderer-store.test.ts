@@ -14,16 +14,14 @@ import { emptyGraph } from '../renderer/src/store/document.js';
 import { serializeGraph } from '../engine/graph/schema.js';
 import { registry } from '../engine/blocks/registry.js';
 import { groupByCategory, searchBlocks } from '../renderer/src/store/catalogue.js';
+import { denseChainInStore } from './helpers/editor-store.js';
 
 /** Input(vector 20) -> Dense(8) -> Output, built through the store like a user would. */
 function smallModel() {
-  const store = createEditorStore();
-  const s = store.getState();
-  const x = s.addBlock('io.input', { x: 0, y: 0 }, { kind: 'vector', features: 20 });
-  const d = s.addBlock('core.dense', { x: 200, y: 0 });
-  const y = s.addBlock('io.output', { x: 400, y: 0 });
-  assert.equal(s.connect({ node: x, port: 'out' }, { node: d, port: 'in' }).ok, true);
-  assert.equal(s.connect({ node: d, port: 'out' }, { node: y, port: 'in' }).ok, true);
+  const {
+    store,
+    nodes: [x, d, y],
+  } = denseChainInStore(1);
   return { store, x, d, y };
 }
 

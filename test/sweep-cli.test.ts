@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { attn, attnBin } from './helpers/cli.js';
+import { attn, attnBin, flags } from './helpers/cli.js';
+import { MNIST_GRID } from './helpers/sweeps.js';
 import type { SweepManifest } from '../engine/sweep/index.js';
 import type { RunComparison } from '../engine/runs/index.js';
 
@@ -20,28 +21,18 @@ const seCnn = fileURLToPath(new URL('../../templates/bench-se-cnn.attn.json', im
 const sweepArgs = (out: string, parallel: number) => [
   'sweep',
   seCnn,
-  '--dataset',
-  'mnist',
-  '--limit',
-  '400',
-  '--epochs',
-  '1',
-  '--batch-size',
-  '32',
-  '--seed',
-  '1',
-  '--param',
-  'se.reduction=2,8',
-  '--param',
-  'lr=1e-3,1e-2',
-  '--strategy',
-  'grid',
-  '--early-stop',
-  'none',
-  '--parallel',
-  String(parallel),
-  '--out',
-  out,
+  ...flags({
+    dataset: 'mnist',
+    limit: 400,
+    epochs: 1,
+    batchSize: 32,
+    seed: 1,
+    param: ['se.reduction=2,8', 'lr=1e-3,1e-2'],
+    strategy: 'grid',
+    earlyStop: 'none',
+    parallel,
+    out,
+  }),
 ];
 const manifestOf = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'sweep.json'), 'utf8')) as SweepManifest;
 /** A run's last validation accuracy, from its own metrics.jsonl. */
@@ -151,12 +142,7 @@ test("attn sweep: a bad --param exits 2 naming it; another sweep's folder is ref
   const spec = {
     graph: seCnn,
     params: ['se.reduction=2,4'],
-    strategy: 'grid',
-    seed: 0,
-    metric: 'val_accuracy',
-    goal: 'max',
-    earlyStop: 'median',
-    dataset: 'mnist',
+    ...MNIST_GRID,
     backend: 'auto',
     train: {},
   };

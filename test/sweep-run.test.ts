@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readManifest, Sweep, type SweepEvent } from '../engine/sweep/index.js';
 import { tinyMnistGraph } from './host-fixtures.js';
+import { MNIST_GRID } from './helpers/sweeps.js';
 
 test('a failed trial records its error and the sweep goes on', { timeout: 180_000 }, async () => {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), 'attn-sweep-fail-')), 'sweep');
@@ -17,12 +18,7 @@ test('a failed trial records its error and the sweep goes on', { timeout: 180_00
       graphFile: 'se-probe-net',
       // A 64×64 window over a 28×28 image: a shape error in the second trial only.
       params: ['pool.size=64,4'],
-      strategy: 'grid',
-      seed: 0,
-      metric: 'val_accuracy',
-      goal: 'max',
-      earlyStop: 'median',
-      dataset: 'mnist',
+      ...MNIST_GRID,
       limit: 100,
       backend: 'cpu',
       train: { epochs: 1, batchSize: 20 },

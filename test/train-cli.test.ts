@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../engine/cli.js';
 import { tinyMlp } from './train-fixtures.js';
+import { flags } from './helpers/cli.js';
 
 test('attn train --json: one event per line, done last with backend, samples/s and validation accuracy', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'attn-cli-'));
@@ -16,27 +17,7 @@ test('attn train --json: one event per line, done last with backend, samples/s a
   const errs: string[] = [];
   const run = path.join(dir, 'run');
   const code = await main(
-    [
-      'train',
-      file,
-      '--dataset',
-      'mnist',
-      '--limit',
-      '300',
-      '--epochs',
-      '2',
-      '--batch-size',
-      '25',
-      '--lr',
-      '0.01',
-      '--backend',
-      'cpu',
-      '--seed',
-      '3',
-      '--out',
-      run,
-      '--json',
-    ],
+    ['train', file, ...flags({ dataset: 'mnist', limit: 300, epochs: 2, batchSize: 25, lr: 0.01, backend: 'cpu', seed: 3, out: run, json: true })],
     {
       log: (s) => lines.push(s),
       err: (s) => errs.push(s),

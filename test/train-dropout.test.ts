@@ -17,7 +17,7 @@ import { RunFolder } from '../engine/runs/index.js';
 import { Trainer, type TrainerOptions } from '../engine/train/trainer.js';
 import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { graphOf } from './train-fixtures.js';
-import { chain } from './helpers/graphs.js';
+import { chain, type NodeSpec } from './helpers/graphs.js';
 
 /** 28×28×1 → flatten → dropout 0.2 → dense 16 ReLU → dropout 0.5 → 10-way softmax. */
 function dropoutMlp(seed?: number): GraphFile {
@@ -37,50 +37,30 @@ function dropoutMlp(seed?: number): GraphFile {
   return seed === undefined ? g : { ...g, seed };
 }
 
-/** A vector through one Dropout block: the output is the scaled mask times the input. */
-function dropoutOnly(rate: number, seed: number): GraphFile {
-  const g = graphOf(
-    'dropout-only',
-    [
-      ['in', 'io.input', { kind: 'vector', features: 500 }],
-      ['drop', 'core.dropout', { rate }],
-      ['out', 'io.output', { loss: 'none' }],
-    ],
-    chain('in', 'drop', 'out'),
-  );
-  return { ...g, seed };
+/** An Input, one block (fed on its port `into`) and an Output without a loss: the graph `name`, seeded. */
+function throughOne(name: string, seed: number, input: Record<string, unknown>, block: NodeSpec, into = 'in'): GraphFile {
+  const id = block[0];
+  const nodes: NodeSpec[] = [['in', 'io.input', input], block, ['out', 'io.output', { loss: 'none' }]];
+  return {
+    ...graphOf(name, nodes, [
+      ['in.out', `${id}.${into}`],
+      [`${id}.out`, 'out.in'],
+    ]),
+    seed,
+  };
 }
+
+const SEQUENCE = { kind: 'sequence', length: 6, features: 8 };
+
+/** A vector through one Dropout block: the output is the scaled mask times the input. */
+const dropoutOnly = (rate: number, seed: number) => throughOne('dropout-only', seed, { kind: 'vector', features: 500 }, ['drop', 'core.dropout', { rate }]);
 
 /** A sequence through a Transformer encoder layer (dropout on the attention weights, in the feed-forward network and on both sublayers). */
-function transformer(seed: number): GraphFile {
-  const g = graphOf(
-    'dropout-transformer',
-    [
-      ['in', 'io.input', { kind: 'sequence', length: 6, features: 8 }],
-      ['enc', 'attention.transformerEncoder', { heads: 2, ffDim: 16, dropout: 0.3 }],
-      ['out', 'io.output', { loss: 'none' }],
-    ],
-    chain('in', 'enc', 'out'),
-  );
-  return { ...g, seed };
-}
+const transformer = (seed: number) =>
+  throughOne('dropout-transformer', seed, SEQUENCE, ['enc', 'attention.transformerEncoder', { heads: 2, ffDim: 16, dropout: 0.3 }]);
 
 /** Multi-head self-attention whose only dropout is on the attention weights (DotProductAttention). */
-function multiHead(seed: number): GraphFile {
-  const g = graphOf(
-    'dropout-multi-head',
-    [
-      ['in', 'io.input', { kind: 'sequence', length: 6, features: 8 }],
-      ['mha', 'attention.multiHead', { heads: 2, dropout: 0.5 }],
-      ['out', 'io.output', { loss: 'none' }],
-    ],
-    [
-      ['in.out', 'mha.query'],
-      ['mha.out', 'out.in'],
-    ],
-  );
-  return { ...g, seed };
-}
+const multiHead = (seed: number) => throughOne('dropout-multi-head', seed, SEQUENCE, ['mha', 'attention.multiHead', { heads: 2, dropout: 0.5 }], 'query');
 
 const CONFIG = { epochs: 2, batchSize: 32, optimizer: 'adam', lr: 0.01, seed: 3 } as const;
 let data: Promise<PreparedData> | undefined;

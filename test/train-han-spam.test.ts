@@ -6,14 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { attn } from './helpers/cli.js';
-import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
+import { skipWithoutTorch } from './helpers/torch.js';
 import { prepareData } from '../engine/data/index.js';
-import { encodeTexts, vocabularySchema } from '../engine/data/text.js';
+import { encodeTexts } from '../engine/data/text.js';
+import { runPythonTextEntry, trainOnSpam } from './helpers/text-runs.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../templates/han-spam.attn.json', import.meta.url));
 const SCRATCH = fileURLToPath(new URL('../../exports-under-test/', import.meta.url));
@@ -27,14 +27,7 @@ const TEXTS = [
 ];
 
 test('han-spam: a short run beats the class priors; word and sentence attention in the run; PyTorch and tfjs exports predict as attn does', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'attn-han-spam-'));
-  const run = path.join(dir, 'run');
-  const r = await attn('train', TEMPLATE, '--dataset', 'spam', '--epochs', '2', '--limit', String(LIMIT), '--json', '--out', run);
-  assert.equal(r.code, 0, r.stderr);
-  const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { type: string; metrics: Record<string, number>; samplesPerSec: number };
-  assert.equal(done.type, 'done');
-
-  const vocabulary = vocabularySchema.parse(JSON.parse(readFileSync(path.join(run, 'vocabulary.json'), 'utf8')));
+  const { dir, run, done, vocabulary } = await trainOnSpam(TEMPLATE, { epochs: 2, limit: LIMIT });
   assert.equal(vocabulary.maxSentences, SENTENCES, "the run's vocabulary splits sentences as the graph's input wants");
   assert.equal(vocabulary.maxLength, WORDS);
 
@@ -76,17 +69,7 @@ test('han-spam: a short run beats the class priors; word and sentence attention 
   const out = path.join(dir, 'torch', 'han.py');
   const exported = await attn('export', TEMPLATE, '--to', 'pytorch', '--weights', run, '--out', out);
   assert.equal(exported.code, 0, exported.stderr);
-  const script = [
-    'import importlib.util, json, sys',
-    'spec = importlib.util.spec_from_file_location("entry", sys.argv[1])',
-    'entry = importlib.util.module_from_spec(spec); spec.loader.exec_module(entry)',
-    'texts = json.loads(sys.argv[2])',
-    'probs = entry.predict_texts(texts)',
-    'print(json.dumps({"ids": entry.encode(texts, entry.load_vocabulary()), "probs": [float(p) for p in probs.reshape(-1)]}))',
-  ].join('\n');
-  const py = spawnSync(PYTHON, ['-c', script, path.join(dir, 'torch', 'han_text.py'), JSON.stringify(TEXTS)], { encoding: 'utf8', timeout: 240_000 });
-  assert.equal(py.status, 0, py.stderr);
-  const got = JSON.parse(py.stdout) as { ids: number[][][]; probs: number[] };
+  const got = runPythonTextEntry<number[][][]>(path.join(dir, 'torch', 'han_text.py'), TEXTS);
   assert.deepEqual(got.ids.flat(2), Array.from(encodeTexts(TEXTS, vocabulary)), "Python's tokenizer splits sentences and gives the ids attn's gives");
   got.probs.forEach((p, i) => assert.ok(Math.abs(p - want.data[i]) < 1e-4, `probability ${i}: PyTorch ${p}, tfjs (attn predict) ${want.data[i]}`));
 });

@@ -21,6 +21,7 @@ import {
 import { selectBackend } from '../engine/backends/select.js';
 import { tinyMlp } from './train-fixtures.js';
 import { tfReady } from './helpers/tf.js';
+import { flags } from './helpers/cli.js';
 
 test('the estimate: weights, gradients and optimizer slots, plus layer outputs per sample times the batch', async () => {
   const tf = await tfReady;
@@ -62,23 +63,7 @@ test('attn train refuses a batch over the budget before the first batch, and tra
   const train = async (batch: number) => {
     const lines: string[] = [];
     const code = await main(
-      [
-        'train',
-        file,
-        '--dataset',
-        'mnist',
-        '--limit',
-        '400',
-        '--epochs',
-        '1',
-        '--batch-size',
-        String(batch),
-        '--backend',
-        'cpu',
-        '--out',
-        path.join(dir, `run-${batch}`),
-        '--json',
-      ],
+      ['train', file, ...flags({ dataset: 'mnist', limit: 400, epochs: 1, batchSize: batch, backend: 'cpu', out: path.join(dir, `run-${batch}`), json: true })],
       {
         log: (s) => lines.push(s),
         err: (s) => lines.push(s),

@@ -1,6 +1,6 @@
 import { defineBlock, ShapeError, type Shape } from './contract.js';
 import { fmtShape } from './shape-rules.js';
-import { mergeInputs } from './elementwise.js';
+import { merged, mergedList, mergeInputs } from './elementwise.js';
 import { kerasLayer, tsLayer } from './emit/snippets.js';
 import { torchDim } from './emit/format.js';
 
@@ -34,41 +34,18 @@ export default defineBlock({
     return { out };
   },
   build(tf, { params: p, inputs, name }) {
-    const xs = mergeInputs(p.inputs).map((port) => inputs[port.name]);
+    const xs = merged(p.inputs, inputs);
     return { out: tf.layers.concatenate({ axis: p.axis, name }).apply(xs) as never };
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [
-        tsLayer(
-          outputs.out,
-          'concatenate',
-          { axis: p.axis, name: layer },
-          `[${mergeInputs(p.inputs)
-            .map((q) => inputs[q.name])
-            .join(', ')}]`,
-        ),
-      ],
+      body: [tsLayer(outputs.out, 'concatenate', { axis: p.axis, name: layer }, mergedList(p.inputs, inputs))],
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [
-        kerasLayer(
-          outputs.out,
-          'Concatenate',
-          [],
-          { axis: p.axis, name: layer },
-          `[${mergeInputs(p.inputs)
-            .map((q) => inputs[q.name])
-            .join(', ')}]`,
-        ),
-      ],
+      body: [kerasLayer(outputs.out, 'Concatenate', [], { axis: p.axis, name: layer }, mergedList(p.inputs, inputs))],
     }),
     pytorch: ({ params: p, inputs, inputShapes, outputs }) => ({
-      body: [
-        `${outputs.out} = torch.cat([${mergeInputs(p.inputs)
-          .map((q) => inputs[q.name])
-          .join(', ')}], dim=${torchDim(p.axis, inputShapes.in1.length)})`,
-      ],
+      body: [`${outputs.out} = torch.cat(${mergedList(p.inputs, inputs)}, dim=${torchDim(p.axis, inputShapes.in1.length)})`],
     }),
   },
   examples: [

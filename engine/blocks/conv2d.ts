@@ -1,6 +1,12 @@
 import { defineBlock } from './contract.js';
-import { emitZeroPad, explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad } from './window2d.js';
+import { convWindowParams, emitZeroPad, padForWindow, torchExplicitPadding, window2dShape, windowSettings } from './window2d.js';
 import { CONV_KERNEL_TO_TORCH, kerasLayer, torchActivation, torchWindowPadding, tsLayer } from './emit/snippets.js';
+
+/** The bias and activation settings of an exported layer, tfjs's defaults (a bias, "linear") left out. */
+const biasAndActivation = (p: { useBias: boolean; activation: string }) => ({
+  bias: p.useBias ? undefined : false,
+  activation: p.activation === 'linear' ? undefined : p.activation,
+});
 
 export default defineBlock({
   type: 'core.conv2d',
@@ -12,10 +18,7 @@ export default defineBlock({
     'Turn the bias off when a BatchNorm follows, as torchvision does.',
   params: {
     filters: { type: 'int', default: 32, min: 1, max: 100000, doc: 'Output channels.' },
-    kernel: { type: 'int', default: 3, min: 1, max: 64, doc: 'Kernel size (square).' },
-    stride: { type: 'int', default: 1, min: 1, max: 64, doc: 'Stride along height and width.' },
-    ...paddingParams,
-    dilation: { type: 'int', default: 1, min: 1, max: 64, doc: 'Dilation rate (only with stride 1).' },
+    ...convWindowParams,
     useBias: { type: 'bool', default: true, doc: 'Add a learned bias per filter.' },
     activation: { type: 'enum', options: ['linear', 'relu'], default: 'linear', doc: 'Activation after the convolution.' },
   },
@@ -26,8 +29,6 @@ export default defineBlock({
     return { out: [b, oh, ow, p.filters] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const sides = explicitPadding(p);
-    const x = sides ? zeroPad(tf, inputs.in, sides, name) : inputs.in;
     const layer = tf.layers.conv2d({
       filters: p.filters,
       kernelSize: p.kernel,
@@ -39,54 +40,21 @@ export default defineBlock({
       kernelInitializer: init.glorotUniform(),
       name,
     });
-    return { out: layer.apply(x) as never };
+    return { out: layer.apply(padForWindow(tf, inputs.in, p, name)) as never };
   },
   emit: {
     // Explicit padding exports as a zero-padding layer before a "valid" convolution, as it builds.
     tfjs({ params: p, inputs, outputs, layer }) {
-      const pad = emitZeroPad('tfjs', p, inputs.in, outputs.out, layer);
-      return {
-        body: [
-          ...pad.body,
-          tsLayer(
-            outputs.out,
-            'conv2d',
-            {
-              filters: p.filters,
-              kernelSize: p.kernel,
-              strides: p.stride === 1 ? undefined : p.stride,
-              padding: p.padding === 'explicit' ? 'valid' : p.padding,
-              dilationRate: p.dilation === 1 ? undefined : p.dilation,
-              useBias: p.useBias ? undefined : false,
-              activation: p.activation === 'linear' ? undefined : p.activation,
-              name: layer,
-            },
-            pad.x,
-          ),
-        ],
-      };
+      const { x, body } = emitZeroPad('tfjs', p, inputs.in, outputs.out, layer);
+      const { bias, activation } = biasAndActivation(p);
+      const config = { filters: p.filters, kernelSize: p.kernel, ...windowSettings('tfjs', p), useBias: bias, activation, name: layer };
+      return { body: [...body, tsLayer(outputs.out, 'conv2d', config, x)] };
     },
     keras({ params: p, inputs, outputs, layer }) {
-      const pad = emitZeroPad('keras', p, inputs.in, outputs.out, layer);
-      return {
-        body: [
-          ...pad.body,
-          kerasLayer(
-            outputs.out,
-            'Conv2D',
-            [p.filters, p.kernel],
-            {
-              strides: p.stride === 1 ? undefined : p.stride,
-              padding: p.padding === 'explicit' ? 'valid' : p.padding,
-              dilation_rate: p.dilation === 1 ? undefined : p.dilation,
-              use_bias: p.useBias ? undefined : false,
-              activation: p.activation === 'linear' ? undefined : p.activation,
-              name: layer,
-            },
-            pad.x,
-          ),
-        ],
-      };
+      const { x, body } = emitZeroPad('keras', p, inputs.in, outputs.out, layer);
+      const { bias, activation } = biasAndActivation(p);
+      const config = { ...windowSettings('keras', p), use_bias: bias, activation, name: layer };
+      return { body: [...body, kerasLayer(outputs.out, 'Conv2D', [p.filters, p.kernel], config, x)] };
     },
     pytorch({ params: p, inputs, inputShapes, outputs, name }) {
       const x = inputShapes.in;

@@ -2,7 +2,7 @@ import type { LayerVariable, Shape as TfShape } from '@tensorflow/tfjs';
 import { defineBlock, type Initializer, type Tensor, type TF } from './contract.js';
 import { customLayer } from './custom-layer.js';
 import { windowOut } from './shape-rules.js';
-import { emitZeroPad, explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad } from './window2d.js';
+import { convWindowParams, emitZeroPad, padForWindow, torchExplicitPadding, window2dShape, windowSettings } from './window2d.js';
 import { kerasLayer, torchWindowPadding, tsLayer, tsObject } from './emit/snippets.js';
 
 interface DepthwiseArgs {
@@ -145,6 +145,9 @@ class DilatedDepthwiseConv2D extends tf.layers.Layer {
 }
 tf.serialization.registerClass(DilatedDepthwiseConv2D);`;
 
+/** The depth multiplier as an exported layer's setting, tfjs's default 1 left out. */
+const unlessOne = (m: number) => (m === 1 ? undefined : m);
+
 export default defineBlock({
   type: 'core.depthwiseConv2d',
   label: 'DepthwiseConv2D',
@@ -156,10 +159,7 @@ export default defineBlock({
     'and dilation behave as in Conv2D; dilation > 1 needs stride 1.',
   paper: 'Howard et al. (2017). MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications.',
   params: {
-    kernel: { type: 'int', default: 3, min: 1, max: 64, doc: 'Kernel size (square).' },
-    stride: { type: 'int', default: 1, min: 1, max: 64, doc: 'Stride along height and width.' },
-    ...paddingParams,
-    dilation: { type: 'int', default: 1, min: 1, max: 64, doc: 'Dilation rate (only with stride 1).' },
+    ...convWindowParams,
     depthMultiplier: { type: 'int', default: 1, min: 1, max: 256, doc: 'Output channels per input channel.' },
     useBias: { type: 'bool', default: true, doc: 'Add a learned bias per output channel.' },
   },
@@ -171,8 +171,6 @@ export default defineBlock({
     return { out: [b, oh, ow, c === null ? null : c * p.depthMultiplier] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const sides = explicitPadding(p);
-    const x = sides ? zeroPad(tf, inputs.in, sides, name) : inputs.in;
     const padding = p.padding === 'explicit' ? 'valid' : p.padding;
     const layer =
       p.dilation === 1
@@ -186,32 +184,23 @@ export default defineBlock({
             name,
           })
         : new (dilatedDepthwiseConv2dLayer(tf))({ ...p, padding, depthwiseInitializer: init.glorotUniform(), name });
-    return { out: layer.apply(x) as never };
+    return { out: layer.apply(padForWindow(tf, inputs.in, p, name)) as never };
   },
   emit: {
     tfjs({ params: p, inputs, outputs, layer }) {
       // Explicit padding: a zero-padding layer, then a "valid" window, as the builder does.
       const { x, body: pad } = emitZeroPad('tfjs', p, inputs.in, outputs.out, layer);
       const padding = p.padding === 'explicit' ? 'valid' : p.padding;
-      if (p.dilation === 1)
-        return {
-          body: [
-            ...pad,
-            tsLayer(
-              outputs.out,
-              'depthwiseConv2d',
-              {
-                kernelSize: p.kernel,
-                strides: p.stride === 1 ? undefined : p.stride,
-                padding,
-                depthMultiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier,
-                useBias: p.useBias ? undefined : false,
-                name: layer,
-              },
-              x,
-            ),
-          ],
+      if (p.dilation === 1) {
+        const config = {
+          kernelSize: p.kernel,
+          ...windowSettings('tfjs', p),
+          depthMultiplier: unlessOne(p.depthMultiplier),
+          useBias: p.useBias ? undefined : false,
+          name: layer,
         };
+        return { body: [...pad, tsLayer(outputs.out, 'depthwiseConv2d', config, x)] };
+      }
       const args = { kernel: p.kernel, depthMultiplier: p.depthMultiplier, padding, dilation: p.dilation, useBias: p.useBias, name: layer };
       return {
         body: [...pad, `const ${outputs.out} = new DilatedDepthwiseConv2D(${tsObject(args)}).apply(${x}) as tf.SymbolicTensor;`],
@@ -219,26 +208,9 @@ export default defineBlock({
       };
     },
     keras({ params: p, inputs, outputs, layer }) {
-      const pad = emitZeroPad('keras', p, inputs.in, outputs.out, layer);
-      return {
-        body: [
-          ...pad.body,
-          kerasLayer(
-            outputs.out,
-            'DepthwiseConv2D',
-            [p.kernel],
-            {
-              strides: p.stride === 1 ? undefined : p.stride,
-              padding: p.padding === 'explicit' ? 'valid' : p.padding,
-              depth_multiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier,
-              dilation_rate: p.dilation === 1 ? undefined : p.dilation,
-              use_bias: p.useBias ? undefined : false,
-              name: layer,
-            },
-            pad.x,
-          ),
-        ],
-      };
+      const { x, body } = emitZeroPad('keras', p, inputs.in, outputs.out, layer);
+      const config = { ...windowSettings('keras', p), depth_multiplier: unlessOne(p.depthMultiplier), use_bias: p.useBias ? undefined : false, name: layer };
+      return { body: [...body, kerasLayer(outputs.out, 'DepthwiseConv2D', [p.kernel], config, x)] };
     },
     pytorch({ params: p, inputs, inputShapes, outputs, name }) {
       const x = inputShapes.in;

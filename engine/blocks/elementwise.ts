@@ -7,6 +7,12 @@ const countParam = { type: 'int', default: 2, min: 2, max: 8, doc: 'Number of in
 
 export const mergeInputs = (n: number): PortDef[] => Array.from({ length: n }, (_, i) => ({ name: `in${i + 1}`, doc: `Input ${i + 1}.` }));
 
+/** What a merge of `n` inputs is given on its ports, in port order: tensors (build) or their names in exported code. */
+export const merged = <T>(n: number, inputs: Record<string, T>): T[] => mergeInputs(n).map((port) => inputs[port.name]);
+
+/** The names of a merge's inputs as a list in exported code: `[a, b]`. */
+export const mergedList = (n: number, inputs: Record<string, string>) => `[${merged(n, inputs).join(', ')}]`;
+
 function broadcastAll(inputs: Record<string, Shape>, n: number): Shape {
   let out = inputs.in1;
   for (let i = 2; i <= n; i++) out = broadcast(out, inputs[`in${i}`], `in${i}`);
@@ -26,35 +32,16 @@ function elementwise(op: 'add' | 'multiply', label: string, doc: string) {
       return { out: broadcastAll(inputs, params.inputs) };
     },
     build(tf, { params, inputs, name }) {
-      const xs = mergeInputs(params.inputs).map((port) => inputs[port.name]);
+      const xs = merged(params.inputs, inputs);
       const layer = op === 'add' ? tf.layers.add({ name }) : tf.layers.multiply({ name });
       return { out: layer.apply(xs) as never };
     },
     emit: {
       tfjs: ({ params, inputs, outputs, layer }) => ({
-        body: [
-          tsLayer(
-            outputs.out,
-            op,
-            { name: layer },
-            `[${mergeInputs(params.inputs)
-              .map((q) => inputs[q.name])
-              .join(', ')}]`,
-          ),
-        ],
+        body: [tsLayer(outputs.out, op, { name: layer }, mergedList(params.inputs, inputs))],
       }),
       keras: ({ params, inputs, outputs, layer }) => ({
-        body: [
-          kerasLayer(
-            outputs.out,
-            op === 'add' ? 'Add' : 'Multiply',
-            [],
-            { name: layer },
-            `[${mergeInputs(params.inputs)
-              .map((q) => inputs[q.name])
-              .join(', ')}]`,
-          ),
-        ],
+        body: [kerasLayer(outputs.out, op === 'add' ? 'Add' : 'Multiply', [], { name: layer }, mergedList(params.inputs, inputs))],
       }),
       pytorch({ params, inputs, inputShapes, outputs }) {
         const ports = mergeInputs(params.inputs).map((q) => q.name);

@@ -17,6 +17,21 @@ const POOL = '_pool';
 /** The encoder's settings as the recurrent block's. */
 const encoderOf = (p: { units: number; bidirectional: boolean }) => ({ units: p.units, returnSequences: true, bidirectional: p.bidirectional });
 
+/** The names the tfjs and Keras emitters give the values inside the node, after its output `out`. */
+const valuesOf = (out: string) => (what: string) => `${out}_${what}`;
+
+/** The attention pooling of the sentences' word states `v('states')` (masked by `v('mask')`), written by the pooling block itself. */
+const emitPooling = (target: 'tfjs' | 'keras', units: number, v: (what: string) => string, masked: boolean, layer: string) =>
+  attentionPooling.emit![target]!({
+    params: { units },
+    inputs: { in: v('states'), ...(masked && { mask: v('mask') }) },
+    outputs: { out: v('pooled'), weights: v('weights') },
+    inputShapes: {},
+    outputShapes: {},
+    name: v('pool'),
+    layer: `${layer}${POOL}`,
+  });
+
 export default defineBlock({
   type: 'core.perSentence',
   label: 'Per sentence: word encoder + attention (HAN)',
@@ -83,16 +98,8 @@ export default defineBlock({
       const s = inputShapes.in[1];
       const axis = (op: SentenceOp, x: string, suffix: string) =>
         `new (sentenceAxisLayer(tf))(${tsObject({ op, sentences: s, name: `${layer}_${suffix}` })}).apply(${x}) as tf.SymbolicTensor`;
-      const v = (what: string) => `${o.out}_${what}`;
-      const pooled = attentionPooling.emit!.tfjs!({
-        params: { units: p.attentionUnits },
-        inputs: { in: v('states'), ...(i.mask && { mask: v('mask') }) },
-        outputs: { out: v('pooled'), weights: v('weights') },
-        inputShapes: {},
-        outputShapes: {},
-        name: v('pool'),
-        layer: `${layer}${POOL}`,
-      });
+      const v = valuesOf(o.out);
+      const pooled = emitPooling('tfjs', p.attentionUnits, v, i.mask !== undefined, layer);
       return {
         body: [
           `const ${v('words')} = ${axis('fold', i.in, 'fold')};`,
@@ -109,16 +116,8 @@ export default defineBlock({
     keras: ({ params: p, inputs: i, outputs: o, inputShapes, layer }) => {
       const [, s, w, d] = inputShapes.in;
       const h = p.bidirectional ? 2 * p.units : p.units;
-      const v = (what: string) => `${o.out}_${what}`;
-      const pooled = attentionPooling.emit!.keras!({
-        params: { units: p.attentionUnits },
-        inputs: { in: v('states'), ...(i.mask && { mask: v('mask') }) },
-        outputs: { out: v('pooled'), weights: v('weights') },
-        inputShapes: {},
-        outputShapes: {},
-        name: v('pool'),
-        layer: `${layer}${POOL}`,
-      });
+      const v = valuesOf(o.out);
+      const pooled = emitPooling('keras', p.attentionUnits, v, i.mask !== undefined, layer);
       return {
         body: [
           `# ${layer}: the word encoder and attention read the B*S sentences as one batch`,

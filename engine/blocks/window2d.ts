@@ -1,7 +1,7 @@
 // What every 2-D sliding window shares (convolutions, pooling): the shape rule and
 // padding. Besides TensorFlow's "same"/"valid", padding may be written as
 // researchers write it: explicit pixels per side, with PyTorch's semantics.
-import { ShapeError, type Dim, type EnumParam, type IntListParam, type SymbolicTensor, type TF } from './contract.js';
+import { ShapeError, type Dim, type EnumParam, type IntListParam, type IntParam, type SymbolicTensor, type TF } from './contract.js';
 import { expectRank, positive, windowOut } from './shape-rules.js';
 import { kerasLayer, tsLayer } from './emit/snippets.js';
 
@@ -38,6 +38,14 @@ export const paddingParams: { padding: EnumParam<Padding>; pads: IntListParam } 
     max: 64,
     doc: "With explicit padding: one number for every side, [height, width] as PyTorch's padding=(ph, pw), or [top, bottom, left, right].",
   },
+};
+
+/** A convolution's window: square kernel, stride, padding and dilation, in the order the inspector lists them. */
+export const convWindowParams: { kernel: IntParam; stride: IntParam } & typeof paddingParams & { dilation: IntParam } = {
+  kernel: { type: 'int', default: 3, min: 1, max: 64, doc: 'Kernel size (square).' },
+  stride: { type: 'int', default: 1, min: 1, max: 64, doc: 'Stride along height and width.' },
+  ...paddingParams,
+  dilation: { type: 'int', default: 1, min: 1, max: 64, doc: 'Dilation rate (only with stride 1).' },
 };
 
 /** The explicit pads as [top, bottom, left, right]; throws naming the port when the list has 3 entries. */
@@ -106,6 +114,12 @@ export function zeroPad(tf: TF, x: SymbolicTensor, [t, b, l, r]: Sides, name: st
     .apply(x) as SymbolicTensor;
 }
 
+/** The tensor a window reads in build(): the input, zero-padded first where the padding is explicit. */
+export function padForWindow(tf: TF, x: SymbolicTensor, w: Window2d, name: string): SymbolicTensor {
+  const sides = explicitPadding(w);
+  return sides ? zeroPad(tf, x, sides, name) : x;
+}
+
 /**
  * Explicit padding in exported tfjs or Keras code: a zero-padding layer before the "valid"
  * window, as build() does. `x` is the tensor the window then reads.
@@ -132,4 +146,12 @@ export function torchExplicitPadding(pads: readonly number[]): { arg: string; pa
   const [t, b, l, r] = explicitSides(pads);
   if (t === b && l === r) return { arg: t === l ? String(t) : `(${t}, ${l})` };
   return { arg: '0', pad: [l, r, t, b] };
+}
+
+/** The window's stride, padding and dilation as an exported tfjs or Keras layer's settings, tfjs's defaults left out. */
+export function windowSettings(lang: 'tfjs' | 'keras', w: Window2d): Record<string, unknown> {
+  const strides = w.stride === 1 ? undefined : w.stride;
+  const padding = w.padding === 'explicit' ? 'valid' : w.padding;
+  const dilation = w.dilation === 1 ? undefined : w.dilation;
+  return lang === 'tfjs' ? { strides, padding, dilationRate: dilation } : { strides, padding, dilation_rate: dilation };
 }

@@ -2,11 +2,11 @@
 // process sent them, not the epoch's running mean (browser mode, headless Chromium).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { RunFolder } from '../../engine/runs/run-folder.js';
-import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
-import { openTemplate, setField, waitForState } from './training-page.js';
+import { browserModeSuite, copyTemplates, skipReason, withEditor } from './harness.js';
+import { fillTrainingForm, openTemplate, waitForState } from './training-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -14,19 +14,12 @@ if (skip) console.log(`# NOTICE: ${skip}`);
 const BENCH = 'bench-se-cnn.attn.json';
 
 describe('per-batch chart (browser mode, headless Chromium)', { skip, timeout: 240_000 }, () => {
-  const env = browserModeSuite(async (workspace) => {
-    await copyFile(path.join(ROOT, 'templates', BENCH), path.join(workspace, BENCH));
-  });
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [BENCH]));
 
   test("the per-batch chart's points are the batches' own values the process sent, not running means", async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await openTemplate(page, BENCH);
-      await page.getByTestId('dock-tab-training').click();
-      await page.getByTestId('train-dataset').selectOption('mnist');
-      await setField(page, 'limit', 320);
-      await setField(page, 'epochs', 1);
-      await setField(page, 'batchSize', 8);
+      await fillTrainingForm(page, { dataset: 'mnist', limit: 320, epochs: 1, batchSize: 8 });
       await page.getByTestId('train-start').click();
 
       // The chart's newest point (step loss accuracy), read as the run goes.
@@ -65,8 +58,6 @@ describe('per-batch chart (browser mode, headless Chromium)', { skip, timeout: 2
         'some batch has a higher loss than the one before',
       );
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -3,10 +3,8 @@
 // dragged, nodes outside stay, and one undo puts frame and node back together.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
+import { browserModeSuite, copyTemplates, openFile, skipReason, withEditor } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -28,16 +26,11 @@ async function dragBy(page: Page, from: { x: number; y: number }, dx: number, dy
 }
 
 describe('comment frames carry their nodes (browser mode, headless Chromium)', { skip, timeout: 120_000 }, () => {
-  const env = browserModeSuite(async (workspace) => {
-    await copyFile(path.join(ROOT, 'templates', TEMPLATE), path.join(workspace, TEMPLATE));
-  });
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [TEMPLATE]));
 
   test('dragging a frame moves the node inside it, not the others; one undo restores both', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
-      await page.getByTestId('cmd-file.open').click();
-      await page.getByTestId(`file-entry-${TEMPLATE}`).click();
-      await page.getByTestId('node-conv1').waitFor();
+    await withEditor(env, async ({ page, errors }) => {
+      await openFile(page, TEMPLATE, 'node-conv1');
 
       // A comment on the empty canvas below the nodes, from the canvas menu.
       const canvas = await box(page, 'canvas');
@@ -87,8 +80,6 @@ describe('comment frames carry their nodes (browser mode, headless Chromium)', {
       );
       assert.deepEqual(moved(frame, await box(page, 'comment-comment1')), [0, 0], 'the frame is back too');
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -3,11 +3,9 @@
 // main window's dock is gone, and closing the window (or Attach) brings it back.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
-import { openTemplate, setField, type PageGlobals } from './training-page.js';
+import { browserModeSuite, copyTemplates, skipReason, withEditor } from './harness.js';
+import { fillTrainingForm, openTemplate, type PageGlobals } from './training-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -29,19 +27,12 @@ const pointsAbove = (n: number) =>
   Number((globalThis as unknown as PageGlobals).document.querySelector('[data-testid="chart-batch"]')?.getAttribute('data-points')) > n;
 
 describe('detachable dock (browser mode, headless Chromium)', { skip, timeout: 240_000 }, () => {
-  const env = browserModeSuite(async (workspace) => {
-    await copyFile(path.join(ROOT, 'templates', BENCH), path.join(workspace, BENCH));
-  });
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [BENCH]));
 
   test('Detach opens the dock in a second window that follows the live run; closing it brings the dock back', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ context, page, errors }) => {
       await openTemplate(page, BENCH);
-      await page.getByTestId('dock-tab-training').click();
-      await page.getByTestId('train-dataset').selectOption('mnist');
-      await setField(page, 'limit', 4096);
-      await setField(page, 'epochs', 4);
-      await setField(page, 'batchSize', 8);
+      await fillTrainingForm(page, { dataset: 'mnist', limit: 4096, epochs: 4, batchSize: 8 });
       await page.getByTestId('train-start').click();
       await page.waitForFunction(pointsAbove, 1, { timeout: 90_000 });
 
@@ -84,8 +75,6 @@ describe('detachable dock (browser mode, headless Chromium)', { skip, timeout: 2
 
       await page.getByTestId('train-stop').click();
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

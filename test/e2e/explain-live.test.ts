@@ -6,11 +6,9 @@
 // Runs tab reads it back from the run folder.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, openEditor, ROOT, skipReason } from './harness.js';
-import { drawnColours, openTemplate, setField, text, waitForState } from './training-page.js';
+import { browserModeSuite, copyTemplates, skipReason, withEditor } from './harness.js';
+import { drawnColours, fillTrainingForm, openTemplate, text, waitForState } from './training-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -20,32 +18,27 @@ const CNN = 'mnist-cnn.attn.json';
 
 /** Trains the open template on a little MNIST with a probe every 2 batches, and waits for the end. */
 async function trainBriefly(page: Page): Promise<void> {
-  await page.getByTestId('dock-tab-training').click();
-  await page.getByTestId('train-dataset').selectOption('mnist');
-  await setField(page, 'limit', 128);
-  await setField(page, 'epochs', 1);
-  await setField(page, 'batchSize', 16);
-  await setField(page, 'probeEvery', 2);
-  await setField(page, 'probeIntervalMs', 0);
+  await fillTrainingForm(page, { dataset: 'mnist', limit: 128, epochs: 1, batchSize: 16, probeEvery: 2, probeIntervalMs: 0 });
   await page.getByTestId('train-start').click();
   await waitForState(page, 'done', 240_000);
 }
 
-/** A fingerprint of what the canvases inside `scope` show. */
+// Page functions (serialised one by one, so each spells out the page's globals).
+interface CanvasDom {
+  document: { querySelector(s: string): { toDataURL(): string } | null };
+}
+/** A fingerprint of what the canvas inside `scope` shows. */
 const pixels = (page: Page, scope: string) =>
-  page.evaluate((sel) => {
-    const c = (globalThis as unknown as { document: { querySelector(s: string): { toDataURL(): string } | null } }).document.querySelector(sel);
-    return c?.toDataURL() ?? '';
-  }, `${scope} canvas`);
+  page.evaluate((sel) => (globalThis as unknown as CanvasDom).document.querySelector(sel)?.toDataURL() ?? '', `${scope} canvas`);
+/** The canvas inside `scope` no longer shows the fingerprint `was`. */
+const redrawn = ([scope, was]: readonly [string, string]) =>
+  (globalThis as unknown as CanvasDom).document.querySelector(`${scope} canvas`)?.toDataURL() !== was;
 
 describe('the explanation panel in the Attention dock (browser mode, headless Chromium)', { skip, timeout: 600_000 }, () => {
-  const env = browserModeSuite(async (workspace) => {
-    for (const t of [VIT, CNN]) await copyFile(path.join(ROOT, 'templates', t), path.join(workspace, t));
-  });
+  const env = browserModeSuite((workspace) => copyTemplates(workspace, [VIT, CNN]));
 
   test("the tiny ViT's rollout panel: drawn over the sample, colour map and opacity apply, the slider scrubs it, and it comes back from the Runs tab", async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await openTemplate(page, VIT);
       await trainBriefly(page);
       const runId = (await text(page, 'train-run-id'))!.trim();
@@ -60,25 +53,11 @@ describe('the explanation panel in the Attention dock (browser mode, headless Ch
       // The dock's controls apply to it.
       const before = await pixels(page, figure);
       await page.getByTestId('attention-colormap').selectOption('gray');
-      await page.waitForFunction(
-        ([sel, was]) =>
-          (globalThis as unknown as { document: { querySelector(s: string): { toDataURL(): string } | null } }).document
-            .querySelector(`${sel} canvas`)
-            ?.toDataURL() !== was,
-        [figure, before] as const,
-        { timeout: 10_000 },
-      );
+      await page.waitForFunction(redrawn, [figure, before] as const, { timeout: 10_000 });
       const gray = await pixels(page, figure);
       const slider = (await page.getByTestId('attention-opacity').boundingBox())!;
       await page.mouse.click(slider.x + 2, slider.y + slider.height / 2);
-      await page.waitForFunction(
-        ([sel, was]) =>
-          (globalThis as unknown as { document: { querySelector(s: string): { toDataURL(): string } | null } }).document
-            .querySelector(`${sel} canvas`)
-            ?.toDataURL() !== was,
-        [figure, gray] as const,
-        { timeout: 10_000 },
-      );
+      await page.waitForFunction(redrawn, [figure, gray] as const, { timeout: 10_000 });
       assert.ok(Number(await page.getByTestId('attention-opacity').inputValue()) < 0.1, 'the opacity slider was moved to its low end');
 
       // The step slider goes back to the first probe: the panel shows that step's rollout.
@@ -103,14 +82,11 @@ describe('the explanation panel in the Attention dock (browser mode, headless Ch
       await panel.waitFor({ timeout: 30_000 });
       assert.ok((await drawnColours(page, figure)) > 30, 'the reopened run draws its rollout');
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('a CNN without attention blocks gets a Grad-CAM panel of its predicted class (HiResCAM where Grad-CAM leaves it empty)', async () => {
-    const { context, page, errors } = await openEditor(env.browser, env.server.url);
-    try {
+    await withEditor(env, async ({ page, errors }) => {
       await openTemplate(page, CNN);
       await trainBriefly(page);
       await page.getByTestId('dock-tab-attention').click();
@@ -120,8 +96,6 @@ describe('the explanation panel in the Attention dock (browser mode, headless Ch
       await page.getByTestId('attention-explanation-colour-bar').waitFor();
       assert.ok((await drawnColours(page, '[data-testid="attention-explanation"]')) > 30, 'Grad-CAM is drawn over the digit');
       assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

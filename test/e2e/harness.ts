@@ -106,9 +106,12 @@ export interface OpenPage {
   errors: string[];
 }
 
+/** Settings of the browser context a page opens in (e.g. the system's `colorScheme`). */
+export type EditorContext = Parameters<Browser['newContext']>[0];
+
 /** A fresh browser context (no cookies) with the editor loaded and ready. */
-export async function openEditor(browser: Browser, url: string): Promise<OpenPage> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+export async function openEditor(browser: Browser, url: string, settings?: EditorContext): Promise<OpenPage> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, ...settings });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const errors: string[] = [];
@@ -131,8 +134,12 @@ export async function openFile(page: Page, name: string, ready?: string): Promis
 }
 
 /** Runs `body` on a fresh editor page of the suite's server; the page's context is closed whatever happens. */
-export async function withEditor(env: { server: Served; browser: Browser }, body: (opened: OpenPage) => Promise<void>): Promise<void> {
-  const opened = await openEditor(env.browser, env.server.url);
+export async function withEditor(
+  env: { server: Served; browser: Browser },
+  body: (opened: OpenPage) => Promise<void>,
+  settings?: EditorContext,
+): Promise<void> {
+  const opened = await openEditor(env.browser, env.server.url, settings);
   try {
     await body(opened);
   } finally {

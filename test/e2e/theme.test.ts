@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, skipReason } from './harness.js';
+import { browserModeSuite, skipReason, withEditor } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -142,50 +142,44 @@ describe('theme picker: System / Light / Dark (browser mode, headless Chromium)'
   };
 
   test('system prefers dark: Light turns the chrome light, a reload keeps it, System goes back to dark', async () => {
-    const context = await env.browser.newContext({ viewport: { width: 1200, height: 800 }, colorScheme: 'dark' });
-    try {
-      const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
-      await page.goto(env.server.url);
-      await page.getByTestId('canvas').waitFor();
-      const dark = await chromeColours(page);
-      assertReadable(dark, false);
+    await withEditor(
+      env,
+      async ({ page }) => {
+        const dark = await chromeColours(page);
+        assertReadable(dark, false);
 
-      await chooseTheme(page, 'Light');
-      const light = await chromeColours(page);
-      assertReadable(light, true);
-      assert.notEqual(light.text, dark.text);
+        await chooseTheme(page, 'Light');
+        const light = await chromeColours(page);
+        assertReadable(light, true);
+        assert.notEqual(light.text, dark.text);
 
-      await page.reload();
-      await page.getByTestId('canvas').waitFor();
-      assert.equal(await page.getByTestId('theme-picker').inputValue(), 'light');
-      assert.deepEqual(await chromeColours(page), light);
+        await page.reload();
+        await page.getByTestId('canvas').waitFor();
+        assert.equal(await page.getByTestId('theme-picker').inputValue(), 'light');
+        assert.deepEqual(await chromeColours(page), light);
 
-      await chooseTheme(page, 'System');
-      assert.deepEqual(await chromeColours(page), dark);
+        await chooseTheme(page, 'System');
+        assert.deepEqual(await chromeColours(page), dark);
 
-      // The command, from the keyboard: System -> Light.
-      await page.getByTestId('canvas').click({ position: { x: 40, y: 40 } });
-      await page.keyboard.press('Shift+K');
-      assert.equal(await page.getByTestId('theme-picker').inputValue(), 'light');
-      assert.deepEqual(await chromeColours(page), light);
-    } finally {
-      await context.close();
-    }
+        // The command, from the keyboard: System -> Light.
+        await page.getByTestId('canvas').click({ position: { x: 40, y: 40 } });
+        await page.keyboard.press('Shift+K');
+        assert.equal(await page.getByTestId('theme-picker').inputValue(), 'light');
+        assert.deepEqual(await chromeColours(page), light);
+      },
+      { colorScheme: 'dark' },
+    );
   });
 
   test('system prefers light: Dark turns the chrome dark', async () => {
-    const context = await env.browser.newContext({ viewport: { width: 1200, height: 800 }, colorScheme: 'light' });
-    try {
-      const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
-      await page.goto(env.server.url);
-      await page.getByTestId('canvas').waitFor();
-      assertReadable(await chromeColours(page), true);
-      await chooseTheme(page, 'Dark');
-      assertReadable(await chromeColours(page), false);
-    } finally {
-      await context.close();
-    }
+    await withEditor(
+      env,
+      async ({ page }) => {
+        assertReadable(await chromeColours(page), true);
+        await chooseTheme(page, 'Dark');
+        assertReadable(await chromeColours(page), false);
+      },
+      { colorScheme: 'light' },
+    );
   });
 });

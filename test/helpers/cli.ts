@@ -37,3 +37,15 @@ export async function attnTrain(...args: string[]): Promise<TrainDone> {
   assert.equal(done.type, 'done');
   return done;
 }
+
+/** A flag's value: spelt out, repeated for a list, the bare flag for `true`. */
+export type FlagValue = string | number | true | readonly (string | number)[];
+
+/** `attn` flags from named settings, camelCase names as kebab-case flags: `{ batchSize: 32, json: true }` → `--batch-size 32 --json`. */
+export function flags(settings: Record<string, FlagValue>): string[] {
+  return Object.entries(settings).flatMap(([name, value]) => {
+    const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    if (value === true) return [flag];
+    return (Array.isArray(value) ? value : [value]).flatMap((v) => [flag, String(v)]);
+  });
+}

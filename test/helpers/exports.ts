@@ -130,3 +130,26 @@ export function writeExports(dir: string, ext: string, exports: { name: string; 
     return file;
   });
 }
+
+/** A fresh folder for exported files inside the project, where their imports of @tensorflow/tfjs resolve. */
+export function scratchDir(prefix: string): string {
+  mkdirSync(scratch, { recursive: true });
+  return mkdtempSync(join(scratch, prefix));
+}
+
+/** Type-checks exported TypeScript files with strict and noImplicitOverride: each problem as "file:line message", the file named from `dir`. */
+export function typeCheck(files: string[], dir: string): string[] {
+  const program = ts.createProgram(files, {
+    strict: true,
+    noImplicitOverride: true,
+    noEmit: true,
+    skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  });
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file ? `${d.file.fileName.slice(dir.length + 1)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : '';
+    return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+  });
+}

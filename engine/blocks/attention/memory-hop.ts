@@ -7,6 +7,9 @@ import { linearWeights, TORCH_MASKED_SOFTMAX, TORCH_MEMORY } from './ops/emit-to
 import { KERAS_MASKED_SOFTMAX, KERAS_MEMORY } from './ops/emit-keras.js';
 import { TS_DOT_PRODUCT, TS_MEMORY } from './ops/emit-tfjs.js';
 
+/** The MemoryNetwork layer's settings in every export, the default tying left out. */
+const settings = (p: { dim: number; hops: number; tying: string }) => ({ dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent') });
+
 export default defineBlock({
   type: 'attention.memoryHop',
   label: 'Memory network hops',
@@ -73,45 +76,24 @@ export default defineBlock({
   },
   emit: {
     tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [
-        tsNew(
-          'MemoryNetwork',
-          { dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent'), name: layer },
-          [o.out, o.attention],
-          [i.memory, i.query, ...(i.mask ? [i.mask] : [])].join(', '),
-        ),
-      ],
+      body: [tsNew('MemoryNetwork', { ...settings(p), name: layer }, [o.out, o.attention], [i.memory, i.query, ...(i.mask ? [i.mask] : [])].join(', '))],
       helpers: [TS_DOT_PRODUCT, TS_MEMORY],
     }),
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [
-        kerasCall(
-          'MemoryNetwork',
-          [],
-          { dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent'), name: layer },
-          [o.out, o.attention],
-          [i.memory, i.query],
-          { padding_mask: i.mask },
-        ),
-      ],
+      body: [kerasCall('MemoryNetwork', [], { ...settings(p), name: layer }, [o.out, o.attention], [i.memory, i.query], { padding_mask: i.mask })],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_MEMORY],
     }),
-    pytorch: ({ params: p, inputs: i, outputs: o, inputShapes: s, name }) => ({
-      ...torchModule(
-        name,
-        'MemoryNetwork',
-        [],
-        { memory_dim: s.memory[2], query_dim: s.query[1], dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent') },
-        [o.out, o.attention],
-        [i.memory, i.query],
-        { mask: i.mask },
-      ),
-      helpers: [TORCH_MASKED_SOFTMAX, TORCH_MEMORY],
-      torchWeights:
-        p.tying === 'adjacent'
-          ? Array.from({ length: p.hops + 1 }, (_, k) => linearWeights(`embeddings.${k}`, `embed${k}`, false)).flat()
-          : (['A', 'C', 'B', 'H'] as const).flatMap((m) => linearWeights(m, m.toLowerCase(), false)),
-    }),
+    pytorch({ params: p, inputs: i, outputs: o, inputShapes: s, name }) {
+      const keywords = { memory_dim: s.memory[2], query_dim: s.query[1], ...settings(p) };
+      return {
+        ...torchModule(name, 'MemoryNetwork', [], keywords, [o.out, o.attention], [i.memory, i.query], { mask: i.mask }),
+        helpers: [TORCH_MASKED_SOFTMAX, TORCH_MEMORY],
+        torchWeights:
+          p.tying === 'adjacent'
+            ? Array.from({ length: p.hops + 1 }, (_, k) => linearWeights(`embeddings.${k}`, `embed${k}`, false)).flat()
+            : (['A', 'C', 'B', 'H'] as const).flatMap((m) => linearWeights(m, m.toLowerCase(), false)),
+      };
+    },
   },
   examples: [
     { params: { hops: 3, dim: 8 }, inputs: { memory: [null, 6, 10], query: [null, 10] } },
