@@ -20,7 +20,27 @@ import { chooseWorkers, DataParallel } from '../engine/train/data-parallel.js';
 import { shardGradients, type TrainedOutput } from '../engine/train/shard-gradients.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { tfReady } from './helpers/tf.js';
-import { bnCnn, tinyCnn } from './train-fixtures.js';
+import { bnCnn, graphOf, tinyCnn } from './train-fixtures.js';
+import { chain } from './helpers/graphs.js';
+
+/** bnCnn with dropout before the head: both shards draw masks, each its own, the same on every run. */
+function bnDropoutCnn(): GraphFile {
+  return graphOf(
+    'bn-dropout-cnn',
+    [
+      ['in', 'io.input', { kind: 'image', height: 28, width: 28, channels: 1 }],
+      ['conv', 'core.conv2d', { filters: 4, kernel: 3, stride: 2 }],
+      ['bn', 'core.batchNorm'],
+      ['relu', 'core.activation', { fn: 'relu' }],
+      ['flat', 'core.flatten'],
+      ['hidden', 'core.dense', { units: 16, activation: 'relu' }],
+      ['drop', 'core.dropout', { rate: 0.3 }],
+      ['head', 'core.classificationHead', { classes: 10 }],
+      ['out', 'io.output'],
+    ],
+    chain('in', 'conv', 'bn', 'relu', 'flat', 'hidden', 'drop', 'head.probs', 'out'),
+  );
+}
 
 type Variable = ReturnType<TF['variable']>;
 
@@ -119,21 +139,21 @@ async function train(graph: GraphFile, data: PreparedData, config: TrainConfigIn
   return { done, events, weights, workers: trainer.workers.workers };
 }
 
-test('a run with 2 workers learns, and resumed from a mid-epoch stop it repeats the uninterrupted run exactly (BatchNorm, Adam)', async () => {
-  const data = await prepareData({ name: 'mnist', limit: 320, seed: 2 });
-  const config = { epochs: 2, batchSize: 32, lr: 0.01, seed: 5, cpuWorkers: 2, probe: { enabled: false } } as const;
-  const a = await train(bnCnn(), data, config);
+test('a run with 2 workers learns, and resumed from a mid-epoch stop it repeats the uninterrupted run exactly (BatchNorm, dropout, Adam)', async () => {
+  const data = await prepareData({ name: 'mnist', limit: 400, seed: 2 });
+  const config = { epochs: 1, batchSize: 32, lr: 0.01, seed: 5, cpuWorkers: 2, probe: { enabled: false } } as const;
+  const a = await train(bnDropoutCnn(), data, config);
   assert.equal(a.workers, 2);
   const progress = a.events.filter((e): e is TrainEventOf<'progress'> => e.type === 'progress');
   assert.ok(progress.at(-1)!.loss < progress[0].batchLoss! * 0.8, `running loss ${progress.at(-1)!.loss} vs first batch ${progress[0].batchLoss}`);
-  assert.ok(a.done.metrics.val_accuracy > 0.5, `val_accuracy ${a.done.metrics.val_accuracy}`);
+  assert.ok(a.done.metrics.val_accuracy > 0.3, `val_accuracy ${a.done.metrics.val_accuracy}`);
 
   const dir = mkdtempSync(path.join(tmpdir(), 'attn-dp-'));
   try {
-    const b = await train(bnCnn(), data, config, { runDir: await RunFolder.create({ dir, name: 'b', graph: bnCnn(), config }), stopAt: 12 });
+    const b = await train(bnDropoutCnn(), data, config, { runDir: await RunFolder.create({ dir, name: 'b', graph: bnDropoutCnn(), config }), stopAt: 6 });
     assert.equal(b.done.reason, 'stopped');
     assert.notDeepEqual(b.weights, a.weights);
-    const c = await train(bnCnn(), data, config, { runDir: RunFolder.open(dir), resumeFrom: path.join(dir, 'checkpoints') });
+    const c = await train(bnDropoutCnn(), data, config, { runDir: RunFolder.open(dir), resumeFrom: path.join(dir, 'checkpoints') });
     assert.equal(c.done.reason, 'completed');
     assert.deepEqual(c.weights, a.weights);
     assert.deepEqual(c.done.metrics, a.done.metrics);

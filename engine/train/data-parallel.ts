@@ -210,8 +210,12 @@ export interface DataParallelOptions {
 }
 
 export class DataParallel {
-  /** Time spent copying weights out and averaging gradients in, for the reports. */
-  copyMs = 0;
+  /**
+   * Wall time publishing weights, posting shards and averaging gradients (copyMs; copyCpuMs: the process's CPU time
+   * meanwhile, all of it this thread's, as the replicas are idle then), waiting for replicas after the trainer's own
+   * shard, and the shards' own times (the slowest replica's).
+   */
+  readonly stats = { steps: 0, copyMs: 0, copyCpuMs: 0, waitMs: 0, localMs: 0, replicaMs: 0 };
   private readonly weights: Float32Array;
   private readonly weightAt: number[];
   private readonly gradAt: number[];
@@ -281,12 +285,12 @@ export class DataParallel {
   dispatch(ds: Dataset, shards: Int32Array[], step: number): Posted[] {
     const { tf } = this.o;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const heap = wasmHeapAccess(tf);
     this.o.model.weights.forEach((w, i) => {
       const v = w.read();
       this.weights.set(heap ? heap.view(v) : (v.dataSync() as Float32Array), this.weightAt[i]);
     });
-    this.copyMs += performance.now() - t0;
     const busy: Posted[] = [];
     shards.slice(1).forEach((indices, i) => {
       if (indices.length === 0) return;
@@ -300,19 +304,26 @@ export class DataParallel {
       r.post({ type: 'step', clock: -(step * this.o.workers + r.init.rank), x: { data, shape }, labels: Int32Array.from(labels) });
       busy.push({ replica: r, labels });
     });
+    this.stats.steps++;
+    this.countCopy(t0, cpu0);
     return busy;
   }
 
   /** The replicas' answers; `localMs`, the trainer's own shard's time, bounds the wait. */
   async collect(busy: Posted[], localMs: number): Promise<RemoteShard[]> {
     const ms = Math.max(MIN_WAIT_MS, WAIT_FACTOR * localMs);
+    const t0 = performance.now();
     const replies = await Promise.all(busy.map((p) => p.replica.wait(ms)));
-    return replies.map(({ type: _t, ...reply }, i) => ({ outcome: { ...reply, labels: busy[i].labels }, grads: busy[i].replica.grads }));
+    this.stats.waitMs += performance.now() - t0;
+    this.stats.localMs += localMs;
+    this.stats.replicaMs += Math.max(...replies.map((r) => r.ms));
+    return replies.map(({ type: _t, ms: _ms, ...reply }, i) => ({ outcome: { ...reply, labels: busy[i].labels }, grads: busy[i].replica.grads }));
   }
 
   /** Per variable, the shards' gradients weighted by their labelled positions: the gradient of the batch's mean loss. */
   average(local: Tensor[], localLabelled: number, remote: RemoteShard[]): Tensor[] {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const { tf } = this.o;
     const total = Math.max(1, localLabelled + remote.reduce((s, r) => s + r.outcome.labelled, 0));
     const w0 = localLabelled / total;
@@ -328,8 +339,14 @@ export class DataParallel {
       }
       return tf.tensor(out, g.shape);
     });
-    this.copyMs += performance.now() - t0;
+    this.countCopy(t0, cpu0);
     return averaged;
+  }
+
+  private countCopy(t0: number, cpu0: NodeJS.CpuUsage): void {
+    const cpu = process.cpuUsage(cpu0);
+    this.stats.copyMs += performance.now() - t0;
+    this.stats.copyCpuMs += (cpu.user + cpu.system) / 1000;
   }
 
   /** For tests: ends replica `rank`'s thread as a crash would. */

@@ -35,6 +35,8 @@ export type ReplicaReply =
   | { type: 'error'; message: string }
   | {
       type: 'grads';
+      /** Wall time of the shard here, from the request's arrival to the reply. */
+      ms: number;
       labelled: number;
       total: number;
       /** Per trained output. */

@@ -80,6 +80,8 @@ export class Trainer {
   readonly workers: WorkerChoice;
   /** The replicas that compute shards 1… while run() runs (null: the whole batch here). */
   private parallel: DataParallel | null = null;
+  /** The replicas' costs over the runs so far: see DataParallel.stats. */
+  readonly parallelStats = { steps: 0, copyMs: 0, copyCpuMs: 0, waitMs: 0, localMs: 0, replicaMs: 0 };
 
   constructor(private readonly opts: TrainerOptions) {
     const { tf, data } = opts;
@@ -388,6 +390,8 @@ export class Trainer {
     try {
       return await this.train(resumedFrom);
     } finally {
+      if (this.parallel)
+        for (const k of Object.keys(this.parallelStats) as (keyof typeof this.parallelStats)[]) this.parallelStats[k] += this.parallel.stats[k];
       await this.parallel?.dispose();
       this.parallel = null;
     }

@@ -51,6 +51,7 @@ async function start(): Promise<void> {
   const heap = wasmHeapAccess(tf);
 
   const step = async (m: StepRequest): Promise<void> => {
+    const t0 = performance.now();
     // A copy: on the cpu backend a tensor would otherwise keep the shared memory as its own.
     model.weights.forEach((w, i) => {
       const t = tf.tensor(weights.slice(weightAt[i], weightAt[i] + init.weightSizes[i]), w.shape as number[]);
@@ -67,7 +68,7 @@ async function start(): Promise<void> {
     const probs = read.slice(n).map((p) => Float32Array.from(p as Float32Array));
     tf.dispose([x, r.value, ...r.grads, ...r.losses, ...r.probs]);
     reply(
-      { type: 'grads', labelled: r.labelled, total: total[0], losses: read.slice(0, n).map((l) => l[0]), probs },
+      { type: 'grads', ms: performance.now() - t0, labelled: r.labelled, total: total[0], losses: read.slice(0, n).map((l) => l[0]), probs },
       probs.map((p) => p.buffer as ArrayBuffer),
     );
   };
