@@ -17,6 +17,7 @@ import { RunFolder } from '../engine/runs/index.js';
 import { trainConfigSchema, type TrainConfigInput } from '../engine/schemas/train-config.js';
 import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { chooseWorkers, DataParallel } from '../engine/train/data-parallel.js';
+import { selectBackend } from '../engine/backends/select.js';
 import { shardGradients, type TrainedOutput } from '../engine/train/shard-gradients.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { tfReady } from './helpers/tf.js';
@@ -44,14 +45,14 @@ function bnDropoutCnn(): GraphFile {
 
 type Variable = ReturnType<TF['variable']>;
 
-/** A compiled graph with what a data-parallel step needs, on the cpu backend. */
-async function setup(graph: GraphFile) {
-  const tf = await tfReady;
+/** A compiled graph with what a data-parallel step needs, on tf's backend (the cpu backend by default). */
+async function setup(graph: GraphFile, given?: TF) {
+  const tf = given ?? (await tfReady);
   const compiled = compileGraph(tf, graph);
   const trained: TrainedOutput[] = compiled.outputs.map((o, index) => ({ ...o, loss: o.loss!, index }));
   const vars = compiled.model.trainableWeights.map((w) => w.read() as Variable);
   const config = trainConfigSchema.parse({});
-  const dp = await DataParallel.start({ tf, backend: 'cpu', graph, config, trained, classes: 10, model: compiled.model, vars, workers: 2 });
+  const dp = await DataParallel.start({ tf, backend: tf.getBackend(), graph, config, trained, classes: 10, model: compiled.model, vars, workers: 2 });
   return { tf, compiled, trained, vars, dp };
 }
 
@@ -68,8 +69,8 @@ function worstRelative(a: number[][], b: number[][]): number {
 }
 
 /** One data-parallel gradient of the first `n` training samples, with the shards' own gradients computed here for comparison. */
-async function parallelGradient(graph: GraphFile, data: PreparedData, n: number) {
-  const { tf, compiled, trained, vars, dp } = await setup(graph);
+async function parallelGradient(graph: GraphFile, data: PreparedData, n: number, given?: TF) {
+  const { tf, compiled, trained, vars, dp } = await setup(graph, given);
   try {
     const indices = Int32Array.from({ length: n }, (_, i) => i);
     const grad = (idx: Int32Array) => {
@@ -192,4 +193,13 @@ test("cpuWorkers 'auto' splits only large batches of large models on the CPU bac
   assert.equal(chooseWorkers('auto', { ...big, backend: 'wasm', macsPerSample: 1e5 }).workers, 1);
   assert.equal(chooseWorkers(1, { ...big, backend: 'wasm' }).workers, 1);
   assert.throws(() => chooseWorkers(2, { ...big, backend: 'webgpu' }), /cpuWorkers: 2 .* this run uses webgpu/);
+});
+
+// Last in the file: it switches tfjs to the wasm backend, whose averaging works on the heap.
+test('on wasm too, the halves averaged give the full batch gradient to float rounding (no BatchNorm)', async () => {
+  const { tf } = await selectBackend({ backend: 'wasm' });
+  const data = await prepareData({ name: 'mnist', limit: 64, seed: 1 });
+  const { full, result } = await parallelGradient(tinyCnn(), data, 25, tf);
+  const err = worstRelative(result, full);
+  assert.ok(err < 1e-5, `worst relative difference ${err}`);
 });

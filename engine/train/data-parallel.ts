@@ -328,16 +328,19 @@ export class DataParallel {
     const total = Math.max(1, localLabelled + remote.reduce((s, r) => s + r.outcome.labelled, 0));
     const w0 = localLabelled / total;
     const weights = remote.map((r) => r.outcome.labelled / total);
+    const heap = wasmHeapAccess(tf);
     const averaged = local.map((g, i) => {
-      const mine = g.dataSync() as Float32Array;
+      // On wasm straight from and into the heap (the output first: an allocation moves the views).
+      const result = heap ? heap.output(g.shape) : null;
+      const out = result ? heap!.view(result) : new Float32Array(g.size);
+      const mine = heap ? heap.view(g) : (g.dataSync() as Float32Array);
       const at = this.gradAt[i];
-      const out = new Float32Array(mine.length);
       for (let j = 0; j < out.length; j++) {
         let s = mine[j] * w0;
         for (let r = 0; r < remote.length; r++) s += remote[r].grads[at + j] * weights[r];
         out[j] = s;
       }
-      return tf.tensor(out, g.shape);
+      return result ?? tf.tensor(out, g.shape);
     });
     this.countCopy(t0, cpu0);
     return averaged;
