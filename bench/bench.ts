@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, one JSON object on stdout.
 //   npm run bench [-- engine backends train zoo editor canvas fuzz explain]   (default: all but zoo and explain)
-//   zoo's options: --templates a,b  --limit N (samples per template)  --backend NAME
+//   zoo's options: --templates a,b  --limit N (samples per template)  --backend NAME  --cpu-workers N (data-parallel shards to compare with one; 1: none)
 //   npm run bench -- train --backend webgpu|pytorch|... [--samples N]   (the train suite on one backend)
 import { cpus, loadavg } from 'node:os';
 import { benchEngine } from './engine.js';
@@ -21,6 +21,7 @@ const backend = option('backend') as TrainingBackendOption | undefined;
 const samples = Number(option('samples') ?? 2048);
 const templates = option('templates')?.split(',');
 const limit = option('limit');
+const cpuWorkers = option('cpu-workers');
 
 const suites: Record<string, () => Promise<unknown>> = {
   // shape inference (500-node graph, ResNet-50 of composites), compile times
@@ -47,7 +48,8 @@ const suites: Record<string, () => Promise<unknown>> = {
   // 1,000 mutated templates through validate, export and compile: crashes, hangs, unnamed nodes, slowest case, largest heap
   fuzz: () => benchFuzz({ cases: 1000 }),
   // every small template through the real trainer against its PyTorch export, same run, with per-step profiles
-  zoo: () => benchZoo({ templates, limit: limit ? Number(limit) : undefined, backend: backend as never }),
+  zoo: () =>
+    benchZoo({ templates, limit: limit ? Number(limit) : undefined, backend: backend as never, cpuWorkers: cpuWorkers ? Number(cpuWorkers) : undefined }),
   // ms per explanation (Grad-CAM, rollout) for the small templates and ResNet-50 at 224×224, on --backend (default: the best)
   explain: () => benchExplain({ backend: backend as never }),
 };

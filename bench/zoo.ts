@@ -4,11 +4,13 @@
 // threads and one thread), runs interleaved (ours, torch, ours, torch) so both
 // see the same machine load; and where a training step's time goes: kernels by
 // name, framework overhead, data, probes.
-//   npm run bench -- zoo [--templates a,b] [--limit N] [--backend wasm|cpu|...]
+//   npm run bench -- zoo [--templates a,b] [--limit N] [--backend wasm|cpu|...] [--cpu-workers N]
+// Ours runs twice per pass: on one thread (cpuWorkers 1) and data-parallel over N
+// threads (default: the cores, at most 2; engine/train/data-parallel.ts).
 // One template's step profile alone (no PyTorch): node dist/bench/zoo-profile.js TEMPLATE [steps]
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +67,8 @@ export interface ZooOptions {
   backend?: BackendOption;
   /** Steps the profile times (after one untimed step). */
   profileSteps?: number;
+  /** Data-parallel shards measured beside one thread (default: the cores, at most 2); 1: one thread only. */
+  cpuWorkers?: number;
 }
 
 /** One PyTorch process answering training requests line by line (importing torch takes seconds). */
@@ -103,6 +107,8 @@ function torchAvailable(): Promise<boolean> {
  */
 async function measureOurs(tf: TF, graph: GraphFile, data: PreparedData, config: TrainConfigInput) {
   const ends: number[] = [];
+  /** Process CPU ms (every thread, replicas included) at each step's end. */
+  const cpuEnds: number[] = [];
   let batch = 0;
   const trainer = new Trainer({
     tf,
@@ -112,12 +118,15 @@ async function measureOurs(tf: TF, graph: GraphFile, data: PreparedData, config:
     onEvent: (e) => {
       if (e.type === 'progress') {
         ends.push(performance.now());
+        const c = process.cpuUsage();
+        cpuEnds.push((c.user + c.system) / 1000);
         batch = e.batch;
       }
     },
   });
   const done = await trainer.run();
   const probe = trainer.probeStats;
+  const parallel = trainer.parallelStats;
   const losses = trainer.compiled.outputs.map((o) => o.loss);
   trainer.dispose();
   const batchSize = config.batchSize!;
@@ -131,6 +140,14 @@ async function measureOurs(tf: TF, graph: GraphFile, data: PreparedData, config:
     probeRuns: probe.runs,
     probeMs: probe.ms,
     losses,
+    /** Process CPU ms per step after the first (every thread, replicas included; the last step may be short). */
+    cpuMsPerStep: (cpuEnds[cpuEnds.length - 1] - cpuEnds[0]) / (cpuEnds.length - 1),
+    workers: trainer.workers.workers,
+    copyMsPerStep: parallel.steps ? parallel.copyMs / parallel.steps : 0,
+    copyCpuMsPerStep: parallel.steps ? parallel.copyCpuMs / parallel.steps : 0,
+    waitMsPerStep: parallel.steps ? parallel.waitMs / parallel.steps : 0,
+    /** The trainer's own shard and the slowest replica's, wall ms per step. */
+    shardMs: parallel.steps ? [parallel.localMs / parallel.steps, parallel.replicaMs / parallel.steps] : null,
   };
 }
 
@@ -200,6 +217,7 @@ export async function benchZoo(opts: ZooOptions = {}) {
     rmSync(dir, { recursive: true, force: true });
   }
   const ratios = rows.map((r) => r.ratio as number).filter((r) => r > 0);
+  const parallelRatios = rows.map((r) => (r.dataParallel as { ratio: number | null } | null)?.ratio ?? 0).filter((r) => r > 0);
   return {
     backend,
     torch: torch ? PYTHON : 'not available (apt-get install python3-torch): no PyTorch figures',
@@ -209,12 +227,15 @@ export async function benchZoo(opts: ZooOptions = {}) {
       torch: r.torchSamplesPerSec,
       torch1Thread: r.torch1ThreadSamplesPerSec,
       ratio: r.ratio,
+      dataParallel: (r.dataParallel as { samplesPerSec: number } | null)?.samplesPerSec ?? null,
+      dataParallelRatio: (r.dataParallel as { ratio: number | null } | null)?.ratio ?? null,
       load: r.load,
     })),
     threads: backend === 'wasm' ? WASM_THREADS : undefined,
     geometricMeanRatio: ratios.length ? round(Math.exp(mean(ratios.map(Math.log))), 3) : null,
+    geometricMeanDataParallelRatio: parallelRatios.length ? round(Math.exp(mean(parallelRatios.map(Math.log))), 3) : null,
     templates: rows,
-    note: 'samples/s over the steps after the first, both sides; ratio = ours / PyTorch default threads; load = 1-minute load average around the runs',
+    note: 'samples/s over the steps after the first, both sides; ours: one thread (cpuWorkers 1); dataParallel: cpuWorkers N; ratio = ours / PyTorch default threads; load = 1-minute load average around the runs',
   };
 }
 
@@ -228,7 +249,11 @@ async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, di
   const loads = [load1()];
 
   // PyTorch: the export in its own folder, trained on as many steps as ours times.
-  const ours = [await measureOurs(tf, graph, data, config)];
+  const single = { ...config, cpuWorkers: 1 };
+  const workers = opts.cpuWorkers ?? Math.min(2, availableParallelism());
+  const split = workers > 1 ? { ...config, cpuWorkers: workers } : null;
+  const ours = [await measureOurs(tf, graph, data, single)];
+  const parallel = split ? [await measureOurs(tf, graph, data, split)] : [];
   loads.push(load1());
   let request: Record<string, unknown> | null = null;
   if (torch) {
@@ -248,7 +273,10 @@ async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, di
   let torchError: string | undefined;
   // ours, torch, ours, torch
   for (let pass = 0; pass < 2; pass++) {
-    if (pass > 0) ours.push(await measureOurs(tf, graph, data, config));
+    if (pass > 0) {
+      ours.push(await measureOurs(tf, graph, data, single));
+      if (split) parallel.push(await measureOurs(tf, graph, data, split));
+    }
     if (request) {
       const r = await torch!.train({ ...request, threads: null });
       if (r.error) torchError = r.error;
@@ -257,9 +285,10 @@ async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, di
     loads.push(load1());
   }
   const oneThread = request && !torchError ? await torch!.train({ ...request, threads: 1 }) : null;
-  const profile = await profileOurs(tf, graph, data, config, opts.profileSteps ?? 3);
+  const profile = await profileOurs(tf, graph, data, single, opts.profileSteps ?? 3);
   const samplesPerSec = round(mean(ours.map((o) => o.samplesPerSec)));
   const torchSps = theirs.length ? round(mean(theirs)) : null;
+  const parallelSps = parallel.length ? round(mean(parallel.map((o) => o.samplesPerSec))) : null;
   return {
     template: name,
     batchSize: config.batchSize,
@@ -272,6 +301,21 @@ async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, di
     torch1ThreadSamplesPerSec: oneThread?.samplesPerSec ? round(oneThread.samplesPerSec) : null,
     torchError,
     ratio: torchSps ? round(samplesPerSec / torchSps, 3) : null,
+    dataParallel: parallelSps
+      ? {
+          workers,
+          samplesPerSec: parallelSps,
+          runs: parallel.map((o) => round(o.samplesPerSec)),
+          ratio: torchSps ? round(parallelSps / torchSps, 3) : null,
+          speedup: round(parallelSps / samplesPerSec, 3),
+          cpuMsPerStep: round(mean(parallel.map((o) => o.cpuMsPerStep)), 1),
+          oneThreadCpuMsPerStep: round(mean(ours.map((o) => o.cpuMsPerStep)), 1),
+          copyMsPerStep: round(mean(parallel.map((o) => o.copyMsPerStep)), 2),
+          copyCpuMsPerStep: round(mean(parallel.map((o) => o.copyCpuMsPerStep)), 2),
+          shardMs: parallel[0].shardMs?.map((x) => round(x, 1)),
+          waitMsPerStep: round(mean(parallel.map((o) => o.waitMsPerStep)), 2),
+        }
+      : null,
     load: Math.max(...loads),
     profile: {
       ...profile,

@@ -38,6 +38,7 @@ interface TrainOptions {
   json?: boolean;
   optimizer?: 'sgd' | 'adam' | 'adamw';
   checkpointEvery?: number;
+  cpuWorkers?: number | 'auto';
   resume?: string;
 }
 
@@ -135,6 +136,7 @@ async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
     seed: o.seed,
     optimizer: o.optimizer,
     checkpointEvery: o.checkpointEvery,
+    cpuWorkers: o.cpuWorkers,
   };
   // Settings saved in the graph file, overridden by the flags given.
   const config = {
@@ -145,6 +147,10 @@ async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
     ...(['device', 'nproc', 'python', 'printLaunch'] as const).filter((k) => o[k] !== undefined).map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)),
     ...(o.syncBatchNorm === false ? ['no-sync-batch-norm'] : []),
   ];
+  if (o.backend === 'pytorch' && o.cpuWorkers !== undefined) {
+    out.err('attn train: --cpu-workers splits batches across threads on the wasm and cpu backends; with --backend pytorch use --nproc');
+    return 1;
+  }
   if (o.backend !== 'pytorch' && torchOnly.length) {
     out.err(`attn train: --${torchOnly.join(', --')} ${torchOnly.length > 1 ? 'need' : 'needs'} --backend pytorch`);
     return 1;
@@ -248,6 +254,11 @@ export function registerTrainCommand(program: Command, out: Out, setCode: (code:
     .option('--out <dir>', 'run folder (default runs/<timestamp>-<name>)')
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw']))
     .option('--checkpoint-every <n>', 'also checkpoint every n batches', int('--checkpoint-every'))
+    .option(
+      '--cpu-workers <n|auto>',
+      'wasm and cpu backends: threads that each train a shard of every batch (gradients averaged; BatchNorm per shard); auto: the cores, for large batches of large models',
+      (v: string) => (v === 'auto' ? 'auto' : atLeastOne('--cpu-workers')(v)),
+    )
     .option('--resume <dir>', 'continue from a run folder, its checkpoints/ or one checkpoint')
     .option('--json', 'one JSON event per line; the last is {"type":"done",...}')
     .action(async (file: string, o: TrainOptions) => setCode(await train(file, o, out)));

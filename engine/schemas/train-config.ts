@@ -35,6 +35,13 @@ export const trainConfigSchema = z.object({
   checkpointEvery: z.number().int().min(1).optional(),
   /** Checkpoints kept in the run folder (older ones are deleted). */
   keepCheckpoints: z.number().int().min(1).default(3),
+  /**
+   * Data-parallel training on the wasm and cpu backends: each batch is split into this many shards, computed on as
+   * many threads, their gradients averaged (BatchNorm normalises each shard by its own statistics, as PyTorch's DDP
+   * without SyncBatchNorm). 'auto': as many as the cores when batches and the model are large enough to gain.
+   * A run repeats exactly with the same count; 1 trains on one thread.
+   */
+  cpuWorkers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
   /** Data order each epoch; the same seed gives the same run. */
   seed: z.number().int().min(0).default(0),
   /** Also report top-k accuracy (when there are more than k classes). */

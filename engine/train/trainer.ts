@@ -3,10 +3,10 @@
 // run repeats an uninterrupted one exactly (same weights, optimizer state,
 // data order and learning rates).
 import type * as tfjs from '@tensorflow/tfjs';
-import type { LossName, Tensor, TF } from '../blocks/contract.js';
+import type { Tensor, TF } from '../blocks/contract.js';
 import type { BlockRegistry } from '../blocks/registry.js';
 import type { GpuAdapter } from '../schemas/backends.js';
-import { compileGraph, type CompiledGraph, type ModelOutput } from '../compile/compile.js';
+import { compileGraph, type CompiledGraph } from '../compile/compile.js';
 import type { GraphFile } from '../graph/types.js';
 import type { PreparedData } from '../data/index.js';
 import type { Dataset } from '../data/dataset.js';
@@ -16,6 +16,8 @@ import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type TrainerState } 
 import { trainConfigSchema, type TrainConfig, type TrainConfigInput } from '../schemas/train-config.js';
 import type { TrainEvent, TrainEventOf } from '../schemas/train-events.js';
 import { countCorrect, maskedLoss, oneHot } from './losses.js';
+import { shardGradients, type TrainedOutput } from './shard-gradients.js';
+import { chooseWorkers, DataParallel, macsPerSample, type RemoteShard, type ShardOutcome, type WorkerChoice } from './data-parallel.js';
 import { Optimizer } from './optimizers.js';
 import { applyFineTuning, loadInitialWeights, withHead, type FineTuneSummary } from './fine-tune.js';
 import { guardTrainingMemory } from './memory.js';
@@ -40,12 +42,6 @@ export interface TrainerOptions {
   onEvent?: (e: TrainEvent) => void;
   /** Explains the first probe sample at each probe (config.probe.explain turns it off). */
   explainer?: ProbeExplainerFactory;
-}
-
-interface TrainedOutput extends ModelOutput {
-  loss: LossName;
-  /** Position among the model's outputs. */
-  index: number;
 }
 
 const freshState = (): TrainerState => ({ epoch: 0, batch: 0, step: 0, sums: {}, history: [], best: null, badEpochs: 0 });
@@ -80,6 +76,12 @@ export class Trainer {
   private state: TrainerState = freshState();
   /** Time spent paused since the run started: an epoch's logged time leaves it out. */
   private pausedMs = 0;
+  /** Shards per batch (config.cpuWorkers resolved for this backend and model) and why. */
+  readonly workers: WorkerChoice;
+  /** The replicas that compute shards 1… while run() runs (null: the whole batch here). */
+  private parallel: DataParallel | null = null;
+  /** The replicas' costs over the runs so far: see DataParallel.stats. */
+  readonly parallelStats = { steps: 0, copyMs: 0, copyCpuMs: 0, waitMs: 0, localMs: 0, replicaMs: 0 };
 
   constructor(private readonly opts: TrainerOptions) {
     const { tf, data } = opts;
@@ -131,6 +133,12 @@ export class Trainer {
       this.model.dispose();
       throw err;
     }
+    this.workers = chooseWorkers(this.config.cpuWorkers, {
+      backend: tf.getBackend(),
+      batchSize: this.config.batchSize,
+      macsPerSample: macsPerSample(this.model),
+      customBlocks: opts.registry !== undefined,
+    });
     const probeSource: Dataset = data.validation.size > 0 ? data.validation : data.train;
     const k = Math.min(this.config.probe.samples, probeSource.size);
     const samples = probeSource.batch(
@@ -227,20 +235,18 @@ export class Trainer {
   /** One optimisation step; adds the batch's loss and counts to the epoch sums and returns the batch's own. */
   private async step(indices: Int32Array, lr: number): Promise<{ loss: number; accuracy?: number }> {
     const { tf, classes } = this;
-    const { x, labels } = this.opts.data.train.batch(tf, indices);
-    const { y, mask } = oneHot(labels, classes);
-    const yT = tf.tensor2d(y, [labels.length, classes]);
-    const maskT = tf.tensor1d(mask);
-    let kept: Tensor[] = [];
-    const { value, grads } = tf.variableGrads(() => {
-      const out = this.model.apply(x, { training: true }) as Tensor | Tensor[];
-      const list = Array.isArray(out) ? out : [out];
-      const probs = this.trained.map((o) => list[o.index].reshape([-1, classes]));
-      const losses = this.trained.map((o, i) => maskedLoss(tf, o.loss, yT, probs[i], maskT));
-      kept = [...probs, ...losses].map((t) => tf.keep(t));
-      return tf.addN(losses.map((l, i) => l.mul(this.trained[i].weight))) as tfjs.Scalar;
-    }, this.vars);
-    const g = this.vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+    const train = this.opts.data.train;
+    const shards = this.parallel?.split(indices) ?? [indices];
+    const posted = this.parallel?.dispatch(train, shards, this.state.step) ?? [];
+    const t0 = performance.now();
+    const { x, labels } = train.batch(tf, shards[0]);
+    const local = shardGradients(tf, this.model, this.trained, classes, this.vars, x, labels);
+    let remote: RemoteShard[] = [];
+    let g = local.grads;
+    if (this.parallel && posted.length > 0) {
+      remote = await this.parallel.collect(posted, performance.now() - t0);
+      g = this.parallel.average(local.grads, local.labelled, remote);
+    }
     tf.tidy(() => {
       let clipped = g;
       if (this.config.clipNorm) {
@@ -252,20 +258,33 @@ export class Trainer {
     });
     const n = this.trained.length;
     // The step's one wait for the device: everything the metrics need, read back together.
-    const [total, ...read] = await Promise.all([value, ...kept].map((t) => t.data()));
+    const [total, ...read] = await Promise.all([local.value, ...local.probs, ...local.losses].map((t) => t.data()));
+    const mine: ShardOutcome = {
+      labels,
+      labelled: local.labelled,
+      total: total[0],
+      probs: read.slice(0, n) as Float32Array[],
+      losses: read.slice(n).map((l) => l[0]),
+    };
+    const outcomes = [mine, ...remote.map((r) => r.outcome)];
     const s = this.state.sums;
     let accuracy: number | undefined;
-    for (const [i] of this.trained.entries()) {
-      const c = countCorrect(read[i] as Float32Array, labels, classes, this.config.topK);
-      add(s, `${i}.loss`, read[n + i][0] * c.n);
-      add(s, `${i}.n`, c.n);
-      add(s, `${i}.correct`, c.correct);
-      if (i === 0 && c.n > 0) accuracy = c.correct / c.n;
-    }
-    const loss = total[0];
+    let labelled = 0;
+    let correct = 0;
+    for (const o of outcomes)
+      for (const [i] of this.trained.entries()) {
+        const c = countCorrect(o.probs[i], o.labels, classes, this.config.topK);
+        add(s, `${i}.loss`, o.losses[i] * c.n);
+        add(s, `${i}.n`, c.n);
+        add(s, `${i}.correct`, c.correct);
+        if (i === 0) [labelled, correct] = [labelled + c.n, correct + c.correct];
+      }
+    if (labelled > 0) accuracy = correct / labelled;
+    // The batch's mean loss: each shard's weighted by its labelled positions (one shard: its own, as it is).
+    const loss = outcomes.length === 1 ? mine.total : outcomes.reduce((a, o) => a + o.total * o.labelled, 0) / Math.max(1, labelled);
     add(s, 'loss', loss * indices.length);
     add(s, 'samples', indices.length);
-    tf.dispose([x, yT, maskT, value, ...g, ...Object.values(grads), ...kept]);
+    tf.dispose([x, local.value, ...local.grads, ...local.probs, ...local.losses, ...(g === local.grads ? [] : g)]);
     // Ends the run before a checkpoint could store weights that are no longer numbers.
     const { epoch, batch, step } = this.state;
     if (!Number.isFinite(loss))
@@ -354,10 +373,33 @@ export class Trainer {
 
   /** Trains to the end, to a stop or to an early stop; resolves with the final report. */
   async run(): Promise<TrainEventOf<'done'>> {
+    const resumedFrom = this.opts.resumeFrom ? await this.restore(this.opts.resumeFrom) : null;
+    if (!resumedFrom) await this.loadStartingWeights();
+    if (this.workers.workers > 1)
+      this.parallel = await DataParallel.start({
+        tf: this.tf,
+        backend: this.tf.getBackend(),
+        graph: this.graph,
+        config: this.config,
+        trained: this.trained,
+        classes: this.classes,
+        model: this.model,
+        vars: this.vars,
+        workers: this.workers.workers,
+      });
+    try {
+      return await this.train(resumedFrom);
+    } finally {
+      if (this.parallel)
+        for (const k of Object.keys(this.parallelStats) as (keyof typeof this.parallelStats)[]) this.parallelStats[k] += this.parallel.stats[k];
+      await this.parallel?.dispose();
+      this.parallel = null;
+    }
+  }
+
+  private async train(resumedFrom: string | null): Promise<TrainEventOf<'done'>> {
     const { tf, config: c, opts } = this;
     const { train, validation } = opts.data;
-    const resumedFrom = opts.resumeFrom ? await this.restore(opts.resumeFrom) : null;
-    if (!resumedFrom) await this.loadStartingWeights();
     const batches = Math.ceil(train.size / c.batchSize);
     const total = c.epochs * batches;
     const backend = opts.backend?.name ?? tf.getBackend();
