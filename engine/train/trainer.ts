@@ -233,7 +233,8 @@ export class Trainer {
     const maskT = tf.tensor1d(mask);
     let kept: Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
-      const out = this.model.apply(x, { training: true }) as Tensor | Tensor[];
+      // The batch's labels go along for layers that read the truth in training (a decoder's teacher forcing).
+      const out = this.model.apply(x, { training: true, targets: labels }) as Tensor | Tensor[];
       const list = Array.isArray(out) ? out : [out];
       const probs = this.trained.map((o) => list[o.index].reshape([-1, classes]));
       const losses = this.trained.map((o, i) => maskedLoss(tf, o.loss, yT, probs[i], maskT));
