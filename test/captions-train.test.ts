@@ -12,7 +12,10 @@ import type { Tensor } from '../engine/blocks/contract.js';
 import { templatesDir } from './helpers/graphs.js';
 import { selectBackend } from '../engine/backends/select.js';
 
-/** ATTN_LONG_TESTS=1: train as long as the targets need (90% exact captions, 80% of peaks in the box). */
+/**
+ * ATTN_LONG_TESTS=1: the template's 12 epochs, asserting the issue's targets (90% exact captions, 80% of peaks in
+ * the box). Measured: 81.7% exact and 99.9% in the box (193 CPU-s), so this still fails on the exact captions.
+ */
 const LONG = process.env.ATTN_LONG_TESTS === '1';
 /** Training samples and epochs: by default what fits CI's budget (about a minute of CPU). */
 const SIZE = Number(process.env.ATTN_SAT_SIZE ?? 6000);
