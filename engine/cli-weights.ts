@@ -13,7 +13,8 @@ import { loadTrainedModel, predictOutputs } from './worker/run-model.js';
 import { readNpy, writeNpy } from './weights/npy.js';
 import { reportLines, WeightsImportError } from './weights/import.js';
 import { importWeightsToRun } from './weights/import-run.js';
-import { captionClasses, captionWords } from './data/captions.js';
+import { captionClasses, captionWords, END_ID } from './data/captions.js';
+import { beamCaptions } from './worker/caption-decode.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
 
@@ -39,13 +40,18 @@ async function textInput(texts: string[], weights: string): Promise<{ shape: num
 
 async function predict(
   file: string,
-  o: { weights: string; input?: string; text?: string[]; out?: string; json?: boolean; batchSize: string; backend: BackendOption },
+  o: { weights: string; input?: string; text?: string[]; out?: string; json?: boolean; batchSize: string; beam?: string; backend: BackendOption },
   out: Out,
 ): Promise<number> {
   const graph = await graphOf(file, 'predict', out);
   if (!graph) return 1;
   if ((o.input === undefined) === (o.text === undefined)) {
     out.err('attn predict: give either --input x.npy or --text "…"');
+    return 1;
+  }
+  const beam = o.beam === undefined ? undefined : Number(o.beam);
+  if (beam !== undefined && !(Number.isInteger(beam) && beam >= 1)) {
+    out.err(`attn predict: --beam must be a positive integer, not "${o.beam}"`);
     return 1;
   }
   const x = o.input !== undefined ? readNpy(await readFile(o.input), o.input) : await textInput(o.text!, o.weights);
@@ -60,10 +66,23 @@ async function predict(
     const input = compiled.inputs[0].dtype === 'int32' ? tf.tensor(Int32Array.from(x.data), x.shape, 'int32') : tf.tensor(x.data, x.shape);
     const [y, ...rest] = predictOutputs(tf, compiled, input, Number(o.batchSize));
     const result = { shape: y.shape, data: Float32Array.from(y.dataSync()) };
-    tf.dispose([input, y, ...rest]);
+    tf.dispose([y, ...rest]);
+    let captions: string[] | undefined;
+    let logProbs: number[] | undefined;
+    try {
+      const classes = await captionClassesOf(graph, o.weights);
+      if (beam !== undefined && !classes) throw new Error(`${file}: --beam decodes captions, and this is not a captioner trained on captions`);
+      if (beam !== undefined && classes) {
+        const best = beamCaptions(tf, compiled, input, beam, END_ID).map((found) => found[0]);
+        captions = best.map((c) => captionWords(c.ids, classes).join(' '));
+        logProbs = best.map((c) => c.logProb);
+      } else if (classes && result.shape.length === 3) captions = greedyCaptions(result, classes);
+    } finally {
+      input.dispose();
+    }
     if (o.out) await writeFile(o.out, writeNpy(result));
-    const captions = await greedyCaptions(graph, o.weights, result);
-    if (o.json) out.log(JSON.stringify({ shape: result.shape, data: Array.from(result.data), ...(captions && { captions }) }));
+    if (o.json)
+      out.log(JSON.stringify({ shape: result.shape, data: Array.from(result.data), ...(captions && { captions }), ...(logProbs && { beam, logProbs }) }));
     else {
       if (o.out) out.log(`wrote ${o.out} [${result.shape.join(', ')}]`);
       for (const c of captions ?? []) out.log(c);
@@ -74,13 +93,16 @@ async function predict(
   }
 }
 
-/** A captioner's words (its decoder reads each step's argmax, so they are the greedy captions), up to <end>; none for other models. */
-async function greedyCaptions(graph: GraphFile, weights: string, y: { shape: number[]; data: Float32Array }): Promise<string[] | undefined> {
-  if (!graph.nodes.some((n) => n.type === 'attention.showAttendTell') || y.shape.length !== 3) return undefined;
+/** A captioner's words (the class names of the captions dataset its run trained on); none for other models. */
+async function captionClassesOf(graph: GraphFile, weights: string): Promise<readonly string[] | undefined> {
+  if (!graph.nodes.some((n) => n.type === 'attention.showAttendTell')) return undefined;
   const { run } = await RunFolder.forResume(weights);
   const dataset = ((await run.readJson(RUN_FILES.config)) as { dataset?: { name?: string } } | undefined)?.dataset?.name;
-  const classes = dataset ? await captionClasses(dataset) : undefined;
-  if (!classes) return undefined;
+  return dataset ? await captionClasses(dataset) : undefined;
+}
+
+/** The captions in a captioner's output [n, steps, vocab] (its decoder reads each step's argmax: the greedy captions), up to <end>. */
+function greedyCaptions(y: { shape: number[]; data: Float32Array }, classes: readonly string[]): string[] {
   const [n, steps, vocab] = y.shape;
   return Array.from({ length: n }, (_, s) => {
     const ids = Array.from({ length: steps }, (_, t) => {
@@ -124,6 +146,7 @@ export function registerWeightsCommands(program: Command, out: Out, setCode: (co
     .option('--out <y.npy>', 'where to write the first output')
     .option('--json', 'print the output as JSON')
     .option('--batch-size <n>', 'samples per forward pass', '8')
+    .option('--beam <k>', "a captioner's captions by beam search of width k (default: greedy, the model's output)")
     .addOption(
       new Option('--backend <b>', 'tfjs backend: cpu (pure JS, the default) or another; wasm is many times faster on a ResNet-50')
         .choices([...BACKEND_OPTIONS])

@@ -42,7 +42,8 @@ export function shardGradients(
   let probs: Tensor[] = [];
   let losses: Tensor[] = [];
   const { value, grads } = tf.variableGrads(() => {
-    const out = model.apply(x, { training: true }) as Tensor | Tensor[];
+    // The batch's labels go along for layers that read the truth in training (a decoder's teacher forcing).
+    const out = model.apply(x, { training: true, targets: labels }) as Tensor | Tensor[];
     const list = Array.isArray(out) ? out : [out];
     const p = trained.map((o) => list[o.index].reshape([-1, classes]));
     const l = trained.map((o, i) => maskedLoss(tf, o.loss, yT, p[i], maskT));

@@ -16,13 +16,15 @@ const satDigitCaptions = template({
     'convolutions, the first two with max pooling, turn the 16×96 canvas into a 4×24 grid of 32-channel ' +
     'annotations, each seeing 18×18 pixels (a whole digit); a GRU ' +
     'decoder (64 units) writes one word per step, attending over the grid before each word with additive ' +
-    'attention (32 units). The caption is the digits’ names left to right, then <end>. Each step reads the word ' +
-    'the step before wrote (greedy), so the model’s output is the greedy caption. The attention output shows, per ' +
-    'word, where on the canvas the decoder looked: it should sit on the digit the word names. The doubly ' +
-    'stochastic regulariser is the decoder’s λ (off here).',
+    'attention (32 units) that also reads how much attention each cell has had already (coverage). The caption ' +
+    'is the digits’ names left to right, then <end>. In training each step reads the true previous word (teacher ' +
+    'forcing); at inference it reads the word the step before wrote, so the model’s output is the greedy caption ' +
+    'of the image alone (`attn predict --beam K` for beam search). The attention output shows, per word, where on ' +
+    'the canvas the decoder looked: it should sit on the digit the word names. The doubly stochastic regulariser ' +
+    'is the decoder’s λ (off here).',
   paper: XU,
   dataset: { name: DIGIT_CAPTIONS.name },
-  training: { optimizer: 'adam', learningRate: 0.003, batchSize: 64, epochs: 6 },
+  training: { optimizer: 'adam', learningRate: 0.003, batchSize: 64, epochs: 12 },
   build(b) {
     const image = `${b.node('image', 'io.input', { kind: 'image', height: DIGIT_CAPTIONS.height, width: DIGIT_CAPTIONS.width, channels: 1 })}.out`;
     const grid = b.chain(
@@ -36,7 +38,7 @@ const satDigitCaptions = template({
     b.node(
       'decoder',
       'attention.showAttendTell',
-      { steps: DIGIT_CAPTIONS.steps, vocab: VOCAB, embedding: 16, units: 64, attentionUnits: 32, startToken: 1, doublyStochastic: 0 },
+      { steps: DIGIT_CAPTIONS.steps, vocab: VOCAB, embedding: 16, units: 64, attentionUnits: 32, coverage: true, startToken: 1, doublyStochastic: 0 },
       { features: grid },
     );
     b.node('words', 'io.output', { loss: 'sparseCategoricalCrossentropy' }, { in: 'decoder.out' });

@@ -17,14 +17,17 @@ class ShowAttendTell(keras.layers.Layer):
     tanh(mean_i a_i W_init + b); at step t alpha_ti = softmax_i(v^T tanh(a_i W_key + b_key +
     s_{t-1} W_query)), z_t = sum_i alpha_ti a_i; a GRU (gate order r, z, n, reset after the
     recurrent product) reads [E y_{t-1}, z_t]; the words are softmax([s_t, z_t, E y_{t-1}] W_out
-    + b_out). Step 0 reads `start_token`, later steps the argmax of the step before (greedy
-    decoding). Returns (words [B, T, V], attention [B, T, H, W]).
+    + b_out). With `coverage` the scorer also reads w_c * c_ti, the attention cell i received at
+    earlier steps. Step 0 reads `start_token`. Called with `targets` (the true captions [B, T]) in
+    training, step t reads the true word t-1 (teacher forcing); otherwise the argmax of the step
+    before (greedy decoding). Returns (words [B, T, V], attention [B, T, H, W]).
     """
 
-    def __init__(self, steps, vocab, embedding, units, attention_units, start_token=1, **kwargs):
+    def __init__(self, steps, vocab, embedding, units, attention_units, start_token=1, coverage=False, **kwargs):
         super().__init__(**kwargs)
         self.steps, self.vocab, self.embedding_dim = steps, vocab, embedding
         self.units, self.attention_units, self.start_token = units, attention_units, start_token
+        self.coverage = coverage
 
     def build(self, input_shape):
         c, v, e, u, a = input_shape[-1], self.vocab, self.embedding_dim, self.units, self.attention_units
@@ -43,12 +46,12 @@ class ShowAttendTell(keras.layers.Layer):
             ("recurrent_bias", (3 * u,)),
             ("output_kernel", (u + c + e, v)),
             ("output_bias", (v,)),
-        ]
+        ] + ([("coverage_vector", (1, a))] if self.coverage else [])
         for name, shape in shapes:
             init = "glorot_uniform" if len(shape) == 2 else "zeros"
             setattr(self, name, self.add_weight(name=name, shape=shape, initializer=init))
 
-    def call(self, features):
+    def call(self, features, training=None, targets=None):
         shape = ops.shape(features)
         b, h, w, c = shape[0], shape[1], shape[2], shape[3]
         u = self.units
@@ -56,10 +59,15 @@ class ShowAttendTell(keras.layers.Layer):
         keys = ops.matmul(annotations, self.key_kernel) + self.key_bias
         state = ops.tanh(ops.matmul(ops.mean(annotations, 1), self.init_kernel) + self.init_bias)
         word = ops.full((b,), self.start_token, dtype="int32")
+        coverage = ops.zeros((b, h * w))
+        truth = ops.cast(targets, "int32") if training and targets is not None else None
         words, alphas = [], []
-        for _ in range(self.steps):
-            query = ops.expand_dims(ops.matmul(state, self.query_kernel), 1)
-            alpha = ops.softmax(ops.squeeze(ops.matmul(ops.tanh(keys + query), self.score_vector), -1), axis=-1)
+        for t in range(self.steps):
+            hidden = keys + ops.expand_dims(ops.matmul(state, self.query_kernel), 1)
+            if self.coverage:
+                hidden = hidden + ops.matmul(ops.expand_dims(coverage, 2), self.coverage_vector)
+            alpha = ops.softmax(ops.squeeze(ops.matmul(ops.tanh(hidden), self.score_vector), -1), axis=-1)
+            coverage = coverage + alpha
             context = ops.squeeze(ops.matmul(ops.expand_dims(alpha, 1), annotations), 1)
             embedded = ops.take(self.embedding, word, axis=0)
             gx = ops.matmul(ops.concatenate([embedded, context], 1), self.input_kernel) + self.input_bias
@@ -71,7 +79,7 @@ class ShowAttendTell(keras.layers.Layer):
             logits = ops.matmul(ops.concatenate([state, context, embedded], 1), self.output_kernel) + self.output_bias
             words.append(ops.softmax(logits, axis=-1))
             alphas.append(alpha)
-            word = ops.cast(ops.argmax(logits, axis=-1), "int32")
+            word = ops.maximum(truth[:, t], 0) if truth is not None else ops.cast(ops.argmax(logits, axis=-1), "int32")
         return ops.stack(words, 1), ops.reshape(ops.stack(alphas, 1), (b, self.steps, h, w))
 
     def get_config(self):
@@ -83,4 +91,5 @@ class ShowAttendTell(keras.layers.Layer):
             "units": self.units,
             "attention_units": self.attention_units,
             "start_token": self.start_token,
+            "coverage": self.coverage,
         }

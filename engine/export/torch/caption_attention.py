@@ -14,14 +14,18 @@ class ShowAttendTell(nn.Module):
     model), each with a learned position embedding added. The state starts as tanh(mean_i a_i W_init + b); at step t additive attention gives
     alpha_ti = softmax_i(v^T tanh(a_i W_key + b_key + s_{t-1} W_query)) and the context
     z_t = sum_i alpha_ti a_i; a GRU (PyTorch's gate order r, z, n) reads [E y_{t-1}, z_t]; the
-    words are softmax([s_t, z_t, E y_{t-1}] W_out + b_out). Step 0 reads `start_token`, every
-    later step the argmax of the step before: forward() is greedy decoding. Kernels are stored
-    [in, out], as in tfjs. Returns (words [B, T, V], attention [B, T, H, W]).
+    words are softmax([s_t, z_t, E y_{t-1}] W_out + b_out). With `coverage` the scorer also reads
+    w_c * c_ti, the attention cell i received at earlier steps. Step 0 reads `start_token`. In
+    training, when `teacher_targets` holds the batch's captions [B, T] (runtime.train() sets it),
+    step t reads the true word t-1 (teacher forcing); otherwise, and always in eval mode, the
+    argmax of the step before: greedy decoding. Kernels are stored [in, out], as in tfjs.
+    Returns (words [B, T, V], attention [B, T, H, W]).
     """
 
-    def __init__(self, channels, height, width, steps, vocab, embedding, units, attention_units, start_token=1):
+    def __init__(self, channels, height, width, steps, vocab, embedding, units, attention_units, start_token=1, coverage=False):
         super().__init__()
-        self.steps, self.units, self.start_token = steps, units, start_token
+        self.steps, self.units, self.start_token, self.coverage = steps, units, start_token, coverage
+        self.teacher_targets = None
         c, v, e, u, a = channels, vocab, embedding, units, attention_units
         shapes = {
             "positions": (height * width, c),
@@ -39,16 +43,21 @@ class ShowAttendTell(nn.Module):
             "output_kernel": (u + c + e, v),
             "output_bias": (v,),
         }
+        if coverage:
+            shapes["coverage_vector"] = (1, a)
         for name, shape in shapes.items():
             param = nn.Parameter(torch.zeros(shape))
             if len(shape) == 2:
                 nn.init.xavier_uniform_(param)
             self.register_parameter(name, param)
 
-    def step(self, annotations, keys, state, word):
-        """One word: (probabilities [B, V], alpha [B, H*W], new state, logits [B, V])."""
-        query = (state @ self.query_kernel).unsqueeze(1)
-        alpha = torch.softmax((torch.tanh(keys + query) @ self.score_vector).squeeze(-1), dim=-1)
+    def step(self, annotations, keys, state, word, coverage):
+        """One word: (probabilities [B, V], alpha [B, H*W], new state, logits [B, V]); `coverage` [B, H*W] is
+        the attention each cell received so far."""
+        hidden = keys + (state @ self.query_kernel).unsqueeze(1)
+        if self.coverage:
+            hidden = hidden + coverage.unsqueeze(2) @ self.coverage_vector
+        alpha = torch.softmax((torch.tanh(hidden) @ self.score_vector).squeeze(-1), dim=-1)
         context = (alpha.unsqueeze(1) @ annotations).squeeze(1)
         embedded = self.embedding[word]
         gx = torch.cat([embedded, context], 1) @ self.input_kernel + self.input_bias
@@ -81,10 +90,14 @@ class ShowAttendTell(nn.Module):
         keys = annotations @ self.key_kernel + self.key_bias
         state = torch.tanh(annotations.mean(1) @ self.init_kernel + self.init_bias)
         word = torch.full((b,), self.start_token, dtype=torch.long, device=features.device)
+        coverage = torch.zeros(b, h * w, device=features.device)
+        truth = self.teacher_targets if self.training else None
         words, alphas = [], []
-        for _ in range(self.steps):
-            probs, alpha, state, logits = self.step(annotations, keys, state, word)
+        for t in range(self.steps):
+            probs, alpha, state, logits = self.step(annotations, keys, state, word, coverage)
+            coverage = coverage + alpha
             words.append(probs)
             alphas.append(alpha)
-            word = logits.argmax(-1)
+            # Past <end> the truth is padding (-1, no loss): any word will do.
+            word = truth[:, t].long().clamp(min=0) if truth is not None else logits.argmax(-1)
         return torch.stack(words, 1), torch.stack(alphas, 1).reshape(b, self.steps, h, w)

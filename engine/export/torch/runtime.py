@@ -155,6 +155,7 @@ def train(model, loader, epochs=1, lr=1e-3, optimizer="adam", device="cpu", amp=
         total, count = 0.0, 0
         for inputs, targets in loader:
             inputs, targets = _to_device(_as_tuple(inputs), device), _to_device(_as_tuple(targets), device)
+            _teach(model, targets[0])
             with torch.autocast(device_type=device_type, enabled=amp):
                 outputs = model(*inputs)
                 loss = compute_loss(outputs, targets if len(targets) > 1 else targets[0])
@@ -175,6 +176,13 @@ def train(model, loader, epochs=1, lr=1e-3, optimizer="adam", device="cpu", amp=
         if on_epoch is not None:
             on_epoch(epoch)
     return history
+
+
+def _teach(model, targets):
+    """Hands the batch's targets to the modules that read the truth in training (a caption decoder's teacher forcing)."""
+    for m in model.modules():
+        if hasattr(m, "teacher_targets"):
+            m.teacher_targets = targets
 
 
 @torch.no_grad()
