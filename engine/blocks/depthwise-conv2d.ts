@@ -1,149 +1,8 @@
-import type { LayerVariable, Shape as TfShape } from '@tensorflow/tfjs';
-import { defineBlock, type Initializer, type Tensor, type TF } from './contract.js';
-import { customLayer } from './custom-layer.js';
-import { windowOut } from './shape-rules.js';
+import { defineBlock } from './contract.js';
+import { dilatedDepthwiseConv2dLayer } from './dilated-depthwise.js';
+import { tfjsHelper } from './emit/torch-helper.js';
 import { emitZeroPad, explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad } from './window2d.js';
 import { kerasLayer, torchWindowPadding, tsLayer, tsObject } from './emit/snippets.js';
-
-interface DepthwiseArgs {
-  kernel: number;
-  depthMultiplier: number;
-  padding: 'same' | 'valid';
-  dilation: number;
-  useBias: boolean;
-  depthwiseInitializer?: Initializer;
-  name?: string;
-}
-
-/**
- * tfjs's DepthwiseConv2D layer ignores its dilation rate, and the gradient of the
- * dilated depthwise kernel is not implemented, so dilated ones are built the way
- * TensorFlow builds atrous convolutions (tf.nn.with_space_to_batch): space-to-batch,
- * an undilated depthwise convolution, batch-to-space.
- * Every op on that path has a gradient. Weights are named as in tfjs's layer.
- */
-export const dilatedDepthwiseConv2dLayer = (tf: TF) =>
-  customLayer(tf, 'DilatedDepthwiseConv2D', (tf) => {
-    class DilatedDepthwiseConv2D extends tf.layers.Layer {
-      static className = 'DilatedDepthwiseConv2D';
-      readonly args: DepthwiseArgs;
-      private kernel?: LayerVariable;
-      private bias?: LayerVariable;
-      constructor(args: DepthwiseArgs) {
-        super(args);
-        this.args = args;
-      }
-      override build(inputShape: TfShape | TfShape[]) {
-        const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as TfShape;
-        const { kernel: k, depthMultiplier: m } = this.args;
-        const c = s[3] as number;
-        this.kernel = this.addWeight('depthwise_kernel', [k, k, c, m], 'float32', this.args.depthwiseInitializer ?? tf.initializers.glorotUniform({}));
-        if (this.args.useBias) this.bias = this.addWeight('bias', [c * m], 'float32', tf.initializers.zeros());
-        this.built = true;
-      }
-      override computeOutputShape(inputShape: TfShape | TfShape[]): TfShape {
-        const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as TfShape;
-        const { kernel, padding, dilation, depthMultiplier } = this.args;
-        const out = (d: number | null) => windowOut(d, kernel, 1, padding, dilation);
-        return [s[0], out(s[1]), out(s[2]), (s[3] as number) * depthMultiplier];
-      }
-      override call(inputs: Tensor | Tensor[]) {
-        const x = (Array.isArray(inputs) ? inputs[0] : inputs) as ReturnType<TF['tensor4d']>;
-        const { kernel: k, padding, dilation: d } = this.args;
-        return tf.tidy(() => {
-          // Pad so that each spatial size is a multiple of d ("same" also adds the window's own padding),
-          // convolve every d-th pixel as its own image, interleave back and crop what the rounding added.
-          const plan = (size: number) => {
-            const total = padding === 'same' ? (k - 1) * d : 0;
-            const before = Math.floor(total / 2);
-            const extra = (d - ((size + total) % d)) % d;
-            return { pad: [before, total - before + extra], crop: [0, extra] };
-          };
-          const h = plan(x.shape[1]);
-          const w = plan(x.shape[2]);
-          const spaced = tf.spaceToBatchND(x, [d, d], [h.pad, w.pad]);
-          const conv = tf.depthwiseConv2d(spaced as typeof x, this.kernel!.read() as ReturnType<TF['tensor4d']>, 1, 'valid');
-          let y: Tensor = tf.batchToSpaceND(conv, [d, d], [h.crop, w.crop]);
-          if (this.bias) y = tf.add(y, this.bias.read());
-          return y;
-        });
-      }
-      override getConfig() {
-        const { kernel, depthMultiplier, padding, dilation, useBias } = this.args;
-        return { ...super.getConfig(), kernel, depthMultiplier, padding, dilation, useBias };
-      }
-    }
-    return DilatedDepthwiseConv2D;
-  });
-
-/** The exported tfjs code's version of DilatedDepthwiseConv2D (same class name, config and weight names). */
-const TS_DILATED_DEPTHWISE = `/**
- * A dilated depthwise convolution (the depthwise half of MobileNet's separable convolution,
- * Howard et al. 2017, "MobileNets"). tfjs's depthwiseConv2d layer ignores its dilation rate, so this
- * builds it as TensorFlow builds atrous convolutions (tf.nn.with_space_to_batch): space-to-batch,
- * an undilated depthwise convolution, batch-to-space. Weights are named as in tfjs's layer.
- */
-class DilatedDepthwiseConv2D extends tf.layers.Layer {
-  static className = 'DilatedDepthwiseConv2D';
-  readonly kernel: number;
-  readonly depthMultiplier: number;
-  readonly padding: 'same' | 'valid';
-  readonly dilation: number;
-  readonly useBias: boolean;
-  private depthwiseKernel?: tf.LayerVariable;
-  private bias?: tf.LayerVariable;
-
-  constructor(args: { kernel: number; depthMultiplier: number; padding: 'same' | 'valid'; dilation: number; useBias: boolean; name?: string }) {
-    super(args);
-    this.kernel = args.kernel;
-    this.depthMultiplier = args.depthMultiplier;
-    this.padding = args.padding;
-    this.dilation = args.dilation;
-    this.useBias = args.useBias;
-  }
-
-  override build(inputShape: tf.Shape | tf.Shape[]) {
-    const channels = (inputShape as tf.Shape)[3] as number;
-    const [k, m] = [this.kernel, this.depthMultiplier];
-    this.depthwiseKernel = this.addWeight('depthwise_kernel', [k, k, channels, m], 'float32', tf.initializers.glorotUniform({}));
-    if (this.useBias) this.bias = this.addWeight('bias', [channels * m], 'float32', tf.initializers.zeros());
-    this.built = true;
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const [batch, height, width, channels] = inputShape as tf.Shape;
-    const lost = this.padding === 'same' ? 0 : (this.kernel - 1) * this.dilation;
-    const size = (d: number | null) => (d === null ? null : d - lost);
-    return [batch, size(height), size(width), (channels as number) * this.depthMultiplier];
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-    const [k, d] = [this.kernel, this.dilation];
-    return tf.tidy(() => {
-      // Pad each spatial axis to a multiple of d ("same" also adds the window's own padding),
-      // convolve every d-th pixel as its own image, interleave back, crop what the rounding added.
-      const plan = (size: number) => {
-        const total = this.padding === 'same' ? (k - 1) * d : 0;
-        const before = Math.floor(total / 2);
-        const extra = (d - ((size + total) % d)) % d;
-        return { pad: [before, total - before + extra], crop: [0, extra] };
-      };
-      const h = plan(x.shape[1]);
-      const w = plan(x.shape[2]);
-      const spaced = tf.spaceToBatchND(x, [d, d], [h.pad, w.pad]) as tf.Tensor4D;
-      const y = tf.depthwiseConv2d(spaced, this.depthwiseKernel!.read() as tf.Tensor4D, 1, 'valid');
-      const out = tf.batchToSpaceND(y, [d, d], [h.crop, w.crop]);
-      return this.bias ? tf.add(out, this.bias.read()) : out;
-    });
-  }
-
-  override getConfig() {
-    const { kernel, depthMultiplier, padding, dilation, useBias } = this;
-    return { ...super.getConfig(), kernel, depthMultiplier, padding, dilation, useBias };
-  }
-}
-tf.serialization.registerClass(DilatedDepthwiseConv2D);`;
 
 export default defineBlock({
   type: 'core.depthwiseConv2d',
@@ -214,8 +73,8 @@ export default defineBlock({
         };
       const args = { kernel: p.kernel, depthMultiplier: p.depthMultiplier, padding, dilation: p.dilation, useBias: p.useBias, name: layer };
       return {
-        body: [...pad, `const ${outputs.out} = new DilatedDepthwiseConv2D(${tsObject(args)}).apply(${x}) as tf.SymbolicTensor;`],
-        helpers: [{ name: 'DilatedDepthwiseConv2D', code: TS_DILATED_DEPTHWISE }],
+        body: [...pad, `const ${outputs.out} = new (dilatedDepthwiseConv2dLayer(tf))(${tsObject(args)}).apply(${x}) as tf.SymbolicTensor;`],
+        helpers: [tfjsHelper('dilatedDepthwiseConv2dLayer', 'dilated-depthwise.ts')],
       };
     },
     keras({ params: p, inputs, outputs, layer }) {

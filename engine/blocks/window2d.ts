@@ -2,8 +2,9 @@
 // padding. Besides TensorFlow's "same"/"valid", padding may be written as
 // researchers write it: explicit pixels per side, with PyTorch's semantics.
 import { ShapeError, type Dim, type EnumParam, type IntListParam, type SymbolicTensor, type TF } from './contract.js';
-import { expectRank, positive, windowOut } from './shape-rules.js';
+import { expectRank, positive } from './shape-rules.js';
 import { kerasLayer, tsLayer } from './emit/snippets.js';
+import { explicitOut, windowOut } from './window-sizes.js';
 
 export type Padding = 'same' | 'valid' | 'explicit';
 
@@ -46,24 +47,6 @@ export function explicitSides(pads: readonly number[], port = 'in'): Sides {
   if (pads.length === 2) return [pads[0], pads[0], pads[1], pads[1]];
   if (pads.length === 4) return [pads[0], pads[1], pads[2], pads[3]];
   throw new ShapeError(`pads must have 1, 2 or 4 entries (all sides, [height, width] or [top, bottom, left, right]); got ${pads.length}`, port);
-}
-
-/**
- * Output size along one axis with explicit padding, PyTorch's rule: ceil mode takes a last,
- * partial window unless it would start in the padding after the input.
- */
-export function explicitOut(size: number, kernel: number, stride: number, before: number, after: number, dilation = 1, ceil = false): number {
-  const span = size + before + after - (kernel - 1) * dilation - 1;
-  if (!ceil) return Math.floor(span / stride) + 1;
-  let out = Math.ceil(span / stride) + 1;
-  if ((out - 1) * stride >= size + before) out--;
-  return out;
-}
-
-/** Extra pixels after the input that ceil mode's last window reaches beyond the explicit padding. */
-export function ceilExtra(size: number, kernel: number, stride: number, before: number, after: number, dilation = 1): number {
-  const out = explicitOut(size, kernel, stride, before, after, dilation, true);
-  return Math.max(0, (out - 1) * stride + (kernel - 1) * dilation + 1 - (size + before + after));
 }
 
 /** Batch, output height and output width of a window sliding over an NHWC input; throws naming the port. */

@@ -58,11 +58,3 @@ export const tsTensors = (tensors: Record<string, string | undefined>) =>
 
 /** A value that is only written when it differs from the default. */
 export const unlessDefault = <T>(value: T, fallback: T): T | undefined => (value === fallback ? undefined : value);
-
-/** tfjs arguments of apply(query, keys, values = keys, mask) for the alignment blocks. */
-export function alignmentArgs(i: Record<string, string>): string[] {
-  const args = [i.query, i.keys];
-  if (i.values || i.mask) args.push(i.values ?? i.keys);
-  if (i.mask) args.push(i.mask);
-  return args;
-}
