@@ -17,6 +17,22 @@ const POOL = '_pool';
 /** The encoder's settings as the recurrent block's. */
 const encoderOf = (p: { units: number; bidirectional: boolean }) => ({ units: p.units, returnSequences: true, bidirectional: p.bidirectional });
 
+/**
+ * The word attention's tfjs or Keras code: attention pooling's own emitter over the folded word states
+ * `v('states')` (and mask `v('mask')`), into `v('pooled')` and `v('weights')`.
+ */
+function wordAttention(target: 'tfjs' | 'keras', p: { attentionUnits: number }, masked: boolean, v: (what: string) => string, layer: string) {
+  return attentionPooling.emit![target]!({
+    params: { units: p.attentionUnits },
+    inputs: { in: v('states'), ...(masked && { mask: v('mask') }) },
+    outputs: { out: v('pooled'), weights: v('weights') },
+    inputShapes: {},
+    outputShapes: {},
+    name: v('pool'),
+    layer: `${layer}${POOL}`,
+  });
+}
+
 export default defineBlock({
   type: 'core.perSentence',
   label: 'Per sentence: word encoder + attention (HAN)',
@@ -84,15 +100,7 @@ export default defineBlock({
       const axis = (op: SentenceOp, x: string, suffix: string) =>
         `new (sentenceAxisLayer(tf))(${tsObject({ op, sentences: s, name: `${layer}_${suffix}` })}).apply(${x}) as tf.SymbolicTensor`;
       const v = (what: string) => `${o.out}_${what}`;
-      const pooled = attentionPooling.emit!.tfjs!({
-        params: { units: p.attentionUnits },
-        inputs: { in: v('states'), ...(i.mask && { mask: v('mask') }) },
-        outputs: { out: v('pooled'), weights: v('weights') },
-        inputShapes: {},
-        outputShapes: {},
-        name: v('pool'),
-        layer: `${layer}${POOL}`,
-      });
+      const pooled = wordAttention('tfjs', p, i.mask !== undefined, v, layer);
       return {
         body: [
           `const ${v('words')} = ${axis('fold', i.in, 'fold')};`,
@@ -110,15 +118,7 @@ export default defineBlock({
       const [, s, w, d] = inputShapes.in;
       const h = p.bidirectional ? 2 * p.units : p.units;
       const v = (what: string) => `${o.out}_${what}`;
-      const pooled = attentionPooling.emit!.keras!({
-        params: { units: p.attentionUnits },
-        inputs: { in: v('states'), ...(i.mask && { mask: v('mask') }) },
-        outputs: { out: v('pooled'), weights: v('weights') },
-        inputShapes: {},
-        outputShapes: {},
-        name: v('pool'),
-        layer: `${layer}${POOL}`,
-      });
+      const pooled = wordAttention('keras', p, i.mask !== undefined, v, layer);
       return {
         body: [
           `# ${layer}: the word encoder and attention read the B*S sentences as one batch`,

@@ -1,8 +1,7 @@
 import { defineBlock, ShapeError } from '../contract.js';
 import { luongAttention } from './ops/sequence-attention.js';
 import { alignmentPorts, alignmentShape } from './ops/ports.js';
-import { kerasCall, torchModule, tsTensors } from './ops/emit.js';
-import { tsObject } from '../emit/snippets.js';
+import { alignmentPy, alignmentTs, kerasCall, torchModule } from './ops/emit.js';
 import { linearWeights, TORCH_LUONG, TORCH_MASKED_SOFTMAX } from './ops/emit-torch.js';
 import { KERAS_LUONG, KERAS_MASKED_SOFTMAX } from './ops/emit-keras.js';
 import { TS_LUONG } from './ops/emit-tfjs.js';
@@ -35,26 +34,17 @@ export default defineBlock({
     return { out: context, weights };
   },
   emit: {
-    tfjs: ({ params: p, inputs: i, outputs: o, layer }) => {
-      const options = { score: p.score, units: p.score === 'concat' ? p.units : undefined, name: layer };
-      const x = tsTensors({ query: i.query, keys: i.keys, values: i.values, mask: i.mask });
-      return {
-        body: [`const { context: ${o.out}, weights: ${o.weights} } = luongAttention(tf, ${x}, ${tsObject(options)});`],
-        helpers: [TS_LUONG],
-      };
-    },
+    tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
+      body: [alignmentTs('luongAttention', i, o, { score: p.score, units: p.score === 'concat' ? p.units : undefined, name: layer })],
+      helpers: [TS_LUONG],
+    }),
     keras: ({ params: p, inputs: i, outputs: o, inputShapes: s, layer }) => ({
       body: [
         kerasCall(
           'LuongAttention',
           [],
           { key_dim: s.keys[2], score: p.score, units: p.score === 'concat' ? p.units : undefined, name: layer },
-          [o.out, o.weights],
-          [i.query, i.keys],
-          {
-            values: i.values,
-            padding_mask: i.mask,
-          },
+          ...alignmentPy(i, o, 'padding_mask'),
         ),
       ],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_LUONG],
@@ -65,12 +55,7 @@ export default defineBlock({
         'LuongAttention',
         [],
         { query_dim: s.query[2], key_dim: s.keys[2], score: p.score, units: p.score === 'concat' ? p.units : undefined },
-        [o.out, o.weights],
-        [i.query, i.keys],
-        {
-          values: i.values,
-          mask: i.mask,
-        },
+        ...alignmentPy(i, o, 'mask'),
       ),
       helpers: [TORCH_MASKED_SOFTMAX, TORCH_LUONG],
       torchWeights:

@@ -53,6 +53,26 @@ function feedForward(tf: TF, o: TransformerLayerOptions, x: tf.SymbolicTensor, i
   return dense(h, x.shape[2] as number, 'ff2', 'linear');
 }
 
+/** Residual sublayer i around multi-head attention `<name>_<suffix>` of x over kv (x itself when absent). */
+function attentionSublayer(
+  tf: TF,
+  i: number,
+  o: TransformerLayerOptions,
+  x: { query: tf.SymbolicTensor; kv?: tf.SymbolicTensor; mask?: tf.SymbolicTensor },
+  a: { suffix: string; causal: boolean },
+  init?: SequenceInit,
+): { out: tf.SymbolicTensor; weights: tf.SymbolicTensor } {
+  const { heads, dropout = 0.1, name } = o;
+  let weights!: tf.SymbolicTensor;
+  const attend = (q: tf.SymbolicTensor) => {
+    const kv = x.kv ?? q;
+    const r = multiHeadAttention(tf, { query: q, key: kv, value: kv, mask: x.mask }, { heads, dropout, causal: a.causal, name: `${name}_${a.suffix}` }, init);
+    weights = r.weights;
+    return r.out;
+  };
+  return { out: residual(tf, i, o, x.query, attend, init), weights };
+}
+
 /**
  * One Transformer encoder layer (Vaswani et al. 2017, "Attention Is All You Need", §3.1): multi-head self-attention
  * and a position-wise feed-forward network, each in a residual connection with LayerNorm, after the sum (post-norm,
@@ -65,21 +85,8 @@ export function transformerEncoderLayer(
   o: TransformerLayerOptions,
   init?: SequenceInit,
 ): { out: tf.SymbolicTensor; attention: tf.SymbolicTensor } {
-  const { heads, dropout = 0.1, causal = false, name } = o;
-  let attention!: tf.SymbolicTensor;
-  const h = residual(
-    tf,
-    1,
-    o,
-    x.in,
-    (q) => {
-      const a = multiHeadAttention(tf, { query: q, mask: x.mask }, { heads, dropout, causal, name: `${name}_self` }, init);
-      attention = a.weights;
-      return a.out;
-    },
-    init,
-  );
-  return { out: residual(tf, 2, o, h, (q) => feedForward(tf, o, q, init), init), attention };
+  const attended = attentionSublayer(tf, 1, o, { query: x.in, mask: x.mask }, { suffix: 'self', causal: o.causal ?? false }, init);
+  return { out: residual(tf, 2, o, attended.out, (h) => feedForward(tf, o, h, init), init), attention: attended.weights };
 }
 
 /**
@@ -94,32 +101,8 @@ export function transformerDecoderLayer(
   o: TransformerLayerOptions,
   init?: SequenceInit,
 ): { out: tf.SymbolicTensor; selfAttention: tf.SymbolicTensor; crossAttention: tf.SymbolicTensor } {
-  const { heads, dropout = 0.1, causal = true, name } = o;
-  let selfAttention!: tf.SymbolicTensor;
-  let crossAttention!: tf.SymbolicTensor;
-  const h1 = residual(
-    tf,
-    1,
-    o,
-    x.in,
-    (q) => {
-      const a = multiHeadAttention(tf, { query: q, mask: x.mask }, { heads, dropout, causal, name: `${name}_self` }, init);
-      selfAttention = a.weights;
-      return a.out;
-    },
-    init,
-  );
-  const h2 = residual(
-    tf,
-    2,
-    o,
-    h1,
-    (q) => {
-      const a = multiHeadAttention(tf, { query: q, key: x.memory, value: x.memory, mask: x.memoryMask }, { heads, dropout, name: `${name}_cross` }, init);
-      crossAttention = a.weights;
-      return a.out;
-    },
-    init,
-  );
-  return { out: residual(tf, 3, o, h2, (q) => feedForward(tf, o, q, init), init), selfAttention, crossAttention };
+  const attended = attentionSublayer(tf, 1, o, { query: x.in, mask: x.mask }, { suffix: 'self', causal: o.causal ?? true }, init);
+  const crossed = attentionSublayer(tf, 2, o, { query: attended.out, kv: x.memory, mask: x.memoryMask }, { suffix: 'cross', causal: false }, init);
+  const out = residual(tf, 3, o, crossed.out, (h) => feedForward(tf, o, h, init), init);
+  return { out, selfAttention: attended.weights, crossAttention: crossed.weights };
 }
