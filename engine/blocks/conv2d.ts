@@ -1,6 +1,13 @@
 import { defineBlock } from './contract.js';
-import { emitZeroPad, explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad } from './window2d.js';
-import { CONV_KERNEL_TO_TORCH, kerasLayer, torchActivation, torchWindowPadding, tsLayer } from './emit/snippets.js';
+import { convOptions, emitConvLayer, explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad, type Window2d } from './window2d.js';
+import { CONV_KERNEL_TO_TORCH, torchActivation, torchWindowPadding } from './emit/snippets.js';
+
+/** The exported layer's options after filters and kernel size, in tfjs's names. */
+const convArgs = (p: Window2d & { useBias: boolean; activation: string }, layer: string) => ({
+  ...convOptions(p),
+  activation: p.activation === 'linear' ? undefined : p.activation,
+  name: layer,
+});
 
 export default defineBlock({
   type: 'core.conv2d',
@@ -43,51 +50,19 @@ export default defineBlock({
   },
   emit: {
     // Explicit padding exports as a zero-padding layer before a "valid" convolution, as it builds.
-    tfjs({ params: p, inputs, outputs, layer }) {
-      const pad = emitZeroPad('tfjs', p, inputs.in, outputs.out, layer);
-      return {
-        body: [
-          ...pad.body,
-          tsLayer(
-            outputs.out,
-            'conv2d',
-            {
-              filters: p.filters,
-              kernelSize: p.kernel,
-              strides: p.stride === 1 ? undefined : p.stride,
-              padding: p.padding === 'explicit' ? 'valid' : p.padding,
-              dilationRate: p.dilation === 1 ? undefined : p.dilation,
-              useBias: p.useBias ? undefined : false,
-              activation: p.activation === 'linear' ? undefined : p.activation,
-              name: layer,
-            },
-            pad.x,
-          ),
-        ],
-      };
-    },
-    keras({ params: p, inputs, outputs, layer }) {
-      const pad = emitZeroPad('keras', p, inputs.in, outputs.out, layer);
-      return {
-        body: [
-          ...pad.body,
-          kerasLayer(
-            outputs.out,
-            'Conv2D',
-            [p.filters, p.kernel],
-            {
-              strides: p.stride === 1 ? undefined : p.stride,
-              padding: p.padding === 'explicit' ? 'valid' : p.padding,
-              dilation_rate: p.dilation === 1 ? undefined : p.dilation,
-              use_bias: p.useBias ? undefined : false,
-              activation: p.activation === 'linear' ? undefined : p.activation,
-              name: layer,
-            },
-            pad.x,
-          ),
-        ],
-      };
-    },
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: emitConvLayer('tfjs', p, { input: inputs.in, out: outputs.out, layer }, 'conv2d', { filters: p.filters, kernelSize: p.kernel }, convArgs(p, layer)),
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: emitConvLayer(
+        'keras',
+        p,
+        { input: inputs.in, out: outputs.out, layer },
+        'Conv2D',
+        { filters: p.filters, kernelSize: p.kernel },
+        convArgs(p, layer),
+      ),
+    }),
     pytorch({ params: p, inputs, inputShapes, outputs, name }) {
       const x = inputShapes.in;
       const pad = p.padding === 'explicit' ? torchExplicitPadding(p.pads) : torchWindowPadding(x, p.kernel, p.stride, p.padding, p.dilation);

@@ -1,8 +1,24 @@
 import { defineBlock } from './contract.js';
 import { dilatedDepthwiseConv2dLayer } from './dilated-depthwise.js';
 import { tfjsHelper } from './emit/torch-helper.js';
-import { emitZeroPad, explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad } from './window2d.js';
-import { kerasLayer, torchWindowPadding, tsLayer, tsObject } from './emit/snippets.js';
+import {
+  convOptions,
+  emitConvLayer,
+  emitZeroPad,
+  explicitPadding,
+  paddingParams,
+  torchExplicitPadding,
+  window2dShape,
+  zeroPad,
+  type Window2d,
+} from './window2d.js';
+import { torchWindowPadding, tsObject } from './emit/snippets.js';
+
+/** The exported layer's options after the kernel size, in tfjs's names. */
+const depthwiseArgs = (p: Window2d & { useBias: boolean; depthMultiplier: number }, layer: string) => {
+  const { strides, padding, dilationRate, useBias } = convOptions(p);
+  return { strides, padding, depthMultiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier, dilationRate, useBias, name: layer };
+};
 
 export default defineBlock({
   type: 'core.depthwiseConv2d',
@@ -49,56 +65,20 @@ export default defineBlock({
   },
   emit: {
     tfjs({ params: p, inputs, outputs, layer }) {
-      // Explicit padding: a zero-padding layer, then a "valid" window, as the builder does.
+      const io = { input: inputs.in, out: outputs.out, layer };
+      if (p.dilation === 1) return { body: emitConvLayer('tfjs', p, io, 'depthwiseConv2d', { kernelSize: p.kernel }, depthwiseArgs(p, layer)) };
+      // tfjs's depthwiseConv2d layer ignores dilation: the engine's own layer, after the explicit padding's layer.
       const { x, body: pad } = emitZeroPad('tfjs', p, inputs.in, outputs.out, layer);
       const padding = p.padding === 'explicit' ? 'valid' : p.padding;
-      if (p.dilation === 1)
-        return {
-          body: [
-            ...pad,
-            tsLayer(
-              outputs.out,
-              'depthwiseConv2d',
-              {
-                kernelSize: p.kernel,
-                strides: p.stride === 1 ? undefined : p.stride,
-                padding,
-                depthMultiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier,
-                useBias: p.useBias ? undefined : false,
-                name: layer,
-              },
-              x,
-            ),
-          ],
-        };
       const args = { kernel: p.kernel, depthMultiplier: p.depthMultiplier, padding, dilation: p.dilation, useBias: p.useBias, name: layer };
       return {
         body: [...pad, `const ${outputs.out} = new (dilatedDepthwiseConv2dLayer(tf))(${tsObject(args)}).apply(${x}) as tf.SymbolicTensor;`],
         helpers: [tfjsHelper('dilatedDepthwiseConv2dLayer', 'dilated-depthwise.ts')],
       };
     },
-    keras({ params: p, inputs, outputs, layer }) {
-      const pad = emitZeroPad('keras', p, inputs.in, outputs.out, layer);
-      return {
-        body: [
-          ...pad.body,
-          kerasLayer(
-            outputs.out,
-            'DepthwiseConv2D',
-            [p.kernel],
-            {
-              strides: p.stride === 1 ? undefined : p.stride,
-              padding: p.padding === 'explicit' ? 'valid' : p.padding,
-              depth_multiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier,
-              dilation_rate: p.dilation === 1 ? undefined : p.dilation,
-              use_bias: p.useBias ? undefined : false,
-              name: layer,
-            },
-            pad.x,
-          ),
-        ],
-      };
-    },
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: emitConvLayer('keras', p, { input: inputs.in, out: outputs.out, layer }, 'DepthwiseConv2D', { kernelSize: p.kernel }, depthwiseArgs(p, layer)),
+    }),
     pytorch({ params: p, inputs, inputShapes, outputs, name }) {
       const x = inputShapes.in;
       const c = x[3];

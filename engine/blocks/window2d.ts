@@ -107,6 +107,39 @@ export function emitZeroPad(lang: 'tfjs' | 'keras', w: Window2d, input: string, 
   return { x: `${out}_padded`, body: [kerasLayer(`${out}_padded`, 'ZeroPadding2D', [], config, input)] };
 }
 
+/** A convolution's options that differ from tfjs's defaults, in tfjs's names ("valid" where explicit padding goes before it). */
+export const convOptions = (w: Window2d & { useBias: boolean }) => ({
+  strides: w.stride === 1 ? undefined : w.stride,
+  padding: w.padding === 'explicit' ? 'valid' : w.padding,
+  dilationRate: (w.dilation ?? 1) === 1 ? undefined : w.dilation,
+  useBias: w.useBias ? undefined : false,
+});
+
+/** tfjs's option names as Keras spells them (snake case). */
+const kerasKeywords = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+
+/**
+ * A convolution layer in tfjs or Keras, after the zero-padding layer of explicit padding (as it builds): `factory`
+ * is tfjs's layer function or Keras's class; `leading` the options Keras takes positionally (filters, kernel size);
+ * `options` the rest, in tfjs's names.
+ */
+export function emitConvLayer(
+  lang: 'tfjs' | 'keras',
+  w: Window2d,
+  io: { input: string; out: string; layer: string },
+  factory: string,
+  leading: Record<string, unknown>,
+  options: Record<string, unknown>,
+): string[] {
+  const pad = emitZeroPad(lang, w, io.input, io.out, io.layer);
+  const line =
+    lang === 'tfjs'
+      ? tsLayer(io.out, factory, { ...leading, ...options }, pad.x)
+      : kerasLayer(io.out, factory, Object.values(leading), kerasKeywords(options), pad.x);
+  return [...pad.body, line];
+}
+
 /**
  * PyTorch's form of explicit padding, shaped as torchWindowPadding's answer: the
  * `padding=` argument when symmetric, else an F.pad (left, right, top, bottom) to apply first.

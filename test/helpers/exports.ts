@@ -122,6 +122,23 @@ export function pyCompile(graph: GraphFile): void {
   }
 }
 
+/** tsc's complaints about TypeScript files under our own settings (strict, noImplicitOverride), as `file:line message` with the file relative to `dir`. */
+export function strictTypeErrors(files: string[], dir: string): string[] {
+  const program = ts.createProgram(files, {
+    strict: true,
+    noImplicitOverride: true,
+    noEmit: true,
+    skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  });
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file ? `${d.file.fileName.slice(dir.length + 1)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : '';
+    return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+  });
+}
+
 /** Writes each exported file into `dir` as `<name>.<ext>`, the name made file-safe; returns their paths. */
 export function writeExports(dir: string, ext: string, exports: { name: string; code: string }[]): string[] {
   return exports.map(({ name, code }) => {
