@@ -2,8 +2,9 @@
 // with (on engine/blocks/tfjs-kit.ts: the vision, structured and sequence attention
 // ops, the Transformer layers, core layers such as positional encoding, padded
 // pooling and dilated depthwise convolution), and the TypeScript export copies
-// their definitions: these check the copying, that those files stay importable on
-// their own, and that no engine file keeps a second, string copy of tfjs code.
+// their definitions (as the tfjs text entry point copies the app's tokenizer): these
+// check the copying, that those files stay importable on their own, and that no
+// engine file keeps a second, string copy of tfjs code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { BLOCKS_DIR, TFJS_SHARED_FILES as SHARED, tfjsHelperSources, tsDefinitions } from '../engine/export/tfjs-sources.js';
 import { exportTfjs } from '../engine/export/tfjs.js';
+import { tfjsTextEntry } from '../engine/export/text-entry.js';
 import { blockExamples, graph } from './helpers/graphs.js';
 import { strictTypeErrors } from './helpers/exports.js';
 
@@ -248,5 +250,14 @@ test('the Transformer layers, Luong, memory hops, positional encoding, padded po
     const source = tsDefinitions(readFileSync(join(BLOCKS_DIR, file), 'utf8'));
     assert.ok(exported.get(def), `${name}: the export defines ${def}`);
     assert.equal(exported.get(def), source.get(def), `${name}: ${def} is the engine's own code`);
+  }
+});
+
+test("the tfjs text entry point's tokenizer is the app's own code", () => {
+  const entry = tsDefinitions(tfjsTextEntry({ model: 'model.ts', modelDir: 'model-tfjs-model', vocabulary: 'model.vocabulary.json' }, 'model_text.ts'));
+  const app = tsDefinitions(readFileSync(join(ENGINE_DIR, 'data', 'tokenize.ts'), 'utf8'));
+  for (const name of ['TOKEN', 'words', 'sentences', 'tokenIds', 'encodeTexts', 'Vocabulary']) {
+    assert.ok(entry.get(name), `the entry defines ${name}`);
+    assert.equal(entry.get(name), app.get(name), `${name} is engine/data/tokenize.ts's`);
   }
 });
