@@ -173,7 +173,7 @@ test('each block is one documented helper, emitted once and only if used', () =>
   const ts = exportTfjs(stacked);
   for (const def of [
     'function patchEmbedding(',
-    'class TransformerEncoderLayer {',
+    'function transformerEncoderLayer(',
     'function multiHeadAttention(',
     'class DotProductAttention extends tf.layers.Layer',
   ])

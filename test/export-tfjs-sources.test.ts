@@ -1,28 +1,20 @@
-// The tfjs code of the vision and structured attention blocks lives once, in real
-// source files the engine builds with (engine/blocks/attention/*-ops/*-attention.ts,
-// on engine/blocks/tfjs-kit.ts), and the TypeScript export copies their
-// definitions: these check the copying, that those files stay importable on their
-// own, and that no block keeps a second, string copy of its tfjs code.
+// The tfjs code of the blocks lives once, in real source files the engine builds
+// with (on engine/blocks/tfjs-kit.ts: the vision, structured and sequence attention
+// ops, the Transformer layers, core layers such as positional encoding, padded
+// pooling and dilated depthwise convolution), and the TypeScript export copies
+// their definitions (as the tfjs text entry point copies the app's tokenizer): these
+// check the copying, that those files stay importable on their own, and that no
+// engine file keeps a second, string copy of tfjs code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import ts from 'typescript';
-import { BLOCKS_DIR, tfjsHelperSources, tsDefinitions } from '../engine/export/tfjs-sources.js';
+import { BLOCKS_DIR, TFJS_SHARED_FILES as SHARED, tfjsHelperSources, tsDefinitions } from '../engine/export/tfjs-sources.js';
 import { exportTfjs } from '../engine/export/tfjs.js';
+import { tfjsTextEntry } from '../engine/export/text-entry.js';
 import { scratchDir, typeCheck, writeExports } from './helpers/exports.js';
-import { graph } from './helpers/graphs.js';
-
-const SHARED = [
-  'tfjs-kit.ts',
-  'core-layers.ts',
-  'seeded-dropout.ts',
-  'attention/ops/attend.ts',
-  'attention/ops/tokens.ts',
-  'attention/ops/sequence-attention.ts',
-  'attention/vision-ops/vision-attention.ts',
-  'attention/structured-ops/structured-attention.ts',
-];
+import { blockExamples, graph } from './helpers/graphs.js';
 
 test('a definition is copied with its doc comment, without `export`, up to its end', () => {
   const defs = tsDefinitions(
@@ -154,8 +146,6 @@ test('a node named after a helper does not shadow it: the export still type-chec
 });
 
 test('the sequence attention layers, multi-head, additive, pooling and patch embedding are not strings any more', () => {
-  // The wrappers still written as strings (Transformer layers, Luong, memory)
-  // call the shared definitions; the layers themselves and multi-head attention exist only as source.
   const moved =
     /\b(class (DotProductAttention|ScoredAttention|PairwiseTanh|ClassToken|LearnedPositions|MultiHeadAttention|PatchEmbedding|AttentionPooling|AdditiveAttention)|function maskedSoftmax)\b/;
   for (const f of readdirSync(join(BLOCKS_DIR, 'attention', 'ops'))) {
@@ -181,5 +171,81 @@ test('the sequence attention layers, multi-head, additive, pooling and patch emb
     const def = new RegExp(`^(?:const|function) ${name}\\b[\\s\\S]*?\\n(?:}|  \\}\\);)\\n`, 'm').exec(code)?.[0];
     assert.ok(def, `the export defines ${name}`);
     assert.ok(source.includes(def), `${name} is the engine's own code`);
+  }
+});
+
+const ENGINE_DIR = join(BLOCKS_DIR, '..');
+
+/** Every TypeScript file below a folder. */
+const tsFiles = (dir: string): string[] =>
+  readdirSync(dir).flatMap((f) => {
+    const path = join(dir, f);
+    return statSync(path).isDirectory() ? tsFiles(path) : path.endsWith('.ts') ? [path] : [];
+  });
+
+/**
+ * TypeScript code of a kind that only tfjs helpers write: a class (Python writes `class X(...):`), a custom layer's
+ * registration, or a function that takes the tfjs module. The generated module's own skeleton (buildModel, train)
+ * and the text entry point take none of these.
+ */
+const TFJS_CODE = /\bclass \w+ (extends [\w.]+ )?\{|registerClass\(|\bfunction \w+\s*\(\s*tf\b|\(tf: TF\) =>/;
+
+test('no file under engine/ holds tfjs code in a string: every helper is the source the engine runs', () => {
+  const found: string[] = [];
+  for (const path of tsFiles(ENGINE_DIR)) {
+    const file = relative(ENGINE_DIR, path).split('\\').join('/');
+    for (const text of stringsOf(path)) if (TFJS_CODE.test(text)) found.push(`${file}: ${text.slice(0, 80)}`);
+  }
+  assert.deepEqual(found, []);
+  // The pattern finds such a string, the way the helpers used to be written.
+  assert.match('/** Adds. */\nclass PositionalEncoding extends tf.layers.Layer {\n}', TFJS_CODE);
+  assert.match('function luong(tf: TF, x: tf.SymbolicTensor) {}', TFJS_CODE);
+  assert.doesNotMatch('class LuongAttention(nn.Module):', TFJS_CODE);
+});
+
+test('the Transformer layers, Luong, memory hops, positional encoding, padded pooling and dilated depthwise convolution export the engine code', () => {
+  const moved: Record<string, [string, string]> = {
+    'attention.transformerEncoder': ['transformerEncoderLayer', 'attention/ops/transformer-layers.ts'],
+    'attention.transformerDecoder': ['transformerDecoderLayer', 'attention/ops/transformer-layers.ts'],
+    'attention.luong': ['luongAttention', 'attention/ops/sequence-attention.ts'],
+    'attention.memoryHop': ['memoryNetwork', 'attention/ops/sequence-attention.ts'],
+    'core.positionalEncoding': ['positionalEncodingLayer', 'core-layers.ts'],
+    'core.depthwiseConv2d': ['dilatedDepthwiseConv2dLayer', 'dilated-depthwise.ts'],
+  };
+  const cases = blockExamples()
+    .filter((e) => moved[e.block.type] && (e.block.type !== 'core.depthwiseConv2d' || e.values.dilation !== 1))
+    .map((e) => ({ name: e.name, graph: e.graph, helper: moved[e.block.type] }));
+  cases.push({
+    name: 'explicit-padding max pool',
+    graph: graph(
+      [
+        ['x', 'io.input', { kind: 'image', height: 7, width: 7, channels: 2 }],
+        ['p', 'core.pool2d', { mode: 'max', size: 3, stride: 2, padding: 'explicit', pads: [1], ceilMode: true }],
+        ['y', 'io.output', { loss: 'none' }],
+      ],
+      [
+        ['x.out', 'p.in'],
+        ['p.out', 'y.in'],
+      ],
+      'padded pool',
+    ),
+    helper: ['paddedPool2dLayer', 'padded-pool.ts'],
+  });
+  assert.equal(new Set(cases.map((c) => c.helper[0])).size, 7, 'every moved helper is exported by some case');
+  for (const { name, graph: g, helper } of cases) {
+    const [def, file] = helper;
+    const exported = tsDefinitions(exportTfjs(g));
+    const source = tsDefinitions(readFileSync(join(BLOCKS_DIR, file), 'utf8'));
+    assert.ok(exported.get(def), `${name}: the export defines ${def}`);
+    assert.equal(exported.get(def), source.get(def), `${name}: ${def} is the engine's own code`);
+  }
+});
+
+test("the tfjs text entry point's tokenizer is the app's own code", () => {
+  const entry = tsDefinitions(tfjsTextEntry({ model: 'model.ts', modelDir: 'model-tfjs-model', vocabulary: 'model.vocabulary.json' }, 'model_text.ts'));
+  const app = tsDefinitions(readFileSync(join(ENGINE_DIR, 'data', 'tokenize.ts'), 'utf8'));
+  for (const name of ['TOKEN', 'words', 'sentences', 'tokenIds', 'encodeTexts', 'Vocabulary']) {
+    assert.ok(entry.get(name), `the entry defines ${name}`);
+    assert.equal(entry.get(name), app.get(name), `${name} is engine/data/tokenize.ts's`);
   }
 });

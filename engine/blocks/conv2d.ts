@@ -1,11 +1,12 @@
 import { defineBlock } from './contract.js';
-import { convWindowParams, emitZeroPad, padForWindow, torchExplicitPadding, window2dShape, windowSettings } from './window2d.js';
-import { CONV_KERNEL_TO_TORCH, kerasLayer, torchActivation, torchWindowPadding, tsLayer } from './emit/snippets.js';
+import { convOptions, emitConvLayer, explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad, type Window2d } from './window2d.js';
+import { CONV_KERNEL_TO_TORCH, torchActivation, torchWindowPadding } from './emit/snippets.js';
 
-/** The bias and activation settings of an exported layer, tfjs's defaults (a bias, "linear") left out. */
-const biasAndActivation = (p: { useBias: boolean; activation: string }) => ({
-  bias: p.useBias ? undefined : false,
+/** The exported layer's options after filters and kernel size, in tfjs's names. */
+const convArgs = (p: Window2d & { useBias: boolean; activation: string }, layer: string) => ({
+  ...convOptions(p),
   activation: p.activation === 'linear' ? undefined : p.activation,
+  name: layer,
 });
 
 export default defineBlock({
@@ -18,7 +19,10 @@ export default defineBlock({
     'Turn the bias off when a BatchNorm follows, as torchvision does.',
   params: {
     filters: { type: 'int', default: 32, min: 1, max: 100000, doc: 'Output channels.' },
-    ...convWindowParams,
+    kernel: { type: 'int', default: 3, min: 1, max: 64, doc: 'Kernel size (square).' },
+    stride: { type: 'int', default: 1, min: 1, max: 64, doc: 'Stride along height and width.' },
+    ...paddingParams,
+    dilation: { type: 'int', default: 1, min: 1, max: 64, doc: 'Dilation rate (only with stride 1).' },
     useBias: { type: 'bool', default: true, doc: 'Add a learned bias per filter.' },
     activation: { type: 'enum', options: ['linear', 'relu'], default: 'linear', doc: 'Activation after the convolution.' },
   },
@@ -29,6 +33,8 @@ export default defineBlock({
     return { out: [b, oh, ow, p.filters] };
   },
   build(tf, { params: p, inputs, name, init }) {
+    const sides = explicitPadding(p);
+    const x = sides ? zeroPad(tf, inputs.in, sides, name) : inputs.in;
     const layer = tf.layers.conv2d({
       filters: p.filters,
       kernelSize: p.kernel,
@@ -40,22 +46,23 @@ export default defineBlock({
       kernelInitializer: init.glorotUniform(),
       name,
     });
-    return { out: layer.apply(padForWindow(tf, inputs.in, p, name)) as never };
+    return { out: layer.apply(x) as never };
   },
   emit: {
     // Explicit padding exports as a zero-padding layer before a "valid" convolution, as it builds.
-    tfjs({ params: p, inputs, outputs, layer }) {
-      const { x, body } = emitZeroPad('tfjs', p, inputs.in, outputs.out, layer);
-      const { bias, activation } = biasAndActivation(p);
-      const config = { filters: p.filters, kernelSize: p.kernel, ...windowSettings('tfjs', p), useBias: bias, activation, name: layer };
-      return { body: [...body, tsLayer(outputs.out, 'conv2d', config, x)] };
-    },
-    keras({ params: p, inputs, outputs, layer }) {
-      const { x, body } = emitZeroPad('keras', p, inputs.in, outputs.out, layer);
-      const { bias, activation } = biasAndActivation(p);
-      const config = { ...windowSettings('keras', p), use_bias: bias, activation, name: layer };
-      return { body: [...body, kerasLayer(outputs.out, 'Conv2D', [p.filters, p.kernel], config, x)] };
-    },
+    tfjs: ({ params: p, inputs, outputs, layer }) => ({
+      body: emitConvLayer('tfjs', p, { input: inputs.in, out: outputs.out, layer }, 'conv2d', { filters: p.filters, kernelSize: p.kernel }, convArgs(p, layer)),
+    }),
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: emitConvLayer(
+        'keras',
+        p,
+        { input: inputs.in, out: outputs.out, layer },
+        'Conv2D',
+        { filters: p.filters, kernelSize: p.kernel },
+        convArgs(p, layer),
+      ),
+    }),
     pytorch({ params: p, inputs, inputShapes, outputs, name }) {
       const x = inputShapes.in;
       const pad = p.padding === 'explicit' ? torchExplicitPadding(p.pads) : torchWindowPadding(x, p.kernel, p.stride, p.padding, p.dilation);

@@ -1,152 +1,24 @@
-import type { LayerVariable, Shape as TfShape } from '@tensorflow/tfjs';
-import { defineBlock, type Initializer, type Tensor, type TF } from './contract.js';
-import { customLayer } from './custom-layer.js';
-import { windowOut } from './shape-rules.js';
-import { convWindowParams, emitZeroPad, padForWindow, torchExplicitPadding, window2dShape, windowSettings } from './window2d.js';
-import { kerasLayer, torchWindowPadding, tsLayer, tsObject } from './emit/snippets.js';
+import { defineBlock } from './contract.js';
+import { dilatedDepthwiseConv2dLayer } from './dilated-depthwise.js';
+import { tfjsHelper } from './emit/torch-helper.js';
+import {
+  convOptions,
+  emitConvLayer,
+  emitZeroPad,
+  explicitPadding,
+  paddingParams,
+  torchExplicitPadding,
+  window2dShape,
+  zeroPad,
+  type Window2d,
+} from './window2d.js';
+import { torchWindowPadding, tsObject } from './emit/snippets.js';
 
-interface DepthwiseArgs {
-  kernel: number;
-  depthMultiplier: number;
-  padding: 'same' | 'valid';
-  dilation: number;
-  useBias: boolean;
-  depthwiseInitializer?: Initializer;
-  name?: string;
-}
-
-/**
- * tfjs's DepthwiseConv2D layer ignores its dilation rate, and the gradient of the
- * dilated depthwise kernel is not implemented, so dilated ones are built the way
- * TensorFlow builds atrous convolutions (tf.nn.with_space_to_batch): space-to-batch,
- * an undilated depthwise convolution, batch-to-space.
- * Every op on that path has a gradient. Weights are named as in tfjs's layer.
- */
-export const dilatedDepthwiseConv2dLayer = (tf: TF) =>
-  customLayer(tf, 'DilatedDepthwiseConv2D', (tf) => {
-    class DilatedDepthwiseConv2D extends tf.layers.Layer {
-      static className = 'DilatedDepthwiseConv2D';
-      readonly args: DepthwiseArgs;
-      private kernel?: LayerVariable;
-      private bias?: LayerVariable;
-      constructor(args: DepthwiseArgs) {
-        super(args);
-        this.args = args;
-      }
-      override build(inputShape: TfShape | TfShape[]) {
-        const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as TfShape;
-        const { kernel: k, depthMultiplier: m } = this.args;
-        const c = s[3] as number;
-        this.kernel = this.addWeight('depthwise_kernel', [k, k, c, m], 'float32', this.args.depthwiseInitializer ?? tf.initializers.glorotUniform({}));
-        if (this.args.useBias) this.bias = this.addWeight('bias', [c * m], 'float32', tf.initializers.zeros());
-        this.built = true;
-      }
-      override computeOutputShape(inputShape: TfShape | TfShape[]): TfShape {
-        const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as TfShape;
-        const { kernel, padding, dilation, depthMultiplier } = this.args;
-        const out = (d: number | null) => windowOut(d, kernel, 1, padding, dilation);
-        return [s[0], out(s[1]), out(s[2]), (s[3] as number) * depthMultiplier];
-      }
-      override call(inputs: Tensor | Tensor[]) {
-        const x = (Array.isArray(inputs) ? inputs[0] : inputs) as ReturnType<TF['tensor4d']>;
-        const { kernel: k, padding, dilation: d } = this.args;
-        return tf.tidy(() => {
-          // Pad so that each spatial size is a multiple of d ("same" also adds the window's own padding),
-          // convolve every d-th pixel as its own image, interleave back and crop what the rounding added.
-          const plan = (size: number) => {
-            const total = padding === 'same' ? (k - 1) * d : 0;
-            const before = Math.floor(total / 2);
-            const extra = (d - ((size + total) % d)) % d;
-            return { pad: [before, total - before + extra], crop: [0, extra] };
-          };
-          const h = plan(x.shape[1]);
-          const w = plan(x.shape[2]);
-          const spaced = tf.spaceToBatchND(x, [d, d], [h.pad, w.pad]);
-          const conv = tf.depthwiseConv2d(spaced as typeof x, this.kernel!.read() as ReturnType<TF['tensor4d']>, 1, 'valid');
-          let y: Tensor = tf.batchToSpaceND(conv, [d, d], [h.crop, w.crop]);
-          if (this.bias) y = tf.add(y, this.bias.read());
-          return y;
-        });
-      }
-      override getConfig() {
-        const { kernel, depthMultiplier, padding, dilation, useBias } = this.args;
-        return { ...super.getConfig(), kernel, depthMultiplier, padding, dilation, useBias };
-      }
-    }
-    return DilatedDepthwiseConv2D;
-  });
-
-/** The exported tfjs code's version of DilatedDepthwiseConv2D (same class name, config and weight names). */
-const TS_DILATED_DEPTHWISE = `/**
- * A dilated depthwise convolution (the depthwise half of MobileNet's separable convolution,
- * Howard et al. 2017, "MobileNets"). tfjs's depthwiseConv2d layer ignores its dilation rate, so this
- * builds it as TensorFlow builds atrous convolutions (tf.nn.with_space_to_batch): space-to-batch,
- * an undilated depthwise convolution, batch-to-space. Weights are named as in tfjs's layer.
- */
-class DilatedDepthwiseConv2D extends tf.layers.Layer {
-  static className = 'DilatedDepthwiseConv2D';
-  readonly kernel: number;
-  readonly depthMultiplier: number;
-  readonly padding: 'same' | 'valid';
-  readonly dilation: number;
-  readonly useBias: boolean;
-  private depthwiseKernel?: tf.LayerVariable;
-  private bias?: tf.LayerVariable;
-
-  constructor(args: { kernel: number; depthMultiplier: number; padding: 'same' | 'valid'; dilation: number; useBias: boolean; name?: string }) {
-    super(args);
-    this.kernel = args.kernel;
-    this.depthMultiplier = args.depthMultiplier;
-    this.padding = args.padding;
-    this.dilation = args.dilation;
-    this.useBias = args.useBias;
-  }
-
-  override build(inputShape: tf.Shape | tf.Shape[]) {
-    const channels = (inputShape as tf.Shape)[3] as number;
-    const [k, m] = [this.kernel, this.depthMultiplier];
-    this.depthwiseKernel = this.addWeight('depthwise_kernel', [k, k, channels, m], 'float32', tf.initializers.glorotUniform({}));
-    if (this.useBias) this.bias = this.addWeight('bias', [channels * m], 'float32', tf.initializers.zeros());
-    this.built = true;
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const [batch, height, width, channels] = inputShape as tf.Shape;
-    const lost = this.padding === 'same' ? 0 : (this.kernel - 1) * this.dilation;
-    const size = (d: number | null) => (d === null ? null : d - lost);
-    return [batch, size(height), size(width), (channels as number) * this.depthMultiplier];
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-    const [k, d] = [this.kernel, this.dilation];
-    return tf.tidy(() => {
-      // Pad each spatial axis to a multiple of d ("same" also adds the window's own padding),
-      // convolve every d-th pixel as its own image, interleave back, crop what the rounding added.
-      const plan = (size: number) => {
-        const total = this.padding === 'same' ? (k - 1) * d : 0;
-        const before = Math.floor(total / 2);
-        const extra = (d - ((size + total) % d)) % d;
-        return { pad: [before, total - before + extra], crop: [0, extra] };
-      };
-      const h = plan(x.shape[1]);
-      const w = plan(x.shape[2]);
-      const spaced = tf.spaceToBatchND(x, [d, d], [h.pad, w.pad]) as tf.Tensor4D;
-      const y = tf.depthwiseConv2d(spaced, this.depthwiseKernel!.read() as tf.Tensor4D, 1, 'valid');
-      const out = tf.batchToSpaceND(y, [d, d], [h.crop, w.crop]);
-      return this.bias ? tf.add(out, this.bias.read()) : out;
-    });
-  }
-
-  override getConfig() {
-    const { kernel, depthMultiplier, padding, dilation, useBias } = this;
-    return { ...super.getConfig(), kernel, depthMultiplier, padding, dilation, useBias };
-  }
-}
-tf.serialization.registerClass(DilatedDepthwiseConv2D);`;
-
-/** The depth multiplier as an exported layer's setting, tfjs's default 1 left out. */
-const unlessOne = (m: number) => (m === 1 ? undefined : m);
+/** The exported layer's options after the kernel size, in tfjs's names. */
+const depthwiseArgs = (p: Window2d & { useBias: boolean; depthMultiplier: number }, layer: string) => {
+  const { strides, padding, dilationRate, useBias } = convOptions(p);
+  return { strides, padding, depthMultiplier: p.depthMultiplier === 1 ? undefined : p.depthMultiplier, dilationRate, useBias, name: layer };
+};
 
 export default defineBlock({
   type: 'core.depthwiseConv2d',
@@ -159,7 +31,10 @@ export default defineBlock({
     'and dilation behave as in Conv2D; dilation > 1 needs stride 1.',
   paper: 'Howard et al. (2017). MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications.',
   params: {
-    ...convWindowParams,
+    kernel: { type: 'int', default: 3, min: 1, max: 64, doc: 'Kernel size (square).' },
+    stride: { type: 'int', default: 1, min: 1, max: 64, doc: 'Stride along height and width.' },
+    ...paddingParams,
+    dilation: { type: 'int', default: 1, min: 1, max: 64, doc: 'Dilation rate (only with stride 1).' },
     depthMultiplier: { type: 'int', default: 1, min: 1, max: 256, doc: 'Output channels per input channel.' },
     useBias: { type: 'bool', default: true, doc: 'Add a learned bias per output channel.' },
   },
@@ -171,6 +46,8 @@ export default defineBlock({
     return { out: [b, oh, ow, c === null ? null : c * p.depthMultiplier] };
   },
   build(tf, { params: p, inputs, name, init }) {
+    const sides = explicitPadding(p);
+    const x = sides ? zeroPad(tf, inputs.in, sides, name) : inputs.in;
     const padding = p.padding === 'explicit' ? 'valid' : p.padding;
     const layer =
       p.dilation === 1
@@ -184,34 +61,24 @@ export default defineBlock({
             name,
           })
         : new (dilatedDepthwiseConv2dLayer(tf))({ ...p, padding, depthwiseInitializer: init.glorotUniform(), name });
-    return { out: layer.apply(padForWindow(tf, inputs.in, p, name)) as never };
+    return { out: layer.apply(x) as never };
   },
   emit: {
     tfjs({ params: p, inputs, outputs, layer }) {
-      // Explicit padding: a zero-padding layer, then a "valid" window, as the builder does.
+      const io = { input: inputs.in, out: outputs.out, layer };
+      if (p.dilation === 1) return { body: emitConvLayer('tfjs', p, io, 'depthwiseConv2d', { kernelSize: p.kernel }, depthwiseArgs(p, layer)) };
+      // tfjs's depthwiseConv2d layer ignores dilation: the engine's own layer, after the explicit padding's layer.
       const { x, body: pad } = emitZeroPad('tfjs', p, inputs.in, outputs.out, layer);
       const padding = p.padding === 'explicit' ? 'valid' : p.padding;
-      if (p.dilation === 1) {
-        const config = {
-          kernelSize: p.kernel,
-          ...windowSettings('tfjs', p),
-          depthMultiplier: unlessOne(p.depthMultiplier),
-          useBias: p.useBias ? undefined : false,
-          name: layer,
-        };
-        return { body: [...pad, tsLayer(outputs.out, 'depthwiseConv2d', config, x)] };
-      }
       const args = { kernel: p.kernel, depthMultiplier: p.depthMultiplier, padding, dilation: p.dilation, useBias: p.useBias, name: layer };
       return {
-        body: [...pad, `const ${outputs.out} = new DilatedDepthwiseConv2D(${tsObject(args)}).apply(${x}) as tf.SymbolicTensor;`],
-        helpers: [{ name: 'DilatedDepthwiseConv2D', code: TS_DILATED_DEPTHWISE }],
+        body: [...pad, `const ${outputs.out} = new (dilatedDepthwiseConv2dLayer(tf))(${tsObject(args)}).apply(${x}) as tf.SymbolicTensor;`],
+        helpers: [tfjsHelper('dilatedDepthwiseConv2dLayer', 'dilated-depthwise.ts')],
       };
     },
-    keras({ params: p, inputs, outputs, layer }) {
-      const { x, body } = emitZeroPad('keras', p, inputs.in, outputs.out, layer);
-      const config = { ...windowSettings('keras', p), depth_multiplier: unlessOne(p.depthMultiplier), use_bias: p.useBias ? undefined : false, name: layer };
-      return { body: [...body, kerasLayer(outputs.out, 'DepthwiseConv2D', [p.kernel], config, x)] };
-    },
+    keras: ({ params: p, inputs, outputs, layer }) => ({
+      body: emitConvLayer('keras', p, { input: inputs.in, out: outputs.out, layer }, 'DepthwiseConv2D', { kernelSize: p.kernel }, depthwiseArgs(p, layer)),
+    }),
     pytorch({ params: p, inputs, inputShapes, outputs, name }) {
       const x = inputShapes.in;
       const c = x[3];

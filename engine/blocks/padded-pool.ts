@@ -1,10 +1,13 @@
 // Pooling with PyTorch's explicit padding and ceil mode, which tfjs's pooling layers
 // lack: pad (max pooling with -inf, so padding never wins; average pooling with zeros),
-// pool "valid", and divide each average by the count PyTorch divides by.
-import type { Shape as TfShape } from '@tensorflow/tfjs';
-import type { Tensor, TF } from './contract.js';
-import { customLayer } from './custom-layer.js';
-import { ceilExtra, explicitOut, type Sides } from './window2d.js';
+// pool "valid", and divide each average by the count PyTorch divides by. Written
+// against tfjs-kit.ts: the engine builds with it and the TypeScript export copies it.
+import type * as tf from '@tensorflow/tfjs';
+import { customLayer, type TF } from './tfjs-kit.js';
+import { ceilExtra, explicitOut } from './window-sizes.js';
+
+/** Padding of an image, [top, bottom, left, right]. */
+type Sides = [number, number, number, number];
 
 export interface PaddedPoolArgs {
   mode: 'max' | 'avg';
@@ -28,10 +31,10 @@ function fullPadding(a: PaddedPoolArgs, h: number, w: number): Sides {
   return [t, b + ceilExtra(h, a.size, a.stride, t, b), l, r + ceilExtra(w, a.size, a.stride, l, r)];
 }
 
-export function paddedPool2d(tf: TF, x: Tensor, a: PaddedPoolArgs): Tensor {
+export function paddedPool2d(tf: TF, x: tf.Tensor, a: PaddedPoolArgs): tf.Tensor {
   const [, h, w] = x.shape as number[];
   const [t, b, l, r] = fullPadding(a, h, w);
-  const x4 = x as ReturnType<TF['tensor4d']>;
+  const x4 = x as tf.Tensor4D;
   return tf.tidy(() => {
     if (a.mode === 'max')
       return tf.maxPool(
@@ -63,7 +66,7 @@ export function paddedPool2d(tf: TF, x: Tensor, a: PaddedPoolArgs): Tensor {
     // The divisor's pixels: the input, the explicit padding if counted, never the ceil-mode extra.
     const [et, eb, el, er] = a.sides;
     const counted = tf.pad(
-      tf.ones([1, h, w, 1]) as ReturnType<TF['tensor4d']>,
+      tf.ones([1, h, w, 1]) as tf.Tensor4D,
       [
         [0, 0],
         [et, eb],
@@ -91,8 +94,8 @@ export const paddedPool2dLayer = (tf: TF) =>
         super(args);
         this.args = args;
       }
-      override computeOutputShape(inputShape: TfShape | TfShape[]): TfShape {
-        const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as TfShape;
+      override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+        const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
         const {
           size,
           stride,
@@ -102,7 +105,7 @@ export const paddedPool2dLayer = (tf: TF) =>
         const out = (d: number | null, before: number, after: number) => (d === null ? null : explicitOut(d, size, stride, before, after, 1, ceilMode));
         return [s[0], out(s[1], t, b), out(s[2], l, r), s[3]];
       }
-      override call(inputs: Tensor | Tensor[]) {
+      override call(inputs: tf.Tensor | tf.Tensor[]) {
         return paddedPool2d(tf, Array.isArray(inputs) ? inputs[0] : inputs, this.args);
       }
       override getConfig() {

@@ -3,56 +3,10 @@ import { defineBlock, ShapeError } from './contract.js';
 import { expectRank } from './shape-rules.js';
 import { explicitSides, paddingParams, torchExplicitPadding, window2dShape } from './window2d.js';
 import { paddedPool2dLayer } from './padded-pool.js';
-import { kerasHelper } from './emit/torch-helper.js';
+import { kerasHelper, tfjsHelper } from './emit/torch-helper.js';
 import { kerasLayer, pyArgs, torchWindowPadding, tsLayer, tsObject } from './emit/snippets.js';
 
 const mode = { type: 'enum', options: ['max', 'avg'], default: 'max', doc: 'Take the maximum or the mean of each window.' } as const;
-
-/** The exported tfjs code's version of PaddedPool2D (engine/blocks/padded-pool.ts): same class name and config. */
-const TS_PADDED_POOL = `/** Pooling with PyTorch's explicit padding and ceil mode: pad (-inf for max), pool "valid", divide as PyTorch does. */
-class PaddedPool2D extends tf.layers.Layer {
-  static className = 'PaddedPool2D';
-  constructor(readonly config: { mode: 'max' | 'avg'; size: number; stride: number; sides: number[]; ceilMode: boolean; countIncludePad: boolean; name?: string }) {
-    super(config);
-  }
-
-  /** PyTorch's output size along one axis. */
-  private out(size: number, before: number, after: number): number {
-    const { size: k, stride: s, ceilMode } = this.config;
-    const span = size + before + after - k;
-    let n = (ceilMode ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-    if (ceilMode && (n - 1) * s >= size + before) n--;
-    return n;
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const [batch, h, w, c] = inputShape as tf.Shape;
-    const [t, b, l, r] = this.config.sides;
-    return [batch, h === null ? null : this.out(h, t, b), w === null ? null : this.out(w, l, r), c];
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-    const { mode, size: k, stride: s, sides: [t, b, l, r], countIncludePad } = this.config;
-    const [, h, w] = x.shape;
-    // Ceil mode: only as much extra padding after the input as the last window reaches.
-    const eb = Math.max(0, (this.out(h, t, b) - 1) * s + k - (h + t + b));
-    const er = Math.max(0, (this.out(w, l, r) - 1) * s + k - (w + l + r));
-    return tf.tidy(() => {
-      const pads: [number, number][] = [[0, 0], [t, b + eb], [l, r + er], [0, 0]];
-      if (mode === 'max') return tf.maxPool(tf.pad(x, pads, -Infinity), k, s, 'valid');
-      const sum = tf.avgPool(tf.pad(x, pads), k, s, 'valid');
-      const counted = tf.pad(tf.ones([1, h, w, 1]) as tf.Tensor4D, [[0, 0], [t, b], [l, r], [0, 0]], countIncludePad ? 1 : 0);
-      return tf.div(sum, tf.avgPool(tf.pad(counted, [[0, 0], [0, eb], [0, er], [0, 0]]), k, s, 'valid'));
-    });
-  }
-
-  override getConfig() {
-    const { mode, size, stride, sides, ceilMode, countIncludePad } = this.config;
-    return { ...super.getConfig(), mode, size, stride, sides, ceilMode, countIncludePad };
-  }
-}
-tf.serialization.registerClass(PaddedPool2D);`;
 
 /** The PaddedPool2D layer's configuration, as built and as exported to tfjs. */
 function paddedPoolArgs(p: { mode: 'max' | 'avg'; size: number; stride: number; pads: number[]; ceilMode: boolean; countIncludePad: boolean }, name: string) {
@@ -114,8 +68,8 @@ export const pool2d = defineBlock({
     tfjs({ params: p, inputs, outputs, layer }) {
       if (p.padding === 'explicit') {
         return {
-          body: [`const ${outputs.out} = new PaddedPool2D(${tsObject(paddedPoolArgs(p, layer))}).apply(${inputs.in}) as tf.SymbolicTensor;`],
-          helpers: [{ name: 'PaddedPool2D', code: TS_PADDED_POOL }],
+          body: [`const ${outputs.out} = new (paddedPool2dLayer(tf))(${tsObject(paddedPoolArgs(p, layer))}).apply(${inputs.in}) as tf.SymbolicTensor;`],
+          helpers: [tfjsHelper('paddedPool2dLayer', 'padded-pool.ts')],
         };
       }
       return {

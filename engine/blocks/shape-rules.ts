@@ -15,14 +15,6 @@ export function expectRank(shape: Shape, port: string, ranks: number | readonly 
   return shape;
 }
 
-/** Output length of a convolution or pooling window along one axis (tfjs/Keras semantics). */
-export function windowOut(size: Dim, kernel: number, stride: number, padding: 'valid' | 'same', dilation = 1): Dim {
-  if (size === null) return null;
-  if (padding === 'same') return Math.ceil(size / stride);
-  const eff = (kernel - 1) * dilation + 1;
-  return Math.floor((size - eff) / stride) + 1;
-}
-
 /** NumPy-style broadcast of two shapes (batch included); throws naming the port. */
 export function broadcast(a: Shape, b: Shape, port: string): Shape {
   const n = Math.max(a.length, b.length);

@@ -10,6 +10,9 @@ import type * as tf from '@tensorflow/tfjs';
 /** The tfjs module. */
 export type TF = typeof tf;
 
+/** A tfjs weight initialiser. */
+export type Initializer = ReturnType<TF['initializers']['zeros']>;
+
 /** Seeded initialisers, which the engine passes so that a graph and a seed give the same weights; an export passes none and gets tfjs's defaults. */
 export interface Init {
   seed(): number;

@@ -1,9 +1,10 @@
 // What every 2-D sliding window shares (convolutions, pooling): the shape rule and
 // padding. Besides TensorFlow's "same"/"valid", padding may be written as
 // researchers write it: explicit pixels per side, with PyTorch's semantics.
-import { ShapeError, type Dim, type EnumParam, type IntListParam, type IntParam, type SymbolicTensor, type TF } from './contract.js';
-import { expectRank, positive, windowOut } from './shape-rules.js';
+import { ShapeError, type Dim, type EnumParam, type IntListParam, type SymbolicTensor, type TF } from './contract.js';
+import { expectRank, positive } from './shape-rules.js';
 import { kerasLayer, tsLayer } from './emit/snippets.js';
+import { explicitOut, windowOut } from './window-sizes.js';
 
 export type Padding = 'same' | 'valid' | 'explicit';
 
@@ -40,38 +41,12 @@ export const paddingParams: { padding: EnumParam<Padding>; pads: IntListParam } 
   },
 };
 
-/** A convolution's window: square kernel, stride, padding and dilation, in the order the inspector lists them. */
-export const convWindowParams: { kernel: IntParam; stride: IntParam } & typeof paddingParams & { dilation: IntParam } = {
-  kernel: { type: 'int', default: 3, min: 1, max: 64, doc: 'Kernel size (square).' },
-  stride: { type: 'int', default: 1, min: 1, max: 64, doc: 'Stride along height and width.' },
-  ...paddingParams,
-  dilation: { type: 'int', default: 1, min: 1, max: 64, doc: 'Dilation rate (only with stride 1).' },
-};
-
 /** The explicit pads as [top, bottom, left, right]; throws naming the port when the list has 3 entries. */
 export function explicitSides(pads: readonly number[], port = 'in'): Sides {
   if (pads.length === 1) return [pads[0], pads[0], pads[0], pads[0]];
   if (pads.length === 2) return [pads[0], pads[0], pads[1], pads[1]];
   if (pads.length === 4) return [pads[0], pads[1], pads[2], pads[3]];
   throw new ShapeError(`pads must have 1, 2 or 4 entries (all sides, [height, width] or [top, bottom, left, right]); got ${pads.length}`, port);
-}
-
-/**
- * Output size along one axis with explicit padding, PyTorch's rule: ceil mode takes a last,
- * partial window unless it would start in the padding after the input.
- */
-export function explicitOut(size: number, kernel: number, stride: number, before: number, after: number, dilation = 1, ceil = false): number {
-  const span = size + before + after - (kernel - 1) * dilation - 1;
-  if (!ceil) return Math.floor(span / stride) + 1;
-  let out = Math.ceil(span / stride) + 1;
-  if ((out - 1) * stride >= size + before) out--;
-  return out;
-}
-
-/** Extra pixels after the input that ceil mode's last window reaches beyond the explicit padding. */
-export function ceilExtra(size: number, kernel: number, stride: number, before: number, after: number, dilation = 1): number {
-  const out = explicitOut(size, kernel, stride, before, after, dilation, true);
-  return Math.max(0, (out - 1) * stride + (kernel - 1) * dilation + 1 - (size + before + after));
 }
 
 /** Batch, output height and output width of a window sliding over an NHWC input; throws naming the port. */
@@ -114,12 +89,6 @@ export function zeroPad(tf: TF, x: SymbolicTensor, [t, b, l, r]: Sides, name: st
     .apply(x) as SymbolicTensor;
 }
 
-/** The tensor a window reads in build(): the input, zero-padded first where the padding is explicit. */
-export function padForWindow(tf: TF, x: SymbolicTensor, w: Window2d, name: string): SymbolicTensor {
-  const sides = explicitPadding(w);
-  return sides ? zeroPad(tf, x, sides, name) : x;
-}
-
 /**
  * Explicit padding in exported tfjs or Keras code: a zero-padding layer before the "valid"
  * window, as build() does. `x` is the tensor the window then reads.
@@ -138,6 +107,39 @@ export function emitZeroPad(lang: 'tfjs' | 'keras', w: Window2d, input: string, 
   return { x: `${out}_padded`, body: [kerasLayer(`${out}_padded`, 'ZeroPadding2D', [], config, input)] };
 }
 
+/** A convolution's options that differ from tfjs's defaults, in tfjs's names ("valid" where explicit padding goes before it). */
+export const convOptions = (w: Window2d & { useBias: boolean }) => ({
+  strides: w.stride === 1 ? undefined : w.stride,
+  padding: w.padding === 'explicit' ? 'valid' : w.padding,
+  dilationRate: (w.dilation ?? 1) === 1 ? undefined : w.dilation,
+  useBias: w.useBias ? undefined : false,
+});
+
+/** tfjs's option names as Keras spells them (snake case). */
+const kerasKeywords = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+
+/**
+ * A convolution layer in tfjs or Keras, after the zero-padding layer of explicit padding (as it builds): `factory`
+ * is tfjs's layer function or Keras's class; `leading` the options Keras takes positionally (filters, kernel size);
+ * `options` the rest, in tfjs's names.
+ */
+export function emitConvLayer(
+  lang: 'tfjs' | 'keras',
+  w: Window2d,
+  io: { input: string; out: string; layer: string },
+  factory: string,
+  leading: Record<string, unknown>,
+  options: Record<string, unknown>,
+): string[] {
+  const pad = emitZeroPad(lang, w, io.input, io.out, io.layer);
+  const line =
+    lang === 'tfjs'
+      ? tsLayer(io.out, factory, { ...leading, ...options }, pad.x)
+      : kerasLayer(io.out, factory, Object.values(leading), kerasKeywords(options), pad.x);
+  return [...pad.body, line];
+}
+
 /**
  * PyTorch's form of explicit padding, shaped as torchWindowPadding's answer: the
  * `padding=` argument when symmetric, else an F.pad (left, right, top, bottom) to apply first.
@@ -146,12 +148,4 @@ export function torchExplicitPadding(pads: readonly number[]): { arg: string; pa
   const [t, b, l, r] = explicitSides(pads);
   if (t === b && l === r) return { arg: t === l ? String(t) : `(${t}, ${l})` };
   return { arg: '0', pad: [l, r, t, b] };
-}
-
-/** The window's stride, padding and dilation as an exported tfjs or Keras layer's settings, tfjs's defaults left out. */
-export function windowSettings(lang: 'tfjs' | 'keras', w: Window2d): Record<string, unknown> {
-  const strides = w.stride === 1 ? undefined : w.stride;
-  const padding = w.padding === 'explicit' ? 'valid' : w.padding;
-  const dilation = w.dilation === 1 ? undefined : w.dilation;
-  return lang === 'tfjs' ? { strides, padding, dilationRate: dilation } : { strides, padding, dilation_rate: dilation };
 }

@@ -4,6 +4,7 @@
 // with the vocabulary saved beside the model, and prints the trained model's class
 // probabilities as `attn predict --text --json` does.
 import type { ExportTarget } from '../blocks/emit/targets.js';
+import { tfjsHelperSources } from './tfjs-sources.js';
 
 /** The files of an exported model that the entry point reads, by base name (they sit in one folder). */
 export interface TextEntryFiles {
@@ -129,8 +130,11 @@ export interface TfjsTextEntryFiles {
   vocabulary: string;
 }
 
+/** The app's tokenizer (engine/data/tokenize.ts; helper sources are named below engine/blocks/), as the entry copies it. */
+const tokenizerSource = () => tfjsHelperSources(['PAD_ID', 'encodeTexts'].map((name) => ({ name, source: '../data/tokenize.ts' }))).join('\n\n');
+
 /**
- * The TypeScript entry point of a tfjs text export: the tokenizer of engine/data/text.ts
+ * The TypeScript entry point of a tfjs text export: the tokenizer of engine/data/tokenize.ts
  * as a module of its own (`encode` gives the ids the app gives), and `predictTexts`
  * through the trained model. Compile it with the exported model (tsc) and run it with Node.
  */
@@ -148,45 +152,11 @@ export function tfjsTextEntry(files: TfjsTextEntryFiles, entryName: string): str
 import * as tf from '@tensorflow/tfjs';
 import './${moduleJs}'; // registers the model's custom layers, so that its trained folder loads
 
-export interface Vocabulary {
-  /** The token of each id. */
-  tokens: string[];
-  /** Words kept per text (per sentence, with maxSentences). */
-  maxLength: number;
-  lowercase: boolean;
-  /** Hierarchical models: sentences kept per text, each a row of maxLength ids. */
-  maxSentences?: number;
-}
+${tokenizerSource()}
 
-export const PAD_ID = 0;
-export const UNK_ID = 1;
-
-// A word is a run of letters and digits (inner apostrophes kept); every other visible
-// character is a token of its own, so "free!!!" is free, !, !, ! (as Attention Studio splits it).
-const TOKEN = /[\\p{L}\\p{N}]+(?:['’][\\p{L}\\p{N}]+)*|[^\\s\\p{L}\\p{N}]/gu;
-// Sentences (hierarchical models): split after . ! ? and at blank lines.
-const SENTENCE_END = /(?<=[.!?])\\s+|\\n\\s*\\n/;
-
-export const words = (text: string, lowercase: boolean): string[] => (lowercase ? text.toLowerCase() : text).match(TOKEN) ?? [];
-
-/** Each text's ids, flattened: [maxLength], or [maxSentences × maxLength] rows of the first sentences that hold words. */
-export function encode(texts: string[], vocabulary: Vocabulary): Int32Array {
-  const id = new Map(vocabulary.tokens.map((t, i) => [t, i]));
-  const { maxLength, maxSentences, lowercase } = vocabulary;
-  const rows = maxSentences ?? 1;
-  const out = new Int32Array(texts.length * rows * maxLength); // PAD_ID = 0 pads
-  texts.forEach((text, n) => {
-    const split = maxSentences
-      ? text
-          .split(SENTENCE_END)
-          .map((s) => words(s.trim(), lowercase))
-          .filter((ws) => ws.length > 0)
-          .slice(0, maxSentences)
-      : [words(text, lowercase)];
-    split.forEach((ws, r) => ws.slice(0, maxLength).forEach((w, i) => (out[(n * rows + r) * maxLength + i] = id.get(w) ?? UNK_ID)));
-  });
-  return out;
-}
+/** Each text's ids, as attn encodes them: [texts × maxLength], or [texts × maxSentences × maxLength], flattened. */
+export const encode = encodeTexts;
+export { words, PAD_ID, UNK_ID, type Vocabulary };
 
 const here = (name: string) => new URL(name, import.meta.url);
 

@@ -80,19 +80,23 @@ function sourceFile(path: string): SourceFile {
 }
 
 /** The files (below engine/blocks/) that hold the tfjs code the engine and the export share. */
-const SHARED_FILES = [
+export const TFJS_SHARED_FILES = [
   'tfjs-kit.ts',
+  'window-sizes.ts',
   'core-layers.ts',
+  'padded-pool.ts',
+  'dilated-depthwise.ts',
   'seeded-dropout.ts',
   'attention/ops/attend.ts',
   'attention/ops/tokens.ts',
   'attention/ops/sequence-attention.ts',
+  'attention/ops/transformer-layers.ts',
   'attention/vision-ops/vision-attention.ts',
   'attention/structured-ops/structured-attention.ts',
 ];
 
 /** Every name those files define: an export names no variable after them, so that no helper is shadowed. */
-export const tfjsHelperNames = (): string[] => SHARED_FILES.flatMap((f) => [...sourceFile(f).defs.keys()]);
+export const tfjsHelperNames = (): string[] => TFJS_SHARED_FILES.flatMap((f) => [...sourceFile(f).defs.keys()]);
 
 /** The code of a definition without its comments, to find the names it uses. */
 const code = (text: string) =>

@@ -1,11 +1,10 @@
 import { defineBlock } from '../contract.js';
 import { additiveAttention } from './ops/build.js';
 import { alignmentPorts, alignmentShape } from './ops/ports.js';
-import { kerasCall, torchModule, tsTensors, unlessDefault } from './ops/emit.js';
+import { alignmentPy, alignmentTs, kerasCall, torchModule, unlessDefault } from './ops/emit.js';
 import { linearWeights, TORCH_ADDITIVE, TORCH_MASKED_SOFTMAX } from './ops/emit-torch.js';
 import { KERAS_ADDITIVE, KERAS_MASKED_SOFTMAX } from './ops/emit-keras.js';
 import { TS_ADDITIVE } from './ops/emit-tfjs.js';
-import { tsObject } from '../emit/snippets.js';
 
 export default defineBlock({
   type: 'attention.additive',
@@ -34,17 +33,12 @@ export default defineBlock({
   },
   emit: {
     tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [
-        `const { context: ${o.out}, weights: ${o.weights} } = additiveAttention(tf, ${tsTensors({ query: i.query, keys: i.keys, values: i.values, mask: i.mask })}, ${tsObject({ units: p.units, useBias: unlessDefault(p.useBias, false), name: layer })});`,
-      ],
+      body: [alignmentTs('additiveAttention', i, o, { units: p.units, useBias: unlessDefault(p.useBias, false), name: layer })],
       helpers: [TS_ADDITIVE],
     }),
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
       body: [
-        kerasCall('AdditiveAttention', [], { units: p.units, use_bias: unlessDefault(p.useBias, false), name: layer }, [o.out, o.weights], [i.query, i.keys], {
-          values: i.values,
-          padding_mask: i.mask,
-        }),
+        kerasCall('AdditiveAttention', [], { units: p.units, use_bias: unlessDefault(p.useBias, false), name: layer }, ...alignmentPy(i, o, 'padding_mask')),
       ],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_ADDITIVE],
     }),
@@ -54,9 +48,7 @@ export default defineBlock({
         'AdditiveAttention',
         [],
         { query_dim: s.query[2], key_dim: s.keys[2], units: p.units, bias: unlessDefault(p.useBias, false) },
-        [o.out, o.weights],
-        [i.query, i.keys],
-        { values: i.values, mask: i.mask },
+        ...alignmentPy(i, o, 'mask'),
       ),
       helpers: [TORCH_MASKED_SOFTMAX, TORCH_ADDITIVE],
       torchWeights: [...linearWeights('w_query', 'wq', p.useBias), ...linearWeights('w_key', 'wk', p.useBias), ...linearWeights('v', 'v', false)],

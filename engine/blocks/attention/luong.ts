@@ -1,10 +1,10 @@
 import { defineBlock, ShapeError } from '../contract.js';
-import { additiveAttention, dotAttention, linear, type Site } from './ops/build.js';
+import { luongAttention } from './ops/sequence-attention.js';
 import { alignmentPorts, alignmentShape } from './ops/ports.js';
-import { alignmentArgs, kerasCall, torchModule, tsNew } from './ops/emit.js';
+import { alignmentPy, alignmentTs, kerasCall, torchModule } from './ops/emit.js';
 import { linearWeights, TORCH_LUONG, TORCH_MASKED_SOFTMAX } from './ops/emit-torch.js';
 import { KERAS_LUONG, KERAS_MASKED_SOFTMAX } from './ops/emit-keras.js';
-import { TS_ADDITIVE, TS_DOT_PRODUCT, TS_LUONG } from './ops/emit-tfjs.js';
+import { TS_LUONG } from './ops/emit-tfjs.js';
 
 export default defineBlock({
   type: 'attention.luong',
@@ -30,28 +30,13 @@ export default defineBlock({
     return { out, weights };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const site: Site = { tf, name, init };
-    const values = inputs.values ?? inputs.keys;
-    if (p.score === 'concat') {
-      const r = additiveAttention(site, inputs.query, inputs.keys, values, inputs.mask, { units: p.units, useBias: false });
-      return { out: r.context, weights: r.weights };
-    }
-    // general: (W_aᵀh_t)ᵀh̄_s, so W_a is a Dense on the query with Dk outputs.
-    const q = p.score === 'general' ? linear(site, 'wa', inputs.query, inputs.keys.shape[2] as number, { useBias: false }) : inputs.query;
-    const r = dotAttention(site, 'attend', q, inputs.keys, values, inputs.mask, { scaled: false });
-    return { out: r.context, weights: r.weights };
+    const { context, weights } = luongAttention(tf, { query: inputs.query, keys: inputs.keys, values: inputs.values, mask: inputs.mask }, { ...p, name }, init);
+    return { out: context, weights };
   },
   emit: {
     tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [
-        tsNew(
-          'LuongAttention',
-          { score: p.score, units: p.score === 'concat' ? p.units : undefined, name: layer },
-          [o.out, o.weights],
-          alignmentArgs(i).join(', '),
-        ),
-      ],
-      helpers: [TS_DOT_PRODUCT, TS_ADDITIVE, TS_LUONG],
+      body: [alignmentTs('luongAttention', i, o, { score: p.score, units: p.score === 'concat' ? p.units : undefined, name: layer })],
+      helpers: [TS_LUONG],
     }),
     keras: ({ params: p, inputs: i, outputs: o, inputShapes: s, layer }) => ({
       body: [
@@ -59,12 +44,7 @@ export default defineBlock({
           'LuongAttention',
           [],
           { key_dim: s.keys[2], score: p.score, units: p.score === 'concat' ? p.units : undefined, name: layer },
-          [o.out, o.weights],
-          [i.query, i.keys],
-          {
-            values: i.values,
-            padding_mask: i.mask,
-          },
+          ...alignmentPy(i, o, 'padding_mask'),
         ),
       ],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_LUONG],
@@ -75,12 +55,7 @@ export default defineBlock({
         'LuongAttention',
         [],
         { query_dim: s.query[2], key_dim: s.keys[2], score: p.score, units: p.score === 'concat' ? p.units : undefined },
-        [o.out, o.weights],
-        [i.query, i.keys],
-        {
-          values: i.values,
-          mask: i.mask,
-        },
+        ...alignmentPy(i, o, 'mask'),
       ),
       helpers: [TORCH_MASKED_SOFTMAX, TORCH_LUONG],
       torchWeights:

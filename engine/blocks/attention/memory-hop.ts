@@ -1,11 +1,12 @@
-import { defineBlock, ShapeError, type SymbolicTensor } from '../contract.js';
+import { defineBlock, ShapeError } from '../contract.js';
 import { expectRank } from '../shape-rules.js';
-import { denseLayer, dotAttention, type Site } from './ops/build.js';
+import { memoryNetwork } from './ops/sequence-attention.js';
 import { checkMask, maskPort, sequence } from './ops/shapes.js';
-import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
+import { kerasCall, torchModule, tsTensors, unlessDefault } from './ops/emit.js';
+import { tsObject } from '../emit/snippets.js';
 import { linearWeights, TORCH_MASKED_SOFTMAX, TORCH_MEMORY } from './ops/emit-torch.js';
 import { KERAS_MASKED_SOFTMAX, KERAS_MEMORY } from './ops/emit-keras.js';
-import { TS_DOT_PRODUCT, TS_MEMORY } from './ops/emit-tfjs.js';
+import { TS_MEMORY } from './ops/emit-tfjs.js';
 
 /** The MemoryNetwork layer's settings in every export, the default tying left out. */
 const settings = (p: { dim: number; hops: number; tying: string }) => ({ dim: p.dim, hops: p.hops, tying: unlessDefault(p.tying, 'adjacent') });
@@ -49,36 +50,17 @@ export default defineBlock({
     return { out: [b, p.dim], attention: [b, p.hops, n] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const site: Site = { tf, name, init };
-    const embed = (suffix: string) => denseLayer(site, suffix, p.dim, { useBias: false });
-    const reshape = (x: SymbolicTensor, shape: number[], suffix: string) =>
-      tf.layers.reshape({ targetShape: shape, name: `${name}_${suffix}` }).apply(x) as SymbolicTensor;
-    const adjacent = p.tying === 'adjacent';
-    // Adjacent: embeddings E_0..E_K with A^k = E_{k-1}, C^k = E_k and B = E_0. Layer-wise: A, C, B and H.
-    const embeddings = adjacent ? Array.from({ length: p.hops + 1 }, (_, i) => embed(`embed${i}`)) : [embed('a'), embed('c')];
-    const memories = embeddings.map((l) => l.apply(inputs.memory) as SymbolicTensor);
-    const A = (k: number) => memories[adjacent ? k - 1 : 0];
-    const C = (k: number) => memories[adjacent ? k : 1];
-    const B = adjacent ? embeddings[0] : embed('b');
-    const H = adjacent ? undefined : embed('h');
-
-    let u = B.apply(inputs.query) as SymbolicTensor;
-    const reads: SymbolicTensor[] = [];
-    for (let k = 1; k <= p.hops; k++) {
-      const { context, weights } = dotAttention(site, `hop${k}`, reshape(u, [1, p.dim], `u${k}`), A(k), C(k), inputs.mask, { scaled: false });
-      reads.push(weights);
-      const o = reshape(context, [p.dim], `o${k}`);
-      const carried = H ? (H.apply(u) as SymbolicTensor) : u;
-      u = tf.layers.add({ name: `${name}_next${k}` }).apply([carried, o]) as SymbolicTensor;
-    }
-    const attention = reads.length === 1 ? reads[0] : (tf.layers.concatenate({ axis: 1, name: `${name}_reads` }).apply(reads) as SymbolicTensor);
-    return { out: u, attention };
+    return memoryNetwork(tf, { memory: inputs.memory, query: inputs.query, mask: inputs.mask }, { ...p, name }, init);
   },
   emit: {
-    tfjs: ({ params: p, inputs: i, outputs: o, layer }) => ({
-      body: [tsNew('MemoryNetwork', { ...settings(p), name: layer }, [o.out, o.attention], [i.memory, i.query, ...(i.mask ? [i.mask] : [])].join(', '))],
-      helpers: [TS_DOT_PRODUCT, TS_MEMORY],
-    }),
+    tfjs: ({ params: p, inputs: i, outputs: o, layer }) => {
+      const options = { ...settings(p), name: layer };
+      const x = tsTensors({ memory: i.memory, query: i.query, mask: i.mask });
+      return {
+        body: [`const { out: ${o.out}, attention: ${o.attention} } = memoryNetwork(tf, ${x}, ${tsObject(options)});`],
+        helpers: [TS_MEMORY],
+      };
+    },
     keras: ({ params: p, inputs: i, outputs: o, layer }) => ({
       body: [kerasCall('MemoryNetwork', [], { ...settings(p), name: layer }, [o.out, o.attention], [i.memory, i.query], { padding_mask: i.mask })],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_MEMORY],

@@ -1,11 +1,27 @@
 import { defineBlock } from '../contract.js';
-import { attnDropoutParam, buildMultiHead, headsParam, multiHeadShape } from './ops/multi-head.js';
+import { attnDropoutParam, buildMultiHead, headsParam, multiHeadShape, type MultiHeadOptions } from './ops/multi-head.js';
 import { maskPort } from './ops/shapes.js';
 import { kerasCall, torchModule, tsTensors, unlessDefault } from './ops/emit.js';
 import { multiHeadWeights, TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD } from './ops/emit-torch.js';
 import { KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD } from './ops/emit-keras.js';
 import { TS_MULTI_HEAD } from './ops/emit-tfjs.js';
 import { tsObject } from '../emit/snippets.js';
+
+/** The options that differ from the defaults, as tfjs's multiHeadAttention takes them. */
+const exportOptions = (p: MultiHeadOptions) => ({
+  heads: p.heads,
+  keyDim: p.keyDim || undefined,
+  valueDim: p.valueDim || undefined,
+  useBias: unlessDefault(p.useBias, true),
+  dropout: p.dropout || undefined,
+  causal: unlessDefault(p.causal, false),
+});
+
+/** The same as the Python helpers take them: the bias flag is `bias` in PyTorch and `use_bias` in Keras. */
+function pythonOptions(p: MultiHeadOptions, bias: 'bias' | 'use_bias') {
+  const { heads, keyDim, valueDim, useBias, dropout, causal } = exportOptions(p);
+  return { num_heads: heads, head_dim: keyDim, value_head_dim: valueDim, [bias]: useBias, dropout, causal };
+}
 
 export default defineBlock({
   type: 'attention.multiHead',
@@ -49,39 +65,18 @@ export default defineBlock({
   emit: {
     tfjs({ params: p, inputs: i, outputs: o, layer }) {
       const x = { query: i.query, key: i.key, value: i.value, mask: i.mask };
-      const options = {
-        heads: p.heads,
-        keyDim: p.keyDim || undefined,
-        valueDim: p.valueDim || undefined,
-        useBias: unlessDefault(p.useBias, true),
-        dropout: p.dropout || undefined,
-        causal: unlessDefault(p.causal, false),
-        name: layer,
-      };
       return {
-        body: [`const { out: ${o.out}, weights: ${o.weights} } = multiHeadAttention(tf, ${tsTensors(x)}, ${tsObject(options)});`],
+        body: [`const { out: ${o.out}, weights: ${o.weights} } = multiHeadAttention(tf, ${tsTensors(x)}, ${tsObject({ ...exportOptions(p), name: layer })});`],
         helpers: [TS_MULTI_HEAD],
       };
     },
     keras: ({ params: p, inputs: i, outputs: o, inputShapes, layer }) => ({
       body: [
-        kerasCall(
-          'MultiHeadAttention',
-          [],
-          {
-            embed_dim: inputShapes.query[2],
-            num_heads: p.heads,
-            head_dim: p.keyDim || undefined,
-            value_head_dim: p.valueDim || undefined,
-            use_bias: unlessDefault(p.useBias, true),
-            dropout: p.dropout || undefined,
-            causal: unlessDefault(p.causal, false),
-            name: layer,
-          },
-          [o.out, o.weights],
-          [i.query],
-          { key: i.key, value: i.value, padding_mask: i.mask },
-        ),
+        kerasCall('MultiHeadAttention', [], { embed_dim: inputShapes.query[2], ...pythonOptions(p, 'use_bias'), name: layer }, [o.out, o.weights], [i.query], {
+          key: i.key,
+          value: i.value,
+          padding_mask: i.mask,
+        }),
       ],
       helpers: [KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD],
     }),
@@ -89,17 +84,8 @@ export default defineBlock({
       const e = s.query[2] as number;
       const kdim = s.key ? (s.key[2] as number) : e;
       const vdim = s.value ? (s.value[2] as number) : kdim;
-      const keywords = {
-        embed_dim: e,
-        num_heads: p.heads,
-        kdim: unlessDefault(kdim, e),
-        vdim: unlessDefault(vdim, kdim),
-        head_dim: p.keyDim || undefined,
-        value_head_dim: p.valueDim || undefined,
-        bias: unlessDefault(p.useBias, true),
-        dropout: p.dropout || undefined,
-        causal: unlessDefault(p.causal, false),
-      };
+      const { num_heads, ...rest } = pythonOptions(p, 'bias');
+      const keywords = { embed_dim: e, num_heads, kdim: unlessDefault(kdim, e), vdim: unlessDefault(vdim, kdim), ...rest };
       const call = torchModule(name, 'MultiHeadAttention', [], keywords, [o.out, o.weights], [i.query], { key: i.key, value: i.value, mask: i.mask });
       return {
         init: call.init,

@@ -2,16 +2,15 @@
 // out like PyTorch's nn.TransformerEncoderLayer / nn.TransformerDecoderLayer
 // (same sublayers, same parameter count, LayerNorm ε 1e-5 unless set), post-norm as in the
 // paper or pre-norm (norm_first=True; Xiong et al. 2020).
-import { defineBlock, type SymbolicTensor } from '../contract.js';
-import { applyDropout } from '../seeded-dropout.js';
-import { linear, type Site } from './ops/build.js';
-import { attnDropoutParam, buildMultiHead, headsParam, multiHeadShape } from './ops/multi-head.js';
+import { defineBlock } from '../contract.js';
+import { attnDropoutParam, headsParam, multiHeadShape } from './ops/multi-head.js';
 import { maskPort, sameDim, sequence } from './ops/shapes.js';
-import { kerasCall, torchModule, tsNew, unlessDefault } from './ops/emit.js';
-import { numberArg } from '../emit/snippets.js';
+import { kerasCall, torchModule, tsTensors, unlessDefault } from './ops/emit.js';
+import { numberArg, tsObject } from '../emit/snippets.js';
 import { layerNormWeights, linearWeights, multiHeadWeights, TORCH_DECODER, TORCH_ENCODER, TORCH_MASKED_SOFTMAX, TORCH_MULTI_HEAD } from './ops/emit-torch.js';
 import { KERAS_DECODER, KERAS_ENCODER, KERAS_MASKED_SOFTMAX, KERAS_MULTI_HEAD } from './ops/emit-keras.js';
-import { TS_DECODER, TS_ENCODER, TS_MULTI_HEAD } from './ops/emit-tfjs.js';
+import { TS_DECODER, TS_ENCODER } from './ops/emit-tfjs.js';
+import { transformerDecoderLayer, transformerEncoderLayer } from './ops/transformer-layers.js';
 
 const PAPER = 'Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS.';
 
@@ -104,20 +103,13 @@ function transformerEmit(kind: Layer, outputs: string[]) {
   const d = (c: Ctx) => c.inputShapes.in[2] as number;
   return {
     tfjs(c: Ctx) {
-      const args = [c.inputs.in, ...extra.map((port) => c.inputs[port])];
-      const given = masks.map(([port]) => c.inputs[port]);
-      const last = given.map((m) => m !== undefined).lastIndexOf(true);
-      args.push(...given.slice(0, last + 1).map((m) => m ?? 'undefined'));
+      const fn = kind === 'encoder' ? 'transformerEncoderLayer' : 'transformerDecoderLayer';
+      const x = tsTensors({ in: c.inputs.in, ...Object.fromEntries([...extra, ...masks.map(([port]) => port)].map((port) => [port, c.inputs[port]])) });
+      const outs = outputs.map((port) => `${port}: ${c.outputs[port]}`).join(', ');
+      const options = tsObject({ ...exportArgs(kind, c.params, d(c), 'typescript'), name: c.layer });
       return {
-        body: [
-          tsNew(
-            cls,
-            { ...exportArgs(kind, c.params, d(c), 'typescript'), name: c.layer },
-            outputs.map((port) => c.outputs[port]),
-            args.join(', '),
-          ),
-        ],
-        helpers: [TS_MULTI_HEAD, kind === 'encoder' ? TS_ENCODER : TS_DECODER],
+        body: [`const { ${outs} } = ${fn}(tf, ${x}, ${options});`],
+        helpers: [kind === 'encoder' ? TS_ENCODER : TS_DECODER],
       };
     },
     keras: (c: Ctx) => ({
@@ -151,35 +143,6 @@ function transformerEmit(kind: Layer, outputs: string[]) {
       };
     },
   };
-}
-
-/** Seeded dropout layer `${name}_${suffix}`. */
-function siteDropout({ tf, name, init }: Site, suffix: string, rate: number, x: SymbolicTensor): SymbolicTensor {
-  const layer = `${name}_${suffix}`;
-  return applyDropout(tf, x, { rate, name: layer, site: init.dropoutSeed(layer) });
-}
-
-/** One residual sublayer, numbered i: post-norm LN(x + drop(f(x))), pre-norm x + drop(f(LN(x))). */
-function residual(site: Site, i: number, o: LayerOptions, x: SymbolicTensor, f: (h: SymbolicTensor) => SymbolicTensor): SymbolicTensor {
-  const { tf, name } = site;
-  const norm = (h: SymbolicTensor) => tf.layers.layerNormalization({ axis: -1, epsilon: o.normEpsilon, name: `${name}_norm${i}` }).apply(h) as SymbolicTensor;
-  const drop = (h: SymbolicTensor) => (o.dropout > 0 ? siteDropout(site, `drop${i}`, o.dropout, h) : h);
-  const sum = (a: SymbolicTensor, b: SymbolicTensor) => tf.layers.add({ name: `${name}_add${i}` }).apply([a, b]) as SymbolicTensor;
-  return o.norm === 'pre' ? sum(x, drop(f(norm(x)))) : norm(sum(x, drop(f(x))));
-}
-
-/** linear2(drop(act(linear1(x)))). */
-function feedForward(site: Site, o: LayerOptions, x: SymbolicTensor): SymbolicTensor {
-  const d = x.shape[2] as number;
-  let h = linear(site, 'ff1', x, o.ffDim, { activation: o.activation });
-  if (o.dropout > 0) h = siteDropout(site, 'ffdrop', o.dropout, h);
-  return linear(site, 'ff2', h, d);
-}
-
-/** Multi-head attention of h over kv (PyTorch layout: E/heads per head, biases on). */
-function mha(site: Site, suffix: string, o: LayerOptions, h: SymbolicTensor, kv: SymbolicTensor, mask: SymbolicTensor | undefined, causal: boolean) {
-  const at: Site = { ...site, name: `${site.name}_${suffix}` };
-  return buildMultiHead(at, { query: h, key: kv, value: kv, mask }, { heads: o.heads, keyDim: 0, valueDim: 0, useBias: true, dropout: o.dropout, causal });
 }
 
 export const transformerEncoder = defineBlock({
@@ -217,15 +180,7 @@ export const transformerEncoder = defineBlock({
     return { out, attention: weights };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const site: Site = { tf, name, init };
-    let weights!: SymbolicTensor;
-    const h = residual(site, 1, p, inputs.in, (x) => {
-      const a = mha(site, 'self', p, x, x, inputs.mask, p.causal);
-      weights = a.weights;
-      return a.out;
-    });
-    const out = residual(site, 2, p, h, (x) => feedForward(site, p, x));
-    return { out, attention: weights };
+    return transformerEncoderLayer(tf, { in: inputs.in, mask: inputs.mask }, { ...p, name }, init);
   },
   emit: transformerEmit('encoder', ['out', 'attention']),
   examples: [
@@ -275,21 +230,7 @@ export const transformerDecoder = defineBlock({
     return { out: self.out, selfAttention: self.weights, crossAttention: cross.weights };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const site: Site = { tf, name, init };
-    let selfW!: SymbolicTensor;
-    let crossW!: SymbolicTensor;
-    const h1 = residual(site, 1, p, inputs.in, (x) => {
-      const a = mha(site, 'self', p, x, x, inputs.mask, p.causal);
-      selfW = a.weights;
-      return a.out;
-    });
-    const h2 = residual(site, 2, p, h1, (x) => {
-      const a = mha(site, 'cross', p, x, inputs.memory, inputs.memoryMask, false);
-      crossW = a.weights;
-      return a.out;
-    });
-    const out = residual(site, 3, p, h2, (x) => feedForward(site, p, x));
-    return { out, selfAttention: selfW, crossAttention: crossW };
+    return transformerDecoderLayer(tf, { in: inputs.in, memory: inputs.memory, mask: inputs.mask, memoryMask: inputs.memoryMask }, { ...p, name }, init);
   },
   emit: transformerEmit('decoder', ['out', 'selfAttention', 'crossAttention']),
   examples: [

@@ -16,27 +16,6 @@ export interface Attended {
   weights: SymbolicTensor;
 }
 
-export interface LinearOptions {
-  useBias?: boolean;
-  activation?: 'linear' | 'relu' | 'gelu' | 'tanh';
-}
-
-/** A Dense layer on the last axis with a seeded Glorot-uniform kernel (and zero bias); apply it to share its weights. */
-export function denseLayer({ tf, name, init }: Site, suffix: string, units: number, opts: LinearOptions = {}) {
-  return tf.layers.dense({
-    units,
-    useBias: opts.useBias ?? true,
-    activation: opts.activation ?? 'linear',
-    kernelInitializer: init.glorotUniform(),
-    name: `${name}_${suffix}`,
-  });
-}
-
-/** `denseLayer` applied once. */
-export function linear(site: Site, suffix: string, x: SymbolicTensor, units: number, opts: LinearOptions = {}): SymbolicTensor {
-  return denseLayer(site, suffix, units, opts).apply(x) as SymbolicTensor;
-}
-
 /** q, k, v (already projected) through DotProductAttention; the mask, when given, is its fourth input. */
 export function dotAttention(
   { tf, name, init }: Site,

@@ -15,16 +15,18 @@ function callArgs(positional: string[], keywords: Record<string, string | undefi
 /** `a, b = ` / `a = ` for Python. */
 const pyTargets = (outs: string[]) => outs.join(', ');
 
-/** PyTorch: `self.name = Cls(args)` and `outs = self.name(inputs)`. */
-export function torchModule(
-  name: string,
+/** A Python call: the class, its positional and keyword arguments, the output variables, and the input variables (positional, then keywords that are present). */
+type PyCall = [
   cls: string,
   positional: unknown[],
   keywords: Record<string, unknown>,
   outs: string[],
   inputs: string[],
-  inputKeywords: Record<string, string | undefined> = {},
-): { init: string[]; body: string[] } {
+  inputKeywords?: Record<string, string | undefined>,
+];
+
+/** PyTorch: `self.name = Cls(args)` and `outs = self.name(inputs)`. */
+export function torchModule(name: string, ...[cls, positional, keywords, outs, inputs, inputKeywords = {}]: PyCall): { init: string[]; body: string[] } {
   return {
     init: [`self.${name} = ${cls}(${pyArgs(positional, keywords)})`],
     body: [`${pyTargets(outs)} = self.${name}(${callArgs(inputs, inputKeywords, '=')})`],
@@ -32,14 +34,7 @@ export function torchModule(
 }
 
 /** Keras: `outs = Cls(args, name="layer")(inputs)`. */
-export function kerasCall(
-  cls: string,
-  positional: unknown[],
-  keywords: Record<string, unknown>,
-  outs: string[],
-  inputs: string[],
-  inputKeywords: Record<string, string | undefined> = {},
-): string {
+export function kerasCall(...[cls, positional, keywords, outs, inputs, inputKeywords = {}]: PyCall): string {
   return `${pyTargets(outs)} = ${cls}(${pyArgs(positional, keywords)})(${callArgs(inputs, inputKeywords, '=')})`;
 }
 
@@ -59,10 +54,16 @@ export const tsTensors = (tensors: Record<string, string | undefined>) =>
 /** A value that is only written when it differs from the default. */
 export const unlessDefault = <T>(value: T, fallback: T): T | undefined => (value === fallback ? undefined : value);
 
-/** tfjs arguments of apply(query, keys, values = keys, mask) for the alignment blocks. */
-export function alignmentArgs(i: Record<string, string>): string[] {
-  const args = [i.query, i.keys];
-  if (i.values || i.mask) args.push(i.values ?? i.keys);
-  if (i.mask) args.push(i.mask);
-  return args;
-}
+/** The alignment blocks' emitters (a query over keys, averaging the values): ports query, keys, values, mask -> out, weights. */
+type Ports = Record<string, string>;
+
+/** tfjs: `const { context: out, weights } = fn(tf, { query, keys, values, mask }, options);`. */
+export const alignmentTs = (fn: string, i: Ports, o: Ports, options: Record<string, unknown>) =>
+  `const { context: ${o.out}, weights: ${o.weights} } = ${fn}(tf, ${tsTensors({ query: i.query, keys: i.keys, values: i.values, mask: i.mask })}, ${tsObject(options)});`;
+
+/** Python: the outputs, inputs and input keywords of the call, the mask under the keyword `mask`. */
+export const alignmentPy = (i: Ports, o: Ports, mask: 'mask' | 'padding_mask'): [string[], string[], Record<string, string | undefined>] => [
+  [o.out, o.weights],
+  [i.query, i.keys],
+  { values: i.values, [mask]: i.mask },
+];

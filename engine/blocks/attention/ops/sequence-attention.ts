@@ -1,5 +1,6 @@
 // The sequence attention blocks that wire standard tfjs layers around the attention
-// layers of attend.ts, in one implementation: the engine's builders call these
+// layers of attend.ts (multi-head, additive, Luong, pooling, memory hops, patch
+// embedding), in one implementation: the engine's builders call these
 // functions and the TypeScript export copies them (see engine/blocks/tfjs-kit.ts).
 // Every layer is named `${name}_…`, so trained weights load by name.
 import type * as tf from '@tensorflow/tfjs';
@@ -141,4 +142,72 @@ export function additiveAttention(
   const attend = new (scoredAttentionLayer(tf))({ masked: mask !== undefined, name: `${name}_attend` });
   const [context, weights] = attend.apply(mask ? [scores, values, mask] : [scores, values]) as tf.SymbolicTensor[];
   return { context, weights };
+}
+
+/**
+ * Global attention of Luong, Pham & Manning (2015, "Effective Approaches to Attention-based Neural Machine
+ * Translation", §3.1). Scores: dot h_tᵀh̄_s; general h_tᵀW_a h̄_s (W_a is the Dense `<name>_wa` on the query, with the
+ * keys' size); concat v_aᵀ tanh(W_a[h_t; h̄_s]), computed as additive attention. The context is the weights'
+ * average of the values (the keys if none). Returns context [B,Tq,Dv] and weights [B,Tq,Tk].
+ */
+export function luongAttention(
+  tf: TF,
+  x: { query: tf.SymbolicTensor; keys: tf.SymbolicTensor; values?: tf.SymbolicTensor; mask?: tf.SymbolicTensor },
+  o: { score: 'dot' | 'general' | 'concat'; units?: number; name: string },
+  init?: SequenceInit,
+): { context: tf.SymbolicTensor; weights: tf.SymbolicTensor } {
+  const { score, units = 32, name } = o;
+  const { query, keys, values = keys, mask } = x;
+  if (score === 'concat') return additiveAttention(tf, { query, keys, values, mask }, { units, name }, init);
+  const q =
+    score === 'general'
+      ? apply(tf.layers.dense({ units: keys.shape[2] as number, useBias: false, kernelInitializer: init?.glorotUniform(), name: `${name}_wa` }), query)
+      : query;
+  const attendName = `${name}_attend`;
+  const attend = new (dotProductAttentionLayer(tf))({
+    scaled: false,
+    masked: mask !== undefined,
+    name: attendName,
+    dropoutSite: init?.dropoutSeed(attendName),
+  });
+  const [context, weights] = attend.apply(mask ? [q, keys, values, mask] : [q, keys, values]) as tf.SymbolicTensor[];
+  return { context, weights };
+}
+
+/**
+ * The hops of an end-to-end memory network (Sukhbaatar et al. 2015, "End-To-End Memory Networks", §2): u = Bq; hop k
+ * reads p = softmax(uᵀA^k x_i), o = Σ_i p_i C^k x_i and updates u ← u + o. Weight tying (§2.2): adjacent (embeddings
+ * `<name>_embed0`..`_embedK`, A^k = E_{k-1}, C^k = E_k, B = E_0) or layer-wise (one A and one C, and u ← Hu + o).
+ * Returns u [B,dim] and the read weights of every hop [B,hops,N].
+ */
+export function memoryNetwork(
+  tf: TF,
+  x: { memory: tf.SymbolicTensor; query: tf.SymbolicTensor; mask?: tf.SymbolicTensor },
+  o: { dim: number; hops: number; tying?: 'adjacent' | 'layerwise'; name: string },
+  init?: SequenceInit,
+): { out: tf.SymbolicTensor; attention: tf.SymbolicTensor } {
+  const { dim, hops, tying = 'adjacent', name } = o;
+  const { memory, query, mask } = x;
+  const embed = (suffix: string) => tf.layers.dense({ units: dim, useBias: false, kernelInitializer: init?.glorotUniform(), name: `${name}_${suffix}` });
+  const reshape = (h: tf.SymbolicTensor, targetShape: number[], suffix: string) => apply(tf.layers.reshape({ targetShape, name: `${name}_${suffix}` }), h);
+  const adjacent = tying === 'adjacent';
+  const embeddings = adjacent ? Array.from({ length: hops + 1 }, (_, i) => embed(`embed${i}`)) : [embed('a'), embed('c')];
+  const memories = embeddings.map((layer) => apply(layer, memory));
+  const B = adjacent ? embeddings[0] : embed('b');
+  const H = adjacent ? undefined : embed('h');
+  let u = apply(B, query);
+  const reads: tf.SymbolicTensor[] = [];
+  for (let k = 1; k <= hops; k++) {
+    const [m, c] = adjacent ? [memories[k - 1], memories[k]] : memories;
+    const q = reshape(u, [1, dim], `u${k}`);
+    const readName = `${name}_hop${k}`;
+    const attend = new (dotProductAttentionLayer(tf))({ scaled: false, masked: mask !== undefined, name: readName, dropoutSite: init?.dropoutSeed(readName) });
+    const [context, weights] = attend.apply(mask ? [q, m, c, mask] : [q, m, c]) as tf.SymbolicTensor[];
+    reads.push(weights);
+    const read = reshape(context, [dim], `o${k}`);
+    const carried = H ? apply(H, u) : u;
+    u = apply(tf.layers.add({ name: `${name}_next${k}` }), [carried, read]);
+  }
+  const attention = reads.length === 1 ? reads[0] : apply(tf.layers.concatenate({ axis: 1, name: `${name}_reads` }), reads);
+  return { out: u, attention };
 }
