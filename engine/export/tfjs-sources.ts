@@ -83,6 +83,7 @@ function sourceFile(path: string): SourceFile {
 const SHARED_FILES = [
   'tfjs-kit.ts',
   'core-layers.ts',
+  'batch-norm-layer.ts',
   'seeded-dropout.ts',
   'attention/ops/attend.ts',
   'attention/ops/tokens.ts',
