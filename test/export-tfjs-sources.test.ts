@@ -16,6 +16,7 @@ import { graph } from './helpers/graphs.js';
 const SHARED = [
   'tfjs-kit.ts',
   'core-layers.ts',
+  'batch-norm-layer.ts',
   'seeded-dropout.ts',
   'attention/ops/attend.ts',
   'attention/ops/tokens.ts',
