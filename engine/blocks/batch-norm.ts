@@ -1,5 +1,7 @@
 import { defineBlock } from './contract.js';
-import { kerasLayer, numberArg, pyNumber, tsLayer } from './emit/snippets.js';
+import { unbiasedBatchNormLayer } from './batch-norm-layer.js';
+import { kerasHelper, tfjsHelper } from './emit/torch-helper.js';
+import { numberArg, pyArgs, pyNumber, tsObject } from './emit/snippets.js';
 import { expectRank } from './shape-rules.js';
 
 export default defineBlock({
@@ -10,7 +12,9 @@ export default defineBlock({
     'Batch normalisation (Ioffe & Szegedy 2015) over the last axis (channels of an image, features of a vector or ' +
     'sequence): in training each channel is normalised with the batch mean and variance, then scaled by a learned ' +
     'gamma and shifted by a learned beta; at inference the moving averages are used. Momentum follows Keras: ' +
-    "moving = momentum · moving + (1 − momentum) · batch, so PyTorch's momentum 0.1 is 0.9 here. Like PyTorch's " +
+    "moving = momentum · moving + (1 − momentum) · batch, so PyTorch's momentum 0.1 is 0.9 here. As in PyTorch, the " +
+    "moving variance takes in the batch's unbiased variance (n/(n − 1) times the one that normalises the batch, n the " +
+    "values per channel), where tfjs and Keras would take in the biased one. Like PyTorch's " +
     'BatchNorm2d it holds 4·C numbers: 2·C trainable (gamma, beta) and 2·C not (moving mean and variance). ' +
     'Gamma and beta are always learned: tfjs cannot train a batch norm without them.',
   paper: 'Ioffe & Szegedy (2015). Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate Shift.',
@@ -24,15 +28,19 @@ export default defineBlock({
     return { out: [...expectRank(inputs.in, 'in', [2, 3, 4])] };
   },
   build(tf, { params: p, inputs, name }) {
-    const layer = tf.layers.batchNormalization({ axis: -1, momentum: p.momentum, epsilon: p.epsilon, name });
+    const layer = new (unbiasedBatchNormLayer(tf))({ axis: -1, momentum: p.momentum, epsilon: p.epsilon, name });
     return { out: layer.apply(inputs.in) as never };
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [tsLayer(outputs.out, 'batchNormalization', { momentum: p.momentum, epsilon: numberArg(p.epsilon), name: layer }, inputs.in)],
+      body: [
+        `const ${outputs.out} = new (unbiasedBatchNormLayer(tf))(${tsObject({ momentum: p.momentum, epsilon: numberArg(p.epsilon), name: layer })}).apply(${inputs.in}) as tf.SymbolicTensor;`,
+      ],
+      helpers: [tfjsHelper('unbiasedBatchNormLayer', 'batch-norm-layer.ts')],
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
-      body: [kerasLayer(outputs.out, 'BatchNormalization', [], { momentum: p.momentum, epsilon: numberArg(p.epsilon), name: layer }, inputs.in)],
+      body: [`${outputs.out} = UnbiasedBatchNormalization(${pyArgs([], { momentum: p.momentum, epsilon: numberArg(p.epsilon), name: layer })})(${inputs.in})`],
+      helpers: [kerasHelper('UnbiasedBatchNormalization', 'layers.py')],
     }),
     pytorch({ params: p, inputs, inputShapes, outputs, name }) {
       const x = inputShapes.in;

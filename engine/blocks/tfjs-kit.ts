@@ -31,16 +31,22 @@ const madeLayers = new WeakMap<TF, Map<string, unknown>>();
 /**
  * The custom layer class `className` of this tfjs instance: made by `make` the first time and registered for
  * serialisation (so that a trained model.json loads), then the same class (one module's classes, even where
- * another module registered a class of that name since).
+ * another module registered a class of that name since). `register: false` is for a subclass that keeps a
+ * built-in layer's className, whose model.json loads as that built-in, and which must not replace it.
  */
-export function customLayer<C extends { className: string } & (new (...args: never[]) => unknown)>(tf: TF, className: string, make: (tf: TF) => C): C {
+export function customLayer<C extends { className: string } & (new (...args: never[]) => unknown)>(
+  tf: TF,
+  className: string,
+  make: (tf: TF) => C,
+  { register = true } = {},
+): C {
   let classes = madeLayers.get(tf);
   if (!classes) madeLayers.set(tf, (classes = new Map()));
   let cls = classes.get(className) as C | undefined;
   if (!cls) {
     cls = make(tf);
     if (cls.className !== className) throw new Error(`custom layer ${className} declares className ${cls.className}`);
-    tf.serialization.registerClass(cls as unknown as Parameters<TF['serialization']['registerClass']>[0]);
+    if (register) tf.serialization.registerClass(cls as unknown as Parameters<TF['serialization']['registerClass']>[0]);
     classes.set(className, cls);
   }
   return cls;

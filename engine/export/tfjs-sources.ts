@@ -86,6 +86,7 @@ export const TFJS_SHARED_FILES = [
   'core-layers.ts',
   'padded-pool.ts',
   'dilated-depthwise.ts',
+  'batch-norm-layer.ts',
   'seeded-dropout.ts',
   'attention/ops/attend.ts',
   'attention/ops/tokens.ts',

@@ -126,3 +126,25 @@ class PaddedPool2D(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "mode": self.mode, "size": self.size, "stride": self.stride, "sides": self.sides,
                 "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad}
+
+
+@keras.saving.register_keras_serializable(package="AttentionStudio")
+class UnbiasedBatchNormalization(layers.BatchNormalization):
+    """BatchNormalization whose moving variance takes in the batch's unbiased variance, as PyTorch's BatchNorm does.
+
+    Keras normalises the batch with its biased variance (sum of squares / n, n the values per channel) and averages
+    that same variance into moving_variance; PyTorch and the app average in n / (n - 1) times it. After Keras's own
+    update, moving_variance gets the (1 - momentum) * variance / (n - 1) it lacks. (A masked input keeps Keras's
+    update; the exported models feed BatchNormalization no mask.)
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        outputs = super().call(inputs, training=training, mask=mask)
+        if training and self.trainable and mask is None:
+            x = ops.cast(inputs, "float32")
+            axes = [a for a in range(len(x.shape)) if a != self.axis % len(x.shape)]
+            _, variance = ops.moments(x, axes=axes, synchronized=self.synchronized)
+            n = ops.cast(ops.size(x) // x.shape[self.axis], "float32")
+            missing = (1.0 - self.momentum) * variance / ops.maximum(n - 1.0, 1.0)
+            self.moving_variance.assign(self.moving_variance + ops.cast(missing, self.moving_variance.dtype))
+        return outputs

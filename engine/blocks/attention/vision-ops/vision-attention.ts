@@ -6,6 +6,7 @@
 // few steps that standard layers cannot express are custom layers, registered
 // for serialisation.
 import type * as tf from '@tensorflow/tfjs';
+import { unbiasedBatchNormLayer } from '../../batch-norm-layer.js';
 import { apply, customLayer, type Init, type TF } from '../../tfjs-kit.js';
 
 /** CBAM's channel pooling: [B, H, W, C] -> [B, H, W, 2], the channel-wise mean then max. */
@@ -125,9 +126,9 @@ export const gatedMixLayer = (tf: TF) =>
     return GatedMix;
   });
 
-/** BatchNorm over channels with PyTorch's defaults (momentum 0.1, i.e. tfjs's 0.9; ε = 1e-5); `torchMomentum` in PyTorch's sense. */
+/** BatchNorm over channels with PyTorch's defaults (momentum 0.1, i.e. tfjs's 0.9; ε = 1e-5) and running variance; `torchMomentum` in PyTorch's sense. */
 export function batchNorm(tf: TF, name: string, opts: { gammaZero?: boolean; torchMomentum?: number } = {}) {
-  return tf.layers.batchNormalization({
+  return new (unbiasedBatchNormLayer(tf))({
     axis: -1,
     momentum: 1 - (opts.torchMomentum ?? 0.1),
     epsilon: 1e-5,
