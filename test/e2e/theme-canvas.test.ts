@@ -1,6 +1,6 @@
 // The canvas and the passing messages in both themes (browser mode, headless
-// Chromium): every text on the nodes, on the wires' shape labels and in a
-// toast keeps 4.5:1 against what lies behind it, light as well as dark.
+// Chromium): every text on the nodes, on the wires' shape labels, in the model
+// summary and in a toast keeps 4.5:1 against what lies behind it, light as well as dark.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { browserModeSuite, skipReason } from './harness.js';
@@ -13,7 +13,7 @@ describe('canvas text contrast in both themes (browser mode, headless Chromium)'
   const env = browserModeSuite();
 
   for (const scheme of ['light', 'dark'] as const) {
-    test(`prefers-color-scheme ${scheme}: node texts, shape labels and the template toast read at 4.5:1`, async () => {
+    test(`prefers-color-scheme ${scheme}: node texts, shape labels, the summary and the template toast read at 4.5:1`, async () => {
       const context = await env.browser.newContext({ viewport: { width: 1600, height: 1000 }, colorScheme: scheme });
       try {
         const page = await context.newPage();
