@@ -2,15 +2,7 @@
 // detached dock's window those that do not act on the canvas under the cursor.
 import { ui } from './editor.js';
 import { matches, runCommand, SHORTCUTS, type Command, type Shortcut } from './commands.js';
-
-/**
- * A text field, list or editable element has the key. Tested by tag name, not
- * instanceof: the detached dock's elements belong to its window's own HTMLElement.
- */
-export function typing(t: EventTarget | null): boolean {
-  const el = t as HTMLElement | null;
-  return typeof el?.tagName === 'string' && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
-}
+import { typing } from './typing.js';
 
 /** Clipboard keys go to the copy/cut/paste events instead, which can reach the system clipboard. */
 const CLIPBOARD = new Set(['edit.copy', 'edit.cut', 'edit.paste']);

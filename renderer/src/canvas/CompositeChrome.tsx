@@ -3,7 +3,7 @@
 // in commands.ts), and the offer of a template on an empty canvas.
 import { useEffect } from 'react';
 import { editor, toast, ui, useEditor } from '../editor.js';
-import { typing } from '../shortcutKeys.js';
+import { typing } from '../typing.js';
 import { compositeUses } from '../store/composites.js';
 import { compositeDef } from '../store/scope.js';
 import { openGallery, useGallery } from '../gallery/galleryState.js';
