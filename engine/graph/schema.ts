@@ -40,6 +40,7 @@ const compositeSchema = z.looseObject({
   doc: z.string().optional(),
   nodes: z.array(nodeSchema, { error: 'must be a list of nodes' }),
   edges: z.array(edgeSchema, { error: 'must be a list of edges' }).default([]),
+  comments: z.array(commentSchema, { error: 'must be a list of comments' }).optional(),
 });
 
 /** The current version's schema: a file of an older version must be migrated first (see graphSchema). */

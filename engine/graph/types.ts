@@ -61,6 +61,8 @@ export interface CompositeDef {
   doc?: string;
   nodes: GraphNode[];
   edges: GraphEdge[];
+  /** Notes and frames drawn on its inside (layout only). */
+  comments?: GraphComment[];
   [extra: string]: unknown;
 }
 

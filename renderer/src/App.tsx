@@ -9,28 +9,20 @@ import { Dialogs } from './panels/Dialogs.js';
 import { TemplateGallery } from './gallery/Gallery.js';
 import { ExportDialog } from './export/ExportDialog.js';
 import { RecoveryBanner, StatusBar, Toasts, TopBar } from './panels/Chrome.js';
-import { editor, ui, useUi } from './editor.js';
-import { matches, runCommand, SHORTCUTS } from './commands.js';
+import { editor, useUi } from './editor.js';
+import { runCommand } from './commands.js';
+import { listenForShortcuts } from './shortcutKeys.js';
+import { typing } from './typing.js';
+import { followInput } from './inputWindow.js';
 import { startAutosave } from './files.js';
 import { host } from './host/host.js';
 import { fragmentText, parseFragment } from './store/clipboard.js';
 import { canvasApi } from './canvas/canvasApi.js';
 import { GraphLockBanner, TrainingDock, useDock } from './training/TrainingDock.js';
 
-const typing = (t: EventTarget | null) => t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
-
 /** Keys, clipboard, menu commands, the unsaved-work prompt and autosave. */
 function useGlobalWiring() {
   useEffect(() => {
-    // Clipboard keys go to the copy/cut/paste events below, which can reach the system clipboard.
-    const clipboardKeys = new Set(['edit.copy', 'edit.cut', 'edit.paste']);
-    const onKey = (e: KeyboardEvent) => {
-      if (typing(e.target) || ui.getState().dialog || e.repeat) return;
-      const hit = SHORTCUTS.find((s) => s.keys.some((k) => matches(e, k)));
-      if (!hit || clipboardKeys.has(hit.command)) return;
-      e.preventDefault();
-      void runCommand(hit.command);
-    };
     const onCopy = (e: ClipboardEvent) => {
       if (typing(e.target)) return;
       const s = editor.getState();
@@ -52,7 +44,8 @@ function useGlobalWiring() {
       e.preventDefault();
       e.returnValue = '';
     };
-    window.addEventListener('keydown', onKey);
+    const stopKeys = listenForShortcuts(window);
+    const stopFollowing = followInput(window);
     document.addEventListener('copy', onCopy);
     document.addEventListener('cut', onCopy);
     document.addEventListener('paste', onPaste);
@@ -62,7 +55,8 @@ function useGlobalWiring() {
       if (ev.channel === 'menu') void runCommand(ev.command, ev.arg);
     });
     return () => {
-      window.removeEventListener('keydown', onKey);
+      stopKeys();
+      stopFollowing();
       document.removeEventListener('copy', onCopy);
       document.removeEventListener('cut', onCopy);
       document.removeEventListener('paste', onPaste);

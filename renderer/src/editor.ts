@@ -4,6 +4,7 @@ import { createStore } from 'zustand/vanilla';
 import { createEditorStore, type Editor } from './store/editor.js';
 import type { Diagnostic } from '../../engine/graph/types.js';
 import type { XY } from './store/document.js';
+import { lastInputWindow } from './inputWindow.js';
 
 export const editor = createEditorStore();
 
@@ -38,6 +39,8 @@ export interface WireDrop {
 export interface UiState {
   panels: { palette: boolean; inspector: boolean; summary: boolean };
   dialog: Dialog | null;
+  /** The window the dialog shows in: where the user asked for it (the main window, or the detached dock's). */
+  dialogWindow: Window;
   toasts: Toast[];
   quickAdd: { screen: XY; wire?: WireDrop } | null;
   contextMenu: { screen: XY; target: MenuTarget } | null;
@@ -48,6 +51,7 @@ export interface UiState {
 export const ui = createStore<UiState>()(() => ({
   panels: { palette: true, inspector: true, summary: true },
   dialog: null,
+  dialogWindow: window,
   toasts: [],
   quickAdd: null,
   contextMenu: null,
@@ -65,7 +69,7 @@ export function toast(text: string, kind: Toast['kind'] = 'info', ms = 4000): vo
   setTimeout(() => ui.setState((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })), ms);
 }
 
-export const openDialog = (dialog: Dialog | null) => ui.setState({ dialog });
+export const openDialog = (dialog: Dialog | null) => ui.setState(dialog ? { dialog, dialogWindow: lastInputWindow() } : { dialog });
 export const togglePanel = (p: keyof UiState['panels']) => ui.setState((s) => ({ panels: { ...s.panels, [p]: !s.panels[p] } }));
 
 /** Asks a yes/no question in a styled in-app dialog; resolves false when dismissed. */
@@ -75,6 +79,6 @@ export function ask(title: string, text: string, confirm: string): Promise<boole
       if (ui.getState().dialog?.kind === 'confirm') ui.setState({ dialog: null });
       resolve(ok);
     };
-    ui.setState({ dialog: { kind: 'confirm', title, text, confirm, answer } });
+    openDialog({ kind: 'confirm', title, text, confirm, answer });
   });
 }

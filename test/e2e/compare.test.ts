@@ -5,9 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { TrainingClient } from '../../engine/worker/client.js';
-import { RunFolder, RunJournal } from '../../engine/runs/index.js';
-import type { GraphFile } from '../../engine/graph/types.js';
+import { trainRun } from '../helpers/train-run.js';
 import { Sweep } from '../../engine/sweep/index.js';
 import { tinyMlp } from '../train-fixtures.js';
 import { browserModeSuite, skipReason, textIncludes, withEditor } from './harness.js';
@@ -15,31 +13,13 @@ import { browserModeSuite, skipReason, textIncludes, withEditor } from './harnes
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
 
-/** Trains `graph` into `dir` and keeps its run.json, as `attn train` does. */
-async function trainRun(dir: string, graph: GraphFile, lr: number): Promise<void> {
-  const client = TrainingClient.start({
-    graph,
-    dataset: { name: 'mnist', limit: 200, seed: 1 },
-    config: { epochs: 2, batchSize: 20, lr, seed: 1 },
-    backend: 'cpu',
-    out: { dir },
-  });
-  let journal: Promise<RunJournal | undefined> = Promise.resolve(undefined);
-  client.on('event', (e) => {
-    if (e.type === 'started') journal = RunJournal.begin(RunFolder.open(dir), { name: graph.name, dataset: 'mnist', epochs: e.epochs });
-    void journal.then((j) => j?.follow(e));
-  });
-  await client.done;
-  await (await journal)?.settled();
-}
-
 describe('compare runs end to end (browser mode, headless Chromium)', { skip, timeout: 240_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
     const runs = path.join(workspace, '..', 'state', 'runs');
     const wide = tinyMlp();
     wide.nodes.find((n) => n.id === 'hidden')!.params.units = 32;
-    await trainRun(path.join(runs, 'run-narrow'), tinyMlp(), 0.01);
-    await trainRun(path.join(runs, 'run-wide'), wide, 0.003);
+    await trainRun(path.join(runs, 'run-narrow'), tinyMlp(), { lr: 0.01 });
+    await trainRun(path.join(runs, 'run-wide'), wide, { lr: 0.003 });
     const sweep = await Sweep.open({
       graph: tinyMlp(),
       graphFile: 'tiny-mlp',

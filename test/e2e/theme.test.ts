@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, skipReason, withEditor } from './harness.js';
+import { contrast, luminance, poorlyReadable, textColours } from './contrast.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -13,31 +14,6 @@ interface ThemeDom {
   document: { body: unknown; querySelector(sel: string): unknown };
   getComputedStyle(el: unknown): { backgroundColor: string; color: string };
 }
-interface DockElement {
-  parentElement: DockElement | null;
-  childNodes: ArrayLike<{ nodeType: number; textContent: string | null }>;
-  getAttribute(name: string): string | null;
-  tagName: string;
-  className: string;
-  getClientRects(): ArrayLike<unknown>;
-}
-interface DockDom {
-  document: { querySelectorAll(sel: string): ArrayLike<DockElement> };
-  getComputedStyle(el: DockElement): { backgroundColor: string; color: string };
-}
-
-/** Relative luminance of an rgb()/rgba() colour string (WCAG 2). */
-function luminance(css: string): number {
-  const [r, g, b] = (css.match(/[\d.]+/g) ?? []).slice(0, 3).map((v) => {
-    const c = Number(v) / 255;
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  });
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-}
-const contrast = (a: string, b: string) => {
-  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
-  return (hi + 0.05) / (lo + 0.05);
-};
 
 describe('light theme (browser mode, headless Chromium)', { skip, timeout: 120_000 }, () => {
   const env = browserModeSuite();
@@ -82,27 +58,9 @@ describe('light theme (browser mode, headless Chromium)', { skip, timeout: 120_0
         const poor: string[] = [];
         for (const tab of ['training', 'runs']) {
           await page.getByTestId(`dock-tab-${tab}`).click();
-          const texts = await page.evaluate(() => {
-            const g = globalThis as unknown as DockDom;
-            // The colour behind an element: the first opaque background up its ancestors.
-            const behind = (el: DockElement | null): string => {
-              for (; el; el = el.parentElement) {
-                const bg = g.getComputedStyle(el).backgroundColor;
-                if (bg !== 'transparent' && !/rgba\(.*, 0\)$/.test(bg)) return bg;
-              }
-              return 'rgb(255, 255, 255)';
-            };
-            const out: { what: string; fg: string; bg: string }[] = [];
-            for (const el of Array.from(g.document.querySelectorAll('[data-testid="training-dock"] *'))) {
-              const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent!.trim());
-              if (!own || el.getClientRects().length === 0) continue;
-              const what = `${el.tagName.toLowerCase()}.${el.className}${el.getAttribute('data-testid') ? `#${el.getAttribute('data-testid')}` : ''}`;
-              out.push({ what, fg: g.getComputedStyle(el).color, bg: behind(el) });
-            }
-            return out;
-          });
+          const texts = await textColours(page, '[data-testid="training-dock"]');
           assert.ok(texts.length > 10, `${tab}: ${texts.length} texts`);
-          for (const t of texts) if (contrast(t.fg, t.bg) < 4.5) poor.push(`${tab}: ${t.what} ${t.fg} on ${t.bg} (${contrast(t.fg, t.bg).toFixed(2)})`);
+          poor.push(...poorlyReadable(texts).map((t) => `${tab}: ${t}`));
         }
         assert.deepEqual(poor, []);
       } finally {

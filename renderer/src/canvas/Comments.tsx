@@ -1,7 +1,8 @@
 // Comments: notes and frames drawn behind the nodes, in graph coordinates.
 // Drag the title bar to move one (with the nodes wholly inside it, as a frame
 // carries them), the corner to resize it; double-click the title to edit its
-// text; × deletes it. Saved in the file (`comments`).
+// text; × deletes it. Saved in the file (`comments`), or inside a composite's
+// definition when drawn on its inside.
 import { memo, useState } from 'react';
 import { useStore, useStoreApi, ViewportPortal } from '@xyflow/react';
 import { editor, useEditor } from '../editor.js';
@@ -18,7 +19,7 @@ const CommentFrame = memo(function CommentFrame({ comment, zoom }: { comment: Gr
     const right = position.x + size.width;
     const bottom = position.y + size.height;
     const carried: [string, { x: number; y: number }][] = [];
-    for (const n of editor.getState().graph.nodes) {
+    for (const n of editor.getState().view.graph.nodes) {
       const measured = flow.getState().nodeLookup.get(n.id)?.measured;
       const { x, y } = n.position;
       if (x >= position.x && y >= position.y && x + (measured?.width ?? 0) <= right && y + (measured?.height ?? 0) <= bottom) carried.push([n.id, { x, y }]);
@@ -83,7 +84,7 @@ const CommentFrame = memo(function CommentFrame({ comment, zoom }: { comment: Gr
 });
 
 export function Comments() {
-  const comments = useEditor((s) => s.graph.comments);
+  const comments = useEditor((s) => s.view.graph.comments);
   const zoom = useStore((s) => s.transform[2]);
   if (!comments?.length) return null;
   return (

@@ -3,6 +3,7 @@
 // in commands.ts), and the offer of a template on an empty canvas.
 import { useEffect } from 'react';
 import { editor, toast, ui, useEditor } from '../editor.js';
+import { typing } from '../typing.js';
 import { compositeUses } from '../store/composites.js';
 import { compositeDef } from '../store/scope.js';
 import { openGallery, useGallery } from '../gallery/galleryState.js';
@@ -21,8 +22,6 @@ export function openSelected(): boolean {
   if (s.selection.nodes.size !== 1) return false;
   return s.enterComposite({ node: [...s.selection.nodes][0] });
 }
-
-const typing = (t: EventTarget | null) => t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
 
 export function useCompositeKeys(): void {
   useEffect(() => {

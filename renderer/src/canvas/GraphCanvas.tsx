@@ -255,7 +255,7 @@ export function GraphCanvas() {
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#3a3f4b" />
         <MiniMap pannable zoomable nodeColor={minimapColor} maskColor="rgba(12,14,18,0.7)" data-testid="minimap" />
         <Controls showInteractive={false} />
-        {view.scope.length === 0 && <Comments />}
+        <Comments />
       </ReactFlow>
       <QuickAdd />
       <ContextMenu />

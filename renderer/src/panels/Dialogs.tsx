@@ -9,9 +9,11 @@ import { FILE_SUFFIX, openDocument, saveDocumentAs } from '../files.js';
 import { host } from '../host/host.js';
 import './dialogs.css';
 
-export function Dialogs() {
+/** The open dialog, if it belongs to `win`: the main window's, or the detached dock's. */
+export function Dialogs({ win = window }: { win?: Window }) {
   const dialog = useUi((s) => s.dialog);
-  if (!dialog) return null;
+  const where = useUi((s) => s.dialogWindow);
+  if (!dialog || where !== win) return null;
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && openDialog(null)}>
       {dialog.kind === 'help' && <HelpDialog />}
@@ -23,13 +25,16 @@ export function Dialogs() {
 }
 
 function Modal({ title, testid, children }: { title: string; testid: string; children: React.ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
+    // The window it is drawn in hears its Escape.
+    const win = ref.current?.ownerDocument.defaultView ?? window;
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && openDialog(null);
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+    win.addEventListener('keydown', onKey);
+    return () => win.removeEventListener('keydown', onKey);
   }, []);
   return (
-    <div className="modal" role="dialog" aria-label={title} data-testid={testid}>
+    <div className="modal" role="dialog" aria-label={title} data-testid={testid} ref={ref}>
       <header>
         <h2>{title}</h2>
         <button className="close" onClick={() => openDialog(null)} aria-label="Close" data-testid="dialog-close">

@@ -199,11 +199,16 @@ export function ungroupNode(graph: GraphFile, scope: Scope, nodeId: string): Ung
   const rename = new Map(inner.map((n) => [n.id, taken.has(n.id) ? nodeIdFor(view, n.type, taken) : (taken.add(n.id), n.id)]));
   const minX = Math.min(...inner.map((n) => n.position.x));
   const minY = Math.min(...inner.map((n) => n.position.y));
-  const placed: GraphNode[] = inner.map((n) => ({
-    ...n,
-    id: rename.get(n.id)!,
-    position: { x: n.position.x - minX + instance.position.x, y: n.position.y - minY + instance.position.y },
+  const shift = (p: { x: number; y: number }) => ({ x: p.x - minX + instance.position.x, y: p.y - minY + instance.position.y });
+  const placed: GraphNode[] = inner.map((n) => ({ ...n, id: rename.get(n.id)!, position: shift(n.position) }));
+  // The notes drawn on its inside come out with its nodes.
+  const commentIds = new Set((view.comments ?? []).map((c) => c.id));
+  const carried = (def.comments ?? []).map((c) => ({
+    ...c,
+    id: commentIds.has(c.id) ? freshId(commentIds, 'comment') : (commentIds.add(c.id), c.id),
+    position: shift(c.position),
   }));
+  const comments = carried.length ? [...(view.comments ?? []), ...carried] : view.comments;
 
   // Where each of the instance's inputs comes from, and where each of its outputs goes.
   const feeds = new Map(view.edges.filter((e) => e.to.node === nodeId).map((e) => [e.to.port, e.from]));
@@ -226,6 +231,6 @@ export function ungroupNode(graph: GraphFile, scope: Scope, nodeId: string): Ung
 
   const at = view.nodes.findIndex((n) => n.id === nodeId);
   const nodes = [...view.nodes.slice(0, at), ...placed, ...view.nodes.slice(at + 1)];
-  const next = putScope(graph, scope, { ...view, nodes, edges });
+  const next = putScope(graph, scope, { ...view, nodes, edges, comments });
   return { ok: true, graph: removeComposite(next, def.id), nodeIds: placed.map((n) => n.id) };
 }

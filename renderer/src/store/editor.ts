@@ -87,7 +87,7 @@ export interface EditorActions {
    * one output of the same shape.
    */
   toggleBypass(nodeIds: Iterable<string>): { ok: true; on: boolean } | { ok: false; reason: string };
-  /** Comments live on the graph itself (not inside composites). */
+  /** Comments of the scope shown: on the graph itself or inside the composite opened. */
   addComment(at: doc.XY, text?: string): string;
   updateComment(id: string, change: Parameters<typeof doc.updateComment>[2], gesture?: string): void;
   removeComment(id: string): void;
@@ -311,15 +311,15 @@ export function createEditorStore(initial: GraphFile = doc.emptyGraph()): Editor
         return r;
       },
       addComment(at, text) {
-        const r = doc.addComment(get().graph, at, text);
-        edit(r.graph);
+        const r = doc.addComment(get().view.graph, at, text);
+        editView(() => r.graph);
         return r.id;
       },
       updateComment(id, change, gesture) {
-        edit(doc.updateComment(get().graph, id, change), gesture && `comment:${id}:${gesture}`);
+        editView((v) => doc.updateComment(v, id, change), gesture && `comment:${[...get().scope, id].join('/')}:${gesture}`);
       },
       removeComment(id) {
-        edit(doc.removeComment(get().graph, id));
+        editView((v) => doc.removeComment(v, id));
       },
       addReroute(edgeId, at) {
         const via = get().view.graph.edges.find((e) => e.id === edgeId)?.via ?? [];

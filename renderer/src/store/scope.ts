@@ -25,12 +25,12 @@ export function validScope(graph: GraphFile, scope: Scope): Scope {
   return n === -1 ? scope : scope.slice(0, n);
 }
 
-/** The scope as a graph: at the top the graph itself, inside a composite its nodes and edges (with the file's composites). */
+/** The scope as a graph: at the top the graph itself, inside a composite its nodes, edges and comments (with the file's composites). */
 export function scopeGraph(graph: GraphFile, scope: Scope): GraphFile {
   if (scope.length === 0) return graph;
   const def = compositeDef(graph, scope[scope.length - 1]);
   if (!def) throw new Error(`no composite "${scope[scope.length - 1]}"`);
-  return { ...graph, nodes: def.nodes, edges: def.edges };
+  return { ...graph, nodes: def.nodes, edges: def.edges, comments: def.comments };
 }
 
 /** Writes an edited scope graph back; the graph itself when nothing changed. */
@@ -39,10 +39,13 @@ export function putScope(graph: GraphFile, scope: Scope, view: GraphFile): Graph
   const id = scope[scope.length - 1];
   const i = (graph.composites ?? []).findIndex((c) => c.id === id);
   const def = graph.composites![i];
-  if (view.nodes === def.nodes && view.edges === def.edges) return graph;
+  if (view.nodes === def.nodes && view.edges === def.edges && view.comments === def.comments) return graph;
   return produce(graph, (g) => {
-    g.composites![i].nodes = view.nodes;
-    g.composites![i].edges = view.edges;
+    const d = g.composites![i];
+    d.nodes = view.nodes;
+    d.edges = view.edges;
+    if (view.comments) d.comments = view.comments;
+    else delete d.comments;
   });
 }
 

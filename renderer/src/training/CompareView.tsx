@@ -3,7 +3,7 @@
 // first run's, and their attention maps at the same step.
 import { useEffect, useMemo, useState } from 'react';
 import type uPlot from 'uplot';
-import type { AttentionMap, RunComparison } from '../../../common/host-api/api.js';
+import type { AttentionMap, BatchRow, RunComparison } from '../../../common/host-api/api.js';
 import { host } from '../host/host.js';
 import { MapCanvas } from '../attention/MapCanvas.js';
 import { mapKey, sharedRange, viewOf } from '../attention/maps.js';
@@ -24,11 +24,20 @@ function secondsAt(run: Run, step: number): number {
   return prev[1];
 }
 
+/** Per batch: each batch's own loss and accuracy; runs recorded before those were streamed have only the epoch's mean so far. */
+function batchValue(b: BatchRow, metric: string): number | undefined {
+  if (metric === 'lr') return b.lr;
+  const own = b.batchLoss !== undefined;
+  if (metric === 'loss') return own ? b.batchLoss : b.loss;
+  return own ? b.batchAccuracy : b.accuracy;
+}
+
+/** A run whose batch rows carry only the epoch's running means. */
+const onlyMeans = (run: Run): boolean => run.batches.length > 0 && run.batches.every((b) => b.batchLoss === undefined);
+
 function curve(run: Run, metric: string, per: 'epoch' | 'batch', by: 'step' | 'time'): Point[] {
   const rows: { step: number; value?: number }[] =
-    per === 'epoch'
-      ? run.epochs.map((e) => ({ step: e.step, value: e[metric] }))
-      : run.batches.map((b) => ({ step: b.step, value: (b as unknown as Record<string, number>)[metric] }));
+    per === 'epoch' ? run.epochs.map((e) => ({ step: e.step, value: e[metric] })) : run.batches.map((b) => ({ step: b.step, value: batchValue(b, metric) }));
   return rows.filter((r) => typeof r.value === 'number').map((r) => [by === 'time' ? secondsAt(run, r.step) : r.step, r.value!]);
 }
 
@@ -86,6 +95,12 @@ function Curves({ c }: { c: RunComparison }) {
         {c.runs.map((r, i) => (
           <span key={r.runId} data-testid={`compare-series-${r.runId}`} data-points={(data[i + 1] as (number | null)[]).filter((v) => v !== null).length}>
             <i style={{ background: COLORS[i % COLORS.length] }} /> {r.name}
+            {per === 'batch' && shown !== 'lr' && onlyMeans(r) && (
+              <span className="hint" data-testid={`compare-means-${r.runId}`}>
+                {' '}
+                (mean so far in the epoch: recorded before per-batch values)
+              </span>
+            )}
           </span>
         ))}
       </div>

@@ -5,7 +5,11 @@ import { useEffect, useRef } from 'react';
 import { createPortal } from 'react-dom';
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import { editor, toast } from '../editor.js';
+import { editor, toast, ui } from '../editor.js';
+import { Dialogs } from '../panels/Dialogs.js';
+import { Toasts } from '../panels/Chrome.js';
+import { followInput } from '../inputWindow.js';
+import { awayFromCanvas, listenForShortcuts } from '../shortcutKeys.js';
 import { AttentionPanels } from '../attention/AttentionPanels.js';
 import { attentionView } from '../attention/view.js';
 import { InspectPanel } from './InspectPanel.js';
@@ -42,9 +46,18 @@ export const showDock = (tab: DockTab) => dock.setState({ open: true, tab });
 /** Moves the dock into a window of its own (from a click: popups need a user gesture). */
 export function detachDock(): void {
   if (dock.getState().detached) return dock.getState().detached!.window.focus();
-  // Closing the window, by the user or by "Attach", brings the dock back.
-  const w = openDockWindow(() => dock.setState({ detached: null, open: true }));
+  let stopKeys = () => {};
+  let stopFollowing = () => {};
+  // Closing the window, by the user or by "Attach", brings the dock back, and a dialog open there with it.
+  const w = openDockWindow(() => {
+    stopKeys();
+    stopFollowing();
+    if (ui.getState().dialogWindow !== window) ui.setState({ dialogWindow: window });
+    dock.setState({ detached: null, open: true });
+  });
   if (!w) return toast('The browser refused to open the dock window: allow pop-ups for this page', 'error');
+  stopKeys = listenForShortcuts(w.window, awayFromCanvas);
+  stopFollowing = followInput(w.window);
   dock.setState({ detached: w, open: true });
 }
 
@@ -161,10 +174,14 @@ export function TrainingDock() {
       <>
         <DetachedNotice />
         {createPortal(
-          <section className="training-dock open detached" data-testid="training-dock">
-            <DockTabs detached />
-            <DockBody />
-          </section>,
+          <>
+            <section className="training-dock open detached" data-testid="training-dock">
+              <DockTabs detached />
+              <DockBody />
+            </section>
+            <Dialogs win={detached.window} />
+            <Toasts />
+          </>,
           detached.root,
         )}
       </>

@@ -1,0 +1,30 @@
+// A real training run written into a run folder with its run.json, as `attn
+// train` does: for tests that read runs back (the Runs tab, Compare).
+import { TrainingClient } from '../../engine/worker/client.js';
+import { RunFolder, RunJournal } from '../../engine/runs/index.js';
+import type { GraphFile } from '../../engine/graph/types.js';
+
+export interface RunSettings {
+  lr: number;
+  epochs?: number;
+  limit?: number;
+  batchSize?: number;
+}
+
+/** Trains `graph` on MNIST (CPU) into `dir`. */
+export async function trainRun(dir: string, graph: GraphFile, { lr, epochs = 2, limit = 200, batchSize = 20 }: RunSettings): Promise<void> {
+  const client = TrainingClient.start({
+    graph,
+    dataset: { name: 'mnist', limit, seed: 1 },
+    config: { epochs, batchSize, lr, seed: 1 },
+    backend: 'cpu',
+    out: { dir },
+  });
+  let journal: Promise<RunJournal | undefined> = Promise.resolve(undefined);
+  client.on('event', (e) => {
+    if (e.type === 'started') journal = RunJournal.begin(RunFolder.open(dir), { name: graph.name, dataset: 'mnist', epochs: e.epochs });
+    void journal.then((j) => j?.follow(e));
+  });
+  await client.done;
+  await (await journal)?.settled();
+}
