@@ -10,7 +10,7 @@ import { inlineGraph } from '../shapes/inline.js';
 import { outputLoss } from '../shapes/output-loss.js';
 import { graphTrainingConfig } from '../graph/training-section.js';
 import { indent, pyValue, torchShape } from '../blocks/emit/format.js';
-import { commentText, docstring, NameTable, stringLiteral } from './names.js';
+import { docstring, NameTable, stringLiteral } from './names.js';
 import { copyKeys, Units, walkScope, type ScopeAt, type ScopeNode, type Unit } from './structure.js';
 import { analyzeForExport, ExportError } from './plan.js';
 import { tokenSelections } from './token-selection.js';
