@@ -86,6 +86,7 @@ function humanReporter(out: Out, tty: boolean): (e: TrainEvent) => void {
         out.log(
           `${e.params.toLocaleString('en')} parameters; ${e.trainSamples} training and ${e.validationSamples} validation samples; ${e.epochs} epoch(s) of ${e.batchesPerEpoch} batches${e.resumedFrom ? `; resumed from ${e.resumedFrom}` : ''}`,
         );
+        if (e.cpuWorkers && e.cpuWorkers.workers > 1) out.log(`data-parallel over ${e.cpuWorkers.workers} worker threads (${e.cpuWorkers.reason})`);
         if (e.runDir) out.log(`run folder ${e.runDir}`);
         break;
       }

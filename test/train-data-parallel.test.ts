@@ -145,6 +145,8 @@ test('a run with 2 workers learns, and resumed from a mid-epoch stop it repeats 
   const config = { epochs: 1, batchSize: 32, lr: 0.01, seed: 5, cpuWorkers: 2, probe: { enabled: false } } as const;
   const a = await train(bnDropoutCnn(), data, config);
   assert.equal(a.workers, 2);
+  const started = a.events.find((e): e is TrainEventOf<'started'> => e.type === 'started');
+  assert.deepEqual(started?.cpuWorkers, { workers: 2, reason: 'cpuWorkers' }, 'the run says it splits its batches');
   const progress = a.events.filter((e): e is TrainEventOf<'progress'> => e.type === 'progress');
   const meanLoss = (ps: TrainEventOf<'progress'>[]) => ps.reduce((a, p) => a + p.batchLoss!, 0) / ps.length;
   const [first, last] = [meanLoss(progress.slice(0, 3)), meanLoss(progress.slice(-3))];

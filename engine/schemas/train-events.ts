@@ -68,6 +68,8 @@ export const trainEventSchema = z.discriminatedUnion('type', [
     epochs: z.number(),
     batchesPerEpoch: z.number(),
     resumedFrom: z.string().nullable(),
+    /** wasm/cpu runs: how many data-parallel shards each batch is split into (1: this thread alone), and why. */
+    cpuWorkers: z.object({ workers: z.number().int().positive(), reason: z.string() }).optional(),
     /** PyTorch runs: the torch device, the number of ranks, the interpreter and torch version. */
     device: z.string().optional(),
     ranks: z.number().int().optional(),

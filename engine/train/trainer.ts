@@ -417,6 +417,7 @@ export class Trainer {
       epochs: c.epochs,
       batchesPerEpoch: batches,
       resumedFrom,
+      ...(backend === 'wasm' || backend === 'cpu' ? { cpuWorkers: { ...this.workers } } : {}),
     });
     const s = this.state;
     let reason: TrainEventOf<'done'>['reason'] = 'completed';

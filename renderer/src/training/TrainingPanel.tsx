@@ -563,6 +563,12 @@ function ProgressView() {
               {started.ranks && started.ranks > 1 ? `, ${started.ranks} ranks` : ''}
             </span>
           )}
+          {started.cpuWorkers && started.cpuWorkers.workers > 1 && (
+            <span className="hint" data-testid="train-cpu-workers" title={started.cpuWorkers.reason}>
+              {' '}
+              — {started.cpuWorkers.workers} data-parallel worker threads
+            </span>
+          )}
           {started.skipped.length > 0 && <span className="hint"> — skipped: {started.skipped.map((k) => `${k.backend} (${k.reason})`).join('; ')}</span>}
           <span className="hint"> · {started.params.toLocaleString()} parameters</span>
         </div>
