@@ -105,3 +105,16 @@ test("Tile's gradient over the last axis (a LayerNorm's mean) and over leading a
   }
   await tf.setBackend('wasm');
 });
+
+test('batch norm with statistics, scale and offset as large as x (a LayerNorm in tfjs-layers): cpu values to the bit', async () => {
+  const { tf } = await ready;
+  const shape = [4, 7, 5];
+  const [x, m, s, o] = [0, 1, 2, 3].map(() => random(140, 4));
+  const v = random(140, 2).map((e) => e + 1);
+  const { cpu, wasm } = await onBackends(tf, ['cpu', 'wasm'], () => {
+    const [xt, mt, vt, st, ot] = [x, m, v, s, o].map((d) => tf.tensor(d, shape));
+    return [tf.batchNorm(xt, mt, vt, ot, st, 1e-6), tf.batchNorm(xt, mt, vt, undefined, st, 1e-3)];
+  });
+  assert.deepEqual(wasm, cpu);
+  await tf.setBackend('wasm');
+});
