@@ -27,6 +27,11 @@ function batchNorm(heap: WasmHeap, inputs: Record<string, TensorInfo | undefined
   const s = scale ? heap.typedArrayFromHeap(scale) : new Float32Array([1]);
   const o = offset ? heap.typedArrayFromHeap(offset) : new Float32Array([0]);
   const n = x.length;
+  if (m.length === n && v.length === n && s.length === n && o.length === n) {
+    // Parameters as large as x (tfjs-layers' LayerNormalization tiles its statistics, scale and offset): no index wraps.
+    for (let i = 0; i < n; i++) y[i] = o[i] + ((x[i] - m[i]) * s[i]) / Math.sqrt(v[i] + epsilon);
+    return out;
+  }
   if (m.length === v.length && s.length === m.length && o.length === m.length) {
     // The common case, parameters of one length: the channel cycles once per row.
     // The same float64 divisor as the cpu loop's, taken once per channel.

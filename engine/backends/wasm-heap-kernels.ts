@@ -376,6 +376,39 @@ function tileGrad(heap: WasmHeap, dyInfo: TensorInfo, reps: number[]): TensorInf
   const out = heap.makeOutput(shape, 'float32');
   const dx = heap.typedArrayFromHeap(out).fill(0);
   const dy = heap.typedArrayFromHeap(dyInfo);
+  if (reps.every((k, i) => k === 1 || i === r - 1)) sumLastAxisReplicas(dx, dy, shape[r - 1], reps[r - 1]);
+  else if (reps.every((k, i) => k === 1 || shape.slice(0, i + 1).every((d) => d === 1))) sumOuterReplicas(dx, dy);
+  else sumReplicas(dx, dy, shape, reps);
+  return out;
+}
+
+/**
+ * Tile's gradient where only the last axis was tiled (a LayerNorm's mean or
+ * variance spread over the features): each row's replicas follow each other.
+ * The sum runs in a local, rounded to float32 after every addition as a
+ * float32 store rounds it.
+ */
+function sumLastAxisReplicas(dx: Float32Array, dy: Float32Array, width: number, copies: number): void {
+  const rowLength = width * copies;
+  for (let row = 0, at = 0; at < dy.length; row += width, at += rowLength) {
+    for (let j = 0; j < width; j++) {
+      let sum = 0;
+      for (let p = at + j, end = at + rowLength; p < end; p += width) sum = Math.fround(sum + dy[p]);
+      dx[row + j] = sum;
+    }
+  }
+}
+
+/** Tile's gradient where x's leading axes are 1 and only they were tiled (a LayerNorm's scale or offset over a batch): the replicas are whole blocks of dy, in order. */
+function sumOuterReplicas(dx: Float32Array, dy: Float32Array): void {
+  const size = dx.length;
+  for (let from = 0; from < dy.length; from += size) for (let e = 0; e < size; e++) dx[e] += dy[from + e];
+}
+
+/** Tile's gradient in general: dy in memory order, each element added to its x element. */
+function sumReplicas(dx: Float32Array, dy: Float32Array, shape: number[], reps: number[]): void {
+  const r = shape.length;
+  const dyShape = shape.map((d, i) => d * reps[i]);
   // dy in memory order: each element of x meets its replicas in row-major replica order, as tfjs adds them.
   const xStrides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
   const width = shape[r - 1];
@@ -395,7 +428,6 @@ function tileGrad(heap: WasmHeap, dyInfo: TensorInfo, reps: number[]): TensorInf
       index[i] = 0;
     }
   }
-  return out;
 }
 
 /**

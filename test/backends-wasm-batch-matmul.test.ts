@@ -1,0 +1,65 @@
+// The heap loop that takes wasm's batched matrix products (attention's scores, weights·values
+// and their gradients) gives the cpu backend's values to the bit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { selectBackend } from '../engine/backends/select.js';
+import { takesBatchMatMul } from '../engine/backends/wasm-batch-matmul.js';
+import type { Tensor } from '../engine/blocks/contract.js';
+import { onBackends, seededUniform } from './helpers/numeric.js';
+
+const ready = selectBackend({ backend: 'wasm' });
+const random = seededUniform(1919);
+const info = (shape: number[]) => ({ dataId: {}, shape, dtype: 'float32' });
+
+/** [a's shape, b's shape, transposeA, transposeB]: attention's sizes, rank 4, shared matrices, a shared axis over the cpu's block of 48, widths not a multiple of 4. */
+const CASES: [number[], number[], boolean, boolean][] = [
+  [[64, 17, 16], [64, 16, 17], false, false],
+  [[64, 17, 16], [64, 17, 16], false, true],
+  [[64, 17, 17], [64, 17, 16], true, false],
+  [[8, 5, 17], [8, 3, 5], true, true],
+  [[2, 3, 5, 7], [2, 3, 7, 6], false, false],
+  [[1, 5, 7], [6, 7, 4], false, false],
+  [[6, 5, 7], [1, 9, 7], false, true],
+  [[3, 5, 100], [3, 100, 9], false, false],
+  [[3, 130, 5], [3, 11, 130], true, true],
+];
+
+test('batched matMul on wasm, every transpose, rank 4, shared matrices, long shared axis: cpu values to the bit', async () => {
+  const { tf } = await ready;
+  for (const [sa, sb] of CASES) assert.ok(takesBatchMatMul(info(sa), info(sb)), `the heap loop takes [${sa}]·[${sb}]`);
+  const data = CASES.map(([sa, sb]) => [
+    random(
+      sa.reduce((p, d) => p * d, 1),
+      4,
+    ),
+    random(
+      sb.reduce((p, d) => p * d, 1),
+      4,
+    ),
+  ]);
+  const { cpu, wasm } = await onBackends(tf, ['cpu', 'wasm'], () =>
+    CASES.map(([sa, sb, ta, tb], i) => tf.matMul(tf.tensor(data[i][0], sa), tf.tensor(data[i][1], sb), ta, tb) as Tensor),
+  );
+  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `case ${i}: [${CASES[i][0]}]·[${CASES[i][1]}]`));
+  await tf.setBackend('wasm');
+});
+
+test("batched matMul's gradients on wasm (products with transposed operands): cpu values to the bit", async () => {
+  const { tf } = await ready;
+  const q = random(6 * 9 * 8);
+  const k = random(6 * 9 * 8);
+  const v = random(6 * 9 * 8);
+  const { cpu, wasm } = await onBackends(tf, ['cpu', 'wasm'], () => {
+    const f = (qt: Tensor, kt: Tensor, vt: Tensor) => tf.sum(tf.mul(tf.matMul(tf.matMul(qt, kt, false, true), vt), tf.range(0, 8)));
+    return tf.grads(f)([tf.tensor3d(q, [6, 9, 8]), tf.tensor3d(k, [6, 9, 8]), tf.tensor3d(v, [6, 9, 8])]);
+  });
+  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `gradient ${['q', 'k', 'v'][i]}`));
+  await tf.setBackend('wasm');
+});
+
+test('the heap loop leaves products without a batch, and non-float ones, to wasm', () => {
+  assert.equal(takesBatchMatMul(info([1, 17, 16]), info([1, 16, 8])), false);
+  assert.equal(takesBatchMatMul(info([17, 16]), info([4, 16, 8])), false);
+  assert.equal(takesBatchMatMul({ ...info([4, 2, 2]), dtype: 'int32' }, info([4, 2, 2])), false);
+  assert.equal(takesBatchMatMul(info([4, 3, 2, 2]), info([3, 4, 2, 2])), false);
+});
