@@ -19,20 +19,9 @@ import { RunFolder } from '../engine/runs/index.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import { loadTemplate } from './helpers/graphs.js';
 import { tfReady } from './helpers/tf.js';
+import { relativeGap } from './helpers/numeric.js';
 
 const PROBE = { samples: 2, everyBatches: 4, minIntervalMs: 0 };
-
-/** The largest difference between two maps, relative to the larger one's peak. */
-function relativeGap(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let peak = 0;
-  let gap = 0;
-  for (let i = 0; i < a.length; i++) {
-    peak = Math.max(peak, Math.abs(a[i]), Math.abs(b[i]));
-    gap = Math.max(gap, Math.abs(a[i] - b[i]));
-  }
-  return peak > 0 ? gap / peak : gap;
-}
 
 const attentionEvents = (events: TrainEvent[]) => events.filter((e): e is TrainEventOf<'attention'> => e.type === 'attention');
 

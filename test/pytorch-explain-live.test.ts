@@ -18,22 +18,11 @@ import { RunFolder } from '../engine/runs/index.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { loadTemplate } from './helpers/graphs.js';
 import { tfReady } from './helpers/tf.js';
+import { relativeGap } from './helpers/numeric.js';
 import { skipWithoutTorch } from './helpers/torch.js';
 
 /** float32 in two frameworks: the maps agree to this share of their peak. */
 const TOLERANCE = 1e-4;
-
-/** The largest difference between two maps, relative to the larger one's peak. */
-function relativeGap(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let peak = 0;
-  let gap = 0;
-  for (let i = 0; i < a.length; i++) {
-    peak = Math.max(peak, Math.abs(a[i]), Math.abs(b[i]));
-    gap = Math.max(gap, Math.abs(a[i] - b[i]));
-  }
-  return peak > 0 ? gap / peak : gap;
-}
 
 /** Trains `template` under PyTorch (through the training process, as the app and the CLI do) and returns its probe events. */
 async function trainOnTorch(graph: GraphFile, dir: string, explainOn = true): Promise<TrainEventOf<'attention'>[]> {

@@ -21,27 +21,7 @@ import { selectBackend } from '../engine/backends/select.js';
 import { shardGradients, type TrainedOutput } from '../engine/train/shard-gradients.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { tfReady } from './helpers/tf.js';
-import { bnCnn, graphOf, tinyCnn } from './train-fixtures.js';
-import { chain } from './helpers/graphs.js';
-
-/** bnCnn with dropout before the head: both shards draw masks, each its own, the same on every run. */
-function bnDropoutCnn(): GraphFile {
-  return graphOf(
-    'bn-dropout-cnn',
-    [
-      ['in', 'io.input', { kind: 'image', height: 28, width: 28, channels: 1 }],
-      ['conv', 'core.conv2d', { filters: 4, kernel: 3, stride: 2 }],
-      ['bn', 'core.batchNorm'],
-      ['relu', 'core.activation', { fn: 'relu' }],
-      ['flat', 'core.flatten'],
-      ['hidden', 'core.dense', { units: 16, activation: 'relu' }],
-      ['drop', 'core.dropout', { rate: 0.1 }],
-      ['head', 'core.classificationHead', { classes: 10 }],
-      ['out', 'io.output'],
-    ],
-    chain('in', 'conv', 'bn', 'relu', 'flat', 'hidden', 'drop', 'head.probs', 'out'),
-  );
-}
+import { bnCnn, tinyCnn } from './train-fixtures.js';
 
 type Variable = ReturnType<TF['variable']>;
 
@@ -143,7 +123,7 @@ async function train(graph: GraphFile, data: PreparedData, config: TrainConfigIn
 test('a run with 2 workers learns, and resumed from a mid-epoch stop it repeats the uninterrupted run exactly (BatchNorm, dropout, Adam)', async () => {
   const data = await prepareData({ name: 'mnist', limit: 400, seed: 2 });
   const config = { epochs: 1, batchSize: 32, lr: 0.01, seed: 5, cpuWorkers: 2, probe: { enabled: false } } as const;
-  const a = await train(bnDropoutCnn(), data, config);
+  const a = await train(bnCnn(10, 0.1), data, config);
   assert.equal(a.workers, 2);
   const started = a.events.find((e): e is TrainEventOf<'started'> => e.type === 'started');
   assert.deepEqual(started?.cpuWorkers, { workers: 2, reason: 'cpuWorkers' }, 'the run says it splits its batches');
@@ -155,10 +135,10 @@ test('a run with 2 workers learns, and resumed from a mid-epoch stop it repeats 
 
   const dir = mkdtempSync(path.join(tmpdir(), 'attn-dp-'));
   try {
-    const b = await train(bnDropoutCnn(), data, config, { runDir: await RunFolder.create({ dir, name: 'b', graph: bnDropoutCnn(), config }), stopAt: 6 });
+    const b = await train(bnCnn(10, 0.1), data, config, { runDir: await RunFolder.create({ dir, name: 'b', graph: bnCnn(10, 0.1), config }), stopAt: 6 });
     assert.equal(b.done.reason, 'stopped');
     assert.notDeepEqual(b.weights, a.weights);
-    const c = await train(bnDropoutCnn(), data, config, { runDir: RunFolder.open(dir), resumeFrom: path.join(dir, 'checkpoints') });
+    const c = await train(bnCnn(10, 0.1), data, config, { runDir: RunFolder.open(dir), resumeFrom: path.join(dir, 'checkpoints') });
     assert.equal(c.done.reason, 'completed');
     assert.deepEqual(c.weights, a.weights);
     assert.deepEqual(c.done.metrics, a.done.metrics);

@@ -40,10 +40,14 @@ export function tinyMlp(): GraphFile {
   );
 }
 
-/** conv → BatchNorm → ReLU → flatten → dense → head: a backbone with statistics to keep, and a head. */
-export function bnCnn(classes = 10): GraphFile {
+/**
+ * conv → BatchNorm → ReLU → flatten → dense → head: a backbone with statistics to keep, and a head;
+ * with `dropout`, a dropout node of that rate before the head.
+ */
+export function bnCnn(classes = 10, dropout?: number): GraphFile {
+  const drop: NodeSpec[] = dropout === undefined ? [] : [['drop', 'core.dropout', { rate: dropout }]];
   return graphOf(
-    'bn-cnn',
+    dropout === undefined ? 'bn-cnn' : 'bn-dropout-cnn',
     [
       ['in', 'io.input', { kind: 'image', height: 28, width: 28, channels: 1 }],
       ['conv', 'core.conv2d', { filters: 4, kernel: 3, stride: 2 }],
@@ -51,10 +55,11 @@ export function bnCnn(classes = 10): GraphFile {
       ['relu', 'core.activation', { fn: 'relu' }],
       ['flat', 'core.flatten'],
       ['hidden', 'core.dense', { units: 16, activation: 'relu' }],
+      ...drop,
       ['head', 'core.classificationHead', { classes }],
       ['out', 'io.output'],
     ],
-    chain('in', 'conv', 'bn', 'relu', 'flat', 'hidden', 'head.probs', 'out'),
+    chain('in', 'conv', 'bn', 'relu', 'flat', 'hidden', ...drop.map(([id]) => id), 'head.probs', 'out'),
   );
 }
 

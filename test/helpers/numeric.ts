@@ -23,6 +23,18 @@ export function assertRelClose(actual: ArrayLike<number>, expected: ArrayLike<nu
   assert.ok(diff / scale < tol, `${what}: relative error ${(diff / scale).toExponential(2)}`);
 }
 
+/** The largest difference between two maps, relative to the larger one's peak. */
+export function relativeGap(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let peak = 0;
+  let gap = 0;
+  for (let i = 0; i < a.length; i++) {
+    peak = Math.max(peak, Math.abs(a[i]), Math.abs(b[i]));
+    gap = Math.max(gap, Math.abs(a[i] - b[i]));
+  }
+  return peak > 0 ? gap / peak : gap;
+}
+
 export interface ReadBack {
   dtype: string;
   shape: number[];
