@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, copyTemplates, skipReason, withEditor } from './harness.js';
-import { drawnColours, fillTrainingForm, openTemplate, text, waitForState } from './training-page.js';
+import { assertDrawn, fillTrainingForm, openTemplate, text, waitForState } from './training-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -48,7 +48,7 @@ describe('the explanation panel in the Attention dock (browser mode, headless Ch
       await panel.waitFor({ timeout: 30_000 });
       assert.match((await panel.locator('figcaption').textContent()) ?? '', /Attention rollout through encoders#1\/layer → encoders#2\/layer · probe sample 0/);
       await page.getByTestId('attention-explanation-colour-bar').waitFor();
-      assert.ok((await drawnColours(page, figure)) > 30, 'the rollout is drawn over the digit');
+      await assertDrawn(page, figure, 30, 'the rollout is drawn over the digit');
 
       // The dock's controls apply to it.
       const before = await pixels(page, figure);
@@ -80,7 +80,7 @@ describe('the explanation panel in the Attention dock (browser mode, headless Ch
       await page.getByTestId(`run-open-${runId}`).click();
       await page.getByTestId('dock-tab-attention').click();
       await panel.waitFor({ timeout: 30_000 });
-      assert.ok((await drawnColours(page, figure)) > 30, 'the reopened run draws its rollout');
+      await assertDrawn(page, figure, 30, 'the reopened run draws its rollout');
       assert.deepEqual(errors, []);
     });
   });
@@ -94,7 +94,7 @@ describe('the explanation panel in the Attention dock (browser mode, headless Ch
       await panel.waitFor({ timeout: 30_000 });
       assert.match((await panel.locator('figcaption').textContent()) ?? '', /(Grad-CAM|HiResCAM) of class \d \(predicted\) on pool2\.out.* · probe sample 0/);
       await page.getByTestId('attention-explanation-colour-bar').waitFor();
-      assert.ok((await drawnColours(page, '[data-testid="attention-explanation"]')) > 30, 'Grad-CAM is drawn over the digit');
+      await assertDrawn(page, '[data-testid="attention-explanation"]', 30, 'Grad-CAM is drawn over the digit');
       assert.deepEqual(errors, []);
     });
   });

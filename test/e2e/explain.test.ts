@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 
 import type { Page } from 'playwright-core';
 import { browserModeSuite, copyTemplates, skipReason, withEditor } from './harness.js';
-import { drawnColours, fillTrainingForm, openTemplate, type PageGlobals, text, waitForState } from './training-page.js';
+import { assertDrawn, fillTrainingForm, openTemplate, type PageGlobals, text, waitForState } from './training-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -52,9 +52,9 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
       assert.match((await cam.locator('figcaption').textContent()) ?? '', /of class \d \(predicted\) on pool2\.out/);
       assert.equal(await page.getByTestId('inspect-explain-method').inputValue(), 'gradcam');
       await page.getByTestId('inspect-explain-cam-colour-bar').waitFor();
-      assert.ok((await drawnColours(page, '[data-testid="inspect-explain-cam"]')) > 30, 'the input shows under the map');
+      await assertDrawn(page, '[data-testid="inspect-explain-cam"]', 30, 'the input shows under the map');
       await page.getByTestId('inspect-explain-method').selectOption('hirescam');
-      assert.ok((await drawnColours(page, '[data-testid="inspect-explain-cam"]')) > 30, 'the HiResCAM overlay is drawn');
+      await assertDrawn(page, '[data-testid="inspect-explain-cam"]', 30, 'the HiResCAM overlay is drawn');
       // No self-attention in this net: the rollout is missing, and the note says why.
       assert.equal(await page.getByTestId('inspect-explain-rollout').count(), 0);
       assert.match((await text(page, 'inspect-explain-notes')) ?? '', /no self-attention layers for rollout/);
@@ -70,7 +70,7 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
       await page.getByTestId('node-conv1').click();
       await camExplains(page, new RegExp(`^of class ${other} on conv1\\.out$`));
       assert.equal(await page.getByTestId('inspect-explain-layer').inputValue(), 'conv1:out');
-      assert.ok((await drawnColours(page, '[data-testid="inspect-explain-cam"]')) > 30, "the chosen layer's map is drawn");
+      await assertDrawn(page, '[data-testid="inspect-explain-cam"]', 30, "the chosen layer's map is drawn");
       assert.deepEqual(errors, []);
     });
   });
@@ -82,7 +82,7 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
       await rollout.waitFor();
       assert.match((await rollout.locator('figcaption').textContent()) ?? '', /Attention rollout through encoders#1\/layer → encoders#2\/layer/);
       await page.getByTestId('inspect-explain-rollout-colour-bar').waitFor();
-      assert.ok((await drawnColours(page, '[data-testid="inspect-explain-rollout"]')) > 30, 'the rollout is drawn over the digit');
+      await assertDrawn(page, '[data-testid="inspect-explain-rollout"]', 30, 'the rollout is drawn over the digit');
       // Grad-CAM goes through the tokens entering the last encoder layer.
       assert.match((await page.getByTestId('inspect-explain-cam').locator('figcaption').textContent()) ?? '', /on encoders#1\/layer\.out/);
 
@@ -90,7 +90,7 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
       await page.getByTestId('inspect-head-grid').waitFor();
       assert.equal(await page.locator('[data-testid^="inspect-head-"][data-testid$="-0"], [data-testid^="inspect-head-"][data-testid$="-1"]').count(), 4);
       assert.match((await page.getByTestId('inspect-head-grid').textContent()) ?? '', /head 0head 1layer 1.*layer 2/);
-      assert.ok((await drawnColours(page, '[data-testid="inspect-head-1-1"]')) > 10, 'a head is drawn');
+      await assertDrawn(page, '[data-testid="inspect-head-1-1"]', 10, 'a head is drawn');
       await page.getByTestId('inspect-head-1-1').click();
       await page.getByTestId('inspect-head-zoom').waitFor();
       assert.match((await text(page, 'inspect-head-zoom')) ?? '', /encoders#2\/layer\.attention · head 1|head 1/);

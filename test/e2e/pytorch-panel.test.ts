@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
 import { browserModeSuite, copyTemplates, openFile, skipReason, textIs, withEditor } from './harness.js';
 import { torchAvailable } from '../helpers/torch.js';
-import { drawnColours, selectOutput } from './training-page.js';
+import { assertDrawn, selectOutput } from './training-page.js';
 
 const torch = torchAvailable();
 const skip = skipReason() ?? (torch === true ? undefined : torch);
@@ -80,7 +80,7 @@ describe('PyTorch in the Training panel (browser mode, headless Chromium)', { sk
       await page.getByTestId('dock-tab-attention').click();
       await selectOutput(page, 'se.weights');
       await page.getByTestId('attention-map-se-weights').waitFor();
-      assert.ok((await drawnColours(page, '[data-testid="attention-panels"]')) > 4, 'the stored SE weights are drawn');
+      await assertDrawn(page, '[data-testid="attention-panels"]', 4, 'the stored SE weights are drawn');
       await page.getByTestId('dock-tab-training').click();
 
       // An interpreter without torch: the reason, and pytorch stays selectable only while chosen.

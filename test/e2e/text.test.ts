@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, copyTemplates, openFile, skipReason, withEditor } from './harness.js';
-import { drawnColours, fillTrainingForm, selectOutput, text, waitForState } from './training-page.js';
+import { assertDrawn, fillTrainingForm, selectOutput, text, waitForState } from './training-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -101,7 +101,7 @@ describe('text models (browser mode, headless Chromium)', { skip, timeout: 600_0
       assert.equal(await page.locator(`${map} [data-testid^="token-head-canvas-"]`).count(), 4, 'one matrix per head');
       const labels = (await page.locator(`${map} [data-testid="token-head-0"]`).getAttribute('data-words')) ?? '';
       assert.ok(labels.split(' ').length >= 3, `head 0 is labelled with the message's words: ${labels}`);
-      assert.ok((await drawnColours(page, map)) > 4, 'the heads are drawn');
+      await assertDrawn(page, map, 4, 'the heads are drawn');
 
       await inspectTyped(page);
       const inspected = '[data-testid="inspect-map-encoder1-attention"]';

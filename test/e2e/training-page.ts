@@ -1,5 +1,6 @@
 // What the training and inspection e2e tests do on the page: open a template,
 // fill the training form, wait for a state, count the colours a canvas shows.
+import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { openFile, textIs } from './harness.js';
 
@@ -52,19 +53,32 @@ export async function waitForState(page: Page, state: string, timeout = 90_000):
   await page.waitForFunction(textIs, ['train-state', state] as [string, string], { timeout });
 }
 
-/** Distinct colours drawn on the canvases inside `scope` (a blank canvas has at most one). */
-export async function drawnColours(page: Page, scope: string): Promise<number> {
-  return page.evaluate((sel) => {
-    let best = 0;
-    for (const c of (globalThis as unknown as PageGlobals).document.querySelectorAll(sel)) {
-      if (!c.width || !c.height) continue;
-      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      const seen = new Set<number>();
-      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
-      best = Math.max(best, seen.size);
-    }
-    return best;
-  }, `${scope} canvas`);
+/**
+ * Asserts that the canvases inside `scope` come to show more than `atLeast`
+ * colours within `timeout`: panels draw after data arrives (from the run
+ * folder, a probe, a worker), so one look may come a frame early.
+ */
+export async function assertDrawn(page: Page, scope: string, atLeast: number, message: string, timeout = 15_000): Promise<void> {
+  const sel = `${scope} canvas`;
+  // The counter goes to the page as source: a page function cannot call this module's functions.
+  const drawn = await page
+    .waitForFunction(`(${countColours.toString()})(${JSON.stringify(sel)}) > ${atLeast}`, undefined, { timeout, polling: 100 })
+    .then(() => true)
+    .catch(() => false);
+  if (!drawn) assert.fail(`${message}: ${await page.evaluate(countColours, sel)} colours drawn, more than ${atLeast} expected`);
+}
+
+/** Distinct colours drawn on the canvases matching `sel` (a blank canvas has at most one). */
+function countColours(sel: string): number {
+  let best = 0;
+  for (const c of (globalThis as unknown as PageGlobals).document.querySelectorAll(sel)) {
+    if (!c.width || !c.height) continue;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set<number>();
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    best = Math.max(best, seen.size);
+  }
+  return best;
 }
 
 /** Points the first attention panel at one output, once a snapshot holding it has arrived. */

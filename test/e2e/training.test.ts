@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 
 import type { Page } from 'playwright-core';
 import { browserModeSuite, copyTemplates, skipReason, withEditor } from './harness.js';
-import { drawnColours, fillTrainingForm, openTemplate, type PageGlobals, selectOutput, text, waitForState } from './training-page.js';
+import { assertDrawn, fillTrainingForm, openTemplate, type PageGlobals, selectOutput, text, waitForState } from './training-page.js';
 import { encodePng } from '../../engine/data/png.js';
 
 const skip = skipReason();
@@ -86,7 +86,7 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
       await page.getByTestId('dock-tab-attention').click();
       await selectOutput(page, 'se.weights');
       await page.getByTestId('attention-map-se-weights').waitFor();
-      assert.ok((await drawnColours(page, '[data-testid="attention-panels"]')) > 4, 'the channel-weight bars are drawn');
+      await assertDrawn(page, '[data-testid="attention-panels"]', 4, 'the channel-weight bars are drawn');
       await page.getByTestId('attention-frozen').waitFor();
       const frozenStep = await text(page, 'attention-step-label');
       await page.waitForTimeout(1200);
@@ -118,7 +118,7 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
       await page.getByTestId('dock-tab-attention').click();
       await selectOutput(page, 'se.weights');
       await page.getByTestId('attention-map-se-weights').waitFor();
-      assert.ok((await drawnColours(page, '[data-testid="attention-panels"]')) > 4, 'the reopened run draws its stored maps');
+      await assertDrawn(page, '[data-testid="attention-panels"]', 4, 'the reopened run draws its stored maps');
       // Scrub back to the first snapshot.
       await page.getByTestId('attention-step').focus();
       await page.keyboard.press('Home');
@@ -148,7 +148,7 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
       const map = page.getByTestId('attention-map-cbam-spatialMap');
       await map.waitFor();
       assert.equal(await map.locator('canvas').getAttribute('data-draw'), 'tiles');
-      assert.ok((await drawnColours(page, '[data-testid="attention-map-cbam-spatialMap"]')) > 30, 'the spatial heatmap is not blank');
+      await assertDrawn(page, '[data-testid="attention-map-cbam-spatialMap"]', 30, 'the spatial heatmap is not blank');
 
       await page.getByTestId('dock-tab-inspect').click();
       await page.getByTestId('inspect-index').fill('3');
@@ -158,7 +158,7 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
       assert.equal(await page.locator('[data-testid="inspect-probs"] li').count(), 10);
       await page.getByTestId('inspect-map-cbam-spatialMap').waitFor();
       await page.getByTestId('inspect-map-cbam-channelWeights').waitFor();
-      assert.ok((await drawnColours(page, '[data-testid="inspect-map-cbam-spatialMap"]')) > 30, 'the inspected spatial map is drawn');
+      await assertDrawn(page, '[data-testid="inspect-map-cbam-spatialMap"]', 30, 'the inspected spatial map is drawn');
 
       // An image of one's own, dropped onto the inspect view: RGB at 64×64, made grey and fitted to 28×28.
       await dropFile(page, 'inspect-panel', 'one.png', strokeImage());
@@ -166,7 +166,7 @@ describe('training from the editor (browser mode, headless Chromium)', { skip, t
       assert.match((await text(page, 'inspect-dropped')) ?? '', /one\.png · 64×64 → 28×28×1/);
       assert.match((await text(page, 'inspect-verdict')) ?? '', /^predicted \d$/, 'a dropped image has no true class');
       assert.equal(await page.locator('[data-testid="inspect-probs"] li').count(), 10);
-      assert.ok((await drawnColours(page, '[data-testid="inspect-map-cbam-spatialMap"]')) > 30, 'the spatial map over the dropped image is drawn');
+      await assertDrawn(page, '[data-testid="inspect-map-cbam-spatialMap"]', 30, 'the spatial map over the dropped image is drawn');
       // The file button takes the same path; a file that is no image is named in the error.
       await page.getByTestId('inspect-image-file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') });
       await page.getByTestId('inspect-error').waitFor({ timeout: 30_000 });
