@@ -19,7 +19,7 @@ class ShowAttendTell(nn.Module):
     training, when `teacher_targets` holds the batch's captions [B, T] (runtime.train() sets it),
     step t reads the true word t-1 (teacher forcing); otherwise, and always in eval mode, the
     argmax of the step before: greedy decoding. Kernels are stored [in, out], as in tfjs.
-    Returns (words [B, T, V], attention [B, T, H, W]).
+    Returns (words [B, T, V], attention [B, T, H, W]). For captions by beam search, see decode().
     """
 
     def __init__(self, channels, height, width, steps, vocab, embedding, units, attention_units, start_token=1, coverage=False):
@@ -70,25 +70,98 @@ class ShowAttendTell(nn.Module):
         return torch.softmax(logits, -1), alpha, state, logits
 
     @staticmethod
+    def words(ids, vocabulary, end_token=2):
+        """A caption's token ids as text: `vocabulary`'s words up to `end_token`, the special tokens below it left out."""
+        kept = []
+        for i in ids:
+            if i == end_token:
+                break
+            if i > end_token:
+                kept.append(vocabulary[i])
+        return " ".join(kept)
+
+    @staticmethod
     def captions(words, vocabulary, end_token=2):
         """The greedy captions of words [B, T, V] (what forward() returns): each step's argmax, up to
         `end_token`, as strings of `vocabulary`'s words (special tokens below the end token left out)."""
-        captions = []
-        for ids in words.argmax(-1).tolist():
-            kept = []
-            for i in ids:
-                if i == end_token:
-                    break
-                if i > end_token:
-                    kept.append(vocabulary[i])
-            captions.append(" ".join(kept))
-        return captions
+        return [ShowAttendTell.words(ids, vocabulary, end_token) for ids in words.argmax(-1).tolist()]
 
-    def forward(self, features):
+    def encode(self, features):
+        """The annotations [B, H*W, C] (each plus its position embedding), their attention keys [B, H*W, A] and the first state [B, U]."""
         b, c, h, w = features.shape
         annotations = features.permute(0, 2, 3, 1).reshape(b, h * w, c) + self.positions
         keys = annotations @ self.key_kernel + self.key_bias
         state = torch.tanh(annotations.mean(1) @ self.init_kernel + self.init_bias)
+        return annotations, keys, state
+
+    @torch.no_grad()
+    def beam_search(self, features, beam=3, end_token=2):
+        """Beam search from the image alone, as Attention Studio's `attn predict --beam K` does it.
+
+        Per sample of the feature map [B, C, H, W], the `beam` most likely captions, best first, each a pair
+        (token ids up to and with `end_token`, or `steps` of them; their summed log-probability). Every step
+        extends each live caption by every word and keeps the `beam` most likely of all; one that reads
+        `end_token` or reaches `steps` words is finished. The search stops early once `beam` captions are
+        finished and none live is more likely than the least likely of them (log-probabilities only fall).
+        Beam 1 is greedy decoding.
+        """
+        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
+            raise ValueError(f"beam size must be a positive integer, not {beam!r}")
+        results = []
+        for sample in features:
+            annotations, keys, state = self.encode(sample.unsqueeze(0))
+            live = [([], 0.0, state, torch.zeros(1, annotations.shape[1], device=features.device))]
+            done = []
+            for t in range(self.steps):
+                if not live:
+                    break
+                k = len(live)
+                words = torch.tensor([ids[-1] if ids else self.start_token for ids, *_ in live], device=features.device)
+                coverage = torch.cat([c for *_, c in live])
+                _, alpha, states, logits = self.step(
+                    annotations.expand(k, -1, -1), keys.expand(k, -1, -1), torch.cat([s for _, _, s, _ in live]), words, coverage
+                )
+                coverage = coverage + alpha
+                log_probs = torch.log_softmax(logits, -1).tolist()
+                # Ties keep the order of (caption, word), as the app's stable sort does.
+                candidates = sorted(
+                    ((i, v, live[i][1] + lp) for i, row in enumerate(log_probs) for v, lp in enumerate(row)), key=lambda c: -c[2]
+                )
+                kept = []
+                for i, v, log_prob in candidates[:beam]:
+                    ids = live[i][0] + [v]
+                    if v == end_token or t == self.steps - 1:
+                        done.append((ids, log_prob))
+                    else:
+                        kept.append((ids, log_prob, states[i : i + 1], coverage[i : i + 1]))
+                live = kept
+                if len(done) >= beam and all(c[1] <= min(d[1] for d in done) for c in live):
+                    break
+            results.append(sorted(done, key=lambda d: -d[1])[:beam])
+        return results
+
+    @classmethod
+    @torch.no_grad()
+    def decode(cls, model, *inputs, beam=1, end_token=2):
+        """beam_search() on a whole model's inputs (its image batch): the model runs once in eval mode, and the
+        search reads the features its Show, Attend and Tell decoder is given. Beam 1 gives forward()'s greedy words."""
+        decoder = next((m for m in model.modules() if isinstance(m, cls)), None)
+        if decoder is None:
+            raise ValueError(f"{type(model).__name__} has no {cls.__name__} decoder: beam search decodes captions only")
+        seen = []
+        hook = decoder.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+        was_training = model.training
+        model.eval()
+        try:
+            model(*inputs)
+        finally:
+            hook.remove()
+            model.train(was_training)
+        return decoder.beam_search(seen[0], beam, end_token)
+
+    def forward(self, features):
+        b, _, h, w = features.shape
+        annotations, keys, state = self.encode(features)
         word = torch.full((b,), self.start_token, dtype=torch.long, device=features.device)
         coverage = torch.zeros(b, h * w, device=features.device)
         truth = self.teacher_targets if self.training else None
