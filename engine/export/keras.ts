@@ -14,10 +14,12 @@ import { pythonLayerName, rewritePython } from './prefixed-names.js';
 import { kerasHelperSource, kerasRuntimeSource } from './keras-sources.js';
 import { KERAS_FINE_TUNING_NAMES, kerasFineTuningSource } from './keras-fine-tune.js';
 import { exportFineTuning } from './fine-tune-settings.js';
+import { KERAS_TEACHER_FORCING, readsLabels } from './teacher-forcing.js';
 
 const LOSS: Record<string, string> = {
   categoricalCrossentropy: '"categorical_crossentropy"',
-  sparseCategoricalCrossentropy: '"sparse_categorical_crossentropy"',
+  // Labels of -1 (the app's IGNORE: a caption's steps past <end>) add no loss, as in the app's trainer.
+  sparseCategoricalCrossentropy: 'keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)',
   binaryCrossentropy: '"binary_crossentropy"',
   meanSquaredError: '"mse"',
   meanAbsoluteError: '"mae"',
@@ -45,6 +47,7 @@ const RESERVED = [
   'weight_key',
   'load_arrays',
   'RNN_CELLS',
+  'TeacherForcing',
   ...KERAS_FINE_TUNING_NAMES,
 ];
 
@@ -89,6 +92,7 @@ export function exportKeras(graph: GraphFile): string {
   const batchSize = typeof t.batchSize === 'number' ? t.batchSize : 32;
   const losses = model.outputs.map((o) => (o.loss ? LOSS[o.loss] : 'None'));
   const weights = model.outputs.map((o) => o.lossWeight);
+  const teacherForcing = readsLabels(model.helpers);
   // Keras 3 wants one metrics list per output of a multi-output model.
   const accuracy = (loss: string | null | undefined) => (loss && /Crossentropy$/.test(loss) ? '["accuracy"]' : '[]');
   const metrics = model.outputs.length === 1 ? accuracy(model.outputs[0].loss) : `[${model.outputs.map((o) => accuracy(o.loss)).join(', ')}]`;
@@ -107,7 +111,7 @@ export function exportKeras(graph: GraphFile): string {
     'from keras import layers, ops',
     '',
     '',
-    ...model.helpers.flatMap((h) => [kerasHelperSource(h).trimEnd(), '', '']),
+    ...[...model.helpers, ...(teacherForcing ? [KERAS_TEACHER_FORCING] : [])].flatMap((h) => [kerasHelperSource(h).trimEnd(), '', '']),
     ...model.functions.flatMap((f) => [...f, '', '']),
     'def build_model():',
     ...indent(model.body, '    '),
@@ -122,9 +126,19 @@ export function exportKeras(graph: GraphFile): string {
     `def train(model, x, y, epochs=${epochs}, batch_size=${batchSize}, validation_data=None):`,
     '    """Trains with the graph\'s settings; x and y are lists with one array per input and output."""',
     ...(fineTuning.length ? ['    apply_fine_tuning(model)'] : []),
-    `    model.compile(optimizer=${optimizer}, loss=LOSSES, loss_weights=[${weights.join(', ')}], metrics=${metrics})`,
-    '    validation = {"validation_data": validation_data} if validation_data is not None else {"validation_split": 0.1}',
-    '    return model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, **validation)',
+    ...(teacherForcing
+      ? [
+          '    # The decoder reads the captions y[0] as its previous words in training (teacher forcing), which fit() does not hand over.',
+          '    trainer = TeacherForcing(model)',
+          `    trainer.compile(optimizer=${optimizer}, loss=LOSSES, loss_weights=[${weights.join(', ')}], metrics=${metrics})`,
+          '    validation = {"validation_data": (TeacherForcing.inputs(*validation_data), validation_data[1])} if validation_data is not None else {"validation_split": 0.1}',
+          '    return trainer.fit(TeacherForcing.inputs(x, y), y, epochs=epochs, batch_size=batch_size, shuffle=True, **validation)',
+        ]
+      : [
+          `    model.compile(optimizer=${optimizer}, loss=LOSSES, loss_weights=[${weights.join(', ')}], metrics=${metrics})`,
+          '    validation = {"validation_data": validation_data} if validation_data is not None else {"validation_split": 0.1}',
+          '    return model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, **validation)',
+        ]),
     '',
     '',
     kerasRuntimeSource().trimEnd(),

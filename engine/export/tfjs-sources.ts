@@ -2,6 +2,7 @@
 // checks with the project's settings, read from the package's source tree at run
 // time (dist/ holds only their compiled JavaScript):
 // - engine/export/tfjs/runtime.ts: data, saving and the command line;
+// - engine/export/tfjs/teacher-forcing.ts: the training loop of a caption decoder;
 // - the blocks' tfjs code that the engine itself builds with (files written
 //   against engine/blocks/tfjs-kit.ts): an emitter names the definition it calls,
 //   and the export copies it with every definition it uses, each once.
@@ -24,15 +25,26 @@ function body(text: string): string[] {
   return lines.slice(i);
 }
 
-let runtime: string | undefined;
+const runtimeFiles = new Map<string, string>();
+
+/** engine/export/tfjs/`file` below its header comment and imports. */
+function runtimeFile(file: string): string {
+  let text = runtimeFiles.get(file);
+  if (text === undefined)
+    runtimeFiles.set(
+      file,
+      (text = body(readFileSync(`${TFJS_DIR}${file}`, 'utf8'))
+        .join('\n')
+        .trimEnd()),
+    );
+  return text;
+}
 
 /** Data, saving and the command line (engine/export/tfjs/runtime.ts), below its header comment and imports. */
-export function tfjsRuntimeSource(): string {
-  runtime ??= body(readFileSync(`${TFJS_DIR}runtime.ts`, 'utf8'))
-    .join('\n')
-    .trimEnd();
-  return runtime;
-}
+export const tfjsRuntimeSource = (): string => runtimeFile('runtime.ts');
+
+/** The training loop of models whose layers read the labels (engine/export/tfjs/teacher-forcing.ts). */
+export const tfjsTeacherForcingSource = (): string => runtimeFile('teacher-forcing.ts');
 
 const DEFINITION = /^(?:export )?(?:async )?(?:function\*? |class |const |let |type |interface )([A-Za-z_$][\w$]*)/;
 

@@ -9,7 +9,8 @@ import { commentText, stringLiteral } from './names.js';
 import { indent } from '../blocks/emit/format.js';
 import { LOOP_INDEX, NAME_PARAM, writeFunctional, type Dialect } from './functional.js';
 import { rewriteTypescript, typescriptLayerName } from './prefixed-names.js';
-import { tfjsHelperNames, tfjsHelperSources, tfjsRuntimeSource } from './tfjs-sources.js';
+import { tfjsHelperNames, tfjsHelperSources, tfjsRuntimeSource, tfjsTeacherForcingSource } from './tfjs-sources.js';
+import { readsLabels } from './teacher-forcing.js';
 
 const LOSS: Record<string, string> = {
   categoricalCrossentropy: "'categoricalCrossentropy'",
@@ -43,6 +44,11 @@ const RESERVED = [
   'Training',
   'Train',
   'process',
+  'fitTeacherForced',
+  'classIds',
+  'labelledCrossEntropy',
+  'firstOutput',
+  'LOG_EPSILON',
   ...tfjsHelperNames(),
 ];
 
@@ -77,6 +83,7 @@ export function exportTfjs(graph: GraphFile): string {
   const epochs = typeof t.epochs === 'number' ? t.epochs : 1;
   const batchSize = typeof t.batchSize === 'number' ? t.batchSize : 32;
   const weights = model.outputs.map((o) => o.lossWeight);
+  const teacherForcing = readsLabels(model.helpers);
   const lines = [
     '/**',
     ` * ${commentText(graph.name)} (exported from Attention Studio).`,
@@ -101,12 +108,20 @@ export function exportTfjs(graph: GraphFile): string {
     `export async function train(model: tf.LayersModel, xs: tf.Tensor[], ys: tf.Tensor[], epochs = ${epochs}, batchSize = ${batchSize}, validationData?: [tf.Tensor[], tf.Tensor[]]): Promise<tf.History> {`,
     `  model.compile({ optimizer: ${optimizer}, loss: [${losses.join(', ')}], metrics: ['accuracy'] });`,
     ...(weights.some((w) => w !== 1) ? [`  // Loss weights per output: ${weights.join(', ')} (tfjs applies them through sample weights).`] : []),
-    '  const validation = validationData ? { validationData } : { validationSplit: 0.1 };',
-    '  return model.fit(xs, ys, { epochs, batchSize, shuffle: true, ...validation });',
+    ...(teacherForcing
+      ? [
+          '  // The decoder reads the labels as its previous words in training (teacher forcing), which fit() does not hand over.',
+          '  return fitTeacherForced(model, xs, ys, epochs, batchSize, validationData);',
+        ]
+      : [
+          '  const validation = validationData ? { validationData } : { validationSplit: 0.1 };',
+          '  return model.fit(xs, ys, { epochs, batchSize, shuffle: true, ...validation });',
+        ]),
     '}',
     '',
     tfjsRuntimeSource(),
     '',
+    ...(teacherForcing ? [tfjsTeacherForcingSource(), ''] : []),
     '// `node model.js --data DATA.npz` (this file compiled by tsc) trains the model; see --help.',
     "if (typeof process !== 'undefined' && process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {",
     '  main(buildModel, train, LOSSES, TRAINING).catch((err: unknown) => {',

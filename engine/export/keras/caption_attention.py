@@ -5,6 +5,7 @@ weights load by name. Every layer is registered as serializable, so a saved `.ke
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -18,8 +19,9 @@ class ShowAttendTell(keras.layers.Layer):
     s_{t-1} W_query)), z_t = sum_i alpha_ti a_i; a GRU (gate order r, z, n, reset after the
     recurrent product) reads [E y_{t-1}, z_t]; the words are softmax([s_t, z_t, E y_{t-1}] W_out
     + b_out). With `coverage` the scorer also reads w_c * c_ti, the attention cell i received at
-    earlier steps. Step 0 reads `start_token`. Called with `targets` (the true captions [B, T]) in
-    training, step t reads the true word t-1 (teacher forcing); otherwise the argmax of the step
+    earlier steps. Step 0 reads `start_token`. In training, given the true captions [B, T] (the call's
+    `targets`, or `teacher_targets`, which TeacherForcing sets while fit() runs), step t reads the
+    true word t-1 (teacher forcing); otherwise, and always at inference, the argmax of the step
     before (greedy decoding). Returns (words [B, T, V], attention [B, T, H, W]).
     """
 
@@ -28,6 +30,7 @@ class ShowAttendTell(keras.layers.Layer):
         self.steps, self.vocab, self.embedding_dim = steps, vocab, embedding
         self.units, self.attention_units, self.start_token = units, attention_units, start_token
         self.coverage = coverage
+        self.teacher_targets = None
 
     def build(self, input_shape):
         c, v, e, u, a = input_shape[-1], self.vocab, self.embedding_dim, self.units, self.attention_units
@@ -60,6 +63,8 @@ class ShowAttendTell(keras.layers.Layer):
         state = ops.tanh(ops.matmul(ops.mean(annotations, 1), self.init_kernel) + self.init_bias)
         word = ops.full((b,), self.start_token, dtype="int32")
         coverage = ops.zeros((b, h * w))
+        if targets is None:
+            targets = self.teacher_targets
         truth = ops.cast(targets, "int32") if training and targets is not None else None
         words, alphas = [], []
         for t in range(self.steps):
@@ -93,3 +98,38 @@ class ShowAttendTell(keras.layers.Layer):
             "start_token": self.start_token,
             "coverage": self.coverage,
         }
+
+
+class TeacherForcing(keras.Model):
+    """Trains a captioner with teacher forcing, as Attention Studio's trainer does.
+
+    Keras's fit() hands a model its inputs only, so a ShowAttendTell decoder trained by it would
+    read its own greedy words. This wrapper takes the model's inputs and then the captions [B, T]
+    (inputs(x, y) builds that list) and, in training, hands the captions to the model's decoders
+    (`teacher_targets`) for the call; without training (validation, predict) they decode greedily.
+    It shares the model and its weights: fit the wrapper, then use or save the model itself.
+    """
+
+    def __init__(self, captioner, **kwargs):
+        super().__init__(**kwargs)
+        self.captioner = captioner
+
+    @staticmethod
+    def inputs(x, y):
+        """The wrapper's inputs: the model's (a list, one array per input), then the first output's labels as
+        class ids [B, T] (-1 where the caption has ended; one-hot rows are read by their argmax)."""
+        labels = np.asarray(y[0])
+        if not np.issubdtype(labels.dtype, np.integer):
+            labels = np.where(labels.sum(-1) > 0, labels.argmax(-1), -1)
+        return [*x, labels.astype("int32")]
+
+    def call(self, inputs, training=False):
+        *xs, captions = inputs
+        decoders = [layer for layer in self.captioner.layers if isinstance(layer, ShowAttendTell)]
+        for decoder in decoders:
+            decoder.teacher_targets = captions if training else None
+        try:
+            return self.captioner(xs if len(xs) > 1 else xs[0], training=training)
+        finally:
+            for decoder in decoders:
+                decoder.teacher_targets = None

@@ -84,9 +84,14 @@ function arraysOf(data: Map<string, tf.Tensor>, prefix: string, split: string): 
   return many;
 }
 
-/** Class-index labels as one-hot rows where the loss wants them (categorical cross-entropy); -1 gives a zero row. */
+/**
+ * Class-index labels as one-hot rows where the loss wants them (categorical cross-entropy; -1 gives a zero row),
+ * and for sparse cross-entropy over steps as floats with a last axis of 1 ([n, steps] → [n, steps, 1]: tfjs wants
+ * the labels at the output's rank, widening only 1-D ones itself, and floors them as floats).
+ */
 function targets(y: tf.Tensor, loss: string | null, output: tf.SymbolicTensor): tf.Tensor {
   const classes = output.shape[output.shape.length - 1];
+  if (loss === 'sparseCategoricalCrossentropy' && y.rank > 1 && y.rank === output.shape.length - 1) return y.expandDims(-1).toFloat();
   if (loss !== 'categoricalCrossentropy' || y.dtype !== 'int32' || classes === null || y.rank !== output.shape.length - 1) return y;
   return tf
     .oneHot(y.flatten(), classes)
