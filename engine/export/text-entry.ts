@@ -13,10 +13,14 @@ export interface TextEntryFiles {
   vocabulary: string;
 }
 
-// engine/data/text.ts's TOKEN in Python's re: [^\W_] is a letter or digit, as \p{L}\p{N} is.
-const TOKENIZER = String.raw`# A word is a run of letters and digits (inner apostrophes kept); every other visible
+// engine/data/tokenize.ts's TOKEN in Python's re: [^\W_] is a letter or digit, as \p{L}\p{N} is. White space
+// is JavaScript's, spelled out: Python's \s and strip() also take \x1c-\x1f and \x85, and leave \ufeff.
+const TOKENIZER = String.raw`# White space as Attention Studio (JavaScript's \s and trim()) has it; Python's own differs: \x1c-\x1f and
+# \x85 are space to it, the byte order mark \ufeff is not.
+SPACE = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+# A word is a run of letters and digits (inner apostrophes kept); every other visible
 # character is a token of its own, so "free!!!" is free, !, !, ! (as Attention Studio splits it).
-TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[^\s\w]|_")
+TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[^\w" + SPACE + "]|_")
 PAD_ID = 0
 UNK_ID = 1
 
@@ -28,7 +32,7 @@ def load_vocabulary(path=VOCABULARY):
 
 
 # Sentences (hierarchical models): split after . ! ? and at blank lines.
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
+SENTENCE_END = re.compile(r"(?<=[.!?])[" + SPACE + r"]+|\n[" + SPACE + r"]*\n")
 
 
 def encode_words(words, ids, length):
@@ -51,7 +55,7 @@ def encode(texts, vocabulary):
         return [encode_words(words(text), ids, length) for text in texts]
     rows = []
     for text in texts:
-        split = [w for w in (words(s.strip()) for s in SENTENCE_END.split(text)) if w][:sentences]
+        split = [w for w in (words(s.strip(SPACE)) for s in SENTENCE_END.split(text)) if w][:sentences]
         rows.append([encode_words(w, ids, length) for w in split] + [[PAD_ID] * length] * (sentences - len(split)))
     return rows
 
