@@ -77,7 +77,17 @@ keras.layers = Namespace("keras.layers")
 keras.layers.Layer = Layer
 keras.ops = Namespace("keras.ops")
 keras.Input = keras_input
-keras.Model = lambda *args, **kwargs: None
+
+
+class Model:
+    """keras.Model: build_model()'s functional model (not recorded), or a base class (a caption export's TeacherForcing)."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+
+keras.Model = Model
+keras.losses = Namespace("keras.losses")
 keras.saving = types.SimpleNamespace(register_keras_serializable=lambda **_: (lambda cls: cls))
 keras.optimizers = Namespace("keras.optimizers")
 keras.callbacks = Namespace("keras.callbacks")
