@@ -109,7 +109,7 @@ async function explainCommand(file: string, o: ExplainOptions, out: Out): Promis
     };
     await writeFile(json, `${JSON.stringify(record)}\n`);
     if (o.json) out.log(JSON.stringify({ png, json, ...record }));
-    else out.log(`wrote ${png} and ${json}: ${summaryOf(e, data.classNames)}${opts.method === 'auto' && e.method === 'hirescam' ? EMPTY_GRADCAM : ''}`);
+    else out.log(`wrote ${png} and ${json}: ${summaryOf(e, data.classNames)}${noteOn(e, opts.method)}`);
     return 0;
   } finally {
     tf.dispose(tensors);
@@ -117,7 +117,13 @@ async function explainCommand(file: string, o: ExplainOptions, out: Out): Promis
   }
 }
 
-const EMPTY_GRADCAM = " (Grad-CAM's map is empty here: its channel weights, the class score's gradient averaged over the positions, left nothing above 0)";
+/** Why the map shown is not the one asked for, or is empty. */
+function noteOn(e: Explanation, asked: ExplainChoice): string {
+  const why = "its channel weights, the class score's gradient averaged over the positions, left nothing above 0";
+  if (asked === 'auto' && e.method === 'hirescam') return ` (Grad-CAM's map is empty here: ${why})`;
+  if (e.method === 'rollout' || e.map.some((v) => v > 0)) return '';
+  return e.method === 'gradcam' ? ` (the map is empty: ${why}; --method hirescam does not average the gradient)` : ' (the map is empty)';
+}
 
 /** Over the input when it is an image; else the map alone. */
 function picture(e: Explanation, input: Float32Array, shape: readonly number[], opacity: number) {

@@ -18,7 +18,7 @@ import { explain, upsample } from '../engine/explain/index.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { inputHint } from '../engine/train/setup.js';
 import { loadTrainedModel } from '../engine/worker/run-model.js';
-import { digitRegions, inkCeiling, mean, REGIONS, sharesOnDigit, spearman, uniformShares, type Region } from './explain-digit.js';
+import { digitRegions, inkAtResolution, mean, REGIONS, sharesOnDigit, spearman, uniformShares, type Region } from './explain-digit.js';
 import { attn } from './helpers/cli.js';
 import { tfReady } from './helpers/tf.js';
 import { chain } from './helpers/graphs.js';
@@ -104,7 +104,7 @@ test('Grad-CAM of a CBAM CNN with a global-average-pooling head puts most of its
         const s = sharesOnDigit(e.map, e.rows, e.cols, regions);
         const u = uniformShares(regions);
         for (const k of REGIONS) [shares[k], uniform[k]].forEach((list, j) => list.push([s, u][j][k]));
-        ceiling.push(inkCeiling(regions, e.rows, e.cols));
+        ceiling.push(inkAtResolution(regions, e.rows, e.cols));
         const byClass = { classIndex: e.classIndex };
         rho.self.push(spearman(e.map, (await explain(tf, graph, trained, x, { method: 'gradcam', ...byClass })).map));
         rho.random.push(spearman(e.map, (await explain(tf, graph, random, x, { method: 'gradcam', ...byClass })).map));
@@ -125,7 +125,7 @@ test('Grad-CAM of a CBAM CNN with a global-average-pooling head puts most of its
   ) as Record<string, number>;
   const finite = (xs: number[]) => mean(xs.filter(Number.isFinite));
   t.diagnostic(`validation accuracy ${accuracy.toFixed(3)}; Grad-CAM on ${layer}, mean over ${SAMPLES} validation samples:`);
-  t.diagnostic(`  ink ${m.ink.toFixed(3)} (uniform ${m.u_ink.toFixed(3)}, ideal map at this resolution ${mean(ceiling).toFixed(3)})`);
+  t.diagnostic(`  ink ${m.ink.toFixed(3)} (uniform ${m.u_ink.toFixed(3)}, the ink itself averaged over the cells ${mean(ceiling).toFixed(3)})`);
   t.diagnostic(
     `  ink dilated by one cell ${m.near.toFixed(3)} (uniform ${m.u_near.toFixed(3)}); bounding box ${m.box.toFixed(3)} (uniform ${m.u_box.toFixed(3)})`,
   );

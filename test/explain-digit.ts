@@ -4,7 +4,8 @@
 //   ink:   the digit's pixels (above the background). A map of rows × cols
 //          upsampled to 28 × 28 cannot follow a stroke thinner than its cell:
 //          even the ink itself, averaged over the cells and upsampled, keeps
-//          only `inkCeiling` of its mass on the ink.
+//          only `inkAtResolution` of its mass on the ink (0.57–0.61 at 7 × 7,
+//          0.77–0.80 at 14 × 14 on MNIST; a map peaked on thick strokes can beat it).
 //   near:  the ink dilated by one cell of the map (28 / rows pixels, square):
 //          where a map that is right at its own resolution puts its mass, since
 //          bilinear upsampling spreads a cell over one cell either side.
@@ -63,7 +64,7 @@ export function uniformShares(d: DigitRegions): Record<Region, number> {
 }
 
 /** The ink averaged over the map's cells and upsampled: the share on the ink of a map that follows the digit exactly at its resolution. */
-export function inkCeiling(d: DigitRegions, rows: number, cols: number): number {
+export function inkAtResolution(d: DigitRegions, rows: number, cols: number): number {
   const [sy, sx] = [d.height / rows, d.width / cols];
   const cells = new Float32Array(rows * cols);
   for (let y = 0; y < d.height; y++)

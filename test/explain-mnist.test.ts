@@ -235,6 +235,10 @@ test("attn explain by default shows what the app shows: Grad-CAM, or HiResCAM, n
     gradcam.map.every((v) => v === 0),
     "Grad-CAM's map is empty, which is why HiResCAM was shown",
   );
+  // Asked for by name, the empty map is written and said to be empty.
+  const asked = await attn('explain', file, '--run', run, '--sample', '4', '--method', 'gradcam', '--out', out);
+  assert.equal(asked.code, 0, asked.stderr);
+  assert.match(asked.stdout, /gradcam-sample4\.json: gradcam of class \d \(predicted \d\) on pool2\.out, 7×7 \(the map is empty: .*--method hirescam/);
 });
 
 test('attn explain names the node when there is nothing to explain with', async () => {
