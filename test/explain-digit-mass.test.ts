@@ -86,7 +86,7 @@ test('the map is scaled up with pixel centres aligned: a cell lands on the centr
 test('Grad-CAM of a CBAM CNN with a global-average-pooling head puts most of its mass on the digit', async (t) => {
   const shares: Record<Region, number[]> = { ink: [], near: [], box: [] };
   const uniform: Record<Region, number[]> = { ink: [], near: [], box: [] };
-  const ceiling: number[] = [];
+  const atResolution: number[] = [];
   const rho = { self: [] as number[], random: [] as number[], randomPP: [] as number[] };
   const random = compileGraph(tf, graph, { seed: 7 });
   let layer = '';
@@ -104,7 +104,7 @@ test('Grad-CAM of a CBAM CNN with a global-average-pooling head puts most of its
         const s = sharesOnDigit(e.map, e.rows, e.cols, regions);
         const u = uniformShares(regions);
         for (const k of REGIONS) [shares[k], uniform[k]].forEach((list, j) => list.push([s, u][j][k]));
-        ceiling.push(inkAtResolution(regions, e.rows, e.cols));
+        atResolution.push(inkAtResolution(regions, e.rows, e.cols));
         const byClass = { classIndex: e.classIndex };
         rho.self.push(spearman(e.map, (await explain(tf, graph, trained, x, { method: 'gradcam', ...byClass })).map));
         rho.random.push(spearman(e.map, (await explain(tf, graph, random, x, { method: 'gradcam', ...byClass })).map));
@@ -125,7 +125,7 @@ test('Grad-CAM of a CBAM CNN with a global-average-pooling head puts most of its
   ) as Record<string, number>;
   const finite = (xs: number[]) => mean(xs.filter(Number.isFinite));
   t.diagnostic(`validation accuracy ${accuracy.toFixed(3)}; Grad-CAM on ${layer}, mean over ${SAMPLES} validation samples:`);
-  t.diagnostic(`  ink ${m.ink.toFixed(3)} (uniform ${m.u_ink.toFixed(3)}, the ink itself averaged over the cells ${mean(ceiling).toFixed(3)})`);
+  t.diagnostic(`  ink ${m.ink.toFixed(3)} (uniform ${m.u_ink.toFixed(3)}, the ink itself averaged over the cells ${mean(atResolution).toFixed(3)})`);
   t.diagnostic(
     `  ink dilated by one cell ${m.near.toFixed(3)} (uniform ${m.u_near.toFixed(3)}); bounding box ${m.box.toFixed(3)} (uniform ${m.u_box.toFixed(3)})`,
   );
