@@ -9,7 +9,7 @@ import type { Tensor } from './blocks/contract.js';
 import { loadTf } from './backends/load-tf.js';
 import { prepareData, type DatasetSpec } from './data/index.js';
 import { encodePng } from './data/png.js';
-import { EXPLAIN_METHODS, explain, overlay, type ExplainMethod, type Explanation } from './explain/index.js';
+import { EXPLAIN_METHODS, explain, overlay, type ExplainChoice, type Explanation } from './explain/index.js';
 import { HEAD_FUSIONS, type HeadFusion } from './explain/rollout.js';
 import { loadGraphFile } from './shapes/load.js';
 import { formatDiagnostic, hasErrors } from './graph/types.js';
@@ -36,7 +36,7 @@ interface ExplainOptions {
 }
 
 function parseOptions(o: ExplainOptions) {
-  if (!EXPLAIN_METHODS.includes(o.method as ExplainMethod)) throw new Error(`--method ${o.method}: one of ${EXPLAIN_METHODS.join(', ')}`);
+  if (!EXPLAIN_METHODS.includes(o.method as ExplainChoice)) throw new Error(`--method ${o.method}: one of ${EXPLAIN_METHODS.join(', ')}`);
   if (o.sample !== undefined && o.image !== undefined) throw new Error('give --sample or --image, not both');
   if (!HEAD_FUSIONS.includes(o.fusion as HeadFusion)) throw new Error(`--fusion ${o.fusion}: one of ${HEAD_FUSIONS.join(', ')}`);
   const count = (flag: string, v: string | undefined) => {
@@ -50,7 +50,7 @@ function parseOptions(o: ExplainOptions) {
     return x;
   };
   return {
-    method: o.method as ExplainMethod,
+    method: o.method as ExplainChoice,
     sample: count('--sample', o.sample) ?? 0,
     classIndex: count('--class', o.class),
     fusion: o.fusion as HeadFusion,
@@ -94,7 +94,7 @@ async function explainCommand(file: string, o: ExplainOptions, out: Out): Promis
       discardRatio: opts.discardRatio,
     });
     const input = Float32Array.from(await x.data());
-    const name = `${opts.method}-${o.image ? path.parse(o.image).name : `sample${opts.sample}`}`;
+    const name = `${e.method}-${o.image ? path.parse(o.image).name : `sample${opts.sample}`}`;
     await mkdir(o.out, { recursive: true });
     const png = path.join(o.out, `${name}.png`);
     const json = path.join(o.out, `${name}.json`);
@@ -104,16 +104,25 @@ async function explainCommand(file: string, o: ExplainOptions, out: Out): Promis
       run: o.run,
       checkpoint,
       ...(o.image ? { image: o.image } : { sample: opts.sample }),
+      ...(opts.method !== e.method && { asked: opts.method }),
       ...jsonOf(e, data.classNames),
     };
     await writeFile(json, `${JSON.stringify(record)}\n`);
     if (o.json) out.log(JSON.stringify({ png, json, ...record }));
-    else out.log(`wrote ${png} and ${json}: ${summaryOf(e, data.classNames)}`);
+    else out.log(`wrote ${png} and ${json}: ${summaryOf(e, data.classNames)}${noteOn(e, opts.method)}`);
     return 0;
   } finally {
     tf.dispose(tensors);
     compiled.model.dispose();
   }
+}
+
+/** Why the map shown is not the one asked for, or is empty. */
+function noteOn(e: Explanation, asked: ExplainChoice): string {
+  const why = "its channel weights, the class score's gradient averaged over the positions, left nothing above 0";
+  if (asked === 'auto' && e.method === 'hirescam') return ` (Grad-CAM's map is empty here: ${why})`;
+  if (e.method === 'rollout' || e.map.some((v) => v > 0)) return '';
+  return e.method === 'gradcam' ? ` (the map is empty: ${why}; --method hirescam does not average the gradient)` : ' (the map is empty)';
 }
 
 /** Over the input when it is an image; else the map alone. */
@@ -151,7 +160,7 @@ export function registerExplainCommand(program: Command, out: Out, setCode: (cod
     .requiredOption('--run <dir>', 'a run folder (its newest checkpoint) or one checkpoint')
     .option('--sample <n>', "a validation sample of the run's dataset (default 0)")
     .option('--image <png>', 'a PNG or JPEG instead, fitted to the input as the dataset fits its images')
-    .option('--method <m>', EXPLAIN_METHODS.join(' | '), 'gradcam')
+    .option('--method <m>', `${EXPLAIN_METHODS.join(' | ')}; auto: Grad-CAM, or HiResCAM where Grad-CAM's map is empty, as the app shows`, 'auto')
     .option('--class <k>', 'Grad-CAM: the class to explain (default: the predicted one)')
     .option('--layer <node>', 'Grad-CAM: the node (or node:port) to weigh (default: the last spatial layer; for a ViT, the tokens entering its last attention)')
     .option('--fusion <f>', `rollout: how heads are fused, ${HEAD_FUSIONS.join(' | ')}`, 'mean')

@@ -14,7 +14,7 @@ import type { Tensor, TF } from '../engine/blocks/contract.js';
 import { compileGraph, type CompiledGraph } from '../engine/compile/compile.js';
 import { prepareData, type PreparedData } from '../engine/data/index.js';
 import { decodePng, encodePng } from '../engine/data/png.js';
-import { explain, upsample, type ExplainRequest } from '../engine/explain/index.js';
+import { explain, type ExplainRequest } from '../engine/explain/index.js';
 import { runFrom } from '../engine/explain/execute.js';
 import { classScore } from '../engine/explain/gradcam.js';
 import { chooseTarget } from '../engine/explain/target.js';
@@ -24,6 +24,7 @@ import { attn } from './helpers/cli.js';
 import { PYTHON, torchAvailable } from './helpers/torch.js';
 import { loadTemplate, templatesDir } from './helpers/graphs.js';
 import { tfReady } from './helpers/tf.js';
+import { digitRegions, mean, REGIONS, sharesOnDigit, spearman, uniformShares, type DigitRegions } from './explain-digit.js';
 
 const file = path.join(templatesDir, 'cbam-mnist-small.attn.json');
 const graph = loadTemplate('cbam-mnist-small.attn.json');
@@ -42,76 +43,38 @@ before(async () => {
   trained = (await loadTrainedModel(tf, graph, run)).compiled;
 });
 
-/** The validation sample and which of its pixels are the digit's (above the background, the smallest value). */
-function sample(i: number): { x: Tensor; digit: boolean[] } {
+/** The validation sample and the regions of its digit, for a map of `rows` rows (7×7, the default layer's, unless told). */
+function sample(i: number, rows = 7): { x: Tensor; digit: DigitRegions } {
   const { x } = data.validation.batch(tf, [i]);
-  const v = x.dataSync();
-  const background = Math.min(...v);
-  return { x, digit: Array.from(v, (p) => p > background + 1e-6) };
-}
-
-/** The map's share on the digit's pixels, scaled to the image. */
-function massOnDigit(map: Float32Array, rows: number, cols: number, digit: boolean[]): number {
-  const up = upsample(map, rows, cols, 28, 28);
-  const total = up.reduce((s, v) => s + v, 0);
-  return up.reduce((s, v, p) => s + (digit[p] ? v : 0), 0) / total;
-}
-
-const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
-
-function ranks(a: Float32Array): Float64Array {
-  const order = Array.from(a.keys()).sort((i, j) => a[i] - a[j]);
-  const r = new Float64Array(a.length);
-  for (let i = 0; i < order.length;) {
-    let j = i;
-    while (j + 1 < order.length && a[order[j + 1]] === a[order[i]]) j++;
-    for (let k = i; k <= j; k++) r[order[k]] = (i + j) / 2;
-    i = j + 1;
-  }
-  return r;
-}
-
-/** Spearman's rank correlation (ties get their mean rank). */
-function spearman(a: Float32Array, b: Float32Array): number {
-  const [ra, rb] = [ranks(a), ranks(b)];
-  const [ma, mb] = [mean(Array.from(ra)), mean(Array.from(rb))];
-  let c = 0,
-    va = 0,
-    vb = 0;
-  for (let i = 0; i < ra.length; i++) {
-    c += (ra[i] - ma) * (rb[i] - mb);
-    va += (ra[i] - ma) ** 2;
-    vb += (rb[i] - mb) ** 2;
-  }
-  return c / Math.sqrt(va * vb);
+  return { x, digit: digitRegions(x.dataSync(), 28, 28, rows) };
 }
 
 test('most of the map lies on the digit (CBAM CNN on MNIST)', async (t) => {
+  // The least share on the ink; `auto` is what `attn explain` gives by default (HiResCAM here: Grad-CAM is empty).
   const cases: [ExplainRequest, number][] = [
     [{ method: 'hirescam', layer: 'cbam' }, 0.6],
     [{ method: 'gradcam++', layer: 'cbam' }, 0.55],
-    [{ method: 'hirescam' }, 0.5],
+    [{ method: 'auto' }, 0.5],
   ];
-  let share = 0;
   for (const [req, least] of cases) {
-    const masses: number[] = [];
+    const shares: Record<string, number[]> = { ink: [], near: [], box: [], u_ink: [], u_near: [], u_box: [] };
     let empty = 0;
+    let shown = '';
     for (let i = 0; i < SAMPLES; i++) {
-      const { x, digit } = sample(i);
-      share += digit.filter(Boolean).length / 784 / SAMPLES / cases.length;
+      const { x } = data.validation.batch(tf, [i]);
       const e = await explain(tf, graph, trained, x, req);
+      const digit = digitRegions(x.dataSync(), 28, 28, e.rows);
       x.dispose();
+      shown = `${e.method} on ${e.layers[0].nodeId} ${e.rows}×${e.cols}`;
       if (e.map.every((v) => v === 0)) empty++;
-      else masses.push(massOnDigit(e.map, e.rows, e.cols, digit));
+      const [s, u] = [sharesOnDigit(e.map, e.rows, e.cols, digit), uniformShares(digit)];
+      for (const k of REGIONS) [shares[k], shares[`u_${k}`]].forEach((list, j) => list.push([s, u][j][k]));
     }
-    const m = mean(masses);
-    t.diagnostic(
-      `${req.method} on ${req.layer ?? 'the default layer'}: ${m.toFixed(3)} of the mass on the digit (${SAMPLES - empty} of ${SAMPLES} maps not empty)`,
-    );
-    assert.equal(empty, 0, `${req.method}: ${empty} empty maps`);
-    assert.ok(m > least, `${req.method} on ${req.layer ?? 'the default layer'}: only ${m.toFixed(3)} of the mass on the digit`);
+    const m = Object.fromEntries(Object.entries(shares).map(([k, v]) => [k, mean(v).toFixed(3)]));
+    t.diagnostic(`${req.method}: ${shown}: share on the ink ${m.ink} (uniform ${m.u_ink}), near it ${m.near} (${m.u_near}), in its box ${m.box} (${m.u_box})`);
+    assert.equal(empty, 0, `${shown}: ${empty} empty maps`);
+    assert.ok(Number(m.ink) > least, `${shown}: only ${m.ink} of the mass on the digit`);
   }
-  t.diagnostic(`the digit covers ${share.toFixed(3)} of the pixels`);
 });
 
 test('model-parameter randomisation: random weights change the map (Adebayo et al.)', async (t) => {
@@ -226,8 +189,8 @@ test('attn explain writes the overlay and the raw map for a sample or an image',
   assert.deepEqual([png.width, png.height, png.channels], [28, 28, 3]);
   const json = JSON.parse(readFileSync(path.join(out, 'hirescam-sample3.json'), 'utf8'));
   assert.deepEqual([json.sample, json.rows, json.cols, json.map.length, json.probs.length], [3, 14, 14, 196, 10]);
-  const { x, digit } = sample(3);
-  assert.ok(massOnDigit(Float32Array.from(json.map), 14, 14, digit) > 0.5, 'the written map lies mostly on the digit');
+  const { x, digit } = sample(3, 14);
+  assert.ok(sharesOnDigit(Float32Array.from(json.map), 14, 14, digit).ink > 0.5, 'the written map lies mostly on the digit');
 
   // The same digit as a PNG: fitted back to the input, it gives nearly the same map.
   const v = x.dataSync();
@@ -258,6 +221,26 @@ test('attn explain writes the overlay and the raw map for a sample or an image',
   assert.ok(spearman(Float32Array.from(json.map), Float32Array.from(again.map)) > 0.95);
 });
 
+test("attn explain by default shows what the app shows: Grad-CAM, or HiResCAM, named, where Grad-CAM's map is empty", async () => {
+  const out = path.join(tmp, 'explain-auto');
+  const r = await attn('explain', file, '--run', run, '--sample', '4', '--out', out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /hirescam-sample4\.json: hirescam of class \d \(predicted \d\) on pool2\.out, 7×7 \(Grad-CAM's map is empty here/);
+  const json = JSON.parse(readFileSync(path.join(out, 'hirescam-sample4.json'), 'utf8'));
+  assert.deepEqual([json.asked, json.method], ['auto', 'hirescam']);
+  const direct = await explainAgain(4, { method: 'hirescam' });
+  assert.deepEqual(json.map, Array.from(direct.map));
+  const gradcam = await explainAgain(4, { method: 'gradcam' });
+  assert.ok(
+    gradcam.map.every((v) => v === 0),
+    "Grad-CAM's map is empty, which is why HiResCAM was shown",
+  );
+  // Asked for by name, the empty map is written and said to be empty.
+  const asked = await attn('explain', file, '--run', run, '--sample', '4', '--method', 'gradcam', '--out', out);
+  assert.equal(asked.code, 0, asked.stderr);
+  assert.match(asked.stdout, /gradcam-sample4\.json: gradcam of class \d \(predicted \d\) on pool2\.out, 7×7 \(the map is empty: .*--method hirescam/);
+});
+
 test('attn explain names the node when there is nothing to explain with', async () => {
   const out = path.join(tmp, 'explain-bad');
   const flat = await attn('explain', file, '--run', run, '--layer', 'flatten', '--out', out);
@@ -271,7 +254,7 @@ test('attn explain names the node when there is nothing to explain with', async 
   );
   const method = await attn('explain', file, '--run', run, '--method', 'saliency', '--out', out);
   assert.equal(method.code, 1);
-  assert.match(method.stderr, /--method saliency: one of gradcam, gradcam\+\+, hirescam, rollout/);
+  assert.match(method.stderr, /--method saliency: one of auto, gradcam, gradcam\+\+, hirescam, rollout/);
 });
 
 test("the exported PyTorch file's grad_cam() gives the same maps as the app", { skip: torchAvailable() === true ? false : torchAvailable() }, async () => {

@@ -146,6 +146,16 @@ export async function classActivationMaps(
   return { node: target.node, port: target.port, classIndex, predicted, probs, rows: target.rows, cols: target.cols, maps };
 }
 
+/**
+ * The map the app shows when no method is asked for: Grad-CAM, or HiResCAM
+ * where Grad-CAM's averaged gradient leaves nothing after the ReLU (as behind a
+ * flatten + dense head, whose class weights can average to ≤ 0 for every
+ * channel; there HiResCAM is the score's own decomposition).
+ */
+export function shownCam(maps: Record<CamMethod, Float32Array>): 'gradcam' | 'hirescam' {
+  return maps.gradcam.some((v) => v > 0) ? 'gradcam' : 'hirescam';
+}
+
 /** Grad-CAM (or another CAM method) of one sample x [1, ...] on `target`, for `classIndex` (default: the predicted class). */
 export async function gradCam(
   tf: TF,

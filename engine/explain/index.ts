@@ -4,7 +4,7 @@
 import type { Tensor, TF } from '../blocks/contract.js';
 import type { CompiledGraph } from '../compile/compile.js';
 import type { GraphFile } from '../graph/types.js';
-import { CAM_METHODS, gradCam, type CamMethod } from './gradcam.js';
+import { CAM_METHODS, classActivationMaps, shownCam, type CamMethod } from './gradcam.js';
 import { attentionRollout, type HeadFusion } from './rollout.js';
 import { chooseTarget, ExplainError } from './target.js';
 
@@ -13,10 +13,12 @@ export { chooseTarget, ExplainError, targetLayers } from './target.js';
 export { overlay, upsample, normalise } from './overlay.js';
 
 export type ExplainMethod = CamMethod | 'rollout';
-export const EXPLAIN_METHODS: readonly ExplainMethod[] = [...CAM_METHODS, 'rollout'];
+/** What can be asked for: a method, or `auto`, the class activation map the app shows (see shownCam). */
+export type ExplainChoice = ExplainMethod | 'auto';
+export const EXPLAIN_METHODS: readonly ExplainChoice[] = ['auto', ...CAM_METHODS, 'rollout'];
 
 export interface ExplainRequest {
-  method: ExplainMethod;
+  method: ExplainChoice;
   /** Grad-CAM: the class to explain (default: the predicted one). */
   classIndex?: number;
   /** Grad-CAM: "NODE" or "NODE:PORT" (default: chosen from the graph). */
@@ -28,6 +30,7 @@ export interface ExplainRequest {
 
 /** One explanation: a map over rows × cols of the input, and what it was computed on. */
 export interface Explanation {
+  /** The method that made the map (for `auto`, the one it chose). */
   method: ExplainMethod;
   /** Grad-CAM: the layer; rollout: the attention outputs multiplied, first to last. */
   layers: { nodeId: string; port: string }[];
@@ -49,15 +52,17 @@ export async function explain(tf: TF, graph: GraphFile, compiled: CompiledGraph,
     const r = await attentionRollout(tf, graph, compiled, x, req);
     return { method: 'rollout', layers: r.layers, rows: r.rows, cols: r.cols, map: r.map, tokens: r.tokens, joint: r.joint };
   }
-  if (!CAM_METHODS.includes(req.method)) throw new ExplainError(`unknown method "${req.method}": one of ${EXPLAIN_METHODS.join(', ')}`);
+  if (req.method !== 'auto' && !CAM_METHODS.includes(req.method))
+    throw new ExplainError(`unknown method "${req.method}": one of ${EXPLAIN_METHODS.join(', ')}`);
   const target = chooseTarget(graph, compiled, req.layer);
-  const r = await gradCam(tf, compiled, target, x, { method: req.method, classIndex: req.classIndex });
+  const r = await classActivationMaps(tf, compiled, target, x, { classIndex: req.classIndex });
+  const method = req.method === 'auto' ? shownCam(r.maps) : req.method;
   return {
-    method: r.method,
+    method,
     layers: [{ nodeId: r.node, port: r.port }],
     rows: r.rows,
     cols: r.cols,
-    map: r.map,
+    map: r.maps[method],
     classIndex: r.classIndex,
     predicted: r.predicted,
     probs: r.probs,

@@ -10,7 +10,7 @@ import type { CompiledGraph } from '../compile/compile.js';
 import type { GraphFile } from '../graph/types.js';
 import type { ProbeExplainer } from '../train/probes.js';
 import type { LiveExplainPlan, ProbeExplanation } from '../schemas/train-events.js';
-import { classActivationMaps } from './gradcam.js';
+import { classActivationMaps, shownCam } from './gradcam.js';
 import { attentionRollout, selfAttentionLayers } from './rollout.js';
 import { chooseTarget, ExplainError, tokenGridOf } from './target.js';
 
@@ -69,7 +69,7 @@ export function probeExplainer(tf: TF, graph: GraphFile, compiled: CompiledGraph
       return { method: 'rollout', layers: r.layers, rows: r.rows, cols: r.cols, data: r.map };
     }
     const r = await classActivationMaps(tf, compiled, target, sample);
-    const cam = r.maps.gradcam.some((v) => v > 0) ? 'gradcam' : 'hirescam';
+    const cam = shownCam(r.maps);
     return { method: cam, layers: [{ nodeId: r.node, port: r.port }], classIndex: r.classIndex, rows: r.rows, cols: r.cols, data: r.maps[cam] };
   };
   // A sample the model cannot be explained on ends the explanations, not the run.
