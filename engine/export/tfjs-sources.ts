@@ -87,6 +87,7 @@ export const TFJS_SHARED_FILES = [
   'padded-pool.ts',
   'dilated-depthwise.ts',
   'batch-norm-layer.ts',
+  'layer-norm-layer.ts',
   'seeded-dropout.ts',
   'attention/ops/attend.ts',
   'attention/ops/tokens.ts',
