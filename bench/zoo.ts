@@ -105,7 +105,7 @@ function torchAvailable(): Promise<boolean> {
  * One epoch through the real trainer (probes at their default rate). The
  * steady rate leaves out the first step, which builds the model's kernels.
  */
-async function measureOurs(tf: TF, graph: GraphFile, data: PreparedData, config: TrainConfigInput) {
+export async function measureOurs(tf: TF, graph: GraphFile, data: PreparedData, config: TrainConfigInput) {
   const ends: number[] = [];
   /** Process CPU ms (every thread, replicas included) at each step's end. */
   const cpuEnds: number[] = [];
