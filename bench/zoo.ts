@@ -105,7 +105,7 @@ function torchAvailable(): Promise<boolean> {
  * One epoch through the real trainer (probes at their default rate). The
  * steady rate leaves out the first step, which builds the model's kernels.
  */
-async function measureOurs(tf: TF, graph: GraphFile, data: PreparedData, config: TrainConfigInput) {
+export async function measureOurs(tf: TF, graph: GraphFile, data: PreparedData, config: TrainConfigInput) {
   const ends: number[] = [];
   /** Process CPU ms (every thread, replicas included) at each step's end. */
   const cpuEnds: number[] = [];
@@ -239,13 +239,18 @@ export async function benchZoo(opts: ZooOptions = {}) {
   };
 }
 
-async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, dir: string, opts: ZooOptions) {
+/** A zoo template's graph, `limit` samples of its dataset (seed 1) and its training settings for one epoch. */
+export async function loadZooCase(name: string, limit: number) {
   const graph = parseGraphText(readFileSync(templateFile(name), 'utf8')).graph!;
   const spec = (graph as { dataset?: Record<string, unknown> }).dataset ?? {};
-  const limit = opts.limit ?? 640;
   const data = await prepareData({ ...spec, name: String(spec.name), limit, size: spec.size ? limit : undefined, seed: 1 } as never, inputHint(graph));
   const config = { ...graphTrainingConfig(graph.training), epochs: 1 } as TrainConfigInput & { batchSize: number };
   config.batchSize ??= 32;
+  return { graph, data, config };
+}
+
+async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, dir: string, opts: ZooOptions) {
+  const { graph, data, config } = await loadZooCase(name, opts.limit ?? 640);
   const loads = [load1()];
 
   // PyTorch: the export in its own folder, trained on as many steps as ours times.

@@ -1,5 +1,7 @@
 import { defineBlock } from './contract.js';
-import { channelsFirst, channelsLast, kerasLayer, numberArg, pyNumber, tsLayer } from './emit/snippets.js';
+import { layerNormLayer } from './layer-norm-layer.js';
+import { tfjsHelper } from './emit/torch-helper.js';
+import { channelsFirst, channelsLast, kerasLayer, numberArg, pyNumber, tsObject } from './emit/snippets.js';
 import { expectRank } from './shape-rules.js';
 
 export default defineBlock({
@@ -21,12 +23,15 @@ export default defineBlock({
     return { out: [...expectRank(inputs.in, 'in', [2, 3, 4])] };
   },
   build(tf, { params: p, inputs, name }) {
-    const layer = tf.layers.layerNormalization({ axis: -1, epsilon: p.epsilon, name });
+    const layer = new (layerNormLayer(tf))({ axis: -1, epsilon: p.epsilon, name });
     return { out: layer.apply(inputs.in) as never };
   },
   emit: {
     tfjs: ({ params: p, inputs, outputs, layer }) => ({
-      body: [tsLayer(outputs.out, 'layerNormalization', { epsilon: numberArg(p.epsilon), name: layer }, inputs.in)],
+      body: [
+        `const ${outputs.out} = new (layerNormLayer(tf))(${tsObject({ epsilon: numberArg(p.epsilon), name: layer })}).apply(${inputs.in}) as tf.SymbolicTensor;`,
+      ],
+      helpers: [tfjsHelper('layerNormLayer', 'layer-norm-layer.ts')],
     }),
     keras: ({ params: p, inputs, outputs, layer }) => ({
       body: [kerasLayer(outputs.out, 'LayerNormalization', [], { epsilon: numberArg(p.epsilon), name: layer }, inputs.in)],

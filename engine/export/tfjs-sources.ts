@@ -99,6 +99,8 @@ export const TFJS_SHARED_FILES = [
   'padded-pool.ts',
   'dilated-depthwise.ts',
   'batch-norm-layer.ts',
+  'layer-norm-layer.ts',
+  'unfused-conv-layer.ts',
   'seeded-dropout.ts',
   'attention/ops/attend.ts',
   'attention/ops/tokens.ts',

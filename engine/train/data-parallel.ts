@@ -57,7 +57,10 @@ export interface ShardOutcome {
 
 const sizeOf = (shape: readonly (number | null)[]) => shape.reduce<number>((a, b) => a * (b ?? 1), 1);
 
-/** Forward multiply-adds per sample of the layers with weights: each weight matrix (rank ≥ 2) once per output position. */
+/**
+ * Forward multiply-adds per sample: each weight matrix (rank ≥ 2) once per output position, and the products of
+ * dot-product attention, which has no weights: QKᵀ and the weights times V, Tq·Tk·(query size + value size).
+ */
 export function macsPerSample(model: tfjs.LayersModel): number {
   let macs = 0;
   for (const layer of model.layers) {
@@ -65,8 +68,16 @@ export function macsPerSample(model: tfjs.LayersModel): number {
     const shape = (Array.isArray(out[0]) || out[0] === undefined ? out[0] : out) as (number | null)[] | undefined;
     const positions = shape ? sizeOf(shape.slice(1, -1)) : 1;
     for (const w of layer.weights) if (w.shape.length >= 2) macs += sizeOf(w.shape) * positions;
+    if (layer.getClassName() === 'DotProductAttention') for (const node of layer.inboundNodes) macs += attentionMacs(node.inputShapes as (number | null)[][]);
   }
   return macs;
+}
+
+/** Per sample, QKᵀ and AV of attention over query [B, Tq, Eq], key [B, Tk, Ek] and value [B, Tk, Ev] (heads split E). */
+function attentionMacs([query, key, value]: (number | null)[][]): number {
+  const [tq, eq] = [query[1] ?? 1, query[query.length - 1] ?? 1];
+  const [tk, ev] = [key[1] ?? 1, value[value.length - 1] ?? 1];
+  return tq * tk * (eq + ev);
 }
 
 export interface WorkerChoice {

@@ -8,6 +8,7 @@ import { apply, type Init, type TF } from '../../tfjs-kit.js';
 import type { DropoutSeed } from '../../seeded-dropout.js';
 import { dotProductAttentionLayer, pairwiseTanhLayer, scoredAttentionLayer } from './attend.js';
 import { classTokenLayer, learnedPositionsLayer } from './tokens.js';
+import { unfusedConv2dLayer } from '../../unfused-conv-layer.js';
 
 /** The engine's seeded initialisers, with the seeds of its dropout sites. */
 export interface SequenceInit extends Init {
@@ -74,7 +75,8 @@ export function patchEmbedding(
   init?: Init,
 ): tf.SymbolicTensor {
   const { dim, patch, classToken = true, positions = true, name } = o;
-  const proj = tf.layers.conv2d({
+  // Unfused: the input is usually the image, whose gradient the tape then leaves out.
+  const proj = new (unfusedConv2dLayer(tf))({
     filters: dim,
     kernelSize: patch,
     strides: patch,

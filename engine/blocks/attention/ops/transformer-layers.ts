@@ -5,6 +5,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { apply, type TF } from '../../tfjs-kit.js';
 import { seededDropoutLayer } from '../../seeded-dropout.js';
+import { layerNormLayer } from '../../layer-norm-layer.js';
 import { multiHeadAttention, type SequenceInit } from './sequence-attention.js';
 
 export interface TransformerLayerOptions {
@@ -38,7 +39,7 @@ function residual(
   init?: SequenceInit,
 ): tf.SymbolicTensor {
   const { dropout = 0.1, norm = 'post', normEpsilon = 1e-5, name } = o;
-  const ln = (h: tf.SymbolicTensor) => apply(tf.layers.layerNormalization({ axis: -1, epsilon: normEpsilon, name: `${name}_norm${i}` }), h);
+  const ln = (h: tf.SymbolicTensor) => apply(new (layerNormLayer(tf))({ axis: -1, epsilon: normEpsilon, name: `${name}_norm${i}` }), h);
   const drop = (h: tf.SymbolicTensor) => sublayerDropout(tf, h, dropout, `${name}_drop${i}`, init);
   const add = (a: tf.SymbolicTensor, b: tf.SymbolicTensor) => apply(tf.layers.add({ name: `${name}_add${i}` }), [a, b]);
   return norm === 'pre' ? add(x, drop(f(ln(x)))) : ln(add(x, drop(f(x))));
