@@ -57,10 +57,13 @@ export async function serve(): Promise<Served> {
     origin: new URL(url).origin,
     workspace,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
+        // A server that ignores SIGTERM must not hold the test file open (CI would hang).
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exited;
+        clearTimeout(timer);
       }
       await rm(tmp, { recursive: true, force: true });
     },

@@ -1,0 +1,74 @@
+// Loaded into every test file's process (`node --import ./test/helpers/exit-watchdog.js
+// --test`). Once a file's last test has ended, the process should exit by itself;
+// if something the tests opened still holds it (a child process, a server, a
+// browser, a worker, a timer), the file would hang CI. After a grace period this
+// says which file and what is still open, and exits with a failure, so the leak
+// fails that file instead of hanging the run or hiding behind --test-force-exit,
+// whose early exit loses test verdicts (nodejs/node#64833).
+import { after } from 'node:test';
+import path from 'node:path';
+
+/** How long a file's process may take to exit after its last test, in ms (ATTN_EXIT_GRACE_MS). */
+const GRACE_MS = Number(process.env.ATTN_EXIT_GRACE_MS ?? 10_000);
+
+/** What keeps a process alive, one line each, as specific as Node lets us be. */
+export function openHandles(): string[] {
+  const lines: string[] = [];
+  const handles = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles();
+  for (const handle of handles) {
+    const line = describeHandle(handle);
+    if (line) lines.push(line);
+  }
+  // Timers and other requests are not among the handles; this names their kinds.
+  const counts = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  for (const [kind, n] of counts) if (!HANDLE_KINDS.has(kind)) lines.push(`${n} × ${kind}`);
+  return lines;
+}
+
+/** Resource kinds that `describeHandle` already reports, or that are the process's own stdio. */
+const HANDLE_KINDS = new Set(['TTYWrap', 'PipeWrap', 'TCPWrap', 'TCPSERVERWRAP', 'PipeServerWrap', 'ProcessWrap', 'FSEventWrap', 'SignalWrap']);
+
+function describeHandle(handle: object): string | null {
+  const h = handle as Record<string, unknown> & { constructor: { name: string } };
+  if (isStdio(h)) return null;
+  switch (h.constructor.name) {
+    case 'ChildProcess': {
+      const args = (h.spawnargs as string[] | undefined) ?? [];
+      return `child process ${String(h.pid)}: ${args.join(' ').slice(0, 200)}`;
+    }
+    case 'Server': {
+      const address = (h as unknown as { address(): unknown }).address();
+      return `server listening on ${JSON.stringify(address)}`;
+    }
+    case 'Socket': {
+      const s = h as unknown as { remoteAddress?: string; remotePort?: number; localPort?: number };
+      return s.remoteAddress ? `socket to ${s.remoteAddress}:${s.remotePort} (local port ${s.localPort})` : 'socket (a pipe: a child process stdio or IPC)';
+    }
+    default:
+      return h.constructor.name;
+  }
+}
+
+function isStdio(h: object): boolean {
+  if (h === process.stdin || h === process.stdout || h === process.stderr) return true;
+  const fd = (h as { fd?: number; _handle?: { fd?: number } })._handle?.fd ?? (h as { fd?: number }).fd;
+  return fd === 0 || fd === 1 || fd === 2;
+}
+
+// Only in the processes that run a test file (the runner itself sets NODE_TEST_CONTEXT
+// for them); in the runner this must add nothing.
+if (process.env.NODE_TEST_CONTEXT) {
+  after(() => {
+    setTimeout(() => {
+      const file = path.relative(process.cwd(), process.argv[1] ?? '?');
+      const open = openHandles();
+      const message =
+        `\n${file}: the process was still running ${GRACE_MS / 1000} s after its last test, held by:\n` +
+        (open.length ? open.map((line) => `  - ${line}\n`).join('') : '  - (nothing Node can name; a native addon?)\n') +
+        `Close these where the test opens them (kill child processes, close servers, browsers, workers; clear timers).\n`;
+      process.exitCode = 1;
+      process.stderr.write(message, () => process.exit(1));
+    }, GRACE_MS).unref();
+  });
+}
