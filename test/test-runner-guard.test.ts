@@ -85,6 +85,14 @@ test('a test file that leaves a server open fails after the grace period, naming
   assert.match(run.stderr, /verdict check: 4 verdicts from 2 test files, none missing/);
 });
 
+test('a test that never ends fails by its timeout, and its file still ends after the grace period', { timeout: 90_000 }, async () => {
+  const run = await runGuarded(['hangs.js'], { ATTN_EXIT_GRACE_MS: '500' });
+  assert.equal(run.code, 1, `${run.stdout}\n${run.stderr}`);
+  const output = run.stdout + run.stderr;
+  assert.match(output, /✖ waits forever .*\n\s+'test timed out after 300ms'/);
+  assert.match(output, /hangs\.js: the process was still running 0\.5 s after its last test, held by:\n {2}- 1 × Timeout/);
+});
+
 test('the ledger holds a test that was queued twice under one name until both have a verdict', () => {
   const ledger = new VerdictLedger();
   const at = (type: string, line: number) => ({ type, data: { name: 'same name', nesting: 0, file: '/x.test.js', line } });

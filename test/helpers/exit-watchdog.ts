@@ -6,6 +6,7 @@
 // fails that file instead of hanging the run or hiding behind --test-force-exit,
 // whose early exit loses test verdicts (nodejs/node#64833).
 import { after } from 'node:test';
+import { AsyncResource } from 'node:async_hooks';
 import path from 'node:path';
 
 /** How long a file's process may take to exit after its last test, in ms (ATTN_EXIT_GRACE_MS). */
@@ -19,15 +20,12 @@ export function openHandles(): string[] {
     const line = describeHandle(handle);
     if (line) lines.push(line);
   }
-  // Timers and other requests are not among the handles; this names their kinds.
+  // Timers and other requests are not among the handles; this names their kinds (the *Wrap kinds are the handles above).
   const counts = new Map<string, number>();
   for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
-  for (const [kind, n] of counts) if (!HANDLE_KINDS.has(kind)) lines.push(`${n} × ${kind}`);
+  for (const [kind, n] of counts) if (!kind.endsWith('Wrap')) lines.push(`${n} × ${kind}`);
   return lines;
 }
-
-/** Resource kinds that `describeHandle` already reports, or that are the process's own stdio. */
-const HANDLE_KINDS = new Set(['TTYWrap', 'PipeWrap', 'TCPWrap', 'TCPSERVERWRAP', 'PipeServerWrap', 'ProcessWrap', 'FSEventWrap', 'SignalWrap']);
 
 function describeHandle(handle: object): string | null {
   const h = handle as Record<string, unknown> & { constructor: { name: string } };
@@ -59,16 +57,25 @@ function isStdio(h: object): boolean {
 // Only in the processes that run a test file (the runner itself sets NODE_TEST_CONTEXT
 // for them); in the runner this must add nothing.
 if (process.env.NODE_TEST_CONTEXT) {
+  // Loaded before the test file, this is the first of the file's top-level `after`
+  // hooks. It appends the watch as the last one, so that the file's own cleanup runs
+  // before the grace period starts. (`after` attaches to the test or hook it is
+  // called from; called in this scope, made outside any test, it attaches to the root.)
+  const topLevel = new AsyncResource('attn-exit-watchdog');
   after(() => {
-    setTimeout(() => {
-      const file = path.relative(process.cwd(), process.argv[1] ?? '?');
-      const open = openHandles();
-      const message =
-        `\n${file}: the process was still running ${GRACE_MS / 1000} s after its last test, held by:\n` +
-        (open.length ? open.map((line) => `  - ${line}\n`).join('') : '  - (nothing Node can name; a native addon?)\n') +
-        `Close these where the test opens them (kill child processes, close servers, browsers, workers; clear timers).\n`;
-      process.exitCode = 1;
-      process.stderr.write(message, () => process.exit(1));
-    }, GRACE_MS).unref();
+    topLevel.runInAsyncScope(() => after(startWatch));
   });
+}
+
+function startWatch(): void {
+  setTimeout(() => {
+    const file = path.relative(process.cwd(), process.argv[1] ?? '?');
+    const open = openHandles();
+    const message =
+      `\n${file}: the process was still running ${GRACE_MS / 1000} s after its last test, held by:\n` +
+      (open.length ? open.map((line) => `  - ${line}\n`).join('') : '  - (nothing Node can name; a native addon?)\n') +
+      `Close these where the test opens them (kill child processes, close servers, browsers, workers; clear timers).\n`;
+    process.exitCode = 1;
+    process.stderr.write(message, () => process.exit(1));
+  }, GRACE_MS).unref();
 }
