@@ -28,8 +28,11 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Starts `serve.js` and waits for the URL it prints. */
-export async function serve(): Promise<Served> {
+/**
+ * Starts `serve.js` and waits for the URL it prints; stops it again if that fails.
+ * It prints it in seconds on a quiet machine; a loaded 2-core one takes longer.
+ */
+export async function serve(startTimeoutMs = 60_000): Promise<Served> {
   if (!existsSync(RENDERER_INDEX)) throw new Error(`${RENDERER_INDEX} is missing: npm test builds the renderer (vite build) before the tests`);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'attn-e2e-'));
   const workspace = path.join(tmp, 'workspace');
@@ -37,9 +40,20 @@ export async function serve(): Promise<Served> {
   const child: ChildProcess = spawn(process.execPath, [SERVE, '--port', '0', '--workspace', workspace, '--state', path.join(tmp, 'state')], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      // A server that ignores SIGTERM must not hold the test file open (CI would hang).
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(tmp, { recursive: true, force: true });
+  };
   let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve.js printed no URL in 20 s:\n${output}`)), 20_000);
+  const started = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve.js printed no URL in ${startTimeoutMs / 1000} s:\n${output}`)), startTimeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const m = /open: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(output);
@@ -50,21 +64,20 @@ export async function serve(): Promise<Served> {
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serve.js exited with ${code}:\n${output}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve.js exited with ${code}:\n${output}`));
+    });
   });
-  return {
-    url,
-    origin: new URL(url).origin,
-    workspace,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(tmp, { recursive: true, force: true });
-    },
-  };
+  let url: string;
+  try {
+    url = await started;
+  } catch (err) {
+    // The server may still be starting: left running, it would hold the test file open.
+    await stop();
+    throw err;
+  }
+  return { url, origin: new URL(url).origin, workspace, stop };
 }
 
 export function launch(): Promise<Browser> {
