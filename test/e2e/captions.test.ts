@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, copyTemplates, skipReason, withEditor } from './harness.js';
-import { assertDrawn, fillTrainingForm, openTemplate, text, waitForState, type PageGlobals } from './training-page.js';
+import { assertDrawn, dropFile, fillTrainingForm, openTemplate, text, waitForState } from './training-page.js';
 import { DIGIT_CAPTION_CLASSES } from '../../engine/data/captions.js';
 import { encodePng } from '../../engine/data/png.js';
 
@@ -39,21 +39,6 @@ function canvasPng(): Buffer {
   const data = new Uint8Array(h * w);
   for (let y = 2; y < 14; y++) for (const x of [20, 21, 60, 61]) data[y * w + x] = 255;
   return Buffer.from(encodePng({ width: w, height: h, channels: 1, data }));
-}
-
-/** Drops a PNG onto an element as a person dragging it from their desktop would. */
-async function dropPng(page: Page, testId: string, name: string, bytes: Buffer): Promise<void> {
-  const dataTransfer = await page.evaluateHandle(
-    ([fileName, base64]) => {
-      const g = globalThis as unknown as PageGlobals;
-      const dt = new g.DataTransfer();
-      dt.items.add(new g.File([Uint8Array.from(g.atob(base64), (c) => c.charCodeAt(0))], fileName, { type: 'image/png' }));
-      return dt;
-    },
-    [name, bytes.toString('base64')] as [string, string],
-  );
-  await page.getByTestId(testId).dispatchEvent('dragover', { dataTransfer });
-  await page.getByTestId(testId).dispatchEvent('drop', { dataTransfer });
 }
 
 /** With ATTN_SCREENSHOTS=DIR, the element `testId` as DIR/`file` (the README's pictures). */
@@ -125,7 +110,7 @@ describe('the caption view (browser mode, headless Chromium)', { skip, timeout: 
       assert.ok(inspected.length <= 6);
       await screenshot(page, 'inspect-panel', 'caption-inspect.png');
 
-      await dropPng(page, 'inspect-panel', 'two-bars.png', canvasPng());
+      await dropFile(page, 'inspect-panel', 'two-bars.png', canvasPng());
       await page.getByTestId('inspect-dropped').waitFor({ timeout: 60_000 });
       await captionWords(page, 'inspect-caption');
       assert.equal(await page.getByTestId('inspect-caption-truth').count(), 0, 'a dropped image has no true caption');
