@@ -56,7 +56,7 @@ describe('the caption view (browser mode, headless Chromium)', { skip, timeout: 
       await openTemplate(page, SAT);
       await fillTrainingForm(page, {
         dataset: 'digit-captions',
-        ...(SHOTS ? { limit: 6000, epochs: 5, batchSize: 32 } : { limit: 160, epochs: 1, batchSize: 16 }),
+        ...(SHOTS ? { limit: 3000, epochs: 3, batchSize: 32 } : { limit: 160, epochs: 1, batchSize: 16 }),
         probeEvery: 3,
         probeIntervalMs: 0,
       });
@@ -79,7 +79,7 @@ describe('the caption view (browser mode, headless Chromium)', { skip, timeout: 
       await page.getByTestId('attention-step').hover();
       assert.equal(await page.getByTestId('attention-caption').getAttribute('data-shown'), 'all');
       if (SHOTS) {
-        await page.getByRole('button', { name: 'Close panel' }).first().click();
+        await page.getByTitle('Close panel').first().click();
         await screenshot(page, 'attention-panels', 'caption-view.png');
       }
 
