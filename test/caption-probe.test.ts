@@ -12,6 +12,7 @@ import { TrainingClient } from '../engine/worker/client.js';
 import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { wordMap } from '../engine/schemas/caption.js';
 import { prepareData } from '../engine/data/index.js';
+import { previewData } from '../engine/data/preview.js';
 import { captionWords, DIGIT_CAPTION_CLASSES, END } from '../engine/data/captions.js';
 import { inputHint } from '../engine/train/setup.js';
 import { captionRecord } from '../engine/train/caption-record.js';
@@ -147,4 +148,17 @@ test('a caption stops at <end>, names each word by the data’s classes, and ref
     () => captionRecord({ nodeId: 'd', port: 'attention' }, { data: probs, shape: [2, steps - 1, classes.length] }, attention, classes),
     /d\.attention: a caption needs word probabilities \[B, T, V\] and attention \[B, T, H, W\] of the same B and T/,
   );
+});
+
+test('the preview shows the canvases the trainer probes (digit-captions keeps its own split), so the dock draws each caption over its own canvas', async () => {
+  const { tf } = await selectBackend({ backend: 'wasm' });
+  const data = await prepareData(dataset);
+  const preview = await previewData(dataset);
+  assert.equal(preview.validationSamples, data.validation.size);
+  for (let i = 0; i < SAMPLES; i++) {
+    const { x, labels } = data.validation.batch(tf, [i]);
+    assert.deepEqual(preview.probes[i].x, await x.data(), `probe canvas ${i}`);
+    assert.deepEqual(preview.probes[i].label, [...labels]);
+    x.dispose();
+  }
 });
