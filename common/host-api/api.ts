@@ -21,6 +21,8 @@ import { exportFineTuningSchema } from '../../engine/schemas/export-fine-tuning.
 import type { BatchRow, MetricRow, RunState, RunSummary } from '../../engine/runs/types.js';
 import { TRAINING_BACKEND_OPTIONS } from '../../engine/schemas/backends.js';
 export { adapterLabel, type GpuAdapter } from '../../engine/schemas/backends.js';
+export { wordMap, type CaptionRecord } from '../../engine/schemas/caption.js';
+import type { CaptionRecord } from '../../engine/schemas/caption.js';
 import type { RunComparison } from '../../engine/runs/types.js';
 import type { TrialRecord } from '../../engine/sweep/types.js';
 
@@ -369,11 +371,12 @@ export interface SweepDetail extends SweepSummary {
   ranking: string[];
 }
 
-/** One attention snapshot of a run: the maps of every attention output for the probe samples, and the probes' explanation. */
+/** One attention snapshot of a run: the maps of every attention output for the probe samples, the probes' explanation, and a captioning model's captions. */
 export interface RunSnapshot {
   step: number;
   maps: AttentionMap[];
   explanation?: ProbeExplanation;
+  caption?: CaptionRecord;
 }
 
 /** A dataset as training would see it, or why it cannot be used. */

@@ -34,6 +34,11 @@ export interface PortDef {
   attention?: AttentionKind;
   /** Describes the axes of an attention output, e.g. "batch, heads, query, key". */
   axes?: string;
+  /**
+   * A caption decoder's attention [B, words, rows, cols]: the output port whose per-step class is the word each
+   * map belongs to (its probabilities [B, words, vocab]). The probes and Inspect pair them into a caption view.
+   */
+  wordsFrom?: string;
   /** The loss a model output fed by this port usually takes. */
   loss?: LossName;
 }

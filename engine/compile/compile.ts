@@ -40,6 +40,8 @@ export interface AttentionOutput {
   axes?: string;
   shape: Shape;
   tensor: SymbolicTensor;
+  /** A caption decoder's attention: the word probabilities [B, words, vocab] its maps belong to (PortDef.wordsFrom). */
+  words?: SymbolicTensor;
 }
 
 export interface CompiledGraph {
@@ -114,6 +116,7 @@ export function compileGraph(tf: TF, graph: GraphFile, opts: { seed?: number; re
           axes: p.axes,
           shape: n.outputShapes![p.name],
           tensor: out[p.name],
+          ...(p.wordsFrom && { words: out[p.wordsFrom] }),
         });
   }
 

@@ -4,7 +4,8 @@
 // it shows where it can: a synthetic task's shown sequences and an image
 // folder's shown images (counted from the listing), not the whole dataset.
 import { ArrayDataset, sizeOf, splitIndices } from './dataset.js';
-import { datasetSource, datasetSpecSchema, prepareFrom, standardizes, type DatasetSpec, type InputHint } from './index.js';
+import { datasetSource, datasetSpecSchema, prepareData, prepareFrom, standardizes, type DatasetSpec, type InputHint } from './index.js';
+import { isCaptionDataset } from './captions.js';
 import { deriveSeed } from './random.js';
 import type { DataPreview, PreviewSample } from '../schemas/dataset.js';
 import { encodeCorpus, loadTextCorpus } from './text-dataset.js';
@@ -38,6 +39,8 @@ export async function previewData(input: DatasetSpec, hint?: InputHint, examples
     const text = encodeCorpus(corpus, spec, hint);
     return { ...previewOf(text, examples), vocabulary: { size: text.vocabulary.tokens.length, tokens: text.vocabulary.tokens } };
   }
+  // digit-captions keeps its own split (prepareData): the probes shown must be the canvases the trainer probes.
+  if (isCaptionDataset(spec.name)) return previewOf(await prepareData(spec, hint), examples);
   const source = await datasetSource(spec, hint);
   const split = deriveSeed(spec.seed, 'split');
 

@@ -11,9 +11,14 @@ import { inside, RUN_FILES, runFolderName, RunFolderError, slug, stepName, stepO
 import { writePoint } from './test-pause.js';
 import type { BatchRow, MetricRow, SnapshotMap } from './types.js';
 import { probeExplanationSchema, type ProbeExplanation } from '../schemas/train-events.js';
+import { captionRecordSchema, type CaptionRecord } from '../schemas/caption.js';
 
 /** A snapshot's explanation: attention/step-N/explanation.{json,f32,png} (a map's files are <node>.<port>.*, two dots). */
 const EXPLANATION = 'explanation';
+/** A captioning model's snapshot: the probe samples' captions, attention/step-N/caption.{json,f32,png}. */
+const CAPTION = 'caption';
+/** The records beside the maps in a snapshot folder. */
+const RECORDS = new Set([EXPLANATION, CAPTION].map((r) => `${r}.json`));
 
 let tmpCount = 0;
 
@@ -189,10 +194,12 @@ export class RunFolder {
    * Writes one snapshot: attention/step-NNNNNN/<node>.<port>.f32 (raw
    * little-endian float32), .json (shape, kind, axes; `nonFinite`: how many
    * values are NaN or infinite) and .png (heat map of the first probe sample);
-   * the probes' explanation as explanation.f32, .json and .png.
+   * the probes' explanation as explanation.f32, .json and .png; a captioning
+   * model's captions as caption.json (the words), .f32 (each word's map,
+   * [samples, steps, rows, cols]) and .png (the first sample's maps, word by word).
    * Resolves with the folder.
    */
-  async writeAttention(step: number, maps: readonly SnapshotMap[], explanation?: ProbeExplanation): Promise<string> {
+  async writeAttention(step: number, maps: readonly SnapshotMap[], explanation?: ProbeExplanation, caption?: CaptionRecord): Promise<string> {
     const dir = path.join(this.file(RUN_FILES.attention), stepName(step));
     await mkdir(dir, { recursive: true });
     for (const m of maps) {
@@ -210,6 +217,17 @@ export class RunFolder {
       await writeFile(`${base}.json`, `${JSON.stringify({ ...header, dtype: 'float32', step }, null, 1)}\n`);
       await writeFile(`${base}.png`, encodePng(heatmap(data, [1, header.rows, header.cols], 'spatial')));
     }
+    if (caption) {
+      const { data, ...header } = caption;
+      const base = path.join(dir, CAPTION);
+      await writeFile(`${base}.f32`, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      await writeFile(`${base}.json`, `${JSON.stringify({ ...header, dtype: 'float32', step }, null, 1)}\n`);
+      const written = header.words[0]?.length ?? 0;
+      await writeFile(
+        `${base}.png`,
+        encodePng(heatmap(data.subarray(0, written * header.rows * header.cols), [1, written, header.rows, header.cols], 'matrix')),
+      );
+    }
     return dir;
   }
 
@@ -224,7 +242,7 @@ export class RunFolder {
     const dir = path.join(this.file(RUN_FILES.attention), stepName(step));
     let files: string[];
     try {
-      files = (await readdir(dir)).filter((f) => f.endsWith('.json') && f !== `${EXPLANATION}.json`).sort();
+      files = (await readdir(dir)).filter((f) => f.endsWith('.json') && !RECORDS.has(f)).sort();
     } catch {
       throw new RunFolderError(`the run has no attention snapshot at step ${step}`);
     }
@@ -242,7 +260,23 @@ export class RunFolder {
 
   /** The explanation stored with a snapshot; undefined when the probes computed none. */
   async readExplanation(step: number): Promise<ProbeExplanation | undefined> {
-    const base = path.join(this.file(RUN_FILES.attention), stepName(step), EXPLANATION);
+    return this.readRecord(step, EXPLANATION, 'explanation', probeExplanationSchema, (e) => e.rows * e.cols);
+  }
+
+  /** The captions stored with a snapshot; undefined when the model writes none. */
+  async readCaption(step: number): Promise<CaptionRecord | undefined> {
+    return this.readRecord(step, CAPTION, 'caption', captionRecordSchema, (c) => c.words.length * c.steps * c.rows * c.cols);
+  }
+
+  /** A record beside a snapshot's maps: its header (NAME.json) and its float32 values (NAME.f32), `size` of them. */
+  private async readRecord<T extends { data: Float32Array }>(
+    step: number,
+    name: string,
+    what: string,
+    schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+    size: (record: T) => number,
+  ): Promise<T | undefined> {
+    const base = path.join(this.file(RUN_FILES.attention), stepName(step), name);
     let text: string;
     try {
       text = await readFile(`${base}.json`, 'utf8');
@@ -252,9 +286,8 @@ export class RunFolder {
     const bytes = await readFile(`${base}.f32`).catch(() => Buffer.alloc(0));
     const data = new Float32Array(bytes.byteLength / 4);
     new Uint8Array(data.buffer).set(bytes);
-    const parsed = probeExplanationSchema.safeParse({ ...JSON.parse(text), data });
-    if (!parsed.success || data.length !== parsed.data.rows * parsed.data.cols)
-      throw new RunFolderError(`the explanation at step ${step} is truncated or damaged (${base}.json)`);
+    const parsed = schema.safeParse({ ...JSON.parse(text), data });
+    if (!parsed.success || data.length !== size(parsed.data)) throw new RunFolderError(`the ${what} at step ${step} is truncated or damaged (${base}.json)`);
     return parsed.data;
   }
 }

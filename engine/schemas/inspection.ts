@@ -3,6 +3,7 @@
 // sends it, the host passes it on, the renderer draws it.
 import { z } from 'zod';
 import { attentionMapSchema } from './train-events.js';
+import { captionRecordSchema } from './caption.js';
 
 /** The class-activation-map methods (engine/explain/gradcam.ts computes them all in one backward pass). */
 export const CAM_METHODS = ['gradcam', 'gradcam++', 'hirescam'] as const;
@@ -39,6 +40,8 @@ export const inspectionSchema = z.object({
   /** Class probabilities of each model output, [positions × classes] flattened. */
   outputs: z.array(z.object({ nodeId: z.string(), shape: z.array(z.number().int()), probs: z.instanceof(Float32Array) })),
   maps: z.array(attentionMapSchema),
+  /** A captioning model: the sample's greedy caption, each word with its map over the feature grid. */
+  caption: captionRecordSchema.optional(),
   /** Grad-CAM (every CAM method) and attention rollout of the sample (engine/explain/inspection.ts). */
   explanations: z
     .object({

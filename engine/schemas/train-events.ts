@@ -1,6 +1,7 @@
 // What a training run reports, as zod schemas: the trainer emits these, the
 // training process sends them over IPC, and the parent validates what it receives.
 import { z } from 'zod';
+import { captionRecordSchema } from './caption.js';
 
 const metrics = z.record(z.string(), z.number());
 
@@ -103,6 +104,8 @@ export const trainEventSchema = z.discriminatedUnion('type', [
     ms: z.number(),
     maps: z.array(attentionMapSchema),
     explanation: probeExplanationSchema.optional(),
+    /** A captioning model's probe samples: their greedy captions, each word with its map (engine/train/caption-record.ts). */
+    caption: captionRecordSchema.optional(),
   }),
   z.object({
     type: z.literal('checkpoint'),

@@ -1,12 +1,15 @@
 // Attention probes: a model sharing the trained layers whose outputs are the
 // flagged attention tensors, run on a fixed set of samples at a bounded rate;
 // and, when the training process plugs one in, an explanation of the first
-// probe sample at the same steps.
+// probe sample at the same steps; and for a captioning model, the probe samples'
+// greedy captions with each word's map (engine/train/caption-record.ts).
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tensor, TF } from '../blocks/contract.js';
 import type { AttentionOutput, CompiledGraph } from '../compile/compile.js';
 import type { GraphFile } from '../graph/types.js';
 import type { AttentionMap, ProbeExplanation } from '../schemas/train-events.js';
+import type { CaptionRecord } from '../schemas/caption.js';
+import { captionOutput, readCaption } from './caption-record.js';
 
 /** Explains one probe sample [1, ...] with the model's current weights. */
 export interface ProbeExplainer {
@@ -60,8 +63,16 @@ export interface ProbeOptions {
   maxElements: number;
 }
 
+/** What a captioning model's probes need to write words: the data's vocabulary and the probe samples' true captions. */
+export interface ProbeCaptioning {
+  classNames: readonly string[];
+  labels?: Int32Array;
+}
+
 export class AttentionProbe {
   private readonly model: tfjs.LayersModel | null;
+  /** The caption decoder's attention, when the model has one and the probes write captions; its words are the model's last output. */
+  private readonly caption: AttentionOutput | undefined;
   private readonly explained: Tensor | null;
   private lastStep = -Infinity;
   private lastTime = -Infinity;
@@ -79,8 +90,12 @@ export class AttentionProbe {
     private readonly opts: ProbeOptions,
     /** Explains the first probe sample at each probe. */
     private readonly explainer?: ProbeExplainer,
+    private readonly captioning?: ProbeCaptioning,
   ) {
-    this.model = outputs.length ? tf.model({ inputs: trained.inputs, outputs: outputs.map((a) => a.tensor) }) : null;
+    const caption = captioning && captionOutput(outputs);
+    this.caption = caption;
+    const tensors = [...outputs.map((a) => a.tensor), ...(caption ? [caption.words] : [])];
+    this.model = outputs.length ? tf.model({ inputs: trained.inputs, outputs: tensors }) : null;
     this.explained = explainer && samples.shape[0]! > 0 ? tf.slice(samples, 0, 1) : null;
   }
 
@@ -93,10 +108,10 @@ export class AttentionProbe {
     return this.active && step - this.lastStep >= this.opts.everyBatches && now - this.lastTime >= this.opts.minIntervalMs;
   }
 
-  async run(step: number): Promise<{ maps: AttentionMap[]; explanation?: ProbeExplanation; ms: number }> {
+  async run(step: number): Promise<{ maps: AttentionMap[]; explanation?: ProbeExplanation; caption?: CaptionRecord; ms: number }> {
     if (!this.active) return { maps: [], ms: 0 };
     const t0 = performance.now();
-    const maps = await this.attentionMaps();
+    const { maps, caption } = await this.attentionMaps();
     const explained = this.explained && (await this.explainer!.explain(this.explained));
     const explanation = explained ? { ...explained, sample: 0 } : undefined;
     const ms = performance.now() - t0;
@@ -105,11 +120,11 @@ export class AttentionProbe {
     this.totalMs += ms;
     this.explainMs += explanation?.ms ?? 0;
     this.runs++;
-    return { maps, ...(explanation && { explanation }), ms };
+    return { maps, ...(explanation && { explanation }), ...(caption && { caption }), ms };
   }
 
-  private async attentionMaps(): Promise<AttentionMap[]> {
-    if (!this.model) return [];
+  private async attentionMaps(): Promise<{ maps: AttentionMap[]; caption?: CaptionRecord }> {
+    if (!this.model) return { maps: [] };
     const out = this.model.predict(this.samples) as Tensor | Tensor[];
     const list = Array.isArray(out) ? out : [out];
     const maps: AttentionMap[] = [];
@@ -126,8 +141,13 @@ export class AttentionProbe {
         data: data === full ? full.slice() : Float32Array.from(data),
       });
     }
+    const at = this.caption && this.outputs.indexOf(this.caption);
+    const caption =
+      at !== undefined
+        ? await readCaption(this.caption!, list[this.outputs.length], list[at], this.captioning!.classNames, this.captioning!.labels)
+        : undefined;
     for (const t of list) t.dispose();
-    return maps;
+    return { maps, ...(caption && { caption }) };
   }
 
   dispose(): void {

@@ -141,13 +141,16 @@ export class Trainer {
     });
     const probeSource: Dataset = data.validation.size > 0 ? data.validation : data.train;
     const k = Math.min(this.config.probe.samples, probeSource.size);
-    const samples = probeSource.batch(
+    const { x: samples, labels } = probeSource.batch(
       tf,
       Array.from({ length: k }, (_, i) => i),
-    ).x;
+    );
     const { enabled, explain } = this.config.probe;
     const explainer = enabled && explain ? opts.explainer?.(tf, this.graph, compiled) : undefined;
-    this.probe = new AttentionProbe(tf, compiled.model, enabled ? compiled.attention : [], samples, this.config.probe, explainer);
+    this.probe = new AttentionProbe(tf, compiled.model, enabled ? compiled.attention : [], samples, this.config.probe, explainer, {
+      classNames: data.classNames,
+      labels,
+    });
   }
 
   get model(): tfjs.LayersModel {
@@ -349,10 +352,18 @@ export class Trainer {
 
   private async runProbe(): Promise<void> {
     this.probeRequested = false;
-    const { maps, explanation, ms } = await this.probe.run(this.state.step);
+    const { maps, explanation, caption, ms } = await this.probe.run(this.state.step);
     if (!maps.length && !explanation) return;
-    await this.opts.runDir?.writeAttention(this.state.step, maps, explanation);
-    this.emit({ type: 'attention', epoch: this.state.epoch, step: this.state.step, ms, maps, ...(explanation && { explanation }) });
+    await this.opts.runDir?.writeAttention(this.state.step, maps, explanation, caption);
+    this.emit({
+      type: 'attention',
+      epoch: this.state.epoch,
+      step: this.state.step,
+      ms,
+      maps,
+      ...(explanation && { explanation }),
+      ...(caption && { caption }),
+    });
   }
 
   /** Whether this epoch's validation result ends the run. */

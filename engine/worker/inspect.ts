@@ -16,6 +16,7 @@ import type { GraphFile } from '../graph/types.js';
 import { loadCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
 import type { AttentionMap } from '../schemas/train-events.js';
 import { downsample } from '../train/probes.js';
+import { captionOutput, readCaption } from '../train/caption-record.js';
 import { inspectExplanations } from '../explain/inspection.js';
 import { inputHint } from '../train/setup.js';
 import type { InspectCommandParsed, Inspection } from './protocol.js';
@@ -47,7 +48,11 @@ async function load(cmd: InspectCommandParsed): Promise<Loaded> {
     const { tf, backend } = await selectBackend({ backend: cmd.backend as BackendOption });
     const data = await prepareData(cmd.dataset, inputHint(graph));
     const compiled = compileGraph(tf, graph);
-    const probe = tf.model({ inputs: compiled.model.inputs, outputs: [...compiled.model.outputs, ...compiled.attention.map((a) => a.tensor)] });
+    const caption = captionOutput(compiled.attention);
+    const probe = tf.model({
+      inputs: compiled.model.inputs,
+      outputs: [...compiled.model.outputs, ...compiled.attention.map((a) => a.tensor), ...(caption ? [caption.words] : [])],
+    });
     loaded = { key, tf, backend, data, compiled, probe };
   }
   const dir = await resolveCheckpoint(cmd.checkpoint);
@@ -112,6 +117,9 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
       const small = downsample(full, t.shape, cmd.maxElements);
       maps.push({ nodeId: a.nodeId, port: a.port, kind: a.kind, axes: a.axes, shape: small.shape, fullShape: t.shape, data: Float32Array.from(small.data) });
     }
+    const decoder = captionOutput(compiled.attention);
+    const caption =
+      decoder && (await readCaption(decoder, list[n + compiled.attention.length], list[n + compiled.attention.indexOf(decoder)], data.classNames, labels));
     const input = await x.data();
     const explanations = cmd.explain && (await inspectExplanations(tf, cmd.graph as unknown as GraphFile, compiled, x, cmd.explain));
     return {
@@ -133,6 +141,7 @@ export async function inspectSample(cmd: InspectCommandParsed): Promise<Inspecti
         })),
       ),
       maps,
+      ...(caption && { caption }),
       ...(explanations && { explanations }),
       checkpoint: checkpoint!.dir,
       backend,

@@ -1,5 +1,6 @@
 // What the training and inspection e2e tests do on the page: open a template,
-// fill the training form, wait for a state, count the colours a canvas shows.
+// fill the training form, wait for a state, count the colours a canvas shows,
+// drop a file.
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { openFile, textIs } from './harness.js';
@@ -85,4 +86,20 @@ function countColours(sel: string): number {
 export async function selectOutput(page: Page, key: string): Promise<void> {
   await page.locator(`[data-testid="attention-source-1"] option[value="${key}"]`).waitFor({ state: 'attached', timeout: 60_000 });
   await page.getByTestId('attention-source-1').selectOption(key);
+}
+
+/** Drops a file onto an element as a person dragging it from their desktop would (dragover, then drop). */
+export async function dropFile(page: Page, testId: string, name: string, bytes: Buffer): Promise<void> {
+  const dataTransfer = await page.evaluateHandle(
+    ([fileName, base64]) => {
+      const g = globalThis as unknown as PageGlobals;
+      const dt = new g.DataTransfer();
+      dt.items.add(new g.File([Uint8Array.from(g.atob(base64), (c) => c.charCodeAt(0))], fileName, { type: 'image/png' }));
+      return dt;
+    },
+    [name, bytes.toString('base64')] as [string, string],
+  );
+  const target = page.getByTestId(testId);
+  await target.dispatchEvent('dragover', { dataTransfer });
+  await target.dispatchEvent('drop', { dataTransfer });
 }

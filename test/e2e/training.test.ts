@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 
 import type { Page } from 'playwright-core';
 import { browserModeSuite, copyTemplates, skipReason, withEditor } from './harness.js';
-import { assertDrawn, fillTrainingForm, openTemplate, type PageGlobals, selectOutput, text, waitForState } from './training-page.js';
+import { assertDrawn, dropFile, fillTrainingForm, openTemplate, type PageGlobals, selectOutput, text, waitForState } from './training-page.js';
 import { encodePng } from '../../engine/data/png.js';
 
 const skip = skipReason();
@@ -30,22 +30,6 @@ function strokeImage(): Buffer {
   const data = new Uint8Array(n * n * 3);
   for (let y = 12; y < 52; y++) for (let x = 28; x < 36; x++) data.fill(255, (y * n + x) * 3, (y * n + x + 1) * 3);
   return encodePng({ width: n, height: n, channels: 3, data });
-}
-
-/** Drops a file onto an element as a person dragging it from their desktop would (dragover, then drop). */
-async function dropFile(page: Page, testId: string, name: string, bytes: Buffer): Promise<void> {
-  const dataTransfer = await page.evaluateHandle(
-    ([fileName, base64]) => {
-      const g = globalThis as unknown as PageGlobals;
-      const dt = new g.DataTransfer();
-      dt.items.add(new g.File([Uint8Array.from(g.atob(base64), (c) => c.charCodeAt(0))], fileName, { type: 'image/png' }));
-      return dt;
-    },
-    [name, bytes.toString('base64')] as [string, string],
-  );
-  const target = page.getByTestId(testId);
-  await target.dispatchEvent('dragover', { dataTransfer });
-  await target.dispatchEvent('drop', { dataTransfer });
 }
 
 /** Node count through the store, and an attempt to add a block (refused while locked). */

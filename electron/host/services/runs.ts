@@ -48,8 +48,8 @@ export class RunService {
 
   async readSnapshot({ runId, step }: HostRequestParsed<'readSnapshot'>): Promise<RunSnapshot> {
     const run = this.run(runId);
-    const explanation = await run.readExplanation(step);
-    return { step, maps: await run.readSnapshot(step), ...(explanation && { explanation }) };
+    const [explanation, caption] = await Promise.all([run.readExplanation(step), run.readCaption(step)]);
+    return { step, maps: await run.readSnapshot(step), ...(explanation && { explanation }), ...(caption && { caption }) };
   }
 
   private run(runId: string): RunFolder {

@@ -54,7 +54,13 @@ export default defineBlock({
   inputs: [{ name: 'features', doc: 'The annotation grid [B, H, W, C] (a CNN feature map).', rank: 4 }],
   outputs: [
     { name: 'out', doc: 'Word probabilities per step [B, steps, vocab].', loss: 'sparseCategoricalCrossentropy' },
-    { name: 'attention', doc: 'α: each word’s weights over the grid [B, steps, H, W].', attention: 'matrix', axes: 'batch, word, row, column' },
+    {
+      name: 'attention',
+      doc: 'α: each word’s weights over the grid [B, steps, H, W].',
+      attention: 'matrix',
+      axes: 'batch, word, row, column',
+      wordsFrom: 'out',
+    },
   ],
   inferShape({ params: p, inputs }) {
     const [b, h, w, c] = expectRank(inputs.features, 'features', 4, 'a feature map [batch, height, width, channels]');

@@ -3,7 +3,7 @@
 // They follow the newest snapshot while a run trains, freeze while it is paused,
 // and a slider scrubs back through the snapshots of the run.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { AttentionMap, ProbeExplanation } from '../../../common/host-api/api.js';
+import type { AttentionMap, CaptionRecord, ProbeExplanation } from '../../../common/host-api/api.js';
 import { useEditor } from '../editor.js';
 import { observeSize } from '../resizeObserver.js';
 import { loadSnapshot, session, useSession, type Snapshot } from '../training/session.js';
@@ -14,8 +14,20 @@ import { tokenView } from './TokenHeads.js';
 import { documentView, sentencesOf } from './ShadedDocument.js';
 import { mapKey, range, sampleCount, sampleValues, viewOf, type MapView } from './maps.js';
 import { sharedScales, stretchWarning, type Range, type ScaleMode } from './scale.js';
-import { addPanel, attentionView, EXPLANATION_SOURCE, removePanel, tileAll, updatePanel, useAttentionView, type PanelState } from './view.js';
+import {
+  addPanel,
+  attentionView,
+  CAPTION_SOURCE,
+  EXPLANATION_SOURCE,
+  removePanel,
+  tileAll,
+  updatePanel,
+  useAttentionView,
+  type PanelSource,
+  type PanelState,
+} from './view.js';
 import { ExplanationBody } from './ExplanationPanel.js';
+import { CaptionFigure } from './CaptionFigure.js';
 import './attention.css';
 
 const KIND_LABEL = { spatial: 'spatial map', channel: 'channel weights', matrix: 'attention matrix', gate: 'gate values' } as const;
@@ -161,14 +173,21 @@ function MapFigure({
 
 const EXPLANATION_LABEL = { gradcam: 'Grad-CAM', hirescam: 'HiResCAM', rollout: 'rollout' } as const;
 
-/** The select's value for the explanation (no attention output's key is empty or starts with a space). */
+/** The select's values for the explanation and the captions (no attention output's key is empty or starts with a space). */
 const EXPLANATION_VALUE = ' explanation';
+const CAPTION_VALUE = ' caption';
+
+/** A panel's source as its select's value, and back. */
+const sourceValue = (s: PanelSource) => ('follow' in s ? '' : 'key' in s ? s.key : 'explanation' in s ? EXPLANATION_VALUE : CAPTION_VALUE);
+const sourceOf = (value: string): PanelSource =>
+  value === EXPLANATION_VALUE ? EXPLANATION_SOURCE : value === CAPTION_VALUE ? CAPTION_SOURCE : value ? { key: value } : { follow: 'selection' };
 
 function Panel({
   panel,
   maps,
   explanation,
   explained,
+  caption,
   options,
   scales,
   sample,
@@ -178,6 +197,8 @@ function Panel({
   panel: PanelState;
   maps: AttentionMap[];
   explanation?: ProbeExplanation;
+  /** A captioning model's probe captions at this step. */
+  caption?: CaptionRecord;
   /** The sample the explanation is of, under its map. */
   explained: ReturnType<typeof probeUnderlay>;
   options: FigureOptions;
@@ -191,6 +212,7 @@ function Panel({
   const selected = useEditor((s) => (s.selection.nodes.size === 1 ? [...s.selection.nodes][0] : null));
   const classNames = useSession((s) => s.started?.classNames);
   const explains = 'explanation' in panel.source;
+  const captions = 'caption' in panel.source;
   const shown =
     'follow' in panel.source
       ? selected
@@ -200,25 +222,25 @@ function Panel({
         ? maps.filter((m) => mapKey(m) === (panel.source as { key: string }).key)
         : [];
   const views = shown.map((m) => viewOf(m, sample));
-  const maxHeight = explains ? tileHeight(fit, [{ draw: 'tiles', kind: 'spatial', tiles: [] }]) : tileHeight(fit, views);
-  const value = 'follow' in panel.source ? '' : 'key' in panel.source ? panel.source.key : EXPLANATION_VALUE;
-  // Runs whose probes explain nothing (or older runs) keep the dock as it was.
-  if (explains && !explanation) return null;
+  const maxHeight = explains || captions ? tileHeight(fit, [{ draw: 'tiles', kind: 'spatial', tiles: [] }]) : tileHeight(fit, views);
+  // Runs whose probes explain nothing or write no captions (or older runs) keep the dock as it was.
+  if ((explains && !explanation) || (captions && !caption)) return null;
   return (
     <section className="attn-panel" data-testid={`attention-panel-${panel.id}`}>
       <header>
         <select
-          value={value}
+          value={sourceValue(panel.source)}
           aria-label="attention output"
           data-testid={`attention-source-${panel.id}`}
-          onChange={(e) =>
-            updatePanel(panel.id, {
-              source: e.target.value === EXPLANATION_VALUE ? EXPLANATION_SOURCE : e.target.value ? { key: e.target.value } : { follow: 'selection' },
-            })
-          }
+          onChange={(e) => updatePanel(panel.id, { source: sourceOf(e.target.value) })}
         >
           <option value="">Selected node</option>
           {explanation && <option value={EXPLANATION_VALUE}>Explanation ({EXPLANATION_LABEL[explanation.method]})</option>}
+          {caption && (
+            <option value={CAPTION_VALUE}>
+              Caption ({caption.nodeId} · {caption.port})
+            </option>
+          )}
           {maps.map((m) => (
             <option key={mapKey(m)} value={mapKey(m)}>
               {m.nodeId} · {m.port} ({m.kind})
@@ -253,7 +275,23 @@ function Panel({
       {explains && explanation && (
         <ExplanationBody e={explanation} classNames={classNames} underlay={explained.underlay} opts={options} maxHeight={maxHeight} />
       )}
-      {!explains && shown.length === 0 && (
+      {captions && caption && (
+        <CaptionFigure
+          c={caption}
+          sample={sample}
+          underlay={probes.underlay}
+          opts={options}
+          scale={options.scale}
+          maxHeight={maxHeight}
+          testId="attention-caption"
+          caption={
+            <>
+              <b>Caption</b> <span className="hint">· probe sample {sample}</span>
+            </>
+          }
+        />
+      )}
+      {!explains && !captions && shown.length === 0 && (
         <div className="empty">
           {'follow' in panel.source
             ? selected
@@ -331,6 +369,7 @@ export function AttentionPanels() {
   const sample = Math.min(v.sample, Math.max(0, samples - 1));
   const under = useMemo(() => probeUnderlay(probes, sample), [probes, sample]);
   const explanation = snap?.explanation;
+  const caption = snap?.caption;
   const explained = useMemo(() => probeUnderlay(probes, explanation?.sample ?? 0), [probes, explanation?.sample]);
   const options = useMemo(() => ({ colormap: v.colormap, opacity: v.opacity, scale: v.scale }), [v.colormap, v.opacity, v.scale]);
   const scales = useMemo(() => sharedScales(maps), [maps]);
@@ -437,10 +476,10 @@ export function AttentionPanels() {
             + Panel
           </button>
           <button
-            onClick={() => tileAll(maps.map(mapKey), !!explanation)}
+            onClick={() => tileAll(maps.map(mapKey), !!explanation, !!caption)}
             disabled={!maps.length && !explanation}
             data-testid="attention-tile-all"
-            title="One panel per attention output, and one for the explanation"
+            title="One panel per attention output, and one for the explanation and the captions"
           >
             Tile all
           </button>
@@ -457,6 +496,7 @@ export function AttentionPanels() {
               maps={maps}
               explanation={explanation}
               explained={explained}
+              caption={caption}
               options={options}
               scales={scales}
               sample={sample}

@@ -6,10 +6,11 @@ import { useStore } from 'zustand';
 import type { ColormapName } from './colormaps.js';
 import type { ScaleMode } from './scale.js';
 
-/** A panel shows the maps of the selected node, one attention output (`node.port`), or the probes' explanation. */
-export type PanelSource = { follow: 'selection' } | { key: string } | { explanation: true };
+/** A panel shows the maps of the selected node, one attention output (`node.port`), the probes' explanation, or a captioning model's captions. */
+export type PanelSource = { follow: 'selection' } | { key: string } | { explanation: true } | { caption: true };
 
 export const EXPLANATION_SOURCE = { explanation: true } as const;
+export const CAPTION_SOURCE = { caption: true } as const;
 
 export interface PanelState {
   id: number;
@@ -35,7 +36,7 @@ let nextId = 1;
 const panel = (source: PanelSource): PanelState => ({ id: nextId++, source, sort: 'index', topK: 8 });
 
 export const attentionView = createStore<AttentionViewState>()(() => ({
-  panels: [panel({ follow: 'selection' }), panel(EXPLANATION_SOURCE)],
+  panels: [panel({ follow: 'selection' }), panel(EXPLANATION_SOURCE), panel(CAPTION_SOURCE)],
   sample: 0,
   step: null,
   pinnedByPause: false,
@@ -60,7 +61,9 @@ export function updatePanel(id: number, patch: Partial<Omit<PanelState, 'id'>>):
   attentionView.setState((s) => ({ panels: s.panels.map((p) => (p.id === id ? { ...p, ...patch } : p)) }));
 }
 
-/** Panels for every attention output of a run (and its explanation), replacing the ones that follow nothing in particular. */
-export function tileAll(keys: string[], explanation = false): void {
-  attentionView.setState({ panels: [...(explanation ? [panel(EXPLANATION_SOURCE)] : []), ...keys.map((key) => panel({ key }))] });
+/** Panels for every attention output of a run (and its explanation and captions), replacing the ones that follow nothing in particular. */
+export function tileAll(keys: string[], explanation = false, caption = false): void {
+  attentionView.setState({
+    panels: [...(caption ? [panel(CAPTION_SOURCE)] : []), ...(explanation ? [panel(EXPLANATION_SOURCE)] : []), ...keys.map((key) => panel({ key }))],
+  });
 }

@@ -10,6 +10,7 @@ import { tokenView } from '../attention/TokenHeads.js';
 import { documentView } from '../attention/ShadedDocument.js';
 import { mapKey, range, viewOf } from '../attention/maps.js';
 import { useAttentionView } from '../attention/view.js';
+import { CaptionFigure } from '../attention/CaptionFigure.js';
 import { isLive, useSession } from './session.js';
 import { ChooseImageButton, readImageFile, useFileDrop } from './ImageDrop.js';
 import { ExplainMaps, type ExplainChoice } from './ExplainMaps.js';
@@ -83,6 +84,7 @@ export function InspectPanel() {
   const checkpoints = useSession((s) => s.checkpoints);
   const colormap = useAttentionView((s) => s.colormap);
   const opacity = useAttentionView((s) => s.opacity);
+  const scale = useAttentionView((s) => s.scale);
   const [index, setIndex] = useState(0);
   const [checkpoint, setCheckpoint] = useState('');
   const [result, setResult] = useState<Inspection | null>(null);
@@ -243,8 +245,16 @@ export function InspectPanel() {
             <DroppedImage r={result} url={droppedUrl} />
             <InputView r={result} />
             <div className="inspect-verdict" data-testid="inspect-verdict">
-              predicted <b>{result.classNames[predicted] ?? predicted}</b>
-              {label >= 0 && (
+              {result.caption ? (
+                <>
+                  caption <b>{result.caption.words[0].filter((w) => w !== '<end>').join(' ')}</b>
+                </>
+              ) : (
+                <>
+                  predicted <b>{result.classNames[predicted] ?? predicted}</b>
+                </>
+              )}
+              {label >= 0 && !result.caption && (
                 <>
                   {' '}
                   · true <b>{result.classNames[label] ?? label}</b>{' '}
@@ -256,6 +266,17 @@ export function InspectPanel() {
           </div>
           <div className="inspect-maps">
             {explainOn && <ExplainMaps r={result} opts={opts} choice={choice} onChoose={choose} />}
+            {result.caption && (
+              <CaptionFigure
+                c={result.caption}
+                sample={0}
+                underlay={result.input.shape.length === 3 ? { shape: result.input.shape, data: result.input.data } : undefined}
+                opts={opts}
+                scale={scale}
+                testId="inspect-caption"
+                caption={<b>Caption</b>}
+              />
+            )}
             {result.maps.length === 0 && <div className="empty">This graph has no attention outputs.</div>}
             {result.maps.map((m) => (
               <figure key={mapKey(m)} className="attn-map" data-testid={`inspect-map-${m.nodeId}-${m.port}`}>

@@ -4,7 +4,17 @@
 // read it without React.
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import type { AttentionMap, GraphFile, HostEvent, ProbeExplanation, RunDetail, RunState, TrainEvent, TrainingEvent } from '../../../common/host-api/api.js';
+import type {
+  AttentionMap,
+  CaptionRecord,
+  GraphFile,
+  HostEvent,
+  ProbeExplanation,
+  RunDetail,
+  RunState,
+  TrainEvent,
+  TrainingEvent,
+} from '../../../common/host-api/api.js';
 import { host } from '../host/host.js';
 import { formFromGraph, formFromRequest, setForm, type StartRequest } from './form.js';
 export type { StartRequest };
@@ -19,6 +29,8 @@ export interface Snapshot {
   maps?: AttentionMap[];
   /** The probes' explanation of the first probe sample, when they computed one. */
   explanation?: ProbeExplanation;
+  /** A captioning model's probe samples: their captions, each word with its map. */
+  caption?: CaptionRecord;
 }
 
 export interface LogLine {
@@ -173,7 +185,10 @@ function onTrainingEvent(runId: string, e: TrainingEvent): void {
       return;
     }
     case 'attention': {
-      const snaps = [...s.snapshots.filter((x) => x.step !== e.step), { step: e.step, epoch: e.epoch, maps: e.maps, explanation: e.explanation }];
+      const snaps = [
+        ...s.snapshots.filter((x) => x.step !== e.step),
+        { step: e.step, epoch: e.epoch, maps: e.maps, explanation: e.explanation, caption: e.caption },
+      ];
       session.setState({ snapshots: snaps.slice(-MAX_SNAPSHOTS) });
       return;
     }
@@ -307,7 +322,9 @@ export async function loadSnapshot(step: number): Promise<void> {
   try {
     const snap = await host.readSnapshot({ runId, step });
     if (session.getState().runId !== runId) return;
-    session.setState((s) => ({ snapshots: s.snapshots.map((x) => (x.step === step ? { ...x, maps: snap.maps, explanation: snap.explanation } : x)) }));
+    session.setState((s) => ({
+      snapshots: s.snapshots.map((x) => (x.step === step ? { ...x, maps: snap.maps, explanation: snap.explanation, caption: snap.caption } : x)),
+    }));
   } catch (err) {
     log('warn', `snapshot at step ${step}: ${(err as Error).message}`);
   }

@@ -1,0 +1,164 @@
+// The caption view's record: at each probe a captioning model's probe samples are
+// decoded greedily, and each word is stored with its attention over the feature
+// grid (attention/step-N/caption.*), as `attn train`'s training process sends it.
+// What it records must be the trained model's own greedy caption and attention,
+// and Inspect must answer the same record for a validation sample.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TrainingClient } from '../engine/worker/client.js';
+import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
+import { wordMap } from '../engine/schemas/caption.js';
+import { prepareData } from '../engine/data/index.js';
+import { previewData } from '../engine/data/preview.js';
+import { captionWords, DIGIT_CAPTION_CLASSES, END } from '../engine/data/captions.js';
+import { inputHint } from '../engine/train/setup.js';
+import { captionRecord } from '../engine/train/caption-record.js';
+import { loadTrainedModel } from '../engine/worker/run-model.js';
+import { selectBackend } from '../engine/backends/select.js';
+import type { Tensor } from '../engine/blocks/contract.js';
+import { inspectSample } from '../engine/worker/inspect.js';
+import { inspectCommandSchema } from '../engine/worker/protocol.js';
+import { RunFolder } from '../engine/runs/index.js';
+import { loadTemplate } from './helpers/graphs.js';
+import { relativeGap } from './helpers/numeric.js';
+
+const SAMPLES = 3;
+const dataset = { name: 'digit-captions', limit: 160 } as const;
+const attentionEvents = (events: TrainEvent[]) => events.filter((e): e is TrainEventOf<'attention'> => e.type === 'attention');
+
+test('the probes record each probe sample’s greedy caption with one map per word over the grid (summing to 1), store it in the run folder, and Inspect answers the same', async () => {
+  const graph = loadTemplate('sat-digit-captions.attn.json');
+  const dir = mkdtempSync(path.join(tmpdir(), 'attn-caption-probe-'));
+  const client = TrainingClient.start({
+    graph,
+    dataset,
+    config: { epochs: 1, batchSize: 16, probe: { samples: SAMPLES, everyBatches: 3, minIntervalMs: 0 } },
+    backend: 'wasm',
+    out: { dir },
+  });
+  const events: TrainEvent[] = [];
+  client.on('event', (e) => events.push(e));
+  try {
+    await client.done;
+  } finally {
+    client.kill('SIGKILL');
+  }
+  const probes = attentionEvents(events);
+  assert.ok(probes.length >= 2, `probes at steps ${probes.map((p) => p.step)}`);
+
+  const { tf } = await selectBackend({ backend: 'wasm' });
+  const { compiled } = await loadTrainedModel(tf, graph, dir);
+  const data = await prepareData(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')).dataset, inputHint(graph));
+  const { x, labels } = data.validation.batch(tf, [0, 1, 2]);
+  try {
+    // The decoder's grid: [B, steps, rows, cols].
+    const decoder = compiled.attention.find((a) => a.nodeId === 'decoder')!;
+    const [, steps, rows, cols] = decoder.shape as number[];
+    const truth = Array.from({ length: SAMPLES }, (_, s) => captionWords(labels.subarray(s * steps, (s + 1) * steps), data.classNames));
+    const folder = RunFolder.open(dir);
+    for (const p of probes) {
+      const c = p.caption!;
+      assert.ok(c, `the probe at step ${p.step} sent a caption`);
+      assert.deepEqual([c.nodeId, c.port, c.steps, c.rows, c.cols], ['decoder', 'attention', steps, rows, cols]);
+      assert.equal(c.words.length, SAMPLES);
+      assert.equal(c.data.length, SAMPLES * steps * rows * cols);
+      for (const words of c.words) {
+        assert.ok(words.length >= 1 && words.length <= steps, `${words.length} words`);
+        assert.ok(
+          words.every((w) => DIGIT_CAPTION_CLASSES.includes(w)),
+          words.join(' '),
+        );
+        assert.ok(!words.slice(0, -1).includes(END), `nothing after <end>: ${words.join(' ')}`);
+      }
+      for (let s = 0; s < SAMPLES; s++)
+        for (let t = 0; t < steps; t++) {
+          const m = wordMap(c, s, t);
+          const sum = m.reduce((a, b) => a + b, 0);
+          assert.ok(Math.abs(sum - 1) < 1e-4 && m.every((v) => v >= 0), `sample ${s}, word ${t}: weights sum to ${sum}`);
+        }
+      assert.deepEqual(c.truth, truth, 'the probe samples’ true captions');
+      // Stored with the snapshot as sent; the maps beside it stay the attention outputs alone.
+      assert.deepEqual(await folder.readCaption(p.step), c);
+      assert.deepEqual(
+        (await folder.readSnapshot(p.step)).map((m) => `${m.nodeId}.${m.port}`),
+        ['decoder.attention'],
+      );
+    }
+
+    // The last probe ran on the final weights: its words are their greedy caption and its maps their attention.
+    const last = probes[probes.length - 1].caption!;
+    const both = tf.model({ inputs: compiled.model.inputs, outputs: [compiled.model.outputs[0], decoder.tensor] });
+    const [probs, attention] = both.predict(x) as Tensor[];
+    const direct = captionRecord(
+      { nodeId: 'decoder', port: 'attention' },
+      { data: (await probs.data()) as Float32Array, shape: probs.shape },
+      { data: (await attention.data()) as Float32Array, shape: attention.shape },
+      data.classNames,
+    );
+    tf.dispose([probs, attention]);
+    assert.deepEqual(last.words, direct.words);
+    const gap = relativeGap(direct.data, last.data);
+    assert.ok(gap < 1e-4, `the probe's maps differ from the model's own attention by ${gap} of the peak`);
+
+    // Inspect answers the same record for one validation sample.
+    const r = await inspectSample(inspectCommandSchema.parse({ type: 'inspect', graph, dataset, checkpoint: dir, index: 1, backend: 'wasm' }));
+    assert.ok(r.caption, 'Inspect sends the caption');
+    assert.deepEqual(r.caption.words, [last.words[1]]);
+    assert.deepEqual(r.caption.truth, [truth[1]]);
+    assert.ok(relativeGap(r.caption.data, wordMaps(last, 1)) < 1e-4, 'Inspect’s maps are the probe’s');
+  } finally {
+    x.dispose();
+    compiled.model.dispose();
+  }
+
+  // A damaged record is refused with its file named.
+  const step = probes[0].step;
+  const stored = path.join(dir, 'attention', `step-${String(step).padStart(6, '0')}`, 'caption.f32');
+  writeFileSync(stored, Buffer.alloc(8));
+  await assert.rejects(RunFolder.open(dir).readCaption(step), /the caption at step \d+ is truncated or damaged \(.*caption\.json\)/);
+});
+
+/** Sample s's maps, every step. */
+const wordMaps = (c: Parameters<typeof wordMap>[0], s: number) => {
+  const size = c.steps * c.rows * c.cols;
+  return c.data.subarray(s * size, (s + 1) * size);
+};
+
+test('a caption stops at <end>, names each word by the data’s classes, and refuses outputs of different lengths', () => {
+  const classes = ['<pad>', '<start>', '<end>', 'one', 'two'];
+  const steps = 3;
+  // Sample 0 writes "two one <end>"; sample 1 never writes <end>.
+  const probs = new Float32Array(2 * steps * classes.length);
+  [
+    [4, 3, 2],
+    [3, 3, 4],
+  ].forEach((ids, s) => ids.forEach((id, t) => (probs[(s * steps + t) * classes.length + id] = 1)));
+  const attention = { data: new Float32Array(2 * steps * 2).fill(0.5), shape: [2, steps, 1, 2] };
+  const c = captionRecord({ nodeId: 'd', port: 'attention' }, { data: probs, shape: [2, steps, classes.length] }, attention, classes, [4, 2, -1, 3, 4, 2]);
+  assert.deepEqual(c.words, [
+    ['two', 'one', '<end>'],
+    ['one', 'one', 'two'],
+  ]);
+  assert.deepEqual(c.truth, [['two'], ['one', 'two']]);
+  assert.deepEqual([c.steps, c.rows, c.cols], [steps, 1, 2]);
+  assert.throws(
+    () => captionRecord({ nodeId: 'd', port: 'attention' }, { data: probs, shape: [2, steps - 1, classes.length] }, attention, classes),
+    /d\.attention: a caption needs word probabilities \[B, T, V\] and attention \[B, T, H, W\] of the same B and T/,
+  );
+});
+
+test('the preview shows the canvases the trainer probes (digit-captions keeps its own split), so the dock draws each caption over its own canvas', async () => {
+  const { tf } = await selectBackend({ backend: 'wasm' });
+  const data = await prepareData(dataset);
+  const preview = await previewData(dataset);
+  assert.equal(preview.validationSamples, data.validation.size);
+  for (let i = 0; i < SAMPLES; i++) {
+    const { x, labels } = data.validation.batch(tf, [i]);
+    assert.deepEqual(preview.probes[i].x, await x.data(), `probe canvas ${i}`);
+    assert.deepEqual(preview.probes[i].label, [...labels]);
+    x.dispose();
+  }
+});
