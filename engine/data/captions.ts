@@ -242,6 +242,9 @@ export interface CaptionScores {
   samples: number;
   /** Samples whose greedy caption (up to <end>) is exactly the true one. */
   exact: number;
+  /** The other samples by kind of error: a wrong number of words, or the right number with some of them wrong. */
+  wrongLength: number;
+  wrongWords: number;
   /** True words (digits) whose step's attention peak lies inside that digit's box. */
   words: number;
   inBox: number;
@@ -260,7 +263,7 @@ export function scoreCaptions(
   shape: { steps: number; vocab: number; gridHeight: number; gridWidth: number; height: number; width: number },
 ): CaptionScores {
   const { steps, vocab, gridHeight: gh, gridWidth: gw, height, width } = shape;
-  const scores: CaptionScores = { samples: boxes.length, exact: 0, words: 0, inBox: 0 };
+  const scores: CaptionScores = { samples: boxes.length, exact: 0, wrongLength: 0, wrongWords: 0, words: 0, inBox: 0 };
   const cells = gh * gw;
   const argmax = (a: Float32Array, from: number, n: number) => {
     let best = 0;
@@ -271,7 +274,9 @@ export function scoreCaptions(
     const predicted = Array.from({ length: steps }, (_, t) => argmax(probs, (s * steps + t) * vocab, vocab));
     const truth = labels.subarray(s * steps, (s + 1) * steps);
     const [want, got] = [captionWords(truth, DIGIT_CAPTION_CLASSES), captionWords(predicted, DIGIT_CAPTION_CLASSES)];
-    if (want.join(' ') === got.join(' ') && predicted.includes(END_ID)) scores.exact++;
+    if (want.length !== got.length || !predicted.includes(END_ID)) scores.wrongLength++;
+    else if (want.join(' ') !== got.join(' ')) scores.wrongWords++;
+    else scores.exact++;
     boxes[s].forEach(([x0, y0, x1, y1], t) => {
       const peak = argmax(attention, (s * steps + t) * cells, cells);
       const [y, x] = [((Math.floor(peak / gw) + 0.5) * height) / gh, (((peak % gw) + 0.5) * width) / gw];
