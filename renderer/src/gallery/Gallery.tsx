@@ -12,20 +12,21 @@ import { openGraphText } from '../store/load.js';
 import { useParamCounts } from '../params/useParamCounts.js';
 import { summarize } from '../store/summary.js';
 import { countText } from '../ui-format.js';
-import { closeGallery, useGallery } from './galleryState.js';
+import { closeGallery, gallery } from './galleryState.js';
 import { previewOf } from './preview.js';
 import { laidOut } from '../canvas/autoLayout.js';
 import { frameInputEndOnNextLoad } from '../canvas/framing.js';
 import './gallery.css';
 
-export function TemplateGallery() {
-  const open = useGallery((s) => s.open);
-  return open ? <GalleryDialog /> : null;
+/** The gallery, when it is open in `win` (the main window's, or the detached dock's). */
+export function TemplateGallery({ win = window }: { win?: Window }) {
+  const open = gallery.useOpenIn(win);
+  return open ? <GalleryDialog win={win} /> : null;
 }
 
 type Entry = TemplateInfo & { load?: GraphLoad; error?: string };
 
-function GalleryDialog() {
+function GalleryDialog({ win }: { win: Window }) {
   const [entries, setEntries] = useState<Entry[] | null>(null);
   const [failure, setFailure] = useState<string | null>(host ? null : `Templates are not available: ${noHostReason ?? 'no host'}`);
   useEffect(() => {
@@ -55,9 +56,9 @@ function GalleryDialog() {
   }, []);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && closeGallery();
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
+    win.addEventListener('keydown', onKey);
+    return () => win.removeEventListener('keydown', onKey);
+  }, [win]);
 
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && closeGallery()}>
