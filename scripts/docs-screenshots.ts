@@ -52,7 +52,12 @@ async function attentionDock(browser: Browser, url: string, dir: string): Promis
   await page.getByTestId('attention-source-2').selectOption(' explanation');
   await page.locator('[data-testid="attention-map-cbam-spatialMap"] canvas').waitFor();
   await page.waitForTimeout(500);
-  console.log(`attention dock at step ${await page.getByTestId('attention-step-label').textContent().catch(() => '?')}`);
+  console.log(
+    `attention dock at step ${await page
+      .getByTestId('attention-step-label')
+      .textContent()
+      .catch(() => '?')}`,
+  );
   await page.getByTestId('attention-panels').screenshot({ path: path.join(dir, 'attention-dock-training.png') });
 }
 

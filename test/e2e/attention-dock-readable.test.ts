@@ -43,7 +43,15 @@ async function writeRun(runsDir: string): Promise<void> {
       data: Float32Array.from({ length: CHANNELS }, (_, i) => 0.3 + i / 12),
     },
   ]);
-  await run.writeJson(RUN_FILES.summary, { runId: RUN, name: 'cbam-light', state: 'done', startedAt: new Date().toISOString(), dataset: 'mnist', epochs: 1, finalMetrics: {} });
+  await run.writeJson(RUN_FILES.summary, {
+    runId: RUN,
+    name: 'cbam-light',
+    state: 'done',
+    startedAt: new Date().toISOString(),
+    dataset: 'mnist',
+    epochs: 1,
+    finalMetrics: {},
+  });
 }
 
 interface Dom {

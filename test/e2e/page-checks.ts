@@ -27,7 +27,10 @@ interface Dom {
 interface PageCanvas {
   width: number;
   height: number;
-  getContext(kind: '2d', opts?: { willReadFrequently: boolean }): {
+  getContext(
+    kind: '2d',
+    opts?: { willReadFrequently: boolean },
+  ): {
     font: string;
     clearRect(x: number, y: number, w: number, h: number): void;
     fillText(t: string, x: number, y: number): void;
@@ -76,7 +79,8 @@ export function missingGlyphs(page: Page, selector: string): Promise<string[]> {
     for (const el of Array.from(g.document.querySelectorAll(selector))) {
       const font = g.getComputedStyle(el).font;
       const tofu = drawn(font, '\uE000');
-      for (const ch of new Set(el.textContent ?? '')) if (ch.trim() && drawn(font, ch) === tofu) missing.add(`${ch} (U+${ch.codePointAt(0)!.toString(16).toUpperCase()})`);
+      for (const ch of new Set(el.textContent ?? ''))
+        if (ch.trim() && drawn(font, ch) === tofu) missing.add(`${ch} (U+${ch.codePointAt(0)!.toString(16).toUpperCase()})`);
     }
     return [...missing];
   }, selector);
@@ -87,7 +91,13 @@ export function missingGlyphs(page: Page, selector: string): Promise<string[]> {
  * (CSS rgb()), per column range: each range is one label, and its darkest
  * (or lightest) stroke is what the eye reads.
  */
-export function bestContrasts(page: Page, canvasSelector: string, band: { y0: number; y1: number }, columns: [number, number][], background: string): Promise<number[]> {
+export function bestContrasts(
+  page: Page,
+  canvasSelector: string,
+  band: { y0: number; y1: number },
+  columns: [number, number][],
+  background: string,
+): Promise<number[]> {
   return page
     .evaluate(
       ([sel, y0, y1, cols]) => {

@@ -3,14 +3,15 @@
 // look shows must read. No input label touches its shape; the toast covers no
 // button; every button's characters exist in the fonts; the summary counts
 // BatchNorm's moving statistics as non-trainable, as the gallery and the
-// trainer do; the minimap covers no node; a file opens at a readable zoom.
+// trainer do; the minimap covers no node, even over a short canvas; a file
+// opens at a readable zoom.
 // With ATTN_SCREENSHOTS=DIR it saves DIR/resnet50-opened.png (docs/).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserModeSuite, copyTemplates, openFile, ROOT, skipReason, textIs, withEditor } from './harness.js';
+import { browserModeSuite, copyTemplates, openFile, ROOT, skipReason, textIs, withEditor, zoomIs } from './harness.js';
 import { boxes, missingGlyphs, overlapsBetween } from './page-checks.js';
 
 const skip = skipReason();
@@ -50,7 +51,9 @@ function portGaps(page: Page): Promise<[number, string][]> {
 }
 
 const zoomOf = (page: Page) =>
-  page.evaluate(() => Number(/scale\(([\d.]+)\)/.exec((globalThis as unknown as PortDom).document.querySelector('.react-flow__viewport')!.style.transform)![1]));
+  page.evaluate(() =>
+    Number(/scale\(([\d.]+)\)/.exec((globalThis as unknown as PortDom).document.querySelector('.react-flow__viewport')!.style.transform)![1]),
+  );
 
 describe('the first look at a big template and a file (browser mode, headless Chromium, 1600×1000 light)', { skip, timeout: 300_000 }, () => {
   const env = browserModeSuite((workspace) => copyTemplates(workspace, [FILE]));
@@ -87,6 +90,25 @@ describe('the first look at a big template and a file (browser mode, headless Ch
           await mkdir(dir, { recursive: true });
           await page.screenshot({ path: path.join(dir, 'resnet50-opened.png') });
         }
+        assert.deepEqual(errors, []);
+      },
+      SIZE,
+    );
+  });
+
+  test('with the dock open (a short canvas), a template opens at its input end with no node under the minimap', async () => {
+    await withEditor(
+      env,
+      async ({ page, errors }) => {
+        await page.getByTestId('dock-tab-training').click();
+        await page.getByTestId('training-dock').waitFor();
+        await page.getByTestId('new-from-template').click();
+        await page.getByTestId('template-open-mnist-cnn').click();
+        await page.getByTestId('node-conv1').waitFor();
+        await page.waitForFunction(zoomIs, 1.1);
+        const nodes = await boxes(page, '.react-flow__node');
+        assert.ok(nodes.length >= 3, `${nodes.length} nodes in view`);
+        assert.deepEqual(overlapsBetween(await boxes(page, '.react-flow__minimap'), nodes), []);
         assert.deepEqual(errors, []);
       },
       SIZE,
