@@ -42,7 +42,7 @@ async function resnet50Opened(browser: Browser, url: string, dir: string): Promi
 async function attentionDock(browser: Browser, url: string, dir: string): Promise<void> {
   const page = await newPage(browser, url);
   await openFile(page, CBAM, 'node-image');
-  await fillTrainingForm(page, { dataset: 'mnist', limit: 4096, epochs: 2, batchSize: 32 });
+  await fillTrainingForm(page, { dataset: 'mnist', limit: 2048, epochs: 2, batchSize: 32 });
   await page.getByTestId('train-start').click();
   await waitForState(page, 'done', 600_000);
   await page.getByTestId('cmd-view.fit').click();

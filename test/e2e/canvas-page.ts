@@ -21,6 +21,7 @@ const allNodesDrawn = () => {
  * input end. Waits until every node is drawn and the fit's 200 ms animation has ended.
  */
 export async function fitWhole(page: Page): Promise<void> {
+  await page.locator('[data-testid^="node-"][data-type]').first().waitFor(); // the graph has loaded
   await page.waitForTimeout(150); // the opening's own framing (60 ms after the load) comes first
   if (await page.evaluate(allNodesDrawn)) return; // it opened fitted whole
   await page.getByTestId('cmd-view.fit').click();

@@ -31,7 +31,7 @@ async function dragBetween(page: Page, fromTestId: string, toTestId: string, whi
   await page.mouse.up();
 }
 
-describe('editor end to end (browser mode, headless Chromium)', { skip, timeout: 180_000 }, () => {
+describe('editor end to end (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
     await copyTemplates(workspace, [TEMPLATE]);
   });
