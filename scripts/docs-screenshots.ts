@@ -48,9 +48,11 @@ async function attentionDock(browser: Browser, url: string, dir: string): Promis
   await page.getByTestId('cmd-view.fit').click();
   await page.getByTestId('node-cbam').locator('.block-node__title').click();
   await page.getByTestId('dock-tab-attention').click();
+  await page.locator('[data-testid="attention-map-cbam-spatialMap"] canvas').first().waitFor();
+  // A second panel on the probe's explanation (the last panel added).
   await page.getByTestId('attention-add-panel').click();
-  await page.getByTestId('attention-source-2').selectOption(' explanation');
-  await page.locator('[data-testid="attention-map-cbam-spatialMap"] canvas').waitFor();
+  await page.locator('[data-testid^="attention-source-"]').last().selectOption(' explanation');
+  await page.locator('[data-testid^="attention-panel-"]').last().locator('canvas').first().waitFor();
   await page.waitForTimeout(500);
   console.log(
     `attention dock at step ${await page
