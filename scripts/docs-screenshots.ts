@@ -3,8 +3,8 @@
 //   resnet50-opened.png: ResNet-50 as it opens from the gallery, once the
 //     summary has counted it;
 //   attention-dock-training.png: the Attention tab after a short CBAM run on
-//     MNIST, the "Selected node" panel on the cbam node and a second panel on
-//     the probe's explanation.
+//     MNIST, the "Selected node" panel on the cbam node and the panel on the
+//     probe's explanation.
 // Build first (npx tsc -p tsconfig.json, and vite build), then:
 //   node dist/scripts/docs-screenshots.js [DIR]   (DIR defaults to docs/)
 import path from 'node:path';
@@ -48,10 +48,8 @@ async function attentionDock(browser: Browser, url: string, dir: string): Promis
   await page.getByTestId('cmd-view.fit').click();
   await page.getByTestId('node-cbam').locator('.block-node__title').click();
   await page.getByTestId('dock-tab-attention').click();
+  // The second panel, on the probe's explanation, is there by default.
   await page.locator('[data-testid="attention-map-cbam-spatialMap"] canvas').first().waitFor();
-  // A second panel on the probe's explanation (the last panel added).
-  await page.getByTestId('attention-add-panel').click();
-  await page.locator('[data-testid^="attention-source-"]').last().selectOption(' explanation');
   await page.locator('[data-testid^="attention-panel-"]').last().locator('canvas').first().waitFor();
   await page.waitForTimeout(500);
   console.log(

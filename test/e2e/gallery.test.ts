@@ -99,6 +99,9 @@ describe('template gallery and composites end to end (browser mode, headless Chr
       await page.getByTestId('open-composite-group1_1').click();
       await page.getByTestId('breadcrumb').waitFor();
       await page.getByTestId('node-conv2').waitFor();
+      // Opened at its input end (too wide to read whole): Fit shows it all.
+      await page.getByTestId('cmd-view.fit').click();
+      await page.getByTestId('node-out').waitFor();
       assert.deepEqual(await nodeIds(page), ['conv2', 'in', 'out', 'pool2']);
       assert.equal(await page.getByTestId('shape-conv2-out').textContent(), '[?, 14, 14, 32]');
       await page.getByTestId('palette-item-io.compositeInput').waitFor();
