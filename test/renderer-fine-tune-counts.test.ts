@@ -10,12 +10,12 @@ import { applyFineTuning } from '../engine/train/fine-tune.js';
 import { isFrozen } from '../engine/graph/fine-tune-patterns.js';
 import { registry } from '../engine/blocks/registry.js';
 import { paramApplies } from '../engine/blocks/contract.js';
-import { countBlockParams, countParts, type ParamCounts } from '../renderer/src/params/count.js';
+import { countBlockWeights, countParts, type ParamCounts, type WeightCounts } from '../renderer/src/params/count.js';
 import { summarize } from '../renderer/src/store/summary.js';
 import { loadTemplate } from './helpers/graphs.js';
 import { tfReady } from './helpers/tf.js';
 
-test('summary: trainable / frozen / all for a frozen backbone equal the trainerâ€™s split', async () => {
+test('summary: trainable / frozen / non-trainable / all for a frozen backbone equal the trainerâ€™s split', async () => {
   const tf = await tfReady;
   const graph = loadTemplate('se-resnet20-mnist.attn.json');
   const analysis = analyzeGraph(graph);
@@ -28,23 +28,36 @@ test('summary: trainable / frozen / all for a frozen backbone equal the trainerâ
     keys.join(' '),
   );
 
-  const sizes = new Map<string, number>();
-  const counts: ParamCounts = (id, only) =>
-    parts.get(id)?.reduce((sum, p) => {
-      if (!sizes.has(p.key)) sizes.set(p.key, countBlockParams(tf, registry.get(p.type)!, p));
-      return sum + (!only || only(p.node) ? sizes.get(p.key)! : 0);
-    }, 0);
+  const sizes = new Map<string, { all: number; trainable: number }>();
+  const counter =
+    (which: 'all' | 'trainable'): ParamCounts =>
+    (id, only) =>
+      parts.get(id)?.reduce((sum, p) => {
+        if (!sizes.has(p.key)) sizes.set(p.key, countBlockWeights(tf, registry.get(p.type)!, p));
+        return sum + (!only || only(p.node) ? sizes.get(p.key)![which] : 0);
+      }, 0);
+  const counts: WeightCounts = { all: counter('all'), trainable: counter('trainable') };
   const fine = { freeze: ['conv', 'bn', 'stage'], frozenBatchNorm: 'inference' as const, lrMultipliers: { stage3: 0.1, gap: 0 } };
   const summary = summarize(graph, analysis, counts, (key) => isFrozen(key, fine));
+  const plain = summarize(graph, analysis, counts);
   const compiled = compileGraph(tf, graph);
   try {
+    // Nothing frozen: the compiler's trainable count; BatchNorm's moving statistics are the rest.
+    assert.equal(plain.frozenParams, 0);
+    assert.equal(plain.trainableParams, compiled.trainableParams);
+    assert.equal(plain.nonTrainableParams, compiled.params - compiled.trainableParams);
+    assert.ok(plain.nonTrainableParams > 0, 'the BatchNorms have moving statistics');
+
     const { summary: trainer } = applyFineTuning(compiled, fine);
     assert.equal(summary.totalParams, compiled.params);
-    assert.equal(summary.frozenParams, trainer.frozen.params);
-    assert.equal(summary.totalParams - summary.frozenParams, trainer.trainable.params);
-    assert.equal(summary.totalParams - summary.frozenParams, 64 * 10 + 10, 'only the head trains');
+    assert.equal(summary.trainableParams, trainer.trainable.params);
+    // The trainer counts every weight that does not train as frozen, the statistics among them.
+    assert.equal(summary.frozenParams + summary.nonTrainableParams, trainer.frozen.params);
+    assert.equal(summary.nonTrainableParams, plain.nonTrainableParams);
+    assert.equal(summary.trainableParams, 64 * 10 + 10, 'only the head trains');
     const row = (id: string) => summary.rows.find((r) => r.id === id)!;
-    assert.equal(row('stage2').frozen, row('stage2').params);
+    // All of stage2 is frozen but its BatchNorms' moving statistics, which never train.
+    assert.equal(row('stage2').frozen! + row('stage2').nonTrainable!, row('stage2').params);
     assert.equal(row('head').frozen, 0);
   } finally {
     compiled.model.dispose();
@@ -53,6 +66,7 @@ test('summary: trainable / frozen / all for a frozen backbone equal the trainerâ
   const partial = summarize(graph, analysis, counts, (key) => isFrozen(key, { freeze: ['stage1/rest/conv1'], lrMultipliers: {} }));
   const stage1 = partial.rows.find((r) => r.id === 'stage1')!;
   assert.equal(stage1.frozen, 2 * 3 * 3 * 16 * 16);
+  assert.equal(partial.trainableParams, plain.trainableParams - 2 * 3 * 3 * 16 * 16);
 });
 
 test('Input: the inspector shows only the parameters of the chosen kind', () => {

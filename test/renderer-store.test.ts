@@ -290,7 +290,7 @@ test('summary: output shapes per node in data-flow order, totals over counted no
   const { store, x, d, y } = smallModel();
   const s = store.getState();
   const counts: Record<string, number> = { [x]: 0, [d]: 20 * 64 + 64, [y]: 0 };
-  const sum = summarize(s.graph, s.analysis, (id) => counts[id]);
+  const sum = summarize(s.graph, s.analysis, { all: (id) => counts[id], trainable: (id) => counts[id] });
   assert.deepEqual(
     sum.rows.map((r) => r.id),
     [x, d, y],
@@ -298,7 +298,8 @@ test('summary: output shapes per node in data-flow order, totals over counted no
   assert.deepEqual(sum.rows[1].outputs, [{ port: 'out', shape: [null, 64], attention: undefined }]);
   assert.equal(sum.totalParams, 1344);
   assert.equal(sum.uncounted, 0);
-  const partial = summarize(s.graph, s.analysis, (id) => (id === d ? undefined : 0));
+  const unknown = (id: string) => (id === d ? undefined : 0);
+  const partial = summarize(s.graph, s.analysis, { all: unknown, trainable: unknown });
   assert.equal(partial.uncounted, 1);
 });
 

@@ -12,33 +12,15 @@ import { RecoveryBanner, StatusBar, Toasts, TopBar } from './panels/Chrome.js';
 import { editor, useUi } from './editor.js';
 import { runCommand } from './commands.js';
 import { listenForShortcuts } from './shortcutKeys.js';
-import { typing } from './typing.js';
 import { followInput } from './inputWindow.js';
 import { startAutosave } from './files.js';
 import { host } from './host/host.js';
-import { fragmentText, parseFragment } from './store/clipboard.js';
-import { canvasApi } from './canvas/canvasApi.js';
+import { listenForClipboard } from './clipboardEvents.js';
 import { GraphLockBanner, TrainingDock, useDock } from './training/TrainingDock.js';
 
 /** Keys, clipboard, menu commands, the unsaved-work prompt and autosave. */
 function useGlobalWiring() {
   useEffect(() => {
-    const onCopy = (e: ClipboardEvent) => {
-      if (typing(e.target)) return;
-      const s = editor.getState();
-      const fragment = e.type === 'cut' ? s.cut() : s.copy();
-      if (!fragment) return;
-      e.clipboardData?.setData('text/plain', fragmentText(fragment));
-      e.preventDefault();
-    };
-    const onPaste = (e: ClipboardEvent) => {
-      if (typing(e.target)) return;
-      const fragment = parseFragment(e.clipboardData?.getData('text/plain') ?? '') ?? editor.getState().clipboard ?? undefined;
-      if (!fragment) return;
-      e.preventDefault();
-      const at = canvasApi.current?.pointerOverCanvas();
-      editor.getState().paste(fragment, at ? canvasApi.current!.toFlow(at) : undefined);
-    };
     const onBeforeUnload = (e: BeforeUnloadEvent) => {
       if (!editor.getState().isDirty()) return;
       e.preventDefault();
@@ -46,9 +28,7 @@ function useGlobalWiring() {
     };
     const stopKeys = listenForShortcuts(window);
     const stopFollowing = followInput(window);
-    document.addEventListener('copy', onCopy);
-    document.addEventListener('cut', onCopy);
-    document.addEventListener('paste', onPaste);
+    const stopClipboard = listenForClipboard(window);
     window.addEventListener('beforeunload', onBeforeUnload);
     const stopAutosave = startAutosave();
     const stopMenu = host?.onEvent((ev) => {
@@ -57,9 +37,7 @@ function useGlobalWiring() {
     return () => {
       stopKeys();
       stopFollowing();
-      document.removeEventListener('copy', onCopy);
-      document.removeEventListener('cut', onCopy);
-      document.removeEventListener('paste', onPaste);
+      stopClipboard();
       window.removeEventListener('beforeunload', onBeforeUnload);
       stopAutosave();
       stopMenu?.();

@@ -7,8 +7,18 @@ import { typing } from './typing.js';
 /** Clipboard keys go to the copy/cut/paste events instead, which can reach the system clipboard. */
 const CLIPBOARD = new Set(['edit.copy', 'edit.cut', 'edit.paste']);
 
-/** The dock's window hears the file commands (but export, whose dialog is the main window's), undo and redo, the theme and help. */
-const AWAY_FROM_CANVAS = new Set<Command>(['file.new', 'file.open', 'file.save', 'file.saveAs', 'edit.undo', 'edit.redo', 'view.cycleTheme', 'help.shortcuts']);
+/** The dock's window hears the file commands, export among them, undo and redo, the theme and help (copy and paste come as clipboard events). */
+const AWAY_FROM_CANVAS = new Set<Command>([
+  'file.new',
+  'file.open',
+  'file.save',
+  'file.saveAs',
+  'file.export',
+  'edit.undo',
+  'edit.redo',
+  'view.cycleTheme',
+  'help.shortcuts',
+]);
 export const awayFromCanvas = (s: Shortcut): boolean => AWAY_FROM_CANVAS.has(s.command);
 
 /** Runs the command of each shortcut pressed in `win` that `heard` lets through; returns the way to stop. */

@@ -10,7 +10,7 @@ import type { Dialog, Page } from 'playwright-core';
 import { serializeGraph } from '../../engine/graph/schema.js';
 import { tinyGraph } from '../host-fixtures.js';
 import { browserModeSuite, openFile, skipReason, withEditor } from './harness.js';
-import { shows } from './canvas-page.js';
+import { fitWhole, shows } from './canvas-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -19,6 +19,7 @@ const titleIs = (page: Page, name: string) => shows(page, 'doc-title', name);
 
 async function openThroughDialog(page: Page, name: string): Promise<void> {
   await openFile(page, name);
+  await fitWhole(page);
   await titleIs(page, name);
 }
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { serializeGraph } from '../../engine/graph/schema.js';
 import { canvasGraph, edgeInto, EDITED_NODE } from '../helpers/canvas-graph.js';
 import { browserModeSuite, openEditor, openFile, skipReason } from './harness.js';
-import { shows } from './canvas-page.js';
+import { fitWhole, shows } from './canvas-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -24,7 +24,8 @@ describe('a 500-node graph on the canvas (headless Chromium)', { skip, timeout: 
     page.setDefaultTimeout(60_000);
     try {
       await openFile(page, 'large.attn.json');
-      // Fitted into view, every node is drawn.
+      // Too big to read whole, it opens at its input end; fitted into view, every node is drawn.
+      await fitWhole(page);
       await page
         .locator('.react-flow__node')
         .nth(graph.nodes.length - 1)

@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, countIs, openEditor, openFile, ROOT, skipReason, textIs, titleIncludes, withEditor } from './harness.js';
+import { fitWhole } from './canvas-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -63,6 +64,7 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
   test('context menus on a node, the canvas and a wire: keys, Esc and a click away; a right drag pans instead', async () => {
     await withEditor(env, async ({ page, errors }) => {
       await openFile(page, TEMPLATE, 'node-conv1');
+      await fitWhole(page);
       const menu = page.getByTestId('context-menu');
 
       // Node menu, by keys: Down to Duplicate, Enter.
@@ -131,6 +133,7 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
   test('a wire dropped on empty canvas offers only blocks that take it, and connects the one chosen', async () => {
     await withEditor(env, async ({ page, errors }) => {
       await openFile(page, TEMPLATE, 'node-conv1');
+      await fitWhole(page);
       const edgesBefore = await edgeCount(page);
       const from = await center(page, 'handle-pool2-out-out');
       const spot = await emptySpot(page);
@@ -181,6 +184,8 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
       await help.waitFor({ state: 'detached' });
 
       await openFile(page, TEMPLATE, 'node-conv1');
+
+      await fitWhole(page);
       await page.getByTestId('node-dropout').locator('.block-node__title').click();
       await page.keyboard.press('Delete');
       await page.getByTestId('dirty-marker').waitFor();
@@ -216,6 +221,7 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
   test('bypass: refused with the node named where shapes change; a bypassed node is greyed, saved, and compiles as identity', async () => {
     await withEditor(env, async ({ page, errors }) => {
       await openFile(page, TEMPLATE, 'node-conv1');
+      await fitWhole(page);
       await page.getByTestId('node-conv2').locator('.block-node__title').click();
       await page.keyboard.press('Control+b');
       await page
@@ -249,6 +255,7 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
   test('align, distribute, group then ungroup, and the knife cuts the wires it crosses', async () => {
     await withEditor(env, async ({ page, errors }) => {
       await openFile(page, STAGGERED, 'node-conv1');
+      await fitWhole(page);
       await page.getByTestId('cmd-view.fit').click();
       const ids = ['conv1', 'pool1', 'conv2'];
       const boxes = async () => Promise.all(ids.map(async (id) => (await page.getByTestId(`node-${id}`).boundingBox())!));
@@ -317,6 +324,7 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
   test('comments and reroute points: added from the menus, saved in the file, there again after reopening', async () => {
     await withEditor(env, async ({ page, errors }) => {
       await openFile(page, TEMPLATE, 'node-conv1');
+      await fitWhole(page);
       const spot = await emptySpot(page);
       await rightClick(page, spot);
       await page.getByTestId('menu-add-comment').click();
@@ -357,6 +365,7 @@ describe('node-editor conventions (browser mode, headless Chromium)', { skip, ti
       await page.reload();
       await page.getByTestId('canvas').waitFor();
       await openFile(page, 'noted.attn.json', 'node-conv1');
+      await fitWhole(page);
       await page.getByTestId('comment-title-comment1').getByText('Feature extractor').waitFor();
       await page.locator('[data-testid^="reroute-"]').first().waitFor();
       assert.deepEqual(errors, []);

@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, copyTemplates, countIs, nodeIds, openFile, ROOT, skipReason, textIs, titleIncludes, withEditor } from './harness.js';
+import { fitWhole } from './canvas-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -30,7 +31,7 @@ async function dragBetween(page: Page, fromTestId: string, toTestId: string, whi
   await page.mouse.up();
 }
 
-describe('editor end to end (browser mode, headless Chromium)', { skip, timeout: 180_000 }, () => {
+describe('editor end to end (browser mode, headless Chromium)', { skip, timeout: 300_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
     await copyTemplates(workspace, [TEMPLATE]);
   });
@@ -104,6 +105,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
     await withEditor(env, async ({ page, errors }) => {
       const template = await templateGraph();
       await openFile(page, TEMPLATE);
+      await fitWhole(page);
       await page.getByTestId(`node-${template.nodes[0].id}`).waitFor();
       assert.deepEqual(await nodeIds(page), template.nodes.map((n) => n.id).sort());
       assert.equal(await page.getByTestId('shape-conv1-out').textContent(), '[?, 28, 28, 16]');
@@ -118,6 +120,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
     await writeFile(path.join(env.server.workspace, 'broken.attn.json'), '{\n  "format": "attention-studio.graph",\n  "version": 1,\n  "nodes": [\n');
     await withEditor(env, async ({ page }) => {
       await openFile(page, TEMPLATE);
+      await fitWhole(page);
       await page.getByTestId('node-conv1').waitFor();
       const before = await nodeIds(page);
       const title = await page.getByTestId('doc-title').textContent();
@@ -136,6 +139,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
   test('save, reload the page, open the file again: the same graph', async () => {
     await withEditor(env, async ({ page }) => {
       await openFile(page, TEMPLATE);
+      await fitWhole(page);
       await page.getByTestId('node-conv1').waitFor();
       await page.getByTestId('cmd-file.saveAs').click();
       await page.getByTestId('file-dialog-save').waitFor();
@@ -158,6 +162,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
       await page.reload();
       await page.getByTestId('canvas').waitFor();
       await openFile(page, 'round-trip.attn.json');
+      await fitWhole(page);
       await page.getByTestId('node-conv1').waitFor();
       assert.deepEqual(await nodeIds(page), saved.nodes.map((n) => n.id).sort());
       assert.equal(await page.getByTestId('shape-conv1-out').textContent(), '[?, 28, 28, 16]');
@@ -167,6 +172,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
   test('undo and redo a parameter edit and a deletion', async () => {
     await withEditor(env, async ({ page }) => {
       await openFile(page, TEMPLATE);
+      await fitWhole(page);
       const shape = page.getByTestId('shape-conv1-out');
       await shape.waitFor();
       await page.getByTestId('node-conv1').locator('.block-node__title').click();
@@ -194,6 +200,7 @@ describe('editor end to end (browser mode, headless Chromium)', { skip, timeout:
   test('drag a block from the palette, connect it and read the shape on the edge; an invalid connection is refused', async () => {
     await withEditor(env, async ({ page, errors }) => {
       await openFile(page, TEMPLATE);
+      await fitWhole(page);
       await page.getByTestId('node-pool2').waitFor();
       const before = await nodeIds(page);
       const canvas = await page.getByTestId('canvas').boundingBox();

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { browserModeSuite, copyTemplates, openFile, skipReason, textIncludes, withEditor } from './harness.js';
+import { fitWhole } from './canvas-page.js';
 import { torchAvailable } from '../helpers/torch.js';
 
 const skip = skipReason();
@@ -23,7 +24,8 @@ describe('export dialog end to end (browser mode, headless Chromium)', { skip, t
 
   test('the open graph exports to every target; Save downloads the PyTorch file', async () => {
     await withEditor(env, async ({ page, errors }) => {
-      await openFile(page, TEMPLATE, 'node-cbam');
+      await openFile(page, TEMPLATE, 'node-image');
+      await fitWhole(page);
       await page.getByTestId('cmd-file.export').click();
       const code = page.getByTestId('export-code');
       await code.waitFor();
@@ -49,7 +51,8 @@ describe('export dialog end to end (browser mode, headless Chromium)', { skip, t
 
   test('the ONNX tab exports through PyTorch; Save downloads a model onnxruntime runs', { skip: noTorch }, async () => {
     await withEditor(env, async ({ page, errors }) => {
-      await openFile(page, TEMPLATE, 'node-cbam');
+      await openFile(page, TEMPLATE, 'node-image');
+      await fitWhole(page);
       await page.getByTestId('cmd-file.export').click();
       await page.getByTestId('export-code').waitFor();
       await page.getByTestId('export-target-onnx').click();

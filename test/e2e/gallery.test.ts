@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, copyTemplates, countIs, nodeIds, openFile, ROOT, skipReason, withEditor, zoomIs } from './harness.js';
+import { fitWhole } from './canvas-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -78,6 +79,7 @@ describe('template gallery and composites end to end (browser mode, headless Chr
   test('group two nodes into a composite, open it, go back, and save a version-2 file', async () => {
     await withEditor(env, async ({ page, errors }) => {
       await openFile(page, 'mnist-cnn.attn.json', 'node-conv2');
+      await fitWhole(page);
       await page.getByTestId('node-conv2').locator('.block-node__title').click();
       await page
         .getByTestId('node-pool2')
@@ -97,6 +99,9 @@ describe('template gallery and composites end to end (browser mode, headless Chr
       await page.getByTestId('open-composite-group1_1').click();
       await page.getByTestId('breadcrumb').waitFor();
       await page.getByTestId('node-conv2').waitFor();
+      // Opened at its input end (too wide to read whole): Fit shows it all.
+      await page.getByTestId('cmd-view.fit').click();
+      await page.getByTestId('node-out').waitFor();
       assert.deepEqual(await nodeIds(page), ['conv2', 'in', 'out', 'pool2']);
       assert.equal(await page.getByTestId('shape-conv2-out').textContent(), '[?, 14, 14, 32]');
       await page.getByTestId('palette-item-io.compositeInput').waitFor();

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 
 import type { Page } from 'playwright-core';
 import { browserModeSuite, copyTemplates, openFile, skipReason, withEditor } from './harness.js';
+import { fitWhole } from './canvas-page.js';
 import { fillTrainingForm, type PageGlobals, text, waitForState } from './training-page.js';
 
 const skip = skipReason();
@@ -92,6 +93,8 @@ describe('one current run in the dock (browser mode, headless Chromium)', { skip
       await page.getByTestId(`run-open-${runId}`).click();
       await page.getByTestId('run-unsaved-prompt').waitFor();
       await page.getByTestId('run-unsaved-discard').click();
+      await page.getByTestId('node-image').waitFor();
+      await fitWhole(page); // it opens at its input end
       await page.getByTestId('node-se').waitFor();
       assert.equal(await page.getByTestId('node-embed').count(), 0);
       await page.getByTestId('dock-tab-training').click();

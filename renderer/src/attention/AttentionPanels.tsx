@@ -94,13 +94,15 @@ function probeUnderlay(
 const PANEL_CHROME = 44;
 const FIGURE_CHROME = 76;
 const BARS_HEIGHT = 120;
+/** The least height a tiled map gets, even if the panel then scrolls: a 14×14 map at about 11 px a cell. */
+const MIN_TILE_HEIGHT = 160;
 
-/** The height each tiled map of a panel may take so the panel fits the dock without scrolling. */
+/** The height each tiled map of a panel may take so the panel fits the dock without scrolling (but never under MIN_TILE_HEIGHT). */
 function tileHeight(fit: number, views: readonly MapView[]): number | undefined {
   if (fit <= 0) return undefined;
   const tiled = views.filter((v) => v.draw === 'tiles').length;
   const bars = views.length - tiled;
-  return Math.max(60, (fit - PANEL_CHROME - views.length * FIGURE_CHROME - bars * BARS_HEIGHT) / Math.max(1, tiled));
+  return Math.max(MIN_TILE_HEIGHT, (fit - PANEL_CHROME - views.length * FIGURE_CHROME - bars * BARS_HEIGHT) / Math.max(1, tiled));
 }
 
 interface FigureOptions {

@@ -2,7 +2,9 @@
 // input image for spatial maps), attention matrices per head with token labels,
 // and bar charts for channel weights and gates.
 import { useEffect, useRef, useState } from 'react';
+import { useStore } from 'zustand';
 import { observeSize } from '../resizeObserver.js';
+import { theme } from '../theme.js';
 import { lut, type ColormapName } from './colormaps.js';
 import { range, topK, type MapView, type Tile } from './maps.js';
 import { tileLayout } from './scale.js';
@@ -87,6 +89,17 @@ function prepare(canvas: HTMLCanvasElement, w: number, h: number): CanvasRenderi
 
 const LABEL_FONT = '9px ui-monospace, "DejaVu Sans Mono", monospace';
 
+/** The colours a canvas draws its labels and lines in, as CSS resolves them for the theme (training.css, `.map-canvas canvas`). */
+interface Ink {
+  text: string;
+  muted: string;
+  line: string;
+}
+function inkOf(canvas: HTMLCanvasElement): Ink {
+  const css = (canvas.ownerDocument.defaultView ?? window).getComputedStyle(canvas);
+  return { text: css.color, muted: css.textDecorationColor, line: css.columnRuleColor };
+}
+
 interface TilesProps {
   view: Extract<MapView, { draw: 'tiles' }>;
   opts: DrawOptions;
@@ -131,6 +144,7 @@ function drawTiles(canvas: HTMLCanvasElement, width: number, { view, opts, under
   const used = Math.min(n, perRow) * (tileW + margin + gap) - gap;
   const ctx = prepare(canvas, Math.min(width, used), Math.max(height, 20));
   const image = underlay && view.kind !== 'matrix' ? imagePixels(underlay) : null;
+  const ink = inkOf(canvas);
   view.tiles.forEach((t, i) => {
     const x = (i % perRow) * (tileW + margin + gap) + margin;
     const y = Math.floor(i / perRow) * (tileH + margin + caption + gap) + caption + margin;
@@ -148,7 +162,7 @@ function drawTiles(canvas: HTMLCanvasElement, width: number, { view, opts, under
     }
     ctx.strokeStyle = '#3b414d';
     ctx.strokeRect(x + 0.5, y + 0.5, tileW - 1, tileH - 1);
-    ctx.fillStyle = '#8b93a1';
+    ctx.fillStyle = ink.muted;
     ctx.font = LABEL_FONT;
     if (t.label) ctx.fillText(t.label, x, y - margin - 2);
     if (labelled) {
@@ -177,7 +191,8 @@ function drawBars(canvas: HTMLCanvasElement, width: number, view: Extract<MapVie
   const bw = (width - 28) / n;
   const y0 = height - axis;
   const scaleY = (v: number) => y0 - ((v - lo) / (hi - lo)) * (y0 - 6);
-  ctx.fillStyle = '#8b93a1';
+  const ink = inkOf(canvas);
+  ctx.fillStyle = ink.muted;
   ctx.font = LABEL_FONT;
   ctx.fillText(hi.toPrecision(2), 0, 12);
   ctx.fillText(lo.toPrecision(2), 0, y0);
@@ -190,13 +205,13 @@ function drawBars(canvas: HTMLCanvasElement, width: number, view: Extract<MapVie
     const y = scaleY(v);
     ctx.fillRect(x + (bw > 3 ? 0.5 : 0), Math.min(y, scaleY(0)), Math.max(1, bw - (bw > 3 ? 1 : 0)), Math.max(1, Math.abs(scaleY(0) - y)));
     if (bw >= 12 || (pos % Math.ceil(14 / bw) === 0 && n <= 256)) {
-      ctx.fillStyle = top.has(idx) ? '#d7dbe2' : '#8b93a1';
+      ctx.fillStyle = top.has(idx) ? ink.text : ink.muted;
       ctx.textAlign = 'center';
       ctx.fillText(String(idx), x + bw / 2, height - 4);
       ctx.textAlign = 'start';
     }
   });
-  ctx.strokeStyle = '#343a45';
+  ctx.strokeStyle = ink.line;
   ctx.beginPath();
   ctx.moveTo(28, scaleY(0) + 0.5);
   ctx.lineTo(width, scaleY(0) + 0.5);
@@ -220,11 +235,13 @@ export function MapCanvas({
 }) {
   const [box, width] = useWidth();
   const canvas = useRef<HTMLCanvasElement>(null);
+  // Labels are drawn in the theme's colours: a new theme redraws them.
+  const themeChoice = useStore(theme, (s) => s.choice);
   useEffect(() => {
     if (!canvas.current || width <= 0) return;
     if (view.draw === 'tiles') drawTiles(canvas.current, width, { view, opts, underlay, tokens, maxHeight });
     else drawBars(canvas.current, width, view, opts);
-  }, [view, opts, underlay, tokens, maxHeight, width]);
+  }, [view, opts, underlay, tokens, maxHeight, width, themeChoice]);
   return (
     <div className="map-canvas" ref={box}>
       <canvas ref={canvas} data-testid={testId} data-kind={view.kind} data-draw={view.draw} />

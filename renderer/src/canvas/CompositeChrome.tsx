@@ -6,7 +6,7 @@ import { editor, toast, ui, useEditor } from '../editor.js';
 import { typing } from '../typing.js';
 import { compositeUses } from '../store/composites.js';
 import { compositeDef } from '../store/scope.js';
-import { openGallery, useGallery } from '../gallery/galleryState.js';
+import { gallery, openGallery } from '../gallery/galleryState.js';
 import './composite.css';
 
 /** Groups the selection into a composite, or says why not. */
@@ -26,7 +26,7 @@ export function openSelected(): boolean {
 export function useCompositeKeys(): void {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (typing(e.target) || ui.getState().dialog || useGallery.getState().open || e.repeat || e.altKey) return;
+      if (typing(e.target) || ui.getState().dialog || gallery.isOpen() || e.repeat || e.altKey) return;
       const mod = e.ctrlKey || e.metaKey;
       const onCanvas = e.target === document.body || (e.target instanceof HTMLElement && !!e.target.closest('.canvas'));
       let handled = false;

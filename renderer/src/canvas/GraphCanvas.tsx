@@ -5,6 +5,7 @@ import {
   Background,
   BackgroundVariant,
   Controls,
+  getViewportForBounds,
   MiniMap,
   ReactFlow,
   SelectionMode,
@@ -29,7 +30,7 @@ import { makeEdgeCache, makeNodeCache, type BlockFlowNode, type Measured, type S
 import { categoryHue } from '../ui-format.js';
 import { registry } from '../../../engine/blocks/registry.js';
 import { Breadcrumb, EmptyCanvas, useCompositeKeys } from './CompositeChrome.js';
-import { inputEndViewport, takeInputEndRequest } from './framing.js';
+import { FIT_PADDING, inputEndViewport, MIN_FIT_ZOOM, takeInputEndRequest } from './framing.js';
 import { nodeHeight } from './nodeBox.js';
 import './canvas.css';
 
@@ -44,7 +45,7 @@ export const FAR_ZOOM = 0.25;
 // a new onNodeDoubleClick re-renders all node wrappers.
 const MULTI_SELECT_KEYS = ['Shift', 'Control', 'Meta'];
 const PAN_BUTTONS = [1, 2];
-const FIT_VIEW = { padding: 0.15, maxZoom: 1 };
+const FIT_VIEW = { padding: FIT_PADDING, maxZoom: 1 };
 const PRO_OPTIONS = { hideAttribution: true };
 const sealEdit = () => editor.getState().seal();
 const openComposite = (_e: React.MouseEvent, n: BlockFlowNode) => void editor.getState().enterComposite({ node: n.id });
@@ -76,15 +77,25 @@ export function GraphCanvas() {
     if (v) void flow.setViewport(v);
   }, [flow, measured]);
 
+  /** The whole graph, fitted if it reads at MIN_FIT_ZOOM or more; else its input end, readable. */
+  const frameOpened = useCallback(() => {
+    const box = wrapper.current;
+    const shown = flow.getNodes();
+    if (!box || shown.length === 0) return;
+    const fit = getViewportForBounds(flow.getNodesBounds(shown), box.clientWidth, box.clientHeight, 0.05, FIT_VIEW.maxZoom, FIT_PADDING);
+    if (fit.zoom >= MIN_FIT_ZOOM) void flow.setViewport(fit);
+    else frameInputEnd();
+  }, [flow, frameInputEnd]);
+
   const loadCount = useEditor((s) => s.loadCount);
   const scopeKey = view.scope.join('/');
   useEffect(() => {
     if (loadCount === 0 && scopeKey === '') return;
     const inputEnd = takeInputEndRequest();
     // After the new document's (or scope's) nodes are measured.
-    const t = setTimeout(() => (inputEnd ? frameInputEnd() : void flow.fitView(FIT_VIEW)), 60);
+    const t = setTimeout(() => (inputEnd ? frameInputEnd() : frameOpened()), 60);
     return () => clearTimeout(t);
-  }, [loadCount, scopeKey, flow, frameInputEnd]);
+  }, [loadCount, scopeKey, frameInputEnd, frameOpened]);
 
   const gesture = useRef(0);
   const onDragStart = useCallback(() => void gesture.current++, []);
@@ -99,7 +110,7 @@ export function GraphCanvas() {
         const r = wrapper.current?.getBoundingClientRect();
         return r ? flow.screenToFlowPosition({ x: r.left + r.width / 2 - 100, y: r.top + r.height / 2 - 60 }) : { x: 0, y: 0 };
       },
-      fit: () => void flow.fitView({ padding: 0.15, maxZoom: 1.5, duration: 200 }),
+      fit: () => void flow.fitView({ padding: FIT_PADDING, maxZoom: 1.5, duration: 200 }),
       frameInputEnd,
       zoomIn: () => void flow.zoomIn({ duration: 150 }),
       zoomOut: () => void flow.zoomOut({ duration: 150 }),

@@ -3,18 +3,18 @@
 // Training form's fine-tuning (freeze, learning-rate multipliers, ImageNet
 // preset) goes with the graph, so the exported training script trains as the app would.
 import { useEffect, useMemo, useState } from 'react';
-import { create } from 'zustand';
 import { EXPORT_FORMATS, EXPORT_FORMAT_IDS, type ExportFormat, type ExportResult } from '../../../common/host-api/api.js';
 import { editor, toast } from '../editor.js';
 import { host, noHostReason } from '../host/host.js';
 import { formatDiagnostic } from '../../../engine/graph/types.js';
 import { highlight } from './highlight.js';
 import { formFineTuning, trainForm } from '../training/form.js';
+import { windowModal } from '../windowModal.js';
 import './export.css';
 
-export const useExportDialog = create<{ open: boolean }>(() => ({ open: false }));
-export const openExportDialog = (): void => useExportDialog.setState({ open: true });
-const close = (): void => useExportDialog.setState({ open: false });
+const exportDialog = windowModal();
+export const openExportDialog = (): void => exportDialog.open();
+const close = (): void => exportDialog.close();
 
 /** A base64 file's bytes. */
 function decodeBase64(content: string): Uint8Array<ArrayBuffer> {
@@ -24,12 +24,13 @@ function decodeBase64(content: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-export function ExportDialog() {
-  const open = useExportDialog((s) => s.open);
-  return open ? <ExportPanel /> : null;
+/** The Export dialog, when it is open in `win` (the main window's, or the detached dock's). */
+export function ExportDialog({ win = window }: { win?: Window }) {
+  const open = exportDialog.useOpenIn(win);
+  return open ? <ExportPanel win={win} /> : null;
 }
 
-function ExportPanel() {
+function ExportPanel({ win }: { win: Window }) {
   const [target, setTarget] = useState<ExportFormat>(EXPORT_FORMAT_IDS[0]);
   const [result, setResult] = useState<ExportResult | { error: string } | null>(null);
   useEffect(() => {
@@ -50,9 +51,9 @@ function ExportPanel() {
   }, [target]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && close();
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
+    win.addEventListener('keydown', onKey);
+    return () => win.removeEventListener('keydown', onKey);
+  }, [win]);
   const file = result && 'files' in result ? result.files[0] : undefined;
   const binary = file?.encoding === 'base64';
   const language = EXPORT_FORMATS[target].language;
@@ -61,7 +62,8 @@ function ExportPanel() {
   const copy = () =>
     file &&
     !binary &&
-    navigator.clipboard.writeText(file.content).then(
+    // The clipboard of the window it is in: only a focused document may write to it.
+    win.navigator.clipboard.writeText(file.content).then(
       () => toast(`Copied ${file.name}`),
       (e: Error) => toast(`Cannot copy: ${e.message}`, 'error'),
     );
@@ -69,7 +71,7 @@ function ExportPanel() {
     if (!file) return;
     const blob = binary ? new Blob([decodeBase64(file.content)], { type: 'application/octet-stream' }) : new Blob([file.content], { type: 'text/plain' });
     const url = URL.createObjectURL(blob);
-    const a = Object.assign(document.createElement('a'), { href: url, download: file.name });
+    const a = Object.assign(win.document.createElement('a'), { href: url, download: file.name });
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   };

@@ -9,23 +9,24 @@ import { editor, openDialog, toast } from '../editor.js';
 import { confirmDiscard } from '../files.js';
 import { host, noHostReason } from '../host/host.js';
 import { openGraphText } from '../store/load.js';
-import { useParamCounts, type ParamCounts } from '../params/useParamCounts.js';
-import { countParts } from '../params/count.js';
+import { useParamCounts } from '../params/useParamCounts.js';
+import { summarize } from '../store/summary.js';
 import { countText } from '../ui-format.js';
-import { closeGallery, useGallery } from './galleryState.js';
+import { closeGallery, gallery } from './galleryState.js';
 import { previewOf } from './preview.js';
 import { laidOut } from '../canvas/autoLayout.js';
 import { frameInputEndOnNextLoad } from '../canvas/framing.js';
 import './gallery.css';
 
-export function TemplateGallery() {
-  const open = useGallery((s) => s.open);
-  return open ? <GalleryDialog /> : null;
+/** The gallery, when it is open in `win` (the main window's, or the detached dock's). */
+export function TemplateGallery({ win = window }: { win?: Window }) {
+  const open = gallery.useOpenIn(win);
+  return open ? <GalleryDialog win={win} /> : null;
 }
 
 type Entry = TemplateInfo & { load?: GraphLoad; error?: string };
 
-function GalleryDialog() {
+function GalleryDialog({ win }: { win: Window }) {
   const [entries, setEntries] = useState<Entry[] | null>(null);
   const [failure, setFailure] = useState<string | null>(host ? null : `Templates are not available: ${noHostReason ?? 'no host'}`);
   useEffect(() => {
@@ -55,9 +56,9 @@ function GalleryDialog() {
   }, []);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && closeGallery();
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
+    win.addEventListener('keydown', onKey);
+    return () => win.removeEventListener('keydown', onKey);
+  }, [win]);
 
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && closeGallery()}>
@@ -166,29 +167,17 @@ function PreviewSvg({ graph }: { graph: GraphFile }) {
   );
 }
 
-/** A graph's total over its nodes, undefined while any node is still being counted. */
-function total(ids: string[], counts: ParamCounts): number | undefined {
-  let sum = 0;
-  for (const id of ids) {
-    const n = counts(id);
-    if (n === undefined) return undefined;
-    sum += n;
-  }
-  return sum;
-}
-
 /**
  * The trainable count (the one papers and torchvision quote, and the card's
  * text) and the count of all weights (with BatchNorm's moving statistics),
- * each labelled, from the summary's counting worker.
+ * each labelled: the model summary's, from its counting worker.
  */
 function ParamTotals({ graph, id }: { graph: GraphFile; id: string }) {
   const analysis = useMemo(() => analyzeGraph(graph), [graph]);
-  const ids = useMemo(() => [...countParts(analysis).keys()], [analysis]);
-  const all = total(ids, useParamCounts(graph, analysis));
-  const trainable = total(ids, useParamCounts(graph, analysis, 'trainable'));
+  const counts = useParamCounts(graph, analysis);
+  const { trainableParams: trainable, totalParams: all, uncounted } = useMemo(() => summarize(graph, analysis, counts), [graph, analysis, counts]);
   if (analysis.diagnostics.some((d) => d.severity === 'error')) return <span className="bad">the template has problems</span>;
-  if (all === undefined || trainable === undefined) return <span className="muted">counting…</span>;
+  if (uncounted > 0) return <span className="muted">counting…</span>;
   return (
     <>
       <span data-testid={`template-params-${id}`} title={`${trainable.toLocaleString('en-US')} trainable parameters`}>

@@ -1,7 +1,7 @@
-// Whether the template gallery is open: view state, never undone or saved.
-import { create } from 'zustand';
+// Whether the template gallery is open, and in which window: view state, never undone or saved.
+import { windowModal } from '../windowModal.js';
 
-export const useGallery = create<{ open: boolean }>(() => ({ open: false }));
+export const gallery = windowModal();
 
-export const openGallery = (): void => useGallery.setState({ open: true });
-export const closeGallery = (): void => useGallery.setState({ open: false });
+export const openGallery = (): void => gallery.open();
+export const closeGallery = (): void => gallery.close();

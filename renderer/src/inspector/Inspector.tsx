@@ -117,7 +117,8 @@ function FineTuneCounts({ id }: { id: string }) {
   const inside = useEditor((s) => s.view.scope[s.view.scope.length - 1]);
   const graph = useEditor((s) => s.graph);
   const analysis = useEditor((s) => s.analysis);
-  const counts = useParamCounts(graph, analysis);
+  // Of the weights a gradient trains (BatchNorm's moving statistics never train).
+  const counts = useParamCounts(graph, analysis).trainable;
   const frozenNode = useFrozenNodes();
   const all = counts(id, undefined, inside);
   const frozen = counts(id, frozenNode, inside);

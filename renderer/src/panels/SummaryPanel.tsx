@@ -60,7 +60,7 @@ export function SummaryPanel() {
                   {!!r.frozen && (
                     <span className="frozen" data-testid={`summary-frozen-${r.id}`} title={`${r.frozen.toLocaleString('en-US')} frozen by fine-tuning`}>
                       {' '}
-                      ❄{r.frozen === r.params ? '' : ` ${countText(r.frozen)}`}
+                      ❄{r.frozen + (r.nonTrainable ?? 0) === r.params ? '' : ` ${countText(r.frozen)}`}
                     </span>
                   )}
                 </td>
@@ -76,9 +76,12 @@ export function SummaryPanel() {
             </tr>
             <tr data-testid="summary-split">
               <td colSpan={4}>
-                Trainable <span data-testid="summary-trainable">{(summary.totalParams - summary.frozenParams).toLocaleString('en-US')}</span> · frozen{' '}
-                <span data-testid="summary-frozen">{summary.frozenParams.toLocaleString('en-US')}</span> · all{' '}
-                <span data-testid="summary-all">{summary.totalParams.toLocaleString('en-US')}</span>
+                Trainable <span data-testid="summary-trainable">{summary.trainableParams.toLocaleString('en-US')}</span> · frozen{' '}
+                <span data-testid="summary-frozen">{summary.frozenParams.toLocaleString('en-US')}</span> ·{' '}
+                <span title="BatchNorm's moving means and variances: they follow the batches, no gradient trains them">
+                  non-trainable <span data-testid="summary-non-trainable">{summary.nonTrainableParams.toLocaleString('en-US')}</span>
+                </span>{' '}
+                · all <span data-testid="summary-all">{summary.totalParams.toLocaleString('en-US')}</span>
               </td>
             </tr>
           </tfoot>

@@ -41,6 +41,17 @@ export function countRequests(graph: GraphFile, analysis: GraphAnalysis): Map<st
  */
 export type ParamCounts = (id: string, only?: (nodeKey: string) => boolean, inside?: string) => number | undefined;
 
+/**
+ * A node's weights counted two ways: all of them, and those of a kind that
+ * training changes (trainable variables: not BatchNorm's moving mean and
+ * variance, which follow the batches and never a gradient). The compiler's
+ * `trainableParams`, the trainer's fine-tuning split and papers count the same way.
+ */
+export interface WeightCounts {
+  all: ParamCounts;
+  trainable: ParamCounts;
+}
+
 /** The sum of `parts`' counts (those whose node `only` holds); undefined where there are none or a count is not known yet. */
 export function sumParts(
   parts: readonly CountPart[] | undefined,

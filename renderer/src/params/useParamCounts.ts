@@ -3,9 +3,9 @@
 import { useEffect, useMemo, useReducer, useRef } from 'react';
 import type { GraphAnalysis } from '../../../engine/shapes/analyze.js';
 import type { GraphFile } from '../../../engine/graph/types.js';
-import { countParts, insideParts, sumParts, trainableKey, type CountRequest, type ParamCounts } from './count.js';
+import { countParts, insideParts, sumParts, trainableKey, type CountRequest, type ParamCounts, type WeightCounts } from './count.js';
 
-export type { ParamCounts };
+export type { ParamCounts, WeightCounts };
 
 const results = new Map<string, number | string>();
 let worker: Worker | null = null;
@@ -27,11 +27,11 @@ function getWorker(): Worker {
 }
 
 /**
- * id -> count (undefined while unknown); a composite node's count sums the blocks
- * inside it; a node inside a composite's definition, those of every use. All
- * weights, or with 'trainable' those that training changes.
+ * id -> count (undefined while unknown), of all weights and of the trainable
+ * ones; a composite node's count sums the blocks inside it; a node inside a
+ * composite's definition, those of every use.
  */
-export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis, which: 'all' | 'trainable' = 'all'): ParamCounts {
+export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis): WeightCounts {
   const [tick, bump] = useReducer((n: number) => n + 1, 0);
   const parts = useMemo(() => countParts(analysis), [analysis]);
   const requests = useMemo(() => new Map([...parts.values()].flat().map((r) => [r.key, r])), [parts]);
@@ -54,7 +54,10 @@ export function useParamCounts(graph: GraphFile, analysis: GraphAnalysis, which:
   const inside = useMemo(() => insideParts(analysis), [analysis]);
   return useMemo(() => {
     void tick;
-    const countOf = (key: string) => results.get(which === 'all' ? key : trainableKey(key));
-    return (id, only, composite) => sumParts(composite === undefined ? parts.get(id) : inside.get(composite)?.get(id), countOf, only);
-  }, [parts, inside, tick, which]);
+    const counter =
+      (keyOf: (key: string) => string): ParamCounts =>
+      (id, only, composite) =>
+        sumParts(composite === undefined ? parts.get(id) : inside.get(composite)?.get(id), (key) => results.get(keyOf(key)), only);
+    return { all: counter((key) => key), trainable: counter(trainableKey) };
+  }, [parts, inside, tick]);
 }

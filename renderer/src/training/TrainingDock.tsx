@@ -9,6 +9,11 @@ import { editor, toast, ui } from '../editor.js';
 import { Dialogs } from '../panels/Dialogs.js';
 import { Toasts } from '../panels/Chrome.js';
 import { followInput } from '../inputWindow.js';
+import { listenForClipboard } from '../clipboardEvents.js';
+import { rehomeModals } from '../windowModal.js';
+import { TemplateGallery } from '../gallery/Gallery.js';
+import { openGallery } from '../gallery/galleryState.js';
+import { ExportDialog, openExportDialog } from '../export/ExportDialog.js';
 import { awayFromCanvas, listenForShortcuts } from '../shortcutKeys.js';
 import { AttentionPanels } from '../attention/AttentionPanels.js';
 import { attentionView } from '../attention/view.js';
@@ -17,6 +22,7 @@ import { RunsPanel } from './RunsPanel.js';
 import { TrainingPanel } from './TrainingPanel.js';
 import { openDockWindow, type DockWindow } from './dockWindow.js';
 import { lockGraph } from './lock.js';
+import { AttachIcon, DetachIcon } from '../icons.js';
 import { isLive, session, useSession } from './session.js';
 import './training.css';
 
@@ -46,18 +52,16 @@ export const showDock = (tab: DockTab) => dock.setState({ open: true, tab });
 /** Moves the dock into a window of its own (from a click: popups need a user gesture). */
 export function detachDock(): void {
   if (dock.getState().detached) return dock.getState().detached!.window.focus();
-  let stopKeys = () => {};
-  let stopFollowing = () => {};
+  let stops: (() => void)[] = [];
   // Closing the window, by the user or by "Attach", brings the dock back, and a dialog open there with it.
   const w = openDockWindow(() => {
-    stopKeys();
-    stopFollowing();
+    for (const stop of stops) stop();
     if (ui.getState().dialogWindow !== window) ui.setState({ dialogWindow: window });
+    rehomeModals(w!.window);
     dock.setState({ detached: null, open: true });
   });
   if (!w) return toast('The browser refused to open the dock window: allow pop-ups for this page', 'error');
-  stopKeys = listenForShortcuts(w.window, awayFromCanvas);
-  stopFollowing = followInput(w.window);
+  stops = [listenForShortcuts(w.window, awayFromCanvas), listenForClipboard(w.window), followInput(w.window)];
   dock.setState({ detached: w, open: true });
 }
 
@@ -109,13 +113,22 @@ function DockTabs({ detached }: { detached: boolean }) {
       ))}
       <span className="dock-actions">
         {detached ? (
-          <button onClick={attachDock} title="Close this window and put the dock back under the canvas" data-testid="dock-attach">
-            Attach ⤓
-          </button>
+          <>
+            {/* This window has no toolbar: the two dialogs a run's work leads to. */}
+            <button onClick={openGallery} title="Start a new graph from a template" data-testid="dock-new-from-template">
+              New from template…
+            </button>
+            <button onClick={openExportDialog} title="Export the graph as code (Ctrl+E)" data-testid="dock-export">
+              Export…
+            </button>
+            <button onClick={attachDock} title="Close this window and put the dock back under the canvas" data-testid="dock-attach">
+              Attach <AttachIcon />
+            </button>
+          </>
         ) : (
           <>
             <button onClick={detachDock} title="Open the dock in a window of its own" data-testid="dock-detach">
-              Detach ⧉
+              Detach <DetachIcon />
             </button>
             <button onClick={() => dock.setState({ open: !open })} title={open ? 'Collapse' : 'Expand'} data-testid="dock-toggle">
               {open ? '▾' : '▴'}
@@ -180,6 +193,8 @@ export function TrainingDock() {
               <DockBody />
             </section>
             <Dialogs win={detached.window} />
+            <TemplateGallery win={detached.window} />
+            <ExportDialog win={detached.window} />
             <Toasts />
           </>,
           detached.root,

@@ -35,6 +35,19 @@ function mirrorStyles(from: Document, to: Document): () => void {
   return () => observer.disconnect();
 }
 
+/** The main window's colour theme (theme.ts sets it on the root as data-theme), followed as it changes. */
+function mirrorTheme(from: Document, to: Document): () => void {
+  const copy = () => {
+    const choice = from.documentElement.dataset.theme;
+    if (choice === undefined) delete to.documentElement.dataset.theme;
+    else to.documentElement.dataset.theme = choice;
+  };
+  copy();
+  const observer = new MutationObserver(copy);
+  observer.observe(from.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+  return () => observer.disconnect();
+}
+
 /**
  * Opens the dock's window (call from a click: browsers open popups only on a user
  * gesture). Returns null when the browser refused. `onClosed` runs once, when the
@@ -52,6 +65,7 @@ export function openDockWindow(onClosed: () => void): DockWindow | null {
   root.className = 'dock-window__root';
   doc.body.append(root);
   const stopStyles = mirrorStyles(document, doc);
+  const stopTheme = mirrorTheme(document, doc);
 
   let done = false;
   const finish = () => {
@@ -59,6 +73,7 @@ export function openDockWindow(onClosed: () => void): DockWindow | null {
     done = true;
     clearInterval(poll);
     stopStyles();
+    stopTheme();
     window.removeEventListener('pagehide', closeWindow);
     onClosed();
   };
