@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, copyTemplates, openFile, skipReason, withEditor } from './harness.js';
+import { fitWhole } from './canvas-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -31,6 +32,7 @@ describe('comment frames carry their nodes (browser mode, headless Chromium)', {
   test('dragging a frame moves the node inside it, not the others; one undo restores both', async () => {
     await withEditor(env, async ({ page, errors }) => {
       await openFile(page, TEMPLATE, 'node-conv1');
+      await fitWhole(page); // the whole graph in view, as the gestures below assume
 
       // A comment on the empty canvas below the nodes, from the canvas menu.
       const canvas = await box(page, 'canvas');

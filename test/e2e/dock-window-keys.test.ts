@@ -8,6 +8,7 @@ import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, nodeIds, openEditor, openFile, ROOT, skipReason, textIncludes } from './harness.js';
+import { fitWhole } from './canvas-page.js';
 
 const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
@@ -25,6 +26,7 @@ describe("the detached dock's window: shortcuts and dialogs (browser mode, headl
     const { context, page, errors } = await openEditor(env.browser, env.server.url);
     try {
       await openFile(page, TEMPLATE, 'node-image');
+      await fitWhole(page); // the whole graph in view, as the gestures below assume
       const template = await nodeIds(page);
       // One unsaved edit in the main window.
       await page.getByTestId('palette-item-core.flatten').dblclick();
