@@ -1,12 +1,10 @@
 // LayerNormalization over the last axis with a closed-form gradient, in one
 // implementation: the LayerNorm block and the Transformer layers build it, and the
 // TypeScript export copies it (see tfjs-kit.ts).
-import type * as tf from '@tensorflow/tfjs';
-import { customLayer, type TF } from './tfjs-kit.js';
+import { customLayer, type Tensor, type TF } from './tfjs-kit.js';
 
 type LayerNormalization = ReturnType<TF['layers']['layerNormalization']>;
 type LayerNormalizationArgs = NonNullable<Parameters<TF['layers']['layerNormalization']>[0]>;
-type Tensor = tf.Tensor;
 
 /**
  * y = (x − mean) / √(var + ε) · gamma + beta over x's last axis, as one differentiable op. With x̂ the normalised

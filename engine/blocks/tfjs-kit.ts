@@ -10,6 +10,9 @@ import type * as tf from '@tensorflow/tfjs';
 /** The tfjs module. */
 export type TF = typeof tf;
 
+/** A tfjs tensor. */
+export type Tensor = tf.Tensor;
+
 /** A tfjs weight initialiser. */
 export type Initializer = ReturnType<TF['initializers']['zeros']>;
 

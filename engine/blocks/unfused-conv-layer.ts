@@ -1,11 +1,10 @@
 // A Conv2D layer that differentiates as separate ops, in one implementation: the
 // patch embedding builds it, and the TypeScript export copies it (see tfjs-kit.ts).
 import type * as tf from '@tensorflow/tfjs';
-import { customLayer, type TF } from './tfjs-kit.js';
+import { customLayer, type Tensor, type TF } from './tfjs-kit.js';
 
 type Conv2D = ReturnType<TF['layers']['conv2d']>;
 type Conv2DArgs = Parameters<TF['layers']['conv2d']>[0];
-type Tensor = tf.Tensor;
 
 /**
  * tfjs's Conv2D (channels last), computed as conv2d, then the bias added, then the activation, each its own op.
