@@ -104,6 +104,8 @@ export async function launchRanks(opts: {
           if (settled) return;
           settled = true;
           clearTimeout(grace);
+          // Our ends of its pipes: a process the rank started may still hold the others.
+          for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
           log.end();
           if (code === 0) return resolve();
           const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
