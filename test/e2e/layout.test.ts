@@ -9,6 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserModeSuite, copyTemplates, countIs, openFile, ROOT, skipReason, withEditor, zoomIs } from './harness.js';
+import { fitWhole } from './canvas-page.js';
 
 /** 11 px on screen for the smallest node text, 10 px (renderer/src/canvas/framing.ts). */
 const READABLE_ZOOM = 1.1;
@@ -188,7 +189,7 @@ describe('canvas layout and readability (browser mode, headless Chromium)', { sk
     await withEditor(env, async ({ page, errors }) => {
       const template = JSON.parse(await readFile(path.join(ROOT, 'templates', AUTO_LAYOUT_FILE), 'utf8')) as TemplateFile;
       await openFile(page, AUTO_LAYOUT_FILE);
-      await page.waitForFunction(countIs, ['.block-node[data-type]', template.nodes.length] as [string, number]);
+      await fitWhole(page); // every node loaded and drawn (a file too wide to fit readably opens at its input end)
       await page.getByTestId('canvas').click({ position: { x: 5, y: 5 } }); // focus on the canvas, nothing selected
       await page.keyboard.press('Shift+L');
       await page.waitForFunction(zoomIs, READABLE_ZOOM);
