@@ -10,6 +10,7 @@ import type { Tensor, TF } from '../engine/blocks/contract.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import { chain, graph } from './helpers/graphs.js';
 import { onBackends, relativeGap, seededUniform } from './helpers/numeric.js';
+import { reloaded } from './helpers/reload.js';
 
 const ready = selectBackend({ backend: 'wasm' });
 const random = seededUniform(2026);
@@ -90,13 +91,7 @@ test('the LayerNorm block and the Transformer layers build it; their weights kee
     );
   }
   model.setWeights(model.getWeights().map((w, i) => tf.add(w, tf.fill(w.shape, 0.05 * (i + 1)))));
-  let saved: ReturnType<typeof tf.io.fromMemory> | undefined;
-  await model.save(
-    tf.io.withSaveHandler(
-      async (artifacts) => ((saved = tf.io.fromMemory(artifacts)), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }),
-    ),
-  );
-  const loaded = await tf.loadLayersModel(saved!);
+  const loaded = await reloaded(tf, model);
   const stock = loaded.layers.filter((l) => l.getClassName() === 'LayerNormalization');
   assert.equal(stock.length, 3);
   assert.ok(

@@ -11,6 +11,7 @@ import type { Tensor, TF } from '../engine/blocks/contract.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import { chain, graph } from './helpers/graphs.js';
 import { onBackends, relativeGap, seededUniform } from './helpers/numeric.js';
+import { reloaded } from './helpers/reload.js';
 
 const ready = selectBackend({ backend: 'wasm' });
 const random = seededUniform(1907);
@@ -107,13 +108,7 @@ test("the patch embedding builds it; its weights keep their names and shapes, an
     ],
   );
   model.setWeights(model.getWeights().map((w, i) => tf.add(w, tf.fill(w.shape, 0.05 * (i + 1)))));
-  let saved: ReturnType<typeof tf.io.fromMemory> | undefined;
-  await model.save(
-    tf.io.withSaveHandler(
-      async (artifacts) => ((saved = tf.io.fromMemory(artifacts)), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }),
-    ),
-  );
-  const loaded = await tf.loadLayersModel(saved!);
+  const loaded = await reloaded(tf, model);
   assert.ok(!(loaded.getLayer('patches_proj') instanceof unfusedConv2dLayer(tf)), "the saved model loads as tfjs's own Conv2D");
   const x = tf.tensor4d(random(2 * 8 * 8 * 2, 2), [2, 8, 8, 2]);
   const [a, b] = [model.predict(x), loaded.predict(x)] as Tensor[];
