@@ -8,8 +8,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TrainingClient } from '../engine/worker/client.js';
-import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { wordMap } from '../engine/schemas/caption.js';
 import { prepareData } from '../engine/data/index.js';
 import { previewData } from '../engine/data/preview.js';
@@ -24,29 +22,21 @@ import { inspectCommandSchema } from '../engine/worker/protocol.js';
 import { RunFolder } from '../engine/runs/index.js';
 import { loadTemplate } from './helpers/graphs.js';
 import { relativeGap } from './helpers/numeric.js';
+import { probeEvents } from './helpers/train-run.js';
 
 const SAMPLES = 3;
 const dataset = { name: 'digit-captions', limit: 160 } as const;
-const attentionEvents = (events: TrainEvent[]) => events.filter((e): e is TrainEventOf<'attention'> => e.type === 'attention');
 
 test('the probes record each probe sample’s greedy caption with one map per word over the grid (summing to 1), store it in the run folder, and Inspect answers the same', async () => {
   const graph = loadTemplate('sat-digit-captions.attn.json');
   const dir = mkdtempSync(path.join(tmpdir(), 'attn-caption-probe-'));
-  const client = TrainingClient.start({
+  const probes = await probeEvents({
     graph,
     dataset,
     config: { epochs: 1, batchSize: 16, probe: { samples: SAMPLES, everyBatches: 3, minIntervalMs: 0 } },
     backend: 'wasm',
     out: { dir },
   });
-  const events: TrainEvent[] = [];
-  client.on('event', (e) => events.push(e));
-  try {
-    await client.done;
-  } finally {
-    client.kill('SIGKILL');
-  }
-  const probes = attentionEvents(events);
   assert.ok(probes.length >= 2, `probes at steps ${probes.map((p) => p.step)}`);
 
   const { tf } = await selectBackend({ backend: 'wasm' });

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TrainingClient } from '../engine/worker/client.js';
 import type { ProbeExplanation, TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { prepareData } from '../engine/data/index.js';
 import { inputHint } from '../engine/train/setup.js';
@@ -20,6 +19,7 @@ import { compileGraph } from '../engine/compile/compile.js';
 import { loadTemplate } from './helpers/graphs.js';
 import { tfReady } from './helpers/tf.js';
 import { relativeGap } from './helpers/numeric.js';
+import { probeEvents } from './helpers/train-run.js';
 
 const PROBE = { samples: 2, everyBatches: 4, minIntervalMs: 0 };
 
@@ -29,21 +29,13 @@ test("the training process sends Grad-CAM (HiResCAM where its map is empty) with
   const graph = loadTemplate('mnist-cnn.attn.json');
   const dir = mkdtempSync(path.join(tmpdir(), 'attn-live-explain-'));
   const dataset = { name: 'mnist', limit: 128 } as const;
-  const client = TrainingClient.start({
+  const probes = await probeEvents({
     graph,
     dataset,
     config: { epochs: 1, batchSize: 16, probe: PROBE },
     backend: 'cpu',
     out: { dir },
   });
-  const events: TrainEvent[] = [];
-  client.on('event', (e) => events.push(e));
-  try {
-    await client.done;
-  } finally {
-    client.kill('SIGKILL');
-  }
-  const probes = attentionEvents(events);
   // The CNN has no attention output: the probes run for the explanation alone.
   assert.ok(probes.length >= 2, `probes at steps ${probes.map((p) => p.step)}`);
   for (const p of probes) {

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TrainingClient } from '../engine/worker/client.js';
-import type { TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
+import type { TrainEventOf } from '../engine/schemas/train-events.js';
 import { prepareData } from '../engine/data/index.js';
 import { inputHint } from '../engine/train/setup.js';
 import { loadTrainedModel } from '../engine/worker/run-model.js';
@@ -20,13 +19,14 @@ import { loadTemplate } from './helpers/graphs.js';
 import { tfReady } from './helpers/tf.js';
 import { relativeGap } from './helpers/numeric.js';
 import { skipWithoutTorch } from './helpers/torch.js';
+import { probeEvents } from './helpers/train-run.js';
 
 /** float32 in two frameworks: the maps agree to this share of their peak. */
 const TOLERANCE = 1e-4;
 
 /** Trains `template` under PyTorch (through the training process, as the app and the CLI do) and returns its probe events. */
 async function trainOnTorch(graph: GraphFile, dir: string, explainOn = true): Promise<TrainEventOf<'attention'>[]> {
-  const client = TrainingClient.start({
+  return probeEvents({
     graph,
     dataset: { name: 'mnist', limit: 128 },
     config: { epochs: 1, batchSize: 16, probe: { samples: 2, everyBatches: 3, minIntervalMs: 0, explain: explainOn } },
@@ -34,14 +34,6 @@ async function trainOnTorch(graph: GraphFile, dir: string, explainOn = true): Pr
     pytorch: { device: 'cpu' },
     out: { dir },
   });
-  const events: TrainEvent[] = [];
-  client.on('event', (e) => events.push(e));
-  try {
-    await client.done;
-  } finally {
-    client.kill('SIGKILL');
-  }
-  return events.filter((e): e is TrainEventOf<'attention'> => e.type === 'attention');
 }
 
 /** The stored explanations equal the sent ones; the last equals engine/explain's on the final checkpoint. */
