@@ -1,6 +1,7 @@
 // ResNet-50 as it opens from the gallery (browser mode, headless Chromium,
 // 1600×1000, light theme), and a file opened at the same size: what the first
-// look shows must read. No input label touches its shape; the toast covers no
+// look shows must read. No input label touches its shape, and a rank hint is
+// shown whole or not at all; the toast covers no
 // button; every button's characters exist in the fonts; the summary counts
 // BatchNorm's moving statistics as non-trainable, as the gallery and the
 // trainer do; the minimap covers no node, even over a short canvas; a file
@@ -24,6 +25,8 @@ interface PortEl {
   getBoundingClientRect(): { left: number; right: number; top: number; bottom: number; width: number };
   querySelectorAll(sel: string): ArrayLike<PortEl>;
   getAttribute(name: string): string | null;
+  scrollWidth: number;
+  clientWidth: number;
 }
 interface PortDom {
   document: { querySelectorAll(sel: string): ArrayLike<PortEl>; querySelector(sel: string): { style: { transform: string } } | null };
@@ -50,6 +53,25 @@ function portGaps(page: Page): Promise<[number, string][]> {
   });
 }
 
+/** Rank hints drawn only in part (cut, or ending in an ellipsis): each must be whole in its port's row or wholly clipped below it. */
+function partlyDrawnRankHints(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const g = globalThis as unknown as PortDom;
+    const partial: string[] = [];
+    for (const port of Array.from(g.document.querySelectorAll('.port--in'))) {
+      const row = port.getBoundingClientRect();
+      for (const hint of Array.from(port.querySelectorAll('.port__meta'))) {
+        const r = hint.getBoundingClientRect();
+        const hidden = r.top >= row.bottom;
+        const whole = r.bottom <= row.bottom + 1 && r.right <= row.right + 1 && hint.scrollWidth <= hint.clientWidth;
+        if (!hidden && !whole)
+          partial.push(`${port.getAttribute('data-testid')}: ${r.top.toFixed(0)}–${r.bottom.toFixed(0)} in ${row.top.toFixed(0)}–${row.bottom.toFixed(0)}`);
+      }
+    }
+    return partial;
+  });
+}
+
 const zoomOf = (page: Page) =>
   page.evaluate(() =>
     Number(/scale\(([\d.]+)\)/.exec((globalThis as unknown as PortDom).document.querySelector('.react-flow__viewport')!.style.transform)![1]),
@@ -73,6 +95,7 @@ describe('the first look at a big template and a file (browser mode, headless Ch
         const gaps = await portGaps(page);
         assert.ok(gaps.length >= 2, `side-by-side ports in view: ${gaps.length}`);
         assert.ok(gaps[0][0] >= 6, `an input's label ${gaps[0][0].toFixed(1)} px from the shape beside it (${gaps[0][1]})`);
+        assert.deepEqual(await partlyDrawnRankHints(page), []);
 
         assert.deepEqual(overlapsBetween(await boxes(page, '[data-testid="toast-info"]'), await boxes(page, 'button')), []);
         assert.deepEqual(await missingGlyphs(page, 'button'), []);
