@@ -7,8 +7,8 @@ import { formatDiagnostic, hasErrors } from './graph/types.js';
 import { TrainingClient } from './worker/client.js';
 import type { TrainEvent } from './worker/protocol.js';
 import { type TrainConfigInput } from './schemas/train-config.js';
-import { graphTrainingConfig } from './graph/training-section.js';
-import { datasetNames } from './data/index.js';
+import { graphTrainingConfig, savedDatasetSettings } from './graph/training-section.js';
+import { datasetNames, datasetSpecSchema, type DatasetSpec } from './data/index.js';
 import { adapterLabel, TRAINING_BACKEND_OPTIONS, type TrainingBackendOption } from './schemas/backends.js';
 import { RunFolder, RunJournal } from './runs/index.js';
 import { PytorchRun, TORCH_DEVICES, type TorchDevice } from './pytorch/run.js';
@@ -18,7 +18,7 @@ import { liveExplainPlan } from './explain/live.js';
 type Out = { log: (s: string) => void; err: (s: string) => void };
 
 interface TrainOptions {
-  dataset: string;
+  dataset?: string;
   epochs?: number;
   batchSize?: number;
   lr?: number;
@@ -130,6 +130,25 @@ async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
     for (const d of r.diagnostics) out.err(formatDiagnostic(d, file));
     return 1;
   }
+  const savedDataset = r.graph.dataset as Record<string, unknown> | undefined;
+  const datasetName = o.dataset ?? (typeof savedDataset?.name === 'string' ? savedDataset.name : undefined);
+  if (!datasetName) {
+    out.err(`attn train: ${file} names no dataset (no "dataset" section): give one with --dataset (${datasetNames().join(', ')}, a folder or a .csv file)`);
+    return 1;
+  }
+  // The dataset section saved in the graph file, for the same dataset, under the flags given.
+  const dataset = {
+    ...savedDatasetSettings(savedDataset, datasetName),
+    name: datasetName,
+    ...(o.limit !== undefined && { limit: o.limit }),
+    ...(o.seed !== undefined && { seed: o.seed }),
+  };
+  const checked = datasetSpecSchema.safeParse(dataset);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    out.err(`attn train: ${file}: dataset setting "${issue.path.join('.')}": ${issue.message}`);
+    return 1;
+  }
   const flags: TrainConfigInput = {
     epochs: o.epochs,
     batchSize: o.batchSize,
@@ -160,7 +179,7 @@ async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
     o.backend === 'pytorch' ? { python: o.python, device: o.device ?? 'auto', nproc: o.nproc ?? 1, syncBatchNorm: o.syncBatchNorm !== false } : undefined;
   const start = {
     graph: r.graph,
-    dataset: { name: o.dataset, limit: o.limit, seed: o.seed },
+    dataset: dataset as DatasetSpec,
     config,
     backend: o.backend,
     pytorch,
@@ -176,7 +195,7 @@ async function train(file: string, o: TrainOptions, out: Out): Promise<number> {
     if (e.type === 'started' && e.runDir)
       journal = RunJournal.begin(RunFolder.open(e.runDir), {
         name: r.graph!.name,
-        dataset: o.dataset,
+        dataset: datasetName,
         epochs: e.epochs,
         continued: o.resume !== undefined,
       }).catch((err: Error) => {
@@ -237,7 +256,10 @@ export function registerTrainCommand(program: Command, out: Out, setCode: (code:
     .command('train')
     .description('train a graph file on a dataset, in its own process; writes a run folder')
     .argument('<file>', 'graph file (*.attn.json)')
-    .requiredOption('--dataset <name>', `${datasetNames().join(', ')}, an image folder (one sub-folder per class) or a .csv file`)
+    .option(
+      '--dataset <name>',
+      `${datasetNames().join(', ')}, an image folder (one sub-folder per class) or a .csv file (default: the graph file's dataset, with its saved settings)`,
+    )
     .option('--epochs <n>', 'epochs', int('--epochs'))
     .option('--batch-size <n>', 'samples per batch', int('--batch-size'))
     .option('--lr <x>', 'learning rate', positive)

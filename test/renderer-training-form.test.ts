@@ -37,3 +37,16 @@ test("a request made from the default form passes the training process's own che
   assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
   assert.ok(datasetSpecSchema.safeParse(req.dataset).success);
 });
+
+test("a run from the form keeps what the graph file saved for its dataset that the form has no field for (a text template's minCount)", () => {
+  const saved = { ...graph, dataset: { name: 'spam', minCount: 2, limit: 500, note: 'for people' } } as unknown as GraphFile;
+  const form = { ...defaultForm(), dataset: 'spam', limit: 0 };
+  const { dataset } = startRequest(form, saved);
+  assert.equal(dataset.minCount, 2);
+  // The form owns the limit: 0 (all samples) is the user's choice, not a gap to fill from the file.
+  assert.equal(dataset.limit, undefined);
+  assert.equal((dataset as Record<string, unknown>).note, undefined);
+  assert.ok(datasetSpecSchema.safeParse(dataset).success);
+  // Saved for another dataset: nothing carries over.
+  assert.equal(startRequest({ ...form, dataset: 'mnist' }, saved).dataset.minCount, undefined);
+});

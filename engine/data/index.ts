@@ -49,19 +49,23 @@ export interface LazyDataset {
   build(rows?: ArrayLike<number>): Promise<ArrayDataset>;
 }
 
+/** Samples a generated dataset (a synthetic task, digit captions) makes: its size, but at most the limit. */
+const generatedCount = (size: number | undefined, limit: number | undefined) =>
+  size !== undefined && limit !== undefined ? Math.min(size, limit) : (size ?? limit);
+
 /** A described dataset: in memory (built-in, CSV), or built on demand (synthetic, image folder). */
 export async function datasetSource(spec: ParsedDatasetSpec, hint?: InputHint): Promise<ArrayDataset | LazyDataset> {
   const { name, limit, seed } = spec;
   if (isBuiltinDataset(name)) return loadBuiltin(name, { limit, seed: deriveSeed(seed, 'limit') });
   if (isCaptionDataset(name)) {
-    const { train, validation } = await digitCaptions({ size: spec.size ?? limit, seed });
+    const { train, validation } = await digitCaptions({ size: generatedCount(spec.size, limit), seed });
     return concatSplits(train, validation);
   }
   const task = name.replace(/^synthetic:/, '');
   if (isSyntheticTask(task)) {
     const length = spec.length ?? hint?.shape[0] ?? 16;
     const vocab = spec.vocab ?? hint?.vocab ?? 16;
-    const size = spec.size ?? limit ?? 2048;
+    const size = generatedCount(spec.size, limit) ?? 2048;
     checkSynthetic(name, length, vocab, size);
     const opts = { task, length, vocab, size, seed: deriveSeed(seed, 'synthetic') };
     const classNames = syntheticDataset({ ...opts, size: 1 }, []).classNames;
@@ -124,7 +128,7 @@ export async function prepareData(input: DatasetSpec, hint?: InputHint): Promise
   }
   // digit-captions keeps its own split: its validation canvases use MNIST images no training canvas uses.
   if (isCaptionDataset(spec.name)) {
-    const { train, validation, classNames } = await digitCaptions({ size: spec.size ?? spec.limit, seed: spec.seed });
+    const { train, validation, classNames } = await digitCaptions({ size: generatedCount(spec.size, spec.limit), seed: spec.seed });
     return { train, validation, classNames };
   }
   const source = await datasetSource(spec, hint);

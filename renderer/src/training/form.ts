@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { DatasetRequest, GraphFile, HostRequest, TrainConfigInput } from '../../../common/host-api/api.js';
 import { datasetSpecSchema, isSyntheticTask, pytorchOptionsSchema, trainConfigSchema, TRAINING_BACKENDS } from '../../../common/host-api/api.js';
 import { registry } from '../../../engine/blocks/registry.js';
+import { savedDatasetSettings } from '../../../engine/graph/training-section.js';
 import type { ExportFineTuning } from '../../../engine/schemas/export-fine-tuning.js';
 
 export const BACKENDS = TRAINING_BACKENDS;
@@ -313,6 +314,17 @@ function torchRequest(f: TrainForm) {
   };
 }
 
+/** The dataset settings the form has fields for; the graph file's section keeps the others (a text template's minCount). */
+const FORM_DATASET_KEYS = ['limit', 'length', 'vocab', 'size', 'seed', 'validationSplit', 'label', 'normalize'];
+
+/** The dataset a run trains on: the form's, over what the graph file saved for it that the form does not show. */
+export function runDataset(f: TrainForm, graph: GraphFile): DatasetRequest {
+  const request = datasetRequest(f);
+  const saved = savedDatasetSettings(graph.dataset as Record<string, unknown> | undefined, request.name);
+  const unshown = Object.fromEntries(Object.entries(saved).filter(([k]) => !FORM_DATASET_KEYS.includes(k)));
+  return { ...unshown, ...request };
+}
+
 export function startRequest(f: TrainForm, graph: GraphFile): StartRequest {
   // Loss weights are the Output nodes' own parameter: the run trains a copy of the graph with them set.
   const trained: GraphFile = {
@@ -323,7 +335,7 @@ export function startRequest(f: TrainForm, graph: GraphFile): StartRequest {
   };
   return {
     graph: trained,
-    dataset: datasetRequest(f),
+    dataset: runDataset(f, graph),
     backend: f.backend,
     ...(f.backend === 'pytorch' ? { pytorch: torchRequest(f) } : {}),
     config: {
