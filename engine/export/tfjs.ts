@@ -47,6 +47,8 @@ const RESERVED = [
   'fitTeacherForced',
   'classIds',
   'labelledCrossEntropy',
+  'labelledAccuracy',
+  'validationScores',
   'firstOutput',
   'LOG_EPSILON',
   ...tfjsHelperNames(),
