@@ -9,7 +9,7 @@ import { commentText, stringLiteral } from './names.js';
 import { indent } from '../blocks/emit/format.js';
 import { LOOP_INDEX, NAME_PARAM, writeFunctional, type Dialect } from './functional.js';
 import { rewriteTypescript, typescriptLayerName } from './prefixed-names.js';
-import { tfjsHelperNames, tfjsHelperSources, tfjsRuntimeSource, tfjsTeacherForcingSource } from './tfjs-sources.js';
+import { tfjsCaptionsSource, tfjsHelperNames, tfjsHelperSources, tfjsRuntimeSource, tfjsTeacherForcingSource } from './tfjs-sources.js';
 import { readsLabels } from './teacher-forcing.js';
 
 const LOSS: Record<string, string> = {
@@ -49,6 +49,9 @@ const RESERVED = [
   'labelledCrossEntropy',
   'labelledAccuracy',
   'validationScores',
+  'END_TOKEN',
+  'readCaptionVocabulary',
+  'captionTexts',
   'firstOutput',
   'LOG_EPSILON',
   ...tfjsHelperNames(),
@@ -123,7 +126,7 @@ export function exportTfjs(graph: GraphFile): string {
     '',
     tfjsRuntimeSource(),
     '',
-    ...(teacherForcing ? [tfjsTeacherForcingSource(), ''] : []),
+    ...(teacherForcing ? [tfjsTeacherForcingSource(), '', tfjsCaptionsSource(), ''] : []),
     '// `node model.js --data DATA.npz` (this file compiled by tsc) trains the model; see --help.',
     "if (typeof process !== 'undefined' && process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {",
     '  main(buildModel, train, LOSSES, TRAINING).catch((err: unknown) => {',
