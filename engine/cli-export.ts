@@ -16,7 +16,7 @@ import { kerasWeightsFile } from './export/keras-weights.js';
 import { loadTf } from './backends/load-tf.js';
 import { locateCheckpoint, RUN_FILES, RunFolder, RunFolderError } from './runs/index.js';
 import { hasTextEntry, textEntry, tfjsTextEntry } from './export/text-entry.js';
-import { captionClassesOf, captionVocabularyFile, captionVocabularyText } from './caption-vocabulary.js';
+import { captionClassesOf, captionVocabularyFile, captionVocabularyText } from './data/caption-vocabulary.js';
 import { readFile } from 'node:fs/promises';
 import { compileGraph } from './compile/compile.js';
 import { checkpointModel, type CheckpointModel } from './train/checkpoint.js';

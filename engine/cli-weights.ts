@@ -14,7 +14,7 @@ import { readNpy, writeNpy } from './weights/npy.js';
 import { reportLines, WeightsImportError } from './weights/import.js';
 import { importWeightsToRun } from './weights/import-run.js';
 import { captionWords, END_ID } from './data/captions.js';
-import { captionClassesOf } from './caption-vocabulary.js';
+import { captionClassesOf } from './data/caption-vocabulary.js';
 import { beamCaptions } from './worker/caption-decode.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };

@@ -7,7 +7,7 @@
 // Python with torch, which takes tens of seconds: it gets a longer limit.
 import { Worker } from 'node:worker_threads';
 import type { ExportFormat } from '../../common/host-api/api.js';
-import { captionVocabularyFile, captionVocabularyText, graphCaptionClasses } from '../../engine/caption-vocabulary.js';
+import { captionVocabularyFile, captionVocabularyText, graphCaptionClasses } from '../../engine/data/caption-vocabulary.js';
 import { exportOnnx } from '../../engine/export/onnx.js';
 import { exportCode, exportFileName } from '../../engine/export/targets.js';
 import type { GraphFile } from '../../engine/graph/types.js';

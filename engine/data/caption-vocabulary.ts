@@ -1,9 +1,9 @@
 // A captioner's words, the class names of the captions dataset it trains on, and the
 // word list written beside its exports (<model>.vocabulary.json, as a text model's
 // vocabulary is), which the exported decoders read to write words, not ids.
-import { captionClasses } from './data/captions.js';
-import type { GraphFile } from './graph/types.js';
-import { RunFolder, RUN_FILES } from './runs/index.js';
+import { captionClasses } from './captions.js';
+import type { GraphFile } from '../graph/types.js';
+import { RunFolder, RUN_FILES } from '../runs/index.js';
 
 const isCaptioner = (graph: GraphFile) => graph.nodes.some((n) => n.type === 'attention.showAttendTell');
 
