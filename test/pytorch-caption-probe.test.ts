@@ -28,7 +28,9 @@ test('a PyTorch run of the captioner sends and stores each probe’s captions, t
     out: { dir },
   });
   const { tf } = await selectBackend({ backend: 'cpu' });
-  // float32 in two frameworks, through a recurrent decoder: the maps agree to this share of their peak.
+  // float32 in two frameworks, through a recurrent decoder: the maps agree to this share of their peak. They are
+  // compared at every step, past <end> too, and each step's map follows the word fed back from the step before:
+  // so the greedy words agree at every step, not only the few a short run writes before <end>.
   const { last, compiled, x } = await checkCaptionProbes(tf, graph, dir, probes, SAMPLES, 1e-3);
   x.dispose();
   compiled.model.dispose();
