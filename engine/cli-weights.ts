@@ -13,7 +13,8 @@ import { loadTrainedModel, predictOutputs } from './worker/run-model.js';
 import { readNpy, writeNpy } from './weights/npy.js';
 import { reportLines, WeightsImportError } from './weights/import.js';
 import { importWeightsToRun } from './weights/import-run.js';
-import { captionClasses, captionWords, END_ID } from './data/captions.js';
+import { captionWords, END_ID } from './data/captions.js';
+import { captionClassesOf } from './data/caption-vocabulary.js';
 import { beamCaptions } from './worker/caption-decode.js';
 
 type Out = { log: (s: string) => void; err: (s: string) => void };
@@ -91,14 +92,6 @@ async function predict(
   } finally {
     compiled.model.dispose();
   }
-}
-
-/** A captioner's words (the class names of the captions dataset its run trained on); none for other models. */
-async function captionClassesOf(graph: GraphFile, weights: string): Promise<readonly string[] | undefined> {
-  if (!graph.nodes.some((n) => n.type === 'attention.showAttendTell')) return undefined;
-  const { run } = await RunFolder.forResume(weights);
-  const dataset = ((await run.readJson(RUN_FILES.config)) as { dataset?: { name?: string } } | undefined)?.dataset?.name;
-  return dataset ? await captionClasses(dataset) : undefined;
 }
 
 /** The captions in a captioner's output [n, steps, vocab] (its decoder reads each step's argmax: the greedy captions), up to <end>. */

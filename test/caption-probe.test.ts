@@ -5,21 +5,18 @@
 // and Inspect must answer the same record for a validation sample.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { wordMap } from '../engine/schemas/caption.js';
 import { prepareData } from '../engine/data/index.js';
 import { previewData } from '../engine/data/preview.js';
-import { captionWords, DIGIT_CAPTION_CLASSES, END } from '../engine/data/captions.js';
-import { inputHint } from '../engine/train/setup.js';
 import { captionRecord } from '../engine/train/caption-record.js';
-import { loadTrainedModel } from '../engine/worker/run-model.js';
 import { selectBackend } from '../engine/backends/select.js';
-import type { Tensor } from '../engine/blocks/contract.js';
 import { inspectSample } from '../engine/worker/inspect.js';
 import { inspectCommandSchema } from '../engine/worker/protocol.js';
 import { RunFolder } from '../engine/runs/index.js';
+import { checkCaptionProbes } from './helpers/caption-probes.js';
 import { loadTemplate } from './helpers/graphs.js';
 import { relativeGap } from './helpers/numeric.js';
 import { probeEvents } from './helpers/train-run.js';
@@ -37,62 +34,10 @@ test('the probes record each probe sample’s greedy caption with one map per wo
     backend: 'wasm',
     out: { dir },
   });
-  assert.ok(probes.length >= 2, `probes at steps ${probes.map((p) => p.step)}`);
 
   const { tf } = await selectBackend({ backend: 'wasm' });
-  const { compiled } = await loadTrainedModel(tf, graph, dir);
-  const data = await prepareData(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')).dataset, inputHint(graph));
-  const { x, labels } = data.validation.batch(tf, [0, 1, 2]);
+  const { truth, last, compiled, x } = await checkCaptionProbes(tf, graph, dir, probes, SAMPLES);
   try {
-    // The decoder's grid: [B, steps, rows, cols].
-    const decoder = compiled.attention.find((a) => a.nodeId === 'decoder')!;
-    const [, steps, rows, cols] = decoder.shape as number[];
-    const truth = Array.from({ length: SAMPLES }, (_, s) => captionWords(labels.subarray(s * steps, (s + 1) * steps), data.classNames));
-    const folder = RunFolder.open(dir);
-    for (const p of probes) {
-      const c = p.caption!;
-      assert.ok(c, `the probe at step ${p.step} sent a caption`);
-      assert.deepEqual([c.nodeId, c.port, c.steps, c.rows, c.cols], ['decoder', 'attention', steps, rows, cols]);
-      assert.equal(c.words.length, SAMPLES);
-      assert.equal(c.data.length, SAMPLES * steps * rows * cols);
-      for (const words of c.words) {
-        assert.ok(words.length >= 1 && words.length <= steps, `${words.length} words`);
-        assert.ok(
-          words.every((w) => DIGIT_CAPTION_CLASSES.includes(w)),
-          words.join(' '),
-        );
-        assert.ok(!words.slice(0, -1).includes(END), `nothing after <end>: ${words.join(' ')}`);
-      }
-      for (let s = 0; s < SAMPLES; s++)
-        for (let t = 0; t < steps; t++) {
-          const m = wordMap(c, s, t);
-          const sum = m.reduce((a, b) => a + b, 0);
-          assert.ok(Math.abs(sum - 1) < 1e-4 && m.every((v) => v >= 0), `sample ${s}, word ${t}: weights sum to ${sum}`);
-        }
-      assert.deepEqual(c.truth, truth, 'the probe samples’ true captions');
-      // Stored with the snapshot as sent; the maps beside it stay the attention outputs alone.
-      assert.deepEqual(await folder.readCaption(p.step), c);
-      assert.deepEqual(
-        (await folder.readSnapshot(p.step)).map((m) => `${m.nodeId}.${m.port}`),
-        ['decoder.attention'],
-      );
-    }
-
-    // The last probe ran on the final weights: its words are their greedy caption and its maps their attention.
-    const last = probes[probes.length - 1].caption!;
-    const both = tf.model({ inputs: compiled.model.inputs, outputs: [compiled.model.outputs[0], decoder.tensor] });
-    const [probs, attention] = both.predict(x) as Tensor[];
-    const direct = captionRecord(
-      { nodeId: 'decoder', port: 'attention' },
-      { data: (await probs.data()) as Float32Array, shape: probs.shape },
-      { data: (await attention.data()) as Float32Array, shape: attention.shape },
-      data.classNames,
-    );
-    tf.dispose([probs, attention]);
-    assert.deepEqual(last.words, direct.words);
-    const gap = relativeGap(direct.data, last.data);
-    assert.ok(gap < 1e-4, `the probe's maps differ from the model's own attention by ${gap} of the peak`);
-
     // Inspect answers the same record for one validation sample.
     const r = await inspectSample(inspectCommandSchema.parse({ type: 'inspect', graph, dataset, checkpoint: dir, index: 1, backend: 'wasm' }));
     assert.ok(r.caption, 'Inspect sends the caption');

@@ -2,16 +2,22 @@
 // ShowAttendTell.decode(model, image, beam=K) finds the captions and log-probabilities
 // that `attn predict --beam K --json` finds (the app's engine/worker/caption-decode.ts),
 // every beam of them in the same order, and beam 1 is the export's greedy decode.
+// `attn export --weights` writes the run's caption words beside each export, and the
+// exported decoders (PyTorch, TypeScript) read them to write words, not ids.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import ts from 'typescript';
+import type { Tensor } from '../engine/blocks/contract.js';
 import { attn } from './helpers/cli.js';
 import { templatesDir } from './helpers/graphs.js';
 import { tfReady } from './helpers/tf.js';
 import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
+import { scratchDir } from './helpers/exports.js';
 import { digitCaptions, DIGIT_CAPTION_CLASSES, END_ID } from '../engine/data/captions.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { writeNpy } from '../engine/weights/npy.js';
@@ -40,14 +46,42 @@ spec = importlib.util.spec_from_file_location("exported", sys.argv[1])
 m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
 model = m.load_weights(m.Model(), sys.argv[2])
 x = torch.from_numpy(np.load(sys.argv[3])).permute(0, 3, 1, 2).contiguous()
-vocabulary = json.loads(sys.argv[4])
 beams = {k: m.ShowAttendTell.decode(model, x, beam=k) for k in (1, ${BEAM})}
+# The words: those attn export wrote beside sat.py.
 print(json.dumps({
     "beams": beams,
-    "captions": [m.ShowAttendTell.words(found[0][0], vocabulary) for found in beams[${BEAM}]],
-    "beam1": [m.ShowAttendTell.words(found[0][0], vocabulary) for found in beams[1]],
-    "greedy": m.ShowAttendTell.captions(model.predict(x), vocabulary),
+    "captions": m.ShowAttendTell.caption(model, x, beam=${BEAM}),
+    "beam1": m.ShowAttendTell.caption(model, x),
+    "greedy": m.ShowAttendTell.captions(model.predict(x)),
 }))`;
+
+/** `attn export --weights` said it wrote the run's caption words beside `model`, and did. */
+function assertWordsBeside(stdout: string, model: string) {
+  const file = model.replace(/\.(py|ts)$/, '.vocabulary.json');
+  assert.ok(stdout.split('\n').includes(`wrote ${file}`), stdout);
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { words: DIGIT_CAPTION_CLASSES });
+}
+
+/** The TypeScript export of `run` (in the project, where its tfjs import resolves) reads the words beside it and captions the word probabilities `probs`. */
+async function tsCaptions(run: string, probs: Tensor): Promise<string[]> {
+  const dir = scratchDir('captions-words-');
+  const exported = await attn('export', TEMPLATE, '--to', 'tfjs', '--weights', run, '--out', path.join(dir, 'sat.ts'));
+  assert.equal(exported.code, 0, exported.stderr);
+  assertWordsBeside(exported.stdout, path.join(dir, 'sat.ts'));
+  const js = ts.transpileModule(readFileSync(path.join(dir, 'sat.ts'), 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  writeFileSync(path.join(dir, 'sat.js'), js.outputText);
+  const mod = (await import(pathToFileURL(path.join(dir, 'sat.js')).href)) as {
+    readCaptionVocabulary(): Promise<string[]>;
+    captionTexts(words: Tensor, vocabulary: readonly string[]): string[];
+  };
+  try {
+    return mod.captionTexts(probs, await mod.readCaptionVocabulary());
+  } finally {
+    probs.dispose();
+  }
+}
 
 function assertSameBeams(got: [number[], number][][], want: BeamCaption[][], what: string) {
   assert.equal(got.length, want.length, `${what}: one list per sample`);
@@ -88,8 +122,14 @@ test(
 
       const exported = await attn('export', TEMPLATE, '--to', 'pytorch', '--weights', run, '--out', path.join(dir, 'sat.py'));
       assert.equal(exported.code, 0, exported.stderr);
+      assertWordsBeside(exported.stdout, path.join(dir, 'sat.py'));
+      // Keras is not installed here: its export gets the words too, and compiles.
+      const keras = await attn('export', TEMPLATE, '--to', 'keras', '--weights', run, '--out', path.join(dir, 'sat_keras.py'));
+      assert.equal(keras.code, 0, keras.stderr);
+      assertWordsBeside(keras.stdout, path.join(dir, 'sat_keras.py'));
+      execFileSync(PYTHON, ['-m', 'py_compile', path.join(dir, 'sat_keras.py')], { timeout: 60_000 });
       const py = JSON.parse(
-        execFileSync(PYTHON, ['-c', DECODE, path.join(dir, 'sat.py'), path.join(dir, 'sat.safetensors'), input, JSON.stringify(DIGIT_CAPTION_CLASSES)], {
+        execFileSync(PYTHON, ['-c', DECODE, path.join(dir, 'sat.py'), path.join(dir, 'sat.safetensors'), input], {
           encoding: 'utf8',
           timeout: 120_000,
         }),
@@ -112,6 +152,11 @@ test(
       const x = tf.tensor(data, shape);
       try {
         for (const beam of [1, BEAM]) assertSameBeams(py.beams[beam], beamCaptions(tf, compiled, x, beam, END_ID), `beam ${beam}`);
+        assert.deepEqual(
+          await tsCaptions(run, compiled.model.predict(x) as Tensor),
+          py.greedy,
+          "the TypeScript export's greedy captions, in the words beside it",
+        );
         assert.ok(
           py.beams[BEAM].some((found) => found.length === BEAM),
           'some sample has all three beams (the comparison reaches past the best)',

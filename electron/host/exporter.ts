@@ -1,11 +1,13 @@
-// The host's code export: the engine's exporters, one file per target, run in
-// a worker thread with a memory limit and a time limit. A small graph can ask
+// The host's code export: the engine's exporters (a file per target, and a
+// captioner's words beside it), run in a worker thread with a memory limit and a
+// time limit. A small graph can ask
 // for a huge export (composites nested ten deep, each repeated ten times), and
 // in the server or the desktop main process that would block every other call
 // and end at the heap limit; in a worker it ends as a clear error. ONNX starts a
 // Python with torch, which takes tens of seconds: it gets a longer limit.
 import { Worker } from 'node:worker_threads';
 import type { ExportFormat } from '../../common/host-api/api.js';
+import { captionVocabularyFile, captionVocabularyText, graphCaptionClasses } from '../../engine/data/caption-vocabulary.js';
 import { exportOnnx } from '../../engine/export/onnx.js';
 import { exportCode, exportFileName } from '../../engine/export/targets.js';
 import type { GraphFile } from '../../engine/graph/types.js';
@@ -18,11 +20,17 @@ export interface ExportJob {
 
 type ExportFile = { name: string; content: string; encoding?: 'base64' };
 
-/** The export itself, on the calling thread: one file per target, named and written by the engine's exporters (ONNX through the PyTorch export and a Python with torch). */
+/**
+ * The export itself, on the calling thread: the target's file, named and written by the engine's exporters (ONNX
+ * through the PyTorch export and a Python with torch); for a captioner of a captions dataset, its words beside it,
+ * which the exported decoders read to write words.
+ */
 export async function exportFiles(graph: GraphFile, target: ExportFormat): Promise<ExportFile[]> {
   if (target === 'onnx')
     return [{ name: exportFileName(graph.name, 'onnx'), content: Buffer.from(await exportOnnx(graph)).toString('base64'), encoding: 'base64' }];
-  return [{ name: exportFileName(graph.name, target), content: exportCode(graph, target) }];
+  const name = exportFileName(graph.name, target);
+  const words = await graphCaptionClasses(graph);
+  return [{ name, content: exportCode(graph, target) }, ...(words ? [{ name: captionVocabularyFile(name), content: captionVocabularyText(words) }] : [])];
 }
 
 export interface OffThreadLimits {

@@ -3,6 +3,7 @@
 // time (dist/ holds only their compiled JavaScript):
 // - engine/export/tfjs/runtime.ts: data, saving and the command line;
 // - engine/export/tfjs/teacher-forcing.ts: the training loop of a caption decoder;
+// - engine/export/tfjs/captions.ts: a captioner's words as text;
 // - the blocks' tfjs code that the engine itself builds with (files written
 //   against engine/blocks/tfjs-kit.ts): an emitter names the definition it calls,
 //   and the export copies it with every definition it uses, each once.
@@ -45,6 +46,9 @@ export const tfjsRuntimeSource = (): string => runtimeFile('runtime.ts');
 
 /** The training loop of models whose layers read the labels (engine/export/tfjs/teacher-forcing.ts). */
 export const tfjsTeacherForcingSource = (): string => runtimeFile('teacher-forcing.ts');
+
+/** A captioner's words as text, with the word list beside the model (engine/export/tfjs/captions.ts). */
+export const tfjsCaptionsSource = (): string => runtimeFile('captions.ts');
 
 const DEFINITION = /^(?:export )?(?:async )?(?:function\*? |class |const |let |type |interface )([A-Za-z_$][\w$]*)/;
 

@@ -9,7 +9,7 @@ import { commentText, stringLiteral } from './names.js';
 import { indent } from '../blocks/emit/format.js';
 import { LOOP_INDEX, NAME_PARAM, writeFunctional, type Dialect } from './functional.js';
 import { rewriteTypescript, typescriptLayerName } from './prefixed-names.js';
-import { tfjsHelperNames, tfjsHelperSources, tfjsRuntimeSource, tfjsTeacherForcingSource } from './tfjs-sources.js';
+import { tfjsCaptionsSource, tfjsHelperNames, tfjsHelperSources, tfjsRuntimeSource, tfjsTeacherForcingSource } from './tfjs-sources.js';
 import { readsLabels } from './teacher-forcing.js';
 
 const LOSS: Record<string, string> = {
@@ -47,6 +47,11 @@ const RESERVED = [
   'fitTeacherForced',
   'classIds',
   'labelledCrossEntropy',
+  'labelledAccuracy',
+  'validationScores',
+  'END_TOKEN',
+  'readCaptionVocabulary',
+  'captionTexts',
   'firstOutput',
   'LOG_EPSILON',
   ...tfjsHelperNames(),
@@ -121,7 +126,7 @@ export function exportTfjs(graph: GraphFile): string {
     '',
     tfjsRuntimeSource(),
     '',
-    ...(teacherForcing ? [tfjsTeacherForcingSource(), ''] : []),
+    ...(teacherForcing ? [tfjsTeacherForcingSource(), '', tfjsCaptionsSource(), ''] : []),
     '// `node model.js --data DATA.npz` (this file compiled by tsc) trains the model; see --help.',
     "if (typeof process !== 'undefined' && process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {",
     '  main(buildModel, train, LOSSES, TRAINING).catch((err: unknown) => {',

@@ -48,7 +48,7 @@ export async function finalizeTorchrun(runDir: string): Promise<{ checkpoints: n
   // tfjs (its plain CPU backend) only holds the compiled model for the checkpoint conversion.
   const { tf } = await selectBackend({ backend: 'cpu' });
   const compiled = compileGraph(tf, parsed.graph, { seed: spec.config.seed });
-  const writer = new TorchRunWriter(tf, run, compiled.model, exportPytorch(parsed.graph, { probes: true }), spec.config);
+  const writer = new TorchRunWriter(tf, run, compiled.model, exportPytorch(parsed.graph, { probes: true }), spec.config, spec.caption);
   const journal = await RunJournal.begin(run, { name: parsed.graph.name, epochs: spec.config.epochs, continued: applied > 0 });
   try {
     for (const [i, e] of todo.entries()) {

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportPytorch, type PytorchExport } from '../export/pytorch.js';
-import { planExport } from '../export/plan.js';
+import { planExport, type ExportPlan } from '../export/plan.js';
 import type { GraphFile } from '../graph/types.js';
 import type { ArrayDataset, PreparedData } from '../data/index.js';
 import { deriveSeed, permutation } from '../data/random.js';
@@ -44,6 +44,16 @@ export interface AttentionSpec {
   axes?: string;
 }
 
+/** A caption decoder's attention, whose probes also record the words (engine/train/caption-record.ts). */
+export interface CaptionSpec {
+  nodeId: string;
+  port: string;
+  /** Position in the module's returned tuple of the decoder's words (the Output node wired to its `wordsFrom` port). */
+  output: number;
+  /** The data's vocabulary: a word's id names it. */
+  classNames: string[];
+}
+
 /** spec.json: what train_worker.py reads, every field of it (test/pytorch-options.test.ts checks). */
 export interface RunSpec {
   model: string;
@@ -52,6 +62,8 @@ export interface RunSpec {
   classes: number;
   outputs: TrainedOutputSpec[];
   attention: AttentionSpec[];
+  /** With probes on, the caption decoder whose probe samples' words the worker sends (null: none). */
+  caption: CaptionSpec | null;
   /** What the worker explains at each probe (null: nothing, or probe.explain off). */
   explain: LiveExplainPlan | null;
   config: TrainConfig;
@@ -74,6 +86,20 @@ export interface RunSpec {
 function trainedOutputs(graph: GraphFile): TrainedOutputSpec[] {
   const plan = planExport(graph, 'pytorch');
   return plan.outputs.flatMap((o, index) => (o.loss ? [{ index, nodeId: o.id, loss: o.loss, weight: o.lossWeight ?? 1 }] : []));
+}
+
+/**
+ * The first attention output that belongs to a caption decoder's words, as the tfjs probes pick it
+ * (captionOutput), where those words leave the module as one of its outputs; undefined otherwise.
+ */
+export function captionSpec(plan: ExportPlan, classNames: readonly string[]): CaptionSpec | undefined {
+  for (const node of plan.nodes)
+    for (const p of node.info.outputs) {
+      if (!p.attention || !p.wordsFrom) continue;
+      const output = plan.outputs.findIndex((o) => o.inputs.in === node.outputs[p.wordsFrom!]);
+      return output < 0 ? undefined : { nodeId: node.id, port: p.name, output, classNames: [...classNames] };
+    }
+  return undefined;
 }
 
 /** A split's samples, gathered from its backing arrays into the module's layout (images NHWC -> NCHW). */
@@ -133,7 +159,8 @@ export async function prepareTorchRun(opts: {
     [total],
     Float64Array.from({ length: total }, (_, s) => learningRate(config, s, total, batches)),
   );
-  const compiledAttention = planExport(graph, 'pytorch').nodes.flatMap((node) =>
+  const plan = planExport(graph, 'pytorch');
+  const compiledAttention = plan.nodes.flatMap((node) =>
     node.info.outputs.filter((p) => p.attention).map((p) => ({ nodeId: node.id, port: p.name, kind: p.attention!, ...(p.axes ? { axes: p.axes } : {}) })),
   );
   const spec: RunSpec = {
@@ -151,6 +178,7 @@ export async function prepareTorchRun(opts: {
     outputs: trainedOutputs(graph),
     logits: exported.outputs.map((o) => o === 'logits'),
     attention: config.probe.enabled ? compiledAttention : [],
+    caption: (config.probe.enabled && captionSpec(plan, data.classNames)) || null,
     explain: (config.probe.enabled && config.probe.explain && opts.explain) || null,
     config,
     device: opts.device,

@@ -93,7 +93,7 @@ export class PytorchRun {
     private readonly sizes: { trainSamples: number; validationSamples: number; classNames: readonly string[] },
     private readonly onEvent: (e: TrainEvent) => void,
   ) {
-    this.writer = new TorchRunWriter(tf, runDir, trainer.model, prepared.exported, trainer.config);
+    this.writer = new TorchRunWriter(tf, runDir, trainer.model, prepared.exported, trainer.config, prepared.spec.caption);
   }
 
   /** Finds torch, prepares the data and the run folder, checks the graph as the tfjs trainer does. */
@@ -236,8 +236,8 @@ export class PytorchRun {
   }
 
   private async attention(e: TorchAttention): Promise<void> {
-    const { maps, explanation } = await this.writer.attention(e);
-    this.emit({ type: 'attention', epoch: e.epoch, step: e.step, ms: e.ms, maps, ...(explanation && { explanation }) });
+    const { maps, explanation, caption } = await this.writer.attention(e);
+    this.emit({ type: 'attention', epoch: e.epoch, step: e.step, ms: e.ms, maps, ...(explanation && { explanation }), ...(caption && { caption }) });
   }
 
   /** One line from rank 0, in order (checkpoints are converted before later events go out). */

@@ -318,6 +318,7 @@ class Run:
         torch.manual_seed(self.c["seed"] + self.rank)
         self.outputs = spec["outputs"]
         self.classes = spec["classes"]
+        self.caption = spec.get("caption")  # absent from specs written before captions were recorded
         self.load_data()
         self.build_model()
 
@@ -549,14 +550,17 @@ class Run:
     def probe(self, epoch, step):
         t0 = time.perf_counter()
         k = min(self.c["probe"]["samples"], self.val_x.shape[0] or self.train_x.shape[0])
-        x = (self.val_x if self.val_x.shape[0] else self.train_x)[:k]
-        tensors = []
+        x, y = (self.val_x, self.val_y) if self.val_x.shape[0] else (self.train_x, self.train_y)
+        x, y = x[:k], y[:k]
+        tensors, caption = [], None
         if self.spec["attention"]:
             self.model.eval()
             self.model.probing = True
             try:
-                self.model(x)
+                outs = self.forward_outputs(self.model, x)
                 tensors = self.model.probes
+                if self.caption:
+                    caption = self.caption_words(outs[self.caption["output"]], y)
             finally:
                 self.model.probing = False
                 self.model.probes = None
@@ -570,7 +574,24 @@ class Run:
             maps.append({**a, "shape": list(data.shape), "data": base64.b64encode(data.tobytes()).decode()})
         explanation = self.explanation(x[:1], tensors) if k > 0 else None
         ms = (time.perf_counter() - t0) * 1000
-        self.channel.emit({"type": "attention", "epoch": epoch, "step": step, "ms": ms, "maps": maps, **({"explanation": explanation} if explanation else {})})
+        self.channel.emit(
+            {
+                "type": "attention",
+                "epoch": epoch,
+                "step": step,
+                "ms": ms,
+                "maps": maps,
+                **({"explanation": explanation} if explanation else {}),
+                **({"caption": caption} if caption else {}),
+            }
+        )
+
+    @staticmethod
+    def caption_words(words, labels):
+        """The caption decoder's words [B, T, V] for the probe samples (probabilities or logits: the Node side reads
+        each step's argmax, engine/train/caption-record.ts) as base64 float32, and the samples' true captions."""
+        data = words.detach().float().contiguous().cpu().numpy()
+        return {"shape": list(data.shape), "data": base64.b64encode(data.tobytes()).decode(), "labels": labels.reshape(-1).tolist()}
 
     def explanation(self, x, tensors):
         """The probe sample's explanation as spec.explain plans it (engine/explain/live.ts computes the same

@@ -108,6 +108,11 @@ describe('the caption view (browser mode, headless Chromium)', { skip, timeout: 
       assert.match((await text(page, 'inspect-caption-truth')) ?? '', /^true: [a-z ]+ [✓✗]$/);
       await assertDrawn(page, '[data-testid="inspect-caption"]', 30, 'Inspect draws each word’s map');
       assert.ok(inspected.length <= 6);
+      assert.equal(
+        await page.getByTestId('inspect-map-decoder-attention').count(),
+        0,
+        'the caption figure draws the decoder’s attention; no generic panel repeats it',
+      );
       await screenshot(page, 'inspect-panel', 'caption-inspect.png');
 
       await dropFile(page, 'inspect-panel', 'two-bars.png', canvasPng());

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
+import type { Download } from 'playwright-core';
 import { browserModeSuite, copyTemplates, openFile, skipReason, textIncludes, withEditor } from './harness.js';
 import { fitWhole } from './canvas-page.js';
 import { torchAvailable } from '../helpers/torch.js';
@@ -13,13 +14,14 @@ const skip = skipReason();
 if (skip) console.log(`# NOTICE: ${skip}`);
 
 const TEMPLATE = 'cbam-mnist-small.attn.json';
+const CAPTIONER = 'sat-digit-captions.attn.json';
 const torch = torchAvailable();
 const noTorch = torch === true ? undefined : torch;
 if (noTorch) console.log(`# NOTICE: skipping the ONNX tab of the Export dialog: ${noTorch}`);
 
 describe('export dialog end to end (browser mode, headless Chromium)', { skip, timeout: 240_000 }, () => {
   const env = browserModeSuite(async (workspace) => {
-    await copyTemplates(workspace, [TEMPLATE]);
+    await copyTemplates(workspace, [TEMPLATE, CAPTIONER]);
   });
 
   test('the open graph exports to every target; Save downloads the PyTorch file', async () => {
@@ -45,6 +47,31 @@ describe('export dialog end to end (browser mode, headless Chromium)', { skip, t
       await page.waitForFunction(textIncludes, ['export-code', 'export function buildModel(): tf.LayersModel'] as const);
       await page.getByTestId('export-close').click();
       assert.equal(await page.getByTestId('export-dialog').count(), 0);
+      assert.deepEqual(errors, []);
+    });
+  });
+
+  test("a captioner's export saves its words beside the code, which its decoders read", async () => {
+    await withEditor(env, async ({ page, errors }) => {
+      await openFile(page, CAPTIONER, 'node-image');
+      await page.getByTestId('cmd-file.export').click();
+      await page.getByTestId('export-code').waitFor();
+      const names = /^(\w+)\.py \+ (\w+)\.vocabulary\.json$/.exec((await page.getByTestId('export-name').textContent()) ?? '');
+      assert.ok(names && names[1] === names[2], `the footer names the code and the words beside it: ${names?.[0]}`);
+      const downloads: Promise<Download>[] = [];
+      const both = new Promise<void>((resolve) =>
+        page.on('download', (d) => {
+          downloads.push(Promise.resolve(d));
+          if (downloads.length === 2) resolve();
+        }),
+      );
+      await page.getByTestId('export-save').click();
+      await Promise.race([both, new Promise((_, reject) => setTimeout(() => reject(new Error(`${downloads.length} of 2 downloads`)), 30_000))]);
+      const [code, words] = await Promise.all(downloads);
+      assert.equal(code.suggestedFilename(), `${names[1]}.py`);
+      assert.equal(words.suggestedFilename(), `${names[1]}.vocabulary.json`);
+      const list = JSON.parse(await readFile((await words.path())!, 'utf8')) as { words: string[] };
+      assert.deepEqual(list.words.slice(0, 4), ['<pad>', '<start>', '<end>', 'zero']);
       assert.deepEqual(errors, []);
     });
   });

@@ -51,16 +51,20 @@ export interface TfjsCheck {
 }
 
 /** Transpiles the exported TypeScript, builds its model, loads the compiled model's (randomised) weights by name, compares outputs. */
-/** Transpiles the exported TypeScript and runs its buildModel(). */
-export async function buildExportedTfjs(code: string): Promise<Model> {
+/** Transpiles the exported TypeScript and imports it as a module. */
+export async function importExportedTfjs<Module = { buildModel(): Model }>(code: string): Promise<Module> {
   const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, reportDiagnostics: true });
   const problem = js.diagnostics?.[0];
   if (problem) throw new Error(`exported TypeScript does not parse: ${ts.flattenDiagnosticMessageText(problem.messageText, '\n')}`);
   mkdirSync(scratch, { recursive: true });
   const file = join(scratch, `export-${process.pid}-${counter++}.mjs`);
   writeFileSync(file, js.outputText);
-  const mod = (await import(pathToFileURL(file).href)) as { buildModel(): Model };
-  return mod.buildModel();
+  return (await import(pathToFileURL(file).href)) as Module;
+}
+
+/** Transpiles the exported TypeScript and runs its buildModel(). */
+export async function buildExportedTfjs(code: string): Promise<Model> {
+  return (await importExportedTfjs(code)).buildModel();
 }
 
 export async function checkTfjsExport(tf: TF, graph: GraphFile, seed = 1): Promise<TfjsCheck> {

@@ -4,6 +4,8 @@ Channels-last like the graph; weights are named like the compiled tfjs model's, 
 weights load by name. Every layer is registered as serializable, so a saved `.keras` file reloads.
 """
 
+import json
+
 import keras
 import numpy as np
 from keras import ops
@@ -86,6 +88,36 @@ class ShowAttendTell(keras.layers.Layer):
             alphas.append(alpha)
             word = ops.maximum(truth[:, t], 0) if truth is not None else ops.cast(ops.argmax(logits, axis=-1), "int32")
         return ops.stack(words, 1), ops.reshape(ops.stack(alphas, 1), (b, self.steps, h, w))
+
+    @staticmethod
+    def vocabulary(path=None):
+        """The caption words by id that `attn export --weights RUN` writes beside the model, <model>.vocabulary.json
+        (by default beside this file)."""
+        import os
+
+        path = path or os.path.splitext(os.path.abspath(__file__))[0] + ".vocabulary.json"
+        try:
+            with open(path, encoding="utf-8") as f:
+                return json.load(f)["words"]
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path}: no caption words beside the model; export it with `attn export --weights RUN`, or pass the words") from None
+
+    @staticmethod
+    def captions(words, vocabulary=None, end_token=2):
+        """The greedy captions of words [B, T, V] (what the model predicts): each step's argmax, up to `end_token`,
+        as strings of `vocabulary`'s words (by default those beside the model; special tokens below the end token
+        left out), as `attn predict` prints them."""
+        vocabulary = ShowAttendTell.vocabulary() if vocabulary is None else vocabulary
+        texts = []
+        for ids in np.asarray(words).argmax(-1).tolist():
+            kept = []
+            for i in ids:
+                if i == end_token:
+                    break
+                if i > end_token:
+                    kept.append(vocabulary[i])
+            texts.append(" ".join(kept))
+        return texts
 
     def get_config(self):
         return {

@@ -131,6 +131,18 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
   );
 }
 
+/**
+ * The trained model's validation scores, as "loss 0.1234, acc 0.9876": those `train` logged for its last epoch
+ * (after which the weights did not change), so that a training loop with its own validation (a caption decoder's,
+ * over the labelled steps alone) is reported as it validated; evaluate()'s where it logged none.
+ */
+function validationScores(model: tf.LayersModel, history: tf.History, [xs, ys]: [tf.Tensor[], tf.Tensor[]], batchSize: number): string {
+  const logged = Object.entries(history.history).filter(([name]) => name.startsWith('val_'));
+  if (logged.length) return logged.map(([name, perEpoch]) => `${name.slice(4)} ${Number(perEpoch[perEpoch.length - 1]).toFixed(4)}`).join(', ');
+  const scores = [model.evaluate(xs, ys, { batchSize })].flat() as tf.Scalar[];
+  return model.metricsNames.map((m, i) => `${m} ${scores[i].dataSync()[0].toFixed(4)}`).join(', ');
+}
+
 const USAGE = `usage: node model.js --data DATA.npz [--epochs N] [--batch-size N] [--save DIR]
 
   --data FILE       an .npz from \`attn export --data DATASET\` (x_train, y_train, x_val, y_val)
@@ -178,10 +190,7 @@ export async function main(
   const history = await train(model, trainSet[0], trainSet[1], epochs, batchSize, validation);
   const lossPerEpoch = (history.history.loss as number[]).map(Number);
   console.log(`training loss per epoch: ${lossPerEpoch.map((l) => l.toFixed(4)).join(' ')}`);
-  if (validation) {
-    const scores = [model.evaluate(validation[0], validation[1], { batchSize })].flat() as tf.Scalar[];
-    console.log(`validation: ${model.metricsNames.map((m, i) => `${m} ${scores[i].dataSync()[0].toFixed(4)}`).join(', ')}`);
-  }
+  if (validation) console.log(`validation: ${validationScores(model, history, validation, batchSize)}`);
   const save = args.get('--save');
   if (save) {
     await saveModel(model, save);

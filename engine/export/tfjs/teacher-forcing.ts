@@ -30,14 +30,25 @@ function labelledCrossEntropy(probs: tf.Tensor, ids: tf.Tensor): tf.Scalar {
   });
 }
 
+/** The share of the positions of `ids` that hold a label where the most likely class is that label. */
+function labelledAccuracy(probs: tf.Tensor, ids: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const flat = tf.reshape(ids, [-1]);
+    const predicted = tf.argMax(tf.reshape(probs, [-1, probs.shape[probs.rank - 1]]), -1);
+    const mask = tf.cast(tf.greaterEqual(flat, 0), 'float32');
+    const hits = tf.mul(tf.cast(tf.equal(predicted, tf.cast(flat, 'int32')), 'float32'), mask);
+    return tf.div(tf.sum(hits), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+  });
+}
+
 const firstOutput = (out: tf.Tensor | tf.Tensor[]) => (Array.isArray(out) ? out[0] : out);
 
 /**
  * Trains a compiled `model` (its optimizer is used, and evaluate() works after) on inputs `xs` and its first
  * output's labels `ys[0]` (class ids [n, steps], -1 where the caption has ended, or one-hot rows), each batch
  * handed to the layers as `targets`: teacher forcing. The loss is the cross-entropy over labelled positions, as
- * the app's trainer computes it. With `validationData`, each epoch also logs `val_loss` of greedy decoding (the
- * model on its own, as after training).
+ * the app's trainer computes it. With `validationData`, each epoch also logs `val_loss` and `val_acc` of greedy
+ * decoding (the model on its own, as after training), over the labelled positions alone, as the app validates.
  */
 export async function fitTeacherForced(
   model: tf.LayersModel,
@@ -75,9 +86,10 @@ export async function fitTeacherForced(
       const logs: Record<string, number> = { loss: total / Math.max(steps, 1) };
       if (validation) {
         const probs = firstOutput(model.predict(validation.x.length === 1 ? validation.x[0] : validation.x, { batchSize }) as tf.Tensor | tf.Tensor[]);
-        const loss = labelledCrossEntropy(probs, validation.ids);
+        const [loss, accuracy] = [labelledCrossEntropy(probs, validation.ids), labelledAccuracy(probs, validation.ids)];
         logs.val_loss = (await loss.data())[0];
-        tf.dispose([probs, loss]);
+        logs.val_acc = (await accuracy.data())[0];
+        tf.dispose([probs, loss, accuracy]);
       }
       await history.onEpochEnd(epoch, logs);
     }

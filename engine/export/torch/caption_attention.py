@@ -3,6 +3,8 @@
 Attention Studio copies the classes a model uses (below these imports) into its PyTorch
 export; the export's tests import this file as it is.
 """
+import json
+
 import torch
 from torch import nn
 
@@ -70,8 +72,23 @@ class ShowAttendTell(nn.Module):
         return torch.softmax(logits, -1), alpha, state, logits
 
     @staticmethod
-    def words(ids, vocabulary, end_token=2):
-        """A caption's token ids as text: `vocabulary`'s words up to `end_token`, the special tokens below it left out."""
+    def vocabulary(path=None):
+        """The caption words by id that `attn export --weights RUN` writes beside the model, <model>.vocabulary.json
+        (by default beside this file)."""
+        import os
+
+        path = path or os.path.splitext(os.path.abspath(__file__))[0] + ".vocabulary.json"
+        try:
+            with open(path, encoding="utf-8") as f:
+                return json.load(f)["words"]
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path}: no caption words beside the model; export it with `attn export --weights RUN`, or pass the words") from None
+
+    @staticmethod
+    def words(ids, vocabulary=None, end_token=2):
+        """A caption's token ids as text: `vocabulary`'s words (by default those beside the model) up to
+        `end_token`, the special tokens below it left out."""
+        vocabulary = ShowAttendTell.vocabulary() if vocabulary is None else vocabulary
         kept = []
         for i in ids:
             if i == end_token:
@@ -81,9 +98,11 @@ class ShowAttendTell(nn.Module):
         return " ".join(kept)
 
     @staticmethod
-    def captions(words, vocabulary, end_token=2):
+    def captions(words, vocabulary=None, end_token=2):
         """The greedy captions of words [B, T, V] (what forward() returns): each step's argmax, up to
-        `end_token`, as strings of `vocabulary`'s words (special tokens below the end token left out)."""
+        `end_token`, as strings of `vocabulary`'s words (by default those beside the model; special tokens
+        below the end token left out)."""
+        vocabulary = ShowAttendTell.vocabulary() if vocabulary is None else vocabulary
         return [ShowAttendTell.words(ids, vocabulary, end_token) for ids in words.argmax(-1).tolist()]
 
     def encode(self, features):
@@ -158,6 +177,13 @@ class ShowAttendTell(nn.Module):
             hook.remove()
             model.train(was_training)
         return decoder.beam_search(seen[0], beam, end_token)
+
+    @classmethod
+    def caption(cls, model, *inputs, beam=1, vocabulary=None, end_token=2):
+        """Each sample's most likely caption as text, found by decode(): `vocabulary`'s words (by default those
+        beside the model), as `attn predict --beam K` prints them."""
+        vocabulary = cls.vocabulary() if vocabulary is None else vocabulary
+        return [cls.words(found[0][0], vocabulary, end_token) for found in cls.decode(model, *inputs, beam=beam, end_token=end_token)]
 
     def forward(self, features):
         b, _, h, w = features.shape

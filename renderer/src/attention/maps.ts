@@ -57,7 +57,12 @@ export function viewOf(m: AttentionMap, s: number): MapView {
       return bars('position');
     case 'matrix':
       if (dims.length >= 2)
-        return { draw: 'tiles', kind: m.kind, tiles: leading(v, dims[dims.length - 2], dims[dims.length - 1], axes.includes('hop') ? 'hop' : 'head') };
+        return {
+          draw: 'tiles',
+          kind: m.kind,
+          // A caption decoder's rows are its words (axes "batch, word, row, column"), not heads.
+          tiles: leading(v, dims[dims.length - 2], dims[dims.length - 1], axes.includes('hop') ? 'hop' : axes.includes('word') ? 'word' : 'head'),
+        };
       return bars('key');
     case 'channel':
       return bars('channel');
@@ -100,3 +105,10 @@ export const hasContrast = (values: ArrayLike<number>) => {
 };
 
 export const mapKey = (m: Pick<AttentionMap, 'nodeId' | 'port'>) => `${m.nodeId}.${m.port}`;
+
+/**
+ * The maps to draw as panels of their own beside a caption figure: all but the caption decoder's attention, which
+ * the figure already draws, each word's weights labelled by the word and laid over the image.
+ */
+export const besideCaption = (maps: readonly AttentionMap[], caption: Pick<AttentionMap, 'nodeId' | 'port'> | undefined): AttentionMap[] =>
+  caption ? maps.filter((m) => mapKey(m) !== mapKey(caption)) : [...maps];

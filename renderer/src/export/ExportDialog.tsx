@@ -55,6 +55,8 @@ function ExportPanel({ win }: { win: Window }) {
     return () => win.removeEventListener('keydown', onKey);
   }, [win]);
   const file = result && 'files' in result ? result.files[0] : undefined;
+  // Files that go beside the code (a captioner's words), saved with it.
+  const beside = result && 'files' in result ? result.files.slice(1) : [];
   const binary = file?.encoding === 'base64';
   const language = EXPORT_FORMATS[target].language;
   const tokens = useMemo(() => (file && language !== 'binary' ? highlight(file.content, language) : []), [file, language]);
@@ -67,13 +69,16 @@ function ExportPanel({ win }: { win: Window }) {
       () => toast(`Copied ${file.name}`),
       (e: Error) => toast(`Cannot copy: ${e.message}`, 'error'),
     );
-  const save = () => {
-    if (!file) return;
-    const blob = binary ? new Blob([decodeBase64(file.content)], { type: 'application/octet-stream' }) : new Blob([file.content], { type: 'text/plain' });
+  const download = (f: ExportResult['files'][number]) => {
+    const blob =
+      f.encoding === 'base64' ? new Blob([decodeBase64(f.content)], { type: 'application/octet-stream' }) : new Blob([f.content], { type: 'text/plain' });
     const url = URL.createObjectURL(blob);
-    const a = Object.assign(win.document.createElement('a'), { href: url, download: file.name });
+    const a = Object.assign(win.document.createElement('a'), { href: url, download: f.name });
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+  const save = () => {
+    if (file) for (const f of [file, ...beside]) download(f);
   };
 
   return (
@@ -135,7 +140,9 @@ function ExportPanel({ win }: { win: Window }) {
           )}
         </div>
         <footer className="export__actions">
-          <span className="export__name">{file?.name}</span>
+          <span className="export__name" data-testid="export-name">
+            {[file, ...beside].flatMap((f) => (f ? [f.name] : [])).join(' + ')}
+          </span>
           <button disabled={!file || binary} onClick={copy} data-testid="export-copy">
             Copy
           </button>

@@ -8,7 +8,7 @@ import { host } from '../host/host.js';
 import { MapCanvas, type DrawOptions } from '../attention/MapCanvas.js';
 import { tokenView } from '../attention/TokenHeads.js';
 import { documentView } from '../attention/ShadedDocument.js';
-import { mapKey, range, viewOf } from '../attention/maps.js';
+import { besideCaption, mapKey, range, viewOf } from '../attention/maps.js';
 import { useAttentionView } from '../attention/view.js';
 import { CaptionFigure } from '../attention/CaptionFigure.js';
 import { isLive, useSession } from './session.js';
@@ -278,7 +278,7 @@ export function InspectPanel() {
               />
             )}
             {result.maps.length === 0 && <div className="empty">This graph has no attention outputs.</div>}
-            {result.maps.map((m) => (
+            {besideCaption(result.maps, result.caption).map((m) => (
               <figure key={mapKey(m)} className="attn-map" data-testid={`inspect-map-${m.nodeId}-${m.port}`}>
                 <figcaption>
                   <span className={`attention-tag attention-${m.kind}`}>{m.kind}</span> <b>{m.nodeId}</b>.{m.port}
