@@ -7,6 +7,7 @@ import type { TF, Tensor } from '../blocks/contract.js';
 import { registerWasmHeapKernels, replaceWasmKernel, WASM_HEAP_KERNELS, type KernelArgs, type TensorInfo, type WasmHeap } from './wasm-heap-kernels.js';
 import { batchMatMulOnHeap, takesBatchMatMul } from './wasm-batch-matmul.js';
 import { registerFastGradients } from './gradients.js';
+import { registerLeanTape } from './lean-tape.js';
 import { BATCH_NORM_GRADS, registerWasmBatchNorm } from './wasm-batch-norm.js';
 import { registerWasmResizeGrads } from './resize-grads.js';
 import { oncePerEngine } from './once.js';
@@ -102,6 +103,7 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
   registerWasmBatchNorm(tf);
   registerWasmResizeGrads(tf);
   registerFastGradients(tf);
+  registerLeanTape(tf);
 });
 
 export const WASM_TRAINING_KERNELS = [
