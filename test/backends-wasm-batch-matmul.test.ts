@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
-import { takesBatchMatMul } from '../engine/backends/wasm-batch-matmul.js';
+import { takesBatchMatMul, takesSmallMatMul } from '../engine/backends/wasm-batch-matmul.js';
 import type { Tensor } from '../engine/blocks/contract.js';
 import { onBackends, seededUniform } from './helpers/numeric.js';
 
@@ -62,4 +62,40 @@ test('the heap loop leaves products without a batch, and non-float ones, to wasm
   assert.equal(takesBatchMatMul(info([17, 16]), info([4, 16, 8])), false);
   assert.equal(takesBatchMatMul({ ...info([4, 2, 2]), dtype: 'int32' }, info([4, 2, 2])), false);
   assert.equal(takesBatchMatMul(info([4, 3, 2, 2]), info([3, 4, 2, 2])), false);
+});
+
+/** Single products the heap loop takes for their size: a Squeeze-and-Excitation MLP's and CBAM's, every transpose, widths not a multiple of 4. */
+const SMALL: [number[], number[], boolean, boolean][] = [
+  [[64, 32], [32, 8], false, false],
+  [[64, 32], [64, 8], true, false],
+  [[64, 8], [32, 8], false, true],
+  [[7, 5], [3, 7], true, true],
+  [[1, 3, 100], [1, 100, 9], false, false],
+];
+
+test("single small products on wasm (an SE block's MLP and its gradients): the heap loop, cpu values to the bit", async () => {
+  const { tf } = await ready;
+  for (const [sa, sb, ta, tb] of SMALL) assert.ok(takesSmallMatMul(info(sa), info(sb), ta, tb), `the heap loop takes [${sa}]·[${sb}]`);
+  const data = SMALL.map(([sa, sb]) =>
+    [sa, sb].map((s) =>
+      random(
+        s.reduce((p, d) => p * d, 1),
+        4,
+      ),
+    ),
+  );
+  const { cpu, wasm } = await onBackends(tf, ['cpu', 'wasm'], () =>
+    SMALL.map(([sa, sb, ta, tb], i) => tf.matMul(tf.tensor(data[i][0], sa), tf.tensor(data[i][1], sb), ta, tb) as Tensor),
+  );
+  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `case ${i}: [${SMALL[i][0]}]·[${SMALL[i][1]}]`));
+  await tf.setBackend('wasm');
+});
+
+test('products above the small size, or with a batch, are not taken as small ones', () => {
+  // A classification head's gradient: 1568 × 64 × 10 multiply-adds, where wasm's own is faster.
+  assert.equal(takesSmallMatMul(info([64, 1568]), info([64, 10]), true, false), false);
+  assert.equal(takesSmallMatMul(info([64, 32]), info([32, 32]), false, false), true);
+  assert.equal(takesSmallMatMul(info([64, 32]), info([32, 33]), false, false), false);
+  assert.equal(takesSmallMatMul(info([2, 4, 4]), info([2, 4, 4]), false, false), false);
+  assert.equal(takesSmallMatMul({ ...info([4, 4]), dtype: 'int32' }, info([4, 4]), false, false), false);
 });
