@@ -11,8 +11,10 @@ const ready = selectBackend({ backend: 'wasm' });
 const random = seededUniform(1919);
 const info = (shape: number[]) => ({ dataId: {}, shape, dtype: 'float32' });
 
+type Case = [number[], number[], boolean, boolean];
+
 /** [a's shape, b's shape, transposeA, transposeB]: attention's sizes, rank 4, shared matrices, a shared axis over the cpu's block of 48, widths not a multiple of 4. */
-const CASES: [number[], number[], boolean, boolean][] = [
+const CASES: Case[] = [
   [[64, 17, 16], [64, 16, 17], false, false],
   [[64, 17, 16], [64, 17, 16], false, true],
   [[64, 17, 17], [64, 17, 16], true, false],
@@ -24,24 +26,21 @@ const CASES: [number[], number[], boolean, boolean][] = [
   [[3, 130, 5], [3, 11, 130], true, true],
 ];
 
-test('batched matMul on wasm, every transpose, rank 4, shared matrices, long shared axis: cpu values to the bit', async () => {
+/** Each case's product on cpu and on wasm, from the same random operands, equal to the bit. */
+async function assertProductsMatchCpu(cases: Case[]): Promise<void> {
   const { tf } = await ready;
-  for (const [sa, sb] of CASES) assert.ok(takesBatchMatMul(info(sa), info(sb)), `the heap loop takes [${sa}]·[${sb}]`);
-  const data = CASES.map(([sa, sb]) => [
-    random(
-      sa.reduce((p, d) => p * d, 1),
-      4,
-    ),
-    random(
-      sb.reduce((p, d) => p * d, 1),
-      4,
-    ),
-  ]);
+  const sizeOf = (s: number[]) => s.reduce((p, d) => p * d, 1);
+  const data = cases.map(([sa, sb]) => [random(sizeOf(sa), 4), random(sizeOf(sb), 4)]);
   const { cpu, wasm } = await onBackends(tf, ['cpu', 'wasm'], () =>
-    CASES.map(([sa, sb, ta, tb], i) => tf.matMul(tf.tensor(data[i][0], sa), tf.tensor(data[i][1], sb), ta, tb) as Tensor),
+    cases.map(([sa, sb, ta, tb], i) => tf.matMul(tf.tensor(data[i][0], sa), tf.tensor(data[i][1], sb), ta, tb) as Tensor),
   );
-  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `case ${i}: [${CASES[i][0]}]·[${CASES[i][1]}]`));
+  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `case ${i}: [${cases[i][0]}]·[${cases[i][1]}]`));
   await tf.setBackend('wasm');
+}
+
+test('batched matMul on wasm, every transpose, rank 4, shared matrices, long shared axis: cpu values to the bit', async () => {
+  for (const [sa, sb] of CASES) assert.ok(takesBatchMatMul(info(sa), info(sb)), `the heap loop takes [${sa}]·[${sb}]`);
+  await assertProductsMatchCpu(CASES);
 });
 
 test("batched matMul's gradients on wasm (products with transposed operands): cpu values to the bit", async () => {
@@ -65,7 +64,7 @@ test('the heap loop leaves products without a batch, and non-float ones, to wasm
 });
 
 /** Single products the heap loop takes for their size: a Squeeze-and-Excitation MLP's and CBAM's, every transpose, widths not a multiple of 4. */
-const SMALL: [number[], number[], boolean, boolean][] = [
+const SMALL: Case[] = [
   [[64, 32], [32, 8], false, false],
   [[64, 32], [64, 8], true, false],
   [[64, 8], [32, 8], false, true],
@@ -74,21 +73,8 @@ const SMALL: [number[], number[], boolean, boolean][] = [
 ];
 
 test("single small products on wasm (an SE block's MLP and its gradients): the heap loop, cpu values to the bit", async () => {
-  const { tf } = await ready;
   for (const [sa, sb, ta, tb] of SMALL) assert.ok(takesSmallMatMul(info(sa), info(sb), ta, tb), `the heap loop takes [${sa}]·[${sb}]`);
-  const data = SMALL.map(([sa, sb]) =>
-    [sa, sb].map((s) =>
-      random(
-        s.reduce((p, d) => p * d, 1),
-        4,
-      ),
-    ),
-  );
-  const { cpu, wasm } = await onBackends(tf, ['cpu', 'wasm'], () =>
-    SMALL.map(([sa, sb, ta, tb], i) => tf.matMul(tf.tensor(data[i][0], sa), tf.tensor(data[i][1], sb), ta, tb) as Tensor),
-  );
-  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `case ${i}: [${SMALL[i][0]}]·[${SMALL[i][1]}]`));
-  await tf.setBackend('wasm');
+  await assertProductsMatchCpu(SMALL);
 });
 
 test('products above the small size, or with a batch, are not taken as small ones', () => {
