@@ -6,7 +6,9 @@
 // name, framework overhead, data, probes.
 //   npm run bench -- zoo [--templates a,b] [--limit N] [--backend wasm|cpu|...] [--cpu-workers N]
 // Ours runs twice per pass: on one thread (cpuWorkers 1) and data-parallel over N
-// threads (default: the cores, at most 2; engine/train/data-parallel.ts).
+// threads (default: the cores, at most 2; engine/train/data-parallel.ts); the
+// auto figures are those of the setting `attn train` takes by default
+// (cpuWorkers 'auto').
 // One template's step profile alone (no PyTorch): node dist/bench/zoo-profile.js TEMPLATE [steps]
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { graphTrainingConfig } from '../engine/graph/training-section.js';
 import { parseGraphText } from '../engine/graph/schema.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import type { TrainConfigInput } from '../engine/schemas/train-config.js';
+import { chooseWorkers, macsPerSample } from '../engine/train/data-parallel.js';
 import { inputHint } from '../engine/train/setup.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { timeKernels } from './kernel-timer.js';
@@ -125,6 +128,7 @@ export async function measureOurs(tf: TF, graph: GraphFile, data: PreparedData, 
     },
   });
   const done = await trainer.run();
+  const macs = macsPerSample(trainer.model);
   const probe = trainer.probeStats;
   const parallel = trainer.parallelStats;
   const losses = trainer.compiled.outputs.map((o) => o.loss);
@@ -143,6 +147,7 @@ export async function measureOurs(tf: TF, graph: GraphFile, data: PreparedData, 
     /** Process CPU ms per step after the first (every thread, replicas included; the last step may be short). */
     cpuMsPerStep: (cpuEnds[cpuEnds.length - 1] - cpuEnds[0]) / (cpuEnds.length - 1),
     workers: trainer.workers.workers,
+    macsPerSample: macs,
     copyMsPerStep: parallel.steps ? parallel.copyMs / parallel.steps : 0,
     copyCpuMsPerStep: parallel.steps ? parallel.copyCpuMs / parallel.steps : 0,
     waitMsPerStep: parallel.steps ? parallel.waitMs / parallel.steps : 0,
@@ -218,6 +223,8 @@ export async function benchZoo(opts: ZooOptions = {}) {
   }
   const ratios = rows.map((r) => r.ratio as number).filter((r) => r > 0);
   const parallelRatios = rows.map((r) => (r.dataParallel as { ratio: number | null } | null)?.ratio ?? 0).filter((r) => r > 0);
+  const autoRatios = rows.map((r) => (r.auto as { ratio: number | null }).ratio ?? 0).filter((r) => r > 0);
+  const geometricMean = (xs: number[]) => (xs.length ? round(Math.exp(mean(xs.map(Math.log))), 3) : null);
   return {
     backend,
     torch: torch ? PYTHON : 'not available (apt-get install python3-torch): no PyTorch figures',
@@ -229,13 +236,17 @@ export async function benchZoo(opts: ZooOptions = {}) {
       ratio: r.ratio,
       dataParallel: (r.dataParallel as { samplesPerSec: number } | null)?.samplesPerSec ?? null,
       dataParallelRatio: (r.dataParallel as { ratio: number | null } | null)?.ratio ?? null,
+      autoWorkers: (r.auto as { workers: number }).workers,
+      autoRatio: (r.auto as { ratio: number | null }).ratio,
+      autoPickedFaster: (r.auto as { faster: boolean | null }).faster,
       load: r.load,
     })),
     threads: backend === 'wasm' ? WASM_THREADS : undefined,
-    geometricMeanRatio: ratios.length ? round(Math.exp(mean(ratios.map(Math.log))), 3) : null,
-    geometricMeanDataParallelRatio: parallelRatios.length ? round(Math.exp(mean(parallelRatios.map(Math.log))), 3) : null,
+    geometricMeanRatio: geometricMean(ratios),
+    geometricMeanDataParallelRatio: geometricMean(parallelRatios),
+    geometricMeanAutoRatio: geometricMean(autoRatios),
     templates: rows,
-    note: 'samples/s over the steps after the first, both sides; ours: one thread (cpuWorkers 1); dataParallel: cpuWorkers N; ratio = ours / PyTorch default threads; load = 1-minute load average around the runs',
+    note: 'samples/s over the steps after the first, both sides; ours: one thread (cpuWorkers 1); dataParallel: cpuWorkers N; auto: what attn train runs (cpuWorkers auto), its ratio that of the setting it picks (null where that setting was not measured), faster: whether it picked the faster of the two measured; ratio = ours / PyTorch default threads; load = 1-minute load average around the runs',
   };
 }
 
@@ -294,6 +305,8 @@ async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, di
   const samplesPerSec = round(mean(ours.map((o) => o.samplesPerSec)));
   const torchSps = theirs.length ? round(mean(theirs)) : null;
   const parallelSps = parallel.length ? round(mean(parallel.map((o) => o.samplesPerSec))) : null;
+  const auto = chooseWorkers('auto', { backend: tf.getBackend(), batchSize: config.batchSize, macsPerSample: ours[0].macsPerSample, customBlocks: false });
+  const autoSps = auto.workers === 1 ? samplesPerSec : auto.workers === workers ? parallelSps : null;
   return {
     template: name,
     batchSize: config.batchSize,
@@ -321,6 +334,12 @@ async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, di
           waitMsPerStep: round(mean(parallel.map((o) => o.waitMsPerStep)), 2),
         }
       : null,
+    auto: {
+      ...auto,
+      samplesPerSec: autoSps,
+      ratio: autoSps && torchSps ? round(autoSps / torchSps, 3) : null,
+      faster: autoSps && parallelSps ? autoSps === Math.max(samplesPerSec, parallelSps) : null,
+    },
     load: Math.max(...loads),
     profile: {
       ...profile,

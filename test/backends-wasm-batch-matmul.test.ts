@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
-import { takesBatchMatMul } from '../engine/backends/wasm-batch-matmul.js';
+import { takesBatchMatMul, takesSmallMatMul } from '../engine/backends/wasm-batch-matmul.js';
 import type { Tensor } from '../engine/blocks/contract.js';
 import { onBackends, seededUniform } from './helpers/numeric.js';
 
@@ -11,8 +11,10 @@ const ready = selectBackend({ backend: 'wasm' });
 const random = seededUniform(1919);
 const info = (shape: number[]) => ({ dataId: {}, shape, dtype: 'float32' });
 
+type Case = [number[], number[], boolean, boolean];
+
 /** [a's shape, b's shape, transposeA, transposeB]: attention's sizes, rank 4, shared matrices, a shared axis over the cpu's block of 48, widths not a multiple of 4. */
-const CASES: [number[], number[], boolean, boolean][] = [
+const CASES: Case[] = [
   [[64, 17, 16], [64, 16, 17], false, false],
   [[64, 17, 16], [64, 17, 16], false, true],
   [[64, 17, 17], [64, 17, 16], true, false],
@@ -24,24 +26,21 @@ const CASES: [number[], number[], boolean, boolean][] = [
   [[3, 130, 5], [3, 11, 130], true, true],
 ];
 
-test('batched matMul on wasm, every transpose, rank 4, shared matrices, long shared axis: cpu values to the bit', async () => {
+/** Each case's product on cpu and on wasm, from the same random operands, equal to the bit. */
+async function assertProductsMatchCpu(cases: Case[]): Promise<void> {
   const { tf } = await ready;
-  for (const [sa, sb] of CASES) assert.ok(takesBatchMatMul(info(sa), info(sb)), `the heap loop takes [${sa}]·[${sb}]`);
-  const data = CASES.map(([sa, sb]) => [
-    random(
-      sa.reduce((p, d) => p * d, 1),
-      4,
-    ),
-    random(
-      sb.reduce((p, d) => p * d, 1),
-      4,
-    ),
-  ]);
+  const sizeOf = (s: number[]) => s.reduce((p, d) => p * d, 1);
+  const data = cases.map(([sa, sb]) => [random(sizeOf(sa), 4), random(sizeOf(sb), 4)]);
   const { cpu, wasm } = await onBackends(tf, ['cpu', 'wasm'], () =>
-    CASES.map(([sa, sb, ta, tb], i) => tf.matMul(tf.tensor(data[i][0], sa), tf.tensor(data[i][1], sb), ta, tb) as Tensor),
+    cases.map(([sa, sb, ta, tb], i) => tf.matMul(tf.tensor(data[i][0], sa), tf.tensor(data[i][1], sb), ta, tb) as Tensor),
   );
-  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `case ${i}: [${CASES[i][0]}]·[${CASES[i][1]}]`));
+  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `case ${i}: [${cases[i][0]}]·[${cases[i][1]}]`));
   await tf.setBackend('wasm');
+}
+
+test('batched matMul on wasm, every transpose, rank 4, shared matrices, long shared axis: cpu values to the bit', async () => {
+  for (const [sa, sb] of CASES) assert.ok(takesBatchMatMul(info(sa), info(sb)), `the heap loop takes [${sa}]·[${sb}]`);
+  await assertProductsMatchCpu(CASES);
 });
 
 test("batched matMul's gradients on wasm (products with transposed operands): cpu values to the bit", async () => {
@@ -62,4 +61,27 @@ test('the heap loop leaves products without a batch, and non-float ones, to wasm
   assert.equal(takesBatchMatMul(info([17, 16]), info([4, 16, 8])), false);
   assert.equal(takesBatchMatMul({ ...info([4, 2, 2]), dtype: 'int32' }, info([4, 2, 2])), false);
   assert.equal(takesBatchMatMul(info([4, 3, 2, 2]), info([3, 4, 2, 2])), false);
+});
+
+/** Single products the heap loop takes for their size: a Squeeze-and-Excitation MLP's and CBAM's, every transpose, widths not a multiple of 4. */
+const SMALL: Case[] = [
+  [[64, 32], [32, 8], false, false],
+  [[64, 32], [64, 8], true, false],
+  [[64, 8], [32, 8], false, true],
+  [[7, 5], [3, 7], true, true],
+  [[1, 3, 100], [1, 100, 9], false, false],
+];
+
+test("single small products on wasm (an SE block's MLP and its gradients): the heap loop, cpu values to the bit", async () => {
+  for (const [sa, sb, ta, tb] of SMALL) assert.ok(takesSmallMatMul(info(sa), info(sb), ta, tb), `the heap loop takes [${sa}]·[${sb}]`);
+  await assertProductsMatchCpu(SMALL);
+});
+
+test('products above the small size, or with a batch, are not taken as small ones', () => {
+  // A classification head's gradient: 1568 × 64 × 10 multiply-adds, where wasm's own is faster.
+  assert.equal(takesSmallMatMul(info([64, 1568]), info([64, 10]), true, false), false);
+  assert.equal(takesSmallMatMul(info([64, 32]), info([32, 32]), false, false), true);
+  assert.equal(takesSmallMatMul(info([64, 32]), info([32, 33]), false, false), false);
+  assert.equal(takesSmallMatMul(info([2, 4, 4]), info([2, 4, 4]), false, false), false);
+  assert.equal(takesSmallMatMul({ ...info([4, 4]), dtype: 'int32' }, info([4, 4]), false, false), false);
 });

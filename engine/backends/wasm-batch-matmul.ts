@@ -37,6 +37,25 @@ export function takesBatchMatMul(a: TensorInfo, b: TensorInfo): boolean {
 }
 
 /**
+ * Products of one matrix pair up to this many multiply-adds go to the heap loop
+ * too. wasm's own (XNNPACK) sets up an operator and packs the right operand for
+ * every new right operand, a fixed 0.1 to 1 ms: a Squeeze-and-Excitation MLP's
+ * gradients ([64, 8] by [32, 8]ᵀ, 16k multiply-adds) take 0.1 to 1.1 ms CPU there
+ * and 0.02 ms here; the loop's 1 ns or so per multiply-add passes that cost near 100k.
+ */
+export const SMALL_MATMUL_MACS = 65536;
+
+/** Whether batchMatMulOnHeap takes a single product (no batch above 1) of at most SMALL_MATMUL_MACS float32 multiply-adds. */
+export function takesSmallMatMul(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): boolean {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return false;
+  if (sizeOf(a.shape.slice(0, -2)) !== 1 || sizeOf(b.shape.slice(0, -2)) !== 1) return false;
+  const [a0, a1] = a.shape.slice(-2);
+  const [b0, b1] = b.shape.slice(-2);
+  const macs = (transposeA ? a1 : a0) * (transposeA ? a0 : a1) * (transposeB ? b0 : b1);
+  return macs > 0 && macs <= SMALL_MATMUL_MACS && (transposeA ? a0 : a1) === (transposeB ? b1 : b0);
+}
+
+/**
  * a·b over the leading (batch) axes, either operand transposed in its last two
  * axes; a batch of 1 on one side is shared by every batch of the other (the
  * cpu kernel's batch index modulo each side's batch count). Only for products

@@ -5,8 +5,9 @@
 // wasm ops that run in XNNPACK or SIMD code (the convolution gradients in conv-grads).
 import type { TF, Tensor } from '../blocks/contract.js';
 import { registerWasmHeapKernels, replaceWasmKernel, WASM_HEAP_KERNELS, type KernelArgs, type TensorInfo, type WasmHeap } from './wasm-heap-kernels.js';
-import { batchMatMulOnHeap, takesBatchMatMul } from './wasm-batch-matmul.js';
+import { batchMatMulOnHeap, takesBatchMatMul, takesSmallMatMul } from './wasm-batch-matmul.js';
 import { registerFastGradients } from './gradients.js';
+import { registerLeanTape } from './lean-tape.js';
 import { BATCH_NORM_GRADS, registerWasmBatchNorm } from './wasm-batch-norm.js';
 import { registerWasmResizeGrads } from './resize-grads.js';
 import { oncePerEngine } from './once.js';
@@ -84,11 +85,12 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
   kernel('UnsortedSegmentSum', ({ x, segmentIds }, attrs) => unsortedSegmentSum(tf, x, segmentIds, attrs.numSegments as number));
   // A dense layer's gradients are products with a transposed operand, for which wasm's
   // BatchMatMul takes a path about 6x slower than transposing first and multiplying plainly.
-  // Products with a batch (attention's) go to the heap loop, transposed or not.
+  // Products with a batch (attention's), and small ones, go to the heap loop, transposed or not.
   replaceWasmKernel(tf, 'BatchMatMul', (args, stock) => {
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     const { a, b } = args.inputs;
-    if (takesBatchMatMul(a, b)) return batchMatMulOnHeap(args.backend as WasmHeap, a, b, transposeA, transposeB);
+    if (takesBatchMatMul(a, b) || takesSmallMatMul(a, b, transposeA, transposeB))
+      return batchMatMulOnHeap(args.backend as WasmHeap, a, b, transposeA, transposeB);
     if (!transposeA && !transposeB) return stock(args);
     return tf.tidy(() => {
       const plain = (t: TensorInfo, transposed: boolean) => {
@@ -102,6 +104,7 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
   registerWasmBatchNorm(tf);
   registerWasmResizeGrads(tf);
   registerFastGradients(tf);
+  registerLeanTape(tf);
 });
 
 export const WASM_TRAINING_KERNELS = [

@@ -37,8 +37,12 @@ export const DATA_PARALLEL_BACKENDS: readonly string[] = ['wasm', 'cpu'];
  * fixed cost of a step dominate) ...
  */
 export const AUTO_MIN_SHARD = 16;
-/** ... and a step's multiply-adds (forward, per the weights' layers) reach this: below it the copies and messages cost more than the second core gains. */
-export const AUTO_MIN_MACS_PER_STEP = 2e8;
+/**
+ * ... and a step's multiply-adds (forward, per the weights' layers) reach this: below it the copies and messages
+ * cost more than the second core gains. In the quiet zoo run (2 cores) two workers won from 60M up (bench-se-cnn 66M:
+ * 1.21x, mnist-cnn 71M: 1.07x, sasa-resnet-mnist 60M: 1.08x) and lost at 31M and below (the GRU 0.58x, ViT 0.57x).
+ */
+export const AUTO_MIN_MACS_PER_STEP = 5e7;
 
 /** A replica's start (tfjs, wasm, compiling the model) may take this long. */
 const READY_MS = 120_000;
