@@ -1,7 +1,7 @@
 // Each test file's wall time in a node --test run: the runner reports a file as a
 // test of its own (its name is the file's path), and that test's duration is the
 // file's process from start to exit. The verdict-check reporter prints the slowest
-// at the end of the run; test/helpers/test-order.ts starts the slowest first.
+// at the end of the run, and with ATTN_TEST_TIMES=FILE writes them all there.
 import path from 'node:path';
 
 interface FileEvent {
@@ -36,7 +36,7 @@ export class FileTimes {
     ];
   }
 
-  /** All files' seconds (one decimal), slowest first: the format of test/helpers/test-times.json. */
+  /** All files' seconds (one decimal), slowest first. */
   toJSON(): Record<string, number> {
     return Object.fromEntries(this.sorted().map(([file, s]) => [file, Math.round(s * 10) / 10]));
   }

@@ -5,7 +5,7 @@
 // and node --test itself still exits 0. This reporter then names each such test
 // and its file and fails the run (exit code 1). At the end it lists the slowest
 // test files (test/helpers/file-times.ts), and with ATTN_TEST_TIMES=FILE it writes
-// every file's time there (the format of test/helpers/test-times.json).
+// every file's time there as JSON.
 //
 //   node --test --test-reporter=spec --test-reporter-destination=stdout \
 //        --test-reporter=./test/helpers/verdict-check.js --test-reporter-destination=stderr …
