@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
 import { graph, loadTemplate } from './helpers/graphs.js';
-import { assertTfjsExportMatches, pyCompile } from './helpers/exports.js';
+import { assertTfjsExportMatches, pyCompileSubtests } from './helpers/exports.js';
 import { skipWithoutTorch, torchExportSubtests } from './helpers/torch.js';
 
 const TEMPLATES = ['gru-tagger.attn.json', 'mlp.attn.json', 'mnist-cnn.attn.json'];
@@ -65,7 +65,7 @@ for (const c of cases) {
 }
 
 test('standard-block Keras and PyTorch exports compile with python3 -m py_compile', async (t) => {
-  for (const c of cases) await t.test(c.name, () => pyCompile(c.graph));
+  await pyCompileSubtests(t, cases);
 });
 
 test('standard-block PyTorch export: same trainable parameters, and the same outputs with randomised exported weights', async (t) => {

@@ -11,7 +11,7 @@ import { exportTfjs } from '../engine/export/tfjs.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { tfReady } from './helpers/tf.js';
 import { graph, loadTemplate, templateFiles } from './helpers/graphs.js';
-import { assertTfjsExportMatches, pyCompile } from './helpers/exports.js';
+import { assertTfjsExportMatches, pyCompileSubtests } from './helpers/exports.js';
 import { skipWithoutTorch, torchExportSubtests } from './helpers/torch.js';
 
 const VISION = [
@@ -67,7 +67,7 @@ for (const c of cases) {
 }
 
 test('Keras and PyTorch exports compile', async (t) => {
-  for (const c of cases) await t.test(c.name, () => pyCompile(c.graph));
+  await pyCompileSubtests(t, cases);
 });
 
 test('each block is one documented helper, emitted once', () => {

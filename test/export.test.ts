@@ -11,7 +11,7 @@ import { tfReady } from './helpers/tf.js';
 import { blockExamples, chain, graph, isInnerBlock, isLargeTemplate, loadTemplate, templateFiles } from './helpers/graphs.js';
 import { exportTfjs } from '../engine/export/tfjs.js';
 import { compileGraph } from '../engine/compile/compile.js';
-import { assertTfjsExportMatches, buildExportedTfjs, checkTfjsExport, pyCompile } from './helpers/exports.js';
+import { assertTfjsExportMatches, buildExportedTfjs, checkTfjsExport, pyCompile, pyCompileEach, pyCompileSubtests } from './helpers/exports.js';
 import { skipWithoutTorch, torchExportSubtests, torchTrainableCounts } from './helpers/torch.js';
 
 const cases: { name: string; graph: GraphFile }[] = [];
@@ -86,7 +86,7 @@ for (const c of cases) {
 }
 
 test('Keras and PyTorch exports compile with python3 -m py_compile', async (t) => {
-  for (const c of cases) await t.test(c.name, () => pyCompile(c.graph));
+  await pyCompileSubtests(t, cases);
 });
 
 test('PyTorch export: same trainable parameters, and the same outputs with exported weights', async (t) => {
@@ -109,8 +109,8 @@ test('ImageNet-size templates export to every target with the compiled trainable
     assert.equal(exported.countParams(), c.params, `${f}: the exported TypeScript builds the compiled model's parameter count`);
     c.model.dispose();
     exported.dispose();
-    pyCompile(g);
   }
+  pyCompileEach(large.map((f) => loadTemplate(f))).forEach((problem, i) => assert.equal(problem, null, `${large[i]}: ${problem?.message}`));
   if (skipWithoutTorch(t, 'the PyTorch parameter counts of the ImageNet-size templates')) return;
   const torch = torchTrainableCounts(large.map((f) => exportPytorch(loadTemplate(f)).code));
   large.forEach((f, i) => assert.equal(torch[i], counts[i], f));

@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VerdictLedger } from './helpers/verdict-check.js';
 
@@ -64,13 +66,23 @@ test('a test file whose process exits mid-test fails the run, naming the file an
   assert.match(run.stderr, /'exits mid-test' \(line \d+\) started and never finished/);
   assert.match(run.stderr, /'never runs' \(line \d+\) never started/);
   assert.match(run.stderr, /'a suite' \(line \d+\) started and never finished/);
-  assert.doesNotMatch(run.stderr, /clean\.js/, 'the clean file got all its verdicts');
+  const verdicts = run.stderr.slice(run.stderr.indexOf('verdict check'));
+  assert.doesNotMatch(verdicts, /clean\.js/, 'the clean file got all its verdicts');
 });
 
-test('a run whose every test got a verdict passes the check', { timeout: 90_000 }, async () => {
-  const run = await runGuarded(['clean.js']);
+test("a run whose every test got a verdict passes the check, and ends with its files' wall times", { timeout: 90_000 }, async () => {
+  const times = path.join(mkdtempSync(path.join(tmpdir(), 'attn-times-')), 'times.json');
+  const run = await runGuarded(['clean.js'], { ATTN_TEST_TIMES: times });
   assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
   assert.match(run.stderr, /verdict check: 3 verdicts from 1 test files, none missing/);
+  assert.match(
+    run.stderr,
+    /the 1 slowest of 1 test files \(wall seconds of each file's process; all files: \d+ s\):\n +\d+\.\d {2}test\/fixtures\/runner\/clean\.js\n/,
+  );
+  // The file's time is its process's: its 1 s top-level `after` included.
+  const written = JSON.parse(readFileSync(times, 'utf8')) as Record<string, number>;
+  assert.deepEqual(Object.keys(written), ['test/fixtures/runner/clean.js']);
+  assert.ok(written['test/fixtures/runner/clean.js'] >= 1, JSON.stringify(written));
 });
 
 test('a test file that leaves a server open fails after the grace period, naming the server', { timeout: 90_000 }, async () => {

@@ -72,7 +72,7 @@ describe('text models (browser mode, headless Chromium)', { skip, timeout: 600_0
 
   test('the BiGRU shades the words of a probe message; Inspect classifies typed text and shades its words', async () => {
     await withEditor(env, async ({ page, errors }) => {
-      await trainOnSpam(page, BIGRU, 200);
+      await trainOnSpam(page, BIGRU, 100);
       await showOutput(page, 'attention.weights');
       const words = await shadedWords(page, '[data-testid="attention-map-attention-weights"]');
       assert.ok(words.length >= 3, `${words.length} words`);

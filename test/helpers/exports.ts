@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { TestContext } from 'node:test';
 import ts from 'typescript';
 import type { TF } from '../../engine/blocks/contract.js';
 import { compileGraph } from '../../engine/compile/compile.js';
@@ -113,17 +114,60 @@ export async function assertTfjsExportMatches(tf: TF, graph: GraphFile): Promise
   return r.maxAbsDiff;
 }
 
+// py_compile in one Python process for many files (each start of Python costs a few hundred ms under load).
+const PY_COMPILE_EACH = `import json, py_compile, sys
+problems = []
+for f in sys.argv[1:]:
+    try:
+        py_compile.compile(f, doraise=True)
+        problems.append(None)
+    except py_compile.PyCompileError as e:
+        problems.append(e.msg)
+print(json.dumps(problems))`;
+
+/**
+ * py_compile (as `python3 -m py_compile` does) on each graph's exported Keras and PyTorch code, in one Python
+ * process: for each graph, null, or the error (the export's own, or the compiler's message).
+ */
+export function pyCompileEach(graphs: GraphFile[]): (Error | null)[] {
+  const dir = mkdtempSync(join(tmpdir(), 'attn-py-'));
+  const files = graphs.map((graph, i): string[] | Error => {
+    try {
+      return [
+        ['keras_model', exportKeras(graph)],
+        ['torch_model', exportPytorch(graph).code],
+      ].map(([name, code]) => {
+        const file = join(dir, `${name}_${i}.py`);
+        writeFileSync(file, code);
+        return file;
+      });
+    } catch (err) {
+      return err as Error;
+    }
+  });
+  const compiled = files.flatMap((f) => (f instanceof Error ? [] : f));
+  const out = execFileSync(PYTHON, ['-c', PY_COMPILE_EACH, ...compiled], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const problems = new Map(compiled.map((file, k) => [file, (JSON.parse(out) as (string | null)[])[k]]));
+  return files.map((f) => {
+    if (f instanceof Error) return f;
+    const messages = f.map((file) => problems.get(file)).filter((m): m is string => typeof m === 'string');
+    return messages.length ? new Error(messages.join('\n')) : null;
+  });
+}
+
 /** `python3 -m py_compile` on exported Keras and PyTorch code; throws with the compiler's message. */
 export function pyCompile(graph: GraphFile): void {
-  const dir = mkdtempSync(join(tmpdir(), 'attn-py-'));
-  for (const [name, code] of [
-    ['keras_model.py', exportKeras(graph)],
-    ['torch_model.py', exportPytorch(graph).code],
-  ]) {
-    const file = join(dir, name);
-    writeFileSync(file, code);
-    execFileSync(PYTHON, ['-m', 'py_compile', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  }
+  const [problem] = pyCompileEach([graph]);
+  if (problem) throw problem;
+}
+
+/** A subtest per case that throws with its exports' problem; one Python process compiles them all. */
+export async function pyCompileSubtests(t: TestContext, cases: { name: string; graph: GraphFile }[]): Promise<void> {
+  const problems = pyCompileEach(cases.map((c) => c.graph));
+  for (const [i, c] of cases.entries())
+    await t.test(c.name, () => {
+      if (problems[i]) throw problems[i];
+    });
 }
 
 /** Writes each exported file into `dir` as `<name>.<ext>`, the name made file-safe; returns their paths. */

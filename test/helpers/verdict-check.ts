@@ -3,11 +3,15 @@
 // fail, skip or todo). A test file's process that dies mid-test, or whose report
 // is cut off (nodejs/node#64833, --test-force-exit), leaves tests without one,
 // and node --test itself still exits 0. This reporter then names each such test
-// and its file and fails the run (exit code 1).
+// and its file and fails the run (exit code 1). At the end it lists the slowest
+// test files (test/helpers/file-times.ts), and with ATTN_TEST_TIMES=FILE it writes
+// every file's time there as JSON.
 //
 //   node --test --test-reporter=spec --test-reporter-destination=stdout \
 //        --test-reporter=./test/helpers/verdict-check.js --test-reporter-destination=stderr …
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { FileTimes } from './file-times.js';
 
 interface TestEventData {
   name?: string;
@@ -116,7 +120,14 @@ function relative(file: string): string {
 
 export default async function* verdictCheck(source: AsyncIterable<TestEvent>): AsyncGenerator<string> {
   const ledger = new VerdictLedger();
-  for await (const event of source) ledger.record(event);
+  const times = new FileTimes();
+  for await (const event of source) {
+    ledger.record(event);
+    times.record(event);
+  }
+  yield `\n${times.slowest(15).join('\n')}\n`;
+  const timesFile = process.env.ATTN_TEST_TIMES;
+  if (timesFile) writeFileSync(timesFile, `${JSON.stringify(times.toJSON(), null, 2)}\n`);
   const problems = ledger.problems();
   if (problems.length > 0) {
     process.exitCode = 1;
