@@ -162,7 +162,10 @@ export function registerExplainCommand(program: Command, out: Out, setCode: (cod
     .option('--image <png>', 'a PNG or JPEG instead, fitted to the input as the dataset fits its images')
     .option('--method <m>', `${EXPLAIN_METHODS.join(' | ')}; auto: Grad-CAM, or HiResCAM where Grad-CAM's map is empty, as the app shows`, 'auto')
     .option('--class <k>', 'Grad-CAM: the class to explain (default: the predicted one)')
-    .option('--layer <node>', 'Grad-CAM: the node (or node:port) to weigh (default: the last spatial layer; for a ViT, the tokens entering its last attention)')
+    .option(
+      '--layer <node>',
+      'Grad-CAM: the node (or node:port) to weigh (default: the last spatial layer before the head, before any pooling of it; for a ViT, the tokens entering its last attention)',
+    )
     .option('--fusion <f>', `rollout: how heads are fused, ${HEAD_FUSIONS.join(' | ')}`, 'mean')
     .option('--discard-ratio <r>', 'rollout: fraction of the smallest attention weights dropped per layer', '0')
     .option('--opacity <a>', "the map's share in the overlay", '0.5')

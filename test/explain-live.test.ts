@@ -42,7 +42,7 @@ test("the training process sends Grad-CAM (HiResCAM where its map is empty) with
     assert.deepEqual(p.maps, []);
     const e = p.explanation!;
     assert.ok(e.method === 'gradcam' || e.method === 'hirescam', e.method);
-    assert.deepEqual(e.layers, [{ nodeId: 'pool2', port: 'out' }]);
+    assert.deepEqual(e.layers, [{ nodeId: 'conv2', port: 'out' }]);
     assert.equal(e.sample, 0);
     assert.equal(e.data.length, e.rows * e.cols);
     assert.ok(e.ms >= 0 && e.classIndex !== undefined);

@@ -83,7 +83,7 @@ test('model-parameter randomisation: random weights change the map (Adebayo et a
   const randomHead = compileGraph(tf, graph, { seed: 7 });
   randomHead.model.setWeights(trained.model.getWeights());
   randomHead.model.getLayer('head').setWeights(random.model.getLayer('head').getWeights());
-  for (const req of [{ method: 'hirescam', layer: 'cbam' }, { method: 'hirescam' }, { method: 'gradcam++', layer: 'cbam' }] as ExplainRequest[]) {
+  for (const req of [{ method: 'hirescam' }, { method: 'hirescam', layer: 'pool2' }, { method: 'gradcam++' }] as ExplainRequest[]) {
     const rho = { self: [] as number[], random: [] as number[], head: [] as number[] };
     for (let i = 0; i < SAMPLES; i++) {
       const { x } = sample(i);
@@ -110,43 +110,80 @@ test('model-parameter randomisation: random weights change the map (Adebayo et a
   randomHead.model.dispose();
 });
 
-test('plain Grad-CAM behind the flatten + dense head: the class score is the logit, and its position-averaged gradient leaves the map empty', async (t) => {
-  // At pool2 (the flatten's input) the logit is linear: its gradient is the head kernel's class column for
-  // every sample. A softmax probability's gradient would change from sample to sample.
-  const target = chooseTarget(graph, trained);
-  assert.equal(target.node, 'pool2');
+/** The activation A and the class score's gradient g at `layer`, both [positions × channels]. */
+function activationAndGradient(layer: string, x: Tensor, classIndex: number) {
+  const target = chooseTarget(graph, trained, layer);
+  const [a, g] = tf.tidy(() => {
+    const a = runFrom(target.tensor, new Map([[trained.model.inputs[0], x]]));
+    return [
+      a.dataSync() as Float32Array,
+      tf
+        .grad(classScore(tf, trained, target, x, classIndex))(a)
+        .dataSync() as Float32Array,
+    ];
+  });
+  return { a, g, channels: target.shape[3]!, positions: target.rows * target.cols, rows: target.rows };
+}
+
+/** Σ_p over one channel k of [positions × channels] values. */
+const channelSum = (v: Float32Array, k: number, channels: number) => v.reduce((s, x, j) => (j % channels === k ? s + x : s), 0);
+
+test('plain Grad-CAM behind the flatten + dense head is empty: its channel weights average away a gradient that follows the activation', async (t) => {
+  // The class score (the logit) splits by channel as Σ_p g·A = α_k Σ_p A + Σ_p (g − α_k)·A, α_k = mean_p g:
+  // Grad-CAM keeps only the first term. Behind a global average pool g is the same at every position and the
+  // second term is 0; behind flatten + dense, g is the head's weight at each position, large where the class's
+  // strokes are, below 0 over the rest of where the channel fires, and the first term turns negative.
   const [kernel] = trained.model.getLayer('head').getWeights();
   const w = kernel.arraySync() as number[][];
-  const channels = target.shape[3]!;
-  const positions = target.rows * target.cols;
-  let empty = 0;
-  const negative: number[] = [];
+  const stats = { empty: { pool2: 0, cbam: 0 }, negative: [] as number[], kept: [] as number[], score: [] as number[], inverted: [] as number[] };
   for (let i = 0; i < SAMPLES; i++) {
     const { x } = sample(i);
-    const e = await explain(tf, graph, trained, x, { method: 'gradcam' });
+    const e = await explain(tf, graph, trained, x, { method: 'gradcam', layer: 'pool2' });
+    if (e.map.every((v) => v === 0)) stats.empty.pool2++;
+    if ((await explain(tf, graph, trained, x, { method: 'gradcam' })).map.every((v) => v === 0)) stats.empty.cbam++;
     const c = e.classIndex!;
-    const g = tf.tidy(() => {
-      const a = runFrom(target.tensor, new Map([[trained.model.inputs[0], x]]));
-      return tf
-        .grad(classScore(tf, trained, target, x, c))(a)
-        .dataSync() as Float32Array;
-    });
+    const pool2 = activationAndGradient('pool2', x, c);
+    const cbam = activationAndGradient('cbam', x, c);
     x.dispose();
-    g.forEach((v, j) => assert.ok(Math.abs(v - w[j][c]) < 1e-6, `the gradient at ${j} is the kernel's entry`));
-    // Grad-CAM's channel weights: the class column averaged over the 7 × 7 positions of each channel.
-    const alpha = Array.from({ length: channels }, (_, k) => {
-      let s = 0;
-      for (let p = 0; p < positions; p++) s += w[p * channels + k][c];
-      return s / positions;
-    });
-    negative.push(alpha.filter((v) => v <= 0).length / channels);
-    if (e.map.every((v) => v === 0)) empty++;
+    // At pool2 (the flatten's input) the logit is linear: its gradient is the head kernel's class column for every sample.
+    pool2.g.forEach((v, j) => assert.ok(Math.abs(v - w[j][c]) < 1e-6, `the gradient at ${j} is the kernel's entry`));
+    const { channels } = pool2;
+    const alpha = (l: typeof pool2, k: number) => channelSum(l.g, k, channels) / l.positions;
+    const firing = [...Array(channels).keys()].filter((k) => channelSum(pool2.a, k, channels) > 0);
+    // The max-pool is not the cause: it hands each output's gradient to one input, so at cbam each α is pool2's × 49/196.
+    for (let k = 0; k < channels; k++) assert.ok(Math.abs(alpha(cbam, k) * 4 - alpha(pool2, k)) < 1e-6, `α_${k} at cbam is a quarter of pool2's`);
+    stats.negative.push(firing.filter((k) => alpha(pool2, k) <= 0).length / firing.length);
+    const kept = firing.reduce((s, k) => s + alpha(pool2, k) * channelSum(pool2.a, k, channels), 0);
+    const score = pool2.g.reduce((s, v, j) => s + v * pool2.a[j], 0);
+    [stats.kept, stats.score].forEach((list, j) => list.push([kept, score][j]));
+    // Before its ReLU the map is Σ_k α_k A_k: where it is ≤ 0, its negation is where the digit is.
+    const pre = Float32Array.from({ length: cbam.positions }, (_, p) => firing.reduce((s, k) => s - alpha(cbam, k) * cbam.a[p * channels + k], 0));
+    const { x: again, digit } = sample(i, cbam.rows);
+    again.dispose();
+    if (pre.some((v) => v > 0))
+      stats.inverted.push(
+        sharesOnDigit(
+          pre.map((v) => Math.max(v, 0)),
+          cbam.rows,
+          cbam.rows,
+          digit,
+        ).ink,
+      );
   }
-  const share = mean(negative);
-  t.diagnostic(`gradcam on pool2: ${empty} of ${SAMPLES} maps empty; ${(100 * share).toFixed(0)}% of the channel weights ≤ 0 on average`);
-  // Non-negative activations weighed mostly by non-positive weights: little or nothing is left after the ReLU.
-  assert.ok(share > 0.75, `${(100 * share).toFixed(0)}% of the channel weights ≤ 0`);
-  assert.ok(empty > SAMPLES / 2, `${empty} of ${SAMPLES} Grad-CAM maps empty`);
+  const [negative, kept, score, inverted] = [mean(stats.negative), mean(stats.kept), mean(stats.score), mean(stats.inverted)];
+  t.diagnostic(
+    `gradcam: ${stats.empty.cbam} of ${SAMPLES} maps empty on cbam (the default), ${stats.empty.pool2} on pool2; ${(100 * negative).toFixed(0)}% of the firing channels' weights ≤ 0`,
+  );
+  t.diagnostic(
+    `the class score Σ g·A (bias left out) ${score.toFixed(3)} on average, of which Grad-CAM's Σ_k α_k Σ_p A_k keeps ${kept.toFixed(3)}; the negated map puts ${inverted.toFixed(3)} of its mass on the ink`,
+  );
+  assert.ok(negative > 0.75, `${(100 * negative).toFixed(0)}% of the channel weights ≤ 0`);
+  assert.ok(
+    stats.empty.pool2 > SAMPLES / 2 && stats.empty.cbam > SAMPLES / 2,
+    `${stats.empty.pool2} and ${stats.empty.cbam} of ${SAMPLES} Grad-CAM maps empty`,
+  );
+  assert.ok(score > 0 && kept < 0, `the score ${score} is positive, the averaged part ${kept} negative`);
+  assert.ok(inverted > 0.5, `the negated map: ${inverted} on the ink`);
 });
 
 test('Grad-CAM++ fails the randomisation check on this model because its map is the head-free Σ_k A_k / Σ A_k', async (t) => {
@@ -225,7 +262,7 @@ test("attn explain by default shows what the app shows: Grad-CAM, or HiResCAM, n
   const out = path.join(tmp, 'explain-auto');
   const r = await attn('explain', file, '--run', run, '--sample', '4', '--out', out);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /hirescam-sample4\.json: hirescam of class \d \(predicted \d\) on pool2\.out, 7×7 \(Grad-CAM's map is empty here/);
+  assert.match(r.stdout, /hirescam-sample4\.json: hirescam of class \d \(predicted \d\) on cbam\.out, 14×14 \(Grad-CAM's map is empty here/);
   const json = JSON.parse(readFileSync(path.join(out, 'hirescam-sample4.json'), 'utf8'));
   assert.deepEqual([json.asked, json.method], ['auto', 'hirescam']);
   const direct = await explainAgain(4, { method: 'hirescam' });
@@ -238,7 +275,36 @@ test("attn explain by default shows what the app shows: Grad-CAM, or HiResCAM, n
   // Asked for by name, the empty map is written and said to be empty.
   const asked = await attn('explain', file, '--run', run, '--sample', '4', '--method', 'gradcam', '--out', out);
   assert.equal(asked.code, 0, asked.stderr);
-  assert.match(asked.stdout, /gradcam-sample4\.json: gradcam of class \d \(predicted \d\) on pool2\.out, 7×7 \(the map is empty: .*--method hirescam/);
+  assert.match(asked.stdout, /gradcam-sample4\.json: gradcam of class \d \(predicted \d\) on cbam\.out, 14×14 \(the map is empty: .*--method hirescam/);
+});
+
+test('the overlays `attn explain` writes by default lie mostly on the digit', async (t) => {
+  // Issue #17's "done when": the real CLI on the real run, its written maps measured as the overlay draws them.
+  const out = path.join(tmp, 'explain-on-digit');
+  const samples = [0, 1, 2, 3, 5, 6];
+  const runs = await Promise.all(samples.map((i) => attn('explain', file, '--run', run, '--sample', String(i), '--out', out, '--json')));
+  const shares: Record<string, number[]> = { ink: [], near: [], box: [], u_ink: [] };
+  runs.forEach((r, j) => {
+    assert.equal(r.code, 0, r.stderr);
+    const written = JSON.parse(r.stdout) as { png: string; json: string; method: string };
+    assert.ok(decodePng(readFileSync(written.png)).width === 28, 'an overlay over the 28×28 input');
+    const json = JSON.parse(readFileSync(written.json, 'utf8'));
+    const map = Float32Array.from(json.map as number[]);
+    assert.ok(
+      map.some((v) => v > 0),
+      `sample ${samples[j]}: an empty ${json.method} map`,
+    );
+    const { x, digit } = sample(samples[j], json.rows);
+    x.dispose();
+    const s = sharesOnDigit(map, json.rows, json.cols, digit);
+    for (const k of REGIONS) shares[k].push(s[k]);
+    shares.u_ink.push(uniformShares(digit).ink);
+  });
+  const m = Object.fromEntries(Object.entries(shares).map(([k, v]) => [k, mean(v)]));
+  t.diagnostic(
+    `attn explain (auto) on ${samples.length} samples: ink ${m.ink.toFixed(3)} (uniform ${m.u_ink.toFixed(3)}), near ${m.near.toFixed(3)}, box ${m.box.toFixed(3)}`,
+  );
+  assert.ok(m.ink > 0.5, `only ${m.ink.toFixed(3)} of the written maps' mass on the ink pixels`);
 });
 
 test('attn explain names the node when there is nothing to explain with', async () => {

@@ -135,7 +135,7 @@ test('Grad-CAM leaves no tensors behind', async () => {
   c.model.dispose();
 });
 
-test('the default layer is the last spatial one; a ViT explains through its patch grid', async () => {
+test('the default layer is the last spatial one before its pooling; a ViT explains through its patch grid', async () => {
   const tf = await tfReady;
   const cbam = loadTemplate('cbam-mnist-small.attn.json');
   const c = compileGraph(tf, cbam);
@@ -143,7 +143,8 @@ test('the default layer is the last spatial one; a ViT explains through its patc
     targetLayers(cbam, c).map((t) => `${t.node} ${t.rows}×${t.cols}`),
     ['conv1 28×28', 'pool1 14×14', 'cbam 14×14', 'pool2 7×7'],
   );
-  assert.equal(chooseTarget(cbam, c).node, 'pool2');
+  // pool2 only max-pools the CBAM output: the default is the finer map before it.
+  assert.equal(chooseTarget(cbam, c).node, 'cbam');
   c.model.dispose();
 
   const vit = loadTemplate('vit-tiny-mnist.attn.json');
@@ -294,16 +295,16 @@ test("Inspect's explanations: the predicted class on the default layer, or the c
   const byDefault = await inspectExplanations(tf, cbam, c, x);
   assert.ok(byDefault.cam);
   assert.equal(byDefault.cam.classIndex, byDefault.cam.predicted);
-  assert.deepEqual([byDefault.cam.nodeId, byDefault.cam.rows], ['pool2', 7]);
+  assert.deepEqual([byDefault.cam.nodeId, byDefault.cam.rows], ['cbam', 14]);
   assert.deepEqual(
     byDefault.cam.layers.map((l) => `${l.nodeId}:${l.port}`),
     ['conv1:out', 'pool1:out', 'cbam:out', 'pool2:out'],
   );
   assert.equal(byDefault.grid, undefined, 'a CNN has no attention matrices');
   const other = (byDefault.cam.predicted + 1) % 10;
-  const asked = await inspectExplanations(tf, cbam, c, x, { classIndex: other, layer: 'cbam:out' });
-  assert.deepEqual([asked.cam?.classIndex, asked.cam?.predicted, asked.cam?.nodeId, asked.cam?.rows], [other, byDefault.cam.predicted, 'cbam', 14]);
-  const direct = await gradCam(tf, c, chooseTarget(cbam, c, 'cbam'), x, { classIndex: other });
+  const asked = await inspectExplanations(tf, cbam, c, x, { classIndex: other, layer: 'pool2:out' });
+  assert.deepEqual([asked.cam?.classIndex, asked.cam?.predicted, asked.cam?.nodeId, asked.cam?.rows], [other, byDefault.cam.predicted, 'pool2', 7]);
+  const direct = await gradCam(tf, c, chooseTarget(cbam, c, 'pool2'), x, { classIndex: other });
   assert.deepEqual(Array.from(asked.cam!.maps.gradcam), Array.from(direct.map));
   const noClass = await inspectExplanations(tf, cbam, c, x, { classIndex: 10 });
   assert.equal(noClass.cam, undefined);

@@ -86,7 +86,7 @@ test("a PyTorch run of a CNN sends Grad-CAM (HiResCAM where it is empty) with ea
   for (const p of probes) {
     assert.deepEqual(p.maps, []);
     assert.ok(['gradcam', 'hirescam'].includes(p.explanation!.method), p.explanation!.method);
-    assert.deepEqual(p.explanation!.layers, [{ nodeId: 'pool2', port: 'out' }]);
+    assert.deepEqual(p.explanation!.layers, [{ nodeId: 'conv2', port: 'out' }]);
   }
   await checkAgainstTfjs(t, graph, dir, probes);
 });

@@ -9,7 +9,7 @@ import { attentionRollout, type HeadFusion } from './rollout.js';
 import { chooseTarget, ExplainError } from './target.js';
 
 export { attentionGrid, HEAD_FUSIONS, type HeadFusion, type HeadMatrices } from './rollout.js';
-export { chooseTarget, ExplainError, targetLayers } from './target.js';
+export { chooseTarget, defaultLayer, ExplainError, targetLayers } from './target.js';
 export { overlay, upsample, normalise } from './overlay.js';
 
 export type ExplainMethod = CamMethod | 'rollout';

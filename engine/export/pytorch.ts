@@ -7,6 +7,7 @@ import type { GraphFile } from '../graph/types.js';
 import type { CodeHelper, TorchWeight } from '../blocks/contract.js';
 import type { CompositeInfo, GraphAnalysis, NodeInfo, ScopeAnalysis } from '../shapes/analyze.js';
 import { inlineGraph } from '../shapes/inline.js';
+import { isSpatialMap, onlyPoolsItsInput } from '../shapes/feature-map.js';
 import { outputLoss } from '../shapes/output-loss.js';
 import { graphTrainingConfig } from '../graph/training-section.js';
 import { indent, pyValue, torchShape } from '../blocks/emit/format.js';
@@ -30,6 +31,8 @@ export interface PytorchExport {
    * F.cross_entropy), "values" where it returns the graph's own output.
    */
   outputs: ('logits' | 'values')[];
+  /** The node output forward_features() returns (the default layer of the file's grad_cam()); absent where forward() is one method. */
+  features?: { nodeId: string; port: string };
 }
 
 export interface PytorchExportOptions {
@@ -260,12 +263,23 @@ const HEAD_BLOCKS = new Set([
   'core.activation',
 ]);
 
+/** Whether a node belongs to the head: a head block that no longer gives a spatial map, or a layer that only pools the map it is given. */
+const inHead = (n: NodeInfo): boolean =>
+  (HEAD_BLOCKS.has(n.block.type) && !isSpatialMap(Object.values(n.outputShapes ?? {})[0])) || onlyPoolsItsInput(n.block.type);
+
 /**
  * The first statement of the model's head, as timm's forward_head: the trailing
- * chain of head blocks before a single output, each fed only by the one before;
+ * chain of head nodes before a single output, each fed only by the one before;
  * undefined where the graph has no such chain (several inputs or outputs, no head).
+ * The features end where Grad-CAM's default layer is (engine/shapes/feature-map.ts),
+ * so that the export's grad_cam() without a layer weighs the same map as the app.
  */
-function headStart(analysis: GraphAnalysis, top: ScopeCode, inputs: NodeInfo[], outputs: NodeInfo[]): { at: number; input: string } | undefined {
+function headStart(
+  analysis: GraphAnalysis,
+  top: ScopeCode,
+  inputs: NodeInfo[],
+  outputs: NodeInfo[],
+): { at: number; input: string; features: { nodeId: string; port: string } } | undefined {
   if (inputs.length !== 1 || outputs.length !== 1) return undefined;
   const feeder = (n: NodeInfo) => analysis.edges[n.incoming.get('in')!]?.from;
   const consumers = (id: string) => analysis.edges.filter((e) => e.from.node === id).length;
@@ -273,12 +287,12 @@ function headStart(analysis: GraphAnalysis, top: ScopeCode, inputs: NodeInfo[], 
   let first: NodeInfo | undefined;
   while (from) {
     const n = analysis.nodes.get(from.node)!;
-    if (!HEAD_BLOCKS.has(n.block.type) || n.incoming.size !== 1 || consumers(n.id) !== 1) break;
+    if (!inHead(n) || n.incoming.size !== 1 || consumers(n.id) !== 1) break;
     first = n;
     from = feeder(n);
   }
   if (!first || !from || analysis.nodes.get(from.node)!.block.type === 'io.input') return undefined;
-  return { at: top.starts.get(first.id)!, input: top.vars.get(from.node)![from.port] };
+  return { at: top.starts.get(first.id)!, input: top.vars.get(from.node)![from.port], features: { nodeId: from.node, port: from.port } };
 }
 
 const CROSS_ENTROPY = new Set(['categoricalCrossentropy', 'sparseCategoricalCrossentropy']);
@@ -455,7 +469,7 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
   ];
 
   const attention = inlined.flatMap((n) => n.info.outputs.filter((p) => p.attention).map((p) => ({ nodeId: n.key, port: p.name })));
-  return { code: named(lines.join('\n')), weights, attention, outputs: outputKinds.map((o) => o.kind) };
+  return { code: named(lines.join('\n')), weights, attention, outputs: outputKinds.map((o) => o.kind), ...(head && { features: head.features }) };
 }
 
 const probeLinesWanted = (options: PytorchExportOptions, top: ScopeCode) => !!options.probes && top.probes.length > 0;

@@ -92,7 +92,7 @@ describe('the explanation panel in the Attention dock (browser mode, headless Ch
       await page.getByTestId('dock-tab-attention').click();
       const panel = page.getByTestId('attention-explanation');
       await panel.waitFor({ timeout: 30_000 });
-      assert.match((await panel.locator('figcaption').textContent()) ?? '', /(Grad-CAM|HiResCAM) of class \d \(predicted\) on pool2\.out.* · probe sample 0/);
+      assert.match((await panel.locator('figcaption').textContent()) ?? '', /(Grad-CAM|HiResCAM) of class \d \(predicted\) on conv2\.out.* · probe sample 0/);
       await page.getByTestId('attention-explanation-colour-bar').waitFor();
       await assertDrawn(page, '[data-testid="attention-explanation"]', 30, 'Grad-CAM is drawn over the digit');
       assert.deepEqual(errors, []);

@@ -49,7 +49,7 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
       await trainAndInspect(page, CBAM);
       const cam = page.getByTestId('inspect-explain-cam');
       await cam.waitFor();
-      assert.match((await cam.locator('figcaption').textContent()) ?? '', /of class \d \(predicted\) on pool2\.out/);
+      assert.match((await cam.locator('figcaption').textContent()) ?? '', /of class \d \(predicted\) on cbam\.out/);
       assert.equal(await page.getByTestId('inspect-explain-method').inputValue(), 'gradcam');
       await page.getByTestId('inspect-explain-cam-colour-bar').waitFor();
       await assertDrawn(page, '[data-testid="inspect-explain-cam"]', 30, 'the input shows under the map');
@@ -64,9 +64,9 @@ describe('explanations in Inspect (browser mode, headless Chromium)', { skip, ti
       assert.ok(predicted, 'the predicted class is explained by default');
       const other = String((Number(predicted[1]) + 1) % 10);
       await page.getByTestId('inspect-explain-class').selectOption(other);
-      await camExplains(page, new RegExp(`^of class ${other} on pool2\\.out$`));
-      await page.getByTestId('inspect-explain-layer').selectOption('cbam:out');
       await camExplains(page, new RegExp(`^of class ${other} on cbam\\.out$`));
+      await page.getByTestId('inspect-explain-layer').selectOption('pool2:out');
+      await camExplains(page, new RegExp(`^of class ${other} on pool2\\.out$`));
       await page.getByTestId('node-conv1').click();
       await camExplains(page, new RegExp(`^of class ${other} on conv1\\.out$`));
       assert.equal(await page.getByTestId('inspect-explain-layer').inputValue(), 'conv1:out');

@@ -18,7 +18,8 @@ def grad_cam(model, x, layer=None, class_index=None, method="gradcam", grid=None
 
     layer: a submodule or its dotted name (its output, or the output's first
     element, is A); None: the output of model.forward_features(), the last
-    spatial layer before the head. class_index: an int or one per sample
+    spatial layer before the head and before any pooling of it (Attention
+    Studio's default layer). class_index: an int or one per sample
     (default: the predicted class). Tokens [batch, T, D] (a ViT): give
     grid=(rows, cols) and skip_tokens=1 to drop the class token.
     """
