@@ -1,5 +1,6 @@
 // Loads tfjs on demand (the engine never imports it at module level).
 import type { TF } from '../blocks/contract.js';
+import { registerCpuConvGrads } from './cpu-conv-grads.js';
 import { repairTfjs } from './repairs.js';
 
 let imported: Promise<TF> | undefined;
@@ -14,11 +15,16 @@ function muteTfjsNodeAdvice(): void {
   };
 }
 
-/** The pure-JS tfjs namespace, backend not chosen yet (see engine/backends/select), with its training gaps repaired. */
+/**
+ * The pure-JS tfjs namespace, backend not chosen yet (see engine/backends/select), with its
+ * training gaps repaired and the cpu backend's slow convolution filter gradient replaced.
+ */
 export function importTf(): Promise<TF> {
   imported ??= (async () => {
     muteTfjsNodeAdvice();
-    return repairTfjs((await import('@tensorflow/tfjs')) as unknown as TF);
+    const tf = repairTfjs((await import('@tensorflow/tfjs')) as unknown as TF);
+    registerCpuConvGrads(tf);
+    return tf;
   })();
   return imported;
 }
