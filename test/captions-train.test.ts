@@ -17,10 +17,10 @@ import { selectBackend } from '../engine/backends/select.js';
 const SIZE = Number(process.env.ATTN_SAT_SIZE ?? DIGIT_CAPTIONS.size);
 const EPOCHS = process.env.ATTN_SAT_EPOCHS === undefined ? undefined : Number(process.env.ATTN_SAT_EPOCHS);
 /**
- * Exact captions (measured: 85.0% with the template's recipe; the issue asks 90%, not yet reached in CI's budget)
- * and the share of words whose attention peak lies in their digit's box (the issue's 80%; measured 99.8%).
+ * Exact captions (measured: 87.5% of 1,200 with the template's recipe, 129 CPU-s; the issue asks 90%, not yet reached in CI's
+ * budget) and the share of words whose attention peak lies in their digit's box (the issue's 80%; measured 100.0%).
  */
-const EXACT = 0.8;
+const EXACT = 0.85;
 const IN_BOX = 0.8;
 /** Validation canvases decoded by beam search (one at a time: slower than the batched greedy pass). */
 const BEAM_SAMPLES = 40;

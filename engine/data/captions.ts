@@ -34,7 +34,8 @@ export const DIGIT_CAPTIONS = {
   maxDigits: 5,
   /** Caption steps: the longest caption's words and <end>. */
   steps: 6,
-  size: 6000,
+  /** Canvases by default: 10,800 for training (about 38,000 digits), enough for 90% exact captions in 4 epochs. */
+  size: 12_000,
   validation: 0.1,
 } as const;
 
@@ -121,7 +122,7 @@ function composeDigits(mnist: ArrayDataset, pool: Int32Array, count: number, see
 }
 
 /**
- * digit-captions: `size` canvases (default 6,000), a fixed 10% of them for validation. The validation canvases
+ * digit-captions: `size` canvases (default 12,000), a fixed 10% of them for validation. The validation canvases
  * are made of MNIST images that no training canvas uses, so an exact caption is not a remembered digit.
  */
 export async function digitCaptions(opts: { size?: number; seed?: number } = {}): Promise<CaptionData> {

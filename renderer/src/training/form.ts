@@ -233,6 +233,10 @@ export function formFromGraph(graph: GraphFile): Partial<TrainForm> {
   if (num(t.epochs)) out.epochs = num(t.epochs);
   const schedule = train.schedule.safeParse(t.schedule);
   if (t.schedule !== undefined && schedule.success) out.schedule = schedule.data;
+  for (const key of ['stepEpochs', 'gamma', 'minLr'] as const) {
+    const v = num(t[key]);
+    if (v !== undefined) out[key] = v;
+  }
   return out;
 }
 
