@@ -91,6 +91,20 @@ test("a PyTorch run of a CNN sends Grad-CAM (HiResCAM where it is empty) with ea
   await checkAgainstTfjs(t, graph, dir, probes);
 });
 
+test('a PyTorch run of a CBAM CNN sends its attention maps and Grad-CAM on the cbam layer: forward_features() keeps the probes', async (t) => {
+  if (skipWithoutTorch(t, 'the PyTorch live explanation')) return;
+  const graph = loadTemplate('cbam-mnist-small.attn.json');
+  const dir = mkdtempSync(path.join(tmpdir(), 'attn-torch-live-cbam-'));
+  const probes = await trainOnTorch(graph, dir);
+  assert.ok(probes.length >= 2, `probes at steps ${probes.map((p) => p.step)}`);
+  for (const p of probes) {
+    assert.ok(p.maps.length > 0, 'the CBAM attention maps are probed');
+    assert.ok(p.explanation, `an explanation at step ${p.step}`);
+    assert.deepEqual(p.explanation.layers, [{ nodeId: 'cbam', port: 'out' }]);
+  }
+  await checkAgainstTfjs(t, graph, dir, probes);
+});
+
 test("a PyTorch run of a ViT sends attention rollout equal to engine/explain's; probe.explain: false sends none", async (t) => {
   if (skipWithoutTorch(t, 'the PyTorch live explanation')) return;
   const graph = loadTemplate('vit-tiny-mnist.attn.json');

@@ -111,6 +111,8 @@ interface ScopeCode {
   /** Output variables by node id and port. */
   vars: Map<string, Record<string, string>>;
   probes: string[];
+  /** For each probe, the length of `body` once it is computed. */
+  probeEnds: number[];
   placement: Placement;
 }
 
@@ -131,7 +133,15 @@ class TorchWriter {
    * `logits` gives the ports whose softmax is left to predict().
    */
   scope(scope: ScopeAnalysis, at: ScopeAt, names: NameTable, logits?: LogitPorts, honoured?: LogitPorts): ScopeCode {
-    const out: ScopeCode = { init: [], body: [], starts: new Map(), vars: new Map(), probes: [], placement: { leaves: new Map(), children: new Map() } };
+    const out: ScopeCode = {
+      init: [],
+      body: [],
+      starts: new Map(),
+      vars: new Map(),
+      probes: [],
+      probeEnds: [],
+      placement: { leaves: new Map(), children: new Map() },
+    };
     const tokens = tokenSelections(scope);
     const tokenAt = new Map(tokens.map((t) => [t.at, t]));
     const quiet = new Set(tokens.flatMap((t) => t.skipped));
@@ -162,7 +172,10 @@ class TorchWriter {
     const results = n.composite!.outputs.map((p) => outputs[p.name] ?? names.take(`${name}_${p.name}`));
     out.init.push(repeated ? `self.${name} = nn.Sequential(*(${cls.ref}() for _ in range(${n.copies!.length})))` : `self.${name} = ${cls.ref}()`);
     out.body.push(`${results.join(', ')} = self.${name}(${args.join(', ')})`);
-    if (cls.hasProbes) out.probes.push(repeated ? `*(p for block in self.${name} for p in block.probes)` : `*self.${name}.probes`);
+    if (cls.hasProbes) {
+      out.probes.push(repeated ? `*(p for block in self.${name} for p in block.probes)` : `*self.${name}.probes`);
+      out.probeEnds.push(out.body.length);
+    }
     out.placement.children.set(id, { attr: name, repeated, inner: cls.placement });
   }
 
@@ -193,7 +206,11 @@ class TorchWriter {
     }
     out.init.push(...(code.init ?? []));
     out.body.push(...code.body);
-    for (const p of n.outputs) if (p.attention) out.probes.push(outputs[p.name]);
+    for (const p of n.outputs)
+      if (p.attention) {
+        out.probes.push(outputs[p.name]);
+        out.probeEnds.push(out.body.length);
+      }
     out.placement.leaves.set(id, { name, torchWeights: code.torchWeights ?? [] });
   }
 
@@ -352,9 +369,11 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
   });
   const returned = outputKinds.map((o) => o.variable);
   const tuple = (xs: string[]) => (xs.length === 1 ? xs[0] : `(${xs.join(', ')})`);
-  // With probes on, forward() keeps every attention output, so it stays one method.
-  const head = probeLinesWanted(options, top) ? undefined : headStart(analysis, top, inputNodes, outputNodes);
-  const probeLines = options.probes && top.probes.length ? ['if getattr(self, "probing", False):', `    self.probes = (${top.probes.join(', ')},)`] : [];
+  // With probes on, forward_features() keeps every attention output; where one comes from the head, forward() stays one method.
+  const split = headStart(analysis, top, inputNodes, outputNodes);
+  const probing = probeLinesWanted(options, top);
+  const head = split && (!probing || top.probeEnds.every((end) => end <= split.at)) ? split : undefined;
+  const probeLines = probing ? ['if getattr(self, "probing", False):', `    self.probes = (${top.probes.join(', ')},)`] : [];
   const logitsDoc = outputKinds.some((o) => o.kind === 'logits')
     ? " forward() returns logits (the loss is F.cross_entropy); predict() returns the graph's outputs, with the softmax."
     : '';
@@ -415,6 +434,7 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
       ? [
           `    def forward_features(self, ${args.join(', ')}):`,
           ...indent(top.body.slice(0, head.at), '        '),
+          ...indent(probeLines, '        '),
           `        return ${head.input}`,
           '',
           `    def forward_head(self, ${head.input}):`,
