@@ -127,9 +127,10 @@ export const BATCH_NORM_STATS = 'BatchNormStats';
 export const BATCH_NORM_TRAINING_GRAD = 'BatchNormTrainingGrad';
 
 /**
- * Mean and biased variance over every axis but the last, summed in float64: the
- * mean in one pass, then the squared deviations from it in a second (as
- * tf.moments takes them, without its four full-size ops).
+ * Mean and biased variance over every axis but the last, in one pass: the sum
+ * and the sum of squares in float64, where tf.moments takes four full-size ops.
+ * float64 keeps the difference of the two sums exact to float32 precision
+ * unless a channel's mean exceeds its spread some 10⁴-fold.
  */
 function batchStats(heap: WasmHeap, xInfo: TensorInfo): TensorInfo[] {
   const c = xInfo.shape[xInfo.shape.length - 1];
@@ -138,23 +139,23 @@ function batchStats(heap: WasmHeap, xInfo: TensorInfo): TensorInfo[] {
   const x = heap.typedArrayFromHeap(xInfo);
   const rows = x.length / c;
   const sums = new Float64Array(c);
+  const squares = new Float64Array(c);
   forEachChannelBlock(rows, c, (first, end, k) => {
-    let a = sums[k];
-    for (let i = first * c + k; i < end; i += c) a += x[i];
-    sums[k] = a;
-  });
-  for (let k = 0; k < c; k++) mean[k] = sums[k] / rows;
-  sums.fill(0);
-  forEachChannelBlock(rows, c, (first, end, k) => {
-    const mk = mean[k];
-    let a = sums[k];
+    let a = sums[k],
+      b = squares[k];
     for (let i = first * c + k; i < end; i += c) {
-      const d = x[i] - mk;
-      a += d * d;
+      const v = x[i];
+      a += v;
+      b += v * v;
     }
     sums[k] = a;
+    squares[k] = b;
   });
-  for (let k = 0; k < c; k++) variance[k] = sums[k] / rows;
+  for (let k = 0; k < c; k++) {
+    const m = sums[k] / rows;
+    mean[k] = m;
+    variance[k] = Math.max(0, squares[k] / rows - m * m);
+  }
   return outs;
 }
 
