@@ -140,17 +140,22 @@ function batchStats(heap: WasmHeap, xInfo: TensorInfo): TensorInfo[] {
   const rows = x.length / c;
   const sums = new Float64Array(c);
   const squares = new Float64Array(c);
-  forEachChannelBlock(rows, c, (first, end, k) => {
-    let a = sums[k],
-      b = squares[k];
-    for (let i = first * c + k; i < end; i += c) {
-      const v = x[i];
-      a += v;
-      b += v * v;
+  // Blocked as in batchNormGrads, each channel's sums in locals (a callback per channel measured 1.6x slower).
+  const block = Math.max(1, Math.floor(BLOCK_VALUES / c));
+  for (let first = 0; first < rows; first += block) {
+    const end = Math.min(rows, first + block) * c;
+    for (let k = 0; k < c; k++) {
+      let a = sums[k],
+        b = squares[k];
+      for (let i = first * c + k; i < end; i += c) {
+        const v = x[i];
+        a += v;
+        b += v * v;
+      }
+      sums[k] = a;
+      squares[k] = b;
     }
-    sums[k] = a;
-    squares[k] = b;
-  });
+  }
   for (let k = 0; k < c; k++) {
     const m = sums[k] / rows;
     mean[k] = m;
@@ -181,44 +186,40 @@ function batchNormTrainingGrad(heap: WasmHeap, inputs: Record<string, TensorInfo
   for (let k = 0; k < c; k++) r[k] = 1 / Math.sqrt(v[k] + epsilon);
   const sumDy = new Float64Array(c);
   const sumDyXhat = new Float64Array(c);
-  forEachChannelBlock(rows, c, (first, end, k) => {
-    const mk = m[k],
-      rk = r[k];
-    let a = sumDy[k],
-      b = sumDyXhat[k];
-    for (let i = first * c + k; i < end; i += c) {
-      const g = dy[i];
-      a += g;
-      b += g * (x[i] - mk) * rk;
-    }
-    sumDy[k] = a;
-    sumDyXhat[k] = b;
-  });
-  forEachChannelBlock(rows, c, (first, end, k) => {
-    const mk = m[k],
-      rk = r[k],
-      gain = s[k] * rk,
-      meanDy = sumDy[k] / rows,
-      meanDyXhat = sumDyXhat[k] / rows;
-    for (let i = first * c + k; i < end; i += c) dx[i] = gain * (dy[i] - meanDy - (x[i] - mk) * rk * meanDyXhat);
-  });
-  dScale.set(sumDyXhat);
-  dOffset.set(sumDy);
-  return outs;
-}
-
-/**
- * Visits [rows, c] values a block of rows at a time, channel by channel within
- * it: `f(first, end, k)` walks channel k's values from row `first` to the flat
- * index `end`. The block stays in cache while each channel's constants and sums
- * stay in locals; each channel still meets its rows in order.
- */
-function forEachChannelBlock(rows: number, c: number, f: (first: number, end: number, k: number) => void): void {
   const block = Math.max(1, Math.floor(BLOCK_VALUES / c));
   for (let first = 0; first < rows; first += block) {
     const end = Math.min(rows, first + block) * c;
-    for (let k = 0; k < c; k++) f(first, end, k);
+    for (let k = 0; k < c; k++) {
+      const mk = m[k],
+        rk = r[k];
+      let a = sumDy[k],
+        b = sumDyXhat[k];
+      for (let i = first * c + k; i < end; i += c) {
+        const g = dy[i];
+        a += g;
+        b += g * (x[i] - mk) * rk;
+      }
+      sumDy[k] = a;
+      sumDyXhat[k] = b;
+    }
   }
+  const gain = new Float64Array(c);
+  const meanDy = new Float64Array(c);
+  const meanDyXhat = new Float64Array(c);
+  for (let k = 0; k < c; k++) [gain[k], meanDy[k], meanDyXhat[k]] = [s[k] * r[k], sumDy[k] / rows, (sumDyXhat[k] / rows) * r[k]];
+  for (let first = 0; first < rows; first += block) {
+    const end = Math.min(rows, first + block) * c;
+    for (let k = 0; k < c; k++) {
+      const mk = m[k],
+        gk = gain[k],
+        dk = meanDy[k],
+        hk = meanDyXhat[k];
+      for (let i = first * c + k; i < end; i += c) dx[i] = gk * (dy[i] - dk - (x[i] - mk) * hk);
+    }
+  }
+  dScale.set(sumDyXhat);
+  dOffset.set(sumDy);
+  return outs;
 }
 
 /**
