@@ -150,9 +150,9 @@ export async function measureOurs(tf: TF, graph: GraphFile, data: PreparedData, 
     macsPerSample: macs,
     copyMsPerStep: parallel.steps ? parallel.copyMs / parallel.steps : 0,
     copyCpuMsPerStep: parallel.steps ? parallel.copyCpuMs / parallel.steps : 0,
-    waitMsPerStep: parallel.steps ? parallel.waitMs / parallel.steps : 0,
-    /** The trainer's own shard and the slowest replica's, wall ms per step. */
-    shardMs: parallel.steps ? [parallel.localMs / parallel.steps, parallel.replicaMs / parallel.steps] : null,
+    /** After each replica's first step (a fresh thread's warm-up): the wait for replicas, and the trainer's own shard and the slowest replica's, wall ms per step. */
+    waitMsPerStep: parallel.timedSteps ? parallel.waitMs / parallel.timedSteps : 0,
+    shardMs: parallel.timedSteps ? [parallel.localMs / parallel.timedSteps, parallel.replicaMs / parallel.timedSteps] : null,
   };
 }
 

@@ -1,5 +1,5 @@
 import { defineBlock } from './contract.js';
-import { convOptions, emitConvLayer, explicitPadding, paddingParams, torchExplicitPadding, window2dShape, zeroPad, type Window2d } from './window2d.js';
+import { convOptions, convPadding, emitConvLayer, paddingParams, torchExplicitPadding, window2dShape, zeroPad, type Window2d } from './window2d.js';
 import { CONV_KERNEL_TO_TORCH, torchActivation, torchWindowPadding } from './emit/snippets.js';
 
 /** The exported layer's options after filters and kernel size, in tfjs's names. */
@@ -33,13 +33,13 @@ export default defineBlock({
     return { out: [b, oh, ow, p.filters] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const sides = explicitPadding(p);
+    const { sides, padding } = convPadding(p);
     const x = sides ? zeroPad(tf, inputs.in, sides, name) : inputs.in;
     const layer = tf.layers.conv2d({
       filters: p.filters,
       kernelSize: p.kernel,
       strides: p.stride,
-      padding: p.padding === 'explicit' ? 'valid' : p.padding,
+      padding,
       dilationRate: p.dilation,
       useBias: p.useBias,
       activation: p.activation,

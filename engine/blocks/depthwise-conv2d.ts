@@ -3,9 +3,9 @@ import { dilatedDepthwiseConv2dLayer } from './dilated-depthwise.js';
 import { tfjsHelper } from './emit/torch-helper.js';
 import {
   convOptions,
+  convPadding,
   emitConvLayer,
   emitZeroPad,
-  explicitPadding,
   paddingParams,
   torchExplicitPadding,
   window2dShape,
@@ -46,9 +46,8 @@ export default defineBlock({
     return { out: [b, oh, ow, c === null ? null : c * p.depthMultiplier] };
   },
   build(tf, { params: p, inputs, name, init }) {
-    const sides = explicitPadding(p);
+    const { sides, padding } = convPadding(p);
     const x = sides ? zeroPad(tf, inputs.in, sides, name) : inputs.in;
-    const padding = p.padding === 'explicit' ? 'valid' : p.padding;
     const layer =
       p.dilation === 1
         ? tf.layers.depthwiseConv2d({

@@ -76,6 +76,25 @@ export function explicitPadding(w: Window2d): Sides | null {
   return sides.some((s) => s > 0) ? sides : null;
 }
 
+/**
+ * How a convolution applies its padding when built: explicit pads that are exactly
+ * what TensorFlow's "same" gives at stride 1 (half the dilated kernel's reach on each
+ * side, the odd pixel at the bottom/right) build as "same", which pads inside the
+ * kernel; others as a zero-padding layer before a "valid" convolution. The outputs
+ * are the same; a separate padding layer costs a padded copy of the input each step,
+ * and its gradient a larger input gradient cut back by a Slice. Convolutions only:
+ * a pooling window does not count "same"'s padding as zeros.
+ */
+export function convPadding(w: Window2d): { sides: Sides | null; padding: 'same' | 'valid' } {
+  if (w.padding !== 'explicit') return { sides: null, padding: w.padding };
+  const sides = explicitPadding(w);
+  if (!sides) return { sides: null, padding: 'valid' };
+  const reach = (w.kernel - 1) * (w.dilation ?? 1);
+  const same = [Math.floor(reach / 2), reach - Math.floor(reach / 2)];
+  const isSame = w.stride === 1 && sides[0] === same[0] && sides[1] === same[1] && sides[2] === same[0] && sides[3] === same[1];
+  return isSame ? { sides: null, padding: 'same' } : { sides, padding: 'valid' };
+}
+
 /** A zero-padding layer before a "valid" convolution (no weights, so weight names are unchanged). */
 export function zeroPad(tf: TF, x: SymbolicTensor, [t, b, l, r]: Sides, name: string): SymbolicTensor {
   return tf.layers

@@ -228,9 +228,11 @@ export class DataParallel {
   /**
    * Wall time publishing weights, posting shards and averaging gradients (copyMs; copyCpuMs: the process's CPU time
    * meanwhile, all of it this thread's, as the replicas are idle then), waiting for replicas after the trainer's own
-   * shard, and the shards' own times (the slowest replica's).
+   * shard, and the shards' own times (the slowest replica's). The wait and the shards' times leave out each
+   * replica's first step (timedSteps counts the others): a fresh thread's first step compiles its kernels and
+   * grows its heap, several times a warm step, while the trainer's own thread may have trained before.
    */
-  readonly stats = { steps: 0, copyMs: 0, copyCpuMs: 0, waitMs: 0, localMs: 0, replicaMs: 0 };
+  readonly stats = { steps: 0, timedSteps: 0, copyMs: 0, copyCpuMs: 0, waitMs: 0, localMs: 0, replicaMs: 0 };
   private readonly weights: Float32Array;
   private readonly weightAt: number[];
   private readonly gradAt: number[];
@@ -329,9 +331,12 @@ export class DataParallel {
     const ms = Math.max(MIN_WAIT_MS, WAIT_FACTOR * localMs);
     const t0 = performance.now();
     const replies = await Promise.all(busy.map((p) => p.replica.wait(ms)));
-    this.stats.waitMs += performance.now() - t0;
-    this.stats.localMs += localMs;
-    this.stats.replicaMs += Math.max(...replies.map((r) => r.ms));
+    if (this.stats.steps > 1) {
+      this.stats.timedSteps++;
+      this.stats.waitMs += performance.now() - t0;
+      this.stats.localMs += localMs;
+      this.stats.replicaMs += Math.max(...replies.map((r) => r.ms));
+    }
     return replies.map(({ type: _t, ms: _ms, ...reply }, i) => ({ outcome: { ...reply, labels: busy[i].labels }, grads: busy[i].replica.grads }));
   }
 

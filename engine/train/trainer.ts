@@ -81,7 +81,7 @@ export class Trainer {
   /** The replicas that compute shards 1… while run() runs (null: the whole batch here). */
   private parallel: DataParallel | null = null;
   /** The replicas' costs over the runs so far: see DataParallel.stats. */
-  readonly parallelStats = { steps: 0, copyMs: 0, copyCpuMs: 0, waitMs: 0, localMs: 0, replicaMs: 0 };
+  readonly parallelStats = { steps: 0, timedSteps: 0, copyMs: 0, copyCpuMs: 0, waitMs: 0, localMs: 0, replicaMs: 0 };
 
   constructor(private readonly opts: TrainerOptions) {
     const { tf, data } = opts;
