@@ -66,7 +66,9 @@ describe('export dialog end to end (browser mode, headless Chromium)', { skip, t
         }),
       );
       await page.getByTestId('export-save').click();
-      await Promise.race([both, new Promise((_, reject) => setTimeout(() => reject(new Error(`${downloads.length} of 2 downloads`)), 30_000))]);
+      // unref: a timer left after the race must not keep the test's process alive.
+      const late = new Promise((_, reject) => setTimeout(() => reject(new Error(`${downloads.length} of 2 downloads`)), 30_000).unref());
+      await Promise.race([both, late]);
       const [code, words] = await Promise.all(downloads);
       assert.equal(code.suggestedFilename(), `${names[1]}.py`);
       assert.equal(words.suggestedFilename(), `${names[1]}.vocabulary.json`);
