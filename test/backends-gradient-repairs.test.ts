@@ -11,6 +11,7 @@ import { resolveParams } from '../engine/blocks/params.js';
 import { nodeInitializers } from '../engine/blocks/initializers.js';
 import type { SymbolicTensor, Tensor, TF } from '../engine/blocks/contract.js';
 import { seededUniform, assertRelClose } from './helpers/numeric.js';
+import { spreadFilter } from './helpers/filters.js';
 
 const ready = selectBackend({ backend: 'wasm' });
 const BACKENDS = ['cpu', 'wasm'] as const;
@@ -60,21 +61,6 @@ for (const method of ['nearest', 'bilinear'] as const) {
       }
     }
   });
-}
-
-/** A k×k filter spread d apart by zeros: the undilated filter of the same convolution. */
-function spreadFilter(tf: TF, f: T4, d: number): T4 {
-  const [k, , ci, co] = f.shape;
-  const e = (k - 1) * d + 1;
-  const spaced = tf.pad(f.reshape([k, 1, k, 1, ci, co]), [
-    [0, 0],
-    [0, d - 1],
-    [0, 0],
-    [0, d - 1],
-    [0, 0],
-    [0, 0],
-  ]);
-  return tf.slice(spaced.reshape([k * d, k * d, ci, co]), 0, [e, e, ci, co]) as T4;
 }
 
 test('dilated conv2d gradients equal those of the same convolution written undilated (cpu, wasm; dilation 2 and 3, same and valid)', async () => {

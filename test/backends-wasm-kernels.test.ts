@@ -6,6 +6,7 @@ import { selectBackend } from '../engine/backends/select.js';
 import { WASM_TRAINING_KERNELS } from '../engine/backends/wasm-kernels.js';
 import type { Tensor } from '../engine/blocks/contract.js';
 import { seededUniform, assertRelClose } from './helpers/numeric.js';
+import { spreadFilter } from './helpers/filters.js';
 
 const ready = selectBackend({ backend: 'wasm' });
 
@@ -75,21 +76,8 @@ test('depthwise backprop kernels with dilation 2 and 3 match the zero-spread und
       const run = async (backend: string, dil: number) => {
         await tf.setBackend(backend);
         return tf.tidy(() => {
-          let filter = tf.tensor4d(f, fShape);
-          if (dil === 1) {
-            // Spread the taps d apart: [3, 3] -> [2d+1, 2d+1].
-            const rows = tf
-              .pad(filter.reshape([3, 1, 3, 1, 3, 2]), [
-                [0, 0],
-                [0, d - 1],
-                [0, 0],
-                [0, d - 1],
-                [0, 0],
-                [0, 0],
-              ])
-              .reshape([3 * d, 3 * d, 3, 2]);
-            filter = tf.slice(rows, 0, [e, e, 3, 2]) as typeof filter;
-          }
+          // Undilated: the taps spread d apart, [3, 3] -> [2d+1, 2d+1].
+          const filter = dil === 1 ? spreadFilter(tf, tf.tensor4d(f, fShape), d) : tf.tensor4d(f, fShape);
           const y = tf.depthwiseConv2d(tf.tensor4d(x, xShape), filter, 1, pad, 'NHWC', dil);
           const dy = tf.tensor(dyd.subarray(0, y.size), y.shape);
           const attrs = { strides: 1, pad, dilations: dil };

@@ -4,14 +4,13 @@
 // what engine/explain computes directly on the same weights.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ProbeExplanation, TrainEvent, TrainEventOf } from '../engine/schemas/train-events.js';
 import { prepareData } from '../engine/data/index.js';
 import { inputHint } from '../engine/train/setup.js';
 import { Trainer } from '../engine/train/trainer.js';
-import { loadTrainedModel } from '../engine/worker/run-model.js';
 import { explain } from '../engine/explain/index.js';
 import { liveMethod, probeExplainer } from '../engine/explain/live.js';
 import { RunFolder } from '../engine/runs/index.js';
@@ -19,7 +18,7 @@ import { compileGraph } from '../engine/compile/compile.js';
 import { loadTemplate } from './helpers/graphs.js';
 import { tfReady } from './helpers/tf.js';
 import { relativeGap } from './helpers/numeric.js';
-import { probeEvents } from './helpers/train-run.js';
+import { explainOnFinalWeights, probeEvents } from './helpers/train-run.js';
 
 const PROBE = { samples: 2, everyBatches: 4, minIntervalMs: 0 };
 
@@ -58,22 +57,12 @@ test("the training process sends Grad-CAM (HiResCAM where its map is empty) with
 
   // The last probe ran on the final weights, which the last checkpoint holds.
   const last = probes[probes.length - 1].explanation!;
-  const tf = await tfReady;
-  const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  const data = await prepareData(config.dataset, inputHint(graph));
-  const { compiled } = await loadTrainedModel(tf, graph, dir);
-  const { x } = data.validation.batch(tf, [0]);
-  try {
-    const direct = await explain(tf, graph, compiled, x, { method: last.method });
-    assert.equal(direct.classIndex, last.classIndex);
-    assert.deepEqual([direct.rows, direct.cols], [last.rows, last.cols]);
-    assert.ok(Math.max(...direct.map) > 0, 'a map with something on it');
-    const gap = relativeGap(direct.map, last.data);
-    assert.ok(gap < 1e-4, `the probe's map differs from the direct one by ${gap} of its peak`);
-  } finally {
-    x.dispose();
-    compiled.model.dispose();
-  }
+  const direct = await explainOnFinalWeights(graph, dir, last.method);
+  assert.equal(direct.classIndex, last.classIndex);
+  assert.deepEqual([direct.rows, direct.cols], [last.rows, last.cols]);
+  assert.ok(Math.max(...direct.map) > 0, 'a map with something on it');
+  const gap = relativeGap(direct.map, last.data);
+  assert.ok(gap < 1e-4, `the probe's map differs from the direct one by ${gap} of its peak`);
 });
 
 test("a ViT's probes send attention rollout equal to engine/explain's; probe.explain: false sends none; the cost stays a small share", async (t) => {

@@ -10,7 +10,7 @@ import type { Tensor, TF } from '../engine/blocks/contract.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import { chain, graph } from './helpers/graphs.js';
 import { onBackends, relativeGap, seededUniform } from './helpers/numeric.js';
-import { reloaded } from './helpers/reload.js';
+import { assertSameOutputsThenDispose, reloaded } from './helpers/reload.js';
 
 const ready = selectBackend({ backend: 'wasm' });
 const random = seededUniform(2026);
@@ -99,10 +99,5 @@ test('the LayerNorm block and the Transformer layers build it; their weights kee
     "the saved model loads as tfjs's own LayerNormalization",
   );
   const x = tf.tensor3d(Array.from(random(2 * 5 * 8, 4)), [2, 5, 8]);
-  const [a, b] = [model.predict(x), loaded.predict(x)] as Tensor[];
-  const gap = relativeGap(a.dataSync(), b.dataSync());
-  assert.ok(gap <= 1e-5, `relative gap ${gap.toExponential(2)}`);
-  tf.dispose([x, a, b]);
-  model.dispose();
-  loaded.dispose();
+  assertSameOutputsThenDispose(tf, model, loaded, x);
 });

@@ -5,21 +5,16 @@
 // computes with tfjs.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TrainEventOf } from '../engine/schemas/train-events.js';
-import { prepareData } from '../engine/data/index.js';
-import { inputHint } from '../engine/train/setup.js';
-import { loadTrainedModel } from '../engine/worker/run-model.js';
-import { explain } from '../engine/explain/index.js';
 import { RunFolder } from '../engine/runs/index.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { loadTemplate } from './helpers/graphs.js';
-import { tfReady } from './helpers/tf.js';
 import { relativeGap } from './helpers/numeric.js';
 import { skipWithoutTorch } from './helpers/torch.js';
-import { probeEvents } from './helpers/train-run.js';
+import { explainOnFinalWeights, probeEvents } from './helpers/train-run.js';
 
 /** float32 in two frameworks: the maps agree to this share of their peak. */
 const TOLERANCE = 1e-4;
@@ -34,6 +29,15 @@ async function trainOnTorch(graph: GraphFile, dir: string, explainOn = true): Pr
     pytorch: { device: 'cpu' },
     out: { dir },
   });
+}
+
+/** A template trained under PyTorch into a fresh folder: its graph, the folder and its probe events (two or more). */
+async function probedOnTorch(template: string) {
+  const graph = loadTemplate(template);
+  const dir = mkdtempSync(path.join(tmpdir(), 'attn-torch-live-'));
+  const probes = await trainOnTorch(graph, dir);
+  assert.ok(probes.length >= 2, `probes at steps ${probes.map((p) => p.step)}`);
+  return { graph, dir, probes };
 }
 
 /** The stored explanations equal the sent ones; the last equals engine/explain's on the final checkpoint. */
@@ -53,36 +57,23 @@ async function checkAgainstTfjs(t: TestContext, graph: GraphFile, dir: string, p
   const [first, last] = [probes[0].explanation!, probes[probes.length - 1].explanation!];
   assert.ok(relativeGap(first.data, last.data) > 0.01, 'training changes the map');
 
-  const tf = await tfReady;
-  const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  const data = await prepareData(config.dataset, inputHint(graph));
-  const { compiled } = await loadTrainedModel(tf, graph, dir);
-  const { x } = data.validation.batch(tf, [0]);
-  try {
-    const direct = await explain(tf, graph, compiled, x, { method: last.method });
-    assert.equal(direct.classIndex, last.classIndex);
-    assert.deepEqual(
-      direct.layers.map((l) => `${l.nodeId}.${l.port}`),
-      last.layers.map((l) => `${l.nodeId}.${l.port}`),
-    );
-    assert.deepEqual([direct.rows, direct.cols], [last.rows, last.cols]);
-    assert.ok(Math.max(...direct.map) > 0, 'a map with something on it');
-    const gap = relativeGap(direct.map, last.data);
-    t.diagnostic(`${graph.name}: ${probes.length} probes, ${last.method}; PyTorch vs tfjs on the final weights: ${gap.toExponential(2)} of the peak`);
-    assert.ok(gap < TOLERANCE, `PyTorch's ${last.method} differs from tfjs' by ${gap} of its peak`);
-  } finally {
-    x.dispose();
-    compiled.model.dispose();
-  }
+  const direct = await explainOnFinalWeights(graph, dir, last.method);
+  assert.equal(direct.classIndex, last.classIndex);
+  assert.deepEqual(
+    direct.layers.map((l) => `${l.nodeId}.${l.port}`),
+    last.layers.map((l) => `${l.nodeId}.${l.port}`),
+  );
+  assert.deepEqual([direct.rows, direct.cols], [last.rows, last.cols]);
+  assert.ok(Math.max(...direct.map) > 0, 'a map with something on it');
+  const gap = relativeGap(direct.map, last.data);
+  t.diagnostic(`${graph.name}: ${probes.length} probes, ${last.method}; PyTorch vs tfjs on the final weights: ${gap.toExponential(2)} of the peak`);
+  assert.ok(gap < TOLERANCE, `PyTorch's ${last.method} differs from tfjs' by ${gap} of its peak`);
 }
 
 test("a PyTorch run of a CNN sends Grad-CAM (HiResCAM where it is empty) with each probe, stored like a tfjs run's and equal to engine/explain's", async (t) => {
   if (skipWithoutTorch(t, 'the PyTorch live explanation')) return;
-  const graph = loadTemplate('mnist-cnn.attn.json');
-  const dir = mkdtempSync(path.join(tmpdir(), 'attn-torch-live-cam-'));
-  const probes = await trainOnTorch(graph, dir);
+  const { graph, dir, probes } = await probedOnTorch('mnist-cnn.attn.json');
   // The CNN has no attention output: the probes run for the explanation alone.
-  assert.ok(probes.length >= 2, `probes at steps ${probes.map((p) => p.step)}`);
   for (const p of probes) {
     assert.deepEqual(p.maps, []);
     assert.ok(['gradcam', 'hirescam'].includes(p.explanation!.method), p.explanation!.method);
@@ -93,10 +84,7 @@ test("a PyTorch run of a CNN sends Grad-CAM (HiResCAM where it is empty) with ea
 
 test('a PyTorch run of a CBAM CNN sends its attention maps and Grad-CAM on the cbam layer: forward_features() keeps the probes', async (t) => {
   if (skipWithoutTorch(t, 'the PyTorch live explanation')) return;
-  const graph = loadTemplate('cbam-mnist-small.attn.json');
-  const dir = mkdtempSync(path.join(tmpdir(), 'attn-torch-live-cbam-'));
-  const probes = await trainOnTorch(graph, dir);
-  assert.ok(probes.length >= 2, `probes at steps ${probes.map((p) => p.step)}`);
+  const { graph, dir, probes } = await probedOnTorch('cbam-mnist-small.attn.json');
   for (const p of probes) {
     assert.ok(p.maps.length > 0, 'the CBAM attention maps are probed');
     assert.ok(p.explanation, `an explanation at step ${p.step}`);
@@ -107,10 +95,7 @@ test('a PyTorch run of a CBAM CNN sends its attention maps and Grad-CAM on the c
 
 test("a PyTorch run of a ViT sends attention rollout equal to engine/explain's; probe.explain: false sends none", async (t) => {
   if (skipWithoutTorch(t, 'the PyTorch live explanation')) return;
-  const graph = loadTemplate('vit-tiny-mnist.attn.json');
-  const dir = mkdtempSync(path.join(tmpdir(), 'attn-torch-live-rollout-'));
-  const probes = await trainOnTorch(graph, dir);
-  assert.ok(probes.length >= 2, `probes at steps ${probes.map((p) => p.step)}`);
+  const { graph, dir, probes } = await probedOnTorch('vit-tiny-mnist.attn.json');
   const last = probes[probes.length - 1].explanation!;
   assert.equal(last.method, 'rollout');
   assert.deepEqual([last.rows, last.cols], [4, 4]);

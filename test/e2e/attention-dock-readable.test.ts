@@ -7,8 +7,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { RunFolder, RUN_FILES } from '../../engine/runs/index.js';
+import { RunFolder } from '../../engine/runs/index.js';
 import { browserModeSuite, ROOT, skipReason, withEditor } from './harness.js';
+import { writeFinishedSummary } from '../helpers/train-run.js';
 import { bestContrasts } from './page-checks.js';
 import { READABLE } from './contrast.js';
 
@@ -43,15 +44,7 @@ async function writeRun(runsDir: string): Promise<void> {
       data: Float32Array.from({ length: CHANNELS }, (_, i) => 0.3 + i / 12),
     },
   ]);
-  await run.writeJson(RUN_FILES.summary, {
-    runId: RUN,
-    name: 'cbam-light',
-    state: 'done',
-    startedAt: new Date().toISOString(),
-    dataset: 'mnist',
-    epochs: 1,
-    finalMetrics: {},
-  });
+  await writeFinishedSummary(run, RUN, 'cbam-light');
 }
 
 interface Dom {

@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { RunFolder, RUN_FILES } from '../../engine/runs/index.js';
+import { RunFolder } from '../../engine/runs/index.js';
 import { browserModeSuite, ROOT, skipReason, withEditor } from './harness.js';
+import { writeFinishedSummary } from '../helpers/train-run.js';
 import type { PageGlobals } from './training-page.js';
 
 const skip = skipReason();
@@ -43,15 +44,7 @@ async function writeRun(runsDir: string): Promise<void> {
       data: Float32Array.from({ length: 16 }, (_, i) => (i % 8) / 8),
     },
   ]);
-  await run.writeJson(RUN_FILES.summary, {
-    runId: RUN,
-    name: 'near-uniform',
-    state: 'done',
-    startedAt: new Date().toISOString(),
-    dataset: 'mnist',
-    epochs: 1,
-    finalMetrics: {},
-  });
+  await writeFinishedSummary(run, RUN, 'near-uniform');
 }
 
 /** The spread of R+G+B over the middle of the map's canvas: about 0 for one flat colour, hundreds for a full colour map. */
