@@ -111,8 +111,8 @@ interface ScopeCode {
   /** Output variables by node id and port. */
   vars: Map<string, Record<string, string>>;
   probes: string[];
-  /** For each probe, the length of `body` once it is computed. */
-  probeEnds: number[];
+  /** The length of `body` once the last probe is computed (probes come in body order). */
+  probesEnd: number;
   placement: Placement;
 }
 
@@ -139,7 +139,7 @@ class TorchWriter {
       starts: new Map(),
       vars: new Map(),
       probes: [],
-      probeEnds: [],
+      probesEnd: 0,
       placement: { leaves: new Map(), children: new Map() },
     };
     const tokens = tokenSelections(scope);
@@ -174,7 +174,7 @@ class TorchWriter {
     out.body.push(`${results.join(', ')} = self.${name}(${args.join(', ')})`);
     if (cls.hasProbes) {
       out.probes.push(repeated ? `*(p for block in self.${name} for p in block.probes)` : `*self.${name}.probes`);
-      out.probeEnds.push(out.body.length);
+      out.probesEnd = out.body.length;
     }
     out.placement.children.set(id, { attr: name, repeated, inner: cls.placement });
   }
@@ -209,7 +209,7 @@ class TorchWriter {
     for (const p of n.outputs)
       if (p.attention) {
         out.probes.push(outputs[p.name]);
-        out.probeEnds.push(out.body.length);
+        out.probesEnd = out.body.length;
       }
     out.placement.leaves.set(id, { name, torchWeights: code.torchWeights ?? [] });
   }
@@ -372,7 +372,7 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
   // With probes on, forward_features() keeps every attention output; where one comes from the head, forward() stays one method.
   const split = headStart(analysis, top, inputNodes, outputNodes);
   const probing = probeLinesWanted(options, top);
-  const head = split && (!probing || top.probeEnds.every((end) => end <= split.at)) ? split : undefined;
+  const head = split && (!probing || top.probesEnd <= split.at) ? split : undefined;
   const probeLines = probing ? ['if getattr(self, "probing", False):', `    self.probes = (${top.probes.join(', ')},)`] : [];
   const logitsDoc = outputKinds.some((o) => o.kind === 'logits')
     ? " forward() returns logits (the loss is F.cross_entropy); predict() returns the graph's outputs, with the softmax."
