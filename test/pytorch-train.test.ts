@@ -145,12 +145,31 @@ test('DDP: a pause longer than the collective timeout holds both ranks, and the 
   }
 });
 
-test('ranks that linger after the run is done are ended, and the run counts as done', async (t) => {
+/** Whether a process has ended within a few seconds (a zombie nobody reaps counts as ended). */
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return true;
+    }
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+test('ranks that linger after the run is done are ended with what they started, and the run counts as done', async (t) => {
   if (skipWithoutTorch(t, 'lingering ranks')) return;
   const dir = tmp('linger');
-  // A Python that stays around after the worker (its shell) has finished.
+  // A Python that stays around after the worker (its shell) has finished, in a child it started.
   const python = path.join(dir, 'python3');
-  writeFileSync(python, '#!/bin/sh\n/usr/bin/python3 "$@"\ncode=$?\ncase "$1" in *train_worker.py) sleep 300;; esac\nexit $code\n');
+  const sleepers = path.join(dir, 'sleepers');
+  writeFileSync(
+    python,
+    `#!/bin/sh\n/usr/bin/python3 "$@"\ncode=$?\ncase "$1" in *train_worker.py) sleep 300 & echo $! >> '${sleepers}'; wait;; esac\nexit $code\n`,
+  );
   chmodSync(python, 0o755);
   const grace = PytorchRun.exitGraceMs;
   PytorchRun.exitGraceMs = 1000;
@@ -165,6 +184,9 @@ test('ranks that linger after the run is done are ended, and the run counts as d
     );
     assert.equal(done.reason, 'completed');
     assert.ok(Date.now() - started < 120_000, 'not held by the sleeping shells');
+    const pids = readFileSync(sleepers, 'utf8').trim().split('\n').map(Number);
+    assert.equal(pids.length, 2);
+    for (const pid of pids) assert.ok(await gone(pid), `the sleep a rank started (pid ${pid}) was ended with it`);
   } finally {
     PytorchRun.exitGraceMs = grace;
   }

@@ -2,7 +2,9 @@
 // rank with torch.distributed's standard environment (what torchrun would set;
 // Debian's torch 1.13 on Python 3.11 cannot run plain torchrun). Rank 0 speaks
 // the protocol on stdin/stdout; every rank's stderr goes to a log file. A rank
-// that dies ends the others, and the run fails naming it.
+// that dies ends the others, and the run fails naming it. Each rank leads its own
+// process group, so that ending it also ends whatever it started (a wrapper's
+// Python, a data loader's workers).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
@@ -25,6 +27,16 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Signals a rank and every process in its group; a rank that has already gone is left alone. */
+function signalRank(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal); // no group (it could not start one): the rank alone
+  }
 }
 
 /** The loopback interface's name (lo on Linux, lo0 on macOS), for gloo between ranks on this machine. */
@@ -75,6 +87,7 @@ export async function launchRanks(opts: {
       };
       const child = spawn(opts.python, [WORKER_SCRIPT, opts.specFile], {
         env,
+        detached: true,
         stdio: [rank === 0 ? 'pipe' : 'ignore', rank === 0 ? 'pipe' : 'ignore', 'pipe'],
       });
       children.push(child);
@@ -124,7 +137,7 @@ export async function launchRanks(opts: {
   // The first failure ends the other ranks (they would wait forever in their next collective).
   exited.catch(() => {
     ending = true;
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    for (const c of children) signalRank(c, 'SIGTERM');
   });
   return {
     send: (cmd) => {
@@ -135,7 +148,7 @@ export async function launchRanks(opts: {
     pids: children.map((c) => c.pid),
     kill: () => {
       ending = true;
-      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      for (const c of children) signalRank(c, 'SIGKILL');
     },
   };
 }
