@@ -49,6 +49,8 @@ const RESERVED = [
   'load_arrays',
   'RNN_CELLS',
   'TeacherForcing',
+  'predicted_classes',
+  'report_captions',
   ...KERAS_FINE_TUNING_NAMES,
 ];
 

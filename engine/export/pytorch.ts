@@ -80,6 +80,8 @@ const RESERVED = [
   'predict',
   'compute_loss',
   'main',
+  'predicted_classes',
+  'report_captions',
   'batches',
   'epochs',
   'probes',
