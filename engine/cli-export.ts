@@ -16,7 +16,7 @@ import { kerasWeightsFile } from './export/keras-weights.js';
 import { loadTf } from './backends/load-tf.js';
 import { locateCheckpoint, RUN_FILES, RunFolder, RunFolderError } from './runs/index.js';
 import { hasTextEntry, textEntry, tfjsTextEntry } from './export/text-entry.js';
-import { captionClassesOf, captionVocabularyFile, captionVocabularyText } from './data/caption-vocabulary.js';
+import { captionClassesOf, captionVocabularyFile, captionVocabularyText, graphCaptionClasses } from './data/caption-vocabulary.js';
 import { readFile } from 'node:fs/promises';
 import { compileGraph } from './compile/compile.js';
 import { checkpointModel, type CheckpointModel } from './train/checkpoint.js';
@@ -91,9 +91,12 @@ async function writeTextFiles(run: string, target: Target, outFile: string): Pro
   return [`${base}.vocabulary.json`, entry];
 }
 
-/** For a captioner: its words beside the model, which the exported decoders read to write words, not ids. */
-async function writeCaptionWords(graph: GraphFile, run: string, outFile: string): Promise<string[]> {
-  const words = await captionClassesOf(graph, run);
+/**
+ * For a captioner: its words beside the model, which the exported decoders read to write words, not ids: those of
+ * the dataset the run trained on, or else of the dataset written beside it for training (`--data`).
+ */
+async function writeCaptionWords(graph: GraphFile, run: string | undefined, data: string | undefined, outFile: string): Promise<string[]> {
+  const words = (run && (await captionClassesOf(graph, run))) || (data && (await graphCaptionClasses(graph, data)));
   if (!words) return [];
   const file = captionVocabularyFile(outFile);
   await writeFile(file, captionVocabularyText(words));
@@ -252,8 +255,8 @@ export function registerExportCommand(program: Command, out: Out, setCode: (code
       await writeFile(target, code);
       out.log(`wrote ${target}`);
       if (weights) for (const w of await writeWeights(graph, o.to, weights, target)) out.log(`wrote ${w}`);
-      if (o.weights)
-        for (const w of [...(await writeTextFiles(o.weights, o.to, target)), ...(await writeCaptionWords(graph, o.weights, target))]) out.log(`wrote ${w}`);
+      if (o.weights) for (const w of await writeTextFiles(o.weights, o.to, target)) out.log(`wrote ${w}`);
+      for (const w of await writeCaptionWords(graph, o.weights, o.data, target)) out.log(`wrote ${w}`);
       if (o.data) {
         const dataFile = `${target.replace(/\.(ts|py)$/, '')}.npz`;
         const n = await writeDataFile(graph, o.data, dataFile, o.samples);

@@ -21,6 +21,7 @@ import { attn } from './helpers/cli.js';
 import { graphOf } from './train-fixtures.js';
 import { chain } from './helpers/graphs.js';
 import { PYTHON, skipWithoutTorch } from './helpers/torch.js';
+import { runBareWorker } from './helpers/bare-torchrun.js';
 
 const rankState = fileURLToPath(new URL('../../test/helpers/torch_rank_state.py', import.meta.url));
 const tmp = (tag: string) => mkdtempSync(path.join(tmpdir(), `attn-pytorch-${tag}-`));
@@ -123,15 +124,7 @@ test('a run trained by a bare torchrun, finalized, opens with the run reader: tf
   const prepared = await PytorchRun.setup({ graph, dataset: { name: 'mnist', limit: 300, seed: 5 }, config, out: { dir }, pytorch: { device: 'cpu' } });
   prepared.dispose();
   // What torchrun runs on each node: the worker and the spec, with no attn environment.
-  const env: NodeJS.ProcessEnv = { ...process.env, RANK: '0', LOCAL_RANK: '0', WORLD_SIZE: '1' };
-  delete env.ATTN_DRIVEN;
-  delete env.ATTN_COMMANDS;
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(PYTHON, [WORKER_SCRIPT, path.join(dir, 'pytorch', 'spec.json')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`the worker exited with ${code}: ${err.slice(-2000)}`))));
-  });
+  await runBareWorker(dir);
   const run = RunFolder.open(dir);
   assert.deepEqual(await run.metrics(), [], 'nothing in the layout before finalizing: Python does not write it');
 

@@ -1,11 +1,12 @@
 // A caption decoder's attention [words × grid] beside its caption: the generic map
-// panel labels its rows as words, not heads, and Inspect leaves that panel out where
+// panel labels its rows as words, not heads (the probe sample's words where the
+// probes recorded them, "word t" where not), and Inspect leaves that panel out where
 // the caption figure already draws the same weights, each labelled by its word over
 // the image (a second copy labelled by index only repeats it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttentionMap } from '../common/host-api/api.js';
-import { besideCaption, viewOf } from '../renderer/src/attention/maps.js';
+import { besideCaption, captionRowLabels, viewOf } from '../renderer/src/attention/maps.js';
 
 const map = (nodeId: string, port: string, axes: string, shape: number[]): AttentionMap => {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -25,6 +26,36 @@ test('the rows of a caption decoder’s attention are labelled as words, a self-
   );
   const h = viewOf(heads, 0);
   assert.deepEqual(h.draw === 'tiles' && h.tiles.map((t) => t.label), ['head 0', 'head 1']);
+});
+
+test('with the probes’ caption, the decoder’s rows read the words written, the true word where it differs; "word t" where neither is known', () => {
+  // Sample 1 of two probe samples: the decoder wrote "three one <end>" for the true "three four"; sample 0 is a decoy.
+  const caption = {
+    words: [
+      ['zero', '<end>'],
+      ['three', 'one', '<end>'],
+    ],
+    truth: [['zero'], ['three', 'four']],
+    steps: 6,
+  };
+  const two = map('decoder', 'attention', 'batch, word, row, column', [2, 6, 2, 12]);
+  const labels = (v: ReturnType<typeof viewOf>) => (v.draw === 'tiles' ? v.tiles.map((t) => t.label) : []);
+  assert.deepEqual(labels(viewOf(two, 1, captionRowLabels(caption, 1))), ['1 three', '2 one (true four)', '3 <end>', 'word 3', 'word 4', 'word 5']);
+  // The decoder stopped early: the steps after its <end> carry the truth alone.
+  assert.deepEqual(captionRowLabels({ words: [['two', '<end>']], truth: [['two', 'five']], steps: 4 }, 0), [
+    '1 two',
+    '2 <end> (true five)',
+    '3 – (true <end>)',
+    undefined,
+  ]);
+  // A record without true captions (a dropped image), and a sample the record lacks.
+  assert.deepEqual(captionRowLabels({ words: [['six', '<end>']], steps: 3 }, 0), ['1 six', '2 <end>', undefined]);
+  assert.deepEqual(
+    labels(viewOf(two, 0, captionRowLabels({ words: [], steps: 6 }, 0))),
+    Array.from({ length: 6 }, (_, t) => `word ${t}`),
+  );
+  // Labels name a caption decoder's words only: a self-attention keeps its heads.
+  assert.deepEqual(labels(viewOf(heads, 0, ['a', 'b'])), ['head 0', 'head 1']);
 });
 
 test('beside a caption, the generic panels leave out the decoder’s attention that the caption figure draws', () => {

@@ -15,9 +15,8 @@ export async function captionClassesOf(graph: GraphFile, weights: string): Promi
   return dataset ? await captionClasses(dataset) : undefined;
 }
 
-/** A captioner's words from the dataset its graph names (its `dataset` section); none for other models or other data. */
-export async function graphCaptionClasses(graph: GraphFile): Promise<readonly string[] | undefined> {
-  const dataset = graph.dataset?.name;
+/** A captioner's words from a captions dataset, by default the one its graph names (its `dataset` section); none for other models or other data. */
+export async function graphCaptionClasses(graph: GraphFile, dataset: unknown = graph.dataset?.name): Promise<readonly string[] | undefined> {
   return isCaptioner(graph) && typeof dataset === 'string' ? await captionClasses(dataset) : undefined;
 }
 

@@ -14,7 +14,8 @@ import { pythonLayerName, rewritePython } from './prefixed-names.js';
 import { kerasHelperSource, kerasRuntimeSource } from './keras-sources.js';
 import { KERAS_FINE_TUNING_NAMES, kerasFineTuningSource } from './keras-fine-tune.js';
 import { exportFineTuning } from './fine-tune-settings.js';
-import { KERAS_TEACHER_FORCING, readsLabels } from './teacher-forcing.js';
+import { decodesCaptions, KERAS_TEACHER_FORCING, readsLabels } from './teacher-forcing.js';
+import { captionReportSource } from './python-sources.js';
 
 const LOSS: Record<string, string> = {
   categoricalCrossentropy: '"categorical_crossentropy"',
@@ -48,6 +49,8 @@ const RESERVED = [
   'load_arrays',
   'RNN_CELLS',
   'TeacherForcing',
+  'predicted_classes',
+  'report_captions',
   ...KERAS_FINE_TUNING_NAMES,
 ];
 
@@ -93,6 +96,7 @@ export function exportKeras(graph: GraphFile): string {
   const losses = model.outputs.map((o) => (o.loss ? LOSS[o.loss] : 'None'));
   const weights = model.outputs.map((o) => o.lossWeight);
   const teacherForcing = readsLabels(model.helpers);
+  const captioner = decodesCaptions(model.helpers);
   // Keras 3 wants one metrics list per output of a multi-output model.
   const accuracy = (loss: string | null | undefined) => (loss && /Crossentropy$/.test(loss) ? '["accuracy"]' : '[]');
   const metrics = model.outputs.length === 1 ? accuracy(model.outputs[0].loss) : `[${model.outputs.map((o) => accuracy(o.loss)).join(', ')}]`;
@@ -144,8 +148,9 @@ export function exportKeras(graph: GraphFile): string {
     kerasRuntimeSource().trimEnd(),
     '',
     '',
+    ...(captioner ? [captionReportSource().trimEnd(), '', ''] : []),
     'if __name__ == "__main__":',
-    '    main(build_model, train, LOSSES, TRAINING)',
+    `    main(build_model, train, LOSSES, TRAINING${captioner ? ', report=report_captions' : ''})`,
     '',
   ];
   return lines.join('\n');

@@ -1,5 +1,5 @@
 // The Python that the PyTorch and Keras exports copy in: real source files under
-// engine/export/torch/ and engine/export/keras/ (tested as code), read from the
+// engine/export/torch/, engine/export/keras/ and engine/export/shared/ (tested as code), read from the
 // package's source tree at run time (tsc copies no .py files to dist/), so that a
 // single exported file stays self-contained.
 import { readFileSync } from 'node:fs';
@@ -37,8 +37,8 @@ function stripHeader(raw: string): string {
   return lines.slice(i).join('\n');
 }
 
-/** The Python files of engine/export/`folder`/. */
-export function pythonSources(folder: 'torch' | 'keras'): PythonSources {
+/** The Python files of engine/export/`folder`/ (shared: those both the PyTorch and the Keras exports copy in). */
+export function pythonSources(folder: 'torch' | 'keras' | 'shared'): PythonSources {
   // engine/export/<folder>/ in the package root: this module compiles to dist/engine/export/.
   const dir = fileURLToPath(new URL(`../../../engine/export/${folder}/`, import.meta.url));
   const cache = new Map<string, string>();
@@ -53,3 +53,8 @@ export function pythonSources(folder: 'torch' | 'keras'): PythonSources {
     helper: (h) => (h.source === undefined ? h.code : pythonDefinition(body(h.source), h.name, `engine/export/${folder}/${h.source}`)),
   };
 }
+
+const shared = pythonSources('shared');
+
+/** The validation captions a captioner's main() prints (engine/export/shared/caption_report.py), for either Python export. */
+export const captionReportSource = (): string => shared.body('caption_report.py');

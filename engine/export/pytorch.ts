@@ -16,6 +16,8 @@ import { copyKeys, Units, walkScope, type ScopeAt, type ScopeNode, type Unit } f
 import { analyzeForExport, ExportError } from './plan.js';
 import { tokenSelections } from './token-selection.js';
 import { torchHelperSource, torchRuntimeSource, torchSourceBody } from './torch-sources.js';
+import { captionReportSource } from './python-sources.js';
+import { decodesCaptions } from './teacher-forcing.js';
 import { torchFineTuningByModule } from './torch-fine-tune.js';
 import { exportFineTuning } from './fine-tune-settings.js';
 
@@ -78,6 +80,8 @@ const RESERVED = [
   'predict',
   'compute_loss',
   'main',
+  'predicted_classes',
+  'report_captions',
   'batches',
   'epochs',
   'probes',
@@ -415,6 +419,7 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
     .filter((e): e is string => e !== null);
 
   const title = `${graph.name} (exported from Attention Studio).`;
+  const captioner = decodesCaptions(writer.helpers.values());
   const lines = [
     ...docstring(`${title} ${graph.description ?? ''} Images are NCHW, as PyTorch expects. Train it with \`python ${'model.py'} --data DATA\` (see --help).`),
     '',
@@ -483,8 +488,9 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
     torchSourceBody('explain.py').trimEnd(),
     '',
     '',
+    ...(captioner ? [captionReportSource().trimEnd(), '', ''] : []),
     'if __name__ == "__main__":',
-    '    main(Model, compute_loss, example_inputs, TRAINING)',
+    `    main(Model, compute_loss, example_inputs, TRAINING${captioner ? ', report=report_captions' : ''})`,
     '',
   ];
 

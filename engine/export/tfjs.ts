@@ -10,7 +10,7 @@ import { indent } from '../blocks/emit/format.js';
 import { LOOP_INDEX, NAME_PARAM, writeFunctional, type Dialect } from './functional.js';
 import { rewriteTypescript, typescriptLayerName } from './prefixed-names.js';
 import { tfjsCaptionsSource, tfjsHelperNames, tfjsHelperSources, tfjsRuntimeSource, tfjsTeacherForcingSource } from './tfjs-sources.js';
-import { readsLabels } from './teacher-forcing.js';
+import { decodesCaptions, readsLabels } from './teacher-forcing.js';
 
 const LOSS: Record<string, string> = {
   categoricalCrossentropy: "'categoricalCrossentropy'",
@@ -52,6 +52,10 @@ const RESERVED = [
   'END_TOKEN',
   'readCaptionVocabulary',
   'captionTexts',
+  'captionIds',
+  'reportCaptions',
+  'predictedClasses',
+  'Report',
   'firstOutput',
   'LOG_EPSILON',
   ...tfjsHelperNames(),
@@ -129,7 +133,7 @@ export function exportTfjs(graph: GraphFile): string {
     ...(teacherForcing ? [tfjsTeacherForcingSource(), '', tfjsCaptionsSource(), ''] : []),
     '// `node model.js --data DATA.npz` (this file compiled by tsc) trains the model; see --help.',
     "if (typeof process !== 'undefined' && process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {",
-    '  main(buildModel, train, LOSSES, TRAINING).catch((err: unknown) => {',
+    `  main(buildModel, train, LOSSES, TRAINING${decodesCaptions(model.helpers) ? ', process.argv.slice(2), reportCaptions' : ''}).catch((err: unknown) => {`,
     '    console.error(err instanceof Error ? err.message : err);',
     '    process.exitCode = 1;',
     '  });',

@@ -3,7 +3,8 @@
 // words the decoder wrote for a probe canvas in a row, each with its attention
 // map over the canvas; hovering a word shows its map alone, the step slider
 // scrubs it, reopening the run from the Runs tab reads it back from the run
-// folder, and Inspect shows the same view for a validation sample and for a
+// folder (and the decoder's attention in a generic panel is labelled by the same
+// words), and Inspect shows the same view for a validation sample and for a
 // dropped image. With ATTN_SCREENSHOTS=DIR the run is longer (so that the words
 // are right) and the README's pictures are saved there.
 import { describe, test } from 'node:test';
@@ -98,6 +99,14 @@ describe('the caption view (browser mode, headless Chromium)', { skip, timeout: 
       assert.match((await text(page, 'attention-step-label')) ?? '', /^\d+ \(1\/\d+\)$/);
       assert.deepEqual(await captionWords(page, 'attention-caption'), first, 'the first probe’s caption, read back');
       await assertDrawn(page, figure, 30, 'the reopened run draws its caption');
+
+      // The decoder's attention picked as a generic panel: its tiles are labelled by the same caption's words.
+      await page.getByTestId('attention-add-panel').click();
+      await page.locator('[data-testid^="attention-source-"]').last().selectOption('decoder.attention');
+      const tiles = page.getByTestId('attention-map-decoder-attention').getByTestId('attention-canvas');
+      await tiles.waitFor();
+      const labels = ((await tiles.getAttribute('data-labels')) ?? '').split('|');
+      first.forEach((w, t) => assert.match(labels[t], new RegExp(`^${t + 1} ${w}( \\(true [a-z<>]+\\))?$`), `tile ${t} of ${labels.join(' | ')}`));
 
       // Inspect: a validation sample, then a dropped image.
       await page.getByTestId('dock-tab-inspect').click();

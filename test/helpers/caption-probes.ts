@@ -37,7 +37,7 @@ export async function checkCaptionProbes(
   tf: TF,
   graph: GraphFile,
   dir: string,
-  probes: readonly TrainEventOf<'attention'>[],
+  probes: readonly Pick<TrainEventOf<'attention'>, 'step' | 'caption'>[],
   samples: number,
   tolerance = 1e-4,
 ): Promise<CheckedCaptions> {
@@ -97,4 +97,10 @@ export async function checkCaptionProbes(
   const gap = relativeGap(direct.data, last.data);
   assert.ok(gap < tolerance, `the probe's maps differ from the model's own attention by ${gap} of the peak`);
   return { truth, last, data, compiled, x };
+}
+
+/** A finished run's probes as its folder holds them: each attention snapshot's step and caption record. */
+export async function storedCaptionProbes(dir: string): Promise<Pick<TrainEventOf<'attention'>, 'step' | 'caption'>[]> {
+  const folder = RunFolder.open(dir);
+  return Promise.all((await folder.snapshots()).map(async (step) => ({ step, caption: await folder.readCaption(step) })));
 }

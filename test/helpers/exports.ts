@@ -52,13 +52,13 @@ export interface TfjsCheck {
 }
 
 /** Transpiles the exported TypeScript, builds its model, loads the compiled model's (randomised) weights by name, compares outputs. */
-/** Transpiles the exported TypeScript and imports it as a module. */
-export async function importExportedTfjs<Module = { buildModel(): Model }>(code: string): Promise<Module> {
+/** Transpiles the exported TypeScript and imports it as a module, written to `file` (by default a new one in the project's scratch folder). */
+export async function importExportedTfjs<Module = { buildModel(): Model }>(code: string, file?: string): Promise<Module> {
   const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, reportDiagnostics: true });
   const problem = js.diagnostics?.[0];
   if (problem) throw new Error(`exported TypeScript does not parse: ${ts.flattenDiagnosticMessageText(problem.messageText, '\n')}`);
   mkdirSync(scratch, { recursive: true });
-  const file = join(scratch, `export-${process.pid}-${counter++}.mjs`);
+  file ??= join(scratch, `export-${process.pid}-${counter++}.mjs`);
   writeFileSync(file, js.outputText);
   return (await import(pathToFileURL(file).href)) as Module;
 }

@@ -120,8 +120,22 @@ def load_arrays(path, model, losses):
     return tuple(sets)
 
 
-def main(build_model, train, losses, training, argv=None):
-    """The command line: `python model.py --data DATA [--epochs N] ...`. Returns the training loss of each epoch (None without --data)."""
+def predicted_classes(model, x, y, batch_size):
+    """The first output's most likely class at each position for the inputs x, and the first targets y[0] as class
+    ids (a one-hot row's argmax, -1 for an empty row)."""
+    outputs = model.predict(x, batch_size=batch_size, verbose=0)
+    first = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+    truth = np.asarray(y[0])
+    if not np.issubdtype(truth.dtype, np.integer):
+        truth = np.where(truth.sum(-1) > 0, truth.argmax(-1), -1)
+    return np.asarray(first).argmax(-1), truth
+
+
+def main(build_model, train, losses, training, argv=None, report=None):
+    """The command line: `python model.py --data DATA [--epochs N] ...`. Returns the training loss of each epoch (None without --data).
+
+    After training, `report(predicted, truth)` gets predicted_classes() of the validation data (a captioner's export
+    passes report_captions)."""
     parser = argparse.ArgumentParser(description="Trains the model (exported from Attention Studio) with Keras 3.")
     parser.add_argument("--data", help="an .npz from `attn export --data DATASET`")
     parser.add_argument("--epochs", type=int, default=training["epochs"])
@@ -140,6 +154,8 @@ def main(build_model, train, losses, training, argv=None):
     x_train, y_train, x_val, y_val = load_arrays(args.data, model, losses)
     history = train(model, x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
                     validation_data=(x_val, y_val) if x_val is not None else None)
+    if report is not None and x_val is not None:
+        report(*predicted_classes(model, x_val, y_val, args.batch_size))
     if args.save:
         model.save(args.save)
         print(f"saved {args.save}")

@@ -150,13 +150,39 @@ const USAGE = `usage: node model.js --data DATA.npz [--epochs N] [--batch-size N
   --batch-size N    samples per step (default: the graph's)
   --save DIR        write the trained model there (model.json + weights.bin, for tf.loadLayersModel)`;
 
-/** The command line. Returns the training loss of each epoch, or undefined where it only printed the usage. */
+/** What main() hands on after training: the validation data's predicted and true classes (a captioner's export prints captions). */
+type Report = (predicted: number[][], truth: number[][]) => unknown;
+
+/**
+ * The first output's most likely class at each position for the validation inputs, and the first targets as
+ * class ids, as targets() left them: sparse labels over steps [n, T, 1], or one-hot rows (an empty row: -1).
+ */
+function predictedClasses(model: tf.LayersModel, [xs, ys]: [tf.Tensor[], tf.Tensor[]], batchSize: number): [number[][], number[][]] {
+  return tf.tidy(() => {
+    const out = model.predict(xs, { batchSize });
+    const first = Array.isArray(out) ? out[0] : out;
+    const y = ys[0];
+    const truth =
+      y.shape[y.shape.length - 1] === 1
+        ? y.squeeze([-1]).round().toInt()
+        : y.rank === first.rank
+          ? tf.where(y.sum(-1).greater(0), y.argMax(-1), tf.fill(y.shape.slice(0, -1), -1, 'int32'))
+          : y.toInt();
+    return [first.argMax(-1).arraySync() as number[][], truth.arraySync() as number[][]];
+  });
+}
+
+/**
+ * The command line. Returns the training loss of each epoch, or undefined where it only printed the usage.
+ * After training, `report` gets predictedClasses() of the validation data (a captioner's export passes reportCaptions).
+ */
 export async function main(
   buildModel: () => tf.LayersModel,
   train: Train,
   losses: (string | null)[],
   training: Training,
   argv: string[] = process.argv.slice(2),
+  report?: Report,
 ): Promise<number[] | undefined> {
   const args = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -191,6 +217,7 @@ export async function main(
   const lossPerEpoch = (history.history.loss as number[]).map(Number);
   console.log(`training loss per epoch: ${lossPerEpoch.map((l) => l.toFixed(4)).join(' ')}`);
   if (validation) console.log(`validation: ${validationScores(model, history, validation, batchSize)}`);
+  if (validation && report) await report(...predictedClasses(model, validation, batchSize));
   const save = args.get('--save');
   if (save) {
     await saveModel(model, save);

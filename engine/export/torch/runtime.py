@@ -297,10 +297,23 @@ def _pick_device(name):
     return "cpu"
 
 
-def main(model_class, compute_loss, example_inputs, training, argv=None):
+@torch.no_grad()
+def predicted_classes(model, loader, device="cpu"):
+    """Over `loader`, in eval mode: the first output's most likely class at each position, and the first targets (lists)."""
+    model.eval()
+    predicted, truth = [], []
+    for inputs, targets in loader:
+        outputs = model(*_to_device(_as_tuple(inputs), device))
+        predicted += _as_tuple(outputs)[0].argmax(-1).tolist()
+        truth += _as_tuple(targets)[0].tolist()
+    return predicted, truth
+
+
+def main(model_class, compute_loss, example_inputs, training, argv=None, report=None):
     """The command line: `python model.py --data DATA [--epochs N] ...`; under torchrun, data-parallel.
 
-    Returns the mean training loss of each epoch (None without --data).
+    After training, `report(predicted, truth, log=...)` gets predicted_classes() of the validation data (rank 0; a
+    captioner's export passes report_captions). Returns the mean training loss of each epoch (None without --data).
     """
     name = (model_class.__doc__ or "the model").split(". ")[0].strip()
     parser = argparse.ArgumentParser(description=f"Trains {name} (exported from Attention Studio).")
@@ -370,6 +383,8 @@ def main(model_class, compute_loss, example_inputs, training, argv=None):
     history = train(net, loader, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, device=device, amp=args.amp,
                     schedule=args.schedule, val_loader=val_loader, log=log, on_epoch=save, sampler=sampler, loss_fn=compute_loss,
                     fine_tuning=fine_tuning)
+    if report is not None and val_loader is not None:
+        report(*predicted_classes(model, val_loader, device), log=log)
     if distributed:
         torch.distributed.destroy_process_group()
     return history

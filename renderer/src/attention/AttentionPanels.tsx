@@ -12,7 +12,7 @@ import { ColourBar } from './ColourBar.js';
 import { MapCanvas, type Underlay } from './MapCanvas.js';
 import { tokenView } from './TokenHeads.js';
 import { documentView, sentencesOf } from './ShadedDocument.js';
-import { mapKey, range, sampleCount, sampleValues, viewOf, type MapView } from './maps.js';
+import { captionRowLabels, mapKey, range, sampleCount, sampleValues, viewOf, type MapView } from './maps.js';
 import { sharedScales, stretchWarning, type Range, type ScaleMode } from './scale.js';
 import {
   addPanel,
@@ -223,7 +223,8 @@ function Panel({
       : 'key' in panel.source
         ? maps.filter((m) => mapKey(m) === (panel.source as { key: string }).key)
         : [];
-  const views = shown.map((m) => viewOf(m, sample));
+  // The caption decoder's attention reads as the probe sample's words, one tile each.
+  const views = shown.map((m) => viewOf(m, sample, caption && mapKey(m) === mapKey(caption) ? captionRowLabels(caption, sample) : undefined));
   const maxHeight = explains || captions ? tileHeight(fit, [{ draw: 'tiles', kind: 'spatial', tiles: [] }]) : tileHeight(fit, views);
   // Runs whose probes explain nothing or write no captions (or older runs) keep the dock as it was.
   if ((explains && !explanation) || (captions && !caption)) return null;

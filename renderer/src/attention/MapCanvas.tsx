@@ -244,7 +244,13 @@ export function MapCanvas({
   }, [view, opts, underlay, tokens, maxHeight, width, themeChoice]);
   return (
     <div className="map-canvas" ref={box}>
-      <canvas ref={canvas} data-testid={testId} data-kind={view.kind} data-draw={view.draw} />
+      <canvas
+        ref={canvas}
+        data-testid={testId}
+        data-kind={view.kind}
+        data-draw={view.draw}
+        data-labels={view.draw === 'tiles' ? view.tiles.map((t) => t.label ?? '').join('|') : undefined}
+      />
     </div>
   );
 }

@@ -1,7 +1,7 @@
 // From an attention map as the probes send it ([probe samples, ...], row-major
 // Float32Array) to what a panel draws for one sample: image-like tiles
 // (spatial maps, matrices per head) or a list of values (channel weights, gates).
-import type { AttentionKind, AttentionMap } from '../../../common/host-api/api.js';
+import type { AttentionKind, AttentionMap, CaptionRecord } from '../../../common/host-api/api.js';
 
 export interface Tile {
   rows: number;
@@ -36,15 +36,23 @@ function channelsLast(v: Float32Array, rows: number, cols: number, k: number, na
   });
 }
 
-/** Splits [k, rows, cols] (leading axis first) into k tiles. */
-function leading(v: Float32Array, rows: number, cols: number, name: string): Tile[] {
+/** Splits [k, rows, cols] (leading axis first) into k tiles, labelled `labels[h]` where given, else "name h". */
+function leading(v: Float32Array, rows: number, cols: number, name: string, labels?: readonly (string | undefined)[]): Tile[] {
   const k = v.length / (rows * cols);
   if (k === 1) return [{ rows, cols, values: v }];
-  return Array.from({ length: k }, (_, h) => ({ rows, cols, values: v.subarray(h * rows * cols, (h + 1) * rows * cols), label: `${name} ${h}` }));
+  return Array.from({ length: k }, (_, h) => ({
+    rows,
+    cols,
+    values: v.subarray(h * rows * cols, (h + 1) * rows * cols),
+    label: labels?.[h] ?? `${name} ${h}`,
+  }));
 }
 
-/** What to draw for sample `s` of map `m`. */
-export function viewOf(m: AttentionMap, s: number): MapView {
+/**
+ * What to draw for sample `s` of map `m`. `rowLabels` name the tiles of a matrix over words (a caption decoder's
+ * attention: one tile per word, see captionRowLabels); a tile without one reads "word t".
+ */
+export function viewOf(m: AttentionMap, s: number, rowLabels?: readonly (string | undefined)[]): MapView {
   const dims = m.shape.slice(1);
   const v = sampleValues(m, s);
   const axes = (m.axes ?? '').toLowerCase();
@@ -61,7 +69,9 @@ export function viewOf(m: AttentionMap, s: number): MapView {
           draw: 'tiles',
           kind: m.kind,
           // A caption decoder's rows are its words (axes "batch, word, row, column"), not heads.
-          tiles: leading(v, dims[dims.length - 2], dims[dims.length - 1], axes.includes('hop') ? 'hop' : axes.includes('word') ? 'word' : 'head'),
+          tiles: axes.includes('word')
+            ? leading(v, dims[dims.length - 2], dims[dims.length - 1], 'word', rowLabels)
+            : leading(v, dims[dims.length - 2], dims[dims.length - 1], axes.includes('hop') ? 'hop' : 'head'),
         };
       return bars('key');
     case 'channel':
@@ -105,6 +115,22 @@ export const hasContrast = (values: ArrayLike<number>) => {
 };
 
 export const mapKey = (m: Pick<AttentionMap, 'nodeId' | 'port'>) => `${m.nodeId}.${m.port}`;
+
+/**
+ * The tile labels of a caption decoder's attention for probe sample `s`, one per decoder step: the word it wrote
+ * ("1 three"), with the true word where that differs ("2 one (true four)"), and "<end>" where the truth ends.
+ * Steps past the written caption carry the true word alone; a step with neither is left unlabelled (undefined).
+ */
+export function captionRowLabels(c: Pick<CaptionRecord, 'words' | 'truth' | 'steps'>, s: number): (string | undefined)[] {
+  const written = c.words[s] ?? [];
+  const truth = c.truth?.[s];
+  const trueAt = (t: number) => (!truth ? undefined : t < truth.length ? truth[t] : t === truth.length ? '<end>' : undefined);
+  return Array.from({ length: c.steps }, (_, t) => {
+    const [w, want] = [written[t], trueAt(t)];
+    if (w === undefined) return want === undefined ? undefined : `${t + 1} – (true ${want})`;
+    return `${t + 1} ${w}${want !== undefined && want !== w ? ` (true ${want})` : ''}`;
+  });
+}
 
 /**
  * The maps to draw as panels of their own beside a caption figure: all but the caption decoder's attention, which
