@@ -125,6 +125,29 @@ test('Cast: to another dtype matches cpu; to its own dtype shares the data, whic
   assert.equal(tf.memory().numTensors, before);
 });
 
+test('Reverse of filters and sequences, on any axes, three dtypes, long and short runs: wasm matches cpu exactly', async () => {
+  const { tf } = await ready;
+  const fd = random(3 * 3 * 20 * 24);
+  const { cpu, wasm } = await onBoth(() => {
+    const f = tf.tensor4d(fd, [3, 3, 20, 24]);
+    const seq = tf.tensor3d(fd.subarray(0, 2 * 7 * 5), [2, 7, 5]);
+    return [
+      tf.reverse(f, [0, 1]),
+      tf.reverse(f, [1]),
+      tf.reverse(f, [3]),
+      tf.reverse(f, [0, 2]),
+      tf.reverse(f, [-1, 0, 1, 2]),
+      tf.reverse(seq, 1),
+      tf.reverse(seq.toInt(), [1, 2]),
+      tf.reverse(tf.greater(seq, 0.5), [0]),
+      tf.reverse(f.reshape([1, 9, 480]), [0]),
+      tf.reverse(tf.tensor1d(fd.subarray(0, 40)), 0),
+    ];
+  });
+  assert.equal(wasm.length, cpu.length);
+  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `reverse case ${i}`));
+});
+
 test('the ReLU gradient (Step, then a same-dtype Cast) matches cpu on wasm', async () => {
   const { tf } = await ready;
   const xd = random(2 * 5 * 5 * 3);
