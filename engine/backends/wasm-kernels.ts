@@ -11,6 +11,7 @@ import { registerLeanTape } from './lean-tape.js';
 import { BATCH_NORM_GRADS, registerWasmBatchNorm } from './wasm-batch-norm.js';
 import { registerWasmResizeGrads } from './resize-grads.js';
 import { registerWasmReverse } from './wasm-reverse.js';
+import { FLIP_FILTER, registerWasmFlipFilter } from './wasm-flip-filter.js';
 import { oncePerEngine } from './once.js';
 import {
   conv2dFilterGrad,
@@ -105,6 +106,7 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
   registerWasmBatchNorm(tf);
   registerWasmResizeGrads(tf);
   registerWasmReverse(tf);
+  registerWasmFlipFilter(tf);
   registerFastGradients(tf);
   registerLeanTape(tf);
 });
@@ -120,4 +122,5 @@ export const WASM_TRAINING_KERNELS = [
   'FusedBatchNorm',
   BATCH_NORM_GRADS,
   'Reverse',
+  FLIP_FILTER,
 ] as const;
