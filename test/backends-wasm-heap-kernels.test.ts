@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
 import type { Tensor } from '../engine/blocks/contract.js';
 import { IM2COL_ROWS } from '../engine/backends/wasm-heap-kernels.js';
+import { FLIP_FILTER } from '../engine/backends/wasm-flip-filter.js';
 import { onBackends, seededUniform } from './helpers/numeric.js';
 
 const ready = selectBackend({ backend: 'wasm' });
@@ -123,6 +124,55 @@ test('Cast: to another dtype matches cpu; to its own dtype shares the data, whic
   assert.deepEqual(Array.from(b.dataSync()), [1.5, -2, 3]);
   b.dispose();
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('Reverse of filters and sequences, on any axes, three dtypes, long and short runs: wasm matches cpu exactly', async () => {
+  const { tf } = await ready;
+  const fd = random(3 * 3 * 20 * 24);
+  const { cpu, wasm } = await onBoth(() => {
+    const f = tf.tensor4d(fd, [3, 3, 20, 24]);
+    const seq = tf.tensor3d(fd.subarray(0, 2 * 7 * 5), [2, 7, 5]);
+    return [
+      tf.reverse(f, [0, 1]),
+      tf.reverse(f, [1]),
+      tf.reverse(f, [3]),
+      tf.reverse(f, [0, 2]),
+      tf.reverse(f, [-1, 0, 1, 2]),
+      tf.reverse(seq, 1),
+      tf.reverse(seq.toInt(), [1, 2]),
+      tf.reverse(tf.greater(seq, 0.5), [0]),
+      tf.reverse(f.reshape([1, 9, 480]), [0]),
+      tf.reverse(tf.tensor1d(fd.subarray(0, 40)), 0),
+    ];
+  });
+  assert.equal(wasm.length, cpu.length);
+  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `reverse case ${i}`));
+});
+
+test('FlipFilter on wasm: every phase of strides 1..3, turned and channel-swapped, as the cpu makes it with a strided slice, reverse and transpose', async () => {
+  const { tf } = await ready;
+  const [kh, kw, ci, co] = [3, 5, 6, 7];
+  const fd = random(kh * kw * ci * co);
+  const cases: [number, number, number, number][] = [];
+  for (const [sh, sw] of [
+    [1, 1],
+    [2, 2],
+    [3, 2],
+    [1, 3],
+  ])
+    for (let ph = 0; ph < sh; ph++) for (let pw = 0; pw < sw; pw++) cases.push([ph, pw, sh, sw]);
+  const { cpu, wasm } = await onBoth(() => {
+    const f = tf.tensor4d(fd, [kh, kw, ci, co]);
+    return cases.map(([phaseHeight, phaseWidth, strideHeight, strideWidth]) =>
+      tf.getBackend() === 'wasm'
+        ? (tf.engine().runKernel(FLIP_FILTER, { filter: f }, { phaseHeight, phaseWidth, strideHeight, strideWidth } as never) as Tensor)
+        : tf.transpose(
+            tf.reverse(tf.stridedSlice(f, [phaseHeight, phaseWidth, 0, 0], [kh, kw, ci, co], [strideHeight, strideWidth, 1, 1]), [0, 1]),
+            [0, 1, 3, 2],
+          ),
+    );
+  });
+  cpu.forEach((c, i) => assert.deepEqual(wasm[i], c, `flip case ${cases[i].join(',')}`));
 });
 
 test('the ReLU gradient (Step, then a same-dtype Cast) matches cpu on wasm', async () => {

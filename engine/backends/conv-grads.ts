@@ -5,6 +5,7 @@
 // (dilated-conv) are built from these.
 import type { TF, Tensor } from '../blocks/contract.js';
 import { IM2COL_ROWS, INTERLEAVE_PHASES, type Im2ColAttrs, type InterleaveAttrs } from './wasm-heap-kernels.js';
+import { FLIP_FILTER, type FlipFilterAttrs } from './wasm-flip-filter.js';
 
 export type T4 = ReturnType<TF['tensor4d']>;
 export type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -154,6 +155,20 @@ function spreadGrad(tf: TF, dy: T4, c: ConvInfo): { g: T4; pad: ExplicitPad } {
 }
 
 /**
+ * The taps of one phase of a filter (rows phaseHeight, + strideHeight, ...;
+ * likewise columns), turned 180° and with the channel axes swapped: the filter
+ * of an input gradient as a convolution. In one wasm heap kernel where the
+ * backend has it, else as ops.
+ */
+function turnedFilter(tf: TF, filter: T4, taps: FlipFilterAttrs): T4 {
+  if (filter.dtype === 'float32' && tf.getKernel(FLIP_FILTER, tf.getBackend())) return tf.engine().runKernel(FLIP_FILTER, { filter }, taps as never) as T4;
+  const [kh, kw, ci, co] = filter.shape;
+  const { phaseHeight: ph, phaseWidth: pw, strideHeight: sh, strideWidth: sw } = taps;
+  const picked = ph || pw || sh > 1 || sw > 1 ? (tf.stridedSlice(filter, [ph, pw, 0, 0], [kh, kw, ci, co], [sh, sw, 1, 1]) as T4) : filter;
+  return tf.transpose(tf.reverse(picked, [0, 1]), [0, 1, 3, 2]) as T4;
+}
+
+/**
  * dx of conv2d: the spread gradient convolved with the filter turned 180° and
  * its channel axes swapped. A strided undilated convolution takes its phases
  * instead (conv2dInputGradByPhases, on wasm), which skips the spread's zeros.
@@ -162,7 +177,7 @@ export function conv2dInputGrad(tf: TF, dy: T4, filter: T4, c: ConvInfo): T4 {
   const strided = c.strideHeight > 1 || c.strideWidth > 1;
   const byPhases = strided && c.dilationHeight === 1 && c.dilationWidth === 1 && tf.getKernel(INTERLEAVE_PHASES, tf.getBackend());
   if (byPhases) return conv2dInputGradByPhases(tf, dy, filter, c);
-  const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as T4;
+  const flipped = turnedFilter(tf, filter, { phaseHeight: 0, phaseWidth: 0, strideHeight: 1, strideWidth: 1 });
   const { g, pad } = spreadGrad(tf, dy, c);
   return tf.conv2d(g, flipped, 1, pad, 'NHWC', [c.dilationHeight, c.dilationWidth]);
 }
@@ -213,8 +228,7 @@ export function conv2dInputGradByPhases(tf: TF, dy: T4, filter: T4, c: ConvInfo)
         phases.push(null);
         continue;
       }
-      const taps = tf.stridedSlice(filter, [ph.phase, pw.phase, 0, 0], [kh, kw, ci, filter.shape[3]], [sh, sw, 1, 1]) as T4;
-      const sub = tf.transpose(tf.reverse(taps, [0, 1]), [0, 1, 3, 2]) as T4;
+      const sub = turnedFilter(tf, filter, { phaseHeight: ph.phase, phaseWidth: pw.phase, strideHeight: sh, strideWidth: sw });
       const whole = ph.from === 0 && pw.from === 0 && ph.to === ho - 1 && pw.to === wo - 1;
       const part = whole ? dy : tf.slice(dy, [0, ph.from, pw.from, 0], [n, ph.to - ph.from + 1, pw.to - pw.from + 1, dy.shape[3]]);
       phases.push(tf.conv2d(part, sub, 1, [[0, 0], ph.pad, pw.pad, [0, 0]]));

@@ -10,6 +10,8 @@ import { registerFastGradients } from './gradients.js';
 import { registerLeanTape } from './lean-tape.js';
 import { BATCH_NORM_GRADS, registerWasmBatchNorm } from './wasm-batch-norm.js';
 import { registerWasmResizeGrads } from './resize-grads.js';
+import { registerWasmReverse } from './wasm-reverse.js';
+import { FLIP_FILTER, registerWasmFlipFilter } from './wasm-flip-filter.js';
 import { oncePerEngine } from './once.js';
 import {
   conv2dFilterGrad,
@@ -41,8 +43,8 @@ const toNchw = (tf: TF, t: Tensor) => tf.transpose(t, [0, 3, 1, 2]) as T4;
 /**
  * Registers the training kernels on tfjs's wasm backend (once per tfjs instance).
  * Call after the wasm backend is registered; replaces wasm's own slow
- * Conv2DBackpropInput, and its MaxPoolGrad, Sum and Identity (wasm-heap-kernels), and
- * its resize gradients where they ignore half-pixel centres (resize-grads).
+ * Conv2DBackpropInput, and its MaxPoolGrad, Sum and Identity (wasm-heap-kernels), its
+ * resize gradients where they ignore half-pixel centres (resize-grads), and its Reverse.
  */
 export const registerWasmKernels = oncePerEngine((tf: TF): void => {
   // Kernel inputs are tensors when they come from ops; wrap a bare TensorInfo so the ops below accept it.
@@ -103,6 +105,8 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
   registerWasmHeapKernels(tf);
   registerWasmBatchNorm(tf);
   registerWasmResizeGrads(tf);
+  registerWasmReverse(tf);
+  registerWasmFlipFilter(tf);
   registerFastGradients(tf);
   registerLeanTape(tf);
 });
@@ -117,4 +121,6 @@ export const WASM_TRAINING_KERNELS = [
   ...WASM_HEAP_KERNELS,
   'FusedBatchNorm',
   BATCH_NORM_GRADS,
+  'Reverse',
+  FLIP_FILTER,
 ] as const;
