@@ -190,13 +190,16 @@ test('MaxPoolGrad with -Infinity and NaN windows, and a batch-64 bench shape: wa
   );
 });
 
-test('Conv2DBackpropFilter as a matrix product (kh·kw·Ci <= Co, stride 1): wasm matches cpu, dilation and NCHW too', async () => {
+test('Conv2DBackpropFilter as a matrix product (Ci = 1 to 4+ filters, or kh·kw·Ci <= 2.5·Co; stride 1): wasm matches cpu, dilation and NCHW too', async () => {
   const { tf } = await ready;
   for (const [k, ci, co] of [
     [3, 1, 16],
     [1, 2, 3],
     [2, 2, 8],
     [3, 1, 9],
+    [3, 1, 8],
+    [5, 1, 4],
+    [3, 4, 16],
   ]) {
     for (const pad of ['same', 'valid'] as const) {
       const shape: [number, number, number, number] = [3, 9, 8, ci];
