@@ -8,6 +8,7 @@
 // exactly the values that the cpu backend gives. wasmHeapAccess lets other
 // code (the optimizers) compute on the heap too.
 import type { TF } from '../blocks/contract.js';
+import { simdKernels, type SimdKernels } from './wasm-simd-kernels.js';
 
 export type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 export type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
@@ -57,13 +58,21 @@ export function wasmHeapAccess(tf: TF): HeapAccess | null {
  */
 function maxPoolGrad(heap: WasmHeap, dyInfo: TensorInfo, xInfo: TensorInfo, c: PoolInfo): TensorInfo {
   const out = heap.makeOutput(xInfo.shape, 'float32');
-  // Views after the allocation: a heap that grows detaches the views made before.
-  const dx = heap.typedArrayFromHeap(out).fill(0);
-  const x = heap.typedArrayFromHeap(xInfo);
-  const dy = heap.typedArrayFromHeap(dyInfo);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ch, outHeight: ho, outWidth: wo } = c;
   const inside = c.padInfo.top === 0 && c.padInfo.left === 0 && 2 * ho <= h && 2 * wo <= w;
-  if (inside && c.filterHeight === 2 && c.filterWidth === 2 && c.strideHeight === 2 && c.strideWidth === 2) {
+  const twoByTwo = inside && c.filterHeight === 2 && c.filterWidth === 2 && c.strideHeight === 2 && c.strideWidth === 2;
+  // Views after the allocation: a heap that grows detaches the views made before.
+  const dx = heap.typedArrayFromHeap(out);
+  // The SIMD rows write every tap of every window: only pixels no window covers need the zeros.
+  const simd = twoByTwo && ch % 4 === 0 && ho > 0 && wo > 0 ? simdKernels(heap) : null;
+  if (!simd || 2 * ho < h || 2 * wo < w) dx.fill(0);
+  const x = heap.typedArrayFromHeap(xInfo);
+  const dy = heap.typedArrayFromHeap(dyInfo);
+  if (simd) {
+    maxPoolGrad2x2Simd(simd, dx, x, dy, c);
+    return out;
+  }
+  if (twoByTwo) {
     maxPoolGrad2x2(dx, x, dy, c);
     return out;
   }
@@ -134,6 +143,29 @@ function maxPoolGrad2x2(dx: Float32Array, x: Float32Array, dy: Float32Array, c: 
           const bottom = down + +(a3 > a2) * ch;
           const at = p0 + top + +(x[p0 + bottom] > x[p0 + top]) * (bottom - top);
           if (x[at] > -Infinity) dx[at] = dy[g];
+        }
+      }
+    }
+  }
+}
+
+/**
+ * maxPoolGrad2x2 by wasm SIMD rows (wasm-simd-kernels), 4 channels at a time;
+ * a row with a NaN in some window is done again by the general rule.
+ */
+function maxPoolGrad2x2Simd(simd: SimdKernels, dx: Float32Array, x: Float32Array, dy: Float32Array, c: PoolInfo): void {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ch, outHeight: ho, outWidth: wo } = c;
+  const down = w * ch;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < ho; oy++) {
+      const p = (b * h + 2 * oy) * down;
+      const g = (b * ho + oy) * wo * ch;
+      if (!simd.maxPoolGrad2x2Row(x.byteOffset + 4 * p, dx.byteOffset + 4 * p, dy.byteOffset + 4 * g, wo, 4 * ch, 4 * down)) continue;
+      for (let ox = 0; ox < wo; ox++) {
+        for (let d = 0; d < ch; d++) {
+          const p0 = p + 2 * ox * ch + d;
+          dx[p0] = dx[p0 + ch] = dx[p0 + down] = dx[p0 + down + ch] = 0;
+          firstMaxOf2x2(dx, x, dy[g + ox * ch + d], p0, ch, down);
         }
       }
     }

@@ -1,0 +1,90 @@
+// Kernels in wasm SIMD on tfjs-backend-wasm's heap (assembled by wasm-asm):
+// four float32 lanes per instruction where the heap kernels' JavaScript loops
+// take one. Each gives exactly the values of the JavaScript it stands in for.
+import { assemble, I32, op, V128, wasmApi, type AsmFunction } from './wasm-asm.js';
+
+/** The exported functions, on byte addresses of the heap. */
+export interface SimdKernels {
+  /**
+   * One output row of 2x2, stride-2 max pooling's gradient (see maxPoolGrad2x2Row);
+   * returns 1 where a window held a NaN (the row is then left to the general rule).
+   */
+  maxPoolGrad2x2Row(x: number, dx: number, dy: number, windows: number, channelBytes: number, rowBytes: number): number;
+}
+
+const { get, set, tee } = op;
+
+/**
+ * Params x, dx, dy, windows, channelBytes (C·4, a multiple of 16), rowBytes
+ * (W·C·4). For each window and 4 channels: the winner of taps 0 and 1, of taps 2
+ * and 3 (ties to the earlier: strict >), then of the two, as masks; each tap of
+ * dx gets dy where it won and its max is above -Infinity, +0 elsewhere. That is
+ * the first maximum in tap order wherever no tap is NaN (the cpu backend's rule).
+ */
+const maxPoolGrad2x2Row: AsmFunction = (() => {
+  const [x, dx, dy, windows, c, down] = [0, 1, 2, 3, 4, 5];
+  const [p, e, end, g, dd, q, downC] = [6, 7, 8, 9, 10, 11, 12];
+  const [a0, a1, a2, a3, m01, m23, mb, t, bt, gv, nan, ninf] = [13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+  const isNan = (a: number) => [get(a), get(a), op.f32x4Ne, op.or];
+  return {
+    name: 'maxPoolGrad2x2Row',
+    params: [I32, I32, I32, I32, I32, I32],
+    results: [I32],
+    locals: [I32, I32, I32, I32, I32, I32, I32, ...new Array<number>(12).fill(V128)],
+    body: [
+      [get(dx), get(x), op.i32Sub, set(dd)],
+      [get(windows), get(c), op.i32Mul, set(end), get(x), get(end), get(end), op.i32Add, op.i32Add, set(end)],
+      [get(down), get(c), op.i32Add, set(downC)],
+      [get(x), set(p), get(dy), set(g)],
+      [op.f32(-Infinity), op.f32x4Splat, set(ninf)],
+      op.loop, // windows
+      [get(p), get(c), op.i32Add, set(e)],
+      op.loop, // 4 channels at a time
+      [get(p), op.load(), set(a0)],
+      [get(p), get(c), op.i32Add, op.load(), set(a1)],
+      [get(p), get(down), op.i32Add, op.load(), set(a2)],
+      [get(p), get(downC), op.i32Add, op.load(), set(a3)],
+      [get(nan), ...isNan(a0), ...isNan(a1), ...isNan(a2), ...isNan(a3), set(nan)],
+      [get(a1), get(a0), op.f32x4Gt, set(m01), get(a1), get(a0), get(m01), op.bitselect, set(t)],
+      [get(a3), get(a2), op.f32x4Gt, set(m23), get(a3), get(a2), get(m23), op.bitselect, set(bt)],
+      [get(bt), get(t), op.f32x4Gt, set(mb)],
+      [get(g), op.load(), get(bt), get(t), get(mb), op.bitselect, get(ninf), op.f32x4Gt, op.and, set(gv)],
+      [get(p), get(dd), op.i32Add, set(q)],
+      [get(q), get(gv), get(m01), op.andNot, get(mb), op.andNot, op.store()],
+      [get(q), get(c), op.i32Add, get(gv), get(m01), op.and, get(mb), op.andNot, op.store()],
+      [get(q), get(down), op.i32Add, get(gv), get(m23), op.andNot, get(mb), op.and, op.store()],
+      [get(q), get(downC), op.i32Add, get(gv), get(m23), op.and, get(mb), op.and, op.store()],
+      [get(g), op.i32(16), op.i32Add, set(g)],
+      [get(p), op.i32(16), op.i32Add, tee(p), get(e), op.i32LtU, op.brIf(0)],
+      op.end,
+      // past the window's second column
+      [get(p), get(c), op.i32Add, tee(p), get(end), op.i32LtU, op.brIf(0)],
+      op.end,
+      [get(nan), op.anyTrue],
+    ],
+  };
+})();
+
+/** What these kernels need of tfjs-backend-wasm's backend: its Emscripten module, whose exports hold the heap's memory. */
+interface WasmBackendModule {
+  wasm?: { asm?: { memory?: unknown } };
+}
+
+const compiled = new WeakMap<object, SimdKernels | null>();
+
+/** The SIMD kernels on this wasm backend's heap, or null where its memory is not reachable or wasm SIMD does not compile. */
+export function simdKernels(backend: unknown): SimdKernels | null {
+  const b = backend as WasmBackendModule;
+  if (compiled.has(b)) return compiled.get(b)!;
+  let kernels: SimdKernels | null = null;
+  const memory = b.wasm?.asm?.memory;
+  if (wasmApi && memory instanceof wasmApi.Memory) {
+    try {
+      kernels = assemble(memory as never, [maxPoolGrad2x2Row]) as unknown as SimdKernels;
+    } catch {
+      kernels = null;
+    }
+  }
+  compiled.set(b, kernels);
+  return kernels;
+}
