@@ -38,10 +38,11 @@ function unsortedSegmentSum(tf: TF, data: Tensor, ids: Tensor, numSegments: numb
 /**
  * Whether a stride-1 filter gradient runs faster as im2col rows times dy than as
  * a convolution, from CPU times on wasm (ms, conv / matmul, batch 32): a single
- * input channel goes to the product from 4 filters up (3x3x1 to 8: 6.6 / 0.7,
- * 5x5x1 to 8: 3.1 / 1.7, 3x3x1 to 4: 2.8 / 0.9; 7x7x1 to 1: 1.0 / 1.8), more
- * channels while the rows are at most 2.5 per filter (3x3x4 to 16: 0.93 / 0.63;
- * 3x3x3 to 8: 3.4 / 3.9, 3x3x8 to 16: 1.2 / 1.3, 3x3x16 to 32 at batch 64: 15 / 17).
+ * input channel goes to the product from 4 filters up (3x3x1 to 8: 1.31 / 0.54,
+ * 3x3x1 to 4: 0.76 / 0.46; 3x3x1 to 16 at batch 64: 8.9 / 1.2), more channels
+ * while the rows are at most 2.5 per filter (3x3x4 to 16: 0.89 / 0.78; 3x3x3
+ * to 8: 1.7 / 2.0, 3x3x8 to 16: 1.07 / 1.33, 7x7x2 to 1: 0.45 / 1.5, 3x3x16 to
+ * 32 at batch 64: 7.0 / 7.8).
  */
 function filterGradByMatMul(c: { filterHeight: number; filterWidth: number; inChannels: number; outChannels: number }): boolean {
   if (c.inChannels === 1) return c.outChannels >= 4;
