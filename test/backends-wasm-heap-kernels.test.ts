@@ -250,7 +250,7 @@ test('MaxPoolGrad 2x2/2 by SIMD rows where windows leave a row and a column out,
   assert.deepEqual(wasm, cpu);
 });
 
-test('Mean over contiguous axes gives the cpu result to the bit on wasm (each element divided, then summed in float64)', async () => {
+test('Mean over contiguous axes gives the cpu result to the bit on wasm, in JS and in wasm SIMD (each element divided, then summed in float64)', async () => {
   const { tf } = await ready;
   const cases: [number[], number[]][] = [
     [
@@ -269,6 +269,12 @@ test('Mean over contiguous axes gives the cpu result to the bit on wasm (each el
     [
       [3, 5, 1, 6, 1],
       [-4, -3],
+    ],
+    // wasm SIMD divides and adds 16, 8 and 4 columns per pass: 29 = 16 + 8 + 4 + 1.
+    [[3, 5, 29], [1]],
+    [
+      [2, 3, 4, 12],
+      [1, 2],
     ],
   ];
   for (const [shape, axes] of cases) {

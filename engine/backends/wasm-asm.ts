@@ -20,6 +20,7 @@ export type Code = number | Code[];
 
 /** Value types. */
 export const I32 = 0x7f;
+export const F32 = 0x7d;
 export const V128 = 0x7b;
 
 /** LEB128, unsigned. */
@@ -72,7 +73,10 @@ export const op = {
   /** SIMD; loads and stores take a byte offset (alignment hint 0). */
   load: (offset = 0) => [0xfd, ...uleb(0x00), 0, ...uleb(offset)],
   store: (offset = 0) => [0xfd, ...uleb(0x0b), 0, ...uleb(offset)],
-  load64Zero: (offset = 0) => [0xfd, ...uleb(0x5d), 0, ...uleb(offset)],
+  /** Stores the low 8 bytes of a vector. */
+  store64Low: (offset = 0) => [0xfd, ...uleb(0x5b), 0, ...uleb(offset), 0],
+  /** A vector's upper 8 bytes moved to its lower half. */
+  highToLow: [0xfd, ...uleb(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7],
   f32x4Splat: [0xfd, ...uleb(0x13)],
   f32x4Eq: [0xfd, ...uleb(0x41)],
   f32x4Ne: [0xfd, ...uleb(0x42)],
@@ -89,6 +93,7 @@ export const op = {
   f32x4Div: [0xfd, ...uleb(0xe7)],
   f64x2Add: [0xfd, ...uleb(0xf0)],
   f64x2PromoteLow: [0xfd, ...uleb(0x5f)],
+  f32x4DemoteF64x2Zero: [0xfd, ...uleb(0x5e)],
 };
 
 const flatten = (code: Code[]): number[] => code.flatMap((c) => (typeof c === 'number' ? [c] : flatten(c)));

@@ -1,16 +1,25 @@
 // Kernels in wasm SIMD on tfjs-backend-wasm's heap (assembled by wasm-asm):
 // four float32 lanes per instruction where the heap kernels' JavaScript loops
 // take one. Each gives exactly the values of the JavaScript it stands in for.
-import { assemble, I32, op, V128, wasmApi, type AsmFunction } from './wasm-asm.js';
+import { assemble, F32, I32, op, V128, wasmApi, type AsmFunction, type Code } from './wasm-asm.js';
 
 /** The exported functions, on byte addresses of the heap. */
-export interface SimdKernels {
+export type SimdKernels = PoolKernels & Record<`${'sum' | 'mean'}${ColumnWidth}`, SumColumns>;
+
+/** See sumColumns. */
+type SumColumns = (x: number, res: number, rows: number, rowBytes: number, divisor: number) => void;
+
+interface PoolKernels {
   /**
    * One output row of 2x2, stride-2 max pooling's gradient (see maxPoolGrad2x2Row);
    * returns 1 where a window held a NaN (the row is then left to the general rule).
    */
   maxPoolGrad2x2Row(x: number, dx: number, dy: number, windows: number, channelBytes: number, rowBytes: number): number;
 }
+
+/** How many columns one call of a sum or mean adds up. */
+export const COLUMN_WIDTHS = [16, 8, 4] as const;
+export type ColumnWidth = (typeof COLUMN_WIDTHS)[number];
 
 const { get, set, tee } = op;
 
@@ -65,6 +74,40 @@ const maxPoolGrad2x2Row: AsmFunction = (() => {
   };
 })();
 
+/**
+ * Params x, res, rows, rowBytes, divisor (f32; the means only): `width`
+ * neighbouring columns of a [rows, ...] float32 matrix summed down the rows
+ * from x, each in a float64 sum rounded to float32 at the end, as the heap
+ * kernel's sumMiddle adds them (the cpu backend's order and precision); the
+ * means divide each element in float32 first. Two float64 lanes per column
+ * pair, one pass over the rows for every column.
+ */
+function sumColumns(width: ColumnWidth, mean: boolean): AsmFunction {
+  const [x, res, rows, rowBytes, divisor] = [0, 1, 2, 3, 4];
+  const [p, end, v, d] = [5, 6, 7, 8];
+  const acc = (k: number) => 9 + k; // float64 pairs: k = 2j for columns 4j, 4j+1 and 2j + 1 for 4j+2, 4j+3
+  const quads = width / 4;
+  const add = (k: number, from: Code[]) => [...from, op.f64x2PromoteLow, get(acc(k)), op.f64x2Add, set(acc(k))];
+  return {
+    name: `${mean ? 'mean' : 'sum'}${width}`,
+    params: [I32, I32, I32, I32, F32],
+    locals: [I32, I32, V128, V128, ...new Array<number>(2 * quads).fill(V128)],
+    body: [
+      [get(x), set(p), get(rows), get(rowBytes), op.i32Mul, get(x), op.i32Add, set(end)],
+      mean ? [get(divisor), op.f32x4Splat, set(d)] : [],
+      op.loop,
+      Array.from({ length: quads }, (_, j) => [
+        [get(p), op.load(16 * j), ...(mean ? [get(d), op.f32x4Div] : []), tee(v)],
+        add(2 * j, []),
+        add(2 * j + 1, [get(v), get(v), op.highToLow]),
+      ]),
+      [get(p), get(rowBytes), op.i32Add, tee(p), get(end), op.i32LtU, op.brIf(0)],
+      op.end,
+      Array.from({ length: 2 * quads }, (_, k) => [get(res), get(acc(k)), op.f32x4DemoteF64x2Zero, op.store64Low(8 * k)]),
+    ],
+  };
+}
+
 /** What these kernels need of tfjs-backend-wasm's backend: its Emscripten module, whose exports hold the heap's memory. */
 interface WasmBackendModule {
   wasm?: { asm?: { memory?: unknown } };
@@ -80,7 +123,10 @@ export function simdKernels(backend: unknown): SimdKernels | null {
   const memory = b.wasm?.asm?.memory;
   if (wasmApi && memory instanceof wasmApi.Memory) {
     try {
-      kernels = assemble(memory as never, [maxPoolGrad2x2Row]) as unknown as SimdKernels;
+      kernels = assemble(memory as never, [
+        maxPoolGrad2x2Row,
+        ...COLUMN_WIDTHS.flatMap((w) => [sumColumns(w, false), sumColumns(w, true)]),
+      ]) as unknown as SimdKernels;
     } catch {
       kernels = null;
     }
