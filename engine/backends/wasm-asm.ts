@@ -70,6 +70,7 @@ export const op = {
   i32Or: [0x72],
   i32LtU: [0x49],
   i32Eqz: [0x45],
+  f32Load: (offset = 0) => [0x2a, 2, ...uleb(offset)],
   /** SIMD; loads and stores take a byte offset (alignment hint 0). */
   load: (offset = 0) => [0xfd, ...uleb(0x00), 0, ...uleb(offset)],
   store: (offset = 0) => [0xfd, ...uleb(0x0b), 0, ...uleb(offset)],

@@ -250,17 +250,22 @@ function sumMiddle(heap: WasmHeap, xInfo: TensorInfo, [outer, rows, cols]: numbe
  * reduces innermost axes without a transpose).
  */
 function middleView(shape: number[], axes: number[]): [number, number, number] | undefined {
+  const view = splitAxes(shape, (i) => axes.includes(i));
+  return view && view[1] > 1 && view[2] > 1 ? view : undefined;
+}
+
+/** shape as [before, reduced, after] where the reduced axes (size-1 axes aside) are contiguous; otherwise undefined. */
+function splitAxes(shape: number[], reduced: (axis: number) => boolean): [number, number, number] | undefined {
   const view: [number, number, number] = [1, 1, 1];
   let part = 0; // 0: before the reduced axes, 1: in them, 2: after
   for (let i = 0; i < shape.length; i++) {
     if (shape[i] === 1) continue;
-    const reduced = axes.includes(i);
-    if (reduced && part === 2) return undefined;
-    if (reduced) part = 1;
+    if (reduced(i) && part === 2) return undefined;
+    if (reduced(i)) part = 1;
     else if (part === 1) part = 2;
     view[part] *= shape[i];
   }
-  return view[1] > 1 && view[2] > 1 ? view : undefined;
+  return view;
 }
 
 /**
@@ -544,6 +549,15 @@ function extremumGrad(heap: WasmHeap, dyInfo: TensorInfo, xInfo: TensorInfo, yIn
   const x = heap.typedArrayFromHeap(xInfo);
   const y = heap.typedArrayFromHeap(yInfo);
   const dy = heap.typedArrayFromHeap(dyInfo);
+  const view = reducedView(shape, yInfo.shape);
+  const simd = view && view[2] % 4 === 0 ? simdKernels(heap) : null;
+  if (simd && view) {
+    const [outer, mid, row] = view;
+    const at = (t: Float32Array) => t.byteOffset;
+    if (mid === 1) simd.extremumLast(at(x), at(dx), at(dy), at(y), outer, 4 * row);
+    else simd.extremumMiddle(at(x), at(dx), at(dy), at(y), outer, mid, 4 * row);
+    return out;
+  }
   // Strides into y (and dy, of y's shape) as x's index moves: 0 along a reduced axis.
   const small = yInfo.shape;
   const smallStrides = small.map((_, i) => (small[i] === 1 ? 0 : small.slice(i + 1).reduce((a, b) => a * b, 1)));
@@ -562,6 +576,17 @@ function extremumGrad(heap: WasmHeap, dyInfo: TensorInfo, xInfo: TensorInfo, yIn
     }
   }
   return out;
+}
+
+/**
+ * x's shape as [outer, mid, row] where y reduced x over one run of axes: over
+ * the middle (a global max pooling: y is [outer, row]) or at the end (mid 1, a
+ * channel max: y is [outer], one value per row of x); undefined for any other.
+ */
+function reducedView(shape: number[], reducedShape: number[]): [number, number, number] | undefined {
+  const view = splitAxes(shape, (i) => reducedShape[i] === 1);
+  if (!view || view[1] === 1) return undefined;
+  return view[2] === 1 ? [view[0], 1, view[1]] : view;
 }
 
 /** Size of the widest rows that addRow lays out: the repeated row stays in the first cache levels. */

@@ -4,7 +4,15 @@
 import { assemble, F32, I32, op, V128, wasmApi, type AsmFunction, type Code } from './wasm-asm.js';
 
 /** The exported functions, on byte addresses of the heap. */
-export type SimdKernels = PoolKernels & Record<`${'sum' | 'mean'}${ColumnWidth}`, SumColumns>;
+export type SimdKernels = PoolKernels & ExtremumKernels & Record<`${'sum' | 'mean'}${ColumnWidth}`, SumColumns>;
+
+/** The gradient of a max or min, dy · (x == y), on float32 rows whose length is a multiple of 4 (see extremumGrad). */
+interface ExtremumKernels {
+  /** `rows` rows of x, each reduced to one y: dx = dy[r] · (x == y[r]). */
+  extremumLast(x: number, dx: number, dy: number, y: number, rows: number, rowBytes: number): void;
+  /** x as [outer, mid, row], reduced over mid: dx = dy[o] · (x == y[o]), row by row. */
+  extremumMiddle(x: number, dx: number, dy: number, y: number, outer: number, mid: number, rowBytes: number): void;
+}
 
 /** See sumColumns. */
 type SumColumns = (x: number, res: number, rows: number, rowBytes: number, divisor: number) => void;
@@ -108,6 +116,60 @@ function sumColumns(width: ColumnWidth, mean: boolean): AsmFunction {
   };
 }
 
+/**
+ * extremumLast (middle false) or extremumMiddle: dx = dy · (x == y ? 1 : 0) in
+ * float32, as the heap kernel's loop multiplies (dy · 0 is -0 for a negative dy,
+ * NaN for an infinite one, as there).
+ */
+function extremumGrad(middle: boolean): AsmFunction {
+  // Params x, dx, dy, y, outer (rows), [mid,] rowBytes; then the locals.
+  const [x, dx, dy, y, outer, mid] = [0, 1, 2, 3, 4, 5];
+  const rowBytes = middle ? 6 : 5;
+  const [p, rowEnd, o, m, k, one, ys, gs] = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => rowBytes + i);
+  // One vector of the row: the extremum and dy come at offset k of their rows, or splatted.
+  const vector = [
+    [get(p), get(dx), op.i32Add, get(x), op.i32Sub], // dx's address
+    middle ? [get(dy), get(k), op.i32Add, op.load()] : get(gs),
+    [get(p), op.load(), ...(middle ? [get(y), get(k), op.i32Add, op.load()] : [get(ys)]), op.f32x4Eq, get(one), op.and],
+    [op.f32x4Mul, op.store()],
+  ];
+  const row = [
+    [op.i32(0), set(k), get(p), get(rowBytes), op.i32Add, set(rowEnd)],
+    op.loop,
+    vector,
+    [get(k), op.i32(16), op.i32Add, set(k)],
+    [get(p), op.i32(16), op.i32Add, tee(p), get(rowEnd), op.i32LtU, op.brIf(0)],
+    op.end,
+  ];
+  return {
+    name: middle ? 'extremumMiddle' : 'extremumLast',
+    params: new Array<number>(rowBytes + 1).fill(I32),
+    locals: [I32, I32, I32, I32, I32, V128, V128, V128],
+    body: middle
+      ? [
+          [get(x), set(p), op.f32(1), op.f32x4Splat, set(one), get(outer), set(o)],
+          op.loop, // outer
+          [get(mid), set(m)],
+          op.loop, // mid: each row against the same extremum row
+          row,
+          [get(m), op.i32(1), op.i32Sub, tee(m), op.brIf(0)],
+          op.end,
+          [get(y), get(rowBytes), op.i32Add, set(y), get(dy), get(rowBytes), op.i32Add, set(dy)],
+          [get(o), op.i32(1), op.i32Sub, tee(o), op.brIf(0)],
+          op.end,
+        ]
+      : [
+          [get(x), set(p), op.f32(1), op.f32x4Splat, set(one), get(outer), set(o)],
+          op.loop, // rows, here `outer`
+          [get(y), op.f32Load(), op.f32x4Splat, set(ys), get(dy), op.f32Load(), op.f32x4Splat, set(gs)],
+          row,
+          [get(y), op.i32(4), op.i32Add, set(y), get(dy), op.i32(4), op.i32Add, set(dy)],
+          [get(o), op.i32(1), op.i32Sub, tee(o), op.brIf(0)],
+          op.end,
+        ],
+  };
+}
+
 /** What these kernels need of tfjs-backend-wasm's backend: its Emscripten module, whose exports hold the heap's memory. */
 interface WasmBackendModule {
   wasm?: { asm?: { memory?: unknown } };
@@ -125,6 +187,8 @@ export function simdKernels(backend: unknown): SimdKernels | null {
     try {
       kernels = assemble(memory as never, [
         maxPoolGrad2x2Row,
+        extremumGrad(false),
+        extremumGrad(true),
         ...COLUMN_WIDTHS.flatMap((w) => [sumColumns(w, false), sumColumns(w, true)]),
       ]) as unknown as SimdKernels;
     } catch {
