@@ -5,6 +5,7 @@ import { selectBackend } from '../engine/backends/select.js';
 import type { Tensor } from '../engine/blocks/contract.js';
 import { IM2COL_ROWS } from '../engine/backends/wasm-heap-kernels.js';
 import { FLIP_FILTER } from '../engine/backends/wasm-flip-filter.js';
+import { simdKernels } from '../engine/backends/wasm-simd-kernels.js';
 import { onBackends, seededUniform } from './helpers/numeric.js';
 
 const ready = selectBackend({ backend: 'wasm' });
@@ -252,31 +253,54 @@ test('Im2ColRows on wasm: the taps of a stride-1 window, padded and dilated, as 
   }
 });
 
-test('MaxPoolGrad 2x2/2 without branches: every order, tie, NaN and -Infinity pattern of a window goes where the cpu sends it', async () => {
+test('MaxPoolGrad 2x2/2 without branches (JS, 2 channels; wasm SIMD, 4 and 8): every order, tie, NaN and -Infinity pattern of a window goes where the cpu sends it', async () => {
   const { tf } = await ready;
-  // Every window from the values {-Infinity, 0, 1, NaN}, 4 taps: 256 windows side by side, 2 channels (the second reversed).
-  const values = [-Infinity, 0, 1, NaN];
-  const windows = 256;
-  const xd = new Float32Array(2 * 2 * windows * 2);
-  for (let k = 0; k < windows; k++) {
-    const taps = [0, 1, 2, 3].map((t) => values[(k >> (2 * t)) & 3]);
-    [taps, [...taps].reverse()].forEach((v, ch) => {
-      xd[(0 * 2 * windows + 2 * k) * 2 + ch] = v[0];
-      xd[(0 * 2 * windows + 2 * k + 1) * 2 + ch] = v[1];
-      xd[(1 * 2 * windows + 2 * k) * 2 + ch] = v[2];
-      xd[(1 * 2 * windows + 2 * k + 1) * 2 + ch] = v[3];
-    });
+  assert.ok(simdKernels(tf.backend()), 'the SIMD kernels compile on this wasm backend');
+  // Every window from 4 values, 4 taps: 256 windows side by side, each channel a permutation of the taps.
+  // With a NaN a SIMD row falls back to the general rule; without, the SIMD lanes decide ties and -Infinity alone.
+  for (const values of [
+    [-Infinity, 0, 1, NaN],
+    [-Infinity, 0, 1, 2],
+  ]) {
+    for (const channels of [2, 4, 8]) {
+      const windows = 256;
+      const xd = new Float32Array(2 * 2 * windows * channels);
+      for (let k = 0; k < windows; k++) {
+        const taps = [0, 1, 2, 3].map((t) => values[(k >> (2 * t)) & 3]);
+        for (let ch = 0; ch < channels; ch++) {
+          const v = [0, 1, 2, 3].map((t) => taps[ch & 1 ? 3 - ((t + (ch >> 1)) & 3) : (t + (ch >> 1)) & 3]);
+          xd[(0 * 2 * windows + 2 * k) * channels + ch] = v[0];
+          xd[(0 * 2 * windows + 2 * k + 1) * channels + ch] = v[1];
+          xd[(1 * 2 * windows + 2 * k) * channels + ch] = v[2];
+          xd[(1 * 2 * windows + 2 * k + 1) * channels + ch] = v[3];
+        }
+      }
+      const { cpu, wasm } = await onBoth(() => {
+        const input = tf.tensor4d(xd, [1, 2, 2 * windows, channels]);
+        const output = tf.maxPool(input, 2, 2, 'valid');
+        const dy = tf.range(1, output.size + 1).reshape(output.shape);
+        return [tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, { filterSize: 2, strides: 2, pad: 'valid' }) as Tensor];
+      });
+      assert.deepEqual(wasm, cpu, `values ${values}, ${channels} channels`);
+    }
   }
+});
+
+test('MaxPoolGrad 2x2/2 by SIMD rows where windows leave a row and a column out, with ties and a NaN row: wasm matches cpu to the bit', async () => {
+  const { tf } = await ready;
+  const xd = random(3 * 7 * 9 * 8).map((v) => Math.round(v * 3));
+  xd[5 * 9 * 8 + 11] = NaN; // image 0, row 5: the third output row of image 0 takes the general rule
+  const dyd = random(3 * 3 * 4 * 8);
   const { cpu, wasm } = await onBoth(() => {
-    const input = tf.tensor4d(xd, [1, 2, 2 * windows, 2]);
+    const input = tf.tensor4d(xd, [3, 7, 9, 8]);
     const output = tf.maxPool(input, 2, 2, 'valid');
-    const dy = tf.range(1, output.size + 1).reshape(output.shape);
+    const dy = tf.tensor4d(dyd, [3, 3, 4, 8]);
     return [tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, { filterSize: 2, strides: 2, pad: 'valid' }) as Tensor];
   });
   assert.deepEqual(wasm, cpu);
 });
 
-test('Mean over contiguous axes gives the cpu result to the bit on wasm (each element divided, then summed in float64)', async () => {
+test('Mean over contiguous axes gives the cpu result to the bit on wasm, in JS and in wasm SIMD (each element divided, then summed in float64)', async () => {
   const { tf } = await ready;
   const cases: [number[], number[]][] = [
     [
@@ -295,6 +319,12 @@ test('Mean over contiguous axes gives the cpu result to the bit on wasm (each el
     [
       [3, 5, 1, 6, 1],
       [-4, -3],
+    ],
+    // wasm SIMD divides and adds 16, 8 and 4 columns per pass: 29 = 16 + 8 + 4 + 1.
+    [[3, 5, 29], [1]],
+    [
+      [2, 3, 4, 12],
+      [1, 2],
     ],
   ];
   for (const [shape, axes] of cases) {

@@ -190,13 +190,16 @@ test('MaxPoolGrad with -Infinity and NaN windows, and a batch-64 bench shape: wa
   );
 });
 
-test('Conv2DBackpropFilter as a matrix product (kh·kw·Ci <= Co, stride 1): wasm matches cpu, dilation and NCHW too', async () => {
+test('Conv2DBackpropFilter as a matrix product (Ci = 1 to 4+ filters, or kh·kw·Ci <= 2.5·Co; stride 1): wasm matches cpu, dilation and NCHW too', async () => {
   const { tf } = await ready;
   for (const [k, ci, co] of [
     [3, 1, 16],
     [1, 2, 3],
     [2, 2, 8],
     [3, 1, 9],
+    [3, 1, 8],
+    [5, 1, 4],
+    [3, 4, 16],
   ]) {
     for (const pad of ['same', 'valid'] as const) {
       const shape: [number, number, number, number] = [3, 9, 8, ci];
@@ -243,6 +246,10 @@ test('Sum over contiguous axes (bias gradients) gives the cpu result to the bit 
     [[4, 5, 6, 7], [0], true],
     [[4, 1, 6, 7], [1, 2], true],
     [[3, 5, 1, 6, 1], [-4, -3], true],
+    // wasm SIMD adds 16, 8 and 4 columns per pass: 29 = 16 + 8 + 4 + 1.
+    [[3, 5, 29], [1], true],
+    [[6, 7, 16], [0, 1], true],
+    [[2, 3, 4, 12], [1, 2], true],
     [[4, 5, 6, 7], [2, 3], false],
     [[4, 5, 6, 7], [0, 2], false],
   ];

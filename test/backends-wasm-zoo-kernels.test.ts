@@ -136,28 +136,33 @@ test('Transpose of rank 5 with neighbouring axes merged, and GatherV2 of rows on
   assertSame(cpu, wasm, 'transpose/gather');
 });
 
-test('the gradient of Max and Min over any axes, ties included: wasm matches cpu exactly', async () => {
+test('the gradient of Max and Min over any axes, ties included (JS, and wasm SIMD for 8 channels): wasm matches cpu exactly', async () => {
   const { tf } = await ready;
-  // Values on a coarse grid, so that ties are common.
-  const xd = random(4 * 5 * 6 * 3).map((v) => Math.round(v * 4) / 4);
-  const dyd = random(xd.length).map((v) => v * 2 - 1);
-  const { cpu, wasm } = await onBoth(() => {
-    const x = tf.tensor4d(xd, [4, 5, 6, 3]);
-    const cases: [(t: Tensor) => Tensor][] = [
-      [(t) => tf.max(t, -1, true)],
-      [(t) => tf.max(t, [1, 2], true)],
-      [(t) => tf.max(t, [1, 2])],
-      [(t) => tf.min(t, 0)],
-      [(t) => tf.max(t)],
-      [(t) => tf.min(t, [0, 3], true)],
-    ];
-    return cases.flatMap(([f]) => {
-      const y = f(x);
-      const dy = tf.tensor(dyd.subarray(0, y.size), y.shape);
-      return tf.grads(f as never)([x], dy);
+  for (const channels of [3, 8]) {
+    // Values on a coarse grid, so that ties are common; a NaN in x, infinities in dy (dy · 0 is NaN there).
+    const xd = random(4 * 5 * 6 * channels).map((v) => Math.round(v * 4) / 4);
+    xd[7] = NaN;
+    const dyd = random(xd.length).map((v) => v * 2 - 1);
+    dyd[1] = Infinity;
+    dyd[2] = -Infinity;
+    const { cpu, wasm } = await onBoth(() => {
+      const x = tf.tensor4d(xd, [4, 5, 6, channels]);
+      const cases: [(t: Tensor) => Tensor][] = [
+        [(t) => tf.max(t, -1, true)],
+        [(t) => tf.max(t, [1, 2], true)],
+        [(t) => tf.max(t, [1, 2])],
+        [(t) => tf.min(t, 0)],
+        [(t) => tf.max(t)],
+        [(t) => tf.min(t, [0, 3], true)],
+      ];
+      return cases.flatMap(([f]) => {
+        const y = f(x);
+        const dy = tf.tensor(dyd.subarray(0, y.size), y.shape);
+        return tf.grads(f as never)([x], dy);
+      });
     });
-  });
-  assertSame(cpu, wasm, 'max/min grad');
+    assertSame(cpu, wasm, `max/min grad, ${channels} channels`);
+  }
 });
 
 test('binary ops with one operand spread over the other (rows, per-sample rows, maps), either side: wasm matches cpu exactly', async () => {

@@ -8,6 +8,7 @@
 // exactly the values that the cpu backend gives. wasmHeapAccess lets other
 // code (the optimizers) compute on the heap too.
 import type { TF } from '../blocks/contract.js';
+import { COLUMN_WIDTHS, simdKernels, type SimdKernels } from './wasm-simd-kernels.js';
 
 export type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 export type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
@@ -57,13 +58,21 @@ export function wasmHeapAccess(tf: TF): HeapAccess | null {
  */
 function maxPoolGrad(heap: WasmHeap, dyInfo: TensorInfo, xInfo: TensorInfo, c: PoolInfo): TensorInfo {
   const out = heap.makeOutput(xInfo.shape, 'float32');
-  // Views after the allocation: a heap that grows detaches the views made before.
-  const dx = heap.typedArrayFromHeap(out).fill(0);
-  const x = heap.typedArrayFromHeap(xInfo);
-  const dy = heap.typedArrayFromHeap(dyInfo);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ch, outHeight: ho, outWidth: wo } = c;
   const inside = c.padInfo.top === 0 && c.padInfo.left === 0 && 2 * ho <= h && 2 * wo <= w;
-  if (inside && c.filterHeight === 2 && c.filterWidth === 2 && c.strideHeight === 2 && c.strideWidth === 2) {
+  const twoByTwo = inside && c.filterHeight === 2 && c.filterWidth === 2 && c.strideHeight === 2 && c.strideWidth === 2;
+  // Views after the allocation: a heap that grows detaches the views made before.
+  const dx = heap.typedArrayFromHeap(out);
+  // The SIMD rows write every tap of every window: only pixels no window covers need the zeros.
+  const simd = twoByTwo && ch % 4 === 0 && ho > 0 && wo > 0 ? simdKernels(heap) : null;
+  if (!simd || 2 * ho < h || 2 * wo < w) dx.fill(0);
+  const x = heap.typedArrayFromHeap(xInfo);
+  const dy = heap.typedArrayFromHeap(dyInfo);
+  if (simd) {
+    maxPoolGrad2x2Simd(simd, dx, x, dy, c);
+    return out;
+  }
+  if (twoByTwo) {
     maxPoolGrad2x2(dx, x, dy, c);
     return out;
   }
@@ -140,6 +149,29 @@ function maxPoolGrad2x2(dx: Float32Array, x: Float32Array, dy: Float32Array, c: 
   }
 }
 
+/**
+ * maxPoolGrad2x2 by wasm SIMD rows (wasm-simd-kernels), 4 channels at a time;
+ * a row with a NaN in some window is done again by the general rule.
+ */
+function maxPoolGrad2x2Simd(simd: SimdKernels, dx: Float32Array, x: Float32Array, dy: Float32Array, c: PoolInfo): void {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ch, outHeight: ho, outWidth: wo } = c;
+  const down = w * ch;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < ho; oy++) {
+      const p = (b * h + 2 * oy) * down;
+      const g = (b * ho + oy) * wo * ch;
+      if (!simd.maxPoolGrad2x2Row(x.byteOffset + 4 * p, dx.byteOffset + 4 * p, dy.byteOffset + 4 * g, wo, 4 * ch, 4 * down)) continue;
+      for (let ox = 0; ox < wo; ox++) {
+        for (let d = 0; d < ch; d++) {
+          const p0 = p + 2 * ox * ch + d;
+          dx[p0] = dx[p0 + ch] = dx[p0 + down] = dx[p0 + down + ch] = 0;
+          firstMaxOf2x2(dx, x, dy[g + ox * ch + d], p0, ch, down);
+        }
+      }
+    }
+  }
+}
+
 /** One 2x2 window by the general rule: the first maximum in tap order; NaN never wins. */
 function firstMaxOf2x2(dx: Float32Array, x: Float32Array, grad: number, p0: number, ch: number, down: number): void {
   let best = -Infinity;
@@ -166,11 +198,17 @@ function sumMiddle(heap: WasmHeap, xInfo: TensorInfo, [outer, rows, cols]: numbe
   const out = heap.makeOutput(outShape, 'float32');
   const res = heap.typedArrayFromHeap(out);
   const x = heap.typedArrayFromHeap(xInfo);
+  const simd = simdKernels(heap);
   // Four columns at a time in local float64 sums: about 4x faster than one pass over a Float64Array of sums.
   for (let o = 0; o < outer; o++) {
     const start = o * rows * cols;
     const end = start + rows * cols;
     let k = 0;
+    // Up to 16 columns in one pass of wasm SIMD, the same sums.
+    for (const width of simd ? COLUMN_WIDTHS : []) {
+      for (; k + width <= cols; k += width)
+        simd![`${divisor ? 'mean' : 'sum'}${width}`](x.byteOffset + 4 * (start + k), res.byteOffset + 4 * (o * cols + k), rows, 4 * cols, divisor);
+    }
     for (; k + 4 <= cols; k += 4) {
       let a0 = 0,
         a1 = 0,
@@ -212,17 +250,22 @@ function sumMiddle(heap: WasmHeap, xInfo: TensorInfo, [outer, rows, cols]: numbe
  * reduces innermost axes without a transpose).
  */
 function middleView(shape: number[], axes: number[]): [number, number, number] | undefined {
+  const view = splitAxes(shape, (i) => axes.includes(i));
+  return view && view[1] > 1 && view[2] > 1 ? view : undefined;
+}
+
+/** shape as [before, reduced, after] where the reduced axes (size-1 axes aside) are contiguous; otherwise undefined. */
+function splitAxes(shape: number[], reduced: (axis: number) => boolean): [number, number, number] | undefined {
   const view: [number, number, number] = [1, 1, 1];
   let part = 0; // 0: before the reduced axes, 1: in them, 2: after
   for (let i = 0; i < shape.length; i++) {
     if (shape[i] === 1) continue;
-    const reduced = axes.includes(i);
-    if (reduced && part === 2) return undefined;
-    if (reduced) part = 1;
+    if (reduced(i) && part === 2) return undefined;
+    if (reduced(i)) part = 1;
     else if (part === 1) part = 2;
     view[part] *= shape[i];
   }
-  return view[1] > 1 && view[2] > 1 ? view : undefined;
+  return view;
 }
 
 /**
@@ -506,6 +549,15 @@ function extremumGrad(heap: WasmHeap, dyInfo: TensorInfo, xInfo: TensorInfo, yIn
   const x = heap.typedArrayFromHeap(xInfo);
   const y = heap.typedArrayFromHeap(yInfo);
   const dy = heap.typedArrayFromHeap(dyInfo);
+  const view = reducedView(shape, yInfo.shape);
+  const simd = view && view[2] % 4 === 0 ? simdKernels(heap) : null;
+  if (simd && view) {
+    const [outer, mid, row] = view;
+    const at = (t: Float32Array) => t.byteOffset;
+    if (mid === 1) simd.extremumLast(at(x), at(dx), at(dy), at(y), outer, 4 * row);
+    else simd.extremumMiddle(at(x), at(dx), at(dy), at(y), outer, mid, 4 * row);
+    return out;
+  }
   // Strides into y (and dy, of y's shape) as x's index moves: 0 along a reduced axis.
   const small = yInfo.shape;
   const smallStrides = small.map((_, i) => (small[i] === 1 ? 0 : small.slice(i + 1).reduce((a, b) => a * b, 1)));
@@ -524,6 +576,17 @@ function extremumGrad(heap: WasmHeap, dyInfo: TensorInfo, xInfo: TensorInfo, yIn
     }
   }
   return out;
+}
+
+/**
+ * x's shape as [outer, mid, row] where y reduced x over one run of axes: over
+ * the middle (a global max pooling: y is [outer, row]) or at the end (mid 1, a
+ * channel max: y is [outer], one value per row of x); undefined for any other.
+ */
+function reducedView(shape: number[], reducedShape: number[]): [number, number, number] | undefined {
+  const view = splitAxes(shape, (i) => reducedShape[i] === 1);
+  if (!view || view[1] === 1) return undefined;
+  return view[2] === 1 ? [view[0], 1, view[1]] : view;
 }
 
 /** Size of the widest rows that addRow lays out: the repeated row stays in the first cache levels. */

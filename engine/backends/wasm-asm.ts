@@ -1,0 +1,130 @@
+// A small WebAssembly assembler: functions written as opcode lists, compiled
+// into one module that imports a memory. tfjs-backend-wasm's binary cannot be
+// rebuilt here, but its heap is an exported WebAssembly.Memory, so kernels
+// written with wasm SIMD (128-bit vectors, in Node since 16.4) can run on
+// tensors' data in place, where JavaScript loops go one number at a time.
+
+/** What this uses of the WebAssembly API (not in this project's TypeScript libs). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Memory: abstract new (...args: never[]) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+export const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** Instructions, nested as convenient. */
+export type Code = number | Code[];
+
+/** Value types. */
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+
+/** LEB128, unsigned. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+
+/** LEB128, signed (i32.const). */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b];
+    out.push(b | 0x80);
+  }
+}
+
+const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+const name = (s: string) => vec([...new TextEncoder().encode(s)].map((b) => [b]));
+const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+
+/** Instructions: each returns its bytes. */
+export const op = {
+  get: (i: number) => [0x20, ...uleb(i)],
+  set: (i: number) => [0x21, ...uleb(i)],
+  tee: (i: number) => [0x22, ...uleb(i)],
+  i32: (v: number) => [0x41, ...sleb(v)],
+  f32: (v: number) => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)],
+  /** A block (br 0 inside leaves it) or a loop (br 0 inside repeats it); no result. */
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  ret: [0x0f],
+  i32Add: [0x6a],
+  i32Sub: [0x6b],
+  i32Mul: [0x6c],
+  i32Or: [0x72],
+  i32LtU: [0x49],
+  i32Eqz: [0x45],
+  f32Load: (offset = 0) => [0x2a, 2, ...uleb(offset)],
+  /** SIMD; loads and stores take a byte offset (alignment hint 0). */
+  load: (offset = 0) => [0xfd, ...uleb(0x00), 0, ...uleb(offset)],
+  store: (offset = 0) => [0xfd, ...uleb(0x0b), 0, ...uleb(offset)],
+  /** Stores the low 8 bytes of a vector. */
+  store64Low: (offset = 0) => [0xfd, ...uleb(0x5b), 0, ...uleb(offset), 0],
+  /** A vector's upper 8 bytes moved to its lower half. */
+  highToLow: [0xfd, ...uleb(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7],
+  f32x4Splat: [0xfd, ...uleb(0x13)],
+  f32x4Eq: [0xfd, ...uleb(0x41)],
+  f32x4Ne: [0xfd, ...uleb(0x42)],
+  f32x4Gt: [0xfd, ...uleb(0x44)],
+  not: [0xfd, ...uleb(0x4d)],
+  and: [0xfd, ...uleb(0x4e)],
+  andNot: [0xfd, ...uleb(0x4f)],
+  or: [0xfd, ...uleb(0x50)],
+  /** bitselect(a, b, mask): a where mask bits are set, b elsewhere. */
+  bitselect: [0xfd, ...uleb(0x52)],
+  anyTrue: [0xfd, ...uleb(0x53)],
+  f32x4Add: [0xfd, ...uleb(0xe4)],
+  f32x4Mul: [0xfd, ...uleb(0xe6)],
+  f32x4Div: [0xfd, ...uleb(0xe7)],
+  f64x2Add: [0xfd, ...uleb(0xf0)],
+  f64x2PromoteLow: [0xfd, ...uleb(0x5f)],
+  f32x4DemoteF64x2Zero: [0xfd, ...uleb(0x5e)],
+};
+
+const flatten = (code: Code[]): number[] => code.flatMap((c) => (typeof c === 'number' ? [c] : flatten(c)));
+
+export interface AsmFunction {
+  name: string;
+  params: number[];
+  results?: number[];
+  /** Locals after the parameters, by type. */
+  locals?: number[];
+  body: Code[];
+}
+
+/** Compiles `fns` into one module importing `memory` as env.memory; returns its exports by name. */
+export function assemble(memory: WasmMemory, fns: AsmFunction[]): Record<string, (...args: number[]) => number> {
+  const types = section(1, vec(fns.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec((f.results ?? []).map((t) => [t]))])));
+  const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]]));
+  const functions = section(3, vec(fns.map((_, i) => uleb(i))));
+  const exports = section(7, vec(fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));
+  const code = section(
+    10,
+    vec(
+      fns.map((f) => {
+        const body = [...vec((f.locals ?? []).map((t) => [1, t])), ...flatten(f.body), 0x0b];
+        return [...uleb(body.length), ...body];
+      }),
+    ),
+  );
+  const bytes = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...functions, ...exports, ...code]);
+  if (!wasmApi) throw new Error('no WebAssembly in this runtime');
+  const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } });
+  return instance.exports as never;
+}
