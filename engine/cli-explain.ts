@@ -11,6 +11,7 @@ import { prepareData, type DatasetSpec } from './data/index.js';
 import { encodePng } from './data/png.js';
 import { EXPLAIN_METHODS, explain, overlay, type ExplainChoice, type Explanation } from './explain/index.js';
 import { HEAD_FUSIONS, type HeadFusion } from './explain/rollout.js';
+import { CAM_METHOD_NOTES, CAM_METHODS } from './schemas/inspection.js';
 import { loadGraphFile } from './shapes/load.js';
 import { formatDiagnostic, hasErrors } from './graph/types.js';
 import { RunFolder } from './runs/index.js';
@@ -160,7 +161,11 @@ export function registerExplainCommand(program: Command, out: Out, setCode: (cod
     .requiredOption('--run <dir>', 'a run folder (its newest checkpoint) or one checkpoint')
     .option('--sample <n>', "a validation sample of the run's dataset (default 0)")
     .option('--image <png>', 'a PNG or JPEG instead, fitted to the input as the dataset fits its images')
-    .option('--method <m>', `${EXPLAIN_METHODS.join(' | ')}; auto: Grad-CAM, or HiResCAM where Grad-CAM's map is empty, as the app shows`, 'auto')
+    .option(
+      '--method <m>',
+      `${EXPLAIN_METHODS.join(' | ')}; auto: Grad-CAM, or HiResCAM where Grad-CAM's map is empty, as the app shows. ${CAM_METHODS.map((m) => CAM_METHOD_NOTES[m]).join(' ')}`,
+      'auto',
+    )
     .option('--class <k>', 'Grad-CAM: the class to explain (default: the predicted one)')
     .option(
       '--layer <node>',
