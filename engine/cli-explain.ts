@@ -1,4 +1,4 @@
-// `attn explain`: Grad-CAM, Grad-CAM++ or attention rollout of one sample (a
+// `attn explain`: Grad-CAM, Grad-CAM++, attention rollout or flow of one sample (a
 // validation sample of the run's dataset, or a PNG/JPEG fitted to the input as
 // the dataset fitted its images) by a run's trained model; writes the map over
 // the input as a PNG and the raw arrays as JSON.
@@ -11,6 +11,7 @@ import { prepareData, type DatasetSpec } from './data/index.js';
 import { encodePng } from './data/png.js';
 import { EXPLAIN_METHODS, explain, overlay, type ExplainChoice, type Explanation } from './explain/index.js';
 import { HEAD_FUSIONS, type HeadFusion } from './explain/rollout.js';
+import { CAM_METHOD_NOTES, CAM_METHODS } from './schemas/inspection.js';
 import { loadGraphFile } from './shapes/load.js';
 import { formatDiagnostic, hasErrors } from './graph/types.js';
 import { RunFolder } from './runs/index.js';
@@ -121,7 +122,7 @@ async function explainCommand(file: string, o: ExplainOptions, out: Out): Promis
 function noteOn(e: Explanation, asked: ExplainChoice): string {
   const why = "its channel weights, the class score's gradient averaged over the positions, left nothing above 0";
   if (asked === 'auto' && e.method === 'hirescam') return ` (Grad-CAM's map is empty here: ${why})`;
-  if (e.method === 'rollout' || e.map.some((v) => v > 0)) return '';
+  if (e.method === 'rollout' || e.method === 'flow' || e.map.some((v) => v > 0)) return '';
   return e.method === 'gradcam' ? ` (the map is empty: ${why}; --method hirescam does not average the gradient)` : ' (the map is empty)';
 }
 
@@ -154,20 +155,24 @@ export function registerExplainCommand(program: Command, out: Out, setCode: (cod
   program
     .command('explain')
     .description(
-      "why a run's model decided what it did on one sample: Grad-CAM, Grad-CAM++ or attention rollout, as a PNG over the input and the raw arrays as JSON",
+      "why a run's model decided what it did on one sample: Grad-CAM, Grad-CAM++, attention rollout or attention flow, as a PNG over the input and the raw arrays as JSON",
     )
     .argument('<file>', 'graph file')
     .requiredOption('--run <dir>', 'a run folder (its newest checkpoint) or one checkpoint')
     .option('--sample <n>', "a validation sample of the run's dataset (default 0)")
     .option('--image <png>', 'a PNG or JPEG instead, fitted to the input as the dataset fits its images')
-    .option('--method <m>', `${EXPLAIN_METHODS.join(' | ')}; auto: Grad-CAM, or HiResCAM where Grad-CAM's map is empty, as the app shows`, 'auto')
+    .option(
+      '--method <m>',
+      `${EXPLAIN_METHODS.join(' | ')}; auto: Grad-CAM, or HiResCAM where Grad-CAM's map is empty, as the app shows; flow: attention flow (Abnar & Zuidema 2020), the maximum flow through the attention layers where rollout multiplies them. ${CAM_METHODS.map((m) => CAM_METHOD_NOTES[m]).join(' ')}`,
+      'auto',
+    )
     .option('--class <k>', 'Grad-CAM: the class to explain (default: the predicted one)')
     .option(
       '--layer <node>',
       'Grad-CAM: the node (or node:port) to weigh (default: the last spatial layer before the head, before any pooling of it; for a ViT, the tokens entering its last attention)',
     )
-    .option('--fusion <f>', `rollout: how heads are fused, ${HEAD_FUSIONS.join(' | ')}`, 'mean')
-    .option('--discard-ratio <r>', 'rollout: fraction of the smallest attention weights dropped per layer', '0')
+    .option('--fusion <f>', `rollout and flow: how heads are fused, ${HEAD_FUSIONS.join(' | ')}`, 'mean')
+    .option('--discard-ratio <r>', 'rollout and flow: fraction of the smallest attention weights dropped per layer', '0')
     .option('--opacity <a>', "the map's share in the overlay", '0.5')
     .requiredOption('--out <dir>', 'the folder to write the PNG and JSON to')
     .option('--json', 'print what was written as JSON')

@@ -16,6 +16,8 @@ import { loadTemplate, templateFiles } from './helpers/graphs.js';
 const EXPECTED: Record<string, string> = {
   // conv → pool → CBAM → pool → flatten → dense: the CBAM output at 14×14, not pool2's 7×7 max of it.
   'cbam-mnist-small.attn.json': 'cbam 14×14',
+  // Fully convolutional at 28×28 into a global-average-pooling head: the CBAM output the head pools.
+  'cbam-gap-mnist.attn.json': 'cbam 28×28',
   // The last convolution (the Grad-CAM paper's choice), not the max-pool after it.
   'mnist-cnn.attn.json': 'conv2 14×14',
   'bench-se-cnn.attn.json': 'se 14×14',

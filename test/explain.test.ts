@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { Tensor } from '../engine/blocks/contract.js';
 import { compileGraph } from '../engine/compile/compile.js';
 import { camFromGradients, gradCam } from '../engine/explain/gradcam.js';
+import { attentionFlow } from '../engine/explain/flow.js';
 import { attentionGrid, chooseTarget, ExplainError, explain, targetLayers } from '../engine/explain/index.js';
 import { attentionRollout, headMatrices, rollout, selfAttentionLayers, type HeadMatrices } from '../engine/explain/rollout.js';
 import { inspectExplanations } from '../engine/explain/inspection.js';
@@ -258,6 +259,24 @@ test("the ViT's rollout multiplies its two encoder layers and reads the class to
   const want = matmul(withResidual(fused(m2)), withResidual(fused(m1)));
   want.flat().forEach((val, i) => assert.ok(Math.abs(r.joint[i] - val) < 1e-5, `R[${i}]`));
   want[0].slice(1).forEach((val, i) => assert.ok(Math.abs(r.map[i] - val) < 1e-5, `class token → patch ${i}`));
+  x.dispose();
+  v.model.dispose();
+});
+
+test("the ViT's attention flow is the maximum flow through the same two layers, read at the class token", async () => {
+  const tf = await tfReady;
+  const vit = loadTemplate('vit-tiny-mnist.attn.json');
+  const v = compileGraph(tf, vit);
+  const x = tf.randomUniform([1, 28, 28, 1], 0, 1, 'float32', 9);
+  const e = await explain(tf, vit, v, x, { method: 'flow', fusion: 'max' });
+  const matrices = await headMatrices(tf, v, selfAttentionLayers(v), x);
+  const want = attentionFlow(matrices, { fusion: 'max' });
+  assert.deepEqual([e.method, e.layers.length, e.tokens, e.rows, e.cols], ['flow', 2, 17, 4, 4]);
+  assert.deepEqual(Array.from(e.joint!), Array.from(Float32Array.from(want)));
+  assert.deepEqual(Array.from(e.map), Array.from(Float32Array.from(want.subarray(1, 17))), "the class token's row over the patches");
+  // Not rollout's product: flow caps each path at its narrowest edge.
+  const r = await explain(tf, vit, v, x, { method: 'rollout', fusion: 'max' });
+  assert.ok(e.map.some((val, i) => Math.abs(val - r.map[i]) > 1e-3));
   x.dispose();
   v.model.dispose();
 });

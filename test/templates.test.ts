@@ -50,6 +50,7 @@ const SMALL: Record<string, { trainable: number; attention: number }> = {
   // He et al.'s option A shortcuts have no parameters: 2,752 fewer than the projections (1×1 conv + BN, 16→32 and 32→64).
   'se-resnet20-mnist.attn.json': { trainable: 277_918, attention: 9 },
   'cbam-resnet20-mnist.attn.json': { trainable: 278_818, attention: 18 },
+  'cbam-gap-mnist.attn.json': { trainable: 15_030, attention: 2 },
   'vit-tiny-mnist.attn.json': { trainable: 19_658, attention: 2 },
   'transformer-encoder-seq.attn.json': { trainable: 18_058, attention: 2 },
   'transformer-seq2seq.attn.json': { trainable: 22_346, attention: 3 },

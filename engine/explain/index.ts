@@ -1,21 +1,22 @@
-// Explanations of one sample by a compiled model: Grad-CAM, Grad-CAM++ or
-// attention rollout, with the layer (or the attention layers) chosen from the
+// Explanations of one sample by a compiled model: Grad-CAM, Grad-CAM++,
+// attention rollout or attention flow, with the layer (or the attention layers) chosen from the
 // graph. The CLI, the inspection process and the bench call this.
 import type { Tensor, TF } from '../blocks/contract.js';
 import type { CompiledGraph } from '../compile/compile.js';
 import type { GraphFile } from '../graph/types.js';
 import { CAM_METHODS, classActivationMaps, shownCam, type CamMethod } from './gradcam.js';
-import { attentionRollout, type HeadFusion } from './rollout.js';
+import { attentionFlow } from './flow.js';
+import { attentionRollout, rollout, type HeadFusion } from './rollout.js';
 import { chooseTarget, ExplainError } from './target.js';
 
 export { attentionGrid, HEAD_FUSIONS, type HeadFusion, type HeadMatrices } from './rollout.js';
 export { chooseTarget, defaultLayer, ExplainError, targetLayers } from './target.js';
 export { overlay, upsample, normalise } from './overlay.js';
 
-export type ExplainMethod = CamMethod | 'rollout';
+export type ExplainMethod = CamMethod | 'rollout' | 'flow';
 /** What can be asked for: a method, or `auto`, the class activation map the app shows (see shownCam). */
 export type ExplainChoice = ExplainMethod | 'auto';
-export const EXPLAIN_METHODS: readonly ExplainChoice[] = ['auto', ...CAM_METHODS, 'rollout'];
+export const EXPLAIN_METHODS: readonly ExplainChoice[] = ['auto', ...CAM_METHODS, 'rollout', 'flow'];
 
 export interface ExplainRequest {
   method: ExplainChoice;
@@ -48,9 +49,9 @@ export interface Explanation {
 
 /** Explains sample x [1, ...]. */
 export async function explain(tf: TF, graph: GraphFile, compiled: CompiledGraph, x: Tensor, req: ExplainRequest): Promise<Explanation> {
-  if (req.method === 'rollout') {
-    const r = await attentionRollout(tf, graph, compiled, x, req);
-    return { method: 'rollout', layers: r.layers, rows: r.rows, cols: r.cols, map: r.map, tokens: r.tokens, joint: r.joint };
+  if (req.method === 'rollout' || req.method === 'flow') {
+    const r = await attentionRollout(tf, graph, compiled, x, req, req.method === 'flow' ? attentionFlow : rollout);
+    return { method: req.method, layers: r.layers, rows: r.rows, cols: r.cols, map: r.map, tokens: r.tokens, joint: r.joint };
   }
   if (req.method !== 'auto' && !CAM_METHODS.includes(req.method))
     throw new ExplainError(`unknown method "${req.method}": one of ${EXPLAIN_METHODS.join(', ')}`);

@@ -159,11 +159,21 @@ function rolloutMap(joint: Float64Array, tokens: number, grid: TokenGrid | undef
   return grid ? { rows: grid.rows, cols: grid.cols, map: mean } : { rows: 1, cols: tokens, map: mean };
 }
 
-/** Attention rollout of sample x [1, ...] through the model's self-attention layers. */
-export async function attentionRollout(tf: TF, graph: GraphFile, compiled: CompiledGraph, x: Tensor, opts: RolloutOptions = {}): Promise<RolloutResult> {
+/**
+ * Attention rollout of sample x [1, ...] through the model's self-attention layers; `combine` may be another
+ * way of joining the layers over the same matrices (attention flow, engine/explain/flow.ts).
+ */
+export async function attentionRollout(
+  tf: TF,
+  graph: GraphFile,
+  compiled: CompiledGraph,
+  x: Tensor,
+  opts: RolloutOptions = {},
+  combine: (layers: readonly HeadMatrices[], opts: RolloutOptions) => Float64Array = rollout,
+): Promise<RolloutResult> {
   const outputs = selfAttentionLayers(compiled);
   const matrices = await headMatrices(tf, compiled, outputs, x);
-  const joint = rollout(matrices, opts);
+  const joint = combine(matrices, opts);
   const tokens = matrices[0].queries;
   const grid = tokenGridOf(graph, compiled, outputs[outputs.length - 1].nodeId);
   return { layers: outputs.map((a) => ({ nodeId: a.nodeId, port: a.port })), tokens, joint: Float32Array.from(joint), ...rolloutMap(joint, tokens, grid) };

@@ -9,6 +9,19 @@ import { captionRecordSchema } from './caption.js';
 export const CAM_METHODS = ['gradcam', 'gradcam++', 'hirescam'] as const;
 export type CamMethod = (typeof CAM_METHODS)[number];
 
+/**
+ * What each method is, said where it is picked (Inspect's menu, `attn explain --help`). Grad-CAM++'s weakness
+ * is measured in test/explain-digit-mass.test.ts and test/explain-mnist.test.ts.
+ */
+export const CAM_METHOD_NOTES: Record<CamMethod, string> = {
+  gradcam:
+    'Grad-CAM: the channels weighed by their gradient averaged over positions. Passes the randomisation check (the map changes when the weights are random); behind a flatten + dense head the averages can all be negative and leave the map empty.',
+  'gradcam++':
+    "Grad-CAM++: by its formula no channel's weight is below 0, so the map leans more on where the layer's channels fire than on the weights above it: with random weights it changes less than Grad-CAM's, and behind a flatten + dense head (the small CBAM template) not at all with the head random (Spearman ρ 1.0; 0.81 with all weights random), failing the randomisation check. Use it to see what the layer responds to, not why the class was chosen.",
+  hirescam:
+    "HiResCAM: gradient times activation at each position, summed over channels; the class score's own decomposition behind a dense head. Passes the randomisation check.",
+};
+
 /** What Inspect asks to explain; without it an inspection computes no explanation (a backward pass costs seconds on large models). */
 export const explainOptionsSchema = z.strictObject({
   /** The class whose activation maps are computed (default: the predicted one). */

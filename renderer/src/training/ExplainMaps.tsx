@@ -6,6 +6,7 @@
 // for each.
 import { useState } from 'react';
 import type { Inspection } from '../../../common/host-api/api.js';
+import { CAM_METHOD_NOTES } from '../../../engine/schemas/inspection.js';
 import type { DrawOptions } from '../attention/MapCanvas.js';
 import { ExplanationFigure } from '../attention/ExplanationFigure.js';
 import { HeadGrid } from '../attention/HeadGrid.js';
@@ -94,10 +95,11 @@ export function ExplainMaps({
                 value={method}
                 onChange={(ev) => setMethod(ev.target.value as CamMethod)}
                 aria-label="explanation method"
+                title={CAM_METHOD_NOTES[method]}
                 data-testid="inspect-explain-method"
               >
                 {(Object.keys(cam.maps) as CamMethod[]).map((m) => (
-                  <option key={m} value={m}>
+                  <option key={m} value={m} title={CAM_METHOD_NOTES[m]}>
                     {CAM_LABELS[m] ?? m}
                   </option>
                 ))}
@@ -106,6 +108,12 @@ export function ExplainMaps({
                 of class <b>{r.classNames[cam.classIndex] ?? cam.classIndex}</b>
                 {cam.classIndex === cam.predicted ? ' (predicted)' : ''} on <b>{cam.nodeId}</b>.{cam.port}
               </span>
+              {method === 'gradcam++' && (
+                <span className="hint" data-testid="inspect-explain-method-caveat">
+                  {' '}
+                  (no channel weight below 0: the map depends less than Grad-CAM's on the weights above the layer, and can fail the randomisation check)
+                </span>
+              )}
             </>
           }
         />
