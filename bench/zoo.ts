@@ -118,7 +118,14 @@ function torchAvailable(): Promise<boolean> {
  * batch's making (data), and the rest (framework: tape, gradients' bookkeeping,
  * allocation, the trainer's own work between kernels).
  */
-export async function profileOurs(tf: TF, graph: GraphFile, data: PreparedData, config: TrainConfigInput & { batchSize: number }, steps: number) {
+export async function profileOurs(
+  tf: TF,
+  graph: GraphFile,
+  data: PreparedData,
+  config: TrainConfigInput & { batchSize: number },
+  steps: number,
+  opts: { byShape?: boolean; cpuClock?: boolean; top?: number } = {},
+) {
   const b = config.batchSize;
   const indices = Array.from({ length: (steps + 1) * b }, (_, i) => i % data.train.size);
   let reset = () => {};
@@ -143,10 +150,14 @@ export async function profileOurs(tf: TF, graph: GraphFile, data: PreparedData, 
       }
     },
   });
-  const kernels = await timeKernels(tf, async (r) => {
-    reset = r;
-    await trainer.run();
-  });
+  const kernels = await timeKernels(
+    tf,
+    async (r) => {
+      reset = r;
+      await trainer.run();
+    },
+    opts,
+  );
   trainer.dispose();
   const t0 = performance.now();
   for (let s = 0; s < steps; s++) data.train.batch(tf, indices.slice(s * b, (s + 1) * b)).x.dispose();
@@ -160,7 +171,9 @@ export async function profileOurs(tf: TF, graph: GraphFile, data: PreparedData, 
     dataMs: round(dataMs, 2),
     frameworkMs: round(stepMs - kernelMs - dataMs, 2),
     kernelCallsPerStep: Math.round(kernels.calls / steps),
-    kernels: kernels.byKernel.slice(0, 25).map((k) => ({ kernel: k.kernel, msPerStep: round(k.ms / steps, 2), callsPerStep: round(k.calls / steps, 1) })),
+    kernels: kernels.byKernel
+      .slice(0, opts.top ?? 25)
+      .map((k) => ({ kernel: k.kernel, msPerStep: round(k.ms / steps, 2), callsPerStep: round(k.calls / steps, 1) })),
   };
 }
 
