@@ -804,6 +804,23 @@ export function registerWasmHeapKernels(tf: TF): void {
     });
   });
 
+  // wasm's Unpack (a sequence split into its time steps) slices with its own Slice too,
+  // which reads the whole input out of the heap for every step: 6.7 ms for [64, 10, 64]
+  // by axis 1, 0.14 ms here.
+  replace('Unpack', (args, stock) => {
+    const x = args.inputs.value;
+    if (!HEAP_DTYPES.includes(x.dtype) || x.shape.includes(0)) return stock(args);
+    const a = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, x.shape)[0];
+    const begin = x.shape.map(() => 0);
+    const size = x.shape.slice();
+    size[a] = 1;
+    const outShape = x.shape.filter((_, i) => i !== a);
+    return Array.from({ length: x.shape[a] }, (_, i) => {
+      begin[a] = i;
+      return { ...slice(args.backend as WasmHeap, x, begin.slice(), size), shape: outShape };
+    });
+  });
+
   replace('Add', (args, stock) => addRow(args, stock) ?? spreadThenApply(args, stock) ?? stock(args));
   for (const name of SPREAD_BINARY_OPS) replace(name, (args, stock) => spreadThenApply(args, stock) ?? stock(args));
 
@@ -891,6 +908,7 @@ export const WASM_HEAP_KERNELS = [
   'Slice',
   'Concat',
   'SplitV',
+  'Unpack',
   'PadV2',
   'Add',
   'Tile',
