@@ -838,6 +838,11 @@ export function registerWasmHeapKernels(tf: TF): void {
     const { x } = args.inputs;
     const { perm } = args.attrs as { perm: number[] };
     const axes = simplifyTranspose(x.shape, perm);
+    // Only size-1 axes move (a head axis of 1, a 2-d perm [0, 1]): the data's order stays, so it is shared, as Identity's.
+    if (x.dtype !== 'string' && axes.perm.every((p, i) => p === i)) {
+      (args.backend as WasmHeap).incRef(x.dataId);
+      return { dataId: x.dataId, shape: perm.map((a) => x.shape[a]), dtype: x.dtype };
+    }
     if (axes.shape.length >= x.shape.filter((d) => d !== 1).length || axes.shape.length < 2) return stock(args);
     const out = stock({ ...args, inputs: { x: { ...x, shape: axes.shape } }, attrs: { perm: axes.perm } }) as TensorInfo;
     return { ...out, shape: perm.map((a) => x.shape[a]) };
