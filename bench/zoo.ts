@@ -4,13 +4,14 @@
 // threads and one thread); and where a training step's time goes: kernels by
 // name, framework overhead, data, probes.
 //   npm run bench -- zoo [--quick] [--templates a,b] [--rounds R] [--seconds S] [--limit N] [--backend wasm|cpu|...] [--cpu-workers N]
-// Per template, after a warm-up of each side, R rounds of: ours (what `attn train`
-// runs: cpuWorkers 'auto', probes at their default rate), PyTorch at its default
-// threads, PyTorch on one thread; each side trains >= S seconds and >= 3 steps a
-// round, its model kept warm across rounds. Interleaving puts both sides under the
-// same machine load; the ratio reported is the median of the per-round ratios
-// (ours / PyTorch default threads), with their min, max and IQR.
-// Defaults: 5 rounds of 2 s (about 40 s a template, 8 min in all); --quick: 3 rounds of 1 s.
+// Per template, after a warm-up of each side (ours 2S s and 5 steps), R rounds of:
+// ours (what `attn train` runs: cpuWorkers 'auto', probes at their default rate),
+// PyTorch at its default threads, PyTorch on one thread (every other round in the
+// reverse order); each side trains >= S seconds and >= 3 steps a round, its model
+// kept warm across rounds. Interleaving puts both sides under the same machine
+// load; the ratio reported is the median of the per-round ratios (ours / PyTorch
+// default threads), with their min, max and IQR.
+// Defaults: 6 rounds of 1.5 s (about 45 s a template, 8 min in all); --quick: 3 rounds of 1 s.
 // One template's step profile alone (no PyTorch): node dist/bench/zoo-profile.js TEMPLATE [steps]
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,9 +74,9 @@ export interface ZooOptions {
   profileSteps?: number;
   /** Ours' cpuWorkers (default 'auto', as `attn train`). */
   cpuWorkers?: number;
-  /** Interleaved rounds per template (default 5; quick 3). */
+  /** Interleaved rounds per template (default 6; quick 3). */
   rounds?: number;
-  /** Least seconds each side trains a round (default 2; quick 1), and at least `minSteps` steps (3). */
+  /** Least seconds each side trains a round (default 1.5; quick 1), and at least `minSteps` steps (3). */
   seconds?: number;
   minSteps?: number;
   /** 3 rounds of 1 s, no profile. */
@@ -196,7 +197,15 @@ export async function benchZoo(opts: ZooOptions = {}) {
   const rows: Awaited<ReturnType<typeof benchTemplate>>[] = [];
   const start = performance.now();
   try {
-    for (const name of names) rows.push(await benchTemplate(tf, name, torch, dir, opts));
+    for (const name of names) {
+      const row = await benchTemplate(tf, name, torch, dir, opts);
+      rows.push(row);
+      // Progress on stderr: the JSON comes at the end, minutes later.
+      const r = row.ratio;
+      process.stderr.write(
+        `zoo: ${name}: ours ${row.samplesPerSec.median}/s, torch ${row.torchSamplesPerSec?.median ?? '-'}/s, ratio ${r ? `${r.median} [${r.min}, ${r.max}]` : '-'}, ${round((performance.now() - start) / 1000)} s\n`,
+      );
+    }
   } finally {
     torch?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -231,14 +240,14 @@ export async function benchZoo(opts: ZooOptions = {}) {
       : null,
     seconds: round((performance.now() - start) / 1000),
     templates: rows,
-    note: 'per template R interleaved rounds of ours (attn train: cpuWorkers auto, probes on), PyTorch default threads, PyTorch one thread, each >= S s and >= 3 steps after a warm-up, models kept warm across rounds; samples/s and ratio (ours / PyTorch default threads, per round) as median, min, max, IQR over the rounds; load = highest 1-minute load average seen',
+    note: 'per template R interleaved rounds of ours (attn train: cpuWorkers auto, probes on), PyTorch default threads, PyTorch one thread (every other round reversed), each >= S s and >= 3 steps after a warm-up, models kept warm across rounds; samples/s and ratio (ours / PyTorch default threads, per round) as median, min, max, IQR over the rounds; load = highest 1-minute load average seen',
   };
 }
 
 async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, dir: string, opts: ZooOptions) {
   const { graph, data, config } = await loadZooCase(name, opts.limit ?? 640);
-  const rounds = opts.rounds ?? (opts.quick ? 3 : 5);
-  const seconds = opts.seconds ?? (opts.quick ? 1 : 2);
+  const rounds = opts.rounds ?? (opts.quick ? 3 : 6);
+  const seconds = opts.seconds ?? (opts.quick ? 1 : 1.5);
   const minSteps = opts.minSteps ?? 3;
   const loads = [load1()];
   const ours = new TrainerRounds(tf, graph, data, { ...config, cpuWorkers: opts.cpuWorkers ?? 'auto' });
@@ -247,8 +256,9 @@ async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, di
   const theirs1: number[] = [];
   let torchError: string | undefined;
   try {
-    // Warm-up: kernels built, replicas started, allocator sized.
-    await ours.round(Math.min(1, seconds), 2);
+    // Warm-up: kernels built, replicas started, allocator sized, wasm and JS tiered up (slow
+    // on a loaded machine: with 1 s, the first timed rounds still ran up to 3x slower).
+    await ours.round(2 * seconds, 5);
     let request: Record<string, unknown> | null = null;
     if (torch) {
       const caseDir = join(dir, name);
@@ -265,17 +275,24 @@ async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, di
       const warm = await torch.train({ ...request, seconds: Math.min(1, seconds), minSteps: 2, warmup: 2, threads: null });
       if (warm.error) torchError = warm.error;
     }
+    // One untimed step after a change of threads (and the fresh optimizer train() makes).
+    const torchRound = async (threads: number | null, into: number[]) => {
+      if (!request || torchError) return;
+      const t = await torch!.train({ ...request, warmup: 1, threads });
+      if (t.error) torchError = t.error;
+      else into.push(t.samplesPerSec!);
+    };
+    // ours, torch, torch 1 thread; then the other way round: a drift in load within a
+    // round weighs on both sides of its ratio alike over two rounds.
     for (let r = 0; r < rounds; r++) {
-      oursRounds.push(await ours.round(seconds, minSteps));
-      if (request && !torchError) {
-        // One untimed step after a change of threads (and the fresh optimizer train() makes).
-        const t = await torch!.train({ ...request, warmup: 1, threads: null });
-        const t1 = t.error ? t : await torch!.train({ ...request, warmup: 1, threads: 1 });
-        torchError = t.error ?? t1.error;
-        if (!torchError) {
-          theirs.push(t.samplesPerSec!);
-          theirs1.push(t1.samplesPerSec!);
-        }
+      if (r % 2) {
+        await torchRound(1, theirs1);
+        await torchRound(null, theirs);
+        oursRounds.push(await ours.round(seconds, minSteps));
+      } else {
+        oursRounds.push(await ours.round(seconds, minSteps));
+        await torchRound(null, theirs);
+        await torchRound(1, theirs1);
       }
       loads.push(load1());
     }
@@ -285,7 +302,7 @@ async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, di
   const sum = (f: (r: Round) => number) => oursRounds.reduce((a, o) => a + f(o), 0);
   const profile = opts.profileSteps === 0 || opts.quick ? null : await profileOurs(tf, graph, data, { ...config, cpuWorkers: 1 }, opts.profileSteps ?? 3);
   const perRound = (f: (r: Round) => number, digits = 0) => spread(oursRounds.map(f), digits);
-  const paired = theirs.length === oursRounds.length;
+  const paired = !torchError && theirs.length === oursRounds.length;
   return {
     template: name,
     batchSize: config.batchSize,
@@ -297,7 +314,7 @@ async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, di
     cpuMsPerStep: perRound((o) => o.cpuMsPerStep, 1),
     torchSamplesPerSec: paired ? spread(theirs) : null,
     torchRuns: theirs.map((t) => round(t)),
-    torch1ThreadSamplesPerSec: paired ? spread(theirs1) : null,
+    torch1ThreadSamplesPerSec: paired && theirs1.length ? spread(theirs1) : null,
     torch1ThreadRuns: theirs1.map((t) => round(t)),
     torchError,
     ratio: paired
