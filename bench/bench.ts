@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, one JSON object on stdout.
 //   npm run bench [-- engine backends train zoo editor canvas fuzz explain]   (default: all but zoo and explain)
-//   zoo's options: --templates a,b  --limit N (samples per template)  --backend NAME  --cpu-workers N (data-parallel shards to compare with one; 1: none)
+//   zoo's options: --quick (3 rounds of 1 s)  --rounds R  --seconds S (per side a round)  --templates a,b  --limit N (samples per template)
+//                  --backend NAME  --cpu-workers N (ours' shards instead of 'auto')
 //   npm run bench -- train --backend webgpu|pytorch|... [--samples N]   (the train suite on one backend)
 import { cpus, loadavg } from 'node:os';
 import { benchEngine } from './engine.js';
@@ -22,6 +23,15 @@ const samples = Number(option('samples') ?? 2048);
 const templates = option('templates')?.split(',');
 const limit = option('limit');
 const cpuWorkers = option('cpu-workers');
+const rounds = option('rounds');
+const seconds = option('seconds');
+/** Takes `--name` out of the arguments: whether it was there. */
+function flag(name: string): boolean {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args.splice(i, 1).length > 0;
+}
+const quick = flag('quick');
+const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
 
 const suites: Record<string, () => Promise<unknown>> = {
   // shape inference (500-node graph, ResNet-50 of composites), compile times
@@ -47,9 +57,9 @@ const suites: Record<string, () => Promise<unknown>> = {
   canvas: async () => (await import('./canvas.js')).benchCanvas(),
   // 1,000 mutated templates through validate, export and compile: crashes, hangs, unnamed nodes, slowest case, largest heap
   fuzz: () => benchFuzz({ cases: 1000 }),
-  // every small template through the real trainer against its PyTorch export, same run, with per-step profiles
+  // every small template through the real trainer against its PyTorch export in interleaved rounds, with per-step profiles
   zoo: () =>
-    benchZoo({ templates, limit: limit ? Number(limit) : undefined, backend: backend as never, cpuWorkers: cpuWorkers ? Number(cpuWorkers) : undefined }),
+    benchZoo({ templates, limit: num(limit), backend: backend as never, cpuWorkers: num(cpuWorkers), rounds: num(rounds), seconds: num(seconds), quick }),
   // ms per explanation (Grad-CAM, rollout) for the small templates and ResNet-50 at 224×224, on --backend (default: the best)
   explain: () => benchExplain({ backend: backend as never }),
 };

@@ -14,9 +14,33 @@ export interface KernelTimes {
 
 type KernelConfig = ReturnType<TF['getKernelsForBackend']>[number];
 
-/** Runs `run` with every kernel timed; `reset` forgets what was timed so far (to leave out a warm-up). */
-export async function timeKernels(tf: TF, run: (reset: () => void) => Promise<void>): Promise<KernelTimes> {
+/** A kernel call's name with its input shapes and the attributes that pick its path (`byShape`). */
+function callKey(name: string, args: { inputs: Record<string, { shape: number[] } | undefined>; attrs?: Record<string, unknown> }): string {
+  const shapes = Object.values(args.inputs).map((t) => (t ? `[${t.shape}]` : '-'));
+  const attrs = Object.entries(args.attrs ?? {})
+    .filter(([k]) => ['perm', 'transposeA', 'transposeB', 'axis', 'dim'].includes(k))
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return `${name} ${shapes.join(' ')} ${attrs.join(' ')}`.trim();
+}
+
+/**
+ * Runs `run` with every kernel timed; `reset` forgets what was timed so far (to leave out a warm-up).
+ * With `byShape`, each kernel's calls are told apart by input shapes and path-picking attributes;
+ * with `cpuClock`, times are the process's CPU time (on a loaded machine wall time mostly measures
+ * the wait for a core, charged to whichever kernel was running).
+ */
+export async function timeKernels(
+  tf: TF,
+  run: (reset: () => void) => Promise<void>,
+  opts: { byShape?: boolean; cpuClock?: boolean } = {},
+): Promise<KernelTimes> {
   const backend = tf.getBackend();
+  const now = opts.cpuClock
+    ? () => {
+        const c = process.cpuUsage();
+        return (c.user + c.system) / 1000;
+      }
+    : () => performance.now();
   const stats = new Map<string, { ms: number; calls: number }>();
   // Time spent in the kernels a running kernel called, one entry per nesting level.
   const children: number[] = [];
@@ -31,18 +55,19 @@ export async function timeKernels(tf: TF, run: (reset: () => void) => Promise<vo
     originals.map((k) => ({
       ...k,
       kernelFunc: ((args: never) => {
-        const t0 = performance.now();
+        const t0 = now();
         children.push(0);
         try {
           return (k.kernelFunc as (a: never) => unknown)(args);
         } finally {
-          const total = performance.now() - t0;
+          const total = now() - t0;
           const self = total - children.pop()!;
           if (children.length) children[children.length - 1] += total;
-          const s = stats.get(k.kernelName) ?? { ms: 0, calls: 0 };
+          const key = opts.byShape ? callKey(k.kernelName, args) : k.kernelName;
+          const s = stats.get(key) ?? { ms: 0, calls: 0 };
           s.ms += self;
           s.calls++;
-          stats.set(k.kernelName, s);
+          stats.set(key, s);
         }
       }) as never,
     })),

@@ -1,18 +1,21 @@
 // Every small template trained through the real trainer on the backend in use,
 // against the same graph exported to PyTorch and trained by the export's own
 // train() on batches of the same size, in the same run (Debian's torch, default
-// threads and one thread), runs interleaved (ours, torch, ours, torch) so both
-// see the same machine load; and where a training step's time goes: kernels by
+// threads and one thread); and where a training step's time goes: kernels by
 // name, framework overhead, data, probes.
-//   npm run bench -- zoo [--templates a,b] [--limit N] [--backend wasm|cpu|...] [--cpu-workers N]
-// Ours runs twice per pass: on one thread (cpuWorkers 1) and data-parallel over N
-// threads (default: the cores, at most 2; engine/train/data-parallel.ts); the
-// auto figures are those of the setting `attn train` takes by default
-// (cpuWorkers 'auto').
+//   npm run bench -- zoo [--quick] [--templates a,b] [--rounds R] [--seconds S] [--limit N] [--backend wasm|cpu|...] [--cpu-workers N]
+// Per template, after a warm-up of each side (ours 2S s and 5 steps), R rounds of:
+// ours (what `attn train` runs: cpuWorkers 'auto', probes at their default rate),
+// PyTorch at its default threads, PyTorch on one thread (every other round in the
+// reverse order); each side trains >= S seconds and >= 3 steps a round, its model
+// kept warm across rounds. Interleaving puts both sides under the same machine
+// load; the ratio reported is the median of the per-round ratios (ours / PyTorch
+// default threads), with their min, max and IQR.
+// Defaults: 6 rounds of 1.5 s (about 45 s a template, 8 min in all); --quick: 3 rounds of 1 s.
 // One template's step profile alone (no PyTorch): node dist/bench/zoo-profile.js TEMPLATE [steps]
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +27,11 @@ import { graphTrainingConfig } from '../engine/graph/training-section.js';
 import { parseGraphText } from '../engine/graph/schema.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import type { TrainConfigInput } from '../engine/schemas/train-config.js';
-import { chooseWorkers, macsPerSample } from '../engine/train/data-parallel.js';
 import { inputHint } from '../engine/train/setup.js';
 import { Trainer } from '../engine/train/trainer.js';
 import { timeKernels } from './kernel-timer.js';
+import { TrainerRounds, type Round } from './zoo-rounds.js';
+import { geometricMean, round, spread } from './zoo-stats.js';
 
 /** The templates of issue #19's table: those that train on this machine in seconds. */
 export const ZOO = [
@@ -59,8 +63,6 @@ const WASM_THREADS =
   "or a relative path starting with './' or '../'. Received \"blob:nodedata:...\" (new Worker in the pthread pool)";
 const templateFile = (name: string) => fileURLToPath(new URL(`../../templates/${name}.attn.json`, import.meta.url));
 const torchScript = fileURLToPath(new URL('../../bench/zoo_torch.py', import.meta.url));
-const round = (x: number, digits = 0) => +x.toFixed(digits);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const load1 = () => round(loadavg()[0], 2);
 
 export interface ZooOptions {
@@ -68,10 +70,17 @@ export interface ZooOptions {
   /** Samples per template (training and validation together). */
   limit?: number;
   backend?: BackendOption;
-  /** Steps the profile times (after one untimed step). */
+  /** Steps the profile times (after one untimed step); 0: no profile. */
   profileSteps?: number;
-  /** Data-parallel shards measured beside one thread (default: the cores, at most 2); 1: one thread only. */
+  /** Ours' cpuWorkers (default 'auto', as `attn train`). */
   cpuWorkers?: number;
+  /** Interleaved rounds per template (default 6; quick 3). */
+  rounds?: number;
+  /** Least seconds each side trains a round (default 1.5; quick 1), and at least `minSteps` steps (3). */
+  seconds?: number;
+  minSteps?: number;
+  /** 3 rounds of 1 s, no profile. */
+  quick?: boolean;
 }
 
 /** One PyTorch process answering training requests line by line (importing torch takes seconds). */
@@ -85,7 +94,7 @@ class TorchRunner {
     this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
   }
 
-  async train(request: object): Promise<{ samplesPerSec?: number; threads?: number; error?: string }> {
+  async train(request: object): Promise<{ samplesPerSec?: number; steps?: number; threads?: number; error?: string }> {
     this.proc.stdin.write(`${JSON.stringify(request)}\n`);
     const { value, done } = await this.lines.next();
     return done ? { error: 'the PyTorch process ended' } : JSON.parse(value);
@@ -105,64 +114,19 @@ function torchAvailable(): Promise<boolean> {
 }
 
 /**
- * One epoch through the real trainer (probes at their default rate). The
- * steady rate leaves out the first step, which builds the model's kernels.
- */
-export async function measureOurs(tf: TF, graph: GraphFile, data: PreparedData, config: TrainConfigInput) {
-  const ends: number[] = [];
-  /** Process CPU ms (every thread, replicas included) at each step's end. */
-  const cpuEnds: number[] = [];
-  let batch = 0;
-  const trainer = new Trainer({
-    tf,
-    graph,
-    data: { ...data, validation: data.validation.subset([]) },
-    config,
-    onEvent: (e) => {
-      if (e.type === 'progress') {
-        ends.push(performance.now());
-        const c = process.cpuUsage();
-        cpuEnds.push((c.user + c.system) / 1000);
-        batch = e.batch;
-      }
-    },
-  });
-  const done = await trainer.run();
-  const macs = macsPerSample(trainer.model);
-  const probe = trainer.probeStats;
-  const parallel = trainer.parallelStats;
-  const losses = trainer.compiled.outputs.map((o) => o.loss);
-  trainer.dispose();
-  const batchSize = config.batchSize!;
-  // Every batch after the first is full but maybe the last; count the samples those steps trained.
-  const trainSize = data.train.size;
-  const steadySamples = Math.min(trainSize, batch * batchSize) - batchSize;
-  return {
-    samplesPerSec: (steadySamples / (ends[ends.length - 1] - ends[0])) * 1000,
-    trainerSamplesPerSec: done.samplesPerSec,
-    steps: batch,
-    probeRuns: probe.runs,
-    probeMs: probe.ms,
-    losses,
-    /** Process CPU ms per step after the first (every thread, replicas included; the last step may be short). */
-    cpuMsPerStep: (cpuEnds[cpuEnds.length - 1] - cpuEnds[0]) / (cpuEnds.length - 1),
-    workers: trainer.workers.workers,
-    macsPerSample: macs,
-    copyMsPerStep: parallel.steps ? parallel.copyMs / parallel.steps : 0,
-    copyCpuMsPerStep: parallel.steps ? parallel.copyCpuMs / parallel.steps : 0,
-    /** After each replica's first step (a fresh thread's warm-up): the wait for replicas, and the trainer's own shard and the slowest replica's, wall ms per step. */
-    waitMsPerStep: parallel.timedSteps ? parallel.waitMs / parallel.timedSteps : 0,
-    shardMs: parallel.timedSteps ? [parallel.localMs / parallel.timedSteps, parallel.replicaMs / parallel.timedSteps] : null,
-  };
-}
-
-/**
  * Where one training step's time goes, from the real trainer with probes off,
  * over `steps` steps after an untimed first: kernels by name (self time), the
  * batch's making (data), and the rest (framework: tape, gradients' bookkeeping,
  * allocation, the trainer's own work between kernels).
  */
-export async function profileOurs(tf: TF, graph: GraphFile, data: PreparedData, config: TrainConfigInput & { batchSize: number }, steps: number) {
+export async function profileOurs(
+  tf: TF,
+  graph: GraphFile,
+  data: PreparedData,
+  config: TrainConfigInput & { batchSize: number },
+  steps: number,
+  opts: { byShape?: boolean; cpuClock?: boolean; top?: number } = {},
+) {
   const b = config.batchSize;
   const indices = Array.from({ length: (steps + 1) * b }, (_, i) => i % data.train.size);
   let reset = () => {};
@@ -187,10 +151,14 @@ export async function profileOurs(tf: TF, graph: GraphFile, data: PreparedData, 
       }
     },
   });
-  const kernels = await timeKernels(tf, async (r) => {
-    reset = r;
-    await trainer.run();
-  });
+  const kernels = await timeKernels(
+    tf,
+    async (r) => {
+      reset = r;
+      await trainer.run();
+    },
+    opts,
+  );
   trainer.dispose();
   const t0 = performance.now();
   for (let s = 0; s < steps; s++) data.train.batch(tf, indices.slice(s * b, (s + 1) * b)).x.dispose();
@@ -204,49 +172,9 @@ export async function profileOurs(tf: TF, graph: GraphFile, data: PreparedData, 
     dataMs: round(dataMs, 2),
     frameworkMs: round(stepMs - kernelMs - dataMs, 2),
     kernelCallsPerStep: Math.round(kernels.calls / steps),
-    kernels: kernels.byKernel.slice(0, 25).map((k) => ({ kernel: k.kernel, msPerStep: round(k.ms / steps, 2), callsPerStep: round(k.calls / steps, 1) })),
-  };
-}
-
-export async function benchZoo(opts: ZooOptions = {}) {
-  const names = opts.templates ?? ZOO;
-  for (const n of names) if (!ZOO.includes(n)) throw new Error(`unknown zoo template "${n}" (expected some of ${ZOO.join(', ')})`);
-  const { tf, backend } = await selectBackend({ backend: opts.backend ?? 'auto' });
-  const torch = (await torchAvailable()) ? new TorchRunner() : null;
-  const dir = mkdtempSync(join(tmpdir(), 'attn-zoo-'));
-  const rows: Record<string, unknown>[] = [];
-  try {
-    for (const name of names) rows.push(await benchTemplate(tf, name, torch, dir, opts));
-  } finally {
-    torch?.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-  const ratios = rows.map((r) => r.ratio as number).filter((r) => r > 0);
-  const parallelRatios = rows.map((r) => (r.dataParallel as { ratio: number | null } | null)?.ratio ?? 0).filter((r) => r > 0);
-  const autoRatios = rows.map((r) => (r.auto as { ratio: number | null }).ratio ?? 0).filter((r) => r > 0);
-  const geometricMean = (xs: number[]) => (xs.length ? round(Math.exp(mean(xs.map(Math.log))), 3) : null);
-  return {
-    backend,
-    torch: torch ? PYTHON : 'not available (apt-get install python3-torch): no PyTorch figures',
-    table: rows.map((r) => ({
-      template: r.template,
-      ours: r.samplesPerSec,
-      torch: r.torchSamplesPerSec,
-      torch1Thread: r.torch1ThreadSamplesPerSec,
-      ratio: r.ratio,
-      dataParallel: (r.dataParallel as { samplesPerSec: number } | null)?.samplesPerSec ?? null,
-      dataParallelRatio: (r.dataParallel as { ratio: number | null } | null)?.ratio ?? null,
-      autoWorkers: (r.auto as { workers: number }).workers,
-      autoRatio: (r.auto as { ratio: number | null }).ratio,
-      autoPickedFaster: (r.auto as { faster: boolean | null }).faster,
-      load: r.load,
-    })),
-    threads: backend === 'wasm' ? WASM_THREADS : undefined,
-    geometricMeanRatio: geometricMean(ratios),
-    geometricMeanDataParallelRatio: geometricMean(parallelRatios),
-    geometricMeanAutoRatio: geometricMean(autoRatios),
-    templates: rows,
-    note: 'samples/s over the steps after the first, both sides; ours: one thread (cpuWorkers 1); dataParallel: cpuWorkers N; auto: what attn train runs (cpuWorkers auto), its ratio that of the setting it picks (null where that setting was not measured), faster: whether it picked the faster of the two measured; ratio = ours / PyTorch default threads; load = 1-minute load average around the runs',
+    kernels: kernels.byKernel
+      .slice(0, opts.top ?? 25)
+      .map((k) => ({ kernel: k.kernel, msPerStep: round(k.ms / steps, 2), callsPerStep: round(k.calls / steps, 1) })),
   };
 }
 
@@ -260,90 +188,144 @@ export async function loadZooCase(name: string, limit: number) {
   return { graph, data, config };
 }
 
+export async function benchZoo(opts: ZooOptions = {}) {
+  const names = opts.templates ?? ZOO;
+  for (const n of names) if (!ZOO.includes(n)) throw new Error(`unknown zoo template "${n}" (expected some of ${ZOO.join(', ')})`);
+  const { tf, backend } = await selectBackend({ backend: opts.backend ?? 'auto' });
+  const torch = (await torchAvailable()) ? new TorchRunner() : null;
+  const dir = mkdtempSync(join(tmpdir(), 'attn-zoo-'));
+  const rows: Awaited<ReturnType<typeof benchTemplate>>[] = [];
+  const start = performance.now();
+  try {
+    for (const name of names) {
+      const row = await benchTemplate(tf, name, torch, dir, opts);
+      rows.push(row);
+      // Progress on stderr: the JSON comes at the end, minutes later.
+      const r = row.ratio;
+      process.stderr.write(
+        `zoo: ${name}: ours ${row.samplesPerSec.median}/s, torch ${row.torchSamplesPerSec?.median ?? '-'}/s, ratio ${r ? `${r.median} [${r.min}, ${r.max}]` : '-'}, ${round((performance.now() - start) / 1000)} s\n`,
+      );
+    }
+  } finally {
+    torch?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const ratios = rows.flatMap((r) => (r.ratio ? [r.ratio.median] : []));
+  return {
+    backend,
+    torch: torch ? PYTHON : 'not available (apt-get install python3-torch): no PyTorch figures',
+    table: rows.map((r) => ({
+      template: r.template,
+      workers: r.workers,
+      ours: r.samplesPerSec.median,
+      torch: r.torchSamplesPerSec?.median ?? null,
+      torch1Thread: r.torch1ThreadSamplesPerSec?.median ?? null,
+      ratio: r.ratio?.median ?? null,
+      ratioMin: r.ratio?.min ?? null,
+      ratioMax: r.ratio?.max ?? null,
+      ratioIqr: r.ratio?.iqr ?? null,
+      load: r.load,
+    })),
+    threads: backend === 'wasm' ? WASM_THREADS : undefined,
+    geometricMeanRatio: geometricMean(ratios),
+    /** The widest and the median template's per-round ratio IQR over its median. */
+    ratioRelativeIqr: ratios.length
+      ? {
+          median: spread(
+            rows.flatMap((r) => (r.ratio ? [r.ratio.relativeIqr] : [])),
+            3,
+          ).median,
+          max: Math.max(...rows.map((r) => r.ratio?.relativeIqr ?? 0)),
+        }
+      : null,
+    seconds: round((performance.now() - start) / 1000),
+    templates: rows,
+    note: 'per template R interleaved rounds of ours (attn train: cpuWorkers auto, probes on), PyTorch default threads, PyTorch one thread (every other round reversed), each >= S s and >= 3 steps after a warm-up, models kept warm across rounds; samples/s and ratio (ours / PyTorch default threads, per round) as median, min, max, IQR over the rounds; load = highest 1-minute load average seen',
+  };
+}
+
 async function benchTemplate(tf: TF, name: string, torch: TorchRunner | null, dir: string, opts: ZooOptions) {
   const { graph, data, config } = await loadZooCase(name, opts.limit ?? 640);
+  const rounds = opts.rounds ?? (opts.quick ? 3 : 6);
+  const seconds = opts.seconds ?? (opts.quick ? 1 : 1.5);
+  const minSteps = opts.minSteps ?? 3;
   const loads = [load1()];
-
-  // PyTorch: the export in its own folder, trained on as many steps as ours times.
-  const single = { ...config, cpuWorkers: 1 };
-  const workers = opts.cpuWorkers ?? Math.min(2, availableParallelism());
-  const split = workers > 1 ? { ...config, cpuWorkers: workers } : null;
-  const ours = [await measureOurs(tf, graph, data, single)];
-  const parallel = split ? [await measureOurs(tf, graph, data, split)] : [];
-  loads.push(load1());
-  let request: Record<string, unknown> | null = null;
-  if (torch) {
-    const caseDir = join(dir, name);
-    mkdirSync(caseDir, { recursive: true });
-    writeFileSync(join(caseDir, 'model.py'), exportPytorch(graph).code);
-    request = {
-      dir: caseDir,
-      batch: config.batchSize,
-      steps: Math.max(2, ours[0].steps - 1),
-      warmup: 2,
-      inputs: [{ int: data.train.inputDtype === 'int32', vocab: inputHint(graph)?.vocab ?? 2 }],
-      losses: ours[0].losses,
-    };
-  }
+  const ours = new TrainerRounds(tf, graph, data, { ...config, cpuWorkers: opts.cpuWorkers ?? 'auto' });
+  const oursRounds: Round[] = [];
   const theirs: number[] = [];
+  const theirs1: number[] = [];
   let torchError: string | undefined;
-  // ours, torch, ours, torch
-  for (let pass = 0; pass < 2; pass++) {
-    if (pass > 0) {
-      ours.push(await measureOurs(tf, graph, data, single));
-      if (split) parallel.push(await measureOurs(tf, graph, data, split));
+  try {
+    // Warm-up: kernels built, replicas started, allocator sized, wasm and JS tiered up (slow
+    // on a loaded machine: with 1 s, the first timed rounds still ran up to 3x slower).
+    await ours.round(2 * seconds, 5);
+    let request: Record<string, unknown> | null = null;
+    if (torch) {
+      const caseDir = join(dir, name);
+      mkdirSync(caseDir, { recursive: true });
+      writeFileSync(join(caseDir, 'model.py'), exportPytorch(graph).code);
+      request = {
+        dir: caseDir,
+        batch: config.batchSize,
+        seconds,
+        minSteps,
+        inputs: [{ int: data.train.inputDtype === 'int32', vocab: inputHint(graph)?.vocab ?? 2 }],
+        losses: ours.trainer.compiled.outputs.map((o) => o.loss),
+      };
+      const warm = await torch.train({ ...request, seconds: Math.min(1, seconds), minSteps: 2, warmup: 2, threads: null });
+      if (warm.error) torchError = warm.error;
     }
-    if (request) {
-      const r = await torch!.train({ ...request, threads: null });
-      if (r.error) torchError = r.error;
-      else theirs.push(r.samplesPerSec!);
+    // One untimed step after a change of threads (and the fresh optimizer train() makes).
+    const torchRound = async (threads: number | null, into: number[]) => {
+      if (!request || torchError) return;
+      const t = await torch!.train({ ...request, warmup: 1, threads });
+      if (t.error) torchError = t.error;
+      else into.push(t.samplesPerSec!);
+    };
+    // ours, torch, torch 1 thread; then the other way round: a drift in load within a
+    // round weighs on both sides of its ratio alike over two rounds.
+    for (let r = 0; r < rounds; r++) {
+      if (r % 2) {
+        await torchRound(1, theirs1);
+        await torchRound(null, theirs);
+        oursRounds.push(await ours.round(seconds, minSteps));
+      } else {
+        oursRounds.push(await ours.round(seconds, minSteps));
+        await torchRound(null, theirs);
+        await torchRound(1, theirs1);
+      }
+      loads.push(load1());
     }
-    loads.push(load1());
+  } finally {
+    await ours.close();
   }
-  const oneThread = request && !torchError ? await torch!.train({ ...request, threads: 1 }) : null;
-  const profile = await profileOurs(tf, graph, data, single, opts.profileSteps ?? 3);
-  const samplesPerSec = round(mean(ours.map((o) => o.samplesPerSec)));
-  const torchSps = theirs.length ? round(mean(theirs)) : null;
-  const parallelSps = parallel.length ? round(mean(parallel.map((o) => o.samplesPerSec))) : null;
-  const auto = chooseWorkers('auto', { backend: tf.getBackend(), batchSize: config.batchSize, macsPerSample: ours[0].macsPerSample, customBlocks: false });
-  const autoSps = auto.workers === 1 ? samplesPerSec : auto.workers === workers ? parallelSps : null;
+  const sum = (f: (r: Round) => number) => oursRounds.reduce((a, o) => a + f(o), 0);
+  const profile = opts.profileSteps === 0 || opts.quick ? null : await profileOurs(tf, graph, data, { ...config, cpuWorkers: 1 }, opts.profileSteps ?? 3);
+  const perRound = (f: (r: Round) => number, digits = 0) => spread(oursRounds.map(f), digits);
+  const paired = !torchError && theirs.length === oursRounds.length;
   return {
     template: name,
     batchSize: config.batchSize,
     trainSamples: data.train.size,
-    samplesPerSec,
-    runs: ours.map((o) => round(o.samplesPerSec)),
-    trainerSamplesPerSec: ours.map((o) => round(o.trainerSamplesPerSec)),
-    torchSamplesPerSec: torchSps,
+    workers: ours.trainer.workers,
+    samplesPerSec: perRound((o) => o.samplesPerSec),
+    runs: oursRounds.map((o) => round(o.samplesPerSec)),
+    steps: oursRounds.map((o) => o.steps),
+    cpuMsPerStep: perRound((o) => o.cpuMsPerStep, 1),
+    torchSamplesPerSec: paired ? spread(theirs) : null,
     torchRuns: theirs.map((t) => round(t)),
-    torch1ThreadSamplesPerSec: oneThread?.samplesPerSec ? round(oneThread.samplesPerSec) : null,
+    torch1ThreadSamplesPerSec: paired && theirs1.length ? spread(theirs1) : null,
+    torch1ThreadRuns: theirs1.map((t) => round(t)),
     torchError,
-    ratio: torchSps ? round(samplesPerSec / torchSps, 3) : null,
-    dataParallel: parallelSps
-      ? {
-          workers,
-          samplesPerSec: parallelSps,
-          runs: parallel.map((o) => round(o.samplesPerSec)),
-          ratio: torchSps ? round(parallelSps / torchSps, 3) : null,
-          speedup: round(parallelSps / samplesPerSec, 3),
-          cpuMsPerStep: round(mean(parallel.map((o) => o.cpuMsPerStep)), 1),
-          oneThreadCpuMsPerStep: round(mean(ours.map((o) => o.cpuMsPerStep)), 1),
-          copyMsPerStep: round(mean(parallel.map((o) => o.copyMsPerStep)), 2),
-          copyCpuMsPerStep: round(mean(parallel.map((o) => o.copyCpuMsPerStep)), 2),
-          shardMs: parallel[0].shardMs?.map((x) => round(x, 1)),
-          waitMsPerStep: round(mean(parallel.map((o) => o.waitMsPerStep)), 2),
-        }
+    ratio: paired
+      ? spread(
+          oursRounds.map((o, i) => o.samplesPerSec / theirs[i]),
+          3,
+        )
       : null,
-    auto: {
-      ...auto,
-      samplesPerSec: autoSps,
-      ratio: autoSps && torchSps ? round(autoSps / torchSps, 3) : null,
-      faster: autoSps && parallelSps ? autoSps === Math.max(samplesPerSec, parallelSps) : null,
-    },
     load: Math.max(...loads),
-    profile: {
-      ...profile,
-      probeMsPerStep: round(mean(ours.map((o) => o.probeMs / o.steps)), 2),
-    },
+    /** The probes inside the timed rounds. */
+    probe: { runs: sum((o) => o.probeRuns), msPerStep: round(sum((o) => o.probeMs) / sum((o) => o.steps), 2) },
+    profile,
   };
 }

@@ -13,7 +13,7 @@ const info = (shape: number[]) => ({ dataId: {}, shape, dtype: 'float32' });
 
 type Case = [number[], number[], boolean, boolean];
 
-/** [a's shape, b's shape, transposeA, transposeB]: attention's sizes, rank 4, shared matrices, a shared axis over the cpu's block of 48, widths not a multiple of 4. */
+/** [a's shape, b's shape, transposeA, transposeB]: attention's sizes, rank 4, shared matrices, a shared axis over the cpu's block of 48, widths not a multiple of 4, odd and even row counts. */
 const CASES: Case[] = [
   [[64, 17, 16], [64, 16, 17], false, false],
   [[64, 17, 16], [64, 17, 16], false, true],
@@ -24,6 +24,10 @@ const CASES: Case[] = [
   [[6, 5, 7], [1, 9, 7], false, true],
   [[3, 5, 100], [3, 100, 9], false, false],
   [[3, 130, 5], [3, 11, 130], true, true],
+  // an even row count (every row in a pair) with the shared axis over 48 and a width 4k + 3; a memory network's sizes
+  [[4, 12, 50], [4, 50, 7], false, false],
+  [[2, 1, 12, 12], [2, 1, 12, 32], true, false],
+  [[2, 1, 12, 32], [2, 1, 12, 32], false, true],
 ];
 
 /** Each case's product on cpu and on wasm, from the same random operands, equal to the bit. */

@@ -1,4 +1,4 @@
-// Heap kernels for wasm added for training speed (PadV2, Cast, Add of a bias row, Im2ColRows) give the cpu backend's values exactly.
+// Heap kernels for wasm added for training speed (PadV2, Cast, Add of a bias row, Im2ColRows, Unpack, ...) give the cpu backend's values exactly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../engine/backends/select.js';
@@ -359,6 +359,25 @@ test('Concat and SplitV on every axis, with short and long runs, empty parts and
       ...tf.split(y, 3, 1),
       ...tf.split(tf.tensor2d(long, [2, 70]), [64, 6], 1),
       ...tf.split(tf.tensor3d([1, 2, 3, 4, 5, 6], [1, 3, 2], 'int32'), [2, 1], 1),
+    ];
+  });
+  assert.deepEqual(wasm, cpu);
+});
+
+test('Unpack on every axis and three dtypes, and the gradient of a sequence read step by step: wasm matches cpu exactly', async () => {
+  const { tf } = await ready;
+  const a = random(4 * 3 * 5);
+  const w = random(4 * 5);
+  const { cpu, wasm } = await onBoth(() => {
+    const x = tf.tensor3d(a, [4, 3, 5]);
+    // A GRU's read of its input [batch, time, features] one time step at a time, and its gradient.
+    const steps = tf.grads((s: Tensor) => tf.addN(tf.unstack(s, 1).map((t, i) => t.mul(tf.tensor2d(w, [4, 5]).mul(i + 1)))).sum())([x]);
+    return [
+      ...[0, 1, 2].flatMap((axis) => tf.unstack(x, axis)),
+      ...tf.unstack(x, -1),
+      ...tf.unstack(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 1),
+      ...tf.unstack(tf.tensor1d([1, 0, 1], 'bool')),
+      ...steps,
     ];
   });
   assert.deepEqual(wasm, cpu);

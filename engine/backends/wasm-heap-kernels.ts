@@ -867,6 +867,23 @@ export function registerWasmHeapKernels(tf: TF): void {
     });
   });
 
+  // wasm's Unpack (a sequence split into its time steps) slices with its own Slice too,
+  // which reads the whole input out of the heap for every step: 6.7 ms for [64, 10, 64]
+  // by axis 1, 0.14 ms here.
+  replace('Unpack', (args, stock) => {
+    const x = args.inputs.value;
+    if (!HEAP_DTYPES.includes(x.dtype) || x.shape.includes(0)) return stock(args);
+    const a = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, x.shape)[0];
+    const begin = x.shape.map(() => 0);
+    const size = x.shape.slice();
+    size[a] = 1;
+    const outShape = x.shape.filter((_, i) => i !== a);
+    return Array.from({ length: x.shape[a] }, (_, i) => {
+      begin[a] = i;
+      return { ...slice(args.backend as WasmHeap, x, begin.slice(), size), shape: outShape };
+    });
+  });
+
   replace('Add', (args, stock) => addRow(args, stock) ?? spreadThenApply(args, stock) ?? stock(args));
   for (const name of SPREAD_BINARY_OPS) replace(name, (args, stock) => spreadThenApply(args, stock) ?? stock(args));
 
@@ -884,6 +901,11 @@ export function registerWasmHeapKernels(tf: TF): void {
     const { x } = args.inputs;
     const { perm } = args.attrs as { perm: number[] };
     const axes = simplifyTranspose(x.shape, perm);
+    // Only size-1 axes move (a head axis of 1, a 2-d perm [0, 1]): the data's order stays, so it is shared, as Identity's.
+    if (x.dtype !== 'string' && axes.perm.every((p, i) => p === i)) {
+      (args.backend as WasmHeap).incRef(x.dataId);
+      return { dataId: x.dataId, shape: perm.map((a) => x.shape[a]), dtype: x.dtype };
+    }
     if (axes.shape.length >= x.shape.filter((d) => d !== 1).length || axes.shape.length < 2) return stock(args);
     const out = stock({ ...args, inputs: { x: { ...x, shape: axes.shape } }, attrs: { perm: axes.perm } }) as TensorInfo;
     return { ...out, shape: perm.map((a) => x.shape[a]) };
@@ -954,6 +976,7 @@ export const WASM_HEAP_KERNELS = [
   'Slice',
   'Concat',
   'SplitV',
+  'Unpack',
   'PadV2',
   'Add',
   'Tile',
