@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { captionClasses, captionWords, digitCaptions, DIGIT_CAPTIONS, END_ID, loadCaptionFolder } from '../engine/data/captions.js';
+import { captionClasses, captionWords, digitCaptions, DIGIT_CAPTIONS, END_ID, loadCaptionFolder, type Box } from '../engine/data/captions.js';
 import { datasetNames, prepareData } from '../engine/data/index.js';
-import { IGNORE } from '../engine/data/dataset.js';
+import { IGNORE, type ArrayDataset } from '../engine/data/dataset.js';
 import { encodePng } from '../engine/data/png.js';
 
 test('digit-captions: 2-5 digits left to right in their boxes, captioned with their names and <end>, the same for the same seed', async () => {
@@ -16,11 +16,21 @@ test('digit-captions: 2-5 digits left to right in their boxes, captioned with th
   assert.deepEqual([a.train.size, a.validation.size], [180, 20]);
   assert.deepEqual(a.train.labels, b.train.labels);
   assert.deepEqual(a.train.x, b.train.x);
-  const { height: H, width: W, steps } = DIGIT_CAPTIONS;
-  for (let s = 0; s < a.train.size; s++) {
-    const labels = a.train.labels.subarray(s * steps, (s + 1) * steps);
-    const boxes = a.boxes!.train[s];
-    const words = captionWords(labels, a.classNames);
+  checkCanvases(a.train, a.boxes!.train);
+  assert.ok(datasetNames().includes('digit-captions'));
+  const prepared = await prepareData({ name: 'digit-captions', size: 100 });
+  assert.deepEqual([prepared.train.size, prepared.validation.size, prepared.classNames.length], [90, 10, 13]);
+});
+
+const { height: H, width: W, digit: D, steps } = DIGIT_CAPTIONS;
+
+/** Every canvas: 2-5 digits left to right in their boxes, captioned with their names and <end>. */
+function checkCanvases(ds: ArrayDataset, allBoxes: Box[][]): void {
+  assert.equal(allBoxes.length, ds.size);
+  for (let s = 0; s < ds.size; s++) {
+    const labels = ds.labels.subarray(s * steps, (s + 1) * steps);
+    const boxes = allBoxes[s];
+    const words = captionWords(labels, ds.classNames);
     assert.ok(boxes.length >= 2 && boxes.length <= 5);
     assert.equal(words.length, boxes.length);
     assert.equal(labels[boxes.length], END_ID);
@@ -33,13 +43,49 @@ test('digit-captions: 2-5 digits left to right in their boxes, captioned with th
       if (k > 0) assert.ok(x0 >= boxes[k - 1][2], 'reading order, no overlap');
       // Ink inside the box: the digit is there.
       let ink = 0;
-      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) ink += a.train.x[s * H * W + y * W + x];
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) ink += ds.x[s * H * W + y * W + x];
       assert.ok(ink > 3, `sample ${s} word ${k}: ink ${ink}`);
     });
   }
-  assert.ok(datasetNames().includes('digit-captions'));
-  const prepared = await prepareData({ name: 'digit-captions', size: 100 });
-  assert.deepEqual([prepared.train.size, prepared.validation.size, prepared.classNames.length], [90, 10, 13]);
+}
+
+/** The pixels of every captioned digit of a split, one string each. */
+const digitPatches = (ds: ArrayDataset, allBoxes: Box[][]): string[] =>
+  allBoxes.flatMap((boxes, s) =>
+    boxes.map(([x0, y0]) =>
+      Array.from({ length: D }, (_, y) => ds.x.subarray(s * H * W + (y0 + y) * W + x0, s * H * W + (y0 + y) * W + x0 + D).join()).join(';'),
+    ),
+  );
+
+test('digit-captions with fresh canvases each epoch: new training canvases from the training digits, validation kept', async () => {
+  const plain = await digitCaptions({ size: 200, seed: 5 });
+  const fresh = await digitCaptions({ size: 200, seed: 5, freshEachEpoch: true });
+  // Epoch 0 is the dataset without the option.
+  assert.deepEqual([fresh.train.x, fresh.train.labels, fresh.boxes], [plain.train.x, plain.train.labels, plain.boxes]);
+  fresh.train.startEpoch!(1);
+  const epoch1 = { x: fresh.train.x.slice(), labels: fresh.train.labels.slice(), boxes: structuredClone(fresh.boxes!.train) };
+  assert.notDeepEqual(epoch1.labels, plain.train.labels);
+  checkCanvases(fresh.train, fresh.boxes!.train);
+  assert.deepEqual(
+    [fresh.validation.x, fresh.validation.labels, fresh.boxes!.validation],
+    [plain.validation.x, plain.validation.labels, plain.boxes!.validation],
+  );
+  const validationDigits = new Set(digitPatches(fresh.validation, fresh.boxes!.validation));
+  const trainDigits = digitPatches(fresh.train, fresh.boxes!.train);
+  assert.ok(
+    trainDigits.every((p) => !validationDigits.has(p)),
+    'no validation digit on a training canvas',
+  );
+  // Training digits unused in epoch 0 come in: the pool holds more than one epoch's canvases use.
+  const seen = new Set(digitPatches(plain.train, plain.boxes!.train));
+  assert.ok(trainDigits.filter((p) => !seen.has(p)).length > trainDigits.length / 10);
+  // An epoch's canvases depend on the epoch alone (a resumed run sees what an uninterrupted one would).
+  fresh.train.startEpoch!(2);
+  fresh.train.startEpoch!(1);
+  assert.deepEqual([fresh.train.x, fresh.train.labels, fresh.boxes!.train], [epoch1.x, epoch1.labels, epoch1.boxes]);
+  fresh.train.startEpoch!(0);
+  assert.deepEqual(fresh.train.x, plain.train.x);
+  await assert.rejects(prepareData({ name: 'mnist', limit: 100, freshEachEpoch: true }), /freshEachEpoch makes new samples only for digit-captions/);
 });
 
 function captionFolder(csv: string, images: string[]): string {

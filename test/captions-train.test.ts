@@ -13,7 +13,7 @@ import { templatesDir } from './helpers/graphs.js';
 import { graphTrainingConfig } from '../engine/graph/training-section.js';
 import { selectBackend } from '../engine/backends/select.js';
 
-/** Training samples and epochs: the template's own recipe unless set (to measure others). */
+/** Training samples, epochs, fresh canvases (1 or 0) and other training settings (JSON): the template's own recipe unless set (to measure others). */
 const SIZE = Number(process.env.ATTN_SAT_SIZE ?? DIGIT_CAPTIONS.size);
 const EPOCHS = process.env.ATTN_SAT_EPOCHS === undefined ? undefined : Number(process.env.ATTN_SAT_EPOCHS);
 /**
@@ -28,9 +28,16 @@ const BEAM_SAMPLES = 40;
 test('Show, Attend and Tell on digit-captions: exact captions, and each word looks at its digit', { timeout: 1_800_000 }, async () => {
   const { tf } = await selectBackend({ backend: 'wasm' });
   const graph = JSON.parse(readFileSync(`${templatesDir}sat-digit-captions.attn.json`, 'utf8')) as GraphFile;
-  const data = await digitCaptions({ size: SIZE, seed: 0 });
+  const fresh = process.env.ATTN_SAT_FRESH === undefined ? graph.dataset?.freshEachEpoch === true : process.env.ATTN_SAT_FRESH === '1';
+  const data = await digitCaptions({ size: SIZE, seed: 0, freshEachEpoch: fresh });
   // One thread: the same numbers on every machine (a data-parallel split changes them), and CI's cores stay shared.
-  const config = { ...graphTrainingConfig(graph.training), ...(EPOCHS && { epochs: EPOCHS }), cpuWorkers: 1, probe: { enabled: false } };
+  const config = {
+    ...graphTrainingConfig(graph.training),
+    ...(JSON.parse(process.env.ATTN_SAT_TRAINING ?? '{}') as Record<string, unknown>),
+    ...(EPOCHS && { epochs: EPOCHS }),
+    cpuWorkers: 1,
+    probe: { enabled: false },
+  };
   const epochs = Number(config.epochs);
   const started = process.cpuUsage();
   const trainer = new Trainer({

@@ -18,3 +18,11 @@ test("a graph's step schedule reaches the form with its step size and factor", (
 test("a graph's cosine schedule reaches the form with its final rate", () => {
   assert.equal(formFromGraph(withTraining({ schedule: 'cosine', minLr: 0.0002 })).minLr, 0.0002);
 });
+
+test("digit-captions' fresh canvases each epoch: from the graph's dataset section to the run's dataset, and off in the form", () => {
+  const graph = { ...loadTemplate('sat-digit-captions.attn.json'), dataset: { name: 'digit-captions', freshEachEpoch: true } };
+  const form = { ...defaultForm(), ...formFromGraph(graph) };
+  assert.equal(startRequest(form, graph).dataset.freshEachEpoch, true);
+  assert.equal(startRequest({ ...form, freshEachEpoch: false }, graph).dataset.freshEachEpoch, false, "the form's choice over the file's");
+  assert.equal(startRequest({ ...form, dataset: 'mnist' }, graph).dataset.freshEachEpoch, undefined, 'only digit-captions makes new samples');
+});

@@ -4,9 +4,9 @@
 // then <end>, then IGNORE (padding that takes no part in the loss). The decoder is
 // fed <start> before the first word; its output vocabulary is the class list.
 import path from 'node:path';
-import { ArrayDataset, IGNORE, type Normalization } from './dataset.js';
+import { ArrayDataset, EpochDataset, IGNORE, type Normalization } from './dataset.js';
 import { loadBuiltin } from './builtin.js';
-import { deriveSeed, permutation, randInt, rng } from './random.js';
+import { deriveSeed, permutation, randInt, rng, shuffleInPlace } from './random.js';
 import { parseCsv } from './csv.js';
 import { readRegularFile } from './files.js';
 import { decodeImage, fitImage } from './image-folder.js';
@@ -93,11 +93,17 @@ function randomGaps(random: () => number, free: number, parts: number): number[]
  * `count` canvases, each with 2–5 digits from `pool` (MNIST rows), left to right with random gaps and a random
  * vertical offset, so that reading order is left to right and no two digits overlap.
  */
-function composeDigits(mnist: ArrayDataset, pool: Int32Array, count: number, seed: number): { x: Float32Array; labels: Int32Array; boxes: Box[][] } {
+function composeDigits(
+  mnist: ArrayDataset,
+  pool: Int32Array,
+  count: number,
+  seed: number,
+  into?: { x: Float32Array; labels: Int32Array },
+): { x: Float32Array; labels: Int32Array; boxes: Box[][] } {
   const { height: H, width: W, digit: D, minDigits, maxDigits, steps } = DIGIT_CAPTIONS;
   const random = rng(seed);
-  const x = new Float32Array(count * H * W);
-  const labels = new Int32Array(count * steps).fill(IGNORE);
+  const x = into?.x.fill(0) ?? new Float32Array(count * H * W);
+  const labels = (into?.labels ?? new Int32Array(count * steps)).fill(IGNORE);
   const boxes: Box[][] = [];
   let next = 0;
   for (let s = 0; s < count; s++) {
@@ -125,7 +131,7 @@ function composeDigits(mnist: ArrayDataset, pool: Int32Array, count: number, see
  * digit-captions: `size` canvases (default 12,000), a fixed 10% of them for validation. The validation canvases
  * are made of MNIST images that no training canvas uses, so an exact caption is not a remembered digit.
  */
-export async function digitCaptions(opts: { size?: number; seed?: number } = {}): Promise<CaptionData> {
+export async function digitCaptions(opts: { size?: number; seed?: number; freshEachEpoch?: boolean } = {}): Promise<CaptionData> {
   const size = opts.size ?? DIGIT_CAPTIONS.size;
   const seed = opts.seed ?? 0;
   const nVal = Math.max(1, Math.round(size * DIGIT_CAPTIONS.validation));
@@ -136,19 +142,26 @@ export async function digitCaptions(opts: { size?: number; seed?: number } = {})
   const order = permutation(mnist.size, deriveSeed(seed, 'pools'));
   const cut = Math.round(mnist.size * (nTrain / size));
   const classNames = DIGIT_CAPTION_CLASSES;
-  const make = (pool: Int32Array, count: number, purpose: string) => {
+  const make = (pool: Int32Array, count: number, purpose: string, fresh = false) => {
     const c = composeDigits(mnist, pool, count, deriveSeed(seed, purpose));
-    const ds = new ArrayDataset({
+    const init = {
       name: DIGIT_CAPTIONS.name,
       inputShape: [DIGIT_CAPTIONS.height, DIGIT_CAPTIONS.width, 1],
       labelShape: [DIGIT_CAPTIONS.steps],
       classNames,
       x: c.x,
       labels: c.labels,
-    });
-    return { ds, boxes: c.boxes };
+    };
+    if (!fresh) return { ds: new ArrayDataset(init), boxes: c.boxes };
+    // Epoch e > 0: the same training digits, shuffled, on new canvases (written over the old ones).
+    const recompose = (epoch: number) => {
+      const shuffled = epoch === 0 ? pool : shuffleInPlace(pool.slice(), rng(deriveSeed(seed, purpose, 'pool', epoch)));
+      const again = composeDigits(mnist, shuffled, count, epoch === 0 ? deriveSeed(seed, purpose) : deriveSeed(seed, purpose, epoch), c);
+      c.boxes.splice(0, c.boxes.length, ...again.boxes);
+    };
+    return { ds: new EpochDataset(init, recompose), boxes: c.boxes };
   };
-  const train = make(order.subarray(0, cut), nTrain, 'train');
+  const train = make(order.subarray(0, cut), nTrain, 'train', opts.freshEachEpoch);
   const validation = make(order.subarray(cut), nVal, 'validation');
   return { train: train.ds, validation: validation.ds, classNames, boxes: { train: train.boxes, validation: validation.boxes } };
 }

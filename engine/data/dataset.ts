@@ -25,6 +25,8 @@ export interface Dataset {
   readonly classNames: readonly string[];
   readonly size: number;
   batch(tf: TF, indices: ArrayLike<number>): Batch;
+  /** A dataset that makes new samples every epoch (augmentation) makes epoch `epoch`'s here; the trainer calls it before the epoch's first batch. */
+  startEpoch?(epoch: number): void;
 }
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -49,6 +51,7 @@ export class ArrayDataset implements Dataset {
   readonly x: Float32Array | Int32Array;
   readonly labels: Int32Array;
   private readonly index: Int32Array | null;
+  startEpoch?(epoch: number): void;
 
   constructor(init: ArrayDatasetInit, index: Int32Array | null = null) {
     this.name = init.name;
@@ -103,6 +106,27 @@ export class ArrayDataset implements Dataset {
   batch(tf: TF, indices: ArrayLike<number>): Batch {
     const { x, labels } = this.gather(indices);
     return { x: tf.tensor(x, [indices.length, ...this.inputShape], this.inputDtype), labels };
+  }
+}
+
+/**
+ * Samples in memory that are made anew for every epoch (same count, same shapes): `make(epoch)` writes epoch
+ * `epoch`'s samples over the arrays. Subsets share the arrays, and so see the current epoch's samples.
+ */
+export class EpochDataset extends ArrayDataset {
+  private epoch = 0;
+
+  constructor(
+    init: ArrayDatasetInit,
+    private readonly make: (epoch: number) => void,
+  ) {
+    super(init);
+  }
+
+  override startEpoch(epoch: number): void {
+    if (epoch === this.epoch) return;
+    this.make(epoch);
+    this.epoch = epoch;
   }
 }
 

@@ -121,6 +121,8 @@ function checkSynthetic(name: string, length: number, vocab: number, size: numbe
 
 export async function prepareData(input: DatasetSpec, hint?: InputHint): Promise<PreparedData> {
   const spec = datasetSpecSchema.parse(input);
+  if (spec.freshEachEpoch && !isCaptionDataset(spec.name))
+    throw new Error(`dataset ${spec.name}: freshEachEpoch makes new samples only for ${DIGIT_CAPTIONS.name}; leave it out for this dataset`);
   const corpus = await loadTextCorpus(spec);
   if (corpus) {
     const { train, validation, classNames, vocabulary } = encodeCorpus(corpus, spec, hint);
@@ -128,7 +130,11 @@ export async function prepareData(input: DatasetSpec, hint?: InputHint): Promise
   }
   // digit-captions keeps its own split: its validation canvases use MNIST images no training canvas uses.
   if (isCaptionDataset(spec.name)) {
-    const { train, validation, classNames } = await digitCaptions({ size: generatedCount(spec.size, spec.limit), seed: spec.seed });
+    const { train, validation, classNames } = await digitCaptions({
+      size: generatedCount(spec.size, spec.limit),
+      seed: spec.seed,
+      freshEachEpoch: spec.freshEachEpoch,
+    });
     return { train, validation, classNames };
   }
   const source = await datasetSource(spec, hint);

@@ -108,6 +108,11 @@ export class PytorchRun {
     // tfjs (its plain CPU backend) only holds the compiled model: checks, initial weights, checkpoint conversion.
     const { tf } = await selectBackend({ backend: 'cpu' });
     const data = await prepareData(req.dataset, inputHint(req.graph, req.registry));
+    // The worker reads the training samples once, from a file.
+    if (data.train.startEpoch)
+      throw new Error(
+        `dataset ${req.dataset.name}: fresh samples each epoch (freshEachEpoch) are made by the tfjs backends only; turn it off to train with PyTorch`,
+      );
     // The tfjs trainer's checks (input shape and dtype, outputs against the dataset), and its compiled model.
     const trainer = new Trainer({ tf, graph: req.graph, registry: req.registry, data, config: req.config ?? {}, runDir: null });
     try {

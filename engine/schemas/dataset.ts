@@ -46,6 +46,11 @@ export const datasetSpecSchema = z.object({
   length: z.number().int().min(2).max(DATASET_LIMITS.maxLength).optional(),
   vocab: z.number().int().min(2).max(DATASET_LIMITS.maxVocab).optional(),
   size: z.number().int().positive().max(DATASET_LIMITS.maxSize).optional(),
+  /**
+   * digit-captions: new training canvases every epoch (augmentation), the same training digits placed afresh;
+   * the validation canvases stay as they are.
+   */
+  freshEachEpoch: z.boolean().default(false),
   /** CSV: the label column. */
   label: z.string().optional(),
   /** CSV: the text column; naming it makes the CSV a text dataset. */

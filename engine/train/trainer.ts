@@ -435,6 +435,7 @@ export class Trainer {
     let trainMs = 0;
     let samples = 0;
     run: while (s.epoch < c.epochs) {
+      train.startEpoch?.(s.epoch);
       const order = permutation(train.size, deriveSeed(c.seed, 'epoch', s.epoch));
       const epochStart = performance.now();
       const pausedBefore = this.pausedMs;

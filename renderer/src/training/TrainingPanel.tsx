@@ -12,6 +12,7 @@ import {
   BACKENDS,
   datasetRequest,
   isSynthetic,
+  DIGIT_CAPTIONS,
   numberRange,
   numberValid,
   OPTIMIZERS,
@@ -170,6 +171,7 @@ function DatasetSection({ locked }: { locked: boolean }) {
   const [preview, setPreview] = useState<DatasetPreview | null>(null);
   const [previewing, setPreviewing] = useState(false);
   const dataset = useTrainForm((s) => s.dataset);
+  const freshEachEpoch = useTrainForm((s) => s.freshEachEpoch);
   useEffect(() => {
     void host?.listDatasets().then(setDatasets, () => undefined);
   }, []);
@@ -226,6 +228,17 @@ function DatasetSection({ locked }: { locked: boolean }) {
         <div className="tgrid">
           <NumberField label="Sample limit" help="Use at most this many samples (0: all)" k="limit" disabled={locked} />
           <NumberField label="Validation" k="validationSplit" step={0.05} disabled={locked} />
+          {dataset === DIGIT_CAPTIONS && (
+            <Field label="Fresh canvases" help="New training canvases every epoch: the training digits placed afresh (validation stays as it is)">
+              <input
+                type="checkbox"
+                checked={freshEachEpoch}
+                disabled={locked}
+                data-testid="train-freshEachEpoch"
+                onChange={(e) => setForm({ freshEachEpoch: e.target.checked })}
+              />
+            </Field>
+          )}
         </div>
       )}
       <div className="button-row">

@@ -36,6 +36,8 @@ export interface TrainForm {
   seqLength: number;
   vocab: number;
   size: number;
+  /** digit-captions: new training canvases every epoch. */
+  freshEachEpoch: boolean;
   optimizer: (typeof OPTIMIZERS)[number];
   lr: number;
   schedule: (typeof SCHEDULES)[number];
@@ -83,6 +85,7 @@ export const defaultForm = (): TrainForm => {
     seqLength: 0,
     vocab: 0,
     size: 2048,
+    freshEachEpoch: false,
     optimizer: t.optimizer,
     lr: t.lr,
     schedule: t.schedule,
@@ -225,6 +228,7 @@ export function formFromGraph(graph: GraphFile): Partial<TrainForm> {
   if (num(d.length)) out.seqLength = num(d.length);
   if (num(d.vocab)) out.vocab = num(d.vocab);
   if (num(d.size)) out.size = num(d.size);
+  if (typeof d.freshEachEpoch === 'boolean') out.freshEachEpoch = d.freshEachEpoch;
   const optimizer = train.optimizer.safeParse(t.optimizer);
   if (t.optimizer !== undefined && optimizer.success) out.optimizer = optimizer.data;
   const lr = num(t.lr) ?? num(t.learningRate);
@@ -286,6 +290,9 @@ export function outputsOf(graph: GraphFile): { id: string; weight: number }[] {
 
 export const isSynthetic = isSyntheticTask;
 
+/** The built-in captions dataset, whose training canvases can be made anew each epoch. */
+export const DIGIT_CAPTIONS = 'digit-captions';
+
 export function datasetRequest(f: TrainForm): DatasetRequest {
   if (f.dataset === 'import')
     return {
@@ -305,7 +312,13 @@ export function datasetRequest(f: TrainForm): DatasetRequest {
       ...(f.seqLength >= 2 ? { length: f.seqLength } : {}),
       ...(f.vocab >= 2 ? { vocab: f.vocab } : {}),
     };
-  return { name: f.dataset, validationSplit: f.validationSplit, seed: f.seed, ...(f.limit > 0 ? { limit: f.limit } : {}) };
+  return {
+    name: f.dataset,
+    validationSplit: f.validationSplit,
+    seed: f.seed,
+    ...(f.limit > 0 ? { limit: f.limit } : {}),
+    ...(f.dataset === DIGIT_CAPTIONS && { freshEachEpoch: f.freshEachEpoch }),
+  };
 }
 
 /** The pytorch backend's settings, as the host takes them. */
@@ -319,7 +332,7 @@ function torchRequest(f: TrainForm) {
 }
 
 /** The dataset settings the form has fields for; the graph file's section keeps the others (a text template's minCount). */
-const FORM_DATASET_KEYS = ['limit', 'length', 'vocab', 'size', 'seed', 'validationSplit', 'label', 'normalize'];
+const FORM_DATASET_KEYS = ['limit', 'length', 'vocab', 'size', 'seed', 'validationSplit', 'label', 'normalize', 'freshEachEpoch'];
 
 /** The dataset a run trains on: the form's, over what the graph file saved for it that the form does not show. */
 export function runDataset(f: TrainForm, graph: GraphFile): DatasetRequest {
