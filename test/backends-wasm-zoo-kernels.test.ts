@@ -115,7 +115,7 @@ test("Tile's gradient (replicas added in order, float32): wasm matches cpu exact
   }
 });
 
-test('Transpose of rank 5 with neighbouring axes merged, or moving only size-1 axes, and GatherV2 of rows on any axis: wasm matches cpu exactly', async () => {
+test('Transpose of rank 5 with neighbouring axes merged, an identity perm, or moving only size-1 axes, and GatherV2 of rows on any axis: wasm matches cpu exactly', async () => {
   const { tf } = await ready;
   const xd = random(6 * 5 * 4 * 2 * 3);
   const ids = [4, 0, 2, 2, 1, 3, 0];
@@ -127,7 +127,7 @@ test('Transpose of rank 5 with neighbouring axes merged, or moving only size-1 a
       tf.transpose(x5, [0, 2, 1, 3, 4]),
       tf.transpose(x5.reshape([6, 5, 1, 8, 3]), [3, 2, 0, 4, 1]),
       tf.transpose(x5.mul(100).toInt(), [3, 4, 0, 1, 2]),
-      // Only size-1 axes move: the output shares the input's data, which the tidy then disposes.
+      // An identity perm shares the input's data, which the tidy then disposes; size-1 axes moved are copied.
       tf.transpose(x5.reshape([30, 24]), [0, 1]),
       tf.transpose(x5.reshape([6, 5, 1, 24]), [0, 2, 1, 3]),
       tf.transpose(x5.reshape([6, 1, 5, 24]).mul(3).toInt(), [0, 2, 1, 3]),
