@@ -86,6 +86,25 @@ function NumberField({ label, help, ...input }: { label: string; help?: string }
   );
 }
 
+/** The form's on/off settings. */
+type SwitchKey = { [K in keyof TrainForm]: TrainForm[K] extends boolean ? K : never }[keyof TrainForm];
+
+/** A labelled on/off setting. */
+function CheckField({ label, help, k, disabled }: { label: string; help?: string; k: SwitchKey; disabled?: boolean }) {
+  const checked = useTrainForm((s) => s[k]) as boolean;
+  return (
+    <Field label={label} help={help}>
+      <input
+        type="checkbox"
+        checked={checked}
+        disabled={disabled}
+        data-testid={`train-${k}`}
+        onChange={(e) => setForm({ [k]: e.target.checked } as Partial<TrainForm>)}
+      />
+    </Field>
+  );
+}
+
 /** A labelled choice. */
 function SelectField<K extends keyof TrainForm>({ label, help, ...input }: { label: string; help?: string } & Parameters<typeof SelectInput<K>>[0]) {
   return (
@@ -171,7 +190,6 @@ function DatasetSection({ locked }: { locked: boolean }) {
   const [preview, setPreview] = useState<DatasetPreview | null>(null);
   const [previewing, setPreviewing] = useState(false);
   const dataset = useTrainForm((s) => s.dataset);
-  const freshEachEpoch = useTrainForm((s) => s.freshEachEpoch);
   useEffect(() => {
     void host?.listDatasets().then(setDatasets, () => undefined);
   }, []);
@@ -229,15 +247,12 @@ function DatasetSection({ locked }: { locked: boolean }) {
           <NumberField label="Sample limit" help="Use at most this many samples (0: all)" k="limit" disabled={locked} />
           <NumberField label="Validation" k="validationSplit" step={0.05} disabled={locked} />
           {dataset === DIGIT_CAPTIONS && (
-            <Field label="Fresh canvases" help="New training canvases every epoch: the training digits placed afresh (validation stays as it is)">
-              <input
-                type="checkbox"
-                checked={freshEachEpoch}
-                disabled={locked}
-                data-testid="train-freshEachEpoch"
-                onChange={(e) => setForm({ freshEachEpoch: e.target.checked })}
-              />
-            </Field>
+            <CheckField
+              label="Fresh canvases"
+              help="New training canvases every epoch: the training digits placed afresh (validation stays as it is)"
+              k="freshEachEpoch"
+              disabled={locked}
+            />
           )}
         </div>
       )}
@@ -323,7 +338,6 @@ function BackendSection({ locked }: { locked: boolean }) {
   const backend = useTrainForm((s) => s.backend);
   const pythonPath = useTrainForm((s) => s.pythonPath);
   const nproc = useTrainForm((s) => s.nproc);
-  const syncBatchNorm = useTrainForm((s) => s.syncBatchNorm);
   const [torch, setTorch] = useState<PytorchInfo | null>(null);
   const [asked, setAsked] = useState(pythonPath);
   useEffect(() => {
@@ -378,15 +392,12 @@ function BackendSection({ locked }: { locked: boolean }) {
             disabled={locked}
           />
           {nproc > 1 && (
-            <Field label="Sync BatchNorm" help="BatchNorm statistics over the global batch of all ranks, as one rank would see it (off: each rank's own shard)">
-              <input
-                type="checkbox"
-                checked={syncBatchNorm}
-                disabled={locked}
-                data-testid="train-syncBatchNorm"
-                onChange={(e) => setForm({ syncBatchNorm: e.target.checked })}
-              />
-            </Field>
+            <CheckField
+              label="Sync BatchNorm"
+              help="BatchNorm statistics over the global batch of all ranks, as one rank would see it (off: each rank's own shard)"
+              k="syncBatchNorm"
+              disabled={locked}
+            />
           )}
         </div>
       )}
