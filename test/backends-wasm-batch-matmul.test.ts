@@ -89,3 +89,35 @@ test('products above the small size, or with a batch, are not taken as small one
   assert.equal(takesSmallMatMul(info([2, 4, 4]), info([2, 4, 4]), false, false), false);
   assert.equal(takesSmallMatMul({ ...info([4, 4]), dtype: 'int32' }, info([4, 4]), false, false), false);
 });
+
+test("a plain product's B shared under a second shape (a Reshape, a size-1 transpose) is multiplied as that shape, not with wasm's operator cached for the first", async () => {
+  const { tf } = await ready;
+  const sizeOf = (s: number[]) => s.reduce((p, d) => p * d, 1);
+  const K = 256;
+  const a1 = random(512 * K);
+  const a2 = random(512);
+  const w = random(K);
+  const bias = random(K);
+  const products = (fresh: boolean) =>
+    tf.tidy(() => {
+      const b = tf.tensor2d(w, [K, 1]);
+      // Above the heap loop's small size, so wasm's XNNPACK operator takes them, cached by b's data id.
+      tf.matMul(tf.tensor2d(a1, [512, K]), b).dataSync();
+      tf.fused.matMul({ a: tf.tensor2d(a1, [512, K]), b, bias: tf.tensor1d([0.5]) }).dataSync();
+      const under = (t: Tensor) => (fresh ? tf.add(t, 0) : t);
+      const a = tf.tensor2d(a2, [512, 1]);
+      return [
+        tf.matMul(a, under(tf.reshape(b, [1, K]))),
+        tf.matMul(a, under(tf.transpose(b))),
+        tf.fused.matMul({ a, b: under(tf.reshape(b, [1, K])), bias: tf.tensor1d(bias) }),
+      ].map((t) => Array.from(t.dataSync()));
+    });
+  await tf.setBackend('wasm');
+  const shared = products(false);
+  const copied = products(true);
+  const { cpu } = await onBackends(tf, ['cpu'], () => [tf.matMul(tf.tensor2d(a2, [512, 1]), tf.tensor2d(w, [1, K]))]);
+  await tf.setBackend('wasm');
+  shared.forEach((s, i) => assert.deepEqual(s, copied[i], `product ${i}: shared data gives the fresh copy's values`));
+  assert.equal(cpu[0].data.length, sizeOf([512, K]));
+  cpu[0].data.forEach((c, i) => assert.ok(Math.abs(shared[0][i] - c) <= 1e-6 * Math.max(1, Math.abs(c)), `element ${i}: ${shared[0][i]} against cpu ${c}`));
+});

@@ -127,7 +127,7 @@ test('Transpose of rank 5 with neighbouring axes merged, an identity perm, or mo
       tf.transpose(x5, [0, 2, 1, 3, 4]),
       tf.transpose(x5.reshape([6, 5, 1, 8, 3]), [3, 2, 0, 4, 1]),
       tf.transpose(x5.mul(100).toInt(), [3, 4, 0, 1, 2]),
-      // An identity perm shares the input's data, which the tidy then disposes; size-1 axes moved are copied.
+      // Only size-1 axes move: the output shares the input's data, which the tidy then disposes.
       tf.transpose(x5.reshape([30, 24]), [0, 1]),
       tf.transpose(x5.reshape([6, 5, 1, 24]), [0, 2, 1, 3]),
       tf.transpose(x5.reshape([6, 1, 5, 24]).mul(3).toInt(), [0, 2, 1, 3]),

@@ -901,12 +901,12 @@ export function registerWasmHeapKernels(tf: TF): void {
     const { x } = args.inputs;
     const { perm } = args.attrs as { perm: number[] };
     const axes = simplifyTranspose(x.shape, perm);
-    // An identity perm (a 2-d [0, 1]) shares the data, as Identity does. One that moves only
-    // size-1 axes keeps the data's order too, but sharing its data under another shape broke
-    // training of han-spam on wasm (loss 10.6 against 0.68 after 3 steps): it is copied.
-    if (x.dtype !== 'string' && perm.every((p, i) => p === i)) {
+    // Only size-1 axes move (a head axis of 1, a 2-d perm [0, 1]): the data's order stays, so it is
+    // shared, as Identity's. (Shared under another shape, it is safe as a matmul operand through
+    // wasm-xnn-matmul's guard.)
+    if (x.dtype !== 'string' && axes.perm.every((p, i) => p === i)) {
       (args.backend as WasmHeap).incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+      return { dataId: x.dataId, shape: perm.map((a) => x.shape[a]), dtype: x.dtype };
     }
     if (axes.shape.length >= x.shape.filter((d) => d !== 1).length || axes.shape.length < 2) return stock(args);
     const out = stock({ ...args, inputs: { x: { ...x, shape: axes.shape } }, attrs: { perm: axes.perm } }) as TensorInfo;

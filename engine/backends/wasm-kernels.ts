@@ -6,6 +6,7 @@
 import type { TF, Tensor } from '../blocks/contract.js';
 import { registerWasmHeapKernels, replaceWasmKernel, WASM_HEAP_KERNELS, type KernelArgs, type TensorInfo, type WasmHeap } from './wasm-heap-kernels.js';
 import { batchMatMulOnHeap, takesBatchMatMul, takesSmallMatMul } from './wasm-batch-matmul.js';
+import { registerXnnMatMulGuard } from './wasm-xnn-matmul.js';
 import { registerFastGradients } from './gradients.js';
 import { registerLeanTape } from './lean-tape.js';
 import { BATCH_NORM_GRADS, registerWasmBatchNorm } from './wasm-batch-norm.js';
@@ -99,6 +100,7 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
     depthwiseInputGrad(tf, dy, filter, geometry(tf, attrs.inputShape as number[], filter.shape, convAttrs(attrs), true)),
   );
   kernel('UnsortedSegmentSum', ({ x, segmentIds }, attrs) => unsortedSegmentSum(tf, x, segmentIds, attrs.numSegments as number));
+  registerXnnMatMulGuard(tf);
   // A dense layer's gradients are products with a transposed operand, for which wasm's
   // BatchMatMul takes a path about 6x slower than transposing first and multiplying plainly.
   // Products with a batch (attention's), and small ones, go to the heap loop, transposed or not.
@@ -132,6 +134,7 @@ export const WASM_TRAINING_KERNELS = [
   'DepthwiseConv2dNativeBackpropInput',
   'UnsortedSegmentSum',
   'BatchMatMul',
+  '_FusedMatMul',
   ...WASM_HEAP_KERNELS,
   'FusedBatchNorm',
   BATCH_NORM_GRADS,
