@@ -22,6 +22,9 @@ import { checkTfjsExport, writeExports } from './helpers/exports.js';
 import { tfReady } from './helpers/tf.js';
 import type { GraphFile } from '../engine/graph/types.js';
 import { PYTHON } from './helpers/torch.js';
+import { captionReportSource, pythonTopLevelNames } from '../engine/export/python-sources.js';
+import { torchRuntimeSource, torchSourceBody } from '../engine/export/torch-sources.js';
+import { kerasRuntimeSource } from '../engine/export/keras-sources.js';
 
 const layerNames = fileURLToPath(new URL('../../test/helpers/keras_layer_names.py', import.meta.url));
 
@@ -165,4 +168,35 @@ test('a bypassed node is left out of the PyTorch, Keras and TypeScript exports',
   assert.doesNotMatch(exportPytorch(g).code, /self\.hidden|nn\.Linear/);
   assert.doesNotMatch(exportKeras(g), /name="hidden"/);
   assert.doesNotMatch(exportTfjs(g), /name: 'hidden'/);
+});
+
+test("composites labelled after the copied Python's module-level names (runtime, explain, caption report) do not redefine them", () => {
+  const names = [...new Set([torchRuntimeSource(), torchSourceBody('explain.py'), kerasRuntimeSource(), captionReportSource()].flatMap(pythonTopLevelNames))];
+  assert.ok(names.includes('load_arrays') && names.includes('read_safetensors') && names.includes('report_captions'), names.join(', '));
+  const composites = names.map((label, i) =>
+    composite(
+      `c${i}`,
+      // Widths differ, so that no two composites share one function or class.
+      [cin('in'), ['d', 'core.dense', { units: i + 2 }], cout('out')],
+      [
+        ['in.out', 'd.in'],
+        ['d.out', 'out.in'],
+      ],
+      label,
+    ),
+  );
+  const ids = names.map((_, i) => `n${i}`);
+  const g = graphWith(
+    composites,
+    [['x', 'io.input', { kind: 'vector', features: 4 }], ...ids.map((id, i): [string, string] => [id, use(`c${i}`)]), ['y', 'io.output']],
+    chain('x', ...ids, 'y'),
+  );
+  for (const [target, code] of [
+    ['PyTorch', exportPytorch(g).code],
+    ['Keras', exportKeras(g)],
+  ]) {
+    const defined = code.split('\n').flatMap((l) => /^(?:class|def)\s+(\w+)|^(\w+)\s*=(?!=)/.exec(l)?.slice(1).filter(Boolean) ?? []);
+    const twice = defined.filter((n, i) => defined.indexOf(n) !== i);
+    assert.deepEqual(twice, [], `${target}: defined twice at module level`);
+  }
 });

@@ -15,7 +15,7 @@ import { kerasHelperSource, kerasRuntimeSource } from './keras-sources.js';
 import { KERAS_FINE_TUNING_NAMES, kerasFineTuningSource } from './keras-fine-tune.js';
 import { exportFineTuning } from './fine-tune-settings.js';
 import { decodesCaptions, KERAS_TEACHER_FORCING, readsLabels } from './teacher-forcing.js';
-import { captionReportSource } from './python-sources.js';
+import { captionReportSource, pythonTopLevelNames } from './python-sources.js';
 
 const LOSS: Record<string, string> = {
   categoricalCrossentropy: '"categorical_crossentropy"',
@@ -26,8 +26,8 @@ const LOSS: Record<string, string> = {
   meanAbsoluteError: '"mae"',
 };
 
-/** Module-level names of the file. */
-const RESERVED = [
+/** Module-level names the file defines itself; layer functions keep clear of these and of the copied Python's. */
+const OWN_NAMES = [
   'keras',
   'layers',
   'ops',
@@ -40,24 +40,21 @@ const RESERVED = [
   'model',
   'epochs',
   'batch_size',
-  'main',
   'LOSSES',
   'TRAINING',
-  'load_weights',
-  'read_safetensors',
-  'weight_key',
-  'load_arrays',
-  'RNN_CELLS',
   'TeacherForcing',
-  'predicted_classes',
-  'report_captions',
   ...KERAS_FINE_TUNING_NAMES,
 ];
+
+let reserved: string[] | undefined;
 
 const KERAS: Dialect = {
   target: 'keras',
   language: 'python',
-  reserved: RESERVED,
+  /** Its own names and those that the copied runtime.py and caption_report.py define (read once, at the first export). */
+  get reserved() {
+    return (reserved ??= [...new Set([...OWN_NAMES, ...[kerasRuntimeSource(), captionReportSource()].flatMap(pythonTopLevelNames)])]);
+  },
   define: (ref, params, results, body, doc) => [
     `def ${ref}(${[...params, NAME_PARAM].join(', ')}):`,
     ...(doc ? docstring(doc, '    ') : []),

@@ -27,6 +27,16 @@ export function pythonDefinition(text: string, name: string, file = 'the file'):
   return lines.slice(first, end).join('\n').trimEnd();
 }
 
+/** The names a file's text defines at its top level: classes, functions and assignments, in order, once each. */
+export function pythonTopLevelNames(text: string): string[] {
+  const names = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = /^(?:class|def)\s+([A-Za-z_]\w*)/.exec(line) ?? /^([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)/.exec(line);
+    if (m) names.add(m[1]);
+  }
+  return [...names];
+}
+
 function stripHeader(raw: string): string {
   const lines = raw.split('\n');
   let i = 0;

@@ -16,7 +16,7 @@ import { copyKeys, Units, walkScope, type ScopeAt, type ScopeNode, type Unit } f
 import { analyzeForExport, ExportError } from './plan.js';
 import { tokenSelections } from './token-selection.js';
 import { torchHelperSource, torchRuntimeSource, torchSourceBody } from './torch-sources.js';
-import { captionReportSource } from './python-sources.js';
+import { captionReportSource, pythonTopLevelNames } from './python-sources.js';
 import { decodesCaptions } from './teacher-forcing.js';
 import { torchFineTuningByModule } from './torch-fine-tune.js';
 import { exportFineTuning } from './fine-tune-settings.js';
@@ -65,29 +65,32 @@ const HEADER_IMPORTS = [
   'from torch import nn',
   'import torch.nn.functional as F',
 ];
-/** Module-level names of the file; node and class names keep clear of them. */
-const RESERVED = [
+/** Module-level names the file defines itself (and 'predict', Model's method); node and class names keep clear of these and the copied Python's. */
+const OWN_NAMES = [
   'json',
   'struct',
   'types',
   'argparse',
-  'apply_fine_tuning',
-  'param_groups',
   'os',
-  'load_weights',
-  'train',
-  'evaluate',
-  'predict',
+  'torch',
+  'nn',
+  'F',
   'compute_loss',
-  'main',
-  'predicted_classes',
-  'report_captions',
+  'example_inputs',
+  'TRAINING',
+  'FINE_TUNING',
+  'predict',
   'batches',
   'epochs',
   'probes',
   'probing',
   'block',
 ];
+
+let reserved: string[] | undefined;
+/** Every module-level name of an exported file: its own, and those that the copied runtime.py, explain.py and caption_report.py define. */
+const reservedNames = (): string[] =>
+  (reserved ??= [...new Set([...OWN_NAMES, ...[torchRuntimeSource(), torchSourceBody('explain.py'), captionReportSource()].flatMap(pythonTopLevelNames)])]);
 
 function exampleInput(shape: (number | null)[], dtype: string, vocab?: number): string {
   const dims = torchShape(shape).map((d, i) => (i === 0 ? 2 : d));
@@ -231,7 +234,7 @@ class TorchWriter {
   }
 
   private classText(c: CompositeInfo, copy: ScopeAnalysis, at: ScopeAt): Omit<ModuleClass, 'ref'> {
-    const names = new NameTable('python', RESERVED);
+    const names = new NameTable('python', reservedNames());
     const single = c.inputs.length === 1;
     const bound = new Map(c.inputs.map((p) => [p.node, single ? 'x' : names.take(p.name)]));
     const code = this.scope(copy, { ...at, bound }, names);
@@ -353,7 +356,7 @@ export function exportPytorch(graph: GraphFile, options: PytorchExportOptions = 
   const honoured: LogitPorts = new Map();
 
   const writer = new TorchWriter(graph, !!options.probes);
-  const names = new NameTable('python', RESERVED);
+  const names = new NameTable('python', reservedNames());
   const top = writer.scope(analysis, { path: [], bound: new Map() }, names, wanted, honoured);
 
   const outputKinds = outputNodes.map((o) => {
