@@ -9,6 +9,7 @@
 // code (the optimizers) compute on the heap too.
 import type { TF } from '../blocks/contract.js';
 import { COLUMN_WIDTHS, simdKernels, type SimdKernels } from './wasm-simd-kernels.js';
+import { registerWasmReluGrad } from './wasm-relu-grad.js';
 
 export type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 export type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
@@ -782,6 +783,7 @@ export function replaceWasmKernel(tf: TF, name: string, fn: (args: KernelArgs, s
 
 /** Registers the heap kernels on tfjs's wasm backend in place of wasm's own, and Im2ColRows. */
 export function registerWasmHeapKernels(tf: TF): void {
+  registerWasmReluGrad(tf);
   const replace = (name: string, fn: (args: KernelArgs, stock: StockKernel) => unknown) => replaceWasmKernel(tf, name, fn);
 
   if (!tf.getKernel(IM2COL_ROWS, 'wasm'))
