@@ -71,6 +71,7 @@ export const op = {
   i32LtU: [0x49],
   i32Eqz: [0x45],
   f32Load: (offset = 0) => [0x2a, 2, ...uleb(offset)],
+  f32Store: (offset = 0) => [0x38, 2, ...uleb(offset)],
   /** SIMD; loads and stores take a byte offset (alignment hint 0). */
   load: (offset = 0) => [0xfd, ...uleb(0x00), 0, ...uleb(offset)],
   store: (offset = 0) => [0xfd, ...uleb(0x0b), 0, ...uleb(offset)],
@@ -79,6 +80,11 @@ export const op = {
   /** A vector's upper 8 bytes moved to its lower half. */
   highToLow: [0xfd, ...uleb(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7],
   f32x4Splat: [0xfd, ...uleb(0x13)],
+  f32x4ExtractLane0: [0xfd, ...uleb(0x1f), 0],
+  /** pmax(a, b): a < b ? b : a, lane by lane (JavaScript's comparison, where max() takes +0 over -0 and NaN). */
+  f32x4Pmax: [0xfd, ...uleb(0xeb)],
+  /** Lanes 1 and 0 of a vector moved to lanes 0 and 1. */
+  oddToEven: [0xfd, ...uleb(0x0d), 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3],
   f32x4Eq: [0xfd, ...uleb(0x41)],
   f32x4Ne: [0xfd, ...uleb(0x42)],
   f32x4Gt: [0xfd, ...uleb(0x44)],

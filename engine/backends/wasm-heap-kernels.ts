@@ -9,7 +9,7 @@
 // code (the optimizers) compute on the heap too.
 import type { TF } from '../blocks/contract.js';
 import { COLUMN_WIDTHS, simdKernels, type SimdKernels } from './wasm-simd-kernels.js';
-import { registerWasmReluGrad } from './wasm-relu-grad.js';
+import { registerWasmReluGrad, RELU_GRAD } from './wasm-relu-grad.js';
 import { spreadSimd } from './wasm-spread-simd.js';
 
 export type TensorInfo = { dataId: object; shape: number[]; dtype: string };
@@ -1035,4 +1035,5 @@ export const WASM_HEAP_KERNELS = [
   INTERLEAVE_PHASES,
   TILE_GRAD,
   EXTREMUM_GRAD,
+  RELU_GRAD,
 ] as const;
