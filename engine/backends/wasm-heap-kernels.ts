@@ -257,7 +257,7 @@ function middleView(shape: number[], axes: number[]): [number, number, number] |
 }
 
 /** shape as [before, reduced, after] where the reduced axes (size-1 axes aside) are contiguous; otherwise undefined. */
-function splitAxes(shape: number[], reduced: (axis: number) => boolean): [number, number, number] | undefined {
+export function splitAxes(shape: number[], reduced: (axis: number) => boolean): [number, number, number] | undefined {
   const view: [number, number, number] = [1, 1, 1];
   let part = 0; // 0: before the reduced axes, 1: in them, 2: after
   for (let i = 0; i < shape.length; i++) {

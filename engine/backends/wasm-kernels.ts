@@ -11,7 +11,7 @@ import { registerLeanTape } from './lean-tape.js';
 import { BATCH_NORM_GRADS, registerWasmBatchNorm } from './wasm-batch-norm.js';
 import { registerWasmResizeGrads } from './resize-grads.js';
 import { registerWasmReverse } from './wasm-reverse.js';
-import { registerWasmMaxLast } from './wasm-max-last.js';
+import { registerWasmMax } from './wasm-max.js';
 import { FLIP_FILTER, registerWasmFlipFilter } from './wasm-flip-filter.js';
 import { oncePerEngine } from './once.js';
 import {
@@ -121,7 +121,7 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
   registerWasmBatchNorm(tf);
   registerWasmResizeGrads(tf);
   registerWasmReverse(tf);
-  registerWasmMaxLast(tf);
+  registerWasmMax(tf);
   registerWasmFlipFilter(tf);
   registerFastGradients(tf);
   registerLeanTape(tf);

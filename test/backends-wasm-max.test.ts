@@ -1,4 +1,4 @@
-// Max over the last axis on wasm in SIMD (engine/backends/wasm-max-last.ts): the cpu
+// Max over contiguous axes on wasm in SIMD (engine/backends/wasm-max.ts): the cpu
 // backend's values to the bit, including the order-dependent sign of a zero maximum
 // and NaN, with and without keepDims; other axes and widths keep wasm's own Max.
 import { test } from 'node:test';
@@ -19,7 +19,7 @@ const ZERO_ROWS = [
   [Infinity, 1, 2, 3, 4, 5, 6, Infinity],
 ];
 
-test('Max over the last axis on wasm equals the cpu backend to the bit', async () => {
+test('Max over the last axis, middle axes or all of them on wasm equals the cpu backend to the bit', async () => {
   const { tf } = await ready;
   const cases: [number[], Float32Array][] = [
     [[16, 28, 28, 16], random(16 * 28 * 28 * 16, 4)],
@@ -28,11 +28,25 @@ test('Max over the last axis on wasm equals the cpu backend to the bit', async (
     [[2, 4], Float32Array.from([1, NaN, 3, 2, 5, 6, 7, 8])],
     [[3, 6], random(18, 4)], // left to wasm's own
     [[4], Float32Array.from([-0, 0, -1, -2])],
+    // Down the rows: zeros of either sign first, and a NaN.
+    [[1, 3, 4], Float32Array.from([-0, 0, -1, 0, 0, -0, -2, -0, -1, -1, -0, -3])],
+    [[1, 3, 4], Float32Array.from([1, 2, 3, 4, 5, NaN, 7, 8, 9, 10, 11, 12])],
+    [[2, 4, 3, 8], random(2 * 4 * 3 * 8, 4)],
   ];
   for (const [shape, xs] of cases) {
     const { wasm, cpu } = await onBackends(tf, ['wasm', 'cpu'], () => {
       const x = tf.tensor(xs, shape);
-      return [tf.max(x, -1), tf.max(x, shape.length - 1, true), tf.max(x, 0)];
+      const middle =
+        shape.length > 2
+          ? [
+              tf.max(
+                x,
+                shape.slice(1, -1).map((_, i) => i + 1),
+              ),
+              tf.max(x, [0, shape.length - 1]),
+            ]
+          : [];
+      return [tf.max(x, -1), tf.max(x, shape.length - 1, true), tf.max(x, 0), tf.max(x), tf.max(x, 0, true), ...middle];
     });
     wasm.forEach((w, i) => {
       assert.deepEqual(w.shape, cpu[i].shape, `${shape} #${i}`);
