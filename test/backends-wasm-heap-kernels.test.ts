@@ -359,6 +359,9 @@ test('Concat and SplitV on every axis, with short and long runs, empty parts and
       ...tf.split(y, 3, 1),
       ...tf.split(tf.tensor2d(long, [2, 70]), [64, 6], 1),
       ...tf.split(tf.tensor3d([1, 2, 3, 4, 5, 6], [1, 3, 2], 'int32'), [2, 1], 1),
+      // Columns of every row, in a loop of their own: bool, and a vector.
+      ...tf.split(tf.tensor2d([1, 0, 1, 1, 0, 0], [3, 2], 'bool'), 2, 1),
+      tf.slice(tf.tensor1d(long), [3], [5]),
     ];
   });
   assert.deepEqual(wasm, cpu);

@@ -5,6 +5,7 @@
 import type { TF, Tensor } from '../blocks/contract.js';
 import { oncePerEngine } from './once.js';
 import { EXTREMUM_GRAD, TILE_GRAD } from './wasm-heap-kernels.js';
+import { RELU_GRAD } from './wasm-relu-grad.js';
 
 /**
  * Mean's gradient: dy spread over the reduced axes and divided by their size.
@@ -16,6 +17,7 @@ import { EXTREMUM_GRAD, TILE_GRAD } from './wasm-heap-kernels.js';
  */
 export const registerFastGradients = oncePerEngine((tf: TF): void => {
   registerTileGradient(tf);
+  registerReluGradient(tf);
   for (const kernelName of ['Max', 'Min']) registerExtremumGradient(tf, kernelName);
   tf.registerGradient({
     kernelName: 'Mean',
@@ -59,15 +61,24 @@ export const registerComparisonGradients = oncePerEngine((tf: TF): void => {
  * same float32 additions in the same order), tfjs's own elsewhere: that one
  * adds one slice of dy per replica, each a kernel call.
  */
-function registerTileGradient(tf: TF): void {
-  const stock = tf.getGradient('Tile');
-  if (!stock) throw new Error('tfjs has no Tile gradient to replace');
+const registerTileGradient = (tf: TF) => registerOneKernelGradient(tf, 'Tile', TILE_GRAD, (dy) => ({ dy }));
+
+/**
+ * Relu's gradient in one pass where the backend has the kernel (wasm: ReluGrad,
+ * dy · step(x) exactly as tfjs's Step, Cast and Mul give it), tfjs's own elsewhere.
+ */
+const registerReluGradient = (tf: TF) => registerOneKernelGradient(tf, 'Relu', RELU_GRAD, (dy, [x]) => ({ dy, x }));
+
+/** kernelName's gradient (of its one input, x) as gradKernel where the backend has it and x is float32, tfjs's own elsewhere. */
+function registerOneKernelGradient(tf: TF, kernelName: string, gradKernel: string, inputs: (dy: Tensor, saved: Tensor[]) => Record<string, Tensor>): void {
+  const stock = tf.getGradient(kernelName);
+  if (!stock) throw new Error(`tfjs has no ${kernelName} gradient to replace`);
   tf.registerGradient({
     ...stock,
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved;
-      if (!tf.getKernel(TILE_GRAD, tf.getBackend()) || x.dtype !== 'float32' || x.size === 0) return stock.gradFunc(dy, saved, attrs);
-      return { x: () => tf.engine().runKernel(TILE_GRAD, { dy: dy as Tensor }, attrs as never) as Tensor };
+      if (!tf.getKernel(gradKernel, tf.getBackend()) || x.dtype !== 'float32' || x.size === 0) return stock.gradFunc(dy, saved, attrs);
+      return { x: () => tf.engine().runKernel(gradKernel, inputs(dy as Tensor, saved), attrs as never) as Tensor };
     },
   });
 }

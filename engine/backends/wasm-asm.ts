@@ -71,6 +71,7 @@ export const op = {
   i32LtU: [0x49],
   i32Eqz: [0x45],
   f32Load: (offset = 0) => [0x2a, 2, ...uleb(offset)],
+  f32Store: (offset = 0) => [0x38, 2, ...uleb(offset)],
   /** SIMD; loads and stores take a byte offset (alignment hint 0). */
   load: (offset = 0) => [0xfd, ...uleb(0x00), 0, ...uleb(offset)],
   store: (offset = 0) => [0xfd, ...uleb(0x0b), 0, ...uleb(offset)],
@@ -79,6 +80,11 @@ export const op = {
   /** A vector's upper 8 bytes moved to its lower half. */
   highToLow: [0xfd, ...uleb(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7],
   f32x4Splat: [0xfd, ...uleb(0x13)],
+  f32x4ExtractLane0: [0xfd, ...uleb(0x1f), 0],
+  /** pmax(a, b): a < b ? b : a, lane by lane (JavaScript's comparison, where max() takes +0 over -0 and NaN). */
+  f32x4Pmax: [0xfd, ...uleb(0xeb)],
+  /** Lanes 1 and 0 of a vector moved to lanes 0 and 1. */
+  oddToEven: [0xfd, ...uleb(0x0d), 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3],
   f32x4Eq: [0xfd, ...uleb(0x41)],
   f32x4Ne: [0xfd, ...uleb(0x42)],
   f32x4Gt: [0xfd, ...uleb(0x44)],
@@ -93,6 +99,11 @@ export const op = {
   f32x4Mul: [0xfd, ...uleb(0xe6)],
   f32x4Div: [0xfd, ...uleb(0xe7)],
   f64x2Add: [0xfd, ...uleb(0xf0)],
+  f64x2Sub: [0xfd, ...uleb(0xf1)],
+  f64x2Mul: [0xfd, ...uleb(0xf2)],
+  f64x2Div: [0xfd, ...uleb(0xf3)],
+  /** The lower halves of two vectors, the first's then the second's. */
+  lowHalves: [0xfd, ...uleb(0x0d), 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23],
   f64x2PromoteLow: [0xfd, ...uleb(0x5f)],
   f32x4DemoteF64x2Zero: [0xfd, ...uleb(0x5e)],
 };
@@ -127,4 +138,33 @@ export function assemble(memory: WasmMemory, fns: AsmFunction[]): Record<string,
   if (!wasmApi) throw new Error('no WebAssembly in this runtime');
   const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } });
   return instance.exports as never;
+}
+
+/** What assembling on tfjs-backend-wasm's heap needs of its backend: its Emscripten module, whose exports hold the heap's memory. */
+interface WasmBackendModule {
+  wasm?: { asm?: { memory?: unknown } };
+}
+
+/**
+ * `fns` assembled on a wasm backend's heap, once per backend: the exports by
+ * name, or null where the heap's memory is not reachable or wasm SIMD does not
+ * compile.
+ */
+export function onWasmHeap<T>(fns: () => AsmFunction[]): (backend: unknown) => T | null {
+  const compiled = new WeakMap<object, T | null>();
+  return (backend) => {
+    const b = backend as WasmBackendModule;
+    if (compiled.has(b)) return compiled.get(b)!;
+    let kernels: T | null = null;
+    const memory = b.wasm?.asm?.memory;
+    if (wasmApi && memory instanceof wasmApi.Memory) {
+      try {
+        kernels = assemble(memory as never, fns()) as T;
+      } catch {
+        kernels = null;
+      }
+    }
+    compiled.set(b, kernels);
+    return kernels;
+  };
 }

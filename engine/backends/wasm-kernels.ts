@@ -12,6 +12,7 @@ import { registerLeanTape } from './lean-tape.js';
 import { BATCH_NORM_GRADS, registerWasmBatchNorm } from './wasm-batch-norm.js';
 import { registerWasmResizeGrads } from './resize-grads.js';
 import { registerWasmReverse } from './wasm-reverse.js';
+import { registerWasmMax } from './wasm-max.js';
 import { FLIP_FILTER, registerWasmFlipFilter } from './wasm-flip-filter.js';
 import { oncePerEngine } from './once.js';
 import {
@@ -122,6 +123,7 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
   registerWasmBatchNorm(tf);
   registerWasmResizeGrads(tf);
   registerWasmReverse(tf);
+  registerWasmMax(tf);
   registerWasmFlipFilter(tf);
   registerFastGradients(tf);
   registerLeanTape(tf);

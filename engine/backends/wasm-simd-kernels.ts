@@ -1,7 +1,7 @@
 // Kernels in wasm SIMD on tfjs-backend-wasm's heap (assembled by wasm-asm):
 // four float32 lanes per instruction where the heap kernels' JavaScript loops
 // take one. Each gives exactly the values of the JavaScript it stands in for.
-import { assemble, F32, I32, op, V128, wasmApi, type AsmFunction, type Code } from './wasm-asm.js';
+import { F32, I32, onWasmHeap, op, V128, type AsmFunction, type Code } from './wasm-asm.js';
 
 /** The exported functions, on byte addresses of the heap. */
 export type SimdKernels = PoolKernels & ExtremumKernels & Record<`${'sum' | 'mean'}${ColumnWidth}`, SumColumns>;
@@ -170,31 +170,10 @@ function extremumGrad(middle: boolean): AsmFunction {
   };
 }
 
-/** What these kernels need of tfjs-backend-wasm's backend: its Emscripten module, whose exports hold the heap's memory. */
-interface WasmBackendModule {
-  wasm?: { asm?: { memory?: unknown } };
-}
-
-const compiled = new WeakMap<object, SimdKernels | null>();
-
 /** The SIMD kernels on this wasm backend's heap, or null where its memory is not reachable or wasm SIMD does not compile. */
-export function simdKernels(backend: unknown): SimdKernels | null {
-  const b = backend as WasmBackendModule;
-  if (compiled.has(b)) return compiled.get(b)!;
-  let kernels: SimdKernels | null = null;
-  const memory = b.wasm?.asm?.memory;
-  if (wasmApi && memory instanceof wasmApi.Memory) {
-    try {
-      kernels = assemble(memory as never, [
-        maxPoolGrad2x2Row,
-        extremumGrad(false),
-        extremumGrad(true),
-        ...COLUMN_WIDTHS.flatMap((w) => [sumColumns(w, false), sumColumns(w, true)]),
-      ]) as unknown as SimdKernels;
-    } catch {
-      kernels = null;
-    }
-  }
-  compiled.set(b, kernels);
-  return kernels;
-}
+export const simdKernels = onWasmHeap<SimdKernels>(() => [
+  maxPoolGrad2x2Row,
+  extremumGrad(false),
+  extremumGrad(true),
+  ...COLUMN_WIDTHS.flatMap((w) => [sumColumns(w, false), sumColumns(w, true)]),
+]);
