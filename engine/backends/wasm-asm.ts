@@ -69,11 +69,14 @@ export const op = {
   i32Mul: [0x6c],
   i32Or: [0x72],
   i32LtU: [0x49],
+  i32GtU: [0x4b],
   i32Eqz: [0x45],
   f32Load: (offset = 0) => [0x2a, 2, ...uleb(offset)],
   /** SIMD; loads and stores take a byte offset (alignment hint 0). */
   load: (offset = 0) => [0xfd, ...uleb(0x00), 0, ...uleb(offset)],
   store: (offset = 0) => [0xfd, ...uleb(0x0b), 0, ...uleb(offset)],
+  /** One float32 loaded into all four lanes. */
+  load32Splat: (offset = 0) => [0xfd, ...uleb(0x09), 0, ...uleb(offset)],
   /** Stores the low 8 bytes of a vector. */
   store64Low: (offset = 0) => [0xfd, ...uleb(0x5b), 0, ...uleb(offset), 0],
   /** A vector's upper 8 bytes moved to its lower half. */
@@ -92,6 +95,8 @@ export const op = {
   f32x4Add: [0xfd, ...uleb(0xe4)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
   f32x4Div: [0xfd, ...uleb(0xe7)],
+  /** Relaxed SIMD: a·b + c of the three operands on the stack, fused or not as the machine does it. */
+  f32x4RelaxedMadd: [0xfd, ...uleb(0x105)],
   f64x2Add: [0xfd, ...uleb(0xf0)],
   f64x2PromoteLow: [0xfd, ...uleb(0x5f)],
   f32x4DemoteF64x2Zero: [0xfd, ...uleb(0x5e)],

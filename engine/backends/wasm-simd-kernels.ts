@@ -1,7 +1,7 @@
 // Kernels in wasm SIMD on tfjs-backend-wasm's heap (assembled by wasm-asm):
 // four float32 lanes per instruction where the heap kernels' JavaScript loops
 // take one. Each gives exactly the values of the JavaScript it stands in for.
-import { assemble, F32, I32, op, V128, wasmApi, type AsmFunction, type Code } from './wasm-asm.js';
+import { assemble, F32, I32, op, V128, wasmApi, type AsmFunction, type Code, type WasmMemory } from './wasm-asm.js';
 
 /** The exported functions, on byte addresses of the heap. */
 export type SimdKernels = PoolKernels & ExtremumKernels & Record<`${'sum' | 'mean'}${ColumnWidth}`, SumColumns>;
@@ -175,6 +175,12 @@ interface WasmBackendModule {
   wasm?: { asm?: { memory?: unknown } };
 }
 
+/** This wasm backend's heap memory, or null where it is not reachable. */
+export function heapMemory(backend: unknown): WasmMemory | null {
+  const memory = (backend as WasmBackendModule).wasm?.asm?.memory;
+  return wasmApi && memory instanceof wasmApi.Memory ? memory : null;
+}
+
 const compiled = new WeakMap<object, SimdKernels | null>();
 
 /** The SIMD kernels on this wasm backend's heap, or null where its memory is not reachable or wasm SIMD does not compile. */
@@ -182,10 +188,10 @@ export function simdKernels(backend: unknown): SimdKernels | null {
   const b = backend as WasmBackendModule;
   if (compiled.has(b)) return compiled.get(b)!;
   let kernels: SimdKernels | null = null;
-  const memory = b.wasm?.asm?.memory;
-  if (wasmApi && memory instanceof wasmApi.Memory) {
+  const memory = heapMemory(b);
+  if (memory) {
     try {
-      kernels = assemble(memory as never, [
+      kernels = assemble(memory, [
         maxPoolGrad2x2Row,
         extremumGrad(false),
         extremumGrad(true),
