@@ -133,3 +133,51 @@ export function assemble(memory: WasmMemory, fns: AsmFunction[]): Record<string,
   const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } });
   return instance.exports as never;
 }
+
+/** `body` while at + step <= limit (its value on the stack), local `at` stepping by `step`. */
+export function whileFits(at: number, step: number, limit: Code[], body: Code[]): Code[] {
+  return [
+    op.block,
+    op.loop,
+    [op.get(at), op.i32(step), op.i32Add, ...limit, op.i32GtU, op.brIf(1)],
+    body,
+    [op.get(at), op.i32(step), op.i32Add, op.set(at), op.br(0)],
+    op.end,
+    op.end,
+  ];
+}
+
+/** Local acc += a · b on f32x4 locals: one fused (relaxed SIMD) multiply-add, or a multiply and an add. */
+export function madd(fused: boolean, a: number, b: number, acc: number): Code[] {
+  return fused
+    ? [op.get(a), op.get(b), op.get(acc), op.f32x4RelaxedMadd, op.set(acc)]
+    : [op.get(a), op.get(b), op.f32x4Mul, op.get(acc), op.f32x4Add, op.set(acc)];
+}
+
+/** Sets V8's flag for relaxed SIMD where this runs in Node (the proposal is behind a flag in Node 20; later V8s ship it). */
+function enableRelaxedSimd(): void {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const v8 = proc?.getBuiltinModule?.('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+  v8?.setFlagsFromString?.('--experimental-wasm-relaxed-simd');
+}
+
+/**
+ * assemble() of functions built with fused multiply-adds (relaxed SIMD) where they
+ * compile, else with multiply and add (unless `fused` is false: those only); null
+ * where neither compiles.
+ */
+export function assembleFused(
+  memory: WasmMemory,
+  build: (fused: boolean) => AsmFunction[],
+  fused = true,
+): { exports: Record<string, (...args: number[]) => number>; fused: boolean } | null {
+  for (const fma of fused ? [true, false] : [false]) {
+    try {
+      if (fma) enableRelaxedSimd();
+      return { exports: assemble(memory, build(fma)), fused: fma };
+    } catch {
+      // not this way: try the next
+    }
+  }
+  return null;
+}

@@ -17,7 +17,7 @@
 // over its terms (L products per chunk, C chunks; L + C ≤ terms + 1).
 // With relaxed SIMD (an experimental V8 flag in Node 20) the multiply-add is
 // fused: one rounding per product instead of two, within the same bound.
-import { assemble, I32, op, V128, type AsmFunction, type Code } from './wasm-asm.js';
+import { assembleFused, I32, madd, op, V128, whileFits, type AsmFunction, type Code } from './wasm-asm.js';
 import { heapMemory } from './wasm-simd-kernels.js';
 import type { TensorInfo, WasmHeap } from './wasm-heap-kernels.js';
 import type { ConvInfo } from './conv-grads.js';
@@ -48,10 +48,6 @@ const acc = (r: number, v: number) => S + 1 + r * TILE_VECTORS + v;
 /** A tile of `rows` input channels (from I0) by `vectors` output-channel vectors (from byte C_OFF), summed over the chunk and added to dW. */
 function tile(rows: number, vectors: number, fma: boolean): Code[] {
   const each = (f: (r: number, v: number) => Code[]) => Array.from({ length: rows }, (_, r) => Array.from({ length: vectors }, (_, v) => f(r, v)));
-  const madd = (r: number, v: number) =>
-    fma
-      ? [get(S), get(D + v), get(acc(r, v)), op.f32x4RelaxedMadd, set(acc(r, v))]
-      : [get(S), get(D + v), op.f32x4Mul, get(acc(r, v)), op.f32x4Add, set(acc(r, v))];
   return [
     each((r, v) => [op.f32(0), op.f32x4Splat, set(acc(r, v))]),
     [get(X), get(I0), op.i32(4), op.i32Mul, op.i32Add, set(XR), get(DY), get(C_OFF), op.i32Add, set(DR), get(ROWS), set(R)],
@@ -59,7 +55,7 @@ function tile(rows: number, vectors: number, fma: boolean): Code[] {
     [get(XR), set(XP), get(DR), tee(DP), get(COLS), get(PIX), op.i32Mul, op.i32Add, set(END)],
     op.loop, // pixels
     Array.from({ length: vectors }, (_, v) => [get(DP), op.load(16 * v), set(D + v)]),
-    Array.from({ length: rows }, (_, r) => [get(XP), op.load32Splat(4 * r), set(S), Array.from({ length: vectors }, (_, v) => madd(r, v))]),
+    Array.from({ length: rows }, (_, r) => [get(XP), op.load32Splat(4 * r), set(S), Array.from({ length: vectors }, (_, v) => madd(fma, S, D + v, acc(r, v)))]),
     [get(XP), get(X_COL), op.i32Add, set(XP)],
     [get(DP), get(PIX), op.i32Add, tee(DP), get(END), op.i32LtU, op.brIf(0)],
     op.end,
@@ -71,19 +67,6 @@ function tile(rows: number, vectors: number, fma: boolean): Code[] {
       Array.from({ length: vectors }, (_, v) => [get(AT), get(AT), op.load(16 * v), get(acc(r, v)), op.f32x4Add, op.store(16 * v)]),
       [get(AT), get(PIX), op.i32Add, set(AT)],
     ]),
-  ];
-}
-
-/** `body` while `limit` (its bytes on the stack) is not passed by `at` + `step`, `at` stepping by `step`. */
-function whileFits(at: number, step: number, limit: Code[], body: Code[]): Code[] {
-  return [
-    op.block,
-    op.loop,
-    [get(at), op.i32(step), op.i32Add, ...limit, op.i32GtU, op.brIf(1)],
-    body,
-    [get(at), op.i32(step), op.i32Add, set(at), op.br(0)],
-    op.end,
-    op.end,
   ];
 }
 
@@ -102,13 +85,6 @@ function filterGradTap(fma: boolean): AsmFunction {
   };
 }
 
-/** Node's V8 flag setter, where this runs in Node (the relaxed SIMD proposal is behind a flag in Node 20). */
-function enableRelaxedSimd(): void {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const v8 = proc?.getBuiltinModule?.('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
-  v8?.setFlagsFromString?.('--experimental-wasm-relaxed-simd');
-}
-
 export interface FilterGradKernel {
   tap: FilterGradTap;
   /** Whether the multiply-add is fused (relaxed SIMD). */
@@ -124,16 +100,8 @@ export function filterGradKernel(backend: unknown, fused = true): FilterGradKern
   const key = backend as object;
   if (cache.has(key)) return cache.get(key)!;
   const memory = heapMemory(backend);
-  let kernel: FilterGradKernel | null = null;
-  for (const fma of memory ? (fused ? [true, false] : [false]) : []) {
-    try {
-      if (fma) enableRelaxedSimd();
-      kernel = { tap: assemble(memory!, [filterGradTap(fma)]).filterGradTap, fused: fma };
-      break;
-    } catch {
-      kernel = null;
-    }
-  }
+  const built = memory && assembleFused(memory, (fma) => [filterGradTap(fma)], fused);
+  const kernel = built ? { tap: built.exports.filterGradTap, fused: built.fused } : null;
   cache.set(key, kernel);
   return kernel;
 }

@@ -4,7 +4,15 @@
 // naive loop (about 9x the forward convolution). Each kernel here is written with
 // wasm ops that run in XNNPACK or SIMD code (the convolution gradients in conv-grads).
 import type { TF, Tensor } from '../blocks/contract.js';
-import { registerWasmHeapKernels, replaceWasmKernel, WASM_HEAP_KERNELS, type KernelArgs, type TensorInfo, type WasmHeap } from './wasm-heap-kernels.js';
+import {
+  registerWasmHeapKernels,
+  replaceWasmKernel,
+  WASM_HEAP_KERNELS,
+  type KernelArgs,
+  type StockKernel,
+  type TensorInfo,
+  type WasmHeap,
+} from './wasm-heap-kernels.js';
 import { batchMatMulOnHeap, takesBatchMatMul, takesSmallMatMul } from './wasm-batch-matmul.js';
 import { registerFastGradients } from './gradients.js';
 import { registerLeanTape } from './lean-tape.js';
@@ -14,6 +22,7 @@ import { registerWasmReverse } from './wasm-reverse.js';
 import { FLIP_FILTER, registerWasmFlipFilter } from './wasm-flip-filter.js';
 import { oncePerEngine } from './once.js';
 import { conv2dFilterGradOnHeap, filterGradKernel } from './wasm-filter-grad.js';
+import { conv2dOnHeap, convKernel, convOnHeapPays } from './wasm-conv.js';
 import {
   conv2dFilterGrad,
   conv2dFilterGradByMatMul,
@@ -123,6 +132,20 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
       return tf.matMul(plain(args.inputs.a, transposeA), plain(args.inputs.b, transposeB));
     });
   });
+  // Stride-1 convolutions (the input gradients' and most forward ones) on the heap where that beats XNNPACK;
+  // a fused one only without bias or activation.
+  const convOnHeap = (args: KernelArgs, stock: StockKernel) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs;
+    const a = args.attrs as { strides: unknown; dilations?: unknown; pad: Pad; dimRoundingMode?: Rounding; dataFormat?: string; activation?: string };
+    const plain = !bias && !preluActivationWeights && (a.activation ?? 'linear') === 'linear';
+    if (!plain || a.dataFormat === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32' || filter.shape[3] % 4) return stock(args);
+    const c = geometry(tf, x.shape, filter.shape, a, false);
+    if (c.strideHeight !== 1 || c.strideWidth !== 1 || c.dilationHeight !== 1 || c.dilationWidth !== 1 || !convOnHeapPays(c)) return stock(args);
+    const row = convKernel(args.backend, c.inChannels);
+    return row ? conv2dOnHeap(args.backend as WasmHeap, row, x, filter, c) : stock(args);
+  };
+  replaceWasmKernel(tf, 'Conv2D', convOnHeap);
+  replaceWasmKernel(tf, 'FusedConv2D', convOnHeap);
   registerWasmHeapKernels(tf);
   registerWasmBatchNorm(tf);
   registerWasmResizeGrads(tf);
