@@ -49,18 +49,19 @@ function unsortedSegmentSum(tf: TF, data: Tensor, ids: Tensor, numSegments: numb
 
 /**
  * Whether a stride-1 filter gradient runs faster as im2col rows times dy than
- * on the heap (wasm-filter-grad) or as a convolution. A single input channel
- * goes to the product from 4 filters up (3x3x1 to 16 at batch 64, CPU ms:
- * product 1.3-1.5, heap kernel 1.7-1.8, convolution 8.9). Without the heap
- * kernel, from CPU times on wasm (ms, conv / matmul, batch 32): more channels
- * while the rows are at most 2.5 per filter (3x3x4 to 16: 0.89 / 0.78; 3x3x3
- * to 8: 1.7 / 2.0, 3x3x8 to 16: 1.07 / 1.33, 7x7x2 to 1: 0.45 / 1.5, 3x3x16 to
- * 32 at batch 64: 7.0 / 7.8); the heap kernel beats both there (3x3x4 to 16 at
- * batch 64: 1.6 against the product's 6.0).
+ * as a convolution, where the heap kernel (wasm-filter-grad) is not to be had;
+ * that one beats both (CPU ms, batch 64, a new dy each call as in training:
+ * 3x3x1 to 16: 1.4 against the product's 5.4, where XNNPACK repacks dy every
+ * call; 3x3x4 to 16: 1.6 against 6.0). From CPU times on wasm (ms, conv /
+ * matmul, batch 32): a single input channel goes to the product from 4 filters
+ * up (3x3x1 to 8: 1.31 / 0.54, 3x3x1 to 4: 0.76 / 0.46; 3x3x1 to 16 at batch
+ * 64: 8.9 / 1.2), more channels while the rows are at most 2.5 per filter
+ * (3x3x4 to 16: 0.89 / 0.78; 3x3x3 to 8: 1.7 / 2.0, 3x3x8 to 16: 1.07 / 1.33,
+ * 7x7x2 to 1: 0.45 / 1.5, 3x3x16 to 32 at batch 64: 7.0 / 7.8).
  */
-function filterGradByMatMul(c: { filterHeight: number; filterWidth: number; inChannels: number; outChannels: number }, onHeap: boolean): boolean {
+function filterGradByMatMul(c: { filterHeight: number; filterWidth: number; inChannels: number; outChannels: number }): boolean {
   if (c.inChannels === 1) return c.outChannels >= 4;
-  return !onHeap && c.filterHeight * c.filterWidth * c.inChannels <= 2.5 * c.outChannels;
+  return c.filterHeight * c.filterWidth * c.inChannels <= 2.5 * c.outChannels;
 }
 
 const nchw = (tf: TF, t: Tensor) => tf.transpose(t, [0, 2, 3, 1]) as T4;
@@ -100,9 +101,8 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
     const stride1 = c.strideHeight === 1 && c.strideWidth === 1;
     const g = inFormat(attrs, dy);
     const onHeap = xs.dtype === 'float32' && g.dtype === 'float32' && c.outChannels % 4 === 0 ? filterGradKernel(tf.backend()) : null;
-    if (stride1 && filterGradByMatMul(c, onHeap !== null)) return conv2dFilterGradByMatMul(tf, xs, g, c);
     if (onHeap) return tf.engine().makeTensorFromTensorInfo(conv2dFilterGradOnHeap(tf.backend() as never, onHeap, xs, g, c) as never) as T4;
-    return conv2dFilterGrad(tf, xs, g, c);
+    return (stride1 && filterGradByMatMul(c) ? conv2dFilterGradByMatMul : conv2dFilterGrad)(tf, xs, g, c);
   });
   kernel('Conv2DBackpropInput', ({ dy, filter }, attrs) => {
     const c = geometry(tf, shapeNhwc(attrs, attrs.inputShape as number[]), filter.shape, convAttrs(attrs), false);
