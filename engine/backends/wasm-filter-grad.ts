@@ -17,6 +17,10 @@
 // over its terms (L products per chunk, C chunks; L + C ≤ terms + 1).
 // With relaxed SIMD (an experimental V8 flag in Node 20) the multiply-add is
 // fused: one rounding per product instead of two, within the same bound.
+// CPU ms per call, batch 64, 3x3 'same' (old path: transposes and XNNPACK):
+// 28x28x16 to 16: 5.3 fused, 8.0 mul + add, 17.8 old; 14x14x32 to 32: 4.9 /
+// 6.8 / 12.0; 7x7x64 to 64: 4.3 / 6.7 / 11.5; stride 2, 28x28x16 to 32: 3.0 /
+// 5.2 / 9.3.
 import { assembleFused, I32, madd, op, V128, whileFits, type AsmFunction, type Code } from './wasm-asm.js';
 import { heapMemory } from './wasm-simd-kernels.js';
 import type { TensorInfo, WasmHeap } from './wasm-heap-kernels.js';
