@@ -69,12 +69,15 @@ export const op = {
   i32Mul: [0x6c],
   i32Or: [0x72],
   i32LtU: [0x49],
+  i32GtU: [0x4b],
   i32Eqz: [0x45],
   f32Load: (offset = 0) => [0x2a, 2, ...uleb(offset)],
   f32Store: (offset = 0) => [0x38, 2, ...uleb(offset)],
   /** SIMD; loads and stores take a byte offset (alignment hint 0). */
   load: (offset = 0) => [0xfd, ...uleb(0x00), 0, ...uleb(offset)],
   store: (offset = 0) => [0xfd, ...uleb(0x0b), 0, ...uleb(offset)],
+  /** One float32 loaded into all four lanes. */
+  load32Splat: (offset = 0) => [0xfd, ...uleb(0x09), 0, ...uleb(offset)],
   /** Stores the low 8 bytes of a vector. */
   store64Low: (offset = 0) => [0xfd, ...uleb(0x5b), 0, ...uleb(offset), 0],
   /** A vector's upper 8 bytes moved to its lower half. */
@@ -98,6 +101,8 @@ export const op = {
   f32x4Add: [0xfd, ...uleb(0xe4)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
   f32x4Div: [0xfd, ...uleb(0xe7)],
+  /** Relaxed SIMD: a·b + c of the three operands on the stack, fused or not as the machine does it. */
+  f32x4RelaxedMadd: [0xfd, ...uleb(0x105)],
   f64x2Add: [0xfd, ...uleb(0xf0)],
   f64x2Sub: [0xfd, ...uleb(0xf1)],
   f64x2Mul: [0xfd, ...uleb(0xf2)],
@@ -145,6 +150,12 @@ interface WasmBackendModule {
   wasm?: { asm?: { memory?: unknown } };
 }
 
+/** This wasm backend's heap memory, or null where it is not reachable. */
+export function heapMemory(backend: unknown): WasmMemory | null {
+  const memory = (backend as WasmBackendModule).wasm?.asm?.memory;
+  return wasmApi && memory instanceof wasmApi.Memory ? (memory as WasmMemory) : null;
+}
+
 /**
  * `fns` assembled on a wasm backend's heap, once per backend: the exports by
  * name, or null where the heap's memory is not reachable or wasm SIMD does not
@@ -153,13 +164,13 @@ interface WasmBackendModule {
 export function onWasmHeap<T>(fns: () => AsmFunction[]): (backend: unknown) => T | null {
   const compiled = new WeakMap<object, T | null>();
   return (backend) => {
-    const b = backend as WasmBackendModule;
+    const b = backend as object;
     if (compiled.has(b)) return compiled.get(b)!;
     let kernels: T | null = null;
-    const memory = b.wasm?.asm?.memory;
-    if (wasmApi && memory instanceof wasmApi.Memory) {
+    const memory = heapMemory(b);
+    if (memory) {
       try {
-        kernels = assemble(memory as never, fns()) as T;
+        kernels = assemble(memory, fns()) as T;
       } catch {
         kernels = null;
       }
@@ -167,4 +178,52 @@ export function onWasmHeap<T>(fns: () => AsmFunction[]): (backend: unknown) => T
     compiled.set(b, kernels);
     return kernels;
   };
+}
+
+/** `body` while at + step <= limit (its value on the stack), local `at` stepping by `step`. */
+export function whileFits(at: number, step: number, limit: Code[], body: Code[]): Code[] {
+  return [
+    op.block,
+    op.loop,
+    [op.get(at), op.i32(step), op.i32Add, ...limit, op.i32GtU, op.brIf(1)],
+    body,
+    [op.get(at), op.i32(step), op.i32Add, op.set(at), op.br(0)],
+    op.end,
+    op.end,
+  ];
+}
+
+/** Local acc += a · b on f32x4 locals: one fused (relaxed SIMD) multiply-add, or a multiply and an add. */
+export function madd(fused: boolean, a: number, b: number, acc: number): Code[] {
+  return fused
+    ? [op.get(a), op.get(b), op.get(acc), op.f32x4RelaxedMadd, op.set(acc)]
+    : [op.get(a), op.get(b), op.f32x4Mul, op.get(acc), op.f32x4Add, op.set(acc)];
+}
+
+/** Sets V8's flag for relaxed SIMD where this runs in Node (the proposal is behind a flag in Node 20; later V8s ship it). */
+function enableRelaxedSimd(): void {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const v8 = proc?.getBuiltinModule?.('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+  v8?.setFlagsFromString?.('--experimental-wasm-relaxed-simd');
+}
+
+/**
+ * assemble() of functions built with fused multiply-adds (relaxed SIMD) where they
+ * compile, else with multiply and add (unless `fused` is false: those only); null
+ * where neither compiles.
+ */
+export function assembleFused(
+  memory: WasmMemory,
+  build: (fused: boolean) => AsmFunction[],
+  fused = true,
+): { exports: Record<string, (...args: number[]) => number>; fused: boolean } | null {
+  for (const fma of fused ? [true, false] : [false]) {
+    try {
+      if (fma) enableRelaxedSimd();
+      return { exports: assemble(memory, build(fma)), fused: fma };
+    } catch {
+      // not this way: try the next
+    }
+  }
+  return null;
 }

@@ -4,7 +4,15 @@
 // naive loop (about 9x the forward convolution). Each kernel here is written with
 // wasm ops that run in XNNPACK or SIMD code (the convolution gradients in conv-grads).
 import type { TF, Tensor } from '../blocks/contract.js';
-import { registerWasmHeapKernels, replaceWasmKernel, WASM_HEAP_KERNELS, type KernelArgs, type TensorInfo, type WasmHeap } from './wasm-heap-kernels.js';
+import {
+  registerWasmHeapKernels,
+  replaceWasmKernel,
+  WASM_HEAP_KERNELS,
+  type KernelArgs,
+  type StockKernel,
+  type TensorInfo,
+  type WasmHeap,
+} from './wasm-heap-kernels.js';
 import { batchMatMulOnHeap, takesBatchMatMul, takesSmallMatMul } from './wasm-batch-matmul.js';
 import { registerXnnMatMulGuard } from './wasm-xnn-matmul.js';
 import { registerFastGradients } from './gradients.js';
@@ -15,6 +23,8 @@ import { registerWasmReverse } from './wasm-reverse.js';
 import { registerWasmMax } from './wasm-max.js';
 import { FLIP_FILTER, registerWasmFlipFilter } from './wasm-flip-filter.js';
 import { oncePerEngine } from './once.js';
+import { conv2dFilterGradOnHeap, filterGradKernel } from './wasm-filter-grad.js';
+import { conv2dOnHeap, convKernel, convOnHeapPays } from './wasm-conv.js';
 import {
   conv2dFilterGrad,
   conv2dFilterGradByMatMul,
@@ -40,13 +50,16 @@ function unsortedSegmentSum(tf: TF, data: Tensor, ids: Tensor, numSegments: numb
 }
 
 /**
- * Whether a stride-1 filter gradient runs faster as im2col rows times dy than as
- * a convolution, from CPU times on wasm (ms, conv / matmul, batch 32): a single
- * input channel goes to the product from 4 filters up (3x3x1 to 8: 1.31 / 0.54,
- * 3x3x1 to 4: 0.76 / 0.46; 3x3x1 to 16 at batch 64: 8.9 / 1.2), more channels
- * while the rows are at most 2.5 per filter (3x3x4 to 16: 0.89 / 0.78; 3x3x3
- * to 8: 1.7 / 2.0, 3x3x8 to 16: 1.07 / 1.33, 7x7x2 to 1: 0.45 / 1.5, 3x3x16 to
- * 32 at batch 64: 7.0 / 7.8).
+ * Whether a stride-1 filter gradient runs faster as im2col rows times dy than
+ * as a convolution, where the heap kernel (wasm-filter-grad) is not to be had;
+ * that one beats both (CPU ms, batch 64, a new dy each call as in training:
+ * 3x3x1 to 16: 1.4 against the product's 5.4, where XNNPACK repacks dy every
+ * call; 3x3x4 to 16: 1.6 against 6.0). From CPU times on wasm (ms, conv /
+ * matmul, batch 32): a single input channel goes to the product from 4 filters
+ * up (3x3x1 to 8: 1.31 / 0.54, 3x3x1 to 4: 0.76 / 0.46; 3x3x1 to 16 at batch
+ * 64: 8.9 / 1.2), more channels while the rows are at most 2.5 per filter
+ * (3x3x4 to 16: 0.89 / 0.78; 3x3x3 to 8: 1.7 / 2.0, 3x3x8 to 16: 1.07 / 1.33,
+ * 7x7x2 to 1: 0.45 / 1.5, 3x3x16 to 32 at batch 64: 7.0 / 7.8).
  */
 function filterGradByMatMul(c: { filterHeight: number; filterWidth: number; inChannels: number; outChannels: number }): boolean {
   if (c.inChannels === 1) return c.outChannels >= 4;
@@ -88,7 +101,10 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
     const xs = inFormat(attrs, x);
     const c = geometry(tf, xs.shape, attrs.filterShape as number[], convAttrs(attrs), false);
     const stride1 = c.strideHeight === 1 && c.strideWidth === 1;
-    return (stride1 && filterGradByMatMul(c) ? conv2dFilterGradByMatMul : conv2dFilterGrad)(tf, xs, inFormat(attrs, dy), c);
+    const g = inFormat(attrs, dy);
+    const onHeap = xs.dtype === 'float32' && g.dtype === 'float32' && c.outChannels % 4 === 0 ? filterGradKernel(tf.backend()) : null;
+    if (onHeap) return tf.engine().makeTensorFromTensorInfo(conv2dFilterGradOnHeap(tf.backend() as never, onHeap, xs, g, c) as never) as T4;
+    return (stride1 && filterGradByMatMul(c) ? conv2dFilterGradByMatMul : conv2dFilterGrad)(tf, xs, g, c);
   });
   kernel('Conv2DBackpropInput', ({ dy, filter }, attrs) => {
     const c = geometry(tf, shapeNhwc(attrs, attrs.inputShape as number[]), filter.shape, convAttrs(attrs), false);
@@ -119,6 +135,20 @@ export const registerWasmKernels = oncePerEngine((tf: TF): void => {
       return tf.matMul(plain(args.inputs.a, transposeA), plain(args.inputs.b, transposeB));
     });
   });
+  // Stride-1 convolutions (the input gradients' and most forward ones) on the heap where that beats XNNPACK;
+  // a fused one only without bias or activation.
+  const convOnHeap = (args: KernelArgs, stock: StockKernel) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs;
+    const a = args.attrs as { strides: unknown; dilations?: unknown; pad: Pad; dimRoundingMode?: Rounding; dataFormat?: string; activation?: string };
+    const plain = !bias && !preluActivationWeights && (a.activation ?? 'linear') === 'linear';
+    if (!plain || a.dataFormat === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32' || filter.shape[3] % 4) return stock(args);
+    const c = geometry(tf, x.shape, filter.shape, a, false);
+    if (c.strideHeight !== 1 || c.strideWidth !== 1 || c.dilationHeight !== 1 || c.dilationWidth !== 1 || !convOnHeapPays(c)) return stock(args);
+    const row = convKernel(args.backend, c.inChannels);
+    return row ? conv2dOnHeap(args.backend as WasmHeap, row, x, filter, c) : stock(args);
+  };
+  replaceWasmKernel(tf, 'Conv2D', convOnHeap);
+  replaceWasmKernel(tf, 'FusedConv2D', convOnHeap);
   registerWasmHeapKernels(tf);
   registerWasmBatchNorm(tf);
   registerWasmResizeGrads(tf);
